@@ -1,0 +1,13 @@
+"""mlpzero: multi-layer neural networks from scratch on NumPy.
+
+The pieces, one module each: :mod:`~mlpzero.activations`, :mod:`~mlpzero.initializers`,
+:mod:`~mlpzero.losses`, :mod:`~mlpzero.network` (forward and backward over one flat
+parameter vector), :mod:`~mlpzero.optimizers`, :mod:`~mlpzero.training` (the loop) and
+:class:`~mlpzero.model.MLP`, the model most users want.
+"""
+
+from .model import MLP
+from .network import Network
+
+__version__ = "0.1.0"
+__all__ = ["MLP", "Network", "__version__"]

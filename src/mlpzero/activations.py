@@ -1,0 +1,262 @@
+"""Activation functions and their derivatives.
+
+Each activation is a small object with three methods:
+
+- ``activation(z)`` (``__call__``): the value ``g(z)``;
+- ``activation.derivative(z)``: ``g'(z)``, written as a function of the pre-activation;
+- ``activation.derivative_from_output(a)``: the same derivative written as a function of
+  the output ``a = g(z)``. Every activation here is monotonic, so ``g'`` can be recovered
+  from ``a`` alone; the network uses this form so that it only has to keep ``A``.
+
+All arrays may have any shape; the functions work element-wise and keep the dtype.
+``get(name_or_object)`` is the registry: it accepts a name such as ``"relu"`` or an
+:class:`Activation` instance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "Identity",
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "get",
+    "identity",
+    "leaky_relu",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
+
+
+class Activation:
+    """Base class: an element-wise function ``g`` with its derivative ``g'``."""
+
+    name: str = "activation"
+
+    def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        """``g'(z)`` as a function of the pre-activation ``z``."""
+        return self.derivative_from_output(self(z))
+
+    def derivative_from_output(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``g'(z)`` as a function of the output ``a = g(z)``."""
+        raise NotImplementedError
+
+    def backward(self, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """Multiply ``grad`` (dL/dA) in place by ``g'`` to give dL/dZ; returns ``grad``."""
+        grad *= self.derivative_from_output(a)
+        return grad
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Everything needed to rebuild the activation with :func:`get`."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Activation) and self.config == other.config
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.config.items())))
+
+
+class Sigmoid(Activation):
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, with
+    :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z)) = a(1 - a)`.
+
+    Evaluated as :math:`1/(1+e^{-|z|})` for :math:`z \ge 0` and
+    :math:`e^{-|z|}/(1+e^{-|z|})` otherwise, so ``exp`` never overflows: the limits at
+    :math:`z = \pm 1000` are exactly 1 and 0, with no warning.
+    """
+
+    name = "sigmoid"
+
+    def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        z = np.asarray(z)
+        if out is None:
+            out = np.empty_like(z, dtype=np.result_type(z, np.float32))
+        negative = z < 0
+        np.abs(z, out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)  # e = exp(-|z|), in (0, 1]
+        numerator = np.where(negative, out, 1)
+        out += 1
+        np.divide(numerator, out, out=out)
+        return out
+
+    def derivative_from_output(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.subtract(1, a, out=out)
+        out *= a
+        return out
+
+
+class Tanh(Activation):
+    r"""Hyperbolic tangent :math:`\tanh(z)`, with :math:`\tanh'(z) = 1 - a^2`."""
+
+    name = "tanh"
+
+    def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.tanh(z, out=out)
+
+    def derivative_from_output(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.multiply(a, a, out=out)
+        np.subtract(1, out, out=out)
+        return out
+
+
+class ReLU(Activation):
+    r"""Rectified linear unit :math:`\max(0, z)`, with derivative 1 where :math:`z > 0`
+    and 0 elsewhere (0 at :math:`z = 0`). Since :math:`a > 0 \iff z > 0`, the derivative
+    is the same read from the output."""
+
+    name = "relu"
+
+    def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.maximum(z, 0, out=out)
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z)
+        return (z > 0).astype(np.result_type(z, np.float32))
+
+    def derivative_from_output(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return self.derivative(a) if out is None else np.greater(a, 0, out=out, casting="unsafe")
+
+    def backward(self, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        grad[a <= 0] = 0
+        return grad
+
+
+class LeakyReLU(Activation):
+    r"""Leaky ReLU: :math:`z` for :math:`z > 0`, :math:`\alpha z` otherwise, with
+    derivative 1 or :math:`\alpha`. For :math:`\alpha > 0` the sign of ``a`` is the sign
+    of ``z``, so the derivative can be read from the output."""
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        alpha = float(alpha)
+        if not (0.0 < alpha < 1.0):
+            raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+        self.alpha = alpha
+
+    def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        z = np.asarray(z)
+        scaled = np.multiply(z, self.alpha, dtype=np.result_type(z, np.float32))
+        return np.maximum(z, scaled, out=out)
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z)
+        dtype = np.result_type(z, np.float32)
+        return np.where(z > 0, dtype.type(1), dtype.type(self.alpha)).astype(dtype)
+
+    def derivative_from_output(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        result = self.derivative(a)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    def backward(self, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        grad[a <= 0] *= grad.dtype.type(self.alpha)
+        return grad
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, "alpha": self.alpha}
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class Identity(Activation):
+    """The identity ``g(z) = z``, with derivative 1. Used at the output for regression."""
+
+    name = "identity"
+
+    def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        z = np.asarray(z)
+        if out is None:
+            return z.copy()
+        if out is not z:
+            out[...] = z
+        return out
+
+    def derivative_from_output(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            return np.ones_like(a)
+        out.fill(1)
+        return out
+
+    def backward(self, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+
+sigmoid = Sigmoid()
+tanh = Tanh()
+relu = ReLU()
+leaky_relu = LeakyReLU()
+identity = Identity()
+
+
+def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    r"""Row-wise softmax :math:`e^{z_k - \max_j z_j} / \sum_i e^{z_i - \max_j z_j}`.
+
+    ``z`` is ``(n_samples, n_classes)``; each row of the result sums to 1. Subtracting the
+    row maximum first keeps ``exp`` from overflowing at any finite input. Softmax is an
+    output link (see :mod:`mlpzero.losses`), not a hidden-layer activation.
+    """
+    z = np.asarray(z)
+    out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+}
+_ALIASES = {"logistic": "sigmoid", "linear": "identity", "leakyrelu": "leaky_relu"}
+
+
+def get(activation: str | Activation | dict[str, Any]) -> Activation:
+    """Return an :class:`Activation` from a name, an instance, or a ``config`` dict.
+
+    >>> get("relu")
+    ReLU()
+    """
+    if isinstance(activation, Activation):
+        return activation
+    if isinstance(activation, dict):
+        params = dict(activation)
+        name = params.pop("name", None)
+        return _build(name, params)
+    return _build(activation, {})
+
+
+def _build(name: object, params: dict[str, Any]) -> Activation:
+    if not isinstance(name, str):
+        raise TypeError(
+            f"activation must be a name or an Activation, got {type(name).__name__} {name!r}"
+        )
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in ACTIVATIONS:
+        known = ", ".join(sorted(ACTIVATIONS))
+        raise ValueError(f"unknown activation {name!r}; expected one of: {known}")
+    return ACTIVATIONS[key](**params)

@@ -1,0 +1,171 @@
+r"""Losses, computed from the network's logits.
+
+The output layer of a :class:`~mlpzero.network.Network` is linear: it produces logits
+``Z`` of shape ``(n_samples, n_outputs)``. A loss owns the *link* that turns logits into
+predictions and the loss value, and pairs them so that the gradient with respect to the
+logits is always the article's simplification
+
+.. math:: \frac{\partial L}{\partial Z} = \frac{w_i}{\sum_j w_j} (A - Y),
+          \qquad A = \mathrm{link}(Z),
+
+with ``w`` the sample weights (all ones by default, giving ``(A - Y) / m``). Every loss
+sums over the outputs of a sample and averages over samples.
+
+============================  ===========  =============================================
+loss                          link         per-sample value
+============================  ===========  =============================================
+``binary_crossentropy``       sigmoid      :math:`\sum_k -y_k \log a_k - (1-y_k)\log(1-a_k)`
+``categorical_crossentropy``  softmax      :math:`-\sum_k y_k \log a_k`
+``squared_error``             identity     :math:`\tfrac12 \sum_k (z_k - y_k)^2`
+============================  ===========  =============================================
+
+Values are computed without forming ``log(a)``: binary cross-entropy as
+:math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` and categorical cross-entropy through a
+log-sum-exp with the row maximum subtracted, so no input overflows or takes ``log(0)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .activations import sigmoid, softmax
+
+__all__ = [
+    "LOSSES",
+    "BinaryCrossEntropy",
+    "CategoricalCrossEntropy",
+    "Loss",
+    "SquaredError",
+    "get",
+]
+
+
+class Loss:
+    """Base class. Subclasses define :meth:`link` and :meth:`per_sample`."""
+
+    name: str = "loss"
+    #: The output activation this loss pairs with (a name from :mod:`mlpzero.activations`).
+    output_activation: str = "identity"
+
+    def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Map logits ``(n, k)`` to predictions ``(n, k)``."""
+        raise NotImplementedError
+
+    def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Loss of each sample, shape ``(n,)``."""
+        raise NotImplementedError
+
+    def value(
+        self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        """Mean loss over samples, weighted by ``sample_weight`` when given."""
+        losses = self.per_sample(logits, targets)
+        if sample_weight is None:
+            return float(np.mean(losses, dtype=np.float64))
+        return float(np.average(losses, weights=sample_weight))
+
+    def gradient(
+        self,
+        logits: np.ndarray,
+        targets: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``dL/dZ = w_i / sum(w) * (link(Z) - Y)``, shape ``(n, k)``, in ``logits.dtype``."""
+        out = self.link(logits, out=out)
+        out -= targets
+        if sample_weight is None:
+            out *= out.dtype.type(1.0 / logits.shape[0])
+        else:
+            scale = np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
+            out *= scale.astype(out.dtype)[:, None]
+        return out
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Loss) and self.config == other.config
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+class BinaryCrossEntropy(Loss):
+    """Sigmoid link with binary cross-entropy; one output per binary label."""
+
+    name = "binary_crossentropy"
+    output_activation = "sigmoid"
+
+    def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return sigmoid(logits, out=out)
+
+    def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        z = np.asarray(logits)
+        losses = np.maximum(z, 0) - z * targets + np.log1p(np.exp(-np.abs(z)))
+        return losses.sum(axis=1)
+
+
+class CategoricalCrossEntropy(Loss):
+    """Softmax link with categorical cross-entropy; ``targets`` are one-hot rows."""
+
+    name = "categorical_crossentropy"
+    output_activation = "softmax"
+
+    def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return softmax(logits, out=out)
+
+    def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        z = np.asarray(logits)
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(shifted).sum(axis=1))
+        return log_norm - (shifted * targets).sum(axis=1)
+
+
+class SquaredError(Loss):
+    """Identity link with half the squared error, for regression."""
+
+    name = "squared_error"
+    output_activation = "identity"
+
+    def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            return np.array(logits, copy=True)
+        out[...] = logits
+        return out
+
+    def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        diff = np.asarray(logits) - targets
+        return 0.5 * np.einsum("ij,ij->i", diff, diff)
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "binary_crossentropy": BinaryCrossEntropy,
+    "categorical_crossentropy": CategoricalCrossEntropy,
+    "squared_error": SquaredError,
+}
+_ALIASES = {
+    "bce": "binary_crossentropy",
+    "log_loss": "binary_crossentropy",
+    "cce": "categorical_crossentropy",
+    "crossentropy": "categorical_crossentropy",
+    "mse": "squared_error",
+}
+
+
+def get(loss: str | Loss) -> Loss:
+    """Return a :class:`Loss` from a name or an instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str):
+        key = _ALIASES.get(loss.lower(), loss.lower())
+        if key in LOSSES:
+            return LOSSES[key]()
+    known = ", ".join(sorted(LOSSES))
+    raise ValueError(f"unknown loss {loss!r}; expected one of: {known}")

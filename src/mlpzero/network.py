@@ -1,0 +1,267 @@
+r"""The layer stack: parameters in one flat buffer, forward with a cache, backward.
+
+Shapes (samples are rows): the input ``X`` is ``(m, n_0)``; layer ``l`` has weights
+``W[l]`` of shape ``(n_l, n_{l-1})`` (the article's orientation) and bias ``b[l]`` of
+shape ``(n_l,)``. Forward propagation computes, for ``l = 1 .. L``,
+
+.. math:: Z^{[l]} = A^{[l-1]} W^{[l]T} + b^{[l]}, \qquad A^{[l]} = g^{[l]}(Z^{[l]}),
+
+with ``A[0] = X``. The output layer is linear: :meth:`Network.forward` returns the logits
+``Z[L]``, and the loss applies the output link (see :mod:`mlpzero.losses`).
+
+Backward propagation takes ``dZ[L] = dL/dZ[L]`` (``(A - Y) / m`` for every loss here)
+and walks back:
+
+.. math::
+    dW^{[l]} = dZ^{[l]T} A^{[l-1]}, \qquad db^{[l]} = \textstyle\sum_i dZ^{[l]}_{i},
+    \qquad dZ^{[l-1]} = (dZ^{[l]} W^{[l]}) \odot g'^{[l-1]}(Z^{[l-1]}).
+
+The ``1/m`` of the article's ``dW = dZ A^T / m`` lives in ``dZ[L]``, where the loss puts
+it, and so reaches every layer.
+
+All weights and biases are views into one contiguous vector :attr:`Network.params`
+(layer by layer: ``W[1]`` row-major, ``b[1]``, ``W[2]``, ...); the gradients are the same
+views into :attr:`Network.grads`. An optimizer step is a few operations on two vectors.
+Buffers for the activations of a batch size are allocated once and reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from . import activations as _activations
+from . import initializers as _initializers
+from .activations import Activation
+
+__all__ = ["Network"]
+
+_MAX_WORKSPACES = 4
+
+
+class _Workspace:
+    """Reusable buffers for one batch size: ``Z[l]`` and ``A[l]`` and ``dZ[l]`` per layer."""
+
+    def __init__(self, rows: int, sizes: Sequence[int], dtype: np.dtype) -> None:
+        self.pre = [np.empty((rows, n), dtype=dtype) for n in sizes[1:]]
+        self.post = [np.empty((rows, n), dtype=dtype) for n in sizes[1:-1]]
+        self.delta = [np.empty((rows, n), dtype=dtype) for n in sizes[1:]]
+
+
+class Network:
+    """A stack of dense layers with per-layer hidden activations and a linear output.
+
+    Parameters
+    ----------
+    layer_sizes:
+        ``[n_inputs, hidden_1, ..., n_outputs]``, at least two entries.
+    activation:
+        The hidden activation: a name, an :class:`~mlpzero.activations.Activation`, or a
+        list with one per hidden layer.
+    init:
+        An initialiser name or callable; ``None`` picks He or Xavier per layer from its
+        activation, as the article does.
+    dtype:
+        ``"float32"`` (default) or ``"float64"``.
+    rng:
+        Source of the initial weights: a :class:`numpy.random.Generator`, the legacy
+        ``numpy.random`` module (the article's global seed), or an int seed.
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        activation: str | Activation | Sequence[str | Activation] = "relu",
+        init: str | Any | None = None,
+        dtype: str | np.dtype = "float32",
+        rng: Any = None,
+    ) -> None:
+        sizes = [int(n) for n in layer_sizes]
+        if len(sizes) < 2 or any(n < 1 for n in sizes):
+            raise ValueError(
+                f"layer_sizes must hold at least two positive sizes, got {list(layer_sizes)!r}"
+            )
+        self.layer_sizes: list[int] = sizes
+        self.activations: list[Activation] = _resolve_activations(activation, len(sizes) - 2)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+        self.init = init
+
+        counts = [(n_out * n_in, n_out) for n_in, n_out in pairwise(sizes)]
+        self.n_params = sum(w + b for w, b in counts)
+        self.params = np.zeros(self.n_params, dtype=self.dtype)
+        self.grads = np.zeros(self.n_params, dtype=self.dtype)
+        self.weights, self.biases = _layer_views(self.params, sizes)
+        self.weight_grads, self.bias_grads = _layer_views(self.grads, sizes)
+        #: Boolean mask over :attr:`params`: True where the entry is a weight, not a bias.
+        self.weight_mask = np.zeros(self.n_params, dtype=bool)
+        offset = 0
+        for n_weights, n_biases in counts:
+            self.weight_mask[offset : offset + n_weights] = True
+            offset += n_weights + n_biases
+
+        self._workspaces: dict[int, _Workspace] = {}
+        self._input: np.ndarray | None = None
+        self._rows = 0
+        self.initialize(rng)
+
+    # ------------------------------------------------------------------ set-up
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (hidden layers plus the output layer)."""
+        return len(self.layer_sizes) - 1
+
+    def initialize(self, rng: Any = None) -> None:
+        """Draw fresh weights layer by layer (``W[1]``, ``W[2]``, ...) and zero the biases."""
+        if rng is None or isinstance(rng, (int, np.integer)):
+            rng = np.random.default_rng(rng)
+        names = self.init_names()
+        for layer, w in enumerate(self.weights):
+            fan_out, fan_in = w.shape
+            init = self.init if self.init is not None else names[layer]
+            w[...] = _initializers.get(init)(fan_in, fan_out, rng)
+        for b in self.biases:
+            b.fill(0)
+
+    def init_names(self) -> list[str]:
+        """The initialiser of each layer, by name.
+
+        Without an explicit ``init``, each hidden layer follows its activation (He for
+        ReLU-like, Xavier otherwise) and the output layer follows the last hidden layer, as
+        the article uses one scheme for the whole network.
+        """
+        if self.init is not None:
+            return [_initializers.name_of(self.init)] * self.n_layers
+        if not self.activations:
+            return ["xavier_normal"]
+        names = [_initializers.default_for(a) for a in self.activations]
+        return [*names, names[-1]]
+
+    # ------------------------------------------------------------------ passes
+    def _workspace(self, rows: int) -> _Workspace:
+        ws = self._workspaces.get(rows)
+        if ws is None:
+            if len(self._workspaces) >= _MAX_WORKSPACES:
+                self._workspaces.clear()
+            ws = self._workspaces[rows] = _Workspace(rows, self.layer_sizes, self.dtype)
+        return ws
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Compute the logits ``Z[L]`` for ``X`` of shape ``(m, n_0)``.
+
+        The returned array, and the cache that :meth:`backward` uses, live in buffers
+        reused by the next call with the same number of rows: copy the result to keep it.
+        ``X`` must already have the network's dtype and width (the model checks this).
+        """
+        rows = X.shape[0]
+        ws = self._workspace(rows)
+        a = X
+        for layer in range(self.n_layers):
+            z = ws.pre[layer]
+            np.matmul(a, self.weights[layer].T, out=z)
+            z += self.biases[layer]
+            if layer < self.n_layers - 1:
+                a = self.activations[layer](z, out=ws.post[layer])
+        self._input = X
+        self._rows = rows
+        return ws.pre[-1]
+
+    def backward(self, dlogits: np.ndarray) -> np.ndarray:
+        """Fill :attr:`grads` from ``dL/dZ[L]`` (shape ``(m, n_L)``) of the last forward.
+
+        Returns the flat gradient vector :attr:`grads`. The per-layer ``dZ`` stay in the
+        cache (:meth:`cache`).
+        """
+        if self._input is None or dlogits.shape != (self._rows, self.layer_sizes[-1]):
+            raise ValueError(
+                "backward needs the forward pass of the same batch first: expected dlogits of "
+                f"shape {(self._rows, self.layer_sizes[-1])}, got {dlogits.shape}"
+            )
+        ws = self._workspace(self._rows)
+        delta = ws.delta[-1]
+        if delta is not dlogits:
+            delta[...] = dlogits
+        for layer in range(self.n_layers - 1, -1, -1):
+            a_prev = self._input if layer == 0 else ws.post[layer - 1]
+            np.matmul(delta.T, a_prev, out=self.weight_grads[layer])
+            np.sum(delta, axis=0, out=self.bias_grads[layer])
+            if layer > 0:
+                below = ws.delta[layer - 1]
+                np.matmul(delta, self.weights[layer], out=below)
+                self.activations[layer - 1].backward(a_prev, below)
+                delta = below
+        return self.grads
+
+    def output_delta(self) -> np.ndarray:
+        """The buffer that holds ``dZ[L]`` for the last forward pass's batch size.
+
+        A loss may write its gradient straight into it, saving :meth:`backward` a copy.
+        """
+        return self._workspace(self._rows).delta[-1]
+
+    def cache(self) -> dict[str, list[np.ndarray]]:
+        """The last pass's intermediate values (views): ``Z``, ``A`` and ``dZ`` per layer.
+
+        ``A`` starts with the input ``A[0] = X`` and ends with the last hidden layer.
+        """
+        ws = self._workspace(self._rows)
+        return {
+            "Z": list(ws.pre),
+            "A": [self._input, *ws.post],
+            "dZ": list(ws.delta),
+        }
+
+    def predict_logits(self, X: np.ndarray, chunk_rows: int = 4096) -> np.ndarray:
+        """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time."""
+        out = np.empty((X.shape[0], self.layer_sizes[-1]), dtype=self.dtype)
+        for start in range(0, X.shape[0], chunk_rows):
+            stop = start + chunk_rows
+            out[start:stop] = self.forward(X[start:stop])
+        return out
+
+    # ------------------------------------------------------------------ description
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "layer_sizes": list(self.layer_sizes),
+            "activations": [a.config for a in self.activations],
+            "init": self.init_names(),
+            "dtype": self.dtype.name,
+        }
+
+    def __repr__(self) -> str:
+        acts = [a.name for a in self.activations]
+        return (
+            f"Network(layer_sizes={self.layer_sizes}, activation={acts}, "
+            f"dtype={self.dtype.name}, n_params={self.n_params})"
+        )
+
+
+def _layer_views(
+    flat: np.ndarray, sizes: Sequence[int]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    weights, biases, offset = [], [], 0
+    for n_in, n_out in pairwise(sizes):
+        weights.append(flat[offset : offset + n_out * n_in].reshape(n_out, n_in))
+        offset += n_out * n_in
+        biases.append(flat[offset : offset + n_out])
+        offset += n_out
+    return weights, biases
+
+
+def _resolve_activations(
+    activation: str | Activation | Sequence[str | Activation], n_hidden: int
+) -> list[Activation]:
+    if isinstance(activation, (str, Activation, dict)):
+        return [_activations.get(activation) for _ in range(n_hidden)]
+    given = list(activation)
+    if len(given) != n_hidden:
+        raise ValueError(
+            f"activation: expected one activation per hidden layer ({n_hidden}), "
+            f"got a list of {len(given)}: {given!r}"
+        )
+    return [_activations.get(a) for a in given]

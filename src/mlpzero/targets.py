@@ -1,0 +1,174 @@
+"""Targets: what kind of problem ``y`` describes, and its encoding as the matrix ``Y``.
+
+The network always trains on a float matrix ``Y`` of shape ``(n_samples, n_outputs)``.
+A :class:`TargetEncoder` is fitted on the training ``y`` and turns labels into ``Y`` and
+network outputs back into labels:
+
+===============  ============================  =========  ==========================
+task             ``y``                         outputs    loss
+===============  ============================  =========  ==========================
+``binary``       two distinct labels, 1-D      1          binary cross-entropy
+``multiclass``   three or more labels, 1-D     k          categorical cross-entropy
+``multilabel``   a 0/1 matrix ``(n, k)``       k          binary cross-entropy
+``regression``   real numbers, 1-D or 2-D      1 or k     squared error
+===============  ============================  =========  ==========================
+
+Labels may be any hashable values (ints, strings, ...); they are sorted into
+:attr:`TargetEncoder.classes_` and encoded as their index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TASKS", "TargetEncoder", "infer_task", "loss_for_task"]
+
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+_LOSS_FOR_TASK = {
+    "binary": "binary_crossentropy",
+    "multiclass": "categorical_crossentropy",
+    "multilabel": "binary_crossentropy",
+    "regression": "squared_error",
+}
+_TASK_FOR_LOSS = {
+    "categorical_crossentropy": "multiclass",
+    "squared_error": "regression",
+}
+
+
+def loss_for_task(task: str) -> str:
+    """The loss that pairs with ``task``."""
+    return _LOSS_FOR_TASK[task]
+
+
+def _as_array(y: Any) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 0:
+        raise ValueError(f"y must be 1-D or 2-D with one entry per sample, got a scalar {y!r}")
+    if y.ndim > 2:
+        raise ValueError(f"y must be 1-D or 2-D, got an array of shape {y.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    return y
+
+
+def infer_task(y: Any) -> str:
+    """Guess the task from ``y`` alone.
+
+    Floats with a fractional part are regression; a 2-D 0/1 matrix is multi-label; a 2-D
+    matrix of other numbers is multi-output regression; 1-D values are binary with two
+    distinct labels and multi-class with more. Integers are taken as labels: pass
+    ``loss="squared_error"`` to regress on integer targets.
+    """
+    y = _as_array(y)
+    if y.ndim == 2:
+        if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
+            return "multilabel"
+        return "regression"
+    if y.dtype.kind == "f":
+        finite = y[np.isfinite(y)]
+        if finite.size and not np.array_equal(finite, np.round(finite)):
+            return "regression"
+    n_labels = len(np.unique(y)) if y.size else 0
+    return "multiclass" if n_labels > 2 else "binary"
+
+
+class TargetEncoder:
+    """Encode ``y`` for a task and decode network outputs back into labels."""
+
+    def __init__(self, task: str, classes: Sequence[Any] | None = None) -> None:
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+        self.task = task
+        self.classes_: np.ndarray | None = None if classes is None else np.asarray(classes)
+        self.n_outputs_: int | None = None
+        if self.classes_ is not None:
+            self.n_outputs_ = 1 if task == "binary" else len(self.classes_)
+
+    @classmethod
+    def for_loss(cls, loss_name: str, y: Any) -> TargetEncoder:
+        """Pick the task for an explicit loss (the loss wins over the guess)."""
+        guess = infer_task(y)
+        if loss_name in _TASK_FOR_LOSS:
+            return cls(_TASK_FOR_LOSS[loss_name])
+        # binary cross-entropy: one binary label, or several (multilabel)
+        return cls("multilabel" if guess == "multilabel" else "binary")
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task != "regression"
+
+    def fit(self, y: Any) -> TargetEncoder:
+        y = _as_array(y)
+        if self.task in ("binary", "multiclass"):
+            if y.ndim != 1:
+                raise ValueError(f"y for {self.task} classification must be 1-D, got {y.shape}")
+            classes = np.unique(y)
+            if self.task == "binary" and len(classes) > 2:
+                raise ValueError(
+                    f"binary_crossentropy takes two classes, y has {len(classes)}: "
+                    f"{classes[:10].tolist()}; use loss='categorical_crossentropy'"
+                )
+            self.classes_ = classes
+            self.n_outputs_ = 1 if self.task == "binary" else len(classes)
+        elif self.task == "multilabel":
+            y2 = y.reshape(len(y), -1)
+            self.classes_ = np.arange(y2.shape[1])
+            self.n_outputs_ = y2.shape[1]
+        else:
+            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        return self
+
+    def encode(self, y: Any, dtype: Any = np.float64) -> np.ndarray:
+        """``y`` as the float matrix ``Y`` of shape ``(n_samples, n_outputs)``."""
+        y = _as_array(y)
+        n = y.shape[0]
+        if self.task in ("binary", "multiclass"):
+            index = self._index(y)
+            if self.task == "binary":
+                return index.astype(dtype).reshape(n, 1)
+            Y = np.zeros((n, self.n_outputs_), dtype=dtype)
+            Y[np.arange(n), index] = 1
+            return Y
+        Y = np.asarray(y, dtype=dtype).reshape(n, -1)
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y: expected {self.n_outputs_} columns, got {Y.shape[1]}")
+        if self.task == "multilabel" and not np.isin(Y, (0, 1)).all():
+            raise ValueError("y for multilabel classification must hold only 0 and 1")
+        return Y
+
+    def _index(self, y: np.ndarray) -> np.ndarray:
+        classes = self.classes_
+        if len(classes) == 1:
+            index = np.zeros(len(y), dtype=np.intp)
+            unseen = y != classes[0]
+        else:
+            index = np.searchsorted(classes, y)
+            index = np.clip(index, 0, len(classes) - 1)
+            unseen = classes[index] != y
+        if np.any(unseen):
+            bad = np.unique(y[unseen])[:5].tolist()
+            raise ValueError(
+                f"y contains labels not seen in training: {bad}; "
+                f"known classes are {classes[:20].tolist()}"
+            )
+        return index
+
+    def decode(self, outputs: np.ndarray) -> np.ndarray:
+        """Turn link outputs (probabilities or values) ``(n, n_outputs)`` into predictions."""
+        if self.task == "binary":
+            if len(self.classes_) == 1:
+                return np.repeat(self.classes_, len(outputs))
+            return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]
+        if self.task == "multiclass":
+            return self.classes_[np.argmax(outputs, axis=1)]
+        if self.task == "multilabel":
+            return (outputs > 0.5).astype(np.int64)
+        return outputs[:, 0] if self.n_outputs_ == 1 else outputs
+
+    def config(self) -> dict[str, Any]:
+        classes = None if self.classes_ is None else self.classes_.tolist()
+        return {"task": self.task, "classes": classes, "n_outputs": self.n_outputs_}

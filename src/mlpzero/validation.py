@@ -1,0 +1,122 @@
+"""Input checks shared by every public entry point.
+
+Each check raises a :class:`ValueError` or :class:`TypeError` that names the argument and
+echoes what it received, before any model state is touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_features", "check_int", "check_positive", "check_sample_weight", "check_targets"]
+
+
+def check_features(
+    X: Any, *, dtype: Any = np.float64, n_features: int | None = None, name: str = "X"
+) -> np.ndarray:
+    """``X`` as a finite 2-D C-contiguous array of ``dtype`` with at least one row.
+
+    A copy is made only when the dtype or memory layout requires one.
+    """
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise TypeError(f"{name}: sparse matrices are not supported; pass {name}.toarray()")
+    try:
+        array = np.asarray(X)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} could not be read as an array: {error}") from None
+    if array.dtype.kind not in "biuf":
+        if array.dtype.kind in "OUS":
+            try:
+                array = array.astype(np.float64)
+            except (TypeError, ValueError):
+                sample = array.ravel()[:3].tolist()
+                raise ValueError(
+                    f"{name} must be numeric, got values of type {array.dtype} such as {sample}"
+                ) from None
+        else:
+            raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+    if array.ndim == 1:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got a 1-D array of shape "
+            f"{array.shape}; reshape it with {name}.reshape(-1, 1) for one feature "
+            f"or {name}.reshape(1, -1) for one sample"
+        )
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty: got shape {array.shape}, need at least one sample")
+    if array.shape[1] == 0:
+        raise ValueError(f"{name} has no features: got shape {array.shape}")
+    if n_features is not None and array.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {array.shape[1]} features, but the model was built for {n_features}"
+        )
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))[0].tolist()
+        raise ValueError(
+            f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]})"
+        )
+    return array
+
+
+def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
+    """``y`` as an array with one entry (or row) per sample, without NaN or infinity."""
+    if y is None:
+        raise ValueError(f"{name} is required, got None")
+    array = np.asarray(y)
+    if array.ndim == 0 or array.ndim > 2:
+        raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
+    if array.shape[0] != n_samples:
+        raise ValueError(f"expected {name} with {n_samples} rows to match X, got {array.shape[0]}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    if array.dtype.kind == "O":
+        if any(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in array.ravel()):
+            raise ValueError(f"{name} contains missing values (None or NaN)")
+    return array
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """Non-negative finite weights, one per sample, not all zero (or None)."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(n_samples, float(weights))
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},) to match X, got {weights.shape}"
+        )
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("sample_weight must be finite and non-negative")
+    if weights.sum() <= 0:
+        raise ValueError("sample_weight must not be all zero")
+    return weights
+
+
+def check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = False) -> int | None:
+    """An integer ``>= minimum`` (bools refused)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_positive(name: str, value: Any, allow_zero: bool = False) -> float:
+    """A finite float ``> 0`` (or ``>= 0`` with ``allow_zero``)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}") from None
+    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return number
