@@ -107,9 +107,26 @@ class BinaryCrossEntropy(Loss):
         return sigmoid(logits, out=out)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        z = np.asarray(logits)
-        losses = np.maximum(z, 0) - z * targets + np.log1p(np.exp(-np.abs(z)))
-        return losses.sum(axis=1)
+        return self._elementwise(np.asarray(logits), targets).sum(axis=1)
+
+    def value(
+        self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        if sample_weight is not None:
+            return super().value(logits, targets, sample_weight)
+        z = np.asarray(logits)  # mean over samples of the per-sample sums, in one reduction
+        return float(self._elementwise(z, targets).sum(dtype=np.float64)) / z.shape[0]
+
+    @staticmethod
+    def _elementwise(z: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``max(z, 0) - z y + log(1 + exp(-|z|))`` element by element, in three buffers."""
+        losses = np.abs(z)
+        np.negative(losses, out=losses)
+        np.exp(losses, out=losses)
+        np.log1p(losses, out=losses)
+        losses += np.maximum(z, 0)
+        losses -= np.multiply(z, targets, dtype=losses.dtype)
+        return losses
 
 
 class CategoricalCrossEntropy(Loss):
