@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -91,8 +92,7 @@ def _synthetic_data(n: int, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.n
 
 # ---------------------------------------------------------------------------- workload 2/4
 def _fit_mlpzero(X: np.ndarray, y: np.ndarray, dtype: str):
-    from mlpzero import MLP
-    from mlpzero import optimizers
+    from mlpzero import MLP, optimizers
 
     if "adam" in optimizers.OPTIMIZERS:
         optimizer: Any = "adam"
@@ -137,7 +137,7 @@ def _fit_torch(X: np.ndarray, y: np.ndarray, dtype: str):
     torch.manual_seed(0)
     torch_dtype = torch.float32 if dtype == "float32" else torch.float64
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(W2_SIZES[:-1], W2_SIZES[1:], strict=True)):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(W2_SIZES)):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(W2_SIZES) - 2:
             layers.append(nn.ReLU())
@@ -209,7 +209,7 @@ def worker_gemm(library: str, dtype: str, n: int, threads: int) -> dict[str, Any
     sizes = W2_SIZES
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, sizes[0]), dtype=np.dtype(dtype).type)
-    weights = [rng.standard_normal((o, i)).astype(dtype) for i, o in zip(sizes, sizes[1:])]
+    weights = [rng.standard_normal((o, i)).astype(dtype) for i, o in itertools.pairwise(sizes)]
     if library == "torch":
         import torch
 
@@ -309,9 +309,7 @@ def workload1_contenders(epochs: int) -> dict[str, Any]:
         missing["mlpzero.tutorial"] = f"mlpzero.tutorial: {error}"
 
     def through_mlp() -> None:
-        MLP(hidden=(8, 4), seed=0, dtype="float64").fit(
-            X.T, Y[0], epochs=epochs, learning_rate=0.1
-        )
+        MLP(hidden=(8, 4), seed=0, dtype="float64").fit(X.T, Y[0], epochs=epochs, learning_rate=0.1)
 
     contenders["mlpzero MLP.fit"] = timed(through_mlp)
 
@@ -333,6 +331,7 @@ def agreement_with_baseline(epochs: int) -> str | None:
     """Do the tutorial and the baseline, seeded alike, end with the same parameters?"""
     try:
         from benchmarks import article_baseline
+
         from mlpzero import tutorial
     except ImportError:
         return None

@@ -173,7 +173,8 @@ class Network:
         ws = self._workspaces.get(rows) or self._workspace(rows)
         last = len(self.weights) - 1
         a_t = X.T
-        for layer, (w, b, z_t) in enumerate(zip(self.weights, self._bias_columns, ws.pre_t)):
+        layers = zip(self.weights, self._bias_columns, ws.pre_t, strict=True)
+        for layer, (w, b, z_t) in enumerate(layers):
             np.matmul(w, a_t, out=z_t)  # Z^T = W A^T + b, as (n_l, m)
             np.add(z_t, b, out=z_t)
             if layer < last:
