@@ -19,7 +19,8 @@ step directly from the formulas, allocating fresh arrays as it goes:
 
 It serves two purposes: the oracle for the parity tests of :mod:`mlpzero.tutorial`, and
 the baseline of the performance benchmarks. Keep it simple and keep its API stable:
-``init_params``, ``forward``, ``backward``, ``update``, ``train``, ``predict``, ``cost``.
+``init_params``, ``forward``, ``backward``, ``update``, ``train``, ``predict``, ``cost``, and
+``multi_layer_neural_network`` (``train`` with the article's signature and return value).
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["backward", "cost", "forward", "init_params", "predict", "train"]
+__all__ = [
+    "backward",
+    "cost",
+    "forward",
+    "init_params",
+    "multi_layer_neural_network",
+    "predict",
+    "train",
+]
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -64,7 +73,7 @@ def init_params(layer_sizes: Sequence[int], activation: str = "relu") -> dict[st
     params: dict[str, np.ndarray] = {}
     for layer in range(1, len(layer_sizes)):
         fan_out, fan_in = layer_sizes[layer], layer_sizes[layer - 1]
-        draw = np.random.randn(fan_out, fan_in)  # noqa: NPY002 (the article's global seed)
+        draw = np.random.randn(fan_out, fan_in)  # the article's global seed
         params[f"W{layer}"] = draw * np.sqrt(gain / fan_in)
         params[f"b{layer}"] = np.zeros((fan_out, 1))
     return params
@@ -146,6 +155,19 @@ def train(
         grads = backward(params, cache, Y, activation)
         update(params, grads, learning_rate)
     return params
+
+
+def multi_layer_neural_network(
+    X: np.ndarray,
+    Y: np.ndarray,
+    n_hs: Sequence[int],
+    num_epochs: int = 10000,
+    learning_rate: float = 0.01,
+    hidden_activation: str = "relu",
+) -> tuple[dict[str, np.ndarray], list[int]]:
+    """:func:`train` called the article's way; returns ``(params, layer_sizes)``."""
+    params = train(X, Y, n_hs, num_epochs, learning_rate, hidden_activation)
+    return params, [X.shape[0], *n_hs, Y.shape[0]]
 
 
 def predict(params: dict[str, np.ndarray], X: np.ndarray, activation: str = "relu") -> np.ndarray:

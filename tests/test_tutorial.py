@@ -1,6 +1,4 @@
 """mlpzero.tutorial against the independent dictionary baseline in benchmarks/."""
-# ruff: noqa: NPY002
-# (the tutorial follows the article's global np.random seed on purpose)
 
 import itertools
 
