@@ -166,8 +166,10 @@ def test_training_equals_the_baseline_trained_weights(activation, lr):
         X, Y, n_hs=[8, 4], num_epochs=600, learning_rate=lr, hidden_activation=activation
     )
     np.random.seed(42)
-    expected = baseline.train(X, Y, [8, 4], 600, lr, activation)
-    assert ls == [2, 8, 4, 1]
+    expected, expected_ls = baseline.multi_layer_neural_network(
+        X, Y, n_hs=[8, 4], num_epochs=600, learning_rate=lr, hidden_activation=activation
+    )
+    assert ls == expected_ls == [2, 8, 4, 1]
     assert list(params) == list(expected)
     for key, value in expected.items():
         assert params[key].shape == value.shape
