@@ -112,6 +112,10 @@ def test_boundary_rejects_bad_input(moons):
         plot_decision_boundary(42, X, y)
     with pytest.raises(ValueError, match="shape"):
         plot_decision_boundary(lambda p: np.ones((len(p), 3)), X, y)
+    with pytest.raises(ValueError, match="padding"):
+        plot_decision_boundary(model, X, y, padding=-0.1)
+    with pytest.raises(TypeError, match="resolution"):
+        plot_decision_boundary(model, X, y, resolution=10.5)
 
 
 def test_loss_curve(tmp_path, moons):

@@ -339,7 +339,9 @@ def _check_labels(Y: Any, network: Network, m: int) -> np.ndarray:
     return Y
 
 
-def _network(ls: Sequence[int], activation: str, parameters: Params | None = None, rng: Any = None):
+def _network(
+    ls: Sequence[int], activation: str, parameters: Params | None = None, rng: Any = None
+) -> Network:
     """A float64 engine network for ``ls``, filled from ``parameters`` when given.
 
     The initialiser follows the article's rule for every layer (He for ReLU, Xavier
