@@ -20,8 +20,6 @@ import sys
 import time
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from .callbacks import Callback
 
 __all__ = ["ProgressLogger", "format_logs"]
@@ -64,6 +62,8 @@ class ProgressLogger(Callback):
         history = getattr(self.model, "history", None)
         self._first_epoch = history.epochs if history is not None else 0
         if self.verbose == 1:
+            from tqdm.auto import tqdm  # imported only when a bar is wanted
+
             self.bar = tqdm(
                 total=self.epochs,
                 unit="epoch",
