@@ -349,6 +349,13 @@ def test_verbose_zero_prints_nothing(capsys):
     assert capsys.readouterr() == ("", "")
 
 
+def test_verbose_one_shows_no_bar_for_a_short_run(capsys):
+    X, y = blobs()
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=5, verbose=1)
+    out, err = capsys.readouterr()
+    assert out.startswith("Epoch 0: cost = 0.") and err == ""
+
+
 def test_verbose_two_prints_one_line_of_metrics_per_epoch(capsys):
     X, y = blobs()
     MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, verbose=2, validation_split=0.2)

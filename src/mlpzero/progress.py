@@ -56,7 +56,7 @@ class ProgressLogger(Callback):
         self.delay = delay
         self.bar: Any = None
         self._first_epoch = 0
-        self._last_refresh = 0.0
+        self._last_refresh = self._started = 0.0
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         history = getattr(self.model, "history", None)
@@ -72,7 +72,7 @@ class ProgressLogger(Callback):
                 dynamic_ncols=True,
                 mininterval=_REFRESH_SECONDS,
             )
-            self._last_refresh = time.monotonic()
+            self._started = self._last_refresh = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
@@ -100,7 +100,9 @@ class ProgressLogger(Callback):
             self.bar = None
 
     def _write(self, line: str) -> None:
-        if self.bar is not None:
+        # Once the bar may be on screen, write around it; before that, writing through
+        # the bar would draw it early.
+        if self.bar is not None and time.monotonic() - self._started >= self.delay:
             self.bar.write(line, file=sys.stdout)
         else:
             print(line)
