@@ -255,6 +255,25 @@ def test_validation_split_is_stratified_and_reproducible():
     np.testing.assert_array_equal(held, again)
 
 
+def test_validation_split_holds_out_the_same_rows_on_every_fit():
+    X, y = blobs(80)
+    held = split_validation(80, 0.25, np.random.default_rng([0, 1]), strata=y)[1]
+    explicit = {
+        "validation_data": (X[held], y[held]),
+        "X": np.delete(X, held, axis=0),
+        "y": np.delete(y, held),
+    }
+    by_split = MLP(hidden=(3,), seed=0)
+    by_rows = MLP(hidden=(3,), seed=0)
+    for _ in range(2):  # the second fit must hold out the same rows as the first
+        by_split.fit(X, y, epochs=3, validation_split=0.25)
+        by_rows.fit(
+            explicit["X"], explicit["y"], epochs=3, validation_data=explicit["validation_data"]
+        )
+    assert by_split.history.as_dict() == by_rows.history.as_dict()
+    np.testing.assert_array_equal(by_split.network.params, by_rows.network.params)
+
+
 def test_validation_split_too_small_for_a_validation_set():
     with pytest.raises(ValueError, match="leaves 0 for validation"):
         split_validation(1, 0.5, np.random.default_rng(0))
@@ -274,6 +293,28 @@ def test_validation_data_metrics_match_evaluate():
     result = model.evaluate(X_val, y_val)
     assert model.history["val_loss"][-1] == pytest.approx(result["loss"], rel=1e-6)
     assert model.history["val_accuracy"][-1] == result["accuracy"]
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_accuracy_in_the_history_matches_evaluate_for_other_tasks(task):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((150, 3))
+    if task == "multiclass":
+        y = np.digitize(X[:, 0] + X[:, 1], [-0.7, 0.7])  # three classes
+    else:
+        y = np.c_[X[:, 0] > 0, X[:, 1] > 0.3].astype(int)  # two labels
+    X_val, y_val = X[100:], y[100:]
+    model = MLP(hidden=(8,), seed=0).fit(
+        X[:100],
+        y[:100],
+        epochs=40,
+        optimizer="adam",
+        learning_rate=0.02,
+        validation_data=(X_val, y_val),
+    )
+    assert model.task == task
+    assert model.history["val_accuracy"][-1] == model.evaluate(X_val, y_val)["accuracy"]
+    assert model.history["accuracy"][-1] > 0.8
 
 
 def test_regression_history_has_no_accuracy():

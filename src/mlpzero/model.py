@@ -187,7 +187,8 @@ class MLP:
             Rescale the gradient whenever its global L2 norm exceeds this value.
         validation_split:
             Fraction of the rows held out for validation (stratified by class for
-            classifiers, drawn from the model's seed); their metrics are ``val_loss`` and
+            classifiers). The rows are drawn from the model's seed, so every fit on the
+            same data holds out the same ones. Their metrics are ``val_loss`` and
             ``val_accuracy``.
         validation_data:
             ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)`` instead.
@@ -258,7 +259,12 @@ class MLP:
             is_labelled = encoder.task in ("binary", "multiclass")
             if validation_split:
                 strata = labels if is_labelled else None
-                rows, held = split_validation(len(y), validation_split, self._rng, strata)
+                # Drawn from the seed, not the running generator: every fit on the same
+                # data holds out the same rows, so continued training never sees them.
+                split_rng = (
+                    self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
+                )
+                rows, held = split_validation(len(y), validation_split, split_rng, strata)
                 held_w = None if weights is None else weights[held]
                 validation = (X[held], y[held], held_w)
                 X, y, labels = X[rows], y[rows], labels[rows]
