@@ -466,3 +466,6 @@ def test_learning_rate_sets_an_optimizer_objects_rate_and_none_keeps_it():
     assert sgd.learning_rate == sgd.initial_learning_rate == 0.05
     assert sgd.iterations == 3  # the momentum state carried over
     assert MLP(seed=0).fit(X, y, epochs=1, optimizer="adam").history["lr"] == [0.001]
+    tuned = SGD(learning_rate=0.3)
+    tuned.learning_rate = 0.07  # without a schedule, fit leaves the rate as it finds it
+    assert MLP(seed=0).fit(X, y, epochs=1, optimizer=tuned).history["lr"] == [0.07]

@@ -239,7 +239,8 @@ class MLP:
                     "callbacks must be Callback objects, got "
                     f"{type(callback).__name__} {callback!r}"
                 )
-        schedule = _schedules.get(schedule)
+        if schedule is not None:
+            schedule = _schedules.get(schedule)
         opt = _resolve_optimizer(optimizer, learning_rate)
 
         n_features = self.network.layer_sizes[0] if self.built else None

@@ -10,7 +10,8 @@ it the loop adds, in this order within a step:
    gradient joins ``grads``;
 4. clipping: if :math:`\|g\|_2 >` ``clip_norm``, ``g`` is scaled by
    ``clip_norm / (||g|| + 1e-6)`` (PyTorch's ``clip_grad_norm_``);
-5. the optimizer's update, at the learning rate the schedule set for the epoch.
+5. the optimizer's update, at the learning rate the schedule set for the epoch (without
+   a schedule, the optimizer's own ``learning_rate`` is left as it is).
 
 With ``batch_size=None`` (or larger than the data) every step uses all the rows: the
 article's full-batch gradient descent, one step per epoch. Otherwise the rows are
@@ -107,7 +108,7 @@ def train(
         batch_size=batch_size,
         sample_weight=sample_weight,
         rng=rng,
-        schedule=_schedules.get(schedule),
+        schedule=None if schedule is None else _schedules.get(schedule),
         penalty=WeightPenalty(network.weight_mask, network.dtype, l2=l2, l1=l1),
         clip_norm=None if clip_norm is None else check_positive("clip_norm", clip_norm),
         validation=validation,
@@ -131,7 +132,7 @@ class _Trainer:
         batch_size: int | None,
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
-        schedule: _schedules.Schedule,
+        schedule: _schedules.Schedule | None,
         penalty: WeightPenalty,
         clip_norm: float | None,
         validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
@@ -167,7 +168,8 @@ class _Trainer:
         if model is not None:
             model.stop_training = False
         start = history.epochs
-        self.schedule.on_train_begin(start + epochs)
+        if self.schedule is not None:
+            self.schedule.on_train_begin(start + epochs)
         for callback in callbacks:
             callback.set_model(model)
         in_epoch = False
@@ -178,8 +180,10 @@ class _Trainer:
             for epoch in range(start, start + epochs):
                 np.copyto(self.snapshot, network.params)
                 in_epoch = True
-                lr = self.schedule.learning_rate(epoch, optimizer.initial_learning_rate)
-                optimizer.learning_rate = lr
+                if self.schedule is not None:
+                    initial = optimizer.initial_learning_rate
+                    optimizer.learning_rate = self.schedule.learning_rate(epoch, initial)
+                lr = optimizer.learning_rate
                 for callback in callbacks:
                     callback.on_epoch_begin(epoch)
                 logs = self._epoch(epoch, callbacks)
@@ -190,7 +194,8 @@ class _Trainer:
                     self._diverged(epoch, logs["loss"])
                 history.append(logs)
                 in_epoch = False
-                self.schedule.update(epoch, logs)
+                if self.schedule is not None:
+                    self.schedule.update(epoch, logs)
                 for callback in callbacks:
                     callback.on_epoch_end(epoch, logs)
                 if model is not None and model.stop_training:
