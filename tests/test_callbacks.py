@@ -6,7 +6,7 @@ from sklearn.datasets import make_circles
 
 from mlpzero import MLP
 from mlpzero import io as mlp_io
-from mlpzero.callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint
+from mlpzero.callbacks import Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint
 
 
 def noisy_circles(n=200, seed=0):
@@ -230,3 +230,12 @@ def test_bad_callback_arguments():
         EarlyStopping(mode="up")
     with pytest.raises(TypeError, match="path must be a str"):
         ModelCheckpoint(3)
+
+
+def test_history_round_trips_through_a_dict():
+    X, y = noisy_circles(60)
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, validation_split=0.2)
+    copy = History.from_dict(model.history.as_dict())
+    assert copy.as_dict() == model.history.as_dict() and copy.epochs == 3
+    with pytest.raises(ValueError, match="one length"):
+        History.from_dict({"loss": [1.0, 2.0], "lr": [0.1]})

@@ -103,6 +103,16 @@ class History:
     def as_dict(self) -> dict[str, list[float]]:
         return {key: list(values) for key, values in self.history.items()}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> History:
+        """Rebuild a history from :meth:`as_dict` (e.g. read from a checkpoint)."""
+        history = cls()
+        lengths = {len(values) for values in data.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"history lists must have one length, got lengths {sorted(lengths)}")
+        history.history = {str(key): [float(v) for v in values] for key, values in data.items()}
+        return history
+
     def __repr__(self) -> str:
         return f"History(epochs={self.epochs}, keys={self.keys()})"
 

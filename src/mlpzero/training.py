@@ -230,7 +230,7 @@ class _Trainer:
         if self.shuffle:
             self.rng.shuffle(self.order)
         total = weight_total = 0.0
-        hits = 0
+        hits = seen = 0
         for batch, begin in enumerate(range(0, self.n, self.batch)):
             index = self.order[begin : begin + self.batch]
             rows = len(index)
@@ -250,9 +250,10 @@ class _Trainer:
             total += value * weight
             weight_total += weight
             hits += batch_hits
+            seen += rows
             for callback in callbacks:
                 callback.on_batch_end(batch, {"loss": value})
-        return self.labels.logs(total / weight_total, hits, self.n)
+        return self.labels.logs(total / weight_total, hits, seen)
 
     def _step(self, X, Y, weights, labels) -> tuple[float, int]:
         """One update on one batch; the batch loss (with penalty) before it, and the hits."""
