@@ -132,6 +132,20 @@ def test_checkpoint_of_the_best_epoch_loads_back_to_the_same_predictions(tmp_pat
     assert os.listdir(tmp_path) == ["best.npz"]  # no temporary file left behind
 
 
+def test_best_only_checkpoint_is_not_replaced_by_a_worse_later_fit(tmp_path):
+    X, y = noisy_circles(60)
+    path = tmp_path / "best.npz"
+    checkpoint = ModelCheckpoint(path, monitor="loss", save_best_only=True)
+    model = MLP(hidden=(8,), seed=0).fit(
+        X, y, epochs=30, optimizer="adam", learning_rate=0.05, callbacks=[checkpoint]
+    )
+    saved = path.read_bytes()
+    # a second fit on flipped labels has a far worse loss than the first fit's best
+    model.fit(X, 1 - y, epochs=3, callbacks=[checkpoint])
+    assert min(model.history["loss"][30:]) > min(model.history["loss"][:30])
+    assert path.read_bytes() == saved
+
+
 def test_checkpoint_every_epoch_with_a_name_pattern(tmp_path):
     X, y = noisy_circles(60)
     pattern = str(tmp_path / "ckpt-{epoch:02d}-{loss:.2f}.npz")

@@ -239,7 +239,9 @@ class ModelCheckpoint(Callback):
     file is first written to a temporary file in the same folder and then moved into
     place with :func:`os.replace`, so an interrupted run never leaves a half-written
     checkpoint. The file is a model file of :mod:`mlpzero.io` (load it with
-    ``mlpzero.io.load_model``). ``last_saved`` is the path of the last file written.
+    ``mlpzero.io.load_model``). ``last_saved`` is the path of the last file written. The
+    best value is kept across ``fit`` calls, so continued training never replaces a
+    better checkpoint with a worse one.
     """
 
     def __init__(
@@ -256,9 +258,6 @@ class ModelCheckpoint(Callback):
         self.save_best_only = bool(save_best_only)
         self._monitor = _Monitor(monitor, min_delta, mode)
         self.last_saved: str | None = None
-
-    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        self._monitor.reset()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
