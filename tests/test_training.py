@@ -451,6 +451,17 @@ def test_bad_fit_options_are_refused_before_anything_changes(kwargs, error, matc
     np.testing.assert_array_equal(model.fit(X, y, epochs=2).network.params, fresh.network.params)
 
 
+def test_weights_left_all_zero_by_the_split_are_refused():
+    X, y = blobs(40)
+    weights = np.zeros(40)
+    held = split_validation(40, 0.25, np.random.default_rng([0, 1]), strata=y)[1]
+    weights[held] = 1.0  # only the rows that the split will hold out carry weight
+    model = MLP(hidden=(3,), seed=0)
+    with pytest.raises(ValueError, match="sample_weight must not be all zero"):
+        model.fit(X, y, epochs=1, sample_weight=weights, validation_split=0.25)
+    assert not model.built
+
+
 def test_class_weight_on_regression_is_refused():
     X, _ = blobs()
     with pytest.raises(ValueError, match="class_weight applies to binary and multi-class"):

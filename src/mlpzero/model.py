@@ -279,6 +279,7 @@ class MLP:
                     )
                 per_sample = class_weights(class_weight, labels, encoder.classes_)
                 weights = per_sample if weights is None else weights * per_sample
+            if weights is not None:  # the training rows must still carry some weight
                 check_sample_weight(weights, len(weights))
             if validation is not None:
                 X_val, y_val, w_val = validation
