@@ -146,7 +146,8 @@ class _Trainer:
         self.weights = None if sample_weight is None else sample_weight.astype(network.dtype)
         self.rng, self.schedule, self.penalty = rng, schedule, penalty
         self.clip_norm, self.shuffle = clip_norm, shuffle
-        if network.dropout_rng is None:
+        self.dropout = any(network.dropout)
+        if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
         self.labels = _Labels(loss, Y)
         self.snapshot = np.empty_like(network.params)
@@ -258,7 +259,7 @@ class _Trainer:
     def _step(self, X, Y, weights, labels) -> tuple[float, int]:
         """One update on one batch; the batch loss (with penalty) before it, and the hits."""
         network = self.network
-        logits = network.forward(X, training=True)
+        logits = network.forward(X, training=True) if self.dropout else network.forward(X)
         value = self.loss.value(logits, Y, weights)
         hits = self.labels.hits(logits, labels)
         dlogits = self.loss.gradient(logits, Y, weights, out=network.output_delta())
