@@ -9,11 +9,14 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import io as _io
 from . import losses as _losses
 from . import optimizers as _optimizers
 from .activations import Activation
@@ -28,7 +31,7 @@ from .validation import (
     check_targets,
 )
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "load"]
 
 
 class MLP:
@@ -87,6 +90,10 @@ class MLP:
         self.loss_: _losses.Loss | None = None
         self.history = History()
         self.stop_training = False
+        #: Column names of the training data, when it had them (saved with the model).
+        self.feature_names_in_: list[str] | None = None
+        #: The options of the last ``fit`` (saved with the model).
+        self.fit_config_: dict[str, Any] | None = None
         self._rng = np.random.default_rng(self.seed)
         # Fail early on a bad activation list rather than at the first fit.
         Network([1, *self.hidden, 1], self.activation, init=self.init, dtype=self.dtype, rng=0)
@@ -134,6 +141,8 @@ class MLP:
         callbacks: Sequence[Callback] = (),
         verbose: int = 0,
         print_every: int | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: str | os.PathLike[str] | None = None,
     ) -> MLP:
         """Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
 
@@ -141,29 +150,59 @@ class MLP:
         gives mini-batches reshuffled every epoch. ``verbose`` prints the article's
         ``Epoch e: cost = c`` line every ``print_every`` epochs (200 by default).
         Returns the model, so calls chain.
+
+        ``checkpoint=PATH`` writes the model, the optimizer state, the history and the
+        random state to ``PATH`` after every epoch. ``resume=PATH`` loads such a checkpoint
+        into this model and runs only the epochs that the interrupted ``fit`` had left of
+        ``epochs``: with the same data and options, the final weights equal bit for bit
+        those of a run that was never interrupted.
         """
         epochs = check_int("epochs", epochs)
         batch_size = check_int("batch_size", batch_size, allow_none=True)
         print_every = check_int("print_every", print_every, allow_none=True)
-        n_features = self.network.layer_sizes[0] if self.built else None
+        resumed = None if resume is None else _io.load_checkpoint(resume)
+        if resumed is not None:
+            self._check_same_model(resumed.model, resume)
+        source = self if resumed is None else resumed.model
+        n_features = source.network.layer_sizes[0] if source.built else None
+        X_given = X
         X = check_features(X, dtype=self.dtype, n_features=n_features)
         y = check_targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0])
         opt = _optimizers.get(optimizer, learning_rate=learning_rate)
         if not isinstance(optimizer, str):
             opt.learning_rate = learning_rate
-        if not self.built:
-            self._build(X, y)
-        Y = self.encoder.encode(y, dtype=self.dtype)
+        if resumed is not None:
+            # Everything is checked before this model changes: then take the checkpoint over.
+            Y = resumed.model.encoder.encode(y, dtype=self.dtype)
+            _io.restore_optimizer(opt, resumed, resume)
+            self.__dict__.update(resumed.model.__dict__)
+            start_epoch = resumed.progress["start_epoch"]
+            epochs_left = max(0, epochs - (self.history.epochs - start_epoch))
+        else:
+            if not self.built:
+                self._build(X, y)
+                self.feature_names_in_ = _column_names(X_given, X.shape[1])
+            Y = self.encoder.encode(y, dtype=self.dtype)
+            start_epoch, epochs_left = self.history.epochs, epochs
         if verbose and print_every is None:
             print_every = 200
+        self.fit_config_ = {
+            "epochs": epochs,
+            "learning_rate": float(learning_rate),
+            "batch_size": batch_size,
+            "optimizer": opt.config,
+        }
+        if checkpoint is not None:
+            writer = _io.CheckpointWriter(checkpoint, opt, start_epoch, epochs)
+            callbacks = [*callbacks, writer]
         train(
             self.network,
             self.loss_,
             opt,
             X,
             Y,
-            epochs=epochs,
+            epochs=epochs_left,
             batch_size=batch_size,
             sample_weight=weights,
             rng=self._rng,
@@ -173,6 +212,28 @@ class MLP:
             print_every=print_every if verbose else None,
         )
         return self
+
+    def _check_same_model(self, other: MLP, source: Any) -> None:
+        """Refuse to resume from a checkpoint of a different architecture."""
+        mine, theirs = self._architecture(), other._architecture()
+        if mine != theirs:
+            raise ValueError(
+                f"resume: {source} holds a model with {theirs}, but this MLP has {mine}"
+            )
+
+    def _architecture(self) -> dict[str, Any]:
+        if self.built:
+            hidden = tuple(self.network.layer_sizes[1:-1])
+            acts = [a.config for a in self.network.activations]
+        else:
+            hidden = self.hidden
+            acts = [a.config for a in Network([1, *hidden, 1], self.activation, rng=0).activations]
+        return {"hidden": hidden, "activations": acts, "dtype": self.dtype.name}
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`)."""
+        return _io.save_model(self, path)
 
     # ------------------------------------------------------------------ inference
     def _require_built(self) -> Network:
@@ -262,6 +323,22 @@ class MLP:
             f"MLP(hidden={self.hidden}, activation={act!r}, loss={self.loss!r}, "
             f"seed={self.seed}, dtype={self.dtype.name!r})"
         )
+
+
+def load(path: str | os.PathLike[str]) -> MLP:
+    """Read a model saved with :meth:`MLP.save` (or a checkpoint); see :mod:`mlpzero.io`."""
+    return _io.load_model(path)
+
+
+def _column_names(X: Any, width: int) -> list[str] | None:
+    """The column names of a data frame (pandas or alike), if it has string names."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = list(columns)
+    if len(names) != width or not all(isinstance(n, str) for n in names):
+        return None
+    return names
 
 
 def _hits(predicted: np.ndarray, y: np.ndarray, task: str) -> np.ndarray:
