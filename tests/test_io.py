@@ -350,6 +350,10 @@ def test_load_reports_missing_files_and_folders(tmp_path):
 
 
 # ---------------------------------------------------------------------------- checkpoints
+class Killed(Exception):
+    """Stands for the process dying (power cut, OOM kill) in the middle of training."""
+
+
 class Interrupt(Callback):
     """Stops training like a killed process would: at a given epoch and batch."""
 
@@ -362,7 +366,7 @@ class Interrupt(Callback):
 
     def on_batch_end(self, batch, logs=None):
         if self.current == self.epoch and batch == self.batch:
-            raise KeyboardInterrupt
+            raise Killed
 
 
 EPOCHS = 6
@@ -379,7 +383,7 @@ def train_run(**fit_options):
 def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, batch):
     reference = train_run()
     path = tmp_path / "run.ckpt.npz"
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Killed):
         train_run(checkpoint=path, callbacks=[Interrupt(epoch, batch)])
     if epoch == 0:
         assert not path.exists()  # killed before the first epoch ended
@@ -395,9 +399,9 @@ def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, bat
 def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path):
     reference = train_run()
     path = tmp_path / "run.npz"
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Killed):
         train_run(checkpoint=path, callbacks=[Interrupt(2, 1)])
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Killed):
         train_run(checkpoint=path, resume=path, callbacks=[Interrupt(4, 0)])
     resumed = train_run(checkpoint=path, resume=path)
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
