@@ -21,9 +21,11 @@ modules named in :data:`COMMAND_MODULES` (loaded when present).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib
 import inspect
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -333,6 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mlpzero: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Whoever read our output stopped early (``mlpzero predict ... | head``): fine.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:
         if args.debug:
             raise
