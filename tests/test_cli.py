@@ -199,7 +199,7 @@ def test_train_on_a_toy_dataset_with_a_plot_and_all_plot_kinds(tmp_path, capsys)
         ["plot", "boundary", str(model_path), "xor", "--samples", "80", "--out",
          str(tmp_path / "b.png")],
     ):  # fmt: skip
-        status, out, _ = run(capsys, *argv)
+        status, _, _ = run(capsys, *argv)
         assert status == 0
         assert (tmp_path / argv[-1].rsplit("/", 1)[-1]).read_bytes().startswith(PNG)
 
