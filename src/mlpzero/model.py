@@ -245,7 +245,7 @@ class MLP:
         """The logits ``Z[L]``, shape ``(n_samples, n_outputs)``."""
         network = self._require_built()
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
-        return network.predict_logits(X)
+        return _checked_logits(network.predict_logits(X), X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``.
@@ -272,14 +272,15 @@ class MLP:
         y = check_targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0])
         Y = self.encoder.encode(y, dtype=self.dtype)
-        logits = network.predict_logits(X)
+        logits = _checked_logits(network.predict_logits(X), X)
         result = {"loss": self.loss_.value(logits, Y, weights)}
         outputs = self.loss_.link(logits, out=logits)
         if self.encoder.is_classifier:
             hits = _hits(self.encoder.decode(outputs), y, self.encoder.task)
             result["accuracy"] = float(np.average(hits, weights=weights))
         else:
-            errors = ((outputs - Y) ** 2).mean(axis=1)
+            # 2 * loss / n_outputs, but said plainly (the loss is half the squared error).
+            errors = self.loss_.per_sample(outputs, Y) * (2.0 / Y.shape[1])
             result["mse"] = float(np.average(errors, weights=weights))
         return result
 
@@ -328,6 +329,23 @@ class MLP:
 def load(path: str | os.PathLike[str]) -> MLP:
     """Read a model saved with :meth:`MLP.save` (or a checkpoint); see :mod:`mlpzero.io`."""
     return _io.load_model(path)
+
+
+def _checked_logits(logits: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``logits``, after checking that the forward pass did not overflow.
+
+    Inputs far larger than the training data can push a layer beyond the dtype's range;
+    the result would be NaN probabilities, so that is an error that says which rows.
+    """
+    finite = np.isfinite(logits).all(axis=1)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        raise ValueError(
+            f"X: the network's outputs overflow for {len(rows)} of {len(X)} rows (first: row "
+            f"{rows[0]}, largest |value| {np.abs(X[rows[0]]).max():.3g}); these inputs are "
+            "too large for this model: scale them like the training data"
+        )
+    return logits
 
 
 def _column_names(X: Any, width: int) -> list[str] | None:
