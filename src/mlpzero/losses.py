@@ -24,7 +24,8 @@ Values are computed without forming ``log(a)``: binary cross-entropy as
 log-sum-exp with the row maximum subtracted, so no input overflows or takes ``log(0)``.
 Loss values are computed in float64 whatever the logits' dtype, and logits beyond
 :math:`\pm 10^{300}` are clipped there (squared-error differences beyond
-:math:`\pm 10^{150}`): any finite input gives a finite loss, without a warning.
+:math:`\pm 10^{150}`): any finite input gives a finite loss, without a warning, and
+the loss saturates (near :math:`10^{300}`) only where float64 could not hold it.
 """
 
 from __future__ import annotations
@@ -144,9 +145,12 @@ class SquaredError(Loss):
         return out
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        diff = _as_wide(logits) - _as_wide(targets)
-        np.clip(diff, -_SQUARE_LIMIT, _SQUARE_LIMIT, out=diff)
-        return 0.5 * np.einsum("ij,ij->i", diff, diff)
+        # Half the difference, from halves (exact in binary floating point), cannot
+        # overflow for any finite logits and targets; clipped, its square cannot either.
+        half = np.multiply(logits, 0.5, dtype=np.float64)
+        half -= np.multiply(targets, 0.5, dtype=np.float64)
+        np.clip(half, -_SQUARE_LIMIT / 2, _SQUARE_LIMIT / 2, out=half)
+        return 2.0 * np.einsum("ij,ij->i", half, half)
 
 
 #: Logits are clipped to this magnitude before a loss value is computed, and differences

@@ -253,16 +253,22 @@ class MLP:
         Binary models give two columns ``[P(classes_[0]), P(classes_[1])]``; multi-label
         models give one probability per label. For regression, the predicted values.
         """
-        logits = self.decision_function(X)
-        outputs = self.loss_.link(logits, out=logits)
+        outputs = self._outputs(X)
         if self.encoder.task == "binary":
             return np.hstack([1 - outputs, outputs])
         return outputs
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (classification) or values (regression)."""
+        outputs = self._outputs(X)
+        return self.encoder.decode(outputs)
+
+    def _outputs(self, X: Any) -> np.ndarray:
         logits = self.decision_function(X)
-        return self.encoder.decode(self.loss_.link(logits, out=logits))
+        # Softmax subtracts each row's maximum; a float32 row spanning more than 3.4e38
+        # overflows there to -inf, whose exp is the right limit, 0.
+        with np.errstate(over="ignore"):
+            return self.loss_.link(logits, out=logits)
 
     def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` on ``(X, y)``; regression reports ``loss`` and
@@ -274,7 +280,8 @@ class MLP:
         Y = self.encoder.encode(y, dtype=self.dtype)
         logits = _checked_logits(network.predict_logits(X), X)
         result = {"loss": self.loss_.value(logits, Y, weights)}
-        outputs = self.loss_.link(logits, out=logits)
+        with np.errstate(over="ignore"):
+            outputs = self.loss_.link(logits, out=logits)
         if self.encoder.is_classifier:
             hits = _hits(self.encoder.decode(outputs), y, self.encoder.task)
             result["accuracy"] = float(np.average(hits, weights=weights))
