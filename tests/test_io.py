@@ -57,12 +57,10 @@ def test_saved_and_loaded_model_predicts_bit_for_bit_the_same(tmp_path, case, dt
     assert loaded.classes_.tolist() == model.classes_.tolist()
     assert loaded.history.as_dict() == model.history.as_dict()
     assert loaded.summary() == model.summary()
-    assert loaded.fit_config_ == {
-        "epochs": 15,
-        "learning_rate": 0.1,
-        "batch_size": 16,
-        "optimizer": {"name": "sgd", "learning_rate": 0.1},
-    }
+    assert loaded.fit_config_ == model.fit_config_
+    assert loaded.fit_config_["epochs"] == 15
+    assert loaded.fit_config_["batch_size"] == 16
+    assert loaded.fit_config_["optimizer"]["name"] == "sgd"
 
 
 @pytest.mark.parametrize("target", ["regression-1d", "regression-2d", "multilabel"])

@@ -91,18 +91,23 @@ def save_checkpoint(
     path: str | os.PathLike[str],
     optimizer: Optimizer,
     progress: Mapping[str, Any],
+    schedule: Any = None,
 ) -> Path:
-    """Write a checkpoint: the model plus ``optimizer``'s state and ``progress`` through fit.
+    """Write a checkpoint: the model, ``optimizer``'s and ``schedule``'s state, ``progress``.
 
     ``progress`` holds ``start_epoch`` (the history length when the interrupted ``fit``
-    began) and ``epochs`` (how many epochs that ``fit`` was asked for).
+    began), ``epochs`` (how many epochs that ``fit`` was asked for) and
+    ``fit_random_state`` (the model's random state where that ``fit`` started drawing:
+    the validation split, then the shuffles and dropout masks).
     """
     document, arrays = _describe(model)
     state = optimizer_state(optimizer)
     json_state, state_arrays = _split_arrays(state, _OPTIMIZER_PREFIX.rstrip("."))
+    schedule_state = getattr(schedule, "state_dict", None)
     document["checkpoint"] = {
         "optimizer": {"config": _jsonable(optimizer.config), "state": json_state},
-        "progress": {key: int(value) for key, value in progress.items()},
+        "schedule": None if schedule_state is None else _jsonable(schedule_state()),
+        "progress": _jsonable(dict(progress)),
     }
     arrays.update(state_arrays)
     return _write_atomic(path, document, arrays)
@@ -124,6 +129,7 @@ def _describe(model: MLP) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "init": _init_setting(model.init),
             "seed": model.seed,
             "dtype": model.dtype.name,
+            "dropout": _jsonable(getattr(model, "dropout", None)),
         },
         "network": {
             "layer_sizes": list(network.layer_sizes),
@@ -256,7 +262,8 @@ class Checkpoint:
     model: MLP
     optimizer_config: dict[str, Any]
     optimizer_state: dict[str, Any]
-    progress: dict[str, int] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)
+    schedule_state: dict[str, Any] | None = None
 
 
 def load_model(path: str | os.PathLike[str]) -> MLP:
@@ -292,7 +299,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             f"{path}: checkpoint.progress.start_epoch ({progress['start_epoch']}) is past the "
             f"{model.history.epochs} epochs in the history"
         )
-    return Checkpoint(model, dict(config), state if isinstance(state, dict) else {}, progress)
+    _generator(path, progress.get("fit_random_state"))  # a valid state, or ValueError
+    schedule = entry.get("schedule")
+    if schedule is not None and not isinstance(schedule, dict):
+        raise ValueError(f"{path}: checkpoint.schedule must be an object or null")
+    return Checkpoint(
+        model, dict(config), state if isinstance(state, dict) else {}, progress, schedule
+    )
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -525,7 +538,7 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
     seed = settings.get("seed")
     if seed is not None and (not _is_int(seed) or seed < 0):
         check.fail("seed", f"must be an integer >= 0 or null, got {_short(seed)}")
-    return {
+    settings_out = {
         "hidden": tuple(hidden),
         "activation": activation,
         "loss": loss,
@@ -533,6 +546,14 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
         "seed": seed,
         "dtype": dtype,
     }
+    dropout = settings.get("dropout")
+    if dropout is not None:
+        if not isinstance(dropout, list) or not all(
+            isinstance(r, (int, float)) and not isinstance(r, bool) for r in dropout
+        ):
+            check.fail("dropout", f"must be a list of rates, got {_short(dropout)}")
+        settings_out["dropout"] = dropout  # MLP checks the rates themselves
+    return settings_out
 
 
 def _encoder(path: Any, target: Any, loss_name: str, n_outputs: int) -> TargetEncoder:
@@ -663,12 +684,30 @@ def restore_optimizer(optimizer: Optimizer, checkpoint: Checkpoint, path: Any) -
         raise ValueError(f"resume: {path}: the optimizer state is not valid: {error}") from None
 
 
+def restore_schedule(schedule: Any, checkpoint: Checkpoint, path: Any) -> None:
+    """Load the checkpoint's schedule state into ``schedule`` (same schedule required)."""
+    saved = checkpoint.schedule_state
+    if schedule is None or saved is None or not hasattr(schedule, "load_state_dict"):
+        return
+    if saved.get("config") != _jsonable(schedule.config):
+        raise ValueError(
+            f"resume: {path} was trained with schedule {_short(saved.get('config'))}, but "
+            f"fit was given {_short(schedule.config)}"
+        )
+    try:
+        schedule.load_state_dict(saved)
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"resume: {path}: the schedule state is not valid: {error!r}") from None
+
+
 class CheckpointWriter(Callback):
     """Writes a checkpoint at the end of every epoch (used by ``fit(checkpoint=PATH)``)."""
 
-    def __init__(self, path: Any, optimizer: Optimizer, start_epoch: int, epochs: int) -> None:
-        self.path, self.optimizer = path, optimizer
-        self.progress = {"start_epoch": start_epoch, "epochs": epochs}
+    def __init__(
+        self, path: Any, optimizer: Optimizer, schedule: Any, progress: Mapping[str, Any]
+    ) -> None:
+        self.path, self.optimizer, self.schedule = path, optimizer, schedule
+        self.progress = dict(progress)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        save_checkpoint(self.model, self.path, self.optimizer, self.progress)
+        save_checkpoint(self.model, self.path, self.optimizer, self.progress, self.schedule)

@@ -177,6 +177,7 @@ class MLP:
             Y = resumed.model.encoder.encode(y, dtype=self.dtype)
             _io.restore_optimizer(opt, resumed, resume)
             self.__dict__.update(resumed.model.__dict__)
+            fit_random_state = resumed.progress["fit_random_state"]
             start_epoch = resumed.progress["start_epoch"]
             epochs_left = max(0, epochs - (self.history.epochs - start_epoch))
         else:
@@ -184,6 +185,7 @@ class MLP:
                 self._build(X, y)
                 self.feature_names_in_ = _column_names(X_given, X.shape[1])
             Y = self.encoder.encode(y, dtype=self.dtype)
+            fit_random_state = self._rng.bit_generator.state
             start_epoch, epochs_left = self.history.epochs, epochs
         if verbose and print_every is None:
             print_every = 200
@@ -194,8 +196,12 @@ class MLP:
             "optimizer": opt.config,
         }
         if checkpoint is not None:
-            writer = _io.CheckpointWriter(checkpoint, opt, start_epoch, epochs)
-            callbacks = [*callbacks, writer]
+            progress = {
+                "start_epoch": start_epoch,
+                "epochs": epochs,
+                "fit_random_state": fit_random_state,
+            }
+            callbacks = [*callbacks, _io.CheckpointWriter(checkpoint, opt, None, progress)]
         train(
             self.network,
             self.loss_,
@@ -228,7 +234,8 @@ class MLP:
         else:
             hidden = self.hidden
             acts = [a.config for a in Network([1, *hidden, 1], self.activation, rng=0).activations]
-        return {"hidden": hidden, "activations": acts, "dtype": self.dtype.name}
+        dropout = tuple(getattr(self, "dropout", ()) or ())
+        return {"hidden": hidden, "activations": acts, "dtype": self.dtype.name, "dropout": dropout}
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> Path:
