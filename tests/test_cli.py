@@ -2,6 +2,7 @@
 one-line errors for bad input."""
 
 import csv
+import inspect
 import subprocess
 import sys
 import types
@@ -124,6 +125,28 @@ def test_train_shows_progress_unless_quiet(tmp_path, table, capsys):
     )
     assert status == 0
     assert out.count("Epoch ") >= 5
+
+
+def test_training_options_reach_the_model(tmp_path, table, capsys):
+    fit = set(inspect.signature(mlpzero.MLP.fit).parameters)
+    if not {"l2", "validation_split"} <= fit:
+        pytest.skip("needs the training options (l2, validation split, early stopping)")
+    path, _, _ = table
+    model_path = tmp_path / "m.npz"
+    status, out, _ = run(
+        capsys, "train", str(path), "--epochs", "300", "--optimizer", "adam", "--lr", "0.05",
+        "--l2", "0.01", "--dropout", "0.1", "--validation-split", "0.25",
+        "--early-stopping", "3", "--out", str(model_path), "--quiet",
+    )  # fmt: skip
+    assert status == 0
+    model = mlpzero.load(model_path)
+    table = parse_table(out)
+    assert table["val_loss"] == f"{model.history['val_loss'][-1]:.6g}"
+    assert model.history.epochs < 300  # stopped early
+    assert model.fit_config_["l2"] == 0.01
+    assert model.fit_config_["validation_split"] == 0.25
+    assert model.fit_config_["optimizer"]["name"] == "adam"
+    assert list(model.dropout) == [0.1, 0.1]
 
 
 def test_evaluate_reports_the_models_own_metrics(trained, capsys):
@@ -267,12 +290,13 @@ def test_bad_option_values_exit_2_with_one_line(capsys, option, value):
 
 
 def test_options_this_version_lacks_are_refused_not_ignored(capsys, table, tmp_path):
-    accepted = set(__import__("inspect").signature(mlpzero.MLP.fit).parameters)
+    accepted = set(inspect.signature(mlpzero.MLP.fit).parameters)
+    accepted |= set(inspect.signature(mlpzero.MLP).parameters)
     for flag, keyword, value in [
         ("--l2", "l2", "0.01"),
         ("--dropout", "dropout", "0.2"),
         ("--validation-split", "validation_split", "0.2"),
-        ("--early-stopping", "early_stopping", "5"),
+        ("--early-stopping", "validation_split", "5"),
     ]:
         if keyword in accepted:
             continue

@@ -35,6 +35,10 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from .activations import ACTIVATIONS
+from .losses import LOSSES
+from .optimizers import OPTIMIZERS
+
 __all__ = ["COMMANDS", "COMMAND_MODULES", "CommandError", "add_command", "load_data", "main"]
 
 TOY_DATASETS = ("linear", "xor", "circles", "moons", "spirals")
@@ -152,11 +156,21 @@ def _add_train(subparsers: Any) -> None:
         metavar="N",
         help="hidden layer sizes (default: 16 8; none for logistic regression)",
     )
-    parser.add_argument("--activation", default="relu", metavar="A", help="hidden activation")
-    parser.add_argument("--loss", default="auto", metavar="L", help="loss (default: auto)")
-    parser.add_argument("--optimizer", default="sgd", metavar="O", help="optimizer name")
-    parser.add_argument("--lr", type=_positive_float, default=0.01, metavar="X")
-    parser.add_argument("--epochs", type=_positive_int, default=1000, metavar="N")
+    parser.add_argument(
+        "--activation", default="relu", metavar="A", help=f"{_names(ACTIVATIONS)} (default: relu)"
+    )
+    parser.add_argument(
+        "--loss", default="auto", metavar="L", help=f"auto (default), {_names(LOSSES)}"
+    )
+    parser.add_argument(
+        "--optimizer", default="sgd", metavar="O", help=f"{_names(OPTIMIZERS)} (default: sgd)"
+    )
+    parser.add_argument(
+        "--lr", type=_positive_float, metavar="X", help="learning rate (default: the optimizer's)"
+    )
+    parser.add_argument(
+        "--epochs", type=_positive_int, default=1000, metavar="N", help="(default: 1000)"
+    )
     parser.add_argument(
         "--batch-size", type=_positive_int, metavar="N", help="mini-batch size (default: all)"
     )
@@ -174,7 +188,9 @@ def _add_train(subparsers: Any) -> None:
         metavar="PATIENCE",
         help="stop after PATIENCE epochs without improvement",
     )
-    parser.add_argument("--seed", type=_non_negative_int, default=0, metavar="N")
+    parser.add_argument(
+        "--seed", type=_non_negative_int, default=0, metavar="N", help="model and data seed"
+    )
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--samples", type=_positive_int, metavar="N", help="toy dataset size")
     parser.add_argument(
@@ -278,6 +294,10 @@ def _add_plot(subparsers: Any) -> None:
     history.add_argument("model", metavar="MODEL")
     history.add_argument("--out", required=True, metavar="PNG")
     history.set_defaults(handler=_plot_history)
+
+
+def _names(registry: Any) -> str:
+    return ", ".join(sorted(registry))
 
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
@@ -546,14 +566,7 @@ def _train(args: argparse.Namespace) -> int:
         _check_folder(getattr(args, flag), f"--{flag}")
     data = load_data(args.data, target=args.target, seed=args.seed, samples=args.samples)
     y = _require_targets(data, args.data)
-    model = MLP(
-        hidden=tuple(args.hidden),
-        activation=args.activation,
-        loss=args.loss,
-        seed=args.seed,
-        dtype=args.dtype,
-    )
-    options = _fit_options(model, args)
+    model, options = _model_and_fit_options(MLP, args)
     start = time.perf_counter()
     model.fit(data.X, y, **options)
     seconds = time.perf_counter() - start
@@ -562,44 +575,63 @@ def _train(args: argparse.Namespace) -> int:
     path = model.save(args.out)
     rows = [("samples", str(len(data.X))), ("epochs", str(model.history.epochs))]
     rows += [(key, f"{value:.6g}") for key, value in model.evaluate(data.X, y).items()]
+    last = {key: values[-1] for key, values in model.history.history.items() if values}
+    rows += [(key, f"{last[key]:.6g}") for key in ("val_loss", "val_accuracy") if key in last]
     rows.append(("seconds", f"{seconds:.2f}"))
-    _print_table(rows, ("metric", "train"))
+    _print_table(rows, ("metric", "value"))
     print(f"saved the model to {path}")
     if args.plot:
         print(f"saved the figure to {_plot_training(model, data, y, args.plot)}")
     return 0
 
 
-def _fit_options(model: Any, args: argparse.Namespace) -> dict[str, Any]:
-    """``MLP.fit`` keyword arguments from the options; refuses what this version lacks."""
+def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The model and the ``fit`` keyword arguments the options ask for.
+
+    An option whose feature this version of mlpzero lacks is refused, never ignored.
+    """
+    from . import callbacks, optimizers
+
+    settings: dict[str, Any] = {
+        "hidden": tuple(args.hidden),
+        "activation": args.activation,
+        "loss": args.loss,
+        "seed": args.seed,
+        "dtype": args.dtype,
+    }
+    if args.dropout is not None:
+        _require("--dropout", "dropout" in inspect.signature(mlp).parameters)
+        settings["dropout"] = args.dropout
+    model = mlp(**settings)
+    accepted = inspect.signature(model.fit).parameters
     options: dict[str, Any] = {
         "epochs": args.epochs,
-        "learning_rate": args.lr,
         "batch_size": args.batch_size,
         "optimizer": args.optimizer,
         "checkpoint": args.checkpoint,
         "resume": args.resume,
     }
+    if args.lr is not None:
+        options["learning_rate"] = args.lr
     if not args.quiet:
         options["verbose"] = 1
         options["print_every"] = max(1, args.epochs // 10)
-    accepted = inspect.signature(model.fit).parameters
-    wanted = {
-        "--l2": ("l2", args.l2),
-        "--dropout": ("dropout", args.dropout),
-        "--validation-split": ("validation_split", args.validation_split),
-        "--early-stopping": ("early_stopping", args.early_stopping),
-    }
-    for flag, (keyword, value) in wanted.items():
-        if value is None:
-            continue
-        if keyword not in accepted:
-            raise CommandError(f"{flag} is not available in this version of mlpzero yet")
-        options[keyword] = value
-    from . import optimizers
+    for flag, keyword in (("--l2", "l2"), ("--validation-split", "validation_split")):
+        value = getattr(args, keyword)
+        if value is not None:
+            _require(flag, keyword in accepted)
+            options[keyword] = value
+    if args.early_stopping is not None:
+        stopping = getattr(callbacks, "EarlyStopping", None)
+        _require("--early-stopping", stopping is not None)
+        options["callbacks"] = [stopping(patience=args.early_stopping, restore_best_weights=True)]
+    optimizers.get(args.optimizer)  # an unknown name fails before the data is loaded
+    return model, options
 
-    optimizers.get(args.optimizer, learning_rate=args.lr)  # unknown names fail before loading
-    return options
+
+def _require(flag: str, available: bool) -> None:
+    if not available:
+        raise CommandError(f"{flag} is not available in this version of mlpzero yet")
 
 
 def _check_folder(path: str | None, flag: str) -> None:
