@@ -1,6 +1,7 @@
 """Model files: bit-exact round trips, atomic writes, refusal of anything malformed,
 and checkpoints that resume to exactly the weights of an uninterrupted run."""
 
+import inspect
 import json
 import os
 import pickle
@@ -392,6 +393,34 @@ def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, bat
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
     assert resumed.history.as_dict() == reference.history.as_dict()
     assert io.load_checkpoint(path).model.history.epochs == EPOCHS
+
+
+FULL_TOOLKIT = {"optimizer", "schedule", "validation_split"} <= set(
+    inspect.signature(MLP.fit).parameters
+) and "dropout" in inspect.signature(MLP).parameters
+
+
+@pytest.mark.skipif(not FULL_TOOLKIT, reason="needs Adam, schedules, dropout, validation")
+@pytest.mark.parametrize("schedule", ["cosine", "plateau"])
+@pytest.mark.parametrize("epoch", [1, 3, 5])
+def test_resume_is_exact_with_adam_dropout_validation_and_a_schedule(tmp_path, schedule, epoch):
+    X, y = blobs(n=70, classes=("a", "b", "c"), features=4, seed=3)
+
+    def run(**options):
+        model = MLP(hidden=(8, 5), dropout=0.2, seed=11)
+        return model.fit(
+            X, y, epochs=EPOCHS, optimizer="adam", learning_rate=0.02, batch_size=16,
+            validation_split=0.2, schedule=schedule, **options,
+        )  # fmt: skip
+
+    reference = run()
+    path = tmp_path / "run.npz"
+    with pytest.raises(Killed):
+        run(checkpoint=path, callbacks=[Interrupt(epoch, 2)])
+    resumed = run(checkpoint=path, resume=path)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+    assert resumed.history.as_dict() == reference.history.as_dict()
+    assert resumed.optimizer_.state_dict()["iterations"] == reference.optimizer_.iterations
 
 
 def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path):

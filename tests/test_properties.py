@@ -17,7 +17,7 @@ import mlpzero
 from mlpzero import MLP, training
 from mlpzero.optimizers import OPTIMIZERS
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 moderate = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
 anything = st.floats(allow_nan=False, allow_infinity=False)
@@ -145,7 +145,7 @@ def load_bytes(content):
         return mlpzero.load(path)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_a_damaged_model_file_is_refused_or_unchanged(saved, data):
     good, original, X = saved
@@ -192,7 +192,7 @@ def paths(document, prefix=()):
             yield from paths(value, (*prefix, index))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_a_tampered_document_is_refused_or_gives_a_working_model(saved, data):
     good, _, X = saved
