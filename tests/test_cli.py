@@ -2,6 +2,7 @@
 one-line errors for bad input."""
 
 import csv
+import importlib.util
 import inspect
 import subprocess
 import sys
@@ -13,9 +14,10 @@ import pytest
 import mlpzero
 from mlpzero import cli
 
-datasets = pytest.importorskip("mlpzero.datasets.files", reason="needs mlpzero.datasets")
-toy = pytest.importorskip("mlpzero.datasets.toy", reason="needs the toy datasets")
-plotting = pytest.importorskip("mlpzero.plotting", reason="needs mlpzero.plotting")
+needs_files = pytest.mark.skipif(
+    importlib.util.find_spec("mlpzero.datasets.files") is None,
+    reason="needs the CSV and npz loaders (mlpzero.datasets.files)",
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -93,6 +95,7 @@ def test_every_command_has_help_with_usage_and_an_example(capsys, path):
 
 
 # ---------------------------------------------------------------------------- train and use
+@needs_files
 def test_train_saves_a_model_and_prints_a_metrics_table(trained):
     model_path, X, labels, out = trained
     model = mlpzero.load(model_path)
@@ -118,6 +121,7 @@ def parse_table(out):
     return rows
 
 
+@needs_files
 def test_train_shows_progress_unless_quiet(tmp_path, table, capsys):
     path, _, _ = table
     status, out, _ = run(
@@ -127,6 +131,7 @@ def test_train_shows_progress_unless_quiet(tmp_path, table, capsys):
     assert out.count("Epoch ") >= 5
 
 
+@needs_files
 def test_training_options_reach_the_model(tmp_path, table, capsys):
     fit = set(inspect.signature(mlpzero.MLP.fit).parameters)
     if not {"l2", "validation_split"} <= fit:
@@ -149,6 +154,7 @@ def test_training_options_reach_the_model(tmp_path, table, capsys):
     assert list(model.dropout) == [0.1, 0.1]
 
 
+@needs_files
 def test_evaluate_reports_the_models_own_metrics(trained, capsys):
     model_path, X, labels, _ = trained
     status, out, _ = run(capsys, "evaluate", str(model_path), str(model_path.parent / "data.csv"))
@@ -164,6 +170,7 @@ def read_csv(text):
     return rows[0], rows[1:]
 
 
+@needs_files
 def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_path):
     model_path, X, _, _ = trained
     model = mlpzero.load(model_path)
@@ -185,6 +192,7 @@ def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_pat
     np.testing.assert_array_equal(got, model.predict_proba(X))  # 9 digits: float32 exactly
 
 
+@needs_files
 def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, capsys, tmp_path):
     model_path, X, _, _ = trained
     shuffled = tmp_path / "new.csv"
@@ -199,6 +207,7 @@ def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, caps
     assert [r[0] for r in rows] == mlpzero.load(model_path).predict(X[:5]).tolist()
 
 
+@needs_files
 def test_summary_prints_the_layer_table(trained, capsys):
     model_path, _, _, _ = trained
     status, out, _ = run(capsys, "summary", str(model_path))
@@ -227,6 +236,7 @@ def test_train_on_a_toy_dataset_with_a_plot_and_all_plot_kinds(tmp_path, capsys)
         assert (tmp_path / argv[-1].rsplit("/", 1)[-1]).read_bytes().startswith(PNG)
 
 
+@needs_files
 def test_resume_through_the_command_continues_a_checkpointed_run(tmp_path, table, capsys):
     path, _, _ = table
     checkpoint = tmp_path / "run.ckpt.npz"
@@ -243,6 +253,7 @@ def test_resume_through_the_command_continues_a_checkpointed_run(tmp_path, table
 
 
 # ---------------------------------------------------------------------------- errors
+@needs_files
 def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
     path, _, _ = table
     model_path = str(trained[0])
@@ -270,6 +281,7 @@ def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
     assert not (tmp_path / "m.npz").exists()
 
 
+@needs_files
 def test_evaluate_needs_a_target(trained, capsys, tmp_path):
     features_only = tmp_path / "x.csv"
     features_only.write_text("alpha,beta,gamma\n1,2,3\n")
@@ -289,6 +301,7 @@ def test_bad_option_values_exit_2_with_one_line(capsys, option, value):
     assert option in line and value in line
 
 
+@needs_files
 def test_options_this_version_lacks_are_refused_not_ignored(capsys, table, tmp_path):
     accepted = set(inspect.signature(mlpzero.MLP.fit).parameters)
     accepted |= set(inspect.signature(mlpzero.MLP).parameters)
@@ -302,6 +315,18 @@ def test_options_this_version_lacks_are_refused_not_ignored(capsys, table, tmp_p
             continue
         line = fails(capsys, "train", str(table[0]), "--out", str(tmp_path / "m.npz"), flag, value)
         assert f"{flag} is not available" in line
+
+
+def test_demo_passes_its_options_to_the_demo(monkeypatch, capsys):
+    import mlpzero.demo
+
+    calls = []
+    monkeypatch.setattr(mlpzero.demo, "run", lambda **options: calls.append(options))
+    assert run(capsys, "demo", "--out", "figs", "--epoch-scale", "0.5")[0] == 0
+    assert calls == [{"out": "figs", "epoch_scale": 0.5}]
+    assert fails(capsys, "demo", "--epoch-scale", "2", status=2).endswith(
+        "argument --epoch-scale: expected a number in (0, 1], got '2' (see: mlpzero demo --help)"
+    )
 
 
 def test_debug_shows_the_traceback(capsys, tmp_path):
