@@ -221,3 +221,31 @@ def test_inputs_that_overflow_the_network_are_reported_not_returned_as_nan():
             method(huge)
     with pytest.raises(ValueError, match="overflow"):
         model.evaluate(huge, [0, 1])
+
+
+# ---------------------------------------------------------------------------- the tutorial API
+def test_the_tutorial_api_refuses_bad_arrays_by_name():
+    from mlpzero import tutorial
+
+    np.random.seed(0)
+    X = np.random.randn(2, 10)
+    Y = (X[0] > 0).reshape(1, -1).astype(int)
+    parameters, ls = tutorial.multi_layer_neural_network(X, Y, [3], num_epochs=2)
+    holed = X.copy()
+    holed[1, 4] = np.nan
+    cases = [
+        (holed, r"X contains NaN or infinity \(first at row 1, column 4\)"),
+        (np.array([["a"] * 3, ["b"] * 3]), r"X must be numeric, got values such as \['a', 'a'"),
+        (np.zeros((2, 0)), r"X is empty: got shape \(2, 0\)"),
+        (X[:1], "X has 1 rows"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(ValueError, match=message):
+            tutorial.predict(parameters, ls, bad)
+    with pytest.raises(ValueError, match="Y contains NaN"):
+        tutorial.multi_layer_neural_network(X, np.where(Y == 1, np.nan, Y), [3], num_epochs=1)
+    huge = {
+        key: value * 1e200 if key.startswith("W") else value for key, value in parameters.items()
+    }
+    with pytest.raises(ValueError, match="outputs overflow for example 0"):
+        tutorial.forward_propagation(huge, ls, X * 1e200)
