@@ -183,6 +183,30 @@ def test_save_refuses_what_it_cannot_write_well(tmp_path):
     assert not (tmp_path / "m.npz").exists()
 
 
+def test_save_refuses_custom_components_it_could_not_rebuild(tmp_path):
+    from mlpzero.activations import Activation
+    from mlpzero.losses import BinaryCrossEntropy
+
+    class Cube(Activation):
+        name = "cube"
+
+        def __call__(self, z, out=None):
+            return np.power(z, 3, out=out)
+
+        def derivative_from_output(self, a, out=None):
+            return np.multiply(3, np.cbrt(a) ** 2, out=out)
+
+    class Focal(BinaryCrossEntropy):
+        name = "focal"
+
+    X, y = blobs()
+    with pytest.raises(ValueError, match="custom activation 'cube'"):
+        MLP(hidden=(3,), activation=Cube()).fit(X, X[:, 0], epochs=1).save(tmp_path / "a.npz")
+    with pytest.raises(ValueError, match="custom loss 'focal'"):
+        MLP(hidden=(3,), loss=Focal()).fit(X, y, epochs=1).save(tmp_path / "b.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---------------------------------------------------------------------------- refusing bad files
 def read_parts(path):
     with np.load(path, allow_pickle=False) as data:

@@ -117,6 +117,9 @@ def _describe(model: MLP) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     network = model._require_built()
     if not np.isfinite(network.params).all():
         raise ValueError("cannot save a model whose parameters are not all finite")
+    for activation in network.activations:
+        _require_known(activation.config, _activations.get, "activation")
+    _require_known(model.loss_.name, _losses.get, "loss")
     encoder = model.encoder
     feature_names = getattr(model, "feature_names_in_", None)
     document = {
@@ -151,6 +154,20 @@ def _describe(model: MLP) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "random_state": _jsonable(model._rng.bit_generator.state),
     }
     return document, {"params": network.params}
+
+
+def _require_known(config: Any, get: Any, what: str) -> None:
+    """Only components that :func:`load_model` can rebuild by name are saved."""
+    try:
+        rebuilt = get(config)
+    except (TypeError, ValueError):
+        rebuilt = None
+    name = config.get("name") if isinstance(config, dict) else config
+    if rebuilt is None or (isinstance(config, dict) and rebuilt.config != config):
+        raise ValueError(
+            f"cannot save a model with the custom {what} {name!r}: a model file names its "
+            f"{what} and only mlpzero's own can be rebuilt from a name"
+        )
 
 
 def _activation_setting(activation: Any) -> Any:
