@@ -224,3 +224,44 @@ def test_a_tampered_document_is_refused_or_gives_a_working_model(saved, data):
         assert np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()
         again = mlpzero.load(model.save(Path(folder) / "again.npz"))
         np.testing.assert_array_equal(again.predict_proba(X), p)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((30, 3))
+    y = (X[:, 1] > 0).astype(int)
+    path = tmp_path_factory.mktemp("run") / "run.npz"
+    options = dict(epochs=3, optimizer="adam", batch_size=8, schedule="plateau")
+    MLP(hidden=(3,), seed=2).fit(X, y, checkpoint=path, **options)
+    return path.read_bytes(), X, y, options
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_a_tampered_checkpoint_is_refused_or_resumes(checkpoint, data):
+    good, X, y, options = checkpoint
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "run.npz"
+        path.write_bytes(good)
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        document = json.loads(arrays.pop("metadata").tobytes())
+        where = data.draw(st.sampled_from([p for p in paths(document["checkpoint"]) if p]))
+        target = document["checkpoint"]
+        for key in where[:-1]:
+            target = target[key]
+        target[where[-1]] = data.draw(json_values)
+        text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+        np.savez(path, metadata=text, **arrays)
+        model = MLP(hidden=(3,), seed=2)
+        try:
+            model.fit(X, y, resume=path, **{**options, "epochs": 5})
+        except training.TrainingDivergedError:
+            assert np.isfinite(model.network.params).all()  # resumed, then diverged
+            return
+        except ValueError as error:
+            assert str(error)
+            assert not model.built  # a refused resume leaves the model as it was
+            return
+        assert np.isfinite(model.network.params).all()

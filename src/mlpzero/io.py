@@ -348,7 +348,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
     if metadata is None or metadata.dtype != np.uint8 or metadata.ndim != 1:
         raise ValueError(f"{source} is not a valid mlpzero model file: no metadata document")
     try:
-        document = json.loads(metadata.tobytes().decode("utf-8"))
+        document = json.loads(metadata.tobytes().decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError) as error:
         raise ValueError(f"{source}: the metadata document is not valid JSON: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -360,6 +360,11 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
             f"version {FORMAT_VERSION}"
         )
     return document, arrays
+
+
+def _no_constant(name: str) -> None:
+    """mlpzero writes strict JSON: ``NaN`` and ``Infinity`` mean the file was altered."""
+    raise ValueError(f"{name} is not allowed in a model file")
 
 
 class _Invalid(Exception):
@@ -697,7 +702,7 @@ def restore_optimizer(optimizer: Optimizer, checkpoint: Checkpoint, path: Any) -
             if not _is_int(iterations) or iterations < 0:
                 raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
             optimizer.iterations = iterations
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
         raise ValueError(f"resume: {path}: the optimizer state is not valid: {error}") from None
 
 
@@ -713,7 +718,7 @@ def restore_schedule(schedule: Any, checkpoint: Checkpoint, path: Any) -> None:
         )
     try:
         schedule.load_state_dict(saved)
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
         raise ValueError(f"resume: {path}: the schedule state is not valid: {error!r}") from None
 
 
