@@ -103,9 +103,10 @@ class MLP:
 
     @property
     def task(self) -> str | None:
+        """``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"`` once built."""
         return None if self.encoder is None else self.encoder.task
 
-    def _build(self, X: np.ndarray, y: np.ndarray) -> None:
+    def _build(self, X: np.ndarray, y: np.ndarray, verbose: int = 0) -> None:
         if self.loss == "auto":
             task = infer_task(y)
             encoder = TargetEncoder(task)
@@ -114,6 +115,8 @@ class MLP:
             loss = _losses.get(self.loss)
             encoder = TargetEncoder.for_loss(loss.name, y)
         encoder.fit(y)
+        if verbose and self.loss == "auto":
+            print(f"loss='auto': {encoder.describe()} -> {loss.name} with {loss.output_activation}")
         self.encoder, self.loss_ = encoder, loss
         sizes = [X.shape[1], *self.hidden, encoder.n_outputs_]
         self.network = Network(
@@ -153,7 +156,7 @@ class MLP:
         if not isinstance(optimizer, str):
             opt.learning_rate = learning_rate
         if not self.built:
-            self._build(X, y)
+            self._build(X, y, verbose)
         Y = self.encoder.encode(y, dtype=self.dtype)
         if verbose and print_every is None:
             print_every = 200
