@@ -38,5 +38,6 @@ def test_readme_shows_the_same_recipe():
     block = re.search(r"```python\n(.*?)```", section, flags=re.DOTALL).group(1)
     for settings in DIGITS_RECIPE.values():
         for key, value in settings.items():
-            assert f"{key}={value!r}" in block, (key, value)
+            written = f'{key}="{value}"' if isinstance(value, str) else f"{key}={value!r}"
+            assert written in block, (key, value)
     assert "test_size=0.25, stratify=y, random_state=0" in block

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -118,7 +119,7 @@ def plot_confusion_matrix(
     else:
         shown = counts
     k = len(labels)
-    size = min(3 + 0.45 * k, 12)
+    size = min(2.5 + 0.35 * k, 10)
     figure = new_figure(size + 1, size)
     ax = figure.add_subplot()
     image = ax.imshow(shown, cmap="Blues", vmin=0)
@@ -170,6 +171,41 @@ def _grid(count: int, columns: int | None) -> tuple[int, int]:
     return math.ceil(count / columns), columns
 
 
+class _Mosaic:
+    """Many small images laid out in one array, drawn with a single ``imshow``.
+
+    One image per tile is much faster to draw than one Axes per image. Tile ``i`` sits at
+    row ``i // columns``, column ``i % columns``; ``label_rows`` blank pixel rows above
+    each tile leave room for its caption. Gaps are NaN and show as the background.
+    """
+
+    def __init__(self, count: int, shape: tuple[int, int], columns: int | None, label_rows: int):
+        self.rows, self.columns = _grid(count, columns)
+        self.shape = shape
+        self.label_rows = label_rows
+        self.step_y = shape[0] + label_rows + 1
+        self.step_x = shape[1] + 1
+        self.array = np.full((self.rows * self.step_y, self.columns * self.step_x - 1), np.nan)
+
+    def origin(self, i: int) -> tuple[int, int]:
+        """Top-left pixel (row, column) of tile ``i``."""
+        row, column = divmod(i, self.columns)
+        return row * self.step_y + self.label_rows, column * self.step_x
+
+    def put(self, i: int, image: np.ndarray) -> None:
+        top, left = self.origin(i)
+        self.array[top : top + self.shape[0], left : left + self.shape[1]] = image
+
+    def caption(self, ax: Any, i: int, text: str, **style: Any) -> None:
+        top, left = self.origin(i)
+        ax.text(left + self.shape[1] / 2 - 0.5, top - 0.7, text, ha="center", va="bottom", **style)
+
+    def draw(self, ax: Any, cmap: str, vmin: float, vmax: float) -> None:
+        colours = matplotlib.colormaps[cmap].with_extremes(bad="white")
+        ax.imshow(self.array, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
+        ax.set_axis_off()
+
+
 def plot_misclassified(
     X: Any,
     y_true: Any,
@@ -181,7 +217,7 @@ def plot_misclassified(
     path: PathLike = None,
     title: str | None = None,
 ) -> Figure:
-    """A grid of the images the model got wrong, each titled ``true -> predicted``.
+    """A grid of the images the model got wrong, each captioned ``true -> predicted``.
 
     ``X`` holds one flattened image per row (``(n, h*w)``; square images are recognised,
     otherwise pass ``image_shape``). Shows the first ``max_images`` mistakes in row order;
@@ -205,14 +241,14 @@ def plot_misclassified(
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
         ax.set_axis_off()
     else:
-        rows, cols = _grid(len(shown), columns)
-        figure = new_figure(1.3 * cols + 0.4, 1.45 * rows + 0.5)
-        axes = figure.subplots(rows, cols, squeeze=False).ravel()
-        for ax in axes:
-            ax.set_axis_off()
-        for ax, index in zip(axes, shown, strict=False):
-            ax.imshow(X[index].reshape(shape), cmap="gray_r", interpolation="nearest")
-            ax.set_title(f"{y_true[index]} -> {y_pred[index]}", fontsize=9, color="#b00")
+        mosaic = _Mosaic(len(shown), shape, columns, label_rows=max(2, shape[0] // 3))
+        figure = new_figure(1.2 * mosaic.columns + 0.4, 1.4 * mosaic.rows + 0.5)
+        ax = figure.add_subplot()
+        low, high = float(X[shown].min()), float(X[shown].max())
+        for i, index in enumerate(shown):
+            mosaic.put(i, X[index].reshape(shape))
+            mosaic.caption(ax, i, f"{y_true[index]} -> {y_pred[index]}", fontsize=9, color="#b00")
+        mosaic.draw(ax, "gray_r", low, high if high > low else low + 1)
     figure.suptitle(f"{title}: {heading}" if title else heading)
     return save(figure, path)
 
@@ -229,8 +265,8 @@ def plot_first_layer_weights(
     """Each first-hidden-layer unit's incoming weights ``W[1][j, :]`` drawn as an image.
 
     ``model`` is a fitted :class:`~mlpzero.MLP` or a :class:`~mlpzero.Network` whose
-    inputs are images. Red is a positive weight, blue a negative one; each tile is scaled
-    to its own largest magnitude, so it shows the pattern that unit responds to.
+    inputs are images. Red is a positive weight, blue a negative one; each tile is divided
+    by its own largest magnitude, so it shows the pattern that unit responds to.
     """
     network = getattr(model, "network", model)
     weights = getattr(network, "weights", None)
@@ -240,15 +276,14 @@ def plot_first_layer_weights(
     first = np.asarray(weights[0], dtype=np.float64)
     shape = _image_shape(first.shape[1], image_shape)
     units = first[:max_units]
-    rows, cols = _grid(len(units), columns)
-    figure = new_figure(1.1 * cols + 0.4, 1.1 * rows + 0.6)
-    axes = figure.subplots(rows, cols, squeeze=False).ravel()
-    for ax in axes:
-        ax.set_axis_off()
-    for j, (ax, w) in enumerate(zip(axes, units, strict=False)):
+    mosaic = _Mosaic(len(units), shape, columns, label_rows=max(2, shape[0] // 4))
+    figure = new_figure(1.0 * mosaic.columns + 0.4, 1.1 * mosaic.rows + 0.6)
+    ax = figure.add_subplot()
+    for j, w in enumerate(units):
         limit = float(np.abs(w).max()) or 1.0
-        ax.imshow(w.reshape(shape), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-        ax.set_title(str(j), fontsize=7)
+        mosaic.put(j, w.reshape(shape) / limit)
+        mosaic.caption(ax, j, str(j), fontsize=7)
+    mosaic.draw(ax, "RdBu_r", -1.0, 1.0)
     heading = f"first-layer weights: {len(units)} of {first.shape[0]} units, {shape[0]}x{shape[1]}"
     figure.suptitle(f"{title}: {heading}" if title else heading)
     return save(figure, path)
