@@ -191,20 +191,21 @@ def test_auto_loss_says_what_it_chose(capsys, y_kind, task, message):
     model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, verbose=1)
     assert model.task == task
     assert model.loss_.name == loss_for_task(task)
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith(message)
+    printed = capsys.readouterr()
+    assert printed.err.splitlines()[0].startswith(message)
+    assert "loss='auto'" not in printed.out  # stdout keeps the article's cost lines
     # the message comes once, at build time, not on later fits
     model.fit(X, y, epochs=1, verbose=1)
-    assert "loss='auto'" not in capsys.readouterr().out
+    assert "loss='auto'" not in capsys.readouterr().err
 
 
 def test_quiet_by_default_and_an_explicit_loss_wins(capsys):
     X = rng.standard_normal((40, 2))
     y = np.digitize(X[:, 0], [-0.5, 0.5]).astype(float)  # labels 0., 1., 2.
     MLP(hidden=(3,)).fit(X, y, epochs=1)
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().err == ""
     model = MLP(hidden=(3,), loss="squared_error").fit(X, y, epochs=1, verbose=1)
     assert model.task == "regression" and model.network.layer_sizes[-1] == 1
-    assert "loss='auto'" not in capsys.readouterr().out
+    assert "loss='auto'" not in capsys.readouterr().err
     onehot = MLP(hidden=(3,), loss="categorical_crossentropy").fit(X, y > 0, epochs=1)
     assert onehot.task == "multiclass" and onehot.network.layer_sizes[-1] == 2

@@ -9,6 +9,7 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -115,8 +116,9 @@ class MLP:
             loss = _losses.get(self.loss)
             encoder = TargetEncoder.for_loss(loss.name, y)
         encoder.fit(y)
-        if verbose and self.loss == "auto":
-            print(f"loss='auto': {encoder.describe()} -> {loss.name} with {loss.output_activation}")
+        if verbose and self.loss == "auto":  # on stderr: stdout keeps the article's cost lines
+            choice = f"{encoder.describe()} -> {loss.name} with {loss.output_activation}"
+            print(f"loss='auto': {choice}", file=sys.stderr)
         self.encoder, self.loss_ = encoder, loss
         sizes = [X.shape[1], *self.hidden, encoder.n_outputs_]
         self.network = Network(
