@@ -49,7 +49,8 @@ class MLP:
     loss:
         ``"auto"`` infers it from ``y`` on the first fit (two classes: binary
         cross-entropy; more: categorical cross-entropy; a 0/1 matrix: binary cross-entropy
-        per column; real numbers: squared error). A name or a
+        per column; real numbers: squared error); :attr:`task` records the choice, and
+        ``fit(..., verbose=1)`` prints it on stderr. A name or a
         :class:`~mlpzero.losses.Loss` always wins.
     init:
         Weight initialiser; ``None`` follows the activation (He for ReLU, Xavier else).
