@@ -352,6 +352,15 @@ def test_bad_arguments_are_named(tmp_path):
         load_mnist(tmp_path, checksums={})
 
 
+def test_the_published_digests_are_checked_by_default(server, tmp_path):
+    files, _ = fake_mnist()
+    base = server.serve("mnist", files)
+    with pytest.raises(DownloadError, match="checksum mismatch") as info:
+        load_mnist(tmp_path / "cache", mirrors=[base])
+    assert MNIST_SHA256[MNIST_FILES["train_images"]] in str(info.value)
+    assert cache_listing(tmp_path / "cache") == []
+
+
 def test_default_table_lists_the_four_files_with_sha256_digests():
     assert set(MNIST_SHA256) == set(MNIST_FILES.values())
     for digest in MNIST_SHA256.values():
