@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .datasets import make_circles, make_linear, make_xor
+from .demo_next import NEXT_STEPS
 from .model import MLP
 from .plotting import plot_activation_comparison, plot_activations
 from .plotting._figure import new_figure, save
@@ -183,6 +184,7 @@ STEPS: list[Callable[[Context], list[dict[str, Any]]]] = [
     xor,
     circles,
     activation_comparison,
+    *NEXT_STEPS,  # then the article's next steps: softmax, real data, regression
 ]
 
 
