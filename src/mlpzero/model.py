@@ -389,9 +389,12 @@ class MLP:
     def _check_same_model(self, other: MLP, source: Any) -> None:
         """Refuse to resume from a checkpoint of a different architecture."""
         mine, theirs = self._architecture(), other._architecture()
-        if mine != theirs:
+        differ = [key for key in mine if mine[key] != theirs[key]]
+        if differ:
+            saved = ", ".join(f"{key}={theirs[key]!r}" for key in differ)
+            given = ", ".join(f"{key}={mine[key]!r}" for key in differ)
             raise ValueError(
-                f"resume: {source} holds a model with {theirs}, but this MLP has {mine}"
+                f"resume: {source} holds a model with {saved}, but this MLP has {given}"
             )
 
     def _architecture(self) -> dict[str, Any]:
