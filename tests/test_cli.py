@@ -271,6 +271,7 @@ def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
         (["evaluate", str(path), str(path)], "not a valid mlpzero model file"),
         (["summary", str(tmp_path / "absent.npz")], "file not found"),
         (["predict", model_path, "moons"], "has 2 features, but the model was built for 3"),
+        (["predict", model_path, str(bad)], "bad.csv has no column 'alpha'; the model's features"),
         (["plot", "boundary", model_path, str(path), "--out", str(tmp_path / "b.png")],
          "needs 2-D data"),
     ]  # fmt: skip

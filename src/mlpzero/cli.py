@@ -448,15 +448,26 @@ def _load_csv(
     from .datasets import load_csv
 
     header = _csv_header(path)
-    if n_features is not None and target is None:
-        if feature_names is not None and set(feature_names) <= set(header):
-            extra = [name for name in header if name not in feature_names]
-            if not extra:
-                return Data(_numeric_csv(path, header, list(feature_names)), None, header)
-            if len(extra) == 1:
-                target = extra[0]
-        elif len(header) == n_features:
-            return Data(_numeric_csv(path, header, header), None, header)
+    if feature_names is not None:
+        # The model knows its columns by name: find them, in its order, wherever they are.
+        missing = [name for name in feature_names if name not in header]
+        if missing:
+            raise CommandError(
+                f"{path.name} has no column {missing[0]!r}; the model's features are "
+                f"{list(feature_names)} and the file has {header}"
+            )
+        extra = [name for name in header if name not in feature_names]
+        if target is None and not extra:
+            return Data(_numeric_csv(path, header, list(feature_names)), None, list(feature_names))
+        if target is None and len(extra) > 1:
+            raise CommandError(
+                f"{path.name} has the columns {extra} besides the model's features; "
+                "name the target with --target"
+            )
+        if target is None:
+            target = extra[0]
+    elif n_features is not None and target is None and len(header) == n_features:
+        return Data(_numeric_csv(path, header, header), None, header)
     column: str | int = -1 if target is None else target
     if target is not None and target not in header:
         try:
