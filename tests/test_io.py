@@ -398,6 +398,7 @@ EPOCHS = 6
 def train_run(**fit_options):
     X, y = blobs(n=70, classes=("a", "b", "c"), features=4, seed=3)
     model = MLP(hidden=(8, 5), activation="tanh", seed=11)
+    fit_options.setdefault("checkpoint_interval", 0)  # write every epoch
     return model.fit(X, y, epochs=EPOCHS, learning_rate=0.05, batch_size=16, **fit_options)
 
 
@@ -434,7 +435,7 @@ def test_resume_is_exact_with_adam_dropout_validation_and_a_schedule(tmp_path, s
         model = MLP(hidden=(8, 5), dropout=0.2, seed=11)
         return model.fit(
             X, y, epochs=EPOCHS, optimizer="adam", learning_rate=0.02, batch_size=16,
-            validation_split=0.2, schedule=schedule, **options,
+            validation_split=0.2, schedule=schedule, checkpoint_interval=0, **options,
         )  # fmt: skip
 
     reference = run()
@@ -456,6 +457,24 @@ def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path):
         train_run(checkpoint=path, resume=path, callbacks=[Interrupt(4, 0)])
     resumed = train_run(checkpoint=path, resume=path)
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+
+
+def test_checkpoints_are_written_at_most_every_interval_and_at_the_end(tmp_path, monkeypatch):
+    written = []
+    real = io.save_checkpoint
+
+    def counting(model, path, *args):
+        written.append(model.history.epochs)
+        return real(model, path, *args)
+
+    monkeypatch.setattr(io, "save_checkpoint", counting)
+    train_run(checkpoint=tmp_path / "a.npz", checkpoint_interval=0)
+    assert written == list(range(1, EPOCHS + 1))
+    written.clear()
+    train_run(checkpoint=tmp_path / "b.npz", checkpoint_interval=3600)
+    assert written == [EPOCHS]  # only the last epoch within the hour
+    with pytest.raises(ValueError, match="checkpoint_interval must be a finite number >= 0"):
+        train_run(checkpoint=tmp_path / "c.npz", checkpoint_interval=-1)
 
 
 def test_resuming_a_finished_run_trains_no_more(tmp_path):

@@ -199,7 +199,14 @@ def _add_train(subparsers: Any) -> None:
         help="also draw the decision boundary (2-D data) or else the loss curve",
     )
     parser.add_argument(
-        "--checkpoint", metavar="PATH", help="save the training state after every epoch"
+        "--checkpoint", metavar="PATH", help="save the training state as training goes"
+    )
+    parser.add_argument(
+        "--checkpoint-interval",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="SECONDS",
+        help="least time between checkpoints; the last epoch is always saved (default: 1)",
     )
     parser.add_argument(
         "--resume", metavar="PATH", help="continue an interrupted run from its checkpoint"
@@ -620,6 +627,7 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
         "batch_size": args.batch_size,
         "optimizer": args.optimizer,
         "checkpoint": args.checkpoint,
+        "checkpoint_interval": args.checkpoint_interval,
         "resume": args.resume,
     }
     if args.lr is not None:

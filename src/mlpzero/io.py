@@ -34,6 +34,7 @@ import json
 import math
 import os
 import tempfile
+import time
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -723,13 +724,32 @@ def restore_schedule(schedule: Any, checkpoint: Checkpoint, path: Any) -> None:
 
 
 class CheckpointWriter(Callback):
-    """Writes a checkpoint at the end of every epoch (used by ``fit(checkpoint=PATH)``)."""
+    """Writes a checkpoint at the end of an epoch (used by ``fit(checkpoint=PATH)``).
+
+    A write costs a few milliseconds (most of it making the file durable), which would
+    dominate small full-batch epochs; so it happens at most every ``interval`` seconds,
+    and always at ``final_epoch`` and when training is asked to stop (early stopping).
+    A run killed in between resumes from the last write, exactly.
+    """
 
     def __init__(
-        self, path: Any, optimizer: Optimizer, schedule: Any, progress: Mapping[str, Any]
+        self,
+        path: Any,
+        optimizer: Optimizer,
+        schedule: Any,
+        progress: Mapping[str, Any],
+        interval: float = 0.0,
+        final_epoch: int | None = None,
     ) -> None:
         self.path, self.optimizer, self.schedule = path, optimizer, schedule
         self.progress = dict(progress)
+        self.interval, self.final_epoch = float(interval), final_epoch
+        self.last_write = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        save_checkpoint(self.model, self.path, self.optimizer, self.progress, self.schedule)
+        now = time.monotonic()
+        due = now - self.last_write >= self.interval
+        stopping = bool(getattr(self.model, "stop_training", False))
+        if due or stopping or epoch == self.final_epoch:
+            save_checkpoint(self.model, self.path, self.optimizer, self.progress, self.schedule)
+            self.last_write = now

@@ -168,6 +168,7 @@ class MLP:
         verbose: int = 0,
         print_every: int | None = None,
         checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_interval: float = 1.0,
         resume: str | os.PathLike[str] | None = None,
     ) -> MLP:
         r"""Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
@@ -226,7 +227,9 @@ class MLP:
             ``verbose=0``).
         checkpoint:
             Write the model, the optimizer and schedule state, the history and the random
-            state to this path after every epoch (atomically; see :mod:`mlpzero.io`).
+            state to this path at the end of an epoch (atomically; see :mod:`mlpzero.io`):
+            at most every ``checkpoint_interval`` seconds (0: every epoch), and always
+            after the last epoch or an early stop.
         resume:
             Load such a checkpoint into this model and run only the epochs that the
             interrupted ``fit`` had left of ``epochs``. With the same data and options,
@@ -246,6 +249,9 @@ class MLP:
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
         l2 = check_positive("l2", l2, allow_zero=True)
+        checkpoint_interval = check_positive(
+            "checkpoint_interval", checkpoint_interval, allow_zero=True
+        )
         l1 = check_positive("l1", l1, allow_zero=True)
         if clip_norm is not None:
             clip_norm = check_positive("clip_norm", clip_norm)
@@ -354,7 +360,12 @@ class MLP:
                 "epochs": epochs,
                 "fit_random_state": fit_random_state,
             }
-            callbacks.append(_io.CheckpointWriter(checkpoint, opt, schedule, progress))
+            final_epoch = self.history.epochs + epochs_left - 1
+            callbacks.append(
+                _io.CheckpointWriter(
+                    checkpoint, opt, schedule, progress, checkpoint_interval, final_epoch
+                )
+            )
 
         network = self.network
         network.dropout = list(self.dropout)
