@@ -448,6 +448,35 @@ def test_resume_is_exact_with_adam_dropout_validation_and_a_schedule(tmp_path, s
     assert resumed.optimizer_.state_dict()["iterations"] == reference.optimizer_.iterations
 
 
+@pytest.mark.skipif(not FULL_TOOLKIT, reason="needs early stopping and validation")
+@pytest.mark.parametrize("epoch", [2, 12, 25])
+def test_resume_is_exact_with_early_stopping(tmp_path, epoch):
+    from mlpzero.callbacks import EarlyStopping
+
+    X, y = blobs(n=80, classes=("a", "b", "c"), features=4, seed=3)
+
+    def run(**options):
+        stopping = EarlyStopping(patience=3, restore_best_weights=True)
+        model = MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=40, optimizer="adam", learning_rate=0.03, batch_size=16,
+            validation_split=0.25, checkpoint_interval=0,
+            callbacks=[stopping, *options.pop("extra", [])], **options,
+        )  # fmt: skip
+        return model, stopping
+
+    reference, stopped = run()
+    assert stopped.stopped_epoch is not None and stopped.stopped_epoch > 25  # it does stop
+    path = tmp_path / "run.npz"
+    with pytest.raises(Killed):
+        run(checkpoint=path, extra=[Interrupt(epoch, 1)])
+    resumed, stopping = run(checkpoint=path, resume=path)
+    assert stopping.stopped_epoch == stopped.stopped_epoch
+    assert stopping.best_epoch == stopped.best_epoch
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+    with pytest.raises(ValueError, match=r"callbacks \['EarlyStopping'\], but fit was given \[\]"):
+        MLP(hidden=(6,), seed=3).fit(X, y, epochs=40, resume=path, optimizer="adam")
+
+
 def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path):
     reference = train_run()
     path = tmp_path / "run.npz"

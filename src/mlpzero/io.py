@@ -36,7 +36,7 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "CallbackRestorer",
     "Checkpoint",
     "CheckpointWriter",
     "load_checkpoint",
@@ -74,6 +75,7 @@ _MAX_HEADER_BYTES = 10_000
 _RNG_KINDS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _CLASS_KINDS = {"bool": "b", "int": "iu", "float": "f", "str": "UO"}
 _OPTIMIZER_PREFIX = "optimizer."
+_CALLBACK_PREFIX = "callbacks."
 
 
 # ---------------------------------------------------------------------------- saving
@@ -93,6 +95,7 @@ def save_checkpoint(
     optimizer: Optimizer,
     progress: Mapping[str, Any],
     schedule: Any = None,
+    callbacks: Sequence[Any] = (),
 ) -> Path:
     """Write a checkpoint: the model, ``optimizer``'s and ``schedule``'s state, ``progress``.
 
@@ -105,12 +108,16 @@ def save_checkpoint(
     state = optimizer_state(optimizer)
     json_state, state_arrays = _split_arrays(state, _OPTIMIZER_PREFIX.rstrip("."))
     schedule_state = getattr(schedule, "state_dict", None)
+    kept = [{"type": type(c).__name__, "state": c.state_dict()} for c in stateful(callbacks)]
+    json_callbacks, callback_arrays = _split_arrays(kept, _CALLBACK_PREFIX.rstrip("."))
     document["checkpoint"] = {
         "optimizer": {"config": _jsonable(optimizer.config), "state": json_state},
         "schedule": None if schedule_state is None else _jsonable(schedule_state()),
+        "callbacks": json_callbacks,
         "progress": _jsonable(dict(progress)),
     }
     arrays.update(state_arrays)
+    arrays.update(callback_arrays)
     return _write_atomic(path, document, arrays)
 
 
@@ -282,6 +289,8 @@ class Checkpoint:
     optimizer_state: dict[str, Any]
     progress: dict[str, Any] = field(default_factory=dict)
     schedule_state: dict[str, Any] | None = None
+    #: ``[{"type": class name, "state": state_dict()}, ...]`` of the stateful callbacks.
+    callback_states: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_model(path: str | os.PathLike[str]) -> MLP:
@@ -321,8 +330,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     schedule = entry.get("schedule")
     if schedule is not None and not isinstance(schedule, dict):
         raise ValueError(f"{path}: checkpoint.schedule must be an object or null")
+    kept = _join_arrays(path, entry.get("callbacks", []), arrays)
+    if not isinstance(kept, list) or not all(
+        isinstance(k, dict) and isinstance(k.get("type"), str) and isinstance(k.get("state"), dict)
+        for k in kept
+    ):
+        raise ValueError(f"{path}: checkpoint.callbacks must list {{type, state}} objects")
     return Checkpoint(
-        model, dict(config), state if isinstance(state, dict) else {}, progress, schedule
+        model, dict(config), state if isinstance(state, dict) else {}, progress, schedule, kept
     )
 
 
@@ -494,7 +509,7 @@ def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarr
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: the parameters contain NaN or infinity")
     for key in arrays:
-        if not key.startswith(_OPTIMIZER_PREFIX):
+        if not key.startswith((_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)):
             raise ValueError(f"{path}: unexpected array {key!r} in the file")
 
     loss_name = _Checker(path, "file").name(document.get("loss"), "loss", _losses.LOSSES)
@@ -723,6 +738,41 @@ def restore_schedule(schedule: Any, checkpoint: Checkpoint, path: Any) -> None:
         raise ValueError(f"resume: {path}: the schedule state is not valid: {error!r}") from None
 
 
+def stateful(callbacks: Sequence[Any]) -> list[Any]:
+    """The callbacks whose running state a checkpoint keeps (those with ``state_dict``)."""
+    return [c for c in callbacks if hasattr(c, "state_dict") and hasattr(c, "load_state_dict")]
+
+
+def check_callbacks(callbacks: Sequence[Any], checkpoint: Checkpoint, path: Any) -> None:
+    """Refuse to resume with other stateful callbacks than the interrupted run had."""
+    given = [type(c).__name__ for c in stateful(callbacks)]
+    saved = [entry["type"] for entry in checkpoint.callback_states]
+    if given != saved:
+        raise ValueError(
+            f"resume: {path} was trained with the callbacks {saved}, but fit was given {given}"
+        )
+
+
+class CallbackRestorer(Callback):
+    """Puts the checkpoint's callback states back once training has begun.
+
+    Callbacks reset themselves in ``on_train_begin``; this one comes after them in the
+    list, so its ``on_train_begin`` restores what the interrupted run had reached.
+    """
+
+    def __init__(self, callbacks: Sequence[Any], checkpoint: Checkpoint, path: Any) -> None:
+        self.callbacks, self.checkpoint, self.path = stateful(callbacks), checkpoint, path
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        for callback, entry in zip(self.callbacks, self.checkpoint.callback_states, strict=True):
+            try:
+                callback.load_state_dict(entry["state"])
+            except (TypeError, ValueError, KeyError, OverflowError) as error:
+                raise ValueError(
+                    f"resume: {self.path}: the state of {entry['type']} is not valid: {error!r}"
+                ) from None
+
+
 class CheckpointWriter(Callback):
     """Writes a checkpoint at the end of an epoch (used by ``fit(checkpoint=PATH)``).
 
@@ -740,9 +790,10 @@ class CheckpointWriter(Callback):
         progress: Mapping[str, Any],
         interval: float = 0.0,
         final_epoch: int | None = None,
+        callbacks: Sequence[Any] = (),
     ) -> None:
         self.path, self.optimizer, self.schedule = path, optimizer, schedule
-        self.progress = dict(progress)
+        self.progress, self.callbacks = dict(progress), list(callbacks)
         self.interval, self.final_epoch = float(interval), final_epoch
         self.last_write = time.monotonic()
 
@@ -751,5 +802,7 @@ class CheckpointWriter(Callback):
         due = now - self.last_write >= self.interval
         stopping = bool(getattr(self.model, "stop_training", False))
         if due or stopping or epoch == self.final_epoch:
-            save_checkpoint(self.model, self.path, self.optimizer, self.progress, self.schedule)
+            save_checkpoint(
+                self.model, self.path, self.optimizer, self.progress, self.schedule, self.callbacks
+            )
             self.last_write = now

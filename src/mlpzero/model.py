@@ -271,9 +271,11 @@ class MLP:
             schedule = _schedules.get(schedule)
         opt = _resolve_optimizer(optimizer, learning_rate)
 
+        user_callbacks = list(callbacks)
         resumed = None if resume is None else _io.load_checkpoint(resume)
         if resumed is not None:
             self._check_same_model(resumed.model, resume)
+            _io.check_callbacks(user_callbacks, resumed, resume)
         source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
         X_given = X
@@ -361,11 +363,13 @@ class MLP:
                 "fit_random_state": fit_random_state,
             }
             final_epoch = self.history.epochs + epochs_left - 1
-            callbacks.append(
-                _io.CheckpointWriter(
-                    checkpoint, opt, schedule, progress, checkpoint_interval, final_epoch
-                )
-            )
+            writer = _io.CheckpointWriter(
+                checkpoint, opt, schedule, progress, checkpoint_interval, final_epoch,
+                user_callbacks,
+            )  # fmt: skip
+            callbacks.append(writer)
+        if resumed is not None:
+            callbacks.append(_io.CallbackRestorer(user_callbacks, resumed, resume))
 
         network = self.network
         network.dropout = list(self.dropout)
