@@ -114,3 +114,16 @@ def test_full_demo_through_the_command(tmp_path, capsys):
     printed = capsys.readouterr().out
     for name in EXPERIMENTS:
         assert name in printed
+
+
+def test_table_shows_the_error_of_a_regression_row():
+    row = {
+        "experiment": "curve",
+        "layers": "1-8-1",
+        "epochs": 10,
+        "accuracy": None,
+        "seconds": 0.5,
+        "mse": 0.01234,
+    }
+    table = demo.format_table([row])
+    assert "MSE 0.0123" in table.splitlines()[-1]
