@@ -2,8 +2,6 @@
 one-line errors for bad input."""
 
 import csv
-import importlib.util
-import inspect
 import subprocess
 import sys
 import types
@@ -13,11 +11,6 @@ import pytest
 
 import mlpzero
 from mlpzero import cli
-
-needs_files = pytest.mark.skipif(
-    importlib.util.find_spec("mlpzero.datasets.files") is None,
-    reason="needs the CSV and npz loaders (mlpzero.datasets.files)",
-)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -95,7 +88,6 @@ def test_every_command_has_help_with_usage_and_an_example(capsys, path):
 
 
 # ---------------------------------------------------------------------------- train and use
-@needs_files
 def test_train_saves_a_model_and_prints_a_metrics_table(trained):
     model_path, X, labels, out = trained
     model = mlpzero.load(model_path)
@@ -121,7 +113,6 @@ def parse_table(out):
     return rows
 
 
-@needs_files
 def test_train_shows_progress_unless_quiet(tmp_path, table, capsys):
     path, _, _ = table
     status, out, _ = run(
@@ -131,11 +122,7 @@ def test_train_shows_progress_unless_quiet(tmp_path, table, capsys):
     assert out.count("Epoch ") >= 5
 
 
-@needs_files
 def test_training_options_reach_the_model(tmp_path, table, capsys):
-    fit = set(inspect.signature(mlpzero.MLP.fit).parameters)
-    if not {"l2", "validation_split"} <= fit:
-        pytest.skip("needs the training options (l2, validation split, early stopping)")
     path, _, _ = table
     model_path = tmp_path / "m.npz"
     status, out, _ = run(
@@ -154,7 +141,6 @@ def test_training_options_reach_the_model(tmp_path, table, capsys):
     assert list(model.dropout) == [0.1, 0.1]
 
 
-@needs_files
 def test_evaluate_reports_the_models_own_metrics(trained, capsys):
     model_path, X, labels, _ = trained
     status, out, _ = run(capsys, "evaluate", str(model_path), str(model_path.parent / "data.csv"))
@@ -170,7 +156,6 @@ def read_csv(text):
     return rows[0], rows[1:]
 
 
-@needs_files
 def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_path):
     model_path, X, _, _ = trained
     model = mlpzero.load(model_path)
@@ -192,7 +177,6 @@ def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_pat
     np.testing.assert_array_equal(got, model.predict_proba(X))  # 9 digits: float32 exactly
 
 
-@needs_files
 def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, capsys, tmp_path):
     model_path, X, _, _ = trained
     shuffled = tmp_path / "new.csv"
@@ -207,7 +191,6 @@ def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, caps
     assert [r[0] for r in rows] == mlpzero.load(model_path).predict(X[:5]).tolist()
 
 
-@needs_files
 def test_summary_prints_the_layer_table(trained, capsys):
     model_path, _, _, _ = trained
     status, out, _ = run(capsys, "summary", str(model_path))
@@ -236,7 +219,6 @@ def test_train_on_a_toy_dataset_with_a_plot_and_all_plot_kinds(tmp_path, capsys)
         assert (tmp_path / argv[-1].rsplit("/", 1)[-1]).read_bytes().startswith(PNG)
 
 
-@needs_files
 def test_resume_through_the_command_continues_a_checkpointed_run(tmp_path, table, capsys):
     path, _, _ = table
     checkpoint = tmp_path / "run.ckpt.npz"
@@ -253,7 +235,6 @@ def test_resume_through_the_command_continues_a_checkpointed_run(tmp_path, table
 
 
 # ---------------------------------------------------------------------------- errors
-@needs_files
 def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
     path, _, _ = table
     model_path = str(trained[0])
@@ -282,7 +263,6 @@ def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
     assert not (tmp_path / "m.npz").exists()
 
 
-@needs_files
 def test_evaluate_needs_a_target(trained, capsys, tmp_path):
     features_only = tmp_path / "x.csv"
     features_only.write_text("alpha,beta,gamma\n1,2,3\n")
@@ -300,22 +280,6 @@ def test_bad_option_values_exit_2_with_one_line(capsys, option, value):
     line = fails(capsys, "train", "xor", "--out", "m.npz", option, value, status=2)
     assert line.startswith("mlpzero train: error: argument")
     assert option in line and value in line
-
-
-@needs_files
-def test_options_this_version_lacks_are_refused_not_ignored(capsys, table, tmp_path):
-    accepted = set(inspect.signature(mlpzero.MLP.fit).parameters)
-    accepted |= set(inspect.signature(mlpzero.MLP).parameters)
-    for flag, keyword, value in [
-        ("--l2", "l2", "0.01"),
-        ("--dropout", "dropout", "0.2"),
-        ("--validation-split", "validation_split", "0.2"),
-        ("--early-stopping", "validation_split", "5"),
-    ]:
-        if keyword in accepted:
-            continue
-        line = fails(capsys, "train", str(table[0]), "--out", str(tmp_path / "m.npz"), flag, value)
-        assert f"{flag} is not available" in line
 
 
 def test_demo_passes_its_options_to_the_demo(monkeypatch, capsys):

@@ -1,7 +1,6 @@
 """Model files: bit-exact round trips, atomic writes, refusal of anything malformed,
 and checkpoints that resume to exactly the weights of an uninterrupted run."""
 
-import inspect
 import json
 import os
 import pickle
@@ -420,12 +419,6 @@ def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, bat
     assert io.load_checkpoint(path).model.history.epochs == EPOCHS
 
 
-FULL_TOOLKIT = {"optimizer", "schedule", "validation_split"} <= set(
-    inspect.signature(MLP.fit).parameters
-) and "dropout" in inspect.signature(MLP).parameters
-
-
-@pytest.mark.skipif(not FULL_TOOLKIT, reason="needs Adam, schedules, dropout, validation")
 @pytest.mark.parametrize("schedule", ["cosine", "plateau"])
 @pytest.mark.parametrize("epoch", [1, 3, 5])
 def test_resume_is_exact_with_adam_dropout_validation_and_a_schedule(tmp_path, schedule, epoch):
@@ -448,7 +441,6 @@ def test_resume_is_exact_with_adam_dropout_validation_and_a_schedule(tmp_path, s
     assert resumed.optimizer_.state_dict()["iterations"] == reference.optimizer_.iterations
 
 
-@pytest.mark.skipif(not FULL_TOOLKIT, reason="needs early stopping and validation")
 @pytest.mark.parametrize("epoch", [2, 12, 25])
 def test_resume_is_exact_with_early_stopping(tmp_path, epoch):
     from mlpzero.callbacks import EarlyStopping

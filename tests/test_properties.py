@@ -58,10 +58,6 @@ def models(draw):
     return MLP(hidden=hidden, activation=activation, dtype=dtype, seed=draw(st.integers(0, 9)))
 
 
-@pytest.mark.skipif(
-    not hasattr(training, "TrainingDivergedError"),
-    reason="needs the training loop's divergence check (TrainingDivergedError)",
-)
 @FAST
 @given(problem=problems(), model=models(), data=st.data())
 def test_fit_and_predict_work_or_say_why(problem, model, data):

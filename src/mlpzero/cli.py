@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import csv
 import importlib
-import inspect
 import os
 import sys
 import time
@@ -604,12 +603,11 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The model and the ``fit`` keyword arguments the options ask for.
+    """The model and the ``fit`` keyword arguments the options ask for."""
+    from .callbacks import EarlyStopping
+    from .optimizers import get as get_optimizer
 
-    An option whose feature this version of mlpzero lacks is refused, never ignored.
-    """
-    from . import callbacks, optimizers
-
+    get_optimizer(args.optimizer)  # an unknown name fails before the data is loaded
     settings: dict[str, Any] = {
         "hidden": tuple(args.hidden),
         "activation": args.activation,
@@ -618,10 +616,7 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
         "dtype": args.dtype,
     }
     if args.dropout is not None:
-        _require("--dropout", "dropout" in inspect.signature(mlp).parameters)
         settings["dropout"] = args.dropout
-    model = mlp(**settings)
-    accepted = inspect.signature(model.fit).parameters
     options: dict[str, Any] = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -632,25 +627,18 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
     }
     if args.lr is not None:
         options["learning_rate"] = args.lr
+    if args.l2 is not None:
+        options["l2"] = args.l2
+    if args.validation_split is not None:
+        options["validation_split"] = args.validation_split
+    if args.early_stopping is not None:
+        options["callbacks"] = [
+            EarlyStopping(patience=args.early_stopping, restore_best_weights=True)
+        ]
     if not args.quiet:
         options["verbose"] = 1
         options["print_every"] = max(1, args.epochs // 10)
-    for flag, keyword in (("--l2", "l2"), ("--validation-split", "validation_split")):
-        value = getattr(args, keyword)
-        if value is not None:
-            _require(flag, keyword in accepted)
-            options[keyword] = value
-    if args.early_stopping is not None:
-        stopping = getattr(callbacks, "EarlyStopping", None)
-        _require("--early-stopping", stopping is not None)
-        options["callbacks"] = [stopping(patience=args.early_stopping, restore_best_weights=True)]
-    optimizers.get(args.optimizer)  # an unknown name fails before the data is loaded
-    return model, options
-
-
-def _require(flag: str, available: bool) -> None:
-    if not available:
-        raise CommandError(f"{flag} is not available in this version of mlpzero yet")
+    return mlp(**settings), options
 
 
 def _check_folder(path: str | None, flag: str) -> None:
