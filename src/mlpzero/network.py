@@ -223,6 +223,12 @@ class Network:
             out[start:stop] = self.forward(X[start:stop])
         return out
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the parameters, not the per-batch buffers (rebuilt on the next pass)."""
+        state = dict(self.__dict__)
+        state.update(_workspaces={}, _input=None, _rows=0)
+        return state
+
     # ------------------------------------------------------------------ description
     @property
     def config(self) -> dict[str, Any]:
