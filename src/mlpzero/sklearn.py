@@ -57,6 +57,8 @@ _OUT_ACTIVATION = {"sigmoid": "logistic", "softmax": "softmax", "identity": "ide
 _ADAPTIVE_FACTOR = 5.0
 # ... until the learning rate falls below this.
 _ADAPTIVE_FLOOR = 1e-6
+# What validate_data records about X; restored when a fit fails.
+_INPUT_DESCRIPTION = ("n_features_in_", "feature_names_in_")
 
 
 class _Progress(Callback):
@@ -173,7 +175,7 @@ class _BaseMLP(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -298,6 +300,19 @@ class _BaseMLP(BaseEstimator):
         incremental: bool,
         classes: Any = None,
     ) -> _BaseMLP:
+        """Train, or raise and leave a previously fitted estimator exactly as it was."""
+        described = {k: v for k, v in vars(self).items() if k in _INPUT_DESCRIPTION}
+        try:
+            return self._train(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            for key in _INPUT_DESCRIPTION:
+                vars(self).pop(key, None)
+            vars(self).update(described)
+            raise
+
+    def _train(
+        self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any
+    ) -> _BaseMLP:
         fresh = not hasattr(self, "_mlp") or not (incremental or self.warm_start)
         X, y = validate_data(
             self,
@@ -342,16 +357,18 @@ class _BaseMLP(BaseEstimator):
         saved_params = mlp.network.params.copy()
         saved_optimizer = copy.deepcopy(optimizer)
         try:
-            mlp.fit(
-                X,
-                y,
-                epochs=1 if incremental else self.max_iter,
-                learning_rate=optimizer.learning_rate,
-                batch_size=self._batch_size(X.shape[0]),
-                optimizer=optimizer,
-                sample_weight=weights,
-                callbacks=[progress, *(self.callbacks or ())],
-            )
+            # A diverging run overflows; the check below turns that into one clear error.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                mlp.fit(
+                    X,
+                    y,
+                    epochs=1 if incremental else self.max_iter,
+                    learning_rate=optimizer.learning_rate,
+                    batch_size=self._batch_size(X.shape[0]),
+                    optimizer=optimizer,
+                    sample_weight=weights,
+                    callbacks=[progress, *(self.callbacks or ())],
+                )
             if not np.isfinite(mlp.network.params).all():
                 raise FloatingPointError(
                     "training diverged: the weights hold NaN or infinity after "
@@ -423,7 +440,14 @@ class _BaseMLP(BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _make_optimizer(self) -> _optimizers.Optimizer:
-        return _optimizers.get(self.solver, learning_rate=self.learning_rate_init)
+        options: dict[str, Any] = {"learning_rate": self.learning_rate_init}
+        if self.solver == "sgd":
+            options.update(momentum=self.momentum, nesterov=self.nesterovs_momentum)
+            if self.momentum == 0:
+                options["nesterov"] = False  # Nesterov needs momentum; plain SGD then
+        elif self.solver in ("adam", "adamw"):
+            options.update(betas=(self.beta_1, self.beta_2), eps=self.epsilon)
+        return _optimizers.get(self.solver, **options)
 
     def _split_validation(
         self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, rng: np.random.RandomState
