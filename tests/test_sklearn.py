@@ -13,16 +13,16 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.datasets import load_iris, make_classification, make_regression  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
-from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils.class_weight import compute_sample_weight  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.datasets import load_iris, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mlpzero.callbacks import Callback  # noqa: E402
-from mlpzero.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from mlpzero.callbacks import Callback
+from mlpzero.sklearn import MLPClassifier, MLPRegressor
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 # For tests that train for a few epochs on purpose: stopping at max_iter is expected there.

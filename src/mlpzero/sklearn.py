@@ -29,7 +29,7 @@ import copy
 import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
@@ -160,7 +160,7 @@ class _Progress(Callback):
 class _BaseMLP(BaseEstimator):
     """The parameters, fitting and fitted attributes shared by both estimators."""
 
-    _parameter_constraints: dict[str, list[Any]] = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(_ACTIVATION_NAMES), list, tuple, Activation],
         "solver": [StrOptions(set(_optimizers.OPTIMIZERS))],
@@ -513,7 +513,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     True
     """
 
-    _parameter_constraints: dict[str, list[Any]] = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
@@ -583,7 +583,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """The class labels (for multi-label ``y``: the column indices)."""
         return self._mlp.classes_
 
-    def __sklearn_tags__(self):  # noqa: ANN204 (scikit-learn's Tags)
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
@@ -666,7 +666,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     _score_metric = staticmethod(r2_score)
 
-    def __sklearn_tags__(self):  # noqa: ANN204 (scikit-learn's Tags)
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
