@@ -414,7 +414,7 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-        progress.validation = None
+        progress.validation = progress.best_params = None  # keep pickles lean
 
     def _hidden_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
