@@ -61,6 +61,55 @@ _ADAPTIVE_FLOOR = 1e-6
 _INPUT_DESCRIPTION = ("n_features_in_", "feature_names_in_")
 
 
+_PARAMETERS_DOC = """hidden_layer_sizes:
+        Width of each hidden layer, e.g. ``(100,)`` or ``(64, 32)``.
+    activation:
+        Hidden activation: ``"relu"``, ``"tanh"``, ``"logistic"`` (or ``"sigmoid"``),
+        ``"leaky_relu"``, ``"identity"``, or a list with one per hidden layer.
+    solver:
+        The mlpzero optimizer: ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``.
+    alpha:
+        L2 penalty on the weights (not the biases), on scikit-learn's scale: the batch's
+        summed loss gains ``alpha / 2 * sum(w ** 2)``.
+    batch_size:
+        Rows per gradient step; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate:
+        ``"constant"``, ``"invscaling"`` (``learning_rate_init / (t + 1) ** power_t``
+        after ``t`` samples, updated every epoch) or ``"adaptive"`` (divided by 5 each
+        time the loss stalls for ``n_iter_no_change`` epochs); ``solver="sgd"`` only,
+        as in scikit-learn.
+    learning_rate_init, power_t:
+        Initial learning rate; exponent of ``"invscaling"``.
+    max_iter:
+        Most epochs per ``fit``.
+    shuffle:
+        Reshuffle the rows every epoch.
+    random_state:
+        Seeds the initial weights, the shuffling and the validation split.
+    tol, n_iter_no_change:
+        Training stops when the training loss (or, with ``early_stopping``, the
+        validation score) has not improved by ``tol`` for more than ``n_iter_no_change``
+        epochs.
+    verbose:
+        Print the loss (and validation score) after every epoch.
+    warm_start:
+        ``fit`` continues from the previous weights instead of starting again.
+    momentum, nesterovs_momentum:
+        SGD's momentum and Nesterov's variant.
+    early_stopping, validation_fraction:
+        Hold out this fraction (stratified for classifiers), stop on its score and keep
+        the weights of the best epoch.
+    beta_1, beta_2, epsilon:
+        Adam's moment decay rates and denominator guard.
+    dropout:
+        Fraction of each hidden layer's units dropped at every training step (extra).
+    callbacks:
+        :class:`mlpzero.callbacks.Callback` objects run during ``fit`` (extra).
+    dtype:
+        ``"auto"`` trains in float32 when ``X`` is float32 and in float64 otherwise;
+        ``"float32"`` or ``"float64"`` force one (extra)."""
+
+
 class _Progress(Callback):
     """scikit-learn's per-epoch bookkeeping and stopping rule, as an mlpzero callback.
 
@@ -499,9 +548,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     Two classes train one sigmoid output with binary cross-entropy; more classes train a
     softmax with categorical cross-entropy; a 0/1 indicator matrix ``y`` trains one
-    sigmoid output per label. See the module docstring for the parameters;
-    ``class_weight`` (a ``{label: weight}`` dict or ``"balanced"``) multiplies each
-    sample's weight by its class's weight.
+    sigmoid output per label.
+
+    Parameters
+    ----------
+    {parameters}
+    class_weight:
+        ``{{label: weight}}`` or ``"balanced"`` (``n / (n_classes * count)``, scikit-learn's
+        formula): multiplies each sample's weight by its class's.
 
     Examples
     --------
@@ -652,7 +706,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor: squared error, one or several outputs.
 
-    See the module docstring for the parameters.
+    Parameters
+    ----------
+    {parameters}
 
     Examples
     --------
@@ -678,3 +734,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _loss_for(self, y: np.ndarray, classes: Any) -> str:
         return "squared_error"
+
+
+for _estimator in (MLPClassifier, MLPRegressor):
+    if _estimator.__doc__:  # None under python -OO
+        _estimator.__doc__ = _estimator.__doc__.format(parameters=_PARAMETERS_DOC)
