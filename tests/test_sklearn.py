@@ -15,6 +15,7 @@ pytest.importorskip("sklearn")
 
 from sklearn.datasets import load_iris, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -22,6 +23,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpzero.callbacks import Callback
+from mlpzero.training import TrainingDivergedError
 from mlpzero.sklearn import MLPClassifier, MLPRegressor
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -265,6 +267,59 @@ def test_adaptive_learning_rate_divides_by_five_when_loss_stalls(binary):
     assert model._optimizer.learning_rate == pytest.approx(0.1 / 5**3)
 
 
+def test_invscaling_sets_each_epochs_rate_from_samples_seen(regression):
+    X, y = regression
+    n = X.shape[0]
+    model = MLPRegressor(
+        solver="sgd",
+        learning_rate="invscaling",
+        learning_rate_init=0.05,
+        power_t=0.5,
+        max_iter=4,
+        tol=0.0,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    # scikit-learn's rule: after t samples the rate is learning_rate_init / (t + 1) ** power_t
+    expected = [0.05 / (epoch * n + 1) ** 0.5 for epoch in range(4)]
+    np.testing.assert_allclose(model.model_.history["lr"], expected, rtol=1e-12)
+
+
+def test_alpha_is_scikit_learns_penalty_on_the_summed_loss(binary):
+    X, y = binary
+    X = StandardScaler().fit_transform(X)[:150]  # 150 rows: one full batch per epoch
+    y = y[:150]
+    model = MLPClassifier(
+        hidden_layer_sizes=(5,), alpha=3.0, max_iter=1, warm_start=True, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    squares = sum(float(np.sum(c**2)) for c in model.coefs_)
+    # the next epoch's loss is measured at these weights, before its update
+    expected = log_loss(y, model.predict_proba(X)) + 3.0 / (2 * 150) * squares
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.loss_curve_[1] == pytest.approx(expected, rel=1e-10)
+
+
+def test_dropout_trains_differently_and_predicts_deterministically(iris):
+    X, y = iris
+    X = StandardScaler().fit_transform(X)
+    params = {
+        "hidden_layer_sizes": (32,),
+        "learning_rate_init": 0.01,
+        "n_iter_no_change": 30,  # the loss is noisy under dropout: be patient
+        "max_iter": 500,
+        "random_state": 0,
+    }
+    plain = MLPClassifier(**params).fit(X, y)
+    dropped = MLPClassifier(dropout=0.2, **params).fit(X, y)
+    assert not np.allclose(plain.coefs_[0], dropped.coefs_[0])
+    np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))
+    assert dropped.score(X, y) > 0.9
+
+
 # ---------------------------------------------------------------------- continuing training
 def test_warm_start_continues_and_cold_start_restarts(iris):
     X, y = iris
@@ -411,7 +466,7 @@ def test_divergence_raises_and_leaves_a_warm_model_unchanged(regression):
     n_iter = model.n_iter_
     model.set_params(learning_rate_init=1e6, momentum=0.0)
     model._optimizer.learning_rate = 1e6  # a warm start keeps its optimizer: force the jump
-    with pytest.raises((FloatingPointError, ArithmeticError), match="diverged"):
+    with pytest.raises(TrainingDivergedError, match="learning_rate_init"):
         model.fit(X, y * 1e6)
     np.testing.assert_array_equal(model.predict(X), before)
     assert model.n_iter_ == n_iter
