@@ -23,8 +23,8 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpzero.callbacks import Callback
-from mlpzero.training import TrainingDivergedError
 from mlpzero.sklearn import MLPClassifier, MLPRegressor
+from mlpzero.training import TrainingDivergedError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 # For tests that train for a few epochs on purpose: stopping at max_iter is expected there.

@@ -46,6 +46,8 @@ from . import optimizers as _optimizers
 from .activations import ACTIVATIONS, Activation
 from .callbacks import Callback
 from .model import MLP
+from .schedules import InverseScaling
+from .training import TrainingDivergedError
 from .validation import check_sample_weight
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -163,9 +165,8 @@ class _Progress(Callback):
             X_val, y_val, w_val = self.validation
             predicted = self.model.predict(X_val)
             score = float(est._score_metric(y_val, predicted, sample_weight=w_val))
-            val_loss = self.model.evaluate(X_val, y_val, sample_weight=w_val)["loss"]
             self.validation_scores.append(score)
-            self.validation_losses.append(float(val_loss))
+            self.validation_losses.append(float(logs["val_loss"]))
             message += f", validation score = {score:.6f}"
             if score < self.best_score + est.tol:
                 self.no_improvement += 1
@@ -395,39 +396,49 @@ class _BaseMLP(BaseEstimator):
                 loss=self._loss_for(y, classes),
                 seed=int(rng.randint(np.iinfo(np.int32).max)),
                 dtype=dtype,
+                dropout=self.dropout,
             )
             mlp.build(X, y, classes=classes)
             optimizer = self._make_optimizer()
             previous = None
         else:
             mlp, optimizer, previous = self._mlp, self._optimizer, self._progress
-        progress = _Progress(self, optimizer, X.shape[0], validation, previous)
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        progress = _Progress(self, optimizer, n_samples, validation, previous)
         start = progress.n_iter
         saved_params = mlp.network.params.copy()
         saved_optimizer = copy.deepcopy(optimizer)
         try:
-            # A diverging run overflows; the check below turns that into one clear error.
+            # A diverging run overflows on its way to NaN; training stops it with one error.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 mlp.fit(
                     X,
                     y,
                     epochs=1 if incremental else self.max_iter,
-                    learning_rate=optimizer.learning_rate,
-                    batch_size=self._batch_size(X.shape[0]),
+                    learning_rate=None,  # the optimizer's current rate
+                    batch_size=batch_size,
                     optimizer=optimizer,
+                    schedule=self._schedule(n_samples),
+                    l2=self._l2(n_samples, batch_size, weights),
+                    shuffle=self.shuffle,
+                    validation_data=None if validation is None else validation,
                     sample_weight=weights,
                     callbacks=[progress, *(self.callbacks or ())],
                 )
-            if not np.isfinite(mlp.network.params).all():
-                raise FloatingPointError(
-                    "training diverged: the weights hold NaN or infinity after "
-                    f"{progress.n_iter} epochs (learning_rate_init={self.learning_rate_init}, "
-                    f"solver={self.solver!r}); lower learning_rate_init or scale X"
-                )
-        except BaseException:
+        except BaseException as error:
             if not fresh:  # leave the previous model as it was
                 mlp.network.params[...] = saved_params
                 self._optimizer = saved_optimizer
+            if isinstance(error, TrainingDivergedError):
+                raise TrainingDivergedError(
+                    f"{type(self).__name__} diverged in epoch {progress.n_iter + 1}: the loss "
+                    "or the weights became NaN or infinite. Lower learning_rate_init (now "
+                    f"{self.learning_rate_init:g}), use solver='adam', or standardise X "
+                    "(e.g. StandardScaler in a Pipeline)"
+                    + ("; the estimator keeps its previous weights." if not fresh else "."),
+                    error.epoch,
+                ) from error
             raise
         if validation is not None and progress.best_params is not None:
             mlp.network.params[...] = progress.best_params
@@ -487,6 +498,23 @@ class _BaseMLP(BaseEstimator):
                 stacklevel=4,
             )
         return min(self.batch_size, n_samples)
+
+    def _l2(self, n_samples: int, batch_size: int, weights: np.ndarray | None) -> float:
+        """mlpzero's ``l2`` for scikit-learn's ``alpha``.
+
+        scikit-learn adds ``alpha / 2 * sum(w ** 2)`` to a batch's *summed* loss, that is
+        ``alpha / (2 m)`` times it to the mean loss of ``m`` rows. mlpzero's ``l2`` is
+        the coefficient for the (weighted) mean loss, so it is ``alpha`` over a batch's
+        expected weight: ``m`` rows of average weight. With integer weights this equals
+        repeating the rows, as scikit-learn's checks expect.
+        """
+        mean_weight = 1.0 if weights is None else float(np.mean(weights))
+        return self.alpha / (batch_size * mean_weight)
+
+    def _schedule(self, n_samples: int) -> InverseScaling | None:
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            return InverseScaling(power=self.power_t, rate=n_samples)
+        return None
 
     def _make_optimizer(self) -> _optimizers.Optimizer:
         options: dict[str, Any] = {"learning_rate": self.learning_rate_init}
