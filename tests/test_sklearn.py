@@ -406,15 +406,36 @@ def test_class_weight_balanced_is_the_balanced_sample_weight(binary):
 
 
 @brief_training
-def test_per_layer_and_extra_activations(iris):
+@pytest.mark.parametrize(
+    "activation, expected",
+    [
+        ("logistic", ["sigmoid", "sigmoid"]),
+        ("sigmoid", ["sigmoid", "sigmoid"]),
+        ("leaky_relu", ["leaky_relu", "leaky_relu"]),
+        (["tanh", "leaky_relu"], ["tanh", "leaky_relu"]),
+    ],
+)
+def test_activations_by_scikit_learn_name_or_per_layer(iris, activation, expected):
     X, y = iris
-    for activation in ["logistic", "sigmoid", "leaky_relu", "tanh", ["tanh", "leaky_relu"]]:
-        sizes = (8, 8) if isinstance(activation, list) else (8,)
-        model = MLPClassifier(
-            hidden_layer_sizes=sizes, activation=activation, max_iter=400, random_state=0
-        )
-        model.fit(StandardScaler().fit_transform(X), y)
-        assert model.n_iter_ >= 1
+    model = MLPClassifier(
+        hidden_layer_sizes=(8, 8), activation=activation, max_iter=5, random_state=0
+    ).fit(X, y)
+    assert [a.name for a in model.model_.network.activations] == expected
+    assert model.get_params()["activation"] == activation
+
+
+def test_per_layer_activations_learn(iris):
+    X, y = iris
+    model = MLPClassifier(
+        hidden_layer_sizes=(16, 16),
+        activation=["tanh", "leaky_relu"],
+        learning_rate_init=0.01,
+        max_iter=500,
+        random_state=0,
+    )
+    model.fit(StandardScaler().fit_transform(X), y)
+    assert model.n_iter_ < 500  # stopped on tol
+    assert model.score(StandardScaler().fit_transform(X), y) > 0.95
 
 
 # ---------------------------------------------------------------------- validation

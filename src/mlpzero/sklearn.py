@@ -450,7 +450,7 @@ class _BaseMLP(BaseEstimator):
                 f"{watched} still improved by more than tol={self.tol}; raise max_iter "
                 "(or learning_rate_init) to train further",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,  # _train, _fit, fit, scikit-learn's fit wrapper, the caller
             )
         return self
 
@@ -495,7 +495,7 @@ class _BaseMLP(BaseEstimator):
                 f"batch_size={self.batch_size} is larger than the {n_samples} training "
                 f"samples; using {n_samples}",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=6,  # as above, below _batch_size
             )
         return min(self.batch_size, n_samples)
 
