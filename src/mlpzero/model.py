@@ -108,6 +108,18 @@ class MLP:
     def built(self) -> bool:
         return self.network is not None
 
+    def build(self, X: Any, y: Any, classes: Sequence[Any] | None = None) -> MLP:
+        """Create the network for ``X``'s width and ``y``'s task without training.
+
+        ``classes`` lists every label training will meet (the task and the outputs are
+        then read from it rather than from ``y``), for incremental training whose first
+        batch may lack some. :meth:`fit` builds on its own when this is not called.
+        """
+        X = check_features(X, dtype=self.dtype)
+        y = check_targets(y, X.shape[0])
+        self._build(X, y if classes is None else np.asarray(classes))
+        return self
+
     @property
     def classes_(self) -> np.ndarray | None:
         """The class labels seen in training (``None`` for regression or before fit)."""
@@ -117,26 +129,15 @@ class MLP:
     def task(self) -> str | None:
         return None if self.encoder is None else self.encoder.task
 
-    def build(self, X: Any, y: Any, classes: Sequence[Any] | None = None) -> MLP:
-        """Create the network for ``X``'s width and ``y``'s task without training.
-
-        ``classes`` lists every label training will meet, for incremental training whose
-        first batch may lack some. :meth:`fit` builds on its own when this is not called.
-        """
-        X = check_features(X, dtype=self.dtype)
-        self._build(X, check_targets(y, X.shape[0]), classes)
-        return self
-
-    def _build(self, X: np.ndarray, y: np.ndarray, classes: Any = None) -> None:
-        labels = y if classes is None else np.asarray(classes)
+    def _build(self, X: np.ndarray, y: np.ndarray) -> None:
         if self.loss == "auto":
-            task = infer_task(labels)
+            task = infer_task(y)
             encoder = TargetEncoder(task)
             loss = _losses.get(loss_for_task(task))
         else:
             loss = _losses.get(self.loss)
-            encoder = TargetEncoder.for_loss(loss.name, labels)
-        encoder.fit(labels)
+            encoder = TargetEncoder.for_loss(loss.name, y)
+        encoder.fit(y)
         self.encoder, self.loss_ = encoder, loss
         sizes = [X.shape[1], *self.hidden, encoder.n_outputs_]
         self.network = Network(
