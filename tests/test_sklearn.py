@@ -172,6 +172,12 @@ def test_coefs_are_transposed_views_of_the_weights(iris):
     model.coefs_[1][...] = 0  # a view: writing through it changes the model
     model.intercepts_[1][...] = 0
     np.testing.assert_allclose(model.predict_proba(X), 1 / 3)
+    # assigning whole lists, as scikit-learn users do, copies into the model
+    model.intercepts_ = [np.zeros(6), np.array([0.0, 0.0, np.log(2)])]
+    np.testing.assert_allclose(model.predict_proba(X[:1]), [[0.25, 0.25, 0.5]])
+    with pytest.raises(ValueError, match=r"coefs_ must be 2 arrays of shapes \[\(4, 6\)"):
+        model.coefs_ = [np.zeros((6, 4)), np.zeros((6, 3))]
+    np.testing.assert_allclose(model.predict_proba(X[:1]), [[0.25, 0.25, 0.5]])
 
 
 @brief_training
@@ -524,3 +530,22 @@ def test_readme_scikit_learn_section_runs():
         for block in blocks:
             exec(compile(block, str(README), "exec"), {})
     assert out.getvalue().strip()
+
+
+@pytest.mark.slow
+@brief_training
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_as_accurate_as_scikit_learns_mlp_with_the_same_parameters(dtype):
+    from sklearn.datasets import load_breast_cancer, load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    for load in (load_breast_cancer, load_digits):
+        X, y = load(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+        scores = []
+        for estimator in (MLPClassifier, ScikitLearnMLP):
+            model = make_pipeline(StandardScaler(), estimator(max_iter=300, random_state=0))
+            model.fit(X_train.astype(dtype), y_train)
+            scores.append(model.score(X_test.astype(dtype), y_test))
+        assert scores[0] > scores[1] - 0.02, (load.__name__, scores)

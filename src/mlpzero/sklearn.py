@@ -302,10 +302,30 @@ class _BaseMLP(BaseEstimator):
         """Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` (views)."""
         return [w.T for w in self._mlp.network.weights]
 
+    @coefs_.setter
+    def coefs_(self, values: Sequence[Any]) -> None:
+        self._set_layers("coefs_", values, [w.T for w in self._mlp.network.weights])
+
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)`` (views)."""
         return list(self._mlp.network.biases)
+
+    @intercepts_.setter
+    def intercepts_(self, values: Sequence[Any]) -> None:
+        self._set_layers("intercepts_", values, list(self._mlp.network.biases))
+
+    def _set_layers(self, name: str, values: Sequence[Any], targets: list[np.ndarray]) -> None:
+        """Copy ``values`` into the model's arrays after checking every shape first."""
+        arrays = [np.asarray(v) for v in values]
+        expected = [t.shape for t in targets]
+        if [a.shape for a in arrays] != expected:
+            raise ValueError(
+                f"{name} must be {len(expected)} arrays of shapes {expected}, "
+                f"got shapes {[a.shape for a in arrays]}"
+            )
+        for target, array in zip(targets, arrays, strict=True):
+            target[...] = array
 
     @property
     def n_layers_(self) -> int:
@@ -407,8 +427,8 @@ class _BaseMLP(BaseEstimator):
         batch_size = self._batch_size(n_samples)
         progress = _Progress(self, optimizer, n_samples, validation, previous)
         start = progress.n_iter
-        saved_params = mlp.network.params.copy()
-        saved_optimizer = copy.deepcopy(optimizer)
+        if not fresh:  # to put back if this round fails
+            saved_params, saved_optimizer = mlp.network.params.copy(), copy.deepcopy(optimizer)
         try:
             # A diverging run overflows on its way to NaN; training stops it with one error.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
