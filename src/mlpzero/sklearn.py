@@ -442,7 +442,7 @@ class _BaseMLP(BaseEstimator):
                     schedule=self._schedule(n_samples),
                     l2=self._l2(n_samples, batch_size, weights),
                     shuffle=self.shuffle,
-                    validation_data=None if validation is None else validation,
+                    validation_data=validation,
                     sample_weight=weights,
                     callbacks=[progress, *(self.callbacks or ())],
                 )
