@@ -106,6 +106,10 @@ def test_pickle_round_trip_predicts_identically(iris, dtype):
     np.testing.assert_array_equal(copy.predict(X), model.predict(X))
     assert copy.get_params() == model.get_params()
     assert copy.loss_curve_ == model.loss_curve_
+    # the optimizer's moments and the shuffling generator travel too: training goes on alike
+    model.partial_fit(X, y)
+    copy.partial_fit(X, y)
+    np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
 
 
 # ---------------------------------------------------------------------- dtypes
