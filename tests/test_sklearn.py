@@ -6,7 +6,6 @@ import io
 import pickle
 import re
 from contextlib import redirect_stdout
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,7 +25,6 @@ from mlpzero.callbacks import Callback
 from mlpzero.sklearn import MLPClassifier, MLPRegressor
 from mlpzero.training import TrainingDivergedError
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 # For tests that train for a few epochs on purpose: stopping at max_iter is expected there.
 brief_training = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -521,19 +519,6 @@ def test_verbose_reports_each_epoch(iris):
     with redirect_stdout(out), pytest.warns(ConvergenceWarning):
         MLPClassifier(max_iter=3, verbose=True, random_state=0).fit(X, y)
     assert re.findall(r"Iteration (\d+), loss = ", out.getvalue()) == ["1", "2", "3"]
-
-
-# ---------------------------------------------------------------------- README
-def test_readme_scikit_learn_section_runs():
-    text = README.read_text()
-    section = text.split("## scikit-learn users", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert blocks, "the README's scikit-learn section has no python example"
-    out = io.StringIO()
-    with redirect_stdout(out):
-        for block in blocks:
-            exec(compile(block, str(README), "exec"), {})
-    assert out.getvalue().strip()
 
 
 @pytest.mark.slow
