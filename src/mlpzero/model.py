@@ -117,6 +117,18 @@ class MLP:
     def built(self) -> bool:
         return self.network is not None
 
+    def build(self, X: Any, y: Any, classes: Sequence[Any] | None = None) -> MLP:
+        """Create the network for ``X``'s width and ``y``'s task without training.
+
+        ``classes`` lists every label training will meet (the task and the outputs are
+        then read from it rather than from ``y``), for incremental training whose first
+        batch may lack some. :meth:`fit` builds on its own when this is not called.
+        """
+        X = check_features(X, dtype=self.dtype)
+        y = check_targets(y, X.shape[0])
+        self._build(X, y if classes is None else np.asarray(classes))
+        return self
+
     @property
     def classes_(self) -> np.ndarray | None:
         """The class labels seen in training (``None`` for regression or before fit)."""

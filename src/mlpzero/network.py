@@ -260,6 +260,23 @@ class Network:
                 out[start:stop] = self.forward(X[start:stop])
         return out
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the flat vectors only: per-layer views and per-batch buffers are rebuilt.
+
+        Pickle copies a view as an array of its own, so an unpickled network whose
+        ``weights`` were pickled would no longer see its optimizer's updates to ``params``.
+        """
+        state = dict(self.__dict__)
+        for views in ("weights", "biases", "weight_grads", "bias_grads"):
+            del state[views]
+        state.update(_workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.weights, self.biases = _layer_views(self.params, self.layer_sizes)
+        self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
+
     # ------------------------------------------------------------------ description
     @property
     def config(self) -> dict[str, Any]:
