@@ -223,6 +223,33 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_weights is not None:
             np.copyto(self.model.network.params, self.best_weights)
 
+    def state_dict(self) -> dict[str, Any]:
+        """The running state, for checkpoints (``fit(checkpoint=...)`` saves it)."""
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_weights": None if self.best_weights is None else self.best_weights.copy(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict` (``fit(resume=...)`` calls it)."""
+        best, best_epoch = state["best"], state["best_epoch"]
+        wait, stopped = int(state["wait"]), state["stopped_epoch"]
+        weights = state["best_weights"]
+        if wait < 0:
+            raise ValueError(f"wait must be >= 0, got {wait}")
+        if weights is not None:
+            weights = np.array(weights, copy=True)
+            if weights.ndim != 1 or not np.isfinite(weights).all():
+                raise ValueError("best_weights must be a flat, finite parameter vector")
+        self._monitor.best = None if best is None else float(best)
+        self._monitor.best_epoch = None if best_epoch is None else int(best_epoch)
+        self.wait = wait
+        self.stopped_epoch = None if stopped is None else int(stopped)
+        self.best_weights = weights
+
     def __repr__(self) -> str:
         return (
             f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "

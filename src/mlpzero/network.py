@@ -248,11 +248,16 @@ class Network:
         }
 
     def predict_logits(self, X: np.ndarray, chunk_rows: int = 4096) -> np.ndarray:
-        """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time."""
+        """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time.
+
+        Overflow is not warned about here: inputs too large for the network give
+        infinite or NaN logits, which the caller checks (see ``MLP.decision_function``).
+        """
         out = np.empty((X.shape[0], self.layer_sizes[-1]), dtype=self.dtype)
-        for start in range(0, X.shape[0], chunk_rows):
-            stop = start + chunk_rows
-            out[start:stop] = self.forward(X[start:stop])
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, X.shape[0], chunk_rows):
+                stop = start + chunk_rows
+                out[start:stop] = self.forward(X[start:stop])
         return out
 
     def __getstate__(self) -> dict[str, Any]:
