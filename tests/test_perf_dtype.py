@@ -14,9 +14,11 @@ and silently changes the arithmetic. These tests run real training with a *trace
 - each of those hooks records a float64 operand (array or ``np.float64`` scalar: Python
   floats are weak and do not upcast), a float64 result, or a new float64 array.
 
-Only what happens inside the training loop is recorded. The one float64 value allowed is
-a reduction to a scalar (the loss reported per batch is accumulated in float64 for
-accuracy; it allocates no array). The tracer's own tests below show that it fails when a
+Only what happens inside the training loop is recorded. Two things are allowed in float64:
+a reduction to a scalar, and the loss value the loop reports for each batch, which
+:mod:`mlpzero.losses` computes on a float64 copy of the batch's logits so that no float32
+input can overflow it (``Loss.value`` and ``per_sample``). Forward, gradient, backward
+and the update must stay float32. The tracer's own tests below show that it fails when a
 float64 upcast or temporary is injected into the step.
 """
 
@@ -40,6 +42,10 @@ _ALLOCATORS = (
     "full_like",
 )
 _CONVERTERS = ("array", "asarray", "asanyarray", "ascontiguousarray")
+# The reported loss value is computed in float64 by design (mlpzero.losses widens the
+# logits so that no float32 input can overflow it); it is a metric read by the loop, not a
+# part of the arithmetic of the step, which is forward, gradient, backward and update.
+_REPORTED_LOSS = {"value", "per_sample", "_as_wide"}
 
 
 class _Traced(np.ndarray):
@@ -56,6 +62,8 @@ class _Traced(np.ndarray):
             return
         frames = [f for f in traceback.extract_stack()[:-2] if "mlpzero" in f.filename]
         if not any(f.filename.endswith("training.py") for f in frames):
+            return
+        if any(f.filename.endswith("losses.py") and f.name in _REPORTED_LOSS for f in frames):
             return
         cls.found.append(f"{what} at {frames[-1].filename.split('/')[-1]}:{frames[-1].lineno}")
 
