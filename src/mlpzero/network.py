@@ -286,6 +286,8 @@ class Network:
         state = dict(self.__dict__)
         for views in ("weights", "biases", "weight_grads", "bias_grads"):
             del state[views]
+        for views in ("_weights_t", "_bias_columns"):
+            state.pop(views, None)
         state.update(_workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None)
         return state
 
@@ -293,6 +295,8 @@ class Network:
         self.__dict__.update(state)
         self.weights, self.biases = _layer_views(self.params, self.layer_sizes)
         self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
+        self._weights_t = [w.T for w in self.weights]
+        self._bias_columns = [b[:, None] for b in self.biases]
 
     # ------------------------------------------------------------------ description
     @property
