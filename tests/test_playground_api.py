@@ -130,6 +130,11 @@ def test_configure_then_step_gives_frames_of_the_promised_shape(page):
     assert shapes == [(4, 2), (3, 4), (1, 3)]
     assert len(frame["grad_norms"]) == 3 and 0 <= frame["dead_relu"] <= 1
 
+    assert list(frame["feature_maps"]) == list(data.FEATURES)
+    x1 = _bytes(frame["feature_maps"]["x1"]).reshape(THUMBNAIL_GRID, THUMBNAIL_GRID)
+    assert (x1[:, 0] == 0).all() and (x1[:, -1] == 255).all()  # x1 / max|x1|: -1 to 1
+    assert (np.diff(x1.astype(int), axis=1) > 0).all() and (np.diff(x1, axis=0) == 0).all()
+
     later = page.step(5)
     assert later["epoch"] == 5 and "data" not in later
     assert math.isfinite(later["train_loss"]) and math.isfinite(later["test_loss"])

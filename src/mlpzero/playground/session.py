@@ -157,6 +157,7 @@ class Session:
                     "train": _points(self.points_train, self.y_train),
                     "test": _points(self.points_test, self.y_test),
                 }
+                out["feature_maps"] = _feature_maps()
             out["frame_ms"] = round((time.perf_counter() - started) * 1000, 2)
             return out
 
@@ -271,6 +272,17 @@ def _fit_options(settings: Settings) -> dict[str, Any]:
         field = "dropout" if missing == ["dropout"] else "reg"
         raise SettingsError(field, f"MLP.fit in this build has no {', '.join(missing)} option")
     return options
+
+
+def _feature_maps() -> dict[str, str]:
+    """Every input feature over the thumbnail grid, scaled by its largest value there:
+    the page shows them on the input nodes, chosen or not."""
+    points = _data.grid(THUMBNAIL_GRID)
+    maps = {}
+    for name in _data.FEATURES:
+        values = _data.features(points, [name])[:, 0]
+        maps[name] = encode_grid(values / np.abs(values).max())
+    return maps
 
 
 def _points(points: np.ndarray, y: np.ndarray) -> list[list[float]]:

@@ -261,6 +261,7 @@ function onFrame(frame) {
   const restarted = frame.epoch === 0 || !state.frame || frame.epoch < state.frame.epoch;
   if (restarted) resetHistory();
   state.frame = frame;
+  if (frame.feature_maps) state.featureMaps = frame.feature_maps;
   if (frame.data) {
     state.data = frame.data;
     pointsLayer = null;
@@ -440,6 +441,10 @@ function layoutNetwork() {
     label.style.left = `${x(0) - 66}px`;
     label.style.top = `${TOP + i * ROW + 10}px`;
     area.appendChild(label);
+    if (state.featureMaps) {
+      node.dataset.grid = state.featureMaps[name];
+      drawGrid(node.querySelector("canvas"), node.dataset.grid);
+    }
     if (on) inputs.push({ node, x: x(0), y: TOP + i * ROW });
   });
   layout.columns.push(inputs);
