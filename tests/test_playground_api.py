@@ -443,3 +443,39 @@ def test_features_follow_their_formulas():
     assert np.array_equal(out, expected)
     with pytest.raises(ValueError, match="features"):
         data.features(X, ["x3"])
+
+
+# ---------------------------------------------------------------------- the command
+def test_the_command_serves_the_page_on_loopback():
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "mlpzero", "playground", "--port", str(port), "--no-browser"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert f"http://localhost:{port}/" in process.stdout.readline()
+        page = None
+        for _ in range(100):  # at most about 10 s
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert page is not None and "mlpzero playground" in page
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_the_command_refuses_a_bad_port():
+    from mlpzero.playground.server import main
+
+    with pytest.raises(ValueError, match="port must be an integer from 0 to 65535, got 70000"):
+        main(port=70000, open_browser=False)

@@ -37,12 +37,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+
+try:
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+except ImportError as error:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "the playground needs its web server: pip install 'mlpzero[playground]'"
+    ) from error
 
 from .data import CLASSIFICATION, FEATURE_LABELS, REGRESSION
 from .session import Session
@@ -241,7 +247,7 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {host}, reachable beyond this machine", file=sys.stderr)
-    print(f"mlpzero playground: {url}  (Ctrl+C to stop)")
+    print(f"mlpzero playground: {url}  (Ctrl+C to stop)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(
