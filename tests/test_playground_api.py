@@ -331,6 +331,17 @@ def test_bad_messages_get_a_clear_error(page, message, field):
     assert page.step(1)["type"] == "frame"
 
 
+def test_binary_messages_and_too_much_work_are_refused(page):
+    page.ws.send_bytes(b"\x00\x01")
+    error = page.receive()
+    assert error["type"] == "error" and "text message" in error["message"]
+    page.configure(samples=2000, ratio=90, batch=1)
+    error = page.step(100)  # 180,000 updates in one request
+    assert error["type"] == "error" and error["field"] == "epochs"
+    assert "180000 updates" in error["message"]
+    assert page.step(2)["epoch"] == 2
+
+
 def test_oversized_messages_are_refused(page):
     huge = json.dumps({"type": "frame", "pad": "x" * MAX_MESSAGE_BYTES})
     error = page.ask(huge)

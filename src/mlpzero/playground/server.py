@@ -189,8 +189,14 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
         try:
             await websocket.send_text(_dumps({"type": "hello", "session": session_id, **_config()}))
             while True:
-                text = await websocket.receive_text()
-                reply = await run_in_threadpool(_handle, session, text)
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    reply = _error("message", "expected a text message holding JSON")
+                else:
+                    reply = await run_in_threadpool(_handle, session, text)
                 await websocket.send_text(_dumps(reply))
         except WebSocketDisconnect:
             pass

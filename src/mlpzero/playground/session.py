@@ -118,6 +118,14 @@ class Session:
             )
         with self.lock:
             s = self.settings
+            updates = epochs * -(-len(self.y_train) // min(s.batch, len(self.y_train)))
+            if updates > LIMITS["max_updates_per_step"]:
+                raise SettingsError(
+                    "epochs",
+                    f"{epochs} epochs of {len(self.y_train)} points in batches of {s.batch} "
+                    f"are {updates} updates, more than {LIMITS['max_updates_per_step']} in "
+                    "one request: ask for fewer epochs",
+                )
             started = time.perf_counter()
             self.model.fit(
                 self.X_train,

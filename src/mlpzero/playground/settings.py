@@ -33,6 +33,7 @@ LIMITS: dict[str, Any] = {
     "max_dropout": 0.9,
     "max_seed": 2**31 - 1,
     "max_epochs_per_step": 100,
+    "max_updates_per_step": 20_000,
 }
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
