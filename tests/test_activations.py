@@ -1,0 +1,103 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from mlpzero import activations
+from mlpzero.activations import ACTIVATIONS, Activation, LeakyReLU, get, softmax
+
+NAMES = sorted(ACTIVATIONS)
+Z = np.linspace(-4, 4, 41)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_derivative_matches_finite_differences(name):
+    act = get(name)
+    z = Z[np.abs(Z) > 1e-3]  # away from the ReLU kink
+    h = 1e-6
+    numeric = (act(z + h) - act(z - h)) / (2 * h)
+    np.testing.assert_allclose(act.derivative(z), numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_derivative_from_output_equals_derivative(name):
+    act = get(name)
+    np.testing.assert_allclose(act.derivative_from_output(act(Z)), act.derivative(Z), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_multiplies_by_the_derivative(name):
+    act = get(name)
+    upstream = np.random.default_rng(0).standard_normal(Z.shape)
+    expected = upstream * act.derivative(Z)
+    np.testing.assert_allclose(act.backward(act(Z), upstream.copy()), expected, atol=1e-12)
+
+
+def test_values_against_closed_forms():
+    np.testing.assert_allclose(activations.sigmoid(Z), 1 / (1 + np.exp(-Z)), rtol=1e-15)
+    np.testing.assert_allclose(activations.tanh(Z), np.tanh(Z))
+    np.testing.assert_array_equal(activations.relu(Z), np.maximum(Z, 0))
+    np.testing.assert_allclose(activations.leaky_relu(Z), np.where(Z > 0, Z, 0.01 * Z))
+    np.testing.assert_array_equal(activations.identity(Z), Z)
+
+
+def test_sigmoid_is_stable_at_extreme_inputs():
+    z = np.array([-1e4, -1000.0, -50.0, 0.0, 50.0, 1000.0, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = activations.sigmoid(z)
+    assert a[0] == 0.0 and a[1] == 0.0 and a[-1] == 1.0 and a[-2] == 1.0
+    assert a[3] == 0.5
+    assert not np.isnan(a).any()
+    # tiny but not flushed to zero where float64 can represent it
+    assert 0 < a[2] < 1e-21
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_no_warning_and_dtype_kept_up_to_1e4(name, dtype):
+    act = get(name)
+    z = np.array([-1e4, -1.0, 0.0, 1.0, 1e4], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = act(z)
+        d = act.derivative_from_output(a)
+    assert a.dtype == dtype and d.dtype == dtype
+    assert np.isfinite(a).all() and np.isfinite(d).all()
+
+
+def test_out_argument_is_filled_in_place():
+    out = np.empty_like(Z)
+    result = activations.sigmoid(Z, out=out)
+    assert result is out
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-Z)))
+
+
+def test_softmax_rows_sum_to_one_and_are_stable():
+    z = np.array([[1.0, 2.0, 3.0], [1e4, 0.0, -1e4], [-1e4, -1e4, -1e4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = softmax(z)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(p[0], e / e.sum())
+    np.testing.assert_array_equal(p[1], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(p[2], 1 / 3)
+
+
+def test_registry_accepts_names_aliases_objects_and_configs():
+    assert isinstance(get("relu"), activations.ReLU)
+    assert isinstance(get("logistic"), activations.Sigmoid)
+    leaky = LeakyReLU(alpha=0.2)
+    assert get(leaky) is leaky
+    assert get(leaky.config) == leaky
+    assert isinstance(get("Tanh"), Activation)
+
+
+def test_registry_errors_name_what_was_received():
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        get("swish")
+    with pytest.raises(TypeError, match="got int 3"):
+        get(3)
+    with pytest.raises(ValueError, match="alpha"):
+        LeakyReLU(alpha=-1)

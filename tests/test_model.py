@@ -1,0 +1,189 @@
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+
+
+def xor_data(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2)) * 2
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+def test_builds_lazily_from_the_data():
+    X, y = xor_data(50)
+    model = MLP(hidden=(5, 3))
+    assert not model.built
+    model.fit(X, y, epochs=1)
+    assert model.network.layer_sizes == [2, 5, 3, 1]
+    assert model.task == "binary"
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+
+
+def test_full_batch_step_equals_a_hand_computed_gradient_descent_step():
+    X, y = xor_data(20)
+    model = MLP(hidden=(4,), activation="tanh", dtype="float64", seed=3)
+    model.fit(X, y, epochs=1, learning_rate=0.5)
+    # Rebuild the initial weights with the same seed and do one step by hand.
+    ref = MLP(hidden=(4,), activation="tanh", dtype="float64", seed=3)
+    ref._build(X, y)
+    W1, b1, W2, b2 = (
+        p.copy()
+        for p in (
+            *ref.network.weights[:1],
+            ref.network.biases[0],
+            ref.network.weights[1],
+            ref.network.biases[1],
+        )
+    )
+    Y = y.reshape(-1, 1).astype(float)
+    A1 = np.tanh(X @ W1.T + b1)
+    A2 = 1 / (1 + np.exp(-(A1 @ W2.T + b2)))
+    dZ2 = (A2 - Y) / len(X)
+    dZ1 = (dZ2 @ W2) * (1 - A1**2)
+    expected = [
+        W1 - 0.5 * dZ1.T @ X,
+        b1 - 0.5 * dZ1.sum(0),
+        W2 - 0.5 * dZ2.T @ A1,
+        b2 - 0.5 * dZ2.sum(0),
+    ]
+    got = [
+        model.network.weights[0],
+        model.network.biases[0],
+        model.network.weights[1],
+        model.network.biases[1],
+    ]
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15)
+    cost = -np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))
+    assert model.history["loss"] == [pytest.approx(cost, rel=1e-12)]
+
+
+@pytest.mark.parametrize("batch_size", [None, 32, 1000])
+def test_xor_reaches_high_accuracy(batch_size):
+    X, y = xor_data()
+    epochs = 3000 if batch_size in (None, 1000) else 300
+    model = MLP(hidden=(8, 4), seed=0).fit(
+        X, y, epochs=epochs, learning_rate=0.1, batch_size=batch_size
+    )
+    result = model.evaluate(X, y)
+    assert result["accuracy"] >= 0.97
+    assert model.history["loss"][-1] < model.history["loss"][0] / 5
+    assert model.history.epochs == epochs
+
+
+def test_batch_larger_than_data_is_full_batch():
+    X, y = xor_data(64)
+    a = MLP(hidden=(4,), seed=1).fit(X, y, epochs=20, learning_rate=0.1)
+    b = MLP(hidden=(4,), seed=1).fit(X, y, epochs=20, learning_rate=0.1, batch_size=500)
+    np.testing.assert_array_equal(a.network.params, b.network.params)
+
+
+def test_same_seed_same_weights_bit_for_bit():
+    X, y = xor_data(100)
+    runs = [MLP(seed=5).fit(X, y, epochs=30, batch_size=16).network.params for _ in range(2)]
+    np.testing.assert_array_equal(*runs)
+    other = MLP(seed=6).fit(X, y, epochs=30, batch_size=16).network.params
+    assert not np.array_equal(runs[0], other)
+
+
+def test_float32_stays_float32():
+    X, y = xor_data(100)
+    model = MLP(seed=0).fit(X, y, epochs=5)
+    assert model.network.params.dtype == np.float32
+    assert model.predict_proba(X).dtype == np.float32
+
+
+def test_predict_proba_and_predict_agree_with_string_labels():
+    X, y = xor_data(200)
+    labels = np.where(y == 1, "same", "different")
+    model = MLP(hidden=(8, 4), seed=0).fit(X, labels, epochs=2000, learning_rate=0.1)
+    proba = model.predict_proba(X)
+    assert proba.shape == (200, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(model.classes_, ["different", "same"])
+    np.testing.assert_array_equal(model.predict(X), model.classes_[proba.argmax(axis=1)])
+    assert model.evaluate(X, labels)["accuracy"] > 0.95
+
+
+def test_multiclass_and_regression_build_the_right_output():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 3))
+    y3 = np.repeat([0, 1, 2], 30)
+    model = MLP(hidden=(6,), seed=0).fit(X, y3, epochs=5)
+    assert model.task == "multiclass" and model.network.layer_sizes[-1] == 3
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1, rtol=1e-5)
+    reg = MLP(hidden=(6,), seed=0).fit(X, X[:, 0] * 0.5 + 0.25, epochs=300, learning_rate=0.05)
+    assert reg.task == "regression"
+    assert reg.predict(X).shape == (90,)
+    assert reg.evaluate(X, X[:, 0] * 0.5 + 0.25)["mse"] < 0.05
+
+
+def test_verbose_prints_the_article_cost_line(capsys):
+    X, y = xor_data(50)
+    MLP(seed=0).fit(X, y, epochs=401, verbose=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 0", "Epoch 200", "Epoch 400"]
+    assert lines[0].startswith("Epoch 0: cost = 0.")
+
+
+def test_continuing_fit_keeps_training_the_same_weights():
+    X, y = xor_data(100)
+    once = MLP(seed=2).fit(X, y, epochs=40, learning_rate=0.1)
+    twice = MLP(seed=2).fit(X, y, epochs=20, learning_rate=0.1)
+    twice.fit(X, y, epochs=20, learning_rate=0.1)
+    np.testing.assert_array_equal(once.network.params, twice.network.params)
+    assert twice.history.epochs == 40
+
+
+def test_summary_counts_parameters():
+    X, y = xor_data(20)
+    text = MLP(hidden=(8, 4), seed=0).fit(X, y, epochs=1).summary()
+    assert "Total params: 65" in text
+    assert "dense_3 (output)" in text and "sigmoid" in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"hidden": (0,)}, "hidden must be >= 1"),
+        ({"hidden": "big"}, "hidden must be an integer"),
+        ({"activation": "swish"}, "unknown activation"),
+        ({"activation": ["relu"], "hidden": (3, 3)}, "one activation per hidden layer"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"loss": "hinge"}, "unknown loss"),
+        ({"seed": -1}, "seed must be >= 0"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        MLP(**kwargs)
+
+
+def test_bad_fit_and_predict_input_names_the_argument():
+    X, y = xor_data(20)
+    model = MLP(seed=0)
+    with pytest.raises(ValueError, match="expected y with 20 rows to match X, got 19"):
+        model.fit(X, y[:-1], epochs=1)
+    holed = X.copy()
+    holed[3, 1] = np.nan
+    with pytest.raises(
+        ValueError, match=r"X contains NaN or infinity \(first at row 3, column 1\)"
+    ):
+        model.fit(holed, y, epochs=1)
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        model.fit(X[:, 0], y, epochs=1)
+    with pytest.raises(ValueError, match="learning_rate"):
+        model.fit(X, y, epochs=1, learning_rate=-1)
+    with pytest.raises(TypeError, match="epochs must be an integer"):
+        model.fit(X, y, epochs=2.5)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        model.predict(X)
+    assert not model.built
+    model.fit(X, y, epochs=1)
+    before = model.network.params.copy()
+    with pytest.raises(ValueError, match="X has 3 features, but the model was built for 2"):
+        model.predict(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="labels not seen in training"):
+        model.evaluate(X, y + 5)
+    np.testing.assert_array_equal(model.network.params, before)

@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+
+from mlpzero.activations import ACTIVATIONS
+from mlpzero.gradcheck import gradcheck
+from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
+from mlpzero.network import Network
+
+
+def _data(rows, sizes, loss, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, sizes[0]))
+    k = sizes[-1]
+    if isinstance(loss, CategoricalCrossEntropy):
+        Y = np.eye(k)[rng.integers(0, k, rows)]
+    elif isinstance(loss, BinaryCrossEntropy):
+        Y = rng.integers(0, 2, (rows, k)).astype(float)
+    else:
+        Y = rng.standard_normal((rows, k))
+    return X, Y
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("sizes", [[3, 1], [2, 4, 1], [4, 5, 3, 2], [3, 6, 4, 5, 3]])
+@pytest.mark.parametrize("rows", [1, 7, 32])
+def test_gradcheck_every_activation_shape_and_batch(activation, sizes, rows):
+    net = Network(sizes, activation, dtype="float64", rng=1)
+    for bias in net.biases:  # a zero bias under a dead layer puts Z exactly on ReLU's kink
+        bias[...] = 0.1
+    loss = BinaryCrossEntropy()
+    X, Y = _data(rows, sizes, loss)
+    result = gradcheck(net, loss, X, Y)
+    assert result.relative_error < 1e-7, result.relative_error
+
+
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+def test_gradcheck_every_loss_with_sample_weights(loss):
+    sizes = [4, 6, 3]
+    net = Network(sizes, ["tanh"], dtype="float64", rng=2)
+    X, Y = _data(9, sizes, loss)
+    weights = np.random.default_rng(3).random(9) + 0.1
+    assert gradcheck(net, loss, X, Y, sample_weight=weights).relative_error < 1e-7
+
+
+def test_gradcheck_catches_a_wrong_gradient():
+    """The oracle must be able to fail: corrupt one activation's derivative."""
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    net.activations[0].backward = lambda a, grad: grad  # pretend tanh' == 1
+    X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
+    assert gradcheck(net, BinaryCrossEntropy(), X, Y).relative_error > 1e-3
+
+
+def test_forward_matches_explicit_formula_and_per_layer_activations():
+    net = Network([3, 4, 2, 1], ["tanh", "sigmoid"], dtype="float64", rng=0)
+    X = np.random.default_rng(1).standard_normal((6, 3))
+    a1 = np.tanh(X @ net.weights[0].T + net.biases[0])
+    a2 = 1 / (1 + np.exp(-(a1 @ net.weights[1].T + net.biases[1])))
+    z3 = a2 @ net.weights[2].T + net.biases[2]
+    np.testing.assert_allclose(net.forward(X), z3, rtol=1e-12)
+    cache = net.cache()
+    np.testing.assert_allclose(cache["A"][1], a1)
+    assert [z.shape for z in cache["Z"]] == [(6, 4), (6, 2), (6, 1)]
+
+
+def test_parameters_are_views_of_one_flat_buffer():
+    net = Network([3, 4, 2], "relu", rng=0)
+    assert net.n_params == 3 * 4 + 4 + 4 * 2 + 2
+    assert net.params.dtype == np.float32 and net.params.flags.c_contiguous
+    for w in net.weights + net.biases:
+        assert np.shares_memory(w, net.params)
+    net.params[:] = np.arange(net.n_params)
+    np.testing.assert_array_equal(net.weights[0].ravel(), np.arange(12))
+    np.testing.assert_array_equal(net.biases[0], [12, 13, 14, 15])
+    assert net.weight_mask.sum() == 12 + 8
+    assert not net.weight_mask[12:16].any()
+
+
+def test_init_follows_activation_and_seed():
+    a = Network([5, 7, 1], "relu", dtype="float64", rng=3)
+    b = Network([5, 7, 1], "relu", dtype="float64", rng=3)
+    np.testing.assert_array_equal(a.params, b.params)
+    assert a.init_names() == ["he_normal", "he_normal"]
+    assert Network([5, 7, 1], "tanh", rng=3).init_names() == ["xavier_normal"] * 2
+    assert all((b == 0).all() for b in a.biases)
+    np.random.seed(42)
+    article = Network([2, 4, 1], "relu", dtype="float64", rng=np.random)
+    np.random.seed(42)
+    expected = np.random.randn(4, 2) * np.sqrt(2.0 / 2)
+    np.testing.assert_array_equal(article.weights[0], expected)
+
+
+def test_predict_logits_in_chunks_equals_one_pass():
+    net = Network([3, 5, 2], "relu", dtype="float64", rng=0)
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    whole = net.forward(X).copy()
+    np.testing.assert_allclose(net.predict_logits(X, chunk_rows=7), whole, rtol=1e-12)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="layer_sizes"):
+        Network([3])
+    with pytest.raises(ValueError, match="one activation per hidden layer"):
+        Network([3, 4, 4, 1], ["relu"])
+    with pytest.raises(ValueError, match="dtype"):
+        Network([3, 1], dtype="int32")
+    net = Network([3, 4, 1], rng=0)
+    net.forward(np.zeros((5, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match="expected dlogits of shape"):
+        net.backward(np.zeros((4, 1), dtype=np.float32))
