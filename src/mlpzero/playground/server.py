@@ -50,7 +50,7 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
         "the playground needs its web server: pip install 'mlpzero[playground]'"
     ) from error
 
-from .data import CLASSIFICATION, FEATURE_LABELS, REGRESSION
+from .data import CLASSIFICATION, DATASETS, FEATURE_LABELS, REGRESSION, make_dataset
 from .session import Session
 from .settings import LIMITS, Settings, SettingsError, parse_settings
 
@@ -119,12 +119,24 @@ class _Registry:
             return self.sessions.get(session_id)
 
 
+def _previews() -> dict[str, list[list[float]]]:
+    """A small sample of every dataset, for the page's dataset buttons."""
+    return {
+        name: np.round(np.column_stack(make_dataset(name, 120, noise=0, seed=0)), 2).tolist()
+        for name in DATASETS
+    }
+
+
+_PREVIEWS = _previews()
+
+
 def _config() -> dict[str, Any]:
     return {
         "defaults": Settings().as_dict(),
         "limits": LIMITS,
         "datasets": {"classification": list(CLASSIFICATION), "regression": list(REGRESSION)},
         "features": FEATURE_LABELS,
+        "previews": _PREVIEWS,
     }
 
 

@@ -232,12 +232,28 @@ function renderDatasets(s) {
   box.innerHTML = "";
   for (const name of names) {
     const button = document.createElement("button");
-    button.textContent = DATASET_LABELS[name] || name;
+    const preview = document.createElement("canvas");
+    preview.width = 48;
+    preview.height = 48;
+    drawPreview(preview, state.config.previews[name] || [], s.problem === "classification");
+    button.appendChild(preview);
+    button.appendChild(document.createTextNode(DATASET_LABELS[name] || name));
     button.dataset.dataset = name;
     button.id = `dataset-${name}`;
     if (name === s.dataset) button.classList.add("selected");
     button.onclick = () => change({ dataset: name });
     box.appendChild(button);
+  }
+}
+
+function drawPreview(canvas, points, classify) {
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  for (const [x1, x2, y] of points) {
+    const [px, py] = toPixel(canvas, x1, x2);
+    ctx.fillStyle = classify ? (y > 0.5 ? `rgb(${POS})` : `rgb(${NEG})`) : colourOf(y);
+    ctx.fillRect(px - 1, py - 1, 2.5, 2.5);
   }
 }
 
