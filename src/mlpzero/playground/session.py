@@ -27,6 +27,15 @@ import numpy as np
 
 from .. import optimizers as _optimizers
 from ..model import MLP
+
+try:
+    from ..training import TrainingDivergedError
+except ImportError:  # an engine that does not check for divergence
+
+    class TrainingDivergedError(ValueError):  # type: ignore[no-redef]
+        """Never raised by this engine."""
+
+
 from ..validation import check_features
 from . import data as _data
 from .settings import LIMITS, Settings, SettingsError
@@ -44,10 +53,6 @@ def encode_grid(values: np.ndarray) -> str:
     """``values`` in ``[-1, 1]`` (clipped) as base64 bytes, ``-1 -> 0`` and ``1 -> 255``."""
     scaled = (np.clip(values, -1.0, 1.0) + 1.0) * 127.5
     return base64.b64encode(np.rint(scaled).astype(np.uint8).tobytes()).decode("ascii")
-
-
-def _fit_parameters() -> set[str]:
-    return set(inspect.signature(MLP.fit).parameters)
 
 
 class Session:
@@ -91,19 +96,14 @@ class Session:
             s = self.settings
             self.X_train = _data.features(self.points_train, s.features)
             self.X_test = _data.features(self.points_test, s.features)
-            self.model = MLP(
-                hidden=s.hidden,
-                activation=_ACTIVATION_NAMES[s.activation],
-                loss="auto" if s.problem == "classification" else "squared_error",
-                init=None if s.init == "auto" else s.init,
-                seed=s.seed,
-            )
+            self.model = MLP(**_model_options(s))
             self.optimizer = _make_optimizer(s)
             # Build the network now (the first fit would build the same one) so that
             # epoch 0 can be drawn before any training.
             X = check_features(self.X_train, dtype=self.model.dtype)
             self.model._build(X, self.y_train)
             self.epoch = 0
+            self.diverged: str | None = None
             self.train_seconds = 0.0
 
     # ------------------------------------------------------------------ training
@@ -117,6 +117,8 @@ class Session:
                 f"expected an integer from 1 to {LIMITS['max_epochs_per_step']}, got {epochs}",
             )
         with self.lock:
+            if self.diverged:
+                raise SettingsError("epochs", self.diverged)
             s = self.settings
             updates = epochs * -(-len(self.y_train) // min(s.batch, len(self.y_train)))
             if updates > LIMITS["max_updates_per_step"]:
@@ -127,17 +129,21 @@ class Session:
                     "one request: ask for fewer epochs",
                 )
             started = time.perf_counter()
-            self.model.fit(
-                self.X_train,
-                self.y_train,
-                epochs=epochs,
-                learning_rate=s.lr,
-                batch_size=s.batch,
-                optimizer=self.optimizer,
-                **_fit_options(s),
-            )
-            self.train_seconds += time.perf_counter() - started
-            self.epoch += epochs
+            try:
+                self.model.fit(
+                    self.X_train,
+                    self.y_train,
+                    epochs=epochs,
+                    learning_rate=s.lr,
+                    batch_size=s.batch,
+                    optimizer=self.optimizer,
+                    **_fit_options(s),
+                )
+            except TrainingDivergedError as error:
+                self.diverged = f"training diverged ({error}); lower the learning rate, then reset"
+            finally:
+                self.train_seconds += time.perf_counter() - started
+                self.epoch = self.model.history.epochs
 
     # ------------------------------------------------------------------ frames
     def frame(self, *, include_data: bool = False) -> dict[str, Any]:
@@ -148,6 +154,7 @@ class Session:
             out: dict[str, Any] = {
                 "type": "frame",
                 "epoch": self.epoch,
+                "diverged": self.diverged,
                 "settings": self.settings.as_dict(),
                 "train_loss": model.evaluate(self.X_train, self.y_train)["loss"],
                 "test_loss": (
@@ -249,6 +256,7 @@ def _training_part(settings: Settings) -> dict[str, Any]:
 def _check_supported(settings: Settings) -> None:
     """Refuse the settings this build of mlpzero cannot train, with a clear reason."""
     _make_optimizer(settings)
+    _model_options(settings)
     _fit_options(settings)
 
 
@@ -268,17 +276,29 @@ def _optimizer_spec(settings: Settings) -> tuple[str, dict[str, Any]]:
     return settings.optimizer, {"learning_rate": settings.lr}
 
 
+def _model_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of ``MLP(...)`` for these settings."""
+    options: dict[str, Any] = {
+        "hidden": tuple(settings.hidden),
+        "activation": _ACTIVATION_NAMES[settings.activation],
+        "loss": "auto" if settings.problem == "classification" else "squared_error",
+        "init": None if settings.init == "auto" else settings.init,
+        "seed": settings.seed,
+    }
+    if settings.dropout > 0:
+        if "dropout" not in inspect.signature(MLP).parameters:
+            raise SettingsError("dropout", "MLP in this build has no dropout option")
+        options["dropout"] = settings.dropout
+    return options
+
+
 def _fit_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments of ``MLP.fit`` for regularisation and dropout."""
+    """Keyword arguments of ``MLP.fit`` for regularisation."""
     options: dict[str, Any] = {}
     if settings.reg != "none" and settings.reg_rate > 0:
         options[settings.reg] = settings.reg_rate
-    if settings.dropout > 0:
-        options["dropout"] = settings.dropout
-    missing = sorted(set(options) - _fit_parameters())
-    if missing:
-        field = "dropout" if missing == ["dropout"] else "reg"
-        raise SettingsError(field, f"MLP.fit in this build has no {', '.join(missing)} option")
+        if settings.reg not in inspect.signature(MLP.fit).parameters:
+            raise SettingsError("reg", f"MLP.fit in this build has no {settings.reg} option")
     return options
 
 
@@ -301,8 +321,7 @@ def _script(s: Settings, epochs: int) -> str:
     name, options = _optimizer_spec(s)
     optimizer_args = ", ".join(f"{k}={v!r}" for k, v in options.items())
     fit_extra = "".join(f", {k}={v!r}" for k, v in _fit_options(s).items())
-    loss = "auto" if s.problem == "classification" else "squared_error"
-    init = None if s.init == "auto" else s.init
+    model_args = "".join(f"    {k}={v!r},\n" for k, v in _model_options(s).items())
     return f'''"""Train the model of an mlpzero playground run, exactly as the page did.
 
 Dataset {s.dataset!r} ({s.samples} points, noise {s.noise}%, {s.ratio}% for training),
@@ -318,12 +337,7 @@ names = {list(s.features)!r}
 X_train, X_test = features(points_train, names), features(points_test, names)
 
 model = MLP(
-    hidden={tuple(s.hidden)!r},
-    activation={_ACTIVATION_NAMES[s.activation]!r},
-    loss={loss!r},
-    init={init!r},
-    seed={s.seed},
-)
+{model_args})
 optimizer = optimizers.get({name!r}, {optimizer_args})
 model.fit(
     X_train,

@@ -133,9 +133,14 @@ function receive(message) {
   // Ask for the next frame first, then draw this one: the server trains while we draw.
   const next = state.queue.shift();
   if (next) send(next);
-  else if (state.playing && message.type === "frame") send({ type: "step", epochs: 1 });
+  else if (state.playing && message.type === "frame" && !message.diverged) send({ type: "step", epochs: 1 });
   if (message.type === "frame") {
     state.configured = true;
+    if (message.diverged) {
+      state.playing = false;
+      showPlaying();
+      showError(message.diverged);
+    }
     onFrame(message);
   }
 }
