@@ -230,7 +230,16 @@ def test_regression_problem(page):
 def test_a_diverging_run_still_sends_valid_json(page):
     page.configure(activation="linear", lr=10, hidden="8,8,8", dataset="circle", batch=1)
     frame = page.step(3)  # _strict_loads would raise on NaN or Infinity
-    assert frame["type"] == "frame" and frame["epoch"] == 3
+    assert frame["type"] == "frame"
+    if frame["diverged"]:  # the engine noticed: the page is told and training stops
+        assert "lower the learning rate" in frame["diverged"] and frame["epoch"] < 3
+        error = page.step(1)
+        assert error["type"] == "error" and "diverged" in error["message"]
+        assert page.ask({"type": "reset"})["diverged"] is None
+        page.configure(activation="linear", lr=0.01, hidden="8,8,8", dataset="circle")
+        assert page.step(1)["epoch"] == 1
+    else:
+        assert frame["epoch"] == 3
 
 
 # ---------------------------------------------------------------------- validation
@@ -388,6 +397,16 @@ def test_exported_code_trains_the_very_same_model(client, page, tmp_path):
     p = model.predict_proba(grid)[:, 1]
     expected = np.rint((np.clip(2 * p - 1, -1, 1) + 1) * 127.5).astype(np.uint8)
     assert np.array_equal(_bytes(frame["output"]), expected)
+
+
+def test_exported_code_of_one_fit_call_is_a_single_fit():
+    session = Session(parse_settings({"dataset": "moons", "hidden": "6", "batch": 25}))
+    session.step(12)
+    script = session.export_code()
+    assert "epochs=12," in script and "for epochs" not in script
+    namespace = {"__name__": "exported"}
+    exec(compile(script, "exported.py", "exec"), namespace)
+    assert np.array_equal(namespace["model"].network.params, session.model.network.params)
 
 
 @pytest.mark.skipif(not hasattr(MLP, "save"), reason="model files (mlpzero.io) not in this build")
