@@ -250,3 +250,18 @@ def test_export_downloads_code_and_model_that_match_the_server(server, page, tmp
         page.click("#export-model")
         page.locator("#error").wait_for(state="visible")
         assert "model files" in page.locator("#error").inner_text()
+
+
+@pytest.mark.slow
+def test_default_settings_update_at_least_20_times_a_second(server, page):
+    """The issue's frame-rate target, at the default sizes (slow: needs a quiet machine)."""
+    _, url = server
+    _open(page, url)
+    page.click("#play")
+    page.wait_for_timeout(2000)  # warm up
+    start = page.evaluate("[window.playground.frames, performance.now()]")
+    page.wait_for_timeout(5000)
+    end = page.evaluate("[window.playground.frames, performance.now()]")
+    page.click("#play")
+    fps = (end[0] - start[0]) / ((end[1] - start[1]) / 1000)
+    assert fps >= 20, f"{fps:.1f} frames per second at the default settings"
