@@ -231,11 +231,8 @@ class Session:
                     "this mlpzero build has no model files yet (MLP.save is missing)"
                 )
             with tempfile.TemporaryDirectory() as folder:
-                target = Path(folder) / "playground-model"
-                written = self.model.save(target)
-                path = Path(written) if written else target
-                if not path.exists():
-                    path = next(Path(folder).iterdir())
+                target = Path(folder) / "mlpzero-playground.npz"
+                path = Path(self.model.save(target) or target)
                 return path.read_bytes(), path.name
 
     def export_code(self) -> str:
