@@ -27,6 +27,7 @@ Routes
 from __future__ import annotations
 
 import json
+import logging
 import math
 import secrets
 import sys
@@ -55,6 +56,8 @@ from .session import Session
 from .settings import LIMITS, Settings, SettingsError, parse_settings
 
 __all__ = ["MAX_MESSAGE_BYTES", "MAX_SESSIONS", "create_app", "main"]
+
+logger = logging.getLogger(__name__)
 
 #: At most this many pages train at once; a further connection is refused.
 MAX_SESSIONS = 8
@@ -253,6 +256,9 @@ def _handle(session: Session, text: str) -> dict[str, Any]:
                 return session.frame(include_data=True)
     except SettingsError as error:
         return _error(error.field, str(error))
+    except Exception as error:  # never let one request end the session
+        logger.exception("playground request failed: %s", text[:200])
+        return _error("server", f"the request failed: {type(error).__name__}: {error}")
     return _error("type", f"expected configure, step, reset or frame, got {kind!r}")
 
 

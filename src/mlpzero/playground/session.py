@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import inspect
+import math
 import tempfile
 import threading
 import time
@@ -153,17 +154,20 @@ class Session:
         """The model as the page draws it (see the module docstring for the grids)."""
         with self.lock:
             started = time.perf_counter()
-            model, network = self.model, self.model.network
+            network = self.model.network
             out: dict[str, Any] = {
                 "type": "frame",
                 "epoch": self.epoch,
                 "diverged": self.diverged,
                 "settings": self.settings.as_dict(),
-                "train_loss": model.evaluate(self.X_train, self.y_train)["loss"],
-                "test_loss": (
-                    model.evaluate(self.X_test, self.y_test)["loss"] if len(self.y_test) else None
-                ),
+                "train_loss": self._loss(self.X_train, self.y_train),
+                "test_loss": self._loss(self.X_test, self.y_test) if len(self.y_test) else None,
             }
+            if not (math.isfinite(out["train_loss"]) and np.isfinite(network.params).all()):
+                self.diverged = out["diverged"] = (
+                    "training diverged (the loss or the weights are no longer finite numbers); "
+                    "lower the learning rate, then reset"
+                )
             out["output"] = encode_grid(self._output_values(_data.grid(OUTPUT_GRID)))
             out["output_size"] = OUTPUT_GRID
             out["neurons"] = self._thumbnails()
@@ -179,13 +183,25 @@ class Session:
             out["frame_ms"] = round((time.perf_counter() - started) * 1000, 2)
             return out
 
+    # The frame reads the network and the loss directly rather than through
+    # MLP.predict_proba and MLP.evaluate: the values are the same, and a run that
+    # diverged still gets drawn (the MLP methods refuse to predict from overflowing
+    # outputs, rightly for a user's model, but the page should show what happened).
+    def _logits(self, X: np.ndarray) -> np.ndarray:
+        network = self.model.network
+        return network.predict_logits(check_features(X, dtype=network.dtype))
+
+    def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        """The model's loss (without penalties) on ``X``, ``y``."""
+        Y = self.model.encoder.encode(y, dtype=self.model.network.dtype)
+        return self.model.loss_.value(self._logits(X), Y)
+
     def _output_values(self, points: np.ndarray) -> np.ndarray:
         """The model's output on ``points`` mapped to ``[-1, 1]``: ``2p - 1`` for the
         probability of class 1, the prediction itself for regression."""
-        X = _data.features(points, self.settings.features)
-        if self.settings.problem == "classification":
-            return 2.0 * self.model.predict_proba(X)[:, 1] - 1.0
-        return self.model.predict(X).ravel()
+        logits = self._logits(_data.features(points, self.settings.features))
+        outputs = self.model.loss_.link(logits, out=logits)[:, 0].astype(np.float64)
+        return 2.0 * outputs - 1.0 if self.settings.problem == "classification" else outputs
 
     def _thumbnails(self) -> list[list[str]]:
         """One encoded grid per neuron, layer by layer: the input features (scaled by
