@@ -112,6 +112,22 @@ def _heatmap_colours(page) -> dict[str, int]:
     )
 
 
+def _pure_share(page) -> float:
+    """The share of heatmap pixels that are exactly the two class colours."""
+    return page.evaluate(
+        """() => {
+        const c = document.getElementById('heatmap');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let pure = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          const key = `${d[i]},${d[i + 1]},${d[i + 2]}`;
+          if (key === '8,119,189' || key === '245,147,34') pure++;
+        }
+        return pure / (d.length / 4);
+    }"""
+    )
+
+
 def test_xor_is_learned_in_the_browser(server, page, tmp_path):
     _, url = server
     _open(page, url)
@@ -148,6 +164,14 @@ def test_xor_is_learned_in_the_browser(server, page, tmp_path):
     if os.environ.get("MLPZERO_UPDATE_SCREENSHOT"):
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
+
+    pure = _pure_share(page)
+    page.check("#discretize")
+    page.wait_for_function("window.playground.settings.discretize === true")
+    assert _pure_share(page) > max(0.8, pure), "a discretised heatmap has two colours"
+    assert page.evaluate("window.playground.frame.epoch") == frame["epoch"]  # run kept
+
+    assert _query(page)["discretize"] == "true"
 
     assert not page.locator("#hover-card").is_visible()
     page.hover("#neuron-1-1")  # a neuron's heatmap, shown large

@@ -298,6 +298,10 @@ function onFrame(frame) {
     pointsLayer = null;
   }
   const h = state.history;
+  if (h.epoch.length && h.epoch[h.epoch.length - 1] === frame.epoch) {
+    draw(); // the same epoch again (a view setting changed): redraw, no new chart point
+    return;
+  }
   h.epoch.push(frame.epoch);
   h.train.push(frame.train_loss);
   h.test.push(frame.test_loss);
