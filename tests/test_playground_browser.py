@@ -145,7 +145,7 @@ def test_xor_is_learned_in_the_browser(server, page, tmp_path):
     )
     fps = page.evaluate("window.playground.fps")
     page.click("#play")  # pause
-    page.wait_for_function("!window.playground.playing")
+    page.wait_for_function("!window.playground.playing && !window.playground.busy")
     frame = page.evaluate("window.playground.frame")
     assert frame["epoch"] > 0 and frame["test_loss"] < 0.1
     assert fps > 2, f"the page updated only {fps:.1f} times a second"

@@ -15,7 +15,8 @@ const state = {
   socket: null,
   session: null,
   config: null, // defaults, limits, dataset and feature names from the server
-  settings: null, // the settings the server accepted last
+  settings: null, // the settings shown, including a change not yet confirmed
+  confirmed: null, // the settings the server accepted last
   playing: false,
   inFlight: false,
   queue: [], // messages waiting for the reply to the one in flight
@@ -27,10 +28,11 @@ const state = {
 };
 // For tests and the curious: a read-only view of what the page knows.
 window.playground = {
-  get settings() { return state.settings; },
+  get settings() { return state.confirmed; }, // as the server accepted them
   get frame() { return state.frame; },
   get session() { return state.session; },
   get playing() { return state.playing; },
+  get busy() { return state.inFlight || state.queue.length > 0; },
   get fps() { return fps(); },
   frames: 0,
 };
