@@ -1,7 +1,12 @@
 r"""The playground's 2-D datasets and input features.
 
+Circle, XOR, spiral, moons and linear come from :mod:`mlpzero.datasets.toy`, rescaled to
+the view; the Gaussian clusters and the two regression surfaces (plane, Gaussian bump)
+are defined here.
+
 Every dataset lives on the square ``[-6, 6]^2`` (the points themselves stay within about
-``[-5, 5]``) so that one view, one grid and the ``sin`` features suit them all.
+``[-5, 5]``; a rare point of a Gaussian tail lies beyond the view) so that one view, one
+grid and the ``sin`` features suit them all.
 Classification labels are ``0`` and ``1``; regression targets lie in ``[-1, 1]``.
 
 ``noise`` is a percentage from 0 to 50, as on the page; each dataset turns it into its own
@@ -18,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from ..datasets import toy
 
 __all__ = [
     "CLASSIFICATION",
@@ -39,25 +46,14 @@ Generator = Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.nda
 
 
 def _circle(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A disk of class 1 inside a ring of class 0; the label follows the clean radius."""
-    half = n // 2
-    inner_r = rng.uniform(0, 0.5 * _RADIUS, half)
-    outer_r = rng.uniform(0.7 * _RADIUS, _RADIUS, n - half)
-    r = np.concatenate([inner_r, outer_r])
-    angle = rng.uniform(0, 2 * np.pi, n)
-    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
-    X += rng.uniform(-_RADIUS, _RADIUS, (n, 2)) * noise
-    y = (r < 0.6 * _RADIUS).astype(np.int64)
-    return X, y
+    """Two concentric circles (radius 5, class 0; radius 2.5, class 1)."""
+    X, y = toy.make_circles(n, noise=0.6 * noise, factor=0.5, random_state=rng)
+    return X * _RADIUS, y
 
 
 def _xor(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform points kept a little away from the axes; class 1 where ``x1 x2 > 0``."""
-    X = rng.uniform(-_RADIUS, _RADIUS, (n, 2))
-    X += np.where(X > 0, 0.3, -0.3)  # a margin around the axes
-    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
-    X += rng.uniform(-_RADIUS, _RADIUS, (n, 2)) * noise
-    return X, y
+    """XOR as in the article: class 1 where both coordinates have the same sign."""
+    return toy.make_xor(n, scale=2.0, noise=3 * noise, random_state=rng)
 
 
 def _gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -70,37 +66,21 @@ def _gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, 
 
 
 def _spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved spirals, half a turn apart."""
-    half = n // 2
-    y = (np.arange(n) < half).astype(np.int64)
-    t = np.concatenate(
-        [np.linspace(0, 1, half, endpoint=False), np.linspace(0, 1, n - half, endpoint=False)]
-    )
-    r = t * _RADIUS
-    angle = 1.75 * t * 2 * np.pi + np.pi * y
-    X = np.column_stack([r * np.sin(angle), r * np.cos(angle)])
-    X += rng.uniform(-1, 1, (n, 2)) * noise * 2
-    return X, y
+    """Two spiral arms of radius 5 turning 1.25 times."""
+    X, y = toy.make_spirals(n, n_classes=2, turns=1.25, noise=0.6 * noise, random_state=rng)
+    return X * _RADIUS, y
 
 
 def _moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles, centred and scaled to the view."""
-    y = (np.arange(n) < n // 2).astype(np.int64)
-    angle = rng.uniform(0, np.pi, n)
-    upper = np.column_stack([np.cos(angle), np.sin(angle)])
-    lower = np.column_stack([1 - np.cos(angle), 0.5 - np.sin(angle)])
-    X = np.where(y[:, None] == 1, upper, lower)
-    X = (X - [0.5, 0.25]) * 3.0
-    X += rng.standard_normal((n, 2)) * noise * 2
-    return X, y
+    """Two interleaved half circles, centred and scaled by 3 to fill the view."""
+    X, y = toy.make_moons(n, noise=0.6 * noise, random_state=rng)
+    return (X - [0.5, 0.25]) * 3.0, y
 
 
 def _linear(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform points split by the line ``x2 = 0.5 x1``; noise flips labels near it."""
-    X = rng.uniform(-_RADIUS, _RADIUS, (n, 2))
-    margin = X[:, 1] - 0.5 * X[:, 0] + rng.standard_normal(n) * noise * 4
-    y = (margin > 0).astype(np.int64)
-    return X, y
+    """Class 1 above the line ``x1 + x2 = 0`` (standard normal points, scaled by 1.7)."""
+    X, y = toy.make_linear(n, noise=0.6 * noise, random_state=rng)
+    return X * 1.7, y
 
 
 def _plane(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,378 @@
+r"""The article's API, line for line, running on mlpzero's engine.
+
+A learner following the article can write ``from mlpzero.tutorial import *`` and keep its
+code: the same function names and signatures, the same layout (``X`` is
+``(n_features, m)``, ``Y`` is ``(n_outputs, m)``), the same dictionaries
+(``parameters = {"W1", "b1", ...}`` with ``W[l]`` of shape ``(n[l], n[l-1])`` and ``b[l]``
+of shape ``(n[l], 1)``; ``cache = {"A0", "Z1", "A1", ...}``;
+``grads = {"dW1", "db1", "dZ1", ...}``) and the same global-seed behaviour: after
+``np.random.seed(42)``, :func:`init_params` draws exactly the article's initial weights,
+and :func:`multi_layer_neural_network` trains to the article's weights (to float64
+rounding).
+
+This module holds no math of its own. Each function copies the dictionaries into a
+float64 :class:`~mlpzero.network.Network` (the engine works with samples as rows, so the
+translation is a transpose) and lets the engine do the work: the network's forward and
+backward passes, :class:`~mlpzero.losses.BinaryCrossEntropy` for the output gradient
+``dZ[L] = A[L] - Y``, :class:`~mlpzero.optimizers.SGD` for the update, and
+:func:`mlpzero.training.train` for the full-batch loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import activations as _activations
+from . import initializers as _initializers
+from .losses import BinaryCrossEntropy
+from .network import Network
+from .optimizers import SGD
+from .training import train
+
+__all__ = [
+    "ACTIVATIONS",
+    "backward_propagation",
+    "forward_propagation",
+    "init_params",
+    "layer_sizes",
+    "multi_layer_neural_network",
+    "plot_decision_boundary",
+    "predict",
+    "relu",
+    "relu_derivative",
+    "sigmoid",
+    "sigmoid_derivative",
+    "tanh",
+    "tanh_derivative",
+    "update_params",
+]
+
+Params = dict[str, np.ndarray]
+
+
+# ---------------------------------------------------------------------- activations
+def sigmoid(z: Any) -> np.ndarray:
+    r""":math:`\sigma(z) = 1 / (1 + e^{-z})`, computed without overflow."""
+    return _activations.sigmoid(np.asarray(z, dtype=float))
+
+
+def sigmoid_derivative(A: Any) -> np.ndarray:
+    r""":math:`\sigma'(z) = A (1 - A)`, from the activation ``A = sigmoid(z)``."""
+    return _activations.sigmoid.derivative_from_output(np.asarray(A, dtype=float))
+
+
+def tanh(z: Any) -> np.ndarray:
+    r""":math:`\tanh(z)`, in (-1, 1)."""
+    return _activations.tanh(np.asarray(z, dtype=float))
+
+
+def tanh_derivative(A: Any) -> np.ndarray:
+    r""":math:`\tanh'(z) = 1 - A^2`, from the activation ``A = tanh(z)``."""
+    return _activations.tanh.derivative_from_output(np.asarray(A, dtype=float))
+
+
+def relu(z: Any) -> np.ndarray:
+    r""":math:`\max(0, z)`, element-wise."""
+    return _activations.relu(np.asarray(z, dtype=float))
+
+
+def relu_derivative(Z: Any) -> np.ndarray:
+    """1.0 where ``Z > 0``, else 0.0; takes the pre-activation ``Z``, as the article does."""
+    return _activations.relu.derivative(np.asarray(Z, dtype=float))
+
+
+#: Activation name -> (function, derivative), as in the article. The ReLU derivative takes
+#: ``Z``; the sigmoid and tanh derivatives take ``A``.
+ACTIVATIONS: dict[str, tuple[Callable[[Any], np.ndarray], Callable[[Any], np.ndarray]]] = {
+    "sigmoid": (sigmoid, sigmoid_derivative),
+    "tanh": (tanh, tanh_derivative),
+    "relu": (relu, relu_derivative),
+}
+
+
+# ---------------------------------------------------------------------- architecture
+def layer_sizes(X: np.ndarray, Y: np.ndarray, n_hs: Sequence[int]) -> list[int]:
+    """``[n_features, *n_hs, n_outputs]`` from ``X`` ``(n_features, m)`` and ``Y``
+    ``(n_outputs, m)``; e.g. ``[2, 4, 3, 1]`` for ``n_hs=[4, 3]``."""
+    X, Y = _as_2d("X", X), _as_2d("Y", Y)
+    return [int(X.shape[0]), *(int(n) for n in n_hs), int(Y.shape[0])]
+
+
+def init_params(ls: Sequence[int], activation: str = "relu") -> Params:
+    """Initial weights and zero biases, drawn from the global ``np.random`` state.
+
+    ``W{l} = randn(ls[l], ls[l-1]) * sqrt(gain / ls[l-1])``, with ``gain`` 2 (He) for
+    ``"relu"`` and 1 (Xavier) otherwise, for every layer including the output, as the
+    article does; ``b{l}`` is zeros of shape ``(ls[l], 1)``. Seed with
+    ``np.random.seed(42)`` first to get the article's numbers.
+    """
+    _check_activation("activation", activation)
+    network = _network(ls, activation, rng=np.random)
+    return _to_dict(network)
+
+
+# ---------------------------------------------------------------------- the three steps
+def forward_propagation(
+    parameters: Params,
+    ls: Sequence[int],
+    X: np.ndarray,
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+) -> tuple[np.ndarray, Params]:
+    """Run ``X`` ``(n_features, m)`` through the network.
+
+    Returns ``(A_L, cache)``: the output activation ``A[L]`` of shape ``(n_outputs, m)``
+    and ``cache = {"A0": X, "Z1": ..., "A1": ..., ..., "ZL": ..., "AL": ...}``, each
+    ``(n[l], m)``, where ``Z[l] = W[l] A[l-1] + b[l]`` and ``A[l] = g(Z[l])``.
+    """
+    _check_activation("hidden_activation", hidden_activation)
+    output_act, _ = ACTIVATIONS[_check_activation("output_activation", output_activation)]
+    network = _network(ls, hidden_activation, parameters)
+    X = _check_input(X, network)
+    logits = network.forward(np.ascontiguousarray(X.T))
+    passes = network.cache()
+    cache: Params = {"A0": X}
+    for layer in range(1, network.n_layers):
+        cache[f"Z{layer}"] = passes["Z"][layer - 1].T.copy()
+        cache[f"A{layer}"] = passes["A"][layer].T.copy()
+    last = network.n_layers
+    cache[f"Z{last}"] = logits.T.copy()
+    cache[f"A{last}"] = output_act(cache[f"Z{last}"])
+    return cache[f"A{last}"], cache
+
+
+def backward_propagation(
+    parameters: Params,
+    cache: Params,
+    ls: Sequence[int],
+    X: np.ndarray,
+    Y: np.ndarray,
+    hidden_activation: str = "relu",
+) -> Params:
+    """Gradients of the mean binary cross-entropy for every layer.
+
+    Returns ``{"dW1": ..., "db1": ..., "dZ1": ..., ...}`` with ``dW[l]`` like ``W[l]``,
+    ``db[l]`` like ``b[l]`` and ``dZ[l]`` like ``Z[l]``:
+    ``dZ[L] = A[L] - Y``, ``dZ[l] = (W[l+1]^T dZ[l+1]) * g'(Z[l])``,
+    ``dW[l] = dZ[l] A[l-1]^T / m``, ``db[l] = sum(dZ[l]) / m``. The output layer is the
+    sigmoid with cross-entropy, as in the article. The pass runs on the engine, which
+    reads the hidden activations ``A[l]`` and the output logits ``Z[L]`` from ``cache``.
+    """
+    _check_activation("hidden_activation", hidden_activation)
+    network = _network(ls, hidden_activation, parameters)
+    X = _check_input(X, network)
+    Y = _check_labels(Y, network, X.shape[1])
+    last = network.n_layers
+    if f"Z{last}" not in cache:
+        raise ValueError(
+            f"cache has no 'Z{last}': pass the cache that forward_propagation returned "
+            f"for these layer sizes {list(network.layer_sizes)}"
+        )
+    m = X.shape[1]
+    # Set the engine's state for this batch, then let the cached activations stand in for
+    # the recomputed ones, so the backward pass reads the cache as the article's does.
+    network.forward(np.ascontiguousarray(X.T))
+    hidden = network.cache()["A"]
+    for layer in range(1, last):
+        key = f"A{layer}"
+        if key in cache:
+            cached = np.asarray(cache[key], dtype=np.float64)
+            if cached.shape != (network.layer_sizes[layer], m):
+                raise ValueError(
+                    f"cache[{key!r}] has shape {cached.shape}, expected "
+                    f"{(network.layer_sizes[layer], m)} to match X"
+                )
+            hidden[layer][...] = cached.T
+    logits = np.ascontiguousarray(np.asarray(cache[f"Z{last}"], dtype=np.float64).T)
+    if logits.shape != (m, network.layer_sizes[-1]):
+        raise ValueError(
+            f"cache['Z{last}'] has shape {logits.T.shape}, expected "
+            f"{(network.layer_sizes[-1], m)} to match X"
+        )
+    # The loss gives dL/dZ[L] = (A[L] - Y) / m; the article's dZ carry no 1/m.
+    dlogits = BinaryCrossEntropy().gradient(logits, np.ascontiguousarray(Y.T))
+    network.backward(dlogits)
+    deltas = network.cache()["dZ"]
+    grads: Params = {}
+    for layer in range(last, 0, -1):
+        grads[f"dW{layer}"] = network.weight_grads[layer - 1].copy()
+        grads[f"db{layer}"] = network.bias_grads[layer - 1].reshape(-1, 1).copy()
+        grads[f"dZ{layer}"] = deltas[layer - 1].T * m
+    return grads
+
+
+def update_params(
+    parameters: Params, grads: Params, ls: Sequence[int], learning_rate: float
+) -> Params:
+    """One gradient-descent step, in place: ``W[l] -= learning_rate * dW[l]``, and the
+    same for ``b[l]``. Returns ``parameters`` (the same dictionary and arrays)."""
+    network = _network(ls, "relu", parameters)
+    for layer in range(1, network.n_layers + 1):
+        for name, views in (("W", network.weight_grads), ("b", network.bias_grads)):
+            key = f"d{name}{layer}"
+            if key not in grads:
+                raise ValueError(f"grads has no {key!r}: expected the keys of backward_propagation")
+            views[layer - 1][...] = np.reshape(grads[key], views[layer - 1].shape)
+    SGD(learning_rate).step(network.params, network.grads)
+    for layer in range(1, network.n_layers + 1):
+        parameters[f"W{layer}"][...] = network.weights[layer - 1]
+        parameters[f"b{layer}"][...] = network.biases[layer - 1].reshape(-1, 1)
+    return parameters
+
+
+# ---------------------------------------------------------------------- training and use
+def multi_layer_neural_network(
+    X: np.ndarray,
+    Y: np.ndarray,
+    n_hs: Sequence[int],
+    num_epochs: int = 10000,
+    learning_rate: float = 0.01,
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+    print_cost: bool = False,
+) -> tuple[Params, list[int]]:
+    """Train by full-batch gradient descent; returns ``(parameters, ls)``.
+
+    The initial weights come from :func:`init_params` (the global ``np.random`` state);
+    each epoch is one forward pass, one backward pass and one update, run by the engine's
+    loop. With ``print_cost=True`` the cost before the update is printed every 200 epochs.
+    Only the sigmoid output is trainable here, as in the article (binary classification).
+    """
+    if output_activation != "sigmoid":
+        raise ValueError(
+            "output_activation must be 'sigmoid' for training (binary cross-entropy), "
+            f"got {output_activation!r}"
+        )
+    _check_activation("hidden_activation", hidden_activation)
+    ls = layer_sizes(X, Y, n_hs)
+    parameters = init_params(ls, activation=hidden_activation)
+    network = _network(ls, hidden_activation, parameters)
+    X = _check_input(X, network)
+    Y = _check_labels(Y, network, X.shape[1])
+    train(
+        network,
+        BinaryCrossEntropy(),
+        SGD(learning_rate),
+        np.ascontiguousarray(X.T),
+        np.ascontiguousarray(Y.T),
+        epochs=num_epochs,
+        rng=np.random.default_rng(0),  # unused: full batch never shuffles
+        print_every=200 if print_cost else None,
+    )
+    return _to_dict(network), ls
+
+
+def predict(
+    parameters: Params,
+    ls: Sequence[int],
+    X: np.ndarray,
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+) -> np.ndarray:
+    """Boolean predictions ``A[L] > 0.5``, shape ``(n_outputs, m)``."""
+    A_out, _ = forward_propagation(parameters, ls, X, hidden_activation, output_activation)
+    return A_out > 0.5
+
+
+def plot_decision_boundary(
+    predict: Callable[..., np.ndarray],
+    parameters: Params,
+    ls: Sequence[int],
+    X: np.ndarray,
+    Y: np.ndarray,
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+    *,
+    path: Any = None,
+) -> Any:
+    """Colour the plane by ``predict``'s class and draw the points of ``X`` ``(2, m)``.
+
+    Returns the matplotlib Figure (saved to ``path`` when given); it never opens a window.
+    """
+    from .plotting.boundary import plot_decision_boundary as _plot
+
+    def classes(points: np.ndarray) -> np.ndarray:
+        # points are rows (n, 2); the article's predict takes columns.
+        predicted = predict(parameters, ls, points.T, hidden_activation, output_activation)
+        return np.asarray(predicted, dtype=float).reshape(-1)
+
+    X = _as_2d("X", X)
+    labels = np.asarray(Y).reshape(-1)
+    return _plot(classes, X.T, labels, path=path)
+
+
+# ---------------------------------------------------------------------- translation
+def _as_2d(name: str, value: Any) -> np.ndarray:
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D in the article's layout (rows are features, columns are "
+            f"examples), got shape {array.shape}"
+        )
+    return array
+
+
+def _check_activation(name: str, activation: Any) -> str:
+    if activation not in ACTIVATIONS:
+        known = ", ".join(repr(k) for k in ACTIVATIONS)
+        raise ValueError(f"{name} must be one of {known}, got {activation!r}")
+    return activation
+
+
+def _check_input(X: Any, network: Network) -> np.ndarray:
+    X = _as_2d("X", X)
+    if X.shape[0] != network.layer_sizes[0]:
+        raise ValueError(
+            f"X has {X.shape[0]} rows (features), but ls[0] is {network.layer_sizes[0]}"
+        )
+    return X
+
+
+def _check_labels(Y: Any, network: Network, m: int) -> np.ndarray:
+    Y = _as_2d("Y", Y)
+    expected = (network.layer_sizes[-1], m)
+    if Y.shape != expected:
+        raise ValueError(f"Y must have shape {expected} (n_outputs, m) to match X, got {Y.shape}")
+    return Y
+
+
+def _network(
+    ls: Sequence[int], activation: str, parameters: Params | None = None, rng: Any = None
+) -> Network:
+    """A float64 engine network for ``ls``, filled from ``parameters`` when given.
+
+    The initialiser follows the article's rule for every layer (He for ReLU, Xavier
+    otherwise), also when there is no hidden layer.
+    """
+    init = _initializers.default_for(activation)
+    network = Network(ls, activation, init=init, dtype="float64", rng=0 if rng is None else rng)
+    if parameters is not None:
+        for layer in range(1, network.n_layers + 1):
+            for name, views in (("W", network.weights), ("b", network.biases)):
+                key = f"{name}{layer}"
+                if key not in parameters:
+                    raise ValueError(
+                        f"parameters has no {key!r}: expected the keys of init_params for "
+                        f"layer sizes {list(network.layer_sizes)}"
+                    )
+                target = views[layer - 1]
+                value = np.asarray(parameters[key], dtype=np.float64)
+                want = target.shape if name == "W" else (target.shape[0], 1)
+                if value.shape != want:
+                    raise ValueError(
+                        f"parameters[{key!r}] has shape {value.shape}, expected {want} "
+                        f"for layer sizes {list(network.layer_sizes)}"
+                    )
+                target[...] = value.reshape(target.shape)
+    return network
+
+
+def _to_dict(network: Network) -> Params:
+    parameters: Params = {}
+    for layer in range(1, network.n_layers + 1):
+        parameters[f"W{layer}"] = network.weights[layer - 1].copy()
+        parameters[f"b{layer}"] = network.biases[layer - 1].reshape(-1, 1).copy()
+    return parameters

@@ -1,0 +1,168 @@
+"""Plotting: every figure is written as a real PNG, without warnings or windows."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from mlpzero import MLP
+from mlpzero.callbacks import History
+from mlpzero.datasets import make_moons, make_spirals
+from mlpzero.plotting import (
+    plot_activation_comparison,
+    plot_activations,
+    plot_decision_boundary,
+    plot_loss_curve,
+)
+from mlpzero.plotting.boundary import class_probabilities
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path, min_bytes=5000):
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) >= min_bytes
+    # IHDR gives width and height as big-endian ints at bytes 16..24
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width >= 200 and height >= 200
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, y = make_moons(200, noise=0.1, random_state=0)
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=300, learning_rate=0.5)
+    return model, X, y
+
+
+def test_activations_figure(tmp_path):
+    path = tmp_path / "activations.png"
+    figure = plot_activations(path)
+    assert isinstance(figure, Figure)
+    assert len(figure.axes) == 2
+    values, slopes = figure.axes
+    assert [line.get_label() for line in values.lines] == ["sigmoid", "tanh", "relu"]
+    # The right panel holds the derivatives: sigmoid' peaks at 1/4, tanh' at 1.
+    peaks = [line.get_ydata().max() for line in slopes.lines]
+    np.testing.assert_allclose(peaks[:2], [0.25, 1.0], atol=1e-3)
+    assert_png(path)
+
+
+def test_activations_figure_rejects_bad_ranges():
+    with pytest.raises(ValueError, match="z_range"):
+        plot_activations(z_range=(1, -1))
+    with pytest.raises(ValueError, match="unknown activation"):
+        plot_activations(activations=["nope"])
+
+
+def test_binary_decision_boundary(tmp_path, moons):
+    model, X, y = moons
+    path = tmp_path / "nested" / "boundary.png"
+    figure = plot_decision_boundary(model, X, y, path=path, title="moons")
+    accuracy = model.evaluate(X, y)["accuracy"]
+    assert figure.axes[0].get_title() == f"moons: accuracy {accuracy:.1%}"
+    assert_png(path)
+
+
+def test_boundary_accepts_a_probability_callable(tmp_path):
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [-2.0, 1.0], [2.0, -1.0]])
+    y = np.array([0, 1, 0, 0])
+
+    def right_half(points):  # P(class 1) = 1 on the right half-plane
+        return (points[:, 0] > 0).astype(float)
+
+    path = tmp_path / "callable.png"
+    figure = plot_decision_boundary(right_half, X, y, path=path)
+    assert figure.axes[0].get_title() == "accuracy 75.0%"  # the last point is misclassified
+    assert_png(path)
+
+
+def test_multiclass_boundary_uses_the_argmax_class(tmp_path):
+    X, y = make_spirals(150, n_classes=3, random_state=0)
+
+    def nearest_axis(points):  # a deterministic 3-class "model"
+        angle = np.mod(np.arctan2(points[:, 1], points[:, 0]), 2 * np.pi)
+        sector = (angle // (2 * np.pi / 3)).astype(int)
+        return np.eye(3)[sector] * 0.8 + 0.2 / 3
+
+    path = tmp_path / "spirals.png"
+    figure = plot_decision_boundary(nearest_axis, X, y, path=path)
+    predicted = class_probabilities(nearest_axis, X, 3).argmax(axis=1)
+    expected = f"accuracy {np.mean(predicted == y):.1%}"
+    assert figure.axes[0].get_title() == expected
+    image = figure.axes[0].images[0].get_array()
+    assert len(np.unique(image.reshape(-1, 3), axis=0)) >= 3  # three region colours
+    assert_png(path)
+
+
+def test_multiclass_mlp_boundary(tmp_path):
+    X, y = make_spirals(150, n_classes=3, random_state=1)
+    model = MLP(hidden=(16,), seed=0).fit(X, y, epochs=50, learning_rate=0.5)
+    path = tmp_path / "mlp3.png"
+    plot_decision_boundary(model, X, y, path=path, resolution=60)
+    assert_png(path)
+
+
+def test_boundary_rejects_bad_input(moons):
+    model, X, y = moons
+    with pytest.raises(ValueError, match="2 columns"):
+        plot_decision_boundary(model, np.zeros((4, 3)), np.zeros(4))
+    with pytest.raises(ValueError, match="rows to match X"):
+        plot_decision_boundary(model, X, y[:-1])
+    with pytest.raises(TypeError, match="predict_proba"):
+        plot_decision_boundary(42, X, y)
+    with pytest.raises(ValueError, match="shape"):
+        plot_decision_boundary(lambda p: np.ones((len(p), 3)), X, y)
+    with pytest.raises(ValueError, match="padding"):
+        plot_decision_boundary(model, X, y, padding=-0.1)
+    with pytest.raises(TypeError, match="resolution"):
+        plot_decision_boundary(model, X, y, resolution=10.5)
+
+
+def test_loss_curve(tmp_path, moons):
+    model, _, _ = moons
+    path = tmp_path / "loss.png"
+    figure = plot_loss_curve(model.history, path=path)
+    (line,) = figure.axes[0].lines
+    np.testing.assert_allclose(line.get_ydata(), model.history["loss"])
+    assert_png(path)
+
+
+def test_loss_curve_takes_lists_and_validation_losses(tmp_path):
+    history = History()
+    for epoch in range(20):
+        history.append({"loss": 1 / (epoch + 1), "val_loss": 1.2 / (epoch + 1), "accuracy": 0.5})
+    figure = plot_loss_curve(history, path=tmp_path / "h.png")
+    assert sorted(line.get_label() for line in figure.axes[0].lines) == ["loss", "val_loss"]
+    figure = plot_loss_curve([3.0, 2.0, 1.0], path=tmp_path / "l.png")
+    assert len(figure.axes[0].lines) == 1
+    with pytest.raises(ValueError, match="no losses"):
+        plot_loss_curve([])
+    with pytest.raises(TypeError, match="history"):
+        plot_loss_curve(3.5)
+
+
+def test_activation_comparison(tmp_path):
+    X, y = make_moons(120, noise=0.1, random_state=2)
+    models = {
+        name: MLP(hidden=(6,), activation=name, seed=0).fit(X, y, epochs=100, learning_rate=0.5)
+        for name in ("sigmoid", "tanh", "relu")
+    }
+    path = tmp_path / "comparison.png"
+    figure = plot_activation_comparison(models, X, y, path=path, resolution=50)
+    titles = [ax.get_title() for ax in figure.axes]
+    for name, model in models.items():
+        assert f"{name}: accuracy {model.evaluate(X, y)['accuracy']:.1%}" in titles
+    assert "Training loss" in titles
+    assert_png(path, min_bytes=10000)
+    with pytest.raises(ValueError, match="at least one"):
+        plot_activation_comparison({}, X, y)
+
+
+def test_no_pyplot_figures_are_left_open(tmp_path, moons):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    model, X, y = moons
+    plot_decision_boundary(model, X, y, path=tmp_path / "b.png")
+    plot_activations(tmp_path / "a.png")
+    assert plt.get_fignums() == before

@@ -1,0 +1,248 @@
+"""mlpzero.tutorial against the independent dictionary baseline in benchmarks/."""
+
+import itertools
+
+import numpy as np
+import pytest
+from benchmarks import article_baseline as baseline
+
+from mlpzero import tutorial as T
+from mlpzero.network import Network
+
+ACTIVATION_LR = [("relu", 0.1), ("tanh", 0.1), ("sigmoid", 1.0)]
+
+
+def xor_data(m=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((2, m)) * 2
+    Y = (X[0] * X[1] > 0).reshape(1, m).astype(int)
+    return X, Y
+
+
+def rel_diff(a, b):
+    return np.max(np.abs(a - b)) / np.max(np.abs(b))
+
+
+# ---------------------------------------------------------------------- activations
+def test_activation_functions_match_their_formulas():
+    z = np.linspace(-6, 6, 101)
+    np.testing.assert_allclose(T.sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-15)
+    np.testing.assert_allclose(T.tanh(z), np.tanh(z), rtol=0)
+    np.testing.assert_array_equal(T.relu(z), np.maximum(0, z))
+    a = T.sigmoid(z)
+    np.testing.assert_allclose(T.sigmoid_derivative(a), a * (1 - a), rtol=1e-15)
+    a = T.tanh(z)
+    np.testing.assert_allclose(T.tanh_derivative(a), 1 - a**2, rtol=1e-15)
+    np.testing.assert_array_equal(T.relu_derivative(z), (z > 0).astype(float))
+    assert T.relu_derivative(np.array([0.0]))[0] == 0.0
+    assert set(T.ACTIVATIONS) == {"sigmoid", "tanh", "relu"}
+    for name, (fn, derivative) in T.ACTIVATIONS.items():
+        assert fn is getattr(T, name)
+        assert derivative is getattr(T, f"{name}_derivative")
+
+
+def test_sigmoid_saturates_without_warnings():
+    out = T.sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    np.testing.assert_array_equal(out, [0.0, 0.5, 1.0])
+
+
+# ---------------------------------------------------------------------- set-up
+def test_layer_sizes():
+    X, Y = np.zeros((2, 7)), np.zeros((1, 7))
+    assert T.layer_sizes(X, Y, [4, 3]) == [2, 4, 3, 1]
+    assert T.layer_sizes(X, Y, []) == [2, 1]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("ls", [[2, 4, 3, 1], [2, 16, 8, 1], [5, 1]])
+def test_init_params_equal_the_baseline_with_the_same_global_seed(activation, ls):
+    np.random.seed(42)
+    ours = T.init_params(ls, activation=activation)
+    ours_next = np.random.rand()
+    np.random.seed(42)
+    theirs = baseline.init_params(ls, activation)
+    theirs_next = np.random.rand()
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        assert ours[key].shape == theirs[key].shape
+        assert ours[key].dtype == np.float64
+        np.testing.assert_array_equal(ours[key], theirs[key])
+    # The global stream advanced exactly as the article's draws advance it.
+    assert ours_next == theirs_next
+
+
+def test_init_params_follow_the_articles_formula():
+    # W = randn(n_l, n_{l-1}) * sqrt(factor / n_{l-1}), factor 2 for relu, zero biases.
+    np.random.seed(42)
+    expected_w1 = np.random.randn(4, 2) * np.sqrt(2.0 / 2)
+    expected_w2 = np.random.randn(3, 4) * np.sqrt(2.0 / 4)
+    np.random.seed(42)
+    params = T.init_params([2, 4, 3, 1])
+    np.testing.assert_array_equal(params["W1"], expected_w1)
+    np.testing.assert_array_equal(params["W2"], expected_w2)
+    assert params["W3"].shape == (1, 3)
+    for key in ("b1", "b2", "b3"):
+        assert not params[key].any()
+    assert [params[f"b{i}"].shape for i in (1, 2, 3)] == [(4, 1), (3, 1), (1, 1)]
+
+
+# ---------------------------------------------------------------------- the three steps
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_one_step_keys_shapes_and_values_match_the_baseline(activation):
+    ls = [2, 5, 3, 1]
+    X, Y = xor_data(m=40)
+    np.random.seed(7)
+    params = T.init_params(ls, activation)
+    reference = {k: v.copy() for k, v in params.items()}
+
+    A_out, cache = T.forward_propagation(params, ls, X, activation)
+    ref_out, ref_cache = baseline.forward(reference, X, activation)
+    assert A_out.shape == (1, 40)
+    assert sorted(cache) == sorted(["A0", "Z1", "A1", "Z2", "A2", "Z3", "A3"])
+    assert cache["A0"].shape == (2, 40)
+    for layer, n in enumerate(ls[1:], start=1):
+        assert cache[f"Z{layer}"].shape == (n, 40)
+        assert cache[f"A{layer}"].shape == (n, 40)
+    for key, value in ref_cache.items():
+        np.testing.assert_allclose(cache[key], value, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(A_out, ref_out, rtol=1e-12)
+    assert A_out is cache["A3"]
+
+    grads = T.backward_propagation(params, cache, ls, X, Y, activation)
+    ref_grads = baseline.backward(reference, ref_cache, Y, activation)
+    assert sorted(grads) == sorted(f"d{p}{i}" for p in ("W", "b", "Z") for i in (1, 2, 3))
+    for layer, (n_in, n_out) in enumerate(itertools.pairwise(ls), start=1):
+        assert grads[f"dW{layer}"].shape == (n_out, n_in)
+        assert grads[f"db{layer}"].shape == (n_out, 1)
+        assert grads[f"dZ{layer}"].shape == (n_out, 40)
+    for key, value in ref_grads.items():
+        np.testing.assert_allclose(grads[key], value, rtol=1e-10, atol=1e-14)
+
+    W1 = params["W1"]
+    updated = T.update_params(params, grads, ls, 0.5)
+    baseline.update(reference, ref_grads, 0.5)
+    assert updated is params and updated["W1"] is W1  # in place, like the article
+    for key, value in reference.items():
+        np.testing.assert_allclose(params[key], value, rtol=1e-12, atol=1e-15)
+
+
+def test_backward_reads_the_hidden_activations_from_the_cache():
+    ls = [2, 4, 1]
+    X, Y = xor_data(m=10)
+    np.random.seed(3)
+    params = T.init_params(ls, "tanh")
+    _, cache = T.forward_propagation(params, ls, X, "tanh")
+    cache["A1"] = np.zeros_like(cache["A1"])  # then dW2 = dZ2 A1^T / m must vanish
+    grads = T.backward_propagation(params, cache, ls, X, Y, "tanh")
+    np.testing.assert_array_equal(grads["dW2"], np.zeros((1, 4)))
+
+
+def test_the_tutorial_runs_on_the_engine(monkeypatch):
+    calls = {"forward": 0, "backward": 0}
+    forward, backward = Network.forward, Network.backward
+
+    def counting_forward(self, X):
+        calls["forward"] += 1
+        return forward(self, X)
+
+    def counting_backward(self, dlogits):
+        calls["backward"] += 1
+        return backward(self, dlogits)
+
+    monkeypatch.setattr(Network, "forward", counting_forward)
+    monkeypatch.setattr(Network, "backward", counting_backward)
+    X, Y = xor_data(m=20)
+    np.random.seed(0)
+    T.multi_layer_neural_network(X, Y, [3], num_epochs=5, learning_rate=0.1)
+    assert calls == {"forward": 5, "backward": 5}
+
+
+# ---------------------------------------------------------------------- training
+@pytest.mark.parametrize(("activation", "lr"), ACTIVATION_LR)
+def test_training_equals_the_baseline_trained_weights(activation, lr):
+    X, Y = xor_data(m=300)
+    np.random.seed(42)
+    params, ls = T.multi_layer_neural_network(
+        X, Y, n_hs=[8, 4], num_epochs=600, learning_rate=lr, hidden_activation=activation
+    )
+    np.random.seed(42)
+    expected, expected_ls = baseline.multi_layer_neural_network(
+        X, Y, n_hs=[8, 4], num_epochs=600, learning_rate=lr, hidden_activation=activation
+    )
+    assert ls == expected_ls == [2, 8, 4, 1]
+    assert list(params) == list(expected)
+    for key, value in expected.items():
+        assert params[key].shape == value.shape
+        assert rel_diff(params[key], value) < 1e-7, key
+    # Training moved the weights: the comparison is not of two initial states.
+    np.random.seed(42)
+    initial = baseline.init_params(ls, activation)
+    assert rel_diff(params["W1"], initial["W1"]) > 1e-2
+
+
+def test_the_articles_linear_experiment_reaches_100_percent(capsys):
+    # The article's sanity check, seeded like the article.
+    np.random.seed(42)
+    X = np.random.randn(2, 100)
+    Y = (X[0] + X[1] > 0).reshape(1, 100).astype(int)
+    params, ls = T.multi_layer_neural_network(
+        X, Y, n_hs=[4, 3], num_epochs=2000, learning_rate=0.1, print_cost=True
+    )
+    preds = T.predict(params, ls, X)
+    assert preds.shape == (1, 100) and preds.dtype == bool
+    assert np.mean(preds == Y) == 1.0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"Epoch {e}" for e in range(0, 2000, 200)]
+    # The first printed cost is the cost of the initial weights, as the baseline computes it.
+    np.random.seed(42)
+    np.random.randn(2, 100)
+    initial = baseline.init_params(ls, "relu")
+    first = baseline.cost(baseline.forward(initial, X)[0], Y)
+    assert lines[0] == f"Epoch 0: cost = {first:.4f}"
+
+
+def test_print_cost_is_silent_by_default(capsys):
+    X, Y = xor_data(m=20)
+    T.multi_layer_neural_network(X, Y, [3], num_epochs=401, learning_rate=0.1)
+    assert capsys.readouterr().out == ""
+
+
+def test_predict_returns_booleans_of_shape_1_by_m():
+    X, _ = xor_data(m=33)
+    np.random.seed(1)
+    params = T.init_params([2, 4, 1])
+    preds = T.predict(params, [2, 4, 1], X)
+    assert preds.dtype == bool and preds.shape == (1, 33)
+    A_out, _ = T.forward_propagation(params, [2, 4, 1], X)
+    np.testing.assert_array_equal(preds, A_out > 0.5)
+
+
+def test_plot_decision_boundary_returns_a_figure(tmp_path):
+    X, Y = xor_data(m=50)
+    np.random.seed(2)
+    params, ls = T.multi_layer_neural_network(X, Y, [4], num_epochs=50, learning_rate=0.1)
+    path = tmp_path / "boundary.png"
+    figure = T.plot_decision_boundary(T.predict, params, ls, X, Y, path=path)
+    assert figure.axes and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------------- errors
+def test_bad_arguments_raise_clear_errors():
+    X, Y = xor_data(m=10)
+    params = T.init_params([2, 3, 1])
+    with pytest.raises(ValueError, match="hidden_activation"):
+        T.forward_propagation(params, [2, 3, 1], X, "softplus")
+    with pytest.raises(ValueError, match="activation must be one of"):
+        T.init_params([2, 3, 1], activation="swish")
+    with pytest.raises(ValueError, match="X has 3 rows"):
+        T.forward_propagation(params, [2, 3, 1], np.zeros((3, 10)))
+    with pytest.raises(ValueError, match="W2"):
+        T.forward_propagation({"W1": params["W1"], "b1": params["b1"]}, [2, 3, 1], X)
+    with pytest.raises(ValueError, match=r"parameters\['W1'\] has shape"):
+        T.forward_propagation({**params, "W1": np.zeros((3, 5))}, [2, 3, 1], X)
+    with pytest.raises(ValueError, match="Y must have shape"):
+        T.multi_layer_neural_network(X, Y[:, :5], [3], num_epochs=1)
+    with pytest.raises(ValueError, match="output_activation"):
+        T.multi_layer_neural_network(X, Y, [3], num_epochs=1, output_activation="tanh")
+    with pytest.raises(ValueError, match="2-D"):
+        T.layer_sizes(X[0], Y, [3])
