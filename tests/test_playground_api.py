@@ -231,15 +231,13 @@ def test_a_diverging_run_still_sends_valid_json(page):
     page.configure(activation="linear", lr=10, hidden="8,8,8", dataset="circle", batch=1)
     frame = page.step(3)  # _strict_loads would raise on NaN or Infinity
     assert frame["type"] == "frame"
-    if frame["diverged"]:  # the engine noticed: the page is told and training stops
-        assert "lower the learning rate" in frame["diverged"] and frame["epoch"] <= 3
-        error = page.step(1)
-        assert error["type"] == "error" and "diverged" in error["message"]
-        assert page.ask({"type": "reset"})["diverged"] is None
-        page.configure(activation="linear", lr=0.01, hidden="8,8,8", dataset="circle")
-        assert page.step(1)["epoch"] == 1
-    else:
-        assert frame["epoch"] == 3
+    # the engine noticed (TrainingDivergedError): the page is told and training stops
+    assert "lower the learning rate" in frame["diverged"] and frame["epoch"] < 3
+    error = page.step(1)
+    assert error["type"] == "error" and "diverged" in error["message"]
+    assert page.ask({"type": "reset"})["diverged"] is None
+    page.configure(activation="linear", lr=0.01, hidden="8,8,8", dataset="circle")
+    assert page.step(1)["epoch"] == 1
 
 
 # ---------------------------------------------------------------------- validation
@@ -397,6 +395,43 @@ def test_exported_code_trains_the_very_same_model(client, page, tmp_path):
     p = model.predict_proba(grid)[:, 1]
     expected = np.rint((np.clip(2 * p - 1, -1, 1) + 1) * 127.5).astype(np.uint8)
     assert np.array_equal(_bytes(frame["output"]), expected)
+
+
+EXTRAS = [
+    ({"optimizer": "momentum"}, "SGD", {"momentum": 0.9}),
+    ({"optimizer": "adam", "lr": 0.01}, "Adam", {}),
+    ({"reg": "l2", "reg_rate": 0.01}, "SGD", {}),
+    ({"reg": "l1", "reg_rate": 0.003}, "SGD", {}),
+    ({"dropout": 0.2, "hidden": "8,8"}, "SGD", {}),
+]
+
+
+@pytest.mark.parametrize(("extra", "optimizer", "attributes"), EXTRAS)
+def test_optimizers_penalties_and_dropout_reach_the_engine_and_replay(
+    client, extra, optimizer, attributes
+):
+    settings = {"dataset": "circle", "activation": "relu", "seed": 2, **extra}
+    with client.websocket_connect("/ws") as ws:
+        page = Page(ws)
+        page.configure(**settings)
+        for _ in range(3):
+            frame = page.step(2)
+        assert frame["settings"] == parse_settings(settings).as_dict()
+        session = client.app.state.registry.get(page.session)
+        used = session.model.optimizer_
+        assert type(used).__name__ == optimizer
+        assert all(getattr(used, k) == v for k, v in attributes.items())
+        if "dropout" in extra:
+            assert session.model.network.dropout == [0.2, 0.2]
+        script = client.get(f"/api/export/{page.session}/code").text
+        namespace = {"__name__": "exported"}
+        exec(compile(script, "exported.py", "exec"), namespace)
+        assert np.array_equal(namespace["model"].network.params, session.model.network.params)
+    # the same run without the extra ends elsewhere: the option did something
+    plain = Session(parse_settings({"dataset": "circle", "activation": "relu", "seed": 2}))
+    for _ in range(3):
+        plain.step(2)
+    assert not np.array_equal(plain.model.network.params, session.model.network.params)
 
 
 def test_exported_code_of_one_fit_call_is_a_single_fit():

@@ -2,15 +2,40 @@
 
 Subclass :class:`Callback` and override any of its hooks. ``self.model`` is the
 :class:`~mlpzero.model.MLP` being trained; setting ``self.model.stop_training = True``
-ends training after the current epoch. ``logs`` holds the metrics known at that point
-(``loss``, and the validation metrics when there is validation data).
+ends training after the current epoch. ``logs`` holds the metrics known at that point:
+``loss`` (and ``accuracy`` for classifiers) on the training data, ``val_loss`` and
+``val_accuracy`` when there is validation data, and ``lr``, the learning rate of the epoch.
+
+Order of calls in one ``fit``::
+
+    on_train_begin
+      on_epoch_begin(e)
+        on_batch_end(b, {"loss": ...})   # once per batch
+      on_epoch_end(e, logs)              # logs as recorded in the History
+    on_train_end(logs of the last epoch)
+
+``on_train_end`` also runs after a stop by a callback and after Ctrl-C; it does not run
+when training fails with an error. Epochs are numbered from 0 across repeated ``fit``
+calls, as in :attr:`History.epochs`.
+
+Provided: :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`LambdaCallback`;
+the :class:`History` of every fit is :attr:`MLP.history`.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Callback", "History"]
+import numpy as np
+
+from .schedules import monitored_key
+from .validation import check_int, check_positive
+
+__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint"]
 
 
 class Callback:
@@ -30,6 +55,22 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
 
     def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=f)`` with
+    ``f(epoch, logs)``. Each argument has the signature of the hook it names."""
+
+    def __init__(self, **hooks: Callable[..., Any]) -> None:
+        allowed = {"on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end"}
+        allowed.add("on_batch_end")
+        unknown = set(hooks) - allowed
+        if unknown:
+            raise TypeError(f"LambdaCallback: unknown hooks {sorted(unknown)}")
+        for name, function in hooks.items():
+            if not callable(function):
+                raise TypeError(f"LambdaCallback: {name} must be callable, got {function!r}")
+            setattr(self, name, function)
 
 
 class History:
@@ -62,5 +103,186 @@ class History:
     def as_dict(self) -> dict[str, list[float]]:
         return {key: list(values) for key, values in self.history.items()}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> History:
+        """Rebuild a history from :meth:`as_dict` (e.g. read from a checkpoint)."""
+        history = cls()
+        lengths = {len(values) for values in data.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"history lists must have one length, got lengths {sorted(lengths)}")
+        history.history = {str(key): [float(v) for v in values] for key, values in data.items()}
+        return history
+
     def __repr__(self) -> str:
         return f"History(epochs={self.epochs}, keys={self.keys()})"
+
+
+class _Monitor:
+    """Tracks the best value of a logged metric (lower is better unless it is an accuracy)."""
+
+    def __init__(self, monitor: str | None, min_delta: float, mode: str) -> None:
+        if monitor is not None and not isinstance(monitor, str):
+            raise TypeError(f"monitor must be a metric name or None, got {monitor!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor = monitor
+        self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
+        self.mode = mode
+        self.reset()
+
+    def reset(self) -> None:
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+
+    def improved(self, epoch: int, logs: dict[str, float]) -> bool:
+        """Whether this epoch's value beats the best by more than ``min_delta``; records it."""
+        key = monitored_key(self.monitor, logs)
+        value = float(logs[key])
+        maximize = self.mode == "max" or (self.mode == "auto" and "accuracy" in key)
+        if not np.isfinite(value):
+            return False
+        if self.best is None:
+            better = True
+        elif maximize:
+            better = value > self.best + self.min_delta
+        else:
+            better = value < self.best - self.min_delta
+        if better:
+            self.best, self.best_epoch = value, epoch
+        return better
+
+
+class EarlyStopping(Callback):
+    """Stop training when a metric has stopped improving.
+
+    Parameters
+    ----------
+    monitor:
+        The metric to watch; ``None`` means ``val_loss`` when there is validation data,
+        else ``loss``. Metrics whose name contains ``accuracy`` are maximised.
+    patience:
+        Stop after this many epochs in a row without improvement (0 or 1: at the first).
+    min_delta:
+        The smallest change that counts as an improvement.
+    restore_best_weights:
+        At the end of training (stopped early, finished, or interrupted with Ctrl-C),
+        put back the parameters of the best epoch, exactly.
+    mode:
+        ``"auto"``, ``"min"`` or ``"max"``.
+
+    After training, ``best``, ``best_epoch`` and ``stopped_epoch`` (``None`` if it did not
+    stop training) describe what happened.
+    """
+
+    def __init__(
+        self,
+        monitor: str | None = None,
+        patience: int = 10,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = False,
+        mode: str = "auto",
+    ) -> None:
+        self._monitor = _Monitor(monitor, min_delta, mode)
+        self.monitor = monitor
+        self.patience = check_int("patience", patience, minimum=0)
+        self.min_delta = self._monitor.min_delta
+        self.restore_best_weights = bool(restore_best_weights)
+        self.wait = 0
+        self.stopped_epoch: int | None = None
+        self.best_weights: np.ndarray | None = None
+
+    @property
+    def best(self) -> float | None:
+        return self._monitor.best
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self._monitor.best_epoch
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self._monitor.reset()
+        self.wait = 0
+        self.stopped_epoch = None
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if self._monitor.improved(epoch, logs or {}):
+            self.wait = 0
+            if self.restore_best_weights:
+                params = self.model.network.params
+                if self.best_weights is None:
+                    self.best_weights = np.empty_like(params)
+                np.copyto(self.best_weights, params)
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            np.copyto(self.model.network.params, self.best_weights)
+
+    def __repr__(self) -> str:
+        return (
+            f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
+            f"min_delta={self.min_delta}, restore_best_weights={self.restore_best_weights})"
+        )
+
+
+class ModelCheckpoint(Callback):
+    """Save the model at the end of epochs, atomically.
+
+    ``path`` may hold ``{epoch}`` (1-based) and metric names, e.g.
+    ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``. With ``save_best_only=True`` the file is
+    written only when the monitored metric (see :class:`EarlyStopping`) improves. Each
+    file is first written to a temporary file in the same folder and then moved into
+    place with :func:`os.replace`, so an interrupted run never leaves a half-written
+    checkpoint. The file is a model file of :mod:`mlpzero.io` (load it with
+    ``mlpzero.io.load_model``). ``last_saved`` is the path of the last file written. The
+    best value is kept across ``fit`` calls, so continued training never replaces a
+    better checkpoint with a worse one.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        monitor: str | None = None,
+        save_best_only: bool = False,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+    ) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
+        self.path = os.fspath(path)
+        self.save_best_only = bool(save_best_only)
+        self._monitor = _Monitor(monitor, min_delta, mode)
+        self.last_saved: str | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        if self.save_best_only and not self._monitor.improved(epoch, logs):
+            return
+        path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
+        save_atomically(self.model, path)
+        self.last_saved = path
+
+    def __repr__(self) -> str:
+        return f"ModelCheckpoint(path={self.path!r}, save_best_only={self.save_best_only})"
+
+
+def save_atomically(model: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` to ``path`` through a temporary file and :func:`os.replace`."""
+    from . import io as _io
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.npz", dir=target.parent)
+    os.close(handle)
+    try:
+        _io.save_model(model, temp)
+        os.replace(temp, target)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise

@@ -16,14 +16,18 @@ import numpy as np
 
 from . import losses as _losses
 from . import optimizers as _optimizers
+from . import schedules as _schedules
 from .activations import Activation
 from .callbacks import Callback, History
 from .network import Network
+from .progress import ProgressLogger
+from .regularizers import dropout_rates
 from .targets import TargetEncoder, infer_task, loss_for_task
-from .training import train
+from .training import class_weights, split_validation, train
 from .validation import (
     check_features,
     check_int,
+    check_positive,
     check_sample_weight,
     check_targets,
 )
@@ -52,6 +56,10 @@ class MLP:
         Seeds the initial weights and the shuffling: the same seed gives the same model.
     dtype:
         ``"float32"`` (default) or ``"float64"``.
+    dropout:
+        Inverted dropout rate of the hidden layers while training: one rate for all, or a
+        list with one per hidden layer (0 turns it off). It is part of the architecture,
+        so it lives here rather than in ``fit``; predictions never use it.
 
     Examples
     --------
@@ -71,8 +79,10 @@ class MLP:
         init: str | Any | None = None,
         seed: int | None = 0,
         dtype: str = "float32",
+        dropout: float | Sequence[float] = 0.0,
     ) -> None:
         self.hidden = tuple(check_int("hidden", h) for h in _as_sequence(hidden, "hidden"))
+        self.dropout = tuple(dropout_rates(dropout, len(self.hidden)))
         self.activation = activation
         self.loss = loss
         self.init = init
@@ -87,6 +97,8 @@ class MLP:
         self.loss_: _losses.Loss | None = None
         self.history = History()
         self.stop_training = False
+        #: The optimizer of the last fit, with its state (pass it to fit to continue).
+        self.optimizer_: _optimizers.Optimizer | None = None
         self._rng = np.random.default_rng(self.seed)
         # Fail early on a bad activation list rather than at the first fit.
         Network([1, *self.hidden, 1], self.activation, init=self.init, dtype=self.dtype, rng=0)
@@ -127,38 +139,165 @@ class MLP:
         y: Any,
         *,
         epochs: int = 1000,
-        learning_rate: float = 0.01,
+        learning_rate: float | None = None,
         batch_size: int | None = None,
-        optimizer: str | _optimizers.Optimizer = "sgd",
+        optimizer: str | dict[str, Any] | _optimizers.Optimizer = "sgd",
+        schedule: str | dict[str, Any] | _schedules.Schedule | None = None,
+        l2: float = 0.0,
+        l1: float = 0.0,
+        clip_norm: float | None = None,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, ...] | None = None,
         sample_weight: Any = None,
+        class_weight: str | dict[Any, float] | None = None,
+        shuffle: bool = True,
         callbacks: Sequence[Callback] = (),
         verbose: int = 0,
         print_every: int | None = None,
     ) -> MLP:
-        """Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
+        r"""Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
 
-        ``batch_size=None`` is full-batch gradient descent (the article's loop); an int
-        gives mini-batches reshuffled every epoch. ``verbose`` prints the article's
-        ``Epoch e: cost = c`` line every ``print_every`` epochs (200 by default).
+        Later calls continue training the same weights; :attr:`history` keeps growing.
         Returns the model, so calls chain.
+
+        Parameters
+        ----------
+        epochs:
+            Passes over the training data.
+        learning_rate:
+            The optimizer's initial rate. ``None`` keeps the optimizer's own: its
+            default for a name (SGD 0.01, the article's; Adam and AdamW 0.001; RMSprop
+            0.01), or the rate an optimizer object was built with.
+        batch_size:
+            ``None`` (or at least the number of samples) is full-batch gradient descent,
+            the article's loop; an int gives mini-batches reshuffled every epoch, the
+            last partial batch included.
+        optimizer:
+            ``"sgd"`` (default), ``"rmsprop"``, ``"adam"``, ``"adamw"``, a config dict, or
+            an :class:`~mlpzero.optimizers.Optimizer` (its state carries over between
+            fits). The one used is kept as :attr:`optimizer_`.
+        schedule:
+            Learning-rate schedule (:mod:`mlpzero.schedules`): ``"step"``,
+            ``"exponential"``, ``"cosine"``, ``"plateau"``, a config dict or an object.
+        l2, l1:
+            Penalties on the weights (never the biases): the objective becomes
+            :math:`L + \tfrac{\lambda_2}{2}\sum w^2 + \lambda_1 \sum |w|`, and the
+            reported ``loss`` and ``val_loss`` include them.
+        clip_norm:
+            Rescale the gradient whenever its global L2 norm exceeds this value.
+        validation_split:
+            Fraction of the rows held out for validation (stratified by class for
+            classifiers). The rows are drawn from the model's seed, so every fit on the
+            same data holds out the same ones. Their metrics are ``val_loss`` and
+            ``val_accuracy``.
+        validation_data:
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)`` instead.
+        sample_weight:
+            One non-negative weight per sample; the loss is the weighted mean.
+        class_weight:
+            ``"balanced"`` (weight :math:`n / (k\,n_c)` for class ``c``) or a dict
+            ``{label: weight}``; multiplies ``sample_weight``. Classifiers only.
+        shuffle:
+            Reshuffle the rows every epoch (mini-batches only).
+        callbacks:
+            :class:`~mlpzero.callbacks.Callback` objects, e.g.
+            :class:`~mlpzero.callbacks.EarlyStopping`.
+        verbose:
+            0: silent; 1: a progress bar for runs longer than about two seconds, and the
+            article's line every ``print_every`` epochs (200 by default); 2: one line of
+            metrics per epoch.
+        print_every:
+            Print the article's ``Epoch e: cost = c`` line every ``N`` epochs (even with
+            ``verbose=0``).
+
+        Raises
+        ------
+        TrainingDivergedError
+            The loss or the weights became NaN or infinite (the learning rate is too
+            high); the model keeps its last finite weights and the history so far.
         """
         epochs = check_int("epochs", epochs)
         batch_size = check_int("batch_size", batch_size, allow_none=True)
         print_every = check_int("print_every", print_every, allow_none=True)
+        if isinstance(verbose, bool):
+            verbose = int(verbose)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        l2 = check_positive("l2", l2, allow_zero=True)
+        l1 = check_positive("l1", l1, allow_zero=True)
+        if clip_norm is not None:
+            clip_norm = check_positive("clip_norm", clip_norm)
+        validation_split = check_positive("validation_split", validation_split, allow_zero=True)
+        if validation_split >= 1:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        if validation_split and validation_data is not None:
+            raise ValueError("pass validation_split or validation_data, not both")
+        callbacks = list(callbacks)
+        for callback in callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    "callbacks must be Callback objects, got "
+                    f"{type(callback).__name__} {callback!r}"
+                )
+        if schedule is not None:
+            schedule = _schedules.get(schedule)
+        opt = _resolve_optimizer(optimizer, learning_rate)
+
         n_features = self.network.layer_sizes[0] if self.built else None
         X = check_features(X, dtype=self.dtype, n_features=n_features)
         y = check_targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0])
-        opt = _optimizers.get(optimizer, learning_rate=learning_rate)
-        if not isinstance(optimizer, str):
-            opt.learning_rate = learning_rate
-        if not self.built:
-            self._build(X, y)
-        Y = self.encoder.encode(y, dtype=self.dtype)
-        if verbose and print_every is None:
-            print_every = 200
+        validation = None
+        if validation_data is not None:
+            validation = _check_validation_data(validation_data, self.dtype, X.shape[1])
+
+        was_built, rng_state = self.built, self._rng.bit_generator.state
+        try:
+            if not was_built:
+                self._build(X, y)
+            encoder = self.encoder
+            labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+            is_labelled = encoder.task in ("binary", "multiclass")
+            if validation_split:
+                strata = labels if is_labelled else None
+                # Drawn from the seed, not the running generator: every fit on the same
+                # data holds out the same rows, so continued training never sees them.
+                split_rng = (
+                    self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
+                )
+                rows, held = split_validation(len(y), validation_split, split_rng, strata)
+                held_w = None if weights is None else weights[held]
+                validation = (X[held], y[held], held_w)
+                X, y, labels = X[rows], y[rows], labels[rows]
+                weights = None if weights is None else weights[rows]
+            Y = encoder.encode(y, dtype=self.dtype)
+            if class_weight is not None:
+                if not is_labelled:
+                    raise ValueError(
+                        f"class_weight applies to binary and multi-class classifiers, "
+                        f"not to a {encoder.task} model"
+                    )
+                per_sample = class_weights(class_weight, labels, encoder.classes_)
+                weights = per_sample if weights is None else weights * per_sample
+            if weights is not None:  # the training rows must still carry some weight
+                check_sample_weight(weights, len(weights))
+            if validation is not None:
+                X_val, y_val, w_val = validation
+                validation = (X_val, encoder.encode(y_val, dtype=self.dtype), w_val)
+        except BaseException:
+            if not was_built:
+                self.network = self.encoder = self.loss_ = None
+            self._rng.bit_generator.state = rng_state
+            raise
+
+        network = self.network
+        network.dropout = list(self.dropout)
+        network.dropout_rng = self._rng
+        if verbose or print_every:
+            callbacks.insert(0, ProgressLogger(epochs, verbose=verbose, print_every=print_every))
+        self.optimizer_ = opt
         train(
-            self.network,
+            network,
             self.loss_,
             opt,
             X,
@@ -170,7 +309,12 @@ class MLP:
             model=self,
             callbacks=callbacks,
             history=self.history,
-            print_every=print_every if verbose else None,
+            schedule=schedule,
+            l2=l2,
+            l1=l1,
+            clip_norm=clip_norm,
+            validation=validation,
+            shuffle=bool(shuffle),
         )
         return self
 
@@ -278,3 +422,30 @@ def _as_sequence(value: Any, name: str) -> tuple[Any, ...]:
         return tuple(value)
     except TypeError:
         raise TypeError(f"{name} must be a sequence of layer sizes, got {value!r}") from None
+
+
+def _resolve_optimizer(
+    optimizer: str | dict[str, Any] | _optimizers.Optimizer, learning_rate: float | None
+) -> _optimizers.Optimizer:
+    """The optimizer for a fit; ``learning_rate``, when given, sets its initial rate."""
+    if isinstance(optimizer, _optimizers.Optimizer):
+        if learning_rate is not None:
+            rate = check_positive("learning_rate", learning_rate)
+            optimizer.learning_rate = optimizer.initial_learning_rate = rate
+        return optimizer
+    kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+    return _optimizers.get(optimizer, **kwargs)
+
+
+def _check_validation_data(
+    data: Any, dtype: np.dtype, n_features: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        raise TypeError(
+            "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val), "
+            f"got {type(data).__name__}"
+        )
+    X_val = check_features(data[0], dtype=dtype, n_features=n_features, name="X_val")
+    y_val = check_targets(data[1], X_val.shape[0], name="y_val")
+    w_val = check_sample_weight(data[2], X_val.shape[0]) if len(data) == 3 else None
+    return X_val, y_val, w_val

@@ -106,6 +106,12 @@ class Network:
 
         self._workspaces: dict[int, _Workspace] = {}
         self._input: np.ndarray | None = None
+        #: Dropout rate of each hidden layer, used by ``forward(X, training=True)`` only.
+        self.dropout: list[float] = [0.0] * (len(sizes) - 2)
+        #: Generator for the dropout masks (set by the trainer; a fresh one if None).
+        self.dropout_rng: np.random.Generator | None = None
+        self._dropout_buffers: dict[int, _Dropout] = {}
+        self._dropout: _Dropout | None = None  # masks of the last training forward pass
         self._rows = 0
         self.initialize(rng)
 
@@ -150,15 +156,21 @@ class Network:
             ws = self._workspaces[rows] = _Workspace(rows, self.layer_sizes, self.dtype)
         return ws
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """Compute the logits ``Z[L]`` for ``X`` of shape ``(m, n_0)``.
 
         The returned array, and the cache that :meth:`backward` uses, live in buffers
         reused by the next call with the same number of rows: copy the result to keep it.
         ``X`` must already have the network's dtype and width (the model checks this).
+
+        ``training=True`` applies inverted dropout to each hidden layer ``l`` with a rate
+        ``p = dropout[l] > 0``: the layer passes on ``A * M`` with
+        ``M = Bernoulli(1 - p) / (1 - p)`` drawn from :attr:`dropout_rng`, so the expected
+        value of each unit is unchanged; :meth:`backward` uses the same masks.
         """
         rows = X.shape[0]
         ws = self._workspace(rows)
+        drop = self._dropout_masks(rows) if training and any(self.dropout) else None
         a = X
         for layer in range(self.n_layers):
             z = ws.pre[layer]
@@ -166,9 +178,24 @@ class Network:
             z += self.biases[layer]
             if layer < self.n_layers - 1:
                 a = self.activations[layer](z, out=ws.post[layer])
+                if drop is not None and self.dropout[layer]:
+                    a = drop.apply(layer, a)
+        self._dropout = drop
         self._input = X
         self._rows = rows
         return ws.pre[-1]
+
+    def _dropout_masks(self, rows: int) -> _Dropout:
+        drop = self._dropout_buffers.get(rows)
+        if drop is None or drop.rates != self.dropout:
+            if len(self._dropout_buffers) >= _MAX_WORKSPACES:
+                self._dropout_buffers.clear()
+            drop = _Dropout(rows, self.layer_sizes[1:-1], self.dropout, self.dtype)
+            self._dropout_buffers[rows] = drop
+        if self.dropout_rng is None:
+            self.dropout_rng = np.random.default_rng()
+        drop.rng = self.dropout_rng
+        return drop
 
     def backward(self, dlogits: np.ndarray) -> np.ndarray:
         """Fill :attr:`grads` from ``dL/dZ[L]`` (shape ``(m, n_L)``) of the last forward.
@@ -185,13 +212,18 @@ class Network:
         delta = ws.delta[-1]
         if delta is not dlogits:
             delta[...] = dlogits
+        drop = self._dropout
         for layer in range(self.n_layers - 1, -1, -1):
             a_prev = self._input if layer == 0 else ws.post[layer - 1]
-            np.matmul(delta.T, a_prev, out=self.weight_grads[layer])
+            masked = drop is not None and layer > 0 and drop.masks[layer - 1] is not None
+            inputs = drop.outputs[layer - 1] if masked else a_prev
+            np.matmul(delta.T, inputs, out=self.weight_grads[layer])
             np.sum(delta, axis=0, out=self.bias_grads[layer])
             if layer > 0:
                 below = ws.delta[layer - 1]
                 np.matmul(delta, self.weights[layer], out=below)
+                if masked:
+                    below *= drop.masks[layer - 1]
                 self.activations[layer - 1].backward(a_prev, below)
                 delta = below
         return self.grads
@@ -239,6 +271,26 @@ class Network:
             f"Network(layer_sizes={self.layer_sizes}, activation={acts}, "
             f"dtype={self.dtype.name}, n_params={self.n_params})"
         )
+
+
+class _Dropout:
+    """Dropout masks and masked outputs of the hidden layers for one batch size."""
+
+    def __init__(self, rows: int, sizes: Sequence[int], rates: Sequence[float], dtype) -> None:
+        self.rates = list(rates)
+        shapes = [(rows, n) if p else None for n, p in zip(sizes, rates, strict=True)]
+        self.masks = [None if s is None else np.empty(s, dtype) for s in shapes]
+        self.outputs = [None if s is None else np.empty(s, dtype) for s in shapes]
+        self.rng: np.random.Generator | None = None
+
+    def apply(self, layer: int, a: np.ndarray) -> np.ndarray:
+        """``a * mask`` for hidden layer ``layer``, with a fresh inverted-dropout mask."""
+        rate = self.rates[layer]
+        mask, out = self.masks[layer], self.outputs[layer]
+        self.rng.random(dtype=mask.dtype, out=mask)  # uniform in [0, 1)
+        np.greater_equal(mask, rate, out=mask, casting="unsafe")  # keep with prob. 1 - p
+        mask *= mask.dtype.type(1 / (1 - rate))
+        return np.multiply(a, mask, out=out)
 
 
 def _layer_views(

@@ -1,81 +1,471 @@
-"""Optimizers: update rules over the flat parameter vector.
+r"""Optimizers: update rules over the flat parameter vector.
 
 Every optimizer updates the whole model at once: ``step(params, grads)`` changes the flat
 vector ``params`` in place from the flat gradient ``grads`` (see
-:class:`mlpzero.network.Network`). Any state (velocities, moment estimates) lives in flat
-buffers of the same shape, created on the first step.
+:class:`mlpzero.network.Network`) with a handful of vectorised operations and no loop over
+layers. Its state (velocities, moment estimates) lives in flat buffers of the same shape
+and dtype as ``params``, created on the first step; a float32 model is updated entirely in
+float32.
 
-``get(name_or_object)`` accepts a name such as ``"sgd"`` or an :class:`Optimizer`.
+The update rules, hyper-parameter names and defaults follow PyTorch's ``torch.optim``, so
+a run can be checked step by step against it. With ``t`` the step count (1 on the first
+step), ``g`` the gradient and :math:`\gamma` the learning rate:
+
+- ``sgd``: :math:`g \leftarrow g + \lambda\theta`; with momentum :math:`\mu`,
+  :math:`b \leftarrow \mu b + (1 - \tau) g` (:math:`b = g` at ``t = 1``), then
+  :math:`g \leftarrow g + \mu b` (Nesterov) or :math:`g \leftarrow b`;
+  :math:`\theta \leftarrow \theta - \gamma g`.
+- ``rmsprop``: :math:`v \leftarrow \alpha v + (1-\alpha) g^2`,
+  :math:`\theta \leftarrow \theta - \gamma g / (\sqrt{v} + \epsilon)`.
+- ``adam``: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
+  :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
+  :math:`\theta \leftarrow \theta - \gamma \hat m / (\sqrt{\hat v} + \epsilon)` with
+  :math:`\hat m = m / (1-\beta_1^t)` and :math:`\hat v = v / (1-\beta_2^t)`.
+- ``adamw``: a decoupled decay :math:`\theta \leftarrow \theta(1 - \gamma\lambda)`,
+  then Adam on the plain gradient.
+
+``weight_decay`` (:math:`\lambda`) follows PyTorch too: it acts on every parameter,
+biases included. To penalise weights only, use ``MLP.fit(l2=...)`` instead.
+
+``get(name_or_object_or_config)`` accepts a name such as ``"adam"``, an
+:class:`Optimizer`, or a ``config`` dict (``{"name": "sgd", "momentum": 0.9}``).
+
+Checkpoints
+-----------
+:meth:`Optimizer.state_dict` returns everything needed to resume training exactly::
+
+    {
+        "name": "adam",                      # registry name
+        "hyperparameters": {...},            # the config without "name" (JSON-safe)
+        "initial_learning_rate": 0.001,      # the rate schedules start from
+        "iterations": 120,                   # steps taken so far (t)
+        "state": {"exp_avg": array, ...},    # flat arrays, params' shape and dtype
+    }
+
+Everything but ``state`` is JSON-serialisable; ``state`` holds 1-D NumPy arrays (empty
+before the first step). :meth:`Optimizer.load_state_dict` restores it into an optimizer of
+the same class; its arrays are copied.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .validation import check_positive
 
-__all__ = ["OPTIMIZERS", "SGD", "Optimizer", "get"]
+__all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
 
 
 class Optimizer:
-    """Base class. Subclasses implement :meth:`_update`."""
+    """Base class. Subclasses set ``name``, ``_state_names`` and implement :meth:`_update`.
 
-    name = "optimizer"
+    ``learning_rate`` is the rate used by the next step (schedules change it between
+    epochs); ``initial_learning_rate`` is the rate the optimizer was built with, from which
+    schedules compute theirs. ``iterations`` counts the steps taken.
+    """
+
+    name: ClassVar[str] = "optimizer"
+    #: Names of the flat state buffers an optimizer of this kind may hold.
+    _state_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = check_positive("learning_rate", learning_rate)
+        self.initial_learning_rate = self.learning_rate
         self.iterations = 0
+        self.state: dict[str, np.ndarray] = {}
+        self._temps: list[np.ndarray] = []
 
+    # ------------------------------------------------------------------ stepping
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        """Update ``params`` in place from ``grads`` (both flat, same shape and dtype)."""
+        """Update ``params`` in place from ``grads`` (both flat, same shape and dtype).
+
+        ``grads`` is read, never written. Nothing is allocated after the first step.
+        """
+        if params.ndim != 1 or params.shape != grads.shape or params.dtype != grads.dtype:
+            raise ValueError(
+                "params and grads must be flat arrays of the same shape and dtype, got "
+                f"{params.shape} {params.dtype} and {grads.shape} {grads.dtype}"
+            )
+        for key, buffer in self.state.items():
+            if buffer.shape != params.shape or buffer.dtype != params.dtype:
+                raise ValueError(
+                    f"{type(self).__name__} state {key!r} has shape {buffer.shape} and dtype "
+                    f"{buffer.dtype}, but the parameters are {params.shape} {params.dtype}: "
+                    "one optimizer serves one model"
+                )
+        if self._temps and (
+            self._temps[0].shape != params.shape or self._temps[0].dtype != params.dtype
+        ):
+            self._temps = []
         self.iterations += 1
         self._update(params, grads)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         raise NotImplementedError
 
+    def _temp(self, index: int, like: np.ndarray) -> np.ndarray:
+        """Scratch buffer number ``index`` (0 or 1), made once and reused."""
+        while len(self._temps) <= index:
+            self._temps.append(np.empty_like(like))
+        return self._temps[index]
+
+    def _buffer(self, key: str, like: np.ndarray) -> np.ndarray:
+        """The state buffer ``key``, created as zeros on first use."""
+        buffer = self.state.get(key)
+        if buffer is None:
+            buffer = self.state[key] = np.zeros_like(like)
+        return buffer
+
+    def _decayed_gradient(self, params: np.ndarray, grads: np.ndarray, decay: float) -> np.ndarray:
+        r"""``g + λθ`` in scratch buffer 0, or ``grads`` itself when ``decay`` is 0."""
+        if decay == 0:
+            return grads
+        out = self._temp(0, params)
+        np.multiply(params, params.dtype.type(decay), out=out)
+        out += grads
+        return out
+
+    # ------------------------------------------------------------------ description
     @property
     def config(self) -> dict[str, Any]:
         """The hyper-parameters, enough to rebuild the optimizer with :func:`get`."""
         return {"name": self.name, "learning_rate": self.learning_rate}
+
+    def state_dict(self) -> dict[str, Any]:
+        """A complete snapshot for checkpoints (layout in the module docstring).
+
+        ``hyperparameters["learning_rate"]`` is the current (possibly scheduled) rate.
+        """
+        hyper = {k: v for k, v in self.config.items() if k != "name"}
+        return {
+            "name": self.name,
+            "hyperparameters": hyper,
+            "initial_learning_rate": self.initial_learning_rate,
+            "iterations": self.iterations,
+            "state": {key: buffer.copy() for key, buffer in self.state.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` taken from an optimizer of the same kind.
+
+        Hyper-parameters, step count and state buffers are all replaced; the next
+        :meth:`step` continues exactly where the saved optimizer stopped.
+        """
+        if not isinstance(state, dict) or "name" not in state:
+            raise TypeError(f"expected a dict from state_dict(), got {type(state).__name__}")
+        if state["name"] != self.name:
+            raise ValueError(
+                f"this state is for optimizer {state['name']!r}, not {self.name!r}; "
+                "build the right one with mlpzero.optimizers.get(state['name'])"
+            )
+        arrays = dict(state.get("state") or {})
+        unknown = set(arrays) - set(self._state_names)
+        if unknown:
+            raise ValueError(
+                f"unknown state buffers for {self.name}: {sorted(unknown)}; "
+                f"expected some of {list(self._state_names)}"
+            )
+        shapes = {np.shape(a) for a in arrays.values()}
+        if len(shapes) > 1 or any(len(s) != 1 for s in shapes):
+            raise ValueError(f"state buffers must be flat and of one length, got shapes {shapes}")
+        iterations = int(state.get("iterations", 0))
+        if iterations < 0:
+            raise ValueError(f"iterations must be >= 0, got {iterations}")
+        fresh = type(self)(**dict(state.get("hyperparameters") or {}))
+        vars(self).update(vars(fresh))
+        self.initial_learning_rate = check_positive(
+            "initial_learning_rate", state.get("initial_learning_rate", self.learning_rate)
+        )
+        self.iterations = iterations
+        self.state = {key: np.array(value, copy=True) for key, value in arrays.items()}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config.items() if k != "name")
         return f"{type(self).__name__}({args})"
 
 
+def _check_fraction(name: str, value: Any) -> float:
+    """A float in ``[0, 1)``."""
+    number = check_positive(name, value, allow_zero=True)
+    if number >= 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return number
+
+
 class SGD(Optimizer):
-    r"""Plain gradient descent, the article's update:
-    :math:`\theta \leftarrow \theta - \alpha g`."""
+    r"""Gradient descent, with optional momentum, Nesterov momentum and weight decay.
+
+    With the defaults it is the article's update :math:`\theta \leftarrow \theta - \gamma g`.
+    ``weight_decay`` :math:`\lambda` first adds :math:`\lambda\theta` to the gradient.
+    ``momentum`` :math:`\mu` keeps a velocity :math:`b \leftarrow \mu b + (1-\tau) g`
+    (``dampening`` :math:`\tau`; :math:`b = g` on the first step) and steps by
+    :math:`\gamma b`, or by :math:`\gamma (g + \mu b)` with ``nesterov=True``.
+
+    The default learning rate, 0.01, is the article's; the other defaults are PyTorch's.
+    State: ``momentum_buffer`` (only with momentum).
+    """
 
     name = "sgd"
+    _state_names = ("momentum_buffer",)
 
-    def __init__(self, learning_rate: float = 0.01) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(learning_rate)
+        self.momentum = _check_fraction("momentum", momentum)
+        self.dampening = check_positive("dampening", dampening, allow_zero=True)
+        if self.dampening > 1:
+            raise ValueError(f"dampening must be in [0, 1], got {dampening!r}")
+        self.nesterov = bool(nesterov)
+        if self.nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError(
+                "nesterov=True needs momentum > 0 and dampening = 0, got "
+                f"momentum={momentum!r}, dampening={dampening!r}"
+            )
+        self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
-        lr = params.dtype.type(self.learning_rate)
-        # params -= lr * grads, without a temporary the size of the model
-        np.multiply(grads, -lr, out=self._scratch(grads))
-        params += self._buffer
+        t = params.dtype.type
+        g = self._decayed_gradient(params, grads, self.weight_decay)
+        work = self._temp(1, params)
+        if self.momentum:
+            first = "momentum_buffer" not in self.state
+            velocity = self._buffer("momentum_buffer", params)
+            if first:
+                velocity[...] = g
+            else:
+                velocity *= t(self.momentum)
+                if self.dampening:
+                    np.multiply(g, t(1 - self.dampening), out=work)
+                    velocity += work
+                else:
+                    velocity += g
+            if self.nesterov:
+                np.multiply(velocity, t(self.momentum), out=work)
+                work += g
+                g = work
+            else:
+                g = velocity
+        np.multiply(g, t(-self.learning_rate), out=work)
+        params += work
 
-    def _scratch(self, like: np.ndarray) -> np.ndarray:
-        buffer = getattr(self, "_buffer", None)
-        if buffer is None or buffer.shape != like.shape or buffer.dtype != like.dtype:
-            self._buffer = np.empty_like(like)
-        return self._buffer
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+            "dampening": self.dampening,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD}
+class RMSprop(Optimizer):
+    r"""RMSprop: divide the gradient by a running root mean square of recent gradients.
+
+    :math:`v \leftarrow \alpha v + (1-\alpha) g^2` and
+    :math:`\theta \leftarrow \theta - \gamma g / (\sqrt{v} + \epsilon)`. With
+    ``centered=True`` the running mean :math:`\bar g \leftarrow \alpha \bar g + (1-\alpha) g`
+    is also kept and :math:`v - \bar g^2` (a variance) replaces :math:`v` under the root.
+    With ``momentum`` :math:`\mu`: :math:`b \leftarrow \mu b + g / (\sqrt{v} + \epsilon)` and
+    :math:`\theta \leftarrow \theta - \gamma b`. ``weight_decay`` adds
+    :math:`\lambda\theta` to ``g`` first. Defaults are PyTorch's.
+
+    State: ``square_avg``; ``grad_avg`` when centered; ``momentum_buffer`` with momentum.
+    """
+
+    name = "rmsprop"
+    _state_names = ("square_avg", "grad_avg", "momentum_buffer")
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(learning_rate)
+        self.alpha = _check_fraction("alpha", alpha)
+        self.eps = check_positive("eps", eps)
+        self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+        self.momentum = _check_fraction("momentum", momentum)
+        self.centered = bool(centered)
+
+    def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
+        t = params.dtype.type
+        g = self._decayed_gradient(params, grads, self.weight_decay)
+        work = self._temp(1, params)
+        square_avg = self._buffer("square_avg", params)
+        square_avg *= t(self.alpha)
+        np.multiply(g, g, out=work)
+        work *= t(1 - self.alpha)
+        square_avg += work
+        if self.centered:
+            grad_avg = self._buffer("grad_avg", params)
+            grad_avg *= t(self.alpha)
+            np.multiply(g, t(1 - self.alpha), out=work)
+            grad_avg += work
+            np.multiply(grad_avg, grad_avg, out=work)
+            np.subtract(square_avg, work, out=work)
+            np.maximum(work, 0, out=work)  # rounding must not take a root of a negative
+            np.sqrt(work, out=work)
+        else:
+            np.sqrt(square_avg, out=work)
+        work += t(self.eps)
+        np.divide(g, work, out=work)
+        if self.momentum:
+            velocity = self._buffer("momentum_buffer", params)
+            velocity *= t(self.momentum)
+            velocity += work
+            np.multiply(velocity, t(-self.learning_rate), out=work)
+        else:
+            work *= t(-self.learning_rate)
+        params += work
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "learning_rate": self.learning_rate,
+            "alpha": self.alpha,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "momentum": self.momentum,
+            "centered": self.centered,
+        }
 
 
-def get(optimizer: str | Optimizer, **kwargs: Any) -> Optimizer:
-    """Return an :class:`Optimizer` from a name (built with ``kwargs``) or an instance."""
+class Adam(Optimizer):
+    r"""Adam: momentum on the gradient and a per-parameter step size from its square.
+
+    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
+    :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`, and with the bias corrections
+    :math:`\hat m = m / (1-\beta_1^t)`, :math:`\hat v = v / (1-\beta_2^t)`:
+    :math:`\theta \leftarrow \theta - \gamma \hat m / (\sqrt{\hat v} + \epsilon)`.
+    ``weight_decay`` adds :math:`\lambda\theta` to ``g`` first (coupled L2, as in PyTorch's
+    Adam; :class:`AdamW` decouples it). Defaults are PyTorch's.
+
+    State: ``exp_avg`` (:math:`m`) and ``exp_avg_sq`` (:math:`v`).
+    """
+
+    name = "adam"
+    _state_names = ("exp_avg", "exp_avg_sq")
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(learning_rate)
+        try:
+            beta1, beta2 = betas
+        except (TypeError, ValueError):
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
+        self.betas = (_check_fraction("betas[0]", beta1), _check_fraction("betas[1]", beta2))
+        self.eps = check_positive("eps", eps)
+        self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+
+    def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
+        self._adam_step(params, self._decayed_gradient(params, grads, self.weight_decay))
+
+    def _adam_step(self, params: np.ndarray, g: np.ndarray) -> None:
+        t = params.dtype.type
+        beta1, beta2 = self.betas
+        work = self._temp(1, params)
+        exp_avg = self._buffer("exp_avg", params)
+        exp_avg_sq = self._buffer("exp_avg_sq", params)
+        exp_avg *= t(beta1)
+        np.multiply(g, t(1 - beta1), out=work)
+        exp_avg += work
+        exp_avg_sq *= t(beta2)
+        np.multiply(g, g, out=work)
+        work *= t(1 - beta2)
+        exp_avg_sq += work
+        correction1 = 1 - beta1**self.iterations
+        correction2 = 1 - beta2**self.iterations
+        # sqrt(v_hat) + eps, then the step -lr * m_hat / (sqrt(v_hat) + eps)
+        np.sqrt(exp_avg_sq, out=work)
+        work *= t(1 / math.sqrt(correction2))
+        work += t(self.eps)
+        np.divide(exp_avg, work, out=work)
+        work *= t(-self.learning_rate / correction1)
+        params += work
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "learning_rate": self.learning_rate,
+            "betas": list(self.betas),
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+        }
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay: :math:`\theta \leftarrow \theta (1 - \gamma\lambda)`
+    first, then the Adam step on the plain gradient. Defaults are PyTorch's
+    (``weight_decay=0.01``). Like PyTorch's, it decays every parameter, biases included.
+    """
+
+    name = "adamw"
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(learning_rate, betas, eps, weight_decay)
+
+    def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
+        if self.weight_decay:
+            params *= params.dtype.type(1 - self.learning_rate * self.weight_decay)
+        self._adam_step(params, grads)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+_ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
+
+
+def get(optimizer: str | Optimizer | dict[str, Any], **kwargs: Any) -> Optimizer:
+    """Return an :class:`Optimizer` from a name (built with ``kwargs``), a ``config`` dict,
+    or an instance (returned as is)."""
     if isinstance(optimizer, Optimizer):
         return optimizer
-    if isinstance(optimizer, str) and optimizer.lower() in OPTIMIZERS:
-        return OPTIMIZERS[optimizer.lower()](**kwargs)
-    known = ", ".join(sorted(OPTIMIZERS))
-    raise ValueError(f"unknown optimizer {optimizer!r}; expected one of: {known}")
+    if isinstance(optimizer, dict):
+        params = dict(optimizer)
+        name = params.pop("name", None)
+        return get(name, **{**params, **kwargs}) if isinstance(name, str) else get(name)
+    if isinstance(optimizer, str):
+        key = _ALIASES.get(optimizer.lower(), optimizer.lower())
+        if key in OPTIMIZERS:
+            try:
+                return OPTIMIZERS[key](**kwargs)
+            except TypeError as error:
+                raise TypeError(f"optimizer {optimizer!r}: {error}") from None
+        known = ", ".join(sorted(OPTIMIZERS))
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of: {known}")
+    raise TypeError(
+        "optimizer must be a name, an Optimizer or a config dict, got "
+        f"{type(optimizer).__name__} {optimizer!r}"
+    )

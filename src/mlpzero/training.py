@@ -1,28 +1,67 @@
-"""The training loop: batches, the three steps of gradient descent, history, callbacks.
+r"""The training loop: batches, the three steps of gradient descent, history, callbacks.
 
 Each step is the article's: forward propagation, backward propagation, a parameter update
-(here by an :class:`~mlpzero.optimizers.Optimizer` over the flat parameter vector). With
-``batch_size=None`` every step uses all the data (full-batch gradient descent, one step per
-epoch); otherwise the rows are reshuffled every epoch and cut into batches of
-``batch_size`` (the last, partial batch included).
+(here by an :class:`~mlpzero.optimizers.Optimizer` over the flat parameter vector). Around
+it the loop adds, in this order within a step:
 
-The reported loss of an epoch is the mean of the losses of its batches, each computed on
-the forward pass before that batch's update (for full batch: the article's cost).
+1. forward on the batch (with dropout, if the network has any) and the batch loss;
+2. backward: ``grads`` from the loss gradient;
+3. the weight penalty (:mod:`mlpzero.regularizers`): its value joins the loss, its
+   gradient joins ``grads``;
+4. clipping: if :math:`\|g\|_2 >` ``clip_norm``, ``g`` is scaled by
+   ``clip_norm / (||g|| + 1e-6)`` (PyTorch's ``clip_grad_norm_``);
+5. the optimizer's update, at the learning rate the schedule set for the epoch (without
+   a schedule, the optimizer's own ``learning_rate`` is left as it is).
+
+With ``batch_size=None`` (or larger than the data) every step uses all the rows: the
+article's full-batch gradient descent, one step per epoch. Otherwise the rows are
+reshuffled every epoch from ``rng`` (unless ``shuffle=False``) and cut into batches of
+``batch_size``, the last, partial batch included.
+
+The epoch's ``loss`` is the (sample-weighted) mean of the batch losses, each computed on
+the forward pass before that batch's update, penalty included: for full batch it is the
+article's cost. ``accuracy`` counts the same forward passes' correct predictions
+(unweighted). Validation metrics are computed after the epoch's last update, without
+dropout; ``val_loss`` includes the penalty too, so the two losses compare.
+
+If the loss or a parameter becomes NaN or infinite, training stops with a
+:class:`TrainingDivergedError` and the parameters are put back to those at the start of
+the failing epoch, the last known finite ones. Ctrl-C (``KeyboardInterrupt``) stops
+training cleanly: the parameters are those at the end of the last completed epoch, the
+history holds the completed epochs, ``on_train_end`` callbacks run (so early stopping can
+restore its best weights), and :func:`train` returns normally.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from . import schedules as _schedules
 from .callbacks import Callback, History
 from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer
+from .regularizers import WeightPenalty
+from .validation import check_positive
 
-__all__ = ["train"]
+__all__ = ["TrainingDivergedError", "class_weights", "split_validation", "train"]
+
+
+class TrainingDivergedError(ValueError):
+    """The loss or the parameters became NaN or infinite during training.
+
+    The model keeps the parameters from the start of the failing epoch. ``epoch`` is that
+    epoch's number.
+    """
+
+    def __init__(self, message: str, epoch: int) -> None:
+        super().__init__(message)
+        self.epoch = epoch
 
 
 def train(
@@ -40,73 +79,365 @@ def train(
     callbacks: Sequence[Callback] = (),
     history: History | None = None,
     print_every: int | None = None,
+    schedule: _schedules.Schedule | str | None = None,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    clip_norm: float | None = None,
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+    shuffle: bool = True,
 ) -> History:
     """Train ``network`` in place and return the :class:`History` of per-epoch metrics.
 
-    ``X`` is ``(m, n_0)`` and ``Y`` is ``(m, n_L)``, both already in the network's dtype.
-    ``print_every=N`` prints the article's ``Epoch e: cost = c`` line every ``N`` epochs.
+    ``X`` is ``(m, n_0)`` and ``Y`` is ``(m, n_L)``, both already in the network's dtype;
+    ``validation`` is ``(X_val, Y_val, weights_or_None)`` in the same form. ``rng`` drives
+    the shuffling (and the dropout masks, if ``network.dropout_rng`` is unset).
+    ``print_every=N`` prints the article's ``Epoch e: cost = c`` line every ``N`` epochs;
+    progress bars are callbacks (:class:`mlpzero.progress.ProgressLogger`).
     """
     history = history if history is not None else History()
-    n = X.shape[0]
-    full_batch = batch_size is None or batch_size >= n
-    weights = None if sample_weight is None else sample_weight.astype(network.dtype)
-    if model is not None:
-        model.stop_training = False
-    for callback in callbacks:
-        callback.set_model(model)
-        callback.on_train_begin()
+    if print_every:
+        from .progress import ProgressLogger
 
-    batch_X = batch_Y = batch_w = None
-    start_epoch = history.epochs
-    for epoch in range(start_epoch, start_epoch + epochs):
-        for callback in callbacks:
-            callback.on_epoch_begin(epoch)
-        if full_batch:
-            epoch_loss = _step(network, loss, optimizer, X, Y, weights)
-        else:
-            order = rng.permutation(n)
-            total = 0.0
-            for batch, start in enumerate(range(0, n, batch_size)):
-                index = order[start : start + batch_size]
-                rows = len(index)
-                if batch_X is None or batch_X.shape[0] < rows:
-                    batch_X = np.empty((rows, X.shape[1]), dtype=X.dtype)
-                    batch_Y = np.empty((rows, Y.shape[1]), dtype=Y.dtype)
-                    if weights is not None:
-                        batch_w = np.empty(rows, dtype=weights.dtype)
-                xb = np.take(X, index, axis=0, out=batch_X[:rows])
-                yb = np.take(Y, index, axis=0, out=batch_Y[:rows])
-                wb = None if weights is None else np.take(weights, index, out=batch_w[:rows])
-                value = _step(network, loss, optimizer, xb, yb, wb)
-                total += value * rows
-                for callback in callbacks:
-                    callback.on_batch_end(batch, {"loss": value})
-            epoch_loss = total / n
-        logs = {"loss": epoch_loss}
-        history.append(logs)
-        if print_every and epoch % print_every == 0:
-            print(f"Epoch {epoch}: cost = {epoch_loss:.4f}")
-        for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
-        if model is not None and model.stop_training:
-            break
-    for callback in callbacks:
-        callback.on_train_end({"loss": history["loss"][-1]} if history.epochs else {})
+        callbacks = [ProgressLogger(epochs, verbose=0, print_every=print_every), *callbacks]
+    trainer = _Trainer(
+        network,
+        loss,
+        optimizer,
+        X,
+        Y,
+        batch_size=batch_size,
+        sample_weight=sample_weight,
+        rng=rng,
+        schedule=None if schedule is None else _schedules.get(schedule),
+        penalty=WeightPenalty(network.weight_mask, network.dtype, l2=l2, l1=l1),
+        clip_norm=None if clip_norm is None else check_positive("clip_norm", clip_norm),
+        validation=validation,
+        shuffle=shuffle,
+    )
+    trainer.run(epochs, history, model, list(callbacks))
     return history
 
 
-def _step(
-    network: Network,
-    loss: Loss,
-    optimizer: Optimizer,
-    X: np.ndarray,
-    Y: np.ndarray,
-    sample_weight: np.ndarray | None,
-) -> float:
-    """One gradient-descent step on one batch; returns the batch loss before the update."""
-    logits = network.forward(X)
-    value = loss.value(logits, Y, sample_weight)
-    dlogits = loss.gradient(logits, Y, sample_weight, out=network.output_delta())
-    network.backward(dlogits)
-    optimizer.step(network.params, network.grads)
-    return value
+class _Trainer:
+    """One call of :func:`train`: the buffers for its batch size, and the epoch loop."""
+
+    def __init__(
+        self,
+        network: Network,
+        loss: Loss,
+        optimizer: Optimizer,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        batch_size: int | None,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+        schedule: _schedules.Schedule | None,
+        penalty: WeightPenalty,
+        clip_norm: float | None,
+        validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
+        shuffle: bool,
+    ) -> None:
+        self.network, self.loss, self.optimizer = network, loss, optimizer
+        self.X, self.Y = X, Y
+        n = X.shape[0]
+        self.n = n
+        self.batch = n if batch_size is None or batch_size >= n else batch_size
+        self.weights = None if sample_weight is None else sample_weight.astype(network.dtype)
+        self.rng, self.schedule, self.penalty = rng, schedule, penalty
+        self.clip_norm, self.shuffle = clip_norm, shuffle
+        self.dropout = any(network.dropout)
+        if self.dropout and network.dropout_rng is None:
+            network.dropout_rng = rng
+        self.labels = _Labels(loss, Y)
+        self.snapshot = np.empty_like(network.params)
+        if self.batch < n:
+            self.order = np.arange(n)
+            rows = self.batch
+            self.batch_X = np.empty((rows, X.shape[1]), dtype=X.dtype)
+            self.batch_Y = np.empty((rows, Y.shape[1]), dtype=Y.dtype)
+            self.batch_w = None if self.weights is None else np.empty(rows, dtype=X.dtype)
+        self.validation = None
+        if validation is not None:
+            X_val, Y_val, w_val = validation
+            self.validation = (X_val, Y_val, w_val, _Labels(loss, Y_val))
+            self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
+
+    # ------------------------------------------------------------------ the loop
+    def run(self, epochs: int, history: History, model: Any, callbacks: list[Callback]) -> None:
+        network, optimizer = self.network, self.optimizer
+        if model is not None:
+            model.stop_training = False
+        start = history.epochs
+        if self.schedule is not None:
+            self.schedule.on_train_begin(start + epochs)
+        for callback in callbacks:
+            callback.set_model(model)
+        in_epoch = False
+        epoch = start
+        try:
+            for callback in callbacks:
+                callback.on_train_begin()
+            for epoch in range(start, start + epochs):
+                np.copyto(self.snapshot, network.params)
+                in_epoch = True
+                if self.schedule is not None:
+                    initial = optimizer.initial_learning_rate
+                    optimizer.learning_rate = self.schedule.learning_rate(epoch, initial)
+                lr = optimizer.learning_rate
+                for callback in callbacks:
+                    callback.on_epoch_begin(epoch)
+                logs = self._epoch(epoch, callbacks)
+                if self.validation is not None:
+                    logs.update(self._validate())
+                logs["lr"] = lr
+                if not math.isfinite(logs["loss"]) or not np.isfinite(np.sum(network.params)):
+                    self._diverged(epoch, logs["loss"])
+                history.append(logs)
+                in_epoch = False
+                if self.schedule is not None:
+                    self.schedule.update(epoch, logs)
+                for callback in callbacks:
+                    callback.on_epoch_end(epoch, logs)
+                if model is not None and model.stop_training:
+                    break
+        except KeyboardInterrupt:
+            if in_epoch:
+                np.copyto(network.params, self.snapshot)
+            print(
+                f"Training interrupted during epoch {epoch} (Ctrl-C); the model keeps the "
+                f"weights and history of the {history.epochs} completed epochs.",
+                file=sys.stderr,
+            )
+        except BaseException:
+            for callback in callbacks:
+                close = getattr(callback, "close", None)
+                if close is not None:
+                    close()
+            raise
+        last = {key: values[-1] for key, values in history.history.items()}
+        for callback in callbacks:
+            callback.on_train_end(last if history.epochs else {})
+
+    def _epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
+        """Run the batches of one epoch; return ``loss`` (and ``accuracy``)."""
+        if self.batch >= self.n:
+            value, hits = self._step(self.X, self.Y, self.weights, self.labels.all)
+            if not math.isfinite(value):
+                self._diverged(epoch, value)
+            for callback in callbacks:
+                callback.on_batch_end(0, {"loss": value})
+            return self.labels.logs(value, hits, self.n)
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+        total = weight_total = 0.0
+        hits = seen = 0
+        for batch, begin in enumerate(range(0, self.n, self.batch)):
+            index = self.order[begin : begin + self.batch]
+            rows = len(index)
+            xb = np.take(self.X, index, axis=0, out=self.batch_X[:rows])
+            yb = np.take(self.Y, index, axis=0, out=self.batch_Y[:rows])
+            wb = None
+            if self.weights is not None:
+                wb = np.take(self.weights, index, out=self.batch_w[:rows])
+                weight = float(np.sum(wb, dtype=np.float64))
+                if weight == 0:
+                    continue  # a batch of zero-weight rows carries no gradient
+            else:
+                weight = float(rows)
+            value, batch_hits = self._step(xb, yb, wb, self.labels.take(index))
+            if not math.isfinite(value):
+                self._diverged(epoch, value)
+            total += value * weight
+            weight_total += weight
+            hits += batch_hits
+            seen += rows
+            for callback in callbacks:
+                callback.on_batch_end(batch, {"loss": value})
+        return self.labels.logs(total / weight_total, hits, seen)
+
+    def _step(self, X, Y, weights, labels) -> tuple[float, int]:
+        """One update on one batch; the batch loss (with penalty) before it, and the hits."""
+        network = self.network
+        logits = network.forward(X, training=True) if self.dropout else network.forward(X)
+        value = self.loss.value(logits, Y, weights)
+        hits = self.labels.hits(logits, labels)
+        dlogits = self.loss.gradient(logits, Y, weights, out=network.output_delta())
+        network.backward(dlogits)
+        if self.penalty.active:
+            value += self.penalty.apply(network.params, network.grads)
+        if self.clip_norm is not None:
+            clip_global_norm(network.grads, self.clip_norm)
+        self.optimizer.step(network.params, network.grads)
+        return value, hits
+
+    def _validate(self) -> dict[str, float]:
+        X_val, Y_val, w_val, labels = self.validation
+        out = self.val_logits
+        for begin in range(0, X_val.shape[0], self.batch):
+            stop = begin + self.batch
+            out[begin:stop] = self.network.forward(X_val[begin:stop])
+        value = self.loss.value(out, Y_val, w_val)
+        if self.penalty.active:
+            value += self.penalty.value(self.network.params)
+        logs = {"val_loss": value}
+        if labels.kind is not None:
+            logs["val_accuracy"] = labels.hits(out, labels.all) / X_val.shape[0]
+        return logs
+
+    def _diverged(self, epoch: int, value: float) -> None:
+        np.copyto(self.network.params, self.snapshot)
+        lr = self.optimizer.learning_rate
+        what = f"the loss became {value}" if not math.isfinite(value) else "a parameter became"
+        if math.isfinite(value):
+            what += " NaN or infinite"
+        raise TrainingDivergedError(
+            f"training diverged in epoch {epoch}: {what}. The learning rate ({lr:g}) is "
+            f"probably too high: try a lower one (e.g. learning_rate={lr / 10:g}), "
+            "clip_norm=1.0, or optimizer='adam'. The model keeps the parameters from the "
+            f"start of epoch {epoch}, the last finite ones.",
+            epoch,
+        )
+
+
+def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
+    r"""Scale ``grads`` in place so that :math:`\|g\|_2 \le` ``max_norm``; return the norm
+    before clipping. The factor is ``max_norm / (norm + 1e-6)``, applied when below 1."""
+    norm = math.sqrt(float(np.dot(grads, grads)))
+    factor = max_norm / (norm + 1e-6)
+    if factor < 1:
+        grads *= grads.dtype.type(factor)
+    return norm
+
+
+class _Labels:
+    """Counts correct predictions from logits without allocating per batch.
+
+    Binary and multi-label outputs (sigmoid) predict 1 where the logit is > 0, that is
+    where the probability is > 0.5; categorical outputs (softmax) predict the arg-max.
+    Regression has no accuracy (``kind`` is None).
+    """
+
+    def __init__(self, loss: Loss, Y: np.ndarray) -> None:
+        name = loss.name
+        self.kind = {"binary_crossentropy": "threshold", "categorical_crossentropy": "argmax"}.get(
+            name
+        )
+        rows, outputs = Y.shape
+        if self.kind == "argmax":
+            self.all = np.argmax(Y, axis=1)
+            self._pred = np.empty(rows, dtype=self.all.dtype)
+            self._taken = np.empty(rows, dtype=self.all.dtype)
+        elif self.kind == "threshold":
+            self.all = Y > 0.5
+            self._pred = np.empty((rows, outputs), dtype=bool)
+            self._taken = np.empty((rows, outputs), dtype=bool)
+        else:
+            self.all = None
+        self._equal = np.empty(rows, dtype=bool)
+
+    def take(self, index: np.ndarray) -> np.ndarray | None:
+        if self.all is None:
+            return None
+        return np.take(self.all, index, axis=0, out=self._taken[: len(index)])
+
+    def hits(self, logits: np.ndarray, labels: np.ndarray | None) -> int:
+        if self.kind is None:
+            return 0
+        rows = logits.shape[0]
+        pred = self._pred[:rows]
+        if self.kind == "argmax":
+            np.argmax(logits, axis=1, out=pred)
+            return int(np.count_nonzero(np.equal(pred, labels, out=self._equal[:rows])))
+        np.greater(logits, 0, out=pred)
+        np.equal(pred, labels, out=pred)
+        if pred.shape[1] == 1:
+            return int(np.count_nonzero(pred))
+        return int(np.count_nonzero(np.all(pred, axis=1, out=self._equal[:rows])))
+
+    def logs(self, loss: float, hits: int, rows: int) -> dict[str, float]:
+        logs = {"loss": loss}
+        if self.kind is not None:
+            logs["accuracy"] = hits / rows
+        return logs
+
+
+# ---------------------------------------------------------------------- data preparation
+def split_validation(
+    n_samples: int,
+    fraction: float,
+    rng: np.random.Generator,
+    strata: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(train, validation)`` holding out ``fraction`` of the rows.
+
+    With ``strata`` (class labels, one per row) every class is split in the same
+    proportion: each class gives ``round(fraction * count)`` rows to validation, at least
+    one where it has two or more rows and at most all but one. Both index arrays are
+    sorted, so the order of the data is kept.
+    """
+    fraction = float(fraction)
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be in (0, 1), got {fraction!r}")
+    if strata is None:
+        groups = [np.arange(n_samples)]
+    else:
+        _, inverse = np.unique(strata, return_inverse=True)
+        groups = [np.flatnonzero(inverse == k) for k in range(inverse.max() + 1)]
+    held = []
+    for rows in groups:
+        count = len(rows)
+        take = round(fraction * count)
+        if count >= 2:
+            take = min(max(take, 1), count - 1)
+        else:
+            take = 0
+        held.append(rng.permutation(rows)[:take])
+    validation = np.sort(np.concatenate(held))
+    if validation.size == 0 or validation.size == n_samples:
+        raise ValueError(
+            f"validation_split={fraction} of {n_samples} samples leaves "
+            f"{validation.size} for validation and {n_samples - validation.size} for "
+            "training; both need at least one"
+        )
+    train_rows = np.setdiff1d(np.arange(n_samples), validation, assume_unique=True)
+    return train_rows, validation
+
+
+def class_weights(
+    class_weight: str | dict[Any, float], y: np.ndarray, classes: np.ndarray
+) -> np.ndarray:
+    r"""One weight per sample from a ``class_weight`` option.
+
+    ``"balanced"`` gives class :math:`c` the weight :math:`n / (k \, n_c)` (``n`` samples,
+    ``k`` classes, :math:`n_c` samples of class ``c`` in ``y``), so every class carries
+    the same total weight; a dict maps labels to weights (missing labels weigh 1).
+    """
+    y = np.asarray(y)
+    index = np.searchsorted(classes, y)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be 'balanced' or a dict, got {class_weight!r}")
+        counts = np.bincount(index, minlength=len(classes)).astype(np.float64)
+        present = counts > 0
+        per_class = np.ones(len(classes))
+        per_class[present] = len(y) / (np.count_nonzero(present) * counts[present])
+        return per_class[index]
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            f"class_weight must be 'balanced' or a dict, got {type(class_weight).__name__}"
+        )
+    known = set(classes.tolist())
+    unknown = [label for label in class_weight if label not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels that are not classes of y: {unknown[:5]}; "
+            f"the classes are {classes[:20].tolist()}"
+        )
+    per_class = np.ones(len(classes))
+    for position, label in enumerate(classes.tolist()):
+        if label in class_weight:
+            per_class[position] = check_positive(
+                f"class_weight[{label!r}]", class_weight[label], allow_zero=True
+            )
+    return per_class[index]

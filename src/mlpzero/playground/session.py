@@ -16,7 +16,6 @@ Grids go to the page as base64 strings of bytes, one byte per cell: ``0`` stands
 from __future__ import annotations
 
 import base64
-import inspect
 import math
 import tempfile
 import threading
@@ -28,15 +27,7 @@ import numpy as np
 
 from .. import optimizers as _optimizers
 from ..model import MLP
-
-try:
-    from ..training import TrainingDivergedError
-except ImportError:  # an engine that does not check for divergence
-
-    class TrainingDivergedError(ValueError):  # type: ignore[no-redef]
-        """Never raised by this engine."""
-
-
+from ..training import TrainingDivergedError
 from ..validation import check_features
 from . import data as _data
 from .settings import LIMITS, Settings, SettingsError
@@ -304,20 +295,15 @@ def _model_options(settings: Settings) -> dict[str, Any]:
         "seed": settings.seed,
     }
     if settings.dropout > 0:
-        if "dropout" not in inspect.signature(MLP).parameters:
-            raise SettingsError("dropout", "MLP in this build has no dropout option")
         options["dropout"] = settings.dropout
     return options
 
 
 def _fit_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments of ``MLP.fit`` for regularisation."""
-    options: dict[str, Any] = {}
+    """Keyword arguments of ``MLP.fit`` for regularisation (``l1=`` or ``l2=``)."""
     if settings.reg != "none" and settings.reg_rate > 0:
-        options[settings.reg] = settings.reg_rate
-        if settings.reg not in inspect.signature(MLP.fit).parameters:
-            raise SettingsError("reg", f"MLP.fit in this build has no {settings.reg} option")
-    return options
+        return {settings.reg: settings.reg_rate}
+    return {}
 
 
 def _feature_maps() -> dict[str, str]:

@@ -1,0 +1,313 @@
+r"""Learning-rate schedules: the learning rate of each epoch.
+
+A schedule maps the epoch number ``e`` (0 for a model's first epoch, counted across
+repeated ``fit`` calls, as in :attr:`History.epochs`) and the optimizer's initial rate
+:math:`\gamma_0` to the rate used during that epoch. The training loop sets
+``optimizer.learning_rate`` from it at the start of every epoch and records it in the
+history under ``lr``.
+
+===================  =================================================================
+``constant``         :math:`\gamma_0`
+``step``             :math:`\gamma_0 \cdot \text{gamma}^{\lfloor e / \text{step\_size} \rfloor}`
+``exponential``      :math:`\gamma_0 \cdot \text{gamma}^{e}`
+``cosine``           linear warm-up :math:`\gamma_0 (e + 1) / W` for :math:`e < W`, then
+                     :math:`\gamma_{min} + (\gamma_0 - \gamma_{min}) (1 + \cos \pi p) / 2`,
+                     :math:`p = \min(1, (e - W) / (T - W))`
+``plateau``          :math:`\gamma_0 \cdot \text{factor}^{k}` (not below ``min_lr``), with
+                     ``k`` the number of reductions so far: one each time the monitored
+                     metric has not improved for more than ``patience`` epochs
+===================  =================================================================
+
+``get(name_or_object_or_config)`` accepts a name (``"cosine"``), a :class:`Schedule`, or
+a ``config`` dict (``{"name": "step", "step_size": 50}``). ``None`` means constant.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from .validation import check_int, check_positive
+
+__all__ = [
+    "SCHEDULES",
+    "Constant",
+    "CosineDecay",
+    "ExponentialDecay",
+    "ReduceLROnPlateau",
+    "Schedule",
+    "StepDecay",
+    "get",
+]
+
+
+class Schedule:
+    """Base class: :meth:`learning_rate` gives the rate of an epoch.
+
+    Schedules that react to metrics (:class:`ReduceLROnPlateau`) also implement
+    :meth:`update`, called with the epoch's logs at its end.
+    """
+
+    name: ClassVar[str] = "schedule"
+
+    def learning_rate(self, epoch: int, initial: float) -> float:
+        """The learning rate for ``epoch`` (0-based) given the initial rate."""
+        raise NotImplementedError
+
+    def on_train_begin(self, end_epoch: int) -> None:
+        """Called by the training loop with the epoch number at which this fit will end."""
+
+    def update(self, epoch: int, logs: dict[str, float]) -> None:
+        """Called at the end of each epoch with its metrics; most schedules ignore it."""
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Config plus any running state (JSON-safe), for checkpoints."""
+        return {"config": self.config, "state": {}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the running state saved by :meth:`state_dict`."""
+
+    def __call__(self, epoch: int, initial: float) -> float:
+        return self.learning_rate(epoch, initial)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config.items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    """The initial rate at every epoch."""
+
+    name = "constant"
+
+    def learning_rate(self, epoch: int, initial: float) -> float:
+        return initial
+
+
+class StepDecay(Schedule):
+    r"""Multiply the rate by ``gamma`` every ``step_size`` epochs:
+    :math:`\gamma_0 \cdot \text{gamma}^{\lfloor e / \text{step\_size} \rfloor}`."""
+
+    name = "step"
+
+    def __init__(self, step_size: int = 100, gamma: float = 0.1) -> None:
+        self.step_size = check_int("step_size", step_size)
+        self.gamma = check_positive("gamma", gamma)
+
+    def learning_rate(self, epoch: int, initial: float) -> float:
+        return initial * self.gamma ** (epoch // self.step_size)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, "step_size": self.step_size, "gamma": self.gamma}
+
+
+class ExponentialDecay(Schedule):
+    r"""Multiply the rate by ``gamma`` every epoch: :math:`\gamma_0 \cdot \text{gamma}^e`."""
+
+    name = "exponential"
+
+    def __init__(self, gamma: float = 0.99) -> None:
+        self.gamma = check_positive("gamma", gamma)
+
+    def learning_rate(self, epoch: int, initial: float) -> float:
+        return initial * self.gamma**epoch
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, "gamma": self.gamma}
+
+
+class CosineDecay(Schedule):
+    r"""Half a cosine from the initial rate down to ``min_lr``, after an optional warm-up.
+
+    For ``e < warmup_epochs`` (:math:`W`) the rate rises linearly,
+    :math:`\gamma_0 (e + 1) / W`, reaching :math:`\gamma_0` at epoch :math:`W - 1`. Then
+    :math:`\gamma_{min} + (\gamma_0 - \gamma_{min}) (1 + \cos \pi p) / 2` with
+    :math:`p = \min(1, (e - W) / (T - W))`: :math:`\gamma_0` at epoch :math:`W`,
+    ``min_lr`` from epoch :math:`T` = ``total_epochs`` on. ``total_epochs=None`` takes
+    the epoch at which the current ``fit`` ends.
+    """
+
+    name = "cosine"
+
+    def __init__(
+        self, total_epochs: int | None = None, min_lr: float = 0.0, warmup_epochs: int = 0
+    ) -> None:
+        self.total_epochs = check_int("total_epochs", total_epochs, allow_none=True)
+        self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self.warmup_epochs = check_int("warmup_epochs", warmup_epochs, minimum=0)
+        if self.total_epochs is not None and self.warmup_epochs >= self.total_epochs:
+            raise ValueError(
+                f"warmup_epochs ({warmup_epochs}) must be less than total_epochs ({total_epochs})"
+            )
+        self._end = self.total_epochs
+
+    def on_train_begin(self, end_epoch: int) -> None:
+        if self.total_epochs is None:
+            self._end = end_epoch
+
+    def learning_rate(self, epoch: int, initial: float) -> float:
+        warmup = self.warmup_epochs
+        if epoch < warmup:
+            return initial * (epoch + 1) / warmup
+        end = self._end if self._end is not None else epoch + 1
+        span = max(end - warmup, 1)
+        progress = min(1.0, (epoch - warmup) / span)
+        return self.min_lr + (initial - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "total_epochs": self.total_epochs,
+            "min_lr": self.min_lr,
+            "warmup_epochs": self.warmup_epochs,
+        }
+
+
+class ReduceLROnPlateau(Schedule):
+    r"""Divide the rate when a metric stops improving.
+
+    At the end of each epoch the monitored metric (``monitor``; ``None`` means
+    ``val_loss`` when there is validation data, else ``loss``) is compared with the best
+    value so far: it improves when it is lower by more than ``min_delta`` (higher, for
+    metrics whose name contains ``accuracy``). After more than ``patience`` epochs without
+    improvement the rate is multiplied by ``factor`` (never below ``min_lr``), and no
+    further reduction happens for ``cooldown`` epochs. Defaults are PyTorch's, with
+    ``min_delta`` absolute.
+    """
+
+    name = "plateau"
+
+    def __init__(
+        self,
+        monitor: str | None = None,
+        factor: float = 0.1,
+        patience: int = 10,
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
+        self.monitor = monitor
+        self.factor = check_positive("factor", factor)
+        if self.factor >= 1:
+            raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+        self.patience = check_int("patience", patience, minimum=0)
+        self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
+        self.cooldown = check_int("cooldown", cooldown, minimum=0)
+        self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self.reductions = 0
+        self.best: float | None = None
+        self.wait = 0
+        self.cooldown_left = 0
+
+    def learning_rate(self, epoch: int, initial: float) -> float:
+        return max(initial * self.factor**self.reductions, self.min_lr)
+
+    def update(self, epoch: int, logs: dict[str, float]) -> None:
+        key = monitored_key(self.monitor, logs)
+        value = logs[key]
+        maximize = "accuracy" in key
+        if self.best is None or (
+            value > self.best + self.min_delta if maximize else value < self.best - self.min_delta
+        ):
+            self.best = value
+            self.wait = 0
+        else:
+            self.wait += 1
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.wait = 0
+        if self.wait > self.patience:
+            self.reductions += 1
+            self.wait = 0
+            self.cooldown_left = self.cooldown
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "monitor": self.monitor,
+            "factor": self.factor,
+            "patience": self.patience,
+            "min_delta": self.min_delta,
+            "cooldown": self.cooldown,
+            "min_lr": self.min_lr,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {
+            "reductions": self.reductions,
+            "best": self.best,
+            "wait": self.wait,
+            "cooldown_left": self.cooldown_left,
+        }
+        return {"config": self.config, "state": state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved = state.get("state", state)
+        self.reductions = int(saved["reductions"])
+        self.best = None if saved["best"] is None else float(saved["best"])
+        self.wait = int(saved["wait"])
+        self.cooldown_left = int(saved["cooldown_left"])
+
+
+def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:
+    """The metric to watch: ``monitor``, or ``val_loss`` if logged and else ``loss``."""
+    if monitor is None:
+        return "val_loss" if "val_loss" in logs else "loss"
+    if monitor not in logs:
+        hint = " (pass validation_split or validation_data)" if monitor.startswith("val_") else ""
+        raise ValueError(
+            f"monitor={monitor!r} is not among the logged metrics {sorted(logs)}{hint}"
+        )
+    return monitor
+
+
+SCHEDULES: dict[str, type[Schedule]] = {
+    "constant": Constant,
+    "step": StepDecay,
+    "exponential": ExponentialDecay,
+    "cosine": CosineDecay,
+    "plateau": ReduceLROnPlateau,
+}
+_ALIASES = {
+    "step_decay": "step",
+    "exponential_decay": "exponential",
+    "cosine_decay": "cosine",
+    "reduce_on_plateau": "plateau",
+    "reduce_lr_on_plateau": "plateau",
+}
+
+
+def get(schedule: str | Schedule | dict[str, Any] | None, **kwargs: Any) -> Schedule:
+    """Return a :class:`Schedule` from a name (built with ``kwargs``), a ``config`` dict,
+    an instance (returned as is), or ``None`` (constant)."""
+    if schedule is None:
+        return Constant()
+    if isinstance(schedule, Schedule):
+        return schedule
+    if isinstance(schedule, dict):
+        params = dict(schedule)
+        name = params.pop("name", None)
+        if not isinstance(name, str):
+            raise TypeError(f"a schedule config needs a 'name', got {schedule!r}")
+        return get(name, **{**params, **kwargs})
+    if isinstance(schedule, str):
+        key = _ALIASES.get(schedule.lower(), schedule.lower())
+        if key in SCHEDULES:
+            try:
+                return SCHEDULES[key](**kwargs)
+            except TypeError as error:
+                raise TypeError(f"schedule {schedule!r}: {error}") from None
+        known = ", ".join(sorted(SCHEDULES))
+        raise ValueError(f"unknown schedule {schedule!r}; expected one of: {known}")
+    raise TypeError(
+        "schedule must be a name, a Schedule, a config dict or None, got "
+        f"{type(schedule).__name__} {schedule!r}"
+    )

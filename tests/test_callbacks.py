@@ -1,0 +1,255 @@
+import os
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_circles
+
+from mlpzero import MLP
+from mlpzero import io as mlp_io
+from mlpzero.callbacks import Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint
+
+
+def noisy_circles(n=200, seed=0):
+    return make_circles(n_samples=n, noise=0.25, factor=0.5, random_state=seed)
+
+
+class Snapshots(Callback):
+    """Copies of the parameters at the end of every epoch."""
+
+    def __init__(self):
+        self.params = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.params[epoch] = self.model.network.params.copy()
+
+
+def overfitting_run(callbacks, epochs=300):
+    """A wide network on few noisy points: the validation loss turns back up."""
+    X, y = noisy_circles()
+    model = MLP(hidden=(64, 64), seed=0)
+    model.fit(
+        X,
+        y,
+        epochs=epochs,
+        optimizer="adam",
+        learning_rate=0.02,
+        batch_size=32,
+        validation_split=0.3,
+        callbacks=callbacks,
+    )
+    return model
+
+
+def test_hooks_run_in_order_and_a_callback_can_stop_training():
+    X, y = noisy_circles(60)
+    calls = []
+
+    class Spy(Callback):
+        def on_train_begin(self, logs=None):
+            calls.append("train_begin")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            calls.append(f"epoch_begin {epoch}")
+
+        def on_batch_end(self, batch, logs=None):
+            calls.append(f"batch {batch}")
+
+        def on_epoch_end(self, epoch, logs=None):
+            calls.append(f"epoch_end {epoch} {sorted(logs)}")
+            if epoch == 1:
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            calls.append(f"train_end {sorted(logs)}")
+
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=10, batch_size=40, callbacks=[Spy()])
+    keys = "['accuracy', 'loss', 'lr']"
+    assert calls == [
+        "train_begin",
+        "epoch_begin 0",
+        "batch 0",
+        "batch 1",
+        f"epoch_end 0 {keys}",
+        "epoch_begin 1",
+        "batch 0",
+        "batch 1",
+        f"epoch_end 1 {keys}",
+        f"train_end {keys}",
+    ]
+    assert model.history.epochs == 2
+    # the flag is reset at the next fit
+    model.fit(X, y, epochs=3)
+    assert model.history.epochs == 5
+
+
+def test_early_stopping_restores_the_best_weights_exactly():
+    snapshots = Snapshots()
+    stopper = EarlyStopping(patience=15, restore_best_weights=True)
+    model = overfitting_run([snapshots, stopper])
+    val = model.history["val_loss"]
+    best = int(np.argmin(val))
+    assert stopper.best_epoch == best and stopper.best == val[best]
+    # it stopped patience epochs after the best one, long before the 300 allowed
+    assert stopper.stopped_epoch == best + 15 == model.history.epochs - 1
+    np.testing.assert_array_equal(model.network.params, snapshots.params[best])
+    assert not np.array_equal(model.network.params, snapshots.params[stopper.stopped_epoch])
+
+
+def test_early_stopping_without_restore_keeps_the_last_weights():
+    snapshots = Snapshots()
+    stopper = EarlyStopping(patience=5)
+    model = overfitting_run([snapshots, stopper])
+    np.testing.assert_array_equal(model.network.params, snapshots.params[stopper.stopped_epoch])
+
+
+def test_early_stopping_on_accuracy_maximises_it_and_min_delta_counts():
+    stopper = EarlyStopping(monitor="val_accuracy", patience=2, min_delta=0.05)
+    stopper.set_model(type("M", (), {"stop_training": False})())
+    stopper.on_train_begin()
+    for epoch, accuracy in enumerate([0.5, 0.6, 0.62, 0.64]):
+        stopper.on_epoch_end(epoch, {"val_accuracy": accuracy, "loss": 1.0})
+    # 0.62 and 0.64 do not beat 0.6 by more than 0.05: two epochs without improvement
+    assert stopper.best == 0.6 and stopper.stopped_epoch == 3
+    assert stopper.model.stop_training
+
+
+def test_early_stopping_on_a_missing_metric_names_it():
+    X, y = noisy_circles(60)
+    with pytest.raises(ValueError, match="monitor='val_loss' is not among the logged metrics"):
+        MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, callbacks=[EarlyStopping("val_loss")])
+
+
+def test_checkpoint_of_the_best_epoch_loads_back_to_the_same_predictions(tmp_path):
+    path = tmp_path / "best.npz"
+    checkpoint = ModelCheckpoint(path, save_best_only=True)
+    stopper = EarlyStopping(patience=10, restore_best_weights=True)
+    model = overfitting_run([checkpoint, stopper])
+    X, _ = noisy_circles()
+    loaded = mlp_io.load_model(path)
+    np.testing.assert_array_equal(loaded.network.params, model.network.params)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert os.listdir(tmp_path) == ["best.npz"]  # no temporary file left behind
+
+
+def test_best_only_checkpoint_is_not_replaced_by_a_worse_later_fit(tmp_path):
+    X, y = noisy_circles(60)
+    path = tmp_path / "best.npz"
+    checkpoint = ModelCheckpoint(path, monitor="loss", save_best_only=True)
+    model = MLP(hidden=(8,), seed=0).fit(
+        X, y, epochs=30, optimizer="adam", learning_rate=0.05, callbacks=[checkpoint]
+    )
+    saved = path.read_bytes()
+    # a second fit on flipped labels has a far worse loss than the first fit's best
+    model.fit(X, 1 - y, epochs=3, callbacks=[checkpoint])
+    assert min(model.history["loss"][30:]) > min(model.history["loss"][:30])
+    assert path.read_bytes() == saved
+
+
+def test_checkpoint_every_epoch_with_a_name_pattern(tmp_path):
+    X, y = noisy_circles(60)
+    pattern = str(tmp_path / "ckpt-{epoch:02d}-{loss:.2f}.npz")
+    checkpoint = ModelCheckpoint(pattern)
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, callbacks=[checkpoint])
+    names = sorted(os.listdir(tmp_path))
+    assert [name[:8] for name in names] == ["ckpt-01-", "ckpt-02-", "ckpt-03-"]
+    assert checkpoint.last_saved == str(tmp_path / names[-1])
+    last = mlp_io.load_model(checkpoint.last_saved)
+    np.testing.assert_array_equal(last.network.params, model.network.params)
+
+
+def test_failed_checkpoint_write_leaves_the_previous_file(tmp_path, monkeypatch):
+    X, y = noisy_circles(60)
+    path = tmp_path / "model.npz"
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, callbacks=[ModelCheckpoint(path)])
+    before = path.read_bytes()
+
+    def broken(model, target):
+        with open(target, "wb") as handle:
+            handle.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(mlp_io, "save_model", broken)
+    with pytest.raises(OSError, match="disk full"):
+        model.fit(X, y, epochs=1, callbacks=[ModelCheckpoint(path)])
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_ctrl_c_stops_cleanly_with_the_weights_and_history_so_far(capsys):
+    X, y = noisy_circles(60)
+    snapshots = Snapshots()
+
+    def interrupt(epoch, logs):
+        if epoch == 4:
+            raise KeyboardInterrupt
+
+    model = MLP(hidden=(3,), seed=0)
+    returned = model.fit(
+        X, y, epochs=50, callbacks=[snapshots, LambdaCallback(on_epoch_end=interrupt)]
+    )
+    assert returned is model
+    assert model.history.epochs == 5
+    np.testing.assert_array_equal(model.network.params, snapshots.params[4])
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_the_middle_of_an_epoch_rolls_back_to_its_start():
+    X, y = noisy_circles(60)
+    snapshots = Snapshots()
+    seen = []
+
+    def interrupt(batch, logs):
+        seen.append(batch)
+        if len(seen) == 9:  # epoch 2, batch 0 (four batches per epoch)
+            raise KeyboardInterrupt
+
+    model = MLP(hidden=(3,), seed=0).fit(
+        X,
+        y,
+        epochs=50,
+        batch_size=16,
+        callbacks=[snapshots, LambdaCallback(on_batch_end=interrupt)],
+    )
+    assert model.history.epochs == 2
+    np.testing.assert_array_equal(model.network.params, snapshots.params[1])
+
+
+def test_ctrl_c_with_early_stopping_restores_the_best_weights():
+    snapshots = Snapshots()
+    stopper = EarlyStopping(patience=1000, restore_best_weights=True)
+
+    def interrupt(epoch, logs):
+        if epoch == 60:
+            raise KeyboardInterrupt
+
+    model = overfitting_run([snapshots, stopper, LambdaCallback(on_epoch_end=interrupt)])
+    assert model.history.epochs == 61
+    best = int(np.argmin(model.history["val_loss"]))
+    assert best < 60
+    np.testing.assert_array_equal(model.network.params, snapshots.params[best])
+
+
+def test_lambda_callback_refuses_unknown_hooks():
+    with pytest.raises(TypeError, match="unknown hooks"):
+        LambdaCallback(on_step=print)
+    with pytest.raises(TypeError, match="must be callable"):
+        LambdaCallback(on_epoch_end=3)
+
+
+def test_bad_callback_arguments():
+    with pytest.raises(ValueError, match="patience must be >= 0"):
+        EarlyStopping(patience=-1)
+    with pytest.raises(ValueError, match="mode must be"):
+        EarlyStopping(mode="up")
+    with pytest.raises(TypeError, match="path must be a str"):
+        ModelCheckpoint(3)
+
+
+def test_history_round_trips_through_a_dict():
+    X, y = noisy_circles(60)
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, validation_split=0.2)
+    copy = History.from_dict(model.history.as_dict())
+    assert copy.as_dict() == model.history.as_dict() and copy.epochs == 3
+    with pytest.raises(ValueError, match="one length"):
+        History.from_dict({"loss": [1.0, 2.0], "lr": [0.1]})

@@ -1,0 +1,270 @@
+"""Optimizers against hand-computed updates, PyTorch's formulas, and a convex problem.
+
+The tiny problem: f(θ) = ½ (1·θ₀² + 4·θ₁²), so the gradient is g = (θ₀, 4θ₁), from
+θ = (1, -0.5). The expected parameters after each of three steps are written out below.
+The SGD rows are exact decimals worked by hand, e.g. with momentum 0.9 and lr 0.1:
+  step 1: g = (1, -2),      b = g = (1, -2),                     θ = (0.9, -0.3)
+  step 2: g = (0.9, -1.2),  b = 0.9·(1, -2) + g = (1.8, -3.0),   θ = (0.72, 0.0)
+  step 3: g = (0.72, 0.0),  b = 0.9·(1.8, -3) + g = (2.34, -2.7), θ = (0.486, 0.27)
+Adam's and RMSprop's first step is lr·sign(g) up to eps (θ = (0.9, -0.4) for lr 0.1);
+their later rows were worked with a plain scalar loop over PyTorch's published
+pseudo-code in float64 (a separate implementation from mlpzero's vectorised one).
+"""
+
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+from mlpzero import optimizers as opt
+
+CURVATURE = np.array([1.0, 4.0])
+START = np.array([1.0, -0.5])
+
+EXPECTED = {
+    "sgd": (
+        opt.SGD(learning_rate=0.1),
+        [[0.9, -0.3], [0.81, -0.18], [0.729, -0.108]],
+    ),
+    "sgd_momentum": (
+        opt.SGD(learning_rate=0.1, momentum=0.9),
+        [[0.9, -0.3], [0.72, 0.0], [0.486, 0.27]],
+    ),
+    "sgd_nesterov": (
+        # step 1: b = (1, -2); g + 0.9 b = (1.9, -3.8); θ = (0.81, -0.12)
+        opt.SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
+        [[0.81, -0.12], [0.5751, 0.1332], [0.327321, 0.216648]],
+    ),
+    "sgd_dampening_decay": (
+        # g ← g + 0.5 θ; b ← 0.5 b + (1 - 0.5) g after the first step
+        opt.SGD(learning_rate=0.1, momentum=0.5, dampening=0.5, weight_decay=0.5),
+        [[0.85, -0.275], [0.71125, -0.100625], [0.58853125, 0.009203125]],
+    ),
+    "rmsprop": (
+        opt.RMSprop(learning_rate=0.01),
+        [
+            [0.900000009999999, -0.400000005],
+            [0.832917975265059, -0.337339170979228],
+            [0.779982281982354, -0.290433218289508],
+        ],
+    ),
+    "rmsprop_centered_momentum_decay": (
+        opt.RMSprop(learning_rate=0.01, centered=True, momentum=0.9, weight_decay=0.1),
+        [
+            [0.899496227656814, -0.399496223401401],
+            [0.741305990650258, -0.245805428903702],
+            [0.54965018107514, -0.0708675143328527],
+        ],
+    ),
+    "adam": (
+        opt.Adam(learning_rate=0.1),
+        [
+            [0.900000001, -0.4000000005],
+            [0.800412229712338, -0.30118742062343],
+            [0.701586274504415, -0.204871250970724],
+        ],
+    ),
+    "adam_l2": (
+        opt.Adam(learning_rate=0.1, weight_decay=0.1),
+        [
+            [0.900000000909091, -0.400000000487805],
+            [0.800412229526784, -0.301187420598168],
+            [0.701586274221072, -0.204871250931954],
+        ],
+    ),
+    "adamw": (
+        # step 1: θ(1 - 0.1·0.01) = (0.999, -0.4995), then Adam's lr·sign(g)
+        opt.AdamW(learning_rate=0.1),
+        [
+            [0.899000001, -0.3995000005],
+            [0.798519028188779, -0.300297838224059],
+            [0.698911184715693, -0.203712381385385],
+        ],
+    ),
+    "adamw_strong_decay": (
+        opt.AdamW(learning_rate=0.1, weight_decay=0.5),
+        [
+            [0.850000001, -0.3750000005],
+            [0.708248444365652, -0.257992492872668],
+            [0.574973932253246, -0.150502632579389],
+        ],
+    ),
+}
+
+
+def three_steps(optimizer, dtype=np.float64):
+    params = START.astype(dtype)
+    grads = np.empty_like(params)
+    rows = []
+    for _ in range(3):
+        np.multiply(CURVATURE.astype(dtype), params, out=grads)
+        optimizer.step(params, grads)
+        rows.append(params.copy())
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_three_steps_match_hand_computed_values(case):
+    optimizer, expected = EXPECTED[case]
+    optimizer = opt.get(optimizer.config)  # a fresh copy: the table's objects stay unused
+    got = three_steps(optimizer)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    assert optimizer.iterations == 3
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_float32_stays_float32_and_agrees(case):
+    optimizer, expected = EXPECTED[case]
+    optimizer = opt.get(optimizer.config)
+    got = three_steps(optimizer, np.float32)
+    assert got.dtype == np.float32
+    assert all(buffer.dtype == np.float32 for buffer in optimizer.state.values())
+    np.testing.assert_allclose(got, expected, rtol=2e-6, atol=2e-6)
+
+
+def test_adam_with_a_constant_gradient_steps_exactly_lr_sign_g():
+    # m̂ = g and v̂ = g² at every step when g is constant: each step is lr·g/(|g| + eps).
+    params = np.array([0.0, 0.0])
+    grads = np.array([0.5, -3.0])
+    adam = opt.Adam(learning_rate=0.01)
+    for _ in range(50):
+        adam.step(params, grads)
+    expected = -50 * 0.01 * grads / (np.abs(grads) + 1e-8)
+    np.testing.assert_allclose(params, expected, rtol=1e-12)
+    np.testing.assert_array_equal(grads, [0.5, -3.0])  # the gradient is never written
+
+
+def test_defaults_are_pytorchs():
+    assert opt.get("adam").config == {
+        "name": "adam",
+        "learning_rate": 0.001,
+        "betas": [0.9, 0.999],
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+    }
+    assert opt.get("adamw").config["weight_decay"] == 0.01
+    rms = opt.get("rmsprop").config
+    assert (rms["learning_rate"], rms["alpha"], rms["eps"]) == (0.01, 0.99, 1e-8)
+    sgd = opt.get("sgd").config
+    assert (sgd["momentum"], sgd["dampening"], sgd["nesterov"]) == (0.0, 0.0, False)
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam", "adamw"])
+def test_state_dict_resumes_exactly(name):
+    kwargs = {"sgd": {"momentum": 0.9, "nesterov": True}, "rmsprop": {"centered": True}}
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(7).astype(np.float32) for _ in range(6)]
+    straight = opt.get(name, learning_rate=0.05, **kwargs.get(name, {}))
+    params = np.linspace(-1, 1, 7, dtype=np.float32)
+    for g in grads:
+        straight.step(params, g)
+
+    first = opt.get(name, learning_rate=0.05, **kwargs.get(name, {}))
+    resumed_params = np.linspace(-1, 1, 7, dtype=np.float32)
+    for g in grads[:3]:
+        first.step(resumed_params, g)
+    saved = first.state_dict()
+    for g in grads[:2]:  # moving on after saving must not change the saved state
+        first.step(np.zeros(7, np.float32), g)
+    second = opt.get(saved["name"])
+    second.load_state_dict(saved)
+    assert second.config == straight.config
+    assert second.iterations == 3
+    for g in grads[3:]:
+        second.step(resumed_params, g)
+    np.testing.assert_array_equal(resumed_params, params)
+    for key, buffer in straight.state.items():
+        np.testing.assert_array_equal(second.state[key], buffer)
+
+
+def test_state_dict_layout_is_documented_and_json_safe():
+    import json
+
+    adam = opt.Adam(learning_rate=0.01)
+    adam.step(np.ones(3), np.ones(3))
+    state = adam.state_dict()
+    assert sorted(state) == [
+        "hyperparameters",
+        "initial_learning_rate",
+        "iterations",
+        "name",
+        "state",
+    ]
+    assert sorted(state["state"]) == ["exp_avg", "exp_avg_sq"]
+    json.dumps({k: v for k, v in state.items() if k != "state"})
+
+
+def test_load_state_dict_refuses_the_wrong_optimizer_or_shapes():
+    adam = opt.Adam()
+    adam.step(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="state is for optimizer 'adam', not 'sgd'"):
+        opt.SGD().load_state_dict(adam.state_dict())
+    fresh = opt.Adam()
+    fresh.load_state_dict(adam.state_dict())
+    with pytest.raises(ValueError, match="one optimizer serves one model"):
+        fresh.step(np.ones(4), np.ones(4))
+    bad = adam.state_dict()
+    bad["state"]["velocity"] = np.zeros(3)
+    with pytest.raises(ValueError, match="unknown state buffers"):
+        opt.Adam().load_state_dict(bad)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: opt.get("adamax"), "unknown optimizer 'adamax'"),
+        (lambda: opt.get(3), "optimizer must be a name"),
+        (lambda: opt.SGD(learning_rate=0), "learning_rate must be a finite number > 0"),
+        (lambda: opt.SGD(momentum=1.0), r"momentum must be in \[0, 1\)"),
+        (lambda: opt.SGD(nesterov=True), "nesterov=True needs momentum > 0"),
+        (lambda: opt.Adam(betas=(0.9,)), "betas must be a pair"),
+        (lambda: opt.Adam(betas=(0.9, 1.5)), r"betas\[1\] must be in \[0, 1\)"),
+        (lambda: opt.RMSprop(eps=-1), "eps must be a finite number > 0"),
+        (lambda: opt.get("adam", momentum=0.9), "optimizer 'adam'"),
+    ],
+)
+def test_bad_hyperparameters_are_named(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_name_object_and_config_are_accepted():
+    sgd = opt.SGD(momentum=0.5)
+    assert opt.get(sgd) is sgd
+    assert opt.get({"name": "sgd", "momentum": 0.5}).config == sgd.config
+    assert isinstance(opt.get("AdamW"), opt.AdamW)
+    assert repr(opt.Adam()).startswith("Adam(learning_rate=0.001")
+
+
+def test_step_allocates_no_new_buffers_after_the_first():
+    adam = opt.Adam()
+    params, grads = np.ones(5, np.float32), np.full(5, 0.5, np.float32)
+    adam.step(params, grads)
+    buffers = [id(b) for b in (*adam.state.values(), *adam._temps)]
+    adam.step(params, grads)
+    assert [id(b) for b in (*adam.state.values(), *adam._temps)] == buffers
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "learning_rate", "epochs"),
+    [
+        (opt.SGD(), 0.1, 3000),
+        (opt.SGD(momentum=0.9, nesterov=True), 0.05, 800),
+        (opt.RMSprop(), 0.01, 1500),
+        (opt.Adam(), 0.05, 1500),
+        (opt.AdamW(weight_decay=0.0), 0.05, 1500),
+    ],
+    ids=["sgd", "nesterov", "rmsprop", "adam", "adamw"],
+)
+def test_converges_to_the_least_squares_solution(optimizer, learning_rate, epochs):
+    # A network without hidden layers and squared error is linear least squares: convex,
+    # with the closed-form minimiser from numpy.linalg.lstsq as the oracle.
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 3))
+    y = X @ [1.5, -2.0, 0.5] + 0.3 + 0.1 * rng.standard_normal(200)
+    coef, *_ = np.linalg.lstsq(np.c_[X, np.ones(200)], y, rcond=None)
+    model = MLP(hidden=(), loss="squared_error", dtype="float64", seed=0)
+    model.fit(
+        X, y, epochs=epochs, optimizer=optimizer, learning_rate=learning_rate, schedule="cosine"
+    )
+    found = np.r_[model.network.weights[0].ravel(), model.network.biases[0]]
+    np.testing.assert_allclose(found, coef, atol=2e-3)

@@ -1,0 +1,132 @@
+import math
+
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+from mlpzero import schedules as sch
+
+
+def rates(schedule, epochs, initial=0.1):
+    return [schedule.learning_rate(e, initial) for e in epochs]
+
+
+def test_constant():
+    assert rates(sch.get(None), [0, 7, 1000]) == [0.1, 0.1, 0.1]
+    assert rates(sch.get("constant"), [3]) == [0.1]
+
+
+def test_step_decay_halves_every_ten_epochs():
+    schedule = sch.StepDecay(step_size=10, gamma=0.5)
+    assert rates(schedule, [0, 9, 10, 19, 20, 25]) == pytest.approx(
+        [0.1, 0.1, 0.05, 0.05, 0.025, 0.025], rel=1e-15
+    )
+
+
+def test_exponential_decay():
+    schedule = sch.ExponentialDecay(gamma=0.9)
+    # 0.1 · 0.9^e
+    assert rates(schedule, [0, 1, 2, 10]) == pytest.approx(
+        [0.1, 0.09, 0.081, 0.0348678440100], rel=1e-10
+    )
+
+
+def test_cosine_without_warmup():
+    schedule = sch.CosineDecay(total_epochs=10)
+    # half-way (e = 5) is the mean of the two ends; e = 2 gives 0.1 (1 + cos 0.2π) / 2
+    assert rates(schedule, [0, 2, 5, 10, 30]) == pytest.approx(
+        [0.1, 0.0904508497187, 0.05, 0.0, 0.0], rel=1e-10, abs=1e-15
+    )
+
+
+def test_cosine_with_warmup_and_floor():
+    schedule = sch.CosineDecay(total_epochs=14, min_lr=0.01, warmup_epochs=4)
+    # warm-up 0.1·(e+1)/4, then 0.01 + 0.09 (1 + cos π(e-4)/10) / 2
+    assert rates(schedule, [0, 1, 3, 4, 9, 14, 20]) == pytest.approx(
+        [0.025, 0.05, 0.1, 0.1, 0.055, 0.01, 0.01], rel=1e-12
+    )
+
+
+def test_cosine_by_name_spans_the_fit():
+    schedule = sch.get("cosine")
+    schedule.on_train_begin(end_epoch=100)
+    assert schedule.learning_rate(50, 1.0) == pytest.approx(0.5)
+    assert schedule.learning_rate(25, 1.0) == pytest.approx((1 + math.cos(math.pi / 4)) / 2)
+
+
+def test_reduce_on_plateau_waits_for_patience_then_cools_down():
+    schedule = sch.ReduceLROnPlateau(factor=0.5, patience=2, cooldown=1)
+    losses = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95]
+    seen = []
+    for epoch, value in enumerate(losses):
+        seen.append(schedule.learning_rate(epoch, 0.1))
+        schedule.update(epoch, {"loss": value, "val_loss": value})
+    # best 0.9 at epoch 1; the third epoch without improvement (4) cuts the rate; one
+    # epoch of cooldown (5), then three more without improvement (6, 7, 8) cut it again.
+    assert seen == pytest.approx([0.1] * 5 + [0.05] * 4 + [0.025], rel=1e-12)
+
+
+def test_reduce_on_plateau_maximises_accuracy_and_respects_min_lr():
+    schedule = sch.ReduceLROnPlateau(monitor="val_accuracy", factor=0.1, patience=0, min_lr=0.002)
+    for epoch, accuracy in enumerate([0.5, 0.6, 0.6, 0.6, 0.6]):
+        schedule.update(epoch, {"val_accuracy": accuracy})
+    assert schedule.reductions == 3
+    assert schedule.learning_rate(5, 0.1) == 0.002
+
+
+def test_reduce_on_plateau_state_round_trip():
+    schedule = sch.ReduceLROnPlateau(patience=1)
+    for epoch, value in enumerate([1.0, 1.0, 1.0, 0.5]):
+        schedule.update(epoch, {"loss": value})
+    copy = sch.get(schedule.config)
+    copy.load_state_dict(schedule.state_dict())
+    assert copy.state_dict() == schedule.state_dict()
+    assert copy.learning_rate(9, 1.0) == schedule.learning_rate(9, 1.0)
+
+
+def test_fit_records_the_scheduled_rate_each_epoch():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(4,), seed=0).fit(
+        X, y, epochs=6, learning_rate=0.2, schedule={"name": "step", "step_size": 2, "gamma": 0.5}
+    )
+    assert model.history["lr"] == pytest.approx([0.2, 0.2, 0.1, 0.1, 0.05, 0.05])
+    # epochs are counted across fits: the schedule goes on where it stopped
+    model.fit(X, y, epochs=2, learning_rate=0.2, schedule=sch.StepDecay(2, 0.5))
+    assert model.history["lr"][6:] == pytest.approx([0.025, 0.025])
+
+
+def test_plateau_in_fit_watches_val_loss():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2))
+    y = (X[:, 0] > 0).astype(int)
+    schedule = sch.ReduceLROnPlateau(patience=0, min_delta=10.0)  # nothing counts as better
+    model = MLP(hidden=(4,), seed=0).fit(
+        X, y, epochs=3, learning_rate=0.1, validation_split=0.25, schedule=schedule
+    )
+    # epoch 0 sets the best; every later epoch fails to improve and cuts the rate
+    assert model.history["lr"] == pytest.approx([0.1, 0.1, 0.01])
+    assert schedule.best == model.history["val_loss"][0] != model.history["loss"][0]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: sch.get("linear"), "unknown schedule 'linear'"),
+        (lambda: sch.get(0.5), "schedule must be a name"),
+        (lambda: sch.StepDecay(step_size=0), "step_size must be >= 1"),
+        (lambda: sch.CosineDecay(10, warmup_epochs=10), "warmup_epochs"),
+        (lambda: sch.ReduceLROnPlateau(factor=1.5), r"factor must be in \(0, 1\)"),
+        (lambda: sch.get("step", size=3), "schedule 'step'"),
+    ],
+)
+def test_bad_schedules_are_named(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_plateau_on_a_missing_metric_says_so():
+    schedule = sch.ReduceLROnPlateau(monitor="val_loss")
+    with pytest.raises(ValueError, match="pass validation_split or validation_data"):
+        schedule.update(0, {"loss": 1.0})

@@ -1,0 +1,482 @@
+import numpy as np
+import pytest
+from sklearn.datasets import make_circles
+
+from mlpzero import MLP, Network
+from mlpzero.callbacks import Callback
+from mlpzero.gradcheck import gradcheck
+from mlpzero.losses import BinaryCrossEntropy
+from mlpzero.optimizers import SGD
+from mlpzero.progress import ProgressLogger
+from mlpzero.training import (
+    TrainingDivergedError,
+    class_weights,
+    clip_global_norm,
+    split_validation,
+)
+
+
+def circles():
+    """The article's circles: 500 samples, noise 0.1, factor 0.5, random_state 42."""
+    return make_circles(n_samples=500, noise=0.1, factor=0.5, random_state=42)
+
+
+def blobs(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2))
+    return X, (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+
+
+class Recorder(Callback):
+    """Keeps a copy of the parameters at the start and end of every epoch."""
+
+    def __init__(self):
+        self.begin, self.end, self.batches = {}, {}, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begin[epoch] = self.model.network.params.copy()
+
+    def on_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.end[epoch] = self.model.network.params.copy()
+
+
+# ---------------------------------------------------------------------- the headline race
+def test_adam_reaches_99_percent_on_circles_in_far_fewer_epochs_than_gradient_descent():
+    X, y = circles()
+
+    class Reached(Callback):
+        epochs = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.model.evaluate(X, y)["accuracy"] >= 0.99:
+                self.epochs = epoch + 1
+                self.model.stop_training = True
+
+    gd, adam = Reached(), Reached()
+    MLP(hidden=(16, 8), seed=0).fit(X, y, epochs=3000, learning_rate=0.1, callbacks=[gd])
+    MLP(hidden=(16, 8), seed=0).fit(
+        X, y, epochs=3000, optimizer="adam", learning_rate=0.01, callbacks=[adam]
+    )
+    # Measured with seed 0: plain full-batch gradient descent at the article's rate 0.1
+    # needs 621 epochs, Adam at 0.01 needs 61 (the tolerance allows for another BLAS).
+    assert gd.epochs == pytest.approx(621, rel=0.1)
+    assert adam.epochs == pytest.approx(61, rel=0.2)
+    assert adam.epochs * 5 < gd.epochs
+
+
+# ---------------------------------------------------------------------- mini-batches
+def test_last_partial_batch_is_used_and_batches_are_counted():
+    X, y = blobs(50)
+    recorder = Recorder()
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, batch_size=16, callbacks=[recorder])
+    assert recorder.batches == 3 * 4  # 16 + 16 + 16 + 2
+    assert model.optimizer_.iterations == 12
+
+
+def test_batches_are_reshuffled_every_epoch_but_not_with_shuffle_false():
+    X, y = blobs(64)
+
+    def batch_losses(shuffle):
+        seen = []
+
+        class Batches(Callback):
+            def on_batch_end(self, batch, logs=None):
+                seen.append(logs["loss"])
+
+        model = MLP(hidden=(3,), seed=0)
+        model.fit(
+            X, y, epochs=2, batch_size=8, learning_rate=1e-9, callbacks=[Batches()], shuffle=shuffle
+        )
+        return np.array(seen)
+
+    # A tiny rate leaves the weights as they were. Reshuffled, the batches of the second
+    # epoch hold other rows (other batch losses) but the same rows in all (same mean).
+    shuffled, ordered = batch_losses(True), batch_losses(False)
+    assert shuffled[:8].mean() == pytest.approx(shuffled[8:].mean(), rel=1e-6)
+    assert not np.allclose(np.sort(shuffled[:8]), np.sort(shuffled[8:]), rtol=1e-3)
+    np.testing.assert_allclose(ordered[:8], ordered[8:], rtol=1e-6)
+
+
+def test_same_seed_gives_identical_history_and_weights_bit_for_bit():
+    X, y = circles()
+
+    def run(seed):
+        model = MLP(hidden=(16, 8), seed=seed, dropout=0.2)
+        model.fit(
+            X,
+            y,
+            epochs=15,
+            optimizer="adam",
+            learning_rate=0.01,
+            batch_size=32,
+            validation_split=0.2,
+            l2=1e-3,
+        )
+        return model
+
+    a, b, c = run(3), run(3), run(4)
+    np.testing.assert_array_equal(a.network.params, b.network.params)
+    assert a.history.as_dict() == b.history.as_dict()
+    assert not np.array_equal(a.network.params, c.network.params)
+
+
+# ---------------------------------------------------------------------- penalties, clipping
+def _one_step(**kwargs):
+    X, y = blobs(40)
+    model = MLP(hidden=(4,), activation="tanh", seed=1, dtype="float64")
+    model.fit(X, y, epochs=1, learning_rate=0.5, **kwargs)
+    return model
+
+
+def test_l2_penalises_weights_not_biases_and_is_reported_in_the_loss():
+    plain, penalised = _one_step(), _one_step(l2=0.3)
+    start = MLP(hidden=(4,), activation="tanh", seed=1, dtype="float64")
+    start._build(*blobs(40))
+    p0, mask = start.network.params, start.network.weight_mask
+    # θ₁ = θ₀ - lr (g + λ w): the runs differ by -lr·λ·w on weights and not at all on biases
+    difference = penalised.network.params - plain.network.params
+    np.testing.assert_allclose(difference[mask], -0.5 * 0.3 * p0[mask], rtol=1e-10)
+    np.testing.assert_array_equal(difference[~mask], 0)
+    expected = plain.history["loss"][0] + 0.5 * 0.3 * np.sum(p0[mask] ** 2)
+    assert penalised.history["loss"][0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_l1_adds_lambda_sign_w():
+    plain, penalised = _one_step(), _one_step(l1=0.01)
+    start = MLP(hidden=(4,), activation="tanh", seed=1, dtype="float64")
+    start._build(*blobs(40))
+    p0, mask = start.network.params, start.network.weight_mask
+    difference = penalised.network.params - plain.network.params
+    np.testing.assert_allclose(difference[mask], -0.5 * 0.01 * np.sign(p0[mask]), rtol=1e-10)
+    np.testing.assert_array_equal(difference[~mask], 0)
+    expected = plain.history["loss"][0] + 0.01 * np.abs(p0[mask]).sum()
+    assert penalised.history["loss"][0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_clip_norm_bounds_the_step():
+    start = MLP(hidden=(4,), activation="tanh", seed=1, dtype="float64")
+    start._build(*blobs(40))
+    clipped = _one_step(clip_norm=1e-3)
+    step = np.linalg.norm(clipped.network.params - start.network.params)
+    assert step == pytest.approx(0.5 * 1e-3, rel=1e-5)
+    free = _one_step(clip_norm=1e6)
+    np.testing.assert_array_equal(free.network.params, _one_step().network.params)
+
+
+def test_clip_global_norm_follows_the_formula():
+    grads = np.array([3.0, 4.0])
+    assert clip_global_norm(grads, 1.0) == 5.0
+    np.testing.assert_allclose(grads, [3 / (5 + 1e-6), 4 / (5 + 1e-6)])
+    untouched = np.array([0.3, 0.4])
+    clip_global_norm(untouched, 1.0)
+    np.testing.assert_array_equal(untouched, [0.3, 0.4])
+
+
+# ---------------------------------------------------------------------- dropout
+def test_dropout_keeps_the_expected_activation_and_drops_the_right_share():
+    rng = np.random.default_rng(0)
+    net = Network([3, 40, 2], activation="relu", dtype="float64", rng=1)
+    X = rng.standard_normal((5, 3))
+    clean = net.forward(X).copy()
+    net.dropout = [0.3]
+    net.dropout_rng = np.random.default_rng(2)
+    draws = np.array([net.forward(X, training=True).copy() for _ in range(4000)])
+    # The output layer is linear in the dropped units, so E[logits] = clean logits.
+    # With 4000 draws the mean is within a few standard errors of it.
+    stderr = draws.std(axis=0) / np.sqrt(len(draws))
+    assert np.all(np.abs(draws.mean(axis=0) - clean) < 4 * stderr)
+    mask = net._dropout.masks[0]
+    assert set(np.unique(mask)) <= {0.0, 1 / 0.7}
+    shares = []
+    for _ in range(200):
+        net.forward(X, training=True)
+        shares.append(np.mean(net._dropout.masks[0] == 0))
+    assert np.mean(shares) == pytest.approx(0.3, abs=0.01)
+
+
+def test_dropout_is_off_at_predict():
+    X, y = circles()
+    model = MLP(hidden=(16, 8), seed=0, dropout=[0.5, 0.2])
+    model.fit(X, y, epochs=20, optimizer="adam", learning_rate=0.01)
+    assert model.network.dropout == [0.5, 0.2]
+    first = model.predict_proba(X)
+    np.testing.assert_array_equal(first, model.predict_proba(X))
+    model.network.dropout = [0.0, 0.0]
+    np.testing.assert_array_equal(first, model.predict_proba(X))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_backward_through_a_fixed_dropout_mask_matches_finite_differences(activation):
+    net = Network([3, 6, 5, 1], activation=activation, dtype="float64", rng=4)
+    net.dropout = [0.5, 0.25]
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((7, 3))
+    Y = (rng.random((7, 1)) > 0.5).astype(float)
+    # Non-zero biases: a sample whose inputs to a unit are all dropped would otherwise sit
+    # exactly on ReLU's kink at 0, where finite differences and the derivative disagree.
+    net.params[~net.weight_mask] = rng.normal(0, 0.5, np.count_nonzero(~net.weight_mask))
+
+    class FixedMask:
+        """The network with the same dropout mask at every forward pass."""
+
+        params, grads = net.params, net.grads
+
+        def forward(self, X):
+            net.dropout_rng = np.random.default_rng(11)
+            return net.forward(X, training=True)
+
+        def backward(self, dlogits):
+            return net.backward(dlogits)
+
+    result = gradcheck(FixedMask(), BinaryCrossEntropy(), X, Y)
+    assert result.passed(1e-7), result.relative_error
+    assert np.count_nonzero(net._dropout.masks[0] == 0) > 0  # some units were dropped
+
+
+def test_bad_dropout_is_refused():
+    with pytest.raises(ValueError, match="one rate per hidden layer"):
+        MLP(hidden=(4, 4), dropout=[0.1])
+    with pytest.raises(ValueError, match=r"dropout rates must be in \[0, 1\)"):
+        MLP(hidden=(4,), dropout=1.0)
+    with pytest.raises(TypeError, match="dropout must be a rate"):
+        MLP(hidden=(4,), dropout="half")
+
+
+# ---------------------------------------------------------------------- validation
+def test_validation_split_is_stratified_and_reproducible():
+    y = np.array([0] * 80 + [1] * 20)
+    rows, held = split_validation(100, 0.25, np.random.default_rng(0), strata=y)
+    assert np.bincount(y[held]).tolist() == [20, 5]
+    assert np.intersect1d(rows, held).size == 0 and rows.size + held.size == 100
+    again = split_validation(100, 0.25, np.random.default_rng(0), strata=y)[1]
+    np.testing.assert_array_equal(held, again)
+
+
+def test_validation_split_holds_out_the_same_rows_on_every_fit():
+    X, y = blobs(80)
+    held = split_validation(80, 0.25, np.random.default_rng([0, 1]), strata=y)[1]
+    explicit = {
+        "validation_data": (X[held], y[held]),
+        "X": np.delete(X, held, axis=0),
+        "y": np.delete(y, held),
+    }
+    by_split = MLP(hidden=(3,), seed=0)
+    by_rows = MLP(hidden=(3,), seed=0)
+    for _ in range(2):  # the second fit must hold out the same rows as the first
+        by_split.fit(X, y, epochs=3, validation_split=0.25)
+        by_rows.fit(
+            explicit["X"], explicit["y"], epochs=3, validation_data=explicit["validation_data"]
+        )
+    assert by_split.history.as_dict() == by_rows.history.as_dict()
+    np.testing.assert_array_equal(by_split.network.params, by_rows.network.params)
+
+
+def test_validation_split_too_small_for_a_validation_set():
+    with pytest.raises(ValueError, match="leaves 0 for validation"):
+        split_validation(1, 0.5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="leaves 0 for validation"):
+        split_validation(3, 0.4, np.random.default_rng(0), strata=np.array([0, 1, 2]))
+    rows, held = split_validation(3, 0.1, np.random.default_rng(0))
+    assert (rows.size, held.size) == (2, 1)  # at least one row is held out
+
+
+def test_validation_data_metrics_match_evaluate():
+    X, y = circles()
+    X_val, y_val = make_circles(n_samples=200, noise=0.1, factor=0.5, random_state=7)
+    model = MLP(hidden=(16, 8), seed=0).fit(
+        X, y, epochs=30, optimizer="adam", learning_rate=0.01, validation_data=(X_val, y_val)
+    )
+    assert model.history.keys() == ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
+    result = model.evaluate(X_val, y_val)
+    assert model.history["val_loss"][-1] == pytest.approx(result["loss"], rel=1e-6)
+    assert model.history["val_accuracy"][-1] == result["accuracy"]
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_accuracy_in_the_history_matches_evaluate_for_other_tasks(task):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((150, 3))
+    if task == "multiclass":
+        y = np.digitize(X[:, 0] + X[:, 1], [-0.7, 0.7])  # three classes
+    else:
+        y = np.c_[X[:, 0] > 0, X[:, 1] > 0.3].astype(int)  # two labels
+    X_val, y_val = X[100:], y[100:]
+    model = MLP(hidden=(8,), seed=0).fit(
+        X[:100],
+        y[:100],
+        epochs=40,
+        optimizer="adam",
+        learning_rate=0.02,
+        validation_data=(X_val, y_val),
+    )
+    assert model.task == task
+    assert model.history["val_accuracy"][-1] == model.evaluate(X_val, y_val)["accuracy"]
+    assert model.history["accuracy"][-1] > 0.8
+
+
+def test_regression_history_has_no_accuracy():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 2))
+    model = MLP(hidden=(3,), seed=0).fit(X, X[:, 0] * 0.5 + 0.1, epochs=3, validation_split=0.2)
+    assert model.history.keys() == ["loss", "val_loss", "lr"]
+
+
+# ---------------------------------------------------------------------- weights
+def imbalanced(seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.r_[rng.normal(0, 1, (270, 2)), rng.normal(1.2, 1, (30, 2))]
+    return X, np.r_[np.zeros(270, int), np.ones(30, int)]
+
+
+def test_class_weight_moves_the_decision_towards_the_rare_class():
+    X, y = imbalanced()
+    kwargs = {"epochs": 300, "optimizer": "adam", "learning_rate": 0.01}
+    plain = MLP(hidden=(8,), seed=0).fit(X, y, **kwargs)
+    balanced = MLP(hidden=(8,), seed=0).fit(X, y, class_weight="balanced", **kwargs)
+    rare_plain = np.mean(plain.predict(X) == 1)
+    rare_balanced = np.mean(balanced.predict(X) == 1)
+    # Unweighted, the rare class (10%) is mostly ignored; balanced, it is predicted often.
+    assert rare_plain < 0.1 < rare_balanced
+    assert balanced.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean() + 0.15
+
+
+def test_class_weight_equals_the_matching_sample_weight():
+    X, y = imbalanced()
+    kwargs = {"epochs": 5, "batch_size": 64, "learning_rate": 0.1}
+    by_class = MLP(hidden=(4,), seed=0).fit(X, y, class_weight={1: 3.0}, **kwargs)
+    by_sample = MLP(hidden=(4,), seed=0).fit(X, y, sample_weight=np.where(y == 1, 3.0, 1), **kwargs)
+    np.testing.assert_array_equal(by_class.network.params, by_sample.network.params)
+
+
+def test_balanced_weights_follow_n_over_k_n_c():
+    y = np.array(["a"] * 6 + ["b"] * 2)
+    weights = class_weights("balanced", y, np.array(["a", "b"]))
+    np.testing.assert_allclose(weights, [8 / (2 * 6)] * 6 + [8 / (2 * 2)] * 2)
+
+
+def test_zero_sample_weights_act_like_removing_the_rows():
+    X, y = blobs(60)
+    weights = np.ones(60)
+    weights[40:] = 0
+    kwargs = {"epochs": 10, "learning_rate": 0.5}
+    weighted = MLP(hidden=(4,), seed=0, dtype="float64").fit(X, y, sample_weight=weights, **kwargs)
+    removed = MLP(hidden=(4,), seed=0, dtype="float64").fit(X[:40], y[:40], **kwargs)
+    np.testing.assert_allclose(weighted.network.params, removed.network.params, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------- divergence
+def test_divergence_raises_and_keeps_the_last_finite_weights():
+    X, y = circles()
+    recorder = Recorder()
+    model = MLP(hidden=(16, 8), seed=0, loss="squared_error")
+    with pytest.raises(TrainingDivergedError, match="lower one") as caught:
+        model.fit(X, y, epochs=200, learning_rate=50.0, callbacks=[recorder])
+    error = caught.value
+    assert isinstance(error, ValueError)
+    assert "learning_rate=5" in str(error)
+    assert np.isfinite(model.network.params).all()
+    np.testing.assert_array_equal(model.network.params, recorder.begin[error.epoch])
+    assert model.history.epochs == error.epoch
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+# ---------------------------------------------------------------------- progress
+def test_verbose_zero_prints_nothing(capsys):
+    X, y = blobs()
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=5, verbose=0)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_verbose_one_shows_no_bar_for_a_short_run(capsys):
+    X, y = blobs()
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=5, verbose=1)
+    out, err = capsys.readouterr()
+    assert out.startswith("Epoch 0: cost = 0.") and err == ""
+
+
+def test_verbose_two_prints_one_line_of_metrics_per_epoch(capsys):
+    X, y = blobs()
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, verbose=2, validation_split=0.2)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    assert "val_accuracy=" in lines[0] and "lr=0.01" in lines[0]
+
+
+def test_print_every_prints_the_article_line_without_verbose(capsys):
+    X, y = blobs()
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=5, print_every=2)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 0", "Epoch 2", "Epoch 4"]
+
+
+def test_progress_bar_shows_epochs_loss_rate(capsys):
+    X, y = blobs()
+    bar = ProgressLogger(epochs=4, verbose=1, print_every=0, delay=0)
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=4, callbacks=[bar], validation_split=0.2)
+    err = capsys.readouterr().err
+    assert "4/4" in err and "epoch/s" in err
+    assert "loss=" in err and "val_loss=" in err
+
+
+# ---------------------------------------------------------------------- argument checks
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"validation_split": 1.5}, ValueError, r"validation_split must be in \[0, 1\)"),
+        ({"validation_split": 0.2, "validation_data": ([[0, 0]], [0])}, ValueError, "not both"),
+        ({"validation_data": [[0, 0]]}, TypeError, "validation_data must be"),
+        ({"validation_data": ([[0, 0, 0]], [0])}, ValueError, "X_val has 3 features"),
+        ({"class_weight": {7: 2.0}}, ValueError, "not classes of y"),
+        ({"class_weight": "even"}, ValueError, "'balanced' or a dict"),
+        ({"verbose": 3}, ValueError, "verbose must be 0, 1 or 2"),
+        ({"l2": -1}, ValueError, "l2 must be"),
+        ({"clip_norm": 0}, ValueError, "clip_norm must be"),
+        ({"callbacks": [print]}, TypeError, "callbacks must be Callback objects"),
+        ({"optimizer": "adagrad"}, ValueError, "unknown optimizer"),
+        ({"schedule": "linear"}, ValueError, "unknown schedule"),
+    ],
+)
+def test_bad_fit_options_are_refused_before_anything_changes(kwargs, error, match):
+    X, y = blobs()
+    model = MLP(hidden=(3,), seed=0)
+    state = model._rng.bit_generator.state
+    with pytest.raises(error, match=match):
+        model.fit(X, y, epochs=2, **kwargs)
+    assert not model.built
+    assert model._rng.bit_generator.state == state
+    fresh = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2)
+    np.testing.assert_array_equal(model.fit(X, y, epochs=2).network.params, fresh.network.params)
+
+
+def test_weights_left_all_zero_by_the_split_are_refused():
+    X, y = blobs(40)
+    weights = np.zeros(40)
+    held = split_validation(40, 0.25, np.random.default_rng([0, 1]), strata=y)[1]
+    weights[held] = 1.0  # only the rows that the split will hold out carry weight
+    model = MLP(hidden=(3,), seed=0)
+    with pytest.raises(ValueError, match="sample_weight must not be all zero"):
+        model.fit(X, y, epochs=1, sample_weight=weights, validation_split=0.25)
+    assert not model.built
+
+
+def test_class_weight_on_regression_is_refused():
+    X, _ = blobs()
+    with pytest.raises(ValueError, match="class_weight applies to binary and multi-class"):
+        MLP(hidden=(3,), seed=0).fit(X, X[:, 0] * 0.3, epochs=1, class_weight="balanced")
+
+
+def test_learning_rate_sets_an_optimizer_objects_rate_and_none_keeps_it():
+    X, y = blobs()
+    sgd = SGD(learning_rate=0.3, momentum=0.9)
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, optimizer=sgd)
+    assert model.optimizer_ is sgd and model.history["lr"] == [0.3, 0.3]
+    model.fit(X, y, epochs=1, optimizer=sgd, learning_rate=0.05)
+    assert sgd.learning_rate == sgd.initial_learning_rate == 0.05
+    assert sgd.iterations == 3  # the momentum state carried over
+    assert MLP(seed=0).fit(X, y, epochs=1, optimizer="adam").history["lr"] == [0.001]
+    tuned = SGD(learning_rate=0.3)
+    tuned.learning_rate = 0.07  # without a schedule, fit leaves the rate as it finds it
+    assert MLP(seed=0).fit(X, y, epochs=1, optimizer=tuned).history["lr"] == [0.07]
