@@ -196,7 +196,11 @@ def test_settings_live_in_the_url_and_a_reload_restores_them(server, page):
     page.wait_for_function("window.playground.settings.hidden.length === 3")
     page.click(".layer-head button[data-layer='0'][data-delta='1']")  # 4 -> 5 neurons
     page.wait_for_function("window.playground.settings.hidden[0] === 5")
-    page.select_option("#optimizer", "sgd")
+    page.select_option("#optimizer", "adam")
+    page.select_option("#reg", "l2")
+    page.select_option("#reg_rate", "0.001")
+    page.select_option("#dropout", "0.1")
+    page.wait_for_function("window.playground.settings.dropout === 0.1")
     page.fill("#seed", "17")
     page.press("#seed", "Enter")
     page.wait_for_function("window.playground.settings.seed === 17")
@@ -205,6 +209,8 @@ def test_settings_live_in_the_url_and_a_reload_restores_them(server, page):
     query = _query(page)
     assert query["activation"] == "relu" and query["hidden"] == "5,2,2"
     assert query["seed"] == "17" and query["show_test"] == "true"
+    assert query["optimizer"] == "adam" and query["reg"] == "l2"
+    assert float(query["reg_rate"]) == 0.001 and float(query["dropout"]) == 0.1
     before = page.evaluate("window.playground.settings")
     weights_before = page.evaluate("window.playground.frame.weights")
 
@@ -213,6 +219,10 @@ def test_settings_live_in_the_url_and_a_reload_restores_them(server, page):
     assert page.evaluate("window.playground.settings") == before
     assert page.evaluate("window.playground.frame.weights") == weights_before  # same seed
     assert page.locator("#activation").input_value() == "relu"
+    assert page.locator("#optimizer").input_value() == "adam"
+    for _ in range(2):
+        page.click("#step")
+    _wait_epoch(page, 2)  # Adam with L2 and dropout trains in the page too
     assert page.locator("#seed").input_value() == "17"
     assert page.locator("#show_test").is_checked()
     assert page.locator(".node.hidden").count() == 9
