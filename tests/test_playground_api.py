@@ -536,6 +536,17 @@ def test_the_command_serves_the_page_on_loopback():
             except OSError:
                 time.sleep(0.1)
         assert page is not None and "mlpzero playground" in page
+        # raw requests, past any client-side URL clean-up
+        for target in ["/static/../server.py", "/../../pyproject.toml", "/static/./app.js/.."]:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+                raw.sendall(
+                    f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                )
+                reply = b""
+                while chunk := raw.recv(65536):
+                    reply += chunk
+            assert reply.startswith(b"HTTP/1.1 404"), (target, reply[:200])
+            assert b"import" not in reply
     finally:
         process.terminate()
         process.communicate(timeout=10)
