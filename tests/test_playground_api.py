@@ -232,7 +232,8 @@ def test_a_diverging_run_still_sends_valid_json(page):
     frame = page.step(3)  # _strict_loads would raise on NaN or Infinity
     assert frame["type"] == "frame"
     # the engine noticed (TrainingDivergedError): the page is told and training stops
-    assert "lower the learning rate" in frame["diverged"] and frame["epoch"] < 3
+    assert frame["diverged"].startswith("training diverged in epoch") and frame["epoch"] < 3
+    assert frame["diverged"].endswith("lower the learning rate, then reset")
     error = page.step(1)
     assert error["type"] == "error" and "diverged" in error["message"]
     assert page.ask({"type": "reset"})["diverged"] is None
@@ -284,6 +285,24 @@ def test_bad_settings_get_a_clear_error_and_the_session_carries_on(page, setting
     assert field in error["message"]
     frame = page.step(1)  # the previous run is untouched
     assert frame["settings"] == good["settings"] and frame["epoch"] == 1
+
+
+def test_settings_the_engine_refuses_leave_the_run_as_it_was(page, monkeypatch):
+    from mlpzero.playground import session as session_module
+
+    good = page.configure(dataset="moons", hidden="3")
+    page.step(2)
+
+    def refuse(*args, **kwargs):
+        raise ValueError("y holds a single class")
+
+    monkeypatch.setattr(session_module.MLP, "_build", refuse)
+    error = page.configure(dataset="spiral", samples=100, ratio=10)
+    assert error["type"] == "error" and error["field"] == "settings"
+    assert "cannot train with these settings: y holds a single class" in error["message"]
+    monkeypatch.undo()
+    frame = page.step(1)
+    assert frame["epoch"] == 3 and frame["settings"] == good["settings"]
 
 
 def test_parse_settings_names_what_it_refuses():

@@ -64,16 +64,25 @@ class Session:
         """Apply ``settings``. Returns True when the run restarted (a training setting
         changed); a change of view settings alone keeps the run going."""
         with self.lock:
-            _check_supported(settings)
             view_only = self._data_key is not None and _training_part(settings) == _training_part(
                 self.settings
             )
-            self.settings = settings
             if view_only:
+                self.settings = settings
                 return False
-            if settings.data_key() != self._data_key:
-                self._make_data()
-            self.reset()
+            previous = dict(self.__dict__)
+            try:
+                self.settings = settings
+                if settings.data_key() != self._data_key:
+                    self._make_data()
+                self.reset()
+            except Exception as error:  # keep the run that was there
+                self.__dict__.update(previous)
+                if isinstance(error, SettingsError):
+                    raise
+                raise SettingsError(
+                    "settings", f"cannot train with these settings: {error}"
+                ) from None
             return True
 
     def _make_data(self) -> None:
@@ -135,7 +144,8 @@ class Session:
                 )
                 self.fit_calls.append(epochs)
             except TrainingDivergedError as error:
-                self.diverged = f"training diverged ({error}); lower the learning rate, then reset"
+                what = str(error).split(". ")[0]  # "training diverged in epoch 3: the loss ..."
+                self.diverged = f"{what}: lower the learning rate, then reset"
             finally:
                 self.train_seconds += time.perf_counter() - started
                 self.epoch = self.model.history.epochs
@@ -262,21 +272,9 @@ def _training_part(settings: Settings) -> dict[str, Any]:
     return {k: v for k, v in settings.as_dict().items() if k not in view}
 
 
-def _check_supported(settings: Settings) -> None:
-    """Refuse the settings this build of mlpzero cannot train, with a clear reason."""
-    _make_optimizer(settings)
-    _model_options(settings)
-    _fit_options(settings)
-
-
 def _make_optimizer(settings: Settings) -> _optimizers.Optimizer:
     name, options = _optimizer_spec(settings)
-    try:
-        return _optimizers.get(name, **options)
-    except (TypeError, ValueError) as error:
-        raise SettingsError(
-            "optimizer", f"{settings.optimizer!r} is not available in this build ({error})"
-        ) from None
+    return _optimizers.get(name, **options)
 
 
 def _optimizer_spec(settings: Settings) -> tuple[str, dict[str, Any]]:
