@@ -576,3 +576,13 @@ def test_the_command_refuses_a_bad_port():
 
     with pytest.raises(ValueError, match="port must be an integer from 0 to 65535, got 70000"):
         main(port=70000, open_browser=False)
+
+
+def test_the_command_has_help(capsys):
+    from mlpzero.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["playground", "--help"])
+    assert exit_info.value.code == 0
+    usage = capsys.readouterr().out
+    assert "--no-browser" in usage and "127.0.0.1" in usage
