@@ -7,6 +7,9 @@ from mlpzero.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FIGURES = {"activations", "linear", "xor", "circles", "activation_comparison"}
+# the next steps (mlpzero.demo_next) that follow the article's experiments
+FIGURES |= {"spirals_3_classes", "regression_curve", "regression_predicted_vs_true"}
+FIGURES |= {f"digits_{name}" for name in ("confusion", "misclassified", "curves", "weights")}
 EXPERIMENTS = [
     "activations",
     "linear",
@@ -15,6 +18,9 @@ EXPERIMENTS = [
     "circles (sigmoid)",
     "circles (tanh)",
     "circles (relu)",
+    "spirals (3 classes)",
+    "digits (test set)",
+    "regression 1-D curve",
 ]
 
 
@@ -43,10 +49,14 @@ def test_quick_run_writes_every_figure_and_the_table(tmp_path, capsys):
         "circles (sigmoid)": 100,
         "circles (tanh)": 100,
         "circles (relu)": 100,
+        "spirals (3 classes)": 10,
+        "digits (test set)": 1,
+        "regression 1-D curve": 3,
     }
-    for row in rows[1:]:
+    for row in rows[1:-1]:
         assert 0.0 <= row["accuracy"] <= 1.0 and row["seconds"] >= 0
         assert row["figure"].exists()
+    assert rows[-1]["accuracy"] is None and rows[-1]["mse"] > 0  # regression
     printed = capsys.readouterr().out
     table = printed[printed.index("experiment") :].splitlines()
     assert table[0].split() == ["experiment", "layers", "epochs", "accuracy", "seconds"]
@@ -104,3 +114,16 @@ def test_full_demo_through_the_command(tmp_path, capsys):
     printed = capsys.readouterr().out
     for name in EXPERIMENTS:
         assert name in printed
+
+
+def test_table_shows_the_error_of_a_regression_row():
+    row = {
+        "experiment": "curve",
+        "layers": "1-8-1",
+        "epochs": 10,
+        "accuracy": None,
+        "seconds": 0.5,
+        "mse": 0.01234,
+    }
+    table = demo.format_table([row])
+    assert "MSE 0.0123" in table.splitlines()[-1]

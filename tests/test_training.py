@@ -394,7 +394,9 @@ def test_verbose_one_shows_no_bar_for_a_short_run(capsys):
     X, y = blobs()
     MLP(hidden=(3,), seed=0).fit(X, y, epochs=5, verbose=1)
     out, err = capsys.readouterr()
-    assert out.startswith("Epoch 0: cost = 0.") and err == ""
+    assert out.startswith("Epoch 0: cost = 0.")
+    # stderr holds only the line that says what loss='auto' chose: no progress bar
+    assert err.splitlines() == ["loss='auto': 2 classes [0, 1] -> binary_crossentropy with sigmoid"]
 
 
 def test_verbose_two_prints_one_line_of_metrics_per_epoch(capsys):

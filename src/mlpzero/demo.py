@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .datasets import make_circles, make_linear, make_xor
+from .demo_next import NEXT_STEPS
 from .model import MLP
 from .plotting import plot_activation_comparison, plot_activations
 from .plotting._figure import new_figure, save
@@ -183,16 +184,25 @@ STEPS: list[Callable[[Context], list[dict[str, Any]]]] = [
     xor,
     circles,
     activation_comparison,
+    *NEXT_STEPS,  # then the article's next steps: softmax, real data, regression
 ]
 
 
 # ---------------------------------------------------------------------- running
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows as an aligned text table: experiment, layers, epochs, accuracy, seconds."""
+    """The rows as an aligned text table: experiment, layers, epochs, accuracy, seconds.
+
+    A regression row has no accuracy; its mean squared error stands in that column.
+    """
     header = ("experiment", "layers", "epochs", "accuracy", "seconds")
     lines = [header]
     for row in rows:
-        accuracy = "" if row["accuracy"] is None else f"{100 * row['accuracy']:.1f}%"
+        if row["accuracy"] is not None:
+            accuracy = f"{100 * row['accuracy']:.1f}%"
+        elif row.get("mse") is not None:
+            accuracy = f"MSE {row['mse']:.4f}"
+        else:
+            accuracy = ""
         epochs = str(row["epochs"]) if row["epochs"] else ""
         lines.append((row["experiment"], row["layers"], epochs, accuracy, f"{row['seconds']:.2f}"))
     widths = [max(len(line[c]) for line in lines) for c in range(len(header))]

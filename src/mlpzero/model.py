@@ -9,6 +9,7 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,7 +49,8 @@ class MLP:
     loss:
         ``"auto"`` infers it from ``y`` on the first fit (two classes: binary
         cross-entropy; more: categorical cross-entropy; a 0/1 matrix: binary cross-entropy
-        per column; real numbers: squared error). A name or a
+        per column; real numbers: squared error); :attr:`task` records the choice, and
+        ``fit(..., verbose=1)`` prints it on stderr. A name or a
         :class:`~mlpzero.losses.Loss` always wins.
     init:
         Weight initialiser; ``None`` follows the activation (He for ReLU, Xavier else).
@@ -115,9 +117,10 @@ class MLP:
 
     @property
     def task(self) -> str | None:
+        """``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"`` once built."""
         return None if self.encoder is None else self.encoder.task
 
-    def _build(self, X: np.ndarray, y: np.ndarray) -> None:
+    def _build(self, X: np.ndarray, y: np.ndarray, verbose: int = 0) -> None:
         if self.loss == "auto":
             task = infer_task(y)
             encoder = TargetEncoder(task)
@@ -126,6 +129,9 @@ class MLP:
             loss = _losses.get(self.loss)
             encoder = TargetEncoder.for_loss(loss.name, y)
         encoder.fit(y)
+        if verbose and self.loss == "auto":  # on stderr: stdout keeps the article's cost lines
+            choice = f"{encoder.describe()} -> {loss.name} with {loss.output_activation}"
+            print(f"loss='auto': {choice}", file=sys.stderr)
         self.encoder, self.loss_ = encoder, loss
         sizes = [X.shape[1], *self.hidden, encoder.n_outputs_]
         self.network = Network(
@@ -254,7 +260,7 @@ class MLP:
         was_built, rng_state = self.built, self._rng.bit_generator.state
         try:
             if not was_built:
-                self._build(X, y)
+                self._build(X, y, verbose)
             encoder = self.encoder
             labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
             is_labelled = encoder.task in ("binary", "multiclass")

@@ -65,15 +65,32 @@ def infer_task(y: Any) -> str:
     """
     y = _as_array(y)
     if y.ndim == 2:
-        if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
+        if y.dtype.kind not in "biuf":
+            raise ValueError(
+                "a 2-D y must be numeric: a 0/1 matrix (multi-label) or real targets "
+                f"(regression); got dtype {y.dtype} such as {y.ravel()[:3].tolist()}"
+            )
+        if np.isin(y, (0, 1)).all():
             return "multilabel"
         return "regression"
     if y.dtype.kind == "f":
         finite = y[np.isfinite(y)]
         if finite.size and not np.array_equal(finite, np.round(finite)):
             return "regression"
-    n_labels = len(np.unique(y)) if y.size else 0
+    n_labels = len(_unique_labels(y)) if y.size else 0
     return "multiclass" if n_labels > 2 else "binary"
+
+
+def _unique_labels(y: np.ndarray) -> np.ndarray:
+    """Sorted distinct labels; a clear error when they cannot be ordered (mixed types)."""
+    try:
+        return np.unique(y)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in y.ravel()})
+        raise ValueError(
+            f"y mixes label types that cannot be sorted ({', '.join(kinds)}); "
+            "use labels of one type, e.g. all strings"
+        ) from None
 
 
 class TargetEncoder:
@@ -106,7 +123,7 @@ class TargetEncoder:
         if self.task in ("binary", "multiclass"):
             if y.ndim != 1:
                 raise ValueError(f"y for {self.task} classification must be 1-D, got {y.shape}")
-            classes = np.unique(y)
+            classes = _unique_labels(y)
             if self.task == "binary" and len(classes) > 2:
                 raise ValueError(
                     f"binary_crossentropy takes two classes, y has {len(classes)}: "
@@ -142,15 +159,23 @@ class TargetEncoder:
 
     def _index(self, y: np.ndarray) -> np.ndarray:
         classes = self.classes_
-        if len(classes) == 1:
-            index = np.zeros(len(y), dtype=np.intp)
-            unseen = y != classes[0]
-        else:
-            index = np.searchsorted(classes, y)
-            index = np.clip(index, 0, len(classes) - 1)
-            unseen = classes[index] != y
+        if y.ndim != 1:
+            raise ValueError(f"y for {self.task} classification must be 1-D, got {y.shape}")
+        try:
+            if len(classes) == 1:
+                index = np.zeros(len(y), dtype=np.intp)
+                unseen = np.asarray(y != classes[0])
+            else:
+                index = np.searchsorted(classes, y)
+                index = np.clip(index, 0, len(classes) - 1)
+                unseen = np.asarray(classes[index] != y)
+        except TypeError:  # labels that cannot be ordered against the classes: look up one by one
+            position = {label: i for i, label in enumerate(classes.tolist())}
+            found = [position.get(label, -1) for label in y.tolist()]
+            index = np.asarray(found, dtype=np.intp)
+            unseen = index < 0
         if np.any(unseen):
-            bad = np.unique(y[unseen])[:5].tolist()
+            bad = list(dict.fromkeys(y[unseen].tolist()))[:5]
             raise ValueError(
                 f"y contains labels not seen in training: {bad}; "
                 f"known classes are {classes[:20].tolist()}"
@@ -168,6 +193,17 @@ class TargetEncoder:
         if self.task == "multilabel":
             return (outputs > 0.5).astype(np.int64)
         return outputs[:, 0] if self.n_outputs_ == 1 else outputs
+
+    def describe(self) -> str:
+        """What the fitted ``y`` looks like, in a few words (e.g. ``"3 classes"``)."""
+        if self.task == "binary":
+            return f"2 classes {self.classes_.tolist()}"
+        if self.task == "multiclass":
+            return f"{len(self.classes_)} classes"
+        if self.task == "multilabel":
+            return f"a 0/1 matrix of {self.n_outputs_} labels"
+        outputs = "1 output" if self.n_outputs_ == 1 else f"{self.n_outputs_} outputs"
+        return f"real-valued targets ({outputs})"
 
     def config(self) -> dict[str, Any]:
         classes = None if self.classes_ is None else self.classes_.tolist()

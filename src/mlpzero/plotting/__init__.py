@@ -1,4 +1,6 @@
-"""Figures for mlpzero: activation curves, decision boundaries, loss curves.
+"""Figures for mlpzero: activation curves, decision boundaries, loss curves, and the
+evaluation of a trained model (learning curves, confusion matrix, misclassified images,
+first-layer weights, predicted-vs-true for regression).
 
 Every function builds a :class:`matplotlib.figure.Figure` directly (not through
 ``pyplot``), so nothing opens a window or blocks, and it works without a display. Each
@@ -8,10 +10,24 @@ returns the Figure and, given ``path``, saves it there (PNG, SVG or PDF by the s
 from .activations import plot_activations
 from .boundary import plot_decision_boundary
 from .curves import plot_activation_comparison, plot_loss_curve
+from .evaluation import (
+    plot_confusion_matrix,
+    plot_first_layer_weights,
+    plot_learning_curves,
+    plot_misclassified,
+    plot_predicted_vs_true,
+    plot_regression_fit,
+)
 
 __all__ = [
     "plot_activation_comparison",
     "plot_activations",
+    "plot_confusion_matrix",
     "plot_decision_boundary",
+    "plot_first_layer_weights",
+    "plot_learning_curves",
     "plot_loss_curve",
+    "plot_misclassified",
+    "plot_predicted_vs_true",
+    "plot_regression_fit",
 ]

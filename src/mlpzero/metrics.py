@@ -1,0 +1,71 @@
+r"""Metrics computed from predictions: the confusion matrix and the coefficient of
+determination. (Loss values live in :mod:`mlpzero.losses`; accuracy in
+:meth:`mlpzero.MLP.evaluate`.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["confusion_matrix", "r2_score"]
+
+
+def _one_dimensional(values: Any, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with one entry per sample, got shape {array.shape}")
+    return array
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Counts ``C[i, j]`` of samples whose true label is ``labels[i]`` and prediction
+    ``labels[j]``.
+
+    ``labels`` fixes the order of the rows and columns; by default it is the sorted union
+    of the labels in ``y_true`` and ``y_pred``. Returns ``(C, labels)``; ``C`` is int64 of
+    shape ``(k, k)``, its diagonal holds the correct predictions and its sum is the number
+    of samples.
+    """
+    y_true = _one_dimensional(y_true, "y_true")
+    y_pred = _one_dimensional(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}"
+        )
+    if labels is None:
+        labels = np.unique(np.concatenate([y_true, y_pred]))
+    else:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or len(np.unique(labels)) != len(labels):
+            raise ValueError(f"labels must be a list of distinct labels, got {labels.tolist()}")
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+
+    def positions(values: np.ndarray, name: str) -> np.ndarray:
+        at = np.clip(np.searchsorted(sorted_labels, values), 0, len(labels) - 1)
+        unknown = sorted_labels[at] != values
+        if np.any(unknown):
+            raise ValueError(f"{name} holds labels not in labels: {np.unique(values[unknown])[:5]}")
+        return order[at]
+
+    rows, columns = positions(y_true, "y_true"), positions(y_pred, "y_pred")
+    k = len(labels)
+    counts = np.bincount(rows * k + columns, minlength=k * k).reshape(k, k)
+    return counts.astype(np.int64), labels
+
+
+def r2_score(y_true: Any, y_pred: Any) -> float:
+    r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2`,
+    over all outputs together; 1 is a perfect fit, 0 is no better than predicting the mean.
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_true.shape)
+    residual = np.sum((y_true - y_pred) ** 2)
+    spread = np.sum((y_true - y_true.mean(axis=0)) ** 2)
+    if spread == 0:
+        return 1.0 if residual == 0 else 0.0
+    return float(1 - residual / spread)

@@ -1,0 +1,145 @@
+"""Each loss beyond the binary case, checked end to end against finite differences.
+
+The models are built the way a user builds them (``MLP`` with ``loss="auto"`` on each kind
+of ``y``), then the analytic gradient of the whole network is compared with central
+differences in float64.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+from mlpzero.activations import softmax
+from mlpzero.gradcheck import gradcheck
+from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
+
+rng = np.random.default_rng(7)
+
+
+def targets(kind: str, X: np.ndarray) -> np.ndarray:
+    """One ``y`` of each kind for 2-D inputs ``X``."""
+    if kind == "multiclass":
+        order = np.argsort(np.argsort(X[:, 0]))  # rank of each row: every class appears
+        return np.array(["low", "mid", "high", "top"])[order * 4 // len(X)]
+    if kind == "multilabel":
+        return np.c_[X[:, 0] > 0, X[:, 1] > 0, X.sum(axis=1) > 0.5].astype(int)
+    if kind == "regression_1d":
+        return np.sin(X[:, 0]) + 0.3 * X[:, 1]
+    if kind == "regression_2d":
+        return np.c_[np.sin(X[:, 0]), X[:, 0] * X[:, 1] + 0.1]
+    raise AssertionError(kind)
+
+
+CASES = [
+    ("multiclass", "categorical_crossentropy", 4),
+    ("multilabel", "binary_crossentropy", 3),
+    ("regression_1d", "squared_error", 1),
+    ("regression_2d", "squared_error", 2),
+]
+
+
+@pytest.mark.parametrize(("kind", "loss_name", "n_outputs"), CASES)
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_gradcheck_each_task_through_the_model(kind, loss_name, n_outputs, activation):
+    X = rng.standard_normal((9, 2))
+    y = targets(kind, X)
+    model = MLP(hidden=(5, 4), activation=activation, dtype="float64", seed=1)
+    model.fit(X, y, epochs=3, learning_rate=0.1)  # builds, and moves off the initial point
+    assert model.loss_.name == loss_name
+    assert model.network.layer_sizes == [2, 5, 4, n_outputs]
+    Y = model.encoder.encode(y, dtype=np.float64)
+    result = gradcheck(model.network, model.loss_, X, Y)
+    assert result.relative_error < 1e-7, result.relative_error
+
+
+@pytest.mark.parametrize(("kind", "loss_name", "n_outputs"), CASES)
+def test_gradcheck_each_task_with_sample_weights(kind, loss_name, n_outputs):
+    X = rng.standard_normal((8, 2))
+    y = targets(kind, X)
+    model = MLP(hidden=(6,), activation="tanh", dtype="float64", seed=2).fit(X, y, epochs=1)
+    Y = model.encoder.encode(y, dtype=np.float64)
+    weights = rng.random(8) + 0.2
+    result = gradcheck(model.network, model.loss_, X, Y, sample_weight=weights)
+    assert result.relative_error < 1e-7, result.relative_error
+
+
+def test_output_gradient_is_a_minus_y_for_each_link():
+    z = rng.standard_normal((5, 3))
+    onehot = np.eye(3)[[0, 2, 1, 1, 0]]
+    labels = rng.integers(0, 2, (5, 3)).astype(float)
+    values = rng.standard_normal((5, 3))
+    e = np.exp(z)
+    np.testing.assert_allclose(
+        CategoricalCrossEntropy().gradient(z, onehot), (e / e.sum(1, keepdims=True) - onehot) / 5
+    )
+    np.testing.assert_allclose(
+        BinaryCrossEntropy().gradient(z, labels), (1 / (1 + np.exp(-z)) - labels) / 5
+    )
+    np.testing.assert_allclose(SquaredError().gradient(z, values), (z - values) / 5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1.0, 1e2, 1e3, 1e4])
+def test_softmax_and_cross_entropy_are_stable_at_large_logits(dtype, scale):
+    base = np.array([[3.0, 1.0, -2.0], [0.5, 0.5, 0.5], [-1.0, 2.0, 0.0]])
+    onehot = np.eye(3)[[2, 0, 1]]
+    # softmax is shift invariant: moving every logit of a row by +-scale changes nothing,
+    # so the moderate-input values are the oracle.
+    e = np.exp(base)
+    expected = e / e.sum(axis=1, keepdims=True)
+    expected_loss = -np.log((expected * onehot).sum(axis=1))
+    loss = CategoricalCrossEntropy()
+    for shift in (scale, -scale):
+        z = (base + shift).astype(dtype)
+        with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+            warnings.simplefilter("error")
+            probabilities = softmax(z)
+            per_sample = loss.per_sample(z, onehot.astype(dtype))
+            gradient = loss.gradient(z, onehot.astype(dtype))
+        # float32 keeps about 7 significant digits: 1e4 + 0.5 is stored to within 5e-4.
+        tolerance = 2e-3 if dtype == np.float32 and scale > 1 else 1e-6
+        np.testing.assert_allclose(probabilities, expected, rtol=tolerance, atol=tolerance)
+        np.testing.assert_allclose(per_sample, expected_loss, rtol=tolerance, atol=tolerance)
+        np.testing.assert_allclose(
+            gradient, (expected - onehot) / 3, rtol=tolerance, atol=tolerance
+        )
+        assert probabilities.dtype == dtype and gradient.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_saturates_without_overflow_at_1e4(dtype):
+    z = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [1e4, 1e4, -1e4]], dtype=dtype)
+    onehot = np.eye(3, dtype=dtype)[[2, 1, 0]]
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        probabilities = softmax(z)
+        losses = CategoricalCrossEntropy().per_sample(z, onehot)
+        gradient = CategoricalCrossEntropy().gradient(z, onehot)
+    np.testing.assert_allclose(
+        probabilities, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0]], atol=1e-7
+    )
+    # -log softmax_k = logsumexp(z) - z_k: 2e4 for the first row, log 3, log 2.
+    np.testing.assert_allclose(losses, [2e4, np.log(3), np.log(2)], rtol=1e-6)
+    assert np.isfinite(gradient).all()
+
+
+def test_multilabel_and_regression_are_stable_at_large_logits():
+    z = np.array([[1e4, -1e4, 0.0]])
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        bce = BinaryCrossEntropy().per_sample(z, np.array([[0.0, 1.0, 1.0]]))
+        se = SquaredError().per_sample(z, np.zeros((1, 3)))
+    np.testing.assert_allclose(bce, [2e4 + np.log(2)])
+    np.testing.assert_allclose(se, [1e8])
+
+
+def test_multiclass_model_separates_three_blobs():
+    # A quick end-to-end sanity check: softmax training separates three blobs.
+    centres = np.array([[0.0, 3.0], [-3.0, -2.0], [3.0, -2.0]])
+    X = np.vstack([c + rng.standard_normal((40, 2)) * 0.6 for c in centres])
+    y = np.repeat([0, 1, 2], 40)
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=400, learning_rate=0.3)
+    assert model.task == "multiclass"
+    assert model.score(X, y) > 0.97

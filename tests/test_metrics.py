@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from mlpzero.metrics import confusion_matrix, r2_score
+
+
+def test_confusion_matrix_counts_by_hand():
+    y_true = ["cat", "dog", "cat", "bird", "dog", "cat"]
+    y_pred = ["cat", "cat", "cat", "bird", "dog", "bird"]
+    counts, labels = confusion_matrix(y_true, y_pred)
+    assert labels.tolist() == ["bird", "cat", "dog"]
+    #                 predicted: bird cat dog
+    expected = [[1, 0, 0], [1, 2, 0], [0, 1, 1]]  # true bird, cat, dog
+    np.testing.assert_array_equal(counts, expected)
+    assert counts.dtype == np.int64 and counts.sum() == 6
+
+
+def test_confusion_matrix_with_a_given_order_and_absent_labels():
+    counts, labels = confusion_matrix([2, 0, 2], [2, 2, 2], labels=[2, 1, 0])
+    assert labels.tolist() == [2, 1, 0]
+    np.testing.assert_array_equal(counts, [[2, 0, 0], [0, 0, 0], [1, 0, 0]])
+
+
+def test_confusion_matrix_errors():
+    with pytest.raises(ValueError, match="same length"):
+        confusion_matrix([0, 1], [0])
+    with pytest.raises(ValueError, match="not in labels"):
+        confusion_matrix([0, 1, 5], [0, 1, 1], labels=[0, 1])
+    with pytest.raises(ValueError, match="distinct"):
+        confusion_matrix([0], [0], labels=[0, 0])
+    with pytest.raises(ValueError, match="1-D"):
+        confusion_matrix(np.zeros((2, 2)), np.zeros((2, 2)))
+
+
+def test_r2_score_by_hand():
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    assert r2_score(y, y) == 1.0
+    assert r2_score(y, np.full(4, 2.5)) == 0.0
+    # residuals 0.5, -0.5, 0, 0 -> 0.5; spread 5 -> 1 - 0.1
+    assert r2_score(y, [0.5, 2.5, 3.0, 4.0]) == pytest.approx(0.9)
+    assert r2_score([3.0, 3.0], [3.0, 3.0]) == 1.0

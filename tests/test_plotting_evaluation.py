@@ -1,0 +1,159 @@
+"""Each evaluation figure is drawn from a real model and written as a PNG."""
+
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+from mlpzero.datasets import load_digits
+from mlpzero.plotting.evaluation import (
+    plot_confusion_matrix,
+    plot_first_layer_weights,
+    plot_learning_curves,
+    plot_misclassified,
+    plot_predicted_vs_true,
+    plot_regression_fit,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path):
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) > 2000  # something was drawn
+
+
+@pytest.fixture(scope="module")
+def digits_model():
+    X, y = load_digits()
+    X_train, y_train, X_test, y_test = X[:1200], y[:1200], X[1200:], y[1200:]
+    model = MLP(hidden=(32,), seed=0).fit(
+        X_train, y_train, epochs=15, learning_rate=0.1, batch_size=32
+    )
+    return model, X_test, y_test
+
+
+def test_learning_curves_with_validation_metrics(tmp_path):
+    history = {
+        "loss": [1.0, 0.6, 0.4, 0.3],
+        "val_loss": [1.1, 0.7, 0.5, 0.55],
+        "accuracy": [0.5, 0.7, 0.8, 0.9],
+        "val_accuracy": [0.45, 0.65, 0.8, 0.78],
+    }
+    figure = plot_learning_curves(history, path=tmp_path / "curves.png")
+    assert_png(tmp_path / "curves.png")
+    loss_ax, accuracy_ax = figure.axes
+    assert [line.get_label() for line in loss_ax.lines][:2] == ["training", "validation"]
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), history["val_loss"])
+    assert "best 0.5 (epoch 3)" in loss_ax.texts[0].get_text()
+    assert "best 0.8 (epoch 3)" in accuracy_ax.texts[0].get_text()
+
+
+def test_learning_curves_from_a_model_without_accuracy(tmp_path):
+    X = np.linspace(-1, 1, 40)[:, None]
+    model = MLP(hidden=(4,), seed=0).fit(X, np.sin(3 * X[:, 0]), epochs=30, learning_rate=0.1)
+    figure = plot_learning_curves(model, path=tmp_path / "loss.png")
+    assert len(figure.axes) == 1
+    np.testing.assert_allclose(figure.axes[0].lines[0].get_ydata(), model.history["loss"])
+    assert_png(tmp_path / "loss.png")
+    with pytest.raises(ValueError, match="no 'loss'"):
+        plot_learning_curves({"loss": []})
+    with pytest.raises(TypeError, match="history must be"):
+        plot_learning_curves(3)
+
+
+def test_confusion_matrix_figure(tmp_path, digits_model):
+    model, X, y = digits_model
+    predicted = model.predict(X)
+    figure = plot_confusion_matrix(y, predicted, path=tmp_path / "confusion.png")
+    assert_png(tmp_path / "confusion.png")
+    ax = figure.axes[0]
+    shown = ax.images[0].get_array()
+    assert shown.sum() == len(y)
+    accuracy = np.mean(predicted == y)
+    assert f"accuracy {accuracy:.1%}" in ax.get_title()
+    figure = plot_confusion_matrix(["a", "b", "a"], ["a", "a", "a"], normalize=True)
+    np.testing.assert_allclose(figure.axes[0].images[0].get_array(), [[1, 0], [1, 0]])
+
+
+def tile(figure, index, shape):
+    """Pixels of tile ``index`` in the figure's mosaic image, located by its caption."""
+    ax = figure.axes[0]
+    mosaic = ax.images[0].get_array()
+    caption = ax.texts[index]
+    x, y = caption.get_position()  # centred above the tile
+    top, left = round(y + 0.7), round(x + 0.5 - shape[1] / 2)
+    return mosaic[top : top + shape[0], left : left + shape[1]]
+
+
+def test_misclassified_grid(tmp_path, digits_model):
+    model, X, y = digits_model
+    predicted = model.predict(X)
+    wrong = np.flatnonzero(predicted != y)
+    assert len(wrong) > 0  # a briefly trained model does make mistakes
+    figure = plot_misclassified(X, y, predicted, max_images=12, path=tmp_path / "wrong.png")
+    assert_png(tmp_path / "wrong.png")
+    captions = [text.get_text() for text in figure.axes[0].texts]
+    shown = wrong[:12]
+    assert captions == [f"{y[i]} -> {predicted[i]}" for i in shown]
+    for k in (0, len(shown) - 1):
+        np.testing.assert_array_equal(tile(figure, k, (8, 8)), X[shown[k]].reshape(8, 8))
+    assert f"{len(wrong)} of {len(X)} misclassified" in figure._suptitle.get_text()
+
+
+def test_misclassified_none_and_bad_shapes(tmp_path):
+    X = np.zeros((3, 6))
+    figure = plot_misclassified(
+        X, [1, 2, 3], [1, 2, 3], image_shape=(2, 3), path=tmp_path / "n.png"
+    )
+    assert "0 of 3" in figure._suptitle.get_text()
+    assert_png(tmp_path / "n.png")
+    with pytest.raises(ValueError, match="square image; pass image_shape"):
+        plot_misclassified(X, [0, 1, 2], [1, 1, 1])
+    with pytest.raises(ValueError, match="holds 4 pixels"):
+        plot_misclassified(X, [0, 1, 2], [1, 1, 1], image_shape=(2, 2))
+    with pytest.raises(ValueError, match="same number of rows"):
+        plot_misclassified(X, [0, 1], [1, 1, 1], image_shape=(2, 3))
+
+
+def test_first_layer_weights_as_images(tmp_path, digits_model):
+    model = digits_model[0]
+    figure = plot_first_layer_weights(model, max_units=16, path=tmp_path / "weights.png")
+    assert_png(tmp_path / "weights.png")
+    assert [text.get_text() for text in figure.axes[0].texts] == [str(j) for j in range(16)]
+    w = model.network.weights[0][5].astype(np.float64)
+    np.testing.assert_allclose(tile(figure, 5, (8, 8)), w.reshape(8, 8) / np.abs(w).max())
+    with pytest.raises(TypeError, match="fitted MLP or a Network"):
+        plot_first_layer_weights(object())
+
+
+def test_predicted_vs_true_and_regression_fit(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, (200, 1))
+    y = np.sin(X[:, 0]) + 0.05 * rng.standard_normal(200)
+    model = MLP(hidden=(32, 32), activation="tanh", seed=0).fit(
+        X, y, epochs=200, learning_rate=0.05, batch_size=32
+    )
+    predicted = model.predict(X)
+    figure = plot_predicted_vs_true(y, predicted, path=tmp_path / "pvt.png")
+    assert_png(tmp_path / "pvt.png")
+    ax = figure.axes[0]
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 0], y)
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], predicted)
+    r2 = float(ax.get_title().split("= ")[1])
+    assert r2 > 0.95
+    figure = plot_regression_fit(model, X, y, truth=np.sin, path=tmp_path / "fit.png")
+    assert_png(tmp_path / "fit.png")
+    curve = figure.axes[0].lines[-1]
+    np.testing.assert_allclose(curve.get_ydata(), model.predict(curve.get_xdata()[:, None]))
+    with pytest.raises(ValueError, match="one input feature"):
+        plot_regression_fit(model, np.zeros((3, 2)), [0, 0, 0])
+    with pytest.raises(ValueError, match="same shape"):
+        plot_predicted_vs_true([1, 2], [1, 2, 3])
+
+
+def test_predicted_vs_true_two_outputs(tmp_path):
+    y = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 2.5]])
+    figure = plot_predicted_vs_true(y, y + 0.1, path=tmp_path / "two.png")
+    assert len(figure.axes[0].collections) == 2
+    assert_png(tmp_path / "two.png")

@@ -1,0 +1,211 @@
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+from mlpzero.targets import TargetEncoder, infer_task, loss_for_task
+
+rng = np.random.default_rng(0)
+
+
+# ---------------------------------------------------------------------------- detection
+@pytest.mark.parametrize(
+    ("y", "task"),
+    [
+        ([0, 1, 1, 0], "binary"),
+        (["no", "yes", "yes"], "binary"),
+        ([True, False, True], "binary"),
+        ([-1.0, 1.0, 1.0], "binary"),  # integral floats are labels
+        ([[0], [1], [1]], "binary"),  # one column is squeezed
+        ([7, 7, 7], "binary"),  # a single class still gets one sigmoid output
+        ([0, 1, 2, 1], "multiclass"),
+        (["cat", "dog", "bird"], "multiclass"),
+        ([3.0, 1.0, 2.0], "multiclass"),
+        ([[0, 1, 1], [1, 0, 0]], "multilabel"),
+        ([[True, False], [False, False]], "multilabel"),
+        ([0.5, 1.25, -3.0], "regression"),
+        ([[0.5, 2.0], [1.0, 3.0]], "regression"),
+        ([[0, 2], [1, 1]], "regression"),  # 2-D numbers other than 0/1
+    ],
+)
+def test_infer_task_on_each_kind_of_y(y, task):
+    assert infer_task(y) == task
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (5, "scalar"),
+        (np.zeros((2, 2, 2)), "1-D or 2-D"),
+        ([["a", "b"], ["c", "d"]], "2-D y must be numeric"),
+        (np.array([1, "a", 2.5], dtype=object), "mixes label types.*int, str"),
+    ],
+)
+def test_infer_task_rejects_what_it_cannot_read(y, match):
+    with pytest.raises(ValueError, match=match):
+        infer_task(y)
+
+
+@pytest.mark.parametrize(
+    ("task", "loss"),
+    [
+        ("binary", "binary_crossentropy"),
+        ("multiclass", "categorical_crossentropy"),
+        ("multilabel", "binary_crossentropy"),
+        ("regression", "squared_error"),
+    ],
+)
+def test_each_task_pairs_with_its_loss(task, loss):
+    assert loss_for_task(task) == loss
+
+
+# ---------------------------------------------------------------------------- encoding
+def test_string_labels_round_trip_through_one_hot():
+    y = np.array(["pear", "apple", "fig", "apple", "pear", "fig", "kiwi"])
+    encoder = TargetEncoder("multiclass").fit(y)
+    assert encoder.classes_.tolist() == ["apple", "fig", "kiwi", "pear"]
+    Y = encoder.encode(y)
+    assert Y.shape == (7, 4)
+    np.testing.assert_array_equal(Y.sum(axis=1), 1)
+    np.testing.assert_array_equal(np.argmax(Y, axis=1), [3, 0, 1, 0, 3, 1, 2])
+    assert encoder.decode(Y).tolist() == y.tolist()
+    # decoding takes the most probable class of each row
+    probabilities = np.array([[0.1, 0.6, 0.2, 0.1], [0.25, 0.25, 0.1, 0.4]])
+    assert encoder.decode(probabilities).tolist() == ["fig", "pear"]
+
+
+def test_binary_string_labels_round_trip():
+    y = np.array(["spam", "ham", "ham", "spam"])
+    encoder = TargetEncoder("binary").fit(y)
+    assert encoder.classes_.tolist() == ["ham", "spam"]
+    Y = encoder.encode(y)
+    np.testing.assert_array_equal(Y[:, 0], [1, 0, 0, 1])
+    assert encoder.decode(Y).tolist() == y.tolist()
+    assert encoder.decode(np.array([[0.49], [0.51]])).tolist() == ["ham", "spam"]
+
+
+def test_integer_labels_that_are_not_0_to_k():
+    y = np.array([10, 30, 20, 30])
+    encoder = TargetEncoder("multiclass").fit(y)
+    np.testing.assert_array_equal(np.argmax(encoder.encode(y), axis=1), [0, 2, 1, 2])
+    np.testing.assert_array_equal(encoder.decode(encoder.encode(y)), y)
+
+
+def test_multilabel_and_regression_encode_as_columns():
+    y = np.array([[0, 1, 1], [1, 0, 0]])
+    encoder = TargetEncoder("multilabel").fit(y)
+    np.testing.assert_array_equal(encoder.encode(y), y)
+    np.testing.assert_array_equal(encoder.decode(np.array([[0.2, 0.7, 0.9]])), [[0, 1, 1]])
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        encoder.encode(np.array([[0, 2, 1]]))
+    regression = TargetEncoder("regression").fit(np.array([0.5, 1.5]))
+    assert regression.encode(np.array([0.5, 1.5])).shape == (2, 1)
+    assert regression.decode(np.array([[2.5], [3.5]])).tolist() == [2.5, 3.5]
+    with pytest.raises(ValueError, match="expected 1 columns, got 2"):
+        regression.encode(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize(
+    ("fit_y", "bad_y", "shown"),
+    [
+        (["a", "b", "c"], ["a", "zebra"], "['zebra']"),
+        (["a", "b", "c"], [1, 2], "[1, 2]"),
+        ([0, 1, 2], [0, 5, 5, 7], "[5, 7]"),
+        ([3, 7], [3, 8], "[8]"),
+        (["only"], ["only", "other"], "['other']"),
+        (["a", "b"], np.array(["a", None], dtype=object), "[None]"),
+    ],
+)
+def test_unseen_label_is_a_clear_error(fit_y, bad_y, shown):
+    task = infer_task(fit_y)
+    encoder = TargetEncoder(task).fit(fit_y)
+    with pytest.raises(ValueError, match="labels not seen in training") as info:
+        encoder.encode(np.asarray(bad_y))
+    assert shown in str(info.value)
+    assert "known classes are" in str(info.value)
+
+
+def test_binary_loss_refuses_three_classes():
+    with pytest.raises(ValueError, match="categorical_crossentropy"):
+        TargetEncoder("binary").fit([0, 1, 2])
+
+
+def test_unknown_task():
+    with pytest.raises(ValueError, match="task must be one of"):
+        TargetEncoder("ranking")
+
+
+# ---------------------------------------------------------------------------- the model
+def blobs(labels, n_per=30, seed=0):
+    r = np.random.default_rng(seed)
+    centres = r.standard_normal((len(labels), 2)) * 4
+    X = np.vstack([c + r.standard_normal((n_per, 2)) * 0.5 for c in centres])
+    y = np.repeat(np.asarray(labels), n_per)
+    return X, y
+
+
+def test_model_predicts_string_labels_and_exposes_classes():
+    X, y = blobs(["north", "south", "east"])
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=300, learning_rate=0.5)
+    assert model.task == "multiclass"
+    assert model.classes_.tolist() == ["east", "north", "south"]
+    predicted = model.predict(X)
+    assert predicted.dtype.kind == "U" and set(predicted) <= set(model.classes_)
+    assert model.score(X, y) > 0.95
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert model.classes_[np.argmax(proba, axis=1)].tolist() == predicted.tolist()
+
+
+def test_unseen_label_at_evaluation_leaves_the_model_unchanged():
+    X, y = blobs(["a", "b", "c"])
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=5)
+    before = model.network.params.copy()
+    bad = y.copy().astype("<U5")
+    bad[3] = "zebra"
+    with pytest.raises(ValueError, match=r"labels not seen in training: \['zebra'\]"):
+        model.evaluate(X, bad)
+    with pytest.raises(ValueError, match="zebra"):
+        model.fit(X, bad, epochs=1)
+    np.testing.assert_array_equal(model.network.params, before)
+
+
+@pytest.mark.parametrize(
+    ("y_kind", "task", "message"),
+    [
+        ("binary", "binary", "loss='auto': 2 classes [0, 1] -> binary_crossentropy with sigmoid"),
+        ("multiclass", "multiclass", "loss='auto': 3 classes -> categorical_crossentropy with"),
+        ("multilabel", "multilabel", "loss='auto': a 0/1 matrix of 2 labels -> binary_cross"),
+        ("regression", "regression", "loss='auto': real-valued targets (1 output) -> squared"),
+        ("regression2", "regression", "loss='auto': real-valued targets (2 outputs) -> squared"),
+    ],
+)
+def test_auto_loss_says_what_it_chose(capsys, y_kind, task, message):
+    X = rng.standard_normal((40, 2))
+    y = {
+        "binary": (X[:, 0] > 0).astype(int),
+        "multiclass": np.digitize(X[:, 0], [-0.5, 0.5]),
+        "multilabel": (X > 0).astype(int),
+        "regression": X @ [1.5, -0.5],
+        "regression2": X * [1.5, -0.5],
+    }[y_kind]
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, verbose=1)
+    assert model.task == task
+    assert model.loss_.name == loss_for_task(task)
+    printed = capsys.readouterr()
+    assert printed.err.splitlines()[0].startswith(message)
+    assert "loss='auto'" not in printed.out  # stdout keeps the article's cost lines
+    # the message comes once, at build time, not on later fits
+    model.fit(X, y, epochs=1, verbose=1)
+    assert "loss='auto'" not in capsys.readouterr().err
+
+
+def test_quiet_by_default_and_an_explicit_loss_wins(capsys):
+    X = rng.standard_normal((40, 2))
+    y = np.digitize(X[:, 0], [-0.5, 0.5]).astype(float)  # labels 0., 1., 2.
+    MLP(hidden=(3,)).fit(X, y, epochs=1)
+    assert capsys.readouterr().err == ""
+    model = MLP(hidden=(3,), loss="squared_error").fit(X, y, epochs=1, verbose=1)
+    assert model.task == "regression" and model.network.layer_sizes[-1] == 1
+    assert "loss='auto'" not in capsys.readouterr().err
+    onehot = MLP(hidden=(3,), loss="categorical_crossentropy").fit(X, y > 0, epochs=1)
+    assert onehot.task == "multiclass" and onehot.network.layer_sizes[-1] == 2
