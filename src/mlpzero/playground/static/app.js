@@ -231,6 +231,7 @@ function applySettingsToControls(s) {
   }
   renderDatasets(s);
   $("layer-count").textContent = s.hidden.length;
+  $("layer-word").textContent = s.hidden.length === 1 ? "hidden layer" : "hidden layers";
 }
 
 function renderDatasets(s) {
@@ -538,7 +539,9 @@ function showHover(node) {
   const card = $("hover-card");
   $("hover-title").textContent = node.dataset.title;
   drawGrid($("hover-canvas"), node.dataset.grid);
-  card.style.left = `${node.offsetLeft + NODE + 12}px`;
+  const right = node.offsetLeft + NODE + 12;
+  const fits = right + 180 <= $("network").clientWidth;
+  card.style.left = `${fits ? right : node.offsetLeft - 190}px`; // keep the card in the column
   card.style.top = `${node.offsetTop + $("network").offsetTop}px`;
   card.hidden = false;
 }
