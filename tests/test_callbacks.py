@@ -164,12 +164,11 @@ def test_failed_checkpoint_write_leaves_the_previous_file(tmp_path, monkeypatch)
     model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, callbacks=[ModelCheckpoint(path)])
     before = path.read_bytes()
 
-    def broken(model, target):
-        with open(target, "wb") as handle:
-            handle.write(b"half a file")
+    def broken(handle, members):
+        handle.write(b"half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(mlp_io, "save_model", broken)
+    monkeypatch.setattr(mlp_io, "_write_npz", broken)
     with pytest.raises(OSError, match="disk full"):
         model.fit(X, y, epochs=1, callbacks=[ModelCheckpoint(path)])
     assert path.read_bytes() == before

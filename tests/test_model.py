@@ -187,3 +187,15 @@ def test_bad_fit_and_predict_input_names_the_argument():
     with pytest.raises(ValueError, match="labels not seen in training"):
         model.evaluate(X, y + 5)
     np.testing.assert_array_equal(model.network.params, before)
+
+
+def test_build_with_classes_prepares_outputs_for_labels_not_yet_seen():
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    model = MLP(hidden=(4,), seed=0).build(X, [0, 0, 1, 1, 0, 1], classes=[0, 1, 2])
+    assert model.task == "multiclass"
+    assert model.network.layer_sizes == [3, 4, 3]
+    model.fit(X, [0, 0, 1, 1, 0, 1], epochs=2)  # the first batch lacks class 2
+    assert model.predict_proba(X).shape == (6, 3)
+    model.fit(X, [2, 2, 1, 1, 0, 1], epochs=2)
+    with pytest.raises(ValueError, match="not seen"):
+        model.fit(X, [3, 2, 1, 1, 0, 1], epochs=1)

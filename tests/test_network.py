@@ -107,3 +107,19 @@ def test_bad_arguments():
     net.forward(np.zeros((5, 3), dtype=np.float32))
     with pytest.raises(ValueError, match="expected dlogits of shape"):
         net.backward(np.zeros((4, 1), dtype=np.float32))
+
+
+def test_an_unpickled_network_keeps_its_layers_as_views_of_the_flat_vectors():
+    import pickle
+
+    net = Network([3, 4, 2], "tanh", dtype="float64", rng=0)
+    X = np.random.default_rng(1).standard_normal((5, 3))
+    net.forward(X)
+    copy = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(copy.predict_logits(X), net.predict_logits(X))
+    copy.params += 1.0  # an optimizer writes the flat vector ...
+    np.testing.assert_array_equal(copy.weights[1], net.weights[1] + 1.0)  # ... layers see it
+    copy.forward(X)
+    copy.backward(np.ones((5, 2)))
+    np.testing.assert_array_equal(copy.bias_grads[1], copy.grads[-2:])
+    assert copy.grads[-2:].tolist() == [5.0, 5.0]

@@ -463,21 +463,43 @@ def test_exported_code_of_one_fit_call_is_a_single_fit():
     assert np.array_equal(namespace["model"].network.params, session.model.network.params)
 
 
-@pytest.mark.skipif(not hasattr(MLP, "save"), reason="model files (mlpzero.io) not in this build")
-def test_exported_model_file_loads_and_predicts_the_same(client, page, tmp_path):
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"dataset": "circle", "hidden": "4,4", "activation": "relu", "lr": 0.1},
+        {
+            "problem": "regression",
+            "dataset": "bump",
+            "hidden": "6,3",
+            "optimizer": "adam",
+            "dropout": 0.1,
+            "reg": "l2",
+            "reg_rate": 0.001,
+            "features": "x1sq,x2sq",
+            "init": "glorot_uniform",
+        },
+    ],
+)
+def test_exported_model_file_loads_and_predicts_the_same(client, page, tmp_path, settings):
     import mlpzero
 
-    page.configure(dataset="circle", hidden="4,4", activation="relu", lr=0.1)
+    page.configure(**settings)
     page.step(5)
     response = client.get(f"/api/export/{page.session}/model")
     assert response.status_code == 200
     name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert name.endswith(".npz")
     path = tmp_path / name
     path.write_bytes(response.content)
     loaded = mlpzero.load(path)
     session = client.app.state.registry.get(page.session)
-    X = data.features(data.grid(32), ["x1", "x2"])
-    assert np.array_equal(loaded.predict_proba(X), session.model.predict_proba(X))
+    assert np.array_equal(loaded.network.params, session.model.network.params)
+    assert loaded.network.layer_sizes == session.model.network.layer_sizes
+    X = data.features(data.grid(32), session.settings.features)
+    if session.settings.problem == "classification":
+        assert np.array_equal(loaded.predict_proba(X), session.model.predict_proba(X))
+    else:
+        assert np.array_equal(loaded.predict(X), session.model.predict(X))
 
 
 def test_export_needs_a_trained_model_and_a_live_session(client, page):

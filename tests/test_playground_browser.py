@@ -27,7 +27,7 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) missing")
 uvicorn = pytest.importorskip("uvicorn", reason="uvicorn (playground extra) missing")
 
-from mlpzero import MLP  # noqa: E402
+import mlpzero  # noqa: E402
 from mlpzero.playground import data  # noqa: E402
 from mlpzero.playground.server import create_app  # noqa: E402
 
@@ -271,19 +271,13 @@ def test_export_downloads_code_and_model_that_match_the_server(server, page, tmp
     exec(compile(script.read_text(), str(script), "exec"), namespace)
     assert np.array_equal(namespace["model"].predict_proba(X), session.model.predict_proba(X))
 
-    if hasattr(MLP, "save"):
-        import mlpzero
-
-        with page.expect_download() as info:
-            page.click("#export-model")
-        path = tmp_path / info.value.suggested_filename
-        info.value.save_as(path)
-        loaded = mlpzero.load(path)
-        assert np.array_equal(loaded.predict_proba(X), session.model.predict_proba(X))
-    else:  # this build has no model files: the page says so instead of failing silently
+    with page.expect_download() as info:
         page.click("#export-model")
-        page.locator("#error").wait_for(state="visible")
-        assert "model files" in page.locator("#error").inner_text()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.suffix == ".npz"
+    loaded = mlpzero.load(path)
+    assert np.array_equal(loaded.predict_proba(X), session.model.predict_proba(X))
 
 
 @pytest.mark.slow

@@ -130,3 +130,13 @@ def test_plateau_on_a_missing_metric_says_so():
     schedule = sch.ReduceLROnPlateau(monitor="val_loss")
     with pytest.raises(ValueError, match="pass validation_split or validation_data"):
         schedule.update(0, {"loss": 1.0})
+
+
+def test_inverse_scaling_by_hand_and_by_name():
+    schedule = sch.get({"name": "invscaling", "power": 0.5, "rate": 3.0})
+    assert isinstance(schedule, sch.InverseScaling)
+    # 0.1 / (1 + 3 e) ** 0.5 for e = 0, 1, 5: 0.1, 0.1 / 2, 0.1 / 4
+    assert [schedule(e, 0.1) for e in (0, 1, 5)] == pytest.approx([0.1, 0.05, 0.025])
+    assert sch.get(schedule.config).config == schedule.config
+    with pytest.raises(ValueError, match="power"):
+        sch.InverseScaling(power=-1)

@@ -6,8 +6,8 @@ parameter vector), :mod:`~mlpzero.optimizers`, :mod:`~mlpzero.training` (the loo
 :class:`~mlpzero.model.MLP`, the model most users want.
 """
 
-from .model import MLP
+from .model import MLP, load
 from .network import Network
 
 __version__ = "0.1.0"
-__all__ = ["MLP", "Network", "__version__"]
+__all__ = ["MLP", "Network", "__version__", "load"]

@@ -25,7 +25,6 @@ the :class:`History` of every fit is :attr:`MLP.history`.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -223,6 +222,33 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_weights is not None:
             np.copyto(self.model.network.params, self.best_weights)
 
+    def state_dict(self) -> dict[str, Any]:
+        """The running state, for checkpoints (``fit(checkpoint=...)`` saves it)."""
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_weights": None if self.best_weights is None else self.best_weights.copy(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict` (``fit(resume=...)`` calls it)."""
+        best, best_epoch = state["best"], state["best_epoch"]
+        wait, stopped = int(state["wait"]), state["stopped_epoch"]
+        weights = state["best_weights"]
+        if wait < 0:
+            raise ValueError(f"wait must be >= 0, got {wait}")
+        if weights is not None:
+            weights = np.array(weights, copy=True)
+            if weights.ndim != 1 or not np.isfinite(weights).all():
+                raise ValueError("best_weights must be a flat, finite parameter vector")
+        self._monitor.best = None if best is None else float(best)
+        self._monitor.best_epoch = None if best_epoch is None else int(best_epoch)
+        self.wait = wait
+        self.stopped_epoch = None if stopped is None else int(stopped)
+        self.best_weights = weights
+
     def __repr__(self) -> str:
         return (
             f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
@@ -235,11 +261,10 @@ class ModelCheckpoint(Callback):
 
     ``path`` may hold ``{epoch}`` (1-based) and metric names, e.g.
     ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``. With ``save_best_only=True`` the file is
-    written only when the monitored metric (see :class:`EarlyStopping`) improves. Each
-    file is first written to a temporary file in the same folder and then moved into
-    place with :func:`os.replace`, so an interrupted run never leaves a half-written
-    checkpoint. The file is a model file of :mod:`mlpzero.io` (load it with
-    ``mlpzero.io.load_model``). ``last_saved`` is the path of the last file written. The
+    written only when the monitored metric (see :class:`EarlyStopping`) improves. The
+    file is a model file written atomically by :func:`mlpzero.io.save_model` (load it
+    with :func:`mlpzero.load`), so an interrupted run never leaves a half-written
+    checkpoint. ``last_saved`` is the path of the last file written. The
     best value is kept across ``fit`` calls, so continued training never replaces a
     better checkpoint with a worse one.
     """
@@ -264,25 +289,11 @@ class ModelCheckpoint(Callback):
         if self.save_best_only and not self._monitor.improved(epoch, logs):
             return
         path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
-        save_atomically(self.model, path)
+        from . import io as _io  # io imports the model, which imports this module
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _io.save_model(self.model, path)
         self.last_saved = path
 
     def __repr__(self) -> str:
         return f"ModelCheckpoint(path={self.path!r}, save_best_only={self.save_best_only})"
-
-
-def save_atomically(model: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` through a temporary file and :func:`os.replace`."""
-    from . import io as _io
-
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.npz", dir=target.parent)
-    os.close(handle)
-    try:
-        _io.save_model(model, temp)
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise

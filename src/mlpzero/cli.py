@@ -1,24 +1,769 @@
-"""The ``mlpzero`` command."""
+"""The ``mlpzero`` command (also ``python -m mlpzero``).
+
+Sub-commands: ``demo``, ``train``, ``evaluate``, ``predict``, ``summary`` and ``plot``
+(``activations``, ``boundary``, ``history``). ``mlpzero COMMAND --help`` shows each one's
+usage and an example.
+
+The command is a thin adapter: it parses options, loads data and models through
+:mod:`mlpzero.datasets` and :mod:`mlpzero.io`, and calls :class:`~mlpzero.MLP` and
+:mod:`mlpzero.plotting`. It holds no math of its own.
+
+Errors end the command with exit status 1 (2 for a bad option) and one line on stderr
+that names the problem; ``--debug`` shows the full traceback instead.
+
+Adding a command: write a function ``add_parser(subparsers)`` that calls
+:func:`add_command` (which gives the command ``--help``, ``--debug`` and an example) and
+sets ``handler=`` to a function taking the parsed arguments and returning an exit status;
+then list the function in :data:`COMMANDS`, or expose it as ``add_parser`` in one of the
+modules named in :data:`COMMAND_MODULES` (loaded when present).
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import contextlib
+import csv
+import importlib
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .losses import LOSSES
+from .optimizers import OPTIMIZERS
+
+__all__ = ["COMMANDS", "COMMAND_MODULES", "CommandError", "add_command", "load_data", "main"]
+
+TOY_DATASETS = ("linear", "xor", "circles", "moons", "spirals")
+BUILTIN_DATASETS = (*TOY_DATASETS, "digits", "mnist")
+DATA_HELP = (
+    f"a built-in dataset ({', '.join(BUILTIN_DATASETS)}) or a .csv / .npz file "
+    "(CSV: a header row, numeric feature columns, a target column; npz: arrays X and y)"
+)
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for, reported as one line without a traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: the problem and where to get help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
+# ---------------------------------------------------------------------------- option types
+def _positive_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 1, "an integer >= 1")
+
+
+def _non_negative_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 0, "an integer >= 0")
+
+
+def _positive_float(text: str) -> float:
+    return _number(text, float, lambda v: np.isfinite(v) and v > 0, "a number > 0")
+
+
+def _non_negative_float(text: str) -> float:
+    return _number(text, float, lambda v: np.isfinite(v) and v >= 0, "a number >= 0")
+
+
+def _fraction(text: str) -> float:
+    return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+def _scale(text: str) -> float:
+    return _number(text, float, lambda v: 0 < v <= 1, "a number in (0, 1]")
+
+
+def _number(text: str, kind: type, ok: Callable[[Any], bool], expected: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------- building
+def add_command(
+    subparsers: Any, name: str, *, help: str, example: str, description: str | None = None
+) -> argparse.ArgumentParser:
+    """Add sub-command ``name`` with ``--help`` text, an example and ``--debug``."""
+    parser = subparsers.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback when something fails",
+    )
+    return parser
+
+
+def _add_demo(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "demo",
+        help="run the article's experiments; write their figures and print a table",
+        example="mlpzero demo --out figures",
+    )
+    parser.add_argument("--out", default="out", metavar="DIR", help="folder for the figures")
+    parser.add_argument(
+        "--epoch-scale",
+        type=_scale,
+        default=1.0,
+        metavar="X",
+        help="multiply every epoch count by X in (0, 1] for a quick run (default: 1)",
+    )
+    parser.set_defaults(handler=_demo)
+
+
+def _add_train(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "train",
+        help="train a model on a dataset and save it",
+        description=(
+            "Train a multi-layer perceptron on DATA, show progress, print a table of "
+            "metrics and save the model to --out.\n\nDATA is " + DATA_HELP + "."
+        ),
+        example="mlpzero train moons --hidden 16 8 --epochs 2000 --lr 0.1 --out moons.npz",
+    )
+    parser.add_argument("data", metavar="DATA", help="dataset name or file (see above)")
+    parser.add_argument("--out", required=True, metavar="MODEL.npz", help="where to save")
+    parser.add_argument("--target", metavar="COL", help="CSV target column (default: last)")
+    parser.add_argument(
+        "--hidden",
+        type=_positive_int,
+        nargs="*",
+        default=[16, 8],
+        metavar="N",
+        help="hidden layer sizes (default: 16 8; none for logistic regression)",
+    )
+    parser.add_argument(
+        "--activation", default="relu", metavar="A", help=f"{_names(ACTIVATIONS)} (default: relu)"
+    )
+    parser.add_argument(
+        "--loss", default="auto", metavar="L", help=f"auto (default), {_names(LOSSES)}"
+    )
+    parser.add_argument(
+        "--optimizer", default="sgd", metavar="O", help=f"{_names(OPTIMIZERS)} (default: sgd)"
+    )
+    parser.add_argument(
+        "--lr", type=_positive_float, metavar="X", help="learning rate (default: the optimizer's)"
+    )
+    parser.add_argument(
+        "--epochs", type=_positive_int, default=1000, metavar="N", help="(default: 1000)"
+    )
+    parser.add_argument(
+        "--batch-size", type=_positive_int, metavar="N", help="mini-batch size (default: all)"
+    )
+    parser.add_argument("--l2", type=_non_negative_float, metavar="X", help="L2 penalty")
+    parser.add_argument("--dropout", type=_fraction, metavar="X", help="dropout rate")
+    parser.add_argument(
+        "--validation-split",
+        type=_fraction,
+        metavar="X",
+        help="hold out this fraction of the data for validation",
+    )
+    parser.add_argument(
+        "--early-stopping",
+        type=_positive_int,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without improvement",
+    )
+    parser.add_argument(
+        "--seed", type=_non_negative_int, default=0, metavar="N", help="model and data seed"
+    )
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    parser.add_argument("--samples", type=_positive_int, metavar="N", help="toy dataset size")
+    parser.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="also draw the decision boundary (2-D data) or else the loss curve",
+    )
+    parser.add_argument(
+        "--checkpoint", metavar="PATH", help="save the training state as training goes"
+    )
+    parser.add_argument(
+        "--checkpoint-interval",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="SECONDS",
+        help="least time between checkpoints; the last epoch is always saved (default: 1)",
+    )
+    parser.add_argument(
+        "--resume", metavar="PATH", help="continue an interrupted run from its checkpoint"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(handler=_train)
+
+
+def _add_evaluate(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "evaluate",
+        help="print a saved model's loss and accuracy (or mse) on a dataset",
+        description=(
+            "Evaluate MODEL on DATA. DATA is " + DATA_HELP + "; for mnist the test split "
+            "is used, for the toy datasets the same draw as train with the same --seed."
+        ),
+        example="mlpzero evaluate moons.npz moons",
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file saved by train")
+    parser.add_argument("data", metavar="DATA", help="dataset name or file")
+    _data_options(parser)
+    parser.set_defaults(handler=_evaluate)
+
+
+def _add_predict(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "predict",
+        help="write a saved model's predictions for a dataset as CSV",
+        description=(
+            "Predict with MODEL for every row of DATA and write CSV (to stdout by default). "
+            "A CSV input may hold only the feature columns."
+        ),
+        example="mlpzero predict moons.npz new_points.csv --proba --output predictions.csv",
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file saved by train")
+    parser.add_argument("data", metavar="DATA", help="dataset name or file")
+    parser.add_argument("--proba", action="store_true", help="class probabilities, not labels")
+    parser.add_argument("--output", metavar="FILE", help="write the CSV here, not to stdout")
+    _data_options(parser)
+    parser.set_defaults(handler=_predict)
+
+
+def _add_summary(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "summary",
+        help="print a saved model's layers, output shapes, activations and parameters",
+        example="mlpzero summary moons.npz",
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file saved by train")
+    parser.set_defaults(handler=_summary)
+
+
+def _add_plot(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "plot",
+        help="draw activations, a decision boundary or a training history",
+        example="mlpzero plot boundary moons.npz moons --out boundary.png",
+    )
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    activations = add_command(
+        kinds,
+        "activations",
+        help="activation functions and their derivatives",
+        example="mlpzero plot activations sigmoid tanh relu --out activations.png",
+    )
+    activations.add_argument(
+        "names", nargs="*", default=["sigmoid", "tanh", "relu"], metavar="NAME"
+    )
+    activations.add_argument("--out", required=True, metavar="PNG")
+    activations.set_defaults(handler=_plot_activations)
+    boundary = add_command(
+        kinds,
+        "boundary",
+        help="a model's decision regions over 2-D data",
+        example="mlpzero plot boundary moons.npz moons --out boundary.png",
+    )
+    boundary.add_argument("model", metavar="MODEL")
+    boundary.add_argument("data", metavar="DATA")
+    boundary.add_argument("--out", required=True, metavar="PNG")
+    _data_options(boundary)
+    boundary.set_defaults(handler=_plot_boundary)
+    history = add_command(
+        kinds,
+        "history",
+        help="the loss per epoch recorded in a model file",
+        example="mlpzero plot history moons.npz --out loss.png",
+    )
+    history.add_argument("model", metavar="MODEL")
+    history.add_argument("--out", required=True, metavar="PNG")
+    history.set_defaults(handler=_plot_history)
+
+
+def _names(registry: Any) -> str:
+    return ", ".join(sorted(registry))
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", metavar="COL", help="CSV target column (default: last)")
+    parser.add_argument(
+        "--seed", type=_non_negative_int, default=0, metavar="N", help="toy dataset draw"
+    )
+    parser.add_argument("--samples", type=_positive_int, metavar="N", help="toy dataset size")
+
+
+#: The functions that add the built-in sub-commands, in the order ``--help`` lists them.
+COMMANDS: list[Callable[[Any], None]] = [
+    _add_demo,
+    _add_train,
+    _add_evaluate,
+    _add_predict,
+    _add_summary,
+    _add_plot,
+]
+#: Modules that add more sub-commands through an ``add_parser(subparsers)`` function.
+COMMAND_MODULES: tuple[str, ...] = ("mlpzero.playground.cli",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="mlpzero",
+        description="Multi-layer neural networks from scratch on NumPy.",
+        epilog="example:\n  mlpzero train xor --hidden 8 4 --epochs 2000 --lr 0.1 --out xor.npz",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mlpzero {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name is not None and name.startswith(error.name):
+                continue  # that command is not installed in this version
+            raise
+        module.add_parser(subparsers)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mlpzero", description="mlpzero command line")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the article's experiments and write figures")
-    demo.add_argument("--out", default="out", help="folder for the figures (default: out)")
-    from .playground import cli as playground
-
-    playground.add_arguments(commands.add_parser("playground", help="watch a network learn"))
+    """Run the command with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "playground":
-        return playground.run(args)
-    if args.command == "demo":
-        from .demo import run
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("mlpzero: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Whoever read our output stopped early (``mlpzero predict ... | head``): fine.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:
+        if args.debug:
+            raise
+        command = " ".join(filter(None, ["mlpzero", args.command, getattr(args, "kind", None)]))
+        print(f"{command}: error: {_one_line(error)}", file=sys.stderr)
+        return 1
 
-        run(out=args.out)
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, FileNotFoundError) and error.filename is not None:
+        return f"file not found: {error.filename}"
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        return f"{error.strerror.lower()}: {error.filename}"
+    known = (CommandError, ValueError, TypeError, OSError, RuntimeError, ImportError)
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, known):
+        return text
+    return f"unexpected {type(error).__name__}: {text} (run with --debug for the traceback)"
+
+
+# ---------------------------------------------------------------------------- data
+@dataclass
+class Data:
+    """A dataset as the commands see it: features, targets (or None), column names."""
+
+    X: np.ndarray
+    y: np.ndarray | None
+    feature_names: list[str] | None = None
+
+
+def load_data(
+    spec: str,
+    *,
+    target: str | None = None,
+    seed: int = 0,
+    samples: int | None = None,
+    split: str = "train",
+    n_features: int | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> Data:
+    """Load DATA as the commands understand it.
+
+    ``spec`` is a built-in name or a ``.csv``/``.npz`` path. ``split`` picks MNIST's
+    ``train`` or ``test`` images. Given ``n_features`` (a model's input width), a CSV or
+    npz without a target is accepted, and ``y`` is then None; ``feature_names`` (a model's
+    recorded column names) pick and order the CSV columns by name.
+    """
+    name = spec.lower()
+    if name in TOY_DATASETS:
+        from .datasets import toy
+
+        make = getattr(toy, f"make_{name}")
+        options: dict[str, Any] = {"random_state": seed}
+        if samples is not None:
+            options["n_samples"] = samples
+        X, y = make(**options)
+        return Data(np.asarray(X), np.asarray(y))
+    if name == "digits":
+        from .datasets import load_digits
+
+        X, y = load_digits()
+        return Data(X, y)
+    if name == "mnist":
+        from .datasets import load_mnist
+
+        train, test = load_mnist(verbose=True)
+        X, y = train if split == "train" else test
+        return Data(X, y)
+    path = Path(spec)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _load_csv(path, target, n_features, feature_names)
+    if suffix == ".npz":
+        return _load_npz(path, n_features)
+    if path.exists():
+        raise CommandError(f"{spec}: unsupported file type {suffix or '(none)'!r}; {DATA_HELP}")
+    raise CommandError(f"unknown dataset {spec!r}: DATA must be {DATA_HELP}")
+
+
+def _load_csv(
+    path: Path,
+    target: str | None,
+    n_features: int | None,
+    feature_names: Sequence[str] | None,
+) -> Data:
+    from .datasets import load_csv
+
+    header = _csv_header(path)
+    if feature_names is not None:
+        # The model knows its columns by name: find them, in its order, wherever they are.
+        missing = [name for name in feature_names if name not in header]
+        if missing:
+            raise CommandError(
+                f"{path.name} has no column {missing[0]!r}; the model's features are "
+                f"{list(feature_names)} and the file has {header}"
+            )
+        extra = [name for name in header if name not in feature_names]
+        if target is None and not extra:
+            return Data(_numeric_csv(path, header, list(feature_names)), None, list(feature_names))
+        if target is None and len(extra) > 1:
+            raise CommandError(
+                f"{path.name} has the columns {extra} besides the model's features; "
+                "name the target with --target"
+            )
+        if target is None:
+            target = extra[0]
+    elif n_features is not None and target is None and len(header) == n_features:
+        return Data(_numeric_csv(path, header, header), None, header)
+    column: str | int = -1 if target is None else target
+    if target is not None and target not in header:
+        try:
+            column = int(target)
+        except ValueError:
+            column = target  # the loader names the available columns
+    X, y = load_csv(path, target=column)
+    index = column if isinstance(column, int) else header.index(column)
+    names = [n for i, n in enumerate(header) if i != (index % len(header))]
+    if feature_names is not None and set(feature_names) <= set(names):
+        X = X[:, [names.index(n) for n in feature_names]]
+        names = list(feature_names)
+    return Data(X, y, names)
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        first = next(csv.reader(handle), None)
+    if not first:
+        raise CommandError(f"{path.name} is empty: expected a header row and data rows")
+    return [name.strip() for name in first]
+
+
+def _numeric_csv(path: Path, header: list[str], columns: list[str]) -> np.ndarray:
+    """The named columns of a CSV file that has no target column, as float64."""
+    index = [header.index(name) for name in columns]
+    rows: list[list[float]] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for line, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise CommandError(
+                    f"{path.name}, line {line}: expected {len(header)} fields, got {len(row)}"
+                )
+            values = []
+            for i in index:
+                cell = row[i].strip()
+                try:
+                    values.append(float(cell))
+                except ValueError:
+                    what = "is empty" if not cell else f"is not a number: {cell!r}"
+                    raise CommandError(
+                        f"{path.name}, line {line}, column {header[i]!r}: the value {what}"
+                    ) from None
+            rows.append(values)
+    if not rows:
+        raise CommandError(f"{path.name} has a header but no data rows")
+    return np.array(rows, dtype=np.float64)
+
+
+def _load_npz(path: Path, n_features: int | None) -> Data:
+    from .datasets import load_npz
+
+    if n_features is None:
+        X, y = load_npz(path)
+        return Data(X, y)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    with np.load(path, allow_pickle=False) as archive:
+        has_target = "y" in archive.files
+    if has_target:
+        X, y = load_npz(path)
+        return Data(X, y)
+    X, _ = load_npz(path, y_key="X")  # only X: the loader's checks, without a target
+    return Data(X, None)
+
+
+def _load_model(path: str) -> Any:
+    from .io import load_model
+
+    return load_model(path)
+
+
+def _data_for(model: Any, args: argparse.Namespace, split: str = "test") -> Data:
+    return load_data(
+        args.data,
+        target=args.target,
+        seed=args.seed,
+        samples=args.samples,
+        split=split,
+        n_features=model.network.layer_sizes[0],
+        feature_names=model.feature_names_in_,
+    )
+
+
+def _require_targets(data: Data, spec: str) -> np.ndarray:
+    if data.y is None:
+        raise CommandError(f"{spec} has no target column, so the model cannot be evaluated")
+    return data.y
+
+
+# ---------------------------------------------------------------------------- commands
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    run(out=args.out, epoch_scale=args.epoch_scale)
     return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .model import MLP
+
+    for flag in ("out", "checkpoint", "plot"):
+        _check_folder(getattr(args, flag), f"--{flag}")
+    data = load_data(args.data, target=args.target, seed=args.seed, samples=args.samples)
+    y = _require_targets(data, args.data)
+    model, options = _model_and_fit_options(MLP, args)
+    start = time.perf_counter()
+    model.fit(data.X, y, **options)
+    seconds = time.perf_counter() - start
+    if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
+        model.feature_names_in_ = list(data.feature_names)
+    path = model.save(args.out)
+    rows = [("samples", str(len(data.X))), ("epochs", str(model.history.epochs))]
+    rows += [(key, f"{value:.6g}") for key, value in model.evaluate(data.X, y).items()]
+    last = {key: values[-1] for key, values in model.history.history.items() if values}
+    rows += [(key, f"{last[key]:.6g}") for key in ("val_loss", "val_accuracy") if key in last]
+    rows.append(("seconds", f"{seconds:.2f}"))
+    _print_table(rows, ("metric", "value"))
+    print(f"saved the model to {path}")
+    if args.plot:
+        print(f"saved the figure to {_plot_training(model, data, y, args.plot)}")
+    return 0
+
+
+def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The model and the ``fit`` keyword arguments the options ask for."""
+    from .callbacks import EarlyStopping
+    from .optimizers import get as get_optimizer
+
+    get_optimizer(args.optimizer)  # an unknown name fails before the data is loaded
+    settings: dict[str, Any] = {
+        "hidden": tuple(args.hidden),
+        "activation": args.activation,
+        "loss": args.loss,
+        "seed": args.seed,
+        "dtype": args.dtype,
+    }
+    if args.dropout is not None:
+        settings["dropout"] = args.dropout
+    options: dict[str, Any] = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+        "checkpoint": args.checkpoint,
+        "checkpoint_interval": args.checkpoint_interval,
+        "resume": args.resume,
+    }
+    if args.lr is not None:
+        options["learning_rate"] = args.lr
+    if args.l2 is not None:
+        options["l2"] = args.l2
+    if args.validation_split is not None:
+        options["validation_split"] = args.validation_split
+    if args.early_stopping is not None:
+        options["callbacks"] = [
+            EarlyStopping(patience=args.early_stopping, restore_best_weights=True)
+        ]
+    if not args.quiet:
+        options["verbose"] = 1
+        options["print_every"] = max(1, args.epochs // 10)
+    return mlp(**settings), options
+
+
+def _check_folder(path: str | None, flag: str) -> None:
+    """Fail before training, not after, when an output's folder does not exist."""
+    if path is None:
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise CommandError(f"{flag} {path}: folder {folder} does not exist")
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    model = _load_model(args.model)
+    data = _data_for(model, args)
+    y = _require_targets(data, args.data)
+    rows = [("samples", str(len(data.X)))]
+    rows += [(key, f"{value:.6g}") for key, value in model.evaluate(data.X, y).items()]
+    _print_table(rows, ("metric", "value"))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    model = _load_model(args.model)
+    data = _data_for(model, args)
+    if args.proba and model.task == "regression":
+        raise CommandError("--proba needs a classifier; this model does regression")
+    if args.proba:
+        values = model.predict_proba(data.X)
+        classes = model.classes_
+        if model.task == "binary" and len(classes) == 1:
+            header = [f"p({classes[0]})", "p(other)"]
+        else:
+            header = [f"p({c})" for c in classes]
+    else:
+        values = model.predict(data.X)
+        values = values.reshape(len(values), -1)
+        header = (
+            ["prediction"]
+            if values.shape[1] == 1
+            else [f"prediction_{i}" for i in range(values.shape[1])]
+        )
+    digits = 9 if model.dtype == np.float32 else 17
+    if args.output:
+        _check_folder(args.output, "--output")
+        with open(args.output, "w", newline="", encoding="utf-8") as handle:
+            _write_csv(handle, header, values, digits)
+    else:
+        _write_csv(sys.stdout, header, values, digits)
+    return 0
+
+
+def _write_csv(handle: TextIO, header: list[str], values: np.ndarray, digits: int) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(header)
+    floats = values.dtype.kind == "f"
+    for row in values:
+        writer.writerow([f"{v:.{digits}g}" if floats else v for v in row.tolist()])
+
+
+def _summary(args: argparse.Namespace) -> int:
+    model = _load_model(args.model)
+    print(model.summary())
+    details = [("task", model.task), ("loss", model.loss_.name)]
+    if model.classes_ is not None and model.task != "multilabel":
+        details.append(("classes", ", ".join(str(c) for c in model.classes_.tolist())))
+    if model.feature_names_in_:
+        details.append(("features", ", ".join(model.feature_names_in_)))
+    details.append(("epochs trained", str(model.history.epochs)))
+    width = max(len(key) for key, _ in details)
+    for key, value in details:
+        print(f"{key.ljust(width)}  {value}")
+    return 0
+
+
+def _plot_activations(args: argparse.Namespace) -> int:
+    from .plotting import plot_activations
+
+    _check_folder(args.out, "--out")
+    plot_activations(args.out, activations=args.names)
+    print(f"saved the figure to {args.out}")
+    return 0
+
+
+def _plot_boundary(args: argparse.Namespace) -> int:
+    from .plotting import plot_decision_boundary
+
+    _check_folder(args.out, "--out")
+    model = _load_model(args.model)
+    data = _data_for(model, args, split="train")
+    y = _require_targets(data, args.data)
+    if data.X.shape[1] != 2:
+        raise CommandError(
+            f"a decision boundary needs 2-D data; {args.data} has {data.X.shape[1]} features"
+        )
+    plot_decision_boundary(model, data.X, y, path=args.out)
+    print(f"saved the figure to {args.out}")
+    return 0
+
+
+def _plot_history(args: argparse.Namespace) -> int:
+    from .plotting import plot_loss_curve
+
+    _check_folder(args.out, "--out")
+    model = _load_model(args.model)
+    if model.history.epochs == 0:
+        raise CommandError(f"{args.model} has no training history to plot")
+    plot_loss_curve(model.history, path=args.out)
+    print(f"saved the figure to {args.out}")
+    return 0
+
+
+def _plot_training(model: Any, data: Data, y: np.ndarray, path: str) -> str:
+    from .plotting import plot_decision_boundary, plot_loss_curve
+
+    if data.X.shape[1] == 2 and model.task in ("binary", "multiclass"):
+        plot_decision_boundary(model, data.X, y, path=path)
+    else:
+        plot_loss_curve(model.history, path=path)
+    return path
+
+
+def _print_table(rows: Sequence[tuple[str, str]], header: tuple[str, str]) -> None:
+    width = max(len(r[0]) for r in [header, *rows])
+    value_width = max(len(r[1]) for r in [header, *rows])
+    print(f"{header[0].ljust(width)}  {header[1].rjust(value_width)}")
+    print("-" * (width + 2 + value_width))
+    for key, value in rows:
+        print(f"{key.ljust(width)}  {value.rjust(value_width)}")

@@ -22,6 +22,10 @@ loss                          link         per-sample value
 Values are computed without forming ``log(a)``: binary cross-entropy as
 :math:`\max(z, 0) - z y + \log(1 + e^{-|z|})` and categorical cross-entropy through a
 log-sum-exp with the row maximum subtracted, so no input overflows or takes ``log(0)``.
+Loss values are computed in float64 whatever the logits' dtype, and logits beyond
+:math:`\pm 10^{300}` are clipped there (squared-error differences beyond
+:math:`\pm 10^{150}`): any finite input gives a finite loss, without a warning, and
+the loss saturates (near :math:`10^{300}`) only where float64 could not hold it.
 """
 
 from __future__ import annotations
@@ -107,7 +111,7 @@ class BinaryCrossEntropy(Loss):
         return sigmoid(logits, out=out)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        z = np.asarray(logits)
+        z = _as_wide(logits)
         losses = np.maximum(z, 0) - z * targets + np.log1p(np.exp(-np.abs(z)))
         return losses.sum(axis=1)
 
@@ -122,7 +126,7 @@ class CategoricalCrossEntropy(Loss):
         return softmax(logits, out=out)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        z = np.asarray(logits)
+        z = _as_wide(logits)
         shifted = z - z.max(axis=1, keepdims=True)
         log_norm = np.log(np.exp(shifted).sum(axis=1))
         return log_norm - (shifted * targets).sum(axis=1)
@@ -141,8 +145,29 @@ class SquaredError(Loss):
         return out
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        diff = np.asarray(logits) - targets
-        return 0.5 * np.einsum("ij,ij->i", diff, diff)
+        # Half the difference, from halves (exact in binary floating point), cannot
+        # overflow for any finite logits and targets; clipped, its square cannot either.
+        half = np.multiply(logits, 0.5, dtype=np.float64)
+        half -= np.multiply(targets, 0.5, dtype=np.float64)
+        np.clip(half, -_SQUARE_LIMIT / 2, _SQUARE_LIMIT / 2, out=half)
+        return 2.0 * np.einsum("ij,ij->i", half, half)
+
+
+#: Logits are clipped to this magnitude before a loss value is computed, and differences
+#: to ``_SQUARE_LIMIT`` before they are squared, so that no sum or square overflows.
+_LOGIT_LIMIT = 1e300
+_SQUARE_LIMIT = 1e150
+
+
+def _as_wide(logits: np.ndarray) -> np.ndarray:
+    """``logits`` as a new float64 array, clipped to :data:`_LOGIT_LIMIT`.
+
+    Loss values are always computed in float64: float32 logits, up to 3.4e38, then have
+    room for every difference, product and square the formulas form. Beyond 1e300 (only
+    reachable in float64) the loss saturates rather than overflowing.
+    """
+    wide = np.array(logits, dtype=np.float64)
+    return np.clip(wide, -_LOGIT_LIMIT, _LOGIT_LIMIT, out=wide)
 
 
 LOSSES: dict[str, type[Loss]] = {

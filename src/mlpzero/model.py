@@ -9,12 +9,15 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import io as _io
 from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
@@ -33,7 +36,7 @@ from .validation import (
     check_targets,
 )
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "load"]
 
 
 class MLP:
@@ -99,6 +102,10 @@ class MLP:
         self.loss_: _losses.Loss | None = None
         self.history = History()
         self.stop_training = False
+        #: Column names of the training data, when it had them (saved with the model).
+        self.feature_names_in_: list[str] | None = None
+        #: The options of the last ``fit`` (saved with the model).
+        self.fit_config_: dict[str, Any] | None = None
         #: The optimizer of the last fit, with its state (pass it to fit to continue).
         self.optimizer_: _optimizers.Optimizer | None = None
         self._rng = np.random.default_rng(self.seed)
@@ -109,6 +116,18 @@ class MLP:
     @property
     def built(self) -> bool:
         return self.network is not None
+
+    def build(self, X: Any, y: Any, classes: Sequence[Any] | None = None) -> MLP:
+        """Create the network for ``X``'s width and ``y``'s task without training.
+
+        ``classes`` lists every label training will meet (the task and the outputs are
+        then read from it rather than from ``y``), for incremental training whose first
+        batch may lack some. :meth:`fit` builds on its own when this is not called.
+        """
+        X = check_features(X, dtype=self.dtype)
+        y = check_targets(y, X.shape[0])
+        self._build(X, y if classes is None else np.asarray(classes))
+        return self
 
     @property
     def classes_(self) -> np.ndarray | None:
@@ -160,6 +179,9 @@ class MLP:
         callbacks: Sequence[Callback] = (),
         verbose: int = 0,
         print_every: int | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_interval: float = 1.0,
+        resume: str | os.PathLike[str] | None = None,
     ) -> MLP:
         r"""Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
 
@@ -215,6 +237,15 @@ class MLP:
         print_every:
             Print the article's ``Epoch e: cost = c`` line every ``N`` epochs (even with
             ``verbose=0``).
+        checkpoint:
+            Write the model, the optimizer and schedule state, the history and the random
+            state to this path at the end of an epoch (atomically; see :mod:`mlpzero.io`):
+            at most every ``checkpoint_interval`` seconds (0: every epoch), and always
+            after the last epoch or an early stop.
+        resume:
+            Load such a checkpoint into this model and run only the epochs that the
+            interrupted ``fit`` had left of ``epochs``. With the same data and options,
+            the final weights equal bit for bit those of an uninterrupted run.
 
         Raises
         ------
@@ -230,6 +261,9 @@ class MLP:
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
         l2 = check_positive("l2", l2, allow_zero=True)
+        checkpoint_interval = check_positive(
+            "checkpoint_interval", checkpoint_interval, allow_zero=True
+        )
         l1 = check_positive("l1", l1, allow_zero=True)
         if clip_norm is not None:
             clip_norm = check_positive("clip_norm", clip_norm)
@@ -249,7 +283,14 @@ class MLP:
             schedule = _schedules.get(schedule)
         opt = _resolve_optimizer(optimizer, learning_rate)
 
-        n_features = self.network.layer_sizes[0] if self.built else None
+        user_callbacks = list(callbacks)
+        resumed = None if resume is None else _io.load_checkpoint(resume)
+        if resumed is not None:
+            self._check_same_model(resumed.model, resume)
+            _io.check_callbacks(user_callbacks, resumed, resume)
+        source = self if resumed is None else resumed.model
+        n_features = source.network.layer_sizes[0] if source.built else None
+        X_given = X
         X = check_features(X, dtype=self.dtype, n_features=n_features)
         y = check_targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0])
@@ -258,9 +299,20 @@ class MLP:
             validation = _check_validation_data(validation_data, self.dtype, X.shape[1])
 
         was_built, rng_state = self.built, self._rng.bit_generator.state
+        before_resume = dict(vars(self))
         try:
-            if not was_built:
+            if resumed is not None:
+                # Take the checkpoint over; the random state goes back to where the
+                # interrupted fit drew its validation split, so the split is the same.
+                _io.restore_optimizer(opt, resumed, resume)
+                _io.restore_schedule(schedule, resumed, resume)
+                vars(self).update(vars(resumed.model))
+                epoch_state = self._rng.bit_generator.state
+                self._rng.bit_generator.state = resumed.progress["fit_random_state"]
+            elif not was_built:
                 self._build(X, y, verbose)
+                self.feature_names_in_ = _column_names(X_given, X.shape[1])
+            fit_random_state = self._rng.bit_generator.state
             encoder = self.encoder
             labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
             is_labelled = encoder.task in ("binary", "multiclass")
@@ -291,16 +343,53 @@ class MLP:
                 X_val, y_val, w_val = validation
                 validation = (X_val, encoder.encode(y_val, dtype=self.dtype), w_val)
         except BaseException:
+            vars(self).clear()
+            vars(self).update(before_resume)
             if not was_built:
                 self.network = self.encoder = self.loss_ = None
             self._rng.bit_generator.state = rng_state
             raise
 
+        if resumed is not None:
+            self._rng.bit_generator.state = epoch_state
+            start_epoch = resumed.progress["start_epoch"]
+            epochs_left = max(0, epochs - (self.history.epochs - start_epoch))
+        else:
+            start_epoch, epochs_left = self.history.epochs, epochs
+        self.fit_config_ = {
+            "epochs": epochs,
+            "learning_rate": opt.initial_learning_rate,
+            "batch_size": batch_size,
+            "optimizer": opt.config,
+            "schedule": None if schedule is None else schedule.config,
+            "l2": l2,
+            "l1": l1,
+            "clip_norm": clip_norm,
+            "validation_split": validation_split,
+            "shuffle": bool(shuffle),
+        }
+        if checkpoint is not None:
+            progress = {
+                "start_epoch": start_epoch,
+                "epochs": epochs,
+                "fit_random_state": fit_random_state,
+            }
+            final_epoch = self.history.epochs + epochs_left - 1
+            writer = _io.CheckpointWriter(
+                checkpoint, opt, schedule, progress, checkpoint_interval, final_epoch,
+                user_callbacks,
+            )  # fmt: skip
+            callbacks.append(writer)
+        if resumed is not None:
+            callbacks.append(_io.CallbackRestorer(user_callbacks, resumed, resume))
+
         network = self.network
         network.dropout = list(self.dropout)
         network.dropout_rng = self._rng
         if verbose or print_every:
-            callbacks.insert(0, ProgressLogger(epochs, verbose=verbose, print_every=print_every))
+            callbacks.insert(
+                0, ProgressLogger(epochs_left, verbose=verbose, print_every=print_every)
+            )
         self.optimizer_ = opt
         train(
             network,
@@ -308,7 +397,7 @@ class MLP:
             opt,
             X,
             Y,
-            epochs=epochs,
+            epochs=epochs_left,
             batch_size=batch_size,
             sample_weight=weights,
             rng=self._rng,
@@ -324,6 +413,32 @@ class MLP:
         )
         return self
 
+    def _check_same_model(self, other: MLP, source: Any) -> None:
+        """Refuse to resume from a checkpoint of a different architecture."""
+        mine, theirs = self._architecture(), other._architecture()
+        differ = [key for key in mine if mine[key] != theirs[key]]
+        if differ:
+            saved = ", ".join(f"{key}={theirs[key]!r}" for key in differ)
+            given = ", ".join(f"{key}={mine[key]!r}" for key in differ)
+            raise ValueError(
+                f"resume: {source} holds a model with {saved}, but this MLP has {given}"
+            )
+
+    def _architecture(self) -> dict[str, Any]:
+        if self.built:
+            hidden = tuple(self.network.layer_sizes[1:-1])
+            acts = [a.config for a in self.network.activations]
+        else:
+            hidden = self.hidden
+            acts = [a.config for a in Network([1, *hidden, 1], self.activation, rng=0).activations]
+        dropout = tuple(getattr(self, "dropout", ()) or ())
+        return {"hidden": hidden, "activations": acts, "dtype": self.dtype.name, "dropout": dropout}
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`)."""
+        return _io.save_model(self, path)
+
     # ------------------------------------------------------------------ inference
     def _require_built(self) -> Network:
         if self.network is None:
@@ -334,7 +449,7 @@ class MLP:
         """The logits ``Z[L]``, shape ``(n_samples, n_outputs)``."""
         network = self._require_built()
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
-        return network.predict_logits(X)
+        return _checked_logits(network.predict_logits(X), X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``.
@@ -342,16 +457,22 @@ class MLP:
         Binary models give two columns ``[P(classes_[0]), P(classes_[1])]``; multi-label
         models give one probability per label. For regression, the predicted values.
         """
-        logits = self.decision_function(X)
-        outputs = self.loss_.link(logits, out=logits)
+        outputs = self._outputs(X)
         if self.encoder.task == "binary":
             return np.hstack([1 - outputs, outputs])
         return outputs
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (classification) or values (regression)."""
+        outputs = self._outputs(X)
+        return self.encoder.decode(outputs)
+
+    def _outputs(self, X: Any) -> np.ndarray:
         logits = self.decision_function(X)
-        return self.encoder.decode(self.loss_.link(logits, out=logits))
+        # Softmax subtracts each row's maximum; a float32 row spanning more than 3.4e38
+        # overflows there to -inf, whose exp is the right limit, 0.
+        with np.errstate(over="ignore"):
+            return self.loss_.link(logits, out=logits)
 
     def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` on ``(X, y)``; regression reports ``loss`` and
@@ -361,14 +482,16 @@ class MLP:
         y = check_targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0])
         Y = self.encoder.encode(y, dtype=self.dtype)
-        logits = network.predict_logits(X)
+        logits = _checked_logits(network.predict_logits(X), X)
         result = {"loss": self.loss_.value(logits, Y, weights)}
-        outputs = self.loss_.link(logits, out=logits)
+        with np.errstate(over="ignore"):
+            outputs = self.loss_.link(logits, out=logits)
         if self.encoder.is_classifier:
             hits = _hits(self.encoder.decode(outputs), y, self.encoder.task)
             result["accuracy"] = float(np.average(hits, weights=weights))
         else:
-            errors = ((outputs - Y) ** 2).mean(axis=1)
+            # 2 * loss / n_outputs, but said plainly (the loss is half the squared error).
+            errors = self.loss_.per_sample(outputs, Y) * (2.0 / Y.shape[1])
             result["mse"] = float(np.average(errors, weights=weights))
         return result
 
@@ -412,6 +535,39 @@ class MLP:
             f"MLP(hidden={self.hidden}, activation={act!r}, loss={self.loss!r}, "
             f"seed={self.seed}, dtype={self.dtype.name!r})"
         )
+
+
+def load(path: str | os.PathLike[str]) -> MLP:
+    """Read a model saved with :meth:`MLP.save` (or a checkpoint); see :mod:`mlpzero.io`."""
+    return _io.load_model(path)
+
+
+def _checked_logits(logits: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``logits``, after checking that the forward pass did not overflow.
+
+    Inputs far larger than the training data can push a layer beyond the dtype's range;
+    the result would be NaN probabilities, so that is an error that says which rows.
+    """
+    finite = np.isfinite(logits).all(axis=1)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        raise ValueError(
+            f"X: the network's outputs overflow for {len(rows)} of {len(X)} rows (first: row "
+            f"{rows[0]}, largest |value| {np.abs(X[rows[0]]).max():.3g}); these inputs are "
+            "too large for this model: scale them like the training data"
+        )
+    return logits
+
+
+def _column_names(X: Any, width: int) -> list[str] | None:
+    """The column names of a data frame (pandas or alike), if it has string names."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = list(columns)
+    if len(names) != width or not all(isinstance(n, str) for n in names):
+        return None
+    return names
 
 
 def _hits(predicted: np.ndarray, y: np.ndarray, task: str) -> np.ndarray:

@@ -248,12 +248,34 @@ class Network:
         }
 
     def predict_logits(self, X: np.ndarray, chunk_rows: int = 4096) -> np.ndarray:
-        """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time."""
+        """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time.
+
+        Overflow is not warned about here: inputs too large for the network give
+        infinite or NaN logits, which the caller checks (see ``MLP.decision_function``).
+        """
         out = np.empty((X.shape[0], self.layer_sizes[-1]), dtype=self.dtype)
-        for start in range(0, X.shape[0], chunk_rows):
-            stop = start + chunk_rows
-            out[start:stop] = self.forward(X[start:stop])
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, X.shape[0], chunk_rows):
+                stop = start + chunk_rows
+                out[start:stop] = self.forward(X[start:stop])
         return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the flat vectors only: per-layer views and per-batch buffers are rebuilt.
+
+        Pickle copies a view as an array of its own, so an unpickled network whose
+        ``weights`` were pickled would no longer see its optimizer's updates to ``params``.
+        """
+        state = dict(self.__dict__)
+        for views in ("weights", "biases", "weight_grads", "bias_grads"):
+            del state[views]
+        state.update(_workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.weights, self.biases = _layer_views(self.params, self.layer_sizes)
+        self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
 
     # ------------------------------------------------------------------ description
     @property

@@ -13,6 +13,7 @@ history under ``lr``.
 ``cosine``           linear warm-up :math:`\gamma_0 (e + 1) / W` for :math:`e < W`, then
                      :math:`\gamma_{min} + (\gamma_0 - \gamma_{min}) (1 + \cos \pi p) / 2`,
                      :math:`p = \min(1, (e - W) / (T - W))`
+``inverse_scaling``  :math:`\gamma_0 / (1 + r e)^p` (``rate`` :math:`r`, ``power`` :math:`p`)
 ``plateau``          :math:`\gamma_0 \cdot \text{factor}^{k}` (not below ``min_lr``), with
                      ``k`` the number of reductions so far: one each time the monitored
                      metric has not improved for more than ``patience`` epochs
@@ -34,6 +35,7 @@ __all__ = [
     "Constant",
     "CosineDecay",
     "ExponentialDecay",
+    "InverseScaling",
     "ReduceLROnPlateau",
     "Schedule",
     "StepDecay",
@@ -120,6 +122,28 @@ class ExponentialDecay(Schedule):
     @property
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "gamma": self.gamma}
+
+
+class InverseScaling(Schedule):
+    r"""Decay as an inverse power of time: :math:`\gamma_0 / (1 + r e)^p`.
+
+    ``power`` :math:`p` sets how fast the rate falls and ``rate`` :math:`r` how many time
+    units an epoch counts for: ``rate=n_samples`` measures time in samples seen, which is
+    scikit-learn's ``learning_rate="invscaling"`` (with ``power=power_t``).
+    """
+
+    name = "inverse_scaling"
+
+    def __init__(self, power: float = 0.5, rate: float = 1.0) -> None:
+        self.power = check_positive("power", power, allow_zero=True)
+        self.rate = check_positive("rate", rate, allow_zero=True)
+
+    def learning_rate(self, epoch: int, initial: float) -> float:
+        return initial / (1.0 + self.rate * epoch) ** self.power
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, "power": self.power, "rate": self.rate}
 
 
 class CosineDecay(Schedule):
@@ -274,12 +298,14 @@ SCHEDULES: dict[str, type[Schedule]] = {
     "step": StepDecay,
     "exponential": ExponentialDecay,
     "cosine": CosineDecay,
+    "inverse_scaling": InverseScaling,
     "plateau": ReduceLROnPlateau,
 }
 _ALIASES = {
     "step_decay": "step",
     "exponential_decay": "exponential",
     "cosine_decay": "cosine",
+    "invscaling": "inverse_scaling",
     "reduce_on_plateau": "plateau",
     "reduce_lr_on_plateau": "plateau",
 }

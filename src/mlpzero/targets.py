@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .validation import check_fits
+
 __all__ = ["TASKS", "TargetEncoder", "infer_task", "loss_for_task"]
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
@@ -150,6 +152,10 @@ class TargetEncoder:
             Y = np.zeros((n, self.n_outputs_), dtype=dtype)
             Y[np.arange(n), index] = 1
             return Y
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"y for {self.task} must be numeric, got dtype {y.dtype}")
+        check_fits(y, dtype, "y")
         Y = np.asarray(y, dtype=dtype).reshape(n, -1)
         if Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y: expected {self.n_outputs_} columns, got {Y.shape[1]}")

@@ -187,11 +187,15 @@ class _Trainer:
                 lr = optimizer.learning_rate
                 for callback in callbacks:
                     callback.on_epoch_begin(epoch)
-                logs = self._epoch(epoch, callbacks)
-                if self.validation is not None:
-                    logs.update(self._validate())
+                # Overflow is expected when training diverges; it is detected just below
+                # (and per batch) and reported as TrainingDivergedError, not as warnings.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    logs = self._epoch(epoch, callbacks)
+                    if self.validation is not None:
+                        logs.update(self._validate())
+                    finite = math.isfinite(logs["loss"]) and np.isfinite(network.params).all()
                 logs["lr"] = lr
-                if not math.isfinite(logs["loss"]) or not np.isfinite(np.sum(network.params)):
+                if not finite:
                     self._diverged(epoch, logs["loss"])
                 history.append(logs)
                 in_epoch = False
@@ -229,6 +233,9 @@ class _Trainer:
                 callback.on_batch_end(0, {"loss": value})
             return self.labels.logs(value, hits, self.n)
         if self.shuffle:
+            # Shuffle 0..n-1 afresh, so an epoch's batches depend on the random state
+            # alone: a resumed or continued fit then draws the same batches as one run.
+            self.order[...] = np.arange(self.n)
             self.rng.shuffle(self.order)
         total = weight_total = 0.0
         hits = seen = 0

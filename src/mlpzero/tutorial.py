@@ -132,7 +132,14 @@ def forward_propagation(
     output_act, _ = ACTIVATIONS[_check_activation("output_activation", output_activation)]
     network = _network(ls, hidden_activation, parameters)
     X = _check_input(X, network)
-    logits = network.forward(np.ascontiguousarray(X.T))
+    with np.errstate(over="ignore", invalid="ignore"):
+        logits = network.forward(np.ascontiguousarray(X.T))
+    if not np.isfinite(logits).all():
+        column = int(np.flatnonzero(~np.isfinite(logits).all(axis=1))[0])
+        raise ValueError(
+            f"X: the network's outputs overflow for example {column} (column {column} of X); "
+            "these inputs are too large for these parameters"
+        )
     passes = network.cache()
     cache: Params = {"A0": X}
     for layer in range(1, network.n_layers):
@@ -306,12 +313,21 @@ def plot_decision_boundary(
 
 # ---------------------------------------------------------------------- translation
 def _as_2d(name: str, value: Any) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float64)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        sample = np.asarray(value, dtype=object).ravel()[:3].tolist()
+        raise ValueError(f"{name} must be numeric, got values such as {sample}") from None
     if array.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D in the article's layout (rows are features, columns are "
             f"examples), got shape {array.shape}"
         )
+    if array.size == 0:
+        raise ValueError(f"{name} is empty: got shape {array.shape}")
+    if not np.isfinite(array).all():
+        row, column = np.argwhere(~np.isfinite(array))[0].tolist()
+        raise ValueError(f"{name} contains NaN or infinity (first at row {row}, column {column})")
     return array
 
 

@@ -10,7 +10,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_features", "check_int", "check_positive", "check_sample_weight", "check_targets"]
+__all__ = [
+    "check_features",
+    "check_fits",
+    "check_int",
+    "check_positive",
+    "check_sample_weight",
+    "check_targets",
+]
 
 
 def check_features(
@@ -53,13 +60,36 @@ def check_features(
         raise ValueError(
             f"{name} has {array.shape[1]} features, but the model was built for {n_features}"
         )
-    array = np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(array).all():
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0].tolist()
         raise ValueError(
             f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]})"
         )
-    return array
+    check_fits(array, dtype, name)
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def check_fits(array: np.ndarray, dtype: Any, name: str) -> None:
+    """Refuse finite values that would become infinite when cast to ``dtype``.
+
+    A float64 feature of 1e300 has no float32 value: rather than let the cast turn it into
+    infinity (with an overflow warning), say so and suggest the remedies.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f" or array.dtype.kind != "f" or array.size == 0:
+        return
+    limit = np.finfo(dtype).max
+    if np.finfo(array.dtype).max <= limit:
+        return
+    magnitude = np.abs(array)
+    if magnitude.max() > limit:
+        where = np.unravel_index(np.argmax(magnitude), array.shape)
+        value = array[where]
+        position = ", ".join(str(int(i)) for i in where)
+        raise ValueError(
+            f"{name} holds {value:.3g} (at index {position}), beyond the largest {dtype.name} "
+            f"({limit:.3g}); rescale it or use dtype='float64'"
+        )
 
 
 def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:

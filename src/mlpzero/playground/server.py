@@ -181,8 +181,6 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
                 return JSONResponse({"error": f"no such export: {kind!r}"}, status_code=404)
         except SettingsError as error:
             return JSONResponse({"error": str(error), "field": error.field}, status_code=409)
-        except NotImplementedError as error:
-            return JSONResponse({"error": str(error)}, status_code=501)
         disposition = f'attachment; filename="{filename}"'
         return Response(
             content, media_type=media_type, headers={"Content-Disposition": disposition}

@@ -243,10 +243,6 @@ class Session:
         """The trained model as an mlpzero model file: ``(content, file name)``."""
         with self.lock:
             _require_training(self)
-            if not hasattr(self.model, "save"):
-                raise NotImplementedError(
-                    "this mlpzero build has no model files yet (MLP.save is missing)"
-                )
             with tempfile.TemporaryDirectory() as folder:
                 target = Path(folder) / "mlpzero-playground.npz"
                 path = Path(self.model.save(target) or target)

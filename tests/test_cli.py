@@ -1,0 +1,326 @@
+"""End-to-end tests of the ``mlpzero`` command: each sub-command on real files, and
+one-line errors for bad input."""
+
+import csv
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import mlpzero
+from mlpzero import cli
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def run(capsys, *argv):
+    """Run the command in-process; return (exit status, stdout, stderr)."""
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def fails(capsys, *argv, status=1):
+    """Run a command that must fail: exit status, and one stderr line without traceback."""
+    with pytest.raises(SystemExit) if status == 2 else _no_exit() as caught:
+        got = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    got = caught.value.code if status == 2 else got
+    assert got == status, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+class _no_exit:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.fixture
+def table(tmp_path):
+    """A small CSV with named numeric features and string labels."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    labels = np.where(X[:, 0] + 0.5 * X[:, 2] > 0, "yes", "no")
+    path = tmp_path / "data.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["alpha", "beta", "gamma", "answer"])
+        for row, label in zip(X, labels, strict=True):
+            writer.writerow([*(repr(float(v)) for v in row), label])
+    return path, X, labels
+
+
+@pytest.fixture
+def trained(tmp_path, table, capsys):
+    path, X, labels = table
+    model_path = tmp_path / "model.npz"
+    status, out, _ = run(
+        capsys, "train", str(path), "--hidden", "6", "--epochs", "40", "--lr", "0.3",
+        "--out", str(model_path), "--quiet",
+    )  # fmt: skip
+    assert status == 0
+    return model_path, X, labels, out
+
+
+# ---------------------------------------------------------------------------- help
+HELP_PATHS = [
+    [], ["demo"], ["train"], ["evaluate"], ["predict"], ["summary"], ["plot"],
+    ["plot", "activations"], ["plot", "boundary"], ["plot", "history"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", HELP_PATHS, ids=lambda p: " ".join(p) or "mlpzero")
+def test_every_command_has_help_with_usage_and_an_example(capsys, path):
+    with pytest.raises(SystemExit) as caught:
+        cli.main([*path, "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: mlpzero {' '.join(path)}".rstrip())
+    assert "example:\n  mlpzero " in out
+
+
+# ---------------------------------------------------------------------------- train and use
+def test_train_saves_a_model_and_prints_a_metrics_table(trained):
+    model_path, X, labels, out = trained
+    model = mlpzero.load(model_path)
+    assert model.network.layer_sizes == [3, 6, 1]
+    assert model.feature_names_in_ == ["alpha", "beta", "gamma"]
+    assert model.classes_.tolist() == ["no", "yes"]
+    assert model.history.epochs == 40
+    metrics = model.evaluate(X, labels)
+    table = parse_table(out)
+    assert table["samples"] == "60" and table["epochs"] == "40"
+    assert table["loss"] == f"{metrics['loss']:.6g}"
+    assert table["accuracy"] == f"{metrics['accuracy']:.6g}"
+    assert f"saved the model to {model_path}" in out
+
+
+def parse_table(out):
+    """The ``name  value`` rows of a metrics table."""
+    rows = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not set(line) <= {"-"}:
+            rows[parts[0]] = parts[1]
+    return rows
+
+
+def test_train_shows_progress_unless_quiet(tmp_path, table, capsys):
+    path, _, _ = table
+    status, out, _ = run(
+        capsys, "train", str(path), "--epochs", "20", "--out", str(tmp_path / "m.npz")
+    )
+    assert status == 0
+    assert out.count("Epoch ") >= 5
+
+
+def test_training_options_reach_the_model(tmp_path, table, capsys):
+    path, _, _ = table
+    model_path = tmp_path / "m.npz"
+    status, out, _ = run(
+        capsys, "train", str(path), "--epochs", "300", "--optimizer", "adam", "--lr", "0.05",
+        "--l2", "0.01", "--dropout", "0.1", "--validation-split", "0.25",
+        "--early-stopping", "3", "--out", str(model_path), "--quiet",
+    )  # fmt: skip
+    assert status == 0
+    model = mlpzero.load(model_path)
+    table = parse_table(out)
+    assert table["val_loss"] == f"{model.history['val_loss'][-1]:.6g}"
+    assert model.history.epochs < 300  # stopped early
+    assert model.fit_config_["l2"] == 0.01
+    assert model.fit_config_["validation_split"] == 0.25
+    assert model.fit_config_["optimizer"]["name"] == "adam"
+    assert list(model.dropout) == [0.1, 0.1]
+
+
+def test_evaluate_reports_the_models_own_metrics(trained, capsys):
+    model_path, X, labels, _ = trained
+    status, out, _ = run(capsys, "evaluate", str(model_path), str(model_path.parent / "data.csv"))
+    assert status == 0
+    metrics = mlpzero.load(model_path).evaluate(X, labels)
+    table = parse_table(out)
+    assert table["loss"] == f"{metrics['loss']:.6g}"
+    assert table["accuracy"] == f"{metrics['accuracy']:.6g}"
+
+
+def read_csv(text):
+    rows = list(csv.reader(text.splitlines()))
+    return rows[0], rows[1:]
+
+
+def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_path):
+    model_path, X, _, _ = trained
+    model = mlpzero.load(model_path)
+    data = str(model_path.parent / "data.csv")
+    status, out, _ = run(capsys, "predict", str(model_path), data)
+    assert status == 0
+    header, rows = read_csv(out)
+    assert header == ["prediction"]
+    assert [r[0] for r in rows] == model.predict(X).tolist()
+
+    target = tmp_path / "proba.csv"
+    status, out, _ = run(
+        capsys, "predict", str(model_path), data, "--proba", "--output", str(target)
+    )
+    assert status == 0 and out == ""
+    header, rows = read_csv(target.read_text())
+    assert header == ["p(no)", "p(yes)"]
+    got = np.array(rows, dtype=np.float32)
+    np.testing.assert_array_equal(got, model.predict_proba(X))  # 9 digits: float32 exactly
+
+
+def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, capsys, tmp_path):
+    model_path, X, _, _ = trained
+    shuffled = tmp_path / "new.csv"
+    with shuffled.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["gamma", "alpha", "beta"])
+        for row in X[:5]:
+            writer.writerow([repr(float(row[2])), repr(float(row[0])), repr(float(row[1]))])
+    status, out, _ = run(capsys, "predict", str(model_path), str(shuffled))
+    assert status == 0
+    _, rows = read_csv(out)
+    assert [r[0] for r in rows] == mlpzero.load(model_path).predict(X[:5]).tolist()
+
+
+def test_summary_prints_the_layer_table(trained, capsys):
+    model_path, _, _, _ = trained
+    status, out, _ = run(capsys, "summary", str(model_path))
+    assert status == 0
+    assert mlpzero.load(model_path).summary() in out
+    assert "Total params: 31 (float32)" in out  # 3*6+6 + 6*1+1
+    assert "classes         no, yes" in out
+
+
+def test_train_on_a_toy_dataset_with_a_plot_and_all_plot_kinds(tmp_path, capsys):
+    model_path, figure = tmp_path / "xor.npz", tmp_path / "train.png"
+    status, _, _ = run(
+        capsys, "train", "xor", "--samples", "80", "--hidden", "4", "--epochs", "30",
+        "--out", str(model_path), "--plot", str(figure), "--quiet",
+    )  # fmt: skip
+    assert status == 0
+    assert figure.read_bytes().startswith(PNG)
+    for argv in (
+        ["plot", "activations", "relu", "tanh", "--out", str(tmp_path / "a.png")],
+        ["plot", "history", str(model_path), "--out", str(tmp_path / "h.png")],
+        ["plot", "boundary", str(model_path), "xor", "--samples", "80", "--out",
+         str(tmp_path / "b.png")],
+    ):  # fmt: skip
+        status, _, _ = run(capsys, *argv)
+        assert status == 0
+        assert (tmp_path / argv[-1].rsplit("/", 1)[-1]).read_bytes().startswith(PNG)
+
+
+def test_resume_through_the_command_continues_a_checkpointed_run(tmp_path, table, capsys):
+    path, _, _ = table
+    checkpoint = tmp_path / "run.ckpt.npz"
+    common = ["train", str(path), "--epochs", "12", "--batch-size", "16", "--quiet"]
+    run(capsys, *common, "--out", str(tmp_path / "full.npz"))
+    run(capsys, *common[:3], "5", *common[4:], "--checkpoint", str(checkpoint),
+        "--out", str(tmp_path / "half.npz"))  # fmt: skip
+    status, _, _ = run(
+        capsys, *common, "--resume", str(checkpoint), "--out", str(tmp_path / "r.npz")
+    )
+    assert status == 0
+    full, resumed = mlpzero.load(tmp_path / "full.npz"), mlpzero.load(tmp_path / "r.npz")
+    np.testing.assert_array_equal(full.network.params, resumed.network.params)
+
+
+# ---------------------------------------------------------------------------- errors
+def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
+    path, _, _ = table
+    model_path = str(trained[0])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1.0,oops,x\n2.0,3.0,y\n")
+    out = str(tmp_path / "m.npz")
+    cases = [
+        (["train", str(tmp_path / "absent.csv"), "--out", out], "file not found"),
+        (["train", str(bad), "--out", out], "column 'b': the value is not a number: 'oops'"),
+        (["train", "wobble", "--out", out], "unknown dataset 'wobble'"),
+        (["train", str(path), "--target", "nope", "--out", out], "no column named 'nope'"),
+        (["train", str(path), "--activation", "swish", "--out", out], "unknown activation"),
+        (["train", str(path), "--optimizer", "adamz", "--out", out], "unknown optimizer"),
+        (["train", str(path), "--out", str(tmp_path / "no" / "m.npz")], "does not exist"),
+        (["evaluate", str(path), str(path)], "not a valid mlpzero model file"),
+        (["summary", str(tmp_path / "absent.npz")], "file not found"),
+        (["predict", model_path, "moons"], "has 2 features, but the model was built for 3"),
+        (["predict", model_path, str(bad)], "bad.csv has no column 'alpha'; the model's features"),
+        (["plot", "boundary", model_path, str(path), "--out", str(tmp_path / "b.png")],
+         "needs 2-D data"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        line = fails(capsys, *argv)
+        assert line.startswith(f"mlpzero {argv[0]}"), line
+        assert message in line, (argv, line)
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_evaluate_needs_a_target(trained, capsys, tmp_path):
+    features_only = tmp_path / "x.csv"
+    features_only.write_text("alpha,beta,gamma\n1,2,3\n")
+    line = fails(capsys, "evaluate", str(trained[0]), str(features_only))
+    assert "has no target column" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--lr", "fast"), ("--lr", "-1"), ("--epochs", "0"), ("--batch-size", "2.5"),
+     ("--dropout", "1.5"), ("--validation-split", "-0.1"), ("--dtype", "float16"),
+     ("--hidden", "0")],
+)  # fmt: skip
+def test_bad_option_values_exit_2_with_one_line(capsys, option, value):
+    line = fails(capsys, "train", "xor", "--out", "m.npz", option, value, status=2)
+    assert line.startswith("mlpzero train: error: argument")
+    assert option in line and value in line
+
+
+def test_demo_passes_its_options_to_the_demo(monkeypatch, capsys):
+    import mlpzero.demo
+
+    calls = []
+    monkeypatch.setattr(mlpzero.demo, "run", lambda **options: calls.append(options))
+    assert run(capsys, "demo", "--out", "figs", "--epoch-scale", "0.5")[0] == 0
+    assert calls == [{"out": "figs", "epoch_scale": 0.5}]
+    assert fails(capsys, "demo", "--epoch-scale", "2", status=2).endswith(
+        "argument --epoch-scale: expected a number in (0, 1], got '2' (see: mlpzero demo --help)"
+    )
+
+
+def test_debug_shows_the_traceback(capsys, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        cli.main(["summary", str(tmp_path / "absent.npz"), "--debug"])
+    with pytest.raises(FileNotFoundError):
+        cli.main(["--debug", "summary", str(tmp_path / "absent.npz")])
+
+
+def test_the_installed_command_exits_non_zero_without_a_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "mlpzero", "summary", str(tmp_path / "absent.npz")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"mlpzero summary: error: file not found: {tmp_path / 'absent.npz'}\n"
+
+
+def test_extra_command_modules_register_their_sub_commands(monkeypatch, capsys):
+    module = types.ModuleType("fake_commands")
+
+    def add_parser(subparsers):
+        parser = cli.add_command(subparsers, "hello", help="say hello", example="mlpzero hello")
+        parser.add_argument("--name", default="world")
+        parser.set_defaults(handler=lambda args: print(f"hello {args.name}") or 0)
+
+    module.add_parser = add_parser
+    monkeypatch.setitem(sys.modules, "fake_commands", module)
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fake_commands", "absent_module.cli"))
+    assert run(capsys, "hello", "--name", "mlp")[:2] == (0, "hello mlp\n")

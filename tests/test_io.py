@@ -1,0 +1,526 @@
+"""Model files: bit-exact round trips, atomic writes, refusal of anything malformed,
+and checkpoints that resume to exactly the weights of an uninterrupted run."""
+
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import mlpzero
+from mlpzero import MLP, io
+from mlpzero.callbacks import Callback
+
+
+def blobs(n=60, classes=(0, 1), features=3, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.array(classes)[rng.integers(0, len(classes), n)]
+    centers = {c: rng.standard_normal(features) * 2 for c in classes}
+    X = np.stack([centers[c] for c in labels]) + rng.standard_normal((n, features))
+    return X, labels
+
+
+def assert_same_predictions(a, b, X):
+    for method in ("decision_function", "predict_proba", "predict"):
+        left, right = getattr(a, method)(X), getattr(b, method)(X)
+        assert left.dtype == right.dtype
+        np.testing.assert_array_equal(left, right, err_msg=method)
+
+
+CASES = {
+    "binary-int": dict(classes=(0, 1)),
+    "binary-str": dict(classes=("no", "yes")),
+    "binary-bool": dict(classes=(False, True)),
+    "multiclass-str": dict(classes=("cat", "dog", "émeu")),
+    "multiclass-int": dict(classes=(3, 7, 11, 20)),
+    "multiclass-float": dict(classes=(0.0, 1.0, 2.0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_saved_and_loaded_model_predicts_bit_for_bit_the_same(tmp_path, case, dtype):
+    X, y = blobs(**CASES[case])
+    model = MLP(
+        hidden=(5, 4),
+        activation=["tanh", {"name": "leaky_relu", "alpha": 0.2}],
+        dtype=dtype,
+        seed=4,
+    )
+    model.fit(X, y, epochs=15, learning_rate=0.1, batch_size=16)
+    path = model.save(tmp_path / "model.npz")
+    loaded = mlpzero.load(path)
+    assert_same_predictions(model, loaded, X)
+    assert loaded.classes_.dtype == model.classes_.dtype
+    assert loaded.classes_.tolist() == model.classes_.tolist()
+    assert loaded.history.as_dict() == model.history.as_dict()
+    assert loaded.summary() == model.summary()
+    assert loaded.fit_config_ == model.fit_config_
+    assert loaded.fit_config_["epochs"] == 15
+    assert loaded.fit_config_["batch_size"] == 16
+    assert loaded.fit_config_["optimizer"]["name"] == "sgd"
+
+
+@pytest.mark.parametrize("target", ["regression-1d", "regression-2d", "multilabel"])
+def test_round_trip_for_regression_and_multilabel(tmp_path, target):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 4))
+    y = {
+        "regression-1d": X @ [0.5, -1.0, 2.0, 0.25] + 0.1,
+        "regression-2d": np.column_stack([X[:, 0] * 1.5, X[:, 1] - 0.3]),
+        "multilabel": (X[:, :3] > 0).astype(int),
+    }[target]
+    model = MLP(hidden=(6,), seed=2).fit(X, y, epochs=10)
+    loaded = mlpzero.load(model.save(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(model.predict(X), loaded.predict(X))
+    assert loaded.task == model.task
+    assert loaded.evaluate(X, y) == model.evaluate(X, y)
+
+
+def test_training_after_loading_continues_as_if_never_saved(tmp_path):
+    # The random state is saved too, so the shuffling after loading is the same.
+    X, y = blobs(n=50)
+    model = MLP(hidden=(4,), seed=9).fit(X, y, epochs=3, batch_size=8)
+    loaded = mlpzero.load(model.save(tmp_path / "m.npz"))
+    model.fit(X, y, epochs=4, batch_size=8)
+    loaded.fit(X, y, epochs=4, batch_size=8)
+    np.testing.assert_array_equal(model.network.params, loaded.network.params)
+
+
+class FrameLike:
+    """The part of a data frame that MLP looks at: named columns and an array view."""
+
+    def __init__(self, data, columns):
+        self.data, self.columns = np.asarray(data), list(columns)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+
+def test_feature_names_are_kept(tmp_path):
+    X, y = blobs(features=2)
+    model = MLP(hidden=(3,)).fit(FrameLike(X, ["height", "weight"]), y, epochs=2)
+    assert model.feature_names_in_ == ["height", "weight"]
+    assert mlpzero.load(model.save(tmp_path / "m.npz")).feature_names_in_ == ["height", "weight"]
+    assert MLP(hidden=(3,)).fit(X, y, epochs=1).feature_names_in_ is None
+
+
+def test_file_is_a_plain_npz_with_a_json_document(tmp_path):
+    X, y = blobs()
+    model = MLP(hidden=(4,)).fit(X, y, epochs=2)
+    path = model.save(tmp_path / "m.npz")
+    with np.load(path, allow_pickle=False) as data:
+        assert sorted(data.files) == ["metadata", "params"]
+        document = json.loads(data["metadata"].tobytes())
+        np.testing.assert_array_equal(data["params"], model.network.params)
+    assert document["format_version"] == io.FORMAT_VERSION
+    assert document["network"]["layer_sizes"] == [3, 4, 1]
+    assert document["loss"] == "binary_crossentropy"
+    assert document["target"]["classes"] == {"kind": "int", "dtype": "<i8", "values": [0, 1]}
+
+
+# ---------------------------------------------------------------------------- atomic writes
+def fitted(seed=0):
+    X, y = blobs()
+    return MLP(hidden=(4,), seed=seed).fit(X, y, epochs=2)
+
+
+def test_a_save_that_fails_midway_leaves_the_old_file_untouched(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    fitted(seed=1).save(path)
+    before = path.read_bytes()
+
+    def write_half_then_fail(handle, arrays):
+        handle.write(b"PK\x03\x04 half an archive")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(io, "_write_npz", write_half_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        fitted(seed=2).save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]  # no temporary file left behind
+    mlpzero.load(path)
+
+
+def test_an_interrupted_first_save_leaves_no_file(tmp_path, monkeypatch):
+    def interrupted(handle, arrays):
+        handle.write(b"PK")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io, "_write_npz", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fitted().save(tmp_path / "model.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_failing_rename_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    fitted(seed=1).save(path)
+    before = path.read_bytes()
+
+    def failing_replace(src, dst):
+        raise PermissionError("rename refused")
+
+    monkeypatch.setattr(io.os, "replace", failing_replace)
+    with pytest.raises(PermissionError):
+        fitted(seed=2).save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_save_refuses_what_it_cannot_write_well(tmp_path):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        MLP().save(tmp_path / "m.npz")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        fitted().save(tmp_path / "no" / "such" / "m.npz")
+    broken = fitted()
+    broken.network.params[0] = np.nan
+    with pytest.raises(ValueError, match="not all finite"):
+        broken.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_save_refuses_custom_components_it_could_not_rebuild(tmp_path):
+    from mlpzero.activations import Activation
+    from mlpzero.losses import BinaryCrossEntropy
+
+    class Cube(Activation):
+        name = "cube"
+
+        def __call__(self, z, out=None):
+            return np.power(z, 3, out=out)
+
+        def derivative_from_output(self, a, out=None):
+            return np.multiply(3, np.cbrt(a) ** 2, out=out)
+
+    class Focal(BinaryCrossEntropy):
+        name = "focal"
+
+    X, y = blobs()
+    with pytest.raises(ValueError, match="custom activation 'cube'"):
+        MLP(hidden=(3,), activation=Cube()).fit(X, X[:, 0], epochs=1).save(tmp_path / "a.npz")
+    with pytest.raises(ValueError, match="custom loss 'focal'"):
+        MLP(hidden=(3,), loss=Focal()).fit(X, y, epochs=1).save(tmp_path / "b.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- refusing bad files
+def read_parts(path):
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    return json.loads(arrays.pop("metadata").tobytes()), arrays
+
+
+def write_parts(path, document, arrays):
+    text = json.dumps(document).encode()
+    np.savez(path, metadata=np.frombuffer(text, dtype=np.uint8), **arrays)
+
+
+@pytest.fixture
+def good_file(tmp_path):
+    X, y = blobs(classes=("a", "b", "c"))
+    path = MLP(hidden=(4, 3), seed=0).fit(X, y, epochs=2).save(tmp_path / "good.npz")
+    return path
+
+
+def doctored(good_file, change):
+    document, arrays = read_parts(good_file)
+    change(document, arrays)
+    path = good_file.with_name("bad.npz")
+    write_parts(path, document, arrays)
+    return path
+
+
+def set_in(keys, value):
+    def change(document, arrays):
+        target = document
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+
+    return change
+
+
+BAD_DOCUMENTS = {
+    "future version": (set_in(["format_version"], 99), "unsupported model format version 99"),
+    "other format": (set_in(["format"], "keras"), "not an mlpzero model file"),
+    "unknown activation": (
+        set_in(["network", "activations", 0], {"name": "swish"}),
+        "unknown activation 'swish'",
+    ),
+    "unknown loss": (set_in(["loss"], "hinge"), "loss must be one of"),
+    "loss against task": (set_in(["loss"], "squared_error"), "does not fit the task"),
+    "sizes against params": (set_in(["network", "layer_sizes"], [4, 4, 3, 3]), "need shape"),
+    "negative size": (set_in(["network", "layer_sizes"], [3, -4, 3, 3]), "positive sizes"),
+    "bool size": (set_in(["network", "layer_sizes"], [True, 4, 3, 3]), "positive sizes"),
+    "unknown dtype": (set_in(["network", "dtype"], "float16"), "dtype must be one of"),
+    "hidden against sizes": (set_in(["model", "hidden"], [9]), "model.hidden"),
+    "unsorted classes": (
+        set_in(["target", "classes", "values"], ["b", "a", "c"]),
+        "sorted and distinct",
+    ),
+    "too few classes": (set_in(["target", "classes", "values"], ["a", "b"]), "do not fit"),
+    "class kind": (set_in(["target", "classes", "kind"], "complex"), "kind must be one of"),
+    "class values": (set_in(["target", "classes", "values"], [1, 2, 3]), "str labels"),
+    "class dtype": (set_in(["target", "classes", "dtype"], "<i8"), "not a str dtype"),
+    "pickled dtype": (set_in(["target", "classes", "dtype"], "datetime64"), "dtype"),
+    "unknown task": (set_in(["target", "task"], "ranking"), "task must be one of"),
+    "feature names": (set_in(["feature_names"], ["x"]), "feature_names must be 3 strings"),
+    "random state": (set_in(["random_state"], {"bit_generator": "os.system"}), "random_state"),
+    "random state fields": (set_in(["random_state", "state"], "zero"), "random_state"),
+    "history": (set_in(["history", "loss"], ["low"]), "history"),
+    "seed": (set_in(["model", "seed"], -3), "model.seed"),
+    "init": (set_in(["model", "init"], "ones"), "model.init"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DOCUMENTS))
+def test_load_refuses_a_bad_document_and_says_what_is_wrong(good_file, case):
+    change, message = BAD_DOCUMENTS[case]
+    with pytest.raises(ValueError, match=message):
+        mlpzero.load(doctored(good_file, change))
+
+
+BAD_ARRAYS = {
+    "nan parameter": (lambda d, a: a["params"].__setitem__(3, np.nan), "NaN or infinity"),
+    "wrong dtype": (
+        lambda d, a: a.__setitem__("params", a["params"].astype(np.float64)),
+        "dtype float64",
+    ),
+    "short": (lambda d, a: a.__setitem__("params", a["params"][:-1]), "need shape"),
+    "2-D": (lambda d, a: a.__setitem__("params", a["params"].reshape(1, -1)), "need shape"),
+    "extra": (lambda d, a: a.__setitem__("payload", np.zeros(3)), "unexpected array"),
+    "none": (lambda d, a: a.pop("params"), "no parameters"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ARRAYS))
+def test_load_refuses_bad_arrays(good_file, case):
+    change, message = BAD_ARRAYS[case]
+    with pytest.raises(ValueError, match=message):
+        mlpzero.load(doctored(good_file, change))
+
+
+class Boom:
+    ran = False
+
+    def __reduce__(self):
+        return (Boom._explode, ())
+
+    @staticmethod
+    def _explode():
+        Boom.ran = True
+        return "exploded"
+
+
+def test_load_never_unpickles(tmp_path, good_file):
+    path = tmp_path / "pickled.npz"
+    document, arrays = read_parts(good_file)
+    text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    np.savez(
+        path,
+        metadata=text,
+        params=arrays["params"],
+        **{"optimizer.m": np.array([Boom()], dtype=object)},
+    )
+    with pytest.raises(ValueError, match="only plain numbers"):
+        mlpzero.load(path)
+    raw = tmp_path / "raw.npz"
+    raw.write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(ValueError, match="not a valid mlpzero model file"):
+        mlpzero.load(raw)
+    assert not Boom.ran
+
+
+def test_load_refuses_damaged_archives(tmp_path, good_file):
+    data = good_file.read_bytes()
+    cases = {
+        "empty": b"",
+        "text": b"hello, I am not a model\n",
+        "truncated": data[: len(data) // 2],
+        "flipped byte": data[:200] + bytes([data[200] ^ 0xFF]) + data[201:],
+    }
+    for name, content in cases.items():
+        path = tmp_path / f"{name}.npz"
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match="not a valid mlpzero model file"):
+            mlpzero.load(path)
+
+
+def test_load_checks_the_npy_header_before_allocating(tmp_path, good_file):
+    # A member whose header claims a huge shape must be refused, not allocated.
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(good_file) as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "params.npy":
+                content = content.replace(b"'shape': (", b"'shape': (10000000000000, ", 1)
+            target.writestr(info.filename, content)
+    with pytest.raises(ValueError, match="declares shape"):
+        mlpzero.load(path)
+
+
+def test_load_reports_missing_files_and_folders(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        mlpzero.load(tmp_path / "absent.npz")
+    with pytest.raises(ValueError, match="is a folder"):
+        mlpzero.load(tmp_path)
+    with pytest.raises(TypeError, match="path must be a file path"):
+        mlpzero.load(3.5)
+
+
+# ---------------------------------------------------------------------------- checkpoints
+class Killed(Exception):
+    """Stands for the process dying (power cut, OOM kill) in the middle of training."""
+
+
+class Interrupt(Callback):
+    """Stops training like a killed process would: at a given epoch and batch."""
+
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch = epoch, batch
+        self.current = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == self.batch:
+            raise Killed
+
+
+EPOCHS = 6
+
+
+def train_run(**fit_options):
+    X, y = blobs(n=70, classes=("a", "b", "c"), features=4, seed=3)
+    model = MLP(hidden=(8, 5), activation="tanh", seed=11)
+    fit_options.setdefault("checkpoint_interval", 0)  # write every epoch
+    return model.fit(X, y, epochs=EPOCHS, learning_rate=0.05, batch_size=16, **fit_options)
+
+
+@pytest.mark.parametrize("epoch", range(EPOCHS))
+@pytest.mark.parametrize("batch", [0, 3])
+def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, batch):
+    reference = train_run()
+    path = tmp_path / "run.ckpt.npz"
+    with pytest.raises(Killed):
+        train_run(checkpoint=path, callbacks=[Interrupt(epoch, batch)])
+    if epoch == 0:
+        assert not path.exists()  # killed before the first epoch ended
+        resumed = train_run(checkpoint=path)
+    else:
+        assert io.load_checkpoint(path).model.history.epochs == epoch
+        resumed = train_run(checkpoint=path, resume=path)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+    assert resumed.history.as_dict() == reference.history.as_dict()
+    assert io.load_checkpoint(path).model.history.epochs == EPOCHS
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "plateau"])
+@pytest.mark.parametrize("epoch", [1, 3, 5])
+def test_resume_is_exact_with_adam_dropout_validation_and_a_schedule(tmp_path, schedule, epoch):
+    X, y = blobs(n=70, classes=("a", "b", "c"), features=4, seed=3)
+
+    def run(**options):
+        model = MLP(hidden=(8, 5), dropout=0.2, seed=11)
+        return model.fit(
+            X, y, epochs=EPOCHS, optimizer="adam", learning_rate=0.02, batch_size=16,
+            validation_split=0.2, schedule=schedule, checkpoint_interval=0, **options,
+        )  # fmt: skip
+
+    reference = run()
+    path = tmp_path / "run.npz"
+    with pytest.raises(Killed):
+        run(checkpoint=path, callbacks=[Interrupt(epoch, 2)])
+    resumed = run(checkpoint=path, resume=path)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+    assert resumed.history.as_dict() == reference.history.as_dict()
+    assert resumed.optimizer_.state_dict()["iterations"] == reference.optimizer_.iterations
+
+
+@pytest.mark.parametrize("epoch", [2, 12, 25])
+def test_resume_is_exact_with_early_stopping(tmp_path, epoch):
+    from mlpzero.callbacks import EarlyStopping
+
+    X, y = blobs(n=80, classes=("a", "b", "c"), features=4, seed=3)
+
+    def run(**options):
+        stopping = EarlyStopping(patience=3, restore_best_weights=True)
+        model = MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=40, optimizer="adam", learning_rate=0.03, batch_size=16,
+            validation_split=0.25, checkpoint_interval=0,
+            callbacks=[stopping, *options.pop("extra", [])], **options,
+        )  # fmt: skip
+        return model, stopping
+
+    reference, stopped = run()
+    assert stopped.stopped_epoch is not None and stopped.stopped_epoch > 25  # it does stop
+    path = tmp_path / "run.npz"
+    with pytest.raises(Killed):
+        run(checkpoint=path, extra=[Interrupt(epoch, 1)])
+    resumed, stopping = run(checkpoint=path, resume=path)
+    assert stopping.stopped_epoch == stopped.stopped_epoch
+    assert stopping.best_epoch == stopped.best_epoch
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+    with pytest.raises(ValueError, match=r"callbacks \['EarlyStopping'\], but fit was given \[\]"):
+        MLP(hidden=(6,), seed=3).fit(X, y, epochs=40, resume=path, optimizer="adam")
+
+
+def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path):
+    reference = train_run()
+    path = tmp_path / "run.npz"
+    with pytest.raises(Killed):
+        train_run(checkpoint=path, callbacks=[Interrupt(2, 1)])
+    with pytest.raises(Killed):
+        train_run(checkpoint=path, resume=path, callbacks=[Interrupt(4, 0)])
+    resumed = train_run(checkpoint=path, resume=path)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+
+
+def test_checkpoints_are_written_at_most_every_interval_and_at_the_end(tmp_path, monkeypatch):
+    written = []
+    real = io.save_checkpoint
+
+    def counting(model, path, *args):
+        written.append(model.history.epochs)
+        return real(model, path, *args)
+
+    monkeypatch.setattr(io, "save_checkpoint", counting)
+    train_run(checkpoint=tmp_path / "a.npz", checkpoint_interval=0)
+    assert written == list(range(1, EPOCHS + 1))
+    written.clear()
+    train_run(checkpoint=tmp_path / "b.npz", checkpoint_interval=3600)
+    assert written == [EPOCHS]  # only the last epoch within the hour
+    with pytest.raises(ValueError, match="checkpoint_interval must be a finite number >= 0"):
+        train_run(checkpoint=tmp_path / "c.npz", checkpoint_interval=-1)
+
+
+def test_resuming_a_finished_run_trains_no_more(tmp_path):
+    path = tmp_path / "run.npz"
+    finished = train_run(checkpoint=path)
+    again = train_run(resume=path)
+    np.testing.assert_array_equal(again.network.params, finished.network.params)
+    assert again.history.epochs == EPOCHS
+
+
+def test_resume_refuses_a_different_model_or_optimizer_and_leaves_the_model_alone(tmp_path):
+    path = tmp_path / "run.npz"
+    train_run(checkpoint=path)
+    X, y = blobs(n=70, classes=("a", "b", "c"), features=4, seed=3)
+    other = MLP(hidden=(3,), seed=11)
+    with pytest.raises(ValueError, match=r"resume: .* holds a model with"):
+        other.fit(X, y, epochs=2, resume=path)
+    assert not other.built
+    same = MLP(hidden=(8, 5), activation="tanh", seed=11)
+    with pytest.raises(ValueError, match="features"):
+        same.fit(X[:, :2], y, epochs=2, resume=path)
+    with pytest.raises(ValueError, match="labels not seen"):
+        same.fit(X, np.where(y == "a", "z", y), epochs=2, resume=path)
+    assert not same.built
+    plain = tmp_path / "plain.npz"
+    fitted().save(plain)
+    with pytest.raises(ValueError, match="not a checkpoint"):
+        MLP(hidden=(4,)).fit(*blobs(), epochs=1, resume=plain)

@@ -1,0 +1,540 @@
+"""mlpzero.sklearn: scikit-learn's estimator checks, and the estimators used as users do."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import re
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.datasets import load_iris, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlpzero.callbacks import Callback
+from mlpzero.sklearn import MLPClassifier, MLPRegressor
+from mlpzero.training import TrainingDivergedError
+
+# For tests that train for a few epochs on purpose: stopping at max_iter is expected there.
+brief_training = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+# ---------------------------------------------------------------------- the contract
+# Every check, no expected failures. The checks train with the default max_iter=200 and
+# tol=1e-4 on tiny data sets, where the loss still falls by more than tol at epoch 200;
+# the estimator then warns (ConvergenceWarning), as scikit-learn's own MLP does. That
+# advice is not a failure, so it alone is silenced here; every other warning is an error.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks([MLPClassifier(), MLPRegressor()])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# ---------------------------------------------------------------------- data
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(
+        n_samples=300, n_features=6, n_informative=4, random_state=0, class_sep=1.5
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(n_samples=200, n_features=5, noise=5.0, random_state=0)
+    return X, y / y.std()
+
+
+# ---------------------------------------------------------------------- used as users do
+def test_pipeline_with_standard_scaler_learns_iris(iris):
+    X, y = iris
+    model = make_pipeline(StandardScaler(), MLPClassifier(max_iter=1000, random_state=0))
+    model.fit(X, y)
+    assert model.score(X, y) > 0.97
+
+
+def test_grid_search_in_two_processes(binary):
+    X, y = binary
+    search = GridSearchCV(
+        make_pipeline(
+            StandardScaler(),
+            MLPClassifier(max_iter=1000, learning_rate_init=0.01, random_state=0),
+        ),
+        {"mlpclassifier__hidden_layer_sizes": [(4,), (32,)], "mlpclassifier__alpha": [1e-4]},
+        cv=2,
+        n_jobs=2,
+    )
+    search.fit(X, y)
+    assert search.best_params_["mlpclassifier__hidden_layer_sizes"] in [(4,), (32,)]
+    assert search.best_score_ > 0.85
+    assert search.score(X, y) > 0.85
+
+
+def test_cross_val_score_regressor(regression):
+    X, y = regression
+    model = make_pipeline(StandardScaler(), MLPRegressor(max_iter=500, random_state=0))
+    scores = cross_val_score(model, X, y, cv=3)
+    assert scores.shape == (3,)
+    assert scores.min() > 0.9
+
+
+@brief_training
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pickle_round_trip_predicts_identically(iris, dtype):
+    X, y = iris
+    X = X.astype(dtype)
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0).fit(X, y)
+    copy = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(copy.predict(X), model.predict(X))
+    assert copy.get_params() == model.get_params()
+    assert copy.loss_curve_ == model.loss_curve_
+    # the optimizer's moments and the shuffling generator travel too: training goes on alike
+    model.partial_fit(X, y)
+    copy.partial_fit(X, y)
+    np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+
+
+# ---------------------------------------------------------------------- dtypes
+@brief_training
+def test_float32_input_trains_and_predicts_in_float32(iris):
+    X, y = iris
+    model = MLPClassifier(max_iter=50, random_state=0).fit(X.astype(np.float32), y)
+    assert all(w.dtype == np.float32 for w in model.coefs_ + model.intercepts_)
+    assert model.predict_proba(X.astype(np.float32)).dtype == np.float32
+    reg = MLPRegressor(max_iter=50, random_state=0).fit(X.astype(np.float32), y * 1.5)
+    assert reg.predict(X).dtype == np.float32
+
+
+@brief_training
+def test_float64_input_stays_float64_and_dtype_can_be_forced(iris):
+    X, y = iris
+    model = MLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    assert model.coefs_[0].dtype == np.float64
+    assert model.predict_proba(X).dtype == np.float64
+    forced = MLPClassifier(max_iter=20, random_state=0, dtype="float32").fit(X, y)
+    assert forced.coefs_[0].dtype == np.float32
+    ints = MLPRegressor(max_iter=20, random_state=0).fit(X.astype(np.int64), y)
+    assert ints.coefs_[0].dtype == np.float64
+
+
+# ---------------------------------------------------------------------- fitted attributes
+@brief_training
+def test_fitted_attributes_match_scikit_learn_shapes(iris):
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(7, 5), max_iter=30, random_state=0).fit(X, y)
+    assert [c.shape for c in model.coefs_] == [(4, 7), (7, 5), (5, 3)]
+    assert [b.shape for b in model.intercepts_] == [(7,), (5,), (3,)]
+    assert model.n_layers_ == 4
+    assert model.n_outputs_ == 3
+    assert model.out_activation_ == "softmax"
+    assert model.n_features_in_ == 4
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    assert len(model.loss_curve_) == model.n_iter_
+    assert model.loss_ == model.loss_curve_[-1]
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert model.t_ == model.n_iter_ * X.shape[0]
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    # the history of the underlying mlpzero model is the same curve
+    np.testing.assert_allclose(model.model_.history["loss"], model.loss_curve_)
+    binary = MLPClassifier(max_iter=5, random_state=0).fit(X, y == 2)
+    assert binary.out_activation_ == "logistic" and binary.n_outputs_ == 1
+    reg = MLPRegressor(max_iter=5, random_state=0).fit(X, np.c_[y, -y])
+    assert reg.out_activation_ == "identity" and reg.n_outputs_ == 2
+
+
+@brief_training
+def test_coefs_are_transposed_views_of_the_weights(iris):
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=20, random_state=0).fit(X, y)
+    weights = model.model_.network.weights
+    for coef, w in zip(model.coefs_, weights, strict=True):
+        np.testing.assert_array_equal(coef, w.T)
+    # the forward pass by hand from scikit-learn's layout gives the same probabilities
+    hidden = np.maximum(X @ model.coefs_[0] + model.intercepts_[0], 0)
+    logits = hidden @ model.coefs_[1] + model.intercepts_[1]
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-10)
+    model.coefs_[1][...] = 0  # a view: writing through it changes the model
+    model.intercepts_[1][...] = 0
+    np.testing.assert_allclose(model.predict_proba(X), 1 / 3)
+    # assigning whole lists, as scikit-learn users do, copies into the model
+    model.intercepts_ = [np.zeros(6), np.array([0.0, 0.0, np.log(2)])]
+    np.testing.assert_allclose(model.predict_proba(X[:1]), [[0.25, 0.25, 0.5]])
+    with pytest.raises(ValueError, match=r"coefs_ must be 2 arrays of shapes \[\(4, 6\)"):
+        model.coefs_ = [np.zeros((6, 4)), np.zeros((6, 3))]
+    np.testing.assert_allclose(model.predict_proba(X[:1]), [[0.25, 0.25, 0.5]])
+
+
+@brief_training
+def test_feature_names_in_from_a_data_frame(iris):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = MLPClassifier(max_iter=10, random_state=0).fit(frame, y)
+    np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c", "d"])
+
+
+# ---------------------------------------------------------------------- stopping rule
+def _first_stop(curve, tol, patience, larger_is_better=False):
+    """Replay scikit-learn's rule on a curve: the epoch (1-based) at which it stops."""
+    best = -np.inf if larger_is_better else np.inf
+    count = 0
+    for epoch, value in enumerate(curve, start=1):
+        stalled = value < best + tol if larger_is_better else value > best - tol
+        count = count + 1 if stalled else 0
+        best = max(best, value) if larger_is_better else min(best, value)
+        if count > patience:
+            return epoch
+    return None
+
+
+@pytest.mark.parametrize("tol, patience", [(1e-2, 3), (1e-3, 10)])
+def test_stops_when_training_loss_stalls(binary, tol, patience):
+    X, y = binary
+    model = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=2000, tol=tol, n_iter_no_change=patience, random_state=0
+    ).fit(X, y)
+    assert model.n_iter_ < 2000
+    assert _first_stop(model.loss_curve_, tol, patience) == model.n_iter_
+
+
+def test_reaching_max_iter_warns(binary):
+    X, y = binary
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        model = MLPClassifier(max_iter=3, random_state=0).fit(X, y)
+    assert model.n_iter_ == 3
+
+
+def test_early_stopping_watches_validation_score_and_keeps_the_best_weights(binary):
+    X, y = binary
+
+    class Snapshots(Callback):
+        def __init__(self):
+            self.params = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.params.append(self.model.network.params.copy())
+
+    snapshots = Snapshots()
+    model = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=5,
+        tol=0.0,
+        max_iter=2000,
+        learning_rate_init=0.01,
+        callbacks=[snapshots],
+        random_state=0,
+    )
+    model.fit(X, y)
+    scores = model.validation_scores_
+    assert len(scores) == len(model.validation_loss_curve_) == model.n_iter_
+    assert model.best_loss_ is None
+    assert model.best_validation_score_ == max(scores)
+    assert _first_stop(scores, 0.0, 5, larger_is_better=True) == model.n_iter_
+    # the weights kept are those of the first epoch with the best validation score
+    best_epoch = int(np.argmax(scores))
+    user_copy = model.get_params()["callbacks"][0]
+    assert user_copy is snapshots
+    np.testing.assert_array_equal(model.model_.network.params, snapshots.params[best_epoch])
+    assert model.t_ == model.n_iter_ * 240  # 80% of 300 samples train
+
+
+def test_adaptive_learning_rate_divides_by_five_when_loss_stalls(binary):
+    X, y = binary
+    model = MLPClassifier(
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.1,
+        tol=0.5,  # nothing counts as progress: every window of 2 epochs divides the rate
+        n_iter_no_change=2,
+        max_iter=12,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.n_iter_ == 12
+    assert model._optimizer.learning_rate == pytest.approx(0.1 / 5**3)
+
+
+def test_invscaling_sets_each_epochs_rate_from_samples_seen(regression):
+    X, y = regression
+    n = X.shape[0]
+    model = MLPRegressor(
+        solver="sgd",
+        learning_rate="invscaling",
+        learning_rate_init=0.05,
+        power_t=0.5,
+        max_iter=4,
+        tol=0.0,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    # scikit-learn's rule: after t samples the rate is learning_rate_init / (t + 1) ** power_t
+    expected = [0.05 / (epoch * n + 1) ** 0.5 for epoch in range(4)]
+    np.testing.assert_allclose(model.model_.history["lr"], expected, rtol=1e-12)
+
+
+def test_alpha_is_scikit_learns_penalty_on_the_summed_loss(binary):
+    X, y = binary
+    X = StandardScaler().fit_transform(X)[:150]  # 150 rows: one full batch per epoch
+    y = y[:150]
+    model = MLPClassifier(
+        hidden_layer_sizes=(5,), alpha=3.0, max_iter=1, warm_start=True, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    squares = sum(float(np.sum(c**2)) for c in model.coefs_)
+    # the next epoch's loss is measured at these weights, before its update
+    expected = log_loss(y, model.predict_proba(X)) + 3.0 / (2 * 150) * squares
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.loss_curve_[1] == pytest.approx(expected, rel=1e-10)
+
+
+def test_dropout_trains_differently_and_predicts_deterministically(iris):
+    X, y = iris
+    X = StandardScaler().fit_transform(X)
+    params = {
+        "hidden_layer_sizes": (32,),
+        "learning_rate_init": 0.01,
+        "n_iter_no_change": 30,  # the loss is noisy under dropout: be patient
+        "max_iter": 500,
+        "random_state": 0,
+    }
+    plain = MLPClassifier(**params).fit(X, y)
+    dropped = MLPClassifier(dropout=0.2, **params).fit(X, y)
+    assert not np.allclose(plain.coefs_[0], dropped.coefs_[0])
+    np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))
+    assert dropped.score(X, y) > 0.9
+
+
+# ---------------------------------------------------------------------- continuing training
+def test_warm_start_continues_and_cold_start_restarts(iris):
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, warm_start=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    first = [c.copy() for c in model.coefs_]
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.n_iter_ == 10 and len(model.loss_curve_) == 10
+    assert not np.array_equal(first[0], model.coefs_[0])
+    model.set_params(warm_start=False)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.n_iter_ == 5
+    np.testing.assert_array_equal(model.coefs_[0], first[0])  # same seed, same start
+
+
+def test_partial_fit_needs_classes_first_and_accepts_unseen_ones(iris):
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        model.partial_fit(X, y)
+    first = y < 2  # the first batch holds classes 0 and 1 only
+    model.partial_fit(X[first], y[first], classes=[0, 1, 2])
+    assert model.predict_proba(X).shape == (150, 3)
+    assert model.n_iter_ == 1
+    for _ in range(3):
+        model.partial_fit(X, y)
+    assert model.n_iter_ == 4 and len(model.loss_curve_) == 4
+    with pytest.raises(ValueError, match="differs"):
+        model.partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="not seen"):
+        model.partial_fit(X, y + 5)
+
+
+def test_partial_fit_equals_fit_one_epoch_at_a_time(regression):
+    X, y = regression
+    params = {"hidden_layer_sizes": (8,), "random_state": 0, "shuffle": False}
+    stepped = MLPRegressor(**params)
+    for _ in range(4):
+        stepped.partial_fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        whole = MLPRegressor(max_iter=4, **params).fit(X, y)
+    np.testing.assert_allclose(stepped.loss_curve_, whole.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(stepped.predict(X), whole.predict(X), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- targets and weights
+@brief_training
+def test_multilabel_indicator_targets(binary):
+    X, y = binary
+    Y = np.c_[y, 1 - y, X[:, 0] > 0].astype(int)
+    model = MLPClassifier(max_iter=300, random_state=0).fit(X, Y)
+    assert model.out_activation_ == "logistic"
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    assert model.predict(X).shape == Y.shape
+    assert model.predict_proba(X).shape == Y.shape
+    assert model.score(X, Y) > 0.8
+
+
+@brief_training
+def test_string_labels_and_log_proba(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = MLPClassifier(max_iter=300, random_state=0).fit(X, names)
+    np.testing.assert_array_equal(model.classes_, ["setosa", "versicolor", "virginica"])
+    assert set(model.predict(X)) <= set(names)
+    np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), model.predict_proba(X))
+
+
+def test_class_weight_balanced_is_the_balanced_sample_weight(binary):
+    X, y = binary
+    keep = (y == 1) | (np.arange(len(y)) % 4 == 0)  # make class 0 rare
+    X, y = X[keep], y[keep]
+    params = {"hidden_layer_sizes": (8,), "max_iter": 50, "random_state": 0}
+    with pytest.warns(ConvergenceWarning):
+        by_class = MLPClassifier(class_weight="balanced", **params).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        by_sample = MLPClassifier(**params).fit(
+            X, y, sample_weight=compute_sample_weight("balanced", y)
+        )
+    np.testing.assert_allclose(by_class.predict_proba(X), by_sample.predict_proba(X))
+
+
+@brief_training
+@pytest.mark.parametrize(
+    "activation, expected",
+    [
+        ("logistic", ["sigmoid", "sigmoid"]),
+        ("sigmoid", ["sigmoid", "sigmoid"]),
+        ("leaky_relu", ["leaky_relu", "leaky_relu"]),
+        (["tanh", "leaky_relu"], ["tanh", "leaky_relu"]),
+    ],
+)
+def test_activations_by_scikit_learn_name_or_per_layer(iris, activation, expected):
+    X, y = iris
+    model = MLPClassifier(
+        hidden_layer_sizes=(8, 8), activation=activation, max_iter=5, random_state=0
+    ).fit(X, y)
+    assert [a.name for a in model.model_.network.activations] == expected
+    assert model.get_params()["activation"] == activation
+
+
+def test_per_layer_activations_learn(iris):
+    X, y = iris
+    model = MLPClassifier(
+        hidden_layer_sizes=(16, 16),
+        activation=["tanh", "leaky_relu"],
+        learning_rate_init=0.01,
+        max_iter=500,
+        random_state=0,
+    )
+    model.fit(StandardScaler().fit_transform(X), y)
+    assert model.n_iter_ < 500  # stopped on tol
+    assert model.score(StandardScaler().fit_transform(X), y) > 0.95
+
+
+# ---------------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    "params, pattern",
+    [
+        ({"alpha": -1.0}, r"'alpha' parameter .* Got -1.0"),
+        ({"solver": "lbfgs"}, r"'solver' parameter .* Got 'lbfgs'"),
+        ({"hidden_layer_sizes": (4, 0)}, r"hidden_layer_sizes .*\(4, 0\)"),
+        ({"activation": "softplus"}, r"'activation' parameter .* Got 'softplus'"),
+        ({"activation": ["relu"], "hidden_layer_sizes": (3, 3)}, r"activation.*\['relu'\]"),
+        ({"batch_size": 0}, r"'batch_size' parameter .* Got 0"),
+        ({"max_iter": 2.5}, r"'max_iter' parameter .* Got 2.5"),
+        ({"dtype": "float16"}, r"'dtype' parameter .* Got 'float16'"),
+        ({"validation_fraction": 1.0}, r"'validation_fraction' parameter .* Got 1.0"),
+    ],
+)
+def test_bad_parameters_are_named_in_fit(iris, params, pattern):
+    X, y = iris
+    model = MLPClassifier(**params)  # scikit-learn validates in fit, not in __init__
+    with pytest.raises(ValueError, match=pattern):
+        model.fit(X, y)
+    assert not hasattr(model, "n_iter_")
+
+
+def test_unfitted_and_malformed_input(iris):
+    X, y = iris
+    with pytest.raises(NotFittedError):
+        MLPRegressor().predict(X)
+    model = MLPClassifier(max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="4 features"):
+        model.predict(X[:, :3])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        MLPClassifier().fit(X, y + 0.5)
+    with pytest.raises(ValueError, match="sample_weight"):
+        MLPClassifier().fit(X, y, sample_weight=np.ones(3))
+
+
+def test_divergence_raises_and_leaves_a_warm_model_unchanged(regression):
+    X, y = regression
+    model = MLPRegressor(
+        hidden_layer_sizes=(16,), solver="sgd", max_iter=20, warm_start=True, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    before = model.predict(X)
+    n_iter = model.n_iter_
+    model.set_params(learning_rate_init=1e6, momentum=0.0)
+    model._optimizer.learning_rate = 1e6  # a warm start keeps its optimizer: force the jump
+    with pytest.raises(TrainingDivergedError, match="learning_rate_init"):
+        model.fit(X, y * 1e6)
+    np.testing.assert_array_equal(model.predict(X), before)
+    assert model.n_iter_ == n_iter
+    assert np.isfinite(model.predict(X)).all()
+
+
+@brief_training
+def test_a_failed_fit_leaves_the_fitted_estimator_as_it_was(iris):
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+    before = model.predict_proba(X)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        model.fit(X[:, :3], y + 0.5)  # other width and continuous labels
+    assert model.n_features_in_ == 4
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+
+
+def test_verbose_reports_each_epoch(iris):
+    X, y = iris
+    out = io.StringIO()
+    with redirect_stdout(out), pytest.warns(ConvergenceWarning):
+        MLPClassifier(max_iter=3, verbose=True, random_state=0).fit(X, y)
+    assert re.findall(r"Iteration (\d+), loss = ", out.getvalue()) == ["1", "2", "3"]
+
+
+@pytest.mark.slow
+@brief_training
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_as_accurate_as_scikit_learns_mlp_with_the_same_parameters(dtype):
+    from sklearn.datasets import load_breast_cancer, load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    for load in (load_breast_cancer, load_digits):
+        X, y = load(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+        scores = []
+        for estimator in (MLPClassifier, ScikitLearnMLP):
+            model = make_pipeline(StandardScaler(), estimator(max_iter=300, random_state=0))
+            model.fit(X_train.astype(dtype), y_train)
+            scores.append(model.score(X_test.astype(dtype), y_test))
+        assert scores[0] > scores[1] - 0.02, (load.__name__, scores)

@@ -1,0 +1,251 @@
+"""Bad input is refused with an error that names the argument and echoes the value, and
+extreme but finite input never produces a RuntimeWarning or a NaN (pytest turns every
+warning into an error)."""
+
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+from mlpzero.activations import sigmoid, softmax
+from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
+from mlpzero.validation import (
+    check_features,
+    check_int,
+    check_positive,
+    check_sample_weight,
+    check_targets,
+)
+
+
+def data(n=30, features=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, features))
+    return X, (X[:, 0] > 0).astype(int)
+
+
+@pytest.fixture
+def fitted():
+    X, y = data()
+    return MLP(hidden=(4,), seed=0).fit(X, y, epochs=5, learning_rate=0.1)
+
+
+# ---------------------------------------------------------------------------- the checks
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        ([[1.0, np.nan]], r"X contains NaN or infinity \(first at row 0, column 1\)"),
+        ([[1.0], [np.inf]], r"first at row 1, column 0"),
+        ([1.0, 2.0], r"X must be 2-D .* got a 1-D array of shape \(2,\)"),
+        (np.zeros((2, 2, 2)), r"X must be 2-D .* got shape \(2, 2, 2\)"),
+        (np.zeros((0, 3)), r"X is empty: got shape \(0, 3\)"),
+        (np.zeros((3, 0)), r"X has no features: got shape \(3, 0\)"),
+        ([["1.5", "abc"]], r"X must be numeric, got values of type <U3 such as \['1.5', 'abc'\]"),
+        (np.array([[1 + 2j]]), r"X must be numeric, got dtype complex128"),
+        ([[1e300, 0.0]], r"X holds 1e\+300 \(at index 0, 0\), beyond the largest float32"),
+        ([[0.0, -4e38]], r"X holds -4e\+38 \(at index 0, 1\)"),
+    ],
+)
+def test_check_features_names_the_problem(X, message):
+    with pytest.raises(ValueError, match=message):
+        check_features(X, dtype=np.float32)
+
+
+def test_check_features_accepts_what_it_can_convert():
+    assert check_features([["1.5", "2"]]).tolist() == [[1.5, 2.0]]
+    assert check_features([[True, False]]).dtype == np.float64
+    assert check_features([[1e300]], dtype=np.float64)[0, 0] == 1e300
+    big = np.array([[3.0e38]], dtype=np.float64)
+    assert check_features(big, dtype=np.float32)[0, 0] == np.float32(3.0e38)
+    with pytest.raises(ValueError, match="model was built for 3"):
+        check_features(np.zeros((2, 2)), n_features=3)
+
+
+def test_check_targets_and_weights():
+    with pytest.raises(ValueError, match="y is required, got None"):
+        check_targets(None, 3)
+    with pytest.raises(ValueError, match="expected y with 3 rows to match X, got 2"):
+        check_targets([1, 2], 3)
+    with pytest.raises(ValueError, match="y contains NaN"):
+        check_targets([1.0, np.nan], 2)
+    with pytest.raises(ValueError, match="missing values"):
+        check_targets(np.array(["a", None], dtype=object), 2)
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(3,\)"):
+        check_sample_weight([1, 2], 3)
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        check_sample_weight([1, -1, 1], 3)
+    with pytest.raises(ValueError, match="not be all zero"):
+        check_sample_weight([0, 0], 2)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: check_int("epochs", 2.5), TypeError, "epochs must be an integer, got float 2.5"),
+        (lambda: check_int("epochs", True), TypeError, "got bool True"),
+        (lambda: check_int("epochs", 0), ValueError, "epochs must be >= 1, got 0"),
+        (lambda: check_positive("learning_rate", "fast"), TypeError, "got str 'fast'"),
+        (lambda: check_positive("learning_rate", float("nan")), ValueError, "got nan"),
+        (lambda: check_positive("learning_rate", 0), ValueError, "> 0, got 0"),
+    ],
+)
+def test_scalar_checks(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# ---------------------------------------------------------------------------- the model
+@pytest.mark.parametrize(
+    ("settings", "error", "message"),
+    [
+        ({"hidden": (4, 0)}, ValueError, "hidden must be >= 1, got 0"),
+        ({"hidden": "wide"}, TypeError, "hidden must be an integer, got str 'w'"),
+        ({"activation": "swish"}, ValueError, "unknown activation 'swish'"),
+        ({"activation": ["relu"], "hidden": (3, 3)}, ValueError, "one activation per hidden"),
+        ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
+        ({"dtype": "float16"}, ValueError, "dtype must be 'float32' or 'float64', got 'float16'"),
+        ({"seed": -1}, ValueError, "seed must be >= 0, got -1"),
+        ({"seed": 1.5}, TypeError, "seed must be an integer, got float 1.5"),
+    ],
+)
+def test_bad_settings_are_refused_at_construction(settings, error, message):
+    with pytest.raises(error, match=message):
+        MLP(**settings)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"epochs": 0}, ValueError, "epochs must be >= 1, got 0"),
+        ({"epochs": 2.0}, TypeError, "epochs must be an integer, got float 2.0"),
+        ({"learning_rate": -0.1}, ValueError, "learning_rate must be a finite number > 0"),
+        ({"learning_rate": float("inf")}, ValueError, "learning_rate must be a finite number"),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0"),
+        ({"optimizer": "adamz"}, ValueError, "unknown optimizer 'adamz'"),
+        ({"sample_weight": [1.0]}, ValueError, r"sample_weight must have shape \(30,\)"),
+    ],
+)
+def test_bad_fit_options_are_refused_and_leave_the_model_alone(fitted, options, error, message):
+    before = fitted.network.params.copy()
+    epochs = fitted.history.epochs
+    X, y = data()
+    with pytest.raises(error, match=message):
+        fitted.fit(X, y, **{"epochs": 1, **options})
+    np.testing.assert_array_equal(fitted.network.params, before)
+    assert fitted.history.epochs == epochs
+
+
+def test_bad_data_is_refused_and_leaves_the_model_alone(fitted):
+    before = fitted.network.params.copy()
+    X, y = data()
+    holed = X.copy()
+    holed[3, 1] = np.nan
+    cases = [
+        (X[:, :1], y, "X has 1 features, but the model was built for 2"),
+        (X, y[:-1], "expected y with 30 rows to match X, got 29"),
+        (holed, y, r"X contains NaN or infinity \(first at row 3, column 1\)"),
+        (X, np.where(y == 1, 7, y), r"labels not seen in training: \[7\]"),
+        (X * 1e300, y, "beyond the largest float32"),
+    ]
+    for bad_X, bad_y, message in cases:
+        with pytest.raises(ValueError, match=message):
+            fitted.fit(bad_X, bad_y, epochs=1)
+    np.testing.assert_array_equal(fitted.network.params, before)
+    with pytest.raises(ValueError, match=r"labels not seen in training: \[7\]"):
+        fitted.evaluate(X, np.where(y == 1, 7, y))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        MLP().predict(X)
+
+
+def test_regression_targets_must_be_numbers_the_dtype_can_hold():
+    X, _ = data()
+    with pytest.raises(ValueError, match="y for regression must be numeric"):
+        MLP(loss="squared_error").fit(X, np.array(["a"] * 30), epochs=1)
+    with pytest.raises(ValueError, match=r"y holds 1e\+300 .* beyond the largest float32"):
+        MLP(loss="squared_error").fit(X, np.full(30, 1e300), epochs=1)
+
+
+# ---------------------------------------------------------------------------- extremes
+def test_losses_of_huge_logits_are_finite_and_at_their_limits():
+    z = np.array([[1e30], [-1e30], [3e38], [-3e38]], dtype=np.float32)
+    bce = BinaryCrossEntropy().per_sample(z, np.array([[0.0], [0.0], [1.0], [1.0]]))
+    np.testing.assert_allclose(bce, [1e30, 0.0, 0.0, 3e38], rtol=1e-6)
+    logits = np.array([[3e38, -3e38, 0.0]], dtype=np.float32)
+    cce = CategoricalCrossEntropy().per_sample(logits, np.array([[0.0, 1.0, 0.0]]))
+    np.testing.assert_allclose(cce, [6e38], rtol=1e-6)
+    se = SquaredError().per_sample(z, np.zeros((4, 1)))
+    np.testing.assert_allclose(se, 0.5 * np.array([1e60, 1e60, 9e76, 9e76]), rtol=1e-6)
+    for loss, targets in [
+        (BinaryCrossEntropy(), [[1.0]]),
+        (CategoricalCrossEntropy(), [[1.0, 0.0]]),
+        (SquaredError(), [[-1e308]]),
+    ]:
+        wide = np.array([[-1.7e308, 1.7e308][: len(targets[0])]])
+        value = loss.value(wide, np.array(targets))
+        assert np.isfinite(value) and value > 1e149  # saturated, not inf or nan
+
+
+def test_links_of_huge_logits_reach_their_limits():
+    z = np.array([[-3e38, 3e38, -1e30, 1e30, 0.0]], dtype=np.float32)
+    np.testing.assert_array_equal(sigmoid(z), [[0.0, 1.0, 0.0, 1.0, 0.5]])
+    with np.errstate(over="ignore"):  # the documented overflow of the row-max shift
+        p = softmax(np.array([[3e38, -3e38, 0.0]], dtype=np.float32))
+    np.testing.assert_array_equal(p, [[1.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("scale", [1e30, 1e36])
+def test_predictions_for_huge_inputs_are_probabilities_or_a_clear_error(dtype, scale):
+    X, y = data(seed=1)
+    labels = np.array(["a", "b", "c"])[np.arange(30) % 3]
+    for targets in (y, labels):
+        model = MLP(hidden=(5,), dtype=dtype, seed=1).fit(X, targets, epochs=3)
+        huge = X * scale
+        try:
+            p = model.predict_proba(huge)
+        except ValueError as error:
+            assert "overflow" in str(error) and "X" in str(error)
+            continue
+        assert np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+        model.predict(huge)
+        assert np.isfinite(model.evaluate(huge, targets)["loss"])
+
+
+def test_inputs_that_overflow_the_network_are_reported_not_returned_as_nan():
+    X, y = data()
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=2)
+    model.network.weights[0][...] = 1e30  # any input of magnitude 1e10 now overflows
+    huge = np.array([[1e10, 1e10], [0.1, 0.2]])
+    for method in (model.predict, model.predict_proba, model.decision_function):
+        with pytest.raises(ValueError, match=r"overflow for 1 of 2 rows \(first: row 0"):
+            method(huge)
+    with pytest.raises(ValueError, match="overflow"):
+        model.evaluate(huge, [0, 1])
+
+
+# ---------------------------------------------------------------------------- the tutorial API
+def test_the_tutorial_api_refuses_bad_arrays_by_name():
+    from mlpzero import tutorial
+
+    np.random.seed(0)
+    X = np.random.randn(2, 10)
+    Y = (X[0] > 0).reshape(1, -1).astype(int)
+    parameters, ls = tutorial.multi_layer_neural_network(X, Y, [3], num_epochs=2)
+    holed = X.copy()
+    holed[1, 4] = np.nan
+    cases = [
+        (holed, r"X contains NaN or infinity \(first at row 1, column 4\)"),
+        (np.array([["a"] * 3, ["b"] * 3]), r"X must be numeric, got values such as \['a', 'a'"),
+        (np.zeros((2, 0)), r"X is empty: got shape \(2, 0\)"),
+        (X[:1], "X has 1 rows"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(ValueError, match=message):
+            tutorial.predict(parameters, ls, bad)
+    with pytest.raises(ValueError, match="Y contains NaN"):
+        tutorial.multi_layer_neural_network(X, np.where(Y == 1, np.nan, Y), [3], num_epochs=1)
+    huge = {
+        key: value * 1e200 if key.startswith("W") else value for key, value in parameters.items()
+    }
+    with pytest.raises(ValueError, match="outputs overflow for example 0"):
+        tutorial.forward_propagation(huge, ls, X * 1e200)
