@@ -453,14 +453,20 @@ def test_optimizers_penalties_and_dropout_reach_the_engine_and_replay(
     assert not np.array_equal(plain.model.network.params, session.model.network.params)
 
 
-def test_exported_code_of_one_fit_call_is_a_single_fit():
+def test_exported_code_is_one_fit_call_a_user_can_run(tmp_path):
+    import subprocess
+    import sys
+
     session = Session(parse_settings({"dataset": "moons", "hidden": "6", "batch": 25}))
-    session.step(12)
+    for epochs in (1, 1, 5, 5):
+        session.step(epochs)
     script = session.export_code()
-    assert "epochs=12," in script and "for epochs" not in script
-    namespace = {"__name__": "exported"}
-    exec(compile(script, "exported.py", "exec"), namespace)
-    assert np.array_equal(namespace["model"].network.params, session.model.network.params)
+    assert script.count("model.fit(") == 1 and "epochs=12," in script
+    path = tmp_path / "train.py"
+    path.write_text(script)
+    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "train: {'loss'" in run.stdout and "test: {'loss'" in run.stdout
 
 
 @pytest.mark.parametrize(

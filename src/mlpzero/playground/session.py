@@ -104,8 +104,6 @@ class Session:
             X = check_features(self.X_train, dtype=self.model.dtype)
             self.model._build(X, self.y_train)
             self.epoch = 0
-            #: The epochs of each ``fit`` call so far: the exported script repeats them.
-            self.fit_calls: list[int] = []
             self.diverged: str | None = None
             self.train_seconds = 0.0
 
@@ -142,7 +140,6 @@ class Session:
                     optimizer=self.optimizer,
                     **_fit_options(s),
                 )
-                self.fit_calls.append(epochs)
             except TrainingDivergedError as error:
                 what = str(error).split(". ")[0]  # "training diverged in epoch 3: the loss ..."
                 self.diverged = f"{what}: lower the learning rate, then reset"
@@ -250,10 +247,10 @@ class Session:
 
     def export_code(self) -> str:
         """A Python script that trains the same model with mlpzero (same data, same
-        settings, same seed, the same ``fit`` calls) and prints its metrics."""
+        settings, same seed, same number of epochs) and prints its metrics."""
         with self.lock:
             _require_training(self)
-            return _script(self.settings, self.fit_calls)
+            return _script(self.settings, self.epoch)
 
 
 def _require_training(session: Session) -> None:
@@ -315,33 +312,12 @@ def _points(points: np.ndarray, y: np.ndarray) -> list[list[float]]:
     return np.round(np.column_stack([points, y]), 3).tolist()
 
 
-def _runs(calls: list[int]) -> list[tuple[int, int]]:
-    """``[1, 1, 1, 5]`` -> ``[(1, 3), (5, 1)]``: (epochs per call, number of calls)."""
-    runs: list[tuple[int, int]] = []
-    for epochs in calls:
-        if runs and runs[-1][0] == epochs:
-            runs[-1] = (epochs, runs[-1][1] + 1)
-        else:
-            runs.append((epochs, 1))
-    return runs
-
-
-def _script(s: Settings, calls: list[int]) -> str:
-    epochs = sum(calls)
-    runs = _runs(calls)
-    if len(runs) == 1 and runs[0][1] == 1:
-        loop, indent, fit_epochs = "", "", str(epochs)
-    else:
-        loop = (
-            "# The page called fit once per frame; calling it the same way replays its run\n"
-            "# exactly (mini-batch order depends on how the epochs are split into calls).\n"
-            f"for epochs, calls in {runs!r}:\n"
-            "    for _ in range(calls):\n"
-        )
-        indent, fit_epochs = "        ", "epochs"
+def _script(s: Settings, epochs: int) -> str:
+    # One fit call for all the epochs the page trained in many: fit(a) then fit(b)
+    # trains exactly as fit(a + b) (the tests check this, bit for bit).
     name, options = _optimizer_spec(s)
     optimizer_args = ", ".join(f"{k}={v!r}" for k, v in options.items())
-    fit_extra = "".join(f"{indent}    {k}={v!r},\n" for k, v in _fit_options(s).items())
+    fit_extra = "".join(f"    {k}={v!r},\n" for k, v in _fit_options(s).items())
     model_args = "".join(f"    {k}={v!r},\n" for k, v in _model_options(s).items())
     return f'''"""Train the model of an mlpzero playground run, exactly as the page did.
 
@@ -360,14 +336,14 @@ X_train, X_test = features(points_train, names), features(points_test, names)
 model = MLP(
 {model_args})
 optimizer = optimizers.get({name!r}, {optimizer_args})
-{loop}{indent}model.fit(
-{indent}    X_train,
-{indent}    y_train,
-{indent}    epochs={fit_epochs},
-{indent}    learning_rate={s.lr!r},
-{indent}    batch_size={s.batch},
-{indent}    optimizer=optimizer,
-{fit_extra}{indent})
+model.fit(
+    X_train,
+    y_train,
+    epochs={epochs},
+    learning_rate={s.lr!r},
+    batch_size={s.batch},
+    optimizer=optimizer,
+{fit_extra})
 
 if __name__ == "__main__":
     print(model.summary())
