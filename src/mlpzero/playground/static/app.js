@@ -105,6 +105,7 @@ function send(message) {
     return;
   }
   state.inFlight = true;
+  state.inFlightType = message.type;
   state.socket.send(JSON.stringify(message));
 }
 
@@ -117,6 +118,7 @@ function receive(message) {
     return;
   }
   state.inFlight = false;
+  state.inFlightType = null;
   if (message.type === "error") {
     showError(`${message.message}`);
     if (!state.configured) {
@@ -294,10 +296,14 @@ function onFrame(frame) {
   if (key !== state.settingsKey) {
     // only when the settings changed: browsers throttle frequent URL updates
     state.settingsKey = key;
-    state.settings = frame.settings;
     state.confirmed = frame.settings;
-    applySettingsToControls(frame.settings);
     writeUrl(frame.settings);
+    // A change the user made meanwhile is still on its way: keep showing it.
+    const pending = state.inFlightType === "configure" || state.queue.some((m) => m.type === "configure");
+    if (!pending) {
+      state.settings = frame.settings;
+      applySettingsToControls(frame.settings);
+    }
     pointsLayer = null;
   }
   const h = state.history;
@@ -329,7 +335,7 @@ function formatLoss(value) { return value === null || value === undefined ? "–
 
 function draw() {
   const f = state.frame;
-  const s = state.settings;
+  const s = state.confirmed; // draw the network the frame came from
   $("epoch").textContent = String(f.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   $("train-loss").textContent = formatLoss(f.train_loss);
   $("test-loss").textContent = formatLoss(f.test_loss);
@@ -377,9 +383,9 @@ function drawPoints(canvas) {
 
 function renderPoints(canvas) {
   const ctx = canvas.getContext("2d");
-  const classify = state.settings.problem === "classification";
+  const classify = state.confirmed.problem === "classification";
   const sets = [[state.data.train, "#fff"]];
-  if (state.settings.show_test) sets.push([state.data.test, "#000"]);
+  if (state.confirmed.show_test) sets.push([state.data.test, "#000"]);
   for (const [points, stroke] of sets) {
     for (const [x1, x2, y] of points) {
       const [px, py] = toPixel(canvas, x1, x2);
@@ -436,7 +442,7 @@ let nodeLayout = null; // positions of every node, rebuilt when the architecture
 function architectureKey(s) { return `${s.features.join(",")}|${s.hidden.join(",")}`; }
 
 function layoutNetwork() {
-  const s = state.settings;
+  const s = state.confirmed;
   const area = $("network");
   const key = architectureKey(s);
   if (nodeLayout && nodeLayout.key === key) return nodeLayout;
