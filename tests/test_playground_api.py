@@ -614,3 +614,37 @@ def test_the_command_has_help(capsys):
     assert exit_info.value.code == 0
     usage = capsys.readouterr().out
     assert "--no-browser" in usage and "127.0.0.1" in usage
+
+
+def test_random_valid_settings_all_train_without_a_server_error(page):
+    """Forty random configurations from the whole space, each configured and stepped."""
+    from mlpzero.playground.settings import ACTIVATIONS, INITIALIZERS, OPTIMIZERS
+
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        problem = str(rng.choice(["classification", "regression"]))
+        names = data.CLASSIFICATION if problem == "classification" else data.REGRESSION
+        chosen = [f for f in data.FEATURES if rng.random() < 0.5] or ["x1"]
+        settings = {
+            "problem": problem,
+            "dataset": str(rng.choice(list(names))),
+            "noise": int(rng.integers(0, 51)),
+            "ratio": int(rng.choice([10, 50, 90])),
+            "samples": int(rng.integers(20, 400)),
+            "batch": int(rng.integers(1, 60)),
+            "features": ",".join(chosen),
+            "hidden": ",".join(str(n) for n in rng.integers(1, 9, rng.integers(0, 7))),
+            "lr": float(rng.choice([0.001, 0.03, 0.3, 3])),
+            "activation": str(rng.choice(ACTIVATIONS)),
+            "reg": str(rng.choice(["none", "l1", "l2"])),
+            "reg_rate": float(rng.choice([0, 0.001, 0.1])),
+            "optimizer": str(rng.choice(OPTIMIZERS)),
+            "dropout": float(rng.choice([0, 0.2, 0.5])),
+            "init": str(rng.choice(INITIALIZERS)),
+            "seed": int(rng.integers(0, 1000)),
+        }
+        frame = page.configure(**settings)
+        assert frame["type"] == "frame", (settings, frame)
+        frame = page.step(2)
+        # a frame, or a clear refusal after divergence; never an internal error
+        assert frame["type"] == "frame" or "diverged" in frame["message"], (settings, frame)
