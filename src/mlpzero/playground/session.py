@@ -101,8 +101,7 @@ class Session:
             self.optimizer = _make_optimizer(s)
             # Build the network now (the first fit would build the same one) so that
             # epoch 0 can be drawn before any training.
-            X = check_features(self.X_train, dtype=self.model.dtype)
-            self.model._build(X, self.y_train)
+            self.model.build(self.X_train, self.y_train)
             self.epoch = 0
             self.diverged: str | None = None
             self.train_seconds = 0.0
