@@ -1,0 +1,39 @@
+"""The ``mlpzero playground`` sub-command.
+
+:mod:`mlpzero.cli` finds this module and calls :func:`add_parser`. Nothing here needs the
+web server's packages until the command runs, so ``mlpzero`` works without the
+``playground`` extra and ``mlpzero playground`` then says how to install it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add ``playground [--host H] [--port P] [--no-browser]`` to the ``mlpzero`` command."""
+    from ..cli import add_command
+
+    parser = add_command(
+        subparsers,
+        "playground",
+        help="watch a network learn in the browser, trained by mlpzero",
+        example="mlpzero playground --port 8001 --no-browser",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the playground until interrupted."""
+    from .server import main
+
+    main(args.host, args.port, open_browser=not args.no_browser)
+    return 0

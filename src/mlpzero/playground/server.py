@@ -1,0 +1,281 @@
+"""The playground's web server: the page's three files, a WebSocket for training, export.
+
+Routes
+------
+``GET /``, ``GET /static/style.css``, ``GET /static/app.js``
+    The page, and nothing else: any other path is a 404 (no directory is served).
+``GET /api/config``
+    Defaults, limits, dataset and feature names.
+``WebSocket /ws``
+    One training session per connection. The server first sends
+    ``{"type": "hello", "session": id, ...}``; the page then sends JSON messages
+
+    - ``{"type": "configure", "settings": {...}}``: validate and apply settings (URL-style
+      strings or JSON values); the reply is a frame with the points of the data;
+    - ``{"type": "step", "epochs": n}``: train ``n`` epochs (1 to 100), reply with a frame;
+    - ``{"type": "reset"}``: fresh weights, epoch 0, reply with a frame;
+    - ``{"type": "frame"}``: reply with a frame.
+
+    A bad message gets ``{"type": "error", "field": ..., "message": ...}`` and the session
+    carries on.
+``GET /api/export/{session}/model`` and ``GET /api/export/{session}/code``
+    The trained model as an mlpzero model file, and a Python script that trains it.
+
+:func:`main` runs the app with uvicorn on 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import secrets
+import sys
+import threading
+import webbrowser
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+try:
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+except ImportError as error:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "the playground needs its web server: pip install 'mlpzero[playground]'"
+    ) from error
+
+from .data import CLASSIFICATION, DATASETS, FEATURE_LABELS, REGRESSION, make_dataset
+from .session import Session
+from .settings import LIMITS, Settings, SettingsError, parse_settings
+
+__all__ = ["MAX_MESSAGE_BYTES", "MAX_SESSIONS", "create_app", "main"]
+
+logger = logging.getLogger(__name__)
+
+#: At most this many pages train at once; a further connection is refused.
+MAX_SESSIONS = 8
+#: The largest message the page may send.
+MAX_MESSAGE_BYTES = 64 * 1024
+
+_PAGE_FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+}
+
+
+def _static(name: str) -> bytes:
+    return resources.files("mlpzero.playground").joinpath("static", name).read_bytes()
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace NaN and infinities (a diverged run) by ``None``: JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    try:
+        return json.dumps(message, allow_nan=False)
+    except ValueError:
+        return json.dumps(_json_safe(message), allow_nan=False)
+
+
+def _error(field: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "field": field, "message": message}
+
+
+class _Registry:
+    """The live sessions, by id."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.sessions: dict[str, Session] = {}
+        self.lock = threading.Lock()
+
+    def open(self) -> tuple[str, Session] | None:
+        with self.lock:
+            if len(self.sessions) >= self.limit:
+                return None
+            session_id = secrets.token_urlsafe(12)
+            session = self.sessions[session_id] = Session()
+            return session_id, session
+
+    def close(self, session_id: str) -> None:
+        with self.lock:
+            self.sessions.pop(session_id, None)
+
+    def get(self, session_id: str) -> Session | None:
+        with self.lock:
+            return self.sessions.get(session_id)
+
+
+def _previews() -> dict[str, list[list[float]]]:
+    """A small sample of every dataset, for the page's dataset buttons."""
+    return {
+        name: np.round(np.column_stack(make_dataset(name, 120, noise=0, seed=0)), 2).tolist()
+        for name in DATASETS
+    }
+
+
+_PREVIEWS = _previews()
+
+
+def _config() -> dict[str, Any]:
+    return {
+        "defaults": Settings().as_dict(),
+        "limits": LIMITS,
+        "datasets": {"classification": list(CLASSIFICATION), "regression": list(REGRESSION)},
+        "features": FEATURE_LABELS,
+        "previews": _PREVIEWS,
+    }
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """Refuse WebSockets opened by pages from other sites (browsers send ``Origin``)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
+    """The playground as an ASGI app."""
+    registry = _Registry(max_sessions)
+
+    async def page(request: Request) -> Response:
+        name = request.path_params.get("name", "index.html")
+        if name not in _PAGE_FILES:
+            return JSONResponse({"error": f"no such file: {name!r}"}, status_code=404)
+        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        return Response(_static(name), media_type=_PAGE_FILES[name], headers=headers)
+
+    async def config(request: Request) -> Response:
+        return JSONResponse(_config())
+
+    async def export(request: Request) -> Response:
+        session = registry.get(request.path_params["session"])
+        kind = request.path_params["kind"]
+        if session is None:
+            return JSONResponse({"error": "unknown or closed session"}, status_code=404)
+        try:
+            if kind == "model":
+                content, filename = await run_in_threadpool(session.export_model)
+                media_type = "application/octet-stream"
+            elif kind == "code":
+                content = (await run_in_threadpool(session.export_code)).encode()
+                filename, media_type = "train_playground_model.py", "text/x-python"
+            else:
+                return JSONResponse({"error": f"no such export: {kind!r}"}, status_code=404)
+        except SettingsError as error:
+            return JSONResponse({"error": str(error), "field": error.field}, status_code=409)
+        disposition = f'attachment; filename="{filename}"'
+        return Response(
+            content, media_type=media_type, headers={"Content-Disposition": disposition}
+        )
+
+    async def socket(websocket: WebSocket) -> None:
+        if not _same_origin(websocket):
+            await websocket.close(code=1008, reason="cross-origin connection refused")
+            return
+        await websocket.accept()
+        opened = registry.open()
+        if opened is None:
+            await websocket.send_text(
+                _dumps(_error("session", f"too many open pages (at most {max_sessions})"))
+            )
+            await websocket.close(code=1013)
+            return
+        session_id, session = opened
+        try:
+            await websocket.send_text(_dumps({"type": "hello", "session": session_id, **_config()}))
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    reply = _error("message", "expected a text message holding JSON")
+                else:
+                    reply = await run_in_threadpool(_handle, session, text)
+                await websocket.send_text(_dumps(reply))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            registry.close(session_id)
+
+    routes = [
+        Route("/", page),
+        Route("/static/{name:path}", page),
+        Route("/api/config", config),
+        Route("/api/export/{session}/{kind}", export),
+        WebSocketRoute("/ws", socket),
+    ]
+    app = Starlette(routes=routes)
+    app.state.registry = registry
+    return app
+
+
+def _handle(session: Session, text: str) -> dict[str, Any]:
+    """Answer one message from the page (runs in a worker thread)."""
+    if len(text.encode()) > MAX_MESSAGE_BYTES:
+        return _error("message", f"message larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return _error("message", "expected a JSON object")
+    if not isinstance(message, dict):
+        return _error("message", f"expected a JSON object, got {type(message).__name__}")
+    kind = message.get("type")
+    try:
+        with np.errstate(all="ignore"):  # a diverging run is a result to show, not an error
+            if kind == "configure":
+                restarted = session.configure(parse_settings(message.get("settings")))
+                return session.frame(include_data=restarted)
+            if kind == "step":
+                session.step(message.get("epochs", 1))
+                return session.frame()
+            if kind == "reset":
+                session.reset()
+                return session.frame()
+            if kind == "frame":
+                return session.frame(include_data=True)
+    except SettingsError as error:
+        return _error(error.field, str(error))
+    except Exception as error:  # never let one request end the session
+        logger.exception("playground request failed: %s", text[:200])
+        return _error("server", f"the request failed: {type(error).__name__}: {error}")
+    return _error("type", f"expected configure, step, reset or frame, got {kind!r}")
+
+
+def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> None:
+    """Serve the playground on ``http://host:port/`` until interrupted."""
+    import uvicorn
+
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be an integer from 0 to 65535, got {port!r}")
+    url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {host}, reachable beyond this machine", file=sys.stderr)
+    print(f"mlpzero playground: {url}  (Ctrl+C to stop)", flush=True)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    uvicorn.run(
+        create_app(), host=host, port=port, log_level="warning", ws_max_size=MAX_MESSAGE_BYTES
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,650 @@
+"""The playground's server API: page files, WebSocket frames, validation, export."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from mlpzero import MLP
+from mlpzero.playground import data
+from mlpzero.playground.server import MAX_MESSAGE_BYTES, create_app
+from mlpzero.playground.session import OUTPUT_GRID, THUMBNAIL_GRID, Session
+from mlpzero.playground.settings import LIMITS, Settings, SettingsError, parse_settings
+
+
+def _strict_loads(text: str):
+    """JSON as a browser reads it: NaN and Infinity are errors."""
+
+    def refuse(token):
+        raise AssertionError(f"non-JSON number {token} in a message")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+class Page:
+    """A WebSocket conversation with the server, as the page has it."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.hello = self.receive()
+        assert self.hello["type"] == "hello"
+        self.session = self.hello["session"]
+
+    def receive(self):
+        return _strict_loads(self.ws.receive_text())
+
+    def ask(self, message) -> dict:
+        self.ws.send_text(message if isinstance(message, str) else json.dumps(message))
+        return self.receive()
+
+    def configure(self, **settings) -> dict:
+        return self.ask({"type": "configure", "settings": settings})
+
+    def step(self, epochs=1) -> dict:
+        return self.ask({"type": "step", "epochs": epochs})
+
+
+@pytest.fixture
+def client():
+    with TestClient(create_app()) as client:
+        yield client
+
+
+@pytest.fixture
+def page(client):
+    with client.websocket_connect("/ws") as ws:
+        yield Page(ws)
+
+
+def _bytes(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------------- page files
+def test_serves_the_page_and_its_two_files(client):
+    index = client.get("/")
+    assert index.status_code == 200
+    assert index.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/app.js">' in index.text
+    css = client.get("/static/style.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    js = client.get("/static/app.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert "new WebSocket" in js.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/%2e%2e/server.py",
+        "/static/..%2fserver.py",
+        "/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/pyproject.toml",
+        "/static/%2e%2e%2f%2e%2e%2f__init__.py",
+        "/static//etc/passwd",
+        "/static/",
+        "/static/index.html/",
+        "/server.py",
+        "/etc/passwd",
+        "/static/%2fetc%2fpasswd",
+    ],
+)
+def test_nothing_but_the_page_files_is_served(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "import" not in response.text and "root:" not in response.text
+
+
+def test_config_lists_defaults_limits_and_names(client):
+    config = client.get("/api/config").json()
+    assert config["defaults"] == Settings().as_dict()
+    assert config["limits"]["max_layers"] == 6 and config["limits"]["max_neurons"] == 8
+    assert set(config["datasets"]["classification"]) == {
+        "circle",
+        "xor",
+        "gauss",
+        "spiral",
+        "moons",
+        "linear",
+    }
+    assert set(config["datasets"]["regression"]) == {"plane", "bump"}
+    assert list(config["features"]) == ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
+
+
+# ---------------------------------------------------------------------- frames
+def test_configure_then_step_gives_frames_of_the_promised_shape(page):
+    frame = page.configure(dataset="xor", hidden="4,3", activation="relu", samples=200)
+    assert frame["type"] == "frame" and frame["epoch"] == 0
+    assert frame["settings"]["hidden"] == [4, 3] and frame["settings"]["dataset"] == "xor"
+    assert len(frame["data"]["train"]) == 100 and len(frame["data"]["test"]) == 100
+    assert _bytes(frame["output"]).size == OUTPUT_GRID**2
+    # inputs (2 features), two hidden layers, the output
+    assert [len(layer) for layer in frame["neurons"]] == [2, 4, 3, 1]
+    assert all(_bytes(g).size == THUMBNAIL_GRID**2 for layer in frame["neurons"] for g in layer)
+    shapes = [np.shape(w) for w in frame["weights"]]
+    assert shapes == [(4, 2), (3, 4), (1, 3)]
+    assert len(frame["grad_norms"]) == 3 and 0 <= frame["dead_relu"] <= 1
+
+    assert list(frame["feature_maps"]) == list(data.FEATURES)
+    x1 = _bytes(frame["feature_maps"]["x1"]).reshape(THUMBNAIL_GRID, THUMBNAIL_GRID)
+    assert (x1[:, 0] == 0).all() and (x1[:, -1] == 255).all()  # x1 / max|x1|: -1 to 1
+    assert (np.diff(x1.astype(int), axis=1) > 0).all() and (np.diff(x1, axis=0) == 0).all()
+
+    later = page.step(5)
+    assert later["epoch"] == 5 and "data" not in later
+    assert math.isfinite(later["train_loss"]) and math.isfinite(later["test_loss"])
+    assert later["weights"] != frame["weights"]
+    assert page.step(2)["epoch"] == 7
+
+
+def test_reset_returns_to_epoch_zero_with_the_same_initial_weights(page):
+    first = page.configure(seed=3)
+    page.step(4)
+    again = page.ask({"type": "reset"})
+    assert again["epoch"] == 0 and again["weights"] == first["weights"]
+
+
+def test_output_grid_is_the_models_own_prediction():
+    session = Session(parse_settings({"dataset": "circle", "hidden": "3"}))
+    session.step(3)
+    frame = session.frame()
+    points = data.grid(OUTPUT_GRID)
+    p = session.model.predict_proba(data.features(points, ["x1", "x2"]))[:, 1]
+    expected = np.rint((np.clip(2 * p - 1, -1, 1) + 1) * 127.5)
+    assert np.array_equal(_bytes(frame["output"]), expected.astype(np.uint8))
+    # the top-left cell is (-6 + half a cell, 6 - half a cell)
+    assert np.allclose(points[0], [-6 + 6 / OUTPUT_GRID, 6 - 6 / OUTPUT_GRID])
+
+
+def test_gradient_norm_matches_the_hand_computed_logistic_regression_gradient():
+    # No hidden layer: the model is logistic regression, dL/dW = mean((p - y) x).
+    session = Session(parse_settings({"dataset": "linear", "hidden": "", "lr": 0.1}))
+    session.step(2)
+    frame = session.frame()
+    X = session.X_train
+    y = session.y_train
+    w = session.model.network.weights[0].astype(np.float64)
+    b = session.model.network.biases[0].astype(np.float64)
+    p = 1 / (1 + np.exp(-(X @ w.T + b)))[:, 0]
+    expected = np.linalg.norm(((p - y)[:, None] * X).mean(axis=0))
+    assert frame["grad_norms"] == pytest.approx([expected], rel=1e-4)
+    assert frame["dead_relu"] is None  # no hidden ReLU layer
+
+
+def test_dead_relu_share_counts_units_silent_on_all_training_points():
+    session = Session(parse_settings({"activation": "relu", "hidden": "4,4"}))
+    assert session.frame()["dead_relu"] == 0.0 or session.frame()["dead_relu"] < 0.5
+    network = session.model.network
+    network.weights[0][1] = 0.0
+    network.biases[0][1] = -1.0  # unit 2 of layer 1 outputs 0 everywhere
+    network.weights[1][0] = 0.0
+    network.biases[1][0] = -0.5  # unit 1 of layer 2 too
+    network.weights[1][2] = 0.0
+    network.biases[1][2] = 0.5  # constant but alive
+    A = [np.maximum(0, session.X_train @ network.weights[0].T + network.biases[0])]
+    A.append(np.maximum(0, A[0] @ network.weights[1].T + network.biases[1]))
+    dead = sum(int((a.max(axis=0) <= 0).sum()) for a in A)
+    assert dead >= 2
+    assert session.frame()["dead_relu"] == pytest.approx(dead / 8)
+
+
+def test_same_settings_replay_the_same_run(client):
+    runs = []
+    for _ in range(2):
+        with client.websocket_connect("/ws") as ws:
+            page = Page(ws)
+            page.configure(dataset="spiral", seed=11, optimizer="sgd", batch=7)
+            page.step(3)
+            runs.append(page.step(2))
+    assert runs[0]["output"] == runs[1]["output"] and runs[0]["weights"] == runs[1]["weights"]
+    with client.websocket_connect("/ws") as ws:
+        page = Page(ws)
+        page.configure(dataset="spiral", seed=12, batch=7)
+        assert page.step(5)["weights"] != runs[0]["weights"]
+
+
+def test_view_settings_keep_the_run_and_training_settings_restart_it(page):
+    page.configure(dataset="xor")
+    page.step(3)
+    view = page.configure(dataset="xor", show_test=True, discretize="true")
+    assert view["epoch"] == 3 and view["settings"]["show_test"] is True
+    restarted = page.configure(dataset="xor", show_test=True, discretize=True, lr=0.1)
+    assert restarted["epoch"] == 0 and "data" in restarted
+
+
+def test_regression_problem(page):
+    frame = page.configure(problem="regression", dataset="bump", hidden="6,4")
+    assert frame["settings"]["problem"] == "regression"
+    targets = np.array(frame["data"]["train"])[:, 2]
+    assert targets.min() >= -1 and targets.max() <= 1 and len(np.unique(targets)) > 10
+    frame = page.step(10)
+    assert math.isfinite(frame["train_loss"])
+    assert page.configure(problem="regression")["settings"]["dataset"] == "plane"
+
+
+def test_a_diverging_run_still_sends_valid_json(page):
+    page.configure(activation="linear", lr=10, hidden="8,8,8", dataset="circle", batch=1)
+    frame = page.step(3)  # _strict_loads would raise on NaN or Infinity
+    assert frame["type"] == "frame"
+    # the engine noticed (TrainingDivergedError): the page is told and training stops
+    assert frame["diverged"].startswith("training diverged in epoch") and frame["epoch"] < 3
+    assert frame["diverged"].endswith("lower the learning rate, then reset")
+    error = page.step(1)
+    assert error["type"] == "error" and "diverged" in error["message"]
+    assert page.ask({"type": "reset"})["diverged"] is None
+    page.configure(activation="linear", lr=0.01, hidden="8,8,8", dataset="circle")
+    assert page.step(1)["epoch"] == 1
+
+
+# ---------------------------------------------------------------------- validation
+BAD_SETTINGS = [
+    ({"hidden": "1,1,1,1,1,1,1"}, "hidden"),
+    ({"hidden": "9"}, "hidden"),
+    ({"hidden": "0"}, "hidden"),
+    ({"hidden": "2,x"}, "hidden"),
+    ({"lr": 0}, "lr"),
+    ({"lr": "-0.1"}, "lr"),
+    ({"lr": "abc"}, "lr"),
+    ({"lr": "nan"}, "lr"),
+    ({"lr": "inf"}, "lr"),
+    ({"lr": 11}, "lr"),
+    ({"batch": 0}, "batch"),
+    ({"batch": LIMITS["max_batch"] + 1}, "batch"),
+    ({"batch": 2.5}, "batch"),
+    ({"samples": 10}, "samples"),
+    ({"samples": 10**7}, "samples"),
+    ({"ratio": 95}, "ratio"),
+    ({"noise": 60}, "noise"),
+    ({"dataset": "plane"}, "dataset"),
+    ({"problem": "regression", "dataset": "xor"}, "dataset"),
+    ({"dataset": "mnist"}, "dataset"),
+    ({"features": ""}, "features"),
+    ({"features": "x1,x3"}, "features"),
+    ({"seed": -1}, "seed"),
+    ({"seed": "1e99"}, "seed"),
+    ({"activation": "elu"}, "activation"),
+    ({"reg": "l3"}, "reg"),
+    ({"reg_rate": -1}, "reg_rate"),
+    ({"dropout": 0.95}, "dropout"),
+    ({"show_test": "maybe"}, "show_test"),
+    ({"problem": "clustering"}, "problem"),
+    ({"layers": 3}, "layers"),
+]
+
+
+@pytest.mark.parametrize(("settings", "field"), BAD_SETTINGS)
+def test_bad_settings_get_a_clear_error_and_the_session_carries_on(page, settings, field):
+    good = page.configure(dataset="xor")
+    error = page.ask({"type": "configure", "settings": settings})
+    assert error["type"] == "error" and error["field"] == field
+    assert field in error["message"]
+    frame = page.step(1)  # the previous run is untouched
+    assert frame["settings"] == good["settings"] and frame["epoch"] == 1
+
+
+def test_settings_the_engine_refuses_leave_the_run_as_it_was(page, monkeypatch):
+    from mlpzero.playground import session as session_module
+
+    good = page.configure(dataset="moons", hidden="3")
+    page.step(2)
+
+    def refuse(*args, **kwargs):
+        raise ValueError("y holds a single class")
+
+    monkeypatch.setattr(session_module.MLP, "_build", refuse)
+    error = page.configure(dataset="spiral", samples=100, ratio=10)
+    assert error["type"] == "error" and error["field"] == "settings"
+    assert "cannot train with these settings: y holds a single class" in error["message"]
+    monkeypatch.undo()
+    frame = page.step(1)
+    assert frame["epoch"] == 3 and frame["settings"] == good["settings"]
+
+
+def test_parse_settings_names_what_it_refuses():
+    with pytest.raises(SettingsError, match=r"lr: expected a number, got 'x'"):
+        parse_settings({"lr": "x"})
+    with pytest.raises(SettingsError, match=r"lr: .* greater than 0.0 and at most 10.0, got 20"):
+        parse_settings({"lr": 20})
+    with pytest.raises(SettingsError, match=r"batch: expected an integer from 1 to 1000, got 0"):
+        parse_settings({"batch": "0"})
+    with pytest.raises(SettingsError, match="at most 6 hidden layers, got 7"):
+        parse_settings({"hidden": [1] * 7})
+    with pytest.raises(SettingsError, match="expected an object"):
+        parse_settings(["lr"])
+
+
+def test_settings_survive_the_url_round_trip():
+    settings = parse_settings(
+        {
+            "problem": "classification",
+            "dataset": "moons",
+            "hidden": [5, 1, 8],
+            "features": ["sinx2", "x1"],
+            "lr": 0.003,
+            "seed": 42,
+            "show_test": True,
+        }
+    )
+    as_url = {
+        k: ",".join(map(str, v)) if isinstance(v, list) else str(v).lower()
+        for k, v in settings.as_dict().items()
+    }
+    assert parse_settings(as_url) == settings
+    assert settings.features == ("x1", "sinx2")  # the canonical order
+
+
+@pytest.mark.parametrize(
+    ("message", "field"),
+    [
+        ("not json", "message"),
+        ("[1, 2]", "message"),
+        ('{"type": "fly"}', "type"),
+        ('{"type": "step", "epochs": 0}', "epochs"),
+        ('{"type": "step", "epochs": 101}', "epochs"),
+        ('{"type": "step", "epochs": "many"}', "epochs"),
+        ('{"type": "step", "epochs": true}', "epochs"),
+        ('{"type": "configure", "settings": [1]}', "settings"),
+    ],
+)
+def test_bad_messages_get_a_clear_error(page, message, field):
+    error = page.ask(message)
+    assert error["type"] == "error" and error["field"] == field, error
+    assert page.step(1)["type"] == "frame"
+
+
+def test_binary_messages_and_too_much_work_are_refused(page):
+    page.ws.send_bytes(b"\x00\x01")
+    error = page.receive()
+    assert error["type"] == "error" and "text message" in error["message"]
+    page.configure(samples=2000, ratio=90, batch=1)
+    error = page.step(100)  # 180,000 updates in one request
+    assert error["type"] == "error" and error["field"] == "epochs"
+    assert "180000 updates" in error["message"]
+    assert page.step(2)["epoch"] == 2
+
+
+def test_oversized_messages_are_refused(page):
+    huge = json.dumps({"type": "frame", "pad": "x" * MAX_MESSAGE_BYTES})
+    error = page.ask(huge)
+    assert error["type"] == "error" and "larger than" in error["message"]
+
+
+def test_the_number_of_sessions_is_bounded():
+    with TestClient(create_app(max_sessions=1)) as client:
+        with client.websocket_connect("/ws") as first:
+            Page(first)
+            with client.websocket_connect("/ws") as second:
+                error = _strict_loads(second.receive_text())
+                assert error["type"] == "error" and "too many" in error["message"]
+                with pytest.raises(WebSocketDisconnect):
+                    second.receive_text()
+        with client.websocket_connect("/ws") as third:  # the first one's place is free again
+            Page(third)
+
+
+def test_websockets_from_other_sites_are_refused(client):
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect("/ws", headers={"Origin": "http://evil.example"}) as ws:
+            ws.receive_text()
+
+
+# ---------------------------------------------------------------------- export
+def test_exported_code_trains_the_very_same_model(client, page, tmp_path):
+    page.configure(dataset="xor", hidden="5,3", lr=0.1, batch=16, seed=7, features="x1,x2,x1x2")
+    for _ in range(4):
+        frame = page.step(3)
+    response = client.get(f"/api/export/{page.session}/code")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    script = tmp_path / "train.py"
+    script.write_bytes(response.content)
+    namespace = {"__name__": "exported"}
+    exec(compile(script.read_text(), str(script), "exec"), namespace)
+    model = namespace["model"]
+    assert isinstance(model, MLP) and model.history.epochs == frame["epoch"] == 12
+    # the server's frame was computed from the same weights, bit for bit
+    weights = [np.round(w, 4).tolist() for w in model.network.weights]
+    assert weights == frame["weights"]
+    grid = data.features(data.grid(OUTPUT_GRID), ["x1", "x2", "x1x2"])
+    p = model.predict_proba(grid)[:, 1]
+    expected = np.rint((np.clip(2 * p - 1, -1, 1) + 1) * 127.5).astype(np.uint8)
+    assert np.array_equal(_bytes(frame["output"]), expected)
+
+
+EXTRAS = [
+    ({"optimizer": "momentum"}, "SGD", {"momentum": 0.9}),
+    ({"optimizer": "adam", "lr": 0.01}, "Adam", {}),
+    ({"reg": "l2", "reg_rate": 0.01}, "SGD", {}),
+    ({"reg": "l1", "reg_rate": 0.003}, "SGD", {}),
+    ({"dropout": 0.2, "hidden": "8,8"}, "SGD", {}),
+]
+
+
+@pytest.mark.parametrize(("extra", "optimizer", "attributes"), EXTRAS)
+def test_optimizers_penalties_and_dropout_reach_the_engine_and_replay(
+    client, extra, optimizer, attributes
+):
+    settings = {"dataset": "circle", "activation": "relu", "seed": 2, **extra}
+    with client.websocket_connect("/ws") as ws:
+        page = Page(ws)
+        page.configure(**settings)
+        for _ in range(3):
+            frame = page.step(2)
+        assert frame["settings"] == parse_settings(settings).as_dict()
+        session = client.app.state.registry.get(page.session)
+        used = session.model.optimizer_
+        assert type(used).__name__ == optimizer
+        assert all(getattr(used, k) == v for k, v in attributes.items())
+        if "dropout" in extra:
+            assert session.model.network.dropout == [0.2, 0.2]
+        script = client.get(f"/api/export/{page.session}/code").text
+        namespace = {"__name__": "exported"}
+        exec(compile(script, "exported.py", "exec"), namespace)
+        assert np.array_equal(namespace["model"].network.params, session.model.network.params)
+    # the same run without the extra ends elsewhere: the option did something
+    plain = Session(parse_settings({"dataset": "circle", "activation": "relu", "seed": 2}))
+    for _ in range(3):
+        plain.step(2)
+    assert not np.array_equal(plain.model.network.params, session.model.network.params)
+
+
+def test_exported_code_is_one_fit_call_a_user_can_run(tmp_path):
+    import subprocess
+    import sys
+
+    session = Session(parse_settings({"dataset": "moons", "hidden": "6", "batch": 25}))
+    for epochs in (1, 1, 5, 5):
+        session.step(epochs)
+    script = session.export_code()
+    assert script.count("model.fit(") == 1 and "epochs=12," in script
+    path = tmp_path / "train.py"
+    path.write_text(script)
+    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "train: {'loss'" in run.stdout and "test: {'loss'" in run.stdout
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"dataset": "circle", "hidden": "4,4", "activation": "relu", "lr": 0.1},
+        {
+            "problem": "regression",
+            "dataset": "bump",
+            "hidden": "6,3",
+            "optimizer": "adam",
+            "dropout": 0.1,
+            "reg": "l2",
+            "reg_rate": 0.001,
+            "features": "x1sq,x2sq",
+            "init": "glorot_uniform",
+        },
+    ],
+)
+def test_exported_model_file_loads_and_predicts_the_same(client, page, tmp_path, settings):
+    import mlpzero
+
+    page.configure(**settings)
+    page.step(5)
+    response = client.get(f"/api/export/{page.session}/model")
+    assert response.status_code == 200
+    name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert name.endswith(".npz")
+    path = tmp_path / name
+    path.write_bytes(response.content)
+    loaded = mlpzero.load(path)
+    session = client.app.state.registry.get(page.session)
+    assert np.array_equal(loaded.network.params, session.model.network.params)
+    assert loaded.network.layer_sizes == session.model.network.layer_sizes
+    X = data.features(data.grid(32), session.settings.features)
+    if session.settings.problem == "classification":
+        assert np.array_equal(loaded.predict_proba(X), session.model.predict_proba(X))
+    else:
+        assert np.array_equal(loaded.predict(X), session.model.predict(X))
+
+
+def test_export_needs_a_trained_model_and_a_live_session(client, page):
+    page.configure()
+    response = client.get(f"/api/export/{page.session}/code")
+    assert response.status_code == 409 and "at least one epoch" in response.json()["error"]
+    assert client.get("/api/export/nosuchsession/code").status_code == 404
+    page.step(1)
+    assert client.get(f"/api/export/{page.session}/pickle").status_code == 404
+
+
+# ---------------------------------------------------------------------- data
+@pytest.mark.parametrize("name", sorted(data.DATASETS))
+def test_every_dataset_is_reproducible_and_inside_the_view(name):
+    X, y = data.make_dataset(name, 300, noise=0, seed=5)
+    X2, y2 = data.make_dataset(name, 300, noise=0, seed=5)
+    assert X.shape == (300, 2) and y.shape == (300,)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert (np.abs(X) <= data.DOMAIN).all(axis=1).mean() >= 0.99
+    if name in data.CLASSIFICATION:
+        assert set(np.unique(y)) == {0, 1} and 100 <= y.sum() <= 200
+    else:
+        assert np.abs(y).max() <= 1
+    noisy_X, noisy_y = data.make_dataset(name, 300, noise=30, seed=5)
+    assert not (np.array_equal(noisy_X, X) and np.array_equal(noisy_y, y))
+
+
+def test_datasets_follow_their_definitions_without_noise():
+    X, y = data.make_dataset("xor", 400, seed=1)
+    assert np.array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))
+    X, y = data.make_dataset("circle", 400, seed=1)
+    r = np.hypot(X[:, 0], X[:, 1])
+    assert np.allclose(r[y == 1], 2.5) and np.allclose(r[y == 0], 5.0)
+    X, y = data.make_dataset("plane", 400, seed=1)
+    assert np.allclose(y, (X[:, 0] + X[:, 1]) / 10)
+    X, y = data.make_dataset("bump", 400, seed=1)
+    assert np.allclose(y, 2 * np.exp(-(X**2).sum(axis=1) / 8) - 1)
+    X, y = data.make_dataset("linear", 400, seed=1)
+    assert np.array_equal(y, (X[:, 0] + X[:, 1] > 0).astype(int))
+    X, y = data.make_dataset("spiral", 400, seed=1)
+    assert np.hypot(X[:, 0], X[:, 1]).max() == pytest.approx(5.0)
+
+
+def test_features_follow_their_formulas():
+    X = np.array([[1.0, 2.0], [-0.5, 3.0]])
+    out = data.features(X, ["sinx2", "x1x2", "x2sq", "x1sq", "x2", "x1", "sinx1"])
+    x1, x2 = X[:, 0], X[:, 1]
+    expected = np.column_stack([x1, x2, x1**2, x2**2, x1 * x2, np.sin(x1), np.sin(x2)])
+    assert np.array_equal(out, expected)
+    with pytest.raises(ValueError, match="features"):
+        data.features(X, ["x3"])
+
+
+# ---------------------------------------------------------------------- the command
+def test_the_command_serves_the_page_on_loopback():
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "mlpzero", "playground", "--port", str(port), "--no-browser"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert f"http://localhost:{port}/" in process.stdout.readline()
+        page = None
+        for _ in range(100):  # at most about 10 s
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert page is not None and "mlpzero playground" in page
+        # raw requests, past any client-side URL clean-up
+        for target in ["/static/../server.py", "/../../pyproject.toml", "/static/./app.js/.."]:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+                raw.sendall(
+                    f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                )
+                reply = b""
+                while chunk := raw.recv(65536):
+                    reply += chunk
+            assert reply.startswith(b"HTTP/1.1 404"), (target, reply[:200])
+            assert b"import" not in reply
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_the_command_refuses_a_bad_port():
+    from mlpzero.playground.server import main
+
+    with pytest.raises(ValueError, match="port must be an integer from 0 to 65535, got 70000"):
+        main(port=70000, open_browser=False)
+
+
+def test_the_command_has_help(capsys):
+    from mlpzero.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["playground", "--help"])
+    assert exit_info.value.code == 0
+    usage = capsys.readouterr().out
+    assert "--no-browser" in usage and "127.0.0.1" in usage
+
+
+def test_random_valid_settings_all_train_without_a_server_error(page):
+    """Forty random configurations from the whole space, each configured and stepped."""
+    from mlpzero.playground.settings import ACTIVATIONS, INITIALIZERS, OPTIMIZERS
+
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        problem = str(rng.choice(["classification", "regression"]))
+        names = data.CLASSIFICATION if problem == "classification" else data.REGRESSION
+        chosen = [f for f in data.FEATURES if rng.random() < 0.5] or ["x1"]
+        settings = {
+            "problem": problem,
+            "dataset": str(rng.choice(list(names))),
+            "noise": int(rng.integers(0, 51)),
+            "ratio": int(rng.choice([10, 50, 90])),
+            "samples": int(rng.integers(20, 400)),
+            "batch": int(rng.integers(1, 60)),
+            "features": ",".join(chosen),
+            "hidden": ",".join(str(n) for n in rng.integers(1, 9, rng.integers(0, 7))),
+            "lr": float(rng.choice([0.001, 0.03, 0.3, 3])),
+            "activation": str(rng.choice(ACTIVATIONS)),
+            "reg": str(rng.choice(["none", "l1", "l2"])),
+            "reg_rate": float(rng.choice([0, 0.001, 0.1])),
+            "optimizer": str(rng.choice(OPTIMIZERS)),
+            "dropout": float(rng.choice([0, 0.2, 0.5])),
+            "init": str(rng.choice(INITIALIZERS)),
+            "seed": int(rng.integers(0, 1000)),
+        }
+        frame = page.configure(**settings)
+        assert frame["type"] == "frame", (settings, frame)
+        frame = page.step(2)
+        # a frame, or a clear refusal after divergence; never an internal error
+        assert frame["type"] == "frame" or "diverged" in frame["message"], (settings, frame)
