@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: demo test test-slow lint format venv clean
+.PHONY: demo test test-slow lint format venv clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,23 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
+
+# Benchmarks against scikit-learn and PyTorch (the `bench` extra). OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE, set on some machines for old OpenBLAS builds, slow a current NumPy: they
+# are unset for this command alone (never for tests). BENCH_ARGS passes options, e.g.
+# `make bench BENCH_ARGS="-w 2 -r 3"`.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-quick: $(BENCH_STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run --quick \
+		--json $(OUT)/bench-quick.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

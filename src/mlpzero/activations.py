@@ -55,8 +55,20 @@ class Activation:
 
     def backward(self, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """Multiply ``grad`` (dL/dA) in place by ``g'`` to give dL/dZ; returns ``grad``."""
-        grad *= self.derivative_from_output(a)
+        grad *= self.derivative_from_output(a, out=self._scratch(a.shape, a.dtype))
         return grad
+
+    def _scratch(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A buffer of ``shape`` and ``dtype`` kept between calls, so that the backward
+        pass of a training loop allocates nothing (one per shape; a few shapes at most)."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        key = (shape, dtype)
+        buffer = buffers.get(key)
+        if buffer is None:
+            if len(buffers) >= 8:
+                buffers.clear()
+            buffer = buffers[key] = np.empty(shape, dtype=dtype)
+        return buffer
 
     @property
     def config(self) -> dict[str, Any]:
@@ -77,9 +89,11 @@ class Sigmoid(Activation):
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, with
     :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z)) = a(1 - a)`.
 
-    Evaluated as :math:`1/(1+e^{-|z|})` for :math:`z \ge 0` and
-    :math:`e^{-|z|}/(1+e^{-|z|})` otherwise, so ``exp`` never overflows: the limits at
-    :math:`z = \pm 1000` are exactly 1 and 0, with no warning.
+    Evaluated as written, in four in-place passes. For :math:`z < -709` (float64) the
+    term :math:`e^{-z}` is ``inf`` and :math:`1/(1+\infty)` is exactly the limit 0, so
+    that overflow is expected and silenced; for :math:`z > 0`, :math:`e^{-z} < 1` never
+    overflows. The limits at :math:`z = \pm 1000` are exactly 1 and 0, with no warning,
+    and no value loses relative precision (there is no subtraction).
     """
 
     name = "sigmoid"
@@ -88,13 +102,11 @@ class Sigmoid(Activation):
         z = np.asarray(z)
         if out is None:
             out = np.empty_like(z, dtype=np.result_type(z, np.float32))
-        negative = z < 0
-        np.abs(z, out=out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)  # e = exp(-|z|), in (0, 1]
-        numerator = np.where(negative, out, 1)
+        with np.errstate(over="ignore"):
+            np.negative(z, out=out)
+            np.exp(out, out=out)
         out += 1
-        np.divide(numerator, out, out=out)
+        np.reciprocal(out, out=out)
         return out
 
     def derivative_from_output(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -135,7 +147,10 @@ class ReLU(Activation):
         return self.derivative(a) if out is None else np.greater(a, 0, out=out, casting="unsafe")
 
     def backward(self, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        grad[a <= 0] = 0
+        # grad *= (a > 0), through a reused boolean mask: an order of magnitude faster
+        # than assigning through a boolean index
+        mask = np.greater(a, 0, out=self._scratch(a.shape, np.bool_))
+        np.multiply(grad, mask, out=grad)
         return grad
 
 
@@ -170,7 +185,8 @@ class LeakyReLU(Activation):
         return out
 
     def backward(self, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        grad[a <= 0] *= grad.dtype.type(self.alpha)
+        mask = np.less_equal(a, 0, out=self._scratch(a.shape, np.bool_))
+        np.multiply(grad, grad.dtype.type(self.alpha), out=grad, where=mask)
         return grad
 
     @property

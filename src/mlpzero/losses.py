@@ -82,9 +82,10 @@ class Loss:
         out -= targets
         if sample_weight is None:
             out *= out.dtype.type(1.0 / logits.shape[0])
-        else:
-            scale = np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
-            out *= scale.astype(out.dtype)[:, None]
+        else:  # in out's dtype throughout: no float64 temporary in a float32 step
+            weights = np.asarray(sample_weight).astype(out.dtype, copy=False)
+            out *= weights[:, None]
+            out *= out.dtype.type(1.0 / float(np.sum(weights, dtype=np.float64)))
         return out
 
     @property

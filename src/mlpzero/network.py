@@ -43,12 +43,22 @@ _MAX_WORKSPACES = 4
 
 
 class _Workspace:
-    """Reusable buffers for one batch size: ``Z[l]`` and ``A[l]`` and ``dZ[l]`` per layer."""
+    """Reusable buffers for one batch size.
+
+    The buffers are stored transposed, one row per unit and one column per sample
+    (``Z[l]^T`` is ``(n_l, m)``, the article's layout): a bias then broadcasts along
+    rows of length ``m`` and the bias gradient sums along them, which keeps NumPy's inner
+    loops long even for layers of a few units. ``pre``, ``post`` and ``delta`` are the
+    ``(m, n_l)`` views of ``Z[l]``, ``A[l]`` and ``dZ[l]`` that the public API shows.
+    """
 
     def __init__(self, rows: int, sizes: Sequence[int], dtype: np.dtype) -> None:
-        self.pre = [np.empty((rows, n), dtype=dtype) for n in sizes[1:]]
-        self.post = [np.empty((rows, n), dtype=dtype) for n in sizes[1:-1]]
-        self.delta = [np.empty((rows, n), dtype=dtype) for n in sizes[1:]]
+        self.pre_t = [np.empty((n, rows), dtype=dtype) for n in sizes[1:]]
+        self.post_t = [np.empty((n, rows), dtype=dtype) for n in sizes[1:-1]]
+        self.delta_t = [np.empty((n, rows), dtype=dtype) for n in sizes[1:]]
+        self.pre = [z.T for z in self.pre_t]
+        self.post = [a.T for a in self.post_t]
+        self.delta = [d.T for d in self.delta_t]
 
 
 class Network:
@@ -97,6 +107,8 @@ class Network:
         self.grads = np.zeros(self.n_params, dtype=self.dtype)
         self.weights, self.biases = _layer_views(self.params, sizes)
         self.weight_grads, self.bias_grads = _layer_views(self.grads, sizes)
+        self._weights_t = [w.T for w in self.weights]
+        self._bias_columns = [b[:, None] for b in self.biases]
         #: Boolean mask over :attr:`params`: True where the entry is a weight, not a bias.
         self.weight_mask = np.zeros(self.n_params, dtype=bool)
         offset = 0
@@ -169,17 +181,18 @@ class Network:
         value of each unit is unchanged; :meth:`backward` uses the same masks.
         """
         rows = X.shape[0]
-        ws = self._workspace(rows)
+        ws = self._workspaces.get(rows) or self._workspace(rows)
         drop = self._dropout_masks(rows) if training and any(self.dropout) else None
-        a = X
-        for layer in range(self.n_layers):
-            z = ws.pre[layer]
-            np.matmul(a, self.weights[layer].T, out=z)
-            z += self.biases[layer]
-            if layer < self.n_layers - 1:
-                a = self.activations[layer](z, out=ws.post[layer])
+        last = len(self.weights) - 1
+        a_t = X.T
+        layers = zip(self.weights, self._bias_columns, ws.pre_t, strict=True)
+        for layer, (w, b, z_t) in enumerate(layers):
+            np.matmul(w, a_t, out=z_t)  # Z^T = W A^T + b, as (n_l, m)
+            np.add(z_t, b, out=z_t)
+            if layer < last:
+                a_t = self.activations[layer](z_t, out=ws.post_t[layer])
                 if drop is not None and self.dropout[layer]:
-                    a = drop.apply(layer, a)
+                    a_t = drop.apply(layer, a_t)
         self._dropout = drop
         self._input = X
         self._rows = rows
@@ -208,24 +221,28 @@ class Network:
                 "backward needs the forward pass of the same batch first: expected dlogits of "
                 f"shape {(self._rows, self.layer_sizes[-1])}, got {dlogits.shape}"
             )
-        ws = self._workspace(self._rows)
-        delta = ws.delta[-1]
-        if delta is not dlogits:
-            delta[...] = dlogits
+        ws = self._workspaces[self._rows]
+        if dlogits is not ws.delta[-1]:
+            ws.delta[-1][...] = dlogits
         drop = self._dropout
-        for layer in range(self.n_layers - 1, -1, -1):
-            a_prev = self._input if layer == 0 else ws.post[layer - 1]
+        delta_t = ws.delta_t[-1]
+        for layer in range(len(self.weights) - 1, -1, -1):
+            a_prev_t = self._input.T if layer == 0 else ws.post_t[layer - 1]
             masked = drop is not None and layer > 0 and drop.masks[layer - 1] is not None
-            inputs = drop.outputs[layer - 1] if masked else a_prev
-            np.matmul(delta.T, inputs, out=self.weight_grads[layer])
-            np.sum(delta, axis=0, out=self.bias_grads[layer])
+            inputs_t = drop.outputs[layer - 1] if masked else a_prev_t
+            np.matmul(delta_t, inputs_t.T, out=self.weight_grads[layer])  # dZ^T A
+            np.add.reduce(delta_t, axis=1, out=self.bias_grads[layer])  # sum over samples
             if layer > 0:
-                below = ws.delta[layer - 1]
-                np.matmul(delta, self.weights[layer], out=below)
+                below_t = ws.delta_t[layer - 1]
+                w_t = self._weights_t[layer]
+                if w_t.shape[1] == 1:  # one unit: an outer product, cheaper broadcast
+                    np.multiply(w_t, delta_t, out=below_t)
+                else:
+                    np.matmul(w_t, delta_t, out=below_t)  # (dZ W)^T = W^T dZ^T
                 if masked:
-                    below *= drop.masks[layer - 1]
-                self.activations[layer - 1].backward(a_prev, below)
-                delta = below
+                    below_t *= drop.masks[layer - 1]
+                self.activations[layer - 1].backward(a_prev_t, below_t)
+                delta_t = below_t
         return self.grads
 
     def output_delta(self) -> np.ndarray:
@@ -269,6 +286,8 @@ class Network:
         state = dict(self.__dict__)
         for views in ("weights", "biases", "weight_grads", "bias_grads"):
             del state[views]
+        for views in ("_weights_t", "_bias_columns"):
+            state.pop(views, None)
         state.update(_workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None)
         return state
 
@@ -276,6 +295,8 @@ class Network:
         self.__dict__.update(state)
         self.weights, self.biases = _layer_views(self.params, self.layer_sizes)
         self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
+        self._weights_t = [w.T for w in self.weights]
+        self._bias_columns = [b[:, None] for b in self.biases]
 
     # ------------------------------------------------------------------ description
     @property
@@ -296,11 +317,12 @@ class Network:
 
 
 class _Dropout:
-    """Dropout masks and masked outputs of the hidden layers for one batch size."""
+    """Dropout masks and masked outputs of the hidden layers for one batch size, stored
+    transposed ``(n_l, m)`` like the workspace."""
 
     def __init__(self, rows: int, sizes: Sequence[int], rates: Sequence[float], dtype) -> None:
         self.rates = list(rates)
-        shapes = [(rows, n) if p else None for n, p in zip(sizes, rates, strict=True)]
+        shapes = [(n, rows) if p else None for n, p in zip(sizes, rates, strict=True)]
         self.masks = [None if s is None else np.empty(s, dtype) for s in shapes]
         self.outputs = [None if s is None else np.empty(s, dtype) for s in shapes]
         self.rng: np.random.Generator | None = None
