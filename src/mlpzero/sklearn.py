@@ -763,9 +763,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     >>> import numpy as np
     >>> from mlpzero.sklearn import MLPRegressor
     >>> X = np.linspace(-2, 2, 200).reshape(-1, 1)
-    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=2000, random_state=0)
-    >>> reg.fit(X, X[:, 0] ** 2).score(X, X[:, 0] ** 2) > 0.95
-    True
+    >>> y = X[:, 0] ** 2
+    >>> reg = MLPRegressor(
+    ...     hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=2000, random_state=0
+    ... )
+    >>> round(reg.fit(X, y).score(X, y), 2)
+    0.99
     """
 
     _score_metric = staticmethod(r2_score)
