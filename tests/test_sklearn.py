@@ -538,3 +538,52 @@ def test_as_accurate_as_scikit_learns_mlp_with_the_same_parameters(dtype):
             model.fit(X_train.astype(dtype), y_train)
             scores.append(model.score(X_test.astype(dtype), y_test))
         assert scores[0] > scores[1] - 0.02, (load.__name__, scores)
+
+
+@brief_training
+@pytest.mark.parametrize("alpha", [0.0, 0.05])
+def test_two_output_loss_is_scikit_learns_from_the_same_weights(alpha):
+    """scikit-learn reports the squared error averaged over outputs (its gradient uses the
+    sum, like mlpzero's); from identical weights, plain SGD gives the same loss curve and
+    the same weights."""
+    from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(96, 3))
+    Y = np.column_stack([X[:, 0] - 2 * X[:, 1], 3 * X[:, 2] + 1])
+    params = dict(
+        hidden_layer_sizes=(5,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.01,
+        alpha=alpha,
+        batch_size=32,  # three batches (scikit-learn's penalty on a short batch is stronger)
+        shuffle=False,
+        tol=0.0,
+        random_state=0,
+        warm_start=True,
+    )
+    ours = MLPRegressor(max_iter=1, **params).fit(X, Y)
+    theirs = SkMLPRegressor(max_iter=1, **params).fit(X, Y)
+    theirs.coefs_ = [w.copy() for w in ours.coefs_]
+    theirs.intercepts_ = [b.copy() for b in ours.intercepts_]
+
+    # scikit-learn's definition, by hand, at these weights: mean over rows and outputs
+    # of half the squared error, plus alpha / 2 * sum(w**2) / n.
+    residual = theirs.predict(X) - Y
+    penalty = alpha / 2 * sum(np.sum(w**2) for w in ours.coefs_) / len(X)
+    expected_first = np.mean(residual**2) / 2 + penalty
+    ours.set_params(max_iter=5, batch_size=len(X))
+    ours.fit(X, Y)
+    assert ours.loss_curve_[1] == pytest.approx(expected_first, rel=1e-12)
+    summed_scale = np.sum(residual**2) / (2 * len(X)) + penalty
+    assert ours.loss_curve_[1] != pytest.approx(summed_scale, rel=1e-3)  # not the old scale
+
+    ours2 = MLPRegressor(max_iter=1, **params).fit(X, Y)
+    theirs.set_params(max_iter=5)
+    ours2.set_params(max_iter=5)
+    theirs.fit(X, Y)
+    ours2.fit(X, Y)
+    np.testing.assert_allclose(ours2.loss_curve_[1:], theirs.loss_curve_[1:], rtol=1e-10)
+    for mine, sk in zip(ours2.coefs_, theirs.coefs_, strict=True):
+        np.testing.assert_allclose(mine, sk, rtol=1e-9, atol=1e-12)
