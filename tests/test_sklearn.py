@@ -390,6 +390,17 @@ def test_multilabel_indicator_targets(binary):
 
 
 @brief_training
+@brief_training
+def test_one_class_probabilities_are_one_column_of_ones():
+    X = np.random.default_rng(0).normal(size=(12, 3)).astype(np.float32)
+    clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(X, [7] * 12)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (12, 1) and proba.dtype == np.float32
+    np.testing.assert_array_equal(proba, 1)
+    np.testing.assert_array_equal(clf.predict_log_proba(X), 0)
+    np.testing.assert_array_equal(clf.classes_, [7])
+
+
 def test_string_labels_and_log_proba(iris):
     X, y = iris
     names = np.array(["setosa", "versicolor", "virginica"])[y]

@@ -454,11 +454,14 @@ class MLP:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``.
 
-        Binary models give two columns ``[P(classes_[0]), P(classes_[1])]``; multi-label
-        models give one probability per label. For regression, the predicted values.
+        Binary models give two columns ``[P(classes_[0]), P(classes_[1])]`` (one column of
+        ones when training saw a single class); multi-label models give one probability
+        per label. For regression, the predicted values.
         """
         outputs = self._outputs(X)
         if self.encoder.task == "binary":
+            if len(self.encoder.classes_) == 1:  # the one class seen in training is certain
+                return np.ones((outputs.shape[0], 1), dtype=self.dtype)
             return np.hstack([1 - outputs, outputs])
         return outputs
 

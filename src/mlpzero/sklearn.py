@@ -791,8 +791,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_``
         order (multi-label: one probability per label)."""
         X = self._validate_X(X)
-        if self._mlp.task == "binary" and len(self.classes_) == 1:
-            return np.ones((X.shape[0], 1), dtype=self._mlp.dtype)
         return self._mlp.predict_proba(X)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
