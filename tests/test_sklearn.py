@@ -391,6 +391,20 @@ def test_multilabel_indicator_targets(binary):
 
 @brief_training
 @brief_training
+@pytest.mark.parametrize("labels", [[3.0, 17.0, 250.0], [3.0, 250.0]])
+def test_float_labels_stay_classes(iris, labels):
+    """mlpzero reads a float y as regression; the classifier always classifies."""
+    X, y = iris
+    if len(labels) == 2:
+        X, y = X[y < 2], y[y < 2]
+    y_float = np.asarray(labels)[y]
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y_float)
+    np.testing.assert_array_equal(clf.classes_, labels)
+    assert clf.predict_proba(X).shape == (len(X), len(labels))
+    assert set(clf.predict(X)) <= set(labels)
+
+
+@brief_training
 def test_one_class_probabilities_are_one_column_of_ones():
     X = np.random.default_rng(0).normal(size=(12, 3)).astype(np.float32)
     clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(X, [7] * 12)
