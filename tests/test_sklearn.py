@@ -554,15 +554,24 @@ def test_as_accurate_as_scikit_learns_mlp_with_the_same_parameters(dtype):
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
 
+    # One seed says little: breast_cancer's test quarter has 143 rows, so one row is 0.7
+    # points, and the accuracy moves by 2 points from seed to seed (seed 0 gave 0.951
+    # against scikit-learn's 0.972). Over seeds 0-9 (float64) the means were 0.9615 and
+    # 0.9643 (sd 0.006 and 0.004) on breast_cancer, 0.9784 and 0.9780 on digits. So
+    # the means over five seeds are compared, within 1.5 points (two breast_cancer rows).
+    seeds = range(5)
     for load in (load_breast_cancer, load_digits):
         X, y = load(return_X_y=True)
         X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-        scores = []
+        means = []
         for estimator in (MLPClassifier, ScikitLearnMLP):
-            model = make_pipeline(StandardScaler(), estimator(max_iter=300, random_state=0))
-            model.fit(X_train.astype(dtype), y_train)
-            scores.append(model.score(X_test.astype(dtype), y_test))
-        assert scores[0] > scores[1] - 0.02, (load.__name__, scores)
+            scores = []
+            for seed in seeds:
+                model = make_pipeline(StandardScaler(), estimator(max_iter=300, random_state=seed))
+                model.fit(X_train.astype(dtype), y_train)
+                scores.append(model.score(X_test.astype(dtype), y_test))
+            means.append(np.mean(scores))
+        assert means[0] > means[1] - 0.015, (load.__name__, means)
 
 
 @brief_training
