@@ -14,6 +14,7 @@ from mlpzero.validation import (
     check_positive,
     check_sample_weight,
     check_targets,
+    relative_sample_weight,
 )
 
 
@@ -249,3 +250,26 @@ def test_the_tutorial_api_refuses_bad_arrays_by_name():
     }
     with pytest.raises(ValueError, match="outputs overflow for example 0"):
         tutorial.forward_propagation(huge, ls, X * 1e200)
+
+
+@pytest.mark.parametrize("scale", [1e308, 1e-300, 5e-324])
+def test_extreme_sample_weights_are_accepted_without_warnings(scale):
+    weights = check_sample_weight(np.full(4, scale), 4)
+    np.testing.assert_array_equal(weights, np.full(4, scale))  # returned as given
+    np.testing.assert_array_equal(relative_sample_weight(weights), np.ones(4))
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ("a", r"sample_weight must be numbers, one per sample, got str 'a'"),
+        ([1, "x", 2], r"sample_weight must be numbers.*got list \[1, 'x', 2\]"),
+        ([1.0, np.nan, 1.0], r"sample_weight must be finite and non-negative, got nan at index 1"),
+        ([1.0, 2.0, -3.0], r"got -3.0 at index 2"),
+    ],
+)
+def test_bad_sample_weights_are_named_with_what_was_received(weights, message):
+    with pytest.raises(ValueError, match=message):
+        check_sample_weight(weights, 3)
+    with pytest.raises(ValueError, match=message):
+        MLP(hidden=(2,)).fit(np.zeros((3, 2)), [0, 1, 0], epochs=1, sample_weight=weights)

@@ -34,6 +34,7 @@ from .validation import (
     check_positive,
     check_sample_weight,
     check_targets,
+    relative_sample_weight,
 )
 
 __all__ = ["MLP", "load"]
@@ -293,7 +294,9 @@ class MLP:
         X_given = X
         X = check_features(X, dtype=self.dtype, n_features=n_features)
         y = check_targets(y, X.shape[0])
-        weights = check_sample_weight(sample_weight, X.shape[0])
+        # Only the ratios of the weights matter; scaled to a largest of 1, no product
+        # with class weights, sum or cast below can overflow.
+        weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
         validation = None
         if validation_data is not None:
             validation = _check_validation_data(validation_data, self.dtype, X.shape[1])
@@ -480,7 +483,7 @@ class MLP:
         network = self._require_built()
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         y = check_targets(y, X.shape[0])
-        weights = check_sample_weight(sample_weight, X.shape[0])
+        weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
         Y = self.encoder.encode(y, dtype=self.dtype)
         logits = _checked_logits(network.predict_logits(X), X)
         result = {"loss": self.loss_.value(logits, Y, weights)}

@@ -47,7 +47,7 @@ from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer
 from .regularizers import WeightPenalty
-from .validation import check_positive
+from .validation import check_positive, relative_sample_weight
 
 __all__ = ["TrainingDivergedError", "class_weights", "split_validation", "train"]
 
@@ -143,7 +143,10 @@ class _Trainer:
         n = X.shape[0]
         self.n = n
         self.batch = n if batch_size is None or batch_size >= n else batch_size
-        self.weights = None if sample_weight is None else sample_weight.astype(network.dtype)
+        # Divided by the largest first: only ratios matter, and 1e300 or 1e-300 would
+        # overflow or vanish in a float32 cast.
+        weights = relative_sample_weight(sample_weight)
+        self.weights = None if weights is None else weights.astype(network.dtype)
         self.rng, self.schedule, self.penalty = rng, schedule, penalty
         self.clip_norm, self.shuffle = clip_norm, shuffle
         self.dropout = any(network.dropout)
@@ -160,6 +163,7 @@ class _Trainer:
         self.validation = None
         if validation is not None:
             X_val, Y_val, w_val = validation
+            w_val = relative_sample_weight(w_val)
             self.validation = (X_val, Y_val, w_val, _Labels(loss, Y_val))
             self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
 
