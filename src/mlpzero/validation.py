@@ -134,7 +134,8 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None
     if not np.isfinite(weights).all() or (weights < 0).any():
         bad = int(np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))[0])
         raise ValueError(
-            f"sample_weight must be finite and non-negative, got {float(weights[bad])} at index {bad}"
+            "sample_weight must be finite and non-negative, "
+            f"got {float(weights[bad])} at index {bad}"
         )
     if weights.max() <= 0:  # the largest weight, not the sum, which could overflow
         raise ValueError("sample_weight must not be all zero")
