@@ -104,6 +104,11 @@ def test_scalar_checks(call, error, message):
         ({"activation": ["relu"], "hidden": (3, 3)}, ValueError, "one activation per hidden"),
         ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
         ({"dtype": "float16"}, ValueError, "dtype must be 'float32' or 'float64', got 'float16'"),
+        ({"dtype": "bogus"}, ValueError, "dtype must be 'float32' or 'float64', got 'bogus'"),
+        ({"dtype": None}, ValueError, "dtype must be 'float32' or 'float64', got None"),
+        ({"activation": None}, TypeError, "activation must be a name or an Activation, got Non"),
+        ({"activation": 5}, TypeError, "activation must be a name or an Activation, got int 5"),
+        ({"hidden": (), "activation": None}, TypeError, "activation must be a name .*None"),
         ({"seed": -1}, ValueError, "seed must be >= 0, got -1"),
         ({"seed": 1.5}, TypeError, "seed must be an integer, got float 1.5"),
     ],
@@ -123,6 +128,11 @@ def test_bad_settings_are_refused_at_construction(settings, error, message):
         ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0"),
         ({"optimizer": "adamz"}, ValueError, "unknown optimizer 'adamz'"),
         ({"sample_weight": [1.0]}, ValueError, r"sample_weight must have shape \(30,\)"),
+        ({"sample_weight": "a"}, ValueError, r"sample_weight must be numbers.*got str 'a'"),
+        ({"callbacks": 5}, TypeError, "callbacks must be a list of Callback objects, got int 5"),
+        ({"callbacks": [5]}, TypeError, "callbacks must be Callback objects, got int 5"),
+        ({"shuffle": "no"}, TypeError, "shuffle must be True or False, got str 'no'"),
+        ({"shuffle": None}, TypeError, "shuffle must be True or False, got NoneType None"),
     ],
 )
 def test_bad_fit_options_are_refused_and_leave_the_model_alone(fitted, options, error, message):

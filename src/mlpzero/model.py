@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from .regularizers import dropout_rates
 from .targets import TargetEncoder, infer_task, loss_for_task
 from .training import class_weights, split_validation, train
 from .validation import (
+    check_dtype,
     check_features,
     check_int,
     check_positive,
@@ -93,9 +94,7 @@ class MLP:
         self.loss = loss
         self.init = init
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = check_dtype(dtype)
         if loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
         self.network: Network | None = None
@@ -273,6 +272,17 @@ class MLP:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split and validation_data is not None:
             raise ValueError("pass validation_split or validation_data, not both")
+        if callbacks is None:
+            callbacks = ()
+        if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
+            raise TypeError(
+                "callbacks must be a list of Callback objects, got "
+                f"{type(callbacks).__name__} {callbacks!r}"
+            )
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(
+                f"shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}"
+            )
         callbacks = list(callbacks)
         for callback in callbacks:
             if not isinstance(callback, Callback):

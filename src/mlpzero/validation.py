@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check_dtype",
     "check_features",
     "check_fits",
     "check_int",
@@ -172,6 +173,18 @@ def check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = False)
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """``np.float32`` or ``np.float64`` from a name or dtype; anything else is refused
+    (``None`` too, which NumPy would read as float64)."""
+    try:
+        result = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
+        result = None
+    if result is None or result not in (np.float32, np.float64):
+        raise ValueError(f"{name} must be 'float32' or 'float64', got {dtype!r}")
+    return result
 
 
 def check_positive(name: str, value: Any, allow_zero: bool = False) -> float:
