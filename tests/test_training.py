@@ -381,6 +381,16 @@ def test_divergence_raises_and_keeps_the_last_finite_weights():
     np.testing.assert_array_equal(model.network.params, recorder.begin[error.epoch])
     assert model.history.epochs == error.epoch
     assert np.isfinite(model.predict_proba(X)).all()
+    assert "standardise X" not in str(error)  # the circles lie within |X| <= 1.2
+
+
+def test_divergence_on_huge_features_suggests_standardising_them():
+    X, y = circles()
+    X = X * 1e30
+    with pytest.raises(TrainingDivergedError, match="lower one") as caught:
+        MLP(seed=0).fit(X, y, epochs=5)
+    largest = f"{np.abs(X).max():.3g}"
+    assert f"or standardise X (largest |X| = {largest}" in str(caught.value)
 
 
 # ---------------------------------------------------------------------- progress

@@ -140,6 +140,8 @@ class _Trainer:
     ) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
         self.X, self.Y = X, Y
+        #: The largest |X|, for the divergence message (two passes, no temporary array).
+        self.x_scale = max(float(X.max()), -float(X.min()))
         n = X.shape[0]
         self.n = n
         self.batch = n if batch_size is None or batch_size >= n else batch_size
@@ -302,13 +304,25 @@ class _Trainer:
         what = f"the loss became {value}" if not math.isfinite(value) else "a parameter became"
         if math.isfinite(value):
             what += " NaN or infinite"
+        remedies = "clip_norm=1.0, or optimizer='adam'"
+        if self.x_scale > _LARGE_FEATURE:
+            remedies = (
+                f"clip_norm=1.0, optimizer='adam', or standardise X (largest |X| = "
+                f"{self.x_scale:.3g}; e.g. subtract each column's mean and divide by its "
+                "standard deviation)"
+            )
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch}: {what}. The learning rate ({lr:g}) is "
             f"probably too high: try a lower one (e.g. learning_rate={lr / 10:g}), "
-            "clip_norm=1.0, or optimizer='adam'. The model keeps the parameters from the "
-            f"start of epoch {epoch}, the last finite ones.",
+            f"{remedies}. The model keeps the parameters from the start of epoch {epoch}, "
+            "the last finite ones.",
             epoch,
         )
+
+
+#: Above this largest |X| the divergence message suggests standardising X: standardised
+#: features rarely exceed a few units.
+_LARGE_FEATURE = 100.0
 
 
 def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
