@@ -174,8 +174,10 @@ def backward_propagation(
     ``db[l]`` like ``b[l]`` and ``dZ[l]`` like ``Z[l]``:
     ``dZ[L] = A[L] - Y``, ``dZ[l] = (W[l+1]^T dZ[l+1]) * g'(Z[l])``,
     ``dW[l] = dZ[l] A[l-1]^T / m``, ``db[l] = sum(dZ[l]) / m``. The output layer is the
-    sigmoid with cross-entropy, as in the article. The pass runs on the engine, which
-    reads the hidden activations ``A[l]`` and the output logits ``Z[L]`` from ``cache``.
+    sigmoid with cross-entropy, as in the article: ``Y`` must hold 0 and 1, and a cache
+    whose ``A[L]`` is not ``sigmoid(Z[L])`` (from another ``output_activation``) is
+    refused. The pass runs on the engine, which reads the hidden activations ``A[l]``
+    and the output logits ``Z[L]`` from ``cache``.
     """
     _check_activation("hidden_activation", hidden_activation)
     network = _network(ls, hidden_activation, parameters)
