@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .activations import sigmoid, softmax
+from .registry import resolve
 from .validation import relative_sample_weight
 
 __all__ = [
@@ -203,13 +204,6 @@ _ALIASES = {
 }
 
 
-def get(loss: str | Loss) -> Loss:
-    """Return a :class:`Loss` from a name or an instance."""
-    if isinstance(loss, Loss):
-        return loss
-    if isinstance(loss, str):
-        key = _ALIASES.get(loss.lower(), loss.lower())
-        if key in LOSSES:
-            return LOSSES[key]()
-    known = ", ".join(sorted(LOSSES))
-    raise ValueError(f"unknown loss {loss!r}; expected one of: {known}")
+def get(loss: str | Loss | dict[str, Any]) -> Loss:
+    """Return a :class:`Loss` from a name, a ``config`` dict or an instance."""
+    return resolve("loss", loss, Loss, LOSSES, _ALIASES)
