@@ -21,7 +21,9 @@ def test_errors_name_the_kind_and_echo_the_value():
     registry = {"one": dict}
     with pytest.raises(ValueError, match=r"unknown widget 'two'; expected one of: one"):
         resolve("widget", "two", list, registry)
-    with pytest.raises(TypeError, match=r"widget must be a name, a list or a config dict, got"):
+    with pytest.raises(
+        TypeError, match=r"widget must be a name, an instance of list or a config dict, got"
+    ):
         resolve("widget", 3.5, list, registry)
     with pytest.raises(TypeError, match=r"a widget config needs a 'name'"):
         resolve("widget", {"size": 2}, list, registry)

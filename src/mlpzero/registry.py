@@ -39,7 +39,7 @@ def resolve(
         return resolve(kind, name, base, registry, aliases, **{**params, **kwargs})
     if not isinstance(value, str):
         raise TypeError(
-            f"{kind} must be a name, a {base.__name__} or a config dict, "
+            f"{kind} must be a name, an instance of {base.__name__} or a config dict, "
             f"got {type(value).__name__} {value!r}"
         )
     key = value.lower()
