@@ -132,3 +132,19 @@ def test_npz_not_an_archive(tmp_path):
         load_npz(tmp_path / "one.npy")
     with pytest.raises(FileNotFoundError):
         load_npz(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize(
+    ("arrays", "match"),
+    [
+        ({"X": [[0.0, 1.0], [2.0, np.nan]], "y": [0, 1]}, r"'X' .*, nan at index \(1, 1\)"),
+        ({"X": np.array([[np.inf, 1.0]], np.float32), "y": [0]}, r"'X' .*, inf at index \(0, 0\)"),
+        ({"X": [[0.0], [1.0], [2.0]], "y": [0.5, -np.inf, 1.0]}, r"'y' .*, -inf at index \(1,\)"),
+    ],
+)
+def test_npz_refuses_nan_and_infinity_like_csv(tmp_path, arrays, match):
+    np.savez(tmp_path / "d.npz", **{key: np.asarray(value) for key, value in arrays.items()})
+    with pytest.raises(ValueError, match=r"d\.npz: .*holds a value that is not finite"):
+        load_npz(tmp_path / "d.npz")
+    with pytest.raises(ValueError, match=match):
+        load_npz(tmp_path / "d.npz")

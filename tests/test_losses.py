@@ -84,3 +84,29 @@ def test_registry():
     assert get("categorical_crossentropy").output_activation == "softmax"
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         get("hinge")
+
+
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1e308, 1e300, 1e-300, 5e-324])
+def test_only_the_ratios_of_sample_weights_matter_however_large_or_small(loss, dtype, scale):
+    z = rng.standard_normal((40, 3)).astype(dtype)
+    y = np.eye(3, dtype=dtype)[rng.integers(0, 3, 40)]
+    ratios = rng.uniform(0.5, 1.0, 40)
+    ratios[0] = 1.0  # the largest weight is the scale itself, still finite
+    if scale < 1e-320:  # subnormal: ratios cannot be represented, equal weights can
+        ratios = np.ones(40)
+    weights = ratios * scale
+    assert loss.value(z, y, weights) == pytest.approx(loss.value(z, y, ratios), rel=1e-12)
+    gradient = loss.gradient(z, y, weights)
+    assert gradient.dtype == dtype
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(gradient, loss.gradient(z, y, ratios), rtol=rtol)
+
+
+def test_all_zero_sample_weights_are_a_value_error():
+    z, y = np.zeros((3, 1)), np.ones((3, 1))
+    with pytest.raises(ValueError, match="sample_weight must not be all zero"):
+        SquaredError().value(z, y, np.zeros(3))
+    with pytest.raises(ValueError, match="sample_weight must not be all zero"):
+        SquaredError().gradient(z, y, np.zeros(3))

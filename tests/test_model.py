@@ -210,3 +210,13 @@ def test_build_with_classes_prepares_outputs_for_labels_not_yet_seen():
     model.fit(X, [2, 2, 1, 1, 0, 1], epochs=2)
     with pytest.raises(ValueError, match="not seen"):
         model.fit(X, [3, 2, 1, 1, 0, 1], epochs=1)
+
+
+def test_evaluate_with_large_weights_and_huge_targets_stays_finite():
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = np.linspace(1e200, 3e200, 20)
+    model = MLP(hidden=(4,), loss="squared_error", dtype="float64").build(X, y)
+    unweighted = model.evaluate(X, y)
+    weighted = model.evaluate(X, y, sample_weight=1e10)
+    assert np.isfinite(weighted["loss"]) and np.isfinite(weighted["mse"])
+    assert weighted == pytest.approx(unweighted, rel=1e-12)

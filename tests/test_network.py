@@ -123,3 +123,14 @@ def test_an_unpickled_network_keeps_its_layers_as_views_of_the_flat_vectors():
     copy.backward(np.ones((5, 2)))
     np.testing.assert_array_equal(copy.bias_grads[1], copy.grads[-2:])
     assert copy.grads[-2:].tolist() == [5.0, 5.0]
+
+
+@pytest.mark.parametrize("dtype", [None, "bogus", "int32"])
+def test_network_dtype_must_be_float32_or_float64(dtype):
+    with pytest.raises(ValueError, match=f"dtype must be 'float32' or 'float64', got {dtype!r}"):
+        Network([2, 3, 1], dtype=dtype)
+
+
+def test_network_activation_none_is_named():
+    with pytest.raises(TypeError, match=r"activation must be a name.*got NoneType None"):
+        Network([2, 3, 1], activation=None)

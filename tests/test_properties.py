@@ -50,6 +50,12 @@ def problems(draw):
     return X, y
 
 
+def sample_weights(n):
+    """Weights from 0 to the largest float64, with the extremes drawn often."""
+    extremes = st.sampled_from([0.0, 1e-300, 5e-324, 1.0, 1e300, 1.7e308])
+    return arrays(np.float64, n, elements=st.one_of(extremes, st.floats(0, 1e308)))
+
+
 @st.composite
 def models(draw):
     hidden = tuple(draw(st.lists(st.integers(1, 5), max_size=2)))
@@ -67,6 +73,7 @@ def test_fit_and_predict_work_or_say_why(problem, model, data):
         "learning_rate": data.draw(st.sampled_from([1e-3, 0.1, 10.0])),
         "batch_size": data.draw(st.one_of(st.none(), st.integers(1, 5))),
         "optimizer": data.draw(st.sampled_from(sorted(OPTIMIZERS))),
+        "sample_weight": data.draw(st.one_of(st.none(), sample_weights(len(X)))),
     }
     try:
         model.fit(X, y, **options)

@@ -383,6 +383,16 @@ def test_divergence_raises_and_keeps_the_last_finite_weights():
     np.testing.assert_array_equal(model.network.params, recorder.begin[error.epoch])
     assert model.history.epochs == error.epoch
     assert np.isfinite(model.predict_proba(X)).all()
+    assert "standardise X" not in str(error)  # the circles lie within |X| <= 1.2
+
+
+def test_divergence_on_huge_features_suggests_standardising_them():
+    X, y = circles()
+    X = X * 1e30
+    with pytest.raises(TrainingDivergedError, match="lower one") as caught:
+        MLP(seed=0).fit(X, y, epochs=5)
+    largest = f"{np.abs(X).max():.3g}"
+    assert f"or standardise X (largest |X| = {largest}" in str(caught.value)
 
 
 # ---------------------------------------------------------------------- progress
@@ -484,3 +494,22 @@ def test_learning_rate_sets_an_optimizer_objects_rate_and_none_keeps_it():
     tuned = SGD(learning_rate=0.3)
     tuned.learning_rate = 0.07  # without a schedule, fit leaves the rate as it finds it
     assert MLP(seed=0).fit(X, y, epochs=1, optimizer=tuned).history["lr"] == [0.07]
+
+
+@pytest.mark.parametrize("scale", [1.7e308, 1e300, 1e-300])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_huge_or_tiny_sample_weights_train_like_their_ratios(scale, dtype):
+    X, y = blobs(60)
+    ratios = np.random.default_rng(1).uniform(0.2, 1.0, len(y))
+    ratios[0] = 1.0
+
+    def fitted(weights):
+        options = {"epochs": 20, "learning_rate": 0.1, "batch_size": 16}
+        model = MLP(hidden=(4,), seed=0, dtype=dtype)
+        return model.fit(X, y, sample_weight=weights, validation_data=(X, y, weights), **options)
+
+    expected, model = fitted(ratios), fitted(ratios * scale)
+    np.testing.assert_allclose(model.network.params, expected.network.params, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.history["loss"], expected.history["loss"], rtol=1e-4)
+    np.testing.assert_allclose(model.history["val_loss"], expected.history["val_loss"], rtol=1e-4)
+    assert model.evaluate(X, y, ratios * scale) == pytest.approx(expected.evaluate(X, y, ratios))

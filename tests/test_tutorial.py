@@ -246,3 +246,81 @@ def test_bad_arguments_raise_clear_errors():
         T.multi_layer_neural_network(X, Y, [3], num_epochs=1, output_activation="tanh")
     with pytest.raises(ValueError, match="2-D"):
         T.layer_sizes(X[0], Y, [3])
+
+
+@pytest.mark.parametrize(
+    "num_epochs, error, message",
+    [
+        (0, ValueError, "num_epochs must be >= 1, got 0"),
+        (-5, ValueError, "num_epochs must be >= 1, got -5"),
+        (2.5, TypeError, "num_epochs must be an integer, got float 2.5"),
+        ("10", TypeError, "num_epochs must be an integer, got str '10'"),
+    ],
+)
+def test_num_epochs_must_be_a_positive_integer(num_epochs, error, message):
+    X, Y = xor_data(m=10)
+    with pytest.raises(error, match=message):
+        T.multi_layer_neural_network(X, Y, [3], num_epochs=num_epochs)
+
+
+@pytest.mark.parametrize(
+    "n_hs, error, message",
+    [
+        ([-2], ValueError, r"n_hs\[0\] must be >= 1, got -2"),
+        ([4, 0], ValueError, r"n_hs\[1\] must be >= 1, got 0"),
+        ([2.7], TypeError, r"n_hs\[0\] must be an integer, got float 2.7"),
+        ("ab", TypeError, r"n_hs must be a list of hidden layer sizes.*got str 'ab'"),
+        (4, TypeError, r"n_hs must be a list of hidden layer sizes.*got int 4"),
+    ],
+)
+def test_hidden_sizes_must_be_positive_integers(n_hs, error, message):
+    X, Y = np.zeros((2, 7)), np.zeros((1, 7))
+    with pytest.raises(error, match=message):
+        T.layer_sizes(X, Y, n_hs)
+    with pytest.raises(error, match=message):
+        T.multi_layer_neural_network(X, Y, n_hs, num_epochs=1)
+
+
+@pytest.mark.parametrize("bad", [2.0, -1.0, 0.5])
+def test_labels_must_be_zero_or_one(bad):
+    X, Y = xor_data(m=10)
+    Y = Y.astype(float)
+    Y[0, 3] = bad
+    with pytest.raises(ValueError, match=rf"Y must hold binary labels 0 and 1.*\[{bad}\]"):
+        T.multi_layer_neural_network(X, Y, [3], num_epochs=1)
+    params = T.init_params([2, 3, 1])
+    _, cache = T.forward_propagation(params, [2, 3, 1], X)
+    with pytest.raises(ValueError, match="Y must hold binary labels 0 and 1"):
+        T.backward_propagation(params, cache, [2, 3, 1], X, Y)
+
+
+def test_backward_refuses_a_cache_from_another_output_activation():
+    X, Y = xor_data(m=10)
+    ls = [2, 3, 1]
+    params = T.init_params(ls)
+    _, cache = T.forward_propagation(params, ls, X, output_activation="tanh")
+    with pytest.raises(ValueError, match=r"cache\['A2'\] is not sigmoid.*assumes the sigmoid"):
+        T.backward_propagation(params, cache, ls, X, Y)
+    _, cache = T.forward_propagation(params, ls, X, output_activation="sigmoid")
+    assert set(T.backward_propagation(params, cache, ls, X, Y)) >= {"dW1", "dW2"}
+
+
+@pytest.mark.parametrize(
+    "derivative, A, message",
+    [
+        (T.sigmoid_derivative, [0.5, 1e300], r"sigmoid outputs, in \[0, 1\]; got 1e\+300"),
+        (T.sigmoid_derivative, [0.5, 1e300], r"got 1e\+300 at index \(1,\)$"),
+        (T.sigmoid_derivative, -1e-3, r"A must be sigmoid outputs, in \[0, 1\]; got -0.001$"),
+        (T.sigmoid_derivative, [[0.2, np.nan]], r"got nan at index \(0, 1\)"),
+        (T.tanh_derivative, [1e300], r"A must be tanh outputs, in \[-1, 1\]; got 1e\+300"),
+        (T.tanh_derivative, [-1.5], r"A must be tanh outputs, in \[-1, 1\]; got -1.5"),
+    ],
+)  # fmt: skip
+def test_derivatives_refuse_values_their_activation_cannot_output(derivative, A, message):
+    with pytest.raises(ValueError, match=message):
+        derivative(A)
+
+
+def test_derivatives_at_the_ends_of_their_range():
+    np.testing.assert_array_equal(T.sigmoid_derivative([0.0, 0.5, 1.0]), [0.0, 0.25, 0.0])
+    np.testing.assert_array_equal(T.tanh_derivative([-1.0, 0.0, 1.0]), [0.0, 1.0, 0.0])

@@ -14,6 +14,7 @@ from mlpzero.validation import (
     check_positive,
     check_sample_weight,
     check_targets,
+    relative_sample_weight,
 )
 
 
@@ -103,6 +104,11 @@ def test_scalar_checks(call, error, message):
         ({"activation": ["relu"], "hidden": (3, 3)}, ValueError, "one activation per hidden"),
         ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
         ({"dtype": "float16"}, ValueError, "dtype must be 'float32' or 'float64', got 'float16'"),
+        ({"dtype": "bogus"}, ValueError, "dtype must be 'float32' or 'float64', got 'bogus'"),
+        ({"dtype": None}, ValueError, "dtype must be 'float32' or 'float64', got None"),
+        ({"activation": None}, TypeError, "activation must be a name.*got NoneType None"),
+        ({"activation": 5}, TypeError, "activation must be a name.*got int 5"),
+        ({"hidden": (), "activation": None}, TypeError, "activation must be a name.*None"),
         ({"seed": -1}, ValueError, "seed must be >= 0, got -1"),
         ({"seed": 1.5}, TypeError, "seed must be an integer, got float 1.5"),
     ],
@@ -122,6 +128,11 @@ def test_bad_settings_are_refused_at_construction(settings, error, message):
         ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0"),
         ({"optimizer": "adamz"}, ValueError, "unknown optimizer 'adamz'"),
         ({"sample_weight": [1.0]}, ValueError, r"sample_weight must have shape \(30,\)"),
+        ({"sample_weight": "a"}, ValueError, r"sample_weight must be numbers.*got str 'a'"),
+        ({"callbacks": 5}, TypeError, "callbacks must be a list of Callback objects, got int 5"),
+        ({"callbacks": [5]}, TypeError, "callbacks must be Callback objects, got int 5"),
+        ({"shuffle": "no"}, TypeError, "shuffle must be True or False, got str 'no'"),
+        ({"shuffle": None}, TypeError, "shuffle must be True or False, got NoneType None"),
     ],
 )
 def test_bad_fit_options_are_refused_and_leave_the_model_alone(fitted, options, error, message):
@@ -249,3 +260,26 @@ def test_the_tutorial_api_refuses_bad_arrays_by_name():
     }
     with pytest.raises(ValueError, match="outputs overflow for example 0"):
         tutorial.forward_propagation(huge, ls, X * 1e200)
+
+
+@pytest.mark.parametrize("scale", [1e308, 1e-300, 5e-324])
+def test_extreme_sample_weights_are_accepted_without_warnings(scale):
+    weights = check_sample_weight(np.full(4, scale), 4)
+    np.testing.assert_array_equal(weights, np.full(4, scale))  # returned as given
+    np.testing.assert_array_equal(relative_sample_weight(weights), np.ones(4))
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ("a", r"sample_weight must be numbers, one per sample, got str 'a'"),
+        ([1, "x", 2], r"sample_weight must be numbers.*got list \[1, 'x', 2\]"),
+        ([1.0, np.nan, 1.0], r"sample_weight must be finite and non-negative, got nan at index 1"),
+        ([1.0, 2.0, -3.0], r"got -3.0 at index 2"),
+    ],
+)
+def test_bad_sample_weights_are_named_with_what_was_received(weights, message):
+    with pytest.raises(ValueError, match=message):
+        check_sample_weight(weights, 3)
+    with pytest.raises(ValueError, match=message):
+        MLP(hidden=(2,)).fit(np.zeros((3, 2)), [0, 1, 0], epochs=1, sample_weight=weights)

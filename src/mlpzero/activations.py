@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .registry import resolve
+
 __all__ = [
     "ACTIVATIONS",
     "Activation",
@@ -257,22 +259,4 @@ def get(activation: str | Activation | dict[str, Any]) -> Activation:
     >>> get("relu")
     ReLU()
     """
-    if isinstance(activation, Activation):
-        return activation
-    if isinstance(activation, dict):
-        params = dict(activation)
-        name = params.pop("name", None)
-        return _build(name, params)
-    return _build(activation, {})
-
-
-def _build(name: object, params: dict[str, Any]) -> Activation:
-    if not isinstance(name, str):
-        raise TypeError(
-            f"activation must be a name or an Activation, got {type(name).__name__} {name!r}"
-        )
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in ACTIVATIONS:
-        known = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"unknown activation {name!r}; expected one of: {known}")
-    return ACTIVATIONS[key](**params)
+    return resolve("activation", activation, Activation, ACTIVATIONS, _ALIASES)

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 
 from .activations import sigmoid, softmax
+from .registry import resolve
+from .validation import relative_sample_weight
 
 __all__ = [
     "LOSSES",
@@ -64,11 +66,15 @@ class Loss:
     def value(
         self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> float:
-        """Mean loss over samples, weighted by ``sample_weight`` when given."""
+        """Mean loss over samples, weighted by ``sample_weight`` when given.
+
+        Only the ratios of the weights matter: they are divided by the largest first, so
+        that no weight, however large or small, overflows the weighted sum.
+        """
         losses = self.per_sample(logits, targets)
         if sample_weight is None:
             return float(np.mean(losses, dtype=np.float64))
-        return float(np.average(losses, weights=sample_weight))
+        return float(np.average(losses, weights=relative_sample_weight(sample_weight)))
 
     def gradient(
         self,
@@ -77,13 +83,23 @@ class Loss:
         sample_weight: np.ndarray | None = None,
         out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """``dL/dZ = w_i / sum(w) * (link(Z) - Y)``, shape ``(n, k)``, in ``logits.dtype``."""
+        """``dL/dZ = w_i / sum(w) * (link(Z) - Y)``, shape ``(n, k)``, in ``logits.dtype``.
+
+        Weights whose largest is above 1 or below ``_TINY_WEIGHT`` are first divided by
+        it (:func:`~mlpzero.validation.relative_sample_weight`), so that their cast to
+        ``logits.dtype`` and their sum stay finite and non-zero; training passes weights
+        already so scaled, and pays nothing for it.
+        """
         out = self.link(logits, out=out)
         out -= targets
         if sample_weight is None:
             out *= out.dtype.type(1.0 / logits.shape[0])
         else:  # in out's dtype throughout: no float64 temporary in a float32 step
-            weights = np.asarray(sample_weight).astype(out.dtype, copy=False)
+            weights = np.asarray(sample_weight)
+            top = weights.max()
+            if not _TINY_WEIGHT <= top <= 1:
+                weights = relative_sample_weight(weights)
+            weights = weights.astype(out.dtype, copy=False)
             out *= weights[:, None]
             out *= out.dtype.type(1.0 / float(np.sum(weights, dtype=np.float64)))
         return out
@@ -158,6 +174,9 @@ class SquaredError(Loss):
 #: to ``_SQUARE_LIMIT`` before they are squared, so that no sum or square overflows.
 _LOGIT_LIMIT = 1e300
 _SQUARE_LIMIT = 1e150
+#: Weights are rescaled in :meth:`Loss.gradient` when the largest is below this (or
+#: above 1): far enough from float32's smallest normal number (1.2e-38) for any sum.
+_TINY_WEIGHT = 1e-20
 
 
 def _as_wide(logits: np.ndarray) -> np.ndarray:
@@ -185,13 +204,6 @@ _ALIASES = {
 }
 
 
-def get(loss: str | Loss) -> Loss:
-    """Return a :class:`Loss` from a name or an instance."""
-    if isinstance(loss, Loss):
-        return loss
-    if isinstance(loss, str):
-        key = _ALIASES.get(loss.lower(), loss.lower())
-        if key in LOSSES:
-            return LOSSES[key]()
-    known = ", ".join(sorted(LOSSES))
-    raise ValueError(f"unknown loss {loss!r}; expected one of: {known}")
+def get(loss: str | Loss | dict[str, Any]) -> Loss:
+    """Return a :class:`Loss` from a name, a ``config`` dict or an instance."""
+    return resolve("loss", loss, Loss, LOSSES, _ALIASES)

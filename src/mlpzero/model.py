@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,13 @@ from .regularizers import dropout_rates
 from .targets import TargetEncoder, infer_task, loss_for_task
 from .training import class_weights, split_validation, train
 from .validation import (
+    check_dtype,
     check_features,
     check_int,
     check_positive,
     check_sample_weight,
     check_targets,
+    relative_sample_weight,
 )
 
 __all__ = ["MLP", "load"]
@@ -92,9 +94,7 @@ class MLP:
         self.loss = loss
         self.init = init
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = check_dtype(dtype)
         if loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
         self.network: Network | None = None
@@ -275,6 +275,17 @@ class MLP:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split and validation_data is not None:
             raise ValueError("pass validation_split or validation_data, not both")
+        if callbacks is None:
+            callbacks = ()
+        if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
+            raise TypeError(
+                "callbacks must be a list of Callback objects, got "
+                f"{type(callbacks).__name__} {callbacks!r}"
+            )
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(
+                f"shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}"
+            )
         callbacks = list(callbacks)
         for callback in callbacks:
             if not isinstance(callback, Callback):
@@ -296,7 +307,9 @@ class MLP:
         X_given = X
         X = check_features(X, dtype=self.dtype, n_features=n_features)
         y = check_targets(y, X.shape[0])
-        weights = check_sample_weight(sample_weight, X.shape[0])
+        # Only the ratios of the weights matter; scaled to a largest of 1, no product
+        # with class weights, sum or cast below can overflow.
+        weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
         validation = None
         if validation_data is not None:
             validation = _check_validation_data(validation_data, self.dtype, X.shape[1])
@@ -488,7 +501,7 @@ class MLP:
         network = self._require_built()
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         y = check_targets(y, X.shape[0])
-        weights = check_sample_weight(sample_weight, X.shape[0])
+        weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
         Y = self.encoder.encode(y, dtype=self.dtype)
         logits = _checked_logits(network.predict_logits(X), X)
         result = {"loss": self.loss_.value(logits, Y, weights)}

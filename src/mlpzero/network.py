@@ -27,7 +27,7 @@ Buffers for the activations of a batch size are allocated once and reused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -36,6 +36,7 @@ import numpy as np
 from . import activations as _activations
 from . import initializers as _initializers
 from .activations import Activation
+from .validation import check_dtype
 
 __all__ = ["Network"]
 
@@ -96,9 +97,7 @@ class Network:
             )
         self.layer_sizes: list[int] = sizes
         self.activations: list[Activation] = _resolve_activations(activation, len(sizes) - 2)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+        self.dtype = check_dtype(dtype)
         self.init = init
 
         counts = [(n_out * n_in, n_out) for n_in, n_out in pairwise(sizes)]
@@ -352,8 +351,9 @@ def _layer_views(
 def _resolve_activations(
     activation: str | Activation | Sequence[str | Activation], n_hidden: int
 ) -> list[Activation]:
-    if isinstance(activation, (str, Activation, dict)):
-        return [_activations.get(activation) for _ in range(n_hidden)]
+    if isinstance(activation, (str, Activation, dict)) or not isinstance(activation, Iterable):
+        first = _activations.get(activation)  # refuses None or a number, naming it
+        return [first, *(_activations.get(activation) for _ in range(n_hidden - 1))][:n_hidden]
     given = list(activation)
     if len(given) != n_hidden:
         raise ValueError(

@@ -54,6 +54,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .registry import resolve
 from .validation import check_positive
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
@@ -456,22 +457,4 @@ _ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
 def get(optimizer: str | Optimizer | dict[str, Any], **kwargs: Any) -> Optimizer:
     """Return an :class:`Optimizer` from a name (built with ``kwargs``), a ``config`` dict,
     or an instance (returned as is)."""
-    if isinstance(optimizer, Optimizer):
-        return optimizer
-    if isinstance(optimizer, dict):
-        params = dict(optimizer)
-        name = params.pop("name", None)
-        return get(name, **{**params, **kwargs}) if isinstance(name, str) else get(name)
-    if isinstance(optimizer, str):
-        key = _ALIASES.get(optimizer.lower(), optimizer.lower())
-        if key in OPTIMIZERS:
-            try:
-                return OPTIMIZERS[key](**kwargs)
-            except TypeError as error:
-                raise TypeError(f"optimizer {optimizer!r}: {error}") from None
-        known = ", ".join(sorted(OPTIMIZERS))
-        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of: {known}")
-    raise TypeError(
-        "optimizer must be a name, an Optimizer or a config dict, got "
-        f"{type(optimizer).__name__} {optimizer!r}"
-    )
+    return resolve("optimizer", optimizer, Optimizer, OPTIMIZERS, _ALIASES, **kwargs)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from .registry import resolve
 from .validation import check_int, check_positive
 
 __all__ = [
@@ -316,24 +317,4 @@ def get(schedule: str | Schedule | dict[str, Any] | None, **kwargs: Any) -> Sche
     an instance (returned as is), or ``None`` (constant)."""
     if schedule is None:
         return Constant()
-    if isinstance(schedule, Schedule):
-        return schedule
-    if isinstance(schedule, dict):
-        params = dict(schedule)
-        name = params.pop("name", None)
-        if not isinstance(name, str):
-            raise TypeError(f"a schedule config needs a 'name', got {schedule!r}")
-        return get(name, **{**params, **kwargs})
-    if isinstance(schedule, str):
-        key = _ALIASES.get(schedule.lower(), schedule.lower())
-        if key in SCHEDULES:
-            try:
-                return SCHEDULES[key](**kwargs)
-            except TypeError as error:
-                raise TypeError(f"schedule {schedule!r}: {error}") from None
-        known = ", ".join(sorted(SCHEDULES))
-        raise ValueError(f"unknown schedule {schedule!r}; expected one of: {known}")
-    raise TypeError(
-        "schedule must be a name, a Schedule, a config dict or None, got "
-        f"{type(schedule).__name__} {schedule!r}"
-    )
+    return resolve("schedule", schedule, Schedule, SCHEDULES, _ALIASES, **kwargs)

@@ -47,7 +47,7 @@ from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer
 from .regularizers import WeightPenalty
-from .validation import check_positive
+from .validation import check_positive, relative_sample_weight
 
 __all__ = ["TrainingDivergedError", "class_weights", "split_validation", "train"]
 
@@ -140,10 +140,15 @@ class _Trainer:
     ) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
         self.X, self.Y = X, Y
+        #: The largest |X|, for the divergence message (two passes, no temporary array).
+        self.x_scale = max(float(X.max()), -float(X.min()))
         n = X.shape[0]
         self.n = n
         self.batch = n if batch_size is None or batch_size >= n else batch_size
-        self.weights = None if sample_weight is None else sample_weight.astype(network.dtype)
+        # Divided by the largest first: only ratios matter, and 1e300 or 1e-300 would
+        # overflow or vanish in a float32 cast.
+        weights = relative_sample_weight(sample_weight)
+        self.weights = None if weights is None else weights.astype(network.dtype)
         self.rng, self.schedule, self.penalty = rng, schedule, penalty
         self.clip_norm, self.shuffle = clip_norm, shuffle
         self.dropout = any(network.dropout)
@@ -160,6 +165,7 @@ class _Trainer:
         self.validation = None
         if validation is not None:
             X_val, Y_val, w_val = validation
+            w_val = relative_sample_weight(w_val)
             self.validation = (X_val, Y_val, w_val, _Labels(loss, Y_val))
             self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
 
@@ -298,13 +304,25 @@ class _Trainer:
         what = f"the loss became {value}" if not math.isfinite(value) else "a parameter became"
         if math.isfinite(value):
             what += " NaN or infinite"
+        remedies = "clip_norm=1.0, or optimizer='adam'"
+        if self.x_scale > _LARGE_FEATURE:
+            remedies = (
+                f"clip_norm=1.0, optimizer='adam', or standardise X (largest |X| = "
+                f"{self.x_scale:.3g}; e.g. subtract each column's mean and divide by its "
+                "standard deviation)"
+            )
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch}: {what}. The learning rate ({lr:g}) is "
             f"probably too high: try a lower one (e.g. learning_rate={lr / 10:g}), "
-            "clip_norm=1.0, or optimizer='adam'. The model keeps the parameters from the "
-            f"start of epoch {epoch}, the last finite ones.",
+            f"{remedies}. The model keeps the parameters from the start of epoch {epoch}, "
+            "the last finite ones.",
             epoch,
         )
+
+
+#: Above this largest |X| the divergence message suggests standardising X: standardised
+#: features rarely exceed a few units.
+_LARGE_FEATURE = 100.0
 
 
 def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:

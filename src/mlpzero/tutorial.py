@@ -31,6 +31,7 @@ from .losses import BinaryCrossEntropy
 from .network import Network
 from .optimizers import SGD
 from .training import train
+from .validation import check_int
 
 __all__ = [
     "ACTIVATIONS",
@@ -60,8 +61,9 @@ def sigmoid(z: Any) -> np.ndarray:
 
 
 def sigmoid_derivative(A: Any) -> np.ndarray:
-    r""":math:`\sigma'(z) = A (1 - A)`, from the activation ``A = sigmoid(z)``."""
-    return _activations.sigmoid.derivative_from_output(np.asarray(A, dtype=float))
+    r""":math:`\sigma'(z) = A (1 - A)`, from the activation ``A = sigmoid(z)`` in [0, 1]."""
+    A = _check_output_range("A", A, 0.0, "sigmoid")
+    return _activations.sigmoid.derivative_from_output(A)
 
 
 def tanh(z: Any) -> np.ndarray:
@@ -70,8 +72,9 @@ def tanh(z: Any) -> np.ndarray:
 
 
 def tanh_derivative(A: Any) -> np.ndarray:
-    r""":math:`\tanh'(z) = 1 - A^2`, from the activation ``A = tanh(z)``."""
-    return _activations.tanh.derivative_from_output(np.asarray(A, dtype=float))
+    r""":math:`\tanh'(z) = 1 - A^2`, from the activation ``A = tanh(z)`` in [-1, 1]."""
+    A = _check_output_range("A", A, -1.0, "tanh")
+    return _activations.tanh.derivative_from_output(A)
 
 
 def relu(z: Any) -> np.ndarray:
@@ -98,7 +101,13 @@ def layer_sizes(X: np.ndarray, Y: np.ndarray, n_hs: Sequence[int]) -> list[int]:
     """``[n_features, *n_hs, n_outputs]`` from ``X`` ``(n_features, m)`` and ``Y``
     ``(n_outputs, m)``; e.g. ``[2, 4, 3, 1]`` for ``n_hs=[4, 3]``."""
     X, Y = _as_2d("X", X), _as_2d("Y", Y)
-    return [int(X.shape[0]), *(int(n) for n in n_hs), int(Y.shape[0])]
+    if isinstance(n_hs, (str, bytes)) or not hasattr(n_hs, "__iter__"):
+        raise TypeError(
+            f"n_hs must be a list of hidden layer sizes such as [4, 3], "
+            f"got {type(n_hs).__name__} {n_hs!r}"
+        )
+    hidden = [check_int(f"n_hs[{i}]", n) for i, n in enumerate(n_hs)]
+    return [int(X.shape[0]), *hidden, int(Y.shape[0])]
 
 
 def init_params(ls: Sequence[int], activation: str = "relu") -> Params:
@@ -165,8 +174,10 @@ def backward_propagation(
     ``db[l]`` like ``b[l]`` and ``dZ[l]`` like ``Z[l]``:
     ``dZ[L] = A[L] - Y``, ``dZ[l] = (W[l+1]^T dZ[l+1]) * g'(Z[l])``,
     ``dW[l] = dZ[l] A[l-1]^T / m``, ``db[l] = sum(dZ[l]) / m``. The output layer is the
-    sigmoid with cross-entropy, as in the article. The pass runs on the engine, which
-    reads the hidden activations ``A[l]`` and the output logits ``Z[L]`` from ``cache``.
+    sigmoid with cross-entropy, as in the article: ``Y`` must hold 0 and 1, and a cache
+    whose ``A[L]`` is not ``sigmoid(Z[L])`` (from another ``output_activation``) is
+    refused. The pass runs on the engine, which reads the hidden activations ``A[l]``
+    and the output logits ``Z[L]`` from ``cache``.
     """
     _check_activation("hidden_activation", hidden_activation)
     network = _network(ls, hidden_activation, parameters)
@@ -199,6 +210,7 @@ def backward_propagation(
             f"cache['Z{last}'] has shape {logits.T.shape}, expected "
             f"{(network.layer_sizes[-1], m)} to match X"
         )
+    _check_sigmoid_output(cache, last, logits)
     # The loss gives dL/dZ[L] = (A[L] - Y) / m; the article's dZ carry no 1/m.
     dlogits = BinaryCrossEntropy().gradient(logits, np.ascontiguousarray(Y.T))
     network.backward(dlogits)
@@ -254,6 +266,7 @@ def multi_layer_neural_network(
             f"got {output_activation!r}"
         )
     _check_activation("hidden_activation", hidden_activation)
+    num_epochs = check_int("num_epochs", num_epochs)
     ls = layer_sizes(X, Y, n_hs)
     parameters = init_params(ls, activation=hidden_activation)
     network = _network(ls, hidden_activation, parameters)
@@ -338,6 +351,37 @@ def _check_activation(name: str, activation: Any) -> str:
     return activation
 
 
+def _check_output_range(name: str, value: Any, low: float, activation: str) -> np.ndarray:
+    """``value`` as a float array, refused unless every entry is in ``[low, 1]``, the
+    range of ``activation``'s outputs (outside it the derivative has no meaning)."""
+    array = np.asarray(value, dtype=float)
+    inside = (array >= low) & (array <= 1)
+    if not inside.all():
+        where = np.unravel_index(int(np.argmin(inside)), array.shape)
+        position = f" at index {tuple(int(i) for i in where)}" if array.ndim else ""
+        raise ValueError(
+            f"{name} must be {activation} outputs, in [{low:g}, 1]; got "
+            f"{float(array[where]):g}{position}"
+        )
+    return array
+
+
+def _check_sigmoid_output(cache: Params, last: int, logits: np.ndarray) -> None:
+    """Refuse a cache whose ``A[L]`` is not ``sigmoid(Z[L])``: the output gradient
+    ``A[L] - Y`` holds only for the sigmoid output with binary cross-entropy."""
+    key = f"A{last}"
+    if key not in cache:
+        return
+    cached = np.asarray(cache[key], dtype=np.float64)
+    expected = sigmoid(logits.T)
+    if cached.shape != expected.shape or not np.allclose(cached, expected, rtol=1e-6, atol=1e-12):
+        raise ValueError(
+            f"cache[{key!r}] is not sigmoid(cache['Z{last}']): backward_propagation assumes "
+            "the sigmoid output with binary cross-entropy (dZ[L] = A[L] - Y); call "
+            "forward_propagation with output_activation='sigmoid'"
+        )
+
+
 def _check_input(X: Any, network: Network) -> np.ndarray:
     X = _as_2d("X", X)
     if X.shape[0] != network.layer_sizes[0]:
@@ -352,6 +396,13 @@ def _check_labels(Y: Any, network: Network, m: int) -> np.ndarray:
     expected = (network.layer_sizes[-1], m)
     if Y.shape != expected:
         raise ValueError(f"Y must have shape {expected} (n_outputs, m) to match X, got {Y.shape}")
+    labels = np.unique(Y)
+    if not np.isin(labels, (0.0, 1.0)).all():
+        others = labels[~np.isin(labels, (0.0, 1.0))][:5].tolist()
+        raise ValueError(
+            f"Y must hold binary labels 0 and 1 (sigmoid output with binary cross-entropy), "
+            f"got other values: {others}"
+        )
     return Y
 
 

@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check_dtype",
     "check_features",
     "check_fits",
     "check_int",
     "check_positive",
     "check_sample_weight",
     "check_targets",
+    "relative_sample_weight",
 ]
 
 
@@ -110,10 +112,20 @@ def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
-    """Non-negative finite weights, one per sample, not all zero (or None)."""
+    """Non-negative finite float64 weights, one per sample, not all zero (or None).
+
+    The weights are returned as given; :func:`relative_sample_weight` rescales them for
+    computing.
+    """
     if sample_weight is None:
         return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "sample_weight must be numbers, one per sample, got "
+            f"{type(sample_weight).__name__} {_short(sample_weight)}"
+        ) from None
     if weights.ndim == 0:
         weights = np.full(n_samples, float(weights))
     if weights.shape != (n_samples,):
@@ -121,10 +133,35 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None
             f"sample_weight must have shape ({n_samples},) to match X, got {weights.shape}"
         )
     if not np.isfinite(weights).all() or (weights < 0).any():
-        raise ValueError("sample_weight must be finite and non-negative")
-    if weights.sum() <= 0:
+        bad = int(np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))[0])
+        raise ValueError(
+            "sample_weight must be finite and non-negative, "
+            f"got {float(weights[bad])} at index {bad}"
+        )
+    if weights.max() <= 0:  # the largest weight, not the sum, which could overflow
         raise ValueError("sample_weight must not be all zero")
     return weights
+
+
+def relative_sample_weight(weights: np.ndarray | None) -> np.ndarray | None:
+    r"""``weights / max(weights)`` in float64, so the largest weight is 1 (None stays None).
+
+    Every weighted mean depends only on the ratios of the weights, so this changes no
+    result; it keeps sums and casts in range: weights of 1e300 would overflow a float32
+    cast (and their sum float64), weights of 1e-300 would all round to 0 in float32.
+    """
+    if weights is None:
+        return None
+    weights = np.asarray(weights, dtype=np.float64)
+    top = weights.max()
+    if not top > 0:
+        raise ValueError("sample_weight must not be all zero")
+    return weights / top
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = False) -> int | None:
@@ -136,6 +173,18 @@ def check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = False)
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """``np.float32`` or ``np.float64`` from a name or dtype; anything else is refused
+    (``None`` too, which NumPy would read as float64)."""
+    try:
+        result = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
+        result = None
+    if result is None or result not in (np.float32, np.float64):
+        raise ValueError(f"{name} must be 'float32' or 'float64', got {dtype!r}")
+    return result
 
 
 def check_positive(name: str, value: Any, allow_zero: bool = False) -> float:

@@ -132,7 +132,8 @@ def load_npz(
 
     The archive is opened with ``allow_pickle=False``: it can hold only plain numeric or
     string arrays, never code. ``X`` must be numeric and 2-D; ``y`` must have one entry per
-    row of ``X``. Returns ``X`` as float64 and ``y`` unchanged.
+    row of ``X``; neither may hold NaN or infinity. Returns ``X`` as float64 and ``y``
+    unchanged.
     """
     file = _existing_file(path)
     try:
@@ -164,4 +165,11 @@ def load_npz(
             f"{file.name}: {y_key!r} must have one entry per row of {x_key!r} "
             f"({X.shape[0]}), got shape {y.shape}"
         )
+    for key, array in ((x_key, X), (y_key, y)):
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            raise ValueError(
+                f"{file.name}: {key!r} holds a value that is not finite, "
+                f"{array[where]!s} at index {where}"
+            )
     return X.astype(np.float64), y
