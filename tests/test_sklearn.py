@@ -390,7 +390,6 @@ def test_multilabel_indicator_targets(binary):
 
 
 @brief_training
-@brief_training
 @pytest.mark.parametrize("labels", [[3.0, 17.0, 250.0], [3.0, 250.0]])
 def test_float_labels_stay_classes(iris, labels):
     """mlpzero reads a float y as regression; the classifier always classifies."""
@@ -415,6 +414,7 @@ def test_one_class_probabilities_are_one_column_of_ones():
     np.testing.assert_array_equal(clf.classes_, [7])
 
 
+@brief_training
 def test_string_labels_and_log_proba(iris):
     X, y = iris
     names = np.array(["setosa", "versicolor", "virginica"])[y]
