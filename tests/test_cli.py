@@ -11,6 +11,7 @@ import pytest
 
 import mlpzero
 from mlpzero import cli
+from mlpzero.training import split_validation
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -133,12 +134,42 @@ def test_training_options_reach_the_model(tmp_path, table, capsys):
     assert status == 0
     model = mlpzero.load(model_path)
     table = parse_table(out)
-    assert table["val_loss"] == f"{model.history['val_loss'][-1]:.6g}"
+    assert "val_loss" in table and "train_loss" in table and "loss" not in table
     assert model.history.epochs < 300  # stopped early
     assert model.fit_config_["l2"] == 0.01
     assert model.fit_config_["validation_split"] == 0.25
     assert model.fit_config_["optimizer"]["name"] == "adam"
     assert list(model.dropout) == [0.1, 0.1]
+
+
+def test_train_table_scores_training_and_validation_rows_apart(tmp_path, table, capsys):
+    path, X, labels = table
+    model_path = tmp_path / "m.npz"
+    status, out, _ = run(
+        capsys, "train", str(path), "--hidden", "6", "--epochs", "40", "--lr", "0.3",
+        "--validation-split", "0.25", "--out", str(model_path), "--quiet",
+    )  # fmt: skip
+    assert status == 0
+    model = mlpzero.load(model_path)
+    # the rows fit held out: drawn from the seed (0), stratified by label
+    train_rows, held = split_validation(60, 0.25, np.random.default_rng([0, 1]), labels)
+    table = parse_table(out)
+    assert table["samples"] == "60"
+    assert (table["train_samples"], table["val_samples"]) == (str(len(train_rows)), str(len(held)))
+    assert len(held) >= 15
+    for prefix, rows in (("train_", train_rows), ("val_", held)):
+        expected = model.evaluate(X[rows], labels[rows])
+        assert table[prefix + "loss"] == f"{expected['loss']:.6g}"
+        assert table[prefix + "accuracy"] == f"{expected['accuracy']:.6g}"
+    everything = model.evaluate(X, labels)
+    assert table["train_loss"] != f"{everything['loss']:.6g}"
+
+
+def test_train_table_without_a_split_scores_all_rows(trained):
+    model_path, X, labels, out = trained
+    table = parse_table(out)
+    expected = mlpzero.load(model_path).evaluate(X, labels)
+    assert table["loss"] == f"{expected['loss']:.6g}" and "val_loss" not in table
 
 
 def test_evaluate_reports_the_models_own_metrics(trained, capsys):

@@ -24,12 +24,13 @@ def test_split_is_the_stratified_75_25_split():
     assert sorted(row.tobytes() for row in np.vstack([X_train, X_test])) == rows
 
 
-def test_digits_recipe_reaches_97_percent_on_the_test_set():
+def test_digits_recipe_reaches_97_5_percent_on_the_test_set():
     X, y = load_digits()
     X_train, X_test, y_train, y_test = split_digits(X, y)
     model = MLP(**DIGITS_RECIPE["model"]).fit(X_train, y_train, **DIGITS_RECIPE["fit"])
     accuracy = model.score(X_test, y_test)
-    assert accuracy >= 0.97, accuracy
+    # The README promises at least 0.975 (measured: 0.98).
+    assert accuracy >= 0.975, accuracy
 
 
 def test_readme_shows_the_same_recipe():

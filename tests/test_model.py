@@ -106,6 +106,17 @@ def test_predict_proba_and_predict_agree_with_string_labels():
     assert model.evaluate(X, labels)["accuracy"] > 0.95
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_one_class_gives_one_certain_probability_column(dtype):
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    model = MLP(hidden=(3,), dtype=dtype, seed=0).fit(X, ["only"] * 10, epochs=5)
+    proba = model.predict_proba(X)
+    assert proba.shape == (10, len(model.classes_)) == (10, 1)
+    assert proba.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(proba, 1)
+    np.testing.assert_array_equal(model.predict(X), ["only"] * 10)
+
+
 def test_multiclass_and_regression_build_the_right_output():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((90, 3))

@@ -32,3 +32,9 @@ def test_readme_block_runs(index, tmp_path, monkeypatch):
         match = re.match(r"print\(.*\)\s+# ([\[\(\d].*)$", line.strip())
         if match:
             assert match.group(1).strip() in printed.getvalue(), line
+    # A "# True" / "# False" comment is a line of its own in the output.
+    printed_lines = [line.strip() for line in printed.getvalue().splitlines()]
+    for line in code.splitlines():
+        match = re.match(r"print\(.*\)\s+# (True|False)$", line.strip())
+        if match:
+            assert match.group(1) in printed_lines, line

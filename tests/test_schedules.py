@@ -84,6 +84,18 @@ def test_reduce_on_plateau_state_round_trip():
     assert copy.learning_rate(9, 1.0) == schedule.learning_rate(9, 1.0)
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "error"),
+    [("reductions", -309, ValueError), ("wait", -1, ValueError), ("cooldown_left", 1.5, TypeError)],
+)
+def test_reduce_on_plateau_refuses_a_bad_saved_count(key, value, error):
+    schedule = sch.ReduceLROnPlateau()
+    state = schedule.state_dict()
+    state["state"][key] = value
+    with pytest.raises(error, match=key):
+        schedule.load_state_dict(state)
+
+
 def test_fit_records_the_scheduled_rate_each_epoch():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 2))

@@ -390,6 +390,31 @@ def test_multilabel_indicator_targets(binary):
 
 
 @brief_training
+@pytest.mark.parametrize("labels", [[3.0, 17.0, 250.0], [3.0, 250.0]])
+def test_float_labels_stay_classes(iris, labels):
+    """mlpzero reads a float y as regression; the classifier always classifies."""
+    X, y = iris
+    if len(labels) == 2:
+        X, y = X[y < 2], y[y < 2]
+    y_float = np.asarray(labels)[y]
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y_float)
+    np.testing.assert_array_equal(clf.classes_, labels)
+    assert clf.predict_proba(X).shape == (len(X), len(labels))
+    assert set(clf.predict(X)) <= set(labels)
+
+
+@brief_training
+def test_one_class_probabilities_are_one_column_of_ones():
+    X = np.random.default_rng(0).normal(size=(12, 3)).astype(np.float32)
+    clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(X, [7] * 12)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (12, 1) and proba.dtype == np.float32
+    np.testing.assert_array_equal(proba, 1)
+    np.testing.assert_array_equal(clf.predict_log_proba(X), 0)
+    np.testing.assert_array_equal(clf.classes_, [7])
+
+
+@brief_training
 def test_string_labels_and_log_proba(iris):
     X, y = iris
     names = np.array(["setosa", "versicolor", "virginica"])[y]
@@ -529,12 +554,70 @@ def test_as_accurate_as_scikit_learns_mlp_with_the_same_parameters(dtype):
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
 
+    # One seed says little: breast_cancer's test quarter has 143 rows, so one row is 0.7
+    # points, and the accuracy moves by 2 points from seed to seed (seed 0 gave 0.951
+    # against scikit-learn's 0.972). Over seeds 0-9 (float64) the means were 0.9615 and
+    # 0.9643 (sd 0.006 and 0.004) on breast_cancer, 0.9784 and 0.9780 on digits. So
+    # the means over five seeds are compared, within 1.5 points (two breast_cancer rows).
+    seeds = range(5)
     for load in (load_breast_cancer, load_digits):
         X, y = load(return_X_y=True)
         X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-        scores = []
+        means = []
         for estimator in (MLPClassifier, ScikitLearnMLP):
-            model = make_pipeline(StandardScaler(), estimator(max_iter=300, random_state=0))
-            model.fit(X_train.astype(dtype), y_train)
-            scores.append(model.score(X_test.astype(dtype), y_test))
-        assert scores[0] > scores[1] - 0.02, (load.__name__, scores)
+            scores = []
+            for seed in seeds:
+                model = make_pipeline(StandardScaler(), estimator(max_iter=300, random_state=seed))
+                model.fit(X_train.astype(dtype), y_train)
+                scores.append(model.score(X_test.astype(dtype), y_test))
+            means.append(np.mean(scores))
+        assert means[0] > means[1] - 0.015, (load.__name__, means)
+
+
+@brief_training
+@pytest.mark.parametrize("alpha", [0.0, 0.05])
+def test_two_output_loss_is_scikit_learns_from_the_same_weights(alpha):
+    """scikit-learn reports the squared error averaged over outputs (its gradient uses the
+    sum, like mlpzero's); from identical weights, plain SGD gives the same loss curve and
+    the same weights."""
+    from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(96, 3))
+    Y = np.column_stack([X[:, 0] - 2 * X[:, 1], 3 * X[:, 2] + 1])
+    params = dict(
+        hidden_layer_sizes=(5,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.01,
+        alpha=alpha,
+        batch_size=32,  # three batches (scikit-learn's penalty on a short batch is stronger)
+        shuffle=False,
+        tol=0.0,
+        random_state=0,
+        warm_start=True,
+    )
+    ours = MLPRegressor(max_iter=1, **params).fit(X, Y)
+    theirs = SkMLPRegressor(max_iter=1, **params).fit(X, Y)
+    theirs.coefs_ = [w.copy() for w in ours.coefs_]
+    theirs.intercepts_ = [b.copy() for b in ours.intercepts_]
+
+    # scikit-learn's definition, by hand, at these weights: mean over rows and outputs
+    # of half the squared error, plus alpha / 2 * sum(w**2) / n.
+    residual = theirs.predict(X) - Y
+    penalty = alpha / 2 * sum(np.sum(w**2) for w in ours.coefs_) / len(X)
+    expected_first = np.mean(residual**2) / 2 + penalty
+    ours.set_params(max_iter=5, batch_size=len(X))
+    ours.fit(X, Y)
+    assert ours.loss_curve_[1] == pytest.approx(expected_first, rel=1e-12)
+    summed_scale = np.sum(residual**2) / (2 * len(X)) + penalty
+    assert ours.loss_curve_[1] != pytest.approx(summed_scale, rel=1e-3)  # not the old scale
+
+    ours2 = MLPRegressor(max_iter=1, **params).fit(X, Y)
+    theirs.set_params(max_iter=5)
+    ours2.set_params(max_iter=5)
+    theirs.fit(X, Y)
+    ours2.fit(X, Y)
+    np.testing.assert_allclose(ours2.loss_curve_[1:], theirs.loss_curve_[1:], rtol=1e-10)
+    for mine, sk in zip(ours2.coefs_, theirs.coefs_, strict=True):
+        np.testing.assert_allclose(mine, sk, rtol=1e-9, atol=1e-12)

@@ -14,12 +14,17 @@ rng = np.random.default_rng(0)
         ([0, 1, 1, 0], "binary"),
         (["no", "yes", "yes"], "binary"),
         ([True, False, True], "binary"),
-        ([-1.0, 1.0, 1.0], "binary"),  # integral floats are labels
+        ([0.0, 1.0, 1.0], "binary"),  # floats that are only 0 and 1
+        ([1.0, 1.0], "binary"),
+        ([-1.0, 1.0, 1.0], "regression"),  # other floats are values, whole or not
+        ([3.0, 17.0, 250.0, 17.0], "regression"),  # prices are not classes
+        (np.array([3, 17, 250, 17]), "multiclass"),  # integers are labels
         ([[0], [1], [1]], "binary"),  # one column is squeezed
         ([7, 7, 7], "binary"),  # a single class still gets one sigmoid output
         ([0, 1, 2, 1], "multiclass"),
         (["cat", "dog", "bird"], "multiclass"),
-        ([3.0, 1.0, 2.0], "multiclass"),
+        ([3, 1, 2], "multiclass"),
+        ([3.0, 1.0, 2.0], "regression"),
         ([[0, 1, 1], [1, 0, 0]], "multilabel"),
         ([[True, False], [False, False]], "multilabel"),
         ([0.5, 1.25, -3.0], "regression"),

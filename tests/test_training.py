@@ -61,10 +61,12 @@ def test_adam_reaches_99_percent_on_circles_in_far_fewer_epochs_than_gradient_de
         X, y, epochs=3000, optimizer="adam", learning_rate=0.01, callbacks=[adam]
     )
     # Measured with seed 0: plain full-batch gradient descent at the article's rate 0.1
-    # needs 621 epochs, Adam at 0.01 needs 61 (the tolerance allows for another BLAS).
-    assert gd.epochs == pytest.approx(621, rel=0.1)
-    assert adam.epochs == pytest.approx(61, rel=0.2)
-    assert adam.epochs * 5 < gd.epochs
+    # needs 621 epochs, Adam at 0.01 needs 61. The claim checked is the robust one, with
+    # room for another BLAS or seed: both get there, Adam well within 150 epochs and
+    # gradient descent only after more than four times as many.
+    assert gd.epochs is not None and adam.epochs is not None
+    assert adam.epochs < 150
+    assert gd.epochs > 4 * adam.epochs
 
 
 # ---------------------------------------------------------------------- mini-batches

@@ -590,10 +590,22 @@ def _train(args: argparse.Namespace) -> int:
     if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
         model.feature_names_in_ = list(data.feature_names)
     path = model.save(args.out)
-    rows = [("samples", str(len(data.X))), ("epochs", str(model.history.epochs))]
-    rows += [(key, f"{value:.6g}") for key, value in model.evaluate(data.X, y).items()]
-    last = {key: values[-1] for key, values in model.history.history.items() if values}
-    rows += [(key, f"{last[key]:.6g}") for key in ("val_loss", "val_accuracy") if key in last]
+    held = model.validation_rows_
+    if held is None:
+        rows = [("samples", str(len(data.X))), ("epochs", str(model.history.epochs))]
+        rows += [(key, f"{value:.6g}") for key, value in model.evaluate(data.X, y).items()]
+    else:  # the final weights, scored separately on the training and held-out rows
+        trained = np.ones(len(data.X), dtype=bool)
+        trained[held] = False
+        rows = [
+            ("samples", str(len(data.X))),
+            ("train_samples", str(int(trained.sum()))),
+            ("val_samples", str(len(held))),
+            ("epochs", str(model.history.epochs)),
+        ]
+        for prefix, mask in (("train_", trained), ("val_", ~trained)):
+            scores = model.evaluate(data.X[mask], y[mask])
+            rows += [(prefix + key, f"{value:.6g}") for key, value in scores.items()]
     rows.append(("seconds", f"{seconds:.2f}"))
     _print_table(rows, ("metric", "value"))
     print(f"saved the model to {path}")

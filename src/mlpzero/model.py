@@ -106,6 +106,8 @@ class MLP:
         self.feature_names_in_: list[str] | None = None
         #: The options of the last ``fit`` (saved with the model).
         self.fit_config_: dict[str, Any] | None = None
+        #: Indices of the rows the last ``fit`` held out with ``validation_split``.
+        self.validation_rows_: np.ndarray | None = None
         #: The optimizer of the last fit, with its state (pass it to fit to continue).
         self.optimizer_: _optimizers.Optimizer | None = None
         self._rng = np.random.default_rng(self.seed)
@@ -217,7 +219,8 @@ class MLP:
             Fraction of the rows held out for validation (stratified by class for
             classifiers). The rows are drawn from the model's seed, so every fit on the
             same data holds out the same ones. Their metrics are ``val_loss`` and
-            ``val_accuracy``.
+            ``val_accuracy``; their indices into ``X`` are kept in ``validation_rows_``
+            (``None`` after a fit without a split).
         validation_data:
             ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)`` instead.
         sample_weight:
@@ -329,6 +332,7 @@ class MLP:
             encoder = self.encoder
             labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
             is_labelled = encoder.task in ("binary", "multiclass")
+            self.validation_rows_ = None
             if validation_split:
                 strata = labels if is_labelled else None
                 # Drawn from the seed, not the running generator: every fit on the same
@@ -337,6 +341,7 @@ class MLP:
                     self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
                 )
                 rows, held = split_validation(len(y), validation_split, split_rng, strata)
+                self.validation_rows_ = held
                 held_w = None if weights is None else weights[held]
                 validation = (X[held], y[held], held_w)
                 X, y, labels = X[rows], y[rows], labels[rows]
@@ -467,11 +472,14 @@ class MLP:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``.
 
-        Binary models give two columns ``[P(classes_[0]), P(classes_[1])]``; multi-label
-        models give one probability per label. For regression, the predicted values.
+        Binary models give two columns ``[P(classes_[0]), P(classes_[1])]`` (one column of
+        ones when training saw a single class); multi-label models give one probability
+        per label. For regression, the predicted values.
         """
         outputs = self._outputs(X)
         if self.encoder.task == "binary":
+            if len(self.encoder.classes_) == 1:  # the one class seen in training is certain
+                return np.ones((outputs.shape[0], 1), dtype=self.dtype)
             return np.hstack([1 - outputs, outputs])
         return outputs
 

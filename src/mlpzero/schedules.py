@@ -276,10 +276,11 @@ class ReduceLROnPlateau(Schedule):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("state", state)
-        self.reductions = int(saved["reductions"])
+        # Counts are whole and never negative: -309 reductions would overflow the rate.
+        self.reductions = check_int("reductions", saved["reductions"], minimum=0)
         self.best = None if saved["best"] is None else float(saved["best"])
-        self.wait = int(saved["wait"])
-        self.cooldown_left = int(saved["cooldown_left"])
+        self.wait = check_int("wait", saved["wait"], minimum=0)
+        self.cooldown_left = check_int("cooldown_left", saved["cooldown_left"], minimum=0)
 
 
 def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:

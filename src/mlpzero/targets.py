@@ -10,10 +10,11 @@ task             ``y``                         outputs    loss
 ``binary``       two distinct labels, 1-D      1          binary cross-entropy
 ``multiclass``   three or more labels, 1-D     k          categorical cross-entropy
 ``multilabel``   a 0/1 matrix ``(n, k)``       k          binary cross-entropy
-``regression``   real numbers, 1-D or 2-D      1 or k     squared error
+``regression``   floats, 1-D or 2-D            1 or k     squared error
 ===============  ============================  =========  ==========================
 
-Labels may be any hashable values (ints, strings, ...); they are sorted into
+Labels may be any hashable values (ints, strings, ...); a float ``y`` is taken as real
+numbers unless it holds only 0 and 1 (see :func:`infer_task`). Labels are sorted into
 :attr:`TargetEncoder.classes_` and encoded as their index.
 """
 
@@ -60,10 +61,18 @@ def _as_array(y: Any) -> np.ndarray:
 def infer_task(y: Any) -> str:
     """Guess the task from ``y`` alone.
 
-    Floats with a fractional part are regression; a 2-D 0/1 matrix is multi-label; a 2-D
-    matrix of other numbers is multi-output regression; 1-D values are binary with two
-    distinct labels and multi-class with more. Integers are taken as labels: pass
-    ``loss="squared_error"`` to regress on integer targets.
+    The dtype decides: floats are measurements, everything else is labels.
+
+    - a 2-D 0/1 matrix is multi-label; a 2-D matrix of other numbers is multi-output
+      regression;
+    - a 1-D float ``y`` is regression, even when its values are whole numbers (prices of
+      3.0 and 250.0 are not classes), unless it holds only 0 and 1, which is binary;
+    - integers, booleans, strings and other labels are binary with two distinct values
+      and multi-class with more.
+
+    Pass ``loss="squared_error"`` to regress on integer targets, or
+    ``loss="categorical_crossentropy"`` to classify float-coded classes (or cast them to
+    ``int``).
     """
     y = _as_array(y)
     if y.ndim == 2:
@@ -76,9 +85,7 @@ def infer_task(y: Any) -> str:
             return "multilabel"
         return "regression"
     if y.dtype.kind == "f":
-        finite = y[np.isfinite(y)]
-        if finite.size and not np.array_equal(finite, np.round(finite)):
-            return "regression"
+        return "binary" if np.isin(y, (0, 1)).all() else "regression"
     n_labels = len(_unique_labels(y)) if y.size else 0
     return "multiclass" if n_labels > 2 else "binary"
 
