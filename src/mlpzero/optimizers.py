@@ -61,7 +61,8 @@ __all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
 
 
 class Optimizer:
-    """Base class. Subclasses set ``name``, ``_state_names`` and implement :meth:`_update`.
+    """Base class. Subclasses set ``name``, ``_hyperparameters``, ``_state_names`` and
+    implement :meth:`_update`.
 
     ``learning_rate`` is the rate used by the next step (schedules change it between
     epochs); ``initial_learning_rate`` is the rate the optimizer was built with, from which
@@ -71,6 +72,8 @@ class Optimizer:
     name: ClassVar[str] = "optimizer"
     #: Names of the flat state buffers an optimizer of this kind may hold.
     _state_names: ClassVar[tuple[str, ...]] = ()
+    #: Constructor arguments besides ``learning_rate``; :attr:`config` reports them.
+    _hyperparameters: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = check_positive("learning_rate", learning_rate)
@@ -133,7 +136,11 @@ class Optimizer:
     @property
     def config(self) -> dict[str, Any]:
         """The hyper-parameters, enough to rebuild the optimizer with :func:`get`."""
-        return {"name": self.name, "learning_rate": self.learning_rate}
+        config: dict[str, Any] = {"name": self.name}
+        for key in ("learning_rate", *self._hyperparameters):
+            value = getattr(self, key)
+            config[key] = list(value) if isinstance(value, tuple) else value
+        return config
 
     def state_dict(self) -> dict[str, Any]:
         """A complete snapshot for checkpoints (layout in the module docstring).
@@ -210,6 +217,12 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    _hyperparameters: ClassVar[tuple[str, ...]] = (
+        "momentum",
+        "dampening",
+        "nesterov",
+        "weight_decay",
+    )
     _state_names = ("momentum_buffer",)
 
     def __init__(
@@ -258,17 +271,6 @@ class SGD(Optimizer):
         np.multiply(g, t(-self.learning_rate), out=work)
         params += work
 
-    @property
-    def config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "learning_rate": self.learning_rate,
-            "momentum": self.momentum,
-            "dampening": self.dampening,
-            "nesterov": self.nesterov,
-            "weight_decay": self.weight_decay,
-        }
-
 
 class RMSprop(Optimizer):
     r"""RMSprop: divide the gradient by a running root mean square of recent gradients.
@@ -285,6 +287,13 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    _hyperparameters: ClassVar[tuple[str, ...]] = (
+        "alpha",
+        "eps",
+        "weight_decay",
+        "momentum",
+        "centered",
+    )
     _state_names = ("square_avg", "grad_avg", "momentum_buffer")
 
     def __init__(
@@ -334,18 +343,6 @@ class RMSprop(Optimizer):
             work *= t(-self.learning_rate)
         params += work
 
-    @property
-    def config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "learning_rate": self.learning_rate,
-            "alpha": self.alpha,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "momentum": self.momentum,
-            "centered": self.centered,
-        }
-
 
 class Adam(Optimizer):
     r"""Adam: momentum on the gradient and a per-parameter step size from its square.
@@ -361,6 +358,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    _hyperparameters: ClassVar[tuple[str, ...]] = ("betas", "eps", "weight_decay")
     _state_names = ("exp_avg", "exp_avg_sq")
 
     def __init__(
@@ -410,16 +408,6 @@ class Adam(Optimizer):
         np.divide(exp_avg, work, out=work)
         work *= t(-self.learning_rate * root_correction2 / correction1)
         params += work
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "learning_rate": self.learning_rate,
-            "betas": list(self.betas),
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-        }
 
 
 class AdamW(Adam):
