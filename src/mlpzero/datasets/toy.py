@@ -54,6 +54,14 @@ def _noise(noise: Any) -> float:
     return 0.0 if noise is None else check_positive("noise", noise, allow_zero=True)
 
 
+def _two_class_counts(n_samples: int | tuple[int, int]) -> list[int]:
+    """Samples per class: a total split in half (class 0 gets ``n // 2``), or a pair."""
+    if isinstance(n_samples, (int, np.integer)) and not isinstance(n_samples, bool):
+        total = check_int("n_samples", n_samples, minimum=2)
+        return [total // 2, total - total // 2]
+    return _split(n_samples, 2)
+
+
 def _split(n_samples: Any, n_parts: int) -> list[int]:
     """Per-class counts: an int split as evenly as possible (earlier classes get the
     remainder), or a sequence with one count per class."""
@@ -138,11 +146,7 @@ def make_circles(
         raise TypeError(f"factor must be a number, got {type(factor).__name__} {factor!r}")
     if not (0 <= factor < 1):
         raise ValueError(f"factor must be in [0, 1), got {factor!r}")
-    if isinstance(n_samples, (int, np.integer)) and not isinstance(n_samples, bool):
-        total = check_int("n_samples", n_samples, minimum=2)
-        counts = [total // 2, total - total // 2]
-    else:
-        counts = _split(n_samples, 2)
+    counts = _two_class_counts(n_samples)
     noise, rng = _noise(noise), _rng(random_state)
     rings = []
     for radius, count in zip((1.0, float(factor)), counts, strict=True):
@@ -166,11 +170,7 @@ def make_moons(
     (1, 0.5). Points are evenly spaced along each arc; ``noise`` adds Gaussian noise.
     ``n_samples`` is the total (label 0 gets ``n_samples // 2``) or a pair.
     """
-    if isinstance(n_samples, (int, np.integer)) and not isinstance(n_samples, bool):
-        total = check_int("n_samples", n_samples, minimum=2)
-        counts = [total // 2, total - total // 2]
-    else:
-        counts = _split(n_samples, 2)
+    counts = _two_class_counts(n_samples)
     noise, rng = _noise(noise), _rng(random_state)
     upper = np.linspace(0.0, np.pi, counts[0])
     lower = np.linspace(0.0, np.pi, counts[1])
