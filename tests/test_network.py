@@ -23,8 +23,9 @@ def _data(rows, sizes, loss, seed=0):
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("sizes", [[3, 1], [2, 4, 1], [4, 5, 3, 2], [3, 6, 4, 5, 3]])
 @pytest.mark.parametrize("rows", [1, 7, 32])
-def test_gradcheck_every_activation_shape_and_batch(activation, sizes, rows):
+def test_gradcheck_every_activation_shape_and_batch(activation, sizes, rows, backend):
     net = Network(sizes, activation, dtype="float64", rng=1)
+    assert net._plan is not None  # small enough for the kernels, when numba is on
     for bias in net.biases:  # a zero bias under a dead layer puts Z exactly on ReLU's kink
         bias[...] = 0.1
     loss = BinaryCrossEntropy()
@@ -34,7 +35,7 @@ def test_gradcheck_every_activation_shape_and_batch(activation, sizes, rows):
 
 
 @pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
-def test_gradcheck_every_loss_with_sample_weights(loss):
+def test_gradcheck_every_loss_with_sample_weights(loss, backend):
     sizes = [4, 6, 3]
     net = Network(sizes, ["tanh"], dtype="float64", rng=2)
     X, Y = _data(9, sizes, loss)
@@ -50,7 +51,7 @@ def test_gradcheck_catches_a_wrong_gradient():
     assert gradcheck(net, BinaryCrossEntropy(), X, Y).relative_error > 1e-3
 
 
-def test_forward_matches_explicit_formula_and_per_layer_activations():
+def test_forward_matches_explicit_formula_and_per_layer_activations(backend):
     net = Network([3, 4, 2, 1], ["tanh", "sigmoid"], dtype="float64", rng=0)
     X = np.random.default_rng(1).standard_normal((6, 3))
     a1 = np.tanh(X @ net.weights[0].T + net.biases[0])

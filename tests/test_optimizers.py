@@ -103,7 +103,7 @@ def three_steps(optimizer, dtype=np.float64):
 
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))
-def test_three_steps_match_hand_computed_values(case):
+def test_three_steps_match_hand_computed_values(case, backend):
     optimizer, expected = EXPECTED[case]
     optimizer = opt.get(optimizer.config)  # a fresh copy: the table's objects stay unused
     got = three_steps(optimizer)
@@ -112,7 +112,7 @@ def test_three_steps_match_hand_computed_values(case):
 
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))
-def test_float32_stays_float32_and_agrees(case):
+def test_float32_stays_float32_and_agrees(case, backend):
     optimizer, expected = EXPECTED[case]
     optimizer = opt.get(optimizer.config)
     got = three_steps(optimizer, np.float32)

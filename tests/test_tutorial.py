@@ -159,7 +159,7 @@ def test_the_tutorial_runs_on_the_engine(monkeypatch):
 
 # ---------------------------------------------------------------------- training
 @pytest.mark.parametrize(("activation", "lr"), ACTIVATION_LR)
-def test_training_equals_the_baseline_trained_weights(activation, lr):
+def test_training_equals_the_baseline_trained_weights(activation, lr, backend):
     X, Y = xor_data(m=300)
     np.random.seed(42)
     params, ls = T.multi_layer_neural_network(
@@ -180,7 +180,7 @@ def test_training_equals_the_baseline_trained_weights(activation, lr):
     assert rel_diff(params["W1"], initial["W1"]) > 1e-2
 
 
-def test_the_articles_linear_experiment_reaches_100_percent(capsys):
+def test_the_articles_linear_experiment_reaches_100_percent(capsys, backend):
     # The article's sanity check, seeded like the article.
     np.random.seed(42)
     X = np.random.randn(2, 100)

@@ -3,11 +3,21 @@
 The pieces, one module each: :mod:`~mlpzero.activations`, :mod:`~mlpzero.initializers`,
 :mod:`~mlpzero.losses`, :mod:`~mlpzero.network` (forward and backward over one flat
 parameter vector), :mod:`~mlpzero.optimizers`, :mod:`~mlpzero.training` (the loop) and
-:class:`~mlpzero.model.MLP`, the model most users want.
+:class:`~mlpzero.model.MLP`, the model most users want. :func:`set_backend` switches the
+hot steps to optional compiled kernels (:mod:`~mlpzero.kernels`); NumPy is the default.
 """
 
+from .kernels import get_backend, numba_available, set_backend
 from .model import MLP, load
 from .network import Network
 
 __version__ = "0.1.0"
-__all__ = ["MLP", "Network", "__version__", "load"]
+__all__ = [
+    "MLP",
+    "Network",
+    "__version__",
+    "get_backend",
+    "load",
+    "numba_available",
+    "set_backend",
+]

@@ -30,10 +30,11 @@ the loss saturates (near :math:`10^{300}`) only where float64 could not hold it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from . import kernels as _kernels
 from .activations import sigmoid, softmax
 from .registry import resolve
 from .validation import relative_sample_weight
@@ -54,6 +55,9 @@ class Loss:
     name: str = "loss"
     #: The output activation this loss pairs with (a name from :mod:`mlpzero.activations`).
     output_activation: str = "identity"
+    #: The link as the compiled kernels know it ("sigmoid" or "identity"); None for links
+    #: they do not compute, which then always go through :meth:`link`.
+    _compiled_link: ClassVar[str | None] = None
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Map logits ``(n, k)`` to predictions ``(n, k)``."""
@@ -90,6 +94,13 @@ class Loss:
         ``logits.dtype`` and their sum stay finite and non-zero; training passes weights
         already so scaled, and pays nothing for it.
         """
+        compiled = _kernels.compiled()
+        if compiled is not None and sample_weight is None and out is not None:
+            if self._compiled_link is not None:  # the same, in one pass
+                scale = out.dtype.type(1.0 / logits.shape[0])
+                sigmoid_link = self._compiled_link == "sigmoid"
+                compiled.output_error(logits, targets, scale, out, sigmoid_link)
+                return out
         out = self.link(logits, out=out)
         out -= targets
         if sample_weight is None:
@@ -123,6 +134,7 @@ class BinaryCrossEntropy(Loss):
 
     name = "binary_crossentropy"
     output_activation = "sigmoid"
+    _compiled_link = "sigmoid"
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return sigmoid(logits, out=out)
@@ -154,6 +166,7 @@ class SquaredError(Loss):
 
     name = "squared_error"
     output_activation = "identity"
+    _compiled_link = "identity"
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         if out is None:

@@ -35,6 +35,7 @@ import numpy as np
 
 from . import activations as _activations
 from . import initializers as _initializers
+from . import kernels as _kernels
 from .activations import Activation
 from .validation import check_dtype
 
@@ -51,15 +52,40 @@ class _Workspace:
     rows of length ``m`` and the bias gradient sums along them, which keeps NumPy's inner
     loops long even for layers of a few units. ``pre``, ``post`` and ``delta`` are the
     ``(m, n_l)`` views of ``Z[l]``, ``A[l]`` and ``dZ[l]`` that the public API shows.
+
+    Each kind lives in one flat vector, layer ``l``'s block after layer ``l - 1``'s, the
+    layout the compiled kernels read (:mod:`mlpzero.kernels`); ``post_flat`` keeps a block
+    for the output layer too, unused, so that all three share their offsets.
     """
 
     def __init__(self, rows: int, sizes: Sequence[int], dtype: np.dtype) -> None:
-        self.pre_t = [np.empty((n, rows), dtype=dtype) for n in sizes[1:]]
-        self.post_t = [np.empty((n, rows), dtype=dtype) for n in sizes[1:-1]]
-        self.delta_t = [np.empty((n, rows), dtype=dtype) for n in sizes[1:]]
+        self.rows = rows
+        self.pre_flat = np.empty(sum(sizes[1:]) * rows, dtype=dtype)
+        self.post_flat = np.empty_like(self.pre_flat)
+        self.delta_flat = np.empty_like(self.pre_flat)
+        self.pre_t = _blocks(self.pre_flat, sizes[1:], rows)
+        self.post_t = _blocks(self.post_flat, sizes[1:-1], rows)
+        self.delta_t = _blocks(self.delta_flat, sizes[1:], rows)
         self.pre = [z.T for z in self.pre_t]
         self.post = [a.T for a in self.post_t]
         self.delta = [d.T for d in self.delta_t]
+        #: ``X^T`` as ``(n_0, m)``, filled by the compiled forward pass (made on first use).
+        self.inputs: np.ndarray | None = None
+        self._input_size = sizes[0] * rows
+
+    def input_buffer(self) -> np.ndarray:
+        if self.inputs is None:
+            self.inputs = np.empty(self._input_size, dtype=self.pre_flat.dtype)
+        return self.inputs
+
+
+def _blocks(flat: np.ndarray, sizes: Sequence[int], rows: int) -> list[np.ndarray]:
+    """Consecutive ``(n, rows)`` views into ``flat``, one per entry of ``sizes``."""
+    views, offset = [], 0
+    for n in sizes:
+        views.append(flat[offset : offset + n * rows].reshape(n, rows))
+        offset += n * rows
+    return views
 
 
 class Network:
@@ -124,6 +150,8 @@ class Network:
         self._dropout_buffers: dict[int, _Dropout] = {}
         self._dropout: _Dropout | None = None  # masks of the last training forward pass
         self._rows = 0
+        self._compiled_pass = False  # whether the last forward ran on the numba kernels
+        self._plan = _kernels.plan_for(sizes, self.activations)
         self.initialize(rng)
 
     # ------------------------------------------------------------------ set-up
@@ -181,7 +209,20 @@ class Network:
         """
         rows = X.shape[0]
         ws = self._workspaces.get(rows) or self._workspace(rows)
-        drop = self._dropout_masks(rows) if training and any(self.dropout) else None
+        dropping = training and any(self.dropout)
+        compiled = _kernels.compiled()
+        self._compiled_pass = compiled is not None and self._plan is not None and not dropping
+        if self._compiled_pass:
+            plan = self._plan
+            compiled.forward(
+                self.params, plan.sizes, plan.codes, plan.alphas, X,
+                ws.input_buffer(), ws.pre_flat, ws.post_flat,
+            )  # fmt: skip
+            self._dropout = None
+            self._input = X
+            self._rows = rows
+            return ws.pre[-1]
+        drop = self._dropout_masks(rows) if dropping else None
         last = len(self.weights) - 1
         a_t = X.T
         layers = zip(self.weights, self._bias_columns, ws.pre_t, strict=True)
@@ -223,6 +264,13 @@ class Network:
         ws = self._workspaces[self._rows]
         if dlogits is not ws.delta[-1]:
             ws.delta[-1][...] = dlogits
+        if self._compiled_pass:
+            plan = self._plan
+            _kernels.compiled().backward(
+                self.params, self.grads, plan.sizes, plan.codes, plan.alphas,
+                ws.inputs, ws.post_flat, ws.delta_flat, self._rows,
+            )  # fmt: skip
+            return self.grads
         drop = self._dropout
         delta_t = ws.delta_t[-1]
         for layer in range(len(self.weights) - 1, -1, -1):
@@ -287,7 +335,10 @@ class Network:
             del state[views]
         for views in ("_weights_t", "_bias_columns"):
             state.pop(views, None)
-        state.update(_workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None)
+        state.update(
+            _workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None,
+            _compiled_pass=False,
+        )  # fmt: skip
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -296,6 +347,7 @@ class Network:
         self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
         self._weights_t = [w.T for w in self.weights]
         self._bias_columns = [b[:, None] for b in self.biases]
+        self._plan = _kernels.plan_for(self.layer_sizes, self.activations)
 
     # ------------------------------------------------------------------ description
     @property

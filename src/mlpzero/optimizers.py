@@ -54,6 +54,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import kernels as _kernels
 from .registry import resolve
 from .validation import check_positive
 
@@ -391,9 +392,19 @@ class Adam(Optimizer):
         # float32 when m is small next to g, as on the first steps: it is not done.)
         t = params.dtype.type
         beta1, beta2 = self.betas
-        work = self._temp(1, params)
         exp_avg = self._buffer("exp_avg", params)
         exp_avg_sq = self._buffer("exp_avg_sq", params)
+        root_correction2 = math.sqrt(1 - beta2**self.iterations)
+        step = t(self.learning_rate * root_correction2 / (1 - beta1**self.iterations))
+        eps_hat = t(self.eps * root_correction2)
+        compiled = _kernels.compiled()
+        if compiled is not None:  # the same update in one pass (mlpzero.kernels)
+            compiled.adam(
+                params, g, exp_avg, exp_avg_sq, t(beta1), t(1 - beta1), t(beta2), t(1 - beta2),
+                step, eps_hat,
+            )  # fmt: skip
+            return
+        work = self._temp(1, params)
         exp_avg *= t(beta1)
         np.multiply(g, t(1 - beta1), out=work)
         exp_avg += work
@@ -401,12 +412,10 @@ class Adam(Optimizer):
         np.multiply(g, g, out=work)
         work *= t(1 - beta2)
         exp_avg_sq += work
-        correction1 = 1 - beta1**self.iterations
-        root_correction2 = math.sqrt(1 - beta2**self.iterations)
         np.sqrt(exp_avg_sq, out=work)
-        work += t(self.eps * root_correction2)
+        work += eps_hat
         np.divide(exp_avg, work, out=work)
-        work *= t(-self.learning_rate * root_correction2 / correction1)
+        work *= -step
         params += work
 
 

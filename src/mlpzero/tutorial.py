@@ -14,8 +14,8 @@ This module holds no math of its own. Each function copies the dictionaries into
 float64 :class:`~mlpzero.network.Network` (the engine works with samples as rows, so the
 translation is a transpose) and lets the engine do the work: the network's forward and
 backward passes, :class:`~mlpzero.losses.BinaryCrossEntropy` for the output gradient
-``dZ[L] = A[L] - Y``, :class:`~mlpzero.optimizers.SGD` for the update, and
-:func:`mlpzero.training.train` for the full-batch loop.
+``dZ[L] = A[L] - Y`` and :class:`~mlpzero.optimizers.SGD` for the update; the training
+function is the article's own loop over those steps.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from . import initializers as _initializers
 from .losses import BinaryCrossEntropy
 from .network import Network
 from .optimizers import SGD
-from .training import train
+from .training import TrainingDivergedError
 from .validation import check_int
 
 __all__ = [
@@ -255,10 +255,14 @@ def multi_layer_neural_network(
 ) -> tuple[Params, list[int]]:
     """Train by full-batch gradient descent; returns ``(parameters, ls)``.
 
-    The initial weights come from :func:`init_params` (the global ``np.random`` state);
-    each epoch is one forward pass, one backward pass and one update, run by the engine's
-    loop. With ``print_cost=True`` the cost before the update is printed every 200 epochs.
-    Only the sigmoid output is trainable here, as in the article (binary classification).
+    The initial weights come from :func:`init_params` (the global ``np.random`` state).
+    Each epoch is the article's loop body, on the engine: one forward pass, the output
+    gradient ``dZ[L] = (A[L] - Y) / m`` from :class:`~mlpzero.losses.BinaryCrossEntropy`,
+    one backward pass and one :class:`~mlpzero.optimizers.SGD` update. As in the article,
+    the cost is computed only to be printed: with ``print_cost=True``, before the update
+    of every 200th epoch. Only the sigmoid output is trainable here, as in the article
+    (binary classification). A parameter that becomes NaN or infinite stops training with
+    :class:`~mlpzero.training.TrainingDivergedError`.
     """
     if output_activation != "sigmoid":
         raise ValueError(
@@ -270,19 +274,28 @@ def multi_layer_neural_network(
     ls = layer_sizes(X, Y, n_hs)
     parameters = init_params(ls, activation=hidden_activation)
     network = _network(ls, hidden_activation, parameters)
-    X = _check_input(X, network)
-    Y = _check_labels(Y, network, X.shape[1])
-    train(
-        network,
-        BinaryCrossEntropy(),
-        SGD(learning_rate),
-        np.ascontiguousarray(X.T),
-        np.ascontiguousarray(Y.T),
-        epochs=num_epochs,
-        rng=np.random.default_rng(0),  # unused: full batch never shuffles
-        print_every=200 if print_cost else None,
-    )
+    X = np.ascontiguousarray(_check_input(X, network).T)
+    Y = np.ascontiguousarray(_check_labels(Y, network, X.shape[0]).T)
+    loss, optimizer = BinaryCrossEntropy(), SGD(learning_rate)
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+        for epoch in range(num_epochs):
+            logits = network.forward(X)
+            if print_cost and epoch % _PRINT_EVERY == 0:
+                print(f"Epoch {epoch}: cost = {loss.value(logits, Y):.4f}")
+            network.backward(loss.gradient(logits, Y, out=network.output_delta()))
+            optimizer.step(network.params, network.grads)
+            if not np.isfinite(network.params).all():
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {epoch}: a parameter became NaN or "
+                    f"infinite. The learning rate ({learning_rate:g}) is probably too high: "
+                    f"try learning_rate={learning_rate / 10:g}",
+                    epoch,
+                )
     return _to_dict(network), ls
+
+
+#: The article prints the cost every 200 epochs.
+_PRINT_EVERY = 200
 
 
 def predict(

@@ -1,0 +1,199 @@
+r"""The jitted loops behind :mod:`mlpzero.kernels` (imported only when numba is on).
+
+Every function here restates a formula whose reference implementation is NumPy code
+elsewhere: the forward and backward passes of :mod:`mlpzero.network`, the derivatives of
+:mod:`mlpzero.activations` and Adam's update in :mod:`mlpzero.optimizers`. Keep them in
+step; ``tests/test_kernels.py`` compares the two on every case.
+
+Shapes: ``X`` is ``(m, n_0)``; ``sizes`` holds ``n_0 .. n_L``. ``inputs`` holds ``X``
+transposed, ``(n_0, m)``; ``pre`` and ``delta`` hold ``Z[l]^T`` and ``dZ[l]^T``, each
+``(n_l, m)``, for ``l = 1 .. L`` one after the other; ``post`` holds ``A[l]^T`` for the
+hidden layers the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# Reassociation lets the sums over samples run in SIMD lanes and contraction allows fused
+# multiply-adds; unlike full fastmath, NaN and infinity still propagate as in NumPy, which
+# the divergence checks rely on.
+_FLAGS = {"reassoc", "contract"}
+
+_IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID, _TANH = 0, 1, 2, 3, 4
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def _activate(z, a, code, alpha):  # pragma: no cover - compiled
+    """``a = g(z)`` along one row, for the activation ``code``."""
+    if code == _RELU:
+        for s in range(z.shape[0]):
+            a[s] = 0.0 if z[s] <= 0.0 else z[s]  # NaN stays NaN, as with np.maximum
+    elif code == _LEAKY_RELU:
+        for s in range(z.shape[0]):
+            a[s] = alpha * z[s] if z[s] <= 0.0 else z[s]
+    elif code == _SIGMOID:
+        for s in range(z.shape[0]):
+            a[s] = 1.0 / (1.0 + math.exp(-z[s]))  # exp overflow gives exactly 0
+    elif code == _TANH:
+        for s in range(z.shape[0]):
+            a[s] = math.tanh(z[s])
+    else:
+        a[:] = z
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def _times_slope(d, a, code, alpha):  # pragma: no cover - compiled
+    """``d *= g'(z)`` along one row, the derivative read from the output ``a = g(z)``."""
+    if code == _RELU:
+        for s in range(d.shape[0]):
+            d[s] = d[s] if a[s] > 0.0 else 0.0
+    elif code == _LEAKY_RELU:
+        for s in range(d.shape[0]):
+            d[s] = d[s] if a[s] > 0.0 else alpha * d[s]
+    elif code == _SIGMOID:
+        for s in range(d.shape[0]):
+            d[s] *= a[s] * (1.0 - a[s])
+    elif code == _TANH:
+        for s in range(d.shape[0]):
+            d[s] *= 1.0 - a[s] * a[s]
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def _combine(W, j_is_row, index, A, out, start):  # pragma: no cover - compiled
+    """``out = start + sum_i c_i A[i]`` over the rows of ``A``, with ``c_i = W[index, i]``
+    (``j_is_row``) or ``W[i, index]``: one row of ``W A`` or of ``W^T A``.
+
+    Two rows of ``A`` per pass over ``out``, which halves the traffic through ``out``.
+    """
+    rows = A.shape[0]
+    m = out.shape[0]
+    i = 0
+    if rows % 2 == 1:
+        c = W[index, 0] if j_is_row else W[0, index]
+        for s in range(m):
+            out[s] = start + c * A[0, s]
+        i = 1
+    else:
+        for s in range(m):
+            out[s] = start
+    while i < rows:
+        c0 = W[index, i] if j_is_row else W[i, index]
+        c1 = W[index, i + 1] if j_is_row else W[i + 1, index]
+        for s in range(m):
+            out[s] += c0 * A[i, s] + c1 * A[i + 1, s]
+        i += 2
+
+
+@njit(cache=True)
+def _offsets(sizes, m):  # pragma: no cover - compiled
+    """Start of each layer's ``W`` in ``params``, and of its block in ``pre``/``delta``
+    and (hidden layers) in ``post``."""
+    n_layers = sizes.shape[0] - 1
+    weights = np.empty(n_layers, dtype=np.int64)
+    blocks = np.empty(n_layers, dtype=np.int64)
+    w_at = 0
+    block_at = 0
+    for layer in range(n_layers):
+        weights[layer] = w_at
+        blocks[layer] = block_at
+        w_at += sizes[layer + 1] * (sizes[layer] + 1)
+        block_at += sizes[layer + 1] * m
+    return weights, blocks
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def forward(params, sizes, codes, alphas, X, inputs, pre, post):  # pragma: no cover
+    r"""Every layer: :math:`Z^T = W A^T + b`, then :math:`A = g(Z)` for hidden layers."""
+    m = X.shape[0]
+    n_layers = sizes.shape[0] - 1
+    weights, blocks = _offsets(sizes, m)
+    a_prev = inputs[: sizes[0] * m].reshape((sizes[0], m))
+    for s in range(m):
+        for k in range(sizes[0]):
+            a_prev[k, s] = X[s, k]
+    for layer in range(n_layers):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        w_at = weights[layer]
+        W = params[w_at : w_at + n_out * n_in].reshape((n_out, n_in))
+        b = params[w_at + n_out * n_in : w_at + n_out * (n_in + 1)]
+        Z = pre[blocks[layer] : blocks[layer] + n_out * m].reshape((n_out, m))
+        last = layer == n_layers - 1
+        A = post[blocks[layer] : blocks[layer] + n_out * m].reshape((n_out, m))
+        for j in range(n_out):
+            _combine(W, True, j, a_prev, Z[j], b[j])
+            if not last:
+                _activate(Z[j], A[j], codes[layer], alphas[layer])
+        a_prev = A
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def backward(params, grads, sizes, codes, alphas, inputs, post, delta, m):  # pragma: no cover
+    r"""From ``dZ[L]`` (already in ``delta``): :math:`dW = dZ^T A_{prev}`,
+    :math:`db = \sum_s dZ`, :math:`dZ_{prev} = (dZ\, W) \odot g'`, layer by layer down."""
+    n_layers = sizes.shape[0] - 1
+    weights, blocks = _offsets(sizes, m)
+    for layer in range(n_layers - 1, -1, -1):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        w_at = weights[layer]
+        W = params[w_at : w_at + n_out * n_in].reshape((n_out, n_in))
+        dW = grads[w_at : w_at + n_out * n_in].reshape((n_out, n_in))
+        db = grads[w_at + n_out * n_in : w_at + n_out * (n_in + 1)]
+        D = delta[blocks[layer] : blocks[layer] + n_out * m].reshape((n_out, m))
+        if layer == 0:
+            A_prev = inputs[: n_in * m].reshape((n_in, m))
+        else:
+            below = blocks[layer - 1]
+            A_prev = post[below : below + n_in * m].reshape((n_in, m))
+        for j in range(n_out):
+            total = 0.0
+            for s in range(m):
+                total += D[j, s]
+            db[j] = total
+            for k in range(n_in):
+                total = 0.0
+                for s in range(m):
+                    total += D[j, s] * A_prev[k, s]
+                dW[j, k] = total
+        if layer > 0:
+            D_below = delta[below : below + n_in * m].reshape((n_in, m))
+            for k in range(n_in):
+                _combine(W, False, k, D, D_below[k], 0.0)
+                _times_slope(D_below[k], A_prev[k], codes[layer - 1], alphas[layer - 1])
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def adam(
+    params, g, exp_avg, exp_avg_sq, beta1, rest1, beta2, rest2, step, eps_hat
+):  # pragma: no cover
+    r"""One Adam update in a single pass: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
+    :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
+    :math:`\theta \leftarrow \theta - s\, m / (\sqrt v + \hat\epsilon)`.
+
+    ``rest1`` and ``rest2`` are ``1 - beta1`` and ``1 - beta2``; every scalar comes in
+    the parameters' dtype, so float32 stays float32.
+    """
+    for i in range(params.shape[0]):
+        gi = g[i]
+        mi = exp_avg[i] * beta1 + gi * rest1
+        vi = exp_avg_sq[i] * beta2 + (gi * gi) * rest2
+        exp_avg[i] = mi
+        exp_avg_sq[i] = vi
+        params[i] -= step * (mi / (math.sqrt(vi) + eps_hat))
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def output_error(logits, targets, scale, out, sigmoid):  # pragma: no cover - compiled
+    r"""``out = (link(Z) - Y) * scale``, the output gradient of :mod:`mlpzero.losses`
+    without sample weights; the link is the sigmoid when ``sigmoid`` is true, else the
+    identity. All arrays are ``(m, k)``."""
+    m, k = logits.shape
+    for j in range(k):
+        for i in range(m):
+            z = logits[i, j]
+            if sigmoid:
+                z = 1.0 / (1.0 + math.exp(-z))
+            out[i, j] = (z - targets[i, j]) * scale

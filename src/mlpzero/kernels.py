@@ -1,0 +1,132 @@
+r"""Optional compiled kernels (numba) for the hot steps; NumPy stays the default.
+
+mlpzero computes with NumPy alone unless told otherwise. With the ``fast`` extra installed
+(``pip install 'mlpzero[fast]'``, which brings numba), :func:`set_backend` ``("numba")``
+or the environment variable ``MLPZERO_BACKEND=numba`` switches two things to compiled
+loops:
+
+- **Small networks** (:func:`plan_for`: every layer at most :data:`SMALL_LAYER` units
+  wide and supported activations): :meth:`Network.forward <mlpzero.network.Network.forward>`
+  and :meth:`~mlpzero.network.Network.backward` each become one call that runs every layer,
+  instead of several NumPy calls per layer. On tiny arrays NumPy's cost is the call, not
+  the arithmetic, so this is where the time goes for the article's networks.
+- **Adam and AdamW**: the update is one pass over the flat buffers instead of twelve.
+
+The kernels compute the same formulas as the NumPy code, which remains the reference:
+:mod:`mlpzero.network` and :mod:`mlpzero.optimizers` state them, and
+``tests/test_kernels.py`` checks that both backends agree on every activation, shape and
+dtype. Results differ only by rounding (sums are accumulated in another order), so a seed
+gives bit-identical runs within one backend, not across the two. Wide layers keep using
+NumPy's matrix products (BLAS), which no simple loop beats.
+
+The buffers follow :class:`~mlpzero.network.Network`'s layout: parameters flat (``W[l]``
+row-major ``(n_l, n_{l-1})`` then ``b[l]``, layer by layer), activations transposed,
+units by samples, each layer's ``(n_l, m)`` block one after the other in one flat vector.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BACKENDS", "SMALL_LAYER", "get_backend", "numba_available", "plan_for", "set_backend"]
+
+#: The backends :func:`set_backend` accepts.
+BACKENDS = ("numpy", "numba")
+
+#: Widest layer (in units, input included) for which a network runs on the compiled
+#: small-network kernels; wider layers are faster through BLAS.
+SMALL_LAYER = 32
+
+#: Activation name -> code understood by the kernels.
+_ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}
+
+_backend = "numpy"
+_compiled: Any = None  # the module of jitted functions, once numba is switched on
+
+
+def numba_available() -> bool:
+    """True when numba can be imported (the ``fast`` extra is installed)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def set_backend(name: str) -> None:
+    """Compute with ``"numpy"`` (the default) or ``"numba"`` from now on.
+
+    ``"numba"`` needs the ``fast`` extra; the first calls compile the kernels (a few
+    seconds, cached on disk afterwards).
+    """
+    global _backend, _compiled
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}")
+    if name == "numba":
+        if not numba_available():
+            raise ImportError(
+                "backend 'numba' needs numba, which is not installed: "
+                "pip install 'mlpzero[fast]' (or use the default backend 'numpy')"
+            )
+        if _compiled is None:
+            from . import _numba_kernels
+
+            _compiled = _numba_kernels
+    _backend = name
+
+
+def get_backend() -> str:
+    """The backend in use: ``"numpy"`` or ``"numba"``."""
+    return _backend
+
+
+def compiled() -> Any:
+    """The jitted functions when the numba backend is on, else None."""
+    return _compiled if _backend == "numba" else None
+
+
+class SmallNetworkPlan:
+    """What the small-network kernels need to know about a network, as arrays.
+
+    ``sizes`` are the layer sizes, ``codes`` the hidden activations' codes and ``alphas``
+    their slopes (leaky ReLU; 0 otherwise).
+    """
+
+    def __init__(self, sizes: Sequence[int], codes: Sequence[int], alphas: Sequence[float]):
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.alphas = np.asarray(alphas, dtype=np.float64)
+
+
+def plan_for(sizes: Sequence[int], activations: Sequence[Any]) -> SmallNetworkPlan | None:
+    """A :class:`SmallNetworkPlan` when the network suits the small-network kernels.
+
+    None when a layer is wider than :data:`SMALL_LAYER` or an activation is not one of
+    identity, ReLU, leaky ReLU, sigmoid and tanh (a user-defined one, for instance).
+    """
+    if max(sizes) > SMALL_LAYER:
+        return None
+    codes, alphas = [], []
+    for activation in activations:
+        code = _ACTIVATION_CODES.get(getattr(activation, "name", None))
+        if code is None or type(activation).__module__ != "mlpzero.activations":
+            return None
+        codes.append(code)
+        alphas.append(float(getattr(activation, "alpha", 0.0)))
+    return SmallNetworkPlan(sizes, codes, alphas)
+
+
+def _initial_backend() -> str:
+    name = os.environ.get("MLPZERO_BACKEND", "numpy").strip().lower() or "numpy"
+    if name not in BACKENDS:
+        raise ValueError(
+            f"MLPZERO_BACKEND must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}"
+        )
+    return name
+
+
+set_backend(_initial_backend())

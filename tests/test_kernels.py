@@ -1,0 +1,290 @@
+"""The optional numba backend: switching, when it applies, and agreement with NumPy.
+
+The NumPy code is the oracle here: every compiled pass must give what the NumPy pass gives
+on the same network and data, up to rounding. (The gradient checks, the optimizers'
+hand-computed steps and the tutorial's parity with the dictionary baseline run on both
+backends too, through the ``backend`` fixture in ``conftest.py``.)
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlpzero
+from mlpzero import MLP, kernels, optimizers
+from mlpzero.activations import Activation, LeakyReLU
+from mlpzero.activations import get as get_activation
+from mlpzero.gradcheck import gradcheck
+from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
+from mlpzero.network import Network
+from mlpzero.optimizers import Adam, AdamW
+
+needs_numba = pytest.mark.skipif(
+    not kernels.numba_available(), reason="numba is not installed (the `fast` extra)"
+)
+
+
+@pytest.fixture
+def numba_on():
+    kernels.set_backend("numba")
+    yield
+    kernels.set_backend("numpy")
+
+
+def _both(fn):
+    """``fn()`` under NumPy, then under numba; the two results."""
+    results = []
+    for name in ("numpy", "numba"):
+        kernels.set_backend(name)
+        try:
+            results.append(fn())
+        finally:
+            kernels.set_backend("numpy")
+    return results
+
+
+# ---------------------------------------------------------------------- the switch
+def test_numpy_is_the_default_backend():
+    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
+    code = "import mlpzero; print(mlpzero.get_backend())"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "numpy", done.stderr
+
+
+@needs_numba
+def test_the_environment_variable_chooses_the_backend():
+    env = {**os.environ, "MLPZERO_BACKEND": "numba"}
+    code = "import mlpzero; print(mlpzero.get_backend())"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "numba", done.stderr
+
+
+def test_a_bad_environment_variable_is_named():
+    env = {**os.environ, "MLPZERO_BACKEND": "cuda"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import mlpzero"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "MLPZERO_BACKEND must be one of 'numpy', 'numba', got 'cuda'" in done.stderr
+
+
+def test_set_backend_refuses_unknown_names():
+    with pytest.raises(ValueError, match="backend must be one of 'numpy', 'numba', got 'jax'"):
+        mlpzero.set_backend("jax")
+    assert mlpzero.get_backend() == "numpy"
+
+
+def test_without_numba_the_error_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(kernels, "numba_available", lambda: False)
+    monkeypatch.setattr(kernels, "_compiled", None)
+    with pytest.raises(ImportError, match=r"pip install 'mlpzero\[fast\]'"):
+        mlpzero.set_backend("numba")
+    assert mlpzero.get_backend() == "numpy"
+
+
+# ---------------------------------------------------------------------- when it applies
+def test_plan_only_for_small_networks_of_known_activations():
+    assert kernels.plan_for([2, 8, 4, 1], [get_activation("relu")] * 2) is not None
+    wide = [2, kernels.SMALL_LAYER + 1, 1]
+    assert kernels.plan_for(wide, [get_activation("relu")]) is None
+    assert kernels.plan_for([kernels.SMALL_LAYER + 1, 4, 1], [get_activation("relu")]) is None
+
+    class Square(Activation):
+        name = "relu"  # a user-defined class that reuses a built-in name
+
+        def __call__(self, z, out=None):
+            return np.multiply(z, z, out=out)
+
+    assert kernels.plan_for([2, 4, 1], [Square()]) is None
+    plan = kernels.plan_for([2, 4, 3, 1], [LeakyReLU(0.2), get_activation("tanh")])
+    assert plan.codes.tolist() == [2, 4] and plan.alphas.tolist() == [0.2, 0.0]
+
+
+@needs_numba
+def test_the_compiled_pass_runs_only_where_it_applies(numba_on):
+    X = np.random.default_rng(0).standard_normal((16, 3))
+    small = Network([3, 5, 1], "relu", dtype="float64", rng=0)
+    small.forward(X)
+    assert small._compiled_pass
+    wide = Network([3, 64, 1], "relu", dtype="float64", rng=0)
+    wide.forward(X)
+    assert not wide._compiled_pass
+    small.dropout = [0.5]
+    small.forward(X, training=True)  # dropout masks: the NumPy pass
+    assert not small._compiled_pass
+    small.forward(X)  # dropout is off outside training
+    assert small._compiled_pass
+    kernels.set_backend("numpy")
+    small.forward(X)
+    assert not small._compiled_pass
+
+
+# ---------------------------------------------------------------------- agreement
+CASES = [
+    ([3, 1], "relu"),
+    ([2, 8, 4, 1], "relu"),
+    ([4, 7, 3], "tanh"),
+    ([5, 6, 6, 2], "sigmoid"),
+    ([3, 9, 4], "leaky_relu"),
+    ([6, 5, 4, 3, 2], "identity"),
+    ([2, 32, 32, 1], "relu"),
+    ([3, 4, 5, 3], ["tanh", "relu"]),
+]
+
+
+@needs_numba
+@pytest.mark.parametrize("sizes, activation", CASES)
+@pytest.mark.parametrize("rows", [1, 2, 33, 1000])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_forward_and_backward_agree_with_numpy(sizes, activation, rows, dtype):
+    rng = np.random.default_rng(rows)
+    X = rng.standard_normal((rows, sizes[0])).astype(dtype)
+    upstream = rng.standard_normal((rows, sizes[-1])).astype(dtype)
+    net = Network(sizes, activation, dtype=dtype, rng=1)
+    net.params += rng.standard_normal(net.n_params).astype(dtype) * 0.1  # non-zero biases
+
+    def passes():
+        logits = net.forward(X).copy()
+        net.backward(upstream)
+        cache = net.cache()
+        return (
+            logits,
+            net.grads.copy(),
+            [d.copy() for d in cache["dZ"]],
+            [a.copy() for a in cache["A"][1:]],
+        )
+
+    (z0, g0, d0, a0), (z1, g1, d1, a1) = _both(passes)
+    tol = {"float64": 1e-12, "float32": 2e-5}[dtype]
+    scale = max(1.0, float(np.abs(g0).max()))
+    np.testing.assert_allclose(z1, z0, rtol=tol, atol=tol)
+    np.testing.assert_allclose(g1, g0, rtol=tol, atol=tol * scale)
+    for got, want in zip(d1 + a1, d0 + a0, strict=True):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
+    assert g1.dtype == np.dtype(dtype)
+
+
+@needs_numba
+def test_non_contiguous_input_gives_the_same_pass():
+    X = np.random.default_rng(0).standard_normal((40, 6))[::2, ::2]  # a strided view
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    z0, z1 = _both(lambda: net.forward(X).copy())
+    np.testing.assert_allclose(z1, z0, rtol=1e-13)
+
+
+@needs_numba
+def test_nan_and_inf_propagate_as_in_numpy(numba_on):
+    # Divergence checks need NaN to survive ReLU, as np.maximum lets it.
+    net = Network([2, 3, 1], "relu", dtype="float64", rng=0)
+    net.params[0] = np.nan
+    logits = net.forward(np.ones((4, 2)))
+    assert np.isnan(logits).all()
+    net.params[0] = np.inf
+    sigmoid_net = Network([2, 3, 1], "sigmoid", dtype="float64", rng=0)
+    sigmoid_net.weights[0][...] = -1e6  # exp overflows to inf: sigmoid is exactly 0
+    sigmoid_net.forward(np.ones((4, 2)))
+    assert (sigmoid_net.cache()["A"][1] == 0).all()
+
+
+@needs_numba
+def test_a_corrupted_kernel_is_caught_by_the_gradient_check(numba_on, monkeypatch):
+    """The gradient check sees the compiled pass: a backward kernel that takes tanh' as 1
+    fails it."""
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    X = np.random.default_rng(1).standard_normal((5, 3))
+    Y = np.array([[0.0], [1.0], [1.0], [0.0], [1.0]])
+    assert gradcheck(net, BinaryCrossEntropy(), X, Y).relative_error < 1e-7
+    compiled = kernels.compiled()
+    backward = compiled.backward
+
+    def identity_slopes(params, grads, sizes, codes, *rest):
+        backward(params, grads, sizes, np.zeros_like(codes), *rest)
+
+    monkeypatch.setattr(compiled, "backward", identity_slopes)
+    assert gradcheck(net, BinaryCrossEntropy(), X, Y).relative_error > 1e-3
+
+
+@needs_numba
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), SquaredError(), CategoricalCrossEntropy()])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_output_gradient_agrees_with_numpy(loss, dtype):
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((50, 3)) * 30).astype(dtype)  # saturating sigmoids too
+    Y = np.eye(3)[rng.integers(0, 3, 50)].astype(dtype)
+    out = np.empty_like(logits)
+    g0, g1 = _both(lambda: loss.gradient(logits, Y, out=out).copy())
+    # Both round sigmoid(z) - y at about eps near saturation (the kernel in float64 first),
+    # so the bound is a few eps of the gradient's scale 1/m.
+    bound = 4 * np.finfo(dtype).eps / len(logits)
+    np.testing.assert_allclose(g1, g0, rtol=0, atol=bound)
+
+
+@needs_numba
+@pytest.mark.parametrize("optimizer", [Adam(0.01), Adam(0.01, weight_decay=0.1), AdamW(0.01)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_adam_agrees_with_numpy_over_many_steps(optimizer, dtype):
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(1000).astype(dtype)
+    grads = [rng.standard_normal(1000).astype(dtype) * 10.0**-k for k in range(-2, 6)] * 5
+
+    def run():
+        opt = optimizers.get(optimizer.config)  # a fresh copy for each backend
+        params = start.copy()
+        for g in grads:
+            opt.step(params, g)
+        return params, opt.state["exp_avg"], opt.state["exp_avg_sq"]
+
+    (p0, m0, v0), (p1, m1, v1) = _both(run)
+    tol = {"float64": 1e-12, "float32": 1e-5}[dtype]
+    np.testing.assert_allclose(p1, p0, rtol=tol, atol=tol)
+    np.testing.assert_allclose(m1, m0, rtol=tol, atol=tol)
+    np.testing.assert_allclose(v1, v0, rtol=tol, atol=tol * 1e-4)
+    assert p1.dtype == m1.dtype == v1.dtype == np.dtype(dtype)
+
+
+# ---------------------------------------------------------------------- whole runs
+@needs_numba
+def test_fit_on_numba_learns_and_is_deterministic(numba_on):
+    from mlpzero.datasets import make_circles
+
+    X, y = make_circles(n_samples=400, noise=0.05, random_state=0)
+
+    def fit():
+        model = MLP(hidden=(16, 8), seed=3)
+        model.fit(X, y, epochs=300, optimizer="adam", learning_rate=0.01)
+        return model
+
+    first, second = fit(), fit()
+    assert first.evaluate(X, y)["accuracy"] >= 0.98
+    np.testing.assert_array_equal(first.network.params, second.network.params)
+
+
+@needs_numba
+def test_fit_agrees_across_backends_on_a_small_network():
+    from mlpzero.datasets import make_moons
+
+    X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
+
+    def fit():
+        model = MLP(hidden=(8,), seed=1, dtype="float64")
+        model.fit(X, y, epochs=50, optimizer="adam", learning_rate=0.01)
+        return model.network.params.copy(), model.history["loss"]
+
+    (p0, h0), (p1, h1) = _both(fit)
+    np.testing.assert_allclose(p1, p0, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(h1, h0, rtol=1e-10)
+
+
+@needs_numba
+def test_a_pickled_network_runs_on_the_kernels(numba_on):
+    net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    copy = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(copy.forward(X), net.forward(X))
+    assert copy._compiled_pass
