@@ -111,18 +111,30 @@ def test_the_compiled_pass_runs_only_where_it_applies(numba_on):
     X = np.random.default_rng(0).standard_normal((16, 3))
     small = Network([3, 5, 1], "relu", dtype="float64", rng=0)
     small.forward(X)
-    assert small._compiled_pass
+    assert small._pass_kernels is not None
     wide = Network([3, 64, 1], "relu", dtype="float64", rng=0)
     wide.forward(X)
-    assert not wide._compiled_pass
+    assert wide._pass_kernels is None
     small.dropout = [0.5]
     small.forward(X, training=True)  # dropout masks: the NumPy pass
-    assert not small._compiled_pass
+    assert small._pass_kernels is None
     small.forward(X)  # dropout is off outside training
-    assert small._compiled_pass
+    assert small._pass_kernels is not None
     kernels.set_backend("numpy")
     small.forward(X)
-    assert not small._compiled_pass
+    assert small._pass_kernels is None
+
+
+@needs_numba
+def test_backward_follows_the_forward_even_if_the_backend_changes_between(numba_on):
+    net = Network([3, 5, 1], "tanh", dtype="float64", rng=0)
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    upstream = np.ones((6, 1))
+    net.forward(X)
+    kernels.set_backend("numpy")
+    compiled_grads = net.backward(upstream).copy()
+    net.forward(X)
+    np.testing.assert_allclose(net.backward(upstream), compiled_grads, rtol=1e-12)
 
 
 # ---------------------------------------------------------------------- agreement
@@ -287,4 +299,4 @@ def test_a_pickled_network_runs_on_the_kernels(numba_on):
     X = np.random.default_rng(0).standard_normal((8, 2))
     copy = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(copy.forward(X), net.forward(X))
-    assert copy._compiled_pass
+    assert copy._pass_kernels is not None

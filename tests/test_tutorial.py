@@ -8,6 +8,7 @@ from benchmarks import article_baseline as baseline
 
 from mlpzero import tutorial as T
 from mlpzero.network import Network
+from mlpzero.training import TrainingDivergedError
 
 ACTIVATION_LR = [("relu", 0.1), ("tanh", 0.1), ("sigmoid", 1.0)]
 
@@ -199,6 +200,14 @@ def test_the_articles_linear_experiment_reaches_100_percent(capsys, backend):
     initial = baseline.init_params(ls, "relu")
     first = baseline.cost(baseline.forward(initial, X)[0], Y)
     assert lines[0] == f"Epoch 0: cost = {first:.4f}"
+
+
+def test_a_diverging_run_stops_with_a_clear_error(backend):
+    X, Y = xor_data(m=50)
+    X = X * 1e3  # large inputs and a huge rate: the weights overflow within a few epochs
+    np.random.seed(0)
+    with pytest.raises(TrainingDivergedError, match=r"diverged in epoch \d+.*learning_rate=1e\+07"):
+        T.multi_layer_neural_network(X, Y, [4], num_epochs=200, learning_rate=1e8)
 
 
 def test_print_cost_is_silent_by_default(capsys):

@@ -19,6 +19,9 @@ and walks back:
 The ``1/m`` of the article's ``dW = dZ A^T / m`` lives in ``dZ[L]``, where the loss puts
 it, and so reaches every layer.
 
+With the optional numba backend on (:mod:`mlpzero.kernels`), a network whose layers are
+all narrow runs each of the two passes as one compiled call over the same buffers.
+
 All weights and biases are views into one contiguous vector :attr:`Network.params`
 (layer by layer: ``W[1]`` row-major, ``b[1]``, ``W[2]``, ...); the gradients are the same
 views into :attr:`Network.grads`. An optimizer step is a few operations on two vectors.
@@ -59,7 +62,6 @@ class _Workspace:
     """
 
     def __init__(self, rows: int, sizes: Sequence[int], dtype: np.dtype) -> None:
-        self.rows = rows
         self.pre_flat = np.empty(sum(sizes[1:]) * rows, dtype=dtype)
         self.post_flat = np.empty_like(self.pre_flat)
         self.delta_flat = np.empty_like(self.pre_flat)
@@ -150,7 +152,8 @@ class Network:
         self._dropout_buffers: dict[int, _Dropout] = {}
         self._dropout: _Dropout | None = None  # masks of the last training forward pass
         self._rows = 0
-        self._compiled_pass = False  # whether the last forward ran on the numba kernels
+        #: The compiled kernels the last forward pass ran on (None: it ran on NumPy).
+        self._pass_kernels: Any = None
         self._plan = _kernels.plan_for(sizes, self.activations)
         self.initialize(rng)
 
@@ -211,8 +214,9 @@ class Network:
         ws = self._workspaces.get(rows) or self._workspace(rows)
         dropping = training and any(self.dropout)
         compiled = _kernels.compiled()
-        self._compiled_pass = compiled is not None and self._plan is not None and not dropping
-        if self._compiled_pass:
+        use_kernels = compiled is not None and self._plan is not None and not dropping
+        self._pass_kernels = compiled if use_kernels else None
+        if use_kernels:
             plan = self._plan
             compiled.forward(
                 self.params, plan.sizes, plan.codes, plan.alphas, X,
@@ -264,9 +268,9 @@ class Network:
         ws = self._workspaces[self._rows]
         if dlogits is not ws.delta[-1]:
             ws.delta[-1][...] = dlogits
-        if self._compiled_pass:
+        if self._pass_kernels is not None:  # the backward of the forward that ran
             plan = self._plan
-            _kernels.compiled().backward(
+            self._pass_kernels.backward(
                 self.params, self.grads, plan.sizes, plan.codes, plan.alphas,
                 ws.inputs, ws.post_flat, ws.delta_flat, self._rows,
             )  # fmt: skip
@@ -337,7 +341,7 @@ class Network:
             state.pop(views, None)
         state.update(
             _workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None,
-            _compiled_pass=False,
+            _pass_kernels=None,
         )  # fmt: skip
         return state
 
