@@ -346,24 +346,35 @@ def workload1_contenders(epochs: int) -> dict[str, Any]:
     return {"contenders": contenders, "missing": missing}
 
 
-def agreement_with_baseline(epochs: int) -> str | None:
-    """Do the tutorial and the baseline, seeded alike, end with the same parameters?"""
-    try:
-        from benchmarks import article_baseline
-        from mlpzero import tutorial
-    except ImportError:
-        return None
+def agreement_with_baseline(epochs: int) -> list[str]:
+    """Do the tutorial (on each backend) and the baseline, seeded alike, end with the same
+    parameters?"""
+    from benchmarks import article_baseline
+    from mlpzero import numba_available, set_backend, tutorial
+
     X, Y = _xor_data()
-    results = []
-    for module in (article_baseline, tutorial):
+
+    def trained(module) -> dict[str, np.ndarray]:
         np.random.seed(42)
         params, _ = module.multi_layer_neural_network(
             X, Y, n_hs=[8, 4], num_epochs=epochs, learning_rate=0.1
         )
-        results.append({k: np.asarray(v) for k, v in params.items() if k[0] in "Wb"})
-    base, ours = results
-    diff = max(float(np.max(np.abs(base[k] - ours[k]))) for k in base)
-    return f"max |tutorial - baseline| over the parameters after {epochs} epochs: {diff:.3g}"
+        return {k: np.asarray(v) for k, v in params.items() if k[0] in "Wb"}
+
+    base = trained(article_baseline)
+    lines = []
+    for backend in ["numpy"] + (["numba"] if numba_available() else []):
+        set_backend(backend)
+        try:
+            ours = trained(tutorial)
+        finally:
+            set_backend("numpy")
+        diff = max(float(np.max(np.abs(base[k] - ours[k]))) for k in base)
+        lines.append(
+            f"max |tutorial - baseline| over the parameters after {epochs} epochs, "
+            f"{backend} backend: {diff:.3g}"
+        )
+    return lines
 
 
 # ---------------------------------------------------------------------------- driver
@@ -440,9 +451,7 @@ def run(workloads: list[int], repeats: int, threads: int, quick: bool) -> dict[s
                 samples.setdefault(f"1|{name}|float64", []).append(
                     {"fit_seconds": seconds, "cpu_seconds": cpu}
                 )
-        agreement = agreement_with_baseline(epochs1)
-        if agreement:
-            notes.append(f"workload 1: {agreement}")
+        notes += [f"workload 1: {line}" for line in agreement_with_baseline(epochs1)]
 
     jobs: list[tuple[str, str, str]] = []
     if 2 in workloads or 4 in workloads:

@@ -20,6 +20,7 @@ function is the article's own loop over those steps.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -284,7 +285,7 @@ def multi_layer_neural_network(
                 print(f"Epoch {epoch}: cost = {loss.value(logits, Y):.4f}")
             network.backward(loss.gradient(logits, Y, out=network.output_delta()))
             optimizer.step(network.params, network.grads)
-            if not np.isfinite(network.params).all():
+            if not math.isfinite(network.params.sum()):  # NaN and inf reach the sum
                 raise TrainingDivergedError(
                     f"training diverged in epoch {epoch}: a parameter became NaN or "
                     f"infinite. The learning rate ({learning_rate:g}) is probably too high: "
