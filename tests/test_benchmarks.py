@@ -1,0 +1,69 @@
+"""The benchmark script keeps working: a quick workload-1 run, and the tables' arithmetic.
+
+These tests time nothing against a target (timings on a shared machine prove nothing in a
+test); they check that ``benchmarks/run.py`` runs, measures every contender, and that its
+tables divide the right numbers.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from benchmarks import run
+
+from mlpzero import get_backend, numba_available
+
+
+def test_a_quick_workload_1_run_measures_every_contender(tmp_path, capsys):
+    path = tmp_path / "w1.json"
+    # The default thread count (the machine's cores) leaves the BLAS as the suite found it.
+    assert run.main(["-w", "1", "--quick", "--json", str(path)]) == 0
+    table = capsys.readouterr().out
+    result = json.loads(path.read_text())
+    names = [key.split("|")[1] for key in result["samples"]]
+    expected = ["baseline (dict, article's formulas)", "mlpzero.tutorial", "mlpzero MLP.fit"]
+    if numba_available():
+        expected.append("mlpzero.tutorial (numba)")
+    for name in expected:
+        assert name in names
+        assert f"| {name} |" in table
+    assert all(run["fit_seconds"] > 0 for runs in result["samples"].values() for run in runs)
+    # The tutorial ends where the baseline ends, on each backend.
+    parity = [note for note in result["notes"] if "max |tutorial - baseline|" in note]
+    assert len(parity) == (2 if numba_available() else 1)
+    assert all(float(note.rsplit(": ", 1)[1]) < 1e-12 for note in parity)
+    assert get_backend() == "numpy"  # the run leaves the default backend on
+
+
+def test_workload_2_table_divides_each_backend_by_each_contender():
+    def sample(seconds):
+        return {
+            "fit_seconds": seconds,
+            "cpu_seconds": seconds,
+            "samples_per_second": 1000.0,
+            "peak_rss_mb": 300.0,
+            "data_mb": 180.0,
+            "train_accuracy": 0.9,
+        }
+
+    result = {
+        "settings": {"workload1_epochs": 2000, "workload2_samples": 60000},
+        "samples": {
+            "2|mlpzero|float32": [sample(4.0)],
+            "2|mlpzero (numba)|float32": [sample(3.0)],
+            "2|sklearn|float32": [sample(6.0)],
+            "3|numpy|float32": [{"fit_seconds": 2.0, "cpu_seconds": 2.0}],
+        },
+        "notes": [],
+    }
+    table = run.markdown(result)
+    assert "| sklearn | 6 | 0.667 | 0.5 |" in table
+    assert "| GEMM floor (numpy) | 2 | 2 | 1.5 |" in table
+
+
+@pytest.mark.parametrize("bad", ["0", "-2"])
+def test_repeats_must_be_positive(bad, capsys):
+    with pytest.raises(SystemExit):
+        run.main(["-r", bad, "-w", "1"])
+    assert "--repeats must be at least 1" in capsys.readouterr().err
