@@ -238,6 +238,21 @@ def test_output_gradient_agrees_with_numpy(loss, dtype):
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_binary_crossentropy_value_agrees_with_numpy(dtype):
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((40, 3)) * 20).astype(dtype)
+    logits[0, 0] = np.finfo(dtype).max  # clipped alike, finite alike
+    logits[1, 1] = -np.finfo(dtype).max
+    Y = rng.integers(0, 2, (40, 3)).astype(dtype)
+    loss = BinaryCrossEntropy()
+    v0, v1 = _both(lambda: loss.value(logits, Y))
+    assert np.isfinite(v0) and v1 == pytest.approx(v0, rel=1e-12)
+    logits[2, 2] = np.nan  # divergence must stay visible in the loss
+    assert all(np.isnan(v) for v in _both(lambda: loss.value(logits, Y)))
+
+
+@needs_numba
 @pytest.mark.parametrize("optimizer", [Adam(0.01), Adam(0.01, weight_decay=0.1), AdamW(0.01)])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_adam_agrees_with_numpy_over_many_steps(optimizer, dtype):

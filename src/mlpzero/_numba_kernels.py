@@ -199,3 +199,22 @@ def output_error(logits, targets, scale, out, sigmoid):  # pragma: no cover - co
             if sigmoid:
                 z = 1.0 / (1.0 + math.exp(-z))
             out[i, j] = (z - targets[i, j]) * scale
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def binary_crossentropy_total(logits, targets, limit):  # pragma: no cover - compiled
+    r""":math:`\sum_{i,k} \max(z, 0) - z y + \log(1 + e^{-|z|})` in float64, each logit
+    first clipped to ``[-limit, limit]``: the sum behind
+    :meth:`mlpzero.losses.BinaryCrossEntropy.value`, in one pass. A NaN logit gives NaN."""
+    m, k = logits.shape
+    total = 0.0
+    for j in range(k):
+        for i in range(m):
+            z = float(logits[i, j])
+            if z > limit:
+                z = limit
+            elif z < -limit:
+                z = -limit
+            positive = z if z > 0.0 else 0.0
+            total += positive - z * targets[i, j] + math.log1p(math.exp(-abs(z)))
+    return total

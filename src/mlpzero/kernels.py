@@ -11,6 +11,8 @@ loops:
   instead of several NumPy calls per layer. On tiny arrays NumPy's cost is the call, not
   the arithmetic, so this is where the time goes for the article's networks.
 - **Adam and AdamW**: the update is one pass over the flat buffers instead of twelve.
+- **The output layer**: without sample weights, the gradient of the sigmoid and identity
+  outputs and the binary cross-entropy value are one pass each.
 
 The kernels compute the same formulas as the NumPy code, which remains the reference:
 :mod:`mlpzero.network` and :mod:`mlpzero.optimizers` state them, and

@@ -75,9 +75,10 @@ class Loss:
         Only the ratios of the weights matter: they are divided by the largest first, so
         that no weight, however large or small, overflows the weighted sum.
         """
-        losses = self.per_sample(logits, targets)
+        losses = self.per_sample(logits, targets)  # float64
         if sample_weight is None:
-            return float(np.mean(losses, dtype=np.float64))
+            # np.mean's result, without its Python overhead (a fifth of a small epoch)
+            return float(losses.sum()) / losses.shape[0]
         return float(np.average(losses, weights=relative_sample_weight(sample_weight)))
 
     def gradient(
@@ -139,9 +140,24 @@ class BinaryCrossEntropy(Loss):
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return sigmoid(logits, out=out)
 
+    def value(
+        self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        compiled = _kernels.compiled()
+        if compiled is not None and sample_weight is None:  # the same sum, in one pass
+            total = compiled.binary_crossentropy_total(logits, targets, _LOGIT_LIMIT)
+            return total / logits.shape[0]
+        return super().value(logits, targets, sample_weight)
+
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        z = _as_wide(logits)
-        losses = np.maximum(z, 0) - z * targets + np.log1p(np.exp(-np.abs(z)))
+        z = _as_wide(logits)  # a float64 copy: ours to overwrite
+        losses = np.abs(z)
+        np.negative(losses, out=losses)
+        np.exp(losses, out=losses)
+        np.log1p(losses, out=losses)  # log(1 + e^{-|z|})
+        losses += np.maximum(z, 0)
+        z *= targets
+        losses -= z
         return losses.sum(axis=1)
 
 
