@@ -405,18 +405,28 @@ class Adam(Optimizer):
             )  # fmt: skip
             return
         work = self._temp(1, params)
-        exp_avg *= t(beta1)
-        np.multiply(g, t(1 - beta1), out=work)
-        exp_avg += work
-        exp_avg_sq *= t(beta2)
-        np.multiply(g, g, out=work)
-        work *= t(1 - beta2)
-        exp_avg_sq += work
-        np.sqrt(exp_avg_sq, out=work)
-        work += eps_hat
-        np.divide(exp_avg, work, out=work)
-        work *= -step
-        params += work
+        # Chunk by chunk, so that a chunk's five buffers stay in cache through the twelve
+        # passes: on a large model each pass would otherwise stream from memory. The
+        # update is element-wise, so the result is the same bit for bit.
+        for start in range(0, params.shape[0], _ADAM_CHUNK):
+            chunk = slice(start, start + _ADAM_CHUNK)
+            m, v, w = exp_avg[chunk], exp_avg_sq[chunk], work[chunk]
+            m *= t(beta1)
+            np.multiply(g[chunk], t(1 - beta1), out=w)
+            m += w
+            v *= t(beta2)
+            np.multiply(g[chunk], g[chunk], out=w)
+            w *= t(1 - beta2)
+            v += w
+            np.sqrt(v, out=w)
+            w += eps_hat
+            np.divide(m, w, out=w)
+            w *= -step
+            params[chunk] += w
+
+
+#: Elements per chunk of Adam's NumPy update (measured best among 8k-64k on workload 2).
+_ADAM_CHUNK = 32768
 
 
 class AdamW(Adam):
