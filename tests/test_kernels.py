@@ -308,6 +308,57 @@ def test_fit_agrees_across_backends_on_a_small_network():
     np.testing.assert_allclose(h1, h0, rtol=1e-10)
 
 
+def _article_run(X, Y, hidden=(8, 4), **options):
+    from mlpzero import tutorial
+
+    np.random.seed(42)
+    params, _ = tutorial.multi_layer_neural_network(X, Y, list(hidden), **options)
+    return np.concatenate([value.ravel() for value in params.values()])
+
+
+@needs_numba
+def test_compiled_gradient_descent_is_the_separate_steps_bit_for_bit(numba_on, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 300))
+    Y = (X[:1] * X[1:] > 0).astype(float)
+    fused = _article_run(X, Y, num_epochs=300, learning_rate=0.1)
+    monkeypatch.setattr(kernels, "gradient_descent", lambda *args: None)  # step by step
+    separate = _article_run(X, Y, num_epochs=300, learning_rate=0.1)
+    np.testing.assert_array_equal(fused, separate)
+
+
+@needs_numba
+def test_compiled_gradient_descent_stops_at_the_same_diverging_epoch(numba_on, monkeypatch):
+    from mlpzero.training import TrainingDivergedError
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 50)) * 2e3
+    Y = (X[:1] * X[1:] > 0).astype(float)
+    epochs = []
+    for patch in (False, True):
+        if patch:
+            monkeypatch.setattr(kernels, "gradient_descent", lambda *args: None)
+        with pytest.raises(TrainingDivergedError) as error:
+            _article_run(X, Y, hidden=[4], num_epochs=500, learning_rate=1e8)
+        epochs.append(error.value.epoch)
+    assert epochs[0] == epochs[1] < 500
+
+
+def test_gradient_descent_declines_when_it_does_not_apply():
+    net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
+    X, Y = np.zeros((3, 2)), np.zeros((3, 1))
+    assert kernels.gradient_descent(net, X, Y, 0.1, 5, "sigmoid") is None  # numpy backend
+    if kernels.numba_available():
+        kernels.set_backend("numba")
+        try:
+            wide = Network([2, 64, 1], "relu", dtype="float64", rng=0)
+            assert kernels.gradient_descent(wide, X, Y, 0.1, 5, "sigmoid") is None
+            assert kernels.gradient_descent(net, X, Y, 0.1, 5, "softmax") is None
+            assert kernels.gradient_descent(net, X, Y, 0.1, 5, "sigmoid") == 5
+        finally:
+            kernels.set_backend("numpy")
+
+
 @needs_numba
 def test_a_pickled_network_runs_on_the_kernels(numba_on):
     net = Network([2, 4, 1], "relu", dtype="float64", rng=0)

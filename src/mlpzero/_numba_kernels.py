@@ -218,3 +218,35 @@ def binary_crossentropy_total(logits, targets, limit):  # pragma: no cover - com
             positive = z if z > 0.0 else 0.0
             total += positive - z * targets[i, j] + math.log1p(math.exp(-abs(z)))
     return total
+
+
+@njit(cache=True)
+def gradient_descent(
+    params, grads, sizes, codes, alphas, X, Y, inputs, pre, post, delta, rate, sigmoid, epochs
+):  # pragma: no cover - compiled
+    r"""``epochs`` steps of full-batch gradient descent, each :func:`forward`,
+    :func:`output_error` (``dZ[L] = (link(Z[L]) - Y) / m``), :func:`backward` and
+    :math:`\theta \leftarrow \theta - \alpha g`, as the separate calls would do them.
+
+    Returns the number of steps after which every parameter was still finite: ``epochs``,
+    or the index of the step that made one NaN or infinite (training stops there). Compiled
+    without fastmath, so the update rounds as NumPy's ``SGD`` does, with no fused
+    multiply-add.
+    """
+    m = X.shape[0]
+    k = sizes[sizes.shape[0] - 1]
+    last = pre.shape[0] - k * m
+    logits = pre[last:].reshape((k, m)).T
+    error = delta[last:].reshape((k, m)).T
+    scale = 1.0 / m
+    for epoch in range(epochs):
+        forward(params, sizes, codes, alphas, X, inputs, pre, post)
+        output_error(logits, Y, scale, error, sigmoid)
+        backward(params, grads, sizes, codes, alphas, inputs, post, delta, m)
+        total = 0.0
+        for i in range(params.shape[0]):
+            params[i] = params[i] + grads[i] * -rate
+            total += params[i]
+        if not math.isfinite(total):
+            return epoch
+    return epochs

@@ -13,6 +13,9 @@ loops:
 - **Adam and AdamW**: the update is one pass over the flat buffers instead of twelve.
 - **The output layer**: without sample weights, the gradient of the sigmoid and identity
   outputs and the binary cross-entropy value are one pass each.
+- **Full-batch gradient descent** on a small network (the article's training, as
+  :mod:`mlpzero.tutorial` runs it): :func:`gradient_descent` runs many epochs in one call,
+  with no Python between the steps.
 
 The kernels compute the same formulas as the NumPy code, which remains the reference:
 :mod:`mlpzero.network` and :mod:`mlpzero.optimizers` state them, and
@@ -34,7 +37,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BACKENDS", "SMALL_LAYER", "get_backend", "numba_available", "plan_for", "set_backend"]
+__all__ = [
+    "BACKENDS",
+    "SMALL_LAYER",
+    "get_backend",
+    "gradient_descent",
+    "numba_available",
+    "plan_for",
+    "set_backend",
+]
 
 #: The backends :func:`set_backend` accepts.
 BACKENDS = ("numpy", "numba")
@@ -120,6 +131,34 @@ def plan_for(sizes: Sequence[int], activations: Sequence[Any]) -> SmallNetworkPl
         codes.append(code)
         alphas.append(float(getattr(activation, "alpha", 0.0)))
     return SmallNetworkPlan(sizes, codes, alphas)
+
+
+def gradient_descent(
+    network: Any, X: np.ndarray, Y: np.ndarray, learning_rate: float, epochs: int, link: str
+) -> int | None:
+    """``epochs`` full-batch gradient-descent steps in one compiled call, if they apply.
+
+    Each step is the network's forward pass on ``X`` ``(m, n_0)``, the output gradient
+    ``(link(Z) - Y) / m`` with ``link`` ``"sigmoid"`` (binary cross-entropy) or
+    ``"identity"`` (squared error), the backward pass and ``params -= learning_rate *
+    grads``: what the separate calls compute, in the same order. Returns how many steps
+    left every parameter finite (``epochs`` unless one became NaN or infinite, where it
+    stops), or None when the numba backend is off or the network is not small
+    (:func:`plan_for`): the caller then takes the steps one by one.
+    """
+    compiled = _compiled if _backend == "numba" else None
+    plan = network._plan
+    if compiled is None or plan is None or link not in ("sigmoid", "identity"):
+        return None
+    rows = X.shape[0]
+    ws = network._workspace(rows)
+    done = compiled.gradient_descent(
+        network.params, network.grads, plan.sizes, plan.codes, plan.alphas, X, Y,
+        ws.input_buffer(), ws.pre_flat, ws.post_flat, ws.delta_flat,
+        float(learning_rate), link == "sigmoid", int(epochs),
+    )  # fmt: skip
+    network._record_compiled_pass(compiled, X)
+    return int(done)
 
 
 def _initial_backend() -> str:

@@ -222,9 +222,7 @@ class Network:
                 self.params, plan.sizes, plan.codes, plan.alphas, X,
                 ws.input_buffer(), ws.pre_flat, ws.post_flat,
             )  # fmt: skip
-            self._dropout = None
-            self._input = X
-            self._rows = rows
+            self._record_compiled_pass(compiled, X)
             return ws.pre[-1]
         drop = self._dropout_masks(rows) if dropping else None
         last = len(self.weights) - 1
@@ -241,6 +239,11 @@ class Network:
         self._input = X
         self._rows = rows
         return ws.pre[-1]
+
+    def _record_compiled_pass(self, compiled: Any, X: np.ndarray) -> None:
+        """The compiled kernels just ran a forward pass on ``X``: :meth:`backward` and
+        :meth:`cache` now refer to it."""
+        self._pass_kernels, self._input, self._rows, self._dropout = compiled, X, X.shape[0], None
 
     def _dropout_masks(self, rows: int) -> _Dropout:
         drop = self._dropout_buffers.get(rows)

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import activations as _activations
 from . import initializers as _initializers
+from . import kernels as _kernels
 from .losses import BinaryCrossEntropy
 from .network import Network
 from .optimizers import SGD
@@ -259,7 +260,9 @@ def multi_layer_neural_network(
     The initial weights come from :func:`init_params` (the global ``np.random`` state).
     Each epoch is the article's loop body, on the engine: one forward pass, the output
     gradient ``dZ[L] = (A[L] - Y) / m`` from :class:`~mlpzero.losses.BinaryCrossEntropy`,
-    one backward pass and one :class:`~mlpzero.optimizers.SGD` update. As in the article,
+    one backward pass and one :class:`~mlpzero.optimizers.SGD` update (with the numba
+    backend on, the same steps run many epochs per compiled call:
+    :func:`mlpzero.kernels.gradient_descent`). As in the article,
     the cost is computed only to be printed: with ``print_cost=True``, before the update
     of every 200th epoch. Only the sigmoid output is trainable here, as in the article
     (binary classification). A parameter that becomes NaN or infinite stops training with
@@ -278,21 +281,47 @@ def multi_layer_neural_network(
     X = np.ascontiguousarray(_check_input(X, network).T)
     Y = np.ascontiguousarray(_check_labels(Y, network, X.shape[0]).T)
     loss, optimizer = BinaryCrossEntropy(), SGD(learning_rate)
+    epoch = 0
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-        for epoch in range(num_epochs):
-            logits = network.forward(X)
-            if print_cost and epoch % _PRINT_EVERY == 0:
-                print(f"Epoch {epoch}: cost = {loss.value(logits, Y):.4f}")
-            network.backward(loss.gradient(logits, Y, out=network.output_delta()))
-            optimizer.step(network.params, network.grads)
-            if not math.isfinite(network.params.sum()):  # NaN and inf reach the sum
+        while epoch < num_epochs:
+            span = num_epochs - epoch
+            if print_cost:
+                if epoch % _PRINT_EVERY == 0:
+                    cost = loss.value(network.forward(X), Y)
+                    print(f"Epoch {epoch}: cost = {cost:.4f}")
+                span = min(span, _PRINT_EVERY - epoch % _PRINT_EVERY)
+            done = _descend(network, loss, optimizer, X, Y, span)
+            if done < span:
                 raise TrainingDivergedError(
-                    f"training diverged in epoch {epoch}: a parameter became NaN or "
+                    f"training diverged in epoch {epoch + done}: a parameter became NaN or "
                     f"infinite. The learning rate ({learning_rate:g}) is probably too high: "
                     f"try learning_rate={learning_rate / 10:g}",
-                    epoch,
+                    epoch + done,
                 )
+            epoch += span
     return _to_dict(network), ls
+
+
+def _descend(
+    network: Network, loss: BinaryCrossEntropy, optimizer: SGD, X: np.ndarray, Y: np.ndarray,
+    epochs: int,
+) -> int:  # fmt: skip
+    """``epochs`` epochs of the article's loop body on ``X`` ``(m, n_0)``, ``Y`` ``(m, 1)``;
+    returns how many left every parameter finite (``epochs`` unless training diverged).
+
+    With the numba backend on and a small network, the epochs run in one compiled call
+    (:func:`mlpzero.kernels.gradient_descent`, the same steps); otherwise one by one here.
+    """
+    done = _kernels.gradient_descent(network, X, Y, optimizer.learning_rate, epochs, "sigmoid")
+    if done is not None:
+        return done
+    for epoch in range(epochs):
+        logits = network.forward(X)
+        network.backward(loss.gradient(logits, Y, out=network.output_delta()))
+        optimizer.step(network.params, network.grads)
+        if not math.isfinite(network.params.sum()):  # NaN and inf reach the sum
+            return epoch
+    return epochs
 
 
 #: The article prints the cost every 200 epochs.
