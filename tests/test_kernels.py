@@ -104,6 +104,11 @@ def test_plan_only_for_small_networks_of_known_activations():
     assert kernels.plan_for([2, 4, 1], [Square()]) is None
     plan = kernels.plan_for([2, 4, 3, 1], [LeakyReLU(0.2), get_activation("tanh")])
     assert plan.codes.tolist() == [2, 4] and plan.alphas.tolist() == [0.2, 0.0]
+    # float32 sigmoid and tanh stay with NumPy's faster SIMD ufuncs
+    for name in ("sigmoid", "tanh"):
+        assert kernels.plan_for([2, 4, 1], [get_activation(name)], "float32") is None
+        assert kernels.plan_for([2, 4, 1], [get_activation(name)], "float64") is not None
+    assert kernels.plan_for([2, 4, 1], [get_activation("relu")], "float32") is not None
 
 
 @needs_numba

@@ -154,7 +154,7 @@ class Network:
         self._rows = 0
         #: The compiled kernels the last forward pass ran on (None: it ran on NumPy).
         self._pass_kernels: Any = None
-        self._plan = _kernels.plan_for(sizes, self.activations)
+        self._plan = _kernels.plan_for(sizes, self.activations, self.dtype)
         self.initialize(rng)
 
     # ------------------------------------------------------------------ set-up
@@ -354,7 +354,7 @@ class Network:
         self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
         self._weights_t = [w.T for w in self.weights]
         self._bias_columns = [b[:, None] for b in self.biases]
-        self._plan = _kernels.plan_for(self.layer_sizes, self.activations)
+        self._plan = _kernels.plan_for(self.layer_sizes, self.activations, self.dtype)
 
     # ------------------------------------------------------------------ description
     @property
