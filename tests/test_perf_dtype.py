@@ -18,8 +18,9 @@ Only what happens inside the training loop is recorded. Two things are allowed i
 a reduction to a scalar, and the loss value the loop reports for each batch, which
 :mod:`mlpzero.losses` computes on a float64 copy of the batch's logits so that no float32
 input can overflow it (``Loss.value`` and ``per_sample``). Forward, gradient, backward
-and the update must stay float32. The tracer's own tests below show that it fails when a
-float64 upcast or temporary is injected into the step.
+and the update must stay float32, on both backends (with numba, the arrays the compiled
+kernels are handed are traced the same way). The tracer's own tests below show that it
+fails when a float64 upcast or temporary is injected into the step.
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def _float_arrays(obj: object) -> list[np.ndarray]:
 @pytest.mark.parametrize("optimizer", sorted(optimizers.OPTIMIZERS))
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 @pytest.mark.parametrize("batch_size", [None, 32])
-def test_float32_training_creates_no_float64_array(tracer, optimizer, task, batch_size):
+def test_float32_training_creates_no_float64_array(tracer, optimizer, task, batch_size, backend):
     X, y = _problem(task)
     model = MLP(hidden=(6, 4), activation="relu", seed=0, dtype="float32")
     model.fit(X, y, epochs=2, batch_size=batch_size, optimizer=optimizer, learning_rate=0.01)
