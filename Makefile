@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: demo test test-slow lint format venv clean bench bench-quick
+.PHONY: demo test test-numba test-slow lint format venv clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q
+
+# The whole suite again with the optional numba backend switched on for every test (the
+# kernel tests run on both backends in `make test` already; this catches the rest).
+test-numba: $(STAMP)
+	MLPZERO_BACKEND=numba $(BIN)/python -m pytest -m "not slow" -q
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q

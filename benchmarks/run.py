@@ -280,7 +280,7 @@ def _xor_data(m: int = 1000, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
 
 def workload1_contenders(epochs: int) -> dict[str, Any]:
     """Callables ``() -> seconds`` for workload 1, and the reasons for any missing."""
-    from mlpzero import MLP, Network, numba_available, set_backend
+    from mlpzero import MLP, Network, get_backend, numba_available, set_backend
     from mlpzero.losses import BinaryCrossEntropy
     from mlpzero.optimizers import SGD
 
@@ -290,13 +290,14 @@ def workload1_contenders(epochs: int) -> dict[str, Any]:
 
     def timed(fn, backend: str = "numpy"):
         def run() -> tuple[float, float]:
+            before = get_backend()
             set_backend(backend)
             try:
                 start, cpu = time.perf_counter(), time.process_time()
                 fn()
                 return time.perf_counter() - start, time.process_time() - cpu
             finally:
-                set_backend("numpy")
+                set_backend(before)
 
         return run
 
@@ -350,7 +351,7 @@ def agreement_with_baseline(epochs: int) -> list[str]:
     """Do the tutorial (on each backend) and the baseline, seeded alike, end with the same
     parameters?"""
     from benchmarks import article_baseline
-    from mlpzero import numba_available, set_backend, tutorial
+    from mlpzero import get_backend, numba_available, set_backend, tutorial
 
     X, Y = _xor_data()
 
@@ -363,12 +364,13 @@ def agreement_with_baseline(epochs: int) -> list[str]:
 
     base = trained(article_baseline)
     lines = []
+    before = get_backend()
     for backend in ["numpy"] + (["numba"] if numba_available() else []):
         set_backend(backend)
         try:
             ours = trained(tutorial)
         finally:
-            set_backend("numpy")
+            set_backend(before)
         diff = max(float(np.max(np.abs(base[k] - ours[k]))) for k in base)
         lines.append(
             f"max |tutorial - baseline| over the parameters after {epochs} epochs, "

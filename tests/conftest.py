@@ -17,6 +17,7 @@ def backend(request):
     """Run the test once per backend: NumPy, and the numba kernels (``fast`` extra)."""
     if request.param == "numba" and not kernels.numba_available():
         pytest.skip("numba is not installed (the `fast` extra; `make test` installs it)")
+    before = kernels.get_backend()
     kernels.set_backend(request.param)
     yield request.param
-    kernels.set_backend("numpy")
+    kernels.set_backend(before)

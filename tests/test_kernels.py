@@ -32,20 +32,22 @@ needs_numba = pytest.mark.skipif(
 
 @pytest.fixture
 def numba_on():
+    before = kernels.get_backend()
     kernels.set_backend("numba")
     yield
-    kernels.set_backend("numpy")
+    kernels.set_backend(before)
 
 
 def _both(fn):
-    """``fn()`` under NumPy, then under numba; the two results."""
+    """``fn()`` under NumPy, then under numba; the two results (the backend is restored)."""
+    before = kernels.get_backend()
     results = []
-    for name in ("numpy", "numba"):
-        kernels.set_backend(name)
-        try:
+    try:
+        for name in ("numpy", "numba"):
+            kernels.set_backend(name)
             results.append(fn())
-        finally:
-            kernels.set_backend("numpy")
+    finally:
+        kernels.set_backend(before)
     return results
 
 
@@ -75,14 +77,16 @@ def test_a_bad_environment_variable_is_named():
 
 
 def test_set_backend_refuses_unknown_names():
+    before = mlpzero.get_backend()
     with pytest.raises(ValueError, match="backend must be one of 'numpy', 'numba', got 'jax'"):
         mlpzero.set_backend("jax")
-    assert mlpzero.get_backend() == "numpy"
+    assert mlpzero.get_backend() == before
 
 
 def test_without_numba_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(kernels, "numba_available", lambda: False)
     monkeypatch.setattr(kernels, "_compiled", None)
+    monkeypatch.setattr(kernels, "_backend", "numpy")
     with pytest.raises(ImportError, match=r"pip install 'mlpzero\[fast\]'"):
         mlpzero.set_backend("numba")
     assert mlpzero.get_backend() == "numpy"
@@ -196,17 +200,94 @@ def test_non_contiguous_input_gives_the_same_pass():
 
 
 @needs_numba
-def test_nan_and_inf_propagate_as_in_numpy(numba_on):
-    # Divergence checks need NaN to survive ReLU, as np.maximum lets it.
-    net = Network([2, 3, 1], "relu", dtype="float64", rng=0)
-    net.params[0] = np.nan
-    logits = net.forward(np.ones((4, 2)))
-    assert np.isnan(logits).all()
-    net.params[0] = np.inf
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh"])
+def test_nan_and_inf_propagate_as_in_numpy(activation):
+    # Divergence checks need NaN and inf to travel through both passes as NumPy lets them.
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    for poison in (np.nan, np.inf):
+        net = Network([2, 3, 3, 1], activation, dtype="float64", rng=0)
+        net.params[0] = poison
+        upstream = np.full((6, 1), poison)
+
+        def passes(net=net, upstream=upstream):
+            with np.errstate(all="ignore"):  # NumPy warns of inf * 0; the kernels cannot
+                logits = net.forward(X).copy()
+                return logits, net.backward(upstream).copy()
+
+        (z0, g0), (z1, g1) = _both(passes)
+        np.testing.assert_array_equal(np.isnan(z1), np.isnan(z0))
+        np.testing.assert_array_equal(np.isnan(g1), np.isnan(g0))
+        np.testing.assert_array_equal(np.isinf(g1), np.isinf(g0))
     sigmoid_net = Network([2, 3, 1], "sigmoid", dtype="float64", rng=0)
     sigmoid_net.weights[0][...] = -1e6  # exp overflows to inf: sigmoid is exactly 0
-    sigmoid_net.forward(np.ones((4, 2)))
+    kernels.set_backend("numba")
+    try:
+        sigmoid_net.forward(np.ones((4, 2)))
+    finally:
+        kernels.set_backend("numpy")
     assert (sigmoid_net.cache()["A"][1] == 0).all()
+
+
+@needs_numba
+def test_inputs_the_kernels_do_not_take_go_to_numpy(numba_on):
+    net = Network([3, 5, 1], "relu", dtype="float64", rng=0)
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    expected = net.forward(X).copy()
+    assert net._pass_kernels is not None
+    for other in (X.astype(">f8"), X.astype(np.float32), X.astype(np.float16)):
+        np.testing.assert_allclose(net.forward(other), expected, rtol=1e-3)
+        assert net._pass_kernels is None
+    for width in (2, 4):  # the wrong width fails as NumPy fails, never reads past X
+        with pytest.raises(ValueError, match="matmul"):
+            net.forward(np.ones((6, width)))
+
+
+@needs_numba
+def test_large_batches_go_to_blas(numba_on):
+    net = Network([2, 32, 32, 1], "relu", dtype="float64", rng=0)
+    rows = kernels.MAX_WORK // net._plan.work_per_row
+    net.forward(np.ones((rows, 2)))
+    assert net._pass_kernels is not None
+    net.forward(np.ones((rows + 1, 2)))
+    assert net._pass_kernels is None
+
+
+@needs_numba
+def test_loss_subclasses_keep_their_own_formulas(numba_on):
+    class Smoothed(BinaryCrossEntropy):
+        def per_sample(self, logits, targets):
+            return super().per_sample(logits, 0.9 * targets + 0.05)
+
+    class Clipped(SquaredError):
+        def link(self, logits, out=None):
+            return np.clip(logits, -0.5, 0.5, out=out)
+
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((20, 1)) * 2
+    Y = rng.integers(0, 2, (20, 1)).astype(float)
+    out = np.empty_like(logits)
+    for loss in (Smoothed(), Clipped()):
+        v0, v1 = _both(lambda loss=loss: loss.value(logits, Y))
+        g0, g1 = _both(lambda loss=loss: loss.gradient(logits, Y, out=out).copy())
+        assert v1 == v0
+        np.testing.assert_array_equal(g1, g0)
+    expected = np.clip(logits, -0.5, 0.5) - Y
+    np.testing.assert_allclose(Clipped().gradient(logits, Y, out=out), expected / 20)
+
+
+def test_the_mean_of_no_samples_is_nan():
+    for name in kernels.BACKENDS:
+        if name == "numba" and not kernels.numba_available():
+            continue
+        value = _both(lambda: BinaryCrossEntropy().value(np.empty((0, 1)), np.empty((0, 1))))
+        assert all(np.isnan(v) for v in value), name
+
+
+def test_a_pickled_network_does_not_depend_on_the_kernels_module():
+    net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
+    data = pickle.dumps(net)
+    assert b"SmallNetworkPlan" not in data and b"mlpzero.kernels" not in data
+    assert pickle.loads(data)._plan is not None  # rebuilt on load
 
 
 @needs_numba
@@ -349,19 +430,20 @@ def test_compiled_gradient_descent_stops_at_the_same_diverging_epoch(numba_on, m
     assert epochs[0] == epochs[1] < 500
 
 
-def test_gradient_descent_declines_when_it_does_not_apply():
+def test_gradient_descent_declines_when_it_does_not_apply(monkeypatch):
     net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
     X, Y = np.zeros((3, 2)), np.zeros((3, 1))
-    assert kernels.gradient_descent(net, X, Y, 0.1, 5, "sigmoid") is None  # numpy backend
+    monkeypatch.setattr(kernels, "_backend", "numpy")
+    assert kernels.gradient_descent(net, X, Y, 0.1, 5, "sigmoid") is None
     if kernels.numba_available():
-        kernels.set_backend("numba")
-        try:
-            wide = Network([2, 64, 1], "relu", dtype="float64", rng=0)
-            assert kernels.gradient_descent(wide, X, Y, 0.1, 5, "sigmoid") is None
-            assert kernels.gradient_descent(net, X, Y, 0.1, 5, "softmax") is None
-            assert kernels.gradient_descent(net, X, Y, 0.1, 5, "sigmoid") == 5
-        finally:
-            kernels.set_backend("numpy")
+        kernels.set_backend("numba")  # monkeypatch puts the backend back afterwards
+        wide = Network([2, 64, 1], "relu", dtype="float64", rng=0)
+        assert kernels.gradient_descent(wide, X, Y, 0.1, 5, "sigmoid") is None
+        assert kernels.gradient_descent(net, X, Y, 0.1, 5, "softmax") is None
+        assert kernels.gradient_descent(net, X[:, :1], Y, 0.1, 5, "sigmoid") is None
+        assert kernels.gradient_descent(net, X, Y[:2], 0.1, 5, "sigmoid") is None
+        assert kernels.gradient_descent(net, X.astype(np.float32), Y, 0.1, 5, "sigmoid") is None
+        assert kernels.gradient_descent(net, X, Y, 0.1, 5, "sigmoid") == 5
 
 
 @needs_numba

@@ -18,9 +18,12 @@ Only what happens inside the training loop is recorded. Two things are allowed i
 a reduction to a scalar, and the loss value the loop reports for each batch, which
 :mod:`mlpzero.losses` computes on a float64 copy of the batch's logits so that no float32
 input can overflow it (``Loss.value`` and ``per_sample``). Forward, gradient, backward
-and the update must stay float32, on both backends (with numba, the arrays the compiled
-kernels are handed are traced the same way). The tracer's own tests below show that it
-fails when a float64 upcast or temporary is injected into the step.
+and the update must stay float32. With the numba backend the same holds for every array
+the step allocates or hands to the compiled kernels; what happens inside a kernel is not
+seen here (the kernels sum in float64 registers on purpose and store float32), and
+``tests/test_kernels.py`` checks their float32 results against NumPy's instead. The
+tracer's own tests below show that it fails when a float64 upcast or temporary is
+injected into the step.
 """
 
 from __future__ import annotations

@@ -26,11 +26,12 @@ def test_readme_block_runs(index, tmp_path, monkeypatch):
     printed = io.StringIO()
     if 'set_backend("numba")' in code and not kernels.numba_available():
         pytest.skip("numba is not installed (the `fast` extra; `make test` installs it)")
+    before = kernels.get_backend()
     try:
         with contextlib.redirect_stdout(printed):
             exec(compile(code, f"README.md block {index + 1}", "exec"), {"__name__": "__readme__"})
     finally:
-        kernels.set_backend("numpy")  # a block may switch it; the next test starts afresh
+        kernels.set_backend(before)  # a block may switch it; the next test starts as before
     # Every figure the block promises is written as a PNG.
     for name in re.findall(r"[\"']([\w.-]+\.png)[\"']", code):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG", name

@@ -5,6 +5,9 @@ elsewhere: the forward and backward passes of :mod:`mlpzero.network`, the deriva
 :mod:`mlpzero.activations` and Adam's update in :mod:`mlpzero.optimizers`. Keep them in
 step; ``tests/test_kernels.py`` compares the two on every case.
 
+In float32 the kernels read and write float32 arrays only; inside, sums over samples and
+the output link are computed in float64 registers and rounded once when stored.
+
 Shapes: ``X`` is ``(m, n_0)``; ``sizes`` holds ``n_0 .. n_L``. ``inputs`` holds ``X``
 transposed, ``(n_0, m)``; ``pre`` and ``delta`` hold ``Z[l]^T`` and ``dZ[l]^T``, each
 ``(n_l, m)``, for ``l = 1 .. L`` one after the other; ``post`` holds ``A[l]^T`` for the
@@ -50,12 +53,13 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
 @njit(cache=True, fastmath=_FLAGS)
 def _times_slope(d, a, code, alpha):  # pragma: no cover - compiled
     """``d *= g'(z)`` along one row, the derivative read from the output ``a = g(z)``."""
+    # Multiplied, not selected, as NumPy does: an infinite d times a zero slope is NaN.
     if code == _RELU:
         for s in range(d.shape[0]):
-            d[s] = d[s] if a[s] > 0.0 else 0.0
+            d[s] *= 1.0 if a[s] > 0.0 else 0.0
     elif code == _LEAKY_RELU:
         for s in range(d.shape[0]):
-            d[s] = d[s] if a[s] > 0.0 else alpha * d[s]
+            d[s] *= alpha if a[s] <= 0.0 else 1.0  # a NaN output keeps slope 1, as in NumPy
     elif code == _SIGMOID:
         for s in range(d.shape[0]):
             d[s] *= a[s] * (1.0 - a[s])

@@ -56,7 +56,8 @@ class Loss:
     #: The output activation this loss pairs with (a name from :mod:`mlpzero.activations`).
     output_activation: str = "identity"
     #: The link as the compiled kernels know it ("sigmoid" or "identity"); None for links
-    #: they do not compute, which then always go through :meth:`link`.
+    #: they do not compute, which then always go through :meth:`link`. Read only from the
+    #: class that sets it (:func:`_own_compiled_link`): a subclass may change the formulas.
     _compiled_link: ClassVar[str | None] = None
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -77,6 +78,8 @@ class Loss:
         """
         losses = self.per_sample(logits, targets)  # float64
         if sample_weight is None:
+            if losses.shape[0] == 0:
+                return float("nan")  # the mean of nothing
             # np.mean's result, without its Python overhead (a fifth of a small epoch)
             return float(losses.sum()) / losses.shape[0]
         return float(np.average(losses, weights=relative_sample_weight(sample_weight)))
@@ -97,9 +100,9 @@ class Loss:
         """
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and out is not None:
-            if self._compiled_link is not None:  # the same, in one pass
+            if _own_compiled_link(self) is not None:  # the same, in one pass
                 scale = out.dtype.type(1.0 / logits.shape[0])
-                sigmoid_link = self._compiled_link == "sigmoid"
+                sigmoid_link = _own_compiled_link(self) == "sigmoid"
                 compiled.output_error(logits, targets, scale, out, sigmoid_link)
                 return out
         out = self.link(logits, out=out)
@@ -144,9 +147,10 @@ class BinaryCrossEntropy(Loss):
         self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> float:
         compiled = _kernels.compiled()
-        if compiled is not None and sample_weight is None:  # the same sum, in one pass
-            total = compiled.binary_crossentropy_total(logits, targets, _LOGIT_LIMIT)
-            return total / logits.shape[0]
+        if compiled is not None and sample_weight is None and logits.shape[0]:
+            if _own_compiled_link(self) == "sigmoid":  # the same sum, in one pass
+                total = compiled.binary_crossentropy_total(logits, targets, _LOGIT_LIMIT)
+                return total / logits.shape[0]
         return super().value(logits, targets, sample_weight)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -206,6 +210,12 @@ _SQUARE_LIMIT = 1e150
 #: Weights are rescaled in :meth:`Loss.gradient` when the largest is below this (or
 #: above 1): far enough from float32's smallest normal number (1.2e-38) for any sum.
 _TINY_WEIGHT = 1e-20
+
+
+def _own_compiled_link(loss: Loss) -> str | None:
+    """``_compiled_link`` if ``loss``'s own class sets it, else None: a subclass that
+    overrides the link or the value must not be computed by the built-in's kernels."""
+    return type(loss).__dict__.get("_compiled_link")
 
 
 def _as_wide(logits: np.ndarray) -> np.ndarray:

@@ -214,7 +214,12 @@ class Network:
         ws = self._workspaces.get(rows) or self._workspace(rows)
         dropping = training and any(self.dropout)
         compiled = _kernels.compiled()
-        use_kernels = compiled is not None and self._plan is not None and not dropping
+        use_kernels = (
+            compiled is not None
+            and self._plan is not None
+            and not dropping
+            and _kernels.suits(self._plan, X, self.dtype)
+        )
         self._pass_kernels = compiled if use_kernels else None
         if use_kernels:
             plan = self._plan
@@ -340,7 +345,7 @@ class Network:
         state = dict(self.__dict__)
         for views in ("weights", "biases", "weight_grads", "bias_grads"):
             del state[views]
-        for views in ("_weights_t", "_bias_columns"):
+        for views in ("_weights_t", "_bias_columns", "_plan"):
             state.pop(views, None)
         state.update(
             _workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None,
