@@ -2,8 +2,7 @@ r"""Optional compiled kernels (numba) for the hot steps; NumPy stays the default
 
 mlpzero computes with NumPy alone unless told otherwise. With the ``fast`` extra installed
 (``pip install 'mlpzero[fast]'``, which brings numba), :func:`set_backend` ``("numba")``
-or the environment variable ``MLPZERO_BACKEND=numba`` switches two things to compiled
-loops:
+or the environment variable ``MLPZERO_BACKEND=numba`` switches these to compiled loops:
 
 - **Small networks** (:func:`plan_for`: every layer at most :data:`SMALL_LAYER` units
   wide, supported activations, no sigmoid or tanh layer in float32):
@@ -180,12 +179,14 @@ def gradient_descent(
     ``"identity"`` (squared error), the backward pass and ``params -= learning_rate *
     grads``: what the separate calls compute, in the same order. Returns how many steps
     left every parameter finite (``epochs`` unless one became NaN or infinite, where it
-    stops), or None when the numba backend is off or the network is not small
-    (:func:`plan_for`): the caller then takes the steps one by one.
+    stops), or None when the kernels do not apply: the numba backend is off, the network
+    is not small (:func:`plan_for`) or has dropout, or ``X`` and ``Y`` are not the
+    network's dtype and shapes (:func:`suits`). The caller then takes the steps one by one.
     """
-    compiled = _compiled if _backend == "numba" else None
-    plan = network._plan
-    if compiled is None or plan is None or link not in ("sigmoid", "identity"):
+    kernels, plan = compiled(), network._plan
+    if kernels is None or plan is None or link not in ("sigmoid", "identity"):
+        return None
+    if any(network.dropout):
         return None
     if not suits(plan, X, network.dtype) or Y.shape != (X.shape[0], plan.sizes[-1]):
         return None
@@ -193,12 +194,12 @@ def gradient_descent(
         return None
     rows = X.shape[0]
     ws = network._workspace(rows)
-    done = compiled.gradient_descent(
+    done = kernels.gradient_descent(
         network.params, network.grads, plan.sizes, plan.codes, plan.alphas, X, Y,
         ws.input_buffer(), ws.pre_flat, ws.post_flat, ws.delta_flat,
         float(learning_rate), link == "sigmoid", int(epochs),
     )  # fmt: skip
-    network._record_compiled_pass(compiled, X)
+    network._record_compiled_pass(kernels, X)
     return int(done)
 
 
