@@ -275,12 +275,10 @@ def test_loss_subclasses_keep_their_own_formulas(numba_on):
     np.testing.assert_allclose(Clipped().gradient(logits, Y, out=out), expected / 20)
 
 
-def test_the_mean_of_no_samples_is_nan():
-    for name in kernels.BACKENDS:
-        if name == "numba" and not kernels.numba_available():
-            continue
-        value = _both(lambda: BinaryCrossEntropy().value(np.empty((0, 1)), np.empty((0, 1))))
-        assert all(np.isnan(v) for v in value), name
+def test_the_mean_of_no_samples_is_nan(backend):
+    empty = np.empty((0, 1))
+    assert np.isnan(BinaryCrossEntropy().value(empty, empty))
+    assert np.isnan(SquaredError().value(empty, empty))
 
 
 def test_a_pickled_network_does_not_depend_on_the_kernels_module():

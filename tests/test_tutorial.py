@@ -210,6 +210,23 @@ def test_a_diverging_run_stops_with_a_clear_error(backend):
         T.multi_layer_neural_network(X, Y, [4], num_epochs=200, learning_rate=1e8)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{"learning_rate": -1.0}, {"learning_rate": "fast"}, {"num_epochs": 0}, {"bad_label": 2.0}],
+)
+def test_a_refused_call_leaves_the_global_seed_sequence_alone(options):
+    X, Y = xor_data(m=10)
+    Y = Y.astype(float)
+    if "bad_label" in options:
+        Y[0, 0] = options.pop("bad_label")
+    np.random.seed(7)
+    with pytest.raises((ValueError, TypeError)):
+        T.multi_layer_neural_network(X, Y, [3], **{"num_epochs": 5, **options})
+    after = np.random.rand()
+    np.random.seed(7)
+    assert after == np.random.rand()  # nothing was drawn by the refused call
+
+
 def test_print_cost_is_silent_by_default(capsys):
     X, Y = xor_data(m=20)
     T.multi_layer_neural_network(X, Y, [3], num_epochs=401, learning_rate=0.1)

@@ -2,8 +2,9 @@ r"""The jitted loops behind :mod:`mlpzero.kernels` (imported only when numba is 
 
 Every function here restates a formula whose reference implementation is NumPy code
 elsewhere: the forward and backward passes of :mod:`mlpzero.network`, the derivatives of
-:mod:`mlpzero.activations` and Adam's update in :mod:`mlpzero.optimizers`. Keep them in
-step; ``tests/test_kernels.py`` compares the two on every case.
+:mod:`mlpzero.activations`, the output gradient and binary cross-entropy value of
+:mod:`mlpzero.losses`, and the SGD and Adam updates of :mod:`mlpzero.optimizers`. Keep
+them in step; ``tests/test_kernels.py`` compares the two on every case.
 
 In float32 the kernels read and write float32 arrays only; inside, sums over samples and
 the output link are computed in float64 registers and rounded once when stored.

@@ -5,7 +5,9 @@ mlpzero computes with NumPy alone unless told otherwise. With the ``fast`` extra
 or the environment variable ``MLPZERO_BACKEND=numba`` switches these to compiled loops:
 
 - **Small networks** (:func:`plan_for`: every layer at most :data:`SMALL_LAYER` units
-  wide, supported activations, no sigmoid or tanh layer in float32):
+  wide, supported activations, no sigmoid or tanh layer in float32; and per call
+  :func:`suits`: ``X`` of the network's dtype and width, at most :data:`MAX_WORK`
+  multiply-adds):
   :meth:`Network.forward <mlpzero.network.Network.forward>` and
   :meth:`~mlpzero.network.Network.backward` each become one call that runs every layer,
   instead of several NumPy calls per layer. On tiny arrays NumPy's cost is the call, not

@@ -184,7 +184,7 @@ def backward_propagation(
     _check_activation("hidden_activation", hidden_activation)
     network = _network(ls, hidden_activation, parameters)
     X = _check_input(X, network)
-    Y = _check_labels(Y, network, X.shape[1])
+    Y = _check_labels(Y, network.layer_sizes[-1], X.shape[1])
     last = network.n_layers
     if f"Z{last}" not in cache:
         raise ValueError(
@@ -276,11 +276,13 @@ def multi_layer_neural_network(
     _check_activation("hidden_activation", hidden_activation)
     num_epochs = check_int("num_epochs", num_epochs)
     ls = layer_sizes(X, Y, n_hs)
+    # Every argument is checked before init_params draws from the global random state,
+    # so that a refused call leaves the article's seeded sequence where it was.
+    Y = np.ascontiguousarray(_check_labels(Y, ls[-1], np.shape(X)[1]).T)
+    loss, optimizer = BinaryCrossEntropy(), SGD(learning_rate)
     parameters = init_params(ls, activation=hidden_activation)
     network = _network(ls, hidden_activation, parameters)
     X = np.ascontiguousarray(_check_input(X, network).T)
-    Y = np.ascontiguousarray(_check_labels(Y, network, X.shape[0]).T)
-    loss, optimizer = BinaryCrossEntropy(), SGD(learning_rate)
     epoch = 0
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
         while epoch < num_epochs:
@@ -434,9 +436,9 @@ def _check_input(X: Any, network: Network) -> np.ndarray:
     return X
 
 
-def _check_labels(Y: Any, network: Network, m: int) -> np.ndarray:
+def _check_labels(Y: Any, n_outputs: int, m: int) -> np.ndarray:
     Y = _as_2d("Y", Y)
-    expected = (network.layer_sizes[-1], m)
+    expected = (n_outputs, m)
     if Y.shape != expected:
         raise ValueError(f"Y must have shape {expected} (n_outputs, m) to match X, got {Y.shape}")
     labels = np.unique(Y)
