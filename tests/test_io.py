@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import mlpzero
-from mlpzero import MLP, io
+from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import Callback
 
 
@@ -414,11 +414,11 @@ def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, bat
         assert not path.exists()  # killed before the first epoch ended
         resumed = train_run(checkpoint=path)
     else:
-        assert io.load_checkpoint(path).model.history.epochs == epoch
+        assert mlpzero.load(path).history.epochs == epoch
         resumed = train_run(checkpoint=path, resume=path)
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
     assert resumed.history.as_dict() == reference.history.as_dict()
-    assert io.load_checkpoint(path).model.history.epochs == EPOCHS
+    assert mlpzero.load(path).history.epochs == EPOCHS
 
 
 @pytest.mark.parametrize("schedule", ["cosine", "plateau"])
@@ -484,13 +484,13 @@ def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path):
 
 def test_checkpoints_are_written_at_most_every_interval_and_at_the_end(tmp_path, monkeypatch):
     written = []
-    real = io.save_checkpoint
+    real = checkpointing.save_checkpoint
 
     def counting(model, path, *args):
         written.append(model.history.epochs)
         return real(model, path, *args)
 
-    monkeypatch.setattr(io, "save_checkpoint", counting)
+    monkeypatch.setattr(checkpointing, "save_checkpoint", counting)
     train_run(checkpoint=tmp_path / "a.npz", checkpoint_interval=0)
     assert written == list(range(1, EPOCHS + 1))
     written.clear()

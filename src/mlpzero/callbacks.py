@@ -31,8 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from .schedules import monitored_key
-from .validation import check_int, check_positive
+from .history import History
+from .monitor import Monitor
+from .snapshot import ParameterSnapshot
+from .validation import check_int
 
 __all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint"]
 
@@ -72,85 +74,6 @@ class LambdaCallback(Callback):
             setattr(self, name, function)
 
 
-class History:
-    """Per-epoch metrics: ``history["loss"]`` is the list of training losses, one per epoch.
-
-    Other keys (``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``) appear when they are
-    measured. ``history.epochs`` counts the completed epochs.
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-
-    def append(self, logs: dict[str, float]) -> None:
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
-
-    @property
-    def epochs(self) -> int:
-        return len(self.history.get("loss", []))
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.history
-
-    def keys(self) -> list[str]:
-        return list(self.history)
-
-    def as_dict(self) -> dict[str, list[float]]:
-        return {key: list(values) for key, values in self.history.items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, list[float]]) -> History:
-        """Rebuild a history from :meth:`as_dict` (e.g. read from a checkpoint)."""
-        history = cls()
-        lengths = {len(values) for values in data.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"history lists must have one length, got lengths {sorted(lengths)}")
-        history.history = {str(key): [float(v) for v in values] for key, values in data.items()}
-        return history
-
-    def __repr__(self) -> str:
-        return f"History(epochs={self.epochs}, keys={self.keys()})"
-
-
-class _Monitor:
-    """Tracks the best value of a logged metric (lower is better unless it is an accuracy)."""
-
-    def __init__(self, monitor: str | None, min_delta: float, mode: str) -> None:
-        if monitor is not None and not isinstance(monitor, str):
-            raise TypeError(f"monitor must be a metric name or None, got {monitor!r}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.monitor = monitor
-        self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
-        self.mode = mode
-        self.reset()
-
-    def reset(self) -> None:
-        self.best: float | None = None
-        self.best_epoch: int | None = None
-
-    def improved(self, epoch: int, logs: dict[str, float]) -> bool:
-        """Whether this epoch's value beats the best by more than ``min_delta``; records it."""
-        key = monitored_key(self.monitor, logs)
-        value = float(logs[key])
-        maximize = self.mode == "max" or (self.mode == "auto" and "accuracy" in key)
-        if not np.isfinite(value):
-            return False
-        if self.best is None:
-            better = True
-        elif maximize:
-            better = value > self.best + self.min_delta
-        else:
-            better = value < self.best - self.min_delta
-        if better:
-            self.best, self.best_epoch = value, epoch
-        return better
-
-
 class EarlyStopping(Callback):
     """Stop training when a metric has stopped improving.
 
@@ -181,14 +104,14 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = False,
         mode: str = "auto",
     ) -> None:
-        self._monitor = _Monitor(monitor, min_delta, mode)
+        self._monitor = Monitor(monitor, min_delta, mode)
         self.monitor = monitor
         self.patience = check_int("patience", patience, minimum=0)
         self.min_delta = self._monitor.min_delta
         self.restore_best_weights = bool(restore_best_weights)
         self.wait = 0
         self.stopped_epoch: int | None = None
-        self.best_weights: np.ndarray | None = None
+        self._best_weights = ParameterSnapshot()
 
     @property
     def best(self) -> float | None:
@@ -198,20 +121,22 @@ class EarlyStopping(Callback):
     def best_epoch(self) -> int | None:
         return self._monitor.best_epoch
 
+    @property
+    def best_weights(self) -> np.ndarray | None:
+        """The parameters of the best epoch (kept with ``restore_best_weights`` only)."""
+        return self._best_weights.values
+
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self._monitor.reset()
         self.wait = 0
         self.stopped_epoch = None
-        self.best_weights = None
+        self._best_weights.clear()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if self._monitor.improved(epoch, logs or {}):
             self.wait = 0
             if self.restore_best_weights:
-                params = self.model.network.params
-                if self.best_weights is None:
-                    self.best_weights = np.empty_like(params)
-                np.copyto(self.best_weights, params)
+                self._best_weights.take(self.model.network.params)
             return
         self.wait += 1
         if self.wait >= self.patience:
@@ -219,8 +144,8 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        if self.restore_best_weights and self.best_weights is not None:
-            np.copyto(self.model.network.params, self.best_weights)
+        if self.restore_best_weights and self._best_weights.taken:
+            self._best_weights.restore(self.model.network.params)
 
     def state_dict(self) -> dict[str, Any]:
         """The running state, for checkpoints (``fit(checkpoint=...)`` saves it)."""
@@ -240,14 +165,14 @@ class EarlyStopping(Callback):
         if wait < 0:
             raise ValueError(f"wait must be >= 0, got {wait}")
         if weights is not None:
-            weights = np.array(weights, copy=True)
+            weights = np.asarray(weights)
             if weights.ndim != 1 or not np.isfinite(weights).all():
                 raise ValueError("best_weights must be a flat, finite parameter vector")
         self._monitor.best = None if best is None else float(best)
         self._monitor.best_epoch = None if best_epoch is None else int(best_epoch)
         self.wait = wait
         self.stopped_epoch = None if stopped is None else int(stopped)
-        self.best_weights = weights
+        self._best_weights = ParameterSnapshot(weights)
 
     def __repr__(self) -> str:
         return (
@@ -262,8 +187,8 @@ class ModelCheckpoint(Callback):
     ``path`` may hold ``{epoch}`` (1-based) and metric names, e.g.
     ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``. With ``save_best_only=True`` the file is
     written only when the monitored metric (see :class:`EarlyStopping`) improves. The
-    file is a model file written atomically by :func:`mlpzero.io.save_model` (load it
-    with :func:`mlpzero.load`), so an interrupted run never leaves a half-written
+    file is a model file written atomically by :meth:`MLP.save <mlpzero.model.MLP.save>`
+    (load it with :func:`mlpzero.load`), so an interrupted run never leaves a half-written
     checkpoint. ``last_saved`` is the path of the last file written. The
     best value is kept across ``fit`` calls, so continued training never replaces a
     better checkpoint with a worse one.
@@ -281,7 +206,7 @@ class ModelCheckpoint(Callback):
             raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
         self.path = os.fspath(path)
         self.save_best_only = bool(save_best_only)
-        self._monitor = _Monitor(monitor, min_delta, mode)
+        self._monitor = Monitor(monitor, min_delta, mode)
         self.last_saved: str | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -289,10 +214,8 @@ class ModelCheckpoint(Callback):
         if self.save_best_only and not self._monitor.improved(epoch, logs):
             return
         path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
-        from . import io as _io  # io imports the model, which imports this module
-
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        _io.save_model(self.model, path)
+        self.model.save(path)
         self.last_saved = path
 
     def __repr__(self) -> str:

@@ -545,9 +545,9 @@ def _load_npz(path: Path, n_features: int | None) -> Data:
 
 
 def _load_model(path: str) -> Any:
-    from .io import load_model
+    from .model import load
 
-    return load_model(path)
+    return load(path)
 
 
 def _data_for(model: Any, args: argparse.Namespace, split: str = "test") -> Data:

@@ -1,6 +1,12 @@
-"""The model file: a ``.npz`` archive with the flat parameters and a JSON document.
+"""The model file: bytes on disk <-> a checked :class:`ModelRecord`.
 
-A model file holds two arrays (more for a checkpoint):
+This module is the file format and nothing else: it knows no model class. A model turns
+itself into a record (:meth:`MLP.to_record <mlpzero.model.MLP.to_record>`) and back
+(:meth:`MLP.from_record <mlpzero.model.MLP.from_record>`); :func:`write_record` and
+:func:`read_record` move a record to and from a file. ``MLP.save`` and :func:`mlpzero.load`
+are the two together.
+
+A model file is a ``.npz`` archive of two arrays (more for a checkpoint):
 
 - ``params``: the network's flat parameter vector (see :class:`mlpzero.network.Network`),
   in the model's dtype, written and read back bit for bit;
@@ -10,9 +16,11 @@ A model file holds two arrays (more for a checkpoint):
   feature names when known, the last training configuration, the history and the state of
   the model's random generator.
 
-A checkpoint (``fit(..., checkpoint=PATH)``) is a model file with a ``checkpoint`` entry in
-the document (optimizer configuration, progress through ``fit``) and the optimizer's
-array state as extra members named ``optimizer.<key>``. :func:`load_model` reads either.
+A checkpoint (``fit(..., checkpoint=PATH)``, see :mod:`mlpzero.checkpointing`) is a model
+file with a ``checkpoint`` entry in the document (optimizer configuration, progress
+through ``fit``, schedule and callback states: a :class:`CheckpointState`) and the arrays
+of those states as extra members named ``optimizer.<key>`` and ``callbacks.<key>``.
+:func:`read_record` reads the model part of either.
 
 Writing is atomic: the archive is written to a temporary file in the target's folder,
 flushed to disk, and renamed over the target with :func:`os.replace`, so an interrupted
@@ -23,7 +31,7 @@ size that matches the bytes present) before ``numpy.lib.format.read_array`` read
 ``allow_pickle=False``. The document is then checked field by field: known format version,
 known activation and loss names, layer sizes that match the parameter count, finite
 parameters, classes consistent with the task. Anything else raises a :class:`ValueError`
-that names the file and the problem; no model is built from a file that fails a check.
+that names the file and the problem; no record comes from a file that fails a check.
 """
 
 from __future__ import annotations
@@ -34,37 +42,31 @@ import json
 import math
 import os
 import tempfile
-import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
-from .callbacks import Callback, History
-from .network import Network
+from .activations import Activation
 from .targets import TASKS, TargetEncoder, loss_for_task
-
-if TYPE_CHECKING:
-    from .model import MLP
-    from .optimizers import Optimizer
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "CallbackRestorer",
-    "Checkpoint",
-    "CheckpointWriter",
-    "load_checkpoint",
-    "load_model",
-    "save_checkpoint",
-    "save_model",
+    "CheckpointState",
+    "ModelRecord",
+    "generator_from_state",
+    "jsonable",
+    "read_record",
+    "short_repr",
+    "write_record",
 ]
 
 FORMAT = "mlpzero-model"
@@ -78,90 +80,144 @@ _OPTIMIZER_PREFIX = "optimizer."
 _CALLBACK_PREFIX = "callbacks."
 
 
-# ---------------------------------------------------------------------------- saving
-def save_model(model: MLP, path: str | os.PathLike[str]) -> Path:
-    """Write ``model`` to ``path`` (a ``.npz`` file, replaced atomically); returns the path.
-
-    The model must be fitted and its parameters finite: a broken model is refused rather
-    than written.
-    """
-    document, arrays = _describe(model)
-    return _write_atomic(path, document, arrays)
-
-
-def save_checkpoint(
-    model: MLP,
-    path: str | os.PathLike[str],
-    optimizer: Optimizer,
-    progress: Mapping[str, Any],
-    schedule: Any = None,
-    callbacks: Sequence[Any] = (),
-) -> Path:
-    """Write a checkpoint: the model, ``optimizer``'s and ``schedule``'s state, ``progress``.
+# ---------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class CheckpointState:
+    """What a checkpoint holds beyond the model: where an interrupted ``fit`` stood.
 
     ``progress`` holds ``start_epoch`` (the history length when the interrupted ``fit``
     began), ``epochs`` (how many epochs that ``fit`` was asked for) and
-    ``fit_random_state`` (the model's random state where that ``fit`` started drawing:
-    the validation split, then the shuffles and dropout masks).
+    ``fit_random_state`` (the model's random state where that ``fit`` started drawing).
+    ``callback_states`` is ``[{"type": class name, "state": state_dict()}, ...]`` of the
+    stateful callbacks. States may hold NumPy arrays at any depth.
     """
-    document, arrays = _describe(model)
-    state = optimizer_state(optimizer)
-    json_state, state_arrays = _split_arrays(state, _OPTIMIZER_PREFIX.rstrip("."))
-    schedule_state = getattr(schedule, "state_dict", None)
-    kept = [{"type": type(c).__name__, "state": c.state_dict()} for c in stateful(callbacks)]
-    json_callbacks, callback_arrays = _split_arrays(kept, _CALLBACK_PREFIX.rstrip("."))
-    document["checkpoint"] = {
-        "optimizer": {"config": _jsonable(optimizer.config), "state": json_state},
-        "schedule": None if schedule_state is None else _jsonable(schedule_state()),
-        "callbacks": json_callbacks,
-        "progress": _jsonable(dict(progress)),
-    }
-    arrays.update(state_arrays)
-    arrays.update(callback_arrays)
+
+    optimizer_config: dict[str, Any]
+    optimizer_state: dict[str, Any]
+    progress: dict[str, Any]
+    schedule_state: dict[str, Any] | None = None
+    callback_states: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A model as a file holds it; :func:`read_record` returns only checked records.
+
+    Attributes
+    ----------
+    settings:
+        The model's constructor arguments: ``hidden``, ``activation``, ``loss``, ``init``,
+        ``seed``, ``dtype`` and (when recorded) ``dropout``. Read from a file they are
+        plain JSON values; a record made for writing may hold the objects the model was
+        given, which :func:`write_record` refuses unless it can name them.
+    layer_sizes:
+        ``(n_inputs, hidden_1, ..., n_outputs)``.
+    activations:
+        The activation of each hidden layer.
+    params:
+        The flat parameter vector, ``(sum of n_l * (n_{l-1} + 1),)``, in the model's dtype.
+    loss:
+        The loss's name.
+    encoder:
+        The fitted :class:`~mlpzero.targets.TargetEncoder` (task, classes, outputs).
+    history:
+        ``{metric: [one value per epoch]}``; NaN where a value was not finite.
+    random_state:
+        The state of the model's random generator, as ``bit_generator.state`` gives it
+        (:func:`generator_from_state` turns it back into a generator).
+    feature_names:
+        The training data's column names, or ``None``.
+    training:
+        The options of the last ``fit``, or ``None``.
+    checkpoint:
+        The training state of a checkpoint (``read_record(..., checkpoint=True)``), else
+        ``None``.
+    """
+
+    settings: dict[str, Any]
+    layer_sizes: tuple[int, ...]
+    activations: tuple[Activation, ...]
+    params: np.ndarray
+    loss: str
+    encoder: TargetEncoder
+    history: dict[str, list[float]]
+    random_state: dict[str, Any]
+    feature_names: list[str] | None = None
+    training: dict[str, Any] | None = None
+    checkpoint: CheckpointState | None = None
+
+
+# ---------------------------------------------------------------------------- writing
+def write_record(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
+    """Write ``record`` to ``path`` (a ``.npz`` file, replaced atomically); returns the path.
+
+    The parameters must be finite and every component nameable (mlpzero's own
+    activations, loss and initialisers): a model that could not be read back is refused
+    rather than written.
+    """
+    document, arrays = _describe(record)
+    state = record.checkpoint
+    if state is not None:
+        json_state, state_arrays = _split_arrays(
+            state.optimizer_state, _OPTIMIZER_PREFIX.rstrip(".")
+        )
+        json_callbacks, callback_arrays = _split_arrays(
+            state.callback_states, _CALLBACK_PREFIX.rstrip(".")
+        )
+        schedule = state.schedule_state
+        document["checkpoint"] = {
+            "optimizer": {"config": jsonable(state.optimizer_config), "state": json_state},
+            "schedule": None if schedule is None else jsonable(schedule),
+            "callbacks": json_callbacks,
+            "progress": jsonable(dict(state.progress)),
+        }
+        arrays.update(state_arrays)
+        arrays.update(callback_arrays)
     return _write_atomic(path, document, arrays)
 
 
-def _describe(model: MLP) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    network = model._require_built()
-    if not np.isfinite(network.params).all():
+def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    params = record.params
+    if not np.isfinite(params).all():
         raise ValueError("cannot save a model whose parameters are not all finite")
-    for activation in network.activations:
+    for activation in record.activations:
         _require_known(activation.config, _activations.get, "activation")
-    _require_known(model.loss_.name, _losses.get, "loss")
-    encoder = model.encoder
-    feature_names = getattr(model, "feature_names_in_", None)
+    _require_known(record.loss, _losses.get, "loss")
+    settings, encoder = record.settings, record.encoder
+    loss = settings["loss"]
+    feature_names = record.feature_names
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "model": {
-            "hidden": list(model.hidden),
-            "activation": _activation_setting(model.activation),
-            "loss": model.loss if isinstance(model.loss, str) else model.loss.name,
-            "init": _init_setting(model.init),
-            "seed": model.seed,
-            "dtype": model.dtype.name,
-            "dropout": _jsonable(getattr(model, "dropout", None)),
+            "hidden": list(settings["hidden"]),
+            "activation": _activation_setting(settings["activation"]),
+            "loss": loss if isinstance(loss, str) else loss.name,
+            "init": _init_setting(settings["init"]),
+            "seed": settings["seed"],
+            "dtype": np.dtype(settings["dtype"]).name,
+            "dropout": jsonable(settings.get("dropout")),
         },
         "network": {
-            "layer_sizes": list(network.layer_sizes),
-            "activations": [a.config for a in network.activations],
-            "dtype": network.dtype.name,
+            "layer_sizes": list(record.layer_sizes),
+            "activations": [a.config for a in record.activations],
+            "dtype": params.dtype.name,
         },
-        "loss": model.loss_.name,
+        "loss": record.loss,
         "target": {
             "task": encoder.task,
             "n_outputs": int(encoder.n_outputs_),
             "classes": _classes_document(encoder.classes_),
         },
         "feature_names": None if feature_names is None else [str(n) for n in feature_names],
-        "training": _jsonable(getattr(model, "fit_config_", None)),
+        "training": jsonable(record.training),
         "history": {
             key: [v if math.isfinite(v) else None for v in values]
-            for key, values in model.history.as_dict().items()
+            for key, values in record.history.items()
         },
-        "random_state": _jsonable(model._rng.bit_generator.state),
+        "random_state": jsonable(record.random_state),
     }
-    return document, {"params": network.params}
+    return document, {"params": params}
 
 
 def _require_known(config: Any, get: Any, what: str) -> None:
@@ -211,12 +267,12 @@ def _classes_document(classes: np.ndarray | None) -> dict[str, Any] | None:
     return {"kind": kind, "dtype": classes.dtype.str, "values": values}
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types from NumPy scalars, tuples and nested dicts."""
+def jsonable(value: Any) -> Any:
+    """Plain JSON types from NumPy scalars, tuples and nested dicts (NaN, inf: ``None``)."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -236,7 +292,7 @@ def _split_arrays(state: Any, prefix: str) -> tuple[Any, dict[str, np.ndarray]]:
             return {str(k): walk(v, f"{key}.{k}") for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [walk(v, f"{key}.{i}") for i, v in enumerate(value)]
-        return _jsonable(value)
+        return jsonable(value)
 
     return walk(state, prefix), arrays
 
@@ -279,37 +335,31 @@ def _file_mode(target: Path) -> int:
         return 0o644
 
 
-# ---------------------------------------------------------------------------- loading
-@dataclass
-class Checkpoint:
-    """What :func:`load_checkpoint` returns: the model and where training stood."""
+# ---------------------------------------------------------------------------- reading
+def read_record(path: str | os.PathLike[str], *, checkpoint: bool = False) -> ModelRecord:
+    """Read and check the model in ``path`` (a model file or a checkpoint).
 
-    model: MLP
-    optimizer_config: dict[str, Any]
-    optimizer_state: dict[str, Any]
-    progress: dict[str, Any] = field(default_factory=dict)
-    schedule_state: dict[str, Any] | None = None
-    #: ``[{"type": class name, "state": state_dict()}, ...]`` of the stateful callbacks.
-    callback_states: list[dict[str, Any]] = field(default_factory=list)
-
-
-def load_model(path: str | os.PathLike[str]) -> MLP:
-    """Read a model (or a checkpoint's model) written by :func:`save_model`.
+    With ``checkpoint=True`` the file must be a checkpoint, and its training state is
+    checked too and returned as :attr:`ModelRecord.checkpoint`; otherwise any training
+    state in the file is left unread.
 
     Raises :class:`FileNotFoundError` if ``path`` does not exist and :class:`ValueError`
-    if it is not a valid mlpzero model file.
+    if it is not a valid mlpzero model file (or, with ``checkpoint=True``, checkpoint).
     """
     document, arrays = _read(path)
-    return _build_model(path, document, arrays)
-
-
-def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Read a checkpoint written by ``fit(..., checkpoint=PATH)``."""
-    document, arrays = _read(path)
-    model = _build_model(path, document, arrays)
+    record = _record(path, document, arrays)
+    if not checkpoint:
+        return record
     entry = document.get("checkpoint")
     if not isinstance(entry, dict):
         raise ValueError(f"{path} is a model file without training state, not a checkpoint")
+    state = _checkpoint_state(path, entry, arrays, len(record.history.get("loss", [])))
+    return ModelRecord(**{**vars(record), "checkpoint": state})
+
+
+def _checkpoint_state(
+    path: Any, entry: dict[str, Any], arrays: Mapping[str, np.ndarray], epochs: int
+) -> CheckpointState:
     check = _Checker(path, "checkpoint")
     optimizer = check.mapping(entry, "optimizer")
     config = check.mapping(optimizer, "config")
@@ -321,10 +371,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         value = progress.get(key)
         if not _is_int(value) or value < 0:
             raise ValueError(f"{path}: checkpoint.progress.{key} must be an integer >= 0")
-    if progress["start_epoch"] > model.history.epochs:
+    if progress["start_epoch"] > epochs:
         raise ValueError(
             f"{path}: checkpoint.progress.start_epoch ({progress['start_epoch']}) is past the "
-            f"{model.history.epochs} epochs in the history"
+            f"{epochs} epochs in the history"
         )
     _generator(path, progress.get("fit_random_state"))  # a valid state, or ValueError
     schedule = entry.get("schedule")
@@ -336,8 +386,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         for k in kept
     ):
         raise ValueError(f"{path}: checkpoint.callbacks must list {{type, state}} objects")
-    return Checkpoint(
-        model, dict(config), state if isinstance(state, dict) else {}, progress, schedule, kept
+    return CheckpointState(
+        dict(config), state if isinstance(state, dict) else {}, progress, schedule, kept
     )
 
 
@@ -462,18 +512,16 @@ class _Checker:
     def mapping(self, parent: Mapping[str, Any], key: str) -> dict[str, Any]:
         value = parent.get(key)
         if not isinstance(value, dict):
-            self.fail(key, f"must be an object, got {_short(value)}")
+            self.fail(key, f"must be an object, got {short_repr(value)}")
         return value
 
     def name(self, value: Any, key: str, known: Mapping[str, Any] | tuple[str, ...]) -> str:
         if not isinstance(value, str) or value not in known:
-            self.fail(key, f"must be one of {sorted(known)}, got {_short(value)}")
+            self.fail(key, f"must be one of {sorted(known)}, got {short_repr(value)}")
         return value
 
 
-def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarray]) -> MLP:
-    from .model import MLP  # model imports io for fit(checkpoint=...)
-
+def _record(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarray]) -> ModelRecord:
     check = _Checker(path, "network")
     network_doc = check.mapping(document, "network")
     sizes = network_doc.get("layer_sizes")
@@ -483,7 +531,7 @@ def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarr
         or not all(_is_int(n) and 1 <= n <= 2**31 for n in sizes)
     ):
         check.fail(
-            "layer_sizes", f"must be a list of at least two positive sizes, got {_short(sizes)}"
+            "layer_sizes", f"must be a list of at least two positive sizes, got {short_repr(sizes)}"
         )
     dtype = check.name(network_doc.get("dtype"), "dtype", ("float32", "float64"))
     layer_activations = network_doc.get("activations")
@@ -491,7 +539,7 @@ def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarr
         check.fail(
             "activations",
             f"must list one activation per hidden layer "
-            f"({len(sizes) - 2}), got {_short(layer_activations)}",
+            f"({len(sizes) - 2}), got {short_repr(layer_activations)}",
         )
     resolved = [
         _activation(path, a, f"network.activations[{i}]") for i, a in enumerate(layer_activations)
@@ -522,31 +570,32 @@ def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarr
         or not all(isinstance(n, str) for n in feature_names)
     ):
         raise ValueError(
-            f"{path}: feature_names must be {sizes[0]} strings, got {_short(feature_names)}"
+            f"{path}: feature_names must be {sizes[0]} strings, got {short_repr(feature_names)}"
         )
     history = _history(path, document.get("history"))
     rng = _generator(path, document.get("random_state"))
     training = document.get("training")
     if training is not None and not isinstance(training, dict):
-        raise ValueError(f"{path}: training must be an object, got {_short(training)}")
+        raise ValueError(f"{path}: training must be an object, got {short_repr(training)}")
 
-    try:
-        model = MLP(**settings)
-        network = Network(sizes, resolved, init=settings["init"], dtype=dtype, rng=0)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: invalid model settings: {error}") from None
-    network.params[...] = params
-    model.network, model.encoder, model.loss_ = network, encoder, _losses.get(loss_name)
-    model.history, model._rng = history, rng
-    model.feature_names_in_ = None if feature_names is None else list(feature_names)
-    model.fit_config_ = training
-    return model
+    return ModelRecord(
+        settings=settings,
+        layer_sizes=tuple(sizes),
+        activations=tuple(resolved),
+        params=params,
+        loss=loss_name,
+        encoder=encoder,
+        history=history,
+        random_state=rng.bit_generator.state,
+        feature_names=None if feature_names is None else list(feature_names),
+        training=training,
+    )
 
 
 def _activation(path: Any, config: Any, where: str) -> _activations.Activation:
     try:
         if not isinstance(config, (str, dict)):
-            raise TypeError(f"expected a name or an object, got {_short(config)}")
+            raise TypeError(f"expected a name or an object, got {short_repr(config)}")
         return _activations.get(config)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {where}: {error}") from None
@@ -555,12 +604,12 @@ def _activation(path: Any, config: Any, where: str) -> _activations.Activation:
 def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[str, Any]:
     check = _Checker(path, "model")
     if not isinstance(settings, dict):
-        raise ValueError(f"{path}: model settings must be an object, got {_short(settings)}")
+        raise ValueError(f"{path}: model settings must be an object, got {short_repr(settings)}")
     hidden = settings.get("hidden")
     if hidden != sizes[1:-1]:
-        check.fail("hidden", f"is {_short(hidden)} but the layer sizes say {sizes[1:-1]}")
+        check.fail("hidden", f"is {short_repr(hidden)} but the layer sizes say {sizes[1:-1]}")
     if settings.get("dtype") != dtype:
-        check.fail("dtype", f"is {_short(settings.get('dtype'))} but the network is {dtype}")
+        check.fail("dtype", f"is {short_repr(settings.get('dtype'))} but the network is {dtype}")
     activation = settings.get("activation")
     if isinstance(activation, list):
         for i, a in enumerate(activation):
@@ -575,7 +624,7 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
         check.name(init, "init", _initializers.INITIALIZERS)
     seed = settings.get("seed")
     if seed is not None and (not _is_int(seed) or seed < 0):
-        check.fail("seed", f"must be an integer >= 0 or null, got {_short(seed)}")
+        check.fail("seed", f"must be an integer >= 0 or null, got {short_repr(seed)}")
     settings_out = {
         "hidden": tuple(hidden),
         "activation": activation,
@@ -589,7 +638,7 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
         if not isinstance(dropout, list) or not all(
             isinstance(r, (int, float)) and not isinstance(r, bool) for r in dropout
         ):
-            check.fail("dropout", f"must be a list of rates, got {_short(dropout)}")
+            check.fail("dropout", f"must be a list of rates, got {short_repr(dropout)}")
         settings_out["dropout"] = dropout  # MLP checks the rates themselves
     return settings_out
 
@@ -597,14 +646,14 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
 def _encoder(path: Any, target: Any, loss_name: str, n_outputs: int) -> TargetEncoder:
     check = _Checker(path, "target")
     if not isinstance(target, dict):
-        raise ValueError(f"{path}: target must be an object, got {_short(target)}")
+        raise ValueError(f"{path}: target must be an object, got {short_repr(target)}")
     task = check.name(target.get("task"), "task", TASKS)
     if loss_for_task(task) != loss_name:
         raise ValueError(f"{path}: loss {loss_name!r} does not fit the task {task!r}")
     if target.get("n_outputs") != n_outputs:
         check.fail(
             "n_outputs",
-            f"is {_short(target.get('n_outputs'))} but the network has {n_outputs} outputs",
+            f"is {short_repr(target.get('n_outputs'))} but the network has {n_outputs} outputs",
         )
     classes = _classes(path, target.get("classes"))
     if task == "regression":
@@ -630,20 +679,20 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
         return None
     check = _Checker(path, "target.classes")
     if not isinstance(entry, dict):
-        raise ValueError(f"{path}: target.classes must be an object, got {_short(entry)}")
+        raise ValueError(f"{path}: target.classes must be an object, got {short_repr(entry)}")
     kind = check.name(entry.get("kind"), "kind", _CLASS_KINDS)
     values = entry.get("values")
     python_type = {"bool": bool, "int": int, "float": (int, float), "str": str}[kind]
     if not isinstance(values, list) or not all(
         isinstance(v, python_type) and (kind == "bool" or not isinstance(v, bool)) for v in values
     ):
-        check.fail("values", f"must be a list of {kind} labels, got {_short(values)}")
+        check.fail("values", f"must be a list of {kind} labels, got {short_repr(values)}")
     try:
         dtype = np.dtype(entry.get("dtype"))
     except TypeError:
         dtype = None
     if dtype is None or dtype.kind not in _CLASS_KINDS[kind] or dtype.fields is not None:
-        check.fail("dtype", f"is not a {kind} dtype: {_short(entry.get('dtype'))}")
+        check.fail("dtype", f"is not a {kind} dtype: {short_repr(entry.get('dtype'))}")
     try:
         classes = np.array(values, dtype=dtype)
     except (OverflowError, ValueError, TypeError) as error:
@@ -655,154 +704,52 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
     return classes
 
 
-def _history(path: Any, entry: Any) -> History:
-    history = History()
+def _history(path: Any, entry: Any) -> dict[str, list[float]]:
+    history: dict[str, list[float]] = {}
     if entry is None:
         return history
     if not isinstance(entry, dict):
-        raise ValueError(f"{path}: history must be an object, got {_short(entry)}")
+        raise ValueError(f"{path}: history must be an object, got {short_repr(entry)}")
     for key, values in entry.items():
         if not isinstance(values, list) or not all(
             v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values
         ):
             raise ValueError(f"{path}: history[{key!r}] must be a list of numbers")
-        history.history[key] = [math.nan if v is None else float(v) for v in values]
+        history[key] = [math.nan if v is None else float(v) for v in values]
     return history
 
 
-def _generator(path: Any, state: Any) -> np.random.Generator:
-    if not isinstance(state, dict) or state.get("bit_generator") not in _RNG_KINDS:
+def generator_from_state(state: Mapping[str, Any]) -> np.random.Generator:
+    """A new :class:`numpy.random.Generator` in ``state`` (as ``bit_generator.state`` is).
+
+    Raises :class:`ValueError` unless ``state`` is the state of one of NumPy's bit
+    generators (PCG64, PCG64DXSM, MT19937, Philox, SFC64).
+    """
+    if not isinstance(state, Mapping) or state.get("bit_generator") not in _RNG_KINDS:
         raise ValueError(
-            f"{path}: random_state must be a NumPy bit generator state "
-            f"({', '.join(_RNG_KINDS)}), got {_short(state)}"
+            f"random_state must be a NumPy bit generator state "
+            f"({', '.join(_RNG_KINDS)}), got {short_repr(state)}"
         )
     bit_generator = getattr(np.random, state["bit_generator"])()
     try:
-        bit_generator.state = state
+        bit_generator.state = dict(state)
     except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(f"{path}: random_state is not valid: {error!r}") from None
+        raise ValueError(f"random_state is not valid: {error!r}") from None
     return np.random.Generator(bit_generator)
+
+
+def _generator(path: Any, state: Any) -> np.random.Generator:
+    try:
+        return generator_from_state(state)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters (with ``...``), for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# ---------------------------------------------------------------------------- training state
-def optimizer_state(optimizer: Optimizer) -> dict[str, Any]:
-    """The optimizer's state: its ``state_dict()`` when it has one, else its step count."""
-    if hasattr(optimizer, "state_dict"):
-        return dict(optimizer.state_dict())
-    return {"iterations": int(optimizer.iterations)}
-
-
-def restore_optimizer(optimizer: Optimizer, checkpoint: Checkpoint, path: Any) -> None:
-    """Load the checkpoint's optimizer state into ``optimizer`` (same kind required)."""
-    saved = checkpoint.optimizer_config.get("name")
-    if saved != optimizer.name:
-        raise ValueError(
-            f"resume: {path} was trained with optimizer {saved!r}, but fit was given "
-            f"{optimizer.name!r}"
-        )
-    state = checkpoint.optimizer_state
-    try:
-        if hasattr(optimizer, "load_state_dict"):
-            optimizer.load_state_dict(state)
-        else:
-            iterations = state.get("iterations")
-            if not _is_int(iterations) or iterations < 0:
-                raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
-            optimizer.iterations = iterations
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(f"resume: {path}: the optimizer state is not valid: {error}") from None
-
-
-def restore_schedule(schedule: Any, checkpoint: Checkpoint, path: Any) -> None:
-    """Load the checkpoint's schedule state into ``schedule`` (same schedule required)."""
-    saved = checkpoint.schedule_state
-    if schedule is None or saved is None or not hasattr(schedule, "load_state_dict"):
-        return
-    if saved.get("config") != _jsonable(schedule.config):
-        raise ValueError(
-            f"resume: {path} was trained with schedule {_short(saved.get('config'))}, but "
-            f"fit was given {_short(schedule.config)}"
-        )
-    try:
-        schedule.load_state_dict(saved)
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(f"resume: {path}: the schedule state is not valid: {error!r}") from None
-
-
-def stateful(callbacks: Sequence[Any]) -> list[Any]:
-    """The callbacks whose running state a checkpoint keeps (those with ``state_dict``)."""
-    return [c for c in callbacks if hasattr(c, "state_dict") and hasattr(c, "load_state_dict")]
-
-
-def check_callbacks(callbacks: Sequence[Any], checkpoint: Checkpoint, path: Any) -> None:
-    """Refuse to resume with other stateful callbacks than the interrupted run had."""
-    given = [type(c).__name__ for c in stateful(callbacks)]
-    saved = [entry["type"] for entry in checkpoint.callback_states]
-    if given != saved:
-        raise ValueError(
-            f"resume: {path} was trained with the callbacks {saved}, but fit was given {given}"
-        )
-
-
-class CallbackRestorer(Callback):
-    """Puts the checkpoint's callback states back once training has begun.
-
-    Callbacks reset themselves in ``on_train_begin``; this one comes after them in the
-    list, so its ``on_train_begin`` restores what the interrupted run had reached.
-    """
-
-    def __init__(self, callbacks: Sequence[Any], checkpoint: Checkpoint, path: Any) -> None:
-        self.callbacks, self.checkpoint, self.path = stateful(callbacks), checkpoint, path
-
-    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        for callback, entry in zip(self.callbacks, self.checkpoint.callback_states, strict=True):
-            try:
-                callback.load_state_dict(entry["state"])
-            except (TypeError, ValueError, KeyError, OverflowError) as error:
-                raise ValueError(
-                    f"resume: {self.path}: the state of {entry['type']} is not valid: {error!r}"
-                ) from None
-
-
-class CheckpointWriter(Callback):
-    """Writes a checkpoint at the end of an epoch (used by ``fit(checkpoint=PATH)``).
-
-    A write costs a few milliseconds (most of it making the file durable), which would
-    dominate small full-batch epochs; so it happens at most every ``interval`` seconds,
-    and always at ``final_epoch`` and when training is asked to stop (early stopping).
-    A run killed in between resumes from the last write, exactly.
-    """
-
-    def __init__(
-        self,
-        path: Any,
-        optimizer: Optimizer,
-        schedule: Any,
-        progress: Mapping[str, Any],
-        interval: float = 0.0,
-        final_epoch: int | None = None,
-        callbacks: Sequence[Any] = (),
-    ) -> None:
-        self.path, self.optimizer, self.schedule = path, optimizer, schedule
-        self.progress, self.callbacks = dict(progress), list(callbacks)
-        self.interval, self.final_epoch = float(interval), final_epoch
-        self.last_write = time.monotonic()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        now = time.monotonic()
-        due = now - self.last_write >= self.interval
-        stopping = bool(getattr(self.model, "stop_training", False))
-        if due or stopping or epoch == self.final_epoch:
-            save_checkpoint(
-                self.model, self.path, self.optimizer, self.progress, self.schedule, self.callbacks
-            )
-            self.last_write = now

@@ -22,7 +22,16 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from .activations import Activation
-from .callbacks import Callback, History
+from .callbacks import Callback
+from .checkpointing import (
+    CallbackRestorer,
+    CheckpointWriter,
+    check_callbacks,
+    load_checkpoint,
+    restore_optimizer,
+    restore_schedule,
+)
+from .history import History
 from .network import Network
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
@@ -298,11 +307,13 @@ class MLP:
         opt = _resolve_optimizer(optimizer, learning_rate)
 
         user_callbacks = list(callbacks)
-        resumed = None if resume is None else _io.load_checkpoint(resume)
-        if resumed is not None:
-            self._check_same_model(resumed.model, resume)
-            _io.check_callbacks(user_callbacks, resumed, resume)
-        source = self if resumed is None else resumed.model
+        resumed = resumed_model = None
+        if resume is not None:
+            record = load_checkpoint(resume)
+            resumed, resumed_model = record.checkpoint, MLP.from_record(record, source=resume)
+            self._check_same_model(resumed_model, resume)
+            check_callbacks(user_callbacks, resumed, resume)
+        source = self if resumed is None else resumed_model
         n_features = source.network.layer_sizes[0] if source.built else None
         X_given = X
         X = check_features(X, dtype=self.dtype, n_features=n_features)
@@ -320,9 +331,9 @@ class MLP:
             if resumed is not None:
                 # Take the checkpoint over; the random state goes back to where the
                 # interrupted fit drew its validation split, so the split is the same.
-                _io.restore_optimizer(opt, resumed, resume)
-                _io.restore_schedule(schedule, resumed, resume)
-                vars(self).update(vars(resumed.model))
+                restore_optimizer(opt, resumed, resume)
+                restore_schedule(schedule, resumed, resume)
+                vars(self).update(vars(resumed_model))
                 epoch_state = self._rng.bit_generator.state
                 self._rng.bit_generator.state = resumed.progress["fit_random_state"]
             elif not was_built:
@@ -393,13 +404,13 @@ class MLP:
                 "fit_random_state": fit_random_state,
             }
             final_epoch = self.history.epochs + epochs_left - 1
-            writer = _io.CheckpointWriter(
+            writer = CheckpointWriter(
                 checkpoint, opt, schedule, progress, checkpoint_interval, final_epoch,
                 user_callbacks,
             )  # fmt: skip
             callbacks.append(writer)
         if resumed is not None:
-            callbacks.append(_io.CallbackRestorer(user_callbacks, resumed, resume))
+            callbacks.append(CallbackRestorer(user_callbacks, resumed, resume))
 
         network = self.network
         network.dropout = list(self.dropout)
@@ -449,13 +460,78 @@ class MLP:
         else:
             hidden = self.hidden
             acts = [a.config for a in Network([1, *hidden, 1], self.activation, rng=0).activations]
-        dropout = tuple(getattr(self, "dropout", ()) or ())
+        dropout = tuple(self.dropout)
         return {"hidden": hidden, "activations": acts, "dtype": self.dtype.name, "dropout": dropout}
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`)."""
-        return _io.save_model(self, path)
+        """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`).
+
+        The file is replaced atomically. A model with parameters that are not finite, or
+        with a custom activation, loss or initialiser (which a file cannot name), is
+        refused with a :class:`ValueError`.
+        """
+        return _io.write_record(self.to_record(), path)
+
+    def to_record(self) -> _io.ModelRecord:
+        """The fitted model as a :class:`~mlpzero.io.ModelRecord`, what a file holds.
+
+        The record refers to the model's own parameter array, history and settings: write
+        it (:func:`mlpzero.io.write_record`) before training on.
+        """
+        network = self._require_built()
+        return _io.ModelRecord(
+            settings={
+                "hidden": self.hidden,
+                "activation": self.activation,
+                "loss": self.loss,
+                "init": self.init,
+                "seed": self.seed,
+                "dtype": self.dtype,
+                "dropout": self.dropout,
+            },
+            layer_sizes=tuple(network.layer_sizes),
+            activations=tuple(network.activations),
+            params=network.params,
+            loss=self.loss_.name,
+            encoder=self.encoder,
+            history=self.history.history,
+            random_state=self._rng.bit_generator.state,
+            feature_names=self.feature_names_in_,
+            training=self.fit_config_,
+        )
+
+    @classmethod
+    def from_record(cls, record: _io.ModelRecord, source: Any = "record") -> MLP:
+        """A fitted model from a record read by :func:`mlpzero.io.read_record`.
+
+        The model owns copies of the record's parameters, history and random state.
+        ``source`` names the record's origin (its file) in the :class:`ValueError` raised
+        when the recorded settings do not make a model.
+        """
+        settings = record.settings
+        try:
+            model = cls(**settings)
+            network = Network(
+                list(record.layer_sizes),
+                list(record.activations),
+                init=settings["init"],
+                dtype=record.params.dtype,
+                rng=0,
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{source}: invalid model settings: {error}") from None
+        network.params[...] = record.params
+        model.network, model.encoder = network, record.encoder
+        model.loss_ = _losses.get(record.loss)
+        model.history = History()
+        model.history.history = {key: list(values) for key, values in record.history.items()}
+        model._rng = _io.generator_from_state(record.random_state)
+        model.feature_names_in_ = (
+            None if record.feature_names is None else list(record.feature_names)
+        )
+        model.fit_config_ = record.training
+        return model
 
     # ------------------------------------------------------------------ inference
     def _require_built(self) -> Network:
@@ -559,8 +635,12 @@ class MLP:
 
 
 def load(path: str | os.PathLike[str]) -> MLP:
-    """Read a model saved with :meth:`MLP.save` (or a checkpoint); see :mod:`mlpzero.io`."""
-    return _io.load_model(path)
+    """Read a model saved with :meth:`MLP.save` (or a checkpoint); see :mod:`mlpzero.io`.
+
+    Raises :class:`FileNotFoundError` if ``path`` does not exist and :class:`ValueError`
+    if it is not a valid mlpzero model file.
+    """
+    return MLP.from_record(_io.read_record(path), source=path)
 
 
 def _checked_logits(logits: np.ndarray, X: np.ndarray) -> np.ndarray:

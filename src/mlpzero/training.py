@@ -42,11 +42,13 @@ from typing import Any
 import numpy as np
 
 from . import schedules as _schedules
-from .callbacks import Callback, History
+from .callbacks import Callback
+from .history import History
 from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer
 from .regularizers import WeightPenalty
+from .snapshot import ParameterSnapshot
 from .validation import check_positive, relative_sample_weight
 
 __all__ = ["TrainingDivergedError", "class_weights", "split_validation", "train"]
@@ -155,7 +157,8 @@ class _Trainer:
         if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
         self.labels = _Labels(loss, Y)
-        self.snapshot = np.empty_like(network.params)
+        self.snapshot = ParameterSnapshot()
+        self.snapshot.take(network.params)  # its buffer, allocated before the first epoch
         if self.batch < n:
             self.order = np.arange(n)
             rows = self.batch
@@ -185,7 +188,7 @@ class _Trainer:
             for callback in callbacks:
                 callback.on_train_begin()
             for epoch in range(start, start + epochs):
-                np.copyto(self.snapshot, network.params)
+                self.snapshot.take(network.params)
                 in_epoch = True
                 if self.schedule is not None:
                     initial = optimizer.initial_learning_rate
@@ -213,7 +216,7 @@ class _Trainer:
                     break
         except KeyboardInterrupt:
             if in_epoch:
-                np.copyto(network.params, self.snapshot)
+                self.snapshot.restore(network.params)
             print(
                 f"Training interrupted during epoch {epoch} (Ctrl-C); the model keeps the "
                 f"weights and history of the {history.epochs} completed epochs.",
@@ -299,7 +302,7 @@ class _Trainer:
         return logs
 
     def _diverged(self, epoch: int, value: float) -> None:
-        np.copyto(self.network.params, self.snapshot)
+        self.snapshot.restore(self.network.params)
         lr = self.optimizer.learning_rate
         what = f"the loss became {value}" if not math.isfinite(value) else "a parameter became"
         if math.isfinite(value):
