@@ -526,3 +526,33 @@ def test_resume_refuses_a_different_model_or_optimizer_and_leaves_the_model_alon
     fitted().save(plain)
     with pytest.raises(ValueError, match="not a checkpoint"):
         MLP(hidden=(4,)).fit(*blobs(), epochs=1, resume=plain)
+
+
+# ---------------------------------------------------------------------------- records
+def test_a_file_reads_into_a_checked_record_that_makes_the_same_model(tmp_path):
+    model = fitted()
+    path = model.save(tmp_path / "model.npz")
+    record = io.read_record(path)
+    assert record.layer_sizes == (3, 4, 1)
+    assert [a.name for a in record.activations] == ["relu"]
+    assert record.loss == "binary_crossentropy" and record.encoder.task == "binary"
+    assert record.history == model.history.as_dict()
+    assert record.checkpoint is None
+    np.testing.assert_array_equal(record.params, model.network.params)
+    rebuilt = MLP.from_record(record)
+    assert_same_predictions(model, rebuilt, blobs()[0])
+    assert rebuilt._rng.bit_generator.state == model._rng.bit_generator.state
+    rebuilt.network.params[0] += 1  # the model owns its parameters
+    assert record.params[0] == model.network.params[0]
+    with pytest.raises(ValueError, match="without training state, not a checkpoint"):
+        io.read_record(path, checkpoint=True)
+
+
+def test_a_checkpoint_record_carries_the_training_state(tmp_path):
+    path = tmp_path / "run.npz"
+    train_run(checkpoint=path, optimizer="adam")
+    state = checkpointing.load_checkpoint(path).checkpoint
+    assert state.optimizer_config["name"] == "adam"
+    assert state.optimizer_state["iterations"] > 0
+    assert state.progress["start_epoch"] == 0 and state.progress["epochs"] == EPOCHS
+    assert io.read_record(path).checkpoint is None  # a model read leaves it unread
