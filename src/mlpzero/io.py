@@ -221,7 +221,7 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
 
 
 def _require_known(config: Any, get: Any, what: str) -> None:
-    """Only components that :func:`load_model` can rebuild by name are saved."""
+    """Only components that a read can rebuild by name are saved."""
     try:
         rebuilt = get(config)
     except (TypeError, ValueError):
