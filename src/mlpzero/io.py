@@ -37,6 +37,7 @@ that names the file and the problem; no record comes from a file that fails a ch
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io as _bytes_io
 import json
 import math
@@ -354,7 +355,7 @@ def read_record(path: str | os.PathLike[str], *, checkpoint: bool = False) -> Mo
     if not isinstance(entry, dict):
         raise ValueError(f"{path} is a model file without training state, not a checkpoint")
     state = _checkpoint_state(path, entry, arrays, len(record.history.get("loss", [])))
-    return ModelRecord(**{**vars(record), "checkpoint": state})
+    return dataclasses.replace(record, checkpoint=state)
 
 
 def _checkpoint_state(
