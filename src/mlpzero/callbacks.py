@@ -261,13 +261,13 @@ class ModelCheckpoint(Callback):
 
     ``path`` may hold ``{epoch}`` (1-based) and the names of the logs (``loss``,
     ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``), e.g.
-    ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``; any other placeholder is refused here. With ``save_best_only=True`` the file is
-    written only when the monitored metric (see :class:`EarlyStopping`) improves. The
-    file is a model file written atomically by :func:`mlpzero.io.save_model` (load it
-    with :func:`mlpzero.load`), so an interrupted run never leaves a half-written
-    checkpoint. ``last_saved`` is the path of the last file written. The
-    best value is kept across ``fit`` calls, so continued training never replaces a
-    better checkpoint with a worse one.
+    ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``; any other placeholder is refused here.
+    With ``save_best_only=True`` the file is written only when the monitored metric (see
+    :class:`EarlyStopping`) improves. The file is a model file written atomically by
+    :func:`mlpzero.io.save_model` (load it with :func:`mlpzero.load`), so an interrupted
+    run never leaves a half-written checkpoint. ``last_saved`` is the path of the last
+    file written. The best value is kept across ``fit`` calls, so continued training
+    never replaces a better checkpoint with a worse one.
     """
 
     def __init__(
