@@ -7,6 +7,7 @@ Set ``MLPZERO_UPDATE_SCREENSHOT=1`` to refresh ``docs/playground.png`` from the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -43,10 +44,9 @@ CHROMIUM_ARGS = [
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "playground.png"
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The app on 127.0.0.1, on a port the system picks, in a background thread."""
-    app = create_app()
+@contextlib.contextmanager
+def _serving(app):
+    """``app`` on 127.0.0.1, on a port the system picks, in a background thread."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -58,10 +58,19 @@ def server():
     while not instance.started:
         assert time.monotonic() < deadline, "the playground server did not start"
         time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}/"
-    instance.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    app = create_app()
+    with _serving(app) as url:
+        yield app, url
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +178,14 @@ def test_the_first_frame_shows_the_data_points_coloured_by_class(server, page):
     assert distance.max() < 4.5  # every light pixel is on the rim of a point
     outlined = [white[int(y) - 4 : int(y) + 5, int(x) - 4 : int(x) + 5].any() for x, y in at[alone]]
     assert np.mean(outlined) > 0.8, outlined
+
+
+def test_a_page_left_idle_is_told_why_its_connection_closed(page):
+    with _serving(create_app(idle_timeout=1.0)) as url:
+        _open(page, url)
+        error = page.locator("#error")
+        error.wait_for(state="visible", timeout=10_000)
+        assert "idle for 1 s" in error.inner_text() and "reload the page" in error.inner_text()
 
 
 def test_xor_is_learned_in_the_browser(server, page, tmp_path):
