@@ -245,7 +245,7 @@ def test_inputs_the_kernels_do_not_take_go_to_numpy(numba_on):
 @needs_numba
 def test_large_batches_go_to_blas(numba_on):
     net = Network([2, 32, 32, 1], "relu", dtype="float64", rng=0)
-    rows = kernels.MAX_WORK // net._plan.work_per_row
+    rows = kernels.MAX_WORK // net.kernel_plan.work_per_row
     net.forward(np.ones((rows, 2)))
     assert net._pass_kernels is not None
     net.forward(np.ones((rows + 1, 2)))
@@ -285,7 +285,7 @@ def test_a_pickled_network_does_not_depend_on_the_kernels_module():
     net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
     data = pickle.dumps(net)
     assert b"SmallNetworkPlan" not in data and b"mlpzero.kernels" not in data
-    assert pickle.loads(data)._plan is not None  # rebuilt on load
+    assert pickle.loads(data).kernel_plan is not None  # rebuilt on load
 
 
 @needs_numba

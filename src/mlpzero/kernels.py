@@ -185,7 +185,7 @@ def gradient_descent(
     is not small (:func:`plan_for`) or has dropout, or ``X`` and ``Y`` are not the
     network's dtype and shapes (:func:`suits`). The caller then takes the steps one by one.
     """
-    kernels, plan = compiled(), network._plan
+    kernels, plan = compiled(), network.kernel_plan
     if kernels is None or plan is None or link not in ("sigmoid", "identity"):
         return None
     if any(network.dropout):
@@ -194,14 +194,12 @@ def gradient_descent(
         return None
     if Y.dtype != network.dtype:
         return None
-    rows = X.shape[0]
-    ws = network._workspace(rows)
+    inputs, pre, post, delta = network.pass_buffers(X.shape[0])
     done = kernels.gradient_descent(
         network.params, network.grads, plan.sizes, plan.codes, plan.alphas, X, Y,
-        ws.input_buffer(), ws.pre_flat, ws.post_flat, ws.delta_flat,
-        float(learning_rate), link == "sigmoid", int(epochs),
+        inputs, pre, post, delta, float(learning_rate), link == "sigmoid", int(epochs),
     )  # fmt: skip
-    network._record_compiled_pass(kernels, X)
+    network.record_compiled_pass(X)
     return int(done)
 
 
