@@ -34,6 +34,7 @@ units by samples, each layer's ``(n_l, m)`` block one after the other in one fla
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -203,13 +204,26 @@ def gradient_descent(
     return int(done)
 
 
-def _initial_backend() -> str:
-    name = os.environ.get("MLPZERO_BACKEND", "numpy").strip().lower() or "numpy"
+def _set_initial_backend() -> None:
+    """Switch to the backend ``MLPZERO_BACKEND`` names, if any.
+
+    A bad value must not stop ``import mlpzero``: it is reported as a warning and the
+    default, NumPy, is used. A bad name given to :func:`set_backend` still raises.
+    """
+    given = os.environ.get("MLPZERO_BACKEND", "")
+    name = given.strip().lower() or "numpy"
     if name not in BACKENDS:
-        raise ValueError(
-            f"MLPZERO_BACKEND must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}"
-        )
-    return name
+        problem = f"must be one of {', '.join(map(repr, BACKENDS))}"
+    elif name == "numba" and not numba_available():
+        problem = "is 'numba', which needs numba: pip install 'mlpzero[fast]'"
+    else:
+        set_backend(name)
+        return
+    warnings.warn(
+        f"MLPZERO_BACKEND {problem}, got {given!r}; using the default backend 'numpy'",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 
-set_backend(_initial_backend())
+_set_initial_backend()
