@@ -146,13 +146,13 @@ def plan_for(
         return None
     codes, alphas = [], []
     for activation in activations:
-        code = _ACTIVATION_CODES.get(getattr(activation, "name", None))
+        code = _ACTIVATION_CODES.get(activation.name)
         if code is None or type(activation).__module__ != "mlpzero.activations":
             return None
         if np.dtype(dtype) == np.float32 and code in _SLOW_IN_FLOAT32:
             return None
         codes.append(code)
-        alphas.append(float(getattr(activation, "alpha", 0.0)))
+        alphas.append(float(activation.alpha) if activation.name == "leaky_relu" else 0.0)
     return SmallNetworkPlan(sizes, codes, alphas)
 
 
