@@ -11,7 +11,7 @@ import pytest
 
 import mlpzero
 from mlpzero import cli
-from mlpzero.training import split_validation
+from mlpzero.preparation import split_validation
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
