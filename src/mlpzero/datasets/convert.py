@@ -105,13 +105,12 @@ def _write(plan, work: Path, bar) -> None:
                 labels.write(y)
         except WiderTarget as wider:
             kind = wider.kind
-            X_file.close()
-            labels.discard()
             bar.reset()
             continue
         finally:
             X_file.close()
-        labels.close()
+            labels.close_files()
+        labels.finish()
         return
 
 
@@ -142,20 +141,15 @@ class _Labels:
         codes = np.array([self.table.setdefault(str(v), len(self.table)) for v in distinct])
         self.codes.write(codes[inverse.reshape(-1)])
 
-    def discard(self) -> None:
+    def close_files(self) -> None:
         for writer in (self.numbers, self.codes):
             if writer is not None:
                 writer.close()
-                writer.path.unlink()
-        self.numbers = self.codes = None
-        self.table = {}
 
-    def close(self) -> None:
-        if self.numbers is not None:
-            self.numbers.close()
+    def finish(self) -> None:
+        """Write ``y.npy`` from the codes of string labels (numbers are already there)."""
         if self.codes is None:
             return
-        self.codes.close()
         names = np.array(list(self.table), dtype=str)
         codes = np.load(self.codes.path, mmap_mode="r")
         out = NpyWriter(self.work / "y.npy", names.dtype)

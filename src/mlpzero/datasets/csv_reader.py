@@ -1,6 +1,6 @@
 """The CSV parser: one set of rules and messages for ``load_csv``, ``load_data``, ``convert_csv``.
 
-A table is read in chunks of whole records (a few MB of text each). Each chunk is parsed
+A table is read in chunks of whole records (about a megabyte of text each). Each chunk is parsed
 by NumPy's C parser (:func:`numpy.loadtxt`) straight into typed arrays; only when that fails
 (or finds a value that is not finite, or an empty label) is the chunk read again row by row
 with Python's :mod:`csv` module, which either finds the exact problem and names its file,
@@ -30,7 +30,7 @@ import numpy as np
 __all__ = ["CsvPlan", "load_csv", "plan_csv", "read_csv_chunks"]
 
 #: Text per chunk (bytes); a chunk always holds whole records.
-CHUNK_BYTES = 1 << 22
+CHUNK_BYTES = 1 << 20
 _QUOTE = b'"'
 #: The target kinds, narrowest first.
 _KINDS = ("int", "float", "str")
@@ -208,21 +208,28 @@ def plan_csv(
 
 
 # ---------------------------------------------------------------------------- chunks of text
-def _text_chunks(handle: IO[bytes], first_line: int) -> Iterator[tuple[int, bytes]]:
-    """``(line of its first record, bytes)`` for chunks of whole records."""
+def _text_chunks(handle: IO[bytes], first_line: int) -> Iterator[tuple[int, list[bytes]]]:
+    """``(line number of the first, lines)`` for chunks of whole records."""
     while True:
         lines = handle.readlines(CHUNK_BYTES)
         if not lines:
             return
-        block = b"".join(lines)
-        if block.count(_QUOTE) % 2:  # a quoted field holds a line break: finish its record
-            parts, quotes = [block], 1
+        if b"".join(lines).count(_QUOTE) % 2:  # a quoted field holds a line break
+            quotes = 1
             while quotes % 2 and (more := handle.readline()):
-                parts.append(more)
+                lines.append(more)
                 quotes += more.count(_QUOTE)
-            block = b"".join(parts)
-        yield first_line, block
-        first_line += block.count(b"\n")
+        yield first_line, lines
+        first_line += len(lines)
+
+
+def _decode_lines(lines: list[bytes], file: Path, first_line: int) -> list[str]:
+    try:
+        return [line.decode("utf-8") for line in lines]
+    except UnicodeDecodeError:
+        for i, line in enumerate(lines):
+            _decode(line, file, first_line + i)
+        raise
 
 
 # ---------------------------------------------------------------------------- one chunk
@@ -257,13 +264,13 @@ def _split(plan: CsvPlan, table: np.ndarray) -> tuple[np.ndarray, np.ndarray | N
     return X, y
 
 
-def _fast(plan: CsvPlan, text: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The chunk parsed by NumPy's C parser, or None when it needs the precise pass."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a chunk of blank lines is "no data": fine
             table = np.loadtxt(
-                io.StringIO(text),
+                text,
                 delimiter=plan.delimiter,
                 quotechar='"',
                 comments=None,
@@ -279,14 +286,14 @@ def _fast(plan: CsvPlan, text: str) -> tuple[np.ndarray, np.ndarray | None] | No
 
 
 def _precise(
-    plan: CsvPlan, text: str, first_line: int
+    plan: CsvPlan, text: list[str], first_line: int
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """The chunk read row by row: ``X``, raw target cells and each row's line number.
 
     Raises the :class:`ValueError` that names the first problem's line and column.
     """
     name, width = plan.file.name, len(plan.header)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=plan.delimiter)
+    reader = csv.reader(text, delimiter=plan.delimiter)
     rows: list[list[float]] = []
     labels: list[str] = []
     lines: list[int] = []
@@ -341,7 +348,9 @@ class WiderTarget(Exception):
 class _Lines:
     """The line number of each row of a chunk, found by the precise pass when first asked."""
 
-    def __init__(self, plan: CsvPlan, text: str, first: int, lines: np.ndarray | None) -> None:
+    def __init__(
+        self, plan: CsvPlan, text: list[str], first: int, lines: np.ndarray | None
+    ) -> None:
         self.plan, self.text, self.first, self.lines = plan, text, first, lines
 
     def __getitem__(self, row: int) -> int:
@@ -401,7 +410,7 @@ def read_csv_chunks(
         if progress is not None:
             progress.update(plan.header_bytes)
         for first_line, raw in _text_chunks(handle, plan.header_lines + 1):
-            text = _decode(raw, plan.file, first_line)
+            text = _decode_lines(raw, plan.file, first_line)
             parsed = _fast(plan, text)
             lines = None
             if parsed is None:
@@ -418,7 +427,7 @@ def read_csv_chunks(
                     kind = got
             rows += len(X)
             if progress is not None:
-                progress.update(len(raw))
+                progress.update(sum(map(len, raw)))
             if len(X):
                 yield X, y
     if rows == 0:
