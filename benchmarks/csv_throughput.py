@@ -73,7 +73,7 @@ def child(operation: str, csv_path: str, workdir: str) -> dict[str, float]:
     sampler.start()
     start, cpu_start = time.perf_counter(), time.process_time()
     if operation == "load_csv":
-        X, y = load_csv(csv_path)
+        X, _ = load_csv(csv_path)
         shape = X.shape
     else:
         folder = Path(workdir) / "converted"
