@@ -76,6 +76,7 @@ def child(operation: str, csv_path: str, workdir: str) -> dict[str, float]:
         X, _ = load_csv(csv_path)
         shape = X.shape
     else:
+        Path(workdir).mkdir(exist_ok=True)
         folder = Path(workdir) / "converted"
         convert_csv(csv_path, folder, dtype=np.float32, progress=False)
         shape = np.load(folder / "X.npy", mmap_mode="r").shape
