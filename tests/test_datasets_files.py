@@ -425,3 +425,12 @@ def test_convert_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
     assert X.shape == (40_000, 10) and (tmp_path / "c4.csv").stat().st_size > 3.5e6
     assert peaks[4] < 1.25 * peaks[1] + (1 << 18), peaks  # bounded by the chunk, not the file
     assert peaks[4] < 16 * (1 << 18), peaks
+
+
+def test_convert_shows_progress_on_stderr_when_asked(tmp_path, capsys):
+    path = write(tmp_path / "d.csv", "a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(50)))
+    convert_csv(path, tmp_path / "quiet")
+    assert capsys.readouterr().err == ""  # a small file: no bar
+    convert_csv(path, tmp_path / "shown", progress=True)
+    captured = capsys.readouterr()
+    assert "converting d.csv" in captured.err and captured.out == ""
