@@ -73,7 +73,7 @@ def trained(tmp_path, table, capsys):
 
 # ---------------------------------------------------------------------------- help
 HELP_PATHS = [
-    [], ["demo"], ["train"], ["evaluate"], ["predict"], ["summary"], ["plot"],
+    [], ["demo"], ["train"], ["evaluate"], ["predict"], ["convert"], ["summary"], ["plot"],
     ["plot", "activations"], ["plot", "boundary"], ["plot", "history"],
 ]  # fmt: skip
 
@@ -410,6 +410,10 @@ def test_duplicate_columns_and_huge_integer_labels_fail_in_one_line(tmp_path, ca
     line = fails(capsys, "train", str(huge), "--out", out)
     assert "huge.csv, line 3, column 'label': the integer 99999999999999999999 is outside" in line
     assert not (tmp_path / "m.npz").exists()
+    close = tmp_path / "close.csv"
+    close.write_text("a,label\n" + "".join(f"{i},{9007199254740992 + i % 2}\n" for i in range(20)))
+    assert run(capsys, "train", str(close), "--epochs", "2", "--quiet", "--out", out)[0] == 0
+    assert mlpzero.load(out).classes_.tolist() == [9007199254740992, 9007199254740993]
 
 
 # ---------------------------------------------------------------------------- outputs

@@ -372,7 +372,11 @@ def test_convert_string_labels_exact_integers_and_float64(tmp_path, small_chunks
     path = write(tmp_path / "s.csv", "\n".join(rows) + "\n")
     _, y, _ = load_npy_dir(convert_csv(path, tmp_path / "s", dtype="float64"))
     assert y.tolist() == load_csv(path)[1].tolist()
-    rows = ["a,label"] + [f"{i},{9007199254740992 + i % 2}" for i in range(40)] + ["1,x"]
+    rows = ["a,label"] + [f"{i},{9007199254740992 + i % 2}" for i in range(40)]
+    path = write(tmp_path / "i.csv", "\n".join(rows) + "\n")
+    _, y, _ = load_npy_dir(convert_csv(path, tmp_path / "i"))
+    assert y.dtype == np.int64 and y[:2].tolist() == [9007199254740992, 9007199254740993]
+    rows.append("1,x")
     path = write(tmp_path / "w.csv", "\n".join(rows) + "\n")  # text only in the last chunk
     X, y, _ = load_npy_dir(convert_csv(path, tmp_path / "w", dtype="float64"))
     assert X.dtype == np.float64 and y.tolist() == load_csv(path)[1].tolist()

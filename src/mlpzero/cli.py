@@ -616,7 +616,7 @@ def _write_csv(handle: TextIO, header: list[str], values: np.ndarray, digits: in
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from .datasets import convert_csv, load_npy_dir
+    from .datasets import convert_csv
 
     refuse_overwriting({"DIR": args.dir}, [args.csv])
     target: str | int = -1 if args.target is None else args.target
@@ -625,7 +625,7 @@ def _convert(args: argparse.Namespace) -> int:
         args.csv, args.dir, target=target, dtype=args.dtype, delimiter=args.delimiter,
         progress=progress,
     )  # fmt: skip
-    X, y, _ = load_npy_dir(folder)
+    X, y = (np.load(folder / name, mmap_mode="r") for name in ("X.npy", "y.npy"))  # headers
     print(
         f"wrote {X.shape[0]} rows, {X.shape[1]} features ({X.dtype}) and y ({y.dtype}) to {folder}"
     )
