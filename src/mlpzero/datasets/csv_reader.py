@@ -476,20 +476,39 @@ def read_plan(
     """The whole table of ``plan`` in memory: ``X`` and the typed target (or None)."""
     kind = "int"
     while True:
-        X_parts: list[np.ndarray] = []
-        y_parts: list[np.ndarray] = []
         try:
-            for X, y in read_csv_chunks(plan, target_kind=kind, progress=progress):
-                X_parts.append(X)
-                if y is not None:
-                    y_parts.append(y)
+            return _gather(plan, kind, progress)
         except WiderTarget as wider:
             kind = wider.kind
             if progress is not None:
                 progress.reset()
-            continue
-        X = X_parts[0] if len(X_parts) == 1 else np.concatenate(X_parts)
-        del X_parts
-        if plan.target is None:
-            return X, None
-        return X, (y_parts[0] if len(y_parts) == 1 else np.concatenate(y_parts))
+
+
+def _gather(
+    plan: CsvPlan, kind: str, progress: object | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Fill one ``X`` sized from the first chunk's rows per byte, growing it if need be.
+
+    Joining the chunks at the end would hold ``X`` twice; an estimate that runs short
+    costs one copy of what was read so far.
+    """
+    text_bytes = max(1, plan.file.stat().st_size - plan.header_bytes)
+    X = np.empty((0, len(plan.features)), dtype=plan.dtype)
+    y_parts: list[np.ndarray] = []
+    rows = 0
+    for chunk, y in read_csv_chunks(plan, target_kind=kind, progress=progress):
+        if rows + len(chunk) > len(X):
+            per_byte = len(chunk) / min(text_bytes, CHUNK_BYTES)
+            wanted = max(rows + len(chunk), int(len(X) * 1.25), int(per_byte * text_bytes * 1.02))
+            grown = np.empty((wanted, X.shape[1]), dtype=plan.dtype)
+            grown[:rows] = X[:rows]
+            X = grown
+        X[rows : rows + len(chunk)] = chunk
+        rows += len(chunk)
+        if y is not None:
+            y_parts.append(y)
+    if rows < len(X):
+        X.resize((rows, X.shape[1]), refcheck=False)  # in place: ours, never shared
+    if plan.target is None:
+        return X, None
+    return X, (y_parts[0] if len(y_parts) == 1 else np.concatenate(y_parts))
