@@ -202,3 +202,38 @@ def test_cli_export_writes_a_header_named_after_the_file(tmp_path, capsys):
     assert main(["export", str(saved), str(tmp_path / "out.h"), "--name", "net"]) == 0
     X = inputs().astype(np.float32)
     check(model, X, compile_and_run((tmp_path / "out.h").read_text(), model, X, tmp_path))
+
+
+@needs_cc
+def test_the_readme_program_compiles_and_agrees(tmp_path):
+    import re
+    from pathlib import Path
+
+    from mlpzero.datasets import make_moons
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    (program,) = re.findall(r"```c\n(.*?)```", readme.read_text(encoding="utf-8"), re.DOTALL)
+    X, y = make_moons(400, noise=0.2, random_state=0)
+    model = MLP(hidden=(16, 8), seed=0).fit(X, y, epochs=300, learning_rate=0.1)
+    model.to_c(tmp_path / "moons.h", name="moons")
+    (tmp_path / "main.c").write_text(program, encoding="utf-8")
+    subprocess.run([CC, *FLAGS, "main.c", "-o", "moons", "-lm"], cwd=tmp_path, check=True)
+    ran = subprocess.run([str(tmp_path / "moons")], capture_output=True, text=True, check=True)
+    x = np.array([[0.5, -0.25]])
+    expected = f"class {model.predict(x)[0]}, p = {model.predict_proba(x)[0, 1]:.3f}"
+    assert ran.stdout.strip() == expected
+
+
+def test_the_example_runs(tmp_path):
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "export_c.py"
+    ran = subprocess.run(
+        [sys.executable, "-W", "error", str(script), str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert (tmp_path / "moons.h").exists()
+    if CC is not None:
+        assert "so does the model" in ran.stdout

@@ -346,3 +346,19 @@ def test_cli_export_writes_onnx_and_refuses_other_extensions(tmp_path, capsys):
     assert "from its extension '.txt'" in error and ".onnx" in error and ".h" in error
     assert main(["export", str(saved), str(out), "--name", "net"]) == 1
     assert "--name applies to a C header" in capsys.readouterr().err
+
+
+def test_the_example_runs(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("skl2onnx", reason="the onnx extra is not installed")
+    script = Path(__file__).resolve().parents[1] / "examples" / "export_onnx.py"
+    ran = subprocess.run(
+        [sys.executable, "-W", "error", str(script), str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.count("labels identical") == 2
+    assert (tmp_path / "moons.onnx").exists()

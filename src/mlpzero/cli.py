@@ -1,8 +1,8 @@
 """The ``mlpzero`` command (also ``python -m mlpzero``).
 
 Sub-commands: ``demo``, ``train``, ``evaluate``, ``predict``, ``summary``, ``plot``
-(``activations``, ``boundary``, ``history``) and ``export``. ``mlpzero COMMAND --help`` shows each one's
-usage and an example.
+(``activations``, ``boundary``, ``history``) and ``export``. ``mlpzero COMMAND --help``
+shows each one's usage and an example.
 
 The command is a thin adapter: it parses options, loads data and models through
 :mod:`mlpzero.datasets` and :mod:`mlpzero.io`, and calls :class:`~mlpzero.MLP` and
