@@ -12,7 +12,7 @@ The converters write the same nodes as :func:`mlpzero.export.to_onnx` (through
 :func:`mlpzero.export.onnx.add_model`), in the dtype of the tensor they receive (float32
 above, whatever dtype the estimator trained in). Classifiers take skl2onnx's ``zipmap``
 option (``True``, the default: probabilities as a list of dicts; ``False``: a matrix;
-``"columns"``) and ``nocl``. Requires skl2onnx (``pip install 'mlpzero[onnx]'``).
+``"columns"``). Requires skl2onnx (``pip install 'mlpzero[onnx]'``).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def register() -> None:
         "MlpzeroMLPClassifier",
         _shape_calculator,
         _converter,
-        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+        options={"zipmap": [True, False, "columns"]},
     )
     update_registered_converter(MLPRegressor, "MlpzeroMLPRegressor", _shape_calculator, _converter)
 

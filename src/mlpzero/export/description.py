@@ -26,7 +26,7 @@ class Description:
     The model computes, for ``x`` of shape ``(n_features,)``:
 
     .. math::
-        h_0 = (x - \mu) / s \ \text{(when an input transform is set)},\qquad
+        h_0 = (x - \mu) / s \ \text{(or } x \text{ without an input transform)},\qquad
         h_l = g_l(W_l h_{l-1} + b_l),\qquad
         \text{outputs} = \mathrm{link}(W_L h_{L-1} + b_L),
 
@@ -152,22 +152,20 @@ def export_labels(classes: np.ndarray) -> np.ndarray:
     whole numbers are given as the equal integers.
     """
     classes = np.asarray(classes)
+    values = classes.tolist()
     kind = classes.dtype.kind
-    if kind in "U":
+    if kind == "U" or (kind == "O" and all(isinstance(v, str) for v in values)):
         return classes.astype(object)
-    if kind == "O" and all(isinstance(c, str) for c in classes.tolist()):
-        return classes.astype(object)
-    values = classes.tolist() if kind == "O" else classes
-    try:
-        as_int = np.asarray(values, dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
-        as_int = None
-    if as_int is not None and kind in "iub":
-        if kind == "u" and np.any(classes > np.iinfo(np.int64).max):
-            as_int = None
-    if as_int is not None and np.array_equal(as_int, np.asarray(values)):
-        return as_int
+    limit = 2.0**63
+    if kind == "O" and all(
+        isinstance(v, (int, np.integer)) and -limit <= v < limit for v in values
+    ):
+        return np.asarray(values, dtype=np.int64)
+    if kind in "ib" or (kind == "u" and all(v < limit for v in values)):
+        return classes.astype(np.int64)
+    if kind == "f" and all(np.isfinite(v) and v == round(v) and abs(v) < limit for v in values):
+        return np.asarray([int(v) for v in values], dtype=np.int64)
     raise ValueError(
         "cannot export class labels that are neither integers nor strings: got "
-        f"{classes[:10].tolist()} (dtype {classes.dtype}); train on int or str labels"
+        f"{values[:10]} (dtype {classes.dtype}); train on int or str labels"
     )
