@@ -309,6 +309,21 @@ def test_pipeline_converts_multilabel_and_regressors(skl2onnx):
             np.testing.assert_allclose(outputs[0], expected, rtol=1e-5, atol=1e-4)
 
 
+def test_nocl_gives_class_indices(skl2onnx):
+    from mlpzero.sklearn import MLPClassifier
+
+    X, y = _raw_data("multiclass_str")
+    estimator = MLPClassifier(hidden_layer_sizes=(5,), max_iter=30, random_state=0, tol=0)
+    with pytest.warns(Warning, match="max_iter"):
+        pipe = _pipeline(estimator, X, y)
+    exported = skl2onnx.to_onnx(
+        pipe, X[:1].astype(np.float32), options={id(estimator): {"zipmap": False, "nocl": True}}
+    )
+    session = ort.InferenceSession(exported.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, _ = session.run(None, {"X": X.astype(np.float32)})
+    assert pipe.classes_[label].tolist() == pipe.predict(X).tolist()
+
+
 def test_pipeline_in_double(skl2onnx):
     from skl2onnx.common.data_types import DoubleTensorType
 

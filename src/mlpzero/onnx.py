@@ -12,11 +12,13 @@ The converters write the same nodes as :func:`mlpzero.export.to_onnx` (through
 :func:`mlpzero.export.onnx.add_model`), in the dtype of the tensor they receive (float32
 above, whatever dtype the estimator trained in). Classifiers take skl2onnx's ``zipmap``
 option (``True``, the default: probabilities as a list of dicts; ``False``: a matrix;
-``"columns"``). Requires skl2onnx (``pip install 'mlpzero[onnx]'``).
+``"columns"``) and ``nocl`` (``True``: labels are the class indices). Requires skl2onnx
+(``pip install 'mlpzero[onnx]'``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -36,7 +38,7 @@ except ModuleNotFoundError as error:  # pragma: no cover - depends on the enviro
         "pip install 'mlpzero[onnx]'"
     ) from error
 
-from mlpzero.export.description import describe
+from mlpzero.export.description import Description, describe
 from mlpzero.export.onnx import MIN_OPSET, add_model, constant_array, tensor_type
 from mlpzero.sklearn import MLPClassifier, MLPRegressor
 
@@ -87,10 +89,19 @@ def _input_dtype(operator: Any) -> np.dtype:
     return np.dtype(_FLOAT_TENSORS[kind])
 
 
+def _describe(scope: Any, estimator: Any) -> Description:
+    """The estimator's model, with class indices for labels under the ``nocl`` option."""
+    description = describe(estimator.model_)
+    if description.labels is not None and isinstance(estimator, MLPClassifier):
+        if scope.get_options(estimator, {"nocl": False})["nocl"]:
+            indices = np.arange(len(description.labels), dtype=np.int64)
+            description = dataclasses.replace(description, labels=indices)
+    return description
+
+
 def _shape_calculator(operator: Any) -> None:
     """Declare the output types: ``label`` and ``probabilities``, or ``variable``."""
-    estimator = operator.raw_operator
-    description = describe(estimator.model_)
+    description = _describe(operator.scope_inst, operator.raw_operator)
     rows = operator.inputs[0].get_first_dimension()
     float_type = type(operator.inputs[0].type)
     if float_type not in _FLOAT_TENSORS:
@@ -109,7 +120,7 @@ def _shape_calculator(operator: Any) -> None:
 
 def _converter(scope: Any, operator: Any, container: Any) -> None:
     """Add the estimator's nodes: the same graph as :func:`mlpzero.export.to_onnx`."""
-    description = describe(operator.raw_operator.model_)
+    description = _describe(scope, operator.raw_operator)
     emitter = _ContainerEmitter(scope, container, _input_dtype(operator))
     outputs = add_model(description, emitter, operator.inputs[0].full_name)
     names = ["variable"] if description.task == "regression" else ["label", "probabilities"]
@@ -124,7 +135,7 @@ def register() -> None:
         "MlpzeroMLPClassifier",
         _shape_calculator,
         _converter,
-        options={"zipmap": [True, False, "columns"]},
+        options={"zipmap": [True, False, "columns"], "nocl": [False, True]},
     )
     update_registered_converter(MLPRegressor, "MlpzeroMLPRegressor", _shape_calculator, _converter)
 
