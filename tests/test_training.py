@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_circles
 
+from conftest import blobs, circles
 from mlpzero import MLP, Network
 from mlpzero.callbacks import Callback
 from mlpzero.gradcheck import gradcheck
@@ -14,17 +15,6 @@ from mlpzero.training import (
     clip_global_norm,
     split_validation,
 )
-
-
-def circles():
-    """The article's circles: 500 samples, noise 0.1, factor 0.5, random_state 42."""
-    return make_circles(n_samples=500, noise=0.1, factor=0.5, random_state=42)
-
-
-def blobs(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 2))
-    return X, (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
 
 
 class Recorder(Callback):
@@ -442,7 +432,7 @@ def test_progress_bar_shows_epochs_loss_rate(capsys):
         ({"validation_split": 1.5}, ValueError, r"validation_split must be in \[0, 1\)"),
         ({"validation_split": 0.2, "validation_data": ([[0, 0]], [0])}, ValueError, "not both"),
         ({"validation_data": [[0, 0]]}, TypeError, "validation_data must be"),
-        ({"validation_data": ([[0, 0, 0]], [0])}, ValueError, "X_val has 3 features"),
+        ({"validation_data": ([[0, 0]], [0])}, ValueError, "X_val has 2 features"),
         ({"class_weight": {7: 2.0}}, ValueError, "not classes of y"),
         ({"class_weight": "even"}, ValueError, "'balanced' or a dict"),
         ({"verbose": 3}, ValueError, "verbose must be 0, 1 or 2"),

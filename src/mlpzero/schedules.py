@@ -29,7 +29,7 @@ import math
 from typing import Any, ClassVar
 
 from .registry import resolve
-from .validation import check_int, check_positive
+from .validation import check_int, check_non_negative, check_positive
 
 __all__ = [
     "SCHEDULES",
@@ -136,8 +136,8 @@ class InverseScaling(Schedule):
     name = "inverse_scaling"
 
     def __init__(self, power: float = 0.5, rate: float = 1.0) -> None:
-        self.power = check_positive("power", power, allow_zero=True)
-        self.rate = check_positive("rate", rate, allow_zero=True)
+        self.power = check_non_negative("power", power)
+        self.rate = check_non_negative("rate", rate)
 
     def learning_rate(self, epoch: int, initial: float) -> float:
         return initial / (1.0 + self.rate * epoch) ** self.power
@@ -164,7 +164,7 @@ class CosineDecay(Schedule):
         self, total_epochs: int | None = None, min_lr: float = 0.0, warmup_epochs: int = 0
     ) -> None:
         self.total_epochs = check_int("total_epochs", total_epochs, allow_none=True)
-        self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self.min_lr = check_non_negative("min_lr", min_lr)
         self.warmup_epochs = check_int("warmup_epochs", warmup_epochs, minimum=0)
         if self.total_epochs is not None and self.warmup_epochs >= self.total_epochs:
             raise ValueError(
@@ -223,9 +223,9 @@ class ReduceLROnPlateau(Schedule):
         if self.factor >= 1:
             raise ValueError(f"factor must be in (0, 1), got {factor!r}")
         self.patience = check_int("patience", patience, minimum=0)
-        self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
+        self.min_delta = check_non_negative("min_delta", min_delta)
         self.cooldown = check_int("cooldown", cooldown, minimum=0)
-        self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self.min_lr = check_non_negative("min_lr", min_lr)
         self.reductions = 0
         self.best: float | None = None
         self.wait = 0

@@ -154,7 +154,7 @@ class _Trainer:
         self.dropout = any(network.dropout)
         if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
-        self.labels = _Labels(loss, Y)
+        self.labels = _AccuracyCounter(loss, Y)
         self.snapshot = np.empty_like(network.params)
         if self.batch < n:
             self.order = np.arange(n)
@@ -166,7 +166,7 @@ class _Trainer:
         if validation is not None:
             X_val, Y_val, w_val = validation
             w_val = relative_sample_weight(w_val)
-            self.validation = (X_val, Y_val, w_val, _Labels(loss, Y_val))
+            self.validation = (X_val, Y_val, w_val, _AccuracyCounter(loss, Y_val))
             self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
 
     # ------------------------------------------------------------------ the loop
@@ -335,7 +335,7 @@ def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
     return norm
 
 
-class _Labels:
+class _AccuracyCounter:
     """Counts correct predictions from logits without allocating per batch.
 
     Binary and multi-label outputs (sigmoid) predict 1 where the logit is > 0, that is

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .._version import installed_version
 from .description import Description, describe
 from .operations import OPERATIONS, Step
 
@@ -137,14 +138,13 @@ class _Writer:
         return "\n\n".join(parts) + "\n"
 
     def comment(self) -> str:
-        from .. import __version__
-
         d, n = self.d, self.name
+        version = installed_version()
         weight_bytes = d.n_params * d.dtype.itemsize
         if d.mean is not None:
             weight_bytes += 2 * d.n_features * d.dtype.itemsize
         lines = [
-            f"{n}: an mlpzero {d.task} MLP as a self-contained C99 header (mlpzero {__version__}).",
+            f"{n}: an mlpzero {d.task} MLP as a self-contained C99 header (mlpzero {version}).",
             "",
             f"Architecture: {d.architecture()}.",
             f"Weights: {d.n_params} parameters in {self.real}, {weight_bytes} bytes.",

@@ -107,9 +107,7 @@ def describe(model: Any) -> Description:
         activation or loss, non-finite weights, class labels that are neither integers nor
         strings).
     """
-    from ..model import MLP
-
-    if not isinstance(model, MLP):
+    if not all(hasattr(model, key) for key in ("network", "encoder", "loss_")):
         raise TypeError(f"model must be a fitted mlpzero.MLP, got {type(model).__name__}")
     network = model.network
     if network is None or model.encoder is None or model.loss_ is None:

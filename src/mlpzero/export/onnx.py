@@ -34,6 +34,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from .._version import installed_version
 from .description import Description, describe
 
 __all__ = [
@@ -143,9 +144,8 @@ def _above_half(g: Any, p: str) -> str:
 
 def build_model(description: Description, opset: int | None = None) -> onnx.ModelProto:
     """The ONNX model of ``description`` (checked with ``onnx.checker``)."""
-    from .. import __version__
-
     opset = _check_opset(opset)
+    version = installed_version()
     d = description
     g = GraphEmitter(d.dtype)
     outputs = add_model(d, g, "X")
@@ -176,10 +176,10 @@ def build_model(description: Description, opset: int | None = None) -> onnx.Mode
         graph,
         opset_imports=opsets,
         producer_name="mlpzero",
-        producer_version=__version__,
+        producer_version=version,
         ir_version=helper.find_min_ir_version_for(opsets),
     )
-    metadata = {"mlpzero_version": __version__, "task": d.task}
+    metadata = {"mlpzero_version": version, "task": d.task}
     if d.feature_names is not None:
         metadata["feature_names"] = json.dumps(list(d.feature_names))
     helper.set_model_props(model, metadata)
