@@ -1,8 +1,8 @@
 """The ``mlpzero`` command (also ``python -m mlpzero``).
 
-Sub-commands: ``demo``, ``train``, ``evaluate``, ``predict``, ``convert``, ``summary`` and ``plot``
-(``activations``, ``boundary``, ``history``). ``mlpzero COMMAND --help`` shows each one's
-usage and an example.
+Sub-commands: ``demo``, ``train``, ``evaluate``, ``predict``, ``convert``, ``summary``,
+``plot`` (``activations``, ``boundary``, ``history``) and ``export``. ``mlpzero COMMAND --help``
+shows each one's usage and an example.
 
 The command is a thin adapter: it parses options, loads data with
 :func:`mlpzero.datasets.load_data` and models with :mod:`mlpzero.io`, and calls
@@ -325,6 +325,44 @@ def _add_plot(subparsers: Any) -> None:
     history.set_defaults(handler=_plot_history)
 
 
+def _add_export(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "export",
+        help="write a saved model as ONNX (.onnx) or as a C99 header (.h)",
+        description=(
+            "Export MODEL to OUT; the format follows OUT's extension: .onnx writes an ONNX "
+            "model (needs the onnx extra), .h a self-contained C99 header whose functions "
+            "are prefixed with --name."
+        ),
+        example="mlpzero export moons.npz moons.onnx",
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file saved by train")
+    parser.add_argument("out", metavar="OUT", help="OUT.onnx or OUT.h")
+    parser.add_argument(
+        "--name", metavar="NAME", help="C identifier prefix for a .h (default: OUT's stem)"
+    )
+    parser.set_defaults(handler=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import FORMATS, export
+
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in FORMATS:
+        raise CommandError(
+            f"cannot tell the format of {args.out} from its extension {suffix or '(none)'!r}: "
+            "OUT must end in .onnx (ONNX) or .h (C header)"
+        )
+    if args.name is not None and suffix != ".h":
+        raise CommandError("--name applies to a C header (.h) only")
+    _check_folder(args.out, "OUT")
+    refuse_overwriting({"OUT": args.out}, [args.model])
+    path = export(_load_model(args.model), args.out, name=args.name)
+    print(f"wrote the {FORMATS[suffix]} to {path}")
+    return 0
+
+
 def _names(registry: Any) -> str:
     return ", ".join(sorted(registry))
 
@@ -346,6 +384,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     _add_convert,
     _add_summary,
     _add_plot,
+    _add_export,
 ]
 #: Modules that add more sub-commands through an ``add_parser(subparsers)`` function.
 COMMAND_MODULES: tuple[str, ...] = ("mlpzero.playground.cli",)

@@ -317,6 +317,27 @@ class MLP:
         """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`)."""
         return _io.save_model(self, path)
 
+    def to_onnx(
+        self, path: str | os.PathLike[str] | None = None, *, opset: int | None = None
+    ) -> Any:
+        """The fitted model as an ``onnx.ModelProto``, also written to ``path`` when given.
+
+        Outputs ``label`` and ``probabilities`` (classifiers) or ``variable`` (regressors),
+        as skl2onnx names them; see :mod:`mlpzero.export.onnx`. Needs the ``onnx`` extra.
+        """
+        from .export import to_onnx
+
+        return to_onnx(self, path, opset=opset)
+
+    def to_c(self, path: str | os.PathLike[str], *, name: str = "model") -> Path:
+        """Write the fitted model as a self-contained C99 header (``NAME_predict``, ...).
+
+        See :mod:`mlpzero.export.c`.
+        """
+        from .export import to_c
+
+        return to_c(self, path, name=name)
+
     # ------------------------------------------------------------------ inference
     def _require_built(self) -> Network:
         if self.network is None:
