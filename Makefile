@@ -48,9 +48,12 @@ bench-quick: $(BENCH_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run --quick \
 		--json $(OUT)/bench-quick.json
 
+# ruff, then the layer contract of pyproject.toml ([tool.importlinter]): each floor of the
+# package imports only from the floors below it, and no modules import one another.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	PYTHONPATH=src $(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks

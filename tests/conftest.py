@@ -1,8 +1,11 @@
-"""Shared test set-up: the repository root on ``sys.path`` for ``benchmarks``."""
+"""Shared test set-up: the repository root on ``sys.path`` for ``benchmarks``, the
+``backend`` fixture, and the data sets several test files use (``from conftest import
+blobs, circles``)."""
 
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mlpzero import kernels
@@ -21,3 +24,28 @@ def backend(request):
     kernels.set_backend(request.param)
     yield request.param
     kernels.set_backend(before)
+
+
+# ---------------------------------------------------------------------- shared data sets
+def blobs(n=60, classes=(0, 1), features=3, seed=0, spread=1.0):
+    """``n`` points in Gaussian clusters, one per class: ``(X, y)``.
+
+    Each class gets a centre drawn from N(0, 2²) per feature; a point is its class's centre
+    plus N(0, spread²) noise. Labels are drawn uniformly from ``classes`` (any labels:
+    ints, floats, strings). Smaller ``spread`` separates the classes more.
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.array(classes)[rng.integers(0, len(classes), n)]
+    centers = {c: rng.standard_normal(features) * 2 for c in classes}
+    X = np.stack([centers[c] for c in labels]) + spread * rng.standard_normal((n, features))
+    return X, labels
+
+
+def circles(n=500, noise=0.1, seed=42):
+    """Two concentric circles (factor 0.5), scikit-learn's generator: ``(X, y)``.
+
+    The defaults are the article's circles: 500 samples, noise 0.1, random_state 42.
+    """
+    from sklearn.datasets import make_circles
+
+    return make_circles(n_samples=n, noise=noise, factor=0.5, random_state=seed)

@@ -246,6 +246,34 @@ def test_bad_callback_arguments():
         ModelCheckpoint(3)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("runs/{exp}/m.npz", r"unknown placeholder \{exp\}; known: epoch, loss, accuracy"),
+        ("m-{epoch}-{val_los:.3f}.npz", r"unknown placeholder \{val_los\}"),
+        ("m-{}.npz", r"/m-\{\}.npz' is not a valid name pattern: .*index 0"),
+        ("m-{epoch.npz", r"/m-\{epoch.npz' is not a valid name pattern: .*expected '\}'"),
+        ("m-{loss:d}.npz", r"not a valid name pattern: Unknown format code 'd'"),
+    ],
+)
+def test_a_bad_checkpoint_name_pattern_is_refused_before_training(tmp_path, pattern, message):
+    with pytest.raises(ValueError, match=message) as error:
+        ModelCheckpoint(tmp_path / pattern)
+    assert str(tmp_path / pattern) in str(error.value)  # the whole path, as received
+
+
+def test_every_known_placeholder_is_accepted_and_filled(tmp_path):
+    X, y = noisy_circles(60)
+    pattern = "m-{epoch}-{loss:.2f}-{accuracy:.2f}-{val_loss:.2f}-{val_accuracy:.2f}-{lr:g}.npz"
+    checkpoint = ModelCheckpoint(tmp_path / pattern)
+    model = MLP(hidden=(3,), seed=0)
+    model.fit(X, y, epochs=1, validation_split=0.25, learning_rate=0.1, callbacks=[checkpoint])
+    logs = {key: values[-1] for key, values in model.history.as_dict().items()}
+    assert sorted(logs) == ["accuracy", "loss", "lr", "val_accuracy", "val_loss"]
+    assert checkpoint.last_saved == str(tmp_path / pattern.format(epoch=1, **logs))
+    assert os.path.exists(checkpoint.last_saved)
+
+
 def test_history_round_trips_through_a_dict():
     X, y = noisy_circles(60)
     model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, validation_split=0.2)

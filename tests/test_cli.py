@@ -11,7 +11,7 @@ import pytest
 
 import mlpzero
 from mlpzero import cli
-from mlpzero.training import split_validation
+from mlpzero.preparation import split_validation
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -73,7 +73,7 @@ def trained(tmp_path, table, capsys):
 
 # ---------------------------------------------------------------------------- help
 HELP_PATHS = [
-    [], ["demo"], ["train"], ["evaluate"], ["predict"], ["summary"], ["plot"],
+    [], ["demo"], ["train"], ["evaluate"], ["predict"], ["convert"], ["summary"], ["plot"],
     ["plot", "activations"], ["plot", "boundary"], ["plot", "history"],
 ]  # fmt: skip
 
@@ -355,3 +355,107 @@ def test_extra_command_modules_register_their_sub_commands(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "fake_commands", module)
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("fake_commands", "absent_module.cli"))
     assert run(capsys, "hello", "--name", "mlp")[:2] == (0, "hello mlp\n")
+
+
+# ---------------------------------------------------------------------------- data folders
+def test_convert_then_every_command_takes_the_folder(tmp_path, table, capsys):
+    path, X, _ = table
+    folder = tmp_path / "folder"
+    status, out, _ = run(capsys, "convert", str(path), str(folder), "--target", "answer")
+    assert status == 0 and f"wrote 60 rows, 3 features (float32) and y (<U3) to {folder}" in out
+    model_path = tmp_path / "m.npz"
+    common = ["--hidden", "6", "--epochs", "40", "--lr", "0.3", "--quiet"]
+    assert run(capsys, "train", str(folder), *common, "--out", str(model_path))[0] == 0
+    model = mlpzero.load(model_path)
+    assert model.feature_names_in_ == ["alpha", "beta", "gamma"]  # from columns.json
+    reference = tmp_path / "ref.npz"  # the same run on the CSV: the same model
+    assert run(capsys, "train", str(path), *common, "--out", str(reference))[0] == 0
+    np.testing.assert_array_equal(model.network.params, mlpzero.load(reference).network.params)
+    status, out, _ = run(capsys, "evaluate", str(model_path), str(folder))
+    assert status == 0 and "samples" in out and "accuracy" in out
+    assert run(capsys, "evaluate", str(model_path), str(path))[1] == out  # same as the CSV
+    status, out, _ = run(capsys, "predict", str(model_path), str(folder))
+    assert status == 0
+    _, rows = read_csv(out)
+    assert [r[0] for r in rows] == model.predict(X.astype(np.float32)).tolist()
+    (folder / "y.npy").unlink()  # features only: predict still works, evaluate says why not
+    assert run(capsys, "predict", str(model_path), str(folder))[1] == out
+    assert "has no target column" in fails(capsys, "evaluate", str(model_path), str(folder))
+
+
+def test_convert_errors_leave_no_folder(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,0\n3,x,1\n")
+    line = fails(capsys, "convert", str(bad), str(tmp_path / "out"))
+    assert (
+        line
+        == "mlpzero convert: error: bad.csv, line 3, column 'b': the value is not a number: 'x'"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "f").write_text("x")
+    assert "already exists and is not empty" in fails(
+        capsys, "convert", str(bad), str(tmp_path / "full")
+    )
+    assert "is one of the command's inputs" in fails(capsys, "convert", str(bad), str(bad))
+
+
+def test_duplicate_columns_and_huge_integer_labels_fail_in_one_line(tmp_path, capsys):
+    dup = tmp_path / "dup.csv"
+    dup.write_text("a,a,label\n1,2,0\n2,1,1\n")
+    out = str(tmp_path / "m.npz")
+    assert "the column name 'a' appears twice" in fails(capsys, "train", str(dup), "--out", out)
+    huge = tmp_path / "huge.csv"
+    huge.write_text("a,label\n1,0\n2,99999999999999999999\n")
+    line = fails(capsys, "train", str(huge), "--out", out)
+    assert "huge.csv, line 3, column 'label': the integer 99999999999999999999 is outside" in line
+    assert not (tmp_path / "m.npz").exists()
+    close = tmp_path / "close.csv"
+    close.write_text("a,label\n" + "".join(f"{i},{9007199254740992 + i % 2}\n" for i in range(20)))
+    assert run(capsys, "train", str(close), "--epochs", "2", "--quiet", "--out", out)[0] == 0
+    assert mlpzero.load(out).classes_.tolist() == [9007199254740992, 9007199254740993]
+
+
+# ---------------------------------------------------------------------------- outputs
+def test_outputs_that_are_inputs_are_refused_before_writing(
+    tmp_path, table, trained, capsys, monkeypatch
+):
+    path, _, _ = table
+    model_path = trained[0]
+    link = tmp_path / "link.csv"
+    link.symlink_to(path)
+    monkeypatch.chdir(tmp_path)
+    before = {p: p.read_bytes() for p in (path, model_path)}
+    npz = tmp_path / "moons.npz"
+    X, y = mlpzero.datasets.make_moons(n_samples=20, random_state=0)
+    np.savez(npz, X=X, y=y)
+    before[npz] = npz.read_bytes()
+    cases = [
+        ["train", str(npz), "--out", str(npz)],
+        ["train", str(path), "--out", "./data.csv"],
+        ["train", str(link), "--out", str(path)],
+        ["train", str(path), "--out", str(tmp_path / "m2.npz"), "--plot", str(path)],
+        ["train", str(path), "--out", str(tmp_path / "m2.npz"), "--checkpoint", str(path)],
+        ["predict", str(model_path), str(path), "--output", str(path)],
+        ["predict", str(model_path), str(path), "--output", str(model_path)],
+        ["predict", str(model_path), str(link), "--output", "data.csv"],
+        ["plot", "history", str(model_path), "--out", str(model_path)],
+        ["plot", "boundary", str(model_path), str(path), "--out", str(link)],
+    ]
+    for argv in cases:
+        line = fails(capsys, *argv)
+        assert "is one of the command's inputs; refusing to overwrite it" in line, (argv, line)
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (tmp_path / "m2.npz").exists()
+    line = fails(capsys, "train", str(path), "--out", "o.npz", "--plot", "./o.npz")
+    assert "--plot ./o.npz is also --out" in line
+
+
+def test_resuming_into_the_same_checkpoint_is_allowed(tmp_path, table, capsys):
+    path, _, _ = table
+    checkpoint = str(tmp_path / "run.npz")
+    common = ["train", str(path), "--epochs", "4", "--quiet", "--checkpoint", checkpoint]
+    assert run(capsys, *common, "--out", str(tmp_path / "a.npz"))[0] == 0
+    assert run(capsys, *common, "--resume", checkpoint, "--out", str(tmp_path / "b.npz"))[0] == 0
+    line = fails(capsys, *common, "--resume", checkpoint, "--out", checkpoint)
+    assert "--out" in line and ("is one of the command's inputs" in line or "is also" in line)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mlpzero import MLP
-from mlpzero.datasets import load_csv, load_npz
+from mlpzero.datasets import convert_csv, load_csv, load_data, load_npy_dir, load_npz
 
 
 def write(path, text):
@@ -148,3 +148,293 @@ def test_npz_refuses_nan_and_infinity_like_csv(tmp_path, arrays, match):
         load_npz(tmp_path / "d.npz")
     with pytest.raises(ValueError, match=match):
         load_npz(tmp_path / "d.npz")
+
+
+# ---------------------------------------------------------------------------- the chunked parser
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of a few hundred bytes, so that small files span many of them."""
+    from mlpzero.datasets import csv_reader
+
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 200)
+
+
+def test_csv_integer_labels_stay_exact_and_out_of_range_ones_name_their_line(tmp_path):
+    path = write(tmp_path / "d.csv", "a,label\n1,9007199254740993\n2,9007199254740992\n")
+    _, y = load_csv(path)
+    assert y.dtype == np.int64 and y.tolist() == [9007199254740993, 9007199254740992]
+    assert len(np.unique(y)) == 2
+    big = write(tmp_path / "b.csv", "a,label\n1,5\n\n2,99999999999999999999\n")
+    with pytest.raises(ValueError, match=r"b\.csv, line 4, column 'label': the integer 9{20} "):
+        load_csv(big)
+    low = write(tmp_path / "l.csv", "a,label\n1,-9223372036854775809\n2,-9223372036854775808\n")
+    with pytest.raises(ValueError, match=r"line 2, .*-9223372036854775809 is outside"):
+        load_csv(low)
+    # A number that is not an integer makes the column float64 targets, as before.
+    _, y = load_csv(write(tmp_path / "f.csv", "a,t\n1,99999999999999999999\n2,0.5\n"))
+    assert y.dtype == np.float64 and y.tolist() == [1e20, 0.5]
+
+
+def test_csv_duplicate_column_names_are_refused(tmp_path):
+    path = write(tmp_path / "d.csv", "a,a,label\n1,2,0\n3,4,1\n")
+    with pytest.raises(ValueError, match=r"d\.csv: the column name 'a' appears twice .*1 and 2"):
+        load_csv(path)
+    with pytest.raises(ValueError, match="appears twice"):
+        load_data(path, features=["a"], n_features=1)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "match"),
+    [("latin-1", r"l\.csv, line 3: the file is not UTF-8 text \(byte 0xe9\)"),
+     ("utf-16", r"l\.csv is UTF-16 text; save it as UTF-8")],
+)  # fmt: skip
+def test_csv_in_another_encoding_is_refused_naming_the_file(tmp_path, encoding, match):
+    path = tmp_path / "l.csv"
+    path.write_text("a,b,label\n1,2,cafe\n3,4,caf\u00e9\n", encoding=encoding)
+    with pytest.raises(ValueError, match=match):
+        load_csv(path)
+
+
+def test_csv_utf16_without_a_byte_order_mark_is_refused(tmp_path):
+    path = tmp_path / "u.csv"
+    path.write_bytes("a,b,label\n1,2,x\n".encode("utf-16-le"))
+    with pytest.raises(ValueError, match=r"u\.csv, line 1: .*NUL bytes"):
+        load_csv(path)
+
+
+def test_csv_quotes_bom_crlf_and_line_breaks_in_quoted_fields(tmp_path, small_chunks):
+    rows = ['"a","b",label']
+    for i in range(40):
+        label = '"two\nlines"' if i == 17 else ('"x,y"' if i % 2 else "z")
+        rows.append(f'"{i}",{i / 4},{label}')
+    path = tmp_path / "q.csv"
+    path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    X, y = load_csv(path)
+    assert X.tolist() == [[i, i / 4] for i in range(40)]
+    assert y[17].splitlines() == ["two", "lines"]
+    assert y[1] == "x,y" and y[0] == "z" and len(y) == 40
+
+
+def test_csv_errors_name_the_right_line_in_any_chunk(tmp_path, small_chunks):
+    lines = ["a,b,label"] + [f"{i},{i + 1},{i % 3}" for i in range(100)]
+    lines[73] = "1,2"  # line 74 of the file
+    path = write(tmp_path / "d.csv", "\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"d\.csv, line 74: expected 3 fields, got 2"):
+        load_csv(path)
+    lines[73] = "1,2,3,4"
+    with pytest.raises(ValueError, match=r"line 74: expected 3 fields, got 4"):
+        load_csv(write(path, "\n".join(lines) + "\n"))
+    lines[73] = "1,inf,2"
+    with pytest.raises(ValueError, match=r"line 74, column 'b': the value 'inf' is not finite"):
+        load_csv(write(path, "\n".join(lines) + "\n"))
+
+
+def test_csv_chunked_result_equals_the_row_by_row_reading(tmp_path, small_chunks):
+    """Against an independent oracle: Python's csv module and float(), row by row."""
+    import csv as pycsv
+
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((300, 3))
+    path = tmp_path / "d.csv"
+    with path.open("w", newline="") as handle:
+        writer = pycsv.writer(handle)
+        writer.writerow(["p", "q", "r", "kind"])
+        for i, row in enumerate(values):
+            writer.writerow([*(repr(float(v)) for v in row), "a b" if i % 7 else "c"])
+            if i % 50 == 0:
+                handle.write("\n")  # blank lines are skipped
+    with path.open(newline="") as handle:
+        rows = [r for r in pycsv.reader(handle) if r][1:]
+    X, y = load_csv(path)
+    np.testing.assert_array_equal(X, [[float(c) for c in r[:3]] for r in rows])
+    assert y.tolist() == [r[3] for r in rows]
+    X32, _ = load_csv(path, dtype=np.float32)
+    assert X32.dtype == np.float32
+    np.testing.assert_array_equal(X32, X.astype(np.float32))
+
+
+def test_csv_labels_that_turn_to_text_in_a_later_chunk(tmp_path, small_chunks):
+    lines = ["a,label"] + [f"{i},{i % 2}" for i in range(60)] + ["60,007", "61,cat"]
+    X, y = load_csv(write(tmp_path / "d.csv", "\n".join(lines) + "\n"))
+    assert y.dtype.kind == "U" and y[:2].tolist() == ["0", "1"]
+    assert y[-2:].tolist() == ["007", "cat"] and len(X) == 62
+    lines = ["a,t"] + [f"{i},{i}" for i in range(60)] + ["60,0.5"]
+    _, y = load_csv(write(tmp_path / "r.csv", "\n".join(lines) + "\n"))
+    assert y.dtype == np.float64 and y[-1] == 0.5 and y[59] == 59.0
+
+
+def test_csv_memory_follows_the_arrays_not_the_text(tmp_path):
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n, f = 40_000, 10
+    block = np.round(rng.standard_normal((n, f)), 6)
+    path = tmp_path / "m.csv"
+    lines = [",".join(f"x{i}" for i in range(f)) + ",label"]
+    lines += [",".join(map(str, row)) + f",{i % 5}" for i, row in enumerate(block.tolist())]
+    path.write_text("\n".join(lines) + "\n")
+    del lines
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        X, y = load_csv(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(X, block)
+    assert size > 3e6
+    # Rows held as lists of str take tens of bytes per cell (36 MB here with the reader
+    # this replaced); now X once, y's chunks twice and the work on one chunk (under 10 MB).
+    assert peak < X.nbytes + 2 * y.nbytes + 12 * (1 << 20), (peak, X.nbytes)
+    assert peak < 4 * size, (peak, size)
+
+
+# ---------------------------------------------------------------------------- data folders
+def test_npy_dir_round_trip_is_memory_mapped_and_checked(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.save(folder / "X.npy", X)
+    np.save(folder / "y.npy", np.array([0, 1, 0, 1]))
+    (folder / "columns.json").write_text('["a", "b", "c"]')
+    X2, y2, names = load_npy_dir(folder)
+    assert isinstance(X2, np.memmap) and X2.dtype == np.float32 and not X2.flags.writeable
+    np.testing.assert_array_equal(X2, X)
+    assert y2.tolist() == [0, 1, 0, 1] and names == ["a", "b", "c"]
+    X3, y3, _ = load_npy_dir(folder, features_only=True)
+    assert y3 is None and X3.shape == (4, 3)
+    data = load_data(folder, features=["c", "a", "b"])
+    np.testing.assert_array_equal(data.X, X[:, [2, 0, 1]])
+    assert data.feature_names == ["c", "a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("files", "match"),
+    [
+        ({"X.npy": np.zeros((3, 2))}, r"data: no y\.npy in the folder; it holds \['X\.npy'\]"),
+        ({"X.npy": np.zeros(3), "y.npy": np.zeros(3)}, "must be 2-D"),
+        ({"X.npy": np.zeros((3, 2)), "y.npy": np.zeros(2)}, r"one entry per row .*\(3\)"),
+        ({"X.npy": np.array([["a"]]), "y.npy": np.zeros(1)}, "must be numeric"),
+        ({"X.npy": np.array([[np.nan]]), "y.npy": np.zeros(1)}, r"'X\.npy' holds .*not finite"),
+        ({"X.npy": np.zeros((2, 2)), "y.npy": np.zeros(2), "columns.json": '["a"]'},
+         r"columns\.json names 1 features, but X\.npy has 2"),
+        ({"X.npy": np.zeros((2, 2)), "y.npy": np.zeros(2), "columns.json": '["a", "a"]'},
+         "names the feature 'a' twice"),
+        ({"X.npy": np.zeros((2, 2)), "y.npy": np.zeros(2), "columns.json": "{"},
+         "not valid JSON"),
+        ({"X.npy": b"not an array", "y.npy": np.zeros(2)}, r"X\.npy: not a valid \.npy"),
+    ],
+)  # fmt: skip
+def test_npy_dir_bad_contents(tmp_path, files, match):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, value in files.items():
+        if isinstance(value, np.ndarray):
+            np.save(folder / name, value)
+        else:
+            (folder / name).write_bytes(value if isinstance(value, bytes) else value.encode())
+    with pytest.raises(ValueError, match=match):
+        load_npy_dir(folder)
+
+
+def test_npy_dir_refuses_a_truncated_file_and_object_arrays(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.save(folder / "X.npy", np.zeros((100, 4)))
+    np.save(folder / "y.npy", np.zeros(100))
+    raw = (folder / "X.npy").read_bytes()
+    (folder / "X.npy").write_bytes(raw[:-8])
+    with pytest.raises(ValueError, match=r"shape \(100, 4\) .*but the file has"):
+        load_npy_dir(folder)
+    np.save(folder / "X.npy", np.array([[None]], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="Python objects"):
+        load_npy_dir(folder)
+    with pytest.raises(FileNotFoundError):
+        load_npy_dir(tmp_path / "absent")
+
+
+# ---------------------------------------------------------------------------- convert
+def test_convert_writes_what_load_csv_reads(tmp_path, small_chunks):
+    rows = ["\ufeffa,b,label"] + [f'{i / 8},"{-i}",{i % 3}' for i in range(50)]
+    path = write(tmp_path / "d.csv", "\n".join(rows) + "\n")
+    folder = convert_csv(path, tmp_path / "out")
+    X, y, names = load_npy_dir(folder)
+    X_ref, y_ref = load_csv(path)
+    assert X.dtype == np.float32 and y.dtype == np.int64 and names == ["a", "b"]
+    np.testing.assert_array_equal(X, X_ref.astype(np.float32))
+    np.testing.assert_array_equal(y, y_ref)
+    assert sorted(p.name for p in folder.iterdir()) == ["X.npy", "columns.json", "y.npy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "out"]
+
+
+def test_convert_string_labels_exact_integers_and_float64(tmp_path, small_chunks):
+    rows = ["a,kind"] + [f"{i},{'cat' if i % 3 else 'mouse'}" for i in range(40)]
+    path = write(tmp_path / "s.csv", "\n".join(rows) + "\n")
+    _, y, _ = load_npy_dir(convert_csv(path, tmp_path / "s", dtype="float64"))
+    assert y.tolist() == load_csv(path)[1].tolist()
+    rows = ["a,label"] + [f"{i},{9007199254740992 + i % 2}" for i in range(40)]
+    path = write(tmp_path / "i.csv", "\n".join(rows) + "\n")
+    _, y, _ = load_npy_dir(convert_csv(path, tmp_path / "i"))
+    assert y.dtype == np.int64 and y[:2].tolist() == [9007199254740992, 9007199254740993]
+    rows.append("1,x")
+    path = write(tmp_path / "w.csv", "\n".join(rows) + "\n")  # text only in the last chunk
+    X, y, _ = load_npy_dir(convert_csv(path, tmp_path / "w", dtype="float64"))
+    assert X.dtype == np.float64 and y.tolist() == load_csv(path)[1].tolist()
+    assert y[1] == "9007199254740993"
+
+
+def test_convert_a_bad_row_leaves_nothing_behind(tmp_path, small_chunks):
+    rows = ["a,b,label"] + [f"{i},{i},{i % 2}" for i in range(60)]
+    rows[45] = "1,oops,0"
+    path = write(tmp_path / "d.csv", "\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=r"d\.csv, line 46, column 'b'.*not a number: 'oops'"):
+        convert_csv(path, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
+def test_convert_refuses_an_existing_folder_with_files(tmp_path):
+    path = write(tmp_path / "d.csv", "a,label\n1,0\n")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match="already exists and is not empty"):
+        convert_csv(path, tmp_path / "full")
+    assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+    with pytest.raises(ValueError, match="exists and is not a folder"):
+        convert_csv(path, path)
+    (tmp_path / "empty").mkdir()
+    _, y, _ = load_npy_dir(convert_csv(path, tmp_path / "empty"))
+    assert y.tolist() == [0]
+
+
+def test_convert_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
+    import tracemalloc
+
+    from mlpzero.datasets import csv_reader
+
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 1 << 18)
+    rng = np.random.default_rng(0)
+    block = np.round(rng.standard_normal((10_000, 10)), 6)
+    text = "\n".join(",".join(map(str, r)) + f",{i % 4}" for i, r in enumerate(block.tolist()))
+    peaks = {}
+    for copies in (1, 4):
+        path = tmp_path / f"c{copies}.csv"
+        path.write_text("a,b,c,d,e,f,g,h,i,j,label\n" + "\n".join([text] * copies) + "\n")
+        tracemalloc.start()
+        try:
+            convert_csv(path, tmp_path / f"out{copies}")
+            peaks[copies] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    X, _, _ = load_npy_dir(tmp_path / "out4")
+    assert X.shape == (40_000, 10) and (tmp_path / "c4.csv").stat().st_size > 3.5e6
+    assert peaks[4] < 1.25 * peaks[1] + (1 << 18), peaks  # bounded by the chunk, not the file
+    assert peaks[4] < 16 * (1 << 18), peaks
+
+
+def test_convert_shows_progress_on_stderr_when_asked(tmp_path, capsys):
+    path = write(tmp_path / "d.csv", "a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(50)))
+    convert_csv(path, tmp_path / "quiet")
+    assert capsys.readouterr().err == ""  # a small file: no bar
+    convert_csv(path, tmp_path / "shown", progress=True)
+    captured = capsys.readouterr()
+    assert "converting d.csv" in captured.err and captured.out == ""

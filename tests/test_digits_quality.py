@@ -7,7 +7,7 @@ import numpy as np
 
 from mlpzero import MLP
 from mlpzero.datasets import load_digits
-from mlpzero.demo_next import DIGITS_RECIPE, split_digits
+from mlpzero.demo.next_steps import DIGITS_RECIPE, split_digits
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -10,16 +10,9 @@ import numpy as np
 import pytest
 
 import mlpzero
+from conftest import blobs
 from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import Callback
-
-
-def blobs(n=60, classes=(0, 1), features=3, seed=0):
-    rng = np.random.default_rng(seed)
-    labels = np.array(classes)[rng.integers(0, len(classes), n)]
-    centers = {c: rng.standard_normal(features) * 2 for c in classes}
-    X = np.stack([centers[c] for c in labels]) + rng.standard_normal((n, features))
-    return X, labels
 
 
 def assert_same_predictions(a, b, X):

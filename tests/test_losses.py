@@ -1,8 +1,16 @@
+"""The losses: values against the textbook formulas, gradients against finite differences
+(of the loss alone, and through a whole model for each kind of ``y``), stability at extreme
+logits, sample weights, the registry, and one end-to-end fit.
+"""
+
 import warnings
 
 import numpy as np
 import pytest
 
+from mlpzero import MLP
+from mlpzero.activations import softmax
+from mlpzero.gradcheck import gradcheck
 from mlpzero.losses import (
     BinaryCrossEntropy,
     CategoricalCrossEntropy,
@@ -13,6 +21,7 @@ from mlpzero.losses import (
 rng = np.random.default_rng(0)
 
 
+# ------------------------------------------------------------------------------------------ values
 def naive_bce(z, y):
     a = 1 / (1 + np.exp(-z))
     return (-(y * np.log(a) + (1 - y) * np.log(1 - a))).sum(axis=1).mean()
@@ -34,6 +43,7 @@ def test_values_match_the_textbook_formulas_at_moderate_inputs():
     assert SquaredError().value(z, target) == pytest.approx(expected)
 
 
+# --------------------------------------------------------------------------------------- gradients
 @pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
 def test_gradient_matches_finite_differences_of_the_value(loss):
     z = rng.standard_normal((5, 3))
@@ -61,6 +71,70 @@ def test_gradient_is_a_minus_y_over_m():
     np.testing.assert_allclose(BinaryCrossEntropy().gradient(z, y), (a - y) / 4)
 
 
+def test_output_gradient_is_a_minus_y_for_each_link():
+    z = rng.standard_normal((5, 3))
+    onehot = np.eye(3)[[0, 2, 1, 1, 0]]
+    labels = rng.integers(0, 2, (5, 3)).astype(float)
+    values = rng.standard_normal((5, 3))
+    e = np.exp(z)
+    np.testing.assert_allclose(
+        CategoricalCrossEntropy().gradient(z, onehot), (e / e.sum(1, keepdims=True) - onehot) / 5
+    )
+    np.testing.assert_allclose(
+        BinaryCrossEntropy().gradient(z, labels), (1 / (1 + np.exp(-z)) - labels) / 5
+    )
+    np.testing.assert_allclose(SquaredError().gradient(z, values), (z - values) / 5)
+
+
+# --------------------------------------------------- gradients through a model, for each kind of y
+def targets(kind: str, X: np.ndarray) -> np.ndarray:
+    """One ``y`` of each kind for 2-D inputs ``X``."""
+    if kind == "multiclass":
+        order = np.argsort(np.argsort(X[:, 0]))  # rank of each row: every class appears
+        return np.array(["low", "mid", "high", "top"])[order * 4 // len(X)]
+    if kind == "multilabel":
+        return np.c_[X[:, 0] > 0, X[:, 1] > 0, X.sum(axis=1) > 0.5].astype(int)
+    if kind == "regression_1d":
+        return np.sin(X[:, 0]) + 0.3 * X[:, 1]
+    if kind == "regression_2d":
+        return np.c_[np.sin(X[:, 0]), X[:, 0] * X[:, 1] + 0.1]
+    raise AssertionError(kind)
+
+
+CASES = [
+    ("multiclass", "categorical_crossentropy", 4),
+    ("multilabel", "binary_crossentropy", 3),
+    ("regression_1d", "squared_error", 1),
+    ("regression_2d", "squared_error", 2),
+]
+
+
+@pytest.mark.parametrize(("kind", "loss_name", "n_outputs"), CASES)
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_gradcheck_each_task_through_the_model(kind, loss_name, n_outputs, activation):
+    X = rng.standard_normal((9, 2))
+    y = targets(kind, X)
+    model = MLP(hidden=(5, 4), activation=activation, dtype="float64", seed=1)
+    model.fit(X, y, epochs=3, learning_rate=0.1)  # builds, and moves off the initial point
+    assert model.loss_.name == loss_name
+    assert model.network.layer_sizes == [2, 5, 4, n_outputs]
+    Y = model.encoder.encode(y, dtype=np.float64)
+    result = gradcheck(model.network, model.loss_, X, Y)
+    assert result.relative_error < 1e-7, result.relative_error
+
+
+@pytest.mark.parametrize(("kind", "loss_name", "n_outputs"), CASES)
+def test_gradcheck_each_task_with_sample_weights(kind, loss_name, n_outputs):
+    X = rng.standard_normal((8, 2))
+    y = targets(kind, X)
+    model = MLP(hidden=(6,), activation="tanh", dtype="float64", seed=2).fit(X, y, epochs=1)
+    Y = model.encoder.encode(y, dtype=np.float64)
+    weights = rng.random(8) + 0.2
+    result = gradcheck(model.network, model.loss_, X, Y, sample_weight=weights)
+    assert result.relative_error < 1e-7, result.relative_error
+
+
+# --------------------------------------------------------------------- stability at extreme logits
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_stable_and_correct_at_extreme_logits(dtype):
     z = np.array([[1e4], [-1e4], [1e4], [-1e4]], dtype=dtype)
@@ -78,14 +152,62 @@ def test_stable_and_correct_at_extreme_logits(dtype):
     np.testing.assert_allclose(cce, [2e4])
 
 
-def test_registry():
-    assert isinstance(get("mse"), SquaredError)
-    assert get("binary_crossentropy").output_activation == "sigmoid"
-    assert get("categorical_crossentropy").output_activation == "softmax"
-    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
-        get("hinge")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1.0, 1e2, 1e3, 1e4])
+def test_softmax_and_cross_entropy_are_stable_at_large_logits(dtype, scale):
+    base = np.array([[3.0, 1.0, -2.0], [0.5, 0.5, 0.5], [-1.0, 2.0, 0.0]])
+    onehot = np.eye(3)[[2, 0, 1]]
+    # softmax is shift invariant: moving every logit of a row by +-scale changes nothing,
+    # so the moderate-input values are the oracle.
+    e = np.exp(base)
+    expected = e / e.sum(axis=1, keepdims=True)
+    expected_loss = -np.log((expected * onehot).sum(axis=1))
+    loss = CategoricalCrossEntropy()
+    for shift in (scale, -scale):
+        z = (base + shift).astype(dtype)
+        with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+            warnings.simplefilter("error")
+            probabilities = softmax(z)
+            per_sample = loss.per_sample(z, onehot.astype(dtype))
+            gradient = loss.gradient(z, onehot.astype(dtype))
+        # float32 keeps about 7 significant digits: 1e4 + 0.5 is stored to within 5e-4.
+        tolerance = 2e-3 if dtype == np.float32 and scale > 1 else 1e-6
+        np.testing.assert_allclose(probabilities, expected, rtol=tolerance, atol=tolerance)
+        np.testing.assert_allclose(per_sample, expected_loss, rtol=tolerance, atol=tolerance)
+        np.testing.assert_allclose(
+            gradient, (expected - onehot) / 3, rtol=tolerance, atol=tolerance
+        )
+        assert probabilities.dtype == dtype and gradient.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_saturates_without_overflow_at_1e4(dtype):
+    z = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [1e4, 1e4, -1e4]], dtype=dtype)
+    onehot = np.eye(3, dtype=dtype)[[2, 1, 0]]
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        probabilities = softmax(z)
+        losses = CategoricalCrossEntropy().per_sample(z, onehot)
+        gradient = CategoricalCrossEntropy().gradient(z, onehot)
+    np.testing.assert_allclose(
+        probabilities, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0]], atol=1e-7
+    )
+    # -log softmax_k = logsumexp(z) - z_k: 2e4 for the first row, log 3, log 2.
+    np.testing.assert_allclose(losses, [2e4, np.log(3), np.log(2)], rtol=1e-6)
+    assert np.isfinite(gradient).all()
+
+
+def test_multilabel_and_regression_are_stable_at_large_logits():
+    z = np.array([[1e4, -1e4, 0.0]])
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        bce = BinaryCrossEntropy().per_sample(z, np.array([[0.0, 1.0, 1.0]]))
+        se = SquaredError().per_sample(z, np.zeros((1, 3)))
+    np.testing.assert_allclose(bce, [2e4 + np.log(2)])
+    np.testing.assert_allclose(se, [1e8])
+
+
+# ---------------------------------------------------------------------------------- sample weights
 @pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("scale", [1e308, 1e300, 1e-300, 5e-324])
@@ -110,3 +232,23 @@ def test_all_zero_sample_weights_are_a_value_error():
         SquaredError().value(z, y, np.zeros(3))
     with pytest.raises(ValueError, match="sample_weight must not be all zero"):
         SquaredError().gradient(z, y, np.zeros(3))
+
+
+# ------------------------------------------------------------------------------------ the registry
+def test_registry():
+    assert isinstance(get("mse"), SquaredError)
+    assert get("binary_crossentropy").output_activation == "sigmoid"
+    assert get("categorical_crossentropy").output_activation == "softmax"
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        get("hinge")
+
+
+# -------------------------------------------------------------------------------------- end to end
+def test_multiclass_model_separates_three_blobs():
+    # A quick end-to-end sanity check: softmax training separates three blobs.
+    centres = np.array([[0.0, 3.0], [-3.0, -2.0], [3.0, -2.0]])
+    X = np.vstack([c + rng.standard_normal((40, 2)) * 0.6 for c in centres])
+    y = np.repeat([0, 1, 2], 40)
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=400, learning_rate=0.3)
+    assert model.task == "multiclass"
+    assert model.score(X, y) > 0.97

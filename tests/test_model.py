@@ -1,7 +1,12 @@
+import dataclasses
+import inspect
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from mlpzero import MLP
+from mlpzero.model import FitOptions
 
 
 def xor_data(n=400, seed=0):
@@ -164,11 +169,25 @@ def test_summary_counts_parameters():
         ({"dtype": "float16"}, "dtype"),
         ({"loss": "hinge"}, "unknown loss"),
         ({"seed": -1}, "seed must be >= 0"),
+        ({"init": "zeros"}, "unknown initializer 'zeros'"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         MLP(**kwargs)
+
+
+def test_construction_checks_the_settings_without_allocating_the_network():
+    MLP(hidden=(3,))  # the first construction imports and caches; measure the second
+    tracemalloc.start()
+    try:
+        model = MLP(hidden=(4096, 4096), activation=["relu", "tanh"], init="he_normal")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The network would hold 4096 * 4096 weights: 64 MiB in float32, plus its gradients.
+    assert peak < 1 << 20, f"MLP() allocated {peak} bytes"
+    assert not model.built
 
 
 def test_bad_fit_and_predict_input_names_the_argument():
@@ -220,3 +239,26 @@ def test_evaluate_with_large_weights_and_huge_targets_stays_finite():
     weighted = model.evaluate(X, y, sample_weight=1e10)
     assert np.isfinite(weighted["loss"]) and np.isfinite(weighted["mse"])
     assert weighted == pytest.approx(unweighted, rel=1e-12)
+
+
+def test_fit_options_cover_every_option_of_fit_and_are_frozen():
+    fit_options = {
+        name
+        for name, parameter in inspect.signature(MLP.fit).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY
+    }
+    checked = set(inspect.signature(FitOptions.check).parameters)
+    assert checked == fit_options - {"sample_weight"}  # the weights are data, not options
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(MLP.fit).parameters.items()
+        if name in checked
+    }
+    options = FitOptions.check(**{**defaults, "epochs": 3, "batch_size": 8})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.epochs = 4
+    X, y = xor_data(20)
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, batch_size=8)
+    assert model.fit_config_ == options.fit_config()
+    with pytest.raises(ValueError, match="verbose must be 0, 1 or 2, got 3"):
+        FitOptions.check(**{**defaults, "verbose": 3})

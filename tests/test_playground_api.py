@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import time
 
 import numpy as np
 import pytest
@@ -50,15 +51,24 @@ class Page:
         return self.ask({"type": "step", "epochs": epochs})
 
 
+#: The address the test client talks to: the playground answers only to loopback names.
+BASE = "http://127.0.0.1:8765"
+WS = "ws://127.0.0.1:8765/ws"
+
+
+def _client(app) -> TestClient:
+    return TestClient(app, base_url=BASE)
+
+
 @pytest.fixture
 def client():
-    with TestClient(create_app()) as client:
+    with _client(create_app()) as client:
         yield client
 
 
 @pytest.fixture
 def page(client):
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         yield Page(ws)
 
 
@@ -196,13 +206,13 @@ def test_dead_relu_share_counts_units_silent_on_all_training_points():
 def test_same_settings_replay_the_same_run(client):
     runs = []
     for _ in range(2):
-        with client.websocket_connect("/ws") as ws:
+        with client.websocket_connect(WS) as ws:
             page = Page(ws)
             page.configure(dataset="spiral", seed=11, optimizer="sgd", batch=7)
             page.step(3)
             runs.append(page.step(2))
     assert runs[0]["output"] == runs[1]["output"] and runs[0]["weights"] == runs[1]["weights"]
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         page = Page(ws)
         page.configure(dataset="spiral", seed=12, batch=7)
         assert page.step(5)["weights"] != runs[0]["weights"]
@@ -374,23 +384,143 @@ def test_oversized_messages_are_refused(page):
     assert error["type"] == "error" and "larger than" in error["message"]
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "[" * 20_000 + "]" * 20_000,
+        '{"type": "configure", "settings": ' + '{"a": ' * 8_000 + "1" + "}" * 8_001,
+        '{"type": "step", "epochs": ' + "[" * 20_000 + "]" * 20_000 + "}",
+    ],
+)
+def test_deeply_nested_messages_get_an_error_and_keep_the_connection(page, message):
+    assert len(message.encode()) < MAX_MESSAGE_BYTES
+    error = page.ask(message)
+    assert error["type"] == "error" and error["field"] == "message", error
+    assert "nested too deeply" in error["message"]
+    assert page.step(1)["epoch"] == 1  # the same connection, the same run
+
+
+def test_the_first_frame_carries_the_points_even_with_the_default_settings(client, page):
+    # the session starts on the defaults, so configuring them changes nothing; the page
+    # has no points yet, so its first frame must carry them all the same
+    frame = page.configure()
+    assert frame["settings"] == Settings().as_dict()
+    session = client.app.state.registry.get(page.session)
+    train = np.array(frame["data"]["train"])
+    assert train.shape == (250, 3) and len(frame["data"]["test"]) == 250
+    assert np.allclose(train[:, :2], session.points_train, atol=1e-3)
+    assert np.array_equal(train[:, 2], session.y_train)
+    assert list(frame["feature_maps"]) == list(data.FEATURES)
+    assert "data" not in page.configure(show_test=True)  # a view change: no need to resend
+    assert "data" not in page.step(1)
+
+
+def test_the_first_frame_carries_the_points_after_a_view_only_change(page):
+    frame = page.configure(show_test=True, discretize=True)
+    assert frame["settings"]["show_test"] is True and len(frame["data"]["train"]) == 250
+
+
 def test_the_number_of_sessions_is_bounded():
-    with TestClient(create_app(max_sessions=1)) as client:
-        with client.websocket_connect("/ws") as first:
+    with _client(create_app(max_sessions=1)) as client:
+        with client.websocket_connect(WS) as first:
             Page(first)
-            with client.websocket_connect("/ws") as second:
+            with client.websocket_connect(WS) as second:
                 error = _strict_loads(second.receive_text())
                 assert error["type"] == "error" and "too many" in error["message"]
                 with pytest.raises(WebSocketDisconnect):
                     second.receive_text()
-        with client.websocket_connect("/ws") as third:  # the first one's place is free again
+        with client.websocket_connect(WS) as third:  # the first one's place is free again
             Page(third)
 
 
 def test_websockets_from_other_sites_are_refused(client):
     with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect("/ws", headers={"Origin": "http://evil.example"}) as ws:
+        with client.websocket_connect(WS, headers={"Origin": "http://evil.example"}) as ws:
             ws.receive_text()
+
+
+ROUTES = ["/", "/static/app.js", "/static/style.css", "/api/config", "/api/export/x/code"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example:8765",  # DNS rebinding: another site's name resolving to 127.0.0.1
+        "evil.example",
+        "127.0.0.1:8766",  # the right name with another port
+        "localhost:80",
+        "127.0.0.1",
+        "localhost.evil.example:8765",
+        "127.0.0.1.nip.io:8765",
+        "[::2]:8765",
+        "localhost:8765:8765",
+        "localhost:+8765",
+        "",
+    ],
+)
+def test_a_foreign_host_header_is_refused_on_every_route_and_the_websocket(client, host):
+    for route in ROUTES:
+        response = client.get(route, headers={"Host": host})
+        assert response.status_code == 421, (route, response.status_code)
+        assert repr(host) in response.json()["error"]
+        assert "mlpzero" not in response.text  # nothing of the page leaks
+    origin = f"http://{host}"
+    with pytest.raises(WebSocketDisconnect):  # the handshake is refused before accept
+        with client.websocket_connect(WS, headers={"Host": host, "Origin": origin}) as ws:
+            ws.receive_text()
+    assert client.app.state.registry.sessions == {}
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8765", "localhost:8765", "[::1]:8765", "LocalHost:8765"]
+)
+def test_the_loopback_names_with_the_served_port_are_answered(client, host):
+    for route in ROUTES[:4]:
+        assert client.get(route, headers={"Host": host}).status_code == 200, route
+    origin = f"http://{host}"
+    with client.websocket_connect(WS, headers={"Host": host, "Origin": origin}) as ws:
+        assert Page(ws).hello["type"] == "hello"
+
+
+def test_the_host_the_server_was_started_on_is_answered_too():
+    with _client(create_app(host="192.168.1.20")) as client:
+        assert client.get("/", headers={"Host": "192.168.1.20:8765"}).status_code == 200
+        assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
+        assert client.get("/", headers={"Host": "192.168.1.21:8765"}).status_code == 421
+    with _client(create_app(host="::1")) as client:  # an IPv6 address comes in brackets
+        assert client.get("/", headers={"Host": "[::1]:8765"}).status_code == 200
+    with _client(create_app(host="0.0.0.0")) as client:
+        assert client.get("/", headers={"Host": "0.0.0.0:8765"}).status_code == 200
+        assert client.get("/", headers={"Host": "evil.example:8765"}).status_code == 421
+
+
+def test_a_port_80_server_answers_a_host_without_port():
+    with TestClient(create_app(), base_url="http://localhost") as client:
+        assert client.get("/", headers={"Host": "localhost"}).status_code == 200
+        assert client.get("/", headers={"Host": "localhost:80"}).status_code == 200
+        assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 421
+
+
+def test_idle_sessions_expire_and_free_their_place():
+    with _client(create_app(max_sessions=1, idle_timeout=0.5)) as client:
+        with client.websocket_connect(WS) as first:
+            page = Page(first)
+            for _ in range(4):  # busy for longer than the timeout: kept open
+                time.sleep(0.2)
+                assert page.step(1)["type"] == "frame"
+            with pytest.raises(WebSocketDisconnect) as closed:
+                first.receive_text()  # nothing sent for 0.5 s: the server closes
+            assert closed.value.code == 1000 and "idle" in closed.value.reason
+        assert client.app.state.registry.sessions == {}
+        with client.websocket_connect(WS) as second:  # the place is free again
+            Page(second)
+
+
+def test_the_idle_timeout_is_a_setting_and_is_checked():
+    assert LIMITS["idle_timeout_seconds"] == 900
+    for bad in (0, -1, float("nan"), "10", True):
+        with pytest.raises(ValueError, match=r"idle_timeout must be a positive number of seconds"):
+            create_app(idle_timeout=bad)
 
 
 # ---------------------------------------------------------------------- export
@@ -430,7 +560,7 @@ def test_optimizers_penalties_and_dropout_reach_the_engine_and_replay(
     client, extra, optimizer, attributes
 ):
     settings = {"dataset": "circle", "activation": "relu", "seed": 2, **extra}
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS) as ws:
         page = Page(ws)
         page.configure(**settings)
         for _ in range(3):
@@ -583,17 +713,36 @@ def test_the_command_serves_the_page_on_loopback():
             except OSError:
                 time.sleep(0.1)
         assert page is not None and "mlpzero playground" in page
-        # raw requests, past any client-side URL clean-up
-        for target in ["/static/../server.py", "/../../pyproject.toml", "/static/./app.js/.."]:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-                raw.sendall(
-                    f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-                )
+
+        def raw(target: str, host: str, extra: str = "Connection: close\r\n") -> bytes:
+            """A raw request, past any client-side URL clean-up."""
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                connection.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode())
                 reply = b""
-                while chunk := raw.recv(65536):
+                while chunk := connection.recv(65536):
                     reply += chunk
+                    if b"\r\n\r\n" in reply and not reply.startswith(b"HTTP/1.1 4"):
+                        break  # a WebSocket stays open: the status line is enough
+            return reply
+
+        for target in ["/static/../server.py", "/../../pyproject.toml", "/static/./app.js/.."]:
+            reply = raw(target, f"127.0.0.1:{port}")
             assert reply.startswith(b"HTTP/1.1 404"), (target, reply[:200])
             assert b"import" not in reply
+        # DNS rebinding: the right address under another name is refused, WebSocket included
+        evil = f"evil.example:{port}"
+        assert raw("/", f"localhost:{port}").startswith(b"HTTP/1.1 200")
+        for target in ["/", "/api/config", "/static/app.js"]:
+            assert raw(target, evil).startswith(b"HTTP/1.1 421"), target
+        upgrade = (
+            f"Origin: http://{evil}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        )
+        reply = raw("/ws", evil, upgrade)
+        assert reply.startswith(b"HTTP/1.1 421"), reply[:200]
+        assert b"session" not in reply
+        good = upgrade.replace(evil, f"localhost:{port}")
+        assert raw("/ws", f"localhost:{port}", good).startswith(b"HTTP/1.1 101")
     finally:
         process.terminate()
         process.communicate(timeout=10)

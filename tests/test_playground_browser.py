@@ -7,6 +7,7 @@ Set ``MLPZERO_UPDATE_SCREENSHOT=1`` to refresh ``docs/playground.png`` from the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -43,10 +44,9 @@ CHROMIUM_ARGS = [
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "playground.png"
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The app on 127.0.0.1, on a port the system picks, in a background thread."""
-    app = create_app()
+@contextlib.contextmanager
+def _serving(app):
+    """``app`` on 127.0.0.1, on a port the system picks, in a background thread."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -58,10 +58,19 @@ def server():
     while not instance.started:
         assert time.monotonic() < deadline, "the playground server did not start"
         time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}/"
-    instance.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    app = create_app()
+    with _serving(app) as url:
+        yield app, url
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +135,57 @@ def _pure_share(page) -> float:
         return pure / (d.length / 4);
     }"""
     )
+
+
+def test_the_first_frame_shows_the_data_points_coloured_by_class(server, page):
+    """On load, with the default circle and nothing clicked, the output plot shows every
+    training point: filled with its class colour and outlined in white."""
+    app, url = server
+    _open(page, url)
+    seen = page.evaluate(
+        """() => { const c = document.getElementById('heatmap');
+        return {frames: window.playground.frames, width: c.width, height: c.height,
+                pixels: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)};
+        }"""
+    )
+    assert seen["frames"] == 1  # the very first frame
+    size = seen["width"]
+    pixels = np.array(seen["pixels"], dtype=np.uint8).reshape(seen["height"], size, 4)[..., :3]
+    session = app.state.registry.get(page.evaluate("window.playground.session"))
+    assert session.settings.dataset == "circle"
+    # where the page must have drawn each training point (the view is [-6, 6]^2)
+    at = np.column_stack(
+        [
+            (session.points_train[:, 0] + data.DOMAIN) / (2 * data.DOMAIN) * size,
+            (data.DOMAIN - session.points_train[:, 1]) / (2 * data.DOMAIN) * size,
+        ]
+    )
+    gaps = np.linalg.norm(at[:, None] - at[None], axis=2)
+    np.fill_diagonal(gaps, np.inf)
+    alone = np.flatnonzero(gaps.min(axis=1) >= 5)  # no other point's outline reaches its centre
+    assert len(alone) >= 20
+    colours = {0: (245, 147, 34), 1: (8, 119, 189)}  # the page's two class colours
+    for i in alone:
+        x, y = (int(v) for v in at[i])
+        assert tuple(pixels[y, x]) == colours[int(session.y_train[i])], (i, pixels[y, x])
+    # The white outline. The heatmap's lightest colour is (232, 234, 235), so a pixel
+    # lighter in all three channels comes from an outline (antialiased, over any colour).
+    white = pixels.min(axis=2) > 235
+    rows, columns = np.nonzero(white)
+    assert len(rows) > len(session.y_train)
+    centres = np.column_stack([columns + 0.5, rows + 0.5])
+    distance = np.linalg.norm(centres[:, None] - at[None], axis=2).min(axis=1)
+    assert distance.max() < 4.5  # every light pixel is on the rim of a point
+    outlined = [white[int(y) - 4 : int(y) + 5, int(x) - 4 : int(x) + 5].any() for x, y in at[alone]]
+    assert np.mean(outlined) > 0.8, outlined
+
+
+def test_a_page_left_idle_is_told_why_its_connection_closed(page):
+    with _serving(create_app(idle_timeout=1.0)) as url:
+        _open(page, url)
+        error = page.locator("#error")
+        error.wait_for(state="visible", timeout=10_000)
+        assert "idle for 1 s" in error.inner_text() and "reload the page" in error.inner_text()
 
 
 def test_xor_is_learned_in_the_browser(server, page, tmp_path):

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from conftest import blobs
 from mlpzero import MLP
 from mlpzero.targets import TargetEncoder, infer_task, loss_for_task
 
@@ -140,16 +141,8 @@ def test_unknown_task():
 
 
 # ---------------------------------------------------------------------------- the model
-def blobs(labels, n_per=30, seed=0):
-    r = np.random.default_rng(seed)
-    centres = r.standard_normal((len(labels), 2)) * 4
-    X = np.vstack([c + r.standard_normal((n_per, 2)) * 0.5 for c in centres])
-    y = np.repeat(np.asarray(labels), n_per)
-    return X, y
-
-
 def test_model_predicts_string_labels_and_exposes_classes():
-    X, y = blobs(["north", "south", "east"])
+    X, y = blobs(90, classes=("north", "south", "east"), features=2, spread=0.25)
     model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=300, learning_rate=0.5)
     assert model.task == "multiclass"
     assert model.classes_.tolist() == ["east", "north", "south"]
@@ -162,7 +155,7 @@ def test_model_predicts_string_labels_and_exposes_classes():
 
 
 def test_unseen_label_at_evaluation_leaves_the_model_unchanged():
-    X, y = blobs(["a", "b", "c"])
+    X, y = blobs(90, classes=("a", "b", "c"), features=2, spread=0.25)
     model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=5)
     before = model.network.params.copy()
     bad = y.copy().astype("<U5")

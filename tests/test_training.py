@@ -2,29 +2,15 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_circles
 
+from conftest import blobs, circles
 from mlpzero import MLP, Network
 from mlpzero.callbacks import Callback
 from mlpzero.gradcheck import gradcheck
 from mlpzero.losses import BinaryCrossEntropy
 from mlpzero.optimizers import SGD
+from mlpzero.preparation import split_validation
 from mlpzero.progress import ProgressLogger
-from mlpzero.training import (
-    TrainingDivergedError,
-    class_weights,
-    clip_global_norm,
-    split_validation,
-)
-
-
-def circles():
-    """The article's circles: 500 samples, noise 0.1, factor 0.5, random_state 42."""
-    return make_circles(n_samples=500, noise=0.1, factor=0.5, random_state=42)
-
-
-def blobs(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 2))
-    return X, (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+from mlpzero.training import TrainingDivergedError, clip_global_norm
 
 
 class Recorder(Callback):
@@ -248,15 +234,6 @@ def test_bad_dropout_is_refused():
 
 
 # ---------------------------------------------------------------------- validation
-def test_validation_split_is_stratified_and_reproducible():
-    y = np.array([0] * 80 + [1] * 20)
-    rows, held = split_validation(100, 0.25, np.random.default_rng(0), strata=y)
-    assert np.bincount(y[held]).tolist() == [20, 5]
-    assert np.intersect1d(rows, held).size == 0 and rows.size + held.size == 100
-    again = split_validation(100, 0.25, np.random.default_rng(0), strata=y)[1]
-    np.testing.assert_array_equal(held, again)
-
-
 def test_validation_split_holds_out_the_same_rows_on_every_fit():
     X, y = blobs(80)
     held = split_validation(80, 0.25, np.random.default_rng([0, 1]), strata=y)[1]
@@ -274,15 +251,6 @@ def test_validation_split_holds_out_the_same_rows_on_every_fit():
         )
     assert by_split.history.as_dict() == by_rows.history.as_dict()
     np.testing.assert_array_equal(by_split.network.params, by_rows.network.params)
-
-
-def test_validation_split_too_small_for_a_validation_set():
-    with pytest.raises(ValueError, match="leaves 0 for validation"):
-        split_validation(1, 0.5, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="leaves 0 for validation"):
-        split_validation(3, 0.4, np.random.default_rng(0), strata=np.array([0, 1, 2]))
-    rows, held = split_validation(3, 0.1, np.random.default_rng(0))
-    assert (rows.size, held.size) == (2, 1)  # at least one row is held out
 
 
 def test_validation_data_metrics_match_evaluate():
@@ -351,12 +319,6 @@ def test_class_weight_equals_the_matching_sample_weight():
     by_class = MLP(hidden=(4,), seed=0).fit(X, y, class_weight={1: 3.0}, **kwargs)
     by_sample = MLP(hidden=(4,), seed=0).fit(X, y, sample_weight=np.where(y == 1, 3.0, 1), **kwargs)
     np.testing.assert_array_equal(by_class.network.params, by_sample.network.params)
-
-
-def test_balanced_weights_follow_n_over_k_n_c():
-    y = np.array(["a"] * 6 + ["b"] * 2)
-    weights = class_weights("balanced", y, np.array(["a", "b"]))
-    np.testing.assert_allclose(weights, [8 / (2 * 6)] * 6 + [8 / (2 * 2)] * 2)
 
 
 def test_zero_sample_weights_act_like_removing_the_rows():
@@ -442,7 +404,7 @@ def test_progress_bar_shows_epochs_loss_rate(capsys):
         ({"validation_split": 1.5}, ValueError, r"validation_split must be in \[0, 1\)"),
         ({"validation_split": 0.2, "validation_data": ([[0, 0]], [0])}, ValueError, "not both"),
         ({"validation_data": [[0, 0]]}, TypeError, "validation_data must be"),
-        ({"validation_data": ([[0, 0, 0]], [0])}, ValueError, "X_val has 3 features"),
+        ({"validation_data": ([[0, 0]], [0])}, ValueError, "X_val has 2 features"),
         ({"class_weight": {7: 2.0}}, ValueError, "not classes of y"),
         ({"class_weight": "even"}, ValueError, "'balanced' or a dict"),
         ({"verbose": 3}, ValueError, "verbose must be 0, 1 or 2"),

@@ -266,12 +266,34 @@ def test_bad_arguments_raise_clear_errors():
         T.forward_propagation({"W1": params["W1"], "b1": params["b1"]}, [2, 3, 1], X)
     with pytest.raises(ValueError, match=r"parameters\['W1'\] has shape"):
         T.forward_propagation({**params, "W1": np.zeros((3, 5))}, [2, 3, 1], X)
-    with pytest.raises(ValueError, match="Y must have shape"):
+    with pytest.raises(ValueError, match="Y must have one column per example"):
         T.multi_layer_neural_network(X, Y[:, :5], [3], num_epochs=1)
     with pytest.raises(ValueError, match="output_activation"):
         T.multi_layer_neural_network(X, Y, [3], num_epochs=1, output_activation="tanh")
     with pytest.raises(ValueError, match="2-D"):
         T.layer_sizes(X[0], Y, [3])
+
+
+def test_a_label_array_of_the_wrong_shape_is_described_by_its_columns_and_rows():
+    X, Y = xor_data(m=50)
+    # rows for examples, as elsewhere in NumPy: the article wants one column per example
+    with pytest.raises(ValueError) as error:
+        T.multi_layer_neural_network(X, Y.T, [3], num_epochs=1)
+    message = str(error.value)
+    assert "(50, 50)" not in message
+    assert message == (
+        "Y must have one column per example: shape (n_outputs, 50), as X has 50 columns; "
+        "got shape (50, 1), which looks transposed: pass Y.T"
+    )
+    with pytest.raises(ValueError, match=r"shape \(n_outputs, 50\), .* got shape \(1, 5\)$"):
+        T.multi_layer_neural_network(X, Y[:, :5], [3], num_epochs=1)
+    # with the layer sizes given, the rows are known too
+    params = T.init_params([2, 3, 1])
+    _, cache = T.forward_propagation(params, [2, 3, 1], X)
+    with pytest.raises(ValueError, match=r"^Y has 2 rows, but the output layer ls\[-1\] has 1"):
+        T.backward_propagation(params, cache, [2, 3, 1], X, np.vstack([Y, Y]))
+    with pytest.raises(ValueError, match=r"got shape \(50, 1\), which looks transposed"):
+        T.backward_propagation(params, cache, [2, 3, 1], X, Y.T)
 
 
 @pytest.mark.parametrize(

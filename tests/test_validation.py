@@ -2,6 +2,8 @@
 extreme but finite input never produces a RuntimeWarning or a NaN (pytest turns every
 warning into an error)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredE
 from mlpzero.validation import (
     check_features,
     check_int,
+    check_non_negative,
     check_positive,
     check_sample_weight,
     check_targets,
@@ -87,11 +90,31 @@ def test_check_targets_and_weights():
         (lambda: check_positive("learning_rate", "fast"), TypeError, "got str 'fast'"),
         (lambda: check_positive("learning_rate", float("nan")), ValueError, "got nan"),
         (lambda: check_positive("learning_rate", 0), ValueError, "> 0, got 0"),
+        (
+            lambda: check_non_negative("l2", -0.5),
+            ValueError,
+            "l2 must be a finite number >= 0, got -0.5",
+        ),
+        (lambda: check_non_negative("l2", float("inf")), ValueError, ">= 0, got inf"),
+        (lambda: check_non_negative("l2", True), TypeError, "l2 must be a number, got True"),
+        (lambda: check_non_negative("l2", None), TypeError, "got NoneType None"),
     ],
 )
 def test_scalar_checks(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_non_negative_takes_zero_and_allow_zero_is_the_same_check():
+    assert check_non_negative("l2", 0) == 0.0 and check_non_negative("l2", "0.25") == 0.25
+    for value in (0, 3, -1, float("nan"), "x"):
+        try:
+            expected = check_non_negative("l2", value)
+        except (TypeError, ValueError) as error:
+            with pytest.raises(type(error), match=re.escape(str(error))):
+                check_positive("l2", value, allow_zero=True)
+        else:
+            assert check_positive("l2", value, allow_zero=True) == expected
 
 
 # ---------------------------------------------------------------------------- the model

@@ -7,11 +7,12 @@ parameter vector), :mod:`~mlpzero.optimizers`, :mod:`~mlpzero.training` (the loo
 hot steps to optional compiled kernels (:mod:`~mlpzero.kernels`); NumPy is the default.
 """
 
+from ._version import installed_version
 from .kernels import get_backend, numba_available, set_backend
 from .model import MLP, load
 from .network import Network
 
-__version__ = "0.1.0"
+__version__ = installed_version()
 __all__ = [
     "MLP",
     "Network",

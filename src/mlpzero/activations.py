@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .components import Component
 from .registry import resolve
 
 __all__ = [
@@ -39,10 +40,15 @@ __all__ = [
 ]
 
 
-class Activation:
-    """Base class: an element-wise function ``g`` with its derivative ``g'``."""
+class Activation(Component):
+    """Base class: an element-wise function ``g`` with its derivative ``g'``.
 
-    name: str = "activation"
+    ``name``, ``config``, equality and ``repr`` come from
+    :class:`~mlpzero.components.Component`: a subclass declares its ``hyperparameters``.
+    """
+
+    kind = "activation"
+    name = "activation"
 
     def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
@@ -71,20 +77,6 @@ class Activation:
                 buffers.clear()
             buffer = buffers[key] = np.empty(shape, dtype=dtype)
         return buffer
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """Everything needed to rebuild the activation with :func:`get`."""
-        return {"name": self.name}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Activation) and self.config == other.config
-
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self.config.items())))
 
 
 class Sigmoid(Activation):
@@ -162,6 +154,7 @@ class LeakyReLU(Activation):
     of ``z``, so the derivative can be read from the output."""
 
     name = "leaky_relu"
+    hyperparameters = ("alpha",)
 
     def __init__(self, alpha: float = 0.01) -> None:
         alpha = float(alpha)
@@ -190,13 +183,6 @@ class LeakyReLU(Activation):
         mask = np.less_equal(a, 0, out=self._scratch(a.shape, np.bool_))
         np.multiply(grad, grad.dtype.type(self.alpha), out=grad, where=mask)
         return grad
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"name": self.name, "alpha": self.alpha}
-
-    def __repr__(self) -> str:
-        return f"LeakyReLU(alpha={self.alpha})"
 
 
 class Identity(Activation):

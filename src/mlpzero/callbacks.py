@@ -184,14 +184,15 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save the model at the end of epochs, atomically.
 
-    ``path`` may hold ``{epoch}`` (1-based) and metric names, e.g.
-    ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``. With ``save_best_only=True`` the file is
-    written only when the monitored metric (see :class:`EarlyStopping`) improves. The
-    file is a model file written atomically by :meth:`MLP.save <mlpzero.model.MLP.save>`
-    (load it with :func:`mlpzero.load`), so an interrupted run never leaves a half-written
-    checkpoint. ``last_saved`` is the path of the last file written. The
-    best value is kept across ``fit`` calls, so continued training never replaces a
-    better checkpoint with a worse one.
+    ``path`` may hold ``{epoch}`` (1-based) and the names of the logs (``loss``,
+    ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``), e.g.
+    ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``; any other placeholder is refused here.
+    With ``save_best_only=True`` the file is written only when the monitored metric (see
+    :class:`EarlyStopping`) improves. The file is a model file written atomically by
+    :meth:`MLP.save <mlpzero.model.MLP.save>` (load it with :func:`mlpzero.load`), so an
+    interrupted run never leaves a half-written checkpoint. ``last_saved`` is the path of the last
+    file written. The best value is kept across ``fit`` calls, so continued training
+    never replaces a better checkpoint with a worse one.
     """
 
     def __init__(
@@ -205,6 +206,8 @@ class ModelCheckpoint(Callback):
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
         self.path = os.fspath(path)
+        if "{" in self.path:
+            _check_name_pattern(self.path)
         self.save_best_only = bool(save_best_only)
         self._monitor = Monitor(monitor, min_delta, mode)
         self.last_saved: str | None = None
@@ -220,3 +223,22 @@ class ModelCheckpoint(Callback):
 
     def __repr__(self) -> str:
         return f"ModelCheckpoint(path={self.path!r}, save_best_only={self.save_best_only})"
+
+
+#: The names a checkpoint path may hold: the epoch and every key of an epoch's logs.
+_PATH_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr")
+
+
+def _check_name_pattern(path: str) -> None:
+    """Fill ``path`` with sample values, so a bad pattern fails now, not after an epoch."""
+    try:
+        path.format(epoch=1, **dict.fromkeys(_PATH_FIELDS[1:], 0.5))
+    except KeyError as error:
+        raise ValueError(
+            f"ModelCheckpoint: path {path!r} has the unknown placeholder {{{error.args[0]}}}; "
+            f"known: {', '.join(_PATH_FIELDS)}"
+        ) from None
+    except (IndexError, ValueError, AttributeError, TypeError) as error:
+        raise ValueError(
+            f"ModelCheckpoint: path {path!r} is not a valid name pattern: {error}"
+        ) from None

@@ -1,12 +1,13 @@
 """The ``mlpzero`` command (also ``python -m mlpzero``).
 
-Sub-commands: ``demo``, ``train``, ``evaluate``, ``predict``, ``summary`` and ``plot``
-(``activations``, ``boundary``, ``history``). ``mlpzero COMMAND --help`` shows each one's
-usage and an example.
+Sub-commands: ``demo``, ``train``, ``evaluate``, ``predict``, ``convert``, ``summary``,
+``plot`` (``activations``, ``boundary``, ``history``) and ``export``. ``mlpzero COMMAND --help``
+shows each one's usage and an example.
 
-The command is a thin adapter: it parses options, loads data and models through
-:mod:`mlpzero.datasets` and :mod:`mlpzero.io`, and calls :class:`~mlpzero.MLP` and
-:mod:`mlpzero.plotting`. It holds no math of its own.
+The command is a thin adapter: it parses options, loads data with
+:func:`mlpzero.datasets.load_data` and models with :mod:`mlpzero.io`, and calls
+:class:`~mlpzero.MLP` and :mod:`mlpzero.plotting`. It holds no math and no parsing of its
+own. No output may be one of the command's inputs (:func:`refuse_overwriting`).
 
 Errors end the command with exit status 1 (2 for a bad option) and one line on stderr
 that names the problem; ``--debug`` shows the full traceback instead.
@@ -28,24 +29,24 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .datasets.loading import BUILTIN_DATASETS, DATA_HELP, Dataset, load_data
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
 
-__all__ = ["COMMANDS", "COMMAND_MODULES", "CommandError", "add_command", "load_data", "main"]
-
-TOY_DATASETS = ("linear", "xor", "circles", "moons", "spirals")
-BUILTIN_DATASETS = (*TOY_DATASETS, "digits", "mnist")
-DATA_HELP = (
-    f"a built-in dataset ({', '.join(BUILTIN_DATASETS)}) or a .csv / .npz file "
-    "(CSV: a header row, numeric feature columns, a target column; npz: arrays X and y)"
-)
+__all__ = [
+    "COMMANDS",
+    "COMMAND_MODULES",
+    "CommandError",
+    "add_command",
+    "main",
+    "refuse_overwriting",
+]
 
 
 class CommandError(Exception):
@@ -250,6 +251,28 @@ def _add_predict(subparsers: Any) -> None:
     parser.set_defaults(handler=_predict)
 
 
+def _add_convert(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "convert",
+        help="stream a CSV file into a data folder (X.npy, y.npy) for data larger than memory",
+        description=(
+            "Convert CSV (a header row, numeric features, a target column) into the folder "
+            "DIR: X.npy, y.npy and columns.json, read in chunks with bounded memory. Every "
+            "command that takes DATA accepts DIR and opens it memory-mapped. A bad row "
+            "stops the conversion with its line number and leaves no folder behind."
+        ),
+        example="mlpzero convert data.csv data --target label --dtype float32",
+    )
+    parser.add_argument("csv", metavar="CSV", help="the CSV file to read")
+    parser.add_argument("dir", metavar="DIR", help="the folder to write (new or empty)")
+    parser.add_argument("--target", metavar="COL", help="target column (default: last)")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    parser.add_argument("--delimiter", default=",", metavar="C", help="(default: ,)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=_convert)
+
+
 def _add_summary(subparsers: Any) -> None:
     parser = add_command(
         subparsers,
@@ -302,6 +325,44 @@ def _add_plot(subparsers: Any) -> None:
     history.set_defaults(handler=_plot_history)
 
 
+def _add_export(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "export",
+        help="write a saved model as ONNX (.onnx) or as a C99 header (.h)",
+        description=(
+            "Export MODEL to OUT; the format follows OUT's extension: .onnx writes an ONNX "
+            "model (needs the onnx extra), .h a self-contained C99 header whose functions "
+            "are prefixed with --name."
+        ),
+        example="mlpzero export moons.npz moons.onnx",
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file saved by train")
+    parser.add_argument("out", metavar="OUT", help="OUT.onnx or OUT.h")
+    parser.add_argument(
+        "--name", metavar="NAME", help="C identifier prefix for a .h (default: OUT's stem)"
+    )
+    parser.set_defaults(handler=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import FORMATS, export
+
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in FORMATS:
+        raise CommandError(
+            f"cannot tell the format of {args.out} from its extension {suffix or '(none)'!r}: "
+            "OUT must end in .onnx (ONNX) or .h (C header)"
+        )
+    if args.name is not None and suffix != ".h":
+        raise CommandError("--name applies to a C header (.h) only")
+    _check_folder(args.out, "OUT")
+    refuse_overwriting({"OUT": args.out}, [args.model])
+    path = export(_load_model(args.model), args.out, name=args.name)
+    print(f"wrote the {FORMATS[suffix]} to {path}")
+    return 0
+
+
 def _names(registry: Any) -> str:
     return ", ".join(sorted(registry))
 
@@ -320,8 +381,10 @@ COMMANDS: list[Callable[[Any], None]] = [
     _add_train,
     _add_evaluate,
     _add_predict,
+    _add_convert,
     _add_summary,
     _add_plot,
+    _add_export,
 ]
 #: Modules that add more sub-commands through an ``add_parser(subparsers)`` function.
 COMMAND_MODULES: tuple[str, ...] = ("mlpzero.playground.cli",)
@@ -387,185 +450,61 @@ def _one_line(error: Exception) -> str:
 
 
 # ---------------------------------------------------------------------------- data
-@dataclass
-class Data:
-    """A dataset as the commands see it: features, targets (or None), column names."""
-
-    X: np.ndarray
-    y: np.ndarray | None
-    feature_names: list[str] | None = None
-
-
-def load_data(
-    spec: str,
-    *,
-    target: str | None = None,
-    seed: int = 0,
-    samples: int | None = None,
-    split: str = "train",
-    n_features: int | None = None,
-    feature_names: Sequence[str] | None = None,
-) -> Data:
-    """Load DATA as the commands understand it.
-
-    ``spec`` is a built-in name or a ``.csv``/``.npz`` path. ``split`` picks MNIST's
-    ``train`` or ``test`` images. Given ``n_features`` (a model's input width), a CSV or
-    npz without a target is accepted, and ``y`` is then None; ``feature_names`` (a model's
-    recorded column names) pick and order the CSV columns by name.
-    """
-    name = spec.lower()
-    if name in TOY_DATASETS:
-        from .datasets import toy
-
-        make = getattr(toy, f"make_{name}")
-        options: dict[str, Any] = {"random_state": seed}
-        if samples is not None:
-            options["n_samples"] = samples
-        X, y = make(**options)
-        return Data(np.asarray(X), np.asarray(y))
-    if name == "digits":
-        from .datasets import load_digits
-
-        X, y = load_digits()
-        return Data(X, y)
-    if name == "mnist":
-        from .datasets import load_mnist
-
-        train, test = load_mnist(verbose=True)
-        X, y = train if split == "train" else test
-        return Data(X, y)
-    path = Path(spec)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _load_csv(path, target, n_features, feature_names)
-    if suffix == ".npz":
-        return _load_npz(path, n_features)
-    if path.exists():
-        raise CommandError(f"{spec}: unsupported file type {suffix or '(none)'!r}; {DATA_HELP}")
-    raise CommandError(f"unknown dataset {spec!r}: DATA must be {DATA_HELP}")
-
-
-def _load_csv(
-    path: Path,
-    target: str | None,
-    n_features: int | None,
-    feature_names: Sequence[str] | None,
-) -> Data:
-    from .datasets import load_csv
-
-    header = _csv_header(path)
-    if feature_names is not None:
-        # The model knows its columns by name: find them, in its order, wherever they are.
-        missing = [name for name in feature_names if name not in header]
-        if missing:
-            raise CommandError(
-                f"{path.name} has no column {missing[0]!r}; the model's features are "
-                f"{list(feature_names)} and the file has {header}"
-            )
-        extra = [name for name in header if name not in feature_names]
-        if target is None and not extra:
-            return Data(_numeric_csv(path, header, list(feature_names)), None, list(feature_names))
-        if target is None and len(extra) > 1:
-            raise CommandError(
-                f"{path.name} has the columns {extra} besides the model's features; "
-                "name the target with --target"
-            )
-        if target is None:
-            target = extra[0]
-    elif n_features is not None and target is None and len(header) == n_features:
-        return Data(_numeric_csv(path, header, header), None, header)
-    column: str | int = -1 if target is None else target
-    if target is not None and target not in header:
-        try:
-            column = int(target)
-        except ValueError:
-            column = target  # the loader names the available columns
-    X, y = load_csv(path, target=column)
-    index = column if isinstance(column, int) else header.index(column)
-    names = [n for i, n in enumerate(header) if i != (index % len(header))]
-    if feature_names is not None and set(feature_names) <= set(names):
-        X = X[:, [names.index(n) for n in feature_names]]
-        names = list(feature_names)
-    return Data(X, y, names)
-
-
-def _csv_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        first = next(csv.reader(handle), None)
-    if not first:
-        raise CommandError(f"{path.name} is empty: expected a header row and data rows")
-    return [name.strip() for name in first]
-
-
-def _numeric_csv(path: Path, header: list[str], columns: list[str]) -> np.ndarray:
-    """The named columns of a CSV file that has no target column, as float64."""
-    index = [header.index(name) for name in columns]
-    rows: list[list[float]] = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        for line, row in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise CommandError(
-                    f"{path.name}, line {line}: expected {len(header)} fields, got {len(row)}"
-                )
-            values = []
-            for i in index:
-                cell = row[i].strip()
-                try:
-                    values.append(float(cell))
-                except ValueError:
-                    what = "is empty" if not cell else f"is not a number: {cell!r}"
-                    raise CommandError(
-                        f"{path.name}, line {line}, column {header[i]!r}: the value {what}"
-                    ) from None
-            rows.append(values)
-    if not rows:
-        raise CommandError(f"{path.name} has a header but no data rows")
-    return np.array(rows, dtype=np.float64)
-
-
-def _load_npz(path: Path, n_features: int | None) -> Data:
-    from .datasets import load_npz
-
-    if n_features is None:
-        X, y = load_npz(path)
-        return Data(X, y)
-    if not path.exists():
-        raise FileNotFoundError(2, "No such file or directory", str(path))
-    with np.load(path, allow_pickle=False) as archive:
-        has_target = "y" in archive.files
-    if has_target:
-        X, y = load_npz(path)
-        return Data(X, y)
-    X, _ = load_npz(path, y_key="X")  # only X: the loader's checks, without a target
-    return Data(X, None)
-
-
 def _load_model(path: str) -> Any:
     from .model import load
 
     return load(path)
 
 
-def _data_for(model: Any, args: argparse.Namespace, split: str = "test") -> Data:
+def _data(args: argparse.Namespace, model: Any = None, **options: Any) -> Dataset:
+    """DATA as the options describe it; given a model, matched to its features."""
+    if model is not None:
+        options.setdefault("features", model.feature_names_in_)
+        options.setdefault("n_features", model.network.layer_sizes[0])
     return load_data(
-        args.data,
-        target=args.target,
-        seed=args.seed,
-        samples=args.samples,
-        split=split,
-        n_features=model.network.layer_sizes[0],
-        feature_names=model.feature_names_in_,
+        args.data, target=args.target, seed=args.seed, n_samples=args.samples, **options
     )
 
 
-def _require_targets(data: Data, spec: str) -> np.ndarray:
+def _data_path(spec: str) -> str | None:
+    """DATA's path when it names a file or folder rather than a built-in dataset."""
+    return None if spec.lower() in BUILTIN_DATASETS else spec
+
+
+def _require_targets(data: Dataset, spec: str) -> np.ndarray:
     if data.y is None:
         raise CommandError(f"{spec} has no target column, so the model cannot be evaluated")
     return data.y
+
+
+def refuse_overwriting(outputs: dict[str, str | None], inputs: Sequence[str | None]) -> None:
+    """Fail before anything is written when an output would replace an input or another output.
+
+    ``outputs`` maps each option (``"--out"``) to its path; ``inputs`` are the paths the
+    command reads. Paths are compared after resolving symlinks and ``./``; a data folder
+    counts with the files in it.
+    """
+    read: list[str] = []
+    for path in inputs:
+        if path is None or not os.path.exists(path):
+            continue
+        read.append(os.path.realpath(path))
+        if os.path.isdir(path):
+            read += [os.path.realpath(os.path.join(path, name)) for name in os.listdir(path)]
+    written: dict[str, str] = {}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if real in read:
+            raise CommandError(
+                f"{flag} {path} is one of the command's inputs; refusing to overwrite it"
+            )
+        if real in written:
+            raise CommandError(
+                f"{flag} {path} is also {written[real]}; give each output its own path"
+            )
+        written[real] = flag
 
 
 # ---------------------------------------------------------------------------- commands
@@ -581,7 +520,11 @@ def _train(args: argparse.Namespace) -> int:
 
     for flag in ("out", "checkpoint", "plot"):
         _check_folder(getattr(args, flag), f"--{flag}")
-    data = load_data(args.data, target=args.target, seed=args.seed, samples=args.samples)
+    refuse_overwriting(
+        {"--out": args.out, "--plot": args.plot, "--checkpoint": args.checkpoint},
+        [_data_path(args.data), args.resume if args.resume != args.checkpoint else None],
+    )
+    data = _data(args)
     y = _require_targets(data, args.data)
     model, options = _model_and_fit_options(MLP, args)
     start = time.perf_counter()
@@ -664,7 +607,7 @@ def _check_folder(path: str | None, flag: str) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
-    data = _data_for(model, args)
+    data = _data(model=model, args=args, split="test")
     y = _require_targets(data, args.data)
     rows = [("samples", str(len(data.X)))]
     rows += [(key, f"{value:.6g}") for key, value in model.evaluate(data.X, y).items()]
@@ -673,8 +616,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    refuse_overwriting({"--output": args.output}, [args.model, _data_path(args.data)])
     model = _load_model(args.model)
-    data = _data_for(model, args)
+    data = _data(model=model, args=args, split="test", features_only=True)
     if args.proba and model.task == "regression":
         raise CommandError("--proba needs a classifier; this model does regression")
     if args.proba:
@@ -710,6 +654,23 @@ def _write_csv(handle: TextIO, header: list[str], values: np.ndarray, digits: in
         writer.writerow([f"{v:.{digits}g}" if floats else v for v in row.tolist()])
 
 
+def _convert(args: argparse.Namespace) -> int:
+    from .datasets import convert_csv
+
+    refuse_overwriting({"DIR": args.dir}, [args.csv])
+    target: str | int = -1 if args.target is None else args.target
+    progress = False if args.quiet else None
+    folder = convert_csv(
+        args.csv, args.dir, target=target, dtype=args.dtype, delimiter=args.delimiter,
+        progress=progress,
+    )  # fmt: skip
+    X, y = (np.load(folder / name, mmap_mode="r") for name in ("X.npy", "y.npy"))  # headers
+    print(
+        f"wrote {X.shape[0]} rows, {X.shape[1]} features ({X.dtype}) and y ({y.dtype}) to {folder}"
+    )
+    return 0
+
+
 def _summary(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     print(model.summary())
@@ -738,8 +699,9 @@ def _plot_boundary(args: argparse.Namespace) -> int:
     from .plotting import plot_decision_boundary
 
     _check_folder(args.out, "--out")
+    refuse_overwriting({"--out": args.out}, [args.model, _data_path(args.data)])
     model = _load_model(args.model)
-    data = _data_for(model, args, split="train")
+    data = _data(model=model, args=args, split="train")
     y = _require_targets(data, args.data)
     if data.X.shape[1] != 2:
         raise CommandError(
@@ -754,6 +716,7 @@ def _plot_history(args: argparse.Namespace) -> int:
     from .plotting import plot_loss_curve
 
     _check_folder(args.out, "--out")
+    refuse_overwriting({"--out": args.out}, [args.model])
     model = _load_model(args.model)
     if model.history.epochs == 0:
         raise CommandError(f"{args.model} has no training history to plot")
@@ -762,7 +725,7 @@ def _plot_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plot_training(model: Any, data: Data, y: np.ndarray, path: str) -> str:
+def _plot_training(model: Any, data: Dataset, y: np.ndarray, path: str) -> str:
     from .plotting import plot_decision_boundary, plot_loss_curve
 
     if data.X.shape[1] == 2 and model.task in ("binary", "multiclass"):

@@ -259,13 +259,27 @@ def _classes_document(classes: np.ndarray | None) -> dict[str, Any] | None:
     if classes is None:
         return None
     kind = next((k for k, codes in _CLASS_KINDS.items() if classes.dtype.kind in codes), None)
-    values = classes.tolist()
+    values = _float_labels(classes) if kind == "float" else classes.tolist()
     if kind is None or (classes.dtype.kind == "O" and not all(isinstance(v, str) for v in values)):
         raise ValueError(
             f"cannot save class labels of dtype {classes.dtype} (such as {values[:3]}); "
             "labels must be booleans, integers, floats or strings"
         )
     return {"kind": kind, "dtype": classes.dtype.str, "values": values}
+
+
+def _float_labels(classes: np.ndarray) -> list[float]:
+    """Float class labels as JSON numbers (Python floats, i.e. float64), refusing any that
+    a float64 does not hold exactly: ``tolist`` keeps a ``longdouble`` as a NumPy scalar,
+    which JSON cannot write, and rounding it would change the label."""
+    inexact = [v for v in classes.ravel() if float(v) != v]
+    if inexact:
+        raise ValueError(
+            f"cannot save class labels of dtype {classes.dtype} such as {inexact[0]!s}: a "
+            "model file stores float labels as float64, which does not hold it exactly; "
+            "convert y to float64 (or integers) before fitting"
+        )
+    return [float(v) for v in classes.ravel()]
 
 
 def jsonable(value: Any) -> Any:

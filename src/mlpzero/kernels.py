@@ -34,6 +34,7 @@ units by samples, each layer's ``(n_l, m)`` block one after the other in one fla
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -145,13 +146,13 @@ def plan_for(
         return None
     codes, alphas = [], []
     for activation in activations:
-        code = _ACTIVATION_CODES.get(getattr(activation, "name", None))
+        code = _ACTIVATION_CODES.get(activation.name)
         if code is None or type(activation).__module__ != "mlpzero.activations":
             return None
         if np.dtype(dtype) == np.float32 and code in _SLOW_IN_FLOAT32:
             return None
         codes.append(code)
-        alphas.append(float(getattr(activation, "alpha", 0.0)))
+        alphas.append(float(activation.alpha) if activation.name == "leaky_relu" else 0.0)
     return SmallNetworkPlan(sizes, codes, alphas)
 
 
@@ -185,7 +186,7 @@ def gradient_descent(
     is not small (:func:`plan_for`) or has dropout, or ``X`` and ``Y`` are not the
     network's dtype and shapes (:func:`suits`). The caller then takes the steps one by one.
     """
-    kernels, plan = compiled(), network._plan
+    kernels, plan = compiled(), network.kernel_plan
     if kernels is None or plan is None or link not in ("sigmoid", "identity"):
         return None
     if any(network.dropout):
@@ -194,24 +195,35 @@ def gradient_descent(
         return None
     if Y.dtype != network.dtype:
         return None
-    rows = X.shape[0]
-    ws = network._workspace(rows)
+    inputs, pre, post, delta = network.pass_buffers(X.shape[0])
     done = kernels.gradient_descent(
         network.params, network.grads, plan.sizes, plan.codes, plan.alphas, X, Y,
-        ws.input_buffer(), ws.pre_flat, ws.post_flat, ws.delta_flat,
-        float(learning_rate), link == "sigmoid", int(epochs),
+        inputs, pre, post, delta, float(learning_rate), link == "sigmoid", int(epochs),
     )  # fmt: skip
-    network._record_compiled_pass(kernels, X)
+    network.record_compiled_pass(X)
     return int(done)
 
 
-def _initial_backend() -> str:
-    name = os.environ.get("MLPZERO_BACKEND", "numpy").strip().lower() or "numpy"
+def _set_initial_backend() -> None:
+    """Switch to the backend ``MLPZERO_BACKEND`` names, if any.
+
+    A bad value must not stop ``import mlpzero``: it is reported as a warning and the
+    default, NumPy, is used. A bad name given to :func:`set_backend` still raises.
+    """
+    given = os.environ.get("MLPZERO_BACKEND", "")
+    name = given.strip().lower() or "numpy"
     if name not in BACKENDS:
-        raise ValueError(
-            f"MLPZERO_BACKEND must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}"
-        )
-    return name
+        problem = f"must be one of {', '.join(map(repr, BACKENDS))}"
+    elif name == "numba" and not numba_available():
+        problem = "is 'numba', which needs numba: pip install 'mlpzero[fast]'"
+    else:
+        set_backend(name)
+        return
+    warnings.warn(
+        f"MLPZERO_BACKEND {problem}, got {given!r}; using the default backend 'numpy'",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 
-set_backend(_initial_backend())
+_set_initial_backend()

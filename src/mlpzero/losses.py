@@ -36,6 +36,7 @@ import numpy as np
 
 from . import kernels as _kernels
 from .activations import sigmoid, softmax
+from .components import Component
 from .registry import resolve
 from .validation import relative_sample_weight
 
@@ -49,10 +50,15 @@ __all__ = [
 ]
 
 
-class Loss:
-    """Base class. Subclasses define :meth:`link` and :meth:`per_sample`."""
+class Loss(Component):
+    """Base class. Subclasses define :meth:`link` and :meth:`per_sample`.
 
-    name: str = "loss"
+    ``name``, ``config``, equality and ``repr`` come from
+    :class:`~mlpzero.components.Component`; the built-in losses have no hyper-parameters.
+    """
+
+    kind = "loss"
+    name = "loss"
     #: The output activation this loss pairs with (a name from :mod:`mlpzero.activations`).
     output_activation: str = "identity"
     #: The link as the compiled kernels know it ("sigmoid" or "identity"); None for links
@@ -118,19 +124,6 @@ class Loss:
             out *= weights[:, None]
             out *= out.dtype.type(1.0 / float(np.sum(weights, dtype=np.float64)))
         return out
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"name": self.name}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Loss) and self.config == other.config
-
-    def __hash__(self) -> int:
-        return hash(self.name)
 
 
 class BinaryCrossEntropy(Loss):

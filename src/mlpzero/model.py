@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import initializers as _initializers
 from . import io as _io
 from . import losses as _losses
 from . import optimizers as _optimizers
@@ -32,11 +35,12 @@ from .checkpointing import (
     restore_schedule,
 )
 from .history import History
-from .network import Network
+from .network import Network, resolve_activations
+from .preparation import check_data, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
 from .targets import TargetEncoder, infer_task, loss_for_task
-from .training import class_weights, split_validation, train
+from .training import train
 from .validation import (
     check_dtype,
     check_features,
@@ -47,7 +51,7 @@ from .validation import (
     relative_sample_weight,
 )
 
-__all__ = ["MLP", "load"]
+__all__ = ["MLP", "FitOptions", "load"]
 
 
 class MLP:
@@ -120,8 +124,10 @@ class MLP:
         #: The optimizer of the last fit, with its state (pass it to fit to continue).
         self.optimizer_: _optimizers.Optimizer | None = None
         self._rng = np.random.default_rng(self.seed)
-        # Fail early on a bad activation list rather than at the first fit.
-        Network([1, *self.hidden, 1], self.activation, init=self.init, dtype=self.dtype, rng=0)
+        # Fail now on a bad activation list or initialiser rather than at the first fit.
+        resolve_activations(self.activation, len(self.hidden))
+        if init is not None:
+            _initializers.get(init)
 
     # ------------------------------------------------------------------ building
     @property
@@ -265,203 +271,55 @@ class MLP:
             The loss or the weights became NaN or infinite (the learning rate is too
             high); the model keeps its last finite weights and the history so far.
         """
-        epochs = check_int("epochs", epochs)
-        batch_size = check_int("batch_size", batch_size, allow_none=True)
-        print_every = check_int("print_every", print_every, allow_none=True)
-        if isinstance(verbose, bool):
-            verbose = int(verbose)
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-        l2 = check_positive("l2", l2, allow_zero=True)
-        checkpoint_interval = check_positive(
-            "checkpoint_interval", checkpoint_interval, allow_zero=True
-        )
-        l1 = check_positive("l1", l1, allow_zero=True)
-        if clip_norm is not None:
-            clip_norm = check_positive("clip_norm", clip_norm)
-        validation_split = check_positive("validation_split", validation_split, allow_zero=True)
-        if validation_split >= 1:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
-        if validation_split and validation_data is not None:
-            raise ValueError("pass validation_split or validation_data, not both")
-        if callbacks is None:
-            callbacks = ()
-        if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
-            raise TypeError(
-                "callbacks must be a list of Callback objects, got "
-                f"{type(callbacks).__name__} {callbacks!r}"
-            )
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(
-                f"shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}"
-            )
-        callbacks = list(callbacks)
-        for callback in callbacks:
-            if not isinstance(callback, Callback):
-                raise TypeError(
-                    "callbacks must be Callback objects, got "
-                    f"{type(callback).__name__} {callback!r}"
-                )
-        if schedule is not None:
-            schedule = _schedules.get(schedule)
-        opt = _resolve_optimizer(optimizer, learning_rate)
-
-        user_callbacks = list(callbacks)
-        resumed = resumed_model = None
-        if resume is not None:
-            record = load_checkpoint(resume)
-            resumed, resumed_model = record.checkpoint, MLP.from_record(record, source=resume)
-            self._check_same_model(resumed_model, resume)
-            check_callbacks(user_callbacks, resumed, resume)
-        source = self if resumed is None else resumed_model
+        options = FitOptions.check(
+            epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
+            optimizer=optimizer, schedule=schedule, l2=l2, l1=l1, clip_norm=clip_norm,
+            validation_split=validation_split, validation_data=validation_data,
+            class_weight=class_weight, shuffle=shuffle, callbacks=callbacks, verbose=verbose,
+            print_every=print_every, checkpoint=checkpoint,
+            checkpoint_interval=checkpoint_interval, resume=resume,
+        )  # fmt: skip
+        resumed = _read_checkpoint(self, options.resume, options.callbacks)
+        source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
-        X_given = X
-        X = check_features(X, dtype=self.dtype, n_features=n_features)
-        y = check_targets(y, X.shape[0])
-        # Only the ratios of the weights matter; scaled to a largest of 1, no product
-        # with class weights, sum or cast below can overflow.
-        weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
-        validation = None
-        if validation_data is not None:
-            validation = _check_validation_data(validation_data, self.dtype, X.shape[1])
-
-        was_built, rng_state = self.built, self._rng.bit_generator.state
-        before_resume = dict(vars(self))
-        try:
+        data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features)
+        with _restored_on_error(self):
             if resumed is not None:
-                # Take the checkpoint over; the random state goes back to where the
-                # interrupted fit drew its validation split, so the split is the same.
-                restore_optimizer(opt, resumed, resume)
-                restore_schedule(schedule, resumed, resume)
-                vars(self).update(vars(resumed_model))
-                epoch_state = self._rng.bit_generator.state
-                self._rng.bit_generator.state = resumed.progress["fit_random_state"]
-            elif not was_built:
-                self._build(X, y, verbose)
-                self.feature_names_in_ = _column_names(X_given, X.shape[1])
+                epoch_state = _take_over(self, resumed, options)
+            elif not self.built:
+                self._build(data.X, data.y, options.verbose)
+                self.feature_names_in_ = _column_names(X, data.X.shape[1])
             fit_random_state = self._rng.bit_generator.state
-            encoder = self.encoder
-            labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
-            is_labelled = encoder.task in ("binary", "multiclass")
-            self.validation_rows_ = None
-            if validation_split:
-                strata = labels if is_labelled else None
-                # Drawn from the seed, not the running generator: every fit on the same
-                # data holds out the same rows, so continued training never sees them.
-                split_rng = (
-                    self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
-                )
-                rows, held = split_validation(len(y), validation_split, split_rng, strata)
-                self.validation_rows_ = held
-                held_w = None if weights is None else weights[held]
-                validation = (X[held], y[held], held_w)
-                X, y, labels = X[rows], y[rows], labels[rows]
-                weights = None if weights is None else weights[rows]
-            Y = encoder.encode(y, dtype=self.dtype)
-            if class_weight is not None:
-                if not is_labelled:
-                    raise ValueError(
-                        f"class_weight applies to binary and multi-class classifiers, "
-                        f"not to a {encoder.task} model"
-                    )
-                per_sample = class_weights(class_weight, labels, encoder.classes_)
-                weights = per_sample if weights is None else weights * per_sample
-            if weights is not None:  # the training rows must still carry some weight
-                check_sample_weight(weights, len(weights))
-            if validation is not None:
-                X_val, y_val, w_val = validation
-                validation = (X_val, encoder.encode(y_val, dtype=self.dtype), w_val)
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(before_resume)
-            if not was_built:
-                self.network = self.encoder = self.loss_ = None
-            self._rng.bit_generator.state = rng_state
-            raise
-
+            # Drawn from the seed, not the running generator: every fit on the same
+            # data holds out the same rows, so continued training never sees them.
+            split_rng = self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
+            prepared = prepare(
+                data, self.encoder, self.dtype, validation_split=options.validation_split,
+                class_weight=options.class_weight, split_rng=split_rng,
+            )  # fmt: skip
+        self.validation_rows_ = prepared.validation_rows
         if resumed is not None:
             self._rng.bit_generator.state = epoch_state
-            start_epoch = resumed.progress["start_epoch"]
-            epochs_left = max(0, epochs - (self.history.epochs - start_epoch))
+            start_epoch = resumed.state.progress["start_epoch"]
+            epochs_left = max(0, options.epochs - (self.history.epochs - start_epoch))
         else:
-            start_epoch, epochs_left = self.history.epochs, epochs
-        self.fit_config_ = {
-            "epochs": epochs,
-            "learning_rate": opt.initial_learning_rate,
-            "batch_size": batch_size,
-            "optimizer": opt.config,
-            "schedule": None if schedule is None else schedule.config,
-            "l2": l2,
-            "l1": l1,
-            "clip_norm": clip_norm,
-            "validation_split": validation_split,
-            "shuffle": bool(shuffle),
+            start_epoch, epochs_left = self.history.epochs, options.epochs
+        self.fit_config_ = options.fit_config()
+        progress = {
+            "start_epoch": start_epoch,
+            "epochs": options.epochs,
+            "fit_random_state": fit_random_state,
         }
-        if checkpoint is not None:
-            progress = {
-                "start_epoch": start_epoch,
-                "epochs": epochs,
-                "fit_random_state": fit_random_state,
-            }
-            final_epoch = self.history.epochs + epochs_left - 1
-            writer = CheckpointWriter(
-                checkpoint, opt, schedule, progress, checkpoint_interval, final_epoch,
-                user_callbacks,
-            )  # fmt: skip
-            callbacks.append(writer)
-        if resumed is not None:
-            callbacks.append(CallbackRestorer(user_callbacks, resumed, resume))
-
-        network = self.network
-        network.dropout = list(self.dropout)
-        network.dropout_rng = self._rng
-        if verbose or print_every:
-            callbacks.insert(
-                0, ProgressLogger(epochs_left, verbose=verbose, print_every=print_every)
-            )
-        self.optimizer_ = opt
+        callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left)
+        self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
+        self.optimizer_ = options.optimizer
         train(
-            network,
-            self.loss_,
-            opt,
-            X,
-            Y,
-            epochs=epochs_left,
-            batch_size=batch_size,
-            sample_weight=weights,
-            rng=self._rng,
-            model=self,
-            callbacks=callbacks,
-            history=self.history,
-            schedule=schedule,
-            l2=l2,
-            l1=l1,
-            clip_norm=clip_norm,
-            validation=validation,
-            shuffle=bool(shuffle),
-        )
+            self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
+            epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng, model=self,
+            callbacks=callbacks, history=self.history, validation=prepared.validation,
+            **options.loop_options(),
+        )  # fmt: skip
         return self
-
-    def _check_same_model(self, other: MLP, source: Any) -> None:
-        """Refuse to resume from a checkpoint of a different architecture."""
-        mine, theirs = self._architecture(), other._architecture()
-        differ = [key for key in mine if mine[key] != theirs[key]]
-        if differ:
-            saved = ", ".join(f"{key}={theirs[key]!r}" for key in differ)
-            given = ", ".join(f"{key}={mine[key]!r}" for key in differ)
-            raise ValueError(
-                f"resume: {source} holds a model with {saved}, but this MLP has {given}"
-            )
-
-    def _architecture(self) -> dict[str, Any]:
-        if self.built:
-            hidden = tuple(self.network.layer_sizes[1:-1])
-            acts = [a.config for a in self.network.activations]
-        else:
-            hidden = self.hidden
-            acts = [a.config for a in Network([1, *hidden, 1], self.activation, rng=0).activations]
-        dropout = tuple(self.dropout)
-        return {"hidden": hidden, "activations": acts, "dtype": self.dtype.name, "dropout": dropout}
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -532,6 +390,27 @@ class MLP:
         )
         model.fit_config_ = record.training
         return model
+
+    def to_onnx(
+        self, path: str | os.PathLike[str] | None = None, *, opset: int | None = None
+    ) -> Any:
+        """The fitted model as an ``onnx.ModelProto``, also written to ``path`` when given.
+
+        Outputs ``label`` and ``probabilities`` (classifiers) or ``variable`` (regressors),
+        as skl2onnx names them; see :mod:`mlpzero.export.onnx`. Needs the ``onnx`` extra.
+        """
+        from .export import to_onnx
+
+        return to_onnx(self, path, opset=opset)
+
+    def to_c(self, path: str | os.PathLike[str], *, name: str = "model") -> Path:
+        """Write the fitted model as a self-contained C99 header (``NAME_predict``, ...).
+
+        See :mod:`mlpzero.export.c`.
+        """
+        from .export import to_c
+
+        return to_c(self, path, name=name)
 
     # ------------------------------------------------------------------ inference
     def _require_built(self) -> Network:
@@ -687,6 +566,147 @@ def _as_sequence(value: Any, name: str) -> tuple[Any, ...]:
         raise TypeError(f"{name} must be a sequence of layer sizes, got {value!r}") from None
 
 
+# ---------------------------------------------------------------------- fit options
+@dataclass(frozen=True)
+class FitOptions:
+    """The options of one :meth:`MLP.fit`, checked once by :meth:`check`.
+
+    The data arguments (``X``, ``y``, ``sample_weight``, ``validation_data``) are not
+    options: :mod:`mlpzero.preparation` checks them. ``optimizer`` and ``schedule`` hold
+    the resolved objects.
+    """
+
+    epochs: int
+    batch_size: int | None
+    optimizer: _optimizers.Optimizer
+    schedule: _schedules.Schedule | None
+    l2: float
+    l1: float
+    clip_norm: float | None
+    validation_split: float
+    class_weight: str | dict[Any, float] | None
+    shuffle: bool
+    callbacks: tuple[Callback, ...]
+    verbose: int
+    print_every: int | None
+    checkpoint: str | os.PathLike[str] | None
+    checkpoint_interval: float
+    resume: str | os.PathLike[str] | None
+
+    @classmethod
+    def check(
+        cls,
+        *,
+        epochs: Any,
+        learning_rate: Any,
+        batch_size: Any,
+        optimizer: Any,
+        schedule: Any,
+        l2: Any,
+        l1: Any,
+        clip_norm: Any,
+        validation_split: Any,
+        validation_data: Any,
+        class_weight: Any,
+        shuffle: Any,
+        callbacks: Any,
+        verbose: Any,
+        print_every: Any,
+        checkpoint: Any,
+        checkpoint_interval: Any,
+        resume: Any,
+    ) -> FitOptions:
+        """The options of :meth:`MLP.fit`, checked; an error names the argument and echoes
+        the value. ``validation_data`` is only looked at to refuse it together with
+        ``validation_split``."""
+        epochs = check_int("epochs", epochs)
+        batch_size = check_int("batch_size", batch_size, allow_none=True)
+        print_every = check_int("print_every", print_every, allow_none=True)
+        if isinstance(verbose, bool):
+            verbose = int(verbose)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        l2 = check_positive("l2", l2, allow_zero=True)
+        checkpoint_interval = check_positive(
+            "checkpoint_interval", checkpoint_interval, allow_zero=True
+        )
+        l1 = check_positive("l1", l1, allow_zero=True)
+        if clip_norm is not None:
+            clip_norm = check_positive("clip_norm", clip_norm)
+        validation_split = check_positive("validation_split", validation_split, allow_zero=True)
+        if validation_split >= 1:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        if validation_split and validation_data is not None:
+            raise ValueError("pass validation_split or validation_data, not both")
+        callbacks = _check_callbacks(callbacks)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(
+                f"shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}"
+            )
+        for callback in callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    "callbacks must be Callback objects, got "
+                    f"{type(callback).__name__} {callback!r}"
+                )
+        return cls(
+            epochs=epochs,
+            batch_size=batch_size,
+            schedule=None if schedule is None else _schedules.get(schedule),
+            optimizer=_resolve_optimizer(optimizer, learning_rate),
+            l2=l2,
+            l1=l1,
+            clip_norm=clip_norm,
+            validation_split=validation_split,
+            class_weight=class_weight,
+            shuffle=bool(shuffle),
+            callbacks=callbacks,
+            verbose=verbose,
+            print_every=print_every,
+            checkpoint=checkpoint,
+            checkpoint_interval=checkpoint_interval,
+            resume=resume,
+        )
+
+    def fit_config(self) -> dict[str, Any]:
+        """The record of these options kept as :attr:`MLP.fit_config_` (and saved)."""
+        return {
+            "epochs": self.epochs,
+            "learning_rate": self.optimizer.initial_learning_rate,
+            "batch_size": self.batch_size,
+            "optimizer": self.optimizer.config,
+            "schedule": None if self.schedule is None else self.schedule.config,
+            "l2": self.l2,
+            "l1": self.l1,
+            "clip_norm": self.clip_norm,
+            "validation_split": self.validation_split,
+            "shuffle": self.shuffle,
+        }
+
+    def loop_options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`~mlpzero.training.train` these options set."""
+        return {
+            "batch_size": self.batch_size,
+            "schedule": self.schedule,
+            "l2": self.l2,
+            "l1": self.l1,
+            "clip_norm": self.clip_norm,
+            "shuffle": self.shuffle,
+        }
+
+
+def _check_callbacks(callbacks: Any) -> tuple[Any, ...]:
+    """``callbacks`` as a tuple; a single callback or a non-iterable is refused."""
+    if callbacks is None:
+        return ()
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
+        raise TypeError(
+            "callbacks must be a list of Callback objects, got "
+            f"{type(callbacks).__name__} {callbacks!r}"
+        )
+    return tuple(callbacks)
+
+
 def _resolve_optimizer(
     optimizer: str | dict[str, Any] | _optimizers.Optimizer, learning_rate: float | None
 ) -> _optimizers.Optimizer:
@@ -700,15 +720,105 @@ def _resolve_optimizer(
     return _optimizers.get(optimizer, **kwargs)
 
 
-def _check_validation_data(
-    data: Any, dtype: np.dtype, n_features: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
-        raise TypeError(
-            "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val), "
-            f"got {type(data).__name__}"
+def _fit_callbacks(
+    model: MLP,
+    options: FitOptions,
+    resumed: _Resumed | None,
+    progress: dict[str, Any],
+    epochs_left: int,
+) -> list[Callback]:
+    """The user's callbacks, plus the progress logger, the checkpoint writer and the
+    restorer of a resumed fit's callback state, as the options ask."""
+    user_callbacks = list(options.callbacks)
+    callbacks = list(user_callbacks)
+    if options.verbose or options.print_every:
+        logger = ProgressLogger(
+            epochs_left, verbose=options.verbose, print_every=options.print_every
         )
-    X_val = check_features(data[0], dtype=dtype, n_features=n_features, name="X_val")
-    y_val = check_targets(data[1], X_val.shape[0], name="y_val")
-    w_val = check_sample_weight(data[2], X_val.shape[0]) if len(data) == 3 else None
-    return X_val, y_val, w_val
+        callbacks.insert(0, logger)
+    if options.checkpoint is not None:
+        final_epoch = model.history.epochs + epochs_left - 1
+        writer = CheckpointWriter(
+            options.checkpoint, options.optimizer, options.schedule, progress,
+            options.checkpoint_interval, final_epoch, user_callbacks,
+        )  # fmt: skip
+        callbacks.append(writer)
+    if resumed is not None:
+        callbacks.append(CallbackRestorer(user_callbacks, resumed.state, options.resume))
+    return callbacks
+
+
+@contextmanager
+def _restored_on_error(model: MLP) -> Iterator[None]:
+    """Put ``model``'s attributes and random state back if the block raises: a fit that
+    fails while resuming, building or preparing its data leaves the model as it was."""
+    before, rng_state = dict(vars(model)), model._rng.bit_generator.state
+    try:
+        yield
+    except BaseException:
+        vars(model).clear()
+        vars(model).update(before)
+        model._rng.bit_generator.state = rng_state
+        raise
+
+
+# ---------------------------------------------------------------------- resume
+@dataclass(frozen=True)
+class _Resumed:
+    """A checkpoint to resume from: the model it holds and where its fit stood."""
+
+    model: MLP
+    state: _io.CheckpointState
+
+
+def _read_checkpoint(
+    model: MLP, path: str | os.PathLike[str] | None, callbacks: Sequence[Callback]
+) -> _Resumed | None:
+    """The checkpoint to resume from (None without ``path``), after checking that it holds
+    ``model``'s architecture and state for ``callbacks``."""
+    if path is None:
+        return None
+    record = load_checkpoint(path)
+    resumed = _Resumed(MLP.from_record(record, source=path), record.checkpoint)
+    _check_same_architecture(model, resumed.model, path)
+    check_callbacks(list(callbacks), resumed.state, path)
+    return resumed
+
+
+def _take_over(model: MLP, resumed: _Resumed, options: FitOptions) -> dict[str, Any]:
+    """Load the checkpoint into ``model`` and the fit's optimizer and schedule.
+
+    The random state goes back to where the interrupted fit drew its validation split, so
+    the split is the same; the state at the checkpoint's epoch is returned, for the loop.
+    """
+    restore_optimizer(options.optimizer, resumed.state, options.resume)
+    restore_schedule(options.schedule, resumed.state, options.resume)
+    vars(model).update(vars(resumed.model))
+    epoch_state = model._rng.bit_generator.state
+    model._rng.bit_generator.state = resumed.state.progress["fit_random_state"]
+    return epoch_state
+
+
+def _check_same_architecture(model: MLP, saved: MLP, source: Any) -> None:
+    """Refuse to resume ``model`` from a checkpoint of a different architecture."""
+    mine, theirs = _architecture(model), _architecture(saved)
+    differ = [key for key in mine if mine[key] != theirs[key]]
+    if differ:
+        in_file = ", ".join(f"{key}={theirs[key]!r}" for key in differ)
+        given = ", ".join(f"{key}={mine[key]!r}" for key in differ)
+        raise ValueError(f"resume: {source} holds a model with {in_file}, but this MLP has {given}")
+
+
+def _architecture(model: MLP) -> dict[str, Any]:
+    if model.built:
+        hidden = tuple(model.network.layer_sizes[1:-1])
+        activations = model.network.activations
+    else:
+        hidden = model.hidden
+        activations = resolve_activations(model.activation, len(hidden))
+    return {
+        "hidden": hidden,
+        "activations": [a.config for a in activations],
+        "dtype": model.dtype.name,
+        "dropout": tuple(model.dropout),
+    }

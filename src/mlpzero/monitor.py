@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_positive
+from .validation import check_non_negative
 
 __all__ = ["Monitor", "monitored_key"]
 
@@ -65,7 +65,7 @@ class Monitor:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor = monitor
-        self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
+        self.min_delta = check_non_negative("min_delta", min_delta)
         self.mode = mode
         self.reset()
 

@@ -42,7 +42,7 @@ from . import kernels as _kernels
 from .activations import Activation
 from .validation import check_dtype
 
-__all__ = ["Network"]
+__all__ = ["Network", "resolve_activations"]
 
 _MAX_WORKSPACES = 4
 
@@ -124,7 +124,7 @@ class Network:
                 f"layer_sizes must hold at least two positive sizes, got {list(layer_sizes)!r}"
             )
         self.layer_sizes: list[int] = sizes
-        self.activations: list[Activation] = _resolve_activations(activation, len(sizes) - 2)
+        self.activations: list[Activation] = resolve_activations(activation, len(sizes) - 2)
         self.dtype = check_dtype(dtype)
         self.init = init
 
@@ -227,7 +227,7 @@ class Network:
                 self.params, plan.sizes, plan.codes, plan.alphas, X,
                 ws.input_buffer(), ws.pre_flat, ws.post_flat,
             )  # fmt: skip
-            self._record_compiled_pass(compiled, X)
+            self.record_compiled_pass(X)
             return ws.pre[-1]
         drop = self._dropout_masks(rows) if dropping else None
         last = len(self.weights) - 1
@@ -245,10 +245,25 @@ class Network:
         self._rows = rows
         return ws.pre[-1]
 
-    def _record_compiled_pass(self, compiled: Any, X: np.ndarray) -> None:
-        """The compiled kernels just ran a forward pass on ``X``: :meth:`backward` and
-        :meth:`cache` now refer to it."""
-        self._pass_kernels, self._input, self._rows, self._dropout = compiled, X, X.shape[0], None
+    @property
+    def kernel_plan(self) -> _kernels.SmallNetworkPlan | None:
+        """What the compiled small-network kernels need to run this network (sizes,
+        activation codes), or None when they never serve it (:func:`~mlpzero.kernels.plan_for`)."""
+        return self._plan
+
+    def pass_buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The flat buffers of a pass over ``rows`` samples, in the compiled kernels' layout:
+        ``X^T``, then ``Z``, ``A`` and ``dZ`` of every layer, each layer's ``(n_l, rows)``
+        block after the previous one's. After a compiled pass has filled them, call
+        :meth:`record_compiled_pass`."""
+        ws = self._workspace(rows)
+        return ws.input_buffer(), ws.pre_flat, ws.post_flat, ws.delta_flat
+
+    def record_compiled_pass(self, X: np.ndarray) -> None:
+        """The compiled kernels just ran a forward pass on ``X`` into :meth:`pass_buffers`:
+        :meth:`backward` and :meth:`cache` now refer to it."""
+        self._pass_kernels, self._input, self._rows = _kernels.compiled(), X, X.shape[0]
+        self._dropout = None
 
     def _dropout_masks(self, rows: int) -> _Dropout:
         drop = self._dropout_buffers.get(rows)
@@ -412,9 +427,11 @@ def _layer_views(
     return weights, biases
 
 
-def _resolve_activations(
+def resolve_activations(
     activation: str | Activation | Sequence[str | Activation], n_hidden: int
 ) -> list[Activation]:
+    """The activation of each of ``n_hidden`` hidden layers: one name, config or object
+    for all, or a list with exactly one per layer (an error names what was received)."""
     if isinstance(activation, (str, Activation, dict)) or not isinstance(activation, Iterable):
         first = _activations.get(activation)  # refuses None or a number, naming it
         return [first, *(_activations.get(activation) for _ in range(n_hidden - 1))][:n_hidden]

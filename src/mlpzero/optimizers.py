@@ -56,7 +56,7 @@ import numpy as np
 
 from . import kernels as _kernels
 from .registry import resolve
-from .validation import check_positive
+from .validation import check_non_negative, check_positive
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
 
@@ -198,7 +198,7 @@ class Optimizer:
 
 def _check_fraction(name: str, value: Any) -> float:
     """A float in ``[0, 1)``."""
-    number = check_positive(name, value, allow_zero=True)
+    number = check_non_negative(name, value)
     if number >= 1:
         raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return number
@@ -236,7 +236,7 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(learning_rate)
         self.momentum = _check_fraction("momentum", momentum)
-        self.dampening = check_positive("dampening", dampening, allow_zero=True)
+        self.dampening = check_non_negative("dampening", dampening)
         if self.dampening > 1:
             raise ValueError(f"dampening must be in [0, 1], got {dampening!r}")
         self.nesterov = bool(nesterov)
@@ -245,7 +245,7 @@ class SGD(Optimizer):
                 "nesterov=True needs momentum > 0 and dampening = 0, got "
                 f"momentum={momentum!r}, dampening={dampening!r}"
             )
-        self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+        self.weight_decay = check_non_negative("weight_decay", weight_decay)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         t = params.dtype.type
@@ -309,7 +309,7 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate)
         self.alpha = _check_fraction("alpha", alpha)
         self.eps = check_positive("eps", eps)
-        self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+        self.weight_decay = check_non_negative("weight_decay", weight_decay)
         self.momentum = _check_fraction("momentum", momentum)
         self.centered = bool(centered)
 
@@ -376,7 +376,7 @@ class Adam(Optimizer):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
         self.betas = (_check_fraction("betas[0]", beta1), _check_fraction("betas[1]", beta2))
         self.eps = check_positive("eps", eps)
-        self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+        self.weight_decay = check_non_negative("weight_decay", weight_decay)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         self._adam_step(params, self._decayed_gradient(params, grads, self.weight_decay))

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .validation import check_positive
+from .validation import check_non_negative
 
 __all__ = ["WeightPenalty", "dropout_rates"]
 
@@ -37,8 +37,8 @@ class WeightPenalty:
     """
 
     def __init__(self, weight_mask: np.ndarray, dtype: np.dtype, l2: float = 0.0, l1: float = 0.0):
-        self.l2 = check_positive("l2", l2, allow_zero=True)
-        self.l1 = check_positive("l1", l1, allow_zero=True)
+        self.l2 = check_non_negative("l2", l2)
+        self.l1 = check_non_negative("l1", l1)
         self._mask = np.asarray(weight_mask).astype(dtype)
         self._work = np.empty_like(self._mask)
 
@@ -86,7 +86,7 @@ def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> list[float
             f"{type(dropout).__name__} {dropout!r}"
         )
     else:
-        rates = [check_positive("dropout", p, allow_zero=True) for p in dropout]
+        rates = [check_non_negative("dropout", p) for p in dropout]
         if len(rates) != n_hidden:
             raise ValueError(
                 f"dropout: expected one rate per hidden layer ({n_hidden}), got a list of "

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from .monitor import Monitor, monitored_key
 from .registry import resolve
-from .validation import check_int, check_positive
+from .validation import check_int, check_non_negative, check_positive
 
 __all__ = [
     "SCHEDULES",
@@ -138,8 +138,8 @@ class InverseScaling(Schedule):
     name = "inverse_scaling"
 
     def __init__(self, power: float = 0.5, rate: float = 1.0) -> None:
-        self.power = check_positive("power", power, allow_zero=True)
-        self.rate = check_positive("rate", rate, allow_zero=True)
+        self.power = check_non_negative("power", power)
+        self.rate = check_non_negative("rate", rate)
 
     def learning_rate(self, epoch: int, initial: float) -> float:
         return initial / (1.0 + self.rate * epoch) ** self.power
@@ -166,7 +166,7 @@ class CosineDecay(Schedule):
         self, total_epochs: int | None = None, min_lr: float = 0.0, warmup_epochs: int = 0
     ) -> None:
         self.total_epochs = check_int("total_epochs", total_epochs, allow_none=True)
-        self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self.min_lr = check_non_negative("min_lr", min_lr)
         self.warmup_epochs = check_int("warmup_epochs", warmup_epochs, minimum=0)
         if self.total_epochs is not None and self.warmup_epochs >= self.total_epochs:
             raise ValueError(
@@ -228,7 +228,7 @@ class ReduceLROnPlateau(Schedule):
         self._monitor = Monitor(monitor, min_delta, "auto")
         self.min_delta = self._monitor.min_delta
         self.cooldown = check_int("cooldown", cooldown, minimum=0)
-        self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self.min_lr = check_non_negative("min_lr", min_lr)
         self.reductions = 0
         self.wait = 0
         self.cooldown_left = 0

@@ -217,7 +217,3 @@ class TargetEncoder:
             return f"a 0/1 matrix of {self.n_outputs_} labels"
         outputs = "1 output" if self.n_outputs_ == 1 else f"{self.n_outputs_} outputs"
         return f"real-valued targets ({outputs})"
-
-    def config(self) -> dict[str, Any]:
-        classes = None if self.classes_ is None else self.classes_.tolist()
-        return {"task": self.task, "classes": classes, "n_outputs": self.n_outputs_}

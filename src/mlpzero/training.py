@@ -51,7 +51,7 @@ from .regularizers import WeightPenalty
 from .snapshot import ParameterSnapshot
 from .validation import check_positive, relative_sample_weight
 
-__all__ = ["TrainingDivergedError", "class_weights", "split_validation", "train"]
+__all__ = ["TrainingDivergedError", "clip_global_norm", "train"]
 
 
 class TrainingDivergedError(ValueError):
@@ -80,7 +80,6 @@ def train(
     model: Any = None,
     callbacks: Sequence[Callback] = (),
     history: History | None = None,
-    print_every: int | None = None,
     schedule: _schedules.Schedule | str | None = None,
     l2: float = 0.0,
     l1: float = 0.0,
@@ -92,15 +91,11 @@ def train(
 
     ``X`` is ``(m, n_0)`` and ``Y`` is ``(m, n_L)``, both already in the network's dtype;
     ``validation`` is ``(X_val, Y_val, weights_or_None)`` in the same form. ``rng`` drives
-    the shuffling (and the dropout masks, if ``network.dropout_rng`` is unset).
-    ``print_every=N`` prints the article's ``Epoch e: cost = c`` line every ``N`` epochs;
-    progress bars are callbacks (:class:`mlpzero.progress.ProgressLogger`).
+    the shuffling (and the dropout masks, if ``network.dropout_rng`` is unset). Progress
+    bars and the article's ``Epoch e: cost = c`` lines are callbacks
+    (:class:`mlpzero.progress.ProgressLogger`).
     """
     history = history if history is not None else History()
-    if print_every:
-        from .progress import ProgressLogger
-
-        callbacks = [ProgressLogger(epochs, verbose=0, print_every=print_every), *callbacks]
     trainer = _Trainer(
         network,
         loss,
@@ -156,7 +151,7 @@ class _Trainer:
         self.dropout = any(network.dropout)
         if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
-        self.labels = _Labels(loss, Y)
+        self.labels = _AccuracyCounter(loss, Y)
         self.snapshot = ParameterSnapshot()
         self.snapshot.take(network.params)  # its buffer, allocated before the first epoch
         if self.batch < n:
@@ -169,7 +164,7 @@ class _Trainer:
         if validation is not None:
             X_val, Y_val, w_val = validation
             w_val = relative_sample_weight(w_val)
-            self.validation = (X_val, Y_val, w_val, _Labels(loss, Y_val))
+            self.validation = (X_val, Y_val, w_val, _AccuracyCounter(loss, Y_val))
             self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
 
     # ------------------------------------------------------------------ the loop
@@ -338,7 +333,7 @@ def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
     return norm
 
 
-class _Labels:
+class _AccuracyCounter:
     """Counts correct predictions from logits without allocating per batch.
 
     Binary and multi-label outputs (sigmoid) predict 1 where the logit is > 0, that is
@@ -388,84 +383,3 @@ class _Labels:
         if self.kind is not None:
             logs["accuracy"] = hits / rows
         return logs
-
-
-# ---------------------------------------------------------------------- data preparation
-def split_validation(
-    n_samples: int,
-    fraction: float,
-    rng: np.random.Generator,
-    strata: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices ``(train, validation)`` holding out ``fraction`` of the rows.
-
-    With ``strata`` (class labels, one per row) every class is split in the same
-    proportion: each class gives ``round(fraction * count)`` rows to validation, at least
-    one where it has two or more rows and at most all but one. Both index arrays are
-    sorted, so the order of the data is kept.
-    """
-    fraction = float(fraction)
-    if not 0 < fraction < 1:
-        raise ValueError(f"validation_split must be in (0, 1), got {fraction!r}")
-    if strata is None:
-        groups = [np.arange(n_samples)]
-    else:
-        _, inverse = np.unique(strata, return_inverse=True)
-        groups = [np.flatnonzero(inverse == k) for k in range(inverse.max() + 1)]
-    held = []
-    for rows in groups:
-        count = len(rows)
-        take = round(fraction * count)
-        if count >= 2:
-            take = min(max(take, 1), count - 1)
-        else:
-            take = 0
-        held.append(rng.permutation(rows)[:take])
-    validation = np.sort(np.concatenate(held))
-    if validation.size == 0 or validation.size == n_samples:
-        raise ValueError(
-            f"validation_split={fraction} of {n_samples} samples leaves "
-            f"{validation.size} for validation and {n_samples - validation.size} for "
-            "training; both need at least one"
-        )
-    train_rows = np.setdiff1d(np.arange(n_samples), validation, assume_unique=True)
-    return train_rows, validation
-
-
-def class_weights(
-    class_weight: str | dict[Any, float], y: np.ndarray, classes: np.ndarray
-) -> np.ndarray:
-    r"""One weight per sample from a ``class_weight`` option.
-
-    ``"balanced"`` gives class :math:`c` the weight :math:`n / (k \, n_c)` (``n`` samples,
-    ``k`` classes, :math:`n_c` samples of class ``c`` in ``y``), so every class carries
-    the same total weight; a dict maps labels to weights (missing labels weigh 1).
-    """
-    y = np.asarray(y)
-    index = np.searchsorted(classes, y)
-    if isinstance(class_weight, str):
-        if class_weight != "balanced":
-            raise ValueError(f"class_weight must be 'balanced' or a dict, got {class_weight!r}")
-        counts = np.bincount(index, minlength=len(classes)).astype(np.float64)
-        present = counts > 0
-        per_class = np.ones(len(classes))
-        per_class[present] = len(y) / (np.count_nonzero(present) * counts[present])
-        return per_class[index]
-    if not isinstance(class_weight, dict):
-        raise TypeError(
-            f"class_weight must be 'balanced' or a dict, got {type(class_weight).__name__}"
-        )
-    known = set(classes.tolist())
-    unknown = [label for label in class_weight if label not in known]
-    if unknown:
-        raise ValueError(
-            f"class_weight has labels that are not classes of y: {unknown[:5]}; "
-            f"the classes are {classes[:20].tolist()}"
-        )
-    per_class = np.ones(len(classes))
-    for position, label in enumerate(classes.tolist()):
-        if label in class_weight:
-            per_class[position] = check_positive(
-                f"class_weight[{label!r}]", class_weight[label], allow_zero=True
-            )
-    return per_class[index]

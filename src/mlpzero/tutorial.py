@@ -438,9 +438,17 @@ def _check_input(X: Any, network: Network) -> np.ndarray:
 
 def _check_labels(Y: Any, n_outputs: int, m: int) -> np.ndarray:
     Y = _as_2d("Y", Y)
-    expected = (n_outputs, m)
-    if Y.shape != expected:
-        raise ValueError(f"Y must have shape {expected} (n_outputs, m) to match X, got {Y.shape}")
+    if Y.shape[1] != m:
+        transposed = ", which looks transposed: pass Y.T" if Y.shape[0] == m else ""
+        raise ValueError(
+            f"Y must have one column per example: shape (n_outputs, {m}), as X has {m} "
+            f"columns; got shape {Y.shape}{transposed}"
+        )
+    if Y.shape[0] != n_outputs:
+        raise ValueError(
+            f"Y has {Y.shape[0]} rows, but the output layer ls[-1] has {n_outputs}: "
+            f"Y must have shape ({n_outputs}, {m})"
+        )
     labels = np.unique(Y)
     if not np.isin(labels, (0.0, 1.0)).all():
         others = labels[~np.isin(labels, (0.0, 1.0))][:5].tolist()

@@ -15,6 +15,7 @@ __all__ = [
     "check_features",
     "check_fits",
     "check_int",
+    "check_non_negative",
     "check_positive",
     "check_sample_weight",
     "check_targets",
@@ -188,14 +189,31 @@ def check_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
 
 
 def check_positive(name: str, value: Any, allow_zero: bool = False) -> float:
-    """A finite float ``> 0`` (or ``>= 0`` with ``allow_zero``)."""
+    """A finite float ``> 0``.
+
+    ``allow_zero=True`` is the older spelling of :func:`check_non_negative`.
+    """
+    if allow_zero:
+        return check_non_negative(name, value)
+    number = _number(name, value)
+    if not (np.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return number
+
+
+def check_non_negative(name: str, value: Any) -> float:
+    """A finite float ``>= 0``."""
+    number = _number(name, value)
+    if not (np.isfinite(number) and number >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return number
+
+
+def _number(name: str, value: Any) -> float:
+    """``value`` as a float; bools and what ``float`` refuses raise a TypeError."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a number, got {value!r}")
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}") from None
-    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return number

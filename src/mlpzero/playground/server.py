@@ -17,9 +17,16 @@ Routes
     - ``{"type": "frame"}``: reply with a frame.
 
     A bad message gets ``{"type": "error", "field": ..., "message": ...}`` and the session
-    carries on.
+    carries on. The first frame on a connection, and any frame after the data changed,
+    carries the data points and the input feature maps. A connection that sends nothing
+    for ``LIMITS["idle_timeout_seconds"]`` is closed, and its place freed.
 ``GET /api/export/{session}/model`` and ``GET /api/export/{session}/code``
     The trained model as an mlpzero model file, and a Python script that trains it.
+
+Every route and the WebSocket answer only requests whose ``Host`` header names this
+server: ``127.0.0.1``, ``localhost`` or ``[::1]`` (or the host it was started on) with the
+port it serves on. Anything else gets ``421 Misdirected Request``, so a page on another
+site whose name resolves to 127.0.0.1 (DNS rebinding) cannot use the playground.
 
 :func:`main` runs the app with uvicorn on 127.0.0.1 unless told otherwise.
 """
@@ -29,6 +36,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import secrets
 import sys
 import threading
@@ -37,11 +45,13 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import numpy as np
 
 try:
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
+    from starlette.middleware import Middleware
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route, WebSocketRoute
@@ -55,7 +65,7 @@ from .data import CLASSIFICATION, DATASETS, FEATURE_LABELS, REGRESSION, make_dat
 from .session import Session
 from .settings import LIMITS, Settings, SettingsError, parse_settings
 
-__all__ = ["MAX_MESSAGE_BYTES", "MAX_SESSIONS", "create_app", "main"]
+__all__ = ["LOOPBACK_NAMES", "MAX_MESSAGE_BYTES", "MAX_SESSIONS", "create_app", "main"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +73,8 @@ logger = logging.getLogger(__name__)
 MAX_SESSIONS = 8
 #: The largest message the page may send.
 MAX_MESSAGE_BYTES = 64 * 1024
+#: The names the server answers to, whatever address it listens on.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 _PAGE_FILES = {
     "index.html": "text/html; charset=utf-8",
@@ -143,6 +155,56 @@ def _config() -> dict[str, Any]:
     }
 
 
+_HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[^\[\]:]+)(?::([0-9]{1,5}))?")
+_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
+
+def _host_name(host: str) -> str:
+    """``host`` as it appears in a ``Host`` header: lower case, IPv6 in brackets."""
+    host = host.strip().lower()
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class _HostCheck:
+    """ASGI middleware: refuse any request whose ``Host`` is not ``name:port`` for one of
+    ``names`` and the port the request came in on (DNS rebinding protection)."""
+
+    def __init__(self, app: Any, names: tuple[str, ...]) -> None:
+        self.app = app
+        self.names = names
+
+    def refusal(self, scope: dict[str, Any]) -> str | None:
+        """Why the request is refused, or None when its ``Host`` names this server."""
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        server = scope.get("server")
+        port = None if server is None else server[1]
+        match = _HOST_HEADER.fullmatch(host.lower())
+        if match is not None and port is not None:
+            default = _DEFAULT_PORTS.get(scope.get("scheme", "http"))
+            asked = int(match[2]) if match[2] is not None else default
+            if match[1] in self.names and asked == port:
+                return None
+        allowed = ", ".join(f"{name}:{port}" for name in self.names)
+        return f"this server answers only to {allowed}; the request was for the host {host!r}"
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        refusal = self.refusal(scope)
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        logger.warning("refused a request: %s", refusal)
+        response = JSONResponse({"error": refusal}, status_code=421)
+        if scope["type"] == "websocket" and "websocket.http.response" not in scope.get(
+            "extensions", {}
+        ):
+            await send({"type": "websocket.close", "code": 1008, "reason": ""})  # HTTP 403
+            return
+        await response(scope, receive, send)
+
+
 def _same_origin(websocket: WebSocket) -> bool:
     """Refuse WebSockets opened by pages from other sites (browsers send ``Origin``)."""
     origin = websocket.headers.get("origin")
@@ -151,8 +213,37 @@ def _same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == websocket.headers.get("host")
 
 
-def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
-    """The playground as an ASGI app."""
+def create_app(
+    max_sessions: int = MAX_SESSIONS,
+    *,
+    host: str | None = None,
+    idle_timeout: float | None = None,
+) -> Starlette:
+    """The playground as an ASGI app.
+
+    Parameters
+    ----------
+    max_sessions:
+        How many pages may train at once.
+    host:
+        A name or address the server answers to besides :data:`LOOPBACK_NAMES` (the
+        ``--host`` it was started with).
+    idle_timeout:
+        Seconds without a message after which a page is disconnected; default
+        ``LIMITS["idle_timeout_seconds"]``.
+    """
+    if idle_timeout is None:
+        idle_timeout = LIMITS["idle_timeout_seconds"]
+    if (
+        isinstance(idle_timeout, bool)
+        or not isinstance(idle_timeout, (int, float))
+        or not idle_timeout > 0
+        or not math.isfinite(idle_timeout)
+    ):
+        raise ValueError(f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}")
+    names = LOOPBACK_NAMES
+    if host is not None and _host_name(host) not in names:
+        names = (*names, _host_name(host))
     registry = _Registry(max_sessions)
 
     async def page(request: Request) -> Response:
@@ -199,17 +290,25 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
             await websocket.close(code=1013)
             return
         session_id, session = opened
+        has_data = False  # whether this page got the data points yet
         try:
             await websocket.send_text(_dumps({"type": "hello", "session": session_id, **_config()}))
             while True:
-                message = await websocket.receive()
+                message = None
+                with anyio.move_on_after(idle_timeout):
+                    message = await websocket.receive()
+                if message is None:
+                    reason = f"idle for {idle_timeout:g} s, so closed: reload the page to go on"
+                    await websocket.close(code=1000, reason=reason)
+                    break
                 if message["type"] == "websocket.disconnect":
                     break
                 text = message.get("text")
                 if text is None:
                     reply = _error("message", "expected a text message holding JSON")
                 else:
-                    reply = await run_in_threadpool(_handle, session, text)
+                    reply = await run_in_threadpool(_handle, session, text, not has_data)
+                    has_data = has_data or "data" in reply
                 await websocket.send_text(_dumps(reply))
         except WebSocketDisconnect:
             pass
@@ -223,19 +322,24 @@ def create_app(max_sessions: int = MAX_SESSIONS) -> Starlette:
         Route("/api/export/{session}/{kind}", export),
         WebSocketRoute("/ws", socket),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(_HostCheck, names=names)])
     app.state.registry = registry
     return app
 
 
-def _handle(session: Session, text: str) -> dict[str, Any]:
-    """Answer one message from the page (runs in a worker thread)."""
+def _handle(session: Session, text: str, needs_data: bool = False) -> dict[str, Any]:
+    """Answer one message from the page (runs in a worker thread).
+
+    ``needs_data``: the page has no data points yet, so the frame must carry them.
+    """
     if len(text.encode()) > MAX_MESSAGE_BYTES:
         return _error("message", f"message larger than {MAX_MESSAGE_BYTES} bytes")
     try:
         message = json.loads(text)
     except ValueError:
         return _error("message", "expected a JSON object")
+    except RecursionError:
+        return _error("message", "expected a JSON object: this one is nested too deeply")
     if not isinstance(message, dict):
         return _error("message", f"expected a JSON object, got {type(message).__name__}")
     kind = message.get("type")
@@ -243,13 +347,13 @@ def _handle(session: Session, text: str) -> dict[str, Any]:
         with np.errstate(all="ignore"):  # a diverging run is a result to show, not an error
             if kind == "configure":
                 restarted = session.configure(parse_settings(message.get("settings")))
-                return session.frame(include_data=restarted)
+                return session.frame(include_data=restarted or needs_data)
             if kind == "step":
                 session.step(message.get("epochs", 1))
-                return session.frame()
+                return session.frame(include_data=needs_data)
             if kind == "reset":
                 session.reset()
-                return session.frame()
+                return session.frame(include_data=needs_data)
             if kind == "frame":
                 return session.frame(include_data=True)
     except SettingsError as error:
@@ -273,7 +377,11 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(
-        create_app(), host=host, port=port, log_level="warning", ws_max_size=MAX_MESSAGE_BYTES
+        create_app(host=host),
+        host=host,
+        port=port,
+        log_level="warning",
+        ws_max_size=MAX_MESSAGE_BYTES,
     )
 
 

@@ -34,6 +34,8 @@ LIMITS: dict[str, Any] = {
     "max_seed": 2**31 - 1,
     "max_epochs_per_step": 100,
     "max_updates_per_step": 20_000,
+    # A page that sends nothing for this long is disconnected, freeing its place.
+    "idle_timeout_seconds": 900,
 }
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")

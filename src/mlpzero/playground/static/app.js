@@ -89,10 +89,13 @@ function connect() {
   const socket = new WebSocket(`${scheme}://${location.host}/ws`);
   state.socket = socket;
   socket.onmessage = (event) => receive(JSON.parse(event.data));
-  socket.onclose = () => {
+  socket.onclose = (event) => {
     state.playing = false;
     showPlaying();
-    showError("The connection to the server is closed. Restart `mlpzero playground` and reload.");
+    // The server says why when it closes on purpose (e.g. a page left idle too long).
+    showError(event.reason
+      ? `The connection to the server is closed: ${event.reason}.`
+      : "The connection to the server is closed. Restart `mlpzero playground` and reload.");
   };
 }
 

@@ -1,5 +1,5 @@
-"""The demo's next steps, after the article's experiments: the directions the article
-names at its end, each a step of :mod:`mlpzero.demo`.
+"""The article's next steps, run after its experiments: the directions the article names
+at its end, each a step of :mod:`mlpzero.demo`.
 
 - three spiral arms, one class each: softmax output, decision regions;
 - the 8x8 handwritten digits: Adam, dropout, a held-out test set; the confusion matrix,
@@ -13,15 +13,16 @@ its PNG files into ``context.out`` and returns its table rows.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .datasets import load_digits, make_spirals
-from .model import MLP
-from .plotting import plot_decision_boundary, plot_loss_curve
-from .plotting._figure import new_figure, save
-from .plotting.evaluation import (
+from ..datasets import load_digits, make_spirals
+from ..model import MLP
+from ..plotting import plot_decision_boundary, plot_loss_curve
+from ..plotting._figure import new_figure, save
+from ..plotting.evaluation import (
     plot_confusion_matrix,
     plot_first_layer_weights,
     plot_learning_curves,
@@ -29,12 +30,9 @@ from .plotting.evaluation import (
     plot_predicted_vs_true,
     plot_regression_fit,
 )
+from .context import DATA_SEED, MODEL_SEED, Context, layers
 
 __all__ = ["DIGITS_RECIPE", "NEXT_STEPS", "digits", "regression_curve", "spirals", "split_digits"]
-
-#: Seeds of the models and the generated data (the demo's own values).
-MODEL_SEED = 0
-DATA_SEED = 42
 
 #: The digits recipe of the README: model settings and fit settings.
 DIGITS_RECIPE: dict[str, dict[str, Any]] = {
@@ -43,14 +41,10 @@ DIGITS_RECIPE: dict[str, dict[str, Any]] = {
 }
 
 
-def _layers(model: MLP) -> str:
-    return "-".join(str(n) for n in model.network.layer_sizes)
-
-
 def _row(experiment: str, model: MLP | None, epochs: int, accuracy: float | None, **extra: Any):
     row: dict[str, Any] = {
         "experiment": experiment,
-        "layers": "" if model is None else _layers(model),
+        "layers": "" if model is None else layers(model),
         "activation": "" if model is None else str(model.activation),
         "epochs": epochs,
         "accuracy": accuracy,
@@ -59,7 +53,7 @@ def _row(experiment: str, model: MLP | None, epochs: int, accuracy: float | None
     return row
 
 
-def spirals(context: Any) -> list[dict[str, Any]]:
+def spirals(context: Context) -> list[dict[str, Any]]:
     """Three spiral arms (450 points), 2-32-32-3 ReLU with softmax, Adam, full batch."""
     X, y = make_spirals(450, n_classes=3, turns=1.0, noise=0.2, random_state=DATA_SEED)
     epochs = context.epochs(1000)
@@ -89,7 +83,7 @@ def split_digits(
     return X_train, X_test, y_train, y_test
 
 
-def digits(context: Any) -> list[dict[str, Any]]:
+def digits(context: Context) -> list[dict[str, Any]]:
     """The README's digits recipe; figures of its test-set results and its weights."""
     start = time.perf_counter()
     try:
@@ -138,7 +132,7 @@ def _curve(x: np.ndarray) -> np.ndarray:
     return np.sin(2 * x) + 0.3 * x
 
 
-def regression_curve(context: Any) -> list[dict[str, Any]]:
+def regression_curve(context: Context) -> list[dict[str, Any]]:
     """y = sin(2x) + 0.3x plus noise on [-3, 3]: 1-32-32-1 tanh, squared error, Adam."""
     rng = np.random.default_rng(DATA_SEED)
     X = rng.uniform(-3, 3, (300, 1))
@@ -160,5 +154,5 @@ def regression_curve(context: Any) -> list[dict[str, Any]]:
     ]
 
 
-#: Appended to the demo's steps, after the article's experiments.
-NEXT_STEPS = [spirals, digits, regression_curve]
+#: The next steps, in the order the demo runs them (after the article's experiments).
+NEXT_STEPS: list[Callable[[Context], list[dict[str, Any]]]] = [spirals, digits, regression_curve]

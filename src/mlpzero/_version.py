@@ -1,0 +1,21 @@
+"""The package version, read from the installed metadata: ``pyproject.toml`` is the one
+place it is written."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+__all__ = ["UNKNOWN_VERSION", "installed_version"]
+
+#: The version reported by a source tree that was never installed (a PEP 440 local
+#: version that sorts before every release).
+UNKNOWN_VERSION = "0+unknown"
+
+
+def installed_version(distribution: str = "mlpzero") -> str:
+    """The installed version of ``distribution``, or :data:`UNKNOWN_VERSION` if it is not
+    installed (for example when ``src`` is put on ``sys.path`` by hand)."""
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return UNKNOWN_VERSION

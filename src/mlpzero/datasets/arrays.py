@@ -1,0 +1,243 @@
+"""Arrays on disk: a NumPy ``.npz`` archive, and a data directory of ``.npy`` files.
+
+A data directory ``DIR`` holds ``X.npy`` (numeric, ``(n_samples, n_features)``), ``y.npy``
+(one entry per row; absent for features only) and optionally ``columns.json`` (a JSON list
+of the feature names). It is the format for data larger than memory:
+:func:`load_npy_dir` opens the arrays memory-mapped after checking their headers, and
+``mlpzero convert`` writes it from a CSV file. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from .csv_reader import existing_file
+
+__all__ = ["NpyWriter", "load_npy_dir", "load_npz"]
+
+#: Rows checked at a time for NaN and infinity in a memory-mapped array.
+_SCAN_BYTES = 1 << 23
+
+
+def load_npz(
+    path: str | os.PathLike[str],
+    *,
+    x_key: str = "X",
+    y_key: str = "y",
+    features_only: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read ``X`` and ``y`` from a ``.npz`` archive (as written by :func:`numpy.savez`).
+
+    The archive is opened with ``allow_pickle=False``: it can hold only plain numeric or
+    string arrays, never code. ``X`` must be numeric and 2-D; ``y`` must have one entry per
+    row of ``X``; neither may hold NaN or infinity. Returns ``X`` as float64 and ``y``
+    unchanged; with ``features_only`` only ``X`` is read and ``y`` is None.
+    """
+    file = existing_file(path)
+    try:
+        archive = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{file.name} is not a readable .npz archive: {error}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{file.name} holds a single array, not an .npz archive with X and y")
+    keys_wanted = (x_key,) if features_only else (x_key, y_key)
+    with archive:
+        keys = list(archive.files)
+        missing = [key for key in keys_wanted if key not in keys]
+        if missing:
+            raise ValueError(f"{file.name}: no array named {missing[0]!r}; it holds {keys}")
+        try:
+            X = archive[x_key]
+            y = None if features_only else archive[y_key]
+        except ValueError as error:  # object arrays need pickle, which is refused
+            raise ValueError(
+                f"{file.name}: cannot read {'/'.join(map(repr, keys_wanted))} without pickle "
+                f"({error}); save plain numeric or string arrays"
+            ) from None
+    _check_shapes(file.name, X, y, x_key, y_key)
+    for key, array in ((x_key, X), (y_key, y)):
+        if array is not None:
+            _check_finite(file.name, key, array)
+    return X.astype(np.float64), y
+
+
+def _check_shapes(where: str, X: np.ndarray, y: np.ndarray | None, x_key: str, y_key: str) -> None:
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{where}: {x_key!r} must be numeric, got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(
+            f"{where}: {x_key!r} must be 2-D (n_samples, n_features), got shape {X.shape}"
+        )
+    if y is None:
+        return
+    if y.dtype.kind not in "biufUS":
+        raise ValueError(f"{where}: {y_key!r} must hold numbers or strings, got dtype {y.dtype}")
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{where}: {y_key!r} must have one entry per row of {x_key!r} "
+            f"({X.shape[0]}), got shape {y.shape}"
+        )
+
+
+def _check_finite(where: str, key: str, array: np.ndarray) -> None:
+    """Refuse NaN and infinity, scanning a few MB of rows at a time."""
+    if array.dtype.kind not in "fc" or array.size == 0:
+        return
+    step = max(1, _SCAN_BYTES // max(1, array[:1].nbytes))
+    for start in range(0, len(array), step):
+        block = np.asarray(array[start : start + step])
+        if not np.isfinite(block).all():
+            where_in = np.argwhere(~np.isfinite(block))[0]
+            index = (int(where_in[0]) + start, *(int(i) for i in where_in[1:]))
+            raise ValueError(
+                f"{where}: {key!r} holds a value that is not finite, "
+                f"{block[tuple(where_in)]!s} at index {index}"
+            )
+
+
+def _open_npy(path: Path, where: str) -> np.ndarray:
+    """A ``.npy`` file memory-mapped, after its header has been read and checked."""
+    with path.open("rb") as handle:
+        try:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        except ValueError as error:
+            raise ValueError(f"{where}: not a valid .npy file ({error})") from None
+        offset = handle.tell()
+    if dtype.hasobject:
+        raise ValueError(f"{where}: holds Python objects (dtype {dtype}); they are never loaded")
+    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = path.stat().st_size
+    if size < needed:
+        raise ValueError(
+            f"{where}: the header declares shape {shape} of {dtype} ({needed} bytes with "
+            f"the header), but the file has {size} bytes"
+        )
+    if int(np.prod(shape, dtype=np.int64)) == 0:
+        return np.zeros(shape, dtype=dtype)
+    return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
+def load_npy_dir(
+    path: str | os.PathLike[str], *, features_only: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    """Open a data directory memory-mapped: ``X``, ``y`` and the feature names.
+
+    ``path/X.npy`` must be numeric and 2-D, ``path/y.npy`` (not read with
+    ``features_only``; then None) must hold one number or string per row of ``X``, and
+    ``path/columns.json``, when present, a list of ``n_features`` distinct names (else the
+    names are None). Each header is checked before the data is mapped, and floating-point
+    arrays are scanned for NaN and infinity a few MB at a time: the arrays are never read
+    into memory whole. They are returned read-only, as stored (``X`` is not converted).
+
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> np.save(f"{folder}/X.npy", np.eye(3, dtype=np.float32))
+    >>> np.save(f"{folder}/y.npy", np.array([0, 1, 1]))
+    >>> X, y, names = load_npy_dir(folder)
+    >>> type(X).__name__, X.dtype, y.tolist(), names
+    ('memmap', dtype('float32'), [0, 1, 1], None)
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a folder path, got {type(path).__name__} {path!r}")
+    folder = Path(path)
+    if not folder.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(folder))
+    if not folder.is_dir():
+        raise ValueError(f"path must be a data folder (X.npy, y.npy), got the file {str(folder)!r}")
+    name = folder.name or str(folder)
+    wanted = ["X.npy"] if features_only else ["X.npy", "y.npy"]
+    missing = [file for file in wanted if not (folder / file).is_file()]
+    if missing:
+        held = sorted(entry.name for entry in folder.iterdir())
+        raise ValueError(f"{name}: no {missing[0]} in the folder; it holds {held}")
+    X = _open_npy(folder / "X.npy", f"{name}/X.npy")
+    y = None if features_only else _open_npy(folder / "y.npy", f"{name}/y.npy")
+    _check_shapes(name, X, y, "X.npy", "y.npy")
+    _check_finite(name, "X.npy", X)
+    if y is not None:
+        _check_finite(name, "y.npy", y)
+    return X, y, _column_names(folder / "columns.json", name, X.shape[1])
+
+
+def _column_names(path: Path, where: str, n_features: int) -> list[str] | None:
+    if not path.exists():
+        return None
+    if path.stat().st_size > 1 << 24:
+        raise ValueError(f"{where}/columns.json is larger than 16 MB; expected a list of names")
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"{where}/columns.json is not valid JSON: {error}") from None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(
+            f"{where}/columns.json must hold a list of feature names, got {str(names)[:80]}"
+        )
+    if len(names) != n_features:
+        raise ValueError(
+            f"{where}/columns.json names {len(names)} features, but X.npy has {n_features}"
+        )
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"{where}/columns.json names the feature {twice!r} twice")
+    return names
+
+
+class NpyWriter:
+    """Write a ``.npy`` file a block of rows at a time, its row count unknown until the end.
+
+    The header is written first with room for any row count and rewritten with the real
+    shape by :meth:`close` (the format allows spaces before its closing newline), so the
+    data is written once and never held in memory.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], dtype: np.dtype, row_shape: tuple = ()):
+        self.path = Path(path)
+        self.dtype = np.dtype(dtype)
+        self.row_shape = tuple(row_shape)
+        self.rows = 0
+        self._size = len(self._header(10**20))
+        self._handle: IO[bytes] = self.path.open("wb")
+        self._handle.write(self._header(0))
+
+    def _header(self, rows: int) -> bytes:
+        fields = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": (rows, *self.row_shape),
+        }
+        text = repr(fields).encode("latin1")
+        size = getattr(self, "_size", None)
+        if size is None:  # the reserved size: a multiple of 64 bytes, magic included
+            size = -(-(10 + len(text) + 1) // 64) * 64
+        padding = size - 10 - len(text) - 1
+        return (
+            np.lib.format.magic(1, 0)
+            + (size - 10).to_bytes(2, "little")
+            + text
+            + b" " * padding
+            + b"\n"
+        )
+
+    def write(self, block: np.ndarray) -> None:
+        """Append rows (shape ``(k, *row_shape)``), cast to the file's dtype."""
+        block = np.ascontiguousarray(block, dtype=self.dtype)
+        self._handle.write(block.tobytes())
+        self.rows += len(block)
+
+    def close(self) -> None:
+        """Write the final shape into the header and close the file (once)."""
+        if self._handle.closed:
+            return
+        self._handle.seek(0)
+        self._handle.write(self._header(self.rows))
+        self._handle.close()

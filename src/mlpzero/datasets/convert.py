@@ -1,0 +1,161 @@
+"""Convert a CSV file into a data directory (``X.npy``, ``y.npy``, ``columns.json``).
+
+The CSV is read by the same parser as :func:`~mlpzero.datasets.load_csv`, a chunk at a
+time, and each chunk is appended to the ``.npy`` files at once: memory stays bounded by the
+chunk size whatever the file's size. The directory is written under a temporary sibling
+name and renamed when complete, so a bad row leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .arrays import NpyWriter
+from .csv_reader import WiderTarget, plan_csv, read_csv_chunks
+
+__all__ = ["convert_csv"]
+
+#: Files larger than this show a progress bar unless told otherwise.
+PROGRESS_BYTES = 16 << 20
+
+
+def _check_destination(destination: Path, source: Path) -> None:
+    if destination.exists() or destination.is_symlink():
+        if not destination.is_dir():
+            raise ValueError(
+                f"{str(destination)!r} exists and is not a folder; choose a new folder"
+            )
+        if any(destination.iterdir()):
+            raise ValueError(
+                f"the folder {str(destination)!r} already exists and is not empty; "
+                "choose a new folder (nothing is overwritten)"
+            )
+    if not destination.parent.is_dir():
+        raise ValueError(
+            f"cannot write {str(destination)!r}: folder {str(destination.parent)!r} does not exist"
+        )
+    if os.path.realpath(destination) == os.path.realpath(source):
+        raise ValueError(f"the output {str(destination)!r} is the input file")
+
+
+def convert_csv(
+    source: str | os.PathLike[str],
+    destination: str | os.PathLike[str],
+    *,
+    target: str | int = -1,
+    dtype: np.typing.DTypeLike = np.float32,
+    delimiter: str = ",",
+    progress: bool | None = None,
+) -> Path:
+    """Stream the CSV file ``source`` into the data directory ``destination``.
+
+    ``X.npy`` gets the feature columns as ``dtype`` (float32 by default), ``y.npy`` the
+    ``target`` column typed as :func:`~mlpzero.datasets.load_csv` types it (int64 integer
+    labels, float64 numbers, or strings), ``columns.json`` the feature names. The parsing
+    rules and error messages are those of ``load_csv``; a bad row stops the conversion
+    with its line number and leaves no directory behind. ``destination`` must not exist
+    or be an empty folder. ``progress`` shows a bar on stderr (default: for files over
+    16 MB). Returns the directory's path.
+    """
+    plan = plan_csv(source, target, delimiter=delimiter, dtype=dtype)
+    out = Path(destination)
+    _check_destination(out, plan.file)
+    size = plan.file.stat().st_size
+    show = size > PROGRESS_BYTES if progress is None else bool(progress)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        from tqdm.auto import tqdm
+
+        with tqdm(
+            total=size,
+            unit="B",
+            unit_scale=True,
+            desc=f"converting {plan.file.name}",
+            file=sys.stderr,
+            disable=not show,
+            leave=False,
+        ) as bar:
+            _write(plan, work, bar)
+        (work / "columns.json").write_text(json.dumps(plan.feature_names), encoding="utf-8")
+        if out.is_dir():
+            out.rmdir()  # empty, checked above
+        os.replace(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return out
+
+
+def _write(plan, work: Path, bar) -> None:
+    """Write X.npy and y.npy into ``work``, reading again when the target widens."""
+    kind = "int"
+    while True:
+        X_file = NpyWriter(work / "X.npy", plan.dtype, (len(plan.features),))
+        labels = _Labels(work)
+        try:
+            for X, y in read_csv_chunks(plan, target_kind=kind, progress=bar):
+                X_file.write(X)
+                labels.write(y)
+        except WiderTarget as wider:
+            kind = wider.kind
+            bar.reset()
+            continue
+        finally:
+            X_file.close()
+            labels.close_files()
+        labels.finish()
+        return
+
+
+class _Labels:
+    """``y.npy`` written as the chunks come: numbers directly, strings as codes first.
+
+    The width of a string array is known only at the end, so string labels are stored as
+    int32 codes into the table of distinct labels and written out by :meth:`close`.
+    """
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.numbers: NpyWriter | None = None
+        self.codes: NpyWriter | None = None
+        self.table: dict[str, int] = {}
+
+    def write(self, y: np.ndarray | None) -> None:
+        if y is None:
+            return
+        if y.dtype.kind in "iuf":
+            if self.numbers is None:
+                self.numbers = NpyWriter(self.work / "y.npy", y.dtype)
+            self.numbers.write(y)
+            return
+        if self.codes is None:
+            self.codes = NpyWriter(self.work / "y.codes.npy", np.int32)
+        distinct, inverse = np.unique(y, return_inverse=True)
+        codes = np.array([self.table.setdefault(str(v), len(self.table)) for v in distinct])
+        self.codes.write(codes[inverse.reshape(-1)])
+
+    def close_files(self) -> None:
+        for writer in (self.numbers, self.codes):
+            if writer is not None:
+                writer.close()
+
+    def finish(self) -> None:
+        """Write ``y.npy`` from the codes of string labels (numbers are already there)."""
+        if self.codes is None:
+            return
+        names = np.array(list(self.table), dtype=str)
+        codes = np.load(self.codes.path, mmap_mode="r")
+        out = NpyWriter(self.work / "y.npy", names.dtype)
+        step = 1 << 20
+        for start in range(0, len(codes), step):
+            out.write(names[codes[start : start + step]])
+        out.close()
+        del codes
+        self.codes.path.unlink()

@@ -1,0 +1,514 @@
+"""The CSV parser: one set of rules and messages for ``load_csv``, ``load_data``, ``convert_csv``.
+
+A table is read in chunks of whole records (about a megabyte of text each). Each chunk is parsed
+by NumPy's C parser (:func:`numpy.loadtxt`) straight into typed arrays; only when that fails
+(or finds a value that is not finite, or an empty label) is the chunk read again row by row
+with Python's :mod:`csv` module, which either finds the exact problem and names its file,
+line and column, or accepts what the fast parser refused (the row-by-row reading is the
+reference). Nothing holds the rows as strings, so memory follows the size of the arrays,
+not the size of the text.
+
+The target column is typed from its text: integers (every label an integer literal) become
+int64 without passing through float64, so ``9007199254740993`` stays itself and a literal
+out of the int64 range is an error naming its line; other numbers become float64; anything
+else stays text (class labels).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+__all__ = ["CsvPlan", "load_csv", "plan_csv", "read_csv_chunks"]
+
+#: Text per chunk (bytes); a chunk always holds whole records.
+CHUNK_BYTES = 1 << 20
+_QUOTE = b'"'
+#: The target kinds, narrowest first.
+_KINDS = ("int", "float", "str")
+_INT64 = np.iinfo(np.int64)
+
+
+def existing_file(path: str | os.PathLike[str], name: str = "path") -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it names an existing regular file."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path, got {type(path).__name__} {path!r}")
+    file = Path(path)
+    if not file.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(file))
+    if file.is_dir():
+        raise ValueError(f"{name} must be a file, got the folder {str(file)!r}")
+    if not file.is_file():
+        raise ValueError(f"{name} must be a regular file, got {str(file)!r}")
+    return file
+
+
+@dataclass(frozen=True)
+class CsvPlan:
+    """Which columns of a CSV file make ``X`` (in order) and which is the target.
+
+    Made by :func:`plan_csv` from the header row; read with :func:`read_csv_chunks`.
+    """
+
+    file: Path
+    header: tuple[str, ...]
+    features: tuple[int, ...]  # header positions of X's columns, in X's order
+    target: int | None
+    delimiter: str
+    dtype: np.dtype
+    header_bytes: int  # the header record's size in the file, BOM included
+    header_lines: int
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [self.header[i] for i in self.features]
+
+    def describe(self, column: int) -> str:
+        return f"column {self.header[column]!r}"
+
+
+def _read_header(file: Path, delimiter: str) -> tuple[list[str], int, int]:
+    with file.open("rb") as handle:
+        first = handle.readline()
+        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ValueError(f"{file.name} is UTF-16 text; save it as UTF-8 to read it")
+        lines = [first]
+        while b"".join(lines).count(_QUOTE) % 2:
+            more = handle.readline()
+            if not more:
+                break
+            lines.append(more)
+    raw = b"".join(lines)
+    if b"\x00" in raw:
+        raise ValueError(
+            f"{file.name}, line 1: the file holds NUL bytes (UTF-16 text?); save it as UTF-8"
+        )
+    text = _decode(raw, file, 1, bom=True)
+    row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
+    if not row or not any(cell.strip() for cell in row):
+        raise ValueError(f"{file.name} is empty: expected a header row and data rows")
+    return [name.strip() for name in row], len(raw), raw.count(b"\n")
+
+
+def _decode(raw: bytes, file: Path, first_line: int, bom: bool = False) -> str:
+    try:
+        return raw.decode("utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError as error:
+        line = first_line + raw[: error.start].count(b"\n")
+        raise ValueError(
+            f"{file.name}, line {line}: the file is not UTF-8 text (byte "
+            f"0x{raw[error.start]:02x}); save it as UTF-8 to read it"
+        ) from None
+
+
+def _column_index(target: str | int, header: Sequence[str], file: Path) -> int:
+    """A column given by name, or by index (an int, or a string of one that names no column)."""
+    if isinstance(target, bool) or not isinstance(target, (str, int, np.integer)):
+        raise TypeError(
+            f"target must be a column name or index, got {type(target).__name__} {target!r}"
+        )
+    if isinstance(target, str):
+        if target in header:
+            return list(header).index(target)
+        try:
+            target = int(target)
+        except ValueError:
+            raise ValueError(
+                f"{file.name}: no column named {target!r}; the columns are {list(header)}"
+            ) from None
+    index = int(target)
+    if not -len(header) <= index < len(header):
+        raise ValueError(
+            f"{file.name}: target index {index} is out of range for {len(header)} columns "
+            f"{list(header)}"
+        )
+    return index % len(header)
+
+
+def plan_csv(
+    path: str | os.PathLike[str],
+    target: str | int | None = None,
+    *,
+    features: Sequence[str] | None = None,
+    n_features: int | None = None,
+    features_only: bool = False,
+    delimiter: str = ",",
+    dtype: np.typing.DTypeLike = np.float64,
+) -> CsvPlan:
+    """Read the header of a CSV file and decide which columns are features and target.
+
+    ``target`` names the label column or gives its index; ``None`` means: the one column
+    besides ``features`` when those are given (no target when none is left), else the
+    last column, unless ``n_features`` equals the number of columns (then the file holds
+    only features). ``features`` picks the feature columns by name, in that order (a
+    model's recorded names). ``features_only`` reads no target at all.
+    """
+    file = existing_file(path)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be one character, got {delimiter!r}")
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"dtype must be a floating-point type, got {dtype}")
+    header, header_bytes, header_lines = _read_header(file, delimiter)
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in seen:
+            raise ValueError(
+                f"{file.name}: the column name {name!r} appears twice in the header (columns "
+                f"{seen[name] + 1} and {i + 1}); column names must be unique"
+            )
+        seen[name] = i
+    column: int | None
+    if features is not None:
+        missing = [name for name in features if name not in seen]
+        if missing:
+            raise ValueError(
+                f"{file.name} has no column {missing[0]!r}; the model's features are "
+                f"{list(features)} and the file has {header}"
+            )
+        picked = [seen[name] for name in features]
+        others = [i for i in range(len(header)) if i not in picked]
+        if features_only:
+            column = None
+        elif target is not None:
+            column = _column_index(target, header, file)
+        elif len(others) > 1:
+            raise ValueError(
+                f"{file.name} has the columns {[header[i] for i in others]} besides the "
+                "model's features; name the target column"
+            )
+        else:
+            column = others[0] if others else None
+        if column is not None and column in picked:
+            raise ValueError(f"{file.name}: the target {header[column]!r} is also a feature")
+    else:
+        if target is None and n_features is not None and n_features == len(header):
+            column = None
+        else:
+            if len(header) < 2:
+                raise ValueError(
+                    f"{file.name}: the header has {len(header)} column ({header}); need at "
+                    f"least one feature and a target (is the delimiter {delimiter!r} right?)"
+                )
+            column = _column_index(-1 if target is None else target, header, file)
+        picked = [i for i in range(len(header)) if i != column]
+        if features_only:
+            column = None
+    return CsvPlan(
+        file, tuple(header), tuple(picked), column, delimiter, dtype, header_bytes, header_lines
+    )
+
+
+# ---------------------------------------------------------------------------- chunks of text
+def _text_chunks(handle: IO[bytes], first_line: int) -> Iterator[tuple[int, list[bytes]]]:
+    """``(line number of the first, lines)`` for chunks of whole records."""
+    while True:
+        lines = handle.readlines(CHUNK_BYTES)
+        if not lines:
+            return
+        if b"".join(lines).count(_QUOTE) % 2:  # a quoted field holds a line break
+            quotes = 1
+            while quotes % 2 and (more := handle.readline()):
+                lines.append(more)
+                quotes += more.count(_QUOTE)
+        yield first_line, lines
+        first_line += len(lines)
+
+
+def _decode_lines(lines: list[bytes], file: Path, first_line: int) -> list[str]:
+    try:
+        return [line.decode("utf-8") for line in lines]
+    except UnicodeDecodeError:
+        for i, line in enumerate(lines):
+            _decode(line, file, first_line + i)
+        raise
+
+
+# ---------------------------------------------------------------------------- one chunk
+def _row_dtype(plan: CsvPlan) -> np.dtype:
+    """One field per run of adjacent columns: features as floats, the rest as text."""
+    role = {i: "x" for i in plan.features}
+    fields: list[tuple[str, object, tuple[int, ...]]] = []
+    start = 0
+    n = len(plan.header)
+    while start < n:
+        kind = role.get(start, "t" if start == plan.target else "-")
+        stop = start + 1
+        while kind != "t" and stop < n and role.get(stop, "-") == kind and stop != plan.target:
+            stop += 1
+        base = plan.dtype if kind == "x" else np.dtype(object)
+        fields.append((f"c{start}", base, (stop - start,)))
+        start = stop
+    return np.dtype([(name, base, shape) for name, base, shape in fields])
+
+
+def _split(plan: CsvPlan, table: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The structured rows of :func:`_row_dtype` as ``X`` and the raw target cells."""
+    X = np.empty((len(table), len(plan.features)), dtype=plan.dtype)
+    position = {column: j for j, column in enumerate(plan.features)}
+    for name in table.dtype.names or ():
+        start = int(name[1:])
+        field = table[name].reshape(len(table), -1)
+        if start in position:
+            for k in range(field.shape[1]):
+                X[:, position[start + k]] = field[:, k]
+    y = None if plan.target is None else table[f"c{plan.target}"].reshape(-1)
+    return X, y
+
+
+def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The chunk parsed by NumPy's C parser, or None when it needs the precise pass."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a chunk of blank lines is "no data": fine
+            table = np.loadtxt(
+                text,
+                delimiter=plan.delimiter,
+                quotechar='"',
+                comments=None,
+                dtype=_row_dtype(plan),
+                ndmin=1,
+            )
+    except ValueError:
+        return None
+    X, y = _split(plan, table)
+    if not np.isfinite(X).all():
+        return None
+    return X, y
+
+
+def _precise(
+    plan: CsvPlan, text: list[str], first_line: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The chunk read row by row: ``X``, raw target cells and each row's line number.
+
+    Raises the :class:`ValueError` that names the first problem's line and column.
+    """
+    name, width = plan.file.name, len(plan.header)
+    reader = csv.reader(text, delimiter=plan.delimiter)
+    rows: list[list[float]] = []
+    labels: list[str] = []
+    lines: list[int] = []
+    consumed = 0
+    for row in reader:
+        line, consumed = first_line + consumed, reader.line_num
+        if len(row) <= 1 and not "".join(row).strip():
+            continue  # a blank line
+        if len(row) != width:
+            raise ValueError(f"{name}, line {line}: expected {width} fields, got {len(row)}")
+        values = []
+        for i in plan.features:
+            cell = row[i].strip()
+            try:
+                value = float(cell)
+            except ValueError:
+                what = "is empty" if not cell else f"is not a number: {cell!r}"
+                raise ValueError(
+                    f"{name}, line {line}, {plan.describe(i)}: the value {what}"
+                ) from None
+            with np.errstate(over="ignore"):
+                stored = plan.dtype.type(value)
+            if not np.isfinite(stored):
+                raise ValueError(
+                    f"{name}, line {line}, {plan.describe(i)}: the value {cell!r} is not finite"
+                    + (f" as {plan.dtype}" if np.isfinite(value) else "")
+                )
+            values.append(value)
+        if plan.target is not None:
+            label = row[plan.target].strip()
+            if not label:
+                raise ValueError(
+                    f"{name}, line {line}, {plan.describe(plan.target)}: the target is empty"
+                )
+            labels.append(label)
+        rows.append(values)
+        lines.append(line)
+    X = np.array(rows, dtype=plan.dtype).reshape(len(rows), len(plan.features))
+    y = None if plan.target is None else np.array(labels, dtype=object)
+    return X, y, np.array(lines, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------- the target
+class WiderTarget(Exception):
+    """The target needs a wider kind than the chunks already read: read again with it."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class _Lines:
+    """The line number of each row of a chunk, found by the precise pass when first asked."""
+
+    def __init__(
+        self, plan: CsvPlan, text: list[str], first: int, lines: np.ndarray | None
+    ) -> None:
+        self.plan, self.text, self.first, self.lines = plan, text, first, lines
+
+    def __getitem__(self, row: int) -> int:
+        if self.lines is None:  # the precise pass raises if the chunk holds a fault
+            self.lines = _precise(self.plan, self.text, self.first)[2]
+        return int(self.lines[row])
+
+    def explain(self) -> None:
+        """Raise the precise pass's message for a fault the fast pass let through."""
+        _precise(self.plan, self.text, self.first)
+
+
+def _typed_target(
+    cells: np.ndarray, kind: str, plan: CsvPlan, lines: _Lines
+) -> tuple[np.ndarray, str]:
+    """Raw target cells as int64, float64 or str: at least ``kind``, wider if they need it."""
+    labels = np.char.strip(cells.astype(str)) if len(cells) else np.array([], dtype=str)
+    if (np.char.str_len(labels) == 0).any():
+        lines.explain()  # names the line whose target is empty
+    if kind == "int" and np.char.isdigit(np.char.lstrip(labels, "+-")).all():
+        try:
+            return labels.astype(np.int64), "int"
+        except OverflowError:
+            for i in np.flatnonzero(np.char.str_len(labels) >= 19):
+                if not _INT64.min <= int(labels[i]) <= _INT64.max:
+                    raise ValueError(
+                        f"{plan.file.name}, line {lines[int(i)]}, "
+                        f"{plan.describe(plan.target)}: the integer {labels[i]} is outside "
+                        f"the int64 range [{_INT64.min}, {_INT64.max}]"
+                    ) from None
+            raise
+        except ValueError:
+            pass
+    if kind in ("int", "float"):
+        try:
+            return labels.astype(np.float64), "float"
+        except ValueError:
+            pass
+    return labels, "str"
+
+
+# ---------------------------------------------------------------------------- the reader
+def read_csv_chunks(
+    plan: CsvPlan, *, target_kind: str = "int", progress: object | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """Yield ``(X_chunk, y_chunk)`` for the whole table (``y_chunk`` None without a target).
+
+    The target chunks are all of one kind, at least ``target_kind`` ("int", "float" or
+    "str"). When a later chunk needs a wider kind than the earlier ones had, this raises
+    :class:`WiderTarget`; read again from the start with its ``kind``. ``progress`` (a
+    ``tqdm`` bar over the file's bytes) is advanced as chunks are read.
+    """
+    kind = target_kind
+    rows = 0
+    with plan.file.open("rb") as handle:
+        handle.seek(plan.header_bytes)
+        if progress is not None:
+            progress.update(plan.header_bytes)
+        for first_line, raw in _text_chunks(handle, plan.header_lines + 1):
+            text = _decode_lines(raw, plan.file, first_line)
+            parsed = _fast(plan, text)
+            lines = None
+            if parsed is None:
+                X, cells, lines = _precise(plan, text, first_line)
+            else:
+                X, cells = parsed
+            y = None
+            if cells is not None:
+                where = _Lines(plan, text, first_line, lines)
+                y, got = _typed_target(cells, kind, plan, where)
+                if _KINDS.index(got) > _KINDS.index(kind):
+                    if rows:
+                        raise WiderTarget(got)
+                    kind = got
+            rows += len(X)
+            if progress is not None:
+                progress.update(sum(map(len, raw)))
+            if len(X):
+                yield X, y
+    if rows == 0:
+        raise ValueError(f"{plan.file.name} has a header but no data rows")
+
+
+def load_csv(
+    path: str | os.PathLike[str],
+    target: str | int = -1,
+    *,
+    delimiter: str = ",",
+    dtype: np.typing.DTypeLike = np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a CSV file whose first row names the columns.
+
+    ``target`` picks the label column by name or by index (default: the last column);
+    every other column is a feature and must be numeric. The target may hold integers
+    (int64 labels, parsed exactly), other numbers (float64 targets) or any strings, which
+    are class labels. Blank lines are skipped; fields may be quoted.
+
+    Returns ``X`` of ``dtype`` (float64 by default), shape ``(n_samples, n_features)``, and
+    ``y`` of shape ``(n_samples,)``. The text is parsed in chunks straight into arrays, so
+    memory follows the size of ``X``, not of the file.
+
+    Raises :class:`FileNotFoundError` for a missing file and :class:`ValueError` for a
+    missing or repeated column name (naming the available ones), a file that is not UTF-8,
+    a row with the wrong number of fields, an empty cell, a non-numeric or non-finite
+    feature, or an integer label outside int64 (naming its line and column).
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a,b,label\\n1,2.5,9007199254740993\\n3,4,9007199254740992\\n")
+    >>> X, y = load_csv(path, target="label")
+    >>> X.tolist(), y.tolist()
+    ([[1.0, 2.5], [3.0, 4.0]], [9007199254740993, 9007199254740992])
+    """
+    plan = plan_csv(path, target, delimiter=delimiter, dtype=dtype)
+    X, y = read_plan(plan)
+    assert y is not None
+    return X, y
+
+
+def read_plan(
+    plan: CsvPlan, progress: object | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The whole table of ``plan`` in memory: ``X`` and the typed target (or None)."""
+    kind = "int"
+    while True:
+        try:
+            return _gather(plan, kind, progress)
+        except WiderTarget as wider:
+            kind = wider.kind
+            if progress is not None:
+                progress.reset()
+
+
+def _gather(
+    plan: CsvPlan, kind: str, progress: object | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Fill one ``X`` sized from the first chunk's rows per byte, growing it if need be.
+
+    Joining the chunks at the end would hold ``X`` twice; an estimate that runs short
+    costs one copy of what was read so far.
+    """
+    text_bytes = max(1, plan.file.stat().st_size - plan.header_bytes)
+    X = np.empty((0, len(plan.features)), dtype=plan.dtype)
+    y_parts: list[np.ndarray] = []
+    rows = 0
+    for chunk, y in read_csv_chunks(plan, target_kind=kind, progress=progress):
+        if rows + len(chunk) > len(X):
+            per_byte = len(chunk) / min(text_bytes, CHUNK_BYTES)
+            wanted = max(rows + len(chunk), int(len(X) * 1.25), int(per_byte * text_bytes * 1.02))
+            grown = np.empty((wanted, X.shape[1]), dtype=plan.dtype)
+            grown[:rows] = X[:rows]
+            X = grown
+        X[rows : rows + len(chunk)] = chunk
+        rows += len(chunk)
+        if y is not None:
+            y_parts.append(y)
+    if rows < len(X):
+        X.resize((rows, X.shape[1]), refcheck=False)  # in place: ours, never shared
+    if plan.target is None:
+        return X, None
+    return X, (y_parts[0] if len(y_parts) == 1 else np.concatenate(y_parts))

@@ -1,0 +1,69 @@
+"""Deploy a fitted model: ONNX for runtimes, a C99 header for microcontrollers.
+
+- :func:`to_onnx` (also :meth:`MLP.to_onnx <mlpzero.MLP.to_onnx>`): an ONNX graph with
+  the model's outputs named as skl2onnx names them; needs the ``onnx`` extra.
+- :func:`to_c` (also :meth:`MLP.to_c <mlpzero.MLP.to_c>`): one self-contained C99 header,
+  with no dependency beyond ``<math.h>``.
+- :func:`export`: either, chosen by the file's extension (``.onnx`` or ``.h``).
+
+Both read the model through :func:`~mlpzero.export.description.describe` and write each
+activation and output link from the one table
+:data:`~mlpzero.export.operations.OPERATIONS`. A model with a piece that table lacks is
+refused with a ``ValueError``; no exporter writes a model that computes something else.
+This package holds no training math: it translates what the network already holds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .c import to_c
+from .description import Description, describe
+
+__all__ = ["FORMATS", "Description", "describe", "export", "to_c", "to_onnx"]
+
+#: The file extensions :func:`export` understands, and what each writes.
+FORMATS = {".onnx": "ONNX model", ".h": "C99 header"}
+
+
+def to_onnx(
+    model: Any, path: str | os.PathLike[str] | None = None, *, opset: int | None = None
+) -> Any:
+    """Export to ONNX; see :func:`mlpzero.export.onnx.to_onnx` (needs the ``onnx`` extra)."""
+    try:
+        from .onnx import to_onnx as _to_onnx
+    except ModuleNotFoundError as error:
+        if error.name != "onnx":
+            raise
+        raise ImportError(
+            "exporting to ONNX needs the onnx package: pip install 'mlpzero[onnx]'"
+        ) from error
+    return _to_onnx(model, path, opset=opset)
+
+
+def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None) -> Path:
+    """Write ``model`` to ``path`` in the format its extension names (``.onnx`` or ``.h``).
+
+    ``name`` prefixes the C header's identifiers (default: the file's stem, if it is a C
+    identifier, else ``"model"``); it does not apply to ONNX.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        known = ", ".join(f"{ext} ({what})" for ext, what in FORMATS.items())
+        raise ValueError(
+            f"cannot tell the export format of {str(path)!r} from its extension "
+            f"{suffix or '(none)'!r}; use one of {known}"
+        )
+    if suffix == ".onnx":
+        if name is not None:
+            raise ValueError(f"name applies to a C header, not to {str(path)!r}")
+        to_onnx(model, path)
+        return path
+    if name is None:
+        from .c import is_identifier
+
+        name = path.stem if is_identifier(path.stem) else "model"
+    return to_c(model, path, name=name)

@@ -1,0 +1,356 @@
+"""Export a fitted model as one self-contained C99 header, for microcontrollers.
+
+The header holds the weights as ``static const`` arrays (``float`` for a float32 model,
+``double`` for float64) and ``static inline`` functions over them; it includes only
+``<math.h>``, allocates nothing, keeps no state that changes, and works on two stack
+buffers whose size is fixed at compile time by the widest hidden layer. With ``NAME`` the
+chosen prefix and ``real`` the model's type:
+
+==========================  ==========================================================
+task                        functions
+==========================  ==========================================================
+binary, multiclass          ``void NAME_predict_proba(const real *x, real *proba)``
+                            (``NAME_N_CLASSES`` columns, as ``predict_proba``) and
+                            ``int NAME_predict(const real *x)`` (the class index)
+multilabel                  ``NAME_predict_proba`` (one probability per label) and
+                            ``void NAME_predict(const real *x, int *labels)`` (0/1)
+regression                  ``void NAME_predict(const real *x, real *y)``
+                            (``NAME_N_OUTPUTS`` values)
+==========================  ==========================================================
+
+Classifiers also get ``NAME_classes``, the labels by index: ``static const char *const``
+for string labels, ``static const long long`` for integers. Every activation and the
+output link are written from :data:`~mlpzero.export.operations.OPERATIONS`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._version import installed_version
+from .description import Description, describe
+from .operations import OPERATIONS, Step
+
+__all__ = ["c_source", "is_identifier", "to_c"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto "
+    "if inline int long register restrict return short signed sizeof static struct switch "
+    "typedef union unsigned void volatile while _Bool _Complex _Imaginary".split()
+)
+_MATH = {np.dtype(np.float32): ("float", "f", "expf", "tanhf"),
+         np.dtype(np.float64): ("double", "", "exp", "tanh")}  # fmt: skip
+
+
+def is_identifier(name: str) -> bool:
+    """Whether ``name`` can prefix C identifiers (a C identifier, not a keyword)."""
+    return bool(_IDENTIFIER.match(name)) and name not in _C_KEYWORDS
+
+
+def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Path:
+    """Write a fitted :class:`~mlpzero.MLP` as a C99 header to ``path``; returns the path.
+
+    ``name`` prefixes every identifier of the header (``NAME_predict``, ...) and must be a
+    C identifier. See :mod:`mlpzero.export.c` for the functions it defines.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a C identifier, or the model cannot be exported (not fitted, a
+        custom activation or loss).
+    """
+    source = c_source(describe(model), name)
+    path = Path(path)
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def c_source(description: Description, name: str = "model") -> str:
+    """The text of the C99 header for ``description``, its identifiers prefixed ``name``."""
+    if not isinstance(name, str) or not is_identifier(name):
+        raise ValueError(
+            f"name must be a C identifier (letters, digits and _, not starting with a digit, "
+            f"not a C keyword), got {name!r}"
+        )
+    return _Writer(description, name).source()
+
+
+class _Writer:
+    def __init__(self, description: Description, name: str) -> None:
+        self.d = description
+        self.name = name
+        self.real, self.suffix, self.exp, self.tanh = _MATH[description.dtype]
+        #: One C function per distinct step (a leaky ReLU per alpha), by its name.
+        self.functions: dict[tuple[str, tuple[tuple[str, float], ...]], str] = {}
+        for step in [*description.activations, description.link]:
+            key = _key(step)
+            if step.operation.c and key not in self.functions:
+                used = sum(k[0] == step.name for k in self.functions)
+                self.functions[key] = f"{name}_{step.name}" + (f"_{used + 1}" if used else "")
+
+    def literal(self, value: Any) -> str:
+        """``value`` in the model's dtype, written so that C reads back the same number."""
+        text = np.format_float_scientific(self.d.dtype.type(value), unique=True, trim="-")
+        return text + self.suffix
+
+    def array(self, what: str, values: np.ndarray, size: str) -> str:
+        numbers = [self.literal(v) for v in np.ravel(values)]
+        lines, line = [], "   "
+        for number in numbers:
+            if len(line) + len(number) + 2 > 96:
+                lines.append(line.rstrip())
+                line = "   "
+            line += f" {number},"
+        lines.append(line.rstrip())
+        body = "\n".join(lines)
+        return f"static const {self.real} {self.name}_{what}[{size}] = {{\n{body}\n}};"
+
+    def source(self) -> str:
+        d, n = self.d, self.name
+        upper = n.upper()
+        hidden = d.layer_sizes[1:-1]
+        parts = [
+            self.comment(),
+            f"#ifndef {upper}_MLPZERO_H\n#define {upper}_MLPZERO_H",
+            "#include <math.h>",
+            self.defines(),
+        ]
+        if d.labels is not None:
+            parts.append(self.classes())
+        if d.mean is not None:
+            parts.append(self.array("mean", d.mean, f"{upper}_N_FEATURES"))
+            parts.append(self.array("scale", d.scale, f"{upper}_N_FEATURES"))
+        for layer, (w, b) in enumerate(zip(d.weights, d.biases, strict=True), start=1):
+            parts.append(self.array(f"w{layer}", w, f"{w.shape[0]} * {w.shape[1]}"))
+            parts.append(self.array(f"b{layer}", b, str(b.shape[0])))
+        parts.append(self.dense())
+        for step, function in self.functions.items():
+            parts.append(self.step_function(step, function))
+        parts.append(self.logits(hidden))
+        parts += self.entry_points()
+        parts.append(f"#endif /* {upper}_MLPZERO_H */")
+        return "\n\n".join(parts) + "\n"
+
+    def comment(self) -> str:
+        d, n = self.d, self.name
+        version = installed_version()
+        weight_bytes = d.n_params * d.dtype.itemsize
+        if d.mean is not None:
+            weight_bytes += 2 * d.n_features * d.dtype.itemsize
+        lines = [
+            f"{n}: an mlpzero {d.task} MLP as a self-contained C99 header (mlpzero {version}).",
+            "",
+            f"Architecture: {d.architecture()}.",
+            f"Weights: {d.n_params} parameters in {self.real}, {weight_bytes} bytes.",
+            "Needs only <math.h> (link with -lm); allocates nothing; no state that changes.",
+            "",
+        ]
+        if d.task in ("binary", "multiclass"):
+            lines += [
+                f"void {n}_predict_proba(const {self.real} *x, {self.real} *proba);",
+                f"    x: {n.upper()}_N_FEATURES inputs; proba: {n.upper()}_N_CLASSES columns.",
+                f"int {n}_predict(const {self.real} *x);",
+                f"    The index of the predicted class in {n}_classes.",
+            ]
+        elif d.task == "multilabel":
+            lines += [
+                f"void {n}_predict_proba(const {self.real} *x, {self.real} *proba);",
+                f"void {n}_predict(const {self.real} *x, int *labels);",
+                f"    {n.upper()}_N_OUTPUTS probabilities, or 0/1 labels (probability > 0.5).",
+            ]
+        else:
+            lines += [
+                f"void {n}_predict(const {self.real} *x, {self.real} *y);",
+                f"    x: {n.upper()}_N_FEATURES inputs; y: {n.upper()}_N_OUTPUTS values.",
+            ]
+        if d.feature_names is not None:
+            lines += ["", "Features, in order: " + ", ".join(d.feature_names)]
+        body = "\n".join(f" * {line}".rstrip() for line in lines).replace("*/", "* /")
+        return f"/*\n{body}\n */"
+
+    def defines(self) -> str:
+        d, upper = self.d, self.name.upper()
+        hidden = d.layer_sizes[1:-1]
+        lines = [
+            f"#define {upper}_N_FEATURES {d.n_features}",
+            f"#define {upper}_N_OUTPUTS {d.n_columns}",
+        ]
+        if d.labels is not None and d.task != "multilabel":
+            lines.append(f"#define {upper}_N_CLASSES {len(d.labels)}")
+        if hidden:
+            lines.append("/* The widest hidden layer: the size of the two stack buffers. */")
+            lines.append(f"#define {upper}_WIDEST {max(hidden)}")
+        return "\n".join(lines)
+
+    def classes(self) -> str:
+        labels = self.d.labels
+        if labels.dtype == object:
+            items = [_c_string(str(label)) for label in labels.tolist()]
+            declaration = f"static const char *const {self.name}_classes[]"
+        else:
+            items = [f"{int(label)}LL" for label in labels.tolist()]
+            declaration = f"static const long long {self.name}_classes[]"
+        return declaration + " = {\n" + "\n".join(f"    {item}," for item in items) + "\n};"
+
+    def dense(self) -> str:
+        r, n = self.real, self.name
+        return (
+            f"/* out = W in + b, with W of shape (n_out, n_in), row-major. */\n"
+            f"static inline void {n}_dense(const {r} *w, const {r} *b, const {r} *in, int n_in,\n"
+            f"                             {r} *out, int n_out)\n"
+            "{\n"
+            "    int i, j;\n"
+            "    for (j = 0; j < n_out; ++j) {\n"
+            f"        {r} sum = b[j];\n"
+            "        for (i = 0; i < n_in; ++i) {\n"
+            "            sum += w[j * n_in + i] * in[i];\n"
+            "        }\n"
+            "        out[j] = sum;\n"
+            "    }\n"
+            "}"
+        )
+
+    def step_function(self, key: tuple[str, tuple[tuple[str, float], ...]], function: str) -> str:
+        name, parameters = key
+        fill = {"exp": self.exp, "tanh": self.tanh, "real": self.real}
+        fill.update({key: self.literal(value) for key, value in parameters})
+        body = OPERATIONS[name].c.format(**fill)
+        return (
+            f"static inline void {function}({self.real} *v, int n)\n{{\n    int i;\n    {body}\n}}"
+        )
+
+    def call(self, step: Step, buffer: str, size: int) -> list[str]:
+        if not step.operation.c:
+            return []
+        return [f"    {self.functions[_key(step)]}({buffer}, {size});"]
+
+    def logits(self, hidden: list[int]) -> str:
+        d, n, r = self.d, self.name, self.real
+        upper = n.upper()
+        lines = [
+            f"/* The outputs of the last layer, after the output link ({d.link.name}). */",
+            f"static inline void {n}_outputs(const {r} *x, {r} *out)",
+            "{",
+        ]
+        buffers = ["h0", "h1"][: min(2, len(hidden))]
+        for buffer in buffers:
+            lines.append(f"    {r} {buffer}[{upper}_WIDEST];")
+        source = "x"
+        if d.mean is not None:
+            lines += [
+                f"    {r} x0[{upper}_N_FEATURES];",
+                "    int i;",
+                f"    for (i = 0; i < {upper}_N_FEATURES; ++i) {{",
+                f"        x0[i] = (x[i] - {n}_mean[i]) / {n}_scale[i];",
+                "    }",
+            ]
+            source = "x0"
+        sizes = d.layer_sizes
+        for layer in range(len(d.weights)):
+            last = layer == len(d.weights) - 1
+            target = "out" if last else buffers[layer % 2]
+            lines.append(
+                f"    {n}_dense({n}_w{layer + 1}, {n}_b{layer + 1}, {source}, {sizes[layer]}, "
+                f"{target}, {sizes[layer + 1]});"
+            )
+            step = d.link if last else d.activations[layer]
+            lines += self.call(step, target, sizes[layer + 1])
+            source = target
+        lines.append("}")
+        return "\n".join(lines)
+
+    def entry_points(self) -> list[str]:
+        d, n, r = self.d, self.name, self.real
+        upper = n.upper()
+        if d.task == "regression":
+            return [
+                f"static inline void {n}_predict(const {r} *x, {r} *y)\n"
+                f"{{\n    {n}_outputs(x, y);\n}}"
+            ]
+        if d.task == "multilabel":
+            return [
+                f"static inline void {n}_predict_proba(const {r} *x, {r} *proba)\n"
+                f"{{\n    {n}_outputs(x, proba);\n}}",
+                f"static inline void {n}_predict(const {r} *x, int *labels)\n"
+                "{\n"
+                f"    {r} proba[{upper}_N_OUTPUTS];\n"
+                "    int k;\n"
+                f"    {n}_outputs(x, proba);\n"
+                f"    for (k = 0; k < {upper}_N_OUTPUTS; ++k) {{\n"
+                "        labels[k] = proba[k] > 0.5;\n"
+                "    }\n"
+                "}",
+            ]
+        if d.task == "binary" and len(d.labels) == 1:
+            proba = (
+                f"/* Training saw one class: it is certain, whatever x. */\n"
+                f"static inline void {n}_predict_proba(const {r} *x, {r} *proba)\n"
+                "{\n    (void)x;\n    proba[0] = 1;\n}"
+            )
+            predict = (
+                f"static inline int {n}_predict(const {r} *x)\n{{\n    (void)x;\n    return 0;\n}}"
+            )
+            return [proba, predict]
+        if d.task == "binary":
+            proba = (
+                f"static inline void {n}_predict_proba(const {r} *x, {r} *proba)\n"
+                "{\n"
+                f"    {r} p[1];\n"
+                f"    {n}_outputs(x, p);\n"
+                "    proba[0] = 1 - p[0];\n"
+                "    proba[1] = p[0];\n"
+                "}"
+            )
+            predict = (
+                f"static inline int {n}_predict(const {r} *x)\n"
+                "{\n"
+                f"    {r} p[1];\n"
+                f"    {n}_outputs(x, p);\n"
+                "    return p[0] > 0.5;\n"
+                "}"
+            )
+            return [proba, predict]
+        proba = (
+            f"static inline void {n}_predict_proba(const {r} *x, {r} *proba)\n"
+            f"{{\n    {n}_outputs(x, proba);\n}}"
+        )
+        predict = (
+            f"/* The first class of largest probability, as argmax gives it. */\n"
+            f"static inline int {n}_predict(const {r} *x)\n"
+            "{\n"
+            f"    {r} proba[{upper}_N_CLASSES];\n"
+            "    int k, best = 0;\n"
+            f"    {n}_outputs(x, proba);\n"
+            f"    for (k = 1; k < {upper}_N_CLASSES; ++k) {{\n"
+            "        if (proba[k] > proba[best]) {\n"
+            "            best = k;\n"
+            "        }\n"
+            "    }\n"
+            "    return best;\n"
+            "}"
+        )
+        return [proba, predict]
+
+
+def _key(step: Step) -> tuple[str, tuple[tuple[str, float], ...]]:
+    return step.name, tuple(sorted(step.parameters.items()))
+
+
+def _c_string(text: str) -> str:
+    """A C string literal for ``text`` (UTF-8; quotes, backslashes, control bytes escaped)."""
+    out = []
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 32 <= byte < 127 and char != "?":  # "?" escaped: no trigraphs
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'

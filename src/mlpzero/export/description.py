@@ -1,0 +1,169 @@
+"""What an exporter needs to know about a fitted model, read once into plain arrays.
+
+:func:`describe` reads an :class:`~mlpzero.MLP`'s network (layer sizes, activations, the
+weight and bias views of the flat parameter vector), its loss's output link and its
+:class:`~mlpzero.targets.TargetEncoder` (task and classes), and checks that every piece
+is one the exporters can write. The exporters then work from the :class:`Description`
+alone and never touch the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .operations import Step, activation_step, link_step
+
+__all__ = ["Description", "describe", "input_transform"]
+
+
+@dataclass(frozen=True)
+class Description:
+    r"""A fitted model as the exporters see it.
+
+    The model computes, for ``x`` of shape ``(n_features,)``:
+
+    .. math::
+        h_0 = (x - \mu) / s \ \text{(or } x \text{ without an input transform)},\qquad
+        h_l = g_l(W_l h_{l-1} + b_l),\qquad
+        \text{outputs} = \mathrm{link}(W_L h_{L-1} + b_L),
+
+    with ``weights[l]`` of shape ``(fan_out, fan_in)`` and ``biases[l]`` of ``(fan_out,)``.
+
+    Attributes
+    ----------
+    task:
+        ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``.
+    labels:
+        The class labels as ``predict`` gives them (int64 or str), ``None`` for regression.
+        A binary model has two (or one, when training saw a single class).
+    mean, scale:
+        The input transform :math:`(x - \mu) / s`, or both ``None``.
+    """
+
+    task: str
+    dtype: np.dtype
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    activations: tuple[Step, ...]
+    link: Step
+    labels: np.ndarray | None
+    feature_names: tuple[str, ...] | None = None
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [self.weights[0].shape[1], *(w.shape[0] for w in self.weights)]
+
+    @property
+    def n_features(self) -> int:
+        return self.layer_sizes[0]
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of the last layer (1 for a binary model)."""
+        return self.layer_sizes[-1]
+
+    @property
+    def n_columns(self) -> int:
+        """Columns of ``predict_proba`` (classifiers) or of the predicted values."""
+        if self.task == "binary":
+            return len(self.labels)
+        return self.n_outputs
+
+    @property
+    def n_params(self) -> int:
+        return sum(w.size + b.size for w, b in zip(self.weights, self.biases, strict=True))
+
+    def architecture(self) -> str:
+        """One line, e.g. ``"4 inputs -> 16 relu -> 3 softmax"``."""
+        parts = [f"{self.n_features} inputs"]
+        if self.mean is not None:
+            parts.append("standardise")
+        names = [s.name for s in self.activations] + [self.link.name]
+        parts += [f"{w.shape[0]} {n}" for w, n in zip(self.weights, names, strict=True)]
+        return " -> ".join(parts)
+
+
+def input_transform(model: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    r"""The model's input transform :math:`(x - \mu) / s` as ``(mean, scale)``, or None.
+
+    The one place the exporters learn of preprocessing that travels with the model;
+    mlpzero models carry none yet, so every model is exported from its first layer on.
+    """
+    return None
+
+
+def describe(model: Any) -> Description:
+    """Read a fitted :class:`~mlpzero.MLP` into a :class:`Description`.
+
+    Raises
+    ------
+    ValueError
+        The model is not fitted, or holds a piece no exporter can write (a custom
+        activation or loss, non-finite weights, class labels that are neither integers nor
+        strings).
+    """
+    if not all(hasattr(model, key) for key in ("network", "encoder", "loss_")):
+        raise TypeError(f"model must be a fitted mlpzero.MLP, got {type(model).__name__}")
+    network = model.network
+    if network is None or model.encoder is None or model.loss_ is None:
+        raise ValueError("cannot export an MLP that is not fitted: call fit(X, y) first")
+    hidden = tuple(
+        activation_step(a, f"hidden layer {i + 1}") for i, a in enumerate(network.activations)
+    )
+    link = link_step(model.loss_)
+    task = model.encoder.task
+    expected = {"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"}
+    if expected.get(task, "identity") != link.name:
+        raise ValueError(
+            f"cannot export a {task} model whose loss {model.loss_.name!r} has the output link "
+            f"{link.name!r}: its predictions would not follow from the link"
+        )
+    if not np.isfinite(network.params).all():
+        raise ValueError("cannot export a model whose weights are not all finite")
+    labels = None if task == "regression" else export_labels(model.encoder.classes_)
+    names = model.feature_names_in_
+    transform = input_transform(model)
+    mean, scale = (None, None) if transform is None else transform
+    return Description(
+        task=task,
+        dtype=np.dtype(network.dtype),
+        weights=tuple(w.copy() for w in network.weights),
+        biases=tuple(b.copy() for b in network.biases),
+        activations=hidden,
+        link=link,
+        labels=labels,
+        feature_names=None if names is None else tuple(names),
+        mean=mean,
+        scale=scale,
+    )
+
+
+def export_labels(classes: np.ndarray) -> np.ndarray:
+    """``classes`` as int64 (integers, booleans, whole floats) or str; else ``ValueError``.
+
+    ONNX labels, like scikit-learn converters', are int64 or strings: float labels that are
+    whole numbers are given as the equal integers.
+    """
+    classes = np.asarray(classes)
+    values = classes.tolist()
+    kind = classes.dtype.kind
+    if kind == "U" or (kind == "O" and all(isinstance(v, str) for v in values)):
+        return classes.astype(object)
+    limit = 2.0**63
+    if kind == "O" and all(
+        isinstance(v, (int, np.integer)) and -limit <= v < limit for v in values
+    ):
+        return np.asarray(values, dtype=np.int64)
+    if kind in "ib" or (kind == "u" and all(v < limit for v in values)):
+        return classes.astype(np.int64)
+    if kind == "f" and all(np.isfinite(v) and v == round(v) and abs(v) < limit for v in values):
+        return np.asarray([int(v) for v in values], dtype=np.int64)
+    raise ValueError(
+        "cannot export class labels that are neither integers nor strings: got "
+        f"{values[:10]} (dtype {classes.dtype}); train on int or str labels"
+    )

@@ -1,0 +1,222 @@
+r"""Data preparation for a fit: checks, the validation split, weights and encoding.
+
+:meth:`MLP.fit <mlpzero.model.MLP.fit>` hands the user's data here in two steps, and the
+training loop receives the result; nothing flows back.
+
+1. :func:`check_data` checks ``X`` ``(m, n_0)``, ``y``, ``sample_weight`` and
+   ``validation_data`` (the model builds its network from the checked ``X`` and ``y``);
+2. :func:`prepare` holds out the validation rows (:func:`split_validation`), multiplies
+   the sample weights by the class weights (:func:`class_weights`) and encodes ``y`` as
+   the matrix ``Y`` ``(m, n_L)`` with the model's :class:`~mlpzero.targets.TargetEncoder`.
+
+Sample weights are kept relative (the largest is 1, see
+:func:`~mlpzero.validation.relative_sample_weight`): only their ratios matter, and no
+product with class weights, sum or cast can then overflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .targets import TargetEncoder
+from .validation import (
+    check_features,
+    check_positive,
+    check_sample_weight,
+    check_targets,
+    relative_sample_weight,
+)
+
+__all__ = [
+    "CheckedData",
+    "PreparedData",
+    "check_data",
+    "class_weights",
+    "prepare",
+    "split_validation",
+]
+
+#: ``(X_val, y_val_or_Y_val, weights_or_None)``.
+Validation = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class CheckedData:
+    """The user's data, checked: ``X`` ``(m, n_0)`` in the model's dtype, ``y`` with one
+    entry or row per sample, relative ``weights`` ``(m,)`` or None, and ``validation``
+    ``(X_val, y_val, weights_or_None)`` from ``validation_data`` or None."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+    validation: Validation | None
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """What the training loop needs: ``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` and
+    ``sample_weight`` ``(m,)`` (or None) for the training rows; ``validation``
+    ``(X_val, Y_val, weights_or_None)`` or None; and ``validation_rows``, the indices into
+    the given ``X`` that ``validation_split`` held out (None without a split)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    sample_weight: np.ndarray | None
+    validation: Validation | None
+    validation_rows: np.ndarray | None
+
+
+def check_data(
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    validation_data: Any,
+    dtype: np.dtype,
+    n_features: int | None,
+) -> CheckedData:
+    """Check a fit's data; ``n_features`` (None before the network is built) is the width
+    ``X`` must have."""
+    X = check_features(X, dtype=dtype, n_features=n_features)
+    y = check_targets(y, X.shape[0])
+    weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
+    validation = None
+    if validation_data is not None:
+        validation = _check_validation_data(validation_data, dtype, X.shape[1])
+    return CheckedData(X, y, weights, validation)
+
+
+def prepare(
+    data: CheckedData,
+    encoder: TargetEncoder,
+    dtype: np.dtype,
+    *,
+    validation_split: float = 0.0,
+    class_weight: str | dict[Any, float] | None = None,
+    split_rng: np.random.Generator | None = None,
+) -> PreparedData:
+    """Split, weight and encode checked data for the training loop.
+
+    With ``validation_split`` the held-out rows are drawn from ``split_rng``, stratified
+    by class for binary and multi-class encoders. ``class_weight`` multiplies the sample
+    weights (classifiers only); the training rows must still carry some weight.
+    """
+    X, y, weights, validation = data.X, data.y, data.weights, data.validation
+    labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+    is_labelled = encoder.task in ("binary", "multiclass")
+    held = None
+    if validation_split:
+        strata = labels if is_labelled else None
+        rows, held = split_validation(len(y), validation_split, split_rng, strata)
+        validation = (X[held], y[held], None if weights is None else weights[held])
+        X, y, labels = X[rows], y[rows], labels[rows]
+        weights = None if weights is None else weights[rows]
+    Y = encoder.encode(y, dtype=dtype)
+    if class_weight is not None:
+        if not is_labelled:
+            raise ValueError(
+                f"class_weight applies to binary and multi-class classifiers, "
+                f"not to a {encoder.task} model"
+            )
+        per_sample = class_weights(class_weight, labels, encoder.classes_)
+        weights = per_sample if weights is None else weights * per_sample
+    if weights is not None:
+        check_sample_weight(weights, len(weights))
+    if validation is not None:
+        X_val, y_val, w_val = validation
+        validation = (X_val, encoder.encode(y_val, dtype=dtype), w_val)
+    return PreparedData(X, Y, weights, validation, held)
+
+
+def split_validation(
+    n_samples: int,
+    fraction: float,
+    rng: np.random.Generator,
+    strata: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(train, validation)`` holding out ``fraction`` of the rows.
+
+    With ``strata`` (class labels, one per row) every class is split in the same
+    proportion: each class gives ``round(fraction * count)`` rows to validation, at least
+    one where it has two or more rows and at most all but one. Both index arrays are
+    sorted, so the order of the data is kept.
+    """
+    fraction = float(fraction)
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be in (0, 1), got {fraction!r}")
+    if strata is None:
+        groups = [np.arange(n_samples)]
+    else:
+        _, inverse = np.unique(strata, return_inverse=True)
+        groups = [np.flatnonzero(inverse == k) for k in range(inverse.max() + 1)]
+    held = []
+    for rows in groups:
+        count = len(rows)
+        take = round(fraction * count)
+        if count >= 2:
+            take = min(max(take, 1), count - 1)
+        else:
+            take = 0
+        held.append(rng.permutation(rows)[:take])
+    validation = np.sort(np.concatenate(held))
+    if validation.size == 0 or validation.size == n_samples:
+        raise ValueError(
+            f"validation_split={fraction} of {n_samples} samples leaves "
+            f"{validation.size} for validation and {n_samples - validation.size} for "
+            "training; both need at least one"
+        )
+    train_rows = np.setdiff1d(np.arange(n_samples), validation, assume_unique=True)
+    return train_rows, validation
+
+
+def class_weights(
+    class_weight: str | dict[Any, float], y: np.ndarray, classes: np.ndarray
+) -> np.ndarray:
+    r"""One weight per sample from a ``class_weight`` option.
+
+    ``"balanced"`` gives class :math:`c` the weight :math:`n / (k \, n_c)` (``n`` samples,
+    ``k`` classes, :math:`n_c` samples of class ``c`` in ``y``), so every class carries
+    the same total weight; a dict maps labels to weights (missing labels weigh 1).
+    """
+    y = np.asarray(y)
+    index = np.searchsorted(classes, y)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be 'balanced' or a dict, got {class_weight!r}")
+        counts = np.bincount(index, minlength=len(classes)).astype(np.float64)
+        present = counts > 0
+        per_class = np.ones(len(classes))
+        per_class[present] = len(y) / (np.count_nonzero(present) * counts[present])
+        return per_class[index]
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            f"class_weight must be 'balanced' or a dict, got {type(class_weight).__name__}"
+        )
+    known = set(classes.tolist())
+    unknown = [label for label in class_weight if label not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels that are not classes of y: {unknown[:5]}; "
+            f"the classes are {classes[:20].tolist()}"
+        )
+    per_class = np.ones(len(classes))
+    for position, label in enumerate(classes.tolist()):
+        if label in class_weight:
+            per_class[position] = check_positive(
+                f"class_weight[{label!r}]", class_weight[label], allow_zero=True
+            )
+    return per_class[index]
+
+
+def _check_validation_data(data: Any, dtype: np.dtype, n_features: int) -> Validation:
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        raise TypeError(
+            "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val), "
+            f"got {type(data).__name__}"
+        )
+    X_val = check_features(data[0], dtype=dtype, n_features=n_features, name="X_val")
+    y_val = check_targets(data[1], X_val.shape[0], name="y_val")
+    w_val = check_sample_weight(data[2], X_val.shape[0]) if len(data) == 3 else None
+    return X_val, y_val, w_val

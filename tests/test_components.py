@@ -1,0 +1,64 @@
+"""The shared base of activations and losses: config, repr, equality and one hash rule."""
+
+import pytest
+
+from mlpzero import activations, losses
+from mlpzero.components import Component
+
+# The configs as model files store them: this format must not change.
+ACTIVATION_CONFIGS = {
+    "sigmoid": {"name": "sigmoid"},
+    "tanh": {"name": "tanh"},
+    "relu": {"name": "relu"},
+    "leaky_relu": {"name": "leaky_relu", "alpha": 0.01},
+    "identity": {"name": "identity"},
+}
+LOSS_CONFIGS = {
+    "binary_crossentropy": {"name": "binary_crossentropy"},
+    "categorical_crossentropy": {"name": "categorical_crossentropy"},
+    "squared_error": {"name": "squared_error"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATION_CONFIGS))
+def test_activation_config_format_and_round_trip(name):
+    activation = activations.get(name)
+    assert activation.config == ACTIVATION_CONFIGS[name]
+    rebuilt = activations.get(ACTIVATION_CONFIGS[name])
+    assert rebuilt == activation and hash(rebuilt) == hash(activation)
+    assert rebuilt is not activation
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_CONFIGS))
+def test_loss_config_format_and_round_trip(name):
+    loss = losses.get(name)
+    assert loss.config == LOSS_CONFIGS[name]
+    rebuilt = losses.get(LOSS_CONFIGS[name])
+    assert rebuilt == loss and hash(rebuilt) == hash(loss)
+
+
+def test_reprs_show_the_hyperparameters():
+    assert repr(activations.LeakyReLU(0.2)) == "LeakyReLU(alpha=0.2)"
+    assert repr(activations.ReLU()) == "ReLU()"
+    assert repr(losses.SquaredError()) == "SquaredError()"
+
+
+def test_equality_follows_the_config_and_hash_follows_equality():
+    assert activations.LeakyReLU(0.2) == activations.LeakyReLU(0.2)
+    assert activations.LeakyReLU(0.2) != activations.LeakyReLU(0.3)
+    assert activations.ReLU() != activations.Tanh()
+    assert losses.SquaredError() != losses.BinaryCrossEntropy()
+    # a set keeps one of each config
+    found = {activations.LeakyReLU(0.2), activations.LeakyReLU(0.2), activations.ReLU()}
+    assert found == {activations.LeakyReLU(0.2), activations.ReLU()}
+    assert len({losses.SquaredError(), losses.get("mse"), losses.get("bce")}) == 2
+
+
+def test_different_kinds_never_compare_equal():
+    class Echo(Component):
+        kind = "other"
+        name = "relu"
+
+    assert Echo().config == activations.ReLU().config
+    assert Echo() != activations.ReLU() and activations.ReLU() != Echo()
+    assert activations.ReLU() != "relu" and activations.ReLU() != {"name": "relu"}

@@ -1,0 +1,239 @@
+"""C export: the header is compiled with a strict C99 compiler and run on drawn inputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from export_cases import ACTIVATIONS, TASKS, fitted, inputs, tolerance
+from mlpzero import MLP
+from mlpzero.activations import LeakyReLU
+from mlpzero.export.c import c_source
+from mlpzero.export.description import describe
+
+CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
+needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler (cc, gcc or clang) on PATH")
+
+_DRIVER = """#include <stdio.h>
+#include <stdlib.h>
+#include "net.h"
+
+int main(void)
+{
+    REAL x[NET_N_FEATURES];
+    char token[64];
+    int j, k;
+    for (;;) {
+        for (j = 0; j < NET_N_FEATURES; ++j) {
+            if (scanf("%63s", token) != 1) {
+                return 0;
+            }
+            x[j] = (REAL)strtod(token, NULL);
+        }
+        BODY
+        printf("\\n");
+    }
+}
+"""
+_CLASSIFIER = """REAL proba[NET_N_CLASSES];
+        net_predict_proba(x, proba);
+        for (k = 0; k < NET_N_CLASSES; ++k) {
+            printf("%a ", (double)proba[k]);
+        }
+        k = net_predict(x);
+        printf("%d " LABEL, k, net_classes[k]);"""
+_MULTILABEL = """REAL proba[NET_N_OUTPUTS];
+        int labels[NET_N_OUTPUTS];
+        net_predict_proba(x, proba);
+        net_predict(x, labels);
+        for (k = 0; k < NET_N_OUTPUTS; ++k) {
+            printf("%a %d ", (double)proba[k], labels[k]);
+        }"""
+_REGRESSION = """REAL y[NET_N_OUTPUTS];
+        net_predict(x, y);
+        for (k = 0; k < NET_N_OUTPUTS; ++k) {
+            printf("%a ", (double)y[k]);
+        }"""
+
+
+def compile_and_run(source: str, model: MLP, X: np.ndarray, tmp_path) -> list[list[str]]:
+    """Compile ``source`` (the header) with a driver for ``model``'s task; run it on ``X``."""
+    (tmp_path / "net.h").write_text(source, encoding="utf-8")
+    if model.task == "regression":
+        body = _REGRESSION
+    elif model.task == "multilabel":
+        body = _MULTILABEL
+    else:
+        strings = model.classes_.dtype.kind in "UO"
+        body = _CLASSIFIER.replace("LABEL", '"%s"' if strings else '"%lld"')
+    real = "float" if model.dtype == np.float32 else "double"
+    driver = _DRIVER.replace("BODY", body).replace("REAL", real)
+    (tmp_path / "driver.c").write_text(driver, encoding="utf-8")
+    program = tmp_path / "driver"
+    built = subprocess.run(
+        [CC, *FLAGS, "driver.c", "-o", str(program), "-lm"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    stdin = "\n".join(" ".join(float(v).hex() for v in row) for row in X) + "\n"
+    ran = subprocess.run([str(program)], input=stdin, capture_output=True, text=True, check=True)
+    return [line.split() for line in ran.stdout.splitlines()]
+
+
+def check(model: MLP, X: np.ndarray, rows: list[list[str]]) -> None:
+    """The program's outputs equal ``predict_proba`` / ``predict`` (labels exactly)."""
+    tol = tolerance(model.dtype)
+    assert len(rows) == len(X)
+    if model.task == "regression":
+        values = np.array([[float.fromhex(v) for v in row] for row in rows])
+        expected = model.predict(X).reshape(len(X), -1)
+        np.testing.assert_allclose(values, expected, rtol=tol, atol=tol)
+    elif model.task == "multilabel":
+        proba = np.array([[float.fromhex(v) for v in row[0::2]] for row in rows])
+        labels = np.array([[int(v) for v in row[1::2]] for row in rows])
+        np.testing.assert_allclose(proba, model.predict_proba(X), rtol=tol, atol=tol)
+        assert labels.tolist() == model.predict(X).tolist()
+    else:
+        width = model.predict_proba(X).shape[1]
+        proba = np.array([[float.fromhex(v) for v in row[:width]] for row in rows])
+        np.testing.assert_allclose(proba, model.predict_proba(X), rtol=tol, atol=tol)
+        predicted = model.predict(X)
+        index = [int(row[width]) for row in rows]
+        assert model.classes_[index].tolist() == predicted.tolist()
+        labels = [row[width + 1] for row in rows]
+        assert labels == [str(label) for label in predicted.tolist()]
+
+
+@needs_cc
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("task", TASKS)
+def test_compiled_header_matches_the_model(task, dtype, tmp_path):
+    # Five hidden layers: every activation in one network.
+    model = fitted(task, list(ACTIVATIONS), dtype, hidden=(6, 5, 4, 5, 3))
+    path = model.to_c(tmp_path / "exported.h", name="net")
+    X = inputs().astype(dtype)
+    check(model, X, compile_and_run(path.read_text(encoding="utf-8"), model, X, tmp_path))
+
+
+@needs_cc
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_each_activation_alone(activation, tmp_path):
+    model = fitted("regression_multi", activation, hidden=(6, 4))
+    X = inputs().astype(np.float32)
+    check(model, X, compile_and_run(c_source(describe(model), "net"), model, X, tmp_path))
+
+
+@needs_cc
+def test_leaky_slopes_per_layer_and_no_hidden_layer(tmp_path):
+    model = fitted("multiclass", [LeakyReLU(0.3), LeakyReLU(0.05)], "float64", hidden=(5, 4))
+    X = inputs().astype(np.float64)
+    source = c_source(describe(model), "net")
+    assert "3e-01 * v[i]" in source and "5e-02 * v[i]" in source
+    (tmp_path / "deep").mkdir()
+    check(model, X, compile_and_run(source, model, X, tmp_path / "deep"))
+    flat = fitted("binary_str", "relu", hidden=())
+    X = inputs().astype(np.float32)
+    check(flat, X, compile_and_run(c_source(describe(flat), "net"), flat, X, tmp_path))
+
+
+@needs_cc
+def test_an_input_transform_is_one_step_before_the_first_layer(tmp_path):
+    model = fitted("multiclass_str", "tanh", "float32")
+    mean = np.array([1.0, -2.0, 0.5], np.float32)
+    scale = np.array([2.0, 0.5, 4.0], np.float32)
+    description = dataclasses.replace(describe(model), mean=mean, scale=scale)
+    X = inputs().astype(np.float32)
+    rows = compile_and_run(c_source(description, "net"), model, X, tmp_path)
+    check(model, (X - mean) / scale, rows)
+
+
+@needs_cc
+def test_string_labels_are_escaped(tmp_path):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    names = np.array(['say "hi"', "back\\slash", "caf\u00e9??="])
+    y = names[np.arange(30) % 3]
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=5)
+    (tmp_path / "net.h").write_text(c_source(describe(model), "net"), encoding="utf-8")
+    driver = '#include <stdio.h>\n#include "net.h"\nint main(void)\n{\n    int k;\n' \
+        '    for (k = 0; k < NET_N_CLASSES; ++k) {\n        printf("%s\\n", net_classes[k]);\n' \
+        "    }\n    return 0;\n}\n"  # fmt: skip
+    (tmp_path / "driver.c").write_text(driver, encoding="utf-8")
+    subprocess.run([CC, *FLAGS, "driver.c", "-o", "driver"], cwd=tmp_path, check=True)
+    ran = subprocess.run([str(tmp_path / "driver")], capture_output=True, check=True)
+    assert ran.stdout.decode("utf-8").splitlines() == model.classes_.tolist()
+
+
+def test_header_states_the_architecture_and_bytes():
+    model = fitted("multiclass", ["relu", "tanh"], "float64", hidden=(5, 4))
+    source = c_source(describe(model), "iris")
+    n_params = model.network.n_params
+    assert "Architecture: 3 inputs -> 5 relu -> 4 tanh -> 3 softmax." in source
+    assert f"Weights: {n_params} parameters in double, {8 * n_params} bytes." in source
+    assert "malloc" not in source and source.count("#include") == 1
+    assert "#define IRIS_WIDEST 5" in source
+    assert "iris_predict_proba(const double *x, double *proba)" in source
+
+
+def test_refuses_bad_names_and_unfitted_models(tmp_path):
+    model = fitted("binary", "relu")
+    for name in ("1net", "my-net", "int", "", "net name"):
+        with pytest.raises(ValueError, match="name must be a C identifier"):
+            model.to_c(tmp_path / "x.h", name=name)
+    with pytest.raises(ValueError, match="not fitted"):
+        MLP().to_c(tmp_path / "x.h")
+    assert not (tmp_path / "x.h").exists()
+
+
+@needs_cc
+def test_cli_export_writes_a_header_named_after_the_file(tmp_path, capsys):
+    from mlpzero.cli import main
+
+    model = fitted("binary", "tanh")
+    saved = model.save(tmp_path / "model.npz")
+    assert main(["export", str(saved), str(tmp_path / "sensor.h")]) == 0
+    assert "wrote the C99 header to" in capsys.readouterr().out
+    source = (tmp_path / "sensor.h").read_text(encoding="utf-8")
+    assert "sensor_predict(const float *x)" in source
+    assert main(["export", str(saved), str(tmp_path / "out.h"), "--name", "net"]) == 0
+    X = inputs().astype(np.float32)
+    check(model, X, compile_and_run((tmp_path / "out.h").read_text(), model, X, tmp_path))
+
+
+@needs_cc
+def test_the_readme_program_compiles_and_agrees(tmp_path):
+    import re
+    from pathlib import Path
+
+    from mlpzero.datasets import make_moons
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    (program,) = re.findall(r"```c\n(.*?)```", readme.read_text(encoding="utf-8"), re.DOTALL)
+    X, y = make_moons(400, noise=0.2, random_state=0)
+    model = MLP(hidden=(16, 8), seed=0).fit(X, y, epochs=300, learning_rate=0.1)
+    model.to_c(tmp_path / "moons.h", name="moons")
+    (tmp_path / "main.c").write_text(program, encoding="utf-8")
+    subprocess.run([CC, *FLAGS, "main.c", "-o", "moons", "-lm"], cwd=tmp_path, check=True)
+    ran = subprocess.run([str(tmp_path / "moons")], capture_output=True, text=True, check=True)
+    x = np.array([[0.5, -0.25]])
+    expected = f"class {model.predict(x)[0]}, p = {model.predict_proba(x)[0, 1]:.3f}"
+    assert ran.stdout.strip() == expected
+
+
+def test_the_example_runs(tmp_path):
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "export_c.py"
+    ran = subprocess.run(
+        [sys.executable, "-W", "error", str(script), str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert (tmp_path / "moons.h").exists()
+    if CC is not None:
+        assert "so does the model" in ran.stdout

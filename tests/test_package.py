@@ -1,0 +1,31 @@
+"""What a kept package carries: one version, read from the installed metadata; the licence."""
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pytest
+
+import mlpzero
+from mlpzero._version import UNKNOWN_VERSION, installed_version
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_version_is_the_installed_metadata():
+    try:
+        expected = version("mlpzero")
+    except PackageNotFoundError:
+        pytest.skip("mlpzero is not installed (only on sys.path)")
+    assert mlpzero.__version__ == expected
+    assert installed_version() == expected
+
+
+def test_a_package_that_is_not_installed_reports_the_unknown_version():
+    assert installed_version("mlpzero-no-such-distribution") == UNKNOWN_VERSION == "0+unknown"
+
+
+def test_the_licence_text_is_in_the_repository_and_declared():
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "the mlpzero authors" in text
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'license = "MIT"' in pyproject and 'license-files = ["LICENSE"]' in pyproject

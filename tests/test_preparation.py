@@ -1,0 +1,85 @@
+"""Data preparation for a fit: checks, the validation split, class weights, encoding."""
+
+import numpy as np
+import pytest
+
+from mlpzero.preparation import check_data, class_weights, prepare, split_validation
+from mlpzero.targets import TargetEncoder
+
+
+def test_validation_split_is_stratified_and_reproducible():
+    y = np.array([0] * 80 + [1] * 20)
+    rows, held = split_validation(100, 0.25, np.random.default_rng(0), strata=y)
+    assert np.bincount(y[held]).tolist() == [20, 5]
+    assert np.intersect1d(rows, held).size == 0 and rows.size + held.size == 100
+    again = split_validation(100, 0.25, np.random.default_rng(0), strata=y)[1]
+    np.testing.assert_array_equal(held, again)
+
+
+def test_validation_split_too_small_for_a_validation_set():
+    with pytest.raises(ValueError, match="leaves 0 for validation"):
+        split_validation(1, 0.5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="leaves 0 for validation"):
+        split_validation(3, 0.4, np.random.default_rng(0), strata=np.array([0, 1, 2]))
+    rows, held = split_validation(3, 0.1, np.random.default_rng(0))
+    assert (rows.size, held.size) == (2, 1)  # at least one row is held out
+
+
+def test_balanced_weights_follow_n_over_k_n_c():
+    y = np.array(["a"] * 6 + ["b"] * 2)
+    weights = class_weights("balanced", y, np.array(["a", "b"]))
+    np.testing.assert_allclose(weights, [8 / (2 * 6)] * 6 + [8 / (2 * 2)] * 2)
+
+
+def test_check_data_keeps_x_uncopied_and_makes_the_weights_relative():
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    data = check_data(X, [0, 1, 0, 1, 0, 1], [1, 2, 4, 4, 2, 1], None, np.float32, 2)
+    assert data.X is X  # already float32 and C-contiguous: no copy of the data
+    np.testing.assert_array_equal(data.weights, [0.25, 0.5, 1, 1, 0.5, 0.25])
+    assert data.validation is None
+    with pytest.raises(TypeError, match=r"validation_data must be .* got ndarray"):
+        check_data(X, [0, 1] * 3, None, X, np.float32, 2)
+    with pytest.raises(ValueError, match="X_val"):
+        check_data(X, [0, 1] * 3, None, (X[:, :1], [0] * 6), np.float32, 2)
+
+
+def test_prepare_splits_weights_and_encodes_as_computed_by_hand():
+    X = np.arange(16, dtype=np.float64).reshape(8, 2)
+    y = np.array(["a", "a", "a", "a", "a", "a", "b", "b"])
+    data = check_data(X, y, [2, 2, 2, 2, 1, 1, 1, 2], None, np.float64, None)
+    encoder = TargetEncoder("binary").fit(y)
+    rng = np.random.default_rng(3)
+    prepared = prepare(
+        data, encoder, np.float64, validation_split=0.25, class_weight="balanced", split_rng=rng
+    )
+    # The same draw by hand: round(0.25 * 6) = 2 of the six "a" and one "b" held out.
+    rows, held = split_validation(8, 0.25, np.random.default_rng(3), strata=y)
+    np.testing.assert_array_equal(prepared.validation_rows, held)
+    assert sorted(y[held].tolist()) == ["a", "a", "b"]
+    np.testing.assert_array_equal(prepared.X, X[rows])
+    np.testing.assert_array_equal(prepared.Y[:, 0], (y[rows] == "b").astype(float))
+    # Relative sample weights (largest 1) times n / (k n_c) over the five training rows.
+    relative = np.array([2, 2, 2, 2, 1, 1, 1, 2]) / 2
+    balanced = np.where(y[rows] == "a", 5 / (2 * 4), 5 / (2 * 1))
+    np.testing.assert_allclose(prepared.sample_weight, relative[rows] * balanced)
+    X_val, Y_val, w_val = prepared.validation
+    np.testing.assert_array_equal(X_val, X[held])
+    np.testing.assert_array_equal(Y_val[:, 0], (y[held] == "b").astype(float))
+    np.testing.assert_array_equal(w_val, relative[held])  # class weights train only
+
+
+def test_prepare_without_options_passes_the_data_through():
+    X = np.eye(3)
+    y = np.array([2, 0, 1])
+    encoder = TargetEncoder("multiclass").fit(y)
+    prepared = prepare(check_data(X, y, None, None, np.float64, 3), encoder, np.float64)
+    assert prepared.X is X and prepared.sample_weight is None
+    assert prepared.validation is None and prepared.validation_rows is None
+    np.testing.assert_array_equal(prepared.Y, [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+
+
+def test_class_weight_is_refused_for_regression():
+    data = check_data(np.ones((4, 1)), [0.5, 1.5, 2.5, 3.5], None, None, np.float64, None)
+    encoder = TargetEncoder("regression").fit(data.y)
+    with pytest.raises(ValueError, match=r"class_weight applies to .* not to a regression model"):
+        prepare(data, encoder, np.float64, class_weight="balanced")
