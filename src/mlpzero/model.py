@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import distributed as _distributed
 from . import io as _io
 from . import losses as _losses
 from . import optimizers as _optimizers
@@ -111,6 +112,8 @@ class MLP:
         #: The optimizer of the last fit, with its state (pass it to fit to continue).
         self.optimizer_: _optimizers.Optimizer | None = None
         self._rng = np.random.default_rng(self.seed)
+        #: The rank of the last fit in a distributed job (0 otherwise): only rank 0 saves.
+        self._rank = 0
         # Fail early on a bad activation list rather than at the first fit.
         Network([1, *self.hidden, 1], self.activation, init=self.init, dtype=self.dtype, rng=0)
 
@@ -184,6 +187,7 @@ class MLP:
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_interval: float = 1.0,
         resume: str | os.PathLike[str] | None = None,
+        distributed: bool = False,
     ) -> MLP:
         r"""Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
 
@@ -249,6 +253,14 @@ class MLP:
             Load such a checkpoint into this model and run only the epochs that the
             interrupted ``fit`` had left of ``epochs``. With the same data and options,
             the final weights equal bit for bit those of an uninterrupted run.
+        distributed:
+            Train as one rank of an MPI job (``mpirun -n N python script.py``; needs the
+            ``mpi`` extra): every rank passes the same data and options, ``batch_size`` is
+            the global batch, each rank computes the gradient of its share of every batch
+            and the ranks sum them, so every rank ends with the same model, the
+            one-process model up to rounding. Rank 0 alone prints progress and writes
+            checkpoints and files. In one process (no launcher, or ``-n 1``) this is an
+            ordinary fit. See :mod:`mlpzero.distributed`.
 
         Raises
         ------
@@ -256,6 +268,10 @@ class MLP:
             The loss or the weights became NaN or infinite (the learning rate is too
             high); the model keeps its last finite weights and the history so far.
         """
+        arguments = dict(locals())
+        comm = _distributed.communicator(distributed)
+        if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
+            _distributed.check_same_fit(comm, arguments)
         epochs = check_int("epochs", epochs)
         batch_size = check_int("batch_size", batch_size, allow_none=True)
         print_every = check_int("print_every", print_every, allow_none=True)
@@ -326,7 +342,7 @@ class MLP:
                 epoch_state = self._rng.bit_generator.state
                 self._rng.bit_generator.state = resumed.progress["fit_random_state"]
             elif not was_built:
-                self._build(X, y, verbose)
+                self._build(X, y, verbose if comm.is_root else 0)
                 self.feature_names_in_ = _column_names(X_given, X.shape[1])
             fit_random_state = self._rng.bit_generator.state
             encoder = self.encoder
@@ -386,7 +402,7 @@ class MLP:
             "validation_split": validation_split,
             "shuffle": bool(shuffle),
         }
-        if checkpoint is not None:
+        if checkpoint is not None and comm.is_root:
             progress = {
                 "start_epoch": start_epoch,
                 "epochs": epochs,
@@ -404,11 +420,14 @@ class MLP:
         network = self.network
         network.dropout = list(self.dropout)
         network.dropout_rng = self._rng
-        if verbose or print_every:
+        if (verbose or print_every) and comm.is_root:
             callbacks.insert(
                 0, ProgressLogger(epochs_left, verbose=verbose, print_every=print_every)
             )
         self.optimizer_ = opt
+        self._rank = comm.rank
+        if comm.size > 1:
+            callbacks = _distributed.rank_callbacks(comm, self, callbacks)
         train(
             network,
             self.loss_,
@@ -428,6 +447,7 @@ class MLP:
             clip_norm=clip_norm,
             validation=validation,
             shuffle=bool(shuffle),
+            communicator=comm,
         )
         return self
 
@@ -453,8 +473,13 @@ class MLP:
         return {"hidden": hidden, "activations": acts, "dtype": self.dtype.name, "dropout": dropout}
 
     # ------------------------------------------------------------------ files
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`)."""
+    def save(self, path: str | os.PathLike[str]) -> Path | None:
+        """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`).
+
+        After a distributed fit only rank 0 writes; the other ranks return ``None``.
+        """
+        if getattr(self, "_rank", 0) != 0:
+            return None
         return _io.save_model(self, path)
 
     # ------------------------------------------------------------------ inference
