@@ -462,3 +462,22 @@ def test_sum_gradient_spreads_a_non_finite_loss():
     assert distributed.sum_gradient(distributed.LOCAL, grads, 0.5) == 0.5
     assert np.isnan(distributed.sum_gradient(distributed.LOCAL, grads, float("inf")))
     assert np.isnan(grads[0])
+
+
+# ---------------------------------------------------------------------- the benchmark's model
+def test_benchmark_model_arithmetic():
+    from benchmarks import distributed as bench
+
+    assert bench.n_params() == 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10 == 535_818
+    # 4 ranks, 1e6 bytes, 1 Gb/s, 10 us: 6 messages of latency and 1.5e6 bytes on the wire.
+    seconds = bench.ring_allreduce_seconds(4, 1e6, 1e9, 1e-5)
+    assert seconds == pytest.approx(6 * 1e-5 + 1.5e6 * 8 / 1e9)
+    assert bench.ring_allreduce_seconds(1, 1e6, 1e9, 1e-5) == 0
+    curve = {128: 8.0, 64: 4.0, 32: 2.0, 16: 1.0, 8: 0.5, 4: 0.25, 2: 0.125}
+    rows = bench.paper_model(curve, (128,))
+    assert [row["ranks"] for row in rows] == [2, 4, 8, 16, 32, 64]
+    two = rows[0]
+    nbytes = 535_818 * 4
+    comm = 2 * 30e-6 + nbytes * 8 / 10e9
+    assert two["10 Gb/s"] == pytest.approx(comm)
+    assert two["speedup 10 Gb/s"] == pytest.approx(8.0 / (4.0 + comm))
