@@ -24,7 +24,7 @@ from mlpzero.sklearn import MLPClassifier
 def main(address: str | None = None) -> None:
     X, y = make_moons(n_samples=600, noise=0.25, random_state=0)
     search = GridSearchCV(
-        MLPClassifier(hidden_layer_sizes=(16,), max_iter=200, random_state=0),
+        MLPClassifier(learning_rate_init=0.01, max_iter=500, tol=1e-3, random_state=0),
         {"hidden_layer_sizes": [(8,), (16,), (16, 8)], "alpha": [1e-4, 1e-3, 1e-2]},
         cv=3,
     )
