@@ -245,6 +245,14 @@ def mismatch(out):
     except ValueError as error:
         result = f"{type(error).__name__}: {error}"
     (out / f"mismatch-{rank}.txt").write_text(result)
+    # A stop that one rank's callback asks for stops every rank after the same epoch.
+    def stop(epoch, logs):
+        if epoch == 1 and rank == size - 1:
+            model.stop_training = True
+    model = MLP(hidden=(4,), seed=0)
+    model.fit(*moons(), epochs=20, batch_size=25, distributed=True,
+              callbacks=[LambdaCallback(on_epoch_end=stop)])
+    (out / f"stopped-{rank}.txt").write_text(str(model.history.epochs))
 
 
 def fails(out):
@@ -265,7 +273,8 @@ def single(out):
     X, y = moons()
     a = MLP(hidden=(8,), seed=3).fit(X, y, epochs=3, batch_size=16, distributed=True)
     b = MLP(hidden=(8,), seed=3).fit(X, y, epochs=3, batch_size=16)
-    print(json.dumps({"equal": bool((a.network.params == b.network.params).all())}))
+    equal = bool((a.network.params == b.network.params).all())
+    (out / "single.json").write_text(json.dumps({"equal": equal}))
 
 
 if __name__ == "__main__":
@@ -360,6 +369,7 @@ def test_mismatched_fit_raises_on_every_rank(script, tmp_path):
     assert message.startswith("DistributedFitError: distributed fit: the 3 ranks")
     assert "rank 1 differs from rank 0 in epochs (rank 0: 3; rank 1: 4)" in message
     assert "rank 2 differs from rank 0 in X" in message
+    assert [(tmp_path / f"stopped-{r}.txt").read_text() for r in range(3)] == ["2"] * 3
 
 
 @needs_mpi
@@ -392,7 +402,7 @@ def test_cli_train_distributed_matches_one_process(tmp_path):
 def test_one_process_is_an_ordinary_fit(script, tmp_path, ranks):
     result = launch(ranks, [sys.executable, str(script), "single", str(tmp_path)], tmp_path)
     _ok(result)
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"equal": True}
+    assert json.loads((tmp_path / "single.json").read_text()) == {"equal": True}
 
 
 # ---------------------------------------------------------------------- in this process

@@ -20,7 +20,9 @@ summation (about ``1e-16`` relative per step in float64).
 Once per epoch the loop sums its metric totals across ranks (the loss and weight sums,
 correct predictions, rows; and the same for validation, whose rows are shared out the
 same way), so every rank records the same history and early stopping, schedules that
-watch a metric, and divergence checks decide the same on every rank.
+watch a metric, and divergence checks decide the same on every rank. Callbacks run on
+every rank; a stop that any rank's callbacks ask for (``model.stop_training``) stops
+every rank after that epoch (:func:`any_rank`, one more one-number sum per epoch).
 
 A communicator has ``rank``, ``size``, ``is_root`` and ``allreduce_sum(array)`` (in place).
 :data:`LOCAL` is the one-process communicator and does nothing; :class:`MPICommunicator`
@@ -64,6 +66,7 @@ __all__ = [
     "DropoutStreams",
     "LocalCommunicator",
     "MPICommunicator",
+    "any_rank",
     "check_same_fit",
     "communicator",
     "errors_end_the_job",
@@ -222,6 +225,16 @@ def sum_gradient(comm: Communicator, grads: np.ndarray, value: float) -> float:
         grads[0] = np.nan
     comm.allreduce_sum(grads)
     return value if math.isfinite(grads[0]) else math.nan
+
+
+def any_rank(comm: Communicator, flag: bool) -> bool:
+    """Whether ``flag`` is true on any rank (the same answer on every rank).
+
+    The loop asks it once per epoch of ``model.stop_training``: a callback that stops
+    training on one rank only then stops every rank after the same epoch.
+    """
+    votes = comm.allreduce_sum(np.array([1.0 if flag else 0.0]))
+    return bool(votes[0] > 0)
 
 
 @contextlib.contextmanager

@@ -226,6 +226,8 @@ class _Trainer:
                     self.schedule.update(epoch, logs)
                 for callback in callbacks:
                     callback.on_epoch_end(epoch, logs)
+                if self.comm.size > 1 and model is not None:  # one rank's stop stops all
+                    model.stop_training = _distributed.any_rank(self.comm, model.stop_training)
                 if model is not None and model.stop_training:
                     break
         except KeyboardInterrupt:
