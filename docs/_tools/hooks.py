@@ -1,0 +1,33 @@
+"""mkdocs hooks for mlpzero's site: MathJax is served from the site itself.
+
+The `docs` extra installs MathJax 3 as files (the ``mathjax`` package of the
+``django-static-mathjax`` distribution, which holds MathJax's ``es5`` build and nothing
+that runs in Python). After each build its ``es5`` folder is copied to ``site/mathjax/``,
+so a page renders its formulas with no request outside the site.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+from typing import Any
+
+
+def mathjax_source() -> Path:
+    """The folder holding ``tex-chtml.js`` and the fonts and extensions it loads."""
+    spec = importlib.util.find_spec("mathjax")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        folder = Path(location) / "static" / "mathjax" / "es5"
+        if (folder / "tex-chtml.js").is_file():
+            return folder
+    raise FileNotFoundError(
+        "MathJax is not installed: the documentation needs the `docs` extra "
+        "(pip install -e '.[docs]')"
+    )
+
+
+def on_post_build(config: Any, **kwargs: Any) -> None:
+    target = Path(config["site_dir"]) / "mathjax"
+    shutil.copytree(mathjax_source(), target, dirs_exist_ok=True)
