@@ -1,4 +1,7 @@
-"""mkdocs hooks for mlpzero's site: MathJax is served from the site itself.
+"""mkdocs hooks for mlpzero's site: the checkout's own source, and MathJax from the site.
+
+The site documents the source it is built from: ``src/`` goes first on the import path of
+the build and of the kernels that run the notebooks, whatever mlpzero is installed.
 
 The `docs` extra installs MathJax 3 as files (the ``mathjax`` package of the
 ``django-static-mathjax`` distribution, which holds MathJax's ``es5`` build and nothing
@@ -9,7 +12,9 @@ so a page renders its formulas with no request outside the site.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,15 @@ def mathjax_source() -> Path:
         "MathJax is not installed: the documentation needs the `docs` extra "
         "(pip install -e '.[docs]')"
     )
+
+
+SOURCE = Path(__file__).resolve().parents[2] / "src"
+
+
+def on_startup(**kwargs: Any) -> None:
+    sys.path.insert(0, str(SOURCE))
+    paths = [str(SOURCE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
 
 
 def on_post_build(config: Any, **kwargs: Any) -> None:
