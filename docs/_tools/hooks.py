@@ -5,8 +5,10 @@ the build and of the kernels that run the notebooks, whatever mlpzero is install
 
 The `docs` extra installs MathJax 3 as files (the ``mathjax`` package of the
 ``django-static-mathjax`` distribution, which holds MathJax's ``es5`` build and nothing
-that runs in Python). After each build its ``es5`` folder is copied to ``site/mathjax/``,
-so a page renders its formulas with no request outside the site.
+that runs in Python). After each build the one combined file the site loads,
+``tex-chtml.js``, and the folders of components, extensions and fonts it may load later
+are copied to ``site/mathjax/`` (MathJax's other combined files are left out), so a page
+renders its formulas with no request outside the site.
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ def on_startup(**kwargs: Any) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
 
 
+#: The combined MathJax file the pages load (mkdocs.yml, extra_javascript).
+ENTRY = "tex-chtml.js"
+
+
 def on_post_build(config: Any, **kwargs: Any) -> None:
+    source = mathjax_source()
     target = Path(config["site_dir"]) / "mathjax"
-    shutil.copytree(mathjax_source(), target, dirs_exist_ok=True)
+
+    def other_builds(folder: str, names: list[str]) -> list[str]:
+        if Path(folder) != source:
+            return []
+        return [name for name in names if (source / name).is_file() and name != ENTRY]
+
+    shutil.copytree(source, target, ignore=other_builds, dirs_exist_ok=True)
