@@ -16,6 +16,7 @@ import mlpzero
 from conftest import blobs
 from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import EarlyStopping
+from mlpzero.training import TrainingDivergedError
 
 GB = 1 << 30
 MB = 1 << 20
@@ -265,3 +266,110 @@ def test_special_files_are_refused_not_read(tmp_path):
         assert isinstance(error, ValueError) and "/dev/zero is a device" in str(error)
     with pytest.raises(FileNotFoundError):
         mlpzero.load(tmp_path / "missing.npz")
+
+
+# ---------------------------------------------------------------------------- crafted fields
+def deep(levels):
+    value = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+HOSTILE_VALUES = [
+    10**400, -(10**400), 2**64, 1e308, -1, 0, 1.5, True, None, "x", "", [], {}, [0.5] * 3,
+    deep(900), "<U100000000", "(1000000000,)<U5", {"__array__": "params"},
+    {"names": ["a"], "formats": ["<U5"], "offsets": [10**400]},
+]  # fmt: skip
+
+
+def json_paths(value, prefix=()):
+    """Every path to a value inside a JSON document (lists: their first three items)."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from json_paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value[:3]):
+            yield from json_paths(child, (*prefix, index))
+
+
+def mutations(document):
+    """(description, changed copy) for each path and each hostile value, and deletions."""
+    for path in json_paths(document):
+        if not path:
+            continue
+        for value in [*HOSTILE_VALUES, "<delete>"]:
+            changed = json.loads(json.dumps(document))
+            target = changed
+            for key in path[:-1]:
+                target = target[key]
+            if value == "<delete>":
+                del target[path[-1]]
+            else:
+                target[path[-1]] = value
+            yield f"{'.'.join(map(str, path))} = {str(value)[:30]}", changed
+
+
+def write_document(path, document, arrays):
+    text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    np.savez(path, metadata=text, **arrays)
+    return path
+
+
+def only_value_errors_naming(path, action, description):
+    try:
+        action()
+    except TrainingDivergedError:
+        pass  # a valid but huge learning rate: training says so, as for any fit
+    except ValueError as error:
+        assert str(path) in str(error), (description, error)
+    except Exception as error:  # the point is to catch every other kind
+        pytest.fail(f"{description}: {type(error).__name__}: {error}")
+
+
+def test_crafted_model_fields_raise_only_value_errors_naming_the_file(files):
+    folder, model_path, _, X = files
+    document, arrays = parts(model_path)
+    path = folder / "fuzzed.npz"
+    for description, changed in mutations(document):
+        write_document(path, changed, arrays)
+        only_value_errors_naming(path, lambda: mlpzero.load(path).predict_proba(X), description)
+
+
+def test_crafted_checkpoint_fields_raise_only_value_errors_naming_the_file(files):
+    folder, _, checkpoint_path, X = files
+    document, arrays = parts(checkpoint_path)
+    _, y = blobs(classes=("a", "b", "c"))
+    path = folder / "fuzzed-run.npz"
+
+    def resume():
+        MLP(hidden=(4, 3), seed=0).fit(
+            X, y, epochs=5, optimizer="adam", resume=path,
+            callbacks=[EarlyStopping(monitor="loss", restore_best_weights=True)],
+        )  # fmt: skip
+
+    for description, changed in mutations({"checkpoint": document.pop("checkpoint")}):
+        write_document(path, {**document, **changed}, arrays)
+        only_value_errors_naming(path, resume, description)
+
+
+RANDOM_STATES = {
+    "short MT19937 key": {"bit_generator": "MT19937", "state": {"key": [1, 2, 3], "pos": 0}},
+    "huge MT19937 pos": {"bit_generator": "MT19937", "state": {"key": [1] * 624, "pos": 10**400}},
+    "PCG64 state too large": {
+        "bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
+        "state": {"state": 10**400, "inc": 1},
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(RANDOM_STATES))
+def test_crafted_random_states_raise_value_errors(files, case):
+    folder, model_path, _, _ = files
+    document, arrays = parts(model_path)
+    document["random_state"] = RANDOM_STATES[case]
+    path = write_document(folder / "state.npz", document, arrays)
+    with pytest.raises(ValueError, match="random_state is not valid") as caught:
+        mlpzero.load(path)
+    assert str(path) in str(caught.value)
