@@ -282,13 +282,18 @@ class MLP:
         resumed = _read_checkpoint(self, options)
         source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
+        names = source.feature_names_in_ if source.built else _column_names(X)
+        X = _in_training_order(X, names, "X")
+        if isinstance(validation_data, (tuple, list)) and validation_data:
+            X_val = _in_training_order(validation_data[0], names, "validation_data's X")
+            validation_data = (X_val, *validation_data[1:])
         data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features)
         with _restored_on_error(self):
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
             elif not self.built:
                 self._build(data.X, data.y, options.verbose)
-                self.feature_names_in_ = _column_names(X, data.X.shape[1])
+                self.feature_names_in_ = names
             fit_random_state = self._rng.bit_generator.state
             # Drawn from the seed, not the running generator: every fit on the same
             # data holds out the same rows, so continued training never sees them.
@@ -427,6 +432,7 @@ class MLP:
     def decision_function(self, X: Any) -> np.ndarray:
         """The logits ``Z[L]``, shape ``(n_samples, n_outputs)``."""
         network = self._require_built()
+        X = _in_training_order(X, self.feature_names_in_, "X")
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         return _checked_logits(network.predict_logits(X), X)
 
@@ -460,6 +466,7 @@ class MLP:
         """``{"loss": ..., "accuracy": ...}`` on ``(X, y)``; regression reports ``loss`` and
         ``mse`` instead of accuracy."""
         network = self._require_built()
+        X = _in_training_order(X, self.feature_names_in_, "X")
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         y = check_targets(y, X.shape[0])
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
@@ -545,15 +552,36 @@ def _checked_logits(logits: np.ndarray, X: np.ndarray) -> np.ndarray:
     return logits
 
 
-def _column_names(X: Any, width: int) -> list[str] | None:
-    """The column names of a data frame (pandas or alike), if it has string names."""
+def _column_names(X: Any) -> list[str] | None:
+    """The column names of a data frame (pandas or alike), if it has distinct string names."""
     columns = getattr(X, "columns", None)
-    if columns is None:
+    if columns is None or isinstance(X, np.ndarray):
         return None
     names = list(columns)
-    if len(names) != width or not all(isinstance(n, str) for n in names):
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
         return None
     return names
+
+
+def _in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
+    """``X`` with its columns in the training order ``expected``, matched by name.
+
+    A data frame whose column names are the training names in another order is reordered
+    by name (``X[expected]``); other names are refused, naming the missing and unexpected
+    ones. Without names on either side (arrays, frames with integer labels) the columns
+    are taken in order.
+    """
+    names = None if expected is None else _column_names(X)
+    if names is None or names == expected:
+        return X
+    missing = [n for n in expected if n not in names]
+    unexpected = [n for n in names if n not in expected]
+    if missing or unexpected:
+        raise ValueError(
+            f"{what}: the columns do not match the features the model was trained on: "
+            f"missing {missing}, unexpected {unexpected} (trained on {expected})"
+        )
+    return X[expected]
 
 
 def _hits(predicted: np.ndarray, y: np.ndarray, task: str) -> np.ndarray:
