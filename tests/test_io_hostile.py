@@ -373,3 +373,22 @@ def test_crafted_random_states_raise_value_errors(files, case):
     with pytest.raises(ValueError, match="random_state is not valid") as caught:
         mlpzero.load(path)
     assert str(path) in str(caught.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_data_files_that_are_fifos_are_refused(tmp_path):
+    from mlpzero.datasets import load_data
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.save(folder / "X.npy", np.eye(3))
+    np.save(folder / "y.npy", np.arange(3))
+    os.mkfifo(folder / "columns.json")
+    error = finishes(lambda: load_data(folder))
+    assert isinstance(error, ValueError) and "columns.json must be a regular file" in str(error)
+    csv_fifo, npz_fifo = tmp_path / "t.csv", tmp_path / "t.npz"
+    os.mkfifo(csv_fifo)
+    os.mkfifo(npz_fifo)
+    for path in (csv_fifo, npz_fifo):
+        error = finishes(lambda path=path: load_data(path))
+        assert isinstance(error, ValueError) and "regular file" in str(error), error
