@@ -393,3 +393,40 @@ def test_data_files_that_are_fifos_are_refused(tmp_path):
     for path in (csv_fifo, npz_fifo):
         error = finishes(lambda path=path: load_data(path))
         assert isinstance(error, ValueError) and "regular file" in str(error), error
+
+
+def set_path(document, keys, value):
+    target = document
+    for key in keys[:-1]:
+        target = target[key]
+    target[keys[-1]] = value
+
+
+REPORTED = {  # the cases of the report, each with the field its error must name
+    "history 10**400": (("history", "loss", 0), 10**400, "history['loss']"),
+    "leaky_relu alpha": (
+        ("network", "activations", 0), {"name": "leaky_relu", "alpha": 10**400}, "activations[0]"
+    ),
+    "dropout": (("model", "dropout"), [10**400, 0.0], "model.dropout"),
+    "dtype offset": (
+        ("target", "classes", "dtype"),
+        {"names": ["a"], "formats": ["<U5"], "offsets": [10**400]},
+        "target.classes.dtype",
+    ),
+    "subarray dtype": (("target", "classes", "dtype"), "(1000000000,)<U5", "target.classes.dtype"),
+    "deep optimizer state": (
+        ("checkpoint", "optimizer", "state", "state"), deep(900), "nested more than 32 deep"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(REPORTED))
+def test_the_reported_crafted_fields_raise_value_errors_naming_file_and_field(files, case):
+    folder, _, checkpoint_path, _ = files
+    keys, value, field = REPORTED[case]
+    document, arrays = parts(checkpoint_path)
+    set_path(document, keys, value)
+    path = write_document(folder / "reported.npz", document, arrays)
+    with pytest.raises(ValueError) as caught:
+        checkpointing.load_checkpoint(path)
+    assert str(path) in str(caught.value) and field in str(caught.value)
