@@ -26,12 +26,20 @@ Writing is atomic: the archive is written to a temporary file in the target's fo
 flushed to disk, and renamed over the target with :func:`os.replace`, so an interrupted
 save leaves the previous file (or none) under the target name, never a partial one.
 
-Reading never unpickles: each member's ``.npy`` header is checked (plain numeric dtype, a
-size that matches the bytes present) before ``numpy.lib.format.read_array`` reads it with
-``allow_pickle=False``. The document is then checked field by field: known format version,
-known activation and loss names, layer sizes that match the parameter count, finite
-parameters, classes consistent with the task. Anything else raises a :class:`ValueError`
-that names the file and the problem; no record comes from a file that fails a check.
+Reading never unpickles and never takes more memory than the model the file describes.
+Only regular files are opened (a FIFO or a device would block or never end). Members are
+read one at a time, only those needed (a model read leaves a checkpoint's state unread;
+an unknown or unreferenced member is refused): first the metadata document (at most
+16 MB, nested at most 32 deep), then each array with a limit from the layer sizes, the
+parameter count. The zip entry's declared size and the ``.npy`` header (plain numeric
+dtype, a shape within the limit, exactly the bytes declared) are checked before any data
+is inflated, and the data is read in chunks into an array of the declared size, so a
+stream that inflates to more is cut there. The document is then checked field by field:
+known format version, known activation and loss names, layer sizes that match the
+parameter count, finite parameters, classes consistent with the task (a string dtype is
+narrowed to the longest label), history lists no longer than the epochs recorded.
+Anything else raises a :class:`ValueError` that names the file and the field; no record
+comes from a file that fails a check.
 """
 
 from __future__ import annotations
@@ -458,9 +466,10 @@ def _open_regular(source: Path) -> Iterator[BinaryIO]:
     without blocking), in case the name was replaced in between. A missing file raises
     :class:`FileNotFoundError`, as :func:`open` does.
     """
-    if stat.S_ISDIR(os.stat(source).st_mode):
+    mode = os.stat(source).st_mode
+    if stat.S_ISDIR(mode):
         raise ValueError(f"{source} is a folder, not a model file")
-    _require_regular(source, os.stat(source).st_mode)
+    _require_regular(source, mode)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     descriptor = os.open(source, flags)
     try:
