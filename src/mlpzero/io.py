@@ -82,6 +82,7 @@ FORMAT = "mlpzero-model"
 FORMAT_VERSION = 1
 _MAX_MEMBERS = 1024
 _MAX_HEADER_BYTES = 10_000
+_MAX_MEMBER_BYTES = 1 << 31
 #: The metadata document's size: about 150,000 epochs of five metrics' history.
 _MAX_METADATA_BYTES = 16 << 20
 #: How deep the document may nest lists and objects (mlpzero's own go about 6 deep).
@@ -583,8 +584,12 @@ class _Archive:
             raise ValueError(f"{self.source}: {field}: the file has no member {key + '.npy'!r}")
         try:
             itemsize = 8 if dtype is None else dtype.itemsize
-            if info.file_size > _MAX_HEADER_BYTES + 16 + itemsize * limit:
-                raise _Invalid(f"declares {info.file_size} bytes, more than {limit} values need")
+            allowed = min(_MAX_MEMBER_BYTES, _MAX_HEADER_BYTES + 16 + itemsize * limit)
+            if info.file_size > allowed:
+                raise _Invalid(
+                    f"declares {info.file_size} bytes, more than the {allowed} allowed here "
+                    f"(at most {limit} values)"
+                )
             with self.zip.open(info) as stream:
                 return _read_npy(stream, info.file_size, limit, dtype)
         except _Invalid as error:
