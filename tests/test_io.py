@@ -286,8 +286,8 @@ BAD_ARRAYS = {
     ),
     "short": (lambda d, a: a.__setitem__("params", a["params"][:-1]), "need shape"),
     "2-D": (lambda d, a: a.__setitem__("params", a["params"].reshape(1, -1)), "need shape"),
-    "extra": (lambda d, a: a.__setitem__("payload", np.zeros(3)), "unexpected array"),
-    "none": (lambda d, a: a.pop("params"), "no parameters"),
+    "extra": (lambda d, a: a.__setitem__("payload", np.zeros(3)), "unexpected member 'payload"),
+    "none": (lambda d, a: a.pop("params"), "params: the file has no member 'params.npy'"),
 }
 
 
@@ -320,8 +320,20 @@ def test_load_never_unpickles(tmp_path, good_file):
         params=arrays["params"],
         **{"optimizer.m": np.array([Boom()], dtype=object)},
     )
+    with pytest.raises(ValueError, match=r"'optimizer\.m\.npy' is not referred to"):
+        mlpzero.load(path)  # not needed by a model file: refused unread
+    document["checkpoint"] = {"optimizer": {"config": {"name": "sgd"}, "state": {}}}
+    document["checkpoint"]["optimizer"]["state"]["m"] = {"__array__": "optimizer.m"}
+    document["checkpoint"]["progress"] = {"start_epoch": 0, "epochs": 2}
+    document["checkpoint"]["progress"]["fit_random_state"] = document["random_state"]
+    np.savez(
+        path,
+        metadata=np.frombuffer(json.dumps(document).encode(), dtype=np.uint8),
+        params=arrays["params"],
+        **{"optimizer.m": np.array([Boom()], dtype=object)},
+    )
     with pytest.raises(ValueError, match="only plain numbers"):
-        mlpzero.load(path)
+        checkpointing.load_checkpoint(path)
     raw = tmp_path / "raw.npz"
     raw.write_bytes(pickle.dumps(Boom()))
     with pytest.raises(ValueError, match="not a valid mlpzero model file"):
@@ -511,9 +523,9 @@ def test_resume_refuses_a_different_model_or_optimizer_and_leaves_the_model_alon
     assert not other.built
     same = MLP(hidden=(8, 5), activation="tanh", seed=11)
     with pytest.raises(ValueError, match="features"):
-        same.fit(X[:, :2], y, epochs=2, resume=path)
+        same.fit(X[:, :2], y, epochs=2, batch_size=16, resume=path)
     with pytest.raises(ValueError, match="labels not seen"):
-        same.fit(X, np.where(y == "a", "z", y), epochs=2, resume=path)
+        same.fit(X, np.where(y == "a", "z", y), epochs=2, batch_size=16, resume=path)
     assert not same.built
     plain = tmp_path / "plain.npz"
     fitted().save(plain)

@@ -24,8 +24,11 @@ the :class:`History` of every fit is :attr:`MLP.history`.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Callable
+import re
+import string
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -166,9 +169,20 @@ class EarlyStopping(Callback):
             raise ValueError(f"wait must be >= 0, got {wait}")
         if weights is not None:
             weights = np.asarray(weights)
-            if weights.ndim != 1 or not np.isfinite(weights).all():
-                raise ValueError("best_weights must be a flat, finite parameter vector")
-        self._monitor.best = None if best is None else float(best)
+            if weights.ndim != 1 or weights.dtype.kind != "f" or not np.isfinite(weights).all():
+                raise ValueError("best_weights must be a flat vector of finite floats")
+            params = getattr(getattr(self.model, "network", None), "params", None)
+            if params is not None and (
+                weights.shape != params.shape or weights.dtype != params.dtype
+            ):
+                raise ValueError(
+                    f"best_weights has shape {weights.shape} and dtype {weights.dtype}, but "
+                    f"the model's parameters have shape {params.shape} and dtype {params.dtype}"
+                )
+        best = None if best is None else float(best)
+        if best is not None and math.isnan(best):
+            raise ValueError("best must be a number, got NaN")
+        self._monitor.best = best
         self._monitor.best_epoch = None if best_epoch is None else int(best_epoch)
         self.wait = wait
         self.stopped_epoch = None if stopped is None else int(stopped)
@@ -216,10 +230,30 @@ class ModelCheckpoint(Callback):
         logs = logs or {}
         if self.save_best_only and not self._monitor.improved(epoch, logs):
             return
-        path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
+        try:
+            path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
+        except KeyError as error:
+            raise ValueError(self._missing(error.args[0], ["epoch", *logs])) from None
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.model.save(path)
         self.last_saved = path
+
+    def check_log_names(self, names: Collection[str]) -> None:
+        """Refuse a path naming a metric that training will not log (``names``: those it
+        will, ``epoch`` included), such as ``{val_loss}`` without validation data."""
+        if "{" not in self.path:
+            return
+        for _, field_name, _, _ in string.Formatter().parse(self.path):
+            key = None if field_name is None else re.split(r"[.\[]", field_name, maxsplit=1)[0]
+            if key and key not in names:
+                raise ValueError(self._missing(key, sorted(names)))
+
+    def _missing(self, key: str, names: Collection[str]) -> str:
+        hint = " (fit has no validation data)" if key.startswith("val_") else ""
+        return (
+            f"ModelCheckpoint: path {self.path!r} names {{{key}}}, which this training does "
+            f"not log{hint}; it logs {', '.join(names)}"
+        )
 
     def __repr__(self) -> str:
         return f"ModelCheckpoint(path={self.path!r}, save_best_only={self.save_best_only})"

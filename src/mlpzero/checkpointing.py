@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .callbacks import Callback
 from .io import CheckpointState, ModelRecord, jsonable, read_record, short_repr, write_record
 from .optimizers import Optimizer
@@ -52,7 +54,9 @@ def save_checkpoint(
     ``progress`` holds ``start_epoch`` (the history length when the interrupted ``fit``
     began), ``epochs`` (how many epochs that ``fit`` was asked for) and
     ``fit_random_state`` (the model's random state where that ``fit`` started drawing:
-    the validation split, then the shuffles and dropout masks).
+    the validation split, then the shuffles and dropout masks), and may hold ``finished``:
+    ``"epochs"`` when that ``fit`` ran all its epochs, ``"stopped"`` when a callback
+    stopped it (early stopping), absent or None while it runs.
     """
     state = CheckpointState(
         optimizer_config=optimizer.config,
@@ -76,18 +80,51 @@ def load_checkpoint(path: str | os.PathLike[str]) -> ModelRecord:
     return read_record(path, checkpoint=True)
 
 
-def restore_optimizer(optimizer: Optimizer, state: CheckpointState, path: Any) -> None:
-    """Load the checkpoint's optimizer state into ``optimizer`` (same kind required)."""
+#: What restoring a crafted state may raise besides ValueError; each means a bad file.
+_STATE_ERRORS = (TypeError, ValueError, LookupError, ArithmeticError, RecursionError)
+#: Step counts beyond this lose precision in the bias corrections (float64 mantissa).
+_MAX_ITERATIONS = 1 << 53
+
+
+def restore_optimizer(
+    optimizer: Optimizer, state: CheckpointState, path: Any, params: np.ndarray
+) -> None:
+    """Load the checkpoint's optimizer state into ``optimizer`` (same kind required).
+
+    Every state buffer must be a float vector of ``params``' size (a wrong one would fail
+    only in the first step) and the step count an integer in ``[0, 2**53]``.
+    """
     saved = state.optimizer_config.get("name")
     if saved != optimizer.name:
         raise ValueError(
             f"resume: {path} was trained with optimizer {saved!r}, but fit was given "
             f"{optimizer.name!r}"
         )
+    saved_state = state.optimizer_state
+    iterations = saved_state.get("iterations", 0)
+    if not isinstance(iterations, int) or not 0 <= iterations <= _MAX_ITERATIONS:
+        raise ValueError(
+            f"resume: {path}: checkpoint.optimizer.state.iterations must be an integer in "
+            f"[0, 2**53], got {short_repr(iterations)}"
+        )
+    buffers = saved_state.get("state") or {}
+    for key, buffer in buffers.items() if isinstance(buffers, dict) else ():
+        if not isinstance(buffer, np.ndarray) or buffer.shape != params.shape:
+            raise ValueError(
+                f"resume: {path}: checkpoint.optimizer.state.state.{key} must be an array of "
+                f"shape {params.shape}, got {short_repr(buffer)}"
+            )
+        if buffer.dtype.kind != "f" or not np.isfinite(buffer).all():
+            raise ValueError(
+                f"resume: {path}: checkpoint.optimizer.state.state.{key} must hold finite "
+                f"floats, got dtype {buffer.dtype}"
+            )
     try:
-        optimizer.load_state_dict(state.optimizer_state)
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(f"resume: {path}: the optimizer state is not valid: {error}") from None
+        optimizer.load_state_dict(saved_state)
+    except _STATE_ERRORS as error:
+        raise ValueError(
+            f"resume: {path}: the optimizer state is not valid: {short_repr(error, 200)}"
+        ) from None
 
 
 def restore_schedule(schedule: Schedule | None, state: CheckpointState, path: Any) -> None:
@@ -102,7 +139,7 @@ def restore_schedule(schedule: Schedule | None, state: CheckpointState, path: An
         )
     try:
         schedule.load_state_dict(saved)
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
+    except _STATE_ERRORS as error:
         raise ValueError(f"resume: {path}: the schedule state is not valid: {error!r}") from None
 
 
@@ -111,14 +148,40 @@ def stateful(callbacks: Sequence[Any]) -> list[Any]:
     return [c for c in callbacks if hasattr(c, "state_dict") and hasattr(c, "load_state_dict")]
 
 
-def check_callbacks(callbacks: Sequence[Any], state: CheckpointState, path: Any) -> None:
-    """Refuse to resume with other stateful callbacks than the interrupted run had."""
-    given = [type(c).__name__ for c in stateful(callbacks)]
+def check_callbacks(
+    callbacks: Sequence[Any], state: CheckpointState, path: Any, model: Any
+) -> None:
+    """Refuse to resume with other stateful callbacks than the interrupted run had, or
+    from a callback state they cannot load.
+
+    Each state is loaded once here, with ``model`` (the checkpoint's) as the callback's
+    model, so a bad state fails before the first epoch rather than when it is used;
+    the callbacks reset themselves when training begins, and :class:`CallbackRestorer`
+    loads the states again then.
+    """
+    kept = stateful(callbacks)
+    given = [type(c).__name__ for c in kept]
     saved = [entry["type"] for entry in state.callback_states]
     if given != saved:
         raise ValueError(
             f"resume: {path} was trained with the callbacks {saved}, but fit was given {given}"
         )
+    for callback, entry in zip(kept, state.callback_states, strict=True):
+        previous = callback.model
+        callback.set_model(model)
+        try:
+            _load_callback_state(callback, entry, path)
+        finally:
+            callback.model = previous
+
+
+def _load_callback_state(callback: Any, entry: Mapping[str, Any], path: Any) -> None:
+    try:
+        callback.load_state_dict(entry["state"])
+    except _STATE_ERRORS as error:
+        raise ValueError(
+            f"resume: {path}: the state of {entry['type']} is not valid: {short_repr(error, 200)}"
+        ) from None
 
 
 class CallbackRestorer(Callback):
@@ -133,12 +196,7 @@ class CallbackRestorer(Callback):
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         for callback, entry in zip(self.callbacks, self.state.callback_states, strict=True):
-            try:
-                callback.load_state_dict(entry["state"])
-            except (TypeError, ValueError, KeyError, OverflowError) as error:
-                raise ValueError(
-                    f"resume: {self.path}: the state of {entry['type']} is not valid: {error!r}"
-                ) from None
+            _load_callback_state(callback, entry, self.path)
 
 
 class CheckpointWriter(Callback):
@@ -148,6 +206,11 @@ class CheckpointWriter(Callback):
     dominate small full-batch epochs; so it happens at most every ``interval`` seconds,
     and always at ``final_epoch`` and when training is asked to stop (early stopping).
     A run killed in between resumes from the last write, exactly.
+
+    When the run has finished (all its epochs, or stopped by a callback) the last write
+    waits for the end of training, after the callbacks' own ends (such as restoring the
+    best weights), and the checkpoint says so (``progress["finished"]``): resuming it
+    gives that finished model and trains no more.
     """
 
     def __init__(
@@ -168,8 +231,19 @@ class CheckpointWriter(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         now = time.monotonic()
         due = now - self.last_write >= self.interval
-        if due or self.model.stop_training or epoch == self.final_epoch:
-            save_checkpoint(
-                self.model, self.path, self.optimizer, self.progress, self.schedule, self.callbacks
-            )
+        if self.model.stop_training:
+            self.progress["finished"] = "stopped"
+        elif epoch == self.final_epoch:
+            self.progress["finished"] = "epochs"
+        if due and not self.progress.get("finished"):  # a finished run: at on_train_end
+            self._write()
             self.last_write = now
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        if self.progress.get("finished"):
+            self._write()
+
+    def _write(self) -> None:
+        save_checkpoint(
+            self.model, self.path, self.optimizer, self.progress, self.schedule, self.callbacks
+        )

@@ -26,29 +26,37 @@ Writing is atomic: the archive is written to a temporary file in the target's fo
 flushed to disk, and renamed over the target with :func:`os.replace`, so an interrupted
 save leaves the previous file (or none) under the target name, never a partial one.
 
-Reading never unpickles: each member's ``.npy`` header is checked (plain numeric dtype, a
-size that matches the bytes present) before ``numpy.lib.format.read_array`` reads it with
-``allow_pickle=False``. The document is then checked field by field: known format version,
-known activation and loss names, layer sizes that match the parameter count, finite
-parameters, classes consistent with the task. Anything else raises a :class:`ValueError`
-that names the file and the problem; no record comes from a file that fails a check.
+Reading never unpickles and never takes more memory than the model the file describes.
+Only regular files are opened (a FIFO or a device would block or never end). Members are
+read one at a time, only those needed (a model read leaves a checkpoint's state unread;
+an unknown or unreferenced member is refused): first the metadata document (at most
+16 MB, nested at most 32 deep), then each array with a limit from the layer sizes, the
+parameter count. The zip entry's declared size and the ``.npy`` header (plain numeric
+dtype, a shape within the limit, exactly the bytes declared) are checked before any data
+is inflated, and the data is read in chunks into an array of the declared size, so a
+stream that inflates to more is cut there. The document is then checked field by field:
+known format version, known activation and loss names, layer sizes that match the
+parameter count, finite parameters, classes consistent with the task (a string dtype is
+narrowed to the longest label), history lists no longer than the epochs recorded.
+Anything else raises a :class:`ValueError` that names the file and the field; no record
+comes from a file that fails a check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io as _bytes_io
 import json
 import math
 import os
+import stat
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -73,12 +81,23 @@ __all__ = [
 FORMAT = "mlpzero-model"
 FORMAT_VERSION = 1
 _MAX_MEMBERS = 1024
-_MAX_MEMBER_BYTES = 1 << 31
 _MAX_HEADER_BYTES = 10_000
+_MAX_MEMBER_BYTES = 1 << 31
+#: The metadata document's size: about 150,000 epochs of five metrics' history.
+_MAX_METADATA_BYTES = 16 << 20
+#: How deep the document may nest lists and objects (mlpzero's own go about 6 deep).
+_MAX_DEPTH = 32
+_MAX_EPOCHS = 1 << 40
+_READ_CHUNK = 1 << 20
 _RNG_KINDS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _CLASS_KINDS = {"bool": "b", "int": "iu", "float": "f", "str": "UO"}
 _OPTIMIZER_PREFIX = "optimizer."
 _CALLBACK_PREFIX = "callbacks."
+#: The members a file may hold: these arrays, and a checkpoint's state arrays.
+_MEMBERS = ("metadata", "params")
+_STATE_PREFIXES = (_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)
+#: How a checkpoint's fit ended: not yet, after all its epochs, or stopped by a callback.
+_FINISHED = (None, "epochs", "stopped")
 
 
 # ---------------------------------------------------------------------------- records
@@ -325,8 +344,14 @@ def _write_atomic(
         raise FileNotFoundError(f"cannot save to {target}: folder {folder} does not exist")
     if target.is_dir():
         raise IsADirectoryError(f"cannot save to {target}: it is a folder")
-    text = json.dumps(document, allow_nan=False, sort_keys=True)
-    members = {"metadata": np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
+    text = json.dumps(document, allow_nan=False, sort_keys=True).encode("utf-8")
+    if len(text) > _MAX_METADATA_BYTES:
+        raise ValueError(
+            f"cannot save to {target}: the metadata document would take {len(text)} bytes, "
+            f"more than the {_MAX_METADATA_BYTES} a model file may hold (a history of "
+            "hundreds of thousands of epochs?)"
+        )
+    members = {"metadata": np.frombuffer(text, dtype=np.uint8), **arrays}
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -359,88 +384,283 @@ def read_record(path: str | os.PathLike[str], *, checkpoint: bool = False) -> Mo
     state in the file is left unread.
 
     Raises :class:`FileNotFoundError` if ``path`` does not exist and :class:`ValueError`
-    if it is not a valid mlpzero model file (or, with ``checkpoint=True``, checkpoint).
+    if it is not a valid mlpzero model file (or, with ``checkpoint=True``, checkpoint),
+    including anything that is not a regular file (a FIFO, a device).
     """
-    document, arrays = _read(path)
-    record = _record(path, document, arrays)
-    if not checkpoint:
-        return record
-    entry = document.get("checkpoint")
-    if not isinstance(entry, dict):
-        raise ValueError(f"{path} is a model file without training state, not a checkpoint")
-    state = _checkpoint_state(path, entry, arrays, len(record.history.get("loss", [])))
+    source = _source_path(path)
+    with _open_regular(source) as handle, _Archive(source, handle) as archive:
+        try:
+            document = archive.document()
+            record = _record(source, document, archive)
+            entry = document.get("checkpoint")
+            if not checkpoint:
+                if entry is None:
+                    _StateArrays(source, archive, 0).refuse_unused()
+                return record
+            if not isinstance(entry, dict):
+                raise ValueError(
+                    f"{source} is a model file without training state, not a checkpoint"
+                )
+            state = _checkpoint_state(source, entry, archive, record)
+        except (ArithmeticError, LookupError, TypeError, RecursionError, MemoryError) as error:
+            # Every field has its own check; this names the file should one be missed.
+            raise ValueError(
+                f"{source} is not a valid mlpzero model file: {type(error).__name__}: "
+                f"{short_repr(str(error), 200)}"
+            ) from None
     return dataclasses.replace(record, checkpoint=state)
 
 
 def _checkpoint_state(
-    path: Any, entry: dict[str, Any], arrays: Mapping[str, np.ndarray], epochs: int
+    path: Any, entry: dict[str, Any], archive: _Archive, record: ModelRecord
 ) -> CheckpointState:
     check = _Checker(path, "checkpoint")
+    epochs = len(record.history.get("loss", []))
     optimizer = check.mapping(entry, "optimizer")
     config = check.mapping(optimizer, "config")
     if not isinstance(config.get("name"), str):
         raise ValueError(f"{path}: checkpoint.optimizer.config has no optimizer name")
-    state = _join_arrays(path, optimizer.get("state", {}), arrays)
+    arrays = _StateArrays(path, archive, record.params.size)
+    state = arrays.join(optimizer.get("state", {}), "checkpoint.optimizer.state")
     progress = check.mapping(entry, "progress")
     for key in ("start_epoch", "epochs"):
         value = progress.get(key)
-        if not _is_int(value) or value < 0:
-            raise ValueError(f"{path}: checkpoint.progress.{key} must be an integer >= 0")
+        if not _is_int(value) or not 0 <= value <= _MAX_EPOCHS:
+            check.fail(f"progress.{key}", f"must be an integer in [0, {_MAX_EPOCHS}]")
     if progress["start_epoch"] > epochs:
         raise ValueError(
             f"{path}: checkpoint.progress.start_epoch ({progress['start_epoch']}) is past the "
             f"{epochs} epochs in the history"
         )
+    finished = progress.get("finished")
+    if finished not in _FINISHED:
+        check.fail("progress.finished", f"must be one of {_FINISHED}, got {short_repr(finished)}")
     _generator(path, progress.get("fit_random_state"))  # a valid state, or ValueError
     schedule = entry.get("schedule")
     if schedule is not None and not isinstance(schedule, dict):
         raise ValueError(f"{path}: checkpoint.schedule must be an object or null")
-    kept = _join_arrays(path, entry.get("callbacks", []), arrays)
+    kept = arrays.join(entry.get("callbacks", []), "checkpoint.callbacks")
     if not isinstance(kept, list) or not all(
         isinstance(k, dict) and isinstance(k.get("type"), str) and isinstance(k.get("state"), dict)
         for k in kept
     ):
         raise ValueError(f"{path}: checkpoint.callbacks must list {{type, state}} objects")
+    arrays.refuse_unused()
     return CheckpointState(
         dict(config), state if isinstance(state, dict) else {}, progress, schedule, kept
     )
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _source_path(path: str | os.PathLike[str]) -> Path:
     try:
-        source = Path(os.fspath(path))
+        return Path(os.fspath(path))
     except TypeError:
         raise TypeError(f"path must be a file path, got {type(path).__name__} {path!r}") from None
-    if source.is_dir():
+
+
+@contextlib.contextmanager
+def _open_regular(source: Path) -> Iterator[BinaryIO]:
+    """``source`` opened for reading, if it is a regular file.
+
+    A FIFO would block the read forever and a device such as ``/dev/zero`` never ends, so
+    both are refused: first by :func:`os.stat`, then again on the opened descriptor (opened
+    without blocking), in case the name was replaced in between. A missing file raises
+    :class:`FileNotFoundError`, as :func:`open` does.
+    """
+    mode = os.stat(source).st_mode
+    if stat.S_ISDIR(mode):
         raise ValueError(f"{source} is a folder, not a model file")
-    with open(source, "rb") as handle:  # missing file: FileNotFoundError, as usual
-        try:
-            arrays = _read_members(handle)
-        except _Invalid as error:
-            raise ValueError(f"{source} is not a valid mlpzero model file: {error}") from None
-        except Exception as error:
-            # zipfile and numpy raise many types on damaged bytes (BadZipFile, zlib.error,
-            # EOFError, struct.error, OverflowError, ...); every one means the same thing.
-            raise ValueError(
-                f"{source} is not a valid mlpzero model file (damaged or not an .npz "
-                f"archive): {type(error).__name__}: {error}"
-            ) from None
-    metadata = arrays.pop("metadata", None)
-    if metadata is None or metadata.dtype != np.uint8 or metadata.ndim != 1:
-        raise ValueError(f"{source} is not a valid mlpzero model file: no metadata document")
+    _require_regular(source, mode)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(source, flags)
     try:
-        document = json.loads(metadata.tobytes().decode("utf-8"), parse_constant=_no_constant)
-    except (ValueError, RecursionError) as error:
-        raise ValueError(f"{source}: the metadata document is not valid JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{source} is not an mlpzero model file (format is not {FORMAT!r})")
-    version = document.get("format_version")
-    if version != FORMAT_VERSION or not _is_int(version):
-        raise ValueError(
-            f"{source}: unsupported model format version {version!r}; this mlpzero reads "
-            f"version {FORMAT_VERSION}"
+        _require_regular(source, os.fstat(descriptor).st_mode)
+        handle = os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with handle:
+        yield handle
+
+
+def _require_regular(source: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device, socket or other special file"
+        raise ValueError(f"{source} is {kind}, not a regular file: a model file must be a file")
+
+
+class _Invalid(Exception):
+    """A problem with one member of the archive (the caller adds the file's name)."""
+
+
+class _Archive:
+    """The members of a model file, each read only when asked for, and only within bounds.
+
+    Opening reads the zip directory alone and refuses unknown member names. :meth:`array`
+    then reads one member: its declared size and its ``.npy`` header are checked against
+    the caller's bound before a byte of data is inflated, and the data is read in chunks
+    into an array of the declared size, so a member that inflates to more fails there.
+    """
+
+    def __init__(self, source: Path, handle: BinaryIO) -> None:
+        self.source = source
+        try:
+            self.zip = zipfile.ZipFile(handle)
+            members = self.zip.infolist()
+        except Exception as error:
+            raise self._damaged("the archive", error) from None
+        if len(members) > _MAX_MEMBERS:
+            raise self._invalid(f"{len(members)} members is too many")
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in members:
+            name = info.filename
+            key = name[: -len(".npy")]
+            if not name.endswith(".npy") or not _known_member(key):
+                raise self._invalid(f"unexpected member {name!r}")
+            if key in self.members:
+                raise self._invalid(f"member {name!r} appears twice")
+            if info.flag_bits & 0x1:
+                raise self._invalid(f"member {name!r} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self._invalid(f"member {name!r} uses an unsupported compression")
+            self.members[key] = info
+
+    def __enter__(self) -> _Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.zip.close()
+
+    def _invalid(self, message: str) -> ValueError:
+        return ValueError(f"{self.source} is not a valid mlpzero model file: {message}")
+
+    def _damaged(self, what: str, error: Exception) -> ValueError:
+        # zipfile, zlib and numpy raise many types on damaged bytes (BadZipFile, zlib.error,
+        # EOFError, struct.error, OverflowError, ...); every one means the same thing.
+        return ValueError(
+            f"{self.source} is not a valid mlpzero model file ({what} is damaged or not an "
+            f".npz archive): {type(error).__name__}: {short_repr(str(error), 200)}"
         )
-    return document, arrays
+
+    def document(self) -> dict[str, Any]:
+        """The metadata document: at most ``_MAX_METADATA_BYTES`` of JSON, nested at most
+        ``_MAX_DEPTH`` deep, of this format and version."""
+        if "metadata" not in self.members:
+            raise self._invalid("no metadata document")
+        metadata = self.array("metadata", _MAX_METADATA_BYTES, "metadata", np.dtype(np.uint8))
+        if metadata.ndim != 1:
+            raise self._invalid("no metadata document")
+        source = self.source
+        try:
+            document = json.loads(metadata.tobytes().decode("utf-8"), parse_constant=_no_constant)
+        except (ValueError, RecursionError) as error:
+            message = short_repr(str(error), 200)
+            raise ValueError(
+                f"{source}: the metadata document is not valid JSON: {message}"
+            ) from None
+        del metadata
+        if not _nested_at_most(document, _MAX_DEPTH):
+            raise ValueError(
+                f"{source}: metadata: the document is nested more than {_MAX_DEPTH} deep"
+            )
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ValueError(f"{source} is not an mlpzero model file (format is not {FORMAT!r})")
+        version = document.get("format_version")
+        if version != FORMAT_VERSION or not _is_int(version):
+            raise ValueError(
+                f"{source}: unsupported model format version {short_repr(version)}; this "
+                f"mlpzero reads version {FORMAT_VERSION}"
+            )
+        return document
+
+    def array(
+        self, key: str, limit: int, field: str, dtype: np.dtype[Any] | None = None
+    ) -> np.ndarray:
+        """Member ``key`` as an array of at most ``limit`` values of ``dtype`` (any plain
+        number of at most 8 bytes if None); a :class:`ValueError` naming the file and
+        ``field`` otherwise."""
+        info = self.members.get(key)
+        if info is None:
+            raise ValueError(f"{self.source}: {field}: the file has no member {key + '.npy'!r}")
+        try:
+            itemsize = 8 if dtype is None else dtype.itemsize
+            allowed = min(_MAX_MEMBER_BYTES, _MAX_HEADER_BYTES + 16 + itemsize * limit)
+            if info.file_size > allowed:
+                raise _Invalid(
+                    f"declares {info.file_size} bytes, more than the {allowed} allowed here "
+                    f"(at most {limit} values)"
+                )
+            with self.zip.open(info) as stream:
+                return _read_npy(stream, info.file_size, limit, dtype)
+        except _Invalid as error:
+            raise ValueError(f"{self.source}: {field} (member {info.filename!r}) {error}") from None
+        except Exception as error:
+            raise self._damaged(f"member {info.filename!r}", error) from None
+
+
+def _known_member(key: str) -> bool:
+    if key in _MEMBERS:
+        return True
+    prefix = next((p for p in _STATE_PREFIXES if key.startswith(p)), None)
+    return prefix is not None and len(key) > len(prefix)
+
+
+def _read_npy(
+    stream: BinaryIO, size: int, limit: int, required: np.dtype[Any] | None
+) -> np.ndarray:
+    """One ``.npy`` member of ``size`` bytes: the header is checked (plain numbers, at most
+    ``limit`` values, exactly the bytes declared) before any array is allocated."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        read_header = np.lib.format.read_array_header_1_0
+    elif version == (2, 0):
+        read_header = np.lib.format.read_array_header_2_0
+    else:
+        raise _Invalid(f"has .npy version {version}")
+    shape, fortran, dtype = read_header(stream, max_header_size=_MAX_HEADER_BYTES)
+    if (
+        dtype.hasobject
+        or dtype.kind not in "biuf"
+        or dtype.fields is not None
+        or dtype.subdtype is not None
+        or dtype.itemsize > 8
+    ):
+        raise _Invalid(f"has dtype {dtype}; only plain numbers are allowed")
+    if required is not None and dtype != required:
+        raise _Invalid(f"has dtype {dtype}, not {required}")
+    count = math.prod(shape)
+    if count > limit:
+        raise _Invalid(f"declares shape {shape}, more than the {limit} values allowed here")
+    data_bytes = size - stream.tell()
+    if count * dtype.itemsize != data_bytes:
+        raise _Invalid(f"declares shape {shape} but holds {data_bytes} bytes of data")
+    flat = np.empty(count, dtype=dtype)
+    buffer = memoryview(flat.view(np.uint8))
+    filled = 0
+    while filled < len(buffer):
+        got = stream.readinto(buffer[filled : filled + _READ_CHUNK])
+        if not got:
+            raise _Invalid(f"ends after {filled} of its {data_bytes} bytes of data")
+        filled += got
+    if stream.read(1):  # also makes zipfile check the CRC
+        raise _Invalid(f"holds more than the {data_bytes} bytes of data it declares")
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _nested_at_most(value: Any, limit: int) -> bool:
+    """Whether ``value`` (JSON) nests lists and objects at most ``limit`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
+        if children is None:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _no_constant(name: str) -> None:
@@ -448,71 +668,45 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed in a model file")
 
 
-class _Invalid(Exception):
-    """A structural problem found while reading the archive."""
+class _StateArrays:
+    """Undo :func:`_split_arrays`: the checkpoint's arrays read back into its states.
 
+    Every array of a checkpoint (an optimizer buffer, a callback's best weights) is at most
+    parameter-sized, so ``limit`` is the parameter count; a member that no state refers to
+    is refused.
+    """
 
-def _read_members(handle: Any) -> dict[str, np.ndarray]:
-    arrays: dict[str, np.ndarray] = {}
-    with zipfile.ZipFile(handle) as archive:
-        members = archive.infolist()
-        if len(members) > _MAX_MEMBERS:
-            raise _Invalid(f"{len(members)} members is too many")
-        for info in members:
-            name = info.filename
-            if not name.endswith(".npy"):
-                raise _Invalid(f"unexpected member {name!r}")
-            key = name[: -len(".npy")]
-            if key in arrays:
-                raise _Invalid(f"member {name!r} appears twice")
-            if info.flag_bits & 0x1:
-                raise _Invalid(f"member {name!r} is encrypted")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise _Invalid(f"member {name!r} uses an unsupported compression")
-            if info.file_size > _MAX_MEMBER_BYTES:
-                raise _Invalid(f"member {name!r} claims {info.file_size} bytes")
-            arrays[key] = _parse_npy(archive.read(info), name)
-    return arrays
+    def __init__(self, path: Any, archive: _Archive, limit: int) -> None:
+        self.path, self.archive, self.limit = path, archive, limit
+        self.read: dict[str, np.ndarray] = {}
 
+    def join(self, state: Any, field: str) -> Any:
+        if isinstance(state, dict):
+            if set(state) == {"__array__"}:
+                key = state["__array__"]
+                if not isinstance(key, str) or not key.startswith(_STATE_PREFIXES):
+                    raise ValueError(
+                        f"{self.path}: {field} refers to an invalid array {short_repr(key)}"
+                    )
+                if key not in self.read:
+                    self.read[key] = self.archive.array(key, self.limit, field)
+                return self.read[key].copy()
+            return {k: self.join(v, f"{field}.{k}") for k, v in state.items()}
+        if isinstance(state, list):
+            return [self.join(v, f"{field}[{i}]") for i, v in enumerate(state)]
+        return state
 
-def _parse_npy(data: bytes, name: str) -> np.ndarray:
-    """One ``.npy`` member, with its header checked before any array is allocated."""
-    stream = _bytes_io.BytesIO(data)
-    version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        shape, _fortran, dtype = np.lib.format.read_array_header_1_0(
-            stream, max_header_size=_MAX_HEADER_BYTES
+    def refuse_unused(self) -> None:
+        unused = sorted(
+            key
+            for key in self.archive.members
+            if key.startswith(_STATE_PREFIXES) and key not in self.read
         )
-    elif version == (2, 0):
-        shape, _fortran, dtype = np.lib.format.read_array_header_2_0(
-            stream, max_header_size=_MAX_HEADER_BYTES
-        )
-    else:
-        raise _Invalid(f"member {name!r} has .npy version {version}")
-    if dtype.hasobject or dtype.kind not in "biuf" or dtype.fields is not None:
-        raise _Invalid(f"member {name!r} has dtype {dtype}; only plain numbers are allowed")
-    count = math.prod(shape)
-    if count * dtype.itemsize != len(data) - stream.tell():
-        raise _Invalid(
-            f"member {name!r} declares shape {shape} but holds "
-            f"{len(data) - stream.tell()} bytes of data"
-        )
-    stream.seek(0)
-    return np.lib.format.read_array(stream, allow_pickle=False)
-
-
-def _join_arrays(path: Any, state: Any, arrays: Mapping[str, np.ndarray]) -> Any:
-    """Undo :func:`_split_arrays`: put the optimizer's arrays back into its state."""
-    if isinstance(state, dict):
-        if set(state) == {"__array__"}:
-            key = state["__array__"]
-            if not isinstance(key, str) or key not in arrays:
-                raise ValueError(f"{path}: the checkpoint refers to a missing array {key!r}")
-            return arrays[key].copy()
-        return {k: _join_arrays(path, v, arrays) for k, v in state.items()}
-    if isinstance(state, list):
-        return [_join_arrays(path, v, arrays) for v in state]
-    return state
+        if unused:
+            raise ValueError(
+                f"{self.path}: checkpoint: member {unused[0] + '.npy'!r} is not referred to by "
+                "any state"
+            )
 
 
 class _Checker:
@@ -536,7 +730,7 @@ class _Checker:
         return value
 
 
-def _record(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarray]) -> ModelRecord:
+def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelRecord:
     check = _Checker(path, "network")
     network_doc = check.mapping(document, "network")
     sizes = network_doc.get("layer_sizes")
@@ -560,10 +754,8 @@ def _record(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarray]) 
         _activation(path, a, f"network.activations[{i}]") for i, a in enumerate(layer_activations)
     ]
 
-    params = arrays.pop("params", None)
     expected = sum(a * b + b for a, b in pairwise(sizes))
-    if params is None:
-        raise ValueError(f"{path}: the file holds no parameters")
+    params = archive.array("params", expected, "params", np.dtype(dtype))
     if params.ndim != 1 or params.dtype != np.dtype(dtype) or params.size != expected:
         raise ValueError(
             f"{path}: parameters have shape {params.shape} and dtype {params.dtype}, but "
@@ -571,9 +763,6 @@ def _record(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarray]) 
         )
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: the parameters contain NaN or infinity")
-    for key in arrays:
-        if not key.startswith((_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)):
-            raise ValueError(f"{path}: unexpected array {key!r} in the file")
 
     loss_name = _Checker(path, "file").name(document.get("loss"), "loss", _losses.LOSSES)
     encoder = _encoder(path, document.get("target"), loss_name, sizes[-1])
@@ -612,7 +801,7 @@ def _activation(path: Any, config: Any, where: str) -> _activations.Activation:
         if not isinstance(config, (str, dict)):
             raise TypeError(f"expected a name or an object, got {short_repr(config)}")
         return _activations.get(config)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise ValueError(f"{path}: {where}: {error}") from None
 
 
@@ -651,9 +840,9 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
     dropout = settings.get("dropout")
     if dropout is not None:
         if not isinstance(dropout, list) or not all(
-            isinstance(r, (int, float)) and not isinstance(r, bool) for r in dropout
+            isinstance(r, (int, float)) and not isinstance(r, bool) and 0 <= r < 1 for r in dropout
         ):
-            check.fail("dropout", f"must be a list of rates, got {short_repr(dropout)}")
+            check.fail("dropout", f"must be a list of rates in [0, 1), got {short_repr(dropout)}")
         settings_out["dropout"] = dropout  # MLP checks the rates themselves
     return settings_out
 
@@ -702,12 +891,13 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
         isinstance(v, python_type) and (kind == "bool" or not isinstance(v, bool)) for v in values
     ):
         check.fail("values", f"must be a list of {kind} labels, got {short_repr(values)}")
-    try:
-        dtype = np.dtype(entry.get("dtype"))
-    except TypeError:
-        dtype = None
-    if dtype is None or dtype.kind not in _CLASS_KINDS[kind] or dtype.fields is not None:
+    dtype = _plain_dtype(entry.get("dtype"))
+    if dtype is None or dtype.kind not in _CLASS_KINDS[kind]:
         check.fail("dtype", f"is not a {kind} dtype: {short_repr(entry.get('dtype'))}")
+    if dtype.kind == "U":
+        # A string dtype wider than the longest label would only make every prediction
+        # array wider (a "<U100000000" turns a few rows into gigabytes): narrow it.
+        dtype = np.dtype(f"{dtype.byteorder}U{max([1, *map(len, values)])}".lstrip("="))
     try:
         classes = np.array(values, dtype=dtype)
     except (OverflowError, ValueError, TypeError) as error:
@@ -720,18 +910,47 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
 
 
 def _history(path: Any, entry: Any) -> dict[str, list[float]]:
+    """The per-epoch metrics: lists of numbers, none longer than ``loss`` (one value per
+    epoch; a metric first measured in a later ``fit`` has fewer)."""
     history: dict[str, list[float]] = {}
     if entry is None:
         return history
     if not isinstance(entry, dict):
         raise ValueError(f"{path}: history must be an object, got {short_repr(entry)}")
+    epochs = entry.get("loss", [])
+    if not isinstance(epochs, list):
+        raise ValueError(f"{path}: history['loss'] must be a list of numbers")
     for key, values in entry.items():
         if not isinstance(values, list) or not all(
             v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values
         ):
             raise ValueError(f"{path}: history[{key!r}] must be a list of numbers")
-        history[key] = [math.nan if v is None else float(v) for v in values]
+        if len(values) > len(epochs):
+            raise ValueError(
+                f"{path}: history[{key!r}] has {len(values)} values, more than the "
+                f"{len(epochs)} epochs recorded in history['loss']"
+            )
+        try:
+            history[key] = [math.nan if v is None else float(v) for v in values]
+        except OverflowError:
+            raise ValueError(
+                f"{path}: history[{key!r}] holds a number too large for a float"
+            ) from None
     return history
+
+
+def _plain_dtype(spec: Any) -> np.dtype[Any] | None:
+    """The dtype a short string such as ``"<U5"`` or ``"<i8"`` names; None for anything else
+    (a dict, a subarray such as ``"(1000000000,)<U5"``, a structure, an object)."""
+    if not isinstance(spec, str) or len(spec) > 16:
+        return None
+    try:
+        dtype = np.dtype(spec)
+    except Exception:  # NumPy raises TypeError, ValueError, OverflowError... on bad specs
+        return None
+    if dtype.fields is not None or dtype.subdtype is not None:
+        return None
+    return dtype
 
 
 def generator_from_state(state: Mapping[str, Any]) -> np.random.Generator:
@@ -748,8 +967,8 @@ def generator_from_state(state: Mapping[str, Any]) -> np.random.Generator:
     bit_generator = getattr(np.random, state["bit_generator"])()
     try:
         bit_generator.state = dict(state)
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(f"random_state is not valid: {error!r}") from None
+    except (TypeError, ValueError, LookupError, OverflowError) as error:
+        raise ValueError(f"random_state is not valid: {short_repr(error, 200)}") from None
     return np.random.Generator(bit_generator)
 
 

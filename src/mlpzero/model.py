@@ -26,7 +26,7 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from .activations import Activation
-from .callbacks import Callback
+from .callbacks import Callback, ModelCheckpoint
 from .checkpointing import (
     CallbackRestorer,
     CheckpointWriter,
@@ -295,16 +295,21 @@ class MLP:
             print_every=print_every, checkpoint=checkpoint,
             checkpoint_interval=checkpoint_interval, resume=resume,
         )  # fmt: skip
-        resumed = _read_checkpoint(self, options.resume, options.callbacks)
+        resumed = _read_checkpoint(self, options)
         source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
+        names = source.feature_names_in_ if source.built else _column_names(X)
+        X = _in_training_order(X, names, "X")
+        if isinstance(validation_data, (tuple, list)) and validation_data:
+            X_val = _in_training_order(validation_data[0], names, "validation_data's X")
+            validation_data = (X_val, *validation_data[1:])
         data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features)
         with _restored_on_error(self):
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
             elif not self.built:
                 self._build(data.X, data.y, options.verbose if comm.is_root else 0)
-                self.feature_names_in_ = _column_names(X, data.X.shape[1])
+                self.feature_names_in_ = names
             fit_random_state = self._rng.bit_generator.state
             # Drawn from the seed, not the running generator: every fit on the same
             # data holds out the same rows, so continued training never sees them.
@@ -314,10 +319,16 @@ class MLP:
                 class_weight=options.class_weight, split_rng=split_rng,
             )  # fmt: skip
         self.validation_rows_ = prepared.validation_rows
+        _check_log_names(self, options, prepared.validation is not None)
         if resumed is not None:
             self._rng.bit_generator.state = epoch_state
             start_epoch = resumed.state.progress["start_epoch"]
             epochs_left = max(0, options.epochs - (self.history.epochs - start_epoch))
+            if resumed.state.progress.get("finished") == "stopped" or epochs_left == 0:
+                # A finished run (stopped by a callback, or all its epochs done): the
+                # checkpoint holds the finished model, which continues no further.
+                self.optimizer_ = options.optimizer
+                return self
         else:
             start_epoch, epochs_left = self.history.epochs, options.epochs
         self.fit_config_ = options.fit_config()
@@ -440,6 +451,7 @@ class MLP:
     def decision_function(self, X: Any) -> np.ndarray:
         """The logits ``Z[L]``, shape ``(n_samples, n_outputs)``."""
         network = self._require_built()
+        X = _in_training_order(X, self.feature_names_in_, "X")
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         return _checked_logits(network.predict_logits(X), X)
 
@@ -473,6 +485,7 @@ class MLP:
         """``{"loss": ..., "accuracy": ...}`` on ``(X, y)``; regression reports ``loss`` and
         ``mse`` instead of accuracy."""
         network = self._require_built()
+        X = _in_training_order(X, self.feature_names_in_, "X")
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         y = check_targets(y, X.shape[0])
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
@@ -558,15 +571,36 @@ def _checked_logits(logits: np.ndarray, X: np.ndarray) -> np.ndarray:
     return logits
 
 
-def _column_names(X: Any, width: int) -> list[str] | None:
-    """The column names of a data frame (pandas or alike), if it has string names."""
+def _column_names(X: Any) -> list[str] | None:
+    """The column names of a data frame (pandas or alike), if it has distinct string names."""
     columns = getattr(X, "columns", None)
-    if columns is None:
+    if columns is None or isinstance(X, np.ndarray):
         return None
     names = list(columns)
-    if len(names) != width or not all(isinstance(n, str) for n in names):
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
         return None
     return names
+
+
+def _in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
+    """``X`` with its columns in the training order ``expected``, matched by name.
+
+    A data frame whose column names are the training names in another order is reordered
+    by name (``X[expected]``); other names are refused, naming the missing and unexpected
+    ones. Without names on either side (arrays, frames with integer labels) the columns
+    are taken in order.
+    """
+    names = None if expected is None else _column_names(X)
+    if names is None or names == expected:
+        return X
+    missing = [n for n in expected if n not in names]
+    unexpected = [n for n in names if n not in expected]
+    if missing or unexpected:
+        raise ValueError(
+            f"{what}: the columns do not match the features the model was trained on: "
+            f"missing {missing}, unexpected {unexpected} (trained on {expected})"
+        )
+    return X[expected]
 
 
 def _hits(predicted: np.ndarray, y: np.ndarray, task: str) -> np.ndarray:
@@ -596,6 +630,7 @@ class FitOptions:
     """
 
     epochs: int
+    learning_rate: float | None
     batch_size: int | None
     optimizer: _optimizers.Optimizer
     schedule: _schedules.Schedule | None
@@ -668,11 +703,13 @@ class FitOptions:
                     "callbacks must be Callback objects, got "
                     f"{type(callback).__name__} {callback!r}"
                 )
+        optimizer = _resolve_optimizer(optimizer, learning_rate)
         return cls(
             epochs=epochs,
+            learning_rate=None if learning_rate is None else optimizer.initial_learning_rate,
             batch_size=batch_size,
             schedule=None if schedule is None else _schedules.get(schedule),
-            optimizer=_resolve_optimizer(optimizer, learning_rate),
+            optimizer=optimizer,
             l2=l2,
             l1=l1,
             clip_norm=clip_norm,
@@ -794,27 +831,32 @@ class _Resumed:
     state: _io.CheckpointState
 
 
-def _read_checkpoint(
-    model: MLP, path: str | os.PathLike[str] | None, callbacks: Sequence[Callback]
-) -> _Resumed | None:
-    """The checkpoint to resume from (None without ``path``), after checking that it holds
-    ``model``'s architecture and state for ``callbacks``."""
+def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
+    """The checkpoint to resume from (None without ``options.resume``), after checking
+    that it holds ``model``'s architecture, was trained with the same fit options (but for
+    ``epochs`` and ``learning_rate``), and holds valid states for the fit's callbacks."""
+    path = options.resume
     if path is None:
         return None
     record = load_checkpoint(path)
     resumed = _Resumed(MLP.from_record(record, source=path), record.checkpoint)
     _check_same_architecture(model, resumed.model, path)
-    check_callbacks(list(callbacks), resumed.state, path)
+    check_callbacks(list(options.callbacks), resumed.state, path, resumed.model)
+    _check_same_options(options, record.training, path)
     return resumed
 
 
 def _take_over(model: MLP, resumed: _Resumed, options: FitOptions) -> dict[str, Any]:
     """Load the checkpoint into ``model`` and the fit's optimizer and schedule.
 
-    The random state goes back to where the interrupted fit drew its validation split, so
-    the split is the same; the state at the checkpoint's epoch is returned, for the loop.
+    An explicit ``learning_rate`` replaces the checkpoint's from the next epoch on. The
+    random state goes back to where the interrupted fit drew its validation split, so the
+    split is the same; the state at the checkpoint's epoch is returned, for the loop.
     """
-    restore_optimizer(options.optimizer, resumed.state, options.resume)
+    optimizer = options.optimizer
+    restore_optimizer(optimizer, resumed.state, options.resume, resumed.model.network.params)
+    if options.learning_rate is not None:
+        optimizer.learning_rate = optimizer.initial_learning_rate = options.learning_rate
     restore_schedule(options.schedule, resumed.state, options.resume)
     vars(model).update(vars(resumed.model))
     epoch_state = model._rng.bit_generator.state
@@ -825,7 +867,7 @@ def _take_over(model: MLP, resumed: _Resumed, options: FitOptions) -> dict[str, 
 def _check_same_architecture(model: MLP, saved: MLP, source: Any) -> None:
     """Refuse to resume ``model`` from a checkpoint of a different architecture."""
     mine, theirs = _architecture(model), _architecture(saved)
-    differ = [key for key in mine if mine[key] != theirs[key]]
+    differ = [key for key in mine if mine[key] != theirs[key] and mine[key] != "auto"]
     if differ:
         in_file = ", ".join(f"{key}={theirs[key]!r}" for key in differ)
         given = ", ".join(f"{key}={mine[key]!r}" for key in differ)
@@ -833,15 +875,76 @@ def _check_same_architecture(model: MLP, saved: MLP, source: Any) -> None:
 
 
 def _architecture(model: MLP) -> dict[str, Any]:
+    """What a resumed model must share with its checkpoint: the layers and the settings
+    that drew its weights and its batches (an explicit loss counts; ``"auto"`` takes the
+    checkpoint's)."""
     if model.built:
         hidden = tuple(model.network.layer_sizes[1:-1])
         activations = model.network.activations
     else:
         hidden = model.hidden
         activations = resolve_activations(model.activation, len(hidden))
+    init = None if model.init is None else _initializers.name_of(model.init)
+    loss = model.loss_.name if model.loss_ is not None else model.loss
     return {
         "hidden": hidden,
         "activations": [a.config for a in activations],
         "dtype": model.dtype.name,
         "dropout": tuple(model.dropout),
+        "loss": loss if loss == "auto" else _losses.get(loss).name,
+        "seed": model.seed,
+        "init": init,
     }
+
+
+#: The fit options a resumed fit must repeat: they shape every remaining step and batch.
+#: ``epochs`` and ``learning_rate`` may change; the optimizer's kind and its other
+#: hyper-parameters may not.
+_RESUME_FIXED = (
+    "batch_size", "optimizer", "schedule", "l2", "l1", "clip_norm", "validation_split", "shuffle",
+)  # fmt: skip
+
+
+def _check_same_options(options: FitOptions, saved: dict[str, Any] | None, source: Any) -> None:
+    """Refuse to resume with other fit options than the checkpoint's fit had."""
+    if saved is None:
+        return
+    given = _io.jsonable(options.fit_config())
+    differ = []
+    for key in _RESUME_FIXED:
+        mine, theirs = given.get(key), saved.get(key)
+        if key == "optimizer" and isinstance(mine, dict) and isinstance(theirs, dict):
+            mine, theirs = _optimizer_difference(mine, theirs)
+        if key in saved and mine != theirs:
+            differ.append((key, theirs, mine))
+    if differ:
+        in_file = ", ".join(f"{key}={_io.short_repr(theirs)}" for key, theirs, _ in differ)
+        given_text = ", ".join(f"{key}={_io.short_repr(mine)}" for key, _, mine in differ)
+        raise ValueError(
+            f"resume: {source} was trained with {in_file}, but fit was given {given_text}; "
+            "a resumed fit continues the same run: only epochs and learning_rate may change"
+        )
+
+
+def _optimizer_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[Any, Any]:
+    """Two optimizer configs reduced to what tells them apart: the names if they differ,
+    else the hyper-parameters (but the learning rate) that differ."""
+    if mine.get("name") != theirs.get("name"):
+        return mine.get("name"), theirs.get("name")
+    keys = sorted((set(mine) | set(theirs)) - {"learning_rate"})
+    differ = [k for k in keys if mine.get(k) != theirs.get(k)]
+    return {k: mine.get(k) for k in differ}, {k: theirs.get(k) for k in differ}
+
+
+def _check_log_names(model: MLP, options: FitOptions, validation: bool) -> None:
+    """Let callbacks that name metrics (ModelCheckpoint's path) refuse missing ones now,
+    rather than after the first epoch."""
+    classifier = model.encoder.is_classifier
+    names = {"epoch", "loss", "lr"}
+    if classifier:
+        names.add("accuracy")
+    if validation:
+        names.update({"val_loss", "val_accuracy"} if classifier else {"val_loss"})
+    for callback in options.callbacks:
+        if isinstance(callback, ModelCheckpoint):
+            callback.check_log_names(names)
