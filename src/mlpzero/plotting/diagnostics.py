@@ -112,4 +112,4 @@ def _panel(ax: Axes, steps: np.ndarray, values: np.ndarray, name: str, log_scale
         return
     if log_scale and (values > 0).any():
         ax.set_yscale("log", nonpositive="mask")  # a layer at exactly 0 leaves a gap
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, ncol=2 if values.shape[1] > 4 else 1)
