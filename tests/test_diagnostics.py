@@ -245,3 +245,10 @@ def test_history_refuses_a_record_with_other_keys():
     history.append_diagnostics({"step": 1, "gradient_norm": [0.5, 0.25]})
     with pytest.raises(ValueError, match=r"keys \['gradient_norm', 'step'\], got \['step'\]"):
         history.append_diagnostics({"step": 2})
+
+
+def test_diagnostics_callback_needs_a_model_with_a_network():
+    recorder = Diagnostics()
+    recorder.set_model(None)
+    with pytest.raises(ValueError, match="needs the model being trained"):
+        recorder.on_train_begin()

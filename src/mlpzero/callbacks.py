@@ -274,6 +274,10 @@ class Diagnostics(Callback):
         self._before: np.ndarray | None = None
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        if getattr(self.model, "network", None) is None:
+            raise ValueError(
+                f"Diagnostics needs the model being trained (with a network), got {self.model!r}"
+            )
         if self.history is None:
             history = getattr(self.model, "history", None)
             if not isinstance(history, History):
