@@ -1,7 +1,8 @@
 """The notebooks on practice and diagnostics run top to bottom in a fresh kernel.
 
 Each notebook checks its own claims with ``assert`` cells, so running it tests them. The
-notebooks are stored without outputs; this test never writes them back.
+notebooks are stored without outputs; this test never writes them back. Running both takes
+about half a minute, so it is marked slow (``make test-slow``).
 """
 
 import os
@@ -26,6 +27,7 @@ def test_notebook_is_stored_without_outputs(name):
             assert cell.outputs == [] and cell.execution_count is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_in_a_fresh_kernel(name, tmp_path, monkeypatch):
     book = nbformat.read(NOTEBOOKS / name, as_version=4)
