@@ -261,7 +261,9 @@ class Diagnostics(Callback):
         Where to record; by default the history of the model being trained.
     """
 
-    def __init__(self, every: int = 10, threshold: float = 0.99, history: History | None = None):
+    def __init__(
+        self, every: int = 10, threshold: float = 0.99, history: History | None = None
+    ) -> None:
         self.every = check_int("every", every, minimum=1)
         if not 0 < threshold < 1:
             raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
