@@ -35,6 +35,10 @@ Examples
 >>> _ = network.forward(np.array([[1.0, -1.0], [2.0, -3.0]]))
 >>> dead_relu_share(network)  # the second unit sees -x1 < 0 on both rows
 0.3333333333333333
+>>> dead_relu_shares(network)  # one share per hidden layer
+[0.3333333333333333]
+>>> sorted(measure(network))
+['dead_relu', 'gradient_norm', 'saturated', 'update_ratio']
 """
 
 from __future__ import annotations
