@@ -18,8 +18,10 @@ Order of calls in one ``fit``::
 when training fails with an error. Epochs are numbered from 0 across repeated ``fit``
 calls, as in :attr:`History.epochs`.
 
-Provided: :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`LambdaCallback`;
-the :class:`History` of every fit is :attr:`MLP.history`.
+Provided: :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`LambdaCallback`,
+:class:`Diagnostics` (gradient norms, update sizes, dead and saturated units every few
+steps); the :class:`History` of every fit is :attr:`MLP.history`. The live plot for
+notebooks, which draws, is :class:`mlpzero.plotting.LivePlot`.
 """
 
 from __future__ import annotations
@@ -34,12 +36,20 @@ from typing import Any
 
 import numpy as np
 
+from . import diagnostics as _diagnostics
 from .history import History
 from .monitor import Monitor
 from .snapshot import ParameterSnapshot
 from .validation import check_int
 
-__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint"]
+__all__ = [
+    "Callback",
+    "Diagnostics",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "ModelCheckpoint",
+]
 
 
 class Callback:
@@ -257,6 +267,88 @@ class ModelCheckpoint(Callback):
 
     def __repr__(self) -> str:
         return f"ModelCheckpoint(path={self.path!r}, save_best_only={self.save_best_only})"
+
+
+class Diagnostics(Callback):
+    """Record :func:`mlpzero.diagnostics.measure` into the history every ``every`` steps.
+
+    A step is one batch and its update. Steps are counted from 1 over every ``fit`` this
+    callback sees, and steps ``1, 1 + every, 1 + 2 every, ...`` are recorded, each as one
+    entry of :attr:`History.diagnostics <mlpzero.history.History.diagnostics>`:
+    ``step``, ``epoch``, and the lists ``gradient_norm`` and ``update_ratio`` (one value
+    per layer), ``dead_relu`` and ``saturated`` (one per hidden layer; NaN where the
+    layer's activation does not apply). Plot them with
+    :func:`mlpzero.plotting.plot_diagnostics`.
+
+    Everything is read from the step that just ran: its forward pass's cache (dropout
+    masks not applied), the gradient the optimizer used (with the penalty and clipping),
+    and the parameters before and after the update. No extra pass runs; the one cost
+    besides the norms is a copy of the parameters before each recorded step.
+
+    Parameters
+    ----------
+    every:
+        Record one step in ``every`` (1: every step).
+    threshold:
+        The saturation threshold of :func:`~mlpzero.diagnostics.saturated_shares`.
+    history:
+        Where to record; by default the history of the model being trained.
+    """
+
+    def __init__(
+        self, every: int = 10, threshold: float = 0.99, history: History | None = None
+    ) -> None:
+        self.every = check_int("every", every, minimum=1)
+        if not 0 < threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+        self.threshold = float(threshold)
+        if history is not None and not isinstance(history, History):
+            raise TypeError(f"history must be a History or None, got {type(history).__name__}")
+        self.history = history
+        self.steps = 0
+        self._epoch = 0
+        self._before: np.ndarray | None = None
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        if getattr(self.model, "network", None) is None:
+            raise ValueError(
+                f"Diagnostics needs the model being trained (with a network), got {self.model!r}"
+            )
+        if self.history is None:
+            history = getattr(self.model, "history", None)
+            if not isinstance(history, History):
+                raise ValueError(
+                    "Diagnostics: the model has no History to record into; pass history="
+                )
+            self.history = history
+        self._keep_if_recorded(self.steps + 1)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        self.steps += 1
+        if self._before is not None and self._recorded(self.steps):
+            network = self.model.network
+            record: dict[str, float | list[float]] = {"step": self.steps, "epoch": self._epoch}
+            record.update(_diagnostics.measure(network, self._before, self.threshold))
+            self.history.append_diagnostics(record)
+        self._keep_if_recorded(self.steps + 1)
+
+    def _recorded(self, step: int) -> bool:
+        return (step - 1) % self.every == 0
+
+    def _keep_if_recorded(self, step: int) -> None:
+        """Copy the parameters now if the next step is one to record."""
+        if not self._recorded(step):
+            return
+        params = self.model.network.params
+        if self._before is None or self._before.shape != params.shape:
+            self._before = np.empty(params.shape, dtype=np.float64)
+        np.copyto(self._before, params)
+
+    def __repr__(self) -> str:
+        return f"Diagnostics(every={self.every}, threshold={self.threshold})"
 
 
 #: The names a checkpoint path may hold: the epoch and every key of an epoch's logs.

@@ -18,6 +18,11 @@ outputs of hidden layer ``l`` for a batch of ``m`` rows.
                         curve, where the derivative nearly vanishes
 =====================  =================================================================
 
+:func:`dead_relu_shares` and :func:`saturated_shares` give the last two per hidden layer;
+:func:`measure` takes all four at once, one list per quantity, as the
+:class:`~mlpzero.callbacks.Diagnostics` callback records them during training and
+:func:`~mlpzero.plotting.plot_diagnostics` draws them.
+
 A usual sequence: ``network.forward(X)``, the loss gradient into
 ``network.output_delta()``, ``network.backward(dlogits)``, then these functions.
 
@@ -30,6 +35,10 @@ Examples
 >>> _ = network.forward(np.array([[1.0, -1.0], [2.0, -3.0]]))
 >>> dead_relu_share(network)  # the second unit sees -x1 < 0 on both rows
 0.3333333333333333
+>>> dead_relu_shares(network)  # one share per hidden layer
+[0.3333333333333333]
+>>> sorted(measure(network))
+['dead_relu', 'gradient_norm', 'saturated', 'update_ratio']
 """
 
 from __future__ import annotations
@@ -41,7 +50,19 @@ import numpy as np
 from .activations import ReLU, Sigmoid, Tanh
 from .network import Network
 
-__all__ = ["dead_relu_share", "gradient_norms", "saturated_share", "update_ratios"]
+__all__ = [
+    "QUANTITIES",
+    "dead_relu_share",
+    "dead_relu_shares",
+    "gradient_norms",
+    "measure",
+    "saturated_share",
+    "saturated_shares",
+    "update_ratios",
+]
+
+#: The per-layer quantities :func:`measure` returns, in order.
+QUANTITIES = ("gradient_norm", "update_ratio", "dead_relu", "saturated")
 
 
 def gradient_norms(network: Network) -> list[float]:
@@ -81,49 +102,120 @@ def update_ratios(network: Network, before: np.ndarray) -> list[float]:
     return ratios
 
 
+def dead_relu_shares(network: Network) -> list[float | None]:
+    r"""The share of dead units in each hidden layer, for the last forward pass.
+
+    A unit ``j`` of a ReLU layer ``l`` is dead on the batch when
+    :math:`\max_i A^{[l]}_{ij} \le 0` over the ``m`` rows ``i``: then every
+    :math:`dZ^{[l]}_{ij}` is 0 and its incoming weights get no gradient. Returns one entry
+    per hidden layer (``L - 1``), first layer first: the number of dead units over the
+    layer's width, or ``None`` for a layer whose activation is not ReLU (a leaky ReLU
+    always passes some gradient, so it cannot die this way).
+    """
+    return [None if c is None else c[0] / c[1] for c in _dead_counts(network)]
+
+
 def dead_relu_share(network: Network) -> float | None:
     r"""The share of ReLU hidden units that output 0 for every row of the last forward pass.
 
-    A unit ``j`` of hidden layer ``l`` is dead on the batch when
-    :math:`\max_i A^{[l]}_{ij} \le 0` over the ``m`` rows ``i``: then every
-    :math:`dZ^{[l]}_{ij}` is 0 and its incoming weights get no gradient. The share is the
-    number of dead units over the number of units, across all ReLU layers (other
-    activations are not counted). ``None`` when the network has no ReLU layer.
+    Dead units (see :func:`dead_relu_shares`) over all units, across the ReLU layers
+    (other activations are not counted). ``None`` when the network has no ReLU layer.
     """
-    layers = [layer for layer, a in enumerate(network.activations) if isinstance(a, ReLU)]
-    if not layers:
+    counts = [c for c in _dead_counts(network) if c is not None]
+    if not counts:
         return None
-    outputs = _hidden_outputs(network)
-    dead = sum(int(np.count_nonzero(outputs[layer].max(axis=0) <= 0)) for layer in layers)
-    return dead / sum(outputs[layer].shape[1] for layer in layers)
+    return sum(dead for dead, _ in counts) / sum(units for _, units in counts)
 
 
-def saturated_share(network: Network, threshold: float = 0.99) -> float | None:
-    r"""The share of sigmoid and tanh outputs near their bounds in the last forward pass.
+def saturated_shares(network: Network, threshold: float = 0.99) -> list[float | None]:
+    r"""The share of saturated outputs in each hidden layer, for the last forward pass.
 
     An output :math:`a = \tanh(z)` is saturated when :math:`|a| >` ``threshold``; a
     sigmoid output :math:`a = \sigma(z)` when :math:`|2a - 1| >` ``threshold``, the same
     rule since :math:`2\sigma(z) - 1 = \tanh(z/2)`. With the default 0.99 the derivative
     there is below 2% of its largest value (:math:`1 - a^2 < 0.0199` for tanh,
-    :math:`a(1 - a) < 0.0025` for sigmoid). The share counts entries
-    :math:`A^{[l]}_{ij}` (rows times units) across all sigmoid and tanh layers; ``None``
-    when the network has none.
+    :math:`a(1 - a) < 0.0025` for sigmoid). Each share counts entries
+    :math:`A^{[l]}_{ij}` (rows times units) of layer ``l``. Returns one entry per hidden
+    layer, ``None`` for a layer that is neither sigmoid nor tanh.
     """
+    return [None if c is None else c[0] / c[1] for c in _saturated_counts(network, threshold)]
+
+
+def saturated_share(network: Network, threshold: float = 0.99) -> float | None:
+    r"""The share of sigmoid and tanh outputs near their bounds in the last forward pass.
+
+    Saturated entries (see :func:`saturated_shares`) over all entries, across the sigmoid
+    and tanh layers; ``None`` when the network has none.
+    """
+    counts = [c for c in _saturated_counts(network, threshold) if c is not None]
+    if not counts:
+        return None
+    return sum(n for n, _ in counts) / sum(entries for _, entries in counts)
+
+
+def measure(
+    network: Network, before: np.ndarray | None = None, threshold: float = 0.99
+) -> dict[str, list[float]]:
+    r"""Every diagnostic of the last step, per layer, as lists of floats.
+
+    Reads the cache of the last forward pass and the gradients of the last backward pass;
+    no extra pass is run. Returns the keys of :data:`QUANTITIES`:
+
+    - ``gradient_norm``: :func:`gradient_norms`, ``L`` values;
+    - ``update_ratio``: :func:`update_ratios` against ``before``, ``L`` values (NaN
+      without ``before``);
+    - ``dead_relu``: :func:`dead_relu_shares`, ``L - 1`` values;
+    - ``saturated``: :func:`saturated_shares`, ``L - 1`` values.
+
+    A layer where a quantity does not apply (``dead_relu`` of a tanh layer) gets NaN, so
+    each list is plain numbers, ready to store and plot.
+    """
+    ratios = update_ratios(network, before) if before is not None else None
+    nan = [math.nan] * network.n_layers
+    return {
+        "gradient_norm": gradient_norms(network),
+        "update_ratio": nan if ratios is None else ratios,
+        "dead_relu": _numbers(dead_relu_shares(network)),
+        "saturated": _numbers(saturated_shares(network, threshold)),
+    }
+
+
+def _numbers(values: list[float | None]) -> list[float]:
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def _dead_counts(network: Network) -> list[tuple[int, int] | None]:
+    """``(dead units, units)`` per hidden layer; ``None`` for a layer that is not ReLU."""
+    if not any(isinstance(a, ReLU) for a in network.activations):
+        return [None] * len(network.activations)
+    outputs = _hidden_outputs(network)
+    counts: list[tuple[int, int] | None] = []
+    for activation, A in zip(network.activations, outputs, strict=True):
+        if isinstance(activation, ReLU):
+            counts.append((int(np.count_nonzero(A.max(axis=0) <= 0)), A.shape[1]))
+        else:
+            counts.append(None)
+    return counts
+
+
+def _saturated_counts(network: Network, threshold: float) -> list[tuple[int, int] | None]:
+    """``(saturated entries, entries)`` per hidden layer; ``None`` unless sigmoid or tanh."""
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
-    kinds = (Tanh, Sigmoid)
-    layers = [layer for layer, a in enumerate(network.activations) if isinstance(a, kinds)]
-    if not layers:
-        return None
+    if not any(isinstance(a, (Tanh, Sigmoid)) for a in network.activations):
+        return [None] * len(network.activations)
     outputs = _hidden_outputs(network)
-    saturated = entries = 0
-    for layer in layers:
-        A = outputs[layer]
-        # 2 sigmoid(z) - 1 = tanh(z / 2): centred on 0 with bounds -1 and 1, like tanh.
-        centred = np.abs(A) if isinstance(network.activations[layer], Tanh) else np.abs(2 * A - 1)
-        saturated += int(np.count_nonzero(centred > threshold))
-        entries += A.size
-    return saturated / entries
+    counts: list[tuple[int, int] | None] = []
+    for activation, A in zip(network.activations, outputs, strict=True):
+        if isinstance(activation, Tanh):
+            counts.append((int(np.count_nonzero(np.abs(A) > threshold)), A.size))
+        elif isinstance(activation, Sigmoid):
+            # 2 sigmoid(z) - 1 = tanh(z / 2): centred on 0 with bounds -1 and 1, like tanh.
+            centred = np.abs(2 * A - 1)
+            counts.append((int(np.count_nonzero(centred > threshold)), A.size))
+        else:
+            counts.append(None)
+    return counts
 
 
 def _hidden_outputs(network: Network) -> list[np.ndarray]:

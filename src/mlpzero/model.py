@@ -9,6 +9,7 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 
 from __future__ import annotations
 
+import html
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -512,22 +513,7 @@ class MLP:
     def summary(self) -> str:
         """A table of layers: output shape, activation, initialiser and parameter count."""
         network = self._require_built()
-        rows = [("layer", "output shape", "activation", "init", "params")]
-        rows.append(("input", f"(None, {network.layer_sizes[0]})", "", "", "0"))
-        out_act = self.loss_.output_activation
-        inits = network.init_names()
-        for i, w in enumerate(network.weights):
-            act = network.activations[i].name if i < network.n_layers - 1 else out_act
-            kind = "hidden" if i < network.n_layers - 1 else "output"
-            rows.append(
-                (
-                    f"dense_{i + 1} ({kind})",
-                    f"(None, {w.shape[0]})",
-                    act,
-                    inits[i],
-                    f"{w.size + w.shape[0]:,}",
-                )
-            )
+        rows = [_SUMMARY_HEADER, *self._summary_rows()]
         widths = [max(len(r[c]) for r in rows) for c in range(5)]
         lines = [
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -537,12 +523,63 @@ class MLP:
         total = f"Total params: {network.n_params:,} ({network.dtype.name})"
         return "\n".join([lines[0], rule, *lines[1:], rule, total])
 
+    def _summary_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """The rows of :meth:`summary` under its header, one per layer."""
+        network = self._require_built()
+        rows = [("input", f"(None, {network.layer_sizes[0]})", "", "", "0")]
+        out_act = self.loss_.output_activation
+        inits = network.init_names()
+        for i, w in enumerate(network.weights):
+            act = network.activations[i].name if i < network.n_layers - 1 else out_act
+            kind = "hidden" if i < network.n_layers - 1 else "output"
+            params = f"{w.size + w.shape[0]:,}"
+            rows.append((f"dense_{i + 1} ({kind})", f"(None, {w.shape[0]})", act, inits[i], params))
+        return rows
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table, for notebooks; every value is escaped."""
+        if self.network is None:
+            facts = [("built", "no: call fit (or build) first"), ("model", repr(self))]
+            return _html_table(facts, caption="MLP")
+        network = self.network
+        classes = self.classes_
+        facts = [
+            ("task", str(self.task)),
+            ("loss", self.loss_.name),
+            ("classes", "" if classes is None else ", ".join(str(c) for c in classes)),
+            ("dtype", network.dtype.name),
+            ("parameters", f"{network.n_params:,}"),
+            ("fitted", f"yes, {self.history.epochs} epochs" if self.history.epochs else "no"),
+        ]
+        layers = _html_table(self._summary_rows(), header=_SUMMARY_HEADER)
+        return _html_table(facts, caption="MLP") + layers
+
     def __repr__(self) -> str:
         act = self.activation if isinstance(self.activation, str) else list(self.activation)
         return (
             f"MLP(hidden={self.hidden}, activation={act!r}, loss={self.loss!r}, "
             f"seed={self.seed}, dtype={self.dtype.name!r})"
         )
+
+
+_SUMMARY_HEADER = ("layer", "output shape", "activation", "init", "params")
+
+
+def _html_table(
+    rows: Sequence[Sequence[str]], header: Sequence[str] | None = None, caption: str | None = None
+) -> str:
+    """``rows`` of text as an HTML table; every cell is escaped."""
+    parts = ["<table>"]
+    if caption is not None:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    if header is not None:
+        cells = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+        parts.append(f"<thead><tr>{cells}</tr></thead>")
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    parts.append(f"<tbody>{body}</tbody></table>")
+    return "".join(parts)
 
 
 def load(path: str | os.PathLike[str]) -> MLP:
