@@ -653,7 +653,7 @@ def _standardization(
             raise ValueError(f"{path}: {key} contains NaN or infinity")
     mean, scale = (found[key] for key in _STANDARDIZE_MEMBERS)
     if not (scale > 0).all():
-        raise ValueError(f"{path}: standardize.scale must be > 0, got {scale.min()!r}")
+        raise ValueError(f"{path}: standardize.scale must be > 0, got {float(scale.min())!r}")
     return flag, Standardizer(mean, scale)
 
 

@@ -70,7 +70,9 @@ class Standardizer:
             )
         if not (scale > 0).all():
             bad = int(np.flatnonzero(~(scale > 0))[0])
-            raise ValueError(f"scale must be > 0 for every feature, got {scale[bad]!r} at {bad}")
+            raise ValueError(
+                f"scale must be > 0 for every feature, got {float(scale[bad])!r} at {bad}"
+            )
         mean.setflags(write=False)
         scale.setflags(write=False)
         self.mean, self.scale = mean, scale
