@@ -13,6 +13,7 @@ import pytest
 import mlpzero
 from mlpzero import MLP, cli
 from mlpzero.standardization import Standardizer
+from mlpzero.training import TrainingDivergedError
 
 
 def raw_data(n=120, seed=0):
@@ -124,6 +125,19 @@ def test_a_standardized_model_is_a_plain_model_on_standardized_data(dtype, optio
     assert np.array_equal(model.predict_proba(X), plain.predict_proba(Xs))
     assert np.array_equal(model.decision_function(X), plain.decision_function(Xs))
     assert model.evaluate(X, y) == plain.evaluate(Xs, y)
+
+
+def test_huge_features_train_standardized_and_a_divergence_does_not_suggest_it():
+    X, y = raw_data()
+    X = X * 1e30
+    with pytest.raises(TrainingDivergedError, match="MLP\\(standardize=True\\) subtracts"):
+        MLP(hidden=(4,), seed=0).fit(X, y, epochs=5)
+    model = MLP(hidden=(4,), seed=0, standardize=True).fit(X, y, epochs=5)
+    assert np.isfinite(model.predict_proba(X)).all()
+    diverging = MLP(hidden=(4,), seed=0, loss="squared_error", standardize=True)
+    with pytest.raises(TrainingDivergedError, match="lower one") as caught:
+        diverging.fit(X, y, epochs=200, learning_rate=1e4)
+    assert "standardise X" not in str(caught.value)
 
 
 def test_later_fits_keep_the_statistics_of_the_first():
