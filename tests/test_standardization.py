@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import mlpzero
-from mlpzero import MLP, cli
+from mlpzero import MLP, cli, standardization
 from mlpzero.standardization import Standardizer
 from mlpzero.training import TrainingDivergedError
 
@@ -62,6 +62,40 @@ def test_statistics_of_a_memory_mapped_file_read_in_blocks(tmp_path):
     exact = mapped.astype(np.float64)
     np.testing.assert_allclose(s.mean, exact.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(s.scale[:4], exact[:, :4].std(axis=0), rtol=1e-12)
+
+
+class RecordingRows:
+    """An array-like that records how many rows each read takes."""
+
+    def __init__(self, array):
+        self.array, self.shape, self.reads = array, array.shape, []
+
+    def __getitem__(self, index):
+        block = self.array[index]
+        self.reads.append(len(block))
+        return block
+
+
+def test_the_statistics_read_blocks_of_rows_never_the_whole(monkeypatch):
+    X, _ = raw_data(n=300)
+    monkeypatch.setattr(standardization, "_BLOCK_VALUES", 100)  # 20 rows of 5 features
+    recording = RecordingRows(X)
+    s = Standardizer.fit(recording)
+    assert max(recording.reads) == 20 and sum(recording.reads) == 300
+    np.testing.assert_allclose(s.mean, X.mean(axis=0), rtol=1e-12)
+
+
+def test_a_model_standardizes_a_memory_mapped_x_like_the_same_x_in_memory(tmp_path):
+    X, y = raw_data(n=200)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    options = dict(epochs=5, batch_size=32, validation_split=0.2, optimizer="adam")
+    on_disk = MLP(hidden=(4,), dtype="float64", standardize=True).fit(mapped, y, **options)
+    in_memory = MLP(hidden=(4,), dtype="float64", standardize=True).fit(X, y, **options)
+    train = np.setdiff1d(np.arange(200), on_disk.validation_rows_)
+    np.testing.assert_allclose(on_disk.standardizer_.mean, X[train].mean(axis=0), rtol=1e-12)
+    assert on_disk.standardizer_ == in_memory.standardizer_
+    assert np.array_equal(on_disk.predict_proba(mapped), in_memory.predict_proba(X))
 
 
 def test_bad_data_and_bad_statistics_are_refused():
