@@ -248,7 +248,9 @@ def test_fit_options_cover_every_option_of_fit_and_are_frozen():
         if parameter.kind is parameter.KEYWORD_ONLY
     }
     checked = set(inspect.signature(FitOptions.check).parameters)
-    assert checked == fit_options - {"sample_weight"}  # the weights are data, not options
+    # The weights are data, not options; `distributed` picks the process group the fit
+    # runs in, before any option is checked (every rank must first agree on them).
+    assert checked == fit_options - {"sample_weight", "distributed"}
     defaults = {
         name: parameter.default
         for name, parameter in inspect.signature(MLP.fit).parameters.items()

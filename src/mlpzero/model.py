@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import distributed as _distributed
 from . import initializers as _initializers
 from . import io as _io
 from . import losses as _losses
@@ -140,6 +141,8 @@ class MLP:
         #: The optimizer of the last fit, with its state (pass it to fit to continue).
         self.optimizer_: _optimizers.Optimizer | None = None
         self._rng = np.random.default_rng(self.seed)
+        #: The rank of the last fit in a distributed job (0 otherwise): only rank 0 saves.
+        self._rank = 0
         # Fail now on a bad activation list or initialiser rather than at the first fit.
         resolve_activations(self.activation, len(self.hidden))
         if init is not None:
@@ -223,6 +226,7 @@ class MLP:
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_interval: float = 1.0,
         resume: str | os.PathLike[str] | None = None,
+        distributed: bool = False,
     ) -> MLP:
         r"""Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
 
@@ -288,6 +292,14 @@ class MLP:
             Load such a checkpoint into this model and run only the epochs that the
             interrupted ``fit`` had left of ``epochs``. With the same data and options,
             the final weights equal bit for bit those of an uninterrupted run.
+        distributed:
+            Train as one rank of an MPI job (``mpirun -n N python script.py``; needs the
+            ``mpi`` extra): every rank passes the same data and options, ``batch_size`` is
+            the global batch, each rank computes the gradient of its share of every batch
+            and the ranks sum them, so every rank ends with the same model, the
+            one-process model up to rounding. Rank 0 alone prints progress and writes
+            checkpoints and files. In one process (no launcher, or ``-n 1``) this is an
+            ordinary fit. See :mod:`mlpzero.distributed`.
 
         Raises
         ------
@@ -295,6 +307,10 @@ class MLP:
             The loss or the weights became NaN or infinite (the learning rate is too
             high); the model keeps its last finite weights and the history so far.
         """
+        arguments = dict(locals())
+        comm = _distributed.communicator(distributed)
+        if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
+            _distributed.check_same_fit(comm, arguments)
         options = FitOptions.check(
             epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
             optimizer=optimizer, schedule=schedule, l2=l2, l1=l1, clip_norm=clip_norm,
@@ -312,7 +328,7 @@ class MLP:
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
             elif first_fit:
-                self._build(data.X, data.y, options.verbose)
+                self._build(data.X, data.y, options.verbose if comm.is_root else 0)
                 self.feature_names_in_ = _column_names(X, data.X.shape[1])
             fit_random_state = self._rng.bit_generator.state
             # Drawn from the seed, not the running generator: every fit on the same
@@ -344,25 +360,28 @@ class MLP:
             "epochs": options.epochs,
             "fit_random_state": fit_random_state,
         }
-        callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left)
+        callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
         self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
-        self.optimizer_ = options.optimizer
+        self.optimizer_, self._rank = options.optimizer, comm.rank
         train(
             self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
             epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng, model=self,
             callbacks=callbacks, history=self.history, validation=prepared.validation,
-            **options.loop_options(),
+            communicator=comm, **options.loop_options(),
         )  # fmt: skip
         return self
 
     # ------------------------------------------------------------------ files
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str]) -> Path | None:
         """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`).
 
+        After a distributed fit only rank 0 writes; the other ranks return ``None``.
         The file is replaced atomically. A model with parameters that are not finite, or
         with a custom activation, loss or initialiser (which a file cannot name), is
         refused with a :class:`ValueError`.
         """
+        if self._rank != 0:
+            return None
         return _io.write_record(self.to_record(), path)
 
     def to_record(self) -> _io.ModelRecord:
@@ -793,17 +812,19 @@ def _fit_callbacks(
     resumed: _Resumed | None,
     progress: dict[str, Any],
     epochs_left: int,
+    comm: _distributed.Communicator,
 ) -> list[Callback]:
     """The user's callbacks, plus the progress logger, the checkpoint writer and the
-    restorer of a resumed fit's callback state, as the options ask."""
+    restorer of a resumed fit's callback state, as the options ask. In a distributed fit
+    only rank 0 shows progress and writes files (:func:`mlpzero.distributed.rank_callbacks`)."""
     user_callbacks = list(options.callbacks)
     callbacks = list(user_callbacks)
-    if options.verbose or options.print_every:
+    if (options.verbose or options.print_every) and comm.is_root:
         logger = ProgressLogger(
             epochs_left, verbose=options.verbose, print_every=options.print_every
         )
         callbacks.insert(0, logger)
-    if options.checkpoint is not None:
+    if options.checkpoint is not None and comm.is_root:
         final_epoch = model.history.epochs + epochs_left - 1
         writer = CheckpointWriter(
             options.checkpoint, options.optimizer, options.schedule, progress,
@@ -812,6 +833,8 @@ def _fit_callbacks(
         callbacks.append(writer)
     if resumed is not None:
         callbacks.append(CallbackRestorer(user_callbacks, resumed.state, options.resume))
+    if comm.size > 1:
+        callbacks = _distributed.rank_callbacks(comm, model, callbacks)
     return callbacks
 
 
