@@ -49,16 +49,16 @@ _BLOCK_VALUES = 1 << 20
 class Standardizer:
     r"""The per-feature transform :math:`(x - \mu) / s`.
 
+    The statistics are kept as read-only float64 copies; :meth:`apply` computes in the
+    dtype of the data it is given (the statistics rounded to it once), as the exported
+    ONNX graph and C header do.
+
     Parameters
     ----------
     mean:
         :math:`\mu`, shape ``(n_features,)``, finite.
     scale:
         :math:`s`, shape ``(n_features,)``, finite and > 0.
-
-    Both are kept as read-only float64 copies; :meth:`apply` computes in the dtype of the
-    data it is given (the statistics rounded to it once), as the exported ONNX graph and C
-    header do.
     """
 
     def __init__(self, mean: Any, scale: Any) -> None:
