@@ -158,7 +158,9 @@ class MLP:
 
         ``classes`` lists every label training will meet (the task and the outputs are
         then read from it rather than from ``y``), for incremental training whose first
-        batch may lack some. :meth:`fit` builds on its own when this is not called.
+        batch may lack some. :meth:`fit` builds on its own when this is not called. With
+        ``standardize=True`` the standardisation statistics come from this ``X``, and the
+        fits that follow keep them.
         """
         X = check_features(X, dtype=self.dtype)
         y = check_targets(y, X.shape[0])
