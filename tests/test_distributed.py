@@ -156,6 +156,15 @@ def case_early_stopping(distributed):
                      validation_split=0.3, callbacks=[stop], distributed=distributed)
 
 
+def case_standardized(distributed):
+    # Raw features standardised inside the model: every rank fits the same statistics.
+    X, y = moons()
+    model = MLP(hidden=(8,), seed=2, dtype="float64", standardize=True)
+    return model.fit(X * [100.0, 0.01] + [5.0, -3.0], y, epochs=4, batch_size=16,
+                     optimizer="adam", learning_rate=0.05, validation_split=0.2,
+                     distributed=distributed)
+
+
 CASES = {name[5:]: f for name, f in dict(globals()).items() if name.startswith("case_")}
 
 
@@ -297,7 +306,8 @@ def test_ranks_match_one_process(script, tmp_path, ranks):
     _ok(launch(ranks, [sys.executable, str(script), "compare", str(tmp_path)], tmp_path))
     cases = runpy.run_path(str(script))["CASES"]
     assert set(cases) == {
-        "uneven", "tiny_batches", "full_batch", "weights", "regression", "early_stopping"
+        "uneven", "tiny_batches", "full_batch", "weights", "regression", "early_stopping",
+        "standardized",
     }  # fmt: skip
     for name in cases:
         reference = _reference(script, name)
@@ -445,6 +455,8 @@ def test_fingerprint_names_what_differs():
     mine = distributed.fingerprint(base)
     other = distributed.fingerprint({**base, "y": 1 - y, "verbose": 2})
     assert "verbose" not in mine  # rank 0 alone prints: it may differ
+    standardized = {**base, "self": MLP(hidden=(4,), seed=0, standardize=True)}
+    assert distributed.fingerprint(standardized)["model"] != mine["model"]
     assert "labels [0, 1]" in mine["y"] and mine["y"] != other["y"]
     fake = _FakeRanks([mine, other])
     fake.size = 2

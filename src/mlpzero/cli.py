@@ -177,6 +177,12 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument("--l2", type=_non_negative_float, metavar="X", help="L2 penalty")
     parser.add_argument("--dropout", type=_fraction, metavar="X", help="dropout rate")
     parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="standardise the features inside the model (mean and standard deviation of "
+        "the training rows, saved with it)",
+    )
+    parser.add_argument(
         "--validation-split",
         type=_fraction,
         metavar="X",
@@ -592,6 +598,8 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
     }
     if args.dropout is not None:
         settings["dropout"] = args.dropout
+    if args.standardize:
+        settings["standardize"] = True
     options: dict[str, Any] = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,

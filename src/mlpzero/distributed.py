@@ -340,7 +340,7 @@ def _describe_model(model: Any) -> str:
     settings = (
         f"hidden={model.hidden!r} activation={model.activation!r} loss={model.loss!r} "
         f"init={model.init!r} seed={model.seed!r} dtype={np.dtype(model.dtype).name} "
-        f"dropout={model.dropout!r}"
+        f"dropout={model.dropout!r} standardize={model.standardize!r}"
     )
     network = getattr(model, "network", None)
     if network is None:

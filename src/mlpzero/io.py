@@ -14,7 +14,11 @@ A model file is a ``.npz`` archive of two arrays (more for a checkpoint):
   version, the layer sizes and activations, the loss, the task and its classes (with their
   kind, so string and integer labels both come back as they were), the dtype, the
   feature names when known, the last training configuration, the history and the state of
-  the model's random generator.
+  the model's random generator;
+- ``standardize.mean`` and ``standardize.scale`` (only for a model built with
+  ``standardize=True``): the input standardisation, float64 arrays of shape
+  ``(n_features,)``, finite, the scale > 0. A file without them holds a model that feeds
+  its inputs to the first layer as they are.
 
 A checkpoint (``fit(..., checkpoint=PATH)``, see :mod:`mlpzero.checkpointing`) is a model
 file with a ``checkpoint`` entry in the document (optimizer configuration, progress
@@ -64,6 +68,7 @@ from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
 from .activations import Activation
+from .standardization import Standardizer
 from .targets import TASKS, TargetEncoder, loss_for_task
 
 __all__ = [
@@ -94,7 +99,8 @@ _CLASS_KINDS = {"bool": "b", "int": "iu", "float": "f", "str": "UO"}
 _OPTIMIZER_PREFIX = "optimizer."
 _CALLBACK_PREFIX = "callbacks."
 #: The members a file may hold: these arrays, and a checkpoint's state arrays.
-_MEMBERS = ("metadata", "params")
+_STANDARDIZE_MEMBERS = ("standardize.mean", "standardize.scale")
+_MEMBERS = ("metadata", "params", *_STANDARDIZE_MEMBERS)
 _STATE_PREFIXES = (_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)
 #: How a checkpoint's fit ended: not yet, after all its epochs, or stopped by a callback.
 _FINISHED = (None, "epochs", "stopped")
@@ -152,6 +158,9 @@ class ModelRecord:
     checkpoint:
         The training state of a checkpoint (``read_record(..., checkpoint=True)``), else
         ``None``.
+    standardizer:
+        The input standardisation of a model with ``settings["standardize"]`` true, else
+        ``None``.
     """
 
     settings: dict[str, Any]
@@ -165,6 +174,7 @@ class ModelRecord:
     feature_names: list[str] | None = None
     training: dict[str, Any] | None = None
     checkpoint: CheckpointState | None = None
+    standardizer: Standardizer | None = None
 
 
 # ---------------------------------------------------------------------------- writing
@@ -217,6 +227,7 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
             "seed": settings["seed"],
             "dtype": np.dtype(settings["dtype"]).name,
             "dropout": jsonable(settings.get("dropout")),
+            "standardize": bool(settings.get("standardize", False)),
         },
         "network": {
             "layer_sizes": list(record.layer_sizes),
@@ -237,7 +248,11 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
         },
         "random_state": jsonable(record.random_state),
     }
-    return document, {"params": params}
+    arrays = {"params": params}
+    if record.standardizer is not None:
+        mean_key, scale_key = _STANDARDIZE_MEMBERS
+        arrays[mean_key], arrays[scale_key] = record.standardizer.mean, record.standardizer.scale
+    return document, arrays
 
 
 def _require_known(config: Any, get: Any, what: str) -> None:
@@ -763,10 +778,13 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
         )
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: the parameters contain NaN or infinity")
+    standardize, standardizer = _standardization(path, document.get("model"), archive, sizes[0])
 
     loss_name = _Checker(path, "file").name(document.get("loss"), "loss", _losses.LOSSES)
     encoder = _encoder(path, document.get("target"), loss_name, sizes[-1])
     settings = _settings(path, document.get("model"), sizes, dtype)
+    if standardize is not None:
+        settings["standardize"] = standardize
     feature_names = document.get("feature_names")
     if feature_names is not None and (
         not isinstance(feature_names, list)
@@ -793,7 +811,43 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
         random_state=rng.bit_generator.state,
         feature_names=None if feature_names is None else list(feature_names),
         training=training,
+        standardizer=standardizer,
     )
+
+
+def _standardization(
+    path: Any, settings: Any, archive: _Archive, n_features: int
+) -> tuple[bool | None, Standardizer | None]:
+    """The ``standardize`` setting (None when the file predates it) and the statistics,
+    read from ``archive``: present exactly when the setting is true, float64, one finite
+    value per feature, the scale > 0."""
+    flag = settings.get("standardize") if isinstance(settings, dict) else None
+    if flag is not None and not isinstance(flag, bool):
+        raise ValueError(f"{path}: model.standardize must be true or false, got {flag!r}")
+    found = {
+        key: archive.array(key, n_features, key)
+        for key in _STANDARDIZE_MEMBERS
+        if key in archive.members
+    }
+    if not flag:
+        if found:
+            raise ValueError(f"{path}: {sorted(found)[0]} in a model without standardize")
+        return flag, None
+    for key in _STANDARDIZE_MEMBERS:
+        value = found.get(key)
+        if value is None:
+            raise ValueError(f"{path}: {key} is missing from a model with standardize=True")
+        if value.dtype != np.float64 or value.shape != (n_features,):
+            raise ValueError(
+                f"{path}: {key} has shape {value.shape} and dtype {value.dtype}, but the "
+                f"model needs float64 of shape ({n_features},)"
+            )
+        if not np.isfinite(value).all():
+            raise ValueError(f"{path}: {key} contains NaN or infinity")
+    mean, scale = (found[key] for key in _STANDARDIZE_MEMBERS)
+    if not (scale > 0).all():
+        raise ValueError(f"{path}: standardize.scale must be > 0, got {float(scale.min())!r}")
+    return flag, Standardizer(mean, scale)
 
 
 def _activation(path: Any, config: Any, where: str) -> _activations.Activation:

@@ -41,6 +41,7 @@ from .network import Network, resolve_activations
 from .preparation import check_data, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
+from .standardization import Standardizer
 from .targets import TargetEncoder, infer_task, loss_for_task
 from .training import train
 from .validation import (
@@ -57,7 +58,7 @@ __all__ = ["MLP", "FitOptions", "load"]
 
 
 class MLP:
-    """A multi-layer perceptron for classification and regression.
+    r"""A multi-layer perceptron for classification and regression.
 
     Parameters
     ----------
@@ -82,6 +83,14 @@ class MLP:
         Inverted dropout rate of the hidden layers while training: one rate for all, or a
         list with one per hidden layer (0 turns it off). It is part of the architecture,
         so it lives here rather than in ``fit``; predictions never use it.
+    standardize:
+        Standardise the inputs inside the model: the first :meth:`fit` computes each
+        feature's mean :math:`\mu` and standard deviation :math:`s` on its training rows
+        (in float64, a block of rows at a time; scale 1 for a constant feature; see
+        :class:`~mlpzero.standardization.Standardizer`), and every forward pass (training,
+        validation, ``predict``, ``evaluate``, the exported ONNX graph and C header) then
+        feeds :math:`(x - \mu) / s` to the first layer. Later fits keep these statistics;
+        the model file stores them (:attr:`standardizer_`).
 
     Examples
     --------
@@ -102,6 +111,7 @@ class MLP:
         seed: int | None = 0,
         dtype: str = "float32",
         dropout: float | Sequence[float] = 0.0,
+        standardize: bool = False,
     ) -> None:
         self.hidden = tuple(check_int("hidden", h) for h in _as_sequence(hidden, "hidden"))
         self.dropout = tuple(dropout_rates(dropout, len(self.hidden)))
@@ -110,6 +120,12 @@ class MLP:
         self.init = init
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
         self.dtype = check_dtype(dtype)
+        if not isinstance(standardize, (bool, np.bool_)):
+            raise TypeError(
+                f"standardize must be True or False, got {type(standardize).__name__} "
+                f"{standardize!r}"
+            )
+        self.standardize = bool(standardize)
         if loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
         self.network: Network | None = None
@@ -143,12 +159,22 @@ class MLP:
 
         ``classes`` lists every label training will meet (the task and the outputs are
         then read from it rather than from ``y``), for incremental training whose first
-        batch may lack some. :meth:`fit` builds on its own when this is not called.
+        batch may lack some. :meth:`fit` builds on its own when this is not called. With
+        ``standardize=True`` the standardisation statistics come from this ``X``, and the
+        fits that follow keep them.
         """
         X = check_features(X, dtype=self.dtype)
         y = check_targets(y, X.shape[0])
         self._build(X, y if classes is None else np.asarray(classes))
+        if self.standardize:  # the statistics of this X, kept by the fits that follow
+            self.network.input_transform = Standardizer.fit(X)
         return self
+
+    @property
+    def standardizer_(self) -> Standardizer | None:
+        """The input standardisation fitted by the first :meth:`fit` (``standardize=True``):
+        ``.mean`` and ``.scale``, float64 arrays with one value per feature; else None."""
+        return None if self.network is None else self.network.input_transform
 
     @property
     def classes_(self) -> np.ndarray | None:
@@ -306,9 +332,10 @@ class MLP:
             validation_data = (X_val, *validation_data[1:])
         data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features)
         with _restored_on_error(self):
+            first_fit = resumed is None and not self.built
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
-            elif not self.built:
+            elif first_fit:
                 self._build(data.X, data.y, options.verbose if comm.is_root else 0)
                 self.feature_names_in_ = names
             fit_random_state = self._rng.bit_generator.state
@@ -319,6 +346,15 @@ class MLP:
                 data, self.encoder, self.dtype, validation_split=options.validation_split,
                 class_weight=options.class_weight, split_rng=split_rng,
             )  # fmt: skip
+            if self.standardize and self.standardizer_ is None:
+                if not first_fit:
+                    raise ValueError(
+                        "standardize=True, but this model was first fitted without "
+                        "standardisation: its weights expect raw inputs (build a new MLP)"
+                    )
+                # On the training rows only: the held-out rows stay unseen.
+                train_rows = _training_rows(len(data.y), prepared.validation_rows)
+                self.network.input_transform = Standardizer.fit(data.X, train_rows)
         self.validation_rows_ = prepared.validation_rows
         _check_log_names(self, options, prepared.validation is not None)
         if resumed is not None:
@@ -378,6 +414,7 @@ class MLP:
                 "seed": self.seed,
                 "dtype": self.dtype,
                 "dropout": self.dropout,
+                "standardize": self.standardize,
             },
             layer_sizes=tuple(network.layer_sizes),
             activations=tuple(network.activations),
@@ -388,6 +425,7 @@ class MLP:
             random_state=self._rng.bit_generator.state,
             feature_names=self.feature_names_in_,
             training=self.fit_config_,
+            standardizer=self.standardizer_,
         )
 
     @classmethod
@@ -411,6 +449,7 @@ class MLP:
         except (TypeError, ValueError) as error:
             raise ValueError(f"{source}: invalid model settings: {error}") from None
         network.params[...] = record.params
+        network.input_transform = record.standardizer
         model.network, model.encoder = network, record.encoder
         model.loss_ = _losses.get(record.loss)
         model.history = History()
@@ -521,12 +560,19 @@ class MLP:
         ]
         rule = "-" * len(lines[0])
         total = f"Total params: {network.n_params:,} ({network.dtype.name})"
-        return "\n".join([lines[0], rule, *lines[1:], rule, total])
+        footer = [total]
+        if self.standardizer_ is not None:
+            footer.append(_describe_standardizer(self.standardizer_))
+        return "\n".join([lines[0], rule, *lines[1:], rule, *footer])
 
     def _summary_rows(self) -> list[tuple[str, str, str, str, str]]:
         """The rows of :meth:`summary` under its header, one per layer."""
         network = self._require_built()
         rows = [("input", f"(None, {network.layer_sizes[0]})", "", "", "0")]
+        standardizer = self.standardizer_
+        if standardizer is not None:
+            n = standardizer.n_features
+            rows.append(("standardize", f"(None, {n})", "(x - mean) / scale", "", "0"))
         out_act = self.loss_.output_activation
         inits = network.init_names()
         for i, w in enumerate(network.weights):
@@ -556,9 +602,10 @@ class MLP:
 
     def __repr__(self) -> str:
         act = self.activation if isinstance(self.activation, str) else list(self.activation)
+        extra = ", standardize=True" if self.standardize else ""
         return (
             f"MLP(hidden={self.hidden}, activation={act!r}, loss={self.loss!r}, "
-            f"seed={self.seed}, dtype={self.dtype.name!r})"
+            f"seed={self.seed}, dtype={self.dtype.name!r}{extra})"
         )
 
 
@@ -608,6 +655,30 @@ def _checked_logits(logits: np.ndarray, X: np.ndarray) -> np.ndarray:
     return logits
 
 
+def _describe_standardizer(standardizer: Standardizer) -> str:
+    """The summary's lines on the input standardisation: a value per feature when there
+    are few features, else the range of the values."""
+    mean, scale = standardizer.mean, standardizer.scale
+    if standardizer.n_features <= 8:
+        values = [f"{name}: " + ", ".join(f"{v:.4g}" for v in array)
+                  for name, array in (("mean", mean), ("scale", scale))]  # fmt: skip
+    else:
+        values = [
+            f"{name} from {array.min():.4g} to {array.max():.4g}"
+            for name, array in (("mean", mean), ("scale", scale))
+        ]
+    return "Standardized inputs (x - mean) / scale, " + "; ".join(values)
+
+
+def _training_rows(n_samples: int, held: np.ndarray | None) -> np.ndarray | None:
+    """The indices of the rows a fit trains on, given those it held out (None: all)."""
+    if held is None:
+        return None
+    return np.setdiff1d(np.arange(n_samples), held, assume_unique=True)
+
+
+def _column_names(X: Any, width: int) -> list[str] | None:
+    """The column names of a data frame (pandas or alike), if it has string names."""
 def _column_names(X: Any) -> list[str] | None:
     """The column names of a data frame (pandas or alike), if it has distinct string names."""
     columns = getattr(X, "columns", None)
@@ -931,6 +1002,7 @@ def _architecture(model: MLP) -> dict[str, Any]:
         "loss": loss if loss == "auto" else _losses.get(loss).name,
         "seed": model.seed,
         "init": init,
+        "standardize": model.standardize,
     }
 
 

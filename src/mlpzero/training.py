@@ -396,11 +396,12 @@ class _Trainer:
         if math.isfinite(value):
             what += " NaN or infinite"
         remedies = "clip_norm=1.0, or optimizer='adam'"
-        if self.x_scale > _LARGE_FEATURE:
+        # A network with an input transform (MLP(standardize=True)) sees standardised X.
+        if self.network.input_transform is None and self.x_scale > _LARGE_FEATURE:
             remedies = (
                 f"clip_norm=1.0, optimizer='adam', or standardise X (largest |X| = "
-                f"{self.x_scale:.3g}; e.g. subtract each column's mean and divide by its "
-                "standard deviation)"
+                f"{self.x_scale:.3g}; MLP(standardize=True) subtracts each column's mean "
+                "and divides by its standard deviation)"
             )
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch}: {what}. The learning rate ({lr:g}) is "
