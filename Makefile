@@ -57,13 +57,13 @@ docs: $(STAMP)
 # ruff, then the layer contract of pyproject.toml ([tool.importlinter]): each floor of the
 # package imports only from the floors below it, and no modules import one another.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	PYTHONPATH=src $(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks examples
+	$(BIN)/ruff check --fix src tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) $(OUT) build site src/*.egg-info .pytest_cache
