@@ -677,8 +677,6 @@ def _training_rows(n_samples: int, held: np.ndarray | None) -> np.ndarray | None
     return np.setdiff1d(np.arange(n_samples), held, assume_unique=True)
 
 
-def _column_names(X: Any, width: int) -> list[str] | None:
-    """The column names of a data frame (pandas or alike), if it has string names."""
 def _column_names(X: Any) -> list[str] | None:
     """The column names of a data frame (pandas or alike), if it has distinct string names."""
     columns = getattr(X, "columns", None)
