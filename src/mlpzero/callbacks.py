@@ -105,6 +105,8 @@ class EarlyStopping(Callback):
     mode:
         ``"auto"``, ``"min"`` or ``"max"``.
 
+    Notes
+    -----
     After training, ``best``, ``best_epoch`` and ``stopped_epoch`` (``None`` if it did not
     stop training) describe what happened.
     """
