@@ -39,6 +39,7 @@ _LOSS_FOR_TASK = {
 _TASK_FOR_LOSS = {
     "categorical_crossentropy": "multiclass",
     "squared_error": "regression",
+    "poisson": "regression",
 }
 
 
