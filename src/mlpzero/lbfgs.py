@@ -40,7 +40,7 @@ from .network import Network
 from .regularizers import WeightPenalty
 from .validation import check_int, check_positive, relative_sample_weight
 
-__all__ = ["LBFGSResult", "loss_and_gradient", "minimize"]
+__all__ = ["LBFGSResult", "loss_and_gradient", "minimize", "requested"]
 
 #: Rows per forward/backward pass when the objective is evaluated.
 DEFAULT_CHUNK_ROWS = 4096
@@ -55,6 +55,25 @@ def _scipy_minimize() -> Any:
             "(or pip install scipy)"
         ) from None
     return scipy_minimize
+
+
+def requested(optimizer: Any, **options: Any) -> bool:
+    """Whether ``MLP.fit`` is asked for L-BFGS (``optimizer="lbfgs"``).
+
+    ``options`` are the other arguments of that ``fit`` whose value would be ignored by
+    L-BFGS; any of them set (not ``None`` or 0) is an error that names it.
+    """
+    if not (isinstance(optimizer, str) and optimizer == "lbfgs"):
+        return False
+    ignored = {name: value for name, value in options.items() if value not in (None, 0, 0.0)}
+    if ignored:
+        given = ", ".join(f"{name}={value!r}" for name, value in ignored.items())
+        raise ValueError(
+            f"optimizer='lbfgs' trains on the full batch with its own step sizes, without "
+            f"{', '.join(ignored)}; got {given}. Leave them unset, or pick a stochastic "
+            "optimizer such as 'adam'"
+        )
+    return True
 
 
 def _dense_rows(X: Any, start: int, stop: int, dtype: np.dtype) -> np.ndarray:

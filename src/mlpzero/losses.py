@@ -257,17 +257,19 @@ class Poisson(Loss):
     .. math:: y \log(y / \mu) - y + \mu = y \log y - y z - y + e^{z}
 
     (:math:`0 \log 0 = 0`), which is zero where :math:`\mu = y`, and its gradient with
-    respect to the logit is :math:`e^{z} - y`: the ``A - Y`` of every other loss. Logits
-    are clipped at :data:`_EXP_LIMIT` (``log`` of the dtype's largest number in the link,
-    709 in float64 for the value) before ``exp``, so no input overflows or warns. Targets
-    must be non-negative (:meth:`check_targets`).
+    respect to the logit is :math:`e^{z} - y`: the ``A - Y`` of every other loss. Before
+    ``exp``, logits are clipped one below the logarithm of the dtype's largest number in
+    the link (87.7 in float32) and at :data:`_EXP_LIMIT` for the value (computed in
+    float64), so no input overflows or warns. Targets must be non-negative
+    (:meth:`check_targets`).
     """
 
     name = "poisson"
     output_activation = "exp"
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        limit = np.log(np.finfo(logits.dtype).max).astype(logits.dtype)
+        # one below log(largest number): e^limit is finite after rounding in any dtype
+        limit = (np.log(np.finfo(logits.dtype).max) - 1).astype(logits.dtype)
         out = np.minimum(logits, limit, out=out)
         return np.exp(out, out=out)
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import io as _io
+from . import lbfgs as _lbfgs
 from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
@@ -295,7 +296,12 @@ class MLP:
                 )
         if schedule is not None:
             schedule = _schedules.get(schedule)
-        opt = _resolve_optimizer(optimizer, learning_rate)
+        # --- L-BFGS (mlpzero.lbfgs): full batch, in place of the epoch loop; see below ---
+        use_lbfgs = _lbfgs.requested(
+            optimizer, learning_rate=learning_rate, batch_size=batch_size, schedule=schedule,
+            l1=l1, clip_norm=clip_norm, checkpoint=checkpoint, resume=resume,
+        )  # fmt: skip
+        opt = _resolve_optimizer("sgd" if use_lbfgs else optimizer, learning_rate)
 
         user_callbacks = list(callbacks)
         resumed = None if resume is None else _io.load_checkpoint(resume)
@@ -347,6 +353,9 @@ class MLP:
                 X, y, labels = X[rows], y[rows], labels[rows]
                 weights = None if weights is None else weights[rows]
             Y = encoder.encode(y, dtype=self.dtype)
+            check_loss_targets = getattr(self.loss_, "check_targets", None)
+            if check_loss_targets is not None:  # e.g. Poisson: no negative counts
+                check_loss_targets(Y)
             if class_weight is not None:
                 if not is_labelled:
                     raise ValueError(
@@ -408,6 +417,16 @@ class MLP:
             callbacks.insert(
                 0, ProgressLogger(epochs_left, verbose=verbose, print_every=print_every)
             )
+        # --- L-BFGS: the branch that replaces the loop (the options were checked above) ---
+        if use_lbfgs:
+            self.optimizer_ = None
+            self.fit_config_["optimizer"] = {"name": "lbfgs"}
+            _lbfgs.minimize(
+                network, self.loss_, X, Y, max_iter=epochs, sample_weight=weights, l2=l2,
+                model=self, callbacks=callbacks, history=self.history, validation=validation,
+            )  # fmt: skip
+            return self
+        # --- end of the L-BFGS branch ---
         self.optimizer_ = opt
         train(
             network,
