@@ -1,21 +1,27 @@
 """scikit-learn estimators: :class:`MLPClassifier` and :class:`MLPRegressor`.
 
 Drop-in replacements for scikit-learn's estimators of the same names, built on
-:class:`mlpzero.MLP`. They take scikit-learn's parameter names and defaults, expose its
-fitted attributes (``coefs_``, ``loss_curve_``, ``n_iter_``, ...), stop on ``tol`` and
-``n_iter_no_change`` as it does, and work in pipelines, grid searches and
+:class:`mlpzero.MLP`. They take scikit-learn's parameter names and defaults, draw its
+initial weights and hold out its validation rows for the same ``random_state``, expose
+its fitted attributes (``coefs_``, ``loss_curve_``, ``n_iter_``, ...), stop on ``tol``
+and ``n_iter_no_change`` as it does, and work in pipelines, grid searches and
 ``cross_val_score``. They add what scikit-learn's MLP lacks: ``"leaky_relu"`` and
 per-layer activations, dropout, class weights, a validation loss curve, mlpzero
 callbacks, and float32 training.
 
-These classes translate names and shapes only: the forward and backward passes, the
-losses and the update rules are mlpzero's (:mod:`mlpzero.network`, :mod:`mlpzero.losses`,
-:mod:`mlpzero.optimizers`); the validation scores are scikit-learn's metrics.
+These classes translate names, shapes and units only: the forward and backward passes,
+the losses and the update rules are mlpzero's (:mod:`mlpzero.network`,
+:mod:`mlpzero.losses`, :mod:`mlpzero.optimizers`, :mod:`mlpzero.lbfgs`), the stopping
+rule is :class:`mlpzero.convergence.ToleranceStopping`; the validation scores are
+scikit-learn's metrics.
 
 Differences from scikit-learn:
 
-- ``solver`` names an mlpzero optimizer (``"adam"``, the default as in scikit-learn, or
-  ``"sgd"``, ...). There is no ``"lbfgs"``: mlpzero trains by stochastic gradients only.
+- ``solver`` is ``"lbfgs"`` or names an mlpzero optimizer (``"adam"``, the default as in
+  scikit-learn, ``"sgd"``, ``"rmsprop"``, ``"adamw"``).
+- A diverging run raises at once (outside early stopping) rather than after ``max_iter``
+  epochs; under early stopping it records a NaN score, keeps the best weights and stops.
+- Sparse ``X`` trains with ``"lbfgs"`` only (it is densified by chunks of rows).
 - ``dtype="auto"`` trains in float32 when ``X`` is float32 and in float64 otherwise.
 - ``coefs_[i]`` has shape ``(fan_in, fan_out)`` as in scikit-learn; it is a transposed
   view of mlpzero's ``(fan_out, fan_in)`` weights, so writing to it changes the model.
@@ -73,7 +79,12 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 # scikit-learn calls the sigmoid "logistic"; mlpzero accepts both.
 _ACTIVATION_NAMES = {*ACTIVATIONS, "logistic"}
-_OUT_ACTIVATION = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
+_OUT_ACTIVATION = {
+    "sigmoid": "logistic",
+    "softmax": "softmax",
+    "identity": "identity",
+    "exp": "exp",
+}
 # scikit-learn's "adaptive" schedule: divide by this when the loss stalls ...
 _ADAPTIVE_FACTOR = 5.0
 # ... until the learning rate falls below this.
@@ -423,7 +434,7 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def out_activation_(self) -> str:
-        """``"logistic"``, ``"softmax"`` or ``"identity"``."""
+        """``"logistic"``, ``"softmax"``, ``"identity"`` or ``"exp"`` (Poisson)."""
         return _OUT_ACTIVATION[self._mlp.loss_.output_activation]
 
     @property
@@ -436,6 +447,11 @@ class _BaseMLP(BaseEstimator):
         """scikit-learn's name for the stopping rule's count of epochs without progress."""
         rule = getattr(self, "_rule", None)
         return 0 if rule is None else rule.wait
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self.solver == "lbfgs"  # the stochastic solvers need arrays
+        return tags
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_mlp")
@@ -1086,9 +1102,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_``
-        order (multi-label: one probability per label)."""
+        order (multi-label: one probability per label), within ``[eps, 1 - eps]``."""
         X = self._validate_X(X)
-        return self._by_chunks(self._mlp.predict_proba, X)
+        proba = self._by_chunks(self._mlp.predict_proba, X)
+        # A sigmoid or softmax never reaches 0 or 1; rounding can, after a long L-BFGS run
+        # on separable data. Within one rounding step of them, the values stay inside.
+        if proba.shape[1] == 1 and self._mlp.task == "binary":
+            return proba  # training saw one class: it is certain
+        eps = np.finfo(proba.dtype).eps
+        return np.clip(proba, eps, 1 - eps, out=proba)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """The logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
@@ -1190,6 +1212,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
         return tags
 
     @available_if(lambda est: est._check_solver())
