@@ -73,3 +73,15 @@ def test_negative_counts_are_refused():
     X = RNG.normal(size=(10, 2))
     with pytest.raises(ValueError, match=r"poisson loss needs non-negative targets.*-1"):
         MLP(hidden=(3,), loss="poisson").fit(X, np.r_[np.ones(9), -1.0], epochs=1)
+
+
+def test_a_poisson_model_saves_and_loads(tmp_path):
+    from mlpzero import load
+
+    X = RNG.normal(size=(40, 2))
+    y = RNG.poisson(2.0, size=40).astype(float)
+    model = MLP(hidden=(3,), loss="poisson", seed=0).fit(X, y, epochs=3)
+    model.save(tmp_path / "counts.npz")
+    loaded = load(tmp_path / "counts.npz")
+    assert loaded.loss_.name == "poisson"
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
