@@ -758,7 +758,8 @@ def test_warm_start_restarts_the_optimizer_and_keeps_counting(iris):
     assert model.n_iter_ == 2 and len(model.loss_curve_) == 4
     with pytest.raises(ValueError, match=r"same classes as in the previous call"):
         model.fit(X[y < 2], y[y < 2])
-    es = MLPClassifier(early_stopping=True, max_iter=5).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        es = MLPClassifier(early_stopping=True, max_iter=5).fit(X, y)
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
         es.partial_fit(X, y)
 

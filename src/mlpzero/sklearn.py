@@ -856,13 +856,17 @@ class _BaseMLP(BaseEstimator):
     ) -> tuple[Any, ...]:
         """Hold out ``validation_fraction`` of the rows as scikit-learn does.
 
-        Single-label classifiers stratify on the binarized targets (the one-hot or 0/1
-        matrix as booleans, scikit-learn's own stratification variable), so the held-out
-        rows keep the class proportions; multi-label and regression targets do not.
+        Binary classifiers stratify on the 0/1 targets as booleans (scikit-learn's
+        stratification variable), so the held-out rows keep the class proportions. Like
+        scikit-learn, multi-class targets are not stratified (it stratifies only when the
+        binarized targets have one column), nor are multi-label and regression targets:
+        the same ``random_state`` then holds out the same rows, and a class of one sample
+        does not stop a multi-class fit.
         """
         stratify = None
         if self._stratify(y):
-            stratify = LabelBinarizer().fit_transform(y).astype(bool)
+            binarized = LabelBinarizer().fit_transform(y).astype(bool)
+            stratify = binarized if binarized.shape[1] == 1 else None
         arrays = [X, y] if weights is None else [X, y, weights]
         parts = train_test_split(
             *arrays,
