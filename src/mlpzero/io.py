@@ -69,7 +69,7 @@ from . import initializers as _initializers
 from . import losses as _losses
 from .activations import Activation
 from .standardization import Standardizer
-from .targets import TASKS, TargetEncoder, loss_for_task
+from .targets import TASKS, TargetEncoder, loss_fits_task
 
 __all__ = [
     "FORMAT",
@@ -906,7 +906,7 @@ def _encoder(path: Any, target: Any, loss_name: str, n_outputs: int) -> TargetEn
     if not isinstance(target, dict):
         raise ValueError(f"{path}: target must be an object, got {short_repr(target)}")
     task = check.name(target.get("task"), "task", TASKS)
-    if loss_for_task(task) != loss_name:
+    if not loss_fits_task(loss_name, task):
         raise ValueError(f"{path}: loss {loss_name!r} does not fit the task {task!r}")
     if target.get("n_outputs") != n_outputs:
         check.fail(

@@ -45,6 +45,7 @@ __all__ = [
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
     "Loss",
+    "Poisson",
     "SquaredError",
     "get",
 ]
@@ -69,6 +70,11 @@ class Loss(Component):
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Map logits ``(n, k)`` to predictions ``(n, k)``."""
         raise NotImplementedError
+
+    @staticmethod
+    def check_targets(y: np.ndarray) -> None:
+        """Refuse encoded targets ``(n, k)`` this loss cannot fit (every loss but Poisson
+        fits any finite target)."""
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Loss of each sample, shape ``(n,)``."""
@@ -239,3 +245,52 @@ _ALIASES = {
 def get(loss: str | Loss | dict[str, Any]) -> Loss:
     """Return a :class:`Loss` from a name, a ``config`` dict or an instance."""
     return resolve("loss", loss, Loss, LOSSES, _ALIASES)
+
+
+class Poisson(Loss):
+    r"""Exponential link with half the Poisson deviance, for counts and rates ``y >= 0``.
+
+    With the mean :math:`\mu = e^{z}`, each output contributes
+
+    .. math:: y \log(y / \mu) - y + \mu = y \log y - y z - y + e^{z}
+
+    (:math:`0 \log 0 = 0`), which is zero where :math:`\mu = y`, and its gradient with
+    respect to the logit is :math:`e^{z} - y`: the ``A - Y`` of every other loss. Before
+    ``exp``, logits are clipped one below the logarithm of the dtype's largest number in
+    the link (87.7 in float32) and at :data:`_EXP_LIMIT` for the value (computed in
+    float64), so no input overflows or warns. Targets must be non-negative
+    (:meth:`check_targets`).
+    """
+
+    name = "poisson"
+    output_activation = "exp"
+
+    def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        # one below log(largest number): e^limit is finite after rounding in any dtype
+        limit = (np.log(np.finfo(logits.dtype).max) - 1).astype(logits.dtype)
+        out = np.minimum(logits, limit, out=out)
+        return np.exp(out, out=out)
+
+    def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        z = np.minimum(_as_wide(logits), _EXP_LIMIT)
+        y = np.asarray(targets, dtype=np.float64)
+        y_log_y = np.zeros_like(y)
+        np.multiply(y, np.log(y, where=y > 0, out=np.zeros_like(y)), out=y_log_y)
+        return (y_log_y - y * z - y + np.exp(z)).sum(axis=1)
+
+    @staticmethod
+    def check_targets(y: np.ndarray) -> None:
+        """Refuse negative targets (the Poisson mean is positive)."""
+        y = np.asarray(y)
+        if y.size and np.min(y) < 0:
+            raise ValueError(
+                "y: the poisson loss needs non-negative targets (counts or rates); "
+                f"got a smallest value of {np.min(y)!r}"
+            )
+
+
+#: The largest logit whose exponential float64 holds (``log(1.79e308)`` is 709.78).
+_EXP_LIMIT = 709.0
+
+
+LOSSES["poisson"] = Poisson

@@ -23,6 +23,7 @@ import numpy as np
 from . import distributed as _distributed
 from . import initializers as _initializers
 from . import io as _io
+from . import lbfgs as _lbfgs
 from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
@@ -346,6 +347,7 @@ class MLP:
                 data, self.encoder, self.dtype, validation_split=options.validation_split,
                 class_weight=options.class_weight, split_rng=split_rng,
             )  # fmt: skip
+            self.loss_.check_targets(prepared.Y)
             if self.standardize and self.standardizer_ is None:
                 if not first_fit:
                     raise ValueError(
@@ -377,11 +379,35 @@ class MLP:
         callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
         self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
         self.optimizer_, self._rank = options.optimizer, comm.rank
+        if options.lbfgs:
+            return self._fit_lbfgs(options, prepared, callbacks, comm)
         train(
             self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
             epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng, model=self,
             callbacks=callbacks, history=self.history, validation=prepared.validation,
             communicator=comm, **options.loop_options(),
+        )  # fmt: skip
+        return self
+
+    def _fit_lbfgs(
+        self,
+        options: FitOptions,
+        prepared: Any,
+        callbacks: list[Callback],
+        comm: _distributed.Communicator,
+    ) -> MLP:
+        """The full-batch L-BFGS path of :meth:`fit`: up to ``epochs`` iterations of
+        :func:`mlpzero.lbfgs.minimize` in place of the epoch loop."""
+        if comm.size > 1:
+            raise ValueError(
+                "optimizer='lbfgs' trains in one process; distributed=True needs a "
+                "stochastic optimizer such as 'adam'"
+            )
+        self.optimizer_ = None
+        _lbfgs.minimize(
+            self.network, self.loss_, prepared.X, prepared.Y, max_iter=options.epochs,
+            sample_weight=prepared.sample_weight, l2=options.l2, model=self,
+            callbacks=callbacks, history=self.history, validation=prepared.validation,
         )  # fmt: skip
         return self
 
@@ -752,6 +778,8 @@ class FitOptions:
     checkpoint: str | os.PathLike[str] | None
     checkpoint_interval: float
     resume: str | os.PathLike[str] | None
+    #: Full-batch L-BFGS (``optimizer="lbfgs"``, :mod:`mlpzero.lbfgs`) instead of the loop.
+    lbfgs: bool = False
 
     @classmethod
     def check(
@@ -809,7 +837,11 @@ class FitOptions:
                     "callbacks must be Callback objects, got "
                     f"{type(callback).__name__} {callback!r}"
                 )
-        optimizer = _resolve_optimizer(optimizer, learning_rate)
+        lbfgs = _lbfgs.requested(
+            optimizer, learning_rate=learning_rate, batch_size=batch_size, schedule=schedule,
+            l1=l1, clip_norm=clip_norm, checkpoint=checkpoint, resume=resume,
+        )  # fmt: skip
+        optimizer = _resolve_optimizer("sgd" if lbfgs else optimizer, learning_rate)
         return cls(
             epochs=epochs,
             learning_rate=None if learning_rate is None else optimizer.initial_learning_rate,
@@ -828,6 +860,7 @@ class FitOptions:
             checkpoint=checkpoint,
             checkpoint_interval=checkpoint_interval,
             resume=resume,
+            lbfgs=lbfgs,
         )
 
     def fit_config(self) -> dict[str, Any]:
@@ -836,7 +869,7 @@ class FitOptions:
             "epochs": self.epochs,
             "learning_rate": self.optimizer.initial_learning_rate,
             "batch_size": self.batch_size,
-            "optimizer": self.optimizer.config,
+            "optimizer": {"name": "lbfgs"} if self.lbfgs else self.optimizer.config,
             "schedule": None if self.schedule is None else self.schedule.config,
             "l2": self.l2,
             "l1": self.l1,

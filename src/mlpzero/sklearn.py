@@ -1,21 +1,27 @@
 """scikit-learn estimators: :class:`MLPClassifier` and :class:`MLPRegressor`.
 
 Drop-in replacements for scikit-learn's estimators of the same names, built on
-:class:`mlpzero.MLP`. They take scikit-learn's parameter names and defaults, expose its
-fitted attributes (``coefs_``, ``loss_curve_``, ``n_iter_``, ...), stop on ``tol`` and
-``n_iter_no_change`` as it does, and work in pipelines, grid searches and
+:class:`mlpzero.MLP`. They take scikit-learn's parameter names and defaults, draw its
+initial weights and hold out its validation rows for the same ``random_state``, expose
+its fitted attributes (``coefs_``, ``loss_curve_``, ``n_iter_``, ...), stop on ``tol``
+and ``n_iter_no_change`` as it does, and work in pipelines, grid searches and
 ``cross_val_score``. They add what scikit-learn's MLP lacks: ``"leaky_relu"`` and
 per-layer activations, dropout, class weights, a validation loss curve, mlpzero
 callbacks, and float32 training.
 
-These classes translate names and shapes only: the forward and backward passes, the
-losses and the update rules are mlpzero's (:mod:`mlpzero.network`, :mod:`mlpzero.losses`,
-:mod:`mlpzero.optimizers`); the validation scores are scikit-learn's metrics.
+These classes translate names, shapes and units only: the forward and backward passes,
+the losses and the update rules are mlpzero's (:mod:`mlpzero.network`,
+:mod:`mlpzero.losses`, :mod:`mlpzero.optimizers`, :mod:`mlpzero.lbfgs`), the stopping
+rule is :class:`mlpzero.convergence.ToleranceStopping`; the validation scores are
+scikit-learn's metrics.
 
 Differences from scikit-learn:
 
-- ``solver`` names an mlpzero optimizer (``"adam"``, the default as in scikit-learn, or
-  ``"sgd"``, ...). There is no ``"lbfgs"``: mlpzero trains by stochastic gradients only.
+- ``solver`` is ``"lbfgs"`` or names an mlpzero optimizer (``"adam"``, the default as in
+  scikit-learn, ``"sgd"``, ``"rmsprop"``, ``"adamw"``).
+- A diverging run raises at once (outside early stopping) rather than after ``max_iter``
+  epochs; under early stopping it records a NaN score, keeps the best weights and stops.
+- Sparse ``X`` trains with ``"lbfgs"`` only (it is densified by chunks of rows).
 - ``dtype="auto"`` trains in float32 when ``X`` is float32 and in float64 otherwise.
 - ``coefs_[i]`` has shape ``(fan_in, fan_out)`` as in scikit-learn; it is a transposed
   view of mlpzero's ``(fan_out, fan_in)`` weights, so writing to it changes the model.
@@ -32,22 +38,41 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+try:  # private modules of scikit-learn: its declared parameter checks
+    from sklearn.base import _fit_context
+    from sklearn.utils._param_validation import Interval, Options, StrOptions
+except ImportError as _error:  # pragma: no cover - depends on the installed version
+    import sklearn as _sklearn
+
+    raise ImportError(
+        "mlpzero.sklearn checks its parameters with scikit-learn's parameter validation "
+        "(sklearn.base._fit_context, sklearn.utils._param_validation), which scikit-learn "
+        f"{_sklearn.__version__} does not provide as expected ({_error}); install a "
+        "scikit-learn from 1.6 to 1.9: pip install 'mlpzero[sklearn]'"
+    ) from _error
+
+from . import activations as _activations
+from . import lbfgs as _lbfgs
 from . import optimizers as _optimizers
 from .activations import ACTIVATIONS, Activation
-from .callbacks import Callback
+from .callbacks import Callback, LambdaCallback
+from .convergence import ToleranceStopping
 from .model import MLP
+from .network import Network
 from .regularizers import WeightPenalty
-from .schedules import InverseScaling
+from .snapshot import ParameterSnapshot
 from .training import TrainingDivergedError
 from .validation import check_sample_weight
 
@@ -55,13 +80,65 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 # scikit-learn calls the sigmoid "logistic"; mlpzero accepts both.
 _ACTIVATION_NAMES = {*ACTIVATIONS, "logistic"}
-_OUT_ACTIVATION = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
+_OUT_ACTIVATION = {
+    "sigmoid": "logistic",
+    "softmax": "softmax",
+    "identity": "identity",
+    "exp": "exp",
+}
 # scikit-learn's "adaptive" schedule: divide by this when the loss stalls ...
 _ADAPTIVE_FACTOR = 5.0
 # ... until the learning rate falls below this.
 _ADAPTIVE_FLOOR = 1e-6
 # What validate_data records about X; restored when a fit fails.
 _INPUT_DESCRIPTION = ("n_features_in_", "feature_names_in_")
+# scikit-learn's words for weights that became NaN or infinite (its tests match them).
+_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large "
+    "values and need to be preprocessed."
+)
+# Rows densified at a time from a sparse X at prediction.
+_CHUNK_ROWS = 4096
+
+
+def _init_like_scikit_learn(
+    sizes: Sequence[int], activation: Any, rng: np.random.RandomState
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    r"""The initial ``(coefs_[i], intercepts_[i])`` of scikit-learn's MLP (Glorot uniform).
+
+    Layer by layer, ``coefs_[i]`` ``(fan_in, fan_out)`` and then ``intercepts_[i]`` are
+    drawn from :math:`U(-r, r)` with :math:`r = \sqrt{f / (\text{fan\_in} +
+    \text{fan\_out})}`, ``f = 2`` for the logistic (sigmoid) activation and ``6``
+    otherwise, in scikit-learn's order, so the same ``rng`` gives the same numbers. With
+    one activation per hidden layer, each layer takes its own's gain (the output layer
+    the last hidden layer's).
+    """
+    n_layers = len(sizes) - 1
+    if isinstance(activation, (str, Activation)):
+        activation = [activation] * max(n_layers - 1, 1)
+    names = [_activations.get(a).name for a in activation] or ["identity"]
+    drawn = []
+    for layer in range(n_layers):
+        fan_in, fan_out = sizes[layer], sizes[layer + 1]
+        factor = 2.0 if names[min(layer, len(names) - 1)] == "sigmoid" else 6.0
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coef = rng.uniform(-bound, bound, (fan_in, fan_out))
+        drawn.append((coef, rng.uniform(-bound, bound, fan_out)))
+    return drawn
+
+
+def _packing_order(network: Network) -> np.ndarray:
+    """Indices into ``network.params`` in scikit-learn's packing: each ``coefs_[i]``
+    ``(fan_in, fan_out)`` raveled, layer by layer, then each ``intercepts_[i]``."""
+    positions = np.arange(network.n_params)
+    coefs, intercepts, offset = [], [], 0
+    for fan_in, fan_out in zip(network.layer_sizes[:-1], network.layer_sizes[1:], strict=True):
+        block = positions[offset : offset + fan_out * fan_in].reshape(fan_out, fan_in)
+        coefs.append(block.T.ravel())
+        offset += fan_out * fan_in
+        intercepts.append(positions[offset : offset + fan_out])
+        offset += fan_out
+    return np.concatenate(coefs + intercepts)
 
 
 _PARAMETERS_DOC = """hidden_layer_sizes:
@@ -70,7 +147,8 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
         Hidden activation: ``"relu"``, ``"tanh"``, ``"logistic"`` (or ``"sigmoid"``),
         ``"leaky_relu"``, ``"identity"``, or a list with one per hidden layer.
     solver:
-        The mlpzero optimizer: ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``.
+        ``"lbfgs"`` (full-batch quasi-Newton, :mod:`mlpzero.lbfgs`; best for small
+        data) or an mlpzero optimizer: ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``.
     alpha:
         L2 penalty on the weights (not the biases), on scikit-learn's scale: the batch's
         summed loss gains ``alpha / 2 * sum(w ** 2)``.
@@ -84,7 +162,9 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
     learning_rate_init, power_t:
         Initial learning rate; exponent of ``"invscaling"``.
     max_iter:
-        Most epochs per ``fit``.
+        Most epochs (for ``"lbfgs"``, iterations) per ``fit``.
+    max_fun:
+        ``"lbfgs"`` only: most evaluations of the loss and its gradient per ``fit``.
     shuffle:
         Reshuffle the rows every epoch.
     random_state:
@@ -92,7 +172,8 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
     tol, n_iter_no_change:
         Training stops when the training loss (or, with ``early_stopping``, the
         validation score) has not improved by ``tol`` for more than ``n_iter_no_change``
-        epochs.
+        epochs (``np.inf``: never). For ``"lbfgs"``, ``tol`` bounds the largest
+        gradient component instead.
     verbose:
         Print the loss (and validation score) after every epoch.
     warm_start:
@@ -113,13 +194,15 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
         ``"float32"`` or ``"float64"`` force one (extra)."""
 
 
-class _Progress(Callback):
-    """scikit-learn's per-epoch bookkeeping and stopping rule, as an mlpzero callback.
+class _Bookkeeping(Callback):
+    """scikit-learn's per-epoch bookkeeping, as an mlpzero callback.
 
     After each epoch it records the training loss (and, with a validation set, the
-    validation score and loss), counts the epochs without an improvement of at least
-    ``tol``, and when that count exceeds ``n_iter_no_change`` either divides the learning
-    rate (``learning_rate="adaptive"``) or stops training.
+    validation score and loss) and counts the epochs (``n_iter``, per call) and the
+    samples seen (``t``, over all calls). It logs ``reported_loss`` and
+    ``validation_score`` for the stopping rule (:class:`~mlpzero.convergence.
+    ToleranceStopping`), keeps the weights of the best validation score, and sets the
+    ``"invscaling"`` rate for the next epoch, ``learning_rate_init / (t + 1) ** power_t``.
 
     The losses are reported on scikit-learn's scale. mlpzero's squared error sums over
     the ``k`` outputs; scikit-learn's reported loss averages over them while its gradient
@@ -132,10 +215,9 @@ class _Progress(Callback):
     def __init__(
         self,
         estimator: _BaseMLP,
-        optimizer: _optimizers.Optimizer,
         n_samples: int,
-        validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
-        previous: _Progress | None,
+        validation: tuple[Any, np.ndarray, np.ndarray | None] | None,
+        previous: _Bookkeeping | None,
         batch_size: int = 1,
         outputs: int = 1,
         penalty: WeightPenalty | None = None,
@@ -146,34 +228,29 @@ class _Progress(Callback):
         self.penalty = penalty if penalty is not None and penalty.active else None
         self._epoch_total = 0.0
         self._penalty_now = 0.0
-        self.optimizer = optimizer
         self.n_samples = n_samples
         self.validation = validation
-        self.converged = False
-        self.best_params: np.ndarray | None = None
+        self.best_params = ParameterSnapshot()
+        self.n_iter = 0  # per call, as scikit-learn counts n_iter_
         if previous is None:
             self.loss_curve: list[float] = []
             self.validation_scores: list[float] = []
             self.validation_losses: list[float] = []
             self.best_loss = np.inf
             self.best_score = -np.inf
-            self.no_improvement = 0
-            self.n_iter = 0
             self.t = 0
-        else:  # warm start or partial_fit: carry on counting
+        else:  # warm start or partial_fit: carry on recording
             self.loss_curve = list(previous.loss_curve)
             self.validation_scores = list(previous.validation_scores)
             self.validation_losses = list(previous.validation_losses)
             self.best_loss = previous.best_loss
             self.best_score = previous.best_score
-            self.no_improvement = previous.no_improvement
-            self.n_iter = previous.n_iter
             self.t = previous.t
 
     def _penalty_value(self) -> float:
         return 0.0 if self.penalty is None else self.penalty.value(self.model.network.params)
 
-    def _rescaled(self, loss: float, penalty: float) -> float:
+    def rescaled(self, loss: float, penalty: float) -> float:
         return (loss - penalty) / self.outputs + penalty
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -184,7 +261,7 @@ class _Progress(Callback):
         if self.outputs == 1:
             return
         rows = min(self.batch_size, self.n_samples - batch * self.batch_size)
-        self._epoch_total += rows * self._rescaled(float(logs["loss"]), self._penalty_now)
+        self._epoch_total += rows * self.rescaled(float(logs["loss"]), self._penalty_now)
         self._penalty_now = self._penalty_value()  # the next batch starts from these weights
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -192,56 +269,33 @@ class _Progress(Callback):
         loss = float(logs["loss"])
         if self.outputs != 1:
             loss = self._epoch_total / self.n_samples
+        self.record_epoch(loss, logs)
+        if est.solver == "sgd" and est.learning_rate == "invscaling":
+            optimizer = self.model.optimizer_
+            optimizer.learning_rate = est.learning_rate_init / (self.t + 1) ** est.power_t
+
+    def record_epoch(self, loss: float, logs: dict[str, float]) -> None:
+        """Record one epoch whose reported training loss is ``loss``; adds to ``logs``."""
+        est = self.estimator
         self.loss_curve.append(loss)
         self.n_iter += 1
         self.t += self.n_samples
+        logs["reported_loss"] = loss
+        self.best_loss = min(self.best_loss, loss)
         message = f"Iteration {self.n_iter}, loss = {loss:.8f}"
         if self.validation is not None:
             X_val, y_val, w_val = self.validation
-            predicted = self.model.predict(X_val)
-            score = float(est._score_metric(y_val, predicted, sample_weight=w_val))
+            score = est._validation_score(self.model, X_val, y_val, w_val)
             self.validation_scores.append(score)
-            self.validation_losses.append(
-                self._rescaled(float(logs["val_loss"]), self._penalty_now)
-            )
+            val_loss = float(logs.get("val_loss", np.nan))
+            self.validation_losses.append(self.rescaled(val_loss, self._penalty_now))
+            logs["validation_score"] = score
             message += f", validation score = {score:.6f}"
-            if score < self.best_score + est.tol:
-                self.no_improvement += 1
-            else:
-                self.no_improvement = 0
             if score > self.best_score:
                 self.best_score = score
-                self.best_params = self.model.network.params.copy()
-        else:
-            if loss > self.best_loss - est.tol:
-                self.no_improvement += 1
-            else:
-                self.no_improvement = 0
-            self.best_loss = min(self.best_loss, loss)
+                self.best_params.take(self.model.network.params)
         if est.verbose:
             print(message)
-        if self.no_improvement > est.n_iter_no_change:
-            what = "Validation score" if self.validation is not None else "Training loss"
-            if (
-                est.solver == "sgd"
-                and est.learning_rate == "adaptive"
-                and self.optimizer.learning_rate > _ADAPTIVE_FLOOR
-            ):
-                self.optimizer.learning_rate /= _ADAPTIVE_FACTOR
-                self.no_improvement = 0
-                if est.verbose:
-                    print(
-                        f"{what} gained less than tol={est.tol} for {est.n_iter_no_change} "
-                        f"epochs: learning rate now {self.optimizer.learning_rate:g}"
-                    )
-            else:
-                self.converged = True
-                self.model.stop_training = True
-                if est.verbose:
-                    print(
-                        f"{what} gained less than tol={est.tol} for "
-                        f"{est.n_iter_no_change} epochs: stopping."
-                    )
 
 
 class _BaseMLP(BaseEstimator):
@@ -250,7 +304,7 @@ class _BaseMLP(BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(_ACTIVATION_NAMES), list, tuple, Activation],
-        "solver": [StrOptions(set(_optimizers.OPTIMIZERS))],
+        "solver": [StrOptions({*_optimizers.OPTIMIZERS, "lbfgs"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -269,7 +323,11 @@ class _BaseMLP(BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "callbacks": [list, tuple, None],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
@@ -303,6 +361,7 @@ class _BaseMLP(BaseEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         dropout: float = 0.0,
         callbacks: Sequence[Callback] | None = None,
         dtype: str = "auto",
@@ -329,6 +388,7 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dropout = dropout
         self.callbacks = callbacks
         self.dtype = dtype
@@ -375,13 +435,24 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def out_activation_(self) -> str:
-        """``"logistic"``, ``"softmax"`` or ``"identity"``."""
+        """``"logistic"``, ``"softmax"``, ``"identity"`` or ``"exp"`` (Poisson)."""
         return _OUT_ACTIVATION[self._mlp.loss_.output_activation]
 
     @property
     def model_(self) -> MLP:
         """The trained :class:`mlpzero.MLP` (its ``summary()``, ``history``, ...)."""
         return self._mlp
+
+    @property
+    def _no_improvement_count(self) -> int:
+        """scikit-learn's name for the stopping rule's count of epochs without progress."""
+        rule = getattr(self, "_rule", None)
+        return 0 if rule is None else rule.wait
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self.solver == "lbfgs"  # the stochastic solvers need arrays
+        return tags
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_mlp")
@@ -391,12 +462,22 @@ class _BaseMLP(BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseMLP:
         """Train on ``X`` ``(n_samples, n_features)`` and ``y``; returns ``self``.
 
-        Trains for up to ``max_iter`` epochs and stops early when the training loss (or,
-        with ``early_stopping=True``, the validation score) has not improved by ``tol``
-        for more than ``n_iter_no_change`` epochs. ``warm_start=True`` continues from the
-        previous fit's weights.
+        Stochastic solvers train for up to ``max_iter`` epochs and stop early when the
+        training loss (or, with ``early_stopping=True``, the validation score) has not
+        improved by ``tol`` for more than ``n_iter_no_change`` epochs; ``"lbfgs"`` runs up
+        to ``max_iter`` iterations. ``warm_start=True`` continues from the previous fit's
+        weights (with a fresh optimizer state, as scikit-learn does).
         """
         return self._fit(X, y, sample_weight, incremental=False)
+
+    def _check_solver(self) -> bool:
+        """``partial_fit`` exists for the stochastic solvers only."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
 
     def _fit(
         self,
@@ -420,52 +501,67 @@ class _BaseMLP(BaseEstimator):
     def _train(
         self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any
     ) -> _BaseMLP:
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call trains on the "
+                "batch it is given, with no rows held out; set early_stopping=False"
+            )
         fresh = not hasattr(self, "_mlp") or not (incremental or self.warm_start)
         X, y = validate_data(
             self,
             X,
             y,
             reset=fresh,
+            accept_sparse=["csr", "csc"],
             dtype=(np.float64, np.float32),
             multi_output=True,
             y_numeric=isinstance(self, RegressorMixin),
         )
+        if issparse(X) and self.solver != "lbfgs":
+            raise TypeError(
+                f"X: a sparse matrix trains with solver='lbfgs' only, got solver="
+                f"{self.solver!r}; use solver='lbfgs' or pass a dense array"
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        y = self._check_targets(y, fresh, classes)
+        y = self._check_targets(y, fresh, classes, incremental)
         weights = check_sample_weight(sample_weight, X.shape[0])
         weights = self._class_weights(y, weights)
         if fresh:
             dtype = X.dtype if self.dtype == "auto" else np.dtype(self.dtype)
         else:
             dtype = self._mlp.dtype
-        X = np.asarray(X, dtype=dtype)
+        X = X.astype(dtype, copy=False) if issparse(X) else np.asarray(X, dtype=dtype)
 
+        # The random draws come in scikit-learn's order: initial weights, validation
+        # split, then (mlpzero's) seed for the shuffling; the same random_state then
+        # gives scikit-learn's initial weights and held-out rows.
         rng = check_random_state(self.random_state)
-        validation = None
-        if self.early_stopping and not incremental:
-            X, y, weights, validation = self._split_validation(X, y, weights, rng)
-
         if fresh:
-            mlp = MLP(
-                hidden=self._hidden_sizes(),
-                activation=self.activation,
-                loss=self._loss_for(y, classes),
-                seed=int(rng.randint(np.iinfo(np.int32).max)),
-                dtype=dtype,
-                dropout=self.dropout,
+            initial = _init_like_scikit_learn(
+                [X.shape[1], *self._hidden_sizes(), self._n_outputs(y, classes)],
+                self.activation,
+                rng,
             )
-            mlp.build(X, y, classes=classes)
-            optimizer = self._make_optimizer()
-            previous = None
+        X_all, y_all = X, y
+        validation = None
+        if self.early_stopping and self.solver != "lbfgs":
+            X, y, weights, validation = self._split_validation(X, y, weights, rng)
+        if fresh:
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            mlp, previous = self._new_model(X_all, y_all, classes, dtype, seed, initial), None
         else:
-            mlp, optimizer, previous = self._mlp, self._optimizer, self._progress
+            mlp, previous = self._mlp, self._progress
+        if self.solver == "lbfgs":
+            return self._train_lbfgs(mlp, X, y, weights, previous, fresh)
+
+        keep_optimizer = incremental and getattr(self, "_optimizer", None) is not None
+        optimizer = self._optimizer if keep_optimizer else self._make_optimizer()
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         l2 = self._l2(n_samples, batch_size, weights)
-        progress = _Progress(
+        progress = _Bookkeeping(
             self,
-            optimizer,
             n_samples,
             validation,
             previous,
@@ -473,9 +569,12 @@ class _BaseMLP(BaseEstimator):
             outputs=self._reported_loss_outputs(mlp),
             penalty=WeightPenalty(mlp.network.weight_mask, mlp.network.dtype, l2=l2),
         )
-        start = progress.n_iter
+        rule = self._stopping_rule(validation is not None, fresh)
         if not fresh:  # to put back if this round fails
-            saved_params, saved_optimizer = mlp.network.params.copy(), copy.deepcopy(optimizer)
+            saved_params, saved_optimizer = (
+                ParameterSnapshot(mlp.network.params),
+                copy.deepcopy(optimizer),
+            )
         try:
             # A diverging run overflows on its way to NaN; training stops it with one error.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -486,51 +585,204 @@ class _BaseMLP(BaseEstimator):
                     learning_rate=None,  # the optimizer's current rate
                     batch_size=batch_size,
                     optimizer=optimizer,
-                    schedule=self._schedule(n_samples),
                     l2=l2,
                     shuffle=self.shuffle,
                     validation_data=validation,
                     sample_weight=weights,
-                    callbacks=[progress, *(self.callbacks or ())],
+                    callbacks=[progress, rule, *(self.callbacks or ())],
                 )
-        except BaseException as error:
-            if not fresh:  # leave the previous model as it was
-                mlp.network.params[...] = saved_params
-                self._optimizer = saved_optimizer
-            if isinstance(error, TrainingDivergedError):
+        except TrainingDivergedError as error:
+            if validation is not None:
+                # scikit-learn records a NaN validation score and keeps the best weights.
+                progress.loss_curve.append(float("nan"))
+                progress.validation_scores.append(float("nan"))
+                progress.validation_losses.append(float("nan"))
+                progress.n_iter += 1
+                progress.t += n_samples
+            else:
+                if not fresh:  # leave the previous model as it was
+                    saved_params.restore(mlp.network.params)
+                    self._optimizer = saved_optimizer
                 raise TrainingDivergedError(
-                    f"{type(self).__name__} diverged in epoch {progress.n_iter + 1}: the loss "
-                    "or the weights became NaN or infinite. Lower learning_rate_init (now "
-                    f"{self.learning_rate_init:g}), use solver='adam', or standardise X "
-                    "(e.g. StandardScaler in a Pipeline)"
+                    f"{_NON_FINITE} {type(self).__name__} diverged in epoch "
+                    f"{progress.n_iter + 1}: the loss or the weights became NaN or infinite. "
+                    f"Lower learning_rate_init (now {self.learning_rate_init:g}), use "
+                    "solver='adam', or standardise X (e.g. StandardScaler in a Pipeline)"
                     + ("; the estimator keeps its previous weights." if not fresh else "."),
                     error.epoch,
                 ) from error
+        except BaseException:
+            if not fresh:
+                saved_params.restore(mlp.network.params)
+                self._optimizer = saved_optimizer
             raise
-        if validation is not None and progress.best_params is not None:
-            mlp.network.params[...] = progress.best_params
-        self._commit(mlp, optimizer, progress, validation is not None)
-        if not incremental and not progress.converged and progress.n_iter - start >= self.max_iter:
-            watched = "validation score" if validation is not None else "training loss"
+        if validation is not None and progress.best_params.taken:
+            progress.best_params.restore(mlp.network.params)
+        self._commit(mlp, optimizer, progress, rule, validation is not None)
+        if not incremental and rule.stopped_epoch is None and progress.n_iter >= self.max_iter:
             warnings.warn(
-                f"{type(self).__name__} ran max_iter={self.max_iter} epochs and the "
-                f"{watched} still improved by more than tol={self.tol}; raise max_iter "
-                "(or learning_rate_init) to train further",
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet: raise max_iter (or learning_rate_init) "
+                "to train further",
                 ConvergenceWarning,
                 stacklevel=5,  # _train, _fit, fit, scikit-learn's fit wrapper, the caller
             )
         return self
 
+    def _new_model(
+        self,
+        X: Any,
+        y: np.ndarray,
+        classes: Any,
+        dtype: np.dtype,
+        seed: int,
+        initial: list[tuple[np.ndarray, np.ndarray]],
+    ) -> MLP:
+        """A built :class:`MLP` holding the ``initial`` ``(coefs_[i], intercepts_[i])``."""
+        mlp = MLP(
+            hidden=self._hidden_sizes(),
+            activation=self.activation,
+            loss=self._loss_for(y, classes),
+            init="glorot_uniform",
+            seed=seed,
+            dtype=dtype,
+            dropout=self.dropout,
+        )
+        if issparse(X):  # the width and the targets are all that building reads
+            labels = classes if classes is not None else self._labels_of(y)
+            mlp.build(X[:1].toarray(), y[:1], classes=labels)
+        else:
+            mlp.build(X, y, classes=classes)
+        network = mlp.network
+        for w, b, (coef, intercept) in zip(network.weights, network.biases, initial, strict=True):
+            w[...] = coef.T
+            b[...] = intercept
+        return mlp
+
+    def _stopping_rule(self, validated: bool, fresh: bool) -> ToleranceStopping:
+        """scikit-learn's tol / n_iter_no_change / adaptive-rate rule as an mlpzero callback."""
+        adaptive = self.solver == "sgd" and self.learning_rate == "adaptive"
+        rule = ToleranceStopping(
+            monitor="validation_score" if validated else "reported_loss",
+            tol=self.tol,
+            patience=self.n_iter_no_change,
+            mode="max" if validated else "min",
+            on_plateau="reduce" if adaptive else "stop",
+            factor=_ADAPTIVE_FACTOR,
+            min_lr=_ADAPTIVE_FLOOR,
+        )
+        previous = getattr(self, "_rule", None)
+        if not fresh and previous is not None and previous.monitor == rule.monitor:
+            rule.load_state(previous.state())  # scikit-learn keeps counting across calls
+        return rule
+
+    def _train_lbfgs(
+        self,
+        mlp: MLP,
+        X: Any,
+        y: np.ndarray,
+        weights: np.ndarray | None,
+        previous: _Bookkeeping | None,
+        fresh: bool,
+    ) -> _BaseMLP:
+        """Full-batch L-BFGS (:func:`mlpzero.lbfgs.minimize`) for ``solver="lbfgs"``."""
+        if any(mlp.dropout):
+            raise ValueError(
+                f"dropout={self.dropout!r} needs a stochastic solver: solver='lbfgs' "
+                "minimises a fixed objective; set dropout=0 or solver='adam'"
+            )
+        n_samples = X.shape[0]
+        Y = mlp.encoder.encode(y, dtype=mlp.dtype)
+        l2 = self._l2(n_samples, n_samples, weights)
+        penalty = WeightPenalty(mlp.network.weight_mask, mlp.network.dtype, l2=l2)
+        progress = _Bookkeeping(
+            self, n_samples, None, previous, outputs=self._reported_loss_outputs(mlp)
+        )
+        progress.t = 0 if previous is None else previous.t  # L-BFGS counts no samples
+
+        def reported(loss: float) -> float:
+            return progress.rescaled(loss, penalty.value(mlp.network.params))
+
+        recorder = LambdaCallback(
+            on_epoch_end=lambda epoch, logs: progress.loss_curve.append(reported(logs["loss"]))
+        )
+        saved_params = ParameterSnapshot(mlp.network.params)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = _lbfgs.minimize(
+                mlp.network,
+                mlp.loss_,
+                X,
+                Y,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                sample_weight=weights,
+                l2=l2,
+                model=mlp,
+                callbacks=[recorder, *(self.callbacks or ())],
+                history=mlp.history,
+                verbose=bool(self.verbose),
+            )
+        if not np.isfinite(mlp.network.params).all() or not np.isfinite(result.loss):
+            saved_params.restore(mlp.network.params)
+            raise ValueError(
+                f"{_NON_FINITE} L-BFGS reached a NaN or infinite loss; standardise X "
+                "(e.g. StandardScaler in a Pipeline)"
+                + ("; the estimator keeps its previous weights." if not fresh else ".")
+            )
+        progress.n_iter = min(result.n_iter, self.max_iter)
+        if progress.loss_curve:
+            progress.best_loss = min(progress.best_loss, min(progress.loss_curve))
+        self._commit(mlp, None, progress, None, False)
+        self.loss_ = reported(result.loss)
+        if not result.converged and not mlp.stop_training:
+            warnings.warn(
+                f"lbfgs failed to converge after {progress.n_iter} iteration(s) "
+                f"({result.n_evaluations} evaluations): {result.message}. Increase the "
+                f"number of iterations to improve the convergence (max_iter={self.max_iter}, "
+                f"max_fun={self.max_fun}), or scale the data (e.g. StandardScaler)",
+                ConvergenceWarning,
+                stacklevel=5,  # as above
+            )
+        return self
+
+    def _loss_grad_lbfgs(
+        self, packed: np.ndarray, X: Any, Y: np.ndarray, sample_weight: Any, *buffers: Any
+    ) -> tuple[float, np.ndarray]:
+        """The objective and gradient that ``"lbfgs"`` minimises, in scikit-learn's packing.
+
+        ``packed`` holds every ``coefs_[i].ravel()`` and then every ``intercepts_[i]``, as
+        scikit-learn's private method of this name takes it (its gradient test calls it);
+        ``Y`` is the encoded targets. The values come from :func:`mlpzero.lbfgs.
+        loss_and_gradient`; ``buffers`` (scikit-learn's work arrays) are not needed.
+        """
+        network = self._mlp.network
+        order = _packing_order(network)
+        network.params[order] = packed
+        Y = np.asarray(Y, dtype=network.dtype).reshape(len(Y), -1)
+        weights = check_sample_weight(sample_weight, len(Y))
+        l2 = self._l2(len(Y), len(Y), weights)
+        penalty = WeightPenalty(network.weight_mask, network.dtype, l2=l2)
+        value, gradient = _lbfgs.loss_and_gradient(network, self._mlp.loss_, X, Y, weights, penalty)
+        return value, gradient[order]
+
     def _commit(
-        self, mlp: MLP, optimizer: _optimizers.Optimizer, progress: _Progress, validated: bool
+        self,
+        mlp: MLP,
+        optimizer: _optimizers.Optimizer | None,
+        progress: _Bookkeeping,
+        rule: ToleranceStopping | None,
+        validated: bool,
     ) -> None:
         """Set the fitted attributes once training has succeeded."""
-        self._mlp, self._optimizer, self._progress = mlp, optimizer, progress
+        self._mlp, self._optimizer, self._progress, self._rule = mlp, optimizer, progress, rule
         progress.estimator = progress.model = None  # no cycles in pickles
+        if rule is not None:
+            rule.model = None
         self.n_iter_ = progress.n_iter
         self.t_ = progress.t
         self.loss_curve_ = list(progress.loss_curve)
-        self.loss_ = self.loss_curve_[-1]
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         if validated:
             self.best_loss_ = None
             self.validation_scores_ = list(progress.validation_scores)
@@ -542,6 +794,16 @@ class _BaseMLP(BaseEstimator):
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
         progress.validation = progress.best_params = progress.penalty = None  # lean pickles
+
+    def _validation_score(self, mlp: MLP, X: Any, y: Any, weights: np.ndarray | None) -> float:
+        """The score on held-out rows; NaN when the model's outputs are not finite."""
+        try:
+            predicted = mlp.predict(X)
+        except ValueError:  # the outputs overflow: scikit-learn scores NaN
+            return float("nan")
+        if predicted.dtype.kind == "f" and not np.isfinite(predicted).all():
+            return float("nan")
+        return float(self._score_metric(y, predicted, sample_weight=weights))
 
     def _hidden_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
@@ -559,8 +821,9 @@ class _BaseMLP(BaseEstimator):
             return min(200, n_samples)
         if self.batch_size > n_samples:
             warnings.warn(
-                f"batch_size={self.batch_size} is larger than the {n_samples} training "
-                f"samples; using {n_samples}",
+                f"Got `batch_size` larger than sample size: batch_size={self.batch_size} "
+                f"is larger than the {n_samples} training samples. It is going to be "
+                f"clipped to {n_samples}",
                 UserWarning,
                 stacklevel=6,  # as above, below _batch_size
             )
@@ -578,11 +841,6 @@ class _BaseMLP(BaseEstimator):
         mean_weight = 1.0 if weights is None else float(np.mean(weights))
         return self.alpha / (batch_size * mean_weight)
 
-    def _schedule(self, n_samples: int) -> InverseScaling | None:
-        if self.solver == "sgd" and self.learning_rate == "invscaling":
-            return InverseScaling(power=self.power_t, rate=n_samples)
-        return None
-
     def _make_optimizer(self) -> _optimizers.Optimizer:
         options: dict[str, Any] = {"learning_rate": self.learning_rate_init}
         if self.solver == "sgd":
@@ -594,9 +852,25 @@ class _BaseMLP(BaseEstimator):
         return _optimizers.get(self.solver, **options)
 
     def _split_validation(
-        self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, rng: np.random.RandomState
+        self,
+        X: Any,
+        y: np.ndarray,
+        weights: np.ndarray | None,
+        rng: np.random.RandomState,
     ) -> tuple[Any, ...]:
-        stratify = y if self._stratify(y) else None
+        """Hold out ``validation_fraction`` of the rows as scikit-learn does.
+
+        Binary classifiers stratify on the 0/1 targets as booleans (scikit-learn's
+        stratification variable), so the held-out rows keep the class proportions. Like
+        scikit-learn, multi-class targets are not stratified (it stratifies only when the
+        binarized targets have one column), nor are multi-label and regression targets:
+        the same ``random_state`` then holds out the same rows, and a class of one sample
+        does not stop a multi-class fit.
+        """
+        stratify = None
+        if self._stratify(y):
+            binarized = LabelBinarizer().fit_transform(y).astype(bool)
+            stratify = binarized if binarized.shape[1] == 1 else None
         arrays = [X, y] if weights is None else [X, y, weights]
         parts = train_test_split(
             *arrays,
@@ -608,14 +882,17 @@ class _BaseMLP(BaseEstimator):
         w_train, w_val = (parts[4], parts[5]) if weights is not None else (None, None)
         if X_val.shape[0] < 2:
             raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves "
-                f"{X_val.shape[0]} validation sample(s) out of {X.shape[0]}; "
-                "early_stopping needs at least 2: raise validation_fraction"
+                "The validation set is too small. Increase 'validation_fraction' or the "
+                f"size of your dataset: validation_fraction={self.validation_fraction} "
+                f"leaves {X_val.shape[0]} validation sample(s) out of {X.shape[0]}, and "
+                "early_stopping needs at least 2"
             )
         return X_train, y_train, w_train, (X_val, y_val, w_val)
 
     # ------------------------------------------------------------------ subclass hooks
-    def _check_targets(self, y: np.ndarray, fresh: bool, classes: Any) -> np.ndarray:
+    def _check_targets(
+        self, y: np.ndarray, fresh: bool, classes: Any, incremental: bool = False
+    ) -> np.ndarray:
         return y
 
     def _class_weights(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
@@ -624,22 +901,43 @@ class _BaseMLP(BaseEstimator):
     def _loss_for(self, y: np.ndarray, classes: Any) -> str:
         raise NotImplementedError
 
+    def _n_outputs(self, y: np.ndarray, classes: Any) -> int:
+        """The width of the output layer for ``y``."""
+        return 1 if y.ndim == 1 else y.shape[1]
+
+    def _labels_of(self, y: np.ndarray) -> np.ndarray | None:
+        """Every label of ``y`` for building from one row (None: ``y`` itself says)."""
+        return None
+
     def _stratify(self, y: np.ndarray) -> bool:
         return False
 
     def _reported_loss_outputs(self, mlp: MLP) -> int:
-        """The number of outputs the reported loss is averaged over (see _Progress)."""
+        """The number of outputs the reported loss is averaged over (see _Bookkeeping)."""
         return 1
 
     # ------------------------------------------------------------------ inference
-    def _validate_X(self, X: Any) -> np.ndarray:
+    def _validate_X(self, X: Any) -> Any:
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return validate_data(
+            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
+        )
+
+    def _by_chunks(self, method: Any, X: Any) -> np.ndarray:
+        """``method(X)``; a sparse ``X`` is densified ``_CHUNK_ROWS`` rows at a time."""
+        if not issparse(X):
+            return method(X)
+        return np.concatenate(
+            [
+                method(X[start : start + _CHUNK_ROWS].toarray())
+                for start in range(0, X.shape[0], _CHUNK_ROWS)
+            ]
+        )
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (classifier) or values (regressor) for ``X``."""
         X = self._validate_X(X)
-        return self._mlp.predict(X)
+        return self._by_chunks(self._mlp.predict, X)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -697,6 +995,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         dropout: float = 0.0,
         class_weight: dict[Any, float] | str | None = None,
         callbacks: Sequence[Callback] | None = None,
@@ -725,6 +1024,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             beta_2=beta_2,
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
             dropout=dropout,
             callbacks=callbacks,
             dtype=dtype,
@@ -741,6 +1041,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         tags.classifier_tags.multi_label = True
         return tags
 
+    @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
@@ -760,9 +1061,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 f"classes={classes.tolist()} differs from the classes of the first call "
                 f"to partial_fit, {self.classes_.tolist()}"
             )
+        if type_of_target(y) == "multilabel-indicator":
+            classes = None  # the columns of y are the labels
         return self._fit(X, y, sample_weight, incremental=True, classes=classes if first else None)
 
-    def _check_targets(self, y: np.ndarray, fresh: bool, classes: Any) -> np.ndarray:
+    def _check_targets(
+        self, y: np.ndarray, fresh: bool, classes: Any, incremental: bool = False
+    ) -> np.ndarray:
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
@@ -770,7 +1075,23 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 "y with several columns must be a 0/1 label indicator matrix (multi-label); "
                 "got several columns of class labels, which MLPClassifier does not support"
             )
+        if not fresh and not incremental and y.ndim == 1:  # a warm start
+            seen, labels = self.classes_, np.unique(y)
+            if set(labels.tolist()) != set(seen.tolist()):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {seen}, `y` has {labels}"
+                )
         return y
+
+    def _labels_of(self, y: np.ndarray) -> np.ndarray | None:
+        return np.unique(y) if y.ndim == 1 else None
+
+    def _n_outputs(self, y: np.ndarray, classes: Any) -> int:
+        if y.ndim == 2:  # multi-label: one sigmoid per column
+            return y.shape[1]
+        labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        return 1 if len(labels) <= 2 else len(labels)
 
     def _class_weights(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
         if self.class_weight is None:
@@ -789,9 +1110,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_``
-        order (multi-label: one probability per label)."""
+        order (multi-label: one probability per label), within ``[eps, 1 - eps]``."""
         X = self._validate_X(X)
-        return self._mlp.predict_proba(X)
+        proba = self._by_chunks(self._mlp.predict_proba, X)
+        # A sigmoid or softmax never reaches 0 or 1; rounding can, after a long L-BFGS run
+        # on separable data. Within one rounding step of them, the values stay inside.
+        if proba.shape[1] == 1 and self._mlp.task == "binary":
+            return proba  # training saw one class: it is certain
+        eps = np.finfo(proba.dtype).eps
+        return np.clip(proba, eps, 1 - eps, out=proba)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """The logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
@@ -801,10 +1128,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """Multi-layer perceptron regressor: squared error, one or several outputs.
+    """Multi-layer perceptron regressor: one or several outputs.
 
     Parameters
     ----------
+    loss:
+        ``"squared_error"`` (identity output) or ``"poisson"`` (exponential output and
+        half the Poisson deviance, for counts and rates ``y >= 0``).
     {parameters}
 
     Examples
@@ -820,20 +1150,97 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     0.99
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
     _score_metric = staticmethod(r2_score)
+
+    def __init__(
+        self,
+        loss: str = "squared_error",
+        hidden_layer_sizes: Sequence[int] = (100,),
+        activation: str | Sequence[str] = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        dropout: float = 0.0,
+        callbacks: Sequence[Callback] | None = None,
+        dtype: str = "auto",
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            callbacks=callbacks,
+            dtype=dtype,
+        )
+        self.loss = loss
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
         return tags
 
+    @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over ``(X, y)``, continuing from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _loss_for(self, y: np.ndarray, classes: Any) -> str:
-        return "squared_error"
+        return self.loss
+
+    def _check_targets(
+        self, y: np.ndarray, fresh: bool, classes: Any, incremental: bool = False
+    ) -> np.ndarray:
+        if self.loss == "poisson" and y.size and np.min(y) < 0:
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson "
+                f"regression (loss='poisson'); the smallest is {np.min(y)!r}"
+            )
+        return y
 
     def _reported_loss_outputs(self, mlp: MLP) -> int:
         return int(mlp.encoder.n_outputs_)

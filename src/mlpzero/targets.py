@@ -27,7 +27,7 @@ import numpy as np
 
 from .validation import check_fits
 
-__all__ = ["TASKS", "TargetEncoder", "infer_task", "loss_for_task"]
+__all__ = ["TASKS", "TargetEncoder", "infer_task", "loss_fits_task", "loss_for_task"]
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
 _LOSS_FOR_TASK = {
@@ -39,12 +39,19 @@ _LOSS_FOR_TASK = {
 _TASK_FOR_LOSS = {
     "categorical_crossentropy": "multiclass",
     "squared_error": "regression",
+    "poisson": "regression",
 }
 
 
 def loss_for_task(task: str) -> str:
     """The loss that pairs with ``task``."""
     return _LOSS_FOR_TASK[task]
+
+
+def loss_fits_task(loss_name: str, task: str) -> bool:
+    """Whether a model of ``task`` may train with the loss ``loss_name`` (e.g. a regression
+    with ``"poisson"`` as well as with ``"squared_error"``)."""
+    return _LOSS_FOR_TASK.get(task) == loss_name or _TASK_FOR_LOSS.get(loss_name) == task
 
 
 def _as_array(y: Any) -> np.ndarray:

@@ -1,0 +1,125 @@
+r"""Stopping on a plateau with a tolerance: the rule of scikit-learn's stochastic solvers.
+
+:class:`ToleranceStopping` watches one logged metric. An epoch *counts as progress* when
+the metric beats the best value seen before it by at least ``tol``:
+
+.. math:: v_e \le v^{*}_{e-1} - \mathrm{tol} \;\;(\text{mode min}), \qquad
+          v_e \ge v^{*}_{e-1} + \mathrm{tol} \;\;(\text{mode max}),
+
+where :math:`v^{*}` is the best value so far, updated on *any* improvement. Progress
+resets a counter of epochs without progress; when the counter exceeds ``patience``, the
+rule either divides the optimizer's learning rate by ``factor`` and starts counting
+again (``on_plateau="reduce"``, until the rate is at most ``min_lr``) or stops training.
+A non-finite value is never progress.
+
+It differs from :class:`~mlpzero.callbacks.EarlyStopping` in two ways that scikit-learn's
+users rely on: the best value follows every improvement, even one smaller than ``tol``,
+and the count must *exceed* ``patience`` (``patience=float("inf")`` never stops).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .callbacks import Callback
+from .monitor import Monitor, monitored_key
+from .validation import check_positive
+
+__all__ = ["ToleranceStopping"]
+
+
+class ToleranceStopping(Callback):
+    """Stop (or lower the learning rate) when a metric stalls for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor:
+        The logged metric; ``None`` is ``val_loss`` when logged, else ``loss``.
+    tol:
+        The smallest gain over the best value so far that counts as progress.
+    patience:
+        Epochs without progress tolerated; one more stops (or reduces). May be ``inf``.
+    mode:
+        ``"min"``, ``"max"`` or ``"auto"`` (max for accuracies and scores).
+    on_plateau:
+        ``"stop"`` or ``"reduce"`` (divide ``model.optimizer_.learning_rate`` by
+        ``factor`` while it is above ``min_lr``; stop once it is not).
+
+    After training, ``wait`` is the current count, ``best`` the best value, and
+    ``stopped_epoch`` the epoch that stopped training (``None`` if none did).
+    """
+
+    def __init__(
+        self,
+        monitor: str | None = None,
+        tol: float = 1e-4,
+        patience: float = 10,
+        mode: str = "auto",
+        on_plateau: str = "stop",
+        factor: float = 5.0,
+        min_lr: float = 1e-6,
+    ) -> None:
+        if on_plateau not in ("stop", "reduce"):
+            raise ValueError(f"on_plateau must be 'stop' or 'reduce', got {on_plateau!r}")
+        self._monitor = Monitor(monitor, 0.0, mode)
+        self.monitor = monitor
+        self.tol = check_positive("tol", tol, allow_zero=True)
+        if isinstance(patience, bool) or not isinstance(patience, (int, float)) or patience < 0:
+            raise ValueError(f"patience must be a non-negative number or inf, got {patience!r}")
+        self.patience = patience
+        self.on_plateau = on_plateau
+        self.factor = check_positive("factor", factor)
+        self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self.wait = 0
+        self.stopped_epoch: int | None = None
+
+    @property
+    def best(self) -> float | None:
+        return self._monitor.best
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        key = monitored_key(self.monitor, logs)
+        value = float(logs[key])
+        before = self._monitor.best
+        self._monitor.improved(epoch, logs)
+        maximize = self._monitor.mode == "max" or (
+            self._monitor.mode == "auto" and ("accuracy" in key or "score" in key)
+        )
+        if not math.isfinite(value):
+            progress = False
+        elif before is None:
+            progress = True
+        elif maximize:
+            progress = value >= before + self.tol
+        else:
+            progress = value <= before - self.tol
+        self.wait = 0 if progress else self.wait + 1
+        if self.wait <= self.patience:
+            return
+        optimizer = getattr(self.model, "optimizer_", None)
+        if self.on_plateau == "reduce" and optimizer.learning_rate > self.min_lr:
+            optimizer.learning_rate /= self.factor
+            self.wait = 0
+            return
+        self.stopped_epoch = epoch
+        self.model.stop_training = True
+
+    def state(self) -> dict[str, Any]:
+        """The running state, to carry on counting in a later fit."""
+        return {"best": self.best, "best_epoch": self._monitor.best_epoch, "wait": self.wait}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state`."""
+        self._monitor.best, self._monitor.best_epoch = state["best"], state["best_epoch"]
+        self.wait = int(state["wait"])
+
+    def __repr__(self) -> str:
+        return (
+            f"ToleranceStopping(monitor={self.monitor!r}, tol={self.tol}, "
+            f"patience={self.patience}, on_plateau={self.on_plateau!r})"
+        )

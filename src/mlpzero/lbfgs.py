@@ -1,0 +1,240 @@
+r"""Full-batch training by L-BFGS over the flat parameter vector.
+
+L-BFGS is a quasi-Newton method: from the last ``m`` steps :math:`s_k = \theta_{k+1} -
+\theta_k` and gradient changes :math:`y_k = g_{k+1} - g_k` it builds an approximation of
+the inverse Hessian and moves along :math:`-H_k g_k` with a line search. For the small
+problems of the article (XOR, circles) it converges in tens of iterations where gradient
+descent needs thousands of epochs. The minimiser is SciPy's
+(``scipy.optimize.minimize(method="L-BFGS-B")``); mlpzero gives it the objective
+
+.. math:: J(\theta) = \frac{\sum_i w_i \ell_i(\theta)}{\sum_i w_i}
+          + \frac{\lambda_2}{2} \sum_{w} w^2
+
+and its gradient in one call (:func:`loss_and_gradient`): the forward and backward
+passes of :class:`~mlpzero.network.Network`, the loss's ``A - Y`` and the weight
+penalty of :mod:`mlpzero.regularizers`. The rows are visited ``chunk_rows`` at a time and
+each chunk's mean gradient is weighted by its share of the sample weight, so memory does
+not grow with the data, and a sparse ``X`` (anything with ``toarray``) is densified one
+chunk at a time.
+
+One L-BFGS iteration is one "epoch" for the history and the callbacks: ``loss`` is the
+objective at the new parameters; a callback that sets ``model.stop_training`` ends the
+run after that iteration. Dropout would make the objective random, which breaks the
+line search, so it is refused.
+
+SciPy is an optional dependency: ``pip install 'mlpzero[lbfgs]'``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .callbacks import Callback
+from .history import History
+from .losses import Loss
+from .network import Network
+from .regularizers import WeightPenalty
+from .validation import check_int, check_positive, relative_sample_weight
+
+__all__ = ["LBFGSResult", "loss_and_gradient", "minimize", "requested"]
+
+#: Rows per forward/backward pass when the objective is evaluated.
+DEFAULT_CHUNK_ROWS = 4096
+
+
+def _scipy_minimize() -> Any:
+    try:
+        from scipy.optimize import minimize as scipy_minimize
+    except ImportError:  # pragma: no cover - scipy comes with the extra
+        raise ImportError(
+            "optimizer='lbfgs' needs SciPy: install it with pip install 'mlpzero[lbfgs]' "
+            "(or pip install scipy)"
+        ) from None
+    return scipy_minimize
+
+
+def requested(optimizer: Any, **options: Any) -> bool:
+    """Whether ``MLP.fit`` is asked for L-BFGS (``optimizer="lbfgs"``).
+
+    ``options`` are the other arguments of that ``fit`` whose value would be ignored by
+    L-BFGS; any of them set (not ``None`` or 0) is an error that names it.
+    """
+    if not (isinstance(optimizer, str) and optimizer == "lbfgs"):
+        return False
+    ignored = {name: value for name, value in options.items() if value not in (None, 0, 0.0)}
+    if ignored:
+        given = ", ".join(f"{name}={value!r}" for name, value in ignored.items())
+        raise ValueError(
+            f"optimizer='lbfgs' trains on the full batch with its own step sizes, without "
+            f"{', '.join(ignored)}; got {given}. Leave them unset, or pick a stochastic "
+            "optimizer such as 'adam'"
+        )
+    return True
+
+
+def _dense_rows(X: Any, start: int, stop: int, dtype: np.dtype) -> np.ndarray:
+    """Rows ``start:stop`` of ``X`` (dense or sparse) as a C-ordered array of ``dtype``."""
+    rows = X[start:stop]
+    if hasattr(rows, "toarray"):
+        rows = rows.toarray()
+    return np.ascontiguousarray(rows, dtype=dtype)
+
+
+def loss_and_gradient(
+    network: Network,
+    loss: Loss,
+    X: Any,
+    Y: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    penalty: WeightPenalty | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> tuple[float, np.ndarray]:
+    r"""The objective :math:`J` at ``network.params`` and its gradient (a new float64 array).
+
+    ``X`` is ``(n, n_0)`` (an array, or a sparse matrix read chunk by chunk), ``Y`` is
+    ``(n, n_L)`` in the network's dtype; ``sample_weight`` is ``(n,)`` or ``None``. With
+    chunks :math:`C` of weight :math:`W_C` out of :math:`W`, the data term is
+    :math:`\sum_C (W_C / W) \bar\ell_C` and its gradient likewise, which equals the
+    full-batch mean exactly.
+    """
+    n = Y.shape[0]
+    weights = relative_sample_weight(sample_weight)
+    total_weight = float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
+    value = 0.0
+    gradient = np.zeros(network.n_params, dtype=np.float64)
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        w = None if weights is None else weights[start:stop]
+        share = (stop - start) / total_weight if w is None else float(np.sum(w)) / total_weight
+        if share == 0:
+            continue  # rows of zero weight carry neither loss nor gradient
+        logits = network.forward(_dense_rows(X, start, stop, network.dtype))
+        Yc = Y[start:stop]
+        value += share * loss.value(logits, Yc, w)
+        dlogits = loss.gradient(logits, Yc, w, out=network.output_delta())
+        gradient += share * network.backward(dlogits)
+    if penalty is not None and penalty.active:
+        network.grads.fill(0)
+        value += penalty.apply(network.params, network.grads)
+        gradient += network.grads
+    return value, gradient
+
+
+@dataclass
+class LBFGSResult:
+    """What :func:`minimize` did: iterations, objective evaluations, and why it stopped."""
+
+    n_iter: int
+    n_evaluations: int
+    loss: float
+    converged: bool
+    message: str
+    losses: list[float] = field(default_factory=list)
+
+
+def minimize(
+    network: Network,
+    loss: Loss,
+    X: Any,
+    Y: np.ndarray,
+    *,
+    max_iter: int = 200,
+    max_fun: int = 15000,
+    tol: float = 1e-4,
+    sample_weight: np.ndarray | None = None,
+    l2: float = 0.0,
+    model: Any = None,
+    callbacks: Sequence[Callback] = (),
+    history: History | None = None,
+    validation: tuple[Any, np.ndarray, np.ndarray | None] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    verbose: bool = False,
+) -> LBFGSResult:
+    """Minimise :math:`J` over ``network.params`` in place with L-BFGS-B.
+
+    Stops after ``max_iter`` iterations, ``max_fun`` evaluations of :math:`J`, when the
+    largest gradient component falls to ``tol`` (SciPy's ``gtol``, as scikit-learn passes
+    it), when the objective stalls (SciPy's ``ftol``), or when a callback sets
+    ``model.stop_training``. ``converged`` is True only for the gradient and stall
+    criteria. ``validation`` is ``(X_val, Y_val, weights)``: ``val_loss`` is logged after
+    each iteration. Each iteration appends ``loss`` (and ``val_loss``) to ``history``.
+    """
+    if any(getattr(network, "dropout", ())):
+        raise ValueError(
+            "optimizer='lbfgs' cannot train a network with dropout "
+            f"(dropout={list(network.dropout)}): its line search needs the same objective "
+            "at every evaluation; use dropout=0 or a stochastic optimizer such as 'adam'"
+        )
+    max_iter = check_int("max_iter", max_iter, minimum=1)
+    max_fun = check_int("max_fun", max_fun, minimum=1)
+    tol = check_positive("tol", tol, allow_zero=True)
+    scipy_minimize = _scipy_minimize()
+    history = history if history is not None else History()
+    penalty = WeightPenalty(network.weight_mask, network.dtype, l2=l2)
+    callbacks = list(callbacks)
+    counts = {"evaluations": 0}
+    losses: list[float] = []
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        counts["evaluations"] += 1
+        network.params[...] = theta
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, gradient = loss_and_gradient(
+                network, loss, X, Y, sample_weight, penalty, chunk_rows
+            )
+        if not math.isfinite(value):  # L-BFGS-B backs off from an infinite value
+            return math.inf, np.zeros_like(gradient)
+        return value, gradient
+
+    def after_iteration(intermediate_result: Any) -> None:
+        epoch = history.epochs
+        network.params[...] = intermediate_result.x
+        logs = {"loss": float(intermediate_result.fun)}
+        if validation is not None:
+            X_val, Y_val, w_val = validation
+            logs["val_loss"] = loss_and_gradient(
+                network, loss, X_val, Y_val, w_val, penalty, chunk_rows
+            )[0]
+            network.params[...] = intermediate_result.x
+        losses.append(logs["loss"])
+        history.append(logs)
+        if verbose:
+            print(f"Iteration {len(losses)}, loss = {logs['loss']:.8f}")
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if model is not None and model.stop_training:
+            raise StopIteration
+
+    if model is not None:
+        model.stop_training = False
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.on_train_begin()
+    start = np.array(network.params, dtype=np.float64)
+    result = scipy_minimize(
+        objective,
+        start,
+        method="L-BFGS-B",
+        jac=True,
+        callback=after_iteration,
+        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+    )
+    network.params[...] = result.x
+    final = float(result.fun)
+    last = {key: values[-1] for key, values in history.history.items()}
+    for callback in callbacks:
+        callback.on_train_end(last)
+    # scipy's status 0 is convergence (gradient or stall); 1 is a budget exhausted.
+    return LBFGSResult(
+        n_iter=int(result.nit),
+        n_evaluations=int(result.nfev),
+        loss=final,
+        converged=result.status == 0 and not (model is not None and model.stop_training),
+        message=str(result.message),
+        losses=losses,
+    )

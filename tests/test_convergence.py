@@ -1,0 +1,83 @@
+"""ToleranceStopping: scikit-learn's tol / n_iter_no_change / adaptive-rate rule."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+from mlpzero.convergence import ToleranceStopping
+from mlpzero.datasets import make_circles
+
+
+def _run(rule, values, key="loss", lr=1.0):
+    """Feed ``values`` one epoch at a time; return the epoch that stopped (or None)."""
+    model = SimpleNamespace(stop_training=False, optimizer_=SimpleNamespace(learning_rate=lr))
+    rule.set_model(model)
+    rule.on_train_begin()
+    for epoch, value in enumerate(values):
+        rule.on_epoch_end(epoch, {key: value})
+        if model.stop_training:
+            return epoch, model
+    return None, model
+
+
+def test_stops_once_the_count_exceeds_patience():
+    # gains of 0.5 are progress, gains of 0.05 are not (tol 0.1): epochs 3, 4, 5 count
+    values = [10.0, 9.5, 9.0, 8.95, 8.9, 8.85, 8.8]
+    stopped, _ = _run(ToleranceStopping(tol=0.1, patience=2), values)
+    assert stopped == 5
+
+
+def test_best_follows_every_improvement_even_below_tol():
+    # 0.06 + 0.06 beat the first value by more than tol, but each epoch only by 0.06
+    rule = ToleranceStopping(tol=0.1, patience=1)
+    stopped, _ = _run(rule, [1.0, 0.94, 0.88, 0.5])
+    assert stopped == 2 and rule.best == pytest.approx(0.88)
+
+
+def test_maximises_scores_and_never_stops_with_infinite_patience():
+    rule = ToleranceStopping(monitor="validation_score", tol=0.01, patience=math.inf, mode="max")
+    stopped, _ = _run(rule, [0.5] * 50, key="validation_score")
+    assert stopped is None and rule.wait == 49 and rule.best == 0.5
+
+
+def test_reduce_divides_the_rate_until_the_floor_then_stops():
+    rule = ToleranceStopping(tol=0.1, patience=0, on_plateau="reduce", factor=5.0, min_lr=1e-3)
+    stopped, model = _run(rule, [1.0] * 10, lr=0.1)
+    # 0.1 -> 0.02 -> 0.004 -> 0.0008 (at most the floor), then the next plateau stops
+    assert model.optimizer_.learning_rate == pytest.approx(0.0008)
+    assert stopped == 4
+
+
+def test_non_finite_values_are_never_progress():
+    rule = ToleranceStopping(tol=0.0, patience=1)
+    stopped, _ = _run(rule, [1.0, float("nan"), float("inf"), 0.5])
+    assert stopped == 2 and rule.best == 1.0
+
+
+def test_state_carries_the_count_into_a_later_fit():
+    first = ToleranceStopping(tol=0.1, patience=3)
+    _run(first, [1.0, 1.0, 1.0])
+    second = ToleranceStopping(tol=0.1, patience=3)
+    second.load_state(first.state())
+    stopped, _ = _run(second, [1.0, 1.0])
+    assert first.wait == 2 and stopped == 1
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="on_plateau"):
+        ToleranceStopping(on_plateau="halve")
+    with pytest.raises(ValueError, match="patience"):
+        ToleranceStopping(patience=-1)
+
+
+def test_stops_an_mlp_fit():
+    X, y = make_circles(n_samples=100, noise=0.1, factor=0.5, random_state=0)
+    rule = ToleranceStopping(tol=1.0, patience=2)  # no epoch gains a whole unit of loss
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=100, callbacks=[rule])
+    assert model.history.epochs == 4 and rule.stopped_epoch == 3  # 1 + (patience + 1)
+    assert np.isfinite(model.history["loss"]).all()

@@ -1,0 +1,143 @@
+"""mlpzero.lbfgs: the objective and gradient handed to SciPy, and MLP.fit(optimizer="lbfgs")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy")
+
+from scipy import sparse
+
+from mlpzero import MLP
+from mlpzero.callbacks import EarlyStopping
+from mlpzero.datasets import make_circles
+from mlpzero.lbfgs import loss_and_gradient, minimize
+from mlpzero.losses import get as get_loss
+from mlpzero.network import Network
+from mlpzero.regularizers import WeightPenalty
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(23, 3))
+TARGETS = {
+    "binary_crossentropy": (RNG.random((23, 1)) < 0.5).astype(float),
+    "categorical_crossentropy": np.eye(4)[RNG.integers(0, 4, 23)],
+    "squared_error": RNG.normal(size=(23, 2)),
+    "poisson": RNG.poisson(2.0, size=(23, 2)).astype(float),
+}
+
+
+def _finite_differences(network, objective, eps=1e-6):
+    theta = network.params.copy()
+    numeric = np.empty_like(theta)
+    for i in range(theta.size):
+        for sign, slot in ((1, 0), (-1, 1)):
+            network.params[...] = theta
+            network.params[i] += sign * eps
+            value = objective()
+            numeric[i] = value if slot == 0 else (numeric[i] - value) / (2 * eps)
+    network.params[...] = theta
+    return numeric
+
+
+@pytest.mark.parametrize("loss_name", sorted(TARGETS))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradient_matches_finite_differences(loss_name, weighted):
+    Y = TARGETS[loss_name]
+    network = Network([3, 5, 4, Y.shape[1]], ["tanh", "sigmoid"], dtype="float64", rng=1)
+    loss = get_loss(loss_name)
+    weights = RNG.uniform(0.1, 3.0, size=23) if weighted else None
+    penalty = WeightPenalty(network.weight_mask, network.dtype, l2=0.3)
+
+    def objective():
+        return loss_and_gradient(network, loss, X, Y, weights, penalty, chunk_rows=5)[0]
+
+    value, gradient = loss_and_gradient(network, loss, X, Y, weights, penalty, chunk_rows=5)
+    np.testing.assert_allclose(gradient, _finite_differences(network, objective), atol=1e-7)
+    # the objective is the weighted mean loss plus the penalty, whatever the chunking
+    full = loss.value(network.forward(X), Y, weights) + penalty.value(network.params)
+    assert value == pytest.approx(full, rel=1e-12)
+
+
+def test_sparse_rows_give_the_dense_result():
+    Y = TARGETS["categorical_crossentropy"]
+    network = Network([3, 6, 4], "relu", dtype="float64", rng=2)
+    loss = get_loss("categorical_crossentropy")
+    dense = loss_and_gradient(network, loss, X, Y, chunk_rows=4)
+    for container in (sparse.csr_matrix, sparse.csc_matrix):
+        value, gradient = loss_and_gradient(network, loss, container(X), Y, chunk_rows=4)
+        assert value == pytest.approx(dense[0], rel=1e-12)
+        np.testing.assert_allclose(gradient, dense[1], rtol=1e-12)
+
+
+def test_xor_converges_in_tens_of_iterations():
+    X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y4 = np.array([0, 1, 1, 0])
+    model = MLP(hidden=(4,), activation="tanh", seed=0, dtype="float64")
+    model.fit(X4, y4, optimizer="lbfgs", epochs=200)
+    assert model.history.epochs < 60
+    assert model.evaluate(X4, y4) == {"loss": pytest.approx(0, abs=1e-4), "accuracy": 1.0}
+
+
+def test_circles_converge_in_tens_of_iterations():
+    X_c, y_c = make_circles(n_samples=200, noise=0.05, factor=0.5, random_state=0)
+    model = MLP(hidden=(8,), activation="tanh", seed=0, dtype="float64")
+    model.fit(X_c, y_c, optimizer="lbfgs", epochs=100)
+    assert model.history.epochs < 100  # stopped on its own
+    assert model.evaluate(X_c, y_c)["accuracy"] == 1.0
+    # full-batch gradient descent, the article's loop, is far from there after as many steps
+    slow = MLP(hidden=(8,), activation="tanh", seed=0, dtype="float64")
+    slow.fit(X_c, y_c, epochs=model.history.epochs, learning_rate=0.5)
+    assert slow.evaluate(X_c, y_c)["loss"] > 10 * model.evaluate(X_c, y_c)["loss"]
+
+
+def test_history_validation_and_callbacks():
+    X_c, y_c = make_circles(n_samples=200, noise=0.2, factor=0.5, random_state=1)
+    stop = EarlyStopping(patience=3, restore_best_weights=True)
+    model = MLP(hidden=(32,), seed=0, dtype="float64")
+    model.fit(X_c, y_c, optimizer="lbfgs", epochs=500, validation_split=0.3, callbacks=[stop])
+    assert model.history.keys() == ["loss", "val_loss"]
+    assert stop.stopped_epoch is not None and model.history.epochs == stop.stopped_epoch + 1
+    assert model.fit_config_["optimizer"] == {"name": "lbfgs"}
+    # the best weights are back: the held-out loss is the best one recorded
+    held = model.validation_rows_
+    assert model.evaluate(X_c[held], y_c[held])["loss"] == pytest.approx(stop.best, rel=1e-9)
+
+
+def test_l2_and_sample_weights_reach_the_objective():
+    X_c, y_c = make_circles(n_samples=100, noise=0.1, factor=0.5, random_state=2)
+    weights = np.where(y_c == 1, 3.0, 1.0)
+    plain = MLP(hidden=(6,), seed=0, dtype="float64").fit(X_c, y_c, optimizer="lbfgs", epochs=30)
+    shrunk = MLP(hidden=(6,), seed=0, dtype="float64")
+    shrunk.fit(X_c, y_c, optimizer="lbfgs", epochs=30, l2=1.0, sample_weight=weights)
+    weight_norm = lambda m: float(np.sum(m.network.params[m.network.weight_mask] ** 2))  # noqa: E731
+    assert weight_norm(shrunk) < 0.5 * weight_norm(plain)
+    # integer weights act as repeated rows
+    repeated = np.repeat(np.arange(100), weights.astype(int))
+    twice = MLP(hidden=(6,), seed=0, dtype="float64")
+    twice.fit(X_c[repeated], y_c[repeated], optimizer="lbfgs", epochs=30, l2=1.0)
+    np.testing.assert_allclose(twice.network.params, shrunk.network.params, rtol=1e-6, atol=1e-8)
+
+
+def test_refuses_dropout_and_options_it_would_ignore():
+    X_c, y_c = make_circles(n_samples=50, random_state=0)
+    with pytest.raises(ValueError, match=r"cannot train a network with dropout"):
+        MLP(hidden=(4,), dropout=0.5).fit(X_c, y_c, optimizer="lbfgs")
+    with pytest.raises(ValueError, match=r"without batch_size, clip_norm; got batch_size=8"):
+        MLP(hidden=(4,)).fit(X_c, y_c, optimizer="lbfgs", batch_size=8, clip_norm=1.0)
+    network = Network([2, 3, 1], "relu", dtype="float64", rng=0)
+    with pytest.raises(ValueError, match=r"max_fun"):
+        minimize(network, get_loss("bce"), X_c, y_c[:, None] * 1.0, max_fun=0)
+
+
+def test_budgets_end_the_run_without_convergence():
+    X_c, y_c = make_circles(n_samples=100, noise=0.1, factor=0.5, random_state=3)
+    network = Network([2, 16, 1], "tanh", dtype="float64", rng=0)
+    Y = y_c[:, None].astype(float)
+    result = minimize(network, get_loss("bce"), X_c, Y, max_iter=200, max_fun=7, tol=0.0)
+    # SciPy checks the budget between line searches, so it may overshoot it by a few
+    assert not result.converged and 7 <= result.n_evaluations <= 12 and result.n_iter < 7
+    network = Network([2, 16, 1], "tanh", dtype="float64", rng=0)
+    result = minimize(network, get_loss("bce"), X_c, Y, max_iter=3, tol=0.0)
+    assert not result.converged and result.n_iter == 3 and len(result.losses) == 3
+    assert result.losses == sorted(result.losses, reverse=True)  # each step descends
