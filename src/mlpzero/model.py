@@ -39,7 +39,9 @@ from .validation import (
     check_positive,
     check_sample_weight,
     check_targets,
+    is_memory_mapped,
     relative_sample_weight,
+    row_chunks,
 )
 
 __all__ = ["MLP", "FitOptions", "load"]
@@ -348,7 +350,7 @@ class MLP:
         """The logits ``Z[L]``, shape ``(n_samples, n_outputs)``."""
         network = self._require_built()
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
-        return _checked_logits(network.predict_logits(X), X)
+        return _checked_logits(_logits(network, X), X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``.
@@ -378,13 +380,38 @@ class MLP:
 
     def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` on ``(X, y)``; regression reports ``loss`` and
-        ``mse`` instead of accuracy."""
+        ``mse`` instead of accuracy.
+
+        A memory-mapped ``X`` is evaluated in chunks of rows; each metric is then the
+        weighted mean of the chunks' metrics, weighted by their total sample weight.
+        """
         network = self._require_built()
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         y = check_targets(y, X.shape[0])
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
+        if not is_memory_mapped(X):
+            return self._evaluate_rows(X, y, weights)
+        sums: dict[str, float] = {}
+        total = 0.0
+        for rows in row_chunks(X):
+            w = None if weights is None else weights[rows]
+            mass = float(rows.stop - rows.start) if w is None else float(w.sum())
+            if mass == 0:
+                continue  # rows of zero weight count for nothing
+            block = np.ascontiguousarray(X[rows], dtype=self.dtype)
+            part = self._evaluate_rows(block, np.asarray(y[rows]), w, first_row=rows.start)
+            for key, value in part.items():
+                sums[key] = sums.get(key, 0.0) + value * mass
+            total += mass
+        return {key: value / total for key, value in sums.items()}
+
+    def _evaluate_rows(
+        self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, first_row: int = 0
+    ) -> dict[str, float]:
+        """:meth:`evaluate` on checked rows held in memory (row ``0`` is ``first_row``)."""
+        network = self.network
         Y = self.encoder.encode(y, dtype=self.dtype)
-        logits = _checked_logits(network.predict_logits(X), X)
+        logits = _checked_logits(network.predict_logits(X), X, first_row)
         result = {"loss": self.loss_.value(logits, Y, weights)}
         with np.errstate(over="ignore"):
             outputs = self.loss_.link(logits, out=logits)
@@ -444,21 +471,33 @@ def load(path: str | os.PathLike[str]) -> MLP:
     return _io.load_model(path)
 
 
-def _checked_logits(logits: np.ndarray, X: np.ndarray) -> np.ndarray:
+def _checked_logits(logits: np.ndarray, X: np.ndarray, first_row: int = 0) -> np.ndarray:
     """``logits``, after checking that the forward pass did not overflow.
 
     Inputs far larger than the training data can push a layer beyond the dtype's range;
-    the result would be NaN probabilities, so that is an error that says which rows.
+    the result would be NaN probabilities, so that is an error that says which rows
+    (counted from ``first_row`` when ``X`` is a chunk of the user's rows).
     """
     finite = np.isfinite(logits).all(axis=1)
     if not finite.all():
         rows = np.flatnonzero(~finite)
         raise ValueError(
             f"X: the network's outputs overflow for {len(rows)} of {len(X)} rows (first: row "
-            f"{rows[0]}, largest |value| {np.abs(X[rows[0]]).max():.3g}); these inputs are "
-            "too large for this model: scale them like the training data"
+            f"{first_row + rows[0]}, largest |value| {np.abs(X[rows[0]]).max():.3g}); these "
+            "inputs are too large for this model: scale them like the training data"
         )
     return logits
+
+
+def _logits(network: Network, X: np.ndarray) -> np.ndarray:
+    """The logits of every row of checked ``X``; a memory-mapped ``X`` is read in chunks
+    of rows converted to the network's dtype, never whole."""
+    if not is_memory_mapped(X):
+        return network.predict_logits(X)
+    out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
+    for rows in row_chunks(X):
+        out[rows] = network.predict_logits(np.ascontiguousarray(X[rows], dtype=network.dtype))
+    return out
 
 
 def _column_names(X: Any, width: int) -> list[str] | None:

@@ -9,6 +9,13 @@ training loop receives the result; nothing flows back.
    the sample weights by the class weights (:func:`class_weights`) and encodes ``y`` as
    the matrix ``Y`` ``(m, n_L)`` with the model's :class:`~mlpzero.targets.TargetEncoder`.
 
+A memory-mapped ``X`` (:func:`~mlpzero.validation.is_memory_mapped`) is never copied
+whole: the checks scan it in chunks, the split keeps row indices, and the loop receives a
+:class:`RowSource` (rows read batch by batch, converted to the model's dtype) and an
+:class:`EncodedTargets` (``Y`` encoded batch by batch from the labels' class indices)
+instead of ``X`` and ``Y``. Only arrays with one entry per row (``y``, the indices, the
+weights) are held in memory.
+
 Sample weights are kept relative (the largest is 1, see
 :func:`~mlpzero.validation.relative_sample_weight`): only their ratios matter, and no
 product with class weights, sum or cast can then overflow.
@@ -27,12 +34,16 @@ from .validation import (
     check_positive,
     check_sample_weight,
     check_targets,
+    is_memory_mapped,
     relative_sample_weight,
+    row_chunks,
 )
 
 __all__ = [
     "CheckedData",
+    "EncodedTargets",
     "PreparedData",
+    "RowSource",
     "check_data",
     "class_weights",
     "prepare",
@@ -40,7 +51,96 @@ __all__ = [
 ]
 
 #: ``(X_val, y_val_or_Y_val, weights_or_None)``.
-Validation = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+Validation = tuple[Any, np.ndarray, np.ndarray | None]
+
+
+class RowSource:
+    """The rows of a memory-mapped array, read on demand in the model's dtype.
+
+    Row ``i`` of the source is row ``rows[i]`` of ``array`` (row ``i`` without ``rows``).
+    It has the ``shape`` and ``dtype`` of the array it stands for, ``(m, n_0)`` in
+    ``dtype``, without ever holding it: :meth:`take` fills a batch buffer.
+    """
+
+    def __init__(self, array: np.ndarray, dtype: Any, rows: np.ndarray | None = None) -> None:
+        self.array, self.rows = array, rows
+        self.dtype = np.dtype(dtype)
+        self.shape = (len(array) if rows is None else len(rows), array.shape[1])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def take(self, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out[i] = source[index[i]]``, converted to ``out``'s dtype; returns ``out``."""
+        if self.rows is not None:
+            index = self.rows[index]
+        return np.take(self.array, index, axis=0, out=out)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` as a new C-contiguous array in the model's dtype."""
+        block = self.array[start:stop] if self.rows is None else self.array[self.rows[start:stop]]
+        return np.ascontiguousarray(block, dtype=self.dtype)
+
+    def largest_magnitude(self) -> float:
+        """The largest ``|x|``, read in chunks."""
+        source = self.array if self.rows is None else self.array[np.sort(self.rows)]
+        return max(float(np.abs(source[rows]).max()) for rows in row_chunks(source))
+
+    def __repr__(self) -> str:
+        return f"RowSource(shape={self.shape}, dtype={self.dtype.name})"
+
+
+class EncodedTargets:
+    """``Y`` ``(m, n_L)`` for a large fit, encoded batch by batch instead of held whole.
+
+    Classifiers keep the class index of each label (``(m,)`` integers, checked against
+    the encoder's classes chunk by chunk); other tasks keep ``y`` and encode its rows as
+    they are taken. Each batch equals the same rows of ``encoder.encode(y)``.
+    """
+
+    def __init__(self, y: np.ndarray, encoder: TargetEncoder, dtype: Any) -> None:
+        self.encoder, self.dtype = encoder, np.dtype(dtype)
+        self.shape = (len(y), encoder.n_outputs_)
+        self.codes: np.ndarray | None = None
+        self.y = y
+        if encoder.task in ("binary", "multiclass"):
+            flat = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+            self.codes = np.empty(len(y), dtype=np.intp)
+            for rows in row_chunks(flat):
+                self.codes[rows] = encoder.class_index(flat[rows])
+        else:
+            for rows in row_chunks(y):
+                encoder.encode(y[rows], dtype=dtype)  # the checks; the result is not kept
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def take(self, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out = encode(y[index])``; returns ``out``."""
+        if self.encoder.task == "binary":
+            out[:, 0] = self.codes[index]
+        elif self.encoder.task == "multiclass":
+            out.fill(0)
+            out[np.arange(len(index)), self.codes[index]] = 1
+        else:
+            out[...] = np.asarray(self.y[index], dtype=out.dtype).reshape(out.shape)
+        return out
+
+    def labels(self) -> np.ndarray:
+        """What accuracy compares predictions with: the class index of each row
+        (multi-class), or ``Y > 0.5`` (binary and multi-label, ``(m, n_L)`` booleans)."""
+        if self.encoder.task == "multiclass":
+            return self.codes
+        if self.encoder.task == "binary":
+            return (self.codes == 1).reshape(-1, 1)
+        labels = np.empty(self.shape, dtype=bool)
+        for rows in row_chunks(self.y):
+            block = np.asarray(self.y[rows], dtype=self.dtype).reshape(-1, self.shape[1])
+            np.greater(block, 0.5, out=labels[rows])
+        return labels
+
+    def __repr__(self) -> str:
+        return f"EncodedTargets(shape={self.shape}, task={self.encoder.task!r})"
 
 
 @dataclass(frozen=True)
@@ -57,13 +157,14 @@ class CheckedData:
 
 @dataclass(frozen=True)
 class PreparedData:
-    """What the training loop needs: ``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` and
+    """What the training loop needs: ``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` (a
+    :class:`RowSource` and an :class:`EncodedTargets` for a memory-mapped ``X``) and
     ``sample_weight`` ``(m,)`` (or None) for the training rows; ``validation``
     ``(X_val, Y_val, weights_or_None)`` or None; and ``validation_rows``, the indices into
     the given ``X`` that ``validation_split`` held out (None without a split)."""
 
-    X: np.ndarray
-    Y: np.ndarray
+    X: np.ndarray | RowSource
+    Y: np.ndarray | EncodedTargets
     sample_weight: np.ndarray | None
     validation: Validation | None
     validation_rows: np.ndarray | None
@@ -102,18 +203,26 @@ def prepare(
     With ``validation_split`` the held-out rows are drawn from ``split_rng``, stratified
     by class for binary and multi-class encoders. ``class_weight`` multiplies the sample
     weights (classifiers only); the training rows must still carry some weight.
+
+    A memory-mapped ``X`` stays where it is: the training and validation rows become
+    :class:`RowSource` objects over it, and ``Y`` an :class:`EncodedTargets`.
     """
     X, y, weights, validation = data.X, data.y, data.weights, data.validation
+    mapped = is_memory_mapped(X)
     labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     is_labelled = encoder.task in ("binary", "multiclass")
     held = None
     if validation_split:
         strata = labels if is_labelled else None
         rows, held = split_validation(len(y), validation_split, split_rng, strata)
-        validation = (X[held], y[held], None if weights is None else weights[held])
-        X, y, labels = X[rows], y[rows], labels[rows]
+        X_val = RowSource(X, dtype, held) if mapped else X[held]
+        validation = (X_val, y[held], None if weights is None else weights[held])
+        X = RowSource(X, dtype, rows) if mapped else X[rows]
+        y, labels = y[rows], labels[rows]
         weights = None if weights is None else weights[rows]
-    Y = encoder.encode(y, dtype=dtype)
+    elif mapped:
+        X = RowSource(X, dtype)
+    Y = EncodedTargets(y, encoder, dtype) if mapped else encoder.encode(y, dtype=dtype)
     if class_weight is not None:
         if not is_labelled:
             raise ValueError(
@@ -126,6 +235,8 @@ def prepare(
         check_sample_weight(weights, len(weights))
     if validation is not None:
         X_val, y_val, w_val = validation
+        if is_memory_mapped(X_val):
+            X_val = RowSource(X_val, dtype)
         validation = (X_val, encoder.encode(y_val, dtype=dtype), w_val)
     return PreparedData(X, Y, weights, validation, held)
 

@@ -49,7 +49,27 @@ from .optimizers import Optimizer
 from .regularizers import WeightPenalty
 from .validation import check_positive, relative_sample_weight
 
-__all__ = ["TrainingDivergedError", "clip_global_norm", "train"]
+__all__ = ["TrainingDivergedError", "clip_global_norm", "gather_rows", "train"]
+
+
+def gather_rows(source: Any, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of ``source`` into the reused batch buffer ``out``; returns ``out``.
+
+    ``source`` is an in-memory array (``np.take``, no other copy) or an object with a
+    ``take(index, out)`` method, such as the :class:`~mlpzero.preparation.RowSource` of a
+    memory-mapped ``X``, which reads only those rows and converts them to ``out``'s dtype.
+    """
+    if isinstance(source, np.ndarray):
+        return np.take(source, index, axis=0, out=out)
+    return source.take(index, out)
+
+
+def _in_memory(source: Any) -> np.ndarray:
+    """``source`` as an array: itself, or every row of a row source (full batch only)."""
+    if isinstance(source, np.ndarray):
+        return source
+    out = np.empty(source.shape, dtype=source.dtype)
+    return source.take(np.arange(len(source)), out)
 
 
 class TrainingDivergedError(ValueError):
@@ -88,7 +108,10 @@ def train(
     """Train ``network`` in place and return the :class:`History` of per-epoch metrics.
 
     ``X`` is ``(m, n_0)`` and ``Y`` is ``(m, n_L)``, both already in the network's dtype;
-    ``validation`` is ``(X_val, Y_val, weights_or_None)`` in the same form. ``rng`` drives
+    ``validation`` is ``(X_val, Y_val, weights_or_None)`` in the same form. ``X``, ``Y``
+    and ``X_val`` may also be row sources with ``shape``, ``dtype`` and
+    ``take(index, out)`` (see :func:`gather_rows`): the batches are then read from them,
+    and only full-batch training (``batch_size=None``) holds every row in memory. ``rng`` drives
     the shuffling (and the dropout masks, if ``network.dropout_rng`` is unset). Progress
     bars and the article's ``Epoch e: cost = c`` lines are callbacks
     (:class:`mlpzero.progress.ProgressLogger`).
@@ -134,12 +157,12 @@ class _Trainer:
         shuffle: bool,
     ) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
-        self.X, self.Y = X, Y
-        #: The largest |X|, for the divergence message (two passes, no temporary array).
-        self.x_scale = max(float(X.max()), -float(X.min()))
         n = X.shape[0]
         self.n = n
         self.batch = n if batch_size is None or batch_size >= n else batch_size
+        if self.batch >= n:
+            X, Y = _in_memory(X), _in_memory(Y)
+        self.X, self.Y = X, Y
         # Divided by the largest first: only ratios matter, and 1e300 or 1e-300 would
         # overflow or vanish in a float32 cast.
         weights = relative_sample_weight(sample_weight)
@@ -149,7 +172,7 @@ class _Trainer:
         self.dropout = any(network.dropout)
         if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
-        self.labels = _AccuracyCounter(loss, Y)
+        self.labels = _AccuracyCounter(loss, Y, rows=self.batch)
         self.snapshot = np.empty_like(network.params)
         if self.batch < n:
             self.order = np.arange(n)
@@ -163,6 +186,14 @@ class _Trainer:
             w_val = relative_sample_weight(w_val)
             self.validation = (X_val, Y_val, w_val, _AccuracyCounter(loss, Y_val))
             self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
+
+    @property
+    def x_scale(self) -> float:
+        """The largest |X|, for the divergence message (read only then)."""
+        X = self.X
+        if isinstance(X, np.ndarray):  # two passes, no temporary array
+            return max(float(X.max()), -float(X.min()))
+        return X.largest_magnitude()
 
     # ------------------------------------------------------------------ the loop
     def run(self, epochs: int, history: History, model: Any, callbacks: list[Callback]) -> None:
@@ -243,8 +274,8 @@ class _Trainer:
         for batch, begin in enumerate(range(0, self.n, self.batch)):
             index = self.order[begin : begin + self.batch]
             rows = len(index)
-            xb = np.take(self.X, index, axis=0, out=self.batch_X[:rows])
-            yb = np.take(self.Y, index, axis=0, out=self.batch_Y[:rows])
+            xb = gather_rows(self.X, index, self.batch_X[:rows])
+            yb = gather_rows(self.Y, index, self.batch_Y[:rows])
             wb = None
             if self.weights is not None:
                 wb = np.take(self.weights, index, out=self.batch_w[:rows])
@@ -282,9 +313,11 @@ class _Trainer:
     def _validate(self) -> dict[str, float]:
         X_val, Y_val, w_val, labels = self.validation
         out = self.val_logits
+        in_memory = isinstance(X_val, np.ndarray)
         for begin in range(0, X_val.shape[0], self.batch):
             stop = begin + self.batch
-            out[begin:stop] = self.network.forward(X_val[begin:stop])
+            block = X_val[begin:stop] if in_memory else X_val.read(begin, stop)
+            out[begin:stop] = self.network.forward(block)
         value = self.loss.value(out, Y_val, w_val)
         if self.penalty.active:
             value += self.penalty.value(self.network.params)
@@ -338,18 +371,22 @@ class _AccuracyCounter:
     Regression has no accuracy (``kind`` is None).
     """
 
-    def __init__(self, loss: Loss, Y: np.ndarray) -> None:
+    def __init__(self, loss: Loss, Y: Any, rows: int | None = None) -> None:
         name = loss.name
         self.kind = {"binary_crossentropy": "threshold", "categorical_crossentropy": "argmax"}.get(
             name
         )
-        rows, outputs = Y.shape
+        # Buffers for the largest batch; the labels for every row of Y (an encoded
+        # targets object gives its own, without building Y).
+        rows = Y.shape[0] if rows is None else rows
+        outputs = Y.shape[1]
+        stored = isinstance(Y, np.ndarray)
         if self.kind == "argmax":
-            self.all = np.argmax(Y, axis=1)
+            self.all = np.argmax(Y, axis=1) if stored else Y.labels()
             self._pred = np.empty(rows, dtype=self.all.dtype)
             self._taken = np.empty(rows, dtype=self.all.dtype)
         elif self.kind == "threshold":
-            self.all = Y > 0.5
+            self.all = Y > 0.5 if stored else Y.labels()
             self._pred = np.empty((rows, outputs), dtype=bool)
             self._taken = np.empty((rows, outputs), dtype=bool)
         else:
