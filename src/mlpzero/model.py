@@ -27,7 +27,7 @@ from . import schedules as _schedules
 from .activations import Activation
 from .callbacks import Callback, History
 from .network import Network, resolve_activations
-from .preparation import check_data, prepare
+from .preparation import check_data, is_batch_source, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
 from .targets import TargetEncoder, infer_task, loss_for_task
@@ -171,7 +171,7 @@ class MLP:
     def fit(
         self,
         X: Any,
-        y: Any,
+        y: Any = None,
         *,
         epochs: int = 1000,
         learning_rate: float | None = None,
@@ -185,7 +185,8 @@ class MLP:
         validation_data: tuple[Any, ...] | None = None,
         sample_weight: Any = None,
         class_weight: str | dict[Any, float] | None = None,
-        shuffle: bool = True,
+        shuffle: bool | None = None,
+        classes: Sequence[Any] | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: int = 0,
         print_every: int | None = None,
@@ -197,6 +198,17 @@ class MLP:
 
         Later calls continue training the same weights; :attr:`history` keeps growing.
         Returns the model, so calls chain.
+
+        ``X`` and ``y`` may be memory-mapped (``np.load(path, mmap_mode="r")``,
+        :func:`mlpzero.datasets.load_npy_dir`): they are then checked in chunks and read a
+        batch at a time, never copied whole (full-batch training, ``batch_size=None``,
+        still holds every row). ``X`` may also be a callable that returns an iterable of
+        ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)`` for one epoch, for data
+        made on the fly (``y`` is then None); it is called once per epoch and its batches
+        are used in its order and sizes. The first batch (or ``classes``) builds the model.
+        A shuffled ``validation_split``, ``class_weight="balanced"`` (which needs every
+        class's count), ``shuffle``, ``batch_size`` and ``sample_weight`` do not apply to
+        it and are refused; ``validation_data`` and a ``class_weight`` dict work.
 
         Parameters
         ----------
@@ -237,7 +249,11 @@ class MLP:
             ``"balanced"`` (weight :math:`n / (k\,n_c)` for class ``c``) or a dict
             ``{label: weight}``; multiplies ``sample_weight``. Classifiers only.
         shuffle:
-            Reshuffle the rows every epoch (mini-batches only).
+            Reshuffle the rows every epoch (mini-batches only; the default, except for a
+            batch generator, which yields its batches in its own order).
+        classes:
+            Every label training will meet, when the first batch of a generator (or
+            ``y`` of a first incremental fit) may lack some; used when the model is built.
         callbacks:
             :class:`~mlpzero.callbacks.Callback` objects, e.g.
             :class:`~mlpzero.callbacks.EarlyStopping`.
@@ -265,12 +281,12 @@ class MLP:
             high); the model keeps its last finite weights and the history so far.
         """
         options = FitOptions.check(
-            epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
-            optimizer=optimizer, schedule=schedule, l2=l2, l1=l1, clip_norm=clip_norm,
-            validation_split=validation_split, validation_data=validation_data,
-            class_weight=class_weight, shuffle=shuffle, callbacks=callbacks, verbose=verbose,
-            print_every=print_every, checkpoint=checkpoint,
-            checkpoint_interval=checkpoint_interval, resume=resume,
+            stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
+            batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
+            clip_norm=clip_norm, validation_split=validation_split,
+            validation_data=validation_data, class_weight=class_weight, shuffle=shuffle,
+            callbacks=callbacks, verbose=verbose, print_every=print_every,
+            checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
         )  # fmt: skip
         resumed = _read_checkpoint(self, options.resume, options.callbacks)
         source = self if resumed is None else resumed.model
@@ -280,7 +296,8 @@ class MLP:
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
             elif not self.built:
-                self._build(data.X, data.y, options.verbose)
+                labels = data.y if classes is None else np.asarray(classes)
+                self._build(data.X, labels, options.verbose)
                 self.feature_names_in_ = _column_names(X, data.X.shape[1])
             fit_random_state = self._rng.bit_generator.state
             # Drawn from the seed, not the running generator: every fit on the same
@@ -558,6 +575,7 @@ class FitOptions:
     def check(
         cls,
         *,
+        stream: bool = False,
         epochs: Any,
         learning_rate: Any,
         batch_size: Any,
@@ -579,7 +597,8 @@ class FitOptions:
     ) -> FitOptions:
         """The options of :meth:`MLP.fit`, checked; an error names the argument and echoes
         the value. ``validation_data`` is only looked at to refuse it together with
-        ``validation_split``."""
+        ``validation_split``; ``stream`` says that the data is a batch generator, for which
+        ``batch_size`` and ``shuffle`` do not apply."""
         epochs = check_int("epochs", epochs)
         batch_size = check_int("batch_size", batch_size, allow_none=True)
         print_every = check_int("print_every", print_every, allow_none=True)
@@ -600,6 +619,10 @@ class FitOptions:
         if validation_split and validation_data is not None:
             raise ValueError("pass validation_split or validation_data, not both")
         callbacks = _check_callbacks(callbacks)
+        if stream:
+            _refuse_for_stream(batch_size=batch_size, shuffle=shuffle)
+        if shuffle is None:
+            shuffle = not stream
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(
                 f"shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}"
@@ -654,6 +677,19 @@ class FitOptions:
             "clip_norm": self.clip_norm,
             "shuffle": self.shuffle,
         }
+
+
+def _refuse_for_stream(**options: Any) -> None:
+    """Refuse the options that a batch generator decides itself."""
+    reasons = {
+        "batch_size": "its batches are the ones it yields",
+        "shuffle": "it yields its batches in its own order (shuffle inside it)",
+    }
+    for name, value in options.items():
+        if value is not None and value is not False:
+            raise ValueError(
+                f"{name}={value!r} does not apply to a batch generator: {reasons[name]}"
+            )
 
 
 def _check_callbacks(callbacks: Any) -> tuple[Any, ...]:

@@ -111,7 +111,9 @@ def train(
     ``validation`` is ``(X_val, Y_val, weights_or_None)`` in the same form. ``X``, ``Y``
     and ``X_val`` may also be row sources with ``shape``, ``dtype`` and
     ``take(index, out)`` (see :func:`gather_rows`): the batches are then read from them,
-    and only full-batch training (``batch_size=None``) holds every row in memory. ``rng`` drives
+    and only full-batch training (``batch_size=None``) holds every row in memory. ``X`` may
+    instead be a :class:`~mlpzero.preparation.BatchStream` (``Y`` None): each epoch is
+    then the batches it yields, in its order. ``rng`` drives
     the shuffling (and the dropout masks, if ``network.dropout_rng`` is unset). Progress
     bars and the article's ``Epoch e: cost = c`` lines are callbacks
     (:class:`mlpzero.progress.ProgressLogger`).
@@ -157,6 +159,11 @@ class _Trainer:
         shuffle: bool,
     ) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
+        #: A generator's batches (see _stream_epoch), or None when X holds the rows.
+        self.stream = X if hasattr(X, "batches") else None
+        if self.stream is not None:
+            X = np.empty((0, network.layer_sizes[0]), dtype=network.dtype)
+            Y = np.empty((0, network.layer_sizes[-1]), dtype=network.dtype)
         n = X.shape[0]
         self.n = n
         self.batch = n if batch_size is None or batch_size >= n else batch_size
@@ -191,6 +198,8 @@ class _Trainer:
     def x_scale(self) -> float:
         """The largest |X|, for the divergence message (read only then)."""
         X = self.X
+        if self.stream is not None:
+            return self.stream.largest_magnitude
         if isinstance(X, np.ndarray):  # two passes, no temporary array
             return max(float(X.max()), -float(X.min()))
         return X.largest_magnitude()
@@ -257,6 +266,8 @@ class _Trainer:
 
     def _epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
         """Run the batches of one epoch; return ``loss`` (and ``accuracy``)."""
+        if self.stream is not None:
+            return self._stream_epoch(epoch, callbacks)
         if self.batch >= self.n:
             value, hits = self._step(self.X, self.Y, self.weights, self.labels.all)
             if not math.isfinite(value):
@@ -295,6 +306,27 @@ class _Trainer:
                 callback.on_batch_end(batch, {"loss": value})
         return self.labels.logs(total / weight_total, hits, seen)
 
+    def _stream_epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
+        """One epoch over the batches a generator yields, in its order and sizes."""
+        total = weight_total = 0.0
+        hits = seen = 0
+        for batch, (xb, yb, wb, weight) in enumerate(self.stream.batches(epoch)):
+            if weight == 0:
+                continue  # a batch of zero-weight rows carries no gradient
+            self.labels = _AccuracyCounter(self.loss, yb)  # buffers for this batch's rows
+            value, batch_hits = self._step(xb, yb, wb, self.labels.all)
+            if not math.isfinite(value):
+                self._diverged(epoch, value)
+            total += value * weight
+            weight_total += weight
+            hits += batch_hits
+            seen += len(xb)
+            for callback in callbacks:
+                callback.on_batch_end(batch, {"loss": value})
+        if weight_total == 0:
+            raise ValueError(f"every batch of epoch {epoch} had zero sample weight")
+        return self.labels.logs(total / weight_total, hits, seen)
+
     def _step(self, X, Y, weights, labels) -> tuple[float, int]:
         """One update on one batch; the batch loss (with penalty) before it, and the hits."""
         network = self.network
@@ -314,8 +346,9 @@ class _Trainer:
         X_val, Y_val, w_val, labels = self.validation
         out = self.val_logits
         in_memory = isinstance(X_val, np.ndarray)
-        for begin in range(0, X_val.shape[0], self.batch):
-            stop = begin + self.batch
+        step = self.batch or X_val.shape[0]  # a generator's fit has no batch size of its own
+        for begin in range(0, X_val.shape[0], step):
+            stop = begin + step
             block = X_val[begin:stop] if in_memory else X_val.read(begin, stop)
             out[begin:stop] = self.network.forward(block)
         value = self.loss.value(out, Y_val, w_val)

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Bytes of data a chunked scan reads at a time (see :func:`row_chunks`).
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 4 << 20
 
 
 def is_memory_mapped(array: Any) -> bool:
@@ -46,8 +46,10 @@ def is_memory_mapped(array: Any) -> bool:
     return False
 
 
-def row_chunks(array: Any, chunk_bytes: int = CHUNK_BYTES) -> Iterator[slice]:
-    """Slices of ``array``'s rows (its first axis), each about ``chunk_bytes`` of data."""
+def row_chunks(array: Any, chunk_bytes: int | None = None) -> Iterator[slice]:
+    """Slices of ``array``'s rows (its first axis), each about ``chunk_bytes`` of data
+    (:data:`CHUNK_BYTES` by default)."""
+    chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
     n = len(array)
     row_bytes = max(1, array.itemsize * (int(np.prod(array.shape[1:])) if array.ndim > 1 else 1))
     step = max(1, chunk_bytes // row_bytes)
@@ -114,11 +116,12 @@ def _first_non_finite(array: np.ndarray) -> list[int] | None:
     if array.dtype.kind != "f":
         return None
     for rows in row_chunks(array):
-        block = array[rows]
-        if not np.isfinite(block).all():
-            bad = np.argwhere(~np.isfinite(block))[0].tolist()
+        finite = np.isfinite(array[rows])
+        if not finite.all():
+            bad = np.argwhere(~finite)[0].tolist()
             bad[0] += rows.start
             return bad
+        del finite  # before the next chunk's, so that only one is alive
     return None
 
 
@@ -137,6 +140,7 @@ def check_fits(array: np.ndarray, dtype: Any, name: str) -> None:
     for rows in row_chunks(array):
         magnitude = np.abs(array[rows])
         if magnitude.max() <= limit:
+            del magnitude  # before the next chunk's, so that only one is alive
             continue
         where = list(np.unravel_index(np.argmax(magnitude), magnitude.shape))
         where[0] += rows.start
