@@ -256,3 +256,20 @@ def test_sklearn_estimator_trains_on_a_memmap_like_on_memory(tmp_path):
     assert peak < X.nbytes / 2  # no copy of X (early_stopping's split would make one)
     assert np.array_equal(a.predict_proba(X), b.predict_proba(X_map))
     assert a.score(X, y) == b.score(X_map, y)
+
+
+def test_divergence_on_a_memmap_reports_what_it_does_in_memory(tmp_path, small_chunks):
+    from mlpzero.training import TrainingDivergedError
+
+    X, y = data(n=200)
+    X = X * 1e4
+    X_map = mapped(tmp_path, "X", X)
+    messages = []
+    for features in (X, X_map):
+        model = MLP(hidden=(4,), seed=0)
+        with pytest.raises(TrainingDivergedError) as error:
+            model.fit(features, y, epochs=50, batch_size=20, learning_rate=10.0,
+                      validation_split=0.2)  # fmt: skip
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+    assert "largest |X| = " in messages[1]

@@ -93,8 +93,14 @@ class RowSource:
 
     def largest_magnitude(self) -> float:
         """The largest ``|x|``, read in chunks."""
-        source = self.array if self.rows is None else self.array[np.sort(self.rows)]
-        return max(float(np.abs(source[rows]).max()) for rows in row_chunks(source))
+        if self.rows is None:
+            return max(float(np.abs(self.array[rows]).max()) for rows in row_chunks(self.array))
+        step = next(row_chunks(self.array)).stop  # rows per chunk
+        rows = np.sort(self.rows)
+        return max(
+            float(np.abs(self.array[rows[start : start + step]]).max())
+            for start in range(0, len(rows), step)
+        )
 
     def __repr__(self) -> str:
         return f"RowSource(shape={self.shape}, dtype={self.dtype.name})"
