@@ -113,9 +113,10 @@ def train(
     ``take(index, out)`` (see :func:`gather_rows`): the batches are then read from them,
     and only full-batch training (``batch_size=None``) holds every row in memory. ``X`` may
     instead be a :class:`~mlpzero.preparation.BatchStream` (``Y`` None): each epoch is
-    then the batches it yields, in its order. ``rng`` drives
-    the shuffling (and the dropout masks, if ``network.dropout_rng`` is unset). Progress
-    bars and the article's ``Epoch e: cost = c`` lines are callbacks
+    then the batches it yields, in its order.
+
+    ``rng`` drives the shuffling (and the dropout masks, if ``network.dropout_rng`` is
+    unset). Progress bars and the article's ``Epoch e: cost = c`` lines are callbacks
     (:class:`mlpzero.progress.ProgressLogger`).
     """
     history = history if history is not None else History()
