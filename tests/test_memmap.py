@@ -176,15 +176,18 @@ def _traced_peak(function):
 
 @pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
 def test_fit_predict_and_evaluate_never_hold_a_memmap_whole(tmp_path, monkeypatch, x_dtype):
-    """NumPy reports its allocations to tracemalloc: the peak of a fit on an 8 MB memmap
-    stays far below 8 MB (a copy of X would show up whole). The checks read chunks of
-    512 kB here (a chunk is the largest allocation they make)."""
+    """NumPy reports its allocations to tracemalloc: the peak of a fit on a 32 MB memmap
+    stays far below 32 MB (a copy of X would show up whole). The checks read chunks of
+    512 kB here; inference reads blocks of 4,096 rows (4 MB)."""
     monkeypatch.setattr(validation, "CHUNK_BYTES", 1 << 19)
     rng = np.random.default_rng(0)
-    n, features = 2**13, 256 if x_dtype == np.float32 else 128
+    n, features = 2**15, 256 if x_dtype == np.float32 else 128
     X = mapped(tmp_path, "X", rng.standard_normal((n, features)).astype(x_dtype))
     y = mapped(tmp_path, "y", rng.integers(0, 10, n))
     size = X.nbytes
+    model = MLP(hidden=(8,), seed=0)
+    model.fit(np.array(X[:300]), np.array(y[:300]), epochs=1, validation_split=0.1)
+    model.predict(np.array(X[:10]))  # warm-up: what the first calls import is not data
     model = MLP(hidden=(8,), seed=0)
     fit = _traced_peak(lambda: model.fit(X, y, epochs=1, batch_size=128, validation_split=0.1))
     evaluate = _traced_peak(lambda: model.evaluate(X, y))
@@ -273,3 +276,24 @@ def test_divergence_on_a_memmap_reports_what_it_does_in_memory(tmp_path, small_c
         messages.append(str(error.value))
     assert messages[0] == messages[1]
     assert "largest |X| = " in messages[1]
+
+
+def test_sklearn_estimator_converts_a_memmap_of_another_dtype_batch_by_batch(tmp_path, monkeypatch):
+    from mlpzero.sklearn import MLPClassifier
+
+    monkeypatch.setattr(validation, "CHUNK_BYTES", 1 << 19)  # checks: 512 kB at a time
+
+    X, y = data(n=8_000, features=64)
+    X_map = mapped(tmp_path, "X", X)  # float64, for a float32 estimator
+    options = dict(hidden_layer_sizes=(6,), max_iter=1, random_state=0, batch_size=256)
+    with pytest.warns(Warning):
+        a = MLPClassifier(dtype="float32", **options).fit(X.astype(np.float32), y)
+    tracemalloc.start()
+    try:
+        with pytest.warns(Warning):
+            b = MLPClassifier(dtype="float32", **options).fit(X_map, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 4
+    assert np.array_equal(a.predict_proba(X.astype(np.float32)), b.predict_proba(X_map))

@@ -41,7 +41,6 @@ from .validation import (
     check_targets,
     is_memory_mapped,
     relative_sample_weight,
-    row_chunks,
 )
 
 __all__ = ["MLP", "FitOptions", "load"]
@@ -410,7 +409,7 @@ class MLP:
             return self._evaluate_rows(X, y, weights)
         sums: dict[str, float] = {}
         total = 0.0
-        for rows in row_chunks(X):
+        for rows in _row_blocks(X):
             w = None if weights is None else weights[rows]
             mass = float(rows.stop - rows.start) if w is None else float(w.sum())
             if mass == 0:
@@ -506,14 +505,27 @@ def _checked_logits(logits: np.ndarray, X: np.ndarray, first_row: int = 0) -> np
     return logits
 
 
+#: Rows per forward pass at inference (``Network.predict_logits``'s chunk).
+_PREDICT_ROWS = 4096
+
+
+def _row_blocks(X: np.ndarray) -> list[slice]:
+    """``X``'s rows in blocks of :data:`_PREDICT_ROWS`: a memory-mapped ``X`` is read one
+    block at a time, and its products are those of ``predict_logits`` on ``X`` in memory
+    (the same rows per matrix product), so its outputs are the same bit for bit."""
+    n = X.shape[0]
+    return [slice(start, min(start + _PREDICT_ROWS, n)) for start in range(0, n, _PREDICT_ROWS)]
+
+
 def _logits(network: Network, X: np.ndarray) -> np.ndarray:
-    """The logits of every row of checked ``X``; a memory-mapped ``X`` is read in chunks
-    of rows converted to the network's dtype, never whole."""
+    """The logits of every row of checked ``X``; a memory-mapped ``X`` is read a block of
+    rows at a time, converted to the network's dtype, never whole."""
     if not is_memory_mapped(X):
-        return network.predict_logits(X)
+        return network.predict_logits(X, chunk_rows=_PREDICT_ROWS)
     out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
-    for rows in row_chunks(X):
-        out[rows] = network.predict_logits(np.ascontiguousarray(X[rows], dtype=network.dtype))
+    with np.errstate(over="ignore", invalid="ignore"):  # as predict_logits: checked after
+        for rows in _row_blocks(X):
+            out[rows] = network.forward(np.ascontiguousarray(X[rows], dtype=network.dtype))
     return out
 
 

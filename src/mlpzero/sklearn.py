@@ -49,7 +49,7 @@ from .model import MLP
 from .regularizers import WeightPenalty
 from .schedules import InverseScaling
 from .training import TrainingDivergedError
-from .validation import check_sample_weight
+from .validation import check_sample_weight, is_memory_mapped
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -439,7 +439,8 @@ class _BaseMLP(BaseEstimator):
             dtype = X.dtype if self.dtype == "auto" else np.dtype(self.dtype)
         else:
             dtype = self._mlp.dtype
-        X = np.asarray(X, dtype=dtype)
+        if not is_memory_mapped(X):  # MLP.fit converts a memory-mapped X batch by batch
+            X = np.asarray(X, dtype=dtype)
 
         rng = check_random_state(self.random_state)
         validation = None
