@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: demo test test-numba test-slow lint format venv clean bench bench-quick
+.PHONY: demo test test-numba test-slow lint format venv clean bench bench-quick docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,16 +48,22 @@ bench-quick: $(BENCH_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run --quick \
 		--json $(OUT)/bench-quick.json
 
+# The documentation site, into site/ (open site/index.html, or `mkdocs serve`). --strict
+# fails on any warning: a broken link, an unknown reference, a docstring it cannot parse.
+# The notebooks run while it builds, so their pages show today's outputs.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
 # ruff, then the layer contract of pyproject.toml ([tool.importlinter]): each floor of the
 # package imports only from the floors below it, and no modules import one another.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	PYTHONPATH=src $(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks examples
+	$(BIN)/ruff check --fix src tests benchmarks examples
 
 clean:
-	rm -rf $(VENV) $(OUT) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(OUT) build site src/*.egg-info .pytest_cache

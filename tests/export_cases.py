@@ -48,16 +48,34 @@ def data(task: str, n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     return X, y
 
 
-def fitted(task: str, activation, dtype: str = "float32", hidden=(5, 4), epochs: int = 30) -> MLP:
-    """An MLP trained briefly on ``data(task)`` (enough to move the weights off their draw)."""
+#: Per-feature scales and offsets that make ``data`` and ``inputs`` raw, for the models that
+#: standardise their inputs (their statistics are then far from 0 and 1).
+RAW_SCALE = np.array([10.0, 0.1, 3.0])
+RAW_OFFSET = np.array([5.0, -50.0, 0.25])
+
+
+def fitted(
+    task: str,
+    activation,
+    dtype: str = "float32",
+    hidden=(5, 4),
+    epochs: int = 30,
+    standardize: bool = False,
+) -> MLP:
+    """An MLP trained briefly on ``data(task)`` (enough to move the weights off their draw);
+    with ``standardize``, an ``MLP(standardize=True)`` trained on the raw features."""
     X, y = data(task)
-    model = MLP(hidden=hidden, activation=activation, dtype=dtype, seed=1)
+    if standardize:
+        X = X * RAW_SCALE + RAW_OFFSET
+    model = MLP(hidden=hidden, activation=activation, dtype=dtype, seed=1, standardize=standardize)
     return model.fit(X, y, epochs=epochs, learning_rate=0.05, optimizer="adam")
 
 
-def inputs(n: int = 25, seed: int = 1) -> np.ndarray:
-    """Rows the tests draw to compare exported and original models, wider than the data."""
-    return np.random.default_rng(seed).normal(scale=2.0, size=(n, 3))
+def inputs(n: int = 25, seed: int = 1, raw: bool = False) -> np.ndarray:
+    """Rows the tests draw to compare exported and original models, wider than the data
+    (raw features with ``raw``, for models that standardise)."""
+    X = np.random.default_rng(seed).normal(scale=2.0, size=(n, 3))
+    return X * RAW_SCALE + RAW_OFFSET if raw else X
 
 
 def tolerance(dtype) -> float:

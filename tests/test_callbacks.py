@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_circles
 
+import mlpzero
 from mlpzero import MLP
 from mlpzero import io as mlp_io
 from mlpzero.callbacks import Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint
@@ -125,7 +126,7 @@ def test_checkpoint_of_the_best_epoch_loads_back_to_the_same_predictions(tmp_pat
     stopper = EarlyStopping(patience=10, restore_best_weights=True)
     model = overfitting_run([checkpoint, stopper])
     X, _ = noisy_circles()
-    loaded = mlp_io.load_model(path)
+    loaded = mlpzero.load(path)
     np.testing.assert_array_equal(loaded.network.params, model.network.params)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
@@ -154,7 +155,7 @@ def test_checkpoint_every_epoch_with_a_name_pattern(tmp_path):
     names = sorted(os.listdir(tmp_path))
     assert [name[:8] for name in names] == ["ckpt-01-", "ckpt-02-", "ckpt-03-"]
     assert checkpoint.last_saved == str(tmp_path / names[-1])
-    last = mlp_io.load_model(checkpoint.last_saved)
+    last = mlpzero.load(checkpoint.last_saved)
     np.testing.assert_array_equal(last.network.params, model.network.params)
 
 

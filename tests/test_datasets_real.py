@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import struct
 import sys
@@ -384,3 +385,12 @@ def test_load_digits_without_scikit_learn_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'mlpzero\[sklearn\]'"):
         load_digits()
+
+
+def test_a_fifo_in_the_cache_is_refused_not_read(tmp_path):
+    files, _ = fake_mnist(seed=4)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.mkfifo(cache / MNIST_FILES["train_images"])  # reading it would block forever
+    with pytest.raises(ValueError, match="not a regular file"):
+        load_mnist(cache, mirrors=[dead_url()], checksums=checksums_of(files))

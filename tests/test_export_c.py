@@ -110,13 +110,17 @@ def check(model: MLP, X: np.ndarray, rows: list[list[str]]) -> None:
 
 
 @needs_cc
+@pytest.mark.parametrize("standardize", [False, True], ids=["raw", "standardized"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("task", TASKS)
-def test_compiled_header_matches_the_model(task, dtype, tmp_path):
+def test_compiled_header_matches_the_model(task, dtype, standardize, tmp_path):
     # Five hidden layers: every activation in one network.
-    model = fitted(task, list(ACTIVATIONS), dtype, hidden=(6, 5, 4, 5, 3))
+    model = fitted(task, list(ACTIVATIONS), dtype, hidden=(6, 5, 4, 5, 3), standardize=standardize)
     path = model.to_c(tmp_path / "exported.h", name="net")
-    X = inputs().astype(dtype)
+    source = path.read_text(encoding="utf-8")
+    assert ("net_mean[NET_N_FEATURES]" in source) == standardize
+    assert ("3 inputs -> standardise -> 6 sigmoid" in source) == standardize
+    X = inputs(raw=standardize).astype(dtype)
     check(model, X, compile_and_run(path.read_text(encoding="utf-8"), model, X, tmp_path))
 
 

@@ -49,17 +49,20 @@ def assert_matches(model: MLP, outputs: dict[str, np.ndarray], X: np.ndarray) ->
     assert outputs["label"].tolist() == expected.tolist()
 
 
+@pytest.mark.parametrize("standardize", [False, True], ids=["raw", "standardized"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("task", TASKS)
-def test_onnxruntime_matches_the_model(task, activation, dtype, tmp_path):
-    model = fitted(task, activation, dtype)
+def test_onnxruntime_matches_the_model(task, activation, dtype, standardize, tmp_path):
+    model = fitted(task, activation, dtype, standardize=standardize)
     path = tmp_path / "model.onnx"
     returned = model.to_onnx(path)
     loaded = onnx.load(str(path))
     onnx.checker.check_model(loaded, full_check=True)
     assert loaded == returned
-    X = inputs().astype(dtype)
+    ops = [node.op_type for node in loaded.graph.node]
+    assert (ops[:2] == ["Sub", "Div"]) == standardize
+    X = inputs(raw=standardize).astype(dtype)
     assert_matches(model, run(loaded, X), X)
 
 

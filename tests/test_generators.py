@@ -109,3 +109,11 @@ def test_bad_generators_get_clear_errors():
         MLP().fit(lambda: iter([(X[:10], y[:10]), (X[10:20, :4], y[10:20])]), epochs=1)
     with pytest.raises(ValueError, match="expected y of batch 0 with 10 rows to match X, got 9"):
         MLP().fit(lambda: iter([(X[:10], y[:9])]))
+
+
+def test_standardize_is_refused_for_a_generator():
+    X, y = data()
+    model = MLP(hidden=(4,), standardize=True)
+    with pytest.raises(ValueError, match="standardize=True needs the statistics of all the rows"):
+        model.fit(batches_of(X, y), epochs=1)
+    assert not model.built

@@ -11,7 +11,7 @@ import pytest
 
 import mlpzero
 from conftest import blobs
-from mlpzero import MLP, io
+from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import Callback
 
 
@@ -286,8 +286,8 @@ BAD_ARRAYS = {
     ),
     "short": (lambda d, a: a.__setitem__("params", a["params"][:-1]), "need shape"),
     "2-D": (lambda d, a: a.__setitem__("params", a["params"].reshape(1, -1)), "need shape"),
-    "extra": (lambda d, a: a.__setitem__("payload", np.zeros(3)), "unexpected array"),
-    "none": (lambda d, a: a.pop("params"), "no parameters"),
+    "extra": (lambda d, a: a.__setitem__("payload", np.zeros(3)), "unexpected member 'payload"),
+    "none": (lambda d, a: a.pop("params"), "params: the file has no member 'params.npy'"),
 }
 
 
@@ -320,8 +320,20 @@ def test_load_never_unpickles(tmp_path, good_file):
         params=arrays["params"],
         **{"optimizer.m": np.array([Boom()], dtype=object)},
     )
+    with pytest.raises(ValueError, match=r"'optimizer\.m\.npy' is not referred to"):
+        mlpzero.load(path)  # not needed by a model file: refused unread
+    document["checkpoint"] = {"optimizer": {"config": {"name": "sgd"}, "state": {}}}
+    document["checkpoint"]["optimizer"]["state"]["m"] = {"__array__": "optimizer.m"}
+    document["checkpoint"]["progress"] = {"start_epoch": 0, "epochs": 2}
+    document["checkpoint"]["progress"]["fit_random_state"] = document["random_state"]
+    np.savez(
+        path,
+        metadata=np.frombuffer(json.dumps(document).encode(), dtype=np.uint8),
+        params=arrays["params"],
+        **{"optimizer.m": np.array([Boom()], dtype=object)},
+    )
     with pytest.raises(ValueError, match="only plain numbers"):
-        mlpzero.load(path)
+        checkpointing.load_checkpoint(path)
     raw = tmp_path / "raw.npz"
     raw.write_bytes(pickle.dumps(Boom()))
     with pytest.raises(ValueError, match="not a valid mlpzero model file"):
@@ -407,11 +419,11 @@ def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, bat
         assert not path.exists()  # killed before the first epoch ended
         resumed = train_run(checkpoint=path)
     else:
-        assert io.load_checkpoint(path).model.history.epochs == epoch
+        assert mlpzero.load(path).history.epochs == epoch
         resumed = train_run(checkpoint=path, resume=path)
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
     assert resumed.history.as_dict() == reference.history.as_dict()
-    assert io.load_checkpoint(path).model.history.epochs == EPOCHS
+    assert mlpzero.load(path).history.epochs == EPOCHS
 
 
 @pytest.mark.parametrize("schedule", ["cosine", "plateau"])
@@ -477,13 +489,13 @@ def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path):
 
 def test_checkpoints_are_written_at_most_every_interval_and_at_the_end(tmp_path, monkeypatch):
     written = []
-    real = io.save_checkpoint
+    real = checkpointing.save_checkpoint
 
     def counting(model, path, *args):
         written.append(model.history.epochs)
         return real(model, path, *args)
 
-    monkeypatch.setattr(io, "save_checkpoint", counting)
+    monkeypatch.setattr(checkpointing, "save_checkpoint", counting)
     train_run(checkpoint=tmp_path / "a.npz", checkpoint_interval=0)
     assert written == list(range(1, EPOCHS + 1))
     written.clear()
@@ -511,11 +523,41 @@ def test_resume_refuses_a_different_model_or_optimizer_and_leaves_the_model_alon
     assert not other.built
     same = MLP(hidden=(8, 5), activation="tanh", seed=11)
     with pytest.raises(ValueError, match="features"):
-        same.fit(X[:, :2], y, epochs=2, resume=path)
+        same.fit(X[:, :2], y, epochs=2, batch_size=16, resume=path)
     with pytest.raises(ValueError, match="labels not seen"):
-        same.fit(X, np.where(y == "a", "z", y), epochs=2, resume=path)
+        same.fit(X, np.where(y == "a", "z", y), epochs=2, batch_size=16, resume=path)
     assert not same.built
     plain = tmp_path / "plain.npz"
     fitted().save(plain)
     with pytest.raises(ValueError, match="not a checkpoint"):
         MLP(hidden=(4,)).fit(*blobs(), epochs=1, resume=plain)
+
+
+# ---------------------------------------------------------------------------- records
+def test_a_file_reads_into_a_checked_record_that_makes_the_same_model(tmp_path):
+    model = fitted()
+    path = model.save(tmp_path / "model.npz")
+    record = io.read_record(path)
+    assert record.layer_sizes == (3, 4, 1)
+    assert [a.name for a in record.activations] == ["relu"]
+    assert record.loss == "binary_crossentropy" and record.encoder.task == "binary"
+    assert record.history == model.history.as_dict()
+    assert record.checkpoint is None
+    np.testing.assert_array_equal(record.params, model.network.params)
+    rebuilt = MLP.from_record(record)
+    assert_same_predictions(model, rebuilt, blobs()[0])
+    assert rebuilt._rng.bit_generator.state == model._rng.bit_generator.state
+    rebuilt.network.params[0] += 1  # the model owns its parameters
+    assert record.params[0] == model.network.params[0]
+    with pytest.raises(ValueError, match="without training state, not a checkpoint"):
+        io.read_record(path, checkpoint=True)
+
+
+def test_a_checkpoint_record_carries_the_training_state(tmp_path):
+    path = tmp_path / "run.npz"
+    train_run(checkpoint=path, optimizer="adam")
+    state = checkpointing.load_checkpoint(path).checkpoint
+    assert state.optimizer_config["name"] == "adam"
+    assert state.optimizer_state["iterations"] > 0
+    assert state.progress["start_epoch"] == 0 and state.progress["epochs"] == EPOCHS
+    assert io.read_record(path).checkpoint is None  # a model read leaves it unread

@@ -4,7 +4,8 @@ exactly, dtype included, or are refused at save time with a clear error."""
 import numpy as np
 import pytest
 
-from mlpzero import MLP, io
+import mlpzero
+from mlpzero import MLP
 
 EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
 
@@ -23,7 +24,7 @@ def test_longdouble_labels_round_trip(tmp_path, labels):
     labels = np.array(labels, dtype=np.longdouble)
     X, model = _fit(labels)
     assert model.classes_.dtype == np.longdouble
-    loaded = io.load_model(io.save_model(model, tmp_path / "m.npz"))
+    loaded = mlpzero.load(model.save(tmp_path / "m.npz"))
     assert loaded.classes_.dtype == np.longdouble
     np.testing.assert_array_equal(loaded.classes_, labels)
     predicted = loaded.predict(X)
@@ -37,7 +38,7 @@ def test_longdouble_labels_a_json_number_cannot_hold_are_refused(tmp_path):
     _, model = _fit(labels)
     path = tmp_path / "m.npz"
     with pytest.raises(ValueError) as error:
-        io.save_model(model, path)
+        model.save(path)
     message = str(error.value)
     assert "cannot save class labels of dtype float128" in message
     assert "0.1" in message and "exactly" in message
@@ -47,4 +48,4 @@ def test_longdouble_labels_a_json_number_cannot_hold_are_refused(tmp_path):
 def test_complex_labels_are_refused_by_name(tmp_path):
     labels = np.array([1 + 0j, 2 + 0j])
     with pytest.raises(ValueError, match="cannot save class labels of dtype complex128"):
-        io.save_model(_fit(labels)[1], tmp_path / "m.npz")
+        _fit(labels)[1].save(tmp_path / "m.npz")

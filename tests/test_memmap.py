@@ -297,3 +297,17 @@ def test_sklearn_estimator_converts_a_memmap_of_another_dtype_batch_by_batch(tmp
         tracemalloc.stop()
     assert peak < X.nbytes / 4
     assert np.array_equal(a.predict_proba(X.astype(np.float32)), b.predict_proba(X_map))
+
+
+def test_standardized_training_on_a_memmap_gives_the_same_weights(tmp_path, small_chunks):
+    X, y = data()
+    # float32 data: a float64 memmap's statistics are taken from its float64 values, the
+    # in-memory path's from X already cast to the model's float32.
+    X = (X * 50 + 3).astype(np.float32)
+    X_map = mapped(tmp_path, "X", X)
+    options = dict(epochs=2, batch_size=32, validation_split=0.2)
+    a = MLP(hidden=(6,), seed=2, standardize=True).fit(X, y, **options)
+    b = MLP(hidden=(6,), seed=2, standardize=True).fit(X_map, y, **options)
+    assert np.array_equal(a.standardizer_.mean, b.standardizer_.mean)
+    assert np.array_equal(a.network.params, b.network.params)
+    assert np.array_equal(a.predict_proba(X), b.predict_proba(X_map))

@@ -18,23 +18,38 @@ Order of calls in one ``fit``::
 when training fails with an error. Epochs are numbered from 0 across repeated ``fit``
 calls, as in :attr:`History.epochs`.
 
-Provided: :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`LambdaCallback`;
-the :class:`History` of every fit is :attr:`MLP.history`.
+Provided: :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`LambdaCallback`,
+:class:`Diagnostics` (gradient norms, update sizes, dead and saturated units every few
+steps); the :class:`History` of every fit is :attr:`MLP.history`. The live plot for
+notebooks, which draws, is :class:`mlpzero.plotting.LivePlot`.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Callable
+import re
+import string
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .schedules import monitored_key
-from .validation import check_int, check_positive
+from . import diagnostics as _diagnostics
+from .history import History
+from .monitor import Monitor
+from .snapshot import ParameterSnapshot
+from .validation import check_int
 
-__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint"]
+__all__ = [
+    "Callback",
+    "Diagnostics",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "ModelCheckpoint",
+]
 
 
 class Callback:
@@ -72,85 +87,6 @@ class LambdaCallback(Callback):
             setattr(self, name, function)
 
 
-class History:
-    """Per-epoch metrics: ``history["loss"]`` is the list of training losses, one per epoch.
-
-    Other keys (``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``) appear when they are
-    measured. ``history.epochs`` counts the completed epochs.
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-
-    def append(self, logs: dict[str, float]) -> None:
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
-
-    @property
-    def epochs(self) -> int:
-        return len(self.history.get("loss", []))
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.history
-
-    def keys(self) -> list[str]:
-        return list(self.history)
-
-    def as_dict(self) -> dict[str, list[float]]:
-        return {key: list(values) for key, values in self.history.items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, list[float]]) -> History:
-        """Rebuild a history from :meth:`as_dict` (e.g. read from a checkpoint)."""
-        history = cls()
-        lengths = {len(values) for values in data.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"history lists must have one length, got lengths {sorted(lengths)}")
-        history.history = {str(key): [float(v) for v in values] for key, values in data.items()}
-        return history
-
-    def __repr__(self) -> str:
-        return f"History(epochs={self.epochs}, keys={self.keys()})"
-
-
-class _Monitor:
-    """Tracks the best value of a logged metric (lower is better unless it is an accuracy)."""
-
-    def __init__(self, monitor: str | None, min_delta: float, mode: str) -> None:
-        if monitor is not None and not isinstance(monitor, str):
-            raise TypeError(f"monitor must be a metric name or None, got {monitor!r}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.monitor = monitor
-        self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
-        self.mode = mode
-        self.reset()
-
-    def reset(self) -> None:
-        self.best: float | None = None
-        self.best_epoch: int | None = None
-
-    def improved(self, epoch: int, logs: dict[str, float]) -> bool:
-        """Whether this epoch's value beats the best by more than ``min_delta``; records it."""
-        key = monitored_key(self.monitor, logs)
-        value = float(logs[key])
-        maximize = self.mode == "max" or (self.mode == "auto" and "accuracy" in key)
-        if not np.isfinite(value):
-            return False
-        if self.best is None:
-            better = True
-        elif maximize:
-            better = value > self.best + self.min_delta
-        else:
-            better = value < self.best - self.min_delta
-        if better:
-            self.best, self.best_epoch = value, epoch
-        return better
-
-
 class EarlyStopping(Callback):
     """Stop training when a metric has stopped improving.
 
@@ -169,6 +105,8 @@ class EarlyStopping(Callback):
     mode:
         ``"auto"``, ``"min"`` or ``"max"``.
 
+    Notes
+    -----
     After training, ``best``, ``best_epoch`` and ``stopped_epoch`` (``None`` if it did not
     stop training) describe what happened.
     """
@@ -181,14 +119,14 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = False,
         mode: str = "auto",
     ) -> None:
-        self._monitor = _Monitor(monitor, min_delta, mode)
+        self._monitor = Monitor(monitor, min_delta, mode)
         self.monitor = monitor
         self.patience = check_int("patience", patience, minimum=0)
         self.min_delta = self._monitor.min_delta
         self.restore_best_weights = bool(restore_best_weights)
         self.wait = 0
         self.stopped_epoch: int | None = None
-        self.best_weights: np.ndarray | None = None
+        self._best_weights = ParameterSnapshot()
 
     @property
     def best(self) -> float | None:
@@ -198,20 +136,22 @@ class EarlyStopping(Callback):
     def best_epoch(self) -> int | None:
         return self._monitor.best_epoch
 
+    @property
+    def best_weights(self) -> np.ndarray | None:
+        """The parameters of the best epoch (kept with ``restore_best_weights`` only)."""
+        return self._best_weights.values
+
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self._monitor.reset()
         self.wait = 0
         self.stopped_epoch = None
-        self.best_weights = None
+        self._best_weights.clear()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if self._monitor.improved(epoch, logs or {}):
             self.wait = 0
             if self.restore_best_weights:
-                params = self.model.network.params
-                if self.best_weights is None:
-                    self.best_weights = np.empty_like(params)
-                np.copyto(self.best_weights, params)
+                self._best_weights.take(self.model.network.params)
             return
         self.wait += 1
         if self.wait >= self.patience:
@@ -219,8 +159,8 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        if self.restore_best_weights and self.best_weights is not None:
-            np.copyto(self.model.network.params, self.best_weights)
+        if self.restore_best_weights and self._best_weights.taken:
+            self._best_weights.restore(self.model.network.params)
 
     def state_dict(self) -> dict[str, Any]:
         """The running state, for checkpoints (``fit(checkpoint=...)`` saves it)."""
@@ -240,14 +180,25 @@ class EarlyStopping(Callback):
         if wait < 0:
             raise ValueError(f"wait must be >= 0, got {wait}")
         if weights is not None:
-            weights = np.array(weights, copy=True)
-            if weights.ndim != 1 or not np.isfinite(weights).all():
-                raise ValueError("best_weights must be a flat, finite parameter vector")
-        self._monitor.best = None if best is None else float(best)
+            weights = np.asarray(weights)
+            if weights.ndim != 1 or weights.dtype.kind != "f" or not np.isfinite(weights).all():
+                raise ValueError("best_weights must be a flat vector of finite floats")
+            params = getattr(getattr(self.model, "network", None), "params", None)
+            if params is not None and (
+                weights.shape != params.shape or weights.dtype != params.dtype
+            ):
+                raise ValueError(
+                    f"best_weights has shape {weights.shape} and dtype {weights.dtype}, but "
+                    f"the model's parameters have shape {params.shape} and dtype {params.dtype}"
+                )
+        best = None if best is None else float(best)
+        if best is not None and math.isnan(best):
+            raise ValueError("best must be a number, got NaN")
+        self._monitor.best = best
         self._monitor.best_epoch = None if best_epoch is None else int(best_epoch)
         self.wait = wait
         self.stopped_epoch = None if stopped is None else int(stopped)
-        self.best_weights = weights
+        self._best_weights = ParameterSnapshot(weights)
 
     def __repr__(self) -> str:
         return (
@@ -264,8 +215,8 @@ class ModelCheckpoint(Callback):
     ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``; any other placeholder is refused here.
     With ``save_best_only=True`` the file is written only when the monitored metric (see
     :class:`EarlyStopping`) improves. The file is a model file written atomically by
-    :func:`mlpzero.io.save_model` (load it with :func:`mlpzero.load`), so an interrupted
-    run never leaves a half-written checkpoint. ``last_saved`` is the path of the last
+    :meth:`MLP.save <mlpzero.model.MLP.save>` (load it with :func:`mlpzero.load`), so an
+    interrupted run never leaves a half-written checkpoint. ``last_saved`` is the path of the last
     file written. The best value is kept across ``fit`` calls, so continued training
     never replaces a better checkpoint with a worse one.
     """
@@ -284,22 +235,122 @@ class ModelCheckpoint(Callback):
         if "{" in self.path:
             _check_name_pattern(self.path)
         self.save_best_only = bool(save_best_only)
-        self._monitor = _Monitor(monitor, min_delta, mode)
+        self._monitor = Monitor(monitor, min_delta, mode)
         self.last_saved: str | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
         if self.save_best_only and not self._monitor.improved(epoch, logs):
             return
-        path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
-        from . import io as _io  # io imports the model, which imports this module
-
+        try:
+            path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
+        except KeyError as error:
+            raise ValueError(self._missing(error.args[0], ["epoch", *logs])) from None
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        _io.save_model(self.model, path)
+        self.model.save(path)
         self.last_saved = path
+
+    def check_log_names(self, names: Collection[str]) -> None:
+        """Refuse a path naming a metric that training will not log (``names``: those it
+        will, ``epoch`` included), such as ``{val_loss}`` without validation data."""
+        if "{" not in self.path:
+            return
+        for _, field_name, _, _ in string.Formatter().parse(self.path):
+            key = None if field_name is None else re.split(r"[.\[]", field_name, maxsplit=1)[0]
+            if key and key not in names:
+                raise ValueError(self._missing(key, sorted(names)))
+
+    def _missing(self, key: str, names: Collection[str]) -> str:
+        hint = " (fit has no validation data)" if key.startswith("val_") else ""
+        return (
+            f"ModelCheckpoint: path {self.path!r} names {{{key}}}, which this training does "
+            f"not log{hint}; it logs {', '.join(names)}"
+        )
 
     def __repr__(self) -> str:
         return f"ModelCheckpoint(path={self.path!r}, save_best_only={self.save_best_only})"
+
+
+class Diagnostics(Callback):
+    """Record :func:`mlpzero.diagnostics.measure` into the history every ``every`` steps.
+
+    A step is one batch and its update. Steps are counted from 1 over every ``fit`` this
+    callback sees, and steps ``1, 1 + every, 1 + 2 every, ...`` are recorded, each as one
+    entry of :attr:`History.diagnostics <mlpzero.history.History.diagnostics>`:
+    ``step``, ``epoch``, and the lists ``gradient_norm`` and ``update_ratio`` (one value
+    per layer), ``dead_relu`` and ``saturated`` (one per hidden layer; NaN where the
+    layer's activation does not apply). Plot them with
+    :func:`mlpzero.plotting.plot_diagnostics`.
+
+    Everything is read from the step that just ran: its forward pass's cache (dropout
+    masks not applied), the gradient the optimizer used (with the penalty and clipping),
+    and the parameters before and after the update. No extra pass runs; the one cost
+    besides the norms is a copy of the parameters before each recorded step.
+
+    Parameters
+    ----------
+    every:
+        Record one step in ``every`` (1: every step).
+    threshold:
+        The saturation threshold of :func:`~mlpzero.diagnostics.saturated_shares`.
+    history:
+        Where to record; by default the history of the model being trained.
+    """
+
+    def __init__(
+        self, every: int = 10, threshold: float = 0.99, history: History | None = None
+    ) -> None:
+        self.every = check_int("every", every, minimum=1)
+        if not 0 < threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+        self.threshold = float(threshold)
+        if history is not None and not isinstance(history, History):
+            raise TypeError(f"history must be a History or None, got {type(history).__name__}")
+        self.history = history
+        self.steps = 0
+        self._epoch = 0
+        self._before: np.ndarray | None = None
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        if getattr(self.model, "network", None) is None:
+            raise ValueError(
+                f"Diagnostics needs the model being trained (with a network), got {self.model!r}"
+            )
+        if self.history is None:
+            history = getattr(self.model, "history", None)
+            if not isinstance(history, History):
+                raise ValueError(
+                    "Diagnostics: the model has no History to record into; pass history="
+                )
+            self.history = history
+        self._keep_if_recorded(self.steps + 1)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        self.steps += 1
+        if self._before is not None and self._recorded(self.steps):
+            network = self.model.network
+            record: dict[str, float | list[float]] = {"step": self.steps, "epoch": self._epoch}
+            record.update(_diagnostics.measure(network, self._before, self.threshold))
+            self.history.append_diagnostics(record)
+        self._keep_if_recorded(self.steps + 1)
+
+    def _recorded(self, step: int) -> bool:
+        return (step - 1) % self.every == 0
+
+    def _keep_if_recorded(self, step: int) -> None:
+        """Copy the parameters now if the next step is one to record."""
+        if not self._recorded(step):
+            return
+        params = self.model.network.params
+        if self._before is None or self._before.shape != params.shape:
+            self._before = np.empty(params.shape, dtype=np.float64)
+        np.copyto(self._before, params)
+
+    def __repr__(self) -> str:
+        return f"Diagnostics(every={self.every}, threshold={self.threshold})"
 
 
 #: The names a checkpoint path may hold: the epoch and every key of an epoch's logs.

@@ -177,6 +177,12 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument("--l2", type=_non_negative_float, metavar="X", help="L2 penalty")
     parser.add_argument("--dropout", type=_fraction, metavar="X", help="dropout rate")
     parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="standardise the features inside the model (mean and standard deviation of "
+        "the training rows, saved with it)",
+    )
+    parser.add_argument(
         "--validation-split",
         type=_fraction,
         metavar="X",
@@ -212,6 +218,12 @@ def _add_train(subparsers: Any) -> None:
         "--resume", metavar="PATH", help="continue an interrupted run from its checkpoint"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="one rank of an MPI job: mpirun -n N mlpzero train ... --distributed "
+        "(rank 0 prints and saves)",
+    )
     parser.set_defaults(handler=_train)
 
 
@@ -451,9 +463,9 @@ def _one_line(error: Exception) -> str:
 
 # ---------------------------------------------------------------------------- data
 def _load_model(path: str) -> Any:
-    from .io import load_model
+    from .model import load
 
-    return load_model(path)
+    return load(path)
 
 
 def _data(args: argparse.Namespace, model: Any = None, **options: Any) -> Dataset:
@@ -516,6 +528,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    if not getattr(args, "distributed", False):
+        return _train_here(args)
+    from .distributed import DistributedFitError, communicator, errors_end_the_job
+    from .training import TrainingDivergedError
+
+    # A failure on one rank (its copy of the data is missing, say) must end the whole job
+    # rather than leave the other ranks waiting for it in the fit.
+    with errors_end_the_job(communicator(True), (DistributedFitError, TrainingDivergedError)):
+        return _train_here(args)
+
+
+def _train_here(args: argparse.Namespace) -> int:
     from .model import MLP
 
     for flag in ("out", "checkpoint", "plot"):
@@ -533,6 +557,8 @@ def _train(args: argparse.Namespace) -> int:
     if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
         model.feature_names_in_ = list(data.feature_names)
     path = model.save(args.out)
+    if path is None:  # another rank of a distributed fit: rank 0 reports and saves
+        return 0
     held = model.validation_rows_
     if held is None:
         rows = [("samples", str(len(data.X))), ("epochs", str(model.history.epochs))]
@@ -572,6 +598,8 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
     }
     if args.dropout is not None:
         settings["dropout"] = args.dropout
+    if args.standardize:
+        settings["standardize"] = True
     options: dict[str, Any] = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -580,6 +608,8 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
         "checkpoint_interval": args.checkpoint_interval,
         "resume": args.resume,
     }
+    if getattr(args, "distributed", False):
+        options["distributed"] = True
     if args.lr is not None:
         options["learning_rate"] = args.lr
     if args.l2 is not None:

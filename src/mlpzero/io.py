@@ -1,6 +1,12 @@
-"""The model file: a ``.npz`` archive with the flat parameters and a JSON document.
+"""The model file: bytes on disk <-> a checked :class:`ModelRecord`.
 
-A model file holds two arrays (more for a checkpoint):
+This module is the file format and nothing else: it knows no model class. A model turns
+itself into a record (:meth:`MLP.to_record <mlpzero.model.MLP.to_record>`) and back
+(:meth:`MLP.from_record <mlpzero.model.MLP.from_record>`); :func:`write_record` and
+:func:`read_record` move a record to and from a file. ``MLP.save`` and :func:`mlpzero.load`
+are the two together.
+
+A model file is a ``.npz`` archive of two arrays (more for a checkpoint):
 
 - ``params``: the network's flat parameter vector (see :class:`mlpzero.network.Network`),
   in the model's dtype, written and read back bit for bit;
@@ -8,164 +14,249 @@ A model file holds two arrays (more for a checkpoint):
   version, the layer sizes and activations, the loss, the task and its classes (with their
   kind, so string and integer labels both come back as they were), the dtype, the
   feature names when known, the last training configuration, the history and the state of
-  the model's random generator.
+  the model's random generator;
+- ``standardize.mean`` and ``standardize.scale`` (only for a model built with
+  ``standardize=True``): the input standardisation, float64 arrays of shape
+  ``(n_features,)``, finite, the scale > 0. A file without them holds a model that feeds
+  its inputs to the first layer as they are.
 
-A checkpoint (``fit(..., checkpoint=PATH)``) is a model file with a ``checkpoint`` entry in
-the document (optimizer configuration, progress through ``fit``) and the optimizer's
-array state as extra members named ``optimizer.<key>``. :func:`load_model` reads either.
+A checkpoint (``fit(..., checkpoint=PATH)``, see :mod:`mlpzero.checkpointing`) is a model
+file with a ``checkpoint`` entry in the document (optimizer configuration, progress
+through ``fit``, schedule and callback states: a :class:`CheckpointState`) and the arrays
+of those states as extra members named ``optimizer.<key>`` and ``callbacks.<key>``.
+:func:`read_record` reads the model part of either.
 
 Writing is atomic: the archive is written to a temporary file in the target's folder,
 flushed to disk, and renamed over the target with :func:`os.replace`, so an interrupted
 save leaves the previous file (or none) under the target name, never a partial one.
 
-Reading never unpickles: each member's ``.npy`` header is checked (plain numeric dtype, a
-size that matches the bytes present) before ``numpy.lib.format.read_array`` reads it with
-``allow_pickle=False``. The document is then checked field by field: known format version,
-known activation and loss names, layer sizes that match the parameter count, finite
-parameters, classes consistent with the task. Anything else raises a :class:`ValueError`
-that names the file and the problem; no model is built from a file that fails a check.
+Reading never unpickles and never takes more memory than the model the file describes.
+Only regular files are opened (a FIFO or a device would block or never end). Members are
+read one at a time, only those needed (a model read leaves a checkpoint's state unread;
+an unknown or unreferenced member is refused): first the metadata document (at most
+16 MB, nested at most 32 deep), then each array with a limit from the layer sizes, the
+parameter count. The zip entry's declared size and the ``.npy`` header (plain numeric
+dtype, a shape within the limit, exactly the bytes declared) are checked before any data
+is inflated, and the data is read in chunks into an array of the declared size, so a
+stream that inflates to more is cut there. The document is then checked field by field:
+known format version, known activation and loss names, layer sizes that match the
+parameter count, finite parameters, classes consistent with the task (a string dtype is
+narrowed to the longest label), history lists no longer than the epochs recorded.
+Anything else raises a :class:`ValueError` that names the file and the field; no record
+comes from a file that fails a check.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io as _bytes_io
+import dataclasses
 import json
 import math
 import os
+import stat
 import tempfile
-import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
-from .callbacks import Callback, History
-from .network import Network
+from .activations import Activation
+from .standardization import Standardizer
 from .targets import TASKS, TargetEncoder, loss_for_task
-
-if TYPE_CHECKING:
-    from .model import MLP
-    from .optimizers import Optimizer
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "CallbackRestorer",
-    "Checkpoint",
-    "CheckpointWriter",
-    "load_checkpoint",
-    "load_model",
-    "save_checkpoint",
-    "save_model",
+    "CheckpointState",
+    "ModelRecord",
+    "generator_from_state",
+    "jsonable",
+    "read_record",
+    "short_repr",
+    "write_record",
 ]
 
 FORMAT = "mlpzero-model"
 FORMAT_VERSION = 1
 _MAX_MEMBERS = 1024
-_MAX_MEMBER_BYTES = 1 << 31
 _MAX_HEADER_BYTES = 10_000
+_MAX_MEMBER_BYTES = 1 << 31
+#: The metadata document's size: about 150,000 epochs of five metrics' history.
+_MAX_METADATA_BYTES = 16 << 20
+#: How deep the document may nest lists and objects (mlpzero's own go about 6 deep).
+_MAX_DEPTH = 32
+_MAX_EPOCHS = 1 << 40
+_READ_CHUNK = 1 << 20
 _RNG_KINDS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _CLASS_KINDS = {"bool": "b", "int": "iu", "float": "f", "str": "UO"}
 _OPTIMIZER_PREFIX = "optimizer."
 _CALLBACK_PREFIX = "callbacks."
+#: The members a file may hold: these arrays, and a checkpoint's state arrays.
+_STANDARDIZE_MEMBERS = ("standardize.mean", "standardize.scale")
+_MEMBERS = ("metadata", "params", *_STANDARDIZE_MEMBERS)
+_STATE_PREFIXES = (_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)
+#: How a checkpoint's fit ended: not yet, after all its epochs, or stopped by a callback.
+_FINISHED = (None, "epochs", "stopped")
 
 
-# ---------------------------------------------------------------------------- saving
-def save_model(model: MLP, path: str | os.PathLike[str]) -> Path:
-    """Write ``model`` to ``path`` (a ``.npz`` file, replaced atomically); returns the path.
-
-    The model must be fitted and its parameters finite: a broken model is refused rather
-    than written.
-    """
-    document, arrays = _describe(model)
-    return _write_atomic(path, document, arrays)
-
-
-def save_checkpoint(
-    model: MLP,
-    path: str | os.PathLike[str],
-    optimizer: Optimizer,
-    progress: Mapping[str, Any],
-    schedule: Any = None,
-    callbacks: Sequence[Any] = (),
-) -> Path:
-    """Write a checkpoint: the model, ``optimizer``'s and ``schedule``'s state, ``progress``.
+# ---------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class CheckpointState:
+    """What a checkpoint holds beyond the model: where an interrupted ``fit`` stood.
 
     ``progress`` holds ``start_epoch`` (the history length when the interrupted ``fit``
     began), ``epochs`` (how many epochs that ``fit`` was asked for) and
-    ``fit_random_state`` (the model's random state where that ``fit`` started drawing:
-    the validation split, then the shuffles and dropout masks).
+    ``fit_random_state`` (the model's random state where that ``fit`` started drawing).
+    ``callback_states`` is ``[{"type": class name, "state": state_dict()}, ...]`` of the
+    stateful callbacks. States may hold NumPy arrays at any depth.
     """
-    document, arrays = _describe(model)
-    state = optimizer_state(optimizer)
-    json_state, state_arrays = _split_arrays(state, _OPTIMIZER_PREFIX.rstrip("."))
-    schedule_state = getattr(schedule, "state_dict", None)
-    kept = [{"type": type(c).__name__, "state": c.state_dict()} for c in stateful(callbacks)]
-    json_callbacks, callback_arrays = _split_arrays(kept, _CALLBACK_PREFIX.rstrip("."))
-    document["checkpoint"] = {
-        "optimizer": {"config": _jsonable(optimizer.config), "state": json_state},
-        "schedule": None if schedule_state is None else _jsonable(schedule_state()),
-        "callbacks": json_callbacks,
-        "progress": _jsonable(dict(progress)),
-    }
-    arrays.update(state_arrays)
-    arrays.update(callback_arrays)
+
+    optimizer_config: dict[str, Any]
+    optimizer_state: dict[str, Any]
+    progress: dict[str, Any]
+    schedule_state: dict[str, Any] | None = None
+    callback_states: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A model as a file holds it; :func:`read_record` returns only checked records.
+
+    Attributes
+    ----------
+    settings:
+        The model's constructor arguments: ``hidden``, ``activation``, ``loss``, ``init``,
+        ``seed``, ``dtype`` and (when recorded) ``dropout``. Read from a file they are
+        plain JSON values; a record made for writing may hold the objects the model was
+        given, which :func:`write_record` refuses unless it can name them.
+    layer_sizes:
+        ``(n_inputs, hidden_1, ..., n_outputs)``.
+    activations:
+        The activation of each hidden layer.
+    params:
+        The flat parameter vector, ``(sum of n_l * (n_{l-1} + 1),)``, in the model's dtype.
+    loss:
+        The loss's name.
+    encoder:
+        The fitted :class:`~mlpzero.targets.TargetEncoder` (task, classes, outputs).
+    history:
+        ``{metric: [one value per epoch]}``; NaN where a value was not finite.
+    random_state:
+        The state of the model's random generator, as ``bit_generator.state`` gives it
+        (:func:`generator_from_state` turns it back into a generator).
+    feature_names:
+        The training data's column names, or ``None``.
+    training:
+        The options of the last ``fit``, or ``None``.
+    checkpoint:
+        The training state of a checkpoint (``read_record(..., checkpoint=True)``), else
+        ``None``.
+    standardizer:
+        The input standardisation of a model with ``settings["standardize"]`` true, else
+        ``None``.
+    """
+
+    settings: dict[str, Any]
+    layer_sizes: tuple[int, ...]
+    activations: tuple[Activation, ...]
+    params: np.ndarray
+    loss: str
+    encoder: TargetEncoder
+    history: dict[str, list[float]]
+    random_state: dict[str, Any]
+    feature_names: list[str] | None = None
+    training: dict[str, Any] | None = None
+    checkpoint: CheckpointState | None = None
+    standardizer: Standardizer | None = None
+
+
+# ---------------------------------------------------------------------------- writing
+def write_record(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
+    """Write ``record`` to ``path`` (a ``.npz`` file, replaced atomically); returns the path.
+
+    The parameters must be finite and every component nameable (mlpzero's own
+    activations, loss and initialisers): a model that could not be read back is refused
+    rather than written.
+    """
+    document, arrays = _describe(record)
+    state = record.checkpoint
+    if state is not None:
+        json_state, state_arrays = _split_arrays(
+            state.optimizer_state, _OPTIMIZER_PREFIX.rstrip(".")
+        )
+        json_callbacks, callback_arrays = _split_arrays(
+            state.callback_states, _CALLBACK_PREFIX.rstrip(".")
+        )
+        schedule = state.schedule_state
+        document["checkpoint"] = {
+            "optimizer": {"config": jsonable(state.optimizer_config), "state": json_state},
+            "schedule": None if schedule is None else jsonable(schedule),
+            "callbacks": json_callbacks,
+            "progress": jsonable(dict(state.progress)),
+        }
+        arrays.update(state_arrays)
+        arrays.update(callback_arrays)
     return _write_atomic(path, document, arrays)
 
 
-def _describe(model: MLP) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    network = model._require_built()
-    if not np.isfinite(network.params).all():
+def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    params = record.params
+    if not np.isfinite(params).all():
         raise ValueError("cannot save a model whose parameters are not all finite")
-    for activation in network.activations:
+    for activation in record.activations:
         _require_known(activation.config, _activations.get, "activation")
-    _require_known(model.loss_.name, _losses.get, "loss")
-    encoder = model.encoder
-    feature_names = getattr(model, "feature_names_in_", None)
+    _require_known(record.loss, _losses.get, "loss")
+    settings, encoder = record.settings, record.encoder
+    loss = settings["loss"]
+    feature_names = record.feature_names
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "model": {
-            "hidden": list(model.hidden),
-            "activation": _activation_setting(model.activation),
-            "loss": model.loss if isinstance(model.loss, str) else model.loss.name,
-            "init": _init_setting(model.init),
-            "seed": model.seed,
-            "dtype": model.dtype.name,
-            "dropout": _jsonable(getattr(model, "dropout", None)),
+            "hidden": list(settings["hidden"]),
+            "activation": _activation_setting(settings["activation"]),
+            "loss": loss if isinstance(loss, str) else loss.name,
+            "init": _init_setting(settings["init"]),
+            "seed": settings["seed"],
+            "dtype": np.dtype(settings["dtype"]).name,
+            "dropout": jsonable(settings.get("dropout")),
+            "standardize": bool(settings.get("standardize", False)),
         },
         "network": {
-            "layer_sizes": list(network.layer_sizes),
-            "activations": [a.config for a in network.activations],
-            "dtype": network.dtype.name,
+            "layer_sizes": list(record.layer_sizes),
+            "activations": [a.config for a in record.activations],
+            "dtype": params.dtype.name,
         },
-        "loss": model.loss_.name,
+        "loss": record.loss,
         "target": {
             "task": encoder.task,
             "n_outputs": int(encoder.n_outputs_),
             "classes": _classes_document(encoder.classes_),
         },
         "feature_names": None if feature_names is None else [str(n) for n in feature_names],
-        "training": _jsonable(getattr(model, "fit_config_", None)),
+        "training": jsonable(record.training),
         "history": {
             key: [v if math.isfinite(v) else None for v in values]
-            for key, values in model.history.as_dict().items()
+            for key, values in record.history.items()
         },
-        "random_state": _jsonable(model._rng.bit_generator.state),
+        "random_state": jsonable(record.random_state),
     }
-    return document, {"params": network.params}
+    arrays = {"params": params}
+    if record.standardizer is not None:
+        mean_key, scale_key = _STANDARDIZE_MEMBERS
+        arrays[mean_key], arrays[scale_key] = record.standardizer.mean, record.standardizer.scale
+    return document, arrays
 
 
 def _require_known(config: Any, get: Any, what: str) -> None:
-    """Only components that :func:`load_model` can rebuild by name are saved."""
+    """Only components that a read can rebuild by name are saved."""
     try:
         rebuilt = get(config)
     except (TypeError, ValueError):
@@ -225,12 +316,12 @@ def _float_labels(classes: np.ndarray) -> list[float]:
     return [float(v) for v in classes.ravel()]
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types from NumPy scalars, tuples and nested dicts."""
+def jsonable(value: Any) -> Any:
+    """Plain JSON types from NumPy scalars, tuples and nested dicts (NaN, inf: ``None``)."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -250,7 +341,7 @@ def _split_arrays(state: Any, prefix: str) -> tuple[Any, dict[str, np.ndarray]]:
             return {str(k): walk(v, f"{key}.{k}") for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [walk(v, f"{key}.{i}") for i, v in enumerate(value)]
-        return _jsonable(value)
+        return jsonable(value)
 
     return walk(state, prefix), arrays
 
@@ -268,8 +359,14 @@ def _write_atomic(
         raise FileNotFoundError(f"cannot save to {target}: folder {folder} does not exist")
     if target.is_dir():
         raise IsADirectoryError(f"cannot save to {target}: it is a folder")
-    text = json.dumps(document, allow_nan=False, sort_keys=True)
-    members = {"metadata": np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
+    text = json.dumps(document, allow_nan=False, sort_keys=True).encode("utf-8")
+    if len(text) > _MAX_METADATA_BYTES:
+        raise ValueError(
+            f"cannot save to {target}: the metadata document would take {len(text)} bytes, "
+            f"more than the {_MAX_METADATA_BYTES} a model file may hold (a history of "
+            "hundreds of thousands of epochs?)"
+        )
+    members = {"metadata": np.frombuffer(text, dtype=np.uint8), **arrays}
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -293,103 +390,292 @@ def _file_mode(target: Path) -> int:
         return 0o644
 
 
-# ---------------------------------------------------------------------------- loading
-@dataclass
-class Checkpoint:
-    """What :func:`load_checkpoint` returns: the model and where training stood."""
+# ---------------------------------------------------------------------------- reading
+def read_record(path: str | os.PathLike[str], *, checkpoint: bool = False) -> ModelRecord:
+    """Read and check the model in ``path`` (a model file or a checkpoint).
 
-    model: MLP
-    optimizer_config: dict[str, Any]
-    optimizer_state: dict[str, Any]
-    progress: dict[str, Any] = field(default_factory=dict)
-    schedule_state: dict[str, Any] | None = None
-    #: ``[{"type": class name, "state": state_dict()}, ...]`` of the stateful callbacks.
-    callback_states: list[dict[str, Any]] = field(default_factory=list)
-
-
-def load_model(path: str | os.PathLike[str]) -> MLP:
-    """Read a model (or a checkpoint's model) written by :func:`save_model`.
+    With ``checkpoint=True`` the file must be a checkpoint, and its training state is
+    checked too and returned as :attr:`ModelRecord.checkpoint`; otherwise any training
+    state in the file is left unread.
 
     Raises :class:`FileNotFoundError` if ``path`` does not exist and :class:`ValueError`
-    if it is not a valid mlpzero model file.
+    if it is not a valid mlpzero model file (or, with ``checkpoint=True``, checkpoint),
+    including anything that is not a regular file (a FIFO, a device).
     """
-    document, arrays = _read(path)
-    return _build_model(path, document, arrays)
+    source = _source_path(path)
+    with _open_regular(source) as handle, _Archive(source, handle) as archive:
+        try:
+            document = archive.document()
+            record = _record(source, document, archive)
+            entry = document.get("checkpoint")
+            if not checkpoint:
+                if entry is None:
+                    _StateArrays(source, archive, 0).refuse_unused()
+                return record
+            if not isinstance(entry, dict):
+                raise ValueError(
+                    f"{source} is a model file without training state, not a checkpoint"
+                )
+            state = _checkpoint_state(source, entry, archive, record)
+        except (ArithmeticError, LookupError, TypeError, RecursionError, MemoryError) as error:
+            # Every field has its own check; this names the file should one be missed.
+            raise ValueError(
+                f"{source} is not a valid mlpzero model file: {type(error).__name__}: "
+                f"{short_repr(str(error), 200)}"
+            ) from None
+    return dataclasses.replace(record, checkpoint=state)
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Read a checkpoint written by ``fit(..., checkpoint=PATH)``."""
-    document, arrays = _read(path)
-    model = _build_model(path, document, arrays)
-    entry = document.get("checkpoint")
-    if not isinstance(entry, dict):
-        raise ValueError(f"{path} is a model file without training state, not a checkpoint")
+def _checkpoint_state(
+    path: Any, entry: dict[str, Any], archive: _Archive, record: ModelRecord
+) -> CheckpointState:
     check = _Checker(path, "checkpoint")
+    epochs = len(record.history.get("loss", []))
     optimizer = check.mapping(entry, "optimizer")
     config = check.mapping(optimizer, "config")
     if not isinstance(config.get("name"), str):
         raise ValueError(f"{path}: checkpoint.optimizer.config has no optimizer name")
-    state = _join_arrays(path, optimizer.get("state", {}), arrays)
+    arrays = _StateArrays(path, archive, record.params.size)
+    state = arrays.join(optimizer.get("state", {}), "checkpoint.optimizer.state")
     progress = check.mapping(entry, "progress")
     for key in ("start_epoch", "epochs"):
         value = progress.get(key)
-        if not _is_int(value) or value < 0:
-            raise ValueError(f"{path}: checkpoint.progress.{key} must be an integer >= 0")
-    if progress["start_epoch"] > model.history.epochs:
+        if not _is_int(value) or not 0 <= value <= _MAX_EPOCHS:
+            check.fail(f"progress.{key}", f"must be an integer in [0, {_MAX_EPOCHS}]")
+    if progress["start_epoch"] > epochs:
         raise ValueError(
             f"{path}: checkpoint.progress.start_epoch ({progress['start_epoch']}) is past the "
-            f"{model.history.epochs} epochs in the history"
+            f"{epochs} epochs in the history"
         )
+    finished = progress.get("finished")
+    if finished not in _FINISHED:
+        check.fail("progress.finished", f"must be one of {_FINISHED}, got {short_repr(finished)}")
     _generator(path, progress.get("fit_random_state"))  # a valid state, or ValueError
     schedule = entry.get("schedule")
     if schedule is not None and not isinstance(schedule, dict):
         raise ValueError(f"{path}: checkpoint.schedule must be an object or null")
-    kept = _join_arrays(path, entry.get("callbacks", []), arrays)
+    kept = arrays.join(entry.get("callbacks", []), "checkpoint.callbacks")
     if not isinstance(kept, list) or not all(
         isinstance(k, dict) and isinstance(k.get("type"), str) and isinstance(k.get("state"), dict)
         for k in kept
     ):
         raise ValueError(f"{path}: checkpoint.callbacks must list {{type, state}} objects")
-    return Checkpoint(
-        model, dict(config), state if isinstance(state, dict) else {}, progress, schedule, kept
+    arrays.refuse_unused()
+    return CheckpointState(
+        dict(config), state if isinstance(state, dict) else {}, progress, schedule, kept
     )
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _source_path(path: str | os.PathLike[str]) -> Path:
     try:
-        source = Path(os.fspath(path))
+        return Path(os.fspath(path))
     except TypeError:
         raise TypeError(f"path must be a file path, got {type(path).__name__} {path!r}") from None
-    if source.is_dir():
+
+
+@contextlib.contextmanager
+def _open_regular(source: Path) -> Iterator[BinaryIO]:
+    """``source`` opened for reading, if it is a regular file.
+
+    A FIFO would block the read forever and a device such as ``/dev/zero`` never ends, so
+    both are refused: first by :func:`os.stat`, then again on the opened descriptor (opened
+    without blocking), in case the name was replaced in between. A missing file raises
+    :class:`FileNotFoundError`, as :func:`open` does.
+    """
+    mode = os.stat(source).st_mode
+    if stat.S_ISDIR(mode):
         raise ValueError(f"{source} is a folder, not a model file")
-    with open(source, "rb") as handle:  # missing file: FileNotFoundError, as usual
-        try:
-            arrays = _read_members(handle)
-        except _Invalid as error:
-            raise ValueError(f"{source} is not a valid mlpzero model file: {error}") from None
-        except Exception as error:
-            # zipfile and numpy raise many types on damaged bytes (BadZipFile, zlib.error,
-            # EOFError, struct.error, OverflowError, ...); every one means the same thing.
-            raise ValueError(
-                f"{source} is not a valid mlpzero model file (damaged or not an .npz "
-                f"archive): {type(error).__name__}: {error}"
-            ) from None
-    metadata = arrays.pop("metadata", None)
-    if metadata is None or metadata.dtype != np.uint8 or metadata.ndim != 1:
-        raise ValueError(f"{source} is not a valid mlpzero model file: no metadata document")
+    _require_regular(source, mode)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(source, flags)
     try:
-        document = json.loads(metadata.tobytes().decode("utf-8"), parse_constant=_no_constant)
-    except (ValueError, RecursionError) as error:
-        raise ValueError(f"{source}: the metadata document is not valid JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{source} is not an mlpzero model file (format is not {FORMAT!r})")
-    version = document.get("format_version")
-    if version != FORMAT_VERSION or not _is_int(version):
-        raise ValueError(
-            f"{source}: unsupported model format version {version!r}; this mlpzero reads "
-            f"version {FORMAT_VERSION}"
+        _require_regular(source, os.fstat(descriptor).st_mode)
+        handle = os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with handle:
+        yield handle
+
+
+def _require_regular(source: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device, socket or other special file"
+        raise ValueError(f"{source} is {kind}, not a regular file: a model file must be a file")
+
+
+class _Invalid(Exception):
+    """A problem with one member of the archive (the caller adds the file's name)."""
+
+
+class _Archive:
+    """The members of a model file, each read only when asked for, and only within bounds.
+
+    Opening reads the zip directory alone and refuses unknown member names. :meth:`array`
+    then reads one member: its declared size and its ``.npy`` header are checked against
+    the caller's bound before a byte of data is inflated, and the data is read in chunks
+    into an array of the declared size, so a member that inflates to more fails there.
+    """
+
+    def __init__(self, source: Path, handle: BinaryIO) -> None:
+        self.source = source
+        try:
+            self.zip = zipfile.ZipFile(handle)
+            members = self.zip.infolist()
+        except Exception as error:
+            raise self._damaged("the archive", error) from None
+        if len(members) > _MAX_MEMBERS:
+            raise self._invalid(f"{len(members)} members is too many")
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in members:
+            name = info.filename
+            key = name[: -len(".npy")]
+            if not name.endswith(".npy") or not _known_member(key):
+                raise self._invalid(f"unexpected member {name!r}")
+            if key in self.members:
+                raise self._invalid(f"member {name!r} appears twice")
+            if info.flag_bits & 0x1:
+                raise self._invalid(f"member {name!r} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self._invalid(f"member {name!r} uses an unsupported compression")
+            self.members[key] = info
+
+    def __enter__(self) -> _Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.zip.close()
+
+    def _invalid(self, message: str) -> ValueError:
+        return ValueError(f"{self.source} is not a valid mlpzero model file: {message}")
+
+    def _damaged(self, what: str, error: Exception) -> ValueError:
+        # zipfile, zlib and numpy raise many types on damaged bytes (BadZipFile, zlib.error,
+        # EOFError, struct.error, OverflowError, ...); every one means the same thing.
+        return ValueError(
+            f"{self.source} is not a valid mlpzero model file ({what} is damaged or not an "
+            f".npz archive): {type(error).__name__}: {short_repr(str(error), 200)}"
         )
-    return document, arrays
+
+    def document(self) -> dict[str, Any]:
+        """The metadata document: at most ``_MAX_METADATA_BYTES`` of JSON, nested at most
+        ``_MAX_DEPTH`` deep, of this format and version."""
+        if "metadata" not in self.members:
+            raise self._invalid("no metadata document")
+        metadata = self.array("metadata", _MAX_METADATA_BYTES, "metadata", np.dtype(np.uint8))
+        if metadata.ndim != 1:
+            raise self._invalid("no metadata document")
+        source = self.source
+        try:
+            document = json.loads(metadata.tobytes().decode("utf-8"), parse_constant=_no_constant)
+        except (ValueError, RecursionError) as error:
+            message = short_repr(str(error), 200)
+            raise ValueError(
+                f"{source}: the metadata document is not valid JSON: {message}"
+            ) from None
+        del metadata
+        if not _nested_at_most(document, _MAX_DEPTH):
+            raise ValueError(
+                f"{source}: metadata: the document is nested more than {_MAX_DEPTH} deep"
+            )
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ValueError(f"{source} is not an mlpzero model file (format is not {FORMAT!r})")
+        version = document.get("format_version")
+        if version != FORMAT_VERSION or not _is_int(version):
+            raise ValueError(
+                f"{source}: unsupported model format version {short_repr(version)}; this "
+                f"mlpzero reads version {FORMAT_VERSION}"
+            )
+        return document
+
+    def array(
+        self, key: str, limit: int, field: str, dtype: np.dtype[Any] | None = None
+    ) -> np.ndarray:
+        """Member ``key`` as an array of at most ``limit`` values of ``dtype`` (any plain
+        number of at most 8 bytes if None); a :class:`ValueError` naming the file and
+        ``field`` otherwise."""
+        info = self.members.get(key)
+        if info is None:
+            raise ValueError(f"{self.source}: {field}: the file has no member {key + '.npy'!r}")
+        try:
+            itemsize = 8 if dtype is None else dtype.itemsize
+            allowed = min(_MAX_MEMBER_BYTES, _MAX_HEADER_BYTES + 16 + itemsize * limit)
+            if info.file_size > allowed:
+                raise _Invalid(
+                    f"declares {info.file_size} bytes, more than the {allowed} allowed here "
+                    f"(at most {limit} values)"
+                )
+            with self.zip.open(info) as stream:
+                return _read_npy(stream, info.file_size, limit, dtype)
+        except _Invalid as error:
+            raise ValueError(f"{self.source}: {field} (member {info.filename!r}) {error}") from None
+        except Exception as error:
+            raise self._damaged(f"member {info.filename!r}", error) from None
+
+
+def _known_member(key: str) -> bool:
+    if key in _MEMBERS:
+        return True
+    prefix = next((p for p in _STATE_PREFIXES if key.startswith(p)), None)
+    return prefix is not None and len(key) > len(prefix)
+
+
+def _read_npy(
+    stream: BinaryIO, size: int, limit: int, required: np.dtype[Any] | None
+) -> np.ndarray:
+    """One ``.npy`` member of ``size`` bytes: the header is checked (plain numbers, at most
+    ``limit`` values, exactly the bytes declared) before any array is allocated."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        read_header = np.lib.format.read_array_header_1_0
+    elif version == (2, 0):
+        read_header = np.lib.format.read_array_header_2_0
+    else:
+        raise _Invalid(f"has .npy version {version}")
+    shape, fortran, dtype = read_header(stream, max_header_size=_MAX_HEADER_BYTES)
+    if (
+        dtype.hasobject
+        or dtype.kind not in "biuf"
+        or dtype.fields is not None
+        or dtype.subdtype is not None
+        or dtype.itemsize > 8
+    ):
+        raise _Invalid(f"has dtype {dtype}; only plain numbers are allowed")
+    if required is not None and dtype != required:
+        raise _Invalid(f"has dtype {dtype}, not {required}")
+    count = math.prod(shape)
+    if count > limit:
+        raise _Invalid(f"declares shape {shape}, more than the {limit} values allowed here")
+    data_bytes = size - stream.tell()
+    if count * dtype.itemsize != data_bytes:
+        raise _Invalid(f"declares shape {shape} but holds {data_bytes} bytes of data")
+    flat = np.empty(count, dtype=dtype)
+    buffer = memoryview(flat.view(np.uint8))
+    filled = 0
+    while filled < len(buffer):
+        got = stream.readinto(buffer[filled : filled + _READ_CHUNK])
+        if not got:
+            raise _Invalid(f"ends after {filled} of its {data_bytes} bytes of data")
+        filled += got
+    if stream.read(1):  # also makes zipfile check the CRC
+        raise _Invalid(f"holds more than the {data_bytes} bytes of data it declares")
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _nested_at_most(value: Any, limit: int) -> bool:
+    """Whether ``value`` (JSON) nests lists and objects at most ``limit`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
+        if children is None:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _no_constant(name: str) -> None:
@@ -397,71 +683,45 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed in a model file")
 
 
-class _Invalid(Exception):
-    """A structural problem found while reading the archive."""
+class _StateArrays:
+    """Undo :func:`_split_arrays`: the checkpoint's arrays read back into its states.
 
+    Every array of a checkpoint (an optimizer buffer, a callback's best weights) is at most
+    parameter-sized, so ``limit`` is the parameter count; a member that no state refers to
+    is refused.
+    """
 
-def _read_members(handle: Any) -> dict[str, np.ndarray]:
-    arrays: dict[str, np.ndarray] = {}
-    with zipfile.ZipFile(handle) as archive:
-        members = archive.infolist()
-        if len(members) > _MAX_MEMBERS:
-            raise _Invalid(f"{len(members)} members is too many")
-        for info in members:
-            name = info.filename
-            if not name.endswith(".npy"):
-                raise _Invalid(f"unexpected member {name!r}")
-            key = name[: -len(".npy")]
-            if key in arrays:
-                raise _Invalid(f"member {name!r} appears twice")
-            if info.flag_bits & 0x1:
-                raise _Invalid(f"member {name!r} is encrypted")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise _Invalid(f"member {name!r} uses an unsupported compression")
-            if info.file_size > _MAX_MEMBER_BYTES:
-                raise _Invalid(f"member {name!r} claims {info.file_size} bytes")
-            arrays[key] = _parse_npy(archive.read(info), name)
-    return arrays
+    def __init__(self, path: Any, archive: _Archive, limit: int) -> None:
+        self.path, self.archive, self.limit = path, archive, limit
+        self.read: dict[str, np.ndarray] = {}
 
+    def join(self, state: Any, field: str) -> Any:
+        if isinstance(state, dict):
+            if set(state) == {"__array__"}:
+                key = state["__array__"]
+                if not isinstance(key, str) or not key.startswith(_STATE_PREFIXES):
+                    raise ValueError(
+                        f"{self.path}: {field} refers to an invalid array {short_repr(key)}"
+                    )
+                if key not in self.read:
+                    self.read[key] = self.archive.array(key, self.limit, field)
+                return self.read[key].copy()
+            return {k: self.join(v, f"{field}.{k}") for k, v in state.items()}
+        if isinstance(state, list):
+            return [self.join(v, f"{field}[{i}]") for i, v in enumerate(state)]
+        return state
 
-def _parse_npy(data: bytes, name: str) -> np.ndarray:
-    """One ``.npy`` member, with its header checked before any array is allocated."""
-    stream = _bytes_io.BytesIO(data)
-    version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        shape, _fortran, dtype = np.lib.format.read_array_header_1_0(
-            stream, max_header_size=_MAX_HEADER_BYTES
+    def refuse_unused(self) -> None:
+        unused = sorted(
+            key
+            for key in self.archive.members
+            if key.startswith(_STATE_PREFIXES) and key not in self.read
         )
-    elif version == (2, 0):
-        shape, _fortran, dtype = np.lib.format.read_array_header_2_0(
-            stream, max_header_size=_MAX_HEADER_BYTES
-        )
-    else:
-        raise _Invalid(f"member {name!r} has .npy version {version}")
-    if dtype.hasobject or dtype.kind not in "biuf" or dtype.fields is not None:
-        raise _Invalid(f"member {name!r} has dtype {dtype}; only plain numbers are allowed")
-    count = math.prod(shape)
-    if count * dtype.itemsize != len(data) - stream.tell():
-        raise _Invalid(
-            f"member {name!r} declares shape {shape} but holds "
-            f"{len(data) - stream.tell()} bytes of data"
-        )
-    stream.seek(0)
-    return np.lib.format.read_array(stream, allow_pickle=False)
-
-
-def _join_arrays(path: Any, state: Any, arrays: Mapping[str, np.ndarray]) -> Any:
-    """Undo :func:`_split_arrays`: put the optimizer's arrays back into its state."""
-    if isinstance(state, dict):
-        if set(state) == {"__array__"}:
-            key = state["__array__"]
-            if not isinstance(key, str) or key not in arrays:
-                raise ValueError(f"{path}: the checkpoint refers to a missing array {key!r}")
-            return arrays[key].copy()
-        return {k: _join_arrays(path, v, arrays) for k, v in state.items()}
-    if isinstance(state, list):
-        return [_join_arrays(path, v, arrays) for v in state]
-    return state
+        if unused:
+            raise ValueError(
+                f"{self.path}: checkpoint: member {unused[0] + '.npy'!r} is not referred to by "
+                "any state"
+            )
 
 
 class _Checker:
@@ -476,18 +736,16 @@ class _Checker:
     def mapping(self, parent: Mapping[str, Any], key: str) -> dict[str, Any]:
         value = parent.get(key)
         if not isinstance(value, dict):
-            self.fail(key, f"must be an object, got {_short(value)}")
+            self.fail(key, f"must be an object, got {short_repr(value)}")
         return value
 
     def name(self, value: Any, key: str, known: Mapping[str, Any] | tuple[str, ...]) -> str:
         if not isinstance(value, str) or value not in known:
-            self.fail(key, f"must be one of {sorted(known)}, got {_short(value)}")
+            self.fail(key, f"must be one of {sorted(known)}, got {short_repr(value)}")
         return value
 
 
-def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarray]) -> MLP:
-    from .model import MLP  # model imports io for fit(checkpoint=...)
-
+def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelRecord:
     check = _Checker(path, "network")
     network_doc = check.mapping(document, "network")
     sizes = network_doc.get("layer_sizes")
@@ -497,7 +755,7 @@ def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarr
         or not all(_is_int(n) and 1 <= n <= 2**31 for n in sizes)
     ):
         check.fail(
-            "layer_sizes", f"must be a list of at least two positive sizes, got {_short(sizes)}"
+            "layer_sizes", f"must be a list of at least two positive sizes, got {short_repr(sizes)}"
         )
     dtype = check.name(network_doc.get("dtype"), "dtype", ("float32", "float64"))
     layer_activations = network_doc.get("activations")
@@ -505,16 +763,14 @@ def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarr
         check.fail(
             "activations",
             f"must list one activation per hidden layer "
-            f"({len(sizes) - 2}), got {_short(layer_activations)}",
+            f"({len(sizes) - 2}), got {short_repr(layer_activations)}",
         )
     resolved = [
         _activation(path, a, f"network.activations[{i}]") for i, a in enumerate(layer_activations)
     ]
 
-    params = arrays.pop("params", None)
     expected = sum(a * b + b for a, b in pairwise(sizes))
-    if params is None:
-        raise ValueError(f"{path}: the file holds no parameters")
+    params = archive.array("params", expected, "params", np.dtype(dtype))
     if params.ndim != 1 or params.dtype != np.dtype(dtype) or params.size != expected:
         raise ValueError(
             f"{path}: parameters have shape {params.shape} and dtype {params.dtype}, but "
@@ -522,13 +778,13 @@ def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarr
         )
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: the parameters contain NaN or infinity")
-    for key in arrays:
-        if not key.startswith((_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)):
-            raise ValueError(f"{path}: unexpected array {key!r} in the file")
+    standardize, standardizer = _standardization(path, document.get("model"), archive, sizes[0])
 
     loss_name = _Checker(path, "file").name(document.get("loss"), "loss", _losses.LOSSES)
     encoder = _encoder(path, document.get("target"), loss_name, sizes[-1])
     settings = _settings(path, document.get("model"), sizes, dtype)
+    if standardize is not None:
+        settings["standardize"] = standardize
     feature_names = document.get("feature_names")
     if feature_names is not None and (
         not isinstance(feature_names, list)
@@ -536,45 +792,82 @@ def _build_model(path: Any, document: dict[str, Any], arrays: dict[str, np.ndarr
         or not all(isinstance(n, str) for n in feature_names)
     ):
         raise ValueError(
-            f"{path}: feature_names must be {sizes[0]} strings, got {_short(feature_names)}"
+            f"{path}: feature_names must be {sizes[0]} strings, got {short_repr(feature_names)}"
         )
     history = _history(path, document.get("history"))
     rng = _generator(path, document.get("random_state"))
     training = document.get("training")
     if training is not None and not isinstance(training, dict):
-        raise ValueError(f"{path}: training must be an object, got {_short(training)}")
+        raise ValueError(f"{path}: training must be an object, got {short_repr(training)}")
 
-    try:
-        model = MLP(**settings)
-        network = Network(sizes, resolved, init=settings["init"], dtype=dtype, rng=0)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: invalid model settings: {error}") from None
-    network.params[...] = params
-    model.network, model.encoder, model.loss_ = network, encoder, _losses.get(loss_name)
-    model.history, model._rng = history, rng
-    model.feature_names_in_ = None if feature_names is None else list(feature_names)
-    model.fit_config_ = training
-    return model
+    return ModelRecord(
+        settings=settings,
+        layer_sizes=tuple(sizes),
+        activations=tuple(resolved),
+        params=params,
+        loss=loss_name,
+        encoder=encoder,
+        history=history,
+        random_state=rng.bit_generator.state,
+        feature_names=None if feature_names is None else list(feature_names),
+        training=training,
+        standardizer=standardizer,
+    )
+
+
+def _standardization(
+    path: Any, settings: Any, archive: _Archive, n_features: int
+) -> tuple[bool | None, Standardizer | None]:
+    """The ``standardize`` setting (None when the file predates it) and the statistics,
+    read from ``archive``: present exactly when the setting is true, float64, one finite
+    value per feature, the scale > 0."""
+    flag = settings.get("standardize") if isinstance(settings, dict) else None
+    if flag is not None and not isinstance(flag, bool):
+        raise ValueError(f"{path}: model.standardize must be true or false, got {flag!r}")
+    found = {
+        key: archive.array(key, n_features, key)
+        for key in _STANDARDIZE_MEMBERS
+        if key in archive.members
+    }
+    if not flag:
+        if found:
+            raise ValueError(f"{path}: {sorted(found)[0]} in a model without standardize")
+        return flag, None
+    for key in _STANDARDIZE_MEMBERS:
+        value = found.get(key)
+        if value is None:
+            raise ValueError(f"{path}: {key} is missing from a model with standardize=True")
+        if value.dtype != np.float64 or value.shape != (n_features,):
+            raise ValueError(
+                f"{path}: {key} has shape {value.shape} and dtype {value.dtype}, but the "
+                f"model needs float64 of shape ({n_features},)"
+            )
+        if not np.isfinite(value).all():
+            raise ValueError(f"{path}: {key} contains NaN or infinity")
+    mean, scale = (found[key] for key in _STANDARDIZE_MEMBERS)
+    if not (scale > 0).all():
+        raise ValueError(f"{path}: standardize.scale must be > 0, got {float(scale.min())!r}")
+    return flag, Standardizer(mean, scale)
 
 
 def _activation(path: Any, config: Any, where: str) -> _activations.Activation:
     try:
         if not isinstance(config, (str, dict)):
-            raise TypeError(f"expected a name or an object, got {_short(config)}")
+            raise TypeError(f"expected a name or an object, got {short_repr(config)}")
         return _activations.get(config)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise ValueError(f"{path}: {where}: {error}") from None
 
 
 def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[str, Any]:
     check = _Checker(path, "model")
     if not isinstance(settings, dict):
-        raise ValueError(f"{path}: model settings must be an object, got {_short(settings)}")
+        raise ValueError(f"{path}: model settings must be an object, got {short_repr(settings)}")
     hidden = settings.get("hidden")
     if hidden != sizes[1:-1]:
-        check.fail("hidden", f"is {_short(hidden)} but the layer sizes say {sizes[1:-1]}")
+        check.fail("hidden", f"is {short_repr(hidden)} but the layer sizes say {sizes[1:-1]}")
     if settings.get("dtype") != dtype:
-        check.fail("dtype", f"is {_short(settings.get('dtype'))} but the network is {dtype}")
+        check.fail("dtype", f"is {short_repr(settings.get('dtype'))} but the network is {dtype}")
     activation = settings.get("activation")
     if isinstance(activation, list):
         for i, a in enumerate(activation):
@@ -589,7 +882,7 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
         check.name(init, "init", _initializers.INITIALIZERS)
     seed = settings.get("seed")
     if seed is not None and (not _is_int(seed) or seed < 0):
-        check.fail("seed", f"must be an integer >= 0 or null, got {_short(seed)}")
+        check.fail("seed", f"must be an integer >= 0 or null, got {short_repr(seed)}")
     settings_out = {
         "hidden": tuple(hidden),
         "activation": activation,
@@ -601,9 +894,9 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
     dropout = settings.get("dropout")
     if dropout is not None:
         if not isinstance(dropout, list) or not all(
-            isinstance(r, (int, float)) and not isinstance(r, bool) for r in dropout
+            isinstance(r, (int, float)) and not isinstance(r, bool) and 0 <= r < 1 for r in dropout
         ):
-            check.fail("dropout", f"must be a list of rates, got {_short(dropout)}")
+            check.fail("dropout", f"must be a list of rates in [0, 1), got {short_repr(dropout)}")
         settings_out["dropout"] = dropout  # MLP checks the rates themselves
     return settings_out
 
@@ -611,14 +904,14 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
 def _encoder(path: Any, target: Any, loss_name: str, n_outputs: int) -> TargetEncoder:
     check = _Checker(path, "target")
     if not isinstance(target, dict):
-        raise ValueError(f"{path}: target must be an object, got {_short(target)}")
+        raise ValueError(f"{path}: target must be an object, got {short_repr(target)}")
     task = check.name(target.get("task"), "task", TASKS)
     if loss_for_task(task) != loss_name:
         raise ValueError(f"{path}: loss {loss_name!r} does not fit the task {task!r}")
     if target.get("n_outputs") != n_outputs:
         check.fail(
             "n_outputs",
-            f"is {_short(target.get('n_outputs'))} but the network has {n_outputs} outputs",
+            f"is {short_repr(target.get('n_outputs'))} but the network has {n_outputs} outputs",
         )
     classes = _classes(path, target.get("classes"))
     if task == "regression":
@@ -644,20 +937,21 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
         return None
     check = _Checker(path, "target.classes")
     if not isinstance(entry, dict):
-        raise ValueError(f"{path}: target.classes must be an object, got {_short(entry)}")
+        raise ValueError(f"{path}: target.classes must be an object, got {short_repr(entry)}")
     kind = check.name(entry.get("kind"), "kind", _CLASS_KINDS)
     values = entry.get("values")
     python_type = {"bool": bool, "int": int, "float": (int, float), "str": str}[kind]
     if not isinstance(values, list) or not all(
         isinstance(v, python_type) and (kind == "bool" or not isinstance(v, bool)) for v in values
     ):
-        check.fail("values", f"must be a list of {kind} labels, got {_short(values)}")
-    try:
-        dtype = np.dtype(entry.get("dtype"))
-    except TypeError:
-        dtype = None
-    if dtype is None or dtype.kind not in _CLASS_KINDS[kind] or dtype.fields is not None:
-        check.fail("dtype", f"is not a {kind} dtype: {_short(entry.get('dtype'))}")
+        check.fail("values", f"must be a list of {kind} labels, got {short_repr(values)}")
+    dtype = _plain_dtype(entry.get("dtype"))
+    if dtype is None or dtype.kind not in _CLASS_KINDS[kind]:
+        check.fail("dtype", f"is not a {kind} dtype: {short_repr(entry.get('dtype'))}")
+    if dtype.kind == "U":
+        # A string dtype wider than the longest label would only make every prediction
+        # array wider (a "<U100000000" turns a few rows into gigabytes): narrow it.
+        dtype = np.dtype(f"{dtype.byteorder}U{max([1, *map(len, values)])}".lstrip("="))
     try:
         classes = np.array(values, dtype=dtype)
     except (OverflowError, ValueError, TypeError) as error:
@@ -669,154 +963,81 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
     return classes
 
 
-def _history(path: Any, entry: Any) -> History:
-    history = History()
+def _history(path: Any, entry: Any) -> dict[str, list[float]]:
+    """The per-epoch metrics: lists of numbers, none longer than ``loss`` (one value per
+    epoch; a metric first measured in a later ``fit`` has fewer)."""
+    history: dict[str, list[float]] = {}
     if entry is None:
         return history
     if not isinstance(entry, dict):
-        raise ValueError(f"{path}: history must be an object, got {_short(entry)}")
+        raise ValueError(f"{path}: history must be an object, got {short_repr(entry)}")
+    epochs = entry.get("loss", [])
+    if not isinstance(epochs, list):
+        raise ValueError(f"{path}: history['loss'] must be a list of numbers")
     for key, values in entry.items():
         if not isinstance(values, list) or not all(
             v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values
         ):
             raise ValueError(f"{path}: history[{key!r}] must be a list of numbers")
-        history.history[key] = [math.nan if v is None else float(v) for v in values]
+        if len(values) > len(epochs):
+            raise ValueError(
+                f"{path}: history[{key!r}] has {len(values)} values, more than the "
+                f"{len(epochs)} epochs recorded in history['loss']"
+            )
+        try:
+            history[key] = [math.nan if v is None else float(v) for v in values]
+        except OverflowError:
+            raise ValueError(
+                f"{path}: history[{key!r}] holds a number too large for a float"
+            ) from None
     return history
 
 
-def _generator(path: Any, state: Any) -> np.random.Generator:
-    if not isinstance(state, dict) or state.get("bit_generator") not in _RNG_KINDS:
+def _plain_dtype(spec: Any) -> np.dtype[Any] | None:
+    """The dtype a short string such as ``"<U5"`` or ``"<i8"`` names; None for anything else
+    (a dict, a subarray such as ``"(1000000000,)<U5"``, a structure, an object)."""
+    if not isinstance(spec, str) or len(spec) > 16:
+        return None
+    try:
+        dtype = np.dtype(spec)
+    except Exception:  # NumPy raises TypeError, ValueError, OverflowError... on bad specs
+        return None
+    if dtype.fields is not None or dtype.subdtype is not None:
+        return None
+    return dtype
+
+
+def generator_from_state(state: Mapping[str, Any]) -> np.random.Generator:
+    """A new :class:`numpy.random.Generator` in ``state`` (as ``bit_generator.state`` is).
+
+    Raises :class:`ValueError` unless ``state`` is the state of one of NumPy's bit
+    generators (PCG64, PCG64DXSM, MT19937, Philox, SFC64).
+    """
+    if not isinstance(state, Mapping) or state.get("bit_generator") not in _RNG_KINDS:
         raise ValueError(
-            f"{path}: random_state must be a NumPy bit generator state "
-            f"({', '.join(_RNG_KINDS)}), got {_short(state)}"
+            f"random_state must be a NumPy bit generator state "
+            f"({', '.join(_RNG_KINDS)}), got {short_repr(state)}"
         )
     bit_generator = getattr(np.random, state["bit_generator"])()
     try:
-        bit_generator.state = state
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(f"{path}: random_state is not valid: {error!r}") from None
+        bit_generator.state = dict(state)
+    except (TypeError, ValueError, LookupError, OverflowError) as error:
+        raise ValueError(f"random_state is not valid: {short_repr(error, 200)}") from None
     return np.random.Generator(bit_generator)
+
+
+def _generator(path: Any, state: Any) -> np.random.Generator:
+    try:
+        return generator_from_state(state)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters (with ``...``), for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# ---------------------------------------------------------------------------- training state
-def optimizer_state(optimizer: Optimizer) -> dict[str, Any]:
-    """The optimizer's state: its ``state_dict()`` when it has one, else its step count."""
-    if hasattr(optimizer, "state_dict"):
-        return dict(optimizer.state_dict())
-    return {"iterations": int(optimizer.iterations)}
-
-
-def restore_optimizer(optimizer: Optimizer, checkpoint: Checkpoint, path: Any) -> None:
-    """Load the checkpoint's optimizer state into ``optimizer`` (same kind required)."""
-    saved = checkpoint.optimizer_config.get("name")
-    if saved != optimizer.name:
-        raise ValueError(
-            f"resume: {path} was trained with optimizer {saved!r}, but fit was given "
-            f"{optimizer.name!r}"
-        )
-    state = checkpoint.optimizer_state
-    try:
-        if hasattr(optimizer, "load_state_dict"):
-            optimizer.load_state_dict(state)
-        else:
-            iterations = state.get("iterations")
-            if not _is_int(iterations) or iterations < 0:
-                raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
-            optimizer.iterations = iterations
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(f"resume: {path}: the optimizer state is not valid: {error}") from None
-
-
-def restore_schedule(schedule: Any, checkpoint: Checkpoint, path: Any) -> None:
-    """Load the checkpoint's schedule state into ``schedule`` (same schedule required)."""
-    saved = checkpoint.schedule_state
-    if schedule is None or saved is None or not hasattr(schedule, "load_state_dict"):
-        return
-    if saved.get("config") != _jsonable(schedule.config):
-        raise ValueError(
-            f"resume: {path} was trained with schedule {_short(saved.get('config'))}, but "
-            f"fit was given {_short(schedule.config)}"
-        )
-    try:
-        schedule.load_state_dict(saved)
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(f"resume: {path}: the schedule state is not valid: {error!r}") from None
-
-
-def stateful(callbacks: Sequence[Any]) -> list[Any]:
-    """The callbacks whose running state a checkpoint keeps (those with ``state_dict``)."""
-    return [c for c in callbacks if hasattr(c, "state_dict") and hasattr(c, "load_state_dict")]
-
-
-def check_callbacks(callbacks: Sequence[Any], checkpoint: Checkpoint, path: Any) -> None:
-    """Refuse to resume with other stateful callbacks than the interrupted run had."""
-    given = [type(c).__name__ for c in stateful(callbacks)]
-    saved = [entry["type"] for entry in checkpoint.callback_states]
-    if given != saved:
-        raise ValueError(
-            f"resume: {path} was trained with the callbacks {saved}, but fit was given {given}"
-        )
-
-
-class CallbackRestorer(Callback):
-    """Puts the checkpoint's callback states back once training has begun.
-
-    Callbacks reset themselves in ``on_train_begin``; this one comes after them in the
-    list, so its ``on_train_begin`` restores what the interrupted run had reached.
-    """
-
-    def __init__(self, callbacks: Sequence[Any], checkpoint: Checkpoint, path: Any) -> None:
-        self.callbacks, self.checkpoint, self.path = stateful(callbacks), checkpoint, path
-
-    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        for callback, entry in zip(self.callbacks, self.checkpoint.callback_states, strict=True):
-            try:
-                callback.load_state_dict(entry["state"])
-            except (TypeError, ValueError, KeyError, OverflowError) as error:
-                raise ValueError(
-                    f"resume: {self.path}: the state of {entry['type']} is not valid: {error!r}"
-                ) from None
-
-
-class CheckpointWriter(Callback):
-    """Writes a checkpoint at the end of an epoch (used by ``fit(checkpoint=PATH)``).
-
-    A write costs a few milliseconds (most of it making the file durable), which would
-    dominate small full-batch epochs; so it happens at most every ``interval`` seconds,
-    and always at ``final_epoch`` and when training is asked to stop (early stopping).
-    A run killed in between resumes from the last write, exactly.
-    """
-
-    def __init__(
-        self,
-        path: Any,
-        optimizer: Optimizer,
-        schedule: Any,
-        progress: Mapping[str, Any],
-        interval: float = 0.0,
-        final_epoch: int | None = None,
-        callbacks: Sequence[Any] = (),
-    ) -> None:
-        self.path, self.optimizer, self.schedule = path, optimizer, schedule
-        self.progress, self.callbacks = dict(progress), list(callbacks)
-        self.interval, self.final_epoch = float(interval), final_epoch
-        self.last_write = time.monotonic()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        now = time.monotonic()
-        due = now - self.last_write >= self.interval
-        stopping = bool(getattr(self.model, "stop_training", False))
-        if due or stopping or epoch == self.final_epoch:
-            save_checkpoint(
-                self.model, self.path, self.optimizer, self.progress, self.schedule, self.callbacks
-            )
-            self.last_write = now

@@ -9,6 +9,7 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 
 from __future__ import annotations
 
+import html
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,17 +20,28 @@ from typing import Any
 
 import numpy as np
 
+from . import distributed as _distributed
 from . import initializers as _initializers
 from . import io as _io
 from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from .activations import Activation
-from .callbacks import Callback, History
+from .callbacks import Callback, ModelCheckpoint
+from .checkpointing import (
+    CallbackRestorer,
+    CheckpointWriter,
+    check_callbacks,
+    load_checkpoint,
+    restore_optimizer,
+    restore_schedule,
+)
+from .history import History
 from .network import Network, resolve_activations
 from .preparation import check_data, is_batch_source, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
+from .standardization import Standardizer
 from .targets import TargetEncoder, infer_task, loss_for_task
 from .training import train
 from .validation import (
@@ -47,7 +59,7 @@ __all__ = ["MLP", "FitOptions", "load"]
 
 
 class MLP:
-    """A multi-layer perceptron for classification and regression.
+    r"""A multi-layer perceptron for classification and regression.
 
     Parameters
     ----------
@@ -72,6 +84,14 @@ class MLP:
         Inverted dropout rate of the hidden layers while training: one rate for all, or a
         list with one per hidden layer (0 turns it off). It is part of the architecture,
         so it lives here rather than in ``fit``; predictions never use it.
+    standardize:
+        Standardise the inputs inside the model: the first :meth:`fit` computes each
+        feature's mean :math:`\mu` and standard deviation :math:`s` on its training rows
+        (in float64, a block of rows at a time; scale 1 for a constant feature; see
+        :class:`~mlpzero.standardization.Standardizer`), and every forward pass (training,
+        validation, ``predict``, ``evaluate``, the exported ONNX graph and C header) then
+        feeds :math:`(x - \mu) / s` to the first layer. Later fits keep these statistics;
+        the model file stores them (:attr:`standardizer_`).
 
     Examples
     --------
@@ -92,6 +112,7 @@ class MLP:
         seed: int | None = 0,
         dtype: str = "float32",
         dropout: float | Sequence[float] = 0.0,
+        standardize: bool = False,
     ) -> None:
         self.hidden = tuple(check_int("hidden", h) for h in _as_sequence(hidden, "hidden"))
         self.dropout = tuple(dropout_rates(dropout, len(self.hidden)))
@@ -100,6 +121,12 @@ class MLP:
         self.init = init
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
         self.dtype = check_dtype(dtype)
+        if not isinstance(standardize, (bool, np.bool_)):
+            raise TypeError(
+                f"standardize must be True or False, got {type(standardize).__name__} "
+                f"{standardize!r}"
+            )
+        self.standardize = bool(standardize)
         if loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
         self.network: Network | None = None
@@ -116,6 +143,8 @@ class MLP:
         #: The optimizer of the last fit, with its state (pass it to fit to continue).
         self.optimizer_: _optimizers.Optimizer | None = None
         self._rng = np.random.default_rng(self.seed)
+        #: The rank of the last fit in a distributed job (0 otherwise): only rank 0 saves.
+        self._rank = 0
         # Fail now on a bad activation list or initialiser rather than at the first fit.
         resolve_activations(self.activation, len(self.hidden))
         if init is not None:
@@ -131,12 +160,22 @@ class MLP:
 
         ``classes`` lists every label training will meet (the task and the outputs are
         then read from it rather than from ``y``), for incremental training whose first
-        batch may lack some. :meth:`fit` builds on its own when this is not called.
+        batch may lack some. :meth:`fit` builds on its own when this is not called. With
+        ``standardize=True`` the standardisation statistics come from this ``X``, and the
+        fits that follow keep them.
         """
         X = check_features(X, dtype=self.dtype)
         y = check_targets(y, X.shape[0])
         self._build(X, y if classes is None else np.asarray(classes))
+        if self.standardize:  # the statistics of this X, kept by the fits that follow
+            self.network.input_transform = Standardizer.fit(X)
         return self
+
+    @property
+    def standardizer_(self) -> Standardizer | None:
+        """The input standardisation fitted by the first :meth:`fit` (``standardize=True``):
+        ``.mean`` and ``.scale``, float64 arrays with one value per feature; else None."""
+        return None if self.network is None else self.network.input_transform
 
     @property
     def classes_(self) -> np.ndarray | None:
@@ -192,6 +231,7 @@ class MLP:
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_interval: float = 1.0,
         resume: str | os.PathLike[str] | None = None,
+        distributed: bool = False,
     ) -> MLP:
         r"""Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
 
@@ -272,6 +312,14 @@ class MLP:
             Load such a checkpoint into this model and run only the epochs that the
             interrupted ``fit`` had left of ``epochs``. With the same data and options,
             the final weights equal bit for bit those of an uninterrupted run.
+        distributed:
+            Train as one rank of an MPI job (``mpirun -n N python script.py``; needs the
+            ``mpi`` extra): every rank passes the same data and options, ``batch_size`` is
+            the global batch, each rank computes the gradient of its share of every batch
+            and the ranks sum them, so every rank ends with the same model, the
+            one-process model up to rounding. Rank 0 alone prints progress and writes
+            checkpoints and files. In one process (no launcher, or ``-n 1``) this is an
+            ordinary fit. See :mod:`mlpzero.distributed`.
 
         Raises
         ------
@@ -279,6 +327,10 @@ class MLP:
             The loss or the weights became NaN or infinite (the learning rate is too
             high); the model keeps its last finite weights and the history so far.
         """
+        arguments = dict(locals())
+        comm = _distributed.communicator(distributed)
+        if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
+            _distributed.check_same_fit(comm, arguments)
         options = FitOptions.check(
             stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
@@ -287,17 +339,23 @@ class MLP:
             callbacks=callbacks, verbose=verbose, print_every=print_every,
             checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
         )  # fmt: skip
-        resumed = _read_checkpoint(self, options.resume, options.callbacks)
+        resumed = _read_checkpoint(self, options)
         source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
+        names = source.feature_names_in_ if source.built else _column_names(X)
+        X = _in_training_order(X, names, "X")
+        if isinstance(validation_data, (tuple, list)) and validation_data:
+            X_val = _in_training_order(validation_data[0], names, "validation_data's X")
+            validation_data = (X_val, *validation_data[1:])
         data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features)
         with _restored_on_error(self):
+            first_fit = resumed is None and not self.built
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
-            elif not self.built:
+            elif first_fit:
                 labels = data.y if classes is None else np.asarray(classes)
-                self._build(data.X, labels, options.verbose)
-                self.feature_names_in_ = _column_names(X, data.X.shape[1])
+                self._build(data.X, labels, options.verbose if comm.is_root else 0)
+                self.feature_names_in_ = names
             fit_random_state = self._rng.bit_generator.state
             # Drawn from the seed, not the running generator: every fit on the same
             # data holds out the same rows, so continued training never sees them.
@@ -306,11 +364,31 @@ class MLP:
                 data, self.encoder, self.dtype, validation_split=options.validation_split,
                 class_weight=options.class_weight, split_rng=split_rng,
             )  # fmt: skip
+            if self.standardize and self.standardizer_ is None:
+                if not first_fit:
+                    raise ValueError(
+                        "standardize=True, but this model was first fitted without "
+                        "standardisation: its weights expect raw inputs (build a new MLP)"
+                    )
+                if is_batch_source(X):
+                    raise ValueError(
+                        "standardize=True needs the statistics of all the rows, which a batch "
+                        "generator gives only after a pass over them: standardise in it"
+                    )
+                # On the training rows only: the held-out rows stay unseen.
+                train_rows = _training_rows(len(data.y), prepared.validation_rows)
+                self.network.input_transform = Standardizer.fit(data.X, train_rows)
         self.validation_rows_ = prepared.validation_rows
+        _check_log_names(self, options, prepared.validation is not None)
         if resumed is not None:
             self._rng.bit_generator.state = epoch_state
-            start_epoch = resumed.progress["start_epoch"]
+            start_epoch = resumed.state.progress["start_epoch"]
             epochs_left = max(0, options.epochs - (self.history.epochs - start_epoch))
+            if resumed.state.progress.get("finished") == "stopped" or epochs_left == 0:
+                # A finished run (stopped by a callback, or all its epochs done): the
+                # checkpoint holds the finished model, which continues no further.
+                self.optimizer_ = options.optimizer
+                return self
         else:
             start_epoch, epochs_left = self.history.epochs, options.epochs
         self.fit_config_ = options.fit_config()
@@ -319,21 +397,92 @@ class MLP:
             "epochs": options.epochs,
             "fit_random_state": fit_random_state,
         }
-        callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left)
+        callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
         self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
-        self.optimizer_ = options.optimizer
+        self.optimizer_, self._rank = options.optimizer, comm.rank
         train(
             self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
             epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng, model=self,
             callbacks=callbacks, history=self.history, validation=prepared.validation,
-            **options.loop_options(),
+            communicator=comm, **options.loop_options(),
         )  # fmt: skip
         return self
 
     # ------------------------------------------------------------------ files
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`)."""
-        return _io.save_model(self, path)
+    def save(self, path: str | os.PathLike[str]) -> Path | None:
+        """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`).
+
+        After a distributed fit only rank 0 writes; the other ranks return ``None``.
+        The file is replaced atomically. A model with parameters that are not finite, or
+        with a custom activation, loss or initialiser (which a file cannot name), is
+        refused with a :class:`ValueError`.
+        """
+        if self._rank != 0:
+            return None
+        return _io.write_record(self.to_record(), path)
+
+    def to_record(self) -> _io.ModelRecord:
+        """The fitted model as a :class:`~mlpzero.io.ModelRecord`, what a file holds.
+
+        The record refers to the model's own parameter array, history and settings: write
+        it (:func:`mlpzero.io.write_record`) before training on.
+        """
+        network = self._require_built()
+        return _io.ModelRecord(
+            settings={
+                "hidden": self.hidden,
+                "activation": self.activation,
+                "loss": self.loss,
+                "init": self.init,
+                "seed": self.seed,
+                "dtype": self.dtype,
+                "dropout": self.dropout,
+                "standardize": self.standardize,
+            },
+            layer_sizes=tuple(network.layer_sizes),
+            activations=tuple(network.activations),
+            params=network.params,
+            loss=self.loss_.name,
+            encoder=self.encoder,
+            history=self.history.history,
+            random_state=self._rng.bit_generator.state,
+            feature_names=self.feature_names_in_,
+            training=self.fit_config_,
+            standardizer=self.standardizer_,
+        )
+
+    @classmethod
+    def from_record(cls, record: _io.ModelRecord, source: Any = "record") -> MLP:
+        """A fitted model from a record read by :func:`mlpzero.io.read_record`.
+
+        The model owns copies of the record's parameters, history and random state.
+        ``source`` names the record's origin (its file) in the :class:`ValueError` raised
+        when the recorded settings do not make a model.
+        """
+        settings = record.settings
+        try:
+            model = cls(**settings)
+            network = Network(
+                list(record.layer_sizes),
+                list(record.activations),
+                init=settings["init"],
+                dtype=record.params.dtype,
+                rng=0,
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{source}: invalid model settings: {error}") from None
+        network.params[...] = record.params
+        network.input_transform = record.standardizer
+        model.network, model.encoder = network, record.encoder
+        model.loss_ = _losses.get(record.loss)
+        model.history = History()
+        model.history.history = {key: list(values) for key, values in record.history.items()}
+        model._rng = _io.generator_from_state(record.random_state)
+        model.feature_names_in_ = (
+            None if record.feature_names is None else list(record.feature_names)
+        )
+        model.fit_config_ = record.training
+        return model
 
     def to_onnx(
         self, path: str | os.PathLike[str] | None = None, *, opset: int | None = None
@@ -365,6 +514,7 @@ class MLP:
     def decision_function(self, X: Any) -> np.ndarray:
         """The logits ``Z[L]``, shape ``(n_samples, n_outputs)``."""
         network = self._require_built()
+        X = _in_training_order(X, self.feature_names_in_, "X")
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         return _checked_logits(_logits(network, X), X)
 
@@ -402,6 +552,7 @@ class MLP:
         weighted mean of the chunks' metrics, weighted by their total sample weight.
         """
         network = self._require_built()
+        X = _in_training_order(X, self.feature_names_in_, "X")
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         y = check_targets(y, X.shape[0])
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
@@ -449,22 +600,7 @@ class MLP:
     def summary(self) -> str:
         """A table of layers: output shape, activation, initialiser and parameter count."""
         network = self._require_built()
-        rows = [("layer", "output shape", "activation", "init", "params")]
-        rows.append(("input", f"(None, {network.layer_sizes[0]})", "", "", "0"))
-        out_act = self.loss_.output_activation
-        inits = network.init_names()
-        for i, w in enumerate(network.weights):
-            act = network.activations[i].name if i < network.n_layers - 1 else out_act
-            kind = "hidden" if i < network.n_layers - 1 else "output"
-            rows.append(
-                (
-                    f"dense_{i + 1} ({kind})",
-                    f"(None, {w.shape[0]})",
-                    act,
-                    inits[i],
-                    f"{w.size + w.shape[0]:,}",
-                )
-            )
+        rows = [_SUMMARY_HEADER, *self._summary_rows()]
         widths = [max(len(r[c]) for r in rows) for c in range(5)]
         lines = [
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -472,19 +608,82 @@ class MLP:
         ]
         rule = "-" * len(lines[0])
         total = f"Total params: {network.n_params:,} ({network.dtype.name})"
-        return "\n".join([lines[0], rule, *lines[1:], rule, total])
+        footer = [total]
+        if self.standardizer_ is not None:
+            footer.append(_describe_standardizer(self.standardizer_))
+        return "\n".join([lines[0], rule, *lines[1:], rule, *footer])
+
+    def _summary_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """The rows of :meth:`summary` under its header, one per layer."""
+        network = self._require_built()
+        rows = [("input", f"(None, {network.layer_sizes[0]})", "", "", "0")]
+        standardizer = self.standardizer_
+        if standardizer is not None:
+            n = standardizer.n_features
+            rows.append(("standardize", f"(None, {n})", "(x - mean) / scale", "", "0"))
+        out_act = self.loss_.output_activation
+        inits = network.init_names()
+        for i, w in enumerate(network.weights):
+            act = network.activations[i].name if i < network.n_layers - 1 else out_act
+            kind = "hidden" if i < network.n_layers - 1 else "output"
+            params = f"{w.size + w.shape[0]:,}"
+            rows.append((f"dense_{i + 1} ({kind})", f"(None, {w.shape[0]})", act, inits[i], params))
+        return rows
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table, for notebooks; every value is escaped."""
+        if self.network is None:
+            facts = [("built", "no: call fit (or build) first"), ("model", repr(self))]
+            return _html_table(facts, caption="MLP")
+        network = self.network
+        classes = self.classes_
+        facts = [
+            ("task", str(self.task)),
+            ("loss", self.loss_.name),
+            ("classes", "" if classes is None else ", ".join(str(c) for c in classes)),
+            ("dtype", network.dtype.name),
+            ("parameters", f"{network.n_params:,}"),
+            ("fitted", f"yes, {self.history.epochs} epochs" if self.history.epochs else "no"),
+        ]
+        layers = _html_table(self._summary_rows(), header=_SUMMARY_HEADER)
+        return _html_table(facts, caption="MLP") + layers
 
     def __repr__(self) -> str:
         act = self.activation if isinstance(self.activation, str) else list(self.activation)
+        extra = ", standardize=True" if self.standardize else ""
         return (
             f"MLP(hidden={self.hidden}, activation={act!r}, loss={self.loss!r}, "
-            f"seed={self.seed}, dtype={self.dtype.name!r})"
+            f"seed={self.seed}, dtype={self.dtype.name!r}{extra})"
         )
 
 
+_SUMMARY_HEADER = ("layer", "output shape", "activation", "init", "params")
+
+
+def _html_table(
+    rows: Sequence[Sequence[str]], header: Sequence[str] | None = None, caption: str | None = None
+) -> str:
+    """``rows`` of text as an HTML table; every cell is escaped."""
+    parts = ["<table>"]
+    if caption is not None:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    if header is not None:
+        cells = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+        parts.append(f"<thead><tr>{cells}</tr></thead>")
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    parts.append(f"<tbody>{body}</tbody></table>")
+    return "".join(parts)
+
+
 def load(path: str | os.PathLike[str]) -> MLP:
-    """Read a model saved with :meth:`MLP.save` (or a checkpoint); see :mod:`mlpzero.io`."""
-    return _io.load_model(path)
+    """Read a model saved with :meth:`MLP.save` (or a checkpoint); see :mod:`mlpzero.io`.
+
+    Raises :class:`FileNotFoundError` if ``path`` does not exist and :class:`ValueError`
+    if it is not a valid mlpzero model file.
+    """
+    return MLP.from_record(_io.read_record(path), source=path)
 
 
 def _checked_logits(logits: np.ndarray, X: np.ndarray, first_row: int = 0) -> np.ndarray:
@@ -529,15 +728,58 @@ def _logits(network: Network, X: np.ndarray) -> np.ndarray:
     return out
 
 
-def _column_names(X: Any, width: int) -> list[str] | None:
-    """The column names of a data frame (pandas or alike), if it has string names."""
+def _describe_standardizer(standardizer: Standardizer) -> str:
+    """The summary's lines on the input standardisation: a value per feature when there
+    are few features, else the range of the values."""
+    mean, scale = standardizer.mean, standardizer.scale
+    if standardizer.n_features <= 8:
+        values = [f"{name}: " + ", ".join(f"{v:.4g}" for v in array)
+                  for name, array in (("mean", mean), ("scale", scale))]  # fmt: skip
+    else:
+        values = [
+            f"{name} from {array.min():.4g} to {array.max():.4g}"
+            for name, array in (("mean", mean), ("scale", scale))
+        ]
+    return "Standardized inputs (x - mean) / scale, " + "; ".join(values)
+
+
+def _training_rows(n_samples: int, held: np.ndarray | None) -> np.ndarray | None:
+    """The indices of the rows a fit trains on, given those it held out (None: all)."""
+    if held is None:
+        return None
+    return np.setdiff1d(np.arange(n_samples), held, assume_unique=True)
+
+
+def _column_names(X: Any) -> list[str] | None:
+    """The column names of a data frame (pandas or alike), if it has distinct string names."""
     columns = getattr(X, "columns", None)
-    if columns is None:
+    if columns is None or isinstance(X, np.ndarray):
         return None
     names = list(columns)
-    if len(names) != width or not all(isinstance(n, str) for n in names):
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
         return None
     return names
+
+
+def _in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
+    """``X`` with its columns in the training order ``expected``, matched by name.
+
+    A data frame whose column names are the training names in another order is reordered
+    by name (``X[expected]``); other names are refused, naming the missing and unexpected
+    ones. Without names on either side (arrays, frames with integer labels) the columns
+    are taken in order.
+    """
+    names = None if expected is None else _column_names(X)
+    if names is None or names == expected:
+        return X
+    missing = [n for n in expected if n not in names]
+    unexpected = [n for n in names if n not in expected]
+    if missing or unexpected:
+        raise ValueError(
+            f"{what}: the columns do not match the features the model was trained on: "
+            f"missing {missing}, unexpected {unexpected} (trained on {expected})"
+        )
+    return X[expected]
 
 
 def _hits(predicted: np.ndarray, y: np.ndarray, task: str) -> np.ndarray:
@@ -567,6 +809,7 @@ class FitOptions:
     """
 
     epochs: int
+    learning_rate: float | None
     batch_size: int | None
     optimizer: _optimizers.Optimizer
     schedule: _schedules.Schedule | None
@@ -645,11 +888,13 @@ class FitOptions:
                     "callbacks must be Callback objects, got "
                     f"{type(callback).__name__} {callback!r}"
                 )
+        optimizer = _resolve_optimizer(optimizer, learning_rate)
         return cls(
             epochs=epochs,
+            learning_rate=None if learning_rate is None else optimizer.initial_learning_rate,
             batch_size=batch_size,
             schedule=None if schedule is None else _schedules.get(schedule),
-            optimizer=_resolve_optimizer(optimizer, learning_rate),
+            optimizer=optimizer,
             l2=l2,
             l1=l1,
             clip_norm=clip_norm,
@@ -732,28 +977,32 @@ def _resolve_optimizer(
 def _fit_callbacks(
     model: MLP,
     options: FitOptions,
-    resumed: _io.Checkpoint | None,
+    resumed: _Resumed | None,
     progress: dict[str, Any],
     epochs_left: int,
+    comm: _distributed.Communicator,
 ) -> list[Callback]:
     """The user's callbacks, plus the progress logger, the checkpoint writer and the
-    restorer of a resumed fit's callback state, as the options ask."""
+    restorer of a resumed fit's callback state, as the options ask. In a distributed fit
+    only rank 0 shows progress and writes files (:func:`mlpzero.distributed.rank_callbacks`)."""
     user_callbacks = list(options.callbacks)
     callbacks = list(user_callbacks)
-    if options.verbose or options.print_every:
+    if (options.verbose or options.print_every) and comm.is_root:
         logger = ProgressLogger(
             epochs_left, verbose=options.verbose, print_every=options.print_every
         )
         callbacks.insert(0, logger)
-    if options.checkpoint is not None:
+    if options.checkpoint is not None and comm.is_root:
         final_epoch = model.history.epochs + epochs_left - 1
-        writer = _io.CheckpointWriter(
+        writer = CheckpointWriter(
             options.checkpoint, options.optimizer, options.schedule, progress,
             options.checkpoint_interval, final_epoch, user_callbacks,
         )  # fmt: skip
         callbacks.append(writer)
     if resumed is not None:
-        callbacks.append(_io.CallbackRestorer(user_callbacks, resumed, options.resume))
+        callbacks.append(CallbackRestorer(user_callbacks, resumed.state, options.resume))
+    if comm.size > 1:
+        callbacks = _distributed.rank_callbacks(comm, model, callbacks)
     return callbacks
 
 
@@ -772,37 +1021,51 @@ def _restored_on_error(model: MLP) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------- resume
-def _read_checkpoint(
-    model: MLP, path: str | os.PathLike[str] | None, callbacks: Sequence[Callback]
-) -> _io.Checkpoint | None:
-    """The checkpoint to resume from (None without ``path``), after checking that it holds
-    ``model``'s architecture and state for ``callbacks``."""
+@dataclass(frozen=True)
+class _Resumed:
+    """A checkpoint to resume from: the model it holds and where its fit stood."""
+
+    model: MLP
+    state: _io.CheckpointState
+
+
+def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
+    """The checkpoint to resume from (None without ``options.resume``), after checking
+    that it holds ``model``'s architecture, was trained with the same fit options (but for
+    ``epochs`` and ``learning_rate``), and holds valid states for the fit's callbacks."""
+    path = options.resume
     if path is None:
         return None
-    checkpoint = _io.load_checkpoint(path)
-    _check_same_architecture(model, checkpoint.model, path)
-    _io.check_callbacks(list(callbacks), checkpoint, path)
-    return checkpoint
+    record = load_checkpoint(path)
+    resumed = _Resumed(MLP.from_record(record, source=path), record.checkpoint)
+    _check_same_architecture(model, resumed.model, path)
+    check_callbacks(list(options.callbacks), resumed.state, path, resumed.model)
+    _check_same_options(options, record.training, path)
+    return resumed
 
 
-def _take_over(model: MLP, checkpoint: _io.Checkpoint, options: FitOptions) -> dict[str, Any]:
-    """Load ``checkpoint`` into ``model`` and the fit's optimizer and schedule.
+def _take_over(model: MLP, resumed: _Resumed, options: FitOptions) -> dict[str, Any]:
+    """Load the checkpoint into ``model`` and the fit's optimizer and schedule.
 
-    The random state goes back to where the interrupted fit drew its validation split, so
-    the split is the same; the state at the checkpoint's epoch is returned, for the loop.
+    An explicit ``learning_rate`` replaces the checkpoint's from the next epoch on. The
+    random state goes back to where the interrupted fit drew its validation split, so the
+    split is the same; the state at the checkpoint's epoch is returned, for the loop.
     """
-    _io.restore_optimizer(options.optimizer, checkpoint, options.resume)
-    _io.restore_schedule(options.schedule, checkpoint, options.resume)
-    vars(model).update(vars(checkpoint.model))
+    optimizer = options.optimizer
+    restore_optimizer(optimizer, resumed.state, options.resume, resumed.model.network.params)
+    if options.learning_rate is not None:
+        optimizer.learning_rate = optimizer.initial_learning_rate = options.learning_rate
+    restore_schedule(options.schedule, resumed.state, options.resume)
+    vars(model).update(vars(resumed.model))
     epoch_state = model._rng.bit_generator.state
-    model._rng.bit_generator.state = checkpoint.progress["fit_random_state"]
+    model._rng.bit_generator.state = resumed.state.progress["fit_random_state"]
     return epoch_state
 
 
 def _check_same_architecture(model: MLP, saved: MLP, source: Any) -> None:
     """Refuse to resume ``model`` from a checkpoint of a different architecture."""
     mine, theirs = _architecture(model), _architecture(saved)
-    differ = [key for key in mine if mine[key] != theirs[key]]
+    differ = [key for key in mine if mine[key] != theirs[key] and mine[key] != "auto"]
     if differ:
         in_file = ", ".join(f"{key}={theirs[key]!r}" for key in differ)
         given = ", ".join(f"{key}={mine[key]!r}" for key in differ)
@@ -810,15 +1073,77 @@ def _check_same_architecture(model: MLP, saved: MLP, source: Any) -> None:
 
 
 def _architecture(model: MLP) -> dict[str, Any]:
+    """What a resumed model must share with its checkpoint: the layers and the settings
+    that drew its weights and its batches (an explicit loss counts; ``"auto"`` takes the
+    checkpoint's)."""
     if model.built:
         hidden = tuple(model.network.layer_sizes[1:-1])
         activations = model.network.activations
     else:
         hidden = model.hidden
         activations = resolve_activations(model.activation, len(hidden))
+    init = None if model.init is None else _initializers.name_of(model.init)
+    loss = model.loss_.name if model.loss_ is not None else model.loss
     return {
         "hidden": hidden,
         "activations": [a.config for a in activations],
         "dtype": model.dtype.name,
         "dropout": tuple(model.dropout),
+        "loss": loss if loss == "auto" else _losses.get(loss).name,
+        "seed": model.seed,
+        "init": init,
+        "standardize": model.standardize,
     }
+
+
+#: The fit options a resumed fit must repeat: they shape every remaining step and batch.
+#: ``epochs`` and ``learning_rate`` may change; the optimizer's kind and its other
+#: hyper-parameters may not.
+_RESUME_FIXED = (
+    "batch_size", "optimizer", "schedule", "l2", "l1", "clip_norm", "validation_split", "shuffle",
+)  # fmt: skip
+
+
+def _check_same_options(options: FitOptions, saved: dict[str, Any] | None, source: Any) -> None:
+    """Refuse to resume with other fit options than the checkpoint's fit had."""
+    if saved is None:
+        return
+    given = _io.jsonable(options.fit_config())
+    differ = []
+    for key in _RESUME_FIXED:
+        mine, theirs = given.get(key), saved.get(key)
+        if key == "optimizer" and isinstance(mine, dict) and isinstance(theirs, dict):
+            mine, theirs = _optimizer_difference(mine, theirs)
+        if key in saved and mine != theirs:
+            differ.append((key, theirs, mine))
+    if differ:
+        in_file = ", ".join(f"{key}={_io.short_repr(theirs)}" for key, theirs, _ in differ)
+        given_text = ", ".join(f"{key}={_io.short_repr(mine)}" for key, _, mine in differ)
+        raise ValueError(
+            f"resume: {source} was trained with {in_file}, but fit was given {given_text}; "
+            "a resumed fit continues the same run: only epochs and learning_rate may change"
+        )
+
+
+def _optimizer_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[Any, Any]:
+    """Two optimizer configs reduced to what tells them apart: the names if they differ,
+    else the hyper-parameters (but the learning rate) that differ."""
+    if mine.get("name") != theirs.get("name"):
+        return mine.get("name"), theirs.get("name")
+    keys = sorted((set(mine) | set(theirs)) - {"learning_rate"})
+    differ = [k for k in keys if mine.get(k) != theirs.get(k)]
+    return {k: mine.get(k) for k in differ}, {k: theirs.get(k) for k in differ}
+
+
+def _check_log_names(model: MLP, options: FitOptions, validation: bool) -> None:
+    """Let callbacks that name metrics (ModelCheckpoint's path) refuse missing ones now,
+    rather than after the first epoch."""
+    classifier = model.encoder.is_classifier
+    names = {"epoch", "loss", "lr"}
+    if classifier:
+        names.add("accuracy")
+    if validation:
+        names.update({"val_loss", "val_accuracy"} if classifier else {"val_loss"})
+    for callback in options.callbacks:
+        if isinstance(callback, ModelCheckpoint):
+            callback.check_log_names(names)

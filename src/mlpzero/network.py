@@ -73,6 +73,8 @@ class _Workspace:
         self.delta = [d.T for d in self.delta_t]
         #: ``X^T`` as ``(n_0, m)``, filled by the compiled forward pass (made on first use).
         self.inputs: np.ndarray | None = None
+        #: ``X`` after the network's input transform, ``(m, n_0)`` (made on first use).
+        self.transformed: np.ndarray | None = None
         self._input_size = sizes[0] * rows
 
     def input_buffer(self) -> np.ndarray:
@@ -155,6 +157,9 @@ class Network:
         #: The compiled kernels the last forward pass ran on (None: it ran on NumPy).
         self._pass_kernels: Any = None
         self._plan = _kernels.plan_for(sizes, self.activations, self.dtype)
+        #: A fixed transform of the inputs (``apply(X, out=)``), applied by every forward
+        #: pass before the first layer: the model's standardisation, or None.
+        self.input_transform: Any = None
         self.initialize(rng)
 
     # ------------------------------------------------------------------ set-up
@@ -205,6 +210,9 @@ class Network:
         reused by the next call with the same number of rows: copy the result to keep it.
         ``X`` must already have the network's dtype and width (the model checks this).
 
+        With an :attr:`input_transform`, the layers see ``input_transform.apply(X)``
+        (kept in a reused buffer) rather than ``X``, and the cache's ``A[0]`` is that.
+
         ``training=True`` applies inverted dropout to each hidden layer ``l`` with a rate
         ``p = dropout[l] > 0``: the layer passes on ``A * M`` with
         ``M = Bernoulli(1 - p) / (1 - p)`` drawn from :attr:`dropout_rng`, so the expected
@@ -212,6 +220,10 @@ class Network:
         """
         rows = X.shape[0]
         ws = self._workspaces.get(rows) or self._workspace(rows)
+        if self.input_transform is not None:  # X becomes A[0], what the first layer reads
+            if ws.transformed is None:
+                ws.transformed = np.empty((rows, self.layer_sizes[0]), dtype=self.dtype)
+            X = self.input_transform.apply(X, out=ws.transformed)
         dropping = training and any(self.dropout)
         compiled = _kernels.compiled()
         use_kernels = (

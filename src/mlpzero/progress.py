@@ -12,6 +12,10 @@
 
 ``print_every=N`` prints ``Epoch e: cost = c``, the article's line, every ``N`` epochs
 (``e`` counted from 0), on standard output.
+
+In a Jupyter kernel the bar is tqdm's notebook widget when ipywidgets is installed, and
+otherwise the plain text bar (without tqdm's "IProgress not found" warning); in a
+terminal it is the text bar. IPython is never imported here: a kernel has loaded it.
 """
 
 from __future__ import annotations
@@ -22,9 +26,41 @@ from typing import Any
 
 from .callbacks import Callback
 
-__all__ = ["ProgressLogger", "format_logs"]
+__all__ = ["ProgressLogger", "bar_class", "format_logs", "in_jupyter_kernel"]
 
 _REFRESH_SECONDS = 0.2
+
+
+def in_jupyter_kernel() -> bool:
+    """Whether this process is a Jupyter (IPython) kernel, as in a notebook.
+
+    Reads IPython only if it is already imported (every kernel has imported it), so a
+    script never pays for importing it.
+    """
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    shell = get_ipython() if get_ipython is not None else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _widgets_available() -> bool:
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def bar_class() -> type:
+    """The tqdm class for a progress bar here: the notebook widget in a Jupyter kernel
+    with ipywidgets, else the plain text bar."""
+    if in_jupyter_kernel() and _widgets_available():
+        from tqdm.notebook import tqdm as notebook_tqdm
+
+        return notebook_tqdm
+    from tqdm.std import tqdm as text_tqdm
+
+    return text_tqdm
 
 
 def format_logs(logs: dict[str, float]) -> str:
@@ -62,9 +98,7 @@ class ProgressLogger(Callback):
         history = getattr(self.model, "history", None)
         self._first_epoch = history.epochs if history is not None else 0
         if self.verbose == 1:
-            from tqdm.auto import tqdm  # imported only when a bar is wanted
-
-            self.bar = tqdm(
+            self.bar = bar_class()(
                 total=self.epochs,
                 unit="epoch",
                 delay=self.delay,

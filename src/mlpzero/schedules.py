@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from .monitor import Monitor, monitored_key
 from .registry import resolve
 from .validation import check_int, check_non_negative, check_positive
 
@@ -41,6 +42,7 @@ __all__ = [
     "Schedule",
     "StepDecay",
     "get",
+    "monitored_key",
 ]
 
 
@@ -200,11 +202,11 @@ class ReduceLROnPlateau(Schedule):
 
     At the end of each epoch the monitored metric (``monitor``; ``None`` means
     ``val_loss`` when there is validation data, else ``loss``) is compared with the best
-    value so far: it improves when it is lower by more than ``min_delta`` (higher, for
-    metrics whose name contains ``accuracy``). After more than ``patience`` epochs without
-    improvement the rate is multiplied by ``factor`` (never below ``min_lr``), and no
-    further reduction happens for ``cooldown`` epochs. Defaults are PyTorch's, with
-    ``min_delta`` absolute.
+    value so far by a :class:`~mlpzero.monitor.Monitor`: it improves when it is lower by
+    more than ``min_delta`` (higher, for metrics whose name contains ``accuracy``). After
+    more than ``patience`` epochs without improvement the rate is multiplied by ``factor``
+    (never below ``min_lr``), and no further reduction happens for ``cooldown`` epochs.
+    Defaults are PyTorch's, with ``min_delta`` absolute.
     """
 
     name = "plateau"
@@ -223,25 +225,24 @@ class ReduceLROnPlateau(Schedule):
         if self.factor >= 1:
             raise ValueError(f"factor must be in (0, 1), got {factor!r}")
         self.patience = check_int("patience", patience, minimum=0)
-        self.min_delta = check_non_negative("min_delta", min_delta)
+        self._monitor = Monitor(monitor, min_delta, "auto")
+        self.min_delta = self._monitor.min_delta
         self.cooldown = check_int("cooldown", cooldown, minimum=0)
         self.min_lr = check_non_negative("min_lr", min_lr)
         self.reductions = 0
-        self.best: float | None = None
         self.wait = 0
         self.cooldown_left = 0
+
+    @property
+    def best(self) -> float | None:
+        """The best value of the monitored metric so far (``None`` before the first)."""
+        return self._monitor.best
 
     def learning_rate(self, epoch: int, initial: float) -> float:
         return max(initial * self.factor**self.reductions, self.min_lr)
 
     def update(self, epoch: int, logs: dict[str, float]) -> None:
-        key = monitored_key(self.monitor, logs)
-        value = logs[key]
-        maximize = "accuracy" in key
-        if self.best is None or (
-            value > self.best + self.min_delta if maximize else value < self.best - self.min_delta
-        ):
-            self.best = value
+        if self._monitor.improved(epoch, logs):
             self.wait = 0
         else:
             self.wait += 1
@@ -278,21 +279,10 @@ class ReduceLROnPlateau(Schedule):
         saved = state.get("state", state)
         # Counts are whole and never negative: -309 reductions would overflow the rate.
         self.reductions = check_int("reductions", saved["reductions"], minimum=0)
-        self.best = None if saved["best"] is None else float(saved["best"])
+        self._monitor.reset()
+        self._monitor.best = None if saved["best"] is None else float(saved["best"])
         self.wait = check_int("wait", saved["wait"], minimum=0)
         self.cooldown_left = check_int("cooldown_left", saved["cooldown_left"], minimum=0)
-
-
-def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:
-    """The metric to watch: ``monitor``, or ``val_loss`` if logged and else ``loss``."""
-    if monitor is None:
-        return "val_loss" if "val_loss" in logs else "loss"
-    if monitor not in logs:
-        hint = " (pass validation_split or validation_data)" if monitor.startswith("val_") else ""
-        raise ValueError(
-            f"monitor={monitor!r} is not among the logged metrics {sorted(logs)}{hint}"
-        )
-    return monitor
 
 
 SCHEDULES: dict[str, type[Schedule]] = {

@@ -41,12 +41,15 @@ from typing import Any
 
 import numpy as np
 
+from . import distributed as _distributed
 from . import schedules as _schedules
-from .callbacks import Callback, History
+from .callbacks import Callback
+from .history import History
 from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer
 from .regularizers import WeightPenalty
+from .snapshot import ParameterSnapshot
 from .validation import check_positive, relative_sample_weight
 
 __all__ = ["TrainingDivergedError", "clip_global_norm", "gather_rows", "train"]
@@ -62,6 +65,13 @@ def gather_rows(source: Any, index: np.ndarray, out: np.ndarray) -> np.ndarray:
     if isinstance(source, np.ndarray):
         return np.take(source, index, axis=0, out=out)
     return source.take(index, out)
+
+
+def _read_rows(source: Any, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of an array (a view) or of a row source (read and converted)."""
+    if isinstance(source, np.ndarray):
+        return source[start:stop]
+    return source.read(start, stop)
 
 
 def _in_memory(source: Any) -> np.ndarray:
@@ -104,6 +114,7 @@ def train(
     clip_norm: float | None = None,
     validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
     shuffle: bool = True,
+    communicator: _distributed.Communicator = _distributed.LOCAL,
 ) -> History:
     """Train ``network`` in place and return the :class:`History` of per-epoch metrics.
 
@@ -118,6 +129,10 @@ def train(
     ``rng`` drives the shuffling (and the dropout masks, if ``network.dropout_rng`` is
     unset). Progress bars and the article's ``Epoch e: cost = c`` lines are callbacks
     (:class:`mlpzero.progress.ProgressLogger`).
+
+    ``communicator`` (:mod:`mlpzero.distributed`) makes this one rank of a data-parallel
+    fit: each step computes the gradient of this rank's share of the global batch and sums
+    it over the ranks; the epoch's metrics are summed over the ranks too.
     """
     history = history if history is not None else History()
     trainer = _Trainer(
@@ -134,8 +149,11 @@ def train(
         clip_norm=None if clip_norm is None else check_positive("clip_norm", clip_norm),
         validation=validation,
         shuffle=shuffle,
+        comm=communicator,
     )
-    trainer.run(epochs, history, model, list(callbacks))
+    # An error on one rank only ends the job; divergence is decided on summed values.
+    with _distributed.errors_end_the_job(communicator, (TrainingDivergedError,)):
+        trainer.run(epochs, history, model, list(callbacks))
     return history
 
 
@@ -158,8 +176,10 @@ class _Trainer:
         clip_norm: float | None,
         validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
         shuffle: bool,
+        comm: _distributed.Communicator = _distributed.LOCAL,
     ) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
+        self.comm = comm
         #: A generator's batches (see _stream_epoch), or None when X holds the rows.
         self.stream = X if hasattr(X, "batches") else None
         if self.stream is not None:
@@ -181,7 +201,8 @@ class _Trainer:
         if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
         self.labels = _AccuracyCounter(loss, Y, rows=self.batch)
-        self.snapshot = np.empty_like(network.params)
+        self.snapshot = ParameterSnapshot()
+        self.snapshot.take(network.params)  # its buffer, allocated before the first epoch
         if self.batch < n:
             self.order = np.arange(n)
             rows = self.batch
@@ -194,6 +215,12 @@ class _Trainer:
             w_val = relative_sample_weight(w_val)
             self.validation = (X_val, Y_val, w_val, _AccuracyCounter(loss, Y_val))
             self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
+        if comm.size > 1 and self.batch >= n:  # distributed full batch: a fixed share
+            begin, end = _distributed.share(n, comm.rank, comm.size)
+            w = None if self.weights is None else self.weights[begin:end]
+            mine, total = (end - begin, n) if w is None else (_sum(w), _sum(self.weights))
+            labels = None if self.labels.all is None else self.labels.all[begin:end]
+            self.full_share = (X[begin:end], Y[begin:end], w, labels, mine / total, mine)
 
     @property
     def x_scale(self) -> float:
@@ -221,7 +248,7 @@ class _Trainer:
             for callback in callbacks:
                 callback.on_train_begin()
             for epoch in range(start, start + epochs):
-                np.copyto(self.snapshot, network.params)
+                self.snapshot.take(network.params)
                 in_epoch = True
                 if self.schedule is not None:
                     initial = optimizer.initial_learning_rate
@@ -245,11 +272,15 @@ class _Trainer:
                     self.schedule.update(epoch, logs)
                 for callback in callbacks:
                     callback.on_epoch_end(epoch, logs)
+                if self.comm.size > 1 and model is not None:  # one rank's stop stops all
+                    model.stop_training = _distributed.any_rank(self.comm, model.stop_training)
                 if model is not None and model.stop_training:
                     break
         except KeyboardInterrupt:
+            if self.comm.size > 1:  # the other ranks cannot know: end the job
+                raise
             if in_epoch:
-                np.copyto(network.params, self.snapshot)
+                self.snapshot.restore(network.params)
             print(
                 f"Training interrupted during epoch {epoch} (Ctrl-C); the model keeps the "
                 f"weights and history of the {history.epochs} completed epochs.",
@@ -269,6 +300,14 @@ class _Trainer:
         """Run the batches of one epoch; return ``loss`` (and ``accuracy``)."""
         if self.stream is not None:
             return self._stream_epoch(epoch, callbacks)
+        if self.batch >= self.n and self.comm.size > 1:
+            X, Y, w, labels, fraction, weight = self.full_share
+            value, hits = self._step(X, Y, w, labels, fraction)
+            if not math.isfinite(value):
+                self._diverged(epoch, value)
+            for callback in callbacks:
+                callback.on_batch_end(0, {"loss": value})
+            return self._summed_logs(value * weight, weight, hits, len(X))
         if self.batch >= self.n:
             value, hits = self._step(self.X, self.Y, self.weights, self.labels.all)
             if not math.isfinite(value):
@@ -285,6 +324,11 @@ class _Trainer:
         hits = seen = 0
         for batch, begin in enumerate(range(0, self.n, self.batch)):
             index = self.order[begin : begin + self.batch]
+            fraction = 1.0
+            if self.comm.size > 1:  # distributed: this rank's share of the global batch
+                index, fraction = self._share(index)
+                if fraction is None:
+                    continue  # the whole batch weighs nothing, on every rank
             rows = len(index)
             xb = gather_rows(self.X, index, self.batch_X[:rows])
             yb = gather_rows(self.Y, index, self.batch_Y[:rows])
@@ -292,11 +336,11 @@ class _Trainer:
             if self.weights is not None:
                 wb = np.take(self.weights, index, out=self.batch_w[:rows])
                 weight = float(np.sum(wb, dtype=np.float64))
-                if weight == 0:
+                if weight == 0 and self.comm.size == 1:
                     continue  # a batch of zero-weight rows carries no gradient
             else:
                 weight = float(rows)
-            value, batch_hits = self._step(xb, yb, wb, self.labels.take(index))
+            value, batch_hits = self._step(xb, yb, wb, self.labels.take(index), fraction)
             if not math.isfinite(value):
                 self._diverged(epoch, value)
             total += value * weight
@@ -305,6 +349,8 @@ class _Trainer:
             seen += rows
             for callback in callbacks:
                 callback.on_batch_end(batch, {"loss": value})
+        if self.comm.size > 1:
+            return self._summed_logs(total, weight_total, hits, seen)
         return self.labels.logs(total / weight_total, hits, seen)
 
     def _stream_epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
@@ -328,14 +374,31 @@ class _Trainer:
             raise ValueError(f"every batch of epoch {epoch} had zero sample weight")
         return self.labels.logs(total / weight_total, hits, seen)
 
-    def _step(self, X, Y, weights, labels) -> tuple[float, int]:
-        """One update on one batch; the batch loss (with penalty) before it, and the hits."""
+    def _step(self, X, Y, weights, labels, fraction=1.0) -> tuple[float, int]:
+        """One update on one batch; the batch loss (with penalty) before it, and the hits.
+
+        Distributed, ``X`` is this rank's share of the batch and ``fraction`` its part of
+        the batch's weight (0 for a share with no rows or no weight): the share's
+        mean-loss gradient times ``fraction``, summed over the ranks, is the gradient of
+        the whole batch's mean loss.
+        """
         network = self.network
-        logits = network.forward(X, training=True) if self.dropout else network.forward(X)
-        value = self.loss.value(logits, Y, weights)
-        hits = self.labels.hits(logits, labels)
-        dlogits = self.loss.gradient(logits, Y, weights, out=network.output_delta())
-        network.backward(dlogits)
+        if fraction:
+            logits = network.forward(X, training=True) if self.dropout else network.forward(X)
+            value = self.loss.value(logits, Y, weights)
+            hits = self.labels.hits(logits, labels)
+            dlogits = self.loss.gradient(logits, Y, weights, out=network.output_delta())
+            if fraction != 1:
+                dlogits *= dlogits.dtype.type(fraction)
+            network.backward(dlogits)
+        else:  # distributed: a share that adds nothing to the sum still takes part in it
+            value, hits = 0.0, 0
+            if X.shape[0]:
+                logits = network.forward(X, training=True) if self.dropout else network.forward(X)
+                hits = self.labels.hits(logits, labels)
+            network.grads.fill(0)
+        if self.comm.size > 1:  # distributed: the one collective of the step
+            value = _distributed.sum_gradient(self.comm, network.grads, value)
         if self.penalty.active:
             value += self.penalty.apply(network.params, network.grads)
         if self.clip_norm is not None:
@@ -343,15 +406,31 @@ class _Trainer:
         self.optimizer.step(network.params, network.grads)
         return value, hits
 
+    def _share(self, index: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """This rank's contiguous share of a global batch's rows, and its fraction of the
+        batch's weight (of its rows, unweighted); ``None`` if the batch weighs nothing."""
+        begin, end = _distributed.share(len(index), self.comm.rank, self.comm.size)
+        if self.weights is None:
+            return index[begin:end], (end - begin) / len(index)
+        total = _sum(self.weights[index])
+        if total == 0:
+            return index[begin:end], None
+        return index[begin:end], _sum(self.weights[index[begin:end]]) / total
+
+    def _summed_logs(self, total: float, weight: float, hits: int, rows: int) -> dict[str, float]:
+        """The epoch's ``loss`` (and ``accuracy``) from the sums over every rank."""
+        sums = self.comm.allreduce_sum(np.array([total, weight, hits, rows], dtype=np.float64))
+        return self.labels.logs(float(sums[0] / sums[1]), int(sums[2]), int(sums[3]))
+
     def _validate(self) -> dict[str, float]:
+        if self.comm.size > 1:
+            return self._validate_share()
         X_val, Y_val, w_val, labels = self.validation
         out = self.val_logits
-        in_memory = isinstance(X_val, np.ndarray)
         step = self.batch or X_val.shape[0]  # a generator's fit has no batch size of its own
         for begin in range(0, X_val.shape[0], step):
             stop = begin + step
-            block = X_val[begin:stop] if in_memory else X_val.read(begin, stop)
-            out[begin:stop] = self.network.forward(block)
+            out[begin:stop] = self.network.forward(_read_rows(X_val, begin, stop))
         value = self.loss.value(out, Y_val, w_val)
         if self.penalty.active:
             value += self.penalty.value(self.network.params)
@@ -360,18 +439,41 @@ class _Trainer:
             logs["val_accuracy"] = labels.hits(out, labels.all) / X_val.shape[0]
         return logs
 
+    def _validate_share(self) -> dict[str, float]:
+        """:meth:`_validate` on this rank's share of the validation rows, summed over the
+        ranks."""
+        X_val, Y_val, w_val, labels = self.validation
+        begin, end = _distributed.share(X_val.shape[0], self.comm.rank, self.comm.size)
+        out = self.val_logits[begin:end]
+        for start in range(begin, end, self.batch):
+            stop = min(start + self.batch, end)
+            out[start - begin : stop - begin] = self.network.forward(_read_rows(X_val, start, stop))
+        w = None if w_val is None else w_val[begin:end]
+        weight = float(end - begin) if w is None else _sum(w)
+        total = self.loss.value(out, Y_val[begin:end], w) * weight if weight else 0.0
+        hits = 0 if labels.kind is None else labels.hits(out, labels.all[begin:end])
+        sums = self.comm.allreduce_sum(np.array([total, weight, hits], dtype=np.float64))
+        value = float(sums[0] / sums[1])
+        if self.penalty.active:
+            value += self.penalty.value(self.network.params)
+        logs = {"val_loss": value}
+        if labels.kind is not None:
+            logs["val_accuracy"] = int(sums[2]) / X_val.shape[0]
+        return logs
+
     def _diverged(self, epoch: int, value: float) -> None:
-        np.copyto(self.network.params, self.snapshot)
+        self.snapshot.restore(self.network.params)
         lr = self.optimizer.learning_rate
         what = f"the loss became {value}" if not math.isfinite(value) else "a parameter became"
         if math.isfinite(value):
             what += " NaN or infinite"
         remedies = "clip_norm=1.0, or optimizer='adam'"
-        if self.x_scale > _LARGE_FEATURE:
+        # A network with an input transform (MLP(standardize=True)) sees standardised X.
+        if self.network.input_transform is None and self.x_scale > _LARGE_FEATURE:
             remedies = (
                 f"clip_norm=1.0, optimizer='adam', or standardise X (largest |X| = "
-                f"{self.x_scale:.3g}; e.g. subtract each column's mean and divide by its "
-                "standard deviation)"
+                f"{self.x_scale:.3g}; MLP(standardize=True) subtracts each column's mean "
+                "and divides by its standard deviation)"
             )
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch}: {what}. The learning rate ({lr:g}) is "
@@ -385,6 +487,10 @@ class _Trainer:
 #: Above this largest |X| the divergence message suggests standardising X: standardised
 #: features rarely exceed a few units.
 _LARGE_FEATURE = 100.0
+
+
+def _sum(weights: np.ndarray) -> float:
+    return float(np.sum(weights, dtype=np.float64))
 
 
 def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:

@@ -172,6 +172,8 @@ def load_npy_dir(
 def _column_names(path: Path, where: str, n_features: int) -> list[str] | None:
     if not path.exists():
         return None
+    if not path.is_file():  # a FIFO would block the read forever
+        raise ValueError(f"{where}/columns.json must be a regular file")
     if path.stat().st_size > 1 << 24:
         raise ValueError(f"{where}/columns.json is larger than 16 MB; expected a list of names")
     try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..progress import bar_class
 from .arrays import NpyWriter
 from .csv_reader import WiderTarget, plan_csv, read_csv_chunks
 
@@ -71,9 +72,7 @@ def convert_csv(
     show = size > PROGRESS_BYTES if progress is None else bool(progress)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
-        from tqdm.auto import tqdm
-
-        with tqdm(
+        with bar_class()(
             total=size,
             unit="B",
             unit_scale=True,

@@ -149,7 +149,14 @@ def parse_idx(data: bytes, *, name: str = "IDX data") -> np.ndarray:
     return values.astype(dtype.newbyteorder("="))
 
 
+def _require_file(path: Path) -> None:
+    """A FIFO or a device in the cache would block or never end a read: refuse it."""
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path} is not a regular file; remove it and load the data again")
+
+
 def _read_idx_file(path: Path) -> np.ndarray:
+    _require_file(path)
     raw = path.read_bytes()
     if path.suffix == ".gz":
         try:
@@ -161,6 +168,7 @@ def _read_idx_file(path: Path) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- download
 def _sha256_of(path: Path) -> str:
+    _require_file(path)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK_BYTES):

@@ -91,10 +91,14 @@ class Description:
 def input_transform(model: Any) -> tuple[np.ndarray, np.ndarray] | None:
     r"""The model's input transform :math:`(x - \mu) / s` as ``(mean, scale)``, or None.
 
-    The one place the exporters learn of preprocessing that travels with the model;
-    mlpzero models carry none yet, so every model is exported from its first layer on.
+    The one place the exporters learn of preprocessing that travels with the model: the
+    statistics of an ``MLP(standardize=True)`` (``model.standardizer_``, float64 copies;
+    the exporters write them in the model's dtype). None for a model without them.
     """
-    return None
+    standardizer = getattr(model, "standardizer_", None)
+    if standardizer is None:
+        return None
+    return standardizer.mean.copy(), standardizer.scale.copy()
 
 
 def describe(model: Any) -> Description:

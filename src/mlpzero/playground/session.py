@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import optimizers as _optimizers
+from ..diagnostics import dead_relu_share, gradient_norms
 from ..model import MLP
 from ..training import TrainingDivergedError
 from ..validation import check_features
@@ -218,21 +219,15 @@ class Session:
 
     def _diagnostics(self) -> dict[str, Any]:
         """Gradient norm of each layer's weights on the whole training set, and the share
-        of ReLU units that output zero for every training point."""
+        of ReLU units that output zero for every training point (:mod:`mlpzero.diagnostics`)."""
         model, network = self.model, self.model.network
         X = check_features(self.X_train, dtype=network.dtype)
         Y = model.encoder.encode(self.y_train, dtype=network.dtype)
         logits = network.forward(X)
-        cache = network.cache()
-        dead = None
-        if self.settings.activation == "relu" and self.settings.hidden:
-            hidden = cache["A"][1:]
-            dead_units = sum(int((A.max(axis=0) <= 0).sum()) for A in hidden)
-            dead = dead_units / sum(A.shape[1] for A in hidden)
+        dead = dead_relu_share(network)
         dlogits = model.loss_.gradient(logits, Y, None, out=network.output_delta())
         network.backward(dlogits)
-        norms = [float(np.linalg.norm(g)) for g in network.weight_grads]
-        return {"grad_norms": norms, "dead_relu": dead}
+        return {"grad_norms": gradient_norms(network), "dead_relu": dead}
 
     # ------------------------------------------------------------------ export
     def export_model(self) -> tuple[bytes, str]:

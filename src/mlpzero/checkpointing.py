@@ -1,0 +1,249 @@
+"""Checkpoints: writing where training stands, and putting it back to resume.
+
+``fit(..., checkpoint=PATH)`` adds a :class:`CheckpointWriter` that writes, at the end of
+epochs, a model file (:mod:`mlpzero.io`) holding also the optimizer's, the schedule's and
+the stateful callbacks' state and the progress through the ``fit``.
+``fit(..., resume=PATH)`` reads it back with :func:`load_checkpoint`, refuses a run that
+does not match (:func:`check_callbacks`, :func:`restore_optimizer`,
+:func:`restore_schedule`) and puts the callbacks' state back once training has begun
+(:class:`CallbackRestorer`). With the same data and options, a resumed run ends with the
+weights of an uninterrupted one, bit for bit.
+
+This module knows the model only through two methods: ``model.to_record()`` (a
+:class:`~mlpzero.io.ModelRecord`) and ``model.stop_training``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .callbacks import Callback
+from .io import CheckpointState, ModelRecord, jsonable, read_record, short_repr, write_record
+from .optimizers import Optimizer
+from .schedules import Schedule
+
+__all__ = [
+    "CallbackRestorer",
+    "CheckpointWriter",
+    "check_callbacks",
+    "load_checkpoint",
+    "restore_optimizer",
+    "restore_schedule",
+    "save_checkpoint",
+    "stateful",
+]
+
+
+def save_checkpoint(
+    model: Any,
+    path: str | os.PathLike[str],
+    optimizer: Optimizer,
+    progress: Mapping[str, Any],
+    schedule: Schedule | None = None,
+    callbacks: Sequence[Any] = (),
+) -> Path:
+    """Write a checkpoint: the model, ``optimizer``'s and ``schedule``'s state, ``progress``.
+
+    ``progress`` holds ``start_epoch`` (the history length when the interrupted ``fit``
+    began), ``epochs`` (how many epochs that ``fit`` was asked for) and
+    ``fit_random_state`` (the model's random state where that ``fit`` started drawing:
+    the validation split, then the shuffles and dropout masks), and may hold ``finished``:
+    ``"epochs"`` when that ``fit`` ran all its epochs, ``"stopped"`` when a callback
+    stopped it (early stopping), absent or None while it runs.
+    """
+    state = CheckpointState(
+        optimizer_config=optimizer.config,
+        optimizer_state=dict(optimizer.state_dict()),
+        progress=dict(progress),
+        schedule_state=None if schedule is None else schedule.state_dict(),
+        callback_states=[
+            {"type": type(c).__name__, "state": c.state_dict()} for c in stateful(callbacks)
+        ],
+    )
+    record = dataclasses.replace(model.to_record(), checkpoint=state)
+    return write_record(record, path)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> ModelRecord:
+    """Read a checkpoint written by ``fit(..., checkpoint=PATH)``.
+
+    The record's :attr:`~mlpzero.io.ModelRecord.checkpoint` holds the training state;
+    ``MLP.from_record`` makes the model. A model file without training state is refused.
+    """
+    return read_record(path, checkpoint=True)
+
+
+#: What restoring a crafted state may raise besides ValueError; each means a bad file.
+_STATE_ERRORS = (TypeError, ValueError, LookupError, ArithmeticError, RecursionError)
+#: Step counts beyond this lose precision in the bias corrections (float64 mantissa).
+_MAX_ITERATIONS = 1 << 53
+
+
+def restore_optimizer(
+    optimizer: Optimizer, state: CheckpointState, path: Any, params: np.ndarray
+) -> None:
+    """Load the checkpoint's optimizer state into ``optimizer`` (same kind required).
+
+    Every state buffer must be a float vector of ``params``' size (a wrong one would fail
+    only in the first step) and the step count an integer in ``[0, 2**53]``.
+    """
+    saved = state.optimizer_config.get("name")
+    if saved != optimizer.name:
+        raise ValueError(
+            f"resume: {path} was trained with optimizer {saved!r}, but fit was given "
+            f"{optimizer.name!r}"
+        )
+    saved_state = state.optimizer_state
+    iterations = saved_state.get("iterations", 0)
+    if not isinstance(iterations, int) or not 0 <= iterations <= _MAX_ITERATIONS:
+        raise ValueError(
+            f"resume: {path}: checkpoint.optimizer.state.iterations must be an integer in "
+            f"[0, 2**53], got {short_repr(iterations)}"
+        )
+    buffers = saved_state.get("state") or {}
+    for key, buffer in buffers.items() if isinstance(buffers, dict) else ():
+        if not isinstance(buffer, np.ndarray) or buffer.shape != params.shape:
+            raise ValueError(
+                f"resume: {path}: checkpoint.optimizer.state.state.{key} must be an array of "
+                f"shape {params.shape}, got {short_repr(buffer)}"
+            )
+        if buffer.dtype.kind != "f" or not np.isfinite(buffer).all():
+            raise ValueError(
+                f"resume: {path}: checkpoint.optimizer.state.state.{key} must hold finite "
+                f"floats, got dtype {buffer.dtype}"
+            )
+    try:
+        optimizer.load_state_dict(saved_state)
+    except _STATE_ERRORS as error:
+        raise ValueError(
+            f"resume: {path}: the optimizer state is not valid: {short_repr(error, 200)}"
+        ) from None
+
+
+def restore_schedule(schedule: Schedule | None, state: CheckpointState, path: Any) -> None:
+    """Load the checkpoint's schedule state into ``schedule`` (same schedule required)."""
+    saved = state.schedule_state
+    if schedule is None or saved is None:
+        return
+    if saved.get("config") != jsonable(schedule.config):
+        raise ValueError(
+            f"resume: {path} was trained with schedule {short_repr(saved.get('config'))}, but "
+            f"fit was given {short_repr(schedule.config)}"
+        )
+    try:
+        schedule.load_state_dict(saved)
+    except _STATE_ERRORS as error:
+        raise ValueError(f"resume: {path}: the schedule state is not valid: {error!r}") from None
+
+
+def stateful(callbacks: Sequence[Any]) -> list[Any]:
+    """The callbacks whose running state a checkpoint keeps (those with ``state_dict``)."""
+    return [c for c in callbacks if hasattr(c, "state_dict") and hasattr(c, "load_state_dict")]
+
+
+def check_callbacks(
+    callbacks: Sequence[Any], state: CheckpointState, path: Any, model: Any
+) -> None:
+    """Refuse to resume with other stateful callbacks than the interrupted run had, or
+    from a callback state they cannot load.
+
+    Each state is loaded once here, with ``model`` (the checkpoint's) as the callback's
+    model, so a bad state fails before the first epoch rather than when it is used;
+    the callbacks reset themselves when training begins, and :class:`CallbackRestorer`
+    loads the states again then.
+    """
+    kept = stateful(callbacks)
+    given = [type(c).__name__ for c in kept]
+    saved = [entry["type"] for entry in state.callback_states]
+    if given != saved:
+        raise ValueError(
+            f"resume: {path} was trained with the callbacks {saved}, but fit was given {given}"
+        )
+    for callback, entry in zip(kept, state.callback_states, strict=True):
+        previous = callback.model
+        callback.set_model(model)
+        try:
+            _load_callback_state(callback, entry, path)
+        finally:
+            callback.model = previous
+
+
+def _load_callback_state(callback: Any, entry: Mapping[str, Any], path: Any) -> None:
+    try:
+        callback.load_state_dict(entry["state"])
+    except _STATE_ERRORS as error:
+        raise ValueError(
+            f"resume: {path}: the state of {entry['type']} is not valid: {short_repr(error, 200)}"
+        ) from None
+
+
+class CallbackRestorer(Callback):
+    """Puts the checkpoint's callback states back once training has begun.
+
+    Callbacks reset themselves in ``on_train_begin``; this one comes after them in the
+    list, so its ``on_train_begin`` restores what the interrupted run had reached.
+    """
+
+    def __init__(self, callbacks: Sequence[Any], state: CheckpointState, path: Any) -> None:
+        self.callbacks, self.state, self.path = stateful(callbacks), state, path
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        for callback, entry in zip(self.callbacks, self.state.callback_states, strict=True):
+            _load_callback_state(callback, entry, self.path)
+
+
+class CheckpointWriter(Callback):
+    """Writes a checkpoint at the end of an epoch (used by ``fit(checkpoint=PATH)``).
+
+    A write costs a few milliseconds (most of it making the file durable), which would
+    dominate small full-batch epochs; so it happens at most every ``interval`` seconds,
+    and always at ``final_epoch`` and when training is asked to stop (early stopping).
+    A run killed in between resumes from the last write, exactly.
+
+    When the run has finished (all its epochs, or stopped by a callback) the last write
+    waits for the end of training, after the callbacks' own ends (such as restoring the
+    best weights), and the checkpoint says so (``progress["finished"]``): resuming it
+    gives that finished model and trains no more.
+    """
+
+    def __init__(
+        self,
+        path: Any,
+        optimizer: Optimizer,
+        schedule: Schedule | None,
+        progress: Mapping[str, Any],
+        interval: float = 0.0,
+        final_epoch: int | None = None,
+        callbacks: Sequence[Any] = (),
+    ) -> None:
+        self.path, self.optimizer, self.schedule = path, optimizer, schedule
+        self.progress, self.callbacks = dict(progress), list(callbacks)
+        self.interval, self.final_epoch = float(interval), final_epoch
+        self.last_write = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        now = time.monotonic()
+        due = now - self.last_write >= self.interval
+        if self.model.stop_training:
+            self.progress["finished"] = "stopped"
+        elif epoch == self.final_epoch:
+            self.progress["finished"] = "epochs"
+        if due and not self.progress.get("finished"):  # a finished run: at on_train_end
+            self._write()
+            self.last_write = now
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        if self.progress.get("finished"):
+            self._write()
+
+    def _write(self) -> None:
+        save_checkpoint(
+            self.model, self.path, self.optimizer, self.progress, self.schedule, self.callbacks
+        )

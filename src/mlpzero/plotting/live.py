@@ -1,0 +1,174 @@
+"""``LivePlot``: training curves (and a decision boundary) redrawn in place in a notebook.
+
+A callback for ``MLP.fit(callbacks=[LivePlot()])``. In a Jupyter kernel it shows one
+image under the cell and replaces it as training goes (an IPython display handle), so the
+notebook keeps one picture, not one per epoch. Outside a kernel it shows nothing and opens
+no window; with ``path`` it saves the final picture to a file, anywhere.
+
+Drawing costs time (a fraction of a second per picture), so redraws are throttled by the
+wall clock: the first comes ``every`` seconds after training starts, and after a redraw
+that took :math:`d` seconds the next waits at least :math:`\\max(\\text{every},
+d / \\text{max\\_share})` seconds. While training runs, the time spent drawing then stays
+within ``max_share`` of the elapsed time, give or take one redraw. When training ends, one
+last redraw shows the final curves: a fit shorter than ``every`` seconds is drawn once,
+at its end.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..callbacks import Callback
+from ..progress import in_jupyter_kernel
+from ..validation import check_features, check_positive
+from ._figure import save
+from .boundary import plot_decision_boundary
+
+__all__ = ["LivePlot"]
+
+
+class LivePlot(Callback):
+    """Redraw the loss and metric curves in place while a model trains.
+
+    Parameters
+    ----------
+    metrics:
+        The logged metrics to draw; losses share one panel, the others (``accuracy``,
+        ``val_accuracy``) another. A metric that is not logged (``val_loss`` without
+        validation data) is left out.
+    boundary:
+        ``(X, y)`` with ``X`` of shape ``(n, 2)``: also draw the model's decision
+        boundary over these points (:func:`~mlpzero.plotting.plot_decision_boundary`).
+    every:
+        The least number of seconds between two redraws.
+    max_share:
+        The largest share of the elapsed time that drawing may take (see the module).
+    resolution:
+        Grid points per axis of the decision boundary.
+    path:
+        Save the final picture here when training ends (PNG, SVG or PDF), in a notebook
+        or not.
+    clock:
+        The clock in seconds (``time.perf_counter``); tests pass a fake one.
+
+    ``redraws`` counts the pictures drawn and ``draw_seconds`` the time they took.
+    """
+
+    def __init__(
+        self,
+        metrics: Sequence[str] = ("loss", "val_loss", "accuracy", "val_accuracy"),
+        boundary: tuple[Any, Any] | None = None,
+        every: float = 1.0,
+        max_share: float = 0.05,
+        resolution: int = 60,
+        path: str | os.PathLike[str] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics):
+            raise TypeError(f"metrics must be a sequence of metric names, got {metrics!r}")
+        self.metrics = tuple(metrics)
+        if not self.metrics:
+            raise ValueError("metrics must name at least one metric, got an empty sequence")
+        self.boundary = None
+        if boundary is not None:
+            if not isinstance(boundary, (tuple, list)) or len(boundary) != 2:
+                raise TypeError(f"boundary must be a pair (X, y), got {type(boundary).__name__}")
+            X = check_features(boundary[0], dtype=np.float64)
+            if X.shape[1] != 2:
+                raise ValueError(f"boundary: X must have 2 columns, got shape {X.shape}")
+            self.boundary = (X, np.asarray(boundary[1]))
+        self.every = check_positive("every", every, allow_zero=True)
+        self.max_share = check_positive("max_share", max_share)
+        self.resolution = int(resolution)
+        self.path = path
+        self.clock = clock
+        self.series: dict[str, list[tuple[int, float]]] = {}
+        self.redraws = 0
+        self.draw_seconds = 0.0
+        self._handle: Any = None
+        self._show = False
+        self._next = 0.0
+        self._pending = False
+
+    # ------------------------------------------------------------------ hooks
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self._show = in_jupyter_kernel()
+        self._handle = None
+        self._next = self.clock() + self.every
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        for key in self.metrics:
+            if logs and key in logs:
+                self.series.setdefault(key, []).append((epoch + 1, float(logs[key])))
+        self._pending = True
+        if self._show and self.clock() >= self._next:
+            self._redraw()
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        if self._show and self._pending:
+            self._redraw()
+        if self.path is not None and self.series:
+            save(self.figure(), self.path)
+
+    # ------------------------------------------------------------------ drawing
+    def figure(self) -> Any:
+        """The picture as it stands: a new :class:`~matplotlib.figure.Figure`."""
+        losses = [k for k in self.series if "loss" in k]
+        others = [k for k in self.series if "loss" not in k]
+        panels = [group for group in (losses, others) if group]
+        n = len(panels) + (self.boundary is not None)
+        # Fixed margins (in inches) rather than a constrained layout: a third cheaper to draw.
+        width = 4.2 * max(n, 1)
+        figure = Figure(figsize=(width, 3.4))
+        figure.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width, bottom=0.15, top=0.9)
+        axes = np.atleast_1d(figure.subplots(1, max(n, 1), gridspec_kw={"wspace": 0.35}))
+        for ax, keys in zip(axes, panels, strict=False):
+            for key in keys:
+                epochs, values = zip(*self.series[key], strict=True)
+                ax.plot(epochs, values, label=key)
+            values = [v for k in keys for _, v in self.series[k]]
+            if keys is losses and min(values) > 0 and max(values) > 10 * min(values):
+                ax.set_yscale("log")  # over more than a decade
+            ax.set_xlabel("epoch")
+            ax.set_title("loss" if keys is losses else "metrics", fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        if self.boundary is not None and self.model is not None:
+            X, y = self.boundary
+            plot_decision_boundary(self.model, X, y, ax=axes[-1], resolution=self.resolution)
+        return figure
+
+    def _redraw(self) -> None:
+        started = self.clock()
+        self._render(self.figure())
+        finished = self.clock()
+        spent = finished - started
+        self.redraws += 1
+        self.draw_seconds += spent
+        self._pending = False
+        self._next = finished + max(self.every, spent / self.max_share)
+
+    def _render(self, figure: Any) -> None:
+        """Show ``figure`` as a PNG under the cell, replacing the previous one."""
+        from IPython.display import Image, display  # a kernel has IPython
+
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=80)
+        image = Image(data=buffer.getvalue(), format="png")
+        if self._handle is None:
+            self._handle = display(image, display_id=True)
+        else:
+            self._handle.update(image)
+
+    def __repr__(self) -> str:
+        return (
+            f"LivePlot(metrics={self.metrics!r}, boundary={self.boundary is not None}, "
+            f"every={self.every}, max_share={self.max_share})"
+        )

@@ -1,0 +1,180 @@
+r"""Standardisation of the inputs: per-feature statistics, and the transform they define.
+
+A :class:`Standardizer` holds, for each of ``n`` features, a mean :math:`\mu_j` and a
+scale :math:`s_j > 0`, and maps a row ``x`` to
+
+.. math:: \tilde x_j = (x_j - \mu_j) / s_j .
+
+:meth:`Standardizer.fit` computes them from data ``X`` ``(m, n)`` in float64: the mean
+and the population standard deviation (``ddof=0``, as ``numpy.std`` and scikit-learn's
+``StandardScaler``) of each column; a constant column gets scale 1, so that it becomes 0
+rather than a division by zero. It reads ``X`` a block of rows at a time, so that a
+memory-mapped array is never held whole, and combines the blocks with the pairwise update
+of Chan, Golub and LeVeque: a block ``B`` of :math:`n_B` rows with mean :math:`\bar x_B`
+and :math:`M_B = \sum_{i \in B} (x_i - \bar x_B)^2` joins the rows ``A`` seen so far as
+
+.. math::
+    n = n_A + n_B,\quad \delta = \bar x_B - \bar x_A,\quad
+    \bar x = \bar x_A + \delta\,\frac{n_B}{n},\quad
+    M = M_A + M_B + \delta^2\,\frac{n_A n_B}{n},
+
+and finally :math:`s = \sqrt{M / n}`. Each block's own sums are two passes over rows held
+in memory, so no sum of squares of raw values is ever formed (no cancellation).
+
+An :class:`~mlpzero.MLP` built with ``standardize=True`` fits one on its first training
+data and hands it to its :class:`~mlpzero.network.Network`, which applies it to every
+batch before the first layer.
+
+>>> import numpy as np
+>>> X = np.array([[1.0, 10.0, 5.0], [3.0, 30.0, 5.0]])
+>>> s = Standardizer.fit(X)
+>>> s.mean.tolist(), s.scale.tolist()
+([2.0, 20.0, 5.0], [1.0, 10.0, 1.0])
+>>> s.apply(X).tolist()
+[[-1.0, -1.0, 0.0], [1.0, 1.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Standardizer"]
+
+#: Values read per block when computing the statistics (rows times features).
+_BLOCK_VALUES = 1 << 20
+
+
+class Standardizer:
+    r"""The per-feature transform :math:`(x - \mu) / s`.
+
+    The statistics are kept as read-only float64 copies; :meth:`apply` computes in the
+    dtype of the data it is given (the statistics rounded to it once), as the exported
+    ONNX graph and C header do.
+
+    Parameters
+    ----------
+    mean:
+        :math:`\mu`, shape ``(n_features,)``, finite.
+    scale:
+        :math:`s`, shape ``(n_features,)``, finite and > 0.
+    """
+
+    def __init__(self, mean: Any, scale: Any) -> None:
+        mean = _statistic("mean", mean)
+        scale = _statistic("scale", scale)
+        if mean.shape != scale.shape:
+            raise ValueError(
+                f"mean and scale must have the same shape, got {mean.shape} and {scale.shape}"
+            )
+        if not (scale > 0).all():
+            bad = int(np.flatnonzero(~(scale > 0))[0])
+            raise ValueError(
+                f"scale must be > 0 for every feature, got {float(scale[bad])!r} at {bad}"
+            )
+        mean.setflags(write=False)
+        scale.setflags(write=False)
+        self.mean, self.scale = mean, scale
+        self._cast: dict[np.dtype, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def n_features(self) -> int:
+        return self.mean.shape[0]
+
+    @classmethod
+    def fit(
+        cls, X: Any, rows: np.ndarray | None = None, block_rows: int | None = None
+    ) -> Standardizer:
+        """The statistics of the columns of ``X`` ``(m, n)`` (or of its rows ``rows``).
+
+        ``X`` may be any array that slicing reads a block of rows from (a memory-mapped
+        array included); ``block_rows`` rows are read at a time (default: about a million
+        values per block). Raises :class:`ValueError` when ``X`` holds a non-finite value
+        or values so large that their statistics overflow float64.
+        """
+        shape = np.shape(X)
+        if len(shape) != 2 or shape[1] == 0:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {shape}")
+        m = shape[0] if rows is None else len(rows)
+        if m == 0:
+            raise ValueError("X has no rows to compute the standardisation statistics from")
+        if block_rows is None:
+            block_rows = max(1, _BLOCK_VALUES // shape[1])
+        count, mean, m2 = 0, np.zeros(shape[1]), np.zeros(shape[1])
+        low, high = np.full(shape[1], np.inf), np.full(shape[1], -np.inf)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, m, block_rows):
+                part = slice(start, start + block_rows)
+                block = np.asarray(X[part] if rows is None else X[rows[part]], dtype=np.float64)
+                if not np.isfinite(block).all():
+                    raise ValueError("X contains NaN or infinity: cannot standardise it")
+                n_b = block.shape[0]
+                mean_b = block.mean(axis=0)
+                m2_b = np.square(block - mean_b).sum(axis=0)
+                total = count + n_b
+                delta = mean_b - mean
+                mean = mean + delta * (n_b / total)
+                m2 = m2 + m2_b + np.square(delta) * (count * n_b / total)
+                count = total
+                np.minimum(low, block.min(axis=0), out=low)
+                np.maximum(high, block.max(axis=0), out=high)
+            scale = np.sqrt(m2 / count)
+        constant = low == high
+        mean[constant] = low[constant]  # exactly the value: the column becomes exactly 0
+        # A spread whose square underflows float64 is no spread a division could use.
+        scale[constant | (scale == 0)] = 1.0
+        finite = np.isfinite(mean) & np.isfinite(scale)
+        if not finite.all():
+            column = int(np.flatnonzero(~finite)[0])
+            raise ValueError(
+                f"X: the mean or standard deviation of column {column} overflows float64 "
+                f"(values up to {max(abs(low[column]), abs(high[column])):.3g}); rescale X"
+            )
+        return cls(mean, scale)
+
+    def apply(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``(X - mean) / scale`` for ``X`` ``(m, n_features)``, in ``X``'s float dtype.
+
+        ``out`` (same shape and dtype) receives the result and is returned; ``out=X``
+        standardises in place.
+        """
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(
+                f"X must have {self.n_features} features to standardise, got shape {X.shape}"
+            )
+        cast = self._cast.get(X.dtype)
+        if cast is None:
+            cast = self._cast[X.dtype] = (self.mean.astype(X.dtype), self.scale.astype(X.dtype))
+        mean, scale = cast
+        out = np.subtract(X, mean, out=out)
+        return np.divide(out, scale, out=out)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Standardizer):
+            return NotImplemented
+        return np.array_equal(self.mean, other.mean) and np.array_equal(self.scale, other.scale)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and mutable arrays inside
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"mean": self.mean, "scale": self.scale}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["mean"], state["scale"])
+
+    def __repr__(self) -> str:
+        return f"Standardizer(n_features={self.n_features})"
+
+
+def _statistic(name: str, value: Any) -> np.ndarray:
+    """``value`` as a finite 1-D float64 copy; an error names ``name``."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array of numbers: {error}") from None
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be 1-D with one value per feature, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite, got {array[~np.isfinite(array)][:3].tolist()}")
+    return array

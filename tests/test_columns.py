@@ -1,0 +1,93 @@
+"""Data frames are matched to the training features by column name, the same way by MLP
+(predict, evaluate, score, continued fit, after save and load) and the CLI; the
+scikit-learn estimators keep scikit-learn's rule (same names, same order)."""
+
+import csv
+
+import numpy as np
+import pytest
+
+import mlpzero
+from mlpzero import MLP, cli
+
+pd = pytest.importorskip("pandas")
+
+NAMES = ["alpha", "beta", "gamma"]
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 3))
+    y = np.where(X[:, 0] - 2 * X[:, 2] > 0, "yes", "no")  # depends on the order of columns
+    return pd.DataFrame(X, columns=NAMES), y
+
+
+def test_mlp_reorders_a_permutation_and_refuses_other_names(frame, tmp_path):
+    df, y = frame
+    model = MLP(hidden=(8,), seed=0).fit(df, y, epochs=300, learning_rate=0.3)
+    assert model.feature_names_in_ == NAMES
+    shuffled = df[["gamma", "alpha", "beta"]]
+    loaded = mlpzero.load(model.save(tmp_path / "m.npz"))
+    for fitted in (model, loaded):
+        np.testing.assert_array_equal(fitted.predict_proba(shuffled), fitted.predict_proba(df))
+        assert fitted.evaluate(shuffled, y) == fitted.evaluate(df, y)
+        assert fitted.score(shuffled, y) == fitted.score(df, y) > 0.9
+        renamed = df.rename(columns={"gamma": "delta"})
+        with pytest.raises(ValueError, match=r"missing \['gamma'\], unexpected \['delta'\]"):
+            fitted.predict(renamed)
+        with pytest.raises(ValueError, match=r"missing \['beta'\]"):
+            fitted.evaluate(df[["alpha", "gamma"]], y)
+    # Arrays and frames without names are taken in order, as before.
+    np.testing.assert_array_equal(model.predict(df.to_numpy()), model.predict(df))
+
+
+def test_continued_fit_and_validation_data_are_matched_by_name(frame):
+    df, y = frame
+    shuffled = df[["beta", "gamma", "alpha"]]
+    a = MLP(hidden=(4,), seed=1).fit(df, y, epochs=5, validation_data=(df, y))
+    b = MLP(hidden=(4,), seed=1).fit(df, y, epochs=5, validation_data=(shuffled, y))
+    assert a.history.as_dict() == b.history.as_dict()
+    a.fit(df, y, epochs=5)
+    b.fit(shuffled, y, epochs=5)
+    np.testing.assert_array_equal(a.network.params, b.network.params)
+    with pytest.raises(ValueError, match=r"unexpected \['x'\]"):
+        b.fit(df.rename(columns={"alpha": "x"}), y, epochs=1)
+
+
+def write_csv(path, df, y, columns):
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*columns, "label"])
+        values = df[[c if c in NAMES else "gamma" for c in columns]].to_numpy()
+        for row, label in zip(values, y, strict=True):
+            writer.writerow([*(repr(float(v)) for v in row), label])
+    return path
+
+
+def test_the_cli_matches_mlp_on_reordered_and_renamed_columns(frame, tmp_path, capsys):
+    df, y = frame
+    model = MLP(hidden=(8,), seed=0).fit(df, y, epochs=50, learning_rate=0.3)
+    model_path = model.save(tmp_path / "m.npz")
+    shuffled = write_csv(tmp_path / "shuffled.csv", df, y, ["gamma", "alpha", "beta"])
+    assert cli.main(["predict", str(model_path), str(shuffled), "--target", "label"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:] == model.predict(df[["gamma", "alpha", "beta"]]).tolist()
+    renamed = write_csv(tmp_path / "renamed.csv", df, y, ["alpha", "beta", "delta"])
+    assert cli.main(["predict", str(model_path), str(renamed), "--target", "label"]) != 0
+    assert "no column 'gamma'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"missing \['gamma'\]"):
+        model.predict(df.rename(columns={"gamma": "delta"}))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_scikit_learn_estimator_keeps_scikit_learns_rule(frame):
+    pytest.importorskip("sklearn")
+    from mlpzero.sklearn import MLPClassifier
+
+    df, y = frame
+    estimator = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(df, y)
+    with pytest.raises(ValueError, match="must be in the same order"):
+        estimator.predict(df[["gamma", "alpha", "beta"]])
+    with pytest.raises(ValueError, match="delta"):
+        estimator.predict(df.rename(columns={"gamma": "delta"}))

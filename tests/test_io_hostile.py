@@ -1,0 +1,432 @@
+"""Hostile model files: whatever the bytes, reading fails with a ValueError that names the
+file (and the field), quickly and with little memory, or gives a working model."""
+
+import json
+import os
+import re
+import struct
+import threading
+import tracemalloc
+import zlib
+
+import numpy as np
+import pytest
+
+import mlpzero
+from conftest import blobs
+from mlpzero import MLP, checkpointing, io
+from mlpzero.callbacks import EarlyStopping
+from mlpzero.training import TrainingDivergedError
+
+GB = 1 << 30
+MB = 1 << 20
+
+
+# ---------------------------------------------------------------------------- crafting files
+def npy_header(dtype, shape):
+    import io as bytes_io
+
+    buffer = bytes_io.BytesIO()
+    descr = np.lib.format.dtype_to_descr(np.dtype(dtype))
+    header = {"descr": descr, "fortran_order": False, "shape": tuple(shape)}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+def deflated(data, zeros=0):
+    """A raw deflate stream of ``data`` followed by ``zeros`` zero bytes (a multiple of
+    16 MiB), made without ever holding the zeros' compressed form more than once: after a
+    full flush deflate forgets its history, so every 16 MiB block compresses the same."""
+    chunk = 16 * MB
+    assert zeros % chunk == 0
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = b""
+    if zeros:
+        block = compressor.compress(bytes(chunk)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return head + block * (zeros // chunk) + compressor.flush()
+
+
+def write_zip(path, members):
+    """A zip archive of ``(name, raw deflate bytes, crc32, declared size)`` members."""
+    local, central = bytearray(), bytearray()
+    for name, raw, crc, size in members:
+        encoded = name.encode()
+        offset = len(local)
+        fields = (20, 0, 8, 0, 0x21, crc, len(raw), size, len(encoded), 0)
+        local += struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + encoded + raw
+        entry = (20, 20, 0, 8, 0, 0x21, crc, len(raw), size, len(encoded), 0, 0, 0, 0, 0, offset)
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", *entry) + encoded
+    count = len(members)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+    path.write_bytes(bytes(local) + bytes(central) + end)
+    return path
+
+
+def member(name, array):
+    """An honest member holding ``array``."""
+    data = npy_header(array.dtype, array.shape) + np.ascontiguousarray(array).tobytes()
+    return name, deflated(data), zlib.crc32(data), len(data)
+
+
+def bomb(name, size, dtype="<f8"):
+    """A member whose header declares ``size`` bytes of zeros, which it inflates to."""
+    header = npy_header(dtype, (size // np.dtype(dtype).itemsize,))
+    return name, deflated(header, size), 0, len(header) + size
+
+
+def metadata_member(document):
+    return member("metadata.npy", np.frombuffer(json.dumps(document).encode(), dtype=np.uint8))
+
+
+def parts(path):
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    return json.loads(arrays.pop("metadata").tobytes()), arrays
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    X, y = blobs(classes=("a", "b", "c"))
+    model = MLP(hidden=(4, 3), seed=0).fit(X, y, epochs=3)
+    model_path = model.save(folder / "model.npz")
+    checkpoint_path = folder / "run.npz"
+    MLP(hidden=(4, 3), seed=0).fit(
+        X, y, epochs=3, optimizer="adam", checkpoint=checkpoint_path, checkpoint_interval=0,
+        callbacks=[EarlyStopping(monitor="loss", restore_best_weights=True)],
+    )  # fmt: skip
+    return folder, model_path, checkpoint_path, X
+
+
+def peak_memory(function):
+    """Run ``function``; return (its exception or None, the peak of traced memory)."""
+    tracemalloc.start()
+    try:
+        function()
+    except Exception as error:
+        caught = error
+    else:
+        caught = None
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return caught, peak
+
+
+# ---------------------------------------------------------------------------- size bombs
+def test_members_that_inflate_to_gigabytes_are_refused_before_reading(files):
+    folder, model_path, checkpoint_path, _ = files
+    document, arrays = parts(model_path)
+    honest = [metadata_member(document), member("params.npy", arrays["params"])]
+    extra = write_zip(folder / "extra.npz", [*honest, bomb("junk1.npy", GB), bomb("junk2.npy", GB)])
+    assert extra.stat().st_size < 2.5 * MB  # two gigabytes of zeros in a small file
+    state = write_zip(folder / "state.npz", [*honest, bomb("optimizer.m.npy", GB)])
+    big_params = write_zip(folder / "params.npz", [honest[0], bomb("params.npy", GB, "<f4")])
+    big_metadata = write_zip(folder / "meta.npz", [bomb("metadata.npy", GB, "|u1"), honest[1]])
+    cases = [
+        (extra, mlpzero.load, "unexpected member 'junk1.npy'"),
+        (state, mlpzero.load, "'optimizer.m.npy' is not referred to"),
+        (big_params, mlpzero.load, r"params \(member 'params.npy'\) declares \d+ bytes"),
+        (big_metadata, mlpzero.load, r"metadata \(member 'metadata.npy'\) declares \d+ bytes"),
+    ]
+    checkpoint_document, checkpoint_arrays = parts(checkpoint_path)
+    name = checkpoint_document["checkpoint"]["optimizer"]["state"]["state"]["exp_avg"]["__array__"]
+    inflated = write_zip(
+        folder / "ckpt.npz",
+        [
+            metadata_member(checkpoint_document),
+            *(member(f"{k}.npy", v) for k, v in checkpoint_arrays.items() if k != name),
+            bomb(f"{name}.npy", GB),
+        ],
+    )
+    cases.append(
+        (inflated, checkpointing.load_checkpoint, r"optimizer.state.state.exp_avg .* declares")
+    )
+    for path, read, message in cases:
+        error, peak = peak_memory(lambda path=path, read=read: read(path))
+        assert isinstance(error, ValueError), (path, error)
+        assert str(path) in str(error)
+        assert re.search(message, str(error)), str(error)
+        assert peak < 4 * MB, (path, peak)
+
+
+def test_a_member_that_inflates_past_its_declared_size_is_cut_there(files):
+    folder, model_path, _, _ = files
+    document, arrays = parts(model_path)
+    params = arrays["params"]
+    data = npy_header(params.dtype, params.shape) + params.tobytes()
+    # The zip entry declares the honest size, but its stream goes on for a gigabyte.
+    lying = ("params.npy", deflated(data, GB), zlib.crc32(data), len(data))
+    path = write_zip(folder / "lying.npz", [metadata_member(document), lying])
+    loaded = None
+
+    def read():
+        nonlocal loaded
+        loaded = mlpzero.load(path)
+
+    error, peak = peak_memory(read)
+    assert error is None and peak < 4 * MB
+    np.testing.assert_array_equal(loaded.network.params, params)
+
+
+def test_a_huge_history_or_metadata_is_refused_without_parsing_it(files):
+    folder, model_path, _, _ = files
+    document, arrays = parts(model_path)
+    document["history"]["lr"] = "LR"  # becomes 30 million numbers
+    head, tail = json.dumps(document).encode().split(b'"LR"')
+    text = head + b"[" + b"0.01," * 30_000_000 + b"0.01]" + tail
+    data = npy_header("|u1", (len(text),)) + text
+    meta = ("metadata.npy", deflated(data), zlib.crc32(data), len(data))
+    path = write_zip(folder / "history.npz", [meta, member("params.npy", arrays["params"])])
+    del text, data
+    assert path.stat().st_size < MB
+    error, peak = peak_memory(lambda: mlpzero.load(path))
+    assert isinstance(error, ValueError) and str(path) in str(error)
+    assert "metadata" in str(error) and "declares" in str(error)
+    assert peak < 4 * MB
+
+
+def rewrite(folder, source, change, name="bad.npz"):
+    document, arrays = parts(source)
+    change(document)
+    path = folder / name
+    text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    np.savez(path, metadata=text, **arrays)
+    return path
+
+
+def test_history_lists_longer_than_the_epochs_recorded_are_refused(files):
+    folder, model_path, _, _ = files
+
+    def longer(document):
+        document["history"]["lr"] = [0.01] * 100_000
+
+    error, peak = peak_memory(lambda: mlpzero.load(rewrite(folder, model_path, longer)))
+    assert isinstance(error, ValueError)
+    assert "history['lr'] has 100000 values, more than the 3 epochs" in str(error)
+    assert peak < 32 * MB
+
+    def shorter(document):  # a metric measured only by a later fit: fine
+        document["history"]["val_loss"] = [0.5]
+
+    assert mlpzero.load(rewrite(folder, model_path, shorter)).history["val_loss"] == [0.5]
+
+
+def test_a_wide_string_dtype_is_narrowed_to_the_longest_label(files):
+    folder, model_path, _, X = files
+
+    def wide(document):
+        document["target"]["classes"]["dtype"] = "<U100000000"
+
+    def predict():
+        model = mlpzero.load(rewrite(folder, model_path, wide))
+        assert model.classes_.dtype == np.dtype("<U1")
+        assert model.predict(X).dtype == np.dtype("<U1")
+
+    error, peak = peak_memory(predict)
+    assert error is None, error
+    assert peak < 4 * MB
+
+
+# ---------------------------------------------------------------------------- special files
+def finishes(function, seconds=10.0):
+    """Run ``function`` in a thread; its exception, or fail if it is still running."""
+    outcome = {}
+
+    def run():
+        try:
+            function()
+        except Exception as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the read hangs"
+    return outcome.get("error")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_special_files_are_refused_not_read(tmp_path):
+    fifo = tmp_path / "a_fifo"
+    os.mkfifo(fifo)
+    X, y = blobs()
+    reads = [
+        lambda: mlpzero.load(fifo),
+        lambda: io.read_record(fifo, checkpoint=True),
+        lambda: MLP(hidden=(3,)).fit(X, y, epochs=1, resume=fifo),
+    ]
+    for read in reads:
+        error = finishes(read)
+        assert isinstance(error, ValueError) and "a_fifo is a FIFO, not a regular file" in str(
+            error
+        )
+    if os.path.exists("/dev/zero"):
+        error = finishes(lambda: mlpzero.load("/dev/zero"))
+        assert isinstance(error, ValueError) and "/dev/zero is a device" in str(error)
+    with pytest.raises(FileNotFoundError):
+        mlpzero.load(tmp_path / "missing.npz")
+
+
+# ---------------------------------------------------------------------------- crafted fields
+def deep(levels):
+    value = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+HOSTILE_VALUES = [
+    10**400, -(10**400), 2**64, 1e308, -1, 0, 1.5, True, None, "x", "", [], {}, [0.5] * 3,
+    deep(900), "<U100000000", "(1000000000,)<U5", {"__array__": "params"},
+    {"names": ["a"], "formats": ["<U5"], "offsets": [10**400]},
+]  # fmt: skip
+
+
+def json_paths(value, prefix=()):
+    """Every path to a value inside a JSON document (lists: their first three items)."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from json_paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value[:3]):
+            yield from json_paths(child, (*prefix, index))
+
+
+def mutations(document):
+    """(description, changed copy) for each path and each hostile value, and deletions."""
+    for path in json_paths(document):
+        if not path:
+            continue
+        for value in [*HOSTILE_VALUES, "<delete>"]:
+            changed = json.loads(json.dumps(document))
+            target = changed
+            for key in path[:-1]:
+                target = target[key]
+            if value == "<delete>":
+                del target[path[-1]]
+            else:
+                target[path[-1]] = value
+            yield f"{'.'.join(map(str, path))} = {str(value)[:30]}", changed
+
+
+def write_document(path, document, arrays):
+    text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    np.savez(path, metadata=text, **arrays)
+    return path
+
+
+def only_value_errors_naming(path, action, description):
+    try:
+        action()
+    except TrainingDivergedError:
+        pass  # a valid but huge learning rate: training says so, as for any fit
+    except ValueError as error:
+        assert str(path) in str(error), (description, error)
+    except Exception as error:  # the point is to catch every other kind
+        pytest.fail(f"{description}: {type(error).__name__}: {error}")
+
+
+def test_crafted_model_fields_raise_only_value_errors_naming_the_file(files):
+    folder, model_path, _, X = files
+    document, arrays = parts(model_path)
+    path = folder / "fuzzed.npz"
+    for description, changed in mutations(document):
+        write_document(path, changed, arrays)
+        only_value_errors_naming(path, lambda: mlpzero.load(path).predict_proba(X), description)
+
+
+def test_crafted_checkpoint_fields_raise_only_value_errors_naming_the_file(files):
+    folder, _, checkpoint_path, X = files
+    document, arrays = parts(checkpoint_path)
+    _, y = blobs(classes=("a", "b", "c"))
+    path = folder / "fuzzed-run.npz"
+
+    def resume():
+        MLP(hidden=(4, 3), seed=0).fit(
+            X, y, epochs=5, optimizer="adam", resume=path,
+            callbacks=[EarlyStopping(monitor="loss", restore_best_weights=True)],
+        )  # fmt: skip
+
+    for description, changed in mutations({"checkpoint": document.pop("checkpoint")}):
+        write_document(path, {**document, **changed}, arrays)
+        only_value_errors_naming(path, resume, description)
+
+
+RANDOM_STATES = {
+    "short MT19937 key": {"bit_generator": "MT19937", "state": {"key": [1, 2, 3], "pos": 0}},
+    "huge MT19937 pos": {"bit_generator": "MT19937", "state": {"key": [1] * 624, "pos": 10**400}},
+    "PCG64 state too large": {
+        "bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
+        "state": {"state": 10**400, "inc": 1},
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(RANDOM_STATES))
+def test_crafted_random_states_raise_value_errors(files, case):
+    folder, model_path, _, _ = files
+    document, arrays = parts(model_path)
+    document["random_state"] = RANDOM_STATES[case]
+    path = write_document(folder / "state.npz", document, arrays)
+    with pytest.raises(ValueError, match="random_state is not valid") as caught:
+        mlpzero.load(path)
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_data_files_that_are_fifos_are_refused(tmp_path):
+    from mlpzero.datasets import load_data
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.save(folder / "X.npy", np.eye(3))
+    np.save(folder / "y.npy", np.arange(3))
+    os.mkfifo(folder / "columns.json")
+    error = finishes(lambda: load_data(folder))
+    assert isinstance(error, ValueError) and "columns.json must be a regular file" in str(error)
+    csv_fifo, npz_fifo = tmp_path / "t.csv", tmp_path / "t.npz"
+    os.mkfifo(csv_fifo)
+    os.mkfifo(npz_fifo)
+    for path in (csv_fifo, npz_fifo):
+        error = finishes(lambda path=path: load_data(path))
+        assert isinstance(error, ValueError) and "regular file" in str(error), error
+
+
+def set_path(document, keys, value):
+    target = document
+    for key in keys[:-1]:
+        target = target[key]
+    target[keys[-1]] = value
+
+
+REPORTED = {  # the cases of the report, each with the field its error must name
+    "history 10**400": (("history", "loss", 0), 10**400, "history['loss']"),
+    "leaky_relu alpha": (
+        ("network", "activations", 0), {"name": "leaky_relu", "alpha": 10**400}, "activations[0]"
+    ),
+    "dropout": (("model", "dropout"), [10**400, 0.0], "model.dropout"),
+    "dtype offset": (
+        ("target", "classes", "dtype"),
+        {"names": ["a"], "formats": ["<U5"], "offsets": [10**400]},
+        "target.classes.dtype",
+    ),
+    "subarray dtype": (("target", "classes", "dtype"), "(1000000000,)<U5", "target.classes.dtype"),
+    "deep optimizer state": (
+        ("checkpoint", "optimizer", "state", "state"), deep(900), "nested more than 32 deep"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(REPORTED))
+def test_the_reported_crafted_fields_raise_value_errors_naming_file_and_field(files, case):
+    folder, _, checkpoint_path, _ = files
+    keys, value, field = REPORTED[case]
+    document, arrays = parts(checkpoint_path)
+    set_path(document, keys, value)
+    path = write_document(folder / "reported.npz", document, arrays)
+    with pytest.raises(ValueError) as caught:
+        checkpointing.load_checkpoint(path)
+    assert str(path) in str(caught.value) and field in str(caught.value)

@@ -1,0 +1,194 @@
+"""What resume= does with a finished run, with explicit fit settings and with a
+checkpoint whose callback states do not fit the model: decided before the first epoch."""
+
+import json
+
+import numpy as np
+import pytest
+
+import mlpzero
+from conftest import blobs
+from mlpzero import MLP
+from mlpzero.callbacks import Callback, EarlyStopping, ModelCheckpoint
+
+
+class EpochCounter(Callback):
+    def __init__(self):
+        self.begun = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begun.append(epoch)
+
+
+def data():
+    return blobs(n=80, classes=("a", "b", "c"), features=4, seed=3)
+
+
+def stopping_run(path=None, resume=None, **options):
+    X, y = data()
+    stopping = EarlyStopping(patience=3, restore_best_weights=True)
+    model = MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=200, optimizer="adam", learning_rate=0.03, batch_size=16,
+        validation_split=0.25, checkpoint=path, checkpoint_interval=0, resume=resume,
+        callbacks=[stopping, *options.pop("extra", [])], **options,
+    )  # fmt: skip
+    return model, stopping
+
+
+# ---------------------------------------------------------------------------- finished runs
+def test_resuming_a_run_that_early_stopping_ended_is_a_no_op(tmp_path):
+    path = tmp_path / "run.npz"
+    finished, stopping = stopping_run(path)
+    assert stopping.stopped_epoch is not None and finished.history.epochs < 200  # it stopped
+    counter = EpochCounter()
+    resumed, _ = stopping_run(path, resume=path, extra=[counter])
+    assert counter.begun == []
+    np.testing.assert_array_equal(resumed.network.params, finished.network.params)
+    assert resumed.history.as_dict() == finished.history.as_dict()
+    again = mlpzero.load(path)  # the checkpoint holds the finished model, best weights back
+    np.testing.assert_array_equal(again.network.params, finished.network.params)
+
+
+def test_a_run_finished_by_its_epochs_continues_only_when_asked_for_more(tmp_path):
+    X, y = data()
+    path = tmp_path / "run.npz"
+
+    def run(epochs, **options):
+        return MLP(hidden=(6,), seed=3).fit(X, y, epochs=epochs, checkpoint=path, **options)
+
+    finished = run(4)
+    same = run(4, resume=path)
+    np.testing.assert_array_equal(same.network.params, finished.network.params)
+    assert same.history.epochs == 4
+    longer = run(7, resume=path)  # epochs is the total of the resumed fit
+    reference = MLP(hidden=(6,), seed=3).fit(X, y, epochs=7)
+    np.testing.assert_array_equal(longer.network.params, reference.network.params)
+
+
+# ---------------------------------------------------------------------------- explicit settings
+class Stop(Exception):
+    pass
+
+
+class StopAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise Stop
+
+
+def interrupted(path, **model_options):
+    X, y = data()
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3, **model_options).fit(
+            X, y, epochs=6, learning_rate=0.05, batch_size=16, checkpoint=path,
+            checkpoint_interval=0, callbacks=[StopAt(3)],
+        )  # fmt: skip
+    return X, y
+
+
+def test_a_new_learning_rate_applies_from_the_resumed_epoch(tmp_path):
+    path = tmp_path / "run.npz"
+    X, y = interrupted(path)
+    resumed = MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=6, learning_rate=0.01, batch_size=16, resume=path
+    )
+    # The same as three epochs at 0.05 then three at 0.01 in one process.
+    reference = MLP(hidden=(6,), seed=3).fit(X, y, epochs=3, learning_rate=0.05, batch_size=16)
+    reference.fit(X, y, epochs=3, learning_rate=0.01, batch_size=16)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+    assert resumed.history["lr"] == [0.05] * 3 + [0.01] * 3
+    assert resumed.fit_config_["learning_rate"] == 0.01
+
+
+REFUSED = {
+    "loss": (dict(loss="squared_error"), {}, "loss='categorical_crossentropy'"),
+    "seed": (dict(seed=4), {}, "seed=3"),
+    "architecture": (dict(hidden=(7,)), {}, "hidden=(6,)"),
+    "optimizer": ({}, dict(optimizer="adam"), "optimizer='sgd'"),
+    "optimizer setting": (
+        {},
+        dict(optimizer={"name": "sgd", "momentum": 0.9}),
+        "{'momentum': 0.0}",
+    ),
+    "batch_size": ({}, dict(batch_size=8), "batch_size=16"),
+    "l2": ({}, dict(l2=0.1), "l2=0.0"),
+    "schedule": ({}, dict(schedule="cosine"), "schedule=None"),
+    "validation_split": ({}, dict(validation_split=0.2), "validation_split=0.0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_settings_that_cannot_change_mid_run_are_refused_by_name(tmp_path, case):
+    model_change, fit_change, message = REFUSED[case]
+    path = tmp_path / "run.npz"
+    X, y = interrupted(path)
+    model = MLP(**{"hidden": (6,), "seed": 3, **model_change})
+    options = {"epochs": 6, "batch_size": 16, "resume": path, **fit_change}
+    counter = EpochCounter()
+    with pytest.raises(ValueError, match="resume: ") as caught:
+        model.fit(X, y, callbacks=[counter], **options)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+    assert counter.begun == [] and not model.built
+
+
+def test_an_explicit_loss_equal_to_the_checkpoints_is_accepted(tmp_path):
+    path = tmp_path / "run.npz"
+    X, y = interrupted(path)
+    model = MLP(hidden=(6,), seed=3, loss="categorical_crossentropy")
+    model.fit(X, y, epochs=6, learning_rate=0.05, batch_size=16, resume=path)
+    assert model.history.epochs == 6
+
+
+# ---------------------------------------------------------------------------- callback states
+def tampered(path, change):
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    document = json.loads(arrays.pop("metadata").tobytes())
+    change(document, arrays)
+    text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    np.savez(path, metadata=text, **arrays)
+
+
+@pytest.mark.parametrize("kind", ["short", "int8", "float64"])
+def test_a_bad_early_stopping_state_fails_before_the_first_epoch(tmp_path, kind):
+    path = tmp_path / "run.npz"
+    with pytest.raises(Stop):
+        stopping_run(path, extra=[StopAt(5)])
+    key = "callbacks.0.state.best_weights"
+
+    def change(document, arrays):
+        weights = arrays[key]
+        arrays[key] = {
+            "short": weights[:-1],
+            "int8": weights.astype(np.int8),
+            "float64": weights.astype(np.float64),
+        }[kind]
+
+    tampered(path, change)
+    counter = EpochCounter()
+    with pytest.raises(ValueError, match="the state of EarlyStopping is not valid") as caught:
+        stopping_run(path, resume=path, extra=[counter])
+    assert str(path) in str(caught.value)
+    assert counter.begun == []
+
+
+# ---------------------------------------------------------------------------- ModelCheckpoint
+def test_a_checkpoint_path_naming_val_loss_without_validation_fails_before_training(tmp_path):
+    X, y = data()
+    pattern = str(tmp_path / "m-{val_loss:.3f}.npz")
+    counter = EpochCounter()
+    model = MLP(hidden=(4,), seed=0)
+    with pytest.raises(ValueError, match=r"names \{val_loss\}, which this training does not log"):
+        model.fit(X, y, epochs=2, callbacks=[ModelCheckpoint(pattern), counter])
+    assert counter.begun == [] and list(tmp_path.iterdir()) == []
+    model.fit(X, y, epochs=2, validation_split=0.2, callbacks=[ModelCheckpoint(pattern)])
+    assert len(list(tmp_path.iterdir())) == 2
+    Xr, yr = X, X[:, 0] * 2.0
+    with pytest.raises(ValueError, match=r"\{val_accuracy\}"):  # regression has no accuracy
+        MLP(hidden=(4,)).fit(
+            Xr, yr, epochs=1, validation_split=0.2,
+            callbacks=[ModelCheckpoint(str(tmp_path / "r-{val_accuracy}.npz"))],
+        )  # fmt: skip

@@ -1,0 +1,59 @@
+"""ParameterSnapshot and rollback_on_error: one copy out, one copy back."""
+
+import numpy as np
+import pytest
+
+from mlpzero.snapshot import ParameterSnapshot, rollback_on_error
+
+
+def test_take_and_restore_in_place_reusing_one_buffer():
+    params = np.arange(5, dtype=np.float32)
+    view = params[1:3]
+    snapshot = ParameterSnapshot()
+    assert not snapshot.taken
+    snapshot.take(params)
+    buffer = snapshot.values
+    params *= 10
+    snapshot.take(params)
+    assert snapshot.values is buffer  # taken again without allocating
+    params += 1
+    snapshot.restore(params)
+    np.testing.assert_array_equal(params, np.arange(5) * 10)
+    np.testing.assert_array_equal(view, [10, 20])  # restored in place: views see it
+    assert buffer.dtype == np.float32
+
+
+def test_a_snapshot_from_values_is_a_copy():
+    values = np.ones(3)
+    snapshot = ParameterSnapshot(values)
+    values[0] = 5
+    params = np.zeros(3)
+    snapshot.restore(params)
+    np.testing.assert_array_equal(params, [1, 1, 1])
+
+
+def test_restore_refuses_an_empty_snapshot_or_another_size():
+    with pytest.raises(RuntimeError, match="the snapshot is empty"):
+        ParameterSnapshot().restore(np.zeros(2))
+    with pytest.raises(ValueError, match=r"holds 2 parameters but params has shape \(3,\)"):
+        ParameterSnapshot(np.zeros(2)).restore(np.zeros(3))
+    snapshot = ParameterSnapshot(np.zeros(2))
+    snapshot.clear()
+    assert not snapshot.taken
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+def test_rollback_on_error_restores_then_reraises(error):
+    params = np.array([1.0, 2.0])
+    with pytest.raises(error), rollback_on_error(params):
+        params[...] = np.nan
+        raise error("stop")
+    np.testing.assert_array_equal(params, [1.0, 2.0])
+
+
+def test_rollback_on_error_keeps_a_successful_block():
+    params = np.array([1.0, 2.0])
+    with rollback_on_error(params) as snapshot:
+        params += 1
+    np.testing.assert_array_equal(params, [2.0, 3.0])
+    np.testing.assert_array_equal(snapshot.values, [1.0, 2.0])
