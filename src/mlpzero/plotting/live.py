@@ -58,6 +58,8 @@ class LivePlot(Callback):
     clock:
         The clock in seconds (``time.perf_counter``); tests pass a fake one.
 
+    Notes
+    -----
     ``redraws`` counts the pictures drawn and ``draw_seconds`` the time they took.
     """
 
