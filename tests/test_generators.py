@@ -117,3 +117,20 @@ def test_standardize_is_refused_for_a_generator():
     with pytest.raises(ValueError, match="standardize=True needs the statistics of all the rows"):
         model.fit(batches_of(X, y), epochs=1)
     assert not model.built
+
+
+def test_distributed_training_refuses_a_generator():
+    from types import SimpleNamespace
+
+    from mlpzero import losses, optimizers
+    from mlpzero.network import Network
+    from mlpzero.training import train
+
+    network = Network([5, 3, 1], "relu", rng=np.random.default_rng(0))
+    stream = SimpleNamespace(batches=lambda epoch: iter(()), largest_magnitude=0.0)
+    two_ranks = SimpleNamespace(rank=0, size=2, is_root=True)
+    with pytest.raises(ValueError, match="distributed training takes arrays"):
+        train(
+            network, losses.get("binary_crossentropy"), optimizers.get("sgd"), stream, None,
+            epochs=1, rng=np.random.default_rng(0), communicator=two_ranks,
+        )  # fmt: skip

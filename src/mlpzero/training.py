@@ -182,6 +182,11 @@ class _Trainer:
         self.comm = comm
         #: A generator's batches (see _stream_epoch), or None when X holds the rows.
         self.stream = X if hasattr(X, "batches") else None
+        if self.stream is not None and comm.size > 1:
+            raise ValueError(
+                "distributed training takes arrays (memory-mapped ones too), not a batch "
+                "generator, whose batches the ranks cannot share out"
+            )
         if self.stream is not None:
             X = np.empty((0, network.layer_sizes[0]), dtype=network.dtype)
             Y = np.empty((0, network.layer_sizes[-1]), dtype=network.dtype)
