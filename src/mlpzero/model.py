@@ -246,8 +246,9 @@ class MLP:
         made on the fly (``y`` is then None); it is called once per epoch and its batches
         are used in its order and sizes. The first batch (or ``classes``) builds the model.
         A shuffled ``validation_split``, ``class_weight="balanced"`` (which needs every
-        class's count), ``shuffle``, ``batch_size`` and ``sample_weight`` do not apply to
-        it and are refused; ``validation_data`` and a ``class_weight`` dict work.
+        class's count), ``shuffle``, ``batch_size``, ``sample_weight``, ``standardize``
+        and ``distributed`` do not apply to it and are refused; ``validation_data`` and a
+        ``class_weight`` dict work.
 
         Parameters
         ----------
