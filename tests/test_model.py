@@ -247,10 +247,11 @@ def test_fit_options_cover_every_option_of_fit_and_are_frozen():
         for name, parameter in inspect.signature(MLP.fit).parameters.items()
         if parameter.kind is parameter.KEYWORD_ONLY
     }
-    checked = set(inspect.signature(FitOptions.check).parameters)
-    # The weights are data, not options; `distributed` picks the process group the fit
-    # runs in, before any option is checked (every rank must first agree on them).
-    assert checked == fit_options - {"sample_weight", "distributed"}
+    # "stream" says what the data is (a batch generator); weights and classes are data,
+    # not options; `distributed` picks the process group the fit runs in, before any
+    # option is checked (every rank must first agree on them).
+    checked = set(inspect.signature(FitOptions.check).parameters) - {"stream"}
+    assert checked == fit_options - {"sample_weight", "classes", "distributed"}
     defaults = {
         name: parameter.default
         for name, parameter in inspect.signature(MLP.fit).parameters.items()

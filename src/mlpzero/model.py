@@ -39,7 +39,7 @@ from .checkpointing import (
 )
 from .history import History
 from .network import Network, resolve_activations
-from .preparation import check_data, prepare
+from .preparation import check_data, is_batch_source, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
 from .standardization import Standardizer
@@ -52,6 +52,7 @@ from .validation import (
     check_positive,
     check_sample_weight,
     check_targets,
+    is_memory_mapped,
     relative_sample_weight,
 )
 
@@ -209,7 +210,7 @@ class MLP:
     def fit(
         self,
         X: Any,
-        y: Any,
+        y: Any = None,
         *,
         epochs: int = 1000,
         learning_rate: float | None = None,
@@ -223,7 +224,8 @@ class MLP:
         validation_data: tuple[Any, ...] | None = None,
         sample_weight: Any = None,
         class_weight: str | dict[Any, float] | None = None,
-        shuffle: bool = True,
+        shuffle: bool | None = None,
+        classes: Sequence[Any] | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: int = 0,
         print_every: int | None = None,
@@ -236,6 +238,18 @@ class MLP:
 
         Later calls continue training the same weights; :attr:`history` keeps growing.
         Returns the model, so calls chain.
+
+        ``X`` and ``y`` may be memory-mapped (``np.load(path, mmap_mode="r")``,
+        :func:`mlpzero.datasets.load_npy_dir`): they are then checked in chunks and read a
+        batch at a time, never copied whole (full-batch training, ``batch_size=None``,
+        still holds every row). ``X`` may also be a callable that returns an iterable of
+        ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)`` for one epoch, for data
+        made on the fly (``y`` is then None); it is called once per epoch and its batches
+        are used in its order and sizes. The first batch (or ``classes``) builds the model.
+        A shuffled ``validation_split``, ``class_weight="balanced"`` (which needs every
+        class's count), ``shuffle``, ``batch_size``, ``sample_weight``, ``standardize``
+        and ``distributed`` do not apply to it and are refused; ``validation_data`` and a
+        ``class_weight`` dict work.
 
         Parameters
         ----------
@@ -276,7 +290,11 @@ class MLP:
             ``"balanced"`` (weight :math:`n / (k\,n_c)` for class ``c``) or a dict
             ``{label: weight}``; multiplies ``sample_weight``. Classifiers only.
         shuffle:
-            Reshuffle the rows every epoch (mini-batches only).
+            Reshuffle the rows every epoch (mini-batches only; the default, except for a
+            batch generator, which yields its batches in its own order).
+        classes:
+            Every label training will meet, when the first batch of a generator (or
+            ``y`` of a first incremental fit) may lack some; used when the model is built.
         callbacks:
             :class:`~mlpzero.callbacks.Callback` objects, e.g.
             :class:`~mlpzero.callbacks.EarlyStopping`.
@@ -316,12 +334,12 @@ class MLP:
         if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
             _distributed.check_same_fit(comm, arguments)
         options = FitOptions.check(
-            epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
-            optimizer=optimizer, schedule=schedule, l2=l2, l1=l1, clip_norm=clip_norm,
-            validation_split=validation_split, validation_data=validation_data,
-            class_weight=class_weight, shuffle=shuffle, callbacks=callbacks, verbose=verbose,
-            print_every=print_every, checkpoint=checkpoint,
-            checkpoint_interval=checkpoint_interval, resume=resume,
+            stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
+            batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
+            clip_norm=clip_norm, validation_split=validation_split,
+            validation_data=validation_data, class_weight=class_weight, shuffle=shuffle,
+            callbacks=callbacks, verbose=verbose, print_every=print_every,
+            checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
         )  # fmt: skip
         resumed = _read_checkpoint(self, options)
         source = self if resumed is None else resumed.model
@@ -337,7 +355,8 @@ class MLP:
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
             elif first_fit:
-                self._build(data.X, data.y, options.verbose if comm.is_root else 0)
+                labels = data.y if classes is None else np.asarray(classes)
+                self._build(data.X, labels, options.verbose if comm.is_root else 0)
                 self.feature_names_in_ = names
             fit_random_state = self._rng.bit_generator.state
             # Drawn from the seed, not the running generator: every fit on the same
@@ -353,6 +372,11 @@ class MLP:
                     raise ValueError(
                         "standardize=True, but this model was first fitted without "
                         "standardisation: its weights expect raw inputs (build a new MLP)"
+                    )
+                if is_batch_source(X):
+                    raise ValueError(
+                        "standardize=True needs the statistics of all the rows, which a batch "
+                        "generator gives only after a pass over them: standardise in it"
                     )
                 # On the training rows only: the held-out rows stay unseen.
                 train_rows = _training_rows(len(data.y), prepared.validation_rows)
@@ -519,7 +543,7 @@ class MLP:
         network = self._require_built()
         X = _in_training_order(X, self.feature_names_in_, "X")
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
-        return _checked_logits(network.predict_logits(X), X)
+        return _checked_logits(_logits(network, X), X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``.
@@ -549,14 +573,39 @@ class MLP:
 
     def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` on ``(X, y)``; regression reports ``loss`` and
-        ``mse`` instead of accuracy."""
+        ``mse`` instead of accuracy.
+
+        A memory-mapped ``X`` is evaluated in chunks of rows; each metric is then the
+        weighted mean of the chunks' metrics, weighted by their total sample weight.
+        """
         network = self._require_built()
         X = _in_training_order(X, self.feature_names_in_, "X")
         X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
         y = check_targets(y, X.shape[0])
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
+        if not is_memory_mapped(X):
+            return self._evaluate_rows(X, y, weights)
+        sums: dict[str, float] = {}
+        total = 0.0
+        for rows in _row_blocks(X):
+            w = None if weights is None else weights[rows]
+            mass = float(rows.stop - rows.start) if w is None else float(w.sum())
+            if mass == 0:
+                continue  # rows of zero weight count for nothing
+            block = np.ascontiguousarray(X[rows], dtype=self.dtype)
+            part = self._evaluate_rows(block, np.asarray(y[rows]), w, first_row=rows.start)
+            for key, value in part.items():
+                sums[key] = sums.get(key, 0.0) + value * mass
+            total += mass
+        return {key: value / total for key, value in sums.items()}
+
+    def _evaluate_rows(
+        self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, first_row: int = 0
+    ) -> dict[str, float]:
+        """:meth:`evaluate` on checked rows held in memory (row ``0`` is ``first_row``)."""
+        network = self.network
         Y = self.encoder.encode(y, dtype=self.dtype)
-        logits = _checked_logits(network.predict_logits(X), X)
+        logits = _checked_logits(network.predict_logits(X), X, first_row)
         result = {"loss": self.loss_.value(logits, Y, weights)}
         with np.errstate(over="ignore"):
             outputs = self.loss_.link(logits, out=logits)
@@ -664,21 +713,46 @@ def load(path: str | os.PathLike[str]) -> MLP:
     return MLP.from_record(_io.read_record(path), source=path)
 
 
-def _checked_logits(logits: np.ndarray, X: np.ndarray) -> np.ndarray:
+def _checked_logits(logits: np.ndarray, X: np.ndarray, first_row: int = 0) -> np.ndarray:
     """``logits``, after checking that the forward pass did not overflow.
 
     Inputs far larger than the training data can push a layer beyond the dtype's range;
-    the result would be NaN probabilities, so that is an error that says which rows.
+    the result would be NaN probabilities, so that is an error that says which rows
+    (counted from ``first_row`` when ``X`` is a chunk of the user's rows).
     """
     finite = np.isfinite(logits).all(axis=1)
     if not finite.all():
         rows = np.flatnonzero(~finite)
         raise ValueError(
             f"X: the network's outputs overflow for {len(rows)} of {len(X)} rows (first: row "
-            f"{rows[0]}, largest |value| {np.abs(X[rows[0]]).max():.3g}); these inputs are "
-            "too large for this model: scale them like the training data"
+            f"{first_row + rows[0]}, largest |value| {np.abs(X[rows[0]]).max():.3g}); these "
+            "inputs are too large for this model: scale them like the training data"
         )
     return logits
+
+
+#: Rows per forward pass at inference (``Network.predict_logits``'s chunk).
+_PREDICT_ROWS = 4096
+
+
+def _row_blocks(X: np.ndarray) -> list[slice]:
+    """``X``'s rows in blocks of :data:`_PREDICT_ROWS`: a memory-mapped ``X`` is read one
+    block at a time, and its products are those of ``predict_logits`` on ``X`` in memory
+    (the same rows per matrix product), so its outputs are the same bit for bit."""
+    n = X.shape[0]
+    return [slice(start, min(start + _PREDICT_ROWS, n)) for start in range(0, n, _PREDICT_ROWS)]
+
+
+def _logits(network: Network, X: np.ndarray) -> np.ndarray:
+    """The logits of every row of checked ``X``; a memory-mapped ``X`` is read a block of
+    rows at a time, converted to the network's dtype, never whole."""
+    if not is_memory_mapped(X):
+        return network.predict_logits(X, chunk_rows=_PREDICT_ROWS)
+    out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # as predict_logits: checked after
+        for rows in _row_blocks(X):
+            out[rows] = network.forward(np.ascontiguousarray(X[rows], dtype=network.dtype))
+    return out
 
 
 def _describe_standardizer(standardizer: Standardizer) -> str:
@@ -785,6 +859,7 @@ class FitOptions:
     def check(
         cls,
         *,
+        stream: bool = False,
         epochs: Any,
         learning_rate: Any,
         batch_size: Any,
@@ -806,7 +881,8 @@ class FitOptions:
     ) -> FitOptions:
         """The options of :meth:`MLP.fit`, checked; an error names the argument and echoes
         the value. ``validation_data`` is only looked at to refuse it together with
-        ``validation_split``."""
+        ``validation_split``; ``stream`` says that the data is a batch generator, for which
+        ``batch_size`` and ``shuffle`` do not apply."""
         epochs = check_int("epochs", epochs)
         batch_size = check_int("batch_size", batch_size, allow_none=True)
         print_every = check_int("print_every", print_every, allow_none=True)
@@ -827,6 +903,10 @@ class FitOptions:
         if validation_split and validation_data is not None:
             raise ValueError("pass validation_split or validation_data, not both")
         callbacks = _check_callbacks(callbacks)
+        if stream:
+            _refuse_for_stream(batch_size=batch_size, shuffle=shuffle)
+        if shuffle is None:
+            shuffle = not stream
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(
                 f"shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}"
@@ -888,6 +968,19 @@ class FitOptions:
             "clip_norm": self.clip_norm,
             "shuffle": self.shuffle,
         }
+
+
+def _refuse_for_stream(**options: Any) -> None:
+    """Refuse the options that a batch generator decides itself."""
+    reasons = {
+        "batch_size": "its batches are the ones it yields",
+        "shuffle": "it yields its batches in its own order (shuffle inside it)",
+    }
+    for name, value in options.items():
+        if value is not None and value is not False:
+            raise ValueError(
+                f"{name}={value!r} does not apply to a batch generator: {reasons[name]}"
+            )
 
 
 def _check_callbacks(callbacks: Any) -> tuple[Any, ...]:

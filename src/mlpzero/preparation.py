@@ -9,6 +9,19 @@ training loop receives the result; nothing flows back.
    the sample weights by the class weights (:func:`class_weights`) and encodes ``y`` as
    the matrix ``Y`` ``(m, n_L)`` with the model's :class:`~mlpzero.targets.TargetEncoder`.
 
+A memory-mapped ``X`` (:func:`~mlpzero.validation.is_memory_mapped`) is never copied
+whole: the checks scan it in chunks, the split keeps row indices, and the loop receives a
+:class:`RowSource` (rows read batch by batch, converted to the model's dtype) and an
+:class:`EncodedTargets` (``Y`` encoded batch by batch from the labels' class indices)
+instead of ``X`` and ``Y``. Only arrays with one entry per row (``y``, the indices, the
+weights) are held in memory.
+
+A callable that yields ``(X_batch, y_batch)`` (or ``(X_batch, y_batch, w_batch)``) for
+one epoch gives a :class:`CheckedStream` and then a :class:`BatchStream`: its batches are
+checked and encoded as they come, and nothing about the whole data set is known in
+advance, so a shuffled ``validation_split``, ``class_weight="balanced"`` (which needs the
+class counts) and ``shuffle`` are refused with it.
+
 Sample weights are kept relative (the largest is 1, see
 :func:`~mlpzero.validation.relative_sample_weight`): only their ratios matter, and no
 product with class weights, sum or cast can then overflow.
@@ -16,7 +29,9 @@ product with class weights, sum or cast can then overflow.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -27,12 +42,18 @@ from .validation import (
     check_positive,
     check_sample_weight,
     check_targets,
+    is_memory_mapped,
     relative_sample_weight,
+    row_chunks,
 )
 
 __all__ = [
+    "BatchStream",
     "CheckedData",
+    "CheckedStream",
+    "EncodedTargets",
     "PreparedData",
+    "RowSource",
     "check_data",
     "class_weights",
     "prepare",
@@ -40,7 +61,102 @@ __all__ = [
 ]
 
 #: ``(X_val, y_val_or_Y_val, weights_or_None)``.
-Validation = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+Validation = tuple[Any, np.ndarray, np.ndarray | None]
+
+
+class RowSource:
+    """The rows of a memory-mapped array, read on demand in the model's dtype.
+
+    Row ``i`` of the source is row ``rows[i]`` of ``array`` (row ``i`` without ``rows``).
+    It has the ``shape`` and ``dtype`` of the array it stands for, ``(m, n_0)`` in
+    ``dtype``, without ever holding it: :meth:`take` fills a batch buffer.
+    """
+
+    def __init__(self, array: np.ndarray, dtype: Any, rows: np.ndarray | None = None) -> None:
+        self.array, self.rows = array, rows
+        self.dtype = np.dtype(dtype)
+        self.shape = (len(array) if rows is None else len(rows), array.shape[1])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def take(self, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out[i] = source[index[i]]``, converted to ``out``'s dtype; returns ``out``."""
+        if self.rows is not None:
+            index = self.rows[index]
+        return np.take(self.array, index, axis=0, out=out)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` as a new C-contiguous array in the model's dtype."""
+        block = self.array[start:stop] if self.rows is None else self.array[self.rows[start:stop]]
+        return np.ascontiguousarray(block, dtype=self.dtype)
+
+    def largest_magnitude(self) -> float:
+        """The largest ``|x|``, read in chunks."""
+        if self.rows is None:
+            return max(float(np.abs(self.array[rows]).max()) for rows in row_chunks(self.array))
+        step = next(row_chunks(self.array)).stop  # rows per chunk
+        rows = np.sort(self.rows)
+        return max(
+            float(np.abs(self.array[rows[start : start + step]]).max())
+            for start in range(0, len(rows), step)
+        )
+
+    def __repr__(self) -> str:
+        return f"RowSource(shape={self.shape}, dtype={self.dtype.name})"
+
+
+class EncodedTargets:
+    """``Y`` ``(m, n_L)`` for a large fit, encoded batch by batch instead of held whole.
+
+    Classifiers keep the class index of each label (``(m,)`` integers, checked against
+    the encoder's classes chunk by chunk); other tasks keep ``y`` and encode its rows as
+    they are taken. Each batch equals the same rows of ``encoder.encode(y)``.
+    """
+
+    def __init__(self, y: np.ndarray, encoder: TargetEncoder, dtype: Any) -> None:
+        self.encoder, self.dtype = encoder, np.dtype(dtype)
+        self.shape = (len(y), encoder.n_outputs_)
+        self.codes: np.ndarray | None = None
+        self.y = y
+        if encoder.task in ("binary", "multiclass"):
+            flat = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+            self.codes = np.empty(len(y), dtype=np.intp)
+            for rows in row_chunks(flat):
+                self.codes[rows] = encoder.class_index(flat[rows])
+        else:
+            for rows in row_chunks(y):
+                encoder.encode(y[rows], dtype=dtype)  # the checks; the result is not kept
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def take(self, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out = encode(y[index])``; returns ``out``."""
+        if self.encoder.task == "binary":
+            out[:, 0] = self.codes[index]
+        elif self.encoder.task == "multiclass":
+            out.fill(0)
+            out[np.arange(len(index)), self.codes[index]] = 1
+        else:
+            out[...] = np.asarray(self.y[index], dtype=out.dtype).reshape(out.shape)
+        return out
+
+    def labels(self) -> np.ndarray:
+        """What accuracy compares predictions with: the class index of each row
+        (multi-class), or ``Y > 0.5`` (binary and multi-label, ``(m, n_L)`` booleans)."""
+        if self.encoder.task == "multiclass":
+            return self.codes
+        if self.encoder.task == "binary":
+            return (self.codes == 1).reshape(-1, 1)
+        labels = np.empty(self.shape, dtype=bool)
+        for rows in row_chunks(self.y):
+            block = np.asarray(self.y[rows], dtype=self.dtype).reshape(-1, self.shape[1])
+            np.greater(block, 0.5, out=labels[rows])
+        return labels
+
+    def __repr__(self) -> str:
+        return f"EncodedTargets(shape={self.shape}, task={self.encoder.task!r})"
 
 
 @dataclass(frozen=True)
@@ -57,16 +173,37 @@ class CheckedData:
 
 @dataclass(frozen=True)
 class PreparedData:
-    """What the training loop needs: ``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` and
+    """What the training loop needs: ``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` (a
+    :class:`RowSource` and an :class:`EncodedTargets` for a memory-mapped ``X``) and
     ``sample_weight`` ``(m,)`` (or None) for the training rows; ``validation``
     ``(X_val, Y_val, weights_or_None)`` or None; and ``validation_rows``, the indices into
     the given ``X`` that ``validation_split`` held out (None without a split)."""
 
-    X: np.ndarray
-    Y: np.ndarray
+    X: np.ndarray | RowSource
+    Y: np.ndarray | EncodedTargets
     sample_weight: np.ndarray | None
     validation: Validation | None
     validation_rows: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class CheckedStream:
+    """A generator's data, checked as far as it can be before training: ``source`` (the
+    callable), the first batch's ``X`` and ``y`` (to build the model from) and the iterator
+    that continues after it (None once the model is built: nothing was read), and
+    ``validation`` as in :class:`CheckedData`."""
+
+    source: Callable[[], Iterable[Any]]
+    X: np.ndarray | None
+    y: np.ndarray | None
+    pending: Iterator[Any] | None
+    first: Any
+    validation: Validation | None
+
+
+def is_batch_source(X: Any) -> bool:
+    """Whether ``X`` is a callable that yields batches, rather than data."""
+    return callable(X) and not hasattr(X, "__array__") and not hasattr(X, "shape")
 
 
 def check_data(
@@ -76,9 +213,21 @@ def check_data(
     validation_data: Any,
     dtype: np.dtype,
     n_features: int | None,
-) -> CheckedData:
+) -> CheckedData | CheckedStream:
     """Check a fit's data; ``n_features`` (None before the network is built) is the width
-    ``X`` must have."""
+    ``X`` must have.
+
+    ``X`` may be a callable yielding one epoch of batches (:func:`is_batch_source`); before
+    the model is built its first batch is read and checked here, for the model's shape.
+    """
+    if is_batch_source(X):
+        return _check_stream(X, y, sample_weight, validation_data, dtype, n_features)
+    if hasattr(X, "__next__"):
+        raise TypeError(
+            f"X is an iterator ({type(X).__name__}), which one epoch would exhaust; pass a "
+            "callable that returns the batches of one epoch, such as the generator "
+            "function itself"
+        )
     X = check_features(X, dtype=dtype, n_features=n_features)
     y = check_targets(y, X.shape[0])
     weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
@@ -89,7 +238,7 @@ def check_data(
 
 
 def prepare(
-    data: CheckedData,
+    data: CheckedData | CheckedStream,
     encoder: TargetEncoder,
     dtype: np.dtype,
     *,
@@ -102,18 +251,29 @@ def prepare(
     With ``validation_split`` the held-out rows are drawn from ``split_rng``, stratified
     by class for binary and multi-class encoders. ``class_weight`` multiplies the sample
     weights (classifiers only); the training rows must still carry some weight.
+
+    A memory-mapped ``X`` stays where it is: the training and validation rows become
+    :class:`RowSource` objects over it, and ``Y`` an :class:`EncodedTargets`. A
+    :class:`CheckedStream` becomes a :class:`BatchStream` (``X``; ``Y`` is None).
     """
+    if isinstance(data, CheckedStream):
+        return _prepare_stream(data, encoder, dtype, validation_split, class_weight)
     X, y, weights, validation = data.X, data.y, data.weights, data.validation
+    mapped = is_memory_mapped(X)
     labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     is_labelled = encoder.task in ("binary", "multiclass")
     held = None
     if validation_split:
         strata = labels if is_labelled else None
         rows, held = split_validation(len(y), validation_split, split_rng, strata)
-        validation = (X[held], y[held], None if weights is None else weights[held])
-        X, y, labels = X[rows], y[rows], labels[rows]
+        X_val = RowSource(X, dtype, held) if mapped else X[held]
+        validation = (X_val, y[held], None if weights is None else weights[held])
+        X = RowSource(X, dtype, rows) if mapped else X[rows]
+        y, labels = y[rows], labels[rows]
         weights = None if weights is None else weights[rows]
-    Y = encoder.encode(y, dtype=dtype)
+    elif mapped:
+        X = RowSource(X, dtype)
+    Y = EncodedTargets(y, encoder, dtype) if mapped else encoder.encode(y, dtype=dtype)
     if class_weight is not None:
         if not is_labelled:
             raise ValueError(
@@ -124,10 +284,18 @@ def prepare(
         weights = per_sample if weights is None else weights * per_sample
     if weights is not None:
         check_sample_weight(weights, len(weights))
-    if validation is not None:
-        X_val, y_val, w_val = validation
-        validation = (X_val, encoder.encode(y_val, dtype=dtype), w_val)
-    return PreparedData(X, Y, weights, validation, held)
+    return PreparedData(X, Y, weights, _encode_validation(validation, encoder, dtype), held)
+
+
+def _encode_validation(
+    validation: Validation | None, encoder: TargetEncoder, dtype: np.dtype
+) -> Validation | None:
+    if validation is None:
+        return None
+    X_val, y_val, w_val = validation
+    if is_memory_mapped(X_val):
+        X_val = RowSource(X_val, dtype)
+    return X_val, encoder.encode(y_val, dtype=dtype), w_val
 
 
 def split_validation(
@@ -220,3 +388,152 @@ def _check_validation_data(data: Any, dtype: np.dtype, n_features: int) -> Valid
     y_val = check_targets(data[1], X_val.shape[0], name="y_val")
     w_val = check_sample_weight(data[2], X_val.shape[0]) if len(data) == 3 else None
     return X_val, y_val, w_val
+
+
+# ---------------------------------------------------------------------- generators
+class BatchStream:
+    """The batches of a callable that yields ``(X_batch, y_batch[, w_batch])``.
+
+    The callable is called once per epoch (:meth:`batches`); each batch is checked like
+    a fit's data, ``y_batch`` is encoded with the model's encoder and ``w_batch`` (times the
+    ``class_weight`` dict, if any) kept as given. :attr:`largest_magnitude` is the largest
+    ``|x|`` met so far (for the divergence message).
+    """
+
+    def __init__(
+        self,
+        data: CheckedStream,
+        encoder: TargetEncoder,
+        dtype: np.dtype,
+        class_weight: dict[Any, float] | None,
+    ) -> None:
+        self.source, self.encoder, self.dtype = data.source, encoder, np.dtype(dtype)
+        self.class_weight = class_weight
+        self.n_features: int | None = None if data.X is None else data.X.shape[1]
+        self.largest_magnitude = 0.0
+        self._pending = None if data.pending is None else chain([data.first], data.pending)
+
+    def batches(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray, Any, float]]:
+        """One epoch: ``(X_b, Y_b, w_b, weight)`` per batch, with ``w_b`` the relative
+        weights in the model's dtype (None without weights) and ``weight`` the batch's
+        total weight (its number of rows without weights)."""
+        items, self._pending = self._pending, None
+        if items is None:
+            items = _call_source(self.source)
+        count = 0
+        for count, item in enumerate(items, start=1):
+            X, y, weights = _check_batch(item, count - 1, self.dtype, self.n_features)
+            self.n_features = X.shape[1]
+            self.largest_magnitude = max(self.largest_magnitude, float(np.abs(X).max()))
+            Y = self._encode(y, count - 1)
+            if self.class_weight is not None:
+                labels = y[:, 0] if y.ndim == 2 else y
+                per_sample = class_weights(self.class_weight, labels, self.encoder.classes_)
+                weights = per_sample if weights is None else weights * per_sample
+            if weights is None:
+                yield X, Y, None, float(len(X))
+                continue
+            total = float(np.sum(weights))
+            relative = relative_sample_weight(weights) if total > 0 else weights
+            yield X, Y, relative.astype(self.dtype), total
+        if count == 0:
+            raise ValueError(f"X: the batch generator yielded no batches in epoch {epoch}")
+
+    def _encode(self, y: np.ndarray, batch: int) -> np.ndarray:
+        try:
+            return self.encoder.encode(y, dtype=self.dtype)
+        except ValueError as error:
+            hint = ""
+            if self.encoder.task in ("binary", "multiclass"):
+                hint = "; pass classes=[...] to fit to list every label the batches hold"
+            raise ValueError(f"batch {batch}: {error}{hint}") from None
+
+    def __repr__(self) -> str:
+        return f"BatchStream(source={self.source!r})"
+
+
+def _check_stream(
+    source: Callable[[], Iterable[Any]],
+    y: Any,
+    sample_weight: Any,
+    validation_data: Any,
+    dtype: np.dtype,
+    n_features: int | None,
+) -> CheckedStream:
+    if y is not None:
+        raise ValueError(
+            f"y: a batch generator yields its own targets, so y must be None, got "
+            f"{type(y).__name__}"
+        )
+    if sample_weight is not None:
+        raise ValueError(
+            "sample_weight: with a batch generator, yield (X_batch, y_batch, w_batch) instead"
+        )
+    X = y_first = pending = first = None
+    if n_features is None:  # the model is built from the first batch
+        pending = _call_source(source)
+        first = next(pending, None)
+        if first is None:
+            raise ValueError("X: the batch generator yielded no batches")
+        X, y_first, _ = _check_batch(first, 0, dtype, None)
+    width = n_features if X is None else X.shape[1]
+    validation = None
+    if validation_data is not None:
+        validation = _check_validation_data(validation_data, dtype, width)
+    return CheckedStream(source, X, y_first, pending, first, validation)
+
+
+def _call_source(source: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    items = source()
+    try:
+        return iter(items)
+    except TypeError:
+        raise TypeError(
+            "X: a callable X must return an iterable of (X_batch, y_batch) for one epoch, "
+            f"got {type(items).__name__}"
+        ) from None
+
+
+def _check_batch(
+    item: Any, index: int, dtype: np.dtype, n_features: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One generator batch, checked: ``X`` in ``dtype``, ``y``, and weights or None."""
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        raise TypeError(
+            f"batch {index}: the generator must yield (X_batch, y_batch) or "
+            f"(X_batch, y_batch, w_batch), got {type(item).__name__}"
+        )
+    X = check_features(item[0], dtype=dtype, n_features=n_features, name=f"X of batch {index}")
+    X = np.ascontiguousarray(X, dtype=dtype)  # a memory-mapped batch too: it is one batch
+    y = check_targets(item[1], X.shape[0], name=f"y of batch {index}")
+    weights = check_sample_weight(item[2], X.shape[0]) if len(item) == 3 else None
+    return X, y, weights
+
+
+def _prepare_stream(
+    data: CheckedStream,
+    encoder: TargetEncoder,
+    dtype: np.dtype,
+    validation_split: float,
+    class_weight: str | dict[Any, float] | None,
+) -> PreparedData:
+    if validation_split:
+        raise ValueError(
+            f"validation_split={validation_split}: the rows of a batch generator cannot be "
+            "held out without a pass over them; pass validation_data=(X_val, y_val)"
+        )
+    if isinstance(class_weight, str):
+        raise ValueError(
+            f"class_weight={class_weight!r} needs the count of each class, which a batch "
+            "generator gives only after a pass over the data; pass a dict {label: weight}"
+        )
+    if class_weight is not None:
+        if encoder.task not in ("binary", "multiclass"):
+            raise ValueError(
+                f"class_weight applies to binary and multi-class classifiers, "
+                f"not to a {encoder.task} model"
+            )
+        class_weights(class_weight, encoder.classes_, encoder.classes_)  # check the dict
+    stream = BatchStream(data, encoder, dtype, class_weight)
+    validation = _encode_validation(data.validation, encoder, dtype)
+    return PreparedData(stream, None, None, validation, None)

@@ -74,7 +74,7 @@ from .network import Network
 from .regularizers import WeightPenalty
 from .snapshot import ParameterSnapshot
 from .training import TrainingDivergedError
-from .validation import check_sample_weight
+from .validation import check_sample_weight, is_memory_mapped
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -531,7 +531,10 @@ class _BaseMLP(BaseEstimator):
             dtype = X.dtype if self.dtype == "auto" else np.dtype(self.dtype)
         else:
             dtype = self._mlp.dtype
-        X = X.astype(dtype, copy=False) if issparse(X) else np.asarray(X, dtype=dtype)
+        if issparse(X):
+            X = X.astype(dtype, copy=False)
+        elif not is_memory_mapped(X):  # MLP.fit converts a memory-mapped X batch by batch
+            X = np.asarray(X, dtype=dtype)
 
         # The random draws come in scikit-learn's order: initial weights, validation
         # split, then (mlpzero's) seed for the shuffling; the same random_state then

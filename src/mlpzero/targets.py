@@ -177,6 +177,11 @@ class TargetEncoder:
             raise ValueError("y for multilabel classification must hold only 0 and 1")
         return Y
 
+    def class_index(self, y: Any) -> np.ndarray:
+        """The position in :attr:`classes_` of each label of a 1-D ``y`` (binary and
+        multi-class tasks; a label not seen in training is an error)."""
+        return self._index(_as_array(y))
+
     def _index(self, y: np.ndarray) -> np.ndarray:
         classes = self.classes_
         if y.ndim != 1:

@@ -52,7 +52,34 @@ from .regularizers import WeightPenalty
 from .snapshot import ParameterSnapshot
 from .validation import check_positive, relative_sample_weight
 
-__all__ = ["TrainingDivergedError", "clip_global_norm", "train"]
+__all__ = ["TrainingDivergedError", "clip_global_norm", "gather_rows", "train"]
+
+
+def gather_rows(source: Any, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of ``source`` into the reused batch buffer ``out``; returns ``out``.
+
+    ``source`` is an in-memory array (``np.take``, no other copy) or an object with a
+    ``take(index, out)`` method, such as the :class:`~mlpzero.preparation.RowSource` of a
+    memory-mapped ``X``, which reads only those rows and converts them to ``out``'s dtype.
+    """
+    if isinstance(source, np.ndarray):
+        return np.take(source, index, axis=0, out=out)
+    return source.take(index, out)
+
+
+def _read_rows(source: Any, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of an array (a view) or of a row source (read and converted)."""
+    if isinstance(source, np.ndarray):
+        return source[start:stop]
+    return source.read(start, stop)
+
+
+def _in_memory(source: Any) -> np.ndarray:
+    """``source`` as an array: itself, or every row of a row source (full batch only)."""
+    if isinstance(source, np.ndarray):
+        return source
+    out = np.empty(source.shape, dtype=source.dtype)
+    return source.take(np.arange(len(source)), out)
 
 
 class TrainingDivergedError(ValueError):
@@ -92,9 +119,15 @@ def train(
     """Train ``network`` in place and return the :class:`History` of per-epoch metrics.
 
     ``X`` is ``(m, n_0)`` and ``Y`` is ``(m, n_L)``, both already in the network's dtype;
-    ``validation`` is ``(X_val, Y_val, weights_or_None)`` in the same form. ``rng`` drives
-    the shuffling (and the dropout masks, if ``network.dropout_rng`` is unset). Progress
-    bars and the article's ``Epoch e: cost = c`` lines are callbacks
+    ``validation`` is ``(X_val, Y_val, weights_or_None)`` in the same form. ``X``, ``Y``
+    and ``X_val`` may also be row sources with ``shape``, ``dtype`` and
+    ``take(index, out)`` (see :func:`gather_rows`): the batches are then read from them,
+    and only full-batch training (``batch_size=None``) holds every row in memory. ``X`` may
+    instead be a :class:`~mlpzero.preparation.BatchStream` (``Y`` None): each epoch is
+    then the batches it yields, in its order.
+
+    ``rng`` drives the shuffling (and the dropout masks, if ``network.dropout_rng`` is
+    unset). Progress bars and the article's ``Epoch e: cost = c`` lines are callbacks
     (:class:`mlpzero.progress.ProgressLogger`).
 
     ``communicator`` (:mod:`mlpzero.distributed`) makes this one rank of a data-parallel
@@ -147,12 +180,22 @@ class _Trainer:
     ) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
         self.comm = comm
-        self.X, self.Y = X, Y
-        #: The largest |X|, for the divergence message (two passes, no temporary array).
-        self.x_scale = max(float(X.max()), -float(X.min()))
+        #: A generator's batches (see _stream_epoch), or None when X holds the rows.
+        self.stream = X if hasattr(X, "batches") else None
+        if self.stream is not None and comm.size > 1:
+            raise ValueError(
+                "distributed training takes arrays (memory-mapped ones too), not a batch "
+                "generator, whose batches the ranks cannot share out"
+            )
+        if self.stream is not None:
+            X = np.empty((0, network.layer_sizes[0]), dtype=network.dtype)
+            Y = np.empty((0, network.layer_sizes[-1]), dtype=network.dtype)
         n = X.shape[0]
         self.n = n
         self.batch = n if batch_size is None or batch_size >= n else batch_size
+        if self.batch >= n:
+            X, Y = _in_memory(X), _in_memory(Y)
+        self.X, self.Y = X, Y
         # Divided by the largest first: only ratios matter, and 1e300 or 1e-300 would
         # overflow or vanish in a float32 cast.
         weights = relative_sample_weight(sample_weight)
@@ -162,7 +205,7 @@ class _Trainer:
         self.dropout = any(network.dropout)
         if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
-        self.labels = _AccuracyCounter(loss, Y)
+        self.labels = _AccuracyCounter(loss, Y, rows=self.batch)
         self.snapshot = ParameterSnapshot()
         self.snapshot.take(network.params)  # its buffer, allocated before the first epoch
         if self.batch < n:
@@ -183,6 +226,16 @@ class _Trainer:
             mine, total = (end - begin, n) if w is None else (_sum(w), _sum(self.weights))
             labels = None if self.labels.all is None else self.labels.all[begin:end]
             self.full_share = (X[begin:end], Y[begin:end], w, labels, mine / total, mine)
+
+    @property
+    def x_scale(self) -> float:
+        """The largest |X|, for the divergence message (read only then)."""
+        X = self.X
+        if self.stream is not None:
+            return self.stream.largest_magnitude
+        if isinstance(X, np.ndarray):  # two passes, no temporary array
+            return max(float(X.max()), -float(X.min()))
+        return X.largest_magnitude()
 
     # ------------------------------------------------------------------ the loop
     def run(self, epochs: int, history: History, model: Any, callbacks: list[Callback]) -> None:
@@ -250,6 +303,8 @@ class _Trainer:
 
     def _epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
         """Run the batches of one epoch; return ``loss`` (and ``accuracy``)."""
+        if self.stream is not None:
+            return self._stream_epoch(epoch, callbacks)
         if self.batch >= self.n and self.comm.size > 1:
             X, Y, w, labels, fraction, weight = self.full_share
             value, hits = self._step(X, Y, w, labels, fraction)
@@ -280,8 +335,8 @@ class _Trainer:
                 if fraction is None:
                     continue  # the whole batch weighs nothing, on every rank
             rows = len(index)
-            xb = np.take(self.X, index, axis=0, out=self.batch_X[:rows])
-            yb = np.take(self.Y, index, axis=0, out=self.batch_Y[:rows])
+            xb = gather_rows(self.X, index, self.batch_X[:rows])
+            yb = gather_rows(self.Y, index, self.batch_Y[:rows])
             wb = None
             if self.weights is not None:
                 wb = np.take(self.weights, index, out=self.batch_w[:rows])
@@ -301,6 +356,27 @@ class _Trainer:
                 callback.on_batch_end(batch, {"loss": value})
         if self.comm.size > 1:
             return self._summed_logs(total, weight_total, hits, seen)
+        return self.labels.logs(total / weight_total, hits, seen)
+
+    def _stream_epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
+        """One epoch over the batches a generator yields, in its order and sizes."""
+        total = weight_total = 0.0
+        hits = seen = 0
+        for batch, (xb, yb, wb, weight) in enumerate(self.stream.batches(epoch)):
+            if weight == 0:
+                continue  # a batch of zero-weight rows carries no gradient
+            self.labels = _AccuracyCounter(self.loss, yb)  # buffers for this batch's rows
+            value, batch_hits = self._step(xb, yb, wb, self.labels.all)
+            if not math.isfinite(value):
+                self._diverged(epoch, value)
+            total += value * weight
+            weight_total += weight
+            hits += batch_hits
+            seen += len(xb)
+            for callback in callbacks:
+                callback.on_batch_end(batch, {"loss": value})
+        if weight_total == 0:
+            raise ValueError(f"every batch of epoch {epoch} had zero sample weight")
         return self.labels.logs(total / weight_total, hits, seen)
 
     def _step(self, X, Y, weights, labels, fraction=1.0) -> tuple[float, int]:
@@ -356,9 +432,10 @@ class _Trainer:
             return self._validate_share()
         X_val, Y_val, w_val, labels = self.validation
         out = self.val_logits
-        for begin in range(0, X_val.shape[0], self.batch):
-            stop = begin + self.batch
-            out[begin:stop] = self.network.forward(X_val[begin:stop])
+        step = self.batch or X_val.shape[0]  # a generator's fit has no batch size of its own
+        for begin in range(0, X_val.shape[0], step):
+            stop = begin + step
+            out[begin:stop] = self.network.forward(_read_rows(X_val, begin, stop))
         value = self.loss.value(out, Y_val, w_val)
         if self.penalty.active:
             value += self.penalty.value(self.network.params)
@@ -375,7 +452,7 @@ class _Trainer:
         out = self.val_logits[begin:end]
         for start in range(begin, end, self.batch):
             stop = min(start + self.batch, end)
-            out[start - begin : stop - begin] = self.network.forward(X_val[start:stop])
+            out[start - begin : stop - begin] = self.network.forward(_read_rows(X_val, start, stop))
         w = None if w_val is None else w_val[begin:end]
         weight = float(end - begin) if w is None else _sum(w)
         total = self.loss.value(out, Y_val[begin:end], w) * weight if weight else 0.0
@@ -439,18 +516,22 @@ class _AccuracyCounter:
     Regression has no accuracy (``kind`` is None).
     """
 
-    def __init__(self, loss: Loss, Y: np.ndarray) -> None:
+    def __init__(self, loss: Loss, Y: Any, rows: int | None = None) -> None:
         name = loss.name
         self.kind = {"binary_crossentropy": "threshold", "categorical_crossentropy": "argmax"}.get(
             name
         )
-        rows, outputs = Y.shape
+        # Buffers for the largest batch; the labels for every row of Y (an encoded
+        # targets object gives its own, without building Y).
+        rows = Y.shape[0] if rows is None else rows
+        outputs = Y.shape[1]
+        stored = isinstance(Y, np.ndarray)
         if self.kind == "argmax":
-            self.all = np.argmax(Y, axis=1)
+            self.all = np.argmax(Y, axis=1) if stored else Y.labels()
             self._pred = np.empty(rows, dtype=self.all.dtype)
             self._taken = np.empty(rows, dtype=self.all.dtype)
         elif self.kind == "threshold":
-            self.all = Y > 0.5
+            self.all = Y > 0.5 if stored else Y.labels()
             self._pred = np.empty((rows, outputs), dtype=bool)
             self._taken = np.empty((rows, outputs), dtype=bool)
         else:

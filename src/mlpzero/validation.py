@@ -6,6 +6,8 @@ echoes what it received, before any model state is touched.
 
 from __future__ import annotations
 
+import mmap
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,8 +21,40 @@ __all__ = [
     "check_positive",
     "check_sample_weight",
     "check_targets",
+    "is_memory_mapped",
     "relative_sample_weight",
+    "row_chunks",
 ]
+
+#: Bytes of data a chunked scan reads at a time (see :func:`row_chunks`).
+CHUNK_BYTES = 4 << 20
+
+
+def is_memory_mapped(array: Any) -> bool:
+    """Whether ``array`` reads its data from a memory-mapped file.
+
+    True for an :class:`numpy.memmap`, an array from ``np.load(path, mmap_mode="r")`` and
+    any view of one (``np.asarray`` of a memmap, a slice). Such arrays are never copied
+    whole: checks scan them in chunks and training reads the rows of each batch.
+    """
+    for _ in range(64):  # a chain of views; the bound only guards against a cycle
+        if isinstance(array, (np.memmap, mmap.mmap)):
+            return True
+        array = getattr(array, "base", None)
+        if array is None:
+            return False
+    return False
+
+
+def row_chunks(array: Any, chunk_bytes: int | None = None) -> Iterator[slice]:
+    """Slices of ``array``'s rows (its first axis), each about ``chunk_bytes`` of data
+    (:data:`CHUNK_BYTES` by default)."""
+    chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+    n = len(array)
+    row_bytes = max(1, array.itemsize * (int(np.prod(array.shape[1:])) if array.ndim > 1 else 1))
+    step = max(1, chunk_bytes // row_bytes)
+    for start in range(0, n, step):
+        yield slice(start, min(start + step, n))
 
 
 def check_features(
@@ -28,7 +62,9 @@ def check_features(
 ) -> np.ndarray:
     """``X`` as a finite 2-D C-contiguous array of ``dtype`` with at least one row.
 
-    A copy is made only when the dtype or memory layout requires one.
+    A copy is made only when the dtype or memory layout requires one. A memory-mapped
+    ``X`` (:func:`is_memory_mapped`) is checked chunk by chunk and returned as it is, in its
+    own dtype: its rows are converted to ``dtype`` as they are read.
     """
     if hasattr(X, "toarray") and hasattr(X, "nnz"):
         raise TypeError(f"{name}: sparse matrices are not supported; pass {name}.toarray()")
@@ -63,13 +99,30 @@ def check_features(
         raise ValueError(
             f"{name} has {array.shape[1]} features, but the model was built for {n_features}"
         )
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0].tolist()
+    bad = _first_non_finite(array)
+    if bad is not None:
         raise ValueError(
             f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]})"
         )
     check_fits(array, dtype, name)
+    if is_memory_mapped(array):
+        return array
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _first_non_finite(array: np.ndarray) -> list[int] | None:
+    """The index of the first NaN or infinity in a float ``array`` (None if none), scanned
+    in chunks of rows so that a memory-mapped array is never held whole."""
+    if array.dtype.kind != "f":
+        return None
+    for rows in row_chunks(array):
+        finite = np.isfinite(array[rows])
+        if not finite.all():
+            bad = np.argwhere(~finite)[0].tolist()
+            bad[0] += rows.start
+            return bad
+        del finite  # before the next chunk's, so that only one is alive
+    return None
 
 
 def check_fits(array: np.ndarray, dtype: Any, name: str) -> None:
@@ -84,10 +137,14 @@ def check_fits(array: np.ndarray, dtype: Any, name: str) -> None:
     limit = np.finfo(dtype).max
     if np.finfo(array.dtype).max <= limit:
         return
-    magnitude = np.abs(array)
-    if magnitude.max() > limit:
-        where = np.unravel_index(np.argmax(magnitude), array.shape)
-        value = array[where]
+    for rows in row_chunks(array):
+        magnitude = np.abs(array[rows])
+        if magnitude.max() <= limit:
+            del magnitude  # before the next chunk's, so that only one is alive
+            continue
+        where = list(np.unravel_index(np.argmax(magnitude), magnitude.shape))
+        where[0] += rows.start
+        value = array[tuple(where)]
         position = ", ".join(str(int(i)) for i in where)
         raise ValueError(
             f"{name} holds {value:.3g} (at index {position}), beyond the largest {dtype.name} "
@@ -104,7 +161,7 @@ def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
     if array.shape[0] != n_samples:
         raise ValueError(f"expected {name} with {n_samples} rows to match X, got {array.shape[0]}")
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
+    if _first_non_finite(array) is not None:
         raise ValueError(f"{name} contains NaN or infinity")
     if array.dtype.kind == "O":
         if any(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in array.ravel()):

@@ -1,0 +1,136 @@
+"""fit on a batch generator: a callable that yields one epoch of (X_batch, y_batch)."""
+
+import numpy as np
+import pytest
+
+from mlpzero import MLP
+
+
+def data(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 5))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    return X, y
+
+
+def batches_of(X, y, size=50, weights=None):
+    """A batch generator over the rows of ``X`` in order; counts its calls."""
+
+    def batches():
+        batches.calls += 1
+        for start in range(0, len(X), size):
+            rows = slice(start, start + size)
+            if weights is None:
+                yield X[rows], y[rows]
+            else:
+                yield X[rows], y[rows], weights[rows]
+
+    batches.calls = 0
+    return batches
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_generator_trains_like_unshuffled_mini_batches(optimizer):
+    X, y = data()
+    source = batches_of(X, y)
+    a = MLP(hidden=(8,), seed=0).fit(source, epochs=3, optimizer=optimizer)
+    b = MLP(hidden=(8,), seed=0).fit(
+        X, y, epochs=3, batch_size=50, shuffle=False, optimizer=optimizer
+    )
+    assert np.array_equal(a.network.params, b.network.params)
+    assert a.history.history == b.history.history
+    assert source.calls == 3  # once per epoch, the first batch read for building included
+
+
+def test_a_generator_with_weights_and_a_class_weight_dict_trains_like_arrays():
+    X, y = data()
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    options = dict(epochs=2, class_weight={0: 2.0, 2: 0.5}, validation_data=(X[:80], y[:80]))
+    a = MLP(hidden=(6,), seed=1, dtype="float64").fit(batches_of(X, y, 40, w), **options)
+    b = MLP(hidden=(6,), seed=1, dtype="float64").fit(
+        X, y, batch_size=40, shuffle=False, sample_weight=w, **options
+    )
+    # Weights are scaled per batch rather than over the data: equal up to rounding.
+    assert np.allclose(a.network.params, b.network.params, rtol=1e-12, atol=1e-14)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert a.history.history[key] == pytest.approx(b.history.history[key], rel=1e-12)
+
+
+def test_continued_fit_on_a_generator_reads_no_batch_in_advance():
+    X, y = data()
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=1, batch_size=50)
+    source = batches_of(X, y)
+    model.fit(source, epochs=2)
+    assert source.calls == 2 and model.history.epochs == 3
+
+
+def test_classes_builds_the_model_when_the_first_batch_lacks_a_label():
+    X, y = data()
+    order = np.argsort(y, kind="stable")  # the first batch holds only class 0
+    source = batches_of(X[order], y[order])
+    with pytest.raises(ValueError, match=r"batch \d+: y contains labels not seen.*classes=\["):
+        MLP(hidden=(4,)).fit(source, epochs=1)
+    model = MLP(hidden=(4,)).fit(source, epochs=1, classes=[0, 1, 2])
+    assert model.classes_.tolist() == [0, 1, 2]
+    assert model.predict_proba(X).shape == (len(X), 3)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(validation_split=0.2), r"validation_split=0.2: .*validation_data="),
+        (dict(class_weight="balanced"), r"class_weight='balanced' needs the count"),
+        (dict(shuffle=True), r"shuffle=True does not apply to a batch generator"),
+        (dict(batch_size=10), r"batch_size=10 does not apply to a batch generator"),
+        (dict(sample_weight=np.ones(400)), r"sample_weight: .*\(X_batch, y_batch, w_batch\)"),
+    ],
+)
+def test_options_a_generator_cannot_honour_are_refused_by_name(options, message):
+    X, y = data()
+    model = MLP(hidden=(4,))
+    with pytest.raises(ValueError, match=message):
+        model.fit(batches_of(X, y), epochs=1, **options)
+    assert not model.built  # a refused fit leaves the model as it was
+
+
+def test_bad_generators_get_clear_errors():
+    X, y = data()
+    with pytest.raises(ValueError, match="y: a batch generator yields its own targets"):
+        MLP().fit(batches_of(X, y), y)
+    with pytest.raises(TypeError, match=r"X is an iterator .* pass a callable"):
+        MLP().fit(batches_of(X, y)())
+    with pytest.raises(ValueError, match="yielded no batches"):
+        MLP().fit(lambda: iter(()))
+    with pytest.raises(TypeError, match=r"batch 0: the generator must yield \(X_batch, y_batch\)"):
+        MLP().fit(lambda: iter([X]))
+    with pytest.raises(TypeError, match="must return an iterable"):
+        MLP().fit(lambda: 3)
+    with pytest.raises(ValueError, match="X of batch 1 has 4 features, but the model was built"):
+        MLP().fit(lambda: iter([(X[:10], y[:10]), (X[10:20, :4], y[10:20])]), epochs=1)
+    with pytest.raises(ValueError, match="expected y of batch 0 with 10 rows to match X, got 9"):
+        MLP().fit(lambda: iter([(X[:10], y[:9])]))
+
+
+def test_standardize_is_refused_for_a_generator():
+    X, y = data()
+    model = MLP(hidden=(4,), standardize=True)
+    with pytest.raises(ValueError, match="standardize=True needs the statistics of all the rows"):
+        model.fit(batches_of(X, y), epochs=1)
+    assert not model.built
+
+
+def test_distributed_training_refuses_a_generator():
+    from types import SimpleNamespace
+
+    from mlpzero import losses, optimizers
+    from mlpzero.network import Network
+    from mlpzero.training import train
+
+    network = Network([5, 3, 1], "relu", rng=np.random.default_rng(0))
+    stream = SimpleNamespace(batches=lambda epoch: iter(()), largest_magnitude=0.0)
+    two_ranks = SimpleNamespace(rank=0, size=2, is_root=True)
+    with pytest.raises(ValueError, match="distributed training takes arrays"):
+        train(
+            network, losses.get("binary_crossentropy"), optimizers.get("sgd"), stream, None,
+            epochs=1, rng=np.random.default_rng(0), communicator=two_ranks,
+        )  # fmt: skip
