@@ -141,3 +141,23 @@ def test_budgets_end_the_run_without_convergence():
     result = minimize(network, get_loss("bce"), X_c, Y, max_iter=3, tol=0.0)
     assert not result.converged and result.n_iter == 3 and len(result.losses) == 3
     assert result.losses == sorted(result.losses, reverse=True)  # each step descends
+
+
+def test_lbfgs_on_a_memory_mapped_x_equals_it_in_memory(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    options = dict(optimizer="lbfgs", epochs=20)
+    in_memory = MLP(hidden=(8,), seed=0, dtype="float64").fit(X, y, **options)
+    from_disk = MLP(hidden=(8,), seed=0, dtype="float64").fit(mapped, y, **options)
+    np.testing.assert_array_equal(from_disk.network.params, in_memory.network.params)
+
+
+def test_lbfgs_refuses_a_batch_generator():
+    def batches():
+        yield np.zeros((4, 2)), np.array([0, 1, 0, 1])
+
+    with pytest.raises(ValueError, match="optimizer='lbfgs' does not apply to a batch generator"):
+        MLP(hidden=(3,)).fit(batches, optimizer="lbfgs", classes=[0, 1])

@@ -78,7 +78,12 @@ def requested(optimizer: Any, **options: Any) -> bool:
 
 
 def _dense_rows(X: Any, start: int, stop: int, dtype: np.dtype) -> np.ndarray:
-    """Rows ``start:stop`` of ``X`` (dense or sparse) as a C-ordered array of ``dtype``."""
+    """Rows ``start:stop`` of ``X`` as a C-ordered array of ``dtype``: ``X`` is an array, a
+    sparse matrix, or a source that reads rows on demand (a memory-mapped fit's
+    :class:`~mlpzero.preparation.RowSource` or :class:`~mlpzero.preparation.EncodedTargets`)."""
+    if hasattr(X, "take") and not isinstance(X, np.ndarray) and not hasattr(X, "toarray"):
+        out = np.empty((stop - start, X.shape[1]), dtype=dtype)
+        return X.take(np.arange(start, stop), out=out)
     rows = X[start:stop]
     if hasattr(rows, "toarray"):
         rows = rows.toarray()
@@ -114,7 +119,7 @@ def loss_and_gradient(
         if share == 0:
             continue  # rows of zero weight carry neither loss nor gradient
         logits = network.forward(_dense_rows(X, start, stop, network.dtype))
-        Yc = Y[start:stop]
+        Yc = _dense_rows(Y, start, stop, network.dtype)
         value += share * loss.value(logits, Yc, w)
         dlogits = loss.gradient(logits, Yc, w, out=network.output_delta())
         gradient += share * network.backward(dlogits)

@@ -904,7 +904,8 @@ class FitOptions:
             raise ValueError("pass validation_split or validation_data, not both")
         callbacks = _check_callbacks(callbacks)
         if stream:
-            _refuse_for_stream(batch_size=batch_size, shuffle=shuffle)
+            lbfgs = optimizer if isinstance(optimizer, str) and optimizer == "lbfgs" else None
+            _refuse_for_stream(batch_size=batch_size, shuffle=shuffle, optimizer=lbfgs)
         if shuffle is None:
             shuffle = not stream
         if not isinstance(shuffle, (bool, np.bool_)):
@@ -975,6 +976,7 @@ def _refuse_for_stream(**options: Any) -> None:
     reasons = {
         "batch_size": "its batches are the ones it yields",
         "shuffle": "it yields its batches in its own order (shuffle inside it)",
+        "optimizer": "L-BFGS needs every row at each step; pass an array, or a memory-mapped one",
     }
     for name, value in options.items():
         if value is not None and value is not False:
