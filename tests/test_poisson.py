@@ -85,3 +85,14 @@ def test_a_poisson_model_saves_and_loads(tmp_path):
     loaded = load(tmp_path / "counts.npz")
     assert loaded.loss_.name == "poisson"
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_evaluate_reports_the_mean_squared_error_of_a_poisson_model():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = rng.poisson(np.exp(0.5 * X[:, 0])).astype(float)
+    model = MLP(hidden=(4,), loss="poisson", seed=0, dtype="float64")
+    model.fit(X, y, epochs=50, optimizer="adam", learning_rate=0.05)
+    expected = np.mean((model.predict(X).ravel() - y) ** 2)
+    assert model.evaluate(X, y)["mse"] == pytest.approx(expected, rel=1e-12)
+    assert model.score(X, y) == pytest.approx(expected, rel=1e-12)

@@ -613,8 +613,10 @@ class MLP:
             hits = _hits(self.encoder.decode(outputs), y, self.encoder.task)
             result["accuracy"] = float(np.average(hits, weights=weights))
         else:
-            # 2 * loss / n_outputs, but said plainly (the loss is half the squared error).
-            errors = self.loss_.per_sample(outputs, Y) * (2.0 / Y.shape[1])
+            # The mean squared error of the predictions, whatever the loss (Poisson too):
+            # the squared-error loss is half of it, summed over the outputs, overflow-safe.
+            half_squares = _losses.SquaredError().per_sample(outputs, Y)
+            errors = half_squares * (2.0 / Y.shape[1])
             result["mse"] = float(np.average(errors, weights=weights))
         return result
 
