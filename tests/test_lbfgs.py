@@ -96,11 +96,18 @@ def test_history_validation_and_callbacks():
     stop = EarlyStopping(patience=3, restore_best_weights=True)
     model = MLP(hidden=(32,), seed=0, dtype="float64")
     model.fit(X_c, y_c, optimizer="lbfgs", epochs=500, validation_split=0.3, callbacks=[stop])
-    assert model.history.keys() == ["loss", "val_loss"]
+    assert model.history.keys() == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    held = model.validation_rows_
+    last = {key: values[-1] for key, values in model.history.history.items()}
+    model_at_end = MLP(hidden=(32,), seed=0, dtype="float64")  # the logs are the metrics:
+    model_at_end.fit(X_c, y_c, optimizer="lbfgs", epochs=model.history.epochs,
+                     validation_split=0.3)  # fmt: skip
+    at_end = model_at_end.evaluate(X_c[held], y_c[held])
+    assert last["val_accuracy"] == at_end["accuracy"]
+    assert last["val_loss"] == pytest.approx(at_end["loss"], rel=1e-9)
     assert stop.stopped_epoch is not None and model.history.epochs == stop.stopped_epoch + 1
     assert model.fit_config_["optimizer"] == {"name": "lbfgs"}
     # the best weights are back: the held-out loss is the best one recorded
-    held = model.validation_rows_
     assert model.evaluate(X_c[held], y_c[held])["loss"] == pytest.approx(stop.best, rel=1e-9)
 
 
@@ -161,3 +168,26 @@ def test_lbfgs_refuses_a_batch_generator():
 
     with pytest.raises(ValueError, match="optimizer='lbfgs' does not apply to a batch generator"):
         MLP(hidden=(3,)).fit(batches, optimizer="lbfgs", classes=[0, 1])
+
+
+@pytest.mark.parametrize(
+    ("settings", "options", "message"),
+    [
+        ({"dropout": 0.5}, {}, "dropout"),
+        ({}, {"callbacks": "diagnostics"}, "Diagnostics"),
+        ({}, {"callbacks": "checkpoint"}, "val_loss"),
+    ],
+)
+def test_a_refused_lbfgs_fit_leaves_the_model_unbuilt(tmp_path, settings, options, message):
+    from mlpzero.callbacks import Diagnostics, ModelCheckpoint
+
+    made = {
+        "diagnostics": [Diagnostics()],
+        "checkpoint": [ModelCheckpoint(str(tmp_path / "m-{val_loss}.npz"))],
+    }
+    options = {k: made.get(v, v) for k, v in options.items()}
+    X, y = make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=0)
+    model = MLP(hidden=(4,), standardize=True, **settings)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y, optimizer="lbfgs", epochs=3, **options)
+    assert not model.built and model.standardizer_ is None and model.fit_config_ is None

@@ -39,6 +39,7 @@ from .history import History
 from .losses import Loss
 from .network import Network
 from .regularizers import WeightPenalty
+from .training import AccuracyCounter
 from .validation import check_int, check_positive, relative_sample_weight
 
 __all__ = ["LBFGSResult", "loss_and_gradient", "minimize", "requested"]
@@ -130,6 +131,44 @@ def loss_and_gradient(
     return value, gradient
 
 
+def _loss_value(
+    network: Network,
+    loss: Loss,
+    X: Any,
+    Y: Any,
+    sample_weight: np.ndarray | None,
+    penalty: WeightPenalty,
+    chunk_rows: int,
+) -> float:
+    """:math:`J` at ``network.params``, as :func:`loss_and_gradient` has it, from forward
+    passes alone."""
+    n = Y.shape[0]
+    weights = relative_sample_weight(sample_weight)
+    total_weight = float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
+    value = 0.0
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        w = None if weights is None else weights[start:stop]
+        share = (stop - start) / total_weight if w is None else float(np.sum(w)) / total_weight
+        if share:
+            logits = network.forward(_dense_rows(X, start, stop, network.dtype))
+            value += share * loss.value(logits, _dense_rows(Y, start, stop, network.dtype), w)
+    if penalty.active:
+        value += penalty.value(network.params)
+    return value
+
+
+def _accuracy(network: Network, X: Any, counter: AccuracyCounter, chunk_rows: int) -> float:
+    """The share of rows of ``X`` predicted right, read ``chunk_rows`` at a time."""
+    n = len(counter.all)
+    hits = 0
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        logits = network.forward(_dense_rows(X, start, stop, network.dtype))
+        hits += counter.hits(logits, counter.all[start:stop])
+    return hits / n
+
+
 @dataclass
 class LBFGSResult:
     """What :func:`minimize` did: iterations, objective evaluations, and why it stopped."""
@@ -166,8 +205,10 @@ def minimize(
     largest gradient component falls to ``tol`` (SciPy's ``gtol``, as scikit-learn passes
     it), when the objective stalls (SciPy's ``ftol``), or when a callback sets
     ``model.stop_training``. ``converged`` is True only for the gradient and stall
-    criteria. ``validation`` is ``(X_val, Y_val, weights)``: ``val_loss`` is logged after
-    each iteration. Each iteration appends ``loss`` (and ``val_loss``) to ``history``.
+    criteria. ``validation`` is ``(X_val, Y_val, weights)``. Each iteration is one epoch of
+    ``history``: it logs ``loss`` (and for a classifier ``accuracy``, from one more
+    forward pass over the rows), and with validation ``val_loss`` (and ``val_accuracy``),
+    the same metrics as the epoch loop of :func:`mlpzero.training.train`.
     """
     if any(getattr(network, "dropout", ())):
         raise ValueError(
@@ -196,16 +237,21 @@ def minimize(
             return math.inf, np.zeros_like(gradient)
         return value, gradient
 
+    counter = AccuracyCounter(loss, Y, rows=min(chunk_rows, Y.shape[0]))
+    if validation is not None:
+        X_val, Y_val, w_val = validation
+        val_counter = AccuracyCounter(loss, Y_val, rows=min(chunk_rows, Y_val.shape[0]))
+
     def after_iteration(intermediate_result: Any) -> None:
         epoch = history.epochs
         network.params[...] = intermediate_result.x
         logs = {"loss": float(intermediate_result.fun)}
+        if counter.kind is not None:
+            logs["accuracy"] = _accuracy(network, X, counter, chunk_rows)
         if validation is not None:
-            X_val, Y_val, w_val = validation
-            logs["val_loss"] = loss_and_gradient(
-                network, loss, X_val, Y_val, w_val, penalty, chunk_rows
-            )[0]
-            network.params[...] = intermediate_result.x
+            logs["val_loss"] = _loss_value(network, loss, X_val, Y_val, w_val, penalty, chunk_rows)
+            if val_counter.kind is not None:
+                logs["val_accuracy"] = _accuracy(network, X_val, val_counter, chunk_rows)
         losses.append(logs["loss"])
         history.append(logs)
         if verbose:

@@ -28,7 +28,7 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from .activations import Activation
-from .callbacks import Callback, ModelCheckpoint
+from .callbacks import Callback, Diagnostics, ModelCheckpoint
 from .checkpointing import (
     CallbackRestorer,
     CheckpointWriter,
@@ -351,6 +351,8 @@ class MLP:
             validation_data = (X_val, *validation_data[1:])
         data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features)
         with _restored_on_error(self):
+            if options.lbfgs:
+                _check_lbfgs(self, options, comm)
             first_fit = resumed is None and not self.built
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
@@ -367,6 +369,7 @@ class MLP:
                 class_weight=options.class_weight, split_rng=split_rng,
             )  # fmt: skip
             self.loss_.check_targets(prepared.Y)
+            _check_log_names(self, options, prepared.validation is not None)
             if self.standardize and self.standardizer_ is None:
                 if not first_fit:
                     raise ValueError(
@@ -382,7 +385,6 @@ class MLP:
                 train_rows = _training_rows(len(data.y), prepared.validation_rows)
                 self.network.input_transform = Standardizer.fit(data.X, train_rows)
         self.validation_rows_ = prepared.validation_rows
-        _check_log_names(self, options, prepared.validation is not None)
         if resumed is not None:
             self._rng.bit_generator.state = epoch_state
             start_epoch = resumed.state.progress["start_epoch"]
@@ -404,7 +406,7 @@ class MLP:
         self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
         self.optimizer_, self._rank = options.optimizer, comm.rank
         if options.lbfgs:
-            return self._fit_lbfgs(options, prepared, callbacks, comm)
+            return self._fit_lbfgs(options, prepared, callbacks)
         train(
             self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
             epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng, model=self,
@@ -418,15 +420,9 @@ class MLP:
         options: FitOptions,
         prepared: Any,
         callbacks: list[Callback],
-        comm: _distributed.Communicator,
     ) -> MLP:
         """The full-batch L-BFGS path of :meth:`fit`: up to ``epochs`` iterations of
         :func:`mlpzero.lbfgs.minimize` in place of the epoch loop."""
-        if comm.size > 1:
-            raise ValueError(
-                "optimizer='lbfgs' trains in one process; distributed=True needs a "
-                "stochastic optimizer such as 'adam'"
-            )
         self.optimizer_ = None
         _lbfgs.minimize(
             self.network, self.loss_, prepared.X, prepared.Y, max_iter=options.epochs,
@@ -1171,6 +1167,27 @@ def _optimizer_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple
     keys = sorted((set(mine) | set(theirs)) - {"learning_rate"})
     differ = [k for k in keys if mine.get(k) != theirs.get(k)]
     return {k: mine.get(k) for k in differ}, {k: theirs.get(k) for k in differ}
+
+
+def _check_lbfgs(model: MLP, options: FitOptions, comm: _distributed.Communicator) -> None:
+    """Refuse, before anything is built, what full-batch L-BFGS cannot do."""
+    if comm.size > 1:
+        raise ValueError(
+            "optimizer='lbfgs' trains in one process; distributed=True needs a "
+            "stochastic optimizer such as 'adam'"
+        )
+    if any(model.dropout):
+        raise ValueError(
+            f"optimizer='lbfgs' cannot train a network with dropout (dropout="
+            f"{list(model.dropout)}): its line search needs the same objective at every "
+            "evaluation; use dropout=0 or a stochastic optimizer such as 'adam'"
+        )
+    for callback in options.callbacks:
+        if isinstance(callback, Diagnostics):
+            raise ValueError(
+                "Diagnostics records the steps of the epoch loop, which optimizer='lbfgs' "
+                "does not run: use a stochastic optimizer to record them"
+            )
 
 
 def _check_log_names(model: MLP, options: FitOptions, validation: bool) -> None:

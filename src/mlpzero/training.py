@@ -205,7 +205,7 @@ class _Trainer:
         self.dropout = any(network.dropout)
         if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
-        self.labels = _AccuracyCounter(loss, Y, rows=self.batch)
+        self.labels = AccuracyCounter(loss, Y, rows=self.batch)
         self.snapshot = ParameterSnapshot()
         self.snapshot.take(network.params)  # its buffer, allocated before the first epoch
         if self.batch < n:
@@ -218,7 +218,7 @@ class _Trainer:
         if validation is not None:
             X_val, Y_val, w_val = validation
             w_val = relative_sample_weight(w_val)
-            self.validation = (X_val, Y_val, w_val, _AccuracyCounter(loss, Y_val))
+            self.validation = (X_val, Y_val, w_val, AccuracyCounter(loss, Y_val))
             self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
         if comm.size > 1 and self.batch >= n:  # distributed full batch: a fixed share
             begin, end = _distributed.share(n, comm.rank, comm.size)
@@ -365,7 +365,7 @@ class _Trainer:
         for batch, (xb, yb, wb, weight) in enumerate(self.stream.batches(epoch)):
             if weight == 0:
                 continue  # a batch of zero-weight rows carries no gradient
-            self.labels = _AccuracyCounter(self.loss, yb)  # buffers for this batch's rows
+            self.labels = AccuracyCounter(self.loss, yb)  # buffers for this batch's rows
             value, batch_hits = self._step(xb, yb, wb, self.labels.all)
             if not math.isfinite(value):
                 self._diverged(epoch, value)
@@ -508,7 +508,7 @@ def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
     return norm
 
 
-class _AccuracyCounter:
+class AccuracyCounter:
     """Counts correct predictions from logits without allocating per batch.
 
     Binary and multi-label outputs (sigmoid) predict 1 where the logit is > 0, that is
