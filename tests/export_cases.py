@@ -9,7 +9,7 @@ from mlpzero import MLP
 #: Every hidden activation the exporters know.
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Every task, with integer and string labels, one and several regression outputs, and a
-#: binary model that saw a single class.
+#: binary model that saw a single class, and counts under the Poisson loss (exp link).
 TASKS = (
     "binary",
     "binary_str",
@@ -19,6 +19,7 @@ TASKS = (
     "multilabel",
     "regression",
     "regression_multi",
+    "poisson",
 )
 
 
@@ -43,6 +44,8 @@ def data(task: str, n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
         y = score + 0.1 * X[:, 0] ** 2
     elif task == "regression_multi":
         y = np.column_stack([score, X[:, 0] * X[:, 1], 3.0 * X[:, 2] - 1.0])
+    elif task == "poisson":
+        y = rng.poisson(np.exp(0.5 * score)).astype(np.float64)
     else:
         raise ValueError(task)
     return X, y
@@ -67,7 +70,11 @@ def fitted(
     X, y = data(task)
     if standardize:
         X = X * RAW_SCALE + RAW_OFFSET
-    model = MLP(hidden=hidden, activation=activation, dtype=dtype, seed=1, standardize=standardize)
+    loss = "poisson" if task == "poisson" else "auto"
+    model = MLP(
+        hidden=hidden, activation=activation, loss=loss, dtype=dtype, seed=1,
+        standardize=standardize,
+    )  # fmt: skip
     return model.fit(X, y, epochs=epochs, learning_rate=0.05, optimizer="adam")
 
 

@@ -266,9 +266,7 @@ class Poisson(Loss):
     output_activation = "exp"
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        # one below log(largest number): e^limit is finite after rounding in any dtype
-        limit = (np.log(np.finfo(logits.dtype).max) - 1).astype(logits.dtype)
-        out = np.minimum(logits, limit, out=out)
+        out = np.minimum(logits, exp_limit(logits.dtype), out=out)
         return np.exp(out, out=out)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -287,6 +285,14 @@ class Poisson(Loss):
                 "y: the poisson loss needs non-negative targets (counts or rates); "
                 f"got a smallest value of {np.min(y)!r}"
             )
+
+
+def exp_limit(dtype: Any) -> np.floating:
+    """The largest argument Poisson's link passes to ``exp`` in ``dtype``: one below the
+    logarithm of the largest number, so that its exponential stays finite after rounding
+    (87.7 in float32, 708.8 in float64)."""
+    dtype = np.dtype(dtype)
+    return (np.log(np.finfo(dtype).max) - 1).astype(dtype)
 
 
 #: The largest logit whose exponential float64 holds (``log(1.79e308)`` is 709.78).

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .._version import installed_version
+from ..losses import exp_limit
 from .description import Description, describe
 from .operations import OPERATIONS, Step
 
@@ -219,6 +220,7 @@ class _Writer:
     def step_function(self, key: tuple[str, tuple[tuple[str, float], ...]], function: str) -> str:
         name, parameters = key
         fill = {"exp": self.exp, "tanh": self.tanh, "real": self.real}
+        fill["exp_limit"] = self.literal(exp_limit(self.d.dtype))
         fill.update({key: self.literal(value) for key, value in parameters})
         body = OPERATIONS[name].c.format(**fill)
         return (

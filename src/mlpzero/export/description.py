@@ -121,8 +121,13 @@ def describe(model: Any) -> Description:
     )
     link = link_step(model.loss_)
     task = model.encoder.task
-    expected = {"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"}
-    if expected.get(task, "identity") != link.name:
+    expected = {
+        "binary": ("sigmoid",),
+        "multilabel": ("sigmoid",),
+        "multiclass": ("softmax",),
+        "regression": ("identity", "exp"),
+    }
+    if link.name not in expected.get(task, ()):
         raise ValueError(
             f"cannot export a {task} model whose loss {model.loss_.name!r} has the output link "
             f"{link.name!r}: its predictions would not follow from the link"

@@ -16,7 +16,11 @@ step             ONNX                            C, over ``v[0..n)``
 ``leaky_relu``   ``Max(v, Mul(v, alpha))``       ``v[i] = v[i] > 0 ? v[i] : alpha * v[i]``
 ``softmax``      ``Softmax(axis=-1)``            subtract the maximum, ``exp``, divide by
                                                  the sum
+``exp``          ``Exp(Min(v, limit))``          ``v[i] = exp(v[i] < limit ? v[i] : limit)``
 ===============  ==============================  =========================================
+
+``exp`` is the Poisson loss's link; ``limit`` is :func:`mlpzero.losses.exp_limit` in the
+model's dtype, the same clip the model applies.
 
 Leaky ReLU is written as mlpzero computes it, :math:`\max(z, \alpha z)`, with
 :math:`\alpha` a constant of the model's dtype: ONNX's ``LeakyRelu`` holds its
@@ -32,7 +36,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..activations import ACTIVATIONS, Activation
-from ..losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, SquaredError
+from ..losses import (
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    Loss,
+    Poisson,
+    SquaredError,
+    exp_limit,
+)
 
 __all__ = ["OPERATIONS", "Emitter", "Operation", "Step", "activation_step", "link_step"]
 
@@ -121,6 +132,11 @@ OPERATIONS: dict[str, Operation] = {
         parameters=("alpha",),
     ),
     "softmax": Operation("softmax", lambda g, x, p: g.node("Softmax", x, axis=-1), _SOFTMAX_C),
+    "exp": Operation(
+        "exp",
+        lambda g, x, p: g.node("Exp", g.node("Min", x, g.constant(exp_limit(g.dtype)))),
+        _elementwise("{exp}(v[i] < {exp_limit} ? v[i] : {exp_limit})"),
+    ),
 }
 
 #: The output link of each built-in loss. Only these exact classes: a subclass may have
@@ -129,6 +145,7 @@ _LINKS: dict[type[Loss], str] = {
     BinaryCrossEntropy: "sigmoid",
     CategoricalCrossEntropy: "softmax",
     SquaredError: "identity",
+    Poisson: "exp",
 }
 
 
