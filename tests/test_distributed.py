@@ -270,6 +270,50 @@ def fails(out):
     (out / f"finished-{rank}.txt").write_text("finished")
 
 
+def reads(out):
+    # A fit on a data folder opened memory-mapped, recording which rows of the file each
+    # rank reads through the loop's row sources (batches, validation), epoch by epoch.
+    from mpi4py import MPI
+
+    from mlpzero.callbacks import Callback
+    from mlpzero.datasets import load_npy_dir
+    from mlpzero.preparation import RowSource
+
+    rank = MPI.COMM_WORLD.rank
+    log = {"phase": "before"}
+    take, read = RowSource.take, RowSource.read
+
+    def note(source, rows):
+        rows = rows if source.rows is None else source.rows[rows]
+        log.setdefault(log["phase"], []).extend(np.asarray(rows).tolist())
+
+    def logged_take(self, index, out):
+        note(self, index)
+        return take(self, index, out)
+
+    def logged_read(self, start, stop):
+        note(self, np.arange(start, min(stop, len(self))))
+        return read(self, start, stop)
+
+    RowSource.take, RowSource.read = logged_take, logged_read
+
+    class Phase(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            log["phase"] = epoch
+            log.setdefault("states", []).append(self.model._rng.bit_generator.state)
+
+    X, y, _ = load_npy_dir(out / "data")
+    for name, batch_size in (("minibatch", 16), ("fullbatch", None)):
+        log.clear()
+        log["phase"] = "before"
+        model = MLP(hidden=(8,), seed=3, dtype="float64", standardize=True)
+        model.fit(X, y, epochs=3, batch_size=batch_size, optimizer="adam", learning_rate=0.05,
+                  validation_split=0.2, callbacks=[Phase()], distributed=True)
+        np.save(out / f"{name}-{rank}.npy", model.network.params)
+        log["held"] = model.validation_rows_.tolist()
+        (out / f"{name}-reads-{rank}.json").write_text(json.dumps(log))
+
+
 def single(out):
     # No launcher: distributed=True is an ordinary fit.
     X, y = moons()
@@ -327,6 +371,71 @@ def test_ranks_match_one_process(script, tmp_path, ranks):
     assert stopped < 60  # it did stop early, at the one-process epoch (compared above)
     diverged = {(tmp_path / f"diverged-{r}.txt").read_text() for r in range(ranks)}
     assert len(diverged) == 1 and diverged.pop().startswith("diverged in epoch")
+
+
+def _write_folder(folder: Path, rows: int = 101) -> tuple[np.ndarray, np.ndarray]:
+    X, y = make_moons(n_samples=rows, random_state=0)
+    X = np.hstack([X, X[:, :1] * X[:, 1:]]) * [100.0, 0.01, 3.0] + [5.0, -3.0, 1.0]
+    folder.mkdir()
+    np.save(folder / "X.npy", X.astype(np.float64))
+    np.save(folder / "y.npy", y)
+    return X, y
+
+
+def _expected_train_reads(state, rows, batch, rank, ranks):
+    """The file rows rank ``rank`` should read in an epoch whose shuffle starts from the
+    random ``state``: its share of every global batch of the shuffled training rows."""
+    rng = np.random.Generator(np.random.PCG64())
+    rng.bit_generator.state = state
+    order = np.arange(len(rows))
+    rng.shuffle(order)
+    mine = []
+    for begin in range(0, len(rows), batch):
+        index = order[begin : begin + batch]
+        first, last = distributed.share(len(index), rank, ranks)
+        mine.extend(rows[index[first:last]].tolist())
+    return sorted(mine)
+
+
+@needs_mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_each_rank_reads_only_its_shares_of_a_memory_map(script, tmp_path, ranks):
+    X, _ = _write_folder(tmp_path / "data")
+    _ok(launch(ranks, [sys.executable, str(script), "reads", str(tmp_path)], tmp_path))
+    n = len(X)
+    for name, batch in (("minibatch", 16), ("fullbatch", None)):
+        logs = [json.loads((tmp_path / f"{name}-reads-{r}.json").read_text()) for r in range(ranks)]
+        held = np.array(logs[0]["held"])
+        train_rows = np.setdiff1d(np.arange(n), held)
+        val_shares = [held[slice(*distributed.share(len(held), r, ranks))] for r in range(ranks)]
+        for epoch in range(3):
+            per_rank = [sorted(log.get(str(epoch), [])) for log in logs]
+            if batch is None:  # full batch: each rank read its fixed share before epoch 0
+                before = [sorted(log.get("before", [])) for log in logs]
+                for r in range(ranks):
+                    share = train_rows[slice(*distributed.share(len(train_rows), r, ranks))]
+                    assert before[r] == share.tolist(), (name, r)
+                    # in the epoch itself only the validation share is read
+                    assert per_rank[r] == sorted(val_shares[r].tolist()), (name, epoch, r)
+                continue
+            union = []
+            for r in range(ranks):
+                state = logs[r]["states"][epoch]
+                expected = _expected_train_reads(state, train_rows, batch, r, ranks)
+                expected = sorted(expected + val_shares[r].tolist())
+                assert per_rank[r] == expected, (name, epoch, r)  # its shares, each row once
+                union += per_rank[r]
+            # together the ranks read every row of the file once per epoch
+            assert sorted(union) == list(range(n)), (name, epoch)
+        # the rank's fit on the memory map is the one-process fit on the array in memory
+        reference = MLP(hidden=(8,), seed=3, dtype="float64", standardize=True).fit(
+            np.load(tmp_path / "data" / "X.npy"), np.load(tmp_path / "data" / "y.npy"),
+            epochs=3, batch_size=batch, optimizer="adam", learning_rate=0.05,
+            validation_split=0.2,
+        )  # fmt: skip
+        for r in range(ranks):
+            params = np.load(tmp_path / f"{name}-{r}.npy")
+            np.testing.assert_allclose(params, reference.network.params, rtol=0, atol=1e-9)
 
 
 @needs_mpi

@@ -33,8 +33,10 @@ Nothing may leave the other ranks waiting in a collective:
 - at the start of a fit every rank sends a fingerprint of what it was asked
   (:func:`check_same_fit`); if any rank differs, every rank raises the same
   :class:`DistributedFitError` (a ``ValueError``) naming the rank and what differs. The
-  fingerprint hashes the data and options whole, so the checks ``fit`` makes before
-  training then pass or fail on every rank alike;
+  fingerprint hashes the options, and the data whole when it is in memory; a
+  memory-mapped array is compared by shape, dtype, file size and a fixed sample of rows
+  (:func:`fingerprint`), so the checks ``fit`` makes before training then pass or fail
+  on every rank alike as long as the ranks map the same file;
 - divergence is decided on the summed gradient and the summed loss, so every rank raises
   :class:`~mlpzero.training.TrainingDivergedError` at the same step;
 - any other exception during training (a failing callback or write, Ctrl-C) happens on
@@ -58,6 +60,7 @@ import numpy as np
 
 from . import kernels as _kernels
 from .callbacks import Callback, ModelCheckpoint
+from .validation import is_memory_mapped
 
 __all__ = [
     "LOCAL",
@@ -264,19 +267,27 @@ def errors_end_the_job(
 _ROOT_ONLY = frozenset({"verbose", "print_every", "checkpoint", "checkpoint_interval"})
 #: Bytes of an array hashed at a time.
 _HASH_CHUNK = 1 << 22
+#: Bytes of a memory-mapped array the fingerprint reads at most (:func:`sample_rows`).
+SAMPLE_BYTES = 4 << 20
 
 
 def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
     """A short text per argument of ``fit`` that must be the same on every rank.
 
     ``arguments`` maps the names of ``fit``'s parameters to their values, with the model
-    as ``"self"``. Arrays are described by shape, dtype and a SHA-256 hash of their bytes
-    (read in chunks of rows, so a memory-mapped ``X`` is never copied whole), and ``y`` by
-    its label set as well; the model by its settings, and once built by a hash of its
-    parameters, its history length and random state; a ``resume`` file by a hash of its
-    bytes; plus the compute backend (:mod:`mlpzero.kernels`). A value that cannot be
-    described reads ``unreadable (...)``. With the data and options equal, every check
-    ``fit`` makes before training passes or fails on every rank alike.
+    as ``"self"``. Arrays in memory are described by shape, dtype and a SHA-256 hash of
+    all their bytes. A memory-mapped array (:func:`~mlpzero.validation.is_memory_mapped`)
+    is described by shape, dtype, the size of its file and the hash of a fixed sample of
+    its rows (:func:`sample_rows`: every ``k``-th row and the last, at most
+    :data:`SAMPLE_BYTES`), so that no rank reads the whole file to start a fit; rows
+    outside the sample are not compared, and the user guarantees that every rank maps
+    the same bytes (one shared file, or identical copies). ``y`` is described by its
+    label set as well (every rank reads ``y`` whole to encode it). The model is described
+    by its settings, and once built by a hash of its parameters, its history length and
+    random state; a ``resume`` file by a hash of its bytes; plus the compute backend
+    (:mod:`mlpzero.kernels`). A value that cannot be described reads ``unreadable
+    (...)``. With the data and options equal, every check ``fit`` makes before training
+    passes or fails on every rank alike.
     """
     described = {"backend": _kernels.get_backend()}
     for name, value in arguments.items():
@@ -356,7 +367,10 @@ def _describe_array(value: Any, *, labels: bool = False) -> str:
     if value is None:
         return "None"
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
-    text = f"shape {array.shape} dtype {array.dtype} {_hash(array)}"
+    if is_memory_mapped(array) and array.ndim:
+        text = f"shape {array.shape} dtype {array.dtype} memory-mapped {_sample_hash(array)}"
+    else:
+        text = f"shape {array.shape} dtype {array.dtype} {_hash(array)}"
     if labels and array.size:
         distinct = np.unique(array)
         shown = distinct.tolist() if distinct.size <= 10 else f"{distinct.size} distinct values"
@@ -409,6 +423,55 @@ def _hash(data: Any) -> str:
         for begin in range(0, data.shape[0], step):
             digest.update(np.ascontiguousarray(data[begin : begin + step]).tobytes())
     return "sha256:" + digest.hexdigest()[:16]
+
+
+def sample_rows(n_rows: int, row_bytes: int, budget: int = SAMPLE_BYTES) -> np.ndarray:
+    """The rows the fingerprint of a memory-mapped array hashes: every ``k``-th row from
+    row 0, and the last row, with ``k`` the smallest step that keeps them within
+    ``budget`` bytes (all the rows when the array is smaller than that).
+
+    They depend on the shape alone (not on the seed or the rank), so every rank hashes the
+    same rows.
+
+    >>> sample_rows(10, 8, budget=32).tolist()
+    [0, 3, 6, 9]
+    >>> len(sample_rows(10**9, 4096)) * 4096 <= SAMPLE_BYTES
+    True
+    """
+    if n_rows == 0:
+        return np.empty(0, dtype=np.intp)
+    most = max(2, budget // max(1, row_bytes))
+    step = 1 if n_rows <= most else -(-(n_rows - 1) // (most - 1))
+    rows = np.arange(0, n_rows, step, dtype=np.intp)
+    return rows if rows[-1] == n_rows - 1 else np.append(rows, n_rows - 1)
+
+
+def _sample_hash(array: np.ndarray) -> str:
+    """What the fingerprint compares of a memory-mapped array: the size of the file behind
+    it, and the hash of :func:`sample_rows` (read row by row in order, a few MB at most)."""
+    rows = sample_rows(array.shape[0], array[:1].nbytes)
+    digest = hashlib.sha256()
+    for begin in range(0, len(rows), 4096):
+        block = array[rows[begin : begin + 4096]]
+        digest.update(np.ascontiguousarray(block).tobytes())
+    size = _file_size(array)
+    where = "" if size is None else f"file of {size} bytes, "
+    return f"{where}{len(rows)} sampled rows sha256:{digest.hexdigest()[:16]}"
+
+
+def _file_size(array: Any) -> int | None:
+    """The size of the file a memory-mapped array reads, if it can be found."""
+    for _ in range(64):
+        name = getattr(array, "filename", None)
+        if isinstance(array, np.memmap) and name is not None:
+            try:
+                return os.stat(name).st_size
+            except OSError:
+                return None
+        array = getattr(array, "base", None)
+        if array is None:
+            return None
+    return None
 
 
 def _cut(text: str | None) -> str:
