@@ -296,6 +296,23 @@ def reads(out):
         return read(self, start, stop)
 
     RowSource.take, RowSource.read = logged_take, logged_read
+    # The scans before training: which rows of X each rank checks and standardises.
+    from mlpzero import validation
+    from mlpzero.standardization import Standardizer
+
+    first_non_finite, moments = validation._first_non_finite, Standardizer.moments
+
+    def logged_non_finite(array, within=None):
+        if within is not None:  # a scan of X's rows (y, held whole, is checked whole)
+            log.setdefault("checked", []).append([within.start, within.stop])
+        return first_non_finite(array, within)
+
+    def logged_moments(X, rows=None, block_rows=None):
+        log.setdefault("standardised", []).extend(np.asarray(rows).tolist())
+        return moments(X, rows, block_rows)
+
+    validation._first_non_finite = logged_non_finite
+    Standardizer.moments = staticmethod(logged_moments)
 
     class Phase(Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -312,6 +329,14 @@ def reads(out):
         np.save(out / f"{name}-{rank}.npy", model.network.params)
         log["held"] = model.validation_rows_.tolist()
         (out / f"{name}-reads-{rank}.json").write_text(json.dumps(log))
+    # A NaN in one rank's share of a memory map: every rank refuses the fit alike.
+    bad = np.load(out / "nan.npy", mmap_mode="r")
+    try:
+        MLP(hidden=(4,), seed=0).fit(bad, y, epochs=1, distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"nan-{rank}.txt").write_text(result)
 
 
 def single(out):
@@ -400,7 +425,10 @@ def _expected_train_reads(state, rows, batch, rank, ranks):
 @needs_mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_each_rank_reads_only_its_shares_of_a_memory_map(script, tmp_path, ranks):
-    X, _ = _write_folder(tmp_path / "data")
+    X, y = _write_folder(tmp_path / "data")
+    bad = X.copy()
+    bad[90, 1] = np.nan  # in the last rank's share
+    np.save(tmp_path / "nan.npy", bad)
     _ok(launch(ranks, [sys.executable, str(script), "reads", str(tmp_path)], tmp_path))
     n = len(X)
     for name, batch in (("minibatch", 16), ("fullbatch", None)):
@@ -408,6 +436,10 @@ def test_each_rank_reads_only_its_shares_of_a_memory_map(script, tmp_path, ranks
         held = np.array(logs[0]["held"])
         train_rows = np.setdiff1d(np.arange(n), held)
         val_shares = [held[slice(*distributed.share(len(held), r, ranks))] for r in range(ranks)]
+        for r in range(ranks):  # before training, each rank scans and standardises a share
+            assert logs[r]["checked"] == [list(distributed.share(n, r, ranks))], (name, r)
+            mine = train_rows[slice(*distributed.share(len(train_rows), r, ranks))]
+            assert logs[r]["standardised"] == mine.tolist(), (name, r)
         for epoch in range(3):
             per_rank = [sorted(log.get(str(epoch), [])) for log in logs]
             if batch is None:  # full batch: each rank read its fixed share before epoch 0
@@ -436,6 +468,11 @@ def test_each_rank_reads_only_its_shares_of_a_memory_map(script, tmp_path, ranks
         for r in range(ranks):
             params = np.load(tmp_path / f"{name}-{r}.npy")
             np.testing.assert_allclose(params, reference.network.params, rtol=0, atol=1e-9)
+    messages = {(tmp_path / f"nan-{r}.txt").read_text() for r in range(ranks)}
+    with pytest.raises(ValueError) as alone:
+        MLP(hidden=(4,), seed=0).fit(bad, y, epochs=1)
+    assert messages == {f"ValueError: {alone.value}"}
+    assert "first at row 90, column 1" in str(alone.value)
 
 
 @needs_mpi
@@ -605,3 +642,62 @@ def test_benchmark_model_arithmetic():
     comm = 2 * 30e-6 + nbytes * 8 / 10e9
     assert two["10 Gb/s"] == pytest.approx(comm)
     assert two["speedup 10 Gb/s"] == pytest.approx(8.0 / (4.0 + comm))
+
+
+def test_fingerprint_of_a_memory_map_reads_a_bounded_sample(tmp_path):
+    # 40 000 rows of 200 bytes (8 MB): more than the sample's 4 MB.
+    rows, width = 40_000, 25
+    path = tmp_path / "X.npy"
+    np.save(path, np.arange(rows * width, dtype=np.float64).reshape(rows, width))
+    X = np.load(path, mmap_mode="r")
+    sampled = distributed.sample_rows(rows, width * 8)
+    assert sampled[0] == 0 and sampled[-1] == rows - 1
+    assert len(sampled) * width * 8 <= distributed.SAMPLE_BYTES < X.nbytes
+    text = distributed.fingerprint({"X": X})["X"]
+    assert "memory-mapped" in text and f"file of {path.stat().st_size} bytes" in text
+    assert f"{len(sampled)} sampled rows" in text
+    # A sampled row that differs is found; a row outside the sample is not compared (the
+    # user's guarantee: every rank maps the same file).
+    outside = int(np.setdiff1d(np.arange(rows), sampled)[0])
+    for row, noticed in ((int(sampled[7]), True), (outside, False)):
+        changed = np.array(X)
+        changed[row, 3] += 1
+        other = tmp_path / f"changed-{row}.npy"
+        np.save(other, changed)
+        described = distributed.fingerprint({"X": np.load(other, mmap_mode="r")})["X"]
+        assert (described != text) is noticed, row
+    # In memory, the whole array is hashed: any value that differs is found.
+    whole = distributed.fingerprint({"X": np.array(X)})["X"]
+    changed = np.array(X)
+    changed[outside, 3] += 1
+    assert distributed.fingerprint({"X": changed})["X"] != whole
+
+
+def test_sample_rows_is_bounded_and_spread():
+    assert distributed.sample_rows(0, 8).tolist() == []
+    assert distributed.sample_rows(5, 8).tolist() == [0, 1, 2, 3, 4]
+    for rows in (2, 3, 1000, 10**9):
+        picked = distributed.sample_rows(rows, 4096)
+        assert picked[0] == 0 and picked[-1] == rows - 1
+        assert len(picked) * 4096 <= distributed.SAMPLE_BYTES
+        assert (np.diff(picked) > 0).all()
+
+
+def test_standardizer_moments_of_shares_join_into_the_whole():
+    from mlpzero.standardization import Standardizer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(101, 4)) * [1e3, 1e-3, 1.0, 0.0] + [5.0, -3.0, 0.0, 7.0]
+    rows = np.setdiff1d(np.arange(101), [3, 50, 77])
+    whole = Standardizer.fit(X, rows)
+    for size in (2, 3, 7):
+        parts = []
+        for rank in range(size):
+            begin, end = distributed.share(len(rows), rank, size)
+            parts.append(Standardizer.moments(X, rows[begin:end]))
+        joined = Standardizer.from_moments(parts)
+        np.testing.assert_allclose(joined.mean, whole.mean, rtol=1e-13)
+        np.testing.assert_allclose(joined.scale, whole.scale, rtol=1e-13)
+        assert joined.mean[3] == 7.0 and joined.scale[3] == 1.0  # a constant column
+    empty = Standardizer.moments(X, rows[:0])  # a rank with no rows
+    assert Standardizer.from_moments([empty, Standardizer.moments(X, rows)]) == whole

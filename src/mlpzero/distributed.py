@@ -60,6 +60,7 @@ import numpy as np
 
 from . import kernels as _kernels
 from .callbacks import Callback, ModelCheckpoint
+from .standardization import Standardizer
 from .validation import is_memory_mapped
 
 __all__ = [
@@ -74,7 +75,10 @@ __all__ = [
     "communicator",
     "errors_end_the_job",
     "fingerprint",
+    "fit_standardizer",
     "rank_callbacks",
+    "row_scan",
+    "sample_rows",
     "share",
     "sum_gradient",
 ]
@@ -260,6 +264,54 @@ def errors_end_the_job(
     except BaseException as error:
         comm.abort(error)
         raise
+
+
+# ---------------------------------------------------------------------- scans split by rank
+def _gathered(comm: Communicator, work: Any, what: str) -> list[Any]:
+    """Every rank's result of ``work()``, in rank order; if it failed on any rank, the
+    same :class:`DistributedFitError` on every rank (so no rank waits for another)."""
+    try:
+        mine = ("done", work())
+    except Exception as error:
+        mine = ("failed", f"{type(error).__name__}: {error}")
+    everyone = comm.allgather(mine)
+    for rank, (state, value) in enumerate(everyone):
+        if state == "failed":
+            raise DistributedFitError(f"distributed fit: rank {rank} could not {what}: {value}")
+    return [value for _, value in everyone]
+
+
+def row_scan(comm: Communicator) -> Any:
+    """The :data:`~mlpzero.validation.RowScan` of a distributed fit: each rank scans its
+    contiguous :func:`share` of the rows and one ``allgather`` gives every rank the first
+    finding in row order, so every rank reaches the same verdict (the one-process one)
+    after reading a ``1/N`` part of the data.
+
+    The checks of ``X`` (and ``X_val``) for NaN, infinity and values beyond the model's
+    dtype run through it.
+    """
+
+    def scan(n_rows: int, find: Any) -> Any:
+        begin, end = share(n_rows, comm.rank, comm.size)
+        findings = _gathered(comm, lambda: find(slice(begin, end)), "scan its rows")
+        return next((found for found in findings if found is not None), None)
+
+    return scan
+
+
+def fit_standardizer(comm: Communicator, X: Any, rows: np.ndarray | None = None) -> Standardizer:
+    """:meth:`Standardizer.fit <mlpzero.standardization.Standardizer.fit>` of ``X`` (its
+    rows ``rows``), each rank reading its :func:`share` of the rows.
+
+    Every rank computes the moments of its share (:meth:`Standardizer.moments`), one
+    ``allgather`` brings them to every rank, and every rank joins them in rank order: the
+    same statistics on every rank, equal to the one-process ones up to rounding.
+    """
+    n = X.shape[0] if rows is None else len(rows)
+    begin, end = share(n, comm.rank, comm.size)
+    mine = np.arange(begin, end) if rows is None else rows[begin:end]
+    parts = _gathered(comm, lambda: Standardizer.moments(X, mine), "standardise its rows")
+    return Standardizer.from_moments(parts)
 
 
 # ---------------------------------------------------------------------- the fingerprint
