@@ -78,7 +78,7 @@ __all__ = [
     "fit_standardizer",
     "rank_callbacks",
     "row_scan",
-    "sample_rows",
+    "sample_blocks",
     "share",
     "sum_gradient",
 ]
@@ -319,8 +319,10 @@ def fit_standardizer(comm: Communicator, X: Any, rows: np.ndarray | None = None)
 _ROOT_ONLY = frozenset({"verbose", "print_every", "checkpoint", "checkpoint_interval"})
 #: Bytes of an array hashed at a time.
 _HASH_CHUNK = 1 << 22
-#: Bytes of a memory-mapped array the fingerprint reads at most (:func:`sample_rows`).
+#: Bytes of a memory-mapped array the fingerprint reads at most (:func:`sample_blocks`).
 SAMPLE_BYTES = 4 << 20
+#: Bytes of each block of contiguous rows the fingerprint samples.
+SAMPLE_BLOCK_BYTES = 512 << 10
 
 
 def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
@@ -330,8 +332,9 @@ def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
     as ``"self"``. Arrays in memory are described by shape, dtype and a SHA-256 hash of
     all their bytes. A memory-mapped array (:func:`~mlpzero.validation.is_memory_mapped`)
     is described by shape, dtype, the size of its file and the hash of a fixed sample of
-    its rows (:func:`sample_rows`: every ``k``-th row and the last, at most
-    :data:`SAMPLE_BYTES`), so that no rank reads the whole file to start a fit; rows
+    its rows (:func:`sample_blocks`: evenly spread blocks of contiguous rows, the first
+    and the last included, :data:`SAMPLE_BYTES` at most), so that no rank reads the
+    whole file to start a fit; rows
     outside the sample are not compared, and the user guarantees that every rank maps
     the same bytes (one shared file, or identical copies). ``y`` is described by its
     label set as well (every rank reads ``y`` whole to encode it). The model is described
@@ -477,38 +480,43 @@ def _hash(data: Any) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
-def sample_rows(n_rows: int, row_bytes: int, budget: int = SAMPLE_BYTES) -> np.ndarray:
-    """The rows the fingerprint of a memory-mapped array hashes: every ``k``-th row from
-    row 0, and the last row, with ``k`` the smallest step that keeps them within
-    ``budget`` bytes (all the rows when the array is smaller than that).
+def sample_blocks(n_rows: int, row_bytes: int, budget: int = SAMPLE_BYTES) -> list[range]:
+    """The rows the fingerprint of a memory-mapped array hashes: all of them when they
+    fit in ``budget`` bytes, else blocks of contiguous rows of about
+    :data:`SAMPLE_BLOCK_BYTES` each, spread evenly from the first row to the last and
+    within ``budget`` bytes together.
 
-    They depend on the shape alone (not on the seed or the rank), so every rank hashes the
-    same rows.
+    Blocks, not single rows spread out: the system reads and maps a file around each
+    page touched, so a row every few kilobytes would bring in the whole file. They depend
+    on the shape alone (not on the seed or the rank), so every rank hashes the same rows.
 
-    >>> sample_rows(10, 8, budget=32).tolist()
-    [0, 3, 6, 9]
-    >>> len(sample_rows(10**9, 4096)) * 4096 <= SAMPLE_BYTES
-    True
+    >>> sample_blocks(10, 8, budget=80)
+    [range(0, 10)]
+    >>> sample_blocks(100, 8, budget=48)
+    [range(0, 3), range(97, 100)]
+    >>> blocks = sample_blocks(10**6, 256)  # 256 MB of rows of 256 bytes
+    >>> len(blocks), blocks[1], blocks[-1]
+    (8, range(142564, 144612), range(997952, 1000000))
     """
-    if n_rows == 0:
-        return np.empty(0, dtype=np.intp)
-    most = max(2, budget // max(1, row_bytes))
-    step = 1 if n_rows <= most else -(-(n_rows - 1) // (most - 1))
-    rows = np.arange(0, n_rows, step, dtype=np.intp)
-    return rows if rows[-1] == n_rows - 1 else np.append(rows, n_rows - 1)
+    row_bytes = max(1, row_bytes)
+    if n_rows * row_bytes <= budget:
+        return [range(0, n_rows)]
+    block = max(1, min(SAMPLE_BLOCK_BYTES, budget // 2) // row_bytes)
+    count = max(2, budget // (block * row_bytes))
+    starts = np.linspace(0, n_rows - block, count).astype(np.int64)
+    return [range(int(first), int(first) + block) for first in np.unique(starts)]
 
 
 def _sample_hash(array: np.ndarray) -> str:
     """What the fingerprint compares of a memory-mapped array: the size of the file behind
-    it, and the hash of :func:`sample_rows` (read row by row in order, a few MB at most)."""
-    rows = sample_rows(array.shape[0], array[:1].nbytes)
+    it, and the hash of the rows of :func:`sample_blocks` (a few MB at most)."""
+    blocks = sample_blocks(array.shape[0], array[:1].nbytes)
     digest = hashlib.sha256()
-    for begin in range(0, len(rows), 4096):
-        block = array[rows[begin : begin + 4096]]
-        digest.update(np.ascontiguousarray(block).tobytes())
+    for rows in blocks:
+        digest.update(np.ascontiguousarray(array[rows.start : rows.stop]).tobytes())
     size = _file_size(array)
     where = "" if size is None else f"file of {size} bytes, "
-    return f"{where}{len(rows)} sampled rows sha256:{digest.hexdigest()[:16]}"
+    return f"{where}{sum(map(len, blocks))} sampled rows sha256:{digest.hexdigest()[:16]}"
 
 
 def _file_size(array: Any) -> int | None:
