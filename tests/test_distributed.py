@@ -531,11 +531,15 @@ def test_an_error_on_one_rank_ends_the_job(script, tmp_path):
 
 
 @needs_mpi
-def test_cli_train_distributed_matches_one_process(tmp_path):
+@pytest.mark.parametrize("data", ["moons", "folder"])
+def test_cli_train_distributed_matches_one_process(tmp_path, data):
     from mlpzero import load
     from mlpzero.cli import main
 
-    options = ["moons", "--hidden", "8", "--epochs", "5", "--batch-size", "16", "--lr", "0.1"]
+    if data == "folder":  # a data folder, memory-mapped on every rank
+        _write_folder(tmp_path / "data")
+        data = str(tmp_path / "data")
+    options = [data, "--hidden", "8", "--epochs", "5", "--batch-size", "16", "--lr", "0.1"]
     options += ["--dtype", "float64", "--quiet", "--validation-split", "0.2"]
     command = [sys.executable, "-m", "mlpzero", "train", *options, "--distributed"]
     result = launch(2, [*command, "--out", str(tmp_path / "ranks.npz")], tmp_path)

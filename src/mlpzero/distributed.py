@@ -1,12 +1,15 @@
 r"""Data-parallel training over MPI: the communicator the training loop talks to.
 
 A fit with ``distributed=True``, started as ``mpirun -n N python train.py``, runs the same
-loop on ``N`` processes (ranks). Every rank holds the whole data set and the same model; the
-batch order comes from the model's seed, so every rank knows every global batch without a
-message. Each global batch of ``B`` rows is cut into ``N`` contiguous shares as equal as
-possible (:func:`share`): rank ``r`` takes rows ``[rB/N, (r+1)B/N)``, so shares differ by
-at most one row and a rank may get none. Rank ``r`` computes the gradient of its share,
-scaled by its share of the batch's weight,
+loop on ``N`` processes (ranks). Every rank is given the whole data set and holds the same
+model; the batch order comes from the model's seed, so every rank knows every global batch
+without a message. A rank reads only the rows of its shares, so a memory-mapped ``X`` is
+read ``1/N`` per rank: each epoch's batch shares and validation share in the loop, and
+before it a contiguous share of the rows for the checks and the standardisation
+statistics (:func:`row_scan`, :func:`fit_standardizer`). Each global batch of ``B`` rows
+is cut into ``N`` contiguous shares as equal as possible (:func:`share`): rank ``r`` takes
+rows ``[rB/N, (r+1)B/N)``, so shares differ by at most one row and a rank may get none.
+Rank ``r`` computes the gradient of its share, scaled by its share of the batch's weight,
 
 .. math:: g_r = \frac{W_r}{W} \nabla L_r, \qquad
           \sum_r g_r = \sum_r \frac{1}{W} \sum_{i \in r} w_i \nabla \ell_i = \nabla L,
