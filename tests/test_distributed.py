@@ -716,3 +716,35 @@ def test_standardizer_moments_of_shares_join_into_the_whole():
         assert joined.mean[3] == 7.0 and joined.scale[3] == 1.0  # a constant column
     empty = Standardizer.moments(X, rows[:0])  # a rank with no rows
     assert Standardizer.from_moments([empty, Standardizer.moments(X, rows)]) == whole
+
+
+class _Rank:
+    """One rank of ``size`` in this process: ``allgather`` returns the other ranks'
+    values as given, with this rank's own in its place."""
+
+    def __init__(self, rank, others):
+        self.rank, self.size, self.others = rank, len(others) + 1, others
+
+    def allgather(self, value):
+        return [*self.others[: self.rank], value, *self.others[self.rank :]]
+
+
+def test_row_scan_gives_every_rank_the_first_finding_or_the_same_error():
+    X = np.zeros((10, 2))
+    X[7, 1] = np.inf  # in the last of 2 ranks' shares
+    scanned = []
+
+    def find(rows):
+        scanned.append((rows.start, rows.stop))
+        bad = np.argwhere(~np.isfinite(X[rows]))
+        return None if bad.size == 0 else [int(bad[0, 0]) + rows.start, int(bad[0, 1])]
+
+    # rank 0 scans rows 0..4 and finds nothing; rank 1 reported row 7
+    assert distributed.row_scan(_Rank(0, [("done", [7, 1])]))(10, find) == [7, 1]
+    assert scanned == [(0, 5)]
+    assert distributed.row_scan(_Rank(1, [("done", None)]))(10, find) == [7, 1]
+    assert scanned[-1] == (5, 10)
+    # a rank that cannot read its share: every rank raises the same error
+    failed = _Rank(0, [("failed", "OSError: [Errno 5] Input/output error")])
+    with pytest.raises(distributed.DistributedFitError, match="rank 1 could not scan its rows"):
+        distributed.row_scan(failed)(10, find)
