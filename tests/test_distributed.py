@@ -270,6 +270,75 @@ def fails(out):
     (out / f"finished-{rank}.txt").write_text("finished")
 
 
+def reads(out):
+    # A fit on a data folder opened memory-mapped, recording which rows of the file each
+    # rank reads through the loop's row sources (batches, validation), epoch by epoch.
+    from mpi4py import MPI
+
+    from mlpzero.callbacks import Callback
+    from mlpzero.datasets import load_npy_dir
+    from mlpzero.preparation import RowSource
+
+    rank = MPI.COMM_WORLD.rank
+    log = {"phase": "before"}
+    take, read = RowSource.take, RowSource.read
+
+    def note(source, rows):
+        rows = rows if source.rows is None else source.rows[rows]
+        log.setdefault(log["phase"], []).extend(np.asarray(rows).tolist())
+
+    def logged_take(self, index, out):
+        note(self, index)
+        return take(self, index, out)
+
+    def logged_read(self, start, stop):
+        note(self, np.arange(start, min(stop, len(self))))
+        return read(self, start, stop)
+
+    RowSource.take, RowSource.read = logged_take, logged_read
+    # The scans before training: which rows of X each rank checks and standardises.
+    from mlpzero import validation
+    from mlpzero.standardization import Standardizer
+
+    first_non_finite, moments = validation._first_non_finite, Standardizer.moments
+
+    def logged_non_finite(array, within=None):
+        if within is not None:  # a scan of X's rows (y, held whole, is checked whole)
+            log.setdefault("checked", []).append([within.start, within.stop])
+        return first_non_finite(array, within)
+
+    def logged_moments(X, rows=None, block_rows=None):
+        log.setdefault("standardised", []).extend(np.asarray(rows).tolist())
+        return moments(X, rows, block_rows)
+
+    validation._first_non_finite = logged_non_finite
+    Standardizer.moments = staticmethod(logged_moments)
+
+    class Phase(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            log["phase"] = epoch
+            log.setdefault("states", []).append(self.model._rng.bit_generator.state)
+
+    X, y, _ = load_npy_dir(out / "data")
+    for name, batch_size in (("minibatch", 16), ("fullbatch", None)):
+        log.clear()
+        log["phase"] = "before"
+        model = MLP(hidden=(8,), seed=3, dtype="float64", standardize=True)
+        model.fit(X, y, epochs=3, batch_size=batch_size, optimizer="adam", learning_rate=0.05,
+                  validation_split=0.2, callbacks=[Phase()], distributed=True)
+        np.save(out / f"{name}-{rank}.npy", model.network.params)
+        log["held"] = model.validation_rows_.tolist()
+        (out / f"{name}-reads-{rank}.json").write_text(json.dumps(log))
+    # A NaN in one rank's share of a memory map: every rank refuses the fit alike.
+    bad = np.load(out / "nan.npy", mmap_mode="r")
+    try:
+        MLP(hidden=(4,), seed=0).fit(bad, y, epochs=1, distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"nan-{rank}.txt").write_text(result)
+
+
 def single(out):
     # No launcher: distributed=True is an ordinary fit.
     X, y = moons()
@@ -329,6 +398,83 @@ def test_ranks_match_one_process(script, tmp_path, ranks):
     assert len(diverged) == 1 and diverged.pop().startswith("diverged in epoch")
 
 
+def _write_folder(folder: Path, rows: int = 101) -> tuple[np.ndarray, np.ndarray]:
+    X, y = make_moons(n_samples=rows, random_state=0)
+    X = np.hstack([X, X[:, :1] * X[:, 1:]]) * [100.0, 0.01, 3.0] + [5.0, -3.0, 1.0]
+    folder.mkdir()
+    np.save(folder / "X.npy", X.astype(np.float64))
+    np.save(folder / "y.npy", y)
+    return X, y
+
+
+def _expected_train_reads(state, rows, batch, rank, ranks):
+    """The file rows rank ``rank`` should read in an epoch whose shuffle starts from the
+    random ``state``: its share of every global batch of the shuffled training rows."""
+    rng = np.random.Generator(np.random.PCG64())
+    rng.bit_generator.state = state
+    order = np.arange(len(rows))
+    rng.shuffle(order)
+    mine = []
+    for begin in range(0, len(rows), batch):
+        index = order[begin : begin + batch]
+        first, last = distributed.share(len(index), rank, ranks)
+        mine.extend(rows[index[first:last]].tolist())
+    return sorted(mine)
+
+
+@needs_mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_each_rank_reads_only_its_shares_of_a_memory_map(script, tmp_path, ranks):
+    X, y = _write_folder(tmp_path / "data")
+    bad = X.copy()
+    bad[90, 1] = np.nan  # in the last rank's share
+    np.save(tmp_path / "nan.npy", bad)
+    _ok(launch(ranks, [sys.executable, str(script), "reads", str(tmp_path)], tmp_path))
+    n = len(X)
+    for name, batch in (("minibatch", 16), ("fullbatch", None)):
+        logs = [json.loads((tmp_path / f"{name}-reads-{r}.json").read_text()) for r in range(ranks)]
+        held = np.array(logs[0]["held"])
+        train_rows = np.setdiff1d(np.arange(n), held)
+        val_shares = [held[slice(*distributed.share(len(held), r, ranks))] for r in range(ranks)]
+        for r in range(ranks):  # before training, each rank scans and standardises a share
+            assert logs[r]["checked"] == [list(distributed.share(n, r, ranks))], (name, r)
+            mine = train_rows[slice(*distributed.share(len(train_rows), r, ranks))]
+            assert logs[r]["standardised"] == mine.tolist(), (name, r)
+        for epoch in range(3):
+            per_rank = [sorted(log.get(str(epoch), [])) for log in logs]
+            if batch is None:  # full batch: each rank read its fixed share before epoch 0
+                before = [sorted(log.get("before", [])) for log in logs]
+                for r in range(ranks):
+                    share = train_rows[slice(*distributed.share(len(train_rows), r, ranks))]
+                    assert before[r] == share.tolist(), (name, r)
+                    # in the epoch itself only the validation share is read
+                    assert per_rank[r] == sorted(val_shares[r].tolist()), (name, epoch, r)
+                continue
+            union = []
+            for r in range(ranks):
+                state = logs[r]["states"][epoch]
+                expected = _expected_train_reads(state, train_rows, batch, r, ranks)
+                expected = sorted(expected + val_shares[r].tolist())
+                assert per_rank[r] == expected, (name, epoch, r)  # its shares, each row once
+                union += per_rank[r]
+            # together the ranks read every row of the file once per epoch
+            assert sorted(union) == list(range(n)), (name, epoch)
+        # the rank's fit on the memory map is the one-process fit on the array in memory
+        reference = MLP(hidden=(8,), seed=3, dtype="float64", standardize=True).fit(
+            np.load(tmp_path / "data" / "X.npy"), np.load(tmp_path / "data" / "y.npy"),
+            epochs=3, batch_size=batch, optimizer="adam", learning_rate=0.05,
+            validation_split=0.2,
+        )  # fmt: skip
+        for r in range(ranks):
+            params = np.load(tmp_path / f"{name}-{r}.npy")
+            np.testing.assert_allclose(params, reference.network.params, rtol=0, atol=1e-9)
+    messages = {(tmp_path / f"nan-{r}.txt").read_text() for r in range(ranks)}
+    with pytest.raises(ValueError) as alone:
+        MLP(hidden=(4,), seed=0).fit(bad, y, epochs=1)
+    assert messages == {f"ValueError: {alone.value}"}
+    assert "first at row 90, column 1" in str(alone.value)
+
+
 @needs_mpi
 def test_resume_with_another_number_of_ranks(script, tmp_path):
     argv = [sys.executable, str(script)]
@@ -385,11 +531,15 @@ def test_an_error_on_one_rank_ends_the_job(script, tmp_path):
 
 
 @needs_mpi
-def test_cli_train_distributed_matches_one_process(tmp_path):
+@pytest.mark.parametrize("data", ["moons", "folder"])
+def test_cli_train_distributed_matches_one_process(tmp_path, data):
     from mlpzero import load
     from mlpzero.cli import main
 
-    options = ["moons", "--hidden", "8", "--epochs", "5", "--batch-size", "16", "--lr", "0.1"]
+    if data == "folder":  # a data folder, memory-mapped on every rank
+        _write_folder(tmp_path / "data")
+        data = str(tmp_path / "data")
+    options = [data, "--hidden", "8", "--epochs", "5", "--batch-size", "16", "--lr", "0.1"]
     options += ["--dtype", "float64", "--quiet", "--validation-split", "0.2"]
     command = [sys.executable, "-m", "mlpzero", "train", *options, "--distributed"]
     result = launch(2, [*command, "--out", str(tmp_path / "ranks.npz")], tmp_path)
@@ -496,3 +646,105 @@ def test_benchmark_model_arithmetic():
     comm = 2 * 30e-6 + nbytes * 8 / 10e9
     assert two["10 Gb/s"] == pytest.approx(comm)
     assert two["speedup 10 Gb/s"] == pytest.approx(8.0 / (4.0 + comm))
+
+
+def test_fingerprint_of_a_memory_map_reads_a_bounded_sample(tmp_path):
+    # 40 000 rows of 200 bytes (8 MB): more than the sample's 4 MB.
+    rows, width = 40_000, 25
+    path = tmp_path / "X.npy"
+    np.save(path, np.arange(rows * width, dtype=np.float64).reshape(rows, width))
+    X = np.load(path, mmap_mode="r")
+    sampled = np.concatenate(
+        [np.arange(b.start, b.stop) for b in distributed.sample_blocks(rows, width * 8)]
+    )
+    assert sampled[0] == 0 and sampled[-1] == rows - 1
+    assert len(sampled) * width * 8 <= distributed.SAMPLE_BYTES < X.nbytes
+    text = distributed.fingerprint({"X": X})["X"]
+    assert "memory-mapped" in text and f"file of {path.stat().st_size} bytes" in text
+    assert f"{len(sampled)} sampled rows" in text
+    # A sampled row that differs is found; a row outside the sample is not compared (the
+    # user's guarantee: every rank maps the same file).
+    outside = int(np.setdiff1d(np.arange(rows), sampled)[0])
+    for row, noticed in ((int(sampled[len(sampled) // 2]), True), (outside, False)):
+        changed = np.array(X)
+        changed[row, 3] += 1
+        other = tmp_path / f"changed-{row}.npy"
+        np.save(other, changed)
+        described = distributed.fingerprint({"X": np.load(other, mmap_mode="r")})["X"]
+        assert (described != text) is noticed, row
+    # In memory, the whole array is hashed: any value that differs is found.
+    whole = distributed.fingerprint({"X": np.array(X)})["X"]
+    changed = np.array(X)
+    changed[outside, 3] += 1
+    assert distributed.fingerprint({"X": changed})["X"] != whole
+
+
+def test_sample_blocks_are_bounded_spread_and_contiguous():
+    assert distributed.sample_blocks(0, 8) == [range(0, 0)]
+    assert distributed.sample_blocks(5, 8) == [range(0, 5)]
+    for rows, row_bytes in (
+        (2, 4 << 20),
+        (3, 4 << 20),
+        (10**6, 256),
+        (10**9, 4096),
+        (10**5, 1 << 20),
+    ):
+        blocks = distributed.sample_blocks(rows, row_bytes)
+        assert blocks[0].start == 0 and blocks[-1].stop == rows
+        assert sum(map(len, blocks)) * row_bytes <= max(distributed.SAMPLE_BYTES, 2 * row_bytes)
+        assert all(a.stop <= b.start for a, b in itertools.pairwise(blocks))
+        assert all(
+            len(b) * row_bytes <= distributed.SAMPLE_BLOCK_BYTES or len(b) == 1 for b in blocks
+        )
+
+
+def test_standardizer_moments_of_shares_join_into_the_whole():
+    from mlpzero.standardization import Standardizer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(101, 4)) * [1e3, 1e-3, 1.0, 0.0] + [5.0, -3.0, 0.0, 7.0]
+    rows = np.setdiff1d(np.arange(101), [3, 50, 77])
+    whole = Standardizer.fit(X, rows)
+    for size in (2, 3, 7):
+        parts = []
+        for rank in range(size):
+            begin, end = distributed.share(len(rows), rank, size)
+            parts.append(Standardizer.moments(X, rows[begin:end]))
+        joined = Standardizer.from_moments(parts)
+        np.testing.assert_allclose(joined.mean, whole.mean, rtol=1e-13)
+        np.testing.assert_allclose(joined.scale, whole.scale, rtol=1e-13)
+        assert joined.mean[3] == 7.0 and joined.scale[3] == 1.0  # a constant column
+    empty = Standardizer.moments(X, rows[:0])  # a rank with no rows
+    assert Standardizer.from_moments([empty, Standardizer.moments(X, rows)]) == whole
+
+
+class _Rank:
+    """One rank of ``size`` in this process: ``allgather`` returns the other ranks'
+    values as given, with this rank's own in its place."""
+
+    def __init__(self, rank, others):
+        self.rank, self.size, self.others = rank, len(others) + 1, others
+
+    def allgather(self, value):
+        return [*self.others[: self.rank], value, *self.others[self.rank :]]
+
+
+def test_row_scan_gives_every_rank_the_first_finding_or_the_same_error():
+    X = np.zeros((10, 2))
+    X[7, 1] = np.inf  # in the last of 2 ranks' shares
+    scanned = []
+
+    def find(rows):
+        scanned.append((rows.start, rows.stop))
+        bad = np.argwhere(~np.isfinite(X[rows]))
+        return None if bad.size == 0 else [int(bad[0, 0]) + rows.start, int(bad[0, 1])]
+
+    # rank 0 scans rows 0..4 and finds nothing; rank 1 reported row 7
+    assert distributed.row_scan(_Rank(0, [("done", [7, 1])]))(10, find) == [7, 1]
+    assert scanned == [(0, 5)]
+    assert distributed.row_scan(_Rank(1, [("done", None)]))(10, find) == [7, 1]
+    assert scanned[-1] == (5, 10)
+    # a rank that cannot read its share: every rank raises the same error
+    failed = _Rank(0, [("failed", "OSError: [Errno 5] Input/output error")])
+    with pytest.raises(distributed.DistributedFitError, match="rank 1 could not scan its rows"):
+        distributed.row_scan(failed)(10, find)

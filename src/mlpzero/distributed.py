@@ -1,12 +1,15 @@
 r"""Data-parallel training over MPI: the communicator the training loop talks to.
 
 A fit with ``distributed=True``, started as ``mpirun -n N python train.py``, runs the same
-loop on ``N`` processes (ranks). Every rank holds the whole data set and the same model; the
-batch order comes from the model's seed, so every rank knows every global batch without a
-message. Each global batch of ``B`` rows is cut into ``N`` contiguous shares as equal as
-possible (:func:`share`): rank ``r`` takes rows ``[rB/N, (r+1)B/N)``, so shares differ by
-at most one row and a rank may get none. Rank ``r`` computes the gradient of its share,
-scaled by its share of the batch's weight,
+loop on ``N`` processes (ranks). Every rank is given the whole data set and holds the same
+model; the batch order comes from the model's seed, so every rank knows every global batch
+without a message. A rank reads only the rows of its shares, so a memory-mapped ``X`` is
+read ``1/N`` per rank: each epoch's batch shares and validation share in the loop, and
+before it a contiguous share of the rows for the checks and the standardisation
+statistics (:func:`row_scan`, :func:`fit_standardizer`). Each global batch of ``B`` rows
+is cut into ``N`` contiguous shares as equal as possible (:func:`share`): rank ``r`` takes
+rows ``[rB/N, (r+1)B/N)``, so shares differ by at most one row and a rank may get none.
+Rank ``r`` computes the gradient of its share, scaled by its share of the batch's weight,
 
 .. math:: g_r = \frac{W_r}{W} \nabla L_r, \qquad
           \sum_r g_r = \sum_r \frac{1}{W} \sum_{i \in r} w_i \nabla \ell_i = \nabla L,
@@ -33,8 +36,10 @@ Nothing may leave the other ranks waiting in a collective:
 - at the start of a fit every rank sends a fingerprint of what it was asked
   (:func:`check_same_fit`); if any rank differs, every rank raises the same
   :class:`DistributedFitError` (a ``ValueError``) naming the rank and what differs. The
-  fingerprint hashes the data and options whole, so the checks ``fit`` makes before
-  training then pass or fail on every rank alike;
+  fingerprint hashes the options, and the data whole when it is in memory; a
+  memory-mapped array is compared by shape, dtype, file size and a fixed sample of rows
+  (:func:`fingerprint`), so the checks ``fit`` makes before training then pass or fail
+  on every rank alike as long as the ranks map the same file;
 - divergence is decided on the summed gradient and the summed loss, so every rank raises
   :class:`~mlpzero.training.TrainingDivergedError` at the same step;
 - any other exception during training (a failing callback or write, Ctrl-C) happens on
@@ -58,6 +63,8 @@ import numpy as np
 
 from . import kernels as _kernels
 from .callbacks import Callback, ModelCheckpoint
+from .standardization import Standardizer
+from .validation import is_memory_mapped
 
 __all__ = [
     "LOCAL",
@@ -71,7 +78,10 @@ __all__ = [
     "communicator",
     "errors_end_the_job",
     "fingerprint",
+    "fit_standardizer",
     "rank_callbacks",
+    "row_scan",
+    "sample_blocks",
     "share",
     "sum_gradient",
 ]
@@ -259,24 +269,83 @@ def errors_end_the_job(
         raise
 
 
+# ---------------------------------------------------------------------- scans split by rank
+def _gathered(comm: Communicator, work: Any, what: str) -> list[Any]:
+    """Every rank's result of ``work()``, in rank order; if it failed on any rank, the
+    same :class:`DistributedFitError` on every rank (so no rank waits for another)."""
+    try:
+        mine = ("done", work())
+    except Exception as error:
+        mine = ("failed", f"{type(error).__name__}: {error}")
+    everyone = comm.allgather(mine)
+    for rank, (state, value) in enumerate(everyone):
+        if state == "failed":
+            raise DistributedFitError(f"distributed fit: rank {rank} could not {what}: {value}")
+    return [value for _, value in everyone]
+
+
+def row_scan(comm: Communicator) -> Any:
+    """The :data:`~mlpzero.validation.RowScan` of a distributed fit: each rank scans its
+    contiguous :func:`share` of the rows and one ``allgather`` gives every rank the first
+    finding in row order, so every rank reaches the same verdict (the one-process one)
+    after reading a ``1/N`` part of the data.
+
+    The checks of ``X`` (and ``X_val``) for NaN, infinity and values beyond the model's
+    dtype run through it.
+    """
+
+    def scan(n_rows: int, find: Any) -> Any:
+        begin, end = share(n_rows, comm.rank, comm.size)
+        findings = _gathered(comm, lambda: find(slice(begin, end)), "scan its rows")
+        return next((found for found in findings if found is not None), None)
+
+    return scan
+
+
+def fit_standardizer(comm: Communicator, X: Any, rows: np.ndarray | None = None) -> Standardizer:
+    """:meth:`Standardizer.fit <mlpzero.standardization.Standardizer.fit>` of ``X`` (its
+    rows ``rows``), each rank reading its :func:`share` of the rows.
+
+    Every rank computes the moments of its share (:meth:`Standardizer.moments`), one
+    ``allgather`` brings them to every rank, and every rank joins them in rank order: the
+    same statistics on every rank, equal to the one-process ones up to rounding.
+    """
+    n = X.shape[0] if rows is None else len(rows)
+    begin, end = share(n, comm.rank, comm.size)
+    mine = np.arange(begin, end) if rows is None else rows[begin:end]
+    parts = _gathered(comm, lambda: Standardizer.moments(X, mine), "standardise its rows")
+    return Standardizer.from_moments(parts)
+
+
 # ---------------------------------------------------------------------- the fingerprint
 #: ``fit`` options that only rank 0 acts on: they may differ between ranks.
 _ROOT_ONLY = frozenset({"verbose", "print_every", "checkpoint", "checkpoint_interval"})
 #: Bytes of an array hashed at a time.
 _HASH_CHUNK = 1 << 22
+#: Bytes of a memory-mapped array the fingerprint reads at most (:func:`sample_blocks`).
+SAMPLE_BYTES = 4 << 20
+#: Bytes of each block of contiguous rows the fingerprint samples.
+SAMPLE_BLOCK_BYTES = 512 << 10
 
 
 def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
     """A short text per argument of ``fit`` that must be the same on every rank.
 
     ``arguments`` maps the names of ``fit``'s parameters to their values, with the model
-    as ``"self"``. Arrays are described by shape, dtype and a SHA-256 hash of their bytes
-    (read in chunks of rows, so a memory-mapped ``X`` is never copied whole), and ``y`` by
-    its label set as well; the model by its settings, and once built by a hash of its
-    parameters, its history length and random state; a ``resume`` file by a hash of its
-    bytes; plus the compute backend (:mod:`mlpzero.kernels`). A value that cannot be
-    described reads ``unreadable (...)``. With the data and options equal, every check
-    ``fit`` makes before training passes or fails on every rank alike.
+    as ``"self"``. Arrays in memory are described by shape, dtype and a SHA-256 hash of
+    all their bytes. A memory-mapped array (:func:`~mlpzero.validation.is_memory_mapped`)
+    is described by shape, dtype, the size of its file and the hash of a fixed sample of
+    its rows (:func:`sample_blocks`: evenly spread blocks of contiguous rows, the first
+    and the last included, :data:`SAMPLE_BYTES` at most), so that no rank reads the
+    whole file to start a fit; rows
+    outside the sample are not compared, and the user guarantees that every rank maps
+    the same bytes (one shared file, or identical copies). ``y`` is described by its
+    label set as well (every rank reads ``y`` whole to encode it). The model is described
+    by its settings, and once built by a hash of its parameters, its history length and
+    random state; a ``resume`` file by a hash of its bytes; plus the compute backend
+    (:mod:`mlpzero.kernels`). A value that cannot be described reads ``unreadable
+    (...)``. With the data and options equal, every check ``fit`` makes before training
+    passes or fails on every rank alike.
     """
     described = {"backend": _kernels.get_backend()}
     for name, value in arguments.items():
@@ -356,7 +425,10 @@ def _describe_array(value: Any, *, labels: bool = False) -> str:
     if value is None:
         return "None"
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
-    text = f"shape {array.shape} dtype {array.dtype} {_hash(array)}"
+    if is_memory_mapped(array) and array.ndim:
+        text = f"shape {array.shape} dtype {array.dtype} memory-mapped {_sample_hash(array)}"
+    else:
+        text = f"shape {array.shape} dtype {array.dtype} {_hash(array)}"
     if labels and array.size:
         distinct = np.unique(array)
         shown = distinct.tolist() if distinct.size <= 10 else f"{distinct.size} distinct values"
@@ -409,6 +481,60 @@ def _hash(data: Any) -> str:
         for begin in range(0, data.shape[0], step):
             digest.update(np.ascontiguousarray(data[begin : begin + step]).tobytes())
     return "sha256:" + digest.hexdigest()[:16]
+
+
+def sample_blocks(n_rows: int, row_bytes: int, budget: int = SAMPLE_BYTES) -> list[range]:
+    """The rows the fingerprint of a memory-mapped array hashes: all of them when they
+    fit in ``budget`` bytes, else blocks of contiguous rows of about
+    :data:`SAMPLE_BLOCK_BYTES` each, spread evenly from the first row to the last and
+    within ``budget`` bytes together.
+
+    Blocks, not single rows spread out: the system reads and maps a file around each
+    page touched, so a row every few kilobytes would bring in the whole file. They depend
+    on the shape alone (not on the seed or the rank), so every rank hashes the same rows.
+
+    >>> sample_blocks(10, 8, budget=80)
+    [range(0, 10)]
+    >>> sample_blocks(100, 8, budget=48)
+    [range(0, 3), range(97, 100)]
+    >>> blocks = sample_blocks(10**6, 256)  # 256 MB of rows of 256 bytes
+    >>> len(blocks), blocks[1], blocks[-1]
+    (8, range(142564, 144612), range(997952, 1000000))
+    """
+    row_bytes = max(1, row_bytes)
+    if n_rows * row_bytes <= budget:
+        return [range(0, n_rows)]
+    block = max(1, min(SAMPLE_BLOCK_BYTES, budget // 2) // row_bytes)
+    count = max(2, budget // (block * row_bytes))
+    starts = np.linspace(0, n_rows - block, count).astype(np.int64)
+    return [range(int(first), int(first) + block) for first in np.unique(starts)]
+
+
+def _sample_hash(array: np.ndarray) -> str:
+    """What the fingerprint compares of a memory-mapped array: the size of the file behind
+    it, and the hash of the rows of :func:`sample_blocks` (a few MB at most)."""
+    blocks = sample_blocks(array.shape[0], array[:1].nbytes)
+    digest = hashlib.sha256()
+    for rows in blocks:
+        digest.update(np.ascontiguousarray(array[rows.start : rows.stop]).tobytes())
+    size = _file_size(array)
+    where = "" if size is None else f"file of {size} bytes, "
+    return f"{where}{sum(map(len, blocks))} sampled rows sha256:{digest.hexdigest()[:16]}"
+
+
+def _file_size(array: Any) -> int | None:
+    """The size of the file a memory-mapped array reads, if it can be found."""
+    for _ in range(64):
+        name = getattr(array, "filename", None)
+        if isinstance(array, np.memmap) and name is not None:
+            try:
+                return os.stat(name).st_size
+            except OSError:
+                return None
+        array = getattr(array, "base", None)
+        if array is None:
+            return None
+    return None
 
 
 def _cut(text: str | None) -> str:

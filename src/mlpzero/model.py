@@ -349,7 +349,8 @@ class MLP:
         if isinstance(validation_data, (tuple, list)) and validation_data:
             X_val = _in_training_order(validation_data[0], names, "validation_data's X")
             validation_data = (X_val, *validation_data[1:])
-        data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features)
+        scan = None if comm.size == 1 else _distributed.row_scan(comm)  # a share per rank
+        data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features, scan)
         with _restored_on_error(self):
             if options.lbfgs:
                 _check_lbfgs(self, options, comm)
@@ -383,7 +384,11 @@ class MLP:
                     )
                 # On the training rows only: the held-out rows stay unseen.
                 train_rows = _training_rows(len(data.y), prepared.validation_rows)
-                self.network.input_transform = Standardizer.fit(data.X, train_rows)
+                self.network.input_transform = (
+                    Standardizer.fit(data.X, train_rows)
+                    if comm.size == 1
+                    else _distributed.fit_standardizer(comm, data.X, train_rows)
+                )
         self.validation_rows_ = prepared.validation_rows
         if resumed is not None:
             self._rng.bit_generator.state = epoch_state

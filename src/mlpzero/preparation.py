@@ -38,6 +38,7 @@ import numpy as np
 
 from .targets import TargetEncoder
 from .validation import (
+    RowScan,
     check_features,
     check_positive,
     check_sample_weight,
@@ -213,9 +214,11 @@ def check_data(
     validation_data: Any,
     dtype: np.dtype,
     n_features: int | None,
+    scan: RowScan | None = None,
 ) -> CheckedData | CheckedStream:
     """Check a fit's data; ``n_features`` (None before the network is built) is the width
-    ``X`` must have.
+    ``X`` must have; ``scan`` runs the scans of ``X`` and ``X_val`` over their rows
+    (:func:`~mlpzero.validation.check_features`).
 
     ``X`` may be a callable yielding one epoch of batches (:func:`is_batch_source`); before
     the model is built its first batch is read and checked here, for the model's shape.
@@ -228,12 +231,12 @@ def check_data(
             "callable that returns the batches of one epoch, such as the generator "
             "function itself"
         )
-    X = check_features(X, dtype=dtype, n_features=n_features)
+    X = check_features(X, dtype=dtype, n_features=n_features, scan=scan)
     y = check_targets(y, X.shape[0])
     weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
     validation = None
     if validation_data is not None:
-        validation = _check_validation_data(validation_data, dtype, X.shape[1])
+        validation = _check_validation_data(validation_data, dtype, X.shape[1], scan)
     return CheckedData(X, y, weights, validation)
 
 
@@ -378,13 +381,15 @@ def class_weights(
     return per_class[index]
 
 
-def _check_validation_data(data: Any, dtype: np.dtype, n_features: int) -> Validation:
+def _check_validation_data(
+    data: Any, dtype: np.dtype, n_features: int, scan: RowScan | None = None
+) -> Validation:
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
         raise TypeError(
             "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val), "
             f"got {type(data).__name__}"
         )
-    X_val = check_features(data[0], dtype=dtype, n_features=n_features, name="X_val")
+    X_val = check_features(data[0], dtype=dtype, n_features=n_features, name="X_val", scan=scan)
     y_val = check_targets(data[1], X_val.shape[0], name="y_val")
     w_val = check_sample_weight(data[2], X_val.shape[0]) if len(data) == 3 else None
     return X_val, y_val, w_val

@@ -36,11 +36,16 @@ batch before the first layer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Standardizer"]
+__all__ = ["Moments", "Standardizer"]
+
+#: ``(count, mean, M, low, high)`` of some rows: their number, and per column their mean,
+#: sum of squared deviations from it, smallest and largest value.
+Moments = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 #: Values read per block when computing the statistics (rows times features).
 _BLOCK_VALUES = 1 << 20
@@ -93,12 +98,18 @@ class Standardizer:
         values per block). Raises :class:`ValueError` when ``X`` holds a non-finite value
         or values so large that their statistics overflow float64.
         """
+        return cls.from_moments([cls.moments(X, rows, block_rows)])
+
+    @staticmethod
+    def moments(X: Any, rows: np.ndarray | None = None, block_rows: int | None = None) -> Moments:
+        """``(count, mean, M, low, high)`` of the columns of ``X`` (or of its rows
+        ``rows``, which may be none): the parts :meth:`from_moments` joins. Several parts,
+        each of some of the rows (the shares of the ranks of a distributed fit), join into
+        the statistics of all of them."""
         shape = np.shape(X)
         if len(shape) != 2 or shape[1] == 0:
             raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {shape}")
         m = shape[0] if rows is None else len(rows)
-        if m == 0:
-            raise ValueError("X has no rows to compute the standardisation statistics from")
         if block_rows is None:
             block_rows = max(1, _BLOCK_VALUES // shape[1])
         count, mean, m2 = 0, np.zeros(shape[1]), np.zeros(shape[1])
@@ -109,16 +120,27 @@ class Standardizer:
                 block = np.asarray(X[part] if rows is None else X[rows[part]], dtype=np.float64)
                 if not np.isfinite(block).all():
                     raise ValueError("X contains NaN or infinity: cannot standardise it")
-                n_b = block.shape[0]
                 mean_b = block.mean(axis=0)
                 m2_b = np.square(block - mean_b).sum(axis=0)
-                total = count + n_b
-                delta = mean_b - mean
-                mean = mean + delta * (n_b / total)
-                m2 = m2 + m2_b + np.square(delta) * (count * n_b / total)
-                count = total
+                count, mean, m2 = _join(count, mean, m2, block.shape[0], mean_b, m2_b)
                 np.minimum(low, block.min(axis=0), out=low)
                 np.maximum(high, block.max(axis=0), out=high)
+        return count, mean, m2, low, high
+
+    @classmethod
+    def from_moments(cls, parts: Sequence[Moments]) -> Standardizer:
+        """The standardiser of the rows of all ``parts`` (from :meth:`moments`), joined in
+        order with the update above."""
+        count, mean, m2 = 0, np.zeros(parts[0][1].shape), np.zeros(parts[0][1].shape)
+        low, high = parts[0][3].copy(), parts[0][4].copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            for n_b, mean_b, m2_b, low_b, high_b in parts:
+                if n_b:
+                    count, mean, m2 = _join(count, mean, m2, n_b, mean_b, m2_b)
+                np.minimum(low, low_b, out=low)
+                np.maximum(high, high_b, out=high)
+            if count == 0:
+                raise ValueError("X has no rows to compute the standardisation statistics from")
             scale = np.sqrt(m2 / count)
         constant = low == high
         mean[constant] = low[constant]  # exactly the value: the column becomes exactly 0
@@ -165,6 +187,21 @@ class Standardizer:
 
     def __repr__(self) -> str:
         return f"Standardizer(n_features={self.n_features})"
+
+
+def _join(
+    count: int, mean: np.ndarray, m2: np.ndarray, n_b: int, mean_b: np.ndarray, m2_b: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """The count, mean and ``M`` of rows ``A`` (``count, mean, m2``) and ``B`` together."""
+    if count == 0:
+        return n_b, mean_b.copy(), m2_b.copy()
+    total = count + n_b
+    delta = mean_b - mean
+    return (
+        total,
+        mean + delta * (n_b / total),
+        m2 + m2_b + np.square(delta) * (count * n_b / total),
+    )
 
 
 def _statistic(name: str, value: Any) -> np.ndarray:

@@ -76,10 +76,16 @@ def _read_rows(source: Any, start: int, stop: int) -> np.ndarray:
 
 def _in_memory(source: Any) -> np.ndarray:
     """``source`` as an array: itself, or every row of a row source (full batch only)."""
+    return _rows_in_memory(source, 0, len(source))
+
+
+def _rows_in_memory(source: Any, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of an array (a view) or of a row source (those rows alone,
+    read into a new array): a distributed full-batch rank holds its share only."""
     if isinstance(source, np.ndarray):
-        return source
-    out = np.empty(source.shape, dtype=source.dtype)
-    return source.take(np.arange(len(source)), out)
+        return source[start:stop]
+    out = np.empty((stop - start, source.shape[1]), dtype=source.dtype)
+    return source.take(np.arange(start, stop), out)
 
 
 class TrainingDivergedError(ValueError):
@@ -193,7 +199,7 @@ class _Trainer:
         n = X.shape[0]
         self.n = n
         self.batch = n if batch_size is None or batch_size >= n else batch_size
-        if self.batch >= n:
+        if self.batch >= n and comm.size == 1:
             X, Y = _in_memory(X), _in_memory(Y)
         self.X, self.Y = X, Y
         # Divided by the largest first: only ratios matter, and 1e300 or 1e-300 would
@@ -225,14 +231,27 @@ class _Trainer:
             w = None if self.weights is None else self.weights[begin:end]
             mine, total = (end - begin, n) if w is None else (_sum(w), _sum(self.weights))
             labels = None if self.labels.all is None else self.labels.all[begin:end]
-            self.full_share = (X[begin:end], Y[begin:end], w, labels, mine / total, mine)
+            X_mine, Y_mine = _rows_in_memory(X, begin, end), _rows_in_memory(Y, begin, end)
+            self.full_share = (X_mine, Y_mine, w, labels, mine / total, mine)
 
     @property
     def x_scale(self) -> float:
-        """The largest |X|, for the divergence message (read only then)."""
+        """The largest |X|, for the divergence message (read only then).
+
+        Distributed, each rank reads its share of the rows and the ranks exchange their
+        largest values (divergence stops every rank at the same step, so all take part).
+        """
         X = self.X
         if self.stream is not None:
             return self.stream.largest_magnitude
+        if self.comm.size > 1:
+            begin, end = _distributed.share(self.n, self.comm.rank, self.comm.size)
+            step = max(1, _SCALE_ROWS // max(1, X.shape[1]))
+            mine = 0.0
+            for start in range(begin, end, step):
+                block = _read_rows(X, start, min(start + step, end))
+                mine = max(mine, float(np.abs(block).max()))
+            return max(self.comm.allgather(mine))
         if isinstance(X, np.ndarray):  # two passes, no temporary array
             return max(float(X.max()), -float(X.min()))
         return X.largest_magnitude()
@@ -488,6 +507,9 @@ class _Trainer:
             epoch,
         )
 
+
+#: Values read at a time when a rank looks for its share's largest |X|.
+_SCALE_ROWS = 1 << 20
 
 #: Above this largest |X| the divergence message suggests standardising X: standardised
 #: features rarely exceed a few units.

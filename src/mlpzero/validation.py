@@ -7,7 +7,7 @@ echoes what it received, before any model state is touched.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ __all__ = [
     "is_memory_mapped",
     "relative_sample_weight",
     "row_chunks",
+    "scan_all",
 ]
 
 #: Bytes of data a chunked scan reads at a time (see :func:`row_chunks`).
@@ -46,25 +47,46 @@ def is_memory_mapped(array: Any) -> bool:
     return False
 
 
-def row_chunks(array: Any, chunk_bytes: int | None = None) -> Iterator[slice]:
+def row_chunks(
+    array: Any, chunk_bytes: int | None = None, within: slice | None = None
+) -> Iterator[slice]:
     """Slices of ``array``'s rows (its first axis), each about ``chunk_bytes`` of data
-    (:data:`CHUNK_BYTES` by default)."""
+    (:data:`CHUNK_BYTES` by default); only rows ``within`` (a ``slice(start, stop)``) if
+    given."""
     chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
-    n = len(array)
+    first, n = (0, len(array)) if within is None else (within.start, within.stop)
     row_bytes = max(1, array.itemsize * (int(np.prod(array.shape[1:])) if array.ndim > 1 else 1))
     step = max(1, chunk_bytes // row_bytes)
-    for start in range(0, n, step):
+    for start in range(first, n, step):
         yield slice(start, min(start + step, n))
 
 
+#: ``scan(n_rows, find)``: the first finding of ``find(rows)`` (a slice of rows to scan,
+#: returning None when they hold nothing to report) over all ``n_rows`` rows.
+RowScan = Callable[[int, Callable[[slice], Any]], Any]
+
+
+def scan_all(n_rows: int, find: Callable[[slice], Any]) -> Any:
+    """The :data:`RowScan` of one process: ``find`` over every row. (A distributed fit
+    gives each rank a share of the rows instead: :func:`mlpzero.distributed.row_scan`.)"""
+    return find(slice(0, n_rows))
+
+
 def check_features(
-    X: Any, *, dtype: Any = np.float64, n_features: int | None = None, name: str = "X"
+    X: Any,
+    *,
+    dtype: Any = np.float64,
+    n_features: int | None = None,
+    name: str = "X",
+    scan: RowScan | None = None,
 ) -> np.ndarray:
     """``X`` as a finite 2-D C-contiguous array of ``dtype`` with at least one row.
 
     A copy is made only when the dtype or memory layout requires one. A memory-mapped
     ``X`` (:func:`is_memory_mapped`) is checked chunk by chunk and returned as it is, in its
-    own dtype: its rows are converted to ``dtype`` as they are read.
+    own dtype: its rows are converted to ``dtype`` as they are read. ``scan`` runs the
+    scans over the rows (for NaN, infinity and values too large for ``dtype``):
+    :func:`scan_all` by default.
     """
     if hasattr(X, "toarray") and hasattr(X, "nnz"):
         raise TypeError(f"{name}: sparse matrices are not supported; pass {name}.toarray()")
@@ -99,23 +121,25 @@ def check_features(
         raise ValueError(
             f"{name} has {array.shape[1]} features, but the model was built for {n_features}"
         )
-    bad = _first_non_finite(array)
+    scan = scan_all if scan is None else scan
+    bad = scan(array.shape[0], lambda rows: _first_non_finite(array, rows))
     if bad is not None:
         raise ValueError(
             f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]})"
         )
-    check_fits(array, dtype, name)
+    check_fits(array, dtype, name, scan)
     if is_memory_mapped(array):
         return array
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def _first_non_finite(array: np.ndarray) -> list[int] | None:
-    """The index of the first NaN or infinity in a float ``array`` (None if none), scanned
-    in chunks of rows so that a memory-mapped array is never held whole."""
+def _first_non_finite(array: np.ndarray, within: slice | None = None) -> list[int] | None:
+    """The index of the first NaN or infinity in a float ``array`` (or in its rows
+    ``within``; None if none), scanned in chunks of rows so that a memory-mapped array is
+    never held whole."""
     if array.dtype.kind != "f":
         return None
-    for rows in row_chunks(array):
+    for rows in row_chunks(array, within=within):
         finite = np.isfinite(array[rows])
         if not finite.all():
             bad = np.argwhere(~finite)[0].tolist()
@@ -125,11 +149,12 @@ def _first_non_finite(array: np.ndarray) -> list[int] | None:
     return None
 
 
-def check_fits(array: np.ndarray, dtype: Any, name: str) -> None:
+def check_fits(array: np.ndarray, dtype: Any, name: str, scan: RowScan | None = None) -> None:
     """Refuse finite values that would become infinite when cast to ``dtype``.
 
     A float64 feature of 1e300 has no float32 value: rather than let the cast turn it into
-    infinity (with an overflow warning), say so and suggest the remedies.
+    infinity (with an overflow warning), say so and suggest the remedies. ``scan`` as in
+    :func:`check_features`.
     """
     dtype = np.dtype(dtype)
     if dtype.kind != "f" or array.dtype.kind != "f" or array.size == 0:
@@ -137,19 +162,31 @@ def check_fits(array: np.ndarray, dtype: Any, name: str) -> None:
     limit = np.finfo(dtype).max
     if np.finfo(array.dtype).max <= limit:
         return
-    for rows in row_chunks(array):
-        magnitude = np.abs(array[rows])
-        if magnitude.max() <= limit:
-            del magnitude  # before the next chunk's, so that only one is alive
-            continue
-        where = list(np.unravel_index(np.argmax(magnitude), magnitude.shape))
-        where[0] += rows.start
-        value = array[tuple(where)]
+    scan = scan_all if scan is None else scan
+    found = scan(array.shape[0], lambda rows: _first_too_large(array, limit, rows))
+    if found is not None:
+        where, value = found
         position = ", ".join(str(int(i)) for i in where)
         raise ValueError(
             f"{name} holds {value:.3g} (at index {position}), beyond the largest {dtype.name} "
             f"({limit:.3g}); rescale it or use dtype='float64'"
         )
+
+
+def _first_too_large(
+    array: np.ndarray, limit: float, within: slice
+) -> tuple[list[int], float] | None:
+    """The index and value of the largest ``|x| > limit`` in the first chunk of rows
+    ``within`` that holds one (None if none)."""
+    for rows in row_chunks(array, within=within):
+        magnitude = np.abs(array[rows])
+        if magnitude.max() <= limit:
+            del magnitude  # before the next chunk's, so that only one is alive
+            continue
+        where = [int(i) for i in np.unravel_index(np.argmax(magnitude), magnitude.shape)]
+        where[0] += rows.start
+        return where, float(array[tuple(where)])
+    return None
 
 
 def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
