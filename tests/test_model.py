@@ -265,3 +265,31 @@ def test_fit_options_cover_every_option_of_fit_and_are_frozen():
     assert model.fit_config_ == options.fit_config()
     with pytest.raises(ValueError, match="verbose must be 0, 1 or 2, got 3"):
         FitOptions.check(**{**defaults, "verbose": 3})
+
+
+@pytest.mark.parametrize(
+    ("classes", "message"),
+    [
+        (5, "classes must be a non-empty list of labels, got 5"),
+        ([], "classes must be a non-empty list"),
+        ([0, 0, 1], "classes must list each label once"),
+        ([0], r"y has labels that classes=\[0\] does not list: \[1\]"),
+    ],
+)
+def test_fit_checks_classes_and_names_them(classes, message):
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(3,))
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y, classes=classes, epochs=1)
+    assert not model.built
+
+
+def test_a_fitted_model_keeps_its_classes():
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(3,)).fit(X, y, epochs=1)
+    with pytest.raises(ValueError, match=r"differs from the fitted model's classes_ \[0, 1\]"):
+        model.fit(X, y, classes=[0, 1, 2], epochs=1)
+    model.fit(X, y, classes=[1, 0], epochs=1)  # the same set, in any order
+    assert model.history.epochs == 2

@@ -355,6 +355,8 @@ class MLP:
             if options.lbfgs:
                 _check_lbfgs(self, options, comm)
             first_fit = resumed is None and not self.built
+            if classes is not None:
+                _check_classes(self, classes, data.y)
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
             elif first_fit:
@@ -1172,6 +1174,31 @@ def _optimizer_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple
     keys = sorted((set(mine) | set(theirs)) - {"learning_rate"})
     differ = [k for k in keys if mine.get(k) != theirs.get(k)]
     return {k: mine.get(k) for k in differ}, {k: theirs.get(k) for k in differ}
+
+
+def _check_classes(model: MLP, classes: Any, y: Any) -> None:
+    """``classes`` of :meth:`MLP.fit`: distinct labels, covering ``y``'s; on a fitted model,
+    the classes it has."""
+    given = np.asarray(classes)
+    if given.ndim != 1 or given.size == 0:
+        raise ValueError(f"classes must be a non-empty list of labels, got {classes!r}")
+    if len(np.unique(given)) != given.size:
+        raise ValueError(f"classes must list each label once, got {classes!r}")
+    if model.built:
+        if model.classes_ is None:
+            raise ValueError(f"classes applies to classifiers; this model is a {model.task} model")
+        if set(given.tolist()) != set(model.classes_.tolist()):
+            raise ValueError(
+                f"classes={given.tolist()!r} differs from the fitted model's classes_ "
+                f"{model.classes_.tolist()!r}: a fitted model keeps its classes"
+            )
+    elif y is not None and np.ndim(y) == 1:
+        missing = np.setdiff1d(np.unique(np.asarray(y)), given)
+        if missing.size:
+            raise ValueError(
+                f"y has labels that classes={given.tolist()!r} does not list: "
+                f"{missing[:5].tolist()!r}"
+            )
 
 
 def _check_lbfgs(model: MLP, options: FitOptions, comm: _distributed.Communicator) -> None:
