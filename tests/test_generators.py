@@ -134,3 +134,11 @@ def test_distributed_training_refuses_a_generator():
             network, losses.get("binary_crossentropy"), optimizers.get("sgd"), stream, None,
             epochs=1, rng=np.random.default_rng(0), communicator=two_ranks,
         )  # fmt: skip
+
+
+def test_distributed_is_refused_for_a_generator_even_in_one_process():
+    def batches():
+        yield np.zeros((4, 2)), np.array([0, 1, 0, 1])
+
+    with pytest.raises(ValueError, match="distributed=True does not apply to a batch generator"):
+        MLP(hidden=(3,), seed=0).fit(batches, classes=[0, 1], distributed=True)

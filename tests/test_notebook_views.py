@@ -95,7 +95,7 @@ def test_history_html_shows_last_values_and_best_epoch():
     assert history.best_epoch() == 1  # by val_loss
     assert history.best_epoch("loss") == 2 and history.best_epoch("val_accuracy") == 1
     page = parse(history._repr_html_())
-    assert page.captions == ["History: 3 epochs, best epoch 1 (by val_loss)"]
+    assert page.captions == ["History: 3 epochs, best epoch 2 of 3 (by val_loss)"]
     rows = {row[0]: row[1:] for row in page.tables[0][1:]}
     assert rows == {
         "loss": ["0.3", "0.5"],

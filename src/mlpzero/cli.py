@@ -5,7 +5,7 @@ Sub-commands: ``demo``, ``train``, ``evaluate``, ``predict``, ``convert``, ``sum
 shows each one's usage and an example.
 
 The command is a thin adapter: it parses options, loads data with
-:func:`mlpzero.datasets.load_data` and models with :mod:`mlpzero.io`, and calls
+:func:`mlpzero.datasets.load_data` and models with :func:`mlpzero.load`, and calls
 :class:`~mlpzero.MLP` and :mod:`mlpzero.plotting`. It holds no math and no parsing of its
 own. No output may be one of the command's inputs (:func:`refuse_overwriting`).
 

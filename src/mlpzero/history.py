@@ -99,7 +99,7 @@ class History:
         monitor = monitored_key(None, self.history)
         caption = f"History: {self.epochs} epochs"
         if best is not None:
-            caption += f", best epoch {best} (by {monitor})"
+            caption += f", best epoch {best + 1} of {self.epochs} (by {monitor})"
         head = "<tr><th>metric</th><th>last</th><th>best epoch</th></tr>"
         rows = []
         for key, values in self.history.items():

@@ -65,6 +65,8 @@ def requested(optimizer: Any, **options: Any) -> bool:
     ``options`` are the other arguments of that ``fit`` whose value would be ignored by
     L-BFGS; any of them set (not ``None`` or 0) is an error that names it.
     """
+    if isinstance(optimizer, dict) and optimizer.get("name") == "lbfgs" and len(optimizer) == 1:
+        optimizer = "lbfgs"  # as MLP.fit_config_ records it
     if not (isinstance(optimizer, str) and optimizer == "lbfgs"):
         return False
     ignored = {name: value for name, value in options.items() if value not in (None, 0, 0.0)}

@@ -266,7 +266,10 @@ class MLP:
         optimizer:
             ``"sgd"`` (default), ``"rmsprop"``, ``"adam"``, ``"adamw"``, a config dict, or
             an :class:`~mlpzero.optimizers.Optimizer` (its state carries over between
-            fits). The one used is kept as :attr:`optimizer_`.
+            fits). The one used is kept as :attr:`optimizer_`. ``"lbfgs"`` is full-batch
+            L-BFGS (:mod:`mlpzero.lbfgs`, needs SciPy): ``epochs`` then counts its
+            iterations, and the options it would ignore (a learning rate, batches, a
+            schedule, ``l1``, clipping, checkpoints, dropout) are refused.
         schedule:
             Learning-rate schedule (:mod:`mlpzero.schedules`): ``"step"``,
             ``"exponential"``, ``"cosine"``, ``"plateau"``, a config dict or an object.
@@ -307,8 +310,8 @@ class MLP:
             ``verbose=0``).
         checkpoint:
             Write the model, the optimizer and schedule state, the history and the random
-            state to this path at the end of an epoch (atomically; see :mod:`mlpzero.io`):
-            at most every ``checkpoint_interval`` seconds (0: every epoch), and always
+            state to this path at the end of an epoch (atomically; see
+            :mod:`mlpzero.checkpointing`): at most every ``checkpoint_interval`` seconds (0: every epoch), and always
             after the last epoch or an early stop.
         resume:
             Load such a checkpoint into this model and run only the epochs that the
@@ -333,6 +336,12 @@ class MLP:
         comm = _distributed.communicator(distributed)
         if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
             _distributed.check_same_fit(comm, arguments)
+        if distributed and is_batch_source(X):  # refused alike in one process and in N
+            raise ValueError(
+                "distributed=True does not apply to a batch generator: every rank takes its "
+                "share of the same rows, which a generator does not have; pass an array "
+                "(a memory-mapped one costs no memory)"
+            )
         options = FitOptions.check(
             stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
@@ -953,7 +962,7 @@ class FitOptions:
         """The record of these options kept as :attr:`MLP.fit_config_` (and saved)."""
         return {
             "epochs": self.epochs,
-            "learning_rate": self.optimizer.initial_learning_rate,
+            "learning_rate": None if self.lbfgs else self.optimizer.initial_learning_rate,
             "batch_size": self.batch_size,
             "optimizer": {"name": "lbfgs"} if self.lbfgs else self.optimizer.config,
             "schedule": None if self.schedule is None else self.schedule.config,
@@ -961,7 +970,7 @@ class FitOptions:
             "l1": self.l1,
             "clip_norm": self.clip_norm,
             "validation_split": self.validation_split,
-            "shuffle": self.shuffle,
+            "shuffle": None if self.lbfgs else self.shuffle,
         }
 
     def loop_options(self) -> dict[str, Any]:
