@@ -311,8 +311,8 @@ class MLP:
         checkpoint:
             Write the model, the optimizer and schedule state, the history and the random
             state to this path at the end of an epoch (atomically; see
-            :mod:`mlpzero.checkpointing`): at most every ``checkpoint_interval`` seconds (0: every epoch), and always
-            after the last epoch or an early stop.
+            :mod:`mlpzero.checkpointing`): at most every ``checkpoint_interval`` seconds
+            (0: every epoch), and always after the last epoch or an early stop.
         resume:
             Load such a checkpoint into this model and run only the epochs that the
             interrupted ``fit`` had left of ``epochs``. With the same data and options,
