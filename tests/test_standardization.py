@@ -358,3 +358,9 @@ def test_train_standardize_on_raw_breast_cancer_features_gains_accuracy(tmp_path
         np.testing.assert_allclose(model.standardizer_.mean, X[train].mean(axis=0), rtol=1e-6)
     assert cli.main(["summary", str(tmp_path / "m21.npz")]) == 0  # seed 2, --standardize
     assert re.search(r"^standardize +\(None, 30\)", capsys.readouterr().out, re.M)
+
+
+@pytest.mark.parametrize("rows", [[10**6], [-1], [0.5], [[0]]])
+def test_rows_that_do_not_index_x_are_refused_by_name(rows):
+    with pytest.raises(ValueError, match="rows must"):
+        Standardizer.fit(np.zeros((5, 2)), rows=rows)

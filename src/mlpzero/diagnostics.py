@@ -200,7 +200,7 @@ def _dead_counts(network: Network) -> list[tuple[int, int] | None]:
 
 def _saturated_counts(network: Network, threshold: float) -> list[tuple[int, int] | None]:
     """``(saturated entries, entries)`` per hidden layer; ``None`` unless sigmoid or tanh."""
-    if not 0 < threshold < 1:
+    if not isinstance(threshold, (int, float, np.floating)) or not 0 < threshold < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
     if not any(isinstance(a, (Tanh, Sigmoid)) for a in network.activations):
         return [None] * len(network.activations)

@@ -109,6 +109,15 @@ class Standardizer:
         shape = np.shape(X)
         if len(shape) != 2 or shape[1] == 0:
             raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {shape}")
+        if rows is not None:
+            rows = np.asarray(rows)
+            if rows.ndim != 1 or (rows.size and rows.dtype.kind not in "iu"):
+                raise ValueError(f"rows must be a 1-D array of row indices, got {rows!r}")
+            if rows.size and (rows.min() < 0 or rows.max() >= shape[0]):
+                raise ValueError(
+                    f"rows must index the {shape[0]} rows of X, got indices from "
+                    f"{rows.min()} to {rows.max()}"
+                )
         m = shape[0] if rows is None else len(rows)
         if block_rows is None:
             block_rows = max(1, _BLOCK_VALUES // shape[1])
