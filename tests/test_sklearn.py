@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pickle
 import re
+import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -699,19 +700,46 @@ def test_lbfgs_counts_iterations_per_fit_and_warns_at_the_budget(iris):
         MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
 
 
-def test_sparse_X_trains_with_lbfgs_densifying_by_rows(iris):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_sparse_X_trains_as_dense_X_bit_for_bit(iris, dtype, solver):
+    """Every solver reads a sparse X's rows batch by batch (or chunk by chunk), densified in
+    the estimator's dtype: the weights, curves and outputs are those of the dense X."""
     from scipy import sparse
 
     X, y = iris
-    X = np.where(X > 3, X, 0.0)
-    dense = MLPClassifier(solver="lbfgs", hidden_layer_sizes=(8,), random_state=0).fit(X, y)
-    for container in (sparse.csr_matrix, sparse.csc_matrix):
-        model = MLPClassifier(solver="lbfgs", hidden_layer_sizes=(8,), random_state=0)
-        model.fit(container(X), y)
-        np.testing.assert_allclose(model.coefs_[0], dense.coefs_[0], rtol=1e-7, atol=1e-10)
-        np.testing.assert_array_equal(model.predict(container(X)), dense.predict(X))
-    with pytest.raises(TypeError, match=r"sparse matrix trains with solver='lbfgs' only.*'adam'"):
-        MLPClassifier().fit(sparse.csr_matrix(X), y)
+    X = np.where(X > 3, X, 0.0).astype(dtype)
+    for estimator, target in ((MLPClassifier, y), (MLPRegressor, X[:, 0] + y)):
+        for early_stopping in (False, True):
+            options = {"hidden_layer_sizes": (6,), "solver": solver, "max_iter": 8}
+            options.update(random_state=0, early_stopping=early_stopping)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                dense = estimator(**options).fit(X, target)
+                for container in (sparse.csr_matrix, sparse.csc_matrix):
+                    model = estimator(**options).fit(container(X), target)
+                    for mine, theirs in zip(model.coefs_, dense.coefs_, strict=True):
+                        assert mine.dtype == dtype
+                        np.testing.assert_array_equal(mine, theirs)
+                    np.testing.assert_array_equal(model.intercepts_[-1], dense.intercepts_[-1])
+                    assert model.loss_curve_ == dense.loss_curve_
+                    assert model.validation_scores_ == dense.validation_scores_
+                    np.testing.assert_array_equal(model.predict(container(X)), dense.predict(X))
+
+
+def test_partial_fit_takes_sparse_batches(iris):
+    from scipy import sparse
+
+    X, y = iris
+    order = np.random.default_rng(0).permutation(len(y))
+    dense = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    model = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    assert model.__sklearn_tags__().input_tags.sparse
+    for rows in np.array_split(order, 3):
+        dense.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        model.partial_fit(sparse.csr_matrix(X[rows]), y[rows], classes=[0, 1, 2])
+    np.testing.assert_array_equal(model.coefs_[0], dense.coefs_[0])
+    np.testing.assert_array_equal(model.predict_proba(sparse.csc_matrix(X)), dense.predict_proba(X))
 
 
 def test_poisson_regressor_fits_counts():

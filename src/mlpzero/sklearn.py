@@ -21,7 +21,6 @@ Differences from scikit-learn:
   scikit-learn, ``"sgd"``, ``"rmsprop"``, ``"adamw"``).
 - A diverging run raises at once (outside early stopping) rather than after ``max_iter``
   epochs; under early stopping it records a NaN score, keeps the best weights and stops.
-- Sparse ``X`` trains with ``"lbfgs"`` only (it is densified by chunks of rows).
 - ``dtype="auto"`` trains in float32 when ``X`` is float32 and in float64 otherwise.
 - ``coefs_[i]`` has shape ``(fan_in, fan_out)`` as in scikit-learn; it is a transposed
   view of mlpzero's ``(fan_out, fan_in)`` weights, so writing to it changes the model.
@@ -97,8 +96,6 @@ _NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large "
     "values and need to be preprocessed."
 )
-# Rows densified at a time from a sparse X at prediction.
-_CHUNK_ROWS = 4096
 
 
 def _init_like_scikit_learn(
@@ -451,7 +448,7 @@ class _BaseMLP(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.solver == "lbfgs"  # the stochastic solvers need arrays
+        tags.input_tags.sparse = True
         return tags
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -517,11 +514,6 @@ class _BaseMLP(BaseEstimator):
             multi_output=True,
             y_numeric=isinstance(self, RegressorMixin),
         )
-        if issparse(X) and self.solver != "lbfgs":
-            raise TypeError(
-                f"X: a sparse matrix trains with solver='lbfgs' only, got solver="
-                f"{self.solver!r}; use solver='lbfgs' or pass a dense array"
-            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         y = self._check_targets(y, fresh, classes, incremental)
@@ -531,8 +523,8 @@ class _BaseMLP(BaseEstimator):
             dtype = X.dtype if self.dtype == "auto" else np.dtype(self.dtype)
         else:
             dtype = self._mlp.dtype
-        if issparse(X):
-            X = X.astype(dtype, copy=False)
+        if issparse(X):  # CSR rows are what every solver reads: one sparse copy at most
+            X = X.tocsr().astype(dtype, copy=False)
         elif not is_memory_mapped(X):  # MLP.fit converts a memory-mapped X batch by batch
             X = np.asarray(X, dtype=dtype)
 
@@ -651,11 +643,7 @@ class _BaseMLP(BaseEstimator):
             dtype=dtype,
             dropout=self.dropout,
         )
-        if issparse(X):  # the width and the targets are all that building reads
-            labels = classes if classes is not None else self._labels_of(y)
-            mlp.build(X[:1].toarray(), y[:1], classes=labels)
-        else:
-            mlp.build(X, y, classes=classes)
+        mlp.build(X, y, classes=classes)
         network = mlp.network
         for w, b, (coef, intercept) in zip(network.weights, network.biases, initial, strict=True):
             w[...] = coef.T
@@ -874,15 +862,15 @@ class _BaseMLP(BaseEstimator):
         if self._stratify(y):
             binarized = LabelBinarizer().fit_transform(y).astype(bool)
             stratify = binarized if binarized.shape[1] == 1 else None
-        arrays = [X, y] if weights is None else [X, y, weights]
-        parts = train_test_split(
-            *arrays,
+        train, held = train_test_split(
+            np.arange(X.shape[0]),
             test_size=self.validation_fraction,
             random_state=rng,
             stratify=stratify,
         )
-        X_train, X_val, y_train, y_val = parts[:4]
-        w_train, w_val = (parts[4], parts[5]) if weights is not None else (None, None)
+        # The rows by index: a sparse X gives sparse parts (a copy of their stored values).
+        X_train, X_val, y_train, y_val = X[train], X[held], y[train], y[held]
+        w_train, w_val = (weights[train], weights[held]) if weights is not None else (None, None)
         if X_val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the "
@@ -926,21 +914,11 @@ class _BaseMLP(BaseEstimator):
             self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
         )
 
-    def _by_chunks(self, method: Any, X: Any) -> np.ndarray:
-        """``method(X)``; a sparse ``X`` is densified ``_CHUNK_ROWS`` rows at a time."""
-        if not issparse(X):
-            return method(X)
-        return np.concatenate(
-            [
-                method(X[start : start + _CHUNK_ROWS].toarray())
-                for start in range(0, X.shape[0], _CHUNK_ROWS)
-            ]
-        )
-
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels (classifier) or values (regressor) for ``X``."""
+        """Predicted labels (classifier) or values (regressor) for ``X``; a sparse ``X`` is
+        densified a block of rows at a time (:meth:`mlpzero.MLP.predict`)."""
         X = self._validate_X(X)
-        return self._by_chunks(self._mlp.predict, X)
+        return self._mlp.predict(X)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -1115,7 +1093,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_``
         order (multi-label: one probability per label), within ``[eps, 1 - eps]``."""
         X = self._validate_X(X)
-        proba = self._by_chunks(self._mlp.predict_proba, X)
+        proba = self._mlp.predict_proba(X)
         # A sigmoid or softmax never reaches 0 or 1; rounding can, after a long L-BFGS run
         # on separable data. Within one rounding step of them, the values stay inside.
         if proba.shape[1] == 1 and self._mlp.task == "binary":
