@@ -825,3 +825,97 @@ def test_mean_accuracy_is_not_below_scikit_learns(dataset, setting):
             scores.append(model.fit(X_train, y_train).score(X_test, y_test))
         means.append(np.mean(scores))
     assert means[0] >= means[1] - 0.01, means
+
+
+# ------------------------------------------------- warm start with changed parameters
+def _still(model, X, y, **changes):
+    """A warm-started fit that moves no weight (learning rate 1e-12, no momentum)."""
+    frozen = {"solver": "sgd", "learning_rate_init": 1e-12, "momentum": 0.0, "max_iter": 1}
+    model.set_params(**frozen, **changes)
+    with pytest.warns(ConvergenceWarning):
+        return model.fit(X, y)
+
+
+def test_warm_start_uses_the_current_activation_with_the_old_weights(iris):
+    """scikit-learn keeps the weights and uses the current activation in every pass; with
+    the weights left in place, its predictions from them equal ours."""
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=50, warm_start=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    before = [c.copy() for c in model.coefs_]
+    relu_proba = model.predict_proba(X)
+    _still(model, X, y, activation="tanh")
+    for now, then in zip(model.coefs_, before, strict=True):
+        np.testing.assert_allclose(now, then, atol=1e-9)
+    assert model.get_params()["activation"] == "tanh" == model.model_.activation
+    assert [a.name for a in model.model_.network.activations] == ["tanh"]
+    reference = SkMLPClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=1)
+    with pytest.warns(ConvergenceWarning):
+        reference.fit(X, y)
+    reference.coefs_ = [c.copy() for c in model.coefs_]
+    reference.intercepts_ = [b.copy() for b in model.intercepts_]
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), rtol=1e-9)
+    assert not np.allclose(model.predict_proba(X), relu_proba)
+    model.set_params(activation="logistic", max_iter=5, learning_rate_init=0.01)
+    model.partial_fit(X, y)  # partial_fit follows it too
+    assert [a.name for a in model.model_.network.activations] == ["sigmoid"]
+
+
+@brief_training
+def test_warm_start_and_partial_fit_follow_the_current_dropout(regression):
+    X, y = regression
+    options = {"hidden_layer_sizes": (16,), "solver": "sgd", "random_state": 0}
+    model = MLPRegressor(**options, max_iter=20, warm_start=True).fit(X, y)
+    plain = pickle.loads(pickle.dumps(model))
+    model.set_params(dropout=0.5).fit(X, y)
+    plain.fit(X, y)
+    assert model.model_.dropout == (0.5,) and plain.model_.dropout == (0.0,)
+    assert not np.array_equal(model.coefs_[0], plain.coefs_[0])  # the masks changed the steps
+    model.set_params(dropout=0.0).partial_fit(X, y)
+    assert model.model_.dropout == (0.0,)
+
+
+def test_warm_start_and_partial_fit_refuse_changed_hidden_layer_sizes(iris):
+    """The fitted weights have the old sizes: scikit-learn fails on a changed depth (and
+    silently keeps the old layers for a changed width); mlpzero refuses both by name."""
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+    X, y = iris
+    theirs = SkMLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        theirs.fit(X, y)
+    with pytest.raises((AttributeError, ValueError)):
+        theirs.set_params(hidden_layer_sizes=(5, 5)).fit(X, y)
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    coefs = [c.copy() for c in model.coefs_]
+    for sizes in [(7,), (5, 5)]:
+        model.set_params(hidden_layer_sizes=sizes)
+        expected = rf"hidden_layer_sizes={re.escape(repr(sizes))} differs from the layer sizes "
+        expected += r"\(5,\).*warm_start=True continues.*call fit with warm_start=False"
+        with pytest.raises(ValueError, match=expected):
+            model.fit(X, y)
+        with pytest.raises(ValueError, match=r"\(5,\).*partial_fit continues.*warm_start=False"):
+            model.partial_fit(X, y)
+        assert [c.shape for c in model.coefs_] == [(4, 5), (5, 3)]
+        np.testing.assert_array_equal(model.coefs_[0], coefs[0])
+    with pytest.warns(ConvergenceWarning):
+        model.set_params(warm_start=False).fit(X, y)  # a new network of the new sizes
+    assert [c.shape for c in model.coefs_] == [(4, 5), (5, 5), (5, 3)]
+
+
+def test_a_failed_warm_start_keeps_the_previous_activation_and_dropout(iris):
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    proba = model.predict_proba(X)
+    model.set_params(activation="tanh", dropout=0.2, solver="lbfgs")
+    with pytest.raises(ValueError, match=r"dropout=0.2 needs a stochastic solver"):
+        model.fit(X, y)
+    assert model.model_.activation == "relu" and model.model_.dropout == (0.0,)
+    np.testing.assert_array_equal(model.predict_proba(X), proba)

@@ -173,6 +173,26 @@ class MLP:
             self.network.input_transform = Standardizer.fit(_dense_blocks(X, self.dtype))
         return self
 
+    def use_hidden_options(
+        self,
+        activation: str | Activation | Sequence[str | Activation],
+        dropout: float | Sequence[float],
+    ) -> MLP:
+        """Train and predict from now on with these hidden ``activation`` and ``dropout``
+        options, keeping the weights (what scikit-learn's ``warm_start`` does with a
+        changed ``activation``). The layer sizes stay; returns the model."""
+        network = self._require_built()
+        activations = resolve_activations(activation, len(self.hidden))
+        rates = tuple(dropout_rates(dropout, len(self.hidden)))
+        if [a.config for a in activations] != [a.config for a in network.activations]:
+            state = network.__getstate__()  # the same parameters, the buffers rebuilt
+            state["activations"] = activations
+            rebuilt = Network.__new__(Network)
+            rebuilt.__setstate__(state)
+            self.network = rebuilt
+        self.activation, self.dropout = activation, rates
+        return self
+
     @property
     def standardizer_(self) -> Standardizer | None:
         """The input standardisation fitted by the first :meth:`fit` (``standardize=True``):
@@ -243,9 +263,11 @@ class MLP:
         ``X`` and ``y`` may be memory-mapped (``np.load(path, mmap_mode="r")``,
         :func:`mlpzero.datasets.load_npy_dir`): they are then checked in chunks and read a
         batch at a time, never copied whole (full-batch training, ``batch_size=None``,
-        still holds every row). ``X`` may also be a callable that returns an iterable of
-        ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)`` for one epoch, for data
-        made on the fly (``y`` is then None); it is called once per epoch and its batches
+        still holds every row). A SciPy sparse ``X`` (CSR, CSC, ...) is likewise densified
+        a batch at a time (:class:`~mlpzero.preparation.SparseRows`), with the same
+        weights, bit for bit, as the same data dense. ``X`` may also be a callable that
+        returns an iterable of ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)``
+        for one epoch, for data made on the fly (``y`` is then None); it is called once per epoch and its batches
         are used in its order and sizes. The first batch (or ``classes``) builds the model.
         A shuffled ``validation_split``, ``class_weight="balanced"`` (which needs every
         class's count), ``shuffle``, ``batch_size``, ``sample_weight``, ``standardize``

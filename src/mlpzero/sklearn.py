@@ -21,6 +21,8 @@ Differences from scikit-learn:
   scikit-learn, ``"sgd"``, ``"rmsprop"``, ``"adamw"``).
 - A diverging run raises at once (outside early stopping) rather than after ``max_iter``
   epochs; under early stopping it records a NaN score, keeps the best weights and stops.
+- A changed ``hidden_layer_sizes`` under ``warm_start`` or in ``partial_fit`` raises a
+  ``ValueError`` (the fitted weights have the old sizes).
 - ``dtype="auto"`` trains in float32 when ``X`` is float32 and in float64 otherwise.
 - ``coefs_[i]`` has shape ``(fan_in, fan_out)`` as in scikit-learn; it is a transposed
   view of mlpzero's ``(fan_out, fan_in)`` weights, so writing to it changes the model.
@@ -174,7 +176,9 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
     verbose:
         Print the loss (and validation score) after every epoch.
     warm_start:
-        ``fit`` continues from the previous weights instead of starting again.
+        ``fit`` continues from the previous weights instead of starting again, with the
+        current parameters (a changed ``activation`` or ``dropout`` applies to the old
+        weights; a changed ``hidden_layer_sizes`` is refused).
     momentum, nesterovs_momentum:
         SGD's momentum and Nesterov's variant.
     early_stopping, validation_fraction:
@@ -487,12 +491,16 @@ class _BaseMLP(BaseEstimator):
     ) -> _BaseMLP:
         """Train, or raise and leave a previously fitted estimator exactly as it was."""
         described = {k: v for k, v in vars(self).items() if k in _INPUT_DESCRIPTION}
+        mlp = getattr(self, "_mlp", None)
+        hidden = None if mlp is None else (mlp.network, mlp.activation, mlp.dropout)
         try:
             return self._train(X, y, sample_weight, incremental, classes)
         except BaseException:
             for key in _INPUT_DESCRIPTION:
                 vars(self).pop(key, None)
             vars(self).update(described)
+            if mlp is not None:
+                mlp.network, mlp.activation, mlp.dropout = hidden
             raise
 
     def _train(
@@ -504,6 +512,8 @@ class _BaseMLP(BaseEstimator):
                 "batch it is given, with no rows held out; set early_stopping=False"
             )
         fresh = not hasattr(self, "_mlp") or not (incremental or self.warm_start)
+        if not fresh:
+            self._check_same_layers(incremental)
         X, y = validate_data(
             self,
             X,
@@ -545,8 +555,11 @@ class _BaseMLP(BaseEstimator):
         if fresh:
             seed = int(rng.randint(np.iinfo(np.int32).max))
             mlp, previous = self._new_model(X_all, y_all, classes, dtype, seed, initial), None
-        else:
-            mlp, previous = self._mlp, self._progress
+        else:  # as scikit-learn: the old weights, the current activation (and dropout)
+            mlp, previous = (
+                self._mlp.use_hidden_options(self.activation, self.dropout),
+                self._progress,
+            )
         if self.solver == "lbfgs":
             return self._train_lbfgs(mlp, X, y, weights, previous, fresh)
 
@@ -623,6 +636,20 @@ class _BaseMLP(BaseEstimator):
                 stacklevel=5,  # _train, _fit, fit, scikit-learn's fit wrapper, the caller
             )
         return self
+
+    def _check_same_layers(self, incremental: bool) -> None:
+        """Refuse to continue from the fitted weights when ``hidden_layer_sizes`` changed:
+        they have the old sizes (scikit-learn fails on their shapes)."""
+        fitted, wanted = tuple(self._mlp.hidden), self._hidden_sizes()
+        if fitted == wanted:
+            return
+        how = "partial_fit continues" if incremental else "warm_start=True continues"
+        raise ValueError(
+            f"hidden_layer_sizes={self.hidden_layer_sizes!r} differs from the layer sizes "
+            f"{fitted} this estimator was fitted with, and {how} from the fitted weights, "
+            "which have the old sizes. To train a network of the new sizes, call fit with "
+            "warm_start=False (or fit a clone of the estimator)"
+        )
 
     def _new_model(
         self,
