@@ -262,16 +262,16 @@ class MLP:
 
         ``X`` and ``y`` may be memory-mapped (``np.load(path, mmap_mode="r")``,
         :func:`mlpzero.datasets.load_npy_dir`): they are then checked in chunks and read a
-        batch at a time, never copied whole (full-batch training, ``batch_size=None``,
-        still holds every row). A SciPy sparse ``X`` (CSR, CSC, ...) is likewise densified
-        a batch at a time (:class:`~mlpzero.preparation.SparseRows`), with the same
-        weights, bit for bit, as the same data dense. ``X`` may also be a callable that
-        returns an iterable of ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)``
-        for one epoch, for data made on the fly (``y`` is then None); it is called once per epoch and its batches
+        batch at a time, never copied whole (full-batch training, ``batch_size=None``, still
+        holds every row). A SciPy sparse ``X`` (CSR, CSC, ...) is likewise densified a batch
+        at a time (:class:`~mlpzero.preparation.SparseRows`), with the same weights, bit for
+        bit, as the same data dense. ``X`` may also be a callable that returns an iterable
+        of ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)`` for one epoch, for data
+        made on the fly (``y`` is then None); it is called once per epoch and its batches
         are used in its order and sizes. The first batch (or ``classes``) builds the model.
         A shuffled ``validation_split``, ``class_weight="balanced"`` (which needs every
-        class's count), ``shuffle``, ``batch_size``, ``sample_weight``, ``standardize``
-        and ``distributed`` do not apply to it and are refused; ``validation_data`` and a
+        class's count), ``shuffle``, ``batch_size``, ``sample_weight``, ``standardize`` and
+        ``distributed`` do not apply to it and are refused; ``validation_data`` and a
         ``class_weight`` dict work.
 
         Parameters
