@@ -686,7 +686,9 @@ def test_lbfgs_scores_as_scikit_learns_lbfgs():
 
 def test_lbfgs_counts_iterations_per_fit_and_warns_at_the_budget(iris):
     X, y = iris
-    model = MLPClassifier(hidden_layer_sizes=(6,), solver="lbfgs", warm_start=True, max_iter=5)
+    model = MLPClassifier(
+        hidden_layer_sizes=(6,), solver="lbfgs", warm_start=True, max_iter=5, random_state=0
+    )
     with pytest.warns(ConvergenceWarning, match=r"lbfgs failed to converge after 5"):
         model.fit(X, y)
     assert model.n_iter_ == 5 and len(model.loss_curve_) == 5 and model.t_ == 0
