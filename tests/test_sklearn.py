@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pickle
 import re
+import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -685,7 +686,9 @@ def test_lbfgs_scores_as_scikit_learns_lbfgs():
 
 def test_lbfgs_counts_iterations_per_fit_and_warns_at_the_budget(iris):
     X, y = iris
-    model = MLPClassifier(hidden_layer_sizes=(6,), solver="lbfgs", warm_start=True, max_iter=5)
+    model = MLPClassifier(
+        hidden_layer_sizes=(6,), solver="lbfgs", warm_start=True, max_iter=5, random_state=0
+    )
     with pytest.warns(ConvergenceWarning, match=r"lbfgs failed to converge after 5"):
         model.fit(X, y)
     assert model.n_iter_ == 5 and len(model.loss_curve_) == 5 and model.t_ == 0
@@ -699,19 +702,46 @@ def test_lbfgs_counts_iterations_per_fit_and_warns_at_the_budget(iris):
         MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
 
 
-def test_sparse_X_trains_with_lbfgs_densifying_by_rows(iris):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_sparse_X_trains_as_dense_X_bit_for_bit(iris, dtype, solver):
+    """Every solver reads a sparse X's rows batch by batch (or chunk by chunk), densified in
+    the estimator's dtype: the weights, curves and outputs are those of the dense X."""
     from scipy import sparse
 
     X, y = iris
-    X = np.where(X > 3, X, 0.0)
-    dense = MLPClassifier(solver="lbfgs", hidden_layer_sizes=(8,), random_state=0).fit(X, y)
-    for container in (sparse.csr_matrix, sparse.csc_matrix):
-        model = MLPClassifier(solver="lbfgs", hidden_layer_sizes=(8,), random_state=0)
-        model.fit(container(X), y)
-        np.testing.assert_allclose(model.coefs_[0], dense.coefs_[0], rtol=1e-7, atol=1e-10)
-        np.testing.assert_array_equal(model.predict(container(X)), dense.predict(X))
-    with pytest.raises(TypeError, match=r"sparse matrix trains with solver='lbfgs' only.*'adam'"):
-        MLPClassifier().fit(sparse.csr_matrix(X), y)
+    X = np.where(X > 3, X, 0.0).astype(dtype)
+    for estimator, target in ((MLPClassifier, y), (MLPRegressor, X[:, 0] + y)):
+        for early_stopping in (False, True):
+            options = {"hidden_layer_sizes": (6,), "solver": solver, "max_iter": 8}
+            options.update(random_state=0, early_stopping=early_stopping)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                dense = estimator(**options).fit(X, target)
+                for container in (sparse.csr_matrix, sparse.csc_matrix):
+                    model = estimator(**options).fit(container(X), target)
+                    for mine, theirs in zip(model.coefs_, dense.coefs_, strict=True):
+                        assert mine.dtype == dtype
+                        np.testing.assert_array_equal(mine, theirs)
+                    np.testing.assert_array_equal(model.intercepts_[-1], dense.intercepts_[-1])
+                    assert model.loss_curve_ == dense.loss_curve_
+                    assert model.validation_scores_ == dense.validation_scores_
+                    np.testing.assert_array_equal(model.predict(container(X)), dense.predict(X))
+
+
+def test_partial_fit_takes_sparse_batches(iris):
+    from scipy import sparse
+
+    X, y = iris
+    order = np.random.default_rng(0).permutation(len(y))
+    dense = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    model = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    assert model.__sklearn_tags__().input_tags.sparse
+    for rows in np.array_split(order, 3):
+        dense.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        model.partial_fit(sparse.csr_matrix(X[rows]), y[rows], classes=[0, 1, 2])
+    np.testing.assert_array_equal(model.coefs_[0], dense.coefs_[0])
+    np.testing.assert_array_equal(model.predict_proba(sparse.csc_matrix(X)), dense.predict_proba(X))
 
 
 def test_poisson_regressor_fits_counts():
@@ -797,3 +827,97 @@ def test_mean_accuracy_is_not_below_scikit_learns(dataset, setting):
             scores.append(model.fit(X_train, y_train).score(X_test, y_test))
         means.append(np.mean(scores))
     assert means[0] >= means[1] - 0.01, means
+
+
+# ------------------------------------------------- warm start with changed parameters
+def _still(model, X, y, **changes):
+    """A warm-started fit that moves no weight (learning rate 1e-12, no momentum)."""
+    frozen = {"solver": "sgd", "learning_rate_init": 1e-12, "momentum": 0.0, "max_iter": 1}
+    model.set_params(**frozen, **changes)
+    with pytest.warns(ConvergenceWarning):
+        return model.fit(X, y)
+
+
+def test_warm_start_uses_the_current_activation_with_the_old_weights(iris):
+    """scikit-learn keeps the weights and uses the current activation in every pass; with
+    the weights left in place, its predictions from them equal ours."""
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=50, warm_start=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    before = [c.copy() for c in model.coefs_]
+    relu_proba = model.predict_proba(X)
+    _still(model, X, y, activation="tanh")
+    for now, then in zip(model.coefs_, before, strict=True):
+        np.testing.assert_allclose(now, then, atol=1e-9)
+    assert model.get_params()["activation"] == "tanh" == model.model_.activation
+    assert [a.name for a in model.model_.network.activations] == ["tanh"]
+    reference = SkMLPClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=1)
+    with pytest.warns(ConvergenceWarning):
+        reference.fit(X, y)
+    reference.coefs_ = [c.copy() for c in model.coefs_]
+    reference.intercepts_ = [b.copy() for b in model.intercepts_]
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), rtol=1e-9)
+    assert not np.allclose(model.predict_proba(X), relu_proba)
+    model.set_params(activation="logistic", max_iter=5, learning_rate_init=0.01)
+    model.partial_fit(X, y)  # partial_fit follows it too
+    assert [a.name for a in model.model_.network.activations] == ["sigmoid"]
+
+
+@brief_training
+def test_warm_start_and_partial_fit_follow_the_current_dropout(regression):
+    X, y = regression
+    options = {"hidden_layer_sizes": (16,), "solver": "sgd", "random_state": 0}
+    model = MLPRegressor(**options, max_iter=20, warm_start=True).fit(X, y)
+    plain = pickle.loads(pickle.dumps(model))
+    model.set_params(dropout=0.5).fit(X, y)
+    plain.fit(X, y)
+    assert model.model_.dropout == (0.5,) and plain.model_.dropout == (0.0,)
+    assert not np.array_equal(model.coefs_[0], plain.coefs_[0])  # the masks changed the steps
+    model.set_params(dropout=0.0).partial_fit(X, y)
+    assert model.model_.dropout == (0.0,)
+
+
+def test_warm_start_and_partial_fit_refuse_changed_hidden_layer_sizes(iris):
+    """The fitted weights have the old sizes: scikit-learn fails on a changed depth (and
+    silently keeps the old layers for a changed width); mlpzero refuses both by name."""
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+    X, y = iris
+    theirs = SkMLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        theirs.fit(X, y)
+    with pytest.raises((AttributeError, ValueError)):
+        theirs.set_params(hidden_layer_sizes=(5, 5)).fit(X, y)
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    coefs = [c.copy() for c in model.coefs_]
+    for sizes in [(7,), (5, 5)]:
+        model.set_params(hidden_layer_sizes=sizes)
+        expected = rf"hidden_layer_sizes={re.escape(repr(sizes))} differs from the layer sizes "
+        expected += r"\(5,\).*warm_start=True continues.*call fit with warm_start=False"
+        with pytest.raises(ValueError, match=expected):
+            model.fit(X, y)
+        with pytest.raises(ValueError, match=r"\(5,\).*partial_fit continues.*warm_start=False"):
+            model.partial_fit(X, y)
+        assert [c.shape for c in model.coefs_] == [(4, 5), (5, 3)]
+        np.testing.assert_array_equal(model.coefs_[0], coefs[0])
+    with pytest.warns(ConvergenceWarning):
+        model.set_params(warm_start=False).fit(X, y)  # a new network of the new sizes
+    assert [c.shape for c in model.coefs_] == [(4, 5), (5, 5), (5, 3)]
+
+
+def test_a_failed_warm_start_keeps_the_previous_activation_and_dropout(iris):
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    proba = model.predict_proba(X)
+    model.set_params(activation="tanh", dropout=0.2, solver="lbfgs")
+    with pytest.raises(ValueError, match=r"dropout=0.2 needs a stochastic solver"):
+        model.fit(X, y)
+    assert model.model_.activation == "relu" and model.model_.dropout == (0.0,)
+    np.testing.assert_array_equal(model.predict_proba(X), proba)

@@ -80,17 +80,28 @@ def requested(optimizer: Any, **options: Any) -> bool:
     return True
 
 
-def _dense_rows(X: Any, start: int, stop: int, dtype: np.dtype) -> np.ndarray:
+def _dense_rows(
+    X: Any, start: int, stop: int, dtype: np.dtype, buffer: np.ndarray | None = None
+) -> np.ndarray:
     """Rows ``start:stop`` of ``X`` as a C-ordered array of ``dtype``: ``X`` is an array, a
-    sparse matrix, or a source that reads rows on demand (a memory-mapped fit's
-    :class:`~mlpzero.preparation.RowSource` or :class:`~mlpzero.preparation.EncodedTargets`)."""
-    if hasattr(X, "take") and not isinstance(X, np.ndarray) and not hasattr(X, "toarray"):
+    sparse matrix, or a source that reads rows on demand (a fit's
+    :class:`~mlpzero.preparation.RowSource`, :class:`~mlpzero.preparation.SparseRows` or
+    :class:`~mlpzero.preparation.EncodedTargets`).
+
+    Rows that must be made (not a view of an array of ``dtype``) are written into
+    ``buffer`` (``(rows, n)`` of ``dtype``, at least ``stop - start`` rows) when it is
+    given, so that one chunk's memory serves every chunk."""
+    if isinstance(X, np.ndarray):
+        return np.ascontiguousarray(X[start:stop], dtype=dtype)
+    out = None if buffer is None else buffer[: stop - start]
+    if hasattr(X, "toarray"):  # a SciPy sparse matrix
+        rows = X[start:stop]
+        if out is not None and rows.dtype == dtype:
+            return rows.toarray(out=out)
+        return np.ascontiguousarray(rows.toarray(), dtype=dtype)
+    if out is None:
         out = np.empty((stop - start, X.shape[1]), dtype=dtype)
-        return X.take(np.arange(start, stop), out=out)
-    rows = X[start:stop]
-    if hasattr(rows, "toarray"):
-        rows = rows.toarray()
-    return np.ascontiguousarray(rows, dtype=dtype)
+    return X.take(np.arange(start, stop), out=out)
 
 
 def loss_and_gradient(
@@ -101,6 +112,7 @@ def loss_and_gradient(
     sample_weight: np.ndarray | None = None,
     penalty: WeightPenalty | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    buffer: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     r"""The objective :math:`J` at ``network.params`` and its gradient (a new float64 array).
 
@@ -109,19 +121,25 @@ def loss_and_gradient(
     chunks :math:`C` of weight :math:`W_C` out of :math:`W`, the data term is
     :math:`\sum_C (W_C / W) \bar\ell_C` and its gradient likewise, which equals the
     full-batch mean exactly.
+
+    The rows of a sparse ``X`` or a row source are densified into ``buffer``
+    (``(chunk_rows, n_0)`` in the network's dtype, made here when not given or too small):
+    the network keeps its last input, so repeated calls should share one buffer.
     """
     n = Y.shape[0]
     weights = relative_sample_weight(sample_weight)
     total_weight = float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
     value = 0.0
     gradient = np.zeros(network.n_params, dtype=np.float64)
+    if not isinstance(X, np.ndarray) and (buffer is None or len(buffer) < min(chunk_rows, n)):
+        buffer = np.empty((min(chunk_rows, n), X.shape[1]), dtype=network.dtype)
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
         w = None if weights is None else weights[start:stop]
         share = (stop - start) / total_weight if w is None else float(np.sum(w)) / total_weight
         if share == 0:
             continue  # rows of zero weight carry neither loss nor gradient
-        logits = network.forward(_dense_rows(X, start, stop, network.dtype))
+        logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
         Yc = _dense_rows(Y, start, stop, network.dtype)
         value += share * loss.value(logits, Yc, w)
         dlogits = loss.gradient(logits, Yc, w, out=network.output_delta())
@@ -227,13 +245,18 @@ def minimize(
     callbacks = list(callbacks)
     counts = {"evaluations": 0}
     losses: list[float] = []
+    # One buffer for every evaluation (the network keeps a reference to its last input).
+    buffer = None
+    if any(not isinstance(x, np.ndarray) for x in (X, *(validation or ())[:1])):
+        rows = max(len(Y), 0 if validation is None else len(validation[1]))
+        buffer = np.empty((min(chunk_rows, rows), network.layer_sizes[0]), dtype=network.dtype)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         counts["evaluations"] += 1
         network.params[...] = theta
         with np.errstate(over="ignore", invalid="ignore"):
             value, gradient = loss_and_gradient(
-                network, loss, X, Y, sample_weight, penalty, chunk_rows
+                network, loss, X, Y, sample_weight, penalty, chunk_rows, buffer
             )
         if not math.isfinite(value):  # L-BFGS-B backs off from an infinite value
             return math.inf, np.zeros_like(gradient)

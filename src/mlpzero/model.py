@@ -39,7 +39,7 @@ from .checkpointing import (
 )
 from .history import History
 from .network import Network, resolve_activations
-from .preparation import check_data, is_batch_source, prepare
+from .preparation import SparseRows, check_data, is_batch_source, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
 from .standardization import Standardizer
@@ -53,6 +53,7 @@ from .validation import (
     check_sample_weight,
     check_targets,
     is_memory_mapped,
+    is_sparse,
     relative_sample_weight,
 )
 
@@ -165,11 +166,31 @@ class MLP:
         ``standardize=True`` the standardisation statistics come from this ``X``, and the
         fits that follow keep them.
         """
-        X = check_features(X, dtype=self.dtype)
+        X = check_features(X, dtype=self.dtype, accept_sparse=True)
         y = check_targets(y, X.shape[0])
         self._build(X, y if classes is None else np.asarray(classes))
         if self.standardize:  # the statistics of this X, kept by the fits that follow
-            self.network.input_transform = Standardizer.fit(X)
+            self.network.input_transform = Standardizer.fit(_dense_blocks(X, self.dtype))
+        return self
+
+    def use_hidden_options(
+        self,
+        activation: str | Activation | Sequence[str | Activation],
+        dropout: float | Sequence[float],
+    ) -> MLP:
+        """Train and predict from now on with these hidden ``activation`` and ``dropout``
+        options, keeping the weights (what scikit-learn's ``warm_start`` does with a
+        changed ``activation``). The layer sizes stay; returns the model."""
+        network = self._require_built()
+        activations = resolve_activations(activation, len(self.hidden))
+        rates = tuple(dropout_rates(dropout, len(self.hidden)))
+        if [a.config for a in activations] != [a.config for a in network.activations]:
+            state = network.__getstate__()  # the same parameters, the buffers rebuilt
+            state["activations"] = activations
+            rebuilt = Network.__new__(Network)
+            rebuilt.__setstate__(state)
+            self.network = rebuilt
+        self.activation, self.dropout = activation, rates
         return self
 
     @property
@@ -241,14 +262,16 @@ class MLP:
 
         ``X`` and ``y`` may be memory-mapped (``np.load(path, mmap_mode="r")``,
         :func:`mlpzero.datasets.load_npy_dir`): they are then checked in chunks and read a
-        batch at a time, never copied whole (full-batch training, ``batch_size=None``,
-        still holds every row). ``X`` may also be a callable that returns an iterable of
-        ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)`` for one epoch, for data
+        batch at a time, never copied whole (full-batch training, ``batch_size=None``, still
+        holds every row). A SciPy sparse ``X`` (CSR, CSC, ...) is likewise densified a batch
+        at a time (:class:`~mlpzero.preparation.SparseRows`), with the same weights, bit for
+        bit, as the same data dense. ``X`` may also be a callable that returns an iterable
+        of ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)`` for one epoch, for data
         made on the fly (``y`` is then None); it is called once per epoch and its batches
         are used in its order and sizes. The first batch (or ``classes``) builds the model.
         A shuffled ``validation_split``, ``class_weight="balanced"`` (which needs every
-        class's count), ``shuffle``, ``batch_size``, ``sample_weight``, ``standardize``
-        and ``distributed`` do not apply to it and are refused; ``validation_data`` and a
+        class's count), ``shuffle``, ``batch_size``, ``sample_weight``, ``standardize`` and
+        ``distributed`` do not apply to it and are refused; ``validation_data`` and a
         ``class_weight`` dict work.
 
         Parameters
@@ -395,10 +418,11 @@ class MLP:
                     )
                 # On the training rows only: the held-out rows stay unseen.
                 train_rows = _training_rows(len(data.y), prepared.validation_rows)
+                blocks = _dense_blocks(data.X, self.dtype)
                 self.network.input_transform = (
-                    Standardizer.fit(data.X, train_rows)
+                    Standardizer.fit(blocks, train_rows)
                     if comm.size == 1
-                    else _distributed.fit_standardizer(comm, data.X, train_rows)
+                    else _distributed.fit_standardizer(comm, blocks, train_rows)
                 )
         self.validation_rows_ = prepared.validation_rows
         if resumed is not None:
@@ -554,7 +578,9 @@ class MLP:
         """The logits ``Z[L]``, shape ``(n_samples, n_outputs)``."""
         network = self._require_built()
         X = _in_training_order(X, self.feature_names_in_, "X")
-        X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
+        X = check_features(
+            X, dtype=self.dtype, n_features=network.layer_sizes[0], accept_sparse=True
+        )
         return _checked_logits(_logits(network, X), X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -587,15 +613,18 @@ class MLP:
         """``{"loss": ..., "accuracy": ...}`` on ``(X, y)``; regression reports ``loss`` and
         ``mse`` instead of accuracy.
 
-        A memory-mapped ``X`` is evaluated in chunks of rows; each metric is then the
-        weighted mean of the chunks' metrics, weighted by their total sample weight.
+        A memory-mapped or sparse ``X`` is evaluated in chunks of rows (densified one at a
+        time); each metric is then the weighted mean of the chunks' metrics, weighted by
+        their total sample weight.
         """
         network = self._require_built()
         X = _in_training_order(X, self.feature_names_in_, "X")
-        X = check_features(X, dtype=self.dtype, n_features=network.layer_sizes[0])
+        X = check_features(
+            X, dtype=self.dtype, n_features=network.layer_sizes[0], accept_sparse=True
+        )
         y = check_targets(y, X.shape[0])
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
-        if not is_memory_mapped(X):
+        if not is_memory_mapped(X) and not is_sparse(X):
             return self._evaluate_rows(X, y, weights)
         sums: dict[str, float] = {}
         total = 0.0
@@ -604,7 +633,7 @@ class MLP:
             mass = float(rows.stop - rows.start) if w is None else float(w.sum())
             if mass == 0:
                 continue  # rows of zero weight count for nothing
-            block = np.ascontiguousarray(X[rows], dtype=self.dtype)
+            block = _dense_block(X, rows, self.dtype)
             part = self._evaluate_rows(block, np.asarray(y[rows]), w, first_row=rows.start)
             for key, value in part.items():
                 sums[key] = sums.get(key, 0.0) + value * mass
@@ -727,7 +756,7 @@ def load(path: str | os.PathLike[str]) -> MLP:
     return MLP.from_record(_io.read_record(path), source=path)
 
 
-def _checked_logits(logits: np.ndarray, X: np.ndarray, first_row: int = 0) -> np.ndarray:
+def _checked_logits(logits: np.ndarray, X: Any, first_row: int = 0) -> np.ndarray:
     """``logits``, after checking that the forward pass did not overflow.
 
     Inputs far larger than the training data can push a layer beyond the dtype's range;
@@ -737,9 +766,11 @@ def _checked_logits(logits: np.ndarray, X: np.ndarray, first_row: int = 0) -> np
     finite = np.isfinite(logits).all(axis=1)
     if not finite.all():
         rows = np.flatnonzero(~finite)
+        first = X[rows[0] : rows[0] + 1]
+        largest = np.abs(first.toarray() if is_sparse(first) else first).max()
         raise ValueError(
-            f"X: the network's outputs overflow for {len(rows)} of {len(X)} rows (first: row "
-            f"{first_row + rows[0]}, largest |value| {np.abs(X[rows[0]]).max():.3g}); these "
+            f"X: the network's outputs overflow for {len(rows)} of {X.shape[0]} rows (first: "
+            f"row {first_row + rows[0]}, largest |value| {largest:.3g}); these "
             "inputs are too large for this model: scale them like the training data"
         )
     return logits
@@ -757,16 +788,29 @@ def _row_blocks(X: np.ndarray) -> list[slice]:
     return [slice(start, min(start + _PREDICT_ROWS, n)) for start in range(0, n, _PREDICT_ROWS)]
 
 
-def _logits(network: Network, X: np.ndarray) -> np.ndarray:
-    """The logits of every row of checked ``X``; a memory-mapped ``X`` is read a block of
-    rows at a time, converted to the network's dtype, never whole."""
-    if not is_memory_mapped(X):
+def _logits(network: Network, X: Any) -> np.ndarray:
+    """The logits of every row of checked ``X``; a memory-mapped or sparse ``X`` is read a
+    block of rows at a time, made a dense array of the network's dtype, never whole."""
+    if not is_memory_mapped(X) and not is_sparse(X):
         return network.predict_logits(X, chunk_rows=_PREDICT_ROWS)
     out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # as predict_logits: checked after
         for rows in _row_blocks(X):
-            out[rows] = network.forward(np.ascontiguousarray(X[rows], dtype=network.dtype))
+            out[rows] = network.forward(_dense_block(X, rows, network.dtype))
     return out
+
+
+def _dense_block(X: Any, rows: slice, dtype: np.dtype) -> np.ndarray:
+    """Rows ``rows`` of a memory-mapped or sparse (CSR) ``X`` as a dense array of ``dtype``."""
+    if is_sparse(X):
+        return X[rows].toarray(order="C")
+    return np.ascontiguousarray(X[rows], dtype=dtype)
+
+
+def _dense_blocks(X: Any, dtype: np.dtype) -> Any:
+    """``X`` for :meth:`Standardizer.fit`, which reads blocks of rows by indexing: a checked
+    sparse ``X`` gives them dense (:class:`SparseRows`), another ``X`` is itself."""
+    return SparseRows(X, dtype) if is_sparse(X) else X
 
 
 def _describe_standardizer(standardizer: Standardizer) -> str:

@@ -16,6 +16,11 @@ whole: the checks scan it in chunks, the split keeps row indices, and the loop r
 instead of ``X`` and ``Y``. Only arrays with one entry per row (``y``, the indices, the
 weights) are held in memory.
 
+A SciPy sparse ``X`` (CSR, CSC or another format) is never made dense whole either: it is
+checked on its stored values and kept as a CSR matrix of the model's dtype (converting
+another format or dtype is a sparse copy, proportional to the number of stored values),
+and the loop receives a :class:`SparseRows`, which densifies only the rows of each batch.
+
 A callable that yields ``(X_batch, y_batch)`` (or ``(X_batch, y_batch, w_batch)``) for
 one epoch gives a :class:`CheckedStream` and then a :class:`BatchStream`: its batches are
 checked and encoded as they come, and nothing about the whole data set is known in
@@ -44,6 +49,7 @@ from .validation import (
     check_sample_weight,
     check_targets,
     is_memory_mapped,
+    is_sparse,
     relative_sample_weight,
     row_chunks,
 )
@@ -55,6 +61,7 @@ __all__ = [
     "EncodedTargets",
     "PreparedData",
     "RowSource",
+    "SparseRows",
     "check_data",
     "class_weights",
     "prepare",
@@ -105,6 +112,58 @@ class RowSource:
 
     def __repr__(self) -> str:
         return f"RowSource(shape={self.shape}, dtype={self.dtype.name})"
+
+
+class SparseRows:
+    """The rows of a sparse ``X``, made dense batch by batch in the model's dtype.
+
+    ``matrix`` is a CSR matrix of ``dtype`` (:func:`~mlpzero.validation.check_features`
+    converts other formats and dtypes once, a sparse copy). Row ``i`` of the source is row
+    ``rows[i]`` of ``matrix`` (row ``i`` without ``rows``). Like :class:`RowSource` it has
+    the ``shape`` ``(m, n_0)`` and ``dtype`` of the dense array it stands for without
+    forming it: :meth:`take` densifies the rows of one batch into the batch buffer, and
+    indexing (``source[a:b]``, ``source[index]``) gives those rows as a new dense array.
+    """
+
+    def __init__(self, matrix: Any, dtype: Any, rows: np.ndarray | None = None) -> None:
+        self.dtype = np.dtype(dtype)
+        if matrix.format != "csr" or matrix.dtype != self.dtype:
+            raise ValueError(
+                f"SparseRows needs a CSR matrix of {self.dtype.name}, got a "
+                f"{matrix.format.upper()} matrix of {matrix.dtype}"
+            )
+        self.matrix, self.rows = matrix, rows
+        self.shape = (matrix.shape[0] if rows is None else len(rows), matrix.shape[1])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def take(self, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out[i] = source[index[i]]``, densified into ``out``; returns ``out``."""
+        if self.rows is not None:
+            index = self.rows[index]
+        return self.matrix[index].toarray(out=out)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` as a new dense C-contiguous array of the model's dtype."""
+        return self[start:stop]
+
+    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
+        rows = key if self.rows is None else self.rows[key]
+        return self.matrix[rows].toarray(order="C")
+
+    def largest_magnitude(self) -> float:
+        """The largest ``|x|`` over the stored values of these rows."""
+        if self.rows is None:
+            return float(np.abs(self.matrix.data).max(initial=0.0))
+        rows, step = np.sort(self.rows), 4096
+        return max(
+            float(np.abs(self.matrix[rows[start : start + step]].data).max(initial=0.0))
+            for start in range(0, len(rows), step)
+        )
+
+    def __repr__(self) -> str:
+        return f"SparseRows(shape={self.shape}, dtype={self.dtype.name}, nnz={self.matrix.nnz})"
 
 
 class EncodedTargets:
@@ -162,11 +221,12 @@ class EncodedTargets:
 
 @dataclass(frozen=True)
 class CheckedData:
-    """The user's data, checked: ``X`` ``(m, n_0)`` in the model's dtype, ``y`` with one
+    """The user's data, checked: ``X`` ``(m, n_0)`` in the model's dtype (a CSR matrix for
+    sparse data; a memory-mapped array in its own dtype), ``y`` with one
     entry or row per sample, relative ``weights`` ``(m,)`` or None, and ``validation``
     ``(X_val, y_val, weights_or_None)`` from ``validation_data`` or None."""
 
-    X: np.ndarray
+    X: Any
     y: np.ndarray
     weights: np.ndarray | None
     validation: Validation | None
@@ -175,12 +235,13 @@ class CheckedData:
 @dataclass(frozen=True)
 class PreparedData:
     """What the training loop needs: ``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` (a
-    :class:`RowSource` and an :class:`EncodedTargets` for a memory-mapped ``X``) and
+    :class:`RowSource` and an :class:`EncodedTargets` for a memory-mapped ``X``, a
+    :class:`SparseRows` for a sparse one) and
     ``sample_weight`` ``(m,)`` (or None) for the training rows; ``validation``
     ``(X_val, Y_val, weights_or_None)`` or None; and ``validation_rows``, the indices into
     the given ``X`` that ``validation_split`` held out (None without a split)."""
 
-    X: np.ndarray | RowSource
+    X: np.ndarray | RowSource | SparseRows
     Y: np.ndarray | EncodedTargets
     sample_weight: np.ndarray | None
     validation: Validation | None
@@ -231,7 +292,7 @@ def check_data(
             "callable that returns the batches of one epoch, such as the generator "
             "function itself"
         )
-    X = check_features(X, dtype=dtype, n_features=n_features, scan=scan)
+    X = check_features(X, dtype=dtype, n_features=n_features, scan=scan, accept_sparse=True)
     y = check_targets(y, X.shape[0])
     weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
     validation = None
@@ -256,26 +317,28 @@ def prepare(
     weights (classifiers only); the training rows must still carry some weight.
 
     A memory-mapped ``X`` stays where it is: the training and validation rows become
-    :class:`RowSource` objects over it, and ``Y`` an :class:`EncodedTargets`. A
+    :class:`RowSource` objects over it, and ``Y`` an :class:`EncodedTargets`. A sparse
+    ``X`` likewise becomes :class:`SparseRows` (``Y``, one row per sample, is encoded). A
     :class:`CheckedStream` becomes a :class:`BatchStream` (``X``; ``Y`` is None).
     """
     if isinstance(data, CheckedStream):
         return _prepare_stream(data, encoder, dtype, validation_split, class_weight)
     X, y, weights, validation = data.X, data.y, data.weights, data.validation
     mapped = is_memory_mapped(X)
+    source = _row_source(X)  # None: X is an array in memory, indexed directly
     labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     is_labelled = encoder.task in ("binary", "multiclass")
     held = None
     if validation_split:
         strata = labels if is_labelled else None
         rows, held = split_validation(len(y), validation_split, split_rng, strata)
-        X_val = RowSource(X, dtype, held) if mapped else X[held]
+        X_val = X[held] if source is None else source(X, dtype, held)
         validation = (X_val, y[held], None if weights is None else weights[held])
-        X = RowSource(X, dtype, rows) if mapped else X[rows]
+        X = X[rows] if source is None else source(X, dtype, rows)
         y, labels = y[rows], labels[rows]
         weights = None if weights is None else weights[rows]
-    elif mapped:
-        X = RowSource(X, dtype)
+    elif source is not None:
+        X = source(X, dtype)
     Y = EncodedTargets(y, encoder, dtype) if mapped else encoder.encode(y, dtype=dtype)
     if class_weight is not None:
         if not is_labelled:
@@ -296,9 +359,19 @@ def _encode_validation(
     if validation is None:
         return None
     X_val, y_val, w_val = validation
-    if is_memory_mapped(X_val):
-        X_val = RowSource(X_val, dtype)
+    source = _row_source(X_val)
+    if source is not None:
+        X_val = source(X_val, dtype)
     return X_val, encoder.encode(y_val, dtype=dtype), w_val
+
+
+def _row_source(X: Any) -> type[RowSource] | type[SparseRows] | None:
+    """The row source that reads checked ``X`` batch by batch (None: ``X`` is in memory)."""
+    if is_memory_mapped(X):
+        return RowSource
+    if is_sparse(X):
+        return SparseRows
+    return None
 
 
 def split_validation(
@@ -389,7 +462,9 @@ def _check_validation_data(
             "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val), "
             f"got {type(data).__name__}"
         )
-    X_val = check_features(data[0], dtype=dtype, n_features=n_features, name="X_val", scan=scan)
+    X_val = check_features(
+        data[0], dtype=dtype, n_features=n_features, name="X_val", scan=scan, accept_sparse=True
+    )
     y_val = check_targets(data[1], X_val.shape[0], name="y_val")
     w_val = check_sample_weight(data[2], X_val.shape[0]) if len(data) == 3 else None
     return X_val, y_val, w_val

@@ -21,7 +21,8 @@ Differences from scikit-learn:
   scikit-learn, ``"sgd"``, ``"rmsprop"``, ``"adamw"``).
 - A diverging run raises at once (outside early stopping) rather than after ``max_iter``
   epochs; under early stopping it records a NaN score, keeps the best weights and stops.
-- Sparse ``X`` trains with ``"lbfgs"`` only (it is densified by chunks of rows).
+- A changed ``hidden_layer_sizes`` under ``warm_start`` or in ``partial_fit`` raises a
+  ``ValueError`` (the fitted weights have the old sizes).
 - ``dtype="auto"`` trains in float32 when ``X`` is float32 and in float64 otherwise.
 - ``coefs_[i]`` has shape ``(fan_in, fan_out)`` as in scikit-learn; it is a transposed
   view of mlpzero's ``(fan_out, fan_in)`` weights, so writing to it changes the model.
@@ -97,8 +98,6 @@ _NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large "
     "values and need to be preprocessed."
 )
-# Rows densified at a time from a sparse X at prediction.
-_CHUNK_ROWS = 4096
 
 
 def _init_like_scikit_learn(
@@ -177,7 +176,9 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
     verbose:
         Print the loss (and validation score) after every epoch.
     warm_start:
-        ``fit`` continues from the previous weights instead of starting again.
+        ``fit`` continues from the previous weights instead of starting again, with the
+        current parameters (a changed ``activation`` or ``dropout`` applies to the old
+        weights; a changed ``hidden_layer_sizes`` is refused).
     momentum, nesterovs_momentum:
         SGD's momentum and Nesterov's variant.
     early_stopping, validation_fraction:
@@ -451,7 +452,7 @@ class _BaseMLP(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.solver == "lbfgs"  # the stochastic solvers need arrays
+        tags.input_tags.sparse = True
         return tags
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -490,12 +491,16 @@ class _BaseMLP(BaseEstimator):
     ) -> _BaseMLP:
         """Train, or raise and leave a previously fitted estimator exactly as it was."""
         described = {k: v for k, v in vars(self).items() if k in _INPUT_DESCRIPTION}
+        mlp = getattr(self, "_mlp", None)
+        hidden = None if mlp is None else (mlp.network, mlp.activation, mlp.dropout)
         try:
             return self._train(X, y, sample_weight, incremental, classes)
         except BaseException:
             for key in _INPUT_DESCRIPTION:
                 vars(self).pop(key, None)
             vars(self).update(described)
+            if mlp is not None:
+                mlp.network, mlp.activation, mlp.dropout = hidden
             raise
 
     def _train(
@@ -507,6 +512,8 @@ class _BaseMLP(BaseEstimator):
                 "batch it is given, with no rows held out; set early_stopping=False"
             )
         fresh = not hasattr(self, "_mlp") or not (incremental or self.warm_start)
+        if not fresh:
+            self._check_same_layers(incremental)
         X, y = validate_data(
             self,
             X,
@@ -517,11 +524,6 @@ class _BaseMLP(BaseEstimator):
             multi_output=True,
             y_numeric=isinstance(self, RegressorMixin),
         )
-        if issparse(X) and self.solver != "lbfgs":
-            raise TypeError(
-                f"X: a sparse matrix trains with solver='lbfgs' only, got solver="
-                f"{self.solver!r}; use solver='lbfgs' or pass a dense array"
-            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         y = self._check_targets(y, fresh, classes, incremental)
@@ -531,8 +533,8 @@ class _BaseMLP(BaseEstimator):
             dtype = X.dtype if self.dtype == "auto" else np.dtype(self.dtype)
         else:
             dtype = self._mlp.dtype
-        if issparse(X):
-            X = X.astype(dtype, copy=False)
+        if issparse(X):  # CSR rows are what every solver reads: one sparse copy at most
+            X = X.tocsr().astype(dtype, copy=False)
         elif not is_memory_mapped(X):  # MLP.fit converts a memory-mapped X batch by batch
             X = np.asarray(X, dtype=dtype)
 
@@ -553,8 +555,11 @@ class _BaseMLP(BaseEstimator):
         if fresh:
             seed = int(rng.randint(np.iinfo(np.int32).max))
             mlp, previous = self._new_model(X_all, y_all, classes, dtype, seed, initial), None
-        else:
-            mlp, previous = self._mlp, self._progress
+        else:  # as scikit-learn: the old weights, the current activation (and dropout)
+            mlp, previous = (
+                self._mlp.use_hidden_options(self.activation, self.dropout),
+                self._progress,
+            )
         if self.solver == "lbfgs":
             return self._train_lbfgs(mlp, X, y, weights, previous, fresh)
 
@@ -632,6 +637,20 @@ class _BaseMLP(BaseEstimator):
             )
         return self
 
+    def _check_same_layers(self, incremental: bool) -> None:
+        """Refuse to continue from the fitted weights when ``hidden_layer_sizes`` changed:
+        they have the old sizes (scikit-learn fails on their shapes)."""
+        fitted, wanted = tuple(self._mlp.hidden), self._hidden_sizes()
+        if fitted == wanted:
+            return
+        how = "partial_fit continues" if incremental else "warm_start=True continues"
+        raise ValueError(
+            f"hidden_layer_sizes={self.hidden_layer_sizes!r} differs from the layer sizes "
+            f"{fitted} this estimator was fitted with, and {how} from the fitted weights, "
+            "which have the old sizes. To train a network of the new sizes, call fit with "
+            "warm_start=False (or fit a clone of the estimator)"
+        )
+
     def _new_model(
         self,
         X: Any,
@@ -651,11 +670,7 @@ class _BaseMLP(BaseEstimator):
             dtype=dtype,
             dropout=self.dropout,
         )
-        if issparse(X):  # the width and the targets are all that building reads
-            labels = classes if classes is not None else self._labels_of(y)
-            mlp.build(X[:1].toarray(), y[:1], classes=labels)
-        else:
-            mlp.build(X, y, classes=classes)
+        mlp.build(X, y, classes=classes)
         network = mlp.network
         for w, b, (coef, intercept) in zip(network.weights, network.biases, initial, strict=True):
             w[...] = coef.T
@@ -874,15 +889,15 @@ class _BaseMLP(BaseEstimator):
         if self._stratify(y):
             binarized = LabelBinarizer().fit_transform(y).astype(bool)
             stratify = binarized if binarized.shape[1] == 1 else None
-        arrays = [X, y] if weights is None else [X, y, weights]
-        parts = train_test_split(
-            *arrays,
+        train, held = train_test_split(
+            np.arange(X.shape[0]),
             test_size=self.validation_fraction,
             random_state=rng,
             stratify=stratify,
         )
-        X_train, X_val, y_train, y_val = parts[:4]
-        w_train, w_val = (parts[4], parts[5]) if weights is not None else (None, None)
+        # The rows by index: a sparse X gives sparse parts (a copy of their stored values).
+        X_train, X_val, y_train, y_val = X[train], X[held], y[train], y[held]
+        w_train, w_val = (weights[train], weights[held]) if weights is not None else (None, None)
         if X_val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the "
@@ -926,21 +941,11 @@ class _BaseMLP(BaseEstimator):
             self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
         )
 
-    def _by_chunks(self, method: Any, X: Any) -> np.ndarray:
-        """``method(X)``; a sparse ``X`` is densified ``_CHUNK_ROWS`` rows at a time."""
-        if not issparse(X):
-            return method(X)
-        return np.concatenate(
-            [
-                method(X[start : start + _CHUNK_ROWS].toarray())
-                for start in range(0, X.shape[0], _CHUNK_ROWS)
-            ]
-        )
-
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels (classifier) or values (regressor) for ``X``."""
+        """Predicted labels (classifier) or values (regressor) for ``X``; a sparse ``X`` is
+        densified a block of rows at a time (:meth:`mlpzero.MLP.predict`)."""
         X = self._validate_X(X)
-        return self._by_chunks(self._mlp.predict, X)
+        return self._mlp.predict(X)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -1115,7 +1120,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_``
         order (multi-label: one probability per label), within ``[eps, 1 - eps]``."""
         X = self._validate_X(X)
-        proba = self._by_chunks(self._mlp.predict_proba, X)
+        proba = self._mlp.predict_proba(X)
         # A sigmoid or softmax never reaches 0 or 1; rounding can, after a long L-BFGS run
         # on separable data. Within one rounding step of them, the values stay inside.
         if proba.shape[1] == 1 and self._mlp.task == "binary":

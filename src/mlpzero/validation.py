@@ -22,6 +22,7 @@ __all__ = [
     "check_sample_weight",
     "check_targets",
     "is_memory_mapped",
+    "is_sparse",
     "relative_sample_weight",
     "row_chunks",
     "scan_all",
@@ -45,6 +46,11 @@ def is_memory_mapped(array: Any) -> bool:
         if array is None:
             return False
     return False
+
+
+def is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a SciPy sparse matrix or array (any format)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
 def row_chunks(
@@ -79,7 +85,8 @@ def check_features(
     n_features: int | None = None,
     name: str = "X",
     scan: RowScan | None = None,
-) -> np.ndarray:
+    accept_sparse: bool = False,
+) -> Any:
     """``X`` as a finite 2-D C-contiguous array of ``dtype`` with at least one row.
 
     A copy is made only when the dtype or memory layout requires one. A memory-mapped
@@ -87,9 +94,18 @@ def check_features(
     own dtype: its rows are converted to ``dtype`` as they are read. ``scan`` runs the
     scans over the rows (for NaN, infinity and values too large for ``dtype``):
     :func:`scan_all` by default.
+
+    With ``accept_sparse=True`` a SciPy sparse ``X`` (:func:`is_sparse`) is returned as a
+    CSR matrix of ``dtype``, its stored values checked; it is never made dense. A CSR
+    matrix of ``dtype`` is returned as it is; another format or dtype is converted once,
+    a sparse copy whose size is proportional to the stored values, not to ``m * n``.
     """
-    if hasattr(X, "toarray") and hasattr(X, "nnz"):
-        raise TypeError(f"{name}: sparse matrices are not supported; pass {name}.toarray()")
+    if is_sparse(X):
+        if not accept_sparse:
+            raise TypeError(
+                f"{name}: sparse matrices are not supported here; pass {name}.toarray()"
+            )
+        return _check_sparse(X, dtype, n_features, name)
     try:
         array = np.asarray(X)
     except (TypeError, ValueError) as error:
@@ -111,16 +127,7 @@ def check_features(
             f"{array.shape}; reshape it with {name}.reshape(-1, 1) for one feature "
             f"or {name}.reshape(1, -1) for one sample"
         )
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {array.shape}")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} is empty: got shape {array.shape}, need at least one sample")
-    if array.shape[1] == 0:
-        raise ValueError(f"{name} has no features: got shape {array.shape}")
-    if n_features is not None and array.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {array.shape[1]} features, but the model was built for {n_features}"
-        )
+    _check_shape(array.shape, n_features, name)
     scan = scan_all if scan is None else scan
     bad = scan(array.shape[0], lambda rows: _first_non_finite(array, rows))
     if bad is not None:
@@ -131,6 +138,36 @@ def check_features(
     if is_memory_mapped(array):
         return array
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _check_shape(shape: tuple[int, ...], n_features: int | None, name: str) -> None:
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {shape}")
+    if shape[0] == 0:
+        raise ValueError(f"{name} is empty: got shape {shape}, need at least one sample")
+    if shape[1] == 0:
+        raise ValueError(f"{name} has no features: got shape {shape}")
+    if n_features is not None and shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {shape[1]} features, but the model was built for {n_features}"
+        )
+
+
+def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
+    """A sparse ``X`` as a checked CSR matrix of ``dtype`` (see :func:`check_features`)."""
+    _check_shape(tuple(X.shape), n_features, name)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
+    csr = X.tocsr()  # X itself when it is CSR already
+    bad = _first_non_finite(csr.data)
+    if bad is not None:
+        row = int(np.searchsorted(csr.indptr, bad[0], side="right")) - 1
+        raise ValueError(
+            f"{name} contains NaN or infinity (first at row {row}, column "
+            f"{int(csr.indices[bad[0]])})"
+        )
+    check_fits(csr.data, dtype, f"{name} (its stored values)")
+    return csr.astype(dtype, copy=False)
 
 
 def _first_non_finite(array: np.ndarray, within: slice | None = None) -> list[int] | None:
