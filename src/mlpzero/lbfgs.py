@@ -159,6 +159,7 @@ def _loss_value(
     sample_weight: np.ndarray | None,
     penalty: WeightPenalty,
     chunk_rows: int,
+    buffer: np.ndarray | None = None,
 ) -> float:
     """:math:`J` at ``network.params``, as :func:`loss_and_gradient` has it, from forward
     passes alone."""
@@ -171,20 +172,26 @@ def _loss_value(
         w = None if weights is None else weights[start:stop]
         share = (stop - start) / total_weight if w is None else float(np.sum(w)) / total_weight
         if share:
-            logits = network.forward(_dense_rows(X, start, stop, network.dtype))
+            logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
             value += share * loss.value(logits, _dense_rows(Y, start, stop, network.dtype), w)
     if penalty.active:
         value += penalty.value(network.params)
     return value
 
 
-def _accuracy(network: Network, X: Any, counter: AccuracyCounter, chunk_rows: int) -> float:
+def _accuracy(
+    network: Network,
+    X: Any,
+    counter: AccuracyCounter,
+    chunk_rows: int,
+    buffer: np.ndarray | None = None,
+) -> float:
     """The share of rows of ``X`` predicted right, read ``chunk_rows`` at a time."""
     n = len(counter.all)
     hits = 0
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
-        logits = network.forward(_dense_rows(X, start, stop, network.dtype))
+        logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
         hits += counter.hits(logits, counter.all[start:stop])
     return hits / n
 
@@ -272,11 +279,13 @@ def minimize(
         network.params[...] = intermediate_result.x
         logs = {"loss": float(intermediate_result.fun)}
         if counter.kind is not None:
-            logs["accuracy"] = _accuracy(network, X, counter, chunk_rows)
+            logs["accuracy"] = _accuracy(network, X, counter, chunk_rows, buffer)
         if validation is not None:
-            logs["val_loss"] = _loss_value(network, loss, X_val, Y_val, w_val, penalty, chunk_rows)
+            logs["val_loss"] = _loss_value(
+                network, loss, X_val, Y_val, w_val, penalty, chunk_rows, buffer
+            )
             if val_counter.kind is not None:
-                logs["val_accuracy"] = _accuracy(network, X_val, val_counter, chunk_rows)
+                logs["val_accuracy"] = _accuracy(network, X_val, val_counter, chunk_rows, buffer)
         losses.append(logs["loss"])
         history.append(logs)
         if verbose:
