@@ -156,6 +156,10 @@ CASES = [
     ([6, 5, 4, 3, 2], "identity"),
     ([2, 32, 32, 1], "relu"),
     ([3, 4, 5, 3], ["tanh", "relu"]),
+    # wider than SMALL_LAYER: BLAS products with the per-layer kernels around them
+    ([40, 48, 36, 3], "leaky_relu"),
+    ([33, 40, 2], "sigmoid"),
+    ([34, 35, 4, 2], ["tanh", "relu"]),
 ]
 
 
@@ -189,6 +193,49 @@ def test_forward_and_backward_agree_with_numpy(sizes, activation, rows, dtype):
     for got, want in zip(d1 + a1, d0 + a0, strict=True):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
     assert g1.dtype == np.dtype(dtype)
+
+
+@needs_numba
+def test_wide_layers_run_the_per_layer_kernels(numba_on, monkeypatch):
+    compiled = kernels.compiled()
+    calls = []
+    for name in ("add_bias_activate", "slope_and_bias_gradient"):
+        kernel = getattr(compiled, name)
+        monkeypatch.setattr(
+            compiled, name, lambda *a, kernel=kernel, name=name: calls.append(name) or kernel(*a)
+        )
+    net = Network([40, 64, 48, 3], "relu", dtype="float32", rng=0)
+    X = np.ones((32, 40), dtype=np.float32)
+    net.forward(X)
+    net.backward(np.ones((32, 3), np.float32))
+    assert calls.count("add_bias_activate") == 3  # two hidden layers and the output's bias
+    assert calls.count("slope_and_bias_gradient") == 3
+    calls.clear()
+    net.forward(X[:2])  # too few rows to pay for the calls: NumPy
+    assert calls == []
+    tanh32 = Network([40, 64, 3], "tanh", dtype="float32", rng=0)
+    tanh32.forward(X)  # float32 tanh stays with NumPy's SIMD ufunc; only the output's bias
+    assert calls == ["add_bias_activate"]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_wide_layers_with_dropout_agree_with_numpy(dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 40)).astype(dtype)
+    upstream = rng.standard_normal((64, 2)).astype(dtype)
+
+    def passes():
+        net = Network([40, 50, 40, 2], "relu", dtype=dtype, rng=1)
+        net.dropout = [0.3, 0.5]
+        net.dropout_rng = np.random.default_rng(7)
+        logits = net.forward(X, training=True).copy()
+        return logits, net.backward(upstream).copy()
+
+    (z0, g0), (z1, g1) = _both(passes)
+    tol = {"float64": 1e-12, "float32": 2e-5}[dtype]
+    np.testing.assert_allclose(z1, z0, rtol=tol, atol=tol)
+    np.testing.assert_allclose(g1, g0, rtol=tol, atol=tol * float(np.abs(g0).max()))
 
 
 @needs_numba
@@ -334,6 +381,26 @@ def test_binary_crossentropy_value_agrees_with_numpy(dtype):
     assert np.isfinite(v0) and v1 == pytest.approx(v0, rel=1e-12)
     logits[2, 2] = np.nan  # divergence must stay visible in the loss
     assert all(np.isnan(v) for v in _both(lambda: loss.value(logits, Y)))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_categorical_crossentropy_value_agrees_with_numpy(dtype):
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((40, 4)) * 20).astype(dtype)
+    logits[0, 0] = np.finfo(dtype).max  # clipped alike, finite alike
+    logits[1, 1] = -np.finfo(dtype).max
+    Y = np.eye(4, dtype=dtype)[rng.integers(0, 4, 40)]
+    Y[3] = [0.25, 0.25, 0.5, 0.0]  # soft targets: the formula, not a one-hot shortcut
+    loss = CategoricalCrossEntropy()
+    v0, v1 = _both(lambda: loss.value(logits, Y))
+    assert np.isfinite(v0) and v1 == pytest.approx(v0, rel=1e-12)
+    for poison in (np.nan, np.inf):  # divergence must stay visible in the loss
+        bad = logits.copy()
+        bad[2, 2] = poison
+        values = _both(lambda bad=bad: loss.value(bad, Y))
+        assert np.isnan(values[0]) == np.isnan(values[1])
+        assert values[1] == pytest.approx(values[0], rel=1e-12, nan_ok=True)
 
 
 @needs_numba

@@ -172,6 +172,89 @@ def backward(params, grads, sizes, codes, alphas, inputs, post, delta, m):  # pr
                 _times_slope(D_below[k], A_prev[k], codes[layer - 1], alphas[layer - 1])
 
 
+@njit(cache=True, fastmath=_FLAGS)
+def add_bias_activate(z, b, a, code, alpha):  # pragma: no cover - compiled
+    r"""One layer after its product, in one pass: :math:`Z^T \mathrel{+}= b` along the
+    rows of ``z`` ``(n, m)``, then :math:`A^T = g(Z^T)` into ``a`` (same shape) for the
+    activation ``code``; the output layer passes ``a = z`` and ``code = -1`` (bias only)."""
+    for j in range(z.shape[0]):
+        zj = z[j]
+        bj = b[j]
+        for s in range(zj.shape[0]):
+            zj[s] += bj
+        if code >= 0:
+            _activate(zj, a[j], code, alpha)
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def slope_and_bias_gradient(d, a, db, code, alpha):  # pragma: no cover - compiled
+    r"""Below a product, in one pass over ``d`` ``(n, m)``:
+    :math:`dZ^T \mathrel{*}= g'` read from the layer's output ``a`` (``code = -1``: the
+    identity, for the output layer), then :math:`db = \sum_s dZ^T` (sum in float64)."""
+    for j in range(d.shape[0]):
+        dj = d[j]
+        if code >= 0:
+            _times_slope(dj, a[j], code, alpha)
+        total = 0.0
+        for s in range(dj.shape[0]):
+            total += dj[s]
+        db[j] = total
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def softmax_error(logits, targets, scale, out):  # pragma: no cover - compiled
+    r"""``out = (softmax(Z) - Y) * scale`` row by row, the categorical cross-entropy's
+    output gradient of :mod:`mlpzero.losses` without sample weights, in one pass per row
+    (in float64 registers, rounded once). All arrays are ``(m, k)``."""
+    m, k = logits.shape
+    for i in range(m):
+        top = float(logits[i, 0])
+        for j in range(1, k):
+            if logits[i, j] > top:
+                top = float(logits[i, j])
+        total = 0.0
+        for j in range(k):
+            total += math.exp(float(logits[i, j]) - top)
+        norm = 1.0 / total
+        for j in range(k):
+            p = math.exp(float(logits[i, j]) - top) * norm
+            out[i, j] = (p - targets[i, j]) * scale
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def categorical_crossentropy_total(logits, targets, limit):  # pragma: no cover - compiled
+    r""":math:`\sum_i \log \sum_k e^{z_{ik} - \max_k z_{ik}} - \sum_k (z_{ik} - \max_k
+    z_{ik}) y_{ik}` in float64, each logit first clipped to ``[-limit, limit]``: the sum
+    behind :meth:`mlpzero.losses.CategoricalCrossEntropy.value`, one row at a time. A
+    NaN logit gives NaN."""
+    m, k = logits.shape
+    result = 0.0
+    for i in range(m):
+        top = _clip(float(logits[i, 0]), limit)
+        for j in range(1, k):
+            z = _clip(float(logits[i, j]), limit)
+            if z > top or z != z:
+                top = z
+        total = 0.0
+        dot = 0.0
+        for j in range(k):
+            shifted = _clip(float(logits[i, j]), limit) - top
+            total += math.exp(shifted)
+            dot += shifted * targets[i, j]
+        result += math.log(total) - dot
+    return result
+
+
+@njit(cache=True)
+def _clip(z, limit):  # pragma: no cover - compiled
+    """``z`` clipped to ``[-limit, limit]``; NaN stays NaN."""
+    if z > limit:
+        return limit
+    if z < -limit:
+        return -limit
+    return z
+
+
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def adam(
     params, g, exp_avg, exp_avg_sq, beta1, rest1, beta2, rest2, step, eps_hat

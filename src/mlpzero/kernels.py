@@ -45,6 +45,7 @@ __all__ = [
     "SMALL_LAYER",
     "get_backend",
     "gradient_descent",
+    "layer_codes",
     "numba_available",
     "plan_for",
     "set_backend",
@@ -153,6 +154,27 @@ def plan_for(
         codes.append(code)
         alphas.append(float(getattr(activation, "alpha", 0.0)))
     return SmallNetworkPlan(sizes, codes, alphas)
+
+
+def layer_codes(activations: Sequence[Any], dtype: Any) -> list[tuple[int, float] | None]:
+    """For each hidden layer, ``(code, alpha)`` when the per-layer kernels serve its
+    activation (:func:`plan_for`'s rule: a built-in activation, no sigmoid or tanh in
+    float32), else None.
+
+    Those kernels run around the matrix products of any network, however wide: the bias
+    and the activation after a forward product, the derivative and the bias gradient
+    after a backward one, each in one pass instead of several NumPy calls.
+    """
+    codes: list[tuple[int, float] | None] = []
+    for activation in activations:
+        code = _ACTIVATION_CODES.get(getattr(activation, "name", None))
+        if code is None or type(activation).__module__ != "mlpzero.activations":
+            codes.append(None)
+        elif np.dtype(dtype) == np.float32 and code in _SLOW_IN_FLOAT32:
+            codes.append(None)
+        else:
+            codes.append((code, float(getattr(activation, "alpha", 0.0))))
+    return codes
 
 
 def suits(plan: SmallNetworkPlan, X: np.ndarray, dtype: np.dtype) -> bool:
