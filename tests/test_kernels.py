@@ -25,9 +25,7 @@ from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredE
 from mlpzero.network import Network
 from mlpzero.optimizers import Adam, AdamW
 
-needs_numba = pytest.mark.skipif(
-    not kernels.numba_available(), reason="numba is not installed (the `fast` extra)"
-)
+needs_numba = pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
 
 
 @pytest.fixture
@@ -52,11 +50,38 @@ def _both(fn):
 
 
 # ---------------------------------------------------------------------- the switch
-def test_numpy_is_the_default_backend():
+def _default_backend_in_a_new_process(before: str = "pass") -> list[str]:
+    """What a fresh process without ``MLPZERO_BACKEND`` reports: whether importing mlpzero
+    imported numba, then the backend."""
     env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
-    code = "import mlpzero; print(mlpzero.get_backend())"
+    code = (
+        f"import sys; {before}; import mlpzero; print(sys.modules.get('numba') is not None); "
+        "print(mlpzero.get_backend())"
+    )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.stdout.strip() == "numpy", done.stderr
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+@needs_numba
+def test_numba_is_the_default_backend_and_is_imported_only_when_used():
+    assert _default_backend_in_a_new_process() == ["False", "numba"]
+
+
+def test_without_numba_numpy_is_the_default_backend():
+    hidden = "sys.modules['numba'] = None"  # as if numba were not installed
+    assert _default_backend_in_a_new_process(hidden) == ["False", "numpy"]
+
+
+def test_a_numba_that_fails_to_import_leaves_numpy_in_charge(monkeypatch):
+    monkeypatch.setattr(kernels, "_compiled", None)
+    monkeypatch.setattr(kernels, "_backend", "numba")
+    monkeypatch.setattr(kernels, "_automatic", True)  # numba by default, not asked for
+    monkeypatch.setitem(sys.modules, "mlpzero._numba_kernels", None)  # import fails
+    assert kernels.compiled() is None
+    assert mlpzero.get_backend() == "numpy"
+    net = Network([3, 40, 2], "relu", rng=0)
+    assert net.forward(np.ones((20, 3), np.float32)).shape == (20, 2)
 
 
 @needs_numba
@@ -87,7 +112,7 @@ def test_without_numba_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(kernels, "numba_available", lambda: False)
     monkeypatch.setattr(kernels, "_compiled", None)
     monkeypatch.setattr(kernels, "_backend", "numpy")
-    with pytest.raises(ImportError, match=r"pip install 'mlpzero\[fast\]'"):
+    with pytest.raises(ImportError, match=r"needs numba, which is not installed: pip install"):
         mlpzero.set_backend("numba")
     assert mlpzero.get_backend() == "numpy"
 

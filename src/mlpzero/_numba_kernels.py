@@ -48,7 +48,8 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
         for s in range(z.shape[0]):
             a[s] = math.tanh(z[s])
     else:
-        a[:] = z
+        for s in range(z.shape[0]):
+            a[s] = z[s]
 
 
 @njit(cache=True, fastmath=_FLAGS)

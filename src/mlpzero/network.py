@@ -236,8 +236,7 @@ class Network:
         drop = self._dropout_masks(rows) if dropping else None
         last = len(self.weights) - 1
         a_t = X.T
-        layers = zip(self.weights, self._bias_columns, ws.pre_t, strict=True)
-        for layer, (w, b, z_t) in enumerate(layers):
+        for layer, (w, z_t) in enumerate(zip(self.weights, ws.pre_t, strict=True)):
             np.matmul(w, a_t, out=z_t)  # Z^T = W A^T + b, as (n_l, m)
             if layer == last:
                 self._add_bias(compiled, layer, z_t)
