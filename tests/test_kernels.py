@@ -546,3 +546,31 @@ def test_a_pickled_network_runs_on_the_kernels(numba_on):
     copy = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(copy.forward(X), net.forward(X))
     assert copy._pass_kernels is not None
+
+
+@needs_numba
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_value_and_gradient_in_one_pass_agree_with_the_two_numpy_calls(loss, dtype):
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal((50, 3)) * 30).astype(dtype)
+    logits[0, 0] = np.finfo(dtype).max  # clipped for the value, as the NumPy value does
+    Y = np.eye(3)[rng.integers(0, 3, 50)].astype(dtype)
+    out = np.empty_like(logits)
+
+    def both():
+        value, gradient = loss.value_and_gradient(logits, Y, out=out)
+        return value, gradient.copy()
+
+    def separately():
+        return loss.value(logits, Y), loss.gradient(logits, Y, out=out).copy()
+
+    want_value, want_gradient = _both(separately)[0]
+    (v0, g0), (v1, g1) = _both(both)
+    assert v0 == want_value  # on NumPy: the two calls themselves
+    np.testing.assert_array_equal(g0, want_gradient)
+    assert v1 == pytest.approx(v0, rel=1e-12)
+    np.testing.assert_allclose(g1, g0, rtol=0, atol=4 * np.finfo(dtype).eps / len(logits))
+    logits[1, 1] = np.nan  # divergence stays visible in both
+    value, gradient = _both(both)[1]
+    assert np.isnan(value) and np.isnan(gradient).any()

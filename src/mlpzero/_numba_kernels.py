@@ -246,6 +246,59 @@ def categorical_crossentropy_total(logits, targets, limit):  # pragma: no cover 
     return result
 
 
+@njit(cache=True, fastmath=_FLAGS)
+def sigmoid_error_and_crossentropy(logits, targets, scale, out, limit):  # pragma: no cover
+    r""":func:`output_error` with the sigmoid link and :func:`binary_crossentropy_total`
+    in one pass, sharing :math:`e = e^{-|z|}`: :math:`\sigma(z) = 1 / (1 + e)` for
+    :math:`z \ge 0` and :math:`e / (1 + e)` below, the loss term
+    :math:`\max(z, 0) - z y + \log(1 + e)`. Returns the loss total (float64)."""
+    m, k = logits.shape
+    total = 0.0
+    for j in range(k):
+        for i in range(m):
+            z = float(logits[i, j])
+            y = targets[i, j]
+            e = math.exp(-abs(z))
+            p = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+            out[i, j] = (p - y) * scale
+            z = _clip(z, limit)
+            positive = z if z > 0.0 else 0.0
+            total += positive - z * y + math.log1p(e)
+    return total
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def softmax_error_and_crossentropy(logits, targets, scale, out, limit):  # pragma: no cover
+    r""":func:`softmax_error` and :func:`categorical_crossentropy_total` together, sharing
+    each row's maximum and exponentials (the loss takes its own pass only for a row with
+    a logit beyond ``limit``, which it clips). Returns the loss total (float64)."""
+    m, k = logits.shape
+    result = 0.0
+    for i in range(m):
+        top = float(logits[i, 0])
+        beyond = abs(top) > limit
+        for j in range(1, k):
+            z = float(logits[i, j])
+            beyond = beyond or abs(z) > limit
+            if z > top or z != z:
+                top = z
+        total = 0.0
+        dot = 0.0
+        for j in range(k):
+            shifted = float(logits[i, j]) - top
+            total += math.exp(shifted)
+            dot += shifted * targets[i, j]
+        norm = 1.0 / total
+        for j in range(k):
+            p = math.exp(float(logits[i, j]) - top) * norm
+            out[i, j] = (p - targets[i, j]) * scale
+        if beyond:
+            result += categorical_crossentropy_total(logits[i : i + 1], targets[i : i + 1], limit)
+        else:
+            result += math.log(total) - dot
+    return result
+
+
 @njit(cache=True)
 def _clip(z, limit):  # pragma: no cover - compiled
     """``z`` clipped to ``[-limit, limit]``; NaN stays NaN."""

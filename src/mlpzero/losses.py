@@ -90,6 +90,34 @@ class Loss(Component):
             return float(losses.sum()) / losses.shape[0]
         return float(np.average(losses, weights=relative_sample_weight(sample_weight)))
 
+    def value_and_gradient(
+        self,
+        logits: np.ndarray,
+        targets: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        out: np.ndarray | None = None,
+    ) -> tuple[float, np.ndarray]:
+        """``(value(...), gradient(...))`` of the same logits in one call.
+
+        A training step needs both; with the numba backend, the built-in cross-entropies
+        compute them in one pass that shares the exponentials (without sample weights,
+        into ``out``). Otherwise this is the two calls.
+        """
+        compiled = _kernels.compiled()
+        if compiled is not None and sample_weight is None and out is not None:
+            link = _own_compiled_link(self)
+            if logits.shape[0] and link in ("sigmoid", "softmax"):
+                scale = out.dtype.type(1.0 / logits.shape[0])
+                both = (
+                    compiled.sigmoid_error_and_crossentropy
+                    if link == "sigmoid"
+                    else compiled.softmax_error_and_crossentropy
+                )
+                total = both(logits, targets, scale, out, _LOGIT_LIMIT)
+                return total / logits.shape[0], out
+        value = self.value(logits, targets, sample_weight)
+        return value, self.gradient(logits, targets, sample_weight, out=out)
+
     def gradient(
         self,
         logits: np.ndarray,
