@@ -38,6 +38,7 @@ units by samples, each layer's ``(n_l, m)`` block one after the other in one fla
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -138,9 +139,7 @@ def compiled() -> Any:
 def _load_kernels() -> None:
     global _compiled
     if _compiled is None:
-        from . import _numba_kernels
-
-        _compiled = _numba_kernels
+        _compiled = importlib.import_module(f"{__package__}._numba_kernels")
 
 
 class SmallNetworkPlan:
