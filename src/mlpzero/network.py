@@ -19,8 +19,10 @@ and walks back:
 The ``1/m`` of the article's ``dW = dZ A^T / m`` lives in ``dZ[L]``, where the loss puts
 it, and so reaches every layer.
 
-With the optional numba backend on (:mod:`mlpzero.kernels`), a network whose layers are
-all narrow runs each of the two passes as one compiled call over the same buffers.
+With the numba backend (:mod:`mlpzero.kernels`, the default where numba is installed), a
+network whose layers are all narrow runs each of the two passes as one compiled call over
+the same buffers; in any other network, the work around each matrix product (bias and
+activation; derivative and bias gradient) is one compiled pass per layer.
 
 All weights and biases are views into one contiguous vector :attr:`Network.params`
 (layer by layer: ``W[1]`` row-major, ``b[1]``, ``W[2]``, ...); the gradients are the same
