@@ -20,11 +20,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m mlpzero demo --out $(OUT)
 
+# The suite on each backend: NumPy alone (the reference, and what runs without numba;
+# the kernel tests compare both backends here), then numba, the default.
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	MLPZERO_BACKEND=numpy $(BIN)/python -m pytest -m "not slow" -q
+	MLPZERO_BACKEND=numba $(BIN)/python -m pytest -m "not slow" -q
 
-# The whole suite again with the optional numba backend switched on for every test (the
-# kernel tests run on both backends in `make test` already; this catches the rest).
 test-numba: $(STAMP)
 	MLPZERO_BACKEND=numba $(BIN)/python -m pytest -m "not slow" -q
 

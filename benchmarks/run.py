@@ -16,7 +16,15 @@ Workloads (see benchmarks/RESULTS.md for the latest table):
    PyTorch ``nn.Sequential`` with ``torch.optim.Adam``;
 3. the GEMM-only floor of workload 2: its eight matrix products per batch and nothing else,
    in NumPy (the BLAS mlpzero and scikit-learn use) and in PyTorch (its own BLAS);
-4. prediction throughput on the 60,000 samples and peak resident memory of workload 2's fit.
+4. prediction throughput on the 60,000 samples and peak resident memory of workload 2's fit;
+5. a cold first process: a small fit in a new interpreter with an empty numba cache
+   (``NUMBA_CACHE_DIR`` set to a fresh directory), from start to exit, and the same again
+   with that cache filled.
+
+mlpzero runs twice where it matters: as installed (``mlpzero``: its default backend,
+numba where numba is installed) and on NumPy alone (``mlpzero (numpy)``,
+``MLPZERO_BACKEND=numpy``). The table "The targets" divides the figures of the same run
+by one another: each target is a ratio, never a time compared with another day's.
 
 Every measurement of workloads 2-4 runs in a fresh subprocess (so one library's threads,
 caches and allocator cannot slow another's, and peak memory is per contender); all
@@ -49,8 +57,8 @@ if str(ROOT) not in sys.path:  # so that `python benchmarks/run.py` works as wel
 W2_SIZES = (784, 512, 256, 10)
 W2_BATCH = 128
 W2_LR = 1e-3
-#: mlpzero's two backends, as named in the tables (the numba one when installed).
-OURS = ("mlpzero", "mlpzero (numba)")
+#: mlpzero as installed (its default backend) and on NumPy alone, as named in the tables.
+OURS = ("mlpzero", "mlpzero (numpy)")
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -164,7 +172,7 @@ def _fit_torch(X: np.ndarray, y: np.ndarray, dtype: str):
 
 FITTERS = {
     "mlpzero": _fit_mlpzero,
-    "mlpzero (numba)": _fit_mlpzero,  # the worker switches the backend first
+    "mlpzero (numpy)": _fit_mlpzero,  # the worker switches the backend first
     "sklearn": _fit_sklearn,
     "torch": _fit_torch,
 }
@@ -176,10 +184,11 @@ def worker_fit(contender: str, dtype: str, n: int, threads: int) -> dict[str, An
         import torch
 
         torch.set_num_threads(threads)
-    if contender == "mlpzero (numba)":
-        from mlpzero import set_backend
+    if contender.startswith("mlpzero"):
+        from mlpzero import get_backend, set_backend
 
-        set_backend("numba")
+        if contender == "mlpzero (numpy)":
+            set_backend("numpy")
     info = _set_threads(threads)
     X, y = _synthetic_data(n, dtype)
     # A small fit first, for every contender alike: one-time costs (loading the compiled
@@ -207,6 +216,7 @@ def worker_fit(contender: str, dtype: str, n: int, threads: int) -> dict[str, An
         "peak_rss_mb": peak / 1024,
         **extra,
         **info,
+        **({"backend": get_backend()} if contender.startswith("mlpzero") else {}),
     }
 
 
@@ -221,6 +231,14 @@ def worker_gemm(library: str, dtype: str, n: int, threads: int) -> dict[str, Any
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, sizes[0]), dtype=np.dtype(dtype).type)
     weights = [rng.standard_normal((o, i)).astype(dtype) for i, o in itertools.pairwise(sizes)]
+
+    def numpy_buffers(rows: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        # Filled with ordinary numbers: a buffer left as np.empty made it could hold NaN
+        # or subnormal garbage, which some BLAS kernels process more slowly.
+        acts = [rng.standard_normal((rows, k)).astype(dtype) for k in sizes[1:]]
+        deltas = [rng.standard_normal((rows, k)).astype(dtype) * 0.01 for k in sizes[1:]]
+        return acts, deltas
+
     if library == "torch":
         import torch
 
@@ -231,9 +249,8 @@ def worker_gemm(library: str, dtype: str, n: int, threads: int) -> dict[str, Any
         matmul = torch.matmul
 
         def buffers(rows: int) -> tuple[list[Any], list[Any]]:
-            acts = [torch.empty((rows, k), dtype=W[0].dtype) for k in sizes[1:]]
-            deltas = [torch.empty((rows, k), dtype=W[0].dtype) for k in sizes[1:]]
-            return acts, deltas
+            acts, deltas = numpy_buffers(rows)
+            return [torch.from_numpy(a) for a in acts], [torch.from_numpy(d) for d in deltas]
     else:
         _set_threads(threads)
         X_t = X
@@ -241,10 +258,7 @@ def worker_gemm(library: str, dtype: str, n: int, threads: int) -> dict[str, Any
         dW = [np.empty_like(w) for w in W]
         matmul = np.matmul
 
-        def buffers(rows: int) -> tuple[list[Any], list[Any]]:
-            acts = [np.empty((rows, k), dtype=dtype) for k in sizes[1:]]
-            deltas = [np.empty((rows, k), dtype=dtype) for k in sizes[1:]]
-            return acts, deltas
+        buffers = numpy_buffers
 
     made: dict[int, tuple[list[Any], list[Any]]] = {}
     start, cpu = time.perf_counter(), time.process_time()
@@ -263,10 +277,61 @@ def worker_gemm(library: str, dtype: str, n: int, threads: int) -> dict[str, Any
             matmul(deltas[layer].T, a_prev, out=dW[layer])
             if layer:
                 matmul(deltas[layer], W[layer], out=deltas[layer - 1])
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    # The floor of prediction: the three forward products over every row, in chunks.
+    chunk = 4096
+    acts = buffers(chunk)[0]
+    start = time.perf_counter()
+    for first in range(0, n, chunk):
+        a = X_t[first : first + chunk]
+        rows = a.shape[0]
+        for layer in range(3):
+            matmul(a, W[layer].T, out=acts[layer][:rows])
+            a = acts[layer][:rows]
     return {
-        "fit_seconds": time.perf_counter() - start,
-        "cpu_seconds": time.process_time() - cpu,
+        "fit_seconds": seconds,
+        "cpu_seconds": cpu,
+        "samples_per_second": n / (time.perf_counter() - start),
     }
+
+
+# ---------------------------------------------------------------------------- workload 5
+#: The small fit of the cold-start measurement: what a first session might run.
+COLD_FIT = """
+import numpy as np
+from mlpzero import MLP
+rng = np.random.default_rng(0)
+X = rng.standard_normal((500, 2))
+y = (X[:, 0] * X[:, 1] > 0).astype(int)
+model = MLP(hidden=(8, 4), seed=0).fit(X, y, epochs=200)
+print(model.score(X, y))
+"""
+
+
+def cold_start() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Wall time of a new process running :data:`COLD_FIT` with an empty numba cache
+    (a fresh ``NUMBA_CACHE_DIR``), then of a second one with that cache filled."""
+    import resource  # POSIX: the children's CPU time
+    import tempfile
+
+    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
+    runs = []
+    with tempfile.TemporaryDirectory() as cache:
+        env["NUMBA_CACHE_DIR"] = cache
+        for _ in range(2):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", COLD_FIT], env=env, cwd=ROOT, capture_output=True
+            )
+            seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            if done.returncode != 0:
+                runs.append({"error": done.stderr.decode().strip().splitlines()[-1]})
+            else:
+                runs.append({"fit_seconds": seconds, "cpu_seconds": cpu})
+    return runs[0], runs[1]
 
 
 # ---------------------------------------------------------------------------- workload 1
@@ -280,7 +345,7 @@ def _xor_data(m: int = 1000, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
 
 def workload1_contenders(epochs: int) -> dict[str, Any]:
     """Callables ``() -> seconds`` for workload 1, and the reasons for any missing."""
-    from mlpzero import MLP, Network, get_backend, numba_available, set_backend
+    from mlpzero import MLP, Network, get_backend, set_backend
     from mlpzero.losses import BinaryCrossEntropy
     from mlpzero.optimizers import SGD
 
@@ -333,11 +398,7 @@ def workload1_contenders(epochs: int) -> dict[str, Any]:
             net.backward(loss.gradient(logits, targets, out=net.output_delta()))
             sgd.step(net.params, net.grads)
 
-    backends = ["numpy"] + (["numba"] if numba_available() else [])
-    if len(backends) == 1:
-        missing["the numba backend"] = "numba is not installed (the `fast` extra)"
-    for backend in backends:
-        suffix = "" if backend == "numpy" else " (numba)"
+    for suffix, backend in _our_backends():
         for name, fn in (
             ("mlpzero.tutorial", through_tutorial),
             ("mlpzero MLP.fit", through_mlp),
@@ -347,11 +408,20 @@ def workload1_contenders(epochs: int) -> dict[str, Any]:
     return {"contenders": contenders, "missing": missing}
 
 
+def _our_backends() -> list[tuple[str, str]]:
+    """``(suffix, backend)`` for mlpzero as installed (its default backend: numba where
+    numba is installed) and, when that is not NumPy already, for NumPy alone."""
+    from mlpzero import numba_available
+
+    default = "numba" if numba_available() else "numpy"
+    return [("", default)] + ([(" (numpy)", "numpy")] if default != "numpy" else [])
+
+
 def agreement_with_baseline(epochs: int) -> list[str]:
     """Do the tutorial (on each backend) and the baseline, seeded alike, end with the same
     parameters?"""
     from benchmarks import article_baseline
-    from mlpzero import get_backend, numba_available, set_backend, tutorial
+    from mlpzero import get_backend, set_backend, tutorial
 
     X, Y = _xor_data()
 
@@ -365,7 +435,7 @@ def agreement_with_baseline(epochs: int) -> list[str]:
     base = trained(article_baseline)
     lines = []
     before = get_backend()
-    for backend in ["numpy"] + (["numba"] if numba_available() else []):
+    for _, backend in _our_backends():
         set_backend(backend)
         try:
             ours = trained(tutorial)
@@ -387,7 +457,9 @@ def _spawn(kind: str, contender: str, dtype: str, n: int, threads: int) -> dict[
         "--worker",
         json.dumps({"kind": kind, "contender": contender, "dtype": dtype, "n": n, "t": threads}),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    # mlpzero's contenders choose their backend themselves: the default one, or NumPy.
+    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -435,7 +507,7 @@ def run(workloads: list[int], repeats: int, threads: int, quick: bool) -> dict[s
     n2 = 6_000 if quick else 60_000
     epochs1 = 200 if quick else 2000
     dtypes = ("float32", "float64")
-    needs = {"mlpzero (numba)": "numba", "sklearn": "sklearn", "torch": "torch"}
+    needs = {"mlpzero (numpy)": "numba", "sklearn": "sklearn", "torch": "torch"}
     libraries = ["mlpzero"] + [lib for lib, module in needs.items() if _available(module)]
     samples: dict[str, list[dict[str, Any]]] = {}
     notes: list[str] = []
@@ -468,6 +540,13 @@ def run(workloads: list[int], repeats: int, threads: int, quick: bool) -> dict[s
             result = _spawn(kind, lib, dt, n2, threads)
             key = f"{'2' if kind == 'fit' else '3'}|{lib}|{dt}"
             samples.setdefault(key, []).append(result)
+
+    if 5 in workloads:
+        for rep in range(repeats):
+            print(f"  rep {rep + 1}/{repeats}: cold first process", file=sys.stderr, flush=True)
+            cold, warm = cold_start()
+            samples.setdefault("5|cold (empty numba cache)|-", []).append(cold)
+            samples.setdefault("5|warm (cache filled)|-", []).append(warm)
 
     return {
         "machine": machine_description(threads),
@@ -518,7 +597,7 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         base = w1.get("baseline (dict, article's formulas)", {})
         for name, stats in w1.items():
-            target = "<= 0.33" if name.startswith("mlpzero.tutorial") else ""
+            target = {"mlpzero.tutorial": "<= 0.25", "mlpzero MLP.fit": "<= 0.5"}.get(name, "")
             ratio = stats["fit_seconds"] / base.get("fit_seconds", float("nan"))
             cpu_ratio = stats["cpu_seconds"] / base.get("cpu_seconds", float("nan"))
             lines.append(
@@ -537,7 +616,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"### Workloads 2-4, {dtype}: 784-512-256-10, Adam, batch 128, one epoch of "
             f"{n:,} samples",
             "",
-            "| contender | fit median s | mlpzero ÷ this | mlpzero (numba) ÷ this "
+            "| contender | fit median s | mlpzero ÷ this | mlpzero (numpy) ÷ this "
             "| fit CPU s | predict samples/s | peak RSS MB (data MB) | train acc. |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
@@ -558,9 +637,53 @@ def markdown(result: dict[str, Any]) -> str:
                 lines.append(f"| GEMM floor ({name}) | error: {stats['error']} | | | | | | |")
                 continue
             ratios = " | ".join(fmt(mine / stats["fit_seconds"]) for mine in ours)
+            per_second = stats.get("samples_per_second", float("nan"))
             lines.append(
                 f"| GEMM floor ({name}) | {fmt(stats['fit_seconds'])} "
-                f"| {ratios} | {fmt(stats['cpu_seconds'])} | | | |"
+                f"| {ratios} | {fmt(stats['cpu_seconds'])} | {fmt(per_second, 6)} | | |"
+            )
+        lines.append("")
+    w5 = {k.split("|")[1]: v for k, v in summary.items() if k.startswith("5|")}
+    if w5:
+        lines += [
+            "### Workload 5: a small fit in a new process (`COLD_FIT` in benchmarks/run.py)",
+            "",
+            "| numba cache | median s (process start to exit) | median CPU s |",
+            "| --- | ---: | ---: |",
+        ]
+        for name, stats in w5.items():
+            if "error" in stats:
+                lines.append(f"| {name} | error: {stats['error']} | |")
+                continue
+            lines.append(f"| {name} | {fmt(stats['fit_seconds'])} | {fmt(stats['cpu_seconds'])} |")
+        lines.append("")
+    rows = targets(result)
+    if rows:
+        threads = result.get("machine", {}).get("threads_given_to_each_library", "?")
+        lines += [
+            f"### The targets (this run: {threads} thread(s) per library)",
+            "",
+            "| target | measured | bound | met |",
+            "| --- | ---: | ---: | --- |",
+        ]
+        for what, value, bound, at_most in rows:
+            met = "n/a" if value != value else ("yes" if (value <= bound) == at_most else "no")
+            sign = "<=" if at_most else ">="
+            lines.append(f"| {what} | {fmt(value)} | {sign} {bound:g} | {met} |")
+        lines.append("")
+        for dtype in ("float32", "float64"):
+            floor = summary.get(f"3|numpy|{dtype}", {}).get("samples_per_second")
+            if not floor:
+                continue
+            share = ", ".join(
+                f"{name} {fmt(stats['samples_per_second'] / floor)}"
+                for key, stats in summary.items()
+                if key.startswith("2|") and key.endswith(dtype) and "samples_per_second" in stats
+                for name in [key.split("|")[1]]
+            )
+            lines.append(
+                f"Prediction, {dtype}: the forward products alone (GEMM floor) run "
+                f"{floor:,.0f} samples/s; as a share of that: {share}."
             )
         lines.append("")
     if result["notes"]:
@@ -568,9 +691,41 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def targets(result: dict[str, Any]) -> list[tuple[str, float, float, bool]]:
+    """Issue 14's targets as ``(what, measured, bound, at_most)``, every figure a ratio of
+    two medians of this run (``at_most``: the target is ``measured <= bound``, else
+    ``>=``). Targets whose figures were not measured are left out."""
+    summary = summarize(result)
+    nan = float("nan")
+
+    def get(key: str, field: str = "fit_seconds") -> float:
+        return summary.get(key, {}).get(field, nan)
+
+    rows: list[tuple[str, float, float, bool]] = []
+    base = get("1|baseline (dict, article's formulas)|float64")
+    for name, bound in (("mlpzero.tutorial", 0.25), ("mlpzero MLP.fit", 0.5)):
+        ratio = get(f"1|{name}|float64") / base
+        rows.append((f"workload 1: {name} ÷ the article's code", ratio, bound, True))
+    for dtype in ("float32", "float64"):
+        ours = get(f"2|mlpzero|{dtype}")
+        rows.append((f"workload 2, {dtype}: mlpzero ÷ GEMM floor (numpy)",
+                     ours / get(f"3|numpy|{dtype}"), 1.25, True))  # fmt: skip
+        rows.append((f"workload 2, {dtype}: mlpzero ÷ PyTorch", ours / get(f"2|torch|{dtype}"),
+                     0.7, True))  # fmt: skip
+        speed = get(f"2|mlpzero|{dtype}", "samples_per_second")
+        sklearn = get(f"2|sklearn|{dtype}", "samples_per_second")
+        rows.append((f"workload 4, {dtype}: mlpzero predict samples/s ÷ scikit-learn's",
+                     speed / sklearn, 1.5, False))  # fmt: skip
+        extra = get(f"2|mlpzero|{dtype}", "peak_rss_mb") - get(f"2|mlpzero|{dtype}", "data_mb")
+        rows.append((f"workload 4, {dtype}: mlpzero peak RSS − data (MB)", extra, 150, True))
+    rows.append(("workload 5: cold first process, seconds", get("5|cold (empty numba cache)|-"),
+                 6, True))  # fmt: skip
+    return [row for row in rows if row[1] == row[1]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-w", "--workload", type=int, action="append", choices=(1, 2, 3, 4))
+    parser.add_argument("-w", "--workload", type=int, action="append", choices=(1, 2, 3, 4, 5))
     parser.add_argument("-r", "--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repetition")
@@ -586,7 +741,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
-    workloads = sorted(set(args.workload or (1, 2, 3, 4)))
+    workloads = sorted(set(args.workload or (1, 2, 3, 4, 5)))
     repeats = 1 if args.quick else args.repeats
     result = run(workloads, repeats, args.threads, args.quick)
     result["summary"] = summarize(result)

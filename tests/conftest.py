@@ -1,14 +1,23 @@
 """Shared test set-up: the repository root on ``sys.path`` for ``benchmarks``, the
-``backend`` fixture, and the data sets several test files use (``from conftest import
-blobs, circles``)."""
+backend, the ``backend`` fixture, and the data sets several test files use (``from
+conftest import blobs, circles``).
 
+The suite runs on NumPy unless ``MLPZERO_BACKEND`` names a backend (``make test-numba``
+runs it all on numba): the kernels are compiled only by the tests that test them (the
+``backend`` fixture and ``tests/test_kernels.py``), and the variable reaches the
+processes the tests start too.
+"""
+
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mlpzero import kernels
+os.environ.setdefault("MLPZERO_BACKEND", "numpy")
+
+from mlpzero import kernels  # after the backend is chosen
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -17,9 +26,9 @@ if str(ROOT) not in sys.path:
 
 @pytest.fixture(params=kernels.BACKENDS)
 def backend(request):
-    """Run the test once per backend: NumPy, and the numba kernels (``fast`` extra)."""
+    """Run the test once per backend: NumPy, and the numba kernels."""
     if request.param == "numba" and not kernels.numba_available():
-        pytest.skip("numba is not installed (the `fast` extra; `make test` installs it)")
+        pytest.skip("numba is not installed (`make test` installs it)")
     before = kernels.get_backend()
     kernels.set_backend(request.param)
     yield request.param

@@ -24,8 +24,8 @@ def test_a_quick_workload_1_run_measures_every_contender(tmp_path, capsys):
     result = json.loads(path.read_text())
     names = [key.split("|")[1] for key in result["samples"]]
     expected = ["baseline (dict, article's formulas)", "mlpzero.tutorial", "mlpzero MLP.fit"]
-    if numba_available():
-        expected.append("mlpzero.tutorial (numba)")
+    if numba_available():  # as installed (numba), and on NumPy alone
+        expected.append("mlpzero.tutorial (numpy)")
     for name in expected:
         assert name in names
         assert f"| {name} |" in table
@@ -52,7 +52,7 @@ def test_workload_2_table_divides_each_backend_by_each_contender():
         "settings": {"workload1_epochs": 2000, "workload2_samples": 60000},
         "samples": {
             "2|mlpzero|float32": [sample(4.0)],
-            "2|mlpzero (numba)|float32": [sample(3.0)],
+            "2|mlpzero (numpy)|float32": [sample(3.0)],
             "2|sklearn|float32": [sample(6.0)],
             "3|numpy|float32": [{"fit_seconds": 2.0, "cpu_seconds": 2.0}],
         },
@@ -61,6 +61,47 @@ def test_workload_2_table_divides_each_backend_by_each_contender():
     table = run.markdown(result)
     assert "| sklearn | 6 | 0.667 | 0.5 |" in table
     assert "| GEMM floor (numpy) | 2 | 2 | 1.5 |" in table
+
+
+def test_the_targets_divide_figures_of_the_same_run():
+    def fit(seconds, per_second=1000.0, peak=300.0):
+        return {"fit_seconds": seconds, "cpu_seconds": seconds, "samples_per_second": per_second,
+                "peak_rss_mb": peak, "data_mb": 180.0, "train_accuracy": 0.9}  # fmt: skip
+
+    result = {
+        "machine": {"threads_given_to_each_library": 2},
+        "settings": {"workload1_epochs": 2000, "workload2_samples": 60000},
+        "samples": {
+            "1|baseline (dict, article's formulas)|float64": [
+                {"fit_seconds": 1.0, "cpu_seconds": 1.0}
+            ],
+            "1|mlpzero.tutorial|float64": [{"fit_seconds": 0.2, "cpu_seconds": 0.2}],
+            "1|mlpzero MLP.fit|float64": [{"fit_seconds": 0.6, "cpu_seconds": 0.6}],
+            "2|mlpzero|float32": [fit(3.0, per_second=1600.0, peak=400.0)],
+            "2|torch|float32": [fit(4.0)],
+            "2|sklearn|float32": [fit(6.0, per_second=1000.0)],
+            "3|numpy|float32": [{"fit_seconds": 2.5, "cpu_seconds": 2.5}],
+            "5|cold (empty numba cache)|-": [{"fit_seconds": 5.0, "cpu_seconds": 5.0}],
+        },
+        "notes": [],
+    }
+    rows = {what: (value, at_most) for what, value, _, at_most in run.targets(result)}
+    assert rows["workload 1: mlpzero.tutorial ÷ the article's code"][0] == pytest.approx(0.2)
+    assert rows["workload 1: mlpzero MLP.fit ÷ the article's code"][0] == pytest.approx(0.6)
+    assert rows["workload 2, float32: mlpzero ÷ GEMM floor (numpy)"][0] == pytest.approx(1.2)
+    assert rows["workload 2, float32: mlpzero ÷ PyTorch"][0] == pytest.approx(0.75)
+    speed = rows["workload 4, float32: mlpzero predict samples/s ÷ scikit-learn's"]
+    assert speed == (pytest.approx(1.6), False)  # a lower bound: >= 1.5
+    assert rows["workload 4, float32: mlpzero peak RSS − data (MB)"][0] == pytest.approx(220)
+    assert not any("float64" in what for what in rows)  # not measured: not reported
+    table = run.markdown(result)
+    assert "| workload 1: mlpzero MLP.fit ÷ the article's code | 0.6 | <= 0.5 | no |" in table
+    assert "| workload 2, float32: mlpzero ÷ GEMM floor (numpy) | 1.2 | <= 1.25 | yes |" in table
+    assert (
+        "| workload 4, float32: mlpzero predict samples/s ÷ scikit-learn's | 1.6 | >= 1.5 | yes |"
+        in table
+    )
+    assert "| workload 5: cold first process, seconds | 5 | <= 6 | yes |" in table
 
 
 @pytest.mark.parametrize("bad", ["0", "-2"])

@@ -25,9 +25,7 @@ from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredE
 from mlpzero.network import Network
 from mlpzero.optimizers import Adam, AdamW
 
-needs_numba = pytest.mark.skipif(
-    not kernels.numba_available(), reason="numba is not installed (the `fast` extra)"
-)
+needs_numba = pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
 
 
 @pytest.fixture
@@ -52,11 +50,38 @@ def _both(fn):
 
 
 # ---------------------------------------------------------------------- the switch
-def test_numpy_is_the_default_backend():
+def _default_backend_in_a_new_process(before: str = "pass") -> list[str]:
+    """What a fresh process without ``MLPZERO_BACKEND`` reports: whether importing mlpzero
+    imported numba, then the backend."""
     env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
-    code = "import mlpzero; print(mlpzero.get_backend())"
+    code = (
+        f"import sys; {before}; import mlpzero; print(sys.modules.get('numba') is not None); "
+        "print(mlpzero.get_backend())"
+    )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.stdout.strip() == "numpy", done.stderr
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+@needs_numba
+def test_numba_is_the_default_backend_and_is_imported_only_when_used():
+    assert _default_backend_in_a_new_process() == ["False", "numba"]
+
+
+def test_without_numba_numpy_is_the_default_backend():
+    hidden = "sys.modules['numba'] = None"  # as if numba were not installed
+    assert _default_backend_in_a_new_process(hidden) == ["False", "numpy"]
+
+
+def test_a_numba_that_fails_to_import_leaves_numpy_in_charge(monkeypatch):
+    monkeypatch.setattr(kernels, "_compiled", None)
+    monkeypatch.setattr(kernels, "_backend", "numba")
+    monkeypatch.setattr(kernels, "_automatic", True)  # numba by default, not asked for
+    monkeypatch.setitem(sys.modules, "mlpzero._numba_kernels", None)  # import fails
+    assert kernels.compiled() is None
+    assert mlpzero.get_backend() == "numpy"
+    net = Network([3, 40, 2], "relu", rng=0)
+    assert net.forward(np.ones((20, 3), np.float32)).shape == (20, 2)
 
 
 @needs_numba
@@ -86,7 +111,7 @@ def test_a_bad_environment_variable_warns_and_keeps_numpy():
     assert "RuntimeWarning" in done.stderr
     assert (
         "MLPZERO_BACKEND must be one of 'numpy', 'numba', got 'cuda'; "
-        "using the default backend 'numpy'" in done.stderr
+        "using the backend 'numpy'" in done.stderr
     )
 
 
@@ -97,10 +122,8 @@ def test_the_environment_asking_for_numba_without_it_warns_and_keeps_numpy():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "numpy"
-    assert "MLPZERO_BACKEND is 'numba', which needs numba: pip install 'mlpzero[fast]'" in (
-        done.stderr
-    )
-    assert "using the default backend 'numpy'" in done.stderr
+    assert "MLPZERO_BACKEND is 'numba', which needs numba: pip install numba" in done.stderr
+    assert "using the backend 'numpy'" in done.stderr
 
 
 def test_set_backend_refuses_unknown_names():
@@ -114,7 +137,7 @@ def test_without_numba_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(kernels, "numba_available", lambda: False)
     monkeypatch.setattr(kernels, "_compiled", None)
     monkeypatch.setattr(kernels, "_backend", "numpy")
-    with pytest.raises(ImportError, match=r"pip install 'mlpzero\[fast\]'"):
+    with pytest.raises(ImportError, match=r"needs numba, which is not installed: pip install"):
         mlpzero.set_backend("numba")
     assert mlpzero.get_backend() == "numpy"
 
@@ -183,6 +206,10 @@ CASES = [
     ([6, 5, 4, 3, 2], "identity"),
     ([2, 32, 32, 1], "relu"),
     ([3, 4, 5, 3], ["tanh", "relu"]),
+    # wider than SMALL_LAYER: BLAS products with the per-layer kernels around them
+    ([40, 48, 36, 3], "leaky_relu"),
+    ([33, 40, 2], "sigmoid"),
+    ([34, 35, 4, 2], ["tanh", "relu"]),
 ]
 
 
@@ -216,6 +243,49 @@ def test_forward_and_backward_agree_with_numpy(sizes, activation, rows, dtype):
     for got, want in zip(d1 + a1, d0 + a0, strict=True):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
     assert g1.dtype == np.dtype(dtype)
+
+
+@needs_numba
+def test_wide_layers_run_the_per_layer_kernels(numba_on, monkeypatch):
+    compiled = kernels.compiled()
+    calls = []
+    for name in ("add_bias_activate", "slope_and_bias_gradient"):
+        kernel = getattr(compiled, name)
+        monkeypatch.setattr(
+            compiled, name, lambda *a, kernel=kernel, name=name: calls.append(name) or kernel(*a)
+        )
+    net = Network([40, 64, 48, 3], "relu", dtype="float32", rng=0)
+    X = np.ones((32, 40), dtype=np.float32)
+    net.forward(X)
+    net.backward(np.ones((32, 3), np.float32))
+    assert calls.count("add_bias_activate") == 3  # two hidden layers and the output's bias
+    assert calls.count("slope_and_bias_gradient") == 3
+    calls.clear()
+    net.forward(X[:2])  # too few rows to pay for the calls: NumPy
+    assert calls == []
+    tanh32 = Network([40, 64, 3], "tanh", dtype="float32", rng=0)
+    tanh32.forward(X)  # float32 tanh stays with NumPy's SIMD ufunc; only the output's bias
+    assert calls == ["add_bias_activate"]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_wide_layers_with_dropout_agree_with_numpy(dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 40)).astype(dtype)
+    upstream = rng.standard_normal((64, 2)).astype(dtype)
+
+    def passes():
+        net = Network([40, 50, 40, 2], "relu", dtype=dtype, rng=1)
+        net.dropout = [0.3, 0.5]
+        net.dropout_rng = np.random.default_rng(7)
+        logits = net.forward(X, training=True).copy()
+        return logits, net.backward(upstream).copy()
+
+    (z0, g0), (z1, g1) = _both(passes)
+    tol = {"float64": 1e-12, "float32": 2e-5}[dtype]
+    np.testing.assert_allclose(z1, z0, rtol=tol, atol=tol)
+    np.testing.assert_allclose(g1, g0, rtol=tol, atol=tol * float(np.abs(g0).max()))
 
 
 @needs_numba
@@ -364,6 +434,26 @@ def test_binary_crossentropy_value_agrees_with_numpy(dtype):
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_categorical_crossentropy_value_agrees_with_numpy(dtype):
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((40, 4)) * 20).astype(dtype)
+    logits[0, 0] = np.finfo(dtype).max  # clipped alike, finite alike
+    logits[1, 1] = -np.finfo(dtype).max
+    Y = np.eye(4, dtype=dtype)[rng.integers(0, 4, 40)]
+    Y[3] = [0.25, 0.25, 0.5, 0.0]  # soft targets: the formula, not a one-hot shortcut
+    loss = CategoricalCrossEntropy()
+    v0, v1 = _both(lambda: loss.value(logits, Y))
+    assert np.isfinite(v0) and v1 == pytest.approx(v0, rel=1e-12)
+    for poison in (np.nan, np.inf):  # divergence must stay visible in the loss
+        bad = logits.copy()
+        bad[2, 2] = poison
+        values = _both(lambda bad=bad: loss.value(bad, Y))
+        assert np.isnan(values[0]) == np.isnan(values[1])
+        assert values[1] == pytest.approx(values[0], rel=1e-12, nan_ok=True)
+
+
+@needs_numba
 @pytest.mark.parametrize("optimizer", [Adam(0.01), Adam(0.01, weight_decay=0.1), AdamW(0.01)])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_adam_agrees_with_numpy_over_many_steps(optimizer, dtype):
@@ -481,3 +571,31 @@ def test_a_pickled_network_runs_on_the_kernels(numba_on):
     copy = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(copy.forward(X), net.forward(X))
     assert copy._pass_kernels is not None
+
+
+@needs_numba
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_value_and_gradient_in_one_pass_agree_with_the_two_numpy_calls(loss, dtype):
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal((50, 3)) * 30).astype(dtype)
+    logits[0, 0] = np.finfo(dtype).max  # clipped for the value, as the NumPy value does
+    Y = np.eye(3)[rng.integers(0, 3, 50)].astype(dtype)
+    out = np.empty_like(logits)
+
+    def both():
+        value, gradient = loss.value_and_gradient(logits, Y, out=out)
+        return value, gradient.copy()
+
+    def separately():
+        return loss.value(logits, Y), loss.gradient(logits, Y, out=out).copy()
+
+    want_value, want_gradient = _both(separately)[0]
+    (v0, g0), (v1, g1) = _both(both)
+    assert v0 == want_value  # on NumPy: the two calls themselves
+    np.testing.assert_array_equal(g0, want_gradient)
+    assert v1 == pytest.approx(v0, rel=1e-12)
+    np.testing.assert_allclose(g1, g0, rtol=0, atol=4 * np.finfo(dtype).eps / len(logits))
+    logits[1, 1] = np.nan  # divergence stays visible in both
+    value, gradient = _both(both)[1]
+    assert np.isnan(value) and np.isnan(gradient).any()

@@ -43,8 +43,12 @@ def test_gradcheck_every_loss_with_sample_weights(loss, backend):
     assert gradcheck(net, loss, X, Y, sample_weight=weights).relative_error < 1e-7
 
 
-def test_gradcheck_catches_a_wrong_gradient():
-    """The oracle must be able to fail: corrupt one activation's derivative."""
+def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
+    """The oracle must be able to fail: corrupt one activation's derivative (on NumPy,
+    whose code it is; ``tests/test_kernels.py`` corrupts the compiled one)."""
+    from mlpzero import kernels
+
+    monkeypatch.setattr(kernels, "_backend", "numpy")
     net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
     net.activations[0].backward = lambda a, grad: grad  # pretend tanh' == 1
     X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())

@@ -3,8 +3,9 @@
 The pieces, one module each: :mod:`~mlpzero.activations`, :mod:`~mlpzero.initializers`,
 :mod:`~mlpzero.losses`, :mod:`~mlpzero.network` (forward and backward over one flat
 parameter vector), :mod:`~mlpzero.optimizers`, :mod:`~mlpzero.training` (the loop) and
-:class:`~mlpzero.model.MLP`, the model most users want. :func:`set_backend` switches the
-hot steps to optional compiled kernels (:mod:`~mlpzero.kernels`); NumPy is the default.
+:class:`~mlpzero.model.MLP`, the model most users want. The hot steps run on compiled
+kernels (:mod:`~mlpzero.kernels`) where numba is installed; :func:`set_backend` ``("numpy")``
+computes with NumPy alone.
 """
 
 from ._version import installed_version

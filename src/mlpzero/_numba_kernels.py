@@ -48,7 +48,8 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
         for s in range(z.shape[0]):
             a[s] = math.tanh(z[s])
     else:
-        a[:] = z
+        for s in range(z.shape[0]):
+            a[s] = z[s]
 
 
 @njit(cache=True, fastmath=_FLAGS)
@@ -170,6 +171,142 @@ def backward(params, grads, sizes, codes, alphas, inputs, post, delta, m):  # pr
             for k in range(n_in):
                 _combine(W, False, k, D, D_below[k], 0.0)
                 _times_slope(D_below[k], A_prev[k], codes[layer - 1], alphas[layer - 1])
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def add_bias_activate(z, b, a, code, alpha):  # pragma: no cover - compiled
+    r"""One layer after its product, in one pass: :math:`Z^T \mathrel{+}= b` along the
+    rows of ``z`` ``(n, m)``, then :math:`A^T = g(Z^T)` into ``a`` (same shape) for the
+    activation ``code``; the output layer passes ``a = z`` and ``code = -1`` (bias only)."""
+    for j in range(z.shape[0]):
+        zj = z[j]
+        bj = b[j]
+        for s in range(zj.shape[0]):
+            zj[s] += bj
+        if code >= 0:
+            _activate(zj, a[j], code, alpha)
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def slope_and_bias_gradient(d, a, db, code, alpha):  # pragma: no cover - compiled
+    r"""Below a product, in one pass over ``d`` ``(n, m)``:
+    :math:`dZ^T \mathrel{*}= g'` read from the layer's output ``a`` (``code = -1``: the
+    identity, for the output layer), then :math:`db = \sum_s dZ^T` (sum in float64)."""
+    for j in range(d.shape[0]):
+        dj = d[j]
+        if code >= 0:
+            _times_slope(dj, a[j], code, alpha)
+        total = 0.0
+        for s in range(dj.shape[0]):
+            total += dj[s]
+        db[j] = total
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def softmax_error(logits, targets, scale, out):  # pragma: no cover - compiled
+    r"""``out = (softmax(Z) - Y) * scale`` row by row, the categorical cross-entropy's
+    output gradient of :mod:`mlpzero.losses` without sample weights, in one pass per row
+    (in float64 registers, rounded once). All arrays are ``(m, k)``."""
+    m, k = logits.shape
+    for i in range(m):
+        top = float(logits[i, 0])
+        for j in range(1, k):
+            if logits[i, j] > top:
+                top = float(logits[i, j])
+        total = 0.0
+        for j in range(k):
+            total += math.exp(float(logits[i, j]) - top)
+        norm = 1.0 / total
+        for j in range(k):
+            p = math.exp(float(logits[i, j]) - top) * norm
+            out[i, j] = (p - targets[i, j]) * scale
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def categorical_crossentropy_total(logits, targets, limit):  # pragma: no cover - compiled
+    r""":math:`\sum_i \log \sum_k e^{z_{ik} - \max_k z_{ik}} - \sum_k (z_{ik} - \max_k
+    z_{ik}) y_{ik}` in float64, each logit first clipped to ``[-limit, limit]``: the sum
+    behind :meth:`mlpzero.losses.CategoricalCrossEntropy.value`, one row at a time. A
+    NaN logit gives NaN."""
+    m, k = logits.shape
+    result = 0.0
+    for i in range(m):
+        top = _clip(float(logits[i, 0]), limit)
+        for j in range(1, k):
+            z = _clip(float(logits[i, j]), limit)
+            if z > top or z != z:
+                top = z
+        total = 0.0
+        dot = 0.0
+        for j in range(k):
+            shifted = _clip(float(logits[i, j]), limit) - top
+            total += math.exp(shifted)
+            dot += shifted * targets[i, j]
+        result += math.log(total) - dot
+    return result
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def sigmoid_error_and_crossentropy(logits, targets, scale, out, limit):  # pragma: no cover
+    r""":func:`output_error` with the sigmoid link and :func:`binary_crossentropy_total`
+    in one pass, sharing :math:`e = e^{-|z|}`: :math:`\sigma(z) = 1 / (1 + e)` for
+    :math:`z \ge 0` and :math:`e / (1 + e)` below, the loss term
+    :math:`\max(z, 0) - z y + \log(1 + e)`. Returns the loss total (float64)."""
+    m, k = logits.shape
+    total = 0.0
+    for j in range(k):
+        for i in range(m):
+            z = float(logits[i, j])
+            y = targets[i, j]
+            e = math.exp(-abs(z))
+            p = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+            out[i, j] = (p - y) * scale
+            z = _clip(z, limit)
+            positive = z if z > 0.0 else 0.0
+            total += positive - z * y + math.log1p(e)
+    return total
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def softmax_error_and_crossentropy(logits, targets, scale, out, limit):  # pragma: no cover
+    r""":func:`softmax_error` and :func:`categorical_crossentropy_total` together, sharing
+    each row's maximum and exponentials (the loss takes its own pass only for a row with
+    a logit beyond ``limit``, which it clips). Returns the loss total (float64)."""
+    m, k = logits.shape
+    result = 0.0
+    for i in range(m):
+        top = float(logits[i, 0])
+        beyond = abs(top) > limit
+        for j in range(1, k):
+            z = float(logits[i, j])
+            beyond = beyond or abs(z) > limit
+            if z > top or z != z:
+                top = z
+        total = 0.0
+        dot = 0.0
+        for j in range(k):
+            shifted = float(logits[i, j]) - top
+            total += math.exp(shifted)
+            dot += shifted * targets[i, j]
+        norm = 1.0 / total
+        for j in range(k):
+            p = math.exp(float(logits[i, j]) - top) * norm
+            out[i, j] = (p - targets[i, j]) * scale
+        if beyond:
+            result += categorical_crossentropy_total(logits[i : i + 1], targets[i : i + 1], limit)
+        else:
+            result += math.log(total) - dot
+    return result
+
+
+@njit(cache=True)
+def _clip(z, limit):  # pragma: no cover - compiled
+    """``z`` clipped to ``[-limit, limit]``; NaN stays NaN."""
+    if z > limit:
+        return limit
+    if z < -limit:
+        return -limit
+    return z
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")

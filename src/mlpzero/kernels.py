@@ -1,8 +1,10 @@
-r"""Optional compiled kernels (numba) for the hot steps; NumPy stays the default.
+r"""Compiled kernels (numba) for the hot steps, on by default where numba is installed.
 
-mlpzero computes with NumPy alone unless told otherwise. With the ``fast`` extra installed
-(``pip install 'mlpzero[fast]'``, which brings numba), :func:`set_backend` ``("numba")``
-or the environment variable ``MLPZERO_BACKEND=numba`` switches these to compiled loops:
+numba is a dependency of mlpzero, and the backend is ``"numba"`` unless told otherwise:
+:func:`set_backend` ``("numpy")`` or the environment variable ``MLPZERO_BACKEND=numpy``
+computes with NumPy alone, as does an installation without numba (numba is imported on
+the first compiled call; if it is missing or cannot be imported, NumPy takes over). With
+the numba backend these steps run as compiled loops:
 
 - **Small networks** (:func:`plan_for`: every layer at most :data:`SMALL_LAYER` units
   wide, supported activations, no sigmoid or tanh layer in float32; and per call
@@ -13,8 +15,11 @@ or the environment variable ``MLPZERO_BACKEND=numba`` switches these to compiled
   instead of several NumPy calls per layer. On tiny arrays NumPy's cost is the call, not
   the arithmetic, so this is where the time goes for the article's networks.
 - **Adam and AdamW**: the update is one pass over the flat buffers instead of twelve.
-- **The output layer**: without sample weights, the gradient of the sigmoid and identity
-  outputs and the binary cross-entropy value are one pass each.
+- **Around the matrix products of any network** (:func:`layer_codes`, batches of at
+  least 16 rows): the bias and the activation after each forward product, the
+  derivative and the bias gradient after each backward product, one pass each.
+- **The output layer**: without sample weights, the gradient of the sigmoid, softmax and
+  identity outputs and the binary and categorical cross-entropy values are one pass each.
 - **Full-batch gradient descent** on a small network (the article's training, as
   :mod:`mlpzero.tutorial` runs it): :func:`gradient_descent` runs many epochs in one call,
   with no Python between the steps.
@@ -33,6 +38,8 @@ units by samples, each layer's ``(n_l, m)`` block one after the other in one fla
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import warnings
 from collections.abc import Sequence
@@ -46,6 +53,7 @@ __all__ = [
     "SMALL_LAYER",
     "get_backend",
     "gradient_descent",
+    "layer_codes",
     "numba_available",
     "plan_for",
     "set_backend",
@@ -73,10 +81,13 @@ _SLOW_IN_FLOAT32 = frozenset({_ACTIVATION_CODES["sigmoid"], _ACTIVATION_CODES["t
 
 _backend = "numpy"
 _compiled: Any = None  # the module of jitted functions, once numba is switched on
+#: True while the backend is numba by default (not asked for): numba is then imported on
+#: the first compiled call, and a numba that fails to import leaves NumPy in charge.
+_automatic = False
 
 
 def numba_available() -> bool:
-    """True when numba can be imported (the ``fast`` extra is installed)."""
+    """True when numba can be imported."""
     try:
         import numba  # noqa: F401
     except ImportError:
@@ -85,35 +96,51 @@ def numba_available() -> bool:
 
 
 def set_backend(name: str) -> None:
-    """Compute with ``"numpy"`` (the default) or ``"numba"`` from now on.
+    """Compute with ``"numba"`` (the default where numba is installed) or ``"numpy"``.
 
-    ``"numba"`` needs the ``fast`` extra. The first calls with each dtype compile the
-    kernels (up to half a minute on a small machine), cached on disk afterwards.
+    The first calls with each dtype compile the kernels they use (a few seconds), cached
+    on disk afterwards (:func:`_numba_kernels <mlpzero._numba_kernels>`'s ``cache=True``,
+    in the package's ``__pycache__`` or, where that is read-only, numba's user cache
+    directory or ``NUMBA_CACHE_DIR``).
     """
-    global _backend, _compiled
+    global _backend, _compiled, _automatic
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}")
     if name == "numba":
         if not numba_available():
             raise ImportError(
                 "backend 'numba' needs numba, which is not installed: "
-                "pip install 'mlpzero[fast]' (or use the default backend 'numpy')"
+                "pip install numba (or use the backend 'numpy')"
             )
-        if _compiled is None:
-            from . import _numba_kernels
-
-            _compiled = _numba_kernels
-    _backend = name
+        _load_kernels()
+    _backend, _automatic = name, False
 
 
 def get_backend() -> str:
-    """The backend in use: ``"numpy"`` or ``"numba"``."""
+    """The backend in use: ``"numba"`` or ``"numpy"``."""
+    if _automatic and _compiled is None:
+        compiled()  # imports numba now, or falls back to NumPy if it cannot
     return _backend
 
 
 def compiled() -> Any:
     """The jitted functions when the numba backend is on, else None."""
-    return _compiled if _backend == "numba" else None
+    global _backend, _automatic
+    if _backend != "numba":
+        return None
+    if _compiled is None:  # numba by default: imported on first use
+        try:
+            _load_kernels()
+        except ImportError:
+            _backend, _automatic = "numpy", False
+            return None
+    return _compiled
+
+
+def _load_kernels() -> None:
+    global _compiled
+    if _compiled is None:
+        _compiled = importlib.import_module(f"{__package__}._numba_kernels")
 
 
 class SmallNetworkPlan:
@@ -154,6 +181,27 @@ def plan_for(
         codes.append(code)
         alphas.append(float(activation.alpha) if activation.name == "leaky_relu" else 0.0)
     return SmallNetworkPlan(sizes, codes, alphas)
+
+
+def layer_codes(activations: Sequence[Any], dtype: Any) -> list[tuple[int, float] | None]:
+    """For each hidden layer, ``(code, alpha)`` when the per-layer kernels serve its
+    activation (:func:`plan_for`'s rule: a built-in activation, no sigmoid or tanh in
+    float32), else None.
+
+    Those kernels run around the matrix products of any network, however wide: the bias
+    and the activation after a forward product, the derivative and the bias gradient
+    after a backward one, each in one pass instead of several NumPy calls.
+    """
+    codes: list[tuple[int, float] | None] = []
+    for activation in activations:
+        code = _ACTIVATION_CODES.get(getattr(activation, "name", None))
+        if code is None or type(activation).__module__ != "mlpzero.activations":
+            codes.append(None)
+        elif np.dtype(dtype) == np.float32 and code in _SLOW_IN_FLOAT32:
+            codes.append(None)
+        else:
+            codes.append((code, float(getattr(activation, "alpha", 0.0))))
+    return codes
 
 
 def suits(plan: SmallNetworkPlan, X: np.ndarray, dtype: np.dtype) -> bool:
@@ -204,26 +252,34 @@ def gradient_descent(
     return int(done)
 
 
-def _set_initial_backend() -> None:
-    """Switch to the backend ``MLPZERO_BACKEND`` names, if any.
+def _initial_backend() -> tuple[str, bool]:
+    """The backend ``MLPZERO_BACKEND`` names, else numba if it is installed (looked up,
+    not imported: importing numba waits for the first compiled call), else NumPy.
 
-    A bad value must not stop ``import mlpzero``: it is reported as a warning and the
-    default, NumPy, is used. A bad name given to :func:`set_backend` still raises.
+    A bad value must not stop ``import mlpzero``: it is reported as a warning and NumPy,
+    the reference, is used. A bad name given to :func:`set_backend` still raises.
     """
     given = os.environ.get("MLPZERO_BACKEND", "")
-    name = given.strip().lower() or "numpy"
+    name = given.strip().lower()
+    installed = importlib.util.find_spec("numba") is not None
+    if not name:
+        return ("numba", True) if installed else ("numpy", False)
     if name not in BACKENDS:
         problem = f"must be one of {', '.join(map(repr, BACKENDS))}"
     elif name == "numba" and not numba_available():
-        problem = "is 'numba', which needs numba: pip install 'mlpzero[fast]'"
+        problem = "is 'numba', which needs numba: pip install numba"
     else:
-        set_backend(name)
-        return
+        return name, False
     warnings.warn(
-        f"MLPZERO_BACKEND {problem}, got {given!r}; using the default backend 'numpy'",
+        f"MLPZERO_BACKEND {problem}, got {given!r}; using the backend 'numpy'",
         RuntimeWarning,
         stacklevel=2,
     )
+    return "numpy", False
 
 
-_set_initial_backend()
+_chosen, _by_default = _initial_backend()
+if _by_default:
+    _backend, _automatic = _chosen, True
+else:
+    set_backend(_chosen)

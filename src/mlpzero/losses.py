@@ -62,8 +62,8 @@ class Loss(Component):
     name = "loss"
     #: The output activation this loss pairs with (a name from :mod:`mlpzero.activations`).
     output_activation: str = "identity"
-    #: The link as the compiled kernels know it ("sigmoid" or "identity"); None for links
-    #: they do not compute, which then always go through :meth:`link`. Read only from the
+    #: The link as the compiled kernels know it ("sigmoid", "softmax" or "identity"); None
+    #: for links they do not compute, which then always go through :meth:`link`. Read only from the
     #: class that sets it (:func:`_own_compiled_link`): a subclass may change the formulas.
     _compiled_link: ClassVar[str | None] = None
 
@@ -96,6 +96,34 @@ class Loss(Component):
             return float(losses.sum()) / losses.shape[0]
         return float(np.average(losses, weights=relative_sample_weight(sample_weight)))
 
+    def value_and_gradient(
+        self,
+        logits: np.ndarray,
+        targets: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        out: np.ndarray | None = None,
+    ) -> tuple[float, np.ndarray]:
+        """``(value(...), gradient(...))`` of the same logits in one call.
+
+        A training step needs both; with the numba backend, the built-in cross-entropies
+        compute them in one pass that shares the exponentials (without sample weights,
+        into ``out``). Otherwise this is the two calls.
+        """
+        compiled = _kernels.compiled()
+        if compiled is not None and sample_weight is None and out is not None:
+            link = _own_compiled_link(self)
+            if logits.shape[0] and link in ("sigmoid", "softmax"):
+                scale = out.dtype.type(1.0 / logits.shape[0])
+                both = (
+                    compiled.sigmoid_error_and_crossentropy
+                    if link == "sigmoid"
+                    else compiled.softmax_error_and_crossentropy
+                )
+                total = both(logits, targets, scale, out, _LOGIT_LIMIT)
+                return total / logits.shape[0], out
+        value = self.value(logits, targets, sample_weight)
+        return value, self.gradient(logits, targets, sample_weight, out=out)
+
     def gradient(
         self,
         logits: np.ndarray,
@@ -112,10 +140,13 @@ class Loss(Component):
         """
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and out is not None:
-            if _own_compiled_link(self) is not None:  # the same, in one pass
+            link = _own_compiled_link(self)
+            if link is not None:  # the same, in one pass
                 scale = out.dtype.type(1.0 / logits.shape[0])
-                sigmoid_link = _own_compiled_link(self) == "sigmoid"
-                compiled.output_error(logits, targets, scale, out, sigmoid_link)
+                if link == "softmax":
+                    compiled.softmax_error(logits, targets, scale, out)
+                else:
+                    compiled.output_error(logits, targets, scale, out, link == "sigmoid")
                 return out
         out = self.link(logits, out=out)
         out -= targets
@@ -169,9 +200,20 @@ class CategoricalCrossEntropy(Loss):
 
     name = "categorical_crossentropy"
     output_activation = "softmax"
+    _compiled_link = "softmax"
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return softmax(logits, out=out)
+
+    def value(
+        self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        compiled = _kernels.compiled()
+        if compiled is not None and sample_weight is None and logits.shape[0]:
+            if _own_compiled_link(self) == "softmax":  # the same sum, one row at a time
+                total = compiled.categorical_crossentropy_total(logits, targets, _LOGIT_LIMIT)
+                return total / logits.shape[0]
+        return super().value(logits, targets, sample_weight)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         z = _as_wide(logits)

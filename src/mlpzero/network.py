@@ -19,8 +19,10 @@ and walks back:
 The ``1/m`` of the article's ``dW = dZ A^T / m`` lives in ``dZ[L]``, where the loss puts
 it, and so reaches every layer.
 
-With the optional numba backend on (:mod:`mlpzero.kernels`), a network whose layers are
-all narrow runs each of the two passes as one compiled call over the same buffers.
+With the numba backend (:mod:`mlpzero.kernels`, the default where numba is installed), a
+network whose layers are all narrow runs each of the two passes as one compiled call over
+the same buffers; in any other network, the work around each matrix product (bias and
+activation; derivative and bias gradient) is one compiled pass per layer.
 
 All weights and biases are views into one contiguous vector :attr:`Network.params`
 (layer by layer: ``W[1]`` row-major, ``b[1]``, ``W[2]``, ...); the gradients are the same
@@ -45,6 +47,9 @@ from .validation import check_dtype
 __all__ = ["Network", "resolve_activations"]
 
 _MAX_WORKSPACES = 4
+#: Fewest samples for which the per-layer kernels replace the NumPy calls around the
+#: products: below it the kernels' per-row loops are too short to pay for their calls.
+_FUSED_ROWS = 16
 
 
 class _Workspace:
@@ -160,6 +165,7 @@ class Network:
         #: A fixed transform of the inputs (``apply(X, out=)``), applied by every forward
         #: pass before the first layer: the model's standardisation, or None.
         self.input_transform: Any = None
+        self._layer_codes = _kernels.layer_codes(self.activations, self.dtype)
         self.initialize(rng)
 
     # ------------------------------------------------------------------ set-up
@@ -239,17 +245,17 @@ class Network:
                 self.params, plan.sizes, plan.codes, plan.alphas, X,
                 ws.input_buffer(), ws.pre_flat, ws.post_flat,
             )  # fmt: skip
-            self.record_compiled_pass(X)
+            self._record_compiled_pass(compiled, X)
             return ws.pre[-1]
         drop = self._dropout_masks(rows) if dropping else None
         last = len(self.weights) - 1
         a_t = X.T
-        layers = zip(self.weights, self._bias_columns, ws.pre_t, strict=True)
-        for layer, (w, b, z_t) in enumerate(layers):
+        for layer, (w, z_t) in enumerate(zip(self.weights, ws.pre_t, strict=True)):
             np.matmul(w, a_t, out=z_t)  # Z^T = W A^T + b, as (n_l, m)
-            np.add(z_t, b, out=z_t)
-            if layer < last:
-                a_t = self.activations[layer](z_t, out=ws.post_t[layer])
+            if layer == last:
+                self._add_bias(compiled, layer, z_t)
+            else:
+                a_t = self._add_bias_activate(compiled, layer, z_t, ws.post_t[layer])
                 if drop is not None and self.dropout[layer]:
                     a_t = drop.apply(layer, a_t)
         self._dropout = drop
@@ -274,8 +280,51 @@ class Network:
     def record_compiled_pass(self, X: np.ndarray) -> None:
         """The compiled kernels just ran a forward pass on ``X`` into :meth:`pass_buffers`:
         :meth:`backward` and :meth:`cache` now refer to it."""
-        self._pass_kernels, self._input, self._rows = _kernels.compiled(), X, X.shape[0]
-        self._dropout = None
+        self._record_compiled_pass(_kernels.compiled(), X)
+
+    def _add_bias(self, compiled: Any, layer: int, z_t: np.ndarray) -> None:
+        """``Z^T += b`` for layer ``layer`` (the output layer), in place."""
+        if compiled is not None and z_t.shape[1] >= _FUSED_ROWS:
+            compiled.add_bias_activate(z_t, self.biases[layer], z_t, -1, 0.0)
+        else:
+            np.add(z_t, self._bias_columns[layer], out=z_t)
+
+    def _add_bias_activate(
+        self, compiled: Any, layer: int, z_t: np.ndarray, a_t: np.ndarray
+    ) -> np.ndarray:
+        """``Z^T += b``, then ``A^T = g(Z^T)`` into ``a_t``, for hidden layer ``layer``.
+
+        With the numba backend on and a built-in activation it serves, both in one pass.
+        """
+        fused = self._layer_codes[layer]
+        if compiled is not None and fused is not None and z_t.shape[1] >= _FUSED_ROWS:
+            compiled.add_bias_activate(z_t, self.biases[layer], a_t, *fused)
+            return a_t
+        np.add(z_t, self._bias_columns[layer], out=z_t)
+        return self.activations[layer](z_t, out=a_t)
+
+    def _slope_and_bias_gradient(
+        self, compiled: Any, layer: int, a_t: np.ndarray | None, delta_t: np.ndarray
+    ) -> None:
+        """``dZ^T *= g'`` (read from ``A^T``; skipped for the output layer, ``a_t`` None)
+        in place, then ``db = sum over samples of dZ^T`` for layer ``layer``.
+
+        With the numba backend on and a built-in activation it serves, both in one pass.
+        """
+        fused = (-1, 0.0) if a_t is None else self._layer_codes[layer]
+        if compiled is not None and fused is not None and delta_t.shape[1] >= _FUSED_ROWS:
+            compiled.slope_and_bias_gradient(
+                delta_t, delta_t if a_t is None else a_t, self.bias_grads[layer], *fused
+            )
+            return
+        if a_t is not None:
+            self.activations[layer].backward(a_t, delta_t)
+        np.add.reduce(delta_t, axis=1, out=self.bias_grads[layer])  # sum over samples
+
+    def _record_compiled_pass(self, compiled: Any, X: np.ndarray) -> None:
+        """The compiled kernels just ran a forward pass on ``X``: :meth:`backward` and
+        :meth:`cache` now refer to it."""
+        self._pass_kernels, self._input, self._rows, self._dropout = compiled, X, X.shape[0], None
 
     def _dropout_masks(self, rows: int) -> _Dropout:
         drop = self._dropout_buffers.get(rows)
@@ -311,13 +360,14 @@ class Network:
             )  # fmt: skip
             return self.grads
         drop = self._dropout
+        compiled = _kernels.compiled()
         delta_t = ws.delta_t[-1]
+        self._slope_and_bias_gradient(compiled, self.n_layers - 1, None, delta_t)
         for layer in range(len(self.weights) - 1, -1, -1):
             a_prev_t = self._input.T if layer == 0 else ws.post_t[layer - 1]
             masked = drop is not None and layer > 0 and drop.masks[layer - 1] is not None
             inputs_t = drop.outputs[layer - 1] if masked else a_prev_t
             np.matmul(delta_t, inputs_t.T, out=self.weight_grads[layer])  # dZ^T A
-            np.add.reduce(delta_t, axis=1, out=self.bias_grads[layer])  # sum over samples
             if layer > 0:
                 below_t = ws.delta_t[layer - 1]
                 w_t = self._weights_t[layer]
@@ -327,7 +377,8 @@ class Network:
                     np.matmul(w_t, delta_t, out=below_t)  # (dZ W)^T = W^T dZ^T
                 if masked:
                     below_t *= drop.masks[layer - 1]
-                self.activations[layer - 1].backward(a_prev_t, below_t)
+                # dZ[l-1] = (dZ W) * g'(Z[l-1]); db[l-1] sums it over samples
+                self._slope_and_bias_gradient(compiled, layer - 1, a_prev_t, below_t)
                 delta_t = below_t
         return self.grads
 
@@ -372,7 +423,7 @@ class Network:
         state = dict(self.__dict__)
         for views in ("weights", "biases", "weight_grads", "bias_grads"):
             del state[views]
-        for views in ("_weights_t", "_bias_columns", "_plan"):
+        for views in ("_weights_t", "_bias_columns", "_plan", "_layer_codes"):
             state.pop(views, None)
         state.update(
             _workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None,
@@ -387,6 +438,7 @@ class Network:
         self._weights_t = [w.T for w in self.weights]
         self._bias_columns = [b[:, None] for b in self.biases]
         self._plan = _kernels.plan_for(self.layer_sizes, self.activations, self.dtype)
+        self._layer_codes = _kernels.layer_codes(self.activations, self.dtype)
 
     # ------------------------------------------------------------------ description
     @property
