@@ -24,7 +24,7 @@ from typing import Any
 
 from .callbacks import Callback
 from .monitor import Monitor, monitored_key
-from .validation import check_positive
+from .validation import check_non_negative, check_positive
 
 __all__ = ["ToleranceStopping"]
 
@@ -64,13 +64,13 @@ class ToleranceStopping(Callback):
             raise ValueError(f"on_plateau must be 'stop' or 'reduce', got {on_plateau!r}")
         self._monitor = Monitor(monitor, 0.0, mode)
         self.monitor = monitor
-        self.tol = check_positive("tol", tol, allow_zero=True)
+        self.tol = check_non_negative("tol", tol)
         if isinstance(patience, bool) or not isinstance(patience, (int, float)) or patience < 0:
             raise ValueError(f"patience must be a non-negative number or inf, got {patience!r}")
         self.patience = patience
         self.on_plateau = on_plateau
         self.factor = check_positive("factor", factor)
-        self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self.min_lr = check_non_negative("min_lr", min_lr)
         self.wait = 0
         self.stopped_epoch: int | None = None
 

@@ -40,7 +40,7 @@ from .losses import Loss
 from .network import Network
 from .regularizers import WeightPenalty
 from .training import AccuracyCounter
-from .validation import check_int, check_positive, relative_sample_weight
+from .validation import check_int, check_non_negative, relative_sample_weight
 
 __all__ = ["LBFGSResult", "loss_and_gradient", "minimize", "requested"]
 
@@ -245,7 +245,7 @@ def minimize(
         )
     max_iter = check_int("max_iter", max_iter, minimum=1)
     max_fun = check_int("max_fun", max_fun, minimum=1)
-    tol = check_positive("tol", tol, allow_zero=True)
+    tol = check_non_negative("tol", tol)
     scipy_minimize = _scipy_minimize()
     history = history if history is not None else History()
     penalty = WeightPenalty(network.weight_mask, network.dtype, l2=l2)

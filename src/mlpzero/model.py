@@ -49,6 +49,7 @@ from .validation import (
     check_dtype,
     check_features,
     check_int,
+    check_non_negative,
     check_positive,
     check_sample_weight,
     check_targets,
@@ -948,14 +949,12 @@ class FitOptions:
             verbose = int(verbose)
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-        l2 = check_positive("l2", l2, allow_zero=True)
-        checkpoint_interval = check_positive(
-            "checkpoint_interval", checkpoint_interval, allow_zero=True
-        )
-        l1 = check_positive("l1", l1, allow_zero=True)
+        l2 = check_non_negative("l2", l2)
+        checkpoint_interval = check_non_negative("checkpoint_interval", checkpoint_interval)
+        l1 = check_non_negative("l1", l1)
         if clip_norm is not None:
             clip_norm = check_positive("clip_norm", clip_norm)
-        validation_split = check_positive("validation_split", validation_split, allow_zero=True)
+        validation_split = check_non_negative("validation_split", validation_split)
         if validation_split >= 1:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split and validation_data is not None:

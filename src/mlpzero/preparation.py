@@ -45,7 +45,7 @@ from .targets import TargetEncoder
 from .validation import (
     RowScan,
     check_features,
-    check_positive,
+    check_non_negative,
     check_sample_weight,
     check_targets,
     is_memory_mapped,
@@ -448,8 +448,8 @@ def class_weights(
     per_class = np.ones(len(classes))
     for position, label in enumerate(classes.tolist()):
         if label in class_weight:
-            per_class[position] = check_positive(
-                f"class_weight[{label!r}]", class_weight[label], allow_zero=True
+            per_class[position] = check_non_negative(
+                f"class_weight[{label!r}]", class_weight[label]
             )
     return per_class[index]
 

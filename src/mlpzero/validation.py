@@ -319,13 +319,8 @@ def check_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     return result
 
 
-def check_positive(name: str, value: Any, allow_zero: bool = False) -> float:
-    """A finite float ``> 0``.
-
-    ``allow_zero=True`` is the older spelling of :func:`check_non_negative`.
-    """
-    if allow_zero:
-        return check_non_negative(name, value)
+def check_positive(name: str, value: Any) -> float:
+    """A finite float ``> 0`` (:func:`check_non_negative` admits 0)."""
     number = _number(name, value)
     if not (np.isfinite(number) and number > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_int, check_positive
+from ..validation import check_int, check_non_negative, check_positive
 
 __all__ = ["make_circles", "make_linear", "make_moons", "make_spirals", "make_xor"]
 
@@ -51,7 +51,7 @@ def _rng(random_state: RandomState) -> np.random.Generator | np.random.RandomSta
 
 def _noise(noise: Any) -> float:
     """The standard deviation of the Gaussian noise (``None`` means none)."""
-    return 0.0 if noise is None else check_positive("noise", noise, allow_zero=True)
+    return 0.0 if noise is None else check_non_negative("noise", noise)
 
 
 def _two_class_counts(n_samples: int | tuple[int, int]) -> list[int]:

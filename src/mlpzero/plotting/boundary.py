@@ -22,7 +22,12 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
 
-from ..validation import check_features, check_int, check_positive, check_targets
+from ..validation import (
+    check_features,
+    check_int,
+    check_non_negative,
+    check_targets,
+)
 from ._figure import CLASS_COLORS, new_figure, save
 
 __all__ = ["class_probabilities", "plot_decision_boundary"]
@@ -86,7 +91,7 @@ def plot_decision_boundary(
         raise ValueError(f"X must have 2 columns to draw a plane, got shape {X.shape}")
     y = check_targets(y, X.shape[0]).reshape(X.shape[0])
     resolution = check_int("resolution", resolution, minimum=2)
-    padding = check_positive("padding", padding, allow_zero=True)
+    padding = check_non_negative("padding", padding)
 
     classes = getattr(model, "classes_", None)
     classes = np.unique(y) if classes is None else np.asarray(classes)

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from ..callbacks import Callback
 from ..progress import in_jupyter_kernel
-from ..validation import check_features, check_positive
+from ..validation import check_features, check_non_negative, check_positive
 from ._figure import save
 from .boundary import plot_decision_boundary
 
@@ -86,7 +86,7 @@ class LivePlot(Callback):
             if X.shape[1] != 2:
                 raise ValueError(f"boundary: X must have 2 columns, got shape {X.shape}")
             self.boundary = (X, np.asarray(boundary[1]))
-        self.every = check_positive("every", every, allow_zero=True)
+        self.every = check_non_negative("every", every)
         self.max_share = check_positive("max_share", max_share)
         self.resolution = int(resolution)
         self.path = path
