@@ -26,7 +26,7 @@ from numba import njit
 # multiply-adds; unlike full fastmath, NaN and infinity still propagate as in NumPy, which
 # the divergence checks rely on. For Adam, error_model="numpy" makes x / 0 give inf or NaN
 # as in NumPy, instead of Python's ZeroDivisionError check, a branch that kept its loop
-# from vectorising (seven times slower); the network's kernels measured faster without it.
+# from vectorising; the network's kernels measured faster without it.
 _FLAGS = {"reassoc", "contract"}
 
 _IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID, _TANH = 0, 1, 2, 3, 4

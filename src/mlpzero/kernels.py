@@ -68,9 +68,8 @@ BACKENDS = ("numpy", "numba")
 SMALL_LAYER = 32
 
 #: Most multiply-adds a pass may take (rows × the network's multiply-adds per sample) to
-#: run on the kernels (:func:`suits`). Beyond it BLAS's blocked products win: measured
-#: crossovers were 1000 rows for 2-32-32-1 (1120 per sample) and 300 for 32-32-32-3
-#: (2144); 2-8-4-1 (52) still ran 1.6x faster compiled at 10,000 rows.
+#: run on the kernels (:func:`suits`). Beyond it BLAS's blocked products win; the
+#: crossovers it was set from are in ``docs/architecture.md``.
 MAX_WORK = 600_000
 
 #: Activation name -> code understood by the kernels.
@@ -165,9 +164,8 @@ def plan_for(
 
     None when a layer is wider than :data:`SMALL_LAYER`, when an activation is not one of
     identity, ReLU, leaky ReLU, sigmoid and tanh (a user-defined one, for instance), and
-    for sigmoid or tanh layers in float32: NumPy's SIMD float32 ``exp`` and ``tanh`` run
-    three to six times faster than the kernels' scalar calls, more than the kernels save
-    (measured on the demo's circles, where tanh took twice as long compiled).
+    for sigmoid or tanh layers in float32: NumPy's SIMD float32 ``exp`` and ``tanh`` beat
+    the kernels' scalar calls by more than the kernels save.
     """
     if max(sizes) > SMALL_LAYER:
         return None
