@@ -748,3 +748,16 @@ def test_row_scan_gives_every_rank_the_first_finding_or_the_same_error():
     failed = _Rank(0, [("failed", "OSError: [Errno 5] Input/output error")])
     with pytest.raises(distributed.DistributedFitError, match="rank 1 could not scan its rows"):
         distributed.row_scan(failed)(10, find)
+
+
+def test_the_fingerprint_tells_sparse_matrices_apart():
+    from scipy import sparse
+
+    from mlpzero.distributed import fingerprint
+
+    a = sparse.random(20, 5, density=0.3, format="csr", random_state=0)
+    b = a.copy()
+    b.data[0] += 1e-9
+    seen = [fingerprint({"X": m})["X"] for m in (a, a.tocsc(), b)]
+    assert seen[0] == seen[1] and seen[0] != seen[2]
+    assert seen[0].startswith("sparse shape (20, 5)")

@@ -64,7 +64,7 @@ import numpy as np
 from . import kernels as _kernels
 from .callbacks import Callback, ModelCheckpoint
 from .standardization import Standardizer
-from .validation import is_memory_mapped
+from .validation import is_memory_mapped, is_sparse
 
 __all__ = [
     "LOCAL",
@@ -424,6 +424,10 @@ def _describe_model(model: Any) -> str:
 def _describe_array(value: Any, *, labels: bool = False) -> str:
     if value is None:
         return "None"
+    if is_sparse(value):  # its stored values, their places and the row pointers
+        csr = value.tocsr()
+        parts = (csr.data, csr.indices, csr.indptr)
+        return f"sparse shape {csr.shape} dtype {csr.dtype} " + " ".join(map(_hash, parts))
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if is_memory_mapped(array) and array.ndim:
         text = f"shape {array.shape} dtype {array.dtype} memory-mapped {_sample_hash(array)}"
