@@ -37,7 +37,7 @@ import numpy as np
 from .callbacks import Callback
 from .history import History
 from .losses import Loss
-from .network import Network
+from .network import CHUNK_ROWS, Network
 from .regularizers import WeightPenalty
 from .training import AccuracyCounter
 from .validation import check_int, check_non_negative, relative_sample_weight
@@ -45,7 +45,7 @@ from .validation import check_int, check_non_negative, relative_sample_weight
 __all__ = ["LBFGSResult", "loss_and_gradient", "minimize", "requested"]
 
 #: Rows per forward/backward pass when the objective is evaluated.
-DEFAULT_CHUNK_ROWS = 4096
+DEFAULT_CHUNK_ROWS = CHUNK_ROWS
 
 
 def _scipy_minimize() -> Any:

@@ -38,7 +38,7 @@ from .checkpointing import (
     restore_schedule,
 )
 from .history import History
-from .network import Network, resolve_activations
+from .network import CHUNK_ROWS, Network, resolve_activations
 from .preparation import SparseRows, check_data, is_batch_source, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
@@ -777,23 +777,20 @@ def _checked_logits(logits: np.ndarray, X: Any, first_row: int = 0) -> np.ndarra
     return logits
 
 
-#: Rows per forward pass at inference (``Network.predict_logits``'s chunk).
-_PREDICT_ROWS = 4096
-
-
 def _row_blocks(X: np.ndarray) -> list[slice]:
-    """``X``'s rows in blocks of :data:`_PREDICT_ROWS`: a memory-mapped ``X`` is read one
-    block at a time, and its products are those of ``predict_logits`` on ``X`` in memory
-    (the same rows per matrix product), so its outputs are the same bit for bit."""
+    """``X``'s rows in blocks of :data:`~mlpzero.network.CHUNK_ROWS`: a memory-mapped
+    ``X`` is read one block at a time, and its products are those of ``predict_logits``
+    on ``X`` in memory (the same rows per matrix product), so its outputs are the same
+    bit for bit."""
     n = X.shape[0]
-    return [slice(start, min(start + _PREDICT_ROWS, n)) for start in range(0, n, _PREDICT_ROWS)]
+    return [slice(start, min(start + CHUNK_ROWS, n)) for start in range(0, n, CHUNK_ROWS)]
 
 
 def _logits(network: Network, X: Any) -> np.ndarray:
     """The logits of every row of checked ``X``; a memory-mapped or sparse ``X`` is read a
     block of rows at a time, made a dense array of the network's dtype, never whole."""
     if not is_memory_mapped(X) and not is_sparse(X):
-        return network.predict_logits(X, chunk_rows=_PREDICT_ROWS)
+        return network.predict_logits(X)
     out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # as predict_logits: checked after
         for rows in _row_blocks(X):

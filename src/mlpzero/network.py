@@ -44,7 +44,12 @@ from . import kernels as _kernels
 from .activations import Activation
 from .validation import check_dtype
 
-__all__ = ["Network", "resolve_activations"]
+__all__ = ["CHUNK_ROWS", "Network", "resolve_activations"]
+
+#: Rows per forward pass when a whole data set goes through a network in blocks
+#: (prediction, evaluation, the L-BFGS objective): one number, so that a memory-mapped,
+#: sparse or in-memory ``X`` meets the same matrix products and gives the same outputs.
+CHUNK_ROWS = 4096
 
 _MAX_WORKSPACES = 4
 #: Fewest samples for which the per-layer kernels replace the NumPy calls around the
@@ -401,7 +406,7 @@ class Network:
             "dZ": list(ws.delta),
         }
 
-    def predict_logits(self, X: np.ndarray, chunk_rows: int = 4096) -> np.ndarray:
+    def predict_logits(self, X: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
         """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time.
 
         Overflow is not warned about here: inputs too large for the network give

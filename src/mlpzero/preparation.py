@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from .network import CHUNK_ROWS
 from .targets import TargetEncoder
 from .validation import (
     RowScan,
@@ -156,7 +157,7 @@ class SparseRows:
         """The largest ``|x|`` over the stored values of these rows."""
         if self.rows is None:
             return float(np.abs(self.matrix.data).max(initial=0.0))
-        rows, step = np.sort(self.rows), 4096
+        rows, step = np.sort(self.rows), CHUNK_ROWS
         return max(
             float(np.abs(self.matrix[rows[start : start + step]].data).max(initial=0.0))
             for start in range(0, len(rows), step)
