@@ -356,16 +356,7 @@ class MLP:
             The loss or the weights became NaN or infinite (the learning rate is too
             high); the model keeps its last finite weights and the history so far.
         """
-        arguments = dict(locals())
-        comm = _distributed.communicator(distributed)
-        if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
-            _distributed.check_same_fit(comm, arguments)
-        if distributed and is_batch_source(X):  # refused alike in one process and in N
-            raise ValueError(
-                "distributed=True does not apply to a batch generator: every rank takes its "
-                "share of the same rows, which a generator does not have; pass an array "
-                "(a memory-mapped one costs no memory)"
-            )
+        comm = _process_group(distributed, dict(locals()))
         options = FitOptions.check(
             stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
@@ -378,10 +369,7 @@ class MLP:
         source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
         names = source.feature_names_in_ if source.built else _column_names(X)
-        X = _in_training_order(X, names, "X")
-        if isinstance(validation_data, (tuple, list)) and validation_data:
-            X_val = _in_training_order(validation_data[0], names, "validation_data's X")
-            validation_data = (X_val, *validation_data[1:])
+        X, validation_data = _columns_in_order(X, validation_data, names)
         scan = None if comm.size == 1 else _distributed.row_scan(comm)  # a share per rank
         data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features, scan)
         with _restored_on_error(self):
@@ -407,24 +395,7 @@ class MLP:
             self.loss_.check_targets(prepared.Y)
             _check_log_names(self, options, prepared.validation is not None)
             if self.standardize and self.standardizer_ is None:
-                if not first_fit:
-                    raise ValueError(
-                        "standardize=True, but this model was first fitted without "
-                        "standardisation: its weights expect raw inputs (build a new MLP)"
-                    )
-                if is_batch_source(X):
-                    raise ValueError(
-                        "standardize=True needs the statistics of all the rows, which a batch "
-                        "generator gives only after a pass over them: standardise in it"
-                    )
-                # On the training rows only: the held-out rows stay unseen.
-                train_rows = _training_rows(len(data.y), prepared.validation_rows)
-                blocks = _dense_blocks(data.X, self.dtype)
-                self.network.input_transform = (
-                    Standardizer.fit(blocks, train_rows)
-                    if comm.size == 1
-                    else _distributed.fit_standardizer(comm, blocks, train_rows)
-                )
+                self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
         self.validation_rows_ = prepared.validation_rows
         if resumed is not None:
             self._rng.bit_generator.state = epoch_state
@@ -455,6 +426,34 @@ class MLP:
             communicator=comm, **options.loop_options(),
         )  # fmt: skip
         return self
+
+    def _fit_standardizer(
+        self,
+        data: Any,
+        prepared: Any,
+        first_fit: bool,
+        stream: bool,
+        comm: _distributed.Communicator,
+    ) -> None:
+        """The statistics of ``standardize=True``, from the training rows of the first fit
+        (the held-out rows stay unseen), shared by the ranks of a distributed fit."""
+        if not first_fit:
+            raise ValueError(
+                "standardize=True, but this model was first fitted without "
+                "standardisation: its weights expect raw inputs (build a new MLP)"
+            )
+        if stream:
+            raise ValueError(
+                "standardize=True needs the statistics of all the rows, which a batch "
+                "generator gives only after a pass over them: standardise in it"
+            )
+        train_rows = _training_rows(len(data.y), prepared.validation_rows)
+        blocks = _dense_blocks(data.X, self.dtype)
+        self.network.input_transform = (
+            Standardizer.fit(blocks, train_rows)
+            if comm.size == 1
+            else _distributed.fit_standardizer(comm, blocks, train_rows)
+        )
 
     def _fit_lbfgs(
         self,
@@ -1223,6 +1222,30 @@ def _optimizer_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple
     keys = sorted((set(mine) | set(theirs)) - {"learning_rate"})
     differ = [k for k in keys if mine.get(k) != theirs.get(k)]
     return {k: mine.get(k) for k in differ}, {k: theirs.get(k) for k in differ}
+
+
+def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed.Communicator:
+    """The communicator of a fit: one process, or this rank of an MPI job once every rank
+    is known to have been asked the same fit (``arguments``, fit's own)."""
+    comm = _distributed.communicator(distributed)
+    if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
+        _distributed.check_same_fit(comm, arguments)
+    if distributed and is_batch_source(arguments["X"]):  # refused alike in one process and N
+        raise ValueError(
+            "distributed=True does not apply to a batch generator: every rank takes its "
+            "share of the same rows, which a generator does not have; pass an array "
+            "(a memory-mapped one costs no memory)"
+        )
+    return comm
+
+
+def _columns_in_order(X: Any, validation_data: Any, names: list[str] | None) -> tuple[Any, Any]:
+    """``X`` and ``validation_data``'s ``X`` with their columns in the training order."""
+    X = _in_training_order(X, names, "X")
+    if isinstance(validation_data, (tuple, list)) and validation_data:
+        X_val = _in_training_order(validation_data[0], names, "validation_data's X")
+        validation_data = (X_val, *validation_data[1:])
+    return X, validation_data
 
 
 def _check_classes(model: MLP, classes: Any, y: Any) -> None:
