@@ -409,9 +409,10 @@ class _Trainer:
         network = self.network
         if fraction:
             logits = network.forward(X, training=True) if self.dropout else network.forward(X)
-            value = self.loss.value(logits, Y, weights)
             hits = self.labels.hits(logits, labels)
-            dlogits = self.loss.gradient(logits, Y, weights, out=network.output_delta())
+            value, dlogits = self.loss.value_and_gradient(
+                logits, Y, weights, out=network.output_delta()
+            )
             if fraction != 1:
                 dlogits *= dlogits.dtype.type(fraction)
             network.backward(dlogits)
