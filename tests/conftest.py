@@ -9,6 +9,7 @@ processes the tests start too.
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -33,6 +34,21 @@ def backend(request):
     kernels.set_backend(request.param)
     yield request.param
     kernels.set_backend(before)
+
+
+# ---------------------------------------------------------------------- the browser
+#: Debian's Chromium, as the browser tests start it (``from conftest import CHROMIUM``): no
+#: sandbox (CI runs as root) and nothing that reaches out to the network by itself.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 # ---------------------------------------------------------------------- shared data sets

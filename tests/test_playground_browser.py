@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import threading
 import time
@@ -19,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from conftest import CHROMIUM, CHROMIUM_ARGS
+
 if not Path(CHROMIUM).exists():
     pytest.skip(
         "no Chromium installed: `apt-get install chromium` to run the browser tests",
@@ -32,15 +32,6 @@ import mlpzero  # noqa: E402
 from mlpzero.playground import data  # noqa: E402
 from mlpzero.playground.server import create_app  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "playground.png"
 
 
