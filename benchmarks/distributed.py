@@ -152,7 +152,11 @@ def launch(ranks: int, samples: int, repeats: int) -> dict[str, Any]:
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    # The last JSON line: a launcher may print a terminal reset code after the ranks exit.
+    lines = [line for line in done.stdout.splitlines() if line.lstrip().startswith("{")]
+    if not lines:
+        raise SystemExit(f"{' '.join(command)} printed no result:\n{done.stdout}\n{done.stderr}")
+    return json.loads(lines[-1])
 
 
 def compute_curve(rows: list[int], repeats: int) -> dict[int, float]:
