@@ -10,7 +10,9 @@ like the article's (``np.random.seed(42)``) gives the article's weights bit for 
 
 - :func:`he_normal`: ``gain = 2``; for ReLU-like activations, which zero half their inputs.
 - :func:`xavier_normal`: ``gain = 1``; for sigmoid, tanh and the identity.
-- :func:`glorot_uniform`: ``U(-r, r)`` with ``r = sqrt(6 / (fan_in + fan_out))``.
+- :func:`glorot_uniform`: ``U(-r, r)`` with ``r = sqrt(6 / (fan_in + fan_out))``
+  (:func:`glorot_limit`); :func:`glorot_uniform_layers` draws a whole network the way
+  scikit-learn's MLP does, for the scikit-learn estimators.
 
 ``rng`` is anything with a ``standard_normal(shape)`` method and, for the uniform case,
 ``uniform(low, high, shape)``: a :class:`numpy.random.Generator` or the legacy
@@ -20,6 +22,7 @@ like the article's (``np.random.seed(42)``) gives the article's weights bit for 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -27,7 +30,16 @@ import numpy as np
 from .activations import Activation
 from .activations import get as get_activation
 
-__all__ = ["INITIALIZERS", "default_for", "get", "glorot_uniform", "he_normal", "xavier_normal"]
+__all__ = [
+    "INITIALIZERS",
+    "default_for",
+    "get",
+    "glorot_limit",
+    "glorot_uniform",
+    "glorot_uniform_layers",
+    "he_normal",
+    "xavier_normal",
+]
 
 Initializer = Callable[[int, int, Any], np.ndarray]
 
@@ -46,10 +58,33 @@ def xavier_normal(fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
     return _scaled_normal(fan_in, fan_out, rng, 1.0)
 
 
+def glorot_limit(fan_in: int, fan_out: int, factor: float = 6.0) -> float:
+    """``r = sqrt(factor / (fan_in + fan_out))``, the bound of Glorot's uniform draw (6 in
+    Glorot and Bengio; scikit-learn uses 2 for the logistic activation)."""
+    return float(np.sqrt(factor / (fan_in + fan_out)))
+
+
 def glorot_uniform(fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
     """Glorot and Bengio (2010): ``W ~ U(-r, r)``, ``r = sqrt(6 / (fan_in + fan_out))``."""
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    limit = glorot_limit(fan_in, fan_out)
     return rng.uniform(-limit, limit, (fan_out, fan_in))
+
+
+def glorot_uniform_layers(
+    sizes: list[int], sigmoid: list[bool], rng: Any
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every layer's ``(W^T, b)`` drawn as scikit-learn's MLP draws them.
+
+    Layer by layer, ``W^T`` ``(fan_in, fan_out)`` and then ``b`` ``(fan_out,)`` from
+    ``U(-r, r)``, ``r = glorot_limit(fan_in, fan_out, 2 if sigmoid[l] else 6)``, in that
+    order, so the same ``rng`` (a ``numpy.random.RandomState``) gives scikit-learn's numbers.
+    """
+    drawn = []
+    for layer, (fan_in, fan_out) in enumerate(pairwise(sizes)):
+        limit = glorot_limit(fan_in, fan_out, 2.0 if sigmoid[layer] else 6.0)
+        coef = rng.uniform(-limit, limit, (fan_in, fan_out))
+        drawn.append((coef, rng.uniform(-limit, limit, fan_out)))
+    return drawn
 
 
 INITIALIZERS: dict[str, Initializer] = {

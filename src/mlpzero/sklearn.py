@@ -70,6 +70,7 @@ from . import optimizers as _optimizers
 from .activations import ACTIVATIONS, Activation
 from .callbacks import Callback, LambdaCallback
 from .convergence import ToleranceStopping
+from .initializers import glorot_uniform_layers
 from .model import MLP
 from .network import Network
 from .regularizers import WeightPenalty
@@ -103,27 +104,15 @@ _NON_FINITE = (
 def _init_like_scikit_learn(
     sizes: Sequence[int], activation: Any, rng: np.random.RandomState
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    r"""The initial ``(coefs_[i], intercepts_[i])`` of scikit-learn's MLP (Glorot uniform).
-
-    Layer by layer, ``coefs_[i]`` ``(fan_in, fan_out)`` and then ``intercepts_[i]`` are
-    drawn from :math:`U(-r, r)` with :math:`r = \sqrt{f / (\text{fan\_in} +
-    \text{fan\_out})}`, ``f = 2`` for the logistic (sigmoid) activation and ``6``
-    otherwise, in scikit-learn's order, so the same ``rng`` gives the same numbers. With
-    one activation per hidden layer, each layer takes its own's gain (the output layer
-    the last hidden layer's).
-    """
+    """The initial ``(coefs_[i], intercepts_[i])`` of scikit-learn's MLP
+    (:func:`mlpzero.initializers.glorot_uniform_layers`). With one activation per hidden
+    layer, each layer takes its own's gain (the output layer the last hidden layer's)."""
     n_layers = len(sizes) - 1
     if isinstance(activation, (str, Activation)):
         activation = [activation] * max(n_layers - 1, 1)
     names = [_activations.get(a).name for a in activation] or ["identity"]
-    drawn = []
-    for layer in range(n_layers):
-        fan_in, fan_out = sizes[layer], sizes[layer + 1]
-        factor = 2.0 if names[min(layer, len(names) - 1)] == "sigmoid" else 6.0
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coef = rng.uniform(-bound, bound, (fan_in, fan_out))
-        drawn.append((coef, rng.uniform(-bound, bound, fan_out)))
-    return drawn
+    sigmoid = [names[min(layer, len(names) - 1)] == "sigmoid" for layer in range(n_layers)]
+    return glorot_uniform_layers(list(sizes), sigmoid, rng)
 
 
 def _packing_order(network: Network) -> np.ndarray:
