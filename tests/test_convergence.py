@@ -81,3 +81,14 @@ def test_stops_an_mlp_fit():
     model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=100, callbacks=[rule])
     assert model.history.epochs == 4 and rule.stopped_epoch == 3  # 1 + (patience + 1)
     assert np.isfinite(model.history["loss"]).all()
+
+
+def test_a_score_is_maximised_by_default_in_both_the_rule_and_its_best():
+    from mlpzero.monitor import Monitor
+
+    monitor = Monitor("validation_score", 0.0, "auto")
+    assert [monitor.improved(e, {"validation_score": v}) for e, v in enumerate([0.5, 0.9])] == [
+        True,
+        True,
+    ]
+    assert monitor.best == 0.9

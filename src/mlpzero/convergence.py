@@ -87,9 +87,7 @@ class ToleranceStopping(Callback):
         value = float(logs[key])
         before = self._monitor.best
         self._monitor.improved(epoch, logs)
-        maximize = self._monitor.mode == "max" or (
-            self._monitor.mode == "auto" and ("accuracy" in key or "score" in key)
-        )
+        maximize = self._monitor.maximizes(key)
         if not math.isfinite(value):
             progress = False
         elif before is None:

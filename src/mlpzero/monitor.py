@@ -9,7 +9,8 @@ to minimise, epoch :math:`e` with value :math:`v_e` improves when
 
 where :math:`b` is the best value so far and :math:`\delta` = ``min_delta``; the first
 finite value always improves, and a NaN or infinite value never does (nor becomes the
-best). Metrics whose name contains ``accuracy`` are maximised in ``mode="auto"``.
+best). Metrics whose name contains ``accuracy`` or ``score`` are maximised in
+``mode="auto"`` (:meth:`Monitor.maximizes`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Monitor:
         The smallest change that counts as an improvement (absolute, ``>= 0``).
     mode:
         ``"min"``, ``"max"``, or ``"auto"``: maximise the metrics whose name contains
-        ``accuracy``, minimise the others.
+        ``accuracy`` or ``score``, minimise the others.
 
     ``best`` and ``best_epoch`` are the best value so far and the epoch it was reached
     (``None`` until a finite value has been seen); :meth:`reset` forgets them.
@@ -74,11 +75,15 @@ class Monitor:
         self.best: float | None = None
         self.best_epoch: int | None = None
 
+    def maximizes(self, key: str) -> bool:
+        """Whether higher values of the metric ``key`` are better (the one rule of ``mode``)."""
+        return self.mode == "max" or (self.mode == "auto" and ("accuracy" in key or "score" in key))
+
     def improved(self, epoch: int, logs: dict[str, float]) -> bool:
         """Whether this epoch's value beats the best by more than ``min_delta``; records it."""
         key = monitored_key(self.monitor, logs)
         value = float(logs[key])
-        maximize = self.mode == "max" or (self.mode == "auto" and "accuracy" in key)
+        maximize = self.maximizes(key)
         if not np.isfinite(value):
             return False
         if self.best is None:
