@@ -44,8 +44,12 @@ class ToleranceStopping(Callback):
         ``"min"``, ``"max"`` or ``"auto"`` (max for accuracies and scores).
     on_plateau:
         ``"stop"`` or ``"reduce"`` (divide ``model.optimizer_.learning_rate`` by
-        ``factor`` while it is above ``min_lr``; stop once it is not).
+        ``factor`` while it is above ``min_lr``; stop once it is not). A ``schedule``
+        passed to ``fit`` sets the rate at every epoch and so overrides the reduction:
+        use ``"reduce"`` without one (or :class:`~mlpzero.schedules.ReduceLROnPlateau`).
 
+    Notes
+    -----
     After training, ``wait`` is the current count, ``best`` the best value, and
     ``stopped_epoch`` the epoch that stopped training (``None`` if none did).
     """

@@ -235,7 +235,7 @@ def minimize(
     criteria. ``validation`` is ``(X_val, Y_val, weights)``. Each iteration is one epoch of
     ``history``: it logs ``loss`` (and for a classifier ``accuracy``, from one more
     forward pass over the rows), and with validation ``val_loss`` (and ``val_accuracy``),
-    the same metrics as the epoch loop of :func:`mlpzero.training.train`.
+    the metrics of the epoch loop of :func:`mlpzero.training.train` but its ``lr``.
     """
     if any(getattr(network, "dropout", ())):
         raise ValueError(
