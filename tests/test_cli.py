@@ -346,8 +346,8 @@ def test_the_installed_command_exits_non_zero_without_a_traceback(tmp_path):
 def test_extra_command_modules_register_their_sub_commands(monkeypatch, capsys):
     module = types.ModuleType("fake_commands")
 
-    def add_parser(subparsers):
-        parser = cli.add_command(subparsers, "hello", help="say hello", example="mlpzero hello")
+    def add_parser(subparsers, add_command):
+        parser = add_command(subparsers, "hello", help="say hello", example="mlpzero hello")
         parser.add_argument("--name", default="world")
         parser.set_defaults(handler=lambda args: print(f"hello {args.name}") or 0)
 

@@ -12,8 +12,9 @@ own. No output may be one of the command's inputs (:func:`refuse_overwriting`).
 Errors end the command with exit status 1 (2 for a bad option) and one line on stderr
 that names the problem; ``--debug`` shows the full traceback instead.
 
-Adding a command: write a function ``add_parser(subparsers)`` that calls
-:func:`add_command` (which gives the command ``--help``, ``--debug`` and an example) and
+Adding a command: write a function ``add_parser(subparsers, add_command)`` that calls
+the :func:`add_command` it is handed (which gives the command ``--help``, ``--debug`` and
+an example; a module of another floor so never imports this one back) and
 sets ``handler=`` to a function taking the parsed arguments and returning an exit status;
 then list the function in :data:`COMMANDS`, or expose it as ``add_parser`` in one of the
 modules named in :data:`COMMAND_MODULES` (loaded when present).
@@ -398,7 +399,8 @@ COMMANDS: list[Callable[[Any], None]] = [
     _add_plot,
     _add_export,
 ]
-#: Modules that add more sub-commands through an ``add_parser(subparsers)`` function.
+#: Modules that add more sub-commands through an ``add_parser(subparsers, add_command)``
+#: function.
 COMMAND_MODULES: tuple[str, ...] = ("mlpzero.playground.cli",)
 
 
@@ -423,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
             if error.name is not None and name.startswith(error.name):
                 continue  # that command is not installed in this version
             raise
-        module.add_parser(subparsers)
+        module.add_parser(subparsers, add_command)
     return parser
 
 

@@ -8,13 +8,13 @@ web server's packages until the command runs, so ``mlpzero`` works without the
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add ``playground [--host H] [--port P] [--no-browser]`` to the ``mlpzero`` command."""
-    from ..cli import add_command
-
+def add_parser(subparsers: Any, add_command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add ``playground [--host H] [--port P] [--no-browser]`` to the ``mlpzero`` command,
+    through the command's own ``add_command`` (handed in: nothing here imports the CLI)."""
     parser = add_command(
         subparsers,
         "playground",
