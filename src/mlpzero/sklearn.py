@@ -74,6 +74,7 @@ from .initializers import glorot_uniform_layers
 from .model import MLP
 from .network import Network
 from .regularizers import WeightPenalty
+from .schedules import InverseScaling
 from .snapshot import ParameterSnapshot
 from .training import TrainingDivergedError
 from .validation import check_sample_weight, is_memory_mapped
@@ -262,7 +263,9 @@ class _Bookkeeping(Callback):
         self.record_epoch(loss, logs)
         if est.solver == "sgd" and est.learning_rate == "invscaling":
             optimizer = self.model.optimizer_
-            optimizer.learning_rate = est.learning_rate_init / (self.t + 1) ** est.power_t
+            # invscaling's rate after t samples seen: InverseScaling with time in samples.
+            decay = InverseScaling(power=est.power_t, rate=1.0)
+            optimizer.learning_rate = decay.learning_rate(self.t, est.learning_rate_init)
 
     def record_epoch(self, loss: float, logs: dict[str, float]) -> None:
         """Record one epoch whose reported training loss is ``loss``; adds to ``logs``."""
