@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = subprocess.run(
                     [sys.executable, "-m", "benchmarks.csv_throughput", "--child",
                      operation, str(csv_path), workdir],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True, text=True, check=True, timeout=3600,
                 )  # fmt: skip
                 runs.append(json.loads(result.stdout))
             runs.sort(key=lambda r: r["seconds"])

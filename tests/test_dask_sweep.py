@@ -123,7 +123,8 @@ def test_sweeps_on_a_dask_cluster_match_one_process(tmp_path):
         stdout, stderr = process.communicate(timeout=180)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("the Dask sweep hung for 180 s")
+        stdout, stderr = process.communicate()  # reap it, and keep what it said
+        pytest.fail(f"the Dask sweep hung for 180 s\n{stdout}\n{stderr}")
     assert process.returncode == 0, f"{stdout}\n{stderr}"
     found = json.loads(out.read_text())
     assert set(found) == {"grid", "random"}

@@ -15,6 +15,8 @@ from mlpzero.activations import LeakyReLU
 from mlpzero.export.c import c_source
 from mlpzero.export.description import describe
 
+#: Seconds a compile or a run of a compiled program may take before it counts as hung.
+TIMEOUT = 120
 CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
 needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler (cc, gcc or clang) on PATH")
@@ -77,11 +79,13 @@ def compile_and_run(source: str, model: MLP, X: np.ndarray, tmp_path) -> list[li
     program = tmp_path / "driver"
     built = subprocess.run(
         [CC, *FLAGS, "driver.c", "-o", str(program), "-lm"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=TIMEOUT,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     stdin = "\n".join(" ".join(float(v).hex() for v in row) for row in X) + "\n"
-    ran = subprocess.run([str(program)], input=stdin, capture_output=True, text=True, check=True)
+    ran = subprocess.run(
+        [str(program)], input=stdin, capture_output=True, text=True, check=True, timeout=TIMEOUT
+    )
     return [line.split() for line in ran.stdout.splitlines()]
 
 
@@ -167,8 +171,12 @@ def test_string_labels_are_escaped(tmp_path):
         '    for (k = 0; k < NET_N_CLASSES; ++k) {\n        printf("%s\\n", net_classes[k]);\n' \
         "    }\n    return 0;\n}\n"  # fmt: skip
     (tmp_path / "driver.c").write_text(driver, encoding="utf-8")
-    subprocess.run([CC, *FLAGS, "driver.c", "-o", "driver"], cwd=tmp_path, check=True)
-    ran = subprocess.run([str(tmp_path / "driver")], capture_output=True, check=True)
+    subprocess.run(
+        [CC, *FLAGS, "driver.c", "-o", "driver"], cwd=tmp_path, check=True, timeout=TIMEOUT
+    )
+    ran = subprocess.run(
+        [str(tmp_path / "driver")], capture_output=True, check=True, timeout=TIMEOUT
+    )
     assert ran.stdout.decode("utf-8").splitlines() == model.classes_.tolist()
 
 
@@ -221,8 +229,12 @@ def test_the_readme_program_compiles_and_agrees(tmp_path):
     model = MLP(hidden=(16, 8), seed=0).fit(X, y, epochs=300, learning_rate=0.1)
     model.to_c(tmp_path / "moons.h", name="moons")
     (tmp_path / "main.c").write_text(program, encoding="utf-8")
-    subprocess.run([CC, *FLAGS, "main.c", "-o", "moons", "-lm"], cwd=tmp_path, check=True)
-    ran = subprocess.run([str(tmp_path / "moons")], capture_output=True, text=True, check=True)
+    subprocess.run(
+        [CC, *FLAGS, "main.c", "-o", "moons", "-lm"], cwd=tmp_path, check=True, timeout=TIMEOUT
+    )
+    ran = subprocess.run(
+        [str(tmp_path / "moons")], capture_output=True, text=True, check=True, timeout=TIMEOUT
+    )
     x = np.array([[0.5, -0.25]])
     expected = f"class {model.predict(x)[0]}, p = {model.predict_proba(x)[0, 1]:.3f}"
     assert ran.stdout.strip() == expected
@@ -235,7 +247,7 @@ def test_the_example_runs(tmp_path):
     script = Path(__file__).resolve().parents[1] / "examples" / "export_c.py"
     ran = subprocess.run(
         [sys.executable, "-W", "error", str(script), str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, timeout=TIMEOUT,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     assert (tmp_path / "moons.h").exists()

@@ -18,6 +18,9 @@ def test_version_is_the_installed_metadata():
         pytest.skip("mlpzero is not installed (only on sys.path)")
     assert mlpzero.__version__ == expected
     assert installed_version() == expected
+    # ... and that is the one version written, in pyproject.toml
+    written = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'\nversion = "{expected}"\n' in written
 
 
 def test_a_package_that_is_not_installed_reports_the_unknown_version():
