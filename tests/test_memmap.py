@@ -311,3 +311,16 @@ def test_standardized_training_on_a_memmap_gives_the_same_weights(tmp_path, smal
     assert np.array_equal(a.standardizer_.mean, b.standardizer_.mean)
     assert np.array_equal(a.network.params, b.network.params)
     assert np.array_equal(a.predict_proba(X), b.predict_proba(X_map))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8])
+def test_a_memory_mapped_x_of_integers_trains_as_the_same_integers_in_memory(tmp_path, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 5, (60, 3)).astype(dtype)
+    y = (X[:, 0] > 2).astype(int)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    options = dict(epochs=3, batch_size=16, optimizer="adam", learning_rate=0.01)
+    in_memory = MLP(hidden=(4,), seed=0).fit(X, y, **options)
+    from_disk = MLP(hidden=(4,), seed=0).fit(mapped, y, **options)
+    np.testing.assert_array_equal(from_disk.network.params, in_memory.network.params)

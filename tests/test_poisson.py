@@ -96,3 +96,16 @@ def test_evaluate_reports_the_mean_squared_error_of_a_poisson_model():
     expected = np.mean((model.predict(X).ravel() - y) ** 2)
     assert model.evaluate(X, y)["mse"] == pytest.approx(expected, rel=1e-12)
     assert model.score(X, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_poisson_refuses_negative_counts_in_evaluate_and_trains_from_a_generator():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = rng.poisson(1.0, 40).astype(float)
+    model = MLP(hidden=(4,), loss="poisson", seed=0)
+    model.fit(lambda: iter([(X[:20], y[:20]), (X[20:], y[20:])]), epochs=2)
+    assert model.history.epochs == 2
+    with pytest.raises(ValueError, match=r"non-negative targets .* smallest value of -\d+\.0$"):
+        model.evaluate(X, -y - 1)
+    with pytest.raises(ValueError, match="non-negative targets"):
+        MLP(hidden=(4,), loss="poisson").fit(lambda: iter([(X, -y - 1)]), epochs=1)

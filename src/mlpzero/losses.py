@@ -325,7 +325,7 @@ class Poisson(Loss):
         if y.size and np.min(y) < 0:
             raise ValueError(
                 "y: the poisson loss needs non-negative targets (counts or rates); "
-                f"got a smallest value of {np.min(y)!r}"
+                f"got a smallest value of {float(np.min(y))!r}"
             )
 
 

@@ -392,7 +392,9 @@ class MLP:
                 data, self.encoder, self.dtype, validation_split=options.validation_split,
                 class_weight=options.class_weight, split_rng=split_rng,
             )  # fmt: skip
-            self.loss_.check_targets(prepared.Y)
+            for targets in (data.y, data.validation and data.validation[1]):
+                if targets is not None:  # a generator's first batch; its others go unseen
+                    self.loss_.check_targets(targets)
             _check_log_names(self, options, prepared.validation is not None)
             if self.standardize and self.standardizer_ is None:
                 self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
@@ -623,6 +625,7 @@ class MLP:
             X, dtype=self.dtype, n_features=network.layer_sizes[0], accept_sparse=True
         )
         y = check_targets(y, X.shape[0])
+        self.loss_.check_targets(y)
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
         if not is_memory_mapped(X) and not is_sparse(X):
             return self._evaluate_rows(X, y, weights)

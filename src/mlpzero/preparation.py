@@ -93,7 +93,11 @@ class RowSource:
         """``out[i] = source[index[i]]``, converted to ``out``'s dtype; returns ``out``."""
         if self.rows is not None:
             index = self.rows[index]
-        return np.take(self.array, index, axis=0, out=out)
+        if self.array.dtype.kind == "f":
+            return np.take(self.array, index, axis=0, out=out)
+        # integer or bool features: np.take casts into out only between floats
+        np.copyto(out, np.take(self.array, index, axis=0), casting="unsafe")
+        return out
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` as a new C-contiguous array in the model's dtype."""
