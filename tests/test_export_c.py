@@ -253,3 +253,30 @@ def test_the_example_runs(tmp_path):
     assert (tmp_path / "moons.h").exists()
     if CC is not None:
         assert "so does the model" in ran.stdout
+
+
+def test_an_export_never_writes_over_a_model_file_or_into_a_folder(tmp_path):
+    model = fitted("binary", "relu")
+    saved = model.save(tmp_path / "own.npz")
+    before = saved.read_bytes()
+    renamed = tmp_path / "own.h"  # a model file under another extension
+    renamed.write_bytes(before)
+    for path, message in [
+        (saved, "extension of a model or data file"),
+        (renamed, "holds a model file"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "absent" / "m.h", "does not exist"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            model.to_c(path, name="m")
+    with pytest.raises(ValueError, match="extension of a model or data file"):
+        model.to_onnx(saved)
+    assert saved.read_bytes() == before and renamed.read_bytes() == before
+
+
+def test_a_header_named_after_a_file_that_is_no_c_identifier_asks_for_a_name(tmp_path):
+    from mlpzero.export import export
+
+    with pytest.raises(ValueError, match="'1bad' is not a C identifier: pass name="):
+        export(fitted("binary", "relu"), tmp_path / "1bad.h")
+    assert export(fitted("binary", "relu"), tmp_path / "1bad.h", name="ok").exists()

@@ -46,8 +46,9 @@ def to_onnx(
 def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None) -> Path:
     """Write ``model`` to ``path`` in the format its extension names (``.onnx`` or ``.h``).
 
-    ``name`` prefixes the C header's identifiers (default: the file's stem, if it is a C
-    identifier, else ``"model"``); it does not apply to ONNX.
+    ``name`` prefixes the C header's identifiers (default: the file's stem, which must
+    then be a C identifier: two headers must not share their symbols); it does not apply
+    to ONNX.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -65,5 +66,10 @@ def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None)
     if name is None:
         from .c import is_identifier
 
-        name = path.stem if is_identifier(path.stem) else "model"
+        if not is_identifier(path.stem):
+            raise ValueError(
+                f"the C header's name comes from the file name, but {path.stem!r} is not a C "
+                "identifier: pass name= (--name on the command line)"
+            )
+        name = path.stem
     return to_c(model, path, name=name)

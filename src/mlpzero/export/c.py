@@ -34,7 +34,7 @@ import numpy as np
 
 from .._version import installed_version
 from ..losses import exp_limit
-from .description import Description, describe
+from .description import Description, checked_output, describe
 from .operations import OPERATIONS, Step
 
 __all__ = ["c_source", "is_identifier", "to_c"]
@@ -67,7 +67,7 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
         custom activation or loss).
     """
     source = c_source(describe(model), name)
-    path = Path(path)
+    path = checked_output(path, "C header")
     path.write_text(source, encoding="utf-8")
     return path
 

@@ -9,14 +9,16 @@ alone and never touch the model.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .operations import Step, activation_step, link_step
 
-__all__ = ["Description", "describe", "input_transform"]
+__all__ = ["Description", "checked_output", "describe", "input_transform"]
 
 
 @dataclass(frozen=True)
@@ -176,3 +178,32 @@ def export_labels(classes: np.ndarray) -> np.ndarray:
         "cannot export class labels that are neither integers nor strings: got "
         f"{values[:10]} (dtype {classes.dtype}); train on int or str labels"
     )
+
+
+#: The first bytes of a zip archive: what a model file (``.npz``) and an ``.npz`` data set
+#: start with. An export never writes over one.
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def checked_output(path: Any, what: str) -> Path:
+    """``path`` as a place an export may write ``what`` to; a :class:`ValueError` naming it
+    when it is a folder, has no parent folder, or holds a model file or another ``.npz``
+    archive (an export never replaces the model it was made from)."""
+    out = Path(os.fspath(path))
+    if out.is_dir():
+        raise ValueError(f"path {str(out)!r} is a folder; give a file name for the {what}")
+    if not out.parent.is_dir():
+        raise ValueError(f"path {str(out)!r}: the folder {str(out.parent)!r} does not exist")
+    if out.suffix.lower() in (".npz", ".npy"):
+        raise ValueError(
+            f"path {str(out)!r} has the extension of a model or data file; the {what} "
+            "needs its own name"
+        )
+    if out.is_file():
+        with open(out, "rb") as handle:
+            if handle.read(4) == _ZIP_MAGIC:
+                raise ValueError(
+                    f"path {str(out)!r} holds a model file or another .npz archive; "
+                    f"refusing to write the {what} over it"
+                )
+    return out

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .._version import installed_version
-from .description import Description, describe
+from .description import Description, checked_output, describe
 
 __all__ = [
     "DEFAULT_OPSET",
@@ -216,7 +215,7 @@ def to_onnx(
     """
     built = build_model(describe(model), opset)
     if path is not None:
-        Path(path).write_bytes(built.SerializeToString())
+        checked_output(path, "ONNX model").write_bytes(built.SerializeToString())
     return built
 
 
