@@ -438,3 +438,12 @@ def test_convert_shows_progress_on_stderr_when_asked(tmp_path, capsys):
     convert_csv(path, tmp_path / "shown", progress=True)
     captured = capsys.readouterr()
     assert "converting d.csv" in captured.err and captured.out == ""
+
+
+def test_a_target_column_for_a_source_that_is_not_a_csv_is_refused(tmp_path):
+    from mlpzero.datasets import load_data
+
+    np.savez(tmp_path / "d.npz", X=np.zeros((3, 2)), y=np.array([0, 1, 0]))
+    for source in ("moons", tmp_path / "d.npz", tmp_path):
+        with pytest.raises(ValueError, match="target='a' names a CSV column"):
+            load_data(source, target="a")

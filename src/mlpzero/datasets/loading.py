@@ -69,6 +69,12 @@ def load_data(
     dtype : the CSV features' dtype (float64 by default; an npz gives float64, a data
         directory its arrays as stored, memory-mapped).
     """
+    is_csv = isinstance(source, (str, os.PathLike)) and str(source).lower().endswith(".csv")
+    if target is not None and not is_csv:
+        raise ValueError(
+            f"target={target!r} names a CSV column, but {str(source)!r} is not a CSV file: "
+            "a built-in dataset, an npz or a data folder brings its own y"
+        )
     if isinstance(source, str) and source.lower() in BUILTIN_DATASETS:
         return _builtin(source.lower(), seed, n_samples, split)
     if not isinstance(source, (str, os.PathLike)):
