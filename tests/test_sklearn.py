@@ -924,3 +924,17 @@ def test_a_failed_warm_start_keeps_the_previous_activation_and_dropout(iris):
         model.fit(X, y)
     assert model.model_.activation == "relu" and model.model_.dropout == (0.0,)
     np.testing.assert_array_equal(model.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize("continue_", ["warm_start", "partial_fit"])
+def test_a_changed_regression_loss_is_refused_when_training_continues(continue_):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = np.abs(X[:, 0]) + 0.1
+    model = MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    model.set_params(loss="poisson")
+    with pytest.raises(ValueError, match="loss='poisson' differs from the loss 'squared_error'"):
+        model.fit(X, y) if continue_ == "warm_start" else model.partial_fit(X, y)

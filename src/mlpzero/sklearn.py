@@ -66,6 +66,7 @@ except ImportError as _error:  # pragma: no cover - depends on the installed ver
 
 from . import activations as _activations
 from . import lbfgs as _lbfgs
+from . import losses as _losses
 from . import optimizers as _optimizers
 from .activations import ACTIVATIONS, Activation
 from .callbacks import Callback, LambdaCallback
@@ -633,9 +634,16 @@ class _BaseMLP(BaseEstimator):
         """Refuse to continue from the fitted weights when ``hidden_layer_sizes`` changed:
         they have the old sizes (scikit-learn fails on their shapes)."""
         fitted, wanted = tuple(self._mlp.hidden), self._hidden_sizes()
+        how = "partial_fit continues" if incremental else "warm_start=True continues"
+        loss = getattr(self, "loss", None)  # MLPRegressor's; a classifier's follows y
+        if loss is not None and _losses.get(loss).name != self._mlp.loss_.name:
+            raise ValueError(
+                f"loss={loss!r} differs from the loss {self._mlp.loss_.name!r} this estimator "
+                f"was fitted with, and {how} from the fitted weights, trained for the old "
+                "loss. To train for the new one, call fit with warm_start=False"
+            )
         if fitted == wanted:
             return
-        how = "partial_fit continues" if incremental else "warm_start=True continues"
         raise ValueError(
             f"hidden_layer_sizes={self.hidden_layer_sizes!r} differs from the layer sizes "
             f"{fitted} this estimator was fitted with, and {how} from the fitted weights, "
@@ -1238,7 +1246,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if self.loss == "poisson" and y.size and np.min(y) < 0:
             raise ValueError(
                 "Some value(s) of y are negative which is not allowed for Poisson "
-                f"regression (loss='poisson'); the smallest is {np.min(y)!r}"
+                f"regression (loss='poisson'); the smallest is {float(np.min(y))!r}"
             )
         return y
 

@@ -88,6 +88,8 @@ class LivePlot(Callback):
             self.boundary = (X, np.asarray(boundary[1]))
         self.every = check_non_negative("every", every)
         self.max_share = check_positive("max_share", max_share)
+        if self.max_share > 1:
+            raise ValueError(f"max_share must be a share of the time, at most 1, got {max_share!r}")
         self.resolution = int(resolution)
         self.path = path
         self.clock = clock
