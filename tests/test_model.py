@@ -293,3 +293,20 @@ def test_a_fitted_model_keeps_its_classes():
         model.fit(X, y, classes=[0, 1, 2], epochs=1)
     model.fit(X, y, classes=[1, 0], epochs=1)  # the same set, in any order
     assert model.history.epochs == 2
+
+
+@pytest.mark.parametrize(
+    ("settings", "classes", "message"),
+    [
+        ({}, [0.0, 1.0, 2.0], "are floats, which loss='auto' reads as regression"),
+        ({}, [0, 1, np.nan], "classes must not hold NaN"),
+        ({"loss": "squared_error"}, [0, 1], "classes applies to classifiers"),
+    ],
+)
+def test_classes_that_would_not_make_a_classifier_are_refused(settings, classes, message):
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(3,), **settings)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y, classes=classes, epochs=1)
+    assert not model.built

@@ -1267,13 +1267,33 @@ def _check_classes(model: MLP, classes: Any, y: Any) -> None:
                 f"classes={given.tolist()!r} differs from the fitted model's classes_ "
                 f"{model.classes_.tolist()!r}: a fitted model keeps its classes"
             )
-    elif y is not None and np.ndim(y) == 1:
+    else:
+        _check_new_classes(model, given)
+    if not model.built and y is not None and np.ndim(y) == 1:
         missing = np.setdiff1d(np.unique(np.asarray(y)), given)
         if missing.size:
             raise ValueError(
                 f"y has labels that classes={given.tolist()!r} does not list: "
                 f"{missing[:5].tolist()!r}"
             )
+
+
+def _check_new_classes(model: MLP, given: np.ndarray) -> None:
+    """``classes`` that make the model a classifier: no NaN, no regression loss, and for
+    ``loss="auto"`` labels that are not read as measurements (floats other than 0 and 1)."""
+    if given.dtype.kind == "f" and np.isnan(given).any():
+        raise ValueError(f"classes must not hold NaN, got {given.tolist()!r}")
+    if model.loss != "auto":
+        name = _losses.get(model.loss).name
+        if name in ("squared_error", "poisson"):
+            raise ValueError(
+                f"classes applies to classifiers, but loss={model.loss!r} is a regression loss"
+            )
+    elif given.dtype.kind == "f" and not np.isin(given, (0, 1)).all():
+        raise ValueError(
+            f"classes={given.tolist()!r} are floats, which loss='auto' reads as regression "
+            "targets: pass integer or string labels, or loss='categorical_crossentropy'"
+        )
 
 
 def _check_lbfgs(model: MLP, options: FitOptions, comm: _distributed.Communicator) -> None:
