@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
+import signal
 import time
 
 import numpy as np
@@ -701,7 +703,9 @@ def test_the_command_serves_the_page_on_loopback():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "mlpzero", "playground", "--port", str(port), "--no-browser"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         assert f"http://localhost:{port}/" in process.stdout.readline()
         page = None
@@ -745,7 +749,11 @@ def test_the_command_serves_the_page_on_loopback():
         assert raw("/ws", f"localhost:{port}", good).startswith(b"HTTP/1.1 101")
     finally:
         process.terminate()
-        process.communicate(timeout=10)
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # deaf to SIGTERM: end it and what it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
 
 
 def test_the_command_refuses_a_bad_port():

@@ -59,6 +59,7 @@ def _suite_source() -> str:
 
 
 @pytest.mark.slow  # about a minute: the suite trains some hundred small networks
+@pytest.mark.timeout(1200)  # its subprocess has 900 s
 def test_scikit_learn_mlp_suite_passes(tmp_path: Path) -> None:
     (tmp_path / "test_mlp.py").write_text(_suite_source(), encoding="utf-8")
     conftest = CONFTEST.format(names=sorted(NOT_APPLICABLE))
