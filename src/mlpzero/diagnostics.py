@@ -73,6 +73,7 @@ def gradient_norms(network: Network) -> list[float]:
 
     Returns ``L`` floats, first layer first. Biases are left out.
     """
+    _check_network(network)
     return [_norm(g) for g in network.weight_grads]
 
 
@@ -85,6 +86,9 @@ def update_ratios(network: Network, before: np.ndarray) -> list[float]:
     (e.g. a copy of ``network.params``); biases are left out. A layer whose weights were
     all zero gives ``inf`` if they moved and ``0.0`` if not.
     """
+    _check_network(network)
+    if np.shape(before) == network.params.shape and not np.isfinite(before).all():
+        raise ValueError("before must hold finite parameters, got NaN or infinity")
     before = np.asarray(before)
     if before.shape != network.params.shape:
         raise ValueError(
@@ -112,6 +116,7 @@ def dead_relu_shares(network: Network) -> list[float | None]:
     layer's width, or ``None`` for a layer whose activation is not ReLU (a leaky ReLU
     always passes some gradient, so it cannot die this way).
     """
+    _check_network(network)
     return [None if c is None else c[0] / c[1] for c in _dead_counts(network)]
 
 
@@ -121,6 +126,7 @@ def dead_relu_share(network: Network) -> float | None:
     Dead units (see :func:`dead_relu_shares`) over all units, across the ReLU layers
     (other activations are not counted). ``None`` when the network has no ReLU layer.
     """
+    _check_network(network)
     counts = [c for c in _dead_counts(network) if c is not None]
     if not counts:
         return None
@@ -138,6 +144,7 @@ def saturated_shares(network: Network, threshold: float = 0.99) -> list[float | 
     :math:`A^{[l]}_{ij}` (rows times units) of layer ``l``. Returns one entry per hidden
     layer, ``None`` for a layer that is neither sigmoid nor tanh.
     """
+    _check_network(network)
     return [None if c is None else c[0] / c[1] for c in _saturated_counts(network, threshold)]
 
 
@@ -147,6 +154,7 @@ def saturated_share(network: Network, threshold: float = 0.99) -> float | None:
     Saturated entries (see :func:`saturated_shares`) over all entries, across the sigmoid
     and tanh layers; ``None`` when the network has none.
     """
+    _check_network(network)
     counts = [c for c in _saturated_counts(network, threshold) if c is not None]
     if not counts:
         return None
@@ -230,3 +238,10 @@ def _norm(array: np.ndarray) -> float:
     """The Frobenius norm, summed in float64."""
     flat = array.astype(np.float64, copy=False).ravel()
     return math.sqrt(float(np.dot(flat, flat)))
+
+
+def _check_network(network: object) -> None:
+    if not isinstance(network, Network):
+        raise TypeError(
+            f"network must be a Network (an MLP's is model.network), got {type(network).__name__}"
+        )
