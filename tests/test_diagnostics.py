@@ -259,7 +259,7 @@ def test_a_model_instead_of_its_network_and_a_non_finite_before_are_refused():
 
     rng = np.random.default_rng(0)
     model = MLP(hidden=(3,)).fit(rng.standard_normal((20, 2)), np.arange(20) % 2, epochs=1)
-    with pytest.raises(TypeError, match="network must be a Network .* got MLP"):
+    with pytest.raises(TypeError, match=r"network must be a Network .* got MLP"):
         gradient_norms(model)
     before = np.full(model.network.n_params, np.nan)
     with pytest.raises(ValueError, match="before must hold finite parameters"):
