@@ -88,6 +88,43 @@ def test_batches_are_reshuffled_every_epoch_but_not_with_shuffle_false():
     np.testing.assert_allclose(ordered[:8], ordered[8:], rtol=1e-6)
 
 
+def test_a_row_order_function_sets_each_epochs_batches(tmp_path):
+    X, y = blobs(40)
+    seen = []
+
+    def reverse(order):
+        seen.append(order.copy())
+        order[...] = order[::-1].copy()
+
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, batch_size=8, shuffle=reverse)
+    # called with the previous epoch's order: 0..n-1 first, then the reversed one
+    np.testing.assert_array_equal(seen[0], np.arange(40))
+    np.testing.assert_array_equal(seen[1], np.arange(40)[::-1])
+    # the same as training unshuffled on the reversed rows, then on the rows in order
+    by_hand = MLP(hidden=(3,), seed=0)
+    by_hand.fit(X[::-1], y[::-1], epochs=1, batch_size=8, shuffle=False)
+    by_hand.fit(X, y, epochs=1, batch_size=8, shuffle=False)
+    np.testing.assert_array_equal(model.network.params, by_hand.network.params)
+    assert model.fit_config_["shuffle"] == "custom"
+    model.save(tmp_path / "model.npz")  # the record stays JSON
+
+
+def test_a_row_order_function_must_leave_a_permutation_and_cannot_resume(tmp_path):
+    X, y = blobs(40)
+
+    def repeat_first(order):
+        order[...] = 0
+
+    with pytest.raises(ValueError, match=r"permutation of 0\.\.39 .* repeated or out-of-range"):
+        MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, batch_size=8, shuffle=repeat_first)
+    path = tmp_path / "run.ckpt.npz"
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, batch_size=8, checkpoint=path)
+    with pytest.raises(ValueError, match="row-order function as shuffle cannot be resumed"):
+        MLP(hidden=(3,), seed=0).fit(
+            X, y, epochs=2, batch_size=8, shuffle=lambda order: None, resume=path
+        )
+
+
 def test_same_seed_gives_identical_history_and_weights_bit_for_bit():
     X, y = circles()
 

@@ -151,8 +151,8 @@ def test_bad_settings_are_refused_at_construction(settings, error, message):
         ({"sample_weight": "a"}, ValueError, r"sample_weight must be numbers.*got str 'a'"),
         ({"callbacks": 5}, TypeError, "callbacks must be a list of Callback objects, got int 5"),
         ({"callbacks": [5]}, TypeError, "callbacks must be Callback objects, got int 5"),
-        ({"shuffle": "no"}, TypeError, "shuffle must be True or False, got str 'no'"),
-        ({"shuffle": 1}, TypeError, "shuffle must be True or False, got int 1"),
+        ({"shuffle": "no"}, TypeError, "shuffle must be True, False or a row-order .* str 'no'"),
+        ({"shuffle": 1}, TypeError, "shuffle must be True, False or a row-order .* got int 1"),
     ],
 )
 def test_bad_fit_options_are_refused_and_leave_the_model_alone(fitted, options, error, message):

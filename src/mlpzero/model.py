@@ -44,7 +44,7 @@ from .progress import ProgressLogger
 from .regularizers import dropout_rates
 from .standardization import Standardizer
 from .targets import TargetEncoder, infer_task, loss_for_task
-from .training import train
+from .training import RowOrder, train
 from .validation import (
     check_dtype,
     check_features,
@@ -246,7 +246,7 @@ class MLP:
         validation_data: tuple[Any, ...] | None = None,
         sample_weight: Any = None,
         class_weight: str | dict[Any, float] | None = None,
-        shuffle: bool | None = None,
+        shuffle: bool | RowOrder | None = None,
         classes: Sequence[Any] | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: int = 0,
@@ -318,7 +318,11 @@ class MLP:
             ``{label: weight}``; multiplies ``sample_weight``. Classifiers only.
         shuffle:
             Reshuffle the rows every epoch (mini-batches only; the default, except for a
-            batch generator, which yields its batches in its own order).
+            batch generator, which yields its batches in its own order). A function
+            instead (:data:`mlpzero.training.RowOrder`) sets each epoch's row order itself:
+            it is called with the previous epoch's order, which it permutes in place.
+            Such a fit cannot be resumed from a checkpoint (the function's state is not
+            saved), and :attr:`fit_config_` records it as ``"custom"``.
         classes:
             Every label training will meet, when the first batch of a generator (or
             ``y`` of a first incremental fit) may lack some; used when the model is built.
@@ -903,7 +907,7 @@ class FitOptions:
     clip_norm: float | None
     validation_split: float
     class_weight: str | dict[Any, float] | None
-    shuffle: bool
+    shuffle: bool | RowOrder
     callbacks: tuple[Callback, ...]
     verbose: int
     print_every: int | None
@@ -964,9 +968,15 @@ class FitOptions:
             _refuse_for_stream(batch_size=batch_size, shuffle=shuffle, optimizer=lbfgs)
         if shuffle is None:
             shuffle = not stream
-        if not isinstance(shuffle, (bool, np.bool_)):
+        if not isinstance(shuffle, (bool, np.bool_)) and not callable(shuffle):
             raise TypeError(
-                f"shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}"
+                "shuffle must be True, False or a row-order function, got "
+                f"{type(shuffle).__name__} {shuffle!r}"
+            )
+        if callable(shuffle) and resume is not None:
+            raise ValueError(
+                "resume: a fit with a row-order function as shuffle cannot be resumed, as "
+                "the function's state is not in the checkpoint; pass shuffle=True or False"
             )
         for callback in callbacks:
             if not isinstance(callback, Callback):
@@ -990,7 +1000,7 @@ class FitOptions:
             clip_norm=clip_norm,
             validation_split=validation_split,
             class_weight=class_weight,
-            shuffle=bool(shuffle),
+            shuffle=shuffle if callable(shuffle) else bool(shuffle),
             callbacks=callbacks,
             verbose=verbose,
             print_every=print_every,
@@ -1012,7 +1022,7 @@ class FitOptions:
             "l1": self.l1,
             "clip_norm": self.clip_norm,
             "validation_split": self.validation_split,
-            "shuffle": None if self.lbfgs else self.shuffle,
+            "shuffle": None if self.lbfgs else _recorded_shuffle(self.shuffle),
         }
 
     def loop_options(self) -> dict[str, Any]:
@@ -1025,6 +1035,11 @@ class FitOptions:
             "clip_norm": self.clip_norm,
             "shuffle": self.shuffle,
         }
+
+
+def _recorded_shuffle(shuffle: bool | RowOrder) -> bool | str:
+    """``shuffle`` as :attr:`MLP.fit_config_` records it: a function as ``"custom"``."""
+    return "custom" if callable(shuffle) else shuffle
 
 
 def _refuse_for_stream(**options: Any) -> None:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -100,6 +100,24 @@ class TrainingDivergedError(ValueError):
         self.epoch = epoch
 
 
+#: A function that sets an epoch's row order, given as ``shuffle``: called before each
+#: epoch with the previous epoch's order (``0..n-1`` before the first), an int array it
+#: must leave holding a permutation of ``0..n-1``.
+RowOrder = Callable[[np.ndarray], None]
+
+
+def _check_permutation(order: np.ndarray) -> None:
+    """Refuse an epoch order that is not a permutation of ``0..n-1`` (rows would be
+    skipped or trained on twice without a word)."""
+    n = order.shape[0]
+    in_range = order.size == 0 or (order.min() >= 0 and order.max() < n)
+    if not in_range or not np.bincount(order, minlength=n).all():
+        raise ValueError(
+            f"shuffle: the row order function must leave a permutation of 0..{n - 1} in "
+            "the array it is given; it left repeated or out-of-range rows"
+        )
+
+
 def train(
     network: Network,
     loss: Loss,
@@ -119,7 +137,7 @@ def train(
     l1: float = 0.0,
     clip_norm: float | None = None,
     validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
-    shuffle: bool = True,
+    shuffle: bool | RowOrder = True,
     communicator: _distributed.Communicator = _distributed.LOCAL,
 ) -> History:
     """Train ``network`` in place and return the :class:`History` of per-epoch metrics.
@@ -133,7 +151,8 @@ def train(
     then the batches it yields, in its order.
 
     ``rng`` drives the shuffling (and the dropout masks, if ``network.dropout_rng`` is
-    unset). Progress bars and the article's ``Epoch e: cost = c`` lines are callbacks
+    unset); ``shuffle`` may instead be a :data:`RowOrder` that sets each epoch's order.
+    Progress bars and the article's ``Epoch e: cost = c`` lines are callbacks
     (:class:`mlpzero.progress.ProgressLogger`).
 
     ``communicator`` (:mod:`mlpzero.distributed`) makes this one rank of a data-parallel
@@ -181,7 +200,7 @@ class _Trainer:
         penalty: WeightPenalty,
         clip_norm: float | None,
         validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
-        shuffle: bool,
+        shuffle: bool | RowOrder,
         comm: _distributed.Communicator = _distributed.LOCAL,
     ) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
@@ -339,7 +358,10 @@ class _Trainer:
             for callback in callbacks:
                 callback.on_batch_end(0, {"loss": value})
             return self.labels.logs(value, hits, self.n)
-        if self.shuffle:
+        if callable(self.shuffle):
+            self.shuffle(self.order)
+            _check_permutation(self.order)
+        elif self.shuffle:
             # Shuffle 0..n-1 afresh, so an epoch's batches depend on the random state
             # alone: a resumed or continued fit then draws the same batches as one run.
             self.order[...] = np.arange(self.n)
