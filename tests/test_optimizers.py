@@ -133,6 +133,24 @@ def test_adam_with_a_constant_gradient_steps_exactly_lr_sign_g():
     np.testing.assert_array_equal(grads, [0.5, -3.0])  # the gradient is never written
 
 
+@pytest.mark.parametrize("after", [True, False])
+def test_adam_adds_eps_after_or_before_the_bias_correction(after, backend):
+    # With a constant g, m̂ = g and v̂ = g² at every step t. Adding eps to sqrt(v̂) steps
+    # lr·g/(|g| + eps); adding it to sqrt(v), before the correction (scikit-learn's form),
+    # steps lr·g/(|g| + eps/sqrt(1 - beta2^t)). A gradient near eps tells them apart.
+    params = np.zeros(2)
+    grads = np.array([2e-8, -5e-9])
+    adam = opt.Adam(learning_rate=0.01, eps=1e-8, eps_after_correction=after)
+    expected = np.zeros(2)
+    for t in range(1, 4):
+        adam.step(params, grads)
+        eps = 1e-8 if after else 1e-8 / np.sqrt(1 - 0.999**t)
+        expected -= 0.01 * grads / (np.abs(grads) + eps)
+    np.testing.assert_allclose(params, expected, rtol=1e-12)
+    with pytest.raises(TypeError, match="eps_after_correction must be True or False, got str"):
+        opt.Adam(eps_after_correction="no")
+
+
 def test_defaults_are_pytorchs():
     assert opt.get("adam").config == {
         "name": "adam",
@@ -140,6 +158,7 @@ def test_defaults_are_pytorchs():
         "betas": [0.9, 0.999],
         "eps": 1e-8,
         "weight_decay": 0.0,
+        "eps_after_correction": True,
     }
     assert opt.get("adamw").config["weight_decay"] == 0.01
     rms = opt.get("rmsprop").config

@@ -355,11 +355,18 @@ class Adam(Optimizer):
     ``weight_decay`` adds :math:`\lambda\theta` to ``g`` first (coupled L2, as in PyTorch's
     Adam; :class:`AdamW` decouples it). Defaults are PyTorch's.
 
+    ``eps_after_correction=False`` adds :math:`\epsilon` to :math:`\sqrt{v}` before the
+    bias correction instead, the form of Kingma and Ba's section 2 that scikit-learn uses:
+    :math:`\theta \leftarrow \theta - \gamma \hat m / (\sqrt{\hat v} +
+    \epsilon / \sqrt{1-\beta_2^t})`, a larger :math:`\epsilon` over the first steps.
+
     State: ``exp_avg`` (:math:`m`) and ``exp_avg_sq`` (:math:`v`).
     """
 
     name = "adam"
-    _hyperparameters: ClassVar[tuple[str, ...]] = ("betas", "eps", "weight_decay")
+    _hyperparameters: ClassVar[tuple[str, ...]] = (
+        "betas", "eps", "weight_decay", "eps_after_correction",
+    )  # fmt: skip
     _state_names = ("exp_avg", "exp_avg_sq")
 
     def __init__(
@@ -368,6 +375,7 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        eps_after_correction: bool = True,
     ) -> None:
         super().__init__(learning_rate)
         try:
@@ -377,6 +385,12 @@ class Adam(Optimizer):
         self.betas = (_check_fraction("betas[0]", beta1), _check_fraction("betas[1]", beta2))
         self.eps = check_positive("eps", eps)
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
+        if not isinstance(eps_after_correction, (bool, np.bool_)):
+            raise TypeError(
+                "eps_after_correction must be True or False, got "
+                f"{type(eps_after_correction).__name__} {eps_after_correction!r}"
+            )
+        self.eps_after_correction = bool(eps_after_correction)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         self._adam_step(params, self._decayed_gradient(params, grads, self.weight_decay))
@@ -396,7 +410,7 @@ class Adam(Optimizer):
         exp_avg_sq = self._buffer("exp_avg_sq", params)
         root_correction2 = math.sqrt(1 - beta2**self.iterations)
         step = t(self.learning_rate * root_correction2 / (1 - beta1**self.iterations))
-        eps_hat = t(self.eps * root_correction2)
+        eps_hat = t(self.eps * root_correction2 if self.eps_after_correction else self.eps)
         compiled = _kernels.compiled()
         if compiled is not None:  # the same update in one pass (mlpzero.kernels)
             compiled.adam(
@@ -446,8 +460,9 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.01,
+        eps_after_correction: bool = True,
     ) -> None:
-        super().__init__(learning_rate, betas, eps, weight_decay)
+        super().__init__(learning_rate, betas, eps, weight_decay, eps_after_correction)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         if self.weight_decay:
