@@ -671,6 +671,55 @@ def test_initial_weights_and_held_out_rows_are_scikit_learns(iris, activation):
     assert ours.validation_scores_ == theirs.validation_scores_
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_the_same_random_state_trains_as_scikit_learn_does(iris, solver, early_stopping):
+    """Same weights, held-out rows, batches (scikit-learn's shuffle composes each epoch's
+    permutation with the last) and update rules: the same run, up to rounding. ``alpha``
+    is 0 here: scikit-learn divides it by the rows of each batch, mlpzero by the full
+    batch size, which differs on the last, partial batch."""
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    X, y = iris
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        alpha=0.0,
+        batch_size=32,  # 150 rows: a partial batch at the end of each epoch
+        learning_rate_init=0.01,
+        max_iter=15,
+        early_stopping=early_stopping,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier(**params).fit(X, y)
+        theirs = ScikitLearnMLP(**params).fit(X, y)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+    mine, sk = ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
+    for a, b in zip(mine, sk, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    if early_stopping:
+        assert ours.validation_scores_ == theirs.validation_scores_
+
+
+def test_partial_fit_batches_are_scikit_learns(regression):
+    """Every partial_fit call draws its shuffle from a fresh ``random_state``, as
+    scikit-learn's does."""
+    from sklearn.neural_network import MLPRegressor as ScikitLearnMLP
+
+    X, y = regression
+    fitted = []
+    for estimator in (MLPRegressor, ScikitLearnMLP):
+        model = estimator(hidden_layer_sizes=(6,), alpha=0.0, batch_size=16, random_state=2)
+        for _ in range(3):
+            model.partial_fit(X, y)
+        fitted.append(model)
+    ours, theirs = fitted
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10, atol=1e-12)
+
+
 def test_lbfgs_scores_as_scikit_learns_lbfgs():
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split

@@ -24,10 +24,6 @@ IMPORT_LINE = "from sklearn.neural_network import MLPClassifier, MLPRegressor"
 NOT_APPLICABLE = {
     "test_fit": "sets scikit-learn's private attributes (_coef_indptr, ...) and steps its "
     "private solver by hand",
-    "test_mlp_regressor_dtypes_casting": "compares float32 and float64 predictions with a "
-    "relative tolerance only (5e-4): one prediction of this model is 1.4e-4, where float32 "
-    "resolution (1.1e-7 apart) exceeds it; the largest absolute difference over seeds is no "
-    "worse than scikit-learn's own (tests/test_sklearn.py compares them)",
 }
 
 CONFTEST = """\

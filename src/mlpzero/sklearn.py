@@ -2,7 +2,8 @@
 
 Drop-in replacements for scikit-learn's estimators of the same names, built on
 :class:`mlpzero.MLP`. They take scikit-learn's parameter names and defaults, draw its
-initial weights and hold out its validation rows for the same ``random_state``, expose
+initial weights, hold out its validation rows and take its batches in its order for the
+same ``random_state`` (so the same run trains alike, up to rounding), expose
 its fitted attributes (``coefs_``, ``loss_curve_``, ``n_iter_``, ...), stop on ``tol``
 and ``n_iter_no_change`` as it does, and work in pipelines, grid searches and
 ``cross_val_score``. They add what scikit-learn's MLP lacks: ``"leaky_relu"`` and
@@ -115,6 +116,21 @@ def _init_like_scikit_learn(
     names = [_activations.get(a).name for a in activation] or ["identity"]
     sigmoid = [names[min(layer, len(names) - 1)] == "sigmoid" for layer in range(n_layers)]
     return glorot_uniform_layers(list(sizes), sigmoid, rng)
+
+
+class _ScikitLearnOrder:
+    """scikit-learn's batch order as a row-order function for ``MLP.fit(shuffle=)``:
+    each epoch permutes the previous epoch's order by a shuffle of ``0..n-1`` drawn from
+    ``random_state``, as ``sklearn.utils.shuffle`` does, so the same ``random_state``
+    gives scikit-learn's batches."""
+
+    def __init__(self, random_state: np.random.RandomState) -> None:
+        self.random_state = random_state
+
+    def __call__(self, order: np.ndarray) -> None:
+        permutation = np.arange(order.shape[0])
+        self.random_state.shuffle(permutation)
+        order[...] = order[permutation]
 
 
 def _packing_order(network: Network) -> np.ndarray:
@@ -532,8 +548,8 @@ class _BaseMLP(BaseEstimator):
             X = np.asarray(X, dtype=dtype)
 
         # The random draws come in scikit-learn's order: initial weights, validation
-        # split, then (mlpzero's) seed for the shuffling; the same random_state then
-        # gives scikit-learn's initial weights and held-out rows.
+        # split, then each epoch's shuffle; the same random_state then gives
+        # scikit-learn's initial weights, held-out rows and batches.
         rng = check_random_state(self.random_state)
         if fresh:
             initial = _init_like_scikit_learn(
@@ -546,7 +562,8 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping and self.solver != "lbfgs":
             X, y, weights, validation = self._split_validation(X, y, weights, rng)
         if fresh:
-            seed = int(rng.randint(np.iinfo(np.int32).max))
+            # mlpzero's own seed (dropout masks) from a copy: rng's draws stay scikit-learn's
+            seed = int(copy.deepcopy(rng).randint(np.iinfo(np.int32).max))
             mlp, previous = self._new_model(X_all, y_all, classes, dtype, seed, initial), None
         else:  # as scikit-learn: the old weights, the current activation (and dropout)
             mlp, previous = (
@@ -587,7 +604,7 @@ class _BaseMLP(BaseEstimator):
                     batch_size=batch_size,
                     optimizer=optimizer,
                     l2=l2,
-                    shuffle=self.shuffle,
+                    shuffle=_ScikitLearnOrder(rng) if self.shuffle else False,
                     validation_data=validation,
                     sample_weight=weights,
                     callbacks=[progress, rule, *(self.callbacks or ())],
@@ -866,7 +883,10 @@ class _BaseMLP(BaseEstimator):
             if self.momentum == 0:
                 options["nesterov"] = False  # Nesterov needs momentum; plain SGD then
         elif self.solver in ("adam", "adamw"):
-            options.update(betas=(self.beta_1, self.beta_2), eps=self.epsilon)
+            # epsilon where scikit-learn adds it: to sqrt(v), before the bias correction
+            options.update(
+                betas=(self.beta_1, self.beta_2), eps=self.epsilon, eps_after_correction=False
+            )
         return _optimizers.get(self.solver, **options)
 
     def _split_validation(
