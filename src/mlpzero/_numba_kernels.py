@@ -113,16 +113,29 @@ def _offsets(sizes, m):  # pragma: no cover - compiled
     return weights, blocks
 
 
+@njit(cache=True)
+def _transpose_input(X, inputs):  # pragma: no cover - compiled
+    """``inputs`` (its first ``n_0 * m`` values, as ``(n_0, m)``) ``= X^T``."""
+    m, n_0 = X.shape
+    a = inputs[: n_0 * m].reshape((n_0, m))
+    for s in range(m):
+        for k in range(n_0):
+            a[k, s] = X[s, k]
+
+
 @njit(cache=True, fastmath=_FLAGS)
 def forward(params, sizes, codes, alphas, X, inputs, pre, post):  # pragma: no cover
     r"""Every layer: :math:`Z^T = W A^T + b`, then :math:`A = g(Z)` for hidden layers."""
-    m = X.shape[0]
+    _transpose_input(X, inputs)
+    _layers_forward(params, sizes, codes, alphas, X.shape[0], inputs, pre, post)
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def _layers_forward(params, sizes, codes, alphas, m, inputs, pre, post):  # pragma: no cover
+    """:func:`forward` from ``X^T`` already in ``inputs``."""
     n_layers = sizes.shape[0] - 1
     weights, blocks = _offsets(sizes, m)
     a_prev = inputs[: sizes[0] * m].reshape((sizes[0], m))
-    for s in range(m):
-        for k in range(sizes[0]):
-            a_prev[k, s] = X[s, k]
     for layer in range(n_layers):
         n_in, n_out = sizes[layer], sizes[layer + 1]
         w_at = weights[layer]
@@ -381,8 +394,9 @@ def gradient_descent(
     logits = pre[last:].reshape((k, m)).T
     error = delta[last:].reshape((k, m)).T
     scale = 1.0 / m
+    _transpose_input(X, inputs)  # X is the same every step
     for epoch in range(epochs):
-        forward(params, sizes, codes, alphas, X, inputs, pre, post)
+        _layers_forward(params, sizes, codes, alphas, m, inputs, pre, post)
         output_error(logits, Y, scale, error, sigmoid)
         backward(params, grads, sizes, codes, alphas, inputs, post, delta, m)
         total = 0.0
