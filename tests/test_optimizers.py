@@ -133,6 +133,26 @@ def test_adam_with_a_constant_gradient_steps_exactly_lr_sign_g():
     np.testing.assert_array_equal(grads, [0.5, -3.0])  # the gradient is never written
 
 
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_with_the_rate_in_the_velocity(nesterov):
+    # At a constant rate both forms take the same steps (v = -lr b).
+    inside = three_steps(opt.SGD(0.1, momentum=0.9, nesterov=nesterov, rate_in_velocity=True))
+    outside = three_steps(opt.SGD(0.1, momentum=0.9, nesterov=nesterov))
+    np.testing.assert_allclose(inside, outside, rtol=1e-14)
+    # When the rate changes, only the new gradients take it: v = mu v - lr g, by hand.
+    sgd = opt.SGD(0.1, momentum=0.9, nesterov=nesterov, rate_in_velocity=True)
+    params, expected, v = START.copy(), START.copy(), np.zeros_like(START)
+    for rate in (0.1, 0.05, 0.02):
+        sgd.learning_rate = rate
+        g = CURVATURE * expected
+        v = 0.9 * v - rate * g
+        expected = expected + (0.9 * v - rate * g if nesterov else v)
+        sgd.step(params, CURVATURE * params)
+    np.testing.assert_allclose(params, expected, rtol=1e-14)
+    with pytest.raises(TypeError, match="rate_in_velocity must be True or False, got int 1"):
+        opt.SGD(rate_in_velocity=1)
+
+
 @pytest.mark.parametrize("after", [True, False])
 def test_adam_adds_eps_after_or_before_the_bias_correction(after, backend):
     # With a constant g, m̂ = g and v̂ = g² at every step t. Adding eps to sqrt(v̂) steps
@@ -165,6 +185,7 @@ def test_defaults_are_pytorchs():
     assert (rms["learning_rate"], rms["alpha"], rms["eps"]) == (0.01, 0.99, 1e-8)
     sgd = opt.get("sgd").config
     assert (sgd["momentum"], sgd["dampening"], sgd["nesterov"]) == (0.0, 0.0, False)
+    assert not sgd["rate_in_velocity"]
 
 
 @pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam", "adamw"])

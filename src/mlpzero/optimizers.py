@@ -112,7 +112,7 @@ class Optimizer:
         raise NotImplementedError
 
     def _temp(self, index: int, like: np.ndarray) -> np.ndarray:
-        """Scratch buffer number ``index`` (0 or 1), made once and reused."""
+        """Scratch buffer number ``index`` (0, 1 or 2), made once and reused."""
         while len(self._temps) <= index:
             self._temps.append(np.empty_like(like))
         return self._temps[index]
@@ -196,6 +196,13 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
+def _check_flag(name: str, value: Any) -> bool:
+    """``True`` or ``False`` (a NumPy bool too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def _check_fraction(name: str, value: Any) -> float:
     """A float in ``[0, 1)``."""
     number = check_non_negative(name, value)
@@ -213,8 +220,15 @@ class SGD(Optimizer):
     (``dampening`` :math:`\tau`; :math:`b = g` on the first step) and steps by
     :math:`\gamma b`, or by :math:`\gamma (g + \mu b)` with ``nesterov=True``.
 
+    ``rate_in_velocity=True`` keeps the rate inside the velocity instead, as scikit-learn
+    does: :math:`v \leftarrow \mu v - \gamma (1-\tau) g` (:math:`v = -\gamma g` on the
+    first step) and :math:`\theta \leftarrow \theta + v`, or
+    :math:`\theta \leftarrow \theta + \mu v - \gamma g` with Nesterov. While the rate
+    is constant the two forms take the same steps (:math:`v = -\gamma b`); when a
+    schedule changes it, this form applies the new rate to new gradients only.
+
     The default learning rate, 0.01, is the article's; the other defaults are PyTorch's.
-    State: ``momentum_buffer`` (only with momentum).
+    State: ``momentum_buffer`` (only with momentum): :math:`b`, or :math:`v`.
     """
 
     name = "sgd"
@@ -223,6 +237,7 @@ class SGD(Optimizer):
         "dampening",
         "nesterov",
         "weight_decay",
+        "rate_in_velocity",
     )
     _state_names = ("momentum_buffer",)
 
@@ -233,6 +248,7 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        rate_in_velocity: bool = False,
     ) -> None:
         super().__init__(learning_rate)
         self.momentum = _check_fraction("momentum", momentum)
@@ -246,11 +262,15 @@ class SGD(Optimizer):
                 f"momentum={momentum!r}, dampening={dampening!r}"
             )
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
+        self.rate_in_velocity = _check_flag("rate_in_velocity", rate_in_velocity)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         t = params.dtype.type
         g = self._decayed_gradient(params, grads, self.weight_decay)
         work = self._temp(1, params)
+        if self.momentum and self.rate_in_velocity:
+            self._step_with_rate_in_velocity(params, g, work)
+            return
         if self.momentum:
             first = "momentum_buffer" not in self.state
             velocity = self._buffer("momentum_buffer", params)
@@ -271,6 +291,30 @@ class SGD(Optimizer):
                 g = velocity
         np.multiply(g, t(-self.learning_rate), out=work)
         params += work
+
+    def _step_with_rate_in_velocity(
+        self, params: np.ndarray, g: np.ndarray, work: np.ndarray
+    ) -> None:
+        """``v = mu v - lr (1 - dampening) g``, then ``params += v`` (Nesterov:
+        ``params += mu v - lr g``)."""
+        t = params.dtype.type
+        first = "momentum_buffer" not in self.state
+        velocity = self._buffer("momentum_buffer", params)
+        np.multiply(g, t(-self.learning_rate), out=work)  # -lr g
+        if first:
+            velocity[...] = work
+        else:
+            velocity *= t(self.momentum)
+            if self.dampening:  # no Nesterov then, which needs work as -lr g below
+                work *= t(1 - self.dampening)
+            velocity += work
+        if self.nesterov:  # dampening is 0 here
+            ahead = self._temp(2, params)
+            np.multiply(velocity, t(self.momentum), out=ahead)
+            ahead += work
+            params += ahead
+        else:
+            params += velocity
 
 
 class RMSprop(Optimizer):
@@ -385,12 +429,7 @@ class Adam(Optimizer):
         self.betas = (_check_fraction("betas[0]", beta1), _check_fraction("betas[1]", beta2))
         self.eps = check_positive("eps", eps)
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
-        if not isinstance(eps_after_correction, (bool, np.bool_)):
-            raise TypeError(
-                "eps_after_correction must be True or False, got "
-                f"{type(eps_after_correction).__name__} {eps_after_correction!r}"
-            )
-        self.eps_after_correction = bool(eps_after_correction)
+        self.eps_after_correction = _check_flag("eps_after_correction", eps_after_correction)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         self._adam_step(params, self._decayed_gradient(params, grads, self.weight_decay))
