@@ -671,36 +671,56 @@ def test_initial_weights_and_held_out_rows_are_scikit_learns(iris, activation):
     assert ours.validation_scores_ == theirs.validation_scores_
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-@pytest.mark.parametrize("early_stopping", [False, True])
-def test_the_same_random_state_trains_as_scikit_learn_does(iris, solver, early_stopping):
+SAME_RUN_CASES = {
+    "adam": dict(solver="adam"),
+    "adam, early stopping": dict(solver="adam", early_stopping=True),
+    "sgd, nesterov": dict(solver="sgd"),
+    "sgd, early stopping": dict(solver="sgd", early_stopping=True, nesterovs_momentum=False),
+    "sgd, invscaling": dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.05),
+    "sgd, adaptive": dict(solver="sgd", learning_rate="adaptive", tol=0.05, max_iter=40),
+    "sample weights": dict(solver="adam", sample_weight=True),
+    "sample weights, early stopping": dict(early_stopping=True, sample_weight=True),
+}
+
+
+@pytest.mark.parametrize("case", SAME_RUN_CASES)
+@pytest.mark.parametrize("task", ["classifier", "two-output regressor"])
+def test_the_same_random_state_trains_as_scikit_learn_does(iris, case, task):
     """Same weights, held-out rows, batches (scikit-learn's shuffle composes each epoch's
-    permutation with the last) and update rules: the same run, up to rounding. ``alpha``
-    is 0 here: scikit-learn divides it by the rows of each batch, mlpzero by the full
-    batch size, which differs on the last, partial batch."""
-    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+    permutation with the last), update rules, rates and reported losses: the same run,
+    up to rounding. ``alpha`` is 0 here: scikit-learn divides it by the rows of each
+    batch, mlpzero by the full batch size, which differs on the last, partial batch."""
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+    from sklearn.neural_network import MLPRegressor as SkRegressor
 
     X, y = iris
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
     params = dict(
         hidden_layer_sizes=(8,),
-        solver=solver,
         alpha=0.0,
         batch_size=32,  # 150 rows: a partial batch at the end of each epoch
         learning_rate_init=0.01,
         max_iter=15,
-        early_stopping=early_stopping,
         random_state=0,
     )
+    params.update(SAME_RUN_CASES[case])
+    weights = None
+    if params.pop("sample_weight", False):
+        weights = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    ours_type, theirs_type = MLPClassifier, SkClassifier
+    if task != "classifier":  # two targets from the features
+        ours_type, theirs_type, y = MLPRegressor, SkRegressor, X[:, :2] @ [[1, -1], [0.5, 2]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = MLPClassifier(**params).fit(X, y)
-        theirs = ScikitLearnMLP(**params).fit(X, y)
+        ours = ours_type(**params).fit(X, y, sample_weight=weights)
+        theirs = theirs_type(**params).fit(X, y, sample_weight=weights)
+    assert ours.n_iter_ == theirs.n_iter_ and ours.t_ == theirs.t_
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
     mine, sk = ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
     for a, b in zip(mine, sk, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
-    if early_stopping:
-        assert ours.validation_scores_ == theirs.validation_scores_
+    if params.get("early_stopping"):
+        np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-12)
 
 
 def test_partial_fit_batches_are_scikit_learns(regression):

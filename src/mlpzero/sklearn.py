@@ -216,8 +216,9 @@ class _Bookkeeping(Callback):
     the ``k`` outputs; scikit-learn's reported loss averages over them while its gradient
     (and so its training) uses the sum, as mlpzero's does. So each batch's loss is
     reported as ``(loss - penalty) / k + penalty``, the penalty taken at the weights the
-    batch saw, and the epoch's loss is the row-weighted mean of its batches' losses.
-    ``k`` is 1 for classifiers (scikit-learn's log losses sum over outputs too).
+    batch saw, and the epoch's loss is the mean of its batches' losses weighted by their
+    rows, not by their sample weights, as scikit-learn's. ``k`` is 1 for classifiers
+    (scikit-learn's log losses sum over outputs too).
     """
 
     def __init__(
@@ -266,18 +267,13 @@ class _Bookkeeping(Callback):
         self._penalty_now = self._penalty_value()
 
     def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
-        if self.outputs == 1:
-            return
         rows = min(self.batch_size, self.n_samples - batch * self.batch_size)
         self._epoch_total += rows * self.rescaled(float(logs["loss"]), self._penalty_now)
         self._penalty_now = self._penalty_value()  # the next batch starts from these weights
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         est = self.estimator
-        loss = float(logs["loss"])
-        if self.outputs != 1:
-            loss = self._epoch_total / self.n_samples
-        self.record_epoch(loss, logs)
+        self.record_epoch(self._epoch_total / self.n_samples, logs)
         if est.solver == "sgd" and est.learning_rate == "invscaling":
             optimizer = self.model.optimizer_
             # invscaling's rate after t samples seen: InverseScaling with time in samples.
@@ -879,7 +875,11 @@ class _BaseMLP(BaseEstimator):
     def _make_optimizer(self) -> _optimizers.Optimizer:
         options: dict[str, Any] = {"learning_rate": self.learning_rate_init}
         if self.solver == "sgd":
-            options.update(momentum=self.momentum, nesterov=self.nesterovs_momentum)
+            # the rate inside the velocity, as scikit-learn's: a changed rate (invscaling,
+            # adaptive) then scales only the new gradients
+            options.update(
+                momentum=self.momentum, nesterov=self.nesterovs_momentum, rate_in_velocity=True
+            )
             if self.momentum == 0:
                 options["nesterov"] = False  # Nesterov needs momentum; plain SGD then
         elif self.solver in ("adam", "adamw"):
