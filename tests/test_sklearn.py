@@ -723,6 +723,28 @@ def test_the_same_random_state_trains_as_scikit_learn_does(iris, case, task):
         np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("task", ["classifier", "regressor"])
+def test_lbfgs_is_scikit_learns_run(iris, regression, task):
+    """One output: the same start, loss, gradient and SciPy call give scikit-learn's
+    iterations (several outputs differ on purpose; see the README)."""
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+
+    X, y = iris if task == "classifier" else regression
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    pair = (MLPClassifier, SkClassifier) if task == "classifier" else (MLPRegressor, SkRegressor)
+    params = dict(hidden_layer_sizes=(6,), solver="lbfgs", alpha=1e-3, max_iter=40, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, theirs = (estimator(**params).fit(X, y, sample_weight=weights) for estimator in pair)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    mine, sk = ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_
+    for a, b in zip(mine, sk, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
+
+
 def test_partial_fit_batches_are_scikit_learns(regression):
     """Every partial_fit call draws its shuffle from a fresh ``random_state``, as
     scikit-learn's does."""
