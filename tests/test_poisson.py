@@ -109,3 +109,16 @@ def test_poisson_refuses_negative_counts_in_evaluate_and_trains_from_a_generator
         model.evaluate(X, -y - 1)
     with pytest.raises(ValueError, match="non-negative targets"):
         MLP(hidden=(4,), loss="poisson").fit(lambda: iter([(X, -y - 1)]), epochs=1)
+
+
+def test_poisson_checks_every_batch_of_a_generator_not_only_the_first():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = rng.poisson(1.0, 60).astype(float)
+    y[45] = -2.0  # in the third batch of 20
+
+    def batches():
+        return iter([(X[i : i + 20], y[i : i + 20]) for i in range(0, 60, 20)])
+
+    with pytest.raises(ValueError, match=r"batch 2: y: the poisson loss .* smallest value of -2\.0"):
+        MLP(hidden=(4,), loss="poisson", seed=0).fit(batches, epochs=2)

@@ -395,10 +395,8 @@ class MLP:
             prepared = prepare(
                 data, self.encoder, self.dtype, validation_split=options.validation_split,
                 class_weight=options.class_weight, split_rng=split_rng,
+                target_check=self.loss_.check_targets,
             )  # fmt: skip
-            for targets in (data.y, data.validation and data.validation[1]):
-                if targets is not None:  # a generator's first batch; its others go unseen
-                    self.loss_.check_targets(targets)
             _check_log_names(self, options, prepared.validation is not None)
             if self.standardize and self.standardizer_ is None:
                 self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)

@@ -314,8 +314,12 @@ def prepare(
     validation_split: float = 0.0,
     class_weight: str | dict[Any, float] | None = None,
     split_rng: np.random.Generator | None = None,
+    target_check: Callable[[np.ndarray], None] | None = None,
 ) -> PreparedData:
     """Split, weight and encode checked data for the training loop.
+
+    ``target_check`` (a loss's :meth:`~mlpzero.losses.Loss.check_targets`) is called on
+    ``y`` and the validation targets as given, and on every batch of a generator.
 
     With ``validation_split`` the held-out rows are drawn from ``split_rng``, stratified
     by class for binary and multi-class encoders. ``class_weight`` multiplies the sample
@@ -327,8 +331,14 @@ def prepare(
     :class:`CheckedStream` becomes a :class:`BatchStream` (``X``; ``Y`` is None).
     """
     if isinstance(data, CheckedStream):
-        return _prepare_stream(data, encoder, dtype, validation_split, class_weight)
+        return _prepare_stream(
+            data, encoder, dtype, validation_split, class_weight, target_check
+        )
     X, y, weights, validation = data.X, data.y, data.weights, data.validation
+    if target_check is not None:
+        target_check(y)
+        if validation is not None:
+            target_check(validation[1])
     mapped = is_memory_mapped(X)
     source = _row_source(X)  # None: X is an array in memory, indexed directly
     labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
@@ -480,7 +490,8 @@ class BatchStream:
     """The batches of a callable that yields ``(X_batch, y_batch[, w_batch])``.
 
     The callable is called once per epoch (:meth:`batches`); each batch is checked like
-    a fit's data, ``y_batch`` is encoded with the model's encoder and ``w_batch`` (times the
+    a fit's data (by ``target_check`` too, if given), ``y_batch`` is encoded with the model's
+    encoder and ``w_batch`` (times the
     ``class_weight`` dict, if any) kept as given. :attr:`largest_magnitude` is the largest
     ``|x|`` met so far (for the divergence message).
     """
@@ -491,9 +502,10 @@ class BatchStream:
         encoder: TargetEncoder,
         dtype: np.dtype,
         class_weight: dict[Any, float] | None,
+        target_check: Callable[[np.ndarray], None] | None = None,
     ) -> None:
         self.source, self.encoder, self.dtype = data.source, encoder, np.dtype(dtype)
-        self.class_weight = class_weight
+        self.class_weight, self.target_check = class_weight, target_check
         self.n_features: int | None = None if data.X is None else data.X.shape[1]
         self.largest_magnitude = 0.0
         self._pending = None if data.pending is None else chain([data.first], data.pending)
@@ -508,6 +520,11 @@ class BatchStream:
         count = 0
         for count, item in enumerate(items, start=1):
             X, y, weights = _check_batch(item, count - 1, self.dtype, self.n_features)
+            if self.target_check is not None:
+                try:
+                    self.target_check(y)
+                except ValueError as error:
+                    raise ValueError(f"batch {count - 1}: {error}") from None
             self.n_features = X.shape[1]
             self.largest_magnitude = max(self.largest_magnitude, float(np.abs(X).max()))
             Y = self._encode(y, count - 1)
@@ -601,6 +618,7 @@ def _prepare_stream(
     dtype: np.dtype,
     validation_split: float,
     class_weight: str | dict[Any, float] | None,
+    target_check: Callable[[np.ndarray], None] | None,
 ) -> PreparedData:
     if validation_split:
         raise ValueError(
@@ -619,6 +637,10 @@ def _prepare_stream(
                 f"not to a {encoder.task} model"
             )
         class_weights(class_weight, encoder.classes_, encoder.classes_)  # check the dict
-    stream = BatchStream(data, encoder, dtype, class_weight)
+    if target_check is not None:  # the first batch, read already, is refused up front
+        for targets in (data.y, data.validation and data.validation[1]):
+            if targets is not None:
+                target_check(targets)
+    stream = BatchStream(data, encoder, dtype, class_weight, target_check)
     validation = _encode_validation(data.validation, encoder, dtype)
     return PreparedData(stream, None, None, validation, None)
