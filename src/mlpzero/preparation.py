@@ -331,9 +331,7 @@ def prepare(
     :class:`CheckedStream` becomes a :class:`BatchStream` (``X``; ``Y`` is None).
     """
     if isinstance(data, CheckedStream):
-        return _prepare_stream(
-            data, encoder, dtype, validation_split, class_weight, target_check
-        )
+        return _prepare_stream(data, encoder, dtype, validation_split, class_weight, target_check)
     X, y, weights, validation = data.X, data.y, data.weights, data.validation
     if target_check is not None:
         target_check(y)
