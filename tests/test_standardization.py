@@ -364,3 +364,12 @@ def test_train_standardize_on_raw_breast_cancer_features_gains_accuracy(tmp_path
 def test_rows_that_do_not_index_x_are_refused_by_name(rows):
     with pytest.raises(ValueError, match="rows must"):
         Standardizer.fit(np.zeros((5, 2)), rows=rows)
+
+
+def test_statistics_that_do_not_fit_the_data_dtype_are_refused():
+    X = np.ones((2, 2))
+    for mean, scale, j in (([0.0, 0.0], [1.0, 1e-300], 1), ([1e300, 0.0], [1.0, 1.0], 0)):
+        statistics = Standardizer(mean, scale)
+        assert np.isfinite(statistics.apply(X)).all()  # float64 holds them
+        with pytest.raises(ValueError, match=f"feature {j}'s mean .* do not fit in float32"):
+            statistics.apply(X.astype(np.float32))

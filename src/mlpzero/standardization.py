@@ -176,10 +176,26 @@ class Standardizer:
             )
         cast = self._cast.get(X.dtype)
         if cast is None:
-            cast = self._cast[X.dtype] = (self.mean.astype(X.dtype), self.scale.astype(X.dtype))
+            cast = self._cast[X.dtype] = self._statistics_in(X.dtype)
         mean, scale = cast
         out = np.subtract(X, mean, out=out)
         return np.divide(out, scale, out=out)
+
+    def _statistics_in(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """The mean and scale rounded to ``dtype``; refused if that rounding leaves a mean
+        infinite or a scale zero or subnormal (every standardised value would then be
+        infinite, or lose its digits)."""
+        with np.errstate(over="ignore", under="ignore"):
+            mean, scale = self.mean.astype(dtype), self.scale.astype(dtype)
+        bad = ~np.isfinite(mean) | ~(scale >= np.finfo(dtype).tiny)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"standardize: feature {j}'s mean {float(self.mean[j])!r} and scale "
+                f"{float(self.scale[j])!r} do not fit in {np.dtype(dtype).name}: the scale "
+                "must be a normal number there and the mean finite"
+            )
+        return mean, scale
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Standardizer):
