@@ -430,3 +430,22 @@ def test_the_reported_crafted_fields_raise_value_errors_naming_file_and_field(fi
     with pytest.raises(ValueError) as caught:
         checkpointing.load_checkpoint(path)
     assert str(path) in str(caught.value) and field in str(caught.value)
+
+
+LOOSE_FIELDS = {  # fields a model file could carry that the loader once let through
+    "repeated feature names": ("feature_names", "repeated", "feature_names must be distinct"),
+    "negative epochs": ("training", {"epochs": -5}, "training.epochs must be a whole number"),
+    "fractional epochs": ("training", {"epochs": 2.5}, "training.epochs must be a whole number"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOOSE_FIELDS))
+def test_repeated_feature_names_and_bad_epochs_are_refused(files, case):
+    folder, model_path, _, _ = files
+    key, value, message = LOOSE_FIELDS[case]
+    document, arrays = parts(model_path)
+    if value == "repeated":
+        value = ["x"] * document["network"]["layer_sizes"][0]
+    path = write_document(folder / "loose.npz", {**document, key: value}, arrays)
+    with pytest.raises(ValueError, match=re.escape(str(path)) + ": " + message):
+        mlpzero.load(path)

@@ -56,6 +56,7 @@ import os
 import stat
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -794,11 +795,22 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
         raise ValueError(
             f"{path}: feature_names must be {sizes[0]} strings, got {short_repr(feature_names)}"
         )
+    if feature_names is not None and len(set(feature_names)) != len(feature_names):
+        repeated, times = Counter(feature_names).most_common(1)[0]
+        raise ValueError(
+            f"{path}: feature_names must be distinct (columns are matched by name), but "
+            f"{short_repr(repeated)} appears {times} times"
+        )
     history = _history(path, document.get("history"))
     rng = _generator(path, document.get("random_state"))
     training = document.get("training")
     if training is not None and not isinstance(training, dict):
         raise ValueError(f"{path}: training must be an object, got {short_repr(training)}")
+    epochs = None if training is None else training.get("epochs")
+    if epochs is not None and (type(epochs) is not int or epochs < 0):
+        raise ValueError(
+            f"{path}: training.epochs must be a whole number >= 0, got {short_repr(epochs)}"
+        )
 
     return ModelRecord(
         settings=settings,
