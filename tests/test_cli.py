@@ -142,6 +142,26 @@ def test_training_options_reach_the_model(tmp_path, table, capsys):
     assert list(model.dropout) == [0.1, 0.1]
 
 
+def test_train_with_lbfgs(tmp_path, table, capsys):
+    pytest.importorskip("scipy")
+    path, X, labels = table
+    model_path = tmp_path / "m.npz"
+    status, out, _ = run(
+        capsys, "train", str(path), "--optimizer", "lbfgs", "--epochs", "60", "--l2", "0.001",
+        "--out", str(model_path), "--quiet",
+    )  # fmt: skip
+    assert status == 0
+    model = mlpzero.load(model_path)
+    assert model.fit_config_["optimizer"] == {"name": "lbfgs"}
+    assert 1 <= model.history.epochs <= 60 and "lr" not in model.history.history
+    assert model.score(X, labels) >= 0.95 and float(parse_table(out)["accuracy"]) >= 0.95
+    message = fails(
+        capsys, "train", str(path), "--optimizer", "lbfgs", "--lr", "0.1", "--out",
+        str(tmp_path / "n.npz"), "--quiet",
+    )  # fmt: skip
+    assert "learning_rate" in message and "lbfgs" in message.lower()
+
+
 def test_train_table_scores_training_and_validation_rows_apart(tmp_path, table, capsys):
     path, X, labels = table
     model_path = tmp_path / "m.npz"

@@ -164,7 +164,11 @@ def _add_train(subparsers: Any) -> None:
         "--loss", default="auto", metavar="L", help=f"auto (default), {_names(LOSSES)}"
     )
     parser.add_argument(
-        "--optimizer", default="sgd", metavar="O", help=f"{_names(OPTIMIZERS)} (default: sgd)"
+        "--optimizer",
+        default="sgd",
+        metavar="O",
+        help=f"{_names(OPTIMIZERS)}, or lbfgs: full-batch, --epochs iterations, needs SciPy "
+        "(default: sgd)",
     )
     parser.add_argument(
         "--lr", type=_positive_float, metavar="X", help="learning rate (default: the optimizer's)"
@@ -590,7 +594,8 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
     from .callbacks import EarlyStopping
     from .optimizers import get as get_optimizer
 
-    get_optimizer(args.optimizer)  # an unknown name fails before the data is loaded
+    if args.optimizer != "lbfgs":
+        get_optimizer(args.optimizer)  # an unknown name fails before the data is loaded
     settings: dict[str, Any] = {
         "hidden": tuple(args.hidden),
         "activation": args.activation,
