@@ -164,6 +164,19 @@ def test_liveplot_in_a_notebook_updates_one_picture_in_place(notebook):
     assert fmt == "png" and data.startswith(b"\x89PNG")
 
 
+def test_liveplot_names_a_chosen_metric_that_was_never_logged():
+    X, y = make_moons(40, noise=0.2, random_state=0)
+    quiet = LivePlot()  # the default val_ metrics, without validation: left out quietly
+    MLP(hidden=(4,)).fit(X, y, epochs=2, callbacks=[quiet])
+    assert sorted(quiet.series) == ["accuracy", "loss"]
+    typo = LivePlot(metrics=("loss", "acc"))
+    with pytest.warns(UserWarning, match=r"acc never logged, so not drawn\. This fit logged: "):
+        MLP(hidden=(4,)).fit(X, y, epochs=2, callbacks=[typo])
+    nothing = LivePlot(metrics=("val_loss",))
+    with pytest.warns(UserWarning, match="val_loss never logged, so not drawn; nothing was drawn"):
+        MLP(hidden=(4,)).fit(X, y, epochs=2, callbacks=[nothing])
+
+
 def test_liveplot_draws_the_boundary_panel_with_the_plotting_code():
     X, y = make_moons(40, noise=0.2, random_state=0)
     live = LivePlot(boundary=(X, y))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +35,10 @@ from .boundary import plot_decision_boundary
 __all__ = ["LivePlot"]
 
 
+#: What LivePlot draws unless told; the ones a fit does not log are left out quietly.
+_DEFAULT_METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
 class LivePlot(Callback):
     """Redraw the loss and metric curves in place while a model trains.
 
@@ -42,7 +47,8 @@ class LivePlot(Callback):
     metrics:
         The logged metrics to draw; losses share one panel, the others (``accuracy``,
         ``val_accuracy``) another. A metric that is not logged (``val_loss`` without
-        validation data) is left out.
+        validation data) is left out; at the end of training a ``UserWarning`` names any
+        metric asked for by name that was never logged, and says so when nothing was.
     boundary:
         ``(X, y)`` with ``X`` of shape ``(n, 2)``: also draw the model's decision
         boundary over these points (:func:`~mlpzero.plotting.plot_decision_boundary`).
@@ -65,7 +71,7 @@ class LivePlot(Callback):
 
     def __init__(
         self,
-        metrics: Sequence[str] = ("loss", "val_loss", "accuracy", "val_accuracy"),
+        metrics: Sequence[str] = _DEFAULT_METRICS,
         boundary: tuple[Any, Any] | None = None,
         every: float = 1.0,
         max_share: float = 0.05,
@@ -100,6 +106,7 @@ class LivePlot(Callback):
         self._show = False
         self._next = 0.0
         self._pending = False
+        self._logged: set[str] = set()  # every metric name an epoch logged
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
@@ -108,6 +115,7 @@ class LivePlot(Callback):
         self._next = self.clock() + self.every
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._logged.update(logs or {})
         for key in self.metrics:
             if logs and key in logs:
                 self.series.setdefault(key, []).append((epoch + 1, float(logs[key])))
@@ -116,10 +124,25 @@ class LivePlot(Callback):
             self._redraw()
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        self._warn_of_missing_metrics()
         if self._show and self._pending:
             self._redraw()
         if self.path is not None and self.series:
             save(self.figure(), self.path)
+
+    def _warn_of_missing_metrics(self) -> None:
+        if not self._logged:
+            return  # no epoch ended
+        missing = [m for m in self.metrics if m not in self.series]
+        chosen = [m for m in missing if m not in _DEFAULT_METRICS]
+        if chosen or len(missing) == len(self.metrics):
+            warnings.warn(
+                f"LivePlot: {', '.join(chosen or missing)} never logged, so not drawn"
+                f"{'; nothing was drawn' if len(missing) == len(self.metrics) else ''}. "
+                f"This fit logged: {', '.join(sorted(self._logged))}",
+                UserWarning,
+                stacklevel=2,
+            )
 
     # ------------------------------------------------------------------ drawing
     def figure(self) -> Any:
