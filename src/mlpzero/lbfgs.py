@@ -28,7 +28,7 @@ SciPy is an optional dependency: ``pip install 'mlpzero[lbfgs]'``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,18 +127,11 @@ def loss_and_gradient(
     the network keeps its last input, so repeated calls should share one buffer.
     """
     n = Y.shape[0]
-    weights = relative_sample_weight(sample_weight)
-    total_weight = float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
     value = 0.0
     gradient = np.zeros(network.n_params, dtype=np.float64)
     if not isinstance(X, np.ndarray) and (buffer is None or len(buffer) < min(chunk_rows, n)):
         buffer = np.empty((min(chunk_rows, n), X.shape[1]), dtype=network.dtype)
-    for start in range(0, n, chunk_rows):
-        stop = min(start + chunk_rows, n)
-        w = None if weights is None else weights[start:stop]
-        share = (stop - start) / total_weight if w is None else float(np.sum(w)) / total_weight
-        if share == 0:
-            continue  # rows of zero weight carry neither loss nor gradient
+    for start, stop, w, share in _weighted_chunks(n, sample_weight, chunk_rows):
         logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
         Yc = _dense_rows(Y, start, stop, network.dtype)
         value += share * loss.value(logits, Yc, w)
@@ -149,6 +142,22 @@ def loss_and_gradient(
         value += penalty.apply(network.params, network.grads)
         gradient += network.grads
     return value, gradient
+
+
+def _weighted_chunks(
+    n: int, sample_weight: np.ndarray | None, chunk_rows: int
+) -> Iterator[tuple[int, int, np.ndarray | None, float]]:
+    """``(start, stop, w, share)`` for each chunk of ``chunk_rows`` of ``n`` rows: its
+    relative weights (None without weights) and its share of the total weight. Chunks of
+    zero weight, which carry neither loss nor gradient, are skipped."""
+    weights = relative_sample_weight(sample_weight)
+    total_weight = float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        w = None if weights is None else weights[start:stop]
+        share = (stop - start) / total_weight if w is None else float(np.sum(w)) / total_weight
+        if share:
+            yield start, stop, w, share
 
 
 def _loss_value(
@@ -163,17 +172,10 @@ def _loss_value(
 ) -> float:
     """:math:`J` at ``network.params``, as :func:`loss_and_gradient` has it, from forward
     passes alone."""
-    n = Y.shape[0]
-    weights = relative_sample_weight(sample_weight)
-    total_weight = float(n) if weights is None else float(np.sum(weights, dtype=np.float64))
     value = 0.0
-    for start in range(0, n, chunk_rows):
-        stop = min(start + chunk_rows, n)
-        w = None if weights is None else weights[start:stop]
-        share = (stop - start) / total_weight if w is None else float(np.sum(w)) / total_weight
-        if share:
-            logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
-            value += share * loss.value(logits, _dense_rows(Y, start, stop, network.dtype), w)
+    for start, stop, w, share in _weighted_chunks(Y.shape[0], sample_weight, chunk_rows):
+        logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
+        value += share * loss.value(logits, _dense_rows(Y, start, stop, network.dtype), w)
     if penalty.active:
         value += penalty.value(network.params)
     return value
