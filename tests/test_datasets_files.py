@@ -308,6 +308,20 @@ def test_npy_dir_round_trip_is_memory_mapped_and_checked(tmp_path):
     assert data.feature_names == ["c", "a", "b"]
 
 
+def test_npy_dir_scan_can_be_left_to_the_fit(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.save(folder / "X.npy", np.array([[0.0, 1.0], [np.inf, 2.0]]))
+    np.save(folder / "y.npy", np.array([0, 1]))
+    with pytest.raises(ValueError, match="not finite"):
+        load_npy_dir(folder)
+    X, y, _ = load_npy_dir(folder, scan=False)  # headers and shapes still checked
+    assert X.shape == (2, 2) and np.isinf(X[1, 0])
+    data = load_data(folder, scan=False)
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity \(first at row 1, column 0\)"):
+        MLP(hidden=(2,)).fit(data.X, data.y, epochs=1)
+
+
 @pytest.mark.parametrize(
     ("files", "match"),
     [

@@ -551,6 +551,21 @@ def test_cli_train_distributed_matches_one_process(tmp_path, data):
 
 
 @needs_mpi
+def test_cli_train_distributed_leaves_the_folder_scan_to_each_ranks_fit(tmp_path):
+    """Each rank's fit scans its share of a data folder (none reads it whole at loading);
+    a NaN in the last rank's share still ends the job with the fit's message."""
+    X, y = _write_folder(tmp_path / "data")
+    X[90, 1] = np.nan
+    np.save(tmp_path / "data" / "X.npy", X)
+    command = [sys.executable, "-m", "mlpzero", "train", str(tmp_path / "data"), "--hidden", "4"]
+    command += ["--epochs", "1", "--quiet", "--distributed", "--out", str(tmp_path / "m.npz")]
+    result = launch(2, command, tmp_path)
+    assert result.returncode != 0
+    assert "first at row 90, column 1" in result.stderr, result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+@needs_mpi
 @pytest.mark.parametrize("ranks", [None, 1])
 def test_one_process_is_an_ordinary_fit(script, tmp_path, ranks):
     result = launch(ranks, [sys.executable, str(script), "single", str(tmp_path)], tmp_path)

@@ -554,7 +554,8 @@ def _train_here(args: argparse.Namespace) -> int:
         {"--out": args.out, "--plot": args.plot, "--checkpoint": args.checkpoint},
         [_data_path(args.data), args.resume if args.resume != args.checkpoint else None],
     )
-    data = _data(args)
+    # Distributed, each rank's fit scans its share of a data folder: none reads it whole.
+    data = _data(args, scan=not getattr(args, "distributed", False))
     y = _require_targets(data, args.data)
     model, options = _model_and_fit_options(MLP, args)
     start = time.perf_counter()

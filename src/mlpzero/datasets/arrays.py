@@ -128,7 +128,7 @@ def _open_npy(path: Path, where: str) -> np.ndarray:
 
 
 def load_npy_dir(
-    path: str | os.PathLike[str], *, features_only: bool = False
+    path: str | os.PathLike[str], *, features_only: bool = False, scan: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
     """Open a data directory memory-mapped: ``X``, ``y`` and the feature names.
 
@@ -138,6 +138,8 @@ def load_npy_dir(
     names are None). Each header is checked before the data is mapped, and floating-point
     arrays are scanned for NaN and infinity a few MB at a time: the arrays are never read
     into memory whole. They are returned read-only, as stored (``X`` is not converted).
+    ``scan=False`` leaves the scan to the caller: a distributed fit, whose ranks each scan
+    a share of the rows, so that no rank reads the whole file.
 
     >>> import tempfile
     >>> folder = tempfile.mkdtemp()
@@ -163,9 +165,10 @@ def load_npy_dir(
     X = _open_npy(folder / "X.npy", f"{name}/X.npy")
     y = None if features_only else _open_npy(folder / "y.npy", f"{name}/y.npy")
     _check_shapes(name, X, y, "X.npy", "y.npy")
-    _check_finite(name, "X.npy", X)
-    if y is not None:
-        _check_finite(name, "y.npy", y)
+    if scan:
+        _check_finite(name, "X.npy", X)
+        if y is not None:
+            _check_finite(name, "y.npy", y)
     return X, y, _column_names(folder / "columns.json", name, X.shape[1])
 
 

@@ -48,6 +48,7 @@ def load_data(
     n_samples: int | None = None,
     split: str = "train",
     dtype: np.typing.DTypeLike = np.float64,
+    scan: bool = True,
 ) -> Dataset:
     """Load a built-in dataset, a CSV or npz file, or a data directory.
 
@@ -68,6 +69,8 @@ def load_data(
     split : ``"train"`` or ``"test"`` images of MNIST.
     dtype : the CSV features' dtype (float64 by default; an npz gives float64, a data
         directory its arrays as stored, memory-mapped).
+    scan : scan a data directory for NaN and infinity (see
+        :func:`~mlpzero.datasets.load_npy_dir`); the other sources are always checked.
     """
     is_csv = isinstance(source, (str, os.PathLike)) and str(source).lower().endswith(".csv")
     if target is not None and not is_csv:
@@ -82,7 +85,7 @@ def load_data(
     path = Path(source)
     suffix = path.suffix.lower()
     if path.is_dir():
-        return _directory(path, features, n_features, features_only)
+        return _directory(path, features, n_features, features_only, scan)
     if suffix == ".csv":
         plan = plan_csv(
             path,
@@ -129,12 +132,16 @@ def _builtin(name: str, seed: int, n_samples: int | None, split: str) -> Dataset
 
 
 def _directory(
-    path: Path, features: Sequence[str] | None, n_features: int | None, features_only: bool
+    path: Path,
+    features: Sequence[str] | None,
+    n_features: int | None,
+    features_only: bool,
+    scan: bool,
 ) -> Dataset:
     optional = n_features is not None or features is not None
     if not features_only and optional and not (path / "y.npy").exists():
         features_only = True
-    X, y, names = load_npy_dir(path, features_only=features_only)
+    X, y, names = load_npy_dir(path, features_only=features_only, scan=scan)
     if features is not None and names is not None and list(features) != names:
         missing = [name for name in features if name not in names]
         if missing:
