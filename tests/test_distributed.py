@@ -554,7 +554,7 @@ def test_cli_train_distributed_matches_one_process(tmp_path, data):
 def test_cli_train_distributed_leaves_the_folder_scan_to_each_ranks_fit(tmp_path):
     """Each rank's fit scans its share of a data folder (none reads it whole at loading);
     a NaN in the last rank's share still ends the job with the fit's message."""
-    X, y = _write_folder(tmp_path / "data")
+    X = _write_folder(tmp_path / "data")[0]
     X[90, 1] = np.nan
     np.save(tmp_path / "data" / "X.npy", X)
     command = [sys.executable, "-m", "mlpzero", "train", str(tmp_path / "data"), "--hidden", "4"]
