@@ -199,6 +199,27 @@ def test_fit_predict_and_evaluate_never_hold_a_memmap_whole(tmp_path, monkeypatc
     assert in_memory > size  # the measure sees a copy when there is one
 
 
+def test_cli_train_on_a_data_folder_with_a_split_never_copies_x(tmp_path, monkeypatch, capsys):
+    """The command's closing table scores the training and held-out rows apart, reading
+    the folder's X in blocks (a copy of the 80% training rows would show up whole)."""
+    from mlpzero import cli
+
+    monkeypatch.setattr(validation, "CHUNK_BYTES", 1 << 19)
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.save(folder / "X.npy", rng.standard_normal((2**15, 128)))
+    np.save(folder / "y.npy", rng.integers(0, 3, 2**15))
+    size = (folder / "X.npy").stat().st_size
+    argv = ["train", str(folder), "--hidden", "8", "--epochs", "1", "--batch-size", "256"]
+    argv += ["--validation-split", "0.2", "--quiet", "--out", str(tmp_path / "m.npz")]
+    assert cli.main(argv) == 0  # warm-up: what the first calls import is not data
+    capsys.readouterr()
+    peak = _traced_peak(lambda: cli.main(argv))
+    assert peak < size / 4, (peak, size)
+    assert "val_accuracy" in capsys.readouterr().out
+
+
 def _rss_anon_mb():
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("RssAnon:"):
