@@ -109,7 +109,7 @@ def test_a_row_order_function_sets_each_epochs_batches(tmp_path):
     model.save(tmp_path / "model.npz")  # the record stays JSON
 
 
-def test_a_row_order_function_must_leave_a_permutation_and_cannot_resume(tmp_path):
+def test_a_row_order_function_must_leave_a_permutation_and_cannot_resume_or_spread(tmp_path):
     X, y = blobs(40)
 
     def repeat_first(order):
@@ -117,6 +117,8 @@ def test_a_row_order_function_must_leave_a_permutation_and_cannot_resume(tmp_pat
 
     with pytest.raises(ValueError, match=r"permutation of 0\.\.39 .* repeated or out-of-range"):
         MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, batch_size=8, shuffle=repeat_first)
+    with pytest.raises(ValueError, match="every rank to draw the same batches"):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, batch_size=8, shuffle=repeat_first, distributed=True)
     path = tmp_path / "run.ckpt.npz"
     MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, batch_size=8, checkpoint=path)
     with pytest.raises(ValueError, match="row-order function as shuffle cannot be resumed"):

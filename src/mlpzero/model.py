@@ -1243,6 +1243,12 @@ def _optimizer_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple
 def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed.Communicator:
     """The communicator of a fit: one process, or this rank of an MPI job once every rank
     is known to have been asked the same fit (``arguments``, fit's own)."""
+    if distributed and callable(arguments["shuffle"]):
+        raise ValueError(
+            "distributed=True needs every rank to draw the same batches, which a row-order "
+            "function as shuffle cannot promise; pass shuffle=True (the ranks share the "
+            "model's seed) or False"
+        )
     comm = _distributed.communicator(distributed)
     if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
         _distributed.check_same_fit(comm, arguments)
