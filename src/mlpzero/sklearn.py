@@ -264,12 +264,16 @@ class _Bookkeeping(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self._epoch_total = 0.0
-        self._penalty_now = self._penalty_value()
+        if self.outputs != 1:
+            self._penalty_now = self._penalty_value()
 
     def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
         rows = min(self.batch_size, self.n_samples - batch * self.batch_size)
-        self._epoch_total += rows * self.rescaled(float(logs["loss"]), self._penalty_now)
-        self._penalty_now = self._penalty_value()  # the next batch starts from these weights
+        loss = float(logs["loss"])
+        if self.outputs != 1:  # with one output the rescaled loss is the loss itself
+            loss = self.rescaled(loss, self._penalty_now)
+            self._penalty_now = self._penalty_value()  # the next batch starts from these
+        self._epoch_total += rows * loss
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         est = self.estimator
