@@ -504,14 +504,16 @@ def test_a_port_80_server_answers_a_host_without_port():
 
 
 def test_idle_sessions_expire_and_free_their_place():
-    with _client(create_app(max_sessions=1, idle_timeout=0.5)) as client:
+    # Gaps of 0.4 s against a timeout of 1.5 s: a step slowed by a loaded machine still
+    # leaves a second of margin.
+    with _client(create_app(max_sessions=1, idle_timeout=1.5)) as client:
         with client.websocket_connect(WS) as first:
             page = Page(first)
-            for _ in range(4):  # busy for longer than the timeout: kept open
-                time.sleep(0.2)
+            for _ in range(5):  # busy for longer than the timeout: kept open
+                time.sleep(0.4)
                 assert page.step(1)["type"] == "frame"
             with pytest.raises(WebSocketDisconnect) as closed:
-                first.receive_text()  # nothing sent for 0.5 s: the server closes
+                first.receive_text()  # nothing sent for 1.5 s: the server closes
             assert closed.value.code == 1000 and "idle" in closed.value.reason
         assert client.app.state.registry.sessions == {}
         with client.websocket_connect(WS) as second:  # the place is free again
