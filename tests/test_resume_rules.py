@@ -142,6 +142,34 @@ def test_an_explicit_loss_equal_to_the_checkpoints_is_accepted(tmp_path):
     assert model.history.epochs == 6
 
 
+@pytest.mark.parametrize(
+    ("optimizer", "added"),
+    [({"name": "adam"}, "eps_after_correction"),
+     ({"name": "sgd", "momentum": 0.9}, "rate_in_velocity")],
+)  # fmt: skip
+def test_a_checkpoint_from_before_an_optimizer_setting_existed_resumes(tmp_path, optimizer, added):
+    """A file without a hyper-parameter added since ran with its default: the resumed fit
+    is accepted and continues the same run."""
+    path = tmp_path / "run.npz"
+    X, y = data()
+    options = dict(learning_rate=0.05, batch_size=16, optimizer=optimizer)
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, checkpoint=path, checkpoint_interval=0, callbacks=[StopAt(3)],
+            **options,
+        )  # fmt: skip
+
+    def older(document, arrays):
+        del document["training"]["optimizer"][added]
+        del document["checkpoint"]["optimizer"]["config"][added]
+        del document["checkpoint"]["optimizer"]["state"]["hyperparameters"][added]
+
+    tampered(path, older)
+    resumed = MLP(hidden=(6,), seed=3).fit(X, y, epochs=6, resume=path, **options)
+    reference = MLP(hidden=(6,), seed=3).fit(X, y, epochs=6, **options)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+
+
 # ---------------------------------------------------------------------------- callback states
 def tampered(path, change):
     with np.load(path, allow_pickle=False) as archive:

@@ -1235,6 +1235,11 @@ def _optimizer_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple
     else the hyper-parameters (but the learning rate) that differ."""
     if mine.get("name") != theirs.get("name"):
         return mine.get("name"), theirs.get("name")
+    # A file from before a hyper-parameter existed ran with its default.
+    try:
+        theirs = {**_optimizers.get(str(theirs.get("name"))).config, **theirs}
+    except ValueError:  # an optimizer this version does not know: compared as saved
+        pass
     keys = sorted((set(mine) | set(theirs)) - {"learning_rate"})
     differ = [k for k in keys if mine.get(k) != theirs.get(k)]
     return {k: mine.get(k) for k in differ}, {k: theirs.get(k) for k in differ}
