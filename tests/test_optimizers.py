@@ -308,3 +308,21 @@ def test_converges_to_the_least_squares_solution(optimizer, learning_rate, epoch
     )
     found = np.r_[model.network.weights[0].ravel(), model.network.biases[0]]
     np.testing.assert_allclose(found, coef, atol=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "added"),
+    [(opt.Adam(), "eps_after_correction"), (opt.SGD(momentum=0.9), "rate_in_velocity")],
+)
+def test_an_optimizer_pickled_before_a_setting_existed_steps_with_its_default(optimizer, added):
+    import pickle
+
+    del vars(optimizer)[added]  # as an object pickled by an earlier version holds it
+    restored = pickle.loads(pickle.dumps(optimizer))
+    fresh = type(optimizer)(**{k: v for k, v in optimizer.config.items() if k != "name"})
+    a, b = np.array([1.0, -2.0]), np.array([1.0, -2.0])
+    for _ in range(3):
+        restored.step(a, 0.5 * a)
+        fresh.step(b, 0.5 * b)
+    np.testing.assert_array_equal(a, b)
+    assert restored.config == fresh.config

@@ -240,6 +240,7 @@ class SGD(Optimizer):
         "rate_in_velocity",
     )
     _state_names = ("momentum_buffer",)
+    rate_in_velocity = False  # the default for an SGD pickled before the setting existed
 
     def __init__(
         self,
@@ -412,6 +413,7 @@ class Adam(Optimizer):
         "betas", "eps", "weight_decay", "eps_after_correction",
     )  # fmt: skip
     _state_names = ("exp_avg", "exp_avg_sq")
+    eps_after_correction = True  # the default for an Adam pickled before the setting existed
 
     def __init__(
         self,
