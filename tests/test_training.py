@@ -117,6 +117,15 @@ def test_a_row_order_function_must_leave_a_permutation_and_cannot_resume_or_spre
 
     with pytest.raises(ValueError, match=r"permutation of 0\.\.39 .* repeated or out-of-range"):
         MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, batch_size=8, shuffle=repeat_first)
+    with pytest.raises(TypeError, match="permute the array it is given in place and return"):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, batch_size=8, shuffle=lambda o: np.flip(o))
+    calls = []
+    MLP(hidden=(3,)).fit(X, y, epochs=3, shuffle=calls.append)  # one batch: called all the same
+    assert len(calls) == 3
+    with pytest.raises(ValueError, match="checkpoint: a fit with a row-order function"):
+        MLP(hidden=(3,)).fit(
+            X, y, epochs=1, batch_size=8, shuffle=calls.append, checkpoint=tmp_path / "c.npz"
+        )
     with pytest.raises(ValueError, match="every rank to draw the same batches"):
         MLP(hidden=(3,)).fit(X, y, epochs=1, batch_size=8, shuffle=repeat_first, distributed=True)
     path = tmp_path / "run.ckpt.npz"

@@ -321,7 +321,7 @@ class MLP:
             batch generator, which yields its batches in its own order). A function
             instead (:data:`mlpzero.training.RowOrder`) sets each epoch's row order itself:
             it is called with the previous epoch's order, which it permutes in place.
-            Such a fit cannot be resumed from a checkpoint (the function's state is not
+            Such a fit takes no ``checkpoint`` or ``resume`` (the function's state is not
             saved), and :attr:`fit_config_` records it as ``"custom"``.
         classes:
             Every label training will meet, when the first batch of a generator (or
@@ -971,11 +971,13 @@ class FitOptions:
                 "shuffle must be True, False or a row-order function, got "
                 f"{type(shuffle).__name__} {shuffle!r}"
             )
-        if callable(shuffle) and resume is not None:
-            raise ValueError(
-                "resume: a fit with a row-order function as shuffle cannot be resumed, as "
-                "the function's state is not in the checkpoint; pass shuffle=True or False"
-            )
+        for name, value in (("checkpoint", checkpoint), ("resume", resume)):
+            if callable(shuffle) and value is not None:
+                raise ValueError(
+                    f"{name}: a fit with a row-order function as shuffle cannot be resumed, "
+                    "as the function's state is not in a checkpoint; pass shuffle=True or "
+                    "False"
+                )
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(

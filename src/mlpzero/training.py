@@ -102,7 +102,9 @@ class TrainingDivergedError(ValueError):
 
 #: A function that sets an epoch's row order, given as ``shuffle``: called before each
 #: epoch with the previous epoch's order (``0..n-1`` before the first), an int array it
-#: must leave holding a permutation of ``0..n-1``.
+#: must permute in place (returning None). With one batch (full-batch training) it is
+#: called all the same, so that any random draws it makes stay in step, but the rows are
+#: used as they stand: one batch's mean does not depend on their order.
 RowOrder = Callable[[np.ndarray], None]
 
 
@@ -233,8 +235,9 @@ class _Trainer:
         self.labels = AccuracyCounter(loss, Y, rows=self.batch)
         self.snapshot = ParameterSnapshot()
         self.snapshot.take(network.params)  # its buffer, allocated before the first epoch
-        if self.batch < n:
+        if self.batch < n or callable(shuffle):
             self.order = np.arange(n)
+        if self.batch < n:
             rows = self.batch
             self.batch_X = np.empty((rows, X.shape[1]), dtype=X.dtype)
             self.batch_Y = np.empty((rows, Y.shape[1]), dtype=Y.dtype)
@@ -352,6 +355,8 @@ class _Trainer:
                 callback.on_batch_end(0, {"loss": value})
             return self._summed_logs(value * weight, weight, hits, len(X))
         if self.batch >= self.n:
+            if callable(self.shuffle):  # called all the same (one batch's sum has no order)
+                self._reorder()
             value, hits = self._step(self.X, self.Y, self.weights, self.labels.all)
             if not math.isfinite(value):
                 self._diverged(epoch, value)
@@ -359,8 +364,7 @@ class _Trainer:
                 callback.on_batch_end(0, {"loss": value})
             return self.labels.logs(value, hits, self.n)
         if callable(self.shuffle):
-            self.shuffle(self.order)
-            _check_permutation(self.order)
+            self._reorder()
         elif self.shuffle:
             # Shuffle 0..n-1 afresh, so an epoch's batches depend on the random state
             # alone: a resumed or continued fit then draws the same batches as one run.
@@ -398,6 +402,16 @@ class _Trainer:
         if self.comm.size > 1:
             return self._summed_logs(total, weight_total, hits, seen)
         return self.labels.logs(total / weight_total, hits, seen)
+
+    def _reorder(self) -> None:
+        """Let the row-order function (``shuffle``) permute :attr:`order`, and check it did."""
+        returned = self.shuffle(self.order)
+        if returned is not None:
+            raise TypeError(
+                "shuffle: the row order function must permute the array it is given in "
+                f"place and return None; it returned {type(returned).__name__}"
+            )
+        _check_permutation(self.order)
 
     def _stream_epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
         """One epoch over the batches a generator yields, in its order and sizes."""
