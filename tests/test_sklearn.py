@@ -744,6 +744,44 @@ def test_lbfgs_is_scikit_learns_run(iris, regression, task):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
 
 
+def test_a_shared_random_state_stays_in_step_with_scikit_learns(iris):
+    """One RandomState for two fits, on data of one batch: scikit-learn draws a shuffle
+    every epoch even then, so the second fit starts where its draws left the state."""
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    X, y = iris
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    fitted = []
+    for estimator in (MLPClassifier, ScikitLearnMLP):
+        state = np.random.RandomState(0)
+        params = dict(hidden_layer_sizes=(5,), alpha=0.0, max_iter=5, random_state=state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            first = estimator(**params).fit(X, y)  # 150 rows: one batch of 200 at most
+            second = estimator(**params).fit(X, y)
+        fitted.append((first, second, state.randint(1000)))
+    (a1, a2, a_next), (b1, b2, b_next) = fitted
+    assert a_next == b_next
+    for ours, theirs in ((a1, b1), (a2, b2)):
+        np.testing.assert_allclose(ours.coefs_[0], theirs.coefs_[0], rtol=0, atol=1e-12)
+
+
+def test_loss_curve_leaves_out_batches_of_zero_weight(iris):
+    """A batch whose rows all weigh nothing trains nothing: the epoch's loss is that of
+    the rows trained on, as if the others were removed."""
+    X, y = iris
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    weights = np.ones(len(y))
+    weights[128:] = 0  # the last batch of 32 rows holds rows 128-149 only
+    params = dict(hidden_layer_sizes=(5,), alpha=0.0, batch_size=32, shuffle=False)
+    params.update(max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = MLPClassifier(**params).fit(X, y, sample_weight=weights)
+        removed = MLPClassifier(**params).fit(X[:128], y[:128])
+    np.testing.assert_allclose(weighted.loss_curve_, removed.loss_curve_, rtol=1e-12)
+
+
 def test_partial_fit_batches_are_scikit_learns(regression):
     """Every partial_fit call draws its shuffle from a fresh ``random_state``, as
     scikit-learn's does."""

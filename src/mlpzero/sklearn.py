@@ -217,7 +217,8 @@ class _Bookkeeping(Callback):
     (and so its training) uses the sum, as mlpzero's does. So each batch's loss is
     reported as ``(loss - penalty) / k + penalty``, the penalty taken at the weights the
     batch saw, and the epoch's loss is the mean of its batches' losses weighted by their
-    rows, not by their sample weights, as scikit-learn's. ``k`` is 1 for classifiers
+    rows, not by their sample weights, as scikit-learn's (a batch of zero weight, which
+    trains nothing, is left out). ``k`` is 1 for classifiers
     (scikit-learn's log losses sum over outputs too).
     """
 
@@ -236,6 +237,7 @@ class _Bookkeeping(Callback):
         self.outputs = outputs
         self.penalty = penalty if penalty is not None and penalty.active else None
         self._epoch_total = 0.0
+        self._epoch_rows = 0
         self._penalty_now = 0.0
         self.n_samples = n_samples
         self.validation = validation
@@ -264,6 +266,7 @@ class _Bookkeeping(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self._epoch_total = 0.0
+        self._epoch_rows = 0  # of the batches trained on: one of zero weight is skipped
         if self.outputs != 1:
             self._penalty_now = self._penalty_value()
 
@@ -274,10 +277,11 @@ class _Bookkeeping(Callback):
             loss = self.rescaled(loss, self._penalty_now)
             self._penalty_now = self._penalty_value()  # the next batch starts from these
         self._epoch_total += rows * loss
+        self._epoch_rows += rows
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         est = self.estimator
-        self.record_epoch(self._epoch_total / self.n_samples, logs)
+        self.record_epoch(self._epoch_total / self._epoch_rows, logs)
         if est.solver == "sgd" and est.learning_rate == "invscaling":
             optimizer = self.model.optimizer_
             # invscaling's rate after t samples seen: InverseScaling with time in samples.
