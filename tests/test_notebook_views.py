@@ -175,6 +175,9 @@ def test_liveplot_names_a_chosen_metric_that_was_never_logged():
     nothing = LivePlot(metrics=("val_loss",))
     with pytest.warns(UserWarning, match="val_loss never logged, so not drawn; nothing was drawn"):
         MLP(hidden=(4,)).fit(X, y, epochs=2, callbacks=[nothing])
+    named = LivePlot(metrics=("loss", "val_loss"))  # named, so expected, default or not
+    with pytest.warns(UserWarning, match=r"val_loss never logged, so not drawn\. This fit"):
+        MLP(hidden=(4,)).fit(X, y, epochs=2, callbacks=[named])
 
 
 def test_liveplot_draws_the_boundary_panel_with_the_plotting_code():

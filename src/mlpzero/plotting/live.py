@@ -46,9 +46,10 @@ class LivePlot(Callback):
     ----------
     metrics:
         The logged metrics to draw; losses share one panel, the others (``accuracy``,
-        ``val_accuracy``) another. A metric that is not logged (``val_loss`` without
-        validation data) is left out; at the end of training a ``UserWarning`` names any
-        metric asked for by name that was never logged, and says so when nothing was.
+        ``val_accuracy``) another. By default ``loss``, ``val_loss``, ``accuracy`` and
+        ``val_accuracy``, each drawn if the fit logs it. Metrics named here are expected:
+        at the end of training a ``UserWarning`` names any that was never logged (and, by
+        default too, says so when nothing was drawn).
     boundary:
         ``(X, y)`` with ``X`` of shape ``(n, 2)``: also draw the model's decision
         boundary over these points (:func:`~mlpzero.plotting.plot_decision_boundary`).
@@ -71,7 +72,7 @@ class LivePlot(Callback):
 
     def __init__(
         self,
-        metrics: Sequence[str] = _DEFAULT_METRICS,
+        metrics: Sequence[str] | None = None,
         boundary: tuple[Any, Any] | None = None,
         every: float = 1.0,
         max_share: float = 0.05,
@@ -79,6 +80,8 @@ class LivePlot(Callback):
         path: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        self._chosen = metrics is not None  # named by the caller: each is expected
+        metrics = _DEFAULT_METRICS if metrics is None else metrics
         if isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics):
             raise TypeError(f"metrics must be a sequence of metric names, got {metrics!r}")
         self.metrics = tuple(metrics)
@@ -134,7 +137,7 @@ class LivePlot(Callback):
         if not self._logged:
             return  # no epoch ended
         missing = [m for m in self.metrics if m not in self.series]
-        chosen = [m for m in missing if m not in _DEFAULT_METRICS]
+        chosen = missing if self._chosen else []
         if chosen or len(missing) == len(self.metrics):
             warnings.warn(
                 f"LivePlot: {', '.join(chosen or missing)} never logged, so not drawn"
