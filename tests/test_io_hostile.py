@@ -449,3 +449,12 @@ def test_repeated_feature_names_and_bad_epochs_are_refused(files, case):
     path = write_document(folder / "loose.npz", {**document, key: value}, arrays)
     with pytest.raises(ValueError, match=re.escape(str(path)) + ": " + message):
         mlpzero.load(path)
+
+
+def test_a_model_with_repeated_feature_names_is_not_saved(tmp_path):
+    X, y = blobs()
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=1)
+    model.feature_names_in_ = ["a"] * X.shape[1]
+    with pytest.raises(ValueError, match="cannot save a model: feature_names must be distinct"):
+        model.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()

@@ -217,6 +217,9 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
     settings, encoder = record.settings, record.encoder
     loss = settings["loss"]
     feature_names = record.feature_names
+    if feature_names is not None:
+        feature_names = [str(n) for n in feature_names]
+        _check_feature_names(feature_names, record.layer_sizes[0], "cannot save a model: ")
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -241,7 +244,7 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
             "n_outputs": int(encoder.n_outputs_),
             "classes": _classes_document(encoder.classes_),
         },
-        "feature_names": None if feature_names is None else [str(n) for n in feature_names],
+        "feature_names": feature_names,
         "training": jsonable(record.training),
         "history": {
             key: [v if math.isfinite(v) else None for v in values]
@@ -787,20 +790,7 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
     if standardize is not None:
         settings["standardize"] = standardize
     feature_names = document.get("feature_names")
-    if feature_names is not None and (
-        not isinstance(feature_names, list)
-        or len(feature_names) != sizes[0]
-        or not all(isinstance(n, str) for n in feature_names)
-    ):
-        raise ValueError(
-            f"{path}: feature_names must be {sizes[0]} strings, got {short_repr(feature_names)}"
-        )
-    if feature_names is not None and len(set(feature_names)) != len(feature_names):
-        repeated, times = Counter(feature_names).most_common(1)[0]
-        raise ValueError(
-            f"{path}: feature_names must be distinct (columns are matched by name), but "
-            f"{short_repr(repeated)} appears {times} times"
-        )
+    _check_feature_names(feature_names, sizes[0], f"{path}: ")
     history = _history(path, document.get("history"))
     rng = _generator(path, document.get("random_state"))
     training = document.get("training")
@@ -825,6 +815,27 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
         training=training,
         standardizer=standardizer,
     )
+
+
+def _check_feature_names(names: Any, n_features: int, where: str) -> None:
+    """Refuse feature names that are not ``n_features`` distinct strings (columns are
+    matched by name at prediction, so a repeated name is ambiguous)."""
+    if names is None:
+        return
+    if (
+        not isinstance(names, (list, tuple))
+        or len(names) != n_features
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise ValueError(
+            f"{where}feature_names must be {n_features} strings, got {short_repr(names)}"
+        )
+    if len(set(names)) != len(names):
+        repeated, times = Counter(names).most_common(1)[0]
+        raise ValueError(
+            f"{where}feature_names must be distinct (columns are matched by name), but "
+            f"{short_repr(repeated)} appears {times} times"
+        )
 
 
 def _standardization(
