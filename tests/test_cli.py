@@ -160,6 +160,15 @@ def test_train_with_lbfgs(tmp_path, table, capsys):
         str(tmp_path / "n.npz"), "--quiet",
     )  # fmt: skip
     assert "learning_rate" in message and "lbfgs" in message.lower()
+    status, _, _ = run(
+        capsys, "train", str(path), "--optimizer", "LBFGS", "--epochs", "5", "--out",
+        str(tmp_path / "upper.npz"), "--quiet",
+    )  # fmt: skip
+    assert status == 0 and mlpzero.load(tmp_path / "upper.npz").fit_config_["optimizer"] == {
+        "name": "lbfgs"
+    }
+    message = fails(capsys, "train", str(path), "--optimizer", "lbfgsx", "--out", "x.npz")
+    assert message.endswith("expected one of: adam, adamw, rmsprop, sgd, or lbfgs"), message
 
 
 def test_train_table_scores_training_and_validation_rows_apart(tmp_path, table, capsys):

@@ -597,8 +597,12 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
     from .callbacks import EarlyStopping
     from .optimizers import get as get_optimizer
 
-    if args.optimizer != "lbfgs":
-        get_optimizer(args.optimizer)  # an unknown name fails before the data is loaded
+    lbfgs = args.optimizer.lower() == "lbfgs"
+    if not lbfgs:
+        try:  # an unknown name fails before the data is loaded
+            get_optimizer(args.optimizer)
+        except ValueError as error:
+            raise CommandError(f"--optimizer: {error}, or lbfgs") from None
     settings: dict[str, Any] = {
         "hidden": tuple(args.hidden),
         "activation": args.activation,
@@ -613,7 +617,7 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
     options: dict[str, Any] = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
-        "optimizer": args.optimizer,
+        "optimizer": "lbfgs" if lbfgs else args.optimizer,
         "checkpoint": args.checkpoint,
         "checkpoint_interval": args.checkpoint_interval,
         "resume": args.resume,
