@@ -122,3 +122,12 @@ def test_poisson_checks_every_batch_of_a_generator_not_only_the_first():
 
     with pytest.raises(ValueError, match=r"batch 2: y: the poisson loss .* smallest value of -2"):
         MLP(hidden=(4,), loss="poisson", seed=0).fit(batches, epochs=2)
+
+
+def test_negative_validation_counts_are_refused_by_name():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = rng.poisson(1.0, 40).astype(float)
+    message = r"^validation_data: y: the poisson loss needs non-negative targets"
+    with pytest.raises(ValueError, match=message):
+        MLP(hidden=(4,), loss="poisson").fit(X, y, epochs=1, validation_data=(X, -y - 1))

@@ -336,7 +336,7 @@ def prepare(
     if target_check is not None:
         target_check(y)
         if validation is not None:
-            target_check(validation[1])
+            _check_validation_targets(target_check, validation[1])
     mapped = is_memory_mapped(X)
     source = _row_source(X)  # None: X is an array in memory, indexed directly
     labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
@@ -481,6 +481,14 @@ def _check_validation_data(
     y_val = check_targets(data[1], X_val.shape[0], name="y_val")
     w_val = check_sample_weight(data[2], X_val.shape[0]) if len(data) == 3 else None
     return X_val, y_val, w_val
+
+
+def _check_validation_targets(target_check: Callable[[np.ndarray], None], y_val: Any) -> None:
+    """``target_check`` on the validation targets, its refusal naming them."""
+    try:
+        target_check(y_val)
+    except ValueError as error:
+        raise ValueError(f"validation_data: {error}") from None
 
 
 # ---------------------------------------------------------------------- generators
@@ -636,9 +644,10 @@ def _prepare_stream(
             )
         class_weights(class_weight, encoder.classes_, encoder.classes_)  # check the dict
     if target_check is not None:  # the first batch, read already, is refused up front
-        for targets in (data.y, data.validation and data.validation[1]):
-            if targets is not None:
-                target_check(targets)
+        if data.y is not None:
+            target_check(data.y)
+        if data.validation is not None:
+            _check_validation_targets(target_check, data.validation[1])
     stream = BatchStream(data, encoder, dtype, class_weight, target_check)
     validation = _encode_validation(data.validation, encoder, dtype)
     return PreparedData(stream, None, None, validation, None)
