@@ -1,6 +1,8 @@
 """Shared test set-up: the repository root on ``sys.path`` for ``benchmarks``, the
-backend, the ``backend`` fixture, and the data sets several test files use (``from
-conftest import blobs, circles``).
+backend, the ``backend`` fixture, and what several test files use (``from conftest
+import ...``): the data sets ``blobs`` and ``circles``, ``read_model_file`` and
+``write_model_file`` to take a saved model file apart and put a changed one back, and
+``traced_peak`` for the memory a call allocates.
 
 The suite runs on NumPy unless ``MLPZERO_BACKEND`` names a backend (``make test-numba``
 runs it all on numba): the kernels are compiled only by the tests that test them (the
@@ -8,9 +10,11 @@ runs it all on numba): the kernels are compiled only by the tests that test them
 processes the tests start too.
 """
 
+import json
 import os
 import shutil
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +78,29 @@ def circles(n=500, noise=0.1, seed=42):
     from sklearn.datasets import make_circles
 
     return make_circles(n_samples=n, noise=noise, factor=0.5, random_state=seed)
+
+
+def read_model_file(path):
+    """A model or checkpoint file as ``(document, arrays)``: its JSON metadata and the
+    other members, for a test to change."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    return json.loads(arrays.pop("metadata").tobytes()), arrays
+
+
+def write_model_file(path, document, arrays):
+    """Write ``document`` and ``arrays`` back as a model file at ``path``; returns it."""
+    text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    np.savez(path, metadata=text, **arrays)
+    return path
+
+
+def traced_peak(function):
+    """Run ``function``; the peak of the memory traced meanwhile (NumPy reports its
+    allocations to tracemalloc, so a copy of an array shows up whole)."""
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

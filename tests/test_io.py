@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import mlpzero
-from conftest import blobs
+from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import Callback
 
@@ -202,17 +202,6 @@ def test_save_refuses_custom_components_it_could_not_rebuild(tmp_path):
 
 
 # ---------------------------------------------------------------------------- refusing bad files
-def read_parts(path):
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {key: data[key] for key in data.files}
-    return json.loads(arrays.pop("metadata").tobytes()), arrays
-
-
-def write_parts(path, document, arrays):
-    text = json.dumps(document).encode()
-    np.savez(path, metadata=np.frombuffer(text, dtype=np.uint8), **arrays)
-
-
 @pytest.fixture
 def good_file(tmp_path):
     X, y = blobs(classes=("a", "b", "c"))
@@ -221,10 +210,10 @@ def good_file(tmp_path):
 
 
 def doctored(good_file, change):
-    document, arrays = read_parts(good_file)
+    document, arrays = read_model_file(good_file)
     change(document, arrays)
     path = good_file.with_name("bad.npz")
-    write_parts(path, document, arrays)
+    write_model_file(path, document, arrays)
     return path
 
 
@@ -312,7 +301,7 @@ class Boom:
 
 def test_load_never_unpickles(tmp_path, good_file):
     path = tmp_path / "pickled.npz"
-    document, arrays = read_parts(good_file)
+    document, arrays = read_model_file(good_file)
     text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
     np.savez(
         path,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import mlpzero
-from conftest import blobs
+from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import EarlyStopping
 from mlpzero.training import TrainingDivergedError
@@ -79,12 +79,6 @@ def metadata_member(document):
     return member("metadata.npy", np.frombuffer(json.dumps(document).encode(), dtype=np.uint8))
 
 
-def parts(path):
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {key: data[key] for key in data.files}
-    return json.loads(arrays.pop("metadata").tobytes()), arrays
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
@@ -117,7 +111,7 @@ def peak_memory(function):
 # ---------------------------------------------------------------------------- size bombs
 def test_members_that_inflate_to_gigabytes_are_refused_before_reading(files):
     folder, model_path, checkpoint_path, _ = files
-    document, arrays = parts(model_path)
+    document, arrays = read_model_file(model_path)
     honest = [metadata_member(document), member("params.npy", arrays["params"])]
     extra = write_zip(folder / "extra.npz", [*honest, bomb("junk1.npy", GB), bomb("junk2.npy", GB)])
     assert extra.stat().st_size < 2.5 * MB  # two gigabytes of zeros in a small file
@@ -130,7 +124,7 @@ def test_members_that_inflate_to_gigabytes_are_refused_before_reading(files):
         (big_params, mlpzero.load, r"params \(member 'params.npy'\) declares \d+ bytes"),
         (big_metadata, mlpzero.load, r"metadata \(member 'metadata.npy'\) declares \d+ bytes"),
     ]
-    checkpoint_document, checkpoint_arrays = parts(checkpoint_path)
+    checkpoint_document, checkpoint_arrays = read_model_file(checkpoint_path)
     name = checkpoint_document["checkpoint"]["optimizer"]["state"]["state"]["exp_avg"]["__array__"]
     inflated = write_zip(
         folder / "ckpt.npz",
@@ -153,7 +147,7 @@ def test_members_that_inflate_to_gigabytes_are_refused_before_reading(files):
 
 def test_a_member_that_inflates_past_its_declared_size_is_cut_there(files):
     folder, model_path, _, _ = files
-    document, arrays = parts(model_path)
+    document, arrays = read_model_file(model_path)
     params = arrays["params"]
     data = npy_header(params.dtype, params.shape) + params.tobytes()
     # The zip entry declares the honest size, but its stream goes on for a gigabyte.
@@ -172,7 +166,7 @@ def test_a_member_that_inflates_past_its_declared_size_is_cut_there(files):
 
 def test_a_huge_history_or_metadata_is_refused_without_parsing_it(files):
     folder, model_path, _, _ = files
-    document, arrays = parts(model_path)
+    document, arrays = read_model_file(model_path)
     document["history"]["lr"] = "LR"  # becomes 30 million numbers
     head, tail = json.dumps(document).encode().split(b'"LR"')
     text = head + b"[" + b"0.01," * 30_000_000 + b"0.01]" + tail
@@ -188,7 +182,7 @@ def test_a_huge_history_or_metadata_is_refused_without_parsing_it(files):
 
 
 def rewrite(folder, source, change, name="bad.npz"):
-    document, arrays = parts(source)
+    document, arrays = read_model_file(source)
     change(document)
     path = folder / name
     text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
@@ -312,12 +306,6 @@ def mutations(document):
             yield f"{'.'.join(map(str, path))} = {str(value)[:30]}", changed
 
 
-def write_document(path, document, arrays):
-    text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
-    np.savez(path, metadata=text, **arrays)
-    return path
-
-
 def only_value_errors_naming(path, action, description):
     try:
         action()
@@ -331,16 +319,16 @@ def only_value_errors_naming(path, action, description):
 
 def test_crafted_model_fields_raise_only_value_errors_naming_the_file(files):
     folder, model_path, _, X = files
-    document, arrays = parts(model_path)
+    document, arrays = read_model_file(model_path)
     path = folder / "fuzzed.npz"
     for description, changed in mutations(document):
-        write_document(path, changed, arrays)
+        write_model_file(path, changed, arrays)
         only_value_errors_naming(path, lambda: mlpzero.load(path).predict_proba(X), description)
 
 
 def test_crafted_checkpoint_fields_raise_only_value_errors_naming_the_file(files):
     folder, _, checkpoint_path, X = files
-    document, arrays = parts(checkpoint_path)
+    document, arrays = read_model_file(checkpoint_path)
     _, y = blobs(classes=("a", "b", "c"))
     path = folder / "fuzzed-run.npz"
 
@@ -351,7 +339,7 @@ def test_crafted_checkpoint_fields_raise_only_value_errors_naming_the_file(files
         )  # fmt: skip
 
     for description, changed in mutations({"checkpoint": document.pop("checkpoint")}):
-        write_document(path, {**document, **changed}, arrays)
+        write_model_file(path, {**document, **changed}, arrays)
         only_value_errors_naming(path, resume, description)
 
 
@@ -368,9 +356,9 @@ RANDOM_STATES = {
 @pytest.mark.parametrize("case", sorted(RANDOM_STATES))
 def test_crafted_random_states_raise_value_errors(files, case):
     folder, model_path, _, _ = files
-    document, arrays = parts(model_path)
+    document, arrays = read_model_file(model_path)
     document["random_state"] = RANDOM_STATES[case]
-    path = write_document(folder / "state.npz", document, arrays)
+    path = write_model_file(folder / "state.npz", document, arrays)
     with pytest.raises(ValueError, match="random_state is not valid") as caught:
         mlpzero.load(path)
     assert str(path) in str(caught.value)
@@ -424,9 +412,9 @@ REPORTED = {  # the cases of the report, each with the field its error must name
 def test_the_reported_crafted_fields_raise_value_errors_naming_file_and_field(files, case):
     folder, _, checkpoint_path, _ = files
     keys, value, field = REPORTED[case]
-    document, arrays = parts(checkpoint_path)
+    document, arrays = read_model_file(checkpoint_path)
     set_path(document, keys, value)
-    path = write_document(folder / "reported.npz", document, arrays)
+    path = write_model_file(folder / "reported.npz", document, arrays)
     with pytest.raises(ValueError) as caught:
         checkpointing.load_checkpoint(path)
     assert str(path) in str(caught.value) and field in str(caught.value)
@@ -443,10 +431,10 @@ LOOSE_FIELDS = {  # fields a model file could carry that the loader once let thr
 def test_repeated_feature_names_and_bad_epochs_are_refused(files, case):
     folder, model_path, _, _ = files
     key, value, message = LOOSE_FIELDS[case]
-    document, arrays = parts(model_path)
+    document, arrays = read_model_file(model_path)
     if value == "repeated":
         value = ["x"] * document["network"]["layer_sizes"][0]
-    path = write_document(folder / "loose.npz", {**document, key: value}, arrays)
+    path = write_model_file(folder / "loose.npz", {**document, key: value}, arrays)
     with pytest.raises(ValueError, match=re.escape(str(path)) + ": " + message):
         mlpzero.load(path)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import traced_peak
 from mlpzero import MLP, validation
 from mlpzero.preparation import EncodedTargets, RowSource
 from mlpzero.targets import TargetEncoder, infer_task
@@ -165,15 +166,6 @@ def test_row_source_reads_the_rows_it_stands_for_in_the_model_dtype(tmp_path, sm
     assert source.largest_magnitude() == np.abs(X[rows]).max()
 
 
-def _traced_peak(function):
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 @pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
 def test_fit_predict_and_evaluate_never_hold_a_memmap_whole(tmp_path, monkeypatch, x_dtype):
     """NumPy reports its allocations to tracemalloc: the peak of a fit on a 32 MB memmap
@@ -189,13 +181,13 @@ def test_fit_predict_and_evaluate_never_hold_a_memmap_whole(tmp_path, monkeypatc
     model.fit(np.array(X[:300]), np.array(y[:300]), epochs=1, validation_split=0.1)
     model.predict(np.array(X[:10]))  # warm-up: what the first calls import is not data
     model = MLP(hidden=(8,), seed=0)
-    fit = _traced_peak(lambda: model.fit(X, y, epochs=1, batch_size=128, validation_split=0.1))
-    evaluate = _traced_peak(lambda: model.evaluate(X, y))
-    predict = _traced_peak(lambda: model.predict(X))
+    fit = traced_peak(lambda: model.fit(X, y, epochs=1, batch_size=128, validation_split=0.1))
+    evaluate = traced_peak(lambda: model.evaluate(X, y))
+    predict = traced_peak(lambda: model.predict(X))
     assert fit < size / 4, (fit, size)
     assert evaluate < size / 4, (evaluate, size)
     assert predict < size / 4, (predict, size)
-    in_memory = _traced_peak(lambda: MLP(hidden=(8,)).fit(np.array(X), np.array(y), epochs=1))
+    in_memory = traced_peak(lambda: MLP(hidden=(8,)).fit(np.array(X), np.array(y), epochs=1))
     assert in_memory > size  # the measure sees a copy when there is one
 
 
@@ -215,7 +207,7 @@ def test_cli_train_on_a_data_folder_with_a_split_never_copies_x(tmp_path, monkey
     argv += ["--validation-split", "0.2", "--quiet", "--out", str(tmp_path / "m.npz")]
     assert cli.main(argv) == 0  # warm-up: what the first calls import is not data
     capsys.readouterr()
-    peak = _traced_peak(lambda: cli.main(argv))
+    peak = traced_peak(lambda: cli.main(argv))
     assert peak < size / 4, (peak, size)
     assert "val_accuracy" in capsys.readouterr().out
 

@@ -1,13 +1,11 @@
 """What resume= does with a finished run, with explicit fit settings and with a
 checkpoint whose callback states do not fit the model: decided before the first epoch."""
 
-import json
-
 import numpy as np
 import pytest
 
 import mlpzero
-from conftest import blobs
+from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP
 from mlpzero.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
@@ -172,12 +170,9 @@ def test_a_checkpoint_from_before_an_optimizer_setting_existed_resumes(tmp_path,
 
 # ---------------------------------------------------------------------------- callback states
 def tampered(path, change):
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
-    document = json.loads(arrays.pop("metadata").tobytes())
+    document, arrays = read_model_file(path)
     change(document, arrays)
-    text = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
-    np.savez(path, metadata=text, **arrays)
+    write_model_file(path, document, arrays)
 
 
 @pytest.mark.parametrize("kind", ["short", "int8", "float64"])

@@ -3,13 +3,13 @@ bit for bit to the same data dense, and never made dense whole."""
 
 from __future__ import annotations
 
-import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
 from scipy import sparse
 
+from conftest import traced_peak
 from mlpzero import MLP
 from mlpzero.preparation import SparseRows
 from mlpzero.validation import check_features
@@ -121,15 +121,6 @@ def test_sparse_x_is_checked_on_its_stored_values():
     assert check_features(csr, accept_sparse=True) is csr  # CSR of the dtype: no copy
 
 
-def _traced_peak(function):
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_a_large_sparse_x_is_never_made_dense_whole():
     """20,000 x 2,000 at 0.1% density: 320 MB dense in float64, 0.5 MB as CSR. NumPy and
     SciPy report their allocations to tracemalloc: a dense copy would show up whole. What
@@ -144,20 +135,20 @@ def test_a_large_sparse_x_is_never_made_dense_whole():
     MLP(hidden=(4,), seed=0).fit(X[:100], y[:100], epochs=1, batch_size=10)  # imports
     model = MLP(hidden=(4,), seed=0, dtype="float64", standardize=True)
     peaks = {
-        "fit": _traced_peak(
+        "fit": traced_peak(
             lambda: model.fit(X.tocsc(), y, epochs=1, batch_size=500, validation_split=0.1)
         ),
     }
     model = MLP(hidden=(4,), seed=0).fit(X[:100], y[:100], epochs=1)
-    peaks["predict"] = _traced_peak(lambda: model.predict(X))
-    peaks["evaluate"] = _traced_peak(lambda: model.evaluate(X, y))
+    peaks["predict"] = traced_peak(lambda: model.predict(X))
+    peaks["evaluate"] = traced_peak(lambda: model.evaluate(X, y))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # max_iter=1 does not converge
         for solver in ("adam", "lbfgs"):
             options = {"hidden_layer_sizes": (4,), "max_iter": 1, "random_state": 0}
             estimator = MLPClassifier(solver=solver, early_stopping=True, **options)
-            peaks[solver] = _traced_peak(lambda estimator=estimator: estimator.fit(X, y))
+            peaks[solver] = traced_peak(lambda estimator=estimator: estimator.fit(X, y))
     for name, peak in peaks.items():
         assert peak < size / 4, (name, peak, size)
     dense = X[:5000].toarray()  # the measure sees a dense copy when there is one
-    assert _traced_peak(lambda: check_features(sparse.csr_matrix(dense).toarray())) > dense.nbytes
+    assert traced_peak(lambda: check_features(sparse.csr_matrix(dense).toarray())) > dense.nbytes

@@ -4,13 +4,13 @@ through fit, predict, evaluate, files, summary and the command line."""
 from __future__ import annotations
 
 import csv
-import json
 import re
 
 import numpy as np
 import pytest
 
 import mlpzero
+from conftest import read_model_file, write_model_file
 from mlpzero import MLP, cli, standardization
 from mlpzero.standardization import Standardizer
 from mlpzero.training import TrainingDivergedError
@@ -252,25 +252,14 @@ def test_save_and_load_keep_the_statistics_bit_for_bit(tmp_path):
         assert data["standardize.scale"].shape == (5,)
 
 
-def read_parts(path):
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {key: data[key] for key in data.files}
-    return json.loads(arrays.pop("metadata").tobytes()), arrays
-
-
-def write_parts(path, document, arrays):
-    text = json.dumps(document).encode()
-    np.savez(path, metadata=np.frombuffer(text, dtype=np.uint8), **arrays)
-
-
 def test_a_file_without_statistics_loads_as_before(tmp_path):
     X, y = raw_data()
     model = MLP(hidden=(6,), seed=0).fit(X, y, epochs=3)
     path = model.save(tmp_path / "plain.npz")
-    document, arrays = read_parts(path)
+    document, arrays = read_model_file(path)
     assert document["model"]["standardize"] is False and set(arrays) == {"params"}
     del document["model"]["standardize"]  # as a file written before the setting existed
-    write_parts(path, document, arrays)
+    write_model_file(path, document, arrays)
     again = mlpzero.load(path)
     assert again.standardize is False and again.standardizer_ is None
     assert np.array_equal(again.predict_proba(X), model.predict_proba(X))
@@ -312,10 +301,10 @@ def test_load_refuses_bad_statistics_naming_the_file_and_field(tmp_path, case):
     X, y = raw_data()
     path = MLP(hidden=(4,), seed=0, standardize=True).fit(X, y, epochs=2).save(tmp_path / "g.npz")
     change, message = BAD_FIELDS[case]
-    document, arrays = read_parts(path)
+    document, arrays = read_model_file(path)
     change(document, arrays)
     bad = tmp_path / "bad.npz"
-    write_parts(bad, document, arrays)
+    write_model_file(bad, document, arrays)
     with pytest.raises(ValueError, match=re.escape(str(bad)) + ".*" + re.escape(message)):
         mlpzero.load(bad)
 
