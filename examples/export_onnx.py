@@ -32,13 +32,7 @@ def export_model(out: Path) -> None:
     model = MLP(hidden=(16, 8), seed=0).fit(X, labels, epochs=300, learning_rate=0.1)
     path = out / "moons.onnx"
     model.to_onnx(path)
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    label, proba = session.run(None, {"X": X.astype(np.float32)})
-    assert label.tolist() == model.predict(X).tolist()
-    gap = np.abs(proba - model.predict_proba(X)).max()
-    assert gap < 1e-5, gap
-    print(f"{path}: {len(X)} labels identical, probabilities within {gap:.1e}")
+    check_in_onnxruntime(path, X, model)
 
 
 def convert_pipeline(out: Path) -> None:
@@ -48,11 +42,15 @@ def convert_pipeline(out: Path) -> None:
     converted = to_onnx(pipe, X[:1].astype(np.float32), options={"zipmap": False})
     path = out / "breast_cancer_pipeline.onnx"
     path.write_bytes(converted.SerializeToString())
+    check_in_onnxruntime(path, X, pipe)
 
+
+def check_in_onnxruntime(path: Path, X: np.ndarray, model) -> None:
+    """Run the exported graph on ``X`` and compare it with ``model``'s own predictions."""
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     label, proba = session.run(None, {"X": X.astype(np.float32)})
-    assert label.tolist() == pipe.predict(X).tolist()
-    gap = np.abs(proba - pipe.predict_proba(X)).max()
+    assert label.tolist() == model.predict(X).tolist()
+    gap = np.abs(proba - model.predict_proba(X)).max()
     assert gap < 1e-5, gap
     print(f"{path}: {len(X)} labels identical, probabilities within {gap:.1e}")
 
