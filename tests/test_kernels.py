@@ -599,3 +599,136 @@ def test_value_and_gradient_in_one_pass_agree_with_the_two_numpy_calls(loss, dty
     logits[1, 1] = np.nan  # divergence stays visible in both
     value, gradient = _both(both)[1]
     assert np.isnan(value) and np.isnan(gradient).any()
+
+
+# ------------------------------------------------- MLP.fit's full-batch epochs, compiled
+def _plain_fit(X, y, dtype, epochs, lr=0.1, **options):
+    """A full-batch gradient-descent fit; its parameters, history and step count."""
+    model = MLP(hidden=(8, 4), seed=0, dtype=dtype)
+    model.fit(X, y, epochs=epochs, learning_rate=lr, **options)
+    return model
+
+
+def _epoch_by_epoch(monkeypatch):
+    """Make the training loop take every epoch from Python, as without the kernels."""
+    monkeypatch.setattr(kernels, "fit_epochs", lambda *args: None)
+
+
+def _counting_fit_epochs(monkeypatch):
+    """Count the compiled calls of full-batch epochs (the real kernel still runs)."""
+    calls = []
+    real = kernels.fit_epochs
+
+    def counted(*args):
+        calls.append(args[4])
+        return real(*args)
+
+    monkeypatch.setattr(kernels, "fit_epochs", counted)
+    return calls
+
+
+def _xor(rows=300, outputs=1):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(int)
+    return X, (y[:, 0] if outputs == 1 else np.hstack([y, 1 - y, y])[:, :outputs])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_full_batch_epochs_in_compiled_calls_are_the_epoch_loop_bit_for_bit(
+    numba_on, monkeypatch, dtype, outputs
+):
+    from mlpzero import training
+
+    X, y = _xor(outputs=outputs)
+    work_per_row = 2 * 8 + 8 * 4 + 4 * outputs
+    monkeypatch.setattr(training, "_COMPILED_CALL_WORK", 300 * work_per_row * 40)  # 40 epochs
+    calls = _counting_fit_epochs(monkeypatch)
+    compiled = _plain_fit(X, y, dtype, epochs=130)
+    assert calls == [40, 40, 40, 10]
+    compiled.fit(X, y, epochs=5, learning_rate=0.1)  # a second fit continues
+    assert calls[-1] == 5
+    _epoch_by_epoch(monkeypatch)
+    looped = _plain_fit(X, y, dtype, epochs=130)
+    looped.fit(X, y, epochs=5, learning_rate=0.1)
+    np.testing.assert_array_equal(compiled.network.params, looped.network.params)
+    assert compiled.history.history == looped.history.history
+    assert set(compiled.history.history) == {"loss", "accuracy", "lr"}
+    assert compiled.history.epochs == 135
+    assert compiled.optimizer_.iterations == looped.optimizer_.iterations == 5  # this fit's
+
+
+@needs_numba
+@pytest.mark.parametrize("per_call", [1, 7])
+def test_compiled_full_batch_epochs_diverge_as_the_epoch_loop_does(numba_on, monkeypatch, per_call):
+    from mlpzero import training
+    from mlpzero.training import TrainingDivergedError
+
+    X, y = _xor(rows=50)
+    monkeypatch.setattr(training, "_COMPILED_CALL_WORK", 50 * 52 * per_call)
+    outcomes = []
+    for compiled in (True, False):
+        if not compiled:
+            _epoch_by_epoch(monkeypatch)
+        model = MLP(hidden=(8, 4), seed=0)
+        with pytest.raises(TrainingDivergedError) as error:
+            model.fit(X * 100, y, epochs=500, learning_rate=1e6)
+        outcomes.append((error.value.epoch, str(error.value), model))
+    (epoch, message, compiled), (epoch_loop, message_loop, looped) = outcomes
+    assert 0 < epoch == epoch_loop
+    assert message == message_loop
+    np.testing.assert_array_equal(compiled.network.params, looped.network.params)
+    assert np.isfinite(compiled.network.params).all()  # the start of the failing epoch
+    assert compiled.history.history == looped.history.history
+    assert compiled.history.epochs == epoch
+
+
+@needs_numba
+def test_ctrl_c_between_compiled_calls_keeps_the_completed_calls(numba_on, monkeypatch, capsys):
+    from mlpzero import training
+
+    X, y = _xor()
+    monkeypatch.setattr(training, "_COMPILED_CALL_WORK", 300 * 52 * 10)  # calls of 10 epochs
+    real, calls = kernels.fit_epochs, []
+
+    def interrupted_in_the_third_call(*args):
+        calls.append(1)
+        done = real(*args)  # the epochs run, as when Ctrl-C comes during the call
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return done
+
+    monkeypatch.setattr(kernels, "fit_epochs", interrupted_in_the_third_call)
+    model = _plain_fit(X, y, "float64", epochs=100)
+    assert "interrupted during epoch 20" in capsys.readouterr().err
+    monkeypatch.setattr(kernels, "fit_epochs", real)
+    twenty = _plain_fit(X, y, "float64", epochs=20)
+    assert model.history.epochs == 20 and model.optimizer_.iterations == 20
+    assert model.history.history == twenty.history.history
+    np.testing.assert_array_equal(model.network.params, twenty.network.params)
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimizer": optimizers.SGD(0.1, momentum=0.9)},
+        {"optimizer": "adam"},
+        {"l2": 1e-3},
+        {"batch_size": 100},
+        {"validation_split": 0.2},
+        {"sample_weight": np.ones(300)},
+        {"callbacks": [mlpzero.callbacks.Callback()]},
+        {"schedule": "cosine"},
+    ],
+    ids=lambda options: next(iter(options)),
+)
+def test_fits_that_need_python_every_epoch_take_the_epoch_loop(numba_on, monkeypatch, options):
+    X, y = _xor()
+    calls = _counting_fit_epochs(monkeypatch)
+    _plain_fit(X, y, "float64", epochs=3, **options)
+    assert calls == []
+    _plain_fit(X, y, "float64", epochs=3)
+    assert calls == [3]

@@ -376,33 +376,67 @@ def binary_crossentropy_total(logits, targets, limit):  # pragma: no cover - com
 
 
 @njit(cache=True)
-def gradient_descent(
-    params, grads, sizes, codes, alphas, X, Y, inputs, pre, post, delta, rate, sigmoid, epochs
-):  # pragma: no cover - compiled
+def gradient_descent(  # pragma: no cover - compiled
+    params, grads, sizes, codes, alphas, X, Y, inputs, pre, post, delta,
+    neg_rate, scale, sigmoid, epochs, totals, hits, snapshot, limit,
+):  # fmt: skip
     r"""``epochs`` steps of full-batch gradient descent, each :func:`forward`,
-    :func:`output_error` (``dZ[L] = (link(Z[L]) - Y) / m``), :func:`backward` and
-    :math:`\theta \leftarrow \theta - \alpha g`, as the separate calls would do them.
+    :func:`output_error` (``dZ[L] = (link(Z[L]) - Y) * scale``), :func:`backward` and
+    :math:`\theta \leftarrow \theta + (-\alpha) g` (``neg_rate`` is :math:`-\alpha` in
+    the parameters' dtype), as the separate calls would do them.
 
-    Returns the number of steps after which every parameter was still finite: ``epochs``,
-    or the index of the step that made one NaN or infinite (training stops there). Compiled
-    without fastmath, so the update rounds as NumPy's ``SGD`` does, with no fused
-    multiply-add.
+    With ``totals`` as long as ``epochs`` (else empty; sigmoid link only), each step also
+    does what a training epoch records: ``snapshot`` gets the parameters before the step,
+    the output gradient and the loss total come from
+    :func:`sigmoid_error_and_crossentropy` (into ``totals``, the loss of the logits before
+    the update), and ``hits`` counts the rows whose every output is on the right side of
+    0 (logit > 0 where the target is > 0.5).
+
+    Returns the number of steps after which the loss and every parameter were still
+    finite: ``epochs``, or the index of the step that made one NaN or infinite (training
+    stops there). Compiled without fastmath, so the update rounds as NumPy's ``SGD`` does,
+    with no fused multiply-add.
     """
     m = X.shape[0]
     k = sizes[sizes.shape[0] - 1]
     last = pre.shape[0] - k * m
     logits = pre[last:].reshape((k, m)).T
     error = delta[last:].reshape((k, m)).T
-    scale = 1.0 / m
+    record = totals.shape[0] > 0
     _transpose_input(X, inputs)  # X is the same every step
     for epoch in range(epochs):
+        if record:
+            snapshot[:] = params
         _layers_forward(params, sizes, codes, alphas, m, inputs, pre, post)
-        output_error(logits, Y, scale, error, sigmoid)
+        finite = True
+        if record:
+            total = sigmoid_error_and_crossentropy(logits, Y, scale, error, limit)
+            totals[epoch] = total
+            hits[epoch] = _threshold_hits(logits, Y)
+            finite = math.isfinite(total)
+        else:
+            output_error(logits, Y, scale, error, sigmoid)
         backward(params, grads, sizes, codes, alphas, inputs, post, delta, m)
-        total = 0.0
         for i in range(params.shape[0]):
-            params[i] = params[i] + grads[i] * -rate
-            total += params[i]
-        if not math.isfinite(total):
+            params[i] = params[i] + grads[i] * neg_rate
+            if not math.isfinite(params[i]):
+                finite = False
+        if not finite:
             return epoch
     return epochs
+
+
+@njit(cache=True)
+def _threshold_hits(logits, targets):  # pragma: no cover - compiled
+    """Rows of ``logits`` ``(m, k)`` whose every output is > 0 exactly where its target is
+    > 0.5: the binary and multi-label accuracy count of :mod:`mlpzero.training`."""
+    m, k = logits.shape
+    count = 0
+    for i in range(m):
+        right = True
+        for j in range(k):
+            if (logits[i, j] > 0.0) != (targets[i, j] > 0.5):
+                right = False
+        if right:
+            count += 1
+    return count

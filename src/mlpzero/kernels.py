@@ -51,6 +51,7 @@ import numpy as np
 __all__ = [
     "BACKENDS",
     "SMALL_LAYER",
+    "fit_epochs",
     "get_backend",
     "gradient_descent",
     "layer_codes",
@@ -229,11 +230,62 @@ def gradient_descent(
     grads``: what the separate calls compute, in the same order. Returns how many steps
     left every parameter finite (``epochs`` unless one became NaN or infinite, where it
     stops), or None when the kernels do not apply: the numba backend is off, the network
-    is not small (:func:`plan_for`) or has dropout, or ``X`` and ``Y`` are not the
-    network's dtype and shapes (:func:`suits`). The caller then takes the steps one by one.
+    is not small (:func:`plan_for`), has dropout or an input transform, or ``X`` and ``Y``
+    are not the network's dtype and shapes (:func:`suits`). The caller then takes the
+    steps one by one.
     """
+    if link not in ("sigmoid", "identity"):
+        return None
+    # Empty records, of the types fit_epochs passes: both calls share one compiled version.
+    totals, hits = np.empty(0), np.empty(0, dtype=np.int64)
+    snapshot = np.empty(0, dtype=network.dtype)
+    sigmoid = link == "sigmoid"
+    return _descend(network, X, Y, learning_rate, epochs, sigmoid, totals, hits, snapshot, 0.0)
+
+
+def fit_epochs(
+    network: Any,
+    X: np.ndarray,
+    Y: np.ndarray,
+    learning_rate: float,
+    epochs: int,
+    totals: np.ndarray,
+    hits: np.ndarray,
+    snapshot: np.ndarray,
+    limit: float,
+) -> int | None:
+    """``epochs`` epochs of full-batch gradient descent on the binary cross-entropy in one
+    compiled call, recording what each training epoch records, if they apply.
+
+    Each epoch is a step of :func:`gradient_descent` (sigmoid link) whose output gradient
+    and loss come from the same pass as in :meth:`mlpzero.losses.Loss.value_and_gradient`:
+    ``totals[e]`` (float64) gets the loss total of epoch ``e``'s logits, before its
+    update (the mean is ``totals[e] / m``), ``hits[e]`` (int64) the rows whose every
+    output has the right sign, and ``snapshot`` (like ``params``) the parameters at the
+    start of the last epoch run. Logits beyond ``limit`` count as ``limit`` in the loss
+    (:data:`mlpzero.losses.LOGIT_LIMIT`). Returns how many epochs kept the loss and every
+    parameter finite (the failing one, if any, is left in ``params``; ``snapshot`` holds
+    its start), or None where :func:`gradient_descent` would.
+    """
+    if not 0 < epochs <= min(len(totals), len(hits)):
+        raise ValueError(f"epochs must be in 1..{min(len(totals), len(hits))}, got {epochs}")
+    return _descend(network, X, Y, learning_rate, epochs, True, totals, hits, snapshot, limit)
+
+
+def _descend(
+    network: Any,
+    X: np.ndarray,
+    Y: np.ndarray,
+    learning_rate: float,
+    epochs: int,
+    sigmoid: bool,
+    totals: np.ndarray,
+    hits: np.ndarray,
+    snapshot: np.ndarray,
+    limit: float,
+) -> int | None:
     kernels, plan = compiled(), network.kernel_plan
-    if kernels is None or plan is None or link not in ("sigmoid", "identity"):
+    if kernels is None or plan is None or network.input_transform is not None:
         return None
     if any(network.dropout):
         return None
@@ -242,9 +294,11 @@ def gradient_descent(
     if Y.dtype != network.dtype:
         return None
     inputs, pre, post, delta = network.pass_buffers(X.shape[0])
+    kind = network.dtype.type
     done = kernels.gradient_descent(
         network.params, network.grads, plan.sizes, plan.codes, plan.alphas, X, Y,
-        inputs, pre, post, delta, float(learning_rate), link == "sigmoid", int(epochs),
+        inputs, pre, post, delta, kind(-learning_rate), kind(1.0 / X.shape[0]), sigmoid,
+        int(epochs), totals, hits, snapshot, float(limit),
     )  # fmt: skip
     network.record_compiled_pass(X)
     return int(done)

@@ -119,7 +119,7 @@ class Loss(Component):
                     if link == "sigmoid"
                     else compiled.softmax_error_and_crossentropy
                 )
-                total = both(logits, targets, scale, out, _LOGIT_LIMIT)
+                total = both(logits, targets, scale, out, LOGIT_LIMIT)
                 return total / logits.shape[0], out
         value = self.value(logits, targets, sample_weight)
         return value, self.gradient(logits, targets, sample_weight, out=out)
@@ -179,7 +179,7 @@ class BinaryCrossEntropy(Loss):
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
             if _own_compiled_link(self) == "sigmoid":  # the same sum, in one pass
-                total = compiled.binary_crossentropy_total(logits, targets, _LOGIT_LIMIT)
+                total = compiled.binary_crossentropy_total(logits, targets, LOGIT_LIMIT)
                 return total / logits.shape[0]
         return super().value(logits, targets, sample_weight)
 
@@ -211,7 +211,7 @@ class CategoricalCrossEntropy(Loss):
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
             if _own_compiled_link(self) == "softmax":  # the same sum, one row at a time
-                total = compiled.categorical_crossentropy_total(logits, targets, _LOGIT_LIMIT)
+                total = compiled.categorical_crossentropy_total(logits, targets, LOGIT_LIMIT)
                 return total / logits.shape[0]
         return super().value(logits, targets, sample_weight)
 
@@ -246,7 +246,7 @@ class SquaredError(Loss):
 
 #: Logits are clipped to this magnitude before a loss value is computed, and differences
 #: to ``_SQUARE_LIMIT`` before they are squared, so that no sum or square overflows.
-_LOGIT_LIMIT = 1e300
+LOGIT_LIMIT = 1e300
 _SQUARE_LIMIT = 1e150
 #: Weights are rescaled in :meth:`Loss.gradient` when the largest is below this (or
 #: above 1): far enough from float32's smallest normal number (1.2e-38) for any sum.
@@ -260,14 +260,14 @@ def _own_compiled_link(loss: Loss) -> str | None:
 
 
 def _as_wide(logits: np.ndarray) -> np.ndarray:
-    """``logits`` as a new float64 array, clipped to :data:`_LOGIT_LIMIT`.
+    """``logits`` as a new float64 array, clipped to :data:`LOGIT_LIMIT`.
 
     Loss values are always computed in float64: float32 logits, up to 3.4e38, then have
     room for every difference, product and square the formulas form. Beyond 1e300 (only
     reachable in float64) the loss saturates rather than overflowing.
     """
     wide = np.array(logits, dtype=np.float64)
-    return np.clip(wide, -_LOGIT_LIMIT, _LOGIT_LIMIT, out=wide)
+    return np.clip(wide, -LOGIT_LIMIT, LOGIT_LIMIT, out=wide)
 
 
 LOSSES: dict[str, type[Loss]] = {

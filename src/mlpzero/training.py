@@ -42,12 +42,13 @@ from typing import Any
 import numpy as np
 
 from . import distributed as _distributed
+from . import kernels as _kernels
 from . import schedules as _schedules
 from .callbacks import Callback
 from .history import History
-from .losses import Loss
+from .losses import LOGIT_LIMIT, BinaryCrossEntropy, Loss
 from .network import Network
-from .optimizers import Optimizer
+from .optimizers import SGD, Optimizer
 from .regularizers import WeightPenalty
 from .snapshot import ParameterSnapshot
 from .validation import check_positive, relative_sample_weight
@@ -284,6 +285,8 @@ class _Trainer:
         if model is not None:
             model.stop_training = False
         start = history.epochs
+        if not callbacks and self._plain_full_batch() and self._run_compiled(epochs, history):
+            return
         if self.schedule is not None:
             self.schedule.on_train_begin(start + epochs)
         for callback in callbacks:
@@ -327,11 +330,7 @@ class _Trainer:
                 raise
             if in_epoch:
                 self.snapshot.restore(network.params)
-            print(
-                f"Training interrupted during epoch {epoch} (Ctrl-C); the model keeps the "
-                f"weights and history of the {history.epochs} completed epochs.",
-                file=sys.stderr,
-            )
+            _report_interrupt(epoch, history)
         except BaseException:
             for callback in callbacks:
                 close = getattr(callback, "close", None)
@@ -341,6 +340,74 @@ class _Trainer:
         last = {key: values[-1] for key, values in history.history.items()}
         for callback in callbacks:
             callback.on_train_end(last if history.epochs else {})
+
+    def _plain_full_batch(self) -> bool:
+        """Whether this fit is the article's training and nothing more: every row in one
+        batch, binary cross-entropy, gradient descent without momentum or decay, and
+        nothing that must look at an epoch from Python (schedule, penalty, clipping,
+        validation, a row-order function, sample weights, another rank)."""
+        optimizer = self.optimizer
+        return (
+            self.stream is None
+            and self.comm.size == 1
+            and self.batch >= self.n
+            and not callable(self.shuffle)
+            and self.weights is None
+            and self.schedule is None
+            and not self.penalty.active
+            and self.clip_norm is None
+            and self.validation is None
+            and type(self.loss) is BinaryCrossEntropy
+            and type(optimizer) is SGD
+            and optimizer.momentum == 0
+            and optimizer.weight_decay == 0
+        )
+
+    def _run_compiled(self, epochs: int, history: History) -> bool:
+        """Every epoch of a :meth:`_plain_full_batch` fit in compiled calls
+        (:func:`mlpzero.kernels.fit_epochs`) of many epochs each, with the history,
+        divergence and Ctrl-C behaviour of the epoch loop. False, having done nothing,
+        where the kernels do not apply (the caller then runs the epoch loop).
+
+        Ctrl-C is seen between calls: the epochs of the call it interrupts are dropped,
+        as a loop drops the epoch it interrupts.
+        """
+        network, optimizer = self.network, self.optimizer
+        plan = network.kernel_plan
+        if plan is None:
+            return False
+        per_call = _COMPILED_CALL_WORK // max(1, self.n * plan.work_per_row)
+        per_call = max(1, min(epochs, per_call))
+        totals, hits = _loss_record(per_call), np.empty(per_call, dtype=np.int64)
+        start_of_step = np.empty_like(network.params)
+        lr = optimizer.learning_rate
+        end = history.epochs + epochs
+        committed, iterations = history.epochs, optimizer.iterations
+        try:
+            while history.epochs < end:
+                self.snapshot.take(network.params)
+                committed, iterations = history.epochs, optimizer.iterations
+                count = min(per_call, end - committed)
+                done = _kernels.fit_epochs(
+                    network, self.X, self.Y, lr, count, totals, hits, start_of_step, LOGIT_LIMIT
+                )
+                if done is None:
+                    return False  # decided by the first call: nothing has changed yet
+                optimizer.iterations += min(done + 1, count)  # a failing step was taken
+                for e in range(done):
+                    logs = self.labels.logs(totals[e] / self.n, int(hits[e]), self.n)
+                    logs["lr"] = lr
+                    history.append(logs)
+                if done < count:
+                    self.snapshot.take(start_of_step)
+                    self._diverged(committed + done, float(totals[done] / self.n))
+        except KeyboardInterrupt:
+            for values in history.history.values():
+                del values[committed:]
+            self.snapshot.restore(network.params)
+            optimizer.iterations = iterations
+            _report_interrupt(committed, history)
+        return True
 
     def _epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
         """Run the batches of one epoch; return ``loss`` (and ``accuracy``)."""
@@ -543,6 +610,25 @@ class _Trainer:
             "the last finite ones.",
             epoch,
         )
+
+
+#: Multiply-adds of forward passes per compiled call of :meth:`_Trainer._run_compiled`:
+#: enough epochs to make the call's cost vanish, few enough that Ctrl-C is seen soon.
+_COMPILED_CALL_WORK = 200_000_000
+
+
+def _loss_record(epochs: int) -> np.ndarray:
+    """Room for ``epochs`` loss totals: float64 whatever the model's dtype, as every loss
+    value mlpzero reports (:mod:`mlpzero.losses`)."""
+    return np.empty(epochs, dtype=np.float64)
+
+
+def _report_interrupt(epoch: int, history: History) -> None:
+    print(
+        f"Training interrupted during epoch {epoch} (Ctrl-C); the model keeps the "
+        f"weights and history of the {history.epochs} completed epochs.",
+        file=sys.stderr,
+    )
 
 
 #: Values read at a time when a rank looks for its share's largest |X|.

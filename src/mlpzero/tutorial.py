@@ -20,7 +20,6 @@ function is the article's own loop over those steps.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -321,7 +320,7 @@ def _descend(
         logits = network.forward(X)
         network.backward(loss.gradient(logits, Y, out=network.output_delta()))
         optimizer.step(network.params, network.grads)
-        if not math.isfinite(network.params.sum()):  # NaN and inf reach the sum
+        if not np.isfinite(network.params).all():
             return epoch
     return epochs
 
