@@ -22,7 +22,8 @@ the numba backend these steps run as compiled loops:
   identity outputs and the binary and categorical cross-entropy values are one pass each.
 - **Full-batch gradient descent** on a small network (the article's training, as
   :mod:`mlpzero.tutorial` runs it): :func:`gradient_descent` runs many epochs in one call,
-  with no Python between the steps.
+  with no Python between the steps; :func:`fit_epochs` does the same for
+  :mod:`mlpzero.training`, recording each epoch's loss and accuracy.
 
 The kernels compute the same formulas as the NumPy code, which remains the reference:
 :mod:`mlpzero.network` and :mod:`mlpzero.optimizers` state them, and
