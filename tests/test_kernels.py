@@ -732,3 +732,82 @@ def test_fits_that_need_python_every_epoch_take_the_epoch_loop(numba_on, monkeyp
     assert calls == []
     _plain_fit(X, y, "float64", epochs=3)
     assert calls == [3]
+
+
+@needs_numba
+def test_ctrl_c_while_a_call_is_recorded_takes_the_model_back_to_that_calls_start(
+    numba_on, monkeypatch, capsys
+):
+    from mlpzero import history as history_module
+    from mlpzero import training
+
+    X, y = _xor()
+    monkeypatch.setattr(training, "_COMPILED_CALL_EPOCHS", 10)
+    real, appended = history_module.History.append, []
+
+    def interrupted_in_the_second_calls_records(self, logs):
+        appended.append(1)
+        if len(appended) == 14:  # the fourth epoch of the second call
+            raise KeyboardInterrupt
+        real(self, logs)
+
+    monkeypatch.setattr(history_module.History, "append", interrupted_in_the_second_calls_records)
+    model = _plain_fit(X, y, "float64", epochs=100)
+    assert "interrupted during epoch 10" in capsys.readouterr().err
+    monkeypatch.setattr(history_module.History, "append", real)
+    ten = _plain_fit(X, y, "float64", epochs=10)
+    assert model.history.epochs == 10 and model.optimizer_.iterations == 10
+    assert model.history.history == ten.history.history
+    np.testing.assert_array_equal(model.network.params, ten.network.params)
+
+
+@needs_numba
+def test_a_network_subclass_takes_the_epoch_loop(numba_on, monkeypatch):
+    from mlpzero.training import train
+
+    class Halved(Network):
+        def forward(self, X, training=False):
+            logits = super().forward(X, training)
+            logits *= 0.5
+            return logits
+
+    X, y = _xor()
+    Y = y[:, None].astype(np.float64)
+    calls = _counting_fit_epochs(monkeypatch)
+    net = Halved([2, 8, 4, 1], "relu", dtype="float64", rng=0)
+    rng = np.random.default_rng(0)
+    train(net, BinaryCrossEntropy(), optimizers.SGD(0.1), X, Y, epochs=3, rng=rng)
+    assert calls == []
+    plain = Network([2, 8, 4, 1], "relu", dtype="float64", rng=0)
+    train(plain, BinaryCrossEntropy(), optimizers.SGD(0.1), X, Y, epochs=3, rng=rng)
+    assert calls == [3]
+
+
+@needs_numba
+def test_ctrl_c_while_divergence_is_reported_takes_the_model_back_to_the_calls_start(
+    numba_on, monkeypatch, capsys
+):
+    from mlpzero import snapshot, training
+
+    X, y = _xor(rows=50)
+    monkeypatch.setattr(training, "_COMPILED_CALL_EPOCHS", 7)  # diverges in the first call
+    real = snapshot.ParameterSnapshot.restore
+
+    def restored_then_interrupted(self, params):
+        real(self, params)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot.ParameterSnapshot, "restore", restored_then_interrupted)
+    real_call, starts = kernels.fit_epochs, []
+
+    def remembering_the_start(network, *args):
+        starts.append(network.params.copy())
+        return real_call(network, *args)
+
+    monkeypatch.setattr(kernels, "fit_epochs", remembering_the_start)
+    model = MLP(hidden=(8, 4), seed=0)
+    model.fit(X * 100, y, epochs=500, learning_rate=1e6)
+    assert "interrupted during epoch 0" in capsys.readouterr().err
+    assert len(starts) == 1
+    assert model.history.epochs == 0 and model.optimizer_.iterations == 0
+    np.testing.assert_array_equal(model.network.params, starts[0])

@@ -30,6 +30,11 @@ the failing epoch, the last known finite ones. Ctrl-C (``KeyboardInterrupt``) st
 training cleanly: the parameters are those at the end of the last completed epoch, the
 history holds the completed epochs, ``on_train_end`` callbacks run (so early stopping can
 restore its best weights), and :func:`train` returns normally.
+
+With the numba backend, a fit that is the article's training and nothing more (see
+``_Trainer._plain_full_batch``) runs many epochs per compiled call, with the same
+history and weights; Ctrl-C is then seen between calls, and the epochs of the call it
+interrupts count as not completed.
 """
 
 from __future__ import annotations
@@ -357,6 +362,7 @@ class _Trainer:
             and not self.penalty.active
             and self.clip_norm is None
             and self.validation is None
+            and type(self.network) is Network  # a subclass may change the passes
             and type(self.loss) is BinaryCrossEntropy
             and type(optimizer) is SGD
             and optimizer.momentum == 0
@@ -365,29 +371,36 @@ class _Trainer:
 
     def _run_compiled(self, epochs: int, history: History) -> bool:
         """Every epoch of a :meth:`_plain_full_batch` fit in compiled calls
-        (:func:`mlpzero.kernels.fit_epochs`) of many epochs each, with the history,
-        divergence and Ctrl-C behaviour of the epoch loop. False, having done nothing,
-        where the kernels do not apply (the caller then runs the epoch loop).
+        (:func:`mlpzero.kernels.fit_epochs`) of many epochs each, with the history and
+        divergence of the epoch loop. False, having done nothing, where the kernels do not
+        apply (the caller then runs the epoch loop).
 
-        Ctrl-C is seen between calls: the epochs of the call it interrupts are dropped,
-        as a loop drops the epoch it interrupts.
+        Ctrl-C is seen between calls (at most :data:`_COMPILED_CALL_EPOCHS` epochs and
+        about :data:`_COMPILED_CALL_WORK` multiply-adds apart): the model goes back to the
+        start of the call it interrupts, whose epochs are dropped, as the loop drops the
+        epoch it interrupts.
         """
         network, optimizer = self.network, self.optimizer
         plan = network.kernel_plan
         if plan is None:
             return False
         per_call = _COMPILED_CALL_WORK // max(1, self.n * plan.work_per_row)
-        per_call = max(1, min(epochs, per_call))
+        per_call = max(1, min(epochs, _COMPILED_CALL_EPOCHS, per_call))
         totals, hits = _loss_record(per_call), np.empty(per_call, dtype=np.int64)
         start_of_step = np.empty_like(network.params)
         lr = optimizer.learning_rate
         end = history.epochs + epochs
-        committed, iterations = history.epochs, optimizer.iterations
+        # Where Ctrl-C takes the model back to: the parameters at the start of a call (one
+        # of two buffers, filled before the one assignment that makes it current), the
+        # history's length and the step count then. Wherever it lands, the three agree.
+        starts = (network.params.copy(), np.empty_like(network.params))
+        mark = (starts[0], history.epochs, optimizer.iterations)
         try:
             while history.epochs < end:
-                self.snapshot.take(network.params)
-                committed, iterations = history.epochs, optimizer.iterations
-                count = min(per_call, end - committed)
+                free = starts[1] if mark[0] is starts[0] else starts[0]
+                np.copyto(free, network.params)
+                mark = (free, history.epochs, optimizer.iterations)
+                count = min(per_call, end - history.epochs)
                 done = _kernels.fit_epochs(
                     network, self.X, self.Y, lr, count, totals, hits, start_of_step, LOGIT_LIMIT
                 )
@@ -400,13 +413,13 @@ class _Trainer:
                     history.append(logs)
                 if done < count:
                     self.snapshot.take(start_of_step)
-                    self._diverged(committed + done, float(totals[done] / self.n))
+                    self._diverged(mark[1] + done, float(totals[done] / self.n))
         except KeyboardInterrupt:
+            params, completed, optimizer.iterations = mark
+            np.copyto(network.params, params)
             for values in history.history.values():
-                del values[committed:]
-            self.snapshot.restore(network.params)
-            optimizer.iterations = iterations
-            _report_interrupt(committed, history)
+                del values[completed:]
+            _report_interrupt(completed, history)
         return True
 
     def _epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
@@ -612,9 +625,11 @@ class _Trainer:
         )
 
 
-#: Multiply-adds of forward passes per compiled call of :meth:`_Trainer._run_compiled`:
-#: enough epochs to make the call's cost vanish, few enough that Ctrl-C is seen soon.
+#: Multiply-adds of forward passes per compiled call of :meth:`_Trainer._run_compiled`,
+#: and most epochs per call (each has a fixed cost besides): enough epochs to make the
+#: call's own cost vanish, few enough that Ctrl-C is seen within about a tenth of a second.
 _COMPILED_CALL_WORK = 200_000_000
+_COMPILED_CALL_EPOCHS = 10_000
 
 
 def _loss_record(epochs: int) -> np.ndarray:
