@@ -406,7 +406,8 @@ def gradient_descent(  # pragma: no cover - compiled
     _transpose_input(X, inputs)  # X is the same every step
     for epoch in range(epochs):
         if record:
-            snapshot[:] = params
+            for i in range(params.shape[0]):  # a loop: a slice copy costs seconds to compile
+                snapshot[i] = params[i]
         _layers_forward(params, sizes, codes, alphas, m, inputs, pre, post)
         finite = True
         if record:
