@@ -75,19 +75,22 @@ def _combine(W, j_is_row, index, A, out, start):  # pragma: no cover - compiled
     """``out = start + sum_i c_i A[i]`` over the rows of ``A``, with ``c_i = W[index, i]``
     (``j_is_row``) or ``W[i, index]``: one row of ``W A`` or of ``W^T A``.
 
-    Two rows of ``A`` per pass over ``out``, which halves the traffic through ``out``.
+    Two rows of ``A`` per pass over ``out``, which halves the traffic through ``out``; the
+    first pass (one row if their number is odd, else two) sets ``out``.
     """
     rows = A.shape[0]
     m = out.shape[0]
-    i = 0
     if rows % 2 == 1:
         c = W[index, 0] if j_is_row else W[0, index]
         for s in range(m):
             out[s] = start + c * A[0, s]
         i = 1
     else:
+        c0 = W[index, 0] if j_is_row else W[0, index]
+        c1 = W[index, 1] if j_is_row else W[1, index]
         for s in range(m):
-            out[s] = start
+            out[s] = start + (c0 * A[0, s] + c1 * A[1, s])
+        i = 2
     while i < rows:
         c0 = W[index, i] if j_is_row else W[i, index]
         c1 = W[index, i + 1] if j_is_row else W[i + 1, index]
@@ -170,20 +173,47 @@ def backward(params, grads, sizes, codes, alphas, inputs, post, delta, m):  # pr
             below = blocks[layer - 1]
             A_prev = post[below : below + n_in * m].reshape((n_in, m))
         for j in range(n_out):
-            total = 0.0
-            for s in range(m):
-                total += D[j, s]
-            db[j] = total
-            for k in range(n_in):
-                total = 0.0
-                for s in range(m):
-                    total += D[j, s] * A_prev[k, s]
-                dW[j, k] = total
+            db[j] = _weight_gradient_row(D[j], A_prev, dW[j])
         if layer > 0:
             D_below = delta[below : below + n_in * m].reshape((n_in, m))
             for k in range(n_in):
                 _combine(W, False, k, D, D_below[k], 0.0)
                 _times_slope(D_below[k], A_prev[k], codes[layer - 1], alphas[layer - 1])
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def _weight_gradient_row(d, A, dw):  # pragma: no cover - compiled
+    """``dw[k] = sum_s d[s] A[k, s]`` for every row ``k`` of ``A`` (one row of
+    :math:`dW = dZ^T A_{prev}`); returns ``sum_s d[s]``, the bias gradient.
+
+    Two rows of ``A`` per pass over ``d``, as in :func:`_combine`; the first pass (one
+    row if their number is odd, else two) also sums ``d``.
+    """
+    rows, m = A.shape
+    bias = 0.0
+    if rows % 2 == 1:
+        t0 = 0.0
+        for s in range(m):
+            bias += d[s]
+            t0 += d[s] * A[0, s]
+        dw[0] = t0
+        k = 1
+    else:
+        t0 = t1 = 0.0
+        for s in range(m):
+            bias += d[s]
+            t0 += d[s] * A[0, s]
+            t1 += d[s] * A[1, s]
+        dw[0], dw[1] = t0, t1
+        k = 2
+    while k < rows:
+        t0 = t1 = 0.0
+        for s in range(m):
+            t0 += d[s] * A[k, s]
+            t1 += d[s] * A[k + 1, s]
+        dw[k], dw[k + 1] = t0, t1
+        k += 2
+    return bias
 
 
 @njit(cache=True, fastmath=_FLAGS)
