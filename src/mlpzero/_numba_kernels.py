@@ -29,7 +29,7 @@ from numba import njit
 # from vectorising; the network's kernels measured faster without it.
 _FLAGS = {"reassoc", "contract"}
 
-_IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID, _TANH = 0, 1, 2, 3, 4
+_IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID = 0, 1, 2, 3
 
 
 @njit(cache=True, fastmath=_FLAGS)
@@ -44,9 +44,6 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
     elif code == _SIGMOID:
         for s in range(z.shape[0]):
             a[s] = 1.0 / (1.0 + math.exp(-z[s]))  # exp overflow gives exactly 0
-    elif code == _TANH:
-        for s in range(z.shape[0]):
-            a[s] = math.tanh(z[s])
     else:
         for s in range(z.shape[0]):
             a[s] = z[s]
@@ -65,9 +62,6 @@ def _times_slope(d, a, code, alpha):  # pragma: no cover - compiled
     elif code == _SIGMOID:
         for s in range(d.shape[0]):
             d[s] *= a[s] * (1.0 - a[s])
-    elif code == _TANH:
-        for s in range(d.shape[0]):
-            d[s] *= 1.0 - a[s] * a[s]
 
 
 @njit(cache=True, fastmath=_FLAGS)

@@ -7,7 +7,7 @@ the first compiled call; if it is missing or cannot be imported, NumPy takes ove
 the numba backend these steps run as compiled loops:
 
 - **Small networks** (:func:`plan_for`: every layer at most :data:`SMALL_LAYER` units
-  wide, supported activations, no sigmoid or tanh layer in float32; and per call
+  wide, supported activations (not tanh; sigmoid in float64 only); and per call
   :func:`suits`: ``X`` of the network's dtype and width, at most :data:`MAX_WORK`
   multiply-adds):
   :meth:`Network.forward <mlpzero.network.Network.forward>` and
@@ -74,11 +74,13 @@ SMALL_LAYER = 32
 #: crossovers it was set from are in ``docs/architecture.md``.
 MAX_WORK = 600_000
 
-#: Activation name -> code understood by the kernels.
-_ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}
+#: Activation name -> code understood by the kernels. tanh has none: NumPy's SIMD ``tanh``
+#: beats the kernels' scalar ``math.tanh`` in float64 too, by more than the kernels save
+#: (``docs/architecture.md``), so tanh layers always run on NumPy.
+_ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3}
 
 #: Activations whose float32 NumPy ufuncs (SIMD) beat the kernels' scalar loops.
-_SLOW_IN_FLOAT32 = frozenset({_ACTIVATION_CODES["sigmoid"], _ACTIVATION_CODES["tanh"]})
+_SLOW_IN_FLOAT32 = frozenset({_ACTIVATION_CODES["sigmoid"]})
 
 _backend = "numpy"
 _compiled: Any = None  # the module of jitted functions, once numba is switched on
@@ -165,9 +167,9 @@ def plan_for(
     """A :class:`SmallNetworkPlan` when the network suits the small-network kernels.
 
     None when a layer is wider than :data:`SMALL_LAYER`, when an activation is not one of
-    identity, ReLU, leaky ReLU, sigmoid and tanh (a user-defined one, for instance), and
-    for sigmoid or tanh layers in float32: NumPy's SIMD float32 ``exp`` and ``tanh`` beat
-    the kernels' scalar calls by more than the kernels save.
+    identity, ReLU, leaky ReLU and sigmoid (tanh, or a user-defined one, for instance),
+    and for sigmoid layers in float32: NumPy's SIMD float32 ``exp`` beats the kernels'
+    scalar calls by more than the kernels save.
     """
     if max(sizes) > SMALL_LAYER:
         return None
@@ -185,8 +187,8 @@ def plan_for(
 
 def layer_codes(activations: Sequence[Any], dtype: Any) -> list[tuple[int, float] | None]:
     """For each hidden layer, ``(code, alpha)`` when the per-layer kernels serve its
-    activation (:func:`plan_for`'s rule: a built-in activation, no sigmoid or tanh in
-    float32), else None.
+    activation (:func:`plan_for`'s rule: a built-in activation other than tanh, no sigmoid
+    in float32), else None.
 
     Those kernels run around the matrix products of any network, however wide: the bias
     and the activation after a forward product, the derivative and the bias gradient
