@@ -23,6 +23,13 @@ def run(capsys, *argv):
     return status, out, err
 
 
+def succeeds(capsys, *argv):
+    """Run a command that must succeed; return its stdout."""
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    return out
+
+
 def fails(capsys, *argv, status=1):
     """Run a command that must fail: exit status, and one stderr line without traceback."""
     with pytest.raises(SystemExit) if status == 2 else _no_exit() as caught:
@@ -63,11 +70,10 @@ def table(tmp_path):
 def trained(tmp_path, table, capsys):
     path, X, labels = table
     model_path = tmp_path / "model.npz"
-    status, out, _ = run(
+    out = succeeds(
         capsys, "train", str(path), "--hidden", "6", "--epochs", "40", "--lr", "0.3",
         "--out", str(model_path), "--quiet",
     )  # fmt: skip
-    assert status == 0
     return model_path, X, labels, out
 
 
@@ -116,22 +122,18 @@ def parse_table(out):
 
 def test_train_shows_progress_unless_quiet(tmp_path, table, capsys):
     path, _, _ = table
-    status, out, _ = run(
-        capsys, "train", str(path), "--epochs", "20", "--out", str(tmp_path / "m.npz")
-    )
-    assert status == 0
+    out = succeeds(capsys, "train", str(path), "--epochs", "20", "--out", str(tmp_path / "m.npz"))
     assert out.count("Epoch ") >= 5
 
 
 def test_training_options_reach_the_model(tmp_path, table, capsys):
     path, _, _ = table
     model_path = tmp_path / "m.npz"
-    status, out, _ = run(
+    out = succeeds(
         capsys, "train", str(path), "--epochs", "300", "--optimizer", "adam", "--lr", "0.05",
         "--l2", "0.01", "--dropout", "0.1", "--validation-split", "0.25",
         "--early-stopping", "3", "--out", str(model_path), "--quiet",
     )  # fmt: skip
-    assert status == 0
     model = mlpzero.load(model_path)
     table = parse_table(out)
     assert "val_loss" in table and "train_loss" in table and "loss" not in table
@@ -146,11 +148,10 @@ def test_train_with_lbfgs(tmp_path, table, capsys):
     pytest.importorskip("scipy")
     path, X, labels = table
     model_path = tmp_path / "m.npz"
-    status, out, _ = run(
+    out = succeeds(
         capsys, "train", str(path), "--optimizer", "lbfgs", "--epochs", "60", "--l2", "0.001",
         "--out", str(model_path), "--quiet",
     )  # fmt: skip
-    assert status == 0
     model = mlpzero.load(model_path)
     assert model.fit_config_["optimizer"] == {"name": "lbfgs"}
     assert 1 <= model.history.epochs <= 60 and "lr" not in model.history.history
@@ -174,11 +175,10 @@ def test_train_with_lbfgs(tmp_path, table, capsys):
 def test_train_table_scores_training_and_validation_rows_apart(tmp_path, table, capsys):
     path, X, labels = table
     model_path = tmp_path / "m.npz"
-    status, out, _ = run(
+    out = succeeds(
         capsys, "train", str(path), "--hidden", "6", "--epochs", "40", "--lr", "0.3",
         "--validation-split", "0.25", "--out", str(model_path), "--quiet",
     )  # fmt: skip
-    assert status == 0
     model = mlpzero.load(model_path)
     # the rows fit held out: drawn from the seed (0), stratified by label
     train_rows, held = split_validation(60, 0.25, np.random.default_rng([0, 1]), labels)
@@ -203,8 +203,7 @@ def test_train_table_without_a_split_scores_all_rows(trained):
 
 def test_evaluate_reports_the_models_own_metrics(trained, capsys):
     model_path, X, labels, _ = trained
-    status, out, _ = run(capsys, "evaluate", str(model_path), str(model_path.parent / "data.csv"))
-    assert status == 0
+    out = succeeds(capsys, "evaluate", str(model_path), str(model_path.parent / "data.csv"))
     metrics = mlpzero.load(model_path).evaluate(X, labels)
     table = parse_table(out)
     assert table["loss"] == f"{metrics['loss']:.6g}"
@@ -220,8 +219,7 @@ def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_pat
     model_path, X, _, _ = trained
     model = mlpzero.load(model_path)
     data = str(model_path.parent / "data.csv")
-    status, out, _ = run(capsys, "predict", str(model_path), data)
-    assert status == 0
+    out = succeeds(capsys, "predict", str(model_path), data)
     header, rows = read_csv(out)
     assert header == ["prediction"]
     assert [r[0] for r in rows] == model.predict(X).tolist()
@@ -245,16 +243,14 @@ def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, caps
         writer.writerow(["gamma", "alpha", "beta"])
         for row in X[:5]:
             writer.writerow([repr(float(row[2])), repr(float(row[0])), repr(float(row[1]))])
-    status, out, _ = run(capsys, "predict", str(model_path), str(shuffled))
-    assert status == 0
+    out = succeeds(capsys, "predict", str(model_path), str(shuffled))
     _, rows = read_csv(out)
     assert [r[0] for r in rows] == mlpzero.load(model_path).predict(X[:5]).tolist()
 
 
 def test_summary_prints_the_layer_table(trained, capsys):
     model_path, _, _, _ = trained
-    status, out, _ = run(capsys, "summary", str(model_path))
-    assert status == 0
+    out = succeeds(capsys, "summary", str(model_path))
     assert mlpzero.load(model_path).summary() in out
     assert "Total params: 31 (float32)" in out  # 3*6+6 + 6*1+1
     assert "classes         no, yes" in out
@@ -403,8 +399,7 @@ def test_convert_then_every_command_takes_the_folder(tmp_path, table, capsys):
     status, out, _ = run(capsys, "evaluate", str(model_path), str(folder))
     assert status == 0 and "samples" in out and "accuracy" in out
     assert run(capsys, "evaluate", str(model_path), str(path))[1] == out  # same as the CSV
-    status, out, _ = run(capsys, "predict", str(model_path), str(folder))
-    assert status == 0
+    out = succeeds(capsys, "predict", str(model_path), str(folder))
     _, rows = read_csv(out)
     assert [r[0] for r in rows] == model.predict(X.astype(np.float32)).tolist()
     (folder / "y.npy").unlink()  # features only: predict still works, evaluate says why not

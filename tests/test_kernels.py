@@ -813,3 +813,23 @@ def test_ctrl_c_while_divergence_is_reported_takes_the_model_back_to_the_calls_s
     assert len(starts) == 1
     assert model.history.epochs == 0 and model.optimizer_.iterations == 0
     np.testing.assert_array_equal(model.network.params, starts[0])
+
+
+def test_fit_epochs_refuses_record_buffers_the_kernel_would_overrun():
+    net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
+    X, Y = np.zeros((3, 2)), np.zeros((3, 1))
+    totals, hits = np.empty(5), np.empty(5, dtype=np.int64)
+    snapshot = np.empty_like(net.params)
+    before = net.params.copy()
+    bad = [
+        ((X, Y, 0.1, 5, totals, hits, snapshot[:-1], 1e300), ValueError, "snapshot must have"),
+        ((X, Y, 0.1, 5, totals, hits, snapshot.astype(np.float32), 1e300), TypeError, "snapshot"),
+        ((X, Y, 0.1, 5, totals.astype(np.float32), hits, snapshot, 1e300), TypeError, "totals"),
+        ((X, Y, 0.1, 5, totals, hits.astype(np.int32), snapshot, 1e300), TypeError, "hits"),
+        ((X, Y, 0.1, 6, totals, hits, snapshot, 1e300), ValueError, "epochs must be in 1..5"),
+        ((X, Y, 0.1, 0, totals, hits, snapshot, 1e300), ValueError, "epochs must be in 1..5"),
+    ]
+    for args, error, words in bad:
+        with pytest.raises(error, match=words):
+            kernels.fit_epochs(net, *args)
+    np.testing.assert_array_equal(net.params, before)

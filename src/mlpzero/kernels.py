@@ -270,6 +270,22 @@ def fit_epochs(
     parameter finite (the failing one, if any, is left in ``params``; ``snapshot`` holds
     its start), or None where :func:`gradient_descent` would.
     """
+    # The kernel writes these without bounds checks: a wrong buffer would corrupt memory.
+    for name, buffer, dtype, shape in (
+        ("totals", totals, np.dtype(np.float64), None),
+        ("hits", hits, np.dtype(np.int64), None),
+        ("snapshot", snapshot, network.params.dtype, network.params.shape),
+    ):
+        if not isinstance(buffer, np.ndarray) or buffer.ndim != 1 or buffer.dtype != dtype:
+            raise TypeError(
+                f"{name} must be a 1-D {dtype} array, got "
+                f"{getattr(buffer, 'dtype', type(buffer).__name__)} "
+                f"of shape {getattr(buffer, 'shape', None)}"
+            )
+        if shape is not None and buffer.shape != shape:
+            raise ValueError(
+                f"{name} must have shape {shape} (the parameters'), got {buffer.shape}"
+            )
     if not 0 < epochs <= min(len(totals), len(hits)):
         raise ValueError(f"epochs must be in 1..{min(len(totals), len(hits))}, got {epochs}")
     return _descend(network, X, Y, learning_rate, epochs, True, totals, hits, snapshot, limit)
