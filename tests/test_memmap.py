@@ -1,13 +1,12 @@
 """Memory-mapped data: fit, predict and evaluate read it in chunks and never copy it whole,
 and give exactly what the same data in memory gives."""
 
-import threading
-import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmarks._memory import PeakMemory
 
 from conftest import traced_peak
 from mlpzero import MLP, validation
@@ -166,6 +165,16 @@ def test_row_source_reads_the_rows_it_stands_for_in_the_model_dtype(tmp_path, sm
     assert source.largest_magnitude() == np.abs(X[rows]).max()
 
 
+def test_row_source_converting_rows_ignores_what_the_buffer_held(tmp_path):
+    """A fresh batch buffer holds leftover bytes. Read as float32 they can be signalling
+    NaNs, which warn ("invalid value encountered in cast") if anything converts them:
+    converting rows into the buffer must not read it first."""
+    X = np.arange(12.0).reshape(4, 3)
+    source = RowSource(mapped(tmp_path, "X", X), np.float32)
+    out = np.full((2, 3), 0x7FA00000, dtype=np.uint32).view(np.float32)  # signalling NaNs
+    assert np.array_equal(source.take(np.array([3, 1]), out), X[[3, 1]])  # warnings: errors
+
+
 @pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
 def test_fit_predict_and_evaluate_never_hold_a_memmap_whole(tmp_path, monkeypatch, x_dtype):
     """NumPy reports its allocations to tracemalloc: the peak of a fit on a 32 MB memmap
@@ -212,13 +221,6 @@ def test_cli_train_on_a_data_folder_with_a_split_never_copies_x(tmp_path, monkey
     assert "val_accuracy" in capsys.readouterr().out
 
 
-def _rss_anon_mb():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssAnon:"):
-            return int(line.split()[1]) / 1024
-    pytest.skip("no RssAnon in /proc/self/status")
-
-
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
 def test_a_100_mb_memmap_trains_with_bounded_anonymous_memory(tmp_path):
     """The process's anonymous memory (RssAnon, sampled by a thread) grows by far less
@@ -233,24 +235,12 @@ def test_a_100_mb_memmap_trains_with_bounded_anonymous_memory(tmp_path):
     X = np.load(tmp_path / "X.npy", mmap_mode="r")
     y = (np.asarray(X[:, 0]) > 0).astype(np.int64)
     MLP(hidden=(16,), seed=0).fit(X[:256], y[:256], epochs=1, batch_size=64)  # warm-up
-    before = _rss_anon_mb()
-    peak = [before]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], _rss_anon_mb())
-            time.sleep(0.002)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
+    with PeakMemory(("RssAnon",), interval=0.002) as memory:
         model = MLP(hidden=(16,), seed=0).fit(X, y, epochs=1, batch_size=256)
         model.predict(X)
-    finally:
-        done.set()
-        sampler.join()
-    assert peak[0] - before < 30, f"RssAnon grew from {before:.0f} MB to {peak[0]:.0f} MB"
+    before, peak = memory.before["RssAnon"], memory.peak["RssAnon"]
+    assert before > 0, "no RssAnon in /proc/self/status"
+    assert peak - before < 30, f"RssAnon grew from {before:.0f} MB to {peak:.0f} MB"
 
 
 def test_sklearn_estimator_trains_on_a_memmap_like_on_memory(tmp_path):

@@ -93,9 +93,11 @@ class RowSource:
         """``out[i] = source[index[i]]``, converted to ``out``'s dtype; returns ``out``."""
         if self.rows is not None:
             index = self.rows[index]
-        if self.array.dtype.kind == "f":
+        if self.array.dtype == out.dtype:
             return np.take(self.array, index, axis=0, out=out)
-        # integer or bool features: np.take casts into out only between floats
+        # Gathered in the source's dtype, then converted. np.take into an ``out`` of another
+        # dtype would first convert out's old contents too: in a fresh buffer those are
+        # leftover bytes, which can read as signalling NaNs and raise "invalid value" warnings.
         np.copyto(out, np.take(self.array, index, axis=0), casting="unsafe")
         return out
 
