@@ -17,21 +17,14 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks._memory import PeakMemory
+
 TARGET_MB_S = 50.0
-
-
-def rss_anon_mb() -> float:
-    """The process's anonymous resident memory in MB (RssAnon of /proc/self/status)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssAnon:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no RssAnon in /proc/self/status")
 
 
 def write_csv(path: Path, megabytes: float, features: int, seed: int = 0) -> int:
@@ -60,35 +53,22 @@ def child(operation: str, csv_path: str, workdir: str) -> dict[str, float]:
     """Run one operation in this process; time it and sample its peak RssAnon."""
     from mlpzero.datasets import convert_csv, load_csv
 
-    before = rss_anon_mb()
-    peak = [before]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], rss_anon_mb())
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start, cpu_start = time.perf_counter(), time.process_time()
-    if operation == "load_csv":
-        X, _ = load_csv(csv_path)
-        shape = X.shape
-    else:
-        Path(workdir).mkdir(exist_ok=True)
-        folder = Path(workdir) / "converted"
-        convert_csv(csv_path, folder, dtype=np.float32, progress=False)
-        shape = np.load(folder / "X.npy", mmap_mode="r").shape
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    done.set()
-    sampler.join()
-    peak[0] = max(peak[0], rss_anon_mb())
+    with PeakMemory(("RssAnon",)) as memory:
+        start, cpu_start = time.perf_counter(), time.process_time()
+        if operation == "load_csv":
+            X, _ = load_csv(csv_path)
+            shape = X.shape
+        else:
+            Path(workdir).mkdir(exist_ok=True)
+            folder = Path(workdir) / "converted"
+            convert_csv(csv_path, folder, dtype=np.float32, progress=False)
+            shape = np.load(folder / "X.npy", mmap_mode="r").shape
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return {
         "seconds": seconds,
         "cpu": cpu,
-        "before_mb": before,
-        "peak_mb": peak[0],
+        "before_mb": memory.before["RssAnon"],
+        "peak_mb": memory.peak["RssAnon"],
         "rows": shape[0],
     }
 

@@ -26,24 +26,15 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks._memory import PeakMemory
+
 TARGET_MB = 150.0
 CLASSES = 10
-
-
-def memory_mb() -> dict[str, float]:
-    """``RssAnon`` and ``RssFile`` of this process in MB (from /proc/self/status)."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key = line.split(":")[0]
-        if key in ("RssAnon", "RssFile"):
-            values[key] = int(line.split()[1]) / 1024
-    return values
 
 
 def write_data(folder: Path, gigabytes: float, features: int, seed: int = 0) -> int:
@@ -77,33 +68,18 @@ def child(case: str, folder: str, batch_size: int) -> dict[str, float]:
         y = np.array(np.load(Path(folder) / "y.npy", mmap_mode="r")[:1000])
     else:
         X, y = np.load(Path(folder) / "X.npy"), np.load(Path(folder) / "y.npy")
-    before = memory_mb()
-    peak = dict(before)
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            for key, value in memory_mb().items():
-                peak[key] = max(peak[key], value)
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    model = MLP(hidden=(32,), seed=0).fit(
-        X, y, epochs=1, batch_size=batch_size, optimizer="adam", learning_rate=1e-3
-    )
-    seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    for key, value in memory_mb().items():
-        peak[key] = max(peak[key], value)
+    with PeakMemory(("RssAnon", "RssFile")) as memory:
+        start = time.perf_counter()
+        model = MLP(hidden=(32,), seed=0).fit(
+            X, y, epochs=1, batch_size=batch_size, optimizer="adam", learning_rate=1e-3
+        )
+        seconds = time.perf_counter() - start
     return {
         "rows": X.shape[0],
         "seconds": seconds,
-        "before_anon": before["RssAnon"],
-        "peak_anon": peak["RssAnon"],
-        "peak_file": peak["RssFile"],
+        "before_anon": memory.before["RssAnon"],
+        "peak_anon": memory.peak["RssAnon"],
+        "peak_file": memory.peak["RssFile"],
         "loss": model.history.history["loss"][-1],
     }
 

@@ -8,7 +8,9 @@ tables divide the right numbers.
 from __future__ import annotations
 
 import json
+import time
 
+import numpy as np
 import pytest
 from benchmarks import run
 
@@ -109,3 +111,17 @@ def test_repeats_must_be_positive(bad, capsys):
     with pytest.raises(SystemExit):
         run.main(["-r", bad, "-w", "1"])
     assert "--repeats must be at least 1" in capsys.readouterr().err
+
+
+def test_peak_memory_sees_an_allocation_freed_inside_the_block():
+    """The sampler catches a peak that is gone when the block ends."""
+    from benchmarks._memory import PeakMemory, status_mb
+
+    if status_mb(("RssAnon",))["RssAnon"] == 0:
+        pytest.skip("no RssAnon in /proc/self/status")
+    with PeakMemory(("RssAnon",), interval=0.001) as memory:
+        block = np.ones(64 * 2**20 // 8)  # 64 MB, every page touched
+        time.sleep(0.05)
+        del block
+    assert memory.peak["RssAnon"] - memory.before["RssAnon"] > 60
+    assert status_mb(("RssAnon",))["RssAnon"] < memory.peak["RssAnon"] - 50
