@@ -125,3 +125,26 @@ def test_peak_memory_sees_an_allocation_freed_inside_the_block():
         del block
     assert memory.peak["RssAnon"] - memory.before["RssAnon"] > 60
     assert status_mb(("RssAnon",))["RssAnon"] < memory.peak["RssAnon"] - 50
+
+
+def test_largest_mappings_lists_files_with_resident_pages():
+    from benchmarks import memory
+
+    if not memory.Path("/proc/self/smaps").exists():
+        pytest.skip("needs Linux's /proc")
+    files = memory.largest_mappings(3)
+    assert 1 <= len(files) <= 3
+    assert all(mb > 0 for _, mb in files)
+    assert [mb for _, mb in files] == sorted((mb for _, mb in files), reverse=True)
+
+
+def test_step_profile_times_every_part_of_a_step(capsys):
+    from benchmarks import step_profile
+
+    args = ["--rows", "1024", "--rounds", "1", "--calls", "2", "--dtype", "float32"]
+    assert step_profile.main(args) == 0
+    table = capsys.readouterr().out
+    for part in ("products", "step", "gather", "forward", "forward+backward", "adam"):
+        assert f"| float32 | {part} |" in table
+    with pytest.raises(SystemExit):
+        step_profile.main(["--rows", "100"])
