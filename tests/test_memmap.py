@@ -165,14 +165,27 @@ def test_row_source_reads_the_rows_it_stands_for_in_the_model_dtype(tmp_path, sm
     assert source.largest_magnitude() == np.abs(X[rows]).max()
 
 
-def test_row_source_converting_rows_ignores_what_the_buffer_held(tmp_path):
-    """A fresh batch buffer holds leftover bytes. Read as float32 they can be signalling
-    NaNs, which warn ("invalid value encountered in cast") if anything converts them:
-    converting rows into the buffer must not read it first."""
-    X = np.arange(12.0).reshape(4, 3)
-    source = RowSource(mapped(tmp_path, "X", X), np.float32)
-    out = np.full((2, 3), 0x7FA00000, dtype=np.uint32).view(np.float32)  # signalling NaNs
-    assert np.array_equal(source.take(np.array([3, 1]), out), X[[3, 1]])  # warnings: errors
+@pytest.mark.parametrize("model_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("source_dtype", ["float16", "float32", "float64", ">f8", "int32", "bool"])
+@pytest.mark.parametrize("rows", [None, np.array([3, 0, 2])])
+def test_row_source_converting_rows_ignores_what_the_buffer_held(
+    tmp_path, source_dtype, model_dtype, rows
+):
+    """Rows of any source dtype land in a buffer of the model's dtype, whatever the buffer
+    held before. np.take into an ``out`` of another dtype converts out's old contents
+    first: that refused upcasts ("Cannot cast ... according to the rule 'safe'": a float32
+    memmap could not train a float64 model), and a fresh buffer's leftover bytes could be
+    signalling NaNs, which raise "invalid value" as they are converted."""
+    X = np.arange(12).reshape(4, 3)
+    X = X % 2 == 0 if source_dtype == "bool" else X.astype(source_dtype)
+    source = RowSource(mapped(tmp_path, "X", X), model_dtype, rows)
+    signalling = 0x7FA00000 if model_dtype == np.float32 else 0x7FF4000000000000
+    out = np.full((2, 3), signalling, dtype=f"u{np.dtype(model_dtype).itemsize}")
+    out = out.view(model_dtype)
+    index = np.array([2, 1])
+    expected = (X if rows is None else X[rows])[index].astype(model_dtype)
+    with np.errstate(invalid="raise"):
+        assert np.array_equal(source.take(index, out), expected)
 
 
 @pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
@@ -239,7 +252,8 @@ def test_a_100_mb_memmap_trains_with_bounded_anonymous_memory(tmp_path):
         model = MLP(hidden=(16,), seed=0).fit(X, y, epochs=1, batch_size=256)
         model.predict(X)
     before, peak = memory.before["RssAnon"], memory.peak["RssAnon"]
-    assert before > 0, "no RssAnon in /proc/self/status"
+    if before == 0:
+        pytest.skip("no RssAnon in /proc/self/status")
     assert peak - before < 30, f"RssAnon grew from {before:.0f} MB to {peak:.0f} MB"
 
 

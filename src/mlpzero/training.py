@@ -247,7 +247,7 @@ class _Trainer:
             rows = self.batch
             self.batch_X = np.empty((rows, X.shape[1]), dtype=X.dtype)
             self.batch_Y = np.empty((rows, Y.shape[1]), dtype=Y.dtype)
-            self.batch_w = None if self.weights is None else np.empty(rows, dtype=X.dtype)
+            self.batch_w = None if self.weights is None else np.empty(rows, self.weights.dtype)
         self.validation = None
         if validation is not None:
             X_val, Y_val, w_val = validation
