@@ -40,7 +40,9 @@ class PeakMemory:
 
     After the block, :attr:`before` holds the values at its start and :attr:`peak` the
     largest sampled (the last sample is taken as the block ends, so a block shorter than
-    one interval is measured too).
+    one interval is measured too). A sampled peak can miss a shorter spike between two
+    samples: it is a lower bound. Each sample costs the process tens of microseconds and
+    the GIL, so keep the sampler out of blocks that are timed.
     """
 
     def __init__(self, fields: tuple[str, ...] = ("RssAnon", "RssFile"), interval: float = 0.005):
@@ -61,6 +63,7 @@ class PeakMemory:
     def __enter__(self) -> PeakMemory:
         self.before = status_mb(self.fields)
         self.peak = dict(self.before)
+        self._done = threading.Event()  # a new one, so that the sampler can run again
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self

@@ -22,7 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._memory import PeakMemory
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # so that `python benchmarks/csv_throughput.py` works as well as -m
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._memory import PeakMemory  # noqa: E402 (needs ROOT on the path)
 
 TARGET_MB_S = 50.0
 
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = subprocess.run(
                     [sys.executable, "-m", "benchmarks.csv_throughput", "--child",
                      operation, str(csv_path), workdir],
-                    capture_output=True, text=True, check=True, timeout=3600,
+                    capture_output=True, text=True, check=True, cwd=ROOT, timeout=3600,
                 )  # fmt: skip
                 runs.append(json.loads(result.stdout))
             runs.sort(key=lambda r: r["seconds"])

@@ -31,7 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._memory import PeakMemory
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # so that `python benchmarks/memmap_fit.py` works as well as -m
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._memory import PeakMemory  # noqa: E402 (needs ROOT on the path)
 
 TARGET_MB = 150.0
 CLASSES = 10
@@ -111,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             result = subprocess.run(
                 [sys.executable, "-m", "benchmarks.memmap_fit", "--batch-size",
                  str(args.batch_size), "--child", case, folder],
-                capture_output=True, text=True, check=True,
+                capture_output=True, text=True, check=True, cwd=ROOT, timeout=3600,
             )  # fmt: skip
             r = json.loads(result.stdout)
             print(

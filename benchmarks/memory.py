@@ -34,7 +34,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks._memory import FIELDS, PeakMemory, status_mb
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # so that `python benchmarks/memory.py` works as well as -m
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._memory import FIELDS, PeakMemory, status_mb  # noqa: E402 (needs ROOT on the path)
 
 CASES = {
     "numpy": {"backend": "numpy", "hide_scipy": False},
@@ -99,10 +103,14 @@ def child(case: str) -> dict:
 
 
 def run_child(case: str) -> dict:
+    """:func:`child` in a fresh process; its error output is shown if it fails."""
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.memory", "--child", case],
-        capture_output=True, text=True, check=True, timeout=600,
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
     )  # fmt: skip
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"the {case!r} case failed (exit status {result.returncode})")
     return json.loads(result.stdout)
 
 
@@ -116,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     run_child("numba")  # fills numba's cache: the measured cases load, not compile
     results = {case: run_child(case) for case in CASES}
 
-    print("Memory after each stage, MB: VmRSS (RssAnon + RssFile); the fit row is the peak.")
+    print("Memory after each stage, MB: VmRSS (RssAnon + RssFile); the fit row is the peak")
+    print("(VmHWM, and RssAnon and RssFile sampled every 5 ms during the fit).")
     print()
     print("| stage | " + " | ".join(CASES) + " |")
     print("| --- |" + " ---: |" * len(CASES))
@@ -131,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     peak_rss = [results[c]["stages"]["fit"]["VmHWM"] - data[c] for c in CASES]
     peak_anon = [results[c]["stages"]["fit"]["RssAnon"] - data[c] for c in CASES]
     print("| peak RSS − data | " + " | ".join(f"**{v:.0f}**" for v in peak_rss) + " |")
-    print("| peak RssAnon − data | " + " | ".join(f"{v:.0f}" for v in peak_anon) + " |")
+    print("| peak RssAnon − data (sampled) | " + " | ".join(f"{v:.0f}" for v in peak_anon) + " |")
     print()
     for case in CASES:
         r = results[case]

@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # so that `python benchmarks/run.py` works as well as -m
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._memory import PeakMemory  # noqa: E402 (needs ROOT on the path)
+from benchmarks._memory import status_mb  # noqa: E402 (needs ROOT on the path)
 
 W2_SIZES = (784, 512, 256, 10)
 W2_BATCH = 128
@@ -196,10 +196,11 @@ def worker_fit(contender: str, dtype: str, n: int, threads: int) -> dict[str, An
     # A small fit first, for every contender alike: one-time costs (loading the compiled
     # kernels, first-call set-up in each library) stay out of the timed fit.
     FITTERS[contender](X[: 4 * W2_BATCH], y[: 4 * W2_BATCH], dtype)
-    with PeakMemory(("VmRSS", "VmHWM", "RssAnon")) as memory:
-        cpu = time.process_time()
-        seconds, predict, extra = FITTERS[contender](X, y, dtype)
-        cpu = time.process_time() - cpu
+    rss_before = status_mb(("VmRSS",))["VmRSS"]
+    cpu = time.process_time()
+    seconds, predict, extra = FITTERS[contender](X, y, dtype)
+    cpu = time.process_time() - cpu
+    peak = status_mb(("VmHWM",))["VmHWM"]  # Linux keeps this peak: nothing samples the fit
     times = []
     for _ in range(3):
         start = time.perf_counter()
@@ -213,9 +214,8 @@ def worker_fit(contender: str, dtype: str, n: int, threads: int) -> dict[str, An
         "samples_per_second": n / statistics.median(times),
         "train_accuracy": accuracy,
         "data_mb": (X.nbytes + y.nbytes) / 2**20,
-        "rss_before_fit_mb": memory.before["VmRSS"],
-        "peak_rss_mb": memory.peak["VmHWM"],
-        "peak_anon_mb": memory.peak["RssAnon"],
+        "rss_before_fit_mb": rss_before,
+        "peak_rss_mb": peak,
         **extra,
         **info,
         **({"backend": get_backend()} if contender.startswith("mlpzero") else {}),
@@ -619,7 +619,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"{n:,} samples",
             "",
             "| contender | fit median s | mlpzero ÷ this | mlpzero (numpy) ÷ this "
-            "| fit CPU s | predict samples/s | peak RSS / anonymous MB (data MB) | train acc. |",
+            "| fit CPU s | predict samples/s | peak RSS MB (data MB) | train acc. |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         ours = [w2.get(name, {}).get("fit_seconds", float("nan")) for name in OURS]
@@ -631,8 +631,7 @@ def markdown(result: dict[str, Any]) -> str:
             lines.append(
                 f"| {name} | {fmt(stats['fit_seconds'])} | {ratios} "
                 f"| {fmt(stats['cpu_seconds'])} | {stats['samples_per_second']:,.0f} "
-                f"| {stats['peak_rss_mb']:,.0f} / {stats.get('peak_anon_mb', float('nan')):,.0f} "
-                f"({stats['data_mb']:,.0f}) "
+                f"| {stats['peak_rss_mb']:,.0f} ({stats['data_mb']:,.0f}) "
                 f"| {stats['train_accuracy']:.3f} |"
             )
         for name, stats in w3.items():

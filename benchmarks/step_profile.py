@@ -17,10 +17,12 @@ Each is run ``--calls`` times in a row, and the parts take turns (interleaved) f
 ``--rounds`` rounds; the table gives the fastest round and the median, per call, and
 each as a multiple of the products.
 
-``--adam-threads`` adds two ways of running the Adam update over both cores, in the
-step, for the record of what was tried: the library's kernel recompiled without the GIL
-and called on the two halves of the buffers from two Python threads, and the same halves
-under a numba ``prange`` (numba's own thread pool). Neither is what mlpzero does.
+``--adam-threads`` (numba backend) adds two ways of running the Adam update over both
+cores, in the step, for the record of what was tried: the library's kernel recompiled
+without the GIL and called on the two halves of the buffers from two Python threads
+(interleaved with the other parts), and the same halves under a numba ``prange`` (numba's
+own thread pool; timed last and alone, as its threads outlive the loop). Each is checked
+first to compute the library's update bit for bit. Neither is what mlpzero does.
 
     python -m benchmarks.step_profile [--threads 2] [--adam-threads]
 
@@ -52,6 +54,8 @@ from benchmarks.run import W2_BATCH, W2_LR, W2_SIZES, _set_threads, _synthetic_d
 
 #: Rows of synthetic data, as in workload 2: the gathered rows come from memory, not cache.
 ROWS = 60_000
+#: The names of the two ways of running Adam over both cores (``--adam-threads``).
+THREADS, PRANGE = "step, Adam on two threads", "step, Adam under prange"
 
 
 def floor_products(X: np.ndarray, dtype: str) -> Callable[[int], None]:
@@ -126,17 +130,32 @@ def adam_kernel(replacement: Callable[..., None]) -> Iterator[None]:
     from mlpzero import kernels
 
     real = kernels.compiled()
+    if real is None:
+        raise RuntimeError("Adam's compiled update can be replaced on the numba backend only")
 
     class Swapped:
         def __getattr__(self, name: str):
             return replacement if name == "adam" else getattr(real, name)
 
+    swapped = Swapped()
     original = kernels.compiled
-    kernels.compiled = lambda: Swapped()  # type: ignore[assignment]
+    kernels.compiled = lambda: swapped  # type: ignore[assignment]
     try:
         yield
     finally:
         kernels.compiled = original  # type: ignore[assignment]
+
+
+def with_adam(
+    replacement: Callable[..., None], step: Callable[[int], None]
+) -> Callable[[int], None]:
+    """``step``, its Adam update done by ``replacement``."""
+
+    def swapped_step(b: int) -> None:
+        with adam_kernel(replacement):
+            step(b)
+
+    return swapped_step
 
 
 def two_thread_updates() -> dict[str, Callable[..., None]]:
@@ -173,8 +192,7 @@ def two_thread_updates() -> dict[str, Callable[..., None]]:
         free(params[:half], g[:half], m[:half], v[:half], *scalars)
         done.acquire()
 
-    return {"step, Adam on two threads": halves_threads,
-            "step, Adam under prange": halves_prange}  # fmt: skip
+    return {THREADS: halves_threads, PRANGE: halves_prange}
 
 
 def check_same_update(variant: Callable[..., None], dtype: str) -> None:
@@ -219,7 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rows < 4 * W2_BATCH:
         parser.error(f"--rows must be at least {4 * W2_BATCH}, got {args.rows}")
+    for option in ("rounds", "calls"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
     from mlpzero import get_backend
+
+    if args.adam_threads and get_backend() != "numba":
+        parser.error(f"--adam-threads needs the numba backend; this one is {get_backend()!r}")
 
     pools = _set_threads(args.threads)["threadpools"]
     kernels = (
@@ -236,19 +260,24 @@ def main(argv: list[str] | None = None) -> int:
     seconds: dict[str, dict[str, list[float]]] = {}
     steps: dict[str, Callable[[int], None]] = {}
     batches = args.rows // W2_BATCH
+    variants = two_thread_updates() if args.adam_threads else {}
     for dtype in args.dtype or ("float32", "float64"):
         X, y = _synthetic_data(args.rows, dtype)
         parts = {"products": floor_products(X, dtype), **library_step(X, y, dtype)}
-        seconds[dtype] = measure(parts, args.rounds, args.calls, batches)
         steps[dtype] = parts["step"]
-    if args.adam_threads:
-        # prange last, for every dtype: numba's thread pool outlives the call.
-        for name, variant in two_thread_updates().items():
-            for dtype, step in steps.items():
-                check_same_update(variant, dtype)
-                with adam_kernel(variant):
-                    timed = measure({name: step}, args.rounds, args.calls, batches)
-                seconds[dtype].update(timed)
+        if variants:  # interleaved with the step it changes
+            threads = variants[THREADS]
+            check_same_update(threads, dtype)
+            parts[THREADS] = with_adam(threads, parts["step"])
+        seconds[dtype] = measure(parts, args.rounds, args.calls, batches)
+    if variants:
+        # Last, and alone: numba's threads outlive the prange loop and would slow the
+        # products of every part timed after it.
+        for dtype, step in steps.items():
+            check_same_update(variants[PRANGE], dtype)
+            prange_step = with_adam(variants[PRANGE], step)
+            seconds[dtype].update(measure({PRANGE: prange_step}, args.rounds, args.calls,
+                                          batches))  # fmt: skip
     for dtype, parts_seconds in seconds.items():
         floor = min(parts_seconds["products"])
         floor_median = statistics.median(parts_seconds["products"])

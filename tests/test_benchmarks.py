@@ -148,3 +148,25 @@ def test_step_profile_times_every_part_of_a_step(capsys):
         assert f"| float32 | {part} |" in table
     with pytest.raises(SystemExit):
         step_profile.main(["--rows", "100"])
+
+
+def test_step_profile_swaps_adams_update_only_inside_the_block():
+    from benchmarks import step_profile
+
+    from mlpzero import kernels
+
+    def replacement(*arrays_and_scalars):
+        pass
+
+    if kernels.compiled() is None:  # the NumPy backend has no compiled update to replace
+        with pytest.raises(RuntimeError, match="numba backend only"):
+            with step_profile.adam_kernel(replacement):
+                pass
+        return
+    real = kernels.compiled()
+    with step_profile.adam_kernel(replacement):
+        assert kernels.compiled().adam is replacement
+        assert kernels.compiled().forward is real.forward
+    assert kernels.compiled() is real
+    with pytest.raises(AssertionError, match="does not match"):
+        step_profile.check_same_update(replacement, "float32")
