@@ -29,10 +29,15 @@ from numba import njit
 # from vectorising; the network's kernels measured faster without it.
 _FLAGS = {"reassoc", "contract"}
 
+# The helpers that other kernels call are inlined by numba (inline="always"), which
+# shortens a first run's compile: each no longer goes through numba's pipeline as a function
+# of its own. Inlined code takes its caller's fastmath flags, so each helper either has
+# the flags of its callers or does no floating-point arithmetic.
+
 _IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID = 0, 1, 2, 3
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath=_FLAGS, inline="always")
 def _activate(z, a, code, alpha):  # pragma: no cover - compiled
     """``a = g(z)`` along one row, for the activation ``code``."""
     if code == _RELU:
@@ -49,7 +54,7 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
             a[s] = z[s]
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath=_FLAGS, inline="always")
 def _times_slope(d, a, code, alpha):  # pragma: no cover - compiled
     """``d *= g'(z)`` along one row, the derivative read from the output ``a = g(z)``."""
     # Multiplied, not selected, as NumPy does: an infinite d times a zero slope is NaN.
@@ -64,7 +69,7 @@ def _times_slope(d, a, code, alpha):  # pragma: no cover - compiled
             d[s] *= a[s] * (1.0 - a[s])
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath=_FLAGS, inline="always")
 def _combine(W, j_is_row, index, A, out, start):  # pragma: no cover - compiled
     """``out = start + sum_i c_i A[i]`` over the rows of ``A``, with ``c_i = W[index, i]``
     (``j_is_row``) or ``W[i, index]``: one row of ``W A`` or of ``W^T A``.
@@ -93,7 +98,7 @@ def _combine(W, j_is_row, index, A, out, start):  # pragma: no cover - compiled
         i += 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _offsets(sizes, m):  # pragma: no cover - compiled
     """Start of each layer's ``W`` in ``params``, and of its block in ``pre``/``delta``
     and (hidden layers) in ``post``."""
@@ -110,7 +115,7 @@ def _offsets(sizes, m):  # pragma: no cover - compiled
     return weights, blocks
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _transpose_input(X, inputs):  # pragma: no cover - compiled
     """``inputs`` (its first ``n_0 * m`` values, as ``(n_0, m)``) ``= X^T``."""
     m, n_0 = X.shape
@@ -175,7 +180,7 @@ def backward(params, grads, sizes, codes, alphas, inputs, post, delta, m):  # pr
                 _times_slope(D_below[k], A_prev[k], codes[layer - 1], alphas[layer - 1])
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath=_FLAGS, inline="always")
 def _weight_gradient_row(d, A, dw):  # pragma: no cover - compiled
     """``dw[k] = sum_s d[s] A[k, s]`` for every row ``k`` of ``A`` (one row of
     :math:`dW = dZ^T A_{prev}`); returns ``sum_s d[s]``, the bias gradient.
@@ -336,7 +341,7 @@ def softmax_error_and_crossentropy(logits, targets, scale, out, limit):  # pragm
     return result
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _clip(z, limit):  # pragma: no cover - compiled
     """``z`` clipped to ``[-limit, limit]``; NaN stays NaN."""
     if z > limit:
@@ -451,7 +456,7 @@ def gradient_descent(  # pragma: no cover - compiled
     return epochs
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _threshold_hits(logits, targets):  # pragma: no cover - compiled
     """Rows of ``logits`` ``(m, k)`` whose every output is > 0 exactly where its target is
     > 0.5: the binary and multi-label accuracy count of :mod:`mlpzero.training`."""
