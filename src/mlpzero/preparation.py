@@ -96,8 +96,9 @@ class RowSource:
         if self.array.dtype == out.dtype:
             return np.take(self.array, index, axis=0, out=out)
         # Gathered in the source's dtype, then converted. np.take into an ``out`` of another
-        # dtype would first convert out's old contents too: in a fresh buffer those are
-        # leftover bytes, which can read as signalling NaNs and raise "invalid value" warnings.
+        # dtype first converts out's old contents to the source's, under "safe" casting: it
+        # refuses upcasts (float32 rows into a float64 buffer), and a fresh buffer's
+        # leftover bytes can read as signalling NaNs, which warn as they are converted.
         np.copyto(out, np.take(self.array, index, axis=0), casting="unsafe")
         return out
 
