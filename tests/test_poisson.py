@@ -59,14 +59,18 @@ def test_extreme_logits_stay_finite_without_warnings(dtype):
 
 
 def test_mlp_trains_on_counts_and_predicts_positive_means():
-    X = RNG.uniform(-1, 1, size=(300, 2))
+    # Its own generator: drawn from the module's, the data depended on which tests ran
+    # first, and on 300 rows the fit's correlation ranged from 0.92 to 0.99 across draws.
+    # On 2,000 rows it is 0.992 or more for every draw tried.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(2000, 2))
     rate = np.exp(0.8 * X[:, 0] - 0.5 * X[:, 1] + 0.3)
-    y = RNG.poisson(rate).astype(float)
+    y = rng.poisson(rate).astype(float)
     model = MLP(hidden=(8,), loss="poisson", seed=0, dtype="float64")
-    model.fit(X, y, epochs=300, learning_rate=0.05, batch_size=32, optimizer="adam")
+    model.fit(X, y, epochs=60, learning_rate=0.05, batch_size=64, optimizer="adam")
     predicted = model.predict(X)
     assert model.task == "regression" and (predicted > 0).all()
-    assert np.corrcoef(predicted, rate)[0, 1] > 0.95
+    assert np.corrcoef(predicted, rate)[0, 1] > 0.98
 
 
 def test_negative_counts_are_refused():
