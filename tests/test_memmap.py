@@ -341,3 +341,30 @@ def test_a_memory_mapped_x_of_integers_trains_as_the_same_integers_in_memory(tmp
     in_memory = MLP(hidden=(4,), seed=0).fit(X, y, **options)
     from_disk = MLP(hidden=(4,), seed=0).fit(mapped, y, **options)
     np.testing.assert_array_equal(from_disk.network.params, in_memory.network.params)
+
+
+def test_row_source_largest_magnitude_of_signed_integers(tmp_path):
+    """|-128| does not fit in int8: read in the source's dtype, np.abs gave -128, and the
+    divergence message lost its advice to standardise."""
+    X = np.array([[-128, 3], [20, -5]], dtype=np.int8)
+    assert RowSource(mapped(tmp_path, "X", X), np.float32).largest_magnitude() == 128.0
+    rows = np.array([1, 0])
+    assert RowSource(mapped(tmp_path, "X", X), np.float32, rows).largest_magnitude() == 128.0
+
+
+@pytest.mark.parametrize("model_dtype", ["float32", "float64"])
+def test_standardize_on_a_memmap_gives_the_statistics_and_weights_of_memory(tmp_path, model_dtype):
+    """The statistics are read from the rows in the model's dtype and C order, as from the
+    same X in memory, whatever the file's dtype and order."""
+    X = np.asfortranarray(np.random.default_rng(0).standard_normal((500, 7)) * 3 + 1)
+    y = (X[:, 0] > 1).astype(int)
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    X_map = np.load(path, mmap_mode="r")
+    assert X_map.flags.f_contiguous
+    options = dict(hidden=(5,), seed=0, dtype=model_dtype, standardize=True)
+    a = MLP(**options).fit(X, y, epochs=3, batch_size=64)
+    b = MLP(**options).fit(X_map, y, epochs=3, batch_size=64)
+    assert np.array_equal(a.network.input_transform.mean, b.network.input_transform.mean)
+    assert np.array_equal(a.network.input_transform.scale, b.network.input_transform.scale)
+    assert np.array_equal(a.network.params, b.network.params)

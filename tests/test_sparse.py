@@ -152,3 +152,20 @@ def test_a_large_sparse_x_is_never_made_dense_whole():
         assert peak < size / 4, (name, peak, size)
     dense = X[:5000].toarray()  # the measure sees a dense copy when there is one
     assert traced_peak(lambda: check_features(sparse.csr_matrix(dense).toarray())) > dense.nbytes
+
+
+def test_duplicate_entries_are_checked_as_the_sum_they_densify_to():
+    """Two stored values of one cell add up when the matrix is made dense: each may fit in
+    float32 while their sum does not, which must be refused as the dense matrix is."""
+    duplicated = sparse.csr_matrix(
+        (np.array([3e38, 3e38, 1.0]), np.array([0, 0, 1]), np.array([0, 2, 3])), shape=(2, 2)
+    )
+    assert not duplicated.has_canonical_format
+    with pytest.raises(ValueError, match=r"holds 6e\+38"):
+        check_features(duplicated, dtype=np.float32, accept_sparse=True)
+    small = sparse.csr_matrix(
+        (np.array([0.25, 0.5, 1.0]), np.array([0, 0, 1]), np.array([0, 2, 3])), shape=(2, 2)
+    )
+    checked = check_features(small, dtype=np.float32, accept_sparse=True)
+    assert np.array_equal(checked.toarray(), [[0.75, 0.0], [0.0, 1.0]])
+    assert not small.has_canonical_format  # the caller's matrix is left as it was

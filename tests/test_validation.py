@@ -303,3 +303,32 @@ def test_bad_sample_weights_are_named_with_what_was_received(weights, message):
         check_sample_weight(weights, 3)
     with pytest.raises(ValueError, match=message):
         MLP(hidden=(2,)).fit(np.zeros((3, 2)), [0, 1, 0], epochs=1, sample_weight=weights)
+
+
+def test_a_masked_array_with_masked_entries_is_refused_not_trained_on_as_it_is():
+    """np.asarray drops a mask and keeps the values under it: a masked 1e6 would be
+    trained on. Without masked entries a masked array is its values."""
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    hidden = X.copy()
+    hidden[4, 1] = 1e6
+    masked = np.ma.masked_array(hidden, mask=np.zeros_like(hidden, dtype=bool))
+    masked[4, 1] = np.ma.masked
+    with pytest.raises(ValueError, match=r"X is a masked array with 1 masked entries.*filled"):
+        MLP(hidden=(4,), seed=0).fit(masked, y, epochs=1)
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=2)
+    with pytest.raises(ValueError, match="masked array with 1 masked"):
+        model.predict(masked)
+    unmasked = np.ma.masked_array(X, mask=False)
+    assert np.array_equal(check_features(unmasked), X)
+    same = MLP(hidden=(4,), seed=0).fit(unmasked, y, epochs=2)
+    assert np.array_equal(same.network.params, model.network.params)
+
+
+def test_largest_magnitude_counts_the_most_negative_integer_in_full():
+    from mlpzero.validation import largest_magnitude
+
+    assert largest_magnitude(np.array([[-128, 5]], dtype=np.int8)) == 128.0
+    assert largest_magnitude(np.array([np.iinfo(np.int64).min])) == 2.0**63
+    assert largest_magnitude(np.array([[True, False]])) == 1.0
+    assert largest_magnitude(np.array([-2.5, 1.0], dtype=np.float32)) == 2.5

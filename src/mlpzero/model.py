@@ -39,7 +39,7 @@ from .checkpointing import (
 )
 from .history import History
 from .network import CHUNK_ROWS, Network, resolve_activations
-from .preparation import SparseRows, check_data, is_batch_source, prepare
+from .preparation import RowSource, SparseRows, check_data, is_batch_source, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
 from .standardization import Standardizer
@@ -55,6 +55,7 @@ from .validation import (
     check_targets,
     is_memory_mapped,
     is_sparse,
+    largest_magnitude,
     relative_sample_weight,
 )
 
@@ -772,7 +773,7 @@ def _checked_logits(logits: np.ndarray, X: Any, first_row: int = 0) -> np.ndarra
     if not finite.all():
         rows = np.flatnonzero(~finite)
         first = X[rows[0] : rows[0] + 1]
-        largest = np.abs(first.toarray() if is_sparse(first) else first).max()
+        largest = largest_magnitude(first.toarray() if is_sparse(first) else first)
         raise ValueError(
             f"X: the network's outputs overflow for {len(rows)} of {X.shape[0]} rows (first: "
             f"row {first_row + rows[0]}, largest |value| {largest:.3g}); these "
@@ -811,8 +812,14 @@ def _dense_block(X: Any, rows: slice, dtype: np.dtype) -> np.ndarray:
 
 def _dense_blocks(X: Any, dtype: np.dtype) -> Any:
     """``X`` for :meth:`Standardizer.fit`, which reads blocks of rows by indexing: a checked
-    sparse ``X`` gives them dense (:class:`SparseRows`), another ``X`` is itself."""
-    return SparseRows(X, dtype) if is_sparse(X) else X
+    sparse ``X`` gives them dense (:class:`SparseRows`), a memory-mapped one in the model's
+    dtype and C order (:class:`RowSource`), so that the statistics are those of the same
+    rows in memory, bit for bit; another ``X`` is itself (already in that form)."""
+    if is_sparse(X):
+        return SparseRows(X, dtype)
+    if is_memory_mapped(X):
+        return RowSource(X, dtype)
+    return X
 
 
 def _describe_standardizer(standardizer: Standardizer) -> str:

@@ -51,6 +51,7 @@ from .validation import (
     check_targets,
     is_memory_mapped,
     is_sparse,
+    largest_magnitude,
     relative_sample_weight,
     row_chunks,
 )
@@ -104,17 +105,22 @@ class RowSource:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` as a new C-contiguous array in the model's dtype."""
-        block = self.array[start:stop] if self.rows is None else self.array[self.rows[start:stop]]
-        return np.ascontiguousarray(block, dtype=self.dtype)
+        return self[start:stop]
+
+    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
+        """Rows ``key`` (a slice or an index array) as a new C-contiguous array in the
+        model's dtype: the values, and the layout, the same rows of ``X`` in memory have."""
+        rows = key if self.rows is None else self.rows[key]
+        return np.ascontiguousarray(self.array[rows], dtype=self.dtype)
 
     def largest_magnitude(self) -> float:
         """The largest ``|x|``, read in chunks."""
         if self.rows is None:
-            return max(float(np.abs(self.array[rows]).max()) for rows in row_chunks(self.array))
+            return max(largest_magnitude(self.array[rows]) for rows in row_chunks(self.array))
         step = next(row_chunks(self.array)).stop  # rows per chunk
         rows = np.sort(self.rows)
         return max(
-            float(np.abs(self.array[rows[start : start + step]]).max())
+            largest_magnitude(self.array[rows[start : start + step]])
             for start in range(0, len(rows), step)
         )
 
@@ -535,7 +541,7 @@ class BatchStream:
                 except ValueError as error:
                     raise ValueError(f"batch {count - 1}: {error}") from None
             self.n_features = X.shape[1]
-            self.largest_magnitude = max(self.largest_magnitude, float(np.abs(X).max()))
+            self.largest_magnitude = max(self.largest_magnitude, largest_magnitude(X))
             Y = self._encode(y, count - 1)
             if self.class_weight is not None:
                 labels = y[:, 0] if y.ndim == 2 else y

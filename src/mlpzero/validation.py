@@ -23,6 +23,7 @@ __all__ = [
     "check_targets",
     "is_memory_mapped",
     "is_sparse",
+    "largest_magnitude",
     "relative_sample_weight",
     "row_chunks",
     "scan_all",
@@ -106,6 +107,15 @@ def check_features(
                 f"{name}: sparse matrices are not supported here; pass {name}.toarray()"
             )
         return _check_sparse(X, dtype, n_features, name)
+    if isinstance(X, np.ma.MaskedArray):  # np.asarray would drop the mask, not the values
+        masked = int(np.ma.count_masked(X))
+        if masked:
+            raise ValueError(
+                f"{name} is a masked array with {masked} masked entries; their values would "
+                f"be trained on as they are: fill them (for example {name}.filled(0.0)) or "
+                "drop their rows"
+            )
+        X = X.data
     try:
         array = np.asarray(X)
     except (TypeError, ValueError) as error:
@@ -159,6 +169,9 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
     csr = X.tocsr()  # X itself when it is CSR already
+    if not csr.has_canonical_format:  # duplicate entries add up when densified: check sums
+        csr = csr.copy()
+        csr.sum_duplicates()
     bad = _first_non_finite(csr.data)
     if bad is not None:
         row = int(np.searchsorted(csr.indptr, bad[0], side="right")) - 1
@@ -184,6 +197,16 @@ def _first_non_finite(array: np.ndarray, within: slice | None = None) -> list[in
             return bad
         del finite  # before the next chunk's, so that only one is alive
     return None
+
+
+def largest_magnitude(array: np.ndarray) -> float:
+    """The largest ``|x|`` of a non-empty numeric ``array``, as a float.
+
+    Taken from its largest and smallest values: ``np.abs`` keeps a signed integer's
+    dtype, in which the most negative value has no positive counterpart (``|-128|`` is
+    ``-128`` in int8).
+    """
+    return max(float(array.max()), -float(array.min()))
 
 
 def check_fits(array: np.ndarray, dtype: Any, name: str, scan: RowScan | None = None) -> None:
