@@ -1065,3 +1065,43 @@ def test_a_changed_regression_loss_is_refused_when_training_continues(continue_)
     model.set_params(loss="poisson")
     with pytest.raises(ValueError, match="loss='poisson' differs from the loss 'squared_error'"):
         model.fit(X, y) if continue_ == "warm_start" else model.partial_fit(X, y)
+
+
+def test_a_memory_mapped_x_of_another_dtype_is_not_copied_whole(tmp_path):
+    """validate_data would convert a uint8 memmap to float64 whole (8x its size); the
+    adapters leave a memmap's rows to MLP, which converts them a block at a time."""
+    from conftest import traced_peak
+    from mlpzero.sklearn import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 255, size=(40_000, 64), dtype=np.uint8)
+    y = (X[:, 0] > 127).astype(int)
+    np.save(tmp_path / "X.npy", X)
+    X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
+    whole = X.size * 8  # X as float64
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, batch_size=256, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[:512], y[:512])  # warm-up: what first calls import is not data
+        peak = traced_peak(lambda: model.fit(X_map, y))
+    assert peak < whole / 4, (peak, whole)
+    assert traced_peak(lambda: model.predict(X_map)) < whole / 4
+    assert model.coefs_[0].dtype == np.float64  # "auto": X is not float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        in_memory = MLPClassifier(
+            hidden_layer_sizes=(4,), max_iter=1, batch_size=256, random_state=0
+        ).fit(X, y)
+    assert np.array_equal(in_memory.coefs_[0], model.coefs_[0])
+
+
+def test_auto_dtype_keeps_big_endian_float32_in_float32():
+    from mlpzero.sklearn import MLPClassifier
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        native = MLPClassifier(max_iter=2, random_state=0).fit(X.astype(np.float32), y)
+        swapped = MLPClassifier(max_iter=2, random_state=0).fit(X.astype(">f4"), y)
+    assert native.coefs_[0].dtype == swapped.coefs_[0].dtype == np.float32
+    assert np.array_equal(native.coefs_[0], swapped.coefs_[0])

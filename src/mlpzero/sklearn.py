@@ -104,6 +104,13 @@ _NON_FINITE = (
 )
 
 
+def _input_dtypes(X: Any) -> Any:
+    """What ``validate_data`` may convert ``X`` to: float64 or float32, except for a
+    memory-mapped ``X``, which keeps its dtype (None): :class:`~mlpzero.MLP` converts its
+    rows batch by batch, where a conversion here would copy it whole."""
+    return None if is_memory_mapped(X) else (np.float64, np.float32)
+
+
 def _init_like_scikit_learn(
     sizes: Sequence[int], activation: Any, rng: np.random.RandomState
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -527,13 +534,19 @@ class _BaseMLP(BaseEstimator):
         fresh = not hasattr(self, "_mlp") or not (incremental or self.warm_start)
         if not fresh:
             self._check_same_layers(incremental)
+        # "auto" follows the caller's X: float32 (in either byte order) stays float32.
+        float32_given = (
+            getattr(X, "dtype", None) is not None
+            and X.dtype.kind == "f"
+            and (X.dtype.itemsize == 4)
+        )
         X, y = validate_data(
             self,
             X,
             y,
             reset=fresh,
             accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
+            dtype=_input_dtypes(X),
             multi_output=True,
             y_numeric=isinstance(self, RegressorMixin),
         )
@@ -543,7 +556,8 @@ class _BaseMLP(BaseEstimator):
         weights = check_sample_weight(sample_weight, X.shape[0])
         weights = self._class_weights(y, weights)
         if fresh:
-            dtype = X.dtype if self.dtype == "auto" else np.dtype(self.dtype)
+            auto = np.dtype(np.float32 if float32_given else np.float64)
+            dtype = auto if self.dtype == "auto" else np.dtype(self.dtype)
         else:
             dtype = self._mlp.dtype
         if issparse(X):  # CSR rows are what every solver reads: one sparse copy at most
@@ -966,7 +980,7 @@ class _BaseMLP(BaseEstimator):
     def _validate_X(self, X: Any) -> Any:
         check_is_fitted(self)
         return validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
+            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=_input_dtypes(X)
         )
 
     def predict(self, X: Any) -> np.ndarray:
