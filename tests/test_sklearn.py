@@ -1105,3 +1105,8 @@ def test_auto_dtype_keeps_big_endian_float32_in_float32():
         swapped = MLPClassifier(max_iter=2, random_state=0).fit(X.astype(">f4"), y)
     assert native.coefs_[0].dtype == swapped.coefs_[0].dtype == np.float32
     assert np.array_equal(native.coefs_[0], swapped.coefs_[0])
+    pd = pytest.importorskip("pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        frame = MLPClassifier(max_iter=2, random_state=0).fit(pd.DataFrame(X, dtype="float32"), y)
+    assert frame.coefs_[0].dtype == np.float32  # a DataFrame has no dtype of its own

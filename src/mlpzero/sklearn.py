@@ -111,6 +111,16 @@ def _input_dtypes(X: Any) -> Any:
     return None if is_memory_mapped(X) else (np.float64, np.float32)
 
 
+def _auto_dtype(X: Any, given: Any) -> np.dtype:
+    """``dtype="auto"``: float32 when the caller's ``X`` is float32 (``given``, its dtype
+    before validation, counts a big-endian one too; a DataFrame has none, and its
+    validated ``X`` counts), else float64."""
+    float32 = X.dtype == np.float32 or (
+        isinstance(given, np.dtype) and given.kind == "f" and given.itemsize == 4
+    )
+    return np.dtype(np.float32 if float32 else np.float64)
+
+
 def _init_like_scikit_learn(
     sizes: Sequence[int], activation: Any, rng: np.random.RandomState
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -534,12 +544,7 @@ class _BaseMLP(BaseEstimator):
         fresh = not hasattr(self, "_mlp") or not (incremental or self.warm_start)
         if not fresh:
             self._check_same_layers(incremental)
-        # "auto" follows the caller's X: float32 (in either byte order) stays float32.
-        float32_given = (
-            getattr(X, "dtype", None) is not None
-            and X.dtype.kind == "f"
-            and (X.dtype.itemsize == 4)
-        )
+        given = getattr(X, "dtype", None)  # before validate_data converts X
         X, y = validate_data(
             self,
             X,
@@ -556,8 +561,7 @@ class _BaseMLP(BaseEstimator):
         weights = check_sample_weight(sample_weight, X.shape[0])
         weights = self._class_weights(y, weights)
         if fresh:
-            auto = np.dtype(np.float32 if float32_given else np.float64)
-            dtype = auto if self.dtype == "auto" else np.dtype(self.dtype)
+            dtype = _auto_dtype(X, given) if self.dtype == "auto" else np.dtype(self.dtype)
         else:
             dtype = self._mlp.dtype
         if issparse(X):  # CSR rows are what every solver reads: one sparse copy at most
