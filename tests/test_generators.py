@@ -142,3 +142,19 @@ def test_distributed_is_refused_for_a_generator_even_in_one_process():
 
     with pytest.raises(ValueError, match="distributed=True does not apply to a batch generator"):
         MLP(hidden=(3,), seed=0).fit(batches, classes=[0, 1], distributed=True)
+
+
+def test_sparse_batches_train_like_the_same_batches_dense():
+    """A generator may yield sparse batches, as X may be sparse: each is made dense."""
+    from scipy import sparse
+
+    X, y = data()
+    dense = MLP(hidden=(8,), seed=0).fit(batches_of(X, y), epochs=2)
+    X_sparse = sparse.csr_matrix(X)
+
+    def sparse_batches():
+        for start in range(0, X.shape[0], 50):
+            yield X_sparse[start : start + 50], y[start : start + 50]
+
+    from_sparse = MLP(hidden=(8,), seed=0).fit(sparse_batches, epochs=2)
+    assert np.array_equal(dense.network.params, from_sparse.network.params)

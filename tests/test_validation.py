@@ -41,7 +41,7 @@ def fitted():
         (np.zeros((2, 2, 2)), r"X must be 2-D .* got shape \(2, 2, 2\)"),
         (np.zeros((0, 3)), r"X is empty: got shape \(0, 3\)"),
         (np.zeros((3, 0)), r"X has no features: got shape \(3, 0\)"),
-        ([["1.5", "abc"]], r"X must be numeric, got values of type <U3 such as \['1.5', 'abc'\]"),
+        ([["1.5", "abc"]], r"X must be numeric, got 'abc' at index 0, 1"),
         (np.array([[1 + 2j]]), r"X must be numeric, got dtype complex128"),
         ([[1e300, 0.0]], r"X holds 1e\+300 \(at index 0, 0\), beyond the largest float32"),
         ([[0.0, -4e38]], r"X holds -4e\+38 \(at index 0, 1\)"),
@@ -332,3 +332,10 @@ def test_largest_magnitude_counts_the_most_negative_integer_in_full():
     assert largest_magnitude(np.array([np.iinfo(np.int64).min])) == 2.0**63
     assert largest_magnitude(np.array([[True, False]])) == 1.0
     assert largest_magnitude(np.array([-2.5, 1.0], dtype=np.float32)) == 2.5
+
+
+def test_a_missing_value_in_a_dataframe_is_named_as_such():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": [0.5, 1.5, 2.5], "b": pd.array([1.0, pd.NA, 3.0], dtype="Float64")})
+    with pytest.raises(ValueError, match=r"X has a missing value \(<NA>\) at index 1, 1"):
+        check_features(frame)

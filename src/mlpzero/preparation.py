@@ -620,7 +620,12 @@ def _check_batch(
             f"batch {index}: the generator must yield (X_batch, y_batch) or "
             f"(X_batch, y_batch, w_batch), got {type(item).__name__}"
         )
-    X = check_features(item[0], dtype=dtype, n_features=n_features, name=f"X of batch {index}")
+    X = check_features(
+        item[0], dtype=dtype, n_features=n_features, name=f"X of batch {index}",
+        accept_sparse=True,
+    )  # fmt: skip
+    if is_sparse(X):  # made dense one batch at a time, as a sparse X's batches are
+        X = X.toarray()
     X = np.ascontiguousarray(X, dtype=dtype)  # a memory-mapped batch too: it is one batch
     y = check_targets(item[1], X.shape[0], name=f"y of batch {index}")
     weights = check_sample_weight(item[2], X.shape[0]) if len(item) == 3 else None

@@ -125,10 +125,7 @@ def check_features(
             try:
                 array = array.astype(np.float64)
             except (TypeError, ValueError):
-                sample = array.ravel()[:3].tolist()
-                raise ValueError(
-                    f"{name} must be numeric, got values of type {array.dtype} such as {sample}"
-                ) from None
+                raise ValueError(_not_numeric(array, name)) from None
         else:
             raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
     if array.ndim == 1:
@@ -148,6 +145,24 @@ def check_features(
     if is_memory_mapped(array):
         return array
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _not_numeric(array: np.ndarray, name: str) -> str:
+    """Why an object or string ``array`` cannot be read as numbers: its first entry that
+    is not one (a missing value, such as pandas' ``NA`` or None, said as such)."""
+    for flat, value in enumerate(array.ravel()):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            where = ", ".join(str(int(i)) for i in np.unravel_index(flat, array.shape))
+            if value is None or type(value).__name__ in ("NAType", "NaTType"):
+                return (
+                    f"{name} has a missing value ({value}) at index {where}: fill or drop "
+                    "the missing values first"
+                )
+            shown = value.item() if isinstance(value, np.generic) else value
+            return f"{name} must be numeric, got {shown!r} at index {where}"
+    return f"{name} must be numeric, got values of type {array.dtype}"
 
 
 def _check_shape(shape: tuple[int, ...], n_features: int | None, name: str) -> None:
@@ -174,13 +189,15 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
         csr.sum_duplicates()
     bad = _first_non_finite(csr.data)
     if bad is not None:
-        row = int(np.searchsorted(csr.indptr, bad[0], side="right")) - 1
-        raise ValueError(
-            f"{name} contains NaN or infinity (first at row {row}, column "
-            f"{int(csr.indices[bad[0]])})"
-        )
-    check_fits(csr.data, dtype, f"{name} (its stored values)")
+        raise ValueError(f"{name} contains NaN or infinity (first at {_sparse_cell(csr, bad[0])})")
+    check_fits(csr.data, dtype, name, locate=lambda where: _sparse_cell(csr, where[0]))
     return csr.astype(dtype, copy=False)
+
+
+def _sparse_cell(csr: Any, stored: int) -> str:
+    """Row and column of the ``stored``-th stored value of a CSR matrix."""
+    row = int(np.searchsorted(csr.indptr, stored, side="right")) - 1
+    return f"row {row}, column {int(csr.indices[stored])}"
 
 
 def _first_non_finite(array: np.ndarray, within: slice | None = None) -> list[int] | None:
@@ -209,12 +226,19 @@ def largest_magnitude(array: np.ndarray) -> float:
     return max(float(array.max()), -float(array.min()))
 
 
-def check_fits(array: np.ndarray, dtype: Any, name: str, scan: RowScan | None = None) -> None:
+def check_fits(
+    array: np.ndarray,
+    dtype: Any,
+    name: str,
+    scan: RowScan | None = None,
+    locate: Callable[[list[int]], str] | None = None,
+) -> None:
     """Refuse finite values that would become infinite when cast to ``dtype``.
 
     A float64 feature of 1e300 has no float32 value: rather than let the cast turn it into
     infinity (with an overflow warning), say so and suggest the remedies. ``scan`` as in
-    :func:`check_features`.
+    :func:`check_features`; ``locate`` says where the value is from its index in
+    ``array`` (by default, the index itself).
     """
     dtype = np.dtype(dtype)
     if dtype.kind != "f" or array.dtype.kind != "f" or array.size == 0:
@@ -226,9 +250,9 @@ def check_fits(array: np.ndarray, dtype: Any, name: str, scan: RowScan | None = 
     found = scan(array.shape[0], lambda rows: _first_too_large(array, limit, rows))
     if found is not None:
         where, value = found
-        position = ", ".join(str(int(i)) for i in where)
+        position = "index " + ", ".join(str(i) for i in where) if locate is None else locate(where)
         raise ValueError(
-            f"{name} holds {value:.3g} (at index {position}), beyond the largest {dtype.name} "
+            f"{name} holds {value:.3g} (at {position}), beyond the largest {dtype.name} "
             f"({limit:.3g}); rescale it or use dtype='float64'"
         )
 
