@@ -930,6 +930,9 @@ class _BaseMLP(BaseEstimator):
         binarized targets have one column), nor are multi-label and regression targets:
         the same ``random_state`` then holds out the same rows, and a class of one sample
         does not stop a multi-class fit.
+
+        Both parts are new arrays, a memory-mapped ``X`` included: ``MLP.fit`` takes
+        validation data, not row indices (its own ``validation_split`` keeps indices).
         """
         stratify = None
         if self._stratify(y):
