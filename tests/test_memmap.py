@@ -192,7 +192,7 @@ def test_row_source_converting_rows_ignores_what_the_buffer_held(
 def test_fit_predict_and_evaluate_never_hold_a_memmap_whole(tmp_path, monkeypatch, x_dtype):
     """NumPy reports its allocations to tracemalloc: the peak of a fit on a 32 MB memmap
     stays far below 32 MB (a copy of X would show up whole). The checks read chunks of
-    512 kB here; inference reads blocks of 4,096 rows (4 MB)."""
+    512 kB here; inference reads blocks of 4,096 rows (4 MB, within a block's bound)."""
     monkeypatch.setattr(validation, "CHUNK_BYTES", 1 << 19)
     rng = np.random.default_rng(0)
     n, features = 2**15, 256 if x_dtype == np.float32 else 128
@@ -211,6 +211,25 @@ def test_fit_predict_and_evaluate_never_hold_a_memmap_whole(tmp_path, monkeypatc
     assert predict < size / 4, (predict, size)
     in_memory = traced_peak(lambda: MLP(hidden=(8,)).fit(np.array(X), np.array(y), epochs=1))
     assert in_memory > size  # the measure sees a copy when there is one
+
+
+def test_inference_on_a_wide_memmap_reads_blocks_bounded_in_bytes(tmp_path, monkeypatch):
+    """With blocks of at most 256 kB (``CHUNK_MAX_BYTES``), a float32 model predicts a
+    1,000 x 2,000 float64 memmap 32 rows at a time: each block's float32 copy is 256 kB,
+    where 1,000 rows at once would be 8 MB (the checks too read 256 kB at a time here).
+    The outputs are those of X in memory."""
+    from mlpzero import network as network_module
+
+    monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 1 << 18)
+    monkeypatch.setattr(validation, "CHUNK_BYTES", 1 << 18)
+    X, y = data(n=1000, features=2000)
+    X_map = mapped(tmp_path, "X", X)
+    model = MLP(hidden=(4,), seed=0, dtype="float32").fit(X[:100], y[:100], epochs=2)
+    assert model.network.chunk_rows == 32
+    expected = model.predict_proba(X)
+    peak = traced_peak(lambda: model.predict_proba(X_map))
+    assert peak < 2 << 20, peak
+    np.testing.assert_array_equal(model.predict_proba(X_map), expected)
 
 
 def test_cli_train_on_a_data_folder_with_a_split_never_copies_x(tmp_path, monkeypatch, capsys):

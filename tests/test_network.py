@@ -102,6 +102,20 @@ def test_predict_logits_in_chunks_equals_one_pass():
     np.testing.assert_allclose(net.predict_logits(X, chunk_rows=7), whole, rtol=1e-12)
 
 
+def test_chunk_rows_bound_the_bytes_of_a_block(monkeypatch):
+    """A block's row holds n_0 + 3 (n_1 + ... + n_L) values: 4,096 rows for workload 2,
+    fewer for a wide input, never none."""
+    from mlpzero import network as network_module
+
+    assert Network([784, 512, 256, 10], dtype="float32").chunk_rows == 4096
+    wide = Network([20000, 16, 2], dtype="float32")
+    assert wide.chunk_rows == (64 << 20) // (4 * (20000 + 3 * 18))
+    monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 1)
+    assert wide.chunk_rows == 1
+    X = np.random.default_rng(0).standard_normal((3, 20000)).astype(np.float32)
+    assert wide.predict_logits(X).shape == (3, 2)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="layer_sizes"):
         Network([3])

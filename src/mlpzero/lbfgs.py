@@ -12,10 +12,10 @@ descent needs thousands of epochs. The minimiser is SciPy's
 
 and its gradient in one call (:func:`loss_and_gradient`): the forward and backward
 passes of :class:`~mlpzero.network.Network`, the loss's ``A - Y`` and the weight
-penalty of :mod:`mlpzero.regularizers`. The rows are visited ``chunk_rows`` at a time and
-each chunk's mean gradient is weighted by its share of the sample weight, so memory does
-not grow with the data, and a sparse ``X`` (anything with ``toarray``) is densified one
-chunk at a time.
+penalty of :mod:`mlpzero.regularizers`. The rows are visited a chunk at a time
+(:attr:`~mlpzero.network.Network.chunk_rows`, bounded in bytes) and each chunk's mean
+gradient is weighted by its share of the sample weight, so memory does not grow with the
+data, and a sparse ``X`` (anything with ``toarray``) is densified one chunk at a time.
 
 One L-BFGS iteration is one "epoch" for the history and the callbacks: ``loss`` is the
 objective at the new parameters; a callback that sets ``model.stop_training`` ends the
@@ -37,15 +37,12 @@ import numpy as np
 from .callbacks import Callback
 from .history import History
 from .losses import Loss
-from .network import CHUNK_ROWS, Network
+from .network import Network
 from .regularizers import WeightPenalty
 from .training import AccuracyCounter
-from .validation import check_int, check_non_negative, relative_sample_weight
+from .validation import check_int, check_non_negative, dense_rows, relative_sample_weight
 
 __all__ = ["LBFGSResult", "loss_and_gradient", "minimize", "requested"]
-
-#: Rows per forward/backward pass when the objective is evaluated.
-DEFAULT_CHUNK_ROWS = CHUNK_ROWS
 
 
 def _scipy_minimize() -> Any:
@@ -80,30 +77,6 @@ def requested(optimizer: Any, **options: Any) -> bool:
     return True
 
 
-def _dense_rows(
-    X: Any, start: int, stop: int, dtype: np.dtype, buffer: np.ndarray | None = None
-) -> np.ndarray:
-    """Rows ``start:stop`` of ``X`` as a C-ordered array of ``dtype``: ``X`` is an array, a
-    sparse matrix, or a source that reads rows on demand (a fit's
-    :class:`~mlpzero.preparation.RowSource`, :class:`~mlpzero.preparation.SparseRows` or
-    :class:`~mlpzero.preparation.EncodedTargets`).
-
-    Rows that must be made (not a view of an array of ``dtype``) are written into
-    ``buffer`` (``(rows, n)`` of ``dtype``, at least ``stop - start`` rows) when it is
-    given, so that one chunk's memory serves every chunk."""
-    if isinstance(X, np.ndarray):
-        return np.ascontiguousarray(X[start:stop], dtype=dtype)
-    out = None if buffer is None else buffer[: stop - start]
-    if hasattr(X, "toarray"):  # a SciPy sparse matrix
-        rows = X[start:stop]
-        if out is not None and rows.dtype == dtype:
-            return rows.toarray(out=out)
-        return np.ascontiguousarray(rows.toarray(), dtype=dtype)
-    if out is None:
-        out = np.empty((stop - start, X.shape[1]), dtype=dtype)
-    return X.take(np.arange(start, stop), out=out)
-
-
 def loss_and_gradient(
     network: Network,
     loss: Loss,
@@ -111,7 +84,7 @@ def loss_and_gradient(
     Y: np.ndarray,
     sample_weight: np.ndarray | None = None,
     penalty: WeightPenalty | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     buffer: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     r"""The objective :math:`J` at ``network.params`` and its gradient (a new float64 array).
@@ -122,18 +95,21 @@ def loss_and_gradient(
     :math:`\sum_C (W_C / W) \bar\ell_C` and its gradient likewise, which equals the
     full-batch mean exactly.
 
-    The rows of a sparse ``X`` or a row source are densified into ``buffer``
-    (``(chunk_rows, n_0)`` in the network's dtype, made here when not given or too small):
-    the network keeps its last input, so repeated calls should share one buffer.
+    The rows are visited ``chunk_rows`` at a time (default ``network.chunk_rows``); those
+    of a sparse ``X`` or a row source are densified into ``buffer`` (``(chunk_rows, n_0)``
+    in the network's dtype, made here when not given or too small): the network keeps its
+    last input, so repeated calls should share one buffer.
     """
+    if chunk_rows is None:
+        chunk_rows = network.chunk_rows
     n = Y.shape[0]
     value = 0.0
     gradient = np.zeros(network.n_params, dtype=np.float64)
     if not isinstance(X, np.ndarray) and (buffer is None or len(buffer) < min(chunk_rows, n)):
         buffer = np.empty((min(chunk_rows, n), X.shape[1]), dtype=network.dtype)
     for start, stop, w, share in _weighted_chunks(n, sample_weight, chunk_rows):
-        logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
-        Yc = _dense_rows(Y, start, stop, network.dtype)
+        logits = network.forward(dense_rows(X, start, stop, network.dtype, buffer))
+        Yc = dense_rows(Y, start, stop, network.dtype)
         value += share * loss.value(logits, Yc, w)
         dlogits = loss.gradient(logits, Yc, w, out=network.output_delta())
         gradient += share * network.backward(dlogits)
@@ -174,8 +150,8 @@ def _loss_value(
     passes alone."""
     value = 0.0
     for start, stop, w, share in _weighted_chunks(Y.shape[0], sample_weight, chunk_rows):
-        logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
-        value += share * loss.value(logits, _dense_rows(Y, start, stop, network.dtype), w)
+        logits = network.forward(dense_rows(X, start, stop, network.dtype, buffer))
+        value += share * loss.value(logits, dense_rows(Y, start, stop, network.dtype), w)
     if penalty.active:
         value += penalty.value(network.params)
     return value
@@ -193,7 +169,7 @@ def _accuracy(
     hits = 0
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
-        logits = network.forward(_dense_rows(X, start, stop, network.dtype, buffer))
+        logits = network.forward(dense_rows(X, start, stop, network.dtype, buffer))
         hits += counter.hits(logits, counter.all[start:stop])
     return hits / n
 
@@ -225,7 +201,7 @@ def minimize(
     callbacks: Sequence[Callback] = (),
     history: History | None = None,
     validation: tuple[Any, np.ndarray, np.ndarray | None] | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     verbose: bool = False,
 ) -> LBFGSResult:
     """Minimise :math:`J` over ``network.params`` in place with L-BFGS-B.
@@ -237,8 +213,11 @@ def minimize(
     criteria. ``validation`` is ``(X_val, Y_val, weights)``. Each iteration is one epoch of
     ``history``: it logs ``loss`` (and for a classifier ``accuracy``, from one more
     forward pass over the rows), and with validation ``val_loss`` (and ``val_accuracy``),
-    the metrics of the epoch loop of :func:`mlpzero.training.train` but its ``lr``.
+    the metrics of the epoch loop of :func:`mlpzero.training.train` but its ``lr``. The
+    rows are visited ``chunk_rows`` at a time (default ``network.chunk_rows``).
     """
+    if chunk_rows is None:
+        chunk_rows = network.chunk_rows
     if any(getattr(network, "dropout", ())):
         raise ValueError(
             "optimizer='lbfgs' cannot train a network with dropout "

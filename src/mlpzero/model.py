@@ -38,7 +38,7 @@ from .checkpointing import (
     restore_schedule,
 )
 from .history import History
-from .network import CHUNK_ROWS, Network, resolve_activations
+from .network import Network, resolve_activations
 from .preparation import RowSource, SparseRows, check_data, is_batch_source, prepare
 from .progress import ProgressLogger
 from .regularizers import dropout_rates
@@ -53,6 +53,7 @@ from .validation import (
     check_positive,
     check_sample_weight,
     check_targets,
+    dense_rows,
     is_memory_mapped,
     is_sparse,
     largest_magnitude,
@@ -634,12 +635,13 @@ class MLP:
             return self._evaluate_rows(X, y, weights)
         sums: dict[str, float] = {}
         total = 0.0
-        for rows in _row_blocks(X):
+        buffer = _block_buffer(network, X)
+        for rows in _row_blocks(network, X):
             w = None if weights is None else weights[rows]
             mass = float(rows.stop - rows.start) if w is None else float(w.sum())
             if mass == 0:
                 continue  # rows of zero weight count for nothing
-            block = _dense_block(X, rows, self.dtype)
+            block = dense_rows(X, rows.start, rows.stop, self.dtype, buffer)
             part = self._evaluate_rows(block, np.asarray(y[rows]), w, first_row=rows.start)
             for key, value in part.items():
                 sums[key] = sums.get(key, 0.0) + value * mass
@@ -782,13 +784,13 @@ def _checked_logits(logits: np.ndarray, X: Any, first_row: int = 0) -> np.ndarra
     return logits
 
 
-def _row_blocks(X: np.ndarray) -> list[slice]:
-    """``X``'s rows in blocks of :data:`~mlpzero.network.CHUNK_ROWS`: a memory-mapped
-    ``X`` is read one block at a time, and its products are those of ``predict_logits``
-    on ``X`` in memory (the same rows per matrix product), so its outputs are the same
-    bit for bit."""
-    n = X.shape[0]
-    return [slice(start, min(start + CHUNK_ROWS, n)) for start in range(0, n, CHUNK_ROWS)]
+def _row_blocks(network: Network, X: Any) -> list[slice]:
+    """``X``'s rows in blocks of ``network.chunk_rows``: a memory-mapped or sparse ``X``
+    is read one block at a time, and its products are those of ``predict_logits`` on
+    ``X`` in memory (the same rows per matrix product), so its outputs are the same bit
+    for bit."""
+    n, step = X.shape[0], network.chunk_rows
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 
 def _logits(network: Network, X: Any) -> np.ndarray:
@@ -797,17 +799,20 @@ def _logits(network: Network, X: Any) -> np.ndarray:
     if not is_memory_mapped(X) and not is_sparse(X):
         return network.predict_logits(X)
     out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
+    buffer = _block_buffer(network, X)
     with np.errstate(over="ignore", invalid="ignore"):  # as predict_logits: checked after
-        for rows in _row_blocks(X):
-            out[rows] = network.forward(_dense_block(X, rows, network.dtype))
+        for rows in _row_blocks(network, X):
+            block = dense_rows(X, rows.start, rows.stop, network.dtype, buffer)
+            out[rows] = network.forward(block)
     return out
 
 
-def _dense_block(X: Any, rows: slice, dtype: np.dtype) -> np.ndarray:
-    """Rows ``rows`` of a memory-mapped or sparse (CSR) ``X`` as a dense array of ``dtype``."""
-    if is_sparse(X):
-        return X[rows].toarray(order="C")
-    return np.ascontiguousarray(X[rows], dtype=dtype)
+def _block_buffer(network: Network, X: Any) -> np.ndarray:
+    """One block of rows of ``X``, made dense in the network's dtype: every block is
+    written into it in turn (the network keeps a reference to its last input, so a new
+    array per block would hold two blocks at a time)."""
+    rows = min(network.chunk_rows, X.shape[0])
+    return np.empty((rows, X.shape[1]), dtype=network.dtype)
 
 
 def _dense_blocks(X: Any, dtype: np.dtype) -> Any:

@@ -44,12 +44,15 @@ from . import kernels as _kernels
 from .activations import Activation
 from .validation import check_dtype
 
-__all__ = ["CHUNK_ROWS", "Network", "resolve_activations"]
+__all__ = ["CHUNK_MAX_BYTES", "CHUNK_ROWS", "Network", "resolve_activations"]
 
-#: Rows per forward pass when a whole data set goes through a network in blocks
-#: (prediction, evaluation, the L-BFGS objective): one number, so that a memory-mapped,
-#: sparse or in-memory ``X`` meets the same matrix products and gives the same outputs.
+#: Most rows per forward pass when a whole data set goes through a network in blocks
+#: (prediction, evaluation, the L-BFGS objective); a wide network takes fewer
+#: (:attr:`Network.chunk_rows`).
 CHUNK_ROWS = 4096
+#: Most bytes a block of rows may take: its dense input and the values each layer keeps
+#: for it (:attr:`Network.chunk_rows`).
+CHUNK_MAX_BYTES = 64 << 20
 
 _MAX_WORKSPACES = 4
 #: Fewest samples for which the per-layer kernels replace the NumPy calls around the
@@ -406,12 +409,28 @@ class Network:
             "dZ": list(ws.delta),
         }
 
-    def predict_logits(self, X: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
-        """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time.
+    @property
+    def chunk_rows(self) -> int:
+        """Rows per block when a whole data set goes through the network: at most
+        :data:`CHUNK_ROWS`, and fewer when a block would take more than
+        :data:`CHUNK_MAX_BYTES`. A row of a block takes ``n_0 + 3 (n_1 + ... + n_L)`` values:
+        its dense input, then per layer its pre-activation, output and error.
+
+        It depends on the network alone, so that a memory-mapped, sparse or in-memory
+        ``X`` meets the same matrix products and gives the same outputs bit for bit.
+        """
+        values = self.layer_sizes[0] + 3 * sum(self.layer_sizes[1:])
+        return max(1, min(CHUNK_ROWS, CHUNK_MAX_BYTES // (values * self.dtype.itemsize)))
+
+    def predict_logits(self, X: np.ndarray, chunk_rows: int | None = None) -> np.ndarray:
+        """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time (default
+        :attr:`chunk_rows`).
 
         Overflow is not warned about here: inputs too large for the network give
         infinite or NaN logits, which the caller checks (see ``MLP.decision_function``).
         """
+        if chunk_rows is None:
+            chunk_rows = self.chunk_rows
         out = np.empty((X.shape[0], self.layer_sizes[-1]), dtype=self.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, X.shape[0], chunk_rows):

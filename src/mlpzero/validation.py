@@ -21,6 +21,7 @@ __all__ = [
     "check_positive",
     "check_sample_weight",
     "check_targets",
+    "dense_rows",
     "is_memory_mapped",
     "is_sparse",
     "largest_magnitude",
@@ -71,6 +72,37 @@ def row_chunks(
 #: ``scan(n_rows, find)``: the first finding of ``find(rows)`` (a slice of rows to scan,
 #: returning None when they hold nothing to report) over all ``n_rows`` rows.
 RowScan = Callable[[int, Callable[[slice], Any]], Any]
+
+
+def dense_rows(
+    X: Any, start: int, stop: int, dtype: np.dtype, buffer: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows ``start:stop`` of ``X`` as a C-ordered array of ``dtype``, ``(stop - start, n)``.
+
+    ``X`` is an array (in memory or memory-mapped), a SciPy sparse matrix, or a source that
+    reads rows on demand with ``take(index, out)`` (a fit's
+    :class:`~mlpzero.preparation.RowSource`, :class:`~mlpzero.preparation.SparseRows` or
+    :class:`~mlpzero.preparation.EncodedTargets`). An array's rows already in that form
+    are a view; rows that must be made are written into ``buffer`` (``(rows, n)`` of
+    ``dtype``, at least ``stop - start`` rows) when it is given, so that one block's
+    memory serves every block, and into a new array otherwise. The values are those of
+    ``np.ascontiguousarray(X[start:stop], dtype)`` on ``X`` dense.
+    """
+    out = None if buffer is None else buffer[: stop - start]
+    if isinstance(X, np.ndarray):
+        rows = X[start:stop]
+        if out is None or (rows.dtype == dtype and rows.flags.c_contiguous):
+            return np.ascontiguousarray(rows, dtype=dtype)
+        np.copyto(out, rows, casting="unsafe")  # the conversion astype makes
+        return out
+    if hasattr(X, "toarray"):  # a SciPy sparse matrix
+        rows = X[start:stop]
+        if out is not None and rows.dtype == dtype:
+            return rows.toarray(out=out)
+        return np.ascontiguousarray(rows.toarray(), dtype=dtype)
+    if out is None:
+        out = np.empty((stop - start, X.shape[1]), dtype=dtype)
+    return X.take(np.arange(start, stop), out=out)
 
 
 def scan_all(n_rows: int, find: Callable[[slice], Any]) -> Any:
