@@ -22,6 +22,11 @@ numba's cache, so that stage 5 loads the kernels and does not compile them.
 For each case the largest files mapped into the process are listed with their resident
 pages: shared libraries count in ``VmRSS`` for the pages the process has touched.
 
+A last table gives numba's own floor, without mlpzero: a fresh process imports NumPy,
+then numba, then calls a one-line function compiled by numba and loaded from its cache
+(with and without SciPy), against what mlpzero's numba backend adds to the fit's peak
+over NumPy alone.
+
     python -m benchmarks.memory            # Linux only: it reads /proc/self
 """
 
@@ -46,6 +51,8 @@ CASES = {
     "numba, no scipy": {"backend": "numba", "hide_scipy": True},
 }
 STAGES = ("import numpy", "import mlpzero", "data", "import numba", "small fit", "fit")
+#: numba's floor without mlpzero, with SciPy installed and hidden (the value).
+FLOORS = {"floor": False, "floor, no scipy": True}
 #: The bound of issue "Speed to the floor": peak RSS within data + this many MB.
 TARGET_MB = 150.0
 
@@ -102,8 +109,30 @@ def child(case: str) -> dict:
     }
 
 
+def _plus_one(x: float) -> float:
+    """The one-line function of the floor cases (compiled by numba, cached)."""
+    return x + 1.0
+
+
+def floor_child(hide_scipy: bool) -> dict:
+    """Memory after ``import numpy``, ``import numba`` and a call of a one-line cached
+    numba function: numba's cost to any program that uses it."""
+    if hide_scipy:
+        sys.modules["scipy"] = None  # type: ignore[assignment]
+    import numpy  # noqa: F401
+
+    stages = {"import numpy": status_mb()}
+    import numba
+
+    stages["import numba"] = status_mb()
+    numba.njit(cache=True)(_plus_one)(1.0)
+    stages["one cached function"] = status_mb()
+    return {"stages": stages, "scipy_loaded": sys.modules.get("scipy") is not None}
+
+
 def run_child(case: str) -> dict:
-    """:func:`child` in a fresh process; its error output is shown if it fails."""
+    """:func:`child` (or :func:`floor_child`) in a fresh process; its error output is shown
+    if it fails."""
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.memory", "--child", case],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
@@ -116,13 +145,18 @@ def run_child(case: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=tuple(CASES), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*CASES, *FLOORS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child in FLOORS:
+        print(json.dumps(floor_child(FLOORS[args.child])))
+        return 0
     if args.child:
         print(json.dumps(child(args.child)))
         return 0
     run_child("numba")  # fills numba's cache: the measured cases load, not compile
+    run_child("floor")
     results = {case: run_child(case) for case in CASES}
+    floors = {case: run_child(case) for case in FLOORS}
 
     print("Memory after each stage, MB: VmRSS (RssAnon + RssFile); the fit row is the peak")
     print("(VmHWM, and RssAnon and RssFile sampled every 5 ms during the fit).")
@@ -147,6 +181,25 @@ def main(argv: list[str] | None = None) -> int:
         files = ", ".join(f"{name} {mb:.0f}" for name, mb in r["mappings"])
         print(f"- {case} (backend {r['backend']}, scipy loaded: {r['scipy_loaded']}): "
               f"largest resident files, MB: {files}")  # fmt: skip
+    print()
+    print("numba's own floor, MB of VmRSS over `import numpy`, against mlpzero's numba backend")
+    print("(the fit's peak on numba over its peak on NumPy alone):")
+    print()
+    print("| | with SciPy | without SciPy |")
+    print("| --- | ---: | ---: |")
+    for stage in ("import numba", "one cached function"):
+        cells = [
+            floors[case]["stages"][stage]["VmRSS"] - floors[case]["stages"]["import numpy"]["VmRSS"]
+            for case in FLOORS
+        ]
+        print(f"| {stage} | " + " | ".join(f"{v:.0f}" for v in cells) + " |")
+    numpy_peak = results["numpy"]["stages"]["fit"]["VmHWM"]
+    backend = [
+        results[c]["stages"]["fit"]["VmHWM"] - numpy_peak for c in ("numba", "numba, no scipy")
+    ]
+    print(
+        "| mlpzero's numba backend in the fit | " + " | ".join(f"{v:.0f}" for v in backend) + " |"
+    )
     print()
     print(f"data: {data['numba']:.0f} MB; target: peak RSS within data + {TARGET_MB:.0f} MB")
     print(f"load average while it ran: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
