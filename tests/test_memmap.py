@@ -314,6 +314,24 @@ def test_divergence_on_a_memmap_reports_what_it_does_in_memory(tmp_path, small_c
     assert "largest |X| = " in messages[1]
 
 
+def test_overflow_in_a_block_of_evaluate_names_the_block_and_the_row(tmp_path, monkeypatch):
+    """evaluate reads a memory-mapped X a block at a time and stops at the first block
+    whose outputs overflow: the error counts that block's rows, not the whole X's."""
+    from mlpzero import network as network_module
+
+    X, y = data(n=300)
+    model = MLP(hidden=(4,), seed=0, dtype="float32").fit(X, y, epochs=1)
+    X[[250, 255]] = 3e38  # finite in float32; the first layer's products are not
+    monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 2048)
+    rows = model.network.chunk_rows  # 2048 // (4 * (6 + 2 * 3 * 7)) = 10
+    start = 250 // rows * rows
+    block = rf"overflow for 2 of rows {start} to {start + rows - 1} \(first: row 250,"
+    with pytest.raises(ValueError, match=block):
+        model.evaluate(mapped(tmp_path, "X", X), y)
+    with pytest.raises(ValueError, match=r"overflow for 2 of 300 rows \(first: row 250,"):
+        model.evaluate(X, y)
+
+
 def test_sklearn_estimator_converts_a_memmap_of_another_dtype_batch_by_batch(tmp_path, monkeypatch):
     from mlpzero.sklearn import MLPClassifier
 

@@ -102,17 +102,23 @@ def test_predict_logits_in_chunks_equals_one_pass():
     np.testing.assert_allclose(net.predict_logits(X, chunk_rows=7), whole, rtol=1e-12)
 
 
-def test_chunk_rows_bound_the_bytes_of_a_block(monkeypatch):
-    """A block's row holds n_0 + 3 (n_1 + ... + n_L) values: 4,096 rows for workload 2,
-    fewer for a wide input, never none."""
+def test_chunk_rows_bound_the_bytes_of_a_pass(monkeypatch):
+    """A pass holds a block of inputs (n_0 values per row) and the network's buffers for
+    two block sizes, each 3 (n_1 + ... + n_L) values per row, plus n_0 for the
+    standardised input: at most 64 MiB, at most 4,096 rows, never no row."""
     from mlpzero import network as network_module
+    from mlpzero.standardization import Standardizer
 
-    assert Network([784, 512, 256, 10], dtype="float32").chunk_rows == 4096
+    assert Network([20, 8, 3], dtype="float64").chunk_rows == 4096
+    workload = Network([784, 512, 256, 10], dtype="float32")
+    assert workload.chunk_rows == (64 << 20) // (4 * (784 + 2 * 3 * 778))  # 3,077
     wide = Network([20000, 16, 2], dtype="float32")
-    assert wide.chunk_rows == (64 << 20) // (4 * (20000 + 3 * 18))
+    assert wide.chunk_rows == (64 << 20) // (4 * (20000 + 2 * 3 * 18))
+    X = np.random.default_rng(0).standard_normal((3, 20000)).astype(np.float32)
+    wide.input_transform = Standardizer.fit(X)
+    assert wide.chunk_rows == (64 << 20) // (4 * (20000 + 2 * (3 * 18 + 20000)))
     monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 1)
     assert wide.chunk_rows == 1
-    X = np.random.default_rng(0).standard_normal((3, 20000)).astype(np.float32)
     assert wide.predict_logits(X).shape == (3, 2)
 
 

@@ -40,7 +40,13 @@ from .losses import Loss
 from .network import Network
 from .regularizers import WeightPenalty
 from .training import AccuracyCounter
-from .validation import check_int, check_non_negative, dense_rows, relative_sample_weight
+from .validation import (
+    check_int,
+    check_non_negative,
+    dense_rows,
+    relative_sample_weight,
+    rows_buffer,
+)
 
 __all__ = ["LBFGSResult", "loss_and_gradient", "minimize", "requested"]
 
@@ -96,17 +102,18 @@ def loss_and_gradient(
     full-batch mean exactly.
 
     The rows are visited ``chunk_rows`` at a time (default ``network.chunk_rows``); those
-    of a sparse ``X`` or a row source are densified into ``buffer`` (``(chunk_rows, n_0)``
-    in the network's dtype, made here when not given or too small): the network keeps its
-    last input, so repeated calls should share one buffer.
+    that must be made (sparse, converted, or read from a row source) are written into
+    ``buffer`` (``(chunk_rows, n_0)`` in the network's dtype, made here when needed and not
+    given, or too small): the network keeps its last input, so repeated calls should share
+    one buffer.
     """
     if chunk_rows is None:
         chunk_rows = network.chunk_rows
     n = Y.shape[0]
     value = 0.0
     gradient = np.zeros(network.n_params, dtype=np.float64)
-    if not isinstance(X, np.ndarray) and (buffer is None or len(buffer) < min(chunk_rows, n)):
-        buffer = np.empty((min(chunk_rows, n), X.shape[1]), dtype=network.dtype)
+    if buffer is None or len(buffer) < min(chunk_rows, n):
+        buffer = rows_buffer(X, chunk_rows, network.dtype)
     for start, stop, w, share in _weighted_chunks(n, sample_weight, chunk_rows):
         logits = network.forward(dense_rows(X, start, stop, network.dtype, buffer))
         Yc = dense_rows(Y, start, stop, network.dtype)
@@ -234,10 +241,8 @@ def minimize(
     counts = {"evaluations": 0}
     losses: list[float] = []
     # One buffer for every evaluation (the network keeps a reference to its last input).
-    buffer = None
-    if any(not isinstance(x, np.ndarray) for x in (X, *(validation or ())[:1])):
-        rows = max(len(Y), 0 if validation is None else len(validation[1]))
-        buffer = np.empty((min(chunk_rows, rows), network.layer_sizes[0]), dtype=network.dtype)
+    buffers = [rows_buffer(x, chunk_rows, network.dtype) for x in (X, *(validation or ())[:1])]
+    buffer = max((b for b in buffers if b is not None), key=len, default=None)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         counts["evaluations"] += 1

@@ -58,6 +58,7 @@ from .validation import (
     is_sparse,
     largest_magnitude,
     relative_sample_weight,
+    rows_buffer,
 )
 
 __all__ = ["MLP", "FitOptions", "load"]
@@ -635,7 +636,7 @@ class MLP:
             return self._evaluate_rows(X, y, weights)
         sums: dict[str, float] = {}
         total = 0.0
-        buffer = _block_buffer(network, X)
+        buffer = rows_buffer(X, network.chunk_rows, network.dtype)
         for rows in _row_blocks(network, X):
             w = None if weights is None else weights[rows]
             mass = float(rows.stop - rows.start) if w is None else float(w.sum())
@@ -649,9 +650,10 @@ class MLP:
         return {key: value / total for key, value in sums.items()}
 
     def _evaluate_rows(
-        self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, first_row: int = 0
+        self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, first_row: int | None = None
     ) -> dict[str, float]:
-        """:meth:`evaluate` on checked rows held in memory (row ``0`` is ``first_row``)."""
+        """:meth:`evaluate` on checked rows held in memory: all of them, or the block that
+        starts at row ``first_row``."""
         network = self.network
         Y = self.encoder.encode(y, dtype=self.dtype)
         logits = _checked_logits(network.predict_logits(X), X, first_row)
@@ -764,20 +766,24 @@ def load(path: str | os.PathLike[str]) -> MLP:
     return MLP.from_record(_io.read_record(path), source=path)
 
 
-def _checked_logits(logits: np.ndarray, X: Any, first_row: int = 0) -> np.ndarray:
+def _checked_logits(logits: np.ndarray, X: Any, first_row: int | None = None) -> np.ndarray:
     """``logits``, after checking that the forward pass did not overflow.
 
     Inputs far larger than the training data can push a layer beyond the dtype's range;
-    the result would be NaN probabilities, so that is an error that says which rows
-    (counted from ``first_row`` when ``X`` is a chunk of the user's rows).
+    the result would be NaN probabilities, so that is an error that says which rows.
+    ``first_row`` is given when ``X`` is a block of the user's rows that starts there.
     """
     finite = np.isfinite(logits).all(axis=1)
     if not finite.all():
         rows = np.flatnonzero(~finite)
         first = X[rows[0] : rows[0] + 1]
         largest = largest_magnitude(first.toarray() if is_sparse(first) else first)
+        if first_row is None:
+            first_row, counted = 0, f"{X.shape[0]} rows"
+        else:
+            counted = f"rows {first_row} to {first_row + X.shape[0] - 1}"
         raise ValueError(
-            f"X: the network's outputs overflow for {len(rows)} of {X.shape[0]} rows (first: "
+            f"X: the network's outputs overflow for {len(rows)} of {counted} (first: "
             f"row {first_row + rows[0]}, largest |value| {largest:.3g}); these "
             "inputs are too large for this model: scale them like the training data"
         )
@@ -799,20 +805,12 @@ def _logits(network: Network, X: Any) -> np.ndarray:
     if not is_memory_mapped(X) and not is_sparse(X):
         return network.predict_logits(X)
     out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
-    buffer = _block_buffer(network, X)
+    buffer = rows_buffer(X, network.chunk_rows, network.dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # as predict_logits: checked after
         for rows in _row_blocks(network, X):
             block = dense_rows(X, rows.start, rows.stop, network.dtype, buffer)
             out[rows] = network.forward(block)
     return out
-
-
-def _block_buffer(network: Network, X: Any) -> np.ndarray:
-    """One block of rows of ``X``, made dense in the network's dtype: every block is
-    written into it in turn (the network keeps a reference to its last input, so a new
-    array per block would hold two blocks at a time)."""
-    rows = min(network.chunk_rows, X.shape[0])
-    return np.empty((rows, X.shape[1]), dtype=network.dtype)
 
 
 def _dense_blocks(X: Any, dtype: np.dtype) -> Any:

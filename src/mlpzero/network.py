@@ -50,8 +50,8 @@ __all__ = ["CHUNK_MAX_BYTES", "CHUNK_ROWS", "Network", "resolve_activations"]
 #: (prediction, evaluation, the L-BFGS objective); a wide network takes fewer
 #: (:attr:`Network.chunk_rows`).
 CHUNK_ROWS = 4096
-#: Most bytes a block of rows may take: its dense input and the values each layer keeps
-#: for it (:attr:`Network.chunk_rows`).
+#: Most bytes a pass over a data set may hold in blocks of rows: the dense input block
+#: and the network's buffers for it (:attr:`Network.chunk_rows`).
 CHUNK_MAX_BYTES = 64 << 20
 
 _MAX_WORKSPACES = 4
@@ -412,14 +412,20 @@ class Network:
     @property
     def chunk_rows(self) -> int:
         """Rows per block when a whole data set goes through the network: at most
-        :data:`CHUNK_ROWS`, and fewer when a block would take more than
-        :data:`CHUNK_MAX_BYTES`. A row of a block takes ``n_0 + 3 (n_1 + ... + n_L)`` values:
-        its dense input, then per layer its pre-activation, output and error.
+        :data:`CHUNK_ROWS`, and fewer so that a pass stays within :data:`CHUNK_MAX_BYTES`.
+
+        A pass holds the caller's dense block of inputs, ``n_0`` values per row, and this
+        network's buffers for two numbers of rows (the full blocks and the shorter last
+        one; both stay cached after the pass). Those take, per row, a pre-activation,
+        an output and an error per unit, ``3 (n_1 + ... + n_L)`` values, and ``n_0`` more
+        for the standardised input when there is an :attr:`input_transform`.
 
         It depends on the network alone, so that a memory-mapped, sparse or in-memory
         ``X`` meets the same matrix products and gives the same outputs bit for bit.
         """
-        values = self.layer_sizes[0] + 3 * sum(self.layer_sizes[1:])
+        n_0 = self.layer_sizes[0]
+        cached = 3 * sum(self.layer_sizes[1:]) + (n_0 if self.input_transform is not None else 0)
+        values = n_0 + 2 * cached
         return max(1, min(CHUNK_ROWS, CHUNK_MAX_BYTES // (values * self.dtype.itemsize)))
 
     def predict_logits(self, X: np.ndarray, chunk_rows: int | None = None) -> np.ndarray:

@@ -27,6 +27,7 @@ __all__ = [
     "largest_magnitude",
     "relative_sample_weight",
     "row_chunks",
+    "rows_buffer",
     "scan_all",
 ]
 
@@ -84,8 +85,9 @@ def dense_rows(
     :class:`~mlpzero.preparation.RowSource`, :class:`~mlpzero.preparation.SparseRows` or
     :class:`~mlpzero.preparation.EncodedTargets`). An array's rows already in that form
     are a view; rows that must be made are written into ``buffer`` (``(rows, n)`` of
-    ``dtype``, at least ``stop - start`` rows) when it is given, so that one block's
-    memory serves every block, and into a new array otherwise. The values are those of
+    ``dtype``, at least ``stop - start`` rows; see :func:`rows_buffer`) when it is given,
+    so that one block's memory serves every block, and into a new array otherwise (and
+    always for a sparse matrix whose dtype is not ``dtype``). The values are those of
     ``np.ascontiguousarray(X[start:stop], dtype)`` on ``X`` dense.
     """
     out = None if buffer is None else buffer[: stop - start]
@@ -103,6 +105,14 @@ def dense_rows(
     if out is None:
         out = np.empty((stop - start, X.shape[1]), dtype=dtype)
     return X.take(np.arange(start, stop), out=out)
+
+
+def rows_buffer(X: Any, rows: int, dtype: np.dtype) -> np.ndarray | None:
+    """A ``(rows, n)`` buffer of ``dtype`` for :func:`dense_rows` over ``X``, or None when
+    ``X`` is an array whose rows are already C-ordered in ``dtype`` (they are views)."""
+    if isinstance(X, np.ndarray) and X.dtype == dtype and X.flags.c_contiguous:
+        return None
+    return np.empty((min(rows, X.shape[0]), X.shape[1]), dtype=dtype)
 
 
 def scan_all(n_rows: int, find: Callable[[slice], Any]) -> Any:
