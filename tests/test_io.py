@@ -102,6 +102,28 @@ def test_feature_names_are_kept(tmp_path):
     assert MLP(hidden=(3,)).fit(X, y, epochs=1).feature_names_in_ is None
 
 
+@pytest.mark.parametrize(
+    "loss", ["bce", "log_loss", "mse", {"name": "squared_error"}, "binary_crossentropy"]
+)
+def test_a_loss_given_by_alias_or_config_is_saved_by_name_and_loads(tmp_path, loss):
+    """The file names the loss; a file that holds an alias (as saves once wrote them)
+    loads too, and a checkpoint of such a fit resumes."""
+    X, y = blobs()
+    model = MLP(hidden=(3,), loss=loss, seed=0).fit(X, y, epochs=2)
+    path = model.save(tmp_path / "m.npz")
+    document, arrays = read_model_file(path)
+    assert document["model"]["loss"] == model.loss_.name
+    np.testing.assert_array_equal(mlpzero.load(path).predict_proba(X), model.predict_proba(X))
+    if isinstance(loss, str):
+        document["model"]["loss"] = loss
+        old = write_model_file(tmp_path / "old.npz", document, arrays)
+        np.testing.assert_array_equal(mlpzero.load(old).predict_proba(X), model.predict_proba(X))
+    checkpoint = tmp_path / "c.npz"
+    MLP(hidden=(3,), loss=loss, seed=0).fit(X, y, epochs=1, checkpoint=checkpoint)
+    resumed = MLP(hidden=(3,), loss=loss, seed=0).fit(X, y, epochs=2, resume=checkpoint)
+    np.testing.assert_array_equal(resumed.network.params, model.network.params)
+
+
 def test_file_is_a_plain_npz_with_a_json_document(tmp_path):
     X, y = blobs()
     model = MLP(hidden=(4,)).fit(X, y, epochs=2)

@@ -226,7 +226,7 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
         "model": {
             "hidden": list(settings["hidden"]),
             "activation": _activation_setting(settings["activation"]),
-            "loss": loss if isinstance(loss, str) else loss.name,
+            "loss": loss if loss == "auto" else _losses.get(loss).name,  # aliases by name
             "init": _init_setting(settings["init"]),
             "seed": settings["seed"],
             "dtype": np.dtype(settings["dtype"]).name,
@@ -898,8 +898,8 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
     else:
         _activation(path, activation, "model.activation")
     loss = settings.get("loss")
-    if loss != "auto":
-        check.name(loss, "loss", _losses.LOSSES)
+    if loss != "auto":  # files written before aliases were saved by name hold an alias
+        check.name(loss, "loss", {**_losses.LOSSES, **_losses.ALIASES})
     init = settings.get("init")
     if init is not None:
         check.name(init, "init", _initializers.INITIALIZERS)

@@ -41,6 +41,7 @@ from .registry import resolve
 from .validation import relative_sample_weight
 
 __all__ = [
+    "ALIASES",
     "LOSSES",
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
@@ -275,7 +276,8 @@ LOSSES: dict[str, type[Loss]] = {
     "categorical_crossentropy": CategoricalCrossEntropy,
     "squared_error": SquaredError,
 }
-_ALIASES = {
+#: Other names ``get`` accepts for a loss, and the loss each stands for.
+ALIASES = {
     "bce": "binary_crossentropy",
     "log_loss": "binary_crossentropy",
     "cce": "categorical_crossentropy",
@@ -286,7 +288,7 @@ _ALIASES = {
 
 def get(loss: str | Loss | dict[str, Any]) -> Loss:
     """Return a :class:`Loss` from a name, a ``config`` dict or an instance."""
-    return resolve("loss", loss, Loss, LOSSES, _ALIASES)
+    return resolve("loss", loss, Loss, LOSSES, ALIASES)
 
 
 class Poisson(Loss):
