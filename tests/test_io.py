@@ -124,6 +124,18 @@ def test_a_loss_given_by_alias_or_config_is_saved_by_name_and_loads(tmp_path, lo
     np.testing.assert_array_equal(resumed.network.params, model.network.params)
 
 
+@pytest.mark.parametrize("columns", [["weight", 0], ["weight", "weight"]])
+def test_columns_that_cannot_be_matched_by_name_are_refused(tmp_path, columns):
+    """A model trained on named features never reads a frame with some string labels by
+    position: its columns may be in another order. Integer labels are read in order."""
+    X, y = blobs(features=2)
+    model = MLP(hidden=(3,)).fit(FrameLike(X, ["height", "weight"]), y, epochs=2)
+    for fitted in (model, mlpzero.load(model.save(tmp_path / "m.npz"))):
+        with pytest.raises(ValueError, match=r"cannot be matched to them by name"):
+            fitted.predict(FrameLike(X[:, ::-1], columns))
+    np.testing.assert_array_equal(model.predict(FrameLike(X, [0, 1])), model.predict(X))
+
+
 def test_file_is_a_plain_npz_with_a_json_document(tmp_path):
     X, y = blobs()
     model = MLP(hidden=(4,)).fit(X, y, epochs=2)

@@ -864,9 +864,18 @@ def _in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
     A data frame whose column names are the training names in another order is reordered
     by name (``X[expected]``); other names are refused, naming the missing and unexpected
     ones. Without names on either side (arrays, frames with integer labels) the columns
-    are taken in order.
+    are taken in order. A frame with some string labels that are not distinct strings
+    (duplicates, or mixed with other labels) cannot be matched by name, and is refused.
     """
     names = None if expected is None else _column_names(X)
+    if names is None and expected is not None:
+        labels = [] if isinstance(X, np.ndarray) else list(getattr(X, "columns", []))
+        if any(isinstance(label, str) for label in labels):
+            raise ValueError(
+                f"{what}: the model was trained on the features {expected}, and the "
+                f"columns {labels} cannot be matched to them by name (they are not "
+                "distinct strings): rename them, or pass an array in the training order"
+            )
     if names is None or names == expected:
         return X
     missing = [n for n in expected if n not in names]
