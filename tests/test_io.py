@@ -431,6 +431,28 @@ def train_run(**fit_options):
     return model.fit(X, y, epochs=EPOCHS, learning_rate=0.05, batch_size=16, **fit_options)
 
 
+def test_a_checkpoint_path_never_replaces_a_model_or_data_file(tmp_path):
+    """The first checkpoint write would replace what the path names: a saved model, or
+    the memory-mapped X being trained on, is refused and left as it was. An earlier
+    checkpoint, or the file resumed from, may be written over."""
+    X, y = blobs()
+    model_path = fitted().save(tmp_path / "model.npz")
+    np.save(tmp_path / "X.npy", X)
+    X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
+    for path in (model_path, tmp_path / "X.npy", tmp_path / "notes.txt"):
+        if path.suffix == ".txt":
+            path.write_text("keep me")
+        before = path.read_bytes()
+        with pytest.raises(ValueError, match=r"not an mlpzero checkpoint.*refusing to write"):
+            MLP(hidden=(3,)).fit(X_map, y, epochs=1, checkpoint=path)
+        assert path.read_bytes() == before
+    checkpoint = tmp_path / "c.npz"
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, checkpoint=checkpoint)
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, checkpoint=checkpoint)  # a rerun
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, checkpoint=checkpoint, resume=checkpoint)
+    assert len(mlpzero.load(checkpoint).history.history["loss"]) == 2
+
+
 @pytest.mark.parametrize("epoch", range(EPOCHS))
 @pytest.mark.parametrize("batch", [0, 3])
 def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, batch):

@@ -997,6 +997,8 @@ class FitOptions:
                     "as the function's state is not in a checkpoint; pass shuffle=True or "
                     "False"
                 )
+        if checkpoint is not None:
+            _refuse_replacing(checkpoint, resume)
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(
@@ -1054,6 +1056,25 @@ class FitOptions:
             "clip_norm": self.clip_norm,
             "shuffle": self.shuffle,
         }
+
+
+def _refuse_replacing(checkpoint: Any, resume: Any) -> None:
+    """Refuse a ``checkpoint`` path that names a file other than a checkpoint: the first
+    write would replace it (a saved model, the training data). It may name nothing yet,
+    the file the fit resumes from, or an earlier checkpoint."""
+    path = os.fspath(checkpoint)
+    if not os.path.lexists(path):
+        return
+    if resume is not None and os.path.realpath(path) == os.path.realpath(os.fspath(resume)):
+        return
+    try:
+        _io.read_record(path, checkpoint=True)
+    except (OSError, ValueError):
+        raise ValueError(
+            f"checkpoint={path!r} names an existing file that is not an mlpzero checkpoint "
+            "(a saved model, data, or another file); refusing to write over it: give "
+            "another path, or remove the file"
+        ) from None
 
 
 def _recorded_shuffle(shuffle: bool | RowOrder) -> bool | str:
