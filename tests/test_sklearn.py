@@ -887,6 +887,27 @@ def test_poisson_regressor_fits_counts():
         MLPRegressor(loss="poisson").fit(X, -y - 1.0)
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_multi_output_poisson_reports_scikit_learns_loss(solver):
+    """scikit-learn sums the Poisson deviance over the outputs (and averages the squared
+    error over them): the reported loss, and so the tol rule's stopping epoch, match."""
+    from sklearn.neural_network import MLPRegressor as Reference
+
+    rng = np.random.RandomState(1)
+    X = rng.randn(120, 3)
+    y = np.c_[rng.poisson(np.exp(0.5 * X[:, 0])), rng.poisson(2, 120)].astype(float)
+    max_iter = 200 if solver == "adam" else 5
+    options = dict(loss="poisson", hidden_layer_sizes=(5,), random_state=0, solver=solver,
+                   learning_rate_init=0.01, alpha=0.0, max_iter=max_iter)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, theirs = MLPRegressor(**options).fit(X, y), Reference(**options).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    if solver == "adam":
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+
+
 def test_diverging_run_under_early_stopping_records_nan_and_keeps_the_best_weights(iris):
     X, y = iris
     model = MLPRegressor(

@@ -1300,7 +1300,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return y
 
     def _reported_loss_outputs(self, mlp: MLP) -> int:
-        return int(mlp.encoder.n_outputs_)
+        # scikit-learn averages the squared error over the outputs too, but sums the
+        # Poisson deviance over them, as mlpzero's losses both do.
+        return 1 if mlp.loss_.name == "poisson" else int(mlp.encoder.n_outputs_)
 
 
 for _estimator in (MLPClassifier, MLPRegressor):
