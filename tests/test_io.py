@@ -521,6 +521,46 @@ def test_resume_is_exact_with_early_stopping(tmp_path, epoch):
         MLP(hidden=(6,), seed=3).fit(X, y, epochs=40, resume=path, optimizer="adam")
 
 
+def test_resume_keeps_model_checkpoints_best_and_refuses_other_callback_settings(tmp_path):
+    """A resumed run's ModelCheckpoint(save_best_only=True) starts from the interrupted
+    run's best value, so the best file is the uninterrupted run's; an EarlyStopping or a
+    ModelCheckpoint with other settings than the checkpoint's is refused by name."""
+    from mlpzero.callbacks import EarlyStopping, ModelCheckpoint
+
+    X, y = blobs()
+    options = dict(epochs=12, validation_split=0.3, learning_rate=0.5, batch_size=16)
+
+    def callbacks(best, patience=50, **early):
+        return [
+            ModelCheckpoint(best, save_best_only=True),
+            EarlyStopping(patience=patience, **early),
+        ]
+
+    MLP(hidden=(8,), seed=0).fit(X, y, callbacks=callbacks(tmp_path / "a.npz"), **options)
+    checkpoint = tmp_path / "c.npz"
+    first = dict(options, epochs=6)
+    MLP(hidden=(8,), seed=0).fit(
+        X, y, callbacks=callbacks(tmp_path / "b.npz"), checkpoint=checkpoint, **first
+    )
+    MLP(hidden=(8,), seed=0).fit(
+        X, y, callbacks=callbacks(tmp_path / "b.npz"), resume=checkpoint, **options
+    )
+    best_a, best_b = mlpzero.load(tmp_path / "a.npz"), mlpzero.load(tmp_path / "b.npz")
+    assert best_a.history.history == best_b.history.history
+    np.testing.assert_array_equal(best_a.network.params, best_b.network.params)
+    for changed in ({"patience": 3}, {"monitor": "loss"}, {"mode": "min"}):
+        name = next(iter(changed))
+        with pytest.raises(ValueError, match=rf"EarlyStopping\({name}="):
+            MLP(hidden=(8,), seed=0).fit(
+                X, y, callbacks=callbacks(tmp_path / "b.npz", **changed), resume=checkpoint,
+                **options,
+            )  # fmt: skip
+    with pytest.raises(ValueError, match=r"ModelCheckpoint\(path="):
+        MLP(hidden=(8,), seed=0).fit(
+            X, y, callbacks=callbacks(tmp_path / "other.npz"), resume=checkpoint, **options
+        )
+
+
 def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path):
     reference = train_run()
     path = tmp_path / "run.npz"

@@ -26,7 +26,6 @@ notebooks, which draws, is :class:`mlpzero.plotting.LivePlot`.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import string
@@ -162,9 +161,19 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self._best_weights.taken:
             self._best_weights.restore(self.model.network.params)
 
-    def state_dict(self) -> dict[str, Any]:
-        """The running state, for checkpoints (``fit(checkpoint=...)`` saves it)."""
+    @property
+    def _settings(self) -> dict[str, Any]:
         return {
+            **self._monitor.settings,
+            "patience": self.patience,
+            "restore_best_weights": self.restore_best_weights,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The running state, for checkpoints (``fit(checkpoint=...)`` saves it), with
+        the settings, which a resumed run must give again."""
+        return {
+            "settings": self._settings,
             "best": self.best,
             "best_epoch": self.best_epoch,
             "wait": self.wait,
@@ -173,7 +182,9 @@ class EarlyStopping(Callback):
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from a :meth:`state_dict` (``fit(resume=...)`` calls it)."""
+        """Continue from a :meth:`state_dict` (``fit(resume=...)`` calls it); other
+        settings than the saved ones are refused by name."""
+        _refuse_other_settings(type(self).__name__, state.get("settings"), self._settings)
         best, best_epoch = state["best"], state["best_epoch"]
         wait, stopped = int(state["wait"]), state["stopped_epoch"]
         weights = state["best_weights"]
@@ -191,11 +202,7 @@ class EarlyStopping(Callback):
                     f"best_weights has shape {weights.shape} and dtype {weights.dtype}, but "
                     f"the model's parameters have shape {params.shape} and dtype {params.dtype}"
                 )
-        best = None if best is None else float(best)
-        if best is not None and math.isnan(best):
-            raise ValueError("best must be a number, got NaN")
-        self._monitor.best = best
-        self._monitor.best_epoch = None if best_epoch is None else int(best_epoch)
+        self._monitor.load_best(best, best_epoch)
         self.wait = wait
         self.stopped_epoch = None if stopped is None else int(stopped)
         self._best_weights = ParameterSnapshot(weights)
@@ -205,6 +212,19 @@ class EarlyStopping(Callback):
             f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
             f"min_delta={self.min_delta}, restore_best_weights={self.restore_best_weights})"
         )
+
+
+def _refuse_other_settings(name: str, saved: dict[str, Any] | None, given: dict[str, Any]) -> None:
+    """Refuse to continue a callback's saved state under other settings (``saved`` is
+    None in checkpoints written before the settings were kept)."""
+    if saved is None:
+        return
+    for key, value in given.items():
+        if key in saved and saved[key] != value:
+            raise ValueError(
+                f"{name}({key}={value!r}) differs from the interrupted run's "
+                f"{key}={saved[key]!r}; give the same settings to resume"
+            )
 
 
 class ModelCheckpoint(Callback):
@@ -249,6 +269,31 @@ class ModelCheckpoint(Callback):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.model.save(path)
         self.last_saved = path
+
+    @property
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "save_best_only": self.save_best_only,
+            **self._monitor.settings,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The best value so far, for checkpoints: a resumed run never replaces a better
+        file with a worse one. A resumed run must give the same settings."""
+        return {
+            "settings": self._settings,
+            "best": self._monitor.best,
+            "best_epoch": self._monitor.best_epoch,
+            "last_saved": self.last_saved,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict` (``fit(resume=...)`` calls it)."""
+        _refuse_other_settings(type(self).__name__, state.get("settings"), self._settings)
+        self._monitor.load_best(state["best"], state["best_epoch"])
+        last = state.get("last_saved")
+        self.last_saved = None if last is None else str(last)
 
     def check_log_names(self, names: Collection[str]) -> None:
         """Refuse a path naming a metric that training will not log (``names``: those it

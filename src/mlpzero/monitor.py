@@ -15,6 +15,9 @@ best). Metrics whose name contains ``accuracy`` or ``score`` are maximised in
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from .validation import check_non_negative
@@ -95,6 +98,19 @@ class Monitor:
         if better:
             self.best, self.best_epoch = value, epoch
         return better
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What the monitor was given: a resumed run must give the same."""
+        return {"monitor": self.monitor, "min_delta": self.min_delta, "mode": self.mode}
+
+    def load_best(self, best: Any, best_epoch: Any) -> None:
+        """Continue from a saved best value and its epoch (``None`` for none yet)."""
+        best = None if best is None else float(best)
+        if best is not None and math.isnan(best):
+            raise ValueError("best must be a number, got NaN")
+        self.best = best
+        self.best_epoch = None if best_epoch is None else int(best_epoch)
 
     def __repr__(self) -> str:
         return (
