@@ -908,6 +908,37 @@ def test_multi_output_poisson_reports_scikit_learns_loss(solver):
         np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
 
 
+def test_validation_fraction_zero_is_accepted_as_scikit_learn_accepts_it(iris):
+    """``[0, 1)`` as in scikit-learn: 0 is unused without early stopping, and with it the
+    split refuses it as scikit-learn's does."""
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(validation_fraction=0.0, max_iter=2).fit(X, y)
+        with pytest.raises(ValueError, match=r"test_size=0.0 should be"):
+            MLPClassifier(validation_fraction=0.0, early_stopping=True, max_iter=2).fit(X, y)
+
+
+def test_assigning_a_layer_of_coefs_or_intercepts_changes_the_model(iris):
+    """As in scikit-learn, ``coefs_[i] = W`` and ``intercepts_[i] = b`` replace a layer;
+    a wrong shape is refused rather than ignored."""
+    from sklearn.neural_network import MLPClassifier as Reference
+
+    X, y = iris
+    options = dict(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, theirs = MLPClassifier(**options).fit(X, y), Reference(**options).fit(X, y)
+    for model in (ours, theirs):
+        model.coefs_[0] = np.ones_like(model.coefs_[0])
+        model.intercepts_[1] = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"coefs_\[1\] must have shape \(4, 3\)"):
+        ours.coefs_[1] = np.ones((3, 4))
+    with pytest.raises(TypeError, match="one layer by its index"):
+        ours.intercepts_[0:1] = [np.zeros(4)]
+
+
 def test_diverging_run_under_early_stopping_records_nan_and_keeps_the_best_weights(iris):
     X, y = iris
     model = MLPRegressor(

@@ -219,6 +219,30 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
         ``"float32"`` or ``"float64"`` force one (extra)."""
 
 
+class _LayerArrays(list):
+    """The per-layer views of a fitted estimator's ``coefs_`` or ``intercepts_``.
+
+    scikit-learn keeps these lists as attributes, so ``coefs_[0] = W`` replaces a layer
+    there. Here the list is made on each access, so assigning an item writes into the
+    model's array instead (same shape required); other changes to the list do nothing.
+    """
+
+    def __init__(self, name: str, arrays: list[np.ndarray]) -> None:
+        super().__init__(arrays)
+        self.name = name
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{self.name}[{index!r}] = ...: assign one layer by its index")
+        target = list.__getitem__(self, index)
+        array = np.asarray(value)
+        if array.shape != target.shape:
+            raise ValueError(
+                f"{self.name}[{index}] must have shape {target.shape}, got {array.shape}"
+            )
+        target[...] = array
+
+
 class _Bookkeeping(Callback):
     """scikit-learn's per-epoch bookkeeping, as an mlpzero callback.
 
@@ -350,7 +374,7 @@ class _BaseMLP(BaseEstimator):
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -427,8 +451,9 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ fitted views
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` (views)."""
-        return [w.T for w in self._mlp.network.weights]
+        """Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` (views; assigning
+        ``coefs_[i] = W`` writes ``W`` into the model)."""
+        return _LayerArrays("coefs_", [w.T for w in self._mlp.network.weights])
 
     @coefs_.setter
     def coefs_(self, values: Sequence[Any]) -> None:
@@ -436,8 +461,9 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)`` (views)."""
-        return list(self._mlp.network.biases)
+        """Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)`` (views; assigning
+        ``intercepts_[i] = b`` writes ``b`` into the model)."""
+        return _LayerArrays("intercepts_", list(self._mlp.network.biases))
 
     @intercepts_.setter
     def intercepts_(self, values: Sequence[Any]) -> None:
