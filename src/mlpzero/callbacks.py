@@ -48,6 +48,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "ModelCheckpoint",
+    "SettingsChanged",
 ]
 
 
@@ -214,6 +215,10 @@ class EarlyStopping(Callback):
         )
 
 
+class SettingsChanged(ValueError):
+    """A callback given other settings than those of the run it is to continue."""
+
+
 def _refuse_other_settings(name: str, saved: dict[str, Any] | None, given: dict[str, Any]) -> None:
     """Refuse to continue a callback's saved state under other settings (``saved`` is
     None in checkpoints written before the settings were kept)."""
@@ -221,7 +226,7 @@ def _refuse_other_settings(name: str, saved: dict[str, Any] | None, given: dict[
         return
     for key, value in given.items():
         if key in saved and saved[key] != value:
-            raise ValueError(
+            raise SettingsChanged(
                 f"{name}({key}={value!r}) differs from the interrupted run's "
                 f"{key}={saved[key]!r}; give the same settings to resume"
             )

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .callbacks import Callback
+from .callbacks import Callback, SettingsChanged
 from .io import CheckpointState, ModelRecord, jsonable, read_record, short_repr, write_record
 from .optimizers import Optimizer
 from .schedules import Schedule
@@ -178,6 +178,8 @@ def check_callbacks(
 def _load_callback_state(callback: Any, entry: Mapping[str, Any], path: Any) -> None:
     try:
         callback.load_state_dict(entry["state"])
+    except SettingsChanged as error:
+        raise ValueError(f"resume: {path}: {error}") from None
     except _STATE_ERRORS as error:
         raise ValueError(
             f"resume: {path}: the state of {entry['type']} is not valid: {short_repr(error, 200)}"
