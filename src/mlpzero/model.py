@@ -343,7 +343,9 @@ class MLP:
             Write the model, the optimizer and schedule state, the history and the random
             state to this path at the end of an epoch (atomically; see
             :mod:`mlpzero.checkpointing`): at most every ``checkpoint_interval`` seconds
-            (0: every epoch), and always after the last epoch or an early stop.
+            (0: every epoch), and always after the last epoch or an early stop. A path
+            that names an existing file other than a checkpoint (a saved model, data) is
+            refused before training, so it is never written over.
         resume:
             Load such a checkpoint into this model and run only the epochs that the
             interrupted ``fit`` had left of ``epochs``. With the same data and options,
