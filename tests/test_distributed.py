@@ -123,12 +123,13 @@ def case_tiny_batches(distributed):
 def case_full_batch(distributed):
     X, y = moons()
     model = MLP(hidden=(8, 4), seed=2, dtype="float64")
-    return model.fit(X, y, epochs=6, learning_rate=0.5, schedule="cosine", l2=1e-3,
-                     clip_norm=1.0, distributed=distributed)
+    return model.fit(X, y, epochs=6, learning_rate=0.5, schedule="cosine", l2=0.1,
+                     penalty_per_sample=True, clip_norm=1.0, distributed=distributed)
 
 
 def case_weights(distributed):
-    # Three classes, balanced class weights times sample weights with zeros.
+    # Three classes, balanced class weights times sample weights with zeros, and a
+    # penalty divided by each whole batch's weight (not a rank's share of it).
     X, y = make_spirals(n_samples=90, random_state=0)
     X = X.astype(np.float64)
     w = np.random.default_rng(0).uniform(0, 2, len(y))
@@ -136,6 +137,7 @@ def case_weights(distributed):
     model = MLP(hidden=(10,), seed=4, dtype="float64")
     return model.fit(X, y, epochs=3, batch_size=16, optimizer="rmsprop",
                      sample_weight=w, class_weight="balanced", validation_split=0.25,
+                     l2=0.5, penalty_per_sample=True,
                      schedule={"name": "plateau", "patience": 1}, distributed=distributed)
 
 

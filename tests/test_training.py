@@ -192,6 +192,58 @@ def test_l1_adds_lambda_sign_w():
     assert penalised.history["loss"][0] == pytest.approx(expected, rel=1e-12)
 
 
+def _regression_rows(n=10, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, X @ [1.0, -2.0, 0.5] + 0.1 * rng.normal(size=n)
+
+
+@pytest.mark.parametrize("weights", [None, "large"])
+def test_per_sample_penalty_divides_l2_and_l1_by_each_batchs_weight(weights):
+    """One epoch of batches of 4, 4 and 2 rows with ``penalty_per_sample`` is three
+    full-batch steps, each with ``l2 / W_b`` and ``l1 / W_b`` for its batch's total weight
+    ``W_b`` in the units given (large weights: not their ratios)."""
+    X, y = _regression_rows()
+    w = None if weights is None else np.random.default_rng(1).uniform(100, 3000, len(y))
+    settings = dict(hidden=(5,), activation="tanh", seed=2, dtype="float64")
+    options = dict(epochs=1, optimizer="sgd", learning_rate=0.1, shuffle=False)
+    batched = MLP(**settings).fit(
+        X, y, batch_size=4, l2=0.3, l1=0.02, penalty_per_sample=True, sample_weight=w, **options
+    )
+    stepped = MLP(**settings)
+    losses = []
+    for rows in (slice(0, 4), slice(4, 8), slice(8, 10)):
+        w_b = None if w is None else w[rows]
+        total = 4 if rows.stop - rows.start == 4 else 2
+        total = total if w is None else float(np.sum(w_b))
+        stepped.fit(X[rows], y[rows], sample_weight=w_b, l2=0.3 / total, l1=0.02 / total, **options)
+        losses.append(stepped.history["loss"][-1])
+    np.testing.assert_allclose(batched.network.params, stepped.network.params, rtol=1e-13)
+    sizes = [4, 4, 2] if w is None else [np.sum(w[0:4]), np.sum(w[4:8]), np.sum(w[8:])]
+    expected = np.average(losses, weights=sizes)  # the epoch's loss: weighted by batch
+    assert batched.history["loss"][0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_per_sample_penalty_with_lbfgs_divides_by_the_total_weight():
+    pytest.importorskip("scipy")
+    X, y = _regression_rows(40)
+    w = np.random.default_rng(3).uniform(1, 5, len(y))
+    settings = dict(hidden=(5,), activation="tanh", seed=2, dtype="float64")
+    per_sample = MLP(**settings).fit(
+        X, y, optimizer="lbfgs", epochs=15, l2=2.0, penalty_per_sample=True, sample_weight=w
+    )
+    divided = MLP(**settings).fit(
+        X, y, optimizer="lbfgs", epochs=15, l2=2.0 / np.sum(w), sample_weight=w
+    )
+    np.testing.assert_allclose(per_sample.network.params, divided.network.params, rtol=1e-12)
+
+
+def test_penalty_per_sample_must_be_a_bool():
+    X, y = _regression_rows()
+    with pytest.raises(TypeError, match="penalty_per_sample must be True or False, got str 'yes'"):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, penalty_per_sample="yes")
+
+
 def test_clip_norm_bounds_the_step():
     start = MLP(hidden=(4,), activation="tanh", seed=1, dtype="float64")
     start._build(*blobs(40))

@@ -244,6 +244,7 @@ class MLP:
         schedule: str | dict[str, Any] | _schedules.Schedule | None = None,
         l2: float = 0.0,
         l1: float = 0.0,
+        penalty_per_sample: bool = False,
         clip_norm: float | None = None,
         validation_split: float = 0.0,
         validation_data: tuple[Any, ...] | None = None,
@@ -304,6 +305,11 @@ class MLP:
             Penalties on the weights (never the biases): the objective becomes
             :math:`L + \tfrac{\lambda_2}{2}\sum w^2 + \lambda_1 \sum |w|`, and the
             reported ``loss`` and ``val_loss`` include them.
+        penalty_per_sample:
+            Add the penalties to each batch's summed loss instead, as scikit-learn's
+            ``alpha``: each batch's coefficients are ``l2`` and ``l1`` divided by its total
+            sample weight (its number of rows, without weights), so a shorter last batch
+            is penalised more (see :mod:`mlpzero.regularizers`).
         clip_norm:
             Rescale the gradient whenever its global L2 norm exceeds this value.
         validation_split:
@@ -369,8 +375,9 @@ class MLP:
         options = FitOptions.check(
             stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
-            clip_norm=clip_norm, validation_split=validation_split,
-            validation_data=validation_data, class_weight=class_weight, shuffle=shuffle,
+            penalty_per_sample=penalty_per_sample, clip_norm=clip_norm,
+            validation_split=validation_split, validation_data=validation_data,
+            class_weight=class_weight, shuffle=shuffle,
             callbacks=callbacks, verbose=verbose, print_every=print_every,
             checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
         )  # fmt: skip
@@ -432,7 +439,7 @@ class MLP:
             self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
             epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng, model=self,
             callbacks=callbacks, history=self.history, validation=prepared.validation,
-            communicator=comm, **options.loop_options(),
+            communicator=comm, **options.loop_options(prepared.weight_scale),
         )  # fmt: skip
         return self
 
@@ -473,9 +480,13 @@ class MLP:
         """The full-batch L-BFGS path of :meth:`fit`: up to ``epochs`` iterations of
         :func:`mlpzero.lbfgs.minimize` in place of the epoch loop."""
         self.optimizer_ = None
+        l2, weights = options.l2, prepared.sample_weight
+        if options.penalty_per_sample:  # every row is in the one batch
+            total = prepared.Y.shape[0] if weights is None else float(np.sum(weights, dtype=float))
+            l2 /= total * prepared.weight_scale
         _lbfgs.minimize(
             self.network, self.loss_, prepared.X, prepared.Y, max_iter=options.epochs,
-            sample_weight=prepared.sample_weight, l2=options.l2, model=self,
+            sample_weight=weights, l2=l2, model=self,
             callbacks=callbacks, history=self.history, validation=prepared.validation,
         )  # fmt: skip
         return self
@@ -933,6 +944,7 @@ class FitOptions:
     checkpoint: str | os.PathLike[str] | None
     checkpoint_interval: float
     resume: str | os.PathLike[str] | None
+    penalty_per_sample: bool = False
     #: Full-batch L-BFGS (``optimizer="lbfgs"``, :mod:`mlpzero.lbfgs`) instead of the loop.
     lbfgs: bool = False
 
@@ -959,6 +971,7 @@ class FitOptions:
         checkpoint: Any,
         checkpoint_interval: Any,
         resume: Any,
+        penalty_per_sample: Any = False,
     ) -> FitOptions:
         """The options of :meth:`MLP.fit`, checked; an error names the argument and echoes
         the value. ``validation_data`` is only looked at to refuse it together with
@@ -974,6 +987,11 @@ class FitOptions:
         l2 = check_non_negative("l2", l2)
         checkpoint_interval = check_non_negative("checkpoint_interval", checkpoint_interval)
         l1 = check_non_negative("l1", l1)
+        if not isinstance(penalty_per_sample, (bool, np.bool_)):
+            raise TypeError(
+                "penalty_per_sample must be True or False, got "
+                f"{type(penalty_per_sample).__name__} {penalty_per_sample!r}"
+            )
         if clip_norm is not None:
             clip_norm = check_positive("clip_norm", clip_norm)
         validation_split = check_non_negative("validation_split", validation_split)
@@ -1030,6 +1048,7 @@ class FitOptions:
             checkpoint=checkpoint,
             checkpoint_interval=checkpoint_interval,
             resume=resume,
+            penalty_per_sample=bool(penalty_per_sample),
             lbfgs=lbfgs,
         )
 
@@ -1043,18 +1062,24 @@ class FitOptions:
             "schedule": None if self.schedule is None else self.schedule.config,
             "l2": self.l2,
             "l1": self.l1,
+            "penalty_per_sample": self.penalty_per_sample,
             "clip_norm": self.clip_norm,
             "validation_split": self.validation_split,
             "shuffle": None if self.lbfgs else _recorded_shuffle(self.shuffle),
         }
 
-    def loop_options(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`~mlpzero.training.train` these options set."""
+    def loop_options(self, weight_scale: float = 1.0) -> dict[str, Any]:
+        """The keyword arguments of :func:`~mlpzero.training.train` these options set.
+
+        ``weight_scale`` is the factor that turns the loop's sample weights back into the
+        given ones: a per-sample penalty divides by batch weights in the loop's units."""
+        scale = 1.0 / weight_scale if self.penalty_per_sample else 1.0
         return {
             "batch_size": self.batch_size,
             "schedule": self.schedule,
-            "l2": self.l2,
-            "l1": self.l1,
+            "l2": self.l2 * scale,
+            "l1": self.l1 * scale,
+            "penalty_per_sample": self.penalty_per_sample,
             "clip_norm": self.clip_norm,
             "shuffle": self.shuffle,
         }
@@ -1249,7 +1274,8 @@ def _architecture(model: MLP) -> dict[str, Any]:
 #: ``epochs`` and ``learning_rate`` may change; the optimizer's kind and its other
 #: hyper-parameters may not.
 _RESUME_FIXED = (
-    "batch_size", "optimizer", "schedule", "l2", "l1", "clip_norm", "validation_split", "shuffle",
+    "batch_size", "optimizer", "schedule", "l2", "l1", "penalty_per_sample", "clip_norm",
+    "validation_split", "shuffle",
 )  # fmt: skip
 
 

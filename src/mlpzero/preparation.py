@@ -237,13 +237,15 @@ class EncodedTargets:
 class CheckedData:
     """The user's data, checked: ``X`` ``(m, n_0)`` in the model's dtype (a CSR matrix for
     sparse data; a memory-mapped array in its own dtype), ``y`` with one
-    entry or row per sample, relative ``weights`` ``(m,)`` or None, and ``validation``
-    ``(X_val, y_val, weights_or_None)`` from ``validation_data`` or None."""
+    entry or row per sample, relative ``weights`` ``(m,)`` or None, ``validation``
+    ``(X_val, y_val, weights_or_None)`` from ``validation_data`` or None, and
+    ``weight_scale``, the largest weight given (``weights`` times it are the given ones)."""
 
     X: Any
     y: np.ndarray
     weights: np.ndarray | None
     validation: Validation | None
+    weight_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -253,13 +255,16 @@ class PreparedData:
     :class:`SparseRows` for a sparse one) and
     ``sample_weight`` ``(m,)`` (or None) for the training rows; ``validation``
     ``(X_val, Y_val, weights_or_None)`` or None; and ``validation_rows``, the indices into
-    the given ``X`` that ``validation_split`` held out (None without a split)."""
+    the given ``X`` that ``validation_split`` held out (None without a split);
+    ``weight_scale`` is :class:`CheckedData`'s (``sample_weight`` times it are the given
+    weights, with their class weights)."""
 
     X: np.ndarray | RowSource | SparseRows
     Y: np.ndarray | EncodedTargets
     sample_weight: np.ndarray | None
     validation: Validation | None
     validation_rows: np.ndarray | None
+    weight_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -308,11 +313,13 @@ def check_data(
         )
     X = check_features(X, dtype=dtype, n_features=n_features, scan=scan, accept_sparse=True)
     y = check_targets(y, X.shape[0])
-    weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
+    given = check_sample_weight(sample_weight, X.shape[0])
+    weights = relative_sample_weight(given)
     validation = None
     if validation_data is not None:
         validation = _check_validation_data(validation_data, dtype, X.shape[1], scan)
-    return CheckedData(X, y, weights, validation)
+    scale = 1.0 if given is None else float(np.max(given))
+    return CheckedData(X, y, weights, validation, scale)
 
 
 def prepare(
@@ -372,7 +379,8 @@ def prepare(
         weights = per_sample if weights is None else weights * per_sample
     if weights is not None:
         check_sample_weight(weights, len(weights))
-    return PreparedData(X, Y, weights, _encode_validation(validation, encoder, dtype), held)
+    validation = _encode_validation(validation, encoder, dtype)
+    return PreparedData(X, Y, weights, validation, held, data.weight_scale)
 
 
 def _encode_validation(

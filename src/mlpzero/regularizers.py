@@ -11,7 +11,15 @@ and :math:`L` is the (weighted) mean loss over the batch. Its gradient adds
 :math:`w \leftarrow w - \gamma(\partial L/\partial w + \lambda_2 w)`, the same as
 PyTorch's ``weight_decay = l2`` restricted to weights.
 
-The penalty does not depend on the batch, so it is not divided by the number of samples.
+By default the penalty does not depend on the batch, so it is not divided by the number
+of samples. With ``per_sample=True`` it is instead added to the batch's *summed* loss, as
+scikit-learn's ``alpha`` is: a batch of total sample weight :math:`W_b` (its number of
+rows, without weights) has the objective
+
+.. math:: J_b(\theta) = \frac{1}{W_b}\Big(\sum_i w_i \ell_i
+          + \frac{\lambda_2}{2} \sum_{w} w^2 + \lambda_1 \sum_{w} |w|\Big),
+
+that is the coefficients :math:`\lambda / W_b`: a shorter last batch is penalised more.
 
 Dropout (:func:`dropout_rates` checks the option; :meth:`Network.forward` applies it) is
 the other regulariser: during training each hidden unit of a layer with rate ``p`` is
@@ -34,11 +42,21 @@ class WeightPenalty:
 
     ``weight_mask`` is the boolean mask of weights in the flat parameter vector; ``dtype``
     is the parameters' dtype. Buffers are made once; :meth:`apply` allocates nothing.
+    With ``per_sample``, :meth:`value` and :meth:`apply` divide the coefficients by the
+    batch's total sample weight ``weight`` they are given.
     """
 
-    def __init__(self, weight_mask: np.ndarray, dtype: np.dtype, l2: float = 0.0, l1: float = 0.0):
+    def __init__(
+        self,
+        weight_mask: np.ndarray,
+        dtype: np.dtype,
+        l2: float = 0.0,
+        l1: float = 0.0,
+        per_sample: bool = False,
+    ):
         self.l2 = check_non_negative("l2", l2)
         self.l1 = check_non_negative("l1", l1)
+        self.per_sample = bool(per_sample)
         self._mask = np.asarray(weight_mask).astype(dtype)
         self._work = np.empty_like(self._mask)
 
@@ -46,32 +64,43 @@ class WeightPenalty:
     def active(self) -> bool:
         return self.l2 > 0 or self.l1 > 0
 
-    def value(self, params: np.ndarray) -> float:
-        r""":math:`\tfrac{\lambda_2}{2} \sum w^2 + \lambda_1 \sum |w|` over the weights."""
+    def coefficients(self, weight: float = 1.0) -> tuple[float, float]:
+        """``(l2, l1)`` for a batch of total sample weight ``weight``: divided by it when
+        ``per_sample``, else as given."""
+        if self.per_sample:
+            return self.l2 / weight, self.l1 / weight
+        return self.l2, self.l1
+
+    def value(self, params: np.ndarray, weight: float = 1.0) -> float:
+        r""":math:`\tfrac{\lambda_2}{2} \sum w^2 + \lambda_1 \sum |w|` over the weights
+        (the coefficients of :meth:`coefficients`)."""
+        l2, l1 = self.coefficients(weight)
         total = 0.0
         work = self._work
-        if self.l2:
+        if l2:
             np.multiply(params, self._mask, out=work)
-            total += 0.5 * self.l2 * float(np.dot(work, work))
-        if self.l1:
+            total += 0.5 * l2 * float(np.dot(work, work))
+        if l1:
             np.abs(params, out=work)
-            total += self.l1 * float(np.dot(work, self._mask))
+            total += l1 * float(np.dot(work, self._mask))
         return total
 
-    def apply(self, params: np.ndarray, grads: np.ndarray) -> float:
+    def apply(self, params: np.ndarray, grads: np.ndarray, weight: float = 1.0) -> float:
         r"""Add :math:`\lambda_2 w + \lambda_1 \operatorname{sign}(w)` to ``grads`` (weights
-        only) and return the penalty value at ``params``."""
-        penalty = self.value(params)
+        only) and return the penalty value at ``params`` (the coefficients of
+        :meth:`coefficients` for a batch of total sample weight ``weight``)."""
+        penalty = self.value(params, weight)
+        l2, l1 = self.coefficients(weight)
         work = self._work
         t = params.dtype.type
-        if self.l2:
+        if l2:
             np.multiply(params, self._mask, out=work)
-            work *= t(self.l2)
+            work *= t(l2)
             grads += work
-        if self.l1:
+        if l1:
             np.sign(params, out=work)
             work *= self._mask
-            work *= t(self.l1)
+            work *= t(l1)
             grads += work
         return penalty
 

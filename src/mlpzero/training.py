@@ -143,6 +143,7 @@ def train(
     schedule: _schedules.Schedule | str | None = None,
     l2: float = 0.0,
     l1: float = 0.0,
+    penalty_per_sample: bool = False,
     clip_norm: float | None = None,
     validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
     shuffle: bool | RowOrder = True,
@@ -163,6 +164,10 @@ def train(
     Progress bars and the article's ``Epoch e: cost = c`` lines are callbacks
     (:class:`mlpzero.progress.ProgressLogger`).
 
+    ``l2`` and ``l1`` weigh the penalties of :class:`~mlpzero.regularizers.WeightPenalty`;
+    with ``penalty_per_sample`` they are divided by each batch's total sample weight
+    (``val_loss`` then takes them for a batch of the average weight).
+
     ``communicator`` (:mod:`mlpzero.distributed`) makes this one rank of a data-parallel
     fit: each step computes the gradient of this rank's share of the global batch and sums
     it over the ranks; the epoch's metrics are summed over the ranks too.
@@ -178,7 +183,9 @@ def train(
         sample_weight=sample_weight,
         rng=rng,
         schedule=None if schedule is None else _schedules.get(schedule),
-        penalty=WeightPenalty(network.weight_mask, network.dtype, l2=l2, l1=l1),
+        penalty=WeightPenalty(
+            network.weight_mask, network.dtype, l2=l2, l1=l1, per_sample=penalty_per_sample
+        ),
         clip_norm=None if clip_norm is None else check_positive("clip_norm", clip_norm),
         validation=validation,
         shuffle=shuffle,
@@ -233,6 +240,12 @@ class _Trainer:
         # overflow or vanish in a float32 cast.
         weights = relative_sample_weight(sample_weight)
         self.weights = None if weights is None else weights.astype(network.dtype)
+        #: The largest weight: relative weights times this are the caller's weights.
+        self.weight_unit = 1.0 if weights is None else float(np.max(sample_weight))
+        #: The total sample weight of every row, in the caller's units.
+        self.total_weight = float(n) if weights is None else _sum(self.weights) * self.weight_unit
+        #: The weight of an average batch, for the per-sample penalty of ``val_loss``.
+        self.mean_batch_weight = self.total_weight * self.batch / n if n else 1.0
         self.rng, self.schedule, self.penalty = rng, schedule, penalty
         self.clip_norm, self.shuffle = clip_norm, shuffle
         self.dropout = any(network.dropout)
@@ -428,20 +441,22 @@ class _Trainer:
             return self._stream_epoch(epoch, callbacks)
         if self.batch >= self.n and self.comm.size > 1:
             X, Y, w, labels, fraction, weight = self.full_share
-            value, hits = self._step(X, Y, w, labels, fraction)
+            value, hits = self._step(X, Y, w, labels, fraction, self.total_weight)
             if not math.isfinite(value):
                 self._diverged(epoch, value)
             for callback in callbacks:
-                callback.on_batch_end(0, {"loss": value})
+                callback.on_batch_end(0, self._batch_logs(value))
             return self._summed_logs(value * weight, weight, hits, len(X))
         if self.batch >= self.n:
             if callable(self.shuffle):  # called all the same (one batch's sum has no order)
                 self._reorder()
-            value, hits = self._step(self.X, self.Y, self.weights, self.labels.all)
+            value, hits = self._step(
+                self.X, self.Y, self.weights, self.labels.all, batch_weight=self.total_weight
+            )
             if not math.isfinite(value):
                 self._diverged(epoch, value)
             for callback in callbacks:
-                callback.on_batch_end(0, {"loss": value})
+                callback.on_batch_end(0, self._batch_logs(value))
             return self.labels.logs(value, hits, self.n)
         if callable(self.shuffle):
             self._reorder()
@@ -454,6 +469,7 @@ class _Trainer:
         hits = seen = 0
         for batch, begin in enumerate(range(0, self.n, self.batch)):
             index = self.order[begin : begin + self.batch]
+            batch_weight = self._batch_weight(index) if self.penalty.per_sample else 1.0
             fraction = 1.0
             if self.comm.size > 1:  # distributed: this rank's share of the global batch
                 index, fraction = self._share(index)
@@ -470,7 +486,9 @@ class _Trainer:
                     continue  # a batch of zero-weight rows carries no gradient
             else:
                 weight = float(rows)
-            value, batch_hits = self._step(xb, yb, wb, self.labels.take(index), fraction)
+            value, batch_hits = self._step(
+                xb, yb, wb, self.labels.take(index), fraction, batch_weight
+            )
             if not math.isfinite(value):
                 self._diverged(epoch, value)
             total += value * weight
@@ -478,7 +496,7 @@ class _Trainer:
             hits += batch_hits
             seen += rows
             for callback in callbacks:
-                callback.on_batch_end(batch, {"loss": value})
+                callback.on_batch_end(batch, self._batch_logs(value))
         if self.comm.size > 1:
             return self._summed_logs(total, weight_total, hits, seen)
         return self.labels.logs(total / weight_total, hits, seen)
@@ -496,31 +514,35 @@ class _Trainer:
     def _stream_epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
         """One epoch over the batches a generator yields, in its order and sizes."""
         total = weight_total = 0.0
-        hits = seen = 0
+        hits = seen = trained = 0
         for batch, (xb, yb, wb, weight) in enumerate(self.stream.batches(epoch)):
             if weight == 0:
                 continue  # a batch of zero-weight rows carries no gradient
             self.labels = AccuracyCounter(self.loss, yb)  # buffers for this batch's rows
-            value, batch_hits = self._step(xb, yb, wb, self.labels.all)
+            value, batch_hits = self._step(xb, yb, wb, self.labels.all, batch_weight=weight)
             if not math.isfinite(value):
                 self._diverged(epoch, value)
             total += value * weight
             weight_total += weight
             hits += batch_hits
             seen += len(xb)
+            trained += 1
             for callback in callbacks:
-                callback.on_batch_end(batch, {"loss": value})
+                callback.on_batch_end(batch, self._batch_logs(value))
         if weight_total == 0:
             raise ValueError(f"every batch of epoch {epoch} had zero sample weight")
+        self.mean_batch_weight = weight_total / trained
         return self.labels.logs(total / weight_total, hits, seen)
 
-    def _step(self, X, Y, weights, labels, fraction=1.0) -> tuple[float, int]:
+    def _step(self, X, Y, weights, labels, fraction=1.0, batch_weight=1.0) -> tuple[float, int]:
         """One update on one batch; the batch loss (with penalty) before it, and the hits.
 
-        Distributed, ``X`` is this rank's share of the batch and ``fraction`` its part of
-        the batch's weight (0 for a share with no rows or no weight): the share's
-        mean-loss gradient times ``fraction``, summed over the ranks, is the gradient of
-        the whole batch's mean loss.
+        ``batch_weight`` is the whole batch's total sample weight, for a per-sample
+        penalty; the penalty added is kept in :attr:`batch_penalty`. Distributed, ``X`` is
+        this rank's share of the batch and ``fraction`` its part of the batch's weight (0
+        for a share with no rows or no weight): the share's mean-loss gradient times
+        ``fraction``, summed over the ranks, is the gradient of the whole batch's mean
+        loss.
         """
         network = self.network
         if fraction:
@@ -541,11 +563,25 @@ class _Trainer:
         if self.comm.size > 1:  # distributed: the one collective of the step
             value = _distributed.sum_gradient(self.comm, network.grads, value)
         if self.penalty.active:
-            value += self.penalty.apply(network.params, network.grads)
+            self.batch_penalty = self.penalty.apply(network.params, network.grads, batch_weight)
+            value += self.batch_penalty
         if self.clip_norm is not None:
             clip_global_norm(network.grads, self.clip_norm)
         self.optimizer.step(network.params, network.grads)
         return value, hits
+
+    def _batch_logs(self, value: float) -> dict[str, float]:
+        """A batch's logs: its ``loss`` and, with a penalty, the ``penalty`` it includes."""
+        if self.penalty.active:
+            return {"loss": value, "penalty": self.batch_penalty}
+        return {"loss": value}
+
+    def _batch_weight(self, index: np.ndarray) -> float:
+        """The total sample weight of the rows ``index`` (of the whole batch, on every
+        rank), in the caller's units: its number of rows without weights."""
+        if self.weights is None:
+            return float(len(index))
+        return _sum(self.weights[index]) * self.weight_unit
 
     def _share(self, index: np.ndarray) -> tuple[np.ndarray, float | None]:
         """This rank's contiguous share of a global batch's rows, and its fraction of the
@@ -574,7 +610,7 @@ class _Trainer:
             out[begin:stop] = self.network.forward(_read_rows(X_val, begin, stop))
         value = self.loss.value(out, Y_val, w_val)
         if self.penalty.active:
-            value += self.penalty.value(self.network.params)
+            value += self.penalty.value(self.network.params, self.mean_batch_weight)
         logs = {"val_loss": value}
         if labels.kind is not None:
             logs["val_accuracy"] = labels.hits(out, labels.all) / X_val.shape[0]
@@ -596,7 +632,7 @@ class _Trainer:
         sums = self.comm.allreduce_sum(np.array([total, weight, hits], dtype=np.float64))
         value = float(sums[0] / sums[1])
         if self.penalty.active:
-            value += self.penalty.value(self.network.params)
+            value += self.penalty.value(self.network.params, self.mean_batch_weight)
         logs = {"val_loss": value}
         if labels.kind is not None:
             logs["val_accuracy"] = int(sums[2]) / X_val.shape[0]
