@@ -682,13 +682,14 @@ SAME_RUN_CASES = {
 }
 
 
+@pytest.mark.parametrize("alpha", [0.0, 0.05])
 @pytest.mark.parametrize("case", SAME_RUN_CASES)
 @pytest.mark.parametrize("task", ["classifier", "two-output regressor"])
-def test_the_same_random_state_trains_as_scikit_learn_does(iris, case, task):
+def test_the_same_random_state_trains_as_scikit_learn_does(iris, case, task, alpha):
     """Same weights, held-out rows, batches (scikit-learn's shuffle composes each epoch's
     permutation with the last), update rules, rates and reported losses: the same run,
-    up to rounding. ``alpha`` is 0 here: scikit-learn divides it by the rows of each
-    batch, mlpzero by the full batch size, which differs on the last, partial batch."""
+    up to rounding. With ``alpha`` both divide the penalty by each batch's own weight, so
+    the last, partial batch (and a batch of heavier rows) is penalised more."""
     from sklearn.neural_network import MLPClassifier as SkClassifier
     from sklearn.neural_network import MLPRegressor as SkRegressor
 
@@ -696,7 +697,7 @@ def test_the_same_random_state_trains_as_scikit_learn_does(iris, case, task):
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     params = dict(
         hidden_layer_sizes=(8,),
-        alpha=0.0,
+        alpha=alpha,
         batch_size=32,  # 150 rows: a partial batch at the end of each epoch
         learning_rate_init=0.01,
         max_iter=15,

@@ -256,11 +256,12 @@ class _Bookkeeping(Callback):
     The losses are reported on scikit-learn's scale. mlpzero's squared error sums over
     the ``k`` outputs; scikit-learn's reported loss averages over them while its gradient
     (and so its training) uses the sum, as mlpzero's does. So each batch's loss is
-    reported as ``(loss - penalty) / k + penalty``, the penalty taken at the weights the
-    batch saw, and the epoch's loss is the mean of its batches' losses weighted by their
-    rows, not by their sample weights, as scikit-learn's (a batch of zero weight, which
-    trains nothing, is left out). ``k`` is 1 for classifiers
-    (scikit-learn's log losses sum over outputs too).
+    reported as ``(loss - penalty) / k + penalty``, with the penalty that batch's loss
+    includes (its ``penalty`` log); the validation loss likewise, with the penalty of the
+    weights at the epoch's end for a batch of average weight. The epoch's loss is the mean
+    of its batches' losses weighted by their rows, not by their sample weights, as
+    scikit-learn's (a batch of zero weight, which trains nothing, is left out). ``k`` is 1
+    for classifiers (scikit-learn's log losses sum over outputs too).
     """
 
     def __init__(
@@ -279,7 +280,6 @@ class _Bookkeeping(Callback):
         self.penalty = penalty if penalty is not None and penalty.active else None
         self._epoch_total = 0.0
         self._epoch_rows = 0
-        self._penalty_now = 0.0
         self.n_samples = n_samples
         self.validation = validation
         self.best_params = ParameterSnapshot()
@@ -300,6 +300,7 @@ class _Bookkeeping(Callback):
             self.t = previous.t
 
     def _penalty_value(self) -> float:
+        """The penalty of the current weights for a batch of average weight."""
         return 0.0 if self.penalty is None else self.penalty.value(self.model.network.params)
 
     def rescaled(self, loss: float, penalty: float) -> float:
@@ -308,15 +309,12 @@ class _Bookkeeping(Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self._epoch_total = 0.0
         self._epoch_rows = 0  # of the batches trained on: one of zero weight is skipped
-        if self.outputs != 1:
-            self._penalty_now = self._penalty_value()
 
     def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
         rows = min(self.batch_size, self.n_samples - batch * self.batch_size)
         loss = float(logs["loss"])
         if self.outputs != 1:  # with one output the rescaled loss is the loss itself
-            loss = self.rescaled(loss, self._penalty_now)
-            self._penalty_now = self._penalty_value()  # the next batch starts from these
+            loss = self.rescaled(loss, float(logs.get("penalty", 0.0)))
         self._epoch_total += rows * loss
         self._epoch_rows += rows
 
@@ -343,7 +341,7 @@ class _Bookkeeping(Callback):
             score = est._validation_score(self.model, X_val, y_val, w_val)
             self.validation_scores.append(score)
             val_loss = float(logs.get("val_loss", np.nan))
-            self.validation_losses.append(self.rescaled(val_loss, self._penalty_now))
+            self.validation_losses.append(self.rescaled(val_loss, self._penalty_value()))
             logs["validation_score"] = score
             message += f", validation score = {score:.6f}"
             if score > self.best_score:
@@ -651,7 +649,8 @@ class _BaseMLP(BaseEstimator):
                     learning_rate=None,  # the optimizer's current rate
                     batch_size=batch_size,
                     optimizer=optimizer,
-                    l2=l2,
+                    l2=self.alpha,
+                    penalty_per_sample=True,  # alpha / (each batch's weight), as scikit-learn
                     shuffle=_ScikitLearnOrder(rng) if self.shuffle else False,
                     validation_data=validation,
                     sample_weight=weights,
@@ -913,13 +912,14 @@ class _BaseMLP(BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _l2(self, n_samples: int, batch_size: int, weights: np.ndarray | None) -> float:
-        """mlpzero's ``l2`` for scikit-learn's ``alpha``.
+        """mlpzero's ``l2`` for scikit-learn's ``alpha`` on a batch of ``batch_size`` rows
+        of average weight.
 
         scikit-learn adds ``alpha / 2 * sum(w ** 2)`` to a batch's *summed* loss, that is
-        ``alpha / (2 m)`` times it to the mean loss of ``m`` rows. mlpzero's ``l2`` is
-        the coefficient for the (weighted) mean loss, so it is ``alpha`` over a batch's
-        expected weight: ``m`` rows of average weight. With integer weights this equals
-        repeating the rows, as scikit-learn's checks expect.
+        ``alpha / (2 W)`` times it to the mean loss of a batch of total weight ``W``.
+        Stochastic fits give mlpzero ``alpha`` with ``penalty_per_sample=True``, which
+        divides by each batch's own weight; this coefficient is the one L-BFGS's single
+        batch (all rows) gets, and the one the validation loss is reported with.
         """
         mean_weight = 1.0 if weights is None else float(np.mean(weights))
         return self.alpha / (batch_size * mean_weight)
