@@ -114,6 +114,7 @@ REFUSED = {
     "batch_size": ({}, dict(batch_size=8), "batch_size=16"),
     "l2": ({}, dict(l2=0.1), "l2=0.0"),
     "penalty_per_sample": ({}, dict(penalty_per_sample=True), "penalty_per_sample=False"),
+    "class_weight": ({}, dict(class_weight="balanced"), "class_weight=None"),
     "schedule": ({}, dict(schedule="cosine"), "schedule=None"),
     "validation_split": ({}, dict(validation_split=0.2), "validation_split=0.0"),
 }

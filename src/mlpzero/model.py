@@ -1065,6 +1065,7 @@ class FitOptions:
             "penalty_per_sample": self.penalty_per_sample,
             "clip_norm": self.clip_norm,
             "validation_split": self.validation_split,
+            "class_weight": _io.jsonable(self.class_weight),
             "shuffle": None if self.lbfgs else _recorded_shuffle(self.shuffle),
         }
 
@@ -1275,7 +1276,7 @@ def _architecture(model: MLP) -> dict[str, Any]:
 #: hyper-parameters may not.
 _RESUME_FIXED = (
     "batch_size", "optimizer", "schedule", "l2", "l1", "penalty_per_sample", "clip_norm",
-    "validation_split", "shuffle",
+    "validation_split", "class_weight", "shuffle",
 )  # fmt: skip
 
 
