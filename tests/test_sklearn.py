@@ -429,6 +429,28 @@ def test_string_labels_and_log_proba(iris):
     np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), model.predict_proba(X))
 
 
+@brief_training
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_string_labels_of_object_dtype_give_string_classes_as_scikit_learn(iris, how):
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+    models = []
+    for estimator in (MLPClassifier, ScikitLearnMLP):
+        model = estimator(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+        if how == "fit":
+            models.append(model.fit(X, names))
+        else:
+            models.append(model.partial_fit(X, names, classes=list(np.unique(names))))
+    ours, theirs = models
+    assert ours.classes_.dtype == theirs.classes_.dtype == np.dtype("<U10")
+    assert ours.predict(X).dtype == theirs.predict(X).dtype
+    mixed = np.array(["setosa", 1, "virginica"], dtype=object)[y]
+    with pytest.raises(ValueError, match="mix strings"):
+        MLPClassifier(max_iter=2).fit(X, mixed)
+
+
 def test_class_weight_balanced_is_the_balanced_sample_weight(binary):
     X, y = binary
     keep = (y == 1) | (np.arange(len(y)) % 4 == 0)  # make class 0 rare

@@ -135,6 +135,25 @@ def _init_like_scikit_learn(
     return glorot_uniform_layers(list(sizes), sigmoid, rng)
 
 
+def _string_labels(labels: np.ndarray) -> np.ndarray:
+    """Labels of object dtype that are all strings as a string array (``classes_`` and
+    ``predict`` are then of dtype ``<U``, as scikit-learn's are); others as they are.
+    Strings mixed with other labels are refused: they have no order to sort them in."""
+    if labels.dtype != object:
+        return labels
+    strings = [isinstance(label, str) for label in labels.ravel()]
+    if all(strings) and strings:
+        return labels.astype(str)
+    if any(strings):
+        flat = labels.ravel()
+        other = flat[strings.index(False)]
+        raise ValueError(
+            f"y: the labels mix strings ({flat[strings.index(True)]!r}) with other "
+            f"values ({other!r} of type {type(other).__name__}); give labels of one type"
+        )
+    return labels
+
+
 class _ScikitLearnOrder:
     """scikit-learn's batch order as a row-order function for ``MLP.fit(shuffle=)``:
     each epoch permutes the previous epoch's order by a shuffle of ``0..n-1`` drawn from
@@ -1136,7 +1155,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         first = not hasattr(self, "_mlp")
         if classes is not None:
-            classes = np.unique(np.asarray(classes))
+            classes = np.unique(_string_labels(np.asarray(classes)))
         if first and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit")
         if not first and classes is not None and not np.array_equal(classes, self.classes_):
@@ -1151,6 +1170,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _check_targets(
         self, y: np.ndarray, fresh: bool, classes: Any, incremental: bool = False
     ) -> np.ndarray:
+        y = _string_labels(y)
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
