@@ -5,7 +5,8 @@ import pytest
 from mlpzero import activations, losses
 from mlpzero.components import Component
 
-# The configs as model files store them: this format must not change.
+# The configs as model files store them (a loss's only when a hyper-parameter is not the
+# default; otherwise the file names it): this format must not change.
 ACTIVATION_CONFIGS = {
     "sigmoid": {"name": "sigmoid"},
     "tanh": {"name": "tanh"},
@@ -14,8 +15,8 @@ ACTIVATION_CONFIGS = {
     "identity": {"name": "identity"},
 }
 LOSS_CONFIGS = {
-    "binary_crossentropy": {"name": "binary_crossentropy"},
-    "categorical_crossentropy": {"name": "categorical_crossentropy"},
+    "binary_crossentropy": {"name": "binary_crossentropy", "epsilon": 0.0},
+    "categorical_crossentropy": {"name": "categorical_crossentropy", "epsilon": 0.0},
     "squared_error": {"name": "squared_error"},
 }
 
@@ -41,6 +42,7 @@ def test_reprs_show_the_hyperparameters():
     assert repr(activations.LeakyReLU(0.2)) == "LeakyReLU(alpha=0.2)"
     assert repr(activations.ReLU()) == "ReLU()"
     assert repr(losses.SquaredError()) == "SquaredError()"
+    assert repr(losses.BinaryCrossEntropy(1e-7)) == "BinaryCrossEntropy(epsilon=1e-07)"
 
 
 def test_equality_follows_the_config_and_hash_follows_equality():

@@ -124,6 +124,84 @@ def test_a_loss_given_by_alias_or_config_is_saved_by_name_and_loads(tmp_path, lo
     np.testing.assert_array_equal(resumed.network.params, model.network.params)
 
 
+CLIPPED = {"name": "categorical_crossentropy", "epsilon": 1e-7}
+
+
+def test_a_loss_with_epsilon_is_saved_as_its_config_and_loads_with_it(tmp_path):
+    """A loss whose hyper-parameter is not the default is stored as its config (a bare
+    name would load it without its epsilon); the loaded model reports the same loss."""
+    X, y = blobs(classes=("a", "b", "c"))
+    model = MLP(hidden=(3,), loss=CLIPPED, seed=0).fit(X, y, epochs=2)
+    path = model.save(tmp_path / "m.npz")
+    document, _ = read_model_file(path)
+    assert document["loss"] == CLIPPED and document["model"]["loss"] == CLIPPED
+    loaded = mlpzero.load(path)
+    assert loaded.loss_ == model.loss_ and loaded.loss_.epsilon == 1e-7
+    assert_same_predictions(model, loaded, X)
+    far = X * 1e3  # saturated outputs: the clipped loss shows
+    assert loaded.evaluate(far, y) == model.evaluate(far, y)
+    exact = mlpzero.losses.CategoricalCrossEntropy().value(
+        model.network.forward(far), model.encoder.encode(y, dtype=np.float64)
+    )
+    assert loaded.evaluate(far, y)["loss"] < exact - 1
+
+
+def test_a_loss_with_epsilon_resumes_and_a_changed_epsilon_is_refused(tmp_path):
+    X, y = blobs(classes=("a", "b", "c"))
+    whole = MLP(hidden=(3,), loss=CLIPPED, seed=0).fit(X, y, epochs=3, batch_size=16)
+    checkpoint = tmp_path / "c.npz"
+    MLP(hidden=(3,), loss=CLIPPED, seed=0).fit(
+        X, y, epochs=2, batch_size=16, checkpoint=checkpoint, checkpoint_interval=0
+    )
+    resumed = MLP(hidden=(3,), loss=CLIPPED, seed=0).fit(
+        X, y, epochs=3, batch_size=16, resume=checkpoint
+    )
+    np.testing.assert_array_equal(resumed.network.params, whole.network.params)
+    assert resumed.history["loss"] == whole.history["loss"] and resumed.loss_ == whole.loss_
+    auto = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, batch_size=16, resume=checkpoint)
+    assert auto.loss_ == whole.loss_  # "auto" takes the checkpoint's loss, epsilon and all
+    for other in ({**CLIPPED, "epsilon": 1e-3}, "categorical_crossentropy"):
+        with pytest.raises(ValueError, match=r"resume: .* holds a model with loss=.*epsilon"):
+            MLP(hidden=(3,), loss=other, seed=0).fit(
+                X, y, epochs=3, batch_size=16, resume=checkpoint
+            )
+
+
+def test_a_file_with_a_loss_config_without_epsilon_loads_with_the_default(good_file):
+    def change(document, arrays):
+        document["loss"] = document["model"]["loss"] = {"name": "categorical_crossentropy"}
+
+    loaded = mlpzero.load(doctored(good_file, change))
+    assert loaded.loss_ == mlpzero.load(good_file).loss_ and loaded.loss_.epsilon == 0.0
+
+
+BAD_LOSS_CONFIGS = {
+    "string epsilon": ({**CLIPPED, "epsilon": "1e-7"}, "epsilon must be a number"),
+    "negative epsilon": ({**CLIPPED, "epsilon": -1e-7}, "epsilon must be a number"),
+    "epsilon above one half": ({**CLIPPED, "epsilon": 0.7}, "epsilon must be a number"),
+    "huge epsilon": ({**CLIPPED, "epsilon": 10**400}, "epsilon must be a number"),
+    "bool epsilon": ({**CLIPPED, "epsilon": True}, "epsilon must be a number"),
+    "null epsilon": ({**CLIPPED, "epsilon": None}, "epsilon must be a number"),
+    "NaN epsilon": ({**CLIPPED, "epsilon": float("nan")}, "NaN"),
+    "unknown key": ({**CLIPPED, "gamma": 2.0}, "has the key 'gamma'"),
+    "epsilon of squared error": ({"name": "squared_error", "epsilon": 0.1}, "'epsilon'"),
+    "unknown name": ({"name": "hinge", "epsilon": 0.1}, "name must be one of"),
+    "no name": ({"epsilon": 0.1}, "name must be one of"),
+}
+
+
+@pytest.mark.parametrize("field", ["loss", "model.loss"])
+@pytest.mark.parametrize("case", sorted(BAD_LOSS_CONFIGS))
+def test_load_refuses_a_bad_loss_config_naming_file_and_field(good_file, field, case):
+    value, message = BAD_LOSS_CONFIGS[case]
+    path = doctored(good_file, set_in(field.split("."), value))
+    with pytest.raises(ValueError, match=message) as caught:
+        mlpzero.load(path)
+    assert str(path) in str(caught.value)
+    if case != "NaN epsilon":  # refused by the JSON reader, before any field
+        assert f"{path}: {field}" in str(caught.value)
+
+
 @pytest.mark.parametrize("columns", [["weight", 0], ["weight", "weight"]])
 def test_columns_that_cannot_be_matched_by_name_are_refused(tmp_path, columns):
     """A model trained on named features never reads a frame with some string labels by

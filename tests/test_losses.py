@@ -234,6 +234,137 @@ def test_all_zero_sample_weights_are_a_value_error():
         SquaredError().gradient(z, y, np.zeros(3))
 
 
+# ------------------------------------------------------------------------ clipped values (epsilon)
+EPS64 = float(np.finfo(np.float64).eps)
+
+
+def _rows_with_saturated_outputs(n_outputs):
+    """Logits ``(12, n_outputs)``: half the rows moderate (|z| < 4), half saturated
+    (|z| of 40 to 60, where float64's sigmoid is 0 or 1 and scikit-learn clips it)."""
+    local = np.random.default_rng(7)
+    z = local.uniform(-4, 4, (12, n_outputs))
+    z[::2] = local.choice([-1, 1], (6, n_outputs)) * local.uniform(40, 60, (6, n_outputs))
+    return z
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_clipped_binary_crossentropy_is_scikit_learns_binary_log_loss(weighted):
+    """scikit-learn's value from probabilities clipped to [eps, 1 - eps] is the oracle; on
+    one output (binary) and on three 0/1 columns (multi-label)."""
+    base = pytest.importorskip("sklearn.neural_network._base")
+    for n_outputs in (1, 3):
+        z = _rows_with_saturated_outputs(n_outputs)
+        y = np.random.default_rng(n_outputs).integers(0, 2, z.shape).astype(np.float64)
+        weights = np.linspace(0.5, 2.0, len(z)) if weighted else None
+        expected = base.binary_log_loss(y, 1 / (1 + np.exp(-z)), sample_weight=weights)
+        loss = BinaryCrossEntropy(epsilon=EPS64)
+        assert loss.value(z, y, weights) == pytest.approx(expected, rel=1e-13)
+        unclipped = BinaryCrossEntropy().value(z, y, weights)
+        assert abs(unclipped - expected) > 1  # the saturated rows weigh: clipping shows
+        if n_outputs == 1:  # scikit-learn's two-column log_loss of a binary output agrees
+            two = base.log_loss(y, 1 / (1 + np.exp(-z)), sample_weight=weights)
+            assert loss.value(z, y, weights) == pytest.approx(two, rel=1e-13)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_clipped_categorical_crossentropy_is_scikit_learns_log_loss(weighted):
+    base = pytest.importorskip("sklearn.neural_network._base")
+    z = _rows_with_saturated_outputs(4)
+    z[1] = [30.0, 0.0, -2.0, 1.0]  # a small probability above eps: not clipped
+    y = np.eye(4)[np.random.default_rng(3).integers(0, 4, len(z))]
+    y[1] = [0, 1, 0, 0]
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+    weights = np.linspace(2.0, 0.5, len(z)) if weighted else None
+    expected = base.log_loss(y, probabilities, sample_weight=weights)
+    loss = CategoricalCrossEntropy(epsilon=EPS64)
+    assert loss.value(z, y, weights) == pytest.approx(expected, rel=1e-13)
+    assert abs(CategoricalCrossEntropy().value(z, y, weights) - expected) > 1
+
+
+@pytest.mark.parametrize("loss_type", [BinaryCrossEntropy, CategoricalCrossEntropy])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clipping_changes_the_value_and_never_the_gradient(loss_type, dtype):
+    """The gradient stays A - Y, bit for bit that of the gradient path (with and without
+    sample weights, alone or with the value); the value is the clipped one on every path.
+    (The exact loss's one-pass value and gradient may round its last bit differently.)"""
+    z = (_rows_with_saturated_outputs(3) * 2).astype(dtype)
+    y = np.eye(3, dtype=dtype)[np.random.default_rng(5).integers(0, 3, len(z))]
+    clipped, exact = loss_type(epsilon=1e-3), loss_type()
+    weights = np.linspace(0.5, 2.0, len(z))
+    for w in (None, weights):
+        np.testing.assert_array_equal(clipped.gradient(z, y, w), exact.gradient(z, y, w))
+        out, reference = np.empty_like(z), np.empty_like(z)
+        value, gradient = clipped.value_and_gradient(z, y, w, out=out)
+        np.testing.assert_array_equal(gradient, exact.gradient(z, y, w, out=reference))
+        per_sample = clipped.per_sample(z, y)
+        expected_value = np.average(per_sample, weights=w)
+        assert value == pytest.approx(expected_value, rel=1e-14)
+        assert clipped.value(z, y, w) == pytest.approx(expected_value, rel=1e-14)
+        assert value < exact.value(z, y, w) - 1
+    # epsilon bounds every output's log-probability: no sample loses more than -log(eps)
+    # per output (binary: per label; categorical: the one true class)
+    outputs = 3 if loss_type is BinaryCrossEntropy else 1
+    assert clipped.per_sample(z, y).max() <= -np.log(1e-3) * outputs + 1e-12
+
+
+def test_clipping_leaves_moderate_logits_alone_and_stays_stable_at_extremes():
+    z = rng.uniform(-3, 3, (6, 3))
+    y01 = rng.integers(0, 2, (6, 3)).astype(float)
+    onehot = np.eye(3)[rng.integers(0, 3, 6)]
+    bce, cce = BinaryCrossEntropy(EPS64), CategoricalCrossEntropy(EPS64)
+    assert bce.value(z, y01) == pytest.approx(naive_bce(z, y01), rel=1e-13)
+    assert cce.value(z, onehot) == pytest.approx(naive_cce(z, onehot), rel=1e-13)
+    extreme = np.array([[1e300, -1e300, 0.0], [-np.finfo(np.float64).max, 1e4, -1e4]])
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        b = bce.per_sample(extreme, np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]]))
+        c = cce.per_sample(extreme, np.eye(3)[[1, 0]])
+    limit = -np.log(EPS64)
+    np.testing.assert_allclose(b, [2 * limit + np.log(2), 3 * limit], rtol=1e-12)
+    np.testing.assert_allclose(c, [limit, limit], rtol=1e-12)
+
+
+def test_epsilon_zero_is_the_default_and_keeps_the_exact_value():
+    z = rng.standard_normal((5, 3)) * 50
+    y = np.eye(3)[rng.integers(0, 3, 5)]
+    for loss_type in (BinaryCrossEntropy, CategoricalCrossEntropy):
+        assert loss_type(0.0) == loss_type() and loss_type(0).epsilon == 0.0
+        assert loss_type(0.0).value(z, y) == loss_type().value(z, y)
+
+
+@pytest.mark.parametrize("bad", ["0.1", -1e-9, 0.5, 0.7, float("nan"), float("inf"), True, None])
+def test_epsilon_must_be_a_real_number_in_zero_to_one_half(bad):
+    for loss_type in (BinaryCrossEntropy, CategoricalCrossEntropy):
+        with pytest.raises(ValueError, match=r"epsilon must be a real number .*got .*"):
+            loss_type(epsilon=bad)
+    with pytest.raises(ValueError, match="epsilon"):
+        get({"name": "bce", "epsilon": bad})
+
+
+def test_epsilon_is_a_hyperparameter_of_the_config():
+    loss = get({"name": "cce", "epsilon": 1e-7})
+    assert isinstance(loss, CategoricalCrossEntropy) and loss.epsilon == 1e-7
+    assert loss.config == {"name": "categorical_crossentropy", "epsilon": 1e-7}
+    assert get(loss.config) == loss and loss != CategoricalCrossEntropy()
+    assert get({"name": "bce", "epsilon": np.float32(0.25)}).epsilon == 0.25
+
+
+def test_a_full_batch_fit_reports_the_clipped_loss():
+    """Full-batch binary gradient descent has a compiled loop that reports the exact loss:
+    with epsilon the loop of batches runs, and the history holds the clipped value."""
+    X = rng.standard_normal((40, 3)) * 30
+    y = (X[:, 0] > 0).astype(int)
+    loss = {"name": "binary_crossentropy", "epsilon": 0.05}
+    model = MLP(hidden=(4,), loss=loss, dtype="float64", seed=0).build(X, y)
+    Y = model.encoder.encode(y, dtype=np.float64)
+    before = model.network.forward(X).copy()
+    model.fit(X, y, epochs=1, learning_rate=0.1, batch_size=len(X), shuffle=False)
+    expected = BinaryCrossEntropy(0.05).value(before, Y)
+    assert expected < BinaryCrossEntropy().value(before, Y) - 0.1
+    assert model.history["loss"][0] == pytest.approx(expected, rel=1e-12)
+
+
 # ------------------------------------------------------------------------------------ the registry
 def test_registry():
     assert isinstance(get("mse"), SquaredError)

@@ -767,6 +767,100 @@ def test_lbfgs_is_scikit_learns_run(iris, regression, task):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
 
 
+# Raw digits (pixels 0 to 16) with a high rate saturate the outputs in the first epochs:
+# there scikit-learn's reported log-loss, of probabilities clipped to [eps, 1 - eps] (eps of
+# the dtype), is far below the exact one. These runs are sensitive to the last bits (two
+# implementations' rounding parts them after a few epochs), so they are followed for their
+# first epochs, or stopped early by the tol rule.
+DIGIT_TARGETS = {
+    "multiclass": lambda y: y,
+    "binary": lambda y: (y < 5).astype(int),
+    "multilabel": lambda y: np.column_stack([y % 2, y > 4, y % 3 == 0]).astype(int),
+}
+SATURATING = dict(hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def raw_digits():
+    from sklearn.datasets import load_digits
+
+    return load_digits(return_X_y=True)
+
+
+@brief_training
+@pytest.mark.parametrize("task", sorted(DIGIT_TARGETS))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_reported_loss_is_scikit_learns_clipped_log_loss(raw_digits, task, dtype):
+    """loss_curve_, loss_ and best_loss_ are scikit-learn's when the outputs saturate (the
+    exact cross-entropy of the first epoch is one and a half to several times larger).
+    alpha is 0: see test_the_same_random_state_trains_as_scikit_learn_does."""
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    X, y = raw_digits
+    X, y = X.astype(dtype), DIGIT_TARGETS[task](y)
+    params = dict(SATURATING, alpha=0.0, max_iter=5 if dtype == "float64" else 3)
+    ours, theirs = MLPClassifier(**params).fit(X, y), ScikitLearnMLP(**params).fit(X, y)
+    rtol = 1e-9 if dtype == "float64" else 5e-5  # float32: the whole run rounds in float32
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=rtol)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=rtol)
+    assert ours.best_loss_ == pytest.approx(theirs.best_loss_, rel=rtol)
+    assert ours.model_.loss_.epsilon == float(np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_tol_rule_stops_on_scikit_learns_clipped_loss(raw_digits, dtype):
+    """With n_iter_no_change=1 and a tol as large as the first epoch's fall in loss, the
+    first epoch's value decides when training stops: scikit-learn's clipped value falls by
+    less than tol in the second epoch, the exact one (half as large again) by more, which
+    would stop an epoch later. 1600 rows are 8 full batches (alpha applies alike)."""
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    X, y = raw_digits
+    X, y = X[:1600].astype(dtype), y[:1600]
+    params = dict(SATURATING, tol=12.0, n_iter_no_change=1, max_iter=50)
+    ours, theirs = MLPClassifier(**params).fit(X, y), ScikitLearnMLP(**params).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 3
+    if dtype == "float64":
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    else:  # float32 rounding parts the runs sooner: the two epochs that decide the stop
+        np.testing.assert_allclose(ours.loss_curve_[:2], theirs.loss_curve_[:2], rtol=5e-5)
+
+
+def test_lbfgs_on_saturating_raw_digits_is_scikit_learns_run(raw_digits):
+    """L-BFGS's line search and its tol see the loss value, and its trial steps on raw
+    digits saturate the outputs: with scikit-learn's clipped value the run is its run (the
+    exact value stops it an iteration later, at another loss)."""
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    X, y = raw_digits
+    X, y = X[:300], y[:300]
+    params = dict(hidden_layer_sizes=(32,), solver="lbfgs", max_iter=200, random_state=2)
+    ours, theirs = MLPClassifier(**params).fit(X, y), ScikitLearnMLP(**params).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+@brief_training
+def test_the_clipped_loss_follows_the_model_dtype_and_stays_when_training_continues(
+    iris, regression
+):
+    X, y = iris
+    for dtype in ("float32", "float64"):
+        model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, dtype=dtype).fit(X, y)
+        expected = {"name": "categorical_crossentropy", "epsilon": float(np.finfo(dtype).eps)}
+        assert model.model_.loss_.config == expected
+        model.set_params(warm_start=True, dtype="float64").fit(X, y)  # keeps its dtype too
+        model.partial_fit(X, y)
+        assert model.model_.loss_.config == expected
+    binary = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, y == 0)
+    assert binary.model_.loss_.config == {"name": "binary_crossentropy", "epsilon": 2.0**-52}
+    regressor = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(*regression)
+    assert regressor.model_.loss_.config == {"name": "squared_error"}
+
+
 def test_a_shared_random_state_stays_in_step_with_scikit_learns(iris):
     """One RandomState for two fits, on data of one batch: scikit-learn draws a shuffle
     every epoch even then, so the second fit starts where its draws left the state."""

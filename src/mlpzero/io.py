@@ -14,7 +14,9 @@ A model file is a ``.npz`` archive of two arrays (more for a checkpoint):
   version, the layer sizes and activations, the loss, the task and its classes (with their
   kind, so string and integer labels both come back as they were), the dtype, the
   feature names when known, the last training configuration, the history and the state of
-  the model's random generator;
+  the model's random generator. A loss is named, or, when a hyper-parameter differs from
+  its default (a cross-entropy's ``epsilon``), given as its config
+  (``{"name": "categorical_crossentropy", "epsilon": 1e-07}``);
 - ``standardize.mean`` and ``standardize.scale`` (only for a model built with
   ``standardize=True``): the input standardisation, float64 arrays of shape
   ``(n_features,)``, finite, the scale > 0. A file without them holds a model that feeds
@@ -39,7 +41,7 @@ parameter count. The zip entry's declared size and the ``.npy`` header (plain nu
 dtype, a shape within the limit, exactly the bytes declared) are checked before any data
 is inflated, and the data is read in chunks into an array of the declared size, so a
 stream that inflates to more is cut there. The document is then checked field by field:
-known format version, known activation and loss names, layer sizes that match the
+known format version, known activations and losses, layer sizes that match the
 parameter count, finite parameters, classes consistent with the task (a string dtype is
 narrowed to the longest label), history lists no longer than the epochs recorded.
 Anything else raises a :class:`ValueError` that names the file and the field; no record
@@ -79,6 +81,7 @@ __all__ = [
     "ModelRecord",
     "generator_from_state",
     "jsonable",
+    "loss_entry",
     "read_record",
     "short_repr",
     "write_record",
@@ -144,7 +147,8 @@ class ModelRecord:
     params:
         The flat parameter vector, ``(sum of n_l * (n_{l-1} + 1),)``, in the model's dtype.
     loss:
-        The loss's name.
+        The loss as :func:`loss_entry` gives it: its name, or its config when a
+        hyper-parameter is not the default.
     encoder:
         The fitted :class:`~mlpzero.targets.TargetEncoder` (task, classes, outputs).
     history:
@@ -168,7 +172,7 @@ class ModelRecord:
     layer_sizes: tuple[int, ...]
     activations: tuple[Activation, ...]
     params: np.ndarray
-    loss: str
+    loss: str | dict[str, Any]
     encoder: TargetEncoder
     history: dict[str, list[float]]
     random_state: dict[str, Any]
@@ -226,7 +230,7 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
         "model": {
             "hidden": list(settings["hidden"]),
             "activation": _activation_setting(settings["activation"]),
-            "loss": loss if loss == "auto" else _losses.get(loss).name,  # aliases by name
+            "loss": loss if loss == "auto" else loss_entry(loss),  # aliases by name
             "init": _init_setting(settings["init"]),
             "seed": settings["seed"],
             "dtype": np.dtype(settings["dtype"]).name,
@@ -238,7 +242,7 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
             "activations": [a.config for a in record.activations],
             "dtype": params.dtype.name,
         },
-        "loss": record.loss,
+        "loss": loss_entry(record.loss),
         "target": {
             "task": encoder.task,
             "n_outputs": int(encoder.n_outputs_),
@@ -271,6 +275,17 @@ def _require_known(config: Any, get: Any, what: str) -> None:
             f"cannot save a model with the custom {what} {name!r}: a model file names its "
             f"{what} and only mlpzero's own can be rebuilt from a name"
         )
+
+
+def loss_entry(loss: Any) -> str | dict[str, Any]:
+    """``loss`` (a name, config or instance) as a model file holds it: its name when its
+    hyper-parameters are the defaults (so such files are as they always were), else its
+    config, such as ``{"name": "categorical_crossentropy", "epsilon": 1e-07}``."""
+    loss = _losses.get(loss)
+    known = _losses.LOSSES.get(loss.name)
+    if known is not None and loss.config == known().config:
+        return loss.name
+    return loss.config
 
 
 def _activation_setting(activation: Any) -> Any:
@@ -784,7 +799,11 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
         raise ValueError(f"{path}: the parameters contain NaN or infinity")
     standardize, standardizer = _standardization(path, document.get("model"), archive, sizes[0])
 
-    loss_name = _Checker(path, "file").name(document.get("loss"), "loss", _losses.LOSSES)
+    loss = document.get("loss")
+    if isinstance(loss, dict):
+        loss_name = _loss_config(path, loss, "loss")
+    else:
+        loss_name = _Checker(path, "file").name(loss, "loss", _losses.LOSSES)
     encoder = _encoder(path, document.get("target"), loss_name, sizes[-1])
     settings = _settings(path, document.get("model"), sizes, dtype)
     if standardize is not None:
@@ -807,7 +826,7 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
         layer_sizes=tuple(sizes),
         activations=tuple(resolved),
         params=params,
-        loss=loss_name,
+        loss=loss,
         encoder=encoder,
         history=history,
         random_state=rng.bit_generator.state,
@@ -898,7 +917,9 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
     else:
         _activation(path, activation, "model.activation")
     loss = settings.get("loss")
-    if loss != "auto":  # files written before aliases were saved by name hold an alias
+    if isinstance(loss, dict):
+        _loss_config(path, loss, "model.loss")
+    elif loss != "auto":  # files written before aliases were saved by name hold an alias
         check.name(loss, "loss", {**_losses.LOSSES, **_losses.ALIASES})
     init = settings.get("init")
     if init is not None:
@@ -922,6 +943,38 @@ def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[st
             check.fail("dropout", f"must be a list of rates in [0, 1), got {short_repr(dropout)}")
         settings_out["dropout"] = dropout  # MLP checks the rates themselves
     return settings_out
+
+
+def _loss_config(path: Any, config: dict[str, Any], where: str) -> str:
+    """Check a loss given by its config (``where`` names the field); return its name.
+
+    The name is one of mlpzero's losses and every other key one of its
+    hyper-parameters; ``epsilon`` is a number in ``[0, 0.5)`` (not NaN or infinite).
+    """
+    name = config.get("name")
+    if not isinstance(name, str) or name not in _losses.LOSSES:
+        raise ValueError(
+            f"{path}: {where}.name must be one of {sorted(_losses.LOSSES)}, got {short_repr(name)}"
+        )
+    known = ("name", *_losses.LOSSES[name].hyperparameters)
+    unknown = [key for key in config if key not in known]
+    if unknown:
+        raise ValueError(
+            f"{path}: {where} has the key {short_repr(unknown[0])}, which the loss {name!r} "
+            f"does not take; its keys are {list(known)}"
+        )
+    if "epsilon" in config:
+        epsilon = config["epsilon"]
+        if type(epsilon) not in (int, float) or not 0 <= epsilon < 0.5:  # NaN fails too
+            raise ValueError(
+                f"{path}: {where}.epsilon must be a number with 0 <= epsilon < 0.5, "
+                f"got {short_repr(epsilon)}"
+            )
+    try:  # the loss's own checks, should it have others
+        _losses.get(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {where}: {error}") from None
+    return name
 
 
 def _encoder(path: Any, target: Any, loss_name: str, n_outputs: int) -> TargetEncoder:

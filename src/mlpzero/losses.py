@@ -26,10 +26,22 @@ Loss values are computed in float64 whatever the logits' dtype, and logits beyon
 :math:`\pm 10^{300}` are clipped there (squared-error differences beyond
 :math:`\pm 10^{150}`): any finite input gives a finite loss, without a warning, and
 the loss saturates (near :math:`10^{300}`) only where float64 could not hold it.
+
+The cross-entropies take one hyper-parameter, ``epsilon`` (default 0): when it is above
+0, the *value* clips each log-probability to :math:`[\log\epsilon, \log(1-\epsilon)]`,
+as if every probability were clipped to :math:`[\epsilon, 1-\epsilon]` (binary
+cross-entropy clips both :math:`\log a_k` and :math:`\log(1-a_k)`). This is how
+scikit-learn reports its log-loss, with :math:`\epsilon` the machine epsilon of the
+model's dtype. The gradient is not clipped: it stays :math:`A - Y`. The log-probabilities
+come from the logits (:math:`\log a = -\mathrm{softplus}(-z)` and
+:math:`\log(1-a) = -\mathrm{softplus}(z)` for the sigmoid, a log-softmax for the
+softmax), so clipping adds no ``log(0)`` either.
 """
 
 from __future__ import annotations
 
+import math
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -56,7 +68,8 @@ class Loss(Component):
     """Base class. Subclasses define :meth:`link` and :meth:`per_sample`.
 
     ``name``, ``config``, equality and ``repr`` come from
-    :class:`~mlpzero.components.Component`; the built-in losses have no hyper-parameters.
+    :class:`~mlpzero.components.Component`; of the built-in losses, only the
+    cross-entropies have a hyper-parameter (``epsilon``).
     """
 
     kind = "loss"
@@ -108,11 +121,11 @@ class Loss(Component):
 
         A training step needs both; with the numba backend, the built-in cross-entropies
         compute them in one pass that shares the exponentials (without sample weights,
-        into ``out``). Otherwise this is the two calls.
+        into ``out``, and without ``epsilon``). Otherwise this is the two calls.
         """
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and out is not None:
-            link = _own_compiled_link(self)
+            link = _compiled_value_link(self)
             if logits.shape[0] and link in ("sigmoid", "softmax"):
                 scale = out.dtype.type(1.0 / logits.shape[0])
                 both = (
@@ -165,11 +178,33 @@ class Loss(Component):
 
 
 class BinaryCrossEntropy(Loss):
-    """Sigmoid link with binary cross-entropy; one output per binary label."""
+    r"""Sigmoid link with binary cross-entropy; one output per binary label.
+
+    For logits and targets ``(n, k)``, the loss of sample :math:`i` is
+
+    .. math:: -\sum_k \left[ y_{ik} \,\mathrm{clip}(\log a_{ik})
+              + (1 - y_{ik}) \,\mathrm{clip}(\log(1 - a_{ik})) \right],
+              \qquad a = \sigma(z),
+
+    where :math:`\mathrm{clip}` bounds a log-probability to
+    :math:`[\log\epsilon, \log(1-\epsilon)]` (no bound for ``epsilon=0``, the
+    default), with :math:`\log a = -\mathrm{softplus}(-z)` and
+    :math:`\log(1 - a) = -\mathrm{softplus}(z)`. The gradient is :math:`A - Y`, unclipped.
+
+    Parameters
+    ----------
+    epsilon:
+        A number in ``[0, 0.5)``: the value is computed from probabilities clipped to
+        :math:`[\epsilon, 1-\epsilon]`, as scikit-learn reports its loss.
+    """
 
     name = "binary_crossentropy"
     output_activation = "sigmoid"
     _compiled_link = "sigmoid"
+    hyperparameters = ("epsilon",)
+
+    def __init__(self, epsilon: float = 0.0) -> None:
+        self.epsilon = _check_epsilon(epsilon)
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return sigmoid(logits, out=out)
@@ -179,12 +214,14 @@ class BinaryCrossEntropy(Loss):
     ) -> float:
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
-            if _own_compiled_link(self) == "sigmoid":  # the same sum, in one pass
+            if _compiled_value_link(self) == "sigmoid":  # the same sum, in one pass
                 total = compiled.binary_crossentropy_total(logits, targets, LOGIT_LIMIT)
                 return total / logits.shape[0]
         return super().value(logits, targets, sample_weight)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        if self.epsilon:
+            return self._clipped_per_sample(logits, targets)
         z = _as_wide(logits)  # a float64 copy: ours to overwrite
         losses = np.abs(z)
         np.negative(losses, out=losses)
@@ -195,13 +232,55 @@ class BinaryCrossEntropy(Loss):
         losses -= z
         return losses.sum(axis=1)
 
+    def _clipped_per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """:meth:`per_sample` for ``epsilon > 0``: both log-probabilities clipped."""
+        z = _as_wide(logits)
+        tail = np.abs(z)
+        np.negative(tail, out=tail)
+        np.exp(tail, out=tail)
+        np.log1p(tail, out=tail)  # log(1 + e^{-|z|}), shared by both softplus terms
+        log_a = np.maximum(-z, 0)
+        log_a += tail
+        np.negative(log_a, out=log_a)  # log a = -softplus(-z)
+        log_not_a = np.maximum(z, 0, out=z)
+        log_not_a += tail
+        np.negative(log_not_a, out=log_not_a)  # log(1 - a) = -softplus(z)
+        low, high = _log_bounds(self.epsilon)
+        np.clip(log_a, low, high, out=log_a)
+        np.clip(log_not_a, low, high, out=log_not_a)
+        y = np.asarray(targets, dtype=np.float64)
+        log_a *= y
+        log_not_a *= 1.0 - y
+        log_a += log_not_a
+        return -log_a.sum(axis=1)
+
 
 class CategoricalCrossEntropy(Loss):
-    """Softmax link with categorical cross-entropy; ``targets`` are one-hot rows."""
+    r"""Softmax link with categorical cross-entropy; ``targets`` are one-hot rows.
+
+    For logits and targets ``(n, k)``, the loss of sample :math:`i` is
+
+    .. math:: -\sum_k y_{ik} \,\mathrm{clip}(\log a_{ik}),
+              \qquad \log a_{ik} = z_{ik} - \log \sum_j e^{z_{ij}},
+
+    where :math:`\mathrm{clip}` bounds a log-probability to
+    :math:`[\log\epsilon, \log(1-\epsilon)]` (no bound for ``epsilon=0``, the
+    default). The gradient is :math:`A - Y`, unclipped.
+
+    Parameters
+    ----------
+    epsilon:
+        A number in ``[0, 0.5)``: the value is computed from probabilities clipped to
+        :math:`[\epsilon, 1-\epsilon]`, as scikit-learn reports its loss.
+    """
 
     name = "categorical_crossentropy"
     output_activation = "softmax"
     _compiled_link = "softmax"
+    hyperparameters = ("epsilon",)
+
+    def __init__(self, epsilon: float = 0.0) -> None:
+        self.epsilon = _check_epsilon(epsilon)
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return softmax(logits, out=out)
@@ -211,7 +290,7 @@ class CategoricalCrossEntropy(Loss):
     ) -> float:
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
-            if _own_compiled_link(self) == "softmax":  # the same sum, one row at a time
+            if _compiled_value_link(self) == "softmax":  # the same sum, one row at a time
                 total = compiled.categorical_crossentropy_total(logits, targets, LOGIT_LIMIT)
                 return total / logits.shape[0]
         return super().value(logits, targets, sample_weight)
@@ -219,6 +298,11 @@ class CategoricalCrossEntropy(Loss):
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         z = _as_wide(logits)
         shifted = z - z.max(axis=1, keepdims=True)
+        if self.epsilon:  # each log-probability, clipped
+            shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            np.clip(shifted, *_log_bounds(self.epsilon), out=shifted)
+            shifted *= targets
+            return -shifted.sum(axis=1)
         log_norm = np.log(np.exp(shifted).sum(axis=1))
         return log_norm - (shifted * targets).sum(axis=1)
 
@@ -258,6 +342,32 @@ def _own_compiled_link(loss: Loss) -> str | None:
     """``_compiled_link`` if ``loss``'s own class sets it, else None: a subclass that
     overrides the link or the value must not be computed by the built-in's kernels."""
     return type(loss).__dict__.get("_compiled_link")
+
+
+def _compiled_value_link(loss: Loss) -> str | None:
+    """:func:`_own_compiled_link` where the kernels also compute ``loss``'s value: they
+    know no ``epsilon``, so a clipped cross-entropy's value is computed here (its gradient
+    still goes through them)."""
+    if getattr(loss, "epsilon", 0.0):
+        return None
+    return _own_compiled_link(loss)
+
+
+def _check_epsilon(epsilon: Any) -> float:
+    """``epsilon`` as a float, if it is a real number in ``[0, 0.5)``."""
+    if isinstance(epsilon, (bool, np.bool_)) or not isinstance(epsilon, Real):
+        raise ValueError(
+            f"epsilon must be a real number with 0 <= epsilon < 0.5, got "
+            f"{type(epsilon).__name__} {epsilon!r}"
+        )
+    if not 0 <= epsilon < 0.5:  # NaN fails too
+        raise ValueError(f"epsilon must be a real number with 0 <= epsilon < 0.5, got {epsilon!r}")
+    return float(epsilon)
+
+
+def _log_bounds(epsilon: float) -> tuple[float, float]:
+    """The bounds ``(log(epsilon), log1p(-epsilon))`` of a clipped log-probability."""
+    return math.log(epsilon), math.log1p(-epsilon)
 
 
 def _as_wide(logits: np.ndarray) -> np.ndarray:

@@ -78,8 +78,10 @@ class MLP:
         ``"auto"`` infers it from ``y`` on the first fit (two classes: binary
         cross-entropy; more: categorical cross-entropy; a 0/1 matrix: binary cross-entropy
         per column; real numbers: squared error); :attr:`task` records the choice, and
-        ``fit(..., verbose=1)`` prints it on stderr. A name or a
-        :class:`~mlpzero.losses.Loss` always wins.
+        ``fit(..., verbose=1)`` prints it on stderr. A name, a config dict (such as
+        ``{"name": "categorical_crossentropy", "epsilon": 1e-7}``, whose value clips the
+        probabilities to ``[epsilon, 1 - epsilon]``) or a :class:`~mlpzero.losses.Loss`
+        always wins.
     init:
         Weight initialiser; ``None`` follows the activation (He for ReLU, Xavier else).
     seed:
@@ -113,7 +115,7 @@ class MLP:
         self,
         hidden: Sequence[int] = (16, 8),
         activation: str | Activation | Sequence[str | Activation] = "relu",
-        loss: str | _losses.Loss = "auto",
+        loss: str | dict[str, Any] | _losses.Loss = "auto",
         init: str | Any | None = None,
         seed: int | None = 0,
         dtype: str = "float32",
@@ -525,7 +527,7 @@ class MLP:
             layer_sizes=tuple(network.layer_sizes),
             activations=tuple(network.activations),
             params=network.params,
-            loss=self.loss_.name,
+            loss=_io.loss_entry(self.loss_),
             encoder=self.encoder,
             history=self.history.history,
             random_state=self._rng.bit_generator.state,
@@ -1249,8 +1251,8 @@ def _check_same_architecture(model: MLP, saved: MLP, source: Any) -> None:
 
 def _architecture(model: MLP) -> dict[str, Any]:
     """What a resumed model must share with its checkpoint: the layers and the settings
-    that drew its weights and its batches (an explicit loss counts; ``"auto"`` takes the
-    checkpoint's)."""
+    that drew its weights and its batches (an explicit loss counts, with its
+    hyper-parameters; ``"auto"`` takes the checkpoint's)."""
     if model.built:
         hidden = tuple(model.network.layer_sizes[1:-1])
         activations = model.network.activations
@@ -1258,13 +1260,13 @@ def _architecture(model: MLP) -> dict[str, Any]:
         hidden = model.hidden
         activations = resolve_activations(model.activation, len(hidden))
     init = None if model.init is None else _initializers.name_of(model.init)
-    loss = model.loss_.name if model.loss_ is not None else model.loss
+    loss = model.loss_ if model.loss_ is not None else model.loss
     return {
         "hidden": hidden,
         "activations": [a.config for a in activations],
         "dtype": model.dtype.name,
         "dropout": tuple(model.dropout),
-        "loss": loss if loss == "auto" else _losses.get(loss).name,
+        "loss": loss if isinstance(loss, str) and loss == "auto" else _io.loss_entry(loss),
         "seed": model.seed,
         "init": init,
         "standardize": model.standardize,

@@ -747,7 +747,7 @@ class _BaseMLP(BaseEstimator):
         mlp = MLP(
             hidden=self._hidden_sizes(),
             activation=self.activation,
-            loss=self._loss_for(y, classes),
+            loss=self._loss_for(y, classes, dtype),
             init="glorot_uniform",
             seed=seed,
             dtype=dtype,
@@ -1010,7 +1010,8 @@ class _BaseMLP(BaseEstimator):
     def _class_weights(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
         return weights
 
-    def _loss_for(self, y: np.ndarray, classes: Any) -> str:
+    def _loss_for(self, y: np.ndarray, classes: Any, dtype: np.dtype) -> str | dict[str, Any]:
+        """The loss of a new model for ``y``, training in ``dtype`` (a name or a config)."""
         raise NotImplementedError
 
     def _n_outputs(self, y: np.ndarray, classes: Any) -> int:
@@ -1202,11 +1203,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         per_sample = compute_sample_weight(self.class_weight, y)
         return per_sample if weights is None else per_sample * weights
 
-    def _loss_for(self, y: np.ndarray, classes: Any) -> str:
+    def _loss_for(self, y: np.ndarray, classes: Any, dtype: np.dtype) -> dict[str, Any]:
+        # scikit-learn reports its log-loss (and stops on it) from probabilities clipped
+        # to [eps, 1 - eps], eps of the model's dtype; its gradient is not clipped.
         if type_of_target(y) == "multilabel-indicator":
-            return "binary_crossentropy"
-        labels = np.unique(y) if classes is None else classes
-        return "binary_crossentropy" if len(labels) <= 2 else "categorical_crossentropy"
+            name = "binary_crossentropy"
+        else:
+            labels = np.unique(y) if classes is None else classes
+            name = "binary_crossentropy" if len(labels) <= 2 else "categorical_crossentropy"
+        return {"name": name, "epsilon": float(np.finfo(dtype).eps)}
 
     def _stratify(self, y: np.ndarray) -> bool:
         return y.ndim == 1
@@ -1332,7 +1337,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """One epoch over ``(X, y)``, continuing from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _loss_for(self, y: np.ndarray, classes: Any) -> str:
+    def _loss_for(self, y: np.ndarray, classes: Any, dtype: np.dtype) -> str:
         return self.loss
 
     def _check_targets(

@@ -361,9 +361,10 @@ class _Trainer:
 
     def _plain_full_batch(self) -> bool:
         """Whether this fit is the article's training and nothing more: every row in one
-        batch, binary cross-entropy, gradient descent without momentum or decay, and
-        nothing that must look at an epoch from Python (schedule, penalty, clipping,
-        validation, a row-order function, sample weights, another rank)."""
+        batch, binary cross-entropy (without ``epsilon``: the compiled loop reports the
+        exact loss), gradient descent without momentum or decay, and nothing that must
+        look at an epoch from Python (schedule, penalty, clipping, validation, a row-order
+        function, sample weights, another rank)."""
         optimizer = self.optimizer
         return (
             self.stream is None
@@ -377,6 +378,7 @@ class _Trainer:
             and self.validation is None
             and type(self.network) is Network  # a subclass may change the passes
             and type(self.loss) is BinaryCrossEntropy
+            and self.loss.epsilon == 0
             and type(optimizer) is SGD
             and optimizer.momentum == 0
             and optimizer.weight_decay == 0
