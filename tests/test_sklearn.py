@@ -451,6 +451,44 @@ def test_string_labels_of_object_dtype_give_string_classes_as_scikit_learn(iris,
         MLPClassifier(max_iter=2).fit(X, mixed)
 
 
+@brief_training
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sparse_multilabel_y_trains_as_dense_and_predicts_sparse_as_scikit_learn(solver):
+    from scipy import sparse
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = (X[:, :3] + 0.3 * rng.normal(size=(60, 3)) > 0).astype(int)
+    params = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=20, random_state=0)
+    sparse_fit = MLPClassifier(**params).fit(X, sparse.csr_matrix(Y))
+    dense_fit = MLPClassifier(**params).fit(X, Y)
+    theirs = ScikitLearnMLP(**params).fit(X, sparse.csr_matrix(Y))
+    for a, b in zip(sparse_fit.coefs_, dense_fit.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    predicted, expected = sparse_fit.predict(X), theirs.predict(X)
+    assert sparse.isspmatrix_csr(predicted) and sparse.isspmatrix_csr(expected)
+    assert predicted.dtype == expected.dtype and predicted.shape == Y.shape
+    np.testing.assert_array_equal(predicted.toarray(), dense_fit.predict(X))
+    assert sparse_fit.score(X, sparse.csr_matrix(Y)) == dense_fit.score(X, Y)
+    # a dense refit predicts dense again; partial_fit keeps the first call's kind
+    assert isinstance(sparse_fit.fit(X, Y).predict(X), np.ndarray)
+    incremental = MLPClassifier(**{**params, "solver": "adam"})
+    incremental.partial_fit(X, sparse.csr_matrix(Y)).partial_fit(X, Y)
+    assert sparse.isspmatrix_csr(incremental.predict(X))
+
+
+def test_sparse_y_that_is_not_multilabel_is_refused_by_name():
+    from scipy import sparse
+
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    with pytest.raises(ValueError, match=r"MLPRegressor takes dense targets.*y.toarray\(\)"):
+        MLPRegressor(max_iter=2).fit(X, sparse.csr_matrix(np.ones((12, 2))))
+    labels = sparse.csr_matrix((np.arange(12) % 3)[:, None])
+    with pytest.raises(ValueError, match="must be a 0/1 label indicator matrix"):
+        MLPClassifier(max_iter=2).fit(X, labels)
+
+
 def test_class_weight_balanced_is_the_balanced_sample_weight(binary):
     X, y = binary
     keep = (y == 1) | (np.arange(len(y)) % 4 == 0)  # make class 0 rare

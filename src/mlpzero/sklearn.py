@@ -40,7 +40,7 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.sparse import issparse
+from scipy.sparse import csr_matrix, issparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -598,6 +598,11 @@ class _BaseMLP(BaseEstimator):
             multi_output=True,
             y_numeric=isinstance(self, RegressorMixin),
         )
+        # A sparse y (multi-label) is read dense, and predict answers in kind, as in
+        # scikit-learn; partial_fit keeps the kind of its first call.
+        sparse_targets = None if incremental and not fresh else issparse(y)
+        if issparse(y):
+            y = self._dense_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         y = self._check_targets(y, fresh, classes, incremental)
@@ -636,7 +641,7 @@ class _BaseMLP(BaseEstimator):
                 self._progress,
             )
         if self.solver == "lbfgs":
-            return self._train_lbfgs(mlp, X, y, weights, previous, fresh)
+            return self._train_lbfgs(mlp, X, y, weights, previous, fresh, sparse_targets)
 
         keep_optimizer = incremental and getattr(self, "_optimizer", None) is not None
         optimizer = self._optimizer if keep_optimizer else self._make_optimizer()
@@ -702,7 +707,7 @@ class _BaseMLP(BaseEstimator):
             raise
         if validation is not None and progress.best_params.taken:
             progress.best_params.restore(mlp.network.params)
-        self._commit(mlp, optimizer, progress, rule, validation is not None)
+        self._commit(mlp, optimizer, progress, rule, validation is not None, sparse_targets)
         if not incremental and rule.stopped_epoch is None and progress.n_iter >= self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -785,6 +790,7 @@ class _BaseMLP(BaseEstimator):
         weights: np.ndarray | None,
         previous: _Bookkeeping | None,
         fresh: bool,
+        sparse_targets: bool | None = None,
     ) -> _BaseMLP:
         """Full-batch L-BFGS (:func:`mlpzero.lbfgs.minimize`) for ``solver="lbfgs"``."""
         if any(mlp.dropout):
@@ -834,7 +840,7 @@ class _BaseMLP(BaseEstimator):
         progress.n_iter = min(result.n_iter, self.max_iter)
         if progress.loss_curve:
             progress.best_loss = min(progress.best_loss, min(progress.loss_curve))
-        self._commit(mlp, None, progress, None, False)
+        self._commit(mlp, None, progress, None, False, sparse_targets)
         self.loss_ = reported(result.loss)
         if not result.converged and not mlp.stop_training:
             warnings.warn(
@@ -874,9 +880,13 @@ class _BaseMLP(BaseEstimator):
         progress: _Bookkeeping,
         rule: ToleranceStopping | None,
         validated: bool,
+        sparse_targets: bool | None = None,
     ) -> None:
-        """Set the fitted attributes once training has succeeded."""
+        """Set the fitted attributes once training has succeeded (``sparse_targets``:
+        whether ``y`` was sparse, None to keep what the first call saw)."""
         self._mlp, self._optimizer, self._progress, self._rule = mlp, optimizer, progress, rule
+        if sparse_targets is not None:
+            self._sparse_targets = sparse_targets
         progress.estimator = progress.model = None  # no cycles in pickles
         if rule is not None:
             rule.model = None
@@ -1009,6 +1019,13 @@ class _BaseMLP(BaseEstimator):
 
     def _class_weights(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
         return weights
+
+    def _dense_targets(self, y: Any) -> np.ndarray:
+        """``y`` given as a sparse matrix, as a dense array (or a ValueError)."""
+        raise ValueError(
+            f"y: {type(self).__name__} takes dense targets, got a sparse matrix of shape "
+            f"{y.shape}; pass y.toarray()"
+        )
 
     def _loss_for(self, y: np.ndarray, classes: Any, dtype: np.dtype) -> str | dict[str, Any]:
         """The loss of a new model for ``y``, training in ``dtype`` (a name or a config)."""
@@ -1190,6 +1207,21 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _labels_of(self, y: np.ndarray) -> np.ndarray | None:
         return np.unique(y) if y.ndim == 1 else None
+
+    def _dense_targets(self, y: Any) -> np.ndarray:
+        """A sparse 0/1 indicator matrix (multi-label ``y``) as a dense array."""
+        if type_of_target(y) != "multilabel-indicator":
+            raise ValueError(
+                f"y: a sparse y must be a 0/1 label indicator matrix (multi-label), got "
+                f"{type_of_target(y)!r} targets of shape {y.shape}"
+            )
+        return y.toarray()
+
+    def predict(self, X: Any) -> Any:
+        """Predicted labels for ``X``: ``(n_samples,)``, or ``(n_samples, n_labels)`` of
+        0/1 for multi-label ``y``, a CSR matrix if ``y`` was sparse."""
+        labels = super().predict(X)
+        return csr_matrix(labels) if getattr(self, "_sparse_targets", False) else labels
 
     def _n_outputs(self, y: np.ndarray, classes: Any) -> int:
         if y.ndim == 2:  # multi-label: one sigmoid per column
