@@ -303,6 +303,9 @@ class MLP:
         schedule:
             Learning-rate schedule (:mod:`mlpzero.schedules`): ``"step"``,
             ``"exponential"``, ``"cosine"``, ``"plateau"``, a config dict or an object.
+            A name or dict gives a fresh schedule each fit; an object keeps its state
+            between fits, as an optimizer does (``"plateau"``'s reductions and best
+            value), so reuse one only to continue the same model's training.
         l2, l1:
             Penalties on the weights (never the biases): the objective becomes
             :math:`L + \tfrac{\lambda_2}{2}\sum w^2 + \lambda_1 \sum |w|`, and the
