@@ -88,6 +88,15 @@ def test_mlp_html_before_fitting_says_so():
     assert dict(parse(built._repr_html_()).tables[0])["fitted"] == "no"
 
 
+def test_mlp_html_names_a_loss_setting_that_is_not_the_default():
+    X, y = make_moons(20, random_state=0)
+    plain = MLP(hidden=(3,)).build(X, y)
+    clipped = MLP(hidden=(3,), loss={"name": "binary_crossentropy", "epsilon": 1e-7}).build(X, y)
+    assert dict(parse(plain._repr_html_()).tables[0])["loss"] == "binary_crossentropy"
+    facts = dict(parse(clipped._repr_html_()).tables[0])
+    assert facts["loss"] == "binary_crossentropy (epsilon=1e-07)"
+
+
 def test_history_html_shows_last_values_and_best_epoch():
     history = History()
     for loss, val in [(0.9, 0.8), (0.5, 0.4), (0.3, 0.6)]:

@@ -737,7 +737,7 @@ class MLP:
         classes = self.classes_
         facts = [
             ("task", str(self.task)),
-            ("loss", self.loss_.name),
+            ("loss", _loss_text(self.loss_)),
             ("classes", "" if classes is None else ", ".join(str(c) for c in classes)),
             ("dtype", network.dtype.name),
             ("parameters", f"{network.n_params:,}"),
@@ -1319,6 +1319,15 @@ def _optimizer_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple
     keys = sorted((set(mine) | set(theirs)) - {"learning_rate"})
     differ = [k for k in keys if mine.get(k) != theirs.get(k)]
     return {k: mine.get(k) for k in differ}, {k: theirs.get(k) for k in differ}
+
+
+def _loss_text(loss: _losses.Loss) -> str:
+    """The loss's name, with its hyper-parameters that are not the defaults."""
+    entry = _io.loss_entry(loss)
+    if isinstance(entry, str):
+        return entry
+    settings = ", ".join(f"{key}={value!r}" for key, value in entry.items() if key != "name")
+    return f"{entry['name']} ({settings})"
 
 
 def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed.Communicator:
