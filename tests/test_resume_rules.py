@@ -170,6 +170,34 @@ def test_a_checkpoint_from_before_an_optimizer_setting_existed_resumes(tmp_path,
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
 
 
+def test_a_checkpoint_from_before_penalty_per_sample_ran_without_it(tmp_path):
+    """A file without ``penalty_per_sample`` (or ``class_weight``) in its fit options ran
+    without a per-sample penalty: asking for one is refused, and class_weight, which
+    such a file did not record, is not compared."""
+    path = tmp_path / "run.npz"
+    X, y = data()
+    options = dict(learning_rate=0.05, batch_size=16, l2=0.1)
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, checkpoint=path, checkpoint_interval=0, callbacks=[StopAt(3)],
+            **options,
+        )  # fmt: skip
+
+    def older(document, arrays):
+        del document["training"]["penalty_per_sample"]
+        del document["training"]["class_weight"]
+
+    tampered(path, older)
+    with pytest.raises(ValueError, match="penalty_per_sample=False, but fit was given"):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, resume=path, penalty_per_sample=True, **options
+        )  # fmt: skip
+    resumed = MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=6, resume=path, class_weight="balanced", **options
+    )
+    assert resumed.history.epochs == 6
+
+
 # ---------------------------------------------------------------------------- callback states
 def tampered(path, change):
     document, arrays = read_model_file(path)

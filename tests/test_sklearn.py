@@ -476,6 +476,27 @@ def test_sparse_multilabel_y_trains_as_dense_and_predicts_sparse_as_scikit_learn
     incremental = MLPClassifier(**{**params, "solver": "adam"})
     incremental.partial_fit(X, sparse.csr_matrix(Y)).partial_fit(X, Y)
     assert sparse.isspmatrix_csr(incremental.predict(X))
+    warm = MLPClassifier(**{**params, "warm_start": True}).fit(X, Y)
+    assert isinstance(warm.fit(X, sparse.csr_matrix(Y)).predict(X), np.ndarray)
+    # any stored value marks a label, as scikit-learn's type_of_target reads it
+    twos = MLPClassifier(**params).fit(X, sparse.csr_matrix(2 * Y))
+    np.testing.assert_array_equal(twos.coefs_[0], dense_fit.coefs_[0])
+
+
+@brief_training
+def test_subnormal_sample_weights_train_as_in_scikit_learn(iris):
+    """alpha is divided by each batch's weight in the given units: with weights of 1e-310
+    the penalty is huge but finite, in both libraries."""
+    from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
+
+    X, y = iris
+    weights = np.full(len(y), 1e-310)
+    params = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    ours = MLPClassifier(**params).fit(X, y, sample_weight=weights)
+    with np.errstate(over="ignore"):  # scikit-learn's Adam squares gradients near 1e300
+        theirs = ScikitLearnMLP(**params).fit(X, y, sample_weight=weights)
+    assert np.isfinite(ours.loss_curve_).all()
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
 
 
 def test_sparse_y_that_is_not_multilabel_is_refused_by_name():

@@ -238,6 +238,35 @@ def test_per_sample_penalty_with_lbfgs_divides_by_the_total_weight():
     np.testing.assert_allclose(per_sample.network.params, divided.network.params, rtol=1e-12)
 
 
+def test_per_sample_penalty_of_val_loss_is_the_same_from_arrays_and_a_generator():
+    """``val_loss`` takes the penalty for the mean weight of an epoch's batches, whether
+    the batches come from arrays or from a generator (a partial last batch included)."""
+    X, y = _regression_rows(30)
+    w = np.random.default_rng(4).uniform(0.5, 2.0, len(y))
+    options = dict(epochs=2, optimizer="sgd", learning_rate=0.05, l2=2.0)
+    options.update(penalty_per_sample=True, validation_data=(X[:9], y[:9]))
+    settings = dict(hidden=(4,), activation="tanh", seed=1, dtype="float64")
+
+    def batches():
+        for begin in range(0, 30, 7):
+            yield X[begin : begin + 7], y[begin : begin + 7], w[begin : begin + 7]
+
+    from_arrays = MLP(**settings).fit(X, y, batch_size=7, shuffle=False, sample_weight=w, **options)
+    from_generator = MLP(**settings).fit(batches, **options)
+    # the same steps, but for rounding (a generator's weights are relative per batch)
+    params = from_arrays.network.params
+    np.testing.assert_allclose(params, from_generator.network.params, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        from_arrays.history["val_loss"], from_generator.history["val_loss"], rtol=1e-13
+    )
+    # by hand: the loss of the held-out rows plus l2 / 2 * sum(w^2) / (sum(w) / 5 batches)
+    mask = from_arrays.network.weight_mask
+    squares = float(np.sum(from_arrays.network.params[mask] ** 2))
+    held_out = from_arrays.evaluate(X[:9], y[:9])["loss"]
+    expected = held_out + 0.5 * 2.0 * squares / (np.sum(w) / 5)
+    assert from_arrays.history["val_loss"][-1] == pytest.approx(expected, rel=1e-12)
+
+
 def test_penalty_per_sample_must_be_a_bool():
     X, y = _regression_rows()
     with pytest.raises(TypeError, match="penalty_per_sample must be True or False, got str 'yes'"):

@@ -444,7 +444,7 @@ class MLP:
             self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
             epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng, model=self,
             callbacks=callbacks, history=self.history, validation=prepared.validation,
-            communicator=comm, **options.loop_options(prepared.weight_scale),
+            communicator=comm, weight_scale=prepared.weight_scale, **options.loop_options(),
         )  # fmt: skip
         return self
 
@@ -488,7 +488,7 @@ class MLP:
         l2, weights = options.l2, prepared.sample_weight
         if options.penalty_per_sample:  # every row is in the one batch
             total = prepared.Y.shape[0] if weights is None else float(np.sum(weights, dtype=float))
-            l2 /= total * prepared.weight_scale
+            l2 = l2 / total / prepared.weight_scale
         _lbfgs.minimize(
             self.network, self.loss_, prepared.X, prepared.Y, max_iter=options.epochs,
             sample_weight=weights, l2=l2, model=self,
@@ -1074,17 +1074,13 @@ class FitOptions:
             "shuffle": None if self.lbfgs else _recorded_shuffle(self.shuffle),
         }
 
-    def loop_options(self, weight_scale: float = 1.0) -> dict[str, Any]:
-        """The keyword arguments of :func:`~mlpzero.training.train` these options set.
-
-        ``weight_scale`` is the factor that turns the loop's sample weights back into the
-        given ones: a per-sample penalty divides by batch weights in the loop's units."""
-        scale = 1.0 / weight_scale if self.penalty_per_sample else 1.0
+    def loop_options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`~mlpzero.training.train` these options set."""
         return {
             "batch_size": self.batch_size,
             "schedule": self.schedule,
-            "l2": self.l2 * scale,
-            "l1": self.l1 * scale,
+            "l2": self.l2,
+            "l1": self.l1,
             "penalty_per_sample": self.penalty_per_sample,
             "clip_norm": self.clip_norm,
             "shuffle": self.shuffle,
@@ -1283,6 +1279,8 @@ _RESUME_FIXED = (
     "batch_size", "optimizer", "schedule", "l2", "l1", "penalty_per_sample", "clip_norm",
     "validation_split", "class_weight", "shuffle",
 )  # fmt: skip
+#: The value of a fixed option that files written before it existed ran with.
+_RESUME_DEFAULTS = {"penalty_per_sample": False}
 
 
 def _check_same_options(options: FitOptions, saved: dict[str, Any] | None, source: Any) -> None:
@@ -1291,6 +1289,9 @@ def _check_same_options(options: FitOptions, saved: dict[str, Any] | None, sourc
         return
     given = _io.jsonable(options.fit_config())
     differ = []
+    # A file from before an option existed ran with its default (class_weight was
+    # there, only not recorded: such a file does not say).
+    saved = {**_RESUME_DEFAULTS, **saved}
     for key in _RESUME_FIXED:
         mine, theirs = given.get(key), saved.get(key)
         if key == "optimizer" and isinstance(mine, dict) and isinstance(theirs, dict):

@@ -599,8 +599,8 @@ class _BaseMLP(BaseEstimator):
             y_numeric=isinstance(self, RegressorMixin),
         )
         # A sparse y (multi-label) is read dense, and predict answers in kind, as in
-        # scikit-learn; partial_fit keeps the kind of its first call.
-        sparse_targets = None if incremental and not fresh else issparse(y)
+        # scikit-learn; partial_fit and warm_start keep the kind of the first fit.
+        sparse_targets = issparse(y) if fresh else None
         if issparse(y):
             y = self._dense_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -941,17 +941,19 @@ class _BaseMLP(BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _l2(self, n_samples: int, batch_size: int, weights: np.ndarray | None) -> float:
-        """mlpzero's ``l2`` for scikit-learn's ``alpha`` on a batch of ``batch_size`` rows
-        of average weight.
+        """mlpzero's ``l2`` for scikit-learn's ``alpha`` on the mean batch of an epoch of
+        ``n_samples`` rows in batches of ``batch_size``.
 
         scikit-learn adds ``alpha / 2 * sum(w ** 2)`` to a batch's *summed* loss, that is
         ``alpha / (2 W)`` times it to the mean loss of a batch of total weight ``W``.
         Stochastic fits give mlpzero ``alpha`` with ``penalty_per_sample=True``, which
         divides by each batch's own weight; this coefficient is the one L-BFGS's single
-        batch (all rows) gets, and the one the validation loss is reported with.
+        batch (all rows) gets, and the one the validation loss is reported with (for the
+        mean weight of the epoch's batches, as :func:`mlpzero.training.train` takes it).
         """
         mean_weight = 1.0 if weights is None else float(np.mean(weights))
-        return self.alpha / (batch_size * mean_weight)
+        batches = -(-n_samples // batch_size)
+        return self.alpha * batches / (n_samples * mean_weight)
 
     def _make_optimizer(self) -> _optimizers.Optimizer:
         options: dict[str, Any] = {"learning_rate": self.learning_rate_init}
@@ -1215,7 +1217,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 f"y: a sparse y must be a 0/1 label indicator matrix (multi-label), got "
                 f"{type_of_target(y)!r} targets of shape {y.shape}"
             )
-        return y.toarray()
+        return (y.toarray() != 0).astype(np.int64)  # any stored value is a label
 
     def predict(self, X: Any) -> Any:
         """Predicted labels for ``X``: ``(n_samples,)``, or ``(n_samples, n_labels)`` of

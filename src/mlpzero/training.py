@@ -136,6 +136,7 @@ def train(
     epochs: int,
     batch_size: int | None = None,
     sample_weight: np.ndarray | None = None,
+    weight_scale: float = 1.0,
     rng: np.random.Generator,
     model: Any = None,
     callbacks: Sequence[Callback] = (),
@@ -165,8 +166,10 @@ def train(
     (:class:`mlpzero.progress.ProgressLogger`).
 
     ``l2`` and ``l1`` weigh the penalties of :class:`~mlpzero.regularizers.WeightPenalty`;
-    with ``penalty_per_sample`` they are divided by each batch's total sample weight
-    (``val_loss`` then takes them for a batch of the average weight).
+    with ``penalty_per_sample`` they are divided by each batch's total sample weight,
+    ``sample_weight`` times ``weight_scale`` (the caller's weights, when ``sample_weight``
+    was made relative), and ``val_loss`` takes them for the mean weight of an epoch's
+    batches.
 
     ``communicator`` (:mod:`mlpzero.distributed`) makes this one rank of a data-parallel
     fit: each step computes the gradient of this rank's share of the global batch and sums
@@ -181,6 +184,7 @@ def train(
         Y,
         batch_size=batch_size,
         sample_weight=sample_weight,
+        weight_scale=weight_scale,
         rng=rng,
         schedule=None if schedule is None else _schedules.get(schedule),
         penalty=WeightPenalty(
@@ -212,6 +216,7 @@ class _Trainer:
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
         schedule: _schedules.Schedule | None,
+        weight_scale: float = 1.0,
         penalty: WeightPenalty,
         clip_norm: float | None,
         validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
@@ -240,12 +245,14 @@ class _Trainer:
         # overflow or vanish in a float32 cast.
         weights = relative_sample_weight(sample_weight)
         self.weights = None if weights is None else weights.astype(network.dtype)
-        #: The largest weight: relative weights times this are the caller's weights.
-        self.weight_unit = 1.0 if weights is None else float(np.max(sample_weight))
+        #: Relative weights times this are the caller's weights.
+        self.weight_unit = weight_scale
+        if weights is not None:
+            self.weight_unit *= float(np.max(sample_weight))
         #: The total sample weight of every row, in the caller's units.
         self.total_weight = float(n) if weights is None else _sum(self.weights) * self.weight_unit
-        #: The weight of an average batch, for the per-sample penalty of ``val_loss``.
-        self.mean_batch_weight = self.total_weight * self.batch / n if n else 1.0
+        #: The mean weight of an epoch's batches, for the per-sample penalty of ``val_loss``.
+        self.mean_batch_weight = self.total_weight / math.ceil(n / self.batch) if n else 1.0
         self.rng, self.schedule, self.penalty = rng, schedule, penalty
         self.clip_norm, self.shuffle = clip_norm, shuffle
         self.dropout = any(network.dropout)
@@ -516,8 +523,9 @@ class _Trainer:
     def _stream_epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
         """One epoch over the batches a generator yields, in its order and sizes."""
         total = weight_total = 0.0
-        hits = seen = trained = 0
+        hits = seen = batches = 0
         for batch, (xb, yb, wb, weight) in enumerate(self.stream.batches(epoch)):
+            batches += 1
             if weight == 0:
                 continue  # a batch of zero-weight rows carries no gradient
             self.labels = AccuracyCounter(self.loss, yb)  # buffers for this batch's rows
@@ -528,12 +536,11 @@ class _Trainer:
             weight_total += weight
             hits += batch_hits
             seen += len(xb)
-            trained += 1
             for callback in callbacks:
                 callback.on_batch_end(batch, self._batch_logs(value))
         if weight_total == 0:
             raise ValueError(f"every batch of epoch {epoch} had zero sample weight")
-        self.mean_batch_weight = weight_total / trained
+        self.mean_batch_weight = weight_total / batches
         return self.labels.logs(total / weight_total, hits, seen)
 
     def _step(self, X, Y, weights, labels, fraction=1.0, batch_weight=1.0) -> tuple[float, int]:
