@@ -175,6 +175,18 @@ def test_a_file_with_a_loss_config_without_epsilon_loads_with_the_default(good_f
     assert loaded.loss_ == mlpzero.load(good_file).loss_ and loaded.loss_.epsilon == 0.0
 
 
+def test_load_refuses_a_model_loss_setting_that_is_not_the_files_loss(tmp_path):
+    X, y = blobs(classes=("a", "b", "c"))
+    path = MLP(hidden=(3,), loss=CLIPPED, seed=0).fit(X, y, epochs=1).save(tmp_path / "m.npz")
+    document, arrays = read_model_file(path)
+    document["model"]["loss"] = "categorical_crossentropy"  # the epsilon lost on one side
+    doctored_path = write_model_file(tmp_path / "doctored.npz", document, arrays)
+    with pytest.raises(ValueError, match=r"model\.loss is 'categorical_crossentropy', but the"):
+        mlpzero.load(doctored_path)
+    document["model"]["loss"] = "auto"  # a model that chose its loss: nothing to compare
+    assert mlpzero.load(write_model_file(doctored_path, document, arrays)).loss_.epsilon == 1e-7
+
+
 BAD_LOSS_CONFIGS = {
     "string epsilon": ({**CLIPPED, "epsilon": "1e-7"}, "epsilon must be a number"),
     "negative epsilon": ({**CLIPPED, "epsilon": -1e-7}, "epsilon must be a number"),

@@ -806,6 +806,12 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
         loss_name = _Checker(path, "file").name(loss, "loss", _losses.LOSSES)
     encoder = _encoder(path, document.get("target"), loss_name, sizes[-1])
     settings = _settings(path, document.get("model"), sizes, dtype)
+    declared = settings["loss"]
+    if declared != "auto" and loss_entry(declared) != loss_entry(loss):
+        raise ValueError(
+            f"{path}: model.loss is {short_repr(declared)}, but the file's loss is "
+            f"{short_repr(loss)}"
+        )
     if standardize is not None:
         settings["standardize"] = standardize
     feature_names = document.get("feature_names")
