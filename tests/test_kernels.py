@@ -421,14 +421,15 @@ def test_output_gradient_agrees_with_numpy(loss, dtype):
 
 
 @needs_numba
+@pytest.mark.parametrize("epsilon", [0.0, 1e-7])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_binary_crossentropy_value_agrees_with_numpy(dtype):
+def test_binary_crossentropy_value_agrees_with_numpy(dtype, epsilon):
     rng = np.random.default_rng(0)
     logits = (rng.standard_normal((40, 3)) * 20).astype(dtype)
     logits[0, 0] = np.finfo(dtype).max  # clipped alike, finite alike
     logits[1, 1] = -np.finfo(dtype).max
     Y = rng.integers(0, 2, (40, 3)).astype(dtype)
-    loss = BinaryCrossEntropy()
+    loss = BinaryCrossEntropy(epsilon)
     v0, v1 = _both(lambda: loss.value(logits, Y))
     assert np.isfinite(v0) and v1 == pytest.approx(v0, rel=1e-12)
     logits[2, 2] = np.nan  # divergence must stay visible in the loss
@@ -436,15 +437,16 @@ def test_binary_crossentropy_value_agrees_with_numpy(dtype):
 
 
 @needs_numba
+@pytest.mark.parametrize("epsilon", [0.0, 1e-7])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_categorical_crossentropy_value_agrees_with_numpy(dtype):
+def test_categorical_crossentropy_value_agrees_with_numpy(dtype, epsilon):
     rng = np.random.default_rng(0)
     logits = (rng.standard_normal((40, 4)) * 20).astype(dtype)
     logits[0, 0] = np.finfo(dtype).max  # clipped alike, finite alike
     logits[1, 1] = -np.finfo(dtype).max
     Y = np.eye(4, dtype=dtype)[rng.integers(0, 4, 40)]
     Y[3] = [0.25, 0.25, 0.5, 0.0]  # soft targets: the formula, not a one-hot shortcut
-    loss = CategoricalCrossEntropy()
+    loss = CategoricalCrossEntropy(epsilon)
     v0, v1 = _both(lambda: loss.value(logits, Y))
     assert np.isfinite(v0) and v1 == pytest.approx(v0, rel=1e-12)
     for poison in (np.nan, np.inf):  # divergence must stay visible in the loss

@@ -404,6 +404,58 @@ def binary_crossentropy_total(logits, targets, limit):  # pragma: no cover - com
     return total
 
 
+@njit(cache=True, fastmath=_FLAGS)
+def binary_crossentropy_clipped_total(logits, targets, limit, low, high):  # pragma: no cover
+    r""":func:`binary_crossentropy_total` with both log-probabilities bounded to
+    ``[low, high]``: :math:`-\sum_{i,k} y\,b(\log a) + (1 - y)\,b(\log(1 - a))`, with
+    :math:`\log a = -\mathrm{softplus}(-z)` and :math:`\log(1 - a) =
+    -\mathrm{softplus}(z)`; the sum behind a ``BinaryCrossEntropy(epsilon)``'s value."""
+    m, k = logits.shape
+    total = 0.0
+    for j in range(k):
+        for i in range(m):
+            z = _clip(float(logits[i, j]), limit)
+            tail = math.log1p(math.exp(-abs(z)))
+            log_a = -((-z if z < 0.0 else 0.0) + tail)
+            log_not_a = -((z if z > 0.0 else 0.0) + tail)
+            y = targets[i, j]
+            total -= y * _bound(log_a, low, high) + (1.0 - y) * _bound(log_not_a, low, high)
+    return total
+
+
+@njit(cache=True, fastmath=_FLAGS)
+def categorical_crossentropy_clipped_total(logits, targets, limit, low, high):  # pragma: no cover
+    r""":func:`categorical_crossentropy_total` with each log-probability bounded to
+    ``[low, high]``: :math:`-\sum_{i,k} y_{ik}\, b(z_{ik} - \log \sum_j e^{z_{ij}})`; the
+    sum behind a ``CategoricalCrossEntropy(epsilon)``'s value, one row at a time."""
+    m, k = logits.shape
+    result = 0.0
+    for i in range(m):
+        top = _clip(float(logits[i, 0]), limit)
+        for j in range(1, k):
+            z = _clip(float(logits[i, j]), limit)
+            if z > top or z != z:
+                top = z
+        total = 0.0
+        for j in range(k):
+            total += math.exp(_clip(float(logits[i, j]), limit) - top)
+        log_norm = math.log(total)
+        for j in range(k):
+            log_p = _clip(float(logits[i, j]), limit) - top - log_norm
+            result -= targets[i, j] * _bound(log_p, low, high)
+    return result
+
+
+@njit(cache=True, inline="always")
+def _bound(value, low, high):  # pragma: no cover - compiled
+    """``value`` within ``[low, high]``; NaN stays NaN."""
+    if value < low:
+        return low
+    if value > high:
+        return high
+    return value
+
+
 @njit(cache=True)
 def gradient_descent(  # pragma: no cover - compiled
     params, grads, sizes, codes, alphas, X, Y, inputs, pre, post, delta,

@@ -121,7 +121,8 @@ class Loss(Component):
 
         A training step needs both; with the numba backend, the built-in cross-entropies
         compute them in one pass that shares the exponentials (without sample weights,
-        into ``out``, and without ``epsilon``). Otherwise this is the two calls.
+        into ``out``, and without ``epsilon``). Otherwise this is the two calls (each
+        compiled, for a clipped cross-entropy).
         """
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and out is not None:
@@ -214,8 +215,13 @@ class BinaryCrossEntropy(Loss):
     ) -> float:
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
-            if _compiled_value_link(self) == "sigmoid":  # the same sum, in one pass
-                total = compiled.binary_crossentropy_total(logits, targets, LOGIT_LIMIT)
+            if _own_compiled_link(self) == "sigmoid":  # the same sum, in one pass
+                if self.epsilon:
+                    total = compiled.binary_crossentropy_clipped_total(
+                        logits, targets, LOGIT_LIMIT, *_log_bounds(self.epsilon)
+                    )
+                else:
+                    total = compiled.binary_crossentropy_total(logits, targets, LOGIT_LIMIT)
                 return total / logits.shape[0]
         return super().value(logits, targets, sample_weight)
 
@@ -290,8 +296,13 @@ class CategoricalCrossEntropy(Loss):
     ) -> float:
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
-            if _compiled_value_link(self) == "softmax":  # the same sum, one row at a time
-                total = compiled.categorical_crossentropy_total(logits, targets, LOGIT_LIMIT)
+            if _own_compiled_link(self) == "softmax":  # the same sum, one row at a time
+                if self.epsilon:
+                    total = compiled.categorical_crossentropy_clipped_total(
+                        logits, targets, LOGIT_LIMIT, *_log_bounds(self.epsilon)
+                    )
+                else:
+                    total = compiled.categorical_crossentropy_total(logits, targets, LOGIT_LIMIT)
                 return total / logits.shape[0]
         return super().value(logits, targets, sample_weight)
 
@@ -345,9 +356,9 @@ def _own_compiled_link(loss: Loss) -> str | None:
 
 
 def _compiled_value_link(loss: Loss) -> str | None:
-    """:func:`_own_compiled_link` where the kernels also compute ``loss``'s value: they
-    know no ``epsilon``, so a clipped cross-entropy's value is computed here (its gradient
-    still goes through them)."""
+    """:func:`_own_compiled_link` where one fused kernel computes ``loss``'s gradient and
+    value: it knows no ``epsilon``, so a clipped cross-entropy takes two kernels (its
+    value in :meth:`Loss.value`, its gradient in :meth:`Loss.gradient`)."""
     if getattr(loss, "epsilon", 0.0):
         return None
     return _own_compiled_link(loss)
