@@ -273,11 +273,7 @@ def categorical_crossentropy_total(logits, targets, limit):  # pragma: no cover 
     m, k = logits.shape
     result = 0.0
     for i in range(m):
-        top = _clip(float(logits[i, 0]), limit)
-        for j in range(1, k):
-            z = _clip(float(logits[i, j]), limit)
-            if z > top or z != z:
-                top = z
+        top = _row_max(logits, i, limit)
         total = 0.0
         dot = 0.0
         for j in range(k):
@@ -431,11 +427,7 @@ def categorical_crossentropy_clipped_total(logits, targets, limit, low, high):  
     m, k = logits.shape
     result = 0.0
     for i in range(m):
-        top = _clip(float(logits[i, 0]), limit)
-        for j in range(1, k):
-            z = _clip(float(logits[i, j]), limit)
-            if z > top or z != z:
-                top = z
+        top = _row_max(logits, i, limit)
         total = 0.0
         for j in range(k):
             total += math.exp(_clip(float(logits[i, j]), limit) - top)
@@ -444,6 +436,18 @@ def categorical_crossentropy_clipped_total(logits, targets, limit, low, high):  
             log_p = _clip(float(logits[i, j]), limit) - top - log_norm
             result -= targets[i, j] * _bound(log_p, low, high)
     return result
+
+
+@njit(cache=True, inline="always")
+def _row_max(logits, i, limit):  # pragma: no cover - compiled
+    """The largest of row ``i``'s logits, each clipped to ``[-limit, limit]``; NaN if one
+    is NaN."""
+    top = _clip(float(logits[i, 0]), limit)
+    for j in range(1, logits.shape[1]):
+        z = _clip(float(logits[i, j]), limit)
+        if z > top or z != z:
+            top = z
+    return top
 
 
 @njit(cache=True, inline="always")
