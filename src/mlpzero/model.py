@@ -314,7 +314,8 @@ class MLP:
             Add the penalties to each batch's summed loss instead, as scikit-learn's
             ``alpha``: each batch's coefficients are ``l2`` and ``l1`` divided by its total
             sample weight (its number of rows, without weights), so a shorter last batch
-            is penalised more (see :mod:`mlpzero.regularizers`).
+            is penalised more (see :mod:`mlpzero.regularizers`); ``val_loss`` adds them
+            for the mean weight of an epoch's batches.
         clip_norm:
             Rescale the gradient whenever its global L2 norm exceeds this value.
         validation_split:
