@@ -267,6 +267,58 @@ def test_per_sample_penalty_of_val_loss_is_the_same_from_arrays_and_a_generator(
     assert from_arrays.history["val_loss"][-1] == pytest.approx(expected, rel=1e-12)
 
 
+def test_a_per_sample_penalty_beyond_the_dtype_is_refused_and_the_epoch_undone():
+    """float32 relative weights of 1e-44 make the last batch weigh 1e-43: ``l2 / W_b`` is
+    beyond float32, which would turn every weight into NaN. The fit stops with an error
+    naming ``l2`` and the batch weight, not a divergence blamed on the learning rate, and
+    the four updates of the epoch before it are undone."""
+    X, y = _regression_rows(50)
+    w = np.ones(50)
+    w[40:] = 1e-44
+    model = MLP(hidden=(3,), seed=0, dtype="float32").fit(X, y, epochs=1, l2=1e-4)
+    before = model.network.params.copy()
+    options = dict(epochs=1, batch_size=10, shuffle=False, l2=1e-4, penalty_per_sample=True)
+    with pytest.raises(ValueError, match=r"l2=0.0001 divided by a batch's total sample weight"):
+        model.fit(X, y, sample_weight=w, **options)
+    np.testing.assert_array_equal(model.network.params, before)
+    assert model.history.epochs == 1
+    # float64 holds the same coefficient: the same fit trains
+    MLP(hidden=(3,), seed=0, dtype="float64").fit(X, y, sample_weight=w, **options)
+
+
+def test_a_penalty_beyond_the_dtype_is_refused_before_training():
+    X, y = _regression_rows()
+    model = MLP(hidden=(3,), seed=0, dtype="float32")
+    with pytest.raises(ValueError, match=r"l2=1e\+39 is beyond the largest float32 number"):
+        model.fit(X, y, epochs=1, l2=1e39)
+    with pytest.raises(ValueError, match=r"l2=0.0001 divided by a batch's total sample weight"):
+        model.fit(
+            X,
+            y,
+            epochs=1,
+            optimizer="lbfgs",
+            l2=1e-4,
+            penalty_per_sample=True,
+            sample_weight=np.full(10, 1e-300),
+        )
+
+
+def test_an_error_raised_in_an_epoch_puts_back_the_last_completed_epochs_weights():
+    X, y = _regression_rows(40)
+
+    class FailsInBatch3(Callback):
+        def on_batch_end(self, batch, logs=None):
+            if self.model.history.epochs == 2 and batch == 3:
+                raise RuntimeError("stop here")
+
+    model = MLP(hidden=(3,), seed=0)
+    recorder = Recorder()
+    with pytest.raises(RuntimeError, match="stop here"):
+        model.fit(X, y, epochs=5, batch_size=5, callbacks=[recorder, FailsInBatch3()])
+    np.testing.assert_array_equal(model.network.params, recorder.end[1])
+    assert model.history.epochs == 2
+
+
 def test_penalty_per_sample_must_be_a_bool():
     X, y = _regression_rows()
     with pytest.raises(TypeError, match="penalty_per_sample must be True or False, got str 'yes'"):

@@ -41,7 +41,7 @@ from .history import History
 from .network import Network, resolve_activations
 from .preparation import RowSource, SparseRows, check_data, is_batch_source, prepare
 from .progress import ProgressLogger
-from .regularizers import dropout_rates
+from .regularizers import WeightPenalty, dropout_rates
 from .standardization import Standardizer
 from .targets import TargetEncoder, infer_task, loss_for_task
 from .training import RowOrder, train
@@ -376,6 +376,11 @@ class MLP:
         TrainingDivergedError
             The loss or the weights became NaN or infinite (the learning rate is too
             high); the model keeps its last finite weights and the history so far.
+        ValueError
+            Besides bad arguments and data: with ``penalty_per_sample``, a batch whose
+            total sample weight is so small that ``l2 / W_b`` (or ``l1 / W_b``) is beyond
+            the model's dtype. Any error during an epoch leaves the model with the
+            weights of its last completed epoch.
         """
         comm = _process_group(distributed, dict(locals()))
         options = FitOptions.check(
@@ -489,7 +494,8 @@ class MLP:
         l2, weights = options.l2, prepared.sample_weight
         if options.penalty_per_sample:  # every row is in the one batch
             total = prepared.Y.shape[0] if weights is None else float(np.sum(weights, dtype=float))
-            l2 = l2 / total / prepared.weight_scale
+            penalty = WeightPenalty(self.network.weight_mask, self.dtype, l2=l2, per_sample=True)
+            l2, _ = penalty.coefficients(total * prepared.weight_scale)
         _lbfgs.minimize(
             self.network, self.loss_, prepared.X, prepared.Y, max_iter=options.epochs,
             sample_weight=weights, l2=l2, model=self,

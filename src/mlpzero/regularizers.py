@@ -59,6 +59,8 @@ class WeightPenalty:
         self.per_sample = bool(per_sample)
         self._mask = np.asarray(weight_mask).astype(dtype)
         self._work = np.empty_like(self._mask)
+        self._largest = float(np.finfo(self._mask.dtype).max)
+        self._in_range(self.l2, self.l1)
 
     @property
     def active(self) -> bool:
@@ -66,10 +68,32 @@ class WeightPenalty:
 
     def coefficients(self, weight: float = 1.0) -> tuple[float, float]:
         """``(l2, l1)`` for a batch of total sample weight ``weight``: divided by it when
-        ``per_sample``, else as given."""
+        ``per_sample``, else as given.
+
+        A coefficient beyond the parameters' dtype would turn every weight into NaN; it is
+        refused with a ValueError instead."""
         if self.per_sample:
-            return self.l2 / weight, self.l1 / weight
+            return self._in_range(self.l2 / weight, self.l1 / weight, weight)
         return self.l2, self.l1
+
+    def _in_range(self, l2: float, l1: float, weight: float | None = None) -> tuple[float, float]:
+        """``(l2, l1)``, after checking that both are finite in the parameters' dtype."""
+        for name, value in (("l2", l2), ("l1", l1)):
+            if value > self._largest:
+                dtype = self._mask.dtype.name
+                given = getattr(self, name)
+                if weight is None:
+                    raise ValueError(
+                        f"{name}={given!r} is beyond the largest {dtype} number (the "
+                        "parameters' dtype)"
+                    )
+                raise ValueError(
+                    f"{name}={given!r} divided by a batch's total sample weight ({weight:.6g}) "
+                    f"is {value:.6g}, beyond the largest {dtype} number: with "
+                    "penalty_per_sample=True the penalty grows as the sample weights shrink; "
+                    "give larger sample weights or a smaller penalty"
+                )
+        return l2, l1
 
     def value(self, params: np.ndarray, weight: float = 1.0) -> float:
         r""":math:`\tfrac{\lambda_2}{2} \sum w^2 + \lambda_1 \sum |w|` over the weights

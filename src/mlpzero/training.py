@@ -29,7 +29,9 @@ If the loss or a parameter becomes NaN or infinite, training stops with a
 the failing epoch, the last known finite ones. Ctrl-C (``KeyboardInterrupt``) stops
 training cleanly: the parameters are those at the end of the last completed epoch, the
 history holds the completed epochs, ``on_train_end`` callbacks run (so early stopping can
-restore its best weights), and :func:`train` returns normally.
+restore its best weights), and :func:`train` returns normally. Any other exception
+raised during an epoch (by a callback, or a per-sample penalty beyond the dtype) also
+puts back the parameters of the last completed epoch before it propagates.
 
 With the numba backend, a fit that is the article's training and nothing more (see
 ``_Trainer._plain_full_batch``) runs many epochs per compiled call, with the same
@@ -357,6 +359,8 @@ class _Trainer:
                 self.snapshot.restore(network.params)
             _report_interrupt(epoch, history)
         except BaseException:
+            if in_epoch:  # as after an interrupt: the parameters of the last whole epoch
+                self.snapshot.restore(network.params)
             for callback in callbacks:
                 close = getattr(callback, "close", None)
                 if close is not None:
