@@ -1,6 +1,8 @@
 """What resume= does with a finished run, with explicit fit settings and with a
 checkpoint whose callback states do not fit the model: decided before the first epoch."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,8 @@ import mlpzero
 from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP
 from mlpzero.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from mlpzero.checkpointing import data_signature
+from mlpzero.preparation import check_data
 
 
 class EpochCounter(Callback):
@@ -196,6 +200,125 @@ def test_a_checkpoint_from_before_penalty_per_sample_ran_without_it(tmp_path):
         X, y, epochs=6, resume=path, class_weight="balanced", **options
     )
     assert resumed.history.epochs == 6
+
+
+# ---------------------------------------------------------------------------- the same data
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda X, y: dict(X=X[::-1].copy(), y=y[::-1].copy()), "X (in the checkpoint: 80 rows"),
+        (lambda X, y: dict(X=X[:79], y=y[:79]), "79 rows x 4 features"),
+        (lambda X, y: dict(X=X, y=np.roll(y, 1)), "y (in the checkpoint"),
+        (lambda X, y: dict(X=X, y=y, sample_weight=np.full(80, 2.0)), "sample_weight (in the"),
+        (lambda X, y: dict(X=X, y=y, validation_data=(X[:8], y[:8])), "validation_data (in"),
+    ],
+    ids=["rows reordered", "a row less", "labels moved", "weights added", "validation added"],
+)
+def test_resuming_on_other_data_is_refused_before_the_first_epoch(tmp_path, change, named):
+    """Other rows, labels, weights or validation data would not continue the checkpoint's
+    run: the resume names what differs and trains nothing."""
+    path = tmp_path / "run.npz"
+    X, y = interrupted(path)
+    counter = EpochCounter()
+    with pytest.raises(ValueError, match="was trained on other data") as caught:
+        MLP(hidden=(6,), seed=3).fit(
+            **change(X, y), epochs=6, learning_rate=0.05, batch_size=16, resume=path,
+            callbacks=[counter],
+        )  # fmt: skip
+    assert named in str(caught.value)
+    assert counter.begun == []
+
+
+def test_the_same_data_in_another_form_resumes_the_run(tmp_path):
+    """The signature is of the values the fit trains on: float64 X and int64 labels resume
+    a run checkpointed from a float32 memory map and int32 labels, bit for bit."""
+    X, y = data()
+    path, mapped = tmp_path / "run.npz", tmp_path / "X.npy"
+    np.save(mapped, X.astype(np.float32))
+    labels = np.unique(y, return_inverse=True)[1]
+    options = dict(learning_rate=0.05, batch_size=16)
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3).fit(
+            np.load(mapped, mmap_mode="r"), labels.astype(np.int32), epochs=6,
+            checkpoint=path, checkpoint_interval=0, callbacks=[StopAt(3)], **options,
+        )  # fmt: skip
+    resumed = MLP(hidden=(6,), seed=3).fit(
+        X.astype(np.float64), labels.astype(np.int64), epochs=6, resume=path, **options
+    )
+    reference = MLP(hidden=(6,), seed=3).fit(X, labels, epochs=6, **options)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+
+
+class ThreadRank:
+    """Rank ``rank`` of ``size`` threads standing in for MPI processes: ``allgather``
+    meets the other threads at a barrier."""
+
+    def __init__(self, rank, size, board, barrier):
+        self.rank, self.size, self.board, self.barrier = rank, size, board, barrier
+
+    def allgather(self, value):
+        self.board[self.rank] = value
+        self.barrier.wait(timeout=30)
+        everyone = list(self.board)
+        self.barrier.wait(timeout=30)  # all have read before the next allgather writes
+        return everyone
+
+
+def signatures_over_ranks(data, size):
+    board, barrier, results = [None] * size, threading.Barrier(size), [None] * size
+
+    def run(rank):
+        results[rank] = data_signature(data, np.float32, ThreadRank(rank, size, board, barrier))
+
+    threads = [threading.Thread(target=run, args=(rank,)) for rank in range(size)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_the_data_signature_does_not_depend_on_the_number_of_ranks(monkeypatch):
+    """Each rank hashes its share of X's blocks; gathered in order they sign X as one
+    process does, so a run checkpointed on two ranks resumes on three."""
+    monkeypatch.setattr(mlpzero.checkpointing, "SIGNATURE_BLOCK_BYTES", 64)  # 4 rows a block
+    X, y = data()
+    checked = check_data(X, y, None, (X[:9], y[:9]), np.dtype(np.float32), None)
+    alone = data_signature(checked, np.float32)
+    for size in (2, 3, 7):
+        assert signatures_over_ranks(checked, size) == [alone] * size
+    monkeypatch.setattr(mlpzero.checkpointing, "SIGNATURE_BLOCK_BYTES", 4 << 20)
+    # the 64-byte blocks were many: one block of the same rows signs otherwise
+    assert data_signature(checked, np.float32)["X"] != alone["X"]
+
+
+def test_a_checkpoint_without_a_data_signature_is_not_compared(tmp_path):
+    """Files written before the signature (and a generator's fits) hold none: the data
+    cannot be compared, and the resume goes ahead as before."""
+    path = tmp_path / "run.npz"
+    X, y = interrupted(path)
+    tampered(path, lambda document, arrays: document["checkpoint"]["progress"].pop("data"))
+    resumed = MLP(hidden=(6,), seed=3).fit(
+        X[::-1].copy(), y[::-1].copy(), epochs=6, learning_rate=0.05, batch_size=16, resume=path
+    )
+    assert resumed.history.epochs == 6
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["X", ["X"], {"X": "a"}, {"X": 1, "y": "", "sample_weight": "", "validation_data": ""},
+     {"X": "a" * 401, "y": "", "sample_weight": "", "validation_data": ""}],
+)  # fmt: skip
+def test_a_bad_data_signature_in_a_checkpoint_is_refused_by_field(tmp_path, signature):
+    path = tmp_path / "run.npz"
+    X, y = interrupted(path)
+
+    def change(document, arrays):
+        document["checkpoint"]["progress"]["data"] = signature
+
+    tampered(path, change)
+    with pytest.raises(ValueError, match=r"checkpoint.progress.data must map"):
+        MLP(hidden=(6,), seed=3).fit(X, y, epochs=6, resume=path)
 
 
 # ---------------------------------------------------------------------------- callback states

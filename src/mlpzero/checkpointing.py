@@ -7,7 +7,8 @@ the stateful callbacks' state and the progress through the ``fit``.
 does not match (:func:`check_callbacks`, :func:`restore_optimizer`,
 :func:`restore_schedule`) and puts the callbacks' state back once training has begun
 (:class:`CallbackRestorer`). With the same data and options, a resumed run ends with the
-weights of an uninterrupted one, bit for bit.
+weights of an uninterrupted one, bit for bit; :func:`data_signature` lets a resume refuse
+other data (:func:`check_same_data`).
 
 This module knows the model only through two methods: ``model.to_record()`` (a
 :class:`~mlpzero.io.ModelRecord`) and ``model.stop_training``.
@@ -16,6 +17,7 @@ This module knows the model only through two methods: ``model.to_record()`` (a
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -24,15 +26,19 @@ from typing import Any
 
 import numpy as np
 
+from . import distributed as _distributed
 from .callbacks import Callback, SettingsChanged
 from .io import CheckpointState, ModelRecord, jsonable, read_record, short_repr, write_record
 from .optimizers import Optimizer
 from .schedules import Schedule
+from .validation import dense_rows, is_sparse
 
 __all__ = [
     "CallbackRestorer",
     "CheckpointWriter",
     "check_callbacks",
+    "check_same_data",
+    "data_signature",
     "load_checkpoint",
     "restore_optimizer",
     "restore_schedule",
@@ -78,6 +84,114 @@ def load_checkpoint(path: str | os.PathLike[str]) -> ModelRecord:
     ``MLP.from_record`` makes the model. A model file without training state is refused.
     """
     return read_record(path, checkpoint=True)
+
+
+#: Bytes of ``X`` (in the model's dtype) per block hashed on its own by
+#: :func:`data_signature`; the blocks depend on the shape alone, not on the ranks. The
+#: signature depends on it: another value would make every saved signature differ.
+SIGNATURE_BLOCK_BYTES = 4 << 20
+
+
+def data_signature(
+    data: Any, dtype: Any, comm: _distributed.Communicator = _distributed.LOCAL
+) -> dict[str, str]:
+    """A short text per part of a fit's checked data (``X``, ``y``, ``sample_weight``,
+    ``validation_data``; see :class:`~mlpzero.preparation.CheckedData`), each naming its
+    size and the SHA-256 of its values.
+
+    ``X`` is hashed as the rows the fit trains on: in the model's ``dtype``, C-ordered, a
+    block of :data:`SIGNATURE_BLOCK_BYTES` at a time (a memory-mapped ``X`` is read once
+    more, a block at a time; a sparse one by its stored values, their columns and the row
+    pointers). Targets and weights are hashed as float64 values (as text when they are
+    not numbers), so the same labels as int32 or int64 sign alike. A distributed fit
+    hashes each rank's contiguous share of the blocks and gathers them: the signature is
+    the one-process one, whatever the number of ranks.
+    """
+    signature = {
+        "X": _features_signature(data.X, dtype, comm),
+        "y": _values_signature(data.y),
+        "sample_weight": "None",
+    }
+    if data.weights is not None:
+        signature["sample_weight"] = _values_signature(data.weights * data.weight_scale)
+    if data.validation is not None:
+        X_val, y_val, w_val = data.validation
+        parts = [_features_signature(X_val, dtype, comm), _values_signature(y_val)]
+        parts.append("None" if w_val is None else _values_signature(w_val))
+        signature["validation_data"] = "; ".join(parts)
+    else:
+        signature["validation_data"] = "None"
+    return signature
+
+
+def check_same_data(
+    saved: Mapping[str, str] | None, given: Mapping[str, str] | None, path: Any
+) -> None:
+    """Refuse to resume on other data than the checkpoint's fit trained on.
+
+    ``saved`` is the checkpoint's :func:`data_signature` (None in a checkpoint of a
+    generator's fit, or of a version before signatures: nothing to compare), ``given``
+    this fit's (None for a generator)."""
+    if saved is None:
+        return
+    if given is None:
+        raise ValueError(
+            f"resume: {path} was trained on arrays, but fit was given a batch generator; "
+            "a resumed fit continues the same run on the same data"
+        )
+    differ = [key for key in sorted(set(saved) | set(given)) if saved.get(key) != given.get(key)]
+    if differ:
+        shown = "; ".join(
+            f"{key} (in the checkpoint: {saved.get(key, 'missing')}; given: "
+            f"{given.get(key, 'missing')})"
+            for key in differ
+        )
+        raise ValueError(
+            f"resume: {path} was trained on other data: {shown}. A resumed fit continues "
+            "the same run on the same data; to train on new data, load the model and fit "
+            "it without resume"
+        )
+
+
+def _features_signature(X: Any, dtype: Any, comm: _distributed.Communicator) -> str:
+    dtype = np.dtype(dtype)
+    n, width = X.shape
+    rows = max(1, SIGNATURE_BLOCK_BYTES // max(1, width * dtype.itemsize))
+    blocks = [(start, min(start + rows, n)) for start in range(0, n, rows)]
+    first, last = _distributed.share(len(blocks), comm.rank, comm.size)
+
+    def hash_blocks() -> list[bytes]:
+        return [_block_digest(X, start, stop, dtype) for start, stop in blocks[first:last]]
+
+    if comm.size == 1:
+        digests = hash_blocks()
+    else:  # every rank's share, in block order
+        shares = _distributed.gathered(comm, hash_blocks, "hash its rows of X")
+        digests = [digest for share in shares for digest in share]
+    digest = hashlib.sha256(b"".join(digests)).hexdigest()[:16]
+    kind = "sparse " if is_sparse(X) else ""
+    return f"{n} rows x {width} features, {kind}{dtype.name} sha256:{digest}"
+
+
+def _block_digest(X: Any, start: int, stop: int, dtype: np.dtype) -> bytes:
+    digest = hashlib.sha256()
+    if is_sparse(X):
+        block = X[start:stop]
+        counts = np.diff(block.indptr).astype(np.int64)
+        for part in (block.data.astype(dtype), block.indices.astype(np.int64), counts):
+            digest.update(part.tobytes())
+    else:
+        digest.update(dense_rows(X, start, stop, dtype).tobytes())
+    return digest.digest()
+
+
+def _values_signature(values: np.ndarray) -> str:
+    values = np.asarray(values)
+    if values.dtype.kind in "biuf":
+        data = np.ascontiguousarray(values, dtype=np.float64).tobytes()
+    else:
+        data = repr(values.tolist()).encode()
+    return f"shape {values.shape} sha256:{hashlib.sha256(data).hexdigest()[:16]}"
 
 
 #: What restoring a crafted state may raise besides ValueError; each means a bad file.

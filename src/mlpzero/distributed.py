@@ -79,6 +79,7 @@ __all__ = [
     "errors_end_the_job",
     "fingerprint",
     "fit_standardizer",
+    "gathered",
     "rank_callbacks",
     "row_scan",
     "sample_blocks",
@@ -270,7 +271,7 @@ def errors_end_the_job(
 
 
 # ---------------------------------------------------------------------- scans split by rank
-def _gathered(comm: Communicator, work: Any, what: str) -> list[Any]:
+def gathered(comm: Communicator, work: Any, what: str) -> list[Any]:
     """Every rank's result of ``work()``, in rank order; if it failed on any rank, the
     same :class:`DistributedFitError` on every rank (so no rank waits for another)."""
     try:
@@ -296,7 +297,7 @@ def row_scan(comm: Communicator) -> Any:
 
     def scan(n_rows: int, find: Any) -> Any:
         begin, end = share(n_rows, comm.rank, comm.size)
-        findings = _gathered(comm, lambda: find(slice(begin, end)), "scan its rows")
+        findings = gathered(comm, lambda: find(slice(begin, end)), "scan its rows")
         return next((found for found in findings if found is not None), None)
 
     return scan
@@ -313,7 +314,7 @@ def fit_standardizer(comm: Communicator, X: Any, rows: np.ndarray | None = None)
     n = X.shape[0] if rows is None else len(rows)
     begin, end = share(n, comm.rank, comm.size)
     mine = np.arange(begin, end) if rows is None else rows[begin:end]
-    parts = _gathered(comm, lambda: Standardizer.moments(X, mine), "standardise its rows")
+    parts = gathered(comm, lambda: Standardizer.moments(X, mine), "standardise its rows")
     return Standardizer.from_moments(parts)
 
 

@@ -108,6 +108,8 @@ _MEMBERS = ("metadata", "params", *_STANDARDIZE_MEMBERS)
 _STATE_PREFIXES = (_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)
 #: How a checkpoint's fit ended: not yet, after all its epochs, or stopped by a callback.
 _FINISHED = (None, "epochs", "stopped")
+#: The parts of a fit's data a checkpoint signs (``mlpzero.checkpointing.data_signature``).
+_DATA_SIGNATURE = ("X", "y", "sample_weight", "validation_data")
 
 
 # ---------------------------------------------------------------------------- records
@@ -470,6 +472,16 @@ def _checkpoint_state(
     if finished not in _FINISHED:
         check.fail("progress.finished", f"must be one of {_FINISHED}, got {short_repr(finished)}")
     _generator(path, progress.get("fit_random_state"))  # a valid state, or ValueError
+    signature = progress.get("data")  # absent for a generator's fit, and in older files
+    if signature is not None and not (
+        isinstance(signature, dict)
+        and set(signature) == set(_DATA_SIGNATURE)
+        and all(isinstance(text, str) and len(text) <= 400 for text in signature.values())
+    ):
+        check.fail(
+            "progress.data",
+            f"must map {list(_DATA_SIGNATURE)} to short texts, got {short_repr(signature)}",
+        )
     schedule = entry.get("schedule")
     if schedule is not None and not isinstance(schedule, dict):
         raise ValueError(f"{path}: checkpoint.schedule must be an object or null")

@@ -33,6 +33,8 @@ from .checkpointing import (
     CallbackRestorer,
     CheckpointWriter,
     check_callbacks,
+    check_same_data,
+    data_signature,
     load_checkpoint,
     restore_optimizer,
     restore_schedule,
@@ -421,6 +423,11 @@ class MLP:
                 target_check=self.loss_.check_targets,
             )  # fmt: skip
             _check_log_names(self, options, prepared.validation is not None)
+            signature = None
+            if not is_batch_source(X) and (options.checkpoint, options.resume) != (None, None):
+                signature = data_signature(data, self.dtype, comm)
+            if resumed is not None:
+                check_same_data(resumed.state.progress.get("data"), signature, options.resume)
             if self.standardize and self.standardizer_ is None:
                 self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
         self.validation_rows_ = prepared.validation_rows
@@ -441,6 +448,8 @@ class MLP:
             "epochs": options.epochs,
             "fit_random_state": fit_random_state,
         }
+        if signature is not None:
+            progress["data"] = signature
         callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
         self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
         self.optimizer_, self._rank = options.optimizer, comm.rank
