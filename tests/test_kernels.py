@@ -578,9 +578,16 @@ def test_a_pickled_network_runs_on_the_kernels(numba_on):
 
 
 @needs_numba
-@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+@pytest.mark.parametrize(
+    "loss",
+    [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(),
+     BinaryCrossEntropy(epsilon=1e-7), CategoricalCrossEntropy(epsilon=1e-7)],
+    ids=["bce", "cce", "mse", "bce-clipped", "cce-clipped"],
+)  # fmt: skip
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_value_and_gradient_in_one_pass_agree_with_the_two_numpy_calls(loss, dtype):
+    """The fused kernels against NumPy's value and gradient, logits of +-30 sigma: the
+    clipped losses bound many log-probabilities (below log 1e-7 = -16.1)."""
     rng = np.random.default_rng(3)
     logits = (rng.standard_normal((50, 3)) * 30).astype(dtype)
     logits[0, 0] = np.finfo(dtype).max  # clipped for the value, as the NumPy value does
@@ -603,6 +610,25 @@ def test_value_and_gradient_in_one_pass_agree_with_the_two_numpy_calls(loss, dty
     logits[1, 1] = np.nan  # divergence stays visible in both
     value, gradient = _both(both)[1]
     assert np.isnan(value) and np.isnan(gradient).any()
+
+
+@needs_numba
+@pytest.mark.parametrize("epsilon", [0.0, 1e-7])
+@pytest.mark.parametrize("loss_type", [BinaryCrossEntropy, CategoricalCrossEntropy])
+def test_the_fused_kernels_take_float32_logits_to_float64_for_the_value(loss_type, epsilon):
+    """Logits of a few units, where every exponential counts: the one-pass value of float32
+    logits is NumPy's float64 value to rounding (the exponentials were once float32,
+    1e-10 to 1e-9 off)."""
+    rng = np.random.default_rng(5)
+    logits = (rng.standard_normal((500, 3)) * 3).astype(np.float32)
+    Y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 500)]
+    loss = loss_type(epsilon)
+
+    def value_from_one_pass():
+        return loss.value_and_gradient(logits, Y, out=np.empty_like(logits))[0]
+
+    on_numpy, on_numba = _both(value_from_one_pass)  # NumPy: its value, then its gradient
+    assert on_numba == pytest.approx(on_numpy, rel=1e-13)
 
 
 # ------------------------------------------------- MLP.fit's full-batch epochs, compiled

@@ -7,7 +7,8 @@ elsewhere: the forward and backward passes of :mod:`mlpzero.network`, the deriva
 them in step; ``tests/test_kernels.py`` compares the two on every case.
 
 In float32 the kernels read and write float32 arrays only; inside, sums over samples and
-the output link are computed in float64 registers and rounded once when stored.
+the output link are computed in float64 registers and rounded once when stored. A value
+is widened with ``np.float64(x)``: numba's ``float(x)`` keeps a float32 ``x`` float32.
 
 Shapes: ``X`` is ``(m, n_0)``; ``sizes`` holds ``n_0 .. n_L``. ``inputs`` holds ``X``
 transposed, ``(n_0, m)``; ``pre`` and ``delta`` hold ``Z[l]^T`` and ``dZ[l]^T``, each
@@ -251,16 +252,16 @@ def softmax_error(logits, targets, scale, out):  # pragma: no cover - compiled
     (in float64 registers, rounded once). All arrays are ``(m, k)``."""
     m, k = logits.shape
     for i in range(m):
-        top = float(logits[i, 0])
+        top = np.float64(logits[i, 0])
         for j in range(1, k):
             if logits[i, j] > top:
-                top = float(logits[i, j])
+                top = np.float64(logits[i, j])
         total = 0.0
         for j in range(k):
-            total += math.exp(float(logits[i, j]) - top)
+            total += math.exp(np.float64(logits[i, j]) - top)
         norm = 1.0 / total
         for j in range(k):
-            p = math.exp(float(logits[i, j]) - top) * norm
+            p = math.exp(np.float64(logits[i, j]) - top) * norm
             out[i, j] = (p - targets[i, j]) * scale
 
 
@@ -277,7 +278,7 @@ def categorical_crossentropy_total(logits, targets, limit):  # pragma: no cover 
         total = 0.0
         dot = 0.0
         for j in range(k):
-            shifted = _clip(float(logits[i, j]), limit) - top
+            shifted = _clip(np.float64(logits[i, j]), limit) - top
             total += math.exp(shifted)
             dot += shifted * targets[i, j]
         result += math.log(total) - dot
@@ -285,53 +286,73 @@ def categorical_crossentropy_total(logits, targets, limit):  # pragma: no cover 
 
 
 @njit(cache=True, fastmath=_FLAGS)
-def sigmoid_error_and_crossentropy(logits, targets, scale, out, limit):  # pragma: no cover
+def sigmoid_error_and_crossentropy(
+    logits, targets, scale, out, limit, clipped, low, high
+):  # pragma: no cover - compiled
     r""":func:`output_error` with the sigmoid link and :func:`binary_crossentropy_total`
     in one pass, sharing :math:`e = e^{-|z|}`: :math:`\sigma(z) = 1 / (1 + e)` for
     :math:`z \ge 0` and :math:`e / (1 + e)` below, the loss term
-    :math:`\max(z, 0) - z y + \log(1 + e)`. Returns the loss total (float64)."""
+    :math:`\max(z, 0) - z y + \log(1 + e)`; with ``clipped``, the term of
+    :func:`binary_crossentropy_clipped_total` (log-probabilities bounded to
+    ``[low, high]``) instead. Returns the loss total (float64)."""
     m, k = logits.shape
     total = 0.0
     for j in range(k):
         for i in range(m):
-            z = float(logits[i, j])
+            z = np.float64(logits[i, j])
             y = targets[i, j]
             e = math.exp(-abs(z))
             p = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
             out[i, j] = (p - y) * scale
-            z = _clip(z, limit)
-            positive = z if z > 0.0 else 0.0
-            total += positive - z * y + math.log1p(e)
+            bounded = _clip(z, limit)
+            if clipped:
+                tail = math.log1p(e if bounded == z else math.exp(-abs(bounded)))
+                total -= _clipped_binary_term(bounded, y, tail, low, high)
+            else:
+                positive = bounded if bounded > 0.0 else 0.0
+                total += positive - bounded * y + math.log1p(e)
     return total
 
 
 @njit(cache=True, fastmath=_FLAGS)
-def softmax_error_and_crossentropy(logits, targets, scale, out, limit):  # pragma: no cover
-    r""":func:`softmax_error` and :func:`categorical_crossentropy_total` together, sharing
-    each row's maximum and exponentials (the loss takes its own pass only for a row with
-    a logit beyond ``limit``, which it clips). Returns the loss total (float64)."""
+def softmax_error_and_crossentropy(
+    logits, targets, scale, out, limit, clipped, low, high
+):  # pragma: no cover - compiled
+    r""":func:`softmax_error` and :func:`categorical_crossentropy_total` (with ``clipped``,
+    :func:`categorical_crossentropy_clipped_total`) together, sharing each row's maximum
+    and exponentials (the loss takes its own pass only for a row with a logit beyond
+    ``limit``, which it clips). Returns the loss total (float64)."""
     m, k = logits.shape
     result = 0.0
     for i in range(m):
-        top = float(logits[i, 0])
+        top = np.float64(logits[i, 0])
         beyond = abs(top) > limit
         for j in range(1, k):
-            z = float(logits[i, j])
+            z = np.float64(logits[i, j])
             beyond = beyond or abs(z) > limit
             if z > top or z != z:
                 top = z
         total = 0.0
         dot = 0.0
         for j in range(k):
-            shifted = float(logits[i, j]) - top
+            shifted = np.float64(logits[i, j]) - top
             total += math.exp(shifted)
             dot += shifted * targets[i, j]
         norm = 1.0 / total
         for j in range(k):
-            p = math.exp(float(logits[i, j]) - top) * norm
+            p = math.exp(np.float64(logits[i, j]) - top) * norm
             out[i, j] = (p - targets[i, j]) * scale
-        if beyond:
-            result += categorical_crossentropy_total(logits[i : i + 1], targets[i : i + 1], limit)
+        row = logits[i : i + 1]
+        if clipped and beyond:
+            result += categorical_crossentropy_clipped_total(
+                row, targets[i : i + 1], limit, low, high
+            )
+        elif clipped:
+            result -= _clipped_log_likelihood(
+                logits, targets, i, limit, top, math.log(total), low, high
+            )
+        elif beyond:
+            result += categorical_crossentropy_total(row, targets[i : i + 1], limit)
         else:
             result += math.log(total) - dot
     return result
@@ -390,7 +411,7 @@ def binary_crossentropy_total(logits, targets, limit):  # pragma: no cover - com
     total = 0.0
     for j in range(k):
         for i in range(m):
-            z = float(logits[i, j])
+            z = np.float64(logits[i, j])
             if z > limit:
                 z = limit
             elif z < -limit:
@@ -410,13 +431,19 @@ def binary_crossentropy_clipped_total(logits, targets, limit, low, high):  # pra
     total = 0.0
     for j in range(k):
         for i in range(m):
-            z = _clip(float(logits[i, j]), limit)
+            z = _clip(np.float64(logits[i, j]), limit)
             tail = math.log1p(math.exp(-abs(z)))
-            log_a = -((-z if z < 0.0 else 0.0) + tail)
-            log_not_a = -((z if z > 0.0 else 0.0) + tail)
-            y = targets[i, j]
-            total -= y * _bound(log_a, low, high) + (1.0 - y) * _bound(log_not_a, low, high)
+            total -= _clipped_binary_term(z, targets[i, j], tail, low, high)
     return total
+
+
+@njit(cache=True, fastmath=_FLAGS, inline="always")
+def _clipped_binary_term(z, y, tail, low, high):  # pragma: no cover - compiled
+    r""":math:`y\,b(\log a) + (1 - y)\,b(\log(1 - a))` for one clipped logit ``z``, given
+    ``tail`` :math:`= \log(1 + e^{-|z|})`, the part both softplus terms share."""
+    log_a = -((-z if z < 0.0 else 0.0) + tail)
+    log_not_a = -((z if z > 0.0 else 0.0) + tail)
+    return y * _bound(log_a, low, high) + (1.0 - y) * _bound(log_not_a, low, high)
 
 
 @njit(cache=True, fastmath=_FLAGS)
@@ -430,11 +457,23 @@ def categorical_crossentropy_clipped_total(logits, targets, limit, low, high):  
         top = _row_max(logits, i, limit)
         total = 0.0
         for j in range(k):
-            total += math.exp(_clip(float(logits[i, j]), limit) - top)
+            total += math.exp(_clip(np.float64(logits[i, j]), limit) - top)
         log_norm = math.log(total)
-        for j in range(k):
-            log_p = _clip(float(logits[i, j]), limit) - top - log_norm
-            result -= targets[i, j] * _bound(log_p, low, high)
+        result -= _clipped_log_likelihood(logits, targets, i, limit, top, log_norm, low, high)
+    return result
+
+
+@njit(cache=True, fastmath=_FLAGS, inline="always")
+def _clipped_log_likelihood(
+    logits, targets, i, limit, top, log_norm, low, high
+):  # pragma: no cover - compiled
+    r""":math:`\sum_k y_{ik}\, b(z_{ik} - t - \ell)` over row ``i``, with ``top`` as
+    :math:`t` and ``log_norm`` as :math:`\ell`, each logit clipped to
+    ``[-limit, limit]``: the row's bounded log-likelihood."""
+    result = 0.0
+    for j in range(logits.shape[1]):
+        log_p = _clip(np.float64(logits[i, j]), limit) - top - log_norm
+        result += targets[i, j] * _bound(log_p, low, high)
     return result
 
 
@@ -442,9 +481,9 @@ def categorical_crossentropy_clipped_total(logits, targets, limit, low, high):  
 def _row_max(logits, i, limit):  # pragma: no cover - compiled
     """The largest of row ``i``'s logits, each clipped to ``[-limit, limit]``; NaN if one
     is NaN."""
-    top = _clip(float(logits[i, 0]), limit)
+    top = _clip(np.float64(logits[i, 0]), limit)
     for j in range(1, logits.shape[1]):
-        z = _clip(float(logits[i, j]), limit)
+        z = _clip(np.float64(logits[i, j]), limit)
         if z > top or z != z:
             top = z
     return top
@@ -496,7 +535,7 @@ def gradient_descent(  # pragma: no cover - compiled
         _layers_forward(params, sizes, codes, alphas, m, inputs, pre, post)
         finite = True
         if record:
-            total = sigmoid_error_and_crossentropy(logits, Y, scale, error, limit)
+            total = sigmoid_error_and_crossentropy(logits, Y, scale, error, limit, False, 0.0, 0.0)
             totals[epoch] = total
             hits[epoch] = _threshold_hits(logits, Y)
             finite = math.isfinite(total)

@@ -121,12 +121,12 @@ class Loss(Component):
 
         A training step needs both; with the numba backend, the built-in cross-entropies
         compute them in one pass that shares the exponentials (without sample weights,
-        into ``out``, and without ``epsilon``). Otherwise this is the two calls (each
-        compiled, for a clipped cross-entropy).
+        into ``out``; a clipped value, with ``epsilon``, too). Otherwise this is the two
+        calls.
         """
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and out is not None:
-            link = _compiled_value_link(self)
+            link = _own_compiled_link(self)
             if logits.shape[0] and link in ("sigmoid", "softmax"):
                 scale = out.dtype.type(1.0 / logits.shape[0])
                 both = (
@@ -134,7 +134,9 @@ class Loss(Component):
                     if link == "sigmoid"
                     else compiled.softmax_error_and_crossentropy
                 )
-                total = both(logits, targets, scale, out, LOGIT_LIMIT)
+                epsilon = getattr(self, "epsilon", 0.0)
+                low, high = _log_bounds(epsilon) if epsilon else (0.0, 0.0)
+                total = both(logits, targets, scale, out, LOGIT_LIMIT, bool(epsilon), low, high)
                 return total / logits.shape[0], out
         value = self.value(logits, targets, sample_weight)
         return value, self.gradient(logits, targets, sample_weight, out=out)
@@ -353,15 +355,6 @@ def _own_compiled_link(loss: Loss) -> str | None:
     """``_compiled_link`` if ``loss``'s own class sets it, else None: a subclass that
     overrides the link or the value must not be computed by the built-in's kernels."""
     return type(loss).__dict__.get("_compiled_link")
-
-
-def _compiled_value_link(loss: Loss) -> str | None:
-    """:func:`_own_compiled_link` where one fused kernel computes ``loss``'s gradient and
-    value: it knows no ``epsilon``, so a clipped cross-entropy takes two kernels (its
-    value in :meth:`Loss.value`, its gradient in :meth:`Loss.gradient`)."""
-    if getattr(loss, "epsilon", 0.0):
-        return None
-    return _own_compiled_link(loss)
 
 
 def _check_epsilon(epsilon: Any) -> float:
