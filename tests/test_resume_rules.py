@@ -249,6 +249,71 @@ def test_the_same_data_in_another_form_resumes_the_run(tmp_path):
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
 
 
+def checkpointed(path, X, y, **options):
+    """A fit of 6 epochs stopped after epoch 3, leaving its checkpoint at ``path``."""
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, learning_rate=0.05, batch_size=16, checkpoint=path,
+            checkpoint_interval=0, callbacks=[StopAt(3)], **options,
+        )  # fmt: skip
+
+
+def test_the_same_values_in_other_containers_resume_alike(tmp_path):
+    """Targets as a column or a row, labels as np.str_ or str, float32 or float64 targets
+    of a float32 model, -0.0 for 0.0, a sparse X with explicit zeros or in CSC: each
+    trains as the checkpoint's data, so each resumes (as the uninterrupted run)."""
+    sparse = pytest.importorskip("scipy.sparse")
+    X, labels = data()
+    X = np.where(np.abs(X) < 0.5, 0.0, X)
+    text = np.array([str(label) for label in labels], dtype=object)
+    text_np = np.array([np.str_(label) for label in labels], dtype=object)
+    target = X[:, 0] * 2.0
+    negative_zeros = np.where(X == 0, -0.0, X)
+    explicit = sparse.csr_matrix(X)
+    explicit.data[explicit.data > 1.5] = 0.0  # stored zeros...
+    plain = sparse.csr_matrix(explicit.toarray())  # ...and none stored
+    cases = [
+        ((X, text), (X, text_np)),
+        ((X, labels[:, None]), (X, labels)),
+        ((X, target.astype(np.float32)[:, None]), (X, target)),
+        ((X, labels), (negative_zeros, labels)),
+        ((explicit, labels), (plain.tocsc(), labels)),
+    ]
+    for index, (first, then) in enumerate(cases):
+        path = tmp_path / f"run{index}.npz"
+        checkpointed(path, *first)
+        resumed = MLP(hidden=(6,), seed=3).fit(
+            *then, epochs=6, learning_rate=0.05, batch_size=16, resume=path
+        )
+        whole = MLP(hidden=(6,), seed=3).fit(*first, epochs=6, learning_rate=0.05, batch_size=16)
+        np.testing.assert_array_equal(resumed.network.params, whole.network.params)
+
+
+def test_labels_beyond_float64_integers_are_told_apart(tmp_path):
+    """Two int64 labels that are one float64: swapping them is other data."""
+    path = tmp_path / "run.npz"
+    X, labels = data()
+    codes = np.unique(labels, return_inverse=True)[1]
+    big = np.array([2**53, 2**53 + 1, 2**53 + 2], dtype=np.int64)
+    checkpointed(path, X, big[codes])
+    with pytest.raises(ValueError, match="was trained on other data: y"):
+        MLP(hidden=(6,), seed=3).fit(
+            X, big[(codes + 1) % 3], epochs=6, learning_rate=0.05, batch_size=16, resume=path
+        )
+
+
+def test_a_refused_resume_leaves_the_given_optimizer_as_it_was(tmp_path):
+    path = tmp_path / "run.npz"
+    X, y = data()
+    checkpointed(path, X, y, optimizer="adam")
+    optimizer = mlpzero.optimizers.Adam(learning_rate=0.05)
+    with pytest.raises(ValueError, match="was trained on other data"):
+        MLP(hidden=(6,), seed=3).fit(
+            X[::-1].copy(), y, epochs=6, batch_size=16, optimizer=optimizer, resume=path
+        )
+    assert optimizer.iterations == 0 and not optimizer.state
+
+
 class ThreadRank:
     """Rank ``rank`` of ``size`` threads standing in for MPI processes: ``allgather``
     meets the other threads at a barrier."""
@@ -307,7 +372,9 @@ def test_a_checkpoint_without_a_data_signature_is_not_compared(tmp_path):
 @pytest.mark.parametrize(
     "signature",
     ["X", ["X"], {"X": "a"}, {"X": 1, "y": "", "sample_weight": "", "validation_data": ""},
-     {"X": "a" * 401, "y": "", "sample_weight": "", "validation_data": ""}],
+     {"X": "a" * 401, "y": "", "sample_weight": "", "validation_data": ""},
+     {"X": "a\nb", "y": "", "sample_weight": "", "validation_data": ""},
+     {"X": "\u202e", "y": "", "sample_weight": "", "validation_data": ""}],
 )  # fmt: skip
 def test_a_bad_data_signature_in_a_checkpoint_is_refused_by_field(tmp_path, signature):
     path = tmp_path / "run.npz"

@@ -499,6 +499,17 @@ def test_subnormal_sample_weights_train_as_in_scikit_learn(iris):
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_an_alpha_beyond_float32_for_the_sample_weights_is_refused_naming_alpha(solver):
+    """Weights of 1e-46 make alpha over a batch's weight 5e39 in a float32 model: refused
+    with alpha and the batch weight named, not a NaN fit or an l2 the user never set."""
+    X = np.random.default_rng(0).normal(size=(200, 3)).astype(np.float32)
+    model = MLPRegressor(alpha=1e-4, solver=solver, max_iter=3)
+    with pytest.raises(ValueError, match=r"alpha=0.0001 divided by the sample weight of a mean"):
+        model.fit(X, X.sum(axis=1), sample_weight=np.full(200, 1e-46))
+    assert not hasattr(model, "coefs_")
+
+
 def test_sparse_y_that_is_not_multilabel_is_refused_by_name():
     from scipy import sparse
 

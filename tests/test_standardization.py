@@ -233,8 +233,15 @@ def test_resuming_keeps_the_statistics_and_ends_where_one_run_ends(tmp_path):
     resumed = MLP(hidden=(4,), seed=1, standardize=True).fit(X, y, resume=path, **options)
     assert resumed.standardizer_ == whole.standardizer_
     assert np.array_equal(resumed.network.params, whole.network.params)
+    with pytest.raises(ValueError, match="was trained on other data: X"):
+        MLP(hidden=(4,), seed=1, standardize=True).fit(X * 100, y, resume=path, **options)
+    # a checkpoint without the data's signature (an older one) cannot tell: the statistics
+    # still come from the checkpoint, not from X * 100
+    document, arrays = read_model_file(path)
+    del document["checkpoint"]["progress"]["data"]
+    write_model_file(path, document, arrays)
     other = MLP(hidden=(4,), seed=1, standardize=True).fit(X * 100, y, resume=path, **options)
-    assert other.standardizer_ == whole.standardizer_  # from the checkpoint, not X * 100
+    assert other.standardizer_ == whole.standardizer_
     with pytest.raises(ValueError, match="standardize"):
         MLP(hidden=(4,), seed=1).fit(X, y, resume=path, **options)
 

@@ -291,16 +291,28 @@ def test_a_penalty_beyond_the_dtype_is_refused_before_training():
     model = MLP(hidden=(3,), seed=0, dtype="float32")
     with pytest.raises(ValueError, match=r"l2=1e\+39 is beyond the largest float32 number"):
         model.fit(X, y, epochs=1, l2=1e39)
+    assert not model.built  # as before the fit
     with pytest.raises(ValueError, match=r"l2=0.0001 divided by a batch's total sample weight"):
-        model.fit(
-            X,
-            y,
-            epochs=1,
-            optimizer="lbfgs",
-            l2=1e-4,
-            penalty_per_sample=True,
-            sample_weight=np.full(10, 1e-300),
-        )
+        model.fit(X, y, epochs=1, optimizer="lbfgs", l2=1e-4, penalty_per_sample=True,
+                  sample_weight=np.full(10, 1e-300))  # fmt: skip
+    assert not model.built
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "lbfgs"])
+def test_per_sample_only_the_divided_penalty_must_fit_the_dtype(optimizer):
+    """With ``penalty_per_sample`` an ``l2`` beyond float32 is fine when the batch weights
+    bring ``l2 / W_b`` into range: ``(c l2, c w)`` trains as ``(l2, w)``."""
+    if optimizer == "lbfgs":
+        pytest.importorskip("scipy")
+    X, y = _regression_rows(50)
+    options = dict(epochs=3, batch_size=10, shuffle=False, penalty_per_sample=True)
+    if optimizer == "lbfgs":
+        options = dict(epochs=5, optimizer="lbfgs", penalty_per_sample=True)
+    scaled = MLP(hidden=(3,), seed=0, dtype="float32").fit(
+        X, y, l2=1e39, sample_weight=np.full(50, 1e40), **options
+    )
+    plain = MLP(hidden=(3,), seed=0, dtype="float32").fit(X, y, l2=0.1, **options)
+    np.testing.assert_allclose(scaled.network.params, plain.network.params, rtol=1e-5)
 
 
 def test_an_error_raised_in_an_epoch_puts_back_the_last_completed_epochs_weights():

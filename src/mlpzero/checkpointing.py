@@ -97,30 +97,32 @@ def data_signature(
 ) -> dict[str, str]:
     """A short text per part of a fit's checked data (``X``, ``y``, ``sample_weight``,
     ``validation_data``; see :class:`~mlpzero.preparation.CheckedData`), each naming its
-    size and the SHA-256 of its values.
+    size and the SHA-256 of its values, as the fit reads them.
 
-    ``X`` is hashed as the rows the fit trains on: in the model's ``dtype``, C-ordered, a
-    block of :data:`SIGNATURE_BLOCK_BYTES` at a time (a memory-mapped ``X`` is read once
-    more, a block at a time; a sparse one by its stored values, their columns and the row
-    pointers). Targets and weights are hashed as float64 values (as text when they are
-    not numbers), so the same labels as int32 or int64 sign alike. A distributed fit
-    hashes each rank's contiguous share of the blocks and gathers them: the signature is
-    the one-process one, whatever the number of ranks.
+    ``X`` is hashed in the model's ``dtype``, C-ordered, a block of about
+    :data:`SIGNATURE_BLOCK_BYTES` at a time (a memory-mapped ``X`` is read once more, a
+    block at a time). A sparse ``X`` is hashed by its stored values, their columns and the
+    row lengths, zeros dropped and columns sorted; it signs otherwise than the same values
+    dense. Numbers are hashed with ``-0.0`` as ``0.0``; targets as 64-bit integers, or as
+    floats of ``dtype``, or as text, a column ``(n, 1)`` as ``(n,)``; weights as float64.
+    So the same data given in another container or dtype that trains alike signs alike.
+    A distributed fit hashes each rank's contiguous share of the blocks and gathers them:
+    the signature is the one-process one, whatever the number of ranks.
     """
+    dtype = np.dtype(dtype)
     signature = {
         "X": _features_signature(data.X, dtype, comm),
-        "y": _values_signature(data.y),
+        "y": _targets_signature(data.y, dtype),
         "sample_weight": "None",
+        "validation_data": "None",
     }
     if data.weights is not None:
-        signature["sample_weight"] = _values_signature(data.weights * data.weight_scale)
+        signature["sample_weight"] = _targets_signature(data.weights * data.weight_scale)
     if data.validation is not None:
         X_val, y_val, w_val = data.validation
-        parts = [_features_signature(X_val, dtype, comm), _values_signature(y_val)]
-        parts.append("None" if w_val is None else _values_signature(w_val))
+        parts = [_features_signature(X_val, dtype, comm), _targets_signature(y_val, dtype)]
+        parts.append("None" if w_val is None else _targets_signature(w_val))
         signature["validation_data"] = "; ".join(parts)
-    else:
-        signature["validation_data"] = "None"
     return signature
 
 
@@ -153,10 +155,12 @@ def check_same_data(
         )
 
 
-def _features_signature(X: Any, dtype: Any, comm: _distributed.Communicator) -> str:
-    dtype = np.dtype(dtype)
+def _features_signature(X: Any, dtype: np.dtype, comm: _distributed.Communicator) -> str:
     n, width = X.shape
-    rows = max(1, SIGNATURE_BLOCK_BYTES // max(1, width * dtype.itemsize))
+    sparse = is_sparse(X)
+    # stored values and their column indices, or whole dense rows
+    row_bytes = (X.nnz / max(1, n)) * (dtype.itemsize + 8) if sparse else width * dtype.itemsize
+    rows = max(1, int(SIGNATURE_BLOCK_BYTES // max(1.0, row_bytes)))
     blocks = [(start, min(start + rows, n)) for start in range(0, n, rows)]
     first, last = _distributed.share(len(blocks), comm.rank, comm.size)
 
@@ -169,29 +173,37 @@ def _features_signature(X: Any, dtype: Any, comm: _distributed.Communicator) -> 
         shares = _distributed.gathered(comm, hash_blocks, "hash its rows of X")
         digests = [digest for share in shares for digest in share]
     digest = hashlib.sha256(b"".join(digests)).hexdigest()[:16]
-    kind = "sparse " if is_sparse(X) else ""
+    kind = "sparse " if sparse else ""
     return f"{n} rows x {width} features, {kind}{dtype.name} sha256:{digest}"
 
 
 def _block_digest(X: Any, start: int, stop: int, dtype: np.dtype) -> bytes:
     digest = hashlib.sha256()
     if is_sparse(X):
-        block = X[start:stop]
-        counts = np.diff(block.indptr).astype(np.int64)
-        for part in (block.data.astype(dtype), block.indices.astype(np.int64), counts):
-            digest.update(part.tobytes())
+        block = X[start:stop].tocsr().astype(dtype)  # a copy of these rows: ours to tidy
+        block.sum_duplicates()  # sorts the columns too
+        block.eliminate_zeros()
+        digest.update((block.data + dtype.type(0)).tobytes())
+        digest.update(block.indices.astype(np.int64).tobytes())
+        digest.update(np.diff(block.indptr).astype(np.int64).tobytes())
     else:
-        digest.update(dense_rows(X, start, stop, dtype).tobytes())
+        digest.update((dense_rows(X, start, stop, dtype) + dtype.type(0)).tobytes())
     return digest.digest()
 
 
-def _values_signature(values: np.ndarray) -> str:
-    values = np.asarray(values)
-    if values.dtype.kind in "biuf":
-        data = np.ascontiguousarray(values, dtype=np.float64).tobytes()
-    else:
-        data = repr(values.tolist()).encode()
-    return f"shape {values.shape} sha256:{hashlib.sha256(data).hexdigest()[:16]}"
+def _targets_signature(values: np.ndarray, dtype: Any = np.float64) -> str:
+    """``y`` (or weights) as text: integers as int64, floats in ``dtype``, others as text."""
+    values, dtype = np.asarray(values), np.dtype(dtype)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.dtype.kind in "biu":
+        data = values.astype(np.int64).tobytes()
+    elif values.dtype.kind == "f":
+        data = (values.astype(dtype) + dtype.type(0)).tobytes()
+    else:  # labels as text, whatever their string type, separated by NUL
+        data = "\0".join(str(value) for value in values.ravel().tolist()).encode()
+    shape = "x".join(map(str, values.shape))
+    return f"{shape} sha256:{hashlib.sha256(data).hexdigest()[:16]}"
 
 
 #: What restoring a crafted state may raise besides ValueError; each means a bad file.

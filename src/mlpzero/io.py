@@ -476,11 +476,15 @@ def _checkpoint_state(
     if signature is not None and not (
         isinstance(signature, dict)
         and set(signature) == set(_DATA_SIGNATURE)
-        and all(isinstance(text, str) and len(text) <= 400 for text in signature.values())
+        and all(
+            isinstance(text, str) and len(text) <= 400 and text.isascii() and text.isprintable()
+            for text in signature.values()
+        )
     ):
         check.fail(
             "progress.data",
-            f"must map {list(_DATA_SIGNATURE)} to short texts, got {short_repr(signature)}",
+            f"must map {list(_DATA_SIGNATURE)} to short printable texts, got "
+            f"{short_repr(signature)}",
         )
     schedule = entry.get("schedule")
     if schedule is not None and not isinstance(schedule, dict):

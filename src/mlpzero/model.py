@@ -43,7 +43,7 @@ from .history import History
 from .network import Network, resolve_activations
 from .preparation import RowSource, SparseRows, check_data, is_batch_source, prepare
 from .progress import ProgressLogger
-from .regularizers import WeightPenalty, dropout_rates
+from .regularizers import check_penalty_range, dropout_rates
 from .standardization import Standardizer
 from .targets import TargetEncoder, infer_task, loss_for_task
 from .training import RowOrder, train
@@ -405,6 +405,11 @@ class MLP:
             if options.lbfgs:
                 _check_lbfgs(self, options, comm)
             first_fit = resumed is None and not self.built
+            signature = None
+            if not is_batch_source(X) and (options.checkpoint, options.resume) != (None, None):
+                signature = data_signature(data, self.dtype, comm)
+            if resumed is not None:  # before the checkpoint's state goes into the options
+                check_same_data(resumed.state.progress.get("data"), signature, options.resume)
             if classes is not None:
                 _check_classes(self, classes, data.y)
             if resumed is not None:
@@ -423,11 +428,10 @@ class MLP:
                 target_check=self.loss_.check_targets,
             )  # fmt: skip
             _check_log_names(self, options, prepared.validation is not None)
-            signature = None
-            if not is_batch_source(X) and (options.checkpoint, options.resume) != (None, None):
-                signature = data_signature(data, self.dtype, comm)
-            if resumed is not None:
-                check_same_data(resumed.state.progress.get("data"), signature, options.resume)
+            if options.lbfgs:  # _lbfgs_l2 checks its l2
+                _lbfgs_l2(options, prepared, self.dtype)
+            elif not options.penalty_per_sample:  # else checked for each batch's weight
+                check_penalty_range(options.l2, options.l1, self.dtype)
             if self.standardize and self.standardizer_ is None:
                 self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
         self.validation_rows_ = prepared.validation_rows
@@ -500,14 +504,10 @@ class MLP:
         """The full-batch L-BFGS path of :meth:`fit`: up to ``epochs`` iterations of
         :func:`mlpzero.lbfgs.minimize` in place of the epoch loop."""
         self.optimizer_ = None
-        l2, weights = options.l2, prepared.sample_weight
-        if options.penalty_per_sample:  # every row is in the one batch
-            total = prepared.Y.shape[0] if weights is None else float(np.sum(weights, dtype=float))
-            penalty = WeightPenalty(self.network.weight_mask, self.dtype, l2=l2, per_sample=True)
-            l2, _ = penalty.coefficients(total * prepared.weight_scale)
         _lbfgs.minimize(
             self.network, self.loss_, prepared.X, prepared.Y, max_iter=options.epochs,
-            sample_weight=weights, l2=l2, model=self,
+            sample_weight=prepared.sample_weight, l2=_lbfgs_l2(options, prepared, self.dtype),
+            model=self,
             callbacks=callbacks, history=self.history, validation=prepared.validation,
         )  # fmt: skip
         return self
@@ -1101,6 +1101,18 @@ class FitOptions:
             "clip_norm": self.clip_norm,
             "shuffle": self.shuffle,
         }
+
+
+def _lbfgs_l2(options: FitOptions, prepared: Any, dtype: np.dtype) -> float:
+    """The ``l2`` of an L-BFGS fit: with ``penalty_per_sample``, divided by the total sample
+    weight (every row is in the one batch); refused beyond the model's dtype."""
+    l2, weights = options.l2, prepared.sample_weight
+    if not options.penalty_per_sample:
+        return l2
+    total = prepared.Y.shape[0] if weights is None else float(np.sum(weights, dtype=float))
+    per_sample = l2 / total / prepared.weight_scale
+    check_penalty_range(per_sample, 0.0, dtype, total * prepared.weight_scale, (l2, 0.0))
+    return per_sample
 
 
 def _refuse_replacing(checkpoint: Any, resume: Any) -> None:

@@ -34,7 +34,7 @@ import numpy as np
 
 from .validation import check_non_negative
 
-__all__ = ["WeightPenalty", "dropout_rates"]
+__all__ = ["WeightPenalty", "check_penalty_range", "dropout_rates"]
 
 
 class WeightPenalty:
@@ -59,8 +59,8 @@ class WeightPenalty:
         self.per_sample = bool(per_sample)
         self._mask = np.asarray(weight_mask).astype(dtype)
         self._work = np.empty_like(self._mask)
-        self._largest = float(np.finfo(self._mask.dtype).max)
-        self._in_range(self.l2, self.l1)
+        if not self.per_sample:  # per sample, only l2 / W_b is used, checked batch by batch
+            check_penalty_range(self.l2, self.l1, self._mask.dtype)
 
     @property
     def active(self) -> bool:
@@ -73,27 +73,10 @@ class WeightPenalty:
         A coefficient beyond the parameters' dtype would turn every weight into NaN; it is
         refused with a ValueError instead."""
         if self.per_sample:
-            return self._in_range(self.l2 / weight, self.l1 / weight, weight)
+            l2, l1 = self.l2 / weight, self.l1 / weight
+            check_penalty_range(l2, l1, self._mask.dtype, weight, (self.l2, self.l1))
+            return l2, l1
         return self.l2, self.l1
-
-    def _in_range(self, l2: float, l1: float, weight: float | None = None) -> tuple[float, float]:
-        """``(l2, l1)``, after checking that both are finite in the parameters' dtype."""
-        for name, value in (("l2", l2), ("l1", l1)):
-            if value > self._largest:
-                dtype = self._mask.dtype.name
-                given = getattr(self, name)
-                if weight is None:
-                    raise ValueError(
-                        f"{name}={given!r} is beyond the largest {dtype} number (the "
-                        "parameters' dtype)"
-                    )
-                raise ValueError(
-                    f"{name}={given!r} divided by a batch's total sample weight ({weight:.6g}) "
-                    f"is {value:.6g}, beyond the largest {dtype} number: with "
-                    "penalty_per_sample=True the penalty grows as the sample weights shrink; "
-                    "give larger sample weights or a smaller penalty"
-                )
-        return l2, l1
 
     def value(self, params: np.ndarray, weight: float = 1.0) -> float:
         r""":math:`\tfrac{\lambda_2}{2} \sum w^2 + \lambda_1 \sum |w|` over the weights
@@ -127,6 +110,34 @@ class WeightPenalty:
             work *= t(l1)
             grads += work
         return penalty
+
+
+def check_penalty_range(
+    l2: float,
+    l1: float,
+    dtype: np.dtype,
+    weight: float | None = None,
+    given: tuple[float, float] | None = None,
+) -> None:
+    """Refuse coefficients ``l2`` or ``l1`` beyond the largest number of ``dtype``: in the
+    update they would turn every weight into NaN. With ``weight``, they are ``given``
+    divided by a batch's total sample weight (``penalty_per_sample``)."""
+    largest = float(np.finfo(dtype).max)
+    for index, (name, value) in enumerate((("l2", l2), ("l1", l1))):
+        if value <= largest:
+            continue
+        dtype_name = np.dtype(dtype).name
+        if weight is None or given is None:
+            raise ValueError(
+                f"{name}={value!r} is beyond the largest {dtype_name} number (the "
+                "parameters' dtype)"
+            )
+        raise ValueError(
+            f"{name}={given[index]!r} divided by a batch's total sample weight ({weight:.6g}) "
+            f"is {value:.6g}, beyond the largest {dtype_name} number: with "
+            "penalty_per_sample=True the penalty grows as the sample weights shrink; give "
+            "larger sample weights or a smaller penalty"
+        )
 
 
 def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> list[float]:

@@ -647,7 +647,7 @@ class _BaseMLP(BaseEstimator):
         optimizer = self._optimizer if keep_optimizer else self._make_optimizer()
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        l2 = self._l2(n_samples, batch_size, weights)
+        l2 = self._l2(n_samples, batch_size, weights, mlp.dtype)
         progress = _Bookkeeping(
             self,
             n_samples,
@@ -800,7 +800,7 @@ class _BaseMLP(BaseEstimator):
             )
         n_samples = X.shape[0]
         Y = mlp.encoder.encode(y, dtype=mlp.dtype)
-        l2 = self._l2(n_samples, n_samples, weights)
+        l2 = self._l2(n_samples, n_samples, weights, mlp.dtype)
         penalty = WeightPenalty(mlp.network.weight_mask, mlp.network.dtype, l2=l2)
         progress = _Bookkeeping(
             self, n_samples, None, previous, outputs=self._reported_loss_outputs(mlp)
@@ -868,7 +868,7 @@ class _BaseMLP(BaseEstimator):
         network.params[order] = packed
         Y = np.asarray(Y, dtype=network.dtype).reshape(len(Y), -1)
         weights = check_sample_weight(sample_weight, len(Y))
-        l2 = self._l2(len(Y), len(Y), weights)
+        l2 = self._l2(len(Y), len(Y), weights, network.dtype)
         penalty = WeightPenalty(network.weight_mask, network.dtype, l2=l2)
         value, gradient = _lbfgs.loss_and_gradient(network, self._mlp.loss_, X, Y, weights, penalty)
         return value, gradient[order]
@@ -940,7 +940,7 @@ class _BaseMLP(BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _l2(self, n_samples: int, batch_size: int, weights: np.ndarray | None) -> float:
+    def _l2(self, n_samples: int, batch_size: int, weights: np.ndarray | None, dtype: Any) -> float:
         """mlpzero's ``l2`` for scikit-learn's ``alpha`` on the mean batch of an epoch of
         ``n_samples`` rows in batches of ``batch_size``.
 
@@ -953,7 +953,15 @@ class _BaseMLP(BaseEstimator):
         """
         mean_weight = 1.0 if weights is None else float(np.mean(weights))
         batches = -(-n_samples // batch_size)
-        return self.alpha * batches / (n_samples * mean_weight)
+        l2 = self.alpha * batches / (n_samples * mean_weight)
+        if l2 > float(np.finfo(dtype).max):
+            raise ValueError(
+                f"alpha={self.alpha!r} divided by the sample weight of a mean batch "
+                f"({n_samples * mean_weight / batches:.6g}) is {l2:.6g}, beyond the largest "
+                f"{np.dtype(dtype).name} number: alpha is divided by each batch's total "
+                "sample weight; give larger sample weights or a smaller alpha"
+            )
+        return l2
 
     def _make_optimizer(self) -> _optimizers.Optimizer:
         options: dict[str, Any] = {"learning_rate": self.learning_rate_init}

@@ -31,7 +31,10 @@ training cleanly: the parameters are those at the end of the last completed epoc
 history holds the completed epochs, ``on_train_end`` callbacks run (so early stopping can
 restore its best weights), and :func:`train` returns normally. Any other exception
 raised during an epoch (by a callback, or a per-sample penalty beyond the dtype) also
-puts back the parameters of the last completed epoch before it propagates.
+puts back the parameters of the last completed epoch before it propagates. In all three
+cases only the parameters go back: the optimizer's moments and the random state keep the
+steps of the epoch left unfinished (and so does the step count, but after Ctrl-C in the
+compiled loop below).
 
 With the numba backend, a fit that is the article's training and nothing more (see
 ``_Trainer._plain_full_batch``) runs many epochs per compiled call, with the same
