@@ -1,9 +1,10 @@
-"""ParameterSnapshot and rollback_on_error: one copy out, one copy back."""
+"""ParameterSnapshot, OptimizerSnapshot and rollback_on_error: one copy out, one copy back."""
 
 import numpy as np
 import pytest
 
-from mlpzero.snapshot import ParameterSnapshot, rollback_on_error
+from mlpzero.optimizers import SGD
+from mlpzero.snapshot import OptimizerSnapshot, ParameterSnapshot, rollback_on_error
 
 
 def test_take_and_restore_in_place_reusing_one_buffer():
@@ -57,3 +58,26 @@ def test_rollback_on_error_keeps_a_successful_block():
         params += 1
     np.testing.assert_array_equal(params, [2.0, 3.0])
     np.testing.assert_array_equal(snapshot.values, [1.0, 2.0])
+
+
+def test_an_optimizer_snapshot_puts_back_the_step_count_and_every_buffer():
+    """Taken before the first step, it removes the momentum buffer made since (its
+    absence makes the next step start the velocity afresh); taken later, it writes the
+    saved values back into the optimizer's own buffers."""
+    params, grads = np.ones(4), np.full(4, 0.5)
+    optimizer = SGD(learning_rate=0.1, momentum=0.9)
+    before = OptimizerSnapshot()
+    before.take(optimizer)
+    optimizer.step(params, grads)
+    later = OptimizerSnapshot()
+    later.take(optimizer)
+    buffer = optimizer.state["momentum_buffer"]
+    saved = buffer.copy()
+    optimizer.step(params, grads)
+    later.restore(optimizer)
+    assert optimizer.iterations == 1 and optimizer.state["momentum_buffer"] is buffer
+    np.testing.assert_array_equal(buffer, saved)
+    before.restore(optimizer)
+    assert optimizer.iterations == 0 and optimizer.state == {}
+    with pytest.raises(RuntimeError, match="empty"):
+        OptimizerSnapshot().restore(optimizer)

@@ -315,7 +315,9 @@ def test_per_sample_only_the_divided_penalty_must_fit_the_dtype(optimizer):
     np.testing.assert_allclose(scaled.network.params, plain.network.params, rtol=1e-5)
 
 
-def test_an_error_raised_in_an_epoch_puts_back_the_last_completed_epochs_weights():
+def test_an_error_raised_in_an_epoch_puts_back_the_last_completed_epoch():
+    """The weights and the optimizer's step count and moments are those at the end of
+    epoch 1, as if the failing epoch had not begun."""
     X, y = _regression_rows(40)
 
     class FailsInBatch3(Callback):
@@ -323,12 +325,39 @@ def test_an_error_raised_in_an_epoch_puts_back_the_last_completed_epochs_weights
             if self.model.history.epochs == 2 and batch == 3:
                 raise RuntimeError("stop here")
 
-    model = MLP(hidden=(3,), seed=0)
-    recorder = Recorder()
+    class OptimizerRecorder(Recorder):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            state = self.model.optimizer_.state
+            self.end[epoch] = (self.end[epoch], self.model.optimizer_.iterations,
+                               {key: value.copy() for key, value in state.items()})  # fmt: skip
+
+    model, recorder = MLP(hidden=(3,), seed=0), OptimizerRecorder()
     with pytest.raises(RuntimeError, match="stop here"):
-        model.fit(X, y, epochs=5, batch_size=5, callbacks=[recorder, FailsInBatch3()])
-    np.testing.assert_array_equal(model.network.params, recorder.end[1])
+        model.fit(X, y, epochs=5, batch_size=5, optimizer="adam",
+                  callbacks=[recorder, FailsInBatch3()])  # fmt: skip
+    params, iterations, state = recorder.end[1]
+    np.testing.assert_array_equal(model.network.params, params)
     assert model.history.epochs == 2
+    assert model.optimizer_.iterations == iterations == 16
+    for key, value in state.items():
+        np.testing.assert_array_equal(model.optimizer_.state[key], value)
+
+
+def test_after_a_divergence_the_same_optimizer_object_trains_on():
+    """A diverging step leaves NaN in SGD's velocity; the epoch is undone with the
+    optimizer's state, so the same object, at a small rate, then trains finitely (it
+    used to diverge again at any rate)."""
+    X, y = _regression_rows(200)
+    X = X * 1e3
+    optimizer = SGD(learning_rate=10.0, momentum=0.9)
+    model = MLP(hidden=(4,), seed=0, dtype="float64")
+    with pytest.raises(TrainingDivergedError):
+        model.fit(X, y, epochs=50, batch_size=20, optimizer=optimizer)
+    assert optimizer.iterations == 0 and optimizer.state == {}  # as before epoch 0
+    optimizer.learning_rate = optimizer.initial_learning_rate = 1e-8
+    model.fit(X, y, epochs=2, batch_size=20, optimizer=optimizer)
+    assert np.isfinite(model.history["loss"]).all()
 
 
 def test_penalty_per_sample_must_be_a_bool():

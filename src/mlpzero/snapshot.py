@@ -6,17 +6,19 @@ back. The training loop keeps the weights of the start of each epoch to undo a
 diverging epoch or a Ctrl-C; early stopping keeps the weights of the best epoch; a
 caller that trains a model it must leave as it was on failure keeps the weights from
 before. :class:`ParameterSnapshot` is that copy; :func:`rollback_on_error` is the last
-use as a ``with`` block.
+use as a ``with`` block. :class:`OptimizerSnapshot` keeps an optimizer's step count and
+state buffers the same way, so that an undone epoch leaves no trace in its momentum.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
-__all__ = ["ParameterSnapshot", "rollback_on_error"]
+__all__ = ["OptimizerSnapshot", "ParameterSnapshot", "rollback_on_error"]
 
 
 class ParameterSnapshot:
@@ -76,6 +78,43 @@ class ParameterSnapshot:
     def __repr__(self) -> str:
         held = "empty" if self.values is None else f"{self.values.size} {self.values.dtype}"
         return f"ParameterSnapshot({held})"
+
+
+class OptimizerSnapshot:
+    """A copy of an optimizer's running state, its ``iterations`` and the flat buffers of
+    its ``state`` dict (momentum, moments), that :meth:`restore` puts back.
+
+    A buffer the optimizer had not made yet when the snapshot was taken is removed on
+    restore: its absence is state too (the first step sets a momentum buffer rather than
+    decaying it). Buffers are reused from one :meth:`take` to the next, as
+    :class:`ParameterSnapshot`'s.
+    """
+
+    def __init__(self) -> None:
+        self.iterations: int | None = None
+        self._buffers: dict[str, ParameterSnapshot] = {}
+        self._keys: tuple[str, ...] = ()
+
+    def take(self, optimizer: Any) -> None:
+        """Copy ``optimizer.iterations`` and every buffer of ``optimizer.state``."""
+        self.iterations = optimizer.iterations
+        self._keys = tuple(optimizer.state)
+        for key in self._keys:
+            self._buffers.setdefault(key, ParameterSnapshot()).take(optimizer.state[key])
+
+    def restore(self, optimizer: Any) -> None:
+        """Put the saved step count and buffers back into ``optimizer``, in place."""
+        if self.iterations is None:
+            raise RuntimeError("restore: the snapshot is empty (call take first)")
+        optimizer.iterations = self.iterations
+        for key in [key for key in optimizer.state if key not in self._keys]:
+            del optimizer.state[key]
+        for key in self._keys:
+            saved = self._buffers[key]
+            if key in optimizer.state:
+                saved.restore(optimizer.state[key])
+            else:
+                optimizer.state[key] = np.array(saved.values, copy=True)
 
 
 @contextmanager

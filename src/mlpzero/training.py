@@ -32,9 +32,9 @@ history holds the completed epochs, ``on_train_end`` callbacks run (so early sto
 restore its best weights), and :func:`train` returns normally. Any other exception
 raised during an epoch (by a callback, or a per-sample penalty beyond the dtype) also
 puts back the parameters of the last completed epoch before it propagates. In all three
-cases only the parameters go back: the optimizer's moments and the random state keep the
-steps of the epoch left unfinished (and so does the step count, but after Ctrl-C in the
-compiled loop below).
+cases the optimizer's state (step count, momentum, moments) goes back with them, so that
+a fit continued with the same optimizer object starts from a finite, consistent state;
+the random state keeps the draws of the epoch left unfinished.
 
 With the numba backend, a fit that is the article's training and nothing more (see
 ``_Trainer._plain_full_batch``) runs many epochs per compiled call, with the same
@@ -60,7 +60,7 @@ from .losses import LOGIT_LIMIT, BinaryCrossEntropy, Loss
 from .network import Network
 from .optimizers import SGD, Optimizer
 from .regularizers import WeightPenalty
-from .snapshot import ParameterSnapshot
+from .snapshot import OptimizerSnapshot, ParameterSnapshot
 from .validation import check_positive, relative_sample_weight
 
 __all__ = ["TrainingDivergedError", "clip_global_norm", "gather_rows", "train"]
@@ -266,6 +266,8 @@ class _Trainer:
         self.labels = AccuracyCounter(loss, Y, rows=self.batch)
         self.snapshot = ParameterSnapshot()
         self.snapshot.take(network.params)  # its buffer, allocated before the first epoch
+        self.optimizer_snapshot = OptimizerSnapshot()
+        self.optimizer_snapshot.take(optimizer)
         if self.batch < n or callable(shuffle):
             self.order = np.arange(n)
         if self.batch < n:
@@ -328,6 +330,7 @@ class _Trainer:
                 callback.on_train_begin()
             for epoch in range(start, start + epochs):
                 self.snapshot.take(network.params)
+                self.optimizer_snapshot.take(optimizer)
                 in_epoch = True
                 if self.schedule is not None:
                     initial = optimizer.initial_learning_rate
@@ -359,11 +362,11 @@ class _Trainer:
             if self.comm.size > 1:  # the other ranks cannot know: end the job
                 raise
             if in_epoch:
-                self.snapshot.restore(network.params)
+                self._undo_epoch()
             _report_interrupt(epoch, history)
         except BaseException:
-            if in_epoch:  # as after an interrupt: the parameters of the last whole epoch
-                self.snapshot.restore(network.params)
+            if in_epoch:  # as after an interrupt: back to the end of the last whole epoch
+                self._undo_epoch()
             for callback in callbacks:
                 close = getattr(callback, "close", None)
                 if close is not None:
@@ -440,8 +443,10 @@ class _Trainer:
                     logs = self.labels.logs(totals[e] / self.n, int(hits[e]), self.n)
                     logs["lr"] = lr
                     history.append(logs)
-                if done < count:
+                if done < count:  # the start of the failing epoch, its one step undone
                     self.snapshot.take(start_of_step)
+                    optimizer.iterations = mark[2] + done
+                    self.optimizer_snapshot.take(optimizer)
                     self._diverged(mark[1] + done, float(totals[done] / self.n))
         except KeyboardInterrupt:
             params, completed, optimizer.iterations = mark
@@ -654,8 +659,13 @@ class _Trainer:
             logs["val_accuracy"] = int(sums[2]) / X_val.shape[0]
         return logs
 
-    def _diverged(self, epoch: int, value: float) -> None:
+    def _undo_epoch(self) -> None:
+        """Put the parameters and the optimizer's state back to the start of the epoch."""
         self.snapshot.restore(self.network.params)
+        self.optimizer_snapshot.restore(self.optimizer)
+
+    def _diverged(self, epoch: int, value: float) -> None:
+        self._undo_epoch()
         lr = self.optimizer.learning_rate
         what = f"the loss became {value}" if not math.isfinite(value) else "a parameter became"
         if math.isfinite(value):
