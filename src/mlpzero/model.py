@@ -382,7 +382,9 @@ class MLP:
             Besides bad arguments and data: with ``penalty_per_sample``, a batch whose
             total sample weight is so small that ``l2 / W_b`` (or ``l1 / W_b``) is beyond
             the model's dtype. Any error during an epoch leaves the model with the
-            weights of its last completed epoch.
+            weights of its last completed epoch, and the optimizer with its state then.
+            With ``resume``, data other than the checkpoint's run trained on (compared by
+            :func:`mlpzero.checkpointing.data_signature`), refused before any epoch.
         """
         comm = _process_group(distributed, dict(locals()))
         options = FitOptions.check(
