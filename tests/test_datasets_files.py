@@ -263,6 +263,95 @@ def test_csv_labels_that_turn_to_text_in_a_later_chunk(tmp_path, small_chunks):
     assert y.dtype == np.float64 and y[-1] == 0.5 and y[59] == 59.0
 
 
+def test_csv_quote_inside_an_unquoted_field_is_a_character(tmp_path, small_chunks):
+    """As in Python's csv module (the oracle): a quote opens a quoted field only at a
+    field's start; elsewhere, in the header or in a label, it is text like any other."""
+    import csv as pycsv
+
+    rows = ['diag_in",weight,model'] + [f"{i},{i / 8},air" for i in range(30)]
+    rows[5] = '4,0.5,pro 16"'
+    rows[20] = '19,2.375,"a\nb"'
+    rows[25] = '24,3,x"y'
+    path = write(tmp_path / "q.csv", "\n".join(rows) + "\n")
+    with path.open(newline="") as handle:
+        expected = list(pycsv.reader(handle))
+    X, y = load_csv(path)
+    assert len(X) == 30 == len(expected) - 1
+    np.testing.assert_array_equal(X, [[float(r[0]), float(r[1])] for r in expected[1:]])
+    assert y.tolist() == [r[2] for r in expected[1:]]
+    assert y[4] == 'pro 16"' and y[19] == "a\nb" and y[24] == 'x"y'
+
+
+def test_csv_a_quoted_field_that_never_closes_is_refused(tmp_path, small_chunks):
+    text = 'x1,x2,species\n1.0,2.0,setosa\n1.5,2.5,"versicolor\n3.0,1.0,setosa\n4.0,2.0,b\n'
+    path = write(tmp_path / "u.csv", text)
+    with pytest.raises(ValueError, match=r"u\.csv, line 3: a quoted field .* never closed"):
+        load_csv(path)
+    with pytest.raises(ValueError, match=r"line 3: a quoted field .* never closed"):
+        convert_csv(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_csv_an_open_quote_costs_bounded_memory(tmp_path):
+    """An open quote early in a large file is refused after a bounded stretch of text,
+    not read to the end of the file as one field."""
+    import tracemalloc
+
+    lines = ["a,b,label", '1,2,"open'] + [f"{i},{i},x" for i in range(400_000)]
+    path = write(tmp_path / "o.csv", "\n".join(lines) + "\n")
+    assert path.stat().st_size > 4 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"line 2: a (quoted )?field .* (kB|closed)"):
+            load_csv(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, peak
+
+
+def test_csv_mixed_line_endings_are_refused_naming_the_line(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"a,b,y\n1,2,0\r3,4,1\n5,6,0\n")
+    with pytest.raises(ValueError, match=r"r\.csv, line 2: .*carriage return"):
+        load_csv(path)
+    path.write_bytes(b"a,b,y\r1,2,0\r3,4,1\r")
+    with pytest.raises(ValueError, match=r"r\.csv, line 1: .*lone carriage return"):
+        load_csv(path)
+
+
+def test_a_blank_line_in_a_one_column_table_is_a_missing_value(tmp_path):
+    path = write(tmp_path / "one.csv", "x\n1\n\n3\n4\n")
+    with pytest.raises(ValueError, match=r"one\.csv, line 3: the line is blank"):
+        load_data(path, features=["x"], n_features=1)
+    data = load_data(write(tmp_path / "ok.csv", "x\n1\n2\n3\n"), features=["x"], n_features=1)
+    assert data.X.ravel().tolist() == [1.0, 2.0, 3.0]
+
+
+def test_one_long_label_cannot_make_the_labels_take_memory_out_of_proportion(tmp_path):
+    text = "a,b,y\n" + "1,2,cat\n" * 100_000 + "1,2," + "x" * 1000 + "\n"
+    path = write(tmp_path / "l.csv", text)
+    with pytest.raises(ValueError, match=r"column 'y': a label of 1,000 characters .* 381 MB"):
+        load_csv(path)
+    with pytest.raises(ValueError, match=r"a label of 1,000 characters"):
+        convert_csv(path, tmp_path / "out")
+    # Labels of ordinary lengths are read as before.
+    _, y = load_csv(write(tmp_path / "ok.csv", "a,y\n" + "1,cat\n" * 1000 + "2,dog food\n"))
+    assert y.dtype == np.dtype("<U8") and y[-1] == "dog food"
+
+
+def test_a_folder_named_like_a_built_in_dataset_is_never_taken_for_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    csv_path = write(tmp_path / "mine.csv", "a,b,y\n" + "1,2,0\n3,4,1\n" * 5)
+    with pytest.raises(ValueError, match=r"destination 'xor' is the name of a built-in dataset"):
+        convert_csv(csv_path, "xor")
+    convert_csv(csv_path, "./xor")
+    with pytest.raises(ValueError, match=r"'xor' names a built-in dataset and also the folder"):
+        load_data("xor")
+    assert len(load_data("./xor").X) == 10
+    assert len(load_data("moons").X) == 100  # no such folder: the built-in one
+
+
 def test_csv_memory_follows_the_arrays_not_the_text(tmp_path):
     import tracemalloc
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..progress import bar_class
 from .arrays import NpyWriter
-from .csv_reader import WiderTarget, plan_csv, read_csv_chunks
+from .csv_reader import CsvPlan, WiderTarget, check_label_width, plan_csv, read_csv_chunks
+from .loading import BUILTIN_DATASETS
 
 __all__ = ["convert_csv"]
 
@@ -65,6 +66,11 @@ def convert_csv(
     or be an empty folder. ``progress`` shows a bar on stderr (default: for files over
     16 MB). Returns the directory's path.
     """
+    if isinstance(destination, str) and destination.lower() in BUILTIN_DATASETS:
+        raise ValueError(
+            f"destination {destination!r} is the name of a built-in dataset, which that name "
+            "would go on meaning where a dataset is asked for; choose another name"
+        )
     plan = plan_csv(source, target, delimiter=delimiter, dtype=dtype)
     out = Path(destination)
     _check_destination(out, plan.file)
@@ -109,7 +115,7 @@ def _write(plan, work: Path, bar) -> None:
         finally:
             X_file.close()
             labels.close_files()
-        labels.finish()
+        labels.finish(plan)
         return
 
 
@@ -145,12 +151,14 @@ class _Labels:
             if writer is not None:
                 writer.close()
 
-    def finish(self) -> None:
+    def finish(self, plan: CsvPlan) -> None:
         """Write ``y.npy`` from the codes of string labels (numbers are already there)."""
         if self.codes is None:
             return
-        names = np.array(list(self.table), dtype=str)
         codes = np.load(self.codes.path, mmap_mode="r")
+        text_bytes = plan.file.stat().st_size - plan.header_bytes
+        check_label_width(plan, len(codes), list(self.table), text_bytes)
+        names = np.array(list(self.table), dtype=str)
         out = NpyWriter(self.work / "y.npy", names.dtype)
         step = 1 << 20
         for start in range(0, len(codes), step):

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -31,6 +32,12 @@ __all__ = ["CsvPlan", "load_csv", "plan_csv", "read_csv_chunks"]
 
 #: Text per chunk (bytes); a chunk always holds whole records.
 CHUNK_BYTES = 1 << 20
+#: Labels held at one width may take this many times the text they come from...
+LABEL_TEXT_RATIO = 8
+#: ...and this many bytes more (:func:`check_label_width`).
+LABEL_SLACK_BYTES = 64 << 20
+#: Text read at a time to finish a record whose quoted field holds line breaks (bytes).
+_MORE_BYTES = 1 << 16
 _QUOTE = b'"'
 #: The target kinds, narrowest first.
 _KINDS = ("int", "float", "str")
@@ -80,12 +87,18 @@ def _read_header(file: Path, delimiter: str) -> tuple[list[str], int, int]:
         first = handle.readline()
         if first.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise ValueError(f"{file.name} is UTF-16 text; save it as UTF-8 to read it")
+        if b"\r" in first.rstrip(b"\r\n") and _QUOTE not in first:
+            raise ValueError(
+                f"{file.name}, line 1: lines end with a lone carriage return (\\r); save the "
+                "file with \\n or \\r\\n line endings"
+            )
         lines = [first]
-        while b"".join(lines).count(_QUOTE) % 2:
-            more = handle.readline()
-            if not more:
-                break
-            lines.append(more)
+        if _QUOTE in first:  # a quoted name may hold line breaks: read its whole record
+            ends = _record_ends(lines, delimiter, file, 1)
+            while ends.open_from is not None and ends.first is None:
+                _read_more(handle, lines, ends.open_from, file, 1)
+                ends = _record_ends(lines, delimiter, file, 1)
+            del lines[ends.first or len(lines) :]
     raw = b"".join(lines)
     if b"\x00" in raw:
         raise ValueError(
@@ -208,17 +221,91 @@ def plan_csv(
 
 
 # ---------------------------------------------------------------------------- chunks of text
-def _text_chunks(handle: IO[bytes], first_line: int) -> Iterator[tuple[int, list[bytes]]]:
+@dataclass(frozen=True)
+class _RecordEnds:
+    """Where the records of some lines end, as counts of lines: after the ``first`` and the
+    ``last`` complete record (None: none is complete), and ``open_from``, the line where a
+    record still open at the end starts (None: the lines end with a record)."""
+
+    first: int | None
+    last: int | None
+    open_from: int | None
+
+
+def _record_ends(lines: list[bytes], delimiter: str, file: Path, first_line: int) -> _RecordEnds:
+    """The record boundaries in ``lines``, by the rules of :mod:`csv` (the reference): a
+    quote opens a quoted field only at a field's start, and a quoted field may hold line
+    breaks; elsewhere a quote is a character like any other.
+
+    Each byte is read as one character: the quote, the delimiter and the line breaks are
+    ASCII, which UTF-8 never uses inside a longer character.
+    """
+    text = [line.decode("latin-1") for line in lines]
+    reader = csv.reader(itertools.chain(text, ["\n"]), delimiter=delimiter)
+    first = last = None
+    try:
+        for _ in reader:
+            if reader.line_num > len(text):  # the extra line: it ended an open record, or its own
+                break
+            first = reader.line_num if first is None else first
+            last = reader.line_num
+    except csv.Error as error:
+        raise _row_error(file, first_line + (last or 0), text[last or 0], error) from None
+    return _RecordEnds(first, last, None if last == len(text) else (last or 0))
+
+
+def _read_more(
+    handle: IO[bytes], lines: list[bytes], open_from: int, file: Path, first_line: int
+) -> None:
+    """Append the next lines to ``lines``, whose record starting at line ``open_from`` holds
+    a quoted field not closed yet; refuse a field that never closes or runs on and on."""
+    more = handle.readlines(_MORE_BYTES)
+    where = f"{file.name}, line {first_line + open_from}"
+    if not more:
+        raise ValueError(
+            f"{where}: a quoted field opened in this record is never closed; the file ends "
+            "inside it (is a closing quote missing?)"
+        )
+    lines.extend(more)
+    if sum(map(len, lines[open_from:])) > CHUNK_BYTES:
+        raise ValueError(
+            f"{where}: a quoted field opened in this record runs on for more than "
+            f"{CHUNK_BYTES // 1024} kB of text (is a closing quote missing?)"
+        )
+
+
+def _row_error(file: Path, line: int, text: str, error: csv.Error) -> ValueError:
+    """:mod:`csv`'s refusal of a row, as a message naming the file and line."""
+    if "field larger than field limit" in str(error):
+        return ValueError(
+            f"{file.name}, line {line}: a field in this record runs on for more than "
+            f"{csv.field_size_limit() // 1024} kB of text (is a closing quote missing?)"
+        )
+    if "\r" in text.rstrip("\r\n"):
+        return ValueError(
+            f"{file.name}, line {line}: the line holds a carriage return (\\r) that does not "
+            "end it; save the file with one kind of line ending (\\n or \\r\\n)"
+        )
+    return ValueError(f"{file.name}, line {line}: cannot read the row: {error}")
+
+
+def _text_chunks(
+    handle: IO[bytes], first_line: int, delimiter: str, file: Path
+) -> Iterator[tuple[int, list[bytes]]]:
     """``(line number of the first, lines)`` for chunks of whole records."""
     while True:
         lines = handle.readlines(CHUNK_BYTES)
         if not lines:
             return
-        if b"".join(lines).count(_QUOTE) % 2:  # a quoted field holds a line break
-            quotes = 1
-            while quotes % 2 and (more := handle.readline()):
-                lines.append(more)
-                quotes += more.count(_QUOTE)
+        if _QUOTE in b"".join(lines):  # a quoted field may hold a line break
+            ends = _record_ends(lines, delimiter, file, first_line)
+            while ends.open_from is not None:
+                start = ends.open_from
+                _read_more(handle, lines, start, file, first_line)
+                tail = _record_ends(lines[start:], delimiter, file, first_line + start)
+                ends = _RecordEnds(
+                    None, None, None if tail.open_from is None else start + tail.open_from
+                )
         yield first_line, lines
         first_line += len(lines)
 
@@ -266,6 +353,8 @@ def _split(plan: CsvPlan, table: np.ndarray) -> tuple[np.ndarray, np.ndarray | N
 
 def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The chunk parsed by NumPy's C parser, or None when it needs the precise pass."""
+    if len(plan.header) == 1 and not all(line.strip() for line in text):
+        return None  # a blank line is a missing value here, which the precise pass names
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a chunk of blank lines is "no data": fine
@@ -298,9 +387,14 @@ def _precise(
     labels: list[str] = []
     lines: list[int] = []
     consumed = 0
-    for row in reader:
+    for row in _rows(reader, plan.file, first_line, text):
         line, consumed = first_line + consumed, reader.line_num
         if len(row) <= 1 and not "".join(row).strip():
+            if width == 1:
+                raise ValueError(
+                    f"{name}, line {line}: the line is blank, which in a table of one column "
+                    "is a missing value; fill it in or remove the line"
+                )
             continue  # a blank line
         if len(row) != width:
             raise ValueError(f"{name}, line {line}: expected {width} fields, got {len(row)}")
@@ -336,6 +430,17 @@ def _precise(
     return X, y, np.array(lines, dtype=np.int64)
 
 
+def _rows(reader: Any, file: Path, first_line: int, text: list[str]) -> Iterator[list[str]]:
+    """The rows of a :func:`csv.reader` over ``text``, its refusals as :class:`ValueError`."""
+    consumed = 0
+    try:
+        for row in reader:
+            yield row
+            consumed = reader.line_num
+    except csv.Error as error:
+        raise _row_error(file, first_line + consumed, text[consumed], error) from None
+
+
 # ---------------------------------------------------------------------------- the target
 class WiderTarget(Exception):
     """The target needs a wider kind than the chunks already read: read again with it."""
@@ -363,10 +468,29 @@ class _Lines:
         _precise(self.plan, self.text, self.first)
 
 
+def check_label_width(plan: CsvPlan, rows: int, labels: Iterable[str], text_bytes: int) -> None:
+    """Refuse ``rows`` labels that, held at the width of the longest of ``labels`` (4 bytes
+    a character), would take more than :data:`LABEL_TEXT_RATIO` times the ``text_bytes``
+    they come from and :data:`LABEL_SLACK_BYTES` more: one long label widens every row."""
+    labels = list(labels) if not isinstance(labels, (list, np.ndarray)) else labels
+    width = max(map(len, labels), default=0)
+    need = rows * width * 4
+    if need > LABEL_TEXT_RATIO * text_bytes + LABEL_SLACK_BYTES:
+        longest = next(str(label) for label in labels if len(label) == width)
+        raise ValueError(
+            f"{plan.file.name}, {plan.describe(plan.target)}: a label of {width:,} "
+            f"characters ({longest[:20]!r}...) would make the {rows:,} labels take "
+            f"{need / 2**20:,.0f} MB at one width, out of proportion to the "
+            f"{text_bytes / 2**20:,.1f} MB of text they come from; is the target column the "
+            "right one?"
+        )
+
+
 def _typed_target(
-    cells: np.ndarray, kind: str, plan: CsvPlan, lines: _Lines
+    cells: np.ndarray, kind: str, plan: CsvPlan, lines: _Lines, text_bytes: int
 ) -> tuple[np.ndarray, str]:
     """Raw target cells as int64, float64 or str: at least ``kind``, wider if they need it."""
+    check_label_width(plan, len(cells), cells, text_bytes)
     labels = np.char.strip(cells.astype(str)) if len(cells) else np.array([], dtype=str)
     if (np.char.str_len(labels) == 0).any():
         lines.explain()  # names the line whose target is empty
@@ -403,13 +527,22 @@ def read_csv_chunks(
     :class:`WiderTarget`; read again from the start with its ``kind``. ``progress`` (a
     ``tqdm`` bar over the file's bytes) is advanced as chunks are read.
     """
+    for X, y, _ in _read_chunks(plan, target_kind, progress):
+        yield X, y
+
+
+def _read_chunks(
+    plan: CsvPlan, target_kind: str, progress: object | None
+) -> Iterator[tuple[np.ndarray, np.ndarray | None, int]]:
+    """:func:`read_csv_chunks`, with the size of each chunk's text in bytes."""
     kind = target_kind
     rows = 0
     with plan.file.open("rb") as handle:
         handle.seek(plan.header_bytes)
         if progress is not None:
             progress.update(plan.header_bytes)
-        for first_line, raw in _text_chunks(handle, plan.header_lines + 1):
+        chunks = _text_chunks(handle, plan.header_lines + 1, plan.delimiter, plan.file)
+        for first_line, raw in chunks:
             text = _decode_lines(raw, plan.file, first_line)
             parsed = _fast(plan, text)
             lines = None
@@ -418,18 +551,19 @@ def read_csv_chunks(
             else:
                 X, cells = parsed
             y = None
+            size = sum(map(len, raw))
             if cells is not None:
                 where = _Lines(plan, text, first_line, lines)
-                y, got = _typed_target(cells, kind, plan, where)
+                y, got = _typed_target(cells, kind, plan, where, size)
                 if _KINDS.index(got) > _KINDS.index(kind):
                     if rows:
                         raise WiderTarget(got)
                     kind = got
             rows += len(X)
             if progress is not None:
-                progress.update(sum(map(len, raw)))
+                progress.update(size)
             if len(X):
-                yield X, y
+                yield X, y, size
     if rows == 0:
         raise ValueError(f"{plan.file.name} has a header but no data rows")
 
@@ -446,7 +580,10 @@ def load_csv(
     ``target`` picks the label column by name or by index (default: the last column);
     every other column is a feature and must be numeric. The target may hold integers
     (int64 labels, parsed exactly), other numbers (float64 targets) or any strings, which
-    are class labels. Blank lines are skipped; fields may be quoted.
+    are class labels. Blank lines are skipped (in a table of one column a blank line is a
+    missing value, an error); fields may be quoted, and a quoted field may hold line breaks
+    and delimiters. As in Python's :mod:`csv`, a quote opens a quoted field only at a field's
+    start; elsewhere it is a character of the field.
 
     Returns ``X`` of ``dtype`` (float64 by default), shape ``(n_samples, n_features)``, and
     ``y`` of shape ``(n_samples,)``. The text is parsed in chunks straight into arrays, so
@@ -455,7 +592,10 @@ def load_csv(
     Raises :class:`FileNotFoundError` for a missing file and :class:`ValueError` for a
     missing or repeated column name (naming the available ones), a file that is not UTF-8,
     a row with the wrong number of fields, an empty cell, a non-numeric or non-finite
-    feature, or an integer label outside int64 (naming its line and column).
+    feature, or an integer label outside int64 (naming its line and column); a quoted
+    field that is never closed or runs on for more than 128 kB, a carriage return inside a
+    line, and labels so long that, held at one width, they would take far more memory than
+    the file's text (:func:`check_label_width`).
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
@@ -496,9 +636,9 @@ def _gather(
     X = np.empty((0, len(plan.features)), dtype=plan.dtype)
     y_parts: list[np.ndarray] = []
     rows = 0
-    for chunk, y in read_csv_chunks(plan, target_kind=kind, progress=progress):
+    for chunk, y, size in _read_chunks(plan, kind, progress):
         if rows + len(chunk) > len(X):
-            per_byte = len(chunk) / min(text_bytes, CHUNK_BYTES)
+            per_byte = len(chunk) / size
             wanted = max(rows + len(chunk), int(len(X) * 1.25), int(per_byte * text_bytes * 1.02))
             grown = np.empty((wanted, X.shape[1]), dtype=plan.dtype)
             grown[:rows] = X[:rows]
@@ -511,4 +651,9 @@ def _gather(
         X.resize((rows, X.shape[1]), refcheck=False)  # in place: ours, never shared
     if plan.target is None:
         return X, None
-    return X, (y_parts[0] if len(y_parts) == 1 else np.concatenate(y_parts))
+    if len(y_parts) == 1:
+        return X, y_parts[0]
+    if y_parts[0].dtype.kind == "U":  # joined, every label takes the widest one's room
+        widest = max(y_parts, key=lambda part: part.dtype.itemsize)
+        check_label_width(plan, rows, widest, text_bytes)
+    return X, np.concatenate(y_parts)

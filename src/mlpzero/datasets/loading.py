@@ -79,6 +79,12 @@ def load_data(
             "a built-in dataset, an npz or a data folder brings its own y"
         )
     if isinstance(source, str) and source.lower() in BUILTIN_DATASETS:
+        if os.path.exists(source):
+            kind = "folder" if os.path.isdir(source) else "file"
+            raise ValueError(
+                f"{source!r} names a built-in dataset and also the {kind} {source!r} here; "
+                f"write {'./' + source!r} for the {kind}, or rename it"
+            )
         return _builtin(source.lower(), seed, n_samples, split)
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"source must be a dataset name or path, got {type(source).__name__}")
