@@ -1349,3 +1349,44 @@ def test_auto_dtype_keeps_big_endian_float32_in_float32():
         warnings.simplefilter("ignore", ConvergenceWarning)
         frame = MLPClassifier(max_iter=2, random_state=0).fit(pd.DataFrame(X, dtype="float32"), y)
     assert frame.coefs_[0].dtype == np.float32  # a DataFrame has no dtype of its own
+
+
+def test_partial_fit_takes_its_arguments_in_scikit_learns_order():
+    """Weights passed by position, as scikit-learn's signature allows, are weights."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    w = (rng.random(100) > 0.5).astype(int)  # 0/1 weights: the same values as the classes
+    by_position = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    by_position.partial_fit(X, y, None, [0, 1])
+    by_position.partial_fit(X, y, w)
+    by_name = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    by_name.partial_fit(X, y, classes=[0, 1])
+    by_name.partial_fit(X, y, sample_weight=w)
+    assert by_position.loss_ == by_name.loss_
+    for a, b in zip(by_position.coefs_, by_name.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "match"),
+    [({0: float("nan"), 1: 1}, r"finite weight >= 0, got \{0: nan\}"),
+     ({1: -1.0}, r"class_weight must give each class .* got \{1: -1.0\}"),
+     ({0: 0, 1: 0, 2: 0}, r"\{0: 0, 1: 0, 2: 0\} .* every one of the 60 rows with weight 0")],
+)  # fmt: skip
+def test_bad_class_weights_are_refused_by_name(class_weight, match):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((60, 3)), np.repeat([0, 1, 2], 20)
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(class_weight=class_weight, max_iter=2).fit(X, y)
+
+
+def test_a_streamed_batch_of_zero_weight_classes_and_empty_classes_are_refused():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((60, 3)), np.repeat([0, 1, 2], 20)
+    model = MLPClassifier(class_weight={0: 0.0, 1: 1, 2: 1})
+    with pytest.raises(ValueError, match=r"every one of the 20 rows with weight 0"):
+        model.partial_fit(X[:20], y[:20], classes=[0, 1, 2])
+    for classes in ([], [[0, 1]], 3):
+        with pytest.raises(ValueError, match=r"classes must be a non-empty list of labels"):
+            MLPClassifier().partial_fit(X, y, classes=classes)

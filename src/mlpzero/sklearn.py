@@ -1174,16 +1174,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
-        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> MLPClassifier:
         """One epoch over ``(X, y)``, continuing from the current weights.
 
         ``classes`` (every label the model will ever see) is required on the first call
-        and optional afterwards; multi-label ``y`` needs no ``classes``.
+        and optional afterwards; multi-label ``y`` needs no ``classes``. The arguments
+        come in scikit-learn's order, ``sample_weight`` before ``classes``.
         """
         first = not hasattr(self, "_mlp")
         if classes is not None:
-            classes = np.unique(_string_labels(np.asarray(classes)))
+            given = np.asarray(classes)
+            if given.ndim != 1 or given.size == 0:
+                raise ValueError(f"classes must be a non-empty list of labels, got {classes!r}")
+            classes = np.unique(_string_labels(given))
         if first and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit")
         if not first and classes is not None and not np.array_equal(classes, self.classes_):
@@ -1242,8 +1246,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _class_weights(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
         if self.class_weight is None:
             return weights
+        if isinstance(self.class_weight, dict):
+            bad = {
+                label: weight
+                for label, weight in self.class_weight.items()
+                if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0)
+            }
+            if bad:
+                raise ValueError(
+                    f"class_weight must give each class a finite weight >= 0, got {bad!r}"
+                )
         per_sample = compute_sample_weight(self.class_weight, y)
-        return per_sample if weights is None else per_sample * weights
+        combined = per_sample if weights is None else per_sample * weights
+        if not combined.any():
+            raise ValueError(
+                f"class_weight={self.class_weight!r} (times sample_weight, if given) leaves "
+                f"every one of the {len(combined)} rows with weight 0"
+            )
+        return combined
 
     def _loss_for(self, y: np.ndarray, classes: Any, dtype: np.dtype) -> dict[str, Any]:
         # scikit-learn reports its log-loss (and stops on it) from probabilities clipped
