@@ -125,13 +125,26 @@ def test_npz_bad_contents(tmp_path, arrays, match):
 
 def test_npz_not_an_archive(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"hello")
-    with pytest.raises(ValueError, match=r"not a readable \.npz archive"):
-        load_npz(tmp_path / "junk.npz")
-    np.save(tmp_path / "one.npy", np.zeros(3))
-    with pytest.raises(ValueError, match="single array"):
-        load_npz(tmp_path / "one.npy")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.save(tmp_path / "one.npy", np.zeros((3, 2)))
+    (tmp_path / "one.npy").rename(tmp_path / "one.npz")
+    for name in ("junk.npz", "empty.npz", "one.npz"):
+        match = rf"{name.replace('.', '[.]')} is not an \.npz archive \(a zip file of \.npy"
+        with pytest.raises(ValueError, match=match):
+            load_npz(tmp_path / name)
+        with pytest.raises(ValueError, match=match):  # also where only X is expected
+            load_data(tmp_path / name, n_features=2)
     with pytest.raises(FileNotFoundError):
         load_npz(tmp_path / "missing.npz")
+
+
+def test_an_idx_header_whose_size_overflows_int64_is_refused_as_truncated():
+    from mlpzero.datasets import parse_idx
+
+    header = bytes([0, 0, 0x08, 3]) + (0xFFFFFFFF).to_bytes(4, "big") * 3
+    declared = (2**32 - 1) ** 3  # bytes of uint8 data: beyond int64, where it used to wrap
+    with pytest.raises(ValueError, match=rf"truncated: header says shape .* \({declared} bytes"):
+        parse_idx(header + b"\0" * 16, name="big")
 
 
 @pytest.mark.parametrize(

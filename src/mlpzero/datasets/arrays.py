@@ -10,6 +10,7 @@ of the feature names). It is the format for data larger than memory:
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -40,14 +41,8 @@ def load_npz(
     unchanged; with ``features_only`` only ``X`` is read and ``y`` is None.
     """
     file = existing_file(path)
-    try:
-        archive = np.load(file, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{file.name} is not a readable .npz archive: {error}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{file.name} holds a single array, not an .npz archive with X and y")
     keys_wanted = (x_key,) if features_only else (x_key, y_key)
-    with archive:
+    with open_npz(file) as archive:
         keys = list(archive.files)
         missing = [key for key in keys_wanted if key not in keys]
         if missing:
@@ -65,6 +60,23 @@ def load_npz(
         if array is not None:
             _check_finite(file.name, key, array)
     return X.astype(np.float64), y
+
+
+def open_npz(file: Path) -> np.lib.npyio.NpzFile:
+    """``file`` opened as an ``.npz`` archive without pickle, or a :class:`ValueError`
+    naming it: it must be a zip archive (of ``.npy`` arrays, as :func:`numpy.savez` writes)."""
+    if not zipfile.is_zipfile(file):
+        raise ValueError(
+            f"{file.name} is not an .npz archive (a zip file of .npy arrays, as numpy.savez "
+            "writes; a single array saved with numpy.save is not one)"
+        )
+    try:
+        archive = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{file.name} is not a readable .npz archive: {error}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{file.name} holds a single array, not an .npz archive with X and y")
+    return archive
 
 
 def _check_shapes(where: str, X: np.ndarray, y: np.ndarray | None, x_key: str, y_key: str) -> None:
@@ -115,14 +127,14 @@ def _open_npy(path: Path, where: str) -> np.ndarray:
         offset = handle.tell()
     if dtype.hasobject:
         raise ValueError(f"{where}: holds Python objects (dtype {dtype}); they are never loaded")
-    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    needed = offset + math.prod(shape) * dtype.itemsize  # Python ints: no wrap-around
     size = path.stat().st_size
     if size < needed:
         raise ValueError(
             f"{where}: the header declares shape {shape} of {dtype} ({needed} bytes with "
             f"the header), but the file has {size} bytes"
         )
-    if int(np.prod(shape, dtype=np.int64)) == 0:
+    if math.prod(shape) == 0:
         return np.zeros(shape, dtype=dtype)
     return np.load(path, mmap_mode="r", allow_pickle=False)
 

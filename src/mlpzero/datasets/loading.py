@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arrays import load_npy_dir, load_npz
+from .arrays import load_npy_dir, load_npz, open_npz
 from .csv_reader import plan_csv, read_plan
 
 __all__ = ["BUILTIN_DATASETS", "DATA_HELP", "TOY_DATASETS", "Dataset", "load_data"]
@@ -106,7 +106,7 @@ def load_data(
     if suffix == ".npz":
         optional = n_features is not None or features is not None
         if not features_only and optional and path.is_file():
-            with np.load(path, allow_pickle=False) as archive:
+            with open_npz(path) as archive:
                 features_only = "y" not in archive.files
         X, y = load_npz(path, features_only=features_only)
         return Dataset(X, y)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import sys
 import tempfile
@@ -137,7 +138,7 @@ def parse_idx(data: bytes, *, name: str = "IDX data") -> np.ndarray:
         raise ValueError(f"{name}: IDX header for {ndim} dimensions is incomplete")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[type_code])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no wrap-around
     payload = len(data) - header
     if payload != expected:
         problem = "truncated" if payload < expected else "has trailing bytes"
