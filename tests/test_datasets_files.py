@@ -563,3 +563,21 @@ def test_a_target_column_for_a_source_that_is_not_a_csv_is_refused(tmp_path):
     for source in ("moons", tmp_path / "d.npz", tmp_path):
         with pytest.raises(ValueError, match="target='a' names a CSV column"):
             load_data(source, target="a")
+
+
+def test_a_target_that_is_not_a_finite_number_names_its_line(tmp_path, small_chunks):
+    lines = ["a,t"] + [f"{i},{i / 2}" for i in range(40)]
+    lines[31] = "30,nan"  # line 32 of the file
+    with pytest.raises(ValueError, match=r"d\.csv, line 32, column 't': the target 'nan' is not"):
+        load_csv(write(tmp_path / "d.csv", "\n".join(lines) + "\n"))
+    lines[31] = "30,-inf"
+    with pytest.raises(ValueError, match=r"line 32, .*'-inf' is not a finite number"):
+        load_csv(write(tmp_path / "d.csv", "\n".join(lines) + "\n"))
+
+
+def test_load_data_checks_split_and_features(tmp_path):
+    with pytest.raises(ValueError, match=r"split must be 'train' or 'test', got 'tset'"):
+        load_data("mnist", split="tset")
+    path = write(tmp_path / "d.csv", "a,b,y\n1,2,0\n")
+    with pytest.raises(TypeError, match=r"features must be a list of column names, got the"):
+        load_data(path, features="ab")

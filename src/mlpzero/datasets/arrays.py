@@ -59,7 +59,7 @@ def load_npz(
     for key, array in ((x_key, X), (y_key, y)):
         if array is not None:
             _check_finite(file.name, key, array)
-    return X.astype(np.float64), y
+    return X.astype(np.float64, copy=False), y
 
 
 def open_npz(file: Path) -> np.lib.npyio.NpzFile:

@@ -510,9 +510,17 @@ def _typed_target(
             pass
     if kind in ("int", "float"):
         try:
-            return labels.astype(np.float64), "float"
+            values = labels.astype(np.float64)
         except ValueError:
             pass
+        else:
+            if not np.isfinite(values).all():
+                i = int(np.flatnonzero(~np.isfinite(values))[0])
+                raise ValueError(
+                    f"{plan.file.name}, line {lines[i]}, {plan.describe(plan.target)}: the "
+                    f"target {str(labels[i])!r} is not a finite number"
+                )
+            return values, "float"
     return labels, "str"
 
 

@@ -72,6 +72,10 @@ def load_data(
     scan : scan a data directory for NaN and infinity (see
         :func:`~mlpzero.datasets.load_npy_dir`); the other sources are always checked.
     """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if isinstance(features, str):
+        raise TypeError(f"features must be a list of column names, got the string {features!r}")
     is_csv = isinstance(source, (str, os.PathLike)) and str(source).lower().endswith(".csv")
     if target is not None and not is_csv:
         raise ValueError(
