@@ -543,6 +543,42 @@ def test_a_checkpoint_path_never_replaces_a_model_or_data_file(tmp_path):
     assert len(mlpzero.load(checkpoint).history.history["loss"]) == 2
 
 
+OPTIMIZERS = {  # settings that give each optimizer all its state buffers; the buffers
+    "sgd": ({"momentum": 0.9}, ["momentum_buffer"]),
+    "rmsprop": ({"centered": True, "momentum": 0.9}, ["grad_avg", "momentum_buffer", "square_avg"]),
+    "adam": ({}, ["exp_avg", "exp_avg_sq"]),
+    "adamw": ({}, ["exp_avg", "exp_avg_sq"]),
+}
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_checkpoints_of_every_optimizer_and_stateful_callback_read_back(tmp_path, optimizer, dtype):
+    """The limits on a checkpoint's state arrays leave room for all that mlpzero keeps."""
+    from mlpzero.callbacks import EarlyStopping, ModelCheckpoint
+    from mlpzero.optimizers import get
+
+    X, y = blobs()
+    path = tmp_path / "run.npz"
+    settings, names = OPTIMIZERS[optimizer]
+    callbacks = [
+        EarlyStopping(patience=50, restore_best_weights=True),
+        EarlyStopping(monitor="loss", patience=50, restore_best_weights=True),
+        ModelCheckpoint(tmp_path / "best.npz", save_best_only=True),
+    ]
+    MLP(hidden=(5,), dtype=dtype, seed=0).fit(
+        X, y, epochs=2, optimizer=get(optimizer, **settings), batch_size=16,
+        validation_split=0.2, checkpoint=path, callbacks=callbacks,
+    )  # fmt: skip
+    state = checkpointing.load_checkpoint(path).checkpoint
+    assert [entry["type"] for entry in state.callback_states] == [
+        type(callback).__name__ for callback in callbacks
+    ]
+    buffers = state.optimizer_state["state"]
+    assert sorted(buffers) == names
+    assert all(buffer.dtype == np.dtype(dtype) for buffer in buffers.values())
+
+
 @pytest.mark.parametrize("epoch", range(EPOCHS))
 @pytest.mark.parametrize("batch", [0, 3])
 def test_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, epoch, batch):

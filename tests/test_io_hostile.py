@@ -15,7 +15,7 @@ import pytest
 import mlpzero
 from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP, checkpointing, io
-from mlpzero.callbacks import EarlyStopping
+from mlpzero.callbacks import Callback, EarlyStopping
 from mlpzero.training import TrainingDivergedError
 
 GB = 1 << 30
@@ -179,6 +179,73 @@ def test_a_huge_history_or_metadata_is_refused_without_parsing_it(files):
     assert isinstance(error, ValueError) and str(path) in str(error)
     assert "metadata" in str(error) and "declares" in str(error)
     assert peak < 4 * MB
+
+
+# ---------------------------------------------------------------------------- state arrays
+def wide_checkpoint(path):
+    """A checkpoint of a model of 4,545 float32 parameters trained with Adam (two state
+    arrays); its document and arrays."""
+    X = np.random.default_rng(0).standard_normal((90, 4))
+    y = (X[:, 0] > 0).astype(int)
+    MLP(hidden=(64, 64), seed=0).fit(
+        X, y, epochs=2, optimizer="adam", batch_size=16, checkpoint=path
+    )
+    return read_model_file(path)
+
+
+def test_a_state_array_referred_to_many_times_is_refused_not_copied(tmp_path):
+    """Each reference once gave its own copy: 2,000 references to one 18 kB member asked
+    for 36 MB from a file of a few kB."""
+    path = tmp_path / "run.npz"
+    document, arrays = wide_checkpoint(path)
+    reference = {"__array__": "optimizer.state.exp_avg"}
+    document["checkpoint"]["callbacks"] = [{"type": "X", "state": {"w": [reference] * 2000}}]
+    write_model_file(path, document, arrays)
+    error, peak = peak_memory(lambda: checkpointing.load_checkpoint(path))
+    assert isinstance(error, ValueError), error
+    assert str(path) in str(error)
+    assert (
+        "checkpoint.callbacks[0].state.w[0] refers to the array 'optimizer.state.exp_avg' a "
+        "second time" in str(error)
+    )
+    assert peak < 4 * MB
+
+
+def test_state_arrays_beyond_eight_times_the_parameters_are_refused(tmp_path):
+    path = tmp_path / "run.npz"
+    document, arrays = wide_checkpoint(path)
+    params = arrays["params"]
+
+    def with_arrays(count):  # Adam's two state arrays, and ``count`` parameter-sized more
+        keys = [f"callbacks.0.state.w.{i}" for i in range(count)]
+        state = {"w": [{"__array__": key} for key in keys]}
+        document["checkpoint"]["callbacks"] = [{"type": "X", "state": state}]
+        extra = {key: params.copy() for key in keys}
+        return write_model_file(tmp_path / f"{count}.npz", document, {**arrays, **extra})
+
+    loaded = checkpointing.load_checkpoint(with_arrays(6))  # eight times: the limit
+    assert len(loaded.checkpoint.callback_states[0]["state"]["w"]) == 6
+    with pytest.raises(
+        ValueError, match=f"state arrays .* take more than {8 * params.nbytes} bytes, 8 times"
+    ):
+        checkpointing.load_checkpoint(with_arrays(7))
+
+
+def test_a_checkpoint_is_not_written_with_state_arrays_it_could_not_read_back(tmp_path):
+    class Snapshots(Callback):
+        def state_dict(self):
+            return {"snapshots": [self.model.network.params.copy() for _ in range(7)]}
+
+        def load_state_dict(self, state):
+            pass
+
+    X, y = blobs()
+    path = tmp_path / "run.npz"
+    with pytest.raises(ValueError, match=r"cannot save to .*run\.npz: the checkpoint's state"):
+        MLP(hidden=(4,), seed=0).fit(
+            X, y, epochs=1, optimizer="adam", checkpoint=path, callbacks=[Snapshots()]
+        )
+    assert not path.exists()
 
 
 def rewrite(folder, source, change, name="bad.npz"):

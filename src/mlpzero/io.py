@@ -37,15 +37,16 @@ Only regular files are opened (a FIFO or a device would block or never end). Mem
 read one at a time, only those needed (a model read leaves a checkpoint's state unread;
 an unknown or unreferenced member is refused): first the metadata document (at most
 16 MB, nested at most 32 deep), then each array with a limit from the layer sizes, the
-parameter count. The zip entry's declared size and the ``.npy`` header (plain numeric
-dtype, a shape within the limit, exactly the bytes declared) are checked before any data
-is inflated, and the data is read in chunks into an array of the declared size, so a
-stream that inflates to more is cut there. The document is then checked field by field:
-known format version, known activations and losses, layer sizes that match the
-parameter count, finite parameters, classes consistent with the task (a string dtype is
-narrowed to the longest label), history lists no longer than the epochs recorded.
-Anything else raises a :class:`ValueError` that names the file and the field; no record
-comes from a file that fails a check.
+parameter count (a checkpoint's state arrays are each referred to by one state, and take
+at most 8 times the parameters' bytes together). The zip entry's declared size and the
+``.npy`` header (plain numeric dtype, a shape within the limit, exactly the bytes
+declared) are checked before any data is inflated, and the data is read in chunks into
+an array of the declared size, so a stream that inflates to more is cut there. The
+document is then checked field by field: known format version, known activations and
+losses, layer sizes that match the parameter count, finite parameters, classes
+consistent with the task (a string dtype is narrowed to the longest label), history
+lists no longer than the epochs recorded. Anything else raises a :class:`ValueError`
+that names the file and the field; no record comes from a file that fails a check.
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ _MEMBERS = ("metadata", "params", *_STANDARDIZE_MEMBERS)
 _STATE_PREFIXES = (_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)
 #: How a checkpoint's fit ended: not yet, after all its epochs, or stopped by a callback.
 _FINISHED = (None, "epochs", "stopped")
+#: A checkpoint's state arrays together hold at most this many times the parameters'
+#: bytes: an optimizer keeps up to three parameter-sized buffers, an EarlyStopping one.
+_MAX_STATE_MULTIPLE = 8
 #: The parts of a fit's data a checkpoint signs (``mlpzero.checkpointing.data_signature``).
 _DATA_SIGNATURE = ("X", "y", "sample_weight", "validation_data")
 
@@ -208,9 +212,23 @@ def write_record(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
             "callbacks": json_callbacks,
             "progress": jsonable(dict(state.progress)),
         }
+        nbytes = sum(a.nbytes for a in (*state_arrays.values(), *callback_arrays.values()))
+        _check_state_bytes(nbytes, record.params, f"cannot save to {path}: ")
         arrays.update(state_arrays)
         arrays.update(callback_arrays)
     return _write_atomic(path, document, arrays)
+
+
+def _check_state_bytes(nbytes: int, params: np.ndarray, where: str) -> None:
+    """Refuse a checkpoint whose state arrays take ``nbytes``, more than
+    ``_MAX_STATE_MULTIPLE`` times the bytes of the parameters (a read and a write alike)."""
+    limit = _MAX_STATE_MULTIPLE * params.nbytes
+    if nbytes > limit:
+        raise ValueError(
+            f"{where}the checkpoint's state arrays (optimizer and callbacks) take more than "
+            f"{limit} bytes, {_MAX_STATE_MULTIPLE} times the parameters', the most a "
+            "checkpoint may hold"
+        )
 
 
 def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -431,7 +449,7 @@ def read_record(path: str | os.PathLike[str], *, checkpoint: bool = False) -> Mo
             entry = document.get("checkpoint")
             if not checkpoint:
                 if entry is None:
-                    _StateArrays(source, archive, 0).refuse_unused()
+                    _StateArrays(source, archive, record.params).refuse_unused()
                 return record
             if not isinstance(entry, dict):
                 raise ValueError(
@@ -456,7 +474,7 @@ def _checkpoint_state(
     config = check.mapping(optimizer, "config")
     if not isinstance(config.get("name"), str):
         raise ValueError(f"{path}: checkpoint.optimizer.config has no optimizer name")
-    arrays = _StateArrays(path, archive, record.params.size)
+    arrays = _StateArrays(path, archive, record.params)
     state = arrays.join(optimizer.get("state", {}), "checkpoint.optimizer.state")
     progress = check.mapping(entry, "progress")
     for key in ("start_epoch", "epochs"):
@@ -722,13 +740,15 @@ class _StateArrays:
     """Undo :func:`_split_arrays`: the checkpoint's arrays read back into its states.
 
     Every array of a checkpoint (an optimizer buffer, a callback's best weights) is at most
-    parameter-sized, so ``limit`` is the parameter count; a member that no state refers to
-    is refused.
+    parameter-sized, so each is read with the parameter count as its limit, and all of them
+    together within :func:`_check_state_bytes`. Each member is referred to by one state
+    exactly: a second reference, or a member that no state refers to, is refused.
     """
 
-    def __init__(self, path: Any, archive: _Archive, limit: int) -> None:
-        self.path, self.archive, self.limit = path, archive, limit
-        self.read: dict[str, np.ndarray] = {}
+    def __init__(self, path: Any, archive: _Archive, params: np.ndarray) -> None:
+        self.path, self.archive, self.params = path, archive, params
+        self.read: set[str] = set()
+        self.nbytes = 0
 
     def join(self, state: Any, field: str) -> Any:
         if isinstance(state, dict):
@@ -738,9 +758,16 @@ class _StateArrays:
                     raise ValueError(
                         f"{self.path}: {field} refers to an invalid array {short_repr(key)}"
                     )
-                if key not in self.read:
-                    self.read[key] = self.archive.array(key, self.limit, field)
-                return self.read[key].copy()
+                if key in self.read:
+                    raise ValueError(
+                        f"{self.path}: {field} refers to the array {key!r} a second time; "
+                        "each state array belongs to one state"
+                    )
+                self.read.add(key)
+                array = self.archive.array(key, self.params.size, field)
+                self.nbytes += array.nbytes
+                _check_state_bytes(self.nbytes, self.params, f"{self.path}: ")
+                return array
             return {k: self.join(v, f"{field}.{k}") for k, v in state.items()}
         if isinstance(state, list):
             return [self.join(v, f"{field}[{i}]") for i, v in enumerate(state)]
