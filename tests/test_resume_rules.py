@@ -1,6 +1,8 @@
 """What resume= does with a finished run, with explicit fit settings and with a
 checkpoint whose callback states do not fit the model: decided before the first epoch."""
 
+import os
+import re
 import threading
 
 import numpy as np
@@ -435,3 +437,49 @@ def test_a_checkpoint_path_naming_val_loss_without_validation_fails_before_train
             Xr, yr, epochs=1, validation_split=0.2,
             callbacks=[ModelCheckpoint(str(tmp_path / "r-{val_accuracy}.npz"))],
         )  # fmt: skip
+
+
+def test_a_model_checkpoint_on_the_checkpoint_or_resume_file_is_refused(tmp_path):
+    """A best-only ModelCheckpoint on the fit's checkpoint file would hold the last epoch,
+    and a run killed between the two writes would leave a model that cannot resume."""
+    X, y = data()
+    path = tmp_path / "run.npz"
+    MLP(hidden=(4,), seed=0).fit(X, y, epochs=1, checkpoint=path)
+    before = path.read_bytes()
+    (tmp_path / "link.npz").symlink_to(path)
+    os.link(path, tmp_path / "hard.npz")
+    for best, name in [
+        (path, "checkpoint"),
+        (tmp_path / "link.npz", "checkpoint"),
+        (tmp_path / "hard.npz", "checkpoint"),
+        (path, "resume"),
+    ]:
+        counter = EpochCounter()
+        callbacks = [ModelCheckpoint(best, save_best_only=True), counter]
+        message = f"ModelCheckpoint(path='{best}') names the file of {name}='{path}'"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, callbacks=callbacks, **{name: path})
+        assert counter.begun == []
+    assert path.read_bytes() == before
+
+
+def test_a_model_checkpoint_never_replaces_data_or_other_files(tmp_path):
+    """The guard of checkpoint=: a ModelCheckpoint path may name nothing yet or a model
+    file; the memory-mapped X being trained on, or any other file, is left as it was."""
+    X, y = data()
+    np.save(tmp_path / "X.npy", X)
+    X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
+    (tmp_path / "notes.txt").write_text("keep me")
+    for path in (tmp_path / "X.npy", tmp_path / "notes.txt"):
+        before = path.read_bytes()
+        with pytest.raises(
+            ValueError,
+            match=re.escape(f"ModelCheckpoint(path='{path}') names an existing file that is ")
+            + "not an mlpzero model file .* refusing to write over it",
+        ):
+            MLP(hidden=(4,), seed=0).fit(X_map, y, epochs=1, callbacks=[ModelCheckpoint(path)])
+        assert path.read_bytes() == before
+    saved = tmp_path / "model.npz"
+    for _ in range(2):  # a model file it wrote before is replaced
+        MLP(hidden=(4,), seed=0).fit(X_map, y, epochs=1, callbacks=[ModelCheckpoint(saved)])
+    assert mlpzero.load(saved).history.epochs == 1

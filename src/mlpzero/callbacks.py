@@ -241,8 +241,10 @@ class ModelCheckpoint(Callback):
     With ``save_best_only=True`` the file is written only when the monitored metric (see
     :class:`EarlyStopping`) improves. The file is a model file written atomically by
     :meth:`MLP.save <mlpzero.model.MLP.save>` (load it with :func:`mlpzero.load`), so an
-    interrupted run never leaves a half-written checkpoint. ``last_saved`` is the path of the last
-    file written. The best value is kept across ``fit`` calls, so continued training
+    interrupted run never leaves a half-written checkpoint. ``fit`` refuses, before training,
+    a path (without placeholders) that names an existing file other than a model file (the
+    data, say) or the file of its ``checkpoint`` or ``resume``. ``last_saved`` is the path of
+    the last file written. The best value is kept across ``fit`` calls, so continued training
     never replaces a better checkpoint with a worse one.
     """
 

@@ -1041,13 +1041,15 @@ class FitOptions:
                     "False"
                 )
         if checkpoint is not None:
-            _refuse_replacing(checkpoint, resume)
+            _refuse_replacing(f"checkpoint={os.fspath(checkpoint)!r}", checkpoint, resume)
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(
                     "callbacks must be Callback objects, got "
                     f"{type(callback).__name__} {callback!r}"
                 )
+            if isinstance(callback, ModelCheckpoint):
+                _check_model_checkpoint_path(callback.path, checkpoint, resume)
         lbfgs = _lbfgs.requested(
             optimizer, learning_rate=learning_rate, batch_size=batch_size, schedule=schedule,
             l1=l1, clip_norm=clip_norm, checkpoint=checkpoint, resume=resume,
@@ -1117,23 +1119,53 @@ def _lbfgs_l2(options: FitOptions, prepared: Any, dtype: np.dtype) -> float:
     return per_sample
 
 
-def _refuse_replacing(checkpoint: Any, resume: Any) -> None:
-    """Refuse a ``checkpoint`` path that names a file other than a checkpoint: the first
-    write would replace it (a saved model, the training data). It may name nothing yet,
-    the file the fit resumes from, or an earlier checkpoint."""
-    path = os.fspath(checkpoint)
+def _refuse_replacing(argument: str, path: Any, resume: Any, checkpoint: bool = True) -> None:
+    """Refuse a path the fit writes to (``argument`` names it in the error) that names an
+    existing file other than a checkpoint, or with ``checkpoint=False`` other than a model
+    file: the first write would replace it (a saved model, the training data). It may name
+    nothing yet, the file the fit resumes from, or a file of the kind it writes."""
+    path = os.fspath(path)
     if not os.path.lexists(path):
         return
-    if resume is not None and os.path.realpath(path) == os.path.realpath(os.fspath(resume)):
+    if resume is not None and _same_file(path, resume):
         return
     try:
-        _io.read_record(path, checkpoint=True)
+        _io.read_record(path, checkpoint=checkpoint)
     except (OSError, ValueError):
+        kind, others = ("checkpoint", "a saved model, ") if checkpoint else ("model file", "")
         raise ValueError(
-            f"checkpoint={path!r} names an existing file that is not an mlpzero checkpoint "
-            "(a saved model, data, or another file); refusing to write over it: give "
-            "another path, or remove the file"
+            f"{argument} names an existing file that is not an mlpzero {kind} ({others}data, "
+            "or another file); refusing to write over it: give another path, or remove the "
+            "file"
         ) from None
+
+
+def _check_model_checkpoint_path(path: str, checkpoint: Any, resume: Any) -> None:
+    """Refuse a :class:`ModelCheckpoint` path (one without placeholders) that is the file of
+    ``checkpoint`` or ``resume``, where its plain models and the checkpoints would replace
+    each other, or that names an existing file other than a model file."""
+    if "{" in path:
+        return
+    argument = f"ModelCheckpoint(path={path!r})"
+    for name, other in (("checkpoint", checkpoint), ("resume", resume)):
+        if other is not None and _same_file(path, other):
+            raise ValueError(
+                f"{argument} names the file of {name}={os.fspath(other)!r}: the model it "
+                "saves would replace the checkpoint (and the checkpoint the model); give it "
+                "another path"
+            )
+    _refuse_replacing(argument, path, None, checkpoint=False)
+
+
+def _same_file(path: Any, other: Any) -> bool:
+    """Whether two paths name one file: equal once links are resolved, or hard links."""
+    path, other = os.fspath(path), os.fspath(other)
+    if os.path.realpath(path) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # one of them does not exist (yet)
+        return False
 
 
 def _recorded_shuffle(shuffle: bool | RowOrder) -> bool | str:
