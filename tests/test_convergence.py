@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from types import SimpleNamespace
 
@@ -92,3 +93,21 @@ def test_a_score_is_maximised_by_default_in_both_the_rule_and_its_best():
         True,
     ]
     assert monitor.best == 0.9
+
+
+def test_the_state_dict_survives_json_and_refuses_other_settings():
+    """What a checkpoint keeps (through JSON, where inf is not a number) loads into a rule
+    of the same settings, and is refused by one of others."""
+    from mlpzero.callbacks import SettingsChanged
+    from mlpzero.io import jsonable
+
+    rule = ToleranceStopping(tol=0.1, patience=math.inf)
+    _run(rule, [1.0, 0.5, 0.45, 0.44])
+    saved = json.loads(json.dumps(jsonable(rule.state_dict()), allow_nan=False))
+    again = ToleranceStopping(tol=0.1, patience=math.inf)
+    again.load_state_dict(saved)
+    assert again.state() == {"best": 0.44, "best_epoch": 3, "wait": 2}
+    with pytest.raises(SettingsChanged, match=r"ToleranceStopping\(patience=10\) differs"):
+        ToleranceStopping(tol=0.1, patience=10).load_state_dict(saved)
+    with pytest.raises(ValueError, match="wait must be >= 0"):
+        again.load_state_dict({**saved, "wait": -1})

@@ -556,6 +556,7 @@ OPTIMIZERS = {  # settings that give each optimizer all its state buffers; the b
 def test_checkpoints_of_every_optimizer_and_stateful_callback_read_back(tmp_path, optimizer, dtype):
     """The limits on a checkpoint's state arrays leave room for all that mlpzero keeps."""
     from mlpzero.callbacks import EarlyStopping, ModelCheckpoint
+    from mlpzero.convergence import ToleranceStopping
     from mlpzero.optimizers import get
 
     X, y = blobs()
@@ -565,6 +566,7 @@ def test_checkpoints_of_every_optimizer_and_stateful_callback_read_back(tmp_path
         EarlyStopping(patience=50, restore_best_weights=True),
         EarlyStopping(monitor="loss", patience=50, restore_best_weights=True),
         ModelCheckpoint(tmp_path / "best.npz", save_best_only=True),
+        ToleranceStopping(patience=50),
     ]
     MLP(hidden=(5,), dtype=dtype, seed=0).fit(
         X, y, epochs=2, optimizer=get(optimizer, **settings), batch_size=16,
@@ -645,6 +647,37 @@ def test_resume_is_exact_with_early_stopping(tmp_path, epoch):
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
     with pytest.raises(ValueError, match=r"callbacks \['EarlyStopping'\], but fit was given \[\]"):
         MLP(hidden=(6,), seed=3).fit(X, y, epochs=40, resume=path, optimizer="adam")
+
+
+@pytest.mark.parametrize("epoch", [5, 20, 24])
+def test_resume_is_exact_with_tolerance_stopping(tmp_path, epoch):
+    """Its count of epochs without progress and its best value are in the checkpoint, so a
+    run killed while counting stops where an uninterrupted one does."""
+    from mlpzero.convergence import ToleranceStopping
+
+    X, y = blobs(n=80, classes=("a", "b", "c"), features=4, seed=3)
+
+    def run(patience=3, **options):
+        rule = ToleranceStopping(tol=1e-3, patience=patience)
+        model = MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=60, optimizer="adam", learning_rate=0.03, batch_size=16,
+            validation_split=0.25, checkpoint_interval=0,
+            callbacks=[rule, *options.pop("extra", [])], **options,
+        )  # fmt: skip
+        return model, rule
+
+    reference, stopped = run()
+    assert stopped.stopped_epoch == 26  # it stops, a few epochs after the kills
+    path = tmp_path / "run.npz"
+    with pytest.raises(Killed):
+        run(checkpoint=path, extra=[Interrupt(epoch, 1)])
+    resumed, rule = run(checkpoint=path, resume=path)
+    assert rule.stopped_epoch == stopped.stopped_epoch
+    assert (rule.best, rule.wait) == (stopped.best, stopped.wait)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+    assert resumed.history.as_dict() == reference.history.as_dict()
+    with pytest.raises(ValueError, match=r"ToleranceStopping\(patience=5\) differs"):
+        run(patience=5, resume=path)
 
 
 def test_resume_keeps_model_checkpoints_best_and_refuses_other_callback_settings(tmp_path):

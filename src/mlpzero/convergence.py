@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .callbacks import Callback
+from .callbacks import Callback, _refuse_other_settings
 from .monitor import Monitor, monitored_key
 from .validation import check_non_negative, check_positive
 
@@ -51,7 +51,9 @@ class ToleranceStopping(Callback):
     Notes
     -----
     After training, ``wait`` is the current count, ``best`` the best value, and
-    ``stopped_epoch`` the epoch that stopped training (``None`` if none did).
+    ``stopped_epoch`` the epoch that stopped training (``None`` if none did). A checkpoint
+    (``fit(checkpoint=...)``) keeps them through :meth:`state_dict`, so a resumed run
+    stops where an uninterrupted one does.
     """
 
     def __init__(
@@ -117,8 +119,37 @@ class ToleranceStopping(Callback):
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Continue from :meth:`state`."""
-        self._monitor.best, self._monitor.best_epoch = state["best"], state["best_epoch"]
-        self.wait = int(state["wait"])
+        wait = int(state["wait"])
+        if wait < 0:
+            raise ValueError(f"wait must be >= 0, got {wait}")
+        self._monitor.load_best(state["best"], state["best_epoch"])
+        self.wait = wait
+
+    @property
+    def _settings(self) -> dict[str, Any]:
+        patience = self.patience if math.isfinite(self.patience) else "inf"  # JSON has no inf
+        return {
+            "monitor": self.monitor,
+            "mode": self._monitor.mode,
+            "tol": self.tol,
+            "patience": patience,
+            "on_plateau": self.on_plateau,
+            "factor": self.factor,
+            "min_lr": self.min_lr,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The running state, for checkpoints (``fit(checkpoint=...)`` saves it), with
+        the settings, which a resumed run must give again."""
+        return {"settings": self._settings, **self.state(), "stopped_epoch": self.stopped_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict` (``fit(resume=...)`` calls it); other
+        settings than the saved ones are refused by name."""
+        _refuse_other_settings(type(self).__name__, state.get("settings"), self._settings)
+        self.load_state(state)
+        stopped = state["stopped_epoch"]
+        self.stopped_epoch = None if stopped is None else int(stopped)
 
     def __repr__(self) -> str:
         return (
