@@ -4,6 +4,7 @@ and checkpoints that resume to exactly the weights of an uninterrupted run."""
 import json
 import os
 import pickle
+import re
 import zipfile
 
 import numpy as np
@@ -496,6 +497,14 @@ class Killed(Exception):
     """Stands for the process dying (power cut, OOM kill) in the middle of training."""
 
 
+class EpochCounter(Callback):
+    def __init__(self):
+        self.begun = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begun.append(epoch)
+
+
 class Interrupt(Callback):
     """Stops training like a killed process would: at a given epoch and batch."""
 
@@ -541,6 +550,32 @@ def test_a_checkpoint_path_never_replaces_a_model_or_data_file(tmp_path):
     MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, checkpoint=checkpoint)  # a rerun
     MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, checkpoint=checkpoint, resume=checkpoint)
     assert len(mlpzero.load(checkpoint).history.history["loss"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "error", "message"),
+    [
+        (123, TypeError, "checkpoint must be a file path (a str or path-like), got int 123"),
+        (b"run.npz", TypeError, "checkpoint must be a file path (a str or path-like), got bytes"),
+        ("", ValueError, "checkpoint must be a file path, got the empty string ''"),
+        (
+            "missing/run.npz",
+            ValueError,
+            "checkpoint='{folder}/missing/run.npz': the folder '{folder}/missing' does not exist",
+        ),
+    ],
+)
+def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(
+    tmp_path, checkpoint, error, message
+):
+    if isinstance(checkpoint, str) and checkpoint:
+        checkpoint = f"{tmp_path}/{checkpoint}"
+    X, y = blobs()
+    counter = EpochCounter()
+    model = MLP(hidden=(3,))
+    with pytest.raises(error, match=re.escape(message.format(folder=tmp_path))):
+        model.fit(X, y, epochs=2, checkpoint=checkpoint, callbacks=[counter])
+    assert counter.begun == [] and not model.built
 
 
 OPTIMIZERS = {  # settings that give each optimizer all its state buffers; the buffers

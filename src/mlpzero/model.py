@@ -358,8 +358,9 @@ class MLP:
             state to this path at the end of an epoch (atomically; see
             :mod:`mlpzero.checkpointing`): at most every ``checkpoint_interval`` seconds
             (0: every epoch), and always after the last epoch or an early stop. A path
-            that names an existing file other than a checkpoint (a saved model, data) is
-            refused before training, so it is never written over.
+            whose folder does not exist, or that names an existing file other than a
+            checkpoint (a saved model, data), is refused before training, so it is never
+            written over.
         resume:
             Load such a checkpoint into this model and run only the epochs that the
             interrupted ``fit`` had left of ``epochs``. With the same data and options,
@@ -1041,6 +1042,7 @@ class FitOptions:
                     "False"
                 )
         if checkpoint is not None:
+            _check_checkpoint_path(checkpoint)
             _refuse_replacing(f"checkpoint={os.fspath(checkpoint)!r}", checkpoint, resume)
         for callback in callbacks:
             if not isinstance(callback, Callback):
@@ -1117,6 +1119,22 @@ def _lbfgs_l2(options: FitOptions, prepared: Any, dtype: np.dtype) -> float:
     per_sample = l2 / total / prepared.weight_scale
     check_penalty_range(per_sample, 0.0, dtype, total * prepared.weight_scale, (l2, 0.0))
     return per_sample
+
+
+def _check_checkpoint_path(checkpoint: Any) -> None:
+    """Refuse a ``checkpoint`` that is not the path of a file in an existing folder now,
+    rather than at the first write, after an epoch has run."""
+    path = os.fspath(checkpoint) if isinstance(checkpoint, (str, os.PathLike)) else None
+    if not isinstance(path, str):
+        raise TypeError(
+            "checkpoint must be a file path (a str or path-like), got "
+            f"{type(checkpoint).__name__} {checkpoint!r}"
+        )
+    if not path:
+        raise ValueError("checkpoint must be a file path, got the empty string ''")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise ValueError(f"checkpoint={path!r}: the folder {folder!r} does not exist")
 
 
 def _refuse_replacing(argument: str, path: Any, resume: Any, checkpoint: bool = True) -> None:
