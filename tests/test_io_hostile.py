@@ -290,6 +290,38 @@ def test_a_wide_string_dtype_is_narrowed_to_the_longest_label(files):
     assert peak < 4 * MB
 
 
+def test_a_class_label_longer_than_a_thousand_characters_is_refused(files):
+    """One long label made every prediction as wide: 100,000 characters in a small file
+    turned 60 predicted rows into 24 MB."""
+    folder, model_path, _, X = files
+
+    def long(document):
+        document["target"]["classes"]["values"][-1] = "c" * 100_000  # still sorted
+
+    path = rewrite(folder, model_path, long)
+    error, peak = peak_memory(lambda: mlpzero.load(path).predict(X))
+    assert isinstance(error, ValueError), error
+    assert (
+        f"{path}: target.classes.values: a class label has 100000 characters, more "
+        "than the 1000 a model file allows" in str(error)
+    )
+    assert peak < 4 * MB
+
+
+def test_a_model_with_a_label_too_long_to_read_back_is_not_saved(tmp_path):
+    X, _ = blobs()
+    for length, saved in ((1000, True), (1001, False)):
+        y = np.where(X[:, 0] > 0, "a" * length, "b")
+        model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=1)
+        path = tmp_path / f"{length}.npz"
+        if saved:
+            assert mlpzero.load(model.save(path)).classes_.tolist() == ["a" * length, "b"]
+            continue
+        with pytest.raises(ValueError, match="cannot save a model: a class label has 1001 char"):
+            model.save(path)
+        assert not path.exists()
+
+
 # ---------------------------------------------------------------------------- special files
 def finishes(function, seconds=10.0):
     """Run ``function`` in a thread; its exception, or fail if it is still running."""

@@ -44,9 +44,10 @@ declared) are checked before any data is inflated, and the data is read in chunk
 an array of the declared size, so a stream that inflates to more is cut there. The
 document is then checked field by field: known format version, known activations and
 losses, layer sizes that match the parameter count, finite parameters, classes
-consistent with the task (a string dtype is narrowed to the longest label), history
-lists no longer than the epochs recorded. Anything else raises a :class:`ValueError`
-that names the file and the field; no record comes from a file that fails a check.
+consistent with the task (labels of at most 1,000 characters, a string dtype narrowed
+to the longest), history lists no longer than the epochs recorded. Anything else
+raises a :class:`ValueError` that names the file and the field; no record comes from a
+file that fails a check.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ _MAX_EPOCHS = 1 << 40
 _READ_CHUNK = 1 << 20
 _RNG_KINDS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _CLASS_KINDS = {"bool": "b", "int": "iu", "float": "f", "str": "UO"}
+#: The longest class label a file holds: predictions are as wide as the longest label.
+_MAX_LABEL_LENGTH = 1000
 _OPTIMIZER_PREFIX = "optimizer."
 _CALLBACK_PREFIX = "callbacks."
 #: The members a file may hold: these arrays, and a checkpoint's state arrays.
@@ -338,7 +341,20 @@ def _classes_document(classes: np.ndarray | None) -> dict[str, Any] | None:
             f"cannot save class labels of dtype {classes.dtype} (such as {values[:3]}); "
             "labels must be booleans, integers, floats or strings"
         )
+    if kind == "str":
+        _check_label_lengths(values, "cannot save a model: ")
     return {"kind": kind, "dtype": classes.dtype.str, "values": values}
+
+
+def _check_label_lengths(labels: list[str], where: str) -> None:
+    """Refuse a label longer than ``_MAX_LABEL_LENGTH`` characters: every prediction
+    array would be as wide as it (a megabyte per row for a label of a million)."""
+    longest = max(map(len, labels), default=0)
+    if longest > _MAX_LABEL_LENGTH:
+        raise ValueError(
+            f"{where}a class label has {longest} characters, more than the "
+            f"{_MAX_LABEL_LENGTH} a model file allows"
+        )
 
 
 def _float_labels(classes: np.ndarray) -> list[float]:
@@ -1070,6 +1086,8 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
         isinstance(v, python_type) and (kind == "bool" or not isinstance(v, bool)) for v in values
     ):
         check.fail("values", f"must be a list of {kind} labels, got {short_repr(values)}")
+    if kind == "str":
+        _check_label_lengths(values, f"{path}: target.classes.values: ")
     dtype = _plain_dtype(entry.get("dtype"))
     if dtype is None or dtype.kind not in _CLASS_KINDS[kind]:
         check.fail("dtype", f"is not a {kind} dtype: {short_repr(entry.get('dtype'))}")
