@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import subprocess
 
@@ -280,3 +281,31 @@ def test_a_header_named_after_a_file_that_is_no_c_identifier_asks_for_a_name(tmp
     with pytest.raises(ValueError, match="'1bad' is not a C identifier: pass name="):
         export(fitted("binary", "relu"), tmp_path / "1bad.h")
     assert export(fitted("binary", "relu"), tmp_path / "1bad.h", name="ok").exists()
+
+
+def _frame_model(columns, y=None):
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(0).normal(size=(30, len(columns)))
+    y = (X[:, 0] > 0).astype(np.int64) if y is None else y
+    return MLP(hidden=(3,), seed=0).fit(pd.DataFrame(X, columns=columns), y, epochs=2)
+
+
+def test_a_failed_export_leaves_the_file_it_would_replace(tmp_path, monkeypatch):
+    path = tmp_path / "net.h"
+    path.write_text("/* the previous header */\n", encoding="utf-8")
+    # A column name read with surrogateescape: no UTF-8 text can hold it.
+    model = _frame_model(["a", "b", "c\udcff"])
+    with pytest.raises(ValueError, match=r"feature name 'c\\udcff'"):
+        model.to_c(path, name="net")
+    labels = np.array(["a", "b\udcff"])[np.arange(30) % 2]
+    with pytest.raises(ValueError, match=r"class label 'b\\udcff'"):
+        _frame_model(["a", "b", "c"], labels).to_c(path, name="net")
+
+    def full_disk(descriptor):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        fitted("binary", "relu").to_c(path, name="net")
+    assert path.read_text(encoding="utf-8") == "/* the previous header */\n"
+    assert os.listdir(tmp_path) == ["net.h"]  # no temporary file left behind

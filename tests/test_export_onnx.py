@@ -380,3 +380,24 @@ def test_the_example_runs(tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.count("labels identical") == 2
     assert (tmp_path / "moons.onnx").exists()
+
+
+def test_a_failed_export_leaves_the_file_it_would_replace(tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / "net.onnx"
+    path.write_bytes(b"the previous model")
+    X, _ = data("binary", n=30)
+    labels = np.array(["a", "b\udcff"])[np.arange(30) % 2]
+    model = MLP(hidden=(3,), seed=0).fit(X, labels, epochs=2)
+    with pytest.raises(ValueError, match=r"class label 'b\\udcff'"):
+        model.to_onnx(path)
+
+    def full_disk(descriptor):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        fitted("binary", "relu").to_onnx(path)
+    assert path.read_bytes() == b"the previous model"
+    assert os.listdir(tmp_path) == ["net.onnx"]

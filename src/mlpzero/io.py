@@ -61,7 +61,7 @@ import stat
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -85,6 +85,7 @@ __all__ = [
     "jsonable",
     "loss_entry",
     "read_record",
+    "replace_atomically",
     "short_repr",
     "write_record",
 ]
@@ -422,10 +423,25 @@ def _write_atomic(
             "hundreds of thousands of epochs?)"
         )
     members = {"metadata": np.frombuffer(text, dtype=np.uint8), **arrays}
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    return replace_atomically(target, lambda handle: _write_npz(handle, members))
+
+
+def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any]) -> Path:
+    """Write a file at ``path`` with ``write(handle)``, replacing any file there only once
+    it is complete; returns the path.
+
+    ``write`` fills a temporary file in the same folder, which is flushed to disk and
+    renamed over ``path`` with :func:`os.replace` (an existing file keeps its permissions).
+    If ``write`` raises, or the process is interrupted, the temporary file is removed and
+    whatever was at ``path`` is left as it was.
+    """
+    target = Path(os.fspath(path))
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            _write_npz(handle, members)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, _file_mode(target))

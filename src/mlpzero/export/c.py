@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .._version import installed_version
+from ..io import replace_atomically
 from ..losses import exp_limit
 from .description import Description, checked_output, describe
 from .operations import OPERATIONS, Step
@@ -68,8 +69,7 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
     """
     source = c_source(describe(model), name)
     path = checked_output(path, "C header")
-    path.write_text(source, encoding="utf-8")
-    return path
+    return replace_atomically(path, lambda handle: handle.write(source.encode("utf-8")))
 
 
 def c_source(description: Description, name: str = "model") -> str:

@@ -111,7 +111,7 @@ def describe(model: Any) -> Description:
     ValueError
         The model is not fitted, or holds a piece no exporter can write (a custom
         activation or loss, non-finite weights, class labels that are neither integers nor
-        strings).
+        strings, a feature name or string label that is not valid Unicode).
     """
     if not all(hasattr(model, key) for key in ("network", "encoder", "loss_")):
         raise TypeError(f"model must be a fitted mlpzero.MLP, got {type(model).__name__}")
@@ -138,6 +138,10 @@ def describe(model: Any) -> Description:
         raise ValueError("cannot export a model whose weights are not all finite")
     labels = None if task == "regression" else export_labels(model.encoder.classes_)
     names = model.feature_names_in_
+    if labels is not None and labels.dtype == object:
+        _require_unicode(labels.tolist(), "class label")
+    if names is not None:
+        _require_unicode(names, "feature name")
     transform = input_transform(model)
     mean, scale = (None, None) if transform is None else transform
     return Description(
@@ -178,6 +182,20 @@ def export_labels(classes: np.ndarray) -> np.ndarray:
         "cannot export class labels that are neither integers nor strings: got "
         f"{values[:10]} (dtype {classes.dtype}); train on int or str labels"
     )
+
+
+def _require_unicode(texts: Any, what: str) -> None:
+    """A ``ValueError`` naming the first of ``texts`` that UTF-8 cannot encode (a lone
+    surrogate, as a file name read with ``surrogateescape`` may hold): no export can
+    write it."""
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"cannot export the {what} {text!r}: it is not valid Unicode text (a lone "
+                "surrogate), so no file can hold it; rename it"
+            ) from None
 
 
 #: The first bytes of a zip archive: what a model file (``.npz``) and an ``.npz`` data set

@@ -34,6 +34,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .._version import installed_version
+from ..io import replace_atomically
 from .description import Description, checked_output, describe
 
 __all__ = [
@@ -215,7 +216,8 @@ def to_onnx(
     """
     built = build_model(describe(model), opset)
     if path is not None:
-        checked_output(path, "ONNX model").write_bytes(built.SerializeToString())
+        data = built.SerializeToString()
+        replace_atomically(checked_output(path, "ONNX model"), lambda handle: handle.write(data))
     return built
 
 
