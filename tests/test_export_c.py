@@ -309,3 +309,33 @@ def test_a_failed_export_leaves_the_file_it_would_replace(tmp_path, monkeypatch)
         fitted("binary", "relu").to_c(path, name="net")
     assert path.read_text(encoding="utf-8") == "/* the previous header */\n"
     assert os.listdir(tmp_path) == ["net.h"]  # no temporary file left behind
+
+
+#: Feature names that would leave, break or splice a comment, or hold trigraphs.
+HOSTILE_NAMES = [
+    "x*\\\n/\n#define expf(v) 0.0f\n/*",
+    "km/*h",
+    "??/",
+    "a */ b",
+    "end\\",
+    'say "hi"\t\u00e9',
+]
+
+
+@needs_cc
+def test_hostile_feature_names_stay_strings(tmp_path):
+    model = _frame_model(HOSTILE_NAMES)
+    source = c_source(describe(model), "net")
+    X = np.random.default_rng(1).normal(size=(20, len(HOSTILE_NAMES))).astype(np.float32)
+    check(model, X, compile_and_run(source, model, X, tmp_path))
+    driver = '#include <stdio.h>\n#include "net.h"\nint main(void)\n{\n    int j;\n' \
+        "    for (j = 0; j < NET_N_FEATURES; ++j) {\n" \
+        '        printf("%s%c", net_feature_names[j], 0);\n    }\n    return 0;\n}\n'  # fmt: skip
+    (tmp_path / "names.c").write_text(driver, encoding="utf-8")
+    subprocess.run(
+        [CC, *FLAGS, "names.c", "-o", "names", "-lm"], cwd=tmp_path, check=True, timeout=TIMEOUT
+    )
+    ran = subprocess.run(
+        [str(tmp_path / "names")], capture_output=True, check=True, timeout=TIMEOUT
+    )
+    assert ran.stdout.decode("utf-8").split("\0")[:-1] == HOSTILE_NAMES

@@ -19,8 +19,10 @@ regression                  ``void NAME_predict(const real *x, real *y)``
 ==========================  ==========================================================
 
 Classifiers also get ``NAME_classes``, the labels by index: ``static const char *const``
-for string labels, ``static const long long`` for integers. Every activation and the
-output link are written from :data:`~mlpzero.export.operations.OPERATIONS`.
+for string labels, ``static const long long`` for integers. A model that knows its
+feature names gets them as ``NAME_feature_names`` (``static const char *const``, in input
+order). Every activation and the output link are written from
+:data:`~mlpzero.export.operations.OPERATIONS`.
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ class _Writer:
             "#include <math.h>",
             self.defines(),
         ]
+        if d.feature_names is not None:
+            parts.append(self.feature_names())
         if d.labels is not None:
             parts.append(self.classes())
         if d.mean is not None:
@@ -171,8 +175,8 @@ class _Writer:
                 f"    x: {n.upper()}_N_FEATURES inputs; y: {n.upper()}_N_OUTPUTS values.",
             ]
         if d.feature_names is not None:
-            lines += ["", "Features, in order: " + ", ".join(d.feature_names)]
-        body = "\n".join(f" * {line}".rstrip() for line in lines).replace("*/", "* /")
+            lines += ["", f"The inputs' names, in order: {n}_feature_names."]
+        body = "\n".join(f" * {line}".rstrip() for line in lines)
         return f"/*\n{body}\n */"
 
     def defines(self) -> str:
@@ -189,6 +193,12 @@ class _Writer:
             lines.append(f"#define {upper}_WIDEST {max(hidden)}")
         return "\n".join(lines)
 
+    def feature_names(self) -> str:
+        # Escaped C strings, never raw text in a comment: a name cannot end the comment,
+        # splice lines or form a trigraph.
+        items = [_c_string(name) for name in self.d.feature_names]
+        return _initialized(f"static const char *const {self.name}_feature_names[]", items)
+
     def classes(self) -> str:
         labels = self.d.labels
         if labels.dtype == object:
@@ -197,7 +207,7 @@ class _Writer:
         else:
             items = [f"{int(label)}LL" for label in labels.tolist()]
             declaration = f"static const long long {self.name}_classes[]"
-        return declaration + " = {\n" + "\n".join(f"    {item}," for item in items) + "\n};"
+        return _initialized(declaration, items)
 
     def dense(self) -> str:
         r, n = self.real, self.name
@@ -342,6 +352,11 @@ class _Writer:
 
 def _key(step: Step) -> tuple[str, tuple[tuple[str, float], ...]]:
     return step.name, tuple(sorted(step.parameters.items()))
+
+
+def _initialized(declaration: str, items: list[str]) -> str:
+    """``declaration = { item, ... };``, one item a line."""
+    return declaration + " = {\n" + "\n".join(f"    {item}," for item in items) + "\n};"
 
 
 def _c_string(text: str) -> str:
