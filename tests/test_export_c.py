@@ -339,3 +339,23 @@ def test_hostile_feature_names_stay_strings(tmp_path):
         [str(tmp_path / "names")], capture_output=True, check=True, timeout=TIMEOUT
     )
     assert ran.stdout.decode("utf-8").split("\0")[:-1] == HOSTILE_NAMES
+
+
+@needs_cc
+@pytest.mark.parametrize("task", ["multiclass", "regression_multi", "poisson"])
+def test_nan_comes_out_where_onnxruntime_gives_it(task, tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    model = fitted(task, ["relu", "leaky_relu"], hidden=(5, 4))
+    X = inputs(6).astype(np.float32)
+    X[0, 0] = np.nan
+    X[1] = np.nan
+    X[2] = [3e38, -3e38, 3e38]  # inf - inf in the first layer
+    session = ort.InferenceSession(
+        model.to_onnx().SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    expected = session.run(None, {"X": X})[-1]  # probabilities, or the values
+    rows = compile_and_run(c_source(describe(model), "net"), model, X, tmp_path)
+    got = np.array([[float.fromhex(v) for v in row[: expected.shape[1]]] for row in rows])
+    assert np.isnan(expected[:3]).any(axis=1).all()
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)  # NaN where both are

@@ -12,15 +12,19 @@ step             ONNX                            C, over ``v[0..n)``
 ``identity``     (no node)                       (no statement)
 ``sigmoid``      ``Sigmoid``                     ``v[i] = 1 / (1 + exp(-v[i]))``
 ``tanh``         ``Tanh``                        ``v[i] = tanh(v[i])``
-``relu``         ``Relu``                        ``v[i] = v[i] > 0 ? v[i] : 0``
+``relu``         ``Relu``                        ``v[i] = v[i] < 0 ? 0 : v[i]``
 ``leaky_relu``   ``Max(v, Mul(v, alpha))``       ``v[i] = v[i] > 0 ? v[i] : alpha * v[i]``
 ``softmax``      ``Softmax(axis=-1)``            subtract the maximum, ``exp``, divide by
                                                  the sum
-``exp``          ``Exp(Min(v, limit))``          ``v[i] = exp(v[i] < limit ? v[i] : limit)``
+``exp``          ``Exp(Min(v, limit))``          ``v[i] = exp(v[i] > limit ? limit : v[i])``
 ===============  ==============================  =========================================
 
 ``exp`` is the Poisson loss's link; ``limit`` is :func:`mlpzero.losses.exp_limit` in the
 model's dtype, the same clip the model applies.
+
+Every step keeps a NaN a NaN, as NumPy's ``maximum`` and ``minimum`` and the ONNX
+operators do: each C comparison is written so that a NaN, for which it is false, takes
+the branch that passes ``v[i]`` on.
 
 Leaky ReLU is written as mlpzero computes it, :math:`\max(z, \alpha z)`, with
 :math:`\alpha` a constant of the model's dtype: ONNX's ``LeakyRelu`` holds its
@@ -124,7 +128,7 @@ OPERATIONS: dict[str, Operation] = {
         _elementwise("1 / (1 + {exp}(-v[i]))"),
     ),
     "tanh": Operation("tanh", _unary("Tanh"), _elementwise("{tanh}(v[i])")),
-    "relu": Operation("relu", _unary("Relu"), _elementwise("v[i] > 0 ? v[i] : 0")),
+    "relu": Operation("relu", _unary("Relu"), _elementwise("v[i] < 0 ? 0 : v[i]")),
     "leaky_relu": Operation(
         "leaky_relu",
         lambda g, x, p: g.node("Max", x, g.node("Mul", x, g.constant(p["alpha"]))),
@@ -135,7 +139,7 @@ OPERATIONS: dict[str, Operation] = {
     "exp": Operation(
         "exp",
         lambda g, x, p: g.node("Exp", g.node("Min", x, g.constant(exp_limit(g.dtype)))),
-        _elementwise("{exp}(v[i] < {exp_limit} ? v[i] : {exp_limit})"),
+        _elementwise("{exp}(v[i] > {exp_limit} ? {exp_limit} : v[i])"),
     ),
 }
 
