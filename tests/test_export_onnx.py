@@ -112,7 +112,7 @@ def test_one_activation_per_layer_and_several_leaky_slopes():
     X = inputs().astype(np.float64)
     assert_matches(model, run(model.to_onnx(), X), X)
     ops = [node.op_type for node in model.to_onnx().graph.node]
-    assert ops.count("Gemm") == 4 and ops.count("Max") == 2 and ops.count("Sigmoid") == 1
+    assert ops.count("Gemm") == 4 and ops.count("Max") == 2 and ops.count("Reciprocal") == 1
 
 
 def test_dropout_is_absent_from_the_graph():
@@ -401,3 +401,27 @@ def test_a_failed_export_leaves_the_file_it_would_replace(tmp_path, monkeypatch)
         fitted("binary", "relu").to_onnx(path)
     assert path.read_bytes() == b"the previous model"
     assert os.listdir(tmp_path) == ["net.onnx"]
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float32", 1e-6), ("float64", 1e-12)])
+def test_sigmoid_keeps_relative_accuracy_far_from_zero(dtype, rtol):
+    """Confident negatives (probabilities far below the dtype's epsilon) and the limits at
+    large logits, for the sigmoid link and a hidden sigmoid layer alike."""
+    z = np.concatenate([np.linspace(-80, 30, 45), [-1000.0, 1000.0]]).astype(dtype)
+    X = np.zeros((len(z), 3), dtype)
+    X[:, 0] = z
+    # logistic regression whose logit is the first feature
+    binary = MLP(hidden=(), dtype=dtype, seed=0).fit(*data("binary"), epochs=1)
+    # a hidden sigmoid unit that outputs sigmoid(first feature), passed on unchanged
+    regression = MLP(hidden=(1,), activation="sigmoid", dtype=dtype, seed=0)
+    regression.fit(*data("regression"), epochs=1)
+    for model in (binary, regression):
+        for w, b in zip(model.network.weights, model.network.biases, strict=True):
+            w[...] = 0
+            w[0, 0] = 1
+            b[...] = 0
+        outputs = run(model.to_onnx(), X)
+        got = outputs["probabilities"] if "probabilities" in outputs else outputs["variable"]
+        expected = model.predict_proba(X)
+        assert expected[:, -1].min() < 1e-30 and not np.isnan(got).any()
+        np.testing.assert_allclose(got, expected.reshape(got.shape), rtol=rtol, atol=0)

@@ -10,7 +10,8 @@ two formats cannot drift apart.
 step             ONNX                            C, over ``v[0..n)``
 ===============  ==============================  =========================================
 ``identity``     (no node)                       (no statement)
-``sigmoid``      ``Sigmoid``                     ``v[i] = 1 / (1 + exp(-v[i]))``
+``sigmoid``      ``Reciprocal(Add(Exp(Neg(v)),   ``v[i] = 1 / (1 + exp(-v[i]))``
+                 1))``
 ``tanh``         ``Tanh``                        ``v[i] = tanh(v[i])``
 ``relu``         ``Relu``                        ``v[i] = v[i] < 0 ? 0 : v[i]``
 ``leaky_relu``   ``Max(v, Mul(v, alpha))``       ``v[i] = v[i] > 0 ? v[i] : alpha * v[i]``
@@ -25,6 +26,11 @@ model's dtype, the same clip the model applies.
 Every step keeps a NaN a NaN, as NumPy's ``maximum`` and ``minimum`` and the ONNX
 operators do: each C comparison is written so that a NaN, for which it is false, takes
 the branch that passes ``v[i]`` on.
+
+Sigmoid is written as mlpzero computes it, :math:`1 / (1 + e^{-z})`, not as ONNX's
+``Sigmoid``, which onnxruntime evaluates with only absolute accuracy: probabilities
+smaller than about the dtype's epsilon lose their digits or become 0, where the formula
+keeps them to relative accuracy (and still gives exactly 0 and 1 at large logits).
 
 Leaky ReLU is written as mlpzero computes it, :math:`\max(z, \alpha z)`, with
 :math:`\alpha` a constant of the model's dtype: ONNX's ``LeakyRelu`` holds its
@@ -124,7 +130,9 @@ OPERATIONS: dict[str, Operation] = {
     "identity": Operation("identity", lambda g, x, p: x, ""),
     "sigmoid": Operation(
         "sigmoid",
-        _unary("Sigmoid"),
+        lambda g, x, p: g.node(
+            "Reciprocal", g.node("Add", g.node("Exp", g.node("Neg", x)), g.constant(1.0))
+        ),
         _elementwise("1 / (1 + {exp}(-v[i]))"),
     ),
     "tanh": Operation("tanh", _unary("Tanh"), _elementwise("{tanh}(v[i])")),
