@@ -359,3 +359,12 @@ def test_nan_comes_out_where_onnxruntime_gives_it(task, tmp_path):
     assert np.isnan(expected[:3]).any(axis=1).all()
     assert np.array_equal(np.isnan(got), np.isnan(expected))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)  # NaN where both are
+
+
+@needs_cc
+def test_the_extreme_integer_labels_compile(tmp_path):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    info = np.iinfo(np.int64)
+    y = np.array([info.min, 0, info.max])[np.arange(30) % 3]
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=5)
+    check(model, X, compile_and_run(c_source(describe(model), "net"), model, X, tmp_path))

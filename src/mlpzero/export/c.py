@@ -205,7 +205,7 @@ class _Writer:
             items = [_c_string(str(label)) for label in labels.tolist()]
             declaration = f"static const char *const {self.name}_classes[]"
         else:
-            items = [f"{int(label)}LL" for label in labels.tolist()]
+            items = [_c_long_long(int(label)) for label in labels.tolist()]
             declaration = f"static const long long {self.name}_classes[]"
         return _initialized(declaration, items)
 
@@ -352,6 +352,14 @@ class _Writer:
 
 def _key(step: Step) -> tuple[str, tuple[tuple[str, float], ...]]:
     return step.name, tuple(sorted(step.parameters.items()))
+
+
+def _c_long_long(value: int) -> str:
+    """``value`` as a ``long long`` constant; the smallest one has no literal of its own
+    (``-9223372036854775808LL`` negates a number too large for ``long long``)."""
+    if value == np.iinfo(np.int64).min:
+        return f"({value + 1}LL - 1)"
+    return f"{value}LL"
 
 
 def _initialized(declaration: str, items: list[str]) -> str:
