@@ -197,6 +197,9 @@ def test_refuses_bad_names_and_unfitted_models(tmp_path):
     for name in ("1net", "my-net", "int", "", "net name"):
         with pytest.raises(ValueError, match="name must be a C identifier"):
             model.to_c(tmp_path / "x.h", name=name)
+    for name in ("_", "_net", "__tanh"):  # reserved: "_" would define __tanh
+        with pytest.raises(ValueError, match=f"name must not start with '_'.*got '{name}'"):
+            model.to_c(tmp_path / "x.h", name=name)
     with pytest.raises(ValueError, match="not fitted"):
         MLP().to_c(tmp_path / "x.h")
     assert not (tmp_path / "x.h").exists()
@@ -278,8 +281,10 @@ def test_an_export_never_writes_over_a_model_file_or_into_a_folder(tmp_path):
 def test_a_header_named_after_a_file_that_is_no_c_identifier_asks_for_a_name(tmp_path):
     from mlpzero.export import export
 
-    with pytest.raises(ValueError, match="'1bad' is not a C identifier: pass name="):
+    with pytest.raises(ValueError, match=r"'1bad' is not a C identifier .*: pass name="):
         export(fitted("binary", "relu"), tmp_path / "1bad.h")
+    with pytest.raises(ValueError, match=r"'_net' is not a C identifier .*: pass name="):
+        export(fitted("binary", "relu"), tmp_path / "_net.h")
     assert export(fitted("binary", "relu"), tmp_path / "1bad.h", name="ok").exists()
 
 

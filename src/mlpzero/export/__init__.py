@@ -47,8 +47,8 @@ def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None)
     """Write ``model`` to ``path`` in the format its extension names (``.onnx`` or ``.h``).
 
     ``name`` prefixes the C header's identifiers (default: the file's stem, which must
-    then be a C identifier: two headers must not share their symbols); it does not apply
-    to ONNX.
+    then be a C identifier that starts with a letter: two headers must not share their
+    symbols); it does not apply to ONNX.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -69,7 +69,7 @@ def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None)
         if not is_identifier(path.stem):
             raise ValueError(
                 f"the C header's name comes from the file name, but {path.stem!r} is not a C "
-                "identifier: pass name= (--name on the command line)"
+                "identifier that starts with a letter: pass name= (--name on the command line)"
             )
         name = path.stem
     return to_c(model, path, name=name)

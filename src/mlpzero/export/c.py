@@ -42,18 +42,20 @@ from .operations import OPERATIONS, Step
 
 __all__ = ["c_source", "is_identifier", "to_c"]
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto "
     "if inline int long register restrict return short signed sizeof static struct switch "
-    "typedef union unsigned void volatile while _Bool _Complex _Imaginary".split()
+    "typedef union unsigned void volatile while".split()
 )
 _MATH = {np.dtype(np.float32): ("float", "f", "expf", "tanhf"),
          np.dtype(np.float64): ("double", "", "exp", "tanh")}  # fmt: skip
 
 
 def is_identifier(name: str) -> bool:
-    """Whether ``name`` can prefix C identifiers (a C identifier, not a keyword)."""
+    """Whether ``name`` can prefix the header's identifiers: a C identifier that starts
+    with a letter (those that start with ``_`` are reserved for the compiler and the C
+    library) and is not a keyword."""
     return bool(_IDENTIFIER.match(name)) and name not in _C_KEYWORDS
 
 
@@ -61,13 +63,14 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
     """Write a fitted :class:`~mlpzero.MLP` as a C99 header to ``path``; returns the path.
 
     ``name`` prefixes every identifier of the header (``NAME_predict``, ...) and must be a
-    C identifier. See :mod:`mlpzero.export.c` for the functions it defines.
+    C identifier that starts with a letter. See :mod:`mlpzero.export.c` for the functions
+    it defines.
 
     Raises
     ------
     ValueError
-        ``name`` is not a C identifier, or the model cannot be exported (not fitted, a
-        custom activation or loss).
+        ``name`` is not a C identifier starting with a letter, or the model cannot be
+        exported (not fitted, a custom activation or loss).
     """
     source = c_source(describe(model), name)
     path = checked_output(path, "C header")
@@ -76,9 +79,14 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
 
 def c_source(description: Description, name: str = "model") -> str:
     """The text of the C99 header for ``description``, its identifiers prefixed ``name``."""
+    if isinstance(name, str) and name.startswith("_"):
+        raise ValueError(
+            f"name must not start with '_': C reserves such identifiers for the compiler and "
+            f"its library, and {name!r} would give names like {name}_predict; got {name!r}"
+        )
     if not isinstance(name, str) or not is_identifier(name):
         raise ValueError(
-            f"name must be a C identifier (letters, digits and _, not starting with a digit, "
+            f"name must be a C identifier (letters, digits and _, starting with a letter, "
             f"not a C keyword), got {name!r}"
         )
     return _Writer(description, name).source()
