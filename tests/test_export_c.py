@@ -373,3 +373,35 @@ def test_the_extreme_integer_labels_compile(tmp_path):
     y = np.array([info.min, 0, info.max])[np.arange(30) % 3]
     model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=5)
     check(model, X, compile_and_run(c_source(describe(model), "net"), model, X, tmp_path))
+
+
+@needs_cc
+def test_headers_whose_names_differ_in_case_both_count(tmp_path):
+    lower = fitted("binary", "relu")
+    upper = fitted("binary", "tanh")  # the same shape: its macros have the same values
+    lower.to_c(tmp_path / "lower.h", name="net")
+    upper.to_c(tmp_path / "upper.h", name="NET")
+    driver = """#include <stdio.h>
+#include "lower.h"
+#include "upper.h"
+int main(void)
+{
+    const float x[NET_N_FEATURES] = {0.5f, -1.0f, 2.0f};
+    float p[NET_N_CLASSES], q[NET_N_CLASSES];
+    net_predict_proba(x, p);
+    NET_predict_proba(x, q);
+    printf("%a %a\\n", (double)p[1], (double)q[1]);
+    return 0;
+}
+"""
+    (tmp_path / "both.c").write_text(driver, encoding="utf-8")
+    subprocess.run(
+        [CC, *FLAGS, "both.c", "-o", "both", "-lm"], cwd=tmp_path, check=True, timeout=TIMEOUT
+    )
+    ran = subprocess.run(
+        [str(tmp_path / "both")], capture_output=True, text=True, check=True, timeout=TIMEOUT
+    )
+    x = np.array([[0.5, -1.0, 2.0]], np.float32)
+    got = [float.fromhex(v) for v in ran.stdout.split()]
+    expected = [lower.predict_proba(x)[0, 1], upper.predict_proba(x)[0, 1]]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)

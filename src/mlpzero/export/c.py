@@ -128,7 +128,8 @@ class _Writer:
         hidden = d.layer_sizes[1:-1]
         parts = [
             self.comment(),
-            f"#ifndef {upper}_MLPZERO_H\n#define {upper}_MLPZERO_H",
+            # the guard keeps the name's case: headers named net and NET are two headers
+            f"#ifndef {n}_MLPZERO_H\n#define {n}_MLPZERO_H",
             "#include <math.h>",
             self.defines(),
         ]
@@ -147,7 +148,7 @@ class _Writer:
             parts.append(self.step_function(step, function))
         parts.append(self.logits(hidden))
         parts += self.entry_points()
-        parts.append(f"#endif /* {upper}_MLPZERO_H */")
+        parts.append(f"#endif /* {n}_MLPZERO_H */")
         return "\n\n".join(parts) + "\n"
 
     def comment(self) -> str:
