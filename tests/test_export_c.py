@@ -266,16 +266,31 @@ def test_an_export_never_writes_over_a_model_file_or_into_a_folder(tmp_path):
     renamed = tmp_path / "own.h"  # a model file under another extension
     renamed.write_bytes(before)
     for path, message in [
-        (saved, "extension of a model or data file"),
+        (saved, "from its extension '.npz'"),
         (renamed, "holds a model file"),
         (tmp_path, "is a folder"),
         (tmp_path / "absent" / "m.h", "does not exist"),
     ]:
         with pytest.raises(ValueError, match=message):
             model.to_c(path, name="m")
-    with pytest.raises(ValueError, match="extension of a model or data file"):
+    with pytest.raises(ValueError, match=r"from its extension '\.npz'"):
         model.to_onnx(saved)
     assert saved.read_bytes() == before and renamed.read_bytes() == before
+
+
+def test_to_c_writes_only_to_a_dot_h_file(tmp_path):
+    model = fitted("binary", "relu")
+    data = tmp_path / "train.csv"
+    data.write_text("a,b,c,y\n1,2,3,0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"'.*train.csv' from its extension '.csv'; use one of"):
+        model.to_c(data, name="net")
+    with pytest.raises(ValueError, match=r"'.*net.onnx': the C99 header is written to a .h file"):
+        model.to_c(tmp_path / "net.onnx", name="net")
+    with pytest.raises(ValueError, match=r"from its extension '\(none\)'"):
+        model.to_c(tmp_path / "net", name="net")
+    assert data.read_text(encoding="utf-8") == "a,b,c,y\n1,2,3,0\n"
+    assert sorted(os.listdir(tmp_path)) == ["train.csv"]
+    assert model.to_c(tmp_path / "NET.H", name="net").exists()
 
 
 def test_a_header_named_after_a_file_that_is_no_c_identifier_asks_for_a_name(tmp_path):

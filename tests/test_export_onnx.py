@@ -425,3 +425,17 @@ def test_sigmoid_keeps_relative_accuracy_far_from_zero(dtype, rtol):
         expected = model.predict_proba(X)
         assert expected[:, -1].min() < 1e-30 and not np.isnan(got).any()
         np.testing.assert_allclose(got, expected.reshape(got.shape), rtol=rtol, atol=0)
+
+
+def test_to_onnx_writes_only_to_a_dot_onnx_file(tmp_path):
+    model = fitted("binary", "relu")
+    data = tmp_path / "train.csv"
+    data.write_text("a,b,c,y\n1,2,3,0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"'.*train.csv' from its extension '.csv'; use one of"):
+        model.to_onnx(data)
+    with pytest.raises(ValueError, match=r"'.*net.h': the ONNX model is written to a .onnx file"):
+        model.to_onnx(tmp_path / "net.h")
+    assert data.read_text(encoding="utf-8") == "a,b,c,y\n1,2,3,0\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv"]
+    assert model.to_onnx(tmp_path / "net.ONNX") is not None
+    assert (tmp_path / "net.ONNX").exists()

@@ -363,14 +363,9 @@ def _add_export(subparsers: Any) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import FORMATS, export
+    from .export import FORMATS, export, export_format
 
-    suffix = Path(args.out).suffix.lower()
-    if suffix not in FORMATS:
-        raise CommandError(
-            f"cannot tell the format of {args.out} from its extension {suffix or '(none)'!r}: "
-            "OUT must end in .onnx (ONNX) or .h (C header)"
-        )
+    suffix = export_format(args.out)
     if args.name is not None and suffix != ".h":
         raise CommandError("--name applies to a C header (.h) only")
     _check_folder(args.out, "OUT")

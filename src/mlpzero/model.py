@@ -594,7 +594,8 @@ class MLP:
     def to_onnx(
         self, path: str | os.PathLike[str] | None = None, *, opset: int | None = None
     ) -> Any:
-        """The fitted model as an ``onnx.ModelProto``, also written to ``path`` when given.
+        """The fitted model as an ``onnx.ModelProto``, also written to ``path`` (a name that
+        ends in ``.onnx``) when given.
 
         Outputs ``label`` and ``probabilities`` (classifiers) or ``variable`` (regressors),
         as skl2onnx names them; see :mod:`mlpzero.export.onnx`. Needs the ``onnx`` extra.
@@ -604,7 +605,8 @@ class MLP:
         return to_onnx(self, path, opset=opset)
 
     def to_c(self, path: str | os.PathLike[str], *, name: str = "model") -> Path:
-        """Write the fitted model as a self-contained C99 header (``NAME_predict``, ...).
+        """Write the fitted model as a self-contained C99 header (``NAME_predict``, ...) to
+        ``path``, a name that ends in ``.h``.
 
         See :mod:`mlpzero.export.c`.
         """

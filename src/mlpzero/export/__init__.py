@@ -20,12 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .c import to_c
-from .description import Description, describe
+from .description import FORMATS, Description, describe, export_format
 
-__all__ = ["FORMATS", "Description", "describe", "export", "to_c", "to_onnx"]
-
-#: The file extensions :func:`export` understands, and what each writes.
-FORMATS = {".onnx": "ONNX model", ".h": "C99 header"}
+__all__ = ["FORMATS", "Description", "describe", "export", "export_format", "to_c", "to_onnx"]
 
 
 def to_onnx(
@@ -51,14 +48,7 @@ def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None)
     symbols); it does not apply to ONNX.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        known = ", ".join(f"{ext} ({what})" for ext, what in FORMATS.items())
-        raise ValueError(
-            f"cannot tell the export format of {str(path)!r} from its extension "
-            f"{suffix or '(none)'!r}; use one of {known}"
-        )
-    if suffix == ".onnx":
+    if export_format(path) == ".onnx":
         if name is not None:
             raise ValueError(f"name applies to a C header, not to {str(path)!r}")
         to_onnx(model, path)

@@ -60,7 +60,8 @@ def is_identifier(name: str) -> bool:
 
 
 def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Path:
-    """Write a fitted :class:`~mlpzero.MLP` as a C99 header to ``path``; returns the path.
+    """Write a fitted :class:`~mlpzero.MLP` as a C99 header to ``path`` (a ``.h`` file);
+    returns the path.
 
     ``name`` prefixes every identifier of the header (``NAME_predict``, ...) and must be a
     C identifier that starts with a letter. See :mod:`mlpzero.export.c` for the functions
@@ -69,11 +70,12 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
     Raises
     ------
     ValueError
-        ``name`` is not a C identifier starting with a letter, or the model cannot be
-        exported (not fitted, a custom activation or loss).
+        ``name`` is not a C identifier starting with a letter, ``path`` does not end in
+        ``.h`` (or holds a model file), or the model cannot be exported (not fitted, a
+        custom activation or loss).
     """
     source = c_source(describe(model), name)
-    path = checked_output(path, "C header")
+    path = checked_output(path, ".h")
     return replace_atomically(path, lambda handle: handle.write(source.encode("utf-8")))
 
 

@@ -18,7 +18,14 @@ import numpy as np
 
 from .operations import Step, activation_step, link_step
 
-__all__ = ["Description", "checked_output", "describe", "input_transform"]
+__all__ = [
+    "FORMATS",
+    "Description",
+    "checked_output",
+    "describe",
+    "export_format",
+    "input_transform",
+]
 
 
 @dataclass(frozen=True)
@@ -198,25 +205,42 @@ def _require_unicode(texts: Any, what: str) -> None:
             ) from None
 
 
+#: The file extensions an export is written to, and what each holds.
+FORMATS = {".onnx": "ONNX model", ".h": "C99 header"}
+
 #: The first bytes of a zip archive: what a model file (``.npz``) and an ``.npz`` data set
 #: start with. An export never writes over one.
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def checked_output(path: Any, what: str) -> Path:
-    """``path`` as a place an export may write ``what`` to; a :class:`ValueError` naming it
-    when it is a folder, has no parent folder, or holds a model file or another ``.npz``
-    archive (an export never replaces the model it was made from)."""
+def export_format(path: Any) -> str:
+    """The extension of ``path`` in lower case, one of :data:`FORMATS`; a
+    :class:`ValueError` naming the known ones for any other."""
     out = Path(os.fspath(path))
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        known = ", ".join(f"{ext} ({what})" for ext, what in FORMATS.items())
+        raise ValueError(
+            f"cannot tell the export format of {str(out)!r} from its extension "
+            f"{suffix or '(none)'!r}; use one of {known}"
+        )
+    return suffix
+
+
+def checked_output(path: Any, suffix: str) -> Path:
+    """``path`` as a place an export may write its :data:`FORMATS` ``[suffix]`` to; a
+    :class:`ValueError` naming it when it is a folder, has no parent folder, has another
+    extension than ``suffix`` (an export never replaces a data file such as ``train.csv``
+    by mistake), or holds a model file or another ``.npz`` archive (nor the model it was
+    made from)."""
+    out = Path(os.fspath(path))
+    what = FORMATS[suffix]
     if out.is_dir():
         raise ValueError(f"path {str(out)!r} is a folder; give a file name for the {what}")
     if not out.parent.is_dir():
         raise ValueError(f"path {str(out)!r}: the folder {str(out.parent)!r} does not exist")
-    if out.suffix.lower() in (".npz", ".npy"):
-        raise ValueError(
-            f"path {str(out)!r} has the extension of a model or data file; the {what} "
-            "needs its own name"
-        )
+    if export_format(out) != suffix:
+        raise ValueError(f"path {str(out)!r}: the {what} is written to a {suffix} file")
     if out.is_file():
         with open(out, "rb") as handle:
             if handle.read(4) == _ZIP_MAGIC:

@@ -197,7 +197,8 @@ def to_onnx(
     model:
         A fitted :class:`~mlpzero.MLP`.
     path:
-        Where to write the ``.onnx`` file (``None``: only return the model).
+        Where to write the ONNX file, a name that ends in ``.onnx`` (``None``: only
+        return the model).
     opset:
         The ONNX opset to target, at least :data:`MIN_OPSET` (default
         :data:`DEFAULT_OPSET`).
@@ -212,12 +213,13 @@ def to_onnx(
     Raises
     ------
     ValueError
-        The model is not fitted or holds a piece ONNX cannot express here.
+        The model is not fitted or holds a piece ONNX cannot express here, or ``path``
+        does not end in ``.onnx`` (or holds a model file).
     """
     built = build_model(describe(model), opset)
     if path is not None:
         data = built.SerializeToString()
-        replace_atomically(checked_output(path, "ONNX model"), lambda handle: handle.write(data))
+        replace_atomically(checked_output(path, ".onnx"), lambda handle: handle.write(data))
     return built
 
 
