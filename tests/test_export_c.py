@@ -64,7 +64,9 @@ _REGRESSION = """REAL y[NET_N_OUTPUTS];
         }"""
 
 
-def compile_and_run(source: str, model: MLP, X: np.ndarray, tmp_path) -> list[list[str]]:
+def compile_and_run(
+    source: str, model: MLP, X: np.ndarray, tmp_path, flags=FLAGS
+) -> list[list[str]]:
     """Compile ``source`` (the header) with a driver for ``model``'s task; run it on ``X``."""
     (tmp_path / "net.h").write_text(source, encoding="utf-8")
     if model.task == "regression":
@@ -79,7 +81,7 @@ def compile_and_run(source: str, model: MLP, X: np.ndarray, tmp_path) -> list[li
     (tmp_path / "driver.c").write_text(driver, encoding="utf-8")
     program = tmp_path / "driver"
     built = subprocess.run(
-        [CC, *FLAGS, "driver.c", "-o", str(program), "-lm"],
+        [CC, *flags, "driver.c", "-o", str(program), "-lm"],
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=TIMEOUT,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
@@ -420,3 +422,15 @@ int main(void)
     got = [float.fromhex(v) for v in ran.stdout.split()]
     expected = [lower.predict_proba(x)[0, 1], upper.predict_proba(x)[0, 1]]
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@needs_cc
+@pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass", "poisson"])
+def test_float32_headers_compute_in_float_alone(task, tmp_path):
+    """No double arithmetic: it is software-emulated on single-precision microcontrollers."""
+    model = fitted(task, list(ACTIVATIONS), hidden=(4, 4, 4, 4, 4))
+    X = inputs().astype(np.float32)
+    rows = compile_and_run(
+        c_source(describe(model), "net"), model, X, tmp_path, [*FLAGS, "-Wdouble-promotion"]
+    )
+    check(model, X, rows)

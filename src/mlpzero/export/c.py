@@ -306,7 +306,7 @@ class _Writer:
                 "    int k;\n"
                 f"    {n}_outputs(x, proba);\n"
                 f"    for (k = 0; k < {upper}_N_OUTPUTS; ++k) {{\n"
-                "        labels[k] = proba[k] > 0.5;\n"
+                f"        labels[k] = proba[k] > {self.literal(0.5)};\n"
                 "    }\n"
                 "}",
             ]
@@ -335,7 +335,7 @@ class _Writer:
                 "{\n"
                 f"    {r} p[1];\n"
                 f"    {n}_outputs(x, p);\n"
-                "    return p[0] > 0.5;\n"
+                f"    return p[0] > {self.literal(0.5)};\n"
                 "}"
             )
             return [proba, predict]
