@@ -434,3 +434,12 @@ def test_float32_headers_compute_in_float_alone(task, tmp_path):
         c_source(describe(model), "net"), model, X, tmp_path, [*FLAGS, "-Wdouble-promotion"]
     )
     check(model, X, rows)
+
+
+def test_a_nul_in_a_label_or_a_feature_name_is_refused(tmp_path):
+    labels = np.array(["a\0b", "c"])[np.arange(30) % 2]
+    with pytest.raises(ValueError, match=r"class label 'a\\x00b' in a C header: .* NUL"):
+        _frame_model(["x", "y", "z"], labels).to_c(tmp_path / "net.h", name="net")
+    with pytest.raises(ValueError, match=r"feature name 'y\\x00z' in a C header: .* NUL"):
+        _frame_model(["x", "y\0z", "z"]).to_c(tmp_path / "net.h", name="net")
+    assert not (tmp_path / "net.h").exists()

@@ -207,13 +207,13 @@ class _Writer:
     def feature_names(self) -> str:
         # Escaped C strings, never raw text in a comment: a name cannot end the comment,
         # splice lines or form a trigraph.
-        items = [_c_string(name) for name in self.d.feature_names]
+        items = [_c_string(name, "feature name") for name in self.d.feature_names]
         return _initialized(f"static const char *const {self.name}_feature_names[]", items)
 
     def classes(self) -> str:
         labels = self.d.labels
         if labels.dtype == object:
-            items = [_c_string(str(label)) for label in labels.tolist()]
+            items = [_c_string(str(label), "class label") for label in labels.tolist()]
             declaration = f"static const char *const {self.name}_classes[]"
         else:
             items = [_c_long_long(int(label)) for label in labels.tolist()]
@@ -378,8 +378,14 @@ def _initialized(declaration: str, items: list[str]) -> str:
     return declaration + " = {\n" + "\n".join(f"    {item}," for item in items) + "\n};"
 
 
-def _c_string(text: str) -> str:
-    """A C string literal for ``text`` (UTF-8; quotes, backslashes, control bytes escaped)."""
+def _c_string(text: str, what: str) -> str:
+    """A C string literal for ``text`` (UTF-8; quotes, backslashes, control bytes escaped);
+    a ``ValueError`` naming the ``what`` when it holds a NUL, where C would cut it short."""
+    if "\0" in text:
+        raise ValueError(
+            f"cannot write the {what} {text!r} in a C header: it holds a NUL character, "
+            "where a C string ends"
+        )
     out = []
     for byte in text.encode("utf-8"):
         char = chr(byte)
