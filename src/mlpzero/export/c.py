@@ -2,9 +2,11 @@
 
 The header holds the weights as ``static const`` arrays (``float`` for a float32 model,
 ``double`` for float64) and ``static inline`` functions over them; it includes only
-``<math.h>``, allocates nothing, keeps no state that changes, and works on two stack
-buffers whose size is fixed at compile time by the widest hidden layer. With ``NAME`` the
-chosen prefix and ``real`` the model's type:
+``<math.h>``, allocates nothing, keeps no state that changes, and works in arrays on the
+stack whose sizes are fixed at compile time: two (one with a single hidden layer) as wide
+as the widest hidden layer, one as wide as the input for a model that standardises its
+inputs, and, where ``NAME_predict`` decides from probabilities it does not return, one as
+wide as the output. With ``NAME`` the chosen prefix and ``real`` the model's type:
 
 ==========================  ==========================================================
 task                        functions
@@ -200,7 +202,7 @@ class _Writer:
         if d.labels is not None and d.task != "multilabel":
             lines.append(f"#define {upper}_N_CLASSES {len(d.labels)}")
         if hidden:
-            lines.append("/* The widest hidden layer: the size of the two stack buffers. */")
+            lines.append("/* The widest hidden layer: the size of the hidden layers' buffers. */")
             lines.append(f"#define {upper}_WIDEST {max(hidden)}")
         return "\n".join(lines)
 
