@@ -2,8 +2,12 @@
 one-line errors for bad input."""
 
 import csv
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 import types
 
 import numpy as np
@@ -288,6 +292,53 @@ def test_resume_through_the_command_continues_a_checkpointed_run(tmp_path, table
     assert status == 0
     full, resumed = mlpzero.load(tmp_path / "full.npz"), mlpzero.load(tmp_path / "r.npz")
     np.testing.assert_array_equal(full.network.params, resumed.network.params)
+
+
+def start_command(*argv, stderr):
+    """Start ``mlpzero argv`` in a process whose stdout is a pipe, line by line; a
+    watchdog kills it after 60 seconds so that a test never hangs."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlpzero", *argv],
+        stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
+    )  # fmt: skip
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
+    process.watchdog = watchdog
+    return process
+
+
+def finish(process):
+    """The exit status of ``process`` (killed if it does not end within 30 seconds)."""
+    try:
+        return process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.watchdog.cancel()
+        process.stdout.close()
+
+
+def test_ctrl_c_in_train_exits_130_and_keeps_the_previous_model(tmp_path):
+    model_path, checkpoint = tmp_path / "m.npz", tmp_path / "run.npz"
+    model_path.write_bytes(b"the good model of an earlier run")
+    with (tmp_path / "stderr").open("w+") as errors:
+        process = start_command(
+            "train", "moons", "--samples", "100", "--hidden", "4", "--epochs", "1000000",
+            "--checkpoint", str(checkpoint), "--checkpoint-interval", "0",
+            "--out", str(model_path), stderr=errors,
+        )  # fmt: skip
+        assert process.stdout.readline().startswith("Epoch 0: cost = ")
+        deadline = time.monotonic() + 30
+        while not checkpoint.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        status = finish(process)
+        errors.seek(0)
+        message = errors.read()
+    assert status == 130, message
+    assert model_path.read_bytes() == b"the good model of an earlier run"
+    assert f"{model_path} was not written" in message
+    assert f"--resume {checkpoint}" in message and checkpoint.exists()
 
 
 # ---------------------------------------------------------------------------- errors

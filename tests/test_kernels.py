@@ -732,6 +732,7 @@ def test_ctrl_c_between_compiled_calls_keeps_the_completed_calls(numba_on, monke
     monkeypatch.setattr(kernels, "fit_epochs", interrupted_in_the_third_call)
     model = _plain_fit(X, y, "float64", epochs=100)
     assert "interrupted during epoch 20" in capsys.readouterr().err
+    assert model.history.interrupted
     monkeypatch.setattr(kernels, "fit_epochs", real)
     twenty = _plain_fit(X, y, "float64", epochs=20)
     assert model.history.epochs == 20 and model.optimizer_.iterations == 20

@@ -344,6 +344,25 @@ def test_an_error_raised_in_an_epoch_puts_back_the_last_completed_epoch():
         np.testing.assert_array_equal(model.optimizer_.state[key], value)
 
 
+def test_the_history_says_when_ctrl_c_stopped_the_fit(capsys):
+    """Ctrl-C is caught (the model keeps its completed epochs), so the caller learns of it
+    from ``history.interrupted``, which the next fit clears."""
+    X, y = _regression_rows(40)
+
+    class CtrlCInEpoch2(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    model = MLP(hidden=(3,), seed=0)
+    assert not model.history.interrupted
+    model.fit(X, y, epochs=5, callbacks=[CtrlCInEpoch2()])
+    assert model.history.interrupted and model.history.epochs == 3
+    assert "interrupted" in capsys.readouterr().err
+    model.fit(X, y, epochs=2)
+    assert not model.history.interrupted and model.history.epochs == 5
+
+
 def test_after_a_divergence_the_same_optimizer_object_trains_on():
     """A diverging step leaves NaN in SGD's velocity; the epoch is undone with the
     optimizer's state, so the same object, at a small rate, then trains finitely (it

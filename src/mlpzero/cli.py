@@ -142,7 +142,9 @@ def _add_train(subparsers: Any) -> None:
         help="train a model on a dataset and save it",
         description=(
             "Train a multi-layer perceptron on DATA, show progress, print a table of "
-            "metrics and save the model to --out.\n\nDATA is " + DATA_HELP + "."
+            "metrics and save the model to --out. Ctrl-C stops training with exit status "
+            "130 and leaves --out as it was; with --checkpoint, --resume continues the run."
+            "\n\nDATA is " + DATA_HELP + "."
         ),
         example="mlpzero train moons --hidden 16 8 --epochs 2000 --lr 0.1 --out moons.npz",
     )
@@ -556,6 +558,8 @@ def _train_here(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     model.fit(data.X, y, **options)
     seconds = time.perf_counter() - start
+    if model.history.interrupted:
+        return _interrupted_training(args)
     if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
         model.feature_names_in_ = list(data.feature_names)
     path = model.save(args.out)
@@ -585,6 +589,16 @@ def _train_here(args: argparse.Namespace) -> int:
     if args.plot:
         print(f"saved the figure to {_plot_training(model, data, y, args.plot)}")
     return 0
+
+
+def _interrupted_training(args: argparse.Namespace) -> int:
+    """Exit status 130 when Ctrl-C stopped the fit: a half-trained model must not replace
+    what ``--out`` holds, nor let a command chained with ``&&`` go on."""
+    message = f"mlpzero train: interrupted; {args.out} was not written"
+    if args.checkpoint is not None and os.path.exists(args.checkpoint):
+        message += f" (continue from the last checkpoint with --resume {args.checkpoint})"
+    print(message, file=sys.stderr)
+    return 130
 
 
 def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:

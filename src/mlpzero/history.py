@@ -28,7 +28,12 @@ class History:
     ``history.diagnostics`` holds records taken every few steps: ``{name: [one entry per
     record]}``, where an entry is a number (``step``, ``epoch``) or a list with one number
     per layer (``gradient_norm``, ...). It is not saved in model files.
+
+    ``history.interrupted`` is True when Ctrl-C stopped the last training run on this
+    history (it then holds the epochs completed before); it is not saved either.
     """
+
+    interrupted: bool = False
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}

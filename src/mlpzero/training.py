@@ -28,8 +28,9 @@ If the loss or a parameter becomes NaN or infinite, training stops with a
 :class:`TrainingDivergedError` and the parameters are put back to those at the start of
 the failing epoch, the last known finite ones. Ctrl-C (``KeyboardInterrupt``) stops
 training cleanly: the parameters are those at the end of the last completed epoch, the
-history holds the completed epochs, ``on_train_end`` callbacks run (so early stopping can
-restore its best weights), and :func:`train` returns normally. Any other exception
+history holds the completed epochs and says it was interrupted (``history.interrupted``),
+``on_train_end`` callbacks run (so early stopping can restore its best weights), and
+:func:`train` returns normally. Any other exception
 raised during an epoch (by a callback, or a per-sample penalty beyond the dtype) also
 puts back the parameters of the last completed epoch before it propagates. In all three
 cases the optimizer's state (step count, momentum, moments) goes back with them, so that
@@ -316,6 +317,7 @@ class _Trainer:
         network, optimizer = self.network, self.optimizer
         if model is not None:
             model.stop_training = False
+        history.interrupted = False
         start = history.epochs
         if not callbacks and self._plain_full_batch() and self._run_compiled(epochs, history):
             return
@@ -363,7 +365,7 @@ class _Trainer:
                 raise
             if in_epoch:
                 self._undo_epoch()
-            _report_interrupt(epoch, history)
+            _interrupted(epoch, history)
         except BaseException:
             if in_epoch:  # as after an interrupt: back to the end of the last whole epoch
                 self._undo_epoch()
@@ -453,7 +455,7 @@ class _Trainer:
             np.copyto(network.params, params)
             for values in history.history.values():
                 del values[completed:]
-            _report_interrupt(completed, history)
+            _interrupted(completed, history)
         return True
 
     def _epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
@@ -700,7 +702,9 @@ def _loss_record(epochs: int) -> np.ndarray:
     return np.empty(epochs, dtype=np.float64)
 
 
-def _report_interrupt(epoch: int, history: History) -> None:
+def _interrupted(epoch: int, history: History) -> None:
+    """Mark ``history`` as that of a run Ctrl-C stopped during ``epoch``, and say so."""
+    history.interrupted = True
     print(
         f"Training interrupted during epoch {epoch} (Ctrl-C); the model keeps the "
         f"weights and history of the {history.epochs} completed epochs.",
