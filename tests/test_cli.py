@@ -341,6 +341,24 @@ def test_ctrl_c_in_train_exits_130_and_keeps_the_previous_model(tmp_path):
     assert f"--resume {checkpoint}" in message and checkpoint.exists()
 
 
+def test_train_whose_reader_goes_away_trains_on_and_saves(tmp_path):
+    """``mlpzero train ... | head -1``: the model file is the product, not the output."""
+    model_path = tmp_path / "m.npz"
+    process = start_command(
+        "train", "moons", "--samples", "100", "--hidden", "4", "--epochs", "3000",
+        "--out", str(model_path), stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout.readline().startswith("Epoch 0: cost = ")
+    process.stdout.close()  # as head does after its line; the next line meets a closed pipe
+    try:
+        _, errors = process.communicate(timeout=30)
+    finally:
+        finish(process)
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors and "BrokenPipe" not in errors
+    assert mlpzero.load(model_path).history.epochs == 3000
+
+
 # ---------------------------------------------------------------------------- errors
 def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
     path, _, _ = table

@@ -29,7 +29,7 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -143,7 +143,9 @@ def _add_train(subparsers: Any) -> None:
         description=(
             "Train a multi-layer perceptron on DATA, show progress, print a table of "
             "metrics and save the model to --out. Ctrl-C stops training with exit status "
-            "130 and leaves --out as it was; with --checkpoint, --resume continues the run."
+            "130 and leaves --out as it was; with --checkpoint, --resume continues the run. "
+            "When stdout closes early (| head), the rest of the output is discarded and "
+            "training goes on to save the model."
             "\n\nDATA is " + DATA_HELP + "."
         ),
         example="mlpzero train moons --hidden 16 8 --epochs 2000 --lr 0.1 --out moons.npz",
@@ -441,8 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Whoever read our output stopped early (``mlpzero predict ... | head``): fine.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _discard_output(sys.stdout)
         return 0
     except Exception as error:
         if args.debug:
@@ -450,6 +451,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = " ".join(filter(None, ["mlpzero", args.command, getattr(args, "kind", None)]))
         print(f"{command}: error: {_one_line(error)}", file=sys.stderr)
         return 1
+
+
+def _discard_output(stream: TextIO) -> None:
+    """Send the rest of ``stream``'s output, buffered or to come, to the null device: its
+    reader has gone, and the flush at exit must not fail."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+
+
+class _OutputOutlivingItsReader:
+    """A text stream that, once its reader has gone (``mlpzero train ... | head``),
+    discards what is written to it instead of raising :class:`BrokenPipeError`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            _discard_output(self._stream)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            _discard_output(self._stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _output_not_needed() -> Iterator[None]:
+    """For a command whose product is a file: a closed stdout neither stops nor fails it."""
+    with contextlib.redirect_stdout(_OutputOutlivingItsReader(sys.stdout)):
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
 
 
 def _one_line(error: Exception) -> str:
@@ -531,6 +577,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    # The product is the model file: the progress and the table are only for a reader.
+    with _output_not_needed():
+        return _train_or_join_the_job(args)
+
+
+def _train_or_join_the_job(args: argparse.Namespace) -> int:
     if not getattr(args, "distributed", False):
         return _train_here(args)
     from .distributed import DistributedFitError, communicator, errors_end_the_job
