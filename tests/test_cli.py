@@ -252,6 +252,24 @@ def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, caps
     assert [r[0] for r in rows] == mlpzero.load(model_path).predict(X[:5]).tolist()
 
 
+def test_checkpoints_of_train_know_the_feature_names(tmp_path, table, capsys):
+    """A checkpoint predicts on columns in another order as the final model does."""
+    path, X, _ = table
+    model_path, checkpoint = tmp_path / "m.npz", tmp_path / "run.npz"
+    succeeds(
+        capsys, "train", str(path), "--hidden", "6", "--epochs", "40", "--lr", "0.3",
+        "--checkpoint", str(checkpoint), "--out", str(model_path), "--quiet",
+    )  # fmt: skip
+    assert mlpzero.load(checkpoint).feature_names_in_ == ["alpha", "beta", "gamma"]
+    shuffled = tmp_path / "new.csv"
+    with shuffled.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["gamma", "alpha", "beta"])
+        writer.writerows([repr(float(v)) for v in row[[2, 0, 1]]] for row in X)
+    from_checkpoint = succeeds(capsys, "predict", str(checkpoint), str(shuffled), "--proba")
+    assert from_checkpoint == succeeds(capsys, "predict", str(model_path), str(shuffled), "--proba")
+
+
 def test_summary_prints_the_layer_table(trained, capsys):
     model_path, _, _, _ = trained
     out = succeeds(capsys, "summary", str(model_path))

@@ -3,7 +3,7 @@ import pytest
 from sklearn.datasets import make_circles
 
 from conftest import blobs, circles
-from mlpzero import MLP, Network
+from mlpzero import MLP, Network, load
 from mlpzero.callbacks import Callback
 from mlpzero.gradcheck import gradcheck
 from mlpzero.losses import BinaryCrossEntropy
@@ -361,6 +361,22 @@ def test_the_history_says_when_ctrl_c_stopped_the_fit(capsys):
     assert "interrupted" in capsys.readouterr().err
     model.fit(X, y, epochs=2)
     assert not model.history.interrupted and model.history.epochs == 5
+
+
+def test_feature_names_set_before_the_first_fit_name_an_arrays_columns(tmp_path):
+    """They are on the model from the start, so its checkpoints carry them too."""
+    X, y = _regression_rows(20)
+    names = [f"f{i}" for i in range(X.shape[1])]
+    model = MLP(hidden=(3,), seed=0)
+    model.feature_names_in_ = names
+    model.fit(X, y, epochs=2, checkpoint=tmp_path / "run.npz")
+    assert model.feature_names_in_ == names
+    assert load(tmp_path / "run.npz").feature_names_in_ == names
+    short = MLP(hidden=(3,), seed=0)
+    short.feature_names_in_ = names[:1]
+    with pytest.raises(ValueError, match=f"names 1 features, but X has {X.shape[1]}"):
+        short.fit(X, y, epochs=1)
+    assert not short.built and short.feature_names_in_ == names[:1]
 
 
 def test_after_a_divergence_the_same_optimizer_object_trains_on():

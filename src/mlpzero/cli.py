@@ -607,13 +607,13 @@ def _train_here(args: argparse.Namespace) -> int:
     data = _data(args, scan=not getattr(args, "distributed", False))
     y = _require_targets(data, args.data)
     model, options = _model_and_fit_options(MLP, args)
+    if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
+        model.feature_names_in_ = list(data.feature_names)  # in every checkpoint too
     start = time.perf_counter()
     model.fit(data.X, y, **options)
     seconds = time.perf_counter() - start
     if model.history.interrupted:
         return _interrupted_training(args)
-    if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
-        model.feature_names_in_ = list(data.feature_names)
     path = model.save(args.out)
     if path is None:  # another rank of a distributed fit: rank 0 reports and saves
         return 0

@@ -145,6 +145,8 @@ class MLP:
         self.history = History()
         self.stop_training = False
         #: Column names of the training data, when it had them (saved with the model).
+        #: Set before the first fit, they name the columns of an array ``X`` (and put a
+        #: data frame's columns in their order).
         self.feature_names_in_: list[str] | None = None
         #: The options of the last ``fit`` (saved with the model).
         self.fit_config_: dict[str, Any] | None = None
@@ -402,7 +404,7 @@ class MLP:
         resumed = _read_checkpoint(self, options)
         source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
-        names = source.feature_names_in_ if source.built else _column_names(X)
+        names = source.feature_names_in_ if source.built else _first_fit_names(self, X)
         X, validation_data = _columns_in_order(X, validation_data, names)
         scan = None if comm.size == 1 else _distributed.row_scan(comm)  # a share per rank
         data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features, scan)
@@ -422,6 +424,11 @@ class MLP:
             elif first_fit:
                 labels = data.y if classes is None else np.asarray(classes)
                 self._build(data.X, labels, options.verbose if comm.is_root else 0)
+                if names is not None and len(names) != self.network.layer_sizes[0]:
+                    raise ValueError(
+                        f"feature_names_in_ names {len(names)} features, but X has "
+                        f"{self.network.layer_sizes[0]}"
+                    )
                 self.feature_names_in_ = names
             fit_random_state = self._rng.bit_generator.state
             # Drawn from the seed, not the running generator: every fit on the same
@@ -898,6 +905,14 @@ def _column_names(X: Any) -> list[str] | None:
     if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
         return None
     return names
+
+
+def _first_fit_names(model: MLP, X: Any) -> list[str] | None:
+    """The feature names a first fit gives ``model``: those set on it before (the names of
+    an array's columns, which it cannot carry), else a data frame's column names."""
+    if model.feature_names_in_ is not None:
+        return list(model.feature_names_in_)
+    return _column_names(X)
 
 
 def _in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
