@@ -545,21 +545,46 @@ def test_outputs_that_are_inputs_are_refused_before_writing(
         ["train", str(npz), "--out", str(npz)],
         ["train", str(path), "--out", "./data.csv"],
         ["train", str(link), "--out", str(path)],
-        ["train", str(path), "--out", str(tmp_path / "m2.npz"), "--plot", str(path)],
         ["train", str(path), "--out", str(tmp_path / "m2.npz"), "--checkpoint", str(path)],
         ["predict", str(model_path), str(path), "--output", str(path)],
         ["predict", str(model_path), str(path), "--output", str(model_path)],
         ["predict", str(model_path), str(link), "--output", "data.csv"],
-        ["plot", "history", str(model_path), "--out", str(model_path)],
-        ["plot", "boundary", str(model_path), str(path), "--out", str(link)],
     ]
     for argv in cases:
         line = fails(capsys, *argv)
         assert "is one of the command's inputs; refusing to overwrite it" in line, (argv, line)
+    for argv in (  # no figure format is a data or model format: refused as such
+        ["train", str(path), "--out", str(tmp_path / "m2.npz"), "--plot", str(path)],
+        ["plot", "history", str(model_path), "--out", str(model_path)],
+        ["plot", "boundary", str(model_path), str(path), "--out", str(link)],
+    ):
+        assert "cannot write a figure as" in fails(capsys, *argv), argv
     assert {p: p.read_bytes() for p in before} == before
     assert not (tmp_path / "m2.npz").exists()
-    line = fails(capsys, "train", str(path), "--out", "o.npz", "--plot", "./o.npz")
-    assert "--plot ./o.npz is also --out" in line
+    line = fails(capsys, "train", str(path), "--out", "o.png", "--plot", "./o.png")
+    assert "--plot ./o.png is also --out" in line
+
+
+def test_figure_paths_are_the_files_matplotlib_writes(tmp_path, trained, capsys, monkeypatch):
+    """A figure path without an extension gets matplotlib's ``.png``: that file is what the
+    overwrite check compares and the message names; an unknown format fails at once."""
+    monkeypatch.chdir(tmp_path)
+    model_png = tmp_path / "model.png"
+    model_png.write_bytes(trained[0].read_bytes())
+    before = model_png.read_bytes()
+    line = fails(capsys, "train", "xor", "--out", "fig.png", "--plot", "fig")
+    assert "--plot fig.png is also --out" in line
+    line = fails(capsys, "plot", "history", "model.png", "--out", "model")
+    assert "--out model.png is one of the command's inputs" in line
+    assert model_png.read_bytes() == before
+    line = fails(capsys, "train", "xor", "--out", "m.npz", "--plot", "figure.xyz")
+    assert "--plot figure.xyz: cannot write a figure as 'xyz'" in line and "png" in line
+    for argv in (["plot", "activations"], ["plot", "history", "model.png"],
+                 ["plot", "boundary", str(trained[0]), str(tmp_path / "data.csv")]):  # fmt: skip
+        assert "cannot write a figure as 'xyz'" in fails(capsys, *argv, "--out", "f.xyz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "model.npz", "model.png"]
+    assert succeeds(capsys, "plot", "activations", "--out", "a") == "saved the figure to a.png\n"
+    assert (tmp_path / "a.png").read_bytes().startswith(PNG)
 
 
 def test_resuming_into_the_same_checkpoint_is_allowed(tmp_path, table, capsys):

@@ -211,7 +211,8 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument(
         "--plot",
         metavar="PNG",
-        help="also draw the decision boundary (2-D data) or else the loss curve",
+        help="also draw the decision boundary (2-D data) or else the loss curve; the "
+        "extension sets the format (none: .png is added)",
     )
     parser.add_argument(
         "--checkpoint", metavar="PATH", help="save the training state as training goes"
@@ -597,10 +598,11 @@ def _train_or_join_the_job(args: argparse.Namespace) -> int:
 def _train_here(args: argparse.Namespace) -> int:
     from .model import MLP
 
-    for flag in ("out", "checkpoint", "plot"):
+    for flag in ("out", "checkpoint"):
         _check_folder(getattr(args, flag), f"--{flag}")
+    figure = None if args.plot is None else _figure_path(args.plot, "--plot")
     refuse_overwriting(
-        {"--out": args.out, "--plot": args.plot, "--checkpoint": args.checkpoint},
+        {"--out": args.out, "--plot": figure, "--checkpoint": args.checkpoint},
         [_data_path(args.data), args.resume if args.resume != args.checkpoint else None],
     )
     # Distributed, each rank's fit scans its share of a data folder: none reads it whole.
@@ -638,8 +640,8 @@ def _train_here(args: argparse.Namespace) -> int:
     rows.append(("seconds", f"{seconds:.2f}"))
     _print_table(rows, ("metric", "value"))
     print(f"saved the model to {path}")
-    if args.plot:
-        print(f"saved the figure to {_plot_training(model, data, y, args.plot)}")
+    if figure is not None:
+        print(f"saved the figure to {_plot_training(model, data, y, figure)}")
     return 0
 
 
@@ -699,6 +701,27 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
         options["verbose"] = 1
         options["print_every"] = max(1, args.epochs // 10)
     return mlp(**settings), options
+
+
+def _figure_path(path: str, flag: str) -> str:
+    """The file a figure saved to ``path`` goes to, checked before any work: matplotlib
+    adds its default extension (``.png``) to a path without one, and fails on one it
+    cannot write. Compare this path, not ``path``, with the other files of the command."""
+    from matplotlib import rcParams
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    extension = os.path.splitext(path)[1][1:]
+    if not extension:
+        extension = rcParams["savefig.format"]
+        path = f"{path.rstrip('.')}.{extension}"
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if extension.lower() not in formats:
+        raise CommandError(
+            f"{flag} {path}: cannot write a figure as {extension!r}; the extension must be "
+            f"one of {', '.join(sorted(formats))}"
+        )
+    _check_folder(path, flag)
+    return path
 
 
 def _check_folder(path: str | None, flag: str) -> None:
@@ -794,17 +817,17 @@ def _summary(args: argparse.Namespace) -> int:
 def _plot_activations(args: argparse.Namespace) -> int:
     from .plotting import plot_activations
 
-    _check_folder(args.out, "--out")
-    plot_activations(args.out, activations=args.names)
-    print(f"saved the figure to {args.out}")
+    path = _figure_path(args.out, "--out")
+    plot_activations(path, activations=args.names)
+    print(f"saved the figure to {path}")
     return 0
 
 
 def _plot_boundary(args: argparse.Namespace) -> int:
     from .plotting import plot_decision_boundary
 
-    _check_folder(args.out, "--out")
-    refuse_overwriting({"--out": args.out}, [args.model, _data_path(args.data)])
+    path = _figure_path(args.out, "--out")
+    refuse_overwriting({"--out": path}, [args.model, _data_path(args.data)])
     model = _load_model(args.model)
     data = _data(model=model, args=args, split="train")
     y = _require_targets(data, args.data)
@@ -812,21 +835,21 @@ def _plot_boundary(args: argparse.Namespace) -> int:
         raise CommandError(
             f"a decision boundary needs 2-D data; {args.data} has {data.X.shape[1]} features"
         )
-    plot_decision_boundary(model, data.X, y, path=args.out)
-    print(f"saved the figure to {args.out}")
+    plot_decision_boundary(model, data.X, y, path=path)
+    print(f"saved the figure to {path}")
     return 0
 
 
 def _plot_history(args: argparse.Namespace) -> int:
     from .plotting import plot_loss_curve
 
-    _check_folder(args.out, "--out")
-    refuse_overwriting({"--out": args.out}, [args.model])
+    path = _figure_path(args.out, "--out")
+    refuse_overwriting({"--out": path}, [args.model])
     model = _load_model(args.model)
     if model.history.epochs == 0:
         raise CommandError(f"{args.model} has no training history to plot")
-    plot_loss_curve(model.history, path=args.out)
-    print(f"saved the figure to {args.out}")
+    plot_loss_curve(model.history, path=path)
+    print(f"saved the figure to {path}")
     return 0
 
 
