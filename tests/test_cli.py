@@ -239,6 +239,16 @@ def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_pat
     np.testing.assert_array_equal(got, model.predict_proba(X))  # 9 digits: float32 exactly
 
 
+def test_predict_proba_of_a_one_class_model_has_one_column(tmp_path, capsys):
+    data = tmp_path / "one.csv"
+    data.write_text("a,b,label\n" + "".join(f"{i},{i % 3},only\n" for i in range(8)))
+    model_path = tmp_path / "m.npz"
+    succeeds(capsys, "train", str(data), "--epochs", "2", "--quiet", "--out", str(model_path))
+    header, rows = read_csv(succeeds(capsys, "predict", str(model_path), str(data), "--proba"))
+    assert header == ["p(only)"]
+    assert rows == [["1"]] * 8
+
+
 def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, capsys, tmp_path):
     model_path, X, _, _ = trained
     shuffled = tmp_path / "new.csv"

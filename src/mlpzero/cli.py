@@ -750,12 +750,8 @@ def _predict(args: argparse.Namespace) -> int:
     if args.proba and model.task == "regression":
         raise CommandError("--proba needs a classifier; this model does regression")
     if args.proba:
-        values = model.predict_proba(data.X)
-        classes = model.classes_
-        if model.task == "binary" and len(classes) == 1:
-            header = [f"p({classes[0]})", "p(other)"]
-        else:
-            header = [f"p({c})" for c in classes]
+        values = model.predict_proba(data.X)  # a column per class (one if training saw one)
+        header = [f"p({c})" for c in model.classes_]
     else:
         values = model.predict(data.X)
         values = values.reshape(len(values), -1)
