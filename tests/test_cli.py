@@ -597,11 +597,14 @@ def test_figure_paths_are_the_files_matplotlib_writes(tmp_path, trained, capsys,
     assert (tmp_path / "a.png").read_bytes().startswith(PNG)
 
 
-def test_resuming_into_the_same_checkpoint_is_allowed(tmp_path, table, capsys):
+def test_resuming_into_the_same_checkpoint_is_allowed(tmp_path, table, capsys, monkeypatch):
     path, _, _ = table
     checkpoint = str(tmp_path / "run.npz")
     common = ["train", str(path), "--epochs", "4", "--quiet", "--checkpoint", checkpoint]
     assert run(capsys, *common, "--out", str(tmp_path / "a.npz"))[0] == 0
     assert run(capsys, *common, "--resume", checkpoint, "--out", str(tmp_path / "b.npz"))[0] == 0
+    monkeypatch.chdir(tmp_path)  # the same file, spelt another way
+    spelt = [*common[:-1], "./run.npz", "--resume", "run.npz", "--out", "c.npz"]
+    assert run(capsys, *spelt)[0] == 0
     line = fails(capsys, *common, "--resume", checkpoint, "--out", checkpoint)
     assert "--out" in line and ("is one of the command's inputs" in line or "is also" in line)

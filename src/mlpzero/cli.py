@@ -601,9 +601,13 @@ def _train_here(args: argparse.Namespace) -> int:
     for flag in ("out", "checkpoint"):
         _check_folder(getattr(args, flag), f"--{flag}")
     figure = None if args.plot is None else _figure_path(args.plot, "--plot")
+    resumed = args.resume
+    if resumed is not None and args.checkpoint is not None:
+        if os.path.realpath(resumed) == os.path.realpath(args.checkpoint):
+            resumed = None  # the run goes on in the checkpoint it resumes from: allowed
     refuse_overwriting(
         {"--out": args.out, "--plot": figure, "--checkpoint": args.checkpoint},
-        [_data_path(args.data), args.resume if args.resume != args.checkpoint else None],
+        [_data_path(args.data), resumed],
     )
     # Distributed, each rank's fit scans its share of a data folder: none reads it whole.
     data = _data(args, scan=not getattr(args, "distributed", False))
