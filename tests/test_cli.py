@@ -423,6 +423,22 @@ def test_evaluate_needs_a_target(trained, capsys, tmp_path):
     assert "has no target column" in line
 
 
+def test_options_that_do_not_apply_are_refused(tmp_path, table, trained, capsys):
+    path, _, _ = table
+    out = str(tmp_path / "m.npz")
+    npz = tmp_path / "d.npz"
+    np.savez(npz, X=np.zeros((4, 2)), y=np.array([0, 1, 0, 1]))
+    for data in (str(path), str(npz), "digits"):
+        line = fails(capsys, "train", data, "--samples", "50", "--out", out)
+        assert "--samples 50 applies to the generated datasets (linear, xor, " in line, line
+        assert f"not to {data}" in line
+    line = fails(capsys, "predict", str(trained[0]), str(path), "--samples", "7")
+    assert "--samples 7 applies to the generated datasets" in line
+    line = fails(capsys, "train", "xor", "--checkpoint-interval", "5", "--out", out)
+    assert line.endswith("--checkpoint-interval 5 applies with --checkpoint only")
+    assert not (tmp_path / "m.npz").exists()
+
+
 @pytest.mark.parametrize(
     ("option", "value"),
     [("--lr", "fast"), ("--lr", "-1"), ("--epochs", "0"), ("--batch-size", "2.5"),

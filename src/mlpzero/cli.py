@@ -36,7 +36,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .datasets.loading import BUILTIN_DATASETS, DATA_HELP, Dataset, load_data
+from .datasets.loading import BUILTIN_DATASETS, DATA_HELP, TOY_DATASETS, Dataset, load_data
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
 
@@ -207,7 +207,7 @@ def _add_train(subparsers: Any) -> None:
         "--seed", type=_non_negative_int, default=0, metavar="N", help="model and data seed"
     )
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    parser.add_argument("--samples", type=_positive_int, metavar="N", help="toy dataset size")
+    _add_samples(parser)
     parser.add_argument(
         "--plot",
         metavar="PNG",
@@ -220,9 +220,9 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument(
         "--checkpoint-interval",
         type=_non_negative_float,
-        default=1.0,
         metavar="SECONDS",
-        help="least time between checkpoints; the last epoch is always saved (default: 1)",
+        help="with --checkpoint: least time between checkpoints; the last epoch is always "
+        "saved (default: 1)",
     )
     parser.add_argument(
         "--resume", metavar="PATH", help="continue an interrupted run from its checkpoint"
@@ -389,7 +389,16 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=_non_negative_int, default=0, metavar="N", help="toy dataset draw"
     )
-    parser.add_argument("--samples", type=_positive_int, metavar="N", help="toy dataset size")
+    _add_samples(parser)
+
+
+def _add_samples(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--samples",
+        type=_positive_int,
+        metavar="N",
+        help=f"size of a generated dataset ({', '.join(TOY_DATASETS)})",
+    )
 
 
 #: The functions that add the built-in sub-commands, in the order ``--help`` lists them.
@@ -520,6 +529,11 @@ def _load_model(path: str) -> Any:
 
 def _data(args: argparse.Namespace, model: Any = None, **options: Any) -> Dataset:
     """DATA as the options describe it; given a model, matched to its features."""
+    if args.samples is not None and args.data.lower() not in TOY_DATASETS:
+        raise CommandError(
+            f"--samples {args.samples} applies to the generated datasets "
+            f"({', '.join(TOY_DATASETS)}), not to {args.data}"
+        )
     if model is not None:
         options.setdefault("features", model.feature_names_in_)
         options.setdefault("n_features", model.network.layer_sizes[0])
@@ -609,10 +623,10 @@ def _train_here(args: argparse.Namespace) -> int:
         {"--out": args.out, "--plot": figure, "--checkpoint": args.checkpoint},
         [_data_path(args.data), resumed],
     )
+    model, options = _model_and_fit_options(MLP, args)  # bad options fail before the data
     # Distributed, each rank's fit scans its share of a data folder: none reads it whole.
     data = _data(args, scan=not getattr(args, "distributed", False))
     y = _require_targets(data, args.data)
-    model, options = _model_and_fit_options(MLP, args)
     if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
         model.feature_names_in_ = list(data.feature_names)  # in every checkpoint too
     start = time.perf_counter()
@@ -686,9 +700,14 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
         "batch_size": args.batch_size,
         "optimizer": "lbfgs" if lbfgs else args.optimizer,
         "checkpoint": args.checkpoint,
-        "checkpoint_interval": args.checkpoint_interval,
         "resume": args.resume,
     }
+    if args.checkpoint_interval is not None:
+        if args.checkpoint is None:
+            raise CommandError(
+                f"--checkpoint-interval {args.checkpoint_interval:g} applies with --checkpoint only"
+            )
+        options["checkpoint_interval"] = args.checkpoint_interval
     if getattr(args, "distributed", False):
         options["distributed"] = True
     if args.lr is not None:
