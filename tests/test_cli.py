@@ -239,6 +239,24 @@ def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_pat
     np.testing.assert_array_equal(got, model.predict_proba(X))  # 9 digits: float32 exactly
 
 
+def test_predict_output_that_fails_leaves_the_earlier_file(trained, capsys, tmp_path, monkeypatch):
+    model_path, _, _, _ = trained
+    data = str(model_path.parent / "data.csv")
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "predictions.csv"
+    target.write_text("earlier predictions\n")
+
+    def fail_half_way(handle, header, values, digits):
+        handle.write("prediction\n" + "half a row")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "_write_csv", fail_half_way)
+    status, _, err = run(capsys, "predict", str(model_path), data, "--output", str(target))
+    assert status == 1 and "No space left" in err
+    assert target.read_text() == "earlier predictions\n"
+    assert [p.name for p in target.parent.iterdir()] == ["predictions.csv"]  # no leftover
+
+
 def test_predict_proba_of_a_one_class_model_has_one_column(tmp_path, capsys):
     data = tmp_path / "one.csv"
     data.write_text("a,b,label\n" + "".join(f"{i},{i % 3},only\n" for i in range(8)))

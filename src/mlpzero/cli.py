@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import csv
 import importlib
+import io
 import os
 import sys
 import time
@@ -37,6 +38,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .datasets.loading import BUILTIN_DATASETS, DATA_HELP, TOY_DATASETS, Dataset, load_data
+from .io import replace_atomically
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
 
@@ -786,8 +788,14 @@ def _predict(args: argparse.Namespace) -> int:
     digits = 9 if model.dtype == np.float32 else 17
     if args.output:
         _check_folder(args.output, "--output")
-        with open(args.output, "w", newline="", encoding="utf-8") as handle:
-            _write_csv(handle, header, values, digits)
+
+        def write(handle: Any) -> None:  # a whole file replaces an earlier one, never half
+            text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+            _write_csv(text, header, values, digits)
+            text.flush()
+            text.detach()
+
+        replace_atomically(args.output, write)
     else:
         _write_csv(sys.stdout, header, values, digits)
     return 0
