@@ -341,6 +341,45 @@ def reads(out):
     (out / f"nan-{rank}.txt").write_text(result)
 
 
+def root_checkpoint(out):
+    # checkpoint= on rank 0 alone (the option only rank 0 acts on): the fit runs and rank
+    # 0 writes it; a checkpoint folder missing on rank 0 alone ends every rank with one error.
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    X, y = moons()
+    path = out / "root.ckpt.npz" if rank == 0 else None
+    model = MLP(hidden=(8,), seed=0, dtype="float64", standardize=True)
+    model.fit(X, y, epochs=3, batch_size=16, optimizer="adam", checkpoint=path,
+              distributed=True)
+    record(model, out, "root", rank)
+    bad = out / "missing" / "run.ckpt.npz" if rank == 0 else None
+    try:
+        MLP(hidden=(8,), seed=0).fit(X, y, epochs=3, checkpoint=bad, distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"root-bad-{rank}.txt").write_text(result)
+
+
+def batch_losses(distributed, out=None):
+    # The loss each on_batch_end sees: the whole batch's on every rank, as in one process.
+    losses = []
+    record_loss = LambdaCallback(on_batch_end=lambda batch, logs: losses.append(logs["loss"]))
+    MLP(hidden=(8,), seed=0, dtype="float64").fit(
+        *moons(41), epochs=2, batch_size=8, optimizer="adam", l2=0.01,
+        distributed=distributed, callbacks=[record_loss])
+    if out is not None:
+        from mpi4py import MPI
+
+        (out / f"batch-{MPI.COMM_WORLD.rank}.json").write_text(json.dumps(losses))
+    return losses
+
+
+def batch_logs(out):
+    batch_losses(True, out)
+
+
 def single(out):
     # No launcher: distributed=True is an ordinary fit.
     X, y = moons()
@@ -521,6 +560,28 @@ def test_mismatched_fit_raises_on_every_rank(script, tmp_path):
     assert "rank 1 differs from rank 0 in epochs (rank 0: 3; rank 1: 4)" in message
     assert "rank 2 differs from rank 0 in X" in message
     assert [(tmp_path / f"stopped-{r}.txt").read_text() for r in range(3)] == ["2"] * 3
+
+
+@needs_mpi
+def test_a_checkpoint_given_to_rank_0_alone_neither_hangs_nor_splits_the_ranks(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "root_checkpoint", str(tmp_path)], tmp_path))
+    assert (tmp_path / "root.ckpt.npz").exists()
+    ranks = [np.load(tmp_path / f"root-{r}.npy") for r in range(2)]
+    np.testing.assert_array_equal(ranks[0], ranks[1])
+    messages = [(tmp_path / f"root-bad-{r}.txt").read_text() for r in range(2)]
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("DistributedFitError: distributed fit: rank 0 could not")
+    assert "does not exist" in messages[0]
+
+
+@needs_mpi
+def test_every_rank_logs_the_whole_batchs_loss(script, tmp_path):
+    _ok(launch(3, [sys.executable, str(script), "batch_logs", str(tmp_path)], tmp_path))
+    ranks = [json.loads((tmp_path / f"batch-{r}.json").read_text()) for r in range(3)]
+    assert ranks[0] == ranks[1] == ranks[2]
+    alone = runpy.run_path(str(script))["batch_losses"](False)
+    assert len(alone) == len(ranks[0]) == 12
+    np.testing.assert_allclose(ranks[0], alone, rtol=1e-12)
 
 
 @needs_mpi

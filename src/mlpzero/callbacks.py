@@ -337,7 +337,10 @@ class Diagnostics(Callback):
     Everything is read from the step that just ran: its forward pass's cache (dropout
     masks not applied), the gradient the optimizer used (with the penalty and clipping),
     and the parameters before and after the update. No extra pass runs; the one cost
-    besides the norms is a copy of the parameters before each recorded step.
+    besides the norms is a copy of the parameters before each recorded step. In a
+    distributed fit the gradient and the parameters are the whole batch's, the same on
+    every rank, but ``dead_relu`` and ``saturated`` are of the rank's own share of the
+    batch's rows (rank 0's are what a checkpoint keeps).
 
     Parameters
     ----------

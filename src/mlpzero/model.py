@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,7 +326,9 @@ class MLP:
             Rescale the gradient whenever its global L2 norm exceeds this value.
         validation_split:
             Fraction of the rows held out for validation (stratified by class for
-            classifiers). The rows are drawn from the model's seed, so every fit on the
+            classifiers: each class with two or more rows gives at least one, and a
+            split that would then hold out more than twice the fraction, as many small
+            classes do, is refused). The rows are drawn from the model's seed, so every fit on the
             same data holds out the same ones. Their metrics are ``val_loss`` and
             ``val_accuracy``; their indices into ``X`` are kept in ``validation_rows_``
             (``None`` after a fit without a split).
@@ -392,7 +394,9 @@ class MLP:
             :func:`mlpzero.checkpointing.data_signature`), refused before any epoch.
         """
         comm = _process_group(distributed, dict(locals()))
-        options = FitOptions.check(
+        # The options rank 0 alone acts on (checkpoint, verbose, ...) may differ between
+        # ranks, and so may their checks' verdicts: the ranks agree on them.
+        options = _on_every_rank(comm, "accept the fit's options", lambda: FitOptions.check(
             stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
             penalty_per_sample=penalty_per_sample, clip_norm=clip_norm,
@@ -400,7 +404,7 @@ class MLP:
             class_weight=class_weight, shuffle=shuffle,
             callbacks=callbacks, verbose=verbose, print_every=print_every,
             checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
-        )  # fmt: skip
+        ))  # fmt: skip
         resumed = _read_checkpoint(self, options)
         source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
@@ -413,7 +417,10 @@ class MLP:
                 _check_lbfgs(self, options, comm)
             first_fit = resumed is None and not self.built
             signature = None
-            if not is_batch_source(X) and (options.checkpoint, options.resume) != (None, None):
+            # Every rank of a distributed fit signs (a collective), whether or not its
+            # own options name a checkpoint: rank 0's alone may.
+            wanted = comm.size > 1 or (options.checkpoint, options.resume) != (None, None)
+            if not is_batch_source(X) and wanted:
                 signature = data_signature(data, self.dtype, comm)
             if resumed is not None:  # before the checkpoint's state goes into the options
                 check_same_data(resumed.state.progress.get("data"), signature, options.resume)
@@ -1429,6 +1436,17 @@ def _loss_text(loss: _losses.Loss) -> str:
         return entry
     settings = ", ".join(f"{key}={value!r}" for key, value in entry.items() if key != "name")
     return f"{entry['name']} ({settings})"
+
+
+def _on_every_rank(comm: _distributed.Communicator, what: str, work: Callable[[], Any]) -> Any:
+    """``work()``, which must succeed on every rank of ``comm`` or fail on all of them
+    alike (a :class:`~mlpzero.distributed.DistributedFitError` naming the rank and its
+    error), so that no rank goes on to wait for one that stopped. One process: ``work()``."""
+    if comm.size == 1:
+        return work()
+    result = []
+    _distributed.gathered(comm, lambda: result.append(work()), what)
+    return result[0]
 
 
 def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed.Communicator:

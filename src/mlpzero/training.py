@@ -467,8 +467,9 @@ class _Trainer:
             value, hits = self._step(X, Y, w, labels, fraction, self.total_weight)
             if not math.isfinite(value):
                 self._diverged(epoch, value)
+            shown = self._whole_batch_value(value, weight)
             for callback in callbacks:
-                callback.on_batch_end(0, self._batch_logs(value))
+                callback.on_batch_end(0, self._batch_logs(shown))
             return self._summed_logs(value * weight, weight, hits, len(X))
         if self.batch >= self.n:
             if callable(self.shuffle):  # called all the same (one batch's sum has no order)
@@ -518,8 +519,9 @@ class _Trainer:
             weight_total += weight
             hits += batch_hits
             seen += rows
+            shown = self._whole_batch_value(value, weight)
             for callback in callbacks:
-                callback.on_batch_end(batch, self._batch_logs(value))
+                callback.on_batch_end(batch, self._batch_logs(shown))
         if self.comm.size > 1:
             return self._summed_logs(total, weight_total, hits, seen)
         return self.labels.logs(total / weight_total, hits, seen)
@@ -592,6 +594,16 @@ class _Trainer:
             clip_global_norm(network.grads, self.clip_norm)
         self.optimizer.step(network.params, network.grads)
         return value, hits
+
+    def _whole_batch_value(self, value: float, weight: float) -> float:
+        """The batch's loss over every rank's share, from this rank's ``value`` (the loss of
+        its share, of total sample weight ``weight``): :math:`\\sum_r w_r v_r / \\sum_r w_r`.
+        Every rank of a distributed fit asks, whatever its callbacks, so the batch logs are
+        the same on every rank; one process: ``value``."""
+        if self.comm.size == 1:
+            return value
+        sums = self.comm.allreduce_sum(np.array([value * weight, weight], dtype=np.float64))
+        return float(sums[0] / sums[1]) if sums[1] > 0 else value
 
     def _batch_logs(self, value: float) -> dict[str, float]:
         """A batch's logs: its ``loss`` and, with a penalty, the ``penalty`` it includes."""
