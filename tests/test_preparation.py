@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mlpzero import MLP
 from mlpzero.preparation import check_data, class_weights, prepare, split_validation
 from mlpzero.targets import TargetEncoder
 
@@ -83,3 +84,13 @@ def test_class_weight_is_refused_for_regression():
     encoder = TargetEncoder("regression").fit(data.y)
     with pytest.raises(ValueError, match=r"class_weight applies to .* not to a regression model"):
         prepare(data, encoder, np.float64, class_weight="balanced")
+
+
+def test_a_stratified_split_that_would_hold_out_far_more_than_asked_is_refused():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(100), 2)  # 100 classes of 2 rows: one each would be 50 %
+    with pytest.raises(ValueError, match=r"validation_split=0.1 .* hold out 100 of 200 rows"):
+        MLP(hidden=(2,), seed=0).fit(rng.standard_normal((200, 2)), y, validation_split=0.1)
+    y = np.repeat(np.arange(3), 100)  # large classes: the fraction, class by class
+    model = MLP(hidden=(2,), seed=0).fit(rng.standard_normal((300, 2)), y, validation_split=0.1)
+    assert len(model.validation_rows_) == 30

@@ -414,8 +414,9 @@ def split_validation(
 
     With ``strata`` (class labels, one per row) every class is split in the same
     proportion: each class gives ``round(fraction * count)`` rows to validation, at least
-    one where it has two or more rows and at most all but one. Both index arrays are
-    sorted, so the order of the data is kept.
+    one where it has two or more rows and at most all but one; when that minimum would hold
+    out more than twice the rows asked for (many small classes), the split is refused. Both
+    index arrays are sorted, so the order of the data is kept.
     """
     fraction = float(fraction)
     if not 0 < fraction < 1:
@@ -435,6 +436,15 @@ def split_validation(
             take = 0
         held.append(rng.permutation(rows)[:take])
     validation = np.sort(np.concatenate(held))
+    asked = fraction * n_samples
+    if strata is not None and validation.size > 2 * max(asked, 1.0):
+        raise ValueError(
+            f"validation_split={fraction} stratified by class would hold out "
+            f"{validation.size} of {n_samples} rows ({validation.size / n_samples:.0%}), not "
+            f"about {asked:.0f}: each of the {sum(len(rows) >= 2 for rows in groups)} classes "
+            "with two or more rows gives "
+            "at least one; pass validation_data, or a larger validation_split"
+        )
     if validation.size == 0 or validation.size == n_samples:
         raise ValueError(
             f"validation_split={fraction} of {n_samples} samples leaves "
