@@ -326,3 +326,13 @@ def test_an_optimizer_pickled_before_a_setting_existed_steps_with_its_default(op
         fresh.step(b, 0.5 * b)
     np.testing.assert_array_equal(a, b)
     assert restored.config == fresh.config
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [(lambda: opt.SGD(0.1, momentum=0.9, nesterov="no"), "nesterov"),
+     (lambda: opt.RMSprop(centered="false"), "centered")],
+)  # fmt: skip
+def test_flags_given_as_text_are_refused_not_read_as_true(make, name):
+    with pytest.raises(TypeError, match=rf"{name} must be True or False, got str"):
+        make()

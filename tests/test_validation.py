@@ -94,7 +94,8 @@ def test_check_targets_and_weights():
             "l2 must be a finite number >= 0, got -0.5",
         ),
         (lambda: check_non_negative("l2", float("inf")), ValueError, ">= 0, got inf"),
-        (lambda: check_non_negative("l2", True), TypeError, "l2 must be a number, got True"),
+        (lambda: check_non_negative("l2", True), TypeError, "l2 must be a number, got bool True"),
+        (lambda: check_positive("learning_rate", np.True_), TypeError, "got bool np.True_"),
         (lambda: check_non_negative("l2", None), TypeError, "got NoneType None"),
     ],
 )

@@ -256,7 +256,7 @@ class SGD(Optimizer):
         self.dampening = check_non_negative("dampening", dampening)
         if self.dampening > 1:
             raise ValueError(f"dampening must be in [0, 1], got {dampening!r}")
-        self.nesterov = bool(nesterov)
+        self.nesterov = _check_flag("nesterov", nesterov)
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(
                 "nesterov=True needs momentum > 0 and dampening = 0, got "
@@ -356,7 +356,7 @@ class RMSprop(Optimizer):
         self.eps = check_positive("eps", eps)
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
         self.momentum = _check_fraction("momentum", momentum)
-        self.centered = bool(centered)
+        self.centered = _check_flag("centered", centered)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         t = params.dtype.type

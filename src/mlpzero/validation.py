@@ -425,9 +425,10 @@ def check_non_negative(name: str, value: Any) -> float:
 
 
 def _number(name: str, value: Any) -> float:
-    """``value`` as a float; bools and what ``float`` refuses raise a TypeError."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+    """``value`` as a float; bools (NumPy's too) and what ``float`` refuses raise a
+    TypeError."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     try:
         return float(value)
     except (TypeError, ValueError):
