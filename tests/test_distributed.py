@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from mlpzero import MLP, distributed
+from mlpzero.callbacks import EarlyStopping
 from mlpzero.datasets import make_moons
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -698,6 +699,19 @@ def test_fingerprint_names_what_differs():
     fake.size = 2
     with pytest.raises(distributed.DistributedFitError, match="needs an integer seed"):
         distributed.check_same_fit(fake, no_seed)
+
+
+def test_the_fingerprint_compares_the_callbacks_settings():
+    X, y = make_moons(n_samples=30, random_state=0)
+    base = {"self": MLP(hidden=(4,), seed=0), "X": X, "y": y, "distributed": True}
+
+    def given(**settings):
+        return distributed.fingerprint({**base, "callbacks": [EarlyStopping(**settings)]})
+
+    restoring = given(patience=3, restore_best_weights=True)
+    assert restoring["callbacks"] != given(patience=3)["callbacks"]
+    assert "'restore_best_weights': True" in restoring["callbacks"]
+    assert given(patience=3, restore_best_weights=True) == restoring
 
 
 def test_sum_gradient_spreads_a_non_finite_loss():

@@ -465,10 +465,20 @@ def _describe_value(value: Any) -> str:
     if config is not None and not callable(config):
         return f"{type(value).__name__}({config!r})"
     if isinstance(value, Callback):
-        return type(value).__name__
+        settings = _callback_settings(value)
+        name = type(value).__name__
+        return name if settings is None else f"{name}({settings!r})"
     if isinstance(value, np.ndarray):
         return _describe_array(value)
     return repr(value)
+
+
+def _callback_settings(callback: Callback) -> Any:
+    """The settings a stateful callback's ``state_dict`` names (None for others): what
+    makes it act, on which the ranks must agree (``EarlyStopping``'s patience, ...)."""
+    state_dict = getattr(callback, "state_dict", None)
+    state = state_dict() if callable(state_dict) else None
+    return state.get("settings") if isinstance(state, dict) else None
 
 
 def _hash(data: Any) -> str:
