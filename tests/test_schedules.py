@@ -152,3 +152,18 @@ def test_inverse_scaling_by_hand_and_by_name():
     assert sch.get(schedule.config).config == schedule.config
     with pytest.raises(ValueError, match="power"):
         sch.InverseScaling(power=-1)
+
+
+def test_cosine_settings_that_defeat_the_schedule_are_refused():
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    warm = {"name": "cosine", "warmup_epochs": 10}
+    with pytest.raises(ValueError, match=r"warmup_epochs \(10\) must be less than the epoch"):
+        MLP(hidden=(3,), seed=0).fit(X, y, epochs=4, learning_rate=0.1, schedule=warm)
+    rising = {"name": "cosine", "min_lr": 1.0}
+    with pytest.raises(ValueError, match=r"min_lr \(1\) is above the initial learning rate"):
+        MLP(hidden=(3,), seed=0).fit(X, y, epochs=4, learning_rate=0.01, schedule=rising)
+    model = MLP(hidden=(3,), seed=0).fit(
+        X, y, epochs=4, learning_rate=0.1, schedule={"name": "cosine", "warmup_epochs": 2}
+    )
+    assert model.history["lr"][:2] == [0.05, 0.1]

@@ -176,9 +176,20 @@ class CosineDecay(Schedule):
 
     def on_train_begin(self, end_epoch: int) -> None:
         if self.total_epochs is None:
+            if self.warmup_epochs >= end_epoch:
+                raise ValueError(
+                    f"warmup_epochs ({self.warmup_epochs}) must be less than the epoch this "
+                    f"fit ends at ({end_epoch}, as total_epochs is None): the rate would never "
+                    "reach the initial one"
+                )
             self._end = end_epoch
 
     def learning_rate(self, epoch: int, initial: float) -> float:
+        if self.min_lr > initial:
+            raise ValueError(
+                f"min_lr ({self.min_lr:g}) is above the initial learning rate ({initial:g}): "
+                "the cosine would rise to it instead of decaying"
+            )
         warmup = self.warmup_epochs
         if epoch < warmup:
             return initial * (epoch + 1) / warmup
