@@ -94,3 +94,13 @@ def test_a_stratified_split_that_would_hold_out_far_more_than_asked_is_refused()
     y = np.repeat(np.arange(3), 100)  # large classes: the fraction, class by class
     model = MLP(hidden=(2,), seed=0).fit(rng.standard_normal((300, 2)), y, validation_split=0.1)
     assert len(model.validation_rows_) == 30
+
+
+def test_errors_name_class_weight_and_validation_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match=r"class_weight=\{0: 0, 1: 0\} .* every one of the 20"):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, class_weight={0: 0, 1: 0})
+    with pytest.raises(ValueError, match=r"validation_data's y: .*\[5\]"):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, validation_data=(X, np.r_[5, y[1:]]))

@@ -377,6 +377,11 @@ def prepare(
             )
         per_sample = class_weights(class_weight, labels, encoder.classes_)
         weights = per_sample if weights is None else weights * per_sample
+        if not weights.any():
+            raise ValueError(
+                f"class_weight={class_weight!r} (times sample_weight, if given) leaves every "
+                f"one of the {len(weights)} training rows with weight 0"
+            )
     if weights is not None:
         check_sample_weight(weights, len(weights))
     validation = _encode_validation(validation, encoder, dtype)
@@ -392,7 +397,11 @@ def _encode_validation(
     source = _row_source(X_val)
     if source is not None:
         X_val = source(X_val, dtype)
-    return X_val, encoder.encode(y_val, dtype=dtype), w_val
+    try:
+        Y_val = encoder.encode(y_val, dtype=dtype)
+    except ValueError as error:
+        raise ValueError(f"validation_data's y: {error}") from None
+    return X_val, Y_val, w_val
 
 
 def _row_source(X: Any) -> type[RowSource] | type[SparseRows] | None:
