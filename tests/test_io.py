@@ -656,6 +656,15 @@ def test_resume_is_exact_with_adam_dropout_validation_and_a_schedule(tmp_path, s
     assert resumed.optimizer_.state_dict()["iterations"] == reference.optimizer_.iterations
 
 
+def _fit_stopped_by(rule, X, y, epochs, extra=(), **options):
+    """A mini-batch Adam fit whose ``rule`` (a stopping callback) watches a validation
+    split, with a checkpoint every epoch when ``options`` ask for one."""
+    return MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=epochs, optimizer="adam", learning_rate=0.03, batch_size=16,
+        validation_split=0.25, checkpoint_interval=0, callbacks=[rule, *extra], **options,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("epoch", [2, 12, 25])
 def test_resume_is_exact_with_early_stopping(tmp_path, epoch):
     from mlpzero.callbacks import EarlyStopping
@@ -664,12 +673,7 @@ def test_resume_is_exact_with_early_stopping(tmp_path, epoch):
 
     def run(**options):
         stopping = EarlyStopping(patience=3, restore_best_weights=True)
-        model = MLP(hidden=(6,), seed=3).fit(
-            X, y, epochs=40, optimizer="adam", learning_rate=0.03, batch_size=16,
-            validation_split=0.25, checkpoint_interval=0,
-            callbacks=[stopping, *options.pop("extra", [])], **options,
-        )  # fmt: skip
-        return model, stopping
+        return _fit_stopped_by(stopping, X, y, epochs=40, **options), stopping
 
     reference, stopped = run()
     assert stopped.stopped_epoch is not None and stopped.stopped_epoch > 25  # it does stop
@@ -694,12 +698,7 @@ def test_resume_is_exact_with_tolerance_stopping(tmp_path, epoch):
 
     def run(patience=3, **options):
         rule = ToleranceStopping(tol=1e-3, patience=patience)
-        model = MLP(hidden=(6,), seed=3).fit(
-            X, y, epochs=60, optimizer="adam", learning_rate=0.03, batch_size=16,
-            validation_split=0.25, checkpoint_interval=0,
-            callbacks=[rule, *options.pop("extra", [])], **options,
-        )  # fmt: skip
-        return model, rule
+        return _fit_stopped_by(rule, X, y, epochs=60, **options), rule
 
     reference, stopped = run()
     assert stopped.stopped_epoch == 26  # it stops, a few epochs after the kills
