@@ -5,6 +5,7 @@ import json
 import os
 import pickle
 import re
+import stat
 import zipfile
 
 import numpy as np
@@ -887,3 +888,32 @@ def test_complex_labels_are_refused_by_name(tmp_path):
     labels = np.array([1 + 0j, 2 + 0j])
     with pytest.raises(ValueError, match="cannot save class labels of dtype complex128"):
         _fit(labels)[1].save(tmp_path / "m.npz")
+
+
+def test_replacing_follows_a_link_writes_a_device_in_place_and_keeps_the_umask(tmp_path):
+    """Written through a link, the file it names is replaced and the link stays; a path
+    that is no regular file is written in place; a new file gets what the umask allows."""
+    from mlpzero.io import replace_atomically
+
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    replace_atomically(link, lambda handle: handle.write(b"new\n"))
+    assert link.is_symlink() and real.read_text() == "new\n"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    read = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        replace_atomically(fifo, lambda handle: handle.write(b"through\n"))
+        assert os.read(read, 100) == b"through\n"
+    finally:
+        os.close(read)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    previous = os.umask(0o077)
+    try:
+        made = replace_atomically(tmp_path / "private.csv", lambda handle: handle.write(b"x"))
+    finally:
+        os.umask(previous)
+    assert made == tmp_path / "private.csv"
+    assert stat.S_IMODE(os.stat(made).st_mode) == 0o600

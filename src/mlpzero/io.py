@@ -431,11 +431,18 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     it is complete; returns the path.
 
     ``write`` fills a temporary file in the same folder, which is flushed to disk and
-    renamed over ``path`` with :func:`os.replace` (an existing file keeps its permissions).
-    If ``write`` raises, or the process is interrupted, the temporary file is removed and
-    whatever was at ``path`` is left as it was.
+    renamed over ``path`` with :func:`os.replace` (an existing file keeps its permissions,
+    a new one gets those the umask allows). If ``write`` raises, or the process is
+    interrupted, the temporary file is removed and whatever was at ``path`` is left as it
+    was. A symbolic link is followed: the file it names is replaced, the link stays. A path
+    that is not a regular file (``/dev/stdout``, a named pipe) is written in place, as
+    nothing can be renamed over it.
     """
-    target = Path(os.fspath(path))
+    target = Path(os.path.realpath(os.fspath(path)))
+    if target.exists() and not target.is_file():
+        with open(target, "wb") as handle:
+            write(handle)
+        return Path(os.fspath(path))
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
@@ -450,15 +457,18 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    return target
+    return Path(os.fspath(path))
 
 
 def _file_mode(target: Path) -> int:
-    """Keep an existing file's permissions; new files get ``rw-r--r--``."""
+    """Keep an existing file's permissions; a new file gets ``rw-rw-rw-`` less the umask,
+    as :func:`open` would give it."""
     try:
         return target.stat().st_mode & 0o777
     except FileNotFoundError:
-        return 0o644
+        umask = os.umask(0o022)  # reading the umask means setting it: put it back at once
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 # ---------------------------------------------------------------------------- reading
