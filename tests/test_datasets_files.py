@@ -3,6 +3,7 @@ import pytest
 
 from mlpzero import MLP
 from mlpzero.datasets import convert_csv, load_csv, load_data, load_npy_dir, load_npz
+from mlpzero.datasets.csv_reader import plan_csv
 
 
 def write(path, text):
@@ -295,6 +296,14 @@ def test_csv_quote_inside_an_unquoted_field_is_a_character(tmp_path, small_chunk
     assert y[4] == 'pro 16"' and y[19] == "a\nb" and y[24] == 'x"y'
 
 
+def test_csv_a_quoted_header_name_after_a_byte_order_mark(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_bytes(b'\xef\xbb\xbf"a\nq",b,y\n1,2,x\n3,4,z\n')
+    X, y = load_csv(path)
+    assert X.tolist() == [[1.0, 2.0], [3.0, 4.0]] and y.tolist() == ["x", "z"]
+    assert plan_csv(path).header == ("a\nq", "b", "y")
+
+
 def test_csv_a_quoted_field_that_never_closes_is_refused(tmp_path, small_chunks):
     text = 'x1,x2,species\n1.0,2.0,setosa\n1.5,2.5,"versicolor\n3.0,1.0,setosa\n4.0,2.0,b\n'
     path = write(tmp_path / "u.csv", text)
@@ -333,9 +342,19 @@ def test_csv_mixed_line_endings_are_refused_naming_the_line(tmp_path):
         load_csv(path)
 
 
-def test_a_blank_line_in_a_one_column_table_is_a_missing_value(tmp_path):
+def test_a_blank_line_in_a_one_column_table_is_a_missing_value(tmp_path, monkeypatch):
     path = write(tmp_path / "one.csv", "x\n1\n\n3\n4\n")
-    with pytest.raises(ValueError, match=r"one\.csv, line 3: the line is blank"):
+    with pytest.raises(ValueError, match=r"one\.csv, line 3: the line is blank and data rows"):
+        load_data(path, features=["x"], n_features=1)
+    ending = write(tmp_path / "end.csv", "x\n1\n2\n\n\n")  # blank lines that only end it
+    assert load_data(ending, features=["x"], n_features=1).X.ravel().tolist() == [1.0, 2.0]
+    from mlpzero.datasets import csv_reader
+
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 64)  # the blank lines end a chunk
+    lines = ["x"] + [str(i) for i in range(40)]
+    lines[30:30] = ["", ""]  # lines 31 and 32 of the file
+    path = write(tmp_path / "chunks.csv", "\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"line 31: the line is blank and data rows"):
         load_data(path, features=["x"], n_features=1)
     data = load_data(write(tmp_path / "ok.csv", "x\n1\n2\n3\n"), features=["x"], n_features=1)
     assert data.X.ravel().tolist() == [1.0, 2.0, 3.0]
@@ -363,6 +382,8 @@ def test_a_folder_named_like_a_built_in_dataset_is_never_taken_for_it(tmp_path, 
         load_data("xor")
     assert len(load_data("./xor").X) == 10
     assert len(load_data("moons").X) == 100  # no such folder: the built-in one
+    (tmp_path / "circles").write_text("a program, say")  # a file is never a data source
+    assert len(load_data("circles").X) == 100
 
 
 def test_csv_memory_follows_the_arrays_not_the_text(tmp_path):

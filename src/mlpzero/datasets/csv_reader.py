@@ -94,11 +94,16 @@ def _read_header(file: Path, delimiter: str) -> tuple[list[str], int, int]:
             )
         lines = [first]
         if _QUOTE in first:  # a quoted name may hold line breaks: read its whole record
-            ends = _record_ends(lines, delimiter, file, 1)
-            while ends.open_from is not None and ends.first is None:
-                _read_more(handle, lines, ends.open_from, file, 1)
-                ends = _record_ends(lines, delimiter, file, 1)
-            del lines[ends.first or len(lines) :]
+            bom = len(first) - len(first.removeprefix(b"\xef\xbb\xbf"))
+
+            def ends() -> _RecordEnds:  # the byte order mark is no part of the first field
+                return _record_ends([lines[0][bom:], *lines[1:]], delimiter, file, 1)
+
+            found = ends()
+            while found.open_from is not None and found.first is None:
+                _read_more(handle, lines, found.open_from, file, 1)
+                found = ends()
+            del lines[found.first or len(lines) :]
     raw = b"".join(lines)
     if b"\x00" in raw:
         raise ValueError(
@@ -353,8 +358,8 @@ def _split(plan: CsvPlan, table: np.ndarray) -> tuple[np.ndarray, np.ndarray | N
 
 def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The chunk parsed by NumPy's C parser, or None when it needs the precise pass."""
-    if len(plan.header) == 1 and not all(line.strip() for line in text):
-        return None  # a blank line is a missing value here, which the precise pass names
+    if len(plan.header) == 1 and _inner_blank_line(text) is not None:
+        return None  # a missing value, which the precise pass names
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a chunk of blank lines is "no data": fine
@@ -374,6 +379,20 @@ def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None
     return X, y
 
 
+def _inner_blank_line(text: list[str]) -> int | None:
+    """The index of the first blank line of ``text`` that a line of data follows (None
+    when blank lines, if any, only end it)."""
+    last_data = max((i for i, line in enumerate(text) if line.strip()), default=-1)
+    return next((i for i in range(last_data) if not text[i].strip()), None)
+
+
+def _missing_value(name: str, line: int) -> ValueError:
+    return ValueError(
+        f"{name}, line {line}: the line is blank and data rows follow it, which in a table "
+        "of one column is a missing value; fill it in or remove the line"
+    )
+
+
 def _precise(
     plan: CsvPlan, text: list[str], first_line: int
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -387,15 +406,14 @@ def _precise(
     labels: list[str] = []
     lines: list[int] = []
     consumed = 0
+    blank = None  # the first of the blank lines since the last row
     for row in _rows(reader, plan.file, first_line, text):
         line, consumed = first_line + consumed, reader.line_num
         if len(row) <= 1 and not "".join(row).strip():
-            if width == 1:
-                raise ValueError(
-                    f"{name}, line {line}: the line is blank, which in a table of one column "
-                    "is a missing value; fill it in or remove the line"
-                )
+            blank = line if blank is None else blank
             continue  # a blank line
+        if width == 1 and blank is not None:
+            raise _missing_value(name, blank)
         if len(row) != width:
             raise ValueError(f"{name}, line {line}: expected {width} fields, got {len(row)}")
         values = []
@@ -425,6 +443,7 @@ def _precise(
             labels.append(label)
         rows.append(values)
         lines.append(line)
+        blank = None
     X = np.array(rows, dtype=plan.dtype).reshape(len(rows), len(plan.features))
     y = None if plan.target is None else np.array(labels, dtype=object)
     return X, y, np.array(lines, dtype=np.int64)
@@ -550,8 +569,17 @@ def _read_chunks(
         if progress is not None:
             progress.update(plan.header_bytes)
         chunks = _text_chunks(handle, plan.header_lines + 1, plan.delimiter, plan.file)
+        blank = None  # one column: the first of the blank lines that end the last chunk
         for first_line, raw in chunks:
             text = _decode_lines(raw, plan.file, first_line)
+            if len(plan.header) == 1:
+                data = [i for i, line in enumerate(text) if line.strip()]
+                if blank is not None and data:
+                    raise _missing_value(plan.file.name, blank)
+                if data and data[-1] < len(text) - 1:
+                    blank = first_line + data[-1] + 1
+                elif not data and blank is None:
+                    blank = first_line
             parsed = _fast(plan, text)
             lines = None
             if parsed is None:

@@ -83,11 +83,10 @@ def load_data(
             "a built-in dataset, an npz or a data folder brings its own y"
         )
     if isinstance(source, str) and source.lower() in BUILTIN_DATASETS:
-        if os.path.exists(source):
-            kind = "folder" if os.path.isdir(source) else "file"
+        if os.path.isdir(source):  # a file without an extension is no data source
             raise ValueError(
-                f"{source!r} names a built-in dataset and also the {kind} {source!r} here; "
-                f"write {'./' + source!r} for the {kind}, or rename it"
+                f"{source!r} names a built-in dataset and also the folder {source!r} here; "
+                f"write {'./' + source!r} for the folder, or rename it"
             )
         return _builtin(source.lower(), seed, n_samples, split)
     if not isinstance(source, (str, os.PathLike)):
