@@ -712,6 +712,15 @@ def test_the_fingerprint_compares_the_callbacks_settings():
     assert restoring["callbacks"] != given(patience=3)["callbacks"]
     assert "'restore_best_weights': True" in restoring["callbacks"]
     assert given(patience=3, restore_best_weights=True) == restoring
+    from mlpzero.callbacks import ModelCheckpoint  # rank 0 alone writes files: it may differ
+
+    def saving(path):
+        return distributed.fingerprint({**base, "callbacks": [ModelCheckpoint(path)]})
+
+    assert saving("rank0.npz") == saving("elsewhere.npz")
+    named = MLP(hidden=(4,), seed=0)
+    named.feature_names_in_ = ["a", "b"]
+    assert distributed.fingerprint({**base, "self": named})["model"] != restoring["model"]
 
 
 def test_sum_gradient_spreads_a_non_finite_loss():

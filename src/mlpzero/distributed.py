@@ -410,7 +410,8 @@ def _describe_model(model: Any) -> str:
     settings = (
         f"hidden={model.hidden!r} activation={model.activation!r} loss={model.loss!r} "
         f"init={model.init!r} seed={model.seed!r} dtype={np.dtype(model.dtype).name} "
-        f"dropout={model.dropout!r} standardize={model.standardize!r}"
+        f"dropout={model.dropout!r} standardize={model.standardize!r} "
+        f"feature_names_in_={getattr(model, 'feature_names_in_', None)!r}"
     )
     network = getattr(model, "network", None)
     if network is None:
@@ -475,7 +476,11 @@ def _describe_value(value: Any) -> str:
 
 def _callback_settings(callback: Callback) -> Any:
     """The settings a stateful callback's ``state_dict`` names (None for others): what
-    makes it act, on which the ranks must agree (``EarlyStopping``'s patience, ...)."""
+    makes it act, on which the ranks must agree (``EarlyStopping``'s patience, ...). A
+    :class:`ModelCheckpoint` runs on rank 0 alone (:func:`rank_callbacks`): its settings
+    may differ."""
+    if isinstance(callback, ModelCheckpoint):
+        return None
     state_dict = getattr(callback, "state_dict", None)
     state = state_dict() if callable(state_dict) else None
     return state.get("settings") if isinstance(state, dict) else None

@@ -179,8 +179,8 @@ class CosineDecay(Schedule):
             if self.warmup_epochs >= end_epoch:
                 raise ValueError(
                     f"warmup_epochs ({self.warmup_epochs}) must be less than the epoch this "
-                    f"fit ends at ({end_epoch}, as total_epochs is None): the rate would never "
-                    "reach the initial one"
+                    f"fit ends at ({end_epoch}, as total_epochs is None): the fit would end "
+                    "before the cosine begins"
                 )
             self._end = end_epoch
 

@@ -585,7 +585,7 @@ class _Trainer:
                 logits = network.forward(X, training=True) if self.dropout else network.forward(X)
                 hits = self.labels.hits(logits, labels)
             network.grads.fill(0)
-        if self.comm.size > 1:  # distributed: the one collective of the step
+        if self.comm.size > 1:  # distributed: the gradient's sum over the ranks
             value = _distributed.sum_gradient(self.comm, network.grads, value)
         if self.penalty.active:
             self.batch_penalty = self.penalty.apply(network.params, network.grads, batch_weight)
