@@ -81,6 +81,7 @@ __all__ = [
     "FORMAT_VERSION",
     "CheckpointState",
     "ModelRecord",
+    "check_label_lengths",
     "generator_from_state",
     "jsonable",
     "loss_entry",
@@ -343,11 +344,11 @@ def _classes_document(classes: np.ndarray | None) -> dict[str, Any] | None:
             "labels must be booleans, integers, floats or strings"
         )
     if kind == "str":
-        _check_label_lengths(values, "cannot save a model: ")
+        check_label_lengths(values, "cannot save a model: ")
     return {"kind": kind, "dtype": classes.dtype.str, "values": values}
 
 
-def _check_label_lengths(labels: list[str], where: str) -> None:
+def check_label_lengths(labels: list[str], where: str) -> None:
     """Refuse a label longer than ``_MAX_LABEL_LENGTH`` characters: every prediction
     array would be as wide as it (a megabyte per row for a label of a million)."""
     longest = max(map(len, labels), default=0)
@@ -1113,7 +1114,7 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
     ):
         check.fail("values", f"must be a list of {kind} labels, got {short_repr(values)}")
     if kind == "str":
-        _check_label_lengths(values, f"{path}: target.classes.values: ")
+        check_label_lengths(values, f"{path}: target.classes.values: ")
     dtype = _plain_dtype(entry.get("dtype"))
     if dtype is None or dtype.kind not in _CLASS_KINDS[kind]:
         check.fail("dtype", f"is not a {kind} dtype: {short_repr(entry.get('dtype'))}")

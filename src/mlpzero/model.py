@@ -431,6 +431,9 @@ class MLP:
             elif first_fit:
                 labels = data.y if classes is None else np.asarray(classes)
                 self._build(data.X, labels, options.verbose if comm.is_root else 0)
+                if self.classes_ is not None and self.classes_.dtype.kind in "UO":
+                    # as wide as the longest label, every prediction: refused before training
+                    _io.check_label_lengths([str(c) for c in self.classes_], "y: ")
                 if names is not None and len(names) != self.network.layer_sizes[0]:
                     raise ValueError(
                         f"feature_names_in_ names {len(names)} features, but X has "
