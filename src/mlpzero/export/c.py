@@ -25,6 +25,10 @@ for string labels, ``static const long long`` for integers. A model that knows i
 feature names gets them as ``NAME_feature_names`` (``static const char *const``, in input
 order). Every activation and the output link are written from
 :data:`~mlpzero.export.operations.OPERATIONS`.
+
+The macros are spelled with ``NAME`` in capitals (``NAME_N_FEATURES``), so two headers of
+one program need names that differ beyond case (``net`` and ``NET`` would define the same
+macros, which the compiler reports).
 """
 
 from __future__ import annotations
