@@ -164,7 +164,16 @@ def test_train_with_lbfgs(tmp_path, table, capsys):
         capsys, "train", str(path), "--optimizer", "lbfgs", "--lr", "0.1", "--out",
         str(tmp_path / "n.npz"), "--quiet",
     )  # fmt: skip
-    assert "learning_rate" in message and "lbfgs" in message.lower()
+    assert message.endswith(
+        "--optimizer lbfgs trains on the full batch with its own step "
+        "sizes: --lr 0.1 does not apply; leave it out, or pick a "
+        "stochastic optimizer such as adam"
+    ), message
+    message = fails(
+        capsys, "train", str(path), "--optimizer", "lbfgs", "--batch-size", "8", "--out",
+        str(tmp_path / "n.npz"), "--quiet",
+    )  # fmt: skip
+    assert "--batch-size 8 does not apply" in message
     status, _, _ = run(
         capsys, "train", str(path), "--optimizer", "LBFGS", "--epochs", "5", "--out",
         str(tmp_path / "upper.npz"), "--quiet",

@@ -681,7 +681,17 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
     from .optimizers import get as get_optimizer
 
     lbfgs = args.optimizer.lower() == "lbfgs"
-    if not lbfgs:
+    if lbfgs:  # named as the command line names them, not as fit does
+        flags = {"--lr": args.lr, "--batch-size": args.batch_size,
+                 "--checkpoint": args.checkpoint, "--resume": args.resume}  # fmt: skip
+        given = [f"{flag} {value}" for flag, value in flags.items() if value is not None]
+        if given:
+            raise CommandError(
+                f"--optimizer lbfgs trains on the full batch with its own step sizes: "
+                f"{', '.join(given)} {'do' if len(given) > 1 else 'does'} not apply; leave "
+                "it out, or pick a stochastic optimizer such as adam"
+            )
+    else:
         try:  # an unknown name fails before the data is loaded
             get_optimizer(args.optimizer)
         except ValueError as error:
