@@ -917,3 +917,24 @@ def test_replacing_follows_a_link_writes_a_device_in_place_and_keeps_the_umask(t
         os.umask(previous)
     assert made == tmp_path / "private.csv"
     assert stat.S_IMODE(os.stat(made).st_mode) == 0o600
+
+
+def test_replacing_a_stream_path_writes_through_the_process_descriptor(tmp_path):
+    """/dev/stdout (or a link to it) redirected to a file: the bytes land where the process
+    is writing, between what it printed before and after, not over the file's start."""
+    import subprocess
+    import sys
+
+    link = tmp_path / "out-link"
+    link.symlink_to("/dev/stdout")
+    script = (
+        "from mlpzero.io import replace_atomically\n"
+        "print('HEADER', flush=True)\n"
+        f"replace_atomically({str(link)!r}, lambda handle: handle.write(b'PAYLOAD\\n'))\n"
+        "print('FOOTER')\n"
+    )
+    target = tmp_path / "captured.txt"
+    with open(target, "wb") as captured:
+        subprocess.run([sys.executable, "-c", script], stdout=captured, check=True, timeout=60)
+    assert target.read_text() == "HEADER\nPAYLOAD\nFOOTER\n"
+    assert link.is_symlink() and os.readlink(link) == "/dev/stdout"

@@ -58,6 +58,7 @@ import json
 import math
 import os
 import stat
+import sys
 import tempfile
 import zipfile
 from collections import Counter
@@ -435,15 +436,24 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     renamed over ``path`` with :func:`os.replace` (an existing file keeps its permissions,
     a new one gets those the umask allows). If ``write`` raises, or the process is
     interrupted, the temporary file is removed and whatever was at ``path`` is left as it
-    was. A symbolic link is followed: the file it names is replaced, the link stays. A path
-    that is not a regular file (``/dev/stdout``, a named pipe) is written in place, as
-    nothing can be renamed over it.
+    was. A symbolic link is followed: the file it names is replaced, the link stays. One of
+    the process's streams (``/dev/stdout``) is written through its descriptor, and a path
+    that is not a regular file (a named pipe) in place, as nothing can be renamed over them.
     """
-    target = Path(os.path.realpath(os.fspath(path)))
-    if target.exists() and not target.is_file():
-        with open(target, "wb") as handle:
+    given = os.fspath(path)
+    target = Path(os.path.realpath(given))
+    descriptor = _stream_descriptor(given)
+    if descriptor is not None:  # written through the process's own descriptor and offset
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                stream.flush()
+        with os.fdopen(os.dup(descriptor), "wb") as handle:
             write(handle)
-        return Path(os.fspath(path))
+        return Path(given)
+    if _written_in_place(given, target):
+        with open(given, "wb") as handle:
+            write(handle)
+        return Path(given)
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
@@ -461,15 +471,60 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     return Path(os.fspath(path))
 
 
+def _stream_descriptor(given: str) -> int | None:
+    """The descriptor a path such as ``/dev/stdout``, ``/dev/fd/3`` or ``/proc/self/fd/1``
+    names, through any symbolic links to it (None for other paths). Opened again, such a
+    path would write from the start of the file the shell redirected the stream to."""
+    named = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+    prefixes = ("/dev/fd/", "/proc/self/fd/", f"/proc/{os.getpid()}/fd/")
+    path = os.path.abspath(given)
+    for _ in range(40):  # as many links as the system follows
+        if path in named:
+            return named[path]
+        prefix = next((p for p in prefixes if path.startswith(p)), None)
+        if prefix is not None and path[len(prefix) :].isdigit():
+            return int(path[len(prefix) :])
+        if not os.path.islink(path):
+            return None
+        path = os.path.abspath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return None
+
+
+def _written_in_place(given: str, target: Path) -> bool:
+    """Whether a path cannot be replaced by renaming a file over it: it is no regular file
+    (a device, a pipe), or it is one of the process's streams (``/dev/stdout``, ``/proc``),
+    whose file, if any, belongs to the shell that opened it."""
+    streams = ("/dev/", "/proc/")
+    if os.path.abspath(given).startswith(streams) or str(target).startswith(streams):
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(given).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def _file_mode(target: Path) -> int:
     """Keep an existing file's permissions; a new file gets ``rw-rw-rw-`` less the umask,
     as :func:`open` would give it."""
     try:
         return target.stat().st_mode & 0o777
     except FileNotFoundError:
-        umask = os.umask(0o022)  # reading the umask means setting it: put it back at once
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask: read from ``/proc`` where there is one, since the portable way,
+    setting it and setting it back, would briefly change it for every other thread."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 # ---------------------------------------------------------------------------- reading
