@@ -356,6 +356,15 @@ def test_a_blank_line_in_a_one_column_table_is_a_missing_value(tmp_path, monkeyp
     path = write(tmp_path / "chunks.csv", "\n".join(lines) + "\n")
     with pytest.raises(ValueError, match=r"line 31: the line is blank and data rows"):
         load_data(path, features=["x"], n_features=1)
+    for text in ('x\n1\n2\n""\n', 'x\n1\n2\n""\n3\n4\n'):  # "" is an empty value
+        for chunk in (4, 1 << 20):
+            monkeypatch.setattr(csv_reader, "CHUNK_BYTES", chunk)
+            with pytest.raises(ValueError, match=r"line 4, column 'x': the value is empty"):
+                load_data(write(tmp_path / "q.csv", text), features=["x"], n_features=1)
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 6)  # a last chunk of blank lines alone
+    for text, columns in (("x\n1\n2\n\n\n\n", ["x"]), ("a,y\n1,0\n2,1\n\n\n\n", None)):
+        data = load_data(write(tmp_path / "t.csv", text), features=columns, n_features=1)
+        assert data.X.ravel().tolist() == [1.0, 2.0]
     data = load_data(write(tmp_path / "ok.csv", "x\n1\n2\n3\n"), features=["x"], n_features=1)
     assert data.X.ravel().tolist() == [1.0, 2.0, 3.0]
 

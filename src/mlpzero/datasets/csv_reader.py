@@ -362,7 +362,7 @@ def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None
         return None  # a missing value, which the precise pass names
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a chunk of blank lines is "no data": fine
+            warnings.simplefilter("ignore")  # blank lines alone are "no data": no rows
             table = np.loadtxt(
                 text,
                 delimiter=plan.delimiter,
@@ -373,6 +373,9 @@ def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None
             )
     except ValueError:
         return None
+    if len(table) == 0:  # blank lines alone
+        empty = None if plan.target is None else np.empty(0, dtype=object)
+        return np.empty((0, len(plan.features)), dtype=plan.dtype), empty
     X, y = _split(plan, table)
     if not np.isfinite(X).all():
         return None
@@ -382,8 +385,20 @@ def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None
 def _inner_blank_line(text: list[str]) -> int | None:
     """The index of the first blank line of ``text`` that a line of data follows (None
     when blank lines, if any, only end it)."""
-    last_data = max((i for i, line in enumerate(text) if line.strip()), default=-1)
-    return next((i for i in range(last_data) if not text[i].strip()), None)
+    data = _data_lines(text)
+    held = set(data)
+    return next((i for i in range(data[-1]) if i not in held), None) if data else None
+
+
+def _data_lines(text: list[str]) -> list[int]:
+    """The indices of the lines of a one-column table that hold any text (``""``, an empty
+    value, included): the others are blank lines."""
+    return [i for i, line in enumerate(text) if line.strip()]
+
+
+def _is_blank(row: list[str]) -> bool:
+    """Whether a row :mod:`csv` read is a blank line: no field, or one empty field."""
+    return len(row) <= 1 and not "".join(row).strip()
 
 
 def _missing_value(name: str, line: int) -> ValueError:
@@ -408,8 +423,10 @@ def _precise(
     consumed = 0
     blank = None  # the first of the blank lines since the last row
     for row in _rows(reader, plan.file, first_line, text):
-        line, consumed = first_line + consumed, reader.line_num
-        if len(row) <= 1 and not "".join(row).strip():
+        start, consumed = consumed, reader.line_num
+        line = first_line + start
+        # One column: "" (or " ") is an empty value, the line holds text; a blank line has none.
+        if _is_blank(row) and (width > 1 or not text[start].strip()):
             blank = line if blank is None else blank
             continue  # a blank line
         if width == 1 and blank is not None:
@@ -573,7 +590,7 @@ def _read_chunks(
         for first_line, raw in chunks:
             text = _decode_lines(raw, plan.file, first_line)
             if len(plan.header) == 1:
-                data = [i for i, line in enumerate(text) if line.strip()]
+                data = _data_lines(text)
                 if blank is not None and data:
                     raise _missing_value(plan.file.name, blank)
                 if data and data[-1] < len(text) - 1:
@@ -616,8 +633,9 @@ def load_csv(
     ``target`` picks the label column by name or by index (default: the last column);
     every other column is a feature and must be numeric. The target may hold integers
     (int64 labels, parsed exactly), other numbers (float64 targets) or any strings, which
-    are class labels. Blank lines are skipped (in a table of one column a blank line is a
-    missing value, an error); fields may be quoted, and a quoted field may hold line breaks
+    are class labels. Blank lines are skipped (in a table of one column, a blank line that
+    data rows follow is a missing value, an error, and so is ``""``); fields may be quoted,
+    and a quoted field may hold line breaks
     and delimiters. As in Python's :mod:`csv`, a quote opens a quoted field only at a field's
     start; elsewhere it is a character of the field.
 
