@@ -95,7 +95,7 @@ from pathlib import Path
 import numpy as np
 
 from mlpzero import MLP
-from mlpzero.callbacks import EarlyStopping, LambdaCallback
+from mlpzero.callbacks import EarlyStopping, LambdaCallback, ModelCheckpoint
 from mlpzero.datasets import make_moons, make_spirals
 from mlpzero.training import TrainingDivergedError
 
@@ -361,6 +361,15 @@ def root_checkpoint(out):
     except ValueError as error:
         result = f"{type(error).__name__}: {error}"
     (out / f"root-bad-{rank}.txt").write_text(result)
+    # A ModelCheckpoint's metric, which only rank 1's names, is checked on every rank alike.
+    name = "best.npz" if rank == 0 else "m-{val_loss}.npz"
+    try:
+        MLP(hidden=(8,), seed=0).fit(X, y, epochs=2, distributed=True,
+                                     callbacks=[ModelCheckpoint(str(out / name))])
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"root-metric-{rank}.txt").write_text(result)
 
 
 def batch_losses(distributed, out=None):
@@ -573,6 +582,9 @@ def test_a_checkpoint_given_to_rank_0_alone_neither_hangs_nor_splits_the_ranks(s
     assert messages[0] == messages[1]
     assert messages[0].startswith("DistributedFitError: distributed fit: rank 0 could not")
     assert "does not exist" in messages[0]
+    messages = [(tmp_path / f"root-metric-{r}.txt").read_text() for r in range(2)]
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("DistributedFitError: distributed fit: rank 1 could not")
 
 
 @needs_mpi

@@ -228,6 +228,10 @@ class MLP:
             loss = _losses.get(self.loss)
             encoder = TargetEncoder.for_loss(loss.name, y)
         encoder.fit(y)
+        if encoder.classes_ is not None and encoder.classes_.dtype.kind in "USO":
+            # every prediction is as wide as the longest label: refused before training
+            texts = [c for c in encoder.classes_.tolist() if isinstance(c, (str, bytes))]
+            _io.check_label_lengths(texts, "y: ")
         if verbose and self.loss == "auto":  # on stderr: stdout keeps the article's cost lines
             choice = f"{encoder.describe()} -> {loss.name} with {loss.output_activation}"
             print(f"loss='auto': {choice}", file=sys.stderr)
@@ -431,9 +435,6 @@ class MLP:
             elif first_fit:
                 labels = data.y if classes is None else np.asarray(classes)
                 self._build(data.X, labels, options.verbose if comm.is_root else 0)
-                if self.classes_ is not None and self.classes_.dtype.kind in "UO":
-                    # as wide as the longest label, every prediction: refused before training
-                    _io.check_label_lengths([str(c) for c in self.classes_], "y: ")
                 if names is not None and len(names) != self.network.layer_sizes[0]:
                     raise ValueError(
                         f"feature_names_in_ names {len(names)} features, but X has "
@@ -449,7 +450,10 @@ class MLP:
                 class_weight=options.class_weight, split_rng=split_rng,
                 target_check=self.loss_.check_targets,
             )  # fmt: skip
-            _check_log_names(self, options, prepared.validation is not None)
+            # A ModelCheckpoint (rank 0's alone) may watch other metrics on other ranks.
+            validated = prepared.validation is not None
+            _on_every_rank(comm, "accept the callbacks' metrics",
+                           lambda: _check_log_names(self, options, validated))  # fmt: skip
             if options.lbfgs:  # _lbfgs_l2 checks its l2
                 _lbfgs_l2(options, prepared, self.dtype)
             elif not options.penalty_per_sample:  # else checked for each batch's weight
