@@ -315,6 +315,13 @@ def test_a_model_with_a_label_too_long_to_read_back_is_not_fitted_nor_saved(tmp_
     assert mlpzero.load(path).classes_.tolist() == ["a" * 1000, "b"]
     with pytest.raises(ValueError, match=r"y: a class label has 1001 characters"):
         MLP(hidden=(3,), seed=0).fit(X, np.where(X[:, 0] > 0, "a" * 1001, "b"), epochs=1)
+    from mlpzero.sklearn import MLPClassifier
+
+    for labels in (np.array([b"a" * 1001, b"b"]), np.array(["a" * 1001, "b"], dtype=object)):
+        with pytest.raises(ValueError, match=r"y: a class label has 1001 characters"):
+            MLP(hidden=(3,), seed=0).fit(X, labels[(X[:, 0] > 0).astype(int)], epochs=1)
+    with pytest.raises(ValueError, match=r"y: a class label has 1001 characters"):
+        MLPClassifier(max_iter=1).fit(X, np.where(X[:, 0] > 0, "a" * 1001, "b"))
     model.encoder.classes_ = np.array(["a" * 1001, "b"])  # what no fit gives: save refuses
     with pytest.raises(ValueError, match="cannot save a model: a class label has 1001 char"):
         model.save(tmp_path / "1001.npz")

@@ -349,7 +349,7 @@ def _classes_document(classes: np.ndarray | None) -> dict[str, Any] | None:
     return {"kind": kind, "dtype": classes.dtype.str, "values": values}
 
 
-def check_label_lengths(labels: list[str], where: str) -> None:
+def check_label_lengths(labels: list[str] | list[bytes], where: str) -> None:
     """Refuse a label longer than ``_MAX_LABEL_LENGTH`` characters: every prediction
     array would be as wide as it (a megabyte per row for a label of a million)."""
     longest = max(map(len, labels), default=0)
