@@ -27,8 +27,8 @@ order). Every activation and the output link are written from
 :data:`~mlpzero.export.operations.OPERATIONS`.
 
 The macros are spelled with ``NAME`` in capitals (``NAME_N_FEATURES``), so two headers of
-one program need names that differ beyond case (``net`` and ``NET`` would define the same
-macros, which the compiler reports).
+one program need names that differ beyond case: ``net`` and ``NET`` define the same macros,
+and the second header's values replace the first's (a compiler warning when they differ).
 """
 
 from __future__ import annotations
