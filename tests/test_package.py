@@ -1,5 +1,8 @@
 """What a kept package carries: one version, read from the installed metadata; the licence."""
 
+import os
+import subprocess
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -32,3 +35,22 @@ def test_the_licence_text_is_in_the_repository_and_declared():
     assert text.startswith("MIT License") and "the mlpzero authors" in text
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'license = "MIT"' in pyproject and 'license-files = ["LICENSE"]' in pyproject
+
+
+def test_import_leaves_the_version_lookup_until_it_is_asked_for():
+    # importlib.metadata brings in the email package: MBs and milliseconds a fit never needs
+    code = (
+        "import sys, mlpzero\n"
+        "print('importlib.metadata' in sys.modules)\n"
+        "print(mlpzero.__version__ == mlpzero._version.installed_version())\n"
+        "print('importlib.metadata' in sys.modules)\n"
+    )
+    env = {**os.environ, "MLPZERO_BACKEND": "numpy"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60, check=True)  # fmt: skip
+    assert done.stdout.split() == ["False", "True", "True"]
+
+
+def test_an_unknown_attribute_of_the_package_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no_such_name"):
+        mlpzero.no_such_name  # noqa: B018

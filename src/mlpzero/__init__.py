@@ -13,7 +13,6 @@ from .kernels import get_backend, numba_available, set_backend
 from .model import MLP, load
 from .network import Network
 
-__version__ = installed_version()
 __all__ = [
     "MLP",
     "Network",
@@ -23,3 +22,11 @@ __all__ = [
     "numba_available",
     "set_backend",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``mlpzero.__version__``, read from the installed metadata on first use."""
+    if name == "__version__":
+        version = globals()["__version__"] = installed_version()
+        return version
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,12 @@
 """The package version, read from the installed metadata: ``pyproject.toml`` is the one
-place it is written."""
+place it is written.
+
+:mod:`importlib.metadata` is imported when a version is first asked for, not with
+``mlpzero``: it brings in the ``email`` package and takes a few MB and tens of
+milliseconds that a fit does not need.
+"""
 
 from __future__ import annotations
-
-from importlib.metadata import PackageNotFoundError, version
 
 __all__ = ["UNKNOWN_VERSION", "installed_version"]
 
@@ -15,6 +18,8 @@ UNKNOWN_VERSION = "0+unknown"
 def installed_version(distribution: str = "mlpzero") -> str:
     """The installed version of ``distribution``, or :data:`UNKNOWN_VERSION` if it is not
     installed (for example when ``src`` is put on ``sys.path`` by hand)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(distribution)
     except PackageNotFoundError:
