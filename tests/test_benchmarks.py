@@ -8,6 +8,7 @@ tables divide the right numbers.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
@@ -104,6 +105,56 @@ def test_the_targets_divide_figures_of_the_same_run():
         in table
     )
     assert "| workload 5: cold first process, seconds | 5 | <= 6 | yes |" in table
+
+
+def test_the_same_process_ratios_are_medians_of_each_process_ratio():
+    def fit(seconds, floor):
+        return {"fit_seconds": seconds, "cpu_seconds": seconds, "samples_per_second": 1000.0,
+                "peak_rss_mb": 300.0, "data_mb": 180.0, "train_accuracy": 0.9,
+                "floor_seconds": floor, "fit_over_floor": seconds / floor}  # fmt: skip
+
+    result = {
+        "machine": {"threads_given_to_each_library": 2},
+        "settings": {"workload1_epochs": 2000, "workload2_samples": 60000},
+        "samples": {
+            # A fast process and two slow ones: the medians of the times are 3 and 2.5 s
+            # (1.2x), while every process ran its fit at 1.1x its own floor.
+            "2|mlpzero|float32": [fit(2.2, 2.0), fit(3.3, 3.0), fit(3.3, 3.0)],
+            "2|torch|float32": [fit(4.4, 2.0), fit(4.4, 2.0), fit(6.6, 3.0)],
+            "3|numpy|float32": [{"fit_seconds": s, "cpu_seconds": s} for s in (2.0, 2.5, 3.0)],
+        },
+        "notes": [],
+    }
+    rows = {what: value for what, value, _, _ in run.targets(result)}
+    assert rows["workload 2, float32: mlpzero ÷ GEMM floor (numpy)"] == pytest.approx(3.3 / 2.5)
+    own = rows["workload 2, float32: mlpzero ÷ GEMM floor, each process's own"]
+    assert own == pytest.approx(1.1)
+    assert rows["workload 2, float32: mlpzero ÷ PyTorch"] == pytest.approx(3.3 / 4.4)
+    paired = rows["workload 2, float32: mlpzero ÷ PyTorch, each over its process's floor"]
+    assert paired == pytest.approx(1.1 / 2.2)
+    table = run.markdown(result)
+    assert "| mlpzero | 3.3 | 1 | n/a | 1.1 | 3.3 |" in table
+    own_row = "| workload 2, float32: mlpzero ÷ GEMM floor, each process's own | 1.1 | <= 1.25 |"
+    assert f"{own_row} yes |" in table
+
+
+def test_the_floor_times_the_eight_products_of_each_batch(monkeypatch):
+    calls = []
+    real = np.matmul
+
+    def counting(a, b, out):
+        calls.append((a.shape, b.shape))
+        return real(a, b, out=out)
+
+    monkeypatch.setattr(np, "matmul", counting)
+    X = np.ones((3 * run.W2_BATCH - 5, run.W2_SIZES[0]), dtype=np.float32)
+    # The machine's cores, the default: the BLAS is left as the suite found it.
+    seconds, cpu = run.floor_epoch("numpy", X, threads=os.cpu_count() or 1)
+    monkeypatch.undo()
+    assert seconds > 0 and cpu >= 0
+    assert len(calls) == 3 * 8  # three batches, the last one short
+    assert calls[0] == ((run.W2_BATCH, 784), (784, 512))
+    assert calls[-1] == ((run.W2_SIZES[1], run.W2_BATCH - 5), (run.W2_BATCH - 5, 784))
 
 
 @pytest.mark.parametrize("bad", ["0", "-2"])
