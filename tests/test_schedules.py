@@ -167,3 +167,20 @@ def test_cosine_settings_that_defeat_the_schedule_are_refused():
         X, y, epochs=4, learning_rate=0.1, schedule={"name": "cosine", "warmup_epochs": 2}
     )
     assert model.history["lr"][:2] == [0.05, 0.1]
+
+
+def test_reduce_on_plateau_never_raises_the_rate_above_the_initial_one():
+    # min_lr stops reductions (PyTorch's rule): with min_lr above the initial rate, the
+    # rate stays the initial one rather than jumping up to min_lr from epoch 0.
+    schedule = sch.ReduceLROnPlateau(factor=0.5, patience=0, min_lr=0.01)
+    assert schedule.learning_rate(0, 0.001) == 0.001
+    for epoch, value in enumerate([1.0, 1.0, 1.0]):
+        schedule.update(epoch, {"loss": value})
+    assert schedule.reductions == 2 and schedule.learning_rate(3, 0.001) == 0.001
+    assert schedule.learning_rate(3, 0.1) == 0.025  # 0.1 · 0.5², above the floor
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(3,), seed=0).fit(
+        X, y, epochs=3, learning_rate=0.001, schedule=sch.ReduceLROnPlateau(min_lr=0.01)
+    )
+    assert model.history["lr"] == [0.001] * 3

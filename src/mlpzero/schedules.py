@@ -14,9 +14,10 @@ history under ``lr``.
                      :math:`\gamma_{min} + (\gamma_0 - \gamma_{min}) (1 + \cos \pi p) / 2`,
                      :math:`p = \min(1, (e - W) / (T - W))`
 ``inverse_scaling``  :math:`\gamma_0 / (1 + r e)^p` (``rate`` :math:`r`, ``power`` :math:`p`)
-``plateau``          :math:`\gamma_0 \cdot \text{factor}^{k}` (not below ``min_lr``), with
-                     ``k`` the number of reductions so far: one each time the monitored
-                     metric has not improved for more than ``patience`` epochs
+``plateau``          :math:`\min(\gamma_0, \max(\gamma_0 \cdot \text{factor}^{k}, \gamma_{min}))`
+                     (``min_lr`` :math:`\gamma_{min}`), with ``k`` the number of reductions
+                     so far: one each time the monitored metric has not improved for more
+                     than ``patience`` epochs
 ===================  =================================================================
 
 ``get(name_or_object_or_config)`` accepts a name (``"cosine"``), a :class:`Schedule`, or
@@ -216,8 +217,14 @@ class ReduceLROnPlateau(Schedule):
     value so far by a :class:`~mlpzero.monitor.Monitor`: it improves when it is lower by
     more than ``min_delta`` (higher, for metrics whose name contains ``accuracy``). After
     more than ``patience`` epochs without improvement the rate is multiplied by ``factor``
-    (never below ``min_lr``), and no further reduction happens for ``cooldown`` epochs.
-    Defaults are PyTorch's, with ``min_delta`` absolute.
+    (never below ``min_lr``), and no further reduction happens for ``cooldown`` epochs:
+
+    .. math:: \gamma_e = \min\big(\gamma_0,
+              \max(\gamma_0 \cdot \text{factor}^{k}, \gamma_{min})\big)
+
+    after ``k`` reductions. A reduction only ever lowers the rate: with ``min_lr`` above
+    the initial rate :math:`\gamma_0`, the rate stays :math:`\gamma_0`. Defaults are
+    PyTorch's, with ``min_delta`` absolute.
     """
 
     name = "plateau"
@@ -250,7 +257,8 @@ class ReduceLROnPlateau(Schedule):
         return self._monitor.best
 
     def learning_rate(self, epoch: int, initial: float) -> float:
-        return max(initial * self.factor**self.reductions, self.min_lr)
+        # The floor stops reductions; it never raises the rate above the initial one.
+        return min(initial, max(initial * self.factor**self.reductions, self.min_lr))
 
     def update(self, epoch: int, logs: dict[str, float]) -> None:
         if self._monitor.improved(epoch, logs):
