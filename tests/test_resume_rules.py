@@ -107,6 +107,27 @@ def test_a_new_learning_rate_applies_from_the_resumed_epoch(tmp_path):
     assert resumed.fit_config_["learning_rate"] == 0.01
 
 
+def test_the_same_learning_rate_keeps_the_rate_the_run_had_lowered(tmp_path):
+    # ToleranceStopping(on_plateau="reduce") lowers the optimizer's rate during the run;
+    # resuming with the fit's own arguments, learning_rate included, must not undo that.
+    from mlpzero.convergence import ToleranceStopping
+
+    X, y = data()
+    options = dict(epochs=12, learning_rate=0.2, batch_size=16)
+    rule = lambda: ToleranceStopping(tol=0.05, patience=1, on_plateau="reduce")  # noqa: E731
+    whole = MLP(hidden=(6,), seed=3).fit(X, y, callbacks=[rule()], **options)
+    assert min(whole.history["lr"]) < 0.2  # the rule did lower it
+    path = tmp_path / "run.npz"
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, checkpoint=path, checkpoint_interval=0, callbacks=[rule(), StopAt(8)],
+            **options,
+        )  # fmt: skip
+    resumed = MLP(hidden=(6,), seed=3).fit(X, y, callbacks=[rule()], resume=path, **options)
+    assert resumed.history["lr"] == whole.history["lr"]
+    np.testing.assert_array_equal(resumed.network.params, whole.network.params)
+
+
 REFUSED = {
     "loss": (dict(loss="squared_error"), {}, "loss='categorical_crossentropy'"),
     "seed": (dict(seed=4), {}, "seed=3"),

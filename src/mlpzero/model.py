@@ -1337,14 +1337,18 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
 def _take_over(model: MLP, resumed: _Resumed, options: FitOptions) -> dict[str, Any]:
     """Load the checkpoint into ``model`` and the fit's optimizer and schedule.
 
-    An explicit ``learning_rate`` replaces the checkpoint's from the next epoch on. The
-    random state goes back to where the interrupted fit drew its validation split, so the
-    split is the same; the state at the checkpoint's epoch is returned, for the loop.
+    An explicit ``learning_rate`` other than the one the interrupted fit was given
+    replaces the checkpoint's from the next epoch on; the same one keeps the rate the run
+    had reached (lowered by ``ToleranceStopping(on_plateau="reduce")``, say), as an
+    uninterrupted run would. The random state goes back to where the interrupted fit drew
+    its validation split, so the split is the same; the state at the checkpoint's epoch is
+    returned, for the loop.
     """
     optimizer = options.optimizer
     restore_optimizer(optimizer, resumed.state, options.resume, resumed.model.network.params)
-    if options.learning_rate is not None:
-        optimizer.learning_rate = optimizer.initial_learning_rate = options.learning_rate
+    given = options.learning_rate
+    if given is not None and given != optimizer.initial_learning_rate:
+        optimizer.learning_rate = optimizer.initial_learning_rate = given
     restore_schedule(options.schedule, resumed.state, options.resume)
     vars(model).update(vars(resumed.model))
     epoch_state = model._rng.bit_generator.state
