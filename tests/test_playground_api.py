@@ -317,6 +317,26 @@ def test_settings_the_engine_refuses_leave_the_run_as_it_was(page, monkeypatch):
     assert frame["epoch"] == 3 and frame["settings"] == good["settings"]
 
 
+def test_a_training_set_of_one_class_still_trains_and_replays(client, page):
+    """The fewest samples and the smallest ratio leave two training points, often of one
+    class (as here): the run is still a two-class one, drawn, trained and exported."""
+    settings = {"dataset": "circle", "samples": 20, "ratio": 10, "seed": 0}
+    frame = page.configure(**settings)
+    assert frame["type"] == "frame", frame
+    session = client.app.state.registry.get(page.session)
+    assert len(set(session.y_train.tolist())) == 1 and len(set(session.y_test.tolist())) == 2
+    assert session.model.classes_.tolist() == [0, 1]
+    frame = page.step(3)
+    assert frame["type"] == "frame" and frame["epoch"] == 3, frame
+    assert math.isfinite(frame["train_loss"]) and math.isfinite(frame["test_loss"])
+    assert page.ask({"type": "reset"})["epoch"] == 0
+    page.step(3)
+    script = client.get(f"/api/export/{page.session}/code").text
+    namespace = {"__name__": "exported"}
+    exec(compile(script, "exported.py", "exec"), namespace)
+    assert np.array_equal(namespace["model"].network.params, session.model.network.params)
+
+
 def test_parse_settings_names_what_it_refuses():
     with pytest.raises(SettingsError, match=r"lr: expected a number, got 'x'"):
         parse_settings({"lr": "x"})

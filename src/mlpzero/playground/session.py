@@ -102,7 +102,7 @@ class Session:
             self.optimizer = _make_optimizer(s)
             # Build the network now (the first fit would build the same one) so that
             # epoch 0 can be drawn before any training.
-            self.model.build(self.X_train, self.y_train)
+            self.model.build(self.X_train, self.y_train, classes=_fit_options(s).get("classes"))
             self.epoch = 0
             self.diverged: str | None = None
             self.train_seconds = 0.0
@@ -285,10 +285,19 @@ def _model_options(settings: Settings) -> dict[str, Any]:
 
 
 def _fit_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments of ``MLP.fit`` for regularisation (``l1=`` or ``l2=``)."""
+    """Keyword arguments of ``MLP.fit`` besides the rate, batch size and optimizer: the
+    classes ``0`` and ``1`` of a classification, and regularisation (``l1=`` or ``l2=``).
+
+    The classes are named because a small training set may hold only one of them (20
+    samples with 10% for training are two points): the model is then still a two-class
+    one, and the test points of the other class still have a loss.
+    """
+    options: dict[str, Any] = {}
+    if settings.problem == "classification":
+        options["classes"] = [0, 1]
     if settings.reg != "none" and settings.reg_rate > 0:
-        return {settings.reg: settings.reg_rate}
-    return {}
+        options[settings.reg] = settings.reg_rate
+    return options
 
 
 def _feature_maps() -> dict[str, str]:
