@@ -778,6 +778,41 @@ def test_the_command_serves_the_page_on_loopback():
             process.communicate()
 
 
+def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get():
+    import re
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser", "--port"]
+    process = subprocess.Popen(
+        [*command, "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"http://localhost:(\d+)/", line)
+        assert match is not None and match[1] != "0", line  # port 0: any free one, named
+        url = f"http://127.0.0.1:{match[1]}/"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert "mlpzero playground" in response.read().decode()
+        # a port already taken: an error, and no address that leads to another server
+        taken = subprocess.run(
+            [*command, match[1]], capture_output=True, text=True, timeout=60
+        )  # fmt: skip
+        assert taken.returncode != 0 and "http://" not in taken.stdout, taken.stdout
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # deaf to SIGTERM: end it and what it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    with socket.socket() as probe:  # the port is free again
+        probe.bind(("127.0.0.1", int(match[1])))
+
+
 def test_the_command_refuses_a_bad_port():
     from mlpzero.playground.server import main
 

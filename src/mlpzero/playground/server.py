@@ -365,24 +365,32 @@ def _handle(session: Session, text: str, needs_data: bool = False) -> dict[str, 
 
 
 def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> None:
-    """Serve the playground on ``http://host:port/`` until interrupted."""
+    """Serve the playground on ``http://host:port/`` until interrupted (``port`` 0: a free
+    port, whose number the printed address shows)."""
     import uvicorn
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"port must be an integer from 0 to 65535, got {port!r}")
-    url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {host}, reachable beyond this machine", file=sys.stderr)
-    print(f"mlpzero playground: {url}  (Ctrl+C to stop)", flush=True)
-    if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(host=host),
         host=host,
         port=port,
         log_level="warning",
         ws_max_size=MAX_MESSAGE_BYTES,
     )
+    # Listen before showing the address: port 0 then has its number, a port in use ends
+    # the command here rather than after a browser was sent to whatever holds it, and a
+    # request that comes at once waits for the server rather than being refused.
+    listening = config.bind_socket()
+    listening.listen(config.backlog)
+    port = listening.getsockname()[1]
+    url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {host}, reachable beyond this machine", file=sys.stderr)
+    print(f"mlpzero playground: {url}  (Ctrl+C to stop)", flush=True)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    uvicorn.Server(config).run(sockets=[listening])
 
 
 if __name__ == "__main__":
