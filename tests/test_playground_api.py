@@ -91,6 +91,15 @@ def test_serves_the_page_and_its_two_files(client):
     assert "new WebSocket" in js.text
 
 
+def test_other_sites_cannot_frame_the_page(client):
+    """A page of another site that framed the playground would get sessions of its own
+    (the framed page is same-origin), and could hide it under its own buttons."""
+    for path in ("/", "/static/app.js", "/static/style.css"):
+        headers = client.get(path).headers
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["content-security-policy"] == "frame-ancestors 'none'", path
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -250,7 +250,14 @@ def create_app(
         name = request.path_params.get("name", "index.html")
         if name not in _PAGE_FILES:
             return JSONResponse({"error": f"no such file: {name!r}"}, status_code=404)
-        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        headers = {
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+            # No other site may frame the page: framed, it is same-origin, so it would
+            # take places for that site and could be hidden under its buttons.
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "frame-ancestors 'none'",
+        }
         return Response(_static(name), media_type=_PAGE_FILES[name], headers=headers)
 
     async def config(request: Request) -> Response:
