@@ -7,6 +7,7 @@ import json
 import math
 import os
 import signal
+import threading
 import time
 
 import numpy as np
@@ -799,6 +800,9 @@ def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get(
         [*command, "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
     )  # fmt: skip
+    # A server that never prints would leave readline waiting: end it after a minute.
+    watchdog = threading.Timer(60, os.killpg, args=(process.pid, signal.SIGKILL))
+    watchdog.start()
     try:
         line = process.stdout.readline()
         match = re.search(r"http://localhost:(\d+)/", line)
@@ -812,14 +816,18 @@ def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get(
         )  # fmt: skip
         assert taken.returncode != 0 and "http://" not in taken.stdout, taken.stdout
     finally:
+        watchdog.cancel()
         process.terminate()
         try:
             process.communicate(timeout=10)
         except subprocess.TimeoutExpired:  # deaf to SIGTERM: end it and what it started
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-    with socket.socket() as probe:  # the port is free again
+    with socket.socket() as probe:  # nothing listens on the port any more
+        # (connections closed a moment ago may still wait on it, which this allows)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", int(match[1])))
+        probe.listen()
 
 
 def test_the_command_refuses_a_bad_port():
