@@ -830,6 +830,35 @@ def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get(
         probe.listen()
 
 
+def test_ctrl_c_stops_the_command_as_a_normal_end():
+    """Ctrl+C is how the page's server is meant to stop (the command says so): exit
+    status 0 and no "interrupted" message, as before the command bound its own socket."""
+    import re
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser", "--port", "0"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    watchdog = threading.Timer(60, os.killpg, args=(process.pid, signal.SIGKILL))
+    watchdog.start()
+    try:
+        line = process.stdout.readline()
+        assert re.search(r"http://localhost:\d+/", line), line
+        time.sleep(0.5)  # the server's signal handlers are in place once it serves
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 0, (process.returncode, err)
+    assert "interrupted" not in err and "Traceback" not in err, err
+
+
 def test_the_command_refuses_a_bad_port():
     from mlpzero.playground.server import main
 

@@ -397,7 +397,13 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     print(f"mlpzero playground: {url}  (Ctrl+C to stop)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.Server(config).run(sockets=[listening])
+    # uvicorn.run took Ctrl+C as the normal end; Server.run lets its KeyboardInterrupt out.
+    try:
+        uvicorn.Server(config).run(sockets=[listening])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listening.close()
 
 
 if __name__ == "__main__":
