@@ -54,3 +54,12 @@ def test_import_leaves_the_version_lookup_until_it_is_asked_for():
 def test_an_unknown_attribute_of_the_package_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no_such_name"):
         mlpzero.no_such_name  # noqa: B018
+
+
+def test_the_version_is_listed_by_dir_before_it_is_read():
+    # dir() feeds completion in a shell or notebook: mlpzero.__ver<Tab> before any access
+    code = "import mlpzero\nprint('__version__' in dir(mlpzero))\n"
+    env = {**os.environ, "MLPZERO_BACKEND": "numpy"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60, check=True)  # fmt: skip
+    assert done.stdout.split() == ["True"]

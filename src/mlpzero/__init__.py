@@ -30,3 +30,8 @@ def __getattr__(name: str) -> str:
         version = globals()["__version__"] = installed_version()
         return version
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names, ``__version__`` included before its first use."""
+    return sorted({*globals(), "__version__"})
