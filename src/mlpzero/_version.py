@@ -3,7 +3,8 @@ place it is written.
 
 :mod:`importlib.metadata` is imported when a version is first asked for, not with
 ``mlpzero``: it brings in the ``email`` package and takes a few MB and tens of
-milliseconds that a fit does not need.
+milliseconds that ``import mlpzero`` does not need (numba imports it anyway when the
+compiled kernels are first used; a fit on NumPy alone never does).
 """
 
 from __future__ import annotations
