@@ -836,6 +836,7 @@ def test_ctrl_c_stops_the_command_as_a_normal_end():
     import re
     import subprocess
     import sys
+    import urllib.request
 
     command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser", "--port", "0"]
     process = subprocess.Popen(
@@ -846,8 +847,11 @@ def test_ctrl_c_stops_the_command_as_a_normal_end():
     watchdog.start()
     try:
         line = process.stdout.readline()
-        assert re.search(r"http://localhost:\d+/", line), line
-        time.sleep(0.5)  # the server's signal handlers are in place once it serves
+        match = re.search(r"http://localhost:(\d+)/", line)
+        assert match is not None, line
+        # Once it answers, the server serves, with its own Ctrl+C handling in place.
+        with urllib.request.urlopen(f"http://127.0.0.1:{match[1]}/", timeout=10):
+            pass
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=20)
     finally:
