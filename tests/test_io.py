@@ -242,6 +242,30 @@ def test_file_is_a_plain_npz_with_a_json_document(tmp_path):
     assert document["target"]["classes"] == {"kind": "int", "dtype": "<i8", "values": [0, 1]}
 
 
+def test_a_history_of_a_million_epochs_is_saved_and_read_back(tmp_path):
+    # Beyond the 16 MB a compressed document may take, which a long run used to reach
+    # only to fail at its first save after it (about 150,000 epochs of five metrics).
+    model = fitted()
+    rng = np.random.default_rng(0)
+    epochs = 1_000_000
+    values = {key: rng.random(epochs).tolist() for key in ("loss", "accuracy", "lr")}
+    model.history.history = values
+    path = model.save(tmp_path / "long.npz")
+    assert path.stat().st_size > 3 * io._MAX_METADATA_BYTES // 2
+    loaded = mlpzero.load(path)
+    assert loaded.history.epochs == epochs
+    assert loaded.history.history == values
+
+
+def test_a_history_too_long_for_a_model_file_is_refused_when_saving(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "_MAX_STORED_METADATA_BYTES", 1 << 20)
+    model = fitted()
+    model.history.history = {"loss": [0.5] * 400_000}
+    with pytest.raises(ValueError, match="more than the 1048576 a model file may hold"):
+        model.save(tmp_path / "long.npz")
+    assert not (tmp_path / "long.npz").exists()
+
+
 # ---------------------------------------------------------------------------- atomic writes
 def fitted(seed=0):
     X, y = blobs()

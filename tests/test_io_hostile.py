@@ -48,14 +48,18 @@ def deflated(data, zeros=0):
 
 
 def write_zip(path, members):
-    """A zip archive of ``(name, raw deflate bytes, crc32, declared size)`` members."""
+    """A zip archive of ``(name, raw deflate bytes, crc32, declared size)`` members, or
+    ``(name, raw bytes, crc32, declared size, method, declared compressed size)`` ones
+    (method 0: stored as they are)."""
     local, central = bytearray(), bytearray()
-    for name, raw, crc, size in members:
+    for name, raw, crc, size, *rest in members:
+        method, packed = rest if rest else (8, len(raw))
         encoded = name.encode()
         offset = len(local)
-        fields = (20, 0, 8, 0, 0x21, crc, len(raw), size, len(encoded), 0)
+        fields = (20, 0, method, 0, 0x21, crc, packed, size, len(encoded), 0)
         local += struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + encoded + raw
-        entry = (20, 20, 0, 8, 0, 0x21, crc, len(raw), size, len(encoded), 0, 0, 0, 0, 0, offset)
+        entry = (20, 20, 0, method, 0, 0x21, crc, packed, size, len(encoded), 0, 0, 0, 0, 0,
+                 offset)  # fmt: skip
         central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", *entry) + encoded
     count = len(members)
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
@@ -179,6 +183,27 @@ def test_a_huge_history_or_metadata_is_refused_without_parsing_it(files):
     assert isinstance(error, ValueError) and str(path) in str(error)
     assert "metadata" in str(error) and "declares" in str(error)
     assert peak < 4 * MB
+
+
+def test_a_stored_member_that_declares_more_than_the_file_holds_is_refused(files):
+    # A stored member is read as it lies in the file, so a big document may be stored
+    # (up to 256 MB): but only if the file holds all of it, checked before any reading.
+    folder, model_path, _, _ = files
+    document, arrays = read_model_file(model_path)
+    text = json.dumps(document).encode()
+    data = npy_header("|u1", (len(text),)) + text
+    params = member("params.npy", arrays["params"])
+    declared = 200 * MB
+    header = npy_header("|u1", (declared - 128,))
+    lying_sizes = ("metadata.npy", data, zlib.crc32(data), declared, 0, len(data))
+    past_the_end = ("metadata.npy", header, 0, declared, 0, declared)
+    for name, entry in (("sizes", lying_sizes), ("end", past_the_end)):
+        path = write_zip(folder / f"stored-{name}.npz", [entry, params])
+        assert path.stat().st_size < MB
+        error, peak = peak_memory(lambda path=path: mlpzero.load(path))
+        assert isinstance(error, ValueError) and str(path) in str(error), error
+        assert "stored as they are, more than the file's" in str(error), str(error)
+        assert peak < 4 * MB
 
 
 # ---------------------------------------------------------------------------- state arrays

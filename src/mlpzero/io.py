@@ -36,7 +36,8 @@ Reading never unpickles and never takes more memory than the model the file desc
 Only regular files are opened (a FIFO or a device would block or never end). Members are
 read one at a time, only those needed (a model read leaves a checkpoint's state unread;
 an unknown or unreferenced member is refused): first the metadata document (at most
-16 MB, nested at most 32 deep), then each array with a limit from the layer sizes, the
+16 MB, or 256 MB in a member stored uncompressed, which the file must then hold
+whole; nested at most 32 deep), then each array with a limit from the layer sizes, the
 parameter count (a checkpoint's state arrays are each referred to by one state, and take
 at most 8 times the parameters' bytes together). The zip entry's declared size and the
 ``.npy`` header (plain numeric dtype, a shape within the limit, exactly the bytes
@@ -97,8 +98,13 @@ FORMAT_VERSION = 1
 _MAX_MEMBERS = 1024
 _MAX_HEADER_BYTES = 10_000
 _MAX_MEMBER_BYTES = 1 << 31
-#: The metadata document's size: about 150,000 epochs of five metrics' history.
+#: The metadata document's size in a compressed member, whose size in the file says
+#: nothing of what it inflates to: about 150,000 epochs of five metrics' history.
 _MAX_METADATA_BYTES = 16 << 20
+#: The metadata document's size in a member stored as it is, as mlpzero writes it: the
+#: file then holds every byte, so reading it takes memory in proportion to the file.
+#: About 2.5 million epochs of five metrics' history.
+_MAX_STORED_METADATA_BYTES = 256 << 20
 #: How deep the document may nest lists and objects (mlpzero's own go about 6 deep).
 _MAX_DEPTH = 32
 _MAX_EPOCHS = 1 << 40
@@ -418,11 +424,11 @@ def _write_atomic(
     if target.is_dir():
         raise IsADirectoryError(f"cannot save to {target}: it is a folder")
     text = json.dumps(document, allow_nan=False, sort_keys=True).encode("utf-8")
-    if len(text) > _MAX_METADATA_BYTES:
+    if len(text) > _MAX_STORED_METADATA_BYTES:
         raise ValueError(
             f"cannot save to {target}: the metadata document would take {len(text)} bytes, "
-            f"more than the {_MAX_METADATA_BYTES} a model file may hold (a history of "
-            "hundreds of thousands of epochs?)"
+            f"more than the {_MAX_STORED_METADATA_BYTES} a model file may hold (a history "
+            "of millions of epochs?)"
         )
     members = {"metadata": np.frombuffer(text, dtype=np.uint8), **arrays}
     return replace_atomically(target, lambda handle: _write_npz(handle, members))
@@ -670,6 +676,7 @@ class _Archive:
 
     def __init__(self, source: Path, handle: BinaryIO) -> None:
         self.source = source
+        self.size = os.fstat(handle.fileno()).st_size
         try:
             self.zip = zipfile.ZipFile(handle)
             members = self.zip.infolist()
@@ -709,16 +716,20 @@ class _Archive:
         )
 
     def document(self) -> dict[str, Any]:
-        """The metadata document: at most ``_MAX_METADATA_BYTES`` of JSON, nested at most
+        """The metadata document: at most ``_MAX_METADATA_BYTES`` of JSON in a compressed
+        member, ``_MAX_STORED_METADATA_BYTES`` in a stored one, nested at most
         ``_MAX_DEPTH`` deep, of this format and version."""
-        if "metadata" not in self.members:
+        info = self.members.get("metadata")
+        if info is None:
             raise self._invalid("no metadata document")
-        metadata = self.array("metadata", _MAX_METADATA_BYTES, "metadata", np.dtype(np.uint8))
+        stored = info.compress_type == zipfile.ZIP_STORED
+        limit = _MAX_STORED_METADATA_BYTES if stored else _MAX_METADATA_BYTES
+        metadata = self.array("metadata", limit, "metadata", np.dtype(np.uint8))
         if metadata.ndim != 1:
             raise self._invalid("no metadata document")
         source = self.source
         try:
-            document = json.loads(metadata.tobytes().decode("utf-8"), parse_constant=_no_constant)
+            document = json.loads(str(metadata.data, "utf-8"), parse_constant=_no_constant)
         except (ValueError, RecursionError) as error:
             message = short_repr(str(error), 200)
             raise ValueError(
@@ -755,6 +766,15 @@ class _Archive:
                 raise _Invalid(
                     f"declares {info.file_size} bytes, more than the {allowed} allowed here "
                     f"(at most {limit} values)"
+                )
+            stored = info.compress_type == zipfile.ZIP_STORED
+            if stored and (
+                info.compress_size != info.file_size
+                or info.header_offset + info.compress_size > self.size
+            ):
+                raise _Invalid(
+                    f"declares {info.file_size} bytes stored as they are, more than the "
+                    f"file's {self.size} bytes hold"
                 )
             with self.zip.open(info) as stream:
                 return _read_npy(stream, info.file_size, limit, dtype)
