@@ -166,3 +166,15 @@ def test_no_pyplot_figures_are_left_open(tmp_path, moons):
     plot_decision_boundary(model, X, y, path=tmp_path / "b.png")
     plot_activations(tmp_path / "a.png")
     assert plt.get_fignums() == before
+
+
+def test_loss_curve_puts_validation_losses_on_their_epochs():
+    X, y = make_moons(60, noise=0.1, random_state=3)
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=10, learning_rate=0.5)
+    model.fit(X, y, epochs=5, learning_rate=0.5, validation_data=(X, y))
+    figure = plot_loss_curve(model)
+    lines = {line.get_label(): line for line in figure.axes[0].lines}
+    finite = np.isfinite(lines["val_loss"].get_ydata())
+    np.testing.assert_array_equal(lines["val_loss"].get_xdata()[finite], np.arange(11, 16))
+    np.testing.assert_array_equal(lines["loss"].get_xdata(), np.arange(1, 16))
+    assert figure.axes[0].get_yscale() == "log"

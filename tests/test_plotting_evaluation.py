@@ -157,3 +157,24 @@ def test_predicted_vs_true_two_outputs(tmp_path):
     figure = plot_predicted_vs_true(y, y + 0.1, path=tmp_path / "two.png")
     assert len(figure.axes[0].collections) == 2
     assert_png(tmp_path / "two.png")
+
+
+def test_validation_curves_stay_on_their_epochs_after_a_second_fit(tmp_path):
+    # 30 epochs without validation data, then 20 with: the validation values belong to
+    # epochs 31..50, not 1..20, and the best one is named by its epoch.
+    X = np.linspace(-1, 1, 40)[:, None]
+    y = (X[:, 0] > 0.1).astype(int)
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=30, learning_rate=0.5)
+    model.fit(X, y, epochs=20, learning_rate=0.5, validation_data=(X[::2], y[::2]))
+    assert len(model.history["val_loss"]) == len(model.history["loss"]) == 50
+    assert np.isnan(model.history["val_loss"][:30]).all()
+    figure = plot_learning_curves(model, path=tmp_path / "curves.png")
+    loss_ax = figure.axes[0]
+    validation = loss_ax.lines[1]
+    assert validation.get_label() == "validation"
+    finite = np.isfinite(validation.get_ydata())
+    np.testing.assert_array_equal(validation.get_xdata()[finite], np.arange(31, 51))
+    best = 31 + int(np.argmin(model.history["val_loss"][30:]))
+    assert f"(epoch {best})" in loss_ax.texts[0].get_text()
+    assert loss_ax.get_yscale() == "log"
+    assert model.history.best_epoch() == best - 1

@@ -12,6 +12,7 @@ save them: a loaded model's ``history.diagnostics`` is empty.
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 from .monitor import Monitor, monitored_key
@@ -40,8 +41,17 @@ class History:
         self.diagnostics: dict[str, list[Any]] = {}
 
     def append(self, logs: dict[str, float]) -> None:
+        """Add one epoch: every list grows by one value, so that ``history[key][e]`` is
+        always epoch ``e``. A metric this epoch did not measure gets NaN (a ``fit``
+        without the validation data of an earlier one); a metric measured for the first
+        time gets NaN for the epochs before it (validation data given to a later ``fit``).
+        """
+        epochs = max((len(values) for values in self.history.values()), default=0)
         for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
+            self.history.setdefault(key, [math.nan] * epochs).append(float(value))
+        for key, values in self.history.items():
+            if key not in logs:
+                values.append(math.nan)
 
     def append_diagnostics(self, record: dict[str, float | list[float]]) -> None:
         """Add one record to :attr:`diagnostics`: numbers, or lists of per-layer numbers.

@@ -56,8 +56,10 @@ def plot_loss_curve(
         figure = ax.figure
     for key, values in series.items():
         name = key if label is None else (label if key == "loss" else f"{label} {key}")
+        # Value e is epoch e + 1; NaN marks an epoch that did not measure it (no
+        # validation data in that fit) and leaves a gap.
         ax.plot(np.arange(1, values.size + 1), values, label=name)
-    if log_scale and all((v > 0).all() for v in series.values()):
+    if log_scale and all((v[np.isfinite(v)] > 0).all() for v in series.values()):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")

@@ -68,12 +68,14 @@ def plot_learning_curves(
     for ax, (metric, label) in zip(axes, panels, strict=True):
         for key, name, style in ((metric, "training", "-"), (f"val_{metric}", "validation", "--")):
             values = series.get(key)
-            if values is None or not values.size:
+            if values is None or not np.isfinite(values).any():
                 continue
+            # Value e is epoch e + 1; NaN marks an epoch that did not measure it (a fit
+            # without validation data) and leaves a gap.
             epochs = np.arange(1, values.size + 1)
             ax.plot(epochs, values, style, label=name)
             if name == "validation":
-                best = int(np.argmax(values) if metric == "accuracy" else np.argmin(values))
+                best = int(np.nanargmax(values) if metric == "accuracy" else np.nanargmin(values))
                 ax.plot(epochs[best], values[best], "o", color=ax.lines[-1].get_color())
                 ax.annotate(
                     f"best {values[best]:.4g} (epoch {best + 1})",
@@ -83,7 +85,9 @@ def plot_learning_curves(
                     fontsize=8,
                 )
         if metric == "loss" and all(
-            (series[k] > 0).all() for k in ("loss", "val_loss") if k in series
+            (series[k][np.isfinite(series[k])] > 0).all()
+            for k in ("loss", "val_loss")
+            if k in series
         ):
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
