@@ -178,3 +178,19 @@ def test_loss_curve_puts_validation_losses_on_their_epochs():
     np.testing.assert_array_equal(lines["val_loss"].get_xdata()[finite], np.arange(11, 16))
     np.testing.assert_array_equal(lines["loss"].get_xdata(), np.arange(1, 16))
     assert figure.axes[0].get_yscale() == "log"
+
+
+def test_boundary_accuracy_when_y_holds_one_class():
+    # Every point is of one class and predicted so: the title must say 100 %, not 0 %.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    for label in (0, 1):
+        y = np.full(30, label)
+        model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, learning_rate=0.1)
+        assert np.mean(model.predict(X) == y) == 1.0
+        figure = plot_decision_boundary(model, X, y, resolution=20)
+        assert figure.axes[0].get_title() == "accuracy 100.0%"
+    ones = plot_decision_boundary(lambda p: np.ones(len(p)), X, np.ones(30), resolution=20)
+    assert ones.axes[0].get_title() == "accuracy 100.0%"
+    zeros = plot_decision_boundary(lambda p: np.zeros(len(p)), X, np.zeros(30), resolution=20)
+    assert zeros.axes[0].get_title() == "accuracy 100.0%"

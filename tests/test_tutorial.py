@@ -376,3 +376,13 @@ def test_derivatives_refuse_values_their_activation_cannot_output(derivative, A,
 def test_derivatives_at_the_ends_of_their_range():
     np.testing.assert_array_equal(T.sigmoid_derivative([0.0, 0.5, 1.0]), [0.0, 0.25, 0.0])
     np.testing.assert_array_equal(T.tanh_derivative([-1.0, 0.0, 1.0]), [0.0, 1.0, 0.0])
+
+
+def test_plot_decision_boundary_titles_the_accuracy_of_one_class_labels():
+    X, _ = xor_data(m=30)
+    Y = np.ones((1, 30), dtype=int)
+    np.random.seed(0)
+    params, ls = T.multi_layer_neural_network(X, Y, [3], num_epochs=200, learning_rate=0.1)
+    assert np.mean(T.predict(params, ls, X) == Y) == 1.0
+    figure = T.plot_decision_boundary(T.predict, params, ls, X, Y)
+    assert figure.axes[0].get_title() == "accuracy 100.0%"

@@ -99,7 +99,13 @@ def plot_decision_boundary(
     if not known.all():
         raise ValueError(f"y holds labels the model does not know: {np.unique(y[~known])[:5]}")
     n_classes = max(len(classes), 2)
-    true_index = np.searchsorted(classes, y) if len(classes) > 1 else np.zeros(len(y), int)
+    if len(classes) > 1:
+        true_index = np.searchsorted(classes, y)
+    else:
+        # One class. A model that saw only it gives its probability, column 1 below; a
+        # callable gives P(class 1), so a lone label 1 is column 1 and any other column 0.
+        positive = hasattr(model, "classes_") or bool(np.all(classes == 1))
+        true_index = np.full(len(y), int(positive))
 
     # The grid, padded around the data.
     low, high = X.min(axis=0), X.max(axis=0)
