@@ -194,3 +194,23 @@ def test_boundary_accuracy_when_y_holds_one_class():
     assert ones.axes[0].get_title() == "accuracy 100.0%"
     zeros = plot_decision_boundary(lambda p: np.zeros(len(p)), X, np.zeros(30), resolution=20)
     assert zeros.axes[0].get_title() == "accuracy 100.0%"
+
+
+def test_multiclass_regions_are_centred_on_their_grid_points():
+    # Three classes by the sign pattern of x1 and x2; each pixel must be drawn where its
+    # grid point is: the pixel centres are the grid.
+    X = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    y = np.array([0, 1, 2, 2])
+
+    def thirds(points):
+        return np.eye(3)[np.digitize(points[:, 0], [-1 / 3, 1 / 3])]
+
+    resolution = 7
+    figure = plot_decision_boundary(thirds, X, y, resolution=resolution, padding=0)
+    image = figure.axes[0].images[0]
+    left, right, bottom, top = image.get_extent()
+    centres = left + (np.arange(resolution) + 0.5) * (right - left) / resolution
+    np.testing.assert_allclose(centres, np.linspace(-1, 1, resolution))
+    centres = bottom + (np.arange(resolution) + 0.5) * (top - bottom) / resolution
+    np.testing.assert_allclose(centres, np.linspace(-1, 1, resolution))
+    assert figure.axes[0].get_xlim() == (-1.0, 1.0)

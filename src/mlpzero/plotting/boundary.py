@@ -142,10 +142,13 @@ def plot_decision_boundary(
         strength = (confidence - 1 / n_classes) / (1 - 1 / n_classes)
         strength = 0.25 + 0.5 * np.clip(strength, 0, 1)[:, None]
         image = (1 - strength) + strength * rgb
+        # Pixel (i, j) shows grid point (i, j): its centre, not its corner, sits there, so
+        # the image reaches half a step beyond the grid (the axes limits cut it back).
+        half = (high - low) / (resolution - 1) / 2
         ax.imshow(
             image.reshape(*gx.shape, 3),
             origin="lower",
-            extent=(low[0], high[0], low[1], high[1]),
+            extent=(low[0] - half[0], high[0] + half[0], low[1] - half[1], high[1] + half[1]),
             aspect="auto",
             interpolation="nearest",
         )
