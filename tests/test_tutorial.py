@@ -386,3 +386,20 @@ def test_plot_decision_boundary_titles_the_accuracy_of_one_class_labels():
     assert np.mean(T.predict(params, ls, X) == Y) == 1.0
     figure = T.plot_decision_boundary(T.predict, params, ls, X, Y)
     assert figure.axes[0].get_title() == "accuracy 100.0%"
+
+
+def test_print_cost_prints_the_articles_cost_for_two_outputs_and_saturated_outputs(capsys):
+    # The article prints -np.mean(...) over every entry of Y, with logs of A + 1e-15.
+    rng = np.random.default_rng(1)
+    small = rng.standard_normal((2, 50))
+    signs = np.vstack([small[0] > 0, small[1] > 0]).astype(int)
+    large = rng.standard_normal((2, 50)) * 1e3  # outputs of exactly 0 or 1
+    coin = (rng.random((1, 50)) > 0.5).astype(int)
+    for X, Y in ((small, signs), (large, coin)):
+        np.random.seed(3)
+        T.multi_layer_neural_network(X, Y, [4], num_epochs=1, learning_rate=1e-3, print_cost=True)
+        np.random.seed(3)
+        initial = baseline.init_params(T.layer_sizes(X, Y, [4]), "relu")
+        with np.errstate(over="ignore"):
+            expected = baseline.cost(baseline.forward(initial, X)[0], Y)
+        assert capsys.readouterr().out == f"Epoch 0: cost = {expected:.4f}\n"
