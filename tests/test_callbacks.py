@@ -281,3 +281,20 @@ def test_history_round_trips_through_a_dict():
     assert copy.as_dict() == model.history.as_dict() and copy.epochs == 3
     with pytest.raises(ValueError, match="one length"):
         History.from_dict({"loss": [1.0, 2.0], "lr": [0.1]})
+
+
+def test_train_end_sees_only_the_metrics_of_the_last_fit():
+    # A fit without validation data after one with it: its end has no val_loss, neither
+    # the earlier fit's last value nor the NaN its own epochs record for it.
+    class Ends(Callback):
+        def on_train_end(self, logs=None):
+            seen.append(dict(logs))
+
+    seen = []
+    X, y = noisy_circles(40)
+    model = MLP(hidden=(4,), seed=0)
+    model.fit(X, y, epochs=3, validation_data=(X, y), callbacks=[Ends()])
+    model.fit(X, y, epochs=2, callbacks=[Ends()])
+    assert "val_loss" in seen[0] and "val_loss" not in seen[1]
+    assert seen[1]["loss"] == model.history["loss"][-1]
+    assert np.isnan(model.history["val_loss"][-2:]).all()

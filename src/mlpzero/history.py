@@ -24,7 +24,9 @@ class History:
     """Per-epoch metrics: ``history["loss"]`` is the list of training losses, one per epoch.
 
     Other keys (``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``) appear when they are
-    measured. ``history.epochs`` counts the completed epochs.
+    measured. Every list holds one value per epoch, so ``history[key][e]`` is epoch ``e``
+    whatever the key: NaN where that epoch did not measure it (validation data given to
+    one ``fit`` and not another). ``history.epochs`` counts the completed epochs.
 
     ``history.diagnostics`` holds records taken every few steps: ``{name: [one entry per
     record]}``, where an entry is a number (``step``, ``epoch``) or a list with one number
@@ -69,6 +71,12 @@ class History:
     @property
     def epochs(self) -> int:
         return len(self.history.get("loss", []))
+
+    def last_epoch(self) -> dict[str, float]:
+        """The last epoch's metrics, ``{key: history[key][-1]}``, leaving out those it did
+        not measure (NaN: the validation metrics of an earlier ``fit``, say); empty before
+        the first epoch."""
+        return {key: v[-1] for key, v in self.history.items() if v and not math.isnan(v[-1])}
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]

@@ -297,7 +297,7 @@ def minimize(
     )
     network.params[...] = result.x
     final = float(result.fun)
-    last = {key: values[-1] for key, values in history.history.items()}
+    last = history.last_epoch()
     for callback in callbacks:
         callback.on_train_end(last)
     # scipy's status 0 is convergence (gradient or stall); 1 is a budget exhausted.

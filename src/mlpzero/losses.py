@@ -60,6 +60,7 @@ __all__ = [
     "Loss",
     "Poisson",
     "SquaredError",
+    "article_cost",
     "get",
 ]
 
@@ -261,6 +262,21 @@ class BinaryCrossEntropy(Loss):
         log_not_a *= 1.0 - y
         log_a += log_not_a
         return -log_a.sum(axis=1)
+
+
+def article_cost(probabilities: np.ndarray, targets: np.ndarray) -> float:
+    r"""The cost the article prints while it trains, from the sigmoid outputs ``A`` and
+    the labels ``Y`` (the same shape, any orientation):
+
+    .. math:: -\frac{1}{N} \sum \big(y \log(a + 10^{-15}) + (1 - y) \log(1 - a + 10^{-15})\big)
+
+    the mean over all ``N`` entries. It is not :class:`BinaryCrossEntropy`'s value, which
+    sums over a sample's outputs and takes exact logs: twice this for two outputs, and
+    more than :math:`-\log 10^{-15} \approx 34.5` for each saturated wrong output.
+    """
+    a = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64)
+    return float(-np.mean(y * np.log(a + 1e-15) + (1 - y) * np.log(1 - a + 1e-15)))
 
 
 class CategoricalCrossEntropy(Loss):

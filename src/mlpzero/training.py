@@ -374,9 +374,9 @@ class _Trainer:
                 if close is not None:
                     close()
             raise
-        last = {key: values[-1] for key, values in history.history.items()}
+        last = history.last_epoch()
         for callback in callbacks:
-            callback.on_train_end(last if history.epochs else {})
+            callback.on_train_end(last)
 
     def _plain_full_batch(self) -> bool:
         """Whether this fit is the article's training and nothing more: every row in one

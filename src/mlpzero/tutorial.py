@@ -10,13 +10,13 @@ of shape ``(n[l], 1)``; ``cache = {"A0", "Z1", "A1", ...}``;
 and :func:`multi_layer_neural_network` trains to the article's weights (to float64
 rounding).
 
-This module holds no math of its own but the cost it prints (the article's formula).
-Each function copies the dictionaries into a float64 :class:`~mlpzero.network.Network`
-(the engine works with samples as rows, so the translation is a transpose) and lets the
-engine do the work: the network's forward and
+This module holds no math of its own. Each function copies the dictionaries into a
+float64 :class:`~mlpzero.network.Network` (the engine works with samples as rows, so the
+translation is a transpose) and lets the engine do the work: the network's forward and
 backward passes, :class:`~mlpzero.losses.BinaryCrossEntropy` for the output gradient
-``dZ[L] = A[L] - Y`` and :class:`~mlpzero.optimizers.SGD` for the update; the training
-function is the article's own loop over those steps.
+``dZ[L] = A[L] - Y``, :class:`~mlpzero.optimizers.SGD` for the update and
+:func:`~mlpzero.losses.article_cost` for the cost it prints; the training function is
+the article's own loop over those steps.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 from . import activations as _activations
 from . import initializers as _initializers
 from . import kernels as _kernels
-from .losses import BinaryCrossEntropy
+from .losses import BinaryCrossEntropy, article_cost
 from .network import Network
 from .optimizers import SGD
 from .training import TrainingDivergedError
@@ -291,7 +291,7 @@ def multi_layer_neural_network(
             span = num_epochs - epoch
             if print_cost:
                 if epoch % _PRINT_EVERY == 0:
-                    cost = _article_cost(network.forward(X), Y)
+                    cost = article_cost(sigmoid(network.forward(X)), Y)
                     print(f"Epoch {epoch}: cost = {cost:.4f}")
                 span = min(span, _PRINT_EVERY - epoch % _PRINT_EVERY)
             done = _descend(network, loss, optimizer, X, Y, span)
@@ -330,17 +330,6 @@ def _descend(
 
 #: The article prints the cost every 200 epochs.
 _PRINT_EVERY = 200
-
-
-def _article_cost(logits: np.ndarray, Y: np.ndarray) -> float:
-    """The cost the article prints, from the output logits and labels ``(m, n_outputs)``:
-
-    ``-mean(Y log(A + 1e-15) + (1 - Y) log(1 - A + 1e-15))`` with ``A = sigmoid(logits)``,
-    the mean over every entry (not the engine's loss, which sums over the outputs and
-    takes exact logs: twice this for two outputs, and above 34.5 per saturated output).
-    """
-    A = sigmoid(logits)
-    return float(-np.mean(Y * np.log(A + 1e-15) + (1 - Y) * np.log(1 - A + 1e-15)))
 
 
 def predict(
