@@ -174,6 +174,45 @@ def test_huge_features_train_standardized_and_a_divergence_does_not_suggest_it()
     assert "standardise X" not in str(caught.value)
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_a_standardised_value_beyond_float32_is_refused_not_saturated(backend, activation):
+    """x - mean overflows float32 long before x does. As infinity it went through sigmoid
+    or tanh as a finite, wrong probability; the model must refuse it, on every path."""
+    rng = np.random.default_rng(0)
+    column = rng.uniform(-3e38, -1e38, 50)  # mean about -2e38, scale about 6e37
+    X = np.column_stack([column, rng.standard_normal(50)]).astype(np.float32)
+    y = (X[:, 1] > 0).astype(int)
+    model = MLP(hidden=(4,), activation=activation, seed=0, standardize=True)
+    model.fit(X, y, epochs=20, learning_rate=0.1)
+    far = np.array([[3e38, 0.3]], dtype=np.float32)  # about 8 scales from the mean
+    refused = "standardising feature 0 overflows float32"
+    for method in (model.predict_proba, model.predict, model.decision_function):
+        with pytest.raises(ValueError, match=refused):
+            method(far)
+    with pytest.raises(ValueError, match=refused):
+        model.evaluate(far, [1])
+    # float64 holds the same standardised value: the same data there is computed.
+    wide = MLP(hidden=(4,), activation=activation, seed=0, dtype="float64", standardize=True)
+    wide.fit(X, y, epochs=20, learning_rate=0.1)
+    assert np.isfinite(wide.decision_function(far)).all()
+    # Training rows that overflow so are refused as such, not as a too-high learning rate.
+    mixed = np.array([[-3e38, 0.0]] * 9 + [[3e38, 1.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match=refused) as caught:
+        MLP(hidden=(4,), seed=0, standardize=True).fit(mixed, [0] * 9 + [1], epochs=3)
+    assert not isinstance(caught.value, TrainingDivergedError)
+
+
+def test_apply_refuses_a_finite_value_whose_standardised_value_overflows():
+    statistics = Standardizer([-2e38, 0.0], [1.0, 0.5])
+    X = np.array([[0.0, 0.0], [2e38, 0.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match=r"feature 0 overflows float32: the value 2e\+38"):
+        statistics.apply(X)
+    with pytest.raises(ValueError, match="feature 1 overflows float32"):
+        statistics.apply(np.array([[-1e38, 3e38]], dtype=np.float32))  # the division does
+    assert np.isfinite(statistics.apply(X.astype(np.float64))).all()
+    assert np.isinf(statistics.apply(np.array([[np.inf, 0.0]]))[0, 0])  # not a finite value
+
+
 def test_later_fits_keep_the_statistics_of_the_first():
     X, y = raw_data()
     model = MLP(hidden=(4,), seed=0, standardize=True).fit(X, y, epochs=3)

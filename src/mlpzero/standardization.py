@@ -169,6 +169,12 @@ class Standardizer:
 
         ``out`` (same shape and dtype) receives the result and is returned; ``out=X``
         standardises in place.
+
+        A finite value whose ``x - mean`` or ``(x - mean) / scale`` is beyond the dtype's
+        largest number is refused with a :class:`ValueError`: as infinity it would pass
+        through a saturating activation (sigmoid, tanh, a ReLU fed a negative weight) as
+        a finite but wrong output. In float32 the difference overflows long before the
+        value does: ``3e38 - (-1e38)``, one scale away from the mean of such a feature.
         """
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(
@@ -178,8 +184,30 @@ class Standardizer:
         if cast is None:
             cast = self._cast[X.dtype] = self._statistics_in(X.dtype)
         mean, scale = cast
-        out = np.subtract(X, mean, out=out)
-        return np.divide(out, scale, out=out)
+        # Callers silence overflow around whole passes (their outputs are checked after);
+        # this one is decided here, where the value that caused it is still known.
+        try:
+            with np.errstate(over="raise"):
+                out = np.subtract(X, mean, out=out)
+                return np.divide(out, scale, out=out)
+        except FloatingPointError:
+            raise ValueError(self._overflow_message(X)) from None
+
+    def _overflow_message(self, X: np.ndarray) -> str:
+        """Why :meth:`apply` refused ``X``: its first finite value whose standardised
+        value overflows ``X``'s dtype, in which feature."""
+        mean, scale = self._cast[X.dtype]
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = (X - mean) / scale
+        row, j = (int(i) for i in np.argwhere(~np.isfinite(result) & np.isfinite(X))[0])
+        dtype = np.dtype(X.dtype)
+        return (
+            f"X: standardising feature {j} overflows {dtype.name}: the value "
+            f"{float(X[row, j]):.6g} is {float(X[row, j]) - float(self.mean[j]):.6g} from the "
+            f"feature's mean {float(self.mean[j]):.6g} (scale {float(self.scale[j]):.6g}), "
+            f"beyond the largest {dtype.name} ({float(np.finfo(dtype).max):.3g}); rescale "
+            "this feature or use dtype='float64'"
+        )
 
     def _statistics_in(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         """The mean and scale rounded to ``dtype``; refused if that rounding leaves a mean
