@@ -1390,3 +1390,23 @@ def test_a_streamed_batch_of_zero_weight_classes_and_empty_classes_are_refused()
     for classes in ([], [[0, 1]], 3):
         with pytest.raises(ValueError, match=r"classes must be a non-empty list of labels"):
             MLPClassifier().partial_fit(X, y, classes=classes)
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_a_float64_value_beyond_a_float32_model_is_refused_as_such_by_fit(
+    backend, estimator, sparse
+):
+    """fit cast X to float32 first, turning 1e300 into infinity, and then said X held NaN
+    or infinity, which it did not; predict already says what is wrong."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    X[3, 1] = 1e300
+    if sparse:
+        from scipy.sparse import csr_matrix
+
+        X = csr_matrix(X)
+    y = np.arange(30) % 2
+    model = estimator(hidden_layer_sizes=(4,), dtype="float32", max_iter=5, random_state=0)
+    with pytest.raises(ValueError, match=r"X holds 1e\+300 .*beyond the largest float32"):
+        model.fit(X, y)
