@@ -199,8 +199,11 @@ class Standardizer:
         mean, scale = self._cast[X.dtype]
         with np.errstate(over="ignore", invalid="ignore"):
             result = (X - mean) / scale
-        row, j = (int(i) for i in np.argwhere(~np.isfinite(result) & np.isfinite(X))[0])
         dtype = np.dtype(X.dtype)
+        found = np.argwhere(~np.isfinite(result) & np.isfinite(X))
+        if not len(found):  # X was the output too, and holds the overflowed values now
+            return f"X: standardising overflows {dtype.name}; rescale the features"
+        row, j = (int(i) for i in found[0])
         return (
             f"X: standardising feature {j} overflows {dtype.name}: the value "
             f"{float(X[row, j]):.6g} is {float(X[row, j]) - float(self.mean[j]):.6g} from the "
