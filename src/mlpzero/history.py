@@ -48,10 +48,18 @@ class History:
         without the validation data of an earlier one); a metric measured for the first
         time gets NaN for the epochs before it (validation data given to a later ``fit``).
         """
-        epochs = max((len(values) for values in self.history.values()), default=0)
+        history = self.history
+        if history.keys() == logs.keys():  # the usual epoch: the metrics of the last one
+            for key, value in logs.items():
+                history[key].append(float(value))
+            return
+        epochs = max((len(values) for values in history.values()), default=0)
         for key, value in logs.items():
-            self.history.setdefault(key, [math.nan] * epochs).append(float(value))
-        for key, values in self.history.items():
+            values = history.get(key)
+            if values is None:
+                values = history[key] = [math.nan] * epochs
+            values.append(float(value))
+        for key, values in history.items():
             if key not in logs:
                 values.append(math.nan)
 
