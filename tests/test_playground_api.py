@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
+import re
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 
 import numpy as np
 import pytest
@@ -618,8 +624,6 @@ def test_optimizers_penalties_and_dropout_reach_the_engine_and_replay(
 
 
 def test_exported_code_is_one_fit_call_a_user_can_run(tmp_path):
-    import subprocess
-    import sys
 
     session = Session(parse_settings({"dataset": "moons", "hidden": "6", "batch": 25}))
     for epochs in (1, 1, 5, 5):
@@ -724,31 +728,40 @@ def test_features_follow_their_formulas():
 
 
 # ---------------------------------------------------------------------- the command
-def test_the_command_serves_the_page_on_loopback():
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "mlpzero", "playground", "--port", str(port), "--no-browser"]
+@contextlib.contextmanager
+def playground_command():
+    """``mlpzero playground --port 0`` serving: yields the process and the port it printed
+    (checked to serve the page). Killed after a minute whatever happens, and ended at the
+    end of the block if it still runs."""
+    command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser", "--port", "0"]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    # A server that never prints would leave readline waiting: end it after a minute.
+    watchdog = threading.Timer(60, os.killpg, args=(process.pid, signal.SIGKILL))
+    watchdog.start()
     try:
-        assert f"http://localhost:{port}/" in process.stdout.readline()
-        page = None
-        for _ in range(100):  # at most about 10 s
+        line = process.stdout.readline()
+        match = re.search(r"http://localhost:(\d+)/", line)
+        assert match is not None and match[1] != "0", line  # port 0: any free one, named
+        # Once it answers, the server serves, with its own Ctrl+C handling in place.
+        with urllib.request.urlopen(f"http://127.0.0.1:{match[1]}/", timeout=10) as response:
+            assert "mlpzero playground" in response.read().decode()
+        yield process, int(match[1])
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.terminate()
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    page = response.read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert page is not None and "mlpzero playground" in page
+                process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:  # deaf to SIGTERM: end it and what it started
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+
+
+def test_the_command_serves_the_page_on_loopback():
+    with playground_command() as (_, port):
 
         def raw(target: str, host: str, extra: str = "Connection: close\r\n") -> bytes:
             """A raw request, past any client-side URL clean-up."""
@@ -779,86 +792,29 @@ def test_the_command_serves_the_page_on_loopback():
         assert b"session" not in reply
         good = upgrade.replace(evil, f"localhost:{port}")
         assert raw("/ws", f"localhost:{port}", good).startswith(b"HTTP/1.1 101")
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:  # deaf to SIGTERM: end it and what it started
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
 
 
 def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get():
-    import re
-    import socket
-    import subprocess
-    import sys
-    import urllib.request
-
-    command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser", "--port"]
-    process = subprocess.Popen(
-        [*command, "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )  # fmt: skip
-    # A server that never prints would leave readline waiting: end it after a minute.
-    watchdog = threading.Timer(60, os.killpg, args=(process.pid, signal.SIGKILL))
-    watchdog.start()
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"http://localhost:(\d+)/", line)
-        assert match is not None and match[1] != "0", line  # port 0: any free one, named
-        url = f"http://127.0.0.1:{match[1]}/"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            assert "mlpzero playground" in response.read().decode()
+    with playground_command() as (_, port):
         # a port already taken: an error, and no address that leads to another server
+        command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser"]
         taken = subprocess.run(
-            [*command, match[1]], capture_output=True, text=True, timeout=60
+            [*command, "--port", str(port)], capture_output=True, text=True, timeout=60
         )  # fmt: skip
         assert taken.returncode != 0 and "http://" not in taken.stdout, taken.stdout
-    finally:
-        watchdog.cancel()
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:  # deaf to SIGTERM: end it and what it started
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
     with socket.socket() as probe:  # nothing listens on the port any more
         # (connections closed a moment ago may still wait on it, which this allows)
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", int(match[1])))
+        probe.bind(("127.0.0.1", port))
         probe.listen()
 
 
 def test_ctrl_c_stops_the_command_as_a_normal_end():
     """Ctrl+C is how the page's server is meant to stop (the command says so): exit
     status 0 and no "interrupted" message, as before the command bound its own socket."""
-    import re
-    import subprocess
-    import sys
-    import urllib.request
-
-    command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser", "--port", "0"]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )  # fmt: skip
-    watchdog = threading.Timer(60, os.killpg, args=(process.pid, signal.SIGKILL))
-    watchdog.start()
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"http://localhost:(\d+)/", line)
-        assert match is not None, line
-        # Once it answers, the server serves, with its own Ctrl+C handling in place.
-        with urllib.request.urlopen(f"http://127.0.0.1:{match[1]}/", timeout=10):
-            pass
+    with playground_command() as (process, _):
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=20)
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
     assert process.returncode == 0, (process.returncode, err)
     assert "interrupted" not in err and "Traceback" not in err, err
 
