@@ -15,6 +15,7 @@ import mlpzero
 from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import Callback
+from mlpzero.history import History
 
 
 def assert_same_predictions(a, b, X):
@@ -962,3 +963,23 @@ def test_replacing_a_stream_path_writes_through_the_process_descriptor(tmp_path)
         subprocess.run([sys.executable, "-c", script], stdout=captured, check=True, timeout=60)
     assert target.read_text() == "HEADER\nPAYLOAD\nFOOTER\n"
     assert link.is_symlink() and os.readlink(link) == "/dev/stdout"
+
+
+def test_a_history_with_shorter_lists_is_read_one_value_per_epoch(tmp_path):
+    # Files written before every history list held one value per epoch: 5 epochs without
+    # validation data, then 3 with it, stored val_loss as 3 values. They are the last 3
+    # epochs, and the epochs of a further fit must land after them, not at index 3.
+    X, y = blobs()
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=5)
+    model.fit(X, y, epochs=3, validation_data=(X, y))
+    document, arrays = read_model_file(model.save(tmp_path / "model.npz"))
+    stored = {key: values[5:] for key, values in document["history"].items() if "val_" in key}
+    document["history"].update(stored)
+    loaded = mlpzero.load(write_model_file(tmp_path / "old.npz", document, arrays))
+    assert {len(values) for values in loaded.history.history.values()} == {8}
+    assert np.isnan(loaded.history["val_loss"][:5]).all()
+    assert loaded.history["val_loss"][5:] == stored["val_loss"]
+    loaded.fit(X, y, epochs=2, validation_data=(X, y))
+    assert len(loaded.history["val_loss"]) == loaded.history.epochs == 10
+    assert loaded.history.best_epoch() in range(5, 10)
+    assert History.from_dict(loaded.history.as_dict()).epochs == 10

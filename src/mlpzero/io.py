@@ -1209,8 +1209,11 @@ def _classes(path: Any, entry: Any) -> np.ndarray | None:
 
 
 def _history(path: Any, entry: Any) -> dict[str, list[float]]:
-    """The per-epoch metrics: lists of numbers, none longer than ``loss`` (one value per
-    epoch; a metric first measured in a later ``fit`` has fewer)."""
+    """The per-epoch metrics: lists of numbers, none longer than ``loss``, returned with
+    one value per epoch. A file written before every list held one value per epoch has
+    fewer for a metric that some ``fit`` did not measure, without saying which epochs
+    they were: they are taken to be the last ones (validation data first given to a
+    later ``fit``), NaN before them, so that the epochs of a further ``fit`` line up."""
     history: dict[str, list[float]] = {}
     if entry is None:
         return history
@@ -1235,6 +1238,9 @@ def _history(path: Any, entry: Any) -> dict[str, list[float]]:
             raise ValueError(
                 f"{path}: history[{key!r}] holds a number too large for a float"
             ) from None
+    for key, values in history.items():
+        if len(values) < len(epochs):
+            history[key] = [math.nan] * (len(epochs) - len(values)) + values
     return history
 
 
