@@ -11,6 +11,7 @@ from mlpzero.plotting import (
     plot_activation_comparison,
     plot_activations,
     plot_decision_boundary,
+    plot_learning_curves,
     plot_loss_curve,
 )
 from mlpzero.plotting.boundary import class_probabilities
@@ -214,3 +215,21 @@ def test_multiclass_regions_are_centred_on_their_grid_points():
     centres = bottom + (np.arange(resolution) + 0.5) * (top - bottom) / resolution
     np.testing.assert_allclose(centres, np.linspace(-1, 1, resolution))
     assert figure.axes[0].get_xlim() == (-1.0, 1.0)
+
+
+def test_validation_losses_of_epochs_between_unvalidated_ones_are_drawn():
+    # Fits of one epoch, with validation data and without in turn: no validation value
+    # has a measured neighbour, so as a bare line not one of them would show.
+    X, y = make_moons(60, noise=0.1, random_state=3)
+    model = MLP(hidden=(4,), seed=0)
+    for _ in range(3):
+        model.fit(X, y, epochs=1, learning_rate=0.5, validation_data=(X, y))
+        model.fit(X, y, epochs=1, learning_rate=0.5)
+    measured = np.isfinite(model.history["val_loss"]).tolist()
+    assert measured == [True, False] * 3
+    curves = plot_loss_curve(model).axes[0].lines
+    panels = plot_learning_curves(model).axes
+    for line in (curves[1], panels[0].lines[1], panels[1].lines[1]):
+        assert line.get_marker() == "o" and line.get_markevery() == measured
+    for line in (curves[0], panels[0].lines[0]):  # the training loss, one unbroken line
+        assert line.get_marker() in (None, "None", "")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "save"]
+__all__ = ["new_figure", "plot_per_epoch", "save"]
 
 #: Colours for classes 0, 1, 2, ... (points and, for several classes, regions).
 CLASS_COLORS = (
@@ -36,3 +39,22 @@ def save(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 110) ->
         target.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(target, dpi=dpi)
     return figure
+
+
+def plot_per_epoch(ax: Axes, values: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+    """Draw ``values[e]`` at epoch ``e + 1`` as one line; returns it.
+
+    NaN marks an epoch that did not measure the value (a ``fit`` without validation data)
+    and leaves a gap. A value with no measured neighbour would be a line of one point,
+    which draws nothing: such values get a marker, so that no measurement goes unseen.
+    """
+    finite = np.isfinite(values)
+    before = np.concatenate(([False], finite[:-1]))
+    after = np.concatenate((finite[1:], [False]))
+    alone = finite & ~before & ~after
+    (line,) = ax.plot(np.arange(1, values.size + 1), values, *args, **kwargs)
+    if alone.any():
+        line.set_marker("o")
+        line.set_markersize(3)
+        line.set_markevery(alone.tolist())
+    return line

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._figure import new_figure, save
+from ._figure import new_figure, plot_per_epoch, save
 from .boundary import plot_decision_boundary
 
 __all__ = ["plot_activation_comparison", "plot_loss_curve"]
@@ -56,9 +56,7 @@ def plot_loss_curve(
         figure = ax.figure
     for key, values in series.items():
         name = key if label is None else (label if key == "loss" else f"{label} {key}")
-        # Value e is epoch e + 1; NaN marks an epoch that did not measure it (no
-        # validation data in that fit) and leaves a gap.
-        ax.plot(np.arange(1, values.size + 1), values, label=name)
+        plot_per_epoch(ax, values, label=name)
     if log_scale and all((v[np.isfinite(v)] > 0).all() for v in series.values()):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")

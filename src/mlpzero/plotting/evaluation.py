@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from ..metrics import confusion_matrix, r2_score
 from ..validation import check_features, check_int
-from ._figure import new_figure, save
+from ._figure import new_figure, plot_per_epoch, save
 
 __all__ = [
     "plot_confusion_matrix",
@@ -70,10 +70,8 @@ def plot_learning_curves(
             values = series.get(key)
             if values is None or not np.isfinite(values).any():
                 continue
-            # Value e is epoch e + 1; NaN marks an epoch that did not measure it (a fit
-            # without validation data) and leaves a gap.
             epochs = np.arange(1, values.size + 1)
-            ax.plot(epochs, values, style, label=name)
+            plot_per_epoch(ax, values, style, label=name)
             if name == "validation":
                 best = int(np.nanargmax(values) if metric == "accuracy" else np.nanargmin(values))
                 ax.plot(epochs[best], values[best], "o", color=ax.lines[-1].get_color())
