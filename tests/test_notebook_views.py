@@ -116,6 +116,17 @@ def test_history_html_shows_last_values_and_best_epoch():
         history.best_epoch("accuracy")
 
 
+def test_history_html_leaves_unmeasured_values_blank():
+    # The last epoch, of a fit without validation data, did not measure val_loss; the
+    # best epoch (by val_loss) did not measure lr: blank, not "nan", which reads as a
+    # diverged value.
+    history = History()
+    history.append({"loss": 0.9, "val_loss": 0.8})
+    history.append({"loss": 0.5, "lr": 0.1})
+    rows = {row[0]: row[1:] for row in parse(history._repr_html_()).tables[0][1:]}
+    assert rows == {"loss": ["0.5", "0.9"], "val_loss": ["", "0.8"], "lr": ["0.1", ""]}
+
+
 # ---------------------------------------------------------------------- a fake notebook
 class FakeHandle:
     def __init__(self, shown):

@@ -125,7 +125,8 @@ class History:
         return watch.best_epoch
 
     def _repr_html_(self) -> str:
-        """A table for notebooks: each metric's last value and its value at the best epoch."""
+        """A table for notebooks: each metric's last value and its value at the best epoch,
+        blank where that epoch did not measure it."""
         best = self.best_epoch()
         monitor = monitored_key(None, self.history)
         caption = f"History: {self.epochs} epochs"
@@ -153,4 +154,5 @@ class History:
 
 
 def _number(value: float) -> str:
-    return f"{value:.4g}"
+    """A value for the table; blank for NaN, an epoch that did not measure the metric."""
+    return "" if math.isnan(value) else f"{value:.4g}"
