@@ -1,6 +1,7 @@
 """History: one value per epoch in every list, whatever each epoch measured."""
 
 import math
+import pickle
 import tracemalloc
 
 from mlpzero.history import History
@@ -32,3 +33,15 @@ def test_an_epoch_without_a_metric_costs_no_copy_of_the_history():
         tracemalloc.stop()
     assert peak < 1 << 20, peak
     assert len(history["loss"]) == len(history["val_loss"]) == 1_000_011
+
+
+def test_a_history_pickled_with_shorter_lists_is_unpickled_one_value_per_epoch():
+    # Pickled before every list held one value per epoch: 3 epochs without validation
+    # data, then 2 with it, kept val_loss as 2 values. The next epoch must be its fourth.
+    history = History()
+    history.history = {"loss": [1.0, 0.9, 0.8, 0.7, 0.6], "val_loss": [0.5, 0.4]}
+    copy = pickle.loads(pickle.dumps(history))
+    assert len(copy["val_loss"]) == 5 and copy["val_loss"][3:] == [0.5, 0.4]
+    assert all(math.isnan(v) for v in copy["val_loss"][:3])
+    copy.append({"loss": 0.5, "val_loss": 0.3})
+    assert copy["val_loss"][5] == 0.3 and copy.best_epoch() == 5

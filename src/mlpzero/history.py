@@ -63,6 +63,17 @@ class History:
             if key not in logs:
                 values.append(math.nan)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a history pickled before every list held one value per epoch has
+        fewer values for a metric some ``fit`` did not measure, taken to be its last
+        epochs (as model files are read), so that the epochs of a further ``fit`` line up.
+        """
+        self.__dict__.update(state)
+        epochs = max((len(values) for values in self.history.values()), default=0)
+        for key, values in self.history.items():
+            if len(values) < epochs:
+                self.history[key] = [math.nan] * (epochs - len(values)) + values
+
     def append_diagnostics(self, record: dict[str, float | list[float]]) -> None:
         """Add one record to :attr:`diagnostics`: numbers, or lists of per-layer numbers.
 
