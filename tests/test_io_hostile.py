@@ -299,6 +299,14 @@ def test_history_lists_longer_than_the_epochs_recorded_are_refused(files):
     values = mlpzero.load(rewrite(folder, model_path, shorter)).history["val_loss"]
     assert np.isnan(values[:2]).all() and values[2:] == [0.5]  # a metric first measured last
 
+    def many_short(document):  # lined up, 20,000 one-value metrics would be 2e9 values
+        document["history"] = {"loss": [0.5] * 100_000, **{f"m{i}": [1] for i in range(20_000)}}
+
+    error, peak = peak_memory(lambda: mlpzero.load(rewrite(folder, model_path, many_short)))
+    assert isinstance(error, ValueError), error
+    assert "would take 1999980000 more" in str(error)
+    assert peak < 64 * MB
+
 
 def test_a_wide_string_dtype_is_narrowed_to_the_longest_label(files):
     folder, model_path, _, X = files

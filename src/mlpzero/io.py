@@ -1238,6 +1238,15 @@ def _history(path: Any, entry: Any) -> dict[str, list[float]]:
             raise ValueError(
                 f"{path}: history[{key!r}] holds a number too large for a float"
             ) from None
+    # Each NaN added costs memory that the file does not hold: at most as many as the
+    # values it does hold (an old file pads a few validation metrics, never more).
+    missing = sum(len(epochs) - len(values) for values in history.values())
+    held = sum(len(values) for values in history.values())
+    if missing > held:
+        raise ValueError(
+            f"{path}: history: its metrics hold {held} values, and lining them up with the "
+            f"{len(epochs)} epochs of history['loss'] would take {missing} more"
+        )
     for key, values in history.items():
         if len(values) < len(epochs):
             history[key] = [math.nan] * (len(epochs) - len(values)) + values
