@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import mlpzero
-from conftest import blobs, read_model_file, write_model_file
+from conftest import blobs, read_model_file, traced_peak, write_model_file
 from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import Callback, EarlyStopping
 from mlpzero.training import TrainingDivergedError
@@ -183,6 +183,16 @@ def test_a_huge_history_or_metadata_is_refused_without_parsing_it(files):
     assert isinstance(error, ValueError) and str(path) in str(error)
     assert "metadata" in str(error) and "declares" in str(error)
     assert peak < 4 * MB
+
+
+def test_the_depth_check_takes_memory_for_the_depth_not_the_values():
+    # A long history is one list of numbers: checking how deep the document nests must
+    # not hold a tuple per number (several times the memory of the document itself).
+    history = {"loss": [0.5] * 200_000, "lr": [[[]], {"a": [1, 2]}]}
+    peak = traced_peak(lambda: io._nested_at_most(history, 32))
+    assert peak < 64 * 1024
+    assert io._nested_at_most(history, 4) and not io._nested_at_most(history, 3)
+    assert io._nested_at_most(0, 0) and not io._nested_at_most([], 0)
 
 
 def test_a_stored_member_that_declares_more_than_the_file_holds_is_refused(files):

@@ -834,18 +834,27 @@ def _read_npy(
 
 
 def _nested_at_most(value: Any, limit: int) -> bool:
-    """Whether ``value`` (JSON) nests lists and objects at most ``limit`` deep (no recursion)."""
-    stack = [(value, 1)]
+    """Whether ``value`` (JSON) nests lists and objects at most ``limit`` deep (no recursion).
+
+    It walks the document with one iterator per open level, so it takes memory for the
+    depth alone: a stack of every value still to visit would hold a tuple per number of a
+    long history, several times the document's own memory.
+    """
+    stack = [iter((value,))]
     while stack:
-        item, depth = stack.pop()
-        children = (
-            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        )
-        if children is None:
-            continue
-        if depth > limit:
-            return False
-        stack.extend((child, depth + 1) for child in children)
+        for item in stack[-1]:
+            if isinstance(item, dict):
+                children: Any = item.values()
+            elif isinstance(item, list):
+                children = item
+            else:
+                continue
+            if len(stack) > limit:
+                return False
+            stack.append(iter(children))
+            break
+        else:
+            stack.pop()
     return True
 
 
