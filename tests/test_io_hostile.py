@@ -195,6 +195,35 @@ def test_the_depth_check_takes_memory_for_the_depth_not_the_values():
     assert io._nested_at_most(0, 0) and not io._nested_at_most([], 0)
 
 
+@pytest.mark.parametrize("payload", [b"{}," * 100_000, b"0," * 150_000, b'"ab",' * 60_000])
+def test_a_document_that_would_parse_to_many_times_its_size_is_refused(files, monkeypatch, payload):
+    # A stored document may take 256 MB: packed with empty objects or bare zeros it would
+    # parse to 20 to 50 times that. Scaled down here by lowering the floor of the budget.
+    monkeypatch.setattr(io, "_MIN_PARSE_BUDGET", MB)
+    folder, model_path, _, _ = files
+    document, arrays = read_model_file(model_path)
+    document["history"]["loss"] = "PAYLOAD"
+    head, tail = json.dumps(document).encode().split(b'"PAYLOAD"')
+    text = head + b"[" + payload + b"0]" + tail
+    data = npy_header("|u1", (len(text),)) + text
+    meta = ("metadata.npy", data, zlib.crc32(data), len(data), 0, len(data))
+    path = write_zip(folder / "packed.npz", [meta, member("params.npy", arrays["params"])])
+    error, peak = peak_memory(lambda: mlpzero.load(path))
+    assert isinstance(error, ValueError) and str(path) in str(error), error
+    assert "metadata: the document's" in str(error) and "16 times" in str(error), str(error)
+    assert peak < 4 * len(text)  # the bytes and their text, never the parsed objects
+
+
+def test_the_densest_history_mlpzero_writes_is_within_the_parse_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "_MIN_PARSE_BUDGET", MB)
+    X, y = blobs()
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=1)
+    epochs = 100_000
+    model.history.history = {key: [0.5] * epochs for key in ("loss", "accuracy", "lr")}
+    path = model.save(tmp_path / "dense.npz")
+    assert mlpzero.load(path).history.history == model.history.history
+
+
 def test_a_stored_member_that_declares_more_than_the_file_holds_is_refused(files):
     # A stored member is read as it lies in the file, so a big document may be stored
     # (up to 256 MB): but only if the file holds all of it, checked before any reading.

@@ -37,7 +37,8 @@ Only regular files are opened (a FIFO or a device would block or never end). Mem
 read one at a time, only those needed (a model read leaves a checkpoint's state unread;
 an unknown or unreferenced member is refused): first the metadata document (at most
 16 MB, or 256 MB in a member stored uncompressed, which the file must then hold
-whole; nested at most 32 deep), then each array with a limit from the layer sizes, the
+whole; parsed only if its lists, objects, strings and numbers would take at most 16
+times its size; nested at most 32 deep), then each array with a limit from the layer sizes, the
 parameter count (a checkpoint's state arrays are each referred to by one state, and take
 at most 8 times the parameters' bytes together). The zip entry's declared size and the
 ``.npy`` header (plain numeric dtype, a shape within the limit, exactly the bytes
@@ -105,6 +106,12 @@ _MAX_METADATA_BYTES = 16 << 20
 #: file then holds every byte, so reading it takes memory in proportion to the file.
 #: About 2.5 million epochs of five metrics' history.
 _MAX_STORED_METADATA_BYTES = 256 << 20
+#: What parsing the document may take, as estimated by ``_parse_cost``: this many times
+#: its size, or this floor for a small one. mlpzero writes ``", "`` between numbers, so its
+#: history takes at most about 13 times its text (all ``0.5``), usually 3 times; ten
+#: million empty objects or compact zeros (``{},`` or ``0,``) in 30 MB take several GB.
+_MAX_PARSE_MULTIPLE = 16
+_MIN_PARSE_BUDGET = 64 << 20
 #: How deep the document may nest lists and objects (mlpzero's own go about 6 deep).
 _MAX_DEPTH = 32
 _MAX_EPOCHS = 1 << 40
@@ -729,13 +736,24 @@ class _Archive:
             raise self._invalid("no metadata document")
         source = self.source
         try:
-            document = json.loads(str(metadata.data, "utf-8"), parse_constant=_no_constant)
+            text = str(metadata.data, "utf-8")
+            del metadata
+            cost = _parse_cost(text)
+            if cost > max(_MIN_PARSE_BUDGET, _MAX_PARSE_MULTIPLE * len(text)):
+                raise _Invalid(
+                    f"the document's {len(text)} characters would take about {cost >> 20} MB "
+                    f"to read, more than {_MAX_PARSE_MULTIPLE} times their size: far more "
+                    "lists, objects, strings or numbers than mlpzero writes there"
+                )
+            document = json.loads(text, parse_constant=_no_constant)
+        except _Invalid as error:
+            raise ValueError(f"{source}: metadata: {error}") from None
         except (ValueError, RecursionError) as error:
             message = short_repr(str(error), 200)
             raise ValueError(
                 f"{source}: the metadata document is not valid JSON: {message}"
             ) from None
-        del metadata
+        del text
         if not _nested_at_most(document, _MAX_DEPTH):
             raise ValueError(
                 f"{source}: metadata: the document is nested more than {_MAX_DEPTH} deep"
@@ -856,6 +874,17 @@ def _nested_at_most(value: Any, limit: int) -> bool:
         else:
             stack.pop()
     return True
+
+
+def _parse_cost(text: str) -> int:
+    """About the most memory :func:`json.loads` and the checks after it take for ``text``,
+    the objects of one of its values each counted from the characters that can begin it
+    (those within strings too, which only overcounts): a number or other value after
+    every ``,`` and ``:`` (its object, its place in a list, the float a history makes of
+    an integer and the model's copy of the list), a string per two ``"``, a list per
+    ``[``, an object per ``{`` (a small dict is a few hundred bytes)."""
+    values = text.count(",") + text.count(":") + 1
+    return 64 * values + 32 * text.count('"') + 96 * text.count("[") + 320 * text.count("{")
 
 
 def _no_constant(name: str) -> None:
