@@ -440,6 +440,25 @@ def test_npy_dir_round_trip_is_memory_mapped_and_checked(tmp_path):
     assert data.feature_names == ["c", "a", "b"]
 
 
+def test_a_folder_in_another_column_order_is_copied_once_ready_for_the_model(tmp_path, monkeypatch):
+    # The reordered copy must be C-ordered in X's dtype, so that check_features returns it
+    # as it is instead of copying it a second time; it is written a block of rows at a time.
+    from mlpzero.datasets import loading
+    from mlpzero.validation import check_features
+
+    monkeypatch.setattr(loading, "_REORDER_BYTES", 16)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    X = np.arange(35, dtype=np.float32).reshape(7, 5)
+    np.save(folder / "X.npy", X)
+    np.save(folder / "y.npy", np.arange(7) % 2)
+    (folder / "columns.json").write_text('["a", "b", "c", "d", "e"]')
+    data = load_data(folder, features=["e", "a", "d", "b", "c"])
+    np.testing.assert_array_equal(data.X, X[:, [4, 0, 3, 1, 2]])
+    assert data.X.flags.c_contiguous and data.X.dtype == np.float32
+    assert check_features(data.X, dtype=np.float32) is data.X
+
+
 def test_npy_dir_scan_can_be_left_to_the_fit(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
