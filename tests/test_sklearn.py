@@ -870,7 +870,10 @@ def test_the_reported_loss_is_scikit_learns_clipped_log_loss(raw_digits, task, d
     X, y = X.astype(dtype), DIGIT_TARGETS[task](y)
     params = dict(SATURATING, alpha=0.0, max_iter=5 if dtype == "float64" else 3)
     ours, theirs = MLPClassifier(**params).fit(X, y), ScikitLearnMLP(**params).fit(X, y)
-    rtol = 1e-9 if dtype == "float64" else 5e-5  # float32: the whole run rounds in float32
+    # float32: the whole run rounds in float32, and the two implementations' roundings
+    # part by up to 1e-4 of the loss within three epochs (scikit-learn 1.9.1: 6.4e-5); the
+    # exact loss that is not reported differs by 50% and more.
+    rtol = 1e-9 if dtype == "float64" else 2e-4
     assert ours.n_iter_ == theirs.n_iter_
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=rtol)
     assert ours.loss_ == pytest.approx(theirs.loss_, rel=rtol)
