@@ -310,3 +310,45 @@ def test_classes_that_would_not_make_a_classifier_are_refused(settings, classes,
     with pytest.raises(ValueError, match=message):
         model.fit(X, y, classes=classes, epochs=1)
     assert not model.built
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel", "regression"])
+def test_predict_in_blocks_gives_the_whole_arrays_predictions(task, monkeypatch):
+    """predict turns a block of rows into labels before it computes the next; over many
+    blocks, the labels are those of the whole array of probabilities."""
+    from mlpzero import network as network_module
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    y = {
+        "binary": (X[:, 0] > 0).astype(int),
+        "multiclass": np.digitize(X[:, 0], [-1, 0, 1]),
+        "multilabel": np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int),
+        "regression": X @ [1.0, -2.0, 0.5],
+    }[task]
+    model = MLP(hidden=(5,), seed=0).fit(X, y, epochs=20)
+    assert model.task == task
+    monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 1024)
+    assert model.network.chunk_rows < 50  # ten blocks and more
+    outputs = model.predict_proba(X)
+    expected = {
+        "binary": lambda: model.classes_[(outputs[:, 1] > 0.5).astype(int)],
+        "multiclass": lambda: model.classes_[outputs.argmax(axis=1)],
+        "multilabel": lambda: (outputs > 0.5).astype(np.int64),
+        "regression": lambda: outputs[:, 0],
+    }[task]()
+    np.testing.assert_array_equal(model.predict(X), expected)
+
+
+def test_predict_holds_one_block_of_outputs_beside_its_labels():
+    """Ten classes: every row's ten float32 outputs would take five times the labels."""
+    from conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 2)).astype(np.float32)
+    y = np.digitize(X[:, 0], np.linspace(-2, 2, 9))
+    model = MLP(hidden=(4,), seed=0).fit(X[:1000], y[:1000], epochs=1)
+    assert len(model.classes_) == 10
+    labels = model.predict(X)
+    block = model.network.chunk_rows * (2 + 3 * (4 + 10) * 2) * 4  # network's buffers
+    assert traced_peak(lambda: model.predict(X)) < labels.nbytes + 2 * block

@@ -647,11 +647,14 @@ class MLP:
     def decision_function(self, X: Any) -> np.ndarray:
         """The logits ``Z[L]``, shape ``(n_samples, n_outputs)``."""
         network = self._require_built()
+        return _logits(network, self._checked_features(X, network))
+
+    def _checked_features(self, X: Any, network: Network) -> Any:
+        """``X`` checked for prediction: its columns in training order, the model's dtype."""
         X = _in_training_order(X, self.feature_names_in_, "X")
-        X = check_features(
+        return check_features(
             X, dtype=self.dtype, n_features=network.layer_sizes[0], accept_sparse=True
         )
-        return _checked_logits(_logits(network, X), X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``.
@@ -660,7 +663,7 @@ class MLP:
         ones when training saw a single class); multi-label models give one probability
         per label. For regression, the predicted values.
         """
-        outputs = self._outputs(X)
+        outputs = self._link(self.decision_function(X))
         if self.encoder.task == "binary":
             if len(self.encoder.classes_) == 1:  # the one class seen in training is certain
                 return np.ones((outputs.shape[0], 1), dtype=self.dtype)
@@ -668,12 +671,23 @@ class MLP:
         return outputs
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels (classification) or values (regression)."""
-        outputs = self._outputs(X)
-        return self.encoder.decode(outputs)
+        """Predicted labels (classification) or values (regression).
 
-    def _outputs(self, X: Any) -> np.ndarray:
-        logits = self.decision_function(X)
+        They are made a block of rows at a time (:attr:`Network.chunk_rows`), so that
+        besides its result ``predict`` holds one block's outputs, not every row's.
+        """
+        network = self._require_built()
+        X = self._checked_features(X, network)  # at least one row
+        predictions = None
+        for rows, logits in _logit_blocks(network, X):
+            block = self.encoder.decode(self._link(logits))
+            if predictions is None:
+                predictions = np.empty((X.shape[0], *block.shape[1:]), dtype=block.dtype)
+            predictions[rows] = block
+        return predictions
+
+    def _link(self, logits: np.ndarray) -> np.ndarray:
+        """The loss's link applied to ``logits`` in place: probabilities or values."""
         # Softmax subtracts each row's maximum; a float32 row spanning more than 3.4e38
         # overflows there to -inf, whose exp is the right limit, 0.
         with np.errstate(over="ignore"):
@@ -688,10 +702,7 @@ class MLP:
         their total sample weight.
         """
         network = self._require_built()
-        X = _in_training_order(X, self.feature_names_in_, "X")
-        X = check_features(
-            X, dtype=self.dtype, n_features=network.layer_sizes[0], accept_sparse=True
-        )
+        X = self._checked_features(X, network)
         y = check_targets(y, X.shape[0])
         self.loss_.check_targets(y)
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
@@ -863,17 +874,32 @@ def _row_blocks(network: Network, X: Any) -> list[slice]:
 
 
 def _logits(network: Network, X: Any) -> np.ndarray:
-    """The logits of every row of checked ``X``; a memory-mapped or sparse ``X`` is read a
-    block of rows at a time, made a dense array of the network's dtype, never whole."""
-    if not is_memory_mapped(X) and not is_sparse(X):
-        return network.predict_logits(X)
+    """The logits of every row of checked ``X``, checked for overflow, as a new array."""
     out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
-    buffer = rows_buffer(X, network.chunk_rows, network.dtype)
-    with np.errstate(over="ignore", invalid="ignore"):  # as predict_logits: checked after
-        for rows in _row_blocks(network, X):
-            block = dense_rows(X, rows.start, rows.stop, network.dtype, buffer)
-            out[rows] = network.forward(block)
+    for rows, logits in _logit_blocks(network, X):
+        out[rows] = logits
     return out
+
+
+def _logit_blocks(network: Network, X: Any) -> Iterator[tuple[slice, np.ndarray]]:
+    """The logits of checked ``X`` a block of rows (:func:`_row_blocks`) at a time, as
+    ``(rows, logits)``, each block checked for overflow (:func:`_checked_logits`).
+
+    A memory-mapped or sparse ``X`` is made a dense array of the network's dtype a block
+    at a time, never whole. ``logits`` is the network's own buffer, which the next block
+    overwrites: use or copy it before asking for the next.
+    """
+    blocks = _row_blocks(network, X)
+    in_memory = not is_memory_mapped(X) and not is_sparse(X)
+    buffer = None if in_memory else rows_buffer(X, network.chunk_rows, network.dtype)
+    for rows in blocks:
+        if in_memory:
+            block = X[rows]
+        else:
+            block = dense_rows(X, rows.start, rows.stop, network.dtype, buffer)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            logits = network.forward(block)
+        yield rows, _checked_logits(logits, block, rows.start if len(blocks) > 1 else None)
 
 
 def _dense_blocks(X: Any, dtype: np.dtype) -> Any:
