@@ -571,6 +571,33 @@ def test_convert_refuses_an_existing_folder_with_files(tmp_path):
     assert y.tolist() == [0]
 
 
+def test_convert_fills_an_empty_folder_where_it_is_and_makes_a_new_one_as_mkdir_does(tmp_path):
+    import stat
+
+    path = write(tmp_path / "d.csv", "a,label\n1,0\n2,1\n")
+    shared = tmp_path / "disk" / "shared"
+    shared.mkdir(parents=True)
+    shared.chmod(0o2775)  # a folder prepared for a group
+    link = tmp_path / "data"
+    link.symlink_to(shared)  # the empty folder, on another disk say
+    _, y, _ = load_npy_dir(convert_csv(path, link))
+    assert y.tolist() == [0, 1] and link.is_symlink()
+    assert sorted(p.name for p in shared.iterdir()) == ["X.npy", "columns.json", "y.npy"]
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2775
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "data", "disk"]
+    (tmp_path / "made").mkdir()
+    convert_csv(path, tmp_path / "new")  # readable as any folder the user makes, not 0700
+    assert (tmp_path / "new").stat().st_mode == (tmp_path / "made").stat().st_mode
+    rows = "a,label\n1,0\n2,x\n3,oops,1\n"
+    with pytest.raises(ValueError, match="line 4: expected 2 fields"):
+        convert_csv(write(tmp_path / "bad.csv", rows), tmp_path / "disk" / "empty")
+    (tmp_path / "disk" / "empty").mkdir()
+    with pytest.raises(ValueError, match="line 4: expected 2 fields"):
+        convert_csv(tmp_path / "bad.csv", tmp_path / "disk" / "empty")
+    assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["empty", "shared"]
+    assert list((tmp_path / "disk" / "empty").iterdir()) == []
+
+
 def test_convert_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
     import tracemalloc
 

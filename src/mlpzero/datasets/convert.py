@@ -2,8 +2,10 @@
 
 The CSV is read by the same parser as :func:`~mlpzero.datasets.load_csv`, a chunk at a
 time, and each chunk is appended to the ``.npy`` files at once: memory stays bounded by the
-chunk size whatever the file's size. The directory is written under a temporary sibling
-name and renamed when complete, so a bad row leaves nothing behind.
+chunk size whatever the file's size. A new directory is written under a temporary sibling
+name and renamed when complete; an empty folder given as the destination (a link to one, or
+a mount point, included) is filled where it is, keeping its permissions, the files moved in
+when complete. Either way a bad row leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -76,7 +78,14 @@ def convert_csv(
     _check_destination(out, plan.file)
     size = plan.file.stat().st_size
     show = size > PROGRESS_BYTES if progress is None else bool(progress)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    # An empty folder is filled where it is: replacing it would fail on a link or a mount
+    # point (after the whole conversion) and would lose its permissions.
+    fill = out.is_dir()
+    scratch = Path(
+        tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out if fill else out.parent)
+    )
+    work = scratch / "data"
+    work.mkdir()  # with the permissions mkdir gives, not mkdtemp's owner-only ones
     try:
         with bar_class()(
             total=size,
@@ -89,11 +98,14 @@ def convert_csv(
         ) as bar:
             _write(plan, work, bar)
         (work / "columns.json").write_text(json.dumps(plan.feature_names), encoding="utf-8")
-        if out.is_dir():
-            out.rmdir()  # empty, checked above
-        os.replace(work, out)
+        if fill:
+            for name in ("columns.json", "y.npy", "X.npy"):  # X.npy, looked for first, last
+                os.replace(work / name, out / name)
+        else:
+            os.replace(work, out)
+        shutil.rmtree(scratch)
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
         raise
     return out
 
