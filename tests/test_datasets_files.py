@@ -332,6 +332,33 @@ def test_csv_an_open_quote_costs_bounded_memory(tmp_path):
     assert peak < 16 << 20, peak
 
 
+def test_a_first_line_without_a_line_break_costs_bounded_memory(tmp_path, monkeypatch):
+    """A file with lone carriage returns, or no line break at all, is refused after a
+    bounded stretch of its first line, not read whole as the header."""
+    import tracemalloc
+
+    from mlpzero.datasets import csv_reader
+
+    monkeypatch.setattr(csv_reader, "HEADER_BYTES", 1 << 16)
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes(b"a,b,label\r" + b"0.25,0.5,1\r" * 400_000)  # 4.4 MB
+    line = tmp_path / "line.csv"
+    line.write_bytes(b"a," * 2_000_000 + b"label")  # 4 MB
+    refusals = [
+        (mac, r"mac\.csv, line 1: lines end with a lone carriage return"),
+        (line, r"line\.csv, line 1: the first line runs on for more than 0\.0625 MB without"),
+    ]
+    for path, match in refusals:
+        tracemalloc.start()
+        try:
+            with pytest.raises(ValueError, match=match):
+                convert_csv(path, tmp_path / "out")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 1 << 20, (path.name, peak)  # was twice the file's size
+
+
 def test_csv_mixed_line_endings_are_refused_naming_the_line(tmp_path):
     path = tmp_path / "r.csv"
     path.write_bytes(b"a,b,y\n1,2,0\r3,4,1\n5,6,0\n")

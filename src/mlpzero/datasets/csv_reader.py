@@ -36,6 +36,9 @@ CHUNK_BYTES = 1 << 20
 LABEL_TEXT_RATIO = 8
 #: ...and this many bytes more (:func:`check_label_width`).
 LABEL_SLACK_BYTES = 64 << 20
+#: The longest first line read for the header (bytes): a file with lone carriage returns,
+#: or no line break, is refused after this much, not read whole as one line.
+HEADER_BYTES = 1 << 24
 #: Text read at a time to finish a record whose quoted field holds line breaks (bytes).
 _MORE_BYTES = 1 << 16
 _QUOTE = b'"'
@@ -84,13 +87,19 @@ class CsvPlan:
 
 def _read_header(file: Path, delimiter: str) -> tuple[list[str], int, int]:
     with file.open("rb") as handle:
-        first = handle.readline()
+        first = handle.readline(HEADER_BYTES + 1)
         if first.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise ValueError(f"{file.name} is UTF-16 text; save it as UTF-8 to read it")
         if b"\r" in first.rstrip(b"\r\n") and _QUOTE not in first:
             raise ValueError(
                 f"{file.name}, line 1: lines end with a lone carriage return (\\r); save the "
                 "file with \\n or \\r\\n line endings"
+            )
+        if len(first) > HEADER_BYTES:
+            raise ValueError(
+                f"{file.name}, line 1: the first line runs on for more than "
+                f"{HEADER_BYTES / 2**20:g} MB without a line break; expected a header row "
+                "naming the columns (is this a CSV file?)"
             )
         lines = [first]
         if _QUOTE in first:  # a quoted name may hold line breaks: read its whole record
@@ -648,8 +657,9 @@ def load_csv(
     a row with the wrong number of fields, an empty cell, a non-numeric or non-finite
     feature, or an integer label outside int64 (naming its line and column); a quoted
     field that is never closed or runs on for more than 128 kB, a carriage return inside a
-    line, and labels so long that, held at one width, they would take far more memory than
-    the file's text (:func:`check_label_width`).
+    line, a first line of more than 16 MB (no header row), and labels so long that, held
+    at one width, they would take far more memory than the file's text
+    (:func:`check_label_width`).
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
