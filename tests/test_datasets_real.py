@@ -258,6 +258,46 @@ def test_truncated_idx_with_matching_checksum_fails_parsing(server, tmp_path):
         load_mnist(tmp_path / "cache", mirrors=[base], checksums=checksums_of(files))
 
 
+def test_a_gzip_file_is_inflated_only_as_far_as_its_idx_header_declares(tmp_path):
+    """Custom checksums can vouch for any file: a small .gz that inflates far beyond what
+    its header declares, or whose header declares more than gzip can hold, is refused
+    after a bounded read, not inflated whole; broken deflate data is named as such."""
+    import tracemalloc
+    import zlib
+
+    def deflated(header: bytes, zero_megabytes: int) -> bytes:
+        stream = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip file
+        start = stream.compress(header)
+        body = b"".join(stream.compress(bytes(1 << 20)) for _ in range(zero_megabytes))
+        return start + body + stream.flush()
+
+    files, arrays = fake_mnist(seed=5)
+    name = MNIST_FILES["train_images"]
+    declared = idx_bytes(arrays["train_images"])  # 12 images of 4x4, then 64 MB of zeros
+    huge = bytes([0, 0, 0x08, 3]) + (0xFFFFFFFF).to_bytes(4, "big") * 3  # 2**96 bytes
+    broken = bytearray(gzip.compress(idx_bytes(np.zeros((12, 4, 4), np.uint8)), mtime=0))
+    broken[10] ^= 0x55  # the first deflate block's header: an invalid block type
+    cases = [
+        (deflated(declared, 64), "has trailing bytes"),
+        (deflated(huge, 64), r"truncated: header says shape \(4294967295, "),
+        (bytes(broken), "not a readable gzip file"),
+    ]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for data, match in cases:
+        files[name] = data
+        for filename, content in files.items():
+            (cache / filename).write_bytes(content)
+        tracemalloc.start()
+        try:
+            with pytest.raises(ValueError, match=rf"{name}: {match}"):
+                load_mnist(cache, checksums=checksums_of(files), download=False)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 8 << 20, (match, peak)  # was 128 MB: the whole 64 MB inflated, twice
+
+
 @pytest.mark.parametrize("first", ["404", "dead port", "truncate", "corrupt"])
 def test_falls_back_to_the_next_mirror(server, tmp_path, capsys, first):
     files, arrays = fake_mnist()

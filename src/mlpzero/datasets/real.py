@@ -30,6 +30,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,8 @@ MNIST_MIRRORS: tuple[str, ...] = (
 )
 
 _CHUNK_BYTES = 1 << 16
+#: The most bytes deflate, gzip's compression, makes of one byte of a compressed file.
+_DEFLATE_RATIO = 1032
 
 # IDX type code -> NumPy big-endian dtype
 _IDX_TYPES: dict[int, str] = {
@@ -125,19 +128,7 @@ def parse_idx(data: bytes, *, name: str = "IDX data") -> np.ndarray:
     ``name`` is used in error messages. Raises :class:`ValueError` on a bad magic number,
     an unknown type code, or a payload that is shorter or longer than the header says.
     """
-    if len(data) < 4:
-        raise ValueError(f"{name}: too short for an IDX header ({len(data)} bytes)")
-    zero0, zero1, type_code, ndim = data[0], data[1], data[2], data[3]
-    if zero0 != 0 or zero1 != 0 or type_code not in _IDX_TYPES:
-        raise ValueError(
-            f"{name}: not an IDX file (magic number {data[:4].hex()}; expected 0000 then a "
-            f"type code in {sorted(f'{t:02x}' for t in _IDX_TYPES)} and the dimension count)"
-        )
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
-        raise ValueError(f"{name}: IDX header for {ndim} dimensions is incomplete")
-    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_TYPES[type_code])
+    shape, dtype, header = _idx_header(data, name)
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no wrap-around
     payload = len(data) - header
     if payload != expected:
@@ -150,6 +141,23 @@ def parse_idx(data: bytes, *, name: str = "IDX data") -> np.ndarray:
     return values.astype(dtype.newbyteorder("="))
 
 
+def _idx_header(data: bytes, name: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """The shape, dtype and header size (bytes) of the IDX file that ``data`` begins."""
+    if len(data) < 4:
+        raise ValueError(f"{name}: too short for an IDX header ({len(data)} bytes)")
+    zero0, zero1, type_code, ndim = data[0], data[1], data[2], data[3]
+    if zero0 != 0 or zero1 != 0 or type_code not in _IDX_TYPES:
+        raise ValueError(
+            f"{name}: not an IDX file (magic number {data[:4].hex()}; expected 0000 then a "
+            f"type code in {sorted(f'{t:02x}' for t in _IDX_TYPES)} and the dimension count)"
+        )
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise ValueError(f"{name}: IDX header for {ndim} dimensions is incomplete")
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    return shape, np.dtype(_IDX_TYPES[type_code]), header
+
+
 def _require_file(path: Path) -> None:
     """A FIFO or a device in the cache would block or never end a read: refuse it."""
     if path.exists() and not path.is_file():
@@ -158,13 +166,41 @@ def _require_file(path: Path) -> None:
 
 def _read_idx_file(path: Path) -> np.ndarray:
     _require_file(path)
-    raw = path.read_bytes()
     if path.suffix == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise ValueError(f"{path.name}: not a readable gzip file ({error})") from None
-    return parse_idx(raw, name=path.name)
+        return parse_idx(_inflate_idx(path), name=path.name)
+    return parse_idx(path.read_bytes(), name=path.name)
+
+
+def _inflate_idx(path: Path) -> bytearray:
+    """The IDX file compressed in the gzip file ``path``, inflated no further than its header
+    declares: a small file that would inflate to gigabytes is refused after a bounded read.
+    """
+    try:
+        with gzip.open(path, "rb") as stream:
+            data = bytearray(stream.read(4))
+            if len(data) == 4:
+                data += stream.read(4 * data[3])
+            shape, dtype, header = _idx_header(data, path.name)
+            size = header + math.prod(shape) * dtype.itemsize
+            compressed = path.stat().st_size
+            if size > _DEFLATE_RATIO * compressed:
+                raise ValueError(
+                    f"{path.name}: truncated: header says shape {shape} ({size - header} bytes "
+                    f"of data), more than its {compressed} compressed bytes can hold"
+                )
+            while len(data) <= size:  # one byte more than declared shows trailing data
+                chunk = stream.read(min(_CHUNK_BYTES, size + 1 - len(data)))
+                if not chunk:
+                    break
+                data += chunk
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"{path.name}: not a readable gzip file ({error})") from None
+    if len(data) > size:
+        raise ValueError(
+            f"{path.name}: has trailing bytes: header says shape {shape} ({size - header} "
+            f"bytes of data), found more"
+        )
+    return data
 
 
 # ---------------------------------------------------------------------------- download
