@@ -139,6 +139,52 @@ def test_npz_not_an_archive(tmp_path):
         load_npz(tmp_path / "missing.npz")
 
 
+def test_npz_arrays_that_are_short_damaged_or_no_npy_are_named_before_any_allocation(tmp_path):
+    """A header declaring more data than the archive holds is refused before NumPy
+    allocates it all (1.6 GB here, for a file of 1 kB); a damaged member or one that is no
+    .npy file is named as such, not as pickle, AttributeError or BadZipFile."""
+    import io
+    import tracemalloc
+    import zipfile
+
+    def npy(shape, payload=bytes(80)):
+        header = io.BytesIO()
+        fields = {"descr": "<f8", "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(header, fields)
+        return header.getvalue() + payload
+
+    def archive(name, members):
+        with zipfile.ZipFile(tmp_path / name, "w", zipfile.ZIP_DEFLATED) as z:
+            for member, data in members.items():
+                z.writestr(member, data)
+        return tmp_path / name
+
+    short = archive("short.npz", {"X.npy": npy((20_000_000, 10)), "y.npy": npy((10,))})
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            ValueError,
+            match=r"short\.npz, array 'X': the header declares shape \(20000000, 10\) of "
+            r"float64 \(1600000128 bytes with the header\), but the archive holds 208 bytes",
+        ):
+            load_npz(short)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak
+    with pytest.raises(ValueError, match=r"short\.npz, array 'X': the header declares"):
+        load_data(short, n_features=10, features_only=True)
+    raw = archive("raw.npz", {"X": b"hello", "y": b"world"})
+    with pytest.raises(ValueError, match=r"raw\.npz, array 'X': not a valid \.npy file"):
+        load_npz(raw)
+    np.savez_compressed(tmp_path / "crc.npz", X=np.zeros((100, 3)), y=np.zeros(100))
+    damaged = bytearray((tmp_path / "crc.npz").read_bytes())
+    damaged[damaged.index(b"X.npy") + 45] ^= 0xFF  # in X's compressed data
+    (tmp_path / "crc.npz").write_bytes(bytes(damaged))
+    with pytest.raises(ValueError, match=r"crc\.npz is not a readable \.npz archive: "):
+        load_npz(tmp_path / "crc.npz")
+
+
 def test_an_idx_header_whose_size_overflows_int64_is_refused_as_truncated():
     from mlpzero.datasets import parse_idx
 

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -48,13 +49,18 @@ def load_npz(
         if missing:
             raise ValueError(f"{file.name}: no array named {missing[0]!r}; it holds {keys}")
         try:
-            X = archive[x_key]
-            y = None if features_only else archive[y_key]
-        except ValueError as error:  # object arrays need pickle, which is refused
-            raise ValueError(
-                f"{file.name}: cannot read {'/'.join(map(repr, keys_wanted))} without pickle "
-                f"({error}); save plain numeric or string arrays"
-            ) from None
+            for key in keys_wanted:
+                _check_member(archive, file.name, key)
+            try:
+                X = archive[x_key]
+                y = None if features_only else archive[y_key]
+            except ValueError as error:  # object arrays need pickle, which is refused
+                raise ValueError(
+                    f"{file.name}: cannot read {'/'.join(map(repr, keys_wanted))} without "
+                    f"pickle ({error}); save plain numeric or string arrays"
+                ) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:  # damaged data
+            raise ValueError(f"{file.name} is not a readable .npz archive: {error}") from None
     _check_shapes(file.name, X, y, x_key, y_key)
     for key, array in ((x_key, X), (y_key, y)):
         if array is not None:
@@ -77,6 +83,26 @@ def open_npz(file: Path) -> np.lib.npyio.NpzFile:
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{file.name} holds a single array, not an .npz archive with X and y")
     return archive
+
+
+def _check_member(archive: np.lib.npyio.NpzFile, where: str, key: str) -> None:
+    """Refuse the array ``key`` of ``archive`` if it is no ``.npy`` file, or if its header
+    declares more data than the archive holds for it: NumPy would allocate all of it
+    before finding the shortfall."""
+    names = archive.zip.namelist()
+    member = key if key in names else f"{key}.npy"  # the member NpzFile reads for key
+    held = archive.zip.getinfo(member).file_size
+    where = f"{where}, array {key!r}"
+    with archive.zip.open(member) as handle:
+        shape, dtype, offset = _npy_header(handle, where)
+    if dtype.hasobject:
+        return  # refused by the reading, which needs pickle
+    needed = offset + math.prod(shape) * dtype.itemsize  # Python ints: no wrap-around
+    if held < needed:
+        raise ValueError(
+            f"{where}: the header declares shape {shape} of {dtype} ({needed} bytes with "
+            f"the header), but the archive holds {held} bytes for it"
+        )
 
 
 def _check_shapes(where: str, X: np.ndarray, y: np.ndarray | None, x_key: str, y_key: str) -> None:
@@ -113,18 +139,23 @@ def _check_finite(where: str, key: str, array: np.ndarray) -> None:
             )
 
 
+def _npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """The shape, dtype and header size (bytes) of the ``.npy`` file open in ``handle``."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    except ValueError as error:
+        raise ValueError(f"{where}: not a valid .npy file ({error})") from None
+    return shape, dtype, handle.tell()
+
+
 def _open_npy(path: Path, where: str) -> np.ndarray:
     """A ``.npy`` file memory-mapped, after its header has been read and checked."""
     with path.open("rb") as handle:
-        try:
-            version = np.lib.format.read_magic(handle)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
-            else:
-                shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
-        except ValueError as error:
-            raise ValueError(f"{where}: not a valid .npy file ({error})") from None
-        offset = handle.tell()
+        shape, dtype, offset = _npy_header(handle, where)
     if dtype.hasobject:
         raise ValueError(f"{where}: holds Python objects (dtype {dtype}); they are never loaded")
     needed = offset + math.prod(shape) * dtype.itemsize  # Python ints: no wrap-around
