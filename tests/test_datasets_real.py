@@ -258,6 +258,24 @@ def test_truncated_idx_with_matching_checksum_fails_parsing(server, tmp_path):
         load_mnist(tmp_path / "cache", mirrors=[base], checksums=checksums_of(files))
 
 
+def test_labels_stored_as_floats_are_refused_not_truncated(tmp_path):
+    files, arrays = fake_mnist(seed=6)
+    labels = arrays["train_labels"].astype(np.float32) + 0.7  # 3.7 read as 3 before
+    files[MNIST_FILES["train_labels"]] = gzip.compress(idx_bytes(labels), mtime=0)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for filename, content in files.items():
+        (cache / filename).write_bytes(content)
+    with pytest.raises(ValueError, match=r"MNIST train labels: expected a 1-D IDX array of "):
+        load_mnist(cache, checksums=checksums_of(files), download=False)
+    files[MNIST_FILES["train_labels"]] = gzip.compress(
+        idx_bytes(arrays["train_labels"].astype(np.int32)), mtime=0
+    )
+    (cache / MNIST_FILES["train_labels"]).write_bytes(files[MNIST_FILES["train_labels"]])
+    (_, y), _ = load_mnist(cache, checksums=checksums_of(files), download=False)
+    np.testing.assert_array_equal(y, arrays["train_labels"])  # other integer types are fine
+
+
 def test_a_gzip_file_is_inflated_only_as_far_as_its_idx_header_declares(tmp_path):
     """Custom checksums can vouch for any file: a small .gz that inflates far beyond what
     its header declares, or whose header declares more than gzip can hold, is refused

@@ -373,8 +373,11 @@ def _images_and_labels(images: np.ndarray, labels: np.ndarray, split: str) -> An
             f"MNIST {split} images: expected a 3-D uint8 IDX array, got {images.dtype} "
             f"of shape {images.shape}"
         )
-    if labels.ndim != 1:
-        raise ValueError(f"MNIST {split} labels: expected a 1-D IDX array, got {labels.shape}")
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":  # float labels would truncate
+        raise ValueError(
+            f"MNIST {split} labels: expected a 1-D IDX array of integers, got {labels.dtype} "
+            f"of shape {labels.shape}"
+        )
     if len(images) != len(labels):
         raise ValueError(f"MNIST {split}: {len(images)} images but {len(labels)} labels")
     X = images.reshape(len(images), -1).astype(np.float32)
