@@ -214,6 +214,21 @@ def test_load_mnist_reads_file_urls(tmp_path):
     np.testing.assert_array_equal(y_train, arrays["train_labels"])
 
 
+def test_cached_files_get_the_permissions_of_any_new_file(tmp_path):
+    """A cache shared by several users must stay readable by them: the files are not left
+    owner-only as a temporary file is made."""
+    files, _ = fake_mnist(seed=7)
+    source = tmp_path / "source"
+    source.mkdir()
+    for name, data in files.items():
+        (source / name).write_bytes(data)
+    cache = tmp_path / "cache"
+    load_mnist(cache, mirrors=[source.as_uri()], checksums=checksums_of(files))
+    (tmp_path / "made").write_bytes(b"")
+    expected = (tmp_path / "made").stat().st_mode
+    assert {(cache / name).stat().st_mode for name in files} == {expected}
+
+
 def test_corrupted_file_is_rejected_and_leaves_nothing(server, tmp_path):
     files, _ = fake_mnist()
     expected = checksums_of(files)

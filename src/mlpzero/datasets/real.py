@@ -26,8 +26,8 @@ import hashlib
 import http.client
 import math
 import os
+import secrets
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -228,17 +228,14 @@ def _download(url: str, target: Path, sha256: str, *, timeout: float, verbose: b
     The temporary file is removed on any failure (including KeyboardInterrupt); ``target``
     appears, atomically, only when the received bytes have the expected digest.
     """
-    handle, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
-    )
-    temp = Path(temp_name)
+    # A name no other download uses, opened as any new file is: a cache shared by several
+    # users stays readable, where mkstemp would make the file its owner's only.
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.part")
+    out = temp.open("xb")
     try:
         digest = hashlib.sha256()
         received = 0
-        with (
-            os.fdopen(handle, "wb") as out,
-            urllib.request.urlopen(url, timeout=timeout) as response,
-        ):
+        with out, urllib.request.urlopen(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             while chunk := response.read(_CHUNK_BYTES):
