@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mlpzero.activations import ACTIVATIONS
-from mlpzero.gradcheck import gradcheck
+from mlpzero.gradcheck import gradcheck, numerical_gradient
 from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
 from mlpzero.network import Network
 
@@ -54,6 +54,18 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     net.activations[0].backward = lambda a, grad: grad  # pretend tanh' == 1
     X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
     assert gradcheck(net, BinaryCrossEntropy(), X, Y).relative_error > 1e-3
+
+
+def test_gradcheck_refuses_a_float32_network_by_name():
+    """In float32 a correct gradient checks at a relative error near 1e-2 (rounding of the
+    loss, not a wrong gradient), so passed() would say False: refused, naming the dtype."""
+    net = Network([3, 4, 1], "tanh", rng=0)  # float32, the default
+    X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
+    X, Y = X.astype(np.float32), Y.astype(np.float32)
+    with pytest.raises(ValueError, match=r"float64 network.*float32.*dtype='float64'"):
+        gradcheck(net, BinaryCrossEntropy(), X, Y)
+    with pytest.raises(ValueError, match=r"float64 network.*float32"):
+        numerical_gradient(net, BinaryCrossEntropy(), X, Y)
 
 
 def test_forward_matches_explicit_formula_and_per_layer_activations(backend):

@@ -6,7 +6,9 @@ differences on the flat parameter vector ``theta``:
 .. math:: \hat g_i = \frac{L(\theta + \epsilon e_i) - L(\theta - \epsilon e_i)}{2\epsilon}
 
 and reports the relative error :math:`\|\hat g - g\|_2 / (\|\hat g\|_2 + \|g\|_2)`.
-Run it in float64: in float32 the rounding of ``L`` swamps the differences.
+The network must be float64 (``dtype="float64"``): in float32 the rounding of ``L`` swamps
+the differences, and a correct gradient checks at a relative error near :math:`10^{-2}`,
+so a float32 network is refused.
 """
 
 from __future__ import annotations
@@ -34,6 +36,19 @@ class GradCheckResult:
         return self.relative_error < tolerance
 
 
+def _check_float64(network: Network) -> None:
+    """Refuse a network whose parameters are not float64: its finite differences would
+    be mostly rounding."""
+    dtype = network.params.dtype
+    if dtype != np.float64:
+        raise ValueError(
+            f"gradient checking needs a float64 network, got dtype {dtype.name}: in "
+            "float32 the rounding of the loss swamps the finite differences (a correct "
+            "gradient checks at a relative error near 1e-2); build the network with "
+            "dtype='float64' (MLP(dtype='float64') or Network(..., dtype='float64'))"
+        )
+
+
 def _loss_at(network: Network, loss: Loss, X: np.ndarray, Y: np.ndarray, weights) -> float:
     return loss.value(network.forward(X), Y, weights)
 
@@ -46,7 +61,9 @@ def numerical_gradient(
     sample_weight: np.ndarray | None = None,
     epsilon: float = 1e-6,
 ) -> np.ndarray:
-    """Central-difference estimate of ``dL/dtheta``, one parameter at a time."""
+    """Central-difference estimate of ``dL/dtheta``, one parameter at a time (float64
+    networks only)."""
+    _check_float64(network)
     theta = network.params
     estimate = np.empty_like(theta)
     for i in range(theta.size):
@@ -70,8 +87,10 @@ def gradcheck(
 ) -> GradCheckResult:
     """Compare backward's gradient with finite differences; parameters are left unchanged.
 
-    ``X`` is ``(m, n_0)`` and ``Y`` is ``(m, n_L)`` in the network's dtype.
+    ``X`` is ``(m, n_0)`` and ``Y`` is ``(m, n_L)`` in the network's dtype, which must be
+    float64 (a float32 network is refused with a ValueError).
     """
+    _check_float64(network)
     logits = network.forward(X)
     network.backward(loss.gradient(logits, Y, sample_weight))
     analytic = network.grads.copy()
