@@ -76,6 +76,20 @@ def test_bad_arguments_are_named():
         ToleranceStopping(patience=-1)
 
 
+def test_nan_patience_is_refused_rather_than_stopping_at_the_first_epoch():
+    # wait <= nan is never true: the rule stopped at epoch 0 of a loss that fell each epoch
+    with pytest.raises(ValueError, match=r"patience must be a non-negative number or inf, got nan"):
+        ToleranceStopping(patience=float("nan"))
+
+
+@pytest.mark.parametrize("factor", [0.5, 1.0])
+def test_a_factor_that_would_not_lower_the_rate_is_refused(factor):
+    # the rate is divided by factor: 0.5 took 0.1 to 51.2 over 9 plateaus, and 1.0 kept it
+    # above min_lr forever, so "reduce" never stopped
+    with pytest.raises(ValueError, match=rf"factor must be > 1.*got {factor}"):
+        ToleranceStopping(on_plateau="reduce", factor=factor)
+
+
 def test_stops_an_mlp_fit():
     X, y = make_circles(n_samples=100, noise=0.1, factor=0.5, random_state=0)
     rule = ToleranceStopping(tol=1.0, patience=2)  # no epoch gains a whole unit of loss

@@ -44,9 +44,10 @@ class ToleranceStopping(Callback):
         ``"min"``, ``"max"`` or ``"auto"`` (max for accuracies and scores).
     on_plateau:
         ``"stop"`` or ``"reduce"`` (divide ``model.optimizer_.learning_rate`` by
-        ``factor`` while it is above ``min_lr``; stop once it is not). A ``schedule``
-        passed to ``fit`` sets the rate at every epoch and so overrides the reduction:
-        use ``"reduce"`` without one (or :class:`~mlpzero.schedules.ReduceLROnPlateau`).
+        ``factor``, a number above 1, while it is above ``min_lr``; stop once it is not).
+        A ``schedule`` passed to ``fit`` sets the rate at every epoch and so overrides the
+        reduction: use ``"reduce"`` without one (or
+        :class:`~mlpzero.schedules.ReduceLROnPlateau`).
 
     Notes
     -----
@@ -71,11 +72,19 @@ class ToleranceStopping(Callback):
         self._monitor = Monitor(monitor, 0.0, mode)
         self.monitor = monitor
         self.tol = check_non_negative("tol", tol)
-        if isinstance(patience, bool) or not isinstance(patience, (int, float)) or patience < 0:
+        if (
+            isinstance(patience, bool)
+            or not isinstance(patience, (int, float))
+            or not patience >= 0
+        ):
             raise ValueError(f"patience must be a non-negative number or inf, got {patience!r}")
         self.patience = patience
         self.on_plateau = on_plateau
         self.factor = check_positive("factor", factor)
+        if self.factor <= 1:
+            raise ValueError(
+                f"factor must be > 1 (the learning rate is divided by it), got {factor!r}"
+            )
         self.min_lr = check_non_negative("min_lr", min_lr)
         self.wait = 0
         self.stopped_epoch: int | None = None
