@@ -39,3 +39,24 @@ def test_r2_score_by_hand():
     # residuals 0.5, -0.5, 0, 0 -> 0.5; spread 5 -> 1 - 0.1
     assert r2_score(y, [0.5, 2.5, 3.0, 4.0]) == pytest.approx(0.9)
     assert r2_score([3.0, 3.0], [3.0, 3.0]) == 1.0
+
+
+def test_confusion_matrix_names_a_missing_label_rather_than_calling_it_unknown():
+    # without labels=, "y_true holds labels not in labels: [nan]" blamed an argument
+    # that was never given
+    with pytest.raises(ValueError, match=r"y_true holds NaN at index 1"):
+        confusion_matrix([0.0, np.nan, 1.0], [0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"y_pred holds NaN at index 0"):
+        confusion_matrix([0.0, 1.0], [np.nan, 1.0], labels=[0.0, 1.0])
+
+
+def test_r2_score_refuses_mismatched_or_empty_inputs_by_name():
+    with pytest.raises(ValueError, match=r"y_true and y_pred .* shapes \(3,\) and \(2,\)"):
+        r2_score([1.0, 2.0, 3.0], [1.0, 2.0])
+    # the same number of values in other rows would be compared out of order
+    with pytest.raises(ValueError, match=r"shapes \(3, 2\) and \(2, 3\)"):
+        r2_score(np.zeros((3, 2)), np.zeros((2, 3)))
+    # a mean over no samples warned and then scored a perfect 1.0
+    with pytest.raises(ValueError, match="at least one sample"):
+        r2_score([], [])
+    assert r2_score([[1.0], [2.0], [4.0]], [1.0, 2.0, 4.0]) == 1.0  # a column is one output

@@ -18,6 +18,9 @@ def _one_dimensional(values: Any, name: str) -> np.ndarray:
         array = array[:, 0]
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-D with one entry per sample, got shape {array.shape}")
+    if array.dtype.kind in "fc" and np.isnan(array).any():
+        first = int(np.flatnonzero(np.isnan(array))[0])
+        raise ValueError(f"{name} holds NaN at index {first}: a label cannot be missing")
     return array
 
 
@@ -61,9 +64,20 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
 def r2_score(y_true: Any, y_pred: Any) -> float:
     r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2`,
     over all outputs together; 1 is a perfect fit, 0 is no better than predicting the mean.
+
+    ``y_true`` and ``y_pred`` hold one row per sample and the same number of values (a
+    column ``(n, 1)`` and a vector ``(n,)`` compare as one output); at least one sample.
     """
     y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_true.shape)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.size != y_pred.size or y_true.shape[:1] != y_pred.shape[:1]:
+        raise ValueError(
+            "y_true and y_pred must have one row per sample and the same number of values, "
+            f"got shapes {y_true.shape} and {y_pred.shape}"
+        )
+    if y_true.size == 0:
+        raise ValueError("y_true and y_pred are empty: R² needs at least one sample")
+    y_pred = y_pred.reshape(y_true.shape)
     residual = np.sum((y_true - y_pred) ** 2)
     spread = np.sum((y_true - y_true.mean(axis=0)) ** 2)
     if spread == 0:
