@@ -126,6 +126,15 @@ def test_diagnostics_need_a_forward_pass_and_a_valid_threshold():
             saturated_share(net, threshold=bad)
 
 
+def test_a_forward_pass_without_rows_is_named():
+    # no rows: the dead-unit maximum had no identity and the saturated share divided by 0
+    for activation, share in (("relu", dead_relu_share), ("tanh", saturated_share)):
+        net = network([2, 3, 1], activation)
+        net.forward(np.ones((0, 2)))
+        with pytest.raises(ValueError, match="last forward pass had no rows"):
+            share(net)
+
+
 # ---------------------------------------------------------------------- per layer
 def test_dead_relu_shares_per_layer_with_a_layer_made_dead_on_purpose():
     net = network([2, 4, 3, 1], "relu")
@@ -222,6 +231,9 @@ def test_diagnostics_callback_checks_its_arguments():
         Diagnostics(every=0)
     with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\), got 2"):
         Diagnostics(threshold=2)
+    for bad in ("0.5", None, True):  # not numbers: named, not a bare comparison TypeError
+        with pytest.raises(ValueError, match=rf"threshold must be in \(0, 1\), got {bad!r}"):
+            Diagnostics(threshold=bad)
     with pytest.raises(TypeError, match="history must be a History or None, got dict"):
         Diagnostics(history={})
 

@@ -356,7 +356,12 @@ class Diagnostics(Callback):
         self, every: int = 10, threshold: float = 0.99, history: History | None = None
     ) -> None:
         self.every = check_int("every", every, minimum=1)
-        if not 0 < threshold < 1:
+        number = (int, float, np.integer, np.floating)
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, number)
+            or not 0 < threshold < 1
+        ):
             raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
         self.threshold = float(threshold)
         if history is not None and not isinstance(history, History):

@@ -227,10 +227,14 @@ def _saturated_counts(network: Network, threshold: float) -> list[tuple[int, int
 
 
 def _hidden_outputs(network: Network) -> list[np.ndarray]:
-    """``A[1] .. A[L-1]`` of the last forward pass, each ``(m, n_l)``."""
+    """``A[1] .. A[L-1]`` of the last forward pass, each ``(m, n_l)`` with ``m >= 1``."""
     A = network.cache()["A"]
     if A[0] is None:
         raise RuntimeError("the network has no forward pass to read: call forward(X) first")
+    if A[0].shape[0] == 0:
+        raise ValueError(
+            "the last forward pass had no rows: dead and saturated shares need at least one"
+        )
     return A[1:]
 
 
