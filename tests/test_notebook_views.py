@@ -302,3 +302,20 @@ def test_plot_diagnostics_without_records_says_how_to_get_them():
         plot_diagnostics(History())
     with pytest.raises(TypeError, match="got int"):
         plot_diagnostics(3)
+
+
+def test_plot_diagnostics_takes_a_dict_of_arrays():
+    """Records as NumPy arrays (such as a saved dict loaded back): their steps were tested
+    for truth, "the truth value of an array ... is ambiguous"."""
+    records = {
+        "step": np.array([1, 11]),
+        "epoch": np.array([0, 1]),
+        "gradient_norm": np.array([[0.5, 0.2], [0.4, 0.1]]),
+        "update_ratio": np.array([[1e-3, 2e-3], [1e-3, 1e-3]]),
+        "dead_relu": np.array([[0.25], [0.5]]),
+        "saturated": np.array([[np.nan], [np.nan]]),
+    }
+    grads = plot_diagnostics(records).axes[0]
+    np.testing.assert_array_equal(grads.lines[0].get_xdata(), [1, 11])
+    with pytest.raises(ValueError, match=r"callbacks=\[Diagnostics"):
+        plot_diagnostics({**records, "step": np.array([])})

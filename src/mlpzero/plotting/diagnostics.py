@@ -71,7 +71,8 @@ def _records(history: Any) -> Mapping[str, Any]:
             "history must be a History, a model with .history or a diagnostics dict, "
             f"got {type(history).__name__}"
         )
-    if not records.get("step"):
+    steps = records.get("step")
+    if steps is None or len(steps) == 0:  # a list, or an array (which has no truth value)
         raise ValueError(
             "history holds no diagnostics: train with callbacks=[Diagnostics(every=...)] first"
         )
