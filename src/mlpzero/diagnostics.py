@@ -139,10 +139,14 @@ def saturated_shares(network: Network, threshold: float = 0.99) -> list[float | 
     An output :math:`a = \tanh(z)` is saturated when :math:`|a| >` ``threshold``; a
     sigmoid output :math:`a = \sigma(z)` when :math:`|2a - 1| >` ``threshold``, the same
     rule since :math:`2\sigma(z) - 1 = \tanh(z/2)`. With the default 0.99 the derivative
-    there is below 2% of its largest value (:math:`1 - a^2 < 0.0199` for tanh,
-    :math:`a(1 - a) < 0.0025` for sigmoid). Each share counts entries
-    :math:`A^{[l]}_{ij}` (rows times units) of layer ``l``. Returns one entry per hidden
-    layer, ``None`` for a layer that is neither sigmoid nor tanh.
+    there is below 2% of its largest value (:math:`1 - a^2 < 0.0199` of 1 for tanh,
+    :math:`a(1 - a) = (1 - (2a - 1)^2) / 4 < 0.004975` of 0.25 for sigmoid). Each share
+    counts entries :math:`A^{[l]}_{ij}` (rows times units) of layer ``l``. Returns one
+    entry per hidden layer, ``None`` for a layer that is neither sigmoid nor tanh.
+
+    >>> a = 0.9951  # |2a - 1| = 0.9902: a saturated sigmoid output
+    >>> round(a * (1 - a), 6), round(a * (1 - a) / 0.25, 4)  # below 0.004975, under 2%
+    (0.004876, 0.0195)
     """
     _check_network(network)
     return [None if c is None else c[0] / c[1] for c in _saturated_counts(network, threshold)]
