@@ -169,6 +169,22 @@ def test_saturated_shares_per_layer_by_hand():
     assert saturated_share(net) == (3 + 4) / 16
 
 
+def test_measure_of_a_step_without_rows_has_no_unit_shares():
+    """A rank of a distributed fit whose shares of the batches are empty (batch_size=1 on
+    two ranks) runs no forward pass: measure, which the Diagnostics callback calls on
+    every rank, raised "call forward(X) first" and the job aborted. The gradient and the
+    update are the whole batch's; the unit shares, of no rows, are NaN."""
+    for rows in (None, 0):
+        net = network([2, 3, 2, 1], ["relu", "tanh"])
+        if rows is not None:
+            net.forward(np.ones((rows, 2)))
+        values = measure(net, before=net.params.copy())
+        assert values["gradient_norm"] == [0.0, 0.0, 0.0]
+        assert values["update_ratio"] == [0.0, 0.0, 0.0]
+        assert all(math.isnan(v) for v in values["dead_relu"] + values["saturated"])
+        assert len(values["dead_relu"]) == len(values["saturated"]) == 2
+
+
 def test_measure_returns_plain_numbers_per_layer():
     net = network([2, 3, 2, 1], ["relu", "tanh"])
     net.forward(np.ones((5, 2)))

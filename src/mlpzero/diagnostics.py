@@ -180,15 +180,24 @@ def measure(
     - ``saturated``: :func:`saturated_shares`, ``L - 1`` values.
 
     A layer where a quantity does not apply (``dead_relu`` of a tanh layer) gets NaN, so
-    each list is plain numbers, ready to store and plot.
+    each list is plain numbers, ready to store and plot. So do ``dead_relu`` and
+    ``saturated`` when there is no forward pass of at least one row to read: on a rank of
+    a distributed fit whose share of the batches is empty, the gradient and the update
+    are the whole batch's, but no unit saw a row.
     """
     ratios = update_ratios(network, before) if before is not None else None
     nan = [math.nan] * network.n_layers
+    inputs = network.cache()["A"][0]
+    if inputs is None or inputs.shape[0] == 0:
+        dead = saturated = [math.nan] * (network.n_layers - 1)
+    else:
+        dead = _numbers(dead_relu_shares(network))
+        saturated = _numbers(saturated_shares(network, threshold))
     return {
         "gradient_norm": gradient_norms(network),
         "update_ratio": nan if ratios is None else ratios,
-        "dead_relu": _numbers(dead_relu_shares(network)),
-        "saturated": _numbers(saturated_shares(network, threshold)),
+        "dead_relu": dead,
+        "saturated": saturated,
     }
 
 
