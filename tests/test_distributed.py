@@ -233,6 +233,22 @@ def resumed(out):
     record(model, out, "resumed", MPI.COMM_WORLD.rank)
 
 
+def finished(out):
+    # Resuming a run that has done all its epochs trains no more; rank 0 alone still saves.
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    X, y = moons()
+    path = out / "finished.ckpt.npz"
+    MLP(hidden=(8,), seed=6).fit(X, y, epochs=2, batch_size=20, checkpoint=path,
+                                 distributed=True)
+    MPI.COMM_WORLD.Barrier()  # rank 0 has written the checkpoint
+    model = MLP(hidden=(8,), seed=6).fit(X, y, epochs=2, batch_size=20, resume=path,
+                                         distributed=True)
+    saved = model.save(out / f"finished-{rank}.npz")
+    (out / f"finished-save-{rank}.txt").write_text(str(saved is not None))
+
+
 def mismatch(out):
     from mpi4py import MPI
 
@@ -541,6 +557,14 @@ def test_resume_with_another_number_of_ranks(script, tmp_path):
         np.testing.assert_allclose(params, reference.network.params, rtol=0, atol=1e-9)
     history = json.loads((tmp_path / "resumed-0.json").read_text())
     np.testing.assert_allclose(history["loss"], reference.history["loss"], rtol=1e-9)
+
+
+@needs_mpi
+def test_resuming_a_finished_run_saves_on_rank_0_alone(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "finished", str(tmp_path)], tmp_path))
+    saved = [(tmp_path / f"finished-save-{r}.txt").read_text() for r in range(2)]
+    assert saved == ["True", "False"]
+    assert [p.name for p in tmp_path.glob("finished-*.npz")] == ["finished-0.npz"]
 
 
 @needs_mpi

@@ -468,7 +468,7 @@ class MLP:
             if resumed.state.progress.get("finished") == "stopped" or epochs_left == 0:
                 # A finished run (stopped by a callback, or all its epochs done): the
                 # checkpoint holds the finished model, which continues no further.
-                self.optimizer_ = options.optimizer
+                self.optimizer_, self._rank = options.optimizer, comm.rank
                 return self
         else:
             start_epoch, epochs_left = self.history.epochs, options.epochs
