@@ -402,6 +402,25 @@ def batch_losses(distributed, out=None):
     return losses
 
 
+def diagnosed(distributed, out=None):
+    # Batches of 2 rows on 3 ranks: rank 0's share is always empty, rank 2's never.
+    from mlpzero.callbacks import Diagnostics
+
+    model = MLP(hidden=(6, 4), activation=["relu", "tanh"], seed=1, dtype="float64")
+    model.fit(*moons(41), epochs=2, batch_size=2, optimizer="adam", distributed=distributed,
+              callbacks=[Diagnostics(every=5)])
+    records = model.history.diagnostics
+    if out is not None:
+        from mpi4py import MPI
+
+        (out / f"diagnosed-{MPI.COMM_WORLD.rank}.json").write_text(json.dumps(records))
+    return records
+
+
+def diagnostics(out):
+    diagnosed(True, out)
+
+
 def batch_logs(out):
     batch_losses(True, out)
 
@@ -619,6 +638,28 @@ def test_every_rank_logs_the_whole_batchs_loss(script, tmp_path):
     alone = runpy.run_path(str(script))["batch_losses"](False)
     assert len(alone) == len(ranks[0]) == 12
     np.testing.assert_allclose(ranks[0], alone, rtol=1e-12)
+
+
+@needs_mpi
+def test_diagnostics_of_a_rank_with_an_empty_share(script, tmp_path):
+    """A rank whose share of a batch has no rows records the whole batch's gradient and
+    update, and NaN for the quantities of its own rows, rather than failing the job."""
+    _ok(launch(3, [sys.executable, str(script), "diagnostics", str(tmp_path)], tmp_path))
+    ranks = [json.loads((tmp_path / f"diagnosed-{r}.json").read_text()) for r in range(3)]
+    alone = runpy.run_path(str(script))["diagnosed"](False)
+    steps = [1, 6, 11, 16, 21, 26, 31, 36, 41]
+    assert alone["step"] == ranks[0]["step"] == ranks[1]["step"] == ranks[2]["step"] == steps
+    for records in ranks:
+        for key in ("gradient_norm", "update_ratio"):
+            np.testing.assert_allclose(records[key], alone[key], rtol=1e-9)
+    # no rows on rank 0: nothing to count
+    assert np.isnan(ranks[0]["dead_relu"]).all() and np.isnan(ranks[0]["saturated"]).all()
+    # rank 1 has one row of each batch but the last of an epoch (step 21): not a stale pass
+    dead = np.array(ranks[1]["dead_relu"])[:, 0]
+    assert np.isnan(dead[4]) and np.isfinite(np.delete(dead, 4)).all()
+    # rank 2: the relu layer's dead units, the tanh layer's saturation
+    assert np.isfinite(np.array(ranks[2]["dead_relu"])[:, 0]).all()
+    assert np.isfinite(np.array(ranks[2]["saturated"])[:, 1]).all()
 
 
 @needs_mpi

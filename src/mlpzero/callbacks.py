@@ -340,8 +340,8 @@ class Diagnostics(Callback):
     besides the norms is a copy of the parameters before each recorded step. In a
     distributed fit the gradient and the parameters are the whole batch's, the same on
     every rank, but ``dead_relu`` and ``saturated`` are of the rank's own share of the
-    batch's rows (rank 0's are what a checkpoint keeps; NaN on a rank that has had no
-    rows yet, as with ``batch_size`` below the number of ranks).
+    batch's rows (NaN for a share with no rows, as with ``batch_size`` below the number
+    of ranks; rank 0's are what a checkpoint keeps).
 
     Parameters
     ----------

@@ -584,6 +584,8 @@ class _Trainer:
             if X.shape[0]:
                 logits = network.forward(X, training=True) if self.dropout else network.forward(X)
                 hits = self.labels.hits(logits, labels)
+            else:  # a pass of no rows: what reads the last pass (Diagnostics) sees this share
+                network.forward(X)
             network.grads.fill(0)
         if self.comm.size > 1:  # distributed: the gradient's sum over the ranks
             value = _distributed.sum_gradient(self.comm, network.grads, value)
