@@ -29,12 +29,14 @@ def main(address: str | None = None) -> None:
         cv=3,
     )
     cluster = None if address else LocalCluster(n_workers=2, threads_per_worker=1)
-    with Client(address or cluster) as client:
-        print(f"dashboard: {client.dashboard_link}")
-        with joblib.parallel_backend("dask"):
-            search.fit(X, y)
-    if cluster is not None:
-        cluster.close()
+    try:
+        with Client(address or cluster) as client:
+            print(f"dashboard: {client.dashboard_link}")
+            with joblib.parallel_backend("dask"):
+                search.fit(X, y)
+    finally:  # a failed search too stops the workers it started
+        if cluster is not None:
+            cluster.close()
     print(f"best: {search.best_params_}, accuracy {search.best_score_:.3f}")
 
 

@@ -132,3 +132,72 @@ def test_sweeps_on_a_dask_cluster_match_one_process(tmp_path):
         assert run["dask"] == run["n_jobs=1"], name
         assert len(run["dask"]["params"]) == (4 if name == "grid" else 3)
         assert run["tasks"] > 0 and run["workers"] > 0, name  # the cluster ran the fits
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "dask_sweep.py"
+
+FAILING_SEARCH = """
+import json
+import runpy
+import sys
+import time
+
+import psutil
+import sklearn.model_selection
+
+
+def fail(self, X, y=None, **params):
+    raise RuntimeError("a fit failed")
+
+
+if __name__ == "__main__":
+    sklearn.model_selection.GridSearchCV.fit = fail
+    example = runpy.run_path(sys.argv[1])  # not as __main__: its main() is not run yet
+    try:
+        example["main"]()
+    except RuntimeError as error:
+        failed = str(error)
+    deadline = time.monotonic() + 10
+    while True:  # the processes of a closed cluster end within moments
+        workers = [
+            " ".join(child.cmdline())
+            for child in psutil.Process().children(recursive=True)
+            if "spawn_main" in " ".join(child.cmdline())
+        ]
+        if not workers or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    with open(sys.argv[2], "w") as file:
+        json.dump({"failed": failed, "workers": workers}, file)
+"""
+
+
+def test_the_example_stops_its_cluster_when_the_search_fails(tmp_path):
+    """examples/dask_sweep.py's main() in a longer-lived process (a notebook, a program
+    that imports it): a search that raises must not leave the local cluster's worker
+    processes running."""
+    script = tmp_path / "failing.py"
+    script.write_text(textwrap.dedent(FAILING_SEARCH))
+    out = tmp_path / "left.json"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(EXAMPLE), str(out)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"the failing search hung for 120 s\n{stdout}\n{stderr}")
+    assert process.returncode == 0, f"{stdout}\n{stderr}"
+    left = json.loads(out.read_text())
+    assert left["failed"] == "a fit failed"
+    assert left["workers"] == []
