@@ -289,6 +289,25 @@ def fails(out):
     (out / f"finished-{rank}.txt").write_text("finished")
 
 
+def share_fails(out):
+    # Rank 1 alone cannot hold its share of a full batch: every rank raises, none waits.
+    from mpi4py import MPI
+
+    from mlpzero import training
+
+    rank = MPI.COMM_WORLD.rank
+    if rank == 1:
+        def no_memory(X, begin, end):
+            raise MemoryError("no room for rank 1's share")
+        training._rows_in_memory = no_memory
+    try:
+        MLP(hidden=(4,), seed=0).fit(*moons(), epochs=3, distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"share-{rank}.txt").write_text(result)
+
+
 def reads(out):
     # A fit on a data folder opened memory-mapped, recording which rows of the file each
     # rank reads through the loop's row sources (batches, validation), epoch by epoch.
@@ -669,6 +688,16 @@ def test_an_error_on_one_rank_ends_the_job(script, tmp_path):
     assert "RuntimeError: a write failed on rank 1" in result.stderr
     assert "rank 1 of 2 failed during a distributed fit" in result.stderr
     assert not list(tmp_path.glob("finished-*.txt"))  # rank 0 did not finish either
+
+
+@needs_mpi
+def test_a_rank_that_cannot_set_up_its_loop_stops_every_rank(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "share_fails", str(tmp_path)], tmp_path))
+    messages = {(tmp_path / f"share-{r}.txt").read_text() for r in range(2)}
+    assert messages == {
+        "DistributedFitError: distributed fit: rank 1 could not set up its training loop: "
+        "MemoryError: no room for rank 1's share"
+    }
 
 
 @needs_mpi

@@ -179,28 +179,43 @@ def train(
 
     ``communicator`` (:mod:`mlpzero.distributed`) makes this one rank of a data-parallel
     fit: each step computes the gradient of this rank's share of the global batch and sums
-    it over the ranks; the epoch's metrics are summed over the ranks too.
+    it over the ranks; the epoch's metrics are summed over the ranks too. If the loop
+    cannot be set up on some rank, every rank raises the same
+    :class:`~mlpzero.distributed.DistributedFitError` naming it.
     """
     history = history if history is not None else History()
-    trainer = _Trainer(
-        network,
-        loss,
-        optimizer,
-        X,
-        Y,
-        batch_size=batch_size,
-        sample_weight=sample_weight,
-        weight_scale=weight_scale,
-        rng=rng,
-        schedule=None if schedule is None else _schedules.get(schedule),
-        penalty=WeightPenalty(
-            network.weight_mask, network.dtype, l2=l2, l1=l1, per_sample=penalty_per_sample
-        ),
-        clip_norm=None if clip_norm is None else check_positive("clip_norm", clip_norm),
-        validation=validation,
-        shuffle=shuffle,
-        comm=communicator,
-    )
+    made: list[_Trainer] = []
+
+    def make() -> None:  # the loop's buffers, and a full batch's share of the rows
+        made.append(
+            _Trainer(
+                network,
+                loss,
+                optimizer,
+                X,
+                Y,
+                batch_size=batch_size,
+                sample_weight=sample_weight,
+                weight_scale=weight_scale,
+                rng=rng,
+                schedule=None if schedule is None else _schedules.get(schedule),
+                penalty=WeightPenalty(
+                    network.weight_mask, network.dtype, l2=l2, l1=l1, per_sample=penalty_per_sample
+                ),
+                clip_norm=None if clip_norm is None else check_positive("clip_norm", clip_norm),
+                validation=validation,
+                shuffle=shuffle,
+                comm=communicator,
+            )
+        )
+
+    # Built on every rank or on none: a rank that cannot (no memory for its share, a
+    # read error) must not leave the others waiting in the first step's sum.
+    if communicator.size == 1:
+        make()
+    else:
+        _distributed.gathered(communicator, make, "set up its training loop")
+    trainer = made[0]
     # An error on one rank only ends the job; divergence is decided on summed values.
     with _distributed.errors_end_the_job(communicator, (TrainingDivergedError,)):
         trainer.run(epochs, history, model, list(callbacks))
