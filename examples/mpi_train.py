@@ -24,6 +24,7 @@ def main() -> None:
     # mapped array (np.load(path, mmap_mode="r")) costs each rank no copy.
     X, y = make_spirals(n_samples=6000, n_classes=3, noise=0.2, random_state=0)
     model = MLP(hidden=(64, 32), seed=0)
+    stop = EarlyStopping(patience=5, restore_best_weights=True)
     model.fit(
         X,
         y,
@@ -32,14 +33,16 @@ def main() -> None:
         optimizer="adam",
         learning_rate=0.01,
         validation_split=0.1,
-        callbacks=[EarlyStopping(patience=5, restore_best_weights=True)],
+        callbacks=[stop],
         verbose=2,  # rank 0 prints; the metrics are summed over every rank
         distributed=True,
     )
     path = model.save("spirals-mpi.npz")  # rank 0 writes; the other ranks get None
-    if path is not None:
+    if path is not None:  # the weights of the best epoch, which EarlyStopping put back
+        best = stop.best_epoch
         print(
-            f"{model.history.epochs} epochs, val_accuracy {model.history['val_accuracy'][-1]:.3f}"
+            f"{model.history.epochs} epochs; kept epoch {best + 1} (the lowest val_loss), "
+            f"val_accuracy {model.history['val_accuracy'][best]:.3f}"
         )
         print(f"saved the model to {path}")
 

@@ -736,6 +736,24 @@ def test_cli_train_distributed_leaves_the_folder_scan_to_each_ranks_fit(tmp_path
 
 
 @needs_mpi
+def test_the_mpi_example_reports_the_model_it_saves(tmp_path):
+    """examples/mpi_train.py as its docstring runs it, on 2 ranks: the val_accuracy it
+    prints is that of the weights it saves (EarlyStopping put back the best epoch's)."""
+    from mlpzero import load
+    from mlpzero.datasets import make_spirals
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "mpi_train.py"
+    result = launch(2, [sys.executable, str(example)], tmp_path)
+    _ok(result)
+    assert result.stdout.count("saved the model to") == 1
+    printed = float(result.stdout.split("val_accuracy ")[-1].split()[0])
+    X, y = make_spirals(n_samples=6000, n_classes=3, noise=0.2, random_state=0)
+    held = MLP(hidden=(4,), seed=0).fit(X, y, epochs=1, validation_split=0.1).validation_rows_
+    saved = load(tmp_path / "spirals-mpi.npz").evaluate(X[held], y[held])["accuracy"]
+    assert printed == pytest.approx(saved, abs=5e-4)
+
+
+@needs_mpi
 @pytest.mark.parametrize("ranks", [None, 1])
 def test_one_process_is_an_ordinary_fit(script, tmp_path, ranks):
     result = launch(ranks, [sys.executable, str(script), "single", str(tmp_path)], tmp_path)
