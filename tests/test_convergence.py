@@ -54,6 +54,20 @@ def test_reduce_divides_the_rate_until_the_floor_then_stops():
     assert stopped == 4
 
 
+@pytest.mark.parametrize("patience", [np.int64(2), np.int32(2), np.float64(2.0)])
+def test_numpy_patience_counts_as_the_python_number(patience):
+    rule = ToleranceStopping(tol=0.1, patience=patience)
+    stopped, _ = _run(rule, [10.0, 9.5, 9.0, 8.95, 8.9, 8.85, 8.8])
+    assert stopped == 5 and type(rule.patience) in (int, float)
+    json.dumps(rule.state_dict())  # a checkpoint's settings: Python numbers only
+
+
+@pytest.mark.parametrize("patience", [-1, float("nan"), True, "3"])
+def test_patience_that_is_no_count_is_refused(patience):
+    with pytest.raises(ValueError, match="patience must be a non-negative number"):
+        ToleranceStopping(patience=patience)
+
+
 def test_non_finite_values_are_never_progress():
     rule = ToleranceStopping(tol=0.0, patience=1)
     stopped, _ = _run(rule, [1.0, float("nan"), float("inf"), 0.5])

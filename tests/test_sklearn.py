@@ -216,6 +216,23 @@ def test_stops_when_training_loss_stalls(binary, tol, patience):
     assert _first_stop(model.loss_curve_, tol, patience) == model.n_iter_
 
 
+def test_numpy_integer_n_iter_no_change_from_a_grid_trains_as_a_python_int(binary):
+    """A grid of np.arange(...) hands the estimator NumPy integers; scikit-learn's MLP
+    takes them, and so must this one (it refused np.int64 patience with a ValueError)."""
+    X, y = binary
+    params = dict(hidden_layer_sizes=(8,), max_iter=2000, tol=1e-2, random_state=0)
+    given = MLPClassifier(**params, n_iter_no_change=np.int64(3)).fit(X, y)
+    plain = MLPClassifier(**params, n_iter_no_change=3).fit(X, y)
+    assert given.n_iter_ == plain.n_iter_ < 2000
+    assert given.loss_curve_ == plain.loss_curve_
+    search = GridSearchCV(
+        MLPClassifier(hidden_layer_sizes=(4,), max_iter=50, tol=1e-2, random_state=0),
+        {"n_iter_no_change": np.arange(2, 4)},
+        cv=2,
+    )
+    assert search.fit(X, y).best_params_["n_iter_no_change"] in (2, 3)
+
+
 def test_reaching_max_iter_warns(binary):
     X, y = binary
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\) reached"):

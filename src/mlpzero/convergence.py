@@ -20,6 +20,7 @@ and the count must *exceed* ``patience`` (``patience=float("inf")`` never stops)
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 from typing import Any
 
 from .callbacks import Callback, _refuse_other_settings
@@ -72,13 +73,10 @@ class ToleranceStopping(Callback):
         self._monitor = Monitor(monitor, 0.0, mode)
         self.monitor = monitor
         self.tol = check_non_negative("tol", tol)
-        if (
-            isinstance(patience, bool)
-            or not isinstance(patience, (int, float))
-            or not patience >= 0
-        ):
+        # NumPy's numbers too (a grid search's np.arange gives them), kept as Python's
+        if isinstance(patience, bool) or not isinstance(patience, Real) or not patience >= 0:
             raise ValueError(f"patience must be a non-negative number or inf, got {patience!r}")
-        self.patience = patience
+        self.patience = int(patience) if isinstance(patience, Integral) else float(patience)
         self.on_plateau = on_plateau
         self.factor = check_positive("factor", factor)
         if self.factor <= 1:
