@@ -128,7 +128,10 @@ def test_distributed_training_refuses_a_generator():
 
     network = Network([5, 3, 1], "relu", rng=np.random.default_rng(0))
     stream = SimpleNamespace(batches=lambda epoch: iter(()), largest_magnitude=0.0)
-    two_ranks = SimpleNamespace(rank=0, size=2, is_root=True)
+    # Both ranks meet the same stream: the loop's set-up fails alike on each.
+    two_ranks = SimpleNamespace(
+        rank=0, size=2, is_root=True, allgather=lambda value: [value, value]
+    )
     with pytest.raises(ValueError, match="distributed training takes arrays"):
         train(
             network, losses.get("binary_crossentropy"), optimizers.get("sgd"), stream, None,
