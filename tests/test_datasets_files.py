@@ -671,6 +671,37 @@ def test_convert_fills_an_empty_folder_where_it_is_and_makes_a_new_one_as_mkdir_
     assert list((tmp_path / "disk" / "empty").iterdir()) == []
 
 
+def test_convert_killed_while_filling_a_folder_leaves_it_usable_for_a_rerun(tmp_path):
+    """A conversion killed mid-way (no chance to clean up) leaves its scratch folder in
+    the empty destination it was filling; a rerun takes that folder as empty still, and
+    removes the leftover once its own data is in place."""
+    import os
+    import subprocess
+    import sys
+
+    path = write(tmp_path / "d.csv", "a,label\n1,0\n2,1\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    script = (
+        "import os, signal, sys\n"
+        "from mlpzero.datasets import convert\n"
+        "def killed(plan, work, bar):\n"
+        "    (work / 'X.npy').write_bytes(b'partial')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "convert._write = killed\n"
+        "convert.convert_csv(sys.argv[1], sys.argv[2])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(path), str(out)], env=env, timeout=120, check=False
+    )
+    assert run.returncode != 0
+    assert [p.name.endswith(".partial") for p in out.iterdir()] == [True]  # the leftover
+    _, y, _ = load_npy_dir(convert_csv(path, out))
+    assert y.tolist() == [0, 1]
+    assert sorted(p.name for p in out.iterdir()) == ["X.npy", "columns.json", "y.npy"]
+
+
 def test_convert_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
     import tracemalloc
 

@@ -36,7 +36,7 @@ def _check_destination(destination: Path, source: Path) -> None:
             raise ValueError(
                 f"{str(destination)!r} exists and is not a folder; choose a new folder"
             )
-        if any(destination.iterdir()):
+        if any(p for p in destination.iterdir() if not _is_scratch(p, destination)):
             raise ValueError(
                 f"the folder {str(destination)!r} already exists and is not empty; "
                 "choose a new folder (nothing is overwritten)"
@@ -47,6 +47,13 @@ def _check_destination(destination: Path, source: Path) -> None:
         )
     if os.path.realpath(destination) == os.path.realpath(source):
         raise ValueError(f"the output {str(destination)!r} is the input file")
+
+
+def _is_scratch(path: Path, destination: Path) -> bool:
+    """Whether ``path`` is the scratch folder of a conversion into ``destination`` that
+    was killed while filling it: left behind, it does not make the folder taken."""
+    name = path.name
+    return name.startswith(f".{destination.name}.") and name.endswith(".partial") and path.is_dir()
 
 
 def convert_csv(
@@ -65,7 +72,8 @@ def convert_csv(
     labels, float64 numbers, or strings), ``columns.json`` the feature names. The parsing
     rules and error messages are those of ``load_csv``; a bad row stops the conversion
     with its line number and leaves no directory behind. ``destination`` must not exist
-    or be an empty folder. ``progress`` shows a bar on stderr (default: for files over
+    or be an empty folder (the scratch folder of a conversion killed while filling it
+    aside, which is removed). ``progress`` shows a bar on stderr (default: for files over
     16 MB). Returns the directory's path.
     """
     if isinstance(destination, str) and destination.lower() in BUILTIN_DATASETS:
@@ -104,6 +112,10 @@ def convert_csv(
         else:
             os.replace(work, out)
         shutil.rmtree(scratch)
+        if fill:  # what earlier conversions, killed while filling it, left behind
+            for leftover in out.iterdir():
+                if _is_scratch(leftover, out):
+                    shutil.rmtree(leftover, ignore_errors=True)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
