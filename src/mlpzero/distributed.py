@@ -1,7 +1,8 @@
 r"""Data-parallel training over MPI: the communicator the training loop talks to.
 
-A fit with ``distributed=True``, started as ``mpirun -n N python train.py``, runs the same
-loop on ``N`` processes (ranks). Every rank is given the whole data set and holds the same
+A fit with ``distributed=True``, started as ``mpirun -n N python -m mpi4py train.py``
+(which ends the job on any rank's uncaught error), runs the same loop on ``N`` processes
+(ranks). Every rank is given the whole data set and holds the same
 model; the batch order comes from the model's seed, so every rank knows every global batch
 without a message. A rank reads only the rows of its shares, so a memory-mapped ``X`` is
 read ``1/N`` per rank: each epoch's batch shares and validation share in the loop, and

@@ -376,11 +376,12 @@ class MLP:
             interrupted ``fit`` had left of ``epochs``. With the same data and options,
             the final weights equal bit for bit those of an uninterrupted run.
         distributed:
-            Train as one rank of an MPI job (``mpirun -n N python script.py``; needs the
-            ``mpi`` extra): every rank passes the same data and options, ``batch_size`` is
-            the global batch, each rank computes the gradient of its share of every batch
-            and the ranks sum them, so every rank ends with the same model, the
-            one-process model up to rounding. Rank 0 alone prints progress and writes
+            Train as one rank of an MPI job (``mpirun -n N python -m mpi4py script.py``,
+            which ends the job on any rank's uncaught error; needs the ``mpi`` extra):
+            every rank passes the same data and options, ``batch_size`` is the global
+            batch, each rank computes the gradient of its share of every batch and the
+            ranks sum them, so every rank ends with the same model, the one-process model
+            up to rounding. Rank 0 alone prints progress and writes
             checkpoints and files. In one process (no launcher, or ``-n 1``) this is an
             ordinary fit. See :mod:`mlpzero.distributed`.
 
