@@ -185,6 +185,39 @@ def test_npz_arrays_that_are_short_damaged_or_no_npy_are_named_before_any_alloca
         load_npz(tmp_path / "crc.npz")
 
 
+def test_npz_a_member_whose_stated_size_lies_is_refused_before_any_allocation(tmp_path):
+    """The sizes a zip file states for a member are the file's word: a member stating
+    1.6 GB in 1 kB of deflate data (which inflates at most 1032-fold) is refused before
+    NumPy allocates what its .npy header declares, not blamed on pickle after."""
+    import io
+    import struct
+    import tracemalloc
+    import zipfile
+
+    header = io.BytesIO()
+    fields = {"descr": "<f8", "fortran_order": False, "shape": (20_000_000, 10)}
+    np.lib.format.write_array_header_1_0(header, fields)
+    with zipfile.ZipFile(tmp_path / "lie.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("X.npy", header.getvalue() + bytes(80))
+    data = bytearray((tmp_path / "lie.npz").read_bytes())
+    stated = 20_000_000 * 10 * 8 + 128
+    struct.pack_into("<I", data, data.index(b"PK\x03\x04") + 22, stated)  # local header
+    struct.pack_into("<I", data, data.index(b"PK\x01\x02") + 24, stated)  # central directory
+    (tmp_path / "lie.npz").write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            ValueError,
+            match=r"lie\.npz, array 'X': the header declares shape \(20000000, 10\) of float64 "
+            r"\(1600000128 bytes with the header\), but the archive holds at most \d+ bytes",
+        ):
+            load_npz(tmp_path / "lie.npz", features_only=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak
+
+
 def test_an_idx_header_whose_size_overflows_int64_is_refused_as_truncated():
     from mlpzero.datasets import parse_idx
 

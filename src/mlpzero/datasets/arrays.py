@@ -25,6 +25,8 @@ __all__ = ["NpyWriter", "load_npy_dir", "load_npz"]
 
 #: Rows checked at a time for NaN and infinity in a memory-mapped array.
 _SCAN_BYTES = 1 << 23
+#: The most bytes deflate (zip's and gzip's compression) makes of one compressed byte.
+DEFLATE_RATIO = 1032
 
 
 def load_npz(
@@ -91,7 +93,12 @@ def _check_member(archive: np.lib.npyio.NpzFile, where: str, key: str) -> None:
     before finding the shortfall."""
     names = archive.zip.namelist()
     member = key if key in names else f"{key}.npy"  # the member NpzFile reads for key
-    held = archive.zip.getinfo(member).file_size
+    info = archive.zip.getinfo(member)
+    held = info.file_size  # as the archive states it: no more than its data can make
+    if info.compress_type == zipfile.ZIP_STORED:
+        held = min(held, info.compress_size)
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        held = min(held, DEFLATE_RATIO * info.compress_size)
     where = f"{where}, array {key!r}"
     with archive.zip.open(member) as handle:
         shape, dtype, offset = _npy_header(handle, where)
@@ -101,7 +108,8 @@ def _check_member(archive: np.lib.npyio.NpzFile, where: str, key: str) -> None:
     if held < needed:
         raise ValueError(
             f"{where}: the header declares shape {shape} of {dtype} ({needed} bytes with "
-            f"the header), but the archive holds {held} bytes for it"
+            f"the header), but the archive holds {'' if held == info.file_size else 'at most '}"
+            f"{held} bytes for it"
         )
 
 

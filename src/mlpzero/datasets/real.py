@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import DEFLATE_RATIO
+
 __all__ = [
     "MNIST_FILES",
     "MNIST_MIRRORS",
@@ -79,8 +81,6 @@ MNIST_MIRRORS: tuple[str, ...] = (
 )
 
 _CHUNK_BYTES = 1 << 16
-#: The most bytes deflate, gzip's compression, makes of one byte of a compressed file.
-_DEFLATE_RATIO = 1032
 
 # IDX type code -> NumPy big-endian dtype
 _IDX_TYPES: dict[int, str] = {
@@ -183,7 +183,7 @@ def _inflate_idx(path: Path) -> bytearray:
             shape, dtype, header = _idx_header(data, path.name)
             size = header + math.prod(shape) * dtype.itemsize
             compressed = path.stat().st_size
-            if size > _DEFLATE_RATIO * compressed:
+            if size > DEFLATE_RATIO * compressed:
                 raise ValueError(
                     f"{path.name}: truncated: header says shape {shape} ({size - header} bytes "
                     f"of data), more than its {compressed} compressed bytes can hold"
