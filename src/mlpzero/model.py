@@ -733,8 +733,7 @@ class MLP:
         Y = self.encoder.encode(y, dtype=self.dtype)
         logits = _checked_logits(network.predict_logits(X), X, first_row)
         result = {"loss": self.loss_.value(logits, Y, weights)}
-        with np.errstate(over="ignore"):
-            outputs = self.loss_.link(logits, out=logits)
+        outputs = self._link(logits)
         if self.encoder.is_classifier:
             hits = _hits(self.encoder.decode(outputs), y, self.encoder.task)
             result["accuracy"] = float(np.average(hits, weights=weights))
