@@ -103,16 +103,15 @@ if __name__ == "__main__":
 """
 
 
-def test_sweeps_on_a_dask_cluster_match_one_process(tmp_path):
-    script = tmp_path / "sweep.py"
-    script.write_text(textwrap.dedent(SCRIPT))
-    out = tmp_path / "results.json"
+def run_script(args: list[str], cwd, timeout: float, what: str) -> None:
+    """Run ``python *args`` with the package on its path and one BLAS thread, in its own
+    process group, killed whole if it outlives ``timeout``, and check that it succeeded."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     process = subprocess.Popen(
-        [sys.executable, str(script), str(out)],
-        cwd=tmp_path,
+        [sys.executable, *args],
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -120,12 +119,19 @@ def test_sweeps_on_a_dask_cluster_match_one_process(tmp_path):
         start_new_session=True,
     )
     try:
-        stdout, stderr = process.communicate(timeout=180)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         stdout, stderr = process.communicate()  # reap it, and keep what it said
-        pytest.fail(f"the Dask sweep hung for 180 s\n{stdout}\n{stderr}")
+        pytest.fail(f"{what} hung for {timeout} s\n{stdout}\n{stderr}")
     assert process.returncode == 0, f"{stdout}\n{stderr}"
+
+
+def test_sweeps_on_a_dask_cluster_match_one_process(tmp_path):
+    script = tmp_path / "sweep.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    out = tmp_path / "results.json"
+    run_script([str(script), str(out)], tmp_path, 180, "the Dask sweep")
     found = json.loads(out.read_text())
     assert set(found) == {"grid", "random"}
     for name, run in found.items():
@@ -179,25 +185,7 @@ def test_the_example_stops_its_cluster_when_the_search_fails(tmp_path):
     script = tmp_path / "failing.py"
     script.write_text(textwrap.dedent(FAILING_SEARCH))
     out = tmp_path / "left.json"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(EXAMPLE), str(out)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-        pytest.fail(f"the failing search hung for 120 s\n{stdout}\n{stderr}")
-    assert process.returncode == 0, f"{stdout}\n{stderr}"
+    run_script([str(script), str(EXAMPLE), str(out)], tmp_path, 120, "the failing search")
     left = json.loads(out.read_text())
     assert left["failed"] == "a fit failed"
     assert left["workers"] == []
