@@ -421,6 +421,60 @@ def test_output_gradient_agrees_with_numpy(loss, dtype):
 
 
 @needs_numba
+def test_the_compiled_exp_is_within_one_ulp_of_the_exact_value():
+    if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps:
+        pytest.skip("needs a long double wider than float64 as the oracle")
+    from numba import njit
+
+    from mlpzero._numba_kernels import _exp
+
+    @njit(fastmath={"contract"})  # as output_error, its caller, is compiled
+    def exp_all(x, out):
+        for s in range(x.shape[0]):
+            out[s] = _exp(x[s])
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(-745.2, 709.78, 400_001), rng.uniform(-1, 1, 100_000)])
+    ours = np.empty_like(x)
+    exp_all(x, ours)
+    exact = np.exp(x.astype(np.longdouble))
+    normal = exact >= np.finfo(np.float64).tiny
+    assert normal.sum() > 390_000 and (~normal).sum() > 100  # both ranges are covered
+    ulps = np.abs(ours[normal] - exact[normal]) / np.spacing(exact[normal].astype(np.float64))
+    assert ulps.max() <= 1.0
+    smallest = np.nextafter(0.0, 1.0)  # below the normal range: within one subnormal step
+    assert np.abs(ours[~normal] - exact[~normal]).max() <= smallest
+
+    edges = np.array([0.0, -0.0, 1.0, 709.78, 709.79, 1e300, np.inf, -745.1, -745.2, -1e300,
+                      -np.inf, np.nan])  # fmt: skip
+    out = np.empty_like(edges)
+    exp_all(edges, out)
+    with np.errstate(over="ignore"):
+        expected = np.exp(edges)
+    np.testing.assert_array_max_ulp(out[:4], expected[:4], maxulp=1)
+    np.testing.assert_array_equal(out[4:], expected[4:])  # inf, 5e-324, 0 and NaN exactly
+    assert out[7] == smallest
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_compiled_sigmoid_output_gradient_is_near_exact(dtype):
+    rng = np.random.default_rng(1)
+    logits = (rng.standard_normal((1000, 2)) * 15).astype(dtype)
+    logits[:4, 0] = [800, -800, np.inf, -np.inf]
+    targets = np.zeros_like(logits)
+    out = np.empty_like(logits)
+    from mlpzero._numba_kernels import output_error
+
+    output_error(logits, targets, np.dtype(dtype).type(1.0), out, True)  # out = sigmoid(Z)
+    exact = 1 / (1 + np.exp(-logits.astype(np.longdouble)))
+    # float64: a few rounding steps; float32: computed in float64, rounded once when stored
+    rtol = 4 * np.finfo(np.float64).eps if dtype == "float64" else np.finfo(np.float32).eps / 2
+    np.testing.assert_allclose(out, exact.astype(np.float64), rtol=rtol, atol=0)
+    assert out[0, 0] == 1 and out[1, 0] == 0 and out[2, 0] == 1 and out[3, 0] == 0
+
+
+@needs_numba
 @pytest.mark.parametrize("epsilon", [0.0, 1e-7])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_binary_crossentropy_value_agrees_with_numpy(dtype, epsilon):

@@ -19,9 +19,11 @@ hidden layers the same way.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 # Reassociation lets the sums over samples run in SIMD lanes and contraction allows fused
 # multiply-adds; unlike full fastmath, NaN and infinity still propagate as in NumPy, which
@@ -36,6 +38,58 @@ _FLAGS = {"reassoc", "contract"}
 # the flags of its callers or does no floating-point arithmetic.
 
 _IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID = 0, 1, 2, 3
+
+
+@intrinsic
+def _float64_from_bits(typingctx, bits):  # pragma: no cover - compiled
+    """The float64 whose IEEE 754 bit pattern is the int64 ``bits`` (a reinterpretation,
+    not a conversion), which the loop vectoriser can keep in SIMD registers."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(types.int64), codegen
+
+
+# ln 2 in two parts: _LN2_HIGH keeps 42 bits after the point, so k * _LN2_HIGH is exact
+# for every |k| < 2048 that _exp meets, and _LN2_LOW holds the next 53 bits of ln 2.
+_LN2 = Decimal("0.69314718055994530941723212145817656807550013436026")
+_LN2_HIGH = math.floor(float(_LN2) * 2.0**42) / 2.0**42
+_LN2_LOW = float(_LN2 - Decimal(_LN2_HIGH))
+# 1 / n! for n = 13 down to 2: the Taylor series of (e^r - 1 - r) / r^2, highest power first.
+_EXP_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
+
+
+@njit(cache=True, inline="always")
+def _exp(x):  # pragma: no cover - compiled
+    r""":math:`e^x` in float64, less than one unit in the last place from the exact value,
+    with no library call, so that a loop of them vectorises (``math.exp`` calls the C
+    library once per value).
+
+    :math:`e^x = 2^k e^r` with :math:`k = \mathrm{round}(x / \ln 2)` and
+    :math:`r = x - k \ln 2`, :math:`|r| \le \ln(2) / 2`, taken in two steps (``_LN2_HIGH``
+    then ``_LN2_LOW``) so that it keeps its low bits; :math:`e^r` is its Taylor series to
+    :math:`r^{13} / 13!` (the rest is below :math:`2^{-56}`), by Horner's rule with the
+    1 added last; :math:`2^k` is two powers of two made from their exponent bits,
+    :math:`2^{\lfloor k/2 \rfloor}` and :math:`2^{k - \lfloor k/2 \rfloor}`, applied one
+    after the other so that results beyond the float64 range round to infinity or, below
+    it, to subnormals and zero.
+    NaN gives NaN. Its callers must not be compiled with ``reassoc``: reordering the two
+    subtractions would lose ``r``'s low bits.
+    """
+    if x > 710.0:  # e^x is infinite beyond 709.79; the clamp keeps k an exponent
+        x = 710.0
+    if x < -746.0:  # and zero below -745.14
+        x = -746.0
+    k = np.floor(x * 1.4426950408889634 + 0.5)  # x / ln 2, rounded
+    r = (x - k * _LN2_HIGH) - k * _LN2_LOW
+    q = _EXP_TAYLOR[0]
+    for coefficient in _EXP_TAYLOR[1:]:
+        q = q * r + coefficient
+    p = 1.0 + (r + (r * r) * q)  # 1 added last, to a sum below 0.42: one rounding near 1
+    n = np.int64(k)
+    half = n >> 1
+    return p * _float64_from_bits((half + 1023) << 52) * _float64_from_bits((n - half + 1023) << 52)
 
 
 @njit(cache=True, fastmath=_FLAGS, inline="always")
@@ -388,17 +442,21 @@ def adam(
         params[i] -= step * (mi / (math.sqrt(vi) + eps_hat))
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath={"contract"}, error_model="numpy")
 def output_error(logits, targets, scale, out, sigmoid):  # pragma: no cover - compiled
     r"""``out = (link(Z) - Y) * scale``, the output gradient of :mod:`mlpzero.losses`
     without sample weights; the link is the sigmoid when ``sigmoid`` is true, else the
-    identity. All arrays are ``(m, k)``."""
+    identity. All arrays are ``(m, k)``.
+
+    Without ``reassoc`` (it sums nothing), as :func:`_exp` needs, and with
+    ``error_model="numpy"``, whose division has no zero check to keep the loop scalar.
+    """
     m, k = logits.shape
     for j in range(k):
         for i in range(m):
-            z = logits[i, j]
+            z = np.float64(logits[i, j])
             if sigmoid:
-                z = 1.0 / (1.0 + math.exp(-z))
+                z = 1.0 / (1.0 + _exp(-z))
             out[i, j] = (z - targets[i, j]) * scale
 
 
