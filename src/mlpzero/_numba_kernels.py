@@ -6,9 +6,10 @@ elsewhere: the forward and backward passes of :mod:`mlpzero.network`, the deriva
 :mod:`mlpzero.losses`, and the SGD and Adam updates of :mod:`mlpzero.optimizers`. Keep
 them in step; ``tests/test_kernels.py`` compares the two on every case.
 
-In float32 the kernels read and write float32 arrays only; inside, sums over samples and
-the output link are computed in float64 registers and rounded once when stored. A value
-is widened with ``np.float64(x)``: numba's ``float(x)`` keeps a float32 ``x`` float32.
+In float32 the kernels read and write float32 arrays only; inside, sums over samples,
+sigmoids and the output link are computed in float64 registers and rounded once when
+stored. A value is widened with ``np.float64(x)``: numba's ``float(x)`` keeps a float32
+``x`` float32.
 
 Shapes: ``X`` is ``(m, n_0)``; ``sizes`` holds ``n_0 .. n_L``. ``inputs`` holds ``X``
 transposed, ``(n_0, m)``; ``pre`` and ``delta`` hold ``Z[l]^T`` and ``dZ[l]^T``, each
@@ -27,10 +28,13 @@ from numba.extending import intrinsic
 
 # Reassociation lets the sums over samples run in SIMD lanes and contraction allows fused
 # multiply-adds; unlike full fastmath, NaN and infinity still propagate as in NumPy, which
-# the divergence checks rely on. For Adam, error_model="numpy" makes x / 0 give inf or NaN
-# as in NumPy, instead of Python's ZeroDivisionError check, a branch that kept its loop
-# from vectorising; the network's kernels measured faster without it.
+# the divergence checks rely on. error_model="numpy" makes x / 0 give inf or NaN as in
+# NumPy, instead of Python's ZeroDivisionError check, a branch that keeps a loop from
+# vectorising: Adam and the kernels that compute a sigmoid take it. Those that sum nothing
+# over samples (the forward pass, the output gradient) compile without reassoc, which
+# _exp's range reduction must not have.
 _FLAGS = {"reassoc", "contract"}
+_FORWARD_FLAGS = {"contract"}
 
 # The helpers that other kernels call are inlined by numba (inline="always"), which
 # shortens a first run's compile: each no longer goes through numba's pipeline as a function
@@ -103,7 +107,7 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
             a[s] = alpha * z[s] if z[s] <= 0.0 else z[s]
     elif code == _SIGMOID:
         for s in range(z.shape[0]):
-            a[s] = 1.0 / (1.0 + math.exp(-z[s]))  # exp overflow gives exactly 0
+            a[s] = 1.0 / (1.0 + _exp(-np.float64(z[s])))  # exp overflow gives exactly 0
     else:
         for s in range(z.shape[0]):
             a[s] = z[s]
@@ -180,14 +184,14 @@ def _transpose_input(X, inputs):  # pragma: no cover - compiled
             a[k, s] = X[s, k]
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
 def forward(params, sizes, codes, alphas, X, inputs, pre, post):  # pragma: no cover
     r"""Every layer: :math:`Z^T = W A^T + b`, then :math:`A = g(Z)` for hidden layers."""
     _transpose_input(X, inputs)
     _layers_forward(params, sizes, codes, alphas, X.shape[0], inputs, pre, post)
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
 def _layers_forward(params, sizes, codes, alphas, m, inputs, pre, post):  # pragma: no cover
     """:func:`forward` from ``X^T`` already in ``inputs``."""
     n_layers = sizes.shape[0] - 1
@@ -270,7 +274,7 @@ def _weight_gradient_row(d, A, dw):  # pragma: no cover - compiled
     return bias
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
 def add_bias_activate(z, b, a, code, alpha):  # pragma: no cover - compiled
     r"""One layer after its product, in one pass: :math:`Z^T \mathrel{+}= b` along the
     rows of ``z`` ``(n, m)``, then :math:`A^T = g(Z^T)` into ``a`` (same shape) for the
@@ -442,15 +446,11 @@ def adam(
         params[i] -= step * (mi / (math.sqrt(vi) + eps_hat))
 
 
-@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+@njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
 def output_error(logits, targets, scale, out, sigmoid):  # pragma: no cover - compiled
     r"""``out = (link(Z) - Y) * scale``, the output gradient of :mod:`mlpzero.losses`
     without sample weights; the link is the sigmoid when ``sigmoid`` is true, else the
-    identity. All arrays are ``(m, k)``.
-
-    Without ``reassoc`` (it sums nothing), as :func:`_exp` needs, and with
-    ``error_model="numpy"``, whose division has no zero check to keep the loop scalar.
-    """
+    identity. All arrays are ``(m, k)``."""
     m, k = logits.shape
     for j in range(k):
         for i in range(m):

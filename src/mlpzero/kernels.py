@@ -7,7 +7,7 @@ the first compiled call; if it is missing or cannot be imported, NumPy takes ove
 the numba backend these steps run as compiled loops:
 
 - **Small networks** (:func:`plan_for`: every layer at most :data:`SMALL_LAYER` units
-  wide, supported activations (not tanh; sigmoid in float64 only); and per call
+  wide, supported activations (not tanh); and per call
   :func:`suits`: ``X`` of the network's dtype and width, at most :data:`MAX_WORK`
   multiply-adds):
   :meth:`Network.forward <mlpzero.network.Network.forward>` and
@@ -78,9 +78,6 @@ MAX_WORK = 600_000
 #: beats the kernels' scalar ``math.tanh`` in float64 too, by more than the kernels save
 #: (``docs/architecture.md``), so tanh layers always run on NumPy.
 _ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3}
-
-#: Activations whose float32 NumPy ufuncs (SIMD) beat the kernels' scalar loops.
-_SLOW_IN_FLOAT32 = frozenset({_ACTIVATION_CODES["sigmoid"]})
 
 _backend = "numpy"
 _compiled: Any = None  # the module of jitted functions, once numba is switched on
@@ -161,15 +158,11 @@ class SmallNetworkPlan:
         self.alphas = np.asarray(alphas, dtype=np.float64)
 
 
-def plan_for(
-    sizes: Sequence[int], activations: Sequence[Any], dtype: Any = np.float64
-) -> SmallNetworkPlan | None:
+def plan_for(sizes: Sequence[int], activations: Sequence[Any]) -> SmallNetworkPlan | None:
     """A :class:`SmallNetworkPlan` when the network suits the small-network kernels.
 
     None when a layer is wider than :data:`SMALL_LAYER`, when an activation is not one of
-    identity, ReLU, leaky ReLU and sigmoid (tanh, or a user-defined one, for instance),
-    and for sigmoid layers in float32: NumPy's SIMD float32 ``exp`` beats the kernels'
-    scalar calls by more than the kernels save.
+    identity, ReLU, leaky ReLU and sigmoid (tanh, or a user-defined one, for instance).
     """
     if max(sizes) > SMALL_LAYER:
         return None
@@ -178,17 +171,15 @@ def plan_for(
         code = _ACTIVATION_CODES.get(activation.name)
         if code is None or type(activation).__module__ != "mlpzero.activations":
             return None
-        if np.dtype(dtype) == np.float32 and code in _SLOW_IN_FLOAT32:
-            return None
         codes.append(code)
         alphas.append(float(activation.alpha) if activation.name == "leaky_relu" else 0.0)
     return SmallNetworkPlan(sizes, codes, alphas)
 
 
-def layer_codes(activations: Sequence[Any], dtype: Any) -> list[tuple[int, float] | None]:
+def layer_codes(activations: Sequence[Any]) -> list[tuple[int, float] | None]:
     """For each hidden layer, ``(code, alpha)`` when the per-layer kernels serve its
-    activation (:func:`plan_for`'s rule: a built-in activation other than tanh, no sigmoid
-    in float32), else None.
+    activation (:func:`plan_for`'s rule: a built-in activation other than tanh), else
+    None.
 
     Those kernels run around the matrix products of any network, however wide: the bias
     and the activation after a forward product, the derivative and the bias gradient
@@ -198,8 +189,6 @@ def layer_codes(activations: Sequence[Any], dtype: Any) -> list[tuple[int, float
     for activation in activations:
         code = _ACTIVATION_CODES.get(getattr(activation, "name", None))
         if code is None or type(activation).__module__ != "mlpzero.activations":
-            codes.append(None)
-        elif np.dtype(dtype) == np.float32 and code in _SLOW_IN_FLOAT32:
             codes.append(None)
         else:
             codes.append((code, float(getattr(activation, "alpha", 0.0))))
