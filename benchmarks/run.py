@@ -86,6 +86,14 @@ def _set_threads(threads: int) -> dict[str, Any]:
     return info
 
 
+def _blas_kernels(info: dict[str, Any]) -> str:
+    """The BLAS libraries and kernels of :func:`_set_threads`' report, in a few words."""
+    pools = info["threadpools"]
+    if isinstance(pools, str):
+        return "unknown"
+    return ", ".join(f"{pool['internal_api']} {pool['architecture']}" for pool in pools)
+
+
 def _synthetic_data(n: int, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` rows of 784 standard-normal features and 10 classes from a random linear
     teacher: learnable, and made directly in ``dtype`` (no float64 copy on the way).

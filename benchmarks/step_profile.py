@@ -50,7 +50,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import W2_BATCH, W2_LR, W2_SIZES, _set_threads, _synthetic_data  # noqa: E402
+from benchmarks.run import (  # noqa: E402
+    W2_BATCH,
+    W2_LR,
+    W2_SIZES,
+    _blas_kernels,
+    _set_threads,
+    _synthetic_data,
+)
 
 #: Rows of synthetic data, as in workload 2: the gathered rows come from memory, not cache.
 ROWS = 60_000
@@ -245,12 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.adam_threads and get_backend() != "numba":
         parser.error(f"--adam-threads needs the numba backend; this one is {get_backend()!r}")
 
-    pools = _set_threads(args.threads)["threadpools"]
-    kernels = (
-        "unknown"
-        if isinstance(pools, str)
-        else ", ".join(f"{pool['internal_api']} {pool['architecture']}" for pool in pools)
-    )
+    kernels = _blas_kernels(_set_threads(args.threads))
     print(f"backend {get_backend()}, {args.threads} BLAS thread(s) ({kernels}); per call, ms: "
           f"fastest round (median round); x products: fastest over fastest (median over "
           f"median); {args.rounds} rounds of {args.calls} calls")  # fmt: skip
