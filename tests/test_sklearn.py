@@ -1430,3 +1430,20 @@ def test_a_float64_value_beyond_a_float32_model_is_refused_as_such_by_fit(
     model = estimator(hidden_layer_sizes=(4,), dtype="float32", max_iter=5, random_state=0)
     with pytest.raises(ValueError, match=r"X holds 1e\+300 .*beyond the largest float32"):
         model.fit(X, y)
+
+
+@pytest.mark.parametrize("kind", [np.uint8, np.int16])
+def test_a_numpy_integer_batch_size_trains_as_the_same_python_int(kind):
+    """scikit-learn's validation admits NumPy integers; small ones must not wrap or
+    refuse in the batch arithmetic (-n // batch_size, batch * batch_size)."""
+    from mlpzero.sklearn import MLPClassifier
+
+    # 40,000 rows: the last batches start beyond int16's range
+    X, y = make_classification(n_samples=40_000, n_features=4, random_state=0)
+    params = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = MLPClassifier(batch_size=120, **params).fit(X, y)
+        numpy_int = MLPClassifier(batch_size=kind(120), **params).fit(X, y)
+    assert numpy_int.loss_curve_ == reference.loss_curve_
+    assert np.array_equal(numpy_int.coefs_[0], reference.coefs_[0])

@@ -934,15 +934,16 @@ class _BaseMLP(BaseEstimator):
     def _batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":
             return min(200, n_samples)
-        if self.batch_size > n_samples:
+        batch_size = int(self.batch_size)  # a NumPy integer would wrap in batch arithmetic
+        if batch_size > n_samples:
             warnings.warn(
-                f"Got `batch_size` larger than sample size: batch_size={self.batch_size} "
+                f"Got `batch_size` larger than sample size: batch_size={batch_size} "
                 f"is larger than the {n_samples} training samples. It is going to be "
                 f"clipped to {n_samples}",
                 UserWarning,
                 stacklevel=6,  # as above, below _batch_size
             )
-        return min(self.batch_size, n_samples)
+        return min(batch_size, n_samples)
 
     def _l2(self, n_samples: int, batch_size: int, weights: np.ndarray | None, dtype: Any) -> float:
         """mlpzero's ``l2`` for scikit-learn's ``alpha`` on the mean batch of an epoch of
