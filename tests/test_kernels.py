@@ -158,11 +158,15 @@ def test_plan_only_for_small_networks_of_known_activations():
     assert kernels.plan_for([2, 4, 1], [Square()]) is None
     plan = kernels.plan_for([2, 4, 3, 1], [LeakyReLU(0.2), get_activation("sigmoid")])
     assert plan.codes.tolist() == [2, 3] and plan.alphas.tolist() == [0.2, 0.0]
-    # sigmoid takes the kernels' vectorised exp; tanh stays with NumPy's SIMD ufunc
-    assert kernels.plan_for([2, 4, 1], [get_activation("sigmoid")]) is not None
-    assert kernels.layer_codes([get_activation("sigmoid")]) == [(3, 0.0)]
-    assert kernels.plan_for([2, 4, 1], [get_activation("tanh")]) is None
-    assert kernels.layer_codes([get_activation("tanh")]) == [None]
+    # sigmoid and tanh take the kernels' vectorised exp, but float32 tanh stays with
+    # NumPy's float32 SIMD ufunc
+    for dtype in ("float32", "float64"):
+        assert kernels.plan_for([2, 4, 1], [get_activation("sigmoid")], dtype) is not None
+        assert kernels.layer_codes([get_activation("sigmoid")], dtype) == [(3, 0.0)]
+    assert kernels.plan_for([2, 4, 1], [get_activation("tanh")], "float64") is not None
+    assert kernels.layer_codes([get_activation("tanh")], "float64") == [(4, 0.0)]
+    assert kernels.plan_for([2, 4, 1], [get_activation("tanh")], "float32") is None
+    assert kernels.layer_codes([get_activation("tanh")], "float32") == [None]
 
 
 @needs_numba
@@ -266,6 +270,10 @@ def test_wide_layers_run_the_per_layer_kernels(numba_on, monkeypatch):
     tanh32 = Network([40, 64, 3], "tanh", dtype="float32", rng=0)
     tanh32.forward(X)  # float32 tanh stays with NumPy's SIMD ufunc; only the output's bias
     assert calls == ["add_bias_activate"]
+    tanh64 = Network([40, 64, 3], "tanh", dtype="float64", rng=0)
+    calls.clear()
+    tanh64.forward(X.astype(np.float64))  # float64 tanh: the hidden layer too
+    assert calls == ["add_bias_activate"] * 2
 
 
 @needs_numba
@@ -452,6 +460,35 @@ def test_the_compiled_exp_is_within_one_ulp_of_the_exact_value():
     np.testing.assert_array_max_ulp(out[:4], expected[:4], maxulp=1)
     np.testing.assert_array_equal(out[4:], expected[4:])  # inf, 5e-324, 0 and NaN exactly
     assert out[7] == smallest
+
+
+@needs_numba
+def test_the_compiled_tanh_is_within_three_ulp_of_the_exact_value():
+    if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps:
+        pytest.skip("needs a long double wider than float64 as the oracle")
+    from numba import njit
+
+    from mlpzero._numba_kernels import _tanh
+
+    @njit(fastmath={"contract"})  # as the forward kernels, its callers, are compiled
+    def tanh_all(x, out):
+        for s in range(x.shape[0]):
+            out[s] = _tanh(x[s])
+
+    rng = np.random.default_rng(0)
+    tiny = 10.0 ** rng.uniform(-300, -5, 10_000)
+    x = np.concatenate([np.linspace(-20, 20, 400_001), rng.uniform(-1, 1, 100_000), tiny])
+    ours = np.empty_like(x)
+    tanh_all(x, ours)
+    exact = np.tanh(x.astype(np.longdouble))
+    ulps = np.abs(ours - exact) / np.spacing(np.abs(exact).astype(np.float64))
+    assert ulps.max() <= 3.0  # near 0 too, where 1 - e^(-2|z|) would cancel
+
+    edges = np.array([0.0, -0.0, 400.0, -400.0, np.inf, -np.inf, np.nan, 1e-320])
+    out = np.empty_like(edges)
+    tanh_all(edges, out)
+    np.testing.assert_array_equal(out, np.tanh(edges))
+    assert np.signbit(out[1])
 
 
 @needs_numba

@@ -41,7 +41,7 @@ _FORWARD_FLAGS = {"contract"}
 # of its own. Inlined code takes its caller's fastmath flags, so each helper either has
 # the flags of its callers or does no floating-point arithmetic.
 
-_IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID = 0, 1, 2, 3
+_IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID, _TANH = 0, 1, 2, 3, 4
 
 
 @intrinsic
@@ -65,35 +65,60 @@ _EXP_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
 
 
 @njit(cache=True, inline="always")
-def _exp(x):  # pragma: no cover - compiled
-    r""":math:`e^x` in float64, less than one unit in the last place from the exact value,
-    with no library call, so that a loop of them vectorises (``math.exp`` calls the C
-    library once per value).
+def _exp_parts(x):  # pragma: no cover - compiled
+    r"""``(k, s)`` with :math:`e^x = 2^k (1 + s)`, :math:`k` integral (as a float) and
+    :math:`|s| < 0.42`, in float64 with no library call, so that a loop of them
+    vectorises (``math.exp`` calls the C library once per value).
 
-    :math:`e^x = 2^k e^r` with :math:`k = \mathrm{round}(x / \ln 2)` and
-    :math:`r = x - k \ln 2`, :math:`|r| \le \ln(2) / 2`, taken in two steps (``_LN2_HIGH``
-    then ``_LN2_LOW``) so that it keeps its low bits; :math:`e^r` is its Taylor series to
-    :math:`r^{13} / 13!` (the rest is below :math:`2^{-56}`), by Horner's rule with the
-    1 added last; :math:`2^k` is two powers of two made from their exponent bits,
-    :math:`2^{\lfloor k/2 \rfloor}` and :math:`2^{k - \lfloor k/2 \rfloor}`, applied one
-    after the other so that results beyond the float64 range round to infinity or, below
-    it, to subnormals and zero.
-    NaN gives NaN. Its callers must not be compiled with ``reassoc``: reordering the two
-    subtractions would lose ``r``'s low bits.
+    :math:`k = \mathrm{round}(x / \ln 2)` and :math:`r = x - k \ln 2`,
+    :math:`|r| \le \ln(2) / 2`, taken in two steps (``_LN2_HIGH`` then ``_LN2_LOW``) so
+    that it keeps its low bits; :math:`s = e^r - 1` is its Taylor series to
+    :math:`r^{13} / 13!` (the rest is below :math:`2^{-56}`), by Horner's rule. ``x`` is
+    first clamped to ``[-746, 710]``, beyond which :math:`e^x` is 0 or infinite in
+    float64, so that :math:`k` stays an exponent; NaN stays NaN. Callers must not be
+    compiled with ``reassoc``: reordering the two subtractions would lose ``r``'s low bits.
     """
-    if x > 710.0:  # e^x is infinite beyond 709.79; the clamp keeps k an exponent
+    if x > 710.0:
         x = 710.0
-    if x < -746.0:  # and zero below -745.14
+    if x < -746.0:
         x = -746.0
     k = np.floor(x * 1.4426950408889634 + 0.5)  # x / ln 2, rounded
     r = (x - k * _LN2_HIGH) - k * _LN2_LOW
     q = _EXP_TAYLOR[0]
     for coefficient in _EXP_TAYLOR[1:]:
         q = q * r + coefficient
-    p = 1.0 + (r + (r * r) * q)  # 1 added last, to a sum below 0.42: one rounding near 1
+    return k, r + (r * r) * q
+
+
+@njit(cache=True, inline="always")
+def _times_power_of_two(p, k):  # pragma: no cover - compiled
+    r""":math:`p \cdot 2^k` for an integral ``k`` (a float) in ``[-1076, 1024]``: two powers
+    of two made from their exponent bits, :math:`2^{\lfloor k/2 \rfloor}` and
+    :math:`2^{k - \lfloor k/2 \rfloor}`, applied one after the other so that results
+    beyond the float64 range round to infinity or, below it, to subnormals and zero."""
     n = np.int64(k)
     half = n >> 1
     return p * _float64_from_bits((half + 1023) << 52) * _float64_from_bits((n - half + 1023) << 52)
+
+
+@njit(cache=True, inline="always")
+def _exp(x):  # pragma: no cover - compiled
+    r""":math:`e^x = 2^k (1 + s)` from :func:`_exp_parts`, less than one unit in the last
+    place from the exact value (the 1 is added last, to a sum below 0.42)."""
+    k, s = _exp_parts(x)
+    return _times_power_of_two(1.0 + s, k)
+
+
+@njit(cache=True, inline="always")
+def _tanh(z):  # pragma: no cover - compiled
+    r""":math:`\tanh z = -\mathrm{sign}(z)\, m / (2 + m)` with
+    :math:`m = e^{-2|z|} - 1 = 2^k s + (2^k - 1)` from :func:`_exp_parts`, which keeps
+    its accuracy near :math:`z = 0` (where :math:`1 - e^{-2|z|}` would cancel): within
+    three units in the last place, with no library call. The sign is copied from ``z``,
+    so :math:`\tanh(-0) = -0`; NaN stays NaN."""
+    k, s = _exp_parts(-2.0 * abs(z))
+    m = _times_power_of_two(s, k) + (_times_power_of_two(1.0, k) - 1.0)
+    return math.copysign(-m / (2.0 + m), z)
 
 
 @njit(cache=True, fastmath=_FLAGS, inline="always")
@@ -108,6 +133,9 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
     elif code == _SIGMOID:
         for s in range(z.shape[0]):
             a[s] = 1.0 / (1.0 + _exp(-np.float64(z[s])))  # exp overflow gives exactly 0
+    elif code == _TANH:
+        for s in range(z.shape[0]):
+            a[s] = _tanh(np.float64(z[s]))
     else:
         for s in range(z.shape[0]):
             a[s] = z[s]
@@ -126,6 +154,9 @@ def _times_slope(d, a, code, alpha):  # pragma: no cover - compiled
     elif code == _SIGMOID:
         for s in range(d.shape[0]):
             d[s] *= a[s] * (1.0 - a[s])
+    elif code == _TANH:
+        for s in range(d.shape[0]):
+            d[s] *= 1.0 - a[s] * a[s]
 
 
 @njit(cache=True, fastmath=_FLAGS, inline="always")

@@ -7,7 +7,7 @@ the first compiled call; if it is missing or cannot be imported, NumPy takes ove
 the numba backend these steps run as compiled loops:
 
 - **Small networks** (:func:`plan_for`: every layer at most :data:`SMALL_LAYER` units
-  wide, supported activations (not tanh); and per call
+  wide, built-in activations (tanh in float64 only); and per call
   :func:`suits`: ``X`` of the network's dtype and width, at most :data:`MAX_WORK`
   multiply-adds):
   :meth:`Network.forward <mlpzero.network.Network.forward>` and
@@ -74,10 +74,12 @@ SMALL_LAYER = 32
 #: crossovers it was set from are in ``docs/architecture.md``.
 MAX_WORK = 600_000
 
-#: Activation name -> code understood by the kernels. tanh has none: NumPy's SIMD ``tanh``
-#: beats the kernels' scalar ``math.tanh`` in float64 too, by more than the kernels save
-#: (``docs/architecture.md``), so tanh layers always run on NumPy.
-_ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3}
+#: Activation name -> code understood by the kernels (every built-in activation).
+_ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}
+
+#: Activations whose float32 NumPy ufunc (SIMD, in float32 lanes) beats the kernels'
+#: float64 loop in small networks (``benchmarks/activations.py``).
+_SLOW_IN_FLOAT32 = frozenset({_ACTIVATION_CODES["tanh"]})
 
 _backend = "numpy"
 _compiled: Any = None  # the module of jitted functions, once numba is switched on
@@ -158,11 +160,15 @@ class SmallNetworkPlan:
         self.alphas = np.asarray(alphas, dtype=np.float64)
 
 
-def plan_for(sizes: Sequence[int], activations: Sequence[Any]) -> SmallNetworkPlan | None:
+def plan_for(
+    sizes: Sequence[int], activations: Sequence[Any], dtype: Any = np.float64
+) -> SmallNetworkPlan | None:
     """A :class:`SmallNetworkPlan` when the network suits the small-network kernels.
 
     None when a layer is wider than :data:`SMALL_LAYER`, when an activation is not one of
-    identity, ReLU, leaky ReLU and sigmoid (tanh, or a user-defined one, for instance).
+    the built-in identity, ReLU, leaky ReLU, sigmoid and tanh (a user-defined one, for
+    instance), and for tanh layers in float32: NumPy's float32 SIMD ``tanh`` beats the
+    kernels' float64 loop there.
     """
     if max(sizes) > SMALL_LAYER:
         return None
@@ -171,14 +177,16 @@ def plan_for(sizes: Sequence[int], activations: Sequence[Any]) -> SmallNetworkPl
         code = _ACTIVATION_CODES.get(activation.name)
         if code is None or type(activation).__module__ != "mlpzero.activations":
             return None
+        if np.dtype(dtype) == np.float32 and code in _SLOW_IN_FLOAT32:
+            return None
         codes.append(code)
         alphas.append(float(activation.alpha) if activation.name == "leaky_relu" else 0.0)
     return SmallNetworkPlan(sizes, codes, alphas)
 
 
-def layer_codes(activations: Sequence[Any]) -> list[tuple[int, float] | None]:
+def layer_codes(activations: Sequence[Any], dtype: Any) -> list[tuple[int, float] | None]:
     """For each hidden layer, ``(code, alpha)`` when the per-layer kernels serve its
-    activation (:func:`plan_for`'s rule: a built-in activation other than tanh), else
+    activation (:func:`plan_for`'s rule: a built-in activation, no tanh in float32), else
     None.
 
     Those kernels run around the matrix products of any network, however wide: the bias
@@ -189,6 +197,8 @@ def layer_codes(activations: Sequence[Any]) -> list[tuple[int, float] | None]:
     for activation in activations:
         code = _ACTIVATION_CODES.get(getattr(activation, "name", None))
         if code is None or type(activation).__module__ != "mlpzero.activations":
+            codes.append(None)
+        elif np.dtype(dtype) == np.float32 and code in _SLOW_IN_FLOAT32:
             codes.append(None)
         else:
             codes.append((code, float(getattr(activation, "alpha", 0.0))))

@@ -169,11 +169,11 @@ class Network:
         self._rows = 0
         #: The compiled kernels the last forward pass ran on (None: it ran on NumPy).
         self._pass_kernels: Any = None
-        self._plan = _kernels.plan_for(sizes, self.activations)
+        self._plan = _kernels.plan_for(sizes, self.activations, self.dtype)
         #: A fixed transform of the inputs (``apply(X, out=)``), applied by every forward
         #: pass before the first layer: the model's standardisation, or None.
         self.input_transform: Any = None
-        self._layer_codes = _kernels.layer_codes(self.activations)
+        self._layer_codes = _kernels.layer_codes(self.activations, self.dtype)
         self.initialize(rng)
 
     # ------------------------------------------------------------------ set-up
@@ -467,8 +467,8 @@ class Network:
         self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
         self._weights_t = [w.T for w in self.weights]
         self._bias_columns = [b[:, None] for b in self.biases]
-        self._plan = _kernels.plan_for(self.layer_sizes, self.activations)
-        self._layer_codes = _kernels.layer_codes(self.activations)
+        self._plan = _kernels.plan_for(self.layer_sizes, self.activations, self.dtype)
+        self._layer_codes = _kernels.layer_codes(self.activations, self.dtype)
 
     # ------------------------------------------------------------------ description
     @property
