@@ -38,8 +38,10 @@ _FORWARD_FLAGS = {"contract"}
 
 # The helpers that other kernels call are inlined by numba (inline="always"), which
 # shortens a first run's compile: each no longer goes through numba's pipeline as a function
-# of its own. Inlined code takes its caller's fastmath flags, so each helper either has
-# the flags of its callers or does no floating-point arithmetic.
+# of its own. Inlined code takes its caller's fastmath flags, whatever its own decorator
+# says: a helper's decorator names the flags its arithmetic is written for (and gets when a
+# test calls it directly), and its callers must be compiled with no more than those.
+# Helpers that only compare, copy or count carry none.
 
 _IDENTITY, _RELU, _LEAKY_RELU, _SIGMOID, _TANH = 0, 1, 2, 3, 4
 
@@ -64,7 +66,7 @@ _LN2_LOW = float(_LN2 - Decimal(_LN2_HIGH))
 _EXP_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
 def _exp_parts(x):  # pragma: no cover - compiled
     r"""``(k, s)`` with :math:`e^x = 2^k (1 + s)`, :math:`k` integral (as a float) and
     :math:`|s| < 0.42`, in float64 with no library call, so that a loop of them
@@ -90,7 +92,7 @@ def _exp_parts(x):  # pragma: no cover - compiled
     return k, r + (r * r) * q
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
 def _times_power_of_two(p, k):  # pragma: no cover - compiled
     r""":math:`p \cdot 2^k` for an integral ``k`` (a float) in ``[-1076, 1024]``: two powers
     of two made from their exponent bits, :math:`2^{\lfloor k/2 \rfloor}` and
@@ -101,7 +103,7 @@ def _times_power_of_two(p, k):  # pragma: no cover - compiled
     return p * _float64_from_bits((half + 1023) << 52) * _float64_from_bits((n - half + 1023) << 52)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
 def _exp(x):  # pragma: no cover - compiled
     r""":math:`e^x = 2^k (1 + s)` from :func:`_exp_parts`, less than one unit in the last
     place from the exact value (the 1 is added last, to a sum below 0.42)."""
@@ -109,7 +111,7 @@ def _exp(x):  # pragma: no cover - compiled
     return _times_power_of_two(1.0 + s, k)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
 def _tanh(z):  # pragma: no cover - compiled
     r""":math:`\tanh z = -\mathrm{sign}(z)\, m / (2 + m)` with
     :math:`m = e^{-2|z|} - 1 = 2^k s + (2^k - 1)` from :func:`_exp_parts`, which keeps
@@ -121,7 +123,7 @@ def _tanh(z):  # pragma: no cover - compiled
     return math.copysign(-m / (2.0 + m), z)
 
 
-@njit(cache=True, fastmath=_FLAGS, inline="always")
+@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
 def _activate(z, a, code, alpha):  # pragma: no cover - compiled
     """``a = g(z)`` along one row, for the activation ``code``."""
     if code == _RELU:
