@@ -463,32 +463,38 @@ def test_the_compiled_exp_is_within_one_ulp_of_the_exact_value():
 
 
 @needs_numba
-def test_the_compiled_tanh_is_within_three_ulp_of_the_exact_value():
+@pytest.mark.parametrize("tanh", [True, False])
+def test_the_compiled_tanh_and_sigmoid_are_within_three_ulp_of_the_exact_values(tanh):
     if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps:
         pytest.skip("needs a long double wider than float64 as the oracle")
     from numba import njit
 
-    from mlpzero._numba_kernels import _tanh
+    from mlpzero._numba_kernels import _sigmoid_or_tanh
 
     @njit(fastmath={"contract"})  # as the forward kernels, its callers, are compiled
-    def tanh_all(x, out):
+    def apply(x, out):
         for s in range(x.shape[0]):
-            out[s] = _tanh(x[s])
+            out[s] = _sigmoid_or_tanh(x[s], tanh)
+
+    def exact(x):
+        x = x.astype(np.longdouble)
+        return np.tanh(x) if tanh else 1 / (1 + np.exp(-x))
 
     rng = np.random.default_rng(0)
     tiny = 10.0 ** rng.uniform(-300, -5, 10_000)
-    x = np.concatenate([np.linspace(-20, 20, 400_001), rng.uniform(-1, 1, 100_000), tiny])
+    x = np.concatenate([np.linspace(-700, 40, 400_001), rng.uniform(-1, 1, 100_000), tiny])
     ours = np.empty_like(x)
-    tanh_all(x, ours)
-    exact = np.tanh(x.astype(np.longdouble))
-    ulps = np.abs(ours - exact) / np.spacing(np.abs(exact).astype(np.float64))
-    assert ulps.max() <= 3.0  # near 0 too, where 1 - e^(-2|z|) would cancel
+    apply(x, ours)
+    ulps = np.abs(ours - exact(x)) / np.spacing(np.abs(exact(x)).astype(np.float64))
+    assert ulps.max() <= 3.0  # tanh near 0 too, where 1 - e^(-2|z|) would cancel
 
-    edges = np.array([0.0, -0.0, 400.0, -400.0, np.inf, -np.inf, np.nan, 1e-320])
+    edges = np.array([0.0, -0.0, 800.0, -800.0, np.inf, -np.inf, np.nan, 1e-320])
     out = np.empty_like(edges)
-    tanh_all(edges, out)
-    np.testing.assert_array_equal(out, np.tanh(edges))
-    assert np.signbit(out[1])
+    apply(edges, out)
+    with np.errstate(over="ignore"):
+        expected = np.tanh(edges) if tanh else 1 / (1 + np.exp(-edges))
+    np.testing.assert_array_equal(out, expected)
+    assert np.signbit(out[1]) == tanh  # tanh(-0) is -0
 
 
 @needs_numba

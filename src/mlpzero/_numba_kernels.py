@@ -68,17 +68,21 @@ _EXP_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
 
 @njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
 def _exp_parts(x):  # pragma: no cover - compiled
-    r"""``(k, s)`` with :math:`e^x = 2^k (1 + s)`, :math:`k` integral (as a float) and
-    :math:`|s| < 0.42`, in float64 with no library call, so that a loop of them
-    vectorises (``math.exp`` calls the C library once per value).
+    r"""``(s, h, g)`` with :math:`e^x = (1 + s)\, h g`, :math:`|s| < 0.42` and
+    :math:`h g = 2^k`, in float64 with no library call, so that a loop of them vectorises
+    (``math.exp`` calls the C library once per value).
 
     :math:`k = \mathrm{round}(x / \ln 2)` and :math:`r = x - k \ln 2`,
     :math:`|r| \le \ln(2) / 2`, taken in two steps (``_LN2_HIGH`` then ``_LN2_LOW``) so
     that it keeps its low bits; :math:`s = e^r - 1` is its Taylor series to
-    :math:`r^{13} / 13!` (the rest is below :math:`2^{-56}`), by Horner's rule. ``x`` is
-    first clamped to ``[-746, 710]``, beyond which :math:`e^x` is 0 or infinite in
-    float64, so that :math:`k` stays an exponent; NaN stays NaN. Callers must not be
-    compiled with ``reassoc``: reordering the two subtractions would lose ``r``'s low bits.
+    :math:`r^{13} / 13!` (the rest is below :math:`2^{-56}`), by Horner's rule.
+    :math:`2^k` comes as two powers of two made from their exponent bits,
+    :math:`h = 2^{\lfloor k/2 \rfloor}` and :math:`g = 2^{k - \lfloor k/2 \rfloor}`, to be
+    applied one after the other, so that results beyond the float64 range round to
+    infinity or, below it, to subnormals and zero. ``x`` is first clamped to
+    ``[-746, 710]``, beyond which :math:`e^x` is 0 or infinite in float64; NaN stays NaN.
+    Callers must not be compiled with ``reassoc``: reordering the two subtractions would
+    lose ``r``'s low bits.
     """
     if x > 710.0:
         x = 710.0
@@ -89,38 +93,40 @@ def _exp_parts(x):  # pragma: no cover - compiled
     q = _EXP_TAYLOR[0]
     for coefficient in _EXP_TAYLOR[1:]:
         q = q * r + coefficient
-    return k, r + (r * r) * q
-
-
-@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
-def _times_power_of_two(p, k):  # pragma: no cover - compiled
-    r""":math:`p \cdot 2^k` for an integral ``k`` (a float) in ``[-1076, 1024]``: two powers
-    of two made from their exponent bits, :math:`2^{\lfloor k/2 \rfloor}` and
-    :math:`2^{k - \lfloor k/2 \rfloor}`, applied one after the other so that results
-    beyond the float64 range round to infinity or, below it, to subnormals and zero."""
     n = np.int64(k)
     half = n >> 1
-    return p * _float64_from_bits((half + 1023) << 52) * _float64_from_bits((n - half + 1023) << 52)
+    h = _float64_from_bits((half + 1023) << 52)
+    g = _float64_from_bits((n - half + 1023) << 52)
+    return r + (r * r) * q, h, g
 
 
 @njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
 def _exp(x):  # pragma: no cover - compiled
-    r""":math:`e^x = 2^k (1 + s)` from :func:`_exp_parts`, less than one unit in the last
+    r""":math:`e^x = (1 + s)\, h g` from :func:`_exp_parts`, less than one unit in the last
     place from the exact value (the 1 is added last, to a sum below 0.42)."""
-    k, s = _exp_parts(x)
-    return _times_power_of_two(1.0 + s, k)
+    s, h, g = _exp_parts(x)
+    return (1.0 + s) * h * g
 
 
 @njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
-def _tanh(z):  # pragma: no cover - compiled
-    r""":math:`\tanh z = -\mathrm{sign}(z)\, m / (2 + m)` with
-    :math:`m = e^{-2|z|} - 1 = 2^k s + (2^k - 1)` from :func:`_exp_parts`, which keeps
-    its accuracy near :math:`z = 0` (where :math:`1 - e^{-2|z|}` would cancel): within
-    three units in the last place, with no library call. The sign is copied from ``z``,
-    so :math:`\tanh(-0) = -0`; NaN stays NaN."""
-    k, s = _exp_parts(-2.0 * abs(z))
-    m = _times_power_of_two(s, k) + (_times_power_of_two(1.0, k) - 1.0)
-    return math.copysign(-m / (2.0 + m), z)
+def _sigmoid_or_tanh(z, tanh):  # pragma: no cover - compiled
+    r""":math:`\tanh z` if ``tanh``, else :math:`\sigma(z) = 1 / (1 + e^{-z})`, from one
+    :func:`_exp_parts`, with no library call.
+
+    Both are within three units in the last place of the exact values (the sigmoid as
+    NumPy's ``1 / (1 + exp(-z))``). One function serves both so that a kernel inlines
+    one exponential, not two, which keeps a first run's compile short. tanh is
+    :math:`-\mathrm{sign}(z)\, m / (2 + m)` with :math:`m = e^{-2|z|} - 1 = s\,2^k + (2^k - 1)`,
+    which keeps its accuracy near :math:`z = 0` (where :math:`1 - e^{-2|z|}` would
+    cancel): within three units in the last place. The sign is copied from ``z``, so
+    :math:`\tanh(-0) = -0`; NaN stays NaN.
+    """
+    s, h, g = _exp_parts(-2.0 * abs(z) if tanh else -z)
+    if tanh:
+        power = h * g  # exact: 2^k with k <= 0, or 0
+        m = s * power + (power - 1.0)
+        return math.copysign(-m / (2.0 + m), z)
+    return 1.0 / (1.0 + (1.0 + s) * h * g)  # e^-z overflowing gives exactly 0
 
 
 @njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
@@ -132,12 +138,10 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
     elif code == _LEAKY_RELU:
         for s in range(z.shape[0]):
             a[s] = alpha * z[s] if z[s] <= 0.0 else z[s]
-    elif code == _SIGMOID:
+    elif code == _SIGMOID or code == _TANH:
+        tanh = code == _TANH
         for s in range(z.shape[0]):
-            a[s] = 1.0 / (1.0 + _exp(-np.float64(z[s])))  # exp overflow gives exactly 0
-    elif code == _TANH:
-        for s in range(z.shape[0]):
-            a[s] = _tanh(np.float64(z[s]))
+            a[s] = _sigmoid_or_tanh(np.float64(z[s]), tanh)
     else:
         for s in range(z.shape[0]):
             a[s] = z[s]
@@ -218,15 +222,14 @@ def _transpose_input(X, inputs):  # pragma: no cover - compiled
 
 
 @njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
-def forward(params, sizes, codes, alphas, X, inputs, pre, post):  # pragma: no cover
-    r"""Every layer: :math:`Z^T = W A^T + b`, then :math:`A = g(Z)` for hidden layers."""
-    _transpose_input(X, inputs)
-    _layers_forward(params, sizes, codes, alphas, X.shape[0], inputs, pre, post)
+def forward(params, sizes, codes, alphas, m, inputs, pre, post):  # pragma: no cover
+    r"""Every layer: :math:`Z^T = W A^T + b`, then :math:`A = g(Z)` for hidden layers,
+    from ``X^T`` ``(n_0, m)`` in ``inputs``.
 
-
-@njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
-def _layers_forward(params, sizes, codes, alphas, m, inputs, pre, post):  # pragma: no cover
-    """:func:`forward` from ``X^T`` already in ``inputs``."""
+    The caller transposes ``X`` (NumPy, or :func:`gradient_descent` once for all its
+    steps): a kernel taking ``X`` itself would be compiled again for each of its layouts,
+    and a first run would compile the whole pass twice, here and in
+    :func:`gradient_descent`, which calls this one."""
     n_layers = sizes.shape[0] - 1
     weights, blocks = _offsets(sizes, m)
     a_prev = inputs[: sizes[0] * m].reshape((sizes[0], m))
@@ -623,7 +626,7 @@ def gradient_descent(  # pragma: no cover - compiled
         if record:
             for i in range(params.shape[0]):  # a loop: a slice copy costs seconds to compile
                 snapshot[i] = params[i]
-        _layers_forward(params, sizes, codes, alphas, m, inputs, pre, post)
+        forward(params, sizes, codes, alphas, m, inputs, pre, post)
         finite = True
         if record:
             total = sigmoid_error_and_crossentropy(logits, Y, scale, error, limit, False, 0.0, 0.0)

@@ -248,10 +248,12 @@ class Network:
         )
         self._pass_kernels = compiled if use_kernels else None
         if use_kernels:
-            plan = self._plan
+            plan, inputs = self._plan, ws.input_buffer()
+            n_0 = plan.sizes[0]
+            np.copyto(inputs[: n_0 * rows].reshape(n_0, rows), X.T)  # the layout it reads
             compiled.forward(
-                self.params, plan.sizes, plan.codes, plan.alphas, X,
-                ws.input_buffer(), ws.pre_flat, ws.post_flat,
+                self.params, plan.sizes, plan.codes, plan.alphas, rows,
+                inputs, ws.pre_flat, ws.post_flat,
             )  # fmt: skip
             self._record_compiled_pass(compiled, X)
             return ws.pre[-1]
