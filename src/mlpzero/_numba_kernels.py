@@ -58,7 +58,7 @@ def _float64_from_bits(typingctx, bits):  # pragma: no cover - compiled
 
 
 # ln 2 in two parts: _LN2_HIGH keeps 42 bits after the point, so k * _LN2_HIGH is exact
-# for every |k| < 2048 that _exp meets, and _LN2_LOW holds the next 53 bits of ln 2.
+# for every |k| < 2048 that _exp_parts meets, and _LN2_LOW holds the next 53 bits of ln 2.
 _LN2 = Decimal("0.69314718055994530941723212145817656807550013436026")
 _LN2_HIGH = math.floor(float(_LN2) * 2.0**42) / 2.0**42
 _LN2_LOW = float(_LN2 - Decimal(_LN2_HIGH))
@@ -93,7 +93,7 @@ def _exp_parts(x):  # pragma: no cover - compiled
     q = _EXP_TAYLOR[0]
     for coefficient in _EXP_TAYLOR[1:]:
         q = q * r + coefficient
-    n = np.int64(k)
+    n = np.int64(k if k == k else 0.0)  # NaN has no integer; s carries the NaN out
     half = n >> 1
     h = _float64_from_bits((half + 1023) << 52)
     g = _float64_from_bits((n - half + 1023) << 52)
@@ -113,8 +113,8 @@ def _sigmoid_or_tanh(z, tanh):  # pragma: no cover - compiled
     r""":math:`\tanh z` if ``tanh``, else :math:`\sigma(z) = 1 / (1 + e^{-z})`, from one
     :func:`_exp_parts`, with no library call.
 
-    Both are within three units in the last place of the exact values (the sigmoid as
-    NumPy's ``1 / (1 + exp(-z))``). One function serves both so that a kernel inlines
+    Both are within three units in the last place of the exact values (the sigmoid no
+    further than NumPy's ``1 / (1 + exp(-z))``). One function serves both so that a kernel inlines
     one exponential, not two, which keeps a first run's compile short. tanh is
     :math:`-\mathrm{sign}(z)\, m / (2 + m)` with :math:`m = e^{-2|z|} - 1 = s\,2^k + (2^k - 1)`,
     which keeps its accuracy near :math:`z = 0` (where :math:`1 - e^{-2|z|}` would
