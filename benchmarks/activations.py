@@ -6,7 +6,7 @@ For each hidden activation (ReLU, sigmoid, tanh), dtype and network below, one s
 rounds of many steps each (after one untimed step: the two networks do not share
 their buffers); the table gives the fastest round per step and the
 numba time as a multiple of NumPy's (below 1: the kernels are faster). It is how
-``mlpzero.kernels`` decides which activations its kernels serve (tanh: none).
+``mlpzero.kernels`` decides which activations its kernels serve (tanh: float64 only).
 
     python -m benchmarks.activations [--threads 2] [--rounds 9]
 

@@ -30,7 +30,7 @@ from numba.extending import intrinsic
 # multiply-adds; unlike full fastmath, NaN and infinity still propagate as in NumPy, which
 # the divergence checks rely on. error_model="numpy" makes x / 0 give inf or NaN as in
 # NumPy, instead of Python's ZeroDivisionError check, a branch that keeps a loop from
-# vectorising: Adam and the kernels that compute a sigmoid take it. Those that sum nothing
+# vectorising: Adam and the kernels that call _exp_parts take it. Those that sum nothing
 # over samples (the forward pass, the output gradient) compile without reassoc, which
 # _exp's range reduction must not have.
 _FLAGS = {"reassoc", "contract"}
