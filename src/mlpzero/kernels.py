@@ -28,9 +28,10 @@ the numba backend these steps run as compiled loops:
 The kernels compute the same formulas as the NumPy code, which remains the reference:
 :mod:`mlpzero.network` and :mod:`mlpzero.optimizers` state them, and
 ``tests/test_kernels.py`` checks that both backends agree on every activation, shape and
-dtype. Results differ only by rounding (sums are accumulated in another order), so a seed
-gives bit-identical runs within one backend, not across the two. Wide layers keep using
-NumPy's matrix products (BLAS), which no simple loop beats.
+dtype. Results differ only by rounding (sums are accumulated in another order, and the
+kernels compute ``exp`` and ``tanh`` themselves, within a few units in the last place),
+so a seed gives bit-identical runs within one backend, not across the two. Wide layers
+keep using NumPy's matrix products (BLAS), which no simple loop beats.
 
 The buffers follow :class:`~mlpzero.network.Network`'s layout: parameters flat (``W[l]``
 row-major ``(n_l, n_{l-1})`` then ``b[l]``, layer by layer), activations transposed,
