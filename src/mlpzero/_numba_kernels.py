@@ -7,8 +7,8 @@ elsewhere: the forward and backward passes of :mod:`mlpzero.network`, the deriva
 them in step; ``tests/test_kernels.py`` compares the two on every case.
 
 In float32 the kernels read and write float32 arrays only; inside, sums over samples,
-sigmoids and the output link are computed in float64 registers and rounded once when
-stored. A value is widened with ``np.float64(x)``: numba's ``float(x)`` keeps a float32
+sigmoids, tanh and the output link are computed in float64 registers and rounded once
+when stored. A value is widened with ``np.float64(x)``: numba's ``float(x)`` keeps a float32
 ``x`` float32.
 
 Shapes: ``X`` is ``(m, n_0)``; ``sizes`` holds ``n_0 .. n_L``. ``inputs`` holds ``X``
@@ -32,7 +32,7 @@ from numba.extending import intrinsic
 # NumPy, instead of Python's ZeroDivisionError check, a branch that keeps a loop from
 # vectorising: Adam and the kernels that call _exp_parts take it. Those that sum nothing
 # over samples (the forward pass, the output gradient) compile without reassoc, which
-# _exp's range reduction must not have.
+# _exp_parts' range reduction must not have.
 _FLAGS = {"reassoc", "contract"}
 _FORWARD_FLAGS = {"contract"}
 
@@ -114,12 +114,13 @@ def _sigmoid_or_tanh(z, tanh):  # pragma: no cover - compiled
     :func:`_exp_parts`, with no library call.
 
     Both are within three units in the last place of the exact values (the sigmoid no
-    further than NumPy's ``1 / (1 + exp(-z))``). One function serves both so that a kernel inlines
-    one exponential, not two, which keeps a first run's compile short. tanh is
-    :math:`-\mathrm{sign}(z)\, m / (2 + m)` with :math:`m = e^{-2|z|} - 1 = s\,2^k + (2^k - 1)`,
-    which keeps its accuracy near :math:`z = 0` (where :math:`1 - e^{-2|z|}` would
-    cancel): within three units in the last place. The sign is copied from ``z``, so
-    :math:`\tanh(-0) = -0`; NaN stays NaN.
+    further than NumPy's ``1 / (1 + exp(-z))``). One function serves both so that a
+    kernel inlines one exponential, not two, which keeps a first run's compile short.
+
+    tanh is :math:`-\mathrm{sign}(z)\, m / (2 + m)` with
+    :math:`m = e^{-2|z|} - 1 = s\,2^k + (2^k - 1)`, which keeps its accuracy near
+    :math:`z = 0`, where :math:`1 - e^{-2|z|}` would cancel. The sign is copied from
+    ``z``, so :math:`\tanh(-0) = -0`; NaN stays NaN.
     """
     s, h, g = _exp_parts(-2.0 * abs(z) if tanh else -z)
     if tanh:

@@ -250,7 +250,7 @@ class Network:
         if use_kernels:
             plan, inputs = self._plan, ws.input_buffer()
             n_0 = plan.sizes[0]
-            np.copyto(inputs[: n_0 * rows].reshape(n_0, rows), X.T)  # the layout it reads
+            np.copyto(inputs[: n_0 * rows].reshape(n_0, rows), X.T)  # X^T, as the kernel reads
             compiled.forward(
                 self.params, plan.sizes, plan.codes, plan.alphas, rows,
                 inputs, ws.pre_flat, ws.post_flat,
