@@ -794,3 +794,16 @@ def test_load_data_checks_split_and_features(tmp_path):
     path = write(tmp_path / "d.csv", "a,b,y\n1,2,0\n")
     with pytest.raises(TypeError, match=r"features must be a list of column names, got the"):
         load_data(path, features="ab")
+
+
+def test_convert_takes_only_its_own_scratch_folders_for_leftovers(tmp_path):
+    """A folder of the user's that happens to be named like a scratch folder is data: it
+    keeps the destination from being empty and is never removed."""
+    path = write(tmp_path / "d.csv", "a,label\n1,0\n2,1\n")
+    out = tmp_path / "out"
+    mine = out / ".out.notes.partial"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="already exists and is not empty"):
+        convert_csv(path, out)
+    assert (mine / "notes.txt").read_text() == "keep me"

@@ -29,6 +29,9 @@ __all__ = ["convert_csv"]
 #: Files larger than this show a progress bar unless told otherwise.
 PROGRESS_BYTES = 16 << 20
 
+#: The file that marks a folder as a conversion's own scratch folder.
+_SCRATCH_MARK = ".mlpzero-conversion"
+
 
 def _check_destination(destination: Path, source: Path) -> None:
     if destination.exists() or destination.is_symlink():
@@ -51,9 +54,11 @@ def _check_destination(destination: Path, source: Path) -> None:
 
 def _is_scratch(path: Path, destination: Path) -> bool:
     """Whether ``path`` is the scratch folder of a conversion into ``destination`` that
-    was killed while filling it: left behind, it does not make the folder taken."""
+    was killed while filling it: left behind, it does not make the folder taken. Its name
+    and its mark file must both say so; a folder of the user's is never taken for one."""
     name = path.name
-    return name.startswith(f".{destination.name}.") and name.endswith(".partial") and path.is_dir()
+    named = name.startswith(f".{destination.name}.") and name.endswith(".partial")
+    return named and (path / _SCRATCH_MARK).is_file() and not path.is_symlink()
 
 
 def convert_csv(
@@ -92,6 +97,7 @@ def convert_csv(
     scratch = Path(
         tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out if fill else out.parent)
     )
+    (scratch / _SCRATCH_MARK).touch()
     work = scratch / "data"
     work.mkdir()  # with the permissions mkdir gives, not mkdtemp's owner-only ones
     try:
