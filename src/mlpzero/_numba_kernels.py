@@ -70,7 +70,8 @@ _EXP_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
 def _exp_parts(x):  # pragma: no cover - compiled
     r"""``(s, h, g)`` with :math:`e^x = (1 + s)\, h g`, :math:`|s| < 0.42` and
     :math:`h g = 2^k`, in float64 with no library call, so that a loop of them vectorises
-    (``math.exp`` calls the C library once per value).
+    (``math.exp`` calls the C library once per value). ``(1 + s) * h * g`` is less than
+    one unit in the last place from the exact :math:`e^x` (the 1 is added last).
 
     :math:`k = \mathrm{round}(x / \ln 2)` and :math:`r = x - k \ln 2`,
     :math:`|r| \le \ln(2) / 2`, taken in two steps (``_LN2_HIGH`` then ``_LN2_LOW``) so
@@ -98,14 +99,6 @@ def _exp_parts(x):  # pragma: no cover - compiled
     h = _float64_from_bits((half + 1023) << 52)
     g = _float64_from_bits((n - half + 1023) << 52)
     return r + (r * r) * q, h, g
-
-
-@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
-def _exp(x):  # pragma: no cover - compiled
-    r""":math:`e^x = (1 + s)\, h g` from :func:`_exp_parts`, less than one unit in the last
-    place from the exact value (the 1 is added last, to a sum below 0.42)."""
-    s, h, g = _exp_parts(x)
-    return (1.0 + s) * h * g
 
 
 @njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
@@ -493,7 +486,7 @@ def output_error(logits, targets, scale, out, sigmoid):  # pragma: no cover - co
         for i in range(m):
             z = np.float64(logits[i, j])
             if sigmoid:
-                z = 1.0 / (1.0 + _exp(-z))
+                z = _sigmoid_or_tanh(z, False)
             out[i, j] = (z - targets[i, j]) * scale
 
 
