@@ -171,3 +171,27 @@ def test_network_dtype_must_be_float32_or_float64(dtype):
 def test_network_activation_none_is_named():
     with pytest.raises(TypeError, match=r"activation must be a name.*got NoneType None"):
         Network([2, 3, 1], activation=None)
+
+
+def test_small_products_get_their_operands_in_row_order(monkeypatch, backend):
+    """Products of a few hundred thousand multiply-adds take both operands in row order:
+    OpenBLAS runs those in one thread, but with a transposed operand on its threads,
+    which stalls for milliseconds when other processes hold the cores. The forward
+    product of the first layer (``W X^T``) and the weight gradient of the second
+    (``dZ^T A``) are of that size here; the gradient stays exact."""
+    sizes, rows = [30, 100, 40, 3], 100  # 300,000 and 400,000 multiply-adds
+    net = Network(sizes, "tanh", dtype="float64", rng=0)
+    X, Y = _data(rows, sizes, CategoricalCrossEntropy())
+    seen = []
+    matmul = np.matmul
+
+    def spy(a, b, out=None):
+        seen.append((a.shape[0] * a.shape[1] * b.shape[1], b.flags.c_contiguous))
+        return matmul(a, b, out=out)
+
+    monkeypatch.setattr(np, "matmul", spy)
+    net.backward(CategoricalCrossEntropy().gradient(net.forward(X), Y))
+    small = [row_order for work, row_order in seen if 262_144 < work <= 1_000_000]
+    assert len(small) == 5 and all(small), seen  # two forward products, three backward
+    monkeypatch.setattr(np, "matmul", matmul)
+    assert gradcheck(net, CategoricalCrossEntropy(), X, Y).relative_error < 1e-7

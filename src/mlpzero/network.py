@@ -58,6 +58,15 @@ _MAX_WORKSPACES = 4
 #: Fewest samples for which the per-layer kernels replace the NumPy calls around the
 #: products: below it the kernels' per-row loops are too short to pay for their calls.
 _FUSED_ROWS = 16
+#: Multiply-adds of a matrix product between which its second operand is first copied
+#: into row order when it is a transposed view (``W X^T``, ``dZ^T A``: both operands
+#: stored by rows, the sum along both rows). OpenBLAS runs products up to
+#: ``_SMALL_PRODUCT`` multiply-adds with operands in row order in one thread, but with
+#: such a transposed operand on its thread pool from ``_THREADED_PRODUCT`` on. Handing a
+#: product to a second thread costs little on an idle machine, but up to milliseconds
+#: when other processes hold the cores; the copy costs one pass over the operand.
+_THREADED_PRODUCT = 1 << 18
+_SMALL_PRODUCT = 1_000_000
 
 
 class _Workspace:
@@ -89,11 +98,26 @@ class _Workspace:
         #: ``X`` after the network's input transform, ``(m, n_0)`` (made on first use).
         self.transformed: np.ndarray | None = None
         self._input_size = sizes[0] * rows
+        #: Room for one layer's inputs, ``m * n_{l-1}`` values, for :meth:`product`.
+        self._operand: np.ndarray | None = None
+        self._operand_size = max(sizes[:-1]) * rows
 
     def input_buffer(self) -> np.ndarray:
         if self.inputs is None:
             self.inputs = np.empty(self._input_size, dtype=self.pre_flat.dtype)
         return self.inputs
+
+    def product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+        """``out = a @ b``, ``(p, k) @ (k, q)``, copying ``b`` into row order first when
+        it is a transposed view and the product is small (:data:`_SMALL_PRODUCT`)."""
+        work = a.shape[0] * a.shape[1] * b.shape[1]
+        if _THREADED_PRODUCT < work <= _SMALL_PRODUCT and not b.flags.c_contiguous:
+            if self._operand is None:
+                self._operand = np.empty(self._operand_size, dtype=self.pre_flat.dtype)
+            copy = self._operand[: b.size].reshape(b.shape)
+            np.copyto(copy, b)
+            b = copy
+        np.matmul(a, b, out=out)
 
 
 def _blocks(flat: np.ndarray, sizes: Sequence[int], rows: int) -> list[np.ndarray]:
@@ -261,7 +285,7 @@ class Network:
         last = len(self.weights) - 1
         a_t = X.T
         for layer, (w, z_t) in enumerate(zip(self.weights, ws.pre_t, strict=True)):
-            np.matmul(w, a_t, out=z_t)  # Z^T = W A^T + b, as (n_l, m)
+            ws.product(w, a_t, z_t)  # Z^T = W A^T + b, as (n_l, m)
             if layer == last:
                 self._add_bias(compiled, layer, z_t)
             else:
@@ -377,7 +401,7 @@ class Network:
             a_prev_t = self._input.T if layer == 0 else ws.post_t[layer - 1]
             masked = drop is not None and layer > 0 and drop.masks[layer - 1] is not None
             inputs_t = drop.outputs[layer - 1] if masked else a_prev_t
-            np.matmul(delta_t, inputs_t.T, out=self.weight_grads[layer])  # dZ^T A
+            ws.product(delta_t, inputs_t.T, self.weight_grads[layer])  # dZ^T A
             if layer > 0:
                 below_t = ws.delta_t[layer - 1]
                 w_t = self._weights_t[layer]
