@@ -965,6 +965,38 @@ def test_replacing_a_stream_path_writes_through_the_process_descriptor(tmp_path)
     assert link.is_symlink() and os.readlink(link) == "/dev/stdout"
 
 
+@pytest.mark.skipif(
+    not (os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK)),
+    reason="no writable /dev/shm",
+)
+def test_a_failed_save_in_dev_shm_leaves_the_model_it_would_replace(tmp_path, monkeypatch):
+    """/dev/shm holds regular files like any folder: a model saved there is replaced
+    whole or not at all, not truncated and rewritten in place."""
+    X, y = blobs()
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2)
+    path = f"/dev/shm/mlpzero-test-{os.getpid()}-{tmp_path.name}.npz"
+    try:
+        model.save(path)
+        with open(path, "rb") as handle:
+            before = handle.read()
+
+        def fail_midway(handle, arrays):
+            handle.write(b"PK\x03\x04 half a model")
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(io, "_write_npz", fail_midway)
+        with pytest.raises(OSError, match="No space left"):
+            model.save(path)
+        with open(path, "rb") as handle:
+            assert handle.read() == before
+        monkeypatch.undo()
+        np.testing.assert_array_equal(mlpzero.load(path).network.params, model.network.params)
+    finally:
+        for name in os.listdir("/dev/shm"):
+            if name.startswith(f".{os.path.basename(path)}.") or name == os.path.basename(path):
+                os.unlink(os.path.join("/dev/shm", name))
+
+
 def test_a_history_with_shorter_lists_is_read_one_value_per_epoch(tmp_path):
     # Files written before every history list held one value per epoch: 5 epochs without
     # validation data, then 3 with it, stored val_loss as 3 values. They are the last 3

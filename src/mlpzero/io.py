@@ -505,10 +505,11 @@ def _stream_descriptor(given: str) -> int | None:
 
 def _written_in_place(given: str, target: Path) -> bool:
     """Whether a path cannot be replaced by renaming a file over it: it is no regular file
-    (a device, a pipe), or it is one of the process's streams (``/dev/stdout``, ``/proc``),
-    whose file, if any, belongs to the shell that opened it."""
-    streams = ("/dev/", "/proc/")
-    if os.path.abspath(given).startswith(streams) or str(target).startswith(streams):
+    (a device such as ``/dev/null``, a pipe), or it is under ``/proc`` (a descriptor of a
+    process, whose file, if any, belongs to the shell that opened it). A regular file
+    under ``/dev`` (in the memory-backed folder ``/dev/shm``) is replaced like any other:
+    written in place, a failed save would leave it cut short."""
+    if os.path.abspath(given).startswith("/proc/") or str(target).startswith("/proc/"):
         return True
     try:
         return not stat.S_ISREG(os.stat(given).st_mode)
