@@ -1,6 +1,7 @@
 """Hostile model files: whatever the bytes, reading fails with a ValueError that names the
 file (and the field), quickly and with little memory, or gives a working model."""
 
+import itertools
 import json
 import os
 import re
@@ -147,6 +148,39 @@ def test_members_that_inflate_to_gigabytes_are_refused_before_reading(files):
         assert str(path) in str(error)
         assert re.search(message, str(error)), str(error)
         assert peak < 4 * MB, (path, peak)
+
+
+def test_parameters_the_metadata_allows_may_not_inflate_far_past_the_file(files):
+    # The metadata declares a layer of two million units, and params.npy truly holds their
+    # 56 MB of zeros, compressed into a file of a few tens of kilobytes: reading it would
+    # take memory out of all proportion to the file. A compressed copy of an honest model
+    # still reads.
+    folder, model_path, _, _ = files
+    document, arrays = read_model_file(model_path)
+    honest = folder / "compressed.npz"
+    with np.load(model_path) as stored:
+        np.savez_compressed(honest, **{key: stored[key] for key in stored.files})
+    np.testing.assert_array_equal(mlpzero.load(honest).network.params, arrays["params"])
+    sizes = document["network"]["layer_sizes"]
+    sizes[1] = document["model"]["hidden"][0] = 2_000_000
+    count = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    assert 50 * MB < count * 4 < 70 * MB
+    header = npy_header("<f4", (count,))
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw, crc, left, zeros = compressor.compress(header), zlib.crc32(header), count * 4, bytes(MB)
+    while left:
+        block = zeros[: min(left, MB)]
+        raw += compressor.compress(block)
+        crc, left = zlib.crc32(block, crc), left - len(block)
+    raw += compressor.flush()
+    params = ("params.npy", raw, crc, len(header) + count * 4)
+    path = write_zip(folder / "inflating.npz", [metadata_member(document), params])
+    assert path.stat().st_size < 100_000
+    error, peak = peak_memory(lambda: mlpzero.load(path))
+    assert isinstance(error, ValueError), error
+    assert str(path) in str(error) and "member 'params.npy'" in str(error)
+    assert "inflates to" in str(error)
+    assert peak < 4 * MB
 
 
 def test_a_member_that_inflates_past_its_declared_size_is_cut_there(files):

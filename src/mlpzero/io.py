@@ -114,6 +114,12 @@ _MAX_PARSE_MULTIPLE = 16
 _MIN_PARSE_BUDGET = 64 << 20
 #: How deep the document may nest lists and objects (mlpzero's own go about 6 deep).
 _MAX_DEPTH = 32
+#: What the compressed members of one file may inflate to together: this many times the
+#: file's size, or this floor for a small file. Deflate reaches about a thousand to one on
+#: zeros, so a file of a few megabytes could otherwise declare (and truly hold) gigabytes of
+#: parameters; numbers that a model was trained to compress far less than this.
+_MAX_INFLATE_MULTIPLE = 64
+_MIN_INFLATE_BUDGET = 32 << 20
 _MAX_EPOCHS = 1 << 40
 _READ_CHUNK = 1 << 20
 _RNG_KINDS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
@@ -685,6 +691,8 @@ class _Archive:
     def __init__(self, source: Path, handle: BinaryIO) -> None:
         self.source = source
         self.size = os.fstat(handle.fileno()).st_size
+        #: Bytes the compressed members read so far inflate to (``_MAX_INFLATE_MULTIPLE``).
+        self.inflated = 0
         try:
             self.zip = zipfile.ZipFile(handle)
             members = self.zip.infolist()
@@ -795,6 +803,16 @@ class _Archive:
                     f"declares {info.file_size} bytes stored as they are, more than the "
                     f"file's {self.size} bytes hold"
                 )
+            if not stored:
+                budget = max(_MIN_INFLATE_BUDGET, _MAX_INFLATE_MULTIPLE * self.size)
+                if self.inflated + info.file_size > budget:
+                    raise _Invalid(
+                        f"inflates to {info.file_size} bytes: with the compressed members "
+                        f"before it, more than the {budget} bytes a file of {self.size} bytes "
+                        f"may inflate to ({_MAX_INFLATE_MULTIPLE} times its size, at least "
+                        f"{_MIN_INFLATE_BUDGET}); a model's numbers compress far less"
+                    )
+                self.inflated += info.file_size
             with self.zip.open(info) as stream:
                 return _read_npy(stream, info.file_size, limit, dtype)
         except _Invalid as error:
