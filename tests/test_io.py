@@ -1015,3 +1015,27 @@ def test_a_history_with_shorter_lists_is_read_one_value_per_epoch(tmp_path):
     assert len(loaded.history["val_loss"]) == loaded.history.epochs == 10
     assert loaded.history.best_epoch() in range(5, 10)
     assert History.from_dict(loaded.history.as_dict()).epochs == 10
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null")
+def test_a_model_can_be_saved_to_dev_null(tmp_path):
+    """A device keeps no position: an archive written to it must stream, not seek back."""
+    import subprocess
+    import sys
+
+    X, y = blobs()
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2)
+    assert str(model.save("/dev/null")) == "/dev/null"
+    # /dev/stdout sent to /dev/null by the shell: written through the process's descriptor.
+    script = (
+        "import numpy as np\n"
+        "from mlpzero import MLP\n"
+        "X = np.random.default_rng(0).normal(size=(20, 2))\n"
+        "model = MLP(hidden=(3,), seed=0).fit(X, (X[:, 0] > 0).astype(int), epochs=1)\n"
+        "print(model.save('/dev/stdout'))\n"
+    )
+    with open(os.devnull, "wb") as null:
+        ran = subprocess.run(
+            [sys.executable, "-c", script], stdout=null, stderr=subprocess.PIPE, timeout=120
+        )
+    assert ran.returncode == 0, ran.stderr.decode()

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 import math
 import os
@@ -467,11 +468,11 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
             with contextlib.suppress(AttributeError, ValueError, OSError):
                 stream.flush()
         with os.fdopen(os.dup(descriptor), "wb") as handle:
-            write(handle)
+            write(_streaming(handle))
         return Path(given)
     if _written_in_place(given, target):
         with open(given, "wb") as handle:
-            write(handle)
+            write(_streaming(handle))
         return Path(given)
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
@@ -488,6 +489,34 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
             os.unlink(temporary)
         raise
     return Path(os.fspath(path))
+
+
+class _WriteOnly(io.RawIOBase):
+    """A handle that only writes (it cannot tell nor seek): a zip archive written to it
+    streams, with no seeking back."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        super().__init__()
+        self._handle = handle
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self._handle.write(data)
+
+    def flush(self) -> None:
+        if not self._handle.closed:
+            self._handle.flush()
+
+
+def _streaming(handle: BinaryIO) -> Any:
+    """``handle``, or for anything but a regular file a :class:`_WriteOnly` view of it: a
+    device such as ``/dev/null`` accepts a seek but keeps its position at 0, so a zip
+    archive that reads its position back would compute negative offsets and fail."""
+    if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        return handle
+    return _WriteOnly(handle)
 
 
 def _stream_descriptor(given: str) -> int | None:
