@@ -658,3 +658,21 @@ def test_a_model_with_repeated_feature_names_is_not_saved(tmp_path):
     with pytest.raises(ValueError, match="cannot save a model: feature_names must be distinct"):
         model.save(tmp_path / "m.npz")
     assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "member, value", [("standardize.scale", 1e-40), ("standardize.mean", 1e39)]
+)
+def test_standardisation_a_float32_model_cannot_hold_is_refused_on_loading(tmp_path, member, value):
+    # Finite and positive in float64, but in float32 the scale is subnormal or the mean
+    # infinite: the model could not predict, and an export would divide by zero or hold inf.
+    X, y = blobs()
+    model = MLP(hidden=(3,), seed=0, standardize=True).fit(X, y, epochs=2)
+    document, arrays = read_model_file(model.save(tmp_path / "model.npz"))
+    arrays[member] = arrays[member].copy()
+    arrays[member][0] = value
+    path = write_model_file(tmp_path / "crafted.npz", document, arrays)
+    with pytest.raises(ValueError) as error:
+        mlpzero.load(path)
+    assert str(path) in str(error.value)
+    assert "do not fit in float32" in str(error.value)

@@ -1044,7 +1044,9 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
         )
     if not np.isfinite(params).all():
         raise ValueError(f"{path}: the parameters contain NaN or infinity")
-    standardize, standardizer = _standardization(path, document.get("model"), archive, sizes[0])
+    standardize, standardizer = _standardization(
+        path, document.get("model"), archive, sizes[0], dtype
+    )
 
     loss = document.get("loss")
     if isinstance(loss, dict):
@@ -1111,11 +1113,12 @@ def _check_feature_names(names: Any, n_features: int, where: str) -> None:
 
 
 def _standardization(
-    path: Any, settings: Any, archive: _Archive, n_features: int
+    path: Any, settings: Any, archive: _Archive, n_features: int, dtype: str
 ) -> tuple[bool | None, Standardizer | None]:
     """The ``standardize`` setting (None when the file predates it) and the statistics,
     read from ``archive``: present exactly when the setting is true, float64, one finite
-    value per feature, the scale > 0."""
+    value per feature, the scale > 0, and in the model's ``dtype`` a finite mean and a
+    normal scale (as predicting needs, and an export writes)."""
     flag = settings.get("standardize") if isinstance(settings, dict) else None
     if flag is not None and not isinstance(flag, bool):
         raise ValueError(f"{path}: model.standardize must be true or false, got {flag!r}")
@@ -1142,7 +1145,12 @@ def _standardization(
     mean, scale = (found[key] for key in _STANDARDIZE_MEMBERS)
     if not (scale > 0).all():
         raise ValueError(f"{path}: standardize.scale must be > 0, got {float(scale.min())!r}")
-    return flag, Standardizer(mean, scale)
+    standardizer = Standardizer(mean, scale)
+    try:
+        standardizer.statistics_in(dtype)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    return flag, standardizer
 
 
 def _activation(path: Any, config: Any, where: str) -> _activations.Activation:

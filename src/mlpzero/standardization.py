@@ -180,10 +180,7 @@ class Standardizer:
             raise ValueError(
                 f"X must have {self.n_features} features to standardise, got shape {X.shape}"
             )
-        cast = self._cast.get(X.dtype)
-        if cast is None:
-            cast = self._cast[X.dtype] = self._statistics_in(X.dtype)
-        mean, scale = cast
+        mean, scale = self.statistics_in(X.dtype)
         # Callers silence overflow around whole passes (their outputs are checked after);
         # this one is decided here, where the value that caused it is still known.
         try:
@@ -211,6 +208,15 @@ class Standardizer:
             f"beyond the largest {dtype.name} ({float(np.finfo(dtype).max):.3g}); rescale "
             "this feature or use dtype='float64'"
         )
+
+    def statistics_in(self, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The mean and scale rounded to ``dtype``, as :meth:`apply` uses them; a
+        :class:`ValueError` if a mean is infinite or a scale zero or subnormal there."""
+        dtype = np.dtype(dtype)
+        cast = self._cast.get(dtype)
+        if cast is None:
+            cast = self._cast[dtype] = self._statistics_in(dtype)
+        return cast
 
     def _statistics_in(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         """The mean and scale rounded to ``dtype``; refused if that rounding leaves a mean
