@@ -182,6 +182,26 @@ def test_refuses_what_it_cannot_export():
         floats.to_onnx()
 
 
+def test_standardisation_that_does_not_fit_the_dtype_is_refused(tmp_path):
+    # A float32 model handed statistics whose scale is subnormal in float32: predict
+    # refuses them, and so must every export rather than divide by zero in the graph or
+    # the header.
+    from mlpzero.standardization import Standardizer
+
+    model = fitted("binary", "relu", "float32", standardize=True)
+    stats = model.standardizer_
+    scale = stats.scale.copy()
+    scale[0] = 1e-40
+    model.network.input_transform = Standardizer(stats.mean, scale)
+    with pytest.raises(ValueError, match="do not fit in float32"):
+        model.predict(inputs(raw=True))
+    with pytest.raises(ValueError, match="do not fit in float32"):
+        model.to_onnx()
+    with pytest.raises(ValueError, match="do not fit in float32"):
+        model.to_c(tmp_path / "net.h", name="net")
+    assert not (tmp_path / "net.h").exists()
+
+
 def test_whole_float_labels_come_out_as_equal_integers():
     X, y = data("multiclass")
     model = MLP(hidden=(4,), loss="categorical_crossentropy", seed=0)

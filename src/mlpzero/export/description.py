@@ -102,11 +102,17 @@ def input_transform(model: Any) -> tuple[np.ndarray, np.ndarray] | None:
 
     The one place the exporters learn of preprocessing that travels with the model: the
     statistics of an ``MLP(standardize=True)`` (``model.standardizer_``, float64 copies;
-    the exporters write them in the model's dtype). None for a model without them.
+    the exporters write them in the model's dtype). None for a model without them. A
+    ``ValueError`` when that dtype cannot hold them (a scale that rounds to zero or a
+    subnormal, a mean to infinity), as ``predict`` refuses them.
     """
     standardizer = getattr(model, "standardizer_", None)
     if standardizer is None:
         return None
+    try:
+        standardizer.statistics_in(model.network.dtype)
+    except ValueError as error:
+        raise ValueError(f"cannot export the model's input standardisation: {error}") from None
     return standardizer.mean.copy(), standardizer.scale.copy()
 
 
