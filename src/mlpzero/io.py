@@ -118,7 +118,7 @@ _MAX_DEPTH = 32
 #: What the compressed members of one file may inflate to together: this many times the
 #: file's size, or this floor for a small file. Deflate reaches about a thousand to one on
 #: zeros, so a file of a few megabytes could otherwise declare (and truly hold) gigabytes of
-#: parameters; numbers that a model was trained to compress far less than this.
+#: parameters. The trained numbers of a model compress far less than this.
 _MAX_INFLATE_MULTIPLE = 64
 _MIN_INFLATE_BUDGET = 32 << 20
 _MAX_EPOCHS = 1 << 40
