@@ -1008,3 +1008,35 @@ def test_the_fingerprint_tells_sparse_matrices_apart():
     seen = [fingerprint({"X": m})["X"] for m in (a, a.tocsc(), b)]
     assert seen[0] == seen[1] and seen[0] != seen[2]
     assert seen[0].startswith("sparse shape (20, 5)")
+
+
+def test_the_fingerprint_tells_data_frames_apart_by_their_columns():
+    pd = pytest.importorskip("pandas")
+    X, y = make_moons(n_samples=30, random_state=0)
+    base = {"self": MLP(hidden=(4,), seed=0), "y": y, "distributed": True}
+
+    def seen(frame):
+        return distributed.fingerprint({**base, "X": frame})
+
+    mine = seen(pd.DataFrame(X, columns=["a", "b"]))
+    assert "columns ['a', 'b']" in mine["X"]
+    assert seen(pd.DataFrame(X, columns=["a", "b"])) == mine
+    # The same values under other names, or under the same names swapped: the first fit
+    # names the features by the columns, so the ranks would train different models.
+    for other in (["a", "c"], ["b", "a"]):
+        theirs = seen(pd.DataFrame(X, columns=other))
+        assert theirs["X"] != mine["X"], other
+        fake = _FakeRanks([mine, theirs])
+        fake.size = 2
+        with pytest.raises(distributed.DistributedFitError, match=r"rank 1 differs .* in X \("):
+            distributed.check_same_fit(fake, base)
+    # So do the frames of validation_data.
+    frames = [pd.DataFrame(X, columns=names) for names in (["a", "b"], ["b", "a"])]
+    held = [distributed.fingerprint({"validation_data": (f, y)}) for f in frames]
+    assert held[0] != held[1]
+    # Many columns are described by their count and a hash of their names, still short.
+    wide = np.zeros((3, 40))
+    names = [f"feature_{i}" for i in range(40)]
+    described = distributed.fingerprint({"X": pd.DataFrame(wide, columns=names)})["X"]
+    renamed = distributed.fingerprint({"X": pd.DataFrame(wide, columns=names[::-1])})["X"]
+    assert described.startswith("40 columns sha256:") and described != renamed

@@ -37,10 +37,11 @@ Nothing may leave the other ranks waiting in a collective:
 - at the start of a fit every rank sends a fingerprint of what it was asked
   (:func:`check_same_fit`); if any rank differs, every rank raises the same
   :class:`DistributedFitError` (a ``ValueError``) naming the rank and what differs. The
-  fingerprint hashes the options, and the data whole when it is in memory; a
-  memory-mapped array is compared by shape, dtype, file size and a fixed sample of rows
-  (:func:`fingerprint`), so the checks ``fit`` makes before training then pass or fail
-  on every rank alike as long as the ranks map the same file;
+  fingerprint hashes the options, and the data whole when it is in memory (a data
+  frame with its column labels, in their order); a memory-mapped array is compared by
+  shape, dtype, file size and a fixed sample of rows (:func:`fingerprint`), so the
+  checks ``fit`` makes before training then pass or fail on every rank alike as long as
+  the ranks map the same file;
 - divergence is decided on the summed gradient and the summed loss, so every rank raises
   :class:`~mlpzero.training.TrainingDivergedError` at the same step;
 - any other exception during training (a failing callback or write, Ctrl-C) happens on
@@ -328,6 +329,8 @@ _HASH_CHUNK = 1 << 22
 SAMPLE_BYTES = 4 << 20
 #: Bytes of each block of contiguous rows the fingerprint samples.
 SAMPLE_BLOCK_BYTES = 512 << 10
+#: Characters of a data frame's column labels the fingerprint lists (more: hashed).
+_LISTED_COLUMNS = 60
 
 
 def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
@@ -342,7 +345,9 @@ def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
     whole file to start a fit; rows
     outside the sample are not compared, and the user guarantees that every rank maps
     the same bytes (one shared file, or identical copies). ``y`` is described by its
-    label set as well (every rank reads ``y`` whole to encode it). The model is described
+    label set as well (every rank reads ``y`` whole to encode it). A data frame (an object
+    with ``columns``, pandas or alike) is described by its column labels in their order
+    too: the model's feature names come from them. The model is described
     by its settings, and once built by a hash of its parameters, its history length and
     random state; a ``resume`` file by a hash of its bytes; plus the compute backend
     (:mod:`mlpzero.kernels`). A value that cannot be described reads ``unreadable
@@ -436,11 +441,25 @@ def _describe_array(value: Any, *, labels: bool = False) -> str:
         text = f"shape {array.shape} dtype {array.dtype} memory-mapped {_sample_hash(array)}"
     else:
         text = f"shape {array.shape} dtype {array.dtype} {_hash(array)}"
+    columns = None if isinstance(value, np.ndarray) else getattr(value, "columns", None)
+    if columns is not None:  # first, so that a message cut short still shows them
+        text = f"{_describe_columns(list(columns))} {text}"
     if labels and array.size:
         distinct = np.unique(array)
         shown = distinct.tolist() if distinct.size <= 10 else f"{distinct.size} distinct values"
         text += f" labels {shown}"
     return text
+
+
+def _describe_columns(labels: list[Any]) -> str:
+    """The column labels of a data frame, in their order: listed when they are short, else
+    their count and a hash of the list. The first fit names the model's features after
+    them, and later fits match columns by them, so two frames of the same values under
+    other labels, or the same labels in another order, are different data."""
+    listed = repr(labels)
+    if len(listed) <= _LISTED_COLUMNS:
+        return f"columns {listed}"
+    return f"{len(labels)} columns {_hash(listed.encode())}"
 
 
 def _describe_sequence(value: Any) -> str:
