@@ -213,6 +213,20 @@ def test_apply_refuses_a_finite_value_whose_standardised_value_overflows():
     assert np.isinf(statistics.apply(np.array([[np.inf, 0.0]]))[0, 0])  # not a finite value
 
 
+def test_the_overflow_message_names_only_values_x_held():
+    """In place (``out=X``) the rows before the overflow are standardised already when it
+    is found, so reading X again would name a value X never held: 3e38 here, row 0's
+    standardised value. The message must say what happened without one."""
+    statistics = Standardizer([-2e38], [1.0])
+    X = np.array([[1e38], [2e38]], dtype=np.float32)  # only 2e38 overflows: 4e38 from the mean
+    with pytest.raises(ValueError, match=r"the value 2e\+38 is 4e\+38 from") as copied:
+        statistics.apply(X.copy())
+    assert "3e+38" not in str(copied.value)
+    with pytest.raises(ValueError, match="standardising in place overflows float32") as caught:
+        statistics.apply(X, out=X)
+    assert "3e+38" not in str(caught.value) and "the value" not in str(caught.value)
+
+
 def test_later_fits_keep_the_statistics_of_the_first():
     X, y = raw_data()
     model = MLP(hidden=(4,), seed=0, standardize=True).fit(X, y, epochs=3)

@@ -188,19 +188,24 @@ class Standardizer:
                 out = np.subtract(X, mean, out=out)
                 return np.divide(out, scale, out=out)
         except FloatingPointError:
-            raise ValueError(self._overflow_message(X)) from None
+            overwritten = out is not None and np.may_share_memory(out, X)
+            raise ValueError(self._overflow_message(X, overwritten)) from None
 
-    def _overflow_message(self, X: np.ndarray) -> str:
+    def _overflow_message(self, X: np.ndarray, overwritten: bool) -> str:
         """Why :meth:`apply` refused ``X``: its first finite value whose standardised
-        value overflows ``X``'s dtype, in which feature."""
+        value overflows ``X``'s dtype, in which feature. When ``X`` was the output too
+        (``overwritten``) its values have been replaced (by ``x - mean`` or the
+        standardised values, infinite where they overflowed): none is left to name."""
+        dtype = np.dtype(X.dtype)
+        if overwritten:
+            return (
+                f"X: standardising in place overflows {dtype.name} (X is overwritten, "
+                "infinite where it overflowed); rescale the features or use dtype='float64'"
+            )
         mean, scale = self._cast[X.dtype]
         with np.errstate(over="ignore", invalid="ignore"):
-            result = (X - mean) / scale
-        dtype = np.dtype(X.dtype)
-        found = np.argwhere(~np.isfinite(result) & np.isfinite(X))
-        if not len(found):  # X was the output too, and holds the overflowed values now
-            return f"X: standardising overflows {dtype.name}; rescale the features"
-        row, j = (int(i) for i in found[0])
+            result = (X - mean) / scale  # the same arithmetic as apply's, so it overflows too
+        row, j = (int(i) for i in np.argwhere(~np.isfinite(result) & np.isfinite(X))[0])
         return (
             f"X: standardising feature {j} overflows {dtype.name}: the value "
             f"{float(X[row, j]):.6g} is {float(X[row, j]) - float(self.mean[j]):.6g} from the "
