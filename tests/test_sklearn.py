@@ -159,6 +159,22 @@ def test_fitted_attributes_match_scikit_learn_shapes(iris):
     assert reg.out_activation_ == "identity" and reg.n_outputs_ == 2
 
 
+def test_loss_names_the_loss_as_scikit_learns_estimators_do():
+    """Drop-in code reads ``loss``: a fixed attribute of the classifier, a parameter of the
+    regressor, as in scikit-learn."""
+    from sklearn.base import clone
+    from sklearn.neural_network import MLPClassifier as TheirClassifier
+    from sklearn.neural_network import MLPRegressor as TheirRegressor
+
+    for ours, theirs in ((MLPClassifier, TheirClassifier), (MLPRegressor, TheirRegressor)):
+        assert ours().loss == theirs().loss
+        assert ("loss" in ours().get_params()) == ("loss" in theirs().get_params()), ours
+    assert MLPClassifier().loss == clone(MLPClassifier()).loss == "log_loss"
+    assert MLPRegressor(loss="poisson").loss == clone(MLPRegressor(loss="poisson")).loss
+    with pytest.raises(ValueError, match="Invalid parameter 'loss'"):
+        MLPClassifier().set_params(loss="squared_error")
+
+
 @brief_training
 def test_coefs_are_transposed_views_of_the_weights(iris):
     X, y = iris

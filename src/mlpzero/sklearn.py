@@ -727,13 +727,7 @@ class _BaseMLP(BaseEstimator):
         they have the old sizes (scikit-learn fails on their shapes)."""
         fitted, wanted = tuple(self._mlp.hidden), self._hidden_sizes()
         how = "partial_fit continues" if incremental else "warm_start=True continues"
-        loss = getattr(self, "loss", None)  # MLPRegressor's; a classifier's follows y
-        if loss is not None and _losses.get(loss).name != self._mlp.loss_.name:
-            raise ValueError(
-                f"loss={loss!r} differs from the loss {self._mlp.loss_.name!r} this estimator "
-                f"was fitted with, and {how} from the fitted weights, trained for the old "
-                "loss. To train for the new one, call fit with warm_start=False"
-            )
+        self._check_same_loss(how)
         if fitted == wanted:
             return
         raise ValueError(
@@ -742,6 +736,10 @@ class _BaseMLP(BaseEstimator):
             "which have the old sizes. To train a network of the new sizes, call fit with "
             "warm_start=False (or fit a clone of the estimator)"
         )
+
+    def _check_same_loss(self, how: str) -> None:
+        """Refuse to continue (``how``) from weights trained for another loss. Nothing to
+        refuse here: a classifier's loss follows ``y`` (the regressor's is a parameter)."""
 
     def _new_model(
         self,
@@ -1089,6 +1087,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``{{label: weight}}`` or ``"balanced"`` (``n / (n_classes * count)``, scikit-learn's
         formula): multiplies each sample's weight by its class's.
 
+    Attributes
+    ----------
+    loss:
+        ``"log_loss"``, the cross-entropy every classifier trains with, as scikit-learn's
+        ``MLPClassifier.loss`` (a fixed attribute, not a parameter).
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -1104,6 +1108,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     _score_metric = staticmethod(accuracy_score)
+    #: scikit-learn's name of the loss; binary or categorical cross-entropy follows ``y``
+    loss: ClassVar[str] = "log_loss"
 
     def __init__(
         self,
@@ -1406,6 +1412,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _loss_for(self, y: np.ndarray, classes: Any, dtype: np.dtype) -> str:
         return self.loss
+
+    def _check_same_loss(self, how: str) -> None:
+        if _losses.get(self.loss).name != self._mlp.loss_.name:
+            raise ValueError(
+                f"loss={self.loss!r} differs from the loss {self._mlp.loss_.name!r} this "
+                f"estimator was fitted with, and {how} from the fitted weights, trained for "
+                "the old loss. To train for the new one, call fit with warm_start=False"
+            )
 
     def _check_targets(
         self, y: np.ndarray, fresh: bool, classes: Any, incremental: bool = False
