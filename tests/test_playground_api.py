@@ -729,11 +729,12 @@ def test_features_follow_their_formulas():
 
 # ---------------------------------------------------------------------- the command
 @contextlib.contextmanager
-def playground_command():
-    """``mlpzero playground --port 0`` serving: yields the process and the port it printed
-    (checked to serve the page). Killed after a minute whatever happens, and ended at the
-    end of the block if it still runs."""
+def playground_command(*options: str):
+    """``mlpzero playground --port 0`` (and ``options``) serving: yields the process and
+    the port it printed (checked to serve the page). Killed after a minute whatever
+    happens, and ended at the end of the block if it still runs."""
     command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser", "--port", "0"]
+    command += options
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
@@ -792,6 +793,55 @@ def test_the_command_serves_the_page_on_loopback():
         assert b"session" not in reply
         good = upgrade.replace(evil, f"localhost:{port}")
         assert raw("/ws", f"localhost:{port}", good).startswith(b"HTTP/1.1 101")
+
+
+def _has_ipv6_loopback() -> bool:
+    """Whether this machine has the IPv6 loopback address ``::1`` to listen on."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6_loopback = pytest.mark.skipif(
+    not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback address (::1)"
+)
+
+
+def _status_line(address: str, port: int, host: str) -> bytes:
+    """The first line of the reply to ``GET /`` sent to ``address``, naming ``host``."""
+    with socket.create_connection((address, port), timeout=5) as connection:
+        request = f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        connection.sendall(request.encode())
+        with connection.makefile("rb") as reply:
+            return reply.readline()
+
+
+@needs_ipv6_loopback
+def test_localhost_is_served_on_both_loopback_addresses():
+    """A browser may resolve localhost to 127.0.0.1 or to ::1: --host localhost listens on
+    both, on the one port it prints."""
+    with playground_command("--host", "localhost") as (_, port):
+        for address in ("127.0.0.1", "::1"):
+            line = _status_line(address, port, f"localhost:{port}")
+            assert line.startswith(b"HTTP/1.1 200"), (address, line)
+
+
+@needs_ipv6_loopback
+def test_localhost_on_a_port_taken_on_one_loopback_address_is_refused():
+    with socket.socket(socket.AF_INET6) as taken:
+        taken.bind(("::1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser"]
+        run = subprocess.run(
+            [*command, "--host", "localhost", "--port", str(port)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert run.returncode != 0 and "http://" not in run.stdout, run.stdout
+    assert f"[::1]:{port}" in run.stderr, run.stderr
 
 
 def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get():

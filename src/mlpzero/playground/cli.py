@@ -26,7 +26,11 @@ def add_parser(subparsers: Any, add_command: Callable[..., argparse.ArgumentPars
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address (default: 127.0.0.1); localhost serves both 127.0.0.1 and ::1",
+    )
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
 

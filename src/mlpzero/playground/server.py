@@ -28,16 +28,20 @@ server: ``127.0.0.1``, ``localhost`` or ``[::1]`` (or the host it was started on
 port it serves on. Anything else gets ``421 Misdirected Request``, so a page on another
 site whose name resolves to 127.0.0.1 (DNS rebinding) cannot use the playground.
 
-:func:`main` runs the app with uvicorn on 127.0.0.1 unless told otherwise.
+:func:`main` runs the app with uvicorn on 127.0.0.1 unless told otherwise; told
+``localhost``, on both loopback addresses, 127.0.0.1 and ::1, for a browser may resolve
+the name to either.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
 import re
 import secrets
+import socket
 import sys
 import threading
 import webbrowser
@@ -373,14 +377,16 @@ def _handle(session: Session, text: str, needs_data: bool = False) -> dict[str, 
 
 def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> None:
     """Serve the playground on ``http://host:port/`` until interrupted (``port`` 0: a free
-    port, whose number the printed address shows)."""
+    port, whose number the printed address shows). ``localhost`` is served on 127.0.0.1
+    and ::1 alike (:func:`_bind`)."""
     import uvicorn
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"port must be an integer from 0 to 65535, got {port!r}")
+    both = host == "localhost"  # the name, not one address: serve both, 127.0.0.1 first
     config = uvicorn.Config(
         create_app(host=host),
-        host=host,
+        host="127.0.0.1" if both else host,
         port=port,
         log_level="warning",
         ws_max_size=MAX_MESSAGE_BYTES,
@@ -388,9 +394,10 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     # Listen before showing the address: port 0 then has its number, a port in use ends
     # the command here rather than after a browser was sent to whatever holds it, and a
     # request that comes at once waits for the server rather than being refused.
-    listening = config.bind_socket()
-    listening.listen(config.backlog)
-    port = listening.getsockname()[1]
+    sockets = _bind(config, both)
+    for listening in sockets:
+        listening.listen(config.backlog)
+    port = sockets[0].getsockname()[1]
     url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {host}, reachable beyond this machine", file=sys.stderr)
@@ -399,11 +406,59 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     # uvicorn.run took Ctrl+C as the normal end; Server.run lets its KeyboardInterrupt out.
     try:
-        uvicorn.Server(config).run(sockets=[listening])
+        uvicorn.Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         pass
     finally:
-        listening.close()
+        for listening in sockets:
+            listening.close()
+
+
+#: Ports drawn for ``localhost`` on port 0 before giving up: each draw is free on
+#: 127.0.0.1 and, but for a rare chance, on ::1 too.
+_PORT_DRAWS = 8
+
+
+def _bind(config: Any, both: bool) -> list[socket.socket]:
+    """The server's listening sockets: ``config``'s address, and with ``both`` the IPv6
+    loopback address ``::1`` on the same port too, so that ``localhost`` is served
+    whichever of its addresses a browser tries (127.0.0.1 alone where this machine has
+    no IPv6). A port 0 that another program holds on ::1 is drawn again; a port asked
+    for that is taken there raises :class:`OSError`, as uvicorn ends the command when it
+    is taken on 127.0.0.1."""
+    for _ in range(_PORT_DRAWS):
+        first = config.bind_socket()  # exits, saying why, when it cannot bind
+        if not both:
+            return [first]
+        port = first.getsockname()[1]
+        try:
+            second = _ipv6_loopback(port)
+        except OSError as error:
+            first.close()
+            if config.port != 0:
+                message = f"cannot listen on [::1]:{port}: {error.strerror}"
+                raise OSError(error.errno, message) from None
+            continue
+        return [first] if second is None else [first, second]
+    raise OSError(errno.EADDRINUSE, f"no port was free on 127.0.0.1 and ::1 in {_PORT_DRAWS} tries")
+
+
+def _ipv6_loopback(port: int) -> socket.socket | None:
+    """A socket bound to ``[::1]:port``, or None where this machine has no IPv6 loopback
+    address; :class:`OSError` when the port is taken there."""
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    except OSError:  # IPv6 is off
+        return None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn's socket
+        sock.bind(("::1", port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise
+        return None  # no ::1 to bind: localhost cannot lead there either
+    return sock
 
 
 if __name__ == "__main__":
