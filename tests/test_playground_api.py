@@ -730,9 +730,9 @@ def test_features_follow_their_formulas():
 # ---------------------------------------------------------------------- the command
 @contextlib.contextmanager
 def playground_command(*options: str):
-    """``mlpzero playground --port 0`` (and ``options``) serving: yields the process and
-    the port it printed (checked to serve the page). Killed after a minute whatever
-    happens, and ended at the end of the block if it still runs."""
+    """``mlpzero playground --port 0`` (and ``options``) serving: yields the process, the
+    port it printed and the address (checked to serve the page). Killed after a minute
+    whatever happens, and ended at the end of the block if it still runs."""
     command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser", "--port", "0"]
     command += options
     process = subprocess.Popen(
@@ -744,12 +744,12 @@ def playground_command(*options: str):
     watchdog.start()
     try:
         line = process.stdout.readline()
-        match = re.search(r"http://localhost:(\d+)/", line)
-        assert match is not None and match[1] != "0", line  # port 0: any free one, named
+        match = re.search(r"http://(localhost|[^\s/]+):(\d+)/", line)
+        assert match is not None and match[2] != "0", line  # port 0: any free one, named
         # Once it answers, the server serves, with its own Ctrl+C handling in place.
-        with urllib.request.urlopen(f"http://127.0.0.1:{match[1]}/", timeout=10) as response:
+        with urllib.request.urlopen(match[0], timeout=10) as response:
             assert "mlpzero playground" in response.read().decode()
-        yield process, int(match[1])
+        yield process, int(match[2]), match[0]
     finally:
         watchdog.cancel()
         if process.poll() is None:
@@ -762,7 +762,7 @@ def playground_command(*options: str):
 
 
 def test_the_command_serves_the_page_on_loopback():
-    with playground_command() as (_, port):
+    with playground_command() as (_, port, _):
 
         def raw(target: str, host: str, extra: str = "Connection: close\r\n") -> bytes:
             """A raw request, past any client-side URL clean-up."""
@@ -823,10 +823,18 @@ def _status_line(address: str, port: int, host: str) -> bytes:
 def test_localhost_is_served_on_both_loopback_addresses():
     """A browser may resolve localhost to 127.0.0.1 or to ::1: --host localhost listens on
     both, on the one port it prints."""
-    with playground_command("--host", "localhost") as (_, port):
+    with playground_command("--host", "localhost") as (_, port, _):
         for address in ("127.0.0.1", "::1"):
             line = _status_line(address, port, f"localhost:{port}")
             assert line.startswith(b"HTTP/1.1 200"), (address, line)
+
+
+@needs_ipv6_loopback
+def test_the_address_printed_for_ipv6_loopback_leads_to_the_server():
+    """Served on ::1 alone, the server is not at localhost wherever that name means
+    127.0.0.1 only: the address printed (and opened in the browser) is ``[::1]``."""
+    with playground_command("--host", "::1") as (_, port, url):
+        assert url == f"http://[::1]:{port}/"
 
 
 @needs_ipv6_loopback
@@ -845,7 +853,7 @@ def test_localhost_on_a_port_taken_on_one_loopback_address_is_refused():
 
 
 def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get():
-    with playground_command() as (_, port):
+    with playground_command() as (_, port, _):
         # a port already taken: an error, and no address that leads to another server
         command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser"]
         taken = subprocess.run(
@@ -862,7 +870,7 @@ def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get(
 def test_ctrl_c_stops_the_command_as_a_normal_end():
     """Ctrl+C is how the page's server is meant to stop (the command says so): exit
     status 0 and no "interrupted" message, as before the command bound its own socket."""
-    with playground_command() as (process, _):
+    with playground_command() as (process, _, _):
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=20)
     assert process.returncode == 0, (process.returncode, err)

@@ -398,7 +398,8 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     for listening in sockets:
         listening.listen(config.backlog)
     port = sockets[0].getsockname()[1]
-    url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
+    # Not localhost for ::1: where the name means 127.0.0.1 alone it would lead nowhere.
+    url = f"http://{'localhost' if host == '127.0.0.1' else _host_name(host)}:{port}/"
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {host}, reachable beyond this machine", file=sys.stderr)
     print(f"mlpzero playground: {url}  (Ctrl+C to stop)", flush=True)
