@@ -221,3 +221,23 @@ def test_step_profile_swaps_adams_update_only_inside_the_block():
     assert kernels.compiled() is real
     with pytest.raises(AssertionError, match="does not match"):
         step_profile.check_same_update(replacement, "float32")
+
+
+def test_contention_fits_both_libraries_and_stops_its_busy_processes(monkeypatch):
+    pytest.importorskip("sklearn")
+    from benchmarks import contention
+
+    spawned = []
+    popen = contention.subprocess.Popen
+
+    def remember(*args, **kwargs):
+        spawned.append(popen(*args, **kwargs))
+        return spawned[-1]
+
+    monkeypatch.setattr(contention.subprocess, "Popen", remember)
+    with contention.busy_cores(2):
+        assert len(spawned) == 2 and all(p.poll() is None for p in spawned)
+        times = contention.measure(20, epochs=1, rounds=2)
+    assert all(p.poll() is not None for p in spawned)  # killed with the block
+    assert sorted(times) == ["mlpzero", "scikit-learn"]
+    assert all(len(seconds) == 2 and min(seconds) > 0 for seconds in times.values())
