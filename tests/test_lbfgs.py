@@ -191,3 +191,47 @@ def test_a_refused_lbfgs_fit_leaves_the_model_unbuilt(tmp_path, settings, option
     with pytest.raises(ValueError, match=message):
         model.fit(X, y, optimizer="lbfgs", epochs=3, **options)
     assert not model.built and model.standardizer_ is None and model.fit_config_ is None
+
+
+@pytest.mark.parametrize("loss_name", ["categorical_crossentropy", "binary_crossentropy"])
+def test_an_iterations_accuracy_is_its_parameters_and_takes_no_pass_of_its_own(
+    monkeypatch, loss_name
+):
+    """The accuracy each iteration logs is the share of rows a forward pass at its
+    parameters gets right (checked by one pass over all the rows, in a callback); it is
+    counted from the evaluation that ended the line search, so the run makes no forward
+    passes beyond its evaluations' when every iteration ends at its last evaluation."""
+    from mlpzero.callbacks import Callback
+
+    rng = np.random.default_rng(5)
+    X_r = rng.normal(size=(40, 3))
+    Y = TARGETS[loss_name][:23]
+    Y = np.concatenate([Y, Y[:17]])
+    network = Network([3, 8, Y.shape[1]], "tanh", dtype="float64", rng=0)
+    labels = np.argmax(Y, axis=1) if Y.shape[1] > 1 else Y[:, 0] > 0.5
+
+    class Oracle(Callback):
+        checked = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            logits = network.predict_logits(X_r)  # one pass of all 40 rows
+            if Y.shape[1] > 1:
+                right = np.argmax(logits, axis=1) == labels
+            else:
+                right = (logits[:, 0] > 0) == labels
+            assert logs["accuracy"] == np.mean(right)
+            Oracle.checked += 1
+
+    passes = []
+    forward = Network.forward
+
+    def counted(self, X, **options):
+        passes.append(len(X))
+        return forward(self, X, **options)
+
+    monkeypatch.setattr(Network, "forward", counted)
+    result = minimize(network, get_loss(loss_name), X_r, Y, max_iter=12, tol=0.0,
+                      chunk_rows=16, callbacks=[Oracle()])  # fmt: skip
+    assert Oracle.checked == result.n_iter > 5
+    chunked = [rows for rows in passes if rows != len(X_r)]  # the oracle's passes are whole
+    assert len(chunked) == 3 * result.n_evaluations  # 16 + 16 + 8 rows an evaluation

@@ -28,7 +28,7 @@ SciPy is an optional dependency: ``pip install 'mlpzero[lbfgs]'``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +92,7 @@ def loss_and_gradient(
     penalty: WeightPenalty | None = None,
     chunk_rows: int | None = None,
     buffer: np.ndarray | None = None,
+    on_logits: Callable[[int, int, np.ndarray], None] | None = None,
 ) -> tuple[float, np.ndarray]:
     r"""The objective :math:`J` at ``network.params`` and its gradient (a new float64 array).
 
@@ -105,7 +106,8 @@ def loss_and_gradient(
     that must be made (sparse, converted, or read from a row source) are written into
     ``buffer`` (``(chunk_rows, n_0)`` in the network's dtype, made here when needed and not
     given, or too small): the network keeps its last input, so repeated calls should share
-    one buffer.
+    one buffer. ``on_logits(start, stop, logits)`` sees each chunk's logits, before the
+    backward pass reuses their buffers.
     """
     if chunk_rows is None:
         chunk_rows = network.chunk_rows
@@ -116,6 +118,8 @@ def loss_and_gradient(
         buffer = rows_buffer(X, chunk_rows, network.dtype)
     for start, stop, w, share in _weighted_chunks(n, sample_weight, chunk_rows):
         logits = network.forward(dense_rows(X, start, stop, network.dtype, buffer))
+        if on_logits is not None:
+            on_logits(start, stop, logits)
         Yc = dense_rows(Y, start, stop, network.dtype)
         value += share * loss.value(logits, Yc, w)
         dlogits = loss.gradient(logits, Yc, w, out=network.output_delta())
@@ -244,28 +248,44 @@ def minimize(
     buffers = [rows_buffer(x, chunk_rows, network.dtype) for x in (X, *(validation or ())[:1])]
     buffer = max((b for b in buffers if b is not None), key=len, default=None)
 
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        counts["evaluations"] += 1
-        network.params[...] = theta
-        with np.errstate(over="ignore", invalid="ignore"):
-            value, gradient = loss_and_gradient(
-                network, loss, X, Y, sample_weight, penalty, chunk_rows, buffer
-            )
-        if not math.isfinite(value):  # L-BFGS-B backs off from an infinite value
-            return math.inf, np.zeros_like(gradient)
-        return value, gradient
-
     counter = AccuracyCounter(loss, Y, rows=min(chunk_rows, Y.shape[0]))
     if validation is not None:
         X_val, Y_val, w_val = validation
         val_counter = AccuracyCounter(loss, Y_val, rows=min(chunk_rows, Y_val.shape[0]))
+    # The rows predicted right at the last evaluated parameters, counted from the logits of
+    # that evaluation: an iteration usually ends at the point its line search evaluated
+    # last, whose accuracy then costs no forward pass of its own. (Chunks of zero sample
+    # weight are not evaluated; their rows leave the count short, and it is not used.)
+    evaluated: dict[str, Any] = {"theta": None, "hits": 0, "rows": 0}
+
+    def count_hits(start: int, stop: int, logits: np.ndarray) -> None:
+        evaluated["hits"] += counter.hits(logits, counter.all[start:stop])
+        evaluated["rows"] += stop - start
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        counts["evaluations"] += 1
+        network.params[...] = theta
+        evaluated.update(theta=None, hits=0, rows=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, gradient = loss_and_gradient(
+                network, loss, X, Y, sample_weight, penalty, chunk_rows, buffer,
+                on_logits=count_hits if counter.kind is not None else None,
+            )  # fmt: skip
+        evaluated["theta"] = theta.copy()
+        if not math.isfinite(value):  # L-BFGS-B backs off from an infinite value
+            return math.inf, np.zeros_like(gradient)
+        return value, gradient
 
     def after_iteration(intermediate_result: Any) -> None:
         epoch = history.epochs
         network.params[...] = intermediate_result.x
         logs = {"loss": float(intermediate_result.fun)}
         if counter.kind is not None:
-            logs["accuracy"] = _accuracy(network, X, counter, chunk_rows, buffer)
+            n = len(counter.all)
+            if evaluated["rows"] == n and np.array_equal(evaluated["theta"], intermediate_result.x):
+                logs["accuracy"] = evaluated["hits"] / n
+            else:
+                logs["accuracy"] = _accuracy(network, X, counter, chunk_rows, buffer)
         if validation is not None:
             logs["val_loss"] = _loss_value(
                 network, loss, X_val, Y_val, w_val, penalty, chunk_rows, buffer
