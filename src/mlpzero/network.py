@@ -58,13 +58,13 @@ _MAX_WORKSPACES = 4
 #: Fewest samples for which the per-layer kernels replace the NumPy calls around the
 #: products: below it the kernels' per-row loops are too short to pay for their calls.
 _FUSED_ROWS = 16
-#: Multiply-adds of a matrix product between which its second operand is first copied
-#: into row order when it is a transposed view (``W X^T``, ``dZ^T A``: both operands
-#: stored by rows, the sum along both rows). OpenBLAS runs products up to
-#: ``_SMALL_PRODUCT`` multiply-adds with operands in row order in one thread, but with
-#: such a transposed operand on its thread pool from ``_THREADED_PRODUCT`` on. Handing a
-#: product to a second thread costs little on an idle machine, but up to milliseconds
-#: when other processes hold the cores; the copy costs one pass over the operand.
+#: Bounds, in multiply-adds, of the matrix products whose second operand is copied into
+#: row order first when it is a transposed view (``W X^T``, ``dZ^T A``: both operands
+#: stored by rows, summed along both rows). OpenBLAS runs products up to
+#: ``_SMALL_PRODUCT`` multiply-adds in one thread when both operands are in row order,
+#: but hands them to its threads from ``_THREADED_PRODUCT`` on when one is such a view.
+#: The hand-off costs little on idle cores and up to milliseconds when other processes
+#: hold them (``benchmarks/contention.py``); the copy is one pass over the operand.
 _THREADED_PRODUCT = 1 << 18
 _SMALL_PRODUCT = 1_000_000
 
