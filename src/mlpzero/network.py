@@ -64,9 +64,11 @@ _FUSED_ROWS = 16
 #: ``_SMALL_PRODUCT`` multiply-adds in one thread when both operands are in row order,
 #: but hands them to its threads from ``_THREADED_PRODUCT`` on when one is such a view.
 #: The hand-off costs little on idle cores and up to milliseconds when other processes
-#: hold them (``benchmarks/contention.py``); the copy is one pass over the operand.
+#: hold them (``benchmarks/contention.py``); the copy is one pass over the operand, of at
+#: most ``_MAX_COPY`` values (every such product whose first operand has 16 rows or more).
 _THREADED_PRODUCT = 1 << 18
 _SMALL_PRODUCT = 1_000_000
+_MAX_COPY = 1 << 16
 
 
 class _Workspace:
@@ -98,9 +100,9 @@ class _Workspace:
         #: ``X`` after the network's input transform, ``(m, n_0)`` (made on first use).
         self.transformed: np.ndarray | None = None
         self._input_size = sizes[0] * rows
-        #: Room for one layer's inputs, ``m * n_{l-1}`` values, for :meth:`product`.
+        #: Room for the operand :meth:`product` copies (made on first use).
         self._operand: np.ndarray | None = None
-        self._operand_size = max(sizes[:-1]) * rows
+        self._operand_size = min(max(sizes[:-1]) * rows, _MAX_COPY)
 
     def input_buffer(self) -> np.ndarray:
         if self.inputs is None:
@@ -109,9 +111,11 @@ class _Workspace:
 
     def product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         """``out = a @ b``, ``(p, k) @ (k, q)``, copying ``b`` into row order first when
-        it is a transposed view and the product is small (:data:`_SMALL_PRODUCT`)."""
+        it is a transposed view and the product is small (:data:`_SMALL_PRODUCT`, and
+        ``b`` at most :data:`_MAX_COPY` values)."""
         work = a.shape[0] * a.shape[1] * b.shape[1]
-        if _THREADED_PRODUCT < work <= _SMALL_PRODUCT and not b.flags.c_contiguous:
+        small = _THREADED_PRODUCT < work <= _SMALL_PRODUCT and b.size <= _MAX_COPY
+        if small and not b.flags.c_contiguous:
             if self._operand is None:
                 self._operand = np.empty(self._operand_size, dtype=self.pre_flat.dtype)
             copy = self._operand[: b.size].reshape(b.shape)
@@ -444,7 +448,9 @@ class Network:
         network's buffers for two numbers of rows (the full blocks and the shorter last
         one; both stay cached after the pass). Those take, per row, a pre-activation,
         an output and an error per unit, ``3 (n_1 + ... + n_L)`` values, and ``n_0`` more
-        for the standardised input when there is an :attr:`input_transform`.
+        for the standardised input when there is an :attr:`input_transform`; besides, each
+        may hold the copy of one small product's operand (at most ``_MAX_COPY`` values,
+        :meth:`_Workspace.product`).
 
         It depends on the network alone, so that a memory-mapped, sparse or in-memory
         ``X`` meets the same matrix products and gives the same outputs bit for bit.
