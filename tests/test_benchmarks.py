@@ -241,3 +241,16 @@ def test_contention_fits_both_libraries_and_stops_its_busy_processes(monkeypatch
     assert all(p.poll() is not None for p in spawned)  # killed with the block
     assert sorted(times) == ["mlpzero", "scikit-learn"]
     assert all(len(seconds) == 2 and min(seconds) > 0 for seconds in times.values())
+
+
+def test_sklearn_options_fits_both_libraries_on_each_kind_of_row():
+    pytest.importorskip("sklearn")
+    from benchmarks import sklearn_options
+
+    for data in ((200, 5, 3), (200, 5, 2), (200, 5, 0, "float32")):
+        X, y = sklearn_options.make_data(*data)
+        assert X.shape == (200, 5) and X.dtype == np.dtype(data[3] if len(data) > 3 else float)
+        result = sklearn_options.compare("sample_weight", {"max_iter": 2}, data, rounds=2)
+        assert set(result["seconds"]) == set(result["scores"]) == {"mlpzero", "scikit-learn"}
+        assert min(result["seconds"].values()) > 0
+    assert len(np.unique(y)) > 2  # a regression target, not labels
