@@ -50,12 +50,14 @@ _SPIN = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic()
 
 @contextmanager
 def busy_cores(processes: int) -> Iterator[None]:
-    """``processes`` Python processes spinning until the block ends."""
-    spinners = [
-        subprocess.Popen([sys.executable, "-c", _SPIN.format(seconds=BUSY_SECONDS)])
-        for _ in range(processes)
-    ]
+    """``processes`` Python processes spinning until the block ends (those started, too,
+    when starting another fails)."""
+    spinners: list[subprocess.Popen] = []
     try:
+        for _ in range(processes):
+            spinners.append(
+                subprocess.Popen([sys.executable, "-c", _SPIN.format(seconds=BUSY_SECONDS)])
+            )
         time.sleep(0.5)  # let them start
         yield
     finally:

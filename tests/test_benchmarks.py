@@ -254,3 +254,27 @@ def test_sklearn_options_fits_both_libraries_on_each_kind_of_row():
         assert set(result["seconds"]) == set(result["scores"]) == {"mlpzero", "scikit-learn"}
         assert min(result["seconds"].values()) > 0
     assert len(np.unique(y)) > 2  # a regression target, not labels
+
+
+def test_contention_stops_the_busy_processes_it_started_when_another_fails(monkeypatch):
+    from benchmarks import contention
+
+    spawned = []
+    popen = contention.subprocess.Popen
+
+    def second_fails(*args, **kwargs):
+        if spawned:
+            raise OSError("no more processes")
+        spawned.append(popen(*args, **kwargs))
+        return spawned[-1]
+
+    monkeypatch.setattr(contention.subprocess, "Popen", second_fails)
+    try:
+        with pytest.raises(OSError, match="no more processes"):
+            with contention.busy_cores(2):
+                pass  # pragma: no cover - not reached
+        assert len(spawned) == 1 and spawned[0].poll() is not None  # killed with the block
+    finally:
+        for process in spawned:
+            process.kill()
+            process.wait(timeout=10)
