@@ -57,7 +57,8 @@ COMMON = {"max_iter": 15, "tol": 0.0, "n_iter_no_change": 1_000_000, "random_sta
 
 def make_data(rows: int, features: int, classes: int, dtype: str = "float64"):
     """Standard-normal ``X``; ``y`` the largest of ``classes`` random projections through
-    tanh (a regression target: the first, plus noise)."""
+    tanh (two classes: whether the first is positive; a regression target: the first,
+    plus noise)."""
     rng = np.random.default_rng(rows + features + classes)
     X = rng.standard_normal((rows, features))
     signal = np.tanh(X @ rng.standard_normal((features, max(classes, 1))))

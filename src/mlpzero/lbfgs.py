@@ -222,8 +222,9 @@ def minimize(
     it), when the objective stalls (SciPy's ``ftol``), or when a callback sets
     ``model.stop_training``. ``converged`` is True only for the gradient and stall
     criteria. ``validation`` is ``(X_val, Y_val, weights)``. Each iteration is one epoch of
-    ``history``: it logs ``loss`` (and for a classifier ``accuracy``, from one more
-    forward pass over the rows), and with validation ``val_loss`` (and ``val_accuracy``),
+    ``history``: it logs ``loss`` (and for a classifier ``accuracy``, counted from the
+    logits of the evaluation at the iteration's parameters, or from one more forward pass
+    over the rows when there is none), and with validation ``val_loss`` (and ``val_accuracy``),
     the metrics of the epoch loop of :func:`mlpzero.training.train` but its ``lr``. The
     rows are visited ``chunk_rows`` at a time (default ``network.chunk_rows``).
     """
