@@ -116,18 +116,22 @@ def test_predict_logits_in_chunks_equals_one_pass():
 def test_chunk_rows_bound_the_bytes_of_a_pass(monkeypatch):
     """A pass holds a block of inputs (n_0 values per row) and the network's buffers for
     two block sizes, each 3 (n_1 + ... + n_L) values per row, plus n_0 for the
-    standardised input: at most 64 MiB, at most 4,096 rows, never no row."""
+    standardised input, and twice the largest operand a small product copies: at most
+    64 MiB, at most 4,096 rows, never no row."""
     from mlpzero import network as network_module
     from mlpzero.standardization import Standardizer
 
     assert Network([20, 8, 3], dtype="float64").chunk_rows == 4096
+    # Room is kept twice for the largest operand a small product copies: here the
+    # 65,536 values of A[2] that dW[3] = dZ[3]^T A[2] takes over 103 to 256 rows.
     workload = Network([784, 512, 256, 10], dtype="float32")
-    assert workload.chunk_rows == (64 << 20) // (4 * (784 + 2 * 3 * 778))  # 3,077
+    assert workload.chunk_rows == ((16 << 20) - 2 * 65536) // (784 + 2 * 3 * 778)  # 3,053
+    # and here X^T, 20,000 values a row, copied for blocks of at most 3 rows
     wide = Network([20000, 16, 2], dtype="float32")
-    assert wide.chunk_rows == (64 << 20) // (4 * (20000 + 2 * 3 * 18))
+    assert wide.chunk_rows == ((16 << 20) - 2 * 60000) // (20000 + 2 * 3 * 18)
     X = np.random.default_rng(0).standard_normal((3, 20000)).astype(np.float32)
     wide.input_transform = Standardizer.fit(X)
-    assert wide.chunk_rows == (64 << 20) // (4 * (20000 + 2 * (3 * 18 + 20000)))
+    assert wide.chunk_rows == ((16 << 20) - 2 * 60000) // (20000 + 2 * (3 * 18 + 20000))
     monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 1)
     assert wide.chunk_rows == 1
     assert wide.predict_logits(X).shape == (3, 2)

@@ -184,6 +184,27 @@ def test_inference_blocks_of_a_wide_x_are_bounded_in_bytes(monkeypatch, standard
     assert blockwise == pytest.approx(whole, rel=1e-6)
 
 
+def test_blocks_whose_products_copy_an_operand_keep_to_the_bound_in_bytes(monkeypatch):
+    """A narrow first layer over 1,000 columns: its product ``W X^T`` over a block of a
+    few dozen rows is small enough that the network copies ``X^T`` into row order, once
+    for the full blocks and once for the last one. Those copies are part of the pass, so
+    the blocks are made shorter for them, and the pass still holds at most
+    ``CHUNK_MAX_BYTES`` (here 1 MiB) besides the outputs, with the outputs of the same
+    rows dense."""
+    from mlpzero import network as network_module
+
+    monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 1 << 20)
+    rng = np.random.default_rng(0)
+    X = sparse.random(3000, 1000, density=0.01, format="csr", random_state=0, dtype=np.float32)
+    y = rng.integers(0, 3, X.shape[0])
+    model = MLP(hidden=(8, 500), seed=0, dtype="float32").fit(X[:200], y[:200], epochs=1)
+    expected = model.predict_proba(X.toarray())
+    model.network._workspaces.clear()  # the buffers of the pass, not of the fit before it
+    peak = traced_peak(lambda: model.predict_proba(X))
+    assert peak < (1 << 20) + (256 << 10), peak  # the pass, and the outputs
+    np.testing.assert_array_equal(model.predict_proba(X), expected)
+
+
 def test_duplicate_entries_are_checked_as_the_sum_they_densify_to():
     """Two stored values of one cell add up when the matrix is made dense: each may fit in
     float32 while their sum does not, which must be refused as the dense matrix is."""

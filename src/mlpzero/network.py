@@ -32,7 +32,7 @@ Buffers for the activations of a batch size are allocated once and reused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -102,7 +102,7 @@ class _Workspace:
         self._input_size = sizes[0] * rows
         #: Room for the operand :meth:`product` copies (made on first use).
         self._operand: np.ndarray | None = None
-        self._operand_size = min(max(sizes[:-1]) * rows, _MAX_COPY)
+        self._operand_size = _largest_copy(sizes, rows, rows)
 
     def input_buffer(self) -> np.ndarray:
         if self.inputs is None:
@@ -122,6 +122,29 @@ class _Workspace:
             np.copyto(copy, b)
             b = copy
         np.matmul(a, b, out=out)
+
+
+def _copy_bounds(sizes: Sequence[int]) -> Iterator[tuple[int, int, int]]:
+    """``(n_{l-1}, fewest, most)`` for each layer ``l``: its products over ``r`` rows,
+    ``W A^T`` forward and ``dZ^T A`` backward, take ``n_l n_{l-1} r`` multiply-adds and
+    an operand of ``n_{l-1} r`` values, which :meth:`_Workspace.product` copies when ``r``
+    is from ``fewest`` to ``most``."""
+    for n_in, n_out in pairwise(sizes):
+        fewest = _THREADED_PRODUCT // (n_out * n_in) + 1
+        yield n_in, fewest, min(_SMALL_PRODUCT // (n_out * n_in), _MAX_COPY // n_in)
+
+
+def _largest_copy(sizes: Sequence[int], fewest_rows: int, most_rows: int) -> int:
+    """The most values :meth:`_Workspace.product` copies for a pass over a number of rows
+    from ``fewest_rows`` to ``most_rows`` (0: it copies nothing)."""
+    return max(
+        (
+            n_in * min(most, most_rows)
+            for n_in, fewest, most in _copy_bounds(sizes)
+            if max(fewest, fewest_rows) <= min(most, most_rows)
+        ),
+        default=0,
+    )
 
 
 def _blocks(flat: np.ndarray, sizes: Sequence[int], rows: int) -> list[np.ndarray]:
@@ -448,9 +471,9 @@ class Network:
         network's buffers for two numbers of rows (the full blocks and the shorter last
         one; both stay cached after the pass). Those take, per row, a pre-activation,
         an output and an error per unit, ``3 (n_1 + ... + n_L)`` values, and ``n_0`` more
-        for the standardised input when there is an :attr:`input_transform`; besides, each
-        may hold the copy of one small product's operand (at most ``_MAX_COPY`` values,
-        :meth:`_Workspace.product`).
+        for the standardised input when there is an :attr:`input_transform`. Each may also
+        hold the copy of one small product's operand (:meth:`_Workspace.product`): room
+        for the largest such copy of a block of any size is kept twice.
 
         It depends on the network alone, so that a memory-mapped, sparse or in-memory
         ``X`` meets the same matrix products and gives the same outputs bit for bit.
@@ -458,7 +481,10 @@ class Network:
         n_0 = self.layer_sizes[0]
         cached = 3 * sum(self.layer_sizes[1:]) + (n_0 if self.input_transform is not None else 0)
         values = n_0 + 2 * cached
-        return max(1, min(CHUNK_ROWS, CHUNK_MAX_BYTES // (values * self.dtype.itemsize)))
+        budget = CHUNK_MAX_BYTES // self.dtype.itemsize - 2 * _largest_copy(
+            self.layer_sizes, 1, CHUNK_ROWS
+        )
+        return max(1, min(CHUNK_ROWS, budget // values))
 
     def predict_logits(self, X: np.ndarray, chunk_rows: int | None = None) -> np.ndarray:
         """Logits for ``X`` as a new array, computed ``chunk_rows`` at a time (default
