@@ -11,7 +11,9 @@ of scikit-learn's (below 1: mlpzero is faster).
 
 With 20 and 40 features the first layer's products are of the size that OpenBLAS runs in
 one thread when both operands are in row order (``network._SMALL_PRODUCT``); with 100 they
-are larger, and run on its threads whatever the layout.
+are larger, and run on its threads whatever the layout. A last case adds a second hidden
+layer of 50 units to the 100 features: its weight gradient ``dZ^T A`` (50 x 200 x 100)
+is of the first size, the first layer's products of the second.
 
     python -m benchmarks.contention [--rounds 5] [--busy 2] [--epochs 10]
 
@@ -41,7 +43,8 @@ if str(ROOT) not in sys.path:
 from benchmarks.run import _blas_kernels, _set_threads  # noqa: E402
 
 #: Features of each case's data.
-FEATURES = (20, 40, 100)
+#: ``(features, hidden layers)`` of each case.
+CASES = ((20, (100,)), (40, (100,)), (100, (100,)), (100, (100, 50)))
 ROWS, CLASSES = 20_000, 10
 #: Longest a busy process spins: it stops by itself even if this script is killed.
 BUSY_SECONDS = 900
@@ -83,7 +86,9 @@ def fit_seconds(estimator, X: np.ndarray, y: np.ndarray) -> float:
     return time.perf_counter() - start
 
 
-def measure(features: int, epochs: int, rounds: int) -> dict[str, list[float]]:
+def measure(
+    features: int, epochs: int, rounds: int, hidden: tuple[int, ...] = (100,)
+) -> dict[str, list[float]]:
     """Fit seconds of each library on one case, the two taking turns."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier as ScikitLearn
@@ -91,7 +96,10 @@ def measure(features: int, epochs: int, rounds: int) -> dict[str, list[float]]:
     from mlpzero.sklearn import MLPClassifier as Mlpzero
 
     X, y = case_data(features)
-    options = dict(max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, random_state=0)
+    options = dict(
+        hidden_layer_sizes=hidden, max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
+        random_state=0,
+    )  # fmt: skip
     contenders = {"mlpzero": Mlpzero, "scikit-learn": ScikitLearn}
     times: dict[str, list[float]] = {name: [] for name in contenders}
     with warnings.catch_warnings():
@@ -114,16 +122,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     blas = _blas_kernels(_set_threads(os.cpu_count() or 1))  # the default: one per core
     print(f"# {blas}, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
-    print("| cores | features | mlpzero s (fastest) | scikit-learn s | mlpzero ÷ scikit-learn |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| cores | features | hidden | mlpzero s (fastest) | scikit-learn s | mlpzero ÷ them |")
+    print("| --- | ---: | --- | ---: | ---: | ---: |")
     for label, processes in (("idle", 0), (f"{args.busy} busy", args.busy)):
         with busy_cores(processes):
-            for features in FEATURES:
-                times = measure(features, args.epochs, args.rounds)
+            for features, hidden in CASES:
+                times = measure(features, args.epochs, args.rounds, hidden)
                 ours, theirs = times["mlpzero"], times["scikit-learn"]
                 ratio = statistics.median(ours) / statistics.median(theirs)
                 print(
-                    f"| {label} | {features} "
+                    f"| {label} | {features} | {hidden} "
                     f"| {statistics.median(ours):.3f} ({min(ours):.3f}) "
                     f"| {statistics.median(theirs):.3f} ({min(theirs):.3f}) | {ratio:.2f} |",
                     flush=True,
