@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
         "--busy", type=int, default=os.cpu_count() or 1, help="spinning processes (busy run)"
     )
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.epochs < 1 or args.busy < 1:
+        given = f"--rounds {args.rounds}, --epochs {args.epochs}, --busy {args.busy}"
+        parser.error(f"--rounds, --epochs and --busy must be at least 1, got {given}")
     blas = _blas_kernels(_set_threads(os.cpu_count() or 1))  # the default: one per core
     print(f"# {blas}, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
     print("| cores | features | hidden | mlpzero s (fastest) | scikit-learn s | mlpzero ÷ them |")

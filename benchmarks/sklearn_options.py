@@ -106,6 +106,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="fits per library and row")
     parser.add_argument("only", nargs="*", help="run only rows whose name contains one")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
+    names = [name for name, _, _ in ROWS]
+    unknown = [part for part in args.only if not any(part in name for name in names)]
+    if unknown:
+        parser.error(f"no row's name contains {', '.join(map(repr, unknown))}; rows: {names}")
     blas = _blas_kernels(_set_threads(os.cpu_count() or 1))  # the default: one per core
     print(f"# {blas}, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
     print("| row | mlpzero s | scikit-learn s | mlpzero ÷ scikit-learn | scores |")

@@ -278,3 +278,21 @@ def test_contention_stops_the_busy_processes_it_started_when_another_fails(monke
         for process in spawned:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("module", "argv", "message"),
+    [
+        ("contention", ["--rounds", "0"], "--rounds, --epochs and --busy must be at least 1"),
+        ("contention", ["--busy", "-1"], "got --rounds 5, --epochs 10, --busy -1"),
+        ("sklearn_options", ["--rounds", "0"], "--rounds must be at least 1, got 0"),
+        ("sklearn_options", ["lbgfs"], "no row's name contains 'lbgfs'"),
+    ],
+)
+def test_the_scikit_learn_benchmarks_refuse_bad_arguments_by_name(module, argv, message, capsys):
+    import importlib
+
+    script = importlib.import_module(f"benchmarks.{module}")
+    with pytest.raises(SystemExit):
+        script.main(argv)
+    assert message in capsys.readouterr().err
