@@ -150,6 +150,33 @@ def test_members_that_inflate_to_gigabytes_are_refused_before_reading(files):
         assert peak < 4 * MB, (path, peak)
 
 
+def test_a_few_kilobytes_may_not_declare_tens_of_thousands_of_layers(files, tmp_path):
+    # Sixty thousand one-unit layers compress into a few kilobytes; building them took
+    # about 70 MB and seconds. They are refused before any is built. An honest file of as
+    # many layers, as mlpzero writes it, holds its metadata stored (about 37 bytes a layer),
+    # and loads.
+    _, model_path, _, _ = files
+    document, _ = read_model_file(model_path)
+    depth = 60_000
+    sizes = [document["network"]["layer_sizes"][0], *[1] * depth, 3]
+    document["network"]["layer_sizes"] = sizes
+    document["network"]["activations"] = [{"name": "relu"}] * depth
+    document["model"].update(hidden=[1] * depth, dropout=[0.0] * depth, standardize=False)
+    params = np.zeros(sum(a * b + b for a, b in itertools.pairwise(sizes)), np.float32)
+    members = [metadata_member(document), member("params.npy", params)]
+    path = write_zip(tmp_path / "deep.npz", members)
+    assert path.stat().st_size < 10_000
+    error, peak = peak_memory(lambda: mlpzero.load(path))
+    assert isinstance(error, ValueError), error
+    assert str(path) in str(error) and "layer_sizes lists 60001 layers" in str(error)
+    assert peak < 32 * MB, peak
+
+    X = np.random.default_rng(0).standard_normal((20, 1))
+    honest = MLP(hidden=(1,) * 20_000, seed=0).fit(X, X[:, 0] > 0, epochs=1)
+    loaded = mlpzero.load(honest.save(tmp_path / "honest.npz"))
+    assert loaded.network.layer_sizes == honest.network.layer_sizes
+
+
 def test_parameters_the_metadata_allows_may_not_inflate_far_past_the_file(files):
     # The metadata declares a layer of two million units, and params.npy truly holds their
     # 56 MB of zeros, compressed into a file of a few tens of kilobytes: reading it would

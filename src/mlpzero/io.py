@@ -121,6 +121,12 @@ _MAX_DEPTH = 32
 #: parameters. The trained numbers of a model compress far less than this.
 _MAX_INFLATE_MULTIPLE = 64
 _MIN_INFLATE_BUDGET = 32 << 20
+#: What building one layer of a loaded model may take, at most, in bytes: its activation,
+#: the views of its weights, biases and gradients, and its entries in the metadata (about
+#: 1.2 kB in all). The layers of one file may take together what its compressed members
+#: may inflate to, so a few kilobytes that list a hundred thousand one-unit layers are
+#: refused before any is built.
+_LAYER_BYTES = 2048
 _MAX_EPOCHS = 1 << 40
 _READ_CHUNK = 1 << 20
 _RNG_KINDS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
@@ -743,6 +749,12 @@ class _Archive:
                 raise self._invalid(f"member {name!r} uses an unsupported compression")
             self.members[key] = info
 
+    @property
+    def budget(self) -> int:
+        """Bytes that what the file holds may take once read: ``_MAX_INFLATE_MULTIPLE``
+        times its size, at least ``_MIN_INFLATE_BUDGET``."""
+        return max(_MIN_INFLATE_BUDGET, _MAX_INFLATE_MULTIPLE * self.size)
+
     def __enter__(self) -> _Archive:
         return self
 
@@ -833,13 +845,12 @@ class _Archive:
                     f"file's {self.size} bytes hold"
                 )
             if not stored:
-                budget = max(_MIN_INFLATE_BUDGET, _MAX_INFLATE_MULTIPLE * self.size)
-                if self.inflated + info.file_size > budget:
+                if self.inflated + info.file_size > self.budget:
                     raise _Invalid(
                         f"inflates to {info.file_size} bytes: with the compressed members "
-                        f"before it, more than the {budget} bytes a file of {self.size} bytes "
-                        f"may inflate to ({_MAX_INFLATE_MULTIPLE} times its size, at least "
-                        f"{_MIN_INFLATE_BUDGET}); a model's numbers compress far less"
+                        f"before it, more than the {self.budget} bytes a file of {self.size} "
+                        f"bytes may inflate to ({_MAX_INFLATE_MULTIPLE} times its size, at "
+                        f"least {_MIN_INFLATE_BUDGET}); a model's numbers compress far less"
                     )
                 self.inflated += info.file_size
             with self.zip.open(info) as stream:
@@ -1022,6 +1033,14 @@ def _record(path: Any, document: dict[str, Any], archive: _Archive) -> ModelReco
     ):
         check.fail(
             "layer_sizes", f"must be a list of at least two positive sizes, got {short_repr(sizes)}"
+        )
+    if (len(sizes) - 1) * _LAYER_BYTES > archive.budget:
+        check.fail(
+            "layer_sizes",
+            f"lists {len(sizes) - 1} layers, more than a file of {archive.size} bytes may "
+            f"declare: building them would take about {_LAYER_BYTES} bytes each, beyond the "
+            f"{archive.budget} its contents may take ({_MAX_INFLATE_MULTIPLE} times its size, "
+            f"at least {_MIN_INFLATE_BUDGET})",
         )
     dtype = check.name(network_doc.get("dtype"), "dtype", ("float32", "float64"))
     layer_activations = network_doc.get("activations")
