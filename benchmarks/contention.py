@@ -46,27 +46,46 @@ from benchmarks.run import _blas_kernels, _set_threads  # noqa: E402
 #: ``(features, hidden layers)`` of each case.
 CASES = ((20, (100,)), (40, (100,)), (100, (100,)), (100, (100, 50)))
 ROWS, CLASSES = 20_000, 10
-#: Longest a busy process spins: it stops by itself even if this script is killed.
-BUSY_SECONDS = 900
-_SPIN = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+#: A busy process: it spins while the process that started it (``{parent}``) lives, so
+#: it stops by itself if this script is killed, and never before the script's end.
+_SPIN = """import os, time
+while os.getppid() == {parent}:
+    end = time.monotonic() + 0.1
+    while time.monotonic() < end:
+        pass
+"""
+
+
+class Spinners:
+    """The busy processes of :func:`busy_cores`."""
+
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen] = []
+
+    def check(self) -> None:
+        """Raise if one has stopped, so that no row measured on idle cores is labelled
+        busy."""
+        stopped = [p.returncode for p in self.processes if p.poll() is not None]
+        if stopped:
+            raise RuntimeError(f"{len(stopped)} busy process(es) stopped (exit {stopped})")
 
 
 @contextmanager
-def busy_cores(processes: int) -> Iterator[None]:
+def busy_cores(processes: int) -> Iterator[Spinners]:
     """``processes`` Python processes spinning until the block ends (those started, too,
     when starting another fails)."""
-    spinners: list[subprocess.Popen] = []
+    spinners = Spinners()
     try:
         for _ in range(processes):
-            spinners.append(
-                subprocess.Popen([sys.executable, "-c", _SPIN.format(seconds=BUSY_SECONDS)])
-            )
+            spin = _SPIN.format(parent=os.getpid())
+            spinners.processes.append(subprocess.Popen([sys.executable, "-c", spin]))
         time.sleep(0.5)  # let them start
-        yield
+        spinners.check()
+        yield spinners
     finally:
-        for spinner in spinners:
+        for spinner in spinners.processes:
             spinner.kill()
-        for spinner in spinners:
+        for spinner in spinners.processes:
             spinner.wait(timeout=10)
 
 
@@ -128,9 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     print("| cores | features | hidden | mlpzero s (fastest) | scikit-learn s | mlpzero ÷ them |")
     print("| --- | ---: | --- | ---: | ---: | ---: |")
     for label, processes in (("idle", 0), (f"{args.busy} busy", args.busy)):
-        with busy_cores(processes):
+        with busy_cores(processes) as spinners:
             for features, hidden in CASES:
                 times = measure(features, args.epochs, args.rounds, hidden)
+                spinners.check()
                 ours, theirs = times["mlpzero"], times["scikit-learn"]
                 ratio = statistics.median(ours) / statistics.median(theirs)
                 print(

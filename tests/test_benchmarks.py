@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -223,19 +225,12 @@ def test_step_profile_swaps_adams_update_only_inside_the_block():
         step_profile.check_same_update(replacement, "float32")
 
 
-def test_contention_fits_both_libraries_and_stops_its_busy_processes(monkeypatch):
+def test_contention_fits_both_libraries_and_stops_its_busy_processes():
     pytest.importorskip("sklearn")
     from benchmarks import contention
 
-    spawned = []
-    popen = contention.subprocess.Popen
-
-    def remember(*args, **kwargs):
-        spawned.append(popen(*args, **kwargs))
-        return spawned[-1]
-
-    monkeypatch.setattr(contention.subprocess, "Popen", remember)
-    with contention.busy_cores(2):
+    with contention.busy_cores(2) as spinners:
+        spawned = spinners.processes
         assert len(spawned) == 2 and all(p.poll() is None for p in spawned)
         times = contention.measure(20, epochs=1, rounds=2)
     assert all(p.poll() is not None for p in spawned)  # killed with the block
@@ -278,6 +273,47 @@ def test_contention_stops_the_busy_processes_it_started_when_another_fails(monke
         for process in spawned:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_busy_processes_stop_with_the_script_and_are_checked(tmp_path):
+    from benchmarks import contention
+
+    # A script killed inside the block (os._exit runs no cleanup) leaves its spinner
+    # behind, which sees its parent gone and stops by itself.
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(contention.ROOT)!r})\n"
+        "from benchmarks import contention\n"
+        "with contention.busy_cores(1) as spinners:\n"
+        "    print(spinners.processes[0].pid, flush=True)\n"
+        "    os._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
+    )
+    spinner = int(done.stdout)
+    deadline = time.monotonic() + 20
+    while _alive(spinner) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(spinner)
+
+    # Inside the block, a spinner that stopped makes the check raise.
+    with contention.busy_cores(2) as spinners:
+        spinners.check()
+        spinners.processes[0].kill()
+        spinners.processes[0].wait(timeout=10)
+        with pytest.raises(RuntimeError, match=r"1 busy process\(es\) stopped"):
+            spinners.check()
+
+
+def _alive(pid):
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, counts as stopped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 @pytest.mark.parametrize(
