@@ -402,6 +402,22 @@ def test_partial_fit_needs_classes_first_and_accepts_unseen_ones(iris):
         model.partial_fit(X, y + 5)
 
 
+def test_partial_fit_refuses_balanced_class_weight_and_takes_a_dict(iris):
+    """'balanced' weights in partial_fit would come from each batch's class counts, which
+    differ from batch to batch; a dict of weights computed once trains as given."""
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(4,), class_weight="balanced", random_state=0)
+    with pytest.raises(ValueError, match=r"class_weight='balanced' is not supported by partial"):
+        model.partial_fit(X[:20], y[:20], classes=[0, 1, 2])
+    assert not hasattr(model, "coefs_")
+    weights = {0: 2.0, 1: 1.0, 2: 0.5}
+    by_class = MLPClassifier(hidden_layer_sizes=(4,), class_weight=weights, random_state=0)
+    by_sample = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    by_class.partial_fit(X, y, classes=[0, 1, 2])
+    by_sample.partial_fit(X, y, sample_weight=np.vectorize(weights.get)(y), classes=[0, 1, 2])
+    np.testing.assert_array_equal(by_class.coefs_[0], by_sample.coefs_[0])
+
+
 def test_partial_fit_equals_fit_one_epoch_at_a_time(regression):
     X, y = regression
     params = {"hidden_layer_sizes": (8,), "random_state": 0, "shuffle": False}

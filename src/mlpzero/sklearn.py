@@ -1192,7 +1192,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``classes`` (every label the model will ever see) is required on the first call
         and optional afterwards; multi-label ``y`` needs no ``classes``. The arguments
         come in scikit-learn's order, ``sample_weight`` before ``classes``.
+
+        ``class_weight="balanced"`` is refused, as by scikit-learn's ``SGDClassifier``:
+        its weights ``n / (n_classes * count)`` would come from each call's batch alone,
+        not from the data. Pass the weights as a dict instead.
         """
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: each call would "
+                "weigh the classes by their counts in its own batch, not in the whole data. "
+                "Compute the weights once, e.g. with sklearn.utils.class_weight."
+                "compute_class_weight('balanced', classes=classes, y=y), and pass them as "
+                "class_weight={label: weight}"
+            )
         first = not hasattr(self, "_mlp")
         if classes is not None:
             given = np.asarray(classes)
