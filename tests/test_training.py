@@ -695,6 +695,20 @@ def test_weights_left_all_zero_by_the_split_are_refused():
     assert not model.built
 
 
+def test_a_split_that_holds_out_only_zero_weights_is_refused_before_the_model_changes():
+    """The held-out rows' weights are the denominator of val_loss: all zero, a fit that
+    built its network and then failed would leave an untrained model that predicts."""
+    X, y = blobs(40)
+    weights = np.ones(40)
+    held = split_validation(40, 0.25, np.random.default_rng([0, 1]), strata=y)[1]
+    weights[held] = 0.0
+    model = MLP(hidden=(3,), seed=0)
+    with pytest.raises(ValueError, match=r"validation_split=0.25 holds out 10 rows whose samp"):
+        model.fit(X, y, epochs=1, sample_weight=weights, validation_split=0.25)
+    assert not model.built
+    assert getattr(model, "fit_config_", None) is None
+
+
 def test_class_weight_on_regression_is_refused():
     X, _ = blobs()
     with pytest.raises(ValueError, match="class_weight applies to binary and multi-class"):
