@@ -104,3 +104,32 @@ def test_errors_name_class_weight_and_validation_data():
         MLP(hidden=(3,)).fit(X, y, epochs=1, class_weight={0: 0, 1: 0})
     with pytest.raises(ValueError, match=r"validation_data's y: .*\[5\]"):
         MLP(hidden=(3,)).fit(X, y, epochs=1, validation_data=(X, np.r_[5, y[1:]]))
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        (np.zeros(20), r"validation_data's sample_weight must not be all zero"),
+        (-np.ones(20), r"validation_data's sample_weight must be finite and non-negative"),
+        (np.ones(7), r"validation_data's sample_weight must have shape \(20,\) to match X_val"),
+    ],
+)
+def test_errors_in_the_validation_weights_name_them(weights, match):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match=match):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, validation_data=(X, y, weights))
+
+
+def test_errors_in_a_generator_batch_weights_name_the_batch():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+
+    def batches():
+        yield X[:10], y[:10], np.ones(10)
+        yield X[10:], y[10:], np.r_[np.ones(9), -1.0]
+
+    with pytest.raises(ValueError, match=r"w of batch 1 must be finite and non-negative"):
+        MLP(hidden=(3,)).fit(batches, epochs=1)

@@ -521,7 +521,11 @@ def _check_validation_data(
         data[0], dtype=dtype, n_features=n_features, name="X_val", scan=scan, accept_sparse=True
     )
     y_val = check_targets(data[1], X_val.shape[0], name="y_val")
-    w_val = check_sample_weight(data[2], X_val.shape[0]) if len(data) == 3 else None
+    w_val = None
+    if len(data) == 3:
+        w_val = check_sample_weight(
+            data[2], X_val.shape[0], name="validation_data's sample_weight", rows="X_val"
+        )
     return X_val, y_val, w_val
 
 
@@ -661,7 +665,11 @@ def _check_batch(
         X = X.toarray()
     X = np.ascontiguousarray(X, dtype=dtype)  # a memory-mapped batch too: it is one batch
     y = check_targets(item[1], X.shape[0], name=f"y of batch {index}")
-    weights = check_sample_weight(item[2], X.shape[0]) if len(item) == 3 else None
+    weights = None
+    if len(item) == 3:
+        weights = check_sample_weight(
+            item[2], X.shape[0], name=f"w of batch {index}", rows=f"X of batch {index}"
+        )
     return X, y, weights
 
 

@@ -332,11 +332,14 @@ def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     return array
 
 
-def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+def check_sample_weight(
+    sample_weight: Any, n_samples: int, *, name: str = "sample_weight", rows: str = "X"
+) -> np.ndarray | None:
     """Non-negative finite float64 weights, one per sample, not all zero (or None).
 
     The weights are returned as given; :func:`relative_sample_weight` rescales them for
-    computing.
+    computing. An error names them ``name``, and the samples they weigh ``rows``
+    (``"validation_data's sample_weight"`` and ``"X_val"``, say).
     """
     if sample_weight is None:
         return None
@@ -344,23 +347,22 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None
         weights = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(
-            "sample_weight must be numbers, one per sample, got "
+            f"{name} must be numbers, one per sample, got "
             f"{type(sample_weight).__name__} {_short(sample_weight)}"
         ) from None
     if weights.ndim == 0:
         weights = np.full(n_samples, float(weights))
     if weights.shape != (n_samples,):
         raise ValueError(
-            f"sample_weight must have shape ({n_samples},) to match X, got {weights.shape}"
+            f"{name} must have shape ({n_samples},) to match {rows}, got {weights.shape}"
         )
     if not np.isfinite(weights).all() or (weights < 0).any():
         bad = int(np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))[0])
         raise ValueError(
-            "sample_weight must be finite and non-negative, "
-            f"got {float(weights[bad])} at index {bad}"
+            f"{name} must be finite and non-negative, got {float(weights[bad])} at index {bad}"
         )
     if weights.max() <= 0:  # the largest weight, not the sum, which could overflow
-        raise ValueError("sample_weight must not be all zero")
+        raise ValueError(f"{name} must not be all zero")
     return weights
 
 
