@@ -420,6 +420,35 @@ def test_clip_global_norm_follows_the_formula():
     np.testing.assert_array_equal(untouched, [0.3, 0.4])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clip_global_norm_clips_gradients_whose_squares_overflow_the_dtype(dtype):
+    """3e20 and 4e20 square beyond float32 (and 3e160 beyond float64): the clipped
+    gradient is still the direction scaled to max_norm, not zero."""
+    big = {np.float32: 1e20, np.float64: 1e160}[dtype]
+    grads = np.array([3.0, 4.0, 0.0], dtype=dtype) * dtype(big)
+    with np.errstate(over="ignore"):  # as in training, where overflow is expected
+        norm = clip_global_norm(grads, 2.0)
+    assert norm == pytest.approx(5 * big, rel=1e-6)
+    np.testing.assert_allclose(grads, [1.2, 1.6, 0.0], rtol=1e-6)
+    assert grads.dtype == dtype
+
+
+def test_clipping_trains_a_float32_model_on_huge_features_as_float64_does():
+    """Features of 1e20 (raw timestamps in nanoseconds, say) give gradients whose squared
+    norm overflows float32: the clipped step must still move the weights by lr * max_norm."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 2)) * 1e20
+    y = (X[:, 0] > 0).astype(int)
+    steps = {}
+    for dtype in ("float32", "float64"):
+        model = MLP(hidden=(4,), seed=0, dtype=dtype)
+        start = model.build(X, y).network.params.astype(np.float64)
+        model.fit(X, y, epochs=1, learning_rate=0.1, clip_norm=1.0)
+        steps[dtype] = np.linalg.norm(model.network.params - start)
+    assert steps["float64"] == pytest.approx(0.1, rel=1e-3)
+    assert steps["float32"] == pytest.approx(0.1, rel=1e-3)
+
+
 # ---------------------------------------------------------------------- dropout
 def test_dropout_keeps_the_expected_activation_and_drops_the_right_share():
     rng = np.random.default_rng(0)

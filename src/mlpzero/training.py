@@ -755,8 +755,25 @@ def _sum(weights: np.ndarray) -> float:
 
 def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
     r"""Scale ``grads`` in place so that :math:`\|g\|_2 \le` ``max_norm``; return the norm
-    before clipping. The factor is ``max_norm / (norm + 1e-6)``, applied when below 1."""
+    before clipping. The factor is ``max_norm / (norm + 1e-6)``, applied when below 1.
+
+    The sum of squares is taken in ``grads``' dtype, where it overflows before the norm
+    does (float32: from :math:`\|g\| \approx 1.8 \times 10^{19}`). Then the norm is taken
+    from :math:`s = g / \max|g|`, as :math:`\max|g| \cdot \|s\|_2`, and ``grads`` becomes
+    :math:`s \cdot` ``max_norm`` :math:`/ \|s\|_2` (the ``1e-6`` vanishes beside such a
+    norm); an infinite factor would otherwise zero every gradient and stop training
+    without a word. Gradients that hold NaN or infinity are left to the divergence check.
+    """
     norm = math.sqrt(float(np.dot(grads, grads)))
+    if math.isinf(norm):
+        largest = float(np.max(np.abs(grads)))
+        if math.isfinite(largest):  # one temporary, only where the squares overflowed
+            scaled = grads / grads.dtype.type(largest)
+            scaled_norm = math.sqrt(float(np.dot(scaled, scaled)))  # between 1 and sqrt(n)
+            norm = largest * scaled_norm
+            if max_norm < norm:
+                np.multiply(scaled, grads.dtype.type(max_norm / scaled_norm), out=grads)
+            return norm
     factor = max_norm / (norm + 1e-6)
     if factor < 1:
         grads *= grads.dtype.type(factor)
