@@ -79,6 +79,20 @@ def test_check_targets_and_weights():
         check_sample_weight([0, 0], 2)
 
 
+def test_check_targets_names_pandas_missing_labels_as_missing():
+    """A nullable pandas column's NA reached the label sort, which said the labels mixed
+    types (NAType, str) rather than that one was missing."""
+    pd = pytest.importorskip("pandas")
+    for dtype, values in (("string", ["a", "b", "a"]), ("boolean", [True, False, True])):
+        y = pd.Series(values, dtype=dtype)
+        y[1] = pd.NA
+        with pytest.raises(ValueError, match=r"y contains missing values \(None, NaN or pandas"):
+            check_targets(y, 3)
+        X = np.zeros((3, 1))
+        with pytest.raises(ValueError, match="y contains missing values"):
+            MLP(hidden=(2,)).fit(X, y, epochs=1)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [

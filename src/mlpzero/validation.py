@@ -327,9 +327,17 @@ def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     if _first_non_finite(array) is not None:
         raise ValueError(f"{name} contains NaN or infinity")
     if array.dtype.kind == "O":
-        if any(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in array.ravel()):
-            raise ValueError(f"{name} contains missing values (None or NaN)")
+        if any(_is_missing(v) for v in array.ravel()):
+            raise ValueError(f"{name} contains missing values (None, NaN or pandas' NA)")
     return array
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether a label is a missing value: None, a float NaN, or pandas' ``NA`` or
+    ``NaT`` (the missing values of its nullable and datetime columns)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and not np.isfinite(value)
 
 
 def check_sample_weight(
