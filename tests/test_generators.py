@@ -56,6 +56,25 @@ def test_a_generator_with_weights_and_a_class_weight_dict_trains_like_arrays():
         assert a.history.history[key] == pytest.approx(b.history.history[key], rel=1e-12)
 
 
+def test_a_generator_batch_of_zero_weight_is_skipped_as_a_mini_batch_is():
+    """Arrays skip a mini-batch whose rows all weigh 0; a generator's such batch was
+    refused as if the whole sample_weight were zero."""
+    X, y = data()
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    w[40:80] = 0.0  # the second batch of 40
+    options = dict(epochs=2, optimizer="adam", validation_data=(X[:80], y[:80]))
+    a = MLP(hidden=(6,), seed=1, dtype="float64").fit(batches_of(X, y, 40, w), **options)
+    b = MLP(hidden=(6,), seed=1, dtype="float64").fit(
+        X, y, batch_size=40, shuffle=False, sample_weight=w, **options
+    )
+    assert a.optimizer_.iterations == b.optimizer_.iterations == 2 * 9
+    assert np.allclose(a.network.params, b.network.params, rtol=1e-12, atol=1e-14)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert a.history.history[key] == pytest.approx(b.history.history[key], rel=1e-12)
+    with pytest.raises(ValueError, match="every batch of epoch 0 had zero sample weight"):
+        MLP(hidden=(6,)).fit(batches_of(X, y, 40, np.zeros(len(y))), epochs=1)
+
+
 def test_continued_fit_on_a_generator_reads_no_batch_in_advance():
     X, y = data()
     model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=1, batch_size=50)

@@ -666,10 +666,11 @@ def _check_batch(
     X = np.ascontiguousarray(X, dtype=dtype)  # a memory-mapped batch too: it is one batch
     y = check_targets(item[1], X.shape[0], name=f"y of batch {index}")
     weights = None
-    if len(item) == 3:
+    if len(item) == 3:  # all zero is allowed: the loop skips the batch, as a mini-batch's
         weights = check_sample_weight(
-            item[2], X.shape[0], name=f"w of batch {index}", rows=f"X of batch {index}"
-        )
+            item[2], X.shape[0], name=f"w of batch {index}", rows=f"X of batch {index}",
+            allow_all_zero=True,
+        )  # fmt: skip
     return X, y, weights
 
 

@@ -341,13 +341,19 @@ def _is_missing(value: Any) -> bool:
 
 
 def check_sample_weight(
-    sample_weight: Any, n_samples: int, *, name: str = "sample_weight", rows: str = "X"
+    sample_weight: Any,
+    n_samples: int,
+    *,
+    name: str = "sample_weight",
+    rows: str = "X",
+    allow_all_zero: bool = False,
 ) -> np.ndarray | None:
     """Non-negative finite float64 weights, one per sample, not all zero (or None).
 
     The weights are returned as given; :func:`relative_sample_weight` rescales them for
     computing. An error names them ``name``, and the samples they weigh ``rows``
-    (``"validation_data's sample_weight"`` and ``"X_val"``, say).
+    (``"validation_data's sample_weight"`` and ``"X_val"``, say). ``allow_all_zero``
+    admits weights that are all zero: those of one batch, which training skips.
     """
     if sample_weight is None:
         return None
@@ -369,7 +375,7 @@ def check_sample_weight(
         raise ValueError(
             f"{name} must be finite and non-negative, got {float(weights[bad])} at index {bad}"
         )
-    if weights.max() <= 0:  # the largest weight, not the sum, which could overflow
+    if not allow_all_zero and weights.max() <= 0:  # the largest, not the sum (overflow)
         raise ValueError(f"{name} must not be all zero")
     return weights
 
