@@ -79,6 +79,29 @@ def test_check_targets_and_weights():
         check_sample_weight([0, 0], 2)
 
 
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        ({"a": 1}, r"y must be 1-D or 2-D with one entry per sample, got dict \{'a': 1\}"),
+        ("abc", r"got str 'abc'"),
+        (7, r"got int 7"),
+    ],
+)
+def test_check_targets_says_what_it_got_instead_of_a_shape_of_nothing(y, match):
+    """NumPy wraps these whole into an array of shape (), which the error used to show."""
+    with pytest.raises(ValueError, match=match):
+        check_targets(y, 3)
+
+
+def test_check_targets_suggests_toarray_for_a_sparse_y():
+    sparse = pytest.importorskip("scipy.sparse")
+    Y = sparse.csr_matrix(np.eye(3, dtype=int))
+    with pytest.raises(
+        ValueError, match=r"got a sparse csr_matrix of shape \(3, 3\); pass y.toarray\(\)"
+    ):
+        MLP(hidden=(2,)).fit(np.zeros((3, 2)), Y, epochs=1)
+
+
 def test_check_targets_names_pandas_missing_labels_as_missing():
     """A nullable pandas column's NA reached the label sort, which said the labels mixed
     types (NAType, str) rather than that one was missing."""

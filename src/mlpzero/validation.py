@@ -320,7 +320,12 @@ def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     if y is None:
         raise ValueError(f"{name} is required, got None")
     array = np.asarray(y)
-    if array.ndim == 0 or array.ndim > 2:
+    if array.ndim == 0:  # a scalar, or what NumPy wraps whole: a sparse matrix, a set, a dict
+        got = f"{type(y).__name__} {_short(y)}"
+        if is_sparse(y):
+            got = f"a sparse {type(y).__name__} of shape {y.shape}; pass {name}.toarray()"
+        raise ValueError(f"{name} must be 1-D or 2-D with one entry per sample, got {got}")
+    if array.ndim > 2:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
     if array.shape[0] != n_samples:
         raise ValueError(f"expected {name} with {n_samples} rows to match X, got {array.shape[0]}")
