@@ -1433,6 +1433,15 @@ def test_bad_class_weights_are_refused_by_name(class_weight, match):
         MLPClassifier(class_weight=class_weight, max_iter=2).fit(X, y)
 
 
+def test_a_class_weight_dict_on_a_multilabel_y_is_refused_with_what_to_pass():
+    """scikit-learn's compute_sample_weight asked for a list of dicts, which the
+    class_weight parameter refuses; the error now says what works."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((60, 3)), (rng.random((60, 2)) > 0.5).astype(int)
+    with pytest.raises(ValueError, match=r"multi-label indicator matrix of 2 columns: pass cla"):
+        MLPClassifier(class_weight={1: 2.0}, max_iter=2).fit(X, Y)
+
+
 def test_a_streamed_batch_of_zero_weight_classes_and_empty_classes_are_refused():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((60, 3)), np.repeat([0, 1, 2], 20)

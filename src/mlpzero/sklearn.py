@@ -1269,6 +1269,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _class_weights(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
         if self.class_weight is None:
             return weights
+        if isinstance(self.class_weight, dict) and y.ndim == 2:
+            # scikit-learn's own message asks for a list of dicts, which this parameter is not
+            raise ValueError(
+                f"class_weight={self.class_weight!r} weighs the classes of a 1-D y; y is a "
+                f"multi-label indicator matrix of {y.shape[1]} columns: pass "
+                "class_weight='balanced' or sample_weight"
+            )
         if isinstance(self.class_weight, dict):
             bad = {
                 label: weight
