@@ -362,12 +362,14 @@ def prepare(
         strata = labels if is_labelled else None
         rows, held = split_validation(len(y), validation_split, split_rng, strata)
         X_val = X[held] if source is None else source(X, dtype, held)
-        if weights is not None and not weights[held].any():  # val_loss would be 0 / 0
-            raise ValueError(
-                f"validation_split={validation_split} holds out {len(held)} rows whose "
-                "sample_weight is 0 on every one, so the validation loss is undefined: give "
-                "some of them weight, or pass validation_data"
-            )
+        if weights is not None:  # a mean loss over rows that all weigh 0 is 0 / 0
+            for part, what in ((held, "holds out"), (rows, "trains on")):
+                if not weights[part].any():
+                    raise ValueError(
+                        f"validation_split={validation_split} {what} {len(part)} rows, whose "
+                        "sample_weight is 0 on every one: give some of them weight, or pass "
+                        "validation_data"
+                    )
         validation = (X_val, y[held], None if weights is None else weights[held])
         X = X[rows] if source is None else source(X, dtype, rows)
         y, labels = y[rows], labels[rows]
