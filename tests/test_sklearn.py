@@ -1038,6 +1038,30 @@ def test_partial_fit_batches_are_scikit_learns(regression):
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10, atol=1e-12)
 
 
+def test_partial_fit_after_a_failed_call_continues_with_the_optimizer_it_had(regression):
+    """A failed call puts back the weights and a copy of the optimizer from before it; the
+    next call trains on with that copy, as if the failed call had not happened."""
+
+    class FailOnce(Callback):
+        armed = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            if FailOnce.armed:
+                FailOnce.armed = False
+                raise RuntimeError("a callback failed")
+
+    X, y = regression
+    params = {"hidden_layer_sizes": (6,), "batch_size": 16, "random_state": 2}
+    model = MLPRegressor(callbacks=[FailOnce()], **params).partial_fit(X, y)
+    FailOnce.armed = True
+    with pytest.raises(RuntimeError, match="a callback failed"):
+        model.partial_fit(X, y)
+    model.partial_fit(X, y)
+    reference = MLPRegressor(**params).partial_fit(X, y).partial_fit(X, y)
+    np.testing.assert_array_equal(model.coefs_[0], reference.coefs_[0])
+    assert model.loss_curve_ == reference.loss_curve_
+
+
 def test_lbfgs_scores_as_scikit_learns_lbfgs():
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split

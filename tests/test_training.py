@@ -7,7 +7,7 @@ from mlpzero import MLP, Network, load
 from mlpzero.callbacks import Callback
 from mlpzero.gradcheck import gradcheck
 from mlpzero.losses import BinaryCrossEntropy
-from mlpzero.optimizers import SGD
+from mlpzero.optimizers import SGD, Adam
 from mlpzero.preparation import split_validation
 from mlpzero.progress import ProgressLogger
 from mlpzero.training import TrainingDivergedError, clip_global_norm
@@ -756,6 +756,25 @@ def test_learning_rate_sets_an_optimizer_objects_rate_and_none_keeps_it():
     tuned = SGD(learning_rate=0.3)
     tuned.learning_rate = 0.07  # without a schedule, fit leaves the rate as it finds it
     assert MLP(seed=0).fit(X, y, epochs=1, optimizer=tuned).history["lr"] == [0.07]
+
+
+def test_an_optimizer_holding_another_models_state_is_refused():
+    """Adam's moments and step count from model A steered model B's first steps, without
+    a word, when B had A's shapes (one optimizer serves one model)."""
+    X, y = blobs()
+    adam = Adam(learning_rate=0.01)
+    first = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, batch_size=10, optimizer=adam)
+    steps = adam.iterations
+    second = MLP(hidden=(3,), seed=1)
+    with pytest.raises(ValueError, match=r"Adam object holds the state \(exp_avg, exp_avg_sq\)"):
+        second.fit(X, y, epochs=1, optimizer=adam)
+    assert not second.built and adam.iterations == steps
+    first.fit(X, y, epochs=1, batch_size=10, optimizer=adam)  # its own model trains on
+    second.optimizer_ = adam  # on purpose
+    second.fit(X, y, epochs=1, optimizer=adam)
+    plain = SGD(learning_rate=0.1)  # no state to carry: any model may use it
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, optimizer=plain)
+    MLP(hidden=(3,), seed=1).fit(X, y, epochs=1, optimizer=plain)
 
 
 @pytest.mark.parametrize("scale", [1.7e308, 1e300, 1e-300])

@@ -306,7 +306,8 @@ class MLP:
         optimizer:
             ``"sgd"`` (default), ``"rmsprop"``, ``"adam"``, ``"adamw"``, a config dict, or
             an :class:`~mlpzero.optimizers.Optimizer` (its state carries over between
-            fits). The one used is kept as :attr:`optimizer_`. ``"lbfgs"`` is full-batch
+            fits of this model; one that holds another model's state is refused). The one
+            used is kept as :attr:`optimizer_`. ``"lbfgs"`` is full-batch
             L-BFGS (:mod:`mlpzero.lbfgs`, needs SciPy): ``epochs`` then counts its
             iterations, and the options it would ignore (a learning rate, batches, a
             schedule, ``l1``, clipping, checkpoints, dropout) are refused.
@@ -411,6 +412,8 @@ class MLP:
             checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
         ))  # fmt: skip
         resumed = _read_checkpoint(self, options)
+        if resumed is None:  # a resumed fit loads the checkpoint's state into the optimizer
+            _check_optimizer_serves(self, options.optimizer)
         source = self if resumed is None else resumed.model
         n_features = source.network.layer_sizes[0] if source.built else None
         names = source.feature_names_in_ if source.built else _first_fit_names(self, X)
@@ -1288,6 +1291,24 @@ def _resolve_optimizer(
         return optimizer
     kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
     return _optimizers.get(optimizer, **kwargs)
+
+
+def _check_optimizer_serves(model: MLP, optimizer: _optimizers.Optimizer) -> None:
+    """Refuse an optimizer object that holds the state (velocity, moments) another model's
+    training left in it: one optimizer serves one model. Given to this model, that state
+    would steer its first steps without a word. The model's own optimizer
+    (:attr:`MLP.optimizer_`, the object its last fit used) carries on, and a stateless one
+    (a new object, or SGD without momentum) serves anyone."""
+    if optimizer is model.optimizer_ or not optimizer.state:
+        return
+    raise ValueError(
+        f"optimizer: this {type(optimizer).__name__} object holds the state "
+        f"({', '.join(sorted(optimizer.state))}) of {optimizer.iterations} steps of another "
+        "model's training, which would carry into this model's first steps; one optimizer "
+        f"serves one model. Pass a new one (optimizer={optimizer.name!r}, or "
+        f"{type(optimizer).__name__}(...)); to carry that state into this model on purpose, "
+        "set model.optimizer_ to it first"
+    )
 
 
 def _fit_callbacks(

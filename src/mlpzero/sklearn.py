@@ -695,7 +695,7 @@ class _BaseMLP(BaseEstimator):
             else:
                 if not fresh:  # leave the previous model as it was
                     saved_params.restore(mlp.network.params)
-                    self._optimizer = saved_optimizer
+                    self._optimizer = mlp.optimizer_ = saved_optimizer  # its own
                 raise TrainingDivergedError(
                     f"{_NON_FINITE} {type(self).__name__} diverged in epoch "
                     f"{progress.n_iter + 1}: the loss or the weights became NaN or infinite. "
@@ -707,7 +707,7 @@ class _BaseMLP(BaseEstimator):
         except BaseException:
             if not fresh:
                 saved_params.restore(mlp.network.params)
-                self._optimizer = saved_optimizer
+                self._optimizer = mlp.optimizer_ = saved_optimizer
             raise
         if validation is not None and progress.best_params.taken:
             progress.best_params.restore(mlp.network.params)
