@@ -262,6 +262,28 @@ def test_a_bad_checkpoint_name_pattern_is_refused_before_training(tmp_path, patt
     assert str(tmp_path / pattern) in str(error.value)  # the whole path, as received
 
 
+def test_a_model_no_file_can_hold_is_refused_before_the_first_epoch(tmp_path):
+    """Labels held as Python objects train, but no model file holds them: a fit that is
+    to write checkpoints refuses them before training, naming the argument, and leaves
+    the model unbuilt and no file behind, instead of failing after its first epochs."""
+    X, y = noisy_circles(60)
+    labels = np.array([1, 2], dtype=object)[y]
+    for options in (
+        {"checkpoint": tmp_path / "run.npz", "checkpoint_interval": 2},
+        {"callbacks": [ModelCheckpoint(tmp_path / "best.npz")]},
+    ):
+        model = MLP(hidden=(3,), seed=0)
+        with pytest.raises(
+            ValueError,
+            match=r"(checkpoint=|ModelCheckpoint\(path=).*"
+            r"cannot save class labels of dtype object",
+        ) as error:
+            model.fit(X, labels, epochs=3, **options)
+        assert str(tmp_path) in str(error.value)
+        assert not model.built and not os.listdir(tmp_path)
+    assert MLP(hidden=(3,), seed=0).fit(X, labels, epochs=1).built  # no file: trained
+
+
 def test_every_known_placeholder_is_accepted_and_filled(tmp_path):
     X, y = noisy_circles(60)
     pattern = "m-{epoch}-{loss:.2f}-{accuracy:.2f}-{val_loss:.2f}-{val_accuracy:.2f}-{lr:g}.npz"

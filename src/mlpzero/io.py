@@ -86,6 +86,7 @@ __all__ = [
     "CheckpointState",
     "ModelRecord",
     "check_label_lengths",
+    "check_writable",
     "generator_from_state",
     "jsonable",
     "loss_entry",
@@ -249,6 +250,13 @@ def write_record(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
         arrays.update(state_arrays)
         arrays.update(callback_arrays)
     return _write_atomic(path, document, arrays)
+
+
+def check_writable(record: ModelRecord) -> None:
+    """Raise the :class:`ValueError` that :func:`write_record` would raise for ``record``'s
+    model (a component mlpzero cannot name, labels of a type a file cannot hold, ...),
+    without writing anything."""
+    _describe(record)
 
 
 def _check_state_bytes(nbytes: int, params: np.ndarray, where: str) -> None:

@@ -464,6 +464,12 @@ class MLP:
                 check_penalty_range(options.l2, options.l1, self.dtype)
             if self.standardize and self.standardizer_ is None:
                 self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
+            writer = options.model_file_argument()
+            if resumed is None and writer is not None:
+                try:  # a model the files cannot hold: refused before the first epoch
+                    _io.check_writable(self.to_record())
+                except ValueError as error:
+                    raise ValueError(f"{writer}: {error}") from None
         self.validation_rows_ = prepared.validation_rows
         if resumed is not None:
             self._rng.bit_generator.state = epoch_state
@@ -1141,6 +1147,16 @@ class FitOptions:
             penalty_per_sample=bool(penalty_per_sample),
             lbfgs=lbfgs,
         )
+
+    def model_file_argument(self) -> str | None:
+        """The argument by which the fit writes the model to files as it goes
+        (``checkpoint``, or a :class:`~mlpzero.callbacks.ModelCheckpoint`), else None."""
+        if self.checkpoint is not None:
+            return f"checkpoint={os.fspath(self.checkpoint)!r}"
+        for callback in self.callbacks:
+            if isinstance(callback, ModelCheckpoint):
+                return f"ModelCheckpoint(path={callback.path!r})"
+        return None
 
     def fit_config(self) -> dict[str, Any]:
         """The record of these options kept as :attr:`MLP.fit_config_` (and saved)."""
