@@ -332,3 +332,34 @@ def test_the_scikit_learn_benchmarks_refuse_bad_arguments_by_name(module, argv, 
     with pytest.raises(SystemExit):
         script.main(argv)
     assert message in capsys.readouterr().err
+
+
+def test_precompiled_refuses_no_rounds(capsys):
+    from benchmarks import precompiled
+
+    with pytest.raises(SystemExit):
+        precompiled.main(["--rounds", "0"])
+    assert "--rounds must be at least 1, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_precompiled_kernels_fit_without_numba_to_the_jitted_parameters(capsys):
+    """The ahead-of-time module serves the whole small fit with numba never imported, and
+    gives the jitted fit's parameters up to float32 rounding."""
+    import shutil
+
+    from benchmarks import precompiled
+
+    if not numba_available() or not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("needs numba and a C compiler")
+    precompiled.main(["--rounds", "1"])
+    rows = {
+        cells[0]: cells[1:]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| ") and not line.startswith(("| kernels", "| ---"))
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    assert set(rows) == set(precompiled.MODES)
+    assert rows["precompiled"][2] == "no" and rows["numba, cache filled"][2] == "yes"
+    assert float(rows["precompiled"][3]) < 1e-5
+    assert float(rows["precompiled"][1]) < float(rows["numba, cache filled"][1])
