@@ -375,7 +375,9 @@ def finish(process):
 
 def test_ctrl_c_in_train_exits_130_and_keeps_the_previous_model(tmp_path):
     model_path, checkpoint = tmp_path / "m.npz", tmp_path / "run.npz"
-    model_path.write_bytes(b"the good model of an earlier run")
+    X, y = mlpzero.datasets.make_moons(n_samples=20, random_state=0)
+    mlpzero.MLP(hidden=(2,)).fit(X, y, epochs=1).save(model_path)  # an earlier run's
+    before = model_path.read_bytes()
     with (tmp_path / "stderr").open("w+") as errors:
         process = start_command(
             "train", "moons", "--samples", "100", "--hidden", "4", "--epochs", "1000000",
@@ -391,7 +393,7 @@ def test_ctrl_c_in_train_exits_130_and_keeps_the_previous_model(tmp_path):
         errors.seek(0)
         message = errors.read()
     assert status == 130, message
-    assert model_path.read_bytes() == b"the good model of an earlier run"
+    assert model_path.read_bytes() == before
     assert f"{model_path} was not written" in message
     assert f"--resume {checkpoint}" in message and checkpoint.exists()
 
@@ -616,6 +618,20 @@ def test_outputs_that_are_inputs_are_refused_before_writing(
     assert not (tmp_path / "m2.npz").exists()
     line = fails(capsys, "train", str(path), "--out", "o.png", "--plot", "./o.png")
     assert "--plot ./o.png is also --out" in line
+
+
+def test_train_out_that_names_a_data_file_is_refused_before_training(tmp_path, table, capsys):
+    path, _, _ = table
+    other = tmp_path / "other.csv"
+    other.write_bytes(path.read_bytes())
+    before = other.read_bytes()
+    line = fails(capsys, "train", str(path), "--epochs", "2", "--quiet", "--out", str(other))
+    assert f"--out {other} names an existing file that is not an mlpzero model file" in line
+    assert other.read_bytes() == before
+    model = tmp_path / "m.npz"
+    succeeds(capsys, "train", str(path), "--epochs", "2", "--quiet", "--out", str(model))
+    succeeds(capsys, "train", str(path), "--epochs", "3", "--quiet", "--out", str(model))
+    assert mlpzero.load(model).history.epochs == 3  # a model file is replaced, as before
 
 
 def test_figure_paths_are_the_files_matplotlib_writes(tmp_path, trained, capsys, monkeypatch):

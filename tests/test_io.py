@@ -328,6 +328,26 @@ def test_save_refuses_what_it_cannot_write_well(tmp_path):
     assert not (tmp_path / "m.npz").exists()
 
 
+def test_save_writes_over_a_model_or_checkpoint_but_not_over_a_data_file(tmp_path):
+    model = fitted()
+    data = tmp_path / "train.csv"
+    data.write_text("a,b,y\n1,2,0\n")
+    X, y = blobs(n=20)
+    arrays = tmp_path / "data.npz"
+    np.savez(arrays, X=X, y=y)
+    before = {path: path.read_bytes() for path in (data, arrays)}
+    for path in before:
+        with pytest.raises(ValueError, match=r"not an mlpzero model file.*refusing to write"):
+            model.save(path)
+    assert {path: path.read_bytes() for path in before} == before
+    old = tmp_path / "m.npz"
+    fitted(seed=1).save(old)
+    model.save(old)  # a model file is replaced, as before
+    np.testing.assert_array_equal(mlpzero.load(old).network.params, model.network.params)
+    model.save(tmp_path / "new.npz")
+    assert str(model.save(os.devnull)) == os.devnull
+
+
 def test_save_refuses_custom_components_it_could_not_rebuild(tmp_path):
     from mlpzero.activations import Activation
     from mlpzero.losses import BinaryCrossEntropy

@@ -612,7 +612,7 @@ def _train_or_join_the_job(args: argparse.Namespace) -> int:
 
 
 def _train_here(args: argparse.Namespace) -> int:
-    from .model import MLP
+    from .model import MLP, check_model_path
 
     for flag in ("out", "checkpoint"):
         _check_folder(getattr(args, flag), f"--{flag}")
@@ -625,6 +625,7 @@ def _train_here(args: argparse.Namespace) -> int:
         {"--out": args.out, "--plot": figure, "--checkpoint": args.checkpoint},
         [_data_path(args.data), resumed],
     )
+    check_model_path(args.out, f"--out {args.out}")  # before training, not after
     model, options = _model_and_fit_options(MLP, args)  # bad options fail before the data
     # Distributed, each rank's fit scans its share of a data folder: none reads it whole.
     data = _data(args, scan=not getattr(args, "distributed", False))

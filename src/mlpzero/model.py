@@ -556,10 +556,13 @@ class MLP:
         After a distributed fit only rank 0 writes; the other ranks return ``None``.
         The file is replaced atomically. A model with parameters that are not finite, or
         with a custom activation, loss or initialiser (which a file cannot name), is
-        refused with a :class:`ValueError`.
+        refused with a :class:`ValueError`, and so is a ``path`` naming an existing file
+        that is not a model file or a checkpoint (the training data, say): see
+        :func:`check_model_path`.
         """
         if self._rank != 0:
             return None
+        check_model_path(path)
         return _io.write_record(self.to_record(), path)
 
     def to_record(self) -> _io.ModelRecord:
@@ -1235,6 +1238,16 @@ def _refuse_replacing(argument: str, path: Any, resume: Any, checkpoint: bool = 
             "or another file); refusing to write over it: give another path, or remove the "
             "file"
         ) from None
+
+
+def check_model_path(path: str | os.PathLike[str], argument: str | None = None) -> None:
+    """Refuse to save a model to ``path`` when it names an existing regular file that is
+    not an mlpzero model file or checkpoint: the save would replace a data file, a figure
+    or anything else a mistyped path names. ``argument`` names ``path`` in the error
+    (default: ``path='...'``). A device or pipe (``/dev/null``) is written as it is."""
+    if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
+        return
+    _refuse_replacing(argument or f"path={os.fspath(path)!r}", path, None, checkpoint=False)
 
 
 def _check_model_checkpoint_path(path: str, checkpoint: Any, resume: Any) -> None:
