@@ -266,6 +266,24 @@ def test_predict_output_that_fails_leaves_the_earlier_file(trained, capsys, tmp_
     assert [p.name for p in target.parent.iterdir()] == ["predictions.csv"]  # no leftover
 
 
+def test_predict_output_that_holds_a_model_or_arrays_is_refused(trained, capsys, tmp_path):
+    model_path, _, _, _ = trained
+    other = tmp_path / "other.npz"
+    other.write_bytes(model_path.read_bytes())
+    npy = tmp_path / "X.npy"
+    np.save(npy, np.eye(2))
+    data = str(model_path.parent / "data.csv")
+    before = {path: path.read_bytes() for path in (other, npy)}
+    for path in before:
+        line = fails(capsys, "predict", str(model_path), data, "--output", str(path))
+        assert f"--output {path} holds a model file or NumPy arrays; refusing" in line
+    assert {path: path.read_bytes() for path in before} == before
+    earlier = tmp_path / "earlier.csv"  # earlier predictions are replaced
+    earlier.write_text("prediction\n1\n")
+    succeeds(capsys, "predict", str(model_path), data, "--output", str(earlier))
+    assert len(earlier.read_text().splitlines()) == 61
+
+
 def test_predict_proba_of_a_one_class_model_has_one_column(tmp_path, capsys):
     data = tmp_path / "one.csv"
     data.write_text("a,b,label\n" + "".join(f"{i},{i % 3},only\n" for i in range(8)))

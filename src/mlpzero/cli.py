@@ -781,6 +781,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     refuse_overwriting({"--output": args.output}, [args.model, _data_path(args.data)])
+    _refuse_array_file(args.output, "--output")
     model = _load_model(args.model)
     data = _data(model=model, args=args, split="test", features_only=True)
     if args.proba and model.task == "regression":
@@ -810,6 +811,24 @@ def _predict(args: argparse.Namespace) -> int:
     else:
         _write_csv(sys.stdout, header, values, digits)
     return 0
+
+
+#: How a zip archive (a model file, an .npz) and a .npy array file begin.
+_ARRAY_MAGICS = (b"PK\x03\x04", b"\x93NUMPY")
+
+
+def _refuse_array_file(path: str | None, flag: str) -> None:
+    """Refuse a text output ``path`` that holds a model file or NumPy arrays (``.npz``,
+    ``.npy``): whatever it is, writing text over it would destroy it."""
+    if path is None or not os.path.isfile(path):
+        return
+    with open(path, "rb") as handle:
+        start = handle.read(6)
+    if start.startswith(_ARRAY_MAGICS):
+        raise CommandError(
+            f"{flag} {path} holds a model file or NumPy arrays; refusing to write CSV over "
+            "it: give another path"
+        )
 
 
 def _write_csv(handle: TextIO, header: list[str], values: np.ndarray, digits: int) -> None:
