@@ -246,6 +246,17 @@ def test_bad_callback_arguments():
         ModelCheckpoint(3)
 
 
+@pytest.mark.parametrize("value", ["no", "False", 1, 0, None])
+def test_callback_switches_refuse_what_is_not_a_bool(tmp_path, value):
+    """``"no"`` is true: read as a truth value, it switched the option on."""
+    with pytest.raises(TypeError, match=r"restore_best_weights must be True or False, got"):
+        EarlyStopping(restore_best_weights=value)
+    with pytest.raises(TypeError, match=r"save_best_only must be True or False, got"):
+        ModelCheckpoint(tmp_path / "m.npz", save_best_only=value)
+    assert EarlyStopping(restore_best_weights=np.True_).restore_best_weights is True
+    assert ModelCheckpoint(tmp_path / "m.npz", save_best_only=False).save_best_only is False
+
+
 @pytest.mark.parametrize(
     ("pattern", "message"),
     [

@@ -39,7 +39,7 @@ from . import diagnostics as _diagnostics
 from .history import History
 from .monitor import Monitor
 from .snapshot import ParameterSnapshot
-from .validation import check_int
+from .validation import check_flag, check_int
 
 __all__ = [
     "Callback",
@@ -123,7 +123,7 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.patience = check_int("patience", patience, minimum=0)
         self.min_delta = self._monitor.min_delta
-        self.restore_best_weights = bool(restore_best_weights)
+        self.restore_best_weights = check_flag("restore_best_weights", restore_best_weights)
         self.wait = 0
         self.stopped_epoch: int | None = None
         self._best_weights = ParameterSnapshot()
@@ -261,7 +261,7 @@ class ModelCheckpoint(Callback):
         self.path = os.fspath(path)
         if "{" in self.path:
             _check_name_pattern(self.path)
-        self.save_best_only = bool(save_best_only)
+        self.save_best_only = check_flag("save_best_only", save_best_only)
         self._monitor = Monitor(monitor, min_delta, mode)
         self.last_saved: str | None = None
 

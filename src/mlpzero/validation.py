@@ -16,6 +16,7 @@ __all__ = [
     "check_dtype",
     "check_features",
     "check_fits",
+    "check_flag",
     "check_int",
     "check_non_negative",
     "check_positive",
@@ -415,6 +416,14 @@ def check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = False)
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``True`` or ``False`` (NumPy's too); anything else is refused, rather than read as
+    its truth value (the string ``"no"`` is true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
 
 
 def check_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
