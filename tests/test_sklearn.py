@@ -619,6 +619,26 @@ def test_per_layer_activations_learn(iris):
 
 # ---------------------------------------------------------------------- validation
 @pytest.mark.parametrize(
+    "params",
+    [
+        {"max_iter": True},
+        {"batch_size": True},  # was trained in batches of one row
+        {"n_iter_no_change": True},
+        {"alpha": True},
+        {"learning_rate_init": True},
+        {"max_fun": True, "solver": "lbfgs"},
+    ],
+)
+def test_a_bool_for_a_number_is_refused_by_its_own_name(iris, params):
+    X, y = iris
+    name = next(iter(params))
+    model = MLPClassifier(**{"hidden_layer_sizes": (3,), "max_iter": 2, **params})
+    with pytest.raises(TypeError, match=rf"^{name} must be a number, got bool True$"):
+        model.fit(X, y)
+    assert not hasattr(model, "n_iter_")
+
+
+@pytest.mark.parametrize(
     "params, pattern",
     [
         ({"alpha": -1.0}, r"'alpha' parameter .* Got -1.0"),

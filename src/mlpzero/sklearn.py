@@ -104,6 +104,14 @@ _NON_FINITE = (
 )
 
 
+#: The numeric parameters, which refuse a bool (scikit-learn would take True as 1 in some).
+_NUMBERS = (
+    "alpha", "batch_size", "learning_rate_init", "power_t", "max_iter", "tol", "momentum",
+    "validation_fraction", "beta_1", "beta_2", "epsilon", "n_iter_no_change", "max_fun",
+    "dropout",
+)  # fmt: skip
+
+
 def _input_dtypes(X: Any) -> Any:
     """What ``validate_data`` may convert ``X`` to: float64 or float32, except for a
     memory-mapped ``X``, which keeps its dtype (None): :class:`~mlpzero.MLP` converts its
@@ -579,6 +587,10 @@ class _BaseMLP(BaseEstimator):
     def _train(
         self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any
     ) -> _BaseMLP:
+        for name in _NUMBERS:  # a bool is an int to scikit-learn's checks
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a number, got bool {value!r}")
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call trains on the "
