@@ -55,6 +55,24 @@ def test_activations_figure_rejects_bad_ranges():
         plot_activations(activations=["nope"])
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"points": 0}, ValueError, r"points must be >= 2, got 0"),  # drew empty panels
+        ({"points": -1}, ValueError, r"points must be >= 2, got -1"),
+        ({"points": 1.5}, TypeError, r"points must be an integer, got float 1.5"),
+        ({"points": True}, TypeError, r"points must be an integer, got bool True"),
+        ({"z_range": (1, 2, 3)}, ValueError, r"z_range must be two finite numbers.*\(1, 2, 3\)"),
+        ({"z_range": ("a", "b")}, ValueError, r"z_range must be two finite numbers.*'a'"),
+        ({"z_range": None}, ValueError, r"z_range must be two finite numbers.*None"),
+        ({"activations": "relu"}, TypeError, r"a list of names, got the string 'relu'"),
+    ],
+)
+def test_activations_figure_names_a_bad_argument(options, error, message):
+    with pytest.raises(error, match=message):
+        plot_activations(**options)
+
+
 def test_binary_decision_boundary(tmp_path, moons):
     model, X, y = moons
     path = tmp_path / "nested" / "boundary.png"

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import activations as _activations
+from ..validation import check_int
 from ._figure import new_figure, save
 
 __all__ = ["plot_activations"]
@@ -26,11 +27,17 @@ def plot_activations(
     Values and derivatives come from :mod:`mlpzero.activations`, the same functions the
     network uses. Returns the Figure; saves it to ``path`` when given.
     """
-    low, high = (float(v) for v in z_range)
+    try:
+        low, high = (float(v) for v in z_range)
+    except (TypeError, ValueError):  # not two numbers
+        low = high = float("nan")
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise ValueError(f"z_range must be two finite numbers (low < high), got {z_range!r}")
+    if isinstance(activations, str):  # its letters are no activations
+        raise TypeError(f"activations must be a list of names, got the string {activations!r}")
     if not activations:
         raise ValueError("activations must name at least one activation, got an empty list")
+    points = check_int("points", points, minimum=2)
     functions = [_activations.get(a) for a in activations]
     z = np.linspace(low, high, points)
 
