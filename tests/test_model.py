@@ -352,3 +352,36 @@ def test_predict_holds_one_block_of_outputs_beside_its_labels():
     labels = model.predict(X)
     block = model.network.chunk_rows * (2 + 3 * (4 + 10) * 2) * 4  # network's buffers
     assert traced_peak(lambda: model.predict(X)) < labels.nbytes + 2 * block
+
+
+def test_many_classes_take_memory_for_a_batch_not_for_every_row():
+    """With 8000 classes, the one-hot targets of 8000 rows take 256 MB in float32 (and
+    the outputs as much again): fit encodes them a batch at a time, and evaluate goes
+    through blocks of rows, each pass within the network's 64 MB of buffers."""
+    from conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8000, 2))
+    y = np.arange(8000)
+    model = MLP(hidden=(2,), seed=0)
+    fit = traced_peak(lambda: model.fit(X, y, epochs=1, batch_size=50, learning_rate=0.1))
+    assert fit < 32 << 20, f"fit peaked at {fit} bytes"
+    scores = {}
+    evaluate = traced_peak(lambda: scores.update(model.evaluate(X, y)))
+    assert evaluate < 200 << 20, f"evaluate peaked at {evaluate} bytes"
+    whole = model._evaluate_rows(X.astype(np.float32), y, None)  # every row at once
+    assert scores == pytest.approx(whole)
+
+
+def test_targets_encoded_a_batch_at_a_time_train_the_same_weights(monkeypatch):
+    from mlpzero import preparation
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((90, 3))
+    y = rng.integers(0, 5, 90)
+    options = dict(epochs=3, batch_size=16, learning_rate=0.1, validation_split=0.2)
+    whole = MLP(hidden=(4,), seed=0).fit(X, y, **options)
+    monkeypatch.setattr(preparation, "ONE_HOT_BYTES", 0)
+    by_batch = MLP(hidden=(4,), seed=0).fit(X, y, **options)
+    np.testing.assert_array_equal(whole.network.params, by_batch.network.params)
+    assert whole.history.history == by_batch.history.history

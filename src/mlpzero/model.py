@@ -41,7 +41,14 @@ from .checkpointing import (
 )
 from .history import History
 from .network import Network, resolve_activations
-from .preparation import RowSource, SparseRows, check_data, is_batch_source, prepare
+from .preparation import (
+    ONE_HOT_BYTES,
+    RowSource,
+    SparseRows,
+    check_data,
+    is_batch_source,
+    prepare,
+)
 from .progress import ProgressLogger
 from .regularizers import check_penalty_range, dropout_rates
 from .standardization import Standardizer
@@ -710,16 +717,18 @@ class MLP:
         """``{"loss": ..., "accuracy": ...}`` on ``(X, y)``; regression reports ``loss`` and
         ``mse`` instead of accuracy.
 
-        A memory-mapped or sparse ``X`` is evaluated in chunks of rows (densified one at a
-        time); each metric is then the weighted mean of the chunks' metrics, weighted by
-        their total sample weight.
+        A memory-mapped or sparse ``X``, or one whose outputs for every row would take
+        more than :data:`~mlpzero.preparation.ONE_HOT_BYTES` (many classes), is evaluated
+        in chunks of rows (densified one at a time); each metric is then the weighted mean
+        of the chunks' metrics, weighted by their total sample weight.
         """
         network = self._require_built()
         X = self._checked_features(X, network)
         y = check_targets(y, X.shape[0])
         self.loss_.check_targets(y)
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
-        if not is_memory_mapped(X) and not is_sparse(X):
+        outputs = X.shape[0] * network.layer_sizes[-1] * network.dtype.itemsize
+        if not is_memory_mapped(X) and not is_sparse(X) and outputs <= ONE_HOT_BYTES:
             return self._evaluate_rows(X, y, weights)
         sums: dict[str, float] = {}
         total = 0.0

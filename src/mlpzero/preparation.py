@@ -70,6 +70,11 @@ __all__ = [
     "split_validation",
 ]
 
+#: A multi-class ``Y`` whose one-hot matrix would take more bytes than this is encoded
+#: a batch at a time (:class:`EncodedTargets`): with many classes, the matrix of every
+#: row would take far more memory than the data.
+ONE_HOT_BYTES = 1 << 26
+
 #: ``(X_val, y_val_or_Y_val, weights_or_None)``.
 Validation = tuple[Any, np.ndarray, np.ndarray | None]
 
@@ -342,7 +347,8 @@ def prepare(
     weights (classifiers only); the training rows must still carry some weight.
 
     A memory-mapped ``X`` stays where it is: the training and validation rows become
-    :class:`RowSource` objects over it, and ``Y`` an :class:`EncodedTargets`. A sparse
+    :class:`RowSource` objects over it, and ``Y`` an :class:`EncodedTargets`, as it also
+    is for a one-hot ``Y`` of more than :data:`ONE_HOT_BYTES` (many classes). A sparse
     ``X`` likewise becomes :class:`SparseRows` (``Y``, one row per sample, is encoded). A
     :class:`CheckedStream` becomes a :class:`BatchStream` (``X``; ``Y`` is None).
     """
@@ -376,7 +382,9 @@ def prepare(
         weights = None if weights is None else weights[rows]
     elif source is not None:
         X = source(X, dtype)
-    Y = EncodedTargets(y, encoder, dtype) if mapped else encoder.encode(y, dtype=dtype)
+    one_hot = len(y) * encoder.n_outputs_ * np.dtype(dtype).itemsize
+    by_batch = mapped or (encoder.task == "multiclass" and one_hot > ONE_HOT_BYTES)
+    Y = EncodedTargets(y, encoder, dtype) if by_batch else encoder.encode(y, dtype=dtype)
     if class_weight is not None:
         if not is_labelled:
             raise ValueError(
