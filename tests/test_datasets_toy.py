@@ -142,3 +142,22 @@ def test_default_spirals_have_three_classes():
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda: make_linear(100, noise=1e308, random_state=0), r"noise=1e\+308"),
+        (lambda: make_moons(100, noise=1e308, random_state=0), r"noise=1e\+308"),
+        (lambda: make_circles(100, noise=1e308, random_state=0), r"noise=1e\+308"),
+        (lambda: make_xor(100, scale=1e308, random_state=0), r"scale=1e\+308 and noise=0.0"),
+        (lambda: make_xor(100, noise=1e308, random_state=0), r"scale=2.0 and noise=1e\+308"),
+        (lambda: make_spirals(30, turns=1e308, random_state=0), r"turns=1e\+308 and noise=0.2"),
+        (lambda: make_spirals(30, noise=1e308, random_state=0), r"turns=1.0 and noise=1e\+308"),
+    ],
+)
+def test_values_that_overflow_the_points_are_refused_by_name(call, named):
+    """They gave points of infinity or NaN without a word."""
+    with pytest.raises(ValueError, match=named + " make points beyond the float64 range"):
+        call()
+

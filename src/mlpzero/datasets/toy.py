@@ -83,10 +83,22 @@ def _split(n_samples: Any, n_parts: int) -> list[int]:
 
 
 def _finish(
-    X: np.ndarray, y: np.ndarray, noise: float, shuffle: bool, rng: Any
+    X: np.ndarray,
+    y: np.ndarray,
+    noise: float,
+    shuffle: bool,
+    rng: Any,
+    sizes: dict[str, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Add the noise, shuffle, and refuse points that overflowed, naming ``sizes``, the
+    arguments that set their scale (by default ``noise``)."""
     if noise > 0:
-        X = X + noise * rng.standard_normal(X.shape)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            X = X + noise * rng.standard_normal(X.shape)
+    if not np.isfinite(X).all():
+        sizes = {"noise": noise} if sizes is None else sizes
+        given = " and ".join(f"{name}={value!r}" for name, value in sizes.items())
+        raise ValueError(f"{given} make points beyond the float64 range; use smaller values")
     if shuffle:
         order = rng.permutation(len(y))
         X, y = X[order], y[order]
@@ -123,9 +135,10 @@ def make_xor(
     n_samples = check_int("n_samples", n_samples)
     scale = check_positive("scale", scale)
     noise, rng = _noise(noise), _rng(random_state)
-    X = rng.standard_normal((n_samples, 2)) * float(scale)
-    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
-    return _finish(X, y, noise, False, rng)
+    with np.errstate(over="ignore"):  # checked by _finish
+        X = rng.standard_normal((n_samples, 2)) * float(scale)
+        y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    return _finish(X, y, noise, False, rng, {"scale": scale, "noise": noise})
 
 
 def make_circles(
@@ -208,10 +221,11 @@ def make_spirals(
     arms = []
     for k, count in enumerate(counts):
         radius = np.linspace(0.0, 1.0, count)
-        angle = 2.0 * np.pi * (k / n_classes + float(turns) * radius)
-        if noise > 0:
-            angle = angle + noise * rng.standard_normal(count)
-        arms.append(radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]))
+        with np.errstate(over="ignore", invalid="ignore"):  # checked by _finish
+            angle = 2.0 * np.pi * (k / n_classes + float(turns) * radius)
+            if noise > 0:
+                angle = angle + noise * rng.standard_normal(count)
+            arms.append(radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]))
     X = np.vstack(arms)
     y = np.repeat(np.arange(n_classes), counts)
-    return _finish(X, y, 0.0, bool(shuffle), rng)
+    return _finish(X, y, 0.0, bool(shuffle), rng, {"turns": turns, "noise": noise})
