@@ -161,3 +161,11 @@ def test_values_that_overflow_the_points_are_refused_by_name(call, named):
     with pytest.raises(ValueError, match=named + " make points beyond the float64 range"):
         call()
 
+
+@pytest.mark.parametrize("make", [make_circles, make_moons, make_spirals])
+def test_shuffle_must_be_a_bool(make):
+    """``shuffle="no"`` is true: read as a truth value, it shuffled."""
+    with pytest.raises(TypeError, match="shuffle must be True or False, got str 'no'"):
+        make(30, shuffle="no")
+    _, y = make(30, shuffle=np.False_)
+    assert (np.diff(y) >= 0).all()

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_int, check_non_negative, check_positive
+from ..validation import check_flag, check_int, check_non_negative, check_positive
 
 __all__ = ["make_circles", "make_linear", "make_moons", "make_spirals", "make_xor"]
 
@@ -167,7 +167,7 @@ def make_circles(
         rings.append(radius * np.column_stack([np.cos(angle), np.sin(angle)]))
     X = np.vstack(rings)
     y = np.repeat(np.arange(2), counts)
-    return _finish(X, y, noise, bool(shuffle), rng)
+    return _finish(X, y, noise, check_flag("shuffle", shuffle), rng)
 
 
 def make_moons(
@@ -194,7 +194,7 @@ def make_moons(
         ]
     )
     y = np.repeat(np.arange(2), counts)
-    return _finish(X, y, noise, bool(shuffle), rng)
+    return _finish(X, y, noise, check_flag("shuffle", shuffle), rng)
 
 
 def make_spirals(
@@ -228,4 +228,4 @@ def make_spirals(
             arms.append(radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]))
     X = np.vstack(arms)
     y = np.repeat(np.arange(n_classes), counts)
-    return _finish(X, y, 0.0, bool(shuffle), rng, {"turns": turns, "noise": noise})
+    return _finish(X, y, 0.0, check_flag("shuffle", shuffle), rng, {"turns": turns, "noise": noise})
