@@ -285,6 +285,16 @@ def test_fit_checks_classes_and_names_them(classes, message):
     assert not model.built
 
 
+@pytest.mark.parametrize("classes", [[0, 1, None], ["no", None, "yes"]])
+def test_fit_names_classes_that_cannot_be_sorted(classes):
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(3,))
+    with pytest.raises(TypeError, match=r"classes must be labels of one type that sorts.*got \["):
+        model.fit(X, y, classes=classes, epochs=1)
+    assert not model.built
+
+
 def test_a_fitted_model_keeps_its_classes():
     X = np.random.default_rng(0).standard_normal((20, 2))
     y = (X[:, 0] > 0).astype(int)

@@ -1581,7 +1581,14 @@ def _check_classes(model: MLP, classes: Any, y: Any) -> None:
     given = np.asarray(classes)
     if given.ndim != 1 or given.size == 0:
         raise ValueError(f"classes must be a non-empty list of labels, got {classes!r}")
-    if len(np.unique(given)) != given.size:
+    try:
+        distinct = len(np.unique(given))
+    except TypeError:  # None among labels, or labels of types that cannot be sorted
+        raise TypeError(
+            f"classes must be labels of one type that sorts (numbers, or strings), and no "
+            f"None, got {classes!r}"
+        ) from None
+    if distinct != given.size:
         raise ValueError(f"classes must list each label once, got {classes!r}")
     if model.built:
         if model.classes_ is None:
