@@ -1495,6 +1495,8 @@ def test_a_streamed_batch_of_zero_weight_classes_and_empty_classes_are_refused()
     for classes in ([], [[0, 1]], 3):
         with pytest.raises(ValueError, match=r"classes must be a non-empty list of labels"):
             MLPClassifier().partial_fit(X, y, classes=classes)
+    with pytest.raises(TypeError, match=r"classes must be labels of one type.*\[0, 1, None\]"):
+        MLPClassifier().partial_fit(X, y, classes=[0, 1, None])
 
 
 @pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])

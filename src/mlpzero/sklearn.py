@@ -1222,7 +1222,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             given = np.asarray(classes)
             if given.ndim != 1 or given.size == 0:
                 raise ValueError(f"classes must be a non-empty list of labels, got {classes!r}")
-            classes = np.unique(_string_labels(given))
+            try:
+                classes = np.unique(_string_labels(given))
+            except TypeError:  # None among labels, or labels of types that cannot be sorted
+                raise TypeError(
+                    "classes must be labels of one type that sorts (numbers, or strings), "
+                    f"and no None, got {classes!r}"
+                ) from None
         if first and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit")
         if not first and classes is not None and not np.array_equal(classes, self.classes_):
