@@ -620,6 +620,11 @@ def test_data_files_that_are_fifos_are_refused(tmp_path):
     for path in (csv_fifo, npz_fifo):
         error = finishes(lambda path=path: load_data(path))
         assert isinstance(error, ValueError) and "regular file" in str(error), error
+    other = tmp_path / "other"  # it said "no X.npy in the folder; it holds ['X.npy']"
+    other.mkdir()
+    os.mkfifo(other / "X.npy")
+    error = finishes(lambda: load_data(other))
+    assert isinstance(error, ValueError) and str(error) == "other/X.npy must be a regular file"
 
 
 def set_path(document, keys, value):

@@ -211,6 +211,8 @@ def load_npy_dir(
     wanted = ["X.npy"] if features_only else ["X.npy", "y.npy"]
     missing = [file for file in wanted if not (folder / file).is_file()]
     if missing:
+        if (folder / missing[0]).exists():  # a FIFO or a device would block the read
+            raise ValueError(f"{name}/{missing[0]} must be a regular file")
         held = sorted(entry.name for entry in folder.iterdir())
         raise ValueError(f"{name}: no {missing[0]} in the folder; it holds {held}")
     X = _open_npy(folder / "X.npy", f"{name}/X.npy")
