@@ -60,3 +60,16 @@ def test_r2_score_refuses_mismatched_or_empty_inputs_by_name():
     with pytest.raises(ValueError, match="at least one sample"):
         r2_score([], [])
     assert r2_score([[1.0], [2.0], [4.0]], [1.0, 2.0, 4.0]) == 1.0  # a column is one output
+
+
+def test_confusion_matrix_refuses_measurements_for_labels():
+    """Regression values, each its own label, gave a matrix of 3000 x 3000 counts from
+    3000 samples (and a figure that took a minute and 800 MB to draw)."""
+    values = np.random.default_rng(0).standard_normal(3000)
+    for y_true, y_pred, name in ((values, values.round(), "y_true"), ([0, 1], [0.5, 1], "y_pred")):
+        with pytest.raises(ValueError, match=rf"^{name} holds .* at index 0: a confusion matrix"):
+            confusion_matrix(y_true, y_pred)
+    counts, labels = confusion_matrix([0.0, 1.0, 2.0], [0.0, 2.0, 2.0])
+    assert labels.tolist() == [0.0, 1.0, 2.0] and counts.trace() == 2
+    counts, labels = confusion_matrix([0.5, 1.5], [0.5, 0.5], labels=[0.5, 1.5])
+    assert counts.tolist() == [[1, 0], [1, 0]]

@@ -29,9 +29,11 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
     ``labels[j]``.
 
     ``labels`` fixes the order of the rows and columns; by default it is the sorted union
-    of the labels in ``y_true`` and ``y_pred``. Returns ``(C, labels)``; ``C`` is int64 of
-    shape ``(k, k)``, its diagonal holds the correct predictions and its sum is the number
-    of samples.
+    of the labels in ``y_true`` and ``y_pred``, which must then not hold fractions: those
+    are measurements (a regression's targets or outputs), each value its own class, and a
+    matrix of ``k * k`` counts grows with the square of the samples. Returns
+    ``(C, labels)``; ``C`` is int64 of shape ``(k, k)``, its diagonal holds the correct
+    predictions and its sum is the number of samples.
     """
     y_true = _one_dimensional(y_true, "y_true")
     y_pred = _one_dimensional(y_pred, "y_pred")
@@ -40,6 +42,16 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
             f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}"
         )
     if labels is None:
+        for values, name in ((y_true, "y_true"), (y_pred, "y_pred")):
+            if values.dtype.kind != "f":
+                continue
+            fractions = np.flatnonzero(values != np.round(values))
+            if len(fractions):
+                raise ValueError(
+                    f"{name} holds {values[fractions[0]]!r} at index {fractions[0]}: a "
+                    "confusion matrix counts class labels, not measurements (a regression's "
+                    "targets or outputs); pass labels= to count such values as classes"
+                )
         labels = np.unique(np.concatenate([y_true, y_pred]))
     else:
         labels = np.asarray(labels)
