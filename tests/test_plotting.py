@@ -137,6 +137,23 @@ def test_boundary_rejects_bad_input(moons):
         plot_decision_boundary(model, X, y, resolution=10.5)
 
 
+def test_boundary_refuses_a_regression_model():
+    """Its predict_proba gives the predicted values, which were drawn as probabilities of
+    the second of two target values, with an accuracy in the title."""
+    X = np.random.default_rng(0).standard_normal((60, 2))
+    y = np.where(X[:, 0] > 0, 1.5, 0.5)
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=5)
+    assert model.task == "regression"
+    with pytest.raises(ValueError, match=r"binary or multi-class classifier.*got a regression"):
+        plot_decision_boundary(model, X, y)
+    from mlpzero.plotting import LivePlot
+
+    fresh = MLP(hidden=(4,), seed=0)
+    with pytest.raises(ValueError, match=r"LivePlot\(boundary=...\) draws decision regions"):
+        fresh.fit(X, y, epochs=5, callbacks=[LivePlot(boundary=(X, y))])
+    assert fresh.history.epochs == 0
+
+
 def test_loss_curve(tmp_path, moons):
     model, _, _ = moons
     path = tmp_path / "loss.png"

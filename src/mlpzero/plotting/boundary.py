@@ -86,6 +86,12 @@ def plot_decision_boundary(
     side; ``resolution`` is the number of grid points per axis. Draws into ``ax`` when
     given, else into a new Figure. Returns the Figure; saves it to ``path`` when given.
     """
+    task = getattr(model, "task", None)
+    if task in ("regression", "multilabel"):  # its predict_proba gives no class per point
+        raise ValueError(
+            f"model must be a binary or multi-class classifier to draw decision regions, "
+            f"got a {task} model"
+        )
     X = check_features(X, dtype=np.float64)
     if X.shape[1] != 2:
         raise ValueError(f"X must have 2 columns to draw a plane, got shape {X.shape}")

@@ -113,6 +113,12 @@ class LivePlot(Callback):
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        task = getattr(self.model, "task", None)
+        if self.boundary is not None and task in ("regression", "multilabel"):
+            raise ValueError(
+                f"LivePlot(boundary=...) draws decision regions, which a {task} model has "
+                "not; leave boundary out"
+            )  # before the first epoch, not at the first redraw
         self._show = in_jupyter_kernel()
         self._handle = None
         self._next = self.clock() + self.every
