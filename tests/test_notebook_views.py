@@ -210,6 +210,23 @@ def test_liveplot_draws_the_boundary_panel_with_the_plotting_code():
     assert figure.axes[2].get_title().startswith("accuracy")  # plot_decision_boundary's
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"path": "curves.csv"}, ValueError, r"path='curves.csv': cannot save a figure as 'csv'"),
+        ({"path": 5}, TypeError, r"path must be a file path, got int 5"),
+        ({"resolution": 2.9}, TypeError, r"resolution must be an integer, got float 2.9"),
+        ({"resolution": True}, TypeError, r"resolution must be an integer, got bool True"),
+        ({"resolution": 1}, ValueError, r"resolution must be >= 2, got 1"),
+    ],
+)
+def test_liveplot_refuses_a_bad_path_or_resolution_before_training(options, error, message):
+    """A bad path failed only when saving, after the whole fit; a resolution of 2.9
+    drew 2 points per axis, and True failed at the first redraw."""
+    with pytest.raises(error, match=message):
+        LivePlot(**options)
+
+
 def test_liveplot_drawing_stays_a_small_share_of_training_time(notebook):
     # A fake clock: each epoch of training takes 10 ms, each redraw 200 ms.
     now = [0.0]

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "plot_per_epoch", "save"]
+__all__ = ["check_figure_path", "new_figure", "plot_per_epoch", "save"]
 
 #: Colours for classes 0, 1, 2, ... (points and, for several classes, regions).
 CLASS_COLORS = (
@@ -30,6 +31,21 @@ CLASS_COLORS = (
 def new_figure(width: float, height: float) -> Figure:
     """A Figure with a constrained layout, not registered with pyplot."""
     return Figure(figsize=(width, height), layout="constrained")
+
+
+def check_figure_path(path: Any, name: str = "path") -> None:
+    """Refuse now a ``path`` a figure cannot be saved to, rather than when it is saved: not
+    a path, or an extension that names no format matplotlib writes (none is fine: ``.png``
+    is added)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path, got {type(path).__name__} {path!r}")
+    extension = os.path.splitext(os.fspath(path))[1][1:].lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if extension and extension not in formats:
+        raise ValueError(
+            f"{name}={os.fspath(path)!r}: cannot save a figure as {extension!r}; the "
+            f"extension must be one of {', '.join(sorted(formats))}"
+        )
 
 
 def save(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 110) -> Figure:

@@ -28,8 +28,8 @@ from matplotlib.figure import Figure
 
 from ..callbacks import Callback
 from ..progress import in_jupyter_kernel
-from ..validation import check_features, check_non_negative, check_positive
-from ._figure import save
+from ..validation import check_features, check_int, check_non_negative, check_positive
+from ._figure import check_figure_path, save
 from .boundary import plot_decision_boundary
 
 __all__ = ["LivePlot"]
@@ -99,7 +99,9 @@ class LivePlot(Callback):
         self.max_share = check_positive("max_share", max_share)
         if self.max_share > 1:
             raise ValueError(f"max_share must be a share of the time, at most 1, got {max_share!r}")
-        self.resolution = int(resolution)
+        self.resolution = check_int("resolution", resolution, minimum=2)
+        if path is not None:
+            check_figure_path(path)  # now, not after training
         self.path = path
         self.clock = clock
         self.series: dict[str, list[tuple[int, float]]] = {}
