@@ -134,6 +134,9 @@ def test_check_targets_names_pandas_missing_labels_as_missing():
         (lambda: check_non_negative("l2", True), TypeError, "l2 must be a number, got bool True"),
         (lambda: check_positive("learning_rate", np.True_), TypeError, "got bool np.True_"),
         (lambda: check_non_negative("l2", None), TypeError, "got NoneType None"),
+        # Integers beyond every float: OverflowError from float(), naming nothing.
+        (lambda: check_non_negative("l2", 10**400), ValueError, ">= 0, got 1000000"),
+        (lambda: check_positive("learning_rate", -(10**400)), ValueError, "> 0, got -1000"),
     ],
 )
 def test_scalar_checks(call, error, message):

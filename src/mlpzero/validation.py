@@ -461,5 +461,7 @@ def _number(name: str, value: Any) -> float:
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     try:
         return float(value)
+    except OverflowError:  # an integer beyond every float, 10**400: not finite either
+        return float("inf") if value > 0 else float("-inf")
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}") from None
