@@ -144,6 +144,22 @@ def test_scalar_checks(call, error, message):
         call()
 
 
+def test_integers_beyond_every_float_are_refused_by_name():
+    """float(10**400) raises OverflowError, whose message names no argument."""
+    from mlpzero.activations import LeakyReLU
+    from mlpzero.plotting import plot_activations
+
+    with pytest.raises(ValueError, match=r"^dropout rates must be in \[0, 1\), got 1000"):
+        MLP(hidden=(3,), dropout=10**400)
+    with pytest.raises(ValueError, match=r"^alpha must be in \(0, 1\), got 1000"):
+        LeakyReLU(10**400)
+    with pytest.raises(TypeError, match=r"^alpha must be a number, got NoneType None"):
+        LeakyReLU(None)
+    with pytest.raises(ValueError, match=r"^z_range must be two finite numbers"):
+        plot_activations(z_range=(0, 10**400))
+    assert MLP(hidden=(3,), dropout=np.float32(0.5)).dropout == (0.5,)
+
+
 def test_non_negative_takes_zero_and_positive_does_not():
     assert check_non_negative("l2", 0) == 0.0 and check_non_negative("l2", "0.25") == 0.25
     with pytest.raises(ValueError, match="l2 must be a finite number > 0, got 0"):

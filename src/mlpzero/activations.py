@@ -157,10 +157,16 @@ class LeakyReLU(Activation):
     hyperparameters = ("alpha",)
 
     def __init__(self, alpha: float = 0.01) -> None:
-        alpha = float(alpha)
-        if not (0.0 < alpha < 1.0):
+        try:
+            number = float(alpha)
+        except OverflowError:  # an integer beyond every float, 10**400
+            number = float("inf")
+        except (TypeError, ValueError):
+            what = f"{type(alpha).__name__} {alpha!r}"
+            raise TypeError(f"alpha must be a number, got {what}") from None
+        if not (0.0 < number < 1.0):
             raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-        self.alpha = alpha
+        self.alpha = number
 
     def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         z = np.asarray(z)

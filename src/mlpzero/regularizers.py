@@ -143,7 +143,7 @@ def check_penalty_range(
 def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> list[float]:
     """Dropout rates, one per hidden layer, from one rate or a list; each in ``[0, 1)``."""
     if isinstance(dropout, (int, float, np.integer, np.floating)) and not isinstance(dropout, bool):
-        rates = [float(dropout)] * n_hidden
+        rates = [dropout] * n_hidden  # compared as it is: 10**400 has no float
     elif isinstance(dropout, (str, bytes, bool)) or not hasattr(dropout, "__len__"):
         raise TypeError(
             "dropout must be a rate or a list of rates (one per hidden layer), got "
@@ -159,4 +159,4 @@ def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> list[float
     for rate in rates:
         if not 0 <= rate < 1:
             raise ValueError(f"dropout rates must be in [0, 1), got {dropout!r}")
-    return rates
+    return [float(rate) for rate in rates]

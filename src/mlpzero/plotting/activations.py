@@ -29,7 +29,7 @@ def plot_activations(
     """
     try:
         low, high = (float(v) for v in z_range)
-    except (TypeError, ValueError):  # not two numbers
+    except (TypeError, ValueError, OverflowError):  # not two numbers, or beyond floats
         low = high = float("nan")
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise ValueError(f"z_range must be two finite numbers (low < high), got {z_range!r}")
