@@ -291,6 +291,53 @@ def test_labels_stored_as_floats_are_refused_not_truncated(tmp_path):
     np.testing.assert_array_equal(y, arrays["train_labels"])  # other integer types are fine
 
 
+@pytest.mark.parametrize(
+    ("role", "array", "message"),
+    [
+        # Labels that name no digit were returned as they were.
+        (
+            "train_labels",
+            np.array([3, -1] + [0] * 10, np.int32),
+            "expected digits 0 to 9, got -1 at index 1",
+        ),
+        (
+            "test_labels",
+            np.array([1, 2, 3, 4, 10], np.uint8),
+            "expected digits 0 to 9, got 10 at index 4",
+        ),
+        # Images of another size than the other split's: each split's model fits only it.
+        (
+            "test_images",
+            np.zeros((5, 3, 3), np.uint8),
+            "training images are 4x4 and the test images 3x3",
+        ),
+    ],
+)
+def test_mnist_files_that_hold_no_digits_of_one_size_are_refused(tmp_path, role, array, message):
+    files, _ = fake_mnist(seed=7)
+    files[MNIST_FILES[role]] = gzip.compress(idx_bytes(array), mtime=0)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for filename, content in files.items():
+        (cache / filename).write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        load_mnist(cache, checksums=checksums_of(files), download=False)
+
+
+def test_mnist_files_without_images_are_refused_by_name(tmp_path):
+    """NumPy's "cannot reshape array of size 0" before."""
+    files, _ = fake_mnist(seed=8)
+    empty = {"train_images": np.zeros((0, 4, 4), np.uint8), "train_labels": np.zeros(0, np.uint8)}
+    for role, array in empty.items():
+        files[MNIST_FILES[role]] = gzip.compress(idx_bytes(array), mtime=0)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for filename, content in files.items():
+        (cache / filename).write_bytes(content)
+    with pytest.raises(ValueError, match="MNIST train: the files hold no images"):
+        load_mnist(cache, checksums=checksums_of(files), download=False)
+
+
 def test_a_gzip_file_is_inflated_only_as_far_as_its_idx_header_declares(tmp_path):
     """Custom checksums can vouch for any file: a small .gz that inflates far beyond what
     its header declares, or whose header declares more than gzip can hold, is refused

@@ -361,6 +361,12 @@ def load_mnist(
         arrays[role] = _read_idx_file(path)
     train = _images_and_labels(arrays["train_images"], arrays["train_labels"], "train")
     test = _images_and_labels(arrays["test_images"], arrays["test_labels"], "test")
+    shapes = arrays["train_images"].shape[1:], arrays["test_images"].shape[1:]
+    if shapes[0] != shapes[1]:  # else a model of one split cannot read the other
+        raise ValueError(
+            f"MNIST: the training images are {shapes[0][0]}x{shapes[0][1]} and the test "
+            f"images {shapes[1][0]}x{shapes[1][1]}; both splits need images of one size"
+        )
     return train, test
 
 
@@ -377,6 +383,14 @@ def _images_and_labels(images: np.ndarray, labels: np.ndarray, split: str) -> An
         )
     if len(images) != len(labels):
         raise ValueError(f"MNIST {split}: {len(images)} images but {len(labels)} labels")
+    if len(images) == 0:
+        raise ValueError(f"MNIST {split}: the files hold no images")
+    outside = np.flatnonzero((labels < 0) | (labels > 9))
+    if outside.size:  # each label names the digit an image shows
+        first = int(outside[0])
+        raise ValueError(
+            f"MNIST {split} labels: expected digits 0 to 9, got {labels[first]} at index {first}"
+        )
     X = images.reshape(len(images), -1).astype(np.float32)
     X /= 255.0
     return X, labels.astype(np.int64)
