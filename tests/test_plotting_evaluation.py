@@ -116,6 +116,28 @@ def test_misclassified_none_and_bad_shapes(tmp_path):
         plot_misclassified(X, [0, 1], [1, 1, 1], image_shape=(2, 3))
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        # columns=10**9 asked for a mosaic of 261 GiB; 0 and True were taken for others.
+        ({"columns": 0}, ValueError, r"columns must be >= 1, got 0"),
+        ({"columns": True}, TypeError, r"columns must be an integer, got bool True"),
+        ({"image_shape": (-2, -3)}, ValueError, r"image_shape\[0\] must be >= 1, got -2"),
+        ({"image_shape": (2.9, 3)}, TypeError, r"image_shape\[0\] must be an integer, got float"),
+    ],
+)
+def test_image_grids_name_a_bad_layout(options, error, message):
+    X = np.zeros((3, 6))
+    with pytest.raises(error, match=message):
+        plot_misclassified(X, [0, 1, 2], [1, 1, 1], **{"image_shape": (2, 3), **options})
+
+
+def test_image_grids_take_no_more_columns_than_images():
+    X = np.arange(18.0).reshape(3, 6)
+    figure = plot_misclassified(X, [0, 1, 2], [1, 2, 0], image_shape=(2, 3), columns=10**9)
+    assert figure.axes[0].images[0].get_array().shape[1] == 3 * 4 - 1  # three tiles wide
+
+
 def test_first_layer_weights_as_images(tmp_path, digits_model):
     model = digits_model[0]
     figure = plot_first_layer_weights(model, max_units=16, path=tmp_path / "weights.png")

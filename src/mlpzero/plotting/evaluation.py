@@ -157,9 +157,10 @@ def _image_shape(n_features: int, image_shape: tuple[int, int] | None) -> tuple[
             )
         return side, side
     try:
-        height, width = (int(v) for v in image_shape)
+        height, width = image_shape
     except (TypeError, ValueError):
         raise ValueError(f"image_shape must be (height, width), got {image_shape!r}") from None
+    height, width = check_int("image_shape[0]", height), check_int("image_shape[1]", width)
     if height * width != n_features:
         raise ValueError(
             f"image_shape {image_shape!r} holds {height * width} pixels, but there are "
@@ -169,7 +170,11 @@ def _image_shape(n_features: int, image_shape: tuple[int, int] | None) -> tuple[
 
 
 def _grid(count: int, columns: int | None) -> tuple[int, int]:
-    columns = columns or math.ceil(math.sqrt(count))
+    """Rows and columns for ``count`` tiles: ``columns`` (checked, at most ``count``: more
+    would be empty) or a square."""
+    if columns is None:
+        columns = math.ceil(math.sqrt(count))
+    columns = min(check_int("columns", columns), count)
     return math.ceil(count / columns), columns
 
 
@@ -233,6 +238,7 @@ def plot_misclassified(
             f"{len(y_true)} and {len(y_pred)}"
         )
     max_images = check_int("max_images", max_images)
+    check_int("columns", columns, allow_none=True)
     shape = _image_shape(X.shape[1], image_shape)
     wrong = np.flatnonzero(y_true != y_pred)
     shown = wrong[:max_images]
@@ -275,6 +281,7 @@ def plot_first_layer_weights(
     if weights is None:
         raise TypeError(f"model must be a fitted MLP or a Network, got {type(model).__name__}")
     max_units = check_int("max_units", max_units)
+    check_int("columns", columns, allow_none=True)
     first = np.asarray(weights[0], dtype=np.float64)
     shape = _image_shape(first.shape[1], image_shape)
     units = first[:max_units]
