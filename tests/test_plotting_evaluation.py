@@ -86,6 +86,12 @@ def tile(figure, index, shape):
     return mosaic[top : top + shape[0], left : left + shape[1]]
 
 
+def test_confusion_matrix_normalize_must_be_a_bool():
+    """``normalize="no"`` is true: read as a truth value, it normalised."""
+    with pytest.raises(TypeError, match="normalize must be True or False, got str 'no'"):
+        plot_confusion_matrix([0, 1], [0, 1], normalize="no")
+
+
 def test_misclassified_grid(tmp_path, digits_model):
     model, X, y = digits_model
     predicted = model.predict(X)

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..metrics import confusion_matrix, r2_score
-from ..validation import check_features, check_int
+from ..validation import check_features, check_flag, check_int
 from ._figure import new_figure, plot_per_epoch, save
 
 __all__ = [
@@ -112,6 +112,7 @@ def plot_confusion_matrix(
     Cells show counts (or, with ``normalize=True``, the fraction of each true class); the
     title gives the accuracy. ``labels`` fixes the order (by default, sorted).
     """
+    normalize = check_flag("normalize", normalize)
     counts, labels = confusion_matrix(y_true, y_pred, labels)
     total = counts.sum()
     accuracy = np.trace(counts) / total if total else float("nan")
