@@ -652,6 +652,30 @@ def test_train_out_that_names_a_data_file_is_refused_before_training(tmp_path, t
     assert mlpzero.load(model).history.epochs == 3  # a model file is replaced, as before
 
 
+def test_output_paths_that_name_a_folder_are_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """``out/`` lost its slash and became a file named ``out``; a figure to ``figures/``
+    was reported as ``figures/.png`` and written as ``figures/.png.png``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "figures").mkdir()
+    started = []
+    monkeypatch.setattr(mlpzero.MLP, "fit", lambda *args, **kwargs: started.append(1))
+    for argv, flag in (
+        (["train", "xor", "--out", "new/"], "--out new/"),
+        (["train", "xor", "--out", "figures"], "--out figures"),  # failed after training
+        (["train", "xor", "--out", "m.npz", "--checkpoint", "new/"], "--checkpoint new/"),
+        (["plot", "activations", "--out", "figures/"], "--out figures/"),
+        (["plot", "activations", "--out", "figures/."], "--out figures/."),
+    ):
+        assert f"{flag} is a folder; give the path of a file" in fails(capsys, *argv), argv
+    assert not started
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["figures"]
+    monkeypatch.undo()
+    model = mlpzero.MLP(hidden=(2,)).fit(*mlpzero.datasets.make_xor(20, random_state=0), epochs=1)
+    with pytest.raises(IsADirectoryError, match="new/: the path names a folder"):
+        model.save(f"{tmp_path}/new/")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["figures"]
+
+
 def test_figure_paths_are_the_files_matplotlib_writes(tmp_path, trained, capsys, monkeypatch):
     """A figure path without an extension gets matplotlib's ``.png``: that file is what the
     overwrite check compares and the message names; an unknown format fails at once."""

@@ -746,6 +746,8 @@ def _figure_path(path: str, flag: str) -> str:
     from matplotlib import rcParams
     from matplotlib.backend_bases import FigureCanvasBase
 
+    if not os.path.basename(path).strip("."):  # out/ would be out/.png, saved as .png.png
+        raise CommandError(f"{flag} {path} is a folder; give the path of a file")
     extension = os.path.splitext(path)[1][1:]
     if not extension:
         extension = rcParams["savefig.format"]
@@ -761,9 +763,12 @@ def _figure_path(path: str, flag: str) -> str:
 
 
 def _check_folder(path: str | None, flag: str) -> None:
-    """Fail before training, not after, when an output's folder does not exist."""
+    """Fail before training, not after, when an output is a folder (``out/`` too, which
+    would otherwise become a file ``out``) or its folder does not exist."""
     if path is None:
         return
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        raise CommandError(f"{flag} {path} is a folder; give the path of a file")
     folder = Path(path).parent
     if not folder.is_dir():
         raise CommandError(f"{flag} {path}: folder {folder} does not exist")

@@ -445,6 +445,7 @@ def _write_npz(handle: Any, arrays: Mapping[str, np.ndarray]) -> None:
 def _write_atomic(
     path: str | os.PathLike[str], document: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> Path:
+    _refuse_folder_path(os.fspath(path))
     target = Path(os.fspath(path))
     folder = target.parent
     if not folder.is_dir():
@@ -462,6 +463,13 @@ def _write_atomic(
     return replace_atomically(target, lambda handle: _write_npz(handle, members))
 
 
+def _refuse_folder_path(given: str) -> None:
+    """Refuse ``out/``: as a :class:`~pathlib.Path` it loses its slash, and a file named
+    like the folder would be written."""
+    if given.endswith(("/", os.sep)):
+        raise IsADirectoryError(f"cannot write {given}: the path names a folder, not a file")
+
+
 def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any]) -> Path:
     """Write a file at ``path`` with ``write(handle)``, replacing any file there only once
     it is complete; returns the path.
@@ -475,6 +483,7 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     that is not a regular file (a named pipe) in place, as nothing can be renamed over them.
     """
     given = os.fspath(path)
+    _refuse_folder_path(given)
     target = Path(os.path.realpath(given))
     descriptor = _stream_descriptor(given)
     if descriptor is not None:  # written through the process's own descriptor and offset
