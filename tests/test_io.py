@@ -609,6 +609,9 @@ def test_a_checkpoint_path_never_replaces_a_model_or_data_file(tmp_path):
             ValueError,
             "checkpoint='{folder}/missing/run.npz': the folder '{folder}/missing' does not exist",
         ),
+        # A folder was said to be a missing folder's file, or a file that is no checkpoint.
+        ("missing/", ValueError, "checkpoint='{folder}/missing/' is a folder; give the path"),
+        (".", ValueError, "checkpoint='{folder}/.' is a folder; give the path of a file"),
     ],
 )
 def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(

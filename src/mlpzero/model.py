@@ -1223,6 +1223,8 @@ def _check_checkpoint_path(checkpoint: Any) -> None:
         )
     if not path:
         raise ValueError("checkpoint must be a file path, got the empty string ''")
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        raise ValueError(f"checkpoint={path!r} is a folder; give the path of a file")
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         raise ValueError(f"checkpoint={path!r}: the folder {folder!r} does not exist")
