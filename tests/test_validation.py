@@ -160,6 +160,13 @@ def test_integers_beyond_every_float_are_refused_by_name():
     assert MLP(hidden=(3,), dropout=np.float32(0.5)).dropout == (0.5,)
 
 
+def test_a_dropout_rate_as_a_0_d_array_is_one_rate():
+    """It failed with NumPy's "iteration over a 0-d array", naming no argument."""
+    assert MLP(hidden=(3, 2), dropout=np.array(0.25)).dropout == (0.25, 0.25)
+    with pytest.raises(ValueError, match=r"dropout rates must be in \[0, 1\), got 1.5"):
+        MLP(hidden=(3,), dropout=np.array(1.5))
+
+
 def test_non_negative_takes_zero_and_positive_does_not():
     assert check_non_negative("l2", 0) == 0.0 and check_non_negative("l2", "0.25") == 0.25
     with pytest.raises(ValueError, match="l2 must be a finite number > 0, got 0"):

@@ -142,6 +142,8 @@ def check_penalty_range(
 
 def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> list[float]:
     """Dropout rates, one per hidden layer, from one rate or a list; each in ``[0, 1)``."""
+    if isinstance(dropout, np.ndarray) and dropout.ndim == 0:  # one rate: np.array(0.2)
+        dropout = dropout.item()
     if isinstance(dropout, (int, float, np.integer, np.floating)) and not isinstance(dropout, bool):
         rates = [dropout] * n_hidden  # compared as it is: 10**400 has no float
     elif isinstance(dropout, (str, bytes, bool)) or not hasattr(dropout, "__len__"):
