@@ -88,6 +88,7 @@ __all__ = [
     "check_label_lengths",
     "check_writable",
     "generator_from_state",
+    "holds_model_metadata",
     "jsonable",
     "loss_entry",
     "read_record",
@@ -633,6 +634,19 @@ def read_record(path: str | os.PathLike[str], *, checkpoint: bool = False) -> Mo
                 f"{short_repr(str(error), 200)}"
             ) from None
     return dataclasses.replace(record, checkpoint=state)
+
+
+def holds_model_metadata(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a regular file whose metadata is that of an mlpzero model file
+    or checkpoint (the document alone is read and checked, within its bounds; not the
+    parameters)."""
+    source = _source_path(path)
+    try:
+        with _open_regular(source) as handle, _Archive(source, handle) as archive:
+            archive.document()
+    except Exception:  # whatever the bytes raise, they are not such metadata
+        return False
+    return True
 
 
 def _checkpoint_state(

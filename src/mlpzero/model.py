@@ -1243,22 +1243,28 @@ def _refuse_replacing(argument: str, path: Any, resume: Any, checkpoint: bool = 
     try:
         _io.read_record(path, checkpoint=checkpoint)
     except (OSError, ValueError):
-        kind, others = ("checkpoint", "a saved model, ") if checkpoint else ("model file", "")
-        raise ValueError(
-            f"{argument} names an existing file that is not an mlpzero {kind} ({others}data, "
-            "or another file); refusing to write over it: give another path, or remove the "
-            "file"
-        ) from None
+        raise _replacing_error(argument, checkpoint) from None
+
+
+def _replacing_error(argument: str, checkpoint: bool) -> ValueError:
+    kind, others = ("checkpoint", "a saved model, ") if checkpoint else ("model file", "")
+    return ValueError(
+        f"{argument} names an existing file that is not an mlpzero {kind} ({others}data, "
+        "or another file); refusing to write over it: give another path, or remove the file"
+    )
 
 
 def check_model_path(path: str | os.PathLike[str], argument: str | None = None) -> None:
     """Refuse to save a model to ``path`` when it names an existing regular file that is
     not an mlpzero model file or checkpoint: the save would replace a data file, a figure
-    or anything else a mistyped path names. ``argument`` names ``path`` in the error
-    (default: ``path='...'``). A device or pipe (``/dev/null``) is written as it is."""
+    or anything else a mistyped path names. Only the file's metadata is read, so a save
+    over the last one (a checkpoint every epoch) costs little. ``argument`` names ``path``
+    in the error (default: ``path='...'``). A device or pipe (``/dev/null``) is written as
+    it is."""
     if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
         return
-    _refuse_replacing(argument or f"path={os.fspath(path)!r}", path, None, checkpoint=False)
+    if not _io.holds_model_metadata(path):
+        raise _replacing_error(argument or f"path={os.fspath(path)!r}", checkpoint=False)
 
 
 def _check_model_checkpoint_path(path: str, checkpoint: Any, resume: Any) -> None:
