@@ -66,7 +66,7 @@ import numpy as np
 from . import kernels as _kernels
 from .callbacks import Callback, ModelCheckpoint
 from .standardization import Standardizer
-from .validation import is_memory_mapped, is_sparse
+from .validation import check_flag, is_memory_mapped, is_sparse
 
 __all__ = [
     "LOCAL",
@@ -202,11 +202,7 @@ def communicator(distributed: bool) -> Communicator:
     a single rank (no launcher, or ``mpirun -n 1``) that is :data:`LOCAL` too, so the fit
     is an ordinary one.
     """
-    if not isinstance(distributed, (bool, np.bool_)):
-        raise TypeError(
-            f"distributed must be True or False, got {type(distributed).__name__} {distributed!r}"
-        )
-    if not distributed:
+    if not check_flag("distributed", distributed):
         return LOCAL
     world = MPICommunicator()
     return world if world.size > 1 else LOCAL

@@ -57,6 +57,7 @@ from .training import RowOrder, train
 from .validation import (
     check_dtype,
     check_features,
+    check_flag,
     check_int,
     check_non_negative,
     check_positive,
@@ -138,12 +139,7 @@ class MLP:
         self.init = init
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
         self.dtype = check_dtype(dtype)
-        if not isinstance(standardize, (bool, np.bool_)):
-            raise TypeError(
-                f"standardize must be True or False, got {type(standardize).__name__} "
-                f"{standardize!r}"
-            )
-        self.standardize = bool(standardize)
+        self.standardize = check_flag("standardize", standardize)
         if loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
         self.network: Network | None = None
@@ -1092,11 +1088,7 @@ class FitOptions:
         l2 = check_non_negative("l2", l2)
         checkpoint_interval = check_non_negative("checkpoint_interval", checkpoint_interval)
         l1 = check_non_negative("l1", l1)
-        if not isinstance(penalty_per_sample, (bool, np.bool_)):
-            raise TypeError(
-                "penalty_per_sample must be True or False, got "
-                f"{type(penalty_per_sample).__name__} {penalty_per_sample!r}"
-            )
+        check_flag("penalty_per_sample", penalty_per_sample)
         if clip_norm is not None:
             clip_norm = check_positive("clip_norm", clip_norm)
         validation_split = check_non_negative("validation_split", validation_split)

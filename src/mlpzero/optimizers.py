@@ -56,7 +56,7 @@ import numpy as np
 
 from . import kernels as _kernels
 from .registry import resolve
-from .validation import check_non_negative, check_positive
+from .validation import check_flag, check_non_negative, check_positive
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
 
@@ -196,13 +196,6 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def _check_flag(name: str, value: Any) -> bool:
-    """``True`` or ``False`` (a NumPy bool too)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
 def _check_fraction(name: str, value: Any) -> float:
     """A float in ``[0, 1)``."""
     number = check_non_negative(name, value)
@@ -256,14 +249,14 @@ class SGD(Optimizer):
         self.dampening = check_non_negative("dampening", dampening)
         if self.dampening > 1:
             raise ValueError(f"dampening must be in [0, 1], got {dampening!r}")
-        self.nesterov = _check_flag("nesterov", nesterov)
+        self.nesterov = check_flag("nesterov", nesterov)
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(
                 "nesterov=True needs momentum > 0 and dampening = 0, got "
                 f"momentum={momentum!r}, dampening={dampening!r}"
             )
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
-        self.rate_in_velocity = _check_flag("rate_in_velocity", rate_in_velocity)
+        self.rate_in_velocity = check_flag("rate_in_velocity", rate_in_velocity)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         t = params.dtype.type
@@ -356,7 +349,7 @@ class RMSprop(Optimizer):
         self.eps = check_positive("eps", eps)
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
         self.momentum = _check_fraction("momentum", momentum)
-        self.centered = _check_flag("centered", centered)
+        self.centered = check_flag("centered", centered)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         t = params.dtype.type
@@ -431,7 +424,7 @@ class Adam(Optimizer):
         self.betas = (_check_fraction("betas[0]", beta1), _check_fraction("betas[1]", beta2))
         self.eps = check_positive("eps", eps)
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
-        self.eps_after_correction = _check_flag("eps_after_correction", eps_after_correction)
+        self.eps_after_correction = check_flag("eps_after_correction", eps_after_correction)
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         self._adam_step(params, self._decayed_gradient(params, grads, self.weight_decay))
