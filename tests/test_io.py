@@ -348,6 +348,17 @@ def test_save_writes_over_a_model_or_checkpoint_but_not_over_a_data_file(tmp_pat
     assert str(model.save(os.devnull)) == os.devnull
 
 
+def test_save_names_a_path_that_is_no_path_and_takes_a_bytes_path(tmp_path):
+    model = fitted()
+    for bad in (123, None, ["m.npz"]):
+        expected = rf"path must be a file path .*got {type(bad).__name__}"
+        with pytest.raises(TypeError, match=expected):
+            model.save(bad)
+    saved = model.save(os.fsencode(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(mlpzero.load(saved).network.params, model.network.params)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
 def test_save_refuses_custom_components_it_could_not_rebuild(tmp_path):
     from mlpzero.activations import Activation
     from mlpzero.losses import BinaryCrossEntropy

@@ -87,6 +87,7 @@ __all__ = [
     "ModelRecord",
     "check_label_lengths",
     "check_writable",
+    "file_path",
     "generator_from_state",
     "holds_model_metadata",
     "jsonable",
@@ -446,8 +447,9 @@ def _write_npz(handle: Any, arrays: Mapping[str, np.ndarray]) -> None:
 def _write_atomic(
     path: str | os.PathLike[str], document: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> Path:
-    _refuse_folder_path(os.fspath(path))
-    target = Path(os.fspath(path))
+    path = file_path(path)
+    _refuse_folder_path(path)
+    target = Path(path)
     folder = target.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot save to {target}: folder {folder} does not exist")
@@ -462,6 +464,19 @@ def _write_atomic(
         )
     members = {"metadata": np.frombuffer(text, dtype=np.uint8), **arrays}
     return replace_atomically(target, lambda handle: _write_npz(handle, members))
+
+
+def file_path(path: Any) -> str:
+    """``path`` as text: a str, a bytes path (decoded as the file system does) or an
+    :class:`os.PathLike`; anything else is a :class:`TypeError` that names what it got."""
+    try:
+        given = os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"path must be a file path (a str or os.PathLike), got {type(path).__name__} "
+            f"{short_repr(path)}"
+        ) from None
+    return os.fsdecode(given)
 
 
 def _refuse_folder_path(given: str) -> None:
@@ -483,7 +498,7 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     the process's streams (``/dev/stdout``) is written through its descriptor, and a path
     that is not a regular file (a named pipe) in place, as nothing can be renamed over them.
     """
-    given = os.fspath(path)
+    given = file_path(path)
     _refuse_folder_path(given)
     target = Path(os.path.realpath(given))
     descriptor = _stream_descriptor(given)

@@ -565,6 +565,7 @@ class MLP:
         """
         if self._rank != 0:
             return None
+        path = _io.file_path(path)
         check_model_path(path)
         return _io.write_record(self.to_record(), path)
 
