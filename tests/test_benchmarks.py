@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -296,7 +297,10 @@ def test_busy_processes_stop_with_the_script_and_are_checked(tmp_path):
     deadline = time.monotonic() + 20
     while _alive(spinner) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(spinner)
+    still_spinning = _alive(spinner)
+    if still_spinning:  # never leave it behind, even when the test fails
+        os.kill(spinner, signal.SIGKILL)
+    assert not still_spinning
 
     # Inside the block, a spinner that stopped makes the check raise.
     with contention.busy_cores(2) as spinners:
