@@ -383,6 +383,25 @@ def test_many_classes_take_memory_for_a_batch_not_for_every_row():
     assert scores == pytest.approx(whole)
 
 
+def test_many_classes_are_validated_a_batch_at_a_time():
+    """2667 validation rows of 8000 classes: their one-hot targets and their outputs would
+    take 85 MB each in float32, and the loss over them several times that. The fit validates
+    a batch at a time and logs what evaluate gives on the same rows."""
+    from conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8000, 2)), np.arange(8000)
+    y_val = np.arange(0, 8000, 3)
+    X_val = rng.standard_normal((len(y_val), 2))
+    model = MLP(hidden=(2,), seed=0)
+    options = dict(epochs=1, batch_size=50, learning_rate=0.1, validation_data=(X_val, y_val))
+    fit = traced_peak(lambda: model.fit(X, y, **options))
+    assert fit < 32 << 20, f"fit peaked at {fit} bytes"
+    scores = model.evaluate(X_val, y_val)
+    assert model.history.history["val_loss"] == [pytest.approx(scores["loss"], rel=1e-6)]
+    assert model.history.history["val_accuracy"] == [scores["accuracy"]]
+
+
 def test_targets_encoded_a_batch_at_a_time_train_the_same_weights(monkeypatch):
     from mlpzero import preparation
 
@@ -394,4 +413,7 @@ def test_targets_encoded_a_batch_at_a_time_train_the_same_weights(monkeypatch):
     monkeypatch.setattr(preparation, "ONE_HOT_BYTES", 0)
     by_batch = MLP(hidden=(4,), seed=0).fit(X, y, **options)
     np.testing.assert_array_equal(whole.network.params, by_batch.network.params)
+    # Validated a batch at a time, the mean loss is summed in another order.
+    val_loss = by_batch.history.history.pop("val_loss")
+    assert val_loss == pytest.approx(whole.history.history.pop("val_loss"), rel=1e-6)
     assert whole.history.history == by_batch.history.history

@@ -382,8 +382,7 @@ def prepare(
         weights = None if weights is None else weights[rows]
     elif source is not None:
         X = source(X, dtype)
-    one_hot = len(y) * encoder.n_outputs_ * np.dtype(dtype).itemsize
-    by_batch = mapped or (encoder.task == "multiclass" and one_hot > ONE_HOT_BYTES)
+    by_batch = mapped or _one_hot_too_large(y, encoder, dtype)
     Y = EncodedTargets(y, encoder, dtype) if by_batch else encoder.encode(y, dtype=dtype)
     if class_weight is not None:
         if not is_labelled:
@@ -414,10 +413,20 @@ def _encode_validation(
     if source is not None:
         X_val = source(X_val, dtype)
     try:
-        Y_val = encoder.encode(y_val, dtype=dtype)
+        if _one_hot_too_large(y_val, encoder, dtype):
+            Y_val = EncodedTargets(y_val, encoder, dtype)
+        else:
+            Y_val = encoder.encode(y_val, dtype=dtype)
     except ValueError as error:
         raise ValueError(f"validation_data's y: {error}") from None
     return X_val, Y_val, w_val
+
+
+def _one_hot_too_large(y: np.ndarray, encoder: TargetEncoder, dtype: np.dtype) -> bool:
+    """Whether multi-class targets ``y`` would take more than :data:`ONE_HOT_BYTES`
+    one-hot encoded: they are then encoded a batch at a time (:class:`EncodedTargets`)."""
+    one_hot = len(y) * encoder.n_outputs_ * np.dtype(dtype).itemsize
+    return encoder.task == "multiclass" and one_hot > ONE_HOT_BYTES
 
 
 def _row_source(X: Any) -> type[RowSource] | type[SparseRows] | None:

@@ -62,7 +62,7 @@ from .network import Network
 from .optimizers import SGD, Optimizer
 from .regularizers import WeightPenalty
 from .snapshot import OptimizerSnapshot, ParameterSnapshot
-from .validation import check_positive, relative_sample_weight
+from .validation import check_positive, dense_rows, relative_sample_weight
 
 __all__ = ["TrainingDivergedError", "clip_global_norm", "gather_rows", "train"]
 
@@ -296,7 +296,15 @@ class _Trainer:
             X_val, Y_val, w_val = validation
             w_val = relative_sample_weight(w_val)
             self.validation = (X_val, Y_val, w_val, AccuracyCounter(loss, Y_val))
-            self.val_logits = np.empty((X_val.shape[0], Y.shape[1]), dtype=network.dtype)
+            # Targets encoded a batch at a time (many classes) are validated a batch at a
+            # time too: the outputs of every row would take as much memory as their one-hot
+            # matrix. Otherwise the loss is taken over all the rows (each rank's, if
+            # distributed) at once.
+            whole = isinstance(Y_val, np.ndarray)
+            block = min(self.batch or network.chunk_rows, network.chunk_rows)
+            self.val_block = X_val.shape[0] if whole else min(X_val.shape[0], block)
+            self.val_logits = np.empty((self.val_block, Y.shape[1]), dtype=network.dtype)
+            self.val_targets = None if whole else np.empty_like(self.val_logits)
         if comm.size > 1 and self.batch >= n:  # distributed full batch: a fixed share
             begin, end = _distributed.share(n, comm.rank, comm.size)
             w = None if self.weights is None else self.weights[begin:end]
@@ -652,43 +660,45 @@ class _Trainer:
         return self.labels.logs(float(sums[0] / sums[1]), int(sums[2]), int(sums[3]))
 
     def _validate(self) -> dict[str, float]:
-        if self.comm.size > 1:
-            return self._validate_share()
         X_val, Y_val, w_val, labels = self.validation
-        out = self.val_logits
-        step = self.batch or X_val.shape[0]  # a generator's fit has no batch size of its own
-        for begin in range(0, X_val.shape[0], step):
-            stop = begin + step
-            out[begin:stop] = self.network.forward(_read_rows(X_val, begin, stop))
-        value = self.loss.value(out, Y_val, w_val)
+        n = X_val.shape[0]
+        if self.comm.size == 1 and self.val_targets is None:
+            out = self._validation_logits(0, n)
+            value = self.loss.value(out, Y_val, w_val)
+            hits = 0 if labels.kind is None else labels.hits(out, labels.all)
+        else:  # distributed, or by blocks: each rank's share, a block at a time, summed
+            begin, end = _distributed.share(n, self.comm.rank, self.comm.size)
+            total, weight, hits = 0.0, 0.0, 0
+            for start in range(begin, end, self.val_block):
+                stop = min(start + self.val_block, end)
+                out = self._validation_logits(start, stop)
+                w = None if w_val is None else w_val[start:stop]
+                mass = float(stop - start) if w is None else _sum(w)
+                if mass:
+                    Y = dense_rows(Y_val, start, stop, out.dtype, self.val_targets)
+                    total += self.loss.value(out, Y, w) * mass
+                    weight += mass
+                if labels.kind is not None:
+                    hits += labels.hits(out, labels.all[start:stop])
+            sums = self.comm.allreduce_sum(np.array([total, weight, hits], dtype=np.float64))
+            value, hits = float(sums[0] / sums[1]), int(sums[2])
         if self.penalty.active:
             value += self.penalty.value(self.network.params, self.mean_batch_weight)
         logs = {"val_loss": value}
         if labels.kind is not None:
-            logs["val_accuracy"] = labels.hits(out, labels.all) / X_val.shape[0]
+            logs["val_accuracy"] = hits / n
         return logs
 
-    def _validate_share(self) -> dict[str, float]:
-        """:meth:`_validate` on this rank's share of the validation rows, summed over the
-        ranks."""
-        X_val, Y_val, w_val, labels = self.validation
-        begin, end = _distributed.share(X_val.shape[0], self.comm.rank, self.comm.size)
-        out = self.val_logits[begin:end]
-        for start in range(begin, end, self.batch):
-            stop = min(start + self.batch, end)
-            out[start - begin : stop - begin] = self.network.forward(_read_rows(X_val, start, stop))
-        w = None if w_val is None else w_val[begin:end]
-        weight = float(end - begin) if w is None else _sum(w)
-        total = self.loss.value(out, Y_val[begin:end], w) * weight if weight else 0.0
-        hits = 0 if labels.kind is None else labels.hits(out, labels.all[begin:end])
-        sums = self.comm.allreduce_sum(np.array([total, weight, hits], dtype=np.float64))
-        value = float(sums[0] / sums[1])
-        if self.penalty.active:
-            value += self.penalty.value(self.network.params, self.mean_batch_weight)
-        logs = {"val_loss": value}
-        if labels.kind is not None:
-            logs["val_accuracy"] = int(sums[2]) / X_val.shape[0]
-        return logs
+    def _validation_logits(self, start: int, stop: int) -> np.ndarray:
+        """The logits of validation rows ``start:stop`` (at most ``val_block`` of them),
+        computed a batch at a time into :attr:`val_logits`."""
+        X_val = self.validation[0]
+        out = self.val_logits[: stop - start]
+        step = self.batch or X_val.shape[0]  # a generator's fit has no batch size of its own
+        for begin in range(start, stop, step):
+            end = min(begin + step, stop)
+            out[begin - start : end - start] = self.network.forward(_read_rows(X_val, begin, end))
+        return out
 
     def _undo_epoch(self) -> None:
         """Put the parameters and the optimizer's state back to the start of the epoch."""
