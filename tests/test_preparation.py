@@ -1,5 +1,7 @@
 """Data preparation for a fit: checks, the validation split, class weights, encoding."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -17,10 +19,35 @@ def test_validation_split_is_stratified_and_reproducible():
     np.testing.assert_array_equal(held, again)
 
 
+def test_stratified_split_draws_the_rows_of_each_class_in_order():
+    """Each class's rows, ascending, are permuted in turn (the draws a seed has always
+    given), for labels of any kind."""
+    rng = np.random.default_rng(5)
+    y = rng.choice(np.array(["b", "a", "c", "d"]), 300, p=[0.5, 0.3, 0.15, 0.05])
+    held = split_validation(len(y), 0.3, np.random.default_rng(7), strata=y)[1]
+    draws = np.random.default_rng(7)
+    expected = []
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        take = min(max(round(0.3 * len(rows)), 1), len(rows) - 1)
+        expected.append(draws.permutation(rows)[:take])
+    np.testing.assert_array_equal(held, np.sort(np.concatenate(expected)))
+
+
+def test_stratified_split_of_many_classes_does_not_scan_the_rows_per_class():
+    """300,000 rows of 150,000 classes: a scan of every row per class makes 4.5e10
+    comparisons, many seconds; grouped by one sort, the split is linear in the rows."""
+    y = np.random.default_rng(0).integers(0, 150_000, 300_000)
+    start = time.perf_counter()
+    rows, held = split_validation(len(y), 0.5, np.random.default_rng(1), strata=y)
+    assert time.perf_counter() - start < 5
+    assert rows.size + held.size == len(y)
+
+
 def test_validation_split_too_small_for_a_validation_set():
     with pytest.raises(ValueError, match="leaves 0 for validation"):
         split_validation(1, 0.5, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="leaves 0 for validation"):
+    with pytest.raises(ValueError, match=r"leaves 0 for validation.*no class has two rows"):
         split_validation(3, 0.4, np.random.default_rng(0), strata=np.array([0, 1, 2]))
     rows, held = split_validation(3, 0.1, np.random.default_rng(0))
     assert (rows.size, held.size) == (2, 1)  # at least one row is held out

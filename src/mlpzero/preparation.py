@@ -459,7 +459,10 @@ def split_validation(
         groups = [np.arange(n_samples)]
     else:
         _, inverse = np.unique(strata, return_inverse=True)
-        groups = [np.flatnonzero(inverse == k) for k in range(inverse.max() + 1)]
+        # Each class's rows in ascending order, from one stable sort (not one scan of
+        # every row per class, which many classes make slow).
+        by_class = np.argsort(inverse.ravel(), kind="stable")
+        groups = np.split(by_class, np.cumsum(np.bincount(inverse.ravel()))[:-1])
     held = []
     for rows in groups:
         count = len(rows)
@@ -480,10 +483,16 @@ def split_validation(
             "at least one; pass validation_data, or a larger validation_split"
         )
     if validation.size == 0 or validation.size == n_samples:
+        why = ""
+        if strata is not None and validation.size == 0:
+            why = (
+                " (stratified by class, and no class has two rows to split: pass "
+                "validation_data instead)"
+            )
         raise ValueError(
             f"validation_split={fraction} of {n_samples} samples leaves "
             f"{validation.size} for validation and {n_samples - validation.size} for "
-            "training; both need at least one"
+            f"training; both need at least one{why}"
         )
     train_rows = np.setdiff1d(np.arange(n_samples), validation, assume_unique=True)
     return train_rows, validation
