@@ -168,6 +168,23 @@ def case_standardized(distributed):
                      distributed=distributed)
 
 
+def case_many_classes(distributed):
+    # Targets encoded a batch at a time, as many classes make them (the threshold set to
+    # 0 here): every rank validates its share of the held-out rows block by block.
+    from mlpzero import preparation
+
+    X, y = make_spirals(n_samples=90, random_state=1)
+    w = np.random.default_rng(1).uniform(0, 2, len(y))
+    threshold, preparation.ONE_HOT_BYTES = preparation.ONE_HOT_BYTES, 0
+    try:
+        model = MLP(hidden=(10,), seed=8, dtype="float64")
+        return model.fit(X.astype(np.float64), y, epochs=3, batch_size=8, optimizer="adam",
+                         learning_rate=0.05, sample_weight=w, validation_split=0.3,
+                         distributed=distributed)
+    finally:
+        preparation.ONE_HOT_BYTES = threshold
+
+
 CASES = {name[5:]: f for name, f in dict(globals()).items() if name.startswith("case_")}
 
 
@@ -492,7 +509,7 @@ def test_ranks_match_one_process(script, tmp_path, ranks):
     cases = runpy.run_path(str(script))["CASES"]
     assert set(cases) == {
         "uneven", "tiny_batches", "full_batch", "weights", "regression", "early_stopping",
-        "standardized",
+        "standardized", "many_classes",
     }  # fmt: skip
     for name in cases:
         reference = _reference(script, name)
