@@ -202,7 +202,8 @@ def plan_csv(
                 f"{list(features)} and the file has {header}"
             )
         picked = [seen[name] for name in features]
-        others = [i for i in range(len(header)) if i not in picked]
+        chosen = set(picked)
+        others = [i for i in range(len(header)) if i not in chosen]
         if features_only:
             column = None
         elif target is not None:

@@ -152,13 +152,14 @@ def _directory(
         features_only = True
     X, y, names = load_npy_dir(path, features_only=features_only, scan=scan)
     if features is not None and names is not None and list(features) != names:
-        missing = [name for name in features if name not in names]
+        position = {name: i for i, name in enumerate(names)}
+        missing = [name for name in features if name not in position]
         if missing:
             raise ValueError(
                 f"{path.name} has no column {missing[0]!r}; the model's features are "
                 f"{list(features)} and the folder has {names}"
             )
-        X = _columns_in_order(X, [names.index(name) for name in features])
+        X = _columns_in_order(X, [position[name] for name in features])
         names = list(features)
     return Dataset(X, y, names)
 
