@@ -993,8 +993,9 @@ def _in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
             )
     if names is None or names == expected:
         return X
-    missing = [n for n in expected if n not in names]
-    unexpected = [n for n in names if n not in expected]
+    given, trained = set(names), set(expected)
+    missing = [n for n in expected if n not in given]
+    unexpected = [n for n in names if n not in trained]
     if missing or unexpected:
         raise ValueError(
             f"{what}: the columns do not match the features the model was trained on: "
