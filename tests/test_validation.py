@@ -403,3 +403,26 @@ def test_a_missing_value_in_a_dataframe_is_named_as_such():
     frame = pd.DataFrame({"a": [0.5, 1.5, 2.5], "b": pd.array([1.0, pd.NA, 3.0], dtype="Float64")})
     with pytest.raises(ValueError, match=r"X has a missing value \(<NA>\) at index 1, 1"):
         check_features(frame)
+
+
+def test_a_fit_warns_when_its_dtype_leaves_a_column_almost_constant():
+    """Float64 values near 1e12 that vary by a few units are one float32 number: the fit
+    says so, from the caller's line, and names the column."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    y = (X[:, 0] > 0).astype(int)
+    shifted = X + np.array([0.0, 1e12, 0.0])
+    with pytest.warns(UserWarning, match=r"column 1 vary by \d.* around 1e\+12") as caught:
+        MLP(hidden=(4,), seed=0).fit(shifted, y, epochs=1)
+    assert caught[0].filename == __file__
+    # Integer IDs beyond 2**24 lose their last digits in float32 alike.
+    ids = np.c_[X[:, :1], 2**40 + np.arange(300)]
+    with pytest.warns(UserWarning, match="column 1 vary by 299 around"):
+        MLP(hidden=(4,), seed=0).fit(ids, y, epochs=1)
+    # Nothing to say in float64, for columns that keep their steps, for float32 input,
+    # or when predicting (pytest makes any warning an error).
+    MLP(hidden=(4,), seed=0, dtype="float64").fit(shifted, y, epochs=1)
+    spread = X * np.array([1.0, 1e6, 1.0]) + np.array([0.0, 1e9, 0.0])  # 1e5 float32 steps
+    model = MLP(hidden=(4,), seed=0).fit(spread, y, epochs=1)
+    MLP(hidden=(4,), seed=0).fit(shifted.astype(np.float32), y, epochs=1)
+    model.predict(shifted)

@@ -316,7 +316,9 @@ def check_data(
             "callable that returns the batches of one epoch, such as the generator "
             "function itself"
         )
-    X = check_features(X, dtype=dtype, n_features=n_features, scan=scan, accept_sparse=True)
+    X = check_features(
+        X, dtype=dtype, n_features=n_features, scan=scan, accept_sparse=True, warn_precision=True
+    )
     y = check_targets(y, X.shape[0])
     given = check_sample_weight(sample_weight, X.shape[0])
     weights = relative_sample_weight(given)

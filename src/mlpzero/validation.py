@@ -7,6 +7,9 @@ echoes what it received, before any model state is touched.
 from __future__ import annotations
 
 import mmap
+import os
+import sys
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -130,6 +133,7 @@ def check_features(
     name: str = "X",
     scan: RowScan | None = None,
     accept_sparse: bool = False,
+    warn_precision: bool = False,
 ) -> Any:
     """``X`` as a finite 2-D C-contiguous array of ``dtype`` with at least one row.
 
@@ -143,6 +147,9 @@ def check_features(
     CSR matrix of ``dtype``, its stored values checked; it is never made dense. A CSR
     matrix of ``dtype`` is returned as it is; another format or dtype is converted once,
     a sparse copy whose size is proportional to the stored values, not to ``m * n``.
+
+    ``warn_precision=True`` (training data) warns about the columns of a dense ``X`` that
+    ``dtype`` would leave almost constant (:func:`warn_lost_precision`).
     """
     if is_sparse(X):
         if not accept_sparse:
@@ -185,9 +192,70 @@ def check_features(
             f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]})"
         )
     check_fits(array, dtype, name, scan)
+    if warn_precision:
+        warn_lost_precision(array, dtype, name)
     if is_memory_mapped(array):
         return array
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+#: A column whose values span fewer steps of the model's dtype than this is named by
+#: :func:`warn_lost_precision`: the cast leaves it at most about this many values.
+PRECISION_STEPS = 100
+
+
+def warn_lost_precision(array: np.ndarray, dtype: Any, name: str = "X") -> None:
+    r"""Warn when casting ``array`` ``(m, n)`` to ``dtype`` leaves columns almost constant.
+
+    Float64 values near :math:`10^{12}` that differ by 1 all become one float32 number:
+    float32 numbers are :math:`2^{16}` apart there. For each column the range
+    :math:`r = \max - \min` of evenly spaced rows (at most :data:`CHUNK_BYTES` of them,
+    whatever the size of ``array``) is compared with the spacing :math:`s` of ``dtype``
+    at the column's largest magnitude; columns with :math:`0 < r / s <`
+    :data:`PRECISION_STEPS` are named in one :class:`UserWarning`, which suggests an
+    offset or a wider dtype. Nothing is said when ``dtype`` holds every value of
+    ``array``'s dtype.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f" or array.dtype.kind not in "iuf" or array.size == 0:
+        return
+    mantissa = np.finfo(dtype).nmant + 1  # integers up to 2**mantissa are exact
+    if array.dtype.kind == "f":
+        if np.finfo(array.dtype).nmant + 1 <= mantissa:
+            return
+    elif np.iinfo(array.dtype).bits - (array.dtype.kind == "i") <= mantissa:
+        return
+    row_bytes = max(1, array.shape[1] * 8)
+    stride = max(1, -(-array.shape[0] * row_bytes // CHUNK_BYTES))
+    sample = np.asarray(array[::stride], dtype=np.float64)
+    low, high = sample.min(axis=0), sample.max(axis=0)
+    magnitude = np.maximum(np.abs(low), np.abs(high)).astype(dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        steps = (high - low) / np.spacing(magnitude).astype(np.float64)
+    lost = np.flatnonzero((high > low) & (steps < PRECISION_STEPS))
+    if lost.size == 0:
+        return
+    first = int(lost[0])
+    columns = f"column {first}" if lost.size == 1 else f"{lost.size} columns (first: {first})"
+    warnings.warn(
+        f"{name}: the values of {columns} vary by {high[first] - low[first]:.3g} around "
+        f"{(high[first] + low[first]) / 2:.6g}, fewer than {PRECISION_STEPS} steps of "
+        f"{dtype.name} there ({float(np.spacing(magnitude[first])):.3g} each): the model "
+        f"sees them as almost constant. Subtract an offset from such columns "
+        f"(standardize=True works on the {dtype.name} values) or use dtype='float64'",
+        UserWarning,
+        stacklevel=_caller_outside_package(),
+    )
+
+
+def _caller_outside_package() -> int:
+    """The ``stacklevel`` of :func:`warnings.warn` (called by this function's caller)
+    that names the first frame outside mlpzero: the user's line, whatever the path."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _not_numeric(array: np.ndarray, name: str) -> str:
