@@ -709,3 +709,18 @@ def test_resuming_into_the_same_checkpoint_is_allowed(tmp_path, table, capsys, m
     assert run(capsys, *spelt)[0] == 0
     line = fails(capsys, *common, "--resume", checkpoint, "--out", checkpoint)
     assert "--out" in line and ("is one of the command's inputs" in line or "is also" in line)
+
+
+def test_a_warning_of_the_library_is_one_line_of_the_command(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2))
+    data = tmp_path / "offset.csv"
+    rows = np.c_[X[:, 0], X[:, 1] + 1e12, (X[:, 0] > 0).astype(int)]
+    np.savetxt(data, rows, delimiter=",", header="a,b,y", comments="", fmt="%.17g")
+    out = tmp_path / "model.npz"
+    argv = ["train", str(data), "--out", str(out), "--epochs", "1", "--standardize"]
+    status, _, err = run(capsys, *argv)
+    assert status == 0, err
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("mlpzero train: warning: X: the values of column 1 vary by")
+    assert "UserWarning" not in err and out.is_file()

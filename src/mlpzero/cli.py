@@ -30,6 +30,7 @@ import io
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -448,8 +449,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    command = " ".join(filter(None, ["mlpzero", args.command, getattr(args, "kind", None)]))
     try:
-        return int(args.handler(args) or 0)
+        with warnings.catch_warnings():
+            # The library's advice (a column float32 cannot hold, ...) as one line of the
+            # command's own, not as Python's report of a source line.
+            warnings.simplefilter("default", UserWarning)
+            warnings.showwarning = lambda message, *_: print(
+                f"{command}: warning: {message}", file=sys.stderr
+            )
+            return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print("mlpzero: interrupted", file=sys.stderr)
         return 130
@@ -460,7 +469,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if args.debug:
             raise
-        command = " ".join(filter(None, ["mlpzero", args.command, getattr(args, "kind", None)]))
         print(f"{command}: error: {_one_line(error)}", file=sys.stderr)
         return 1
 
