@@ -280,6 +280,23 @@ def test_an_export_never_writes_over_a_model_file_or_into_a_folder(tmp_path):
     assert saved.read_bytes() == before and renamed.read_bytes() == before
 
 
+def test_a_bytes_path_is_written_and_a_folder_path_refused(tmp_path):
+    from mlpzero.export import export
+
+    model = fitted("binary", "relu")
+    written = model.to_c(os.fsencode(tmp_path / "net.h"), name="net")
+    assert written == tmp_path / "net.h" and "net_predict" in written.read_text()
+    assert export(model, os.fsencode(tmp_path / "other.h")) == tmp_path / "other.h"
+    for path in (f"{tmp_path / 'dir.h'}{os.sep}", f"{tmp_path / 'dir.h'}/"):
+        with pytest.raises(ValueError, match="is a folder"):
+            model.to_c(path, name="net")
+        with pytest.raises(ValueError, match="is a folder"):
+            export(model, path)
+    with pytest.raises(TypeError, match=r"path must be a file path .*got int 5"):
+        model.to_c(5, name="net")
+    assert sorted(os.listdir(tmp_path)) == ["net.h", "other.h"]
+
+
 def test_to_c_writes_only_to_a_dot_h_file(tmp_path):
     model = fitted("binary", "relu")
     data = tmp_path / "train.csv"

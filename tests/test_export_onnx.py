@@ -459,3 +459,21 @@ def test_to_onnx_writes_only_to_a_dot_onnx_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv"]
     assert model.to_onnx(tmp_path / "net.ONNX") is not None
     assert (tmp_path / "net.ONNX").exists()
+
+
+def test_a_bytes_path_is_written_and_a_folder_path_refused(tmp_path):
+    import os
+
+    from mlpzero.export import export
+
+    model = fitted("binary", "relu")
+    model.to_onnx(os.fsencode(tmp_path / "net.onnx"))
+    assert export(model, os.fsencode(tmp_path / "other.onnx")) == tmp_path / "other.onnx"
+    X = inputs().astype(np.float32)
+    assert_matches(model, run(onnx.load(str(tmp_path / "net.onnx")), X), X)
+    for path in (f"{tmp_path / 'dir.onnx'}{os.sep}", f"{tmp_path / 'dir.onnx'}/"):
+        with pytest.raises(ValueError, match="is a folder"):
+            model.to_onnx(path)
+        with pytest.raises(ValueError, match="is a folder"):
+            export(model, path)
+    assert sorted(os.listdir(tmp_path)) == ["net.onnx", "other.onnx"]

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..io import file_path
 from .c import to_c
 from .description import FORMATS, Description, describe, export_format
 
@@ -47,19 +48,20 @@ def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None)
     then be a C identifier that starts with a letter: two headers must not share their
     symbols); it does not apply to ONNX.
     """
-    path = Path(path)
-    if export_format(path) == ".onnx":
+    given = file_path(path)  # as given: the exporters refuse "net.h/", which Path drops
+    if export_format(given) == ".onnx":
         if name is not None:
-            raise ValueError(f"name applies to a C header, not to {str(path)!r}")
-        to_onnx(model, path)
-        return path
+            raise ValueError(f"name applies to a C header, not to {given!r}")
+        to_onnx(model, given)
+        return Path(given)
     if name is None:
         from .c import is_identifier
 
-        if not is_identifier(path.stem):
+        stem = Path(given).stem
+        if not is_identifier(stem):
             raise ValueError(
-                f"the C header's name comes from the file name, but {path.stem!r} is not a C "
+                f"the C header's name comes from the file name, but {stem!r} is not a C "
                 "identifier that starts with a letter: pass name= (--name on the command line)"
             )
-        name = path.stem
-    return to_c(model, path, name=name)
+        name = stem
+    return to_c(model, given, name=name)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io import file_path
 from .operations import Step, activation_step, link_step
 
 __all__ = [
@@ -222,7 +223,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 def export_format(path: Any) -> str:
     """The extension of ``path`` in lower case, one of :data:`FORMATS`; a
     :class:`ValueError` naming the known ones for any other."""
-    out = Path(os.fspath(path))
+    out = Path(file_path(path))
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         known = ", ".join(f"{ext} ({what})" for ext, what in FORMATS.items())
@@ -235,14 +236,16 @@ def export_format(path: Any) -> str:
 
 def checked_output(path: Any, suffix: str) -> Path:
     """``path`` as a place an export may write its :data:`FORMATS` ``[suffix]`` to; a
-    :class:`ValueError` naming it when it is a folder, has no parent folder, has another
-    extension than ``suffix`` (an export never replaces a data file such as ``train.csv``
-    by mistake), or holds a model file or another ``.npz`` archive (nor the model it was
-    made from)."""
-    out = Path(os.fspath(path))
+    :class:`ValueError` naming it when it is a folder (or ends in a slash), has no parent
+    folder, has another extension than ``suffix`` (an export never replaces a data file
+    such as ``train.csv`` by mistake), or holds a model file or another ``.npz`` archive
+    (nor the model it was made from)."""
+    given = file_path(path)
+    out = Path(given)
     what = FORMATS[suffix]
-    if out.is_dir():
-        raise ValueError(f"path {str(out)!r} is a folder; give a file name for the {what}")
+    # Path drops the slash of "net.h/", which names a folder, not the file net.h
+    if given.endswith(("/", os.sep)) or out.is_dir():
+        raise ValueError(f"path {given!r} is a folder; give a file name for the {what}")
     if not out.parent.is_dir():
         raise ValueError(f"path {str(out)!r}: the folder {str(out.parent)!r} does not exist")
     if export_format(out) != suffix:
