@@ -312,6 +312,19 @@ def test_to_c_writes_only_to_a_dot_h_file(tmp_path):
     assert model.to_c(tmp_path / "NET.H", name="net").exists()
 
 
+def test_a_link_named_like_a_header_never_replaces_the_data_file_it_names(tmp_path):
+    model = fitted("binary", "relu")
+    data = tmp_path / "train.csv"
+    data.write_text("a,b,c,y\n1,2,3,0\n", encoding="utf-8")
+    (tmp_path / "net.h").symlink_to("train.csv")
+    with pytest.raises(ValueError, match=r"'.*net.h' links to '.*train.csv'.*\.h file"):
+        model.to_c(tmp_path / "net.h", name="net")
+    assert data.read_text(encoding="utf-8") == "a,b,c,y\n1,2,3,0\n"
+    (tmp_path / "latest.h").symlink_to("build.h")  # a link to a header is followed
+    assert "net_predict" in model.to_c(tmp_path / "latest.h", name="net").read_text()
+    assert (tmp_path / "latest.h").is_symlink() and (tmp_path / "build.h").is_file()
+
+
 def test_a_header_named_after_a_file_that_is_no_c_identifier_asks_for_a_name(tmp_path):
     from mlpzero.export import export
 

@@ -477,3 +477,13 @@ def test_a_bytes_path_is_written_and_a_folder_path_refused(tmp_path):
         with pytest.raises(ValueError, match="is a folder"):
             export(model, path)
     assert sorted(os.listdir(tmp_path)) == ["net.onnx", "other.onnx"]
+
+
+def test_a_link_named_like_an_onnx_file_never_replaces_the_data_file_it_names(tmp_path):
+    model = fitted("binary", "relu")
+    data = tmp_path / "train.csv"
+    data.write_text("a,b,c,y\n1,2,3,0\n", encoding="utf-8")
+    (tmp_path / "net.onnx").symlink_to("train.csv")
+    with pytest.raises(ValueError, match=r"'.*net.onnx' links to '.*train.csv'.*\.onnx file"):
+        model.to_onnx(tmp_path / "net.onnx")
+    assert data.read_text(encoding="utf-8") == "a,b,c,y\n1,2,3,0\n"

@@ -237,9 +237,9 @@ def export_format(path: Any) -> str:
 def checked_output(path: Any, suffix: str) -> Path:
     """``path`` as a place an export may write its :data:`FORMATS` ``[suffix]`` to; a
     :class:`ValueError` naming it when it is a folder (or ends in a slash), has no parent
-    folder, has another extension than ``suffix`` (an export never replaces a data file
-    such as ``train.csv`` by mistake), or holds a model file or another ``.npz`` archive
-    (nor the model it was made from)."""
+    folder, has another extension than ``suffix`` or links to a file that has (an export
+    never replaces a data file such as ``train.csv`` by mistake), or holds a model file or
+    another ``.npz`` archive (nor the model it was made from)."""
     given = file_path(path)
     out = Path(given)
     what = FORMATS[suffix]
@@ -250,6 +250,11 @@ def checked_output(path: Any, suffix: str) -> Path:
         raise ValueError(f"path {str(out)!r}: the folder {str(out.parent)!r} does not exist")
     if export_format(out) != suffix:
         raise ValueError(f"path {str(out)!r}: the {what} is written to a {suffix} file")
+    target = Path(os.path.realpath(out))  # the file a symbolic link names is replaced
+    if target.suffix.lower() != suffix:
+        raise ValueError(
+            f"path {str(out)!r} links to {str(target)!r}; the {what} is written to a {suffix} file"
+        )
     if out.is_file():
         with open(out, "rb") as handle:
             if handle.read(4) == _ZIP_MAGIC:
