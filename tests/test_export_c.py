@@ -380,17 +380,33 @@ def test_hostile_feature_names_stay_strings(tmp_path):
     source = c_source(describe(model), "net")
     X = np.random.default_rng(1).normal(size=(20, len(HOSTILE_NAMES))).astype(np.float32)
     check(model, X, compile_and_run(source, model, X, tmp_path))
+    assert _printed_feature_names(source, tmp_path) == HOSTILE_NAMES
+
+
+@needs_cc
+def test_feature_names_longer_than_c99_strings_compile(tmp_path):
+    # C99 promises string literals of 4095 bytes; -pedantic refuses longer ones
+    names = ["a" * 5000, "\u00e9" * 2048 + "?", "short"]
+    source = c_source(describe(_frame_model(names)), "net")
+    assert _printed_feature_names(source, tmp_path) == names
+
+
+def _printed_feature_names(source: str, tmp_path) -> list[str]:
+    """``NAME_feature_names`` of the header ``source``, as a strict C99 program prints them."""
+    (tmp_path / "net.h").write_text(source, encoding="utf-8")
     driver = '#include <stdio.h>\n#include "net.h"\nint main(void)\n{\n    int j;\n' \
         "    for (j = 0; j < NET_N_FEATURES; ++j) {\n" \
         '        printf("%s%c", net_feature_names[j], 0);\n    }\n    return 0;\n}\n'  # fmt: skip
     (tmp_path / "names.c").write_text(driver, encoding="utf-8")
-    subprocess.run(
-        [CC, *FLAGS, "names.c", "-o", "names", "-lm"], cwd=tmp_path, check=True, timeout=TIMEOUT
-    )
+    built = subprocess.run(
+        [CC, *FLAGS, "names.c", "-o", "names", "-lm"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[:2000]
     ran = subprocess.run(
         [str(tmp_path / "names")], capture_output=True, check=True, timeout=TIMEOUT
     )
-    assert ran.stdout.decode("utf-8").split("\0")[:-1] == HOSTILE_NAMES
+    return ran.stdout.decode("utf-8").split("\0")[:-1]
 
 
 @needs_cc

@@ -54,6 +54,9 @@ _C_KEYWORDS = frozenset(
     "if inline int long register restrict return short signed sizeof static struct switch "
     "typedef union unsigned void volatile while".split()
 )
+#: The longest string literal, in bytes, that C99 promises to translate (-pedantic warns
+#: beyond it).
+_LONGEST_STRING = 4095
 _MATH = {np.dtype(np.float32): ("float", "f", "expf", "tanhf"),
          np.dtype(np.float64): ("double", "", "exp", "tanh")}  # fmt: skip
 
@@ -213,8 +216,17 @@ class _Writer:
     def feature_names(self) -> str:
         # Escaped C strings, never raw text in a comment: a name cannot end the comment,
         # splice lines or form a trigraph.
-        items = [_c_string(name, "feature name") for name in self.d.feature_names]
-        return _initialized(f"static const char *const {self.name}_feature_names[]", items)
+        parts, items = [], []
+        for j, name in enumerate(self.d.feature_names):
+            literal = _c_string(name, "feature name")  # refuses a NUL
+            if len(name.encode("utf-8")) <= _LONGEST_STRING:
+                items.append(literal)
+            else:  # longer than C99 promises a string literal can be: an array of bytes
+                array = f"{self.name}_feature_name_{j}"
+                parts.append(_initialized(f"static const char {array}[]", _c_chars(name)))
+                items.append(array)
+        declaration = f"static const char *const {self.name}_feature_names[]"
+        return "\n\n".join([*parts, _initialized(declaration, items)])
 
     def classes(self) -> str:
         labels = self.d.labels
@@ -382,6 +394,16 @@ def _c_long_long(value: int) -> str:
 def _initialized(declaration: str, items: list[str]) -> str:
     """``declaration = { item, ... };``, one item a line."""
     return declaration + " = {\n" + "\n".join(f"    {item}," for item in items) + "\n};"
+
+
+def _c_chars(text: str) -> list[str]:
+    """The UTF-8 bytes of ``text`` and a final NUL as C character constants, 16 a line."""
+    chars = [
+        f"'{chr(byte)}'" if 32 <= byte < 127 and chr(byte) not in "'\\?" else f"'\\{byte:03o}'"
+        for byte in text.encode("utf-8")
+    ]
+    chars.append("0")
+    return [", ".join(chars[start : start + 16]) for start in range(0, len(chars), 16)]
 
 
 def _c_string(text: str, what: str) -> str:
