@@ -366,6 +366,18 @@ def test_parse_settings_names_what_it_refuses():
         parse_settings(["lr"])
 
 
+@pytest.mark.parametrize("field", ["lr", "reg_rate", "dropout"])
+def test_a_number_too_large_for_a_float_is_a_settings_error(page, field):
+    """JSON may hold an integer of hundreds of digits: no float holds it, and the reply
+    names the setting rather than an internal OverflowError."""
+    huge = "1" + "0" * 400
+    message = '{"type": "configure", "settings": {"' + field + '": ' + huge + "}}"
+    error = page.ask(message)
+    assert error["type"] == "error" and error["field"] == field, error
+    assert "expected a number" in error["message"] and "Overflow" not in error["message"]
+    assert page.step(1)["epoch"] == 1  # the run carries on
+
+
 def test_settings_survive_the_url_round_trip():
     settings = parse_settings(
         {

@@ -121,6 +121,8 @@ def _float(name: str, value: Any, low: float, high: float, *, open_low: bool = F
         number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
         raise SettingsError(name, f"expected a number, got {value!r}") from None
+    except OverflowError:  # an integer beyond every float (JSON allows any digits)
+        number = math.inf if value > 0 else -math.inf
     too_low = number <= low if open_low else number < low
     if not math.isfinite(number) or too_low or number > high:
         bound = f"greater than {low} and at most" if open_low else f"from {low} to"
