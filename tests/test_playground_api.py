@@ -896,6 +896,20 @@ def test_the_command_refuses_a_bad_port():
         main(port=70000, open_browser=False)
 
 
+@pytest.mark.parametrize("host", ["", "  "])
+def test_the_command_refuses_an_empty_host(monkeypatch, host):
+    """An empty address binds every network interface: ``--host "$UNSET"`` must not
+    put the playground on the network."""
+    from mlpzero.playground import server
+
+    def bind(*args):
+        raise AssertionError("the server went on to listen")
+
+    monkeypatch.setattr(server, "_bind", bind)
+    with pytest.raises(ValueError, match=rf"host must name an address.*got {host!r}"):
+        server.main(host=host, port=0, open_browser=False)
+
+
 def test_the_command_has_help(capsys):
     from mlpzero.cli import main
 
