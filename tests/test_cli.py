@@ -676,6 +676,26 @@ def test_output_paths_that_name_a_folder_are_refused_before_any_work(tmp_path, c
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["figures"]
 
 
+def test_predict_output_in_no_folder_is_refused_before_reading_the_data(
+    trained, tmp_path, capsys, monkeypatch
+):
+    """A mistyped ``--output`` folder failed only after the whole dataset was read and
+    predicted, which on a large data folder is the long part of the command."""
+    model_path, _, _, _ = trained
+    data = str(model_path.parent / "data.csv")
+    (tmp_path / "figures").mkdir()
+    read = []
+    monkeypatch.setattr(cli, "_data", lambda *args, **kwargs: read.append(1))
+    for output, says in (
+        (tmp_path / "new" / "p.csv", "does not exist"),
+        (tmp_path / "figures", "is a folder"),
+    ):
+        line = fails(capsys, "predict", str(model_path), data, "--output", str(output))
+        assert f"--output {output}" in line and says in line, line
+    assert not read
+    assert not (tmp_path / "new").exists()
+
+
 def test_figure_paths_are_the_files_matplotlib_writes(tmp_path, trained, capsys, monkeypatch):
     """A figure path without an extension gets matplotlib's ``.png``: that file is what the
     overwrite check compares and the message names; an unknown format fails at once."""

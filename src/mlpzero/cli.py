@@ -793,6 +793,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    _check_folder(args.output, "--output")
     refuse_overwriting({"--output": args.output}, [args.model, _data_path(args.data)])
     _refuse_array_file(args.output, "--output")
     model = _load_model(args.model)
@@ -812,7 +813,6 @@ def _predict(args: argparse.Namespace) -> int:
         )
     digits = 9 if model.dtype == np.float32 else 17
     if args.output:
-        _check_folder(args.output, "--output")
 
         def write(handle: Any) -> None:  # a whole file replaces an earlier one, never half
             text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
