@@ -879,6 +879,28 @@ def test_the_command_prints_the_port_it_listens_on_and_no_port_it_could_not_get(
         probe.listen()
 
 
+def test_an_address_it_cannot_listen_on_ends_the_command_as_any_error():
+    """Exit status 1 and the command's one line naming the address, as every command
+    fails: not the web server's own log line and exit status 3."""
+    command = [sys.executable, "-m", "mlpzero", "playground", "--no-browser"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cases = [  # a port another program holds; an address this machine does not have
+            (["--port", str(port)], f"127.0.0.1:{port}"),
+            (["--host", "203.0.113.7", "--port", "0"], "203.0.113.7"),
+        ]
+        for options, address in cases:
+            run = subprocess.run(
+                [*command, *options], capture_output=True, text=True, timeout=60
+            )  # fmt: skip
+            assert run.returncode == 1 and "http://" not in run.stdout, (options, run)
+            lines = run.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("mlpzero playground: error: "), lines
+            assert f"cannot listen on {address}" in lines[0], lines
+
+
 def test_ctrl_c_stops_the_command_as_a_normal_end():
     """Ctrl+C is how the page's server is meant to stop (the command says so): exit
     status 0 and no "interrupted" message, as before the command bound its own socket."""

@@ -427,11 +427,11 @@ def _bind(config: Any, both: bool) -> list[socket.socket]:
     """The server's listening sockets: ``config``'s address, and with ``both`` the IPv6
     loopback address ``::1`` on the same port too, so that ``localhost`` is served
     whichever of its addresses a browser tries (127.0.0.1 alone where this machine has
-    no IPv6). A port 0 that another program holds on ::1 is drawn again; a port asked
-    for that is taken there raises :class:`OSError`, as uvicorn ends the command when it
-    is taken on 127.0.0.1."""
+    no IPv6). A port 0 that another program holds on ::1 is drawn again; an address
+    that cannot be listened on (a port asked for that is taken, a name that does not
+    resolve) raises :class:`OSError` naming it."""
     for _ in range(_PORT_DRAWS):
-        first = config.bind_socket()  # exits, saying why, when it cannot bind
+        first = _listening_socket(config.host, config.port)
         if not both:
             return [first]
         port = first.getsockname()[1]
@@ -445,6 +445,22 @@ def _bind(config: Any, both: bool) -> list[socket.socket]:
             continue
         return [first] if second is None else [first, second]
     raise OSError(errno.EADDRINUSE, f"no port was free on 127.0.0.1 and ::1 in {_PORT_DRAWS} tries")
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` as uvicorn binds one (IPv6 for an address with a
+    colon), but failing with :class:`OSError` rather than ending the process, so that
+    the command reports it as it reports any error."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        message = f"cannot listen on {_host_name(host)}:{port}: {error.strerror or error}"
+        raise OSError(error.errno, message) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _ipv6_loopback(port: int) -> socket.socket | None:
