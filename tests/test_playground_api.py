@@ -932,6 +932,29 @@ def test_the_command_refuses_an_empty_host(monkeypatch, host):
         server.main(host=host, port=0, open_browser=False)
 
 
+def test_localhost_in_capitals_is_still_localhost(monkeypatch, capsys):
+    """Host names are case-insensitive: ``--host LOCALHOST`` is served on both loopback
+    addresses like ``localhost``, without a warning that it reaches other machines."""
+    import uvicorn
+
+    from mlpzero.playground import server
+
+    asked = []
+
+    def bind(config, both):
+        asked.append((config.host, both))
+        listening = socket.socket()
+        listening.bind(("127.0.0.1", 0))
+        return [listening]
+
+    monkeypatch.setattr(server, "_bind", bind)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: None)  # serve nothing
+    server.main(host="LocalHost", port=0, open_browser=False)
+    assert asked == [("127.0.0.1", True)]
+    out, err = capsys.readouterr()
+    assert "http://localhost:" in out and "warning" not in err, (out, err)
+
+
 def test_the_command_has_help(capsys):
     from mlpzero.cli import main
 

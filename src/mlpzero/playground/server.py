@@ -386,6 +386,8 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     if not isinstance(host, str) or not host.strip():
         # An empty address would listen on every network interface.
         raise ValueError(f"host must name an address such as 127.0.0.1, got {host!r}")
+    if host.lower() == "localhost":  # a host name in any case
+        host = "localhost"
     both = host == "localhost"  # the name, not one address: serve both, 127.0.0.1 first
     config = uvicorn.Config(
         create_app(host=host),
