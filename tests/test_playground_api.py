@@ -955,6 +955,18 @@ def test_localhost_in_capitals_is_still_localhost(monkeypatch, capsys):
     assert "http://localhost:" in out and "warning" not in err, (out, err)
 
 
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_a_bad_port_is_a_bad_option(capsys, port):
+    """Exit status 2 and argparse's line naming the option, as for every bad option."""
+    from mlpzero.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["playground", "--no-browser", "--port", port])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "argument --port" in err and repr(port) in err, err
+
+
 def test_the_command_has_help(capsys):
     from mlpzero.cli import main
 

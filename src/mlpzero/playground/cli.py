@@ -31,8 +31,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="127.0.0.1",
         help="address (default: 127.0.0.1); localhost serves both 127.0.0.1 and ::1",
     )
-    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    parser.add_argument(
+        "--port", type=_port, default=8000, help="port, 0 for any free one (default: 8000)"
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def _port(text: str) -> int:
+    """A port number, checked as the command's other options are (exit status 2)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 65535, got {text!r}")
+    return port
 
 
 def run(args: argparse.Namespace) -> int:
