@@ -643,6 +643,24 @@ def test_divergence_on_huge_features_suggests_standardising_them():
     assert f"or standardise X (largest |X| = {largest}" in str(caught.value)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_divergence_under_an_adaptive_optimizer_does_not_suggest_adam(optimizer):
+    X, y = circles()  # |X| <= 1.2: clipping is the one remedy left besides the rate
+    with pytest.raises(TrainingDivergedError, match="lower one") as caught:
+        MLP(seed=0).fit(X, y, epochs=50, optimizer=optimizer, learning_rate=1e37)
+    assert "learning_rate=1e+36), clip_norm=1.0. The model keeps" in str(caught.value)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_learning_rate_beyond_the_dtype_is_refused_before_training(optimizer):
+    X, y = circles()
+    model = MLP(seed=0)
+    with pytest.raises(ValueError, match=r"learning_rate=1e\+39 is beyond the largest float32"):
+        model.fit(X, y, epochs=2, optimizer=optimizer, learning_rate=1e39)
+    assert not model.built
+    MLP(seed=0, dtype="float64").fit(X, y, epochs=1, optimizer=optimizer, learning_rate=1e-3)
+
+
 # ---------------------------------------------------------------------- progress
 def test_verbose_zero_prints_nothing(capsys):
     X, y = blobs()

@@ -463,8 +463,10 @@ class MLP:
                            lambda: _check_log_names(self, options, validated))  # fmt: skip
             if options.lbfgs:  # _lbfgs_l2 checks its l2
                 _lbfgs_l2(options, prepared, self.dtype)
-            elif not options.penalty_per_sample:  # else checked for each batch's weight
-                check_penalty_range(options.l2, options.l1, self.dtype)
+            else:
+                _optimizers.check_learning_rate_range(options.optimizer, self.dtype)
+                if not options.penalty_per_sample:  # else checked for each batch's weight
+                    check_penalty_range(options.l2, options.l1, self.dtype)
             if self.standardize and self.standardizer_ is None:
                 self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
             writer = options.model_file_argument()

@@ -58,7 +58,16 @@ from . import kernels as _kernels
 from .registry import resolve
 from .validation import check_flag, check_non_negative, check_positive
 
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "check_learning_rate_range",
+    "get",
+]
 
 
 class Optimizer:
@@ -511,6 +520,17 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "adamw": AdamW,
 }
 _ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
+
+
+def check_learning_rate_range(optimizer: Optimizer, dtype: Any) -> None:
+    """Refuse a learning rate beyond the largest number of ``dtype``, the parameters':
+    each update takes it in that dtype, where it would be infinite."""
+    largest = float(np.finfo(dtype).max)
+    if optimizer.learning_rate > largest:
+        raise ValueError(
+            f"learning_rate={optimizer.learning_rate!r} is beyond the largest "
+            f"{np.dtype(dtype).name} number (the parameters' dtype)"
+        )
 
 
 def get(optimizer: str | Optimizer | dict[str, Any], **kwargs: Any) -> Optimizer:

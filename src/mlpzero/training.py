@@ -59,7 +59,7 @@ from .callbacks import Callback
 from .history import History
 from .losses import LOGIT_LIMIT, BinaryCrossEntropy, Loss
 from .network import Network
-from .optimizers import SGD, Optimizer
+from .optimizers import SGD, Adam, Optimizer, RMSprop
 from .regularizers import WeightPenalty
 from .snapshot import OptimizerSnapshot, ParameterSnapshot
 from .validation import check_positive, dense_rows, relative_sample_weight
@@ -711,19 +711,22 @@ class _Trainer:
         what = f"the loss became {value}" if not math.isfinite(value) else "a parameter became"
         if math.isfinite(value):
             what += " NaN or infinite"
-        remedies = "clip_norm=1.0, or optimizer='adam'"
+        # Adam and RMSprop already scale each step by the gradient's size.
+        remedies = ["clip_norm=1.0"]
+        if not isinstance(self.optimizer, (Adam, RMSprop)):
+            remedies.append("optimizer='adam'")
         # A network with an input transform (MLP(standardize=True)) sees standardised X.
         if self.network.input_transform is None and self.x_scale > _LARGE_FEATURE:
-            remedies = (
-                f"clip_norm=1.0, optimizer='adam', or standardise X (largest |X| = "
-                f"{self.x_scale:.3g}; MLP(standardize=True) subtracts each column's mean "
-                "and divides by its standard deviation)"
+            remedies.append(
+                f"standardise X (largest |X| = {self.x_scale:.3g}; MLP(standardize=True) "
+                "subtracts each column's mean and divides by its standard deviation)"
             )
+        remedies[-1] = ("or " if len(remedies) > 1 else "") + remedies[-1]
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch}: {what}. The learning rate ({lr:g}) is "
             f"probably too high: try a lower one (e.g. learning_rate={lr / 10:g}), "
-            f"{remedies}. The model keeps the parameters from the start of epoch {epoch}, "
-            "the last finite ones.",
+            f"{', '.join(remedies)}. The model keeps the parameters from the start of "
+            f"epoch {epoch}, the last finite ones.",
             epoch,
         )
 
