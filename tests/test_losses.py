@@ -388,3 +388,30 @@ def test_multiclass_model_separates_three_blobs():
     model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=400, learning_rate=0.3)
     assert model.task == "multiclass"
     assert model.score(X, y) > 0.97
+
+
+@pytest.mark.parametrize(
+    "loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()], ids=str
+)
+def test_an_infinite_logit_is_not_saturated_into_a_finite_loss(loss):
+    """Finite logits beyond 1e300 saturate; an infinite one comes from a forward pass that
+    overflowed, and the loss must show it, or a diverged fit would go on."""
+    logits = np.array([[2.0, -1.0], [np.inf, 0.5]])
+    targets = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert not np.isfinite(loss.value(logits, targets))
+    assert not np.isfinite(loss.value(-logits, targets))
+    huge = np.where(np.isinf(logits), 1e306, logits)
+    assert np.isfinite(loss.value(huge, targets))
+
+
+def test_a_fit_whose_outputs_overflow_is_a_divergence():
+    from mlpzero import MLP
+    from mlpzero.training import TrainingDivergedError
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    model = MLP(hidden=(5,), seed=0)  # float32: steps of 1e30 overflow the outputs
+    with pytest.raises(TrainingDivergedError):
+        model.fit(X, y, epochs=3, optimizer="adam", learning_rate=1e30)
+    assert np.isfinite(model.network.params).all()

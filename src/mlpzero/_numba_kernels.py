@@ -448,10 +448,11 @@ def softmax_error_and_crossentropy(
 
 @njit(cache=True, inline="always")
 def _clip(z, limit):  # pragma: no cover - compiled
-    """``z`` clipped to ``[-limit, limit]``; NaN stays NaN."""
-    if z > limit:
+    """``z`` clipped to ``[-limit, limit]`` where finite; NaN and infinity stay as they
+    are (:func:`mlpzero.losses._saturate`)."""
+    if limit < z < math.inf:
         return limit
-    if z < -limit:
+    if -math.inf < z < -limit:
         return -limit
     return z
 
@@ -493,17 +494,14 @@ def output_error(logits, targets, scale, out, sigmoid):  # pragma: no cover - co
 @njit(cache=True, fastmath=_FLAGS)
 def binary_crossentropy_total(logits, targets, limit):  # pragma: no cover - compiled
     r""":math:`\sum_{i,k} \max(z, 0) - z y + \log(1 + e^{-|z|})` in float64, each logit
-    first clipped to ``[-limit, limit]``: the sum behind
-    :meth:`mlpzero.losses.BinaryCrossEntropy.value`, in one pass. A NaN logit gives NaN."""
+    first clipped to ``[-limit, limit]`` where finite: the sum behind
+    :meth:`mlpzero.losses.BinaryCrossEntropy.value`, in one pass. A NaN or infinite
+    logit gives NaN or infinity."""
     m, k = logits.shape
     total = 0.0
     for j in range(k):
         for i in range(m):
-            z = np.float64(logits[i, j])
-            if z > limit:
-                z = limit
-            elif z < -limit:
-                z = -limit
+            z = _clip(np.float64(logits[i, j]), limit)
             positive = z if z > 0.0 else 0.0
             total += positive - z * targets[i, j] + math.log1p(math.exp(-abs(z)))
     return total

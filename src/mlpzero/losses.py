@@ -103,7 +103,8 @@ class Loss(Component):
         Only the ratios of the weights matter: they are divided by the largest first, so
         that no weight, however large or small, overflows the weighted sum.
         """
-        losses = self.per_sample(logits, targets)  # float64
+        with np.errstate(invalid="ignore"):  # infinite logits give NaN, which is the news
+            losses = self.per_sample(logits, targets)  # float64
         if sample_weight is None:
             if losses.shape[0] == 0:
                 return float("nan")  # the mean of nothing
@@ -354,12 +355,13 @@ class SquaredError(Loss):
         # overflow for any finite logits and targets; clipped, its square cannot either.
         half = np.multiply(logits, 0.5, dtype=np.float64)
         half -= np.multiply(targets, 0.5, dtype=np.float64)
-        np.clip(half, -_SQUARE_LIMIT / 2, _SQUARE_LIMIT / 2, out=half)
+        _saturate(half, _SQUARE_LIMIT / 2)
         return 2.0 * np.einsum("ij,ij->i", half, half)
 
 
-#: Logits are clipped to this magnitude before a loss value is computed, and differences
-#: to ``_SQUARE_LIMIT`` before they are squared, so that no sum or square overflows.
+#: Finite logits are clipped to this magnitude before a loss value is computed, and
+#: differences to ``_SQUARE_LIMIT`` before they are squared, so that no sum or square
+#: overflows (:func:`_saturate`).
 LOGIT_LIMIT = 1e300
 _SQUARE_LIMIT = 1e150
 #: Weights are rescaled in :meth:`Loss.gradient` when the largest is below this (or
@@ -391,14 +393,20 @@ def _log_bounds(epsilon: float) -> tuple[float, float]:
 
 
 def _as_wide(logits: np.ndarray) -> np.ndarray:
-    """``logits`` as a new float64 array, clipped to :data:`LOGIT_LIMIT`.
+    """``logits`` as a new float64 array, clipped to :data:`LOGIT_LIMIT` (:func:`_saturate`).
 
     Loss values are always computed in float64: float32 logits, up to 3.4e38, then have
     room for every difference, product and square the formulas form. Beyond 1e300 (only
     reachable in float64) the loss saturates rather than overflowing.
     """
-    wide = np.array(logits, dtype=np.float64)
-    return np.clip(wide, -LOGIT_LIMIT, LOGIT_LIMIT, out=wide)
+    return _saturate(np.array(logits, dtype=np.float64), LOGIT_LIMIT)
+
+
+def _saturate(values: np.ndarray, limit: float) -> np.ndarray:
+    """``values`` clipped in place to ``[-limit, limit]`` where they are finite. An
+    infinite value (a forward pass that overflowed) stays infinite, as NaN stays NaN, so
+    that the loss shows a network that has diverged."""
+    return np.clip(values, -limit, limit, out=values, where=np.isfinite(values))
 
 
 LOSSES: dict[str, type[Loss]] = {
