@@ -435,6 +435,27 @@ def root_checkpoint(out):
     (out / f"root-metric-{rank}.txt").write_text(result)
 
 
+def root_unsaveable(out):
+    # checkpoint= on rank 0 alone, for a model no file can hold (a custom activation):
+    # every rank refuses the fit, none waits in the loop for rank 0.
+    from mpi4py import MPI
+
+    from mlpzero.activations import Tanh
+
+    class Custom(Tanh):
+        name = "custom_tanh"
+
+    rank = MPI.COMM_WORLD.rank
+    path = out / "unsaveable.ckpt.npz" if rank == 0 else None
+    try:
+        MLP(hidden=(4,), activation=Custom(), seed=0).fit(*moons(), epochs=2, checkpoint=path,
+                                                          distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"unsaveable-{rank}.txt").write_text(result)
+
+
 def batch_losses(distributed, out=None):
     # The loss each on_batch_end sees: the whole batch's on every rank, as in one process.
     losses = []
@@ -675,6 +696,18 @@ def test_a_checkpoint_given_to_rank_0_alone_neither_hangs_nor_splits_the_ranks(s
     messages = [(tmp_path / f"root-metric-{r}.txt").read_text() for r in range(2)]
     assert messages[0] == messages[1]
     assert messages[0].startswith("DistributedFitError: distributed fit: rank 1 could not")
+
+
+@needs_mpi
+def test_a_checkpoint_on_rank_0_alone_of_a_model_no_file_holds_is_refused_on_every_rank(
+    script, tmp_path
+):
+    _ok(launch(2, [sys.executable, str(script), "root_unsaveable", str(tmp_path)], tmp_path))
+    messages = [(tmp_path / f"unsaveable-{r}.txt").read_text() for r in range(2)]
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("DistributedFitError: distributed fit: rank 0 could not")
+    assert "checkpoint=" in messages[0] and "custom activation 'custom_tanh'" in messages[0]
+    assert not (tmp_path / "unsaveable.ckpt.npz").exists()
 
 
 @needs_mpi

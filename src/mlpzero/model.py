@@ -469,12 +469,10 @@ class MLP:
                     check_penalty_range(options.l2, options.l1, self.dtype)
             if self.standardize and self.standardizer_ is None:
                 self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
-            writer = options.model_file_argument()
-            if resumed is None and writer is not None:
-                try:  # a model the files cannot hold: refused before the first epoch
-                    _io.check_writable(self.to_record())
-                except ValueError as error:
-                    raise ValueError(f"{writer}: {error}") from None
+            if resumed is None:  # rank 0's alone may name a file: the ranks agree
+                _on_every_rank(
+                    comm, "accept its model files", lambda: _check_model_file(self, options)
+                )
         self.validation_rows_ = prepared.validation_rows
         if resumed is not None:
             self._rng.bit_generator.state = epoch_state
@@ -1547,6 +1545,18 @@ def _on_every_rank(comm: _distributed.Communicator, what: str, work: Callable[[]
     result = []
     _distributed.gathered(comm, lambda: result.append(work()), what)
     return result[0]
+
+
+def _check_model_file(model: MLP, options: FitOptions) -> None:
+    """Refuse, before the first epoch, a model that the files the fit writes as it goes
+    (``checkpoint``, a :class:`~mlpzero.callbacks.ModelCheckpoint`) cannot hold."""
+    writer = options.model_file_argument()
+    if writer is None:
+        return
+    try:
+        _io.check_writable(model.to_record())
+    except ValueError as error:
+        raise ValueError(f"{writer}: {error}") from None
 
 
 def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed.Communicator:
