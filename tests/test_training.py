@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_circles
@@ -659,6 +661,19 @@ def test_a_learning_rate_beyond_the_dtype_is_refused_before_training(optimizer):
         model.fit(X, y, epochs=2, optimizer=optimizer, learning_rate=1e39)
     assert not model.built
     MLP(seed=0, dtype="float64").fit(X, y, epochs=1, optimizer=optimizer, learning_rate=1e-3)
+
+
+def test_a_divergence_error_comes_back_whole_from_a_worker_process():
+    """A sweep's worker (joblib, Dask) sends a failing fit's error back pickled: it must
+    unpickle to the same error, or the search loses it ("a result has failed to
+    un-serialize") and its pool of workers with it."""
+    X, y = circles()
+    with pytest.raises(TrainingDivergedError) as caught:
+        MLP(hidden=(4,), seed=0).fit(X * 1e3, y, epochs=5, learning_rate=1e6)
+    sent = pickle.loads(pickle.dumps(caught.value))
+    assert type(sent) is TrainingDivergedError
+    assert str(sent) == str(caught.value) and "lower one" in str(sent)
+    assert sent.epoch == caught.value.epoch and f"diverged in epoch {sent.epoch}:" in str(sent)
 
 
 # ---------------------------------------------------------------------- progress

@@ -111,6 +111,10 @@ class TrainingDivergedError(ValueError):
         super().__init__(message)
         self.epoch = epoch
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled with both arguments: a worker process (joblib, Dask) sends it back whole.
+        return type(self), (str(self), self.epoch), self.__dict__
+
 
 #: A function that sets an epoch's row order, given as ``shuffle``: called before each
 #: epoch with the previous epoch's order (``0..n-1`` before the first), an int array it
