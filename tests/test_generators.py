@@ -180,3 +180,42 @@ def test_sparse_batches_train_like_the_same_batches_dense():
 
     from_sparse = MLP(hidden=(8,), seed=0).fit(sparse_batches, epochs=2)
     assert np.array_equal(dense.network.params, from_sparse.network.params)
+
+
+@pytest.mark.parametrize("kind", ["memmap", "sparse"])
+def test_validation_data_a_generator_fit_reads_from_a_file_goes_a_block_at_a_time(
+    tmp_path, monkeypatch, kind
+):
+    """A generator has no batch size: a memory-mapped or sparse X_val is still read and
+    made dense a block of rows at a time (of 4 MB at most here), never whole (32 MB as
+    float64), with the val_loss of the same rows in memory."""
+    import scipy.sparse
+
+    from conftest import traced_peak
+    from mlpzero import network
+
+    monkeypatch.setattr(network, "CHUNK_MAX_BYTES", 1 << 22)
+
+    rng = np.random.default_rng(0)
+    n, features = 2**15, 128
+    X_val = rng.standard_normal((n, features))
+    X_val[X_val < 0.5] = 0.0  # a sparse matrix of a third of the values
+    X_val = X_val.astype(np.float32).astype(np.float64)  # the same values as float32
+    y_val = (X_val[:, 0] > 0).astype(int)
+    if kind == "memmap":
+        np.save(tmp_path / "X_val.npy", X_val.astype(np.float32))  # read as float64
+        given = np.load(tmp_path / "X_val.npy", mmap_mode="r")
+    else:
+        given = scipy.sparse.csr_matrix(X_val)
+    X, y = X_val[:200], y_val[:200]
+
+    def fit(validation_X):
+        model = MLP(hidden=(8,), seed=0, dtype="float64")
+        validation = (validation_X, y_val[: validation_X.shape[0]])
+        return model.fit(batches_of(X, y), None, epochs=2, validation_data=validation)
+
+    fit(given[:10])  # warm-up: what the first calls import is not data
+    peak = traced_peak(lambda: fit(given))
+    assert peak < X_val.nbytes / 4, (peak, X_val.nbytes)
+    expected = fit(X_val).history.as_dict()["val_loss"]
+    np.testing.assert_allclose(fit(given).history.as_dict()["val_loss"], expected, rtol=1e-12)

@@ -698,7 +698,9 @@ class _Trainer:
         computed a batch at a time into :attr:`val_logits`."""
         X_val = self.validation[0]
         out = self.val_logits[: stop - start]
-        step = self.batch or X_val.shape[0]  # a generator's fit has no batch size of its own
+        step = self.batch  # a generator's fit has none: rows read from a file or made
+        if not step:  # dense (a row source) go a block at a time, an array in one pass
+            step = X_val.shape[0] if isinstance(X_val, np.ndarray) else self.network.chunk_rows
         for begin in range(start, stop, step):
             end = min(begin + step, stop)
             out[begin - start : end - start] = self.network.forward(_read_rows(X_val, begin, end))
