@@ -456,6 +456,21 @@ def root_unsaveable(out):
     (out / f"unsaveable-{rank}.txt").write_text(result)
 
 
+def refusals(out):
+    # What no rank can share out, given to one rank alone: every rank refuses the fit.
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    shuffle = (lambda order: None) if rank == 0 else True
+    try:
+        MLP(hidden=(4,), seed=0).fit(*moons(), epochs=2, batch_size=16, shuffle=shuffle,
+                                     distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"shuffle-{rank}.txt").write_text(result)
+
+
 def batch_losses(distributed, out=None):
     # The loss each on_batch_end sees: the whole batch's on every rank, as in one process.
     losses = []
@@ -711,6 +726,15 @@ def test_a_checkpoint_on_rank_0_alone_of_a_model_no_file_holds_is_refused_on_eve
 
 
 @needs_mpi
+def test_a_row_order_function_on_one_rank_is_refused_on_every_rank(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "refusals", str(tmp_path)], tmp_path))
+    messages = [(tmp_path / f"shuffle-{r}.txt").read_text() for r in range(2)]
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("DistributedFitError: distributed fit: rank 0 could not")
+    assert "row-order function as shuffle cannot promise" in messages[0]
+
+
+@needs_mpi
 def test_every_rank_logs_the_whole_batchs_loss(script, tmp_path):
     _ok(launch(3, [sys.executable, str(script), "batch_logs", str(tmp_path)], tmp_path))
     ranks = [json.loads((tmp_path / f"batch-{r}.json").read_text()) for r in range(3)]
@@ -845,6 +869,12 @@ def test_distributed_without_mpi4py_says_how_to_install(monkeypatch):
     X, y = make_moons(n_samples=40, random_state=0)
     with pytest.raises(ImportError, match=r"pip install 'mlpzero\[mpi\]'"):
         MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, distributed=True)
+
+
+def test_one_process_refuses_a_row_order_function_with_distributed():
+    X, y = make_moons(n_samples=20, random_state=0)
+    with pytest.raises(ValueError, match="row-order function as shuffle cannot promise"):
+        MLP(hidden=(3,), seed=0).fit(X, y, batch_size=5, shuffle=lambda o: None, distributed=True)
 
 
 def test_distributed_must_be_a_bool():

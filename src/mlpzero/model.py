@@ -1559,16 +1559,26 @@ def _check_model_file(model: MLP, options: FitOptions) -> None:
         raise ValueError(f"{writer}: {error}") from None
 
 
-def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed.Communicator:
-    """The communicator of a fit: one process, or this rank of an MPI job once every rank
-    is known to have been asked the same fit (``arguments``, fit's own)."""
-    if distributed and callable(arguments["shuffle"]):
+def _refuse_undistributable(distributed: bool, arguments: dict[str, Any]) -> None:
+    """Refuse what no rank can share out: a row-order function."""
+    if not distributed:
+        return
+    if callable(arguments["shuffle"]):
         raise ValueError(
             "distributed=True needs every rank to draw the same batches, which a row-order "
             "function as shuffle cannot promise; pass shuffle=True (the ranks share the "
             "model's seed) or False"
         )
+
+
+def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed.Communicator:
+    """The communicator of a fit: one process, or this rank of an MPI job once every rank
+    is known to have been asked the same fit (``arguments``, fit's own)."""
     comm = _distributed.communicator(distributed)
+    # Refused on every rank alike, though one rank alone may have been given it.
+    _on_every_rank(
+        comm, "accept its shuffle", lambda: _refuse_undistributable(distributed, arguments)
+    )
     if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
         _distributed.check_same_fit(comm, arguments)
     if distributed and is_batch_source(arguments["X"]):  # refused alike in one process and N
