@@ -457,7 +457,7 @@ def root_unsaveable(out):
 
 
 def refusals(out):
-    # What no rank can share out, given to one rank alone: every rank refuses the fit.
+    # What no rank can share out (given to one rank alone): every rank refuses the fit.
     from mpi4py import MPI
 
     rank = MPI.COMM_WORLD.rank
@@ -469,6 +469,19 @@ def refusals(out):
     except ValueError as error:
         result = f"{type(error).__name__}: {error}"
     (out / f"shuffle-{rank}.txt").write_text(result)
+    # The same generator on every rank: refused as a generator, not as other data on
+    # each rank (a function's address differs from process to process).
+
+    def batches():
+        yield from ((X[:50], y[:50]), (X[50:], y[50:]))
+
+    X, y = moons()
+    try:
+        MLP(hidden=(4,), seed=0).fit(batches, epochs=2, classes=[0, 1], distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"generator-{rank}.txt").write_text(result)
 
 
 def batch_losses(distributed, out=None):
@@ -732,6 +745,14 @@ def test_a_row_order_function_on_one_rank_is_refused_on_every_rank(script, tmp_p
     assert messages[0] == messages[1]
     assert messages[0].startswith("DistributedFitError: distributed fit: rank 0 could not")
     assert "row-order function as shuffle cannot promise" in messages[0]
+
+
+@needs_mpi
+def test_a_batch_generator_is_refused_as_one_on_every_rank(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "refusals", str(tmp_path)], tmp_path))
+    messages = [(tmp_path / f"generator-{r}.txt").read_text() for r in range(2)]
+    assert messages[0] == messages[1]
+    assert "does not apply to a batch generator" in messages[0], messages[0]
 
 
 @needs_mpi

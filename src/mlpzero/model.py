@@ -1560,7 +1560,7 @@ def _check_model_file(model: MLP, options: FitOptions) -> None:
 
 
 def _refuse_undistributable(distributed: bool, arguments: dict[str, Any]) -> None:
-    """Refuse what no rank can share out: a row-order function."""
+    """Refuse what no rank can share out: a row-order function, a batch generator."""
     if not distributed:
         return
     if callable(arguments["shuffle"]):
@@ -1569,24 +1569,25 @@ def _refuse_undistributable(distributed: bool, arguments: dict[str, Any]) -> Non
             "function as shuffle cannot promise; pass shuffle=True (the ranks share the "
             "model's seed) or False"
         )
+    if is_batch_source(arguments["X"]):
+        raise ValueError(
+            "distributed=True does not apply to a batch generator: every rank takes its "
+            "share of the same rows, which a generator does not have; pass an array "
+            "(a memory-mapped one costs no memory)"
+        )
 
 
 def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed.Communicator:
     """The communicator of a fit: one process, or this rank of an MPI job once every rank
     is known to have been asked the same fit (``arguments``, fit's own)."""
     comm = _distributed.communicator(distributed)
-    # Refused on every rank alike, though one rank alone may have been given it.
+    # Refused on every rank alike, before the data is compared (a function differs from
+    # rank to rank by its address), and though one rank alone may have been given it.
     _on_every_rank(
-        comm, "accept its shuffle", lambda: _refuse_undistributable(distributed, arguments)
+        comm, "accept its X and shuffle", lambda: _refuse_undistributable(distributed, arguments)
     )
     if comm.size > 1:  # every rank must be asked the same fit, or every rank refuses
         _distributed.check_same_fit(comm, arguments)
-    if distributed and is_batch_source(arguments["X"]):  # refused alike in one process and N
-        raise ValueError(
-            "distributed=True does not apply to a batch generator: every rank takes its "
-            "share of the same rows, which a generator does not have; pass an array "
-            "(a memory-mapped one costs no memory)"
-        )
     return comm
 
 
