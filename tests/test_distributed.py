@@ -456,6 +456,24 @@ def root_unsaveable(out):
     (out / f"unsaveable-{rank}.txt").write_text(result)
 
 
+def stopped_elsewhere(out):
+    # Rank 1's callback alone stops the run after epoch 1; rank 0 writes the checkpoint,
+    # seldom (its interval), so only the stop can have it written.
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    model = MLP(hidden=(4,), seed=0, dtype="float64")
+
+    def stop(epoch, logs):
+        if epoch == 1 and rank == 1:
+            model.stop_training = True
+
+    model.fit(*moons(), epochs=20, batch_size=25, checkpoint=out / "stopped.ckpt.npz",
+              checkpoint_interval=3600, distributed=True,
+              callbacks=[LambdaCallback(on_epoch_end=stop)])
+    record(model, out, "stopped", rank)
+
+
 def refusals(out):
     # What no rank can share out (given to one rank alone): every rank refuses the fit.
     from mpi4py import MPI
@@ -736,6 +754,33 @@ def test_a_checkpoint_on_rank_0_alone_of_a_model_no_file_holds_is_refused_on_eve
     assert messages[0].startswith("DistributedFitError: distributed fit: rank 0 could not")
     assert "checkpoint=" in messages[0] and "custom activation 'custom_tanh'" in messages[0]
     assert not (tmp_path / "unsaveable.ckpt.npz").exists()
+
+
+@needs_mpi
+def test_a_stop_asked_on_another_rank_writes_rank_0s_final_checkpoint(script, tmp_path):
+    """As in one process, the run a callback stopped leaves a checkpoint of the stopped
+    model, which a resumed fit takes as finished."""
+    _ok(launch(2, [sys.executable, str(script), "stopped_elsewhere", str(tmp_path)], tmp_path))
+    ranks = [np.load(tmp_path / f"stopped-{r}.npy") for r in range(2)]
+    np.testing.assert_array_equal(ranks[0], ranks[1])
+    path = tmp_path / "stopped.ckpt.npz"
+    assert path.exists()
+    X, y = make_moons(n_samples=101, random_state=0)
+    resumed = MLP(hidden=(4,), seed=0, dtype="float64")
+    resumed.fit(X.astype(np.float64), y, epochs=20, batch_size=25, resume=path)
+    assert resumed.history.epochs == 2  # finished: it trains no more
+    np.testing.assert_array_equal(resumed.network.params, ranks[0])
+    from mlpzero.callbacks import LambdaCallback
+
+    alone = MLP(hidden=(4,), seed=0, dtype="float64")
+
+    def stop(epoch, logs):
+        alone.stop_training = epoch == 1
+
+    alone.fit(X.astype(np.float64), y, epochs=20, batch_size=25,
+              callbacks=[LambdaCallback(on_epoch_end=stop)])  # fmt: skip
+    assert alone.history.epochs == 2
+    np.testing.assert_allclose(alone.network.params, ranks[0], rtol=1e-9, atol=1e-12)
 
 
 @needs_mpi

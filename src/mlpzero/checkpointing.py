@@ -368,6 +368,11 @@ class CheckpointWriter(Callback):
             self.last_write = now
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        # A stop that another rank's callbacks asked for reaches this rank's model after
+        # the epoch's callbacks have run (mlpzero.distributed.any_rank).
+        stopped = self.model.stop_training and not self.model.history.interrupted
+        if stopped and not self.progress.get("finished"):
+            self.progress["finished"] = "stopped"
         if self.progress.get("finished"):
             self._write()
 
