@@ -474,6 +474,31 @@ def stopped_elsewhere(out):
     record(model, out, "stopped", rank)
 
 
+def slow_final_write(out):
+    # Rank 0 takes a second to write the run's final checkpoint, at the end of training:
+    # when fit returns on any rank, the file is there, whole.
+    import time
+
+    from mpi4py import MPI
+
+    from mlpzero import checkpointing
+
+    rank = MPI.COMM_WORLD.rank
+    if rank == 0:
+        save = checkpointing.save_checkpoint
+
+        def slow_save(*args, **kwargs):
+            time.sleep(1.0)
+            return save(*args, **kwargs)
+
+        checkpointing.save_checkpoint = slow_save
+    path = out / "slow.ckpt.npz"
+    MLP(hidden=(4,), seed=0).fit(*moons(), epochs=2, batch_size=25, checkpoint=path,
+                                 checkpoint_interval=3600, distributed=True)
+    state = checkpointing.load_checkpoint(path).checkpoint.progress if path.exists() else None
+    (out / f"slow-{rank}.txt").write_text(json.dumps(state and state.get("finished")))
+
+
 def refusals(out):
     # What no rank can share out (given to one rank alone): every rank refuses the fit.
     from mpi4py import MPI
@@ -781,6 +806,12 @@ def test_a_stop_asked_on_another_rank_writes_rank_0s_final_checkpoint(script, tm
               callbacks=[LambdaCallback(on_epoch_end=stop)])  # fmt: skip
     assert alone.history.epochs == 2
     np.testing.assert_allclose(alone.network.params, ranks[0], rtol=1e-9, atol=1e-12)
+
+
+@needs_mpi
+def test_fit_returns_on_every_rank_once_rank_0_has_written_its_files(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "slow_final_write", str(tmp_path)], tmp_path))
+    assert [(tmp_path / f"slow-{r}.txt").read_text() for r in range(2)] == ['"epochs"'] * 2
 
 
 @needs_mpi

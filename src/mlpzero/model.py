@@ -386,7 +386,8 @@ class MLP:
             batch, each rank computes the gradient of its share of every batch and the
             ranks sum them, so every rank ends with the same model, the one-process model
             up to rounding. Rank 0 alone prints progress and writes
-            checkpoints and files. In one process (no launcher, or ``-n 1``) this is an
+            checkpoints and files (``fit`` returns on every rank once it has written
+            them). In one process (no launcher, or ``-n 1``) this is an
             ordinary fit. See :mod:`mlpzero.distributed`.
 
         Raises

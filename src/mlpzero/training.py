@@ -223,6 +223,8 @@ def train(
     # An error on one rank only ends the job; divergence is decided on summed values.
     with _distributed.errors_end_the_job(communicator, (TrainingDivergedError,)):
         trainer.run(epochs, history, model, list(callbacks))
+        if communicator.size > 1:  # return once rank 0's last writes (on_train_end) are done
+            communicator.allreduce_sum(np.zeros(1))
     return history
 
 
