@@ -499,6 +499,28 @@ def slow_final_write(out):
     (out / f"slow-{rank}.txt").write_text(json.dumps(state and state.get("finished")))
 
 
+def resume_other_callbacks(out):
+    # Each rank names its own ModelCheckpoint file (rank 0's alone writes, so a fit takes
+    # them); resuming is refused for rank 1's, on every rank alike.
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    path = out / "callbacks.ckpt.npz"
+
+    def fit(**options):
+        callbacks = [ModelCheckpoint(str(out / f"best-{rank}.npz"))]
+        return MLP(hidden=(4,), seed=0).fit(*moons(), batch_size=25, distributed=True,
+                                            callbacks=callbacks, **options)
+
+    fit(epochs=2, checkpoint=path)
+    try:
+        fit(epochs=4, resume=path)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"callbacks-{rank}.txt").write_text(result)
+
+
 def refusals(out):
     # What no rank can share out (given to one rank alone): every rank refuses the fit.
     from mpi4py import MPI
@@ -812,6 +834,16 @@ def test_a_stop_asked_on_another_rank_writes_rank_0s_final_checkpoint(script, tm
 def test_fit_returns_on_every_rank_once_rank_0_has_written_its_files(script, tmp_path):
     _ok(launch(2, [sys.executable, str(script), "slow_final_write", str(tmp_path)], tmp_path))
     assert [(tmp_path / f"slow-{r}.txt").read_text() for r in range(2)] == ['"epochs"'] * 2
+
+
+@needs_mpi
+def test_a_resume_refused_on_one_rank_is_refused_on_every_rank(script, tmp_path):
+    command = [sys.executable, str(script), "resume_other_callbacks", str(tmp_path)]
+    _ok(launch(2, command, tmp_path))
+    messages = [(tmp_path / f"callbacks-{r}.txt").read_text() for r in range(2)]
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("DistributedFitError: distributed fit: rank 1 could not")
+    assert "differs from the interrupted run's path=" in messages[0]
 
 
 @needs_mpi

@@ -415,7 +415,8 @@ class MLP:
             callbacks=callbacks, verbose=verbose, print_every=print_every,
             checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
         ))  # fmt: skip
-        resumed = _read_checkpoint(self, options)
+        # Its checks take the callbacks, whose ModelCheckpoint may differ between ranks.
+        resumed = _on_every_rank(comm, "resume", lambda: _read_checkpoint(self, options))
         if resumed is None:  # a resumed fit loads the checkpoint's state into the optimizer
             _check_optimizer_serves(self, options.optimizer)
         source = self if resumed is None else resumed.model
