@@ -316,8 +316,10 @@ def check_data(
             "callable that returns the batches of one epoch, such as the generator "
             "function itself"
         )
+    # The precision warning on the fit that builds the model, not on each partial_fit.
+    first = n_features is None
     X = check_features(
-        X, dtype=dtype, n_features=n_features, scan=scan, accept_sparse=True, warn_precision=True
+        X, dtype=dtype, n_features=n_features, scan=scan, accept_sparse=True, warn_precision=first
     )
     y = check_targets(y, X.shape[0])
     given = check_sample_weight(sample_weight, X.shape[0])
