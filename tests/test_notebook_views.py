@@ -80,6 +80,15 @@ def test_mlp_html_lists_layers_shapes_and_facts_escaped():
     )
 
 
+def test_mlp_html_of_many_classes_lists_a_few_and_counts_them():
+    X = np.random.default_rng(0).standard_normal((3000, 2))
+    model = MLP(hidden=(2,), seed=0).build(X, np.arange(3000))
+    markup = model._repr_html_()
+    assert len(markup) < 5000
+    classes = dict(parse(markup).tables[0])["classes"]
+    assert classes == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ..., 2998, 2999 (3,000 in all)"
+
+
 def test_mlp_html_before_fitting_says_so():
     page = parse(MLP(hidden=(4,))._repr_html_())
     facts = dict(page.tables[0])

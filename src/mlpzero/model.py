@@ -814,7 +814,7 @@ class MLP:
         facts = [
             ("task", str(self.task)),
             ("loss", _loss_text(self.loss_)),
-            ("classes", "" if classes is None else ", ".join(str(c) for c in classes)),
+            ("classes", "" if classes is None else _listed(classes)),
             ("dtype", network.dtype.name),
             ("parameters", f"{network.n_params:,}"),
             ("fitted", f"yes, {self.history.epochs} epochs" if self.history.epochs else "no"),
@@ -932,6 +932,16 @@ def _dense_blocks(X: Any, dtype: np.dtype) -> Any:
     if is_memory_mapped(X):
         return RowSource(X, dtype)
     return X
+
+
+def _listed(values: Sequence[Any], most: int = 20) -> str:
+    """``values`` joined by commas; beyond ``most``, the first and last few and the count,
+    so that a model of many classes does not fill a notebook's cell."""
+    if len(values) <= most:
+        return ", ".join(str(v) for v in values)
+    head, tail = values[: most // 2], values[-2:]
+    shown = ", ".join(str(v) for v in head) + ", ..., " + ", ".join(str(v) for v in tail)
+    return f"{shown} ({len(values):,} in all)"
 
 
 def _describe_standardizer(standardizer: Standardizer) -> str:
