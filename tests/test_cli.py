@@ -333,6 +333,20 @@ def test_summary_prints_the_layer_table(trained, capsys):
     assert "classes         no, yes" in out
 
 
+def test_summary_of_many_classes_and_features_lists_a_few_of_each(tmp_path, capsys):
+    X = np.random.default_rng(0).standard_normal((300, 30))
+    names = [f"f{i}" for i in range(30)]
+    model = mlpzero.MLP(hidden=(2,), seed=0)
+    model.feature_names_in_ = names  # names the columns of the array
+    model.fit(X, np.arange(300), epochs=1)
+    path = model.save(tmp_path / "many.npz")
+    lines = succeeds(capsys, "summary", str(path)).splitlines()
+    details = {line[:16].strip(): line[16:] for line in lines}
+    assert details["classes"] == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ..., 298, 299 (300 in all)"
+    features = "f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, ..., f28, f29 (30 in all)"
+    assert details["features"] == features
+
+
 def test_train_on_a_toy_dataset_with_a_plot_and_all_plot_kinds(tmp_path, capsys):
     model_path, figure = tmp_path / "xor.npz", tmp_path / "train.png"
     status, _, _ = run(

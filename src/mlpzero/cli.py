@@ -870,13 +870,15 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from .model import brief_list
+
     model = _load_model(args.model)
     print(model.summary())
     details = [("task", model.task), ("loss", model.loss_.name)]
     if model.classes_ is not None and model.task != "multilabel":
-        details.append(("classes", ", ".join(str(c) for c in model.classes_.tolist())))
+        details.append(("classes", brief_list(model.classes_.tolist())))
     if model.feature_names_in_:
-        details.append(("features", ", ".join(model.feature_names_in_)))
+        details.append(("features", brief_list(model.feature_names_in_)))
     details.append(("epochs trained", str(model.history.epochs)))
     width = max(len(key) for key, _ in details)
     for key, value in details:

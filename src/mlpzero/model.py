@@ -814,7 +814,7 @@ class MLP:
         facts = [
             ("task", str(self.task)),
             ("loss", _loss_text(self.loss_)),
-            ("classes", "" if classes is None else _listed(classes)),
+            ("classes", "" if classes is None else brief_list(classes)),
             ("dtype", network.dtype.name),
             ("parameters", f"{network.n_params:,}"),
             ("fitted", f"yes, {self.history.epochs} epochs" if self.history.epochs else "no"),
@@ -934,9 +934,10 @@ def _dense_blocks(X: Any, dtype: np.dtype) -> Any:
     return X
 
 
-def _listed(values: Sequence[Any], most: int = 20) -> str:
+def brief_list(values: Sequence[Any], most: int = 20) -> str:
     """``values`` joined by commas; beyond ``most``, the first and last few and the count,
-    so that a model of many classes does not fill a notebook's cell."""
+    so that a model of many classes or features does not fill a notebook cell or a
+    terminal (its HTML view, the ``summary`` command)."""
     if len(values) <= most:
         return ", ".join(str(v) for v in values)
     head, tail = values[: most // 2], values[-2:]
