@@ -829,3 +829,7 @@ def test_features_by_name_of_a_wide_table_are_matched_in_linear_time(tmp_path):
     assert time.perf_counter() - start < 5
     assert plan.features == tuple(range(59_999, -1, -1)) and plan.target == 60_000
     assert data.X.ravel().tolist() == list(np.arange(60_000.0)[::-1])
+    for source in (csv, folder):  # a name missing: the error names it, the lists in brief
+        with pytest.raises(ValueError, match="has no column 'd'") as caught:
+            load_data(source, features=[*order[1:], "d"])
+        assert len(str(caught.value)) < 400

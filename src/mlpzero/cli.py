@@ -870,7 +870,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .model import brief_list
+    from .validation import brief_list
 
     model = _load_model(args.model)
     print(model.summary())

@@ -55,6 +55,7 @@ from .standardization import Standardizer
 from .targets import TargetEncoder, infer_task, loss_for_task
 from .training import RowOrder, train
 from .validation import (
+    brief_list,
     check_dtype,
     check_features,
     check_flag,
@@ -934,17 +935,6 @@ def _dense_blocks(X: Any, dtype: np.dtype) -> Any:
     return X
 
 
-def brief_list(values: Sequence[Any], most: int = 20) -> str:
-    """``values`` joined by commas; beyond ``most``, the first and last few and the count,
-    so that a model of many classes or features does not fill a notebook cell or a
-    terminal (its HTML view, the ``summary`` command)."""
-    if len(values) <= most:
-        return ", ".join(str(v) for v in values)
-    head, tail = values[: most // 2], values[-2:]
-    shown = ", ".join(str(v) for v in head) + ", ..., " + ", ".join(str(v) for v in tail)
-    return f"{shown} ({len(values):,} in all)"
-
-
 def _describe_standardizer(standardizer: Standardizer) -> str:
     """The summary's lines on the input standardisation: a value per feature when there
     are few features, else the range of the values."""
@@ -1010,9 +1000,10 @@ def _in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
     missing = [n for n in expected if n not in given]
     unexpected = [n for n in names if n not in trained]
     if missing or unexpected:
+        lists = [brief_list(names, quoted=True) for names in (missing, unexpected, expected)]
         raise ValueError(
             f"{what}: the columns do not match the features the model was trained on: "
-            f"missing {missing}, unexpected {unexpected} (trained on {expected})"
+            f"missing [{lists[0]}], unexpected [{lists[1]}] (trained on [{lists[2]}])"
         )
     return X[expected]
 

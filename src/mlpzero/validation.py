@@ -10,12 +10,13 @@ import mmap
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "brief_list",
     "check_dtype",
     "check_features",
     "check_fits",
@@ -256,6 +257,18 @@ def _caller_outside_package() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def brief_list(values: Sequence[Any], most: int = 20, quoted: bool = False) -> str:
+    """``values`` joined by commas (each as its ``repr`` if ``quoted``); beyond ``most``,
+    the first and last few and the count, so that many classes or features do not fill a
+    notebook cell, a terminal or an error message."""
+    show = repr if quoted else str
+    if len(values) <= most:
+        return ", ".join(show(v) for v in values)
+    head, tail = values[: most // 2], values[-2:]
+    shown = ", ".join(show(v) for v in head) + ", ..., " + ", ".join(show(v) for v in tail)
+    return f"{shown} ({len(values):,} in all)"
 
 
 def _not_numeric(array: np.ndarray, name: str) -> str:

@@ -28,6 +28,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from ..validation import brief_list
+
 __all__ = ["CsvPlan", "load_csv", "plan_csv", "read_csv_chunks"]
 
 #: Text per chunk (bytes); a chunk always holds whole records.
@@ -197,9 +199,10 @@ def plan_csv(
     if features is not None:
         missing = [name for name in features if name not in seen]
         if missing:
+            wanted, found = brief_list(list(features), quoted=True), brief_list(header, quoted=True)
             raise ValueError(
                 f"{file.name} has no column {missing[0]!r}; the model's features are "
-                f"{list(features)} and the file has {header}"
+                f"[{wanted}] and the file has [{found}]"
             )
         picked = [seen[name] for name in features]
         chosen = set(picked)

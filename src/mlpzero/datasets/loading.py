@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..validation import brief_list
 from .arrays import load_npy_dir, load_npz, open_npz
 from .csv_reader import plan_csv, read_plan
 
@@ -155,9 +156,10 @@ def _directory(
         position = {name: i for i, name in enumerate(names)}
         missing = [name for name in features if name not in position]
         if missing:
+            wanted, found = brief_list(list(features), quoted=True), brief_list(names, quoted=True)
             raise ValueError(
                 f"{path.name} has no column {missing[0]!r}; the model's features are "
-                f"{list(features)} and the folder has {names}"
+                f"[{wanted}] and the folder has [{found}]"
             )
         X = _columns_in_order(X, [position[name] for name in features])
         names = list(features)
