@@ -1534,3 +1534,47 @@ def test_a_numpy_integer_batch_size_trains_as_the_same_python_int(kind):
         numpy_int = MLPClassifier(batch_size=kind(120), **params).fit(X, y)
     assert numpy_int.loss_curve_ == reference.loss_curve_
     assert np.array_equal(numpy_int.coefs_[0], reference.coefs_[0])
+
+
+def test_early_stopping_on_many_classes_does_not_binarize_every_row():
+    """Choosing whether to stratify the held-out rows built LabelBinarizer's dense
+    (n_samples, n_classes) matrix, to look at its width: 60,000 rows of 1,500 classes
+    peaked at 720 MB of int64 before the first epoch."""
+    from conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    n, k = 60_000, 1_500
+    X, y = rng.standard_normal((n, 2)), np.arange(n) % k
+    model = MLPClassifier(hidden_layer_sizes=(2,), early_stopping=True, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peak = traced_peak(lambda: model.set_params(random_state=0).fit(X, y))
+    assert peak < n * k * 8 / 4, f"fit peaked at {peak} bytes"
+    assert len(model.validation_scores_) == 1
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.arange(40) % 2 == 0,
+        np.where(np.arange(40) % 3 == 0, "yes", "no"),
+        np.where(np.arange(40) % 4 == 0, -3, 7),
+        np.arange(40) % 3,
+    ],
+    ids=["bool", "str", "int", "three classes"],
+)
+def test_early_stopping_holds_out_the_rows_scikit_learn_does(y):
+    """The held-out rows are those train_test_split picks with scikit-learn's
+    stratification variable: the LabelBinarizer column of two classes, none for more."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import LabelBinarizer
+
+    X = np.arange(80.0).reshape(40, 2)
+    binarized = LabelBinarizer().fit_transform(y).astype(bool)
+    stratify = binarized if binarized.shape[1] == 1 else None
+    expected = train_test_split(
+        np.arange(40), test_size=0.25, random_state=np.random.RandomState(3), stratify=stratify
+    )[1]
+    model = MLPClassifier(early_stopping=True, validation_fraction=0.25)
+    held = model._split_validation(X, y, None, np.random.RandomState(3))[3][0]
+    np.testing.assert_array_equal(held[:, 0] / 2, expected)

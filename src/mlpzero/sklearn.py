@@ -45,7 +45,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
@@ -1016,8 +1015,12 @@ class _BaseMLP(BaseEstimator):
         """
         stratify = None
         if self._stratify(y):
-            binarized = LabelBinarizer().fit_transform(y).astype(bool)
-            stratify = binarized if binarized.shape[1] == 1 else None
+            # LabelBinarizer's one column for at most two classes (1 for the larger label),
+            # made without its (n_samples, n_classes) matrix for many classes
+            labels = np.unique(y)
+            if len(labels) <= 2:
+                stratify = (y == labels[-1]) if len(labels) == 2 else np.zeros(len(y), bool)
+                stratify = stratify.reshape(-1, 1)
         train, held = train_test_split(
             np.arange(X.shape[0]),
             test_size=self.validation_fraction,
