@@ -1578,3 +1578,27 @@ def test_early_stopping_holds_out_the_rows_scikit_learn_does(y):
     model = MLPClassifier(early_stopping=True, validation_fraction=0.25)
     held = model._split_validation(X, y, None, np.random.RandomState(3))[3][0]
     np.testing.assert_array_equal(held[:, 0] / 2, expected)
+
+
+def test_lbfgs_on_many_classes_encodes_the_targets_a_chunk_at_a_time(monkeypatch):
+    """solver='lbfgs' one-hot encoded every row's target before its first evaluation:
+    24,000 rows of 2,000 classes peaked at 466 MB, the one-hot matrix alone 384 MB. It
+    trains as on targets encoded whole."""
+    from conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    n, k = 24_000, 2_000
+    X, y = rng.standard_normal((n, 2)), np.arange(n) % k
+    options = dict(hidden_layer_sizes=(2,), solver="lbfgs", max_iter=2, random_state=0)
+    model = MLPClassifier(**{**options, "max_iter": 1, "max_fun": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peak = traced_peak(lambda: model.fit(X, y))
+        assert peak < n * k * 8 / 2, f"fit peaked at {peak} bytes"
+        X, y = X[:3_000], y[:3_000] % 300  # targets encoded whole, and in chunks
+        whole = MLPClassifier(**options).fit(X, y)
+        monkeypatch.setattr("mlpzero.sklearn.ONE_HOT_BYTES", 0)
+        chunked = MLPClassifier(**options).fit(X, y)
+    np.testing.assert_array_equal(chunked.coefs_[0], whole.coefs_[0])
+    assert chunked.loss_curve_ == whole.loss_curve_
+    assert chunked.loss_ == whole.loss_
