@@ -206,3 +206,19 @@ def test_validation_curves_stay_on_their_epochs_after_a_second_fit(tmp_path):
     assert f"(epoch {best})" in loss_ax.texts[0].get_text()
     assert loss_ax.get_yscale() == "log"
     assert model.history.best_epoch() == best - 1
+
+
+def test_misclassified_images_are_not_copied_whole():
+    """60,000 images of uint8 were converted whole to float64 (8 times their size) to
+    draw at most max_images of them."""
+    from conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(60_000, 64), dtype=np.uint8)
+    y = np.arange(60_000) % 10
+    predicted = np.where(np.arange(60_000) % 7 == 0, (y + 1) % 10, y)
+    plot_misclassified(X[:10], y[:10], predicted[:10])  # warm-up: matplotlib's own first costs
+    figures = []
+    peak = traced_peak(lambda: figures.append(plot_misclassified(X, y, predicted, max_images=4)))
+    assert peak < X.nbytes, f"peaked at {peak} bytes for {X.nbytes} bytes of images"
+    np.testing.assert_array_equal(tile(figures[0], 1, (8, 8)), X[7].reshape(8, 8))

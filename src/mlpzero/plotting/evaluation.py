@@ -231,7 +231,10 @@ def plot_misclassified(
     otherwise pass ``image_shape``). Shows the first ``max_images`` mistakes in row order;
     when there are none, the figure says so.
     """
-    X = check_features(X, dtype=np.float64)
+    # Checked in its own dtype (images of uint8, say): only the few shown are drawn, so
+    # a float64 copy of every row would be wasted.
+    own = X.dtype if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" else np.float64
+    X = check_features(X, dtype=own)
     y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
     if len(y_true) != len(X) or len(y_pred) != len(X):
         raise ValueError(
