@@ -1602,3 +1602,18 @@ def test_lbfgs_on_many_classes_encodes_the_targets_a_chunk_at_a_time(monkeypatch
     np.testing.assert_array_equal(chunked.coefs_[0], whole.coefs_[0])
     assert chunked.loss_curve_ == whole.loss_curve_
     assert chunked.loss_ == whole.loss_
+
+
+def test_lbfgs_refuses_diagnostics_which_it_would_leave_empty(binary):
+    """L-BFGS takes no steps of the epoch loop: a Diagnostics callback recorded nothing,
+    without a word (MLP.fit(optimizer="lbfgs") refuses it)."""
+    from mlpzero.callbacks import Diagnostics
+
+    X, y = binary
+    model = MLPClassifier(solver="lbfgs", max_iter=3, callbacks=[Diagnostics(every=1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError, match="Diagnostics records the steps of a stochastic"):
+            model.fit(X, y)
+        model.set_params(solver="adam").fit(X, y)  # a stochastic solver records its steps
+    assert len(model.model_.history.diagnostics["step"]) > 0

@@ -69,7 +69,7 @@ from . import lbfgs as _lbfgs
 from . import losses as _losses
 from . import optimizers as _optimizers
 from .activations import ACTIVATIONS, Activation
-from .callbacks import Callback, LambdaCallback
+from .callbacks import Callback, Diagnostics, LambdaCallback
 from .convergence import ToleranceStopping
 from .initializers import glorot_uniform_layers
 from .model import MLP
@@ -811,6 +811,11 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(
                 f"dropout={self.dropout!r} needs a stochastic solver: solver='lbfgs' "
                 "minimises a fixed objective; set dropout=0 or solver='adam'"
+            )
+        if any(isinstance(callback, Diagnostics) for callback in self.callbacks or ()):
+            raise ValueError(  # as MLP.fit(optimizer="lbfgs") refuses it: it would record nothing
+                "Diagnostics records the steps of a stochastic solver, which solver='lbfgs' "
+                "does not take: use solver='adam' (or 'sgd') to record them"
             )
         n_samples = X.shape[0]
         encoder = mlp.encoder
