@@ -222,3 +222,18 @@ def test_misclassified_images_are_not_copied_whole():
     peak = traced_peak(lambda: figures.append(plot_misclassified(X, y, predicted, max_images=4)))
     assert peak < X.nbytes, f"peaked at {peak} bytes for {X.nbytes} bytes of images"
     np.testing.assert_array_equal(tile(figures[0], 1, (8, 8)), X[7].reshape(8, 8))
+
+
+def test_first_layer_weights_of_a_wide_layer_are_not_copied_whole():
+    """A float64 copy of the whole first layer was made to draw max_units of its units:
+    8,192 units of 784 weights (25 MB in float32) for 64 tiles, a peak of 53 MB."""
+    from conftest import traced_peak
+    from mlpzero import Network
+
+    network = Network([784, 8192, 10], "relu", rng=0)
+    plot_first_layer_weights(network, max_units=4)  # warm-up: matplotlib's own first costs
+    figures = []
+    peak = traced_peak(lambda: figures.append(plot_first_layer_weights(network)))
+    assert peak < network.weights[0].nbytes / 4, f"peaked at {peak} bytes"
+    first = network.weights[0][1] / np.abs(network.weights[0][1]).max()
+    np.testing.assert_allclose(tile(figures[0], 1, (28, 28)), first.reshape(28, 28))

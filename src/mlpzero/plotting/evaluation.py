@@ -286,9 +286,9 @@ def plot_first_layer_weights(
         raise TypeError(f"model must be a fitted MLP or a Network, got {type(model).__name__}")
     max_units = check_int("max_units", max_units)
     check_int("columns", columns, allow_none=True)
-    first = np.asarray(weights[0], dtype=np.float64)
+    first = weights[0]
     shape = _image_shape(first.shape[1], image_shape)
-    units = first[:max_units]
+    units = np.asarray(first[:max_units], dtype=np.float64)  # the units shown, not every one
     mosaic = _Mosaic(len(units), shape, columns, label_rows=max(2, shape[0] // 4))
     figure = new_figure(1.0 * mosaic.columns + 0.4, 1.1 * mosaic.rows + 0.6)
     ax = figure.add_subplot()
