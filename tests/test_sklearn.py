@@ -1617,3 +1617,41 @@ def test_lbfgs_refuses_diagnostics_which_it_would_leave_empty(binary):
             model.fit(X, y)
         model.set_params(solver="adam").fit(X, y)  # a stochastic solver records its steps
     assert len(model.model_.history.diagnostics["step"]) > 0
+
+
+def test_partial_fit_does_not_copy_the_curves_of_every_call_before():
+    """Each partial_fit copied loss_curve_ (twice) to record one more epoch, so a long run
+    of calls took time in the square of their number: at 5,000,000 epochs recorded, 20
+    calls took over a second. The curve grows in place, as scikit-learn's, and a failed
+    call still leaves it as it was."""
+    import time
+
+    X, y = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1, 0])
+    model = MLPClassifier(hidden_layer_sizes=(2,), random_state=0).partial_fit(X, y, classes=[0, 1])
+    model._progress.loss_curve.extend([1.0] * 5_000_000)  # as if after that many epochs
+    model.partial_fit(X, y)
+    start = time.perf_counter()
+    for _ in range(20):
+        model.partial_fit(X, y)
+    assert time.perf_counter() - start < 0.3
+    assert len(model.loss_curve_) == 5_000_022 and model.n_iter_ == 1
+    before = list(model.loss_curve_[-3:]), len(model.loss_curve_)
+    with pytest.raises(ValueError, match="not seen in training"):
+        model.partial_fit(X, np.array([0, 1, 2, 0]))
+    assert (list(model.loss_curve_[-3:]), len(model.loss_curve_)) == before
+
+
+def test_a_warning_raised_after_a_warm_fit_leaves_its_curve_with_its_epochs():
+    """A ConvergenceWarning turned into an error comes after the fit has been recorded:
+    the curve keeps the epochs of that fit (n_iter_ and t_ count them)."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            model.fit(X, y)
+    assert len(model.loss_curve_) == 6 and model.n_iter_ == 3 and model.t_ == 240

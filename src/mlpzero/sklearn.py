@@ -318,13 +318,26 @@ class _Bookkeeping(Callback):
             self.best_loss = np.inf
             self.best_score = -np.inf
             self.t = 0
-        else:  # warm start or partial_fit: carry on recording
-            self.loss_curve = list(previous.loss_curve)
-            self.validation_scores = list(previous.validation_scores)
-            self.validation_losses = list(previous.validation_losses)
+        else:  # warm start or partial_fit: record on into the same lists (as scikit-learn's
+            # attributes grow); a call that fails cuts them back (_fit), so that a long run
+            # of partial_fit calls does not copy every epoch so far at each call
+            self.loss_curve = previous.loss_curve
+            self.validation_scores = previous.validation_scores
+            self.validation_losses = previous.validation_losses
             self.best_loss = previous.best_loss
             self.best_score = previous.best_score
             self.t = previous.t
+
+    def lengths(self) -> tuple[int, int, int]:
+        """How many values each list holds, for :meth:`cut_back`."""
+        return len(self.loss_curve), len(self.validation_scores), len(self.validation_losses)
+
+    def cut_back(self, lengths: tuple[int, int, int]) -> None:
+        """Drop what was recorded after :meth:`lengths` gave ``lengths``."""
+        for values, length in zip(
+            (self.loss_curve, self.validation_scores, self.validation_losses), lengths, strict=True
+        ):
+            del values[length:]
 
     def _penalty_value(self) -> float:
         """The penalty of the current weights for a batch of average weight."""
@@ -574,6 +587,8 @@ class _BaseMLP(BaseEstimator):
         described = {k: v for k, v in vars(self).items() if k in _INPUT_DESCRIPTION}
         mlp = getattr(self, "_mlp", None)
         hidden = None if mlp is None else (mlp.network, mlp.activation, mlp.dropout)
+        progress = getattr(self, "_progress", None)  # whose lists a continued fit extends
+        recorded = None if progress is None else progress.lengths()
         try:
             return self._train(X, y, sample_weight, incremental, classes)
         except BaseException:
@@ -582,6 +597,8 @@ class _BaseMLP(BaseEstimator):
             vars(self).update(described)
             if mlp is not None:
                 mlp.network, mlp.activation, mlp.dropout = hidden
+            if progress is not None and self._progress is progress:  # not committed
+                progress.cut_back(recorded)
             raise
 
     def _train(
@@ -917,12 +934,12 @@ class _BaseMLP(BaseEstimator):
             rule.model = None
         self.n_iter_ = progress.n_iter
         self.t_ = progress.t
-        self.loss_curve_ = list(progress.loss_curve)
+        self.loss_curve_ = progress.loss_curve
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         if validated:
             self.best_loss_ = None
-            self.validation_scores_ = list(progress.validation_scores)
-            self.validation_loss_curve_ = list(progress.validation_losses)
+            self.validation_scores_ = progress.validation_scores
+            self.validation_loss_curve_ = progress.validation_losses
             self.best_validation_score_ = progress.best_score
         else:
             self.best_loss_ = progress.best_loss
