@@ -1597,7 +1597,7 @@ def test_lbfgs_on_many_classes_encodes_the_targets_a_chunk_at_a_time(monkeypatch
         assert peak < n * k * 8 / 2, f"fit peaked at {peak} bytes"
         X, y = X[:3_000], y[:3_000] % 300  # targets encoded whole, and in chunks
         whole = MLPClassifier(**options).fit(X, y)
-        monkeypatch.setattr("mlpzero.sklearn.ONE_HOT_BYTES", 0)
+        monkeypatch.setattr("mlpzero.preparation.ONE_HOT_BYTES", 0)
         chunked = MLPClassifier(**options).fit(X, y)
     np.testing.assert_array_equal(chunked.coefs_[0], whole.coefs_[0])
     assert chunked.loss_curve_ == whole.loss_curve_

@@ -66,6 +66,7 @@ __all__ = [
     "SparseRows",
     "check_data",
     "class_weights",
+    "encode_targets",
     "prepare",
     "split_validation",
 ]
@@ -386,8 +387,7 @@ def prepare(
         weights = None if weights is None else weights[rows]
     elif source is not None:
         X = source(X, dtype)
-    by_batch = mapped or _one_hot_too_large(y, encoder, dtype)
-    Y = EncodedTargets(y, encoder, dtype) if by_batch else encoder.encode(y, dtype=dtype)
+    Y = EncodedTargets(y, encoder, dtype) if mapped else encode_targets(y, encoder, dtype)
     if class_weight is not None:
         if not is_labelled:
             raise ValueError(
@@ -417,20 +417,20 @@ def _encode_validation(
     if source is not None:
         X_val = source(X_val, dtype)
     try:
-        if _one_hot_too_large(y_val, encoder, dtype):
-            Y_val = EncodedTargets(y_val, encoder, dtype)
-        else:
-            Y_val = encoder.encode(y_val, dtype=dtype)
+        Y_val = encode_targets(y_val, encoder, dtype)
     except ValueError as error:
         raise ValueError(f"validation_data's y: {error}") from None
     return X_val, Y_val, w_val
 
 
-def _one_hot_too_large(y: np.ndarray, encoder: TargetEncoder, dtype: np.dtype) -> bool:
-    """Whether multi-class targets ``y`` would take more than :data:`ONE_HOT_BYTES`
-    one-hot encoded: they are then encoded a batch at a time (:class:`EncodedTargets`)."""
+def encode_targets(y: np.ndarray, encoder: TargetEncoder, dtype: Any) -> Any:
+    """``Y`` ``(m, n_L)`` for checked targets ``y``: ``encoder.encode(y)``, or, for
+    multi-class targets whose one-hot matrix would pass :data:`ONE_HOT_BYTES`, an
+    :class:`EncodedTargets` that gives the same rows a batch at a time."""
     one_hot = len(y) * encoder.n_outputs_ * np.dtype(dtype).itemsize
-    return encoder.task == "multiclass" and one_hot > ONE_HOT_BYTES
+    if encoder.task == "multiclass" and one_hot > ONE_HOT_BYTES:
+        return EncodedTargets(y, encoder, dtype)
+    return encoder.encode(y, dtype=dtype)
 
 
 def _row_source(X: Any) -> type[RowSource] | type[SparseRows] | None:

@@ -74,7 +74,7 @@ from .convergence import ToleranceStopping
 from .initializers import glorot_uniform_layers
 from .model import MLP
 from .network import Network
-from .preparation import ONE_HOT_BYTES, EncodedTargets
+from .preparation import encode_targets
 from .regularizers import WeightPenalty
 from .schedules import InverseScaling
 from .snapshot import ParameterSnapshot
@@ -835,13 +835,7 @@ class _BaseMLP(BaseEstimator):
                 "does not take: use solver='adam' (or 'sgd') to record them"
             )
         n_samples = X.shape[0]
-        encoder = mlp.encoder
-        one_hot = n_samples * encoder.n_outputs_ * mlp.dtype.itemsize
-        if encoder.task == "multiclass" and one_hot > ONE_HOT_BYTES:
-            # many classes: each chunk's rows are encoded as L-BFGS reads them, as in MLP.fit
-            Y = EncodedTargets(y, encoder, mlp.dtype)
-        else:
-            Y = encoder.encode(y, dtype=mlp.dtype)
+        Y = encode_targets(y, mlp.encoder, mlp.dtype)  # many classes: a chunk at a time
         l2 = self._l2(n_samples, n_samples, weights, mlp.dtype)
         penalty = WeightPenalty(mlp.network.weight_mask, mlp.network.dtype, l2=l2)
         progress = _Bookkeeping(
