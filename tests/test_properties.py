@@ -1,10 +1,12 @@
 """Property-based tests (hypothesis): whatever the shapes, dtypes and values of ``X`` and
 ``y``, ``fit`` and ``predict`` either work and give finite results or raise a
 ``ValueError`` that says why; whatever the damage to a model file, ``load`` either raises
-``ValueError`` or returns a model that works. Warnings are errors here too."""
+``ValueError`` or returns a model that works. Warnings are errors here too, but for the
+one that says a column is too fine for the model's dtype."""
 
 import json
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +78,10 @@ def test_fit_and_predict_work_or_say_why(problem, model, data):
         "sample_weight": data.draw(st.one_of(st.none(), sample_weights(len(X)))),
     }
     try:
-        model.fit(X, y, **options)
+        with warnings.catch_warnings():  # saying why may be a warning: a column float32
+            # cannot hold (values that underflow, or vary far below their magnitude)
+            warnings.filterwarnings("ignore", "X: the values of .* almost constant", UserWarning)
+            model.fit(X, y, **options)
     except ValueError as error:
         assert str(error)
         assert not model.built or np.isfinite(model.network.params).all()

@@ -242,8 +242,8 @@ def warn_lost_precision(array: np.ndarray, dtype: Any, name: str = "X") -> None:
         f"{name}: the values of {columns} vary by {high[first] - low[first]:.3g} around "
         f"{(high[first] + low[first]) / 2:.6g}, fewer than {PRECISION_STEPS} steps of "
         f"{dtype.name} there ({float(np.spacing(magnitude[first])):.3g} each): the model "
-        f"sees them as almost constant. Subtract an offset from such columns "
-        f"(standardize=True works on the {dtype.name} values) or use dtype='float64'",
+        f"sees them as almost constant. Rescale such columns or subtract an offset from "
+        f"them (standardize=True works on the {dtype.name} values), or use dtype='float64'",
         UserWarning,
         stacklevel=_caller_outside_package(),
     )
