@@ -426,6 +426,9 @@ def test_a_fit_warns_when_its_dtype_leaves_a_column_almost_constant():
     model = MLP(hidden=(4,), seed=0).fit(spread, y, epochs=1)
     MLP(hidden=(4,), seed=0).fit(shifted.astype(np.float32), y, epochs=1)
     model.predict(shifted)
+    # At float32's largest number the spacing above is infinite: the one below counts.
+    largest = float(np.finfo(np.float32).max)
+    MLP(hidden=(4,), seed=0).fit(np.c_[X[:, :1], np.linspace(0, largest, 300)], y, epochs=1)
     # Said once, by the fit that builds the model, not by every continued fit after it.
     with pytest.warns(UserWarning, match="column 1"):
         incremental = MLP(hidden=(4,), seed=0).fit(shifted[:100], y[:100], epochs=1)

@@ -231,8 +231,12 @@ def warn_lost_precision(array: np.ndarray, dtype: Any, name: str = "X") -> None:
     sample = np.asarray(array[::stride], dtype=np.float64)
     low, high = sample.min(axis=0), sample.max(axis=0)
     magnitude = np.maximum(np.abs(low), np.abs(high)).astype(dtype)
+    with np.errstate(over="ignore"):  # the spacing above the largest number is infinite
+        spacing = np.spacing(magnitude)
+    below = magnitude - np.nextafter(magnitude, dtype.type(0))
+    spacing = np.where(np.isinf(spacing), below, spacing).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        steps = (high - low) / np.spacing(magnitude).astype(np.float64)
+        steps = (high - low) / spacing
     lost = np.flatnonzero((high > low) & (steps < PRECISION_STEPS))
     if lost.size == 0:
         return
@@ -241,7 +245,7 @@ def warn_lost_precision(array: np.ndarray, dtype: Any, name: str = "X") -> None:
     warnings.warn(
         f"{name}: the values of {columns} vary by {high[first] - low[first]:.3g} around "
         f"{(high[first] + low[first]) / 2:.6g}, fewer than {PRECISION_STEPS} steps of "
-        f"{dtype.name} there ({float(np.spacing(magnitude[first])):.3g} each): the model "
+        f"{dtype.name} there ({spacing[first]:.3g} each): the model "
         f"sees them as almost constant. Rescale such columns or subtract an offset from "
         f"them (standardize=True works on the {dtype.name} values), or use dtype='float64'",
         UserWarning,
