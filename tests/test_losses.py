@@ -14,6 +14,7 @@ from mlpzero.gradcheck import gradcheck
 from mlpzero.losses import (
     BinaryCrossEntropy,
     CategoricalCrossEntropy,
+    Poisson,
     SquaredError,
     get,
 )
@@ -391,7 +392,7 @@ def test_multiclass_model_separates_three_blobs():
 
 
 @pytest.mark.parametrize(
-    "loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()], ids=str
+    "loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(), Poisson()], ids=str
 )
 def test_an_infinite_logit_is_not_saturated_into_a_finite_loss(loss):
     """Finite logits beyond 1e300 saturate; an infinite one comes from a forward pass that

@@ -452,7 +452,8 @@ class Poisson(Loss):
         return np.exp(out, out=out)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        z = np.minimum(_as_wide(logits), _EXP_LIMIT)
+        z = _as_wide(logits)
+        np.minimum(z, _EXP_LIMIT, out=z, where=np.isfinite(z))  # an infinite one shows
         y = np.asarray(targets, dtype=np.float64)
         y_log_y = np.zeros_like(y)
         np.multiply(y, np.log(y, where=y > 0, out=np.zeros_like(y)), out=y_log_y)
