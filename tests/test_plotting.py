@@ -135,6 +135,13 @@ def test_boundary_rejects_bad_input(moons):
         plot_decision_boundary(model, X, y, padding=-0.1)
     with pytest.raises(TypeError, match="resolution"):
         plot_decision_boundary(model, X, y, resolution=10.5)
+    far = X.astype(np.float64)
+    far[0, 0], far[1, 0] = -1.7e308, 1.7e308  # finite, but their distance is not
+    with pytest.raises(ValueError, match="grid's width overflows float64; rescale X"):
+        plot_decision_boundary(model, far, y)
+    far[:2, 0] = [-5e307, 5e307]  # their distance fits, until padding is added
+    with pytest.raises(ValueError, match=r"padding=0\.5"):
+        plot_decision_boundary(model, far, y, padding=0.5)
 
 
 def test_boundary_refuses_a_regression_model():

@@ -115,8 +115,15 @@ def plot_decision_boundary(
 
     # The grid, padded around the data.
     low, high = X.min(axis=0), X.max(axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    low, high = low - padding * span, high + padding * span
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        span = np.where(high > low, high - low, 1.0)
+        low, high = low - padding * span, high + padding * span
+        wide = not np.isfinite(high - low).all()
+    if wide:
+        raise ValueError(
+            f"X spans {X.min(axis=0).tolist()} to {X.max(axis=0).tolist()}: with "
+            f"padding={padding} the grid's width overflows float64; rescale X or lower padding"
+        )
     gx, gy = np.meshgrid(
         np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
     )
