@@ -30,6 +30,9 @@ def test_confusion_matrix_errors():
         confusion_matrix([0], [0], labels=[0, 0])
     with pytest.raises(ValueError, match="1-D"):
         confusion_matrix(np.zeros((2, 2)), np.zeros((2, 2)))
+    # Numbers against their names: NumPy would compare them as text, and nothing matches.
+    with pytest.raises(ValueError, match=r"y_true holds numbers .* and y_pred strings"):
+        confusion_matrix([0, 1, 1], ["0", "1", "1"])
 
 
 def test_r2_score_by_hand():

@@ -24,6 +24,12 @@ def _one_dimensional(values: Any, name: str) -> np.ndarray:
     return array
 
 
+def _label_kind(values: np.ndarray) -> str | None:
+    """``"strings"`` or ``"numbers"`` by dtype; None for objects, which may hold either."""
+    kind = values.dtype.kind
+    return "strings" if kind in "US" else "numbers" if kind in "biuf" else None
+
+
 def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Counts ``C[i, j]`` of samples whose true label is ``labels[i]`` and prediction
     ``labels[j]``.
@@ -42,6 +48,13 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
             f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}"
         )
     if labels is None:
+        kinds = [_label_kind(values) for values in (y_true, y_pred)]
+        if None not in kinds and kinds[0] != kinds[1]:  # NumPy would compare them as text
+            raise ValueError(
+                f"y_true holds {kinds[0]} ({y_true[:3].tolist()}, ...) and y_pred "
+                f"{kinds[1]} ({y_pred[:3].tolist()}, ...): a confusion matrix compares "
+                "labels of one kind"
+            )
         for values, name in ((y_true, "y_true"), (y_pred, "y_pred")):
             if values.dtype.kind != "f":
                 continue
