@@ -265,10 +265,11 @@ def fit_epochs(
     ``totals[e]`` (float64) gets the loss total of epoch ``e``'s logits, before its
     update (the mean is ``totals[e] / m``), ``hits[e]`` (int64) the rows whose every
     output has the right sign, and ``snapshot`` (like ``params``) the parameters at the
-    start of the last epoch run. Logits beyond ``limit`` count as ``limit`` in the loss
-    (:data:`mlpzero.losses.LOGIT_LIMIT`). Returns how many epochs kept the loss and every
-    parameter finite (the failing one, if any, is left in ``params``; ``snapshot`` holds
-    its start), or None where :func:`gradient_descent` would.
+    start of the last epoch run. Finite logits beyond ``limit`` count as ``limit`` in the
+    loss, an infinite one makes it infinite or NaN (:data:`mlpzero.losses.LOGIT_LIMIT`).
+    Returns how many epochs kept the loss and every parameter finite (the failing one,
+    if any, is left in ``params``; ``snapshot`` holds its start), or None where
+    :func:`gradient_descent` would.
     """
     # The kernel writes these without bounds checks: a wrong buffer would corrupt memory.
     for name, buffer, dtype, shape in (

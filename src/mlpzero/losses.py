@@ -440,7 +440,8 @@ class Poisson(Loss):
     respect to the logit is :math:`e^{z} - y`: the ``A - Y`` of every other loss. Before
     ``exp``, logits are clipped one below the logarithm of the dtype's largest number in
     the link (87.7 in float32) and at :data:`_EXP_LIMIT` for the value (computed in
-    float64), so no input overflows or warns. Targets must be non-negative
+    float64), so no finite input overflows or warns; an infinite logit (an overflowed
+    forward pass) makes the value infinite or NaN. Targets must be non-negative
     (:meth:`check_targets`).
     """
 
