@@ -533,19 +533,24 @@ def test_sparse_multilabel_y_trains_as_dense_and_predicts_sparse_as_scikit_learn
 
 
 @brief_training
-def test_subnormal_sample_weights_train_as_in_scikit_learn(iris):
+def test_subnormal_sample_weights_that_freeze_the_weights_stop_the_fit(iris):
     """alpha is divided by each batch's weight in the given units: with weights of 1e-310
-    the penalty is huge but finite, in both libraries."""
+    the penalty is huge but finite, and the squares of its gradients are not. scikit-learn's
+    Adam then divides every weight's step by infinity: its weights never move, and its
+    loss curve stands still. The estimator stops instead, saying so."""
     from sklearn.neural_network import MLPClassifier as ScikitLearnMLP
 
     X, y = iris
     weights = np.full(len(y), 1e-310)
     params = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
-    ours = MLPClassifier(**params).fit(X, y, sample_weight=weights)
-    with np.errstate(over="ignore"):  # scikit-learn's Adam squares gradients near 1e300
+    with np.errstate(over="ignore"), pytest.warns(ConvergenceWarning):
         theirs = ScikitLearnMLP(**params).fit(X, y, sample_weight=weights)
-    assert np.isfinite(ours.loss_curve_).all()
-    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+    assert all(np.isinf(v).all() for v in theirs._optimizer.vs[:2])  # both weight matrices
+    assert len(set(theirs.loss_curve_)) == 1
+    ours = MLPClassifier(**params)
+    with pytest.raises(TrainingDivergedError, match="overflowed the optimizer's exp_avg_sq"):
+        ours.fit(X, y, sample_weight=weights)
+    assert not hasattr(ours, "coefs_")
 
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])

@@ -653,6 +653,37 @@ def test_divergence_under_an_adaptive_optimizer_does_not_suggest_adam(optimizer)
     assert "learning_rate=1e+36), clip_norm=1.0. The model keeps" in str(caught.value)
 
 
+@pytest.mark.parametrize("optimizer, buffer", [("adam", "exp_avg_sq"), ("rmsprop", "square_avg")])
+def test_squared_gradients_beyond_float32_stop_the_fit(optimizer, buffer):
+    """Gradients above about 1.8e19 are finite in float32 but their squares are not. The
+    optimizer's average of them became infinite and froze the parameters it divides, while
+    the loss stayed finite: the fit ended as if trained."""
+    X, y = circles()
+    X = X * 1e20
+    recorder = Recorder()
+    model = MLP(hidden=(4,), seed=0)
+    kwargs = {"epochs": 5, "optimizer": optimizer, "learning_rate": 0.01, "batch_size": 50}
+    with pytest.raises(
+        TrainingDivergedError, match=f"optimizer's {buffer} overflowed float32"
+    ) as caught:
+        model.fit(X, y, callbacks=[recorder], **kwargs)
+    message = str(caught.value)
+    assert "larger than 1.8e+19" in message
+    assert f"standardise X (largest |X| = {np.abs(X).max():.3g}" in message
+    assert message.endswith(
+        f"clip_norm=1.0, or MLP(dtype='float64'). The model keeps the "
+        f"parameters from the start of epoch {caught.value.epoch}."
+    )
+    np.testing.assert_array_equal(model.network.params, recorder.begin[caught.value.epoch])
+    assert model.optimizer_.overflowed_state() == []
+    # The remedies the message names hold these gradients.
+    for remedy in ({"clip_norm": 1.0}, {}):
+        dtype = "float32" if remedy else "float64"
+        fitted = MLP(hidden=(4,), seed=0, dtype=dtype).fit(X, y, **remedy, **kwargs)
+        assert fitted.optimizer_.overflowed_state() == []
+        assert np.isfinite(fitted.network.params).all()
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_a_learning_rate_beyond_the_dtype_is_refused_before_training(optimizer):
     X, y = circles()

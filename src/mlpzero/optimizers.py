@@ -120,6 +120,16 @@ class Optimizer:
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         raise NotImplementedError
 
+    def overflowed_state(self) -> list[str]:
+        """The names of the state buffers that hold NaN or infinity.
+
+        A running average of squared gradients (Adam's ``exp_avg_sq``, RMSprop's
+        ``square_avg``) overflows where a gradient passes the square root of the dtype's
+        largest number (about 1.8e19 in float32) while the gradient itself stays finite.
+        It then stays infinite, and every step of the parameters it divides is zero.
+        """
+        return [key for key, buffer in self.state.items() if not np.isfinite(buffer).all()]
+
     def _temp(self, index: int, like: np.ndarray) -> np.ndarray:
         """Scratch buffer number ``index`` (0, 1 or 2), made once and reused."""
         while len(self._temps) <= index:

@@ -725,13 +725,24 @@ class _BaseMLP(BaseEstimator):
                 if not fresh:  # leave the previous model as it was
                     saved_params.restore(mlp.network.params)
                     self._optimizer = mlp.optimizer_ = saved_optimizer  # its own
+                where = f"{type(self).__name__} diverged in epoch {progress.n_iter + 1}"
+                if error.overflowed_state:  # the weights are finite, but some would freeze
+                    what = (
+                        f"{where}: the squares of the gradients overflowed the optimizer's "
+                        f"{', '.join(error.overflowed_state)}, which would stop the weights "
+                        "they scale. Standardise X (e.g. StandardScaler in a Pipeline), "
+                        "scale y, or give sample weights nearer 1"
+                    )
+                else:
+                    what = (
+                        f"{_NON_FINITE} {where}: the loss or the weights became NaN or "
+                        f"infinite. Lower learning_rate_init (now {self.learning_rate_init:g}), "
+                        "use solver='adam', or standardise X (e.g. StandardScaler in a Pipeline)"
+                    )
                 raise TrainingDivergedError(
-                    f"{_NON_FINITE} {type(self).__name__} diverged in epoch "
-                    f"{progress.n_iter + 1}: the loss or the weights became NaN or infinite. "
-                    f"Lower learning_rate_init (now {self.learning_rate_init:g}), use "
-                    "solver='adam', or standardise X (e.g. StandardScaler in a Pipeline)"
-                    + ("; the estimator keeps its previous weights." if not fresh else "."),
+                    what + ("; the estimator keeps its previous weights." if not fresh else "."),
                     error.epoch,
+                    error.overflowed_state,
                 ) from error
         except BaseException:
             if not fresh:

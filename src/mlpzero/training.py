@@ -101,15 +101,17 @@ def _rows_in_memory(source: Any, start: int, stop: int) -> np.ndarray:
 
 
 class TrainingDivergedError(ValueError):
-    """The loss or the parameters became NaN or infinite during training.
+    """The loss or the parameters became NaN or infinite during training, or the
+    optimizer's average of squared gradients overflowed (``overflowed_state`` names it).
 
     The model keeps the parameters from the start of the failing epoch. ``epoch`` is that
     epoch's number.
     """
 
-    def __init__(self, message: str, epoch: int) -> None:
+    def __init__(self, message: str, epoch: int, overflowed_state: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.epoch = epoch
+        self.overflowed_state = tuple(overflowed_state)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled with both arguments: a worker process (joblib, Dask) sends it back whole.
@@ -376,9 +378,12 @@ class _Trainer:
                     if self.validation is not None:
                         logs.update(self._validate())
                     finite = math.isfinite(logs["loss"]) and np.isfinite(network.params).all()
+                    overflowed = optimizer.overflowed_state()
                 logs["lr"] = lr
                 if not finite:
                     self._diverged(epoch, logs["loss"])
+                if overflowed:
+                    self._state_overflowed(epoch, overflowed)
                 history.append(logs)
                 in_epoch = False
                 if self.schedule is not None:
@@ -723,12 +728,7 @@ class _Trainer:
         remedies = ["clip_norm=1.0"]
         if not isinstance(self.optimizer, (Adam, RMSprop)):
             remedies.append("optimizer='adam'")
-        # A network with an input transform (MLP(standardize=True)) sees standardised X.
-        if self.network.input_transform is None and self.x_scale > _LARGE_FEATURE:
-            remedies.append(
-                f"standardise X (largest |X| = {self.x_scale:.3g}; MLP(standardize=True) "
-                "subtracts each column's mean and divides by its standard deviation)"
-            )
+        remedies += self._scaling_remedies()
         remedies[-1] = ("or " if len(remedies) > 1 else "") + remedies[-1]
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch}: {what}. The learning rate ({lr:g}) is "
@@ -737,6 +737,35 @@ class _Trainer:
             f"epoch {epoch}, the last finite ones.",
             epoch,
         )
+
+    def _state_overflowed(self, epoch: int, names: list[str]) -> None:
+        """Stop a fit whose optimizer's squared-gradient average overflowed, though the
+        loss and the parameters are finite: the parameters it scales would stop moving."""
+        self._undo_epoch()
+        dtype = self.network.dtype
+        remedies = [*self._scaling_remedies(), "clip_norm=1.0"]
+        if dtype != np.float64:
+            remedies.append("MLP(dtype='float64')")
+        remedies[-1] = ("or " if len(remedies) > 1 else "") + remedies[-1]
+        raise TrainingDivergedError(
+            f"training diverged in epoch {epoch}: the optimizer's {', '.join(names)} "
+            f"overflowed {dtype.name}. The squares of gradients larger than "
+            f"{math.sqrt(np.finfo(dtype).max):.2g} are beyond its range, and the parameters "
+            f"they scale would no longer move. Try: {', '.join(remedies)}. The model keeps the "
+            f"parameters from the start of epoch {epoch}.",
+            epoch,
+            names,
+        )
+
+    def _scaling_remedies(self) -> list[str]:
+        """Standardising X, where its largest value suggests it. A network with an input
+        transform (``MLP(standardize=True)``) already sees standardised X."""
+        if self.network.input_transform is not None or self.x_scale <= _LARGE_FEATURE:
+            return []
+        return [
+            f"standardise X (largest |X| = {self.x_scale:.3g}; MLP(standardize=True) "
+            "subtracts each column's mean and divides by its standard deviation)"
+        ]
 
 
 #: Multiply-adds of forward passes per compiled call of :meth:`_Trainer._run_compiled`,
