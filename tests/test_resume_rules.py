@@ -337,6 +337,32 @@ def test_a_refused_resume_leaves_the_given_optimizer_as_it_was(tmp_path):
     assert optimizer.iterations == 0 and not optimizer.state
 
 
+def test_a_refused_fit_leaves_the_given_optimizer_s_rate_and_state_as_they_were(tmp_path):
+    """The fit set a given optimizer's learning rate, and a resume loaded the checkpoint's
+    state into it, before the checks that refused the fit."""
+    X, y = data()
+    optimizer = mlpzero.optimizers.Adam(learning_rate=0.001)
+    with pytest.raises(ValueError, match="rows"):
+        MLP(hidden=(6,), seed=3).fit(X, y[:30], optimizer=optimizer, learning_rate=0.5)
+    assert (optimizer.learning_rate, optimizer.initial_learning_rate) == (0.001, 0.001)
+    assert optimizer.iterations == 0 and not optimizer.state
+    # A resume refused after the checkpoint's Adam moments went into the optimizer.
+    path = tmp_path / "run.npz"
+    checkpointed(path, X, y, optimizer="adam")
+    own = MLP(hidden=(6,), seed=3).fit(X, y, epochs=1, batch_size=16, optimizer="adam")
+    optimizer = own.optimizer_
+    moments = {key: buffer.copy() for key, buffer in optimizer.state.items()}
+    with pytest.raises(ValueError, match="beyond the largest float32"):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, batch_size=16, optimizer=optimizer, resume=path, learning_rate=1e39
+        )
+    assert optimizer.learning_rate == optimizer.initial_learning_rate == 0.001
+    assert optimizer.iterations == len(X) // 16 + (len(X) % 16 > 0)
+    assert optimizer.state.keys() == moments.keys()
+    for key, buffer in moments.items():
+        np.testing.assert_array_equal(optimizer.state[key], buffer)
+
+
 class ThreadRank:
     """Rank ``rank`` of ``size`` threads standing in for MPI processes: ``allgather``
     meets the other threads at a barrier."""

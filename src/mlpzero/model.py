@@ -51,6 +51,7 @@ from .preparation import (
 )
 from .progress import ProgressLogger
 from .regularizers import check_penalty_range, dropout_rates
+from .snapshot import OptimizerSnapshot
 from .standardization import Standardizer
 from .targets import TargetEncoder, infer_task, loss_for_task
 from .training import RowOrder, train
@@ -405,99 +406,103 @@ class MLP:
             :func:`mlpzero.checkpointing.data_signature`), refused before any epoch.
         """
         comm = _process_group(distributed, dict(locals()))
-        # The options rank 0 alone acts on (checkpoint, verbose, ...) may differ between
-        # ranks, and so may their checks' verdicts: the ranks agree on them.
-        options = _on_every_rank(comm, "accept the fit's options", lambda: FitOptions.check(
-            stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
-            batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
-            penalty_per_sample=penalty_per_sample, clip_norm=clip_norm,
-            validation_split=validation_split, validation_data=validation_data,
-            class_weight=class_weight, shuffle=shuffle,
-            callbacks=callbacks, verbose=verbose, print_every=print_every,
-            checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
-        ))  # fmt: skip
-        # Its checks take the callbacks, whose ModelCheckpoint may differ between ranks.
-        resumed = _on_every_rank(comm, "resume", lambda: _read_checkpoint(self, options))
-        if resumed is None:  # a resumed fit loads the checkpoint's state into the optimizer
-            _check_optimizer_serves(self, options.optimizer)
-        source = self if resumed is None else resumed.model
-        n_features = source.network.layer_sizes[0] if source.built else None
-        names = source.feature_names_in_ if source.built else _first_fit_names(self, X)
-        X, validation_data = _columns_in_order(X, validation_data, names)
-        scan = None if comm.size == 1 else _distributed.row_scan(comm)  # a share per rank
-        data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features, scan)
-        with _restored_on_error(self):
-            if options.lbfgs:
-                _check_lbfgs(self, options, comm)
-            first_fit = resumed is None and not self.built
-            signature = None
-            # Every rank of a distributed fit signs (a collective), whether or not its
-            # own options name a checkpoint: rank 0's alone may.
-            wanted = comm.size > 1 or (options.checkpoint, options.resume) != (None, None)
-            if not is_batch_source(X) and wanted:
-                signature = data_signature(data, self.dtype, comm)
-            if resumed is not None:  # before the checkpoint's state goes into the options
-                check_same_data(resumed.state.progress.get("data"), signature, options.resume)
-            if classes is not None:
-                _check_classes(self, classes, data.y)
-            if resumed is not None:
-                epoch_state = _take_over(self, resumed, options)
-            elif first_fit:
-                labels = data.y if classes is None else np.asarray(classes)
-                self._build(data.X, labels, options.verbose if comm.is_root else 0)
-                if names is not None and len(names) != self.network.layer_sizes[0]:
-                    raise ValueError(
-                        f"feature_names_in_ names {len(names)} features, but X has "
-                        f"{self.network.layer_sizes[0]}"
-                    )
-                self.feature_names_in_ = names
-            fit_random_state = self._rng.bit_generator.state
-            # Drawn from the seed, not the running generator: every fit on the same
-            # data holds out the same rows, so continued training never sees them.
-            split_rng = self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
-            prepared = prepare(
-                data, self.encoder, self.dtype, validation_split=options.validation_split,
-                class_weight=options.class_weight, split_rng=split_rng,
-                target_check=self.loss_.check_targets,
-            )  # fmt: skip
-            # A ModelCheckpoint (rank 0's alone) may watch other metrics on other ranks.
-            validated = prepared.validation is not None
-            _on_every_rank(comm, "accept the callbacks' metrics",
-                           lambda: _check_log_names(self, options, validated))  # fmt: skip
-            if options.lbfgs:  # _lbfgs_l2 checks its l2
-                _lbfgs_l2(options, prepared, self.dtype)
-            else:
-                _optimizers.check_learning_rate_range(options.optimizer, self.dtype)
-                if not options.penalty_per_sample:  # else checked for each batch's weight
-                    check_penalty_range(options.l2, options.l1, self.dtype)
-            if self.standardize and self.standardizer_ is None:
-                self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
-            if resumed is None:  # rank 0's alone may name a file: the ranks agree
-                _on_every_rank(
-                    comm, "accept its model files", lambda: _check_model_file(self, options)
+        # A fit refused before its first step leaves a given optimizer as it was.
+        with _optimizer_kept_on_error(optimizer):
+            # The options rank 0 alone acts on (checkpoint, verbose, ...) may differ between
+            # ranks, and so may their checks' verdicts: the ranks agree on them.
+            options = _on_every_rank(comm, "accept the fit's options", lambda: FitOptions.check(
+                stream=is_batch_source(X), epochs=epochs, learning_rate=learning_rate,
+                batch_size=batch_size, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
+                penalty_per_sample=penalty_per_sample, clip_norm=clip_norm,
+                validation_split=validation_split, validation_data=validation_data,
+                class_weight=class_weight, shuffle=shuffle,
+                callbacks=callbacks, verbose=verbose, print_every=print_every,
+                checkpoint=checkpoint, checkpoint_interval=checkpoint_interval, resume=resume,
+            ))  # fmt: skip
+            # Its checks take the callbacks, whose ModelCheckpoint may differ between ranks.
+            resumed = _on_every_rank(comm, "resume", lambda: _read_checkpoint(self, options))
+            if resumed is None:  # a resumed fit loads the checkpoint's state into the optimizer
+                _check_optimizer_serves(self, options.optimizer)
+            source = self if resumed is None else resumed.model
+            n_features = source.network.layer_sizes[0] if source.built else None
+            names = source.feature_names_in_ if source.built else _first_fit_names(self, X)
+            X, validation_data = _columns_in_order(X, validation_data, names)
+            scan = None if comm.size == 1 else _distributed.row_scan(comm)  # a share per rank
+            data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features, scan)
+            with _restored_on_error(self):
+                if options.lbfgs:
+                    _check_lbfgs(self, options, comm)
+                first_fit = resumed is None and not self.built
+                signature = None
+                # Every rank of a distributed fit signs (a collective), whether or not its
+                # own options name a checkpoint: rank 0's alone may.
+                wanted = comm.size > 1 or (options.checkpoint, options.resume) != (None, None)
+                if not is_batch_source(X) and wanted:
+                    signature = data_signature(data, self.dtype, comm)
+                if resumed is not None:  # before the checkpoint's state goes into the options
+                    check_same_data(resumed.state.progress.get("data"), signature, options.resume)
+                if classes is not None:
+                    _check_classes(self, classes, data.y)
+                if resumed is not None:
+                    epoch_state = _take_over(self, resumed, options)
+                elif first_fit:
+                    labels = data.y if classes is None else np.asarray(classes)
+                    self._build(data.X, labels, options.verbose if comm.is_root else 0)
+                    if names is not None and len(names) != self.network.layer_sizes[0]:
+                        raise ValueError(
+                            f"feature_names_in_ names {len(names)} features, but X has "
+                            f"{self.network.layer_sizes[0]}"
+                        )
+                    self.feature_names_in_ = names
+                fit_random_state = self._rng.bit_generator.state
+                # Drawn from the seed, not the running generator: every fit on the same
+                # data holds out the same rows, so continued training never sees them.
+                split_rng = (
+                    self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
                 )
-        self.validation_rows_ = prepared.validation_rows
-        if resumed is not None:
-            self._rng.bit_generator.state = epoch_state
-            start_epoch = resumed.state.progress["start_epoch"]
-            epochs_left = max(0, options.epochs - (self.history.epochs - start_epoch))
-            if resumed.state.progress.get("finished") == "stopped" or epochs_left == 0:
-                # A finished run (stopped by a callback, or all its epochs done): the
-                # checkpoint holds the finished model, which continues no further.
-                self.optimizer_, self._rank = options.optimizer, comm.rank
-                return self
-        else:
-            start_epoch, epochs_left = self.history.epochs, options.epochs
-        self.fit_config_ = options.fit_config()
-        progress = {
-            "start_epoch": start_epoch,
-            "epochs": options.epochs,
-            "fit_random_state": fit_random_state,
-        }
-        if signature is not None:
-            progress["data"] = signature
-        callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
-        self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
+                prepared = prepare(
+                    data, self.encoder, self.dtype, validation_split=options.validation_split,
+                    class_weight=options.class_weight, split_rng=split_rng,
+                    target_check=self.loss_.check_targets,
+                )  # fmt: skip
+                # A ModelCheckpoint (rank 0's alone) may watch other metrics on other ranks.
+                validated = prepared.validation is not None
+                _on_every_rank(comm, "accept the callbacks' metrics",
+                               lambda: _check_log_names(self, options, validated))  # fmt: skip
+                if options.lbfgs:  # _lbfgs_l2 checks its l2
+                    _lbfgs_l2(options, prepared, self.dtype)
+                else:
+                    _optimizers.check_learning_rate_range(options.optimizer, self.dtype)
+                    if not options.penalty_per_sample:  # else checked for each batch's weight
+                        check_penalty_range(options.l2, options.l1, self.dtype)
+                if self.standardize and self.standardizer_ is None:
+                    self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
+                if resumed is None:  # rank 0's alone may name a file: the ranks agree
+                    _on_every_rank(
+                        comm, "accept its model files", lambda: _check_model_file(self, options)
+                    )
+            self.validation_rows_ = prepared.validation_rows
+            if resumed is not None:
+                self._rng.bit_generator.state = epoch_state
+                start_epoch = resumed.state.progress["start_epoch"]
+                epochs_left = max(0, options.epochs - (self.history.epochs - start_epoch))
+                if resumed.state.progress.get("finished") == "stopped" or epochs_left == 0:
+                    # A finished run (stopped by a callback, or all its epochs done): the
+                    # checkpoint holds the finished model, which continues no further.
+                    self.optimizer_, self._rank = options.optimizer, comm.rank
+                    return self
+            else:
+                start_epoch, epochs_left = self.history.epochs, options.epochs
+            self.fit_config_ = options.fit_config()
+            progress = {
+                "start_epoch": start_epoch,
+                "epochs": options.epochs,
+                "fit_random_state": fit_random_state,
+            }
+            if signature is not None:
+                progress["data"] = signature
+            callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
+            self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
         self.optimizer_, self._rank = options.optimizer, comm.rank
         if options.lbfgs:
             return self._fit_lbfgs(options, prepared, callbacks)
@@ -1385,6 +1390,25 @@ def _fit_callbacks(
     if comm.size > 1:
         callbacks = _distributed.rank_callbacks(comm, model, callbacks)
     return callbacks
+
+
+@contextmanager
+def _optimizer_kept_on_error(optimizer: Any) -> Iterator[None]:
+    """Put a given :class:`~mlpzero.optimizers.Optimizer` object's rates, step count and
+    state back if the block raises: the fit sets its learning rate, and a resumed fit
+    loads the checkpoint's state into it, before every check has passed."""
+    if not isinstance(optimizer, _optimizers.Optimizer):
+        yield
+        return
+    rates = optimizer.learning_rate, optimizer.initial_learning_rate
+    running = OptimizerSnapshot()
+    running.take(optimizer)
+    try:
+        yield
+    except BaseException:
+        optimizer.learning_rate, optimizer.initial_learning_rate = rates
+        running.restore(optimizer)
+        raise
 
 
 @contextmanager

@@ -111,9 +111,10 @@ class OptimizerSnapshot:
             del optimizer.state[key]
         for key in self._keys:
             saved = self._buffers[key]
-            if key in optimizer.state:
-                saved.restore(optimizer.state[key])
-            else:
+            buffer = optimizer.state.get(key)
+            if buffer is not None and buffer.shape == saved.values.shape:
+                saved.restore(buffer)
+            else:  # made since, or replaced by another model's (a checkpoint's)
                 optimizer.state[key] = np.array(saved.values, copy=True)
 
 
