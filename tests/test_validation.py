@@ -168,7 +168,7 @@ def test_a_dropout_rate_as_a_0_d_array_is_one_rate():
 
 
 def test_non_negative_takes_zero_and_positive_does_not():
-    assert check_non_negative("l2", 0) == 0.0 and check_non_negative("l2", "0.25") == 0.25
+    assert check_non_negative("l2", 0) == 0.0 and check_non_negative("l2", 0.25) == 0.25
     with pytest.raises(ValueError, match="l2 must be a finite number > 0, got 0"):
         check_positive("l2", 0)
     for value in (-1, float("nan")):
@@ -176,6 +176,22 @@ def test_non_negative_takes_zero_and_positive_does_not():
             check_non_negative("l2", value)
     with pytest.raises(TypeError, match="l2 must be a number"):
         check_non_negative("l2", "x")
+
+
+@pytest.mark.parametrize("text", ["0.25", b"0.25", np.str_("0.25"), np.array("0.25")])
+def test_numbers_given_as_text_are_refused(text):
+    """float() reads "0.25", so l2="0.25" and learning_rate="0.1" were accepted, while
+    integers and flags refuse text: a typed config that lost its types went unnoticed."""
+    with pytest.raises(TypeError, match=r"l2 must be a number, got (str|bytes|ndarray)"):
+        check_non_negative("l2", text)
+    with pytest.raises(TypeError, match="learning_rate must be a number, got str '0.1'"):
+        MLP(seed=0).fit(np.zeros((4, 2)), [0, 1, 0, 1], epochs=1, learning_rate="0.1")
+
+
+def test_sample_weights_given_as_text_are_refused():
+    with pytest.raises(ValueError, match=r"sample_weight must be numbers, one per sample"):
+        check_sample_weight(["1", "2"], 2)
+    np.testing.assert_array_equal(check_sample_weight([1, 2], 2), [1.0, 2.0])
 
 
 # ---------------------------------------------------------------------------- the model

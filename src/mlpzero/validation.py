@@ -449,7 +449,10 @@ def check_sample_weight(
     if sample_weight is None:
         return None
     try:
-        weights = np.asarray(sample_weight, dtype=np.float64)
+        weights = np.asarray(sample_weight)
+        if weights.dtype.kind in "US":  # text, which float64 would read without a word
+            raise TypeError
+        weights = weights.astype(np.float64, copy=False)
     except (TypeError, ValueError):
         raise ValueError(
             f"{name} must be numbers, one per sample, got "
@@ -540,9 +543,11 @@ def check_non_negative(name: str, value: Any) -> float:
 
 
 def _number(name: str, value: Any) -> float:
-    """``value`` as a float; bools (NumPy's too) and what ``float`` refuses raise a
-    TypeError."""
-    if isinstance(value, (bool, np.bool_)):
+    """``value`` as a float; bools (NumPy's too), text (``"0.1"``, which ``float`` would
+    read, as it would not read ``"1e-3 "`` with a unit or a comma) and what ``float``
+    refuses raise a TypeError."""
+    text = isinstance(value, np.ndarray) and value.dtype.kind in "US"
+    if isinstance(value, (bool, np.bool_, str, bytes, np.str_, np.bytes_)) or text:
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     try:
         return float(value)
