@@ -694,6 +694,32 @@ def test_a_learning_rate_beyond_the_dtype_is_refused_before_training(optimizer):
     MLP(seed=0, dtype="float64").fit(X, y, epochs=1, optimizer=optimizer, learning_rate=1e-3)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_an_eps_below_the_dtype_is_refused_before_training(optimizer):
+    """eps=1e-50 is 0 in float32: a parameter whose gradient is always 0 stepped by 0 / 0,
+    and the fit ended in a divergence error that blamed the learning rate."""
+    X, y = circles()
+    X = np.column_stack([X, np.zeros(len(X))])  # the third input's weights never move
+    model = MLP(seed=0)
+    with pytest.raises(ValueError, match=r"eps=1e-50 is below the smallest normal float32"):
+        model.fit(X, y, epochs=2, optimizer={"name": optimizer, "eps": 1e-50})
+    assert not model.built
+    fitted = MLP(seed=0, dtype="float64").fit(
+        X, y, epochs=2, optimizer={"name": optimizer, "eps": 1e-50}
+    )
+    assert np.isfinite(fitted.network.params).all()
+
+
+def test_a_clip_norm_below_the_dtype_is_refused_before_training():
+    """clip_norm=1e-50 scaled every float32 gradient by 0: the fit ran and nothing moved."""
+    X, y = circles()
+    model = MLP(seed=0)
+    with pytest.raises(ValueError, match=r"clip_norm=1e-50 is below the smallest normal"):
+        model.fit(X, y, epochs=2, clip_norm=1e-50)
+    assert not model.built
+    assert MLP(seed=0, dtype="float64").fit(X, y, epochs=2, clip_norm=1e-50).built
+
+
 def test_a_divergence_error_comes_back_whole_from_a_worker_process():
     """A sweep's worker (joblib, Dask) sends a failing fit's error back pickled: it must
     unpickle to the same error, or the search loses it ("a result has failed to

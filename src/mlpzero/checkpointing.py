@@ -29,7 +29,7 @@ import numpy as np
 from . import distributed as _distributed
 from .callbacks import Callback, SettingsChanged
 from .io import CheckpointState, ModelRecord, jsonable, read_record, short_repr, write_record
-from .optimizers import Optimizer, check_learning_rate_range
+from .optimizers import Optimizer, check_dtype_range
 from .schedules import Schedule
 from .validation import dense_rows, is_sparse
 
@@ -252,7 +252,7 @@ def restore_optimizer(
             f"resume: {path}: the optimizer state is not valid: {short_repr(error, 200)}"
         ) from None
     try:
-        check_learning_rate_range(optimizer, params.dtype)
+        check_dtype_range(optimizer, params.dtype)
     except ValueError as error:
         raise ValueError(f"resume: {path}: {error}") from None
 

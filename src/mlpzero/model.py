@@ -54,7 +54,7 @@ from .regularizers import check_penalty_range, dropout_rates
 from .snapshot import OptimizerSnapshot
 from .standardization import Standardizer
 from .targets import TargetEncoder, infer_task, loss_for_task
-from .training import RowOrder, train
+from .training import RowOrder, check_clip_norm_range, train
 from .validation import (
     brief_list,
     check_dtype,
@@ -472,7 +472,8 @@ class MLP:
                 if options.lbfgs:  # _lbfgs_l2 checks its l2
                     _lbfgs_l2(options, prepared, self.dtype)
                 else:
-                    _optimizers.check_learning_rate_range(options.optimizer, self.dtype)
+                    _optimizers.check_dtype_range(options.optimizer, self.dtype)
+                    check_clip_norm_range(options.clip_norm, self.dtype)
                     if not options.penalty_per_sample:  # else checked for each batch's weight
                         check_penalty_range(options.l2, options.l1, self.dtype)
                 if self.standardize and self.standardizer_ is None:

@@ -65,7 +65,7 @@ __all__ = [
     "AdamW",
     "Optimizer",
     "RMSprop",
-    "check_learning_rate_range",
+    "check_dtype_range",
     "get",
 ]
 
@@ -532,14 +532,22 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 _ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
 
 
-def check_learning_rate_range(optimizer: Optimizer, dtype: Any) -> None:
-    """Refuse a learning rate beyond the largest number of ``dtype``, the parameters':
-    each update takes it in that dtype, where it would be infinite."""
-    largest = float(np.finfo(dtype).max)
-    if optimizer.learning_rate > largest:
+def check_dtype_range(optimizer: Optimizer, dtype: Any) -> None:
+    """Refuse settings that ``dtype``, the parameters', cannot hold, as each update takes
+    them in it: a learning rate beyond its largest number (infinite there), and an ``eps``
+    below its smallest normal one (zero there, or nearly, after Adam's bias correction: a
+    parameter whose gradient is always 0 would then step by 0 / 0)."""
+    info = np.finfo(dtype)
+    if optimizer.learning_rate > float(info.max):
         raise ValueError(
             f"learning_rate={optimizer.learning_rate!r} is beyond the largest "
             f"{np.dtype(dtype).name} number (the parameters' dtype)"
+        )
+    eps = getattr(optimizer, "eps", None)
+    if eps is not None and eps < float(info.tiny):
+        raise ValueError(
+            f"eps={eps!r} is below the smallest normal {np.dtype(dtype).name} number "
+            f"({float(info.tiny):.3g}, the parameters' dtype), where it would be 0"
         )
 
 

@@ -64,7 +64,13 @@ from .regularizers import WeightPenalty
 from .snapshot import OptimizerSnapshot, ParameterSnapshot
 from .validation import check_positive, dense_rows, relative_sample_weight
 
-__all__ = ["TrainingDivergedError", "clip_global_norm", "gather_rows", "train"]
+__all__ = [
+    "TrainingDivergedError",
+    "check_clip_norm_range",
+    "clip_global_norm",
+    "gather_rows",
+    "train",
+]
 
 
 def gather_rows(source: Any, index: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -801,6 +807,17 @@ _LARGE_FEATURE = 100.0
 
 def _sum(weights: np.ndarray) -> float:
     return float(np.sum(weights, dtype=np.float64))
+
+
+def check_clip_norm_range(clip_norm: float | None, dtype: Any) -> None:
+    """Refuse a ``clip_norm`` below the smallest normal number of ``dtype``, the
+    gradients': the factor that scales them to it would be 0 there, and every step too."""
+    tiny = float(np.finfo(dtype).tiny)
+    if clip_norm is not None and clip_norm < tiny:
+        raise ValueError(
+            f"clip_norm={clip_norm!r} is below the smallest normal {np.dtype(dtype).name} "
+            f"number ({tiny:.3g}, the parameters' dtype): every gradient would be clipped to 0"
+        )
 
 
 def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
