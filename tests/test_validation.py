@@ -184,7 +184,7 @@ def test_numbers_given_as_text_are_refused(text):
     integers and flags refuse text: a typed config that lost its types went unnoticed."""
     with pytest.raises(TypeError, match=r"l2 must be a number, got (str|bytes|ndarray)"):
         check_non_negative("l2", text)
-    with pytest.raises(TypeError, match="learning_rate must be a number, got str '0.1'"):
+    with pytest.raises(TypeError, match=r"learning_rate must be a number, got str '0\.1'"):
         MLP(seed=0).fit(np.zeros((4, 2)), [0, 1, 0, 1], epochs=1, learning_rate="0.1")
 
 
