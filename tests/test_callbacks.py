@@ -147,6 +147,25 @@ def test_best_only_checkpoint_is_not_replaced_by_a_worse_later_fit(tmp_path):
     assert path.read_bytes() == saved
 
 
+def test_a_best_only_checkpoint_does_not_compare_a_validation_loss_with_a_training_loss(
+    tmp_path,
+):
+    """monitor=None watches loss in a fit without validation data and val_loss in one
+    with it. The best of the first fit was kept, and the second fit's validation losses
+    were measured against a training loss: none of them was saved."""
+    X, y = noisy_circles(60)
+    path = tmp_path / "best.npz"
+    checkpoint = ModelCheckpoint(path, save_best_only=True)
+    model = MLP(hidden=(8,), seed=0).fit(
+        X, y, epochs=30, optimizer="adam", learning_rate=0.05, callbacks=[checkpoint]
+    )
+    path.unlink()
+    # validated on flipped labels: every validation loss is worse than the training losses
+    model.fit(X, y, epochs=2, validation_data=(X, 1 - y), callbacks=[checkpoint])
+    assert min(model.history["val_loss"][30:]) > min(model.history["loss"][:30])
+    assert path.exists()
+
+
 def test_checkpoint_every_epoch_with_a_name_pattern(tmp_path):
     X, y = noisy_circles(60)
     pattern = str(tmp_path / "ckpt-{epoch:02d}-{loss:.2f}.npz")

@@ -52,7 +52,9 @@ class Monitor:
         ``accuracy`` or ``score``, minimise the others.
 
     ``best`` and ``best_epoch`` are the best value so far and the epoch it was reached
-    (``None`` until a finite value has been seen); :meth:`reset` forgets them.
+    (``None`` until a finite value has been seen), ``best_key`` the metric it is a value
+    of; :meth:`reset` forgets them, and so does an epoch that watches another metric (a
+    fit with validation data after one without, under ``monitor=None``).
 
     Examples
     --------
@@ -77,6 +79,7 @@ class Monitor:
         """Forget the best value: the next finite value will be an improvement."""
         self.best: float | None = None
         self.best_epoch: int | None = None
+        self.best_key: str | None = None
 
     def maximizes(self, key: str) -> bool:
         """Whether higher values of the metric ``key`` are better (the one rule of ``mode``)."""
@@ -85,6 +88,10 @@ class Monitor:
     def improved(self, epoch: int, logs: dict[str, float]) -> bool:
         """Whether this epoch's value beats the best by more than ``min_delta``; records it."""
         key = monitored_key(self.monitor, logs)
+        if self.best_key is not None and key != self.best_key:
+            # monitor=None watches val_loss in a fit with validation data and loss in one
+            # without: a best training loss says nothing about a validation loss.
+            self.reset()
         value = float(logs[key])
         maximize = self.maximizes(key)
         if not np.isfinite(value):
@@ -96,7 +103,7 @@ class Monitor:
         else:
             better = value < self.best - self.min_delta
         if better:
-            self.best, self.best_epoch = value, epoch
+            self.best, self.best_epoch, self.best_key = value, epoch, key
         return better
 
     @property
@@ -111,6 +118,7 @@ class Monitor:
             raise ValueError("best must be a number, got NaN")
         self.best = best
         self.best_epoch = None if best_epoch is None else int(best_epoch)
+        self.best_key = None  # that of the run it came from, which the resumed one repeats
 
     def __repr__(self) -> str:
         return (
