@@ -94,7 +94,7 @@ class EarlyStopping(Callback):
     ----------
     monitor:
         The metric to watch; ``None`` means ``val_loss`` when there is validation data,
-        else ``loss``. Metrics whose name contains ``accuracy`` are maximised.
+        else ``loss``. Metrics whose name contains ``accuracy`` or ``score`` are maximised.
     patience:
         Stop after this many epochs in a row without improvement (0 or 1: at the first).
     min_delta:

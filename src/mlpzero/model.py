@@ -95,7 +95,8 @@ class MLP:
         probabilities to ``[epsilon, 1 - epsilon]``) or a :class:`~mlpzero.losses.Loss`
         always wins.
     init:
-        Weight initialiser; ``None`` follows the activation (He for ReLU, Xavier else).
+        Weight initialiser; ``None`` follows the activation (He for ReLU and leaky ReLU,
+        Xavier else; the output layer takes the last hidden layer's).
     seed:
         Seeds the initial weights and the shuffling: the same seed gives the same model.
     dtype:

@@ -215,9 +215,10 @@ class ReduceLROnPlateau(Schedule):
     At the end of each epoch the monitored metric (``monitor``; ``None`` means
     ``val_loss`` when there is validation data, else ``loss``) is compared with the best
     value so far by a :class:`~mlpzero.monitor.Monitor`: it improves when it is lower by
-    more than ``min_delta`` (higher, for metrics whose name contains ``accuracy``). After
-    more than ``patience`` epochs without improvement the rate is multiplied by ``factor``
-    (never below ``min_lr``), and no further reduction happens for ``cooldown`` epochs:
+    more than ``min_delta`` (higher, for metrics whose name contains ``accuracy`` or
+    ``score``). After more than ``patience`` epochs without improvement the rate is
+    multiplied by ``factor`` (never below ``min_lr``), and no further reduction happens
+    for ``cooldown`` epochs:
 
     .. math:: \gamma_e = \min\big(\gamma_0,
               \max(\gamma_0 \cdot \text{factor}^{k}, \gamma_{min})\big)
