@@ -65,6 +65,13 @@ def test_r2_score_refuses_mismatched_or_empty_inputs_by_name():
     assert r2_score([[1.0], [2.0], [4.0]], [1.0, 2.0, 4.0]) == 1.0  # a column is one output
 
 
+def test_r2_score_refuses_a_scalar_by_name():
+    # two single numbers failed inside NumPy: "axis 0 is out of bounds for array of
+    # dimension 0", naming neither argument
+    with pytest.raises(ValueError, match=r"y_true and y_pred .* one row per sample.*\(\) and \(\)"):
+        r2_score(3.0, 3.0)
+
+
 def test_confusion_matrix_refuses_measurements_for_labels():
     """Regression values, each its own label, gave a matrix of 3000 x 3000 counts from
     3000 samples (and a figure that took a minute and 800 MB to draw)."""

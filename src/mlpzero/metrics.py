@@ -95,7 +95,8 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     """
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)
-    if y_true.size != y_pred.size or y_true.shape[:1] != y_pred.shape[:1]:
+    scalar = y_true.ndim == 0 or y_pred.ndim == 0
+    if scalar or y_true.size != y_pred.size or y_true.shape[:1] != y_pred.shape[:1]:
         raise ValueError(
             "y_true and y_pred must have one row per sample and the same number of values, "
             f"got shapes {y_true.shape} and {y_pred.shape}"
