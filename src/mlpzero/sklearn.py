@@ -233,8 +233,8 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
     momentum, nesterovs_momentum:
         SGD's momentum and Nesterov's variant.
     early_stopping, validation_fraction:
-        Hold out this fraction (stratified for classifiers), stop on its score and keep
-        the weights of the best epoch.
+        Hold out this fraction (stratified for binary classifiers, as scikit-learn
+        does), stop on its score and keep the weights of the best epoch.
     beta_1, beta_2, epsilon:
         Adam's moment decay rates and denominator guard.
     dropout:
