@@ -1376,7 +1376,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return np.clip(proba, eps, 1 - eps, out=proba)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """The logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
+        """The logarithm of :meth:`predict_proba`, finite: those probabilities stay
+        within ``[eps, 1 - eps]``."""
         proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(proba, out=proba)
