@@ -172,6 +172,13 @@ def test_network_dtype_must_be_float32_or_float64(dtype):
         Network([2, 3, 1], dtype=dtype)
 
 
+@pytest.mark.parametrize("sizes", [[2, 3.7, 1], [2, "3", 1], [2, True, 1]])
+def test_network_refuses_a_layer_size_that_is_not_an_integer(sizes):
+    # int() made 3.7 a layer of 3 units and "3" one of 3, without a word
+    with pytest.raises(TypeError, match=r"layer_sizes\[1\] must be an integer, got "):
+        Network(sizes)
+
+
 def test_network_activation_none_is_named():
     with pytest.raises(TypeError, match=r"activation must be a name.*got NoneType None"):
         Network([2, 3, 1], activation=None)

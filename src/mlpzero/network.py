@@ -147,6 +147,16 @@ def _largest_copy(sizes: Sequence[int], fewest_rows: int, most_rows: int) -> int
     )
 
 
+def _layer_size(index: int, size: Any) -> int:
+    """Entry ``index`` of ``layer_sizes`` as an int; a float or a string is refused rather
+    than truncated (``int(3.7)`` would build a layer of 3 units)."""
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)):
+        raise TypeError(
+            f"layer_sizes[{index}] must be an integer, got {type(size).__name__} {size!r}"
+        )
+    return int(size)
+
+
 def _blocks(flat: np.ndarray, sizes: Sequence[int], rows: int) -> list[np.ndarray]:
     """Consecutive ``(n, rows)`` views into ``flat``, one per entry of ``sizes``."""
     views, offset = [], 0
@@ -184,7 +194,7 @@ class Network:
         dtype: str | np.dtype = "float32",
         rng: Any = None,
     ) -> None:
-        sizes = [int(n) for n in layer_sizes]
+        sizes = [_layer_size(index, n) for index, n in enumerate(layer_sizes)]
         if len(sizes) < 2 or any(n < 1 for n in sizes):
             raise ValueError(
                 f"layer_sizes must hold at least two positive sizes, got {list(layer_sizes)!r}"
