@@ -184,7 +184,8 @@ def load_npy_dir(
     """Open a data directory memory-mapped: ``X``, ``y`` and the feature names.
 
     ``path/X.npy`` must be numeric and 2-D, ``path/y.npy`` (not read with
-    ``features_only``; then None) must hold one number or string per row of ``X``, and
+    ``features_only``; then None) must hold numbers or strings, one entry per row of ``X``
+    (1-D, or 2-D for several outputs such as a multi-label 0/1 matrix), and
     ``path/columns.json``, when present, a list of ``n_features`` distinct names (else the
     names are None). Each header is checked before the data is mapped, and floating-point
     arrays are scanned for NaN and infinity a few MB at a time: the arrays are never read
