@@ -1,8 +1,9 @@
 """One lookup for every named component: activations, losses, optimizers, schedules.
 
 Anywhere mlpzero takes a component it accepts a name (``"adam"``), a config dict as
-produced by the component's ``config`` property (``{"name": "adam", "beta1": 0.8}``), or
-an instance, which is returned as it is. :func:`resolve` is that rule, written once.
+produced by the component's ``config`` property
+(``{"name": "adam", "betas": [0.8, 0.999]}``), or an instance, which is returned as it
+is. :func:`resolve` is that rule, written once.
 """
 
 from __future__ import annotations
