@@ -1,8 +1,9 @@
 """The ``mlpzero`` command (also ``python -m mlpzero``).
 
 Sub-commands: ``demo``, ``train``, ``evaluate``, ``predict``, ``convert``, ``summary``,
-``plot`` (``activations``, ``boundary``, ``history``) and ``export``. ``mlpzero COMMAND --help``
-shows each one's usage and an example.
+``plot`` (``activations``, ``boundary``, ``history``), ``export`` and ``playground``
+(:mod:`mlpzero.playground.cli`). ``mlpzero COMMAND --help`` shows each one's usage and an
+example.
 
 The command is a thin adapter: it parses options, loads data with
 :func:`mlpzero.datasets.load_data` and models with :func:`mlpzero.load`, and calls
