@@ -124,8 +124,8 @@ class History:
         """The epoch (from 0) with the best value of ``monitor``, or ``None`` if unknown.
 
         ``monitor`` defaults to ``val_loss`` when recorded, else ``loss``; the rule is
-        :class:`~mlpzero.monitor.Monitor`'s (accuracies maximised, NaN never best, the
-        first of equal values wins).
+        :class:`~mlpzero.monitor.Monitor`'s (accuracies and scores maximised, NaN never
+        best, the first of equal values wins).
         """
         if not self.history:
             return None

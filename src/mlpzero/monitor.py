@@ -38,7 +38,8 @@ def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:
 
 
 class Monitor:
-    """Tracks the best value of a logged metric (lower is better unless it is an accuracy).
+    """Tracks the best value of a logged metric (lower is better, unless it is an accuracy
+    or a score).
 
     Parameters
     ----------
