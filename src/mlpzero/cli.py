@@ -205,7 +205,8 @@ def _add_train(subparsers: Any) -> None:
         "--early-stopping",
         type=_positive_int,
         metavar="PATIENCE",
-        help="stop after PATIENCE epochs without improvement",
+        help="stop after PATIENCE epochs without improvement of val_loss (loss without "
+        "--validation-split) and keep the weights of the best epoch",
     )
     parser.add_argument(
         "--seed", type=_non_negative_int, default=0, metavar="N", help="model and data seed"
