@@ -16,7 +16,9 @@ Order of calls in one ``fit``::
 
 ``on_train_end`` also runs after a stop by a callback and after Ctrl-C; it does not run
 when training fails with an error. Epochs are numbered from 0 across repeated ``fit``
-calls, as in :attr:`History.epochs`.
+calls, as in :attr:`History.epochs`. With ``optimizer="lbfgs"`` SciPy runs the
+iterations: each is an epoch whose ``on_epoch_end`` runs after it, and neither
+``on_epoch_begin`` nor ``on_batch_end`` is called (see :mod:`mlpzero.lbfgs`).
 
 Provided: :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`LambdaCallback`,
 :class:`Diagnostics` (gradient norms, update sizes, dead and saturated units every few
