@@ -4,7 +4,8 @@ first-layer weights, predicted-vs-true for regression).
 
 Every function builds a :class:`matplotlib.figure.Figure` directly (not through
 ``pyplot``), so nothing opens a window or blocks, and it works without a display. Each
-returns the Figure and, given ``path``, saves it there (PNG, SVG or PDF by the suffix).
+returns the Figure and, given ``path``, saves it there in the format its suffix names
+(PNG, SVG, PDF or another that matplotlib writes; a path without a suffix gets ``.png``).
 :class:`LivePlot` is the callback that redraws curves in place in a notebook.
 """
 
