@@ -1,6 +1,7 @@
 """mlpzero.tutorial against the independent dictionary baseline in benchmarks/."""
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -276,6 +277,22 @@ def test_bad_arguments_raise_clear_errors():
         T.multi_layer_neural_network(X, Y, [3], num_epochs=1, output_activation="tanh")
     with pytest.raises(ValueError, match="2-D"):
         T.layer_sizes(X[0], Y, [3])
+
+
+def test_update_params_refuses_a_gradient_of_another_shape_than_its_parameter():
+    # a transposed dW1 (3, 2) for W1 (2, 3) was reshaped into W1's shape: a scrambled
+    # step, where the article's W - lr * dW fails on the shapes
+    ls = [3, 2, 1]
+    np.random.seed(0)
+    params = T.init_params(ls)
+    before = {key: value.copy() for key, value in params.items()}
+    grads = {f"d{key}": np.ones_like(value) for key, value in params.items()}
+    for key, bad in (("dW1", np.ones((3, 2))), ("db1", np.ones((1, 2))), ("dW2", np.ones(2))):
+        shape = re.escape(str(bad.shape))
+        with pytest.raises(ValueError, match=rf"grads\['{key}'\] has shape {shape}, expected"):
+            T.update_params(params, {**grads, key: bad}, ls, 0.1)
+        for name, value in before.items():  # refused before any parameter moved
+            np.testing.assert_array_equal(params[name], value)
 
 
 def test_a_label_array_of_the_wrong_shape_is_described_by_its_columns_and_rows():

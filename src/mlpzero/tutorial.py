@@ -229,14 +229,26 @@ def update_params(
     parameters: Params, grads: Params, ls: Sequence[int], learning_rate: float
 ) -> Params:
     """One gradient-descent step, in place: ``W[l] -= learning_rate * dW[l]``, and the
-    same for ``b[l]``. Returns ``parameters`` (the same dictionary and arrays)."""
+    same for ``b[l]``. Returns ``parameters`` (the same dictionary and arrays).
+
+    Each ``dW[l]`` must have the shape of ``W[l]`` and each ``db[l]`` that of ``b[l]``,
+    ``(n[l], 1)``, as :func:`backward_propagation` returns them; another shape (a
+    transposed ``dW``) is refused before any parameter changes."""
     network = _network(ls, "relu", parameters)
     for layer in range(1, network.n_layers + 1):
         for name, views in (("W", network.weight_grads), ("b", network.bias_grads)):
             key = f"d{name}{layer}"
             if key not in grads:
                 raise ValueError(f"grads has no {key!r}: expected the keys of backward_propagation")
-            views[layer - 1][...] = np.reshape(grads[key], views[layer - 1].shape)
+            target = views[layer - 1]
+            want = target.shape if name == "W" else (target.shape[0], 1)
+            if np.shape(grads[key]) != want:
+                raise ValueError(
+                    f"grads[{key!r}] has shape {np.shape(grads[key])}, expected {want}, the "
+                    f"shape of parameters['{name}{layer}'] for layer sizes "
+                    f"{list(network.layer_sizes)}"
+                )
+            target[...] = np.reshape(grads[key], target.shape)
     SGD(learning_rate).step(network.params, network.grads)
     for layer in range(1, network.n_layers + 1):
         parameters[f"W{layer}"][...] = network.weights[layer - 1]
