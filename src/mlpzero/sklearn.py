@@ -207,8 +207,9 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
     learning_rate:
         ``"constant"``, ``"invscaling"`` (``learning_rate_init / (t + 1) ** power_t``
         after ``t`` samples, updated every epoch) or ``"adaptive"`` (divided by 5 each
-        time the loss stalls for ``n_iter_no_change`` epochs); ``solver="sgd"`` only,
-        as in scikit-learn.
+        time the loss, or with ``early_stopping`` the validation score, stalls for more
+        than ``n_iter_no_change`` epochs, as ``tol`` below says; training stops once the
+        rate is at most 1e-6); ``solver="sgd"`` only, as in scikit-learn.
     learning_rate_init, power_t:
         Initial learning rate; exponent of ``"invscaling"``.
     max_iter:
