@@ -62,6 +62,13 @@ def test_check_features_accepts_what_it_can_convert():
         check_features(np.zeros((2, 2)), n_features=3)
 
 
+def test_a_row_of_labels_is_called_transposed():
+    # the article's layout, labels as a (1, m) row: the message said only "got 1"
+    X = np.zeros((100, 2))
+    with pytest.raises(ValueError, match=r"got 1; y has shape \(1, 100\), .* transposed"):
+        MLP(hidden=(2,)).fit(X, np.zeros((1, 100), dtype=int), epochs=1)
+
+
 def test_check_targets_and_weights():
     with pytest.raises(ValueError, match="y is required, got None"):
         check_targets(None, 3)

@@ -414,7 +414,15 @@ def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     if array.ndim > 2:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
     if array.shape[0] != n_samples:
-        raise ValueError(f"expected {name} with {n_samples} rows to match X, got {array.shape[0]}")
+        hint = ""
+        if array.ndim == 2 and array.shape[1] == n_samples:  # the article's (1, m) layout
+            hint = (
+                f"; {name} has shape {array.shape}, one column per sample: samples are rows "
+                "here, pass it transposed"
+            )
+        raise ValueError(
+            f"expected {name} with {n_samples} rows to match X, got {array.shape[0]}{hint}"
+        )
     if _first_non_finite(array) is not None:
         raise ValueError(f"{name} contains NaN or infinity")
     if array.dtype.kind == "O":
