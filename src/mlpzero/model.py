@@ -339,8 +339,10 @@ class MLP:
             Fraction of the rows held out for validation (stratified by class for
             classifiers: each class with two or more rows gives at least one, and a
             split that would then hold out more than twice the fraction, as many small
-            classes do, is refused). The rows are drawn from the model's seed, so every fit on the
-            same data holds out the same ones. Their metrics are ``val_loss`` and
+            classes do, is refused). The rows are drawn from the model's seed, so every fit on
+            the same data holds out the same ones; with ``seed=None`` they come from its
+            running generator, and each fit holds out others (a continued fit then trains
+            on rows an earlier fit validated on). Their metrics are ``val_loss`` and
             ``val_accuracy``; their indices into ``X`` are kept in ``validation_rows_``
             (``None`` after a fit without a split).
         validation_data:
@@ -457,7 +459,8 @@ class MLP:
                     self.feature_names_in_ = names
                 fit_random_state = self._rng.bit_generator.state
                 # Drawn from the seed, not the running generator: every fit on the same
-                # data holds out the same rows, so continued training never sees them.
+                # data holds out the same rows, so continued training never sees them
+                # (without a seed there is none to draw from).
                 split_rng = (
                     self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
                 )
