@@ -103,7 +103,11 @@ class EarlyStopping(Callback):
         The smallest change that counts as an improvement.
     restore_best_weights:
         At the end of training (stopped early, finished, or interrupted with Ctrl-C),
-        put back the parameters of the best epoch, exactly.
+        put back the parameters of the best epoch, exactly: those at its end. A
+        validation metric is measured on them; a training metric (``loss``,
+        ``accuracy``) is measured while the epoch trains, on the parameters before each
+        step (in full-batch training, before the epoch's one step), so the restored
+        parameters are one epoch's steps past those it scored.
     mode:
         ``"auto"``, ``"min"`` or ``"max"``.
 
@@ -241,7 +245,8 @@ class ModelCheckpoint(Callback):
     ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``), e.g.
     ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``; any other placeholder is refused here.
     With ``save_best_only=True`` the file is written only when the monitored metric (see
-    :class:`EarlyStopping`) improves. The file is a model file written atomically by
+    :class:`EarlyStopping`) improves, and holds the parameters at the end of that epoch
+    (for a training metric, one epoch's steps past those it scored). The file is a model file written atomically by
     :meth:`MLP.save <mlpzero.model.MLP.save>` (load it with :func:`mlpzero.load`), so an
     interrupted run never leaves a half-written checkpoint. ``fit`` refuses, before training,
     a path (without placeholders) that names an existing file other than a model file (the
