@@ -351,7 +351,10 @@ class MLP:
             One non-negative weight per sample; the loss is the weighted mean.
         class_weight:
             ``"balanced"`` (weight :math:`n / (k\,n_c)` for class ``c``) or a dict
-            ``{label: weight}``; multiplies ``sample_weight``. Classifiers only.
+            ``{label: weight}``; multiplies ``sample_weight``. Classifiers only. It
+            weighs the training rows alone: the held-out rows of ``validation_split`` and
+            those of ``validation_data`` keep their sample weights, so ``val_loss`` is not
+            class-weighted, while ``loss`` is.
         shuffle:
             Reshuffle the rows every epoch (mini-batches only; the default, except for a
             batch generator, which yields its batches in its own order). A function
