@@ -246,13 +246,14 @@ class ModelCheckpoint(Callback):
     ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``; any other placeholder is refused here.
     With ``save_best_only=True`` the file is written only when the monitored metric (see
     :class:`EarlyStopping`) improves, and holds the parameters at the end of that epoch
-    (for a training metric, one epoch's steps past those it scored). The file is a model file written atomically by
-    :meth:`MLP.save <mlpzero.model.MLP.save>` (load it with :func:`mlpzero.load`), so an
-    interrupted run never leaves a half-written checkpoint. ``fit`` refuses, before training,
-    a path (without placeholders) that names an existing file other than a model file (the
-    data, say) or the file of its ``checkpoint`` or ``resume``. ``last_saved`` is the path of
-    the last file written. The best value is kept across ``fit`` calls, so continued training
-    never replaces a better checkpoint with a worse one.
+    (for a training metric, one epoch's steps past those it scored). The file is a model
+    file written atomically by :meth:`MLP.save <mlpzero.model.MLP.save>` (load it with
+    :func:`mlpzero.load`), so an interrupted run never leaves a half-written checkpoint.
+    ``fit`` refuses, before training, a path (without placeholders) that names an existing
+    file other than a model file (the data, say) or the file of its ``checkpoint`` or
+    ``resume``. ``last_saved`` is the path of the last file written. The best value is kept
+    across ``fit`` calls, so continued training never replaces a better checkpoint with a
+    worse one.
     """
 
     def __init__(
