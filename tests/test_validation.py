@@ -69,6 +69,18 @@ def test_a_row_of_labels_is_called_transposed():
         MLP(hidden=(2,)).fit(X, np.zeros((1, 100), dtype=int), epochs=1)
 
 
+@pytest.mark.parametrize("y_shape, fix", [((100,), "X.T"), ((1, 100), "X.T and y.T")])
+def test_features_in_the_article_s_layout_are_called_transposed(y_shape, fix):
+    """X of shape (2, m), a sample per column as in the article, met labels for m samples
+    with only "expected y with 2 rows to match X, got 100"."""
+    X = np.zeros((2, 100))
+    y = np.zeros(y_shape, dtype=int)
+    with pytest.raises(ValueError, match=rf"got \d+; X has 2 rows and 100 columns, .*pass {fix}$"):
+        MLP(hidden=(2,)).fit(X, y, epochs=1)
+    with pytest.raises(ValueError, match=r"to match X, got 5$"):  # no layout to suggest
+        MLP(hidden=(2,)).fit(np.zeros((4, 2)), np.zeros(5), epochs=1)
+
+
 def test_check_targets_and_weights():
     with pytest.raises(ValueError, match="y is required, got None"):
         check_targets(None, 3)

@@ -183,7 +183,7 @@ class MLP:
         fits that follow keep them.
         """
         X = check_features(X, dtype=self.dtype, accept_sparse=True)
-        y = check_targets(y, X.shape[0])
+        y = check_targets(y, X.shape[0], x_columns=X.shape[1])
         self._build(X, y if classes is None else np.asarray(classes))
         if self.standardize:  # the statistics of this X, kept by the fits that follow
             self.network.input_transform = Standardizer.fit(_dense_blocks(X, self.dtype))
@@ -737,7 +737,7 @@ class MLP:
         """
         network = self._require_built()
         X = self._checked_features(X, network)
-        y = check_targets(y, X.shape[0])
+        y = check_targets(y, X.shape[0], x_columns=X.shape[1])
         self.loss_.check_targets(y)
         weights = relative_sample_weight(check_sample_weight(sample_weight, X.shape[0]))
         outputs = X.shape[0] * network.layer_sizes[-1] * network.dtype.itemsize

@@ -322,7 +322,7 @@ def check_data(
     X = check_features(
         X, dtype=dtype, n_features=n_features, scan=scan, accept_sparse=True, warn_precision=first
     )
-    y = check_targets(y, X.shape[0])
+    y = check_targets(y, X.shape[0], x_columns=X.shape[1])
     given = check_sample_weight(sample_weight, X.shape[0])
     weights = relative_sample_weight(given)
     validation = None

@@ -401,8 +401,14 @@ def _first_too_large(
     return None
 
 
-def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
-    """``y`` as an array with one entry (or row) per sample, without NaN or infinity."""
+def check_targets(
+    y: Any, n_samples: int, *, name: str = "y", x_columns: int | None = None
+) -> np.ndarray:
+    """``y`` as an array with one entry (or row) per sample, without NaN or infinity.
+
+    ``x_columns``, the number of columns of ``X`` when known, lets the error of a ``y``
+    with one entry per column of ``X`` say that ``X`` looks transposed (the article's
+    layout, a sample per column)."""
     if y is None:
         raise ValueError(f"{name} is required, got None")
     array = np.asarray(y)
@@ -415,7 +421,14 @@ def check_targets(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
     if array.shape[0] != n_samples:
         hint = ""
-        if array.ndim == 2 and array.shape[1] == n_samples:  # the article's (1, m) layout
+        entries = array.shape[1] if array.ndim == 2 and array.shape[0] == 1 else len(array)
+        if x_columns is not None and entries == x_columns != n_samples:
+            hint = (
+                f"; X has {n_samples} rows and {x_columns} columns, as if each column were "
+                "a sample (the article's layout): samples are rows here, pass X.T"
+                + (f" and {name}.T" if array.ndim == 2 and array.shape[0] == 1 else "")
+            )
+        elif array.ndim == 2 and array.shape[1] == n_samples:  # the article's (1, m) layout
             hint = (
                 f"; {name} has shape {array.shape}, one column per sample: samples are rows "
                 "here, pass it transposed"
