@@ -8,6 +8,8 @@ import mlpzero
 from mlpzero import MLP
 from mlpzero import io as mlp_io
 from mlpzero.callbacks import Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint
+from mlpzero.convergence import ToleranceStopping
+from mlpzero.schedules import ReduceLROnPlateau
 
 
 def noisy_circles(n=200, seed=0):
@@ -118,6 +120,58 @@ def test_early_stopping_on_a_missing_metric_names_it():
     X, y = noisy_circles(60)
     with pytest.raises(ValueError, match="monitor='val_loss' is not among the logged metrics"):
         MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, callbacks=[EarlyStopping("val_loss")])
+
+
+@pytest.mark.parametrize(
+    "owner, options",
+    [
+        ("EarlyStopping", {"callbacks": [EarlyStopping("val_loss")]}),
+        (
+            "ModelCheckpoint",
+            {"callbacks": [ModelCheckpoint("best.npz", "val_accuracy", save_best_only=True)]},
+        ),
+        ("ToleranceStopping", {"callbacks": [ToleranceStopping("val_loss")]}),
+        ("ReduceLROnPlateau", {"schedule": ReduceLROnPlateau(monitor="val_loss")}),
+    ],
+)
+def test_a_validation_monitor_without_validation_data_is_refused_before_training(
+    owner, options, tmp_path, monkeypatch
+):
+    """It was refused only at the end of the first epoch, after that epoch had trained."""
+    monkeypatch.chdir(tmp_path)
+    X, y = noisy_circles(60)
+    untrained = LambdaCallback(on_epoch_begin=lambda epoch, logs=None: pytest.fail("trained"))
+    callbacks = [*options.pop("callbacks", []), untrained]
+    model = MLP(hidden=(3,), seed=0)
+    expected = (
+        rf"{owner}: monitor='val_\w+' is not among the logged metrics "
+        r"\['accuracy', 'loss', 'lr'\] \(pass validation_split or validation_data\)"
+    )
+    with pytest.raises(ValueError, match=expected):
+        model.fit(X, y, epochs=2, callbacks=callbacks, **options)
+    assert not model.built
+
+
+def test_a_regressor_watching_accuracy_is_refused_before_training():
+    X, _ = noisy_circles(60)
+    model = MLP(hidden=(3,), seed=0)
+    with pytest.raises(ValueError, match=r"EarlyStopping: monitor='accuracy' is not among"):
+        model.fit(X, X[:, 0], epochs=2, callbacks=[EarlyStopping("accuracy")])
+    assert not model.built
+
+
+def test_a_monitor_that_a_callback_logs_is_looked_for_after_the_first_epoch():
+    """A name training never logs may come from another callback's logs."""
+    X, y = noisy_circles(60)
+
+    def add_score(epoch, logs):
+        logs["val_auc"] = float(epoch)  # minimised: only the first epoch improves
+
+    stopping = EarlyStopping("val_auc", patience=1)
+    model = MLP(hidden=(3,), seed=0).fit(
+        X, y, epochs=5, callbacks=[LambdaCallback(on_epoch_end=add_score), stopping]
+    )
+    assert model.history.epochs == 2 and stopping.stopped_epoch == 1
 
 
 def test_checkpoint_of_the_best_epoch_loads_back_to_the_same_predictions(tmp_path):

@@ -72,6 +72,10 @@ class Callback:
 
     def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
 
+    def check_log_names(self, names: Collection[str]) -> None:
+        """Refuse, before the first epoch, settings that name metrics this fit will not
+        log (``names``: those it will, ``epoch`` included). Nothing to refuse here."""
+
 
 class LambdaCallback(Callback):
     """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=f)`` with
@@ -137,6 +141,9 @@ class EarlyStopping(Callback):
     @property
     def best(self) -> float | None:
         return self._monitor.best
+
+    def check_log_names(self, names: Collection[str]) -> None:
+        self._monitor.check_log_names(names, "EarlyStopping")
 
     @property
     def best_epoch(self) -> int | None:
@@ -312,7 +319,10 @@ class ModelCheckpoint(Callback):
 
     def check_log_names(self, names: Collection[str]) -> None:
         """Refuse a path naming a metric that training will not log (``names``: those it
-        will, ``epoch`` included), such as ``{val_loss}`` without validation data."""
+        will, ``epoch`` included), such as ``{val_loss}`` without validation data, and so
+        a ``monitor`` of ``save_best_only``."""
+        if self.save_best_only:
+            self._monitor.check_log_names(names, "ModelCheckpoint")
         if "{" not in self.path:
             return
         for _, field_name, _, _ in string.Formatter().parse(self.path):

@@ -20,6 +20,7 @@ and the count must *exceed* ``patience`` (``patience=float("inf")`` never stops)
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from numbers import Integral, Real
 from typing import Any
 
@@ -86,6 +87,9 @@ class ToleranceStopping(Callback):
         self.min_lr = check_non_negative("min_lr", min_lr)
         self.wait = 0
         self.stopped_epoch: int | None = None
+
+    def check_log_names(self, names: Collection[str]) -> None:
+        self._monitor.check_log_names(names, "ToleranceStopping")
 
     @property
     def best(self) -> float | None:

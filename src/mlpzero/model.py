@@ -1710,8 +1710,8 @@ def _check_lbfgs(model: MLP, options: FitOptions, comm: _distributed.Communicato
 
 
 def _check_log_names(model: MLP, options: FitOptions, validation: bool) -> None:
-    """Let callbacks that name metrics (ModelCheckpoint's path) refuse missing ones now,
-    rather than after the first epoch."""
+    """Let callbacks and the schedule that name metrics (a ``monitor``, ModelCheckpoint's
+    path) refuse missing ones now, rather than after the first epoch."""
     classifier = model.encoder.is_classifier
     names = {"epoch", "loss", "lr"}
     if classifier:
@@ -1719,5 +1719,6 @@ def _check_log_names(model: MLP, options: FitOptions, validation: bool) -> None:
     if validation:
         names.update({"val_loss", "val_accuracy"} if classifier else {"val_loss"})
     for callback in options.callbacks:
-        if isinstance(callback, ModelCheckpoint):
-            callback.check_log_names(names)
+        callback.check_log_names(names)
+    if isinstance(options.schedule, _schedules.ReduceLROnPlateau):
+        options.schedule.check_log_names(names)

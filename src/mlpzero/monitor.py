@@ -16,13 +16,18 @@ best). Metrics whose name contains ``accuracy`` or ``score`` are maximised in
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 
 from .validation import check_non_negative
 
-__all__ = ["Monitor", "monitored_key"]
+__all__ = ["TRAINING_LOGS", "Monitor", "monitored_key"]
+
+#: The metrics training itself logs, each in the fits that have it (``accuracy`` for
+#: classifiers, ``val_`` ones with validation data); a callback may log others.
+TRAINING_LOGS = frozenset({"loss", "accuracy", "val_loss", "val_accuracy", "lr"})
 
 
 def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:
@@ -106,6 +111,18 @@ class Monitor:
         if better:
             self.best, self.best_epoch, self.best_key = value, epoch, key
         return better
+
+    def check_log_names(self, names: Collection[str], owner: str) -> None:
+        """Refuse, before training, a ``monitor`` that training logs in other fits but not
+        in this one (``names``: what it will log), such as ``val_loss`` without validation
+        data. A name training never logs may come from a callback: it is looked for at the
+        end of the first epoch (:func:`monitored_key`)."""
+        if self.monitor in TRAINING_LOGS and self.monitor not in names:
+            hint = " (pass validation_split or validation_data)" if "val_" in self.monitor else ""
+            raise ValueError(
+                f"{owner}: monitor={self.monitor!r} is not among the logged metrics "
+                f"{sorted(set(names) & TRAINING_LOGS)}{hint}"
+            )
 
     @property
     def settings(self) -> dict[str, Any]:

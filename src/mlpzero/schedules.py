@@ -27,6 +27,7 @@ a ``config`` dict (``{"name": "step", "step_size": 50}``). ``None`` means consta
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 from .monitor import Monitor, monitored_key
@@ -256,6 +257,10 @@ class ReduceLROnPlateau(Schedule):
     def best(self) -> float | None:
         """The best value of the monitored metric so far (``None`` before the first)."""
         return self._monitor.best
+
+    def check_log_names(self, names: Collection[str]) -> None:
+        """Refuse, before the first epoch, a ``monitor`` this fit will not log."""
+        self._monitor.check_log_names(names, "ReduceLROnPlateau")
 
     def learning_rate(self, epoch: int, initial: float) -> float:
         # The floor stops reductions; it never raises the rate above the initial one.
