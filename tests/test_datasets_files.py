@@ -1,3 +1,5 @@
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -833,3 +835,26 @@ def test_features_by_name_of_a_wide_table_are_matched_in_linear_time(tmp_path):
         with pytest.raises(ValueError, match="has no column 'd'") as caught:
             load_data(source, features=[*order[1:], "d"])
         assert len(str(caught.value)) < 400
+
+
+def _npy_bytes_with_shape(shape, data=b""):
+    """A ``.npy`` file of float64 whose header declares ``shape`` (as is, even negative)."""
+    text = repr({"descr": "<f8", "fortran_order": False, "shape": shape}).encode("latin1")
+    text += b" " * (-(10 + len(text) + 1) % 64) + b"\n"
+    return np.lib.format.magic(1, 0) + len(text).to_bytes(2, "little") + text + data
+
+
+@pytest.mark.parametrize("shape", [(-2, -3), (-1, 5), (3, -1)])
+def test_a_npy_header_with_a_negative_size_is_refused_naming_the_file(tmp_path, shape):
+    data = b"\0" * 48  # as many bytes as (-2) x (-3) values take
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "X.npy").write_bytes(_npy_bytes_with_shape(shape, data))
+    np.save(folder / "y.npy", np.zeros(2))
+    with pytest.raises(ValueError, match=r"data/X\.npy: .*negative size"):
+        load_npy_dir(folder, features_only=True)
+    archive = tmp_path / "data.npz"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("X.npy", _npy_bytes_with_shape(shape, data))
+    with pytest.raises(ValueError, match=r"data\.npz, array 'X': .*negative size"):
+        load_npz(archive, features_only=True)

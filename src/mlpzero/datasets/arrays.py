@@ -157,6 +157,11 @@ def _npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtyp
             shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
     except ValueError as error:
         raise ValueError(f"{where}: not a valid .npy file ({error})") from None
+    if any(size < 0 for size in shape):  # NumPy's header reader lets these through
+        raise ValueError(
+            f"{where}: not a valid .npy file (the header declares shape {shape}, with a "
+            "negative size)"
+        )
     return shape, dtype, handle.tell()
 
 
