@@ -39,6 +39,15 @@ def test_linear_labels_follow_the_line():
     assert abs(X.std() - 1) < 0.1
 
 
+@pytest.mark.parametrize("scale", [1e-170, 1e-300, 1e170])
+def test_xor_labels_follow_the_signs_at_any_scale(scale):
+    # The product of two coordinates underflows to 0 (or overflows) long before either
+    # coordinate does: the label is read from the signs.
+    X, y = make_xor(2000, scale=scale, random_state=3)
+    np.testing.assert_array_equal(y, (X[:, 0] > 0) == (X[:, 1] > 0))
+    assert 0.4 < y.mean() < 0.6
+
+
 def test_xor_labels_follow_the_signs_and_scale():
     X, y = make_xor(4000, random_state=1)
     np.testing.assert_array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))

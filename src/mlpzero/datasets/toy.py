@@ -137,7 +137,8 @@ def make_xor(
     noise, rng = _noise(noise), _rng(random_state)
     with np.errstate(over="ignore"):  # checked by _finish
         X = rng.standard_normal((n_samples, 2)) * float(scale)
-        y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    # From the signs: the product of two small coordinates underflows to 0 (label 0).
+    y = (np.sign(X[:, 0]) * np.sign(X[:, 1]) > 0).astype(np.int64)
     return _finish(X, y, noise, False, rng, {"scale": scale, "noise": noise})
 
 
