@@ -44,6 +44,19 @@ def test_r2_score_by_hand():
     assert r2_score([3.0, 3.0], [3.0, 3.0]) == 1.0
 
 
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1e160, 1e200, 1e300])
+def test_r2_score_is_the_same_at_any_magnitude(scale):
+    # R^2 is a ratio: the values' scale does not change it. Squared, tiny values
+    # underflowed to 0 and scored a perfect 1.0; huge ones overflowed to NaN.
+    y = np.array([1.0, 2.0, 3.0])
+    assert r2_score(y * scale, y[::-1] * scale) == pytest.approx(-3.0)
+    assert r2_score(y * scale, [0.5 * scale, 2 * scale, 3 * scale]) == pytest.approx(0.875)
+
+
+def test_r2_score_of_outputs_far_beyond_the_targets_is_minus_infinity():
+    assert r2_score([1e-300, 2e-300], [1e300, -1e300]) == -np.inf
+
+
 def test_confusion_matrix_names_a_missing_label_rather_than_calling_it_unknown():
     # without labels=, "y_true holds labels not in labels: [nan]" blamed an argument
     # that was never given

@@ -104,7 +104,16 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     if y_true.size == 0:
         raise ValueError("y_true and y_pred are empty: R² needs at least one sample")
     y_pred = y_pred.reshape(y_true.shape)
-    residual = np.sum((y_true - y_pred) ** 2)
+    # The ratio is the same for the values times a power of two (exactly so): scaled to
+    # targets below 1, no square of theirs overflows, nor underflows to 0 for being tiny.
+    # Outputs far beyond the targets may overflow to infinity: an R^2 of -inf.
+    peak = float(np.abs(y_true).max())
+    if 0 < peak < np.inf:
+        scale = np.ldexp(1.0, -int(np.frexp(peak)[1]))
+        with np.errstate(over="ignore"):
+            y_true, y_pred = y_true * scale, y_pred * scale
+    with np.errstate(over="ignore"):
+        residual = np.sum((y_true - y_pred) ** 2)
     spread = np.sum((y_true - y_true.mean(axis=0)) ** 2)
     if spread == 0:
         return 1.0 if residual == 0 else 0.0
