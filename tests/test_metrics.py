@@ -57,6 +57,24 @@ def test_r2_score_of_outputs_far_beyond_the_targets_is_minus_infinity():
     assert r2_score([1e-300, 2e-300], [1e300, -1e300]) == -np.inf
 
 
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "match"),
+    [
+        ([1.0, 2.0, 3.0], [1.0, np.nan, 3.0], r"y_pred holds nan at index 1"),
+        ([1.0, np.inf, 3.0], [1.0, 2.0, 3.0], r"y_true holds inf at index 1"),
+        ([[1.0, 2.0], [3.0, -np.inf]], np.ones((2, 2)), r"y_true holds -inf at index \(1, 1\)"),
+        ([1.0, 2.0], [1.0 + 1j, 2.0], "y_pred must hold real numbers"),
+        ([[1.0, 2.0], [3.0]], [1.0, 2.0, 3.0], "y_true must hold numbers"),
+        (1.0, 1.0, "y_true must hold one value per sample"),
+    ],
+)
+def test_r2_score_refuses_values_it_cannot_score_by_name(y_true, y_pred, match):
+    # NaN scored NaN in silence, infinity warned, and the others raised NumPy's own
+    # messages (a scalar: "axis 0 is out of bounds")
+    with pytest.raises(ValueError, match=match):
+        r2_score(y_true, y_pred)
+
+
 def test_confusion_matrix_names_a_missing_label_rather_than_calling_it_unknown():
     # without labels=, "y_true holds labels not in labels: [nan]" blamed an argument
     # that was never given
@@ -81,7 +99,7 @@ def test_r2_score_refuses_mismatched_or_empty_inputs_by_name():
 def test_r2_score_refuses_a_scalar_by_name():
     # two single numbers failed inside NumPy: "axis 0 is out of bounds for array of
     # dimension 0", naming neither argument
-    with pytest.raises(ValueError, match=r"y_true and y_pred .* one row per sample.*\(\) and \(\)"):
+    with pytest.raises(ValueError, match=r"y_true must hold one value per sample, got the single"):
         r2_score(3.0, 3.0)
 
 

@@ -91,12 +91,12 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     over all outputs together; 1 is a perfect fit, 0 is no better than predicting the mean.
 
     ``y_true`` and ``y_pred`` hold one row per sample and the same number of values (a
-    column ``(n, 1)`` and a vector ``(n,)`` compare as one output); at least one sample.
+    column ``(n, 1)`` and a vector ``(n,)`` compare as one output); at least one sample,
+    every value a finite real number.
     """
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    scalar = y_true.ndim == 0 or y_pred.ndim == 0
-    if scalar or y_true.size != y_pred.size or y_true.shape[:1] != y_pred.shape[:1]:
+    y_true = _measurements(y_true, "y_true")
+    y_pred = _measurements(y_pred, "y_pred")
+    if y_true.size != y_pred.size or y_true.shape[:1] != y_pred.shape[:1]:
         raise ValueError(
             "y_true and y_pred must have one row per sample and the same number of values, "
             f"got shapes {y_true.shape} and {y_pred.shape}"
@@ -108,7 +108,7 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     # targets below 1, no square of theirs overflows, nor underflows to 0 for being tiny.
     # Outputs far beyond the targets may overflow to infinity: an R^2 of -inf.
     peak = float(np.abs(y_true).max())
-    if 0 < peak < np.inf:
+    if peak > 0:
         scale = np.ldexp(1.0, -int(np.frexp(peak)[1]))
         with np.errstate(over="ignore"):
             y_true, y_pred = y_true * scale, y_pred * scale
@@ -118,3 +118,26 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     if spread == 0:
         return 1.0 if residual == 0 else 0.0
     return float(1 - residual / spread)
+
+
+def _measurements(values: Any, name: str) -> np.ndarray:
+    """``values`` as float64 of at least one dimension, finite, or a ValueError naming ``name``."""
+    try:
+        array = np.asarray(values)
+    except ValueError as error:  # rows of different lengths
+        raise ValueError(f"{name} must hold numbers, one row per sample: {error}") from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"{name} must hold real numbers, got complex values")
+    try:
+        array = array.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as error:  # text, or objects that are no real numbers
+        raise ValueError(f"{name} must hold real numbers: {error}") from None
+    if array.ndim == 0:
+        raise ValueError(f"{name} must hold one value per sample, got the single value {values!r}")
+    if not np.isfinite(array).all():
+        first = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"{name} holds {array[first]} at index {first[0] if len(first) == 1 else first}: "
+            "R² is computed from finite numbers"
+        )
+    return array
