@@ -75,6 +75,14 @@ def test_r2_score_refuses_values_it_cannot_score_by_name(y_true, y_pred, match):
         r2_score(y_true, y_pred)
 
 
+def test_confusion_matrix_with_no_labels_given_names_the_labels_it_misses():
+    # labels=[] raised "IndexError: index -1 is out of bounds for axis 0 with size 0"
+    with pytest.raises(ValueError, match=r"y_true holds labels not in labels: \[1\]"):
+        confusion_matrix([1, 1], [1, 1], labels=[])
+    counts, labels = confusion_matrix([], [], labels=[])
+    assert counts.shape == (0, 0) and labels.size == 0
+
+
 def test_confusion_matrix_names_a_missing_label_rather_than_calling_it_unknown():
     # without labels=, "y_true holds labels not in labels: [nan]" blamed an argument
     # that was never given

@@ -74,8 +74,8 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
     sorted_labels = labels[order]
 
     def positions(values: np.ndarray, name: str) -> np.ndarray:
-        at = np.clip(np.searchsorted(sorted_labels, values), 0, len(labels) - 1)
-        unknown = sorted_labels[at] != values
+        at = np.clip(np.searchsorted(sorted_labels, values), 0, max(0, len(labels) - 1))
+        unknown = sorted_labels[at] != values if len(labels) else np.ones(len(values), bool)
         if np.any(unknown):
             raise ValueError(f"{name} holds labels not in labels: {np.unique(values[unknown])[:5]}")
         return order[at]
