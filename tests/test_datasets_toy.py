@@ -1,5 +1,7 @@
 """The toy 2-D datasets: shapes, balance, geometry, seeding, errors."""
 
+import re
+
 import numpy as np
 import pytest
 from sklearn import datasets as skd
@@ -122,6 +124,15 @@ def test_spirals_without_noise_lie_on_their_arms():
         # angles agree modulo 2*pi (skip the origin, where the angle is undefined)
         diff = np.angle(np.exp(1j * (angle[on_arm] - expected)))[1:]
         np.testing.assert_allclose(diff, 0, atol=1e-9)
+
+
+@pytest.mark.parametrize("make", [make_moons, make_circles, make_spirals])
+@pytest.mark.parametrize("n_samples", ["10", "300", b"10"])
+def test_a_count_given_as_text_is_named_as_given(make, n_samples):
+    # "10" was taken as the counts "1" and "0", and the error spoke of the str '1'
+    given = f"{type(n_samples).__name__} {n_samples!r}"
+    with pytest.raises(TypeError, match=rf"n_samples must be an int .*got {re.escape(given)}$"):
+        make(n_samples)
 
 
 def test_default_spirals_have_three_classes():

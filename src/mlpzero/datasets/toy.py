@@ -69,6 +69,8 @@ def _split(n_samples: Any, n_parts: int) -> list[int]:
         total = check_int("n_samples", n_samples, minimum=n_parts)
         return [total // n_parts + (1 if k < total % n_parts else 0) for k in range(n_parts)]
     try:
+        if isinstance(n_samples, (str, bytes)):  # else "10" would be the counts "1", "0"
+            raise TypeError
         counts = list(n_samples)
     except TypeError:
         raise TypeError(
