@@ -112,6 +112,17 @@ def test_check_targets_says_what_it_got_instead_of_a_shape_of_nothing(y, match):
         check_targets(y, 3)
 
 
+def test_ragged_targets_are_named_as_y_in_every_method():
+    # NumPy's own "setting an array element with a sequence" named no argument
+    model = MLP(hidden=(2,), seed=0).fit(np.zeros((3, 2)), [[0, 1], [1, 0], [1, 1]], epochs=1)
+    ragged = [[0, 1], [1, 0], [1]]
+    for method in (model.fit, model.evaluate, model.score):
+        with pytest.raises(ValueError, match=r"^y could not be read as an array: "):
+            method(np.zeros((3, 2)), ragged)
+    with pytest.raises(ValueError, match=r"^labels could not be read"):
+        check_targets(ragged, 3, name="labels")
+
+
 def test_check_targets_suggests_toarray_for_a_sparse_y():
     sparse = pytest.importorskip("scipy.sparse")
     Y = sparse.csr_matrix(np.eye(3, dtype=int))

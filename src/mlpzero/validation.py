@@ -411,7 +411,10 @@ def check_targets(
     layout, a sample per column)."""
     if y is None:
         raise ValueError(f"{name} is required, got None")
-    array = np.asarray(y)
+    try:
+        array = np.asarray(y)
+    except (TypeError, ValueError) as error:  # rows of different lengths
+        raise ValueError(f"{name} could not be read as an array: {error}") from None
     if array.ndim == 0:  # a scalar, or what NumPy wraps whole: a sparse matrix, a set, a dict
         got = f"{type(y).__name__} {_short(y)}"
         if is_sparse(y):
