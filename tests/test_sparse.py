@@ -220,3 +220,36 @@ def test_duplicate_entries_are_checked_as_the_sum_they_densify_to():
     checked = check_features(small, dtype=np.float32, accept_sparse=True)
     assert np.array_equal(checked.toarray(), [[0.75, 0.0], [0.0, 1.0]])
     assert not small.has_canonical_format  # the caller's matrix is left as it was
+
+
+def _csr(indices, indptr, shape=(2, 3)):
+    data = np.ones(len(indices))
+    return sparse.csr_matrix((data, np.array(indices), np.array(indptr)), shape=shape)
+
+
+def _malformed():
+    """Sparse matrices whose index arrays point outside their shape: SciPy builds them
+    without a full check, and its conversions and densifying trust the indices."""
+    coo = sparse.coo_matrix(np.eye(3)[:2])
+    coo.row = coo.row + 5  # set after construction, which checked the first ones
+    csc = sparse.csc_matrix(np.eye(3)[:2])
+    csc.indices[0] = 9
+    return {
+        "negative column": (_csr([-1], [0, 1, 1]), r"must be >= 0"),
+        "column past the width": (_csr([7], [0, 1, 1]), r"must be < 3"),
+        "index pointers out of order": (_csr([1], [0, 5, 1]), r"(indptr|index pointer)"),
+        "coo row past the height": (coo, r"exceeds matrix dimension"),
+        "csc row past the height": (csc, r"must be < 2"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_malformed()))
+def test_a_malformed_sparse_x_is_refused_before_scipy_reads_its_indices(case):
+    # Predicting wrote values outside the dense block (a negative column landed in the
+    # row before, the process then aborted on a corrupted heap) or raised a C++ error.
+    model = MLP(hidden=(2,), seed=0).fit(np.eye(3)[:2], [0, 1], epochs=1)
+    X, detail = _malformed()[case]
+    with pytest.raises(ValueError, match=rf"^X is a malformed sparse matrix \(.*{detail}"):
+        model.predict(X)
+    with pytest.raises(ValueError, match=r"^X is a malformed sparse matrix"):
+        MLP(hidden=(2,), seed=0).fit(X, [0, 1], epochs=1)

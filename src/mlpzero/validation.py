@@ -311,7 +311,10 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
     _check_shape(tuple(X.shape), n_features, name)
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
+    _check_sparse_structure(X, name)
     csr = X.tocsr()  # X itself when it is CSR already
+    if csr is not X:  # made by a conversion that trusts the indices of formats not checked
+        _check_sparse_structure(csr, name)
     if not csr.has_canonical_format:  # duplicate entries add up when densified: check sums
         csr = csr.copy()
         csr.sum_duplicates()
@@ -320,6 +323,23 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
         raise ValueError(f"{name} contains NaN or infinity (first at {_sparse_cell(csr, bad[0])})")
     check_fits(csr.data, dtype, name, locate=lambda where: _sparse_cell(csr, where[0]))
     return csr.astype(dtype, copy=False)
+
+
+def _check_sparse_structure(X: Any, name: str) -> None:
+    """Refuse a sparse matrix whose index arrays point outside its shape or are out of
+    order. SciPy checks them fully only on request, and its conversions and densifying
+    trust them: they would read and write outside their arrays. The check is SciPy's own,
+    on a matrix made anew from ``X``'s arrays (not copied), so ``X`` is left as it was."""
+    try:
+        if X.format in ("csr", "csc", "bsr"):
+            parts = (X.data, X.indices, X.indptr)
+            type(X)(parts, shape=X.shape, copy=False).check_format(full_check=True)
+        elif X.format == "coo":  # its constructor checks the coordinates
+            type(X)((X.data, (X.row, X.col)), shape=X.shape, copy=False)
+    except (ValueError, TypeError, IndexError) as error:
+        raise ValueError(
+            f"{name} is a malformed sparse matrix ({type(X).__name__}): {error}"
+        ) from None
 
 
 def _sparse_cell(csr: Any, stored: int) -> str:
