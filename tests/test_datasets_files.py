@@ -1,3 +1,4 @@
+import re
 import zipfile
 
 import numpy as np
@@ -858,3 +859,13 @@ def test_a_npy_header_with_a_negative_size_is_refused_naming_the_file(tmp_path, 
         handle.writestr("X.npy", _npy_bytes_with_shape(shape, data))
     with pytest.raises(ValueError, match=r"data\.npz, array 'X': .*negative size"):
         load_npz(archive, features_only=True)
+
+
+@pytest.mark.parametrize("delimiter", ['"', "\n", "\r"])
+def test_a_delimiter_the_csv_rules_give_another_meaning_is_refused_by_name(tmp_path, delimiter):
+    # a quote raised the csv module's TypeError about "control characters"; a line break
+    # read the header as one column and blamed the table
+    path = tmp_path / "t.csv"
+    path.write_text(f"a{delimiter}b\n1{delimiter}2\n")
+    with pytest.raises(ValueError, match=rf"^delimiter must be .*got {re.escape(repr(delimiter))}"):
+        load_csv(path, delimiter=delimiter)

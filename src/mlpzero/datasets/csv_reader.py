@@ -181,8 +181,10 @@ def plan_csv(
     model's recorded names). ``features_only`` reads no target at all.
     """
     file = existing_file(path)
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise ValueError(f"delimiter must be one character, got {delimiter!r}")
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise ValueError(
+            f"delimiter must be one character other than a quote or a line break, got {delimiter!r}"
+        )
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise ValueError(f"dtype must be a floating-point type, got {dtype}")
