@@ -540,6 +540,15 @@ def test_load_checks_the_npy_header_before_allocating(tmp_path, good_file):
         mlpzero.load(path)
 
 
+def test_a_model_saved_to_a_bytes_path_loads_from_it(tmp_path):
+    # save took the bytes path and load refused it: "path must be a file path, got bytes"
+    model = fitted()
+    path = os.fsencode(tmp_path / "m.npz")
+    model.save(path)
+    np.testing.assert_array_equal(mlpzero.load(path).network.params, model.network.params)
+    assert io.holds_model_metadata(path)
+
+
 def test_load_reports_missing_files_and_folders(tmp_path):
     with pytest.raises(FileNotFoundError):
         mlpzero.load(tmp_path / "absent.npz")

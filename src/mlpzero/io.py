@@ -719,10 +719,9 @@ def _checkpoint_state(
 
 
 def _source_path(path: str | os.PathLike[str]) -> Path:
-    try:
-        return Path(os.fspath(path))
-    except TypeError:
-        raise TypeError(f"path must be a file path, got {type(path).__name__} {path!r}") from None
+    """``path`` to read from, taken as :func:`file_path` takes a path to write to (a bytes
+    path too, so that a model saved to one loads from it)."""
+    return Path(file_path(path))
 
 
 @contextlib.contextmanager
