@@ -869,3 +869,14 @@ def test_a_delimiter_the_csv_rules_give_another_meaning_is_refused_by_name(tmp_p
     path.write_text(f"a{delimiter}b\n1{delimiter}2\n")
     with pytest.raises(ValueError, match=rf"^delimiter must be .*got {re.escape(repr(delimiter))}"):
         load_csv(path, delimiter=delimiter)
+
+
+def test_a_deeply_nested_columns_file_is_refused_naming_it(tmp_path):
+    # json raised its RecursionError, which named no file
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.save(folder / "X.npy", np.zeros((2, 2)))
+    np.save(folder / "y.npy", np.zeros(2))
+    (folder / "columns.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match=r"^data/columns\.json is not valid JSON: .*recursion"):
+        load_npy_dir(folder)

@@ -240,7 +240,7 @@ def _column_names(path: Path, where: str, n_features: int) -> list[str] | None:
         raise ValueError(f"{where}/columns.json is larger than 16 MB; expected a list of names")
     try:
         names = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (ValueError, RecursionError) as error:  # a UnicodeDecodeError is a ValueError
         raise ValueError(f"{where}/columns.json is not valid JSON: {error}") from None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValueError(
