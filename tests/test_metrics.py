@@ -1,3 +1,5 @@
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -81,6 +83,19 @@ def test_confusion_matrix_with_no_labels_given_names_the_labels_it_misses():
         confusion_matrix([1, 1], [1, 1], labels=[])
     counts, labels = confusion_matrix([], [], labels=[])
     assert counts.shape == (0, 0) and labels.size == 0
+
+
+def test_confusion_matrix_takes_the_memory_of_its_counts_once():
+    # the counts were copied into a second int64 matrix of k * k cells
+    labels = np.arange(1500)
+    tracemalloc.start()
+    try:
+        counts, _ = confusion_matrix(labels, labels[::-1])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert counts.dtype == np.int64 and counts.sum() == 1500
+    assert peak < 1.25 * counts.nbytes
 
 
 def test_confusion_matrix_names_a_missing_label_rather_than_calling_it_unknown():

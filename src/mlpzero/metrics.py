@@ -83,7 +83,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
     rows, columns = positions(y_true, "y_true"), positions(y_pred, "y_pred")
     k = len(labels)
     counts = np.bincount(rows * k + columns, minlength=k * k).reshape(k, k)
-    return counts.astype(np.int64), labels
+    return counts.astype(np.int64, copy=False), labels  # bincount counts in intp
 
 
 def r2_score(y_true: Any, y_pred: Any) -> float:
