@@ -880,3 +880,15 @@ def test_a_deeply_nested_columns_file_is_refused_naming_it(tmp_path):
     (folder / "columns.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ValueError, match=r"^data/columns\.json is not valid JSON: .*recursion"):
         load_npy_dir(folder)
+
+
+def test_a_npy_header_numpy_cannot_tokenize_is_refused_naming_the_file(tmp_path):
+    # an unclosed parenthesis made NumPy's fallback parser raise tokenize's TokenError
+    text = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3, "
+    text += b" " * (-(10 + len(text) + 1) % 64) + b"\n"
+    folder = tmp_path / "data"
+    folder.mkdir()
+    header = np.lib.format.magic(1, 0) + len(text).to_bytes(2, "little") + text
+    (folder / "X.npy").write_bytes(header + bytes(48))
+    with pytest.raises(ValueError, match=r"^data/X\.npy: not a valid \.npy file"):
+        load_npy_dir(folder, features_only=True)

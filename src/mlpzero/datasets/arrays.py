@@ -15,6 +15,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
+from tokenize import TokenError
 from typing import IO
 
 import numpy as np
@@ -155,7 +156,7 @@ def _npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtyp
             shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
         else:
             shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
-    except ValueError as error:
+    except (ValueError, SyntaxError, TokenError) as error:  # the last two from a fallback
         raise ValueError(f"{where}: not a valid .npy file ({error})") from None
     if any(size < 0 for size in shape):  # NumPy's header reader lets these through
         raise ValueError(
