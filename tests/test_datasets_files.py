@@ -1,4 +1,6 @@
+import gc
 import re
+import warnings
 import zipfile
 
 import numpy as np
@@ -880,6 +882,50 @@ def test_a_deeply_nested_columns_file_is_refused_naming_it(tmp_path):
     (folder / "columns.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ValueError, match=r"^data/columns\.json is not valid JSON: .*recursion"):
         load_npy_dir(folder)
+
+
+def _zip_with_field(path, offset_in_entry, value, width=2):
+    """``path``'s zip archive with a field of every member's local and central entry
+    (``offset_in_entry`` bytes after the local entry's signature; 2 more in the central
+    entry, which also holds the version made by) set to ``value``."""
+    data = bytearray(path.read_bytes())
+    for signature, shift in ((b"PK\x03\x04", 0), (b"PK\x01\x02", 2)):
+        start = data.find(signature)
+        while start >= 0:
+            at = start + offset_in_entry + shift
+            data[at : at + width] = value.to_bytes(width, "little")
+            start = data.find(signature, start + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "what"),
+    [(8, 99, "compression method 99"), (6, 1, "encrypted"), (4, 99, "zip version 9.9")],
+)
+def test_an_npz_archive_zipfile_cannot_read_is_refused_naming_it(tmp_path, offset, value, what):
+    # zipfile raised NotImplementedError (a compression or version it does not know) or
+    # RuntimeError (an encrypted member), which the reader let through
+    path = tmp_path / "odd.npz"
+    np.savez(path, X=np.zeros((3, 2)), y=np.zeros(3))
+    _zip_with_field(path, offset, value)
+    with pytest.raises(ValueError, match=r"^odd\.npz is not a readable \.npz archive: "):
+        load_npz(path)
+
+
+def test_an_npz_archive_whose_directory_is_damaged_is_closed_after_the_error(tmp_path):
+    # NumPy leaves the file it opened open when its zip directory cannot be read
+    path = tmp_path / "damaged.npz"
+    np.savez(path, X=np.zeros((3, 2)), y=np.zeros(3))
+    data = bytearray(path.read_bytes())
+    data[data.index(b"PK\x01\x02") : data.index(b"PK\x01\x02") + 4] = b"QQQQ"
+    path.write_bytes(bytes(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match=r"^damaged\.npz is not a readable \.npz archive"):
+            load_npz(path)
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_a_npy_header_numpy_cannot_tokenize_is_refused_naming_the_file(tmp_path):

@@ -28,6 +28,10 @@ __all__ = ["NpyWriter", "load_npy_dir", "load_npz"]
 _SCAN_BYTES = 1 << 23
 #: The most bytes deflate (zip's and gzip's compression) makes of one compressed byte.
 DEFLATE_RATIO = 1032
+#: What reading a damaged zip archive raises: zipfile's and zlib's errors, and for a
+#: compression or zip version zipfile does not know NotImplementedError, for an encrypted
+#: member RuntimeError.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 
 
 def load_npz(
@@ -62,7 +66,7 @@ def load_npz(
                     f"{file.name}: cannot read {'/'.join(map(repr, keys_wanted))} without "
                     f"pickle ({error}); save plain numeric or string arrays"
                 ) from None
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:  # damaged data
+        except _ZIP_ERRORS as error:  # damaged data
             raise ValueError(f"{file.name} is not a readable .npz archive: {error}") from None
     _check_shapes(file.name, X, y, x_key, y_key)
     for key, array in ((x_key, X), (y_key, y)):
@@ -79,11 +83,19 @@ def open_npz(file: Path) -> np.lib.npyio.NpzFile:
             f"{file.name} is not an .npz archive (a zip file of .npy arrays, as numpy.savez "
             "writes; a single array saved with numpy.save is not one)"
         )
+    # Opened here and closed on every error: NumPy leaves open a file it opened itself
+    # when the archive's directory cannot be read.
+    handle = file.open("rb")
     try:
-        archive = np.load(file, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        magic = np.lib.format.MAGIC_PREFIX
+        single = handle.read(len(magic)) == magic
+        handle.seek(0)
+        archive = None if single else np.lib.npyio.NpzFile(handle, own_fid=True, allow_pickle=False)
+    except (*_ZIP_ERRORS, ValueError) as error:
+        handle.close()
         raise ValueError(f"{file.name} is not a readable .npz archive: {error}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
+    if archive is None:
+        handle.close()
         raise ValueError(f"{file.name} holds a single array, not an .npz archive with X and y")
     return archive
 
