@@ -98,6 +98,18 @@ def test_a_model_standardizes_a_memory_mapped_x_like_the_same_x_in_memory(tmp_pa
     assert np.array_equal(on_disk.predict_proba(mapped), in_memory.predict_proba(X))
 
 
+@pytest.mark.parametrize(
+    ("column", "cause"),
+    [([1e200, -1e200], "squares of its deviations"), ([1.7e308, 1.6e308], "sum of its values")],
+)
+def test_statistics_beyond_float64_name_what_overflows(column, cause):
+    # the message said "the mean or standard deviation ... overflows float64", though a
+    # standard deviation of 1e200 is a float64 like any other: its squares overflow
+    X = np.column_stack([np.arange(2.0), column])
+    with pytest.raises(ValueError, match=rf"column 1 overflows float64: the {cause}"):
+        Standardizer.fit(X)
+
+
 def test_bad_data_and_bad_statistics_are_refused():
     with pytest.raises(ValueError, match="NaN or infinity"):
         Standardizer.fit(np.array([[1.0], [np.nan]]))

@@ -96,7 +96,9 @@ class Standardizer:
         ``X`` may be any array that slicing reads a block of rows from (a memory-mapped
         array included); ``block_rows`` rows are read at a time (default: about a million
         values per block). Raises :class:`ValueError` when ``X`` holds a non-finite value
-        or values so large that their statistics overflow float64.
+        or values so large that computing their statistics overflows float64: a sum beyond
+        the largest float64, or deviations from the mean beyond about 1e154, whose
+        squares overflow.
         """
         return cls.from_moments([cls.moments(X, rows, block_rows)])
 
@@ -158,9 +160,15 @@ class Standardizer:
         finite = np.isfinite(mean) & np.isfinite(scale)
         if not finite.all():
             column = int(np.flatnonzero(~finite)[0])
+            cause = (
+                "the sum of its values is"
+                if not np.isfinite(mean[column])
+                else "the squares of its deviations from the mean are"
+            )
             raise ValueError(
-                f"X: the mean or standard deviation of column {column} overflows float64 "
-                f"(values up to {max(abs(low[column]), abs(high[column])):.3g}); rescale X"
+                f"X: standardising column {column} overflows float64: {cause} beyond the "
+                f"largest float64 (its values reach "
+                f"{max(abs(low[column]), abs(high[column])):.3g}); rescale X"
             )
         return cls(mean, scale)
 
