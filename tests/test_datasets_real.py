@@ -527,3 +527,43 @@ def test_a_fifo_in_the_cache_is_refused_not_read(tmp_path):
     assert not thread.is_alive(), "load_mnist blocked on a FIFO in its cache"
     assert isinstance(outcome.get("error"), ValueError)
     assert "not a regular file" in str(outcome["error"])
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_file_url_that_is_no_regular_file_is_refused_not_read(tmp_path, capsys, kind):
+    """A FIFO named like an MNIST file in a file:// mirror blocked the download forever (no
+    timeout applies to a local file), and a device (through a link so named) was copied
+    into the cache until the disk was full; the next mirror is now tried."""
+    files, arrays = fake_mnist(seed=5)
+    broken, good = tmp_path / "broken", tmp_path / "good"
+    for folder in (broken, good):
+        folder.mkdir()
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+    special = broken / MNIST_FILES["train_images"]
+    special.unlink()
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        special.symlink_to(os.devnull.replace("null", "zero"))  # announces 0 bytes, never ends
+    outcome = {}
+
+    def load():
+        mirrors = [broken.as_uri(), good.as_uri()]
+        try:
+            outcome["data"] = load_mnist(
+                tmp_path / "cache", mirrors=mirrors, checksums=checksums_of(files), verbose=True
+            )
+        except Exception as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=load, daemon=True)  # a regression hangs, not the suite
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive(), f"load_mnist still reading a {kind} named by a file URL"
+    (X_train, _), _ = outcome["data"]
+    np.testing.assert_array_equal(
+        X_train, arrays["train_images"].reshape(len(X_train), -1) / np.float32(255)
+    )
+    assert f"failed: {special} is not a regular file" in capsys.readouterr().err
+    assert cache_listing(tmp_path / "cache") == sorted(files)

@@ -10,8 +10,9 @@ The MNIST download is careful about what ends up on disk:
   SHA-256 is computed; only when the digest matches the expected one is the file moved
   into place with :func:`os.replace` (atomic on one file system), so an interrupted or
   corrupted download never leaves a file that looks complete;
-- when a mirror fails (unreachable, HTTP error, short read, wrong checksum) the next
-  mirror is tried, and the error names every mirror's failure;
+- when a mirror fails (unreachable, HTTP error, short read, wrong checksum, a ``file://``
+  URL of a FIFO or device) the next mirror is tried, and the error names every mirror's
+  failure;
 - a cached file is checked against its digest again before use.
 
 The files are in the IDX format, parsed here by :func:`parse_idx`: a 4-byte magic number
@@ -29,6 +30,7 @@ import os
 import secrets
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Mapping, Sequence
@@ -228,6 +230,7 @@ def _download(url: str, target: Path, sha256: str, *, timeout: float, verbose: b
     The temporary file is removed on any failure (including KeyboardInterrupt); ``target``
     appears, atomically, only when the received bytes have the expected digest.
     """
+    _require_file_source(url)
     # A name no other download uses, opened as any new file is: a cache shared by several
     # users stays readable, where mkstemp would make the file its owner's only.
     temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.part")
@@ -257,6 +260,17 @@ def _download(url: str, target: Path, sha256: str, *, timeout: float, verbose: b
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _require_file_source(url: str) -> None:
+    """A ``file://`` URL must name a regular file: no timeout applies to a local file, and
+    a FIFO would block the download forever, a device (``/dev/zero``) never end it."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() != "file":
+        return
+    path = Path(urllib.request.url2pathname(parts.path))
+    if path.exists() and not path.is_file():
+        raise DownloadError(f"{path} is not a regular file")
 
 
 def _fetch(
