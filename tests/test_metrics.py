@@ -98,6 +98,20 @@ def test_confusion_matrix_takes_the_memory_of_its_counts_once():
     assert peak < 1.25 * counts.nbytes
 
 
+@pytest.mark.parametrize(
+    ("y_true", "match"),
+    [
+        (np.array(["a", None, "b"], dtype=object), r"^y_true holds None at index 1: a label"),
+        ([["a", "b"], ["a"], ["b"]], r"^y_true could not be read as an array: "),
+    ],
+)
+def test_confusion_matrix_names_a_missing_or_ragged_y_true(y_true, match):
+    # None made the sort raise "'<' not supported between instances of 'NoneType' and
+    # 'str'", and ragged rows NumPy's "setting an array element with a sequence"
+    with pytest.raises(ValueError, match=match):
+        confusion_matrix(y_true, ["a", "b", "b"])
+
+
 def test_confusion_matrix_names_a_missing_label_rather_than_calling_it_unknown():
     # without labels=, "y_true holds labels not in labels: [nan]" blamed an argument
     # that was never given

@@ -9,11 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from .validation import is_missing
+
 __all__ = ["confusion_matrix", "r2_score"]
 
 
 def _one_dimensional(values: Any, name: str) -> np.ndarray:
-    array = np.asarray(values)
+    try:
+        array = np.asarray(values)
+    except ValueError as error:  # rows of different lengths
+        raise ValueError(f"{name} could not be read as an array: {error}") from None
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:
@@ -21,6 +26,12 @@ def _one_dimensional(values: Any, name: str) -> np.ndarray:
     if array.dtype.kind in "fc" and np.isnan(array).any():
         first = int(np.flatnonzero(np.isnan(array))[0])
         raise ValueError(f"{name} holds NaN at index {first}: a label cannot be missing")
+    if array.dtype.kind == "O":
+        first = next((i for i, value in enumerate(array) if is_missing(value)), None)
+        if first is not None:
+            raise ValueError(
+                f"{name} holds {array[first]!r} at index {first}: a label cannot be missing"
+            )
     return array
 
 

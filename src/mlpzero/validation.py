@@ -28,6 +28,7 @@ __all__ = [
     "check_targets",
     "dense_rows",
     "is_memory_mapped",
+    "is_missing",
     "is_sparse",
     "largest_magnitude",
     "relative_sample_weight",
@@ -462,12 +463,12 @@ def check_targets(
     if _first_non_finite(array) is not None:
         raise ValueError(f"{name} contains NaN or infinity")
     if array.dtype.kind == "O":
-        if any(_is_missing(v) for v in array.ravel()):
+        if any(is_missing(v) for v in array.ravel()):
             raise ValueError(f"{name} contains missing values (None, NaN or pandas' NA)")
     return array
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     """Whether a label is a missing value: None, a float NaN, or pandas' ``NA`` or
     ``NaT`` (the missing values of its nullable and datetime columns)."""
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
