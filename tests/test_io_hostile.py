@@ -603,6 +603,30 @@ def test_crafted_random_states_raise_value_errors(files, case):
     assert str(path) in str(caught.value)
 
 
+@pytest.mark.parametrize("field", ["fit_random_state", "model"])
+def test_a_checkpoint_whose_two_random_states_differ_in_kind_is_refused_naming_it(files, field):
+    # Each state was valid alone, and resuming put one into the other's generator:
+    # "state must be for a PCG64 RNG", naming neither the file nor the field.
+    folder, _, checkpoint_path, X = files
+    document, arrays = read_model_file(checkpoint_path)
+    other = np.random.MT19937(5).state
+    other["state"]["key"] = other["state"]["key"].tolist()  # as a file holds it
+    if field == "model":
+        document["random_state"] = other
+    else:
+        document["checkpoint"]["progress"]["fit_random_state"] = other
+    path = write_model_file(folder / "two-states.npz", document, arrays)
+    message = r"checkpoint\.progress\.fit_random_state is a state of (MT19937|PCG64), but"
+    with pytest.raises(ValueError, match=re.escape(str(path)) + ": " + message):
+        checkpointing.load_checkpoint(path)
+    _, y = blobs(classes=("a", "b", "c"))
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        MLP(hidden=(4, 3), seed=0).fit(
+            X, y, epochs=5, optimizer="adam", resume=path,
+            callbacks=[EarlyStopping(monitor="loss", restore_best_weights=True)],
+        )  # fmt: skip
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_data_files_that_are_fifos_are_refused(tmp_path):
     from mlpzero.datasets import load_data

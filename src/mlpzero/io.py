@@ -688,7 +688,14 @@ def _checkpoint_state(
     finished = progress.get("finished")
     if finished not in _FINISHED:
         check.fail("progress.finished", f"must be one of {_FINISHED}, got {short_repr(finished)}")
-    _generator(path, progress.get("fit_random_state"))  # a valid state, or ValueError
+    fit_state = progress.get("fit_random_state")
+    _generator(path, fit_state)  # a valid state, or ValueError
+    kind, own = fit_state["bit_generator"], record.random_state["bit_generator"]
+    if kind != own:  # resuming puts it back into the model's own generator
+        check.fail(
+            "progress.fit_random_state",
+            f"is a state of {kind}, but the model's random generator (random_state) is {own}",
+        )
     signature = progress.get("data")  # absent for a generator's fit, and in older files
     if signature is not None and not (
         isinstance(signature, dict)
