@@ -71,7 +71,8 @@ class Server:
     """A local HTTP server whose routes the test sets: path -> (mode, bytes).
 
     Modes: "ok" serves the bytes; "truncate" announces the full length but sends half and
-    hangs up; "slow" waits before answering. Unknown paths get 404.
+    hangs up; "slow" waits before answering; "endless" announces no length and sends the
+    bytes again and again (for at most 20 s). Unknown paths get 404.
     """
 
     def __init__(self) -> None:
@@ -90,6 +91,12 @@ class Server:
                     if mode == "slow":
                         time.sleep(1.5)
                     self.send_response(200)
+                    if mode == "endless":
+                        self.end_headers()
+                        stop = time.monotonic() + 20
+                        while time.monotonic() < stop:
+                            self.wfile.write(body)
+                        return
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     if mode == "truncate":
@@ -444,6 +451,24 @@ def test_an_interrupted_download_leaves_no_file(server, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         load_mnist(cache, mirrors=[base], checksums=checksums_of(files), verbose=True)
     assert 0 < calls[-1] < len(files[MNIST_FILES["train_images"]])
+    assert cache_listing(cache) == []
+
+
+@pytest.mark.parametrize("mode", ["ok", "endless"])
+def test_an_answer_larger_than_any_of_the_files_stops_the_download(
+    server, tmp_path, monkeypatch, mode
+):
+    """A mirror that announced a huge length, or sent bytes without end, filled the disk:
+    the download stopped only on a read timeout, which a steady stream never meets."""
+    files, _ = fake_mnist()
+    limit = len(files[MNIST_FILES["train_images"]]) - 1
+    monkeypatch.setattr(real, "_DOWNLOAD_LIMIT", limit)
+    base = server.serve("mnist", files, mode=mode)
+    cache = tmp_path / "cache"
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match=rf"more than one of these files can hold \({limit}"):
+        load_mnist(cache, mirrors=[base], checksums=checksums_of(files))
+    assert time.monotonic() - started < 10
     assert cache_listing(cache) == []
 
 

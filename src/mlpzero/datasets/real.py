@@ -84,6 +84,11 @@ MNIST_MIRRORS: tuple[str, ...] = (
 
 _CHUNK_BYTES = 1 << 16
 
+#: The most bytes one download may bring, far more than any of the four files holds
+#: (60,000 images of 28 x 28, unpacked, take 47 MB): an answer that never ends, or
+#: announces more, stops with an error instead of filling the disk.
+_DOWNLOAD_LIMIT = 1 << 28
+
 # IDX type code -> NumPy big-endian dtype
 _IDX_TYPES: dict[int, str] = {
     0x08: ">u1",
@@ -241,10 +246,14 @@ def _download(url: str, target: Path, sha256: str, *, timeout: float, verbose: b
         with out, urllib.request.urlopen(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
+            if total is not None and total > _DOWNLOAD_LIMIT:
+                raise DownloadError(_too_large(f"announces {total} bytes"))
             while chunk := response.read(_CHUNK_BYTES):
                 out.write(chunk)
                 digest.update(chunk)
                 received += len(chunk)
+                if received > _DOWNLOAD_LIMIT:
+                    raise DownloadError(_too_large(f"sent more than {_DOWNLOAD_LIMIT} bytes"))
                 if verbose:
                     _report(target.name, received, total)
             out.flush()
@@ -260,6 +269,13 @@ def _download(url: str, target: Path, sha256: str, *, timeout: float, verbose: b
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _too_large(what: str) -> str:
+    return (
+        f"the answer {what}, more than one of these files can hold ({_DOWNLOAD_LIMIT} "
+        "bytes at most): not the file asked for"
+    )
 
 
 def _require_file_source(url: str) -> None:
