@@ -1,5 +1,7 @@
 """Each evaluation figure is drawn from a real model and written as a PNG."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -176,8 +178,21 @@ def test_predicted_vs_true_and_regression_fit(tmp_path):
     np.testing.assert_allclose(curve.get_ydata(), model.predict(curve.get_xdata()[:, None]))
     with pytest.raises(ValueError, match="one input feature"):
         plot_regression_fit(model, np.zeros((3, 2)), [0, 0, 0])
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match=r"the same number of values, got shapes \(2,\)"):
         plot_predicted_vs_true([1, 2], [1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, message",
+    [
+        (3.0, 3.0, "y_true must hold one value per sample"),  # was an IndexError
+        ([1.0, np.nan], [1.0, 2.0], "y_true holds nan at index 1"),
+        ([1.0, 2.0], [[1.0], [2.0, 3.0]], "y_pred must hold numbers, one row per sample"),
+    ],
+)
+def test_predicted_vs_true_names_values_it_cannot_plot(y_true, y_pred, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        plot_predicted_vs_true(y_true, y_pred)
 
 
 def test_predicted_vs_true_two_outputs(tmp_path):

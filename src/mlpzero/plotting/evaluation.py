@@ -308,14 +308,9 @@ def plot_predicted_vs_true(
 ) -> Figure:
     """Predicted against true values, one point per sample (and output), with the line
     ``predicted = true``; the title gives :math:`R^2`."""
+    score = r2_score(y_true, y_pred)  # which checks them: one row per sample, finite
     y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    if y_true.size != y_pred.size or y_true.shape[0] != y_pred.shape[0]:
-        raise ValueError(
-            f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}"
-        )
-    y_pred = y_pred.reshape(y_true.shape)
-    score = r2_score(y_true, y_pred)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_true.shape)
     figure = new_figure(5, 5)
     ax = figure.add_subplot()
     columns_true = y_true.reshape(len(y_true), -1)
