@@ -12,7 +12,7 @@ import mlpzero
 from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP
 from mlpzero.callbacks import Callback, EarlyStopping, ModelCheckpoint
-from mlpzero.checkpointing import data_signature
+from mlpzero.checkpointing import data_signature, load_checkpoint
 from mlpzero.preparation import check_data
 
 
@@ -67,6 +67,37 @@ def test_a_run_finished_by_its_epochs_continues_only_when_asked_for_more(tmp_pat
     longer = run(7, resume=path)  # epochs is the total of the resumed fit
     reference = MLP(hidden=(6,), seed=3).fit(X, y, epochs=7)
     np.testing.assert_array_equal(longer.network.params, reference.network.params)
+
+
+def test_a_run_whose_end_restored_earlier_weights_is_not_continued(tmp_path):
+    """The final checkpoint of a run that ran all its epochs holds the weights
+    EarlyStopping put back at its end, beside the optimizer's and the callbacks' state of
+    its last epoch. Asked for more epochs, a resume went on from that mixture: neither
+    the run it resumed nor any uninterrupted run."""
+    X, y = data()
+    path = tmp_path / "run.npz"
+
+    def run(epochs, **options):
+        stopping = EarlyStopping(patience=50, restore_best_weights=True)
+        return MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=epochs, optimizer="adam", learning_rate=0.3, batch_size=16,
+            validation_split=0.25, checkpoint=path, callbacks=[stopping], **options,
+        )  # fmt: skip
+
+    finished = run(8)
+    assert finished.history.best_epoch() < 7  # the end put back an earlier epoch's weights
+    assert load_checkpoint(path).checkpoint.progress["finished"] == "restored"
+    same = run(8, resume=path)
+    np.testing.assert_array_equal(same.network.params, finished.network.params)
+    model = MLP(hidden=(6,), seed=3)
+    with pytest.raises(ValueError, match=r"finished its 8 epochs, and a callback .* resume "
+                       r"with epochs=8 for the finished model, or load it"):  # fmt: skip
+        model.fit(
+            X, y, epochs=16, optimizer="adam", learning_rate=0.3, batch_size=16,
+            validation_split=0.25, checkpoint=path, resume=path,
+            callbacks=[EarlyStopping(patience=50, restore_best_weights=True)],
+        )  # fmt: skip
+    assert not model.built
 
 
 # ---------------------------------------------------------------------------- explicit settings

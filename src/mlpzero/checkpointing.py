@@ -61,8 +61,9 @@ def save_checkpoint(
     began), ``epochs`` (how many epochs that ``fit`` was asked for) and
     ``fit_random_state`` (the model's random state where that ``fit`` started drawing:
     the validation split, then the shuffles and dropout masks), and may hold ``finished``:
-    ``"epochs"`` when that ``fit`` ran all its epochs, ``"stopped"`` when a callback
-    stopped it (early stopping), absent or None while it runs.
+    ``"epochs"`` when that ``fit`` ran all its epochs, ``"restored"`` when it did and a
+    callback then put back other parameters (the best weights), ``"stopped"`` when a
+    callback stopped it (early stopping), absent or None while it runs.
     """
     state = CheckpointState(
         optimizer_config=optimizer.config,
@@ -342,7 +343,10 @@ class CheckpointWriter(Callback):
     When the run has finished (all its epochs, or stopped by a callback) the last write
     waits for the end of training, after the callbacks' own ends (such as restoring the
     best weights), and the checkpoint says so (``progress["finished"]``): resuming it
-    gives that finished model and trains no more.
+    gives that finished model. A run stopped by a callback trains no more; one that ran
+    all its epochs continues when a resumed fit asks for more, unless a callback's end
+    put back other parameters than its last epoch ended with (``"restored"``): it cannot
+    then continue as one uninterrupted run would, and such a resume is refused.
     """
 
     def __init__(
@@ -367,6 +371,7 @@ class CheckpointWriter(Callback):
             self.progress["finished"] = "stopped"
         elif epoch == self.final_epoch:
             self.progress["finished"] = "epochs"
+            self.last_epoch_params = self.model.network.params.copy()
         if due and not self.progress.get("finished"):  # a finished run: at on_train_end
             self._write()
             self.last_write = now
@@ -377,6 +382,13 @@ class CheckpointWriter(Callback):
         stopped = self.model.stop_training and not self.model.history.interrupted
         if stopped and not self.progress.get("finished"):
             self.progress["finished"] = "stopped"
+        last = getattr(self, "last_epoch_params", None)
+        if self.progress.get("finished") == "epochs" and last is not None:
+            # A callback's end (restoring the best weights) may have put back other
+            # parameters than those the last epoch ended with, from which alone the
+            # run could continue as one uninterrupted run would.
+            if not np.array_equal(last, self.model.network.params):
+                self.progress["finished"] = "restored"
         if self.progress.get("finished"):
             self._write()
 

@@ -143,7 +143,7 @@ _STANDARDIZE_MEMBERS = ("standardize.mean", "standardize.scale")
 _MEMBERS = ("metadata", "params", *_STANDARDIZE_MEMBERS)
 _STATE_PREFIXES = (_OPTIMIZER_PREFIX, _CALLBACK_PREFIX)
 #: How a checkpoint's fit ended: not yet, after all its epochs, or stopped by a callback.
-_FINISHED = (None, "epochs", "stopped")
+_FINISHED = (None, "epochs", "restored", "stopped")
 #: A checkpoint's state arrays together hold at most this many times the parameters'
 #: bytes: an optimizer keeps up to three parameter-sized buffers, an EarlyStopping one.
 _MAX_STATE_MULTIPLE = 8

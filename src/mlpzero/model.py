@@ -1445,7 +1445,8 @@ class _Resumed:
 def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
     """The checkpoint to resume from (None without ``options.resume``), after checking
     that it holds ``model``'s architecture, was trained with the same fit options (but for
-    ``epochs`` and ``learning_rate``), and holds valid states for the fit's callbacks."""
+    ``epochs`` and ``learning_rate``), holds valid states for the fit's callbacks, and can
+    give the epochs asked for (not so a run whose end restored earlier weights)."""
     path = options.resume
     if path is None:
         return None
@@ -1454,6 +1455,17 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
     _check_same_architecture(model, resumed.model, path)
     check_callbacks(list(options.callbacks), resumed.state, path, resumed.model)
     _check_same_options(options, record.training, path)
+    progress = resumed.state.progress
+    done = resumed.model.history.epochs - progress["start_epoch"]
+    if progress.get("finished") == "restored" and options.epochs > done:
+        raise ValueError(
+            f"resume: {path}: its run finished its {done} epochs, and a callback "
+            "(EarlyStopping's restore_best_weights) then put back the parameters of an "
+            "earlier epoch. The checkpoint does not hold those its last epoch ended with, "
+            f"so it cannot continue to epochs={options.epochs} as one uninterrupted run "
+            f"would: resume with epochs={done} for the finished model, or load it with "
+            "mlpzero.load and fit it further as a new run"
+        )
     return resumed
 
 
