@@ -1,5 +1,7 @@
 import gc
+import json
 import re
+import time
 import warnings
 import zipfile
 
@@ -882,6 +884,24 @@ def test_a_deeply_nested_columns_file_is_refused_naming_it(tmp_path):
     (folder / "columns.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ValueError, match=r"^data/columns\.json is not valid JSON: .*recursion"):
         load_npy_dir(folder)
+
+
+def test_a_repeated_name_at_the_end_of_many_columns_is_found_in_one_pass(tmp_path):
+    """The repeated name was found by counting each name among all of them: 100,000
+    columns whose last name repeats the one before took minutes (a header-only X.npy of
+    that width is a few bytes)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    n = 100_000
+    np.save(folder / "X.npy", np.zeros((0, n)))
+    names = [f"c{i}" for i in range(n - 1)] + [f"c{n - 2}"]
+    (folder / "columns.json").write_text(json.dumps(names))
+    started = time.perf_counter()
+    with pytest.raises(
+        ValueError, match=rf"^data/columns\.json names the feature 'c{n - 2}' twice"
+    ):
+        load_npy_dir(folder, features_only=True)
+    assert time.perf_counter() - started < 5
 
 
 def _zip_with_field(path, offset_in_entry, value, width=2):

@@ -263,9 +263,11 @@ def _column_names(path: Path, where: str, n_features: int) -> list[str] | None:
         raise ValueError(
             f"{where}/columns.json names {len(names)} features, but X.npy has {n_features}"
         )
-    if len(set(names)) != len(names):
-        twice = next(n for n in names if names.count(n) > 1)
-        raise ValueError(f"{where}/columns.json names the feature {twice!r} twice")
+    seen: set[str] = set()
+    for name_ in names:  # one pass: a count per name would take time quadratic in them
+        if name_ in seen:
+            raise ValueError(f"{where}/columns.json names the feature {name_!r} twice")
+        seen.add(name_)
     return names
 
 
