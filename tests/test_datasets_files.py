@@ -904,6 +904,16 @@ def test_a_repeated_name_at_the_end_of_many_columns_is_found_in_one_pass(tmp_pat
     assert time.perf_counter() - started < 5
 
 
+@pytest.mark.parametrize("rows", [0, 3])
+def test_a_data_folder_s_arrays_are_read_only_even_when_empty(tmp_path, rows):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.save(folder / "X.npy", np.zeros((rows, 2)))
+    np.save(folder / "y.npy", np.zeros(rows))
+    X, y, _ = load_npy_dir(folder)
+    assert not X.flags.writeable and not y.flags.writeable
+
+
 def _zip_with_field(path, offset_in_entry, value, width=2):
     """``path``'s zip archive with a field of every member's local and central entry
     (``offset_in_entry`` bytes after the local entry's signature; 2 more in the central

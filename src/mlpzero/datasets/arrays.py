@@ -191,8 +191,10 @@ def _open_npy(path: Path, where: str) -> np.ndarray:
             f"{where}: the header declares shape {shape} of {dtype} ({needed} bytes with "
             f"the header), but the file has {size} bytes"
         )
-    if math.prod(shape) == 0:
-        return np.zeros(shape, dtype=dtype)
+    if math.prod(shape) == 0:  # nothing to map
+        empty = np.zeros(shape, dtype=dtype)
+        empty.flags.writeable = False  # as a mapped array is
+        return empty
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
