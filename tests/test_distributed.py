@@ -209,6 +209,17 @@ def compare(out):
     except TrainingDivergedError as error:
         result = f"diverged in epoch {error.epoch}"
     (out / f"diverged-{rank}.txt").write_text(result)
+    # So is a batch's penalty beyond float32 (l2 over sample weights of 1e-40): the
+    # error of every rank, rather than one rank's abort of the job.
+    try:
+        MLP(hidden=(8,), seed=0).fit(
+            X, y, epochs=2, batch_size=10, l2=1.0, penalty_per_sample=True,
+            sample_weight=np.full(len(y), 1e-40), distributed=True,
+        )
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"penalty-{rank}.txt").write_text(result)
 
 
 def dropout(out):
@@ -643,6 +654,9 @@ def test_ranks_match_one_process(script, tmp_path, ranks):
     assert stopped < 60  # it did stop early, at the one-process epoch (compared above)
     diverged = {(tmp_path / f"diverged-{r}.txt").read_text() for r in range(ranks)}
     assert len(diverged) == 1 and diverged.pop().startswith("diverged in epoch")
+    refused = {(tmp_path / f"penalty-{r}.txt").read_text() for r in range(ranks)}
+    assert len(refused) == 1
+    assert refused.pop().startswith("PenaltyRangeError: l2=1.0 divided by a batch's total")
 
 
 def _write_folder(folder: Path, rows: int = 101) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ import numpy as np
 
 from .validation import check_non_negative
 
-__all__ = ["WeightPenalty", "check_penalty_range", "dropout_rates"]
+__all__ = ["PenaltyRangeError", "WeightPenalty", "check_penalty_range", "dropout_rates"]
 
 
 class WeightPenalty:
@@ -112,6 +112,12 @@ class WeightPenalty:
         return penalty
 
 
+class PenaltyRangeError(ValueError):
+    """A batch's penalty coefficient (``penalty_per_sample``: the penalty over the batch's
+    total sample weight) is beyond the parameters' dtype. A distributed fit's ranks all
+    know every batch's weight, so all raise it at the same step."""
+
+
 def check_penalty_range(
     l2: float,
     l1: float,
@@ -132,7 +138,7 @@ def check_penalty_range(
                 f"{name}={value!r} is beyond the largest {dtype_name} number (the "
                 "parameters' dtype)"
             )
-        raise ValueError(
+        raise PenaltyRangeError(
             f"{name}={given[index]!r} divided by a batch's total sample weight ({weight:.6g}) "
             f"is {value:.6g}, beyond the largest {dtype_name} number: with "
             "penalty_per_sample=True the penalty grows as the sample weights shrink; give "

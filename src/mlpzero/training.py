@@ -60,7 +60,7 @@ from .history import History
 from .losses import LOGIT_LIMIT, BinaryCrossEntropy, Loss
 from .network import Network
 from .optimizers import SGD, Adam, Optimizer, RMSprop
-from .regularizers import WeightPenalty
+from .regularizers import PenaltyRangeError, WeightPenalty
 from .snapshot import OptimizerSnapshot, ParameterSnapshot
 from .validation import check_positive, dense_rows, relative_sample_weight
 
@@ -228,8 +228,10 @@ def train(
     else:
         _distributed.gathered(communicator, make, "set up its training loop")
     trainer = made[0]
-    # An error on one rank only ends the job; divergence is decided on summed values.
-    with _distributed.errors_end_the_job(communicator, (TrainingDivergedError,)):
+    # An error on one rank only ends the job; divergence is decided on summed values, and
+    # a batch's penalty coefficient on the whole batch's weight, which every rank knows.
+    collective = (TrainingDivergedError, PenaltyRangeError)
+    with _distributed.errors_end_the_job(communicator, collective):
         trainer.run(epochs, history, model, list(callbacks))
         if communicator.size > 1:  # return once rank 0's last writes (on_train_end) are done
             communicator.allreduce_sum(np.zeros(1))
