@@ -151,3 +151,18 @@ def test_confusion_matrix_refuses_measurements_for_labels():
     assert labels.tolist() == [0.0, 1.0, 2.0] and counts.trace() == 2
     counts, labels = confusion_matrix([0.5, 1.5], [0.5, 0.5], labels=[0.5, 1.5])
     assert counts.tolist() == [[1, 0], [1, 0]]
+
+
+@pytest.mark.parametrize(
+    "labels, y_pred, message",
+    [
+        (["a", 1], ["a"], r"labels holds strings \(\['a', '1'\], ...\) and y_true numbers"),
+        ([0, 1], ["0"], r"labels holds numbers \(\[0, 1\], ...\) and y_pred strings"),
+    ],
+)
+def test_confusion_matrix_names_labels_of_another_kind_than_the_values(labels, y_pred, message):
+    """A list mixing strings and numbers is read as text, so the number 1 was "not in
+    labels" though the list held it."""
+    y_true = [1] if isinstance(labels[0], str) else [0]
+    with pytest.raises(ValueError, match=message):
+        confusion_matrix(y_true, y_pred, labels=labels)

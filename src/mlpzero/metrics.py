@@ -41,6 +41,17 @@ def _label_kind(values: np.ndarray) -> str | None:
     return "strings" if kind in "US" else "numbers" if kind in "biuf" else None
 
 
+def _check_same_kind(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    """Refuse strings against numbers: NumPy would compare them as text, so that ``1``
+    is not the label ``"1"``, nor a list ``["a", 1]`` (read as text) the number 1."""
+    kinds = _label_kind(a), _label_kind(b)
+    if None not in kinds and kinds[0] != kinds[1]:
+        raise ValueError(
+            f"{a_name} holds {kinds[0]} ({a[:3].tolist()}, ...) and {b_name} {kinds[1]} "
+            f"({b[:3].tolist()}, ...): a confusion matrix compares labels of one kind"
+        )
+
+
 def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Counts ``C[i, j]`` of samples whose true label is ``labels[i]`` and prediction
     ``labels[j]``.
@@ -59,13 +70,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
             f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}"
         )
     if labels is None:
-        kinds = [_label_kind(values) for values in (y_true, y_pred)]
-        if None not in kinds and kinds[0] != kinds[1]:  # NumPy would compare them as text
-            raise ValueError(
-                f"y_true holds {kinds[0]} ({y_true[:3].tolist()}, ...) and y_pred "
-                f"{kinds[1]} ({y_pred[:3].tolist()}, ...): a confusion matrix compares "
-                "labels of one kind"
-            )
+        _check_same_kind(y_true, "y_true", y_pred, "y_pred")
         for values, name in ((y_true, "y_true"), (y_pred, "y_pred")):
             if values.dtype.kind != "f":
                 continue
@@ -81,6 +86,8 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
         labels = np.asarray(labels)
         if labels.ndim != 1 or len(np.unique(labels)) != len(labels):
             raise ValueError(f"labels must be a list of distinct labels, got {labels.tolist()}")
+        _check_same_kind(labels, "labels", y_true, "y_true")
+        _check_same_kind(labels, "labels", y_pred, "y_pred")
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
 
