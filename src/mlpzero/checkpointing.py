@@ -363,6 +363,7 @@ class CheckpointWriter(Callback):
         self.progress, self.callbacks = dict(progress), list(callbacks)
         self.interval, self.final_epoch = float(interval), final_epoch
         self.last_write = time.monotonic()
+        self.last_epoch_params: np.ndarray | None = None  # as the final epoch left them
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         now = time.monotonic()
@@ -382,7 +383,7 @@ class CheckpointWriter(Callback):
         stopped = self.model.stop_training and not self.model.history.interrupted
         if stopped and not self.progress.get("finished"):
             self.progress["finished"] = "stopped"
-        last = getattr(self, "last_epoch_params", None)
+        last = self.last_epoch_params
         if self.progress.get("finished") == "epochs" and last is not None:
             # A callback's end (restoring the best weights) may have put back other
             # parameters than those the last epoch ended with, from which alone the
