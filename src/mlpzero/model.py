@@ -412,8 +412,8 @@ class MLP:
             :func:`mlpzero.checkpointing.data_signature`), refused before any epoch.
         """
         comm = _process_group(distributed, dict(locals()))
-        # A fit refused before its first step leaves a given optimizer as it was.
-        with _optimizer_kept_on_error(optimizer):
+        # A fit refused before its first step leaves the model and a given optimizer as they were.
+        with _restored_on_error(self, optimizer):
             # The options rank 0 alone acts on (checkpoint, verbose, ...) may differ between
             # ranks, and so may their checks' verdicts: the ranks agree on them.
             options = _on_every_rank(comm, "accept the fit's options", lambda: FitOptions.check(
@@ -435,60 +435,57 @@ class MLP:
             X, validation_data = _columns_in_order(X, validation_data, names)
             scan = None if comm.size == 1 else _distributed.row_scan(comm)  # a share per rank
             data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features, scan)
-            with _restored_on_error(self):
-                if options.lbfgs:
-                    _check_lbfgs(self, options, comm)
-                first_fit = resumed is None and not self.built
-                signature = None
-                # Every rank of a distributed fit signs (a collective), whether or not its
-                # own options name a checkpoint: rank 0's alone may.
-                wanted = comm.size > 1 or (options.checkpoint, options.resume) != (None, None)
-                if not is_batch_source(X) and wanted:
-                    signature = data_signature(data, self.dtype, comm)
-                if resumed is not None:  # before the checkpoint's state goes into the options
-                    check_same_data(resumed.state.progress.get("data"), signature, options.resume)
-                if classes is not None:
-                    _check_classes(self, classes, data.y)
-                if resumed is not None:
-                    epoch_state = _take_over(self, resumed, options)
-                elif first_fit:
-                    labels = data.y if classes is None else np.asarray(classes)
-                    self._build(data.X, labels, options.verbose if comm.is_root else 0)
-                    if names is not None and len(names) != self.network.layer_sizes[0]:
-                        raise ValueError(
-                            f"feature_names_in_ names {len(names)} features, but X has "
-                            f"{self.network.layer_sizes[0]}"
-                        )
-                    self.feature_names_in_ = names
-                fit_random_state = self._rng.bit_generator.state
-                # Drawn from the seed, not the running generator: every fit on the same
-                # data holds out the same rows, so continued training never sees them
-                # (without a seed there is none to draw from).
-                split_rng = (
-                    self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
-                )
-                prepared = prepare(
-                    data, self.encoder, self.dtype, validation_split=options.validation_split,
-                    class_weight=options.class_weight, split_rng=split_rng,
-                    target_check=self.loss_.check_targets,
-                )  # fmt: skip
-                # A ModelCheckpoint (rank 0's alone) may watch other metrics on other ranks.
-                validated = prepared.validation is not None
-                _on_every_rank(comm, "accept the callbacks' metrics",
-                               lambda: _check_log_names(self, options, validated))  # fmt: skip
-                if options.lbfgs:  # _lbfgs_l2 checks its l2
-                    _lbfgs_l2(options, prepared, self.dtype)
-                else:
-                    _optimizers.check_dtype_range(options.optimizer, self.dtype)
-                    check_clip_norm_range(options.clip_norm, self.dtype)
-                    if not options.penalty_per_sample:  # else checked for each batch's weight
-                        check_penalty_range(options.l2, options.l1, self.dtype)
-                if self.standardize and self.standardizer_ is None:
-                    self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
-                if resumed is None:  # rank 0's alone may name a file: the ranks agree
-                    _on_every_rank(
-                        comm, "accept its model files", lambda: _check_model_file(self, options)
+            if options.lbfgs:
+                _check_lbfgs(self, options, comm)
+            first_fit = resumed is None and not self.built
+            signature = None
+            # Every rank of a distributed fit signs (a collective), whether or not its
+            # own options name a checkpoint: rank 0's alone may.
+            wanted = comm.size > 1 or (options.checkpoint, options.resume) != (None, None)
+            if not is_batch_source(X) and wanted:
+                signature = data_signature(data, self.dtype, comm)
+            if resumed is not None:  # before the checkpoint's state goes into the options
+                check_same_data(resumed.state.progress.get("data"), signature, options.resume)
+            if classes is not None:
+                _check_classes(self, classes, data.y)
+            if resumed is not None:
+                epoch_state = _take_over(self, resumed, options)
+            elif first_fit:
+                labels = data.y if classes is None else np.asarray(classes)
+                self._build(data.X, labels, options.verbose if comm.is_root else 0)
+                if names is not None and len(names) != self.network.layer_sizes[0]:
+                    raise ValueError(
+                        f"feature_names_in_ names {len(names)} features, but X has "
+                        f"{self.network.layer_sizes[0]}"
                     )
+                self.feature_names_in_ = names
+            fit_random_state = self._rng.bit_generator.state
+            # Drawn from the seed, not the running generator: every fit on the same
+            # data holds out the same rows, so continued training never sees them
+            # (without a seed there is none to draw from).
+            split_rng = self._rng if self.seed is None else np.random.default_rng([self.seed, 1])
+            prepared = prepare(
+                data, self.encoder, self.dtype, validation_split=options.validation_split,
+                class_weight=options.class_weight, split_rng=split_rng,
+                target_check=self.loss_.check_targets,
+            )  # fmt: skip
+            # A ModelCheckpoint (rank 0's alone) may watch other metrics on other ranks.
+            validated = prepared.validation is not None
+            _on_every_rank(comm, "accept the callbacks' metrics",
+                           lambda: _check_log_names(self, options, validated))  # fmt: skip
+            if options.lbfgs:  # _lbfgs_l2 checks its l2
+                _lbfgs_l2(options, prepared, self.dtype)
+            else:
+                _optimizers.check_dtype_range(options.optimizer, self.dtype)
+                check_clip_norm_range(options.clip_norm, self.dtype)
+                if not options.penalty_per_sample:  # else checked for each batch's weight
+                    check_penalty_range(options.l2, options.l1, self.dtype)
+            if self.standardize and self.standardizer_ is None:
+                self._fit_standardizer(data, prepared, first_fit, is_batch_source(X), comm)
+            if resumed is None:  # rank 0's alone may name a file: the ranks agree
+                _on_every_rank(
+                    comm, "accept its model files", lambda: _check_model_file(self, options)
+                )
             self.validation_rows_ = prepared.validation_rows
             if resumed is not None:
                 self._rng.bit_generator.state = epoch_state
@@ -1401,35 +1398,27 @@ def _fit_callbacks(
 
 
 @contextmanager
-def _optimizer_kept_on_error(optimizer: Any) -> Iterator[None]:
-    """Put a given :class:`~mlpzero.optimizers.Optimizer` object's rates, step count and
-    state back if the block raises: the fit sets its learning rate, and a resumed fit
-    loads the checkpoint's state into it, before every check has passed."""
-    if not isinstance(optimizer, _optimizers.Optimizer):
-        yield
-        return
-    rates = optimizer.learning_rate, optimizer.initial_learning_rate
-    running = OptimizerSnapshot()
-    running.take(optimizer)
-    try:
-        yield
-    except BaseException:
-        optimizer.learning_rate, optimizer.initial_learning_rate = rates
-        running.restore(optimizer)
-        raise
-
-
-@contextmanager
-def _restored_on_error(model: MLP) -> Iterator[None]:
-    """Put ``model``'s attributes and random state back if the block raises: a fit that
-    fails while resuming, building or preparing its data leaves the model as it was."""
+def _restored_on_error(model: MLP, optimizer: Any) -> Iterator[None]:
+    """Put ``model``'s attributes and random state back if the block raises, and those of
+    a given :class:`~mlpzero.optimizers.Optimizer` object (its rates, step count and
+    state): a fit that fails while checking its options, resuming, building or preparing
+    its data leaves them as they were. (The fit sets a given optimizer's learning rate,
+    and a resume loads the checkpoint's state into it, before every check has passed.)"""
     before, rng_state = dict(vars(model)), model._rng.bit_generator.state
+    given = optimizer if isinstance(optimizer, _optimizers.Optimizer) else None
+    if given is not None:
+        rates = given.learning_rate, given.initial_learning_rate
+        running = OptimizerSnapshot()
+        running.take(given)
     try:
         yield
     except BaseException:
         vars(model).clear()
         vars(model).update(before)
         model._rng.bit_generator.state = rng_state
+        if given is not None:
+            given.learning_rate, given.initial_learning_rate = rates
+            running.restore(given)
         raise
 
 
