@@ -58,6 +58,18 @@ def test_extreme_logits_stay_finite_without_warnings(dtype):
     assert np.isfinite(loss.gradient(z, y)).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_value_of_several_extreme_logits_saturates_without_overflowing(dtype):
+    # Each clipped term must leave room for a sum over outputs and samples, as the
+    # cross-entropies' terms do (they saturate near 1e300).
+    loss = Poisson()
+    z = np.full((3, 3), 1e30, dtype=dtype)
+    y = np.ones_like(z)
+    assert np.isfinite(loss.per_sample(z, y)).all()
+    value = loss.value(z, y)
+    assert np.isfinite(value) and value > 1e300
+
+
 def test_mlp_trains_on_counts_and_predicts_positive_means():
     # Its own generator: drawn from the module's, the data depended on which tests ran
     # first, and on 300 rows the fit's correlation ranged from 0.92 to 0.99 across draws.

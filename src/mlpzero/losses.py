@@ -439,10 +439,11 @@ class Poisson(Loss):
     (:math:`0 \log 0 = 0`), which is zero where :math:`\mu = y`, and its gradient with
     respect to the logit is :math:`e^{z} - y`: the ``A - Y`` of every other loss. Before
     ``exp``, logits are clipped one below the logarithm of the dtype's largest number in
-    the link (87.7 in float32) and at :data:`_EXP_LIMIT` for the value (computed in
-    float64), so no finite input overflows or warns; an infinite logit (an overflowed
-    forward pass) makes the value infinite or NaN. Targets must be non-negative
-    (:meth:`check_targets`).
+    the link (87.7 in float32) and at :data:`_EXP_LIMIT` (690.8, where :math:`e^z` is
+    :math:`10^{300}`) for the value (computed in float64), so no finite input overflows
+    or warns and the value saturates as the cross-entropies' do; an infinite logit (an
+    overflowed forward pass) makes the value infinite or NaN. Targets must be
+    non-negative (:meth:`check_targets`).
     """
 
     name = "poisson"
@@ -479,8 +480,11 @@ def exp_limit(dtype: Any) -> np.floating:
     return (np.log(np.finfo(dtype).max) - 1).astype(dtype)
 
 
-#: The largest logit whose exponential float64 holds (``log(1.79e308)`` is 709.78).
-_EXP_LIMIT = 709.0
+#: The largest logit the Poisson value exponentiates: its term then saturates at
+#: :data:`LOGIT_LIMIT` (near 1e300) as the cross-entropies' do, leaving float64 room to
+#: sum it over outputs and samples (a term near float64's largest number, 1.8e308, would
+#: overflow the sum of two).
+_EXP_LIMIT = math.log(LOGIT_LIMIT)
 
 
 LOSSES["poisson"] = Poisson
