@@ -380,6 +380,39 @@ def test_loss_subclasses_keep_their_own_formulas(numba_on):
     np.testing.assert_allclose(Clipped().gradient(logits, Y, out=out), expected / 20)
 
 
+def _outcome(call):
+    """``call()``'s result as a float array, or the type of the exception it raised."""
+    try:
+        return np.asarray(call(), dtype=float).copy()
+    except Exception as error:  # the two backends must fail alike
+        return type(error)
+
+
+@needs_numba
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+@pytest.mark.parametrize("shape", [(6, 1), (1, 3), (6, 2), (6,)])
+def test_targets_of_another_shape_than_the_logits_are_not_read_out_of_bounds(loss, shape):
+    # The kernels index the targets as the logits, without bounds checks: a target that
+    # NumPy broadcasts, or refuses, must get the same treatment on both backends.
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((6, 3))
+    around = np.full((8, 4), 7.0)  # what a read beyond the targets would find
+    Y = around[: shape[0], : shape[1]] if len(shape) == 2 else around[: shape[0], 0]
+    Y[...] = rng.integers(0, 2, shape)
+    calls = (
+        lambda: loss.value(logits, Y),
+        lambda: loss.gradient(logits, Y, out=np.empty_like(logits)),
+        lambda: loss.value_and_gradient(logits, Y, out=np.empty_like(logits))[0],
+        lambda: loss.value_and_gradient(logits, Y, out=np.empty_like(logits))[1],
+    )
+    for call in calls:
+        on_numpy, on_numba = _both(lambda call=call: _outcome(call))
+        if isinstance(on_numpy, type):
+            assert on_numba is on_numpy
+        else:
+            np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-12)
+
+
 def test_the_mean_of_no_samples_is_nan(backend):
     empty = np.empty((0, 1))
     assert np.isnan(BinaryCrossEntropy().value(empty, empty))

@@ -127,7 +127,7 @@ class Loss(Component):
         calls.
         """
         compiled = _kernels.compiled()
-        if compiled is not None and sample_weight is None and out is not None:
+        if compiled is not None and sample_weight is None and _fits_kernels(logits, targets, out):
             link = _own_compiled_link(self)
             if logits.shape[0] and link in ("sigmoid", "softmax"):
                 scale = out.dtype.type(1.0 / logits.shape[0])
@@ -158,7 +158,7 @@ class Loss(Component):
         already so scaled, and pays nothing for it.
         """
         compiled = _kernels.compiled()
-        if compiled is not None and sample_weight is None and out is not None:
+        if compiled is not None and sample_weight is None and _fits_kernels(logits, targets, out):
             link = _own_compiled_link(self)
             if link is not None:  # the same, in one pass
                 scale = out.dtype.type(1.0 / logits.shape[0])
@@ -219,7 +219,7 @@ class BinaryCrossEntropy(Loss):
     ) -> float:
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
-            if _own_compiled_link(self) == "sigmoid":  # the same sum, in one pass
+            if _own_compiled_link(self) == "sigmoid" and _fits_kernels(logits, targets):
                 if self.epsilon:
                     total = compiled.binary_crossentropy_clipped_total(
                         logits, targets, LOGIT_LIMIT, *_log_bounds(self.epsilon)
@@ -315,7 +315,7 @@ class CategoricalCrossEntropy(Loss):
     ) -> float:
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
-            if _own_compiled_link(self) == "softmax":  # the same sum, one row at a time
+            if _own_compiled_link(self) == "softmax" and _fits_kernels(logits, targets):
                 if self.epsilon:
                     total = compiled.categorical_crossentropy_clipped_total(
                         logits, targets, LOGIT_LIMIT, *_log_bounds(self.epsilon)
@@ -373,6 +373,20 @@ def _own_compiled_link(loss: Loss) -> str | None:
     """``_compiled_link`` if ``loss``'s own class sets it, else None: a subclass that
     overrides the link or the value must not be computed by the built-in's kernels."""
     return type(loss).__dict__.get("_compiled_link")
+
+
+def _fits_kernels(logits: np.ndarray, *arrays: Any) -> bool:
+    """Whether the compiled kernels may take ``arrays`` (the targets, and the gradient's
+    ``out``) with ``logits``: they index each as the 2-D ``logits``, without bounds checks,
+    so any other shape (a target NumPy broadcasts, a wrong one it refuses) or a missing
+    ``out`` goes to NumPy instead."""
+    shape = logits.shape
+    if len(shape) != 2:
+        return False
+    for array in arrays:  # a loop, not all(...): this runs once per training step
+        if not isinstance(array, np.ndarray) or array.shape != shape:
+            return False
+    return True
 
 
 def _check_epsilon(epsilon: Any) -> float:
