@@ -49,3 +49,18 @@ def test_registry():
     assert initializers.name_of(xavier_normal) == "xavier_normal"
     with pytest.raises(ValueError, match="unknown initializer 'zeros'"):
         get("zeros")
+
+
+@pytest.mark.parametrize("shape", [lambda i, o: (1, i), lambda i, o: (o, 1), lambda i, o: (i, o)])
+def test_an_initializer_of_the_wrong_shape_is_refused_not_broadcast(shape):
+    # A row or a column would be copied to every unit (a symmetric network that cannot
+    # learn); a transposed matrix failed with NumPy's broadcasting message.
+    from mlpzero.network import Network
+
+    def custom(fan_in, fan_out, rng):
+        return rng.standard_normal(shape(fan_in, fan_out))
+
+    with pytest.raises(
+        ValueError, match=r"custom returned weights of shape \(.*\(fan_out, fan_in\) = \(4, 3\)"
+    ):
+        Network([3, 4, 2], init=custom, rng=0)

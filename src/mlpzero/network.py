@@ -251,7 +251,13 @@ class Network:
         for layer, w in enumerate(self.weights):
             fan_out, fan_in = w.shape
             init = self.init if self.init is not None else names[layer]
-            w[...] = _initializers.get(init)(fan_in, fan_out, rng)
+            drawn = np.asarray(_initializers.get(init)(fan_in, fan_out, rng))
+            if drawn.shape != w.shape:  # a row or column would broadcast to every unit
+                raise ValueError(
+                    f"initializer {_initializers.name_of(init)} returned weights of shape "
+                    f"{drawn.shape} for layer {layer + 1}; expected (fan_out, fan_in) = {w.shape}"
+                )
+            w[...] = drawn
         for b in self.biases:
             b.fill(0)
 
