@@ -742,6 +742,31 @@ def test_value_and_gradient_in_one_pass_agree_with_the_two_numpy_calls(loss, dty
 
 
 @needs_numba
+@pytest.mark.parametrize(
+    "loss",
+    [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(),
+     BinaryCrossEntropy(epsilon=1e-3), CategoricalCrossEntropy(epsilon=1e-3)],
+    ids=["bce", "cce", "mse", "bce-clipped", "cce-clipped"],
+)  # fmt: skip
+def test_value_and_gradient_into_the_logits_themselves_agree_with_numpy(loss):
+    """``out=logits`` (the gradient written over the logits, as NumPy allows): the value
+    must come from the logits as they were, also where a row is clipped."""
+    rng = np.random.default_rng(4)
+    logits = rng.standard_normal((20, 3)) * 5
+    logits[0, 0] = 1e305  # beyond LOGIT_LIMIT: the row's value takes the clipping path
+    Y = np.eye(3)[rng.integers(0, 3, 20)]
+
+    def in_place():
+        z = logits.copy()
+        value, gradient = loss.value_and_gradient(z, Y, out=z)
+        return value, gradient.copy()
+
+    (v0, g0), (v1, g1) = _both(in_place)
+    assert v1 == pytest.approx(v0, rel=1e-12)
+    np.testing.assert_allclose(g1, g0, rtol=0, atol=1e-15)
+
+
+@needs_numba
 @pytest.mark.parametrize("epsilon", [0.0, 1e-7])
 @pytest.mark.parametrize("loss_type", [BinaryCrossEntropy, CategoricalCrossEntropy])
 def test_the_fused_kernels_take_float32_logits_to_float64_for_the_value(loss_type, epsilon):

@@ -426,10 +426,7 @@ def softmax_error_and_crossentropy(
             shifted = np.float64(logits[i, j]) - top
             total += math.exp(shifted)
             dot += shifted * targets[i, j]
-        norm = 1.0 / total
-        for j in range(k):
-            p = math.exp(np.float64(logits[i, j]) - top) * norm
-            out[i, j] = (p - targets[i, j]) * scale
+        # The row's loss before its gradient: out may be the logits themselves.
         row = logits[i : i + 1]
         if clipped and beyond:
             result += categorical_crossentropy_clipped_total(
@@ -443,6 +440,10 @@ def softmax_error_and_crossentropy(
             result += categorical_crossentropy_total(row, targets[i : i + 1], limit)
         else:
             result += math.log(total) - dot
+        norm = 1.0 / total
+        for j in range(k):
+            p = math.exp(np.float64(logits[i, j]) - top) * norm
+            out[i, j] = (p - targets[i, j]) * scale
     return result
 
 
