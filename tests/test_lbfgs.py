@@ -10,7 +10,7 @@ pytest.importorskip("scipy")
 from scipy import sparse
 
 from mlpzero import MLP
-from mlpzero.callbacks import EarlyStopping
+from mlpzero.callbacks import EarlyStopping, LambdaCallback
 from mlpzero.datasets import make_circles
 from mlpzero.lbfgs import loss_and_gradient, minimize
 from mlpzero.losses import get as get_loss
@@ -235,3 +235,30 @@ def test_an_iterations_accuracy_is_its_parameters_and_takes_no_pass_of_its_own(
     assert Oracle.checked == result.n_iter > 5
     chunked = [rows for rows in passes if rows != len(X_r)]  # the oracle's passes are whole
     assert len(chunked) == 3 * result.n_evaluations  # 16 + 16 + 8 rows an evaluation
+
+
+def test_an_interrupted_run_keeps_the_parameters_of_its_last_iteration(monkeypatch):
+    """Ctrl-C (or any error) inside an evaluation left the parameters at the line search's
+    trial point, which matches no iteration of the history; they are now the last
+    iteration's (the starting point before the first)."""
+    import mlpzero.lbfgs as lbfgs
+
+    X_c, y_c = make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=0)
+    evaluate = lbfgs.loss_and_gradient
+    for interrupt_at in (1, 7):
+        calls, seen = [0], []
+
+        def interrupted(*args, **kwargs):
+            calls[0] += 1
+            if calls[0] == interrupt_at:
+                raise KeyboardInterrupt
+            return evaluate(*args, **kwargs)
+
+        monkeypatch.setattr(lbfgs, "loss_and_gradient", interrupted)
+        model = MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
+        start = model.network.params.copy()
+        record = LambdaCallback(on_epoch_end=lambda e, logs: seen.append(model.network.params.copy()))
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X_c, y_c, optimizer="lbfgs", epochs=50, callbacks=[record])
+        assert model.history.epochs == len(seen)
+        np.testing.assert_array_equal(model.network.params, seen[-1] if seen else start)

@@ -19,8 +19,10 @@ data, and a sparse ``X`` (anything with ``toarray``) is densified one chunk at a
 
 One L-BFGS iteration is one "epoch" for the history and the callbacks: ``loss`` is the
 objective at the new parameters; a callback that sets ``model.stop_training`` ends the
-run after that iteration. Dropout would make the objective random, which breaks the
-line search, so it is refused.
+run after that iteration. Ctrl-C, or an error, ends the run and propagates; the
+parameters are then those of the last iteration the history holds (the starting point
+before the first), not a point the line search was trying. Dropout would make the
+objective random, which breaks the line search, so it is refused.
 
 SciPy is an optional dependency: ``pip install 'mlpzero[lbfgs]'``.
 """
@@ -295,6 +297,7 @@ def minimize(
                 logs["val_accuracy"] = _accuracy(network, X_val, val_counter, chunk_rows, buffer)
         losses.append(logs["loss"])
         history.append(logs)
+        np.copyto(completed, intermediate_result.x)
         if verbose:
             print(f"Iteration {len(losses)}, loss = {logs['loss']:.8f}")
         for callback in callbacks:
@@ -308,14 +311,21 @@ def minimize(
         callback.set_model(model)
         callback.on_train_begin()
     start = np.array(network.params, dtype=np.float64)
-    result = scipy_minimize(
-        objective,
-        start,
-        method="L-BFGS-B",
-        jac=True,
-        callback=after_iteration,
-        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
-    )
+    # The point of the last iteration the history holds: an error or Ctrl-C during a line
+    # search leaves the network there, not at a trial point that no epoch recorded.
+    completed = start.copy()
+    try:
+        result = scipy_minimize(
+            objective,
+            start,
+            method="L-BFGS-B",
+            jac=True,
+            callback=after_iteration,
+            options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+        )
+    except BaseException:
+        network.params[...] = completed
+        raise
     network.params[...] = result.x
     final = float(result.fun)
     last = history.last_epoch()
