@@ -698,6 +698,34 @@ def test_divergence_raises_and_leaves_a_warm_model_unchanged(regression):
     assert np.isfinite(model.predict(X)).all()
 
 
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_a_warm_fit_stopped_by_an_error_keeps_the_previous_weights(iris, solver):
+    """An error raised during a warm-started L-BFGS fit (a failing callback, Ctrl-C) left
+    the weights that fit had reached, while n_iter_ and loss_curve_ went back to the
+    previous fit's; the stochastic solvers put the weights back, and so does L-BFGS now."""
+    X, y = iris
+    armed = []
+
+    class FailOnSecondEpoch(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if armed and epoch >= 1:
+                raise RuntimeError("callback failed")
+
+    model = MLPClassifier(
+        hidden_layer_sizes=(4,), solver=solver, max_iter=3, warm_start=True, random_state=0,
+        callbacks=[FailOnSecondEpoch()],
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    before, n_iter = model.predict_proba(X), model.n_iter_
+    armed.append(True)
+    with pytest.raises(RuntimeError, match="callback failed"):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    assert model.n_iter_ == n_iter
+
 @brief_training
 def test_a_failed_fit_leaves_the_fitted_estimator_as_it_was(iris):
     X, y = iris

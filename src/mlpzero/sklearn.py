@@ -862,22 +862,26 @@ class _BaseMLP(BaseEstimator):
             on_epoch_end=lambda epoch, logs: progress.loss_curve.append(reported(logs["loss"]))
         )
         saved_params = ParameterSnapshot(mlp.network.params)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            result = _lbfgs.minimize(
-                mlp.network,
-                mlp.loss_,
-                X,
-                Y,
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
-                sample_weight=weights,
-                l2=l2,
-                model=mlp,
-                callbacks=[recorder, *(self.callbacks or ())],
-                history=mlp.history,
-                verbose=bool(self.verbose),
-            )
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                result = _lbfgs.minimize(
+                    mlp.network,
+                    mlp.loss_,
+                    X,
+                    Y,
+                    max_iter=self.max_iter,
+                    max_fun=self.max_fun,
+                    tol=self.tol,
+                    sample_weight=weights,
+                    l2=l2,
+                    model=mlp,
+                    callbacks=[recorder, *(self.callbacks or ())],
+                    history=mlp.history,
+                    verbose=bool(self.verbose),
+                )
+        except BaseException:  # a failing callback, Ctrl-C: the previous weights stay
+            saved_params.restore(mlp.network.params)
+            raise
         if not np.isfinite(mlp.network.params).all() or not np.isfinite(result.loss):
             saved_params.restore(mlp.network.params)
             raise ValueError(
