@@ -262,3 +262,13 @@ def test_an_interrupted_run_keeps_the_parameters_of_its_last_iteration(monkeypat
             model.fit(X_c, y_c, optimizer="lbfgs", epochs=50, callbacks=[record])
         assert model.history.epochs == len(seen)
         np.testing.assert_array_equal(model.network.params, seen[-1] if seen else start)
+
+
+def test_an_lbfgs_config_with_options_names_them():
+    """{"name": "lbfgs", "maxiter": 5} was answered with "unknown optimizer 'lbfgs'", as if
+    the name were wrong; the options are named instead."""
+    X_c, y_c = make_circles(n_samples=30, random_state=0)
+    model = MLP(hidden=(3,))
+    with pytest.raises(ValueError, match=r"optimizer='lbfgs' takes no options.*'maxiter': 5.*epochs"):
+        model.fit(X_c, y_c, optimizer={"name": "lbfgs", "maxiter": 5})
+    assert not model.built

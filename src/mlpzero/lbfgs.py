@@ -70,7 +70,13 @@ def requested(optimizer: Any, **options: Any) -> bool:
     ``options`` are the other arguments of that ``fit`` whose value would be ignored by
     L-BFGS; any of them set (not ``None`` or 0) is an error that names it.
     """
-    if isinstance(optimizer, dict) and optimizer.get("name") == "lbfgs" and len(optimizer) == 1:
+    if isinstance(optimizer, dict) and optimizer.get("name") == "lbfgs":
+        if len(optimizer) > 1:
+            options = {key: value for key, value in optimizer.items() if key != "name"}
+            raise ValueError(
+                f"optimizer='lbfgs' takes no options, got {options!r}: its iterations are "
+                "fit's epochs; pass optimizer='lbfgs' (or {'name': 'lbfgs'})"
+            )
         optimizer = "lbfgs"  # as MLP.fit_config_ records it
     if not (isinstance(optimizer, str) and optimizer == "lbfgs"):
         return False
