@@ -166,8 +166,11 @@ def test_lbfgs_refuses_a_batch_generator():
     def batches():
         yield np.zeros((4, 2)), np.array([0, 1, 0, 1])
 
-    with pytest.raises(ValueError, match="optimizer='lbfgs' does not apply to a batch generator"):
-        MLP(hidden=(3,)).fit(batches, optimizer="lbfgs", classes=[0, 1])
+    for optimizer in ("lbfgs", {"name": "lbfgs"}):  # the config ended in an AttributeError
+        with pytest.raises(
+            ValueError, match="optimizer='lbfgs' does not apply to a batch generator"
+        ):
+            MLP(hidden=(3,)).fit(batches, optimizer=optimizer, classes=[0, 1])
 
 
 @pytest.mark.parametrize(

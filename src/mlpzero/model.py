@@ -1114,7 +1114,7 @@ class FitOptions:
             raise ValueError("pass validation_split or validation_data, not both")
         callbacks = _check_callbacks(callbacks)
         if stream:
-            lbfgs = optimizer if isinstance(optimizer, str) and optimizer == "lbfgs" else None
+            lbfgs = "lbfgs" if _lbfgs.requested(optimizer) else None  # a name or a config
             _refuse_for_stream(batch_size=batch_size, shuffle=shuffle, optimizer=lbfgs)
         if shuffle is None:
             shuffle = not stream
