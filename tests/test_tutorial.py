@@ -295,6 +295,28 @@ def test_update_params_refuses_a_gradient_of_another_shape_than_its_parameter():
             np.testing.assert_array_equal(params[name], value)
 
 
+def test_update_params_refuses_parameters_it_cannot_update_in_place():
+    """Integer weights (written by hand) were updated by truncating every new value to an
+    integer, without a word; the article's W -= lr * dW fails on them. A list, which has
+    no array to write into, failed with "list indices must be integers"."""
+    ls = [2, 2, 1]
+    params = {
+        "W1": np.array([[1, 0], [0, 2]]), "b1": np.zeros((2, 1)),
+        "W2": np.array([[1.0, -1.0]]), "b2": np.zeros((1, 1)),
+    }  # fmt: skip
+    grads = {f"d{key}": np.full(np.shape(value), 0.25) for key, value in params.items()}
+    with pytest.raises(TypeError, match=r"parameters\['W1'\] must be a float NumPy array.*int64"):
+        T.update_params(params, grads, ls, 1.0)
+    np.testing.assert_array_equal(params["W1"], [[1, 0], [0, 2]])
+    np.testing.assert_array_equal(params["b1"], np.zeros((2, 1)))  # nothing moved
+    as_lists = {**params, "W1": [[1.0, 0.0], [0.0, 2.0]]}
+    with pytest.raises(TypeError, match=r"parameters\['W1'\] must be a float NumPy array.*list"):
+        T.update_params(as_lists, grads, ls, 1.0)
+    floats = {key: np.asarray(value, dtype=float) for key, value in params.items()}
+    T.update_params(floats, grads, ls, 1.0)
+    np.testing.assert_array_equal(floats["W1"], [[0.75, -0.25], [-0.25, 1.75]])
+
+
 def test_a_label_array_of_the_wrong_shape_is_described_by_its_columns_and_rows():
     X, Y = xor_data(m=50)
     # rows for examples, as elsewhere in NumPy: the article wants one column per example

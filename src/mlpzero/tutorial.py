@@ -233,8 +233,24 @@ def update_params(
 
     Each ``dW[l]`` must have the shape of ``W[l]`` and each ``db[l]`` that of ``b[l]``,
     ``(n[l], 1)``, as :func:`backward_propagation` returns them; another shape (a
-    transposed ``dW``) is refused before any parameter changes."""
+    transposed ``dW``) is refused before any parameter changes, and so is a parameter
+    that is not a float array (integers would be truncated, a list cannot change in
+    place)."""
     network = _network(ls, "relu", parameters)
+    for layer in range(1, network.n_layers + 1):
+        for name in ("W", "b"):
+            value = parameters[f"{name}{layer}"]
+            if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+                kind = (
+                    f"{value.dtype} array"
+                    if isinstance(value, np.ndarray)
+                    else type(value).__name__
+                )
+                raise TypeError(
+                    f"parameters['{name}{layer}'] must be a float NumPy array, which "
+                    f"update_params changes in place, got {kind}: make it with "
+                    f"np.array(..., dtype=float), as init_params does"
+                )
     for layer in range(1, network.n_layers + 1):
         for name, views in (("W", network.weight_grads), ("b", network.bias_grads)):
             key = f"d{name}{layer}"
