@@ -339,6 +339,23 @@ def test_a_label_array_of_the_wrong_shape_is_described_by_its_columns_and_rows()
         T.backward_propagation(params, cache, [2, 3, 1], X, Y.T)
 
 
+def test_examples_as_rows_in_x_are_named_as_x_transposed():
+    """X with one row per example (scikit-learn's layout) made the label check blame Y,
+    which was right: "Y must have one column per example: shape (n_outputs, 2), as X has 2
+    columns". X is named, and so are both when both have the rows of examples."""
+    X, Y = xor_data(m=50)
+    with pytest.raises(ValueError, match=r"^X has shape \(50, 2\).*one column per example.*"
+                       r"Y has 50 columns.*pass X\.T$"):  # fmt: skip
+        T.multi_layer_neural_network(X.T, Y, [3], num_epochs=1)
+    with pytest.raises(ValueError, match=r"^X and Y have one row per example \(shapes \(50, 2\) "
+                       r"and \(50, 1\)\).*pass X\.T and Y\.T$"):  # fmt: skip
+        T.multi_layer_neural_network(X.T, Y.T, [3], num_epochs=1)
+    params = T.init_params([2, 3, 1])
+    with pytest.raises(ValueError, match=r"^X has 50 rows \(features\), but ls\[0\] is 2: "
+                       r"X has shape \(50, 2\), which looks transposed: pass X\.T$"):  # fmt: skip
+        T.predict(params, [2, 3, 1], X.T)
+
+
 @pytest.mark.parametrize(
     "num_epochs, error, message",
     [

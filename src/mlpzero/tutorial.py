@@ -308,7 +308,7 @@ def multi_layer_neural_network(
     ls = layer_sizes(X, Y, n_hs)
     # Every argument is checked before init_params draws from the global random state,
     # so that a refused call leaves the article's seeded sequence where it was.
-    Y = np.ascontiguousarray(_check_labels(Y, ls[-1], np.shape(X)[1]).T)
+    Y = np.ascontiguousarray(_check_labels(Y, ls[-1], np.shape(X)[1], np.shape(X)).T)
     loss, optimizer = BinaryCrossEntropy(), SGD(learning_rate)
     parameters = init_params(ls, activation=hidden_activation)
     network = _network(ls, hidden_activation, parameters)
@@ -460,14 +460,35 @@ def _check_sigmoid_output(cache: Params, last: int, logits: np.ndarray) -> None:
 def _check_input(X: Any, network: Network) -> np.ndarray:
     X = _as_2d("X", X)
     if X.shape[0] != network.layer_sizes[0]:
+        transposed = (
+            f": X has shape {X.shape}, which looks transposed: pass X.T"
+            if X.shape[1] == network.layer_sizes[0]
+            else ""
+        )
         raise ValueError(
             f"X has {X.shape[0]} rows (features), but ls[0] is {network.layer_sizes[0]}"
+            + transposed
         )
     return X
 
 
-def _check_labels(Y: Any, n_outputs: int, m: int) -> np.ndarray:
+def _check_labels(
+    Y: Any, n_outputs: int, m: int, x_shape: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """``Y`` as ``(n_outputs, m)``; ``x_shape``, when given, names an ``X`` whose rows are
+    the examples when ``Y``'s shape points to it."""
     Y = _as_2d("Y", Y)
+    if Y.shape[1] != m and Y.shape[0] != m and x_shape is not None:
+        if Y.shape[1] == x_shape[0]:
+            raise ValueError(
+                f"X has shape {x_shape}: the article's layout has one column per example, "
+                f"and Y has {Y.shape[1]} columns (examples); X looks transposed: pass X.T"
+            )
+        if Y.shape[0] == x_shape[0]:
+            raise ValueError(
+                f"X and Y have one row per example (shapes {x_shape} and {Y.shape}); the "
+                "article's layout has one column per example: pass X.T and Y.T"
+            )
     if Y.shape[1] != m:
         transposed = ", which looks transposed: pass Y.T" if Y.shape[0] == m else ""
         raise ValueError(
