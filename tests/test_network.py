@@ -67,6 +67,21 @@ def test_gradcheck_refuses_a_float32_network_by_name():
         numerical_gradient(net, BinaryCrossEntropy(), X, Y)
 
 
+
+def test_gradcheck_refuses_an_epsilon_that_moves_no_parameter():
+    """epsilon=1e-20 leaves theta + epsilon == theta: every difference was 0 and a right
+    gradient checked at relative error 1.0, as if wrong; epsilon=0 divided by zero."""
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
+    before = net.params.copy()
+    with pytest.raises(ValueError, match=r"epsilon=1e-20 leaves 16 of the 21 parameters unchanged"):
+        gradcheck(net, BinaryCrossEntropy(), X, Y, epsilon=1e-20)
+    for bad in (0, -1e-6, float("nan")):
+        with pytest.raises(ValueError, match=r"epsilon must be a finite number > 0"):
+            numerical_gradient(net, BinaryCrossEntropy(), X, Y, epsilon=bad)
+    np.testing.assert_array_equal(net.params, before)
+    assert gradcheck(net, BinaryCrossEntropy(), X, Y, epsilon=1e-5).passed()
+
 def test_forward_matches_explicit_formula_and_per_layer_activations(backend):
     net = Network([3, 4, 2, 1], ["tanh", "sigmoid"], dtype="float64", rng=0)
     X = np.random.default_rng(1).standard_normal((6, 3))

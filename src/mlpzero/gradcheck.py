@@ -19,6 +19,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
+from .validation import check_positive
 
 __all__ = ["GradCheckResult", "gradcheck", "numerical_gradient"]
 
@@ -49,6 +50,22 @@ def _check_float64(network: Network) -> None:
         )
 
 
+def _check_epsilon(epsilon: float, theta: np.ndarray) -> float:
+    """``epsilon`` as a float, refused unless it moves every parameter both ways: where
+    ``theta + epsilon == theta`` the difference is 0 whatever the gradient, and a right
+    gradient would check as wrong."""
+    epsilon = check_positive("epsilon", epsilon)
+    still = np.count_nonzero((theta + epsilon == theta) | (theta - epsilon == theta))
+    if still:
+        raise ValueError(
+            f"epsilon={epsilon!r} leaves {still} of the {theta.size} parameters unchanged "
+            f"(theta + epsilon == theta in float64, for |theta| up to "
+            f"{float(np.max(np.abs(theta))):.3g}): their differences would be 0 whatever the "
+            "gradient; use a larger epsilon (1e-6, the default, suits parameters near 1)"
+        )
+    return epsilon
+
+
 def _loss_at(network: Network, loss: Loss, X: np.ndarray, Y: np.ndarray, weights) -> float:
     return loss.value(network.forward(X), Y, weights)
 
@@ -65,6 +82,7 @@ def numerical_gradient(
     networks only)."""
     _check_float64(network)
     theta = network.params
+    epsilon = _check_epsilon(epsilon, theta)
     estimate = np.empty_like(theta)
     for i in range(theta.size):
         saved = theta[i]
