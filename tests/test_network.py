@@ -67,7 +67,6 @@ def test_gradcheck_refuses_a_float32_network_by_name():
         numerical_gradient(net, BinaryCrossEntropy(), X, Y)
 
 
-
 def test_gradcheck_refuses_an_epsilon_that_moves_no_parameter():
     """epsilon=1e-20 leaves theta + epsilon == theta: every difference was 0 and a right
     gradient checked at relative error 1.0, as if wrong; epsilon=0 divided by zero."""
@@ -81,6 +80,29 @@ def test_gradcheck_refuses_an_epsilon_that_moves_no_parameter():
             numerical_gradient(net, BinaryCrossEntropy(), X, Y, epsilon=bad)
     np.testing.assert_array_equal(net.params, before)
     assert gradcheck(net, BinaryCrossEntropy(), X, Y, epsilon=1e-5).passed()
+
+
+def test_gradcheck_names_rows_and_columns_of_the_wrong_shape():
+    """A transposed X, a 1-D Y or weights of another length failed inside NumPy
+    ("matmul: Input operand 1 has a mismatch in its core dimension", "operands could not
+    be broadcast"); each is named with the shape it should have."""
+    net = Network([3, 4, 2], "tanh", dtype="float64", rng=0)
+    X, Y = _data(6, [3, 4, 2], BinaryCrossEntropy())
+    loss = BinaryCrossEntropy()
+    cases = [
+        ((X.T, Y, None), r"X must have shape \(m, 3\).*got shape \(3, 6\).*pass X\.T"),
+        ((X, Y.T, None), r"Y must have shape \(6, 2\).*got shape \(2, 6\).*pass Y\.T"),
+        ((X, Y[:, 0], None), r"Y must have shape \(6, 2\).*got shape \(6,\)"),
+        ((X, Y, np.ones(5)), r"sample_weight must have shape \(6,\) to match X, got \(5,\)"),
+    ]
+    for arguments, message in cases:
+        with pytest.raises(ValueError, match=message):
+            gradcheck(net, loss, *arguments)
+    single = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    with pytest.raises(ValueError, match=r"got shape \(6,\).*Y\.reshape\(-1, 1\)"):
+        gradcheck(single, loss, X, Y[:, 0])
+    assert gradcheck(single, loss, X.tolist(), Y[:, :1].tolist()).passed()  # lists are arrays
+
 
 def test_forward_matches_explicit_formula_and_per_layer_activations(backend):
     net = Network([3, 4, 2, 1], ["tanh", "sigmoid"], dtype="float64", rng=0)

@@ -14,12 +14,13 @@ so a float32 network is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .losses import Loss
 from .network import Network
-from .validation import check_positive
+from .validation import check_positive, check_sample_weight
 
 __all__ = ["GradCheckResult", "gradcheck", "numerical_gradient"]
 
@@ -66,6 +67,35 @@ def _check_epsilon(epsilon: float, theta: np.ndarray) -> float:
     return epsilon
 
 
+def _check_batch(
+    network: Network, X: Any, Y: Any, sample_weight: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` and ``sample_weight`` ``(m,)`` as float64 arrays,
+    or a ValueError that names the one of the wrong shape."""
+    n_in, n_out = network.layer_sizes[0], network.layer_sizes[-1]
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != n_in:
+        hint = ", which looks transposed: pass X.T" if X.ndim == 2 and X.shape[0] == n_in else ""
+        raise ValueError(
+            f"X must have shape (m, {n_in}), one row per example and a column per input of "
+            f"the network, got shape {X.shape}{hint}"
+        )
+    m = X.shape[0]
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.shape != (m, n_out):
+        if Y.shape == (n_out, m):
+            hint = ", which looks transposed: pass Y.T"
+        elif Y.shape == (m,) and n_out == 1:
+            hint = ": pass Y.reshape(-1, 1)"
+        else:
+            hint = ""
+        raise ValueError(
+            f"Y must have shape ({m}, {n_out}), a row per row of X and a column per output "
+            f"of the network, got shape {Y.shape}{hint}"
+        )
+    return X, Y, check_sample_weight(sample_weight, m)
+
+
 def _loss_at(network: Network, loss: Loss, X: np.ndarray, Y: np.ndarray, weights) -> float:
     return loss.value(network.forward(X), Y, weights)
 
@@ -81,6 +111,7 @@ def numerical_gradient(
     """Central-difference estimate of ``dL/dtheta``, one parameter at a time (float64
     networks only)."""
     _check_float64(network)
+    X, Y, sample_weight = _check_batch(network, X, Y, sample_weight)
     theta = network.params
     epsilon = _check_epsilon(epsilon, theta)
     estimate = np.empty_like(theta)
@@ -105,10 +136,12 @@ def gradcheck(
 ) -> GradCheckResult:
     """Compare backward's gradient with finite differences; parameters are left unchanged.
 
-    ``X`` is ``(m, n_0)`` and ``Y`` is ``(m, n_L)`` in the network's dtype, which must be
-    float64 (a float32 network is refused with a ValueError).
+    ``X`` is ``(m, n_0)``, ``Y`` is ``(m, n_L)`` and ``sample_weight`` ``(m,)``; another
+    shape is refused with a ValueError that names it. The network must be float64 (a
+    float32 network is refused with a ValueError).
     """
     _check_float64(network)
+    X, Y, sample_weight = _check_batch(network, X, Y, sample_weight)
     logits = network.forward(X)
     network.backward(loss.gradient(logits, Y, sample_weight))
     analytic = network.grads.copy()
