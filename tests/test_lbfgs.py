@@ -260,7 +260,9 @@ def test_an_interrupted_run_keeps_the_parameters_of_its_last_iteration(monkeypat
         monkeypatch.setattr(lbfgs, "loss_and_gradient", interrupted)
         model = MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
         start = model.network.params.copy()
-        record = LambdaCallback(on_epoch_end=lambda e, logs: seen.append(model.network.params.copy()))
+        record = LambdaCallback(
+            on_epoch_end=lambda e, logs: seen.append(model.network.params.copy())
+        )
         with pytest.raises(KeyboardInterrupt):
             model.fit(X_c, y_c, optimizer="lbfgs", epochs=50, callbacks=[record])
         assert model.history.epochs == len(seen)
@@ -272,6 +274,28 @@ def test_an_lbfgs_config_with_options_names_them():
     the name were wrong; the options are named instead."""
     X_c, y_c = make_circles(n_samples=30, random_state=0)
     model = MLP(hidden=(3,))
-    with pytest.raises(ValueError, match=r"optimizer='lbfgs' takes no options.*'maxiter': 5.*epochs"):
+    with pytest.raises(
+        ValueError, match=r"optimizer='lbfgs' takes no options.*'maxiter': 5.*epochs"
+    ):
         model.fit(X_c, y_c, optimizer={"name": "lbfgs", "maxiter": 5})
     assert not model.built
+
+
+@pytest.mark.parametrize(
+    ("x_scale", "y_scale", "dtype"), [(1e10, 1e30, "float32"), (1e100, 1e150, "float64")]
+)
+def test_a_run_that_overflows_raises_and_keeps_finite_weights(x_scale, y_scale, dtype):
+    """Targets far beyond the data's scale overflow the gradient (or the loss) of the very
+    first step: the run ended without a word with NaN weights and a loss of inf in the
+    history, where the epoch loop raises TrainingDivergedError. So does L-BFGS now, and the
+    model keeps the weights of its last finite iteration (here the starting ones)."""
+    from mlpzero.training import TrainingDivergedError
+
+    rng = np.random.default_rng(0)
+    X_big, y_big = rng.normal(size=(50, 3)) * x_scale, rng.normal(size=50) * y_scale
+    model = MLP(hidden=(8,), seed=0, dtype=dtype).build(X_big, y_big)
+    start = model.network.params.copy()
+    with pytest.raises(TrainingDivergedError, match=r"L-BFGS .*NaN or infinite.*standardi"):
+        model.fit(X_big, y_big, optimizer="lbfgs", epochs=20)
+    np.testing.assert_array_equal(model.network.params, start)
+    assert model.history.epochs == 0

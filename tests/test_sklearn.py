@@ -698,7 +698,6 @@ def test_divergence_raises_and_leaves_a_warm_model_unchanged(regression):
     assert np.isfinite(model.predict(X)).all()
 
 
-
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_a_warm_fit_stopped_by_an_error_keeps_the_previous_weights(iris, solver):
     """An error raised during a warm-started L-BFGS fit (a failing callback, Ctrl-C) left
@@ -725,6 +724,7 @@ def test_a_warm_fit_stopped_by_an_error_keeps_the_previous_weights(iris, solver)
         model.fit(X, y)
     np.testing.assert_array_equal(model.predict_proba(X), before)
     assert model.n_iter_ == n_iter
+
 
 @brief_training
 def test_a_failed_fit_leaves_the_fitted_estimator_as_it_was(iris):
@@ -1688,3 +1688,21 @@ def test_a_warning_raised_after_a_warm_fit_leaves_its_curve_with_its_epochs():
         with pytest.raises(ConvergenceWarning):
             model.fit(X, y)
     assert len(model.loss_curve_) == 6 and model.n_iter_ == 3 and model.t_ == 240
+
+
+def test_lbfgs_on_overflowing_data_raises_scikit_learns_error_and_keeps_a_warm_model():
+    """L-BFGS raises on a NaN or infinite loss; the estimator words it as scikit-learn
+    does and keeps the weights of its previous fit."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    model = MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", warm_start=True,
+                         max_iter=5, random_state=0, dtype="float32")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    before, n_iter = model.predict(X), model.n_iter_
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights.*keeps"):
+        model.fit(X * 1e10, y * 1e30)
+    np.testing.assert_array_equal(model.predict(X), before)
+    assert model.n_iter_ == n_iter

@@ -41,7 +41,7 @@ from .history import History
 from .losses import Loss
 from .network import Network
 from .regularizers import WeightPenalty
-from .training import AccuracyCounter
+from .training import AccuracyCounter, TrainingDivergedError
 from .validation import (
     check_int,
     check_non_negative,
@@ -225,6 +225,10 @@ def minimize(
 ) -> LBFGSResult:
     """Minimise :math:`J` over ``network.params`` in place with L-BFGS-B.
 
+    A loss or gradient that is NaN or infinite at every point the line search tries (the
+    data overflow the dtype) raises :class:`~mlpzero.training.TrainingDivergedError`,
+    with the parameters of the last finite iteration.
+
     Stops after ``max_iter`` iterations, ``max_fun`` evaluations of :math:`J`, when the
     largest gradient component falls to ``tol`` (SciPy's ``gtol``, as scikit-learn passes
     it), when the objective stalls (SciPy's ``ftol``), or when a callback sets
@@ -281,11 +285,24 @@ def minimize(
                 on_logits=count_hits if counter.kind is not None else None,
             )  # fmt: skip
         evaluated["theta"] = theta.copy()
-        if not math.isfinite(value):  # L-BFGS-B backs off from an infinite value
-            return math.inf, np.zeros_like(gradient)
+        if not (math.isfinite(value) and np.isfinite(gradient).all()):
+            return math.inf, np.zeros_like(gradient)  # L-BFGS-B backs off from it
         return value, gradient
 
+    def diverged() -> TrainingDivergedError:
+        return TrainingDivergedError(
+            f"L-BFGS reached a NaN or infinite loss or gradient in iteration "
+            f"{len(losses) + 1}: the data overflow the network's {network.dtype.name} "
+            "numbers. Standardise X (MLP(standardize=True)) and scale y; the model keeps "
+            "the weights of its last finite iteration",
+            history.epochs,
+        )
+
     def after_iteration(intermediate_result: Any) -> None:
+        if not (
+            math.isfinite(intermediate_result.fun) and np.isfinite(intermediate_result.x).all()
+        ):
+            raise diverged()
         epoch = history.epochs
         network.params[...] = intermediate_result.x
         logs = {"loss": float(intermediate_result.fun)}
@@ -329,6 +346,8 @@ def minimize(
             callback=after_iteration,
             options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
         )
+        if not math.isfinite(result.fun):  # the start overflowed: no iteration was made
+            raise diverged()
     except BaseException:
         network.params[...] = completed
         raise

@@ -879,16 +879,16 @@ class _BaseMLP(BaseEstimator):
                     history=mlp.history,
                     verbose=bool(self.verbose),
                 )
-        except BaseException:  # a failing callback, Ctrl-C: the previous weights stay
-            saved_params.restore(mlp.network.params)
-            raise
-        if not np.isfinite(mlp.network.params).all() or not np.isfinite(result.loss):
+        except TrainingDivergedError as error:
             saved_params.restore(mlp.network.params)
             raise ValueError(
                 f"{_NON_FINITE} L-BFGS reached a NaN or infinite loss; standardise X "
                 "(e.g. StandardScaler in a Pipeline)"
                 + ("; the estimator keeps its previous weights." if not fresh else ".")
-            )
+            ) from error
+        except BaseException:  # a failing callback, Ctrl-C: the previous weights stay
+            saved_params.restore(mlp.network.params)
+            raise
         progress.n_iter = min(result.n_iter, self.max_iter)
         if progress.loss_curve:
             progress.best_loss = min(progress.best_loss, min(progress.loss_curve))
