@@ -240,7 +240,8 @@ def test_an_iterations_accuracy_is_its_parameters_and_takes_no_pass_of_its_own(
     assert len(chunked) == 3 * result.n_evaluations  # 16 + 16 + 8 rows an evaluation
 
 
-def test_an_interrupted_run_keeps_the_parameters_of_its_last_iteration(monkeypatch):
+@pytest.mark.parametrize("interrupt_at", [1, 7])
+def test_an_interrupted_run_keeps_the_parameters_of_its_last_iteration(monkeypatch, interrupt_at):
     """Ctrl-C (or any error) inside an evaluation left the parameters at the line search's
     trial point, which matches no iteration of the history; they are now the last
     iteration's (the starting point before the first)."""
@@ -248,25 +249,22 @@ def test_an_interrupted_run_keeps_the_parameters_of_its_last_iteration(monkeypat
 
     X_c, y_c = make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=0)
     evaluate = lbfgs.loss_and_gradient
-    for interrupt_at in (1, 7):
-        calls, seen = [0], []
+    calls, seen = [0], []
 
-        def interrupted(*args, **kwargs):
-            calls[0] += 1
-            if calls[0] == interrupt_at:
-                raise KeyboardInterrupt
-            return evaluate(*args, **kwargs)
+    def interrupted(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == interrupt_at:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
 
-        monkeypatch.setattr(lbfgs, "loss_and_gradient", interrupted)
-        model = MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
-        start = model.network.params.copy()
-        record = LambdaCallback(
-            on_epoch_end=lambda e, logs: seen.append(model.network.params.copy())
-        )
-        with pytest.raises(KeyboardInterrupt):
-            model.fit(X_c, y_c, optimizer="lbfgs", epochs=50, callbacks=[record])
-        assert model.history.epochs == len(seen)
-        np.testing.assert_array_equal(model.network.params, seen[-1] if seen else start)
+    monkeypatch.setattr(lbfgs, "loss_and_gradient", interrupted)
+    model = MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
+    start = model.network.params.copy()
+    record = LambdaCallback(on_epoch_end=lambda e, logs: seen.append(model.network.params.copy()))
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X_c, y_c, optimizer="lbfgs", epochs=50, callbacks=[record])
+    assert model.history.epochs == len(seen)
+    np.testing.assert_array_equal(model.network.params, seen[-1] if seen else start)
 
 
 def test_an_lbfgs_config_with_options_names_them():
@@ -299,3 +297,17 @@ def test_a_run_that_overflows_raises_and_keeps_finite_weights(x_scale, y_scale, 
         model.fit(X_big, y_big, optimizer="lbfgs", epochs=20)
     np.testing.assert_array_equal(model.network.params, start)
     assert model.history.epochs == 0
+
+
+def test_a_scipy_without_the_iteration_result_callback_is_named(monkeypatch):
+    """SciPy before 1.11 calls the callback with the parameters alone, and the first
+    iteration failed with "'numpy.ndarray' object has no attribute 'fun'"; scikit-learn
+    1.6, which brings SciPy, accepts such a SciPy."""
+    import scipy
+
+    monkeypatch.setattr(scipy, "__version__", "1.10.1")
+    X_c, y_c = make_circles(n_samples=30, random_state=0)
+    model = MLP(hidden=(3,))
+    with pytest.raises(ImportError, match=r"SciPy 1\.11 or later.*found 1\.10\.1"):
+        model.fit(X_c, y_c, optimizer="lbfgs", epochs=2)
+    assert not model.built  # refused before the model is built

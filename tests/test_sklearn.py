@@ -1702,7 +1702,7 @@ def test_lbfgs_on_overflowing_data_raises_scikit_learns_error_and_keeps_a_warm_m
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     before, n_iter = model.predict(X), model.n_iter_
-    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights.*keeps"):
+    with pytest.raises(ValueError, match=r"Solver produced non-finite parameter weights.*keeps"):
         model.fit(X * 1e10, y * 1e30)
     np.testing.assert_array_equal(model.predict(X), before)
     assert model.n_iter_ == n_iter

@@ -50,18 +50,32 @@ from .validation import (
     rows_buffer,
 )
 
-__all__ = ["LBFGSResult", "loss_and_gradient", "minimize", "requested"]
+__all__ = ["LBFGSResult", "check_scipy", "loss_and_gradient", "minimize", "requested"]
 
 
 def _scipy_minimize() -> Any:
     try:
+        import scipy
         from scipy.optimize import minimize as scipy_minimize
     except ImportError:  # pragma: no cover - scipy comes with the extra
         raise ImportError(
             "optimizer='lbfgs' needs SciPy: install it with pip install 'mlpzero[lbfgs]' "
             "(or pip install scipy)"
         ) from None
+    # From 1.11 the callback receives the iteration's result (its point and loss); before,
+    # the point alone. scikit-learn, which brings SciPy, accepts older ones.
+    version = tuple(int(part) if part.isdigit() else 0 for part in scipy.__version__.split("."))
+    if version[:2] < (1, 11):
+        raise ImportError(
+            f"optimizer='lbfgs' needs SciPy 1.11 or later, found {scipy.__version__}: "
+            "pip install 'mlpzero[lbfgs]' (or pip install 'scipy>=1.11')"
+        )
     return scipy_minimize
+
+
+def check_scipy() -> None:
+    """Raise an ImportError now, before a model is built, if SciPy cannot serve L-BFGS."""
+    _scipy_minimize()
 
 
 def requested(optimizer: Any, **options: Any) -> bool:

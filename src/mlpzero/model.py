@@ -1691,6 +1691,7 @@ def _check_new_classes(model: MLP, given: np.ndarray) -> None:
 
 def _check_lbfgs(model: MLP, options: FitOptions, comm: _distributed.Communicator) -> None:
     """Refuse, before anything is built, what full-batch L-BFGS cannot do."""
+    _lbfgs.check_scipy()
     if comm.size > 1:
         raise ValueError(
             "optimizer='lbfgs' trains in one process; distributed=True needs a "
