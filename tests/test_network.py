@@ -104,6 +104,27 @@ def test_gradcheck_names_rows_and_columns_of_the_wrong_shape():
     assert gradcheck(single, loss, X.tolist(), Y[:, :1].tolist()).passed()  # lists are arrays
 
 
+def test_numerical_gradient_interrupted_leaves_the_parameters_unchanged():
+    """Ctrl-C during the (slow) finite differences left the parameter being probed moved
+    by epsilon, where the check promises to change nothing."""
+
+    class Interrupting(BinaryCrossEntropy):
+        calls = 0
+
+        def value(self, logits, Y, weights=None):
+            Interrupting.calls += 1
+            if Interrupting.calls == 4:  # theta[1] + epsilon is being evaluated
+                raise KeyboardInterrupt
+            return super().value(logits, Y, weights)
+
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
+    before = net.params.copy()
+    with pytest.raises(KeyboardInterrupt):
+        numerical_gradient(net, Interrupting(), X, Y)
+    np.testing.assert_array_equal(net.params, before)
+
+
 def test_forward_matches_explicit_formula_and_per_layer_activations(backend):
     net = Network([3, 4, 2, 1], ["tanh", "sigmoid"], dtype="float64", rng=0)
     X = np.random.default_rng(1).standard_normal((6, 3))

@@ -109,7 +109,7 @@ def numerical_gradient(
     epsilon: float = 1e-6,
 ) -> np.ndarray:
     """Central-difference estimate of ``dL/dtheta``, one parameter at a time (float64
-    networks only)."""
+    networks only). The parameters are left as they were, also when interrupted."""
     _check_float64(network)
     X, Y, sample_weight = _check_batch(network, X, Y, sample_weight)
     theta = network.params
@@ -117,11 +117,13 @@ def numerical_gradient(
     estimate = np.empty_like(theta)
     for i in range(theta.size):
         saved = theta[i]
-        theta[i] = saved + epsilon
-        plus = _loss_at(network, loss, X, Y, sample_weight)
-        theta[i] = saved - epsilon
-        minus = _loss_at(network, loss, X, Y, sample_weight)
-        theta[i] = saved
+        try:
+            theta[i] = saved + epsilon
+            plus = _loss_at(network, loss, X, Y, sample_weight)
+            theta[i] = saved - epsilon
+            minus = _loss_at(network, loss, X, Y, sample_weight)
+        finally:  # Ctrl-C or an error leaves the parameters as they were
+            theta[i] = saved
         estimate[i] = (plus - minus) / (2 * epsilon)
     return estimate
 
