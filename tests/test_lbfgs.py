@@ -311,3 +311,16 @@ def test_a_scipy_without_the_iteration_result_callback_is_named(monkeypatch):
     with pytest.raises(ImportError, match=r"SciPy 1\.11 or later.*found 1\.10\.1"):
         model.fit(X_c, y_c, optimizer="lbfgs", epochs=2)
     assert not model.built  # refused before the model is built
+
+
+def test_a_row_order_function_is_refused_as_an_option_lbfgs_would_ignore():
+    """L-BFGS never called a row-order function given as shuffle, without a word; the
+    epoch loop calls it every epoch, even for one full batch."""
+    X_c, y_c = make_circles(n_samples=30, random_state=0)
+    calls = []
+    model = MLP(hidden=(3,))
+    with pytest.raises(ValueError, match=r"without shuffle; got shuffle=<function"):
+        model.fit(X_c, y_c, optimizer="lbfgs", epochs=2, shuffle=lambda order: calls.append(1))
+    assert not model.built
+    model.fit(X_c, y_c, optimizer="lbfgs", epochs=2, shuffle=True)  # the default: no order
+    model.fit(X_c, y_c, optimizer="lbfgs", epochs=2, shuffle=False)

@@ -316,7 +316,8 @@ class MLP:
             used is kept as :attr:`optimizer_`. ``"lbfgs"`` is full-batch
             L-BFGS (:mod:`mlpzero.lbfgs`, needs SciPy): ``epochs`` then counts its
             iterations, and the options it would ignore (a learning rate, batches, a
-            schedule, ``l1``, clipping, checkpoints, dropout) are refused.
+            schedule, ``l1``, clipping, checkpoints, a row-order function, dropout) are
+            refused.
         schedule:
             Learning-rate schedule (:mod:`mlpzero.schedules`): ``"step"``,
             ``"exponential"``, ``"cosine"``, ``"plateau"``, a config dict or an object.
@@ -1144,6 +1145,7 @@ class FitOptions:
         lbfgs = _lbfgs.requested(
             optimizer, learning_rate=learning_rate, batch_size=batch_size, schedule=schedule,
             l1=l1, clip_norm=clip_norm, checkpoint=checkpoint, resume=resume,
+            shuffle=shuffle if callable(shuffle) else None,  # True or False: no row order
         )  # fmt: skip
         optimizer = _resolve_optimizer("sgd" if lbfgs else optimizer, learning_rate)
         return cls(
