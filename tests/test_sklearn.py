@@ -745,6 +745,23 @@ def test_verbose_reports_each_epoch(iris):
     assert re.findall(r"Iteration (\d+), loss = ", out.getvalue()) == ["1", "2", "3"]
 
 
+def test_lbfgs_verbose_prints_the_loss_curve():
+    """solver="lbfgs" printed L-BFGS's own objective, which for several outputs is the
+    squared error summed over them: twice loss_curve_ for two outputs. It prints the
+    reported loss, as the stochastic solvers do."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.column_stack([X @ [1.0, 2.0, 3.0], 5 * X[:, 0]])
+    out = io.StringIO()
+    with redirect_stdout(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPRegressor(
+            hidden_layer_sizes=(4,), solver="lbfgs", max_iter=3, verbose=True, random_state=0
+        ).fit(X, y)
+    expected = [f"Iteration {i}, loss = {v:.8f}" for i, v in enumerate(model.loss_curve_, 1)]
+    assert out.getvalue().splitlines() == expected
+
+
 @pytest.mark.slow
 @brief_training
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -858,9 +858,15 @@ class _BaseMLP(BaseEstimator):
         def reported(loss: float) -> float:
             return progress.rescaled(loss, penalty.value(mlp.network.params))
 
-        recorder = LambdaCallback(
-            on_epoch_end=lambda epoch, logs: progress.loss_curve.append(reported(logs["loss"]))
-        )
+        recorded_before = len(progress.loss_curve)
+
+        def record(epoch: int, logs: dict[str, float]) -> None:
+            loss = reported(logs["loss"])
+            progress.loss_curve.append(loss)
+            if self.verbose:  # the reported loss, as the stochastic solvers print it
+                print(f"Iteration {len(progress.loss_curve) - recorded_before}, loss = {loss:.8f}")
+
+        recorder = LambdaCallback(on_epoch_end=record)
         saved_params = ParameterSnapshot(mlp.network.params)
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -877,7 +883,6 @@ class _BaseMLP(BaseEstimator):
                     model=mlp,
                     callbacks=[recorder, *(self.callbacks or ())],
                     history=mlp.history,
-                    verbose=bool(self.verbose),
                 )
         except TrainingDivergedError as error:
             saved_params.restore(mlp.network.params)
