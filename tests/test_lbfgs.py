@@ -324,3 +324,16 @@ def test_a_row_order_function_is_refused_as_an_option_lbfgs_would_ignore():
     assert not model.built
     model.fit(X_c, y_c, optimizer="lbfgs", epochs=2, shuffle=True)  # the default: no order
     model.fit(X_c, y_c, optimizer="lbfgs", epochs=2, shuffle=False)
+
+
+def test_the_name_lbfgs_is_case_insensitive_as_every_name():
+    """Names are case-insensitive ("Adam" is adam), but "LBFGS" was refused as an unknown
+    optimizer whose list of known ones left lbfgs out."""
+    X_c, y_c = make_circles(n_samples=40, noise=0.1, factor=0.5, random_state=0)
+    runs = [
+        MLP(hidden=(4,), seed=0).fit(X_c, y_c, optimizer=name, epochs=5)
+        for name in ("lbfgs", "LBFGS", {"name": "L-BFGS".replace("-", "")})
+    ]
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run.network.params, runs[0].network.params)
+        assert run.optimizer_ is None and run.fit_config_["optimizer"] == {"name": "lbfgs"}

@@ -82,17 +82,22 @@ def requested(optimizer: Any, **options: Any) -> bool:
     """Whether ``MLP.fit`` is asked for L-BFGS (``optimizer="lbfgs"``).
 
     ``options`` are the other arguments of that ``fit`` whose value would be ignored by
-    L-BFGS; any of them set (not ``None`` or 0) is an error that names it.
+    L-BFGS; any of them set (not ``None`` or 0) is an error that names it. The name is
+    case-insensitive, as every component name is.
     """
-    if isinstance(optimizer, dict) and optimizer.get("name") == "lbfgs":
+
+    def names_lbfgs(value: Any) -> bool:
+        return isinstance(value, str) and value.lower() == "lbfgs"
+
+    if isinstance(optimizer, dict) and names_lbfgs(optimizer.get("name")):
         if len(optimizer) > 1:
-            options = {key: value for key, value in optimizer.items() if key != "name"}
+            settings = {key: value for key, value in optimizer.items() if key != "name"}
             raise ValueError(
-                f"optimizer='lbfgs' takes no options, got {options!r}: its iterations are "
+                f"optimizer='lbfgs' takes no options, got {settings!r}: its iterations are "
                 "fit's epochs; pass optimizer='lbfgs' (or {'name': 'lbfgs'})"
             )
         optimizer = "lbfgs"  # as MLP.fit_config_ records it
-    if not (isinstance(optimizer, str) and optimizer == "lbfgs"):
+    if not names_lbfgs(optimizer):
         return False
     ignored = {name: value for name, value in options.items() if value not in (None, 0, 0.0)}
     if ignored:
