@@ -71,8 +71,12 @@ def _check_batch(
     network: Network, X: Any, Y: Any, sample_weight: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` and ``sample_weight`` ``(m,)`` as float64 arrays,
-    or a ValueError that names the one of the wrong shape."""
-    n_in, n_out = network.layer_sizes[0], network.layer_sizes[-1]
+    or a ValueError that names the one of the wrong shape. A stand-in for a network that
+    has no ``layer_sizes`` (one that fixes a dropout mask, say) gets its arrays unchecked."""
+    sizes = getattr(network, "layer_sizes", None)
+    if sizes is None:
+        return X, Y, sample_weight
+    n_in, n_out = sizes[0], sizes[-1]
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != n_in:
         hint = ", which looks transposed: pass X.T" if X.ndim == 2 and X.shape[0] == n_in else ""
