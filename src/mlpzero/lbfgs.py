@@ -248,7 +248,8 @@ def minimize(
     data overflow the dtype) raises :class:`~mlpzero.training.TrainingDivergedError`,
     with the parameters of the last finite iteration.
 
-    Stops after ``max_iter`` iterations, ``max_fun`` evaluations of :math:`J`, when the
+    Stops after ``max_iter`` iterations, after ``max_fun`` evaluations of :math:`J`
+    (counted between iterations: the last line search may take a few more), when the
     largest gradient component falls to ``tol`` (SciPy's ``gtol``, as scikit-learn passes
     it), when the objective stalls (SciPy's ``ftol``), or when a callback sets
     ``model.stop_training``. ``converged`` is True only for the gradient and stall

@@ -215,7 +215,9 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
     max_iter:
         Most epochs (for ``"lbfgs"``, iterations) per ``fit``.
     max_fun:
-        ``"lbfgs"`` only: most evaluations of the loss and its gradient per ``fit``.
+        ``"lbfgs"`` only: evaluations of the loss and its gradient after which a ``fit``
+        stops. SciPy checks the count between iterations, so the last one's line search
+        may take a few more, as scikit-learn's does.
     shuffle:
         Reshuffle the rows every epoch.
     random_state:
