@@ -706,13 +706,18 @@ def test_a_pickled_network_runs_on_the_kernels(numba_on):
     assert copy._pass_kernels is not None
 
 
+def fused_losses(epsilon):
+    """The losses with a fused value-and-gradient kernel, the clipped ones at ``epsilon``."""
+    return pytest.mark.parametrize(
+        "loss",
+        [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(),
+         BinaryCrossEntropy(epsilon=epsilon), CategoricalCrossEntropy(epsilon=epsilon)],
+        ids=["bce", "cce", "mse", "bce-clipped", "cce-clipped"],
+    )  # fmt: skip
+
+
 @needs_numba
-@pytest.mark.parametrize(
-    "loss",
-    [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(),
-     BinaryCrossEntropy(epsilon=1e-7), CategoricalCrossEntropy(epsilon=1e-7)],
-    ids=["bce", "cce", "mse", "bce-clipped", "cce-clipped"],
-)  # fmt: skip
+@fused_losses(epsilon=1e-7)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_value_and_gradient_in_one_pass_agree_with_the_two_numpy_calls(loss, dtype):
     """The fused kernels against NumPy's value and gradient, logits of +-30 sigma: the
@@ -742,12 +747,7 @@ def test_value_and_gradient_in_one_pass_agree_with_the_two_numpy_calls(loss, dty
 
 
 @needs_numba
-@pytest.mark.parametrize(
-    "loss",
-    [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(),
-     BinaryCrossEntropy(epsilon=1e-3), CategoricalCrossEntropy(epsilon=1e-3)],
-    ids=["bce", "cce", "mse", "bce-clipped", "cce-clipped"],
-)  # fmt: skip
+@fused_losses(epsilon=1e-3)
 def test_value_and_gradient_into_the_logits_themselves_agree_with_numpy(loss):
     """``out=logits`` (the gradient written over the logits, as NumPy allows): the value
     must come from the logits as they were, also where a row is clipped."""
