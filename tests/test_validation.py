@@ -257,6 +257,7 @@ def test_bad_settings_are_refused_at_construction(settings, error, message):
         ({"learning_rate": float("inf")}, ValueError, "learning_rate must be a finite number"),
         ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0"),
         ({"optimizer": "adamz"}, ValueError, "unknown optimizer 'adamz'"),
+        ({"optimizer": "lbgfs"}, ValueError, "one of: adam, adamw, rmsprop, sgd, or lbfgs"),
         ({"sample_weight": [1.0]}, ValueError, r"sample_weight must have shape \(30,\)"),
         ({"sample_weight": "a"}, ValueError, r"sample_weight must be numbers.*got str 'a'"),
         ({"callbacks": 5}, TypeError, "callbacks must be a list of Callback objects, got int 5"),

@@ -1346,7 +1346,12 @@ def _resolve_optimizer(
             optimizer.learning_rate = optimizer.initial_learning_rate = rate
         return optimizer
     kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
-    return _optimizers.get(optimizer, **kwargs)
+    try:
+        return _optimizers.get(optimizer, **kwargs)
+    except ValueError as error:  # fit also takes "lbfgs", which is not a stepping optimizer
+        if isinstance(optimizer, str) and str(error).startswith("unknown optimizer"):
+            raise ValueError(f"{error}, or lbfgs") from None
+        raise
 
 
 def _check_optimizer_serves(model: MLP, optimizer: _optimizers.Optimizer) -> None:
