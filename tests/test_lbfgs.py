@@ -261,10 +261,46 @@ def test_an_interrupted_run_keeps_the_parameters_of_its_last_iteration(monkeypat
     model = MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
     start = model.network.params.copy()
     record = LambdaCallback(on_epoch_end=lambda e, logs: seen.append(model.network.params.copy()))
-    with pytest.raises(KeyboardInterrupt):
-        model.fit(X_c, y_c, optimizer="lbfgs", epochs=50, callbacks=[record])
-    assert model.history.epochs == len(seen)
+    with pytest.raises(KeyboardInterrupt):  # minimize's own default: Ctrl-C propagates
+        minimize(model.network, model.loss_, X_c, np.c_[y_c].astype(float), max_iter=50,
+                 callbacks=[record], history=model.history)  # fmt: skip
+    assert model.history.epochs == len(seen) and not model.history.interrupted
     np.testing.assert_array_equal(model.network.params, seen[-1] if seen else start)
+
+
+@pytest.mark.parametrize("interrupt_at", [1, 7])
+def test_ctrl_c_ends_an_lbfgs_fit_as_it_ends_the_epoch_loop(monkeypatch, capsys, interrupt_at):
+    """Ctrl-C ended MLP.fit(optimizer="lbfgs") with KeyboardInterrupt, where it ends the
+    epoch loop cleanly: fit now returns, with the last iteration's parameters,
+    ``history.interrupted`` set and ``on_train_end`` called."""
+    import mlpzero.lbfgs as lbfgs
+
+    X_c, y_c = make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=0)
+    evaluate = lbfgs.loss_and_gradient
+    calls, seen, ended = [0], [], []
+
+    def interrupted(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == interrupt_at:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(lbfgs, "loss_and_gradient", interrupted)
+    model = MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
+    start = model.network.params.copy()
+    record = LambdaCallback(
+        on_epoch_end=lambda e, logs: seen.append(model.network.params.copy()),
+        on_train_end=lambda logs: ended.append(logs),
+    )
+    assert model.fit(X_c, y_c, optimizer="lbfgs", epochs=50, callbacks=[record]) is model
+    assert model.history.interrupted and model.history.epochs == len(seen)
+    assert (interrupt_at == 1) == (not seen)
+    np.testing.assert_array_equal(model.network.params, seen[-1] if seen else start)
+    assert ended == [model.history.last_epoch()]
+    assert "Training interrupted" in capsys.readouterr().err
+    monkeypatch.setattr(lbfgs, "loss_and_gradient", evaluate)
+    model.fit(X_c, y_c, optimizer="lbfgs", epochs=2)
+    assert not model.history.interrupted  # until the next fit, as in the epoch loop
 
 
 def test_an_lbfgs_config_with_options_names_them():

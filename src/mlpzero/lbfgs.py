@@ -19,9 +19,11 @@ data, and a sparse ``X`` (anything with ``toarray``) is densified one chunk at a
 
 One L-BFGS iteration is one "epoch" for the history and the callbacks: ``loss`` is the
 objective at the new parameters; a callback that sets ``model.stop_training`` ends the
-run after that iteration. Ctrl-C, or an error, ends the run and propagates; the
-parameters are then those of the last iteration the history holds (the starting point
-before the first), not a point the line search was trying. Dropout would make the
+run after that iteration. An error ends the run and propagates, and so does Ctrl-C
+unless the caller asks for the epoch loop's handling (``interruptible=True``, what
+:meth:`mlpzero.MLP.fit` passes): the run then ends normally, with ``history.interrupted``
+set. Either way the parameters are those of the last iteration the history holds (the
+starting point before the first), not a point the line search was trying. Dropout would make the
 objective random, which breaks the line search, so it is refused.
 
 SciPy is an optional dependency: ``pip install 'mlpzero[lbfgs]'``.
@@ -41,7 +43,7 @@ from .history import History
 from .losses import Loss
 from .network import Network
 from .regularizers import WeightPenalty
-from .training import AccuracyCounter, TrainingDivergedError
+from .training import AccuracyCounter, TrainingDivergedError, report_interrupted
 from .validation import (
     check_int,
     check_non_negative,
@@ -224,6 +226,17 @@ class LBFGSResult:
     losses: list[float] = field(default_factory=list)
 
 
+@dataclass
+class _Interrupted:
+    """The parts of SciPy's result that :func:`minimize` reads, for a run Ctrl-C ended."""
+
+    nit: int
+    nfev: int
+    fun: float  # the last iteration's objective, NaN before the first
+    status: int = -1
+    message: str = "interrupted (Ctrl-C)"
+
+
 def minimize(
     network: Network,
     loss: Loss,
@@ -241,6 +254,7 @@ def minimize(
     validation: tuple[Any, np.ndarray, np.ndarray | None] | None = None,
     chunk_rows: int | None = None,
     verbose: bool = False,
+    interruptible: bool = False,
 ) -> LBFGSResult:
     """Minimise :math:`J` over ``network.params`` in place with L-BFGS-B.
 
@@ -259,6 +273,11 @@ def minimize(
     over the rows when there is none), and with validation ``val_loss`` (and ``val_accuracy``),
     the metrics of the epoch loop of :func:`mlpzero.training.train` but its ``lr``. The
     rows are visited ``chunk_rows`` at a time (default ``network.chunk_rows``).
+
+    With ``interruptible``, Ctrl-C ends the run as it ends the epoch loop: the parameters
+    of the last iteration, ``history.interrupted`` True, ``on_train_end`` called, and a
+    result that has not ``converged``, whose ``loss`` is the last iteration's (NaN before
+    the first). Without it, ``KeyboardInterrupt`` propagates.
     """
     if chunk_rows is None:
         chunk_rows = network.chunk_rows
@@ -357,6 +376,7 @@ def minimize(
     # The point of the last iteration the history holds: an error or Ctrl-C during a line
     # search leaves the network there, not at a trial point that no epoch recorded.
     completed = start.copy()
+    history.interrupted = False
     try:
         result = scipy_minimize(
             objective,
@@ -368,10 +388,18 @@ def minimize(
         )
         if not math.isfinite(result.fun):  # the start overflowed: no iteration was made
             raise diverged()
+    except KeyboardInterrupt:
+        network.params[...] = completed
+        if not interruptible:
+            raise
+        report_interrupted(history.epochs, history)
+        last_loss = losses[-1] if losses else math.nan
+        result = _Interrupted(len(losses), counts["evaluations"], last_loss)
     except BaseException:
         network.params[...] = completed
         raise
-    network.params[...] = result.x
+    else:
+        network.params[...] = result.x
     final = float(result.fun)
     last = history.last_epoch()
     for callback in callbacks:

@@ -279,9 +279,9 @@ class MLP:
         r"""Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
 
         Later calls continue training the same weights; :attr:`history` keeps growing.
-        Returns the model, so calls chain. Ctrl-C ends the epoch loop cleanly: the model
-        keeps the weights and history of the completed epochs, and ``history.interrupted``
-        is True until the next fit (see :mod:`mlpzero.training`).
+        Returns the model, so calls chain. Ctrl-C ends training cleanly, L-BFGS's too: the
+        model keeps the weights and history of the completed epochs, and
+        ``history.interrupted`` is True until the next fit (see :mod:`mlpzero.training`).
 
         ``X`` and ``y`` may be memory-mapped (``np.load(path, mmap_mode="r")``,
         :func:`mlpzero.datasets.load_npy_dir`): they are then checked in chunks and read a
@@ -557,12 +557,11 @@ class MLP:
         """The full-batch L-BFGS path of :meth:`fit`: up to ``epochs`` iterations of
         :func:`mlpzero.lbfgs.minimize` in place of the epoch loop."""
         self.optimizer_ = None
-        self.history.interrupted = False  # Ctrl-C is not caught here: it ends the fit
         _lbfgs.minimize(
             self.network, self.loss_, prepared.X, prepared.Y, max_iter=options.epochs,
             sample_weight=prepared.sample_weight, l2=_lbfgs_l2(options, prepared, self.dtype),
-            model=self,
-            callbacks=callbacks, history=self.history, validation=prepared.validation,
+            model=self, callbacks=callbacks, history=self.history,
+            validation=prepared.validation, interruptible=True,
         )  # fmt: skip
         return self
 

@@ -407,7 +407,7 @@ class _Trainer:
                 raise
             if in_epoch:
                 self._undo_epoch()
-            _interrupted(epoch, history)
+            report_interrupted(epoch, history)
         except BaseException:
             if in_epoch:  # as after an interrupt: back to the end of the last whole epoch
                 self._undo_epoch()
@@ -497,7 +497,7 @@ class _Trainer:
             np.copyto(network.params, params)
             for values in history.history.values():
                 del values[completed:]
-            _interrupted(completed, history)
+            report_interrupted(completed, history)
         return True
 
     def _epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
@@ -789,7 +789,7 @@ def _loss_record(epochs: int) -> np.ndarray:
     return np.empty(epochs, dtype=np.float64)
 
 
-def _interrupted(epoch: int, history: History) -> None:
+def report_interrupted(epoch: int, history: History) -> None:
     """Mark ``history`` as that of a run Ctrl-C stopped during ``epoch``, and say so."""
     history.interrupted = True
     print(
