@@ -184,3 +184,63 @@ def test_reduce_on_plateau_never_raises_the_rate_above_the_initial_one():
         X, y, epochs=3, learning_rate=0.001, schedule=sch.ReduceLROnPlateau(min_lr=0.01)
     )
     assert model.history["lr"] == [0.001] * 3
+
+
+class _Fixed(sch.Schedule):
+    """A custom schedule that gives one rate, whatever the epoch."""
+
+    name = "fixed"
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def learning_rate(self, epoch, initial):
+        return self.rate
+
+
+@pytest.mark.parametrize(
+    ("schedule", "error", "match"),
+    [
+        (
+            _Fixed(-0.1),
+            ValueError,
+            r"_Fixed gave for epoch 0 must be a finite number >= 0, got -0\.1",
+        ),
+        (_Fixed(float("nan")), ValueError, "must be a finite number >= 0, got nan"),
+        (_Fixed(float("inf")), ValueError, "must be a finite number >= 0, got inf"),
+        (_Fixed("0.1"), TypeError, "_Fixed gave for epoch 0 must be a number, got str '0.1'"),
+        (_Fixed(None), TypeError, "must be a number, got NoneType None"),
+    ],
+)
+def test_a_scheduled_rate_that_is_not_a_rate_is_refused(schedule, error, match):
+    """A negative rate from a schedule trained uphill without a word (gradient ascent),
+    NaN or infinity was blamed on a learning rate "too high" (suggesting learning_rate=nan),
+    text or None failed with Python's arithmetic error, and a growing decay beyond the
+    floats with OverflowError. Each is now refused by name, with the epoch, and the model
+    keeps its weights."""
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(4,), seed=0).build(X, y)
+    before = model.network.params.copy()
+    with pytest.raises(error, match=match):
+        model.fit(X, y, epochs=4, schedule=schedule, learning_rate=0.1)
+    np.testing.assert_array_equal(model.network.params, before)
+    assert model.history.epochs == 0
+
+
+def test_a_growing_decay_beyond_the_floats_is_refused_by_name():
+    """``gamma > 1`` over many epochs: Python's power raised OverflowError."""
+    with pytest.raises(ValueError, match="ExponentialDecay gave for epoch 5000 must be a fin"):
+        sch.ExponentialDecay(gamma=1.5).checked_rate(5000, 0.1)
+    with pytest.raises(ValueError, match="StepDecay gave for epoch 9000 must be a finite"):
+        sch.StepDecay(step_size=1, gamma=2.0).checked_rate(9000, 0.1)
+    assert sch.ExponentialDecay(gamma=0.5).checked_rate(5000, 0.1) == 0.0
+
+
+def test_a_zero_rate_from_a_schedule_is_a_rate():
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(4,), seed=0).build(X, y)
+    before = model.network.params.copy()
+    model.fit(X, y, epochs=2, schedule=_Fixed(0.0), optimizer="sgd")
+    np.testing.assert_array_equal(model.network.params, before)

@@ -61,6 +61,18 @@ class Schedule:
         """The learning rate for ``epoch`` (0-based) given the initial rate."""
         raise NotImplementedError
 
+    def checked_rate(self, epoch: int, initial: float) -> float:
+        """:meth:`learning_rate`, refused by name unless it is a finite number ``>= 0``:
+        what the training loop uses. A negative rate would climb the loss without a word,
+        and a growing decay (``gamma > 1``) can pass the largest float."""
+        try:
+            rate = self.learning_rate(epoch, initial)
+        except OverflowError:  # Python's float power: gamma ** epoch beyond the floats
+            rate = math.inf
+        return check_non_negative(
+            f"the learning rate {type(self).__name__} gave for epoch {epoch}", rate
+        )
+
     def on_train_begin(self, end_epoch: int) -> None:
         """Called by the training loop with the epoch number at which this fit will end."""
 

@@ -375,7 +375,7 @@ class _Trainer:
                 in_epoch = True
                 if self.schedule is not None:
                     initial = optimizer.initial_learning_rate
-                    optimizer.learning_rate = self.schedule.learning_rate(epoch, initial)
+                    optimizer.learning_rate = self.schedule.checked_rate(epoch, initial)
                 lr = optimizer.learning_rate
                 for callback in callbacks:
                     callback.on_epoch_begin(epoch)
