@@ -9,6 +9,7 @@ from mlpzero import MLP
 from mlpzero import io as mlp_io
 from mlpzero.callbacks import Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint
 from mlpzero.convergence import ToleranceStopping
+from mlpzero.lbfgs import minimize
 from mlpzero.schedules import ReduceLROnPlateau
 
 
@@ -404,3 +405,24 @@ def test_train_end_sees_only_the_metrics_of_the_last_fit():
     assert "val_loss" in seen[0] and "val_loss" not in seen[1]
     assert seen[1]["loss"] == model.history["loss"][-1]
     assert np.isnan(model.history["val_loss"][-2:]).all()
+
+
+def test_a_callback_object_listed_twice_is_refused():
+    """``[EarlyStopping(patience=1)] * 2`` ran the same object's hooks twice an epoch: its
+    patience ran out after one epoch where one object alone trains on. It is refused,
+    before the model is built, by MLP.fit and by L-BFGS alike."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    alone = MLP(hidden=(4,), seed=0).fit(X, y, epochs=3, callbacks=[EarlyStopping(patience=1)])
+    assert alone.history.epochs == 3
+    stop = EarlyStopping(patience=1)
+    for optimizer in ("sgd", "lbfgs"):
+        model = MLP(hidden=(4,), seed=0)
+        with pytest.raises(ValueError, match="the same EarlyStopping object is listed twice"):
+            model.fit(X, y, epochs=3, callbacks=[stop, stop], optimizer=optimizer)
+        assert model.network is None
+    model = MLP(hidden=(4,), seed=0).build(X, y)
+    with pytest.raises(ValueError, match="listed twice"):
+        minimize(model.network, model.loss_, X, np.c_[y].astype(np.float32), callbacks=[stop] * 2)
+    MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, callbacks=[EarlyStopping(), EarlyStopping()])

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,20 @@ class Callback:
     def check_log_names(self, names: Collection[str]) -> None:
         """Refuse, before the first epoch, settings that name metrics this fit will not
         log (``names``: those it will, ``epoch`` included). Nothing to refuse here."""
+
+
+def check_distinct(callbacks: Sequence[Callback]) -> None:
+    """Refuse a callback object listed twice: its hooks would run twice an epoch, and a
+    stateful one (``EarlyStopping``'s patience) would count every epoch twice."""
+    seen: set[int] = set()
+    for callback in callbacks:
+        if id(callback) in seen:
+            raise ValueError(
+                f"callbacks: the same {type(callback).__name__} object is listed twice "
+                f"({callback!r}); its hooks would run twice an epoch. List it once, or "
+                "pass separate objects"
+            )
+        seen.add(id(callback))
 
 
 class LambdaCallback(Callback):

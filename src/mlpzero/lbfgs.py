@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .callbacks import Callback
+from .callbacks import Callback, check_distinct
 from .history import History
 from .losses import Loss
 from .network import Network
@@ -294,6 +294,7 @@ def minimize(
     history = history if history is not None else History()
     penalty = WeightPenalty(network.weight_mask, network.dtype, l2=l2)
     callbacks = list(callbacks)
+    check_distinct(callbacks)
     counts = {"evaluations": 0}
     losses: list[float] = []
     # One buffer for every evaluation (the network keeps a reference to its last input).

@@ -28,7 +28,7 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from .activations import Activation
-from .callbacks import Callback, Diagnostics, ModelCheckpoint
+from .callbacks import Callback, Diagnostics, ModelCheckpoint, check_distinct
 from .checkpointing import (
     CallbackRestorer,
     CheckpointWriter,
@@ -1332,7 +1332,9 @@ def _check_callbacks(callbacks: Any) -> tuple[Any, ...]:
             "callbacks must be a list of Callback objects, got "
             f"{type(callbacks).__name__} {callbacks!r}"
         )
-    return tuple(callbacks)
+    callbacks = tuple(callbacks)
+    check_distinct(callbacks)
+    return callbacks
 
 
 def _resolve_optimizer(
