@@ -240,26 +240,36 @@ def test_an_iterations_accuracy_is_its_parameters_and_takes_no_pass_of_its_own(
     assert len(chunked) == 3 * result.n_evaluations  # 16 + 16 + 8 rows an evaluation
 
 
+def _ctrl_c_at_evaluation(monkeypatch, at):
+    """Make the ``at``-th evaluation of the objective raise KeyboardInterrupt; returns the
+    real evaluation, to put back."""
+    import mlpzero.lbfgs as lbfgs
+
+    evaluate, calls = lbfgs.loss_and_gradient, [0]
+
+    def interrupted(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == at:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(lbfgs, "loss_and_gradient", interrupted)
+    return evaluate
+
+
+def _circles_model():
+    X_c, y_c = make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=0)
+    return X_c, y_c, MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
+
+
 @pytest.mark.parametrize("interrupt_at", [1, 7])
 def test_an_interrupted_run_keeps_the_parameters_of_its_last_iteration(monkeypatch, interrupt_at):
     """Ctrl-C (or any error) inside an evaluation left the parameters at the line search's
     trial point, which matches no iteration of the history; they are now the last
     iteration's (the starting point before the first)."""
-    import mlpzero.lbfgs as lbfgs
-
-    X_c, y_c = make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=0)
-    evaluate = lbfgs.loss_and_gradient
-    calls, seen = [0], []
-
-    def interrupted(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == interrupt_at:
-            raise KeyboardInterrupt
-        return evaluate(*args, **kwargs)
-
-    monkeypatch.setattr(lbfgs, "loss_and_gradient", interrupted)
-    model = MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
-    start = model.network.params.copy()
+    _ctrl_c_at_evaluation(monkeypatch, interrupt_at)
+    X_c, y_c, model = _circles_model()
+    start, seen = model.network.params.copy(), []
     record = LambdaCallback(on_epoch_end=lambda e, logs: seen.append(model.network.params.copy()))
     with pytest.raises(KeyboardInterrupt):  # minimize's own default: Ctrl-C propagates
         minimize(model.network, model.loss_, X_c, np.c_[y_c].astype(float), max_iter=50,
@@ -275,19 +285,9 @@ def test_ctrl_c_ends_an_lbfgs_fit_as_it_ends_the_epoch_loop(monkeypatch, capsys,
     ``history.interrupted`` set and ``on_train_end`` called."""
     import mlpzero.lbfgs as lbfgs
 
-    X_c, y_c = make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=0)
-    evaluate = lbfgs.loss_and_gradient
-    calls, seen, ended = [0], [], []
-
-    def interrupted(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == interrupt_at:
-            raise KeyboardInterrupt
-        return evaluate(*args, **kwargs)
-
-    monkeypatch.setattr(lbfgs, "loss_and_gradient", interrupted)
-    model = MLP(hidden=(5,), seed=0, dtype="float64").build(X_c, y_c)
-    start = model.network.params.copy()
+    evaluate = _ctrl_c_at_evaluation(monkeypatch, interrupt_at)
+    X_c, y_c, model = _circles_model()
+    start, seen, ended = model.network.params.copy(), [], []
     record = LambdaCallback(
         on_epoch_end=lambda e, logs: seen.append(model.network.params.copy()),
         on_train_end=lambda logs: ended.append(logs),
