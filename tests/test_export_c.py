@@ -430,6 +430,28 @@ def test_nan_comes_out_where_onnxruntime_gives_it(task, tmp_path):
 
 
 @needs_cc
+def test_a_row_whose_logits_overflow_comes_out_as_the_links_limit(tmp_path):
+    """Where ``predict`` refuses a row whose logit overflows, the exports give the
+    sigmoid's limit, a finite probability of exactly 1 and no NaN: nothing in the output
+    marks the row, as the README says."""
+    ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    model = fitted("binary", "relu", hidden=(4,))
+    for w, b in zip(model.network.weights, model.network.biases, strict=True):
+        w[...], b[...] = 1.0, 0.0
+    X = np.full((1, 3), 3e38, dtype=np.float32)  # 9e38 in the first layer: inf in float32
+    with pytest.raises(ValueError, match="overflow"):
+        model.predict(X)
+    session = ort.InferenceSession(
+        model.to_onnx().SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    label, proba = session.run(None, {"X": X})
+    rows = compile_and_run(c_source(describe(model), "net"), model, X, tmp_path)
+    got = np.array([[float.fromhex(v) for v in row[:2]] for row in rows])
+    assert proba.tolist() == got.tolist() == [[0.0, 1.0]]
+    assert label.tolist() == [model.classes_[1]] and rows[0][2] == "1"
+
+
+@needs_cc
 def test_the_extreme_integer_labels_compile(tmp_path):
     X = np.random.default_rng(0).normal(size=(30, 3))
     info = np.iinfo(np.int64)
