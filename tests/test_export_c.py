@@ -335,6 +335,14 @@ def test_a_header_named_after_a_file_that_is_no_c_identifier_asks_for_a_name(tmp
     assert export(fitted("binary", "relu"), tmp_path / "1bad.h", name="ok").exists()
 
 
+def test_a_header_named_after_a_c_keyword_says_it_is_a_keyword(tmp_path):
+    from mlpzero.export import export
+
+    with pytest.raises(ValueError, match=r"'int' is a C keyword: pass name="):
+        export(fitted("binary", "relu"), tmp_path / "int.h")
+    assert not (tmp_path / "int.h").exists()
+
+
 def _frame_model(columns, y=None):
     pd = pytest.importorskip("pandas")
     X = np.random.default_rng(0).normal(size=(30, len(columns)))

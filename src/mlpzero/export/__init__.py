@@ -45,8 +45,8 @@ def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None)
     """Write ``model`` to ``path`` in the format its extension names (``.onnx`` or ``.h``).
 
     ``name`` prefixes the C header's identifiers (default: the file's stem, which must
-    then be a C identifier that starts with a letter: two headers must not share their
-    symbols); it does not apply to ONNX.
+    then be a C identifier that starts with a letter and is not a C keyword: two headers
+    must not share their symbols); it does not apply to ONNX.
     """
     given = file_path(path)  # as given: the exporters refuse "net.h/", which Path drops
     if export_format(given) == ".onnx":
@@ -55,13 +55,18 @@ def export(model: Any, path: str | os.PathLike[str], *, name: str | None = None)
         to_onnx(model, given)
         return Path(given)
     if name is None:
-        from .c import is_identifier
+        from .c import is_identifier, is_keyword
 
         stem = Path(given).stem
         if not is_identifier(stem):
+            why = (
+                "is a C keyword"
+                if is_keyword(stem)
+                else "is not a C identifier that starts with a letter"
+            )
             raise ValueError(
-                f"the C header's name comes from the file name, but {stem!r} is not a C "
-                "identifier that starts with a letter: pass name= (--name on the command line)"
+                f"the C header's name comes from the file name, but {stem!r} {why}: pass "
+                "name= (--name on the command line)"
             )
         name = stem
     return to_c(model, given, name=name)

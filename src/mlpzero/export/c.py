@@ -46,7 +46,7 @@ from ..losses import exp_limit
 from .description import Description, checked_output, describe
 from .operations import OPERATIONS, Step
 
-__all__ = ["c_source", "is_identifier", "to_c"]
+__all__ = ["c_source", "is_identifier", "is_keyword", "to_c"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _C_KEYWORDS = frozenset(
@@ -59,6 +59,11 @@ _C_KEYWORDS = frozenset(
 _LONGEST_STRING = 4095
 _MATH = {np.dtype(np.float32): ("float", "f", "expf", "tanhf"),
          np.dtype(np.float64): ("double", "", "exp", "tanh")}  # fmt: skip
+
+
+def is_keyword(name: str) -> bool:
+    """Whether ``name`` is one of C99's keywords (``int``, ``static``, ...)."""
+    return name in _C_KEYWORDS
 
 
 def is_identifier(name: str) -> bool:
