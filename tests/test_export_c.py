@@ -325,6 +325,13 @@ def test_a_link_named_like_a_header_never_replaces_the_data_file_it_names(tmp_pa
     assert (tmp_path / "latest.h").is_symlink() and (tmp_path / "build.h").is_file()
 
 
+def test_a_link_into_a_missing_folder_is_refused_naming_the_link(tmp_path):
+    (tmp_path / "net.h").symlink_to(tmp_path / "absent" / "net.h")
+    with pytest.raises(ValueError, match=r"'.*net.h' links to '.*absent.net.h'.* does not exist"):
+        fitted("binary", "relu").to_c(tmp_path / "net.h", name="net")
+    assert sorted(os.listdir(tmp_path)) == ["net.h"] and (tmp_path / "net.h").is_symlink()
+
+
 def test_a_header_named_after_a_file_that_is_no_c_identifier_asks_for_a_name(tmp_path):
     from mlpzero.export import export
 

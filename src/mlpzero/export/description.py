@@ -238,8 +238,9 @@ def checked_output(path: Any, suffix: str) -> Path:
     """``path`` as a place an export may write its :data:`FORMATS` ``[suffix]`` to; a
     :class:`ValueError` naming it when it is a folder (or ends in a slash), has no parent
     folder, has another extension than ``suffix`` or links to a file that has (an export
-    never replaces a data file such as ``train.csv`` by mistake), or holds a model file or
-    another ``.npz`` archive (nor the model it was made from)."""
+    never replaces a data file such as ``train.csv`` by mistake) or into a folder that does
+    not exist, or holds a model file or another ``.npz`` archive (nor the model it was
+    made from)."""
     given = file_path(path)
     out = Path(given)
     what = FORMATS[suffix]
@@ -254,6 +255,11 @@ def checked_output(path: Any, suffix: str) -> Path:
     if target.suffix.lower() != suffix:
         raise ValueError(
             f"path {str(out)!r} links to {str(target)!r}; the {what} is written to a {suffix} file"
+        )
+    if not target.parent.is_dir():
+        raise ValueError(
+            f"path {str(out)!r} links to {str(target)!r}, whose folder "
+            f"{str(target.parent)!r} does not exist"
         )
     if out.is_file():
         with open(out, "rb") as handle:
