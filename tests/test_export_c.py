@@ -508,6 +508,27 @@ int main(void)
 
 
 @needs_cc
+def test_two_models_under_one_name_do_not_hide_one_another(tmp_path):
+    """Two headers of one name but different models fail to compile together, rather than
+    the second being skipped by the first's include guard; one header twice is fine."""
+    fitted("binary", "relu").to_c(tmp_path / "cats.h")  # both named "model"
+    fitted("binary", "tanh").to_c(tmp_path / "dogs.h")
+    main = "int main(void)\n{\n    return model_predict(model_w1);\n}\n"
+    (tmp_path / "twice.c").write_text('#include "dogs.h"\n#include "dogs.h"\n' + main)
+    (tmp_path / "both.c").write_text('#include "cats.h"\n#include "dogs.h"\n' + main)
+    twice = subprocess.run(
+        [CC, *FLAGS, "twice.c", "-o", "twice", "-lm"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert twice.returncode == 0, twice.stderr
+    both = subprocess.run(
+        [CC, *FLAGS, "both.c", "-o", "both", "-lm"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert both.returncode != 0 and "redefinition" in both.stderr
+
+
+@needs_cc
 @pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass", "poisson"])
 def test_float32_headers_compute_in_float_alone(task, tmp_path):
     """No double arithmetic: it is software-emulated on single-precision microcontrollers."""

@@ -29,10 +29,14 @@ order). Every activation and the output link are written from
 The macros are spelled with ``NAME`` in capitals (``NAME_N_FEATURES``), so two headers of
 one program need names that differ beyond case: ``net`` and ``NET`` define the same macros,
 and the second header's values replace the first's (a compiler warning when they differ).
+Two models exported under one name do not compile together: each defines the same
+functions. The include guard ends in a digest of the header, so that one header included
+twice is read once but a second model of the same name is never skipped in silence.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -142,13 +146,7 @@ class _Writer:
         d, n = self.d, self.name
         upper = n.upper()
         hidden = d.layer_sizes[1:-1]
-        parts = [
-            self.comment(),
-            # the guard keeps the name's case: headers named net and NET are two headers
-            f"#ifndef {n}_MLPZERO_H\n#define {n}_MLPZERO_H",
-            "#include <math.h>",
-            self.defines(),
-        ]
+        parts = ["#include <math.h>", self.defines()]
         if d.feature_names is not None:
             parts.append(self.feature_names())
         if d.labels is not None:
@@ -164,8 +162,15 @@ class _Writer:
             parts.append(self.step_function(step, function))
         parts.append(self.logits(hidden))
         parts += self.entry_points()
-        parts.append(f"#endif /* {n}_MLPZERO_H */")
-        return "\n\n".join(parts) + "\n"
+        body = "\n\n".join(parts)
+        # The guard keeps the name's case (headers named net and NET are two headers) and
+        # ends in a digest of the body: one header included twice is read once, but two
+        # models exported under one name collide at compile time, rather than the second
+        # being skipped in silence and its calls computing the first model.
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:16].upper()
+        guard = f"{n}_MLPZERO_{digest}_H"
+        head = f"{self.comment()}\n\n#ifndef {guard}\n#define {guard}"
+        return f"{head}\n\n{body}\n\n#endif /* {guard} */\n"
 
     def comment(self) -> str:
         d, n = self.d, self.name
