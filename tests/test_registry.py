@@ -29,3 +29,18 @@ def test_errors_name_the_kind_and_echo_the_value():
         resolve("widget", {"size": 2}, list, registry)
     with pytest.raises(TypeError, match=r"optimizer 'sgd': .*unexpected keyword"):
         optimizers.get("sgd", betas=(0.9, 0.99))
+
+
+@pytest.mark.parametrize("key", ["kind", "value", "base", "registry", "aliases"])
+def test_a_setting_named_like_a_parameter_of_resolve_is_an_unknown_setting(key):
+    # Such a setting belongs to the component: it is refused as the component refuses
+    # any setting it does not have, not taken for one of the lookup's own arguments.
+    with pytest.raises(TypeError, match=rf"optimizer 'sgd': .*unexpected keyword.*'{key}'"):
+        optimizers.get({"name": "sgd", key: 1})
+    with pytest.raises(TypeError, match=rf"optimizer 'sgd': .*unexpected keyword.*'{key}'"):
+        optimizers.get("sgd", **{key: 1})
+
+
+def test_a_config_key_that_is_not_a_name_is_named_in_the_error():
+    with pytest.raises(TypeError, match=r"optimizer config's keys are setting names, got 1"):
+        optimizers.get({"name": "sgd", 1: 2})

@@ -22,13 +22,15 @@ def resolve(
     base: type[T],
     registry: Mapping[str, type[T]],
     aliases: Mapping[str, str] | None = None,
+    /,
     **kwargs: Any,
 ) -> T:
     """Build the ``kind`` named by ``value`` (a name, a config dict or a ``base`` instance).
 
     Names are case-insensitive and may be an alias. ``kwargs`` are passed to the class
-    (a config dict's entries come first, ``kwargs`` override them). Errors name ``kind``
-    and echo what was received.
+    (a config dict's entries come first, ``kwargs`` override them); the other arguments
+    are positional only, so a setting may have any name. Errors name ``kind`` and echo
+    what was received.
     """
     if isinstance(value, base):
         return value
@@ -37,6 +39,11 @@ def resolve(
         name = params.pop("name", None)
         if not isinstance(name, str):
             raise TypeError(f"a {kind} config needs a 'name', got {value!r}")
+        odd = [key for key in params if not isinstance(key, str)]
+        if odd:
+            raise TypeError(
+                f"a {kind} config's keys are setting names, got {odd[0]!r} in {value!r}"
+            )
         return resolve(kind, name, base, registry, aliases, **{**params, **kwargs})
     if not isinstance(value, str):
         raise TypeError(
