@@ -690,6 +690,28 @@ def test_output_paths_that_name_a_folder_are_refused_before_any_work(tmp_path, c
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["figures"]
 
 
+def test_empty_output_paths_are_refused_before_any_work(trained, tmp_path, capsys, monkeypatch):
+    """An empty path (an unset shell variable: ``--out "$OUT"``) trained the whole model
+    before failing with "cannot save to ."; ``predict --output ''`` wrote the CSV to
+    stdout and exited 0 as if the file had been written."""
+    model_path, _, _, _ = trained
+    data = str(model_path.parent / "data.csv")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    started = []
+    monkeypatch.setattr(mlpzero.MLP, "fit", lambda *args, **kwargs: started.append(1))
+    for argv, flag in (
+        (["train", "xor", "--out", ""], "--out"),
+        (["train", "xor", "--out", "m.npz", "--plot", ""], "--plot"),
+        (["predict", str(model_path), data, "--output", ""], "--output"),
+        (["plot", "activations", "--out", ""], "--out"),
+    ):
+        line = fails(capsys, *argv)
+        assert f"{flag} '' is empty; give the path of a file" in line, (argv, line)
+    assert not started
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 def test_predict_output_in_no_folder_is_refused_before_reading_the_data(
     trained, tmp_path, capsys, monkeypatch
 ):

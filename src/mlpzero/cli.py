@@ -756,6 +756,7 @@ def _figure_path(path: str, flag: str) -> str:
     from matplotlib import rcParams
     from matplotlib.backend_bases import FigureCanvasBase
 
+    _refuse_empty(path, flag)
     if not os.path.basename(path).strip("."):  # out/ would be out/.png, saved as .png.png
         raise CommandError(f"{flag} {path} is a folder; give the path of a file")
     extension = os.path.splitext(path)[1][1:]
@@ -777,11 +778,19 @@ def _check_folder(path: str | None, flag: str) -> None:
     would otherwise become a file ``out``) or its folder does not exist."""
     if path is None:
         return
+    _refuse_empty(path, flag)
     if path.endswith(("/", os.sep)) or os.path.isdir(path):
         raise CommandError(f"{flag} {path} is a folder; give the path of a file")
     folder = Path(path).parent
     if not folder.is_dir():
         raise CommandError(f"{flag} {path}: folder {folder} does not exist")
+
+
+def _refuse_empty(path: str, flag: str) -> None:
+    """An empty output path (an unset shell variable) names no file: it would be the
+    current folder, or for ``predict`` stdout, as if no path had been given."""
+    if path == "":
+        raise CommandError(f"{flag} '' is empty; give the path of a file")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
