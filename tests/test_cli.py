@@ -294,6 +294,25 @@ def test_predict_proba_of_a_one_class_model_has_one_column(tmp_path, capsys):
     assert rows == [["1"]] * 8
 
 
+def test_predict_proba_of_a_regression_model_fails_before_reading_the_data(
+    tmp_path, capsys, monkeypatch
+):
+    """``--proba`` with a regression model was refused only after the whole dataset had
+    been read, which on a large file is the long part of the command."""
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    data = tmp_path / "points.npz"
+    np.savez(data, X=X, y=X.sum(axis=1))
+    model_path = tmp_path / "regression.npz"
+    mlpzero.MLP(hidden=(3,), loss="squared_error").fit(X, X.sum(axis=1), epochs=2).save(model_path)
+    read = []
+    monkeypatch.setattr(cli, "_data", lambda *args, **kwargs: read.append(1))
+    output = tmp_path / "p.csv"
+    argv = ["predict", str(model_path), str(data), "--proba", "--output", str(output)]
+    assert "--proba needs a classifier; this model does regression" in fails(capsys, *argv)
+    assert not read
+    assert not output.exists()
+
+
 def test_predict_takes_feature_only_csv_and_orders_columns_by_name(trained, capsys, tmp_path):
     model_path, X, _, _ = trained
     shuffled = tmp_path / "new.csv"

@@ -808,9 +808,9 @@ def _predict(args: argparse.Namespace) -> int:
     refuse_overwriting({"--output": args.output}, [args.model, _data_path(args.data)])
     _refuse_array_file(args.output, "--output")
     model = _load_model(args.model)
-    data = _data(model=model, args=args, split="test", features_only=True)
-    if args.proba and model.task == "regression":
+    if args.proba and model.task == "regression":  # before the data, the long part
         raise CommandError("--proba needs a classifier; this model does regression")
+    data = _data(model=model, args=args, split="test", features_only=True)
     if args.proba:
         values = model.predict_proba(data.X)  # a column per class (one if training saw one)
         header = [f"p({c})" for c in model.classes_]
