@@ -671,6 +671,33 @@ def test_outputs_that_are_inputs_are_refused_before_writing(
     assert "--plot ./o.png is also --out" in line
 
 
+def test_outputs_that_are_hard_links_to_inputs_are_refused(tmp_path, trained, capsys):
+    """A figure is written in place: to a second name (a hard link) of the model or the
+    data, it destroyed that input, since only the paths were compared."""
+    model_path = trained[0]
+    data = model_path.parent / "data.csv"
+    before = {p: p.read_bytes() for p in (model_path, data)}
+    model_png, data_png = tmp_path / "model.png", tmp_path / "data.png"
+    os.link(model_path, model_png)
+    os.link(data, data_png)
+    for argv in (
+        ["plot", "history", str(model_path), "--out", str(model_png)],
+        ["plot", "boundary", str(model_path), str(data), "--out", str(data_png)],
+        ["train", str(data), "--out", str(tmp_path / "m2.npz"), "--plot", str(data_png)],
+        ["predict", str(model_path), str(data), "--output", str(data_png)],
+    ):
+        line = fails(capsys, *argv)
+        assert "is one of the command's inputs; refusing to overwrite it" in line, (argv, line)
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (tmp_path / "m2.npz").exists()
+    # Resuming into the checkpoint it resumes from, under another name, is still allowed.
+    checkpoint, other_name = tmp_path / "run.npz", tmp_path / "run-link.npz"
+    common = ["train", str(data), "--epochs", "2", "--quiet", "--out", str(tmp_path / "a.npz")]
+    succeeds(capsys, *common, "--checkpoint", str(checkpoint))
+    os.link(checkpoint, other_name)
+    succeeds(capsys, *common, "--resume", str(checkpoint), "--checkpoint", str(other_name))
+
+
 def test_train_out_that_names_a_data_file_is_refused_before_training(tmp_path, table, capsys):
     path, _, _ = table
     other = tmp_path / "other.csv"

@@ -569,8 +569,10 @@ def refuse_overwriting(outputs: dict[str, str | None], inputs: Sequence[str | No
     """Fail before anything is written when an output would replace an input or another output.
 
     ``outputs`` maps each option (``"--out"``) to its path; ``inputs`` are the paths the
-    command reads. Paths are compared after resolving symlinks and ``./``; a data folder
-    counts with the files in it.
+    command reads. Paths are compared after resolving symlinks and ``./``, and an existing
+    output is also compared by file identity, so that a hard link to an input counts as
+    that input (a figure is written in place, through every name of the file); a data
+    folder counts with the files in it.
     """
     read: list[str] = []
     for path in inputs:
@@ -579,12 +581,13 @@ def refuse_overwriting(outputs: dict[str, str | None], inputs: Sequence[str | No
         read.append(os.path.realpath(path))
         if os.path.isdir(path):
             read += [os.path.realpath(os.path.join(path, name)) for name in os.listdir(path)]
+    identities = {_identity(path) for path in read} - {None}
     written: dict[str, str] = {}
     for flag, path in outputs.items():
         if path is None:
             continue
         real = os.path.realpath(path)
-        if real in read:
+        if real in read or _identity(real) in identities:
             raise CommandError(
                 f"{flag} {path} is one of the command's inputs; refusing to overwrite it"
             )
@@ -593,6 +596,15 @@ def refuse_overwriting(outputs: dict[str, str | None], inputs: Sequence[str | No
                 f"{flag} {path} is also {written[real]}; give each output its own path"
             )
         written[real] = flag
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path``, None when there is none."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return status.st_dev, status.st_ino
 
 
 # ---------------------------------------------------------------------------- commands
@@ -629,7 +641,8 @@ def _train_here(args: argparse.Namespace) -> int:
     figure = None if args.plot is None else _figure_path(args.plot, "--plot")
     resumed = args.resume
     if resumed is not None and args.checkpoint is not None:
-        if os.path.realpath(resumed) == os.path.realpath(args.checkpoint):
+        same = os.path.realpath(resumed) == os.path.realpath(args.checkpoint)
+        if same or _identity(resumed) in {_identity(args.checkpoint)} - {None}:
             resumed = None  # the run goes on in the checkpoint it resumes from: allowed
     refuse_overwriting(
         {"--out": args.out, "--plot": figure, "--checkpoint": args.checkpoint},
