@@ -778,6 +778,20 @@ def test_predict_output_in_no_folder_is_refused_before_reading_the_data(
     assert not (tmp_path / "new").exists()
 
 
+def test_an_output_inside_a_file_says_that_the_folder_is_a_file(trained, capsys):
+    """``--out data.csv/m.npz`` was reported as "folder data.csv does not exist", which
+    the user could see that it did."""
+    model_path = trained[0]
+    data = model_path.parent / "data.csv"
+    for argv, flag in (
+        (["train", str(data), "--out", f"{data}/m.npz"], "--out"),
+        (["predict", str(model_path), str(data), "--output", f"{data}/p.csv"], "--output"),
+        (["plot", "activations", "--out", f"{data}/a.png"], "--out"),
+    ):
+        line = fails(capsys, *argv)
+        assert f"{flag} {data}/" in line and f"{data} is a file, not a folder" in line, line
+
+
 def test_figure_paths_are_the_files_matplotlib_writes(tmp_path, trained, capsys, monkeypatch):
     """A figure path without an extension gets matplotlib's ``.png``: that file is what the
     overwrite check compares and the message names; an unknown format fails at once."""

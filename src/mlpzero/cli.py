@@ -795,6 +795,8 @@ def _check_folder(path: str | None, flag: str) -> None:
     if path.endswith(("/", os.sep)) or os.path.isdir(path):
         raise CommandError(f"{flag} {path} is a folder; give the path of a file")
     folder = Path(path).parent
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"{flag} {path}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise CommandError(f"{flag} {path}: folder {folder} does not exist")
 
