@@ -543,6 +543,21 @@ def test_demo_passes_its_options_to_the_demo(monkeypatch, capsys):
     )
 
 
+def test_demo_out_that_is_a_file_or_empty_is_refused(monkeypatch, capsys, tmp_path):
+    """``demo --out FILE`` said only "file exists: FILE"; ``--out ''`` wrote every figure
+    into the current folder."""
+    import mlpzero.demo
+
+    calls = []
+    monkeypatch.setattr(mlpzero.demo, "run", lambda **options: calls.append(options))
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep")
+    line = fails(capsys, "demo", "--out", str(a_file))
+    assert f"--out {a_file} is a file; give a folder for the figures" in line
+    assert "--out '' is empty; give a folder for the figures" in fails(capsys, "demo", "--out", "")
+    assert not calls
+
+
 def test_debug_shows_the_traceback(capsys, tmp_path):
     with pytest.raises(FileNotFoundError):
         cli.main(["summary", str(tmp_path / "absent.npz"), "--debug"])

@@ -611,6 +611,10 @@ def _identity(path: str) -> tuple[int, int] | None:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run
 
+    if args.out == "":
+        raise CommandError("--out '' is empty; give a folder for the figures")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise CommandError(f"--out {args.out} is a file; give a folder for the figures")
     run(out=args.out, epoch_scale=args.epoch_scale)
     return 0
 
