@@ -99,6 +99,20 @@ def test_every_command_has_help_with_usage_and_an_example(capsys, path):
 
 
 # ---------------------------------------------------------------------------- train and use
+def test_evaluate_on_a_toy_dataset_redraws_the_training_rows_as_its_help_says(tmp_path, capsys):
+    """The help promised the training draw "with the same --seed"; a model trained with
+    --samples was then scored on another, larger draw."""
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "the same draw as train with the same --seed and --samples" in help_text
+    model = tmp_path / "m.npz"
+    succeeds(capsys, "train", "xor", "--samples", "60", "--seed", "3", "--epochs", "2",
+             "--quiet", "--out", str(model))  # fmt: skip
+    out = succeeds(capsys, "evaluate", str(model), "xor", "--seed", "3", "--samples", "60")
+    assert out.splitlines()[2].split() == ["samples", "60"]
+
+
 def test_train_saves_a_model_and_prints_a_metrics_table(trained):
     model_path, X, labels, out = trained
     model = mlpzero.load(model_path)

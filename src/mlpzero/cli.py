@@ -249,7 +249,8 @@ def _add_evaluate(subparsers: Any) -> None:
         help="print a saved model's loss and accuracy (or mse) on a dataset",
         description=(
             "Evaluate MODEL on DATA. DATA is " + DATA_HELP + "; for mnist the test split "
-            "is used, for the toy datasets the same draw as train with the same --seed."
+            "is used, for the toy datasets the same draw as train with the same --seed and "
+            "--samples."
         ),
         example="mlpzero evaluate moons.npz moons",
     )
