@@ -575,6 +575,14 @@ def test_the_idle_timeout_is_a_setting_and_is_checked():
             create_app(idle_timeout=bad)
 
 
+def test_the_number_of_sessions_is_checked():
+    """A string failed only at the first connection, inside the server; 0 refused every
+    page; 2.5 let three pages in and True one."""
+    for bad in (0, -1, 2.5, "8", True, None):
+        with pytest.raises(ValueError, match=r"max_sessions must be an integer >= 1, got"):
+            create_app(max_sessions=bad)
+
+
 # ---------------------------------------------------------------------- export
 def test_exported_code_trains_the_very_same_model(client, page, tmp_path):
     page.configure(dataset="xor", hidden="5,3", lr=0.1, batch=16, seed=7, features="x1,x2,x1x2")

@@ -228,7 +228,7 @@ def create_app(
     Parameters
     ----------
     max_sessions:
-        How many pages may train at once.
+        How many pages may train at once, at least 1.
     host:
         A name or address the server answers to besides :data:`LOOPBACK_NAMES` (the
         ``--host`` it was started with).
@@ -236,6 +236,8 @@ def create_app(
         Seconds without a message after which a page is disconnected; default
         ``LIMITS["idle_timeout_seconds"]``.
     """
+    if isinstance(max_sessions, bool) or not isinstance(max_sessions, int) or max_sessions < 1:
+        raise ValueError(f"max_sessions must be an integer >= 1, got {max_sessions!r}")
     if idle_timeout is None:
         idle_timeout = LIMITS["idle_timeout_seconds"]
     if (
