@@ -380,6 +380,23 @@ def test_summary_of_many_classes_and_features_lists_a_few_of_each(tmp_path, caps
     assert details["features"] == features
 
 
+def test_summary_quotes_names_that_would_break_its_lines(tmp_path, capsys):
+    """A CSV header cell with a line break (as spreadsheets export wrapped headers) or a
+    label with a terminal escape was printed raw: the summary's lines broke apart, and
+    the escape reached the terminal."""
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    model = mlpzero.MLP(hidden=(2,), seed=0)
+    model.feature_names_in_ = ["price\n(USD)", "weight"]
+    model.fit(X, np.where(X[:, 0] > 0, "\x1b[31mred", "blue"), epochs=1)
+    path = model.save(tmp_path / "odd.npz")
+    out = succeeds(capsys, "summary", str(path))
+    assert "\x1b" not in out
+    details = {line[:16].strip(): line[16:] for line in out.splitlines()}
+    assert details["features"] == "'price\\n(USD)', 'weight'"
+    assert details["classes"] == "'\\x1b[31mred', 'blue'"
+    assert list(details)[-1] == "epochs trained"
+
+
 def test_train_on_a_toy_dataset_with_a_plot_and_all_plot_kinds(tmp_path, capsys):
     model_path, figure = tmp_path / "xor.npz", tmp_path / "train.png"
     status, _, _ = run(

@@ -901,20 +901,27 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .validation import brief_list
-
     model = _load_model(args.model)
     print(model.summary())
     details = [("task", model.task), ("loss", model.loss_.name)]
     if model.classes_ is not None and model.task != "multilabel":
-        details.append(("classes", brief_list(model.classes_.tolist())))
+        details.append(("classes", _names_list(model.classes_.tolist())))
     if model.feature_names_in_:
-        details.append(("features", brief_list(model.feature_names_in_)))
+        details.append(("features", _names_list(model.feature_names_in_)))
     details.append(("epochs trained", str(model.history.epochs)))
     width = max(len(key) for key, _ in details)
     for key, value in details:
         print(f"{key.ljust(width)}  {value}")
     return 0
+
+
+def _names_list(names: list[Any]) -> str:
+    """``names`` for one line of the terminal: as they are, or each quoted (escapes shown
+    as such) when one holds a line break or another character that is not printable."""
+    from .validation import brief_list
+
+    quoted = any(not str(name).isprintable() for name in names)
+    return brief_list(names, quoted=quoted)
 
 
 def _plot_activations(args: argparse.Namespace) -> int:
