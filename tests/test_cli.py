@@ -589,6 +589,20 @@ def test_demo_out_that_is_a_file_or_empty_is_refused(monkeypatch, capsys, tmp_pa
     assert not calls
 
 
+def test_an_os_error_without_a_file_is_its_message_alone(capsys, monkeypatch):
+    """An error of the system that names no file showed Python's "[Errno 98]" before its
+    message (a playground port already taken, for one)."""
+
+    def fail(args):
+        raise OSError(98, "cannot listen on 127.0.0.1:8000: Address already in use")
+
+    monkeypatch.setattr(cli, "_summary", fail)
+    line = fails(capsys, "summary", "model.npz")
+    assert line == (
+        "mlpzero summary: error: cannot listen on 127.0.0.1:8000: Address already in use"
+    )
+
+
 def test_debug_shows_the_traceback(capsys, tmp_path):
     with pytest.raises(FileNotFoundError):
         cli.main(["summary", str(tmp_path / "absent.npz"), "--debug"])

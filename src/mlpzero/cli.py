@@ -526,6 +526,8 @@ def _one_line(error: Exception) -> str:
         return f"file not found: {error.filename}"
     if isinstance(error, OSError) and error.strerror and error.filename is not None:
         return f"{error.strerror.lower()}: {error.filename}"
+    if isinstance(error, OSError) and error.strerror and str(error).startswith("[Errno "):
+        return " ".join(error.strerror.split())  # without Python's "[Errno 98] "
     known = (CommandError, ValueError, TypeError, OSError, RuntimeError, ImportError)
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, known):
