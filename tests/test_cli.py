@@ -603,6 +603,15 @@ def test_an_os_error_without_a_file_is_its_message_alone(capsys, monkeypatch):
     )
 
 
+def test_a_dataset_too_large_for_memory_says_so(capsys, tmp_path):
+    """``--samples`` or ``--hidden`` beyond the memory was reported as an "unexpected
+    MemoryError" to run again with --debug, as for a fault of mlpzero."""
+    line = fails(capsys, "train", "xor", "--samples", str(10**14), "--out", str(tmp_path / "m"))
+    assert line.startswith("mlpzero train: error: not enough memory: "), line
+    assert "unexpected" not in line and "--debug" not in line
+    assert not (tmp_path / "m").exists()
+
+
 def test_debug_shows_the_traceback(capsys, tmp_path):
     with pytest.raises(FileNotFoundError):
         cli.main(["summary", str(tmp_path / "absent.npz"), "--debug"])

@@ -530,6 +530,8 @@ def _one_line(error: Exception) -> str:
         return " ".join(error.strerror.split())  # without Python's "[Errno 98] "
     known = (CommandError, ValueError, TypeError, OSError, RuntimeError, ImportError)
     text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, MemoryError):  # data or a network larger than this machine holds
+        return "not enough memory" + ("" if text == type(error).__name__ else f": {text}")
     if isinstance(error, known):
         return text
     return f"unexpected {type(error).__name__}: {text} (run with --debug for the traceback)"
