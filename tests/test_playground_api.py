@@ -378,6 +378,19 @@ def test_a_number_too_large_for_a_float_is_a_settings_error(page, field):
     assert page.step(1)["epoch"] == 1  # the run carries on
 
 
+def test_numpy_integers_are_integers():
+    """NumPy's integers were refused with "expected an integer, got np.int64(100)"."""
+    raw = {"samples": np.int64(100), "hidden": [np.int32(3)], "seed": np.uint8(7)}
+    settings = parse_settings(raw)
+    assert (settings.samples, settings.hidden, settings.seed) == (100, (3,), 7)
+    assert type(settings.samples) is int and type(settings.hidden[0]) is int
+    session = Session(settings)
+    session.step(np.int64(2))
+    assert session.epoch == 2
+    with pytest.raises(SettingsError, match=r"expected an integer, got np\.True_"):
+        parse_settings({"samples": np.True_})
+
+
 def test_settings_survive_the_url_round_trip():
     settings = parse_settings(
         {

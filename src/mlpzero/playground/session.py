@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import math
+import numbers
 import tempfile
 import threading
 import time
@@ -110,8 +111,9 @@ class Session:
     # ------------------------------------------------------------------ training
     def step(self, epochs: int = 1) -> None:
         """Train ``epochs`` more epochs with ``MLP.fit``."""
-        if isinstance(epochs, bool) or not isinstance(epochs, int):
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
             raise SettingsError("epochs", f"expected an integer, got {epochs!r}")
+        epochs = int(epochs)
         if not 1 <= epochs <= LIMITS["max_epochs_per_step"]:
             raise SettingsError(
                 "epochs",

@@ -10,6 +10,7 @@ the setting, the value received and what is allowed.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -106,6 +107,8 @@ def _int(name: str, value: Any, low: int, high: int) -> int:
         except ValueError:
             raise SettingsError(name, f"expected an integer, got {value!r}") from None
     if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, numbers.Integral):  # NumPy's integers too
         value = int(value)
     if not isinstance(value, int):
         raise SettingsError(name, f"expected an integer, got {value!r}")
