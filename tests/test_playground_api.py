@@ -391,6 +391,17 @@ def test_numpy_integers_are_integers():
         parse_settings({"samples": np.True_})
 
 
+def test_a_session_given_a_dict_says_to_parse_it():
+    """``Session({"samples": 100})`` failed with "'dict' object has no attribute
+    'data_key'", and ``configure`` with a dict with an AttributeError."""
+    with pytest.raises(TypeError, match=r"settings must be a Settings.*parse_settings.*dict"):
+        Session({"samples": 100})
+    session = Session()
+    with pytest.raises(TypeError, match=r"settings must be a Settings"):
+        session.configure({"samples": 100})
+    assert session.settings == Settings()
+
+
 def test_settings_survive_the_url_round_trip():
     settings = parse_settings(
         {

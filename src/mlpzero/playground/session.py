@@ -65,6 +65,11 @@ class Session:
     def configure(self, settings: Settings) -> bool:
         """Apply ``settings``. Returns True when the run restarted (a training setting
         changed); a change of view settings alone keeps the run going."""
+        if not isinstance(settings, Settings):
+            raise TypeError(
+                "settings must be a Settings (parse_settings(...) makes one from a dict), "
+                f"got {type(settings).__name__}"
+            )
         with self.lock:
             view_only = self._data_key is not None and _training_part(settings) == _training_part(
                 self.settings
