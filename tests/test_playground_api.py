@@ -607,6 +607,13 @@ def test_the_number_of_sessions_is_checked():
             create_app(max_sessions=bad)
 
 
+def test_the_extra_host_name_is_checked():
+    """A host that is not a string failed with "'int' object has no attribute 'strip'"."""
+    for bad in (5, b"localhost", "", "  "):
+        with pytest.raises(ValueError, match=r"host must name the server, such as"):
+            create_app(host=bad)
+
+
 # ---------------------------------------------------------------------- export
 def test_exported_code_trains_the_very_same_model(client, page, tmp_path):
     page.configure(dataset="xor", hidden="5,3", lr=0.1, batch=16, seed=7, features="x1,x2,x1x2")

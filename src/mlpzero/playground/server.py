@@ -247,6 +247,8 @@ def create_app(
         or not math.isfinite(idle_timeout)
     ):
         raise ValueError(f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}")
+    if host is not None and (not isinstance(host, str) or not host.strip()):
+        raise ValueError(f"host must name the server, such as 192.168.1.5, got {host!r}")
     names = LOOPBACK_NAMES
     if host is not None and _host_name(host) not in names:
         names = (*names, _host_name(host))
