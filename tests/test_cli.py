@@ -820,11 +820,18 @@ def test_empty_output_paths_are_refused_before_any_work(trained, tmp_path, capsy
         (["train", "xor", "--out", "m.npz", "--plot", ""], "--plot"),
         (["predict", str(model_path), data, "--output", ""], "--output"),
         (["plot", "activations", "--out", ""], "--out"),
+        (["export", str(model_path), ""], "OUT"),
     ):
         line = fails(capsys, *argv)
         assert f"{flag} '' is empty; give the path of a file" in line, (argv, line)
+    # convert's DIR: '' was the current folder, filled with X.npy and y.npy when empty
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    line = fails(capsys, "convert", data, "")
+    assert "DIR '' is empty; give the path of a folder" in line, line
     assert not started
-    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "empty"])
+    assert not list((tmp_path / "empty").iterdir())
 
 
 def test_predict_output_in_no_folder_is_refused_before_reading_the_data(

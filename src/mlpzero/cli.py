@@ -376,6 +376,7 @@ def _add_export(subparsers: Any) -> None:
 def _export(args: argparse.Namespace) -> int:
     from .export import FORMATS, export, export_format
 
+    _refuse_empty(args.out, "OUT")
     suffix = export_format(args.out)
     if args.name is not None and suffix != ".h":
         raise CommandError("--name applies to a C header (.h) only")
@@ -810,11 +811,11 @@ def _check_folder(path: str | None, flag: str) -> None:
         raise CommandError(f"{flag} {path}: folder {folder} does not exist")
 
 
-def _refuse_empty(path: str, flag: str) -> None:
+def _refuse_empty(path: str, flag: str, what: str = "file") -> None:
     """An empty output path (an unset shell variable) names no file: it would be the
     current folder, or for ``predict`` stdout, as if no path had been given."""
     if path == "":
-        raise CommandError(f"{flag} '' is empty; give the path of a file")
+        raise CommandError(f"{flag} '' is empty; give the path of a {what}")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -890,6 +891,7 @@ def _write_csv(handle: TextIO, header: list[str], values: np.ndarray, digits: in
 def _convert(args: argparse.Namespace) -> int:
     from .datasets import convert_csv
 
+    _refuse_empty(args.dir, "DIR", "folder")
     refuse_overwriting({"DIR": args.dir}, [args.csv])
     target: str | int = -1 if args.target is None else args.target
     progress = False if args.quiet else None
