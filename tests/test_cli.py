@@ -834,6 +834,27 @@ def test_empty_output_paths_are_refused_before_any_work(trained, tmp_path, capsy
     assert not list((tmp_path / "empty").iterdir())
 
 
+def test_empty_input_paths_are_refused_naming_the_argument(trained, tmp_path, capsys, monkeypatch):
+    """An empty DATA, MODEL or --resume was taken as the current folder: the command
+    listed its files as a data folder without X.npy, or trained on it if it was one."""
+    model_path = str(trained[0])
+    data = str(trained[0].parent / "data.csv")
+    monkeypatch.chdir(tmp_path)
+    out = str(tmp_path / "new.npz")
+    for argv, says in (
+        (["train", "", "--out", out], "DATA '' is empty; give a dataset name or the path"),
+        (["evaluate", model_path, ""], "DATA '' is empty"),
+        (["predict", "", data], "MODEL '' is empty; give the path of a model file"),
+        (["summary", ""], "MODEL '' is empty"),
+        (["plot", "history", "", "--out", "h.png"], "MODEL '' is empty"),
+        (["train", data, "--out", out, "--resume", ""], "--resume '' is empty; give the path"),
+        (["convert", "", "folder"], "CSV '' is empty; give the path of a CSV file"),
+    ):
+        line = fails(capsys, *argv)
+        assert says in line and "[" not in line, (argv, line)
+    assert not os.path.exists(out)
+
+
 def test_predict_output_in_no_folder_is_refused_before_reading_the_data(
     trained, tmp_path, capsys, monkeypatch
 ):

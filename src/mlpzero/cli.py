@@ -542,11 +542,13 @@ def _one_line(error: Exception) -> str:
 def _load_model(path: str) -> Any:
     from .model import load
 
+    _refuse_empty(path, "MODEL", "the path of a model file")
     return load(path)
 
 
 def _data(args: argparse.Namespace, model: Any = None, **options: Any) -> Dataset:
     """DATA as the options describe it; given a model, matched to its features."""
+    _refuse_empty(args.data, "DATA", "a dataset name or the path of a file or folder")
     if args.samples is not None and args.data.lower() not in TOY_DATASETS:
         raise CommandError(
             f"--samples {args.samples} applies to the generated datasets "
@@ -648,6 +650,8 @@ def _train_here(args: argparse.Namespace) -> int:
 
     for flag in ("out", "checkpoint"):
         _check_folder(getattr(args, flag), f"--{flag}")
+    if args.resume is not None:
+        _refuse_empty(args.resume, "--resume", "the path of a checkpoint")
     figure = None if args.plot is None else _figure_path(args.plot, "--plot")
     resumed = args.resume
     if resumed is not None and args.checkpoint is not None:
@@ -811,11 +815,11 @@ def _check_folder(path: str | None, flag: str) -> None:
         raise CommandError(f"{flag} {path}: folder {folder} does not exist")
 
 
-def _refuse_empty(path: str, flag: str, what: str = "file") -> None:
-    """An empty output path (an unset shell variable) names no file: it would be the
-    current folder, or for ``predict`` stdout, as if no path had been given."""
+def _refuse_empty(path: str, flag: str, wanted: str = "the path of a file") -> None:
+    """An empty path (an unset shell variable) names nothing: it would be the current
+    folder, or for ``predict --output`` stdout, as if no path had been given."""
     if path == "":
-        raise CommandError(f"{flag} '' is empty; give the path of a {what}")
+        raise CommandError(f"{flag} '' is empty; give {wanted}")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -891,7 +895,8 @@ def _write_csv(handle: TextIO, header: list[str], values: np.ndarray, digits: in
 def _convert(args: argparse.Namespace) -> int:
     from .datasets import convert_csv
 
-    _refuse_empty(args.dir, "DIR", "folder")
+    _refuse_empty(args.csv, "CSV", "the path of a CSV file")
+    _refuse_empty(args.dir, "DIR", "the path of a folder")
     refuse_overwriting({"DIR": args.dir}, [args.csv])
     target: str | int = -1 if args.target is None else args.target
     progress = False if args.quiet else None
