@@ -397,6 +397,28 @@ def test_summary_quotes_names_that_would_break_its_lines(tmp_path, capsys):
     assert list(details)[-1] == "epochs trained"
 
 
+def test_train_plot_draws_a_boundary_for_2d_classification_only(tmp_path, capsys, monkeypatch):
+    """The help promised a decision boundary for any 2-D data; a regression on two
+    features gets the loss curve, as the help now says."""
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "the decision boundary (2-D classification data) or else the loss curve" in help_text
+    import mlpzero.plotting
+
+    drawn = []
+    monkeypatch.setattr(mlpzero.plotting, "plot_loss_curve", lambda *a, **k: drawn.append("loss"))
+    monkeypatch.setattr(
+        mlpzero.plotting, "plot_decision_boundary", lambda *a, **k: drawn.append("boundary")
+    )
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    data = tmp_path / "plane.npz"
+    np.savez(data, X=X, y=X.sum(axis=1))
+    argv = ["train", str(data), "--loss", "squared_error", "--epochs", "2", "--quiet"]
+    succeeds(capsys, *argv, "--out", str(tmp_path / "m.npz"), "--plot", str(tmp_path / "f.png"))
+    assert drawn == ["loss"]
+
+
 def test_train_on_a_toy_dataset_with_a_plot_and_all_plot_kinds(tmp_path, capsys):
     model_path, figure = tmp_path / "xor.npz", tmp_path / "train.png"
     status, _, _ = run(

@@ -216,8 +216,8 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument(
         "--plot",
         metavar="PNG",
-        help="also draw the decision boundary (2-D data) or else the loss curve; the "
-        "extension sets the format (none: .png is added)",
+        help="also draw the decision boundary (2-D classification data) or else the loss "
+        "curve; the extension sets the format (none: .png is added)",
     )
     parser.add_argument(
         "--checkpoint", metavar="PATH", help="save the training state as training goes"
