@@ -55,6 +55,30 @@ def test_continued_fit_and_validation_data_are_matched_by_name(frame):
         b.fit(df.rename(columns={"alpha": "x"}), y, epochs=1)
 
 
+def test_a_batch_generator_s_frames_are_matched_by_name(frame):
+    """A model that knows its feature names matches each batch a generator yields by
+    name, as it matches a frame given whole; a batch with other names is refused."""
+    df, y = frame
+    shuffled = df[["gamma", "alpha", "beta"]]
+
+    def batches(data):
+        return lambda: ((data.iloc[start : start + 40], y[start : start + 40])
+                        for start in range(0, len(y), 40))  # fmt: skip
+
+    a = MLP(hidden=(4,), seed=1).fit(df, y, epochs=2)
+    b = MLP(hidden=(4,), seed=1).fit(df, y, epochs=2)
+    a.fit(batches(df), epochs=2)
+    b.fit(batches(shuffled), epochs=2)
+    np.testing.assert_array_equal(a.network.params, b.network.params)
+    named = MLP(hidden=(4,), seed=1)
+    named.feature_names_in_ = NAMES  # names set before the first fit name the batches too
+    named.fit(batches(shuffled), epochs=2)
+    fresh = MLP(hidden=(4,), seed=1).fit(batches(df), epochs=2)
+    np.testing.assert_array_equal(named.network.params, fresh.network.params)
+    with pytest.raises(ValueError, match=r"X of batch 0: .*unexpected \['x'\]"):
+        b.fit(batches(df.rename(columns={"alpha": "x"})), epochs=1)
+
+
 def write_csv(path, df, y, columns):
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)

@@ -45,6 +45,7 @@ from .preparation import (
     ONE_HOT_BYTES,
     RowSource,
     SparseRows,
+    call_source,
     check_data,
     is_batch_source,
     prepare,
@@ -1637,12 +1638,30 @@ def _process_group(distributed: bool, arguments: dict[str, Any]) -> _distributed
 
 
 def _columns_in_order(X: Any, validation_data: Any, names: list[str] | None) -> tuple[Any, Any]:
-    """``X`` and ``validation_data``'s ``X`` with their columns in the training order."""
-    X = _in_training_order(X, names, "X")
+    """``X`` and ``validation_data``'s ``X`` with their columns in the training order; a
+    batch generator's frames are put in that order batch by batch."""
+    if is_batch_source(X):
+        X = X if names is None else _batches_in_order(X, names)
+    else:
+        X = _in_training_order(X, names, "X")
     if isinstance(validation_data, (tuple, list)) and validation_data:
         X_val = _in_training_order(validation_data[0], names, "validation_data's X")
         validation_data = (X_val, *validation_data[1:])
     return X, validation_data
+
+
+def _batches_in_order(source: Callable[[], Iterable[Any]], names: list[str]) -> Any:
+    """The batch generator ``source`` with the ``X`` of each batch it yields in the
+    training order ``names``, matched by name as a frame given whole is."""
+
+    def batches() -> Iterator[Any]:
+        for index, item in enumerate(call_source(source)):
+            if isinstance(item, (tuple, list)) and len(item) in (2, 3):
+                X = _in_training_order(item[0], names, f"X of batch {index}")
+                item = (X, *item[1:])
+            yield item  # anything else is refused, as it is, by the batch checks
+
+    return batches
 
 
 def _check_classes(model: MLP, classes: Any, y: Any) -> None:

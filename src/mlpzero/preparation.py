@@ -600,7 +600,7 @@ class BatchStream:
         total weight (its number of rows without weights)."""
         items, self._pending = self._pending, None
         if items is None:
-            items = _call_source(self.source)
+            items = call_source(self.source)
         count = 0
         for count, item in enumerate(items, start=1):
             X, y, weights = _check_batch(item, count - 1, self.dtype, self.n_features)
@@ -657,7 +657,7 @@ def _check_stream(
         )
     X = y_first = pending = first = None
     if n_features is None:  # the model is built from the first batch
-        pending = _call_source(source)
+        pending = call_source(source)
         first = next(pending, None)
         if first is None:
             raise ValueError("X: the batch generator yielded no batches")
@@ -669,7 +669,8 @@ def _check_stream(
     return CheckedStream(source, X, y_first, pending, first, validation)
 
 
-def _call_source(source: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+def call_source(source: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    """An iterator over the batches of one epoch of the batch generator ``source``."""
     items = source()
     try:
         return iter(items)
