@@ -45,6 +45,7 @@ def fitted():
         (np.array([[1 + 2j]]), r"X must be numeric, got dtype complex128"),
         ([[1e300, 0.0]], r"X holds 1e\+300 \(at index 0, 0\), beyond the largest float32"),
         ([[0.0, -4e38]], r"X holds -4e\+38 \(at index 0, 1\)"),
+        ([[0, -(10**400)]], r"X holds an integer beyond every float \(-1000\.\.\.\) at index 0, 1"),
     ],
 )
 def test_check_features_names_the_problem(X, message):
@@ -407,6 +408,7 @@ def test_extreme_sample_weights_are_accepted_without_warnings(scale):
         ([1, "x", 2], r"sample_weight must be numbers.*got list \[1, 'x', 2\]"),
         ([1.0, np.nan, 1.0], r"sample_weight must be finite and non-negative, got nan at index 1"),
         ([1.0, 2.0, -3.0], r"got -3.0 at index 2"),
+        ([1, 10**400, 1], r"sample_weight must be finite .* got an integer beyond every float"),
     ],
 )
 def test_bad_sample_weights_are_named_with_what_was_received(weights, message):

@@ -176,7 +176,7 @@ def check_features(
         if array.dtype.kind in "OUS":
             try:
                 array = array.astype(np.float64)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # the last: an int like 10**400
                 raise ValueError(_not_numeric(array, name)) from None
         else:
             raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
@@ -278,12 +278,18 @@ def brief_list(values: Sequence[Any], most: int = 20, quoted: bool = False) -> s
 
 def _not_numeric(array: np.ndarray, name: str) -> str:
     """Why an object or string ``array`` cannot be read as numbers: its first entry that
-    is not one (a missing value, such as pandas' ``NA`` or None, said as such)."""
+    is not one (a missing value, such as pandas' ``NA`` or None, said as such, and an
+    integer beyond every float)."""
     for flat, value in enumerate(array.ravel()):
         try:
             float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError) as error:
             where = ", ".join(str(int(i)) for i in np.unravel_index(flat, array.shape))
+            if isinstance(error, OverflowError):
+                return (
+                    f"{name} holds an integer beyond every float ({str(value)[:5]}...) at "
+                    f"index {where}; rescale it"
+                )
             if value is None or type(value).__name__ in ("NAType", "NaTType"):
                 return (
                     f"{name} has a missing value ({value}) at index {where}: fill or drop "
@@ -498,6 +504,10 @@ def check_sample_weight(
         if weights.dtype.kind in "US":  # text, which float64 would read without a word
             raise TypeError
         weights = weights.astype(np.float64, copy=False)
+    except OverflowError:  # an int like 10**400
+        raise ValueError(
+            f"{name} must be finite and non-negative, got an integer beyond every float"
+        ) from None
     except (TypeError, ValueError):
         raise ValueError(
             f"{name} must be numbers, one per sample, got "
