@@ -409,6 +409,10 @@ def test_extreme_sample_weights_are_accepted_without_warnings(scale):
         ([1.0, np.nan, 1.0], r"sample_weight must be finite and non-negative, got nan at index 1"),
         ([1.0, 2.0, -3.0], r"got -3.0 at index 2"),
         ([1, 10**400, 1], r"sample_weight must be finite .* got an integer beyond every float"),
+        (
+            np.array([1, 2, 1]) + 1j,
+            r"sample_weight must be numbers.*got ndarray array\(\[1\.\+1\.j",
+        ),
     ],
 )
 def test_bad_sample_weights_are_named_with_what_was_received(weights, message):

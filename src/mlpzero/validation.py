@@ -501,7 +501,9 @@ def check_sample_weight(
         return None
     try:
         weights = np.asarray(sample_weight)
-        if weights.dtype.kind in "US":  # text, which float64 would read without a word
+        # Text, which float64 would read without a word; complex numbers, whose imaginary
+        # parts it would drop with a warning.
+        if weights.dtype.kind in "USc":
             raise TypeError
         weights = weights.astype(np.float64, copy=False)
     except OverflowError:  # an int like 10**400
