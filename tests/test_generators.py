@@ -89,7 +89,10 @@ def test_classes_builds_the_model_when_the_first_batch_lacks_a_label():
     source = batches_of(X[order], y[order])
     with pytest.raises(ValueError, match=r"batch \d+: y contains labels not seen.*classes=\["):
         MLP(hidden=(4,)).fit(source, epochs=1)
-    model = MLP(hidden=(4,)).fit(source, epochs=1, classes=[0, 1, 2])
+    # A class_weight for a label the first batch lacks is refused with the same remedy.
+    with pytest.raises(ValueError, match=r"not classes of y: \[2\]; .* first batch.*classes=\["):
+        MLP(hidden=(4,)).fit(source, epochs=1, class_weight={2: 3.0})
+    model = MLP(hidden=(4,)).fit(source, epochs=1, classes=[0, 1, 2], class_weight={2: 3.0})
     assert model.classes_.tolist() == [0, 1, 2]
     assert model.predict_proba(X).shape == (len(X), 3)
 

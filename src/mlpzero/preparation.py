@@ -731,6 +731,14 @@ def _prepare_stream(
                 f"class_weight applies to binary and multi-class classifiers, "
                 f"not to a {encoder.task} model"
             )
+        known = set(encoder.classes_.tolist())
+        unknown = [label for label in class_weight if label not in known]
+        if unknown:  # the classes come from the first batch unless classes lists them
+            raise ValueError(
+                f"class_weight has labels that are not classes of y: {unknown[:5]}; the "
+                f"classes are {encoder.classes_[:20].tolist()} (those of the first batch, "
+                "or classes): pass classes=[...] to fit to list every label the batches hold"
+            )
         class_weights(class_weight, encoder.classes_, encoder.classes_)  # check the dict
     if target_check is not None:  # the first batch, read already, is refused up front
         if data.y is not None:
