@@ -256,6 +256,23 @@ def test_reaching_max_iter_warns(binary):
     assert model.n_iter_ == 3
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_the_convergence_warning_points_at_the_callers_line(binary, solver, warm_start):
+    """The warning names the line that called fit, for every solver (not a line inside
+    scikit-learn), so that warning filters by module and the printed location are the
+    caller's."""
+    X, y = binary
+    model = MLPClassifier((4,), solver=solver, max_iter=2, warm_start=warm_start, random_state=0)
+    for _ in range(2):  # a warm start's second fit warns from the same place
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        warned = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+        assert len(warned) == 1
+        assert warned[0].filename == __file__, warned[0].filename
+
+
 def test_early_stopping_watches_validation_score_and_keeps_the_best_weights(binary):
     X, y = binary
 

@@ -908,7 +908,7 @@ class _BaseMLP(BaseEstimator):
                 f"number of iterations to improve the convergence (max_iter={self.max_iter}, "
                 f"max_fun={self.max_fun}), or scale the data (e.g. StandardScaler)",
                 ConvergenceWarning,
-                stacklevel=5,  # as above
+                stacklevel=6,  # as above, below _train_lbfgs
             )
         return self
 
