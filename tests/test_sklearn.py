@@ -697,6 +697,23 @@ def test_unfitted_and_malformed_input(iris):
         MLPClassifier().fit(X, y, sample_weight=np.ones(3))
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["coefs_", "intercepts_", "n_layers_", "n_outputs_", "out_activation_", "model_", "classes_"],
+)
+def test_an_unfitted_estimators_fitted_attributes_are_missing_by_their_own_names(name):
+    """Reading (or assigning) coefs_ before fit said the estimator had no attribute
+    '_mlp', a name the user never used; scikit-learn names the attribute asked for."""
+    model = MLPClassifier()
+    assert not hasattr(model, name)
+    with pytest.raises(AttributeError, match=rf"no attribute '{name}'.*call fit") as raised:
+        getattr(model, name)
+    assert "_mlp" not in str(raised.value)
+    if name in ("coefs_", "intercepts_"):
+        with pytest.raises(AttributeError, match=rf"'{name}'.*call fit"):
+            setattr(model, name, [np.zeros((4, 100)), np.zeros((100, 3))])
+
+
 def test_divergence_raises_and_leaves_a_warm_model_unchanged(regression):
     X, y = regression
     model = MLPRegressor(

@@ -494,21 +494,34 @@ class _BaseMLP(BaseEstimator):
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` (views; assigning
         ``coefs_[i] = W`` writes ``W`` into the model)."""
-        return _LayerArrays("coefs_", [w.T for w in self._mlp.network.weights])
+        return _LayerArrays("coefs_", [w.T for w in self._fitted("coefs_").network.weights])
 
     @coefs_.setter
     def coefs_(self, values: Sequence[Any]) -> None:
-        self._set_layers("coefs_", values, [w.T for w in self._mlp.network.weights])
+        weights = self._fitted("coefs_").network.weights
+        self._set_layers("coefs_", values, [w.T for w in weights])
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)`` (views; assigning
         ``intercepts_[i] = b`` writes ``b`` into the model)."""
-        return _LayerArrays("intercepts_", list(self._mlp.network.biases))
+        return _LayerArrays("intercepts_", list(self._fitted("intercepts_").network.biases))
 
     @intercepts_.setter
     def intercepts_(self, values: Sequence[Any]) -> None:
-        self._set_layers("intercepts_", values, list(self._mlp.network.biases))
+        biases = self._fitted("intercepts_").network.biases
+        self._set_layers("intercepts_", values, list(biases))
+
+    def _fitted(self, name: str) -> MLP:
+        """The trained model, for the fitted attribute ``name``: before ``fit``, an
+        AttributeError naming ``name`` (``hasattr`` is then False, as in scikit-learn)."""
+        try:
+            return vars(self)["_mlp"]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}: it is set by "
+                "fit; call fit first"
+            ) from None
 
     def _set_layers(self, name: str, values: Sequence[Any], targets: list[np.ndarray]) -> None:
         """Copy ``values`` into the model's arrays after checking every shape first."""
@@ -525,21 +538,21 @@ class _BaseMLP(BaseEstimator):
     @property
     def n_layers_(self) -> int:
         """Number of layers, input and output included."""
-        return len(self._mlp.network.layer_sizes)
+        return len(self._fitted("n_layers_").network.layer_sizes)
 
     @property
     def n_outputs_(self) -> int:
-        return self._mlp.network.layer_sizes[-1]
+        return self._fitted("n_outputs_").network.layer_sizes[-1]
 
     @property
     def out_activation_(self) -> str:
         """``"logistic"``, ``"softmax"``, ``"identity"`` or ``"exp"`` (Poisson)."""
-        return _OUT_ACTIVATION[self._mlp.loss_.output_activation]
+        return _OUT_ACTIVATION[self._fitted("out_activation_").loss_.output_activation]
 
     @property
     def model_(self) -> MLP:
         """The trained :class:`mlpzero.MLP` (its ``summary()``, ``history``, ...)."""
-        return self._mlp
+        return self._fitted("model_")
 
     @property
     def _no_improvement_count(self) -> int:
@@ -1236,7 +1249,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     @property
     def classes_(self) -> np.ndarray:
         """The class labels (for multi-label ``y``: the column indices)."""
-        return self._mlp.classes_
+        return self._fitted("classes_").classes_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
