@@ -460,6 +460,22 @@ def test_multilabel_indicator_targets(binary):
     assert model.score(X, Y) > 0.8
 
 
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+@pytest.mark.parametrize("values", [(-1, 1), (1, 2), (0, 2), (3, 3)])
+def test_a_two_valued_y_of_several_columns_other_than_0_and_1_is_refused_by_its_values(how, values):
+    """A y of several columns holding -1 and 1 (or 1 and 2, ...) was refused with "y for
+    binary classification must be 1-D", which is not what is wrong with it: a multi-label
+    y must hold 0 and 1 (scikit-learn reads it as such and predicts 0 and 1 instead)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    Y = np.where(rng.random((20, 3)) < 0.5, *values)
+    model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2)
+    expected = re.escape(str(sorted(set(values))))
+    with pytest.raises(ValueError, match=rf"0/1 label indicator.*got the values {expected}"):
+        getattr(model, how)(X, Y)
+    assert not hasattr(model, "coefs_")
+
+
 @brief_training
 @pytest.mark.parametrize("labels", [[3.0, 17.0, 250.0], [3.0, 250.0]])
 def test_float_labels_stay_classes(iris, labels):

@@ -1313,6 +1313,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 "y with several columns must be a 0/1 label indicator matrix (multi-label); "
                 "got several columns of class labels, which MLPClassifier does not support"
             )
+        if kind == "multilabel-indicator":  # two values at most, to scikit-learn any two
+            values = np.unique(y)
+            if not set(values.tolist()) <= {0, 1}:
+                raise ValueError(
+                    "y with several columns must be a 0/1 label indicator matrix "
+                    f"(multi-label), got the values {values.tolist()}: write each label's "
+                    "absence as 0 and its presence as 1"
+                )
         if not fresh and not incremental and y.ndim == 1:  # a warm start
             seen, labels = self.classes_, np.unique(y)
             if set(labels.tolist()) != set(seen.tolist()):
