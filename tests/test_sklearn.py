@@ -1599,6 +1599,17 @@ def test_a_streamed_batch_of_zero_weight_classes_and_empty_classes_are_refused()
         MLPClassifier().partial_fit(X, y, classes=[0, 1, None])
 
 
+def test_partial_fit_refuses_complex_classes_as_fit_refuses_a_complex_y():
+    """classes of complex numbers were taken (classes_ and predict then complex), where fit
+    refuses a complex y and scikit-learn refuses both."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 3)), np.repeat([0, 1, 2], [7, 7, 6])
+    model = MLPClassifier()
+    with pytest.raises(ValueError, match=r"classes must be real labels.*complex"):
+        model.partial_fit(X, y, classes=np.array([0, 1, 2]) + 0j)
+    assert not hasattr(model, "classes_")
+
+
 @pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_a_float64_value_beyond_a_float32_model_is_refused_as_such_by_fit(

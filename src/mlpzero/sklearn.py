@@ -1284,6 +1284,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             given = np.asarray(classes)
             if given.ndim != 1 or given.size == 0:
                 raise ValueError(f"classes must be a non-empty list of labels, got {classes!r}")
+            if given.dtype.kind == "c":  # as fit refuses a complex y
+                raise ValueError(f"classes must be real labels, got complex values {classes!r}")
             try:
                 classes = np.unique(_string_labels(given))
             except TypeError:  # None among labels, or labels of types that cannot be sorted
