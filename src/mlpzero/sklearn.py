@@ -1096,6 +1096,16 @@ class _BaseMLP(BaseEstimator):
                 f"leaves {X_val.shape[0]} validation sample(s) out of {X.shape[0]}, and "
                 "early_stopping needs at least 2"
             )
+        if w_train is not None and not w_train.any():
+            given = "sample_weight"
+            if getattr(self, "class_weight", None) is not None:
+                given = "class_weight (times sample_weight, if given)"
+            raise ValueError(
+                f"{given} gives weight 0 to every one of the {len(w_train)} training "
+                f"rows that early_stopping leaves after holding out validation_fraction="
+                f"{self.validation_fraction} of the rows for validation, so there is "
+                "nothing to train on: give weight to more rows, or set early_stopping=False"
+            )
         return X_train, y_train, w_train, (X_val, y_val, w_val)
 
     # ------------------------------------------------------------------ subclass hooks
