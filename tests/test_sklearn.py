@@ -1158,6 +1158,42 @@ def test_partial_fit_batches_are_scikit_learns(regression):
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "first, change",
+    [
+        ({"learning_rate": "invscaling"}, {"learning_rate_init": 0.5}),
+        ({"learning_rate": "invscaling"}, {"power_t": 0.1}),
+        ({"learning_rate": "invscaling"}, {"learning_rate": "constant"}),
+        ({"learning_rate": "invscaling"}, {"solver": "adam"}),
+        ({"learning_rate": "constant"}, {"learning_rate": "invscaling"}),
+        ({"learning_rate": "constant"}, {"learning_rate": "adaptive", "tol": 10.0}),
+        ({"solver": "adam"}, {"solver": "sgd", "learning_rate": "invscaling"}),
+    ],
+)
+def test_partial_fit_keeps_the_rate_schedule_of_its_optimizer_as_scikit_learn(first, change):
+    """partial_fit trains on with the optimizer of its first call, and scikit-learn's keeps
+    that optimizer's rate schedule too; the schedule read the current learning_rate,
+    learning_rate_init, power_t and solver instead, mixing two runs' settings."""
+    from sklearn.neural_network import MLPRegressor as ScikitLearnMLP
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = X[:, 0] - X[:, 1] ** 2
+    options = {"hidden_layer_sizes": (5,), "random_state": 0, "n_iter_no_change": 1}
+    options.update({"solver": "sgd", "learning_rate_init": 0.05, **first})
+    fitted = []
+    for estimator in (MLPRegressor, ScikitLearnMLP):
+        model = estimator(**options)
+        model.partial_fit(X, y)
+        model.set_params(**change)
+        for _ in range(4):
+            model.partial_fit(X, y)
+        fitted.append(model)
+    ours, theirs = fitted
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8, atol=1e-10)
+
+
 def test_partial_fit_after_a_failed_call_continues_with_the_optimizer_it_had(regression):
     """A failed call puts back the weights and a copy of the optimizer from before it; the
     next call trains on with that copy, as if the failed call had not happened."""

@@ -36,6 +36,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -273,6 +274,35 @@ class _LayerArrays(list):
         target[...] = array
 
 
+@dataclass(frozen=True)
+class _RateSchedule:
+    """The settings an optimizer's learning rate follows: those of the call that made
+    the optimizer. ``partial_fit`` trains on with that optimizer, and so, as in
+    scikit-learn, with its schedule, whatever ``set_params`` changed since."""
+
+    solver: str
+    learning_rate: str
+    learning_rate_init: float
+    power_t: float
+
+    @classmethod
+    def of(cls, estimator: _BaseMLP) -> _RateSchedule:
+        return cls(
+            estimator.solver,
+            estimator.learning_rate,
+            estimator.learning_rate_init,
+            estimator.power_t,
+        )
+
+    @property
+    def invscaling(self) -> bool:
+        return self.solver == "sgd" and self.learning_rate == "invscaling"
+
+    @property
+    def adaptive(self) -> bool:
+        return self.solver == "sgd" and self.learning_rate == "adaptive"
+
+
 class _Bookkeeping(Callback):
     """scikit-learn's per-epoch bookkeeping, as an mlpzero callback.
 
@@ -303,8 +333,10 @@ class _Bookkeeping(Callback):
         batch_size: int = 1,
         outputs: int = 1,
         penalty: WeightPenalty | None = None,
+        schedule: _RateSchedule | None = None,
     ) -> None:
         self.estimator = estimator
+        self.schedule = schedule
         self.batch_size = batch_size
         self.outputs = outputs
         self.penalty = penalty if penalty is not None and penalty.active else None
@@ -362,13 +394,13 @@ class _Bookkeeping(Callback):
         self._epoch_rows += rows
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        est = self.estimator
         self.record_epoch(self._epoch_total / self._epoch_rows, logs)
-        if est.solver == "sgd" and est.learning_rate == "invscaling":
+        schedule = self.schedule
+        if schedule is not None and schedule.invscaling:
             optimizer = self.model.optimizer_
             # invscaling's rate after t samples seen: InverseScaling with time in samples.
-            decay = InverseScaling(power=est.power_t, rate=1.0)
-            optimizer.learning_rate = decay.learning_rate(self.t, est.learning_rate_init)
+            decay = InverseScaling(power=schedule.power_t, rate=1.0)
+            optimizer.learning_rate = decay.learning_rate(self.t, schedule.learning_rate_init)
 
     def record_epoch(self, loss: float, logs: dict[str, float]) -> None:
         """Record one epoch whose reported training loss is ``loss``; adds to ``logs``."""
@@ -694,6 +726,9 @@ class _BaseMLP(BaseEstimator):
 
         keep_optimizer = incremental and getattr(self, "_optimizer", None) is not None
         optimizer = self._optimizer if keep_optimizer else self._make_optimizer()
+        # the kept optimizer's rate follows the schedule it was made with, as scikit-learn's
+        schedule = getattr(self, "_schedule", None) if keep_optimizer else None
+        schedule = schedule or _RateSchedule.of(self)
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         l2 = self._l2(n_samples, batch_size, weights, mlp.dtype)
@@ -705,8 +740,9 @@ class _BaseMLP(BaseEstimator):
             batch_size=batch_size,
             outputs=self._reported_loss_outputs(mlp),
             penalty=WeightPenalty(mlp.network.weight_mask, mlp.network.dtype, l2=l2),
+            schedule=schedule,
         )
-        rule = self._stopping_rule(validation is not None, fresh)
+        rule = self._stopping_rule(validation is not None, fresh, schedule.adaptive)
         if not fresh:  # to put back if this round fails
             saved_params, saved_optimizer = (
                 ParameterSnapshot(mlp.network.params),
@@ -768,6 +804,7 @@ class _BaseMLP(BaseEstimator):
         if validation is not None and progress.best_params.taken:
             progress.best_params.restore(mlp.network.params)
         self._commit(mlp, optimizer, progress, rule, validation is not None, sparse_targets)
+        self._schedule = schedule
         if not incremental and rule.stopped_epoch is None and progress.n_iter >= self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -823,9 +860,9 @@ class _BaseMLP(BaseEstimator):
             b[...] = intercept
         return mlp
 
-    def _stopping_rule(self, validated: bool, fresh: bool) -> ToleranceStopping:
-        """scikit-learn's tol / n_iter_no_change / adaptive-rate rule as an mlpzero callback."""
-        adaptive = self.solver == "sgd" and self.learning_rate == "adaptive"
+    def _stopping_rule(self, validated: bool, fresh: bool, adaptive: bool) -> ToleranceStopping:
+        """scikit-learn's tol / n_iter_no_change / adaptive-rate rule as an mlpzero callback
+        (``adaptive``: a stall divides the rate rather than stopping)."""
         rule = ToleranceStopping(
             monitor="validation_score" if validated else "reported_loss",
             tol=self.tol,
@@ -1271,7 +1308,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> MLPClassifier:
-        """One epoch over ``(X, y)``, continuing from the current weights.
+        """One epoch over ``(X, y)``, continuing from the current weights with the
+        optimizer of the call that made it (its solver, settings and rate schedule), as
+        scikit-learn's does.
 
         ``classes`` (every label the model will ever see) is required on the first call
         and optional afterwards; multi-label ``y`` needs no ``classes``. The arguments
@@ -1527,7 +1566,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
-        """One epoch over ``(X, y)``, continuing from the current weights."""
+        """One epoch over ``(X, y)``, continuing from the current weights with the
+        optimizer of the call that made it (its solver, settings and rate schedule), as
+        scikit-learn's does."""
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _loss_for(self, y: np.ndarray, classes: Any, dtype: np.dtype) -> str:
