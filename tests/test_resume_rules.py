@@ -561,3 +561,19 @@ def test_a_model_checkpoint_never_replaces_data_or_other_files(tmp_path):
     for _ in range(2):  # a model file it wrote before is replaced
         MLP(hidden=(4,), seed=0).fit(X_map, y, epochs=1, callbacks=[ModelCheckpoint(saved)])
     assert mlpzero.load(saved).history.epochs == 1
+
+
+def test_classes_other_than_the_checkpoints_are_refused(tmp_path):
+    """A resumed fit given ``classes`` the checkpoint's model does not have returned a
+    model with the checkpoint's classes, the ones asked for silently dropped; a
+    continued fit of a fitted model refuses them, and so must a resume."""
+    path = tmp_path / "run.npz"
+    X, y = interrupted(path)
+    model = MLP(hidden=(6,), seed=3)
+    with pytest.raises(ValueError, match=r"differs from the fitted model's classes_") as caught:
+        model.fit(X, y, epochs=6, batch_size=16, resume=path, classes=["a", "b", "c", "d"])
+    assert "'d'" in str(caught.value) and not model.built
+    same = MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=6, batch_size=16, resume=path, classes=["c", "a", "b"]
+    )
+    assert same.history.epochs == 6

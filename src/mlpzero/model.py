@@ -448,8 +448,8 @@ class MLP:
                 signature = data_signature(data, self.dtype, comm)
             if resumed is not None:  # before the checkpoint's state goes into the options
                 check_same_data(resumed.state.progress.get("data"), signature, options.resume)
-            if classes is not None:
-                _check_classes(self, classes, data.y)
+            if classes is not None:  # a resumed fit's model is the checkpoint's
+                _check_classes(source, classes, data.y)
             if resumed is not None:
                 epoch_state = _take_over(self, resumed, options)
             elif first_fit:
