@@ -283,6 +283,38 @@ def test_resuming_on_other_data_is_refused_before_the_first_epoch(tmp_path, chan
     assert counter.begun == []
 
 
+def test_a_batch_generators_run_is_not_resumed_on_arrays(tmp_path):
+    """A generator's fit has no data signature; given arrays with the options such a fit
+    records (no shuffle, batch_size=None), its resume went on full-batch on the arrays,
+    another run than the generator's. The reverse was already refused."""
+    X, y = data()
+
+    def batches():
+        for start in range(0, len(y), 16):
+            yield X[start : start + 16], y[start : start + 16]
+
+    path = tmp_path / "run.npz"
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3).fit(
+            batches, None, epochs=6, learning_rate=0.05, checkpoint=path,
+            checkpoint_interval=0, callbacks=[StopAt(3)],
+        )  # fmt: skip
+    counter = EpochCounter()
+    with pytest.raises(ValueError, match="trained on a batch generator, but fit was given arrays"):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, learning_rate=0.05, shuffle=False, resume=path, callbacks=[counter]
+        )
+    assert counter.begun == []
+    resumed = MLP(hidden=(6,), seed=3).fit(batches, None, epochs=6, learning_rate=0.05, resume=path)
+    whole = MLP(hidden=(6,), seed=3).fit(batches, None, epochs=6, learning_rate=0.05)
+    np.testing.assert_array_equal(resumed.network.params, whole.network.params)
+    tampered(path, lambda document, _: document["checkpoint"]["progress"].update(
+        batch_generator="yes"
+    ))  # fmt: skip
+    with pytest.raises(ValueError, match=r"checkpoint\.progress\.batch_generator must be true"):
+        load_checkpoint(path)
+
+
 def test_the_same_data_in_another_form_resumes_the_run(tmp_path):
     """The signature is of the values the fit trains on: float64 X and int64 labels resume
     a run checkpointed from a float32 memory map and int32 labels, bit for bit."""

@@ -128,14 +128,23 @@ def data_signature(
 
 
 def check_same_data(
-    saved: Mapping[str, str] | None, given: Mapping[str, str] | None, path: Any
+    saved: Mapping[str, str] | None,
+    given: Mapping[str, str] | None,
+    path: Any,
+    generator: bool = False,
 ) -> None:
     """Refuse to resume on other data than the checkpoint's fit trained on.
 
     ``saved`` is the checkpoint's :func:`data_signature` (None in a checkpoint of a
     generator's fit, or of a version before signatures: nothing to compare), ``given``
-    this fit's (None for a generator)."""
+    this fit's (None for a generator). ``generator``: the checkpoint's fit was given a
+    batch generator (``progress["batch_generator"]``), so a fit given arrays is refused."""
     if saved is None:
+        if generator and given is not None:
+            raise ValueError(
+                f"resume: {path} was trained on a batch generator, but fit was given arrays; "
+                "a resumed fit continues the same run on the same data"
+            )
         return
     if given is None:
         raise ValueError(

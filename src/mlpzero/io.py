@@ -696,6 +696,9 @@ def _checkpoint_state(
             "progress.fit_random_state",
             f"is a state of {kind}, but the model's random generator (random_state) is {own}",
         )
+    generator = progress.get("batch_generator", True)  # present in a generator's fit
+    if generator is not True:
+        check.fail("progress.batch_generator", f"must be true, got {short_repr(generator)}")
     signature = progress.get("data")  # absent for a generator's fit, and in older files
     if signature is not None and not (
         isinstance(signature, dict)

@@ -447,7 +447,10 @@ class MLP:
             if not is_batch_source(X) and wanted:
                 signature = data_signature(data, self.dtype, comm)
             if resumed is not None:  # before the checkpoint's state goes into the options
-                check_same_data(resumed.state.progress.get("data"), signature, options.resume)
+                check_same_data(
+                    resumed.state.progress.get("data"), signature, options.resume,
+                    generator=resumed.state.progress.get("batch_generator", False),
+                )  # fmt: skip
             if classes is not None:  # a resumed fit's model is the checkpoint's
                 _check_classes(source, classes, data.y)
             if resumed is not None:
@@ -508,6 +511,8 @@ class MLP:
             }
             if signature is not None:
                 progress["data"] = signature
+            elif is_batch_source(X):  # not signed; a resume on arrays is refused
+                progress["batch_generator"] = True
             callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
             self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
         self.optimizer_, self._rank = options.optimizer, comm.rank
