@@ -453,6 +453,29 @@ def test_resume_through_the_command_continues_a_checkpointed_run(tmp_path, table
     np.testing.assert_array_equal(full.network.params, resumed.network.params)
 
 
+def test_resume_takes_the_csv_columns_by_name_as_predict_does(tmp_path, table, capsys):
+    """The same CSV with its feature columns in another order was refused as other data
+    (the rows were signed in file order); predict and evaluate match columns by name."""
+    path, X, labels = table
+    checkpoint = tmp_path / "run.ckpt.npz"
+    common = ["--epochs", "12", "--batch-size", "16", "--quiet"]
+    succeeds(capsys, "train", str(path), *common, "--out", str(tmp_path / "full.npz"))
+    succeeds(capsys, "train", str(path), "--epochs", "5", *common[2:], "--checkpoint",
+             str(checkpoint), "--out", str(tmp_path / "half.npz"))  # fmt: skip
+    moved = tmp_path / "moved.csv"
+    with moved.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["gamma", "answer", "alpha", "beta"])
+        for row, label in zip(X, labels, strict=True):
+            writer.writerow([repr(float(row[2])), label, repr(float(row[0])), repr(float(row[1]))])
+    out = tmp_path / "r.npz"
+    succeeds(capsys, "train", str(moved), "--target", "answer", *common,
+             "--resume", str(checkpoint), "--out", str(out))  # fmt: skip
+    full, resumed = mlpzero.load(tmp_path / "full.npz"), mlpzero.load(out)
+    np.testing.assert_array_equal(full.network.params, resumed.network.params)
+    assert resumed.feature_names_in_ == ["alpha", "beta", "gamma"]
+
+
 def start_command(*argv, stderr):
     """Start ``mlpzero argv`` in a process whose stdout is a pipe, line by line; a
     watchdog kills it after 60 seconds so that a test never hangs."""

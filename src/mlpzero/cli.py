@@ -664,8 +664,12 @@ def _train_here(args: argparse.Namespace) -> int:
     )
     check_model_path(args.out, f"--out {args.out}")  # before training, not after
     model, options = _model_and_fit_options(MLP, args)  # bad options fail before the data
+    # A resumed run takes the columns by the names in its checkpoint, in their training
+    # order, as predict does with a model's: the same CSV with its columns moved resumes.
+    names = None if args.resume is None else _load_model(args.resume).feature_names_in_
     # Distributed, each rank's fit scans its share of a data folder: none reads it whole.
-    data = _data(args, scan=not getattr(args, "distributed", False))
+    scan = not getattr(args, "distributed", False)
+    data = _data(args, scan=scan, **({"features": names} if names else {}))
     y = _require_targets(data, args.data)
     if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
         model.feature_names_in_ = list(data.feature_names)  # in every checkpoint too
