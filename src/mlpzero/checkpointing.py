@@ -6,9 +6,9 @@ the stateful callbacks' state and the progress through the ``fit``.
 ``fit(..., resume=PATH)`` reads it back with :func:`load_checkpoint`, refuses a run that
 does not match (:func:`check_callbacks`, :func:`restore_optimizer`,
 :func:`restore_schedule`) and puts the callbacks' state back once training has begun
-(:class:`CallbackRestorer`). With the same data and options, a resumed run ends with the
-weights of an uninterrupted one, bit for bit; :func:`data_signature` lets a resume refuse
-other data (:func:`check_same_data`).
+(:class:`CallbackRestorer`). With the same data and options, on the same backend, a
+resumed run ends with the weights of an uninterrupted one, bit for bit;
+:func:`data_signature` lets a resume refuse other data (:func:`check_same_data`).
 
 This module knows the model only through two methods: ``model.to_record()`` (a
 :class:`~mlpzero.io.ModelRecord`) and ``model.stop_training``.
