@@ -373,7 +373,9 @@ class Diagnostics(Callback):
     distributed fit the gradient and the parameters are the whole batch's, the same on
     every rank, but ``dead_relu`` and ``saturated`` are of the rank's own share of the
     batch's rows (NaN for a share with no rows, as with ``batch_size`` below the number
-    of ranks; rank 0's are what a checkpoint keeps).
+    of ranks). Neither a model file nor a checkpoint keeps the records (see
+    :mod:`mlpzero.history`), nor this callback's step count: a fit resumed with a new
+    ``Diagnostics`` records its own steps, counted from 1 again.
 
     Parameters
     ----------
