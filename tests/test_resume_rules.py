@@ -124,6 +124,23 @@ def interrupted(path, **model_options):
     return X, y
 
 
+def test_fewer_epochs_than_an_unfinished_run_has_done_are_refused(tmp_path):
+    """``epochs`` counts the whole run's epochs. Asked for fewer than the interrupted run
+    had already done, a resume returned the model of all those epochs, more than asked
+    for and more than an uninterrupted run of that many would have trained."""
+    path = tmp_path / "run.npz"
+    X, y = interrupted(path)  # 3 of 6 epochs done
+    model = MLP(hidden=(6,), seed=3)
+    with pytest.raises(ValueError, match=r"has trained 3 epochs, more than epochs=2") as caught:
+        model.fit(X, y, epochs=2, learning_rate=0.05, batch_size=16, resume=path)
+    assert str(path) in str(caught.value) and not model.built
+    same = MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=3, learning_rate=0.05, batch_size=16, resume=path
+    )
+    reference = MLP(hidden=(6,), seed=3).fit(X, y, epochs=3, learning_rate=0.05, batch_size=16)
+    np.testing.assert_array_equal(same.network.params, reference.network.params)
+
+
 def test_a_new_learning_rate_applies_from_the_resumed_epoch(tmp_path):
     path = tmp_path / "run.npz"
     X, y = interrupted(path)

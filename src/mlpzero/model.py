@@ -1449,7 +1449,8 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
     """The checkpoint to resume from (None without ``options.resume``), after checking
     that it holds ``model``'s architecture, was trained with the same fit options (but for
     ``epochs`` and ``learning_rate``), holds valid states for the fit's callbacks, and can
-    give the epochs asked for (not so a run whose end restored earlier weights)."""
+    give the epochs asked for (not fewer than an unfinished run has done, nor more than a
+    run whose end restored earlier weights)."""
     path = options.resume
     if path is None:
         return None
@@ -1460,6 +1461,13 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
     _check_same_options(options, record.training, path)
     progress = resumed.state.progress
     done = resumed.model.history.epochs - progress["start_epoch"]
+    if not progress.get("finished") and options.epochs < done:
+        raise ValueError(
+            f"resume: {path}: its run has trained {done} epochs, more than "
+            f"epochs={options.epochs}; epochs counts the epochs of the whole run, those "
+            f"before the interruption included (its fit was given epochs="
+            f"{progress['epochs']}): give at least {done}"
+        )
     if progress.get("finished") == "restored" and options.epochs > done:
         raise ValueError(
             f"resume: {path}: its run finished its {done} epochs, and a callback "
