@@ -8,6 +8,7 @@ skipped when mpi4py or ``mpirun`` is missing (``make test`` installs both).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import json
@@ -560,6 +561,23 @@ def refusals(out):
     (out / f"generator-{rank}.txt").write_text(result)
 
 
+def function_init(out):
+    # An initialiser given as a function (the same one on every rank) is the same fit.
+    from mpi4py import MPI
+
+    from mlpzero.initializers import he_normal
+
+    rank = MPI.COMM_WORLD.rank
+    try:
+        model = MLP(hidden=(4,), init=he_normal, seed=0, dtype="float64")
+        model.fit(*moons(), epochs=2, batch_size=25, distributed=True)
+        np.save(out / f"init-{rank}.npy", model.network.params)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"init-{rank}.txt").write_text(result)
+
+
 def batch_losses(distributed, out=None):
     # The loss each on_batch_end sees: the whole batch's on every rank, as in one process.
     losses = []
@@ -788,6 +806,42 @@ def test_mismatched_fit_raises_on_every_rank(script, tmp_path):
     assert "rank 1 differs from rank 0 in epochs (rank 0: 3; rank 1: 4)" in message
     assert "rank 2 differs from rank 0 in X" in message
     assert [(tmp_path / f"stopped-{r}.txt").read_text() for r in range(3)] == ["2"] * 3
+
+
+@needs_mpi
+def test_an_initialiser_given_as_a_function_is_the_same_on_every_rank(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "function_init", str(tmp_path)], tmp_path))
+    assert [(tmp_path / f"init-{r}.txt").read_text() for r in range(2)] == ["no error"] * 2
+    ranks = [np.load(tmp_path / f"init-{r}.npy") for r in range(2)]
+    np.testing.assert_array_equal(ranks[0], ranks[1])
+    from mlpzero.initializers import he_normal
+
+    X, y = make_moons(n_samples=101, random_state=0)
+    alone = MLP(hidden=(4,), init=he_normal, seed=0, dtype="float64")
+    alone.fit(X.astype(np.float64), y, epochs=2, batch_size=25)
+    np.testing.assert_allclose(ranks[0], alone.network.params, rtol=0, atol=1e-9)
+
+
+def test_the_fingerprint_tells_initialiser_functions_apart_by_name_and_code():
+    from mlpzero.initializers import he_normal, xavier_normal
+
+    def described(init):
+        return distributed.fingerprint({"self": MLP(hidden=(2,), init=init)})["model"]
+
+    assert "0x" not in described(he_normal)  # no address, which differs between processes
+    assert described(he_normal) != described(xavier_normal)
+    assert "mlpzero.initializers.he_normal" in described(he_normal)
+
+    def scaled(gain):  # the same code with other values: another initialiser
+        def init(fan_in, fan_out, rng):
+            return gain * he_normal(fan_in, fan_out, rng)
+
+        return init
+
+    assert described(scaled(1.0)) == described(scaled(1.0))
+    assert described(scaled(1.0)) != described(scaled(2.0))
+    wrapped = functools.partial(he_normal)  # shown with the function, without its address
+    assert "0x" not in described(wrapped) and "he_normal" in described(wrapped)
 
 
 @needs_mpi

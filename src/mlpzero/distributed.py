@@ -54,8 +54,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -327,6 +329,9 @@ SAMPLE_BYTES = 4 << 20
 SAMPLE_BLOCK_BYTES = 512 << 10
 #: Characters of a data frame's column labels the fingerprint lists (more: hashed).
 _LISTED_COLUMNS = 60
+#: An object's address in a ``repr`` (``<function f at 0x7f...>``): it differs from
+#: process to process, so the fingerprint leaves it out.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def fingerprint(arguments: Mapping[str, Any]) -> dict[str, str]:
@@ -411,8 +416,9 @@ def check_same_fit(comm: Communicator, arguments: Mapping[str, Any]) -> None:
 def _describe_model(model: Any) -> str:
     settings = (
         f"hidden={model.hidden!r} activation={model.activation!r} loss={model.loss!r} "
-        f"init={model.init!r} seed={model.seed!r} dtype={np.dtype(model.dtype).name} "
-        f"dropout={model.dropout!r} standardize={model.standardize!r} "
+        f"init={_describe_value(model.init)} seed={model.seed!r} "
+        f"dtype={np.dtype(model.dtype).name} dropout={model.dropout!r} "
+        f"standardize={model.standardize!r} "
         f"feature_names_in_={getattr(model, 'feature_names_in_', None)!r}"
     )
     network = getattr(model, "network", None)
@@ -487,7 +493,29 @@ def _describe_value(value: Any) -> str:
         return name if settings is None else f"{name}({settings!r})"
     if isinstance(value, np.ndarray):
         return _describe_array(value)
-    return repr(value)
+    if inspect.isroutine(value):
+        return _describe_routine(value)
+    return _ADDRESS.sub("", repr(value))
+
+
+def _describe_routine(function: Any) -> str:
+    """A function by its module, qualified name, a hash of its bytecode and the values it
+    holds (defaults, and those of a closure): its ``repr`` shows its address instead,
+    which differs from process to process."""
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", "?")
+    text = f"function {name}" if module is None else f"function {module}.{name}"
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return text
+    held = [getattr(function, "__defaults__", None), getattr(function, "__kwdefaults__", None)]
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            held.append(cell.cell_contents)
+        except ValueError:  # a cell not yet filled
+            held.append("empty")
+    values = _ADDRESS.sub("", repr(held)).encode()
+    return f"{text} code {_hash(code.co_code)} values {_hash(values)}"
 
 
 def _callback_settings(callback: Callback) -> Any:
