@@ -578,6 +578,26 @@ def function_init(out):
     (out / f"init-{rank}.txt").write_text(result)
 
 
+def global_init(out):
+    # An initialiser that ignores the generator it is given draws other weights on each
+    # rank: every rank refuses the fit rather than train a model of its own.
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    np.random.seed(rank)
+
+    def init(fan_in, fan_out, rng):
+        return np.random.standard_normal((fan_out, fan_in))
+
+    try:
+        MLP(hidden=(4,), init=init, seed=0).fit(*moons(), epochs=2, batch_size=25,
+                                                distributed=True)
+        result = "no error"
+    except ValueError as error:
+        result = f"{type(error).__name__}: {error}"
+    (out / f"global-init-{rank}.txt").write_text(result)
+
+
 def batch_losses(distributed, out=None):
     # The loss each on_batch_end sees: the whole batch's on every rank, as in one process.
     losses = []
@@ -820,6 +840,17 @@ def test_an_initialiser_given_as_a_function_is_the_same_on_every_rank(script, tm
     alone = MLP(hidden=(4,), init=he_normal, seed=0, dtype="float64")
     alone.fit(X.astype(np.float64), y, epochs=2, batch_size=25)
     np.testing.assert_allclose(ranks[0], alone.network.params, rtol=0, atol=1e-9)
+
+
+@needs_mpi
+def test_initial_weights_that_differ_between_ranks_are_refused_on_every_rank(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "global_init", str(tmp_path)], tmp_path))
+    messages = [(tmp_path / f"global-init-{r}.txt").read_text() for r in range(2)]
+    assert messages[0] == messages[1]
+    assert messages[0].startswith(
+        "DistributedFitError: distributed fit: rank 1 built other initial weights than rank 0"
+    ), messages[0]
+    assert "init=function __main__.global_init.<locals>.init" in messages[0]
 
 
 def test_the_fingerprint_tells_initialiser_functions_apart_by_name_and_code():

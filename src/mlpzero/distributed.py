@@ -79,6 +79,7 @@ __all__ = [
     "MPICommunicator",
     "any_rank",
     "check_same_fit",
+    "check_same_weights",
     "communicator",
     "errors_end_the_job",
     "fingerprint",
@@ -99,7 +100,7 @@ INSTALL_HINT = (
 
 class DistributedFitError(ValueError):
     """A distributed fit cannot start: raised on every rank alike (the ranks were not
-    given the same fit, or the model has no seed)."""
+    given the same fit, the model has no seed, or the ranks drew other initial weights)."""
 
 
 class Communicator(Protocol):
@@ -411,6 +412,24 @@ def check_same_fit(comm: Communicator, arguments: Mapping[str, Any]) -> None:
             "distributed fit: the model needs an integer seed (MLP(seed=0), say), got "
             "seed=None: every rank draws the same initial weights and batches from it"
         )
+
+
+def check_same_weights(comm: Communicator, params: np.ndarray, init: Any) -> None:
+    """Refuse, on every rank alike, a first fit whose ranks built other initial weights.
+
+    Every rank draws them from the model's seed, so they agree unless the initialiser
+    ``init`` draws from elsewhere (NumPy's global generator, say): each rank would then
+    train a model of its own while summing their gradients.
+    """
+    everyone = comm.allgather(_hash(params))
+    for rank, digest in enumerate(everyone):
+        if digest != everyone[0]:
+            raise DistributedFitError(
+                f"distributed fit: rank {rank} built other initial weights than rank 0 "
+                f"(rank 0: {everyone[0]}; rank {rank}: {digest}) with "
+                f"init={_describe_value(init)}: an initialiser must draw the weights "
+                "from the generator it is given, which every rank seeds alike"
+            )
 
 
 def _describe_model(model: Any) -> str:

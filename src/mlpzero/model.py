@@ -458,6 +458,8 @@ class MLP:
             elif first_fit:
                 labels = data.y if classes is None else np.asarray(classes)
                 self._build(data.X, labels, options.verbose if comm.is_root else 0)
+                if comm.size > 1:  # drawn from the seed, unless init draws from elsewhere
+                    _distributed.check_same_weights(comm, self.network.params, self.init)
                 if names is not None and len(names) != self.network.layer_sizes[0]:
                     raise ValueError(
                         f"feature_names_in_ names {len(names)} features, but X has "
