@@ -247,7 +247,9 @@ _PARAMETERS_DOC = """hidden_layer_sizes:
         :class:`mlpzero.callbacks.Callback` objects run during ``fit`` (extra).
     dtype:
         ``"auto"`` trains in float32 when ``X`` is float32 and in float64 otherwise;
-        ``"float32"`` or ``"float64"`` force one (extra)."""
+        ``"float32"`` or ``"float64"`` force one (extra). A fit that starts the weights
+        afresh reads it; ``warm_start`` and ``partial_fit`` train on in the dtype of the
+        fitted weights, whatever ``dtype`` has become since."""
 
 
 class _LayerArrays(list):
