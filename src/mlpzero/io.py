@@ -513,9 +513,13 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
         with open(given, "wb") as handle:
             write(_streaming(handle))
         return Path(given)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as error:  # named as given, not as the temporary file it could not make
+        linked = str(target) if str(target) != os.fsdecode(os.path.abspath(given)) else None
+        raise type(error)(error.errno, error.strerror, os.fspath(given), None, linked) from None
     try:
         with os.fdopen(descriptor, "wb") as handle:
             write(handle)
