@@ -74,6 +74,18 @@ def test_csv_non_numeric_value_names_line_and_column(tmp_path):
         load_csv(path, target="label")
 
 
+def test_csv_underscores_in_numbers_are_not_digit_separators(tmp_path):
+    # Python's float() and int() read "1_000" as 1000; a CSV file does not.
+    path = write(tmp_path / "d.csv", "a,b,label\n1_000,2,0\n3,4,1\n")
+    with pytest.raises(ValueError, match=r"line 2, column 'a'.*not a number: '1_000'"):
+        load_csv(path)
+    path = write(tmp_path / "l.csv", "a,label\n1,1_0\n2,1\n3,10\n")
+    X, y = load_csv(path)
+    assert X.tolist() == [[1.0], [2.0], [3.0]] and y.tolist() == ["1_0", "1", "10"]
+    convert_csv(path, tmp_path / "out")
+    assert load_npy_dir(tmp_path / "out")[1].tolist() == ["1_0", "1", "10"]
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [

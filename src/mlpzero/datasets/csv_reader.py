@@ -452,6 +452,8 @@ def _precise(
         for i in plan.features:
             cell = row[i].strip()
             try:
+                if "_" in cell:  # float() reads "1_000" as 1000; a CSV number has no "_"
+                    raise ValueError(cell)
                 value = float(cell)
             except ValueError:
                 what = "is empty" if not cell else f"is not a number: {cell!r}"
@@ -545,6 +547,8 @@ def _typed_target(
     labels = np.char.strip(cells.astype(str)) if len(cells) else np.array([], dtype=str)
     if (np.char.str_len(labels) == 0).any():
         lines.explain()  # names the line whose target is empty
+    if kind != "str" and (np.char.find(labels, "_") >= 0).any():
+        return labels, "str"  # int() and float() read "1_0" as 10; a CSV number has no "_"
     if kind == "int" and np.char.isdigit(np.char.lstrip(labels, "+-")).all():
         try:
             return labels.astype(np.int64), "int"
