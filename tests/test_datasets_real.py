@@ -221,6 +221,25 @@ def test_load_mnist_reads_file_urls(tmp_path):
     np.testing.assert_array_equal(y_train, arrays["train_labels"])
 
 
+def test_mirrors_given_once_serve_all_four_files_and_non_urls_are_named(tmp_path):
+    """A generator of mirrors served the first file only: the other three were then
+    "from any mirror: (no mirrors given)"; a path in place of a URL failed with an
+    AttributeError."""
+    files, arrays = fake_mnist(seed=4)
+    source = tmp_path / "source"
+    source.mkdir()
+    for name, data in files.items():
+        (source / name).write_bytes(data)
+    mirrors = (url for url in [source.as_uri()])
+    (_, y_train), (_, y_test) = load_mnist(
+        tmp_path / "cache", mirrors=mirrors, checksums=checksums_of(files)
+    )
+    np.testing.assert_array_equal(y_train, arrays["train_labels"])
+    np.testing.assert_array_equal(y_test, arrays["test_labels"])
+    with pytest.raises(TypeError, match=r"mirrors must hold base URLs.*Path"):
+        load_mnist(tmp_path / "other", mirrors=[source], checksums=checksums_of(files))
+
+
 def test_cached_files_get_the_permissions_of_any_new_file(tmp_path):
     """A cache shared by several users must stay readable by them: the files are not left
     owner-only as a temporary file is made."""

@@ -372,6 +372,13 @@ def load_mnist(
     """
     if isinstance(mirrors, str):
         raise TypeError(f"mirrors must be a sequence of base URLs, got the string {mirrors!r}")
+    mirrors = tuple(mirrors)  # each of the four files tries them all: an iterator would not
+    for mirror in mirrors:
+        if not isinstance(mirror, str):
+            raise TypeError(
+                f"mirrors must hold base URLs (strings such as a folder's Path.as_uri()), got "
+                f"{type(mirror).__name__} {mirror!r}"
+            )
     missing = [name for name in MNIST_FILES.values() if name not in checksums]
     if missing:
         raise ValueError(f"checksums has no sha256 for {missing}")
