@@ -1095,3 +1095,15 @@ def test_a_model_can_be_saved_to_dev_null(tmp_path):
             [sys.executable, "-c", script], stdout=null, stderr=subprocess.PIPE, timeout=120
         )
     assert ran.returncode == 0, ran.stderr.decode()
+
+
+def test_repr_of_a_loaded_model_shows_its_leaky_relu_slope(tmp_path):
+    X, y = blobs()
+    model = MLP(hidden=(4,), activation={"name": "leaky_relu", "alpha": 0.3}).fit(X, y, epochs=2)
+    model.save(tmp_path / "m.npz")
+    loaded = mlpzero.load(tmp_path / "m.npz")
+    assert "activation={'alpha': 0.3, 'name': 'leaky_relu'}" in repr(loaded)
+    given = MLP(hidden=(4,), activation=mlpzero.activations.LeakyReLU(0.3))
+    assert "activation=LeakyReLU(alpha=0.3)" in repr(given)
+    per_layer = MLP(hidden=(4, 2), activation=("tanh", "relu"))
+    assert "activation=['tanh', 'relu']" in repr(per_layer)

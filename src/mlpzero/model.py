@@ -842,7 +842,9 @@ class MLP:
         return _html_table(facts, caption="MLP") + layers
 
     def __repr__(self) -> str:
-        act = self.activation if isinstance(self.activation, str) else list(self.activation)
+        act = self.activation
+        if not isinstance(act, (str, dict, Activation)):  # one per layer
+            act = list(act)
         extra = ", standardize=True" if self.standardize else ""
         return (
             f"MLP(hidden={self.hidden}, activation={act!r}, loss={self.loss!r}, "
