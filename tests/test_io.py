@@ -1107,3 +1107,15 @@ def test_repr_of_a_loaded_model_shows_its_leaky_relu_slope(tmp_path):
     assert "activation=LeakyReLU(alpha=0.3)" in repr(given)
     per_layer = MLP(hidden=(4, 2), activation=("tanh", "relu"))
     assert "activation=['tanh', 'relu']" in repr(per_layer)
+
+
+def test_a_model_saves_to_a_file_name_of_the_longest_length_allowed(tmp_path):
+    X, y = blobs()
+    model = MLP(hidden=(3,)).fit(X, y, epochs=1)
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX")
+    for stem in ("m" * (longest - 4), "é" * ((longest - 4) // 2)):  # bytes, not characters
+        path = tmp_path / f"{stem}.npz"
+        model.save(path)
+        model.save(path)  # and over it
+        np.testing.assert_array_equal(mlpzero.load(path).predict_proba(X), model.predict_proba(X))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -132,6 +132,9 @@ _MIN_INFLATE_BUDGET = 32 << 20
 _LAYER_BYTES = 2048
 _MAX_EPOCHS = 1 << 40
 _READ_CHUNK = 1 << 20
+#: How many characters of a target's name its temporary file's name repeats (at most
+#: 4 bytes each, well within the 255 bytes a file name may take).
+_TEMPORARY_NAME_CHARS = 32
 _RNG_KINDS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _CLASS_KINDS = {"bool": "b", "int": "iu", "float": "f", "str": "UO"}
 #: The longest class label a file holds: predictions are as wide as the longest label.
@@ -513,9 +516,11 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
         with open(given, "wb") as handle:
             write(_streaming(handle))
         return Path(given)
+    # The temporary name starts with the target's, cut short: a target name of the
+    # longest length the folder allows would leave no room for the rest.
     try:
         descriptor, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            prefix=f".{target.name[:_TEMPORARY_NAME_CHARS]}.", suffix=".tmp", dir=target.parent
         )
     except OSError as error:  # named as given, not as the temporary file it could not make
         linked = str(target) if str(target) != os.fsdecode(os.path.abspath(given)) else None
