@@ -16,6 +16,7 @@ from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP, checkpointing, io
 from mlpzero.callbacks import Callback
 from mlpzero.history import History
+from mlpzero.schedules import Schedule
 
 
 def assert_same_predictions(a, b, X):
@@ -1119,3 +1120,29 @@ def test_a_model_saves_to_a_file_name_of_the_longest_length_allowed(tmp_path):
         model.save(path)  # and over it
         np.testing.assert_array_equal(mlpzero.load(path).predict_proba(X), model.predict_proba(X))
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+class _Milestones(Schedule):
+    """A schedule of the user's whose config holds an array, which JSON cannot."""
+
+    name = "milestones"
+
+    def __init__(self, milestones=(1, 3)):
+        self.milestones = np.asarray(milestones)
+
+    def learning_rate(self, epoch, initial):
+        return initial * 0.5 ** int((self.milestones <= epoch).sum())
+
+    @property
+    def config(self):
+        return {"name": self.name, "milestones": self.milestones}
+
+
+def test_save_names_the_fit_option_a_model_file_cannot_hold(tmp_path):
+    X, y = blobs()
+    model = MLP(hidden=(3,)).fit(X, y, epochs=2, schedule=_Milestones())
+    fitted().save(tmp_path / "m.npz")
+    before = (tmp_path / "m.npz").read_bytes()
+    with pytest.raises(ValueError, match=r"fit_config_\['schedule'\].*ndarray"):
+        model.save(tmp_path / "m.npz")
+    assert (tmp_path / "m.npz").read_bytes() == before

@@ -314,7 +314,7 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
             "classes": _classes_document(encoder.classes_),
         },
         "feature_names": feature_names,
-        "training": jsonable(record.training),
+        "training": _training_document(record.training),
         "history": {
             key: [v if math.isfinite(v) else None for v in values]
             for key, values in record.history.items()
@@ -326,6 +326,23 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
         mean_key, scale_key = _STANDARDIZE_MEMBERS
         arrays[mean_key], arrays[scale_key] = record.standardizer.mean, record.standardizer.scale
     return document, arrays
+
+
+def _training_document(training: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The last fit's options as JSON values, or a :class:`ValueError` naming the option
+    that holds something else (the config of a user's own schedule or optimizer)."""
+    if training is None:
+        return None
+    document = jsonable(training)
+    for key, value in document.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"cannot save a model whose last fit's options hold a value a model file "
+                f"cannot store: fit_config_[{key!r}] = {short_repr(value)} ({error})"
+            ) from None
+    return document
 
 
 def _require_known(config: Any, get: Any, what: str) -> None:
