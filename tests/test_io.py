@@ -1146,3 +1146,15 @@ def test_save_names_the_fit_option_a_model_file_cannot_hold(tmp_path):
     with pytest.raises(ValueError, match=r"fit_config_\['schedule'\].*ndarray"):
         model.save(tmp_path / "m.npz")
     assert (tmp_path / "m.npz").read_bytes() == before
+
+
+def test_a_checkpoint_of_a_fit_option_a_file_cannot_hold_is_refused_before_training(tmp_path):
+    X, y = blobs()
+    counter = EpochCounter()
+    model = MLP(hidden=(3,))
+    with pytest.raises(ValueError, match=r"checkpoint=.*fit_config_\['schedule'\]"):
+        model.fit(
+            X, y, epochs=2, schedule=_Milestones(), checkpoint=tmp_path / "run.npz",
+            callbacks=[counter],
+        )  # fmt: skip
+    assert counter.begun == [] and not (tmp_path / "run.npz").exists()

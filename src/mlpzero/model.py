@@ -9,6 +9,7 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 import sys
@@ -1616,8 +1617,10 @@ def _check_model_file(model: MLP, options: FitOptions) -> None:
     writer = options.model_file_argument()
     if writer is None:
         return
+    # The files hold this fit's options, which may not be the last fit's.
+    record = dataclasses.replace(model.to_record(), training=options.fit_config())
     try:
-        _io.check_writable(model.to_record())
+        _io.check_writable(record)
     except ValueError as error:
         raise ValueError(f"{writer}: {error}") from None
 
