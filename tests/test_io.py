@@ -1158,3 +1158,11 @@ def test_a_checkpoint_of_a_fit_option_a_file_cannot_hold_is_refused_before_train
             callbacks=[counter],
         )  # fmt: skip
     assert counter.begun == [] and not (tmp_path / "run.npz").exists()
+
+
+def test_saving_through_a_link_into_a_missing_folder_names_that_folder(tmp_path):
+    link = tmp_path / "m.npz"
+    link.symlink_to(tmp_path / "gone" / "m.npz")
+    with pytest.raises(FileNotFoundError, match=r"m\.npz.*folder .*gone does not exist"):
+        fitted().save(link)
+    assert link.is_symlink() and not (tmp_path / "gone").exists()

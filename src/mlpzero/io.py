@@ -539,9 +539,15 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
         descriptor, temporary = tempfile.mkstemp(
             prefix=f".{target.name[:_TEMPORARY_NAME_CHARS]}.", suffix=".tmp", dir=target.parent
         )
-    except OSError as error:  # named as given, not as the temporary file it could not make
-        linked = str(target) if str(target) != os.fsdecode(os.path.abspath(given)) else None
-        raise type(error)(error.errno, error.strerror, os.fspath(given), None, linked) from None
+    except OSError as error:  # named after the temporary file, which the user never named
+        folder = target.parent
+        reason = (
+            f"folder {folder} does not exist"
+            if isinstance(error, FileNotFoundError)
+            else f"no file can be made in its folder {folder} ({error.strerror}); the file "
+            "is written under a temporary name there, then renamed"
+        )
+        raise type(error)(f"cannot write {given}: {reason}") from None
     try:
         with os.fdopen(descriptor, "wb") as handle:
             write(handle)
