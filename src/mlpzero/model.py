@@ -579,8 +579,9 @@ class MLP:
         """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`).
 
         After a distributed fit only rank 0 writes; the other ranks return ``None``.
-        The file is replaced atomically. A model with parameters that are not finite, or
-        with a custom activation, loss or initialiser (which a file cannot name), is
+        The file is replaced atomically. A model with parameters that are not finite, with
+        a custom activation, loss or initialiser (which a file cannot name), or whose last
+        fit's options hold a value JSON cannot (the config of a user's schedule), is
         refused with a :class:`ValueError`, and so is a ``path`` naming an existing file
         that is not a model file or a checkpoint (the training data, say): see
         :func:`check_model_path`.
