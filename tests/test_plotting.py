@@ -8,6 +8,7 @@ from mlpzero import MLP
 from mlpzero.callbacks import History
 from mlpzero.datasets import make_moons, make_spirals
 from mlpzero.plotting import (
+    LivePlot,
     plot_activation_comparison,
     plot_activations,
     plot_decision_boundary,
@@ -275,3 +276,21 @@ def test_validation_losses_of_epochs_between_unvalidated_ones_are_drawn():
         assert line.get_marker() == "o" and line.get_markevery() == measured
     for line in (curves[0], panels[0].lines[0]):  # the training loss, one unbroken line
         assert line.get_marker() in (None, "None", "")
+
+
+def test_boundary_refuses_a_resolution_out_of_proportion():
+    """resolution=100_000 asked for 10^10 grid points: a MemoryError naming no argument, or,
+    a little lower, gigabytes allocated and minutes spent before any figure appeared."""
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    calls = []
+
+    def model(points):
+        calls.append(len(points))
+        return np.full(len(points), 0.3)
+
+    with pytest.raises(ValueError, match=r"resolution must be at most 2000, got 100000"):
+        plot_decision_boundary(model, X, np.array([0, 1]), resolution=100_000)
+    assert calls == []
+    with pytest.raises(ValueError, match=r"resolution must be at most 2000, got 5000"):
+        LivePlot(boundary=(X, np.array([0, 1])), resolution=5000)
+    plot_decision_boundary(model, X, np.array([0, 1]), resolution=2000)  # the largest

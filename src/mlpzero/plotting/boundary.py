@@ -32,6 +32,23 @@ from ._figure import CLASS_COLORS, new_figure, save
 
 __all__ = ["class_probabilities", "plot_decision_boundary"]
 
+#: The largest ``resolution``: 2000 x 2000 grid points, finer than any figure shows them
+#: (a 6-inch Axes at 110 dpi is some 660 pixels wide). The grid, its probabilities and the
+#: image grow with its square, so a larger one would cost gigabytes and minutes.
+MAX_RESOLUTION = 2000
+
+
+def check_resolution(resolution: Any) -> int:
+    """``resolution`` checked: an integer from 2 to :data:`MAX_RESOLUTION`."""
+    resolution = check_int("resolution", resolution, minimum=2)
+    if resolution > MAX_RESOLUTION:
+        raise ValueError(
+            f"resolution must be at most {MAX_RESOLUTION}, got {resolution}: the grid has "
+            f"resolution**2 points, more than a figure can show"
+        )
+    return resolution
+
+
 Model = Any  # an MLP (anything with predict_proba) or a callable (n, 2) -> probabilities
 
 
@@ -83,8 +100,9 @@ def plot_decision_boundary(
     ``model`` is a fitted :class:`~mlpzero.MLP` (or anything with ``predict_proba`` and,
     optionally, ``classes_``) or a callable from grid points ``(n, 2)`` to probabilities.
     ``padding`` widens the plotted region by that fraction of the data's span on each
-    side; ``resolution`` is the number of grid points per axis. Draws into ``ax`` when
-    given, else into a new Figure. Returns the Figure; saves it to ``path`` when given.
+    side; ``resolution`` is the number of grid points per axis, from 2 to
+    :data:`MAX_RESOLUTION` (2000). Draws into ``ax`` when given, else into a new Figure.
+    Returns the Figure; saves it to ``path`` when given.
     """
     task = getattr(model, "task", None)
     if task in ("regression", "multilabel"):  # its predict_proba gives no class per point
@@ -96,7 +114,7 @@ def plot_decision_boundary(
     if X.shape[1] != 2:
         raise ValueError(f"X must have 2 columns to draw a plane, got shape {X.shape}")
     y = check_targets(y, X.shape[0]).reshape(X.shape[0])
-    resolution = check_int("resolution", resolution, minimum=2)
+    resolution = check_resolution(resolution)
     padding = check_non_negative("padding", padding)
 
     classes = getattr(model, "classes_", None)

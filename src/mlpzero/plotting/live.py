@@ -28,9 +28,9 @@ from matplotlib.figure import Figure
 
 from ..callbacks import Callback
 from ..progress import in_jupyter_kernel
-from ..validation import check_features, check_int, check_non_negative, check_positive
+from ..validation import check_features, check_non_negative, check_positive
 from ._figure import check_figure_path, save
-from .boundary import plot_decision_boundary
+from .boundary import check_resolution, plot_decision_boundary
 
 __all__ = ["LivePlot"]
 
@@ -58,7 +58,7 @@ class LivePlot(Callback):
     max_share:
         The largest share of the elapsed time that drawing may take (see the module).
     resolution:
-        Grid points per axis of the decision boundary.
+        Grid points per axis of the decision boundary, from 2 to 2000.
     path:
         Save the final picture here when training ends (PNG, SVG or PDF), in a notebook
         or not.
@@ -99,7 +99,7 @@ class LivePlot(Callback):
         self.max_share = check_positive("max_share", max_share)
         if self.max_share > 1:
             raise ValueError(f"max_share must be a share of the time, at most 1, got {max_share!r}")
-        self.resolution = check_int("resolution", resolution, minimum=2)
+        self.resolution = check_resolution(resolution)
         if path is not None:
             check_figure_path(path)  # now, not after training
         self.path = path
