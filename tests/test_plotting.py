@@ -294,3 +294,16 @@ def test_boundary_refuses_a_resolution_out_of_proportion():
     with pytest.raises(ValueError, match=r"resolution must be at most 2000, got 5000"):
         LivePlot(boundary=(X, np.array([0, 1])), resolution=5000)
     plot_decision_boundary(model, X, np.array([0, 1]), resolution=2000)  # the largest
+
+
+def test_a_figure_path_naming_a_folder_is_refused(tmp_path):
+    """A folder given as path had ".png" added: the figure went to a file beside the
+    folder, not into it, without a word."""
+    folder = tmp_path / "figures"
+    folder.mkdir()
+    with pytest.raises(ValueError, match=r"path=.*figures'? is a folder"):
+        plot_loss_curve([1.0, 0.5], path=folder)
+    with pytest.raises(ValueError, match=r"path=.*figures'? is a folder"):
+        LivePlot(path=str(folder))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]
+    assert list(folder.iterdir()) == []

@@ -35,10 +35,16 @@ def new_figure(width: float, height: float) -> Figure:
 
 def check_figure_path(path: Any, name: str = "path") -> None:
     """Refuse now a ``path`` a figure cannot be saved to, rather than when it is saved: not
-    a path, or an extension that names no format matplotlib writes (none is fine: ``.png``
-    is added)."""
+    a path, an existing folder (``.png`` would be added, and the figure written beside
+    the folder rather than in it), or an extension that names no format matplotlib writes
+    (none is fine: ``.png`` is added)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a file path, got {type(path).__name__} {path!r}")
+    if os.path.isdir(path):
+        raise ValueError(
+            f"{name}={os.fspath(path)!r} is a folder; give a file name in it, such as "
+            f"{os.path.join(os.fspath(path), 'figure.png')!r}"
+        )
     extension = os.path.splitext(os.fspath(path))[1][1:].lower()
     formats = FigureCanvasBase.get_supported_filetypes()
     if extension and extension not in formats:
@@ -49,8 +55,10 @@ def check_figure_path(path: Any, name: str = "path") -> None:
 
 
 def save(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 110) -> Figure:
-    """Save ``figure`` to ``path`` (creating its folder) when ``path`` is given."""
+    """Save ``figure`` to ``path`` (creating its folder) when ``path`` is given and
+    :func:`check_figure_path` accepts it."""
     if path is not None:
+        check_figure_path(path)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(target, dpi=dpi)
