@@ -252,3 +252,24 @@ def test_first_layer_weights_of_a_wide_layer_are_not_copied_whole():
     assert peak < network.weights[0].nbytes / 4, f"peaked at {peak} bytes"
     first = network.weights[0][1] / np.abs(network.weights[0][1]).max()
     np.testing.assert_allclose(tile(figures[0], 1, (28, 28)), first.reshape(28, 28))
+
+
+def test_confusion_matrix_of_many_classes_names_a_few_ticks_each_by_its_class():
+    """One tick label per class: 3000 classes took over half a minute to save, as a black
+    smear of overlapping labels. A few ticks now, each naming the class at its position."""
+    k = 400
+    labels = np.array([f"c{i:03d}" for i in range(k)])[::-1]  # not the sorted order
+    truth = labels[np.arange(k)]
+    figure = plot_confusion_matrix(truth, np.roll(truth, 1), labels=labels)
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    for ticks, texts in (
+        (ax.get_xticks(), ax.get_xticklabels()),
+        (ax.get_yticks(), ax.get_yticklabels()),
+    ):
+        named = [(t, x.get_text()) for t, x in zip(ticks, texts, strict=True) if x.get_text()]
+        assert 3 <= len(named) <= 30
+        for position, text in named:
+            assert position == int(position) and text == labels[int(position)]
+    small = plot_confusion_matrix(["b", "a", "c"], ["b", "b", "c"], labels=["c", "b", "a"])
+    assert [t.get_text() for t in small.axes[0].get_xticklabels()] == ["c", "b", "a"]

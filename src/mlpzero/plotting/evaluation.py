@@ -16,6 +16,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..metrics import confusion_matrix, r2_score
 from ..validation import check_features, check_flag, check_int
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike[str] | None
+
+#: Up to this many classes, the confusion matrix names every one along its axes.
+_ALL_TICKS = 30
 
 
 # ---------------------------------------------------------------------------- curves
@@ -110,7 +114,9 @@ def plot_confusion_matrix(
     """The confusion matrix: rows are true labels, columns predicted labels.
 
     Cells show counts (or, with ``normalize=True``, the fraction of each true class); the
-    title gives the accuracy. ``labels`` fixes the order (by default, sorted).
+    title gives the accuracy. ``labels`` fixes the order (by default, sorted). Up to 30
+    classes, each is named along the axes and each cell shows its number; with more, a
+    few ticks name the classes at their positions.
     """
     normalize = check_flag("normalize", normalize)
     counts, labels = confusion_matrix(y_true, y_pred, labels)
@@ -130,8 +136,21 @@ def plot_confusion_matrix(
         image, ax=ax, shrink=0.8, label="fraction of true class" if normalize else "count"
     )
     names = [str(label) for label in labels.tolist()]
-    ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 3 else 0)
-    ax.set_yticks(range(k), names)
+    rotation = 45 if max(map(len, names)) > 3 else 0
+    if k <= _ALL_TICKS:
+        ax.set_xticks(range(k), names, rotation=rotation)
+        ax.set_yticks(range(k), names)
+    else:
+        # A label per class would overlap into a smear, and thousands take minutes to
+        # draw: a few ticks at whole positions, each naming the class there.
+        def name(position: float, _: Any) -> str:
+            index = round(position)
+            return names[index] if index == position and 0 <= index < k else ""
+
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(MaxNLocator(nbins=_ALL_TICKS, integer=True))
+            axis.set_major_formatter(FuncFormatter(name))
+        ax.tick_params(axis="x", labelrotation=rotation)
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
     if k <= 30:
