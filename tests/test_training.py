@@ -884,3 +884,20 @@ def test_huge_or_tiny_sample_weights_train_like_their_ratios(scale, dtype):
     np.testing.assert_allclose(model.history["loss"], expected.history["loss"], rtol=1e-4)
     np.testing.assert_allclose(model.history["val_loss"], expected.history["val_loss"], rtol=1e-4)
     assert model.evaluate(X, y, ratios * scale) == pytest.approx(expected.evaluate(X, y, ratios))
+
+
+def test_ctrl_c_message_is_not_glued_to_the_progress_bar(capsys):
+    """The message was written after the bar's text on its line ("...loss=0.1]Training
+    interrupted ..."), and the bar was drawn again below it."""
+    X, y = _regression_rows(40)
+
+    class CtrlCInEpoch2(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    bar = ProgressLogger(epochs=5, verbose=1, print_every=0, delay=0)
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=5, callbacks=[bar, CtrlCInEpoch2()])
+    err = capsys.readouterr().err
+    start = err.index("Training interrupted")
+    assert start == 0 or err[start - 1] in "\r\n"

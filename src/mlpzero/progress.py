@@ -26,7 +26,7 @@ from typing import Any
 
 from .callbacks import Callback
 
-__all__ = ["ProgressLogger", "bar_class", "format_logs", "in_jupyter_kernel"]
+__all__ = ["ProgressLogger", "bar_class", "format_logs", "in_jupyter_kernel", "write_line"]
 
 _REFRESH_SECONDS = 0.2
 
@@ -61,6 +61,14 @@ def bar_class() -> type:
     from tqdm.std import tqdm as text_tqdm
 
     return text_tqdm
+
+
+def write_line(line: str) -> None:
+    """Write ``line`` to standard error past any progress bar on screen: the bar is cleared
+    first and drawn again below the line, rather than the line following the bar's text."""
+    from tqdm.std import tqdm as text_tqdm
+
+    text_tqdm.write(line, file=sys.stderr)
 
 
 def format_logs(logs: dict[str, float]) -> str:

@@ -46,7 +46,6 @@ interrupts count as not completed.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -60,6 +59,7 @@ from .history import History
 from .losses import LOGIT_LIMIT, BinaryCrossEntropy, Loss
 from .network import Network
 from .optimizers import SGD, Adam, Optimizer, RMSprop
+from .progress import write_line
 from .regularizers import PenaltyRangeError, WeightPenalty
 from .snapshot import OptimizerSnapshot, ParameterSnapshot
 from .validation import check_positive, dense_rows, relative_sample_weight
@@ -792,10 +792,9 @@ def _loss_record(epochs: int) -> np.ndarray:
 def report_interrupted(epoch: int, history: History) -> None:
     """Mark ``history`` as that of a run Ctrl-C stopped during ``epoch``, and say so."""
     history.interrupted = True
-    print(
+    write_line(
         f"Training interrupted during epoch {epoch} (Ctrl-C); the model keeps the "
-        f"weights and history of the {history.epochs} completed epochs.",
-        file=sys.stderr,
+        f"weights and history of the {history.epochs} completed epochs."
     )
 
 
