@@ -292,3 +292,20 @@ def test_a_model_instead_of_its_network_and_a_non_finite_before_are_refused():
     before = np.full(model.network.n_params, np.nan)
     with pytest.raises(ValueError, match="before must hold finite parameters"):
         update_ratios(model.network, before)
+
+
+def test_plot_of_two_fits_records_draws_the_second_after_the_first():
+    """A new Diagnostics counts its steps from 1 again: the second fit's records were
+    drawn over the first's, each line jumping back from the last step to step 1."""
+    from mlpzero.plotting import plot_diagnostics
+
+    X, y = make_moons(40, noise=0.2, random_state=0)
+    model = MLP(hidden=(4,), seed=0)
+    model.fit(X, y, epochs=3, batch_size=10, callbacks=[Diagnostics(every=2)])
+    model.fit(X, y, epochs=3, batch_size=10, callbacks=[Diagnostics(every=2)])
+    assert model.history.diagnostics["step"] == [1, 3, 5, 7, 9, 11] * 2
+    figure = plot_diagnostics(model)
+    for ax in figure.axes[:2]:
+        for line in ax.lines[:2]:
+            steps = line.get_xdata()
+            np.testing.assert_array_equal(steps, [1, 3, 5, 7, 9, 11, 12, 14, 16, 18, 20, 22])

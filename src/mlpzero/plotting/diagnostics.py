@@ -42,9 +42,13 @@ def plot_diagnostics(
     holding records of the :class:`~mlpzero.callbacks.Diagnostics` callback, or such a
     ``diagnostics`` dict itself. A panel whose quantity applies to no layer (dead ReLUs in
     a tanh network) says so. Returns the Figure; saves it to ``path`` when given.
+
+    A new ``Diagnostics`` callback (in a later ``fit``, or a resumed one) counts its steps
+    from 1 again: its records are drawn after those before it, their steps shifted by the
+    last step recorded before them.
     """
     records = _records(history)
-    steps = np.asarray(records["step"], dtype=np.float64)
+    steps = _continued(np.asarray(records["step"], dtype=np.float64))
     figure = new_figure(10, 6.5)
     axes = figure.subplots(2, 2, sharex=True)
     for ax, (key, name, log_scale) in zip(axes.ravel(), _PANELS, strict=True):
@@ -77,6 +81,14 @@ def _records(history: Any) -> Mapping[str, Any]:
             "history holds no diagnostics: train with callbacks=[Diagnostics(every=...)] first"
         )
     return records
+
+
+def _continued(steps: np.ndarray) -> np.ndarray:
+    """``steps`` as one increasing count: where they fall back (a new callback's records,
+    counted from 1 again), they continue from the last step recorded before."""
+    restarts = np.flatnonzero(np.diff(steps) <= 0) + 1
+    offsets = np.concatenate(([0.0], np.cumsum(steps[restarts - 1])))
+    return steps + offsets[np.searchsorted(restarts, np.arange(steps.size), side="right")]
 
 
 def _matrix(records: Mapping[str, Any], key: str, n: int) -> np.ndarray:
