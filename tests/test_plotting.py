@@ -307,3 +307,23 @@ def test_a_figure_path_naming_a_folder_is_refused(tmp_path):
         LivePlot(path=str(folder))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]
     assert list(folder.iterdir()) == []
+
+
+def test_boundary_reads_classes_in_the_models_own_order():
+    """The probability columns follow ``classes_``, which need not be sorted: its labels
+    were looked up as if sorted, so a model right on every point was drawn at 25% with
+    its points in the wrong colours."""
+
+    class Unsorted:
+        classes_ = np.array(["b", "a", "c"])
+
+        def predict_proba(self, points):
+            column = np.digitize(points[:, 0], [0, 1])  # b left of 0, a up to 1, c beyond
+            return np.eye(3)[column]
+
+    X = np.array([[-1.0, 0.0], [0.5, 0.0], [2.0, 0.0], [-2.0, 1.0]])
+    y = np.array(["b", "a", "c", "b"])
+    figure = plot_decision_boundary(Unsorted(), X, y, resolution=10)
+    ax = figure.axes[0]
+    assert ax.get_title() == "accuracy 100.0%"
+    np.testing.assert_array_equal(ax.collections[0].get_array(), [0, 1, 2, 0])

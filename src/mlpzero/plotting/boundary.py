@@ -124,7 +124,9 @@ def plot_decision_boundary(
         raise ValueError(f"y holds labels the model does not know: {np.unique(y[~known])[:5]}")
     n_classes = max(len(classes), 2)
     if len(classes) > 1:
-        true_index = np.searchsorted(classes, y)
+        # Column k is classes[k], in the model's order, which need not be sorted.
+        order = np.argsort(classes, kind="stable")
+        true_index = order[np.searchsorted(classes[order], y)]
     else:
         # One class. A model that saw only it gives its probability, column 1 below; a
         # callable gives P(class 1), so a lone label 1 is column 1 and any other column 0.
