@@ -327,3 +327,24 @@ def test_boundary_reads_classes_in_the_models_own_order():
     ax = figure.axes[0]
     assert ax.get_title() == "accuracy 100.0%"
     np.testing.assert_array_equal(ax.collections[0].get_array(), [0, 1, 2, 0])
+
+
+def test_live_plot_leaves_a_gap_where_no_epoch_measured_and_shows_a_lone_point():
+    """Its lines joined the validation losses of two fits straight across the epochs of a
+    fit between them without validation, and a series of one epoch drew nothing: the
+    picture saved after ``fit(epochs=1)`` was empty."""
+    X, y = make_moons(40, noise=0.2, random_state=0)
+    model = MLP(hidden=(4,), seed=0)
+    live = LivePlot()
+    model.fit(X, y, epochs=1, callbacks=[live])
+    (line,) = [ln for ln in live.figure().axes[0].lines if ln.get_label() == "loss"]
+    assert line.get_marker() not in (None, "None", "") and line.get_markevery() == [True]
+
+    live = LivePlot()
+    model.fit(X, y, epochs=2, validation_data=(X, y), callbacks=[live])
+    model.fit(X, y, epochs=2, callbacks=[live])
+    model.fit(X, y, epochs=2, validation_data=(X, y), callbacks=[live])
+    (line,) = [ln for ln in live.figure().axes[0].lines if ln.get_label() == "val_loss"]
+    np.testing.assert_array_equal(line.get_xdata(), [2, 3, 4, 5, 6, 7])
+    drawn = np.isfinite(np.asarray(line.get_ydata(), dtype=float))
+    np.testing.assert_array_equal(drawn, [True, True, False, False, True, True])

@@ -65,8 +65,8 @@ def save(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 110) ->
     return figure
 
 
-def plot_per_epoch(ax: Axes, values: np.ndarray, *args: Any, **kwargs: Any) -> Any:
-    """Draw ``values[e]`` at epoch ``e + 1`` as one line; returns it.
+def plot_per_epoch(ax: Axes, values: np.ndarray, *args: Any, first: int = 1, **kwargs: Any) -> Any:
+    """Draw ``values[e]`` at epoch ``e + first`` as one line; returns it.
 
     NaN marks an epoch that did not measure the value (a ``fit`` without validation data)
     and leaves a gap. A value with no measured neighbour would be a line of one point,
@@ -76,7 +76,7 @@ def plot_per_epoch(ax: Axes, values: np.ndarray, *args: Any, **kwargs: Any) -> A
     before = np.concatenate(([False], finite[:-1]))
     after = np.concatenate((finite[1:], [False]))
     alone = finite & ~before & ~after
-    (line,) = ax.plot(np.arange(1, values.size + 1), values, *args, **kwargs)
+    (line,) = ax.plot(np.arange(first, first + values.size), values, *args, **kwargs)
     if alone.any():
         line.set_marker("o")
         line.set_markersize(3)

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from ..callbacks import Callback
 from ..progress import in_jupyter_kernel
 from ..validation import check_features, check_non_negative, check_positive
-from ._figure import check_figure_path, save
+from ._figure import check_figure_path, plot_per_epoch, save
 from .boundary import check_resolution, plot_decision_boundary
 
 __all__ = ["LivePlot"]
@@ -169,8 +169,7 @@ class LivePlot(Callback):
         axes = np.atleast_1d(figure.subplots(1, max(n, 1), gridspec_kw={"wspace": 0.35}))
         for ax, keys in zip(axes, panels, strict=False):
             for key in keys:
-                epochs, values = zip(*self.series[key], strict=True)
-                ax.plot(epochs, values, label=key)
+                _plot_series(ax, self.series[key], key)
             values = [v for k in keys for _, v in self.series[k]]
             if keys is losses and min(values) > 0 and max(values) > 10 * min(values):
                 ax.set_yscale("log")  # over more than a decade
@@ -210,3 +209,16 @@ class LivePlot(Callback):
             f"LivePlot(metrics={self.metrics!r}, boundary={self.boundary is not None}, "
             f"every={self.every}, max_share={self.max_share})"
         )
+
+
+def _plot_series(ax: Any, series: list[tuple[int, float]], label: str) -> None:
+    """One line of ``(epoch, value)`` pairs: a gap over the epochs that logged no value (a
+    fit without validation data between two with it), and a marker on a lone value."""
+    epochs = np.array([epoch for epoch, _ in series])
+    values = np.array([value for _, value in series], dtype=np.float64)
+    if np.any(np.diff(epochs) <= 0):  # epochs of other models' fits: no gaps to tell
+        ax.plot(epochs, values, label=label)
+        return
+    dense = np.full(epochs[-1] - epochs[0] + 1, np.nan)
+    dense[epochs - epochs[0]] = values
+    plot_per_epoch(ax, dense, first=int(epochs[0]), label=label)
