@@ -273,3 +273,23 @@ def test_confusion_matrix_of_many_classes_names_a_few_ticks_each_by_its_class():
             assert position == int(position) and text == labels[int(position)]
     small = plot_confusion_matrix(["b", "a", "c"], ["b", "b", "c"], labels=["c", "b", "a"])
     assert [t.get_text() for t in small.axes[0].get_xticklabels()] == ["c", "b", "a"]
+
+
+def test_regression_fit_names_y_or_the_model_when_they_give_other_than_one_value():
+    """Numpy's "cannot reshape array of size 60 into shape (30,)" was all it said."""
+    X = np.linspace(-1, 1, 30)[:, None]
+    two = np.column_stack([X[:, 0] ** 2, X[:, 0]])
+    one_output = MLP(hidden=(4,), seed=0).fit(X, two[:, 0], epochs=2)
+    with pytest.raises(
+        ValueError, match=r"y must hold one value per row of X \(30\), got shape \(30, 2\)"
+    ):
+        plot_regression_fit(one_output, X, two)
+    with pytest.raises(
+        ValueError, match=r"y must hold one value per row of X \(30\), got shape \(29,\)"
+    ):
+        plot_regression_fit(one_output, X, two[:-1, 0])
+    two_outputs = MLP(hidden=(4,), seed=0).fit(X, two, epochs=2)
+    with pytest.raises(
+        ValueError, match=r"model must give one value per point, got shape \(400, 2\)"
+    ):
+        plot_regression_fit(two_outputs, X, two[:, 0])

@@ -350,6 +350,14 @@ def plot_predicted_vs_true(
     return save(figure, path)
 
 
+def _one_per_row(values: Any, rows: int, message: str) -> np.ndarray:
+    """``values`` as ``(rows,)`` floats: one per row, as a column or flat; else refused."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape not in ((rows,), (rows, 1)):
+        raise ValueError(f"{message}, got shape {values.shape}")
+    return values.reshape(rows)
+
+
 def plot_regression_fit(
     model: Any,
     X: Any,
@@ -360,7 +368,8 @@ def plot_regression_fit(
     title: str | None = None,
     points: int = 400,
 ) -> Figure:
-    """For one input feature: the data as points and the model's prediction as a curve.
+    """For one input feature and one output: the data as points and the model's
+    prediction as a curve (:func:`plot_predicted_vs_true` shows several outputs).
 
     ``truth``, when given, is a function drawn for comparison (the curve the data were
     sampled from). The title gives :math:`R^2` on ``(X, y)``.
@@ -368,10 +377,12 @@ def plot_regression_fit(
     X = check_features(X, dtype=np.float64)
     if X.shape[1] != 1:
         raise ValueError(f"plot_regression_fit needs one input feature, got X of shape {X.shape}")
-    y = np.asarray(y, dtype=np.float64).reshape(len(X))
+    y = _one_per_row(y, len(X), f"y must hold one value per row of X ({len(X)})")
     grid = np.linspace(X.min(), X.max(), check_int("points", points, minimum=2))[:, None]
-    curve = np.asarray(model.predict(grid), dtype=np.float64).reshape(len(grid))
-    score = r2_score(y, np.asarray(model.predict(X), dtype=np.float64).reshape(len(X)))
+    curve = _one_per_row(model.predict(grid), len(grid), "model must give one value per point")
+    score = r2_score(
+        y, _one_per_row(model.predict(X), len(X), "model must give one value per point")
+    )
     figure = new_figure(6.5, 4.2)
     ax = figure.add_subplot()
     ax.scatter(X[:, 0], y, s=10, alpha=0.5, color="#7f7f7f", label="data")
