@@ -348,3 +348,21 @@ def test_live_plot_leaves_a_gap_where_no_epoch_measured_and_shows_a_lone_point()
     np.testing.assert_array_equal(line.get_xdata(), [2, 3, 4, 5, 6, 7])
     drawn = np.isfinite(np.asarray(line.get_ydata(), dtype=float))
     np.testing.assert_array_equal(drawn, [True, True, False, False, True, True])
+
+
+def test_boundary_of_more_than_ten_classes_gives_each_its_own_colour():
+    """The ten colours were reused: class 10 was drawn in class 0's colour, its region and
+    points indistinguishable from class 0's."""
+    X = np.column_stack([np.arange(12.0), np.arange(12.0) % 2])
+    y = np.arange(12)
+
+    def nearest(points):
+        return np.eye(12)[np.clip(np.rint(points[:, 0]).astype(int), 0, 11)]
+
+    figure = plot_decision_boundary(nearest, X, y, resolution=12, padding=0)
+    ax = figure.axes[0]
+    points = ax.collections[0]
+    colours = points.cmap(points.norm(points.get_array()))[:, :3]
+    assert len({tuple(np.round(c, 6)) for c in colours}) == 12
+    regions = ax.images[0].get_array()[0]  # one row of the grid: one pixel per class
+    assert len({tuple(np.round(c, 6)) for c in regions}) == 12

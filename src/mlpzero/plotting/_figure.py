@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 
-__all__ = ["check_figure_path", "new_figure", "plot_per_epoch", "save"]
+__all__ = ["check_figure_path", "class_colors", "new_figure", "plot_per_epoch", "save"]
 
 #: Colours for classes 0, 1, 2, ... (points and, for several classes, regions).
 CLASS_COLORS = (
@@ -26,6 +27,15 @@ CLASS_COLORS = (
     "#bcbd22",
     "#17becf",
 )
+
+
+def class_colors(n_classes: int) -> list[Any]:
+    """A colour for each of ``n_classes`` classes, no two alike: :data:`CLASS_COLORS` for up
+    to ten, else as many hues evenly spaced around the colour wheel."""
+    if n_classes <= len(CLASS_COLORS):
+        return list(CLASS_COLORS[:n_classes])
+    hues = colormaps["hsv"](np.linspace(0, 1, n_classes, endpoint=False))
+    return [tuple(0.85 * rgba[:3]) for rgba in hues]  # a little darker: points on white
 
 
 def new_figure(width: float, height: float) -> Figure:

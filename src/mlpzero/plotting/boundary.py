@@ -28,7 +28,7 @@ from ..validation import (
     check_non_negative,
     check_targets,
 )
-from ._figure import CLASS_COLORS, new_figure, save
+from ._figure import class_colors, new_figure, save
 
 __all__ = ["class_probabilities", "plot_decision_boundary"]
 
@@ -157,7 +157,7 @@ def plot_decision_boundary(
         ax = figure.add_subplot()
     else:
         figure = ax.figure
-    colors = [CLASS_COLORS[k % len(CLASS_COLORS)] for k in range(n_classes)]
+    colors = class_colors(n_classes)
     if n_classes == 2:
         positive = grid_proba[:, 1].reshape(gx.shape)
         filled = ax.contourf(
