@@ -423,6 +423,30 @@ def test_clip_global_norm_follows_the_formula():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clip_global_norm_leaves_a_gradient_within_a_small_bound_untouched(dtype):
+    """A gradient of norm 5e-7 is within clip_norm=1e-6: the ``1e-6`` of the factor must
+    not scale it (by 1e-6 / 1.5e-6) all the same; one just above the bound is clipped."""
+    grads = np.array([3e-7, 4e-7, 0.0], dtype=dtype)
+    given = grads.copy()
+    assert clip_global_norm(grads, 1e-6) == pytest.approx(5e-7, rel=1e-6)
+    np.testing.assert_array_equal(grads, given)
+    above = np.array([6e-7, 8e-7, 0.0], dtype=dtype)  # norm 1e-6, above the bound 5e-7
+    clip_global_norm(above, 5e-7)
+    assert np.linalg.norm(above.astype(np.float64)) <= 5e-7
+
+
+def test_a_fit_leaves_a_gradient_within_clip_norm_untouched():
+    """clip_norm rescales the gradient only when its norm exceeds it: a bound just above
+    the first step's gradient norm trains as no clipping does, bit for bit."""
+    plain = _one_step()
+    start = MLP(hidden=(4,), activation="tanh", seed=1, dtype="float64")
+    start._build(*blobs(40))
+    norm = np.linalg.norm(plain.network.params - start.network.params) / 0.5
+    bound = norm * (1 + 1e-9)  # the gradient is within it, by far more than rounding
+    np.testing.assert_array_equal(_one_step(clip_norm=bound).network.params, plain.network.params)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_clip_global_norm_clips_gradients_whose_squares_overflow_the_dtype(dtype):
     """3e20 and 4e20 square beyond float32 (and 3e160 beyond float64): the clipped
     gradient is still the direction scaled to max_norm, not zero."""

@@ -823,7 +823,9 @@ def check_clip_norm_range(clip_norm: float | None, dtype: Any) -> None:
 
 def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
     r"""Scale ``grads`` in place so that :math:`\|g\|_2 \le` ``max_norm``; return the norm
-    before clipping. The factor is ``max_norm / (norm + 1e-6)``, applied when below 1.
+    before clipping. A gradient whose norm exceeds ``max_norm`` is scaled by
+    ``max_norm / (norm + 1e-6)``; one within it is left as it is, also where that factor
+    would be below 1 (a norm within ``1e-6`` of ``max_norm``, or a ``max_norm`` near 1e-6).
 
     The sum of squares is taken in ``grads``' dtype, where it overflows before the norm
     does (float32: from :math:`\|g\| \approx 1.8 \times 10^{19}`). Then the norm is taken
@@ -842,9 +844,8 @@ def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
             if max_norm < norm:
                 np.multiply(scaled, grads.dtype.type(max_norm / scaled_norm), out=grads)
             return norm
-    factor = max_norm / (norm + 1e-6)
-    if factor < 1:
-        grads *= grads.dtype.type(factor)
+    if norm > max_norm:
+        grads *= grads.dtype.type(max_norm / (norm + 1e-6))
     return norm
 
 
