@@ -235,6 +235,18 @@ def test_all_zero_sample_weights_are_a_value_error():
         SquaredError().gradient(z, y, np.zeros(3))
 
 
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+def test_negative_or_non_finite_sample_weights_are_refused_by_name(loss, bad):
+    # A negative weight gave a value and a gradient without a word; NaN was reported as
+    # "all zero"; infinity made the value NaN.
+    z, y = rng.normal(size=(4, 2)), np.eye(2)[[0, 1, 1, 0]]
+    weights = np.array([bad, 1.0, 0.5, 1.0])
+    for call in (loss.value, loss.gradient, loss.value_and_gradient):
+        with pytest.raises(ValueError, match=r"sample_weight must be finite and non-negative, got"):
+            call(z, y, weights)
+
+
 # ------------------------------------------------------------------------ clipped values (epsilon)
 EPS64 = float(np.finfo(np.float64).eps)
 

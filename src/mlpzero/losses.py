@@ -155,7 +155,7 @@ class Loss(Component):
         Weights whose largest is above 1 or below ``_TINY_WEIGHT`` are first divided by
         it (:func:`~mlpzero.validation.relative_sample_weight`), so that their cast to
         ``logits.dtype`` and their sum stay finite and non-zero; training passes weights
-        already so scaled, and pays nothing for it.
+        already so scaled. Negative, NaN and infinite weights are refused.
         """
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and _fits_kernels(logits, targets, out):
@@ -173,9 +173,8 @@ class Loss(Component):
             out *= out.dtype.type(1.0 / logits.shape[0])
         else:  # in out's dtype throughout: no float64 temporary in a float32 step
             weights = np.asarray(sample_weight)
-            top = weights.max()
-            if not _TINY_WEIGHT <= top <= 1:
-                weights = relative_sample_weight(weights)
+            if not (_TINY_WEIGHT <= weights.max() <= 1 and weights.min() >= 0):
+                weights = relative_sample_weight(weights)  # refuses what is not a weight
             weights = weights.astype(out.dtype, copy=False)
             out *= weights[:, None]
             out *= out.dtype.type(1.0 / float(np.sum(weights, dtype=np.float64)))

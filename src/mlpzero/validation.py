@@ -537,11 +537,18 @@ def relative_sample_weight(weights: np.ndarray | None) -> np.ndarray | None:
     Every weighted mean depends only on the ratios of the weights, so this changes no
     result; it keeps sums and casts in range: weights of 1e300 would overflow a float32
     cast (and their sum float64), weights of 1e-300 would all round to 0 in float32.
+    Weights that are negative, NaN or infinite are refused, as all zero are.
     """
     if weights is None:
         return None
     weights = np.asarray(weights, dtype=np.float64)
     top = weights.max()
+    if not 0 <= weights.min() <= top < np.inf:  # NaN fails too
+        bad = int(np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))[0])
+        raise ValueError(
+            "sample_weight must be finite and non-negative, got "
+            f"{float(weights[bad])} at index {bad}"
+        )
     if not top > 0:
         raise ValueError("sample_weight must not be all zero")
     return weights / top
