@@ -237,6 +237,15 @@ def test_a_growing_decay_beyond_the_floats_is_refused_by_name():
     assert sch.ExponentialDecay(gamma=0.5).checked_rate(5000, 0.1) == 0.0
 
 
+def test_inverse_scaling_whose_denominator_passes_the_floats_decays_to_zero():
+    # (1 + 1000) ** 200 is beyond the floats: the rate is 0.1 / 1e600, which rounds to
+    # 0, but Python's power raised OverflowError, reported as an infinite rate.
+    schedule = sch.InverseScaling(power=200, rate=1e3)
+    assert schedule.checked_rate(1, 0.1) == 0.0
+    assert schedule(3, 0.1) == 0.0
+    assert schedule.checked_rate(0, 0.1) == 0.1
+
+
 def test_a_zero_rate_from_a_schedule_is_a_rate():
     X = np.random.default_rng(0).standard_normal((40, 3))
     y = (X[:, 0] > 0).astype(int)

@@ -156,7 +156,10 @@ class InverseScaling(Schedule):
         self.rate = check_non_negative("rate", rate)
 
     def learning_rate(self, epoch: int, initial: float) -> float:
-        return initial / (1.0 + self.rate * epoch) ** self.power
+        try:
+            return initial / (1.0 + self.rate * epoch) ** self.power
+        except OverflowError:  # a denominator beyond the floats: the rate rounds to 0
+            return 0.0
 
     @property
     def config(self) -> dict[str, Any]:
