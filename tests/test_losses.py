@@ -247,6 +247,19 @@ def test_negative_or_non_finite_sample_weights_are_refused_by_name(loss, bad):
             call(z, y, weights)
 
 
+@pytest.mark.parametrize(
+    "loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(), Poisson()]
+)
+def test_no_rows_give_an_empty_gradient_and_a_nan_value(loss):
+    # The gradient divided by the number of rows: ZeroDivisionError on an empty batch.
+    z, y = np.zeros((0, 3)), np.zeros((0, 3))
+    assert loss.gradient(z, y).shape == (0, 3)
+    assert loss.gradient(z, y, out=np.empty((0, 3))).shape == (0, 3)
+    value, gradient = loss.value_and_gradient(z, y, out=np.empty((0, 3)))
+    assert np.isnan(value)
+    assert gradient.shape == (0, 3)
+
+
 # ------------------------------------------------------------------------ clipped values (epsilon)
 EPS64 = float(np.finfo(np.float64).eps)
 

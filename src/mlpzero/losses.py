@@ -155,8 +155,11 @@ class Loss(Component):
         Weights whose largest is above 1 or below ``_TINY_WEIGHT`` are first divided by
         it (:func:`~mlpzero.validation.relative_sample_weight`), so that their cast to
         ``logits.dtype`` and their sum stay finite and non-zero; training passes weights
-        already so scaled. Negative, NaN and infinite weights are refused.
+        already so scaled. Negative, NaN and infinite weights are refused. No rows give
+        an empty gradient (and :meth:`value` NaN, the mean of nothing).
         """
+        if logits.shape[0] == 0:
+            return np.empty_like(logits) if out is None else out
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and _fits_kernels(logits, targets, out):
             link = _own_compiled_link(self)
