@@ -336,3 +336,45 @@ def test_an_optimizer_pickled_before_a_setting_existed_steps_with_its_default(op
 def test_flags_given_as_text_are_refused_not_read_as_true(make, name):
     with pytest.raises(TypeError, match=rf"{name} must be True or False, got str"):
         make()
+
+
+# ------------------------------------------------------------------- PyTorch as an oracle
+RMSPROP_ALL = {
+    "name": "rmsprop", "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.05, "momentum": 0.7,
+    "centered": True,
+}  # fmt: skip
+TORCH_CASES = [
+    ({"name": "sgd", "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1}, "SGD"),
+    ({"name": "sgd", "momentum": 0.8, "nesterov": True, "weight_decay": 0.01}, "SGD"),
+    ({"name": "sgd", "momentum": 0.8, "nesterov": True, "rate_in_velocity": True}, "SGD"),
+    (RMSPROP_ALL, "RMSprop"),
+    ({"name": "adam", "betas": (0.8, 0.95), "eps": 1e-4, "weight_decay": 0.1}, "Adam"),
+    ({"name": "adamw", "betas": (0.5, 0.9), "eps": 1e-3, "weight_decay": 0.3}, "AdamW"),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("config", "torch_name"), TORCH_CASES)
+def test_many_steps_agree_with_torch_optim(config, torch_name, dtype, backend):
+    """Sixty steps on random gradients of three magnitudes, with the learning rate
+    changed halfway as a schedule would, against ``torch.optim`` in float64."""
+    torch = pytest.importorskip("torch")
+    settings = {k: v for k, v in config.items() if k not in ("name", "rate_in_velocity")}
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=101).astype(dtype)
+    reference = torch.tensor(params.astype(np.float64), requires_grad=True)
+    ours = opt.get({**config, "learning_rate": 0.05})
+    theirs = getattr(torch.optim, torch_name)([reference], lr=0.05, **settings)
+    for step in range(60):
+        if step == 30 and not config.get("rate_in_velocity"):  # that form differs here
+            ours.learning_rate = 0.02
+            theirs.param_groups[0]["lr"] = 0.02
+        scale = rng.choice([1e-3, 1.0, 10.0], size=params.shape)
+        grads = (rng.normal(size=params.shape) * scale).astype(dtype)
+        ours.step(params, grads)
+        reference.grad = torch.tensor(grads.astype(np.float64))
+        theirs.step()
+    expected = reference.detach().numpy()
+    assert params.dtype == dtype
+    rtol = 1e-12 if dtype == np.float64 else 2e-4
+    np.testing.assert_allclose(params, expected, rtol=rtol, atol=rtol * 1e-2)
