@@ -441,3 +441,46 @@ def test_a_fit_whose_outputs_overflow_is_a_divergence():
     with pytest.raises(TrainingDivergedError):
         model.fit(X, y, epochs=3, optimizer="adam", learning_rate=1e30)
     assert np.isfinite(model.network.params).all()
+
+
+# ------------------------------------------------------------------- PyTorch as an oracle
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", [1.0, 88.0, 709.0, 1e4])
+@pytest.mark.parametrize("name", ["bce", "cce", "squared_error"])
+def test_value_and_gradient_agree_with_torch(name, scale, dtype, backend):
+    """Weighted and not, with logits up to ``scale`` either way, against the losses of
+    ``torch.nn.functional`` and their autograd gradient, computed in float64."""
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    local = np.random.default_rng(5)
+    z = (local.normal(size=(17, 4)) * scale).astype(dtype)
+    z[0, 0], z[1, 1] = scale, -scale
+    if name == "cce":
+        y = np.eye(4)[local.integers(0, 4, 17)]
+        y[0] = 0.25  # a soft row
+    elif name == "bce":
+        y = local.choice([0.0, 1.0, 0.3], size=(17, 4))
+    else:
+        y = local.normal(size=(17, 4)) * 3
+    y = y.astype(dtype)
+    loss = get(name)
+    for weights in (None, local.uniform(0.1, 3.0, 17)):
+        logits = torch.tensor(z.astype(np.float64), requires_grad=True)
+        targets = torch.tensor(y.astype(np.float64))
+        if name == "bce":
+            per = functional.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+        elif name == "cce":
+            per = -targets * functional.log_softmax(logits, dim=1)
+        else:
+            per = 0.5 * (logits - targets) ** 2
+        w = torch.ones(17, dtype=torch.float64) if weights is None else torch.tensor(weights)
+        expected = (per.sum(dim=1) * w).sum() / w.sum()
+        expected.backward()
+        value, gradient = loss.value_and_gradient(z, y, weights, out=np.empty_like(z))
+        rtol = 1e-12 if dtype == np.float64 else 1e-6
+        assert value == pytest.approx(expected.item(), rel=rtol)
+        assert loss.value(z, y, weights) == pytest.approx(expected.item(), rel=rtol)
+        reference = logits.grad.numpy()
+        atol = 10 * rtol * np.abs(reference).max()
+        np.testing.assert_allclose(gradient, reference, rtol=0, atol=atol)
+        np.testing.assert_allclose(loss.gradient(z, y, weights), reference, rtol=0, atol=atol)
