@@ -1,4 +1,5 @@
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -253,3 +254,74 @@ def test_a_zero_rate_from_a_schedule_is_a_rate():
     before = model.network.params.copy()
     model.fit(X, y, epochs=2, schedule=_Fixed(0.0), optimizer="sgd")
     np.testing.assert_array_equal(model.network.params, before)
+
+
+# ------------------------------------------------------------------- PyTorch as an oracle
+def _torch_rates(torch, make, epochs, metrics=None):
+    """The rate ``torch.optim.lr_scheduler`` gives each epoch, stepped at its end."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = make(optimizer)
+    rates = []
+    for epoch in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step() if metrics is None else scheduler.step(metrics[epoch])
+    return rates
+
+
+def _our_rates(schedule, epochs, metrics=None):
+    schedule.on_train_begin(epochs)
+    rates = []
+    for epoch in range(epochs):
+        rates.append(schedule.checked_rate(epoch, 0.1))
+        if metrics is not None:
+            schedule.update(epoch, {"loss": metrics[epoch]})
+    return rates
+
+
+def test_decays_agree_with_torch_lr_scheduler():
+    torch = pytest.importorskip("torch")
+    lr_scheduler = torch.optim.lr_scheduler
+
+    def warmup_then_cosine(optimizer):  # 5 epochs of linear warm-up, then 35 of cosine
+        warmup = lr_scheduler.LinearLR(optimizer, 1 / 5, 1.0, 4)
+        cosine = lr_scheduler.CosineAnnealingLR(optimizer, 35, 0.01)
+        return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], [5])
+
+    cases = [
+        (sch.StepDecay(7, 0.5), lambda o: lr_scheduler.StepLR(o, 7, 0.5), 60),
+        (sch.ExponentialDecay(0.93), lambda o: lr_scheduler.ExponentialLR(o, 0.93), 60),
+        (sch.CosineDecay(40, 0.01), lambda o: lr_scheduler.CosineAnnealingLR(o, 40, 0.01), 40),
+        (sch.CosineDecay(40, 0.01, warmup_epochs=5), warmup_then_cosine, 40),
+    ]
+    for ours, theirs, epochs in cases:
+        expected = _torch_rates(torch, theirs, epochs)
+        np.testing.assert_allclose(_our_rates(ours, epochs), expected, rtol=1e-12)
+
+
+def test_plateau_agrees_with_torch_in_absolute_threshold_mode():
+    torch = pytest.importorskip("torch")
+    local = np.random.default_rng(0)
+    for _ in range(50):
+        metrics = np.round(1 + np.cumsum(local.normal(size=80)) * 0.01, 2)
+        settings = {
+            "factor": float(local.choice([0.5, 0.1])),
+            "patience": int(local.integers(0, 5)),
+            "cooldown": int(local.integers(0, 4)),
+            "min_lr": float(local.choice([0.0, 1e-3])),
+        }
+        min_delta = float(local.choice([0.0, 1e-4, 0.01]))
+        expected = _torch_rates(
+            torch,
+            partial(
+                torch.optim.lr_scheduler.ReduceLROnPlateau,
+                threshold=min_delta,
+                threshold_mode="abs",
+                eps=0,
+                **settings,
+            ),
+            80,
+            metrics,
+        )
+        ours = sch.ReduceLROnPlateau(min_delta=min_delta, **settings)
+        np.testing.assert_allclose(_our_rates(ours, 80, metrics), expected, rtol=1e-12)
