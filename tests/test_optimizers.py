@@ -216,6 +216,24 @@ def test_state_dict_resumes_exactly(name):
         np.testing.assert_array_equal(second.state[key], buffer)
 
 
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam", "adamw"])
+def test_a_state_saved_at_a_scheduled_rate_of_zero_loads(name):
+    # A cosine past total_epochs (min_lr=0) or a decay that underflowed sets the rate to
+    # 0: the checkpoint of such an epoch could not be loaded (nor a fit resumed from it).
+    saved_from = opt.get(name, learning_rate=0.05)
+    saved_from.step(np.ones(3), np.ones(3))
+    saved_from.learning_rate = 0.0
+    restored = opt.get(name)
+    restored.load_state_dict(saved_from.state_dict())
+    assert restored.learning_rate == 0.0
+    assert restored.initial_learning_rate == 0.05
+    assert restored.config == saved_from.config
+    with pytest.raises(ValueError, match=r"learning_rate must be a finite number >= 0, got -0\.1"):
+        restored.load_state_dict(
+            {**saved_from.state_dict(), "hyperparameters": {"learning_rate": -0.1}}
+        )
+
+
 def test_state_dict_layout_is_documented_and_json_safe():
     import json
 

@@ -202,8 +202,14 @@ class Optimizer:
         iterations = int(state.get("iterations", 0))
         if iterations < 0:
             raise ValueError(f"iterations must be >= 0, got {iterations}")
-        fresh = type(self)(**dict(state.get("hyperparameters") or {}))
+        hyperparameters = dict(state.get("hyperparameters") or {})
+        # The current rate, which a schedule may have taken to 0; only the initial one,
+        # which schedules start from, must be above 0.
+        rate = hyperparameters.pop("learning_rate", None)
+        fresh = type(self)(**hyperparameters)
         vars(self).update(vars(fresh))
+        if rate is not None:
+            self.learning_rate = check_non_negative("learning_rate", rate)
         self.initial_learning_rate = check_positive(
             "initial_learning_rate", state.get("initial_learning_rate", self.learning_rate)
         )
