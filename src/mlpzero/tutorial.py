@@ -389,8 +389,11 @@ def plot_decision_boundary(
 ) -> Any:
     """Colour the plane by ``predict``'s class and draw the points of ``X`` ``(2, m)``.
 
-    Returns the matplotlib Figure (saved to ``path`` when given); it never opens a window.
+    As in the article, the colours are the predicted classes, 0 and 1, and the colour
+    scale says so. Returns the matplotlib Figure (saved to ``path`` when given); it never
+    opens a window.
     """
+    from .plotting._figure import check_figure_path, save
     from .plotting.boundary import plot_decision_boundary as _plot
 
     def classes(points: np.ndarray) -> np.ndarray:
@@ -400,7 +403,14 @@ def plot_decision_boundary(
 
     X = _as_2d("X", X)
     labels = np.asarray(Y).reshape(-1)
-    return _plot(classes, X.T, labels, path=path)
+    if path is not None:
+        check_figure_path(path)
+    figure = _plot(classes, X.T, labels)
+    if len(figure.axes) > 1:  # the colour scale: classes, not probabilities
+        scale = figure.axes[-1]
+        scale.set_ylabel("predicted class")
+        scale.set_yticks([0.0, 1.0])
+    return save(figure, path)
 
 
 # ---------------------------------------------------------------------- translation
