@@ -6,13 +6,14 @@ code: the same function names and signatures, the same layout (``X`` is
 (``parameters = {"W1", "b1", ...}`` with ``W[l]`` of shape ``(n[l], n[l-1])`` and ``b[l]``
 of shape ``(n[l], 1)``; ``cache = {"A0", "Z1", "A1", ...}``;
 ``grads = {"dW1", "db1", "dZ1", ...}``) and the same global-seed behaviour: after
-``np.random.seed(42)``, :func:`init_params` draws exactly the article's initial weights,
-and every step of :func:`multi_layer_neural_network` agrees with the article's to float64
-rounding. Over a long run that rounding can grow where training is sensitive to the
-weights: on the article's sigmoid network (circles, learning rate 1.0, 10 000 epochs) the
-trained weights, which reach about 12, end up to some 3e-2 from those of the article's
-code, depending on the backend; the article's own result moves by 2e-4 when the last bit
-of one initial weight changes. The accuracies are the article's.
+``np.random.seed(42)`` and the article's draws in its order (its data first),
+:func:`init_params` draws exactly the article's initial weights, and every step of
+:func:`multi_layer_neural_network` agrees with the article's to float64 rounding. Over a
+long run that rounding can grow where training is sensitive to the weights: on the
+article's sigmoid network (circles, learning rate 1.0, 10 000 epochs) the trained weights,
+which reach about 12, end up to some 3e-2 from those of the article's code, depending on
+the backend; the article's own result moves by 2e-4 when the last bit of one initial
+weight changes. The accuracies are the article's.
 
 This module holds no math of its own. Each function copies the dictionaries into a
 float64 :class:`~mlpzero.network.Network` (the engine works with samples as rows, so the
