@@ -264,3 +264,17 @@ def test_small_products_get_their_operands_in_row_order(monkeypatch, backend):
     assert len(small) == 5 and all(small), seen  # two forward products, three backward
     monkeypatch.setattr(np, "matmul", matmul)
     assert gradcheck(net, CategoricalCrossEntropy(), X, Y).relative_error < 1e-7
+
+
+def test_dropout_set_directly_is_checked_and_one_rate_applies_to_every_layer():
+    """``network.dropout`` set by hand: one rate for every hidden layer, as ``MLP``
+    takes it; a rate outside [0, 1) or a list of the wrong length is refused by name
+    when set, rather than failing in the next pass or scaling the outputs silently."""
+    net = Network([3, 4, 5, 2], rng=0)
+    net.dropout = 0.5
+    assert net.dropout == [0.5, 0.5]
+    assert net.forward(np.ones((6, 3), np.float32), training=True).shape == (6, 2)
+    for bad in ([-0.5, 0.0], [1.0, 0.0], [0.5], "0.5"):
+        with pytest.raises((ValueError, TypeError), match="dropout"):
+            net.dropout = bad
+    assert net.dropout == [0.5, 0.5]

@@ -42,6 +42,7 @@ from . import activations as _activations
 from . import initializers as _initializers
 from . import kernels as _kernels
 from .activations import Activation
+from .regularizers import dropout_rates
 from .validation import check_dtype
 
 __all__ = ["CHUNK_MAX_BYTES", "CHUNK_ROWS", "Network", "resolve_activations"]
@@ -221,8 +222,7 @@ class Network:
 
         self._workspaces: dict[int, _Workspace] = {}
         self._input: np.ndarray | None = None
-        #: Dropout rate of each hidden layer, used by ``forward(X, training=True)`` only.
-        self.dropout: list[float] = [0.0] * (len(sizes) - 2)
+        self._dropout_rates: list[float] = [0.0] * (len(sizes) - 2)
         #: Generator for the dropout masks (set by the trainer; a fresh one if None).
         self.dropout_rng: np.random.Generator | None = None
         self._dropout_buffers: dict[int, _Dropout] = {}
@@ -238,6 +238,19 @@ class Network:
         self.initialize(rng)
 
     # ------------------------------------------------------------------ set-up
+    @property
+    def dropout(self) -> list[float]:
+        """Dropout rate of each hidden layer, used by ``forward(X, training=True)`` only.
+
+        Set it to one rate for every hidden layer or a list with one per layer, each in
+        ``[0, 1)``, as ``MLP(dropout=...)`` takes it; anything else is refused when set.
+        """
+        return self._dropout_rates
+
+    @dropout.setter
+    def dropout(self, rates: float | Sequence[float]) -> None:
+        self._dropout_rates = dropout_rates(rates, len(self.layer_sizes) - 2)
+
     @property
     def n_layers(self) -> int:
         """Number of weight layers (hidden layers plus the output layer)."""
@@ -536,6 +549,8 @@ class Network:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        if "dropout" in state:  # pickled before the rates were checked when set
+            state["_dropout_rates"] = list(state.pop("dropout"))
         self.__dict__.update(state)
         self.weights, self.biases = _layer_views(self.params, self.layer_sizes)
         self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
