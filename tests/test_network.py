@@ -278,3 +278,12 @@ def test_dropout_set_directly_is_checked_and_one_rate_applies_to_every_layer():
         with pytest.raises((ValueError, TypeError), match="dropout"):
             net.dropout = bad
     assert net.dropout == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("shape", [(3,), (5, 4), (5, 3, 1)])
+def test_forward_refuses_inputs_of_another_shape_by_name(shape, backend):
+    """A 1-D sample or rows of another width fail with the shape expected and received,
+    not an IndexError or NumPy's gufunc message about core dimensions."""
+    net = Network([3, 4, 2], rng=0)
+    with pytest.raises(ValueError, match=r"X must have shape \(m, 3\).*got shape"):
+        net.forward(np.ones(shape, np.float32))

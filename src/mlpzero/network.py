@@ -302,7 +302,8 @@ class Network:
 
         The returned array, and the cache that :meth:`backward` uses, live in buffers
         reused by the next call with the same number of rows: copy the result to keep it.
-        ``X`` must already have the network's dtype and width (the model checks this).
+        ``X`` should already have the network's dtype (the model converts it); another
+        number of columns, or a 1-D ``X``, is refused.
 
         With an :attr:`input_transform`, the layers see ``input_transform.apply(X)``
         (kept in a reused buffer) rather than ``X``, and the cache's ``A[0]`` is that.
@@ -312,6 +313,11 @@ class Network:
         ``M = Bernoulli(1 - p) / (1 - p)`` drawn from :attr:`dropout_rng`, so the expected
         value of each unit is unchanged; :meth:`backward` uses the same masks.
         """
+        if np.ndim(X) != 2 or X.shape[1] != self.layer_sizes[0]:
+            raise ValueError(
+                f"X must have shape (m, {self.layer_sizes[0]}), one row per sample, "
+                f"got shape {np.shape(X)}"
+            )
         rows = X.shape[0]
         ws = self._workspaces.get(rows) or self._workspace(rows)
         if self.input_transform is not None:  # X becomes A[0], what the first layer reads
