@@ -101,3 +101,14 @@ def test_registry_errors_name_what_was_received():
         get(3)
     with pytest.raises(ValueError, match="alpha"):
         LeakyReLU(alpha=-1)
+
+
+def test_softmax_of_integers_is_a_float_distribution():
+    """Integer scores, as one types them, failed with NumPy's "Cannot cast ufunc 'exp'
+    output"; they give the same probabilities as the same scores as floats. Floating
+    inputs keep their dtype."""
+    p = softmax(np.array([[1, 2, 3], [0, 0, 0]]))
+    np.testing.assert_allclose(p, softmax(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])))
+    assert p.dtype == np.float64
+    for dtype in (np.float16, np.float32):
+        assert softmax(np.zeros((2, 3), dtype)).dtype == dtype

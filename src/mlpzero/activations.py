@@ -229,6 +229,8 @@ def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     output link (see :mod:`mlpzero.losses`), not a hidden-layer activation.
     """
     z = np.asarray(z)
+    if out is None:  # integer scores give float64 probabilities; floats keep their dtype
+        out = np.empty_like(z, dtype=np.result_type(z.dtype, 1.0))
     out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=-1, keepdims=True)
