@@ -64,3 +64,19 @@ def test_an_initializer_of_the_wrong_shape_is_refused_not_broadcast(shape):
         ValueError, match=r"custom returned weights of shape \(.*\(fan_out, fan_in\) = \(4, 3\)"
     ):
         Network([3, 4, 2], init=custom, rng=0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_an_initializer_that_draws_non_finite_weights_is_refused(bad):
+    """A custom initialiser with a slip (``np.sqrt`` of a negative gain, a division by a
+    zero fan) built a network of NaN weights without a word; training then showed only
+    NaN losses. The layer and the initialiser are named."""
+    from mlpzero.network import Network
+
+    def custom(fan_in, fan_out, rng):
+        weights = rng.standard_normal((fan_out, fan_in))
+        weights[0, 0] = bad
+        return weights
+
+    with pytest.raises(ValueError, match=r"custom returned non-finite weights for layer 1"):
+        Network([3, 4, 2], init=custom, rng=0)

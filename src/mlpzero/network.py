@@ -271,6 +271,12 @@ class Network:
                     f"{drawn.shape} for layer {layer + 1}; expected (fan_out, fan_in) = {w.shape}"
                 )
             w[...] = drawn
+            if not np.isfinite(w).all():  # NaN weights would only show as NaN losses
+                raise ValueError(
+                    f"initializer {_initializers.name_of(init)} returned non-finite weights "
+                    f"for layer {layer + 1} (fan_in={fan_in}, fan_out={fan_out}, stored as "
+                    f"{self.dtype.name})"
+                )
         for b in self.biases:
             b.fill(0)
 
