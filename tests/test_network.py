@@ -287,3 +287,20 @@ def test_forward_refuses_inputs_of_another_shape_by_name(shape, backend):
     net = Network([3, 4, 2], rng=0)
     with pytest.raises(ValueError, match=r"X must have shape \(m, 3\).*got shape"):
         net.forward(np.ones(shape, np.float32))
+
+
+@pytest.mark.parametrize("rng", ["0", 1.5, -1, True])
+def test_a_seed_that_is_not_a_generator_or_non_negative_int_is_refused_by_name(rng):
+    """``rng="0"`` or ``rng=1.5`` failed with "'str' object has no attribute
+    'standard_normal'", a negative seed with NumPy's "expected non-negative integer", and
+    ``True`` was taken as the seed 1."""
+    with pytest.raises((TypeError, ValueError), match=r"rng must be .*got"):
+        Network([3, 4, 2], rng=rng)
+
+
+def test_generators_and_the_legacy_module_are_sources_of_weights():
+    first = Network([3, 4, 2], rng=np.random.default_rng(5)).params
+    np.testing.assert_array_equal(first, Network([3, 4, 2], rng=5).params)
+    np.random.seed(3)
+    legacy = Network([3, 4, 2], rng=np.random).params
+    np.testing.assert_array_equal(legacy, Network([3, 4, 2], rng=np.random.RandomState(3)).params)

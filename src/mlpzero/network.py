@@ -258,8 +258,16 @@ class Network:
 
     def initialize(self, rng: Any = None) -> None:
         """Draw fresh weights layer by layer (``W[1]``, ``W[2]``, ...) and zero the biases."""
-        if rng is None or isinstance(rng, (int, np.integer)):
+        seed = isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_))
+        if seed and rng < 0:
+            raise ValueError(f"rng must be a seed >= 0 or a generator, got {rng!r}")
+        if rng is None or seed:
             rng = np.random.default_rng(rng)
+        elif not hasattr(rng, "standard_normal"):
+            raise TypeError(
+                "rng must be a numpy.random.Generator, the numpy.random module or an int "
+                f"seed, got {type(rng).__name__} {rng!r}"
+            )
         names = self.init_names()
         for layer, w in enumerate(self.weights):
             fan_out, fan_in = w.shape
