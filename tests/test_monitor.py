@@ -99,3 +99,14 @@ def test_plateau_state_dict_keeps_its_format():
     restored.load_state_dict(plateau.state_dict())
     assert restored.best == 0.5
     assert not restored._monitor.improved(3, {"loss": 0.5})  # the best carried over
+
+
+def test_the_default_monitor_names_what_the_logs_lack():
+    """Logs without ``loss`` (an epoch's logs made by hand, say ``{"accuracy": 0.9}``)
+    under ``monitor=None`` failed with a bare ``KeyError: 'loss'``."""
+    with pytest.raises(
+        ValueError, match=r"monitor=None watches 'val_loss' or 'loss'.*\['accuracy'\]"
+    ):
+        monitored_key(None, {"accuracy": 0.9})
+    with pytest.raises(ValueError, match="monitor=None"):
+        EarlyStopping().on_epoch_end(0, {"accuracy": 0.9})

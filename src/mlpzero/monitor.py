@@ -33,7 +33,14 @@ TRAINING_LOGS = frozenset({"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
 def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:
     """The metric to watch: ``monitor``, or ``val_loss`` if logged and else ``loss``."""
     if monitor is None:
-        return "val_loss" if "val_loss" in logs else "loss"
+        if "val_loss" in logs:
+            return "val_loss"
+        if "loss" not in logs:
+            raise ValueError(
+                f"monitor=None watches 'val_loss' or 'loss', and the logs have neither: "
+                f"{sorted(logs)}; name the metric to watch with monitor="
+            )
+        return "loss"
     if monitor not in logs:
         hint = " (pass validation_split or validation_data)" if monitor.startswith("val_") else ""
         raise ValueError(
