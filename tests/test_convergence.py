@@ -139,3 +139,18 @@ def test_the_state_dict_survives_json_and_refuses_other_settings():
         ToleranceStopping(tol=0.1, patience=10).load_state_dict(saved)
     with pytest.raises(ValueError, match="wait must be >= 0"):
         again.load_state_dict({**saved, "wait": -1})
+
+
+def test_a_first_value_of_another_metric_is_progress_not_compared_with_the_old_best():
+    """Under ``monitor=None`` a fit without validation data watches ``loss`` and a later
+    one with it ``val_loss``. The best training loss is forgotten then, as in
+    ``EarlyStopping``, yet the first validation loss was still compared with it: a
+    validation loss above the training loss counted as no progress, and with
+    ``patience=0`` stopped the second fit at its first epoch."""
+    rule = ToleranceStopping(tol=0.01, patience=0)
+    assert _run(rule, [0.5, 0.3, 0.1])[0] is None
+    model = SimpleNamespace(stop_training=False, optimizer_=SimpleNamespace(learning_rate=1.0))
+    rule.set_model(model)
+    rule.on_train_begin()
+    rule.on_epoch_end(3, {"loss": 0.09, "val_loss": 0.4})
+    assert not model.stop_training and rule.wait == 0 and rule.best == 0.4

@@ -102,7 +102,8 @@ class ToleranceStopping(Callback):
         logs = logs or {}
         key = monitored_key(self.monitor, logs)
         value = float(logs[key])
-        before = self._monitor.best
+        # the best of another metric (loss, before a fit with validation data) is forgotten
+        before = self._monitor.best if self._monitor.best_key in (None, key) else None
         self._monitor.improved(epoch, logs)
         maximize = self._monitor.maximizes(key)
         if not math.isfinite(value):
