@@ -304,3 +304,21 @@ def test_generators_and_the_legacy_module_are_sources_of_weights():
     np.random.seed(3)
     legacy = Network([3, 4, 2], rng=np.random).params
     np.testing.assert_array_equal(legacy, Network([3, 4, 2], rng=np.random.RandomState(3)).params)
+
+
+def test_assigning_params_fills_the_buffer_the_layers_read(backend):
+    """``network.params = values`` rebound the attribute to a new array while
+    ``weights`` and ``biases`` stayed views of the old one: the NumPy passes kept the
+    old weights and the compiled ones took the new, so the same network gave two
+    answers. The values are now copied into the buffer; another length is refused."""
+    net = Network([3, 4, 2], rng=0)
+    buffer, X = net.params, np.ones((5, 3), np.float32)
+    net.params = np.zeros(net.n_params)
+    assert net.params is buffer and net.params.dtype == np.float32
+    np.testing.assert_array_equal(net.forward(X), np.zeros((5, 2), np.float32))
+    assert not net.weights[0].any()
+    net.grads = np.ones(net.n_params)
+    assert net.bias_grads[-1].tolist() == [1.0, 1.0]
+    for name in ("params", "grads"):
+        with pytest.raises(ValueError, match=rf"{name} must have shape \(26,\).*got \(25,\)"):
+            setattr(net, name, np.zeros(25))

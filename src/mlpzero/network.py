@@ -207,8 +207,8 @@ class Network:
 
         counts = [(n_out * n_in, n_out) for n_in, n_out in pairwise(sizes)]
         self.n_params = sum(w + b for w, b in counts)
-        self.params = np.zeros(self.n_params, dtype=self.dtype)
-        self.grads = np.zeros(self.n_params, dtype=self.dtype)
+        self._params = np.zeros(self.n_params, dtype=self.dtype)
+        self._grads = np.zeros(self.n_params, dtype=self.dtype)
         self.weights, self.biases = _layer_views(self.params, sizes)
         self.weight_grads, self.bias_grads = _layer_views(self.grads, sizes)
         self._weights_t = [w.T for w in self.weights]
@@ -238,6 +238,27 @@ class Network:
         self.initialize(rng)
 
     # ------------------------------------------------------------------ set-up
+    @property
+    def params(self) -> np.ndarray:
+        """Every weight and bias in one vector, the buffer :attr:`weights` and
+        :attr:`biases` are views of. Assigning to it copies the values into that buffer
+        (same length), so the views keep seeing them."""
+        return self._params
+
+    @params.setter
+    def params(self, values: Any) -> None:
+        _fill("params", self._params, values)
+
+    @property
+    def grads(self) -> np.ndarray:
+        """The gradient of every parameter, laid out as :attr:`params`; the buffer
+        :attr:`weight_grads` and :attr:`bias_grads` are views of. Assigning copies."""
+        return self._grads
+
+    @grads.setter
+    def grads(self, values: Any) -> None:
+        _fill("grads", self._grads, values)
+
     @property
     def dropout(self) -> list[float]:
         """Dropout rate of each hidden layer, used by ``forward(X, training=True)`` only.
@@ -571,6 +592,9 @@ class Network:
     def __setstate__(self, state: dict[str, Any]) -> None:
         if "dropout" in state:  # pickled before the rates were checked when set
             state["_dropout_rates"] = list(state.pop("dropout"))
+        for name in ("params", "grads"):  # pickled before they were properties
+            if name in state:
+                state[f"_{name}"] = state.pop(name)
         self.__dict__.update(state)
         self.weights, self.biases = _layer_views(self.params, self.layer_sizes)
         self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
@@ -616,6 +640,16 @@ class _Dropout:
         np.greater_equal(mask, rate, out=mask, casting="unsafe")  # keep with prob. 1 - p
         mask *= mask.dtype.type(1 / (1 - rate))
         return np.multiply(a, mask, out=out)
+
+
+def _fill(name: str, buffer: np.ndarray, values: Any) -> None:
+    """Copy ``values`` into ``buffer``, refusing another shape by ``name``."""
+    values = np.asarray(values)
+    if values.shape != buffer.shape:
+        raise ValueError(
+            f"{name} must have shape {buffer.shape}, one value per parameter, got {values.shape}"
+        )
+    np.copyto(buffer, values, casting="same_kind")
 
 
 def _layer_views(
