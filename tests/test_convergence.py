@@ -154,3 +154,15 @@ def test_a_first_value_of_another_metric_is_progress_not_compared_with_the_old_b
     rule.on_train_begin()
     rule.on_epoch_end(3, {"loss": 0.09, "val_loss": 0.4})
     assert not model.stop_training and rule.wait == 0 and rule.best == 0.4
+
+
+def test_reduce_without_a_learning_rate_is_refused_before_training():
+    """``on_plateau="reduce"`` with ``optimizer="lbfgs"``, which has no learning rate,
+    ran until the first plateau and then failed with "'NoneType' object has no attribute
+    'learning_rate'"; it is refused before the first iteration, naming the setting."""
+    X, y = make_circles(60, random_state=0)
+    model = MLP(hidden=[4], seed=0)
+    rule = ToleranceStopping(on_plateau="reduce", patience=0, tol=10.0)
+    with pytest.raises(ValueError, match=r"on_plateau='reduce'.*learning rate.*'stop'"):
+        model.fit(X, y, optimizer="lbfgs", epochs=5, callbacks=[rule], verbose=0)
+    assert not model.history.epochs

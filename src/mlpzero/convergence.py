@@ -97,6 +97,13 @@ class ToleranceStopping(Callback):
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self.stopped_epoch = None
+        optimizer = getattr(self.model, "optimizer_", None)
+        if self.on_plateau == "reduce" and not hasattr(optimizer, "learning_rate"):
+            raise ValueError(
+                "ToleranceStopping(on_plateau='reduce') divides the optimizer's learning "
+                f"rate, and this fit's optimizer has none ({optimizer!r}; L-BFGS, say): "
+                "use on_plateau='stop'"
+            )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
