@@ -322,3 +322,11 @@ def test_assigning_params_fills_the_buffer_the_layers_read(backend):
     for name in ("params", "grads"):
         with pytest.raises(ValueError, match=rf"{name} must have shape \(26,\).*got \(25,\)"):
             setattr(net, name, np.zeros(25))
+
+
+def test_backward_before_any_forward_says_so():
+    """It asked for dlogits of shape (0, 2), as if a batch of no rows were expected."""
+    net = Network([3, 4, 2], rng=0)
+    with pytest.raises(ValueError, match=r"backward needs a forward pass first") as caught:
+        net.backward(np.ones((5, 2), np.float32))
+    assert "(0, 2)" not in str(caught.value)

@@ -475,7 +475,12 @@ class Network:
         Returns the flat gradient vector :attr:`grads`. The per-layer ``dZ`` stay in the
         cache (:meth:`cache`).
         """
-        if self._input is None or dlogits.shape != (self._rows, self.layer_sizes[-1]):
+        if self._input is None:
+            raise ValueError(
+                "backward needs a forward pass first: call forward(X) on the batch, then "
+                "backward with dL/dZ[L] of shape (len(X), n_outputs)"
+            )
+        if dlogits.shape != (self._rows, self.layer_sizes[-1]):
             raise ValueError(
                 "backward needs the forward pass of the same batch first: expected dlogits of "
                 f"shape {(self._rows, self.layer_sizes[-1])}, got {dlogits.shape}"
