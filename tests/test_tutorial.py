@@ -255,6 +255,12 @@ def test_plot_decision_boundary_returns_a_figure(tmp_path):
     path = tmp_path / "boundary.png"
     figure = T.plot_decision_boundary(T.predict, params, ls, X, Y, path=path)
     assert figure.axes and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The article colours the plane by predict's class (0 or 1), not by a probability: a
+    # scale labelled P(y = 1) would read as a fully confident model everywhere.
+    scale = figure.axes[-1]
+    assert scale is not figure.axes[0]
+    assert scale.get_ylabel() == "predicted class"
+    assert [float(t) for t in scale.get_yticks()] == [0.0, 1.0]
 
 
 # ---------------------------------------------------------------------- errors
@@ -459,18 +465,3 @@ def test_print_cost_prints_the_articles_cost_for_two_outputs_and_saturated_outpu
         with np.errstate(over="ignore"):
             expected = baseline.cost(baseline.forward(initial, X)[0], Y)
         assert capsys.readouterr().out == f"Epoch 0: cost = {expected:.4f}\n"
-
-
-def test_plot_decision_boundary_labels_its_colour_scale_as_the_predicted_class(tmp_path):
-    # The article colours the plane by predict's class (0 or 1), not by a probability:
-    # a scale labelled P(y = 1) would read as a fully confident model everywhere.
-    X, Y = xor_data(m=40)
-    np.random.seed(0)
-    params, ls = T.multi_layer_neural_network(X, Y, [4], num_epochs=50, learning_rate=0.1)
-    path = tmp_path / "boundary.png"
-    figure = T.plot_decision_boundary(T.predict, params, ls, X, Y, path=path)
-    scale = figure.axes[-1]
-    assert scale is not figure.axes[0]
-    assert scale.get_ylabel() == "predicted class"
-    assert [float(t) for t in scale.get_yticks()] == [0.0, 1.0]
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
