@@ -1141,19 +1141,28 @@ def test_loss_curve_leaves_out_batches_of_zero_weight(iris):
     np.testing.assert_allclose(weighted.loss_curve_, removed.loss_curve_, rtol=1e-12)
 
 
+def _partial_fits_both_ways(X, y, options, calls, change=None):
+    """Our MLPRegressor and scikit-learn's, each built with ``options`` and given
+    ``calls`` partial_fit calls on ``X``, ``y`` (``change`` set between the first two)."""
+    from sklearn.neural_network import MLPRegressor as ScikitLearnMLP
+
+    fitted = []
+    for estimator in (MLPRegressor, ScikitLearnMLP):
+        model = estimator(**options)
+        for call in range(calls):
+            if call == 1 and change:
+                model.set_params(**change)
+            model.partial_fit(X, y)
+        fitted.append(model)
+    return fitted
+
+
 def test_partial_fit_batches_are_scikit_learns(regression):
     """Every partial_fit call draws its shuffle from a fresh ``random_state``, as
     scikit-learn's does."""
-    from sklearn.neural_network import MLPRegressor as ScikitLearnMLP
-
     X, y = regression
-    fitted = []
-    for estimator in (MLPRegressor, ScikitLearnMLP):
-        model = estimator(hidden_layer_sizes=(6,), alpha=0.0, batch_size=16, random_state=2)
-        for _ in range(3):
-            model.partial_fit(X, y)
-        fitted.append(model)
-    ours, theirs = fitted
+    options = {"hidden_layer_sizes": (6,), "alpha": 0.0, "batch_size": 16, "random_state": 2}
+    ours, theirs = _partial_fits_both_ways(X, y, options, calls=3)
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10, atol=1e-12)
 
@@ -1174,22 +1183,12 @@ def test_partial_fit_keeps_the_rate_schedule_of_its_optimizer_as_scikit_learn(fi
     """partial_fit trains on with the optimizer of its first call, and scikit-learn's keeps
     that optimizer's rate schedule too; the schedule read the current learning_rate,
     learning_rate_init, power_t and solver instead, mixing two runs' settings."""
-    from sklearn.neural_network import MLPRegressor as ScikitLearnMLP
-
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 3))
     y = X[:, 0] - X[:, 1] ** 2
     options = {"hidden_layer_sizes": (5,), "random_state": 0, "n_iter_no_change": 1}
     options.update({"solver": "sgd", "learning_rate_init": 0.05, **first})
-    fitted = []
-    for estimator in (MLPRegressor, ScikitLearnMLP):
-        model = estimator(**options)
-        model.partial_fit(X, y)
-        model.set_params(**change)
-        for _ in range(4):
-            model.partial_fit(X, y)
-        fitted.append(model)
-    ours, theirs = fitted
+    ours, theirs = _partial_fits_both_ways(X, y, options, calls=5, change=change)
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8, atol=1e-10)
 
