@@ -9,7 +9,8 @@ it the loop adds, in this order within a step:
 3. the weight penalty (:mod:`mlpzero.regularizers`): its value joins the loss, its
    gradient joins ``grads``;
 4. clipping: if :math:`\|g\|_2 >` ``clip_norm``, ``g`` is scaled by
-   ``clip_norm / (||g|| + 1e-6)`` (PyTorch's ``clip_grad_norm_``);
+   ``clip_norm / (||g|| + 1e-6)``, the factor of PyTorch's ``clip_grad_norm_`` (which
+   also applies it to a norm within ``1e-6`` below the bound; here such a ``g`` is kept);
 5. the optimizer's update, at the learning rate the schedule set for the epoch (without
    a schedule, the optimizer's own ``learning_rate`` is left as it is).
 
