@@ -597,6 +597,23 @@ def train_run(**fit_options):
     return model.fit(X, y, epochs=EPOCHS, learning_rate=0.05, batch_size=16, **fit_options)
 
 
+def test_save_and_checkpoint_write_over_an_empty_file(tmp_path):
+    """An empty file holds nothing to lose: ``tempfile.NamedTemporaryFile(suffix=".npz")``
+    makes one, and a model or checkpoint is written over it, through a link too."""
+    X, y = blobs()
+    model = fitted()
+    empty = tmp_path / "empty.npz"
+    empty.touch()
+    model.save(empty)
+    np.testing.assert_array_equal(mlpzero.load(empty).network.params, model.network.params)
+    empty.write_bytes(b"")
+    link = tmp_path / "link.npz"
+    link.symlink_to(empty)
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, checkpoint=link)
+    assert len(mlpzero.load(empty).history.history["loss"]) == 1
+    assert link.is_symlink()
+
+
 def test_a_checkpoint_path_never_replaces_a_model_or_data_file(tmp_path):
     """The first checkpoint write would replace what the path names: a saved model, or
     the memory-mapped X being trained on, is refused and left as it was. An earlier

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -1255,9 +1256,10 @@ def _refuse_replacing(argument: str, path: Any, resume: Any, checkpoint: bool = 
     """Refuse a path the fit writes to (``argument`` names it in the error) that names an
     existing file other than a checkpoint, or with ``checkpoint=False`` other than a model
     file: the first write would replace it (a saved model, the training data). It may name
-    nothing yet, the file the fit resumes from, or a file of the kind it writes."""
+    nothing yet, an empty file, the file the fit resumes from, or a file of the kind it
+    writes."""
     path = os.fspath(path)
-    if not os.path.lexists(path):
+    if not os.path.lexists(path) or _is_empty_file(path):
         return
     if resume is not None and _same_file(path, resume):
         return
@@ -1281,11 +1283,21 @@ def check_model_path(path: str | os.PathLike[str], argument: str | None = None) 
     or anything else a mistyped path names. Only the file's metadata is read, so a save
     over the last one (a checkpoint every epoch) costs little. ``argument`` names ``path``
     in the error (default: ``path='...'``). A device or pipe (``/dev/null``) is written as
-    it is."""
+    it is, and an empty file (``tempfile.NamedTemporaryFile``'s, say) written over, as it
+    holds nothing to lose."""
     if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
         return
-    if not _io.holds_model_metadata(path):
+    if not _is_empty_file(path) and not _io.holds_model_metadata(path):
         raise _replacing_error(argument or f"path={os.fspath(path)!r}", checkpoint=False)
+
+
+def _is_empty_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a regular file of no bytes (following a symbolic link)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(status.st_mode) and status.st_size == 0
 
 
 def _check_model_checkpoint_path(path: str, checkpoint: Any, resume: Any) -> None:
