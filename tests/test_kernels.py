@@ -126,6 +126,31 @@ def test_the_environment_asking_for_numba_without_it_warns_and_keeps_numpy():
     assert "using the backend 'numpy'" in done.stderr
 
 
+@needs_numba
+def test_the_kernels_compile_uncached_where_no_cache_folder_is_writable():
+    # numba finds no folder to cache in (a read-only installation whose user has no
+    # writable cache directory) when none of its cache locators applies.
+    env = {**os.environ, "MLPZERO_BACKEND": "numba"}
+    code = (
+        "import numba.core.caching as caching\n"
+        "impl = getattr(caching, 'CacheImpl', None) or caching._CacheImpl\n"
+        "impl._locator_classes = []\n"
+        "import numpy as np\n"
+        "import mlpzero\n"
+        "from mlpzero.network import Network\n"
+        "X = np.linspace(-1, 1, 8).reshape(4, 2)\n"
+        "numba = Network([2, 3, 1], 'tanh', dtype='float64', rng=0).forward(X).copy()\n"
+        "mlpzero.set_backend('numpy')\n"
+        "numpy = Network([2, 3, 1], 'tanh', dtype='float64', rng=0).forward(X)\n"
+        "print(np.allclose(numba, numpy, rtol=1e-12, atol=0))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
+
+
 def test_set_backend_refuses_unknown_names():
     before = mlpzero.get_backend()
     with pytest.raises(ValueError, match="backend must be one of 'numpy', 'numba', got 'jax'"):

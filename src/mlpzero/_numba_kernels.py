@@ -26,6 +26,22 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+
+def _jit(**options):
+    """numba's ``njit`` with its disk cache (``cache=True``), or without it where numba
+    finds no folder to cache in (the package's folder read-only, and no writable user
+    cache directory or ``NUMBA_CACHE_DIR``): the kernels are then compiled in each process
+    that uses them, instead of failing to import."""
+
+    def decorate(function):
+        try:
+            return njit(cache=True, **options)(function)
+        except RuntimeError:  # numba's "cannot cache function ...: no locator available"
+            return njit(**options)(function)
+
+    return decorate
+
+
 # Reassociation lets the sums over samples run in SIMD lanes and contraction allows fused
 # multiply-adds; unlike full fastmath, NaN and infinity still propagate as in NumPy, which
 # the divergence checks rely on. error_model="numpy" makes x / 0 give inf or NaN as in
@@ -66,7 +82,7 @@ _LN2_LOW = float(_LN2 - Decimal(_LN2_HIGH))
 _EXP_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
 
 
-@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
+@_jit(fastmath=_FORWARD_FLAGS, inline="always")
 def _exp_parts(x):  # pragma: no cover - compiled
     r"""``(s, h, g)`` with :math:`e^x = (1 + s)\, h g`, :math:`|s| < 0.42` and
     :math:`h g = 2^k`, in float64 with no library call, so that a loop of them vectorises
@@ -101,7 +117,7 @@ def _exp_parts(x):  # pragma: no cover - compiled
     return r + (r * r) * q, h, g
 
 
-@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
+@_jit(fastmath=_FORWARD_FLAGS, inline="always")
 def _sigmoid_or_tanh(z, tanh):  # pragma: no cover - compiled
     r""":math:`\tanh z` if ``tanh``, else :math:`\sigma(z) = 1 / (1 + e^{-z})`, from one
     :func:`_exp_parts`, with no library call.
@@ -123,7 +139,7 @@ def _sigmoid_or_tanh(z, tanh):  # pragma: no cover - compiled
     return 1.0 / (1.0 + (1.0 + s) * h * g)  # e^-z overflowing gives exactly 0
 
 
-@njit(cache=True, fastmath=_FORWARD_FLAGS, inline="always")
+@_jit(fastmath=_FORWARD_FLAGS, inline="always")
 def _activate(z, a, code, alpha):  # pragma: no cover - compiled
     """``a = g(z)`` along one row, for the activation ``code``."""
     if code == _RELU:
@@ -141,7 +157,7 @@ def _activate(z, a, code, alpha):  # pragma: no cover - compiled
             a[s] = z[s]
 
 
-@njit(cache=True, fastmath=_FLAGS, inline="always")
+@_jit(fastmath=_FLAGS, inline="always")
 def _times_slope(d, a, code, alpha):  # pragma: no cover - compiled
     """``d *= g'(z)`` along one row, the derivative read from the output ``a = g(z)``."""
     # Multiplied, not selected, as NumPy does: an infinite d times a zero slope is NaN.
@@ -159,7 +175,7 @@ def _times_slope(d, a, code, alpha):  # pragma: no cover - compiled
             d[s] *= 1.0 - a[s] * a[s]
 
 
-@njit(cache=True, fastmath=_FLAGS, inline="always")
+@_jit(fastmath=_FLAGS, inline="always")
 def _combine(W, j_is_row, index, A, out, start):  # pragma: no cover - compiled
     """``out = start + sum_i c_i A[i]`` over the rows of ``A``, with ``c_i = W[index, i]``
     (``j_is_row``) or ``W[i, index]``: one row of ``W A`` or of ``W^T A``.
@@ -188,7 +204,7 @@ def _combine(W, j_is_row, index, A, out, start):  # pragma: no cover - compiled
         i += 2
 
 
-@njit(cache=True, inline="always")
+@_jit(inline="always")
 def _offsets(sizes, m):  # pragma: no cover - compiled
     """Start of each layer's ``W`` in ``params``, and of its block in ``pre``/``delta``
     and (hidden layers) in ``post``."""
@@ -205,7 +221,7 @@ def _offsets(sizes, m):  # pragma: no cover - compiled
     return weights, blocks
 
 
-@njit(cache=True, inline="always")
+@_jit(inline="always")
 def _transpose_input(X, inputs):  # pragma: no cover - compiled
     """``inputs`` (its first ``n_0 * m`` values, as ``(n_0, m)``) ``= X^T``."""
     m, n_0 = X.shape
@@ -215,7 +231,7 @@ def _transpose_input(X, inputs):  # pragma: no cover - compiled
             a[k, s] = X[s, k]
 
 
-@njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
+@_jit(fastmath=_FORWARD_FLAGS, error_model="numpy")
 def forward(params, sizes, codes, alphas, m, inputs, pre, post):  # pragma: no cover
     r"""Every layer: :math:`Z^T = W A^T + b`, then :math:`A = g(Z)` for hidden layers,
     from ``X^T`` ``(n_0, m)`` in ``inputs``.
@@ -242,7 +258,7 @@ def forward(params, sizes, codes, alphas, m, inputs, pre, post):  # pragma: no c
         a_prev = A
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def backward(params, grads, sizes, codes, alphas, inputs, post, delta, m):  # pragma: no cover
     r"""From ``dZ[L]`` (already in ``delta``): :math:`dW = dZ^T A_{prev}`,
     :math:`db = \sum_s dZ`, :math:`dZ_{prev} = (dZ\, W) \odot g'`, layer by layer down."""
@@ -269,7 +285,7 @@ def backward(params, grads, sizes, codes, alphas, inputs, post, delta, m):  # pr
                 _times_slope(D_below[k], A_prev[k], codes[layer - 1], alphas[layer - 1])
 
 
-@njit(cache=True, fastmath=_FLAGS, inline="always")
+@_jit(fastmath=_FLAGS, inline="always")
 def _weight_gradient_row(d, A, dw):  # pragma: no cover - compiled
     """``dw[k] = sum_s d[s] A[k, s]`` for every row ``k`` of ``A`` (one row of
     :math:`dW = dZ^T A_{prev}`); returns ``sum_s d[s]``, the bias gradient.
@@ -304,7 +320,7 @@ def _weight_gradient_row(d, A, dw):  # pragma: no cover - compiled
     return bias
 
 
-@njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
+@_jit(fastmath=_FORWARD_FLAGS, error_model="numpy")
 def add_bias_activate(z, b, a, code, alpha):  # pragma: no cover - compiled
     r"""One layer after its product, in one pass: :math:`Z^T \mathrel{+}= b` along the
     rows of ``z`` ``(n, m)``, then :math:`A^T = g(Z^T)` into ``a`` (same shape) for the
@@ -318,7 +334,7 @@ def add_bias_activate(z, b, a, code, alpha):  # pragma: no cover - compiled
             _activate(zj, a[j], code, alpha)
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def slope_and_bias_gradient(d, a, db, code, alpha):  # pragma: no cover - compiled
     r"""Below a product, in one pass over ``d`` ``(n, m)``:
     :math:`dZ^T \mathrel{*}= g'` read from the layer's output ``a`` (``code = -1``: the
@@ -333,7 +349,7 @@ def slope_and_bias_gradient(d, a, db, code, alpha):  # pragma: no cover - compil
         db[j] = total
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def softmax_error(logits, targets, scale, out):  # pragma: no cover - compiled
     r"""``out = (softmax(Z) - Y) * scale`` row by row, the categorical cross-entropy's
     output gradient of :mod:`mlpzero.losses` without sample weights, in one pass per row
@@ -353,7 +369,7 @@ def softmax_error(logits, targets, scale, out):  # pragma: no cover - compiled
             out[i, j] = (p - targets[i, j]) * scale
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def categorical_crossentropy_total(logits, targets, limit):  # pragma: no cover - compiled
     r""":math:`\sum_i \log \sum_k e^{z_{ik} - \max_k z_{ik}} - \sum_k (z_{ik} - \max_k
     z_{ik}) y_{ik}` in float64, each logit first clipped to ``[-limit, limit]``: the sum
@@ -373,7 +389,7 @@ def categorical_crossentropy_total(logits, targets, limit):  # pragma: no cover 
     return result
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def sigmoid_error_and_crossentropy(
     logits, targets, scale, out, limit, clipped, low, high
 ):  # pragma: no cover - compiled
@@ -402,7 +418,7 @@ def sigmoid_error_and_crossentropy(
     return total
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def softmax_error_and_crossentropy(
     logits, targets, scale, out, limit, clipped, low, high
 ):  # pragma: no cover - compiled
@@ -447,7 +463,7 @@ def softmax_error_and_crossentropy(
     return result
 
 
-@njit(cache=True, inline="always")
+@_jit(inline="always")
 def _clip(z, limit):  # pragma: no cover - compiled
     """``z`` clipped to ``[-limit, limit]`` where finite; NaN and infinity stay as they
     are (:func:`mlpzero.losses._saturate`)."""
@@ -458,7 +474,7 @@ def _clip(z, limit):  # pragma: no cover - compiled
     return z
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@_jit(fastmath=_FLAGS, error_model="numpy")
 def adam(
     params, g, exp_avg, exp_avg_sq, beta1, rest1, beta2, rest2, step, eps_hat
 ):  # pragma: no cover
@@ -478,7 +494,7 @@ def adam(
         params[i] -= step * (mi / (math.sqrt(vi) + eps_hat))
 
 
-@njit(cache=True, fastmath=_FORWARD_FLAGS, error_model="numpy")
+@_jit(fastmath=_FORWARD_FLAGS, error_model="numpy")
 def output_error(logits, targets, scale, out, sigmoid):  # pragma: no cover - compiled
     r"""``out = (link(Z) - Y) * scale``, the output gradient of :mod:`mlpzero.losses`
     without sample weights; the link is the sigmoid when ``sigmoid`` is true, else the
@@ -492,7 +508,7 @@ def output_error(logits, targets, scale, out, sigmoid):  # pragma: no cover - co
             out[i, j] = (z - targets[i, j]) * scale
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def binary_crossentropy_total(logits, targets, limit):  # pragma: no cover - compiled
     r""":math:`\sum_{i,k} \max(z, 0) - z y + \log(1 + e^{-|z|})` in float64, each logit
     first clipped to ``[-limit, limit]`` where finite: the sum behind
@@ -508,7 +524,7 @@ def binary_crossentropy_total(logits, targets, limit):  # pragma: no cover - com
     return total
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def binary_crossentropy_clipped_total(logits, targets, limit, low, high):  # pragma: no cover
     r""":func:`binary_crossentropy_total` with both log-probabilities bounded to
     ``[low, high]``: :math:`-\sum_{i,k} y\,b(\log a) + (1 - y)\,b(\log(1 - a))`, with
@@ -524,7 +540,7 @@ def binary_crossentropy_clipped_total(logits, targets, limit, low, high):  # pra
     return total
 
 
-@njit(cache=True, fastmath=_FLAGS, inline="always")
+@_jit(fastmath=_FLAGS, inline="always")
 def _clipped_binary_term(z, y, tail, low, high):  # pragma: no cover - compiled
     r""":math:`y\,b(\log a) + (1 - y)\,b(\log(1 - a))` for one clipped logit ``z``, given
     ``tail`` :math:`= \log(1 + e^{-|z|})`, the part both softplus terms share."""
@@ -533,7 +549,7 @@ def _clipped_binary_term(z, y, tail, low, high):  # pragma: no cover - compiled
     return y * _bound(log_a, low, high) + (1.0 - y) * _bound(log_not_a, low, high)
 
 
-@njit(cache=True, fastmath=_FLAGS)
+@_jit(fastmath=_FLAGS)
 def categorical_crossentropy_clipped_total(logits, targets, limit, low, high):  # pragma: no cover
     r""":func:`categorical_crossentropy_total` with each log-probability bounded to
     ``[low, high]``: :math:`-\sum_{i,k} y_{ik}\, b(z_{ik} - \log \sum_j e^{z_{ij}})`; the
@@ -550,7 +566,7 @@ def categorical_crossentropy_clipped_total(logits, targets, limit, low, high):  
     return result
 
 
-@njit(cache=True, fastmath=_FLAGS, inline="always")
+@_jit(fastmath=_FLAGS, inline="always")
 def _clipped_log_likelihood(
     logits, targets, i, limit, top, log_norm, low, high
 ):  # pragma: no cover - compiled
@@ -564,7 +580,7 @@ def _clipped_log_likelihood(
     return result
 
 
-@njit(cache=True, inline="always")
+@_jit(inline="always")
 def _row_max(logits, i, limit):  # pragma: no cover - compiled
     """The largest of row ``i``'s logits, each clipped to ``[-limit, limit]``; NaN if one
     is NaN."""
@@ -576,7 +592,7 @@ def _row_max(logits, i, limit):  # pragma: no cover - compiled
     return top
 
 
-@njit(cache=True, inline="always")
+@_jit(inline="always")
 def _bound(value, low, high):  # pragma: no cover - compiled
     """``value`` within ``[low, high]``; NaN stays NaN."""
     if value < low:
@@ -586,7 +602,7 @@ def _bound(value, low, high):  # pragma: no cover - compiled
     return value
 
 
-@njit(cache=True)
+@_jit()
 def gradient_descent(  # pragma: no cover - compiled
     params, grads, sizes, codes, alphas, X, Y, inputs, pre, post, delta,
     neg_rate, scale, sigmoid, epochs, totals, hits, snapshot, limit,
@@ -638,7 +654,7 @@ def gradient_descent(  # pragma: no cover - compiled
     return epochs
 
 
-@njit(cache=True, inline="always")
+@_jit(inline="always")
 def _threshold_hits(logits, targets):  # pragma: no cover - compiled
     """Rows of ``logits`` ``(m, k)`` whose every output is > 0 exactly where its target is
     > 0.5: the binary and multi-label accuracy count of :mod:`mlpzero.training`."""

@@ -104,7 +104,8 @@ def set_backend(name: str) -> None:
     The first calls with each dtype compile the kernels they use (a few seconds), cached
     on disk afterwards (:func:`_numba_kernels <mlpzero._numba_kernels>`'s ``cache=True``,
     in the package's ``__pycache__`` or, where that is read-only, numba's user cache
-    directory or ``NUMBA_CACHE_DIR``).
+    directory or ``NUMBA_CACHE_DIR``; where none of them can be written, not cached: each
+    process compiles the kernels it uses).
     """
     global _backend, _compiled, _automatic
     if name not in BACKENDS:
