@@ -438,6 +438,30 @@ def test_targets_of_another_shape_than_the_logits_are_not_read_out_of_bounds(los
             np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-12)
 
 
+@needs_numba
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+@pytest.mark.parametrize("swapped", ["logits", "targets", "out"])
+def test_arrays_in_the_other_byte_order_give_the_numpy_result(loss, swapped):
+    # numba compiles for the machine's byte order only: such arrays go to NumPy.
+    rng = np.random.default_rng(0)
+    arrays = {
+        "logits": rng.standard_normal((6, 3)),
+        "targets": np.eye(3)[rng.integers(0, 3, 6)],
+        "out": np.empty((6, 3)),
+    }
+    arrays[swapped] = arrays[swapped].astype(arrays[swapped].dtype.newbyteorder())
+    logits, Y, out = arrays["logits"], arrays["targets"], arrays["out"]
+    calls = (
+        lambda: loss.value(logits, Y),
+        lambda: loss.gradient(logits, Y, out=out).copy(),
+        lambda: loss.value_and_gradient(logits, Y, out=out)[0],
+        lambda: loss.value_and_gradient(logits, Y, out=out)[1].copy(),
+    )
+    for call in calls:
+        on_numpy, on_numba = _both(call)
+        np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-12)
+
+
 def test_the_mean_of_no_samples_is_nan(backend):
     empty = np.empty((0, 1))
     assert np.isnan(BinaryCrossEntropy().value(empty, empty))
