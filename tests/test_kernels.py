@@ -658,6 +658,26 @@ def test_adam_agrees_with_numpy_over_many_steps(optimizer, dtype):
     assert p1.dtype == m1.dtype == v1.dtype == np.dtype(dtype)
 
 
+@needs_numba
+@pytest.mark.parametrize("optimizer", [Adam(0.01), AdamW(0.01)])
+@pytest.mark.parametrize("dtype", [">f8", ">f4", "<f8", "<f4", "float16"])
+def test_adam_on_parameters_the_kernel_does_not_take_agrees_with_numpy(optimizer, dtype):
+    # numba compiles for the machine's byte order and has no float16: NumPy steps them.
+    start = np.linspace(-1, 1, 7).astype(dtype)
+    grads = np.linspace(0.5, -0.3, 7).astype(dtype)
+
+    def run():
+        opt = optimizers.get(optimizer.config)
+        params = start.copy()
+        for _ in range(3):
+            opt.step(params, grads)
+        return params
+
+    on_numpy, on_numba = _both(run)
+    assert on_numba.dtype == on_numpy.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-3)
+
+
 # ---------------------------------------------------------------------- whole runs
 @needs_numba
 def test_fit_on_numba_learns_and_is_deterministic(numba_on):
