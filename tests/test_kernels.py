@@ -84,6 +84,44 @@ def test_a_numba_that_fails_to_import_leaves_numpy_in_charge(monkeypatch):
     assert net.forward(np.ones((20, 3), np.float32)).shape == (20, 2)
 
 
+#: Run first in a new process: numba is found, but importing it raises OSError, as when
+#: llvmlite cannot load its shared library.
+_BROKEN_NUMBA = (
+    "import importlib.abc, importlib.util, sys\n"
+    "class Loader(importlib.abc.Loader):\n"
+    "    def create_module(self, spec):\n"
+    "        return None\n"
+    "    def exec_module(self, module):\n"
+    "        raise OSError('Could not find/load shared object file')\n"
+    "class Finder(importlib.abc.MetaPathFinder):\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name == 'numba':\n"
+    "            return importlib.util.spec_from_loader(name, Loader())\n"
+    "sys.meta_path.insert(0, Finder())\n"
+)
+
+
+@pytest.mark.parametrize("variable", [None, "numba"])
+def test_a_numba_that_raises_oserror_on_import_leaves_numpy_in_charge(variable):
+    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
+    if variable is not None:
+        env["MLPZERO_BACKEND"] = variable
+    code = _BROKEN_NUMBA + (
+        "import numpy as np\n"
+        "from mlpzero import MLP, get_backend\n"
+        "X = np.linspace(-1, 1, 20).reshape(10, 2)\n"
+        "MLP(hidden=(3,)).fit(X, X[:, 0] > 0, epochs=2)\n"
+        "print(get_backend())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["numpy"]
+    if variable == "numba":
+        assert "using the backend 'numpy'" in done.stderr
+
+
 @needs_numba
 def test_the_environment_variable_chooses_the_backend():
     env = {**os.environ, "MLPZERO_BACKEND": "numba"}

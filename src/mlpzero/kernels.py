@@ -89,11 +89,16 @@ _compiled: Any = None  # the module of jitted functions, once numba is switched 
 _automatic = False
 
 
+#: What importing a numba that is installed but broken raises: ImportError, or OSError
+#: where llvmlite cannot load its shared library.
+_IMPORT_ERRORS = (ImportError, OSError)
+
+
 def numba_available() -> bool:
     """True when numba can be imported."""
     try:
         import numba  # noqa: F401
-    except ImportError:
+    except _IMPORT_ERRORS:
         return False
     return True
 
@@ -135,7 +140,7 @@ def compiled() -> Any:
     if _compiled is None:  # numba by default: imported on first use
         try:
             _load_kernels()
-        except ImportError:
+        except _IMPORT_ERRORS:
             _backend, _automatic = "numpy", False
             return None
     return _compiled
