@@ -500,6 +500,30 @@ def test_arrays_in_the_other_byte_order_give_the_numpy_result(loss, swapped):
         np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-12)
 
 
+@needs_numba
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+@pytest.mark.parametrize("changed", ["logits", "targets", "out"])
+def test_arrays_of_a_dtype_numba_lacks_give_the_numpy_result(loss, dtype, changed):
+    rng = np.random.default_rng(0)
+    arrays = {
+        "logits": rng.standard_normal((6, 3)).astype(np.float32),
+        "targets": np.eye(3, dtype=np.float32)[rng.integers(0, 3, 6)],
+        "out": np.empty((6, 3), np.float32),
+    }
+    arrays[changed] = arrays[changed].astype(dtype)
+    logits, Y, out = arrays["logits"], arrays["targets"], arrays["out"]
+    calls = (
+        lambda: loss.value(logits, Y),
+        lambda: loss.gradient(logits, Y, out=out).astype(float),
+        lambda: loss.value_and_gradient(logits, Y, out=out)[0],
+        lambda: loss.value_and_gradient(logits, Y, out=out)[1].astype(float),
+    )
+    for call in calls:
+        on_numpy, on_numba = _both(call)
+        np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-6)
+
+
 def test_the_mean_of_no_samples_is_nan(backend):
     empty = np.empty((0, 1))
     assert np.isnan(BinaryCrossEntropy().value(empty, empty))

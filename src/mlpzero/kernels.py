@@ -52,6 +52,7 @@ import numpy as np
 
 __all__ = [
     "BACKENDS",
+    "COMPILED_DTYPES",
     "SMALL_LAYER",
     "fit_epochs",
     "get_backend",
@@ -65,6 +66,11 @@ __all__ = [
 
 #: The backends :func:`set_backend` accepts.
 BACKENDS = ("numpy", "numba")
+
+#: The dtypes the compiled kernels take, in the machine's byte order: numba has no
+#: float16 or long double and reads no other byte order, so arrays of any other dtype go
+#: to NumPy.
+COMPILED_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 
 #: Widest layer (in units, input included) for which a network runs on the compiled
 #: small-network kernels; wider layers are faster through BLAS.

@@ -381,13 +381,14 @@ def _fits_kernels(logits: np.ndarray, *arrays: Any) -> bool:
     """Whether the compiled kernels may take ``arrays`` (the targets, and the gradient's
     ``out``) with ``logits``: they index each as the 2-D ``logits``, without bounds checks,
     so any other shape (a target NumPy broadcasts, a wrong one it refuses) or a missing
-    ``out`` goes to NumPy instead, as does an array not in the machine's byte order, which
-    numba cannot compile for."""
+    ``out`` goes to NumPy instead, as does an array of a dtype they do not take
+    (:data:`~mlpzero.kernels.COMPILED_DTYPES`)."""
     shape = logits.shape
-    if len(shape) != 2 or not logits.dtype.isnative:
+    dtypes = _kernels.COMPILED_DTYPES
+    if len(shape) != 2 or logits.dtype not in dtypes:
         return False
     for array in arrays:  # a loop, not all(...): this runs once per training step
-        if not isinstance(array, np.ndarray) or array.shape != shape or not array.dtype.isnative:
+        if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype not in dtypes:
             return False
     return True
 

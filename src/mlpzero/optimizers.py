@@ -70,10 +70,6 @@ __all__ = [
 ]
 
 
-#: The parameter dtypes the compiled Adam update takes; others are stepped by NumPy.
-_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 class Optimizer:
     """Base class. Subclasses set ``name``, ``_hyperparameters``, ``_state_names`` and
     implement :meth:`_update`.
@@ -475,9 +471,8 @@ class Adam(Optimizer):
         step = t(self.learning_rate * root_correction2 / (1 - beta1**self.iterations))
         eps_hat = t(self.eps * root_correction2 if self.eps_after_correction else self.eps)
         compiled = _kernels.compiled()
-        # The same update in one pass (mlpzero.kernels), for the dtypes numba compiles:
-        # float32 and float64 in the machine's byte order.
-        if compiled is not None and params.dtype in _COMPILED_DTYPES:
+        # The same update in one pass (mlpzero.kernels), for the dtypes it takes.
+        if compiled is not None and params.dtype in _kernels.COMPILED_DTYPES:
             compiled.adam(
                 params, g, exp_avg, exp_avg_sq, t(beta1), t(1 - beta1), t(beta2), t(1 - beta2),
                 step, eps_hat,
