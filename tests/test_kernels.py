@@ -524,6 +524,18 @@ def test_arrays_of_a_dtype_numba_lacks_give_the_numpy_result(loss, dtype, change
         np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-6)
 
 
+@needs_numba
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()])
+def test_a_read_only_out_is_refused_as_numpy_refuses_it(loss):
+    rng = np.random.default_rng(0)
+    logits, Y = rng.standard_normal((6, 3)), np.eye(3)[rng.integers(0, 3, 6)]
+    out = np.empty_like(logits)
+    out.flags.writeable = False
+    for call in (loss.gradient, loss.value_and_gradient):
+        refusals = _both(lambda call=call: _outcome(lambda: call(logits, Y, out=out)))
+        assert refusals == [ValueError, ValueError]
+
+
 def test_the_mean_of_no_samples_is_nan(backend):
     empty = np.empty((0, 1))
     assert np.isnan(BinaryCrossEntropy().value(empty, empty))

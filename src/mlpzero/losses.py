@@ -377,20 +377,21 @@ def _own_compiled_link(loss: Loss) -> str | None:
     return type(loss).__dict__.get("_compiled_link")
 
 
-def _fits_kernels(logits: np.ndarray, *arrays: Any) -> bool:
-    """Whether the compiled kernels may take ``arrays`` (the targets, and the gradient's
-    ``out``) with ``logits``: they index each as the 2-D ``logits``, without bounds checks,
-    so any other shape (a target NumPy broadcasts, a wrong one it refuses) or a missing
-    ``out`` goes to NumPy instead, as does an array of a dtype they do not take
-    (:data:`~mlpzero.kernels.COMPILED_DTYPES`)."""
+def _fits_kernels(logits: np.ndarray, targets: Any, *out: Any) -> bool:
+    """Whether the compiled kernels may take the ``targets`` (and the gradient's ``out``)
+    with ``logits``: they index each as the 2-D ``logits``, without bounds checks, so any
+    other shape (a target NumPy broadcasts, a wrong one it refuses) or a missing ``out``
+    goes to NumPy instead, as does an array of a dtype they do not take
+    (:data:`~mlpzero.kernels.COMPILED_DTYPES`) or an ``out`` that cannot be written
+    (NumPy refuses it by name)."""
     shape = logits.shape
     dtypes = _kernels.COMPILED_DTYPES
     if len(shape) != 2 or logits.dtype not in dtypes:
         return False
-    for array in arrays:  # a loop, not all(...): this runs once per training step
+    for array in (targets, *out):  # a loop, not all(...): this runs once per training step
         if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype not in dtypes:
             return False
-    return True
+    return not out or out[0].flags.writeable
 
 
 def _check_epsilon(epsilon: Any) -> float:
