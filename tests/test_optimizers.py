@@ -121,6 +121,21 @@ def test_float32_stays_float32_and_agrees(case, backend):
     np.testing.assert_allclose(got, expected, rtol=2e-6, atol=2e-6)
 
 
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_read_only_params_are_refused_before_any_state_changes(case, backend):
+    optimizer = opt.get(EXPECTED[case][0].config)
+    params, grads = START.copy(), CURVATURE * START
+    optimizer.step(params, grads)
+    before = optimizer.state_dict()
+    params.flags.writeable = False
+    with pytest.raises(ValueError, match="params must be writable"):
+        optimizer.step(params, grads)
+    after = optimizer.state_dict()
+    assert after["iterations"] == before["iterations"] == 1
+    for key, buffer in before["state"].items():
+        np.testing.assert_array_equal(after["state"][key], buffer)
+
+
 def test_adam_with_a_constant_gradient_steps_exactly_lr_sign_g():
     # m̂ = g and v̂ = g² at every step when g is constant: each step is lr·g/(|g| + eps).
     params = np.array([0.0, 0.0])

@@ -103,6 +103,10 @@ class Optimizer:
                 "params and grads must be flat arrays of the same shape and dtype, got "
                 f"{params.shape} {params.dtype} and {grads.shape} {grads.dtype}"
             )
+        if not params.flags.writeable:  # refused before the state changes
+            raise ValueError(
+                "params must be writable (the step updates them in place), got a read-only array"
+            )
         for key, buffer in self.state.items():
             if buffer.shape != params.shape or buffer.dtype != params.dtype:
                 raise ValueError(
