@@ -147,3 +147,18 @@ def test_negative_validation_counts_are_refused_by_name():
     message = r"^validation_data: y: the poisson loss needs non-negative targets"
     with pytest.raises(ValueError, match=message):
         MLP(hidden=(4,), loss="poisson").fit(X, y, epochs=1, validation_data=(X, -y - 1))
+
+
+@pytest.mark.parametrize("labels", [np.array(["a", "b"]), np.array(["a", "b"], dtype=object)])
+def test_text_targets_are_refused_by_name_in_fit_and_evaluate(labels):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = labels[np.arange(20) % 2]
+    message = rf"^y: the poisson loss needs numbers \(counts or rates\), got dtype {y.dtype}"
+    with pytest.raises(ValueError, match=message):
+        MLP(hidden=(4,), loss="poisson").fit(X, y, epochs=1)
+    model = MLP(hidden=(4,), loss="poisson", seed=0).fit(X, np.arange(20.0), epochs=1)
+    with pytest.raises(ValueError, match=message):
+        model.evaluate(X, y)
+    with pytest.raises(ValueError, match=r"^validation_data: y: the poisson loss needs numbers"):
+        model.fit(X, np.arange(20.0), epochs=1, validation_data=(X, y))

@@ -482,8 +482,12 @@ class Poisson(Loss):
 
     @staticmethod
     def check_targets(y: np.ndarray) -> None:
-        """Refuse negative targets (the Poisson mean is positive)."""
+        """Refuse targets that are not numbers, or negative (the Poisson mean is positive)."""
         y = np.asarray(y)
+        if y.dtype.kind not in "biuf":  # text has a smallest value too, but no sign
+            raise ValueError(
+                f"y: the poisson loss needs numbers (counts or rates), got dtype {y.dtype}"
+            )
         if y.size and np.min(y) < 0:
             raise ValueError(
                 "y: the poisson loss needs non-negative targets (counts or rates); "
