@@ -166,3 +166,20 @@ def test_confusion_matrix_names_labels_of_another_kind_than_the_values(labels, y
     y_true = [1] if isinstance(labels[0], str) else [0]
     with pytest.raises(ValueError, match=message):
         confusion_matrix(y_true, y_pred, labels=labels)
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "labels", "message"),
+    [
+        # a pandas object column mixing numbers and text
+        (np.array([1, "a"], dtype=object), [1, 1], None, r"^y_true and y_pred mix labels"),
+        (np.array([1, 2], dtype=object), ["1", "2"], None, r"^y_true and y_pred mix labels"),
+        ([1, 2], [1, 2], np.array([1, "a"], dtype=object), r"^labels mix labels"),
+        ([1, 2], [1, 2], [1, 2, None], r"^labels mix labels .*NoneType, int"),
+        (np.array([1, "a"], dtype=object), [1, 1], [1, 2], r"^y_true holds labels that"),
+    ],
+)
+def test_confusion_matrix_names_labels_that_cannot_be_sorted(y_true, y_pred, labels, message):
+    # the sort raised Python's bare "'<' not supported between instances of 'str' and 'int'"
+    with pytest.raises(ValueError, match=message):
+        confusion_matrix(y_true, y_pred, labels=labels)

@@ -81,10 +81,10 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
                     "confusion matrix counts class labels, not measurements (a regression's "
                     "targets or outputs); pass labels= to count such values as classes"
                 )
-        labels = np.unique(np.concatenate([y_true, y_pred]))
+        labels = _sorted_distinct(np.concatenate([y_true, y_pred]), "y_true and y_pred")
     else:
         labels = np.asarray(labels)
-        if labels.ndim != 1 or len(np.unique(labels)) != len(labels):
+        if labels.ndim != 1 or len(_sorted_distinct(labels, "labels")) != len(labels):
             raise ValueError(f"labels must be a list of distinct labels, got {labels.tolist()}")
         _check_same_kind(labels, "labels", y_true, "y_true")
         _check_same_kind(labels, "labels", y_pred, "y_pred")
@@ -92,7 +92,13 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
     sorted_labels = labels[order]
 
     def positions(values: np.ndarray, name: str) -> np.ndarray:
-        at = np.clip(np.searchsorted(sorted_labels, values), 0, max(0, len(labels) - 1))
+        try:
+            at = np.clip(np.searchsorted(sorted_labels, values), 0, max(0, len(labels) - 1))
+        except TypeError:
+            raise ValueError(
+                f"{name} holds labels that cannot be compared with labels "
+                f"({_type_names(values)} against {_type_names(sorted_labels)})"
+            ) from None
         unknown = sorted_labels[at] != values if len(labels) else np.ones(len(values), bool)
         if np.any(unknown):
             raise ValueError(f"{name} holds labels not in labels: {np.unique(values[unknown])[:5]}")
@@ -102,6 +108,22 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
     k = len(labels)
     counts = np.bincount(rows * k + columns, minlength=k * k).reshape(k, k)
     return counts.astype(np.int64, copy=False), labels  # bincount counts in intp
+
+
+def _sorted_distinct(values: np.ndarray, name: str) -> np.ndarray:
+    """``np.unique(values)``, or a ValueError naming ``name`` when the labels have no order
+    (an object array mixing text and numbers, or holding None)."""
+    try:
+        return np.unique(values)
+    except TypeError:
+        raise ValueError(
+            f"{name} mix labels of types that cannot be sorted ({_type_names(values)}): "
+            "a confusion matrix compares labels of one kind"
+        ) from None
+
+
+def _type_names(values: np.ndarray) -> str:
+    return ", ".join(sorted({type(value).__name__ for value in values.ravel().tolist()}))
 
 
 def r2_score(y_true: Any, y_pred: Any) -> float:
