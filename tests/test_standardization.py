@@ -434,3 +434,18 @@ def test_statistics_that_do_not_fit_the_data_dtype_are_refused():
         assert np.isfinite(statistics.apply(X)).all()  # float64 holds them
         with pytest.raises(ValueError, match=f"feature {j}'s mean .* do not fit in float32"):
             statistics.apply(X.astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    ("block_rows", "error", "message"),
+    [
+        (0, ValueError, r"^block_rows must be >= 1, got 0"),
+        (-5, ValueError, r"^block_rows must be >= 1, got -5"),
+        (2.5, TypeError, r"^block_rows must be an integer, got float 2.5"),
+    ],
+)
+def test_a_block_size_that_reads_no_rows_is_refused_by_name(block_rows, error, message):
+    # 0 failed with "range() arg 3 must not be zero", and a negative size read no block:
+    # "X has no rows to compute the standardisation statistics from", of an X of 4 rows
+    with pytest.raises(error, match=message):
+        Standardizer.fit(np.arange(8.0).reshape(4, 2), block_rows=block_rows)

@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from .validation import check_int
+
 __all__ = ["Moments", "Standardizer"]
 
 #: ``(count, mean, M, low, high)`` of some rows: their number, and per column their mean,
@@ -123,6 +125,7 @@ class Standardizer:
         m = shape[0] if rows is None else len(rows)
         if block_rows is None:
             block_rows = max(1, _BLOCK_VALUES // shape[1])
+        block_rows = check_int("block_rows", block_rows)
         count, mean, m2 = 0, np.zeros(shape[1]), np.zeros(shape[1])
         low, high = np.full(shape[1], np.inf), np.full(shape[1], -np.inf)
         with np.errstate(over="ignore", invalid="ignore"):
