@@ -486,3 +486,14 @@ def test_a_fit_warns_when_its_dtype_leaves_a_column_almost_constant():
     with pytest.warns(UserWarning, match="column 1"):
         incremental = MLP(hidden=(4,), seed=0).fit(shifted[:100], y[:100], epochs=1)
     incremental.fit(shifted[100:], y[100:], epochs=1)
+
+
+def test_targets_with_no_columns_are_refused_by_name():
+    # y of shape (n, 0) built a network with an output layer of 0 units and failed with
+    # "layer_sizes must hold at least two positive sizes, got [3, 2, 0]", naming no y
+    X = np.zeros((4, 3))
+    with pytest.raises(ValueError, match=r"^y has no columns: got shape \(4, 0\)"):
+        MLP(hidden=(2,)).fit(X, np.zeros((4, 0)), epochs=1)
+    model = MLP(hidden=(2,), seed=0).fit(X, [0, 1, 0, 1], epochs=1)
+    with pytest.raises(ValueError, match=r"^y_val has no columns: got shape \(4, 0\)"):
+        model.fit(X, [0, 1, 0, 1], epochs=1, validation_data=(X, np.zeros((4, 0))))

@@ -449,6 +449,11 @@ def check_targets(
         raise ValueError(f"{name} must be 1-D or 2-D with one entry per sample, got {got}")
     if array.ndim > 2:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
+    if array.ndim == 2 and array.shape[1] == 0:
+        raise ValueError(
+            f"{name} has no columns: got shape {array.shape}, need a target (or a column "
+            "of a 0/1 label matrix) per sample"
+        )
     if array.shape[0] != n_samples:
         hint = ""
         entries = array.shape[1] if array.ndim == 2 and array.shape[0] == 1 else len(array)
