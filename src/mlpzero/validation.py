@@ -480,11 +480,11 @@ def check_targets(
 
 
 def is_missing(value: Any) -> bool:
-    """Whether a label is a missing value: None, a float NaN, or pandas' ``NA`` or
-    ``NaT`` (the missing values of its nullable and datetime columns)."""
+    """Whether a label is a missing value: None, a float NaN (NumPy's float32 one too), or
+    pandas' ``NA`` or ``NaT`` (the missing values of its nullable and datetime columns)."""
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
-    return isinstance(value, float) and not np.isfinite(value)
+    return isinstance(value, (float, np.floating)) and not np.isfinite(value)
 
 
 def check_sample_weight(
