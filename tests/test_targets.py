@@ -207,3 +207,11 @@ def test_quiet_by_default_and_an_explicit_loss_wins(capsys):
     assert "loss='auto'" not in capsys.readouterr().err
     onehot = MLP(hidden=(3,), loss="categorical_crossentropy").fit(X, y > 0, epochs=1)
     assert onehot.task == "multiclass" and onehot.network.layer_sizes[-1] == 2
+
+
+def test_a_binary_y_of_one_class_is_described_as_one_class(capsys):
+    # the auto-loss message said "2 classes [1]" of a y that held one
+    X = rng.standard_normal((10, 2))
+    MLP(hidden=(3,), seed=0).fit(X, np.ones(10, dtype=int), epochs=1, verbose=1)
+    assert capsys.readouterr().err.startswith("loss='auto': 1 class [1] -> binary_crossentropy")
+    assert TargetEncoder("binary").fit([0, 1]).describe() == "2 classes [0, 1]"

@@ -221,8 +221,9 @@ class TargetEncoder:
 
     def describe(self) -> str:
         """What the fitted ``y`` looks like, in a few words (e.g. ``"3 classes"``)."""
-        if self.task == "binary":
-            return f"2 classes {self.classes_.tolist()}"
+        if self.task == "binary":  # two classes, or the one a y of a single label holds
+            count = len(self.classes_)
+            return f"{count} class{'es' if count != 1 else ''} {self.classes_.tolist()}"
         if self.task == "multiclass":
             return f"{len(self.classes_)} classes"
         if self.task == "multilabel":
