@@ -322,6 +322,31 @@ def test_classes_that_would_not_make_a_classifier_are_refused(settings, classes,
     assert not model.built
 
 
+@pytest.mark.parametrize(
+    ("settings", "classes", "message"),
+    [
+        ({}, [], "classes must be a non-empty list"),
+        ({}, [[0, 1]], "classes must be a non-empty list of labels"),
+        ({}, [0, 2], r"y has labels that classes=\[0, 2\] does not list: \[1\]"),
+        ({}, [0.5, 1.5], "are floats, which loss='auto' reads as regression"),
+        ({}, [0, 1, None], "classes must be labels of one type that sorts"),
+        ({"loss": "squared_error"}, [0, 1], "classes applies to classifiers"),
+    ],
+)
+def test_build_checks_classes_as_fit_does(settings, classes, message):
+    # build took them as they came: floats made a regression model, [] a model whose
+    # predict raised IndexError, a nested list a multi-label one, and labels of y that
+    # classes left out surfaced only at the first fit
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(3,), **settings)
+    with pytest.raises((ValueError, TypeError), match=message):
+        model.build(X, y, classes=classes)
+    assert not model.built
+    built = MLP(hidden=(3,), seed=0).build(X, y, classes=[2, 1, 0])
+    assert built.task == "multiclass" and built.classes_.tolist() == [0, 1, 2]
+
+
 @pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel", "regression"])
 def test_predict_in_blocks_gives_the_whole_arrays_predictions(task, monkeypatch):
     """predict turns a block of rows into labels before it computes the next; over many

@@ -181,12 +181,15 @@ class MLP:
 
         ``classes`` lists every label training will meet (the task and the outputs are
         then read from it rather than from ``y``), for incremental training whose first
-        batch may lack some. :meth:`fit` builds on its own when this is not called. With
+        batch may lack some; it is checked as :meth:`fit` checks its ``classes``. :meth:`fit`
+        builds on its own when this is not called. With
         ``standardize=True`` the standardisation statistics come from this ``X``, and the
         fits that follow keep them.
         """
         X = check_features(X, dtype=self.dtype, accept_sparse=True)
         y = check_targets(y, X.shape[0], x_columns=X.shape[1])
+        if classes is not None:  # checked as fit checks them, for a model made anew
+            _check_classes(self, classes, y, anew=True)
         self._build(X, y if classes is None else np.asarray(classes))
         if self.standardize:  # the statistics of this X, kept by the fits that follow
             self.network.input_transform = Standardizer.fit(_dense_blocks(X, self.dtype))
@@ -1697,9 +1700,9 @@ def _batches_in_order(source: Callable[[], Iterable[Any]], names: list[str]) -> 
     return batches
 
 
-def _check_classes(model: MLP, classes: Any, y: Any) -> None:
-    """``classes`` of :meth:`MLP.fit`: distinct labels, covering ``y``'s; on a fitted model,
-    the classes it has."""
+def _check_classes(model: MLP, classes: Any, y: Any, anew: bool = False) -> None:
+    """``classes`` of :meth:`MLP.fit` (and of :meth:`MLP.build`, which makes the model
+    ``anew``): distinct labels, covering ``y``'s; on a fitted model, the classes it has."""
     given = np.asarray(classes)
     if given.ndim != 1 or given.size == 0:
         raise ValueError(f"classes must be a non-empty list of labels, got {classes!r}")
@@ -1712,7 +1715,8 @@ def _check_classes(model: MLP, classes: Any, y: Any) -> None:
         ) from None
     if distinct != given.size:
         raise ValueError(f"classes must list each label once, got {classes!r}")
-    if model.built:
+    fresh = anew or not model.built
+    if not fresh:
         if model.classes_ is None:
             raise ValueError(f"classes applies to classifiers; this model is a {model.task} model")
         if set(given.tolist()) != set(model.classes_.tolist()):
@@ -1722,7 +1726,7 @@ def _check_classes(model: MLP, classes: Any, y: Any) -> None:
             )
     else:
         _check_new_classes(model, given)
-    if not model.built and y is not None and np.ndim(y) == 1:
+    if fresh and y is not None and np.ndim(y) == 1:
         missing = np.setdiff1d(np.unique(np.asarray(y)), given)
         if missing.size:
             raise ValueError(
