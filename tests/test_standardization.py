@@ -449,3 +449,14 @@ def test_a_block_size_that_reads_no_rows_is_refused_by_name(block_rows, error, m
     # "X has no rows to compute the standardisation statistics from", of an X of 4 rows
     with pytest.raises(error, match=message):
         Standardizer.fit(np.arange(8.0).reshape(4, 2), block_rows=block_rows)
+
+
+def test_a_build_whose_statistics_are_refused_leaves_the_model_unbuilt():
+    # the network was built before the statistics were refused: the model then predicted
+    # from raw inputs, and a fit said it had been "first fitted without standardisation"
+    X, y = raw_data()
+    X[0, 1], X[1, 1] = 1e300, -1e300
+    model = MLP(hidden=(3,), seed=0, dtype="float64", standardize=True)
+    with pytest.raises(ValueError, match="column 1 overflows float64"):
+        model.build(X, y)
+    assert not model.built and model.standardizer_ is None

@@ -190,9 +190,11 @@ class MLP:
         y = check_targets(y, X.shape[0], x_columns=X.shape[1])
         if classes is not None:  # checked as fit checks them, for a model made anew
             _check_classes(self, classes, y, anew=True)
+        # the statistics of this X, kept by the fits that follow; computed first, so that
+        # a refusal leaves no network that would take raw inputs
+        standardizer = Standardizer.fit(_dense_blocks(X, self.dtype)) if self.standardize else None
         self._build(X, y if classes is None else np.asarray(classes))
-        if self.standardize:  # the statistics of this X, kept by the fits that follow
-            self.network.input_transform = Standardizer.fit(_dense_blocks(X, self.dtype))
+        self.network.input_transform = standardizer
         return self
 
     def use_hidden_options(
