@@ -215,3 +215,18 @@ def test_a_binary_y_of_one_class_is_described_as_one_class(capsys):
     MLP(hidden=(3,), seed=0).fit(X, np.ones(10, dtype=int), epochs=1, verbose=1)
     assert capsys.readouterr().err.startswith("loss='auto': 1 class [1] -> binary_crossentropy")
     assert TargetEncoder("binary").fit([0, 1]).describe() == "2 classes [0, 1]"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"optimizer": "adam", "batch_size": 16}, {"optimizer": "lbfgs"}],
+)
+def test_training_accuracy_of_a_single_class_is_that_of_predict(options):
+    # a model that saw one class predicts it for every row (evaluate: accuracy 1.0), but
+    # training counted a row right only where its logit was <= 0: 0.08 for this seed
+    X = np.random.default_rng(3).standard_normal((50, 2))
+    y = np.ones(50, dtype=int)
+    model = MLP(hidden=(2,), seed=1).fit(X, y, epochs=2, validation_data=(X, y), **options)
+    assert model.evaluate(X, y)["accuracy"] == 1.0
+    assert model.history["accuracy"] == [1.0] * len(model.history["accuracy"])
+    assert model.history["val_accuracy"] == [1.0] * len(model.history["val_accuracy"])

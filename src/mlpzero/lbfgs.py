@@ -43,7 +43,12 @@ from .history import History
 from .losses import Loss
 from .network import Network
 from .regularizers import WeightPenalty
-from .training import AccuracyCounter, TrainingDivergedError, report_interrupted
+from .training import (
+    AccuracyCounter,
+    TrainingDivergedError,
+    predicts_one_class,
+    report_interrupted,
+)
 from .validation import (
     check_int,
     check_non_negative,
@@ -301,10 +306,11 @@ def minimize(
     buffers = [rows_buffer(x, chunk_rows, network.dtype) for x in (X, *(validation or ())[:1])]
     buffer = max((b for b in buffers if b is not None), key=len, default=None)
 
-    counter = AccuracyCounter(loss, Y, rows=min(chunk_rows, Y.shape[0]))
+    single_class = predicts_one_class(model)
+    counter = AccuracyCounter(loss, Y, min(chunk_rows, Y.shape[0]), single_class)
     if validation is not None:
         X_val, Y_val, w_val = validation
-        val_counter = AccuracyCounter(loss, Y_val, rows=min(chunk_rows, Y_val.shape[0]))
+        val_counter = AccuracyCounter(loss, Y_val, min(chunk_rows, Y_val.shape[0]), single_class)
     # The rows predicted right at the last evaluated parameters, counted from the logits of
     # that evaluation: an iteration usually ends at the point its line search evaluated
     # last, whose accuracy then costs no forward pass of its own. (Chunks of zero sample

@@ -198,6 +198,7 @@ def train(
     """
     history = history if history is not None else History()
     made: list[_Trainer] = []
+    single_class = predicts_one_class(model)
 
     def make() -> None:  # the loop's buffers, and a full batch's share of the rows
         made.append(
@@ -219,6 +220,7 @@ def train(
                 validation=validation,
                 shuffle=shuffle,
                 comm=communicator,
+                single_class=single_class,
             )
         )
 
@@ -260,9 +262,11 @@ class _Trainer:
         validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
         shuffle: bool | RowOrder,
         comm: _distributed.Communicator = _distributed.LOCAL,
+        single_class: bool = False,
     ) -> None:
         self.network, self.loss, self.optimizer = network, loss, optimizer
         self.comm = comm
+        self.single_class = single_class  # see AccuracyCounter
         #: A generator's batches (see _stream_epoch), or None when X holds the rows.
         self.stream = X if hasattr(X, "batches") else None
         if self.stream is not None and comm.size > 1:
@@ -296,7 +300,7 @@ class _Trainer:
         self.dropout = any(network.dropout)
         if self.dropout and network.dropout_rng is None:
             network.dropout_rng = rng
-        self.labels = AccuracyCounter(loss, Y, rows=self.batch)
+        self.labels = AccuracyCounter(loss, Y, rows=self.batch, single_class=single_class)
         self.snapshot = ParameterSnapshot()
         self.snapshot.take(network.params)  # its buffer, allocated before the first epoch
         self.optimizer_snapshot = OptimizerSnapshot()
@@ -312,7 +316,8 @@ class _Trainer:
         if validation is not None:
             X_val, Y_val, w_val = validation
             w_val = relative_sample_weight(w_val)
-            self.validation = (X_val, Y_val, w_val, AccuracyCounter(loss, Y_val))
+            val_labels = AccuracyCounter(loss, Y_val, single_class=single_class)
+            self.validation = (X_val, Y_val, w_val, val_labels)
             # Targets encoded a batch at a time (many classes) are validated a batch at a
             # time too: the outputs of every row would take as much memory as their one-hot
             # matrix. Otherwise the loss is taken over all the rows (each rank's, if
@@ -587,7 +592,8 @@ class _Trainer:
             batches += 1
             if weight == 0:
                 continue  # a batch of zero-weight rows carries no gradient
-            self.labels = AccuracyCounter(self.loss, yb)  # buffers for this batch's rows
+            # buffers for this batch's rows
+            self.labels = AccuracyCounter(self.loss, yb, single_class=self.single_class)
             value, batch_hits = self._step(xb, yb, wb, self.labels.all, batch_weight=weight)
             if not math.isfinite(value):
                 self._diverged(epoch, value)
@@ -855,14 +861,19 @@ class AccuracyCounter:
 
     Binary and multi-label outputs (sigmoid) predict 1 where the logit is > 0, that is
     where the probability is > 0.5; categorical outputs (softmax) predict the arg-max.
-    Regression has no accuracy (``kind`` is None).
+    Regression has no accuracy (``kind`` is None). A binary model whose training saw a
+    single class (``single_class``, :func:`predicts_one_class`) predicts that class for
+    every row, as ``MLP.predict`` does, whatever its logit: every row counts as right.
     """
 
-    def __init__(self, loss: Loss, Y: Any, rows: int | None = None) -> None:
+    def __init__(
+        self, loss: Loss, Y: Any, rows: int | None = None, single_class: bool = False
+    ) -> None:
         name = loss.name
         self.kind = {"binary_crossentropy": "threshold", "categorical_crossentropy": "argmax"}.get(
             name
         )
+        self.single_class = single_class and self.kind == "threshold"
         # Buffers for the largest batch; the labels for every row of Y (an encoded
         # targets object gives its own, without building Y).
         rows = Y.shape[0] if rows is None else rows
@@ -889,6 +900,8 @@ class AccuracyCounter:
         if self.kind is None:
             return 0
         rows = logits.shape[0]
+        if self.single_class:
+            return rows
         pred = self._pred[:rows]
         if self.kind == "argmax":
             np.argmax(logits, axis=1, out=pred)
@@ -901,6 +914,18 @@ class AccuracyCounter:
 
     def logs(self, loss: float, hits: int, rows: int) -> dict[str, float]:
         logs = {"loss": loss}
-        if self.kind is not None:
-            logs["accuracy"] = hits / rows
+        if self.kind is not None:  # the compiled full-batch epochs count hits on their own
+            logs["accuracy"] = 1.0 if self.single_class else hits / rows
         return logs
+
+
+def predicts_one_class(model: Any) -> bool:
+    """Whether ``model`` (an :class:`~mlpzero.MLP`, or None) is a binary classifier whose
+    training saw a single class: it predicts that class for every row."""
+    encoder = getattr(model, "encoder", None)
+    return (
+        encoder is not None
+        and encoder.task == "binary"
+        and encoder.classes_ is not None
+        and len(encoder.classes_) == 1
+    )
