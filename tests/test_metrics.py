@@ -183,3 +183,12 @@ def test_confusion_matrix_names_labels_that_cannot_be_sorted(y_true, y_pred, lab
     # the sort raised Python's bare "'<' not supported between instances of 'str' and 'int'"
     with pytest.raises(ValueError, match=message):
         confusion_matrix(y_true, y_pred, labels=labels)
+
+
+def test_confusion_matrix_names_a_missing_date_label():
+    # NaT, the missing date, was "not in labels", an argument that was never given
+    days = np.array(["2024-01-01", "NaT", "2024-01-02"], dtype="datetime64[D]")
+    with pytest.raises(ValueError, match=r"^y_true holds NaT at index 1: a label cannot be"):
+        confusion_matrix(days, days[[0, 0, 2]])
+    counts, labels = confusion_matrix(days[[0, 2]], days[[0, 0]])
+    assert counts.tolist() == [[1, 0], [1, 0]] and len(labels) == 2

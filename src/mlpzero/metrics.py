@@ -26,6 +26,9 @@ def _one_dimensional(values: Any, name: str) -> np.ndarray:
     if array.dtype.kind in "fc" and np.isnan(array).any():
         first = int(np.flatnonzero(np.isnan(array))[0])
         raise ValueError(f"{name} holds NaN at index {first}: a label cannot be missing")
+    if array.dtype.kind in "mM" and np.isnat(array).any():  # a missing date or duration
+        first = int(np.flatnonzero(np.isnat(array))[0])
+        raise ValueError(f"{name} holds NaT at index {first}: a label cannot be missing")
     if array.dtype.kind == "O":
         first = next((i for i, value in enumerate(array) if is_missing(value)), None)
         if first is not None:
