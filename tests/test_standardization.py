@@ -460,3 +460,12 @@ def test_a_build_whose_statistics_are_refused_leaves_the_model_unbuilt():
     with pytest.raises(ValueError, match="column 1 overflows float64"):
         model.build(X, y)
     assert not model.built and model.standardizer_ is None
+
+
+def test_joining_no_moments_is_refused_by_name():
+    # an empty list failed with "IndexError: list index out of range"
+    with pytest.raises(ValueError, match=r"^parts must hold the moments of at least one"):
+        Standardizer.from_moments([])
+    X, _ = raw_data()
+    halves = [Standardizer.moments(X[:60]), Standardizer.moments(X[60:])]
+    np.testing.assert_allclose(Standardizer.from_moments(halves).mean, X.mean(axis=0))

@@ -145,6 +145,8 @@ class Standardizer:
     def from_moments(cls, parts: Sequence[Moments]) -> Standardizer:
         """The standardiser of the rows of all ``parts`` (from :meth:`moments`), joined in
         order with the update above."""
+        if len(parts) == 0:
+            raise ValueError("parts must hold the moments of at least one share of rows, got none")
         count, mean, m2 = 0, np.zeros(parts[0][1].shape), np.zeros(parts[0][1].shape)
         low, high = parts[0][3].copy(), parts[0][4].copy()
         with np.errstate(over="ignore", invalid="ignore"):
