@@ -547,6 +547,25 @@ def test_a_bad_early_stopping_state_fails_before_the_first_epoch(tmp_path, kind)
     assert counter.begun == []
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float16", ">f4"])
+def test_an_optimizer_state_of_another_dtype_fails_before_the_first_epoch(tmp_path, dtype):
+    # A float32 model's Adam moments stored in another float dtype passed the checks and
+    # failed in the first step, naming no file ("one optimizer serves one model").
+    path = tmp_path / "run.npz"
+    with pytest.raises(Stop):
+        stopping_run(path, extra=[StopAt(5)])
+
+    def change(document, arrays):
+        arrays["optimizer.state.exp_avg"] = arrays["optimizer.state.exp_avg"].astype(dtype)
+
+    tampered(path, change)
+    counter = EpochCounter()
+    with pytest.raises(ValueError, match=r"checkpoint\.optimizer\.state\.state\.exp_avg") as caught:
+        stopping_run(path, resume=path, extra=[counter])
+    assert str(path) in str(caught.value) and "float32" in str(caught.value)
+    assert counter.begun == []
+
+
 # ---------------------------------------------------------------------------- ModelCheckpoint
 def test_a_checkpoint_path_naming_val_loss_without_validation_fails_before_training(tmp_path):
     X, y = data()

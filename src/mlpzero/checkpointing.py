@@ -227,8 +227,8 @@ def restore_optimizer(
 ) -> None:
     """Load the checkpoint's optimizer state into ``optimizer`` (same kind required).
 
-    Every state buffer must be a float vector of ``params``' size (a wrong one would fail
-    only in the first step) and the step count an integer in ``[0, 2**53]``.
+    Every state buffer must be a finite vector of ``params``' size and dtype (a wrong one
+    would fail only in the first step) and the step count an integer in ``[0, 2**53]``.
     """
     saved = state.optimizer_config.get("name")
     if saved != optimizer.name:
@@ -250,10 +250,14 @@ def restore_optimizer(
                 f"resume: {path}: checkpoint.optimizer.state.state.{key} must be an array of "
                 f"shape {params.shape}, got {short_repr(buffer)}"
             )
-        if buffer.dtype.kind != "f" or not np.isfinite(buffer).all():
+        if buffer.dtype != params.dtype:
             raise ValueError(
-                f"resume: {path}: checkpoint.optimizer.state.state.{key} must hold finite "
-                f"floats, got dtype {buffer.dtype}"
+                f"resume: {path}: checkpoint.optimizer.state.state.{key} must hold "
+                f"{params.dtype}, as the parameters do, got dtype {buffer.dtype}"
+            )
+        if not np.isfinite(buffer).all():
+            raise ValueError(
+                f"resume: {path}: checkpoint.optimizer.state.state.{key} must hold finite numbers"
             )
     try:
         optimizer.load_state_dict(saved_state)
