@@ -275,7 +275,7 @@ def test_predict_output_that_fails_leaves_the_earlier_file(trained, capsys, tmp_
 
     monkeypatch.setattr(cli, "_write_csv", fail_half_way)
     status, _, err = run(capsys, "predict", str(model_path), data, "--output", str(target))
-    assert status == 1 and "No space left" in err
+    assert status == 1 and f"no space left on device: {target}" in err
     assert target.read_text() == "earlier predictions\n"
     assert [p.name for p in target.parent.iterdir()] == ["predictions.csv"]  # no leftover
 

@@ -317,6 +317,35 @@ def test_a_failing_rename_leaves_the_old_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["model.npz"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="needs resource limits")
+def test_a_save_the_disk_cannot_hold_names_the_file_and_leaves_the_old_one(tmp_path):
+    # A full disk (here a limit on file sizes) said "[Errno 27] File too large", naming
+    # no file: mlpzero train printed "file too large" alone.
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.npz"
+    fitted(seed=1).save(path)
+    before = path.read_bytes()
+    script = (
+        "import resource, numpy as np\n"
+        "from mlpzero import MLP\n"
+        "X = np.random.default_rng(0).standard_normal((20, 3))\n"
+        "model = MLP(hidden=(2000,), seed=0).fit(X, X[:, 0] > 0, epochs=1)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
+        "try:\n"
+        f"    model.save({str(path)!r})\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "File too large" in ran.stdout and str(path) in ran.stdout, ran.stdout
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
 def test_save_refuses_what_it_cannot_write_well(tmp_path):
     with pytest.raises(RuntimeError, match="not fitted"):
         MLP().save(tmp_path / "m.npz")

@@ -514,7 +514,8 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     renamed over ``path`` with :func:`os.replace` (an existing file keeps its permissions,
     a new one gets those the umask allows). If ``write`` raises, or the process is
     interrupted, the temporary file is removed and whatever was at ``path`` is left as it
-    was. A symbolic link is followed: the file it names is replaced, the link stays. One of
+    was; a system error that names no file (a full disk) is given ``path`` as its file name.
+    A symbolic link is followed: the file it names is replaced, the link stays. One of
     the process's streams (``/dev/stdout``) is written through its descriptor, and a path
     that is not a regular file (a named pipe) in place, as nothing can be renamed over them.
     """
@@ -555,9 +556,11 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
             os.fsync(handle.fileno())
         os.chmod(temporary, _file_mode(target))
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError) and error.errno is not None and error.filename is None:
+            error.filename = given  # a full disk names no file: "[Errno 28] No space ..."
         raise
     return Path(os.fspath(path))
 
