@@ -358,6 +358,35 @@ def test_save_refuses_what_it_cannot_write_well(tmp_path):
     assert not (tmp_path / "m.npz").exists()
 
 
+SETTINGS_CHANGED_AFTER_FIT = {
+    "hidden": ((8,), r"hidden \(8,\).*\(4,\)"),
+    "dtype": ("float64", "dtype 'float64'.*float32"),
+    "loss": ("mse", "loss 'mse'.*binary_crossentropy"),
+    "standardize": (True, "standardize True.*False"),
+}
+
+
+@pytest.mark.parametrize("setting", sorted(SETTINGS_CHANGED_AFTER_FIT))
+def test_a_setting_changed_after_fitting_is_refused_by_save_not_by_load(tmp_path, setting):
+    # The model file held the new setting beside the fitted network, which load refuses
+    # as a contradiction: the save succeeded and the model could never be read back.
+    value, message = SETTINGS_CHANGED_AFTER_FIT[setting]
+    model = fitted()
+    setattr(model, setting, value)
+    path = tmp_path / "m.npz"
+    with pytest.raises(ValueError, match=f"cannot save a model whose {message}"):
+        model.save(path)
+    assert not path.exists()
+    X, y = blobs()
+    with pytest.raises(ValueError) as caught:  # before training, which wrote such files
+        model.fit(X, y, epochs=1, checkpoint=path)
+    if setting != "standardize":  # fit refuses that one itself
+        assert re.search(f"checkpoint=.*cannot save a model whose {message}", str(caught.value))
+    assert not path.exists()
+    setattr(model, setting, getattr(fitted(), setting))  # set back: saved and read back
+    assert mlpzero.load(model.save(path)).network.layer_sizes == model.network.layer_sizes
+
+
 def test_save_writes_over_a_model_or_checkpoint_but_not_over_a_data_file(tmp_path):
     model = fitted()
     data = tmp_path / "train.csv"

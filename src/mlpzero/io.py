@@ -285,6 +285,7 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
     _require_known(record.loss, _losses.get, "loss")
     settings, encoder = record.settings, record.encoder
     loss = settings["loss"]
+    _check_settings_fit_network(record)
     feature_names = record.feature_names
     if feature_names is not None:
         feature_names = [str(n) for n in feature_names]
@@ -326,6 +327,31 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
         mean_key, scale_key = _STANDARDIZE_MEMBERS
         arrays[mean_key], arrays[scale_key] = record.standardizer.mean, record.standardizer.scale
     return document, arrays
+
+
+def _check_settings_fit_network(record: ModelRecord) -> None:
+    """Refuse a model whose settings were changed after it was fitted (``model.hidden =
+    (8,)``) to disagree with its network: :func:`read_record` refuses such a file."""
+    settings = record.settings
+    loss = settings["loss"]
+    fitted = {
+        "hidden": (tuple(settings["hidden"]), tuple(record.layer_sizes[1:-1])),
+        "dtype": (np.dtype(settings["dtype"]).name, record.params.dtype.name),
+        "loss": (loss, record.loss),
+        "standardize": (bool(settings.get("standardize", False)), record.standardizer is not None),
+    }
+    for name, (value, network) in fitted.items():
+        differs = (
+            loss != "auto" and loss_entry(value) != loss_entry(network)
+            if name == "loss"
+            else value != network
+        )
+        if differs:
+            raise ValueError(
+                f"cannot save a model whose {name} {value!r} is not what it was fitted with "
+                f"({network!r}): a model file could not be read back with both; set {name} "
+                "back before saving"
+            )
 
 
 def _training_document(training: Mapping[str, Any] | None) -> dict[str, Any] | None:
