@@ -13,6 +13,7 @@ from conftest import blobs, read_model_file, write_model_file
 from mlpzero import MLP
 from mlpzero.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from mlpzero.checkpointing import data_signature, load_checkpoint
+from mlpzero.optimizers import Adam
 from mlpzero.preparation import check_data
 
 
@@ -243,6 +244,32 @@ def test_a_checkpoint_from_before_an_optimizer_setting_existed_resumes(tmp_path,
     resumed = MLP(hidden=(6,), seed=3).fit(X, y, epochs=6, resume=path, **options)
     reference = MLP(hidden=(6,), seed=3).fit(X, y, epochs=6, **options)
     np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+
+
+def test_optimizer_state_hyperparameters_other_than_the_runs_are_refused(tmp_path):
+    # The state's hyper-parameters were loaded into the fit's optimizer unchecked: a file
+    # whose fit options said Adam's defaults but whose state said weight_decay=0.5 resumed
+    # with it, silently, and changed the optimizer the fit was given.
+    path = tmp_path / "run.npz"
+    X, y = data()
+    options = dict(learning_rate=0.05, batch_size=16, optimizer="adam")
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, checkpoint=path, checkpoint_interval=0, callbacks=[StopAt(3)],
+            **options,
+        )  # fmt: skip
+
+    def contradicting(document, arrays):
+        document["checkpoint"]["optimizer"]["state"]["hyperparameters"]["weight_decay"] = 0.5
+
+    tampered(path, contradicting)
+    optimizer = Adam()
+    with pytest.raises(ValueError, match=r"hyperparameters has weight_decay=0\.5") as caught:
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, resume=path, **{**options, "optimizer": optimizer}
+        )
+    assert str(path) in str(caught.value)
+    assert optimizer.weight_decay == 0.0
 
 
 def test_a_checkpoint_from_before_penalty_per_sample_ran_without_it(tmp_path):

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import distributed as _distributed
+from . import optimizers as _optimizers
 from .callbacks import Callback, SettingsChanged
 from .io import CheckpointState, ModelRecord, jsonable, read_record, short_repr, write_record
 from .optimizers import Optimizer, check_dtype_range
@@ -237,6 +238,7 @@ def restore_optimizer(
             f"{optimizer.name!r}"
         )
     saved_state = state.optimizer_state
+    _check_same_hyperparameters(optimizer, saved_state.get("hyperparameters"), path)
     iterations = saved_state.get("iterations", 0)
     if not isinstance(iterations, int) or not 0 <= iterations <= _MAX_ITERATIONS:
         raise ValueError(
@@ -269,6 +271,26 @@ def restore_optimizer(
         check_dtype_range(optimizer, params.dtype)
     except ValueError as error:
         raise ValueError(f"resume: {path}: {error}") from None
+
+
+def _check_same_hyperparameters(optimizer: Optimizer, saved: Any, path: Any) -> None:
+    """Refuse a state whose hyper-parameters (all but the learning rate, which a run may
+    lower) are not those of the fit's optimizer: loading it would replace them. One missing
+    from the file (a file from before it existed) ran with its default."""
+    if not isinstance(saved, dict):
+        return  # refused by the optimizer when it loads the state
+    try:
+        defaults = _optimizers.get(optimizer.name).config
+    except (TypeError, ValueError):  # an optimizer of the user's: compared as saved
+        defaults = {}
+    saved, given = jsonable({**defaults, **saved}), jsonable(optimizer.config)
+    for key in sorted((set(saved) | set(given)) - {"name", "learning_rate"}):
+        if saved.get(key) != given.get(key):
+            raise ValueError(
+                f"resume: {path}: checkpoint.optimizer.state.hyperparameters has "
+                f"{key}={short_repr(saved.get(key))}, but the optimizer of the run (as fit "
+                f"was given it) has {key}={short_repr(given.get(key))}"
+            )
 
 
 def restore_schedule(schedule: Schedule | None, state: CheckpointState, path: Any) -> None:
