@@ -61,6 +61,7 @@ import json
 import math
 import os
 import stat
+import struct
 import sys
 import tempfile
 import zipfile
@@ -101,6 +102,9 @@ __all__ = [
 FORMAT = "mlpzero-model"
 FORMAT_VERSION = 1
 _MAX_MEMBERS = 1024
+#: A zip archive's end of central directory record, and its size without comment.
+_END = b"PK\x05\x06"
+_END_BYTES = 22
 _MAX_HEADER_BYTES = 10_000
 _MAX_MEMBER_BYTES = 1 << 31
 #: The metadata document's size in a compressed member, whose size in the file says
@@ -845,6 +849,12 @@ class _Archive:
         #: Bytes the compressed members read so far inflate to (``_MAX_INFLATE_MULTIPLE``).
         self.inflated = 0
         try:
+            few = _entries_at_most(handle, self.size, _MAX_MEMBERS)
+        except OSError as error:
+            raise self._damaged("the archive", error) from None
+        if not few:
+            raise self._invalid(f"more than {_MAX_MEMBERS} members")
+        try:
             self.zip = zipfile.ZipFile(handle)
             members = self.zip.infolist()
         except Exception as error:
@@ -975,6 +985,42 @@ class _Archive:
             raise ValueError(f"{self.source}: {field} (member {info.filename!r}) {error}") from None
         except Exception as error:
             raise self._damaged(f"member {info.filename!r}", error) from None
+
+
+def _entries_at_most(handle: BinaryIO, size: int, limit: int) -> bool:
+    """Whether the zip directory that :class:`zipfile.ZipFile` would read lists at most
+    ``limit`` entries, counted from their fixed-size headers: zipfile makes an object of
+    every entry before their number can be checked (a million tiny entries in 47 MB took
+    400 MB). The directory is found as zipfile finds it; what this does not recognise is
+    left to zipfile to refuse."""
+    tail = min(size, _END_BYTES + 0xFFFF)
+    handle.seek(size - tail)
+    data = handle.read(tail)
+    at = len(data) - _END_BYTES  # an end record without comment, else the last one
+    if at < 0 or not (data[at : at + 4] == _END and data[-2:] == b"\0\0"):
+        at = data.rfind(_END)
+    if at < 0 or len(data) - at < _END_BYTES:
+        return True
+    end = size - tail + at
+    directory = struct.unpack("<L", data[at + 12 : at + 16])[0]
+    start = end - directory
+    if end >= 76:  # a zip64 end record and its locator just before: its size counts
+        handle.seek(end - 76)
+        record = handle.read(76)
+        if record[56:60] == b"PK\x06\x07" and record[:4] == b"PK\x06\x06":
+            directory = struct.unpack("<Q", record[40:48])[0]
+            start = end - 76 - directory
+    position, read, count = start, 0, 0
+    while read < directory:
+        if count == limit:
+            return False
+        handle.seek(max(position, 0))
+        header = handle.read(46)
+        if position < 0 or len(header) < 46 or header[:4] != b"PK\x01\x02":
+            return True
+        step = 46 + sum(struct.unpack("<3H", header[28:34]))
+        position, read, count = position + step, read + step, count + 1
+    return True
 
 
 def _known_member(key: str) -> bool:
