@@ -179,6 +179,10 @@ def test_lbfgs_refuses_a_batch_generator():
         ({"dropout": 0.5}, {}, "dropout"),
         ({}, {"callbacks": "diagnostics"}, "Diagnostics"),
         ({}, {"callbacks": "checkpoint"}, "val_loss"),
+        # L-BFGS has no learning rate to log: these were let through, built the model and
+        # failed after its first iteration
+        ({}, {"callbacks": "rate_checkpoint"}, "lr"),
+        ({}, {"callbacks": "rate_stopping"}, "lr"),
     ],
 )
 def test_a_refused_lbfgs_fit_leaves_the_model_unbuilt(tmp_path, settings, options, message):
@@ -187,6 +191,8 @@ def test_a_refused_lbfgs_fit_leaves_the_model_unbuilt(tmp_path, settings, option
     made = {
         "diagnostics": [Diagnostics()],
         "checkpoint": [ModelCheckpoint(str(tmp_path / "m-{val_loss}.npz"))],
+        "rate_checkpoint": [ModelCheckpoint(str(tmp_path / "m-{lr}.npz"))],
+        "rate_stopping": [EarlyStopping(monitor="lr")],
     }
     options = {k: made.get(v, v) for k, v in options.items()}
     X, y = make_circles(n_samples=60, noise=0.1, factor=0.5, random_state=0)

@@ -1781,7 +1781,7 @@ def _check_log_names(model: MLP, options: FitOptions, validation: bool) -> None:
     """Let callbacks and the schedule that name metrics (a ``monitor``, ModelCheckpoint's
     path) refuse missing ones now, rather than after the first epoch."""
     classifier = model.encoder.is_classifier
-    names = {"epoch", "loss", "lr"}
+    names = {"epoch", "loss"} if options.lbfgs else {"epoch", "loss", "lr"}  # L-BFGS: no rate
     if classifier:
         names.add("accuracy")
     if validation:
