@@ -1870,3 +1870,14 @@ def test_a_warm_fit_stopped_by_an_error_leaves_the_models_history_as_it_was(iris
         model.fit(X, y)
     assert model.model_.history.as_dict() == before
     assert model.model_.history.epochs == len(model.loss_curve_) == 3
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_a_callback_that_is_no_callback_object_is_named_by_every_solver(binary, solver):
+    """solver='lbfgs' failed on a function in callbacks with "'function' object has no
+    attribute 'set_model'"; the stochastic solvers named the argument and what it got."""
+    X, y = binary
+    model = MLPClassifier(hidden_layer_sizes=(3,), solver=solver, max_iter=2,
+                          callbacks=[lambda epoch, logs: None])  # fmt: skip
+    with pytest.raises(TypeError, match=r"callbacks must be Callback objects, got function"):
+        model.fit(X, y)

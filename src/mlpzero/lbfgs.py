@@ -299,6 +299,11 @@ def minimize(
     history = history if history is not None else History()
     penalty = WeightPenalty(network.weight_mask, network.dtype, l2=l2)
     callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                f"callbacks must be Callback objects, got {type(callback).__name__} {callback!r}"
+            )
     check_distinct(callbacks)
     counts = {"evaluations": 0}
     losses: list[float] = []
