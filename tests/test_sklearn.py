@@ -1881,3 +1881,22 @@ def test_a_callback_that_is_no_callback_object_is_named_by_every_solver(binary, 
                           callbacks=[lambda epoch, logs: None])  # fmt: skip
     with pytest.raises(TypeError, match=r"callbacks must be Callback objects, got function"):
         model.fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_a_callback_watching_an_unlogged_metric_is_refused_before_training(binary, solver):
+    """solver='lbfgs' ran its first iteration before an EarlyStopping watching val_loss
+    (which it never logs) failed, with a message that did not name the callback; the
+    stochastic solvers refuse it, by name, before the first epoch."""
+    from mlpzero.callbacks import EarlyStopping, LambdaCallback
+
+    X, y = binary
+    epochs = []
+    model = MLPClassifier(
+        hidden_layer_sizes=(3,), solver=solver, max_iter=2,
+        callbacks=[LambdaCallback(on_epoch_end=lambda e, logs: epochs.append(e)),
+                   EarlyStopping(monitor="val_loss")],
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"EarlyStopping: monitor='val_loss' is not among"):
+        model.fit(X, y)
+    assert epochs == []

@@ -379,6 +379,12 @@ def minimize(
         if model is not None and model.stop_training:
             raise StopIteration
 
+    # What each iteration logs (no lr): a callback naming another metric is refused now.
+    names = {"epoch", "loss"} | ({"accuracy"} if counter.kind is not None else set())
+    if validation is not None:
+        names |= {"val_loss"} | ({"val_accuracy"} if val_counter.kind is not None else set())
+    for callback in callbacks:
+        callback.check_log_names(names)
     if model is not None:
         model.stop_training = False
     for callback in callbacks:
