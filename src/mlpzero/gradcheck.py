@@ -20,7 +20,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
-from .validation import check_positive, check_sample_weight
+from .validation import check_positive, check_sample_weight, is_sparse
 
 __all__ = ["GradCheckResult", "gradcheck", "numerical_gradient"]
 
@@ -70,13 +70,15 @@ def _check_epsilon(epsilon: float, theta: np.ndarray) -> float:
 def _check_batch(
     network: Network, X: Any, Y: Any, sample_weight: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``X`` ``(m, n_0)``, ``Y`` ``(m, n_L)`` and ``sample_weight`` ``(m,)`` as float64 arrays,
-    or a ValueError that names the one of the wrong shape. A stand-in for a network that
-    has no ``layer_sizes`` (one that fixes a dropout mask, say) gets its arrays unchecked."""
+    """``X`` ``(m, n_0)`` (a SciPy sparse matrix made dense), ``Y`` ``(m, n_L)`` and
+    ``sample_weight`` ``(m,)`` as float64 arrays, or a ValueError that names the one of
+    the wrong shape. A stand-in for a network that has no ``layer_sizes`` (one that fixes
+    a dropout mask, say) gets its arrays unchecked."""
     sizes = getattr(network, "layer_sizes", None)
     if sizes is None:
         return X, Y, sample_weight
     n_in, n_out = sizes[0], sizes[-1]
+    X = X.toarray() if is_sparse(X) else X  # dense, as a fit densifies it a batch at a time
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != n_in:
         hint = ", which looks transposed: pass X.T" if X.ndim == 2 and X.shape[0] == n_in else ""
@@ -142,9 +144,9 @@ def gradcheck(
 ) -> GradCheckResult:
     """Compare backward's gradient with finite differences; parameters are left unchanged.
 
-    ``X`` is ``(m, n_0)``, ``Y`` is ``(m, n_L)`` and ``sample_weight`` ``(m,)``; another
-    shape is refused with a ValueError that names it. The network must be float64 (a
-    float32 network is refused with a ValueError).
+    ``X`` is ``(m, n_0)`` (an array or a SciPy sparse matrix), ``Y`` is ``(m, n_L)`` and
+    ``sample_weight`` ``(m,)``; another shape is refused with a ValueError that names it.
+    The network must be float64 (a float32 network is refused with a ValueError).
     """
     _check_float64(network)
     X, Y, sample_weight = _check_batch(network, X, Y, sample_weight)
