@@ -345,3 +345,13 @@ def test_gradcheck_takes_a_sparse_x_as_every_entry_point_does():
         result = gradcheck(net, BinaryCrossEntropy(), container(X), Y)
         np.testing.assert_array_equal(result.numerical, dense.numerical)
         assert result.passed()
+
+
+def test_gradcheck_refuses_a_batch_with_no_rows():
+    """With no rows the loss is NaN (the mean of nothing): the check returned a relative
+    error of NaN, which neither passes nor says why; X is named instead."""
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
+    for check in (gradcheck, numerical_gradient):
+        with pytest.raises(ValueError, match=r"X has no rows.*shape \(0, 3\)"):
+            check(net, BinaryCrossEntropy(), X[:0], Y[:0])

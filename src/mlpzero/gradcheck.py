@@ -87,6 +87,10 @@ def _check_batch(
             f"the network, got shape {X.shape}{hint}"
         )
     m = X.shape[0]
+    if m == 0:  # the loss of no rows is NaN, and so would be every difference
+        raise ValueError(
+            f"X has no rows (shape {X.shape}): gradient checking needs at least one example"
+        )
     Y = np.asarray(Y, dtype=np.float64)
     if Y.shape != (m, n_out):
         if Y.shape == (n_out, m):
