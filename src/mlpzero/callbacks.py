@@ -77,11 +77,16 @@ class Callback:
         log (``names``: those it will, ``epoch`` included). Nothing to refuse here."""
 
 
-def check_distinct(callbacks: Sequence[Callback]) -> None:
-    """Refuse a callback object listed twice: its hooks would run twice an epoch, and a
-    stateful one (``EarlyStopping``'s patience) would count every epoch twice."""
+def check_callback_list(callbacks: Sequence[Any]) -> None:
+    """Refuse an entry that is not a :class:`Callback` (a plain function), and a callback
+    object listed twice: its hooks would run twice an epoch, and a stateful one
+    (``EarlyStopping``'s patience) would count every epoch twice."""
     seen: set[int] = set()
     for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                f"callbacks must be Callback objects, got {type(callback).__name__} {callback!r}"
+            )
         if id(callback) in seen:
             raise ValueError(
                 f"callbacks: the same {type(callback).__name__} object is listed twice "

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .callbacks import Callback, check_distinct
+from .callbacks import Callback, check_callback_list
 from .history import History
 from .losses import Loss
 from .network import Network
@@ -299,12 +299,7 @@ def minimize(
     history = history if history is not None else History()
     penalty = WeightPenalty(network.weight_mask, network.dtype, l2=l2)
     callbacks = list(callbacks)
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise TypeError(
-                f"callbacks must be Callback objects, got {type(callback).__name__} {callback!r}"
-            )
-    check_distinct(callbacks)
+    check_callback_list(callbacks)
     counts = {"evaluations": 0}
     losses: list[float] = []
     # One buffer for every evaluation (the network keeps a reference to its last input).

@@ -30,7 +30,7 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from .activations import Activation
-from .callbacks import Callback, Diagnostics, ModelCheckpoint, check_distinct
+from .callbacks import Callback, Diagnostics, ModelCheckpoint, check_callback_list
 from .checkpointing import (
     CallbackRestorer,
     CheckpointWriter,
@@ -1152,11 +1152,6 @@ class FitOptions:
             _check_checkpoint_path(checkpoint)
             _refuse_replacing(f"checkpoint={os.fspath(checkpoint)!r}", checkpoint, resume)
         for callback in callbacks:
-            if not isinstance(callback, Callback):
-                raise TypeError(
-                    "callbacks must be Callback objects, got "
-                    f"{type(callback).__name__} {callback!r}"
-                )
             if isinstance(callback, ModelCheckpoint):
                 _check_model_checkpoint_path(callback.path, checkpoint, resume)
         lbfgs = _lbfgs.requested(
@@ -1362,7 +1357,7 @@ def _check_callbacks(callbacks: Any) -> tuple[Any, ...]:
             f"{type(callbacks).__name__} {callbacks!r}"
         )
     callbacks = tuple(callbacks)
-    check_distinct(callbacks)
+    check_callback_list(callbacks)
     return callbacks
 
 
