@@ -87,6 +87,24 @@ class History:
             entry = [float(v) for v in value] if isinstance(value, (list, tuple)) else value
             self.diagnostics.setdefault(key, []).append(entry)
 
+    def lengths(self) -> tuple[dict[str, int], dict[str, int]]:
+        """How many values each list holds (metrics, then diagnostics), for
+        :meth:`cut_back`."""
+        return (
+            {key: len(values) for key, values in self.history.items()},
+            {key: len(values) for key, values in self.diagnostics.items()},
+        )
+
+    def cut_back(self, lengths: tuple[dict[str, int], dict[str, int]]) -> None:
+        """Drop what was recorded after :meth:`lengths` gave ``lengths``: the epochs of a
+        fit that failed, and the metrics it added."""
+        for records, kept in zip((self.history, self.diagnostics), lengths, strict=True):
+            for key in list(records):
+                if key in kept:
+                    del records[key][kept[key] :]
+                else:
+                    del records[key]
+
     @property
     def epochs(self) -> int:
         return len(self.history.get("loss", []))

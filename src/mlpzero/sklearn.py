@@ -72,7 +72,6 @@ from . import optimizers as _optimizers
 from .activations import ACTIVATIONS, Activation
 from .callbacks import Callback, Diagnostics, LambdaCallback
 from .convergence import ToleranceStopping
-from .history import History
 from .initializers import glorot_uniform_layers
 from .model import MLP
 from .network import Network
@@ -162,26 +161,6 @@ def _string_labels(labels: np.ndarray) -> np.ndarray:
             f"values ({other!r} of type {type(other).__name__}); give labels of one type"
         )
     return labels
-
-
-def _history_lengths(history: History) -> tuple[dict[str, int], dict[str, int]]:
-    """How many values each list of ``history`` holds (metrics, diagnostics), for
-    :func:`_cut_history`."""
-    return (
-        {key: len(values) for key, values in history.history.items()},
-        {key: len(values) for key, values in history.diagnostics.items()},
-    )
-
-
-def _cut_history(history: History, lengths: tuple[dict[str, int], dict[str, int]]) -> None:
-    """Drop what was recorded into ``history`` after :func:`_history_lengths` gave
-    ``lengths``: the epochs of a failed fit, and the metrics it added."""
-    for records, kept in zip((history.history, history.diagnostics), lengths, strict=True):
-        for key in list(records):
-            if key in kept:
-                del records[key][kept[key] :]
-            else:
-                del records[key]
 
 
 class _ScikitLearnOrder:
@@ -660,7 +639,7 @@ class _BaseMLP(BaseEstimator):
         hidden = None if mlp is None else (mlp.network, mlp.activation, mlp.dropout)
         progress = getattr(self, "_progress", None)  # whose lists a continued fit extends
         recorded = None if progress is None else progress.lengths()
-        epochs = None if mlp is None else _history_lengths(mlp.history)
+        epochs = None if mlp is None else mlp.history.lengths()
         try:
             return self._train(X, y, sample_weight, incremental, classes)
         except BaseException:
@@ -672,7 +651,7 @@ class _BaseMLP(BaseEstimator):
             if progress is not None and self._progress is progress:  # not committed
                 progress.cut_back(recorded)
                 if mlp is not None:  # the model's history, of the weights put back
-                    _cut_history(mlp.history, epochs)
+                    mlp.history.cut_back(epochs)
             raise
 
     def _train(
