@@ -222,6 +222,23 @@ def test_duplicate_entries_are_checked_as_the_sum_they_densify_to():
     assert not small.has_canonical_format  # the caller's matrix is left as it was
 
 
+@pytest.mark.parametrize("fmt", [sparse.coo_matrix, sparse.csr_matrix, sparse.coo_array])
+def test_integer_duplicate_entries_add_up_without_wrapping(fmt):
+    """Two stored counts of one cell in uint8 (200 and 100) are the value 300: summed in
+    uint8 they wrapped to 44, which was trained on and predicted from without a word."""
+    values, rows, columns = np.array([200, 100, 7], dtype=np.uint8), [0, 0, 1], [1, 1, 0]
+    if fmt is sparse.csr_matrix:
+        X = fmt((values, np.array(columns), np.array([0, 2, 3])), shape=(2, 2))
+    else:
+        X = fmt((values, (np.array(rows), np.array(columns))), shape=(2, 2))
+    checked = check_features(X, dtype=np.float32, accept_sparse=True)
+    np.testing.assert_array_equal(checked.toarray(), [[0.0, 300.0], [7.0, 0.0]])
+    model = MLP(hidden=(3,), seed=0).fit(np.array([[0.0, 300.0], [7.0, 0.0]]), [0, 1], epochs=1)
+    np.testing.assert_array_equal(
+        model.predict_proba(X), model.predict_proba(np.array([[0.0, 300.0], [7.0, 0.0]]))
+    )
+
+
 def _csr(indices, indptr, shape=(2, 3)):
     data = np.ones(len(indices))
     return sparse.csr_matrix((data, np.array(indices), np.array(indptr)), shape=shape)

@@ -319,6 +319,10 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
     _check_sparse_structure(X, name)
+    if X.dtype.kind in "iu" and not getattr(X, "has_canonical_format", True):
+        # Duplicate entries add up (in tocsr and sum_duplicates) in X's own dtype, where
+        # uint8 counts of 200 and 100 wrap to 44: add them up as the floats they become.
+        X = X.astype(np.float64)
     csr = X.tocsr()  # X itself when it is CSR already
     if csr is not X:  # made by a conversion that trusts the indices of formats not checked
         _check_sparse_structure(csr, name)
