@@ -47,6 +47,11 @@ def fitted():
         ([[1e300, 0.0]], r"X holds 1e\+300 \(at index 0, 0\), beyond the largest float32"),
         ([[0.0, -4e38]], r"X holds -4e\+38 \(at index 0, 1\)"),
         ([[0, -(10**400)]], r"X holds an integer beyond every float \(-1000\.\.\.\) at index 0, 1"),
+        # What NumPy wraps whole as one object: said as what it is, not "at index ".
+        ((r for r in [[1.0]]), r"X must be 2-D \(n_samples, n_features\), got generator <gen"),
+        ({"a": [1.0]}, r"X must be 2-D \(n_samples, n_features\), got dict \{'a': \[1\.0\]\}$"),
+        (None, r"X must be 2-D \(n_samples, n_features\), got NoneType None$"),
+        ("1.5", r"X must be 2-D \(n_samples, n_features\), got str '1\.5'$"),
     ],
 )
 def test_check_features_names_the_problem(X, message):

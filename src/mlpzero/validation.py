@@ -172,6 +172,10 @@ def check_features(
         array = np.asarray(X)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} could not be read as an array: {error}") from None
+    if array.ndim == 0:  # a number, or what NumPy wraps whole: None, a generator, a dict
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got {type(X).__name__} {_short(X)}"
+        )
     if array.dtype.kind not in "biuf":
         if array.dtype.kind in "OUS":
             try:
