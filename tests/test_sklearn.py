@@ -1293,6 +1293,24 @@ def test_partial_fit_takes_sparse_batches(iris):
     np.testing.assert_array_equal(model.predict_proba(sparse.csc_matrix(X)), dense.predict_proba(X))
 
 
+@brief_training
+def test_sparse_integer_counts_with_duplicates_add_up_without_wrapping():
+    """A COO matrix of uint8 counts holding 200 and 100 for one cell is the count 300,
+    in fit and in predict: its conversion to CSR summed them in uint8, to 44."""
+    from scipy import sparse
+
+    dense = np.array([[300.0, 0.0], [0.0, 7.0], [1.0, 1.0], [0.0, 250.0]])
+    values = np.array([200, 100, 7, 1, 1, 250], dtype=np.uint8)
+    rows, columns = np.array([0, 0, 1, 2, 2, 3]), np.array([0, 0, 1, 0, 1, 1])
+    counts = sparse.coo_matrix((values, (rows, columns)), shape=(4, 2))
+    y = [0, 1, 0, 1]
+    options = {"hidden_layer_sizes": (3,), "max_iter": 3, "random_state": 0}
+    model = MLPClassifier(**options).fit(counts, y)
+    expected = MLPClassifier(**options).fit(dense, y)
+    np.testing.assert_array_equal(model.coefs_[0], expected.coefs_[0])
+    np.testing.assert_array_equal(model.predict_proba(counts), expected.predict_proba(dense))
+
+
 def test_poisson_regressor_fits_counts():
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, size=(200, 2))

@@ -80,7 +80,7 @@ from .regularizers import WeightPenalty
 from .schedules import InverseScaling
 from .snapshot import ParameterSnapshot
 from .training import TrainingDivergedError
-from .validation import check_fits, check_sample_weight, is_memory_mapped
+from .validation import check_fits, check_sample_weight, float_duplicates, is_memory_mapped
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -118,6 +118,12 @@ def _input_dtypes(X: Any) -> Any:
     memory-mapped ``X``, which keeps its dtype (None): :class:`~mlpzero.MLP` converts its
     rows batch by batch, where a conversion here would copy it whole."""
     return None if is_memory_mapped(X) else (np.float64, np.float32)
+
+
+def _sparse_sums(X: Any) -> Any:
+    """``X``, an integer sparse ``X`` with duplicate entries as float64: ``validate_data``
+    converts a COO matrix to CSR, adding duplicates in its dtype (uint8 200 + 100 is 44)."""
+    return float_duplicates(X) if issparse(X) else X
 
 
 def _auto_dtype(X: Any, given: Any) -> np.dtype:
@@ -672,7 +678,7 @@ class _BaseMLP(BaseEstimator):
         given = getattr(X, "dtype", None)  # before validate_data converts X
         X, y = validate_data(
             self,
-            X,
+            _sparse_sums(X),
             y,
             reset=fresh,
             accept_sparse=["csr", "csc"],
@@ -1189,7 +1195,7 @@ class _BaseMLP(BaseEstimator):
     def _validate_X(self, X: Any) -> Any:
         check_is_fitted(self)
         return validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=_input_dtypes(X)
+            self, _sparse_sums(X), reset=False, accept_sparse=["csr", "csc"], dtype=_input_dtypes(X)
         )
 
     def predict(self, X: Any) -> np.ndarray:

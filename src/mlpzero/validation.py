@@ -27,6 +27,7 @@ __all__ = [
     "check_sample_weight",
     "check_targets",
     "dense_rows",
+    "float_duplicates",
     "is_memory_mapped",
     "is_missing",
     "is_sparse",
@@ -323,10 +324,7 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
     _check_sparse_structure(X, name)
-    if X.dtype.kind in "iu" and not getattr(X, "has_canonical_format", True):
-        # Duplicate entries add up (in tocsr and sum_duplicates) in X's own dtype, where
-        # uint8 counts of 200 and 100 wrap to 44: add them up as the floats they become.
-        X = X.astype(np.float64)
+    X = float_duplicates(X)
     csr = X.tocsr()  # X itself when it is CSR already
     if csr is not X:  # made by a conversion that trusts the indices of formats not checked
         _check_sparse_structure(csr, name)
@@ -338,6 +336,18 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
         raise ValueError(f"{name} contains NaN or infinity (first at {_sparse_cell(csr, bad[0])})")
     check_fits(csr.data, dtype, name, locate=lambda where: _sparse_cell(csr, where[0]))
     return csr.astype(dtype, copy=False)
+
+
+def float_duplicates(X: Any) -> Any:
+    """A sparse ``X`` whose duplicate entries add up as the floats they become.
+
+    A conversion to CSR (and ``sum_duplicates``) adds the stored values of one cell in
+    ``X``'s own dtype, where uint8 counts of 200 and 100 wrap to 44. An integer ``X`` that
+    may hold duplicates is returned as float64 (a sparse copy); any other ``X`` as it is.
+    """
+    if X.dtype.kind in "iu" and not getattr(X, "has_canonical_format", True):
+        return X.astype(np.float64)
+    return X
 
 
 def _check_sparse_structure(X: Any, name: str) -> None:
