@@ -2,6 +2,8 @@
 extreme but finite input never produces a RuntimeWarning or a NaN (pytest turns every
 warning into an error)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -426,6 +428,20 @@ def test_bad_sample_weights_are_named_with_what_was_received(weights, message):
         check_sample_weight(weights, 3)
     with pytest.raises(ValueError, match=message):
         MLP(hidden=(2,)).fit(np.zeros((3, 2)), [0, 1, 0], epochs=1, sample_weight=weights)
+
+
+def test_complex_numbers_among_objects_are_refused_not_cut_to_their_real_parts():
+    """A complex X is refused; NumPy's complex numbers in an object array (a data frame
+    with a complex column beside a text one) were trained on as their real parts, with
+    only NumPy's warning."""
+    X = np.array([[np.complex128(1 + 2j), 1.0], [0.5, 2.0]], dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=r"X must be numeric, got \(1\+2j\) at index 0, 0"):
+            check_features(X)
+        model = MLP(hidden=(2,), seed=0).fit(np.ones((2, 2)), [0, 1], epochs=1)
+        with pytest.raises(ValueError, match=r"X must be numeric, got \(1\+2j\)"):
+            model.predict(X)
 
 
 def test_a_masked_array_with_masked_entries_is_refused_not_trained_on_as_it_is():

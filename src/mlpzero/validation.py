@@ -38,6 +38,9 @@ __all__ = [
     "scan_all",
 ]
 
+# NumPy's warning that a cast drops imaginary parts (np.exceptions from NumPy 1.25 on).
+_ComplexWarning = getattr(np, "exceptions", np).ComplexWarning
+
 #: Bytes of data a chunked scan reads at a time (see :func:`row_chunks`).
 CHUNK_BYTES = 4 << 20
 
@@ -180,8 +183,11 @@ def check_features(
     if array.dtype.kind not in "biuf":
         if array.dtype.kind in "OUS":
             try:
-                array = array.astype(np.float64)
-            except (TypeError, ValueError, OverflowError):  # the last: an int like 10**400
+                with warnings.catch_warnings():  # NumPy's complex numbers: not their real part
+                    warnings.simplefilter("error", _ComplexWarning)
+                    array = array.astype(np.float64)
+            # The third: an int like 10**400.
+            except (TypeError, ValueError, OverflowError, _ComplexWarning):
                 raise ValueError(_not_numeric(array, name)) from None
         else:
             raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
@@ -287,6 +293,8 @@ def _not_numeric(array: np.ndarray, name: str) -> str:
     integer beyond every float)."""
     for flat, value in enumerate(array.ravel()):
         try:
+            if isinstance(value, complex):  # float() of NumPy's drops the imaginary part
+                raise TypeError
             float(value)
         except (TypeError, ValueError, OverflowError) as error:
             where = ", ".join(str(int(i)) for i in np.unravel_index(flat, array.shape))
