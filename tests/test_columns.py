@@ -42,6 +42,30 @@ def test_mlp_reorders_a_permutation_and_refuses_other_names(frame, tmp_path):
     np.testing.assert_array_equal(model.predict(df.to_numpy()), model.predict(df))
 
 
+def test_build_names_the_features_as_a_first_fit_does(frame):
+    """A model built on a frame before its fit matched frames by position afterwards: a
+    frame with its columns in another order was predicted from without a word."""
+    df, y = frame
+    shuffled = df[["gamma", "alpha", "beta"]]
+    built = MLP(hidden=(4,), seed=0).build(df, y)
+    assert built.feature_names_in_ == NAMES
+    built.fit(shuffled, y, epochs=3)
+    fitted = MLP(hidden=(4,), seed=0).fit(df, y, epochs=3)
+    np.testing.assert_array_equal(built.network.params, fitted.network.params)
+    np.testing.assert_array_equal(built.predict_proba(shuffled), built.predict_proba(df))
+    named = MLP(hidden=(4,), seed=0)
+    named.feature_names_in_ = NAMES  # names set before name an array's columns, and order a frame
+    named.build(shuffled, y)
+    np.testing.assert_array_equal(
+        named.network.params, MLP(hidden=(4,), seed=0).build(df, y).network.params
+    )
+    with pytest.raises(ValueError, match=r"feature_names_in_ names 2 features, but X has 3"):
+        wrong = MLP(hidden=(4,), seed=0)
+        wrong.feature_names_in_ = ["alpha", "beta"]
+        wrong.build(df.to_numpy(), y)
+    assert not wrong.built
+
+
 def test_continued_fit_and_validation_data_are_matched_by_name(frame):
     df, y = frame
     shuffled = df[["beta", "gamma", "alpha"]]

@@ -184,16 +184,24 @@ class MLP:
         batch may lack some; it is checked as :meth:`fit` checks its ``classes``. :meth:`fit`
         builds on its own when this is not called. With
         ``standardize=True`` the standardisation statistics come from this ``X``, and the
-        fits that follow keep them.
+        fits that follow keep them. A data frame's column names become
+        ``feature_names_in_``, as in a first fit.
         """
-        X = check_features(X, dtype=self.dtype, accept_sparse=True)
+        # The feature names a first fit would take: a frame's columns, or those set before.
+        names = _column_names(X) if self.built else _first_fit_names(self, X)
+        X = check_features(_in_training_order(X, names, "X"), dtype=self.dtype, accept_sparse=True)
         y = check_targets(y, X.shape[0], x_columns=X.shape[1])
+        if names is not None and len(names) != X.shape[1]:
+            raise ValueError(
+                f"feature_names_in_ names {len(names)} features, but X has {X.shape[1]}"
+            )
         if classes is not None:  # checked as fit checks them, for a model made anew
             _check_classes(self, classes, y, anew=True)
         # the statistics of this X, kept by the fits that follow; computed first, so that
         # a refusal leaves no network that would take raw inputs
         standardizer = Standardizer.fit(_dense_blocks(X, self.dtype)) if self.standardize else None
         self._build(X, y if classes is None else np.asarray(classes))
+        self.feature_names_in_ = names
         self.network.input_transform = standardizer
         return self
 
