@@ -199,6 +199,21 @@ def test_integers_beyond_every_float_are_refused_by_name():
     assert MLP(hidden=(3,), dropout=np.float32(0.5)).dropout == (0.5,)
 
 
+@pytest.mark.skipif(
+    np.finfo(np.longdouble).max <= np.finfo(np.float64).max, reason="longdouble is float64"
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_long_double_beyond_float64_is_named_by_its_value(dtype):
+    """An extended-precision 1e400 was reported as "holds inf", with the advice to use
+    float64, which cannot hold it either (and was the dtype already)."""
+    X = np.array([[np.longdouble("1e400"), 0.0]], dtype=np.longdouble)
+    with pytest.raises(
+        ValueError, match=r"X holds 1e\+400 \(at index 0, 0\), beyond the largest"
+    ) as error:
+        check_features(X, dtype=dtype)
+    assert "rescale it" in str(error.value) and "use dtype" not in str(error.value)
+
+
 def test_a_dropout_rate_as_a_0_d_array_is_one_rate():
     """It failed with NumPy's "iteration over a 0-d array", naming no argument."""
     assert MLP(hidden=(3, 2), dropout=np.array(0.25)).dropout == (0.25, 0.25)

@@ -432,17 +432,23 @@ def check_fits(
     if found is not None:
         where, value = found
         position = "index " + ", ".join(str(i) for i in where) if locate is None else locate(where)
+        in_float64 = abs(value) <= np.finfo(np.float64).max  # not a long double beyond it
+        wider = in_float64 and dtype.itemsize < 8
+        # float() would show a long double beyond every float64 as inf
+        shown = (
+            f"{float(value):.3g}" if in_float64 else np.format_float_scientific(value, 2, trim="-")
+        )
         raise ValueError(
-            f"{name} holds {value:.3g} (at {position}), beyond the largest {dtype.name} "
-            f"({limit:.3g}); rescale it or use dtype='float64'"
+            f"{name} holds {shown} (at {position}), beyond the largest {dtype.name} "
+            f"({limit:.3g}); rescale it" + (" or use dtype='float64'" if wider else "")
         )
 
 
 def _first_too_large(
     array: np.ndarray, limit: float, within: slice
-) -> tuple[list[int], float] | None:
-    """The index and value of the largest ``|x| > limit`` in the first chunk of rows
-    ``within`` that holds one (None if none)."""
+) -> tuple[list[int], Any] | None:
+    """The index and value (a scalar of ``array``'s dtype) of the largest
+    ``|x| > limit`` in the first chunk of rows ``within`` that holds one (None if none)."""
     for rows in row_chunks(array, within=within):
         magnitude = np.abs(array[rows])
         if magnitude.max() <= limit:
@@ -450,7 +456,7 @@ def _first_too_large(
             continue
         where = [int(i) for i in np.unravel_index(np.argmax(magnitude), magnitude.shape)]
         where[0] += rows.start
-        return where, float(array[tuple(where)])
+        return where, array[tuple(where)]
     return None
 
 
