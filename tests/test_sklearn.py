@@ -1683,6 +1683,19 @@ def test_a_float64_value_beyond_a_float32_model_is_refused_as_such_by_fit(
         model.fit(X, y)
 
 
+@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
+def test_sparse_duplicates_whose_sum_is_beyond_a_float32_model_are_refused_as_such(estimator):
+    """Two stored values of one cell, 3e38 each, fit in float32 while their sum does not:
+    fit checked each alone, cast, and then said X held NaN or infinity, which it did not."""
+    from scipy.sparse import csr_matrix
+
+    data, indices, indptr = np.array([3e38, 3e38, 1.0, 2.0]), [0, 0, 1, 0], [0, 2, 3, 4]
+    X = csr_matrix((data, np.array(indices), np.array(indptr)), shape=(3, 2))
+    model = estimator(hidden_layer_sizes=(2,), dtype="float32", max_iter=1)
+    with pytest.raises(ValueError, match=r"X holds 6e\+38 \(at row 0, column 0\), beyond"):
+        model.fit(X, [0, 1, 0])
+
+
 @pytest.mark.parametrize("kind", [np.uint8, np.int16])
 def test_a_numpy_integer_batch_size_trains_as_the_same_python_int(kind):
     """scikit-learn's validation admits NumPy integers; small ones must not wrap or

@@ -80,7 +80,13 @@ from .regularizers import WeightPenalty
 from .schedules import InverseScaling
 from .snapshot import ParameterSnapshot
 from .training import TrainingDivergedError
-from .validation import check_fits, check_sample_weight, float_duplicates, is_memory_mapped
+from .validation import (
+    check_features,
+    check_fits,
+    check_sample_weight,
+    float_duplicates,
+    is_memory_mapped,
+)
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -702,9 +708,8 @@ class _BaseMLP(BaseEstimator):
             dtype = self._mlp.dtype
         # validate_data made X float64 or float32: a float64 value beyond float32 would
         # become infinity in the cast below, and then be refused as if X held one.
-        if issparse(X):  # CSR rows are what every solver reads: one sparse copy at most
-            check_fits(X.data, dtype, "X", locate=lambda where: "a stored value")
-            X = X.tocsr().astype(dtype, copy=False)
+        if issparse(X):  # CSR rows are what every solver reads, checked as they add up
+            X = check_features(X, dtype=dtype, accept_sparse=True)
         elif not is_memory_mapped(X):  # MLP.fit converts a memory-mapped X batch by batch
             check_fits(X, dtype, "X")
             X = np.asarray(X, dtype=dtype)
