@@ -804,6 +804,8 @@ def test_progress_bar_shows_epochs_loss_rate(capsys):
         ({"validation_split": 1.5}, ValueError, r"validation_split must be in \[0, 1\)"),
         ({"validation_split": 0.2, "validation_data": ([[0, 0]], [0])}, ValueError, "not both"),
         ({"validation_data": [[0, 0]]}, TypeError, "validation_data must be"),
+        ({"validation_data": ([[0, 0]],)}, TypeError, "got a tuple of 1 item$"),
+        ({"validation_data": ([[0, 0]], [0], None, [1])}, TypeError, "got a tuple of 4 items"),
         ({"validation_data": ([[0, 0]], [0])}, ValueError, "X_val has 2 features"),
         ({"class_weight": {7: 2.0}}, ValueError, "not classes of y"),
         ({"class_weight": "even"}, ValueError, "'balanced' or a dict"),

@@ -545,9 +545,12 @@ def _check_validation_data(
     data: Any, dtype: np.dtype, n_features: int, scan: RowScan | None = None
 ) -> Validation:
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        got = type(data).__name__
+        if isinstance(data, (tuple, list)):
+            got = f"a {got} of {len(data)} item{'' if len(data) == 1 else 's'}"
         raise TypeError(
             "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val), "
-            f"got {type(data).__name__}"
+            f"got {got}"
         )
     X_val = check_features(
         data[0], dtype=dtype, n_features=n_features, name="X_val", scan=scan, accept_sparse=True
