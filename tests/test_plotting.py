@@ -366,3 +366,30 @@ def test_boundary_of_more_than_ten_classes_gives_each_its_own_colour():
     assert len({tuple(np.round(c, 6)) for c in colours}) == 12
     regions = ax.images[0].get_array()[0]  # one row of the grid: one pixel per class
     assert len({tuple(np.round(c, 6)) for c in regions}) == 12
+
+
+def test_boundary_matches_a_frames_columns_to_the_models_features_by_name(tmp_path):
+    """A frame with the training columns in another order was drawn by position: the
+    regions and the accuracy in the title were those of the swapped features (52% for a
+    model right on every point), while ``score`` on the same frame said 100%. A live
+    plot's boundary frame was read the same way, and a frame of other names was drawn as
+    if it were the model's."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((200, 2)) * [1, 3], columns=["a", "b"])
+    y = (frame["a"] > 0.5).astype(int).to_numpy()
+    model = MLP(hidden=(8,), seed=0).fit(frame, y, epochs=300, learning_rate=0.5)
+    assert model.score(frame[["b", "a"]], y) == 1.0
+    figure = plot_decision_boundary(model, frame[["b", "a"]], y, resolution=20)
+    assert figure.axes[0].get_title() == "accuracy 100.0%"
+    np.testing.assert_array_equal(figure.axes[0].collections[-1].get_offsets(), frame.to_numpy())
+    with pytest.raises(ValueError, match=r"missing \['a', 'b'\], unexpected \['x', 'y'\]"):
+        plot_decision_boundary(model, frame.set_axis(["x", "y"], axis=1), y)
+
+    live = LivePlot(boundary=(frame[["b", "a"]], y), resolution=20)
+    model.fit(frame, y, epochs=1, learning_rate=0.01, callbacks=[live])
+    assert live.figure().axes[-1].get_title() == "accuracy 100.0%"
+    other = LivePlot(boundary=(frame.set_axis(["x", "y"], axis=1), y))
+    with pytest.raises(ValueError, match=r"unexpected \['x', 'y'\]"):
+        model.fit(frame, y, epochs=1, callbacks=[other])
+    assert model.history.epochs == 301  # refused before its first epoch

@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
 
+from ..model import _in_training_order
 from ..validation import (
     check_features,
     check_int,
@@ -84,6 +85,14 @@ def class_probabilities(model: Model, points: np.ndarray, n_classes: int) -> np.
     return proba
 
 
+def in_model_order(model: Any, X: Any) -> Any:
+    """``X`` with a data frame's columns matched by name to the features ``model`` was
+    trained on (its ``feature_names_in_``), as its ``predict`` matches them; other names
+    are refused. Arrays, and models without feature names, keep the columns' order."""
+    names = getattr(model, "feature_names_in_", None)
+    return X if names is None else _in_training_order(X, list(names), "X")
+
+
 def plot_decision_boundary(
     model: Model | Callable[[np.ndarray], np.ndarray],
     X: Any,
@@ -101,7 +110,9 @@ def plot_decision_boundary(
     optionally, ``classes_``) or a callable from grid points ``(n, 2)`` to probabilities.
     ``padding`` widens the plotted region by that fraction of the data's span on each
     side; ``resolution`` is the number of grid points per axis, from 2 to
-    :data:`MAX_RESOLUTION` (2000). Draws into ``ax`` when given, else into a new Figure.
+    :data:`MAX_RESOLUTION` (2000). A data frame's columns are matched by name to the
+    features a model was trained on, as ``predict`` matches them, so the first axis is
+    the first training feature. Draws into ``ax`` when given, else into a new Figure.
     Returns the Figure; saves it to ``path`` when given.
     """
     task = getattr(model, "task", None)
@@ -110,7 +121,7 @@ def plot_decision_boundary(
             f"model must be a binary or multi-class classifier to draw decision regions, "
             f"got a {task} model"
         )
-    X = check_features(X, dtype=np.float64)
+    X = check_features(in_model_order(model, X), dtype=np.float64)
     if X.shape[1] != 2:
         raise ValueError(f"X must have 2 columns to draw a plane, got shape {X.shape}")
     y = check_targets(y, X.shape[0]).reshape(X.shape[0])

@@ -30,7 +30,7 @@ from ..callbacks import Callback
 from ..progress import in_jupyter_kernel
 from ..validation import check_features, check_non_negative, check_positive
 from ._figure import check_figure_path, plot_per_epoch, save
-from .boundary import check_resolution, plot_decision_boundary
+from .boundary import check_resolution, in_model_order, plot_decision_boundary
 
 __all__ = ["LivePlot"]
 
@@ -53,6 +53,7 @@ class LivePlot(Callback):
     boundary:
         ``(X, y)`` with ``X`` of shape ``(n, 2)``: also draw the model's decision
         boundary over these points (:func:`~mlpzero.plotting.plot_decision_boundary`).
+        A data frame's columns are matched to the model's features by name.
     every:
         The least number of seconds between two redraws.
     max_share:
@@ -94,7 +95,9 @@ class LivePlot(Callback):
             X = check_features(boundary[0], dtype=np.float64)
             if X.shape[1] != 2:
                 raise ValueError(f"boundary: X must have 2 columns, got shape {X.shape}")
-            self.boundary = (X, np.asarray(boundary[1]))
+            # A data frame is kept, for its columns to be matched to the model's by name.
+            framed = hasattr(boundary[0], "columns") and not isinstance(boundary[0], np.ndarray)
+            self.boundary = (boundary[0] if framed else X, np.asarray(boundary[1]))
         self.every = check_non_negative("every", every)
         self.max_share = check_positive("max_share", max_share)
         if self.max_share > 1:
@@ -121,6 +124,8 @@ class LivePlot(Callback):
                 f"LivePlot(boundary=...) draws decision regions, which a {task} model has "
                 "not; leave boundary out"
             )  # before the first epoch, not at the first redraw
+        if self.boundary is not None:
+            in_model_order(self.model, self.boundary[0])  # other column names: refused now
         self._show = in_jupyter_kernel()
         self._handle = None
         self._next = self.clock() + self.every
