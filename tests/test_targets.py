@@ -135,6 +135,18 @@ def test_binary_loss_refuses_three_classes():
         TargetEncoder("binary").fit([0, 1, 2])
 
 
+def test_binary_loss_given_measurements_does_not_advise_a_class_per_value():
+    """``loss="binary_crossentropy"`` with a float ``y`` of many values (measurements, or
+    probabilities as soft targets) was told to use ``categorical_crossentropy``, which
+    then trains a classifier with one class per distinct value without a word."""
+    y = np.linspace(0.05, 0.95, 50)
+    with pytest.raises(ValueError, match="50 distinct float values") as info:
+        MLP(hidden=(2,), loss="binary_crossentropy").fit(np.ones((50, 1)) * y[:, None], y)
+    message = str(info.value)
+    assert "squared_error" in message and "0 and 1" in message
+    assert "use loss='categorical_crossentropy'" not in message
+
+
 def test_unknown_task():
     with pytest.raises(ValueError, match="task must be one of"):
         TargetEncoder("ranking")

@@ -141,6 +141,14 @@ class TargetEncoder:
                 raise ValueError(f"y for {self.task} classification must be 1-D, got {y.shape}")
             classes = _unique_labels(y)
             if self.task == "binary" and len(classes) > 2:
+                if y.dtype.kind == "f":  # measurements, not labels: no class per value
+                    raise ValueError(
+                        f"binary_crossentropy takes two classes, 0 and 1; y holds "
+                        f"{len(classes)} distinct float values such as "
+                        f"{classes[:5].tolist()}: for measurements use "
+                        "loss='squared_error' (or 'auto'); cast float-coded classes to "
+                        "int (with loss='categorical_crossentropy' for more than two)"
+                    )
                 raise ValueError(
                     f"binary_crossentropy takes two classes, y has {len(classes)}: "
                     f"{classes[:10].tolist()}; use loss='categorical_crossentropy'"
