@@ -285,6 +285,18 @@ def test_fit_checks_classes_and_names_them(classes, message):
     assert not model.built
 
 
+def test_classes_with_a_multilabel_y_say_that_they_do_not_apply():
+    """``classes=[0, 1]`` with a 0/1 matrix ``y`` (as scikit-learn's ``partial_fit`` asks)
+    made the model binary and then said "y for binary classification must be 1-D"."""
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    Y = (X > 0).astype(int)
+    model = MLP(hidden=(3,))
+    with pytest.raises(ValueError, match=r"classes applies to a 1-D y of labels.*2 columns"):
+        model.fit(X, Y, classes=[0, 1], epochs=1)
+    assert not model.built
+    assert model.fit(X, Y, epochs=1).task == "multilabel"
+
+
 @pytest.mark.parametrize("classes", [[0, 1, None], ["no", None, "yes"]])
 def test_fit_names_classes_that_cannot_be_sorted(classes):
     X = np.random.default_rng(0).standard_normal((20, 2))

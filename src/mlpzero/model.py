@@ -1731,6 +1731,11 @@ def _check_classes(model: MLP, classes: Any, y: Any, anew: bool = False) -> None
             )
     else:
         _check_new_classes(model, given)
+    if fresh and y is not None and np.ndim(y) == 2 and np.shape(y)[1] > 1:
+        raise ValueError(
+            f"classes applies to a 1-D y of labels; y has {np.shape(y)[1]} columns "
+            "(multi-label or multi-output), one output each: leave classes out"
+        )
     if fresh and y is not None and np.ndim(y) == 1:
         missing = np.setdiff1d(np.unique(np.asarray(y)), given)
         if missing.size:
