@@ -592,6 +592,82 @@ def test_idle_sessions_expire_and_free_their_place():
             Page(second)
 
 
+@contextlib.contextmanager
+def served(app):
+    """``app`` served by uvicorn as ``mlpzero playground`` serves it (same message size
+    limit), on a free port of 127.0.0.1, in a thread: yields the port. Stopped at the end
+    of the block, forcibly, within half a minute."""
+    import uvicorn
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws_max_size=MAX_MESSAGE_BYTES)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.01)
+        yield listening.getsockname()[1]
+    finally:
+        server.should_exit = server.force_exit = True
+        thread.join(timeout=30)
+        listening.close()
+
+
+def _masked_text_frame(text: str) -> bytes:
+    """``text`` as one WebSocket text frame from a client (masked, as clients must)."""
+    payload, mask = text.encode(), os.urandom(4)
+    length = (
+        bytes([0x80 | len(payload)])
+        if len(payload) < 126
+        else bytes([0xFE]) + len(payload).to_bytes(2, "big")
+    )
+    return b"\x81" + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def test_a_page_that_stops_reading_is_closed_when_idle_and_frees_its_place():
+    """A client that asks for frames and never reads them kept its place for good: the
+    server waited without end to hand it a reply, so the idle timeout never came, and
+    eight such connections shut every page out until the server was restarted."""
+    import websockets.sync.client
+
+    app = create_app(max_sessions=1, idle_timeout=1.0)
+    with served(app) as port, socket.socket() as stalled:
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.settimeout(10)
+        stalled.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        stalled.sendall(
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        assert stalled.recv(12) == b"HTTP/1.1 101"
+        # Frames of 2,000 points are some 100 kB: far more than the socket buffers hold.
+        settings = {"samples": 2000, "hidden": "8,8,8,8,8,8"}
+        stalled.sendall(_masked_text_frame(json.dumps({"type": "configure", "settings": settings})))
+        for _ in range(100):
+            stalled.sendall(_masked_text_frame('{"type": "frame"}'))
+        # Nothing is read from here on; the place must come free once the server has
+        # waited the idle timeout to send.
+        deadline = time.monotonic() + 15
+        while True:
+            with websockets.sync.client.connect(
+                f"ws://127.0.0.1:{port}/ws", open_timeout=10, max_size=None
+            ) as other:
+                first = json.loads(other.recv(timeout=10))
+                if first["type"] == "hello":  # the stalled page's session is gone
+                    assert list(app.state.registry.sessions) == [first["session"]]
+                    break
+            assert "too many" in first["message"], first
+            assert time.monotonic() < deadline, "the stalled page still holds its place"
+            time.sleep(0.2)
+
+
 def test_the_idle_timeout_is_a_setting_and_is_checked():
     assert LIMITS["idle_timeout_seconds"] == 900
     for bad in (0, -1, float("nan"), "10", True):

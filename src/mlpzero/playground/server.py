@@ -19,7 +19,8 @@ Routes
     A bad message gets ``{"type": "error", "field": ..., "message": ...}`` and the session
     carries on. The first frame on a connection, and any frame after the data changed,
     carries the data points and the input feature maps. A connection that sends nothing
-    for ``LIMITS["idle_timeout_seconds"]`` is closed, and its place freed.
+    for ``LIMITS["idle_timeout_seconds"]``, or leaves a reply unread that long, is closed,
+    and its place freed.
 ``GET /api/export/{session}/model`` and ``GET /api/export/{session}/code``
     The trained model as an mlpzero model file, and a Python script that trains it.
 
@@ -306,8 +307,17 @@ def create_app(
             return
         session_id, session = opened
         has_data = False  # whether this page got the data points yet
+
+        async def deliver(message: dict[str, Any]) -> bool:
+            """Send ``message``; False when the page took nothing for ``idle_timeout``
+            (it stopped reading: waiting on would keep its place for good)."""
+            with anyio.move_on_after(idle_timeout) as waiting:
+                await websocket.send_text(_dumps(message))
+            return not waiting.cancelled_caught
+
         try:
-            await websocket.send_text(_dumps({"type": "hello", "session": session_id, **_config()}))
+            if not await deliver({"type": "hello", "session": session_id, **_config()}):
+                return
             while True:
                 message = None
                 with anyio.move_on_after(idle_timeout):
@@ -324,7 +334,8 @@ def create_app(
                 else:
                     reply = await run_in_threadpool(_handle, session, text, not has_data)
                     has_data = has_data or "data" in reply
-                await websocket.send_text(_dumps(reply))
+                if not await deliver(reply):
+                    break
         except WebSocketDisconnect:
             pass
         finally:
