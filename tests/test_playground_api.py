@@ -629,14 +629,12 @@ def _masked_text_frame(text: str) -> bytes:
     return b"\x81" + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-def test_a_page_that_stops_reading_is_closed_when_idle_and_frees_its_place():
-    """A client that asks for frames and never reads them kept its place for good: the
-    server waited without end to hand it a reply, so the idle timeout never came, and
-    eight such connections shut every page out until the server was restarted."""
-    import websockets.sync.client
-
-    app = create_app(max_sessions=1, idle_timeout=1.0)
-    with served(app) as port, socket.socket() as stalled:
+@contextlib.contextmanager
+def stalled_page(port: int):
+    """A WebSocket client of the server on ``port`` that asks for a hundred frames of
+    2,000 points (some 100 kB each, far more than the socket buffers hold) and never
+    reads a byte of them."""
+    with socket.socket() as stalled:
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stalled.settimeout(10)
         stalled.connect(("127.0.0.1", port))
@@ -647,11 +645,21 @@ def test_a_page_that_stops_reading_is_closed_when_idle_and_frees_its_place():
             "Sec-WebSocket-Version: 13\r\n\r\n".encode()
         )
         assert stalled.recv(12) == b"HTTP/1.1 101"
-        # Frames of 2,000 points are some 100 kB: far more than the socket buffers hold.
         settings = {"samples": 2000, "hidden": "8,8,8,8,8,8"}
         stalled.sendall(_masked_text_frame(json.dumps({"type": "configure", "settings": settings})))
         for _ in range(100):
             stalled.sendall(_masked_text_frame('{"type": "frame"}'))
+        yield stalled
+
+
+def test_a_page_that_stops_reading_is_closed_when_idle_and_frees_its_place():
+    """A client that asks for frames and never reads them kept its place for good: the
+    server waited without end to hand it a reply, so the idle timeout never came, and
+    eight such connections shut every page out until the server was restarted."""
+    import websockets.sync.client
+
+    app = create_app(max_sessions=1, idle_timeout=1.0)
+    with served(app) as port, stalled_page(port):
         # Nothing is read from here on; the place must come free once the server has
         # waited the idle timeout to send.
         deadline = time.monotonic() + 15
@@ -1024,6 +1032,17 @@ def test_ctrl_c_stops_the_command_as_a_normal_end():
         _, err = process.communicate(timeout=20)
     assert process.returncode == 0, (process.returncode, err)
     assert "interrupted" not in err and "Traceback" not in err, err
+
+
+def test_ctrl_c_stops_the_command_while_a_page_has_stopped_reading():
+    """Ctrl+C waited for every connection to close, without end and without a word, so
+    a client that had stopped reading its replies kept the command running."""
+    with playground_command() as (process, port, _), stalled_page(port):
+        time.sleep(1)  # the replies fill the socket buffers
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, (process.returncode, err)
+    assert "Traceback" not in err, err
 
 
 def test_the_command_refuses_a_bad_port():

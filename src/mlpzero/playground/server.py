@@ -36,6 +36,7 @@ the name to either.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import logging
@@ -70,7 +71,14 @@ from .data import CLASSIFICATION, DATASETS, FEATURE_LABELS, REGRESSION, make_dat
 from .session import Session
 from .settings import LIMITS, Settings, SettingsError, parse_settings
 
-__all__ = ["LOOPBACK_NAMES", "MAX_MESSAGE_BYTES", "MAX_SESSIONS", "create_app", "main"]
+__all__ = [
+    "LOOPBACK_NAMES",
+    "MAX_MESSAGE_BYTES",
+    "MAX_SESSIONS",
+    "SHUTDOWN_SECONDS",
+    "create_app",
+    "main",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +86,8 @@ logger = logging.getLogger(__name__)
 MAX_SESSIONS = 8
 #: The largest message the page may send.
 MAX_MESSAGE_BYTES = 64 * 1024
+#: Seconds that Ctrl+C waits for open connections before ending them.
+SHUTDOWN_SECONDS = 3
 #: The names the server answers to, whatever address it listens on.
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -338,6 +348,10 @@ def create_app(
                     break
         except WebSocketDisconnect:
             pass
+        except asyncio.CancelledError:
+            # The server stopping (Ctrl+C) gave up waiting for this page to read a
+            # reply: the connection ends here, which is no error of the page's.
+            return
         finally:
             registry.close(session_id)
 
@@ -410,6 +424,9 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
         port=port,
         log_level="warning",
         ws_max_size=MAX_MESSAGE_BYTES,
+        # Ctrl+C waits this long for the pages' connections to close, then ends them: a
+        # client that stopped reading would otherwise keep the command running.
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
     )
     # Listen before showing the address: port 0 then has its number, a port in use ends
     # the command here rather than after a browser was sent to whatever holds it, and a
