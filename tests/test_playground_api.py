@@ -441,6 +441,22 @@ def test_bad_messages_get_a_clear_error(page, message, field):
     assert page.step(1)["type"] == "frame"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        '{"type": "step", "epochs": ' + "9" * 5000 + "}",
+        '{"type": "configure", "settings": {"seed": -' + "1" * 5000 + "}}",
+    ],
+)
+def test_a_number_of_thousands_of_digits_is_named_as_such(page, message):
+    """A JSON object holding an integer of more digits than Python converts was answered
+    "expected a JSON object", as if it were not one."""
+    error = page.ask(message)
+    assert error["type"] == "error" and error["field"] == "message", error
+    assert "too many digits" in error["message"], error
+    assert page.step(1)["epoch"] == 1
+
+
 def test_binary_messages_and_too_much_work_are_refused(page):
     page.ws.send_bytes(b"\x00\x01")
     error = page.receive()

@@ -376,8 +376,10 @@ def _handle(session: Session, text: str, needs_data: bool = False) -> dict[str, 
         return _error("message", f"message larger than {MAX_MESSAGE_BYTES} bytes")
     try:
         message = json.loads(text)
-    except ValueError:
+    except json.JSONDecodeError:
         return _error("message", "expected a JSON object")
+    except ValueError:  # valid JSON, but an integer longer than Python converts
+        return _error("message", "a number in the message has too many digits")
     except RecursionError:
         return _error("message", "expected a JSON object: this one is nested too deeply")
     if not isinstance(message, dict):
