@@ -474,6 +474,23 @@ def test_oversized_messages_are_refused(page):
     assert error["type"] == "error" and "larger than" in error["message"]
 
 
+def test_the_command_closes_a_connection_on_an_oversized_message():
+    """The server docstring said every bad message gets an error and the session carries
+    on; the command's web server ends the connection on one over the limit, as it now says."""
+    import websockets.exceptions
+    import websockets.sync.client
+
+    huge = json.dumps({"type": "frame", "pad": "x" * MAX_MESSAGE_BYTES})
+    with playground_command() as (_, port, _):
+        url = f"ws://127.0.0.1:{port}/ws"
+        with websockets.sync.client.connect(url, open_timeout=10, max_size=None) as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+            ws.send(huge)
+            with pytest.raises(websockets.exceptions.ConnectionClosedError) as closed:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 1009
+
+
 @pytest.mark.parametrize(
     "message",
     [

@@ -17,10 +17,12 @@ Routes
     - ``{"type": "frame"}``: reply with a frame.
 
     A bad message gets ``{"type": "error", "field": ..., "message": ...}`` and the session
-    carries on. The first frame on a connection, and any frame after the data changed,
-    carries the data points and the input feature maps. A connection that sends nothing
-    for ``LIMITS["idle_timeout_seconds"]``, or leaves a reply unread that long, is closed,
-    and its place freed.
+    carries on; a message larger than :data:`MAX_MESSAGE_BYTES` instead ends the
+    connection under :func:`main` (close code 1009, message too big). The first frame on a
+    connection, and any frame after the data changed, carries the data points and the
+    input feature maps. A connection that sends nothing for
+    ``LIMITS["idle_timeout_seconds"]``, or leaves a reply unread that long, is closed, and
+    its place freed.
 ``GET /api/export/{session}/model`` and ``GET /api/export/{session}/code``
     The trained model as an mlpzero model file, and a Python script that trains it.
 
@@ -84,7 +86,7 @@ logger = logging.getLogger(__name__)
 
 #: At most this many pages train at once; a further connection is refused.
 MAX_SESSIONS = 8
-#: The largest message the page may send.
+#: The largest message the page may send (:func:`main` closes a connection on a larger one).
 MAX_MESSAGE_BYTES = 64 * 1024
 #: Seconds that Ctrl+C waits for open connections before ending them.
 SHUTDOWN_SECONDS = 3
