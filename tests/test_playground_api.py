@@ -1122,6 +1122,29 @@ def test_localhost_in_capitals_is_still_localhost(monkeypatch, capsys):
     assert "http://localhost:" in out and "warning" not in err, (out, err)
 
 
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("127.0.0.2", False), ("0:0:0:0:0:0:0:1", False), ("0.0.0.0", True), ("192.168.1.5", True)],
+)
+def test_only_an_address_beyond_loopback_is_warned_about(monkeypatch, capsys, host, warned):
+    """Every 127.x.x.x address (and ::1 written out) is this machine's loopback: the
+    command warned that such a server was reachable beyond this machine."""
+    import uvicorn
+
+    from mlpzero.playground import server
+
+    def bind(config, both):
+        listening = socket.socket()
+        listening.bind(("127.0.0.1", 0))
+        return [listening]
+
+    monkeypatch.setattr(server, "_bind", bind)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: None)  # serve nothing
+    server.main(host=host, port=0, open_browser=False)
+    _, err = capsys.readouterr()
+    assert ("reachable beyond this machine" in err) == warned, err
+
+
 @pytest.mark.parametrize("port", ["70000", "-1", "http"])
 def test_a_bad_port_is_a_bad_option(capsys, port):
     """Exit status 2 and argparse's line naming the option, as for every bad option."""

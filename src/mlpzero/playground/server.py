@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import json
 import logging
 import math
@@ -441,7 +442,7 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     port = sockets[0].getsockname()[1]
     # Not localhost for ::1: where the name means 127.0.0.1 alone it would lead nowhere.
     url = f"http://{'localhost' if host == '127.0.0.1' else _host_name(host)}:{port}/"
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not _is_loopback(host):
         print(f"warning: serving on {host}, reachable beyond this machine", file=sys.stderr)
     print(f"mlpzero playground: {url}  (Ctrl+C to stop)", flush=True)
     if open_browser:
@@ -454,6 +455,16 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     finally:
         for listening in sockets:
             listening.close()
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address (any 127.x.x.x, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may lead anywhere
+        return False
 
 
 #: Ports drawn for ``localhost`` on port 0 before giving up: each draw is free on
