@@ -546,6 +546,16 @@ def test_websockets_from_other_sites_are_refused(client):
             ws.receive_text()
 
 
+@pytest.mark.parametrize("origin", ["http://[::1", "http://[127.0.0.1:8765", "http://]:8765"])
+def test_a_websocket_with_an_origin_that_is_no_url_is_refused(client, origin):
+    """An ``Origin`` that Python cannot parse as a URL made the handler fail with
+    "ValueError: Invalid IPv6 URL" (a traceback in the server's log and a 500 reply)."""
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect(WS, headers={"Origin": origin}) as ws:
+            ws.receive_text()
+    assert client.app.state.registry.sessions == {}
+
+
 ROUTES = ["/", "/static/app.js", "/static/style.css", "/api/config", "/api/export/x/code"]
 
 

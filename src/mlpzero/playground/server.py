@@ -228,7 +228,11 @@ def _same_origin(websocket: WebSocket) -> bool:
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
-    return urlsplit(origin).netloc == websocket.headers.get("host")
+    try:
+        netloc = urlsplit(origin).netloc
+    except ValueError:  # no URL (an unclosed IPv6 bracket): no page of this server's
+        return False
+    return netloc == websocket.headers.get("host")
 
 
 def create_app(
