@@ -218,6 +218,24 @@ def test_diagnostics_callback_records_every_n_steps_across_fits():
     assert model.history.epochs == 5  # the per-epoch metrics are untouched
 
 
+def test_diagnostics_callback_reused_on_another_model_records_into_its_history():
+    """Without history=, the records go to the model being trained: a callback reused
+    on a second model (or on a scikit-learn estimator's new model each fit) recorded
+    into the first model's history and left the second's empty."""
+    X, y = make_moons(60, noise=0.2, random_state=0)
+    recorder = Diagnostics(every=1)
+    first = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, callbacks=[recorder])
+    second = MLP(hidden=(3,), seed=1).fit(X, y, epochs=3, callbacks=[recorder])
+    assert first.history.diagnostics["step"] == [1, 2]
+    assert second.history.diagnostics["step"] == [3, 4, 5]  # counted over every fit
+    assert recorder.history is second.history
+    given = History()
+    recorder = Diagnostics(every=1, history=given)
+    MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, callbacks=[recorder])
+    MLP(hidden=(3,), seed=1).fit(X, y, epochs=1, callbacks=[recorder])
+    assert given.diagnostics["step"] == [1, 2]  # a history given is kept
+
+
 def test_diagnostics_callback_first_step_matches_a_hand_computed_step():
     # Full batch plain SGD: step 1's gradient is the gradient at the initial weights on
     # all of X, and its update is -lr * grad, so the ratio is lr * |dW| / |W|.

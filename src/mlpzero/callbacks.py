@@ -389,8 +389,11 @@ class Diagnostics(Callback):
     threshold:
         The saturation threshold of :func:`~mlpzero.diagnostics.saturated_shares`.
     history:
-        Where to record; by default the history of the model being trained.
+        Where to record; by default the history of the model being trained (in each
+        ``fit``, so a callback reused on another model records into that model's).
     """
+
+    _history_given = False  # unpickled from an older version: record into the model's
 
     def __init__(
         self, every: int = 10, threshold: float = 0.99, history: History | None = None
@@ -407,6 +410,7 @@ class Diagnostics(Callback):
         if history is not None and not isinstance(history, History):
             raise TypeError(f"history must be a History or None, got {type(history).__name__}")
         self.history = history
+        self._history_given = history is not None
         self.steps = 0
         self._epoch = 0
         self._before: np.ndarray | None = None
@@ -416,7 +420,7 @@ class Diagnostics(Callback):
             raise ValueError(
                 f"Diagnostics needs the model being trained (with a network), got {self.model!r}"
             )
-        if self.history is None:
+        if not self._history_given:  # each fit's model: the callback may be reused
             history = getattr(self.model, "history", None)
             if not isinstance(history, History):
                 raise ValueError(
