@@ -86,6 +86,30 @@ def test_hooks_run_in_order_and_a_callback_can_stop_training():
     assert model.history.epochs == 5
 
 
+def test_lr_logged_is_the_rate_a_callback_set_when_the_epoch_began():
+    """A callback that sets the rate in on_epoch_begin (a hand-made schedule) trains
+    that epoch at its rate; the history logged the rate from before the hook."""
+    X, y = noisy_circles(60)
+
+    class Halving(Callback):
+        def __init__(self):
+            self.used = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.model.optimizer_.learning_rate = 0.1 / 2**epoch
+
+        def on_batch_end(self, batch, logs=None):
+            if batch == 0:  # the rate of this epoch's steps
+                self.used.append(self.model.optimizer_.learning_rate)
+
+    for options in ({}, {"batch_size": 20, "schedule": "exponential"}):
+        halving = Halving()
+        model = MLP(hidden=(3,), seed=0)
+        model.fit(X, y, epochs=3, learning_rate=0.1, callbacks=[halving], **options)
+        assert halving.used == [0.1, 0.05, 0.025]
+        assert model.history["lr"] == halving.used
+
+
 def test_early_stopping_restores_the_best_weights_exactly():
     snapshots = Snapshots()
     stopper = EarlyStopping(patience=15, restore_best_weights=True)

@@ -4,7 +4,8 @@ Subclass :class:`Callback` and override any of its hooks. ``self.model`` is the
 :class:`~mlpzero.model.MLP` being trained; setting ``self.model.stop_training = True``
 ends training after the current epoch. ``logs`` holds the metrics known at that point:
 ``loss`` (and ``accuracy`` for classifiers) on the training data, ``val_loss`` and
-``val_accuracy`` when there is validation data, and ``lr``, the learning rate of the epoch.
+``val_accuracy`` when there is validation data, and ``lr``, the learning rate of the epoch
+(as it stood after ``on_epoch_begin``, where a callback may set it).
 
 Order of calls in one ``fit``::
 

@@ -382,9 +382,9 @@ class _Trainer:
                 if self.schedule is not None:
                     initial = optimizer.initial_learning_rate
                     optimizer.learning_rate = self.schedule.checked_rate(epoch, initial)
-                lr = optimizer.learning_rate
                 for callback in callbacks:
                     callback.on_epoch_begin(epoch)
+                lr = optimizer.learning_rate  # after the hooks, which may set it
                 # Overflow is expected when training diverges; it is detected just below
                 # (and per batch) and reported as TrainingDivergedError, not as warnings.
                 with np.errstate(over="ignore", invalid="ignore"):
