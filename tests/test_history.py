@@ -45,3 +45,17 @@ def test_a_history_pickled_with_shorter_lists_is_unpickled_one_value_per_epoch()
     assert all(math.isnan(v) for v in copy["val_loss"][:3])
     copy.append({"loss": 0.5, "val_loss": 0.3})
     assert copy["val_loss"][5] == 0.3 and copy.best_epoch() == 5
+
+
+def test_a_history_pickled_before_diagnostics_existed_takes_records():
+    """A history pickled by 0.1.0 holds no ``diagnostics``: unpickled, its notebook view
+    and a Diagnostics callback failed with "'History' object has no attribute
+    'diagnostics'"."""
+    history = History()
+    history.history = {"loss": [1.0, 0.9]}
+    del history.diagnostics  # as 0.1.0 pickled it
+    copy = pickle.loads(pickle.dumps(history))
+    assert copy.diagnostics == {}
+    assert "History: 2 epochs" in copy._repr_html_()
+    copy.append_diagnostics({"step": 1, "gradient_norm": [0.5]})
+    assert copy.diagnostics["step"] == [1]

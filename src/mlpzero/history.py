@@ -67,7 +67,9 @@ class History:
         """Unpickle; a history pickled before every list held one value per epoch has
         fewer values for a metric some ``fit`` did not measure, taken to be its last
         epochs (as model files are read), so that the epochs of a further ``fit`` line up.
+        One pickled before :attr:`diagnostics` existed (0.1.0) gets none.
         """
+        self.diagnostics = {}
         self.__dict__.update(state)
         epochs = max((len(values) for values in self.history.values()), default=0)
         for key, values in self.history.items():
