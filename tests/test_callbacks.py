@@ -335,6 +335,38 @@ def test_lambda_callback_refuses_unknown_hooks():
         LambdaCallback(on_epoch_end=3)
 
 
+def test_lambda_callback_functions_take_the_hook_arguments_logs_included():
+    """Written as the hooks are, f(logs) and f(epoch, logs), on_train_begin and
+    on_epoch_begin failed in training with "missing 1 required positional argument:
+    'logs'" (the loop calls those hooks without logs). Functions that leave the logs out
+    are still called without them, and one of neither form is refused when made."""
+    X, y = noisy_circles(60)
+    calls = []
+    full = LambdaCallback(
+        on_train_begin=lambda logs: calls.append(("train_begin", logs)),
+        on_epoch_begin=lambda epoch, logs: calls.append(("epoch_begin", epoch, logs)),
+        on_batch_end=lambda batch, logs: calls.append(("batch", batch, sorted(logs))),
+        on_epoch_end=lambda epoch, logs: calls.append(("epoch_end", epoch, sorted(logs))),
+        on_train_end=lambda logs: calls.append(("train_end", sorted(logs))),
+    )
+    short = LambdaCallback(
+        on_train_begin=lambda: calls.append("short train_begin"),
+        on_epoch_begin=lambda epoch: calls.append(f"short epoch_begin {epoch}"),
+    )
+    for optimizer in ("sgd", "lbfgs"):
+        calls.clear()
+        MLP(hidden=(3,), seed=0).fit(X, y, epochs=1, optimizer=optimizer, callbacks=[full, short])
+        keys = ["accuracy", "loss"] if optimizer == "lbfgs" else ["accuracy", "loss", "lr"]
+        expected = [("train_begin", {}), "short train_begin"]
+        if optimizer == "sgd":  # L-BFGS has no epoch begin nor batches
+            expected += [("epoch_begin", 0, {}), "short epoch_begin 0", ("batch", 0, ["loss"])]
+        assert calls == [*expected, ("epoch_end", 0, keys), ("train_end", keys)]
+    with pytest.raises(TypeError, match=r"on_epoch_begin must take \(epoch, logs\)"):
+        LambdaCallback(on_epoch_begin=lambda: None)
+    with pytest.raises(TypeError, match=r"on_train_end must take \(logs\)"):
+        LambdaCallback(on_train_end=lambda a, b, c: None)
+
+
 def test_bad_callback_arguments():
     with pytest.raises(ValueError, match="patience must be >= 0"):
         EarlyStopping(patience=-1)

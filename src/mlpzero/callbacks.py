@@ -29,12 +29,13 @@ notebooks, which draws, is :class:`mlpzero.plotting.LivePlot`.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import string
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -99,18 +100,74 @@ def check_callback_list(callbacks: Sequence[Any]) -> None:
 
 class LambdaCallback(Callback):
     """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=f)`` with
-    ``f(epoch, logs)``. Each argument has the signature of the hook it names."""
+    ``f(epoch, logs)``. Each argument has the signature of the hook it names: ``f(logs)``
+    for ``on_train_begin`` and ``on_train_end``, ``f(epoch, logs)`` for the epoch hooks,
+    ``f(batch, logs)`` for ``on_batch_end``; the begin hooks get empty logs. A function
+    that leaves ``logs`` out (``f()``, ``f(epoch)``) is called without them."""
+
+    #: The arguments of each hook, ``logs`` last.
+    _ARGUMENTS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "on_train_begin": ("logs",),
+        "on_train_end": ("logs",),
+        "on_epoch_begin": ("epoch", "logs"),
+        "on_epoch_end": ("epoch", "logs"),
+        "on_batch_end": ("batch", "logs"),
+    }
 
     def __init__(self, **hooks: Callable[..., Any]) -> None:
-        allowed = {"on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end"}
-        allowed.add("on_batch_end")
-        unknown = set(hooks) - allowed
+        unknown = set(hooks) - set(self._ARGUMENTS)
         if unknown:
             raise TypeError(f"LambdaCallback: unknown hooks {sorted(unknown)}")
+        self._hooks: dict[str, tuple[Callable[..., Any], bool]] = {}
         for name, function in hooks.items():
             if not callable(function):
                 raise TypeError(f"LambdaCallback: {name} must be callable, got {function!r}")
-            setattr(self, name, function)
+            self._hooks[name] = (function, _takes_logs(name, function, self._ARGUMENTS[name]))
+
+    def _call(self, name: str, *args: Any, logs: dict[str, float] | None) -> None:
+        hook = self._hooks.get(name)
+        if hook is None:
+            return
+        function, takes_logs = hook
+        if takes_logs:
+            function(*args, {} if logs is None else logs)
+        else:
+            function(*args)
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self._call("on_train_begin", logs=logs)
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        self._call("on_train_end", logs=logs)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._call("on_epoch_begin", epoch, logs=logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._call("on_epoch_end", epoch, logs=logs)
+
+    def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        self._call("on_batch_end", batch, logs=logs)
+
+
+def _takes_logs(name: str, function: Callable[..., Any], arguments: tuple[str, ...]) -> bool:
+    """Whether ``function`` takes a hook's arguments with ``logs`` (True) or without;
+    refuse one that takes neither. A function whose signature Python cannot read (some
+    built-ins) is given ``logs``."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return True
+    for count, takes_logs in ((len(arguments), True), (len(arguments) - 1, False)):
+        try:
+            signature.bind(*range(count))
+        except TypeError:
+            continue
+        return takes_logs
+    raise TypeError(
+        f"LambdaCallback: {name} must take ({', '.join(arguments)}), or the same without "
+        f"logs; got {getattr(function, '__name__', function)!r}{signature}"
+    )
 
 
 class EarlyStopping(Callback):
