@@ -367,6 +367,15 @@ def test_lambda_callback_functions_take_the_hook_arguments_logs_included():
         LambdaCallback(on_train_end=lambda a, b, c: None)
 
 
+def test_a_checkpoint_path_naming_a_folder_is_refused_when_made(tmp_path):
+    """A path ending in a separator names a folder: it was accepted, and the first epoch
+    trained before the save failed with IsADirectoryError."""
+    for path in (f"{tmp_path}/models/", f"{tmp_path}/{{epoch}}/", f"{tmp_path}{os.sep}"):
+        with pytest.raises(ValueError, match="names a folder, not a file"):
+            ModelCheckpoint(path)
+    assert os.listdir(tmp_path) == []
+
+
 def test_bad_callback_arguments():
     with pytest.raises(ValueError, match="patience must be >= 0"):
         EarlyStopping(patience=-1)

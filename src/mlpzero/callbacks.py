@@ -351,6 +351,11 @@ class ModelCheckpoint(Callback):
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
         self.path = os.fspath(path)
+        if self.path.endswith(("/", os.sep)):  # known now, not after an epoch's training
+            raise ValueError(
+                f"ModelCheckpoint: path {self.path!r} names a folder, not a file; name the "
+                "file in it, such as 'model-{epoch}.npz'"
+            )
         if "{" in self.path:
             _check_name_pattern(self.path)
         self.save_best_only = check_flag("save_best_only", save_best_only)
