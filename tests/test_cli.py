@@ -262,6 +262,33 @@ def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_pat
     np.testing.assert_array_equal(got, model.predict_proba(X))  # 9 digits: float32 exactly
 
 
+def test_predict_writes_float_labels_exactly_whatever_the_model_dtype(tmp_path, capsys):
+    """A float32 model's float labels were written at 9 digits, the precision of its
+    probabilities: the label 0.1234567891234 came out as 0.123456789, neither a class of
+    the model nor the text the probabilities' header names (two such labels could print
+    alike)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    labels = np.where(X[:, 0] > 0, "0.1234567891234", "0.1")
+    data = tmp_path / "labels.csv"
+    data.write_text(
+        "a,b,label\n"
+        + "".join(f"{a},{b},{c}\n" for (a, b), c in zip(X.tolist(), labels, strict=True))
+    )
+    model_path = tmp_path / "m.npz"
+    succeeds(
+        capsys, "train", str(data), "--loss", "categorical_crossentropy", "--hidden", "4",
+        "--epochs", "30", "--lr", "0.3", "--quiet", "--out", str(model_path),
+    )  # fmt: skip
+    model = mlpzero.load(model_path)
+    assert model.dtype == np.float32 and model.classes_.tolist() == [0.1, 0.1234567891234]
+    header, rows = read_csv(succeeds(capsys, "predict", str(model_path), str(data)))
+    assert {r[0] for r in rows} <= {"0.1", "0.1234567891234"}
+    assert [float(r[0]) for r in rows] == model.predict(X).tolist()
+    header, _ = read_csv(succeeds(capsys, "predict", str(model_path), str(data), "--proba"))
+    assert header == ["p(0.1)", "p(0.1234567891234)"]
+
+
 def test_predict_output_that_fails_leaves_the_earlier_file(trained, capsys, tmp_path, monkeypatch):
     model_path, _, _, _ = trained
     data = str(model_path.parent / "data.csv")

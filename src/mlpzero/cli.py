@@ -855,7 +855,10 @@ def _predict(args: argparse.Namespace) -> int:
             if values.shape[1] == 1
             else [f"prediction_{i}" for i in range(values.shape[1])]
         )
-    digits = 9 if model.dtype == np.float32 else 17
+    # Probabilities and regression outputs at the digits that round-trip the model's
+    # dtype; labels as they are (a float label at 9 digits would be another number).
+    labels = not args.proba and model.task != "regression"
+    digits = None if labels else 9 if model.dtype == np.float32 else 17
     if args.output:
 
         def write(handle: Any) -> None:  # a whole file replaces an earlier one, never half
@@ -888,10 +891,11 @@ def _refuse_array_file(path: str | None, flag: str) -> None:
         )
 
 
-def _write_csv(handle: TextIO, header: list[str], values: np.ndarray, digits: int) -> None:
+def _write_csv(handle: TextIO, header: list[str], values: np.ndarray, digits: int | None) -> None:
+    """``values`` as CSV rows; floats at ``digits`` significant digits (None: exactly)."""
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(header)
-    floats = values.dtype.kind == "f"
+    floats = values.dtype.kind == "f" and digits is not None
     for row in values:
         writer.writerow([f"{v:.{digits}g}" if floats else v for v in row.tolist()])
 
