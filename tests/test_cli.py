@@ -622,6 +622,18 @@ def test_options_that_do_not_apply_are_refused(tmp_path, table, trained, capsys)
     assert not (tmp_path / "m.npz").exists()
 
 
+def test_loss_auto_is_a_name_like_the_others(tmp_path, capsys):
+    """Names of losses are case-insensitive, but ``--loss AUTO`` was refused as unknown,
+    and the list of losses the error gave left out ``auto``, the default."""
+    out = tmp_path / "m.npz"
+    succeeds(
+        capsys, "train", "xor", "--loss", "AUTO", "--epochs", "2", "--quiet", "--out", str(out)
+    )
+    assert mlpzero.load(out).loss_.name == "binary_crossentropy"
+    line = fails(capsys, "train", "xor", "--loss", "hinge", "--out", str(tmp_path / "n.npz"))
+    assert "unknown loss 'hinge'" in line and line.endswith(", or auto")
+
+
 @pytest.mark.parametrize(
     ("option", "value"),
     [("--lr", "fast"), ("--lr", "-1"), ("--epochs", "0"), ("--batch-size", "2.5"),

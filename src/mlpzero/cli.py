@@ -720,6 +720,7 @@ def _interrupted_training(args: argparse.Namespace) -> int:
 def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """The model and the ``fit`` keyword arguments the options ask for."""
     from .callbacks import EarlyStopping
+    from .losses import get as get_loss
     from .optimizers import get as get_optimizer
 
     lbfgs = args.optimizer.lower() == "lbfgs"
@@ -738,10 +739,18 @@ def _model_and_fit_options(mlp: Any, args: argparse.Namespace) -> tuple[Any, dic
             get_optimizer(args.optimizer)
         except ValueError as error:
             raise CommandError(f"--optimizer: {error}, or lbfgs") from None
+    loss = args.loss
+    if loss.lower() == "auto":  # case-insensitive, as every name of a loss
+        loss = "auto"
+    else:
+        try:  # an unknown name fails naming auto too
+            get_loss(loss)
+        except ValueError as error:
+            raise CommandError(f"--loss: {error}, or auto") from None
     settings: dict[str, Any] = {
         "hidden": tuple(args.hidden),
         "activation": args.activation,
-        "loss": args.loss,
+        "loss": loss,
         "seed": args.seed,
         "dtype": args.dtype,
     }
