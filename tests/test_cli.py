@@ -424,6 +424,20 @@ def test_summary_quotes_names_that_would_break_its_lines(tmp_path, capsys):
     assert list(details)[-1] == "epochs trained"
 
 
+def test_summary_quotes_names_that_would_read_as_other_names(tmp_path, capsys):
+    """The features and classes are listed joined by ", ": a name holding a comma (a
+    CSV header cell such as "width, cm") read as two, and an empty name as none."""
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    model = mlpzero.MLP(hidden=(2,), seed=0)
+    model.feature_names_in_ = ["width, cm", "", "height"]
+    model.fit(X, np.where(X[:, 0] > 0, "yes, sure", "no"), epochs=1)
+    path = model.save(tmp_path / "commas.npz")
+    out = succeeds(capsys, "summary", str(path))
+    details = {line[:16].strip(): line[16:] for line in out.splitlines()}
+    assert details["features"] == "'width, cm', '', 'height'"
+    assert details["classes"] == "'no', 'yes, sure'"
+
+
 def test_train_plot_draws_a_boundary_for_2d_classification_only(tmp_path, capsys, monkeypatch):
     """The help promised a decision boundary for any 2-D data; a regression on two
     features gets the loss curve, as the help now says."""

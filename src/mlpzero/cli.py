@@ -945,10 +945,11 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _names_list(names: list[Any]) -> str:
     """``names`` for one line of the terminal: as they are, or each quoted (escapes shown
-    as such) when one holds a line break or another character that is not printable."""
+    as such) when one holds a line break or another character that is not printable, or
+    would not read as one name in the list: empty, or holding the comma that joins them."""
     from .validation import brief_list
 
-    quoted = any(not str(name).isprintable() for name in names)
+    quoted = any(not str(n).isprintable() or not str(n) or "," in str(n) for n in names)
     return brief_list(names, quoted=quoted)
 
 
