@@ -90,6 +90,10 @@ def test_csv_underscores_in_numbers_are_not_digit_separators(tmp_path):
     ("text", "match"),
     [
         ("", "is empty"),
+        ("\n", "is empty"),
+        # Not empty: a blank line or commas alone before the header
+        ("\na,b\n1,2\n", r"d.csv, line 1: the header row names no column; expected"),
+        (",\n1,2\n", r"d.csv, line 1: the header row names no column; expected"),
         ("a,b\n", "no data rows"),
         ("a,b\n1\n", "line 2: expected 2 fields, got 1"),
         ("a,b\n,1\n", "line 2, column 'a': the value is empty"),

@@ -123,6 +123,11 @@ def _read_header(file: Path, delimiter: str) -> tuple[list[str], int, int]:
     text = _decode(raw, file, 1, bom=True)
     row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
     if not row or not any(cell.strip() for cell in row):
+        if raw.strip(b"\xef\xbb\xbf \t\r\n") or file.stat().st_size > len(raw):
+            raise ValueError(  # a blank line (or delimiters alone) before the header
+                f"{file.name}, line 1: the header row names no column; expected a header "
+                "row naming the columns on the first line, the data rows after it"
+            )
         raise ValueError(f"{file.name} is empty: expected a header row and data rows")
     return [name.strip() for name in row], len(raw), raw.count(b"\n")
 
