@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from export_cases import ACTIVATIONS, TASKS, fitted, inputs, tolerance
+from export_cases import ACTIVATIONS, TASKS, data, fitted, inputs, tolerance
 from mlpzero import MLP
 from mlpzero.activations import LeakyReLU
 from mlpzero.export.c import c_source
@@ -74,7 +74,7 @@ def compile_and_run(
     elif model.task == "multilabel":
         body = _MULTILABEL
     else:
-        strings = model.classes_.dtype.kind in "UO"
+        strings = model.classes_.dtype.kind in "UOT"
         body = _CLASSIFIER.replace("LABEL", '"%s"' if strings else '"%lld"')
     real = "float" if model.dtype == np.float32 else "double"
     driver = _DRIVER.replace("BODY", body).replace("REAL", real)
@@ -181,6 +181,18 @@ def test_string_labels_are_escaped(tmp_path):
         [str(tmp_path / "driver")], capture_output=True, check=True, timeout=TIMEOUT
     )
     assert ran.stdout.decode("utf-8").splitlines() == model.classes_.tolist()
+
+
+@needs_cc
+@pytest.mark.skipif(
+    not hasattr(getattr(np, "dtypes", None), "StringDType"), reason="NumPy before 2.0"
+)
+def test_labels_in_numpys_string_dtype_are_c_strings(tmp_path):
+    X, y = data("multiclass_str")
+    model = MLP(hidden=(4,), seed=0).fit(X, y.astype(np.dtypes.StringDType()), epochs=5)
+    assert model.classes_.dtype.kind == "T"
+    X = inputs().astype(np.float32)
+    check(model, X, compile_and_run(c_source(describe(model), "net"), model, X, tmp_path))
 
 
 def test_header_states_the_architecture_and_bytes():

@@ -211,6 +211,18 @@ def test_whole_float_labels_come_out_as_equal_integers():
     assert outputs["label"].tolist() == model.predict(X).tolist()
 
 
+@pytest.mark.skipif(
+    not hasattr(getattr(np, "dtypes", None), "StringDType"), reason="NumPy before 2.0"
+)
+def test_labels_in_numpys_string_dtype_export_as_strings():
+    """NumPy's variable-width ``StringDType`` holds str labels, as ``<U`` does."""
+    X, y = data("multiclass_str")
+    labels = y.astype(np.dtypes.StringDType())
+    model = MLP(hidden=(4,), seed=0).fit(X, labels, epochs=20, optimizer="adam")
+    outputs = run(model.to_onnx(), X.astype(np.float32))
+    assert outputs["label"].tolist() == model.predict(X).tolist()
+
+
 def test_an_input_transform_is_one_step_before_the_first_layer():
     """The exporter applies ``(x - mean) / scale`` when the description carries it."""
     model = fitted("multiclass", "tanh", "float64")

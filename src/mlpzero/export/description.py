@@ -181,7 +181,8 @@ def export_labels(classes: np.ndarray) -> np.ndarray:
     classes = np.asarray(classes)
     values = classes.tolist()
     kind = classes.dtype.kind
-    if kind == "U" or (kind == "O" and all(isinstance(v, str) for v in values)):
+    # "T": NumPy's variable-width StringDType, whose labels are str as "<U"'s are
+    if kind in "UT" or (kind == "O" and all(isinstance(v, str) for v in values)):
         return classes.astype(object)
     limit = 2.0**63
     if kind == "O" and all(
