@@ -520,6 +520,42 @@ int main(void)
 
 
 @needs_cc
+def test_a_name_that_extends_another_does_not_collide_with_its_steps(tmp_path):
+    """Models named "net" and "net_leaky" are two headers of one program, though the
+    first has a leaky ReLU and the second a ReLU."""
+    leaky = fitted("binary", "leaky_relu")
+    plain = fitted("binary", "relu")
+    leaky.to_c(tmp_path / "leaky.h", name="net")
+    plain.to_c(tmp_path / "plain.h", name="net_leaky")
+    driver = """#include <stdio.h>
+#include "leaky.h"
+#include "plain.h"
+int main(void)
+{
+    const float x[NET_N_FEATURES] = {0.5f, -1.0f, 2.0f};
+    float p[NET_N_CLASSES], q[NET_LEAKY_N_CLASSES];
+    net_predict_proba(x, p);
+    net_leaky_predict_proba(x, q);
+    printf("%a %a\\n", (double)p[1], (double)q[1]);
+    return 0;
+}
+"""
+    (tmp_path / "both.c").write_text(driver, encoding="utf-8")
+    built = subprocess.run(
+        [CC, *FLAGS, "both.c", "-o", "both", "-lm"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    ran = subprocess.run(
+        [str(tmp_path / "both")], capture_output=True, text=True, check=True, timeout=TIMEOUT
+    )
+    x = np.array([[0.5, -1.0, 2.0]], np.float32)
+    got = [float.fromhex(v) for v in ran.stdout.split()]
+    expected = [leaky.predict_proba(x)[0, 1], plain.predict_proba(x)[0, 1]]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@needs_cc
 def test_two_models_under_one_name_do_not_hide_one_another(tmp_path):
     """Two headers of one name but different models fail to compile together, rather than
     the second being skipped by the first's include guard; one header twice is fine."""

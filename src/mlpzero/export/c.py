@@ -117,13 +117,16 @@ class _Writer:
         self.d = description
         self.name = name
         self.real, self.suffix, self.exp, self.tanh = _MATH[description.dtype]
-        #: One C function per distinct step (a leaky ReLU per alpha), by its name.
+        #: One C function per distinct step (a leaky ReLU per alpha), by its name. The
+        #: step's name loses its underscores: NAME_leaky_relu would be the ReLU of a
+        #: second header named NAME_leaky, and the two could not be compiled together.
         self.functions: dict[tuple[str, tuple[tuple[str, float], ...]], str] = {}
         for step in [*description.activations, description.link]:
             key = _key(step)
             if step.operation.c and key not in self.functions:
                 used = sum(k[0] == step.name for k in self.functions)
-                self.functions[key] = f"{name}_{step.name}" + (f"_{used + 1}" if used else "")
+                function = f"{name}_{step.name.replace('_', '')}"
+                self.functions[key] = function + (f"_{used + 1}" if used else "")
 
     def literal(self, value: Any) -> str:
         """``value`` in the model's dtype, written so that C reads back the same number."""
