@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from export_cases import ACTIVATIONS, TASKS, data, fitted, inputs, tolerance
-from mlpzero import MLP
+from mlpzero import MLP, load
 from mlpzero.activations import LeakyReLU
 from mlpzero.export.c import c_source
 from mlpzero.export.description import describe
@@ -517,6 +517,18 @@ int main(void)
     got = [float.fromhex(v) for v in ran.stdout.split()]
     expected = [lower.predict_proba(x)[0, 1], upper.predict_proba(x)[0, 1]]
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_feature_names_that_are_not_strings_are_written_as_the_model_file_holds_them(tmp_path):
+    X, y = data("binary")
+    model = MLP(hidden=(3,), seed=0)
+    model.feature_names_in_ = [1, 2, 3]
+    model.fit(X, y, epochs=2)
+    model.save(tmp_path / "model.npz")
+    source = model.to_c(tmp_path / "memory.h", name="net").read_text(encoding="utf-8")
+    assert '"1",\n    "2",\n    "3",' in source
+    saved = load(tmp_path / "model.npz").to_c(tmp_path / "file.h", name="net")
+    assert saved.read_text(encoding="utf-8") == source
 
 
 @needs_cc

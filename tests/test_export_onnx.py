@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from export_cases import ACTIVATIONS, TASKS, data, fitted, inputs, tolerance
-from mlpzero import MLP, __version__
+from mlpzero import MLP, __version__, load
 from mlpzero.activations import LeakyReLU, ReLU
 from mlpzero.losses import SquaredError
 
@@ -141,6 +141,20 @@ def test_metadata_holds_feature_names_and_version():
     assert props["task"] == "binary"
     plain = {p.key for p in fitted("binary", "relu").to_onnx().metadata_props}
     assert "feature_names" not in plain
+
+
+def test_feature_names_that_are_not_strings_are_written_as_the_model_file_holds_them(tmp_path):
+    """Names set on the model before fitting may be numbers; the model file keeps their
+    text, and the export of the model in memory gives the same."""
+    X, y = data("binary")
+    model = MLP(hidden=(3,), seed=0)
+    model.feature_names_in_ = [1, 2, 3]
+    model.fit(X, y, epochs=2)
+    model.save(tmp_path / "model.npz")
+    loaded = load(tmp_path / "model.npz")
+    for exported in (model, loaded):
+        props = {p.key: p.value for p in exported.to_onnx().metadata_props}
+        assert json.loads(props["feature_names"]) == ["1", "2", "3"]
 
 
 @pytest.mark.parametrize("opset", [MIN_OPSET, DEFAULT_OPSET, 21])

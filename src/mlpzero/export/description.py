@@ -152,6 +152,9 @@ def describe(model: Any) -> Description:
         raise ValueError("cannot export a model whose weights are not all finite")
     labels = None if task == "regression" else export_labels(model.encoder.classes_)
     names = model.feature_names_in_
+    if names is not None:
+        # as text, as the model file holds them: names set before a fit may be numbers
+        names = [str(name) for name in names]
     if labels is not None and labels.dtype == object:
         _require_unicode(labels.tolist(), "class label")
     if names is not None:
