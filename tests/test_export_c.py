@@ -531,6 +531,17 @@ def test_feature_names_that_are_not_strings_are_written_as_the_model_file_holds_
     assert saved.read_text(encoding="utf-8") == source
 
 
+@pytest.mark.parametrize("names", [["a"], ["a", "b", "c", "d"]])
+def test_feature_names_of_another_count_than_the_inputs_are_refused(names, tmp_path):
+    """NAME_feature_names is read for each of the NAME_N_FEATURES inputs: a shorter array
+    would be read past its end."""
+    model = fitted("binary", "relu")
+    model.feature_names_in_ = names
+    with pytest.raises(ValueError, match=r"feature_names_in_ .* 3 inputs, got \d+ names: \["):
+        model.to_c(tmp_path / "net.h", name="net")
+    assert not (tmp_path / "net.h").exists()
+
+
 @needs_cc
 def test_a_name_that_extends_another_does_not_collide_with_its_steps(tmp_path):
     """Models named "net" and "net_leaky" are two headers of one program, though the

@@ -157,6 +157,13 @@ def test_feature_names_that_are_not_strings_are_written_as_the_model_file_holds_
         assert json.loads(props["feature_names"]) == ["1", "2", "3"]
 
 
+def test_feature_names_of_another_count_than_the_inputs_are_refused():
+    model = fitted("regression", "tanh")
+    model.feature_names_in_ = ["a", "b"]
+    with pytest.raises(ValueError, match=r"feature_names_in_ .* 3 inputs, got \d+ names: \["):
+        model.to_onnx()
+
+
 @pytest.mark.parametrize("opset", [MIN_OPSET, DEFAULT_OPSET, 21])
 def test_opsets(opset):
     model = fitted("multiclass_str", "leaky_relu")

@@ -125,7 +125,8 @@ def describe(model: Any) -> Description:
     ValueError
         The model is not fitted, or holds a piece no exporter can write (a custom
         activation or loss, non-finite weights, class labels that are neither integers nor
-        strings, a feature name or string label that is not valid Unicode).
+        strings, a feature name or string label that is not valid Unicode, more or fewer
+        feature names than inputs).
     """
     if not all(hasattr(model, key) for key in ("network", "encoder", "loss_")):
         raise TypeError(f"model must be a fitted mlpzero.MLP, got {type(model).__name__}")
@@ -155,6 +156,11 @@ def describe(model: Any) -> Description:
     if names is not None:
         # as text, as the model file holds them: names set before a fit may be numbers
         names = [str(name) for name in names]
+        if len(names) != network.layer_sizes[0]:
+            raise ValueError(
+                f"cannot export the model: its feature_names_in_ must name its "
+                f"{network.layer_sizes[0]} inputs, got {len(names)} names: {names[:10]}"
+            )
     if labels is not None and labels.dtype == object:
         _require_unicode(labels.tolist(), "class label")
     if names is not None:
