@@ -454,3 +454,22 @@ def test_targets_encoded_a_batch_at_a_time_train_the_same_weights(monkeypatch):
     val_loss = by_batch.history.history.pop("val_loss")
     assert val_loss == pytest.approx(whole.history.history.pop("val_loss"), rel=1e-6)
     assert whole.history.history == by_batch.history.history
+
+
+def test_dropout_set_on_the_model_is_checked_and_trains_as_given_to_the_constructor():
+    X, y = xor_data(40)
+    model = MLP(hidden=(4, 3), seed=0)
+    model.dropout = 0.25  # one rate for every hidden layer, as MLP(dropout=0.25) takes it
+    assert model.dropout == (0.25, 0.25)
+    model.fit(X, y, epochs=2, learning_rate=0.1)
+    assert model.network.dropout == [0.25, 0.25]
+    same = MLP(hidden=(4, 3), seed=0, dropout=0.25).fit(X, y, epochs=2, learning_rate=0.1)
+    np.testing.assert_array_equal(model.network.params, same.network.params)
+    model.dropout = 0.0
+    model.fit(X, y, epochs=1, learning_rate=0.1)
+    assert model.network.dropout == [0.0, 0.0]
+    refused = ((1.0, ValueError), (-0.1, ValueError), ([0.1], ValueError), ("0.2", TypeError))
+    for bad, error in refused:
+        with pytest.raises(error, match="dropout"):
+            model.dropout = bad
+    assert model.dropout == (0.0, 0.0)

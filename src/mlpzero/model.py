@@ -139,7 +139,7 @@ class MLP:
         standardize: bool = False,
     ) -> None:
         self.hidden = tuple(check_int("hidden", h) for h in _as_sequence(hidden, "hidden"))
-        self.dropout = tuple(dropout_rates(dropout, len(self.hidden)))
+        self.dropout = dropout
         self.activation = activation
         self.loss = loss
         self.init = init
@@ -170,6 +170,19 @@ class MLP:
         resolve_activations(self.activation, len(self.hidden))
         if init is not None:
             _initializers.get(init)
+
+    @property
+    def dropout(self) -> tuple[float, ...]:
+        """The dropout rate of each hidden layer, which the next :meth:`fit` trains with.
+
+        Set it as the constructor takes it, one rate for every hidden layer or a list with
+        one per layer, each in ``[0, 1)``; anything else is refused when set.
+        """
+        return self.__dict__["dropout"]  # where a model pickled as a plain attribute has it
+
+    @dropout.setter
+    def dropout(self, rates: float | Sequence[float]) -> None:
+        self.__dict__["dropout"] = tuple(dropout_rates(rates, len(self.hidden)))
 
     # ------------------------------------------------------------------ building
     @property
