@@ -97,6 +97,19 @@ def test_reduce_on_plateau_refuses_a_bad_saved_count(key, value, error):
         schedule.load_state_dict(state)
 
 
+@pytest.mark.parametrize("best", [float("nan"), "low", True])
+def test_reduce_on_plateau_refuses_a_saved_best_that_is_no_number(best):
+    # A NaN best is beaten by no value: every epoch would count as one without progress.
+    schedule = sch.ReduceLROnPlateau(patience=1)
+    schedule.update(0, {"loss": 1.0})
+    before = schedule.state_dict()
+    state = schedule.state_dict()
+    state["state"].update(best=best, reductions=3)
+    with pytest.raises((TypeError, ValueError), match="best"):
+        schedule.load_state_dict(state)
+    assert schedule.state_dict() == before  # nothing loaded
+
+
 def test_fit_records_the_scheduled_rate_each_epoch():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 2))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
+from numbers import Real
 from typing import Any, ClassVar
 
 from .monitor import Monitor, monitored_key
@@ -318,11 +319,20 @@ class ReduceLROnPlateau(Schedule):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("state", state)
         # Counts are whole and never negative: -309 reductions would overflow the rate.
-        self.reductions = check_int("reductions", saved["reductions"], minimum=0)
+        reductions = check_int("reductions", saved["reductions"], minimum=0)
+        wait = check_int("wait", saved["wait"], minimum=0)
+        cooldown_left = check_int("cooldown_left", saved["cooldown_left"], minimum=0)
+        best = saved["best"]
+        if best is not None:  # NaN is beaten by no value: every epoch would count as stalled
+            if isinstance(best, (bool, str, bytes)) or not isinstance(best, Real):
+                got = f"{type(best).__name__} {best!r}"
+                raise TypeError(f"best must be a number or None, got {got}")
+            best = float(best)
+            if math.isnan(best):
+                raise ValueError("best must be a number or None, got nan")
+        self.reductions, self.wait, self.cooldown_left = reductions, wait, cooldown_left
         self._monitor.reset()
-        self._monitor.best = None if saved["best"] is None else float(saved["best"])
-        self.wait = check_int("wait", saved["wait"], minimum=0)
-        self.cooldown_left = check_int("cooldown_left", saved["cooldown_left"], minimum=0)
+        self._monitor.best = best
 
 
 SCHEDULES: dict[str, type[Schedule]] = {
