@@ -718,6 +718,17 @@ def test_a_learning_rate_beyond_the_dtype_is_refused_before_training(optimizer):
     MLP(seed=0, dtype="float64").fit(X, y, epochs=1, optimizer=optimizer, learning_rate=1e-3)
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adam"])
+def test_a_weight_decay_beyond_the_dtype_is_refused_before_training(optimizer):
+    """weight_decay=1e39 is infinite in float32: every parameter became NaN in the first
+    step, and the fit ended in a divergence error that blamed the learning rate."""
+    X, y = circles()
+    model = MLP(seed=0)
+    with pytest.raises(ValueError, match=r"weight_decay=1e\+39 is beyond the largest float32"):
+        model.fit(X, y, epochs=2, optimizer={"name": optimizer, "weight_decay": 1e39})
+    assert not model.built
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
 def test_an_eps_below_the_dtype_is_refused_before_training(optimizer):
     """eps=1e-50 is 0 in float32: a parameter whose gradient is always 0 stepped by 0 / 0,

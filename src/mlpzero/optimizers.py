@@ -545,15 +545,18 @@ _ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
 
 def check_dtype_range(optimizer: Optimizer, dtype: Any) -> None:
     """Refuse settings that ``dtype``, the parameters', cannot hold, as each update takes
-    them in it: a learning rate beyond its largest number (infinite there), and an ``eps``
-    below its smallest normal one (zero there, or nearly, after Adam's bias correction: a
-    parameter whose gradient is always 0 would then step by 0 / 0)."""
+    them in it: a learning rate or a ``weight_decay`` beyond its largest number (infinite
+    there: every parameter would become NaN), and an ``eps`` below its smallest normal one
+    (zero there, or nearly, after Adam's bias correction: a parameter whose gradient is
+    always 0 would then step by 0 / 0)."""
     info = np.finfo(dtype)
-    if optimizer.learning_rate > float(info.max):
-        raise ValueError(
-            f"learning_rate={optimizer.learning_rate!r} is beyond the largest "
-            f"{np.dtype(dtype).name} number (the parameters' dtype)"
-        )
+    for name in ("learning_rate", "weight_decay"):
+        value = getattr(optimizer, name, 0.0)
+        if value > float(info.max):
+            raise ValueError(
+                f"{name}={value!r} is beyond the largest {np.dtype(dtype).name} number (the "
+                "parameters' dtype)"
+            )
     eps = getattr(optimizer, "eps", None)
     if eps is not None and eps < float(info.tiny):
         raise ValueError(
