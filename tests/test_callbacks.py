@@ -491,3 +491,12 @@ def test_a_callback_object_listed_twice_is_refused():
     with pytest.raises(ValueError, match="listed twice"):
         minimize(model.network, model.loss_, X, np.c_[y].astype(np.float32), callbacks=[stop] * 2)
     MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, callbacks=[EarlyStopping(), EarlyStopping()])
+
+
+def test_a_checkpoint_path_naming_an_existing_folder_says_it_is_a_folder(tmp_path):
+    """Without a trailing separator a folder was refused as "an existing file that is not
+    an mlpzero model file", which it is not."""
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"ModelCheckpoint\(path=.*\) is a folder; give the path"):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, callbacks=[ModelCheckpoint(tmp_path)])
+    assert list(tmp_path.iterdir()) == []

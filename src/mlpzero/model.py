@@ -1282,6 +1282,8 @@ def _refuse_replacing(argument: str, path: Any, resume: Any, checkpoint: bool = 
     path = os.fspath(path)
     if not os.path.lexists(path) or _is_empty_file(path):
         return
+    if os.path.isdir(path):
+        raise ValueError(f"{argument} is a folder; give the path of a file")
     if resume is not None and _same_file(path, resume):
         return
     try:
