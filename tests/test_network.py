@@ -355,3 +355,16 @@ def test_gradcheck_refuses_a_batch_with_no_rows():
     for check in (gradcheck, numerical_gradient):
         with pytest.raises(ValueError, match=r"X has no rows.*shape \(0, 3\)"):
             check(net, BinaryCrossEntropy(), X[:0], Y[:0])
+
+
+def test_gradcheck_adds_a_sparse_integer_xs_duplicate_entries_as_floats():
+    """A COO matrix of uint8 counts with two entries for one cell (200 and 100) was made
+    dense in uint8, where they add up to 44: the gradients were those of other inputs."""
+    from scipy import sparse
+
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    counts = np.array([200, 100], dtype=np.uint8)
+    X = sparse.coo_matrix((counts, ([0, 0], [1, 1])), shape=(1, 3))
+    Y = np.array([[1.0]])
+    dense = numerical_gradient(net, BinaryCrossEntropy(), np.array([[0.0, 300.0, 0.0]]), Y)
+    np.testing.assert_array_equal(numerical_gradient(net, BinaryCrossEntropy(), X, Y), dense)

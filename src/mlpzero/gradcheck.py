@@ -20,7 +20,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
-from .validation import check_positive, check_sample_weight, is_sparse
+from .validation import check_positive, check_sample_weight, float_duplicates, is_sparse
 
 __all__ = ["GradCheckResult", "gradcheck", "numerical_gradient"]
 
@@ -78,7 +78,8 @@ def _check_batch(
     if sizes is None:
         return X, Y, sample_weight
     n_in, n_out = sizes[0], sizes[-1]
-    X = X.toarray() if is_sparse(X) else X  # dense, as a fit densifies it a batch at a time
+    # dense, as a fit densifies it a batch at a time; integer duplicates added as floats
+    X = float_duplicates(X).toarray() if is_sparse(X) else X
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != n_in:
         hint = ", which looks transposed: pass X.T" if X.ndim == 2 and X.shape[0] == n_in else ""
