@@ -1323,6 +1323,15 @@ def test_poisson_regressor_fits_counts():
         MLPRegressor(loss="poisson").fit(X, -y - 1.0)
 
 
+def test_poisson_regressor_refuses_text_targets_by_name():
+    """Text y reached the estimator's own check for negative counts, which failed inside
+    NumPy ("ufunc 'minimum' did not contain a loop"), naming neither y nor the loss."""
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = np.array(["1", "2"])[np.arange(20) % 2]
+    with pytest.raises(ValueError, match=r"^y: the poisson loss needs numbers .* dtype <U1"):
+        MLPRegressor(loss="poisson", max_iter=2).fit(X, y)
+
+
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_multi_output_poisson_reports_scikit_learns_loss(solver):
     """scikit-learn sums the Poisson deviance over the outputs (and averages the squared

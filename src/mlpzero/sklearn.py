@@ -1601,11 +1601,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _check_targets(
         self, y: np.ndarray, fresh: bool, classes: Any, incremental: bool = False
     ) -> np.ndarray:
-        if self.loss == "poisson" and y.size and np.min(y) < 0:
+        if self.loss != "poisson":
+            return y
+        numbers = y.dtype.kind in "biuf"
+        if numbers and y.size and np.min(y) < 0:  # in scikit-learn's words
             raise ValueError(
                 "Some value(s) of y are negative which is not allowed for Poisson "
                 f"regression (loss='poisson'); the smallest is {float(np.min(y))!r}"
             )
+        _losses.Poisson.check_targets(y)  # what else the loss refuses (text), by name
         return y
 
     def _reported_loss_outputs(self, mlp: MLP) -> int:
