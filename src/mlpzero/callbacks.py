@@ -79,6 +79,19 @@ class Callback:
         log (``names``: those it will, ``epoch`` included). Nothing to refuse here."""
 
 
+def logged_names(accuracy: bool, validation: bool, lr: bool = True) -> set[str]:
+    """The names an epoch's logs hold, ``epoch`` included: ``loss``, ``accuracy`` (with
+    ``accuracy``, for classifiers), their ``val_`` forms (with ``validation``) and ``lr``
+    (without it under L-BFGS, which has no rate). What :meth:`Callback.check_log_names`
+    is given before training."""
+    names = {"epoch", "loss", "accuracy"} if accuracy else {"epoch", "loss"}
+    if validation:
+        names.update({"val_loss", "val_accuracy"} if accuracy else {"val_loss"})
+    if lr:
+        names.add("lr")
+    return names
+
+
 def check_callback_list(callbacks: Sequence[Any]) -> None:
     """Refuse an entry that is not a :class:`Callback` (a plain function), and a callback
     object listed twice: its hooks would run twice an epoch, and a stateful one

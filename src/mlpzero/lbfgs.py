@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .callbacks import Callback, check_callback_list
+from .callbacks import Callback, check_callback_list, logged_names
 from .history import History
 from .losses import Loss
 from .network import Network
@@ -375,9 +375,7 @@ def minimize(
             raise StopIteration
 
     # What each iteration logs (no lr): a callback naming another metric is refused now.
-    names = {"epoch", "loss"} | ({"accuracy"} if counter.kind is not None else set())
-    if validation is not None:
-        names |= {"val_loss"} | ({"val_accuracy"} if val_counter.kind is not None else set())
+    names = logged_names(counter.kind is not None, validation is not None, lr=False)
     for callback in callbacks:
         callback.check_log_names(names)
     if model is not None:

@@ -30,7 +30,13 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from .activations import Activation
-from .callbacks import Callback, Diagnostics, ModelCheckpoint, check_callback_list
+from .callbacks import (
+    Callback,
+    Diagnostics,
+    ModelCheckpoint,
+    check_callback_list,
+    logged_names,
+)
 from .checkpointing import (
     CallbackRestorer,
     CheckpointWriter,
@@ -1803,12 +1809,7 @@ def _check_lbfgs(model: MLP, options: FitOptions, comm: _distributed.Communicato
 def _check_log_names(model: MLP, options: FitOptions, validation: bool) -> None:
     """Let callbacks and the schedule that name metrics (a ``monitor``, ModelCheckpoint's
     path) refuse missing ones now, rather than after the first epoch."""
-    classifier = model.encoder.is_classifier
-    names = {"epoch", "loss"} if options.lbfgs else {"epoch", "loss", "lr"}  # L-BFGS: no rate
-    if classifier:
-        names.add("accuracy")
-    if validation:
-        names.update({"val_loss", "val_accuracy"} if classifier else {"val_loss"})
+    names = logged_names(model.encoder.is_classifier, validation, lr=not options.lbfgs)
     for callback in options.callbacks:
         callback.check_log_names(names)
     if isinstance(options.schedule, _schedules.ReduceLROnPlateau):
