@@ -122,6 +122,32 @@ def test_a_numba_that_raises_oserror_on_import_leaves_numpy_in_charge(variable):
         assert "using the backend 'numpy'" in done.stderr
 
 
+@pytest.mark.parametrize("variable", [None, "numba"])
+def test_a_numba_that_fails_to_import_is_not_called_missing(variable):
+    """Asking for numba where it is installed but its import fails (llvmlite without its
+    shared library) said that numba is not installed and to pip install it, which it is:
+    the message now says that the import failed, and with what."""
+    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
+    if variable is not None:
+        env["MLPZERO_BACKEND"] = variable
+    code = _BROKEN_NUMBA + (
+        "import mlpzero\n"
+        "try:\n"
+        "    mlpzero.set_backend('numba')\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + (done.stderr if variable else "")
+    assert said.count("fails to import (OSError: Could not find/load shared object file)") == (
+        2 if variable else 1
+    )
+    assert "not installed" not in said and "pip install" not in said
+
+
 @needs_numba
 def test_the_environment_variable_chooses_the_backend():
     env = {**os.environ, "MLPZERO_BACKEND": "numba"}

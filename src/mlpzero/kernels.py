@@ -102,11 +102,25 @@ _IMPORT_ERRORS = (ImportError, OSError)
 
 def numba_available() -> bool:
     """True when numba can be imported."""
+    return _numba_import_error() is None
+
+
+def _numba_import_error() -> Exception | None:
+    """What importing numba raises, or None when it imports."""
     try:
         import numba  # noqa: F401
-    except _IMPORT_ERRORS:
-        return False
-    return True
+    except _IMPORT_ERRORS as error:
+        return error
+    return None
+
+
+def _import_failure() -> str | None:
+    """How numba's import fails where it is installed (``"installed but fails to import
+    (OSError: ...)"``), or None where it is not installed (or imports)."""
+    error = _numba_import_error()
+    if error is None or (isinstance(error, ModuleNotFoundError) and error.name == "numba"):
+        return None
+    return f"installed but fails to import ({type(error).__name__}: {error})"
 
 
 def set_backend(name: str) -> None:
@@ -123,9 +137,10 @@ def set_backend(name: str) -> None:
         raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {name!r}")
     if name == "numba":
         if not numba_available():
+            failure = _import_failure()
+            why = "not installed: pip install numba" if failure is None else failure
             raise ImportError(
-                "backend 'numba' needs numba, which is not installed: "
-                "pip install numba (or use the backend 'numpy')"
+                f"backend 'numba' needs numba, which is {why} (or use the backend 'numpy')"
             )
         _load_kernels()
     _backend, _automatic = name, False
@@ -351,7 +366,10 @@ def _initial_backend() -> tuple[str, bool]:
     if name not in BACKENDS:
         problem = f"must be one of {', '.join(map(repr, BACKENDS))}"
     elif name == "numba" and not numba_available():
-        problem = "is 'numba', which needs numba: pip install numba"
+        failure = _import_failure()
+        problem = "is 'numba', which needs numba" + (
+            ": pip install numba" if failure is None else f", which is {failure}"
+        )
     else:
         return name, False
     warnings.warn(
