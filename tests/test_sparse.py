@@ -270,3 +270,42 @@ def test_a_malformed_sparse_x_is_refused_before_scipy_reads_its_indices(case):
         model.predict(X)
     with pytest.raises(ValueError, match=r"^X is a malformed sparse matrix"):
         MLP(hidden=(2,), seed=0).fit(X, [0, 1], epochs=1)
+
+
+def test_the_estimators_refuse_a_malformed_sparse_x_as_mlp_does():
+    """The scikit-learn estimators gave a sparse X to scikit-learn's checks (and an integer
+    one to a conversion) before mlpzero looked at its indices: a COO matrix with a row past
+    the height, or an integer CSR matrix whose pointers run past its entries, crashed the
+    process with a segmentation fault. Run in a process of its own for that reason."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings\n"
+        "import numpy as np\n"
+        "from scipy import sparse\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "warnings.simplefilter('ignore')\n"
+        "from test_sparse import _malformed\n"
+        "from mlpzero.sklearn import MLPClassifier\n"
+        "counts = sparse.csr_matrix(np.arange(1, 7).reshape(2, 3))\n"
+        "counts.indptr[1] = 10**8\n"
+        "cases = {**_malformed(), 'integer csr': (counts, '')}\n"
+        "fitted = MLPClassifier(hidden_layer_sizes=(2,), max_iter=2).fit(np.eye(3)[:2], [0, 1])\n"
+        "for case, (X, _) in sorted(cases.items()):\n"
+        "    for call in (lambda: MLPClassifier(max_iter=2).fit(X, [0, 1]),\n"
+        "                 lambda: fitted.predict(X)):\n"
+        "        try:\n"
+        "            call()\n"
+        "        except ValueError as error:\n"
+        "            print(case, '|', str(error).split(':')[0])\n"
+    )
+    folder = os.path.dirname(os.path.abspath(__file__))
+    done = subprocess.run(
+        [sys.executable, "-c", code, folder], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 * (len(_malformed()) + 1), done.stdout
+    assert all(line.split(" | ")[1].startswith("X is a malformed sparse matrix") for line in lines)

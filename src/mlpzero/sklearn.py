@@ -127,8 +127,10 @@ def _input_dtypes(X: Any) -> Any:
 
 
 def _sparse_sums(X: Any) -> Any:
-    """``X``, an integer sparse ``X`` with duplicate entries as float64: ``validate_data``
-    converts a COO matrix to CSR, adding duplicates in its dtype (uint8 200 + 100 is 44)."""
+    """``X``, a sparse ``X`` checked (:func:`~mlpzero.validation.float_duplicates`), as
+    float64 where it is of integers with duplicate entries: ``validate_data`` converts a
+    COO matrix to CSR, trusting its indices and adding duplicates in its dtype (uint8
+    200 + 100 is 44)."""
     return float_duplicates(X) if issparse(X) else X
 
 

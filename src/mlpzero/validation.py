@@ -331,8 +331,7 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
     _check_shape(tuple(X.shape), n_features, name)
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
-    _check_sparse_structure(X, name)
-    X = float_duplicates(X)
+    X = float_duplicates(X, name)
     csr = X.tocsr()  # X itself when it is CSR already
     if csr is not X:  # made by a conversion that trusts the indices of formats not checked
         _check_sparse_structure(csr, name)
@@ -346,13 +345,18 @@ def _check_sparse(X: Any, dtype: Any, n_features: int | None, name: str) -> Any:
     return csr.astype(dtype, copy=False)
 
 
-def float_duplicates(X: Any) -> Any:
-    """A sparse ``X`` whose duplicate entries add up as the floats they become.
+def float_duplicates(X: Any, name: str = "X") -> Any:
+    """A sparse ``X`` whose indices are checked, and whose duplicate entries add up as
+    the floats they become.
 
-    A conversion to CSR (and ``sum_duplicates``) adds the stored values of one cell in
-    ``X``'s own dtype, where uint8 counts of 200 and 100 wrap to 44. An integer ``X`` that
-    may hold duplicates is returned as float64 (a sparse copy); any other ``X`` as it is.
+    Index arrays that point outside ``X``'s shape, or out of order, are refused naming
+    ``name`` before anything reads them (SciPy's conversions trust them: they would read
+    and write outside their arrays). A conversion to CSR (and ``sum_duplicates``) adds the
+    stored values of one cell in ``X``'s own dtype, where uint8 counts of 200 and 100 wrap
+    to 44. An integer ``X`` that may hold duplicates is returned as float64 (a sparse
+    copy); any other ``X`` as it is.
     """
+    _check_sparse_structure(X, name)
     if X.dtype.kind in "iu" and not getattr(X, "has_canonical_format", True):
         return X.astype(np.float64)
     return X
