@@ -148,7 +148,7 @@ def test_check_targets_names_pandas_missing_labels_as_missing():
     for dtype, values in (("string", ["a", "b", "a"]), ("boolean", [True, False, True])):
         y = pd.Series(values, dtype=dtype)
         y[1] = pd.NA
-        with pytest.raises(ValueError, match=r"y contains missing values \(None, NaN or pandas"):
+        with pytest.raises(ValueError, match=r"y contains missing values \(None, NaN, NaT"):
             check_targets(y, 3)
         X = np.zeros((3, 1))
         with pytest.raises(ValueError, match="y contains missing values"):
@@ -545,3 +545,19 @@ def test_a_numpy_float_nan_among_object_labels_is_named_missing(nan):
         MLP(hidden=(2,)).fit(np.zeros((3, 2)), y, epochs=1)
     with pytest.raises(ValueError, match=r"^y_true holds np.float\d+\(nan\) at index 1: a label"):
         confusion_matrix(y, np.ones(3))
+
+
+@pytest.mark.parametrize("as_objects", [False, True])
+def test_a_missing_date_label_is_named_as_missing(as_objects):
+    """Date labels holding NaT (a datetime64 column, or its values as objects) were taken
+    as a class of their own: fit said "y contains labels not seen in training: [None]",
+    listing None among the known classes, and confusion_matrix that NaT was not in the
+    labels. NaT is a missing label, as NaN is."""
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    y = np.array(["2020-01-01", "2020-01-02", "NaT"] * 2, dtype="datetime64[D]")
+    if as_objects:  # NumPy's own scalars (astype(object) would make NaT None)
+        y = np.array(list(y), dtype=object)
+    with pytest.raises(ValueError, match=r"^y contains missing values .*NaT"):
+        MLP(hidden=(2,), loss="categorical_crossentropy").fit(X, y, epochs=1)
+    with pytest.raises(ValueError, match=r"^y_true holds .*NaT.* at index 2"):
+        confusion_matrix(y, y[[0, 1, 0] * 2])

@@ -509,17 +509,24 @@ def check_targets(
         )
     if _first_non_finite(array) is not None:
         raise ValueError(f"{name} contains NaN or infinity")
-    if array.dtype.kind == "O":
-        if any(is_missing(v) for v in array.ravel()):
-            raise ValueError(f"{name} contains missing values (None, NaN or pandas' NA)")
+    missing = (
+        any(is_missing(v) for v in array.ravel())
+        if array.dtype.kind == "O"
+        else array.dtype.kind in "mM" and bool(np.isnat(array).any())
+    )
+    if missing:
+        raise ValueError(f"{name} contains missing values (None, NaN, NaT or pandas' NA)")
     return array
 
 
 def is_missing(value: Any) -> bool:
-    """Whether a label is a missing value: None, a float NaN (NumPy's float32 one too), or
-    pandas' ``NA`` or ``NaT`` (the missing values of its nullable and datetime columns)."""
+    """Whether a label is a missing value: None, a float NaN (NumPy's float32 one too),
+    NumPy's or pandas' ``NaT`` (a missing date or duration), or pandas' ``NA`` (of its
+    nullable columns)."""
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return bool(np.isnat(value))
     return isinstance(value, (float, np.floating)) and not np.isfinite(value)
 
 
