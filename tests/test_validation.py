@@ -459,6 +459,19 @@ def test_complex_numbers_among_objects_are_refused_not_cut_to_their_real_parts()
             model.predict(X)
 
 
+def test_complex_sample_weights_among_objects_are_refused_not_cut_to_their_real_parts():
+    """A complex sample_weight is refused; NumPy's complex numbers in an object array
+    were trained with as their real parts (weights of 1 for 1+1j), with only NumPy's
+    warning, as X's were."""
+    weights = np.array([np.complex128(1 + 1j), 1.0, 2.0], dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=r"^sample_weight must be numbers, one per sample"):
+            check_sample_weight(weights, 3)
+        with pytest.raises(ValueError, match=r"^sample_weight must be numbers"):
+            MLP(hidden=(2,)).fit(np.zeros((3, 2)), [0, 1, 0], epochs=1, sample_weight=weights)
+
+
 def test_a_masked_array_with_masked_entries_is_refused_not_trained_on_as_it_is():
     """np.asarray drops a mask and keeps the values under it: a masked 1e6 would be
     trained on. Without masked entries a masked array is its values."""

@@ -183,9 +183,7 @@ def check_features(
     if array.dtype.kind not in "biuf":
         if array.dtype.kind in "OUS":
             try:
-                with warnings.catch_warnings():  # NumPy's complex numbers: not their real part
-                    warnings.simplefilter("error", _ComplexWarning)
-                    array = array.astype(np.float64)
+                array = _as_float64(array)
             # The third: an int like 10**400.
             except (TypeError, ValueError, OverflowError, _ComplexWarning):
                 raise ValueError(_not_numeric(array, name)) from None
@@ -285,6 +283,14 @@ def brief_list(values: Sequence[Any], most: int = 20, quoted: bool = False) -> s
     head, tail = values[: most // 2], values[-2:]
     shown = ", ".join(show(v) for v in head) + ", ..., " + ", ".join(show(v) for v in tail)
     return f"{shown} ({len(values):,} in all)"
+
+
+def _as_float64(array: np.ndarray) -> np.ndarray:
+    """``array`` as float64; NumPy's complex numbers among objects raise
+    :class:`ComplexWarning` as an error rather than become their real parts."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", _ComplexWarning)
+        return array.astype(np.float64, copy=False)
 
 
 def _not_numeric(array: np.ndarray, name: str) -> str:
@@ -553,12 +559,12 @@ def check_sample_weight(
         # parts it would drop with a warning.
         if weights.dtype.kind in "USc":
             raise TypeError
-        weights = weights.astype(np.float64, copy=False)
+        weights = _as_float64(weights)
     except OverflowError:  # an int like 10**400
         raise ValueError(
             f"{name} must be finite and non-negative, got an integer beyond every float"
         ) from None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, _ComplexWarning):
         raise ValueError(
             f"{name} must be numbers, one per sample, got "
             f"{type(sample_weight).__name__} {_short(sample_weight)}"
