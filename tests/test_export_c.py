@@ -487,34 +487,41 @@ def test_the_extreme_integer_labels_compile(tmp_path):
     check(model, X, compile_and_run(c_source(describe(model), "net"), model, X, tmp_path))
 
 
+def _first_probabilities_of_two_headers(first, second, names, tmp_path):
+    """Export ``first`` and ``second`` under ``names``, compile one program including both
+    headers and return each model's ``p[1]`` for one input row, with that row."""
+    first.to_c(tmp_path / "first.h", name=names[0])
+    second.to_c(tmp_path / "second.h", name=names[1])
+    driver = f"""#include <stdio.h>
+#include "first.h"
+#include "second.h"
+int main(void)
+{{
+    const float x[{names[0].upper()}_N_FEATURES] = {{0.5f, -1.0f, 2.0f}};
+    float p[{names[0].upper()}_N_CLASSES], q[{names[1].upper()}_N_CLASSES];
+    {names[0]}_predict_proba(x, p);
+    {names[1]}_predict_proba(x, q);
+    printf("%a %a\\n", (double)p[1], (double)q[1]);
+    return 0;
+}}
+"""
+    (tmp_path / "both.c").write_text(driver, encoding="utf-8")
+    built = subprocess.run(
+        [CC, *FLAGS, "both.c", "-o", "both", "-lm"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    ran = subprocess.run(
+        [str(tmp_path / "both")], capture_output=True, text=True, check=True, timeout=TIMEOUT
+    )
+    return [float.fromhex(v) for v in ran.stdout.split()], np.array([[0.5, -1.0, 2.0]], np.float32)
+
+
 @needs_cc
 def test_headers_whose_names_differ_in_case_both_count(tmp_path):
     lower = fitted("binary", "relu")
     upper = fitted("binary", "tanh")  # the same shape: its macros have the same values
-    lower.to_c(tmp_path / "lower.h", name="net")
-    upper.to_c(tmp_path / "upper.h", name="NET")
-    driver = """#include <stdio.h>
-#include "lower.h"
-#include "upper.h"
-int main(void)
-{
-    const float x[NET_N_FEATURES] = {0.5f, -1.0f, 2.0f};
-    float p[NET_N_CLASSES], q[NET_N_CLASSES];
-    net_predict_proba(x, p);
-    NET_predict_proba(x, q);
-    printf("%a %a\\n", (double)p[1], (double)q[1]);
-    return 0;
-}
-"""
-    (tmp_path / "both.c").write_text(driver, encoding="utf-8")
-    subprocess.run(
-        [CC, *FLAGS, "both.c", "-o", "both", "-lm"], cwd=tmp_path, check=True, timeout=TIMEOUT
-    )
-    ran = subprocess.run(
-        [str(tmp_path / "both")], capture_output=True, text=True, check=True, timeout=TIMEOUT
-    )
-    x = np.array([[0.5, -1.0, 2.0]], np.float32)
-    got = [float.fromhex(v) for v in ran.stdout.split()]
+    got, x = _first_probabilities_of_two_headers(lower, upper, ("net", "NET"), tmp_path)
     expected = [lower.predict_proba(x)[0, 1], upper.predict_proba(x)[0, 1]]
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
@@ -548,32 +555,7 @@ def test_a_name_that_extends_another_does_not_collide_with_its_steps(tmp_path):
     first has a leaky ReLU and the second a ReLU."""
     leaky = fitted("binary", "leaky_relu")
     plain = fitted("binary", "relu")
-    leaky.to_c(tmp_path / "leaky.h", name="net")
-    plain.to_c(tmp_path / "plain.h", name="net_leaky")
-    driver = """#include <stdio.h>
-#include "leaky.h"
-#include "plain.h"
-int main(void)
-{
-    const float x[NET_N_FEATURES] = {0.5f, -1.0f, 2.0f};
-    float p[NET_N_CLASSES], q[NET_LEAKY_N_CLASSES];
-    net_predict_proba(x, p);
-    net_leaky_predict_proba(x, q);
-    printf("%a %a\\n", (double)p[1], (double)q[1]);
-    return 0;
-}
-"""
-    (tmp_path / "both.c").write_text(driver, encoding="utf-8")
-    built = subprocess.run(
-        [CC, *FLAGS, "both.c", "-o", "both", "-lm"],
-        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=TIMEOUT,
-    )  # fmt: skip
-    assert built.returncode == 0, built.stderr
-    ran = subprocess.run(
-        [str(tmp_path / "both")], capture_output=True, text=True, check=True, timeout=TIMEOUT
-    )
-    x = np.array([[0.5, -1.0, 2.0]], np.float32)
-    got = [float.fromhex(v) for v in ran.stdout.split()]
+    got, x = _first_probabilities_of_two_headers(leaky, plain, ("net", "net_leaky"), tmp_path)
     expected = [leaky.predict_proba(x)[0, 1], plain.predict_proba(x)[0, 1]]
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 

@@ -101,22 +101,30 @@ _BROKEN_NUMBA = (
 )
 
 
-@pytest.mark.parametrize("variable", [None, "numba"])
-def test_a_numba_that_raises_oserror_on_import_leaves_numpy_in_charge(variable):
+def _run_with_broken_numba(code, variable):
+    """Run ``code`` in a new process whose numba import raises OSError, with
+    ``MLPZERO_BACKEND`` set to ``variable`` (unset for None)."""
     env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
     if variable is not None:
         env["MLPZERO_BACKEND"] = variable
-    code = _BROKEN_NUMBA + (
+    done = subprocess.run(
+        [sys.executable, "-c", _BROKEN_NUMBA + code],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.parametrize("variable", [None, "numba"])
+def test_a_numba_that_raises_oserror_on_import_leaves_numpy_in_charge(variable):
+    code = (
         "import numpy as np\n"
         "from mlpzero import MLP, get_backend\n"
         "X = np.linspace(-1, 1, 20).reshape(10, 2)\n"
         "MLP(hidden=(3,)).fit(X, X[:, 0] > 0, epochs=2)\n"
         "print(get_backend())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_with_broken_numba(code, variable)
     assert done.stdout.split() == ["numpy"]
     if variable == "numba":
         assert "using the backend 'numpy'" in done.stderr
@@ -127,20 +135,14 @@ def test_a_numba_that_fails_to_import_is_not_called_missing(variable):
     """Asking for numba where it is installed but its import fails (llvmlite without its
     shared library) said that numba is not installed and to pip install it, which it is:
     the message now says that the import failed, and with what."""
-    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
-    if variable is not None:
-        env["MLPZERO_BACKEND"] = variable
-    code = _BROKEN_NUMBA + (
+    code = (
         "import mlpzero\n"
         "try:\n"
         "    mlpzero.set_backend('numba')\n"
         "except ImportError as error:\n"
         "    print(error)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_with_broken_numba(code, variable)
     said = done.stdout + (done.stderr if variable else "")
     assert said.count("fails to import (OSError: Could not find/load shared object file)") == (
         2 if variable else 1
