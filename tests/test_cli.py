@@ -517,6 +517,13 @@ def test_resume_takes_the_csv_columns_by_name_as_predict_does(tmp_path, table, c
     assert resumed.feature_names_in_ == ["alpha", "beta", "gamma"]
 
 
+def _ctrl_c_as_in_a_terminal():
+    """Give the child Ctrl-C's default action, as a terminal does. A test run started in
+    the background (``make test &``) has SIGINT ignored, as shells do for such jobs, and
+    its children would inherit that and never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_command(*argv, stderr):
     """Start ``mlpzero argv`` in a process whose stdout is a pipe, line by line; a
     watchdog kills it after 60 seconds so that a test never hangs."""
@@ -524,6 +531,7 @@ def start_command(*argv, stderr):
     process = subprocess.Popen(
         [sys.executable, "-m", "mlpzero", *argv],
         stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )  # fmt: skip
     watchdog = threading.Timer(60, process.kill)
     watchdog.start()
