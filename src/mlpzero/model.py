@@ -208,7 +208,7 @@ class MLP:
         """
         # The feature names a first fit would take: a frame's columns, or those set before.
         names = _column_names(X) if self.built else _first_fit_names(self, X)
-        X = check_features(_in_training_order(X, names, "X"), dtype=self.dtype, accept_sparse=True)
+        X = check_features(in_training_order(X, names, "X"), dtype=self.dtype, accept_sparse=True)
         y = check_targets(y, X.shape[0], x_columns=X.shape[1])
         if names is not None and len(names) != X.shape[1]:
             raise ValueError(
@@ -724,7 +724,7 @@ class MLP:
 
     def _checked_features(self, X: Any, network: Network) -> Any:
         """``X`` checked for prediction: its columns in training order, the model's dtype."""
-        X = _in_training_order(X, self.feature_names_in_, "X")
+        X = in_training_order(X, self.feature_names_in_, "X")
         return check_features(
             X, dtype=self.dtype, n_features=network.layer_sizes[0], accept_sparse=True
         )
@@ -1031,7 +1031,7 @@ def _first_fit_names(model: MLP, X: Any) -> list[str] | None:
     return _column_names(X)
 
 
-def _in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
+def in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
     """``X`` with its columns in the training order ``expected``, matched by name.
 
     A data frame whose column names are the training names in another order is reordered
@@ -1705,9 +1705,9 @@ def _columns_in_order(X: Any, validation_data: Any, names: list[str] | None) -> 
     if is_batch_source(X):
         X = X if names is None else _batches_in_order(X, names)
     else:
-        X = _in_training_order(X, names, "X")
+        X = in_training_order(X, names, "X")
     if isinstance(validation_data, (tuple, list)) and validation_data:
-        X_val = _in_training_order(validation_data[0], names, "validation_data's X")
+        X_val = in_training_order(validation_data[0], names, "validation_data's X")
         validation_data = (X_val, *validation_data[1:])
     return X, validation_data
 
@@ -1719,7 +1719,7 @@ def _batches_in_order(source: Callable[[], Iterable[Any]], names: list[str]) -> 
     def batches() -> Iterator[Any]:
         for index, item in enumerate(call_source(source)):
             if isinstance(item, (tuple, list)) and len(item) in (2, 3):
-                X = _in_training_order(item[0], names, f"X of batch {index}")
+                X = in_training_order(item[0], names, f"X of batch {index}")
                 item = (X, *item[1:])
             yield item  # anything else is refused, as it is, by the batch checks
 

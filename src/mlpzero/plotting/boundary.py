@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
 
-from ..model import _in_training_order
+from ..model import in_training_order
 from ..validation import (
     check_features,
     check_int,
@@ -90,7 +90,7 @@ def in_model_order(model: Any, X: Any) -> Any:
     trained on (its ``feature_names_in_``), as its ``predict`` matches them; other names
     are refused. Arrays, and models without feature names, keep the columns' order."""
     names = getattr(model, "feature_names_in_", None)
-    return X if names is None else _in_training_order(X, list(names), "X")
+    return X if names is None else in_training_order(X, list(names), "X")
 
 
 def plot_decision_boundary(
