@@ -731,6 +731,7 @@ def test_the_installed_command_exits_non_zero_without_a_traceback(tmp_path):
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert result.returncode == 1
     assert result.stderr == f"mlpzero summary: error: file not found: {tmp_path / 'absent.npz'}\n"

@@ -428,7 +428,7 @@ def test_the_example_runs(tmp_path):
     script = Path(__file__).resolve().parents[1] / "examples" / "export_onnx.py"
     ran = subprocess.run(
         [sys.executable, "-W", "error", str(script), str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.count("labels identical") == 2

@@ -50,17 +50,27 @@ def _both(fn):
 
 
 # ---------------------------------------------------------------------- the switch
+def _python(code: str, backend: str | None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``code`` in a new Python process with ``MLPZERO_BACKEND`` set to ``backend``
+    (unset for None); its completed process, which must have exited with 0."""
+    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
+    if backend is not None:
+        env["MLPZERO_BACKEND"] = backend
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def _default_backend_in_a_new_process(before: str = "pass") -> list[str]:
     """What a fresh process without ``MLPZERO_BACKEND`` reports: whether importing mlpzero
     imported numba, then the backend."""
-    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
     code = (
         f"import sys; {before}; import mlpzero; print(sys.modules.get('numba') is not None); "
         "print(mlpzero.get_backend())"
     )
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.split()
+    return _python(code, None).stdout.split()
 
 
 @needs_numba
@@ -104,15 +114,7 @@ _BROKEN_NUMBA = (
 def _run_with_broken_numba(code, variable):
     """Run ``code`` in a new process whose numba import raises OSError, with
     ``MLPZERO_BACKEND`` set to ``variable`` (unset for None)."""
-    env = {k: v for k, v in os.environ.items() if k != "MLPZERO_BACKEND"}
-    if variable is not None:
-        env["MLPZERO_BACKEND"] = variable
-    done = subprocess.run(
-        [sys.executable, "-c", _BROKEN_NUMBA + code],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done
+    return _python(_BROKEN_NUMBA + code, variable)
 
 
 @pytest.mark.parametrize("variable", [None, "numba"])
@@ -152,14 +154,11 @@ def test_a_numba_that_fails_to_import_is_not_called_missing(variable):
 
 @needs_numba
 def test_the_environment_variable_chooses_the_backend():
-    env = {**os.environ, "MLPZERO_BACKEND": "numba"}
-    code = "import mlpzero; print(mlpzero.get_backend())"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    done = _python("import mlpzero; print(mlpzero.get_backend())", "numba")
     assert done.stdout.strip() == "numba", done.stderr
 
 
 def test_a_bad_environment_variable_warns_and_keeps_numpy():
-    env = {**os.environ, "MLPZERO_BACKEND": "cuda"}
     code = (
         "import mlpzero\n"
         "print(mlpzero.get_backend())\n"
@@ -168,8 +167,7 @@ def test_a_bad_environment_variable_warns_and_keeps_numpy():
         "except ValueError as error:\n"
         "    print('ValueError:', error)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = _python(code, "cuda")
     assert done.stdout.splitlines() == [
         "numpy",
         "ValueError: backend must be one of 'numpy', 'numba', got 'cuda'",
@@ -182,11 +180,9 @@ def test_a_bad_environment_variable_warns_and_keeps_numpy():
 
 
 def test_the_environment_asking_for_numba_without_it_warns_and_keeps_numpy():
-    env = {**os.environ, "MLPZERO_BACKEND": "numba"}
     # None in sys.modules makes "import numba" fail, as when it is not installed.
     code = "import sys; sys.modules['numba'] = None\nimport mlpzero; print(mlpzero.get_backend())"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = _python(code, "numba")
     assert done.stdout.strip() == "numpy"
     assert "MLPZERO_BACKEND is 'numba', which needs numba: pip install numba" in done.stderr
     assert "using the backend 'numpy'" in done.stderr
@@ -196,7 +192,6 @@ def test_the_environment_asking_for_numba_without_it_warns_and_keeps_numpy():
 def test_the_kernels_compile_uncached_where_no_cache_folder_is_writable():
     # numba finds no folder to cache in (a read-only installation whose user has no
     # writable cache directory) when none of its cache locators applies.
-    env = {**os.environ, "MLPZERO_BACKEND": "numba"}
     code = (
         "import numba.core.caching as caching\n"
         "impl = getattr(caching, 'CacheImpl', None) or caching._CacheImpl\n"
@@ -210,10 +205,7 @@ def test_the_kernels_compile_uncached_where_no_cache_folder_is_writable():
         "numpy = Network([2, 3, 1], 'tanh', dtype='float64', rng=0).forward(X)\n"
         "print(np.allclose(numba, numpy, rtol=1e-12, atol=0))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
+    done = _python(code, "numba", timeout=300)
     assert done.stdout.split() == ["True"]
 
 
