@@ -752,28 +752,34 @@ def test_divergence_raises_and_leaves_a_warm_model_unchanged(regression):
 def test_a_warm_fit_stopped_by_an_error_keeps_the_previous_weights(iris, solver):
     """An error raised during a warm-started L-BFGS fit (a failing callback, Ctrl-C) left
     the weights that fit had reached, while n_iter_ and loss_curve_ went back to the
-    previous fit's; the stochastic solvers put the weights back, and so does L-BFGS now."""
+    previous fit's; the stochastic solvers put the weights back, and so does L-BFGS now.
+    model_.history kept the epochs of the failed fit (and the validation metrics it
+    started), describing weights the estimator no longer had; it is put back too."""
     X, y = iris
     armed = []
 
-    class FailOnSecondEpoch(Callback):
+    class FailInTheNextFit(Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if armed and epoch >= 1:
+            if armed and epoch == 4:  # the second epoch of the next fit
                 raise RuntimeError("callback failed")
 
     model = MLPClassifier(
         hidden_layer_sizes=(4,), solver=solver, max_iter=3, warm_start=True, random_state=0,
-        callbacks=[FailOnSecondEpoch()],
+        callbacks=[FailInTheNextFit()],
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     before, n_iter = model.predict_proba(X), model.n_iter_
+    history = model.model_.history.as_dict()
     armed.append(True)
+    model.set_params(early_stopping=True)  # the failed fit starts validation metrics
     with pytest.raises(RuntimeError, match="callback failed"):
         model.fit(X, y)
     np.testing.assert_array_equal(model.predict_proba(X), before)
     assert model.n_iter_ == n_iter
+    assert model.model_.history.as_dict() == history
+    assert model.model_.history.epochs == len(model.loss_curve_) == 3
 
 
 @brief_training
@@ -1881,35 +1887,6 @@ def test_lbfgs_on_overflowing_data_raises_scikit_learns_error_and_keeps_a_warm_m
         model.fit(X * 1e10, y * 1e30)
     np.testing.assert_array_equal(model.predict(X), before)
     assert model.n_iter_ == n_iter
-
-
-@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
-def test_a_warm_fit_stopped_by_an_error_leaves_the_models_history_as_it_was(iris, solver):
-    """A warm fit that failed put back the previous weights, n_iter_ and loss_curve_,
-    but model_.history kept the epochs of the failed fit (and the validation metrics it
-    started): the history described weights the estimator no longer had."""
-    X, y = iris
-    armed = []
-
-    class FailInTheNextFit(Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if armed and epoch == 4:
-                raise RuntimeError("callback failed")
-
-    model = MLPClassifier(
-        hidden_layer_sizes=(4,), solver=solver, max_iter=3, warm_start=True, random_state=0,
-        callbacks=[FailInTheNextFit()],
-    )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    before = model.model_.history.as_dict()
-    armed.append(True)
-    model.set_params(early_stopping=True)
-    with pytest.raises(RuntimeError, match="callback failed"):
-        model.fit(X, y)
-    assert model.model_.history.as_dict() == before
-    assert model.model_.history.epochs == len(model.loss_curve_) == 3
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
