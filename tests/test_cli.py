@@ -116,7 +116,7 @@ def test_evaluate_on_a_toy_dataset_redraws_the_training_rows_as_its_help_says(tm
 def test_train_saves_a_model_and_prints_a_metrics_table(trained):
     model_path, X, labels, out = trained
     model = mlpzero.load(model_path)
-    assert model.network.layer_sizes == [3, 6, 1]
+    assert model.network.layer_sizes == (3, 6, 1)
     assert model.feature_names_in_ == ["alpha", "beta", "gamma"]
     assert model.classes_.tolist() == ["no", "yes"]
     assert model.history.epochs == 40
@@ -260,6 +260,17 @@ def test_predict_writes_labels_and_probabilities_as_csv(trained, capsys, tmp_pat
     assert header == ["p(no)", "p(yes)"]
     got = np.array(rows, dtype=np.float32)
     np.testing.assert_array_equal(got, model.predict_proba(X))  # 9 digits: float32 exactly
+
+
+def test_predict_output_dash_is_stdout(trained, capsys, tmp_path, monkeypatch):
+    # "-" wrote a file named "-" in the current folder, where a user expects stdout.
+    model_path, *_ = trained
+    data = str(model_path.parent / "data.csv")
+    monkeypatch.chdir(tmp_path)
+    assert succeeds(capsys, "predict", str(model_path), data, "--output", "-") == succeeds(
+        capsys, "predict", str(model_path), data
+    )
+    assert not (tmp_path / "-").exists()
 
 
 def test_predict_writes_float_labels_exactly_whatever_the_model_dtype(tmp_path, capsys):

@@ -118,7 +118,7 @@ def test_gradcheck_each_task_through_the_model(kind, loss_name, n_outputs, activ
     model = MLP(hidden=(5, 4), activation=activation, dtype="float64", seed=1)
     model.fit(X, y, epochs=3, learning_rate=0.1)  # builds, and moves off the initial point
     assert model.loss_.name == loss_name
-    assert model.network.layer_sizes == [2, 5, 4, n_outputs]
+    assert model.network.layer_sizes == (2, 5, 4, n_outputs)
     Y = model.encoder.encode(y, dtype=np.float64)
     result = gradcheck(model.network, model.loss_, X, Y)
     assert result.relative_error < 1e-7, result.relative_error

@@ -20,7 +20,7 @@ def test_builds_lazily_from_the_data():
     model = MLP(hidden=(5, 3))
     assert not model.built
     model.fit(X, y, epochs=1)
-    assert model.network.layer_sizes == [2, 5, 3, 1]
+    assert model.network.layer_sizes == (2, 5, 3, 1)
     assert model.task == "binary"
     np.testing.assert_array_equal(model.classes_, [0, 1])
 
@@ -223,7 +223,7 @@ def test_build_with_classes_prepares_outputs_for_labels_not_yet_seen():
     X = np.random.default_rng(0).standard_normal((6, 3))
     model = MLP(hidden=(4,), seed=0).build(X, [0, 0, 1, 1, 0, 1], classes=[0, 1, 2])
     assert model.task == "multiclass"
-    assert model.network.layer_sizes == [3, 4, 3]
+    assert model.network.layer_sizes == (3, 4, 3)
     model.fit(X, [0, 0, 1, 1, 0, 1], epochs=2)  # the first batch lacks class 2
     assert model.predict_proba(X).shape == (6, 3)
     model.fit(X, [2, 2, 1, 1, 0, 1], epochs=2)

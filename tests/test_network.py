@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mlpzero.activations import ACTIVATIONS
+from mlpzero.activations import ACTIVATIONS, Tanh
 from mlpzero.gradcheck import gradcheck, numerical_gradient
 from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
 from mlpzero.network import Network
@@ -222,6 +222,49 @@ def test_an_unpickled_network_keeps_its_layers_as_views_of_the_flat_vectors():
     copy.backward(np.ones((5, 2)))
     np.testing.assert_array_equal(copy.bias_grads[1], copy.grads[-2:])
     assert copy.grads[-2:].tolist() == [5.0, 5.0]
+
+
+def test_a_network_s_layers_cannot_change_after_it_is_made():
+    # The compiled kernels are planned from the layers when the network is made; a layer
+    # changed afterwards was run by NumPy but not by them, so the two backends differed.
+    from mlpzero.activations import LeakyReLU
+
+    net = Network([3, 8, 1], activation=LeakyReLU(0.1), dtype="float64", rng=0)
+    assert net.layer_sizes == (3, 8, 1)
+    with pytest.raises(TypeError):
+        net.activations[0] = Tanh()
+    with pytest.raises(TypeError):
+        net.layer_sizes[1] = 4
+    for name, value in [
+        ("activations", [Tanh()]),
+        ("layer_sizes", [3, 4, 1]),
+        ("dtype", "float32"),
+    ]:
+        with pytest.raises(AttributeError):
+            setattr(net, name, value)
+    with pytest.raises(
+        AttributeError, match=r"LeakyReLU\.alpha is fixed once the activation is made"
+    ):
+        net.activations[0].alpha = 0.5
+    assert net.activations[0].alpha == 0.1
+
+
+def test_a_network_pickled_with_its_layers_as_lists_still_loads():
+    import pickle
+
+    net = Network([3, 4, 2], "tanh", dtype="float64", rng=0)
+    state = net.__getstate__()
+    for name in ("layer_sizes", "activations", "dtype"):
+        state[name] = state.pop(f"_{name}")
+    state["layer_sizes"] = list(state["layer_sizes"])
+    state["activations"] = list(state["activations"])
+    old = Network.__new__(Network)
+    old.__setstate__(state)
+    assert old.layer_sizes == (3, 4, 2) and old.activations == (Tanh(),)
+    X = np.random.default_rng(1).standard_normal((5, 3))
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(old)).predict_logits(X), net.predict_logits(X)
+    )
 
 
 @pytest.mark.parametrize("dtype", [None, "bogus", "int32"])

@@ -7,7 +7,9 @@ A component declares its registry ``name`` and the names of its constructor argu
   :func:`mlpzero.registry.resolve` rebuilds the component from and model files store;
 - ``repr``: ``LeakyReLU(alpha=0.01)``;
 - equality: two components are equal when they are of the same ``kind`` and have the same
-  ``config``, and their hash is the hash of that config (so equal components hash alike).
+  ``config``, and their hash is the hash of that config (so equal components hash alike);
+- immutability: a hyper-parameter, once set in ``__init__``, cannot be set again, so a
+  component's hash and what a network planned from it cannot change under them.
 
 >>> class Scale(Component):
 ...     kind = "example"
@@ -51,6 +53,16 @@ class Component:
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={getattr(self, key)!r}" for key in self.hyperparameters)
         return f"{type(self).__name__}({args})"
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        # A component is a value: it hashes by its hyper-parameters, and a network's
+        # compiled kernels are planned from them when the network is made.
+        if key in self.hyperparameters and key in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}.{key} is fixed once the {self.kind} is made; "
+                f"make a new one, e.g. {type(self).__name__}({key}={value!r})"
+            )
+        super().__setattr__(key, value)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Component) or other.kind != self.kind:

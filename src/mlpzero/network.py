@@ -200,9 +200,9 @@ class Network:
             raise ValueError(
                 f"layer_sizes must hold at least two positive sizes, got {list(layer_sizes)!r}"
             )
-        self.layer_sizes: list[int] = sizes
-        self.activations: list[Activation] = resolve_activations(activation, len(sizes) - 2)
-        self.dtype = check_dtype(dtype)
+        self._layer_sizes = tuple(sizes)
+        self._activations = tuple(resolve_activations(activation, len(sizes) - 2))
+        self._dtype = check_dtype(dtype)
         self.init = init
 
         counts = [(n_out * n_in, n_out) for n_in, n_out in pairwise(sizes)]
@@ -238,6 +238,23 @@ class Network:
         self.initialize(rng)
 
     # ------------------------------------------------------------------ set-up
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """``(n_inputs, hidden_1, ..., n_outputs)``, fixed once the network is made: the
+        parameter buffers and the compiled kernels' plan are laid out from it."""
+        return self._layer_sizes
+
+    @property
+    def activations(self) -> tuple[Activation, ...]:
+        """The activation of each hidden layer, fixed once the network is made: the
+        compiled kernels run the ones they were planned for."""
+        return self._activations
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the parameters and of every pass, fixed once the network is made."""
+        return self._dtype
+
     @property
     def params(self) -> np.ndarray:
         """Every weight and bias in one vector, the buffer :attr:`weights` and
@@ -600,6 +617,11 @@ class Network:
         for name in ("params", "grads"):  # pickled before they were properties
             if name in state:
                 state[f"_{name}"] = state.pop(name)
+        for name in ("layer_sizes", "activations"):  # pickled as lists, before properties
+            if name in state:
+                state[f"_{name}"] = tuple(state.pop(name))
+        if "dtype" in state:
+            state["_dtype"] = state.pop("dtype")
         self.__dict__.update(state)
         self.weights, self.biases = _layer_views(self.params, self.layer_sizes)
         self.weight_grads, self.bias_grads = _layer_views(self.grads, self.layer_sizes)
@@ -621,7 +643,7 @@ class Network:
     def __repr__(self) -> str:
         acts = [a.name for a in self.activations]
         return (
-            f"Network(layer_sizes={self.layer_sizes}, activation={acts}, "
+            f"Network(layer_sizes={list(self.layer_sizes)}, activation={acts}, "
             f"dtype={self.dtype.name}, n_params={self.n_params})"
         )
 
