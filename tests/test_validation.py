@@ -459,6 +459,20 @@ def test_complex_numbers_among_objects_are_refused_not_cut_to_their_real_parts()
             model.predict(X)
 
 
+@pytest.mark.parametrize(
+    "value", [np.datetime64("2020-01-01"), np.timedelta64(5, "s"), np.datetime64("NaT")]
+)
+def test_dates_among_objects_are_refused_not_read_as_counts_of_their_unit(value):
+    """A datetime64 X is refused; NumPy's dates and durations in an object array (a data
+    frame with a date column beside a text one) became counts of days or seconds."""
+    X = np.array([[value, 1.0], [0.5, 2.0]], dtype=object)
+    with pytest.raises(ValueError, match=r"X must be numeric, got .* at index 0, 0"):
+        check_features(X)
+    weights = np.array([1.0, value, 2.0], dtype=object)
+    with pytest.raises(ValueError, match=r"^sample_weight must be numbers"):
+        check_sample_weight(weights, 3)
+
+
 def test_complex_sample_weights_among_objects_are_refused_not_cut_to_their_real_parts():
     """A complex sample_weight is refused; NumPy's complex numbers in an object array
     were trained with as their real parts (weights of 1 for 1+1j), with only NumPy's

@@ -287,7 +287,12 @@ def brief_list(values: Sequence[Any], most: int = 20, quoted: bool = False) -> s
 
 def _as_float64(array: np.ndarray) -> np.ndarray:
     """``array`` as float64; NumPy's complex numbers among objects raise
-    :class:`ComplexWarning` as an error rather than become their real parts."""
+    :class:`ComplexWarning` as an error rather than become their real parts, and its
+    dates and durations raise :class:`TypeError` rather than become counts of their unit."""
+    if array.dtype.kind == "O" and any(
+        isinstance(value, (np.datetime64, np.timedelta64)) for value in array.flat
+    ):
+        raise TypeError("dates and durations are not numbers")
     with warnings.catch_warnings():
         warnings.simplefilter("error", _ComplexWarning)
         return array.astype(np.float64, copy=False)
