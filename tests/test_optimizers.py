@@ -282,6 +282,33 @@ def test_load_state_dict_refuses_the_wrong_optimizer_or_shapes():
 
 
 @pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("adam", {}),
+        ("adamw", {}),
+        ("rmsprop", {"centered": True, "momentum": 0.5}),
+        ("sgd", {"momentum": 0.9}),
+    ],
+)
+def test_a_state_past_its_first_step_missing_a_buffer_is_refused(name, kwargs):
+    # A state at step 3 without, say, Adam's exp_avg_sq resumed with that buffer at zero:
+    # the next steps were far off the saved run's, without a word.
+    saved = opt.get(name, **kwargs)
+    for _ in range(3):
+        saved.step(np.ones(3), np.ones(3))
+    state = saved.state_dict()
+    for key in state["state"]:
+        cut = {**state, "state": {k: v for k, v in state["state"].items() if k != key}}
+        with pytest.raises(ValueError, match=rf"at step 3 but lacks the buffers \['{key}'\]"):
+            opt.get(name).load_state_dict(cut)
+    # Before the first step no buffer exists yet, and without momentum SGD keeps none.
+    opt.get(name).load_state_dict(opt.get(name, **kwargs).state_dict())
+    plain = opt.SGD()
+    plain.step(np.ones(3), np.ones(3))
+    opt.SGD().load_state_dict(plain.state_dict())
+
+
+@pytest.mark.parametrize(
     ("call", "match"),
     [
         (lambda: opt.get("adamax"), "unknown optimizer 'adamax'"),

@@ -206,6 +206,12 @@ class Optimizer:
         iterations = int(state.get("iterations", 0))
         if iterations < 0:
             raise ValueError(f"iterations must be >= 0, got {iterations}")
+        missing = [key for key in self._state_in_use(state) if key not in arrays]
+        if missing and iterations > 0:
+            raise ValueError(
+                f"this {self.name} state is at step {iterations} but lacks the buffers "
+                f"{missing}; its next step would start them again from zero"
+            )
         hyperparameters = dict(state.get("hyperparameters") or {})
         # The current rate, which a schedule may have taken to 0; only the initial one,
         # which schedules start from, must be above 0.
@@ -219,6 +225,11 @@ class Optimizer:
         )
         self.iterations = iterations
         self.state = {key: np.array(value, copy=True) for key, value in arrays.items()}
+
+    def _state_in_use(self, state: dict[str, Any]) -> tuple[str, ...]:
+        """The buffers a step with the hyper-parameters of ``state`` (a
+        :meth:`state_dict`) keeps; every one of them once a step has been taken."""
+        return self._state_names
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config.items() if k != "name")
@@ -286,6 +297,10 @@ class SGD(Optimizer):
             )
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
         self.rate_in_velocity = check_flag("rate_in_velocity", rate_in_velocity)
+
+    def _state_in_use(self, state: dict[str, Any]) -> tuple[str, ...]:
+        momentum = (state.get("hyperparameters") or {}).get("momentum", 0)
+        return self._state_names if momentum else ()
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         t = params.dtype.type
@@ -379,6 +394,15 @@ class RMSprop(Optimizer):
         self.weight_decay = check_non_negative("weight_decay", weight_decay)
         self.momentum = _check_fraction("momentum", momentum)
         self.centered = check_flag("centered", centered)
+
+    def _state_in_use(self, state: dict[str, Any]) -> tuple[str, ...]:
+        hyperparameters = state.get("hyperparameters") or {}
+        used = {
+            "square_avg": True,
+            "grad_avg": hyperparameters.get("centered", False),
+            "momentum_buffer": hyperparameters.get("momentum", 0),
+        }
+        return tuple(key for key in self._state_names if used[key])
 
     def _update(self, params: np.ndarray, grads: np.ndarray) -> None:
         t = params.dtype.type
