@@ -274,7 +274,9 @@ def _add_predict(subparsers: Any) -> None:
     parser.add_argument("model", metavar="MODEL", help="a model file saved by train")
     parser.add_argument("data", metavar="DATA", help="dataset name or file")
     parser.add_argument("--proba", action="store_true", help="class probabilities, not labels")
-    parser.add_argument("--output", metavar="FILE", help="write the CSV here, not to stdout")
+    parser.add_argument(
+        "--output", metavar="FILE", help="write the CSV here, not to stdout ('-': stdout)"
+    )
     _data_options(parser)
     parser.set_defaults(handler=_predict)
 
@@ -846,6 +848,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    if args.output == "-":
+        args.output = None
     _check_folder(args.output, "--output")
     refuse_overwriting({"--output": args.output}, [args.model, _data_path(args.data)])
     _refuse_array_file(args.output, "--output")
