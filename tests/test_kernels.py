@@ -1048,7 +1048,7 @@ def test_ctrl_c_between_compiled_calls_keeps_the_completed_calls(numba_on, monke
 
     monkeypatch.setattr(kernels, "fit_epochs", interrupted_in_the_third_call)
     model = _plain_fit(X, y, "float64", epochs=100)
-    assert "interrupted during epoch 20" in capsys.readouterr().err
+    assert "interrupted (Ctrl-C) after 20 completed epochs" in capsys.readouterr().err
     assert model.history.interrupted
     monkeypatch.setattr(kernels, "fit_epochs", real)
     twenty = _plain_fit(X, y, "float64", epochs=20)
@@ -1100,7 +1100,7 @@ def test_ctrl_c_while_a_call_is_recorded_takes_the_model_back_to_that_calls_star
 
     monkeypatch.setattr(history_module.History, "append", interrupted_in_the_second_calls_records)
     model = _plain_fit(X, y, "float64", epochs=100)
-    assert "interrupted during epoch 10" in capsys.readouterr().err
+    assert "interrupted (Ctrl-C) after 10 completed epochs" in capsys.readouterr().err
     monkeypatch.setattr(history_module.History, "append", real)
     ten = _plain_fit(X, y, "float64", epochs=10)
     assert model.history.epochs == 10 and model.optimizer_.iterations == 10
@@ -1154,7 +1154,7 @@ def test_ctrl_c_while_divergence_is_reported_takes_the_model_back_to_the_calls_s
     monkeypatch.setattr(kernels, "fit_epochs", remembering_the_start)
     model = MLP(hidden=(8, 4), seed=0)
     model.fit(X * 100, y, epochs=500, learning_rate=1e6)
-    assert "interrupted during epoch 0" in capsys.readouterr().err
+    assert "interrupted (Ctrl-C) after 0 completed epochs" in capsys.readouterr().err
     assert len(starts) == 1
     assert model.history.epochs == 0 and model.optimizer_.iterations == 0
     np.testing.assert_array_equal(model.network.params, starts[0])

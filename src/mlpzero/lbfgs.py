@@ -403,7 +403,7 @@ def minimize(
         network.params[...] = completed
         if not interruptible:
             raise
-        report_interrupted(history.epochs, history)
+        report_interrupted(history)
         last_loss = losses[-1] if losses else math.nan
         result = _Interrupted(len(losses), counts["evaluations"], last_loss)
     except BaseException:

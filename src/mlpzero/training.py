@@ -413,7 +413,7 @@ class _Trainer:
                 raise
             if in_epoch:
                 self._undo_epoch()
-            report_interrupted(epoch, history)
+            report_interrupted(history)
         except BaseException:
             if in_epoch:  # as after an interrupt: back to the end of the last whole epoch
                 self._undo_epoch()
@@ -503,7 +503,7 @@ class _Trainer:
             np.copyto(network.params, params)
             for values in history.history.values():
                 del values[completed:]
-            report_interrupted(completed, history)
+            report_interrupted(history)
         return True
 
     def _epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
@@ -796,12 +796,12 @@ def _loss_record(epochs: int) -> np.ndarray:
     return np.empty(epochs, dtype=np.float64)
 
 
-def report_interrupted(epoch: int, history: History) -> None:
-    """Mark ``history`` as that of a run Ctrl-C stopped during ``epoch``, and say so."""
+def report_interrupted(history: History) -> None:
+    """Mark ``history`` as that of a run Ctrl-C stopped, and say how many epochs it kept."""
     history.interrupted = True
     write_line(
-        f"Training interrupted during epoch {epoch} (Ctrl-C); the model keeps the "
-        f"weights and history of the {history.epochs} completed epochs."
+        f"Training interrupted (Ctrl-C) after {history.epochs} completed epochs; the model "
+        "keeps their weights and history."
     )
 
 
