@@ -384,7 +384,10 @@ class MLP:
         validation_data:
             ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)`` instead.
         sample_weight:
-            One non-negative weight per sample; the loss is the weighted mean.
+            One non-negative weight per sample; the loss is the weighted mean. The
+            history's ``accuracy`` and ``val_accuracy`` count every row alike, and
+            ``standardize=True`` takes unweighted statistics; :meth:`evaluate` weights
+            its accuracy.
         class_weight:
             ``"balanced"`` (weight :math:`n / (k\,n_c)` for class ``c``) or a dict
             ``{label: weight}``; multiplies ``sample_weight``. Classifiers only. It

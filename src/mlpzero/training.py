@@ -23,7 +23,9 @@ The epoch's ``loss`` is the (sample-weighted) mean of the batch losses, each com
 the forward pass before that batch's update, penalty included: for full batch it is the
 article's cost. ``accuracy`` counts the same forward passes' correct predictions
 (unweighted). Validation metrics are computed after the epoch's last update, without
-dropout; ``val_loss`` includes the penalty too, so the two losses compare.
+dropout; ``val_loss`` is weighted by the validation rows' sample weights and includes the
+penalty too, so the two losses compare, while ``val_accuracy``, like ``accuracy``, counts
+every row alike (:meth:`MLP.evaluate <mlpzero.model.MLP.evaluate>` weights its accuracy).
 
 If the loss or a parameter becomes NaN or infinite, training stops with a
 :class:`TrainingDivergedError` and the parameters are put back to those at the start of
