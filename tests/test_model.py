@@ -177,6 +177,14 @@ def test_bad_constructor_arguments(kwargs, match):
         MLP(**kwargs)
 
 
+def test_loss_auto_is_case_insensitive_as_every_loss_name():
+    # "MSE" and "Squared_Error" were taken, "AUTO" refused as an unknown loss.
+    model = MLP(hidden=(2,), loss="AUTO", seed=0)
+    assert model.loss == "auto"
+    model.fit(np.zeros((4, 2)), [0, 1, 0, 1], epochs=1)
+    assert model.loss_.name == "binary_crossentropy"
+
+
 def test_construction_checks_the_settings_without_allocating_the_network():
     MLP(hidden=(3,))  # the first construction imports and caches; measure the second
     tracemalloc.start()

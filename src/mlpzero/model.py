@@ -147,6 +147,8 @@ class MLP:
         self.hidden = tuple(check_int("hidden", h) for h in _as_sequence(hidden, "hidden"))
         self.dropout = dropout
         self.activation = activation
+        if isinstance(loss, str) and loss.lower() == "auto":  # as every name of a loss
+            loss = "auto"
         self.loss = loss
         self.init = init
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
