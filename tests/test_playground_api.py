@@ -1016,6 +1016,15 @@ def test_the_address_printed_for_ipv6_loopback_leads_to_the_server():
 
 
 @needs_ipv6_loopback
+def test_an_ipv6_address_in_brackets_is_served_as_without_them():
+    """``[::1]`` is how the address is written in a URL, and how the command prints it;
+    given to --host, it failed to listen."""
+    with playground_command("--host", "[::1]") as (_, port, url):
+        assert url == f"http://[::1]:{port}/"
+        assert _status_line("::1", port, f"[::1]:{port}").startswith(b"HTTP/1.1 200")
+
+
+@needs_ipv6_loopback
 def test_localhost_on_a_port_taken_on_one_loopback_address_is_refused():
     with socket.socket(socket.AF_INET6) as taken:
         taken.bind(("::1", 0))
@@ -1095,7 +1104,7 @@ def test_the_command_refuses_a_bad_port():
         main(port=70000, open_browser=False)
 
 
-@pytest.mark.parametrize("host", ["", "  "])
+@pytest.mark.parametrize("host", ["", "  ", "[]", "[ ]"])
 def test_the_command_refuses_an_empty_host(monkeypatch, host):
     """An empty address binds every network interface: ``--host "$UNSET"`` must not
     put the playground on the network."""
@@ -1105,7 +1114,9 @@ def test_the_command_refuses_an_empty_host(monkeypatch, host):
         raise AssertionError("the server went on to listen")
 
     monkeypatch.setattr(server, "_bind", bind)
-    with pytest.raises(ValueError, match=rf"host must name an address.*got {host!r}"):
+    with pytest.raises(
+        ValueError, match=rf"host must name an address.*got {re.escape(repr(host))}"
+    ):
         server.main(host=host, port=0, open_browser=False)
 
 

@@ -421,9 +421,12 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"port must be an integer from 0 to 65535, got {port!r}")
+    given = host
+    if isinstance(host, str) and host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # an IPv6 address as a URL writes it
     if not isinstance(host, str) or not host.strip():
         # An empty address would listen on every network interface.
-        raise ValueError(f"host must name an address such as 127.0.0.1, got {host!r}")
+        raise ValueError(f"host must name an address such as 127.0.0.1, got {given!r}")
     if host.lower() == "localhost":  # a host name in any case
         host = "localhost"
     both = host == "localhost"  # the name, not one address: serve both, 127.0.0.1 first
