@@ -417,7 +417,7 @@ def test_a_model_no_file_can_hold_is_refused_before_the_first_epoch(tmp_path):
     to write checkpoints refuses them before training, naming the argument, and leaves
     the model unbuilt and no file behind, instead of failing after its first epochs."""
     X, y = noisy_circles(60)
-    labels = np.array([1, 2], dtype=object)[y]
+    labels = np.array([b"no", b"yes"], dtype=object)[y]
     for options in (
         {"checkpoint": tmp_path / "run.npz", "checkpoint_interval": 2},
         {"callbacks": [ModelCheckpoint(tmp_path / "best.npz")]},

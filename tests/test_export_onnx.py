@@ -232,6 +232,21 @@ def test_whole_float_labels_come_out_as_equal_integers():
     assert outputs["label"].tolist() == model.predict(X).tolist()
 
 
+@pytest.mark.parametrize("kind", ["numpy booleans", "whole floats"])
+def test_labels_held_as_objects_export_as_equal_integers(kind):
+    """An object array of NumPy booleans or of whole floats (a data frame's object
+    column) was refused, while the same labels in a bool or float array exported."""
+    X, y = data("binary")
+    labels = np.array(
+        [np.bool_(v) for v in y] if kind == "numpy booleans" else [float(v) for v in y],
+        dtype=object,
+    )
+    model = MLP(hidden=(4,), seed=0).fit(X, labels, epochs=20, optimizer="adam")
+    outputs = run(model.to_onnx(), X.astype(np.float32))
+    assert outputs["label"].dtype == np.int64
+    assert outputs["label"].tolist() == model.predict(X).tolist()
+
+
 @pytest.mark.skipif(
     not hasattr(getattr(np, "dtypes", None), "StringDType"), reason="NumPy before 2.0"
 )

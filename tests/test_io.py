@@ -1028,6 +1028,29 @@ def test_longdouble_labels_a_json_number_cannot_hold_are_refused(tmp_path):
     assert not path.exists()
 
 
+@pytest.mark.parametrize(
+    ("labels", "stored"),
+    [
+        (np.array([np.False_, np.True_], dtype=object), np.bool_),
+        (np.array([0, 1], dtype=object), np.int64),
+        (np.array([0.0, 2.5], dtype=object), np.float64),
+        (np.array(["no", "yes"], dtype=np.dtypes.StringDType()), np.str_),
+    ],
+)
+def test_labels_held_as_objects_of_one_kind_are_saved_in_their_plain_dtype(
+    tmp_path, labels, stored
+):
+    """Labels from a data frame's object column (Python ints, NumPy booleans) trained but
+    could not be saved; nor could StringDType labels. They are stored as the plain dtype
+    their values share, and the loaded model predicts the same labels."""
+    model = _fit(labels)[1]
+    loaded = mlpzero.load(model.save(tmp_path / "m.npz"))
+    assert loaded.classes_.dtype.type is stored
+    assert loaded.classes_.tolist() == model.classes_.tolist()
+    X = np.random.default_rng(3).normal(size=(30, 2))
+    assert loaded.predict(X).tolist() == model.predict(X).tolist()
+
+
 def test_complex_labels_are_refused_by_name(tmp_path):
     labels = np.array([1 + 0j, 2 + 0j])
     with pytest.raises(ValueError, match="cannot save class labels of dtype complex128"):

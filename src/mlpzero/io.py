@@ -79,7 +79,7 @@ from . import initializers as _initializers
 from . import losses as _losses
 from .activations import Activation
 from .standardization import Standardizer
-from .targets import TASKS, TargetEncoder, loss_fits_task
+from .targets import TASKS, TargetEncoder, loss_fits_task, plain_labels
 
 __all__ = [
     "FORMAT",
@@ -423,6 +423,7 @@ def _init_setting(init: Any) -> str | None:
 def _classes_document(classes: np.ndarray | None) -> dict[str, Any] | None:
     if classes is None:
         return None
+    classes = plain_labels(classes)  # an object array of ints is stored as int64, ...
     kind = next((k for k, codes in _CLASS_KINDS.items() if classes.dtype.kind in codes), None)
     values = _float_labels(classes) if kind == "float" else classes.tolist()
     if kind is None or (classes.dtype.kind == "O" and not all(isinstance(v, str) for v in values)):

@@ -109,6 +109,32 @@ def _unique_labels(y: np.ndarray) -> np.ndarray:
         ) from None
 
 
+def plain_labels(classes: np.ndarray) -> np.ndarray:
+    """``classes`` in a plain dtype when they are an object or StringDType array of one
+    kind of value, as a file or an export can name it; otherwise ``classes`` itself.
+
+    Booleans become ``bool``, integers ``int64`` (when they fit), real numbers that are
+    not all integers ``float64`` (when each is a float64 exactly), and text ``str``
+    (``"<U"``). NumPy's scalars count as the Python values they hold, so
+    ``[np.True_, np.False_]`` are booleans. The labels compare equal, one for one.
+    """
+    if classes.dtype.kind not in "OT":
+        return classes
+    values = [v.item() if isinstance(v, np.generic) else v for v in classes.tolist()]
+    if all(isinstance(v, str) for v in values):
+        return np.array(values, dtype=str)
+    if all(isinstance(v, bool) for v in values):
+        return np.array(values, dtype=bool)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return classes
+    plain = np.array(values, dtype=object)
+    if all(isinstance(v, int) for v in values):
+        limit = 2**63
+        return plain.astype(np.int64) if all(-limit <= v < limit for v in values) else classes
+    floats = plain.astype(np.float64)
+    return floats if floats.tolist() == values else classes
+
+
 class TargetEncoder:
     """Encode ``y`` for a task and decode network outputs back into labels."""
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..io import file_path
+from ..targets import plain_labels
 from .operations import Step, activation_step, link_step
 
 __all__ = [
@@ -187,17 +188,12 @@ def export_labels(classes: np.ndarray) -> np.ndarray:
     ONNX labels, like scikit-learn converters', are int64 or strings: float labels that are
     whole numbers are given as the equal integers.
     """
-    classes = np.asarray(classes)
+    classes = plain_labels(np.asarray(classes))  # object or StringDType labels, plainly
     values = classes.tolist()
     kind = classes.dtype.kind
-    # "T": NumPy's variable-width StringDType, whose labels are str as "<U"'s are
-    if kind in "UT" or (kind == "O" and all(isinstance(v, str) for v in values)):
+    if kind == "U":
         return classes.astype(object)
     limit = 2.0**63
-    if kind == "O" and all(
-        isinstance(v, (int, np.integer)) and -limit <= v < limit for v in values
-    ):
-        return np.asarray(values, dtype=np.int64)
     if kind in "ib" or (kind == "u" and all(v < limit for v in values)):
         return classes.astype(np.int64)
     if kind == "f" and all(np.isfinite(v) and v == round(v) and abs(v) < limit for v in values):
