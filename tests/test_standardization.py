@@ -264,7 +264,7 @@ def test_standardize_is_a_boolean_and_cannot_join_a_model_fitted_without_it():
     model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=2)
     before = model.network.params.copy()
     model.standardize = True
-    with pytest.raises(ValueError, match="first fitted without standardisation"):
+    with pytest.raises(ValueError, match="standardize=True, but this model's network was fitted"):
         model.fit(X, y, epochs=2)
     assert model.standardizer_ is None and np.array_equal(model.network.params, before)
     assert (

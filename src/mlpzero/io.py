@@ -78,6 +78,7 @@ from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
 from .activations import Activation
+from .network import resolve_activations
 from .standardization import Standardizer
 from .targets import TASKS, TargetEncoder, loss_fits_task, plain_labels
 
@@ -333,13 +334,16 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
     return document, arrays
 
 
-def _check_settings_fit_network(record: ModelRecord) -> None:
-    """Refuse a model whose settings were changed after it was fitted (``model.hidden =
-    (8,)``) to disagree with its network: :func:`read_record` refuses such a file."""
+def settings_mismatch(record: ModelRecord) -> tuple[str, Any, Any] | None:
+    """The first setting of ``record`` changed after the model was fitted to disagree
+    with its network (``model.hidden = (8,)``): ``(name, setting, what the network
+    has)``, or None. Later fits continue the same network, and a file holding both could
+    not be read back."""
     settings = record.settings
     loss = settings["loss"]
-    fitted = {
-        "hidden": (tuple(settings["hidden"]), tuple(record.layer_sizes[1:-1])),
+    hidden = tuple(record.layer_sizes[1:-1])
+    fitted: dict[str, tuple[Any, Any]] = {
+        "hidden": (tuple(settings["hidden"]), hidden),
         "dtype": (np.dtype(settings["dtype"]).name, record.params.dtype.name),
         "loss": (loss, record.loss),
         "standardize": (bool(settings.get("standardize", False)), record.standardizer is not None),
@@ -351,11 +355,24 @@ def _check_settings_fit_network(record: ModelRecord) -> None:
             else value != network
         )
         if differs:
-            raise ValueError(
-                f"cannot save a model whose {name} {value!r} is not what it was fitted with "
-                f"({network!r}): a model file could not be read back with both; set {name} "
-                "back before saving"
-            )
+            return name, value, network
+    activation = settings["activation"]
+    wanted = [a.config for a in resolve_activations(activation, len(hidden))]
+    if wanted != [a.config for a in record.activations]:
+        return "activation", activation, [a.name for a in record.activations]
+    return None
+
+
+def _check_settings_fit_network(record: ModelRecord) -> None:
+    """Refuse a model whose settings were changed after it was fitted to disagree with its
+    network (:func:`settings_mismatch`): :func:`read_record` refuses such a file."""
+    mismatch = settings_mismatch(record)
+    if mismatch is not None:
+        name, value, network = mismatch
+        raise ValueError(
+            f"cannot save a model whose {name} {value!r} is not what it was fitted with "
+            f"({network!r}); set {name} back before saving"
+        )
 
 
 def _training_document(training: Mapping[str, Any] | None) -> dict[str, Any] | None:

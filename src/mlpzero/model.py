@@ -470,6 +470,7 @@ class MLP:
             resumed = _on_every_rank(comm, "resume", lambda: _read_checkpoint(self, options))
             if resumed is None:  # a resumed fit loads the checkpoint's state into the optimizer
                 _check_optimizer_serves(self, options.optimizer)
+                _on_every_rank(comm, "keep the fitted settings", lambda: _check_settings(self))
             source = self if resumed is None else resumed.model
             n_features = source.network.layer_sizes[0] if source.built else None
             names = source.feature_names_in_ if source.built else _first_fit_names(self, X)
@@ -1411,6 +1412,20 @@ def _resolve_optimizer(
         if isinstance(optimizer, str) and str(error).startswith("unknown optimizer"):
             raise ValueError(f"{error}, or lbfgs") from None
         raise
+
+
+def _check_settings(model: MLP) -> None:
+    """Refuse to continue a fitted model whose settings were changed to disagree with its
+    network (``model.hidden = (8,)``): the fit would train the old network regardless."""
+    if not model.built:
+        return
+    mismatch = _io.settings_mismatch(model.to_record())
+    if mismatch is not None:
+        name, value, network = mismatch
+        raise ValueError(
+            f"{name}={value!r}, but this model's network was fitted with {network!r}; a "
+            f"later fit continues the same weights: set {name} back, or build a new MLP"
+        )
 
 
 def _check_optimizer_serves(model: MLP, optimizer: _optimizers.Optimizer) -> None:
