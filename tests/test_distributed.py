@@ -1155,6 +1155,23 @@ def test_fingerprint_names_what_differs():
         distributed.check_same_fit(fake, no_seed)
 
 
+def test_a_refusal_shows_where_two_long_descriptions_differ():
+    """Models that differ in their parameters only are described alike for over 120
+    characters: the message must show each rank's parameters, not the same cut prefix."""
+    X, y = make_moons(n_samples=30, random_state=0)
+    ranks = [MLP(hidden=(4,), seed=0).fit(X, y, epochs=epochs) for epochs in (1, 2)]
+    prints = [distributed.fingerprint({"self": model, "X": X, "y": y}) for model in ranks]
+    hashes = [text["model"].split("parameters ")[1][:23] for text in prints]
+    assert len(prints[0]["model"]) > 120 and hashes[0] != hashes[1]
+    fake = _FakeRanks(prints)
+    fake.size = 2
+    with pytest.raises(distributed.DistributedFitError) as refused:
+        distributed.check_same_fit(fake, {"self": ranks[0]})
+    message = str(refused.value)
+    assert "rank 1 differs from rank 0 in model" in message
+    assert hashes[0] in message and hashes[1] in message, message
+
+
 def test_the_fingerprint_compares_the_callbacks_settings():
     X, y = make_moons(n_samples=30, random_state=0)
     base = {"self": MLP(hidden=(4,), seed=0), "X": X, "y": y, "distributed": True}

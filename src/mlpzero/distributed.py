@@ -397,7 +397,8 @@ def check_same_fit(comm: Communicator, arguments: Mapping[str, Any]) -> None:
             if reference.get(key) != theirs.get(key):
                 problems.append(
                     f"rank {rank} differs from rank 0 in {key} (rank 0: "
-                    f"{_cut(reference.get(key))}; rank {rank}: {_cut(theirs.get(key))})"
+                    f"{_cut(reference.get(key), theirs.get(key))}; rank {rank}: "
+                    f"{_cut(theirs.get(key), reference.get(key))})"
                 )
     if problems:
         shown = "; ".join(problems[:5])
@@ -620,9 +621,25 @@ def _file_size(array: Any) -> int | None:
     return None
 
 
-def _cut(text: str | None) -> str:
+#: Characters of a description a refusal shows, and of those before its first difference.
+_SHOWN, _BEFORE_DIFFERENCE = 120, 40
+
+
+def _cut(text: str | None, other: str | None) -> str:
+    """``text`` cut to about :data:`_SHOWN` characters around where it first differs from
+    ``other``: two descriptions may agree for longer than that (a model's settings before
+    its parameters' hash), and the refusal must show what differs."""
     text = "missing" if text is None else text
-    return text if len(text) <= 120 else text[:117] + "..."
+    if len(text) <= _SHOWN:
+        return text
+    other = "" if other is None else other
+    common = min(len(text), len(other))
+    differs = next((i for i in range(common) if text[i] != other[i]), common)
+    start = max(0, min(differs - _BEFORE_DIFFERENCE, len(text) - (_SHOWN - 3)))
+    if start == 0:
+        return text[: _SHOWN - 3] + "..."
+    end = start + _SHOWN - 6
+    return "..." + text[start:end] + ("..." if end < len(text) else "")
 
 
 # ---------------------------------------------------------------------- callbacks per rank
