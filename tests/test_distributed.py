@@ -1060,6 +1060,19 @@ def test_cli_train_distributed_leaves_the_folder_scan_to_each_ranks_fit(tmp_path
 
 
 @needs_mpi
+def test_cli_train_distributed_reports_an_error_as_one_line_as_in_one_process(tmp_path):
+    """An error of `mlpzero train --distributed` still ends the whole job, but each rank
+    reports it as the command does in one process: one line, no Python traceback."""
+    command = [sys.executable, "-m", "mlpzero", "train", "moons", "--optimizer", "nope"]
+    command += ["--distributed", "--out", str(tmp_path / "m.npz")]
+    result = launch(2, command, tmp_path)
+    assert result.returncode != 0
+    assert "mlpzero train: error: --optimizer: unknown optimizer 'nope'" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "rank 1 of 2" in result.stderr or "rank 0 of 2" in result.stderr
+
+
+@needs_mpi
 def test_the_mpi_example_reports_the_model_it_saves(tmp_path):
     """examples/mpi_train.py as its docstring runs it, on 2 ranks: the val_accuracy it
     prints is that of the weights it saves (EarlyStopping put back the best epoch's)."""

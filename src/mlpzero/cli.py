@@ -641,9 +641,17 @@ def _train_or_join_the_job(args: argparse.Namespace) -> int:
     from .distributed import DistributedFitError, communicator, errors_end_the_job
     from .training import TrainingDivergedError
 
+    def report(error: BaseException) -> str | None:  # as main reports it in one process
+        if args.debug:
+            return None  # the traceback
+        if isinstance(error, KeyboardInterrupt):
+            return "mlpzero: interrupted"
+        return f"mlpzero train: error: {_one_line(error)}" if isinstance(error, Exception) else None
+
     # A failure on one rank (its copy of the data is missing, say) must end the whole job
     # rather than leave the other ranks waiting for it in the fit.
-    with errors_end_the_job(communicator(True), (DistributedFitError, TrainingDivergedError)):
+    collective = (DistributedFitError, TrainingDivergedError)
+    with errors_end_the_job(communicator(True), collective, report):
         return _train_here(args)
 
 

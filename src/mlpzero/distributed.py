@@ -60,7 +60,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -116,7 +116,7 @@ class Communicator(Protocol):
 
     def allgather(self, value: Any) -> list[Any]: ...
 
-    def abort(self, error: BaseException) -> None: ...
+    def abort(self, error: BaseException, report: str | None = None) -> None: ...
 
 
 class LocalCommunicator:
@@ -133,7 +133,7 @@ class LocalCommunicator:
     def allgather(self, value: Any) -> list[Any]:
         return [value]
 
-    def abort(self, error: BaseException) -> None:
+    def abort(self, error: BaseException, report: str | None = None) -> None:
         raise error
 
     def __repr__(self) -> str:
@@ -181,9 +181,14 @@ class MPICommunicator:
         """Every rank's ``value`` (a small picklable object), in rank order, on every rank."""
         return self._comm.allgather(value)
 
-    def abort(self, error: BaseException) -> None:
-        """Print ``error`` with this rank's number and end every rank of the job."""
-        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    def abort(self, error: BaseException, report: str | None = None) -> None:
+        """Print ``error`` (its traceback, or ``report`` in its place) with this rank's
+        number and end every rank of the job."""
+        text = (
+            "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            if report is None
+            else report + "\n"
+        )
         print(
             f"{text}mlpzero: rank {self.rank} of {self.size} failed during a distributed fit "
             f"({type(error).__name__}); the other ranks cannot go on without it, so the "
@@ -251,13 +256,16 @@ def any_rank(comm: Communicator, flag: bool) -> bool:
 
 @contextlib.contextmanager
 def errors_end_the_job(
-    comm: Communicator, collective: tuple[type[BaseException], ...] = ()
+    comm: Communicator,
+    collective: tuple[type[BaseException], ...] = (),
+    report: Callable[[BaseException], str | None] | None = None,
 ) -> Iterator[None]:
     """Let an error inside end every rank rather than leave the others waiting.
 
     Errors of the ``collective`` types are raised on every rank at the same point (they are
     decided on summed values) and propagate as usual. Any other error is known to its rank
-    alone: that rank reports it and aborts the job. One process: nothing changes.
+    alone: that rank reports it (its traceback, or the text ``report(error)`` gives when
+    that is not None) and aborts the job. One process: nothing changes.
     """
     if comm.size == 1:
         yield
@@ -267,7 +275,10 @@ def errors_end_the_job(
     except collective:
         raise
     except BaseException as error:
-        comm.abort(error)
+        text = None
+        with contextlib.suppress(Exception):  # a report that fails must not stop the abort
+            text = None if report is None else report(error)
+        comm.abort(error, text)
         raise
 
 
