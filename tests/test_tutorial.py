@@ -263,6 +263,21 @@ def test_plot_decision_boundary_returns_a_figure(tmp_path):
     assert [float(t) for t in scale.get_yticks()] == [0.0, 1.0]
 
 
+def test_plot_decision_boundary_describes_x_in_the_articles_layout():
+    # X is (2, m) here; the error described the transposed array, so X of shape (50, 2)
+    # was told it "must have 2 columns", which it has.
+    X, Y = xor_data(m=50)
+    np.random.seed(2)
+    params, ls = T.multi_layer_neural_network(X, Y, [4], num_epochs=5, learning_rate=0.1)
+    with pytest.raises(ValueError, match=r"X must have 2 rows .* got shape \(50, 2\), which"):
+        T.plot_decision_boundary(T.predict, params, ls, X.T, Y)
+    X3 = np.vstack([X, X[:1]])
+    with pytest.raises(ValueError, match=r"X must have 2 rows .* got shape \(3, 50\)$"):
+        T.plot_decision_boundary(T.predict, params, [3, 4, 1], X3, Y)
+    with pytest.raises(ValueError, match=r"Y must hold one label per example, shape \(1, 50\)"):
+        T.plot_decision_boundary(T.predict, params, ls, X, Y[:, :10])
+
+
 # ---------------------------------------------------------------------- errors
 def test_bad_arguments_raise_clear_errors():
     X, Y = xor_data(m=10)

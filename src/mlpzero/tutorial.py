@@ -403,7 +403,19 @@ def plot_decision_boundary(
         return np.asarray(predicted, dtype=float).reshape(-1)
 
     X = _as_2d("X", X)
-    labels = np.asarray(Y).reshape(-1)
+    if X.shape[0] != 2:  # checked here, in the article's layout, not as the rows below
+        transposed = ", which looks transposed: pass X.T" if X.shape[1] == 2 else ""
+        raise ValueError(
+            "X must have 2 rows (features) to draw a plane, one column per example, got "
+            f"shape {X.shape}{transposed}"
+        )
+    labels = np.asarray(Y)
+    if labels.size != X.shape[1]:
+        raise ValueError(
+            f"Y must hold one label per example, shape (1, {X.shape[1]}) as X has "
+            f"{X.shape[1]} columns, got shape {labels.shape}"
+        )
+    labels = labels.reshape(-1)
     if path is not None:
         check_figure_path(path)
     figure = _plot(classes, X.T, labels)
