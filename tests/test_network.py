@@ -400,6 +400,29 @@ def test_gradcheck_refuses_a_batch_with_no_rows():
             check(net, BinaryCrossEntropy(), X[:0], Y[:0])
 
 
+def test_gradcheck_names_a_model_or_a_loss_it_cannot_use():
+    """An MLP for the network, or a loss by name, failed deep inside with an
+    AttributeError ('MLP' object has no attribute 'params'; 'str' object has no attribute
+    'gradient'). A loss is taken as everywhere else (a name, a config or an instance);
+    a model is refused, naming model.network."""
+    from mlpzero import MLP
+
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
+    by_name = gradcheck(net, "binary_crossentropy", X, Y)
+    assert by_name.passed()
+    np.testing.assert_array_equal(
+        numerical_gradient(net, "binary_crossentropy", X, Y),
+        numerical_gradient(net, BinaryCrossEntropy(), X, Y),
+    )
+    with pytest.raises(TypeError, match="loss must be a name"):
+        gradcheck(net, BinaryCrossEntropy, X, Y)
+    model = MLP(hidden=(4,), dtype="float64").fit(X, Y[:, 0].astype(int), epochs=1)
+    for check in (gradcheck, numerical_gradient):
+        with pytest.raises(TypeError, match=r"network must be a Network.*model\.network.*got MLP"):
+            check(model, model.loss_, X, Y)
+
+
 def test_gradcheck_adds_a_sparse_integer_xs_duplicate_entries_as_floats():
     """A COO matrix of uint8 counts with two entries for one cell (200 and 100) was made
     dense in uint8, where they add up to 44: the gradients were those of other inputs."""

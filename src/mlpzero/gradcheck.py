@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import losses as _losses
 from .losses import Loss
 from .network import Network
 from .validation import check_positive, check_sample_weight, float_duplicates, is_sparse
@@ -39,8 +40,13 @@ class GradCheckResult:
 
 
 def _check_float64(network: Network) -> None:
-    """Refuse a network whose parameters are not float64: its finite differences would
-    be mostly rounding."""
+    """Refuse what is not a network (an MLP: its ``network`` is), and a network whose
+    parameters are not float64: its finite differences would be mostly rounding."""
+    if not isinstance(getattr(network, "params", None), np.ndarray):
+        raise TypeError(
+            "network must be a Network (an MLP's is model.network, its loss model.loss_), "
+            f"got {type(network).__name__}"
+        )
     dtype = network.params.dtype
     if dtype != np.float64:
         raise ValueError(
@@ -113,7 +119,7 @@ def _loss_at(network: Network, loss: Loss, X: np.ndarray, Y: np.ndarray, weights
 
 def numerical_gradient(
     network: Network,
-    loss: Loss,
+    loss: Loss | str | dict[str, Any],
     X: np.ndarray,
     Y: np.ndarray,
     sample_weight: np.ndarray | None = None,
@@ -122,6 +128,7 @@ def numerical_gradient(
     """Central-difference estimate of ``dL/dtheta``, one parameter at a time (float64
     networks only). The parameters are left as they were, also when interrupted."""
     _check_float64(network)
+    loss = _losses.get(loss)
     X, Y, sample_weight = _check_batch(network, X, Y, sample_weight)
     theta = network.params
     epsilon = _check_epsilon(epsilon, theta)
@@ -141,7 +148,7 @@ def numerical_gradient(
 
 def gradcheck(
     network: Network,
-    loss: Loss,
+    loss: Loss | str | dict[str, Any],
     X: np.ndarray,
     Y: np.ndarray,
     sample_weight: np.ndarray | None = None,
@@ -152,8 +159,11 @@ def gradcheck(
     ``X`` is ``(m, n_0)`` (an array or a SciPy sparse matrix), ``Y`` is ``(m, n_L)`` and
     ``sample_weight`` ``(m,)``; another shape is refused with a ValueError that names it.
     The network must be float64 (a float32 network is refused with a ValueError).
+    ``loss`` is a :class:`~mlpzero.losses.Loss`, its name or its config, as ``MLP(loss=)``
+    takes it.
     """
     _check_float64(network)
+    loss = _losses.get(loss)
     X, Y, sample_weight = _check_batch(network, X, Y, sample_weight)
     logits = network.forward(X)
     network.backward(loss.gradient(logits, Y, sample_weight))
