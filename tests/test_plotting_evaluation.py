@@ -157,6 +157,12 @@ def test_first_layer_weights_as_images(tmp_path, digits_model):
         plot_first_layer_weights(object())
 
 
+def test_first_layer_weights_of_an_unfitted_model_say_it_is_not_fitted():
+    # It said "model must be a fitted MLP or a Network, got MLP": an MLP, refused as one.
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        plot_first_layer_weights(MLP(hidden=(4,)))
+
+
 def test_predicted_vs_true_and_regression_fit(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.uniform(-3, 3, (200, 1))

@@ -300,6 +300,8 @@ def plot_first_layer_weights(
     by its own largest magnitude, so it shows the pattern that unit responds to.
     """
     network = getattr(model, "network", model)
+    if network is None:  # an MLP before its first fit
+        raise RuntimeError(f"this {type(model).__name__} is not fitted yet: call fit(X, y) first")
     weights = getattr(network, "weights", None)
     if weights is None:
         raise TypeError(f"model must be a fitted MLP or a Network, got {type(model).__name__}")
