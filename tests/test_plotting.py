@@ -162,6 +162,25 @@ def test_boundary_refuses_a_regression_model():
     assert fresh.history.epochs == 0
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+def test_boundary_refuses_a_multilabel_estimator_and_a_label_matrix():
+    """The scikit-learn estimator has no .task: a multi-label one had its two labels'
+    independent probabilities drawn as the two classes of one label, with an accuracy in
+    the title; and a 0/1 label matrix failed on a reshape that did not name y."""
+    pytest.importorskip("sklearn")
+    from mlpzero.sklearn import MLPClassifier
+
+    X = np.random.default_rng(0).standard_normal((60, 2))
+    Y = (X > 0).astype(int)
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match=r"binary or multi-class classifier.*got a multilabel"):
+        plot_decision_boundary(clf, X, Y[:, 0])
+    with pytest.raises(ValueError, match=r"y must hold one label per row of X.*\(60, 2\)"):
+        plot_decision_boundary(lambda p: np.full(len(p), 0.5), X, Y)
+    with pytest.raises(ValueError, match=r"LivePlot\(boundary=...\) draws decision regions"):
+        clf.set_params(max_iter=1, callbacks=[LivePlot(boundary=(X, Y[:, 0]))]).fit(X, Y)
+
+
 def test_loss_curve(tmp_path, moons):
     model, _, _ = moons
     path = tmp_path / "loss.png"

@@ -115,7 +115,8 @@ def plot_decision_boundary(
     the first training feature. Draws into ``ax`` when given, else into a new Figure.
     Returns the Figure; saves it to ``path`` when given.
     """
-    task = getattr(model, "task", None)
+    # An MLP's task, or that of the MLP a fitted scikit-learn estimator trains (model_).
+    task = getattr(model, "task", None) or getattr(getattr(model, "model_", None), "task", None)
     if task in ("regression", "multilabel"):  # its predict_proba gives no class per point
         raise ValueError(
             f"model must be a binary or multi-class classifier to draw decision regions, "
@@ -124,7 +125,13 @@ def plot_decision_boundary(
     X = check_features(in_model_order(model, X), dtype=np.float64)
     if X.shape[1] != 2:
         raise ValueError(f"X must have 2 columns to draw a plane, got shape {X.shape}")
-    y = check_targets(y, X.shape[0]).reshape(X.shape[0])
+    y = check_targets(y, X.shape[0])
+    if y.ndim == 2 and y.shape[1] != 1:
+        raise ValueError(
+            f"y must hold one label per row of X, ({X.shape[0]},), got shape {y.shape}: "
+            "decision regions are drawn for one binary or multi-class label"
+        )
+    y = y.reshape(X.shape[0])
     resolution = check_resolution(resolution)
     padding = check_non_negative("padding", padding)
 
