@@ -188,6 +188,17 @@ def test_predicted_vs_true_and_regression_fit(tmp_path):
         plot_predicted_vs_true([1, 2], [1, 2, 3])
 
 
+def test_regression_fit_refuses_a_classifier():
+    """A classifier's predicted labels were drawn as the model's curve, with the R² of
+    the labels in the title; string labels failed on a float conversion."""
+    X = np.random.default_rng(0).standard_normal((60, 1))
+    y = (X[:, 0] > 0).astype(int)
+    for labels in (y, np.array(["low", "high"])[y]):
+        model = MLP(hidden=(4,), seed=0).fit(X, labels, epochs=5)
+        with pytest.raises(ValueError, match=r"regression model.*got a binary model"):
+            plot_regression_fit(model, X, labels)
+
+
 @pytest.mark.parametrize(
     "y_true, y_pred, message",
     [

@@ -12,7 +12,14 @@ from matplotlib.axes import Axes
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 
-__all__ = ["check_figure_path", "class_colors", "new_figure", "plot_per_epoch", "save"]
+__all__ = [
+    "check_figure_path",
+    "class_colors",
+    "model_task",
+    "new_figure",
+    "plot_per_epoch",
+    "save",
+]
 
 #: Colours for classes 0, 1, 2, ... (points and, for several classes, regions).
 CLASS_COLORS = (
@@ -36,6 +43,13 @@ def class_colors(n_classes: int) -> list[Any]:
         return list(CLASS_COLORS[:n_classes])
     hues = colormaps["hsv"](np.linspace(0, 1, n_classes, endpoint=False))
     return [tuple(0.85 * rgba[:3]) for rgba in hues]  # a little darker: points on white
+
+
+def model_task(model: Any) -> str | None:
+    """The task of ``model`` (``"binary"``, ``"multiclass"``, ``"multilabel"`` or
+    ``"regression"``): an MLP's, or that of the MLP a fitted scikit-learn estimator trains
+    (its ``model_``); ``None`` for anything else, such as a callable."""
+    return getattr(model, "task", None) or getattr(getattr(model, "model_", None), "task", None)
 
 
 def new_figure(width: float, height: float) -> Figure:

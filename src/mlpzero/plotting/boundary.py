@@ -29,7 +29,7 @@ from ..validation import (
     check_non_negative,
     check_targets,
 )
-from ._figure import class_colors, new_figure, save
+from ._figure import class_colors, model_task, new_figure, save
 
 __all__ = ["class_probabilities", "plot_decision_boundary"]
 
@@ -115,8 +115,7 @@ def plot_decision_boundary(
     the first training feature. Draws into ``ax`` when given, else into a new Figure.
     Returns the Figure; saves it to ``path`` when given.
     """
-    # An MLP's task, or that of the MLP a fitted scikit-learn estimator trains (model_).
-    task = getattr(model, "task", None) or getattr(getattr(model, "model_", None), "task", None)
+    task = model_task(model)
     if task in ("regression", "multilabel"):  # its predict_proba gives no class per point
         raise ValueError(
             f"model must be a binary or multi-class classifier to draw decision regions, "

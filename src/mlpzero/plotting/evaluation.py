@@ -20,7 +20,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..metrics import confusion_matrix, r2_score
 from ..validation import check_features, check_flag, check_int
-from ._figure import new_figure, plot_per_epoch, save
+from ._figure import model_task, new_figure, plot_per_epoch, save
 
 __all__ = [
     "plot_confusion_matrix",
@@ -373,9 +373,16 @@ def plot_regression_fit(
     """For one input feature and one output: the data as points and the model's
     prediction as a curve (:func:`plot_predicted_vs_true` shows several outputs).
 
-    ``truth``, when given, is a function drawn for comparison (the curve the data were
-    sampled from). The title gives :math:`R^2` on ``(X, y)``.
+    ``model`` is a regression model (a classifier, whose predictions are labels, is
+    refused). ``truth``, when given, is a function drawn for comparison (the curve the
+    data were sampled from). The title gives :math:`R^2` on ``(X, y)``.
     """
+    task = model_task(model)
+    if task in ("binary", "multiclass", "multilabel"):  # its predictions are labels
+        raise ValueError(
+            f"model must be a regression model to draw its prediction as a curve, got a "
+            f"{task} model; plot_decision_boundary draws a classifier's regions"
+        )
     X = check_features(X, dtype=np.float64)
     if X.shape[1] != 1:
         raise ValueError(f"plot_regression_fit needs one input feature, got X of shape {X.shape}")
