@@ -307,6 +307,10 @@ def test_a_model_instead_of_its_network_and_a_non_finite_before_are_refused():
     model = MLP(hidden=(3,)).fit(rng.standard_normal((20, 2)), np.arange(20) % 2, epochs=1)
     with pytest.raises(TypeError, match=r"network must be a Network .* got MLP"):
         gradient_norms(model)
+    # measure read network.n_layers first: "'MLP' object has no attribute 'n_layers'"
+    for before in (None, model.network.params.copy()):
+        with pytest.raises(TypeError, match=r"network must be a Network .* got MLP"):
+            measure(model, before)
     before = np.full(model.network.n_params, np.nan)
     with pytest.raises(ValueError, match="before must hold finite parameters"):
         update_ratios(model.network, before)

@@ -185,6 +185,7 @@ def measure(
     a distributed fit whose share of the batches is empty, the gradient and the update
     are the whole batch's, but no unit saw a row.
     """
+    _check_network(network)
     ratios = update_ratios(network, before) if before is not None else None
     nan = [math.nan] * network.n_layers
     inputs = network.cache()["A"][0]
