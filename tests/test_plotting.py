@@ -181,6 +181,22 @@ def test_boundary_refuses_a_multilabel_estimator_and_a_label_matrix():
         clf.set_params(max_iter=1, callbacks=[LivePlot(boundary=(X, Y[:, 0]))]).fit(X, Y)
 
 
+def test_live_plot_refuses_boundary_labels_it_cannot_draw_before_training(tmp_path):
+    """A y of another length than X, or with labels the model does not know, failed only
+    when the final picture was saved: after the whole fit."""
+    X = np.random.default_rng(0).standard_normal((60, 2))
+    y = (X[:, 0] > 0).astype(int)
+    message = r"LivePlot\(boundary=...\): expected y with 60 rows to match X, got 10"
+    with pytest.raises(ValueError, match=message):
+        LivePlot(boundary=(X, y[:10]), path=tmp_path / "live.png")
+    live = LivePlot(boundary=(X, y + 5), path=tmp_path / "live.png")
+    model = MLP(hidden=(4,), seed=0)
+    with pytest.raises(ValueError, match=r"LivePlot\(boundary=...\): y holds labels the model"):
+        model.fit(X, y, epochs=3, callbacks=[live])
+    assert model.history.epochs == 0
+    assert not (tmp_path / "live.png").exists()
+
+
 def test_loss_curve(tmp_path, moons):
     model, _, _ = moons
     path = tmp_path / "loss.png"

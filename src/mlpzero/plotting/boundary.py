@@ -50,6 +50,28 @@ def check_resolution(resolution: Any) -> int:
     return resolution
 
 
+def check_labels(y: Any, n_samples: int) -> np.ndarray:
+    """``y`` as ``(n_samples,)`` labels, one per row of ``X``, or a ValueError naming it."""
+    y = check_targets(y, n_samples)
+    if y.ndim == 2 and y.shape[1] != 1:
+        raise ValueError(
+            f"y must hold one label per row of X, ({n_samples},), got shape {y.shape}: "
+            "decision regions are drawn for one binary or multi-class label"
+        )
+    return y.reshape(n_samples)
+
+
+def model_classes(model: Any, y: np.ndarray) -> np.ndarray:
+    """The classes of ``model`` (its ``classes_``, else those in ``y``), in its order;
+    a ValueError when ``y`` holds a label the model does not know."""
+    classes = getattr(model, "classes_", None)
+    classes = np.unique(y) if classes is None else np.asarray(classes)
+    known = np.isin(y, classes)
+    if not known.all():
+        raise ValueError(f"y holds labels the model does not know: {np.unique(y[~known])[:5]}")
+    return classes
+
+
 Model = Any  # an MLP (anything with predict_proba) or a callable (n, 2) -> probabilities
 
 
@@ -124,21 +146,11 @@ def plot_decision_boundary(
     X = check_features(in_model_order(model, X), dtype=np.float64)
     if X.shape[1] != 2:
         raise ValueError(f"X must have 2 columns to draw a plane, got shape {X.shape}")
-    y = check_targets(y, X.shape[0])
-    if y.ndim == 2 and y.shape[1] != 1:
-        raise ValueError(
-            f"y must hold one label per row of X, ({X.shape[0]},), got shape {y.shape}: "
-            "decision regions are drawn for one binary or multi-class label"
-        )
-    y = y.reshape(X.shape[0])
+    y = check_labels(y, X.shape[0])
     resolution = check_resolution(resolution)
     padding = check_non_negative("padding", padding)
 
-    classes = getattr(model, "classes_", None)
-    classes = np.unique(y) if classes is None else np.asarray(classes)
-    known = np.isin(y, classes)
-    if not known.all():
-        raise ValueError(f"y holds labels the model does not know: {np.unique(y[~known])[:5]}")
+    classes = model_classes(model, y)
     n_classes = max(len(classes), 2)
     if len(classes) > 1:
         # Column k is classes[k], in the model's order, which need not be sorted.

@@ -30,7 +30,13 @@ from ..callbacks import Callback
 from ..progress import in_jupyter_kernel
 from ..validation import check_features, check_non_negative, check_positive
 from ._figure import check_figure_path, plot_per_epoch, save
-from .boundary import check_resolution, in_model_order, plot_decision_boundary
+from .boundary import (
+    check_labels,
+    check_resolution,
+    in_model_order,
+    model_classes,
+    plot_decision_boundary,
+)
 
 __all__ = ["LivePlot"]
 
@@ -95,9 +101,13 @@ class LivePlot(Callback):
             X = check_features(boundary[0], dtype=np.float64)
             if X.shape[1] != 2:
                 raise ValueError(f"boundary: X must have 2 columns, got shape {X.shape}")
+            try:  # now, not when the final picture is drawn after training
+                y = check_labels(boundary[1], X.shape[0])
+            except ValueError as error:
+                raise ValueError(f"LivePlot(boundary=...): {error}") from None
             # A data frame is kept, for its columns to be matched to the model's by name.
             framed = hasattr(boundary[0], "columns") and not isinstance(boundary[0], np.ndarray)
-            self.boundary = (boundary[0] if framed else X, np.asarray(boundary[1]))
+            self.boundary = (boundary[0] if framed else X, y)
         self.every = check_non_negative("every", every)
         self.max_share = check_positive("max_share", max_share)
         if self.max_share > 1:
@@ -126,6 +136,10 @@ class LivePlot(Callback):
             )  # before the first epoch, not at the first redraw
         if self.boundary is not None:
             in_model_order(self.model, self.boundary[0])  # other column names: refused now
+            try:  # and labels the model does not know
+                model_classes(self.model, self.boundary[1])
+            except ValueError as error:
+                raise ValueError(f"LivePlot(boundary=...): {error}") from None
         self._show = in_jupyter_kernel()
         self._handle = None
         self._next = self.clock() + self.every
