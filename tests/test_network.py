@@ -400,6 +400,21 @@ def test_gradcheck_refuses_a_batch_with_no_rows():
             check(net, BinaryCrossEntropy(), X[:0], Y[:0])
 
 
+def test_gradcheck_refuses_non_finite_data_rather_than_failing_the_gradient():
+    """NaN in X or Y made the loss NaN: a relative error of NaN and passed() False, as if
+    a right gradient were wrong. The array and the entry are named instead."""
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
+    X[2, 1] = np.nan
+    Y_inf = Y.copy()
+    Y_inf[4, 0] = np.inf
+    for check in (gradcheck, numerical_gradient):
+        with pytest.raises(ValueError, match=r"X contains NaN or infinity \(first at row 2, col"):
+            check(net, BinaryCrossEntropy(), X, Y)
+        with pytest.raises(ValueError, match=r"Y contains NaN or infinity \(first at row 4, col"):
+            check(net, BinaryCrossEntropy(), np.nan_to_num(X), Y_inf)
+
+
 def test_gradcheck_names_a_model_or_a_loss_it_cannot_use():
     """An MLP for the network, or a loss by name, failed deep inside with an
     AttributeError ('MLP' object has no attribute 'params'; 'str' object has no attribute

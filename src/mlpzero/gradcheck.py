@@ -110,6 +110,13 @@ def _check_batch(
             f"Y must have shape ({m}, {n_out}), a row per row of X and a column per output "
             f"of the network, got shape {Y.shape}{hint}"
         )
+    for name, array in (("X", X), ("Y", Y)):
+        if not np.isfinite(array).all():  # the loss would be NaN, and so every difference
+            row, column = np.argwhere(~np.isfinite(array))[0].tolist()
+            raise ValueError(
+                f"{name} contains NaN or infinity (first at row {row}, column {column}): "
+                "the loss would be NaN and the check would fail whatever the gradient"
+            )
     return X, Y, check_sample_weight(sample_weight, m)
 
 
@@ -157,7 +164,8 @@ def gradcheck(
     """Compare backward's gradient with finite differences; parameters are left unchanged.
 
     ``X`` is ``(m, n_0)`` (an array or a SciPy sparse matrix), ``Y`` is ``(m, n_L)`` and
-    ``sample_weight`` ``(m,)``; another shape is refused with a ValueError that names it.
+    ``sample_weight`` ``(m,)``; another shape, or NaN or infinity in ``X`` or ``Y``, is
+    refused with a ValueError that names it.
     The network must be float64 (a float32 network is refused with a ValueError).
     ``loss`` is a :class:`~mlpzero.losses.Loss`, its name or its config, as ``MLP(loss=)``
     takes it.
