@@ -88,6 +88,14 @@ def tile(figure, index, shape):
     return mosaic[top : top + shape[0], left : left + shape[1]]
 
 
+def test_confusion_matrix_of_no_labels_is_refused_by_name():
+    # It failed on "max() arg is an empty sequence", from the tick labels.
+    with pytest.raises(ValueError, match=r"y_true and y_pred hold no labels"):
+        plot_confusion_matrix([], [])
+    with pytest.raises(ValueError, match=r"y_true and y_pred hold no labels"):
+        plot_confusion_matrix([], [], labels=[])
+
+
 def test_confusion_matrix_normalize_must_be_a_bool():
     """``normalize="no"`` is true: read as a truth value, it normalised."""
     with pytest.raises(TypeError, match="normalize must be True or False, got str 'no'"):

@@ -120,6 +120,11 @@ def plot_confusion_matrix(
     """
     normalize = check_flag("normalize", normalize)
     counts, labels = confusion_matrix(y_true, y_pred, labels)
+    if len(labels) == 0:
+        raise ValueError(
+            f"y_true and y_pred hold no labels (got {len(y_true)} samples): a confusion "
+            "matrix needs at least one"
+        )
     total = counts.sum()
     accuracy = np.trace(counts) / total if total else float("nan")
     if normalize:
