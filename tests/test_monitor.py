@@ -38,6 +38,22 @@ def test_non_finite_values_never_improve_nor_become_the_best():
     assert (monitor.best, monitor.best_epoch) == (1.0, 4)
 
 
+def test_a_loaded_best_must_be_finite_as_a_recorded_one_is():
+    """An infinite best (from a damaged checkpoint) was taken: in the direction it bounds,
+    no value beats it, so a resumed EarlyStopping counted every epoch as stalled and
+    stopped with the initial weights. No epoch can record one, so none is loaded."""
+    for value in (math.inf, -math.inf, math.nan):
+        with pytest.raises(ValueError, match="best must be a finite number"):
+            Monitor("val_accuracy", 0.0, "auto").load_best(value, 3)
+    stopper = EarlyStopping(monitor="val_accuracy", patience=2)
+    state = {**stopper.state_dict(), "best": math.inf, "best_epoch": 0}
+    with pytest.raises(ValueError, match="best must be a finite number or None, got inf"):
+        stopper.load_state_dict(state)
+    monitor = Monitor("loss", 0.0, "min")
+    monitor.load_best(np.float32(0.25), 1)
+    assert (monitor.best, monitor.best_epoch) == (0.25, 1)
+
+
 def test_reset_forgets_the_best():
     monitor = Monitor(None, 0.0, "auto")
     run(monitor, [1.0, 0.5])

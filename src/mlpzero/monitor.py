@@ -137,10 +137,12 @@ class Monitor:
         return {"monitor": self.monitor, "min_delta": self.min_delta, "mode": self.mode}
 
     def load_best(self, best: Any, best_epoch: Any) -> None:
-        """Continue from a saved best value and its epoch (``None`` for none yet)."""
+        """Continue from a saved best value and its epoch (``None`` for none yet). The value
+        must be finite, as every value :meth:`improved` records is: an infinite one would
+        be beaten by no value in the direction it bounds."""
         best = None if best is None else float(best)
-        if best is not None and math.isnan(best):
-            raise ValueError("best must be a number, got NaN")
+        if best is not None and not math.isfinite(best):
+            raise ValueError(f"best must be a finite number or None, got {best}")
         self.best = best
         self.best_epoch = None if best_epoch is None else int(best_epoch)
         self.best_key = None  # that of the run it came from, which the resumed one repeats
