@@ -278,6 +278,18 @@ def test_plot_decision_boundary_describes_x_in_the_articles_layout():
         T.plot_decision_boundary(T.predict, params, ls, X, Y[:, :10])
 
 
+def test_plot_decision_boundary_refuses_a_network_of_two_outputs_by_name():
+    # Its predict gives (2, n) classes, which failed on a reshape of 2n values into n.
+    X, Y = xor_data(m=30)
+    np.random.seed(0)
+    params, ls = T.multi_layer_neural_network(
+        X, np.vstack([Y, 1 - Y]), [4], num_epochs=2, learning_rate=0.1
+    )
+    assert ls == [2, 4, 2]
+    with pytest.raises(ValueError, match=r"predict must give one class per example.*\(2, "):
+        T.plot_decision_boundary(T.predict, params, ls, X, Y)
+
+
 # ---------------------------------------------------------------------- errors
 def test_bad_arguments_raise_clear_errors():
     X, Y = xor_data(m=10)

@@ -400,7 +400,14 @@ def plot_decision_boundary(
     def classes(points: np.ndarray) -> np.ndarray:
         # points are rows (n, 2); the article's predict takes columns.
         predicted = predict(parameters, ls, points.T, hidden_activation, output_activation)
-        return np.asarray(predicted, dtype=float).reshape(-1)
+        predicted = np.asarray(predicted, dtype=float)
+        if predicted.size != len(points):  # a network of several outputs
+            raise ValueError(
+                f"predict must give one class per example, shape (1, m), to colour the "
+                f"plane; it gave shape {predicted.shape} for {len(points)} examples "
+                f"(layer sizes {list(ls)})"
+            )
+        return predicted.reshape(-1)
 
     X = _as_2d("X", X)
     if X.shape[0] != 2:  # checked here, in the article's layout, not as the rows below
