@@ -220,6 +220,17 @@ def test_loss_curve_takes_lists_and_validation_losses(tmp_path):
         plot_loss_curve(3.5)
 
 
+def test_loss_curve_names_a_history_that_is_no_list_of_losses():
+    """A string is a sequence: it failed converting its letters to floats. A table of
+    numbers was told to "train the model first"."""
+    with pytest.raises(TypeError, match=r"history must be a History.*got str 'loss'"):
+        plot_loss_curve("loss")
+    with pytest.raises(ValueError, match=r"history\['loss'\] must be one loss per epoch.*\(2, 2\)"):
+        plot_loss_curve([[1.0, 0.5], [0.4, 0.3]])
+    with pytest.raises(ValueError, match=r"history\['val_loss'\] must be one loss per epoch"):
+        plot_loss_curve({"loss": [1.0, 0.5], "val_loss": [[1.0], [0.5]]})
+
+
 def test_activation_comparison(tmp_path):
     X, y = make_moons(120, noise=0.1, random_state=2)
     models = {

@@ -22,14 +22,21 @@ def _series(history: Any) -> dict[str, np.ndarray]:
     history = getattr(history, "history", history)
     if isinstance(history, Mapping):
         series = {k: np.asarray(v, dtype=np.float64) for k, v in history.items() if "loss" in k}
-    elif isinstance(history, Sequence) or isinstance(history, np.ndarray):
+    elif isinstance(history, (Sequence, np.ndarray)) and not isinstance(history, (str, bytes)):
         series = {"loss": np.asarray(history, dtype=np.float64)}
     else:
+        shown = f" {history!r}" if isinstance(history, (str, bytes)) else ""
         raise TypeError(
             "history must be a History, a model with .history, a dict of lists or a list "
-            f"of losses, got {type(history).__name__}"
+            f"of losses, got {type(history).__name__}{shown}"
         )
-    if not series or any(v.ndim != 1 or v.size == 0 for v in series.values()):
+    for key, values in series.items():
+        if values.ndim != 1:
+            raise ValueError(
+                f"history[{key!r}] must be one loss per epoch, a flat list, got shape "
+                f"{values.shape}"
+            )
+    if not series or any(v.size == 0 for v in series.values()):
         raise ValueError("history holds no losses to plot: train the model first")
     return series
 
