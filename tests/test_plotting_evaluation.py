@@ -64,6 +64,22 @@ def test_learning_curves_from_a_model_without_accuracy(tmp_path):
         plot_learning_curves(3)
 
 
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ({"loss": [[1.0, 0.5], [0.4, 0.3]]}, r"history\['loss'\] must be one value.*\(2, 2\)"),
+        ({"loss": 3.0}, r"history\['loss'\] must be one value per epoch.*shape \(\)"),
+        ({"loss": [1.0, 0.5], "val_accuracy": [[0.5], [0.6]]}, r"history\['val_accuracy'\]"),
+        ({"loss": [1.0, 0.5], "accuracy": ["a", "b"]}, r"history\['accuracy'\] must hold numbers"),
+    ],
+)
+def test_learning_curves_name_a_series_that_is_no_list_of_numbers(history, message):
+    # These failed inside NumPy (arrays of other dimensions, an index into a scalar, a
+    # string that is no float), naming no key of the history.
+    with pytest.raises(ValueError, match=message):
+        plot_learning_curves(history)
+
+
 def test_confusion_matrix_figure(tmp_path, digits_model):
     model, X, y = digits_model
     predicted = model.predict(X)

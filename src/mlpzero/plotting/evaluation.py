@@ -47,7 +47,19 @@ def _history_dict(history: Any) -> dict[str, np.ndarray]:
             "history must be a History, a fitted model or a dict of per-epoch lists, "
             f"got {type(history).__name__}"
         )
-    series = {str(k): np.asarray(v, dtype=np.float64) for k, v in history.items()}
+    series = {}
+    for key, values in history.items():
+        try:
+            series[str(key)] = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"history[{key!r}] must hold numbers, one per epoch, got {values!r:.80}"
+            ) from None
+        if series[str(key)].ndim != 1:
+            raise ValueError(
+                f"history[{key!r}] must be one value per epoch, a flat list, got shape "
+                f"{series[str(key)].shape}"
+            )
     if not series.get("loss", np.empty(0)).size:
         raise ValueError("history has no 'loss' values to plot: train the model first")
     return series
