@@ -170,6 +170,17 @@ def test_image_grids_take_no_more_columns_than_images():
     assert figure.axes[0].images[0].get_array().shape[1] == 3 * 4 - 1  # three tiles wide
 
 
+def test_misclassified_refuses_labels_of_two_kinds():
+    """Numbers against strings (labels read from text, say) never compare equal: every
+    image was shown as a mistake, "3 of 3 misclassified". The confusion matrix refuses
+    them; so does this figure now."""
+    X = np.arange(12.0).reshape(3, 4)
+    with pytest.raises(ValueError, match=r"y_true holds numbers .* and y_pred strings"):
+        plot_misclassified(X, [0, 1, 2], ["0", "1", "2"], image_shape=(2, 2))
+    figure = plot_misclassified(X, [[0], [1], [2]], [0, 1, 1], image_shape=(2, 2))
+    assert figure._suptitle.get_text() == "1 of 3 misclassified"
+
+
 def test_first_layer_weights_as_images(tmp_path, digits_model):
     model = digits_model[0]
     figure = plot_first_layer_weights(model, max_units=16, path=tmp_path / "weights.png")
