@@ -197,6 +197,17 @@ def test_live_plot_refuses_boundary_labels_it_cannot_draw_before_training(tmp_pa
     assert not (tmp_path / "live.png").exists()
 
 
+def test_live_plot_refuses_a_boundary_for_a_model_of_other_inputs_before_training(tmp_path):
+    # A model of 3 features: the plane of 2 failed in predict_proba, after the whole fit.
+    X = np.random.default_rng(0).standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    live = LivePlot(boundary=(X[:, :2], y), path=tmp_path / "live.png")
+    model = MLP(hidden=(4,), seed=0)
+    with pytest.raises(ValueError, match=r"LivePlot\(boundary=...\) draws a plane.*takes 3"):
+        model.fit(X, y, epochs=3, callbacks=[live])
+    assert model.history.epochs == 0
+
+
 def test_loss_curve(tmp_path, moons):
     model, _, _ = moons
     path = tmp_path / "loss.png"

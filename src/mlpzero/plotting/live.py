@@ -135,6 +135,12 @@ class LivePlot(Callback):
                 "not; leave boundary out"
             )  # before the first epoch, not at the first redraw
         if self.boundary is not None:
+            sizes = getattr(getattr(self.model, "network", None), "layer_sizes", None)
+            if sizes is not None and sizes[0] != 2:
+                raise ValueError(
+                    f"LivePlot(boundary=...) draws a plane of 2 features, and the model takes "
+                    f"{sizes[0]}; leave boundary out"
+                )
             in_model_order(self.model, self.boundary[0])  # other column names: refused now
             try:  # and labels the model does not know
                 model_classes(self.model, self.boundary[1])
