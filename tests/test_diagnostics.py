@@ -331,3 +331,25 @@ def test_plot_of_two_fits_records_draws_the_second_after_the_first():
         for line in ax.lines[:2]:
             steps = line.get_xdata()
             np.testing.assert_array_equal(steps, [1, 3, 5, 7, 9, 11, 12, 14, 16, 18, 20, 22])
+
+
+def test_plot_of_a_hand_made_record_names_a_list_that_is_no_table_of_numbers():
+    """plot_diagnostics takes a diagnostics dict too; ragged lists, text among the values
+    or steps that are no numbers failed inside NumPy, naming no key."""
+    from mlpzero.plotting import plot_diagnostics
+
+    good = {
+        "step": [1, 2],
+        "epoch": [0, 0],
+        "gradient_norm": [[1.0, 2.0], [1.0, 2.0]],
+        "update_ratio": [[1e-3, 1e-3], [1e-3, 1e-3]],
+        "dead_relu": [[0.0], [0.0]],
+        "saturated": [[math.nan], [math.nan]],
+    }
+    for key, value, message in [
+        ("gradient_norm", [[1.0, 2.0], [1.0]], r"diagnostics\['gradient_norm'\] must hold"),
+        ("dead_relu", [[0.0], ["x"]], r"diagnostics\['dead_relu'\] must hold"),
+        ("step", ["a", "b"], r"diagnostics\['step'\] must hold"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            plot_diagnostics({**good, key: value})

@@ -48,7 +48,7 @@ def plot_diagnostics(
     last step recorded before them.
     """
     records = _records(history)
-    steps = _continued(np.asarray(records["step"], dtype=np.float64))
+    steps = _continued(_numbers(records, "step"))
     figure = new_figure(10, 6.5)
     axes = figure.subplots(2, 2, sharex=True)
     for ax, (key, name, log_scale) in zip(axes.ravel(), _PANELS, strict=True):
@@ -91,9 +91,20 @@ def _continued(steps: np.ndarray) -> np.ndarray:
     return steps + offsets[np.searchsorted(restarts, np.arange(steps.size), side="right")]
 
 
+def _numbers(records: Mapping[str, Any], key: str) -> np.ndarray:
+    """``records[key]`` as floats, or a ValueError naming the key (ragged lists, text)."""
+    try:
+        return np.asarray(records.get(key, []), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"diagnostics[{key!r}] must hold numbers (one list of the same length per "
+            f"record for a per-layer quantity), got {records.get(key)!r:.80}"
+        ) from None
+
+
 def _matrix(records: Mapping[str, Any], key: str, n: int) -> np.ndarray:
     """``(records, layers)`` floats of one quantity."""
-    values = np.asarray(records.get(key, []), dtype=np.float64)
+    values = _numbers(records, key)
     if values.ndim != 2 or values.shape[0] != n:
         raise ValueError(
             f"diagnostics[{key!r}] must hold one list per record ({n}), got shape {values.shape}"
