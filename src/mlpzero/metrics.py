@@ -11,7 +11,7 @@ import numpy as np
 
 from .validation import is_missing
 
-__all__ = ["confusion_matrix", "r2_score"]
+__all__ = ["confusion_matrix", "label_pair", "r2_score"]
 
 
 def _one_dimensional(values: Any, name: str) -> np.ndarray:
@@ -53,6 +53,16 @@ def _check_same_kind(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> 
             f"{a_name} holds {kinds[0]} ({a[:3].tolist()}, ...) and {b_name} {kinds[1]} "
             f"({b[:3].tolist()}, ...): a confusion matrix compares labels of one kind"
         )
+
+
+def label_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``y_true`` and ``y_pred`` as 1-D label arrays with no missing label, refusing
+    strings against numbers (which never compare equal), as :func:`confusion_matrix`
+    reads them; their lengths are left to the caller."""
+    y_true = _one_dimensional(y_true, "y_true")
+    y_pred = _one_dimensional(y_pred, "y_pred")
+    _check_same_kind(y_true, "y_true", y_pred, "y_pred")
+    return y_true, y_pred
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..metrics import _check_same_kind, _one_dimensional, confusion_matrix, r2_score
+from ..metrics import confusion_matrix, label_pair, r2_score
 from ..validation import check_features, check_flag, check_int
 from ._figure import model_task, new_figure, plot_per_epoch, save
 
@@ -273,8 +273,7 @@ def plot_misclassified(
     X = check_features(X, dtype=own)
     # One label per row, of one kind: a number never equals a string, so each row would
     # count as a mistake (the confusion matrix's checks).
-    y_true, y_pred = _one_dimensional(y_true, "y_true"), _one_dimensional(y_pred, "y_pred")
-    _check_same_kind(y_true, "y_true", y_pred, "y_pred")
+    y_true, y_pred = label_pair(y_true, y_pred)
     if len(y_true) != len(X) or len(y_pred) != len(X):
         raise ValueError(
             f"X, y_true and y_pred must have the same number of rows, got {len(X)}, "
