@@ -97,9 +97,10 @@ def test_reduce_on_plateau_refuses_a_bad_saved_count(key, value, error):
         schedule.load_state_dict(state)
 
 
-@pytest.mark.parametrize("best", [float("nan"), "low", True])
+@pytest.mark.parametrize("best", [float("nan"), float("-inf"), "low", True])
 def test_reduce_on_plateau_refuses_a_saved_best_that_is_no_number(best):
-    # A NaN best is beaten by no value: every epoch would count as one without progress.
+    # A NaN best is beaten by no value: every epoch would count as one without progress,
+    # and so is -inf for a loss, which a run never records.
     schedule = sch.ReduceLROnPlateau(patience=1)
     schedule.update(0, {"loss": 1.0})
     before = schedule.state_dict()

@@ -323,16 +323,12 @@ class ReduceLROnPlateau(Schedule):
         wait = check_int("wait", saved["wait"], minimum=0)
         cooldown_left = check_int("cooldown_left", saved["cooldown_left"], minimum=0)
         best = saved["best"]
-        if best is not None:  # NaN is beaten by no value: every epoch would count as stalled
-            if isinstance(best, (bool, str, bytes)) or not isinstance(best, Real):
-                got = f"{type(best).__name__} {best!r}"
-                raise TypeError(f"best must be a number or None, got {got}")
-            best = float(best)
-            if math.isnan(best):
-                raise ValueError("best must be a number or None, got nan")
+        is_number = isinstance(best, Real) and not isinstance(best, bool)
+        if best is not None and not is_number:
+            got = f"{type(best).__name__} {best!r}"
+            raise TypeError(f"best must be a number or None, got {got}")
+        self._monitor.load_best(best, None)  # a finite best: NaN or inf is beaten by none
         self.reductions, self.wait, self.cooldown_left = reductions, wait, cooldown_left
-        self._monitor.reset()
-        self._monitor.best = best
 
 
 SCHEDULES: dict[str, type[Schedule]] = {
