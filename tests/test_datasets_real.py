@@ -517,6 +517,16 @@ def test_bad_arguments_are_named(tmp_path):
         load_mnist(tmp_path, checksums={})
 
 
+@pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf")])
+def test_a_timeout_that_no_connection_can_use_is_named_before_any_download(tmp_path, timeout):
+    """0 made every socket non-blocking (each mirror failed with "Operation now in
+    progress"), a negative or NaN timeout failed each mirror with the socket's own words,
+    and infinity crashed with an OverflowError from deep in the download."""
+    with pytest.raises(ValueError, match=r"timeout must be a finite number > 0, got"):
+        load_mnist(tmp_path / "cache", mirrors=["http://127.0.0.1:1/"], timeout=timeout)
+    assert not (tmp_path / "cache").exists()
+
+
 def test_the_published_digests_are_checked_by_default(server, tmp_path):
     files, _ = fake_mnist()
     base = server.serve("mnist", files)

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ..validation import check_positive
 from .arrays import DEFLATE_RATIO
 
 __all__ = [
@@ -366,7 +367,8 @@ def load_mnist(
     download:
         ``False`` only reads the cache and fails if a file is missing.
     timeout:
-        Seconds to wait on a silent connection before trying the next mirror.
+        Seconds to wait on a silent connection before trying the next mirror (a finite
+        number > 0).
     verbose:
         Print download progress to stderr.
     """
@@ -379,6 +381,8 @@ def load_mnist(
                 f"mirrors must hold base URLs (strings such as a folder's Path.as_uri()), got "
                 f"{type(mirror).__name__} {mirror!r}"
             )
+    # 0 would make each socket non-blocking, infinity overflow the socket's clock.
+    timeout = check_positive("timeout", timeout)
     missing = [name for name in MNIST_FILES.values() if name not in checksums]
     if missing:
         raise ValueError(f"checksums has no sha256 for {missing}")
