@@ -527,6 +527,22 @@ def test_a_timeout_that_no_connection_can_use_is_named_before_any_download(tmp_p
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.parametrize("flag", ["download", "verbose"])
+def test_a_flag_given_as_text_is_refused_not_read_as_its_truth_value(tmp_path, flag):
+    """download="no" is a true string: it downloaded where the caller said not to."""
+    files, _ = fake_mnist()
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    options = {flag: "no"}
+    with pytest.raises(TypeError, match=f"{flag} must be True or False, got str 'no'"):
+        load_mnist(
+            tmp_path / "cache", mirrors=[folder.as_uri()], checksums=checksums_of(files), **options
+        )
+    assert cache_listing(tmp_path / "cache") == []
+
+
 def test_the_published_digests_are_checked_by_default(server, tmp_path):
     files, _ = fake_mnist()
     base = server.serve("mnist", files)

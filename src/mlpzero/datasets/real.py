@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_positive
+from ..validation import check_flag, check_positive
 from .arrays import DEFLATE_RATIO
 
 __all__ = [
@@ -383,6 +383,7 @@ def load_mnist(
             )
     # 0 would make each socket non-blocking, infinity overflow the socket's clock.
     timeout = check_positive("timeout", timeout)
+    download, verbose = check_flag("download", download), check_flag("verbose", verbose)
     missing = [name for name in MNIST_FILES.values() if name not in checksums]
     if missing:
         raise ValueError(f"checksums has no sha256 for {missing}")
