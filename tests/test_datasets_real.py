@@ -543,6 +543,22 @@ def test_a_flag_given_as_text_is_refused_not_read_as_its_truth_value(tmp_path, f
     assert cache_listing(tmp_path / "cache") == []
 
 
+@pytest.mark.parametrize("digest", [None, "d41d8cd98f00b204e9800998ecf8427e", "z" * 64])
+def test_a_checksum_that_is_no_sha256_digest_is_named_before_any_download(tmp_path, digest):
+    """None crashed with "'NoneType' object has no attribute 'lower'"; an MD5 digest or
+    other text that can never match was found out only after every mirror's download."""
+    files, _ = fake_mnist()
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    checksums = checksums_of(files) | {MNIST_FILES["test_labels"]: digest}
+    expected = f"checksums: the sha256 of {MNIST_FILES['test_labels']} must be 64 hex digits"
+    with pytest.raises(ValueError, match=expected):
+        load_mnist(tmp_path / "cache", mirrors=[folder.as_uri()], checksums=checksums)
+    assert cache_listing(tmp_path / "cache") == []
+
+
 def test_the_published_digests_are_checked_by_default(server, tmp_path):
     files, _ = fake_mnist()
     base = server.serve("mnist", files)

@@ -28,6 +28,7 @@ import http.client
 import math
 import os
 import secrets
+import string
 import sys
 import urllib.error
 import urllib.parse
@@ -84,6 +85,7 @@ MNIST_MIRRORS: tuple[str, ...] = (
 )
 
 _CHUNK_BYTES = 1 << 16
+_HEX = set(string.hexdigits)
 
 #: The most bytes one download may bring, far more than any of the four files holds
 #: (60,000 images of 28 x 28, unpacked, take 47 MB): an answer that never ends, or
@@ -387,6 +389,15 @@ def load_mnist(
     missing = [name for name in MNIST_FILES.values() if name not in checksums]
     if missing:
         raise ValueError(f"checksums has no sha256 for {missing}")
+    digests = {}
+    for name in MNIST_FILES.values():  # a digest no file can have fails every mirror
+        digest = checksums[name]
+        if not (isinstance(digest, str) and len(digest) == 64 and set(digest) <= _HEX):
+            raise ValueError(
+                f"checksums: the sha256 of {name} must be 64 hex digits, got "
+                f"{type(digest).__name__} {digest!r}"
+            )
+        digests[name] = digest.lower()
     folder = Path(cache_dir) if cache_dir is not None else _default_cache()
     folder.mkdir(parents=True, exist_ok=True)
     arrays = {}
@@ -394,7 +405,7 @@ def load_mnist(
         path = _fetch(
             filename,
             folder,
-            checksums[filename].lower(),
+            digests[filename],
             mirrors,
             download=download,
             timeout=timeout,
