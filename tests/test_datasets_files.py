@@ -241,6 +241,40 @@ def test_npz_a_member_whose_stated_size_lies_is_refused_before_any_allocation(tm
     assert peak < 8 << 20, peak
 
 
+@pytest.mark.parametrize(
+    ("method", "name"), [(zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "LZMA")]
+)
+def test_npz_a_member_compressed_beyond_any_bound_is_refused_before_it_is_inflated(
+    tmp_path, method, name
+):
+    """bzip2 and LZMA, which numpy.savez never writes, have no bound on what a byte
+    inflates to: an archive of 765 bytes held 400 MB of zeros, all read into memory. Only
+    stored and deflated members, whose size the archive's bounds, are read."""
+    import io
+    import tracemalloc
+
+    X = io.BytesIO()
+    np.save(X, np.zeros((200_000, 10)))
+    y = io.BytesIO()
+    np.save(y, np.zeros(200_000))
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w", method) as z:
+        z.writestr("X.npy", X.getvalue())
+        z.writestr("y.npy", y.getvalue())
+    assert (tmp_path / "bomb.npz").stat().st_size < 20_000  # 17.6 MB inflated
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            ValueError,
+            match=rf"bomb\.npz, array 'X': compressed with {name}, whose output the archive's "
+            r"size does not bound; save the arrays with numpy\.savez or numpy\.savez_compressed",
+        ):
+            load_npz(tmp_path / "bomb.npz")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, peak
+
+
 def test_an_idx_header_whose_size_overflows_int64_is_refused_as_truncated():
     from mlpzero.datasets import parse_idx
 

@@ -28,6 +28,8 @@ __all__ = ["NpyWriter", "load_npy_dir", "load_npz"]
 _SCAN_BYTES = 1 << 23
 #: The most bytes deflate (zip's and gzip's compression) makes of one compressed byte.
 DEFLATE_RATIO = 1032
+#: The zip compressions that have no such bound: a few bytes may inflate to gigabytes.
+_UNBOUNDED = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 #: What reading a damaged zip archive raises: zipfile's and zlib's errors, and for a
 #: compression or zip version zipfile does not know NotImplementedError, for an encrypted
 #: member RuntimeError.
@@ -44,9 +46,11 @@ def load_npz(
     """Read ``X`` and ``y`` from a ``.npz`` archive (as written by :func:`numpy.savez`).
 
     The archive is opened with ``allow_pickle=False``: it can hold only plain numeric or
-    string arrays, never code. ``X`` must be numeric and 2-D; ``y`` must have one entry per
-    row of ``X``; neither may hold NaN or infinity. Returns ``X`` as float64 and ``y``
-    unchanged; with ``features_only`` only ``X`` is read and ``y`` is None.
+    string arrays, never code. Its arrays must be stored or deflated, as NumPy writes
+    them: a bzip2 or LZMA member could inflate to any size, and is refused. ``X`` must be
+    numeric and 2-D; ``y`` must have one entry per row of ``X``; neither may hold NaN or
+    infinity. Returns ``X`` as float64 and ``y`` unchanged; with ``features_only`` only
+    ``X`` is read and ``y`` is None.
     """
     file = existing_file(path)
     keys_wanted = (x_key,) if features_only else (x_key, y_key)
@@ -107,12 +111,18 @@ def _check_member(archive: np.lib.npyio.NpzFile, where: str, key: str) -> None:
     names = archive.zip.namelist()
     member = key if key in names else f"{key}.npy"  # the member NpzFile reads for key
     info = archive.zip.getinfo(member)
+    where = f"{where}, array {key!r}"
     held = info.file_size  # as the archive states it: no more than its data can make
     if info.compress_type == zipfile.ZIP_STORED:
         held = min(held, info.compress_size)
     elif info.compress_type == zipfile.ZIP_DEFLATED:
         held = min(held, DEFLATE_RATIO * info.compress_size)
-    where = f"{where}, array {key!r}"
+    elif info.compress_type in _UNBOUNDED:
+        raise ValueError(
+            f"{where}: compressed with {_UNBOUNDED[info.compress_type]}, whose output the "
+            "archive's size does not bound; save the arrays with numpy.savez or "
+            "numpy.savez_compressed"
+        )
     with archive.zip.open(member) as handle:
         shape, dtype, offset = _npy_header(handle, where)
     if dtype.hasobject:
