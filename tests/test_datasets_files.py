@@ -681,6 +681,35 @@ def test_npy_dir_refuses_a_truncated_file_and_object_arrays(tmp_path):
         load_npy_dir(tmp_path / "absent")
 
 
+def test_an_npy_file_of_a_format_version_numpy_never_wrote_is_named(tmp_path):
+    """Version 4.0 (laid out as 2.0) passed the header check and failed in NumPy's reader
+    without naming the file, or in an npz as an array that "cannot be read without
+    pickle"; 1.5 was read as 2.0, its header length taken from its first bytes."""
+    import io
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.save(folder / "y.npy", np.zeros(3))
+    fields = {"descr": "<f8", "fortran_order": False, "shape": (3, 2)}
+    for (major, minor), write_header in [
+        ((4, 0), np.lib.format.write_array_header_2_0),
+        ((1, 5), np.lib.format.write_array_header_1_0),
+    ]:
+        header = io.BytesIO()
+        write_header(header, fields)
+        raw = bytearray(header.getvalue() + np.ones((3, 2)).tobytes())
+        raw[6:8] = bytes([major, minor])
+        (folder / "X.npy").write_bytes(bytes(raw))
+        version = rf"not a valid \.npy file \(format version {major}\.{minor}; NumPy writes"
+        with pytest.raises(ValueError, match=rf"data/X\.npy: {version}"):
+            load_npy_dir(folder)
+        with zipfile.ZipFile(tmp_path / "d.npz", "w") as z:
+            z.write(folder / "X.npy", "X.npy")
+            z.write(folder / "y.npy", "y.npy")
+        with pytest.raises(ValueError, match=rf"d\.npz, array 'X': {version}"):
+            load_npz(tmp_path / "d.npz")
+
+
 # ---------------------------------------------------------------------------- convert
 def test_convert_writes_what_load_csv_reads(tmp_path, small_chunks):
     rows = ["\ufeffa,b,label"] + [f'{i / 8},"{-i}",{i % 3}' for i in range(50)]

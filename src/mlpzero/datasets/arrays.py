@@ -174,6 +174,10 @@ def _npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtyp
     """The shape, dtype and header size (bytes) of the ``.npy`` file open in ``handle``."""
     try:
         version = np.lib.format.read_magic(handle)
+        if version not in ((1, 0), (2, 0), (3, 0)):  # NumPy reads no other
+            raise ValueError(
+                f"format version {version[0]}.{version[1]}; NumPy writes 1.0, 2.0 and 3.0"
+            )
         if version == (1, 0):
             shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
         else:
