@@ -403,6 +403,20 @@ def test_csv_chunked_result_equals_the_row_by_row_reading(tmp_path, small_chunks
     np.testing.assert_array_equal(X32, X.astype(np.float32))
 
 
+@pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8, reason="long double is float64 here")
+def test_csv_dtype_wider_than_float64_is_refused_not_read_two_ways(tmp_path):
+    """The fast pass parsed "0.1" as a long double, the row-by-row pass (any chunk with a
+    quoted or odd cell) as a float64 widened: one value, two answers, by chunk."""
+    plain = write(tmp_path / "plain.csv", "a,b\n0.1,1\n")
+    quoted = write(tmp_path / "quoted.csv", 'a,b\n"0.1" ,1\n')
+    for path in (plain, quoted):
+        with pytest.raises(ValueError, match=r"dtype must be float16, float32 or float64, got"):
+            load_csv(path, dtype=np.longdouble)
+    with pytest.raises(ValueError, match=r"dtype must be float16, float32 or float64, got"):
+        convert_csv(plain, tmp_path / "out", dtype=np.longdouble)
+    assert not (tmp_path / "out").exists()
+
+
 def test_csv_labels_that_turn_to_text_in_a_later_chunk(tmp_path, small_chunks):
     lines = ["a,label"] + [f"{i},{i % 2}" for i in range(60)] + ["60,007", "61,cat"]
     X, y = load_csv(write(tmp_path / "d.csv", "\n".join(lines) + "\n"))

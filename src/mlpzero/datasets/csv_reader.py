@@ -191,8 +191,10 @@ def plan_csv(
             f"delimiter must be one character other than a quote or a line break, got {delimiter!r}"
         )
     dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise ValueError(f"dtype must be a floating-point type, got {dtype}")
+    # A cell is read as a float64 and then cast, by either pass: a wider type (long
+    # double) would hold what the fast pass parses and not what the row-by-row one does.
+    if dtype.kind != "f" or dtype.itemsize > 8:
+        raise ValueError(f"dtype must be float16, float32 or float64, got {dtype}")
     header, header_bytes, header_lines = _read_header(file, delimiter)
     seen: dict[str, int] = {}
     for i, name in enumerate(header):
