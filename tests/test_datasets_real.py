@@ -184,6 +184,15 @@ def test_parse_idx_rejects_bad_files(data, match):
         parse_idx(data, name="f.idx")
 
 
+@pytest.mark.parametrize("data", ["\x00\x00\x08\x01", "abcdef", [0, 0, 8, 1, 0, 0, 0, 1, 5]])
+def test_parse_idx_names_data_that_is_not_bytes(data):
+    """Text (a file opened without "rb") failed with "'str' object has no attribute
+    'hex'", or was read as a header of code points."""
+    with pytest.raises(TypeError, match=rf"data must be bytes, got {type(data).__name__} "):
+        parse_idx(data, name="f.idx")
+    assert parse_idx(memoryview(bytes([0, 0, 8, 1, 0, 0, 0, 1, 5]))).tolist() == [5]
+
+
 # ---------------------------------------------------------------------------- MNIST
 def test_load_mnist_downloads_verifies_parses_and_caches(server, tmp_path):
     files, arrays = fake_mnist()

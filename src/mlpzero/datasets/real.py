@@ -27,6 +27,7 @@ import hashlib
 import http.client
 import math
 import os
+import reprlib
 import secrets
 import string
 import sys
@@ -136,8 +137,15 @@ def parse_idx(data: bytes, *, name: str = "IDX data") -> np.ndarray:
     """Parse the bytes of an (uncompressed) IDX file into an array in native byte order.
 
     ``name`` is used in error messages. Raises :class:`ValueError` on a bad magic number,
-    an unknown type code, or a payload that is shorter or longer than the header says.
+    an unknown type code, or a payload that is shorter or longer than the header says,
+    and :class:`TypeError` when ``data`` is not bytes (``bytearray`` and ``memoryview``
+    are bytes too).
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"data must be bytes, got {type(data).__name__} {reprlib.repr(data)} (read the "
+            "file in binary mode)"
+        )
     shape, dtype, header = _idx_header(data, name)
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no wrap-around
     payload = len(data) - header
