@@ -958,6 +958,24 @@ def test_a_npy_header_with_a_negative_size_is_refused_naming_the_file(tmp_path, 
         load_npz(archive, features_only=True)
 
 
+@pytest.mark.parametrize("shape", [(0, 10**30), (10**30, 0), (0, 2**62, 2**62)])
+def test_a_npy_header_of_no_values_but_a_size_numpy_cannot_hold_is_refused_naming_it(
+    tmp_path, shape
+):
+    """No values, so no shortfall of data: NumPy's "Maximum allowed dimension exceeded"
+    or "array is too big" came out unnamed, and an npz raised an OverflowError."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "X.npy").write_bytes(_npy_bytes_with_shape(shape))
+    with pytest.raises(ValueError, match=r"data/X\.npy: .*larger than NumPy can hold"):
+        load_npy_dir(folder, features_only=True)
+    archive = tmp_path / "data.npz"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("X.npy", _npy_bytes_with_shape(shape))
+    with pytest.raises(ValueError, match=r"data\.npz, array 'X': .*larger than NumPy can hold"):
+        load_npz(archive, features_only=True)
+
+
 @pytest.mark.parametrize("delimiter", ['"', "\n", "\r"])
 def test_a_delimiter_the_csv_rules_give_another_meaning_is_refused_by_name(tmp_path, delimiter):
     # a quote raised the csv module's TypeError about "control characters"; a line break

@@ -189,6 +189,13 @@ def _npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtyp
             f"{where}: not a valid .npy file (the header declares shape {shape}, with a "
             "negative size)"
         )
+    # Checked whatever the data: a shape with a 0 in it declares no bytes at all, and
+    # NumPy refuses it still, unnamed, when the other sizes overflow its index type.
+    if math.prod(size or 1 for size in shape) * max(dtype.itemsize, 1) > np.iinfo(np.intp).max:
+        raise ValueError(
+            f"{where}: not a valid .npy file (the header declares shape {shape} of {dtype}, "
+            "larger than NumPy can hold)"
+        )
     return shape, dtype, handle.tell()
 
 
