@@ -193,6 +193,17 @@ def test_parse_idx_names_data_that_is_not_bytes(data):
     assert parse_idx(memoryview(bytes([0, 0, 8, 1, 0, 0, 0, 1, 5]))).tolist() == [5]
 
 
+@pytest.mark.parametrize("dims", [(0, 2**32 - 1, 2**32 - 1), (2**32 - 1, 0, 2**32 - 1, 9)])
+def test_an_idx_header_of_no_values_but_a_size_numpy_cannot_hold_is_named(tmp_path, dims):
+    """No values, so no shortfall of data: NumPy's "array is too big" came out unnamed."""
+    header = bytes([0, 0, 0x08, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+    with pytest.raises(ValueError, match=r"^f\.idx: header says shape .* larger than NumPy"):
+        parse_idx(header, name="f.idx")
+    (tmp_path / "f.idx.gz").write_bytes(gzip.compress(header))
+    with pytest.raises(ValueError, match=r"^f\.idx\.gz: header says shape .* larger than NumPy"):
+        real._read_idx_file(tmp_path / "f.idx.gz")
+
+
 # ---------------------------------------------------------------------------- MNIST
 def test_load_mnist_downloads_verifies_parses_and_caches(server, tmp_path):
     files, arrays = fake_mnist()

@@ -173,7 +173,13 @@ def _idx_header(data: bytes, name: str) -> tuple[tuple[int, ...], np.dtype, int]
     if ndim == 0 or len(data) < header:
         raise ValueError(f"{name}: IDX header for {ndim} dimensions is incomplete")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    return shape, np.dtype(_IDX_TYPES[type_code]), header
+    dtype = np.dtype(_IDX_TYPES[type_code])
+    # A shape with a 0 in it declares no data (any other is refused as truncated), yet
+    # NumPy refuses it when the other sizes overflow its index type.
+    span = math.prod(size or 1 for size in shape) * dtype.itemsize
+    if 0 in shape and span > np.iinfo(np.intp).max:
+        raise ValueError(f"{name}: header says shape {shape}, larger than NumPy can hold")
+    return shape, dtype, header
 
 
 def _require_file(path: Path) -> None:
