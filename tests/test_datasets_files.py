@@ -275,6 +275,30 @@ def test_npz_a_member_compressed_beyond_any_bound_is_refused_before_it_is_inflat
     assert peak < 4 << 20, peak
 
 
+def test_npz_a_member_shorter_than_its_stated_size_is_called_damaged_not_pickled(tmp_path):
+    """A deflated member whose zip entry states the 928 bytes its header declares but
+    inflates to 208 (its checksum that of those 208) failed as "cannot read 'X' without
+    pickle": the archive is damaged, and holds no object array."""
+    import io
+    import struct
+
+    header = io.BytesIO()
+    fields = {"descr": "<f8", "fortran_order": False, "shape": (100, 1)}
+    np.lib.format.write_array_header_1_0(header, fields)
+    with zipfile.ZipFile(tmp_path / "short.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("X.npy", header.getvalue() + bytes(80))
+    data = bytearray((tmp_path / "short.npz").read_bytes())
+    stated = 128 + 800
+    struct.pack_into("<I", data, data.index(b"PK\x03\x04") + 22, stated)  # local header
+    struct.pack_into("<I", data, data.index(b"PK\x01\x02") + 24, stated)  # central directory
+    (tmp_path / "short.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError) as caught:
+        load_npz(tmp_path / "short.npz", features_only=True)
+    message = str(caught.value)
+    assert message.startswith("short.npz is not a readable .npz archive: "), message
+    assert "pickle" not in message
+
+
 def test_an_idx_header_whose_size_overflows_int64_is_refused_as_truncated():
     from mlpzero.datasets import parse_idx
 

@@ -60,13 +60,16 @@ def load_npz(
         if missing:
             raise ValueError(f"{file.name}: no array named {missing[0]!r}; it holds {keys}")
         try:
-            for key in keys_wanted:
-                _check_member(archive, file.name, key)
+            objects = [_check_member(archive, file.name, key) for key in keys_wanted]
             try:
                 X = archive[x_key]
                 y = None if features_only else archive[y_key]
-            except ValueError as error:  # object arrays need pickle, which is refused
-                raise ValueError(
+            except ValueError as error:
+                if not any(objects):  # a member shorter than its zip entry says
+                    raise ValueError(
+                        f"{file.name} is not a readable .npz archive: {error}"
+                    ) from None
+                raise ValueError(  # object arrays need pickle, which is refused
                     f"{file.name}: cannot read {'/'.join(map(repr, keys_wanted))} without "
                     f"pickle ({error}); save plain numeric or string arrays"
                 ) from None
@@ -104,10 +107,11 @@ def open_npz(file: Path) -> np.lib.npyio.NpzFile:
     return archive
 
 
-def _check_member(archive: np.lib.npyio.NpzFile, where: str, key: str) -> None:
+def _check_member(archive: np.lib.npyio.NpzFile, where: str, key: str) -> bool:
     """Refuse the array ``key`` of ``archive`` if it is no ``.npy`` file, or if its header
     declares more data than the archive holds for it: NumPy would allocate all of it
-    before finding the shortfall."""
+    before finding the shortfall. Returns whether it holds Python objects (left to the
+    reading, which refuses them without pickle)."""
     names = archive.zip.namelist()
     member = key if key in names else f"{key}.npy"  # the member NpzFile reads for key
     info = archive.zip.getinfo(member)
@@ -126,7 +130,7 @@ def _check_member(archive: np.lib.npyio.NpzFile, where: str, key: str) -> None:
     with archive.zip.open(member) as handle:
         shape, dtype, offset = _npy_header(handle, where)
     if dtype.hasobject:
-        return  # refused by the reading, which needs pickle
+        return True  # refused by the reading, which needs pickle
     needed = offset + math.prod(shape) * dtype.itemsize  # Python ints: no wrap-around
     if held < needed:
         raise ValueError(
@@ -134,6 +138,7 @@ def _check_member(archive: np.lib.npyio.NpzFile, where: str, key: str) -> None:
             f"the header), but the archive holds {'' if held == info.file_size else 'at most '}"
             f"{held} bytes for it"
         )
+    return False
 
 
 def _check_shapes(where: str, X: np.ndarray, y: np.ndarray | None, x_key: str, y_key: str) -> None:
