@@ -488,6 +488,26 @@ def test_csv_a_quoted_field_that_never_closes_is_refused(tmp_path, small_chunks)
     assert not (tmp_path / "out").exists()
 
 
+def test_csv_a_text_field_past_the_field_limit_is_refused_whatever_else_its_chunk_holds(
+    tmp_path,
+):
+    """A label (or an unused column's cell) of 200 kB was read when its chunk parsed
+    fast, and refused when a quote anywhere in the chunk sent it to the row-by-row pass,
+    the reference: one field, two outcomes."""
+    long = "x" * 200_000
+    expected = r"line 2: a field in this record runs on for more than 128 kB of text"
+    for name, rows in [
+        ("plain", [f"1,{long}", "2,y"]),
+        ("quoted", [f"1,{long}", '2,"y"']),
+    ]:
+        path = write(tmp_path / f"{name}.csv", "\n".join(["a,b", *rows]) + "\n")
+        with pytest.raises(ValueError, match=rf"{name}\.csv, {expected}"):
+            load_csv(path)
+    path = write(tmp_path / "unused.csv", f"a,note,b\n1,{long},0\n2,z,1\n")
+    with pytest.raises(ValueError, match=rf"unused\.csv, {expected}"):
+        load_data(path, features=["a"], target="b")
+
+
 def test_csv_an_open_quote_costs_bounded_memory(tmp_path):
     """An open quote early in a large file is refused after a bounded stretch of text,
     not read to the end of the file as one field."""

@@ -378,6 +378,12 @@ def _split(plan: CsvPlan, table: np.ndarray) -> tuple[np.ndarray, np.ndarray | N
     return X, y
 
 
+def _longest_text(table: np.ndarray) -> int:
+    """The length of the longest text cell (the target, unused columns) of ``table``."""
+    fields = (table[name] for name in table.dtype.names or () if table.dtype[name].base.hasobject)
+    return max((len(cell) for field in fields for cell in field.flat), default=0)
+
+
 def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The chunk parsed by NumPy's C parser, or None when it needs the precise pass."""
     if len(plan.header) == 1 and _inner_blank_line(text) is not None:
@@ -398,6 +404,8 @@ def _fast(plan: CsvPlan, text: list[str]) -> tuple[np.ndarray, np.ndarray | None
     if len(table) == 0:  # blank lines alone
         empty = None if plan.target is None else np.empty(0, dtype=object)
         return np.empty((0, len(plan.features)), dtype=plan.dtype), empty
+    if _longest_text(table) > csv.field_size_limit():
+        return None  # the row-by-row pass refuses such a field, as it must whatever the chunk
     X, y = _split(plan, table)
     if not np.isfinite(X).all():
         return None
@@ -673,9 +681,9 @@ def load_csv(
     missing or repeated column name (naming the available ones), a file that is not UTF-8,
     a row with the wrong number of fields, an empty cell, a non-numeric or non-finite
     feature, or an integer label outside int64 (naming its line and column); a quoted
-    field that is never closed or runs on for more than 128 kB, a carriage return inside a
-    line, a first line of more than 16 MB (no header row), and labels so long that, held
-    at one width, they would take far more memory than the file's text
+    field that is never closed, a field (quoted or not) of more than 128 kB, a carriage
+    return inside a line, a first line of more than 16 MB (no header row), and labels so
+    long that, held at one width, they would take far more memory than the file's text
     (:func:`check_label_width`).
 
     >>> import pathlib, tempfile
