@@ -940,6 +940,16 @@ def test_load_data_checks_split_and_features(tmp_path):
         load_data(path, features="ab")
 
 
+def test_load_data_refuses_a_sample_count_for_data_that_has_its_own(tmp_path):
+    """n_samples sizes a generated dataset; a file (or the digits) came back whole with
+    it, more rows than asked for, without a word (the command line refuses --samples)."""
+    path = write(tmp_path / "d.csv", "a,b,y\n1,2,0\n3,4,1\n5,6,0\n")
+    for source in (path, str(path), "digits"):
+        with pytest.raises(ValueError, match=r"n_samples=2 applies to the generated datasets"):
+            load_data(source, n_samples=2)
+    assert len(load_data("moons", n_samples=6).X) == 6
+
+
 def test_convert_takes_only_its_own_scratch_folders_for_leftovers(tmp_path):
     """A folder of the user's that happens to be named like a scratch folder is data: it
     keeps the destination from being empty and is never removed."""

@@ -66,7 +66,8 @@ def load_data(
         (and no ``target`` given), an npz without ``y`` or a directory without
         ``y.npy`` then hold only features, and ``y`` is None.
     features_only : read ``X`` only (``y`` is None), ignoring any target.
-    seed, n_samples : the draw and size of a toy dataset.
+    seed, n_samples : the draw and size of a toy dataset (``n_samples`` is refused for
+        any other source).
     split : ``"train"`` or ``"test"`` images of MNIST.
     dtype : the CSV features' dtype (float64 by default; an npz gives float64, a data
         directory its arrays as stored, memory-mapped).
@@ -82,6 +83,12 @@ def load_data(
         raise ValueError(
             f"target={target!r} names a CSV column, but {str(source)!r} is not a CSV file: "
             "a built-in dataset, an npz or a data folder brings its own y"
+        )
+    toy = isinstance(source, str) and source.lower() in TOY_DATASETS
+    if n_samples is not None and not toy:  # a file or a real dataset has its own rows
+        raise ValueError(
+            f"n_samples={n_samples!r} applies to the generated datasets "
+            f"({', '.join(TOY_DATASETS)}), not to {str(source)!r}"
         )
     if isinstance(source, str) and source.lower() in BUILTIN_DATASETS:
         if os.path.isdir(source):  # a file without an extension is no data source
