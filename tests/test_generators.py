@@ -133,6 +133,18 @@ def test_bad_generators_get_clear_errors():
         MLP().fit(lambda: iter([(X[:10], y[:9])]))
 
 
+def test_a_later_fit_checks_the_width_of_its_first_batch_by_name():
+    """A fit continuing a built model read no batch before training, and its first batch
+    of the wrong width failed in the forward pass, as "X must have shape (m, 5)", naming
+    no batch; every later batch was checked against the model."""
+    X, y = data()
+    model = MLP(hidden=(4,), seed=0).fit(batches_of(X, y), epochs=1)
+    weights = model.network.params.copy()
+    with pytest.raises(ValueError, match=r"^X of batch 0 has 4 features, but the model was built"):
+        model.fit(batches_of(X[:, :4], y), epochs=1)
+    assert np.array_equal(model.network.params, weights)
+
+
 def test_standardize_is_refused_for_a_generator():
     X, y = data()
     model = MLP(hidden=(4,), standardize=True)

@@ -277,8 +277,9 @@ class PreparedData:
 class CheckedStream:
     """A generator's data, checked as far as it can be before training: ``source`` (the
     callable), the first batch's ``X`` and ``y`` (to build the model from) and the iterator
-    that continues after it (None once the model is built: nothing was read), and
-    ``validation`` as in :class:`CheckedData`."""
+    that continues after it (None once the model is built: nothing was read),
+    ``validation`` as in :class:`CheckedData`, and ``n_features``, the width every batch
+    must have."""
 
     source: Callable[[], Iterable[Any]]
     X: np.ndarray | None
@@ -286,6 +287,7 @@ class CheckedStream:
     pending: Iterator[Any] | None
     first: Any
     validation: Validation | None
+    n_features: int | None = None
 
 
 def is_batch_source(X: Any) -> bool:
@@ -593,7 +595,7 @@ class BatchStream:
     ) -> None:
         self.source, self.encoder, self.dtype = data.source, encoder, np.dtype(dtype)
         self.class_weight, self.target_check = class_weight, target_check
-        self.n_features: int | None = None if data.X is None else data.X.shape[1]
+        self.n_features = data.n_features  # a built model's width, or the first batch's
         self.largest_magnitude = 0.0
         self._pending = None if data.pending is None else chain([data.first], data.pending)
 
@@ -669,7 +671,7 @@ def _check_stream(
     validation = None
     if validation_data is not None:
         validation = _check_validation_data(validation_data, dtype, width)
-    return CheckedStream(source, X, y_first, pending, first, validation)
+    return CheckedStream(source, X, y_first, pending, first, validation, width)
 
 
 def call_source(source: Callable[[], Iterable[Any]]) -> Iterator[Any]:
