@@ -478,6 +478,15 @@ def test_csv_a_quoted_header_name_after_a_byte_order_mark(tmp_path):
     assert plan_csv(path).header == ("a\nq", "b", "y")
 
 
+def test_csv_a_header_name_past_the_field_limit_is_refused_naming_the_file(tmp_path):
+    """An unquoted name of 200 kB escaped as the csv module's own error ("field larger
+    than field limit"), no ValueError and no file named; a quoted one was named."""
+    for name, header in [("bare", "a," + "b" * 200_000), ("quoted", 'a,"' + "b" * 200_000 + '"')]:
+        path = write(tmp_path / f"{name}.csv", f"{header}\n1,2\n")
+        with pytest.raises(ValueError, match=rf"^{name}\.csv, line 1: a field in this record runs"):
+            load_csv(path)
+
+
 def test_csv_a_quoted_field_that_never_closes_is_refused(tmp_path, small_chunks):
     text = 'x1,x2,species\n1.0,2.0,setosa\n1.5,2.5,"versicolor\n3.0,1.0,setosa\n4.0,2.0,b\n'
     path = write(tmp_path / "u.csv", text)

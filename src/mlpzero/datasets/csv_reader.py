@@ -121,7 +121,10 @@ def _read_header(file: Path, delimiter: str) -> tuple[list[str], int, int]:
             f"{file.name}, line 1: the file holds NUL bytes (UTF-16 text?); save it as UTF-8"
         )
     text = _decode(raw, file, 1, bom=True)
-    row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
+    try:
+        row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
+    except csv.Error as error:  # an unquoted name past the field limit
+        raise _row_error(file, 1, text, error) from None
     if not row or not any(cell.strip() for cell in row):
         if raw.strip(b"\xef\xbb\xbf \t\r\n") or file.stat().st_size > len(raw):
             raise ValueError(  # a blank line (or delimiters alone) before the header
