@@ -913,6 +913,31 @@ def test_convert_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
     assert peaks[4] < 16 * (1 << 18), peaks
 
 
+def test_convert_memory_does_not_grow_with_the_file_for_distinct_text_labels(tmp_path, monkeypatch):
+    """Text labels were gathered into a table of the distinct ones: with a label per row
+    (an id column taken as the target, say) a 15 MB file peaked at 240 MB."""
+    import tracemalloc
+
+    from mlpzero.datasets import csv_reader
+
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 1 << 18)
+    peaks = {}
+    for copies in (1, 4):
+        path = tmp_path / f"c{copies}.csv"
+        rows = (f"{i % 7},{i % 5},id{i:08d}\n" for i in range(50_000 * copies))
+        path.write_text("a,b,id\n" + "".join(rows))
+        tracemalloc.start()
+        try:
+            convert_csv(path, tmp_path / f"out{copies}")
+            peaks[copies] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    X, y, _ = load_npy_dir(tmp_path / "out4")
+    assert y.dtype == np.dtype("<U10") and len(y) == len(X) == 200_000
+    assert y[0] == "id00000000" and y[-1] == "id00199999" and y[123_456] == "id00123456"
+    assert peaks[4] < 1.25 * peaks[1] + (1 << 18), peaks  # bounded by the chunk, not the file
+
+
 def test_convert_shows_progress_on_stderr_when_asked(tmp_path, capsys):
     path = write(tmp_path / "d.csv", "a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(50)))
     convert_csv(path, tmp_path / "quiet")

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -150,17 +151,20 @@ def _write(plan, work: Path, bar) -> None:
 
 
 class _Labels:
-    """``y.npy`` written as the chunks come: numbers directly, strings as codes first.
+    """``y.npy`` written as the chunks come: numbers directly, text a chunk at a time.
 
-    The width of a string array is known only at the end, so string labels are stored as
-    int32 codes into the table of distinct labels and written out by :meth:`close`.
+    The width of a string array is known only at the end, so each chunk of string labels
+    is stored at its own width in a scratch file, and :meth:`finish` writes them out at
+    the widest one, a chunk at a time: memory follows the chunk, not the number of
+    distinct labels.
     """
 
     def __init__(self, work: Path) -> None:
         self.work = work
         self.numbers: NpyWriter | None = None
-        self.codes: NpyWriter | None = None
-        self.table: dict[str, int] = {}
+        self.text: IO[bytes] | None = None
+        self.parts: list[tuple[int, np.dtype]] = []  # rows and dtype of each text chunk
+        self.longest = ""
 
     def write(self, y: np.ndarray | None) -> None:
         if y is None:
@@ -170,29 +174,34 @@ class _Labels:
                 self.numbers = NpyWriter(self.work / "y.npy", y.dtype)
             self.numbers.write(y)
             return
-        if self.codes is None:
-            self.codes = NpyWriter(self.work / "y.codes.npy", np.int32)
-        distinct, inverse = np.unique(y, return_inverse=True)
-        codes = np.array([self.table.setdefault(str(v), len(self.table)) for v in distinct])
-        self.codes.write(codes[inverse.reshape(-1)])
+        if self.text is None:
+            self.text = (self.work / "y.text").open("wb")
+        y = np.ascontiguousarray(y, dtype=str)
+        self.text.write(y.tobytes())
+        self.parts.append((len(y), y.dtype))
+        longest = str(y[int(np.argmax(np.char.str_len(y)))])
+        if len(longest) > len(self.longest):
+            self.longest = longest
 
     def close_files(self) -> None:
-        for writer in (self.numbers, self.codes):
-            if writer is not None:
-                writer.close()
+        if self.numbers is not None:
+            self.numbers.close()
+        if self.text is not None:
+            self.text.close()
 
     def finish(self, plan: CsvPlan) -> None:
-        """Write ``y.npy`` from the codes of string labels (numbers are already there)."""
-        if self.codes is None:
+        """Write ``y.npy`` from the chunks of string labels (numbers are already there)."""
+        if self.text is None:
             return
-        codes = np.load(self.codes.path, mmap_mode="r")
+        rows = sum(count for count, _ in self.parts)
         text_bytes = plan.file.stat().st_size - plan.header_bytes
-        check_label_width(plan, len(codes), list(self.table), text_bytes)
-        names = np.array(list(self.table), dtype=str)
-        out = NpyWriter(self.work / "y.npy", names.dtype)
-        step = 1 << 20
-        for start in range(0, len(codes), step):
-            out.write(names[codes[start : start + step]])
-        out.close()
-        del codes
-        self.codes.path.unlink()
+        check_label_width(plan, rows, [self.longest], text_bytes)
+        out = NpyWriter(self.work / "y.npy", np.dtype(f"<U{max(1, len(self.longest))}"))
+        path = self.work / "y.text"
+        try:
+            with path.open("rb") as handle:
+                for count, dtype in self.parts:
+                    out.write(np.fromfile(handle, dtype=dtype, count=count))
+        finally:
+            out.close()
+        path.unlink()
