@@ -888,6 +888,32 @@ def test_convert_killed_while_filling_a_folder_leaves_it_usable_for_a_rerun(tmp_
     assert sorted(p.name for p in out.iterdir()) == ["X.npy", "columns.json", "y.npy"]
 
 
+def test_labels_too_wide_together_are_refused_as_the_chunks_come(tmp_path, monkeypatch):
+    """Each chunk's labels fitted the bound against its own text, and the whole was
+    checked only at the end: load_csv held, and convert wrote to a scratch file, every
+    chunk's labels first, up to the slack once per chunk."""
+    from mlpzero.datasets import csv_reader
+
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 1 << 11)  # each chunk within its bound
+    monkeypatch.setattr(csv_reader, "LABEL_SLACK_BYTES", 1 << 16)
+    lines = [f"1,{'x' * 40 if i % 100 == 0 else 'cat'}\n" for i in range(20_000)]
+    path = write(tmp_path / "w.csv", "a,y\n" + "".join(lines))
+    real, read_rows = csv_reader._read_chunks, []
+
+    def counted(*args):
+        for chunk, y, size in real(*args):
+            read_rows.append(len(chunk))
+            yield chunk, y, size
+
+    monkeypatch.setattr(csv_reader, "_read_chunks", counted)
+    for read in (lambda: load_csv(path), lambda: convert_csv(path, tmp_path / "out")):
+        read_rows.clear()
+        with pytest.raises(ValueError, match=r"a label of 40 characters"):
+            read()
+        # 160 bytes a label against 8 x the file's 6-7 bytes a row and 64 kB: by row 7,100
+        assert sum(read_rows) < 10_000, sum(read_rows)
+
+
 def test_convert_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
     import tracemalloc
 

@@ -22,7 +22,14 @@ import numpy as np
 
 from ..progress import bar_class
 from .arrays import NpyWriter
-from .csv_reader import CsvPlan, WiderTarget, check_label_width, plan_csv, read_csv_chunks
+from .csv_reader import (
+    CsvPlan,
+    WiderTarget,
+    check_label_width,
+    longer_label,
+    plan_csv,
+    read_csv_chunks,
+)
 from .loading import BUILTIN_DATASETS
 
 __all__ = ["convert_csv"]
@@ -134,7 +141,7 @@ def _write(plan, work: Path, bar) -> None:
     kind = "int"
     while True:
         X_file = NpyWriter(work / "X.npy", plan.dtype, (len(plan.features),))
-        labels = _Labels(work)
+        labels = _Labels(work, plan)
         try:
             for X, y in read_csv_chunks(plan, target_kind=kind, progress=bar):
                 X_file.write(X)
@@ -146,7 +153,7 @@ def _write(plan, work: Path, bar) -> None:
         finally:
             X_file.close()
             labels.close_files()
-        labels.finish(plan)
+        labels.finish()
         return
 
 
@@ -156,11 +163,15 @@ class _Labels:
     The width of a string array is known only at the end, so each chunk of string labels
     is stored at its own width in a scratch file, and :meth:`finish` writes them out at
     the widest one, a chunk at a time: memory follows the chunk, not the number of
-    distinct labels.
+    distinct labels. The labels so far, at the widest width so far, are held to
+    :func:`~mlpzero.datasets.csv_reader.check_label_width`'s bound as each chunk comes,
+    so the scratch file is too.
     """
 
-    def __init__(self, work: Path) -> None:
-        self.work = work
+    def __init__(self, work: Path, plan: CsvPlan) -> None:
+        self.work, self.plan = work, plan
+        self.text_bytes = max(1, plan.file.stat().st_size - plan.header_bytes)
+        self.rows = 0
         self.numbers: NpyWriter | None = None
         self.text: IO[bytes] | None = None
         self.parts: list[tuple[int, np.dtype]] = []  # rows and dtype of each text chunk
@@ -177,11 +188,12 @@ class _Labels:
         if self.text is None:
             self.text = (self.work / "y.text").open("wb")
         y = np.ascontiguousarray(y, dtype=str)
+        self.rows += len(y)
+        self.longest = longer_label(self.longest, y)
+        # Before writing: the scratch file, like y.npy, stays within the bound.
+        check_label_width(self.plan, self.rows, [self.longest], self.text_bytes)
         self.text.write(y.tobytes())
         self.parts.append((len(y), y.dtype))
-        longest = str(y[int(np.argmax(np.char.str_len(y)))])
-        if len(longest) > len(self.longest):
-            self.longest = longest
 
     def close_files(self) -> None:
         if self.numbers is not None:
@@ -189,13 +201,10 @@ class _Labels:
         if self.text is not None:
             self.text.close()
 
-    def finish(self, plan: CsvPlan) -> None:
+    def finish(self) -> None:
         """Write ``y.npy`` from the chunks of string labels (numbers are already there)."""
         if self.text is None:
             return
-        rows = sum(count for count, _ in self.parts)
-        text_bytes = plan.file.stat().st_size - plan.header_bytes
-        check_label_width(plan, rows, [self.longest], text_bytes)
         out = NpyWriter(self.work / "y.npy", np.dtype(f"<U{max(1, len(self.longest))}"))
         path = self.work / "y.text"
         try:

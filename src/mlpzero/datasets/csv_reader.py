@@ -557,6 +557,15 @@ def check_label_width(plan: CsvPlan, rows: int, labels: Iterable[str], text_byte
         )
 
 
+def longer_label(longest: str, labels: np.ndarray) -> str:
+    """``longest``, or the longest of the text ``labels`` when it is longer (numbers:
+    ``longest``)."""
+    if labels.dtype.kind != "U" or labels.dtype.itemsize // 4 <= len(longest) or not len(labels):
+        return longest
+    candidate = str(labels[int(np.argmax(np.char.str_len(labels)))])
+    return candidate if len(candidate) > len(longest) else longest
+
+
 def _typed_target(
     cells: np.ndarray, kind: str, plan: CsvPlan, lines: _Lines, text_bytes: int
 ) -> tuple[np.ndarray, str]:
@@ -727,6 +736,7 @@ def _gather(
     text_bytes = max(1, plan.file.stat().st_size - plan.header_bytes)
     X = np.empty((0, len(plan.features)), dtype=plan.dtype)
     y_parts: list[np.ndarray] = []
+    longest = ""  # the longest text label so far
     rows = 0
     for chunk, y, size in _read_chunks(plan, kind, progress):
         if rows + len(chunk) > len(X):
@@ -739,13 +749,13 @@ def _gather(
         rows += len(chunk)
         if y is not None:
             y_parts.append(y)
+            longest = longer_label(longest, y)
+            if longest:  # as the chunks come: those held stay within the bound
+                check_label_width(plan, rows, [longest], text_bytes)
     if rows < len(X):
         X.resize((rows, X.shape[1]), refcheck=False)  # in place: ours, never shared
     if plan.target is None:
         return X, None
     if len(y_parts) == 1:
         return X, y_parts[0]
-    if y_parts[0].dtype.kind == "U":  # joined, every label takes the widest one's room
-        widest = max(y_parts, key=lambda part: part.dtype.itemsize)
-        check_label_width(plan, rows, widest, text_bytes)
-    return X, np.concatenate(y_parts)
+    return X, np.concatenate(y_parts)  # text at the widest label's width, checked above
