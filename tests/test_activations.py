@@ -112,3 +112,17 @@ def test_softmax_of_integers_is_a_float_distribution():
     assert p.dtype == np.float64
     for dtype in (np.float16, np.float32):
         assert softmax(np.zeros((2, 3), dtype)).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64])
+def test_sigmoid_and_softmax_of_unsigned_integers_match_the_same_values_as_floats(dtype):
+    """Unsigned integers were negated (sigmoid) or had the row maximum subtracted
+    (softmax) in their own dtype, which wraps around: sigmoid(1) came out as 0, and
+    softmax of [0, 1, 2, 100] put its mass on the small scores, or gave NaN."""
+    z = np.array([[0, 1, 2, 100]], dtype=dtype)
+    floats = z.astype(np.float64)
+    np.testing.assert_allclose(activations.sigmoid(z), 1 / (1 + np.exp(-floats)), rtol=1e-6)
+    np.testing.assert_allclose(softmax(z), softmax(floats), rtol=1e-12)
+    np.testing.assert_allclose(
+        activations.sigmoid.derivative(z), activations.sigmoid.derivative(floats), rtol=1e-6
+    )

@@ -97,7 +97,8 @@ class Sigmoid(Activation):
         if out is None:
             out = np.empty_like(z, dtype=np.result_type(z, np.float32))
         with np.errstate(over="ignore"):
-            np.negative(z, out=out)
+            # in out's dtype: an unsigned integer negated in its own would wrap around
+            np.negative(z, out=out, dtype=out.dtype.type)
             np.exp(out, out=out)
         out += 1
         np.reciprocal(out, out=out)
@@ -231,7 +232,8 @@ def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     z = np.asarray(z)
     if out is None:  # integer scores give float64 probabilities; floats keep their dtype
         out = np.empty_like(z, dtype=np.result_type(z.dtype, 1.0))
-    out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+    # in out's dtype: unsigned integers would wrap around below their maximum
+    out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out, dtype=out.dtype.type)
     np.exp(out, out=out)
     out /= out.sum(axis=-1, keepdims=True)
     return out
