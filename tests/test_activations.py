@@ -126,3 +126,17 @@ def test_sigmoid_and_softmax_of_unsigned_integers_match_the_same_values_as_float
     np.testing.assert_allclose(
         activations.sigmoid.derivative(z), activations.sigmoid.derivative(floats), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_of_finite_scores_further_apart_than_the_dtype_holds_is_exact_and_silent(dtype):
+    """A score minus a row maximum further away than the dtype's largest number is -inf,
+    whose exponential is exactly the limit 0; that overflow was reported as a
+    RuntimeWarning, though the probabilities were right."""
+    top = np.finfo(dtype).max
+    z = np.array([[-top, top, 0.0], [top / 2, -top / 2, top / 2]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = softmax(z)
+    assert p.dtype == dtype
+    np.testing.assert_array_equal(p, [[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])

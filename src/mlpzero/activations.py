@@ -226,14 +226,18 @@ def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     r"""Row-wise softmax :math:`e^{z_k - \max_j z_j} / \sum_i e^{z_i - \max_j z_j}`.
 
     ``z`` is ``(n_samples, n_classes)``; each row of the result sums to 1. Subtracting the
-    row maximum first keeps ``exp`` from overflowing at any finite input. Softmax is an
+    row maximum first keeps ``exp`` from overflowing at any finite input, with no warning
+    (a score further below the maximum than the dtype holds gets exactly 0). Softmax is an
     output link (see :mod:`mlpzero.losses`), not a hidden-layer activation.
     """
     z = np.asarray(z)
     if out is None:  # integer scores give float64 probabilities; floats keep their dtype
         out = np.empty_like(z, dtype=np.result_type(z.dtype, 1.0))
-    # in out's dtype: unsigned integers would wrap around below their maximum
-    out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out, dtype=out.dtype.type)
+    # In out's dtype: unsigned integers would wrap around below their maximum. A finite
+    # score further below the maximum than the dtype holds gives -inf, whose exponential
+    # is exactly the limit 0: that overflow is expected, as in the sigmoid.
+    with np.errstate(over="ignore"):
+        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out, dtype=out.dtype.type)
     np.exp(out, out=out)
     out /= out.sum(axis=-1, keepdims=True)
     return out
