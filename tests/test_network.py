@@ -323,6 +323,37 @@ def test_dropout_set_directly_is_checked_and_one_rate_applies_to_every_layer():
     assert net.dropout == [0.5, 0.5]
 
 
+def test_a_dropout_rate_that_rounds_to_1_in_the_dtype_is_refused():
+    """The masks compare uniform draws of the network's dtype with the rate in that
+    dtype: a rate such as ``1 - 1e-8``, below 1 but 1 in float32, was accepted and then
+    dropped every unit at every step, so the outputs ignored the inputs without a word.
+    float64 holds it, and the largest float32 rate below 1 is still taken."""
+    from mlpzero import MLP
+
+    rate = 1 - 1e-8
+    net = Network([3, 4, 2], rng=0)
+    with pytest.raises(ValueError, match=r"dropout rate 0\.99999999 rounds to 1 in float32"):
+        net.dropout = rate
+    assert net.dropout == [0.0]
+    largest = float(np.nextafter(np.float32(1), np.float32(0)))
+    net.dropout = largest
+    assert net.dropout == [largest]
+    wide = Network([3, 4, 2], rng=0, dtype="float64")
+    wide.dropout = rate
+    assert wide.dropout == [rate]
+    with pytest.raises(ValueError, match="rounds to 1 in float32"):
+        MLP(hidden=(4,), dropout=rate)
+    model = MLP(hidden=(4,), dropout=0.5)
+    with pytest.raises(ValueError, match="rounds to 1 in float32"):
+        model.dropout = [rate]
+    assert model.dropout == (0.5,)
+    assert MLP(hidden=(4,), dropout=rate, dtype="float64").dropout == (rate,)
+    model.fit(np.ones((4, 3)), [0, 1, 0, 1], epochs=1)
+    with pytest.raises(ValueError, match="rounds to 1 in float32"):
+        model.use_hidden_options("tanh", rate)  # refused before the activation changes
+    assert [a.name for a in model.network.activations] == ["relu"]
+
+
 @pytest.mark.parametrize("shape", [(3,), (5, 4), (5, 3, 1)])
 def test_forward_refuses_inputs_of_another_shape_by_name(shape, backend):
     """A 1-D sample or rows of another width fail with the shape expected and received,

@@ -145,6 +145,7 @@ class MLP:
         standardize: bool = False,
     ) -> None:
         self.hidden = tuple(check_int("hidden", h) for h in _as_sequence(hidden, "hidden"))
+        self.dtype = check_dtype(dtype)  # before dropout, whose rates it must hold
         self.dropout = dropout
         self.activation = activation
         if isinstance(loss, str) and loss.lower() == "auto":  # as every name of a loss
@@ -152,7 +153,6 @@ class MLP:
         self.loss = loss
         self.init = init
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
-        self.dtype = check_dtype(dtype)
         self.standardize = check_flag("standardize", standardize)
         if loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
@@ -190,7 +190,8 @@ class MLP:
 
     @dropout.setter
     def dropout(self, rates: float | Sequence[float]) -> None:
-        self.__dict__["dropout"] = tuple(dropout_rates(rates, len(self.hidden)))
+        dtype = self.__dict__.get("dtype")  # None while the constructor has not set it
+        self.__dict__["dropout"] = tuple(dropout_rates(rates, len(self.hidden), dtype))
 
     # ------------------------------------------------------------------ building
     @property
@@ -236,7 +237,7 @@ class MLP:
         changed ``activation``). The layer sizes stay; returns the model."""
         network = self._require_built()
         activations = resolve_activations(activation, len(self.hidden))
-        rates = tuple(dropout_rates(dropout, len(self.hidden)))
+        rates = tuple(dropout_rates(dropout, len(self.hidden), self.dtype))
         if [a.config for a in activations] != [a.config for a in network.activations]:
             state = network.__getstate__()  # the same parameters, the buffers rebuilt
             state["activations"] = activations

@@ -287,7 +287,7 @@ class Network:
 
     @dropout.setter
     def dropout(self, rates: float | Sequence[float]) -> None:
-        self._dropout_rates = dropout_rates(rates, len(self.layer_sizes) - 2)
+        self._dropout_rates = dropout_rates(rates, len(self.layer_sizes) - 2, self.dtype)
 
     @property
     def n_layers(self) -> int:

@@ -146,8 +146,16 @@ def check_penalty_range(
         )
 
 
-def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> list[float]:
-    """Dropout rates, one per hidden layer, from one rate or a list; each in ``[0, 1)``."""
+def dropout_rates(
+    dropout: float | Sequence[float], n_hidden: int, dtype: np.dtype | None = None
+) -> list[float]:
+    """Dropout rates, one per hidden layer, from one rate or a list; each in ``[0, 1)``.
+
+    With ``dtype``, the dtype of the masks (the parameters'), a rate that rounds to 1 in
+    it is refused too: the masks keep a unit where a uniform draw in ``dtype`` is at least
+    the rate in ``dtype``, which no draw below 1 is, so every unit would be dropped at
+    every step (float32: rates from ``1 - 2**-25`` up).
+    """
     if isinstance(dropout, np.ndarray) and dropout.ndim == 0:  # one rate: np.array(0.2)
         dropout = dropout.item()
     if isinstance(dropout, (int, float, np.integer, np.floating)) and not isinstance(dropout, bool):
@@ -167,4 +175,11 @@ def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> list[float
     for rate in rates:
         if not 0 <= rate < 1:
             raise ValueError(f"dropout rates must be in [0, 1), got {dropout!r}")
+        if dtype is not None and np.dtype(dtype).type(rate) >= 1:
+            largest = float(np.nextafter(np.dtype(dtype).type(1), np.dtype(dtype).type(0)))
+            raise ValueError(
+                f"dropout rate {rate!r} rounds to 1 in {np.dtype(dtype).name}, the dtype of "
+                "the masks: every unit would be dropped at every step; use a rate of at "
+                f"most {largest!r} or dtype='float64'"
+            )
     return [float(rate) for rate in rates]
