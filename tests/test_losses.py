@@ -484,3 +484,26 @@ def test_value_and_gradient_agree_with_torch(name, scale, dtype, backend):
         atol = 10 * rtol * np.abs(reference).max()
         np.testing.assert_allclose(gradient, reference, rtol=0, atol=atol)
         np.testing.assert_allclose(loss.gradient(z, y, weights), reference, rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [SquaredError(), Poisson(), BinaryCrossEntropy(), CategoricalCrossEntropy()],
+    ids=lambda loss: loss.name,
+)
+@pytest.mark.parametrize("targets_dtype", [np.int64, np.float64])
+def test_integer_logits_give_the_gradient_of_the_same_logits_as_floats(loss, targets_dtype):
+    """The squared error's link copied integer logits as integers: with integer targets
+    its gradient was scaled by 1 / m in integers, that is by 0, and came out all zero;
+    with float targets it failed with NumPy's "Cannot cast ufunc 'subtract' output".
+    Poisson's link failed with "data type ... not inexact". Integer logits now give
+    float predictions, as the cross-entropies' links already did."""
+    logits = np.array([[3, 0], [1, 2], [0, 1]])
+    targets = np.array([[1, 0], [1, 0], [0, 1]], dtype=targets_dtype)
+    weights = np.array([1.0, 2.0, 0.5])
+    floats = logits.astype(np.float64)
+    np.testing.assert_allclose(loss.link(logits), loss.link(floats), rtol=1e-15)
+    for w in (None, weights):
+        expected = loss.gradient(floats, targets, w)
+        assert np.abs(expected).max() > 0  # the check can fail
+        np.testing.assert_allclose(loss.gradient(logits, targets, w), expected, rtol=1e-15)

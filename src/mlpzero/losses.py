@@ -347,8 +347,9 @@ class SquaredError(Loss):
     _compiled_link = "identity"
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        if out is None:
-            return np.array(logits, copy=True)
+        if out is None:  # integer logits give float64 predictions; floats keep their dtype
+            logits = np.asarray(logits)
+            return np.array(logits, dtype=np.result_type(logits.dtype, 1.0), copy=True)
         out[...] = logits
         return out
 
@@ -469,7 +470,10 @@ class Poisson(Loss):
     output_activation = "exp"
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        out = np.minimum(logits, exp_limit(logits.dtype), out=out)
+        logits = np.asarray(logits)
+        if out is None:  # integer logits give float64 means; floats keep their dtype
+            out = np.empty_like(logits, dtype=np.result_type(logits.dtype, 1.0))
+        out = np.minimum(logits, exp_limit(out.dtype), out=out)
         return np.exp(out, out=out)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
