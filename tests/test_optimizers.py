@@ -438,3 +438,17 @@ def test_many_steps_agree_with_torch_optim(config, torch_name, dtype, backend):
     assert params.dtype == dtype
     rtol = 1e-12 if dtype == np.float64 else 2e-4
     np.testing.assert_allclose(params, expected, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize("name", sorted(opt.OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_integer_parameters_are_refused_by_name_before_any_state_changes(name, dtype):
+    """SGD took the learning rate in the parameters' dtype, 0 for integers, and left
+    integer parameters unchanged without a word; Adam and RMSprop failed with NumPy's
+    "Cannot cast ufunc 'sqrt' output" after counting the step."""
+    optimizer = opt.get(name, learning_rate=0.5)
+    params = np.array([10, 20, 30], dtype=dtype)
+    with pytest.raises(ValueError, match=f"params must be floating-point.*got {np.dtype(dtype)}"):
+        optimizer.step(params, params.copy())
+    assert optimizer.iterations == 0 and optimizer.state == {}
+    np.testing.assert_array_equal(params, np.array([10, 20, 30], dtype=dtype))

@@ -94,7 +94,7 @@ class Optimizer:
 
     # ------------------------------------------------------------------ stepping
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        """Update ``params`` in place from ``grads`` (both flat, same shape and dtype).
+        """Update ``params`` in place from ``grads`` (both flat, same shape and floating dtype).
 
         ``grads`` is read, never written. Nothing is allocated after the first step.
         """
@@ -102,6 +102,10 @@ class Optimizer:
             raise ValueError(
                 "params and grads must be flat arrays of the same shape and dtype, got "
                 f"{params.shape} {params.dtype} and {grads.shape} {grads.dtype}"
+            )
+        if params.dtype.kind != "f":  # the rate in an integer dtype is 0: no step at all
+            raise ValueError(
+                f"params must be floating-point, as float32 or float64, got {params.dtype}"
             )
         if not params.flags.writeable:  # refused before the state changes
             raise ValueError(
