@@ -3,6 +3,7 @@
 logits, sample weights, the registry, and one end-to-end fit.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -507,3 +508,30 @@ def test_integer_logits_give_the_gradient_of_the_same_logits_as_floats(loss, tar
         expected = loss.gradient(floats, targets, w)
         assert np.abs(expected).max() > 0  # the check can fail
         np.testing.assert_allclose(loss.gradient(logits, targets, w), expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [SquaredError(), Poisson(), BinaryCrossEntropy(), CategoricalCrossEntropy(0.01)],
+    ids=lambda loss: loss.name,
+)
+@pytest.mark.parametrize("shape", [(1,), (6,), (5, 1), (1, 5), ()])
+def test_sample_weights_of_another_shape_than_one_per_row_are_refused_by_name(loss, shape):
+    """One weight for five rows broadcast in the gradient: every row weighed the same and
+    the sum of the weights was that one weight, so the gradient came out five times too
+    large without a word (the value failed with NumPy's "Axis must be specified").
+    Other shapes failed with NumPy's broadcasting messages or an IndexError."""
+    logits = np.linspace(-1, 1, 10).reshape(5, 2)
+    targets = np.tile([[1.0, 0.0]], (5, 1))
+    weights = np.full(shape, 2.0)
+    message = (
+        re.escape("sample_weight must have shape (5,), one weight per row")
+        + ".*"
+        + re.escape(f"got shape {shape}")
+    )
+    with pytest.raises(ValueError, match=message):
+        loss.gradient(logits, targets, weights)
+    with pytest.raises(ValueError, match=message):
+        loss.value(logits, targets, weights)
+    with pytest.raises(ValueError, match=message):
+        loss.value_and_gradient(logits, targets, weights, out=np.empty_like(logits))

@@ -103,14 +103,15 @@ class Loss(Component):
         Only the ratios of the weights matter: they are divided by the largest first, so
         that no weight, however large or small, overflows the weighted sum.
         """
+        weights = None if sample_weight is None else _one_per_row(sample_weight, logits)
         with np.errstate(invalid="ignore"):  # infinite logits give NaN, which is the news
             losses = self.per_sample(logits, targets)  # float64
-        if sample_weight is None:
+        if weights is None:
             if losses.shape[0] == 0:
                 return float("nan")  # the mean of nothing
             # np.mean's result, without its Python overhead (a fifth of a small epoch)
             return float(losses.sum()) / losses.shape[0]
-        return float(np.average(losses, weights=relative_sample_weight(sample_weight)))
+        return float(np.average(losses, weights=relative_sample_weight(weights)))
 
     def value_and_gradient(
         self,
@@ -175,7 +176,7 @@ class Loss(Component):
         if sample_weight is None:
             out *= out.dtype.type(1.0 / logits.shape[0])
         else:  # in out's dtype throughout: no float64 temporary in a float32 step
-            weights = np.asarray(sample_weight)
+            weights = _one_per_row(sample_weight, logits)
             if not (_TINY_WEIGHT <= weights.max() <= 1 and weights.min() >= 0):
                 weights = relative_sample_weight(weights)  # refuses what is not a weight
             weights = weights.astype(out.dtype, copy=False)
@@ -393,6 +394,20 @@ def _fits_kernels(logits: np.ndarray, targets: Any, *out: Any) -> bool:
         if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype not in dtypes:
             return False
     return not out or out[0].flags.writeable
+
+
+def _one_per_row(sample_weight: Any, logits: np.ndarray) -> np.ndarray:
+    """``sample_weight`` as an array of shape ``(n,)``, one weight per row of the logits
+    ``(n, k)``; another shape is refused: a single weight would broadcast to every row
+    and scale the gradient by ``n``."""
+    weights = np.asarray(sample_weight)
+    rows = np.shape(logits)[0]
+    if weights.shape != (rows,):
+        raise ValueError(
+            f"sample_weight must have shape ({rows},), one weight per row of the logits, "
+            f"got shape {weights.shape}"
+        )
+    return weights
 
 
 def _check_epsilon(epsilon: Any) -> float:
