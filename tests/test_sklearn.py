@@ -1767,6 +1767,29 @@ def test_early_stopping_that_leaves_only_rows_of_weight_0_to_train_on_is_refused
     assert not hasattr(model, "coefs_")
 
 
+@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
+def test_early_stopping_that_holds_out_only_rows_of_weight_0_is_refused_by_name(
+    estimator, monkeypatch
+):
+    """Every held-out row of weight 0 left nothing to score: fit stopped with
+    "validation_data's sample_weight must not be all zero", naming an argument these
+    estimators do not have."""
+    import mlpzero.sklearn as adapter
+
+    def split(rows, **options):  # the first half trains, the second is held out
+        return rows[:20], rows[20:]
+
+    monkeypatch.setattr(adapter, "train_test_split", split)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)), np.tile([0, 1], 20)
+    weights = np.r_[np.ones(20), np.zeros(20)]
+    model = estimator(hidden_layer_sizes=(3,), early_stopping=True, random_state=0)
+    expected = r"sample_weight gives weight 0 to every one of the 20 rows early_stopping"
+    with pytest.raises(ValueError, match=expected):
+        model.fit(X, y, sample_weight=weights)
+    assert not hasattr(model, "coefs_")
+
+
 @pytest.mark.parametrize(
     "y",
     [

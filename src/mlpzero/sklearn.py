@@ -1151,15 +1151,23 @@ class _BaseMLP(BaseEstimator):
                 f"leaves {X_val.shape[0]} validation sample(s) out of {X.shape[0]}, and "
                 "early_stopping needs at least 2"
             )
+        given = "sample_weight"
+        if getattr(self, "class_weight", None) is not None:
+            given = "class_weight (times sample_weight, if given)"
         if w_train is not None and not w_train.any():
-            given = "sample_weight"
-            if getattr(self, "class_weight", None) is not None:
-                given = "class_weight (times sample_weight, if given)"
             raise ValueError(
                 f"{given} gives weight 0 to every one of the {len(w_train)} training "
                 f"rows that early_stopping leaves after holding out validation_fraction="
                 f"{self.validation_fraction} of the rows for validation, so there is "
                 "nothing to train on: give weight to more rows, or set early_stopping=False"
+            )
+        if w_val is not None and not w_val.any():
+            raise ValueError(
+                f"{given} gives weight 0 to every one of the {len(w_val)} rows "
+                f"early_stopping holds out for validation (validation_fraction="
+                f"{self.validation_fraction}), so there is no validation score to stop "
+                "on: give weight to more rows, raise validation_fraction, or set "
+                "early_stopping=False"
             )
         return X_train, y_train, w_train, (X_val, y_val, w_val)
 
