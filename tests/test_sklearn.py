@@ -1257,6 +1257,16 @@ def test_lbfgs_counts_iterations_per_fit_and_warns_at_the_budget(iris):
         MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
 
 
+def test_lbfgs_that_converges_at_its_start_reports_that_loss_as_the_best(iris):
+    """A gradient already within tol ends L-BFGS before its first iteration: loss_ was
+    the loss at the start, and best_loss_ stayed infinite."""
+    X, y = iris
+    model = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", tol=1e3, random_state=0)
+    model.fit(X, y)
+    assert model.n_iter_ == 0 and model.loss_curve_ == []
+    assert np.isfinite(model.loss_) and model.best_loss_ == model.loss_
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_sparse_X_trains_as_dense_X_bit_for_bit(iris, dtype, solver):

@@ -965,10 +965,10 @@ class _BaseMLP(BaseEstimator):
             saved_params.restore(mlp.network.params)
             raise
         progress.n_iter = min(result.n_iter, self.max_iter)
-        if progress.loss_curve:
-            progress.best_loss = min(progress.best_loss, min(progress.loss_curve))
+        loss = reported(result.loss)  # at the start, if no iteration was needed
+        progress.best_loss = min(progress.best_loss, loss, min(progress.loss_curve, default=loss))
         self._commit(mlp, None, progress, None, False, sparse_targets)
-        self.loss_ = reported(result.loss)
+        self.loss_ = loss
         if not result.converged and not mlp.stop_training:
             warnings.warn(
                 f"lbfgs failed to converge after {progress.n_iter} iteration(s) "
