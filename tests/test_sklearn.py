@@ -1911,6 +1911,41 @@ def test_a_warning_raised_after_a_warm_fit_leaves_its_curve_with_its_epochs():
     assert len(model.loss_curve_) == 6 and model.n_iter_ == 3 and model.t_ == 240
 
 
+def test_a_warning_raised_after_a_fit_leaves_the_estimator_as_that_fit_made_it():
+    """A ConvergenceWarning turned into an error comes after the new model has been
+    recorded, yet the estimator put back what the previous fit had: the number of
+    features and their names (so it predicted for neither the old X nor the new one),
+    and under warm_start the previous activation, with the weights trained under the
+    new one."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    y = (X[:, 0] > 0).astype(int)
+    frame = pd.DataFrame(np.c_[X, X[:, :2]], columns=list("abcdef"))
+    model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(frame, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            model.fit(X, y)
+    assert model.n_features_in_ == 4 and not hasattr(model, "feature_names_in_")
+    assert model.predict(X).shape == (40,)
+
+    model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    model.set_params(activation="tanh")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            model.fit(X, y)
+    assert model.model_.activation == "tanh"
+    assert [a.name for a in model.model_.network.activations] == ["tanh"]
+
+
 def test_lbfgs_on_overflowing_data_raises_scikit_learns_error_and_keeps_a_warm_model():
     """L-BFGS raises on a NaN or infinite loss; the estimator words it as scikit-learn
     does and keeps the weights of its previous fit."""

@@ -657,12 +657,14 @@ class _BaseMLP(BaseEstimator):
         try:
             return self._train(X, y, sample_weight, incremental, classes)
         except BaseException:
+            if vars(self).get("_progress") is not progress:
+                raise  # after _commit (a warning raised as an error): the fit stands
             for key in _INPUT_DESCRIPTION:
                 vars(self).pop(key, None)
             vars(self).update(described)
             if mlp is not None:
                 mlp.network, mlp.activation, mlp.dropout = hidden
-            if progress is not None and self._progress is progress:  # not committed
+            if progress is not None:
                 progress.cut_back(recorded)
                 if mlp is not None:  # the model's history, of the weights put back
                     mlp.history.cut_back(epochs)
