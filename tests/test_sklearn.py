@@ -1223,6 +1223,35 @@ def test_partial_fit_after_a_failed_call_continues_with_the_optimizer_it_had(reg
     assert model.loss_curve_ == reference.loss_curve_
 
 
+def test_a_failed_warm_fit_keeps_the_optimizer_partial_fit_continues_with(regression):
+    """A warm fit trains with an optimizer of its own; when it failed, the estimator kept
+    a copy of that new optimizer in place of the one it had, so a later partial_fit
+    restarted Adam's moments and step count instead of going on as if the failed fit had
+    not happened."""
+
+    class FailOnce(Callback):
+        armed = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            if FailOnce.armed:
+                FailOnce.armed = False
+                raise RuntimeError("a callback failed")
+
+    X, y = regression
+    params = {"hidden_layer_sizes": (6,), "batch_size": 16, "random_state": 2, "max_iter": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPRegressor(callbacks=[FailOnce()], **params).fit(X, y)
+        reference = MLPRegressor(**params).fit(X, y).partial_fit(X, y)
+    model.set_params(warm_start=True)
+    FailOnce.armed = True
+    with pytest.raises(RuntimeError, match="a callback failed"):
+        model.fit(X, y)
+    model.partial_fit(X, y)
+    np.testing.assert_array_equal(model.coefs_[0], reference.coefs_[0])
+    assert model.loss_curve_ == reference.loss_curve_
+
+
 def test_lbfgs_scores_as_scikit_learns_lbfgs():
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split

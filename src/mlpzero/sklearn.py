@@ -763,10 +763,13 @@ class _BaseMLP(BaseEstimator):
             schedule=schedule,
         )
         rule = self._stopping_rule(validation is not None, fresh, schedule.adaptive)
-        if not fresh:  # to put back if this round fails
-            saved_params, saved_optimizer = (
-                ParameterSnapshot(mlp.network.params),
-                copy.deepcopy(optimizer),
+        if not fresh:  # to put back if this round fails: the weights, and the optimizer
+            # partial_fit goes on with (a copy of the one kept, or the one a warm fit replaces)
+            saved_params = ParameterSnapshot(mlp.network.params)
+            saved_optimizers = (
+                (copy.deepcopy(optimizer),) * 2
+                if keep_optimizer
+                else (getattr(self, "_optimizer", None), getattr(mlp, "optimizer_", None))
             )
         try:
             # A diverging run overflows on its way to NaN; training stops it with one error.
@@ -796,7 +799,7 @@ class _BaseMLP(BaseEstimator):
             else:
                 if not fresh:  # leave the previous model as it was
                     saved_params.restore(mlp.network.params)
-                    self._optimizer = mlp.optimizer_ = saved_optimizer  # its own
+                    self._optimizer, mlp.optimizer_ = saved_optimizers
                 where = f"{type(self).__name__} diverged in epoch {progress.n_iter + 1}"
                 if error.overflowed_state:  # the weights are finite, but some would freeze
                     what = (
@@ -819,7 +822,7 @@ class _BaseMLP(BaseEstimator):
         except BaseException:
             if not fresh:
                 saved_params.restore(mlp.network.params)
-                self._optimizer = mlp.optimizer_ = saved_optimizer
+                self._optimizer, mlp.optimizer_ = saved_optimizers
             raise
         if validation is not None and progress.best_params.taken:
             progress.best_params.restore(mlp.network.params)
