@@ -1717,6 +1717,17 @@ def test_partial_fit_refuses_complex_classes_as_fit_refuses_a_complex_y():
     assert not hasattr(model, "classes_")
 
 
+def test_partial_fit_names_classes_when_they_mix_strings_with_other_labels():
+    """classes of strings and numbers (an object array) were refused as "y: the labels mix
+    strings ...", naming y, which held numbers of one type."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 3)), np.repeat([0, 1], 10)
+    model = MLPClassifier()
+    with pytest.raises(ValueError, match=r"^classes: the labels mix strings \('a'\) with other"):
+        model.partial_fit(X, y, classes=np.array([0, "a"], dtype=object))
+    assert not hasattr(model, "classes_")
+
+
 @pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_a_float64_value_beyond_a_float32_model_is_refused_as_such_by_fit(

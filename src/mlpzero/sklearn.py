@@ -158,10 +158,11 @@ def _init_like_scikit_learn(
     return glorot_uniform_layers(list(sizes), sigmoid, rng)
 
 
-def _string_labels(labels: np.ndarray) -> np.ndarray:
+def _string_labels(labels: np.ndarray, name: str = "y") -> np.ndarray:
     """Labels of object dtype that are all strings as a string array (``classes_`` and
     ``predict`` are then of dtype ``<U``, as scikit-learn's are); others as they are.
-    Strings mixed with other labels are refused: they have no order to sort them in."""
+    Strings mixed with other labels are refused, naming the argument ``name``: they have
+    no order to sort them in."""
     if labels.dtype != object:
         return labels
     strings = [isinstance(label, str) for label in labels.ravel()]
@@ -171,7 +172,7 @@ def _string_labels(labels: np.ndarray) -> np.ndarray:
         flat = labels.ravel()
         other = flat[strings.index(False)]
         raise ValueError(
-            f"y: the labels mix strings ({flat[strings.index(True)]!r}) with other "
+            f"{name}: the labels mix strings ({flat[strings.index(True)]!r}) with other "
             f"values ({other!r} of type {type(other).__name__}); give labels of one type"
         )
     return labels
@@ -1367,7 +1368,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if given.dtype.kind == "c":  # as fit refuses a complex y
                 raise ValueError(f"classes must be real labels, got complex values {classes!r}")
             try:
-                classes = np.unique(_string_labels(given))
+                classes = np.unique(_string_labels(given, "classes"))
             except TypeError:  # None among labels, or labels of types that cannot be sorted
                 raise TypeError(
                     "classes must be labels of one type that sorts (numbers, or strings), "
