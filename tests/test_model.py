@@ -481,3 +481,69 @@ def test_dropout_set_on_the_model_is_checked_and_trains_as_given_to_the_construc
         with pytest.raises(error, match="dropout"):
             model.dropout = bad
     assert model.dropout == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("method", ["predict_proba", "evaluate"])
+def test_threads_sharing_a_model_get_the_answers_each_would_get_alone(method):
+    """The passes reuse the network's buffers: two threads predicting at once wrote into
+    each other's, and both got wrong answers without an error (a web server answering
+    requests in a thread pool, say). They now take turns."""
+    import threading
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 10)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(64, 32), seed=0).fit(X, y, epochs=2)
+    inputs = [rng.normal(size=(100, 10)).astype(np.float32) for _ in range(8)]
+
+    def answer(i):
+        if method == "evaluate":
+            return model.evaluate(inputs[i], (inputs[i][:, 0] > 0).astype(int))["loss"]
+        return model.predict_proba(inputs[i])
+
+    alone = [answer(i) for i in range(8)]
+    wrong = []
+
+    def ask(i):
+        for _ in range(200):
+            if not np.array_equal(answer(i), alone[i]):
+                wrong.append(i)
+                return
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert wrong == []
+
+
+def test_predictions_in_another_thread_leave_a_fit_as_it_would_be_alone():
+    """A prediction between a batch's forward and backward pass replaced the input its
+    backward pass reads: the fit trained on another thread's rows without an error.
+    Predictions now wait for the fit."""
+    import threading
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(256, 10)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    options = {"epochs": 15, "batch_size": 64, "optimizer": "sgd", "learning_rate": 0.1}
+    alone = MLP(hidden=(64, 32), seed=0).fit(X, y, epochs=1)
+    alone.fit(X, y, **options)
+    shared = MLP(hidden=(64, 32), seed=0).fit(X, y, epochs=1)
+    other = rng.normal(size=(64, 10)).astype(np.float32)
+    done = threading.Event()
+
+    def predict_until_done():
+        while not done.is_set():
+            shared.predict_proba(other)
+
+    asking = threading.Thread(target=predict_until_done)
+    asking.start()
+    try:
+        shared.fit(X, y, **options)
+    finally:
+        done.set()
+        asking.join(timeout=120)
+    np.testing.assert_array_equal(shared.network.params, alone.network.params)

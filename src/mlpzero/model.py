@@ -559,14 +559,16 @@ class MLP:
             callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
             self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
         self.optimizer_, self._rank = options.optimizer, comm.rank
-        if options.lbfgs:
-            return self._fit_lbfgs(options, prepared, callbacks)
-        train(
-            self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
-            epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng, model=self,
-            callbacks=callbacks, history=self.history, validation=prepared.validation,
-            communicator=comm, weight_scale=prepared.weight_scale, **options.loop_options(),
-        )  # fmt: skip
+        with self.network.lock:  # predictions in other threads wait for the weights
+            if options.lbfgs:
+                return self._fit_lbfgs(options, prepared, callbacks)
+            train(
+                self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
+                epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng,
+                model=self, callbacks=callbacks, history=self.history,
+                validation=prepared.validation, communicator=comm,
+                weight_scale=prepared.weight_scale, **options.loop_options(),
+            )  # fmt: skip
         return self
 
     def _fit_standardizer(
@@ -759,11 +761,12 @@ class MLP:
         network = self._require_built()
         X = self._checked_features(X, network)  # at least one row
         predictions = None
-        for rows, logits in _logit_blocks(network, X):
-            block = self.encoder.decode(self._link(logits))
-            if predictions is None:
-                predictions = np.empty((X.shape[0], *block.shape[1:]), dtype=block.dtype)
-            predictions[rows] = block
+        with network.lock:
+            for rows, logits in _logit_blocks(network, X):
+                block = self.encoder.decode(self._link(logits))
+                if predictions is None:
+                    predictions = np.empty((X.shape[0], *block.shape[1:]), dtype=block.dtype)
+                predictions[rows] = block
         return predictions
 
     def _link(self, logits: np.ndarray) -> np.ndarray:
@@ -959,8 +962,9 @@ def _row_blocks(network: Network, X: Any) -> list[slice]:
 def _logits(network: Network, X: Any) -> np.ndarray:
     """The logits of every row of checked ``X``, checked for overflow, as a new array."""
     out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
-    for rows, logits in _logit_blocks(network, X):
-        out[rows] = logits
+    with network.lock:
+        for rows, logits in _logit_blocks(network, X):
+            out[rows] = logits
     return out
 
 

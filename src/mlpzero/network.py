@@ -32,6 +32,7 @@ Buffers for the activations of a batch size are allocated once and reused.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 from typing import Any
@@ -221,6 +222,7 @@ class Network:
             offset += n_weights + n_biases
 
         self._workspaces: dict[int, _Workspace] = {}
+        self._lock = threading.RLock()
         self._input: np.ndarray | None = None
         self._dropout_rates: list[float] = [0.0] * (len(sizes) - 2)
         #: Generator for the dropout masks (set by the trainer; a fresh one if None).
@@ -254,6 +256,14 @@ class Network:
     def dtype(self) -> np.dtype:
         """The dtype of the parameters and of every pass, fixed once the network is made."""
         return self._dtype
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock of the network's reused buffers: :meth:`predict_logits` and the
+        model's predictions and training each hold it, so that threads sharing a model
+        take turns instead of writing into one another's passes. Hold it around your own
+        :meth:`forward` and :meth:`backward` calls when other threads use the network."""
+        return self._lock
 
     @property
     def params(self) -> np.ndarray:
@@ -588,7 +598,7 @@ class Network:
         if chunk_rows is None:
             chunk_rows = self.chunk_rows
         out = np.empty((X.shape[0], self.layer_sizes[-1]), dtype=self.dtype)
-        with np.errstate(over="ignore", invalid="ignore"):
+        with self._lock, np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, X.shape[0], chunk_rows):
                 stop = start + chunk_rows
                 out[start:stop] = self.forward(X[start:stop])
@@ -603,7 +613,7 @@ class Network:
         state = dict(self.__dict__)
         for views in ("weights", "biases", "weight_grads", "bias_grads"):
             del state[views]
-        for views in ("_weights_t", "_bias_columns", "_plan", "_layer_codes"):
+        for views in ("_weights_t", "_bias_columns", "_plan", "_layer_codes", "_lock"):
             state.pop(views, None)
         state.update(
             _workspaces={}, _input=None, _rows=0, _dropout_buffers={}, _dropout=None,
@@ -629,6 +639,7 @@ class Network:
         self._bias_columns = [b[:, None] for b in self.biases]
         self._plan = _kernels.plan_for(self.layer_sizes, self.activations, self.dtype)
         self._layer_codes = _kernels.layer_codes(self.activations, self.dtype)
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ description
     @property

@@ -945,7 +945,7 @@ class _BaseMLP(BaseEstimator):
         recorder = LambdaCallback(on_epoch_end=record)
         saved_params = ParameterSnapshot(mlp.network.params)
         try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            with mlp.network.lock, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 result = _lbfgs.minimize(
                     mlp.network,
                     mlp.loss_,
