@@ -222,6 +222,8 @@ def share(rows: int, rank: int, size: int) -> tuple[int, int]:
     ``begin = rank * rows // size``: the ``size`` shares cover the rows in order, and
     their lengths differ by at most one (some are empty when ``rows < size``).
 
+    Examples
+    --------
     >>> [share(5, r, 3) for r in range(3)]
     [(0, 1), (1, 3), (3, 5)]
     >>> [share(1, r, 3) for r in range(3)]
