@@ -914,54 +914,50 @@ def test_labels_too_wide_together_are_refused_as_the_chunks_come(tmp_path, monke
         assert sum(read_rows) < 10_000, sum(read_rows)
 
 
-def test_convert_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
+def _convert_peaks(tmp_path, monkeypatch, header, make_rows):
+    """Peak traced memory of ``convert_csv`` on a file and on four times it, chunks of
+    256 kB; ``make_rows(copies)`` gives the lines after ``header``."""
     import tracemalloc
 
     from mlpzero.datasets import csv_reader
 
     monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 1 << 18)
-    rng = np.random.default_rng(0)
-    block = np.round(rng.standard_normal((10_000, 10)), 6)
-    text = "\n".join(",".join(map(str, r)) + f",{i % 4}" for i, r in enumerate(block.tolist()))
     peaks = {}
     for copies in (1, 4):
         path = tmp_path / f"c{copies}.csv"
-        path.write_text("a,b,c,d,e,f,g,h,i,j,label\n" + "\n".join([text] * copies) + "\n")
+        path.write_text(header + "".join(make_rows(copies)))
         tracemalloc.start()
         try:
             convert_csv(path, tmp_path / f"out{copies}")
             peaks[copies] = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
+    assert peaks[4] < 1.25 * peaks[1] + (1 << 18), peaks  # bounded by the chunk, not the file
+    return peaks
+
+
+def test_convert_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    block = np.round(rng.standard_normal((10_000, 10)), 6)
+    text = "".join(",".join(map(str, r)) + f",{i % 4}\n" for i, r in enumerate(block.tolist()))
+    header = "a,b,c,d,e,f,g,h,i,j,label\n"
+    peaks = _convert_peaks(tmp_path, monkeypatch, header, lambda copies: [text] * copies)
     X, _, _ = load_npy_dir(tmp_path / "out4")
     assert X.shape == (40_000, 10) and (tmp_path / "c4.csv").stat().st_size > 3.5e6
-    assert peaks[4] < 1.25 * peaks[1] + (1 << 18), peaks  # bounded by the chunk, not the file
     assert peaks[4] < 16 * (1 << 18), peaks
 
 
 def test_convert_memory_does_not_grow_with_the_file_for_distinct_text_labels(tmp_path, monkeypatch):
     """Text labels were gathered into a table of the distinct ones: with a label per row
     (an id column taken as the target, say) a 15 MB file peaked at 240 MB."""
-    import tracemalloc
 
-    from mlpzero.datasets import csv_reader
+    def rows(copies):
+        return (f"{i % 7},{i % 5},id{i:08d}\n" for i in range(50_000 * copies))
 
-    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 1 << 18)
-    peaks = {}
-    for copies in (1, 4):
-        path = tmp_path / f"c{copies}.csv"
-        rows = (f"{i % 7},{i % 5},id{i:08d}\n" for i in range(50_000 * copies))
-        path.write_text("a,b,id\n" + "".join(rows))
-        tracemalloc.start()
-        try:
-            convert_csv(path, tmp_path / f"out{copies}")
-            peaks[copies] = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+    _convert_peaks(tmp_path, monkeypatch, "a,b,id\n", rows)
     X, y, _ = load_npy_dir(tmp_path / "out4")
     assert y.dtype == np.dtype("<U10") and len(y) == len(X) == 200_000
     assert y[0] == "id00000000" and y[-1] == "id00199999" and y[123_456] == "id00123456"
-    assert peaks[4] < 1.25 * peaks[1] + (1 << 18), peaks  # bounded by the chunk, not the file
 
 
 def test_convert_shows_progress_on_stderr_when_asked(tmp_path, capsys):

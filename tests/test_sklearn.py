@@ -1796,11 +1796,21 @@ def test_early_stopping_on_many_classes_does_not_binarize_every_row():
 
 
 @pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
-def test_early_stopping_that_leaves_only_rows_of_weight_0_to_train_on_is_refused(
-    estimator, monkeypatch
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        # The rows of nonzero weight all held out left training none: fit stopped with
+        # ZeroDivisionError ("float division by zero"), naming nothing.
+        (np.r_[np.zeros(20), np.ones(20)], "to every one of the 20 training rows"),
+        # Every held-out row of weight 0 left nothing to score: fit stopped with
+        # "validation_data's sample_weight must not be all zero", naming an argument
+        # these estimators do not have.
+        (np.r_[np.ones(20), np.zeros(20)], "to every one of the 20 rows early_stopping"),
+    ],
+)
+def test_early_stopping_that_leaves_one_side_only_rows_of_weight_0_is_refused_by_name(
+    estimator, weights, expected, monkeypatch
 ):
-    """The rows of nonzero weight all held out for validation left training none: fit
-    stopped with ZeroDivisionError ("float division by zero"), naming nothing."""
     import mlpzero.sklearn as adapter
 
     def split(rows, **options):  # the first half trains, the second is held out
@@ -1809,33 +1819,8 @@ def test_early_stopping_that_leaves_only_rows_of_weight_0_to_train_on_is_refused
     monkeypatch.setattr(adapter, "train_test_split", split)
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 3)), np.tile([0, 1], 20)
-    weights = np.r_[np.zeros(20), np.ones(20)]
     model = estimator(hidden_layer_sizes=(3,), early_stopping=True, random_state=0)
-    expected = r"sample_weight gives weight 0 to every one of the 20 training rows"
-    with pytest.raises(ValueError, match=expected):
-        model.fit(X, y, sample_weight=weights)
-    assert not hasattr(model, "coefs_")
-
-
-@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
-def test_early_stopping_that_holds_out_only_rows_of_weight_0_is_refused_by_name(
-    estimator, monkeypatch
-):
-    """Every held-out row of weight 0 left nothing to score: fit stopped with
-    "validation_data's sample_weight must not be all zero", naming an argument these
-    estimators do not have."""
-    import mlpzero.sklearn as adapter
-
-    def split(rows, **options):  # the first half trains, the second is held out
-        return rows[:20], rows[20:]
-
-    monkeypatch.setattr(adapter, "train_test_split", split)
-    rng = np.random.default_rng(0)
-    X, y = rng.standard_normal((40, 3)), np.tile([0, 1], 20)
-    weights = np.r_[np.ones(20), np.zeros(20)]
-    model = estimator(hidden_layer_sizes=(3,), early_stopping=True, random_state=0)
-    expected = r"sample_weight gives weight 0 to every one of the 20 rows early_stopping"
-    with pytest.raises(ValueError, match=expected):
+    with pytest.raises(ValueError, match=f"sample_weight gives weight 0 {expected}"):
         model.fit(X, y, sample_weight=weights)
     assert not hasattr(model, "coefs_")
 
