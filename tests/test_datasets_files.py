@@ -208,25 +208,31 @@ def test_npz_arrays_that_are_short_damaged_or_no_npy_are_named_before_any_alloca
         load_npz(tmp_path / "crc.npz")
 
 
+def _npz_stating(path, shape, stated):
+    """An .npz whose ``X.npy`` (float64, ``shape``) holds 80 zero bytes of data, deflated,
+    while its zip entry states ``stated`` bytes, in the local header and the directory."""
+    import io
+    import struct
+
+    header = io.BytesIO()
+    fields = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(header, fields)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("X.npy", header.getvalue() + bytes(80))
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, data.index(b"PK\x03\x04") + 22, stated)  # local header
+    struct.pack_into("<I", data, data.index(b"PK\x01\x02") + 24, stated)  # central directory
+    path.write_bytes(bytes(data))
+    return path
+
+
 def test_npz_a_member_whose_stated_size_lies_is_refused_before_any_allocation(tmp_path):
     """The sizes a zip file states for a member are the file's word: a member stating
     1.6 GB in 1 kB of deflate data (which inflates at most 1032-fold) is refused before
     NumPy allocates what its .npy header declares, not blamed on pickle after."""
-    import io
-    import struct
     import tracemalloc
-    import zipfile
 
-    header = io.BytesIO()
-    fields = {"descr": "<f8", "fortran_order": False, "shape": (20_000_000, 10)}
-    np.lib.format.write_array_header_1_0(header, fields)
-    with zipfile.ZipFile(tmp_path / "lie.npz", "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("X.npy", header.getvalue() + bytes(80))
-    data = bytearray((tmp_path / "lie.npz").read_bytes())
-    stated = 20_000_000 * 10 * 8 + 128
-    struct.pack_into("<I", data, data.index(b"PK\x03\x04") + 22, stated)  # local header
-    struct.pack_into("<I", data, data.index(b"PK\x01\x02") + 24, stated)  # central directory
-    (tmp_path / "lie.npz").write_bytes(bytes(data))
+    _npz_stating(tmp_path / "lie.npz", (20_000_000, 10), 20_000_000 * 10 * 8 + 128)
     tracemalloc.start()
     try:
         with pytest.raises(
@@ -279,19 +285,7 @@ def test_npz_a_member_shorter_than_its_stated_size_is_called_damaged_not_pickled
     """A deflated member whose zip entry states the 928 bytes its header declares but
     inflates to 208 (its checksum that of those 208) failed as "cannot read 'X' without
     pickle": the archive is damaged, and holds no object array."""
-    import io
-    import struct
-
-    header = io.BytesIO()
-    fields = {"descr": "<f8", "fortran_order": False, "shape": (100, 1)}
-    np.lib.format.write_array_header_1_0(header, fields)
-    with zipfile.ZipFile(tmp_path / "short.npz", "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("X.npy", header.getvalue() + bytes(80))
-    data = bytearray((tmp_path / "short.npz").read_bytes())
-    stated = 128 + 800
-    struct.pack_into("<I", data, data.index(b"PK\x03\x04") + 22, stated)  # local header
-    struct.pack_into("<I", data, data.index(b"PK\x01\x02") + 24, stated)  # central directory
-    (tmp_path / "short.npz").write_bytes(bytes(data))
+    _npz_stating(tmp_path / "short.npz", (100, 1), 128 + 800)
     with pytest.raises(ValueError) as caught:
         load_npz(tmp_path / "short.npz", features_only=True)
     message = str(caught.value)

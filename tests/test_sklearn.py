@@ -1199,17 +1199,20 @@ def test_partial_fit_keeps_the_rate_schedule_of_its_optimizer_as_scikit_learn(fi
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8, atol=1e-10)
 
 
+class FailOnce(Callback):
+    """A callback that fails at the next epoch's end once armed."""
+
+    armed = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if FailOnce.armed:
+            FailOnce.armed = False
+            raise RuntimeError("a callback failed")
+
+
 def test_partial_fit_after_a_failed_call_continues_with_the_optimizer_it_had(regression):
     """A failed call puts back the weights and a copy of the optimizer from before it; the
     next call trains on with that copy, as if the failed call had not happened."""
-
-    class FailOnce(Callback):
-        armed = False
-
-        def on_epoch_end(self, epoch, logs=None):
-            if FailOnce.armed:
-                FailOnce.armed = False
-                raise RuntimeError("a callback failed")
 
     X, y = regression
     params = {"hidden_layer_sizes": (6,), "batch_size": 16, "random_state": 2}
@@ -1228,14 +1231,6 @@ def test_a_failed_warm_fit_keeps_the_optimizer_partial_fit_continues_with(regres
     a copy of that new optimizer in place of the one it had, so a later partial_fit
     restarted Adam's moments and step count instead of going on as if the failed fit had
     not happened."""
-
-    class FailOnce(Callback):
-        armed = False
-
-        def on_epoch_end(self, epoch, logs=None):
-            if FailOnce.armed:
-                FailOnce.armed = False
-                raise RuntimeError("a callback failed")
 
     X, y = regression
     params = {"hidden_layer_sizes": (6,), "batch_size": 16, "random_state": 2, "max_iter": 3}
@@ -1920,19 +1915,27 @@ def test_partial_fit_does_not_copy_the_curves_of_every_call_before():
     assert (list(model.loss_curve_[-3:]), len(model.loss_curve_)) == before
 
 
+def _fit_then_warned_fit(model, first, second, y, change=None):
+    """``model`` fitted on ``first`` (its ConvergenceWarning ignored), ``set_params(**change)``,
+    then fitted on ``second`` with the warning raised as an error, which must come."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(first, y)
+    model.set_params(**(change or {}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            model.fit(second, y)
+    return model
+
+
 def test_a_warning_raised_after_a_warm_fit_leaves_its_curve_with_its_epochs():
     """A ConvergenceWarning turned into an error comes after the fit has been recorded:
     the curve keeps the epochs of that fit (n_iter_ and t_ count them)."""
     X = np.random.default_rng(0).normal(size=(40, 3))
     y = (X[:, 0] > 0).astype(int)
     model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, warm_start=True, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        with pytest.raises(ConvergenceWarning):
-            model.fit(X, y)
+    _fit_then_warned_fit(model, X, X, y)
     assert len(model.loss_curve_) == 6 and model.n_iter_ == 3 and model.t_ == 240
 
 
@@ -1948,25 +1951,12 @@ def test_a_warning_raised_after_a_fit_leaves_the_estimator_as_that_fit_made_it()
     y = (X[:, 0] > 0).astype(int)
     frame = pd.DataFrame(np.c_[X, X[:, :2]], columns=list("abcdef"))
     model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(frame, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        with pytest.raises(ConvergenceWarning):
-            model.fit(X, y)
+    _fit_then_warned_fit(model, frame, X, y)
     assert model.n_features_in_ == 4 and not hasattr(model, "feature_names_in_")
     assert model.predict(X).shape == (40,)
 
     model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, warm_start=True, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    model.set_params(activation="tanh")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        with pytest.raises(ConvergenceWarning):
-            model.fit(X, y)
+    _fit_then_warned_fit(model, X, X, y, change={"activation": "tanh"})
     assert model.model_.activation == "tanh"
     assert [a.name for a in model.model_.network.activations] == ["tanh"]
 
