@@ -1,5 +1,6 @@
 import dataclasses
 import inspect
+import os
 import tracemalloc
 
 import numpy as np
@@ -547,3 +548,43 @@ def test_predictions_in_another_thread_leave_a_fit_as_it_would_be_alone():
         done.set()
         asking.join(timeout=120)
     np.testing.assert_array_equal(shared.network.params, alone.network.params)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="processes made by fork")
+def test_a_process_forked_while_another_thread_predicts_can_predict():
+    """A process made by fork has only the thread that forked: the network's lock, held
+    at that moment by a thread predicting or training, stayed held in the child for
+    ever, and the child's first prediction never returned."""
+    import multiprocessing
+    import threading
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)).astype(np.float32)
+    model = MLP(hidden=(8,), seed=0).fit(X, (X[:, 0] > 0).astype(int), epochs=2)
+    expected = model.predict_proba(X)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():  # as a prediction or a fit in another thread does
+        with model.network.lock:
+            holding.set()
+            release.wait(timeout=60)
+
+    def predict_in_the_child():
+        os._exit(0 if np.array_equal(model.predict_proba(X), expected) else 1)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert holding.wait(timeout=60)
+        child = multiprocessing.get_context("fork").Process(target=predict_in_the_child)
+        child.start()
+        child.join(timeout=30)
+        hung = child.is_alive()
+        if hung:
+            child.kill()
+            child.join(timeout=10)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert not hung, "the child's prediction waited for a thread it does not have"
+    assert child.exitcode == 0

@@ -32,7 +32,9 @@ Buffers for the activations of a batch size are allocated once and reused.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 from typing import Any
@@ -168,6 +170,34 @@ def _blocks(flat: np.ndarray, sizes: Sequence[int], rows: int) -> list[np.ndarra
     return views
 
 
+#: Every network alive: a child process made by fork gives each a new lock (below).
+_NETWORKS: weakref.WeakSet[Network] = weakref.WeakSet()
+
+
+def _new_lock(network: Network) -> threading.RLock:
+    """A new lock for ``network``'s buffers, renewed in every child process made by fork."""
+    _NETWORKS.add(network)
+    return threading.RLock()
+
+
+def _renew_locks_after_fork() -> None:
+    """In a child process made by fork, free the locks other threads of the parent held.
+
+    Only the thread that forked goes on in the child: a network's lock held at that moment
+    by another thread (predicting, or training) would stay held for ever, and every
+    prediction of the child would wait for it. A lock the forking thread holds itself (a
+    fork from inside ``fit``) stays, so that its ``with`` block releases it as usual.
+    """
+    for network in list(_NETWORKS):
+        lock = network.__dict__.get("_lock")
+        if lock is not None and not lock._is_owned():
+            network._lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_locks_after_fork)
+
+
 class Network:
     """A stack of dense layers with per-layer hidden activations and a linear output.
 
@@ -222,7 +252,7 @@ class Network:
             offset += n_weights + n_biases
 
         self._workspaces: dict[int, _Workspace] = {}
-        self._lock = threading.RLock()
+        self._lock = _new_lock(self)
         self._input: np.ndarray | None = None
         self._dropout_rates: list[float] = [0.0] * (len(sizes) - 2)
         #: Generator for the dropout masks (set by the trainer; a fresh one if None).
@@ -262,7 +292,8 @@ class Network:
         """The lock of the network's reused buffers: :meth:`predict_logits` and the
         model's predictions and training each hold it, so that threads sharing a model
         take turns instead of writing into one another's passes. Hold it around your own
-        :meth:`forward` and :meth:`backward` calls when other threads use the network."""
+        :meth:`forward` and :meth:`backward` calls when other threads use the network. A
+        child process made by fork gets the lock free, whichever other thread held it."""
         return self._lock
 
     @property
@@ -639,7 +670,7 @@ class Network:
         self._bias_columns = [b[:, None] for b in self.biases]
         self._plan = _kernels.plan_for(self.layer_sizes, self.activations, self.dtype)
         self._layer_codes = _kernels.layer_codes(self.activations, self.dtype)
-        self._lock = threading.RLock()
+        self._lock = _new_lock(self)
 
     # ------------------------------------------------------------------ description
     @property
