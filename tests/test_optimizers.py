@@ -452,3 +452,32 @@ def test_integer_parameters_are_refused_by_name_before_any_state_changes(name, d
         optimizer.step(params, params.copy())
     assert optimizer.iterations == 0 and optimizer.state == {}
     np.testing.assert_array_equal(params, np.array([10, 20, 30], dtype=dtype))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: opt.SGD(0.1), lambda: opt.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+     lambda: opt.RMSprop(0.01, momentum=0.9), lambda: opt.AdamW(0.01)],
+)  # fmt: skip
+def test_a_pickled_or_copied_optimizer_holds_its_state_not_its_scratch_buffers(make):
+    """The scratch buffers a step reuses were pickled and deep-copied with the state: a
+    plain SGD's pickle (sent to a worker process, or inside a pickled model) held two
+    copies of the parameters that its next step overwrites anyway."""
+    import copy
+    import pickle
+
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=50_000)
+    optimizer = make()
+    for _ in range(2):
+        optimizer.step(params, 0.1 * params)
+    state_bytes = sum(buffer.nbytes for buffer in optimizer.state.values())
+    assert len(pickle.dumps(optimizer)) < state_bytes + 10_000
+    twins = [pickle.loads(pickle.dumps(optimizer)), copy.deepcopy(optimizer)]
+    for _ in range(3):  # each continues as the original does
+        before = params.copy()
+        optimizer.step(params, 0.1 * params)
+        for twin in twins:
+            theirs = before.copy()
+            twin.step(theirs, 0.1 * theirs)
+            np.testing.assert_array_equal(theirs, params)

@@ -144,6 +144,11 @@ class Optimizer:
             self._temps.append(np.empty_like(like))
         return self._temps[index]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (and deep-copy) the state without the scratch buffers, which hold
+        nothing from one step to the next: the first step after unpickling makes them."""
+        return {**self.__dict__, "_temps": []}
+
     def _buffer(self, key: str, like: np.ndarray) -> np.ndarray:
         """The state buffer ``key``, created as zeros on first use."""
         buffer = self.state.get(key)
