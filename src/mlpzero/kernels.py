@@ -131,6 +131,13 @@ def set_backend(name: str) -> None:
     in the package's ``__pycache__`` or, where that is read-only, numba's user cache
     directory or ``NUMBA_CACHE_DIR``; where none of them can be written, not cached: each
     process compiles the kernels it uses).
+
+    The choice holds in this process and in the processes it forks afterwards. A new
+    Python process (a worker of joblib's default ``loky`` backend, as scikit-learn's
+    ``n_jobs`` starts them, a ``spawn`` process of :mod:`multiprocessing`, a Dask worker)
+    starts on the backend ``MLPZERO_BACKEND`` names instead. The two backends round
+    differently, so for workers to compute bit for bit as this process does, set that
+    variable before they start.
     """
     global _backend, _compiled, _automatic
     if name not in BACKENDS:
