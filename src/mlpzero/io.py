@@ -560,10 +560,12 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
 
     ``write`` fills a temporary file in the same folder, which is flushed to disk and
     renamed over ``path`` with :func:`os.replace` (an existing file keeps its permissions,
-    a new one gets those the umask allows). If ``write`` raises, or the process is
-    interrupted, the temporary file is removed and whatever was at ``path`` is left as it
-    was; a system error that names no file (a full disk) is given ``path`` as its file name.
-    A symbolic link is followed: the file it names is replaced, the link stays. One of
+    a new one gets those the umask allows). If ``write`` raises, or Ctrl-C interrupts it,
+    the temporary file is removed and whatever was at ``path`` is left as it was. A process
+    killed outright (``SIGTERM`` without a handler, ``SIGKILL``) leaves ``path`` whole too,
+    but may leave the temporary file (``.NAME.<random>.tmp``, beside it) for you to
+    remove. A system error that names no file (a full disk) is given ``path`` as its file
+    name. A symbolic link is followed: the file it names is replaced, the link stays. One of
     the process's streams (``/dev/stdout``) is written through its descriptor, and a path
     that is not a regular file (a named pipe) in place, as nothing can be renamed over them.
     """
