@@ -226,6 +226,21 @@ def test_best_only_checkpoint_is_not_replaced_by_a_worse_later_fit(tmp_path):
     assert path.read_bytes() == saved
 
 
+def test_a_best_only_checkpoint_reused_on_another_model_saves_that_models_best(tmp_path):
+    """The best value kept across fits is that of the model it watched: given to a new
+    model, the checkpoint saved none of its epochs, and last_saved still named the first
+    model's file, as if it were the new model's best."""
+    X, y = noisy_circles(60)
+    checkpoint = ModelCheckpoint(tmp_path / "best-{epoch}.npz", monitor="loss", save_best_only=True)
+    MLP(hidden=(8,), seed=0).fit(
+        X, y, epochs=30, optimizer="adam", learning_rate=0.05, callbacks=[checkpoint]
+    )
+    other = MLP(hidden=(8,), seed=1).fit(X, y, epochs=2, callbacks=[checkpoint])
+    assert checkpoint.last_saved == str(tmp_path / "best-2.npz")
+    loaded = mlpzero.load(checkpoint.last_saved)
+    np.testing.assert_array_equal(loaded.network.params, other.network.params)
+
+
 def test_a_best_only_checkpoint_does_not_compare_a_validation_loss_with_a_training_loss(
     tmp_path,
 ):

@@ -349,8 +349,9 @@ class ModelCheckpoint(Callback):
     ``fit`` refuses, before training, a path (without placeholders) that names an existing
     file other than a model file (the data, say) or the file of its ``checkpoint`` or
     ``resume``. ``last_saved`` is the path of the last file written. The best value is kept
-    across ``fit`` calls, so continued training never replaces a better checkpoint with a
-    worse one.
+    across ``fit`` calls of one model, so continued training never replaces a better
+    checkpoint with a worse one; given to another model, the callback starts afresh (no
+    best value, ``last_saved`` None), as a new one would.
     """
 
     def __init__(
@@ -374,6 +375,16 @@ class ModelCheckpoint(Callback):
         self.save_best_only = check_flag("save_best_only", save_best_only)
         self._monitor = Monitor(monitor, min_delta, mode)
         self.last_saved: str | None = None
+        # The model whose best value the monitor holds (None: no model's yet, or a state
+        # loaded to continue from).
+        self._watched: Any = None
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        watched = getattr(self, "_watched", None)
+        if watched is not None and watched is not self.model:  # another model's best
+            self._monitor.reset()
+            self.last_saved = None
+        self._watched = self.model
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
@@ -411,6 +422,7 @@ class ModelCheckpoint(Callback):
         self._monitor.load_best(state["best"], state["best_epoch"])
         last = state.get("last_saved")
         self.last_saved = None if last is None else str(last)
+        self._watched = None  # continued by the next fit, whichever model it trains
 
     def check_log_names(self, names: Collection[str]) -> None:
         """Refuse a path naming a metric that training will not log (``names``: those it
