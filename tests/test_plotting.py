@@ -407,6 +407,18 @@ def test_live_plot_leaves_a_gap_where_no_epoch_measured_and_shows_a_lone_point()
     np.testing.assert_array_equal(drawn, [True, True, False, False, True, True])
 
 
+def test_live_plot_reused_on_another_model_draws_that_models_curves_alone():
+    """The curves of the first model stayed, and the second model's epochs 1, 2 were
+    appended to them: one line ran from epoch 3 back to epoch 1, two models in one."""
+    X, y = make_moons(40, noise=0.2, random_state=0)
+    live = LivePlot()
+    MLP(hidden=(4,), seed=0).fit(X, y, epochs=3, callbacks=[live])
+    other = MLP(hidden=(4,), seed=1).fit(X, y, epochs=2, callbacks=[live])
+    (line,) = [ln for ln in live.figure().axes[0].lines if ln.get_label() == "loss"]
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2])
+    np.testing.assert_array_equal(line.get_ydata(), other.history["loss"])
+
+
 def test_boundary_of_more_than_ten_classes_gives_each_its_own_colour():
     """The ten colours were reused: class 10 was drawn in class 0's colour, its region and
     points indistinguishable from class 0's."""

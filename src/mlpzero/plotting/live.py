@@ -74,7 +74,9 @@ class LivePlot(Callback):
 
     Notes
     -----
-    ``redraws`` counts the pictures drawn and ``draw_seconds`` the time they took.
+    ``redraws`` counts the pictures drawn and ``draw_seconds`` the time they took. The
+    curves continue across the ``fit`` calls of one model; given to another model, the
+    callback starts afresh and draws that model's curves alone.
     """
 
     def __init__(
@@ -125,6 +127,7 @@ class LivePlot(Callback):
         self._next = 0.0
         self._pending = False
         self._logged: set[str] = set()  # every metric name an epoch logged
+        self._watched: Any = None  # the model whose curves these are
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
@@ -146,6 +149,12 @@ class LivePlot(Callback):
                 model_classes(self.model, self.boundary[1])
             except ValueError as error:
                 raise ValueError(f"LivePlot(boundary=...): {error}") from None
+        watched = getattr(self, "_watched", None)
+        if watched is not None and watched is not self.model:
+            # another model: its curves alone, as a new LivePlot would draw them
+            self.series, self._logged, self._pending = {}, set(), False
+            self.redraws, self.draw_seconds = 0, 0.0
+        self._watched = self.model
         self._show = in_jupyter_kernel()
         self._handle = None
         self._next = self.clock() + self.every
