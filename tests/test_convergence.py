@@ -83,6 +83,26 @@ def test_state_carries_the_count_into_a_later_fit():
     assert first.wait == 2 and stopped == 1
 
 
+def test_a_rule_reused_on_another_model_starts_afresh():
+    """The count and best value of the first model's fit carried into the second's: the
+    second model, its loss compared with the first one's best, stopped after one epoch
+    where a new rule let it train five."""
+    X, y = make_circles(n_samples=100, noise=0.1, factor=0.5, random_state=0)
+    rule = ToleranceStopping(tol=0.01, patience=3)
+    MLP(hidden=(4,), seed=0).fit(
+        X, y, epochs=200, optimizer="adam", learning_rate=0.05, callbacks=[rule]
+    )
+    fresh = ToleranceStopping(tol=0.01, patience=3)
+    expected = MLP(hidden=(4,), seed=1).fit(X, y, epochs=200, callbacks=[fresh])
+    reused = MLP(hidden=(4,), seed=1).fit(X, y, epochs=200, callbacks=[rule])
+    assert reused.history.epochs == expected.history.epochs
+    assert (rule.best, rule.wait, rule.stopped_epoch) == (
+        fresh.best,
+        fresh.wait,
+        fresh.stopped_epoch,
+    )
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="on_plateau"):
         ToleranceStopping(on_plateau="halve")

@@ -54,7 +54,9 @@ class ToleranceStopping(Callback):
     Notes
     -----
     After training, ``wait`` is the current count, ``best`` the best value, and
-    ``stopped_epoch`` the epoch that stopped training (``None`` if none did). A checkpoint
+    ``stopped_epoch`` the epoch that stopped training (``None`` if none did). The count
+    and the best value carry over between the fits of one model; given to another model,
+    the rule starts afresh, as a new one would. A checkpoint
     (``fit(checkpoint=...)``) keeps them through :meth:`state_dict`, so a resumed run
     stops where an uninterrupted one does.
     """
@@ -87,6 +89,9 @@ class ToleranceStopping(Callback):
         self.min_lr = check_non_negative("min_lr", min_lr)
         self.wait = 0
         self.stopped_epoch: int | None = None
+        # The model whose fits the count and best value are of (None: no model's yet, or
+        # a state loaded to continue from).
+        self._watched: Any = None
 
     def check_log_names(self, names: Collection[str]) -> None:
         self._monitor.check_log_names(names, "ToleranceStopping")
@@ -97,6 +102,11 @@ class ToleranceStopping(Callback):
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self.stopped_epoch = None
+        watched = getattr(self, "_watched", None)
+        if watched is not None and watched is not self.model:  # another model's count
+            self._monitor.reset()
+            self.wait = 0
+        self._watched = self.model
         optimizer = getattr(self.model, "optimizer_", None)
         if self.on_plateau == "reduce" and not hasattr(optimizer, "learning_rate"):
             raise ValueError(
@@ -143,6 +153,7 @@ class ToleranceStopping(Callback):
             raise ValueError(f"wait must be >= 0, got {wait}")
         self._monitor.load_best(state["best"], state["best_epoch"])
         self.wait = wait
+        self._watched = None  # continued by the next fit, whichever model it trains
 
     @property
     def _settings(self) -> dict[str, Any]:
