@@ -140,3 +140,41 @@ def test_softmax_of_finite_scores_further_apart_than_the_dtype_holds_is_exact_an
         p = softmax(z)
     assert p.dtype == dtype
     np.testing.assert_array_equal(p, [[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+
+
+def test_one_activation_object_trains_two_models_in_threads_as_two_objects_would():
+    """The backward pass's scratch mask lived in the activation object: two models given
+    the same ReLU and trained at once in two threads wrote into each other's mask, and
+    ended with other weights than each trains to alone, without an error."""
+    import sys
+    import threading
+
+    from mlpzero import MLP, kernels
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 8))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+
+    def train(activation, seed, out):
+        model = MLP(hidden=(32, 32), activation=activation, seed=seed)
+        out[seed] = model.fit(X, y, epochs=300, batch_size=8).network.params
+
+    previous_backend, previous_interval = kernels.get_backend(), sys.getswitchinterval()
+    kernels.set_backend("numpy")  # the NumPy pass is the one that calls backward
+    try:
+        expected, got = {}, {}
+        for seed in (0, 1):
+            train(activations.ReLU(), seed, expected)
+        shared = activations.ReLU()
+        sys.setswitchinterval(1e-6)  # switch threads often, between the mask's two uses
+        threads = [threading.Thread(target=train, args=(shared, s, got)) for s in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        sys.setswitchinterval(previous_interval)
+        kernels.set_backend(previous_backend)
+    for seed in (0, 1):
+        np.testing.assert_array_equal(got[seed], expected[seed])

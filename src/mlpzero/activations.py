@@ -15,6 +15,7 @@ All arrays may have any shape; the functions work element-wise and keep the dtyp
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -68,9 +69,10 @@ class Activation(Component):
 
     def _scratch(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """A buffer of ``shape`` and ``dtype`` kept between calls, so that the backward
-        pass of a training loop allocates nothing (one per shape; a few shapes at most)."""
+        pass of a training loop allocates nothing (one per shape; a few shapes at most).
+        Each thread has its own: one activation object may serve models trained at once."""
         buffers = self.__dict__.setdefault("_buffers", {})
-        key = (shape, dtype)
+        key = (threading.get_ident(), shape, dtype)
         buffer = buffers.get(key)
         if buffer is None:
             if len(buffers) >= 8:
