@@ -1185,6 +1185,22 @@ def test_a_refusal_shows_where_two_long_descriptions_differ():
     assert hashes[0] in message and hashes[1] in message, message
 
 
+def test_a_refusal_shows_a_difference_in_the_last_characters():
+    """Two long descriptions that first differ in their last characters were both cut
+    to the same text, ending in "...", before the difference: the refusal named what
+    differed but showed two equal values."""
+    common = "hidden=(4,) " * 20
+    prints = [{"model": common + "seed=100"}, {"model": common + "seed=101"}]
+    fake = _FakeRanks(prints)
+    fake.size = 2
+    with pytest.raises(distributed.DistributedFitError) as refused:
+        distributed.check_same_fit(fake, {})
+    message = str(refused.value)
+    assert "rank 0: ..." in message and "seed=100; rank 1" in message, message
+    assert "seed=101)" in message, message
+    assert len(message.split("rank 0: ")[1].split(";")[0]) <= 120
+
+
 def test_the_fingerprint_compares_the_callbacks_settings():
     X, y = make_moons(n_samples=30, random_state=0)
     base = {"self": MLP(hidden=(4,), seed=0), "X": X, "y": y, "distributed": True}

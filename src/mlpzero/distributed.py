@@ -651,8 +651,9 @@ def _cut(text: str | None, other: str | None) -> str:
     start = max(0, min(differs - _BEFORE_DIFFERENCE, len(text) - (_SHOWN - 3)))
     if start == 0:
         return text[: _SHOWN - 3] + "..."
-    end = start + _SHOWN - 6
-    return "..." + text[start:end] + ("..." if end < len(text) else "")
+    if start >= len(text) - (_SHOWN - 3):  # the window reaches the end: show it all
+        return "..." + text[len(text) - (_SHOWN - 3) :]
+    return "..." + text[start : start + _SHOWN - 6] + "..."
 
 
 # ---------------------------------------------------------------------- callbacks per rank
