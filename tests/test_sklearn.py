@@ -2007,3 +2007,48 @@ def test_a_callback_watching_an_unlogged_metric_is_refused_before_training(binar
     with pytest.raises(ValueError, match=r"EarlyStopping: monitor='val_loss' is not among"):
         model.fit(X, y)
     assert epochs == []
+
+
+def test_a_prediction_in_another_thread_waits_while_early_stopping_restores_the_best(
+    monkeypatch,
+):
+    """early_stopping puts the best epoch's weights back after training, and did so with
+    the network's lock released: a prediction in another thread could run on a vector
+    that was part the last epoch's weights and part the best one's."""
+    import threading
+
+    from mlpzero.snapshot import ParameterSnapshot
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLPClassifier(
+        hidden_layer_sizes=(8,), early_stopping=True, max_iter=30, warm_start=True,
+        learning_rate_init=0.3, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(early_stopping=False, max_iter=1).fit(X, y)
+    model.set_params(early_stopping=True, max_iter=30)
+    lock = model.model_.network.lock
+    original = ParameterSnapshot.restore
+    free = []
+
+    def restore(self, params):
+        def try_the_lock():  # as a prediction in another thread would
+            if lock.acquire(blocking=False):
+                lock.release()
+                free.append(True)
+            else:
+                free.append(False)
+
+        other = threading.Thread(target=try_the_lock)
+        other.start()
+        other.join(timeout=10)
+        return original(self, params)
+
+    monkeypatch.setattr(ParameterSnapshot, "restore", restore)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert free and not any(free)

@@ -772,61 +772,66 @@ class _BaseMLP(BaseEstimator):
                 if keep_optimizer
                 else (getattr(self, "_optimizer", None), getattr(mlp, "optimizer_", None))
             )
-        try:
-            # A diverging run overflows on its way to NaN; training stops it with one error.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                mlp.fit(
-                    X,
-                    y,
-                    epochs=1 if incremental else self.max_iter,
-                    learning_rate=None,  # the optimizer's current rate
-                    batch_size=batch_size,
-                    optimizer=optimizer,
-                    l2=self.alpha,
-                    penalty_per_sample=True,  # alpha / (each batch's weight), as scikit-learn
-                    shuffle=_ScikitLearnOrder(rng) if self.shuffle else False,
-                    validation_data=validation,
-                    sample_weight=weights,
-                    callbacks=[progress, rule, *(self.callbacks or ())],
-                )
-        except TrainingDivergedError as error:
-            if validation is not None:
-                # scikit-learn records a NaN validation score and keeps the best weights.
-                progress.loss_curve.append(float("nan"))
-                progress.validation_scores.append(float("nan"))
-                progress.validation_losses.append(float("nan"))
-                progress.n_iter += 1
-                progress.t += n_samples
-            else:
-                if not fresh:  # leave the previous model as it was
+        # Held until the weights are in place: a prediction in another thread waits for
+        # the best epoch's weights (or the previous ones) to be put back whole.
+        with mlp.network.lock:
+            try:
+                # A diverging run overflows on its way to NaN; training stops it with one error.
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    mlp.fit(
+                        X,
+                        y,
+                        epochs=1 if incremental else self.max_iter,
+                        learning_rate=None,  # the optimizer's current rate
+                        batch_size=batch_size,
+                        optimizer=optimizer,
+                        l2=self.alpha,
+                        penalty_per_sample=True,  # alpha / (each batch's weight), as scikit-learn
+                        shuffle=_ScikitLearnOrder(rng) if self.shuffle else False,
+                        validation_data=validation,
+                        sample_weight=weights,
+                        callbacks=[progress, rule, *(self.callbacks or ())],
+                    )
+            except TrainingDivergedError as error:
+                if validation is not None:
+                    # scikit-learn records a NaN validation score and keeps the best weights.
+                    progress.loss_curve.append(float("nan"))
+                    progress.validation_scores.append(float("nan"))
+                    progress.validation_losses.append(float("nan"))
+                    progress.n_iter += 1
+                    progress.t += n_samples
+                else:
+                    if not fresh:  # leave the previous model as it was
+                        saved_params.restore(mlp.network.params)
+                        self._optimizer, mlp.optimizer_ = saved_optimizers
+                    where = f"{type(self).__name__} diverged in epoch {progress.n_iter + 1}"
+                    if error.overflowed_state:  # the weights are finite, but some would freeze
+                        what = (
+                            f"{where}: the squares of the gradients overflowed the optimizer's "
+                            f"{', '.join(error.overflowed_state)}, which would stop the weights "
+                            "they scale. Standardise X (e.g. StandardScaler in a Pipeline), "
+                            "scale y, or give sample weights nearer 1"
+                        )
+                    else:
+                        what = (
+                            f"{_NON_FINITE} {where}: the loss or the weights became NaN or "
+                            "infinite. Lower learning_rate_init (now "
+                            f"{self.learning_rate_init:g}), use solver='adam', or standardise "
+                            "X (e.g. StandardScaler in a Pipeline)"
+                        )
+                    kept = "; the estimator keeps its previous weights." if not fresh else "."
+                    raise TrainingDivergedError(
+                        what + kept,
+                        error.epoch,
+                        error.overflowed_state,
+                    ) from error
+            except BaseException:
+                if not fresh:
                     saved_params.restore(mlp.network.params)
                     self._optimizer, mlp.optimizer_ = saved_optimizers
-                where = f"{type(self).__name__} diverged in epoch {progress.n_iter + 1}"
-                if error.overflowed_state:  # the weights are finite, but some would freeze
-                    what = (
-                        f"{where}: the squares of the gradients overflowed the optimizer's "
-                        f"{', '.join(error.overflowed_state)}, which would stop the weights "
-                        "they scale. Standardise X (e.g. StandardScaler in a Pipeline), "
-                        "scale y, or give sample weights nearer 1"
-                    )
-                else:
-                    what = (
-                        f"{_NON_FINITE} {where}: the loss or the weights became NaN or "
-                        f"infinite. Lower learning_rate_init (now {self.learning_rate_init:g}), "
-                        "use solver='adam', or standardise X (e.g. StandardScaler in a Pipeline)"
-                    )
-                raise TrainingDivergedError(
-                    what + ("; the estimator keeps its previous weights." if not fresh else "."),
-                    error.epoch,
-                    error.overflowed_state,
-                ) from error
-        except BaseException:
-            if not fresh:
-                saved_params.restore(mlp.network.params)
-                self._optimizer, mlp.optimizer_ = saved_optimizers
-            raise
-        if validation is not None and progress.best_params.taken:
-            progress.best_params.restore(mlp.network.params)
+                raise
+            if validation is not None and progress.best_params.taken:
+                progress.best_params.restore(mlp.network.params)
         self._commit(mlp, optimizer, progress, rule, validation is not None, sparse_targets)
         self._schedule = schedule
         if not incremental and rule.stopped_epoch is None and progress.n_iter >= self.max_iter:
@@ -944,32 +949,33 @@ class _BaseMLP(BaseEstimator):
 
         recorder = LambdaCallback(on_epoch_end=record)
         saved_params = ParameterSnapshot(mlp.network.params)
-        try:
-            with mlp.network.lock, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                result = _lbfgs.minimize(
-                    mlp.network,
-                    mlp.loss_,
-                    X,
-                    Y,
-                    max_iter=self.max_iter,
-                    max_fun=self.max_fun,
-                    tol=self.tol,
-                    sample_weight=weights,
-                    l2=l2,
-                    model=mlp,
-                    callbacks=[recorder, *(self.callbacks or ())],
-                    history=mlp.history,
-                )
-        except TrainingDivergedError as error:
-            saved_params.restore(mlp.network.params)
-            raise ValueError(
-                f"{_NON_FINITE} L-BFGS reached a NaN or infinite loss; standardise X "
-                "(e.g. StandardScaler in a Pipeline)"
-                + ("; the estimator keeps its previous weights." if not fresh else ".")
-            ) from error
-        except BaseException:  # a failing callback, Ctrl-C: the previous weights stay
-            saved_params.restore(mlp.network.params)
-            raise
+        with mlp.network.lock:  # until the weights are in place, failed or not
+            try:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    result = _lbfgs.minimize(
+                        mlp.network,
+                        mlp.loss_,
+                        X,
+                        Y,
+                        max_iter=self.max_iter,
+                        max_fun=self.max_fun,
+                        tol=self.tol,
+                        sample_weight=weights,
+                        l2=l2,
+                        model=mlp,
+                        callbacks=[recorder, *(self.callbacks or ())],
+                        history=mlp.history,
+                    )
+            except TrainingDivergedError as error:
+                saved_params.restore(mlp.network.params)
+                raise ValueError(
+                    f"{_NON_FINITE} L-BFGS reached a NaN or infinite loss; standardise X "
+                    "(e.g. StandardScaler in a Pipeline)"
+                    + ("; the estimator keeps its previous weights." if not fresh else ".")
+                ) from error
+            except BaseException:  # a failing callback, Ctrl-C: the previous weights stay
+                saved_params.restore(mlp.network.params)
+                raise
         progress.n_iter = min(result.n_iter, self.max_iter)
         loss = reported(result.loss)  # at the start, if no iteration was needed
         progress.best_loss = min(progress.best_loss, loss, min(progress.loss_curve, default=loss))
