@@ -588,3 +588,20 @@ def test_a_process_forked_while_another_thread_predicts_can_predict():
         holder.join(timeout=60)
     assert not hung, "the child's prediction waited for a thread it does not have"
     assert child.exitcode == 0
+
+
+def test_hidden_set_after_construction_is_taken_as_the_constructor_takes_it():
+    """The constructor takes one size for one hidden layer, but a size set later was
+    kept as it was given: the next fit failed with "'int' object is not iterable", and
+    a wrong entry was found only then."""
+    X, y = xor_data(40)
+    model = MLP(hidden=4, seed=0).fit(X, y, epochs=1)
+    model.hidden = 4
+    assert model.hidden == (4,)
+    model.fit(X, y, epochs=1)
+    model.hidden = 8
+    with pytest.raises(ValueError, match=r"hidden=\(8,\)"):
+        model.fit(X, y, epochs=1)
+    with pytest.raises((TypeError, ValueError), match="hidden"):
+        model.hidden = [4, "8"]
+    assert model.hidden == (8,)

@@ -144,7 +144,7 @@ class MLP:
         dropout: float | Sequence[float] = 0.0,
         standardize: bool = False,
     ) -> None:
-        self.hidden = tuple(check_int("hidden", h) for h in _as_sequence(hidden, "hidden"))
+        self.hidden = hidden
         self.dtype = check_dtype(dtype)  # before dropout, whose rates it must hold
         self.dropout = dropout
         self.activation = activation
@@ -178,6 +178,19 @@ class MLP:
         resolve_activations(self.activation, len(self.hidden))
         if init is not None:
             _initializers.get(init)
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        """The size of each hidden layer. Set it as the constructor takes it, one size or a
+        sequence of sizes; anything else is refused when set. A fitted model's :meth:`fit`
+        and :meth:`save` refuse sizes other than its network's."""
+        return self.__dict__["hidden"]  # where a model pickled as a plain attribute has it
+
+    @hidden.setter
+    def hidden(self, sizes: int | Sequence[int]) -> None:
+        self.__dict__["hidden"] = tuple(
+            check_int("hidden", h) for h in _as_sequence(sizes, "hidden")
+        )
 
     @property
     def dropout(self) -> tuple[float, ...]:
