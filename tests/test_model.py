@@ -186,6 +186,19 @@ def test_loss_auto_is_case_insensitive_as_every_loss_name():
     assert model.loss_.name == "binary_crossentropy"
 
 
+def test_loss_auto_set_after_construction_is_auto_too():
+    """MLP(loss="AUTO") is "auto", but model.loss = "AUTO" was kept as given: a fitted
+    model's next fit refused it as an unknown loss, and so did a first fit."""
+    X, y = np.zeros((4, 2)), [0, 1, 0, 1]
+    model = MLP(hidden=(2,), seed=0)
+    model.loss = "AUTO"
+    assert model.loss == "auto"
+    model.fit(X, y, epochs=1)
+    model.loss = "Auto"
+    model.fit(X, y, epochs=1)
+    assert model.loss == "auto" and model.loss_.name == "binary_crossentropy"
+
+
 def test_construction_checks_the_settings_without_allocating_the_network():
     MLP(hidden=(3,))  # the first construction imports and caches; measure the second
     tracemalloc.start()

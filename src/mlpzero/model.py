@@ -148,13 +148,11 @@ class MLP:
         self.dtype = check_dtype(dtype)  # before dropout, whose rates it must hold
         self.dropout = dropout
         self.activation = activation
-        if isinstance(loss, str) and loss.lower() == "auto":  # as every name of a loss
-            loss = "auto"
         self.loss = loss
         self.init = init
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
         self.standardize = check_flag("standardize", standardize)
-        if loss != "auto":
+        if self.loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
         self.network: Network | None = None
         self.encoder: TargetEncoder | None = None
@@ -178,6 +176,17 @@ class MLP:
         resolve_activations(self.activation, len(self.hidden))
         if init is not None:
             _initializers.get(init)
+
+    @property
+    def loss(self) -> str | dict[str, Any] | _losses.Loss:
+        """The loss, as the constructor takes it: the first :meth:`fit` builds the model
+        with it, and later fits refuse another. ``"auto"`` may be written in any case, as
+        every name of a loss may."""
+        return self.__dict__["loss"]  # where a model pickled as a plain attribute has it
+
+    @loss.setter
+    def loss(self, loss: str | dict[str, Any] | _losses.Loss) -> None:
+        self.__dict__["loss"] = "auto" if isinstance(loss, str) and loss.lower() == "auto" else loss
 
     @property
     def hidden(self) -> tuple[int, ...]:
