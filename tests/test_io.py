@@ -1253,3 +1253,25 @@ def test_saving_through_a_link_into_a_missing_folder_names_that_folder(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"m\.npz.*folder .*gone does not exist"):
         fitted().save(link)
     assert link.is_symlink() and not (tmp_path / "gone").exists()
+
+
+def test_loading_a_large_model_draws_no_initial_weights(tmp_path):
+    """load reads the parameters and copies them into the new network: it does not first
+    draw initial weights that the file's then replace (in float64, twice the largest
+    layer of a float32 model at a time). Its peak stays within the file's parameters, the
+    network's parameters and gradients, and a margin."""
+    from conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 1000))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(1000,), seed=0).fit(X, y, epochs=1)
+    path = tmp_path / "m.npz"
+    model.save(path)
+    mlpzero.load(path)  # warm-up
+    size = model.network.params.nbytes
+    loaded = []
+    peak = traced_peak(lambda: loaded.append(mlpzero.load(path)))
+    assert peak < 3.5 * size, (peak, size)
+    assert np.array_equal(loaded[0].network.params, model.network.params)
+    assert np.array_equal(loaded[0].predict_proba(X), model.predict_proba(X))

@@ -702,11 +702,10 @@ class MLP:
                 list(record.activations),
                 init=settings["init"],
                 dtype=record.params.dtype,
-                rng=0,
+                params=record.params,
             )
         except (TypeError, ValueError) as error:
             raise ValueError(f"{source}: invalid model settings: {error}") from None
-        network.params[...] = record.params
         network.input_transform = record.standardizer
         model.network, model.encoder = network, record.encoder
         model.loss_ = _losses.get(record.loss)

@@ -216,6 +216,9 @@ class Network:
     rng:
         Source of the initial weights: a :class:`numpy.random.Generator`, the legacy
         ``numpy.random`` module (the article's global seed), or an int seed.
+    params:
+        Flat parameters ``(n_params,)`` to start from, copied in, instead of drawing
+        initial weights (``rng`` is then unused), as when a saved model is loaded.
     """
 
     def __init__(
@@ -225,6 +228,7 @@ class Network:
         init: str | Any | None = None,
         dtype: str | np.dtype = "float32",
         rng: Any = None,
+        params: Any = None,
     ) -> None:
         sizes = [_layer_size(index, n) for index, n in enumerate(layer_sizes)]
         if len(sizes) < 2 or any(n < 1 for n in sizes):
@@ -267,7 +271,18 @@ class Network:
         #: pass before the first layer: the model's standardisation, or None.
         self.input_transform: Any = None
         self._layer_codes = _kernels.layer_codes(self.activations, self.dtype)
-        self.initialize(rng)
+        if params is None:
+            self.initialize(rng)
+            return
+        for init in {self.init} if self.init is not None else set(self.init_names()):
+            _initializers.get(init)  # an unknown name is refused as initialize refuses it
+        params = np.asarray(params)
+        if params.shape != self.params.shape:
+            raise ValueError(
+                f"params must hold the network's {self.n_params} parameters, got an array "
+                f"of shape {params.shape}"
+            )
+        self.params[...] = params
 
     # ------------------------------------------------------------------ set-up
     @property
