@@ -405,3 +405,31 @@ def test_standardize_on_a_memmap_gives_the_statistics_and_weights_of_memory(tmp_
     assert np.array_equal(a.network.input_transform.mean, b.network.input_transform.mean)
     assert np.array_equal(a.network.input_transform.scale, b.network.input_transform.scale)
     assert np.array_equal(a.network.params, b.network.params)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_inference_converts_an_in_memory_x_of_another_dtype_a_block_at_a_time(monkeypatch, order):
+    """A float32 model given a float64 (or Fortran-ordered) X in memory converts one
+    block of rows at a time, as it does for a memmap: no float32 copy of X (half of its
+    8 MB) shows up in the peak. The outputs are those of X converted beforehand."""
+    from mlpzero import network as network_module
+
+    monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 1 << 18)
+    monkeypatch.setattr(validation, "CHUNK_BYTES", 1 << 18)
+    X, y = data(n=10_000, features=100)
+    X = np.asarray(X, order=order)
+    model = MLP(hidden=(4,), seed=0, dtype="float32").fit(X[:200], y[:200], epochs=2)
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    expected = model.predict_proba(X32), model.predict(X32), model.evaluate(X32, y)
+    calls = {
+        "predict_proba": lambda: model.predict_proba(X),
+        "predict": lambda: model.predict(X),
+        "decision_function": lambda: model.decision_function(X),
+        "evaluate": lambda: model.evaluate(X, y),
+    }
+    for name, call in calls.items():
+        peak = traced_peak(call)
+        assert peak < X.nbytes / 4, (name, peak, X.nbytes)
+    np.testing.assert_array_equal(model.predict_proba(X), expected[0])
+    np.testing.assert_array_equal(model.predict(X), expected[1])
+    assert model.evaluate(X, y) == expected[2]

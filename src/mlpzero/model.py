@@ -753,10 +753,15 @@ class MLP:
         return _logits(network, self._checked_features(X, network))
 
     def _checked_features(self, X: Any, network: Network) -> Any:
-        """``X`` checked for prediction: its columns in training order, the model's dtype."""
+        """``X`` checked for prediction, its columns in training order; an array keeps its
+        dtype and order (:func:`_logit_blocks` converts a block of rows at a time)."""
         X = in_training_order(X, self.feature_names_in_, "X")
         return check_features(
-            X, dtype=self.dtype, n_features=network.layer_sizes[0], accept_sparse=True
+            X,
+            dtype=self.dtype,
+            n_features=network.layer_sizes[0],
+            accept_sparse=True,
+            convert=False,
         )
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -836,7 +841,14 @@ class MLP:
         starts at row ``first_row``."""
         network = self.network
         Y = self.encoder.encode(y, dtype=self.dtype)
-        logits = _checked_logits(network.predict_logits(X), X, first_row)
+        if _in_model_form(X, network.dtype):
+            logits = network.predict_logits(X)
+        else:  # an array of another dtype or order: converted a block at a time
+            logits = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
+            with network.lock:
+                for rows, block in _logit_blocks(network, X, check=False):
+                    logits[rows] = block
+        logits = _checked_logits(logits, X, first_row)
         result = {"loss": self.loss_.value(logits, Y, weights)}
         outputs = self._link(logits)
         if self.encoder.is_classifier:
@@ -971,6 +983,18 @@ def _checked_logits(logits: np.ndarray, X: Any, first_row: int | None = None) ->
     return logits
 
 
+def _in_model_form(X: Any, dtype: np.dtype) -> bool:
+    """Whether checked ``X`` is an array in memory, C-ordered in ``dtype``: its rows are
+    used as they are. Another ``X`` (memory-mapped, sparse, or of another dtype or order)
+    is made such rows a block at a time (:func:`~mlpzero.validation.dense_rows`)."""
+    return (
+        isinstance(X, np.ndarray)
+        and not is_memory_mapped(X)
+        and X.dtype == dtype
+        and X.flags.c_contiguous
+    )
+
+
 def _row_blocks(network: Network, X: Any) -> list[slice]:
     """``X``'s rows in blocks of ``network.chunk_rows``: a memory-mapped or sparse ``X``
     is read one block at a time, and its products are those of ``predict_logits`` on
@@ -989,16 +1013,20 @@ def _logits(network: Network, X: Any) -> np.ndarray:
     return out
 
 
-def _logit_blocks(network: Network, X: Any) -> Iterator[tuple[slice, np.ndarray]]:
+def _logit_blocks(
+    network: Network, X: Any, check: bool = True
+) -> Iterator[tuple[slice, np.ndarray]]:
     """The logits of checked ``X`` a block of rows (:func:`_row_blocks`) at a time, as
-    ``(rows, logits)``, each block checked for overflow (:func:`_checked_logits`).
+    ``(rows, logits)``, each block checked for overflow (:func:`_checked_logits`) unless
+    ``check`` is False.
 
-    A memory-mapped or sparse ``X`` is made a dense array of the network's dtype a block
-    at a time, never whole. ``logits`` is the network's own buffer, which the next block
-    overwrites: use or copy it before asking for the next.
+    A memory-mapped or sparse ``X``, or an array of another dtype or order, is made a
+    dense C-ordered array of the network's dtype a block at a time, never whole.
+    ``logits`` is the network's own buffer, which the next block overwrites: use or copy
+    it before asking for the next.
     """
     blocks = _row_blocks(network, X)
-    in_memory = not is_memory_mapped(X) and not is_sparse(X)
+    in_memory = _in_model_form(X, network.dtype)
     buffer = None if in_memory else rows_buffer(X, network.chunk_rows, network.dtype)
     for rows in blocks:
         if in_memory:
@@ -1007,7 +1035,9 @@ def _logit_blocks(network: Network, X: Any) -> Iterator[tuple[slice, np.ndarray]
             block = dense_rows(X, rows.start, rows.stop, network.dtype, buffer)
         with np.errstate(over="ignore", invalid="ignore"):  # checked below
             logits = network.forward(block)
-        yield rows, _checked_logits(logits, block, rows.start if len(blocks) > 1 else None)
+        if check:
+            logits = _checked_logits(logits, block, rows.start if len(blocks) > 1 else None)
+        yield rows, logits
 
 
 def _dense_blocks(X: Any, dtype: np.dtype) -> Any:

@@ -140,6 +140,7 @@ def check_features(
     scan: RowScan | None = None,
     accept_sparse: bool = False,
     warn_precision: bool = False,
+    convert: bool = True,
 ) -> Any:
     """``X`` as a finite 2-D C-contiguous array of ``dtype`` with at least one row.
 
@@ -156,6 +157,10 @@ def check_features(
 
     ``warn_precision=True`` (training data) warns about the columns of a dense ``X`` that
     ``dtype`` would leave almost constant (:func:`warn_lost_precision`).
+
+    ``convert=False`` (inference, which reads ``X`` a block of rows at a time) returns a
+    numeric array in memory as it is too, in its own dtype and order, checked as above:
+    each block is converted as it is read (:func:`dense_rows`), never ``X`` whole.
     """
     if is_sparse(X):
         if not accept_sparse:
@@ -205,7 +210,7 @@ def check_features(
     check_fits(array, dtype, name, scan)
     if warn_precision:
         warn_lost_precision(array, dtype, name)
-    if is_memory_mapped(array):
+    if is_memory_mapped(array) or not convert:
         return array
     return np.ascontiguousarray(array, dtype=dtype)
 
