@@ -337,8 +337,9 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
 def settings_mismatch(record: ModelRecord) -> tuple[str, Any, Any] | None:
     """The first setting of ``record`` changed after the model was fitted to disagree
     with its network (``model.hidden = (8,)``): ``(name, setting, what the network
-    has)``, or None. Later fits continue the same network, and a file holding both could
-    not be read back."""
+    has)``, or None. Later fits continue the same network regardless, and a file holding
+    both would contradict itself (:func:`read_record` refuses such a file for the hidden
+    sizes, dtype, loss and standardisation)."""
     settings = record.settings
     loss = settings["loss"]
     hidden = tuple(record.layer_sizes[1:-1])
@@ -364,8 +365,8 @@ def settings_mismatch(record: ModelRecord) -> tuple[str, Any, Any] | None:
 
 
 def _check_settings_fit_network(record: ModelRecord) -> None:
-    """Refuse a model whose settings were changed after it was fitted to disagree with its
-    network (:func:`settings_mismatch`): :func:`read_record` refuses such a file."""
+    """Refuse to save a model whose settings were changed after it was fitted to disagree
+    with its network (:func:`settings_mismatch`)."""
     mismatch = settings_mismatch(record)
     if mismatch is not None:
         name, value, network = mismatch
