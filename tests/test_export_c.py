@@ -600,3 +600,27 @@ def test_a_nul_in_a_label_or_a_feature_name_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"feature name 'y\\x00z' in a C header: .* NUL"):
         _frame_model(["x", "y\0z", "z"]).to_c(tmp_path / "net.h", name="net")
     assert not (tmp_path / "net.h").exists()
+
+
+def test_a_header_is_written_a_few_rows_at_a_time(tmp_path):
+    """to_c writes the header as it formats it: its peak memory is far below the header's
+    size (it held the whole text, several times, before), and the file is the text
+    c_source gives, byte for byte."""
+    import tracemalloc
+
+    X = np.random.default_rng(0).normal(size=(8, 400))
+    y = np.arange(8) % 2
+    model = MLP(hidden=(400, 100), dtype="float64", seed=0).fit(X, y, epochs=1)
+    path = tmp_path / "wide.h"
+    tracemalloc.start()
+    try:
+        model.to_c(path, name="wide")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    size = path.stat().st_size
+    assert size > 4_000_000
+    # the description's copy of the weights (a third of the header's size) and a few
+    # rows of text
+    assert peak < size / 2, f"peak {peak} bytes for a header of {size} bytes"
+    assert path.read_bytes() == c_source(describe(model), "wide").encode("utf-8")

@@ -39,8 +39,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -61,6 +62,9 @@ _C_KEYWORDS = frozenset(
 #: The longest string literal, in bytes, that C99 promises to translate (-pedantic warns
 #: beyond it).
 _LONGEST_STRING = 4095
+#: How many numbers of an array are formatted at a time: the header is written as it is
+#: formatted, never held whole.
+_BLOCK = 1024
 _MATH = {np.dtype(np.float32): ("float", "f", "expf", "tanhf"),
          np.dtype(np.float64): ("double", "", "exp", "tanh")}  # fmt: skip
 
@@ -83,7 +87,9 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
 
     ``name`` prefixes every identifier of the header (``NAME_predict``, ...) and must be a
     C identifier that starts with a letter. See :mod:`mlpzero.export.c` for the functions
-    it defines.
+    it defines. The text is :func:`c_source`'s, written as it is formatted (a block of
+    numbers at a time, so memory stays far below the header's size) to a file that
+    replaces ``path`` once complete (:func:`mlpzero.io.replace_atomically`).
 
     Raises
     ------
@@ -92,13 +98,23 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
         ``.h`` (or holds a model file), or the model cannot be exported (not fitted, a
         custom activation or loss).
     """
-    source = c_source(describe(model), name)
+    writer = _writer(describe(model), name)
     path = checked_output(path, ".h")
-    return replace_atomically(path, lambda handle: handle.write(source.encode("utf-8")))
+
+    def write(handle: BinaryIO) -> None:
+        for piece in writer.pieces():
+            handle.write(piece.encode("utf-8"))
+
+    return replace_atomically(path, write)
 
 
 def c_source(description: Description, name: str = "model") -> str:
     """The text of the C99 header for ``description``, its identifiers prefixed ``name``."""
+    return "".join(_writer(description, name).pieces())
+
+
+def _writer(description: Description, name: str) -> _Writer:
+    """The header's writer, once ``name`` is checked."""
     if isinstance(name, str) and name.startswith("_"):
         raise ValueError(
             f"name must not start with '_': C reserves such identifiers for the compiler and "
@@ -109,7 +125,7 @@ def c_source(description: Description, name: str = "model") -> str:
             f"name must be a C identifier (letters, digits and _, starting with a letter, "
             f"not a C keyword), got {name!r}"
         )
-    return _Writer(description, name).source()
+    return _Writer(description, name)
 
 
 class _Writer:
@@ -133,23 +149,28 @@ class _Writer:
         text = np.format_float_scientific(self.d.dtype.type(value), unique=True, trim="-")
         return text + self.suffix
 
-    def array(self, what: str, values: np.ndarray, size: str) -> str:
-        numbers = [self.literal(v) for v in np.ravel(values)]
-        lines, line = [], "   "
-        for number in numbers:
-            if len(line) + len(number) + 2 > 96:
-                lines.append(line.rstrip())
-                line = "   "
-            line += f" {number},"
-        lines.append(line.rstrip())
-        body = "\n".join(lines)
-        return f"static const {self.real} {self.name}_{what}[{size}] = {{\n{body}\n}};"
+    def array(self, what: str, values: np.ndarray, size: str) -> Iterator[str]:
+        """The array's definition, in pieces of a block of values each."""
+        yield f"static const {self.real} {self.name}_{what}[{size}] = {{\n"
+        flat = np.ravel(values)
+        line = "   "
+        for start in range(0, flat.size, _BLOCK):
+            lines = []
+            for value in flat[start : start + _BLOCK]:
+                number = self.literal(value)
+                if len(line) + len(number) + 2 > 96:
+                    lines.append(line.rstrip() + "\n")
+                    line = "   "
+                line += f" {number},"
+            yield "".join(lines)
+        yield line.rstrip() + "\n};"
 
-    def source(self) -> str:
-        d, n = self.d, self.name
-        upper = n.upper()
+    def body(self) -> Iterator[str]:
+        """The header between its include guard's lines, in pieces of bounded size."""
+        d = self.d
+        upper = self.name.upper()
         hidden = d.layer_sizes[1:-1]
-        parts = ["#include <math.h>", self.defines()]
+        parts: list[str | Iterator[str]] = ["#include <math.h>", self.defines()]
         if d.feature_names is not None:
             parts.append(self.feature_names())
         if d.labels is not None:
@@ -165,15 +186,25 @@ class _Writer:
             parts.append(self.step_function(step, function))
         parts.append(self.logits(hidden))
         parts += self.entry_points()
-        body = "\n\n".join(parts)
+        for index, part in enumerate(parts):
+            if index:
+                yield "\n\n"
+            yield from [part] if isinstance(part, str) else part
+
+    def pieces(self) -> Iterator[str]:
+        """The whole header, in pieces of bounded size: its body is formatted twice, once
+        for the digest that its include guard, at the top, ends in."""
         # The guard keeps the name's case (headers named net and NET are two headers) and
         # ends in a digest of the body: one header included twice is read once, but two
         # models exported under one name collide at compile time, rather than the second
         # being skipped in silence and its calls computing the first model.
-        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:16].upper()
-        guard = f"{n}_MLPZERO_{digest}_H"
-        head = f"{self.comment()}\n\n#ifndef {guard}\n#define {guard}"
-        return f"{head}\n\n{body}\n\n#endif /* {guard} */\n"
+        digest = hashlib.sha256()
+        for piece in self.body():
+            digest.update(piece.encode("utf-8"))
+        guard = f"{self.name}_MLPZERO_{digest.hexdigest()[:16].upper()}_H"
+        yield f"{self.comment()}\n\n#ifndef {guard}\n#define {guard}\n\n"
+        yield from self.body()
+        yield f"\n\n#endif /* {guard} */\n"
 
     def comment(self) -> str:
         d, n = self.d, self.name
