@@ -232,6 +232,23 @@ def test_whole_float_labels_come_out_as_equal_integers():
     assert outputs["label"].tolist() == model.predict(X).tolist()
 
 
+def test_integer_labels_beyond_int64_are_refused_as_such(tmp_path):
+    """Exported integer labels are int64: a larger one was refused as "neither integers
+    nor strings", and the smallest int64, held as a float, was refused though it fits."""
+    X, y = data("binary")
+    big = np.where(y == 1, np.uint64(2**64 - 1), np.uint64(3))
+    model = MLP(hidden=(3,), seed=0).fit(X, big, epochs=2)
+    with pytest.raises(ValueError, match=r"the class label 18446744073709551615: .* int64"):
+        model.to_onnx()
+    with pytest.raises(ValueError, match=r"the class label 18446744073709551615: .* int64"):
+        model.to_c(tmp_path / "net.h", name="net")
+    whole = np.where(y == 1, -(2.0**63), 1.0)
+    model = MLP(hidden=(3,), loss="categorical_crossentropy", seed=0).fit(X, whole, epochs=2)
+    outputs = run(model.to_onnx(), X.astype(np.float32))
+    assert outputs["label"].tolist() == model.predict(X).tolist()
+    assert set(outputs["label"].tolist()) <= {-(2**63), 1}
+
+
 @pytest.mark.parametrize("kind", ["numpy booleans", "whole floats"])
 def test_labels_held_as_objects_export_as_equal_integers(kind):
     """An object array of NumPy booleans or of whole floats (a data frame's object

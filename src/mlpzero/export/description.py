@@ -183,7 +183,8 @@ def describe(model: Any) -> Description:
 
 
 def export_labels(classes: np.ndarray) -> np.ndarray:
-    """``classes`` as int64 (integers, booleans, whole floats) or str; else ``ValueError``.
+    """``classes`` as int64 (integers, booleans, whole floats) or str; else ``ValueError``,
+    also for an integer beyond int64's range.
 
     ONNX labels, like scikit-learn converters', are int64 or strings: float labels that are
     whole numbers are given as the equal integers.
@@ -193,10 +194,16 @@ def export_labels(classes: np.ndarray) -> np.ndarray:
     kind = classes.dtype.kind
     if kind == "U":
         return classes.astype(object)
-    limit = 2.0**63
-    if kind in "ib" or (kind == "u" and all(v < limit for v in values)):
+    if kind in "ib":
         return classes.astype(np.int64)
-    if kind == "f" and all(np.isfinite(v) and v == round(v) and abs(v) < limit for v in values):
+    if kind == "u" or (kind == "f" and all(np.isfinite(v) and v == round(v) for v in values)):
+        info = np.iinfo(np.int64)
+        beyond = [v for v in values if not info.min <= v <= info.max]
+        if beyond:
+            raise ValueError(
+                f"cannot export the class label {beyond[0]!r}: exported integer labels are "
+                "int64, and it is beyond int64's range; train on smaller integers or str labels"
+            )
         return np.asarray([int(v) for v in values], dtype=np.int64)
     raise ValueError(
         "cannot export class labels that are neither integers nor strings: got "
