@@ -39,6 +39,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -89,7 +91,9 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
     C identifier that starts with a letter. See :mod:`mlpzero.export.c` for the functions
     it defines. The text is :func:`c_source`'s, written as it is formatted (a block of
     numbers at a time, so memory stays far below the header's size) to a file that
-    replaces ``path`` once complete (:func:`mlpzero.io.replace_atomically`).
+    replaces ``path`` once complete (:func:`mlpzero.io.replace_atomically`). The body
+    goes first to a scratch file in ``path``'s folder, because the include guard above it
+    ends in the body's digest.
 
     Raises
     ------
@@ -102,15 +106,27 @@ def to_c(model: Any, path: str | os.PathLike[str], *, name: str = "model") -> Pa
     path = checked_output(path, ".h")
 
     def write(handle: BinaryIO) -> None:
-        for piece in writer.pieces():
-            handle.write(piece.encode("utf-8"))
+        digest = hashlib.sha256()
+        with tempfile.TemporaryFile(dir=path.parent) as body:
+            for piece in writer.body():
+                data = piece.encode("utf-8")
+                digest.update(data)
+                body.write(data)
+            head, tail = writer.frame(digest.hexdigest())
+            handle.write(head.encode("utf-8"))
+            body.seek(0)
+            shutil.copyfileobj(body, handle)
+            handle.write(tail.encode("utf-8"))
 
     return replace_atomically(path, write)
 
 
 def c_source(description: Description, name: str = "model") -> str:
     """The text of the C99 header for ``description``, its identifiers prefixed ``name``."""
-    return "".join(_writer(description, name).pieces())
+    writer = _writer(description, name)
+    body = "".join(writer.body())
+    head, tail = writer.frame(hashlib.sha256(body.encode("utf-8")).hexdigest())
+    return head + body + tail
 
 
 def _writer(description: Description, name: str) -> _Writer:
@@ -191,20 +207,16 @@ class _Writer:
                 yield "\n\n"
             yield from [part] if isinstance(part, str) else part
 
-    def pieces(self) -> Iterator[str]:
-        """The whole header, in pieces of bounded size: its body is formatted twice, once
-        for the digest that its include guard, at the top, ends in."""
+    def frame(self, digest: str) -> tuple[str, str]:
+        """The header's text before and after its body, whose SHA-256 ``digest`` (hex)
+        the include guard ends in."""
         # The guard keeps the name's case (headers named net and NET are two headers) and
         # ends in a digest of the body: one header included twice is read once, but two
         # models exported under one name collide at compile time, rather than the second
         # being skipped in silence and its calls computing the first model.
-        digest = hashlib.sha256()
-        for piece in self.body():
-            digest.update(piece.encode("utf-8"))
-        guard = f"{self.name}_MLPZERO_{digest.hexdigest()[:16].upper()}_H"
-        yield f"{self.comment()}\n\n#ifndef {guard}\n#define {guard}\n\n"
-        yield from self.body()
-        yield f"\n\n#endif /* {guard} */\n"
+        guard = f"{self.name}_MLPZERO_{digest[:16].upper()}_H"
+        head = f"{self.comment()}\n\n#ifndef {guard}\n#define {guard}\n\n"
+        return head, f"\n\n#endif /* {guard} */\n"
 
     def comment(self) -> str:
         d, n = self.d, self.name
