@@ -726,6 +726,15 @@ def test_the_idle_timeout_is_a_setting_and_is_checked():
             create_app(idle_timeout=bad)
 
 
+def test_the_config_and_the_hello_state_the_idle_timeout_in_force():
+    """The limits the server sends said 900 s whatever idle_timeout the app was made with."""
+    with _client(create_app(idle_timeout=42.5)) as client:
+        assert client.get("/api/config").json()["limits"]["idle_timeout_seconds"] == 42.5
+        with client.websocket_connect(WS) as ws:
+            assert Page(ws).hello["limits"]["idle_timeout_seconds"] == 42.5
+    assert LIMITS["idle_timeout_seconds"] == 900  # the default is left as it was
+
+
 def test_the_number_of_sessions_is_checked():
     """A string failed only at the first connection, inside the server; 0 refused every
     page; 2.5 let three pages in and True one."""

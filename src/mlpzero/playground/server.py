@@ -163,10 +163,12 @@ def _previews() -> dict[str, list[list[float]]]:
 _PREVIEWS = _previews()
 
 
-def _config() -> dict[str, Any]:
+def _config(idle_timeout: float) -> dict[str, Any]:
+    """What the page needs to know: ``idle_timeout`` is the one in force, which
+    :func:`create_app` may have set apart from ``LIMITS``."""
     return {
         "defaults": Settings().as_dict(),
-        "limits": LIMITS,
+        "limits": {**LIMITS, "idle_timeout_seconds": idle_timeout},
         "datasets": {"classification": list(CLASSIFICATION), "regression": list(REGRESSION)},
         "features": FEATURE_LABELS,
         "previews": _PREVIEWS,
@@ -287,7 +289,7 @@ def create_app(
         return Response(_static(name), media_type=_PAGE_FILES[name], headers=headers)
 
     async def config(request: Request) -> Response:
-        return JSONResponse(_config())
+        return JSONResponse(_config(idle_timeout))
 
     async def export(request: Request) -> Response:
         session = registry.get(request.path_params["session"])
@@ -333,7 +335,7 @@ def create_app(
             return not waiting.cancelled_caught
 
         try:
-            if not await deliver({"type": "hello", "session": session_id, **_config()}):
+            if not await deliver({"type": "hello", "session": session_id, **_config(idle_timeout)}):
                 return
             while True:
                 message = None
