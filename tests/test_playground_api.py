@@ -888,6 +888,22 @@ def test_every_dataset_is_reproducible_and_inside_the_view(name):
     assert not (np.array_equal(noisy_X, X) and np.array_equal(noisy_y, y))
 
 
+@pytest.mark.parametrize("name", ["gauss", "plane", "circle"])
+def test_make_dataset_checks_the_number_of_samples(name):
+    """2.5 samples gave 2 and "10" gave 10; 0 gave an empty Gaussian or plane data set,
+    and -3 failed inside NumPy with "negative dimensions are not allowed"."""
+    for bad, error in (
+        (2.5, TypeError),
+        ("10", TypeError),
+        (True, TypeError),
+        (0, ValueError),
+        (-3, ValueError),
+    ):
+        with pytest.raises(error, match=r"n_samples must be"):
+            data.make_dataset(name, bad)
+    assert data.make_dataset(name, np.int64(30))[0].shape == (30, 2)
+
+
 def test_datasets_follow_their_definitions_without_noise():
     X, y = data.make_dataset("xor", 400, seed=1)
     assert np.array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..datasets import toy
+from ..validation import check_int
 
 __all__ = [
     "CLASSIFICATION",
@@ -116,15 +117,17 @@ def make_dataset(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points ``X`` ``(n_samples, 2)`` and targets ``y`` ``(n_samples,)`` of dataset ``name``.
 
-    ``noise`` is a percentage in ``[0, 50]``. Classification targets are 0/1 integers,
+    ``n_samples`` is an integer of at least 1 (2 for the circles, spirals and moons),
+    ``noise`` a percentage in ``[0, 50]``. Classification targets are 0/1 integers,
     regression targets floats in ``[-1, 1]``. The rows come in a random order.
     """
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {name!r}")
     if not 0 <= noise <= 50:
         raise ValueError(f"noise must be a percentage in [0, 50], got {noise!r}")
+    n_samples = check_int("n_samples", n_samples)
     rng = np.random.default_rng(seed)
-    X, y = DATASETS[name](int(n_samples), noise / 100.0, rng)
+    X, y = DATASETS[name](n_samples, noise / 100.0, rng)
     order = rng.permutation(len(y))
     return X[order], y[order]
 
