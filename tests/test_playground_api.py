@@ -904,6 +904,17 @@ def test_make_dataset_checks_the_number_of_samples(name):
     assert data.make_dataset(name, np.int64(30))[0].shape == (30, 2)
 
 
+def test_split_takes_a_percentage_and_refuses_anything_else():
+    """-10 % for training kept 9 of 10 rows for training and 150 % all of them."""
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    for bad in (-10, 150, float("nan"), "50"):
+        with pytest.raises(ValueError, match=r"train_percent must be a percentage in \[0, 100\]"):
+            data.split(X, y, bad)
+    _, y_train, _, y_test = data.split(X, y, 30)
+    assert y_train.tolist() == [0, 1, 2] and y_test.tolist() == list(range(3, 10))
+    assert len(data.split(X, y, 100)[3]) == 0 and len(data.split(X, y, 0)[1]) == 0
+
+
 def test_datasets_follow_their_definitions_without_noise():
     X, y = data.make_dataset("xor", 400, seed=1)
     assert np.array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))

@@ -20,6 +20,7 @@ Input features are functions of the two coordinates ``x1`` and ``x2``:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -137,6 +138,12 @@ def split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(X_train, y_train, X_test, y_test)``: the first ``train_percent`` % of the rows
     train, the rest test (the rows are already in random order)."""
+    if (
+        isinstance(train_percent, bool)
+        or not isinstance(train_percent, numbers.Real)
+        or not 0 <= train_percent <= 100
+    ):
+        raise ValueError(f"train_percent must be a percentage in [0, 100], got {train_percent!r}")
     cut = round(len(y) * train_percent / 100.0)
     return X[:cut], y[:cut], X[cut:], y[cut:]
 
