@@ -4,9 +4,11 @@ Circle, XOR, spiral, moons and linear come from :mod:`mlpzero.datasets.toy`, res
 the view; the Gaussian clusters and the two regression surfaces (plane, Gaussian bump)
 are defined here.
 
-Every dataset lives on the square ``[-6, 6]^2`` (the points themselves stay within about
-``[-5, 5]``; a rare point of a Gaussian tail lies beyond the view) so that one view, one
-grid and the ``sin`` features suit them all.
+Every dataset lives on the square ``[-6, 6]^2`` so that one view, one grid and the ``sin``
+features suit them all. Without noise the points stay within about ``[-5, 5]``, and only
+a rare point of a Gaussian tail (XOR, linear) lies beyond the view; noise spreads them
+further, and at 50 % some 9 % of the circle's points, and 3 to 4 % of XOR's and the
+Gaussian clusters', lie outside it, where the page does not draw them.
 Classification labels are ``0`` and ``1``; regression targets lie in ``[-1, 1]``.
 
 ``noise`` is a percentage from 0 to 50, as on the page; each dataset turns it into its own
