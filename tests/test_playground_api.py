@@ -468,6 +468,21 @@ def test_binary_messages_and_too_much_work_are_refused(page):
     assert page.step(2)["epoch"] == 2
 
 
+def test_a_run_trains_a_bounded_number_of_epochs(page, monkeypatch):
+    """A page left playing trained on without end, and the run's history, one entry per
+    epoch for each metric, grew with it: some 80 bytes an epoch, hundreds of megabytes a
+    day for each open page."""
+    assert LIMITS["max_epochs"] == 1_000_000
+    monkeypatch.setitem(LIMITS, "max_epochs", 5)
+    assert page.step(3)["epoch"] == 3
+    error = page.step(3)
+    assert error["type"] == "error" and error["field"] == "epochs"
+    assert "at most 5 epochs" in error["message"] and "reset" in error["message"]
+    assert page.step(2)["epoch"] == 5  # up to the limit, and the session carries on
+    assert page.ask({"type": "reset"})["epoch"] == 0
+    assert page.step(5)["epoch"] == 5
+
+
 def test_oversized_messages_are_refused(page):
     huge = json.dumps({"type": "frame", "pad": "x" * MAX_MESSAGE_BYTES})
     error = page.ask(huge)

@@ -12,7 +12,8 @@ Routes
 
     - ``{"type": "configure", "settings": {...}}``: validate and apply settings (URL-style
       strings or JSON values); the reply is a frame with the points of the data;
-    - ``{"type": "step", "epochs": n}``: train ``n`` epochs (1 to 100), reply with a frame;
+    - ``{"type": "step", "epochs": n}``: train ``n`` epochs (1 to 100; a run trains at most
+      ``LIMITS["max_epochs"]`` in all), reply with a frame;
     - ``{"type": "reset"}``: fresh weights, epoch 0, reply with a frame;
     - ``{"type": "frame"}``: reply with a frame.
 

@@ -127,6 +127,12 @@ class Session:
         with self.lock:
             if self.diverged:
                 raise SettingsError("epochs", self.diverged)
+            if self.epoch + epochs > LIMITS["max_epochs"]:
+                raise SettingsError(
+                    "epochs",
+                    f"a run trains at most {LIMITS['max_epochs']} epochs and this one has "
+                    f"{self.epoch}: reset to train again",
+                )
             s = self.settings
             updates = epochs * -(-len(self.y_train) // min(s.batch, len(self.y_train)))
             if updates > LIMITS["max_updates_per_step"]:

@@ -35,6 +35,9 @@ LIMITS: dict[str, Any] = {
     "max_seed": 2**31 - 1,
     "max_epochs_per_step": 100,
     "max_updates_per_step": 20_000,
+    # A run keeps one history entry per epoch and metric (some 80 bytes an epoch): a page
+    # left playing would grow it without end.
+    "max_epochs": 1_000_000,
     # A page that sends nothing for this long is disconnected, freeing its place.
     "idle_timeout_seconds": 900,
 }
