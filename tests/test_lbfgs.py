@@ -11,7 +11,7 @@ from scipy import sparse
 
 from mlpzero import MLP
 from mlpzero.callbacks import EarlyStopping, LambdaCallback
-from mlpzero.datasets import make_circles
+from mlpzero.datasets import make_circles, make_xor
 from mlpzero.lbfgs import loss_and_gradient, minimize
 from mlpzero.losses import get as get_loss
 from mlpzero.network import Network
@@ -148,6 +148,20 @@ def test_budgets_end_the_run_without_convergence():
     result = minimize(network, get_loss("bce"), X_c, Y, max_iter=3, tol=0.0)
     assert not result.converged and result.n_iter == 3 and len(result.losses) == 3
     assert result.losses == sorted(result.losses, reverse=True)  # each step descends
+
+
+def test_a_fit_that_stops_early_without_converging_says_so():
+    # A clipped cross-entropy is flat where the gradient is not: SciPy's line search finds
+    # no lower loss after 25 iterations (status 2), which fit used to pass over in silence.
+    X_x, y_x = make_xor(200, random_state=0)
+    loss = {"name": "binary_crossentropy", "epsilon": 1e-2}
+    model = MLP(hidden=(8,), seed=0, dtype="float32", loss=loss)
+    with pytest.warns(UserWarning, match=r"L-BFGS stopped after 25 of 1000 iteration\(s\)"):
+        model.fit(X_x, y_x, optimizer="lbfgs", epochs=1000)
+    assert model.history.epochs == 25
+    # a run that converges, or runs all its epochs, warns of nothing (warnings are errors)
+    MLP(hidden=(8,), seed=0, dtype="float32").fit(X_x, y_x, optimizer="lbfgs", epochs=1000)
+    MLP(hidden=(8,), seed=0, dtype="float32", loss=loss).fit(X_x, y_x, optimizer="lbfgs", epochs=10)
 
 
 def test_lbfgs_on_a_memory_mapped_x_equals_it_in_memory(tmp_path):

@@ -14,6 +14,7 @@ import html
 import os
 import stat
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -377,7 +378,8 @@ class MLP:
             L-BFGS (:mod:`mlpzero.lbfgs`, needs SciPy): ``epochs`` then counts its
             iterations, and the options it would ignore (a learning rate, batches, a
             schedule, ``l1``, clipping, checkpoints, a row-order function, dropout) are
-            refused.
+            refused; a run that stops before ``epochs`` without converging warns
+            (:class:`UserWarning`).
         schedule:
             Learning-rate schedule (:mod:`mlpzero.schedules`): ``"step"``,
             ``"exponential"``, ``"cosine"``, ``"plateau"``, a config dict or an object.
@@ -628,14 +630,28 @@ class MLP:
         callbacks: list[Callback],
     ) -> MLP:
         """The full-batch L-BFGS path of :meth:`fit`: up to ``epochs`` iterations of
-        :func:`mlpzero.lbfgs.minimize` in place of the epoch loop."""
+        :func:`mlpzero.lbfgs.minimize` in place of the epoch loop. A run that ends before
+        ``epochs`` without converging (SciPy's line search found no lower loss, or its
+        evaluation budget ran out), not stopped by a callback or Ctrl-C, is named in a
+        :class:`UserWarning`: the history is then shorter than asked for."""
         self.optimizer_ = None
-        _lbfgs.minimize(
+        result = _lbfgs.minimize(
             self.network, self.loss_, prepared.X, prepared.Y, max_iter=options.epochs,
             sample_weight=prepared.sample_weight, l2=_lbfgs_l2(options, prepared, self.dtype),
             model=self, callbacks=callbacks, history=self.history,
             validation=prepared.validation, interruptible=True,
         )  # fmt: skip
+        stopped = self.stop_training or self.history.interrupted
+        if not (result.converged or stopped or result.n_iter >= options.epochs):
+            warnings.warn(
+                f"L-BFGS stopped after {result.n_iter} of {options.epochs} iteration(s) "
+                f"({result.n_evaluations} evaluations) without converging (SciPy's "
+                f"L-BFGS-B: {result.message.strip()!r}); the model keeps the weights of its "
+                "last iteration. Scale the data (MLP(standardize=True)) or try another "
+                "optimizer such as 'adam'",
+                UserWarning,
+                stacklevel=3,
+            )
         return self
 
     # ------------------------------------------------------------------ files
