@@ -15,6 +15,7 @@ from mlpzero.datasets import make_circles, make_xor
 from mlpzero.lbfgs import loss_and_gradient, minimize
 from mlpzero.losses import get as get_loss
 from mlpzero.network import Network
+from mlpzero.progress import ProgressLogger
 from mlpzero.regularizers import WeightPenalty
 
 RNG = np.random.default_rng(0)
@@ -162,6 +163,25 @@ def test_a_fit_that_stops_early_without_converging_says_so():
     # a run that converges, or runs all its epochs, warns of nothing (warnings are errors)
     MLP(hidden=(8,), seed=0, dtype="float32").fit(X_x, y_x, optimizer="lbfgs", epochs=1000)
     MLP(hidden=(8,), seed=0, dtype="float32", loss=loss).fit(X_x, y_x, optimizer="lbfgs", epochs=10)
+
+
+def test_a_failing_callback_closes_the_progress_bar_as_the_epoch_loop_does():
+    # The bar stayed open: the next fit's bar was drawn a line lower, below a dead one.
+    X_c, y_c = make_circles(n_samples=50, random_state=0)
+
+    def fail(epoch):
+        if epoch == 2:
+            raise RuntimeError("callback failed")
+
+    for optimizer in ("sgd", "lbfgs"):
+        bar = ProgressLogger(epochs=10, verbose=1, print_every=0, delay=60)
+        model = MLP(hidden=(4,), seed=0)
+        with pytest.raises(RuntimeError, match="callback failed"):
+            model.fit(
+                X_c, y_c, epochs=10, optimizer=optimizer,
+                callbacks=[bar, LambdaCallback(on_epoch_end=fail)],
+            )  # fmt: skip
+        assert bar.bar is None, optimizer
 
 
 def test_lbfgs_on_a_memory_mapped_x_equals_it_in_memory(tmp_path):

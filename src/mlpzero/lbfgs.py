@@ -46,6 +46,7 @@ from .regularizers import WeightPenalty
 from .training import (
     AccuracyCounter,
     TrainingDivergedError,
+    close_callbacks,
     predicts_one_class,
     report_interrupted,
 )
@@ -402,12 +403,14 @@ def minimize(
     except KeyboardInterrupt:
         network.params[...] = completed
         if not interruptible:
+            close_callbacks(callbacks)
             raise
         report_interrupted(history)
         last_loss = losses[-1] if losses else math.nan
         result = _Interrupted(len(losses), counts["evaluations"], last_loss)
-    except BaseException:
+    except BaseException:  # as the epoch loop ends by an error: no on_train_end
         network.params[...] = completed
+        close_callbacks(callbacks)
         raise
     else:
         network.params[...] = result.x

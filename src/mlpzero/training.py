@@ -419,10 +419,7 @@ class _Trainer:
         except BaseException:
             if in_epoch:  # as after an interrupt: back to the end of the last whole epoch
                 self._undo_epoch()
-            for callback in callbacks:
-                close = getattr(callback, "close", None)
-                if close is not None:
-                    close()
+            close_callbacks(callbacks)
             raise
         last = history.last_epoch()
         for callback in callbacks:
@@ -796,6 +793,15 @@ def _loss_record(epochs: int) -> np.ndarray:
     """Room for ``epochs`` loss totals: float64 whatever the model's dtype, as every loss
     value mlpzero reports (:mod:`mlpzero.losses`)."""
     return np.empty(epochs, dtype=np.float64)
+
+
+def close_callbacks(callbacks: Sequence[Callback]) -> None:
+    """Call ``close()`` on the callbacks that have one (a progress bar), for a run that
+    ends by an error, whose ``on_train_end`` does not run."""
+    for callback in callbacks:
+        close = getattr(callback, "close", None)
+        if close is not None:
+            close()
 
 
 def report_interrupted(history: History) -> None:
