@@ -184,6 +184,29 @@ def test_cosine_settings_that_defeat_the_schedule_are_refused():
     assert model.history["lr"][:2] == [0.05, 0.1]
 
 
+def test_a_fit_refused_for_its_cosine_leaves_the_model_as_it_was():
+    """The cosine's settings were refused only once the loop began: a new model was left
+    built, and a fitted one recorded the refused fit's options as its last."""
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    refused = [
+        dict(epochs=4, learning_rate=0.1, schedule={"name": "cosine", "warmup_epochs": 10}),
+        dict(epochs=4, learning_rate=0.01, schedule={"name": "cosine", "min_lr": 1.0}),
+    ]
+    for options in refused:
+        model = MLP(hidden=(3,), seed=0)
+        with pytest.raises(ValueError, match=r"warmup_epochs \(10\)|min_lr \(1\)"):
+            model.fit(X, y, **options)
+        assert not model.built
+    fitted = MLP(hidden=(3,), seed=0).fit(X, y, epochs=3, learning_rate=0.1)
+    before = fitted.fit_config_, fitted.network.params.copy()
+    for options in refused:
+        with pytest.raises(ValueError, match=r"warmup_epochs \(10\)|min_lr \(1\)"):
+            fitted.fit(X, y, **dict(options, epochs=options["epochs"] + 3))
+        assert fitted.fit_config_ == before[0]
+        np.testing.assert_array_equal(fitted.network.params, before[1])
+
+
 def test_reduce_on_plateau_never_raises_the_rate_above_the_initial_one():
     # min_lr stops reductions (PyTorch's rule): with min_lr above the initial rate, the
     # rate stays the initial one rather than jumping up to min_lr from epoch 0.

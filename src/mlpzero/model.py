@@ -570,6 +570,10 @@ class MLP:
                     return self
             else:
                 start_epoch, epochs_left = self.history.epochs, options.epochs
+            if options.schedule is not None:  # refused now, not once the loop begins
+                options.schedule.check_fit(
+                    self.history.epochs + epochs_left, options.optimizer.initial_learning_rate
+                )
             self.fit_config_ = options.fit_config()
             progress = {
                 "start_epoch": start_epoch,

@@ -77,6 +77,11 @@ class Schedule:
     def on_train_begin(self, end_epoch: int) -> None:
         """Called by the training loop with the epoch number at which this fit will end."""
 
+    def check_fit(self, end_epoch: int, initial: float) -> None:
+        """Refuse, before training (``MLP.fit`` calls it before the model changes), a fit
+        ending at ``end_epoch`` from the initial rate ``initial`` that this schedule cannot
+        serve; the loop would refuse it at its start. Nothing to refuse here."""
+
     def update(self, epoch: int, logs: dict[str, float]) -> None:
         """Called at the end of each epoch with its metrics; most schedules ignore it."""
 
@@ -194,20 +199,31 @@ class CosineDecay(Schedule):
 
     def on_train_begin(self, end_epoch: int) -> None:
         if self.total_epochs is None:
-            if self.warmup_epochs >= end_epoch:
-                raise ValueError(
-                    f"warmup_epochs ({self.warmup_epochs}) must be less than the epoch this "
-                    f"fit ends at ({end_epoch}, as total_epochs is None): the fit would end "
-                    "before the cosine begins"
-                )
+            self._check_end(end_epoch)
             self._end = end_epoch
 
-    def learning_rate(self, epoch: int, initial: float) -> float:
+    def check_fit(self, end_epoch: int, initial: float) -> None:
+        if self.total_epochs is None:
+            self._check_end(end_epoch)
+        self._check_initial(initial)
+
+    def _check_end(self, end_epoch: int) -> None:
+        if self.warmup_epochs >= end_epoch:
+            raise ValueError(
+                f"warmup_epochs ({self.warmup_epochs}) must be less than the epoch this "
+                f"fit ends at ({end_epoch}, as total_epochs is None): the fit would end "
+                "before the cosine begins"
+            )
+
+    def _check_initial(self, initial: float) -> None:
         if self.min_lr > initial:
             raise ValueError(
                 f"min_lr ({self.min_lr:g}) is above the initial learning rate ({initial:g}): "
                 "the cosine would rise to it instead of decaying"
             )
+
+    def learning_rate(self, epoch: int, initial: float) -> float:
+        self._check_initial(initial)
         warmup = self.warmup_epochs
         if epoch < warmup:
             return initial * (epoch + 1) / warmup
