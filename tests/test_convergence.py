@@ -186,3 +186,4 @@ def test_reduce_without_a_learning_rate_is_refused_before_training():
     with pytest.raises(ValueError, match=r"on_plateau='reduce'.*learning rate.*'stop'"):
         model.fit(X, y, optimizer="lbfgs", epochs=5, callbacks=[rule], verbose=0)
     assert not model.history.epochs
+    assert not model.built  # refused before the model was built, as other lbfgs refusals

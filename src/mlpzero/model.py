@@ -48,6 +48,7 @@ from .checkpointing import (
     restore_optimizer,
     restore_schedule,
 )
+from .convergence import ToleranceStopping
 from .history import History
 from .network import Network, resolve_activations
 from .preparation import (
@@ -1899,6 +1900,11 @@ def _check_lbfgs(model: MLP, options: FitOptions, comm: _distributed.Communicato
             raise ValueError(
                 "Diagnostics records the steps of the epoch loop, which optimizer='lbfgs' "
                 "does not run: use a stochastic optimizer to record them"
+            )
+        if isinstance(callback, ToleranceStopping) and callback.on_plateau == "reduce":
+            raise ValueError(
+                "ToleranceStopping(on_plateau='reduce') divides the optimizer's learning "
+                "rate, which optimizer='lbfgs' does not have: use on_plateau='stop'"
             )
 
 
