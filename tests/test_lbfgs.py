@@ -157,9 +157,10 @@ def test_a_fit_that_stops_early_without_converging_says_so():
     X_x, y_x = make_xor(200, random_state=0)
     loss = {"name": "binary_crossentropy", "epsilon": 1e-2}
     model = MLP(hidden=(8,), seed=0, dtype="float32", loss=loss)
-    with pytest.warns(UserWarning, match=r"L-BFGS stopped after 25 of 1000 iteration\(s\)"):
+    with pytest.warns(UserWarning, match=r"L-BFGS stopped after (\d+) of 1000 iteration") as seen:
         model.fit(X_x, y_x, optimizer="lbfgs", epochs=1000)
-    assert model.history.epochs == 25
+    assert 0 < model.history.epochs < 1000
+    assert f"after {model.history.epochs} of 1000" in str(seen[0].message)
     # a run that converges, or runs all its epochs, warns of nothing (warnings are errors)
     MLP(hidden=(8,), seed=0, dtype="float32").fit(X_x, y_x, optimizer="lbfgs", epochs=1000)
     MLP(hidden=(8,), seed=0, dtype="float32", loss=loss).fit(X_x, y_x, optimizer="lbfgs", epochs=10)
