@@ -636,6 +636,34 @@ def test_a_model_checkpoint_on_the_checkpoint_or_resume_file_is_refused(tmp_path
     assert path.read_bytes() == before
 
 
+def test_a_model_checkpoint_pattern_that_could_name_the_checkpoint_is_refused(tmp_path):
+    """run{epoch}.npz becomes run2.npz at the second epoch: with checkpoint=run2.npz the
+    checkpoint writer replaced that epoch's model without a word."""
+    X, y = data()
+    checkpoint = tmp_path / "run2.npz"
+    for pattern in ("run{epoch}.npz", "run{epoch:d}.npz", "r{loss}.npz", "{lr}"):
+        counter = EpochCounter()
+        callbacks = [ModelCheckpoint(str(tmp_path / pattern)), counter]
+        message = f"could name the file of checkpoint='{checkpoint}'"
+        model = MLP(hidden=(4,), seed=0)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            model.fit(X, y, epochs=3, callbacks=callbacks, checkpoint=checkpoint)
+        assert counter.begun == [] and not model.built
+    (tmp_path / "link").symlink_to(tmp_path, target_is_directory=True)
+    with pytest.raises(ValueError, match="could name the file of resume="):
+        MLP(hidden=(4,), seed=0).fit(
+            X, y, epochs=3, resume=tmp_path / "link" / "run2.npz",
+            callbacks=[ModelCheckpoint(str(tmp_path / "run{epoch}.npz"))],
+        )  # fmt: skip
+    assert list(tmp_path.iterdir()) == [tmp_path / "link"]
+    # a pattern that cannot become the checkpoint's name trains and saves every epoch
+    callbacks = [ModelCheckpoint(str(tmp_path / "model-{epoch}.npz"))]
+    MLP(hidden=(4,), seed=0).fit(X, y, epochs=3, callbacks=callbacks, checkpoint=checkpoint)
+    assert sorted(p.name for p in tmp_path.glob("*.npz")) == [
+        "model-1.npz", "model-2.npz", "model-3.npz", "run2.npz",
+    ]  # fmt: skip
+
+
 def test_a_model_checkpoint_never_replaces_data_or_other_files(tmp_path):
     """The guard of checkpoint=: a ModelCheckpoint path may name nothing yet or a model
     file; the memory-mapped X being trained on, or any other file, is left as it was."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
+import re
 import stat
+import string
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -1413,12 +1415,20 @@ def _is_empty_file(path: str | os.PathLike[str]) -> bool:
 
 
 def _check_model_checkpoint_path(path: str, checkpoint: Any, resume: Any) -> None:
-    """Refuse a :class:`ModelCheckpoint` path (one without placeholders) that is the file of
-    ``checkpoint`` or ``resume``, where its plain models and the checkpoints would replace
-    each other, or that names an existing file other than a model file."""
-    if "{" in path:
-        return
+    """Refuse a :class:`ModelCheckpoint` path that is, or whose name pattern could become,
+    the file of ``checkpoint`` or ``resume``, where its plain models and the checkpoints
+    would replace each other, or a path (without placeholders) that names an existing file
+    other than a model file."""
     argument = f"ModelCheckpoint(path={path!r})"
+    if "{" in path:
+        for name, other in (("checkpoint", checkpoint), ("resume", resume)):
+            if other is not None and _pattern_could_name(path, other):
+                raise ValueError(
+                    f"{argument} could name the file of {name}={os.fspath(other)!r} at some "
+                    "epoch, and the model it saves would then replace the checkpoint (and the "
+                    "checkpoint the model); give it a pattern that cannot"
+                )
+        return
     for name, other in (("checkpoint", checkpoint), ("resume", resume)):
         if other is not None and _same_file(path, other):
             raise ValueError(
@@ -1427,6 +1437,20 @@ def _check_model_checkpoint_path(path: str, checkpoint: Any, resume: Any) -> Non
                 "another path"
             )
     _refuse_replacing(argument, path, None, checkpoint=False)
+
+
+def _pattern_could_name(pattern: str, other: Any) -> bool:
+    """Whether a :class:`ModelCheckpoint` name ``pattern`` could be formatted into the path
+    ``other``: each placeholder is taken to stand for any text, and both are compared as
+    absolute paths, ``other`` also with its links resolved."""
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(os.path.abspath(pattern)):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append(".*")
+    regex = re.compile("".join(parts), re.DOTALL)
+    other = os.fspath(other)
+    return any(regex.fullmatch(p) for p in (os.path.abspath(other), os.path.realpath(other)))
 
 
 def _same_file(path: Any, other: Any) -> bool:
