@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 
@@ -204,6 +205,19 @@ def test_header_states_the_architecture_and_bytes():
     assert "malloc" not in source and source.count("#include") == 1
     assert "#define IRIS_WIDEST 5" in source
     assert "iris_predict_proba(const double *x, double *proba)" in source
+
+
+def test_no_size_or_index_is_a_product_that_a_16_bit_int_would_overflow():
+    """Where int has 16 bits (AVR, MSP430), C evaluates 200 * 200 in int: an array size
+    written so, or a weight index j * n_in + i, overflows past 32,767 weights. Sizes are
+    single constants (which take a wider type by themselves) and the weights are read by
+    a pointer that steps a row at a time."""
+    model = fitted("binary", "relu", "float32", hidden=(3,))
+    source = c_source(describe(model), "net")
+    sizes = re.findall(r"net_[wb]\d+\[([^\]]*)\]", source)
+    assert len(sizes) == 4
+    assert all(re.fullmatch(r"\d+( /\* \d+ x \d+ \*/)?", size) for size in sizes), sizes
+    assert "w[j * n_in + i]" not in source and "w += n_in" in source
 
 
 def test_refuses_bad_names_and_unfitted_models(tmp_path):

@@ -195,7 +195,7 @@ class _Writer:
             parts.append(self.array("mean", d.mean, f"{upper}_N_FEATURES"))
             parts.append(self.array("scale", d.scale, f"{upper}_N_FEATURES"))
         for layer, (w, b) in enumerate(zip(d.weights, d.biases, strict=True), start=1):
-            parts.append(self.array(f"w{layer}", w, f"{w.shape[0]} * {w.shape[1]}"))
+            parts.append(self.array(f"w{layer}", w, f"{w.size} /* {w.shape[0]} x {w.shape[1]} */"))
             parts.append(self.array(f"b{layer}", b, str(b.shape[0])))
         parts.append(self.dense())
         for step, function in self.functions.items():
@@ -297,15 +297,16 @@ class _Writer:
     def dense(self) -> str:
         r, n = self.real, self.name
         return (
-            f"/* out = W in + b, with W of shape (n_out, n_in), row-major. */\n"
+            f"/* out = W in + b, with W of shape (n_out, n_in), row-major. w steps a row at a\n"
+            f"   time: an index j * n_in + i would overflow where int has 16 bits. */\n"
             f"static inline void {n}_dense(const {r} *w, const {r} *b, const {r} *in, int n_in,\n"
             f"                             {r} *out, int n_out)\n"
             "{\n"
             "    int i, j;\n"
-            "    for (j = 0; j < n_out; ++j) {\n"
+            "    for (j = 0; j < n_out; ++j, w += n_in) {\n"
             f"        {r} sum = b[j];\n"
             "        for (i = 0; i < n_in; ++i) {\n"
-            "            sum += w[j * n_in + i] * in[i];\n"
+            "            sum += w[i] * in[i];\n"
             "        }\n"
             "        out[j] = sum;\n"
             "    }\n"
