@@ -820,6 +820,23 @@ def test_duplicate_columns_and_huge_integer_labels_fail_in_one_line(tmp_path, ca
     assert mlpzero.load(out).classes_.tolist() == [9007199254740992, 9007199254740993]
 
 
+def test_bytes_labels_a_model_file_cannot_hold_are_refused_before_training(
+    tmp_path, capsys, monkeypatch
+):
+    X, y = mlpzero.datasets.make_moons(n_samples=20, random_state=0)
+    data = tmp_path / "bytes.npz"
+    np.savez(data, X=X, y=np.where(y == 1, b"yes", b"no"))
+    out = tmp_path / "m.npz"
+
+    def fit(*args, **kwargs):
+        raise AssertionError("the model was trained")
+
+    monkeypatch.setattr(mlpzero.MLP, "fit", fit)
+    line = fails(capsys, "train", str(data), "--epochs", "2", "--out", str(out))
+    assert "bytes.npz: the labels are bytes (dtype |S3)" in line
+    assert not out.exists()
+
+
 # ---------------------------------------------------------------------------- outputs
 def test_outputs_that_are_inputs_are_refused_before_writing(
     tmp_path, table, trained, capsys, monkeypatch

@@ -681,6 +681,11 @@ def _train_here(args: argparse.Namespace) -> int:
     scan = not getattr(args, "distributed", False)
     data = _data(args, scan=scan, **({"features": names} if names else {}))
     y = _require_targets(data, args.data)
+    if y.dtype.kind == "S":  # the save after training would refuse them: say so before
+        raise CommandError(
+            f"{args.data}: the labels are bytes (dtype {y.dtype}), which a model file cannot "
+            "hold; save y as text (str) labels"
+        )
     if data.feature_names is not None and len(data.feature_names) == data.X.shape[1]:
         model.feature_names_in_ = list(data.feature_names)  # in every checkpoint too
     start = time.perf_counter()
