@@ -704,6 +704,34 @@ def test_the_reported_crafted_fields_raise_value_errors_naming_file_and_field(fi
     assert str(path) in str(caught.value) and field in str(caught.value)
 
 
+LONG = "x" * 1_000_000
+LONG_TEXTS = {  # a megabyte of text where a name belongs: the error shows a short excerpt
+    "activation config": (
+        ("network", "activations", 0), {"name": 1, "pad": LONG}, "network.activations[0]"
+    ),
+    "activation list": (("model", "activation"), [{"name": 1, "pad": LONG}], "model.activation"),
+    "history key": (("history", LONG), "none", "history['xxx"),
+    "state key": (
+        ("checkpoint", "optimizer", "state", "state", LONG), {"__array__": "bad"},
+        "checkpoint.optimizer.state.state.xxx",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(LONG_TEXTS))
+def test_errors_quote_a_long_text_of_the_file_in_short(files, case):
+    folder, _, checkpoint_path, _ = files
+    keys, value, field = LONG_TEXTS[case]
+    document, arrays = read_model_file(checkpoint_path)
+    set_path(document, keys, value)
+    path = write_model_file(folder / "long.npz", document, arrays)
+    with pytest.raises(ValueError) as caught:
+        checkpointing.load_checkpoint(path)
+    message = str(caught.value)
+    assert str(path) in message and field in message
+    assert len(message) < 1000, message[:300]
+
+
 LOOSE_FIELDS = {  # fields a model file could carry that the loader once let through
     "repeated feature names": ("feature_names", "repeated", "feature_names must be distinct"),
     "negative epochs": ("training", {"epochs": -5}, "training.epochs must be a whole number"),

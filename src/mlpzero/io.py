@@ -1166,7 +1166,7 @@ class _StateArrays:
                 self.nbytes += array.nbytes
                 _check_state_bytes(self.nbytes, self.params, f"{self.path}: ")
                 return array
-            return {k: self.join(v, f"{field}.{k}") for k, v in state.items()}
+            return {k: self.join(v, f"{field}.{_cut(k, 60)}") for k, v in state.items()}
         if isinstance(state, list):
             return [self.join(v, f"{field}[{i}]") for i, v in enumerate(state)]
         return state
@@ -1360,8 +1360,8 @@ def _activation(path: Any, config: Any, where: str) -> _activations.Activation:
         if not isinstance(config, (str, dict)):
             raise TypeError(f"expected a name or an object, got {short_repr(config)}")
         return _activations.get(config)
-    except (TypeError, ValueError, OverflowError) as error:
-        raise ValueError(f"{path}: {where}: {error}") from None
+    except (TypeError, ValueError, OverflowError) as error:  # it may echo the config whole
+        raise ValueError(f"{path}: {where}: {_cut(str(error), 200)}") from None
 
 
 def _settings(path: Any, settings: Any, sizes: list[int], dtype: str) -> dict[str, Any]:
@@ -1522,17 +1522,17 @@ def _history(path: Any, entry: Any) -> dict[str, list[float]]:
         if not isinstance(values, list) or not all(
             v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values
         ):
-            raise ValueError(f"{path}: history[{key!r}] must be a list of numbers")
+            raise ValueError(f"{path}: history[{short_repr(key)}] must be a list of numbers")
         if len(values) > len(epochs):
             raise ValueError(
-                f"{path}: history[{key!r}] has {len(values)} values, more than the "
+                f"{path}: history[{short_repr(key)}] has {len(values)} values, more than the "
                 f"{len(epochs)} epochs recorded in history['loss']"
             )
         try:
             history[key] = [math.nan if v is None else float(v) for v in values]
         except OverflowError:
             raise ValueError(
-                f"{path}: history[{key!r}] holds a number too large for a float"
+                f"{path}: history[{short_repr(key)}] holds a number too large for a float"
             ) from None
     # Each NaN added costs memory that the file does not hold: at most as many as the
     # values it does hold (an old file pads a few validation metrics, never more).
@@ -1595,5 +1595,10 @@ def _is_int(value: Any) -> bool:
 
 def short_repr(value: Any, limit: int = 60) -> str:
     """``repr(value)``, cut to ``limit`` characters (with ``...``), for error messages."""
-    text = repr(value)
+    return _cut(repr(value), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (with ``...``): a file's text in an error
+    message (a name, a key) may be megabytes long."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
