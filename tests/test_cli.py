@@ -1010,6 +1010,18 @@ def test_predict_output_in_no_folder_is_refused_before_reading_the_data(
     assert not (tmp_path / "new").exists()
 
 
+def test_an_output_linked_into_no_folder_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    """A symbolic link is written through, so a link to a file in a missing folder failed
+    only when the trained model was saved."""
+    link = tmp_path / "m.npz"
+    link.symlink_to(tmp_path / "gone" / "m.npz")
+    trained = []
+    monkeypatch.setattr(mlpzero.MLP, "fit", lambda *args, **kwargs: trained.append(1))
+    line = fails(capsys, "train", "xor", "--epochs", "2", "--out", str(link))
+    assert f"--out {link}" in line and "gone does not exist" in line, line
+    assert not trained
+
+
 def test_an_output_inside_a_file_says_that_the_folder_is_a_file(trained, capsys):
     """``--out data.csv/m.npz`` was reported as "folder data.csv does not exist", which
     the user could see that it did."""

@@ -836,7 +836,8 @@ def _check_folder(path: str | None, flag: str) -> None:
     _refuse_empty(path, flag)
     if path.endswith(("/", os.sep)) or os.path.isdir(path):
         raise CommandError(f"{flag} {path} is a folder; give the path of a file")
-    folder = Path(path).parent
+    # A symbolic link is written through: the folder that must exist is its target's.
+    folder = Path(os.path.realpath(path) if os.path.islink(path) else path).parent
     if folder.exists() and not folder.is_dir():
         raise CommandError(f"{flag} {path}: {folder} is a file, not a folder")
     if not folder.is_dir():
