@@ -2,6 +2,7 @@
 one-line errors for bad input."""
 
 import csv
+import io
 import os
 import signal
 import subprocess
@@ -604,6 +605,22 @@ def test_train_whose_reader_goes_away_trains_on_and_saves(tmp_path):
 
 
 # ---------------------------------------------------------------------------- errors
+def test_train_whose_error_output_reader_goes_away_trains_on_and_saves(tmp_path, monkeypatch):
+    """``mlpzero train ... 2>&1 | head -1``: the progress on a closed stderr ended the
+    command with exit status 0 and no model file."""
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stderr", Gone())
+    model_path = tmp_path / "m.npz"
+    status = cli.main(["train", "moons", "--samples", "100", "--hidden", "4", "--epochs", "50",
+                       "--out", str(model_path)])  # fmt: skip
+    assert status == 0
+    assert mlpzero.load(model_path).history.epochs == 50
+
+
 def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
     path, _, _ = table
     model_path = str(trained[0])

@@ -148,7 +148,7 @@ def _add_train(subparsers: Any) -> None:
             "Train a multi-layer perceptron on DATA, show progress, print a table of "
             "metrics and save the model to --out. Ctrl-C stops training with exit status "
             "130 and leaves --out as it was; with --checkpoint, --resume continues the run. "
-            "When stdout closes early (| head), the rest of the output is discarded and "
+            "When stdout or stderr closes early (| head), the rest of the output is discarded and "
             "training goes on to save the model."
             "\n\nDATA is " + DATA_HELP + "."
         ),
@@ -516,12 +516,17 @@ class _OutputOutlivingItsReader:
 
 @contextlib.contextmanager
 def _output_not_needed() -> Iterator[None]:
-    """For a command whose product is a file: a closed stdout neither stops nor fails it."""
-    with contextlib.redirect_stdout(_OutputOutlivingItsReader(sys.stdout)):
+    """For a command whose product is a file: a closed stdout or stderr (``2>&1 | head``)
+    neither stops nor fails it."""
+    with (
+        contextlib.redirect_stdout(_OutputOutlivingItsReader(sys.stdout)),
+        contextlib.redirect_stderr(_OutputOutlivingItsReader(sys.stderr)),
+    ):
         try:
             yield
         finally:
             sys.stdout.flush()
+            sys.stderr.flush()
 
 
 def _one_line(error: Exception) -> str:
