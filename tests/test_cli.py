@@ -804,6 +804,24 @@ def test_convert_then_every_command_takes_the_folder(tmp_path, table, capsys):
     assert "has no target column" in fails(capsys, "evaluate", str(model_path), str(folder))
 
 
+def test_convert_whose_error_output_reader_goes_away_writes_the_folder(
+    tmp_path, table, monkeypatch
+):
+    """``mlpzero convert big.csv big 2>&1 | head -1``: the progress bar on a closed
+    stderr ended the command with exit status 0 and no folder."""
+    path, X, _ = table
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(mlpzero.datasets.convert, "PROGRESS_BYTES", 0)  # a bar for any file
+    monkeypatch.setattr(sys, "stderr", Gone())
+    folder = tmp_path / "folder"
+    assert cli.main(["convert", str(path), str(folder)]) == 0
+    assert np.load(folder / "X.npy").shape == X.shape
+
+
 def test_convert_errors_leave_no_folder(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,label\n1,2,0\n3,x,1\n")

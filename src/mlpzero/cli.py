@@ -940,10 +940,11 @@ def _convert(args: argparse.Namespace) -> int:
     refuse_overwriting({"DIR": args.dir}, [args.csv])
     target: str | int = -1 if args.target is None else args.target
     progress = False if args.quiet else None
-    folder = convert_csv(
-        args.csv, args.dir, target=target, dtype=args.dtype, delimiter=args.delimiter,
-        progress=progress,
-    )  # fmt: skip
+    with _output_not_needed():  # the product is the folder: the bar's reader may go
+        folder = convert_csv(
+            args.csv, args.dir, target=target, dtype=args.dtype, delimiter=args.delimiter,
+            progress=progress,
+        )  # fmt: skip
     X, y = (np.load(folder / name, mmap_mode="r") for name in ("X.npy", "y.npy"))  # headers
     print(
         f"wrote {X.shape[0]} rows, {X.shape[1]} features ({X.dtype}) and y ({y.dtype}) to {folder}"
