@@ -732,6 +732,33 @@ def test_errors_quote_a_long_text_of_the_file_in_short(files, case):
     assert len(message) < 1000, message[:300]
 
 
+RESUMED_LONG_TEXTS = {  # read as they are, then refused on resuming: named in short
+    "optimizer name": (("checkpoint", "optimizer", "config", "name"), LONG, "optimizer 'xxx"),
+    "callback type": (("checkpoint", "callbacks", 0, "type"), LONG, "callbacks ['xxx"),
+    "state key": (
+        ("checkpoint", "optimizer", "state", "state", LONG), 5, "optimizer.state.state.xxx"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(RESUMED_LONG_TEXTS))
+def test_resuming_quotes_a_long_text_of_the_checkpoint_in_short(files, case):
+    folder, _, checkpoint_path, X = files
+    keys, value, field = RESUMED_LONG_TEXTS[case]
+    document, arrays = read_model_file(checkpoint_path)
+    set_path(document, keys, value)
+    path = write_model_file(folder / "long_resume.npz", document, arrays)
+    _, y = blobs(classes=("a", "b", "c"))
+    with pytest.raises(ValueError) as caught:
+        MLP(hidden=(4, 3), seed=0).fit(
+            X, y, epochs=4, optimizer="adam", resume=path,
+            callbacks=[EarlyStopping(monitor="loss", restore_best_weights=True)],
+        )  # fmt: skip
+    message = str(caught.value)
+    assert str(path) in message and field in message, message[:300]
+    assert len(message) < 1000, message[:300]
+
+
 LOOSE_FIELDS = {  # fields a model file could carry that the loader once let through
     "repeated feature names": ("feature_names", "repeated", "feature_names must be distinct"),
     "negative epochs": ("training", {"epochs": -5}, "training.epochs must be a whole number"),

@@ -234,7 +234,7 @@ def restore_optimizer(
     saved = state.optimizer_config.get("name")
     if saved != optimizer.name:
         raise ValueError(
-            f"resume: {path} was trained with optimizer {saved!r}, but fit was given "
+            f"resume: {path} was trained with optimizer {short_repr(saved)}, but fit was given "
             f"{optimizer.name!r}"
         )
     saved_state = state.optimizer_state
@@ -247,20 +247,20 @@ def restore_optimizer(
         )
     buffers = saved_state.get("state") or {}
     for key, buffer in buffers.items() if isinstance(buffers, dict) else ():
+        shown = key if len(key) <= 60 else f"{key[:57]}..."  # a crafted key may be long
+        field = f"checkpoint.optimizer.state.state.{shown}"
         if not isinstance(buffer, np.ndarray) or buffer.shape != params.shape:
             raise ValueError(
-                f"resume: {path}: checkpoint.optimizer.state.state.{key} must be an array of "
-                f"shape {params.shape}, got {short_repr(buffer)}"
+                f"resume: {path}: {field} must be an array of shape {params.shape}, got "
+                f"{short_repr(buffer)}"
             )
         if buffer.dtype != params.dtype:
             raise ValueError(
-                f"resume: {path}: checkpoint.optimizer.state.state.{key} must hold "
-                f"{params.dtype}, as the parameters do, got dtype {buffer.dtype}"
+                f"resume: {path}: {field} must hold {params.dtype}, as the parameters do, got "
+                f"dtype {buffer.dtype}"
             )
         if not np.isfinite(buffer).all():
-            raise ValueError(
-                f"resume: {path}: checkpoint.optimizer.state.state.{key} must hold finite numbers"
-            )
+            raise ValueError(f"resume: {path}: {field} must hold finite numbers")
     try:
         optimizer.load_state_dict(saved_state)
     except _STATE_ERRORS as error:
@@ -306,7 +306,9 @@ def restore_schedule(schedule: Schedule | None, state: CheckpointState, path: An
     try:
         schedule.load_state_dict(saved)
     except _STATE_ERRORS as error:
-        raise ValueError(f"resume: {path}: the schedule state is not valid: {error!r}") from None
+        raise ValueError(
+            f"resume: {path}: the schedule state is not valid: {short_repr(error, 200)}"
+        ) from None
 
 
 def stateful(callbacks: Sequence[Any]) -> list[Any]:
@@ -330,7 +332,8 @@ def check_callbacks(
     saved = [entry["type"] for entry in state.callback_states]
     if given != saved:
         raise ValueError(
-            f"resume: {path} was trained with the callbacks {saved}, but fit was given {given}"
+            f"resume: {path} was trained with the callbacks {short_repr(saved, 200)}, but fit was "
+            f"given {given}"
         )
     for callback, entry in zip(kept, state.callback_states, strict=True):
         previous = callback.model
