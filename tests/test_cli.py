@@ -621,6 +621,24 @@ def test_train_whose_error_output_reader_goes_away_trains_on_and_saves(tmp_path,
     assert mlpzero.load(model_path).history.epochs == 50
 
 
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+def test_train_and_convert_with_a_stream_closed_from_the_start_write_their_files(
+    tmp_path, table, monkeypatch, closed
+):
+    """``mlpzero train ... >&-``: Python then has no sys.stdout (None), and the command
+    failed with an AttributeError instead of training and saving."""
+    monkeypatch.setattr(sys, closed, None)
+    monkeypatch.setattr(mlpzero.datasets.convert, "PROGRESS_BYTES", 0)  # a bar for any file
+    model_path = tmp_path / "m.npz"
+    status = cli.main(["train", "moons", "--samples", "100", "--hidden", "4", "--epochs", "5",
+                       "--out", str(model_path)])  # fmt: skip
+    assert status == 0
+    assert mlpzero.load(model_path).history.epochs == 5
+    folder = tmp_path / "folder"
+    assert cli.main(["convert", str(table[0]), str(folder)]) == 0
+    assert (folder / "X.npy").is_file()
+
+
 def test_errors_name_the_problem_in_one_line(tmp_path, table, trained, capsys):
     path, _, _ = table
     model_path = str(trained[0])

@@ -519,8 +519,9 @@ def _output_not_needed() -> Iterator[None]:
     """For a command whose product is a file: a closed stdout or stderr (``2>&1 | head``)
     neither stops nor fails it."""
     with (
-        contextlib.redirect_stdout(_OutputOutlivingItsReader(sys.stdout)),
-        contextlib.redirect_stderr(_OutputOutlivingItsReader(sys.stderr)),
+        open(os.devnull, "w") as null,  # for a stream closed from the start (>&-): None
+        contextlib.redirect_stdout(_OutputOutlivingItsReader(sys.stdout or null)),
+        contextlib.redirect_stderr(_OutputOutlivingItsReader(sys.stderr or null)),
     ):
         try:
             yield
