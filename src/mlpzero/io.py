@@ -98,6 +98,7 @@ __all__ = [
     "replace_atomically",
     "short_repr",
     "write_record",
+    "zip_entries_at_most",
 ]
 
 FORMAT = "mlpzero-model"
@@ -870,7 +871,7 @@ class _Archive:
         #: Bytes the compressed members read so far inflate to (``_MAX_INFLATE_MULTIPLE``).
         self.inflated = 0
         try:
-            few = _entries_at_most(handle, self.size, _MAX_MEMBERS)
+            few = zip_entries_at_most(handle, self.size, _MAX_MEMBERS)
         except OSError as error:
             raise self._damaged("the archive", error) from None
         if not few:
@@ -1008,7 +1009,7 @@ class _Archive:
             raise self._damaged(f"member {info.filename!r}", error) from None
 
 
-def _entries_at_most(handle: BinaryIO, size: int, limit: int) -> bool:
+def zip_entries_at_most(handle: BinaryIO, size: int, limit: int) -> bool:
     """Whether the zip directory that :class:`zipfile.ZipFile` would read lists at most
     ``limit`` entries, counted from their fixed-size headers: zipfile makes an object of
     every entry before their number can be checked (a million tiny entries in 47 MB took

@@ -20,6 +20,7 @@ from typing import IO
 
 import numpy as np
 
+from ..io import zip_entries_at_most
 from .csv_reader import existing_file
 
 __all__ = ["NpyWriter", "load_npy_dir", "load_npz"]
@@ -33,6 +34,9 @@ _UNBOUNDED = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 #: What reading a damaged zip archive raises: zipfile's and zlib's errors, and for a
 #: compression or zip version zipfile does not know NotImplementedError, for an encrypted
 #: member RuntimeError.
+#: The most arrays a data archive may list: the zip directory is read whole, an object
+#: per entry, before any is read (many tiny entries take far more memory than their file).
+_MAX_ARRAYS = 1024
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 
 
@@ -94,6 +98,11 @@ def open_npz(file: Path) -> np.lib.npyio.NpzFile:
     # when the archive's directory cannot be read.
     handle = file.open("rb")
     try:
+        if not zip_entries_at_most(handle, os.fstat(handle.fileno()).st_size, _MAX_ARRAYS):
+            raise ValueError(
+                f"it lists more than {_MAX_ARRAYS} arrays, which NumPy would each describe "
+                "in memory before reading one; save X and y in an archive of their own"
+            )
         magic = np.lib.format.MAGIC_PREFIX
         single = handle.read(len(magic)) == magic
         handle.seek(0)
