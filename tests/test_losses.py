@@ -249,6 +249,38 @@ def test_negative_or_non_finite_sample_weights_are_refused_by_name(loss, bad):
 
 
 @pytest.mark.parametrize(
+    "loss",
+    [SquaredError(), Poisson(), BinaryCrossEntropy(), CategoricalCrossEntropy(0.01)],
+    ids=lambda loss: loss.name,
+)
+@pytest.mark.parametrize(
+    ("logits_shape", "targets_shape"), [((5, 1), (5,)), ((5, 2), (5, 1)), ((5, 2), (1, 2))]
+)
+def test_targets_of_another_shape_than_the_logits_are_refused_by_name(
+    loss, logits_shape, targets_shape, backend
+):
+    """A 1-D ``y`` for a one-output model broadcast against the ``(n, 1)`` logits to an
+    ``(n, n)`` matrix: Poisson's value came out wrong without a word, through n * n
+    temporaries, and the other losses failed with NumPy's broadcasting message. A
+    ``(1, k)`` or ``(n, 1)`` target was used for every row or output."""
+    logits = np.linspace(-1, 1, int(np.prod(logits_shape))).reshape(logits_shape)
+    targets = np.ones(targets_shape)
+    message = (
+        re.escape(f"targets must have shape {logits_shape}")
+        + ".*"
+        + re.escape(f"got shape {targets_shape}")
+    )
+    with pytest.raises(ValueError, match=message):
+        loss.value(logits, targets)
+    with pytest.raises(ValueError, match=message):
+        loss.gradient(logits, targets)
+    with pytest.raises(ValueError, match=message):
+        loss.value_and_gradient(logits, targets, out=np.empty_like(logits))
+    with pytest.raises(ValueError, match=message):
+        loss.value(logits, targets, np.ones(logits_shape[0]))
+
+
+@pytest.mark.parametrize(
     "loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(), Poisson()]
 )
 def test_no_rows_give_an_empty_gradient_and_a_nan_value(loss):

@@ -104,6 +104,7 @@ class Loss(Component):
         that no weight, however large or small, overflows the weighted sum.
         """
         weights = None if sample_weight is None else _one_per_row(sample_weight, logits)
+        _same_shape(targets, logits)
         with np.errstate(invalid="ignore"):  # infinite logits give NaN, which is the news
             losses = self.per_sample(logits, targets)  # float64
         if weights is None:
@@ -171,6 +172,7 @@ class Loss(Component):
                 else:
                     compiled.output_error(logits, targets, scale, out, link == "sigmoid")
                 return out
+        _same_shape(targets, logits)
         out = self.link(logits, out=out)
         out -= targets
         if sample_weight is None:
@@ -382,8 +384,8 @@ def _own_compiled_link(loss: Loss) -> str | None:
 def _fits_kernels(logits: np.ndarray, targets: Any, *out: Any) -> bool:
     """Whether the compiled kernels may take the ``targets`` (and the gradient's ``out``)
     with ``logits``: they index each as the 2-D ``logits``, without bounds checks, so any
-    other shape (a target NumPy broadcasts, a wrong one it refuses) or a missing ``out``
-    goes to NumPy instead, as does an array of a dtype they do not take
+    other shape (which NumPy's path refuses by name) or a missing ``out`` goes to NumPy
+    instead, as does an array of a dtype they do not take
     (:data:`~mlpzero.kernels.COMPILED_DTYPES`) or an ``out`` that cannot be written
     (NumPy refuses it by name)."""
     shape = logits.shape
@@ -394,6 +396,19 @@ def _fits_kernels(logits: np.ndarray, targets: Any, *out: Any) -> bool:
         if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype not in dtypes:
             return False
     return not out or out[0].flags.writeable
+
+
+def _same_shape(targets: Any, logits: np.ndarray) -> None:
+    """Refuse ``targets`` of another shape than the logits ``(n, k)``: NumPy would
+    broadcast a 1-D ``y`` against ``(n, 1)`` logits to an ``(n, n)`` matrix, and a
+    ``(1, k)`` or ``(n, 1)`` target to every row or output."""
+    shape = np.shape(targets)
+    if shape != np.shape(logits):
+        hint = ": pass targets.reshape(-1, 1)" if (*shape, 1) == np.shape(logits) else ""
+        raise ValueError(
+            f"targets must have shape {np.shape(logits)}, the logits' (one value per output "
+            f"of each row), got shape {shape}{hint}"
+        )
 
 
 def _one_per_row(sample_weight: Any, logits: np.ndarray) -> np.ndarray:
