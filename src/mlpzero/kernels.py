@@ -267,9 +267,9 @@ def gradient_descent(
     grads``: what the separate calls compute, in the same order. Returns how many steps
     left every parameter finite (``epochs`` unless one became NaN or infinite, where it
     stops), or None when the kernels do not apply: the numba backend is off, the network
-    is not small (:func:`plan_for`), has dropout or an input transform, or ``X`` and ``Y``
-    are not the network's dtype and shapes (:func:`suits`). The caller then takes the
-    steps one by one.
+    is not small (:func:`plan_for`), has dropout or an input transform, ``X`` has no
+    rows, or ``X`` and ``Y`` are not the network's dtype and shapes (:func:`suits`). The
+    caller then takes the steps one by one.
     """
     if link not in ("sigmoid", "identity"):
         return None
@@ -344,6 +344,8 @@ def _descend(
     if any(network.dropout):
         return None
     if not suits(plan, X, network.dtype) or Y.shape != (X.shape[0], plan.sizes[-1]):
+        return None
+    if X.shape[0] == 0:  # no mean gradient of no rows: the caller's steps decide
         return None
     if Y.dtype != network.dtype:
         return None
