@@ -62,6 +62,24 @@ def test_saved_and_loaded_model_predicts_bit_for_bit_the_same(tmp_path, case, dt
     assert loaded.fit_config_["optimizer"]["name"] == "sgd"
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_model_file_written_in_the_other_byte_order_loads_the_same(tmp_path, dtype):
+    """A machine of the other byte order (s390x, big-endian; x86 and ARM are little-endian)
+    writes its arrays in its own order; the file was refused as "has dtype >f4"."""
+    X, y = blobs()
+    model = mlpzero.MLP(hidden=(5,), seed=0, dtype=dtype, standardize=True)
+    model.fit(X, y, epochs=5)
+    path = model.save(tmp_path / "model.npz")
+    document, arrays = read_model_file(path)
+    other = "<" if np.dtype(dtype).byteorder == ">" else ">"
+    swapped = {key: value.astype(value.dtype.newbyteorder(other)) for key, value in arrays.items()}
+    assert any(not value.dtype.isnative for value in swapped.values())
+    loaded = mlpzero.load(write_model_file(tmp_path / "swapped.npz", document, swapped))
+    assert loaded.network.params.dtype == np.dtype(dtype) and loaded.network.params.dtype.isnative
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.network.params, model.network.params)
+
+
 @pytest.mark.parametrize("target", ["regression-1d", "regression-2d", "multilabel"])
 def test_round_trip_for_regression_and_multilabel(tmp_path, target):
     rng = np.random.default_rng(1)

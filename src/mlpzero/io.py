@@ -1056,7 +1056,9 @@ def _read_npy(
     stream: BinaryIO, size: int, limit: int, required: np.dtype[Any] | None
 ) -> np.ndarray:
     """One ``.npy`` member of ``size`` bytes: the header is checked (plain numbers, at most
-    ``limit`` values, exactly the bytes declared) before any array is allocated."""
+    ``limit`` values, exactly the bytes declared) before any array is allocated. An array
+    in the other byte order (written on a big-endian machine, say) is returned in this
+    machine's, the same values."""
     version = np.lib.format.read_magic(stream)
     if version == (1, 0):
         read_header = np.lib.format.read_array_header_1_0
@@ -1073,7 +1075,8 @@ def _read_npy(
         or dtype.itemsize > 8
     ):
         raise _Invalid(f"has dtype {dtype}; only plain numbers are allowed")
-    if required is not None and dtype != required:
+    native = dtype.newbyteorder("=")  # a file written on a machine of the other byte order
+    if required is not None and native != required:
         raise _Invalid(f"has dtype {dtype}, not {required}")
     count = math.prod(shape)
     if count > limit:
@@ -1091,6 +1094,8 @@ def _read_npy(
         filled += got
     if stream.read(1):  # also makes zipfile check the CRC
         raise _Invalid(f"holds more than the {data_bytes} bytes of data it declares")
+    if not dtype.isnative:  # swapped in place: the values, in this machine's order
+        flat = flat.byteswap(inplace=True).view(native)
     return flat.reshape(shape, order="F" if fortran else "C")
 
 
