@@ -783,6 +783,21 @@ def test_the_installed_command_exits_non_zero_without_a_traceback(tmp_path):
     assert result.stderr == f"mlpzero summary: error: file not found: {tmp_path / 'absent.npz'}\n"
 
 
+def test_train_to_stdout_keeps_its_report_out_of_the_model_file(tmp_path):
+    """train --out /dev/stdout > m.npz wrote the metrics table after the archive."""
+    path = tmp_path / "m.npz"
+    with open(path, "wb") as out:
+        result = subprocess.run(
+            [sys.executable, "-m", "mlpzero", "train", "moons", "--epochs", "2", "--quiet",
+             "--out", "/dev/stdout"],
+            stdout=out, stderr=subprocess.PIPE, text=True, check=False, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert b"saved the model" not in path.read_bytes()
+    assert "saved the model to /dev/stdout" in result.stderr
+    assert mlpzero.load(path).history.epochs == 2
+
+
 def test_extra_command_modules_register_their_sub_commands(monkeypatch, capsys):
     module = types.ModuleType("fake_commands")
 

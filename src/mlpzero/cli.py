@@ -721,11 +721,22 @@ def _train_here(args: argparse.Namespace) -> int:
             scores = model.evaluate(data.X, y, sample_weight=mask.astype(np.float64))
             rows += [(prefix + key, f"{value:.6g}") for key, value in scores.items()]
     rows.append(("seconds", f"{seconds:.2f}"))
-    _print_table(rows, ("metric", "value"))
-    print(f"saved the model to {path}")
-    if figure is not None:
-        print(f"saved the figure to {_plot_training(model, data, y, figure)}")
+    report = sys.stderr if _is_stdout(path) else sys.stdout  # the model went to stdout
+    with contextlib.redirect_stdout(report):
+        _print_table(rows, ("metric", "value"))
+        print(f"saved the model to {path}")
+        if figure is not None:
+            print(f"saved the figure to {_plot_training(model, data, y, figure)}")
     return 0
+
+
+def _is_stdout(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` (``/dev/stdout``, say) names the file or pipe the process's stdout
+    writes to."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.__stdout__.fileno()))
+    except (OSError, AttributeError, ValueError):  # no stdout, or one with no descriptor
+        return False
 
 
 def _interrupted_training(args: argparse.Namespace) -> int:
