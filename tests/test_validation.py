@@ -389,6 +389,26 @@ def test_inputs_that_overflow_the_network_are_reported_not_returned_as_nan():
         model.evaluate(huge, [0, 1])
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_a_hidden_layer_that_overflows_is_reported_though_its_activation_saturates(activation):
+    """3e38 + 3e38 is infinite in float32, which a sigmoid or tanh turns into a finite
+    output: the logits looked fine. A sum that overflows part way can also come out with
+    the wrong sign (the compiled kernels' fused multiply-adds round differently), so a
+    hidden overflow is an error, as one of the outputs is."""
+    X, y = data()
+    model = MLP(hidden=(1,), activation=activation, seed=0, dtype="float32")
+    model.fit(X, y, epochs=2)
+    model.network.weights[0][...] = [[1.0, 1.0]]
+    model.network.biases[0][...] = 0.0
+    huge = np.array([[3e38, 3e38], [0.1, 0.2]], dtype=np.float32)
+    for method in (model.predict, model.predict_proba, model.decision_function):
+        with pytest.raises(ValueError, match=r"overflow for 1 of 2 rows \(first: row 0"):
+            method(huge)
+    with pytest.raises(ValueError, match="overflow"):
+        model.evaluate(huge, [0, 1])
+    model.predict(huge[1:])  # a row that overflows nothing is answered
+
+
 # ---------------------------------------------------------------------------- the tutorial API
 def test_the_tutorial_api_refuses_bad_arrays_by_name():
     from mlpzero import tutorial

@@ -1057,7 +1057,7 @@ def _logit_blocks(
         else:
             block = dense_rows(X, rows.start, rows.stop, network.dtype, buffer)
         with np.errstate(over="ignore", invalid="ignore"):  # checked below
-            logits = network.forward(block)
+            logits = network.mark_overflow(network.forward(block))
         if check:
             logits = _checked_logits(logits, block, rows.start if len(blocks) > 1 else None)
         yield rows, logits

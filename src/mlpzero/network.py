@@ -639,7 +639,8 @@ class Network:
         :attr:`chunk_rows`).
 
         Overflow is not warned about here: inputs too large for the network give
-        infinite or NaN logits, which the caller checks (see ``MLP.decision_function``).
+        infinite or NaN logits (NaN too where only a hidden layer overflowed,
+        :meth:`mark_overflow`), which the caller checks (see ``MLP.decision_function``).
         """
         if chunk_rows is None:
             chunk_rows = self.chunk_rows
@@ -647,8 +648,23 @@ class Network:
         with self._lock, np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, X.shape[0], chunk_rows):
                 stop = start + chunk_rows
-                out[start:stop] = self.forward(X[start:stop])
+                out[start:stop] = self.mark_overflow(self.forward(X[start:stop]))
         return out
+
+    def mark_overflow(self, logits: np.ndarray) -> np.ndarray:
+        """The last :meth:`forward` pass's ``logits`` ``(m, n_L)``, with NaN in every row
+        where a hidden layer's ``Z[l]`` is not finite; the same array, changed in place.
+
+        A sigmoid or tanh turns an infinite ``Z`` into a finite output, so the logits
+        alone would not show a hidden layer that overflowed the dtype, and a sum that
+        overflows part way may even have the wrong sign: the callers that check the logits
+        for overflow see it in the NaN.
+        """
+        for Z in self._workspace(self._rows).pre[:-1]:
+            finite = np.isfinite(Z)
+            if not finite.all():
+                logits[~finite.all(axis=1)] = np.nan
+        return logits
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the flat vectors only: per-layer views and per-batch buffers are rebuilt.
