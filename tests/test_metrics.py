@@ -192,3 +192,15 @@ def test_confusion_matrix_names_a_missing_date_label():
         confusion_matrix(days, days[[0, 0, 2]])
     counts, labels = confusion_matrix(days[[0, 2]], days[[0, 0]])
     assert counts.tolist() == [[1, 0], [1, 0]] and len(labels) == 2
+
+
+@pytest.mark.parametrize("value", [0.3, 1 / 3, 7.7])
+def test_r2_score_of_constant_targets_is_zero_whatever_their_rounded_mean(value):
+    # The mean of ten copies of 0.3 rounds to a neighbour of 0.3, whose tiny spread
+    # gave an R^2 of -3e28 for predictions 0.01 off.
+    y = np.full(10, value)
+    assert r2_score(y, y + 0.01) == 0.0
+    assert r2_score(y, y) == 1.0
+    # Beside a varying output, the constant one adds no spread.
+    both = np.c_[y, np.arange(10.0)]
+    assert r2_score(both, both + np.array([0.0, 1.0])) == pytest.approx(1 - 10 / 82.5)

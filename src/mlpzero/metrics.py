@@ -142,6 +142,7 @@ def _type_names(values: np.ndarray) -> str:
 def r2_score(y_true: Any, y_pred: Any) -> float:
     r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2`,
     over all outputs together; 1 is a perfect fit, 0 is no better than predicting the mean.
+    Constant targets score 1 when predicted exactly and 0 otherwise.
 
     ``y_true`` and ``y_pred`` hold one row per sample and the same number of values (a
     column ``(n, 1)`` and a vector ``(n,)`` compare as one output); at least one sample,
@@ -167,7 +168,10 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
             y_true, y_pred = y_true * scale, y_pred * scale
     with np.errstate(over="ignore"):
         residual = np.sum((y_true - y_pred) ** 2)
-    spread = np.sum((y_true - y_true.mean(axis=0)) ** 2)
+    # An output whose targets are all equal has no spread, though their rounded mean may
+    # not equal them (ten times 0.3 over ten is not 0.3): that rounding is no spread.
+    constant = (y_true == y_true[0]).all(axis=0)
+    spread = np.sum(np.where(constant, 0.0, y_true - y_true.mean(axis=0)) ** 2)
     if spread == 0:
         return 1.0 if residual == 0 else 0.0
     return float(1 - residual / spread)
