@@ -59,3 +59,11 @@ def test_a_history_pickled_before_diagnostics_existed_takes_records():
     assert "History: 2 epochs" in copy._repr_html_()
     copy.append_diagnostics({"step": 1, "gradient_norm": [0.5]})
     assert copy.diagnostics["step"] == [1]
+
+
+def test_the_notebook_view_of_a_history_before_any_epoch():
+    # A new model's history, shown in a notebook, raised "monitor=None watches
+    # 'val_loss' or 'loss', and the logs have neither".
+    view = History()._repr_html_()
+    assert "History: 0 epochs</caption>" in view
+    assert "best epoch" not in view.split("</caption>")[0]

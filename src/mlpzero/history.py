@@ -159,9 +159,9 @@ class History:
         """A table for notebooks: each metric's last value and its value at the best epoch,
         blank where that epoch did not measure it."""
         best = self.best_epoch()
-        monitor = monitored_key(None, self.history)
         caption = f"History: {self.epochs} epochs"
         if best is not None:
+            monitor = monitored_key(None, self.history)
             caption += f", best epoch {best + 1} of {self.epochs} (by {monitor})"
         head = "<tr><th>metric</th><th>last</th><th>best epoch</th></tr>"
         rows = []
