@@ -415,9 +415,10 @@ class MLP:
             ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)`` instead.
         sample_weight:
             One non-negative weight per sample; the loss is the weighted mean. The
-            history's ``accuracy`` and ``val_accuracy`` count every row alike, and
-            ``standardize=True`` takes unweighted statistics; :meth:`evaluate` weights
-            its accuracy.
+            history's ``accuracy`` and ``val_accuracy`` count every row alike (but for
+            the rows of a mini-batch whose weights are all 0: such a batch trains
+            nothing and is skipped, its rows uncounted), and ``standardize=True`` takes
+            unweighted statistics; :meth:`evaluate` weights its accuracy.
         class_weight:
             ``"balanced"`` (weight :math:`n / (k\,n_c)` for class ``c``) or a dict
             ``{label: weight}``; multiplies ``sample_weight``. Classifiers only. It

@@ -22,7 +22,8 @@ reshuffled every epoch from ``rng`` (unless ``shuffle=False``) and cut into batc
 The epoch's ``loss`` is the (sample-weighted) mean of the batch losses, each computed on
 the forward pass before that batch's update, penalty included: for full batch it is the
 article's cost. ``accuracy`` counts the same forward passes' correct predictions
-(unweighted). Validation metrics are computed after the epoch's last update, without
+(unweighted; a mini-batch whose sample weights are all 0 trains nothing and is skipped,
+so its rows are not counted). Validation metrics are computed after the epoch's last update, without
 dropout; ``val_loss`` is weighted by the validation rows' sample weights and includes the
 penalty too, so the two losses compare, while ``val_accuracy``, like ``accuracy``, counts
 every row alike (:meth:`MLP.evaluate <mlpzero.model.MLP.evaluate>` weights its accuracy).
