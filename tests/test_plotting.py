@@ -462,3 +462,38 @@ def test_boundary_matches_a_frames_columns_to_the_models_features_by_name(tmp_pa
     with pytest.raises(ValueError, match=r"unexpected \['x', 'y'\]"):
         model.fit(frame, y, epochs=1, callbacks=[other])
     assert model.history.epochs == 301  # refused before its first epoch
+
+
+def test_a_figure_save_that_fails_midway_leaves_the_old_figure(tmp_path, monkeypatch):
+    """A figure was written in place: a save that failed halfway (a full disk) left the
+    previous figure cut short under its name, and the error named no file."""
+    import errno
+    import functools
+
+    from matplotlib.backends import backend_agg
+
+    path = tmp_path / "curve.png"
+    plot_loss_curve([1.0, 0.5, 0.25], path=path)
+    before = path.read_bytes()
+    real = backend_agg.FigureCanvasAgg.print_png
+
+    @functools.wraps(real)  # matplotlib passes only the options the signature names
+    def full_disk(self, target, *args, **kwargs):
+        real(self, target, *args, **kwargs)  # the bytes go out, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backend_agg.FigureCanvasAgg, "print_png", full_disk)
+    with pytest.raises(OSError, match=r"curve\.png"):
+        plot_loss_curve([3.0, 2.0, 1.0, 0.5], path=path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]
+
+
+@pytest.mark.parametrize("name", ["figure", "figure.", "figure.pdf", "figure.svg", "figure.jpg"])
+def test_a_figure_is_saved_in_the_format_its_name_gives(tmp_path, name):
+    starts = {"png": PNG_SIGNATURE, "pdf": b"%PDF", "svg": b"<?xml", "jpg": b"\xff\xd8"}
+    plot_loss_curve([1.0, 0.5], path=tmp_path / name)
+    (written,) = tmp_path.iterdir()
+    extension = written.suffix[1:]
+    assert written.name == ("figure.png" if extension == "png" else name)
+    assert written.read_bytes().startswith(starts[extension])

@@ -587,8 +587,7 @@ def refuse_overwriting(outputs: dict[str, str | None], inputs: Sequence[str | No
     ``outputs`` maps each option (``"--out"``) to its path; ``inputs`` are the paths the
     command reads. Paths are compared after resolving symlinks and ``./``, and an existing
     output is also compared by file identity, so that a hard link to an input counts as
-    that input (a figure is written in place, through every name of the file); a data
-    folder counts with the files in it.
+    that input; a data folder counts with the files in it.
     """
     read: list[str] = []
     for path in inputs:

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, rcParams
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
+
+from ..io import replace_atomically
 
 __all__ = [
     "check_figure_path",
@@ -80,12 +82,19 @@ def check_figure_path(path: Any, name: str = "path") -> None:
 
 def save(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 110) -> Figure:
     """Save ``figure`` to ``path`` (creating its folder) when ``path`` is given and
-    :func:`check_figure_path` accepts it."""
+    :func:`check_figure_path` accepts it. A name without an extension gets matplotlib's
+    default one (``.png``), as :meth:`~matplotlib.figure.Figure.savefig` would add it. The
+    file replaces any earlier one only once complete
+    (:func:`mlpzero.io.replace_atomically`): a save that fails leaves the old figure."""
     if path is not None:
         check_figure_path(path)
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(target, dpi=dpi)
+        target = os.fspath(path)
+        extension = os.path.splitext(target)[1][1:].lower()
+        if not extension:
+            extension = rcParams["savefig.format"]
+            target = f"{target.rstrip('.')}.{extension}"
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(target, lambda handle: figure.savefig(handle, format=extension, dpi=dpi))
     return figure
 
 
