@@ -700,3 +700,32 @@ def test_classes_other_than_the_checkpoints_are_refused(tmp_path):
         X, y, epochs=6, batch_size=16, resume=path, classes=["c", "a", "b"]
     )
     assert same.history.epochs == 6
+
+
+def test_two_model_checkpoints_on_one_file_are_refused(tmp_path):
+    """A best-only ModelCheckpoint and an every-epoch one given the same file: the second
+    replaced the best model with the last epoch's each epoch, without a word."""
+    X, y = data()
+    best = tmp_path / "best.npz"
+    (tmp_path / "link.npz").symlink_to(best)
+    pattern = str(tmp_path / "m-{epoch}.npz")
+    for first, second in [
+        (best, best),
+        (best, tmp_path / "link.npz"),
+        (best, tmp_path / "." / "best.npz"),
+        (pattern, pattern),
+    ]:
+        counter = EpochCounter()
+        callbacks = [ModelCheckpoint(first, save_best_only=True), ModelCheckpoint(second), counter]
+        message = f"ModelCheckpoint(path='{second}') could write the file of ModelCheckpoint"
+        model = MLP(hidden=(4,), seed=0)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            model.fit(X, y, epochs=2, callbacks=callbacks)
+        assert counter.begun == [] and not model.built
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.npz"]
+    # files of their own: both write
+    callbacks = [ModelCheckpoint(best, save_best_only=True), ModelCheckpoint(pattern)]
+    MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, callbacks=callbacks)
+    assert sorted(p.name for p in tmp_path.glob("*.npz")) == [
+        "best.npz", "link.npz", "m-1.npz", "m-2.npz",
+    ]  # fmt: skip

@@ -347,9 +347,10 @@ class ModelCheckpoint(Callback):
     file written atomically by :meth:`MLP.save <mlpzero.model.MLP.save>` (load it with
     :func:`mlpzero.load`), so an interrupted run never leaves a half-written checkpoint.
     ``fit`` refuses, before training, a path (without placeholders) that names an existing
-    file other than a model file (the data, say), and a path or pattern that could name the
+    file other than a model file (the data, say), a path or pattern that could name the
     file of its ``checkpoint`` or ``resume`` (each placeholder taken to stand for any
-    text). ``last_saved`` is the path of the last file written. The best value is kept
+    text), and the file or the pattern of another ``ModelCheckpoint`` of the same fit.
+    ``last_saved`` is the path of the last file written. The best value is kept
     across ``fit`` calls of one model, so continued training never replaces a better
     checkpoint with a worse one; given to another model, the callback starts afresh (no
     best value, ``last_saved`` None), as a new one would.

@@ -1264,9 +1264,10 @@ class FitOptions:
         if checkpoint is not None:
             _check_checkpoint_path(checkpoint)
             _refuse_replacing(f"checkpoint={os.fspath(checkpoint)!r}", checkpoint, resume)
-        for callback in callbacks:
-            if isinstance(callback, ModelCheckpoint):
-                _check_model_checkpoint_path(callback.path, checkpoint, resume)
+        savers = [c for c in callbacks if isinstance(c, ModelCheckpoint)]
+        for i, callback in enumerate(savers):
+            _refuse_shared_model_checkpoint_path(callback.path, savers[:i])
+            _check_model_checkpoint_path(callback.path, checkpoint, resume)
         lbfgs = _lbfgs.requested(
             optimizer, learning_rate=learning_rate, batch_size=batch_size, schedule=schedule,
             l1=l1, clip_norm=clip_norm, checkpoint=checkpoint, resume=resume,
@@ -1438,6 +1439,23 @@ def _check_model_checkpoint_path(path: str, checkpoint: Any, resume: Any) -> Non
                 "another path"
             )
     _refuse_replacing(argument, path, None, checkpoint=False)
+
+
+def _refuse_shared_model_checkpoint_path(path: str, earlier: Sequence[ModelCheckpoint]) -> None:
+    """Refuse a :class:`ModelCheckpoint` path that names the file of an ``earlier`` one
+    (the same file, or the same name pattern): each would replace the other's model (a
+    best-only one's best by the last epoch's) without a word."""
+    for other in earlier:
+        if "{" in path or "{" in other.path:
+            same = os.path.abspath(path) == os.path.abspath(other.path)
+        else:
+            same = _same_file(path, other.path)
+        if same:
+            raise ValueError(
+                f"ModelCheckpoint(path={path!r}) could write the file of "
+                f"ModelCheckpoint(path={other.path!r}), and each would replace the model the "
+                "other saved; give each its own path"
+            )
 
 
 def _pattern_could_name(pattern: str, other: Any) -> bool:
