@@ -1106,6 +1106,17 @@ def test_replacing_follows_a_link_writes_a_device_in_place_and_keeps_the_umask(t
     assert stat.S_IMODE(os.stat(made).st_mode) == 0o600
 
 
+def test_replacing_a_bytes_path_returns_it_rather_than_failing_after_writing(tmp_path):
+    """A bytes path was written, then the call raised a TypeError on making the Path it
+    returns: the caller was told the write failed while the file had been replaced."""
+    from mlpzero.io import replace_atomically
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    made = replace_atomically(os.fsencode(target), lambda handle: handle.write(b"new\n"))
+    assert made == target and target.read_text() == "new\n"
+
+
 def test_replacing_a_stream_path_writes_through_the_process_descriptor(tmp_path):
     """/dev/stdout (or a link to it) redirected to a file: the bytes land where the process
     is writing, between what it printed before and after, not over the file's start."""

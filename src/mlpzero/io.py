@@ -558,7 +558,7 @@ def _refuse_folder_path(given: str) -> None:
 
 def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any]) -> Path:
     """Write a file at ``path`` with ``write(handle)``, replacing any file there only once
-    it is complete; returns the path.
+    it is complete; returns the path (a bytes path decoded, as :func:`file_path` does).
 
     ``write`` fills a temporary file in the same folder, which is flushed to disk and
     renamed over ``path`` with :func:`os.replace` (an existing file keeps its permissions,
@@ -614,7 +614,7 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
         if isinstance(error, OSError) and error.errno is not None and error.filename is None:
             error.filename = given  # a full disk names no file: "[Errno 28] No space ..."
         raise
-    return Path(os.fspath(path))
+    return Path(given)
 
 
 class _WriteOnly(io.RawIOBase):
