@@ -839,6 +839,17 @@ def test_convert_refuses_an_existing_folder_with_files(tmp_path):
     assert y.tolist() == [0]
 
 
+def test_convert_names_a_destination_that_is_no_folder_path(tmp_path):
+    """A bytes or numeric destination failed, after the CSV was read, with Path's own
+    words, which name neither the argument nor what it got."""
+    path = write(tmp_path / "d.csv", "a,label\n1,0\n")
+    for destination in (b"out", 3):
+        kind = type(destination).__name__
+        with pytest.raises(TypeError, match=f"destination must be a folder path, got {kind}"):
+            convert_csv(path, destination)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
 def test_convert_fills_an_empty_folder_where_it_is_and_makes_a_new_one_as_mkdir_does(tmp_path):
     import stat
 

@@ -89,6 +89,10 @@ def convert_csv(
     aside, which is removed). ``progress`` shows a bar on stderr (default: for files over
     16 MB). Returns the directory's path.
     """
+    if not isinstance(destination, (str, os.PathLike)):
+        raise TypeError(
+            f"destination must be a folder path, got {type(destination).__name__} {destination!r}"
+        )
     if isinstance(destination, str) and destination.lower() in BUILTIN_DATASETS:
         raise ValueError(
             f"destination {destination!r} is the name of a built-in dataset, which that name "
