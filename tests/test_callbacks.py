@@ -391,6 +391,18 @@ def test_a_checkpoint_path_naming_a_folder_is_refused_when_made(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_checkpoint_in_a_folder_that_is_a_file_says_so(tmp_path):
+    """A path under a file (data.csv/m.npz) failed after the first epoch with
+    "[Errno 17] File exists: 'data.csv'", which says nothing of what is wrong."""
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n")
+    for path in (data / "m.npz", data / "runs" / "m-{epoch}.npz"):
+        with pytest.raises(NotADirectoryError, match=f"{data} is a file, not a folder"):
+            MLP(hidden=(3,)).fit(X, y, epochs=1, callbacks=[ModelCheckpoint(path)])
+    assert data.read_text() == "a,b\n" and os.listdir(tmp_path) == ["data.csv"]
+
+
 def test_bad_callback_arguments():
     with pytest.raises(ValueError, match="patience must be >= 0"):
         EarlyStopping(patience=-1)

@@ -260,6 +260,17 @@ def test_mirrors_given_once_serve_all_four_files_and_non_urls_are_named(tmp_path
         load_mnist(tmp_path / "other", mirrors=[source], checksums=checksums_of(files))
 
 
+def test_a_cache_folder_that_is_a_file_is_named_as_such(tmp_path):
+    """cache_dir naming a file failed with "[Errno 17] File exists", as if a folder
+    that exists were the problem."""
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n")
+    for cache in (data, data / "mnist"):
+        with pytest.raises(NotADirectoryError, match=f"cache_dir=.*: {data} is a file, not a"):
+            load_mnist(cache, mirrors=[], download=False)
+    assert data.read_text() == "a,b\n"
+
+
 def test_cached_files_get_the_permissions_of_any_new_file(tmp_path):
     """A cache shared by several users must stay readable by them: the files are not left
     owner-only as a temporary file is made."""

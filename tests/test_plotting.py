@@ -497,3 +497,12 @@ def test_a_figure_is_saved_in_the_format_its_name_gives(tmp_path, name):
     extension = written.suffix[1:]
     assert written.name == ("figure.png" if extension == "png" else name)
     assert written.read_bytes().startswith(starts[extension])
+
+
+def test_a_figure_in_a_folder_that_is_a_file_says_so(tmp_path):
+    """mkdir's "[Errno 17] File exists: 'data.csv'" named the file but not the problem."""
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n")
+    with pytest.raises(NotADirectoryError, match=f"{data} is a file, not a folder"):
+        plot_loss_curve([1.0, 0.5], path=data / "figures" / "curve.png")
+    assert data.read_text() == "a,b\n"

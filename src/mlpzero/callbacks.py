@@ -41,6 +41,7 @@ import numpy as np
 
 from . import diagnostics as _diagnostics
 from .history import History
+from .io import make_folder
 from .monitor import Monitor
 from .snapshot import ParameterSnapshot
 from .validation import check_flag, check_int
@@ -396,7 +397,7 @@ class ModelCheckpoint(Callback):
             path = self.path.format(epoch=epoch + 1, **logs) if "{" in self.path else self.path
         except KeyError as error:
             raise ValueError(self._missing(error.args[0], ["epoch", *logs])) from None
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        make_folder(Path(path).parent, f"ModelCheckpoint: cannot save to {path!r}")
         self.model.save(path)
         self.last_saved = path
 

@@ -94,6 +94,7 @@ __all__ = [
     "holds_model_metadata",
     "jsonable",
     "loss_entry",
+    "make_folder",
     "read_record",
     "replace_atomically",
     "short_repr",
@@ -554,6 +555,21 @@ def _refuse_folder_path(given: str) -> None:
     like the folder would be written."""
     if given.endswith(("/", os.sep)):
         raise IsADirectoryError(f"cannot write {given}: the path names a folder, not a file")
+
+
+def make_folder(folder: str | os.PathLike[str], what: str) -> None:
+    """Create ``folder`` and the folders above it that are missing. A file in the way is
+    a :class:`NotADirectoryError` that names it after ``what`` (the file to be written, or
+    the argument), where :func:`os.makedirs` says only "File exists"."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        path = Path(os.path.abspath(folder))
+        files = (p for p in (*reversed(path.parents), path) if p.exists() and not p.is_dir())
+        blocking = next(files, None)
+        if blocking is None:
+            raise
+        raise NotADirectoryError(f"{what}: {blocking} is a file, not a folder") from None
 
 
 def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any]) -> Path:

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io import make_folder
 from ..validation import check_flag, check_positive
 from .arrays import DEFLATE_RATIO
 
@@ -413,7 +414,7 @@ def load_mnist(
             )
         digests[name] = digest.lower()
     folder = Path(cache_dir) if cache_dir is not None else _default_cache()
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder, f"cache_dir={str(folder)!r}")
     arrays = {}
     for role, filename in MNIST_FILES.items():
         path = _fetch(

@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 
-from ..io import replace_atomically
+from ..io import make_folder, replace_atomically
 
 __all__ = [
     "check_figure_path",
@@ -93,7 +93,7 @@ def save(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 110) ->
         if not extension:
             extension = rcParams["savefig.format"]
             target = f"{target.rstrip('.')}.{extension}"
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        make_folder(Path(target).parent, f"cannot save the figure to {target!r}")
         replace_atomically(target, lambda handle: figure.savefig(handle, format=extension, dpi=dpi))
     return figure
 
