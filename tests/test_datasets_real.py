@@ -536,6 +536,23 @@ def test_a_damaged_cached_file_is_fetched_again(server, tmp_path):
     assert (cache / name).read_bytes() == files[name]
 
 
+def test_a_whole_idx_file_of_other_data_in_the_cache_is_not_replaced(server, tmp_path):
+    """Fashion-MNIST's files have MNIST's names: a cache_dir holding them had all four
+    replaced by MNIST without a word. A download is renamed into place only once its
+    digest matches, so a whole IDX file with another digest came from elsewhere."""
+    files, _ = fake_mnist()
+    other, _ = fake_mnist(seed=1)
+    cache = tmp_path / "fashion"
+    cache.mkdir()
+    for name, data in other.items():
+        (cache / name).write_bytes(data)
+    base = server.serve("mnist", files)
+    with pytest.raises(DownloadError, match=r"holds a whole IDX file .* left as it is"):
+        load_mnist(cache, mirrors=[base], checksums=checksums_of(files))
+    assert all((cache / name).read_bytes() == data for name, data in other.items())
+    assert server.requests == []
+
+
 def test_download_false_needs_the_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="download=False"):
         load_mnist(tmp_path, mirrors=[], download=False)

@@ -13,7 +13,9 @@ The MNIST download is careful about what ends up on disk:
 - when a mirror fails (unreachable, HTTP error, short read, wrong checksum, a ``file://``
   URL of a FIFO or device) the next mirror is tried, and the error names every mirror's
   failure;
-- a cached file is checked against its digest again before use.
+- a cached file is checked against its digest again before use; one that does not match
+  is fetched again when it is damaged, and refused, left as it is, when it is a whole IDX
+  file (another data set under the same names, such as Fashion-MNIST's).
 
 The files are in the IDX format, parsed here by :func:`parse_idx`: a 4-byte magic number
 (two zero bytes, a type code, the number of dimensions), one big-endian ``uint32`` per
@@ -196,6 +198,15 @@ def _read_idx_file(path: Path) -> np.ndarray:
     return parse_idx(path.read_bytes(), name=path.name)
 
 
+def _whole_idx(path: Path) -> bool:
+    """Whether ``path`` holds a complete, readable IDX file (not a damaged one)."""
+    try:
+        _read_idx_file(path)
+    except ValueError:
+        return False
+    return True
+
+
 def _inflate_idx(path: Path) -> bytearray:
     """The IDX file compressed in the gzip file ``path``, inflated no further than its header
     declares: a small file that would inflate to gigabytes is refused after a bounded read.
@@ -326,6 +337,12 @@ def _fetch(
             raise DownloadError(
                 f"cached {target} does not match its sha256 {sha256}; delete it or pass "
                 "download=True to fetch it again"
+            )
+        if _whole_idx(target):  # a download is renamed into place only once it matches
+            raise DownloadError(
+                f"cache_dir holds a whole IDX file {target} whose sha256 is not {sha256}: "
+                "another data set under MNIST's file names (Fashion-MNIST?), which is left "
+                "as it is; give another cache_dir, or delete the file to download MNIST"
             )
         if verbose:
             print(f"{target} does not match its checksum: fetching it again", file=sys.stderr)
