@@ -499,6 +499,21 @@ def test_a_figure_is_saved_in_the_format_its_name_gives(tmp_path, name):
     assert written.read_bytes().startswith(starts[extension])
 
 
+def test_a_figure_path_linking_to_a_data_file_never_replaces_it(tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_text("x,y\n1,0\n")
+    link = tmp_path / "fig.png"
+    link.symlink_to(data)
+    history = MLP(hidden=(2,), seed=0).fit(*make_moons(20, random_state=0), epochs=2).history
+    with pytest.raises(ValueError, match=r"fig\.png' links to .*train\.csv', which is no \.png"):
+        plot_loss_curve(history, path=link)
+    assert data.read_text() == "x,y\n1,0\n"
+    (tmp_path / "old.png").write_bytes(b"old")
+    (tmp_path / "latest.png").symlink_to(tmp_path / "old.png")  # a link to a figure is fine
+    plot_loss_curve(history, path=tmp_path / "latest.png")
+    assert (tmp_path / "old.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_a_figure_in_a_folder_that_is_a_file_says_so(tmp_path):
     """mkdir's "[Errno 17] File exists: 'data.csv'" named the file but not the problem."""
     data = tmp_path / "data.csv"

@@ -62,8 +62,9 @@ def new_figure(width: float, height: float) -> Figure:
 def check_figure_path(path: Any, name: str = "path") -> None:
     """Refuse now a ``path`` a figure cannot be saved to, rather than when it is saved: not
     a path, an existing folder (``.png`` would be added, and the figure written beside
-    the folder rather than in it), or an extension that names no format matplotlib writes
-    (none is fine: ``.png`` is added)."""
+    the folder rather than in it), an extension that names no format matplotlib writes
+    (none is fine: ``.png`` is added), or a symbolic link to a file of another extension
+    (``fig.png`` linking to ``train.csv``, which the save would replace)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a file path, got {type(path).__name__} {path!r}")
     if os.path.isdir(path):
@@ -77,6 +78,13 @@ def check_figure_path(path: Any, name: str = "path") -> None:
         raise ValueError(
             f"{name}={os.fspath(path)!r}: cannot save a figure as {extension!r}; the "
             f"extension must be one of {', '.join(sorted(formats))}"
+        )
+    target = os.path.realpath(path)  # the file a symbolic link names is the one replaced
+    named = os.path.splitext(target)[1][1:].lower()
+    if extension and os.path.isfile(target) and named != extension:
+        raise ValueError(
+            f"{name}={os.fspath(path)!r} links to {target!r}, which is no .{extension} "
+            "file: saving the figure would replace it; give the path of a figure file"
         )
 
 
