@@ -574,7 +574,7 @@ def test_a_bad_early_stopping_state_fails_before_the_first_epoch(tmp_path, kind)
     assert counter.begun == []
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float16", ">f4"])
+@pytest.mark.parametrize("dtype", ["float64", "float16"])
 def test_an_optimizer_state_of_another_dtype_fails_before_the_first_epoch(tmp_path, dtype):
     # A float32 model's Adam moments stored in another float dtype passed the checks and
     # failed in the first step, naming no file ("one optimizer serves one model").
@@ -591,6 +591,24 @@ def test_an_optimizer_state_of_another_dtype_fails_before_the_first_epoch(tmp_pa
         stopping_run(path, resume=path, extra=[counter])
     assert str(path) in str(caught.value) and "float32" in str(caught.value)
     assert counter.begun == []
+
+
+def test_a_checkpoint_written_in_the_other_byte_order_resumes_the_same(tmp_path):
+    """A checkpoint from a machine of the other byte order (big-endian) holds >f4 arrays,
+    which are read as float32 values: the run resumes as from the file written here."""
+    path, swapped = tmp_path / "run.npz", tmp_path / "swapped.npz"
+    with pytest.raises(Stop):
+        stopping_run(path, extra=[StopAt(5)])
+    document, arrays = read_model_file(path)
+    other = {
+        key: value.astype(value.dtype.newbyteorder("S")) for key, value in arrays.items()
+    }
+    assert any(not value.dtype.isnative for value in other.values())
+    write_model_file(swapped, document, other)
+    resumed, _ = stopping_run(tmp_path / "a.npz", resume=path)
+    from_swapped, _ = stopping_run(tmp_path / "b.npz", resume=swapped)
+    np.testing.assert_array_equal(from_swapped.network.params, resumed.network.params)
+    assert from_swapped.history.epochs == resumed.history.epochs
 
 
 # ---------------------------------------------------------------------------- ModelCheckpoint
