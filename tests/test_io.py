@@ -723,7 +723,7 @@ def test_a_checkpoint_path_never_replaces_a_model_or_data_file(tmp_path):
         (
             "missing/run.npz",
             ValueError,
-            "checkpoint='{folder}/missing/run.npz': the folder '{folder}/missing' does not exist",
+            "checkpoint='{folder}/missing/run.npz': the folder {folder}/missing does not exist",
         ),
         # A folder was said to be a missing folder's file, or a file that is no checkpoint.
         ("missing/", ValueError, "checkpoint='{folder}/missing/' is a folder; give the path"),
@@ -1304,3 +1304,22 @@ def test_loading_a_large_model_draws_no_initial_weights(tmp_path):
     assert peak < 3.5 * size, (peak, size)
     assert np.array_equal(loaded[0].network.params, model.network.params)
     assert np.array_equal(loaded[0].predict_proba(X), model.predict_proba(X))
+
+
+def test_a_path_inside_a_file_says_that_the_file_is_no_folder(tmp_path):
+    """``save("data.csv/m.npz")`` said "folder data.csv does not exist", which the user
+    could see that it did; each writer now names the file in the way."""
+    X, y = blobs()
+    data = tmp_path / "data.csv"
+    data.write_text("x\n1\n")
+    model = mlpzero.MLP(hidden=(2,), seed=0).fit(X, y, epochs=1)
+    expected = re.escape(f"{data} is a file, not a folder")
+    with pytest.raises(FileNotFoundError, match=expected):
+        model.save(data / "m.npz")
+    with pytest.raises(ValueError, match=expected):
+        mlpzero.MLP(hidden=(2,), seed=0).fit(X, y, epochs=1, checkpoint=data / "run.npz")
+    with pytest.raises(ValueError, match=expected):
+        model.to_c(data / "m.h")
+    with pytest.raises(ValueError, match=expected):
+        model.to_onnx(data / "m.onnx")
+    assert data.read_text() == "x\n1\n"

@@ -600,9 +600,7 @@ def test_a_checkpoint_written_in_the_other_byte_order_resumes_the_same(tmp_path)
     with pytest.raises(Stop):
         stopping_run(path, extra=[StopAt(5)])
     document, arrays = read_model_file(path)
-    other = {
-        key: value.astype(value.dtype.newbyteorder("S")) for key, value in arrays.items()
-    }
+    other = {key: value.astype(value.dtype.newbyteorder("S")) for key, value in arrays.items()}
     assert any(not value.dtype.isnative for value in other.values())
     write_model_file(swapped, document, other)
     resumed, _ = stopping_run(tmp_path / "a.npz", resume=path)

@@ -95,6 +95,7 @@ __all__ = [
     "jsonable",
     "loss_entry",
     "make_folder",
+    "missing_folder",
     "read_record",
     "replace_atomically",
     "short_repr",
@@ -523,7 +524,7 @@ def _write_atomic(
     target = Path(path)
     folder = target.parent
     if not folder.is_dir():
-        raise FileNotFoundError(f"cannot save to {target}: folder {folder} does not exist")
+        raise FileNotFoundError(f"cannot save to {target}: {missing_folder(folder)}")
     if target.is_dir():
         raise IsADirectoryError(f"cannot save to {target}: it is a folder")
     text = json.dumps(document, allow_nan=False, sort_keys=True).encode("utf-8")
@@ -564,12 +565,27 @@ def make_folder(folder: str | os.PathLike[str], what: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        path = Path(os.path.abspath(folder))
-        files = (p for p in (*reversed(path.parents), path) if p.exists() and not p.is_dir())
-        blocking = next(files, None)
+        blocking = _file_in_the_way(folder)
         if blocking is None:
             raise
         raise NotADirectoryError(f"{what}: {blocking} is a file, not a folder") from None
+
+
+def missing_folder(folder: str | os.PathLike[str]) -> str:
+    """Why the folder ``folder``, which is not one, cannot hold a file: ``"the folder F does
+    not exist"``, or ``"F is a file, not a folder"`` for the file that stands on its path
+    (``data.csv`` of ``data.csv/model.npz``)."""
+    blocking = _file_in_the_way(folder)
+    if blocking is None:
+        return f"the folder {os.fspath(folder)} does not exist"
+    return f"{blocking} is a file, not a folder"
+
+
+def _file_in_the_way(folder: str | os.PathLike[str]) -> Path | None:
+    """The first of ``folder`` and the folders above it that exists as no folder, if any."""
+    path = Path(os.path.abspath(folder))
+    files = (p for p in (*reversed(path.parents), path) if p.exists() and not p.is_dir())
+    return next(files, None)
 
 
 def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any]) -> Path:
@@ -611,8 +627,8 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     except OSError as error:  # named after the temporary file, which the user never named
         folder = target.parent
         reason = (
-            f"folder {folder} does not exist"
-            if isinstance(error, FileNotFoundError)
+            missing_folder(folder)
+            if isinstance(error, (FileNotFoundError, NotADirectoryError))
             else f"no file can be made in its folder {folder} ({error.strerror}); the file "
             "is written under a temporary name there, then renamed"
         )

@@ -1363,7 +1363,7 @@ def _check_checkpoint_path(checkpoint: Any) -> None:
         raise ValueError(f"checkpoint={path!r} is a folder; give the path of a file")
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
-        raise ValueError(f"checkpoint={path!r}: the folder {folder!r} does not exist")
+        raise ValueError(f"checkpoint={path!r}: {_io.missing_folder(folder)}")
 
 
 def _refuse_replacing(argument: str, path: Any, resume: Any, checkpoint: bool = True) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import file_path
+from ..io import file_path, missing_folder
 from ..targets import plain_labels
 from .operations import Step, activation_step, link_step
 
@@ -261,7 +261,7 @@ def checked_output(path: Any, suffix: str) -> Path:
     if given.endswith(("/", os.sep)) or out.is_dir():
         raise ValueError(f"path {given!r} is a folder; give a file name for the {what}")
     if not out.parent.is_dir():
-        raise ValueError(f"path {str(out)!r}: the folder {str(out.parent)!r} does not exist")
+        raise ValueError(f"path {str(out)!r}: {missing_folder(out.parent)}")
     if export_format(out) != suffix:
         raise ValueError(f"path {str(out)!r}: the {what} is written to a {suffix} file")
     target = Path(os.path.realpath(out))  # the file a symbolic link names is replaced
