@@ -609,6 +609,19 @@ def test_a_checkpoint_written_in_the_other_byte_order_resumes_the_same(tmp_path)
     assert from_swapped.history.epochs == resumed.history.epochs
 
 
+def test_a_checkpoint_path_that_links_to_a_missing_file_is_written_through(tmp_path):
+    """A link to a file not yet made was refused as "an existing file that is not an mlpzero
+    checkpoint", while save writes through such a link: the fit now writes there too."""
+    X, y = data()
+    link = tmp_path / "run.npz"
+    link.symlink_to(tmp_path / "target.npz")
+    model = MLP(hidden=(4,), seed=0)
+    model.fit(X, y, epochs=2, checkpoint=link)
+    assert link.is_symlink() and (tmp_path / "target.npz").is_file()
+    resumed = MLP(hidden=(4,), seed=0).fit(X, y, epochs=2, resume=link)
+    np.testing.assert_array_equal(resumed.network.params, model.network.params)
+
+
 # ---------------------------------------------------------------------------- ModelCheckpoint
 def test_a_checkpoint_path_naming_val_loss_without_validation_fails_before_training(tmp_path):
     X, y = data()

@@ -1373,7 +1373,7 @@ def _refuse_replacing(argument: str, path: Any, resume: Any, checkpoint: bool = 
     nothing yet, an empty file, the file the fit resumes from, or a file of the kind it
     writes."""
     path = os.fspath(path)
-    if not os.path.lexists(path) or _is_empty_file(path):
+    if not os.path.exists(path) or _is_empty_file(path):  # a dangling link: written through
         return
     if os.path.isdir(path):
         raise ValueError(f"{argument} is a folder; give the path of a file")
