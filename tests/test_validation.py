@@ -155,6 +155,25 @@ def test_check_targets_names_pandas_missing_labels_as_missing():
             MLP(hidden=(2,)).fit(X, y, epochs=1)
 
 
+def test_a_two_column_y_of_nullable_pandas_columns_is_numeric():
+    """A frame of nullable Int64, Float64 or boolean columns reads as an object array,
+    which a 2-D y refused as not numeric while showing its numbers."""
+    pd = pytest.importorskip("pandas")
+    X, labels = data(n=20)
+    Y = np.column_stack([labels, 1 - labels])
+    cases = (("Int64", "multilabel"), ("boolean", "multilabel"), ("Float64", "regression"))
+    for dtype, task in cases:
+        values = Y.astype(bool) if dtype == "boolean" else Y + 0.5 * (dtype == "Float64")
+        frame = pd.DataFrame({"a": pd.array(values[:, 0], dtype=dtype), "b": values[:, 1]})
+        checked = check_targets(frame, 20)
+        assert checked.dtype == np.float64
+        np.testing.assert_array_equal(checked, values)
+        model = MLP(hidden=(2,), seed=0).fit(X, frame, epochs=2)
+        plain = MLP(hidden=(2,), seed=0).fit(X, values.astype(np.float64), epochs=2)
+        assert model.task == task
+        np.testing.assert_array_equal(model.predict(X), plain.predict(X))
+
+
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [

@@ -523,6 +523,8 @@ def check_targets(
         raise ValueError(
             f"expected {name} with {n_samples} rows to match X, got {array.shape[0]}{hint}"
         )
+    if array.ndim == 2 and array.shape[1] > 1 and array.dtype.kind == "O":
+        array = _numbers_as_float(array)
     if _first_non_finite(array) is not None:
         raise ValueError(f"{name} contains NaN or infinity")
     missing = (
@@ -533,6 +535,21 @@ def check_targets(
     if missing:
         raise ValueError(f"{name} contains missing values (None, NaN, NaT or pandas' NA)")
     return array
+
+
+def _numbers_as_float(array: np.ndarray) -> np.ndarray:
+    """An object ``y`` of several columns whose entries are all numbers as float64 (a
+    data frame of nullable ``Int64``, ``Float64`` or ``boolean`` columns, or of columns of
+    several dtypes, reads as objects): a multi-label matrix or multi-output targets, which
+    must be numeric. Any other ``array`` as it is, for the task to refuse. (A single
+    column is a 1-D y of labels, whose type is kept.)"""
+    numbers = (bool, int, float, np.bool_, np.integer, np.floating)
+    if not all(isinstance(value, numbers) for value in array.flat):
+        return array
+    try:
+        return array.astype(np.float64)
+    except OverflowError:  # an int like 10**400
+        return array
 
 
 def is_missing(value: Any) -> bool:
