@@ -155,6 +155,25 @@ def test_check_targets_names_pandas_missing_labels_as_missing():
             MLP(hidden=(2,)).fit(X, y, epochs=1)
 
 
+@pytest.mark.skipif(
+    not hasattr(getattr(np, "dtypes", None), "StringDType"), reason="NumPy before 2.0"
+)
+@pytest.mark.parametrize("missing", [np.nan, None, "pandas NA"])
+def test_a_missing_label_in_numpy_s_string_dtype_is_named_missing(missing):
+    """NumPy's StringDType may hold a missing value (its na_object): NaN and pandas' NA
+    became a class of their own, and None failed in the label sort with NumPy's
+    "Cannot compare null that is not a nan-like value"."""
+    if missing == "pandas NA":
+        missing = pytest.importorskip("pandas").NA
+    y = np.array(["a", missing, "b", "a"], dtype=np.dtypes.StringDType(na_object=missing))
+    with pytest.raises(ValueError, match=r"^y contains missing values \(None, NaN, NaT"):
+        check_targets(y, 4)
+    with pytest.raises(ValueError, match=r"^y contains missing values"):
+        MLP(hidden=(2,)).fit(np.zeros((4, 2)), y, epochs=1)
+    present = y[[0, 2, 3]]  # without the missing value, the labels are taken as they are
+    assert check_targets(present, 3).tolist() == ["a", "b", "a"]
+
+
 def test_a_two_column_y_of_nullable_pandas_columns_is_numeric():
     """A frame of nullable Int64, Float64 or boolean columns reads as an object array,
     which a 2-D y refused as not numeric while showing its numbers."""

@@ -527,9 +527,11 @@ def check_targets(
         array = _numbers_as_float(array)
     if _first_non_finite(array) is not None:
         raise ValueError(f"{name} contains NaN or infinity")
+    # NumPy's StringDType ("T") holds a missing value only when it names one (na_object)
+    may_miss = array.dtype.kind == "O" or hasattr(array.dtype, "na_object")
     missing = (
         any(is_missing(v) for v in array.ravel())
-        if array.dtype.kind == "O"
+        if may_miss
         else array.dtype.kind in "mM" and bool(np.isnat(array).any())
     )
     if missing:
