@@ -37,6 +37,27 @@ def test_infer_task_on_each_kind_of_y(y, task):
     assert infer_task(y) == task
 
 
+def test_floats_held_as_objects_are_measurements_as_floats_are():
+    """A pandas column of dtype object holding floats was read as labels: each distinct
+    value became a class, and a regression target trained a classifier of as many
+    classes as it had values."""
+    X = rng.standard_normal((30, 2))
+    values = X[:, 0] * 3 + 1
+    for given in (values.astype(object), [1, *values[1:].tolist()]):  # an int among floats
+        objects = np.array(given, dtype=object)
+        model = MLP(hidden=(3,), seed=0).fit(X, objects, epochs=2)
+        plain = MLP(hidden=(3,), seed=0).fit(X, np.asarray(given, dtype=float), epochs=2)
+        assert model.task == "regression"
+        np.testing.assert_array_equal(model.predict(X), plain.predict(X))
+        assert model.evaluate(X, objects) == plain.evaluate(X, np.asarray(given, dtype=float))
+    zero_one = np.array([0.0, 1.0] * 15, dtype=object)
+    assert MLP(hidden=(3,), seed=0).fit(X, zero_one, epochs=1).classes_.tolist() == [0.0, 1.0]
+    integers = np.array([1, 2, 3] * 10, dtype=object)  # integers stay labels, of their type
+    model = MLP(hidden=(3,), seed=0).fit(X, integers, epochs=1)
+    assert model.task == "multiclass"
+    assert model.predict(X).dtype == object
+
+
 @pytest.mark.parametrize(
     ("y", "match"),
     [

@@ -523,8 +523,6 @@ def check_targets(
         raise ValueError(
             f"expected {name} with {n_samples} rows to match X, got {array.shape[0]}{hint}"
         )
-    if array.ndim == 2 and array.shape[1] > 1 and array.dtype.kind == "O":
-        array = _numbers_as_float(array)
     if _first_non_finite(array) is not None:
         raise ValueError(f"{name} contains NaN or infinity")
     # NumPy's StringDType ("T") holds a missing value only when it names one (na_object)
@@ -536,18 +534,26 @@ def check_targets(
     )
     if missing:
         raise ValueError(f"{name} contains missing values (None, NaN, NaT or pandas' NA)")
-    return array
+    return _numbers_as_float(array) if array.dtype.kind == "O" else array
 
 
 def _numbers_as_float(array: np.ndarray) -> np.ndarray:
-    """An object ``y`` of several columns whose entries are all numbers as float64 (a
-    data frame of nullable ``Int64``, ``Float64`` or ``boolean`` columns, or of columns of
-    several dtypes, reads as objects): a multi-label matrix or multi-output targets, which
-    must be numeric. Any other ``array`` as it is, for the task to refuse. (A single
-    column is a 1-D y of labels, whose type is kept.)"""
+    """An object ``y`` of numbers as float64 where they are measurements or a matrix;
+    any other ``array`` as it is.
+
+    A data frame of nullable ``Int64``, ``Float64`` or ``boolean`` columns, or of columns
+    of several dtypes, reads as objects, as does a pandas column of dtype object. Several
+    columns of numbers are a 0/1 matrix or multi-output targets, which must be numeric;
+    one column of numbers holding a float is measurements, as a float ``y`` is (NumPy
+    reads the same numbers in a list as floats). One column of integers or booleans is
+    labels, kept of their type; the rest is for the task to refuse or take as labels.
+    """
     numbers = (bool, int, float, np.bool_, np.integer, np.floating)
     if not all(isinstance(value, numbers) for value in array.flat):
         return array
+    one_column = array.ndim == 1 or array.shape[1] == 1
+    if one_column and not any(isinstance(value, (float, np.floating)) for value in array.flat):
+        return array  # integers or booleans: labels
     try:
         return array.astype(np.float64)
     except OverflowError:  # an int like 10**400
