@@ -158,3 +158,21 @@ def test_a_wide_frame_is_matched_by_name_in_linear_time():
         model.predict(pd.DataFrame(X[:, ::-1], columns=[*names[:0:-1], "d"]))
     assert len(str(caught.value)) < 400  # the 60,000 names in brief
     assert "..., 'c59998', 'c59999' (60,000 in all)])" in str(caught.value)
+
+
+@pytest.mark.parametrize("labels", [["alpha", "alpha", "gamma"], ["alpha", 1, "gamma"]])
+def test_a_first_fit_refuses_columns_that_cannot_name_the_features(frame, labels):
+    """A frame whose labels were duplicated or mixed strings with other labels trained a
+    model without feature names: such a frame with its columns in another order was then
+    predicted from by position, without a word, where a frame of names is matched."""
+    df, y = frame
+    odd = df.set_axis(labels, axis=1)
+    for first in (lambda model: model.fit(odd, y, epochs=1), lambda model: model.build(odd, y)):
+        model = MLP(hidden=(2,), seed=0)
+        with pytest.raises(ValueError, match=r"^X: the columns \[.*\] cannot name the features"):
+            first(model)
+        assert not model.built
+    # Labels that are all integers, as a frame made from an array has, are taken in order.
+    numbered = MLP(hidden=(2,), seed=0).fit(df.set_axis([0, 1, 2], axis=1), y, epochs=1)
+    assert numbered.feature_names_in_ is None
+    np.testing.assert_array_equal(numbered.predict(df.to_numpy()), numbered.predict(df))

@@ -1111,10 +1111,27 @@ def _column_names(X: Any) -> list[str] | None:
 
 def _first_fit_names(model: MLP, X: Any) -> list[str] | None:
     """The feature names a first fit gives ``model``: those set on it before (the names of
-    an array's columns, which it cannot carry), else a data frame's column names."""
+    an array's columns, which it cannot carry), else a data frame's column names.
+
+    A frame with some string labels that are not distinct strings (duplicates, or mixed
+    with other labels) is refused, as :func:`in_training_order` refuses it later: a model
+    without names would take such a frame's columns in order, whatever their labels."""
     if model.feature_names_in_ is not None:
         return list(model.feature_names_in_)
-    return _column_names(X)
+    names = _column_names(X)
+    labels = _frame_labels(X)
+    if names is None and any(isinstance(label, str) for label in labels):
+        raise ValueError(
+            f"X: the columns [{brief_list(labels, quoted=True)}] cannot name the features "
+            "(they are not distinct strings), so a frame could not be matched to them by "
+            "name later: rename them, or pass X.to_numpy() to take the columns in order"
+        )
+    return names
+
+
+def _frame_labels(X: Any) -> list[Any]:
+    """The column labels of a data frame (pandas or alike); none for anything else."""
+    return [] if isinstance(X, np.ndarray) else list(getattr(X, "columns", []))
 
 
 def in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
@@ -1128,7 +1145,7 @@ def in_training_order(X: Any, expected: list[str] | None, what: str) -> Any:
     """
     names = None if expected is None else _column_names(X)
     if names is None and expected is not None:
-        labels = [] if isinstance(X, np.ndarray) else list(getattr(X, "columns", []))
+        labels = _frame_labels(X)
         if any(isinstance(label, str) for label in labels):
             raise ValueError(
                 f"{what}: the model was trained on the features {expected}, and the "
