@@ -141,6 +141,22 @@ def test_check_targets_suggests_toarray_for_a_sparse_y():
         MLP(hidden=(2,)).fit(np.zeros((3, 2)), Y, epochs=1)
 
 
+def test_a_complex_y_is_refused_not_read_as_labels():
+    """A complex y, refused in X and in sample_weight, was taken as labels: loss="auto"
+    trained a classifier with one class per value, and a regression loss said only that
+    y "must be numeric"."""
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    y = np.arange(6) + 1j
+    with pytest.raises(ValueError, match=r"^y holds complex numbers \(complex128\), such as"):
+        check_targets(y, 6)
+    for loss in ("auto", "squared_error"):
+        with pytest.raises(ValueError, match=r"^y holds complex numbers"):
+            MLP(hidden=(2,), loss=loss).fit(X, y, epochs=1)
+    model = MLP(hidden=(2,), seed=0).fit(X, np.arange(6) % 2, epochs=1)
+    with pytest.raises(ValueError, match=r"^y holds complex numbers"):
+        model.evaluate(X, (np.arange(6) % 2) + 0j)
+
+
 def test_check_targets_names_pandas_missing_labels_as_missing():
     """A nullable pandas column's NA reached the label sort, which said the labels mixed
     types (NAType, str) rather than that one was missing."""

@@ -501,6 +501,12 @@ def check_targets(
         raise ValueError(f"{name} must be 1-D or 2-D with one entry per sample, got {got}")
     if array.ndim > 2:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
+    if array.dtype.kind == "c":  # as in X: no real targets, and no labels either
+        raise ValueError(
+            f"{name} holds complex numbers ({array.dtype}), such as "
+            f"{array.ravel()[:3].tolist()}: targets must be real numbers or labels (pass "
+            f"{name}.real if the imaginary parts are 0)"
+        )
     if array.ndim == 2 and array.shape[1] == 0:
         raise ValueError(
             f"{name} has no columns: got shape {array.shape}, need a target (or a column "
