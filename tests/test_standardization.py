@@ -462,6 +462,23 @@ def test_a_build_whose_statistics_are_refused_leaves_the_model_unbuilt():
     assert not model.built and model.standardizer_ is None
 
 
+def test_statistics_the_model_dtype_cannot_hold_are_refused_before_the_model_changes():
+    """A feature whose spread is below float32's smallest normal number gave statistics
+    that only the first forward pass refused: the fit failed with the model built around
+    them, so every later fit and predict failed the same way (build, the same)."""
+    X, y = raw_data()
+    X[:, 1] = np.where(np.arange(len(X)) % 2, 1e-40, 0.0)
+    for first in (lambda m, X: m.fit(X, y, epochs=1), lambda m, X: m.build(X, y)):
+        model = MLP(hidden=(3,), seed=0, standardize=True)
+        with pytest.raises(ValueError, match=r"feature 1's mean .* do not fit in float32"):
+            first(model, X)
+        assert not model.built and model.standardizer_ is None
+        rescaled = X.copy()
+        rescaled[:, 1] *= 1e30
+        first(model, rescaled)  # the same model trains on it
+        assert model.standardizer_.scale[1] == pytest.approx(0.5e-10, rel=1e-6)
+
+
 def test_joining_no_moments_is_refused_by_name():
     # an empty list failed with "IndexError: list index out of range"
     with pytest.raises(ValueError, match=r"^parts must hold the moments of at least one"):

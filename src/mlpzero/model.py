@@ -248,6 +248,8 @@ class MLP:
         # the statistics of this X, kept by the fits that follow; computed first, so that
         # a refusal leaves no network that would take raw inputs
         standardizer = Standardizer.fit(_dense_blocks(X, self.dtype)) if self.standardize else None
+        if standardizer is not None:  # as the forward passes will use them
+            standardizer.statistics_in(self.dtype)
         self._build(X, y if classes is None else np.asarray(classes))
         self.feature_names_in_ = names
         self.network.input_transform = standardizer
@@ -625,11 +627,15 @@ class MLP:
             )
         train_rows = _training_rows(len(data.y), prepared.validation_rows)
         blocks = _dense_blocks(data.X, self.dtype)
-        self.network.input_transform = (
+        standardizer = (
             Standardizer.fit(blocks, train_rows)
             if comm.size == 1
             else _distributed.fit_standardizer(comm, blocks, train_rows)
         )
+        # Refused here, while a failed fit still leaves the model as it was, rather than
+        # by the first forward pass, which would leave it built around them.
+        standardizer.statistics_in(self.dtype)
+        self.network.input_transform = standardizer
 
     def _fit_lbfgs(
         self,
