@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+from conftest import traced_peak
 from mlpzero import MLP
 from mlpzero.activations import sigmoid, softmax
 from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
@@ -593,6 +594,27 @@ def test_a_missing_value_in_a_dataframe_is_named_as_such():
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"a": [0.5, 1.5, 2.5], "b": pd.array([1.0, pd.NA, 3.0], dtype="Float64")})
     with pytest.raises(ValueError, match=r"X has a missing value \(<NA>\) at index 1, 1"):
+        check_features(frame)
+
+
+def test_a_frame_of_numbers_of_several_dtypes_is_read_without_python_objects():
+    """A boolean or nullable column beside float ones makes np.asarray build an array of
+    Python objects, a boxed float per value: checking such a frame took about five times
+    its memory."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    n = 20_000
+    frame = pd.DataFrame(rng.standard_normal((n, 8)), columns=list("abcdefgh"))
+    frame["flag"] = np.arange(n) % 3 == 0
+    frame["count"] = pd.array(np.arange(n) % 7, dtype="Int64")
+    expected = np.asarray(frame).astype(np.float64)
+    checked = []
+    peak = traced_peak(lambda: checked.append(check_features(frame)))
+    np.testing.assert_array_equal(checked[0], expected)
+    assert checked[0].dtype == np.float64
+    assert peak < 2.5 * expected.nbytes, peak / expected.nbytes
+    frame.loc[5, "count"] = pd.NA  # a missing value is still named as such
+    with pytest.raises(ValueError, match=r"X has a missing value \(<NA>\) at index 5, 9"):
         check_features(frame)
 
 

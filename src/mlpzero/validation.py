@@ -177,8 +177,9 @@ def check_features(
                 "drop their rows"
             )
         X = X.data
+    array = _numeric_frame(X)
     try:
-        array = np.asarray(X)
+        array = np.asarray(X) if array is None else array
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} could not be read as an array: {error}") from None
     if array.ndim == 0:  # a number, or what NumPy wraps whole: None, a generator, a dict
@@ -213,6 +214,30 @@ def check_features(
     if is_memory_mapped(array) or not convert:
         return array
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _numeric_frame(X: Any) -> np.ndarray | None:
+    """A data frame (pandas or alike) of number and boolean columns of several dtypes as
+    one float64 array, filled column by column; None for anything else.
+
+    ``np.asarray`` makes such a frame (a boolean or nullable ``Int64`` column beside float
+    ones) an array of Python objects first, a boxed number per value: about five times
+    the frame's memory. A frame with a missing value gives None too, so that the object
+    array names it.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if isinstance(X, np.ndarray) or getattr(X, "ndim", None) != 2 or dtypes is None:
+        return None
+    dtypes = list(dtypes)
+    if not all(getattr(dtype, "kind", "O") in "biuf" for dtype in dtypes):
+        return None
+    if len(set(dtypes)) <= 1 and all(isinstance(dtype, np.dtype) for dtype in dtypes):
+        return None  # one NumPy dtype: np.asarray makes no objects
+    try:
+        array = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):  # a frame that converts otherwise: np.asarray reads it
+        return None
+    return None if np.isnan(array).any() else array
 
 
 #: A column whose values span fewer steps of the model's dtype than this is named by
