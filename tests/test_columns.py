@@ -176,3 +176,23 @@ def test_a_first_fit_refuses_columns_that_cannot_name_the_features(frame, labels
     numbered = MLP(hidden=(2,), seed=0).fit(df.set_axis([0, 1, 2], axis=1), y, epochs=1)
     assert numbered.feature_names_in_ is None
     np.testing.assert_array_equal(numbered.predict(df.to_numpy()), numbered.predict(df))
+
+
+def test_a_bad_value_of_a_reordered_frame_names_its_column(frame):
+    """A frame is put in the training order before it is checked, so the column number of
+    a NaN or a missing value was its place in that order, not in the frame given: the
+    message sent the user to another column. It now names the column too."""
+    df, y = frame
+    model = MLP(hidden=(2,), seed=0).fit(df, y, epochs=1)
+    shuffled = df[["gamma", "alpha", "beta"]].copy()
+    shuffled.loc[3, "gamma"] = np.nan
+    with pytest.raises(ValueError, match=r"first at row 3, column 2 \('gamma'\)"):
+        model.predict(shuffled)
+    shuffled["gamma"] = pd.array(df["gamma"], dtype="Float64")
+    shuffled.loc[4, "gamma"] = pd.NA
+    with pytest.raises(ValueError, match=r"missing value \(<NA>\) at index 4, 2 \('gamma'\)"):
+        model.predict(shuffled)
+    shuffled["gamma"] = df["gamma"].to_numpy()
+    shuffled.loc[5, "gamma"] = 1e300  # beyond float32
+    with pytest.raises(ValueError, match=r"holds 1e\+300 \(at index 5, 2 \('gamma'\)\)"):
+        model.predict(shuffled)

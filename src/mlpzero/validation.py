@@ -177,6 +177,8 @@ def check_features(
                 "drop their rows"
             )
         X = X.data
+    labels = None if isinstance(X, np.ndarray) else getattr(X, "columns", None)
+    labels = None if labels is None else list(labels)  # a frame's, to name its columns
     array = _numeric_frame(X)
     try:
         array = np.asarray(X) if array is None else array
@@ -192,7 +194,7 @@ def check_features(
                 array = _as_float64(array)
             # The third: an int like 10**400.
             except (TypeError, ValueError, OverflowError, _ComplexWarning):
-                raise ValueError(_not_numeric(array, name)) from None
+                raise ValueError(_not_numeric(array, name, labels)) from None
         else:
             raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
     if array.ndim == 1:
@@ -206,9 +208,14 @@ def check_features(
     bad = scan(array.shape[0], lambda rows: _first_non_finite(array, rows))
     if bad is not None:
         raise ValueError(
-            f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]})"
+            f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}"
+            f"{_label(labels, bad[1])})"
         )
-    check_fits(array, dtype, name, scan)
+
+    def locate(where: list[int]) -> str:
+        return f"index {where[0]}, {where[1]}{_label(labels, where[1])}"
+
+    check_fits(array, dtype, name, scan, locate)
     if warn_precision:
         warn_lost_precision(array, dtype, name)
     if is_memory_mapped(array) or not convert:
@@ -328,17 +335,27 @@ def _as_float64(array: np.ndarray) -> np.ndarray:
         return array.astype(np.float64, copy=False)
 
 
-def _not_numeric(array: np.ndarray, name: str) -> str:
+def _label(labels: list[Any] | None, column: int) -> str:
+    """`` ('name')``, the label of ``column`` in a data frame's ``labels``; else nothing.
+    (A frame is put in the training order before its check: a column's number alone is
+    its place in that order, not in the frame as given.)"""
+    return "" if labels is None or len(labels) <= column else f" ({labels[column]!r})"
+
+
+def _not_numeric(array: np.ndarray, name: str, labels: list[Any] | None = None) -> str:
     """Why an object or string ``array`` cannot be read as numbers: its first entry that
     is not one (a missing value, such as pandas' ``NA`` or None, said as such, and an
-    integer beyond every float)."""
+    integer beyond every float). ``labels``, a data frame's columns, name the column."""
     for flat, value in enumerate(array.ravel()):
         try:
             if isinstance(value, complex):  # float() of NumPy's drops the imaginary part
                 raise TypeError
             float(value)
         except (TypeError, ValueError, OverflowError) as error:
-            where = ", ".join(str(int(i)) for i in np.unravel_index(flat, array.shape))
+            index = np.unravel_index(flat, array.shape)
+            where = ", ".join(str(int(i)) for i in index)
+            if array.ndim == 2:
+                where += _label(labels, int(index[1]))
             if isinstance(error, OverflowError):
                 return (
                     f"{name} holds an integer beyond every float ({str(value)[:5]}...) at "
