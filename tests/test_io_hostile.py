@@ -692,16 +692,23 @@ REPORTED = {  # the cases of the report, each with the field its error must name
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("case", sorted(REPORTED))
-def test_the_reported_crafted_fields_raise_value_errors_naming_file_and_field(files, case):
+def crafted_checkpoint_error(files, keys, value):
+    """The file and the message of the error that loading the checkpoint of ``files`` gives
+    with the field at ``keys`` of its metadata set to ``value``."""
     folder, _, checkpoint_path, _ = files
-    keys, value, field = REPORTED[case]
     document, arrays = read_model_file(checkpoint_path)
     set_path(document, keys, value)
-    path = write_model_file(folder / "reported.npz", document, arrays)
+    path = write_model_file(folder / "crafted.npz", document, arrays)
     with pytest.raises(ValueError) as caught:
         checkpointing.load_checkpoint(path)
-    assert str(path) in str(caught.value) and field in str(caught.value)
+    return path, str(caught.value)
+
+
+@pytest.mark.parametrize("case", sorted(REPORTED))
+def test_the_reported_crafted_fields_raise_value_errors_naming_file_and_field(files, case):
+    keys, value, field = REPORTED[case]
+    path, message = crafted_checkpoint_error(files, keys, value)
+    assert str(path) in message and field in message
 
 
 LONG = "x" * 1_000_000
@@ -720,14 +727,8 @@ LONG_TEXTS = {  # a megabyte of text where a name belongs: the error shows a sho
 
 @pytest.mark.parametrize("case", sorted(LONG_TEXTS))
 def test_errors_quote_a_long_text_of_the_file_in_short(files, case):
-    folder, _, checkpoint_path, _ = files
     keys, value, field = LONG_TEXTS[case]
-    document, arrays = read_model_file(checkpoint_path)
-    set_path(document, keys, value)
-    path = write_model_file(folder / "long.npz", document, arrays)
-    with pytest.raises(ValueError) as caught:
-        checkpointing.load_checkpoint(path)
-    message = str(caught.value)
+    path, message = crafted_checkpoint_error(files, keys, value)
     assert str(path) in message and field in message
     assert len(message) < 1000, message[:300]
 

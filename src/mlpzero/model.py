@@ -1445,23 +1445,21 @@ def _check_model_checkpoint_path(path: str, checkpoint: Any, resume: Any) -> Non
     would replace each other, or a path (without placeholders) that names an existing file
     other than a model file."""
     argument = f"ModelCheckpoint(path={path!r})"
-    if "{" in path:
-        for name, other in (("checkpoint", checkpoint), ("resume", resume)):
-            if other is not None and _pattern_could_name(path, other):
-                raise ValueError(
-                    f"{argument} could name the file of {name}={os.fspath(other)!r} at some "
-                    "epoch, and the model it saves would then replace the checkpoint (and the "
-                    "checkpoint the model); give it a pattern that cannot"
-                )
-        return
+    pattern = "{" in path
+    names, when, instead = (
+        ("could name", " at some epoch", "a pattern that cannot")
+        if pattern
+        else ("names", "", "another path")
+    )
     for name, other in (("checkpoint", checkpoint), ("resume", resume)):
-        if other is not None and _same_file(path, other):
+        if other is not None and (_pattern_could_name if pattern else _same_file)(path, other):
             raise ValueError(
-                f"{argument} names the file of {name}={os.fspath(other)!r}: the model it "
-                "saves would replace the checkpoint (and the checkpoint the model); give it "
-                "another path"
+                f"{argument} {names} the file of {name}={os.fspath(other)!r}{when}: the model "
+                "it saves would replace the checkpoint (and the checkpoint the model); give it "
+                f"{instead}"
             )
-    _refuse_replacing(argument, path, None, checkpoint=False)
+    if not pattern:
+        _refuse_replacing(argument, path, None, checkpoint=False)
 
 
 def _refuse_shared_model_checkpoint_path(path: str, earlier: Sequence[ModelCheckpoint]) -> None:
