@@ -98,6 +98,23 @@ def test_gradient_norms_of_a_linear_two_layer_network_by_hand():
     np.testing.assert_allclose(gradient_norms(net), expected, rtol=1e-12)
 
 
+def test_gradient_norms_and_update_ratios_of_tiny_and_huge_float64_values():
+    # A deep sigmoid network's first-layer gradient can fall below 1e-154, whose square
+    # is 0 in float64; an exploding one beyond 1e154, whose square is infinite.
+    net = Network([2, 2, 1], "sigmoid", dtype="float64", rng=0)
+    net.weight_grads[0][...] = [[3e-170, 4e-170], [0.0, 0.0]]
+    net.weight_grads[1][...] = [[3e170, -4e170]]
+    norms = gradient_norms(net)
+    assert norms == [pytest.approx(5e-170, rel=1e-15), pytest.approx(5e170, rel=1e-15)]
+    net.weights[0][...] = [[3e-170, 4e-170], [0.0, 0.0]]
+    net.weights[1][...] = [[3e170, -4e170]]
+    before = net.params.copy()
+    net.weights[0][...] *= 1.5
+    net.weights[1][...] *= 1.25
+    ratios = update_ratios(net, before)
+    assert ratios == [pytest.approx(0.5, rel=1e-15), pytest.approx(0.25, rel=1e-15)]
+
+
 def test_update_ratios_per_layer():
     net = Network([3, 4, 2], "relu", dtype="float32", rng=0)
     before = net.params.copy()

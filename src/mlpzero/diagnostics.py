@@ -253,9 +253,17 @@ def _hidden_outputs(network: Network) -> list[np.ndarray]:
 
 
 def _norm(array: np.ndarray) -> float:
-    """The Frobenius norm, summed in float64."""
+    """The Frobenius norm, summed in float64. The values are first scaled by a power of
+    two (exactly) to a largest magnitude near 1, so that a norm below 1e-154 is not
+    reported as 0, nor one above 1e154 as infinite, for its squares leaving float64."""
     flat = array.astype(np.float64, copy=False).ravel()
-    return math.sqrt(float(np.dot(flat, flat)))
+    peak = float(np.max(np.abs(flat), initial=0.0))
+    if peak == 0 or not math.isfinite(peak):  # all zero, or NaN or infinity to report
+        return peak
+    exponent = math.frexp(peak)[1]
+    scaled = np.ldexp(flat, -exponent)
+    with np.errstate(over="ignore"):  # a norm beyond float64 is infinite
+        return float(np.ldexp(math.sqrt(float(np.dot(scaled, scaled))), exponent))
 
 
 def _check_network(network: object) -> None:
