@@ -514,6 +514,16 @@ def test_a_figure_path_linking_to_a_data_file_never_replaces_it(tmp_path):
     assert (tmp_path / "old.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_a_path_without_extension_whose_png_links_to_a_data_file_never_replaces_it(tmp_path):
+    # "fig" is saved as "fig.png", so it is that link which must not be written through.
+    data = tmp_path / "train.csv"
+    data.write_text("x,y\n1,0\n")
+    (tmp_path / "fig.png").symlink_to(data)
+    with pytest.raises(ValueError, match=r"saved as .*fig\.png', links to .*train\.csv'"):
+        plot_loss_curve([1.0, 0.5], path=tmp_path / "fig")
+    assert data.read_text() == "x,y\n1,0\n"
+
+
 def test_a_figure_in_a_folder_that_is_a_file_says_so(tmp_path):
     """mkdir's "[Errno 17] File exists: 'data.csv'" named the file but not the problem."""
     data = tmp_path / "data.csv"

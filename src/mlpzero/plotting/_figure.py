@@ -64,7 +64,8 @@ def check_figure_path(path: Any, name: str = "path") -> None:
     a path, an existing folder (``.png`` would be added, and the figure written beside
     the folder rather than in it), an extension that names no format matplotlib writes
     (none is fine: ``.png`` is added), or a symbolic link to a file of another extension
-    (``fig.png`` linking to ``train.csv``, which the save would replace)."""
+    (``fig.png`` linking to ``train.csv``, which the save would replace; for a ``path``
+    without an extension, the link is the one with ``.png`` added)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a file path, got {type(path).__name__} {path!r}")
     if os.path.isdir(path):
@@ -79,11 +80,16 @@ def check_figure_path(path: Any, name: str = "path") -> None:
             f"{name}={os.fspath(path)!r}: cannot save a figure as {extension!r}; the "
             f"extension must be one of {', '.join(sorted(formats))}"
         )
-    target = os.path.realpath(path)  # the file a symbolic link names is the one replaced
+    written, shown = os.fspath(path), f"{name}={os.fspath(path)!r}"
+    if not extension:  # saved with the default extension added, as save adds it
+        extension = rcParams["savefig.format"]
+        written = f"{written.rstrip('.')}.{extension}"
+        shown += f", saved as {written!r},"
+    target = os.path.realpath(written)  # the file a symbolic link names is the one replaced
     named = os.path.splitext(target)[1][1:].lower()
-    if extension and os.path.isfile(target) and named != extension:
+    if os.path.isfile(target) and named != extension:
         raise ValueError(
-            f"{name}={os.fspath(path)!r} links to {target!r}, which is no .{extension} "
+            f"{shown} links to {target!r}, which is no .{extension} "
             "file: saving the figure would replace it; give the path of a figure file"
         )
 
