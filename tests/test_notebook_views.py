@@ -236,6 +236,14 @@ def test_liveplot_refuses_a_bad_path_or_resolution_before_training(options, erro
         LivePlot(**options)
 
 
+def test_liveplot_refuses_a_path_saved_into_a_folder_before_training(tmp_path):
+    # path="curves" is saved as curves.png, here a folder: refused before the fit, not
+    # with an IsADirectoryError after it.
+    (tmp_path / "curves.png").mkdir()
+    with pytest.raises(ValueError, match=r"saved as .*curves\.png', is a folder"):
+        LivePlot(path=tmp_path / "curves")
+
+
 def test_liveplot_drawing_stays_a_small_share_of_training_time(notebook):
     # A fake clock: each epoch of training takes 10 ms, each redraw 200 ms.
     now = [0.0]

@@ -64,8 +64,9 @@ def check_figure_path(path: Any, name: str = "path") -> None:
     a path, an existing folder (``.png`` would be added, and the figure written beside
     the folder rather than in it), an extension that names no format matplotlib writes
     (none is fine: ``.png`` is added), or a symbolic link to a file of another extension
-    (``fig.png`` linking to ``train.csv``, which the save would replace; for a ``path``
-    without an extension, the link is the one with ``.png`` added)."""
+    (``fig.png`` linking to ``train.csv``, which the save would replace). For a ``path``
+    without an extension, the folder and the link looked for are the ones with ``.png``
+    added, the file the figure is written to."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a file path, got {type(path).__name__} {path!r}")
     if os.path.isdir(path):
@@ -85,6 +86,11 @@ def check_figure_path(path: Any, name: str = "path") -> None:
         extension = rcParams["savefig.format"]
         written = f"{written.rstrip('.')}.{extension}"
         shown += f", saved as {written!r},"
+        if os.path.isdir(written):
+            raise ValueError(
+                f"{shown} is a folder; give a file name in it, such as "
+                f"{os.path.join(written, 'figure.png')!r}"
+            )
     target = os.path.realpath(written)  # the file a symbolic link names is the one replaced
     named = os.path.splitext(target)[1][1:].lower()
     if os.path.isfile(target) and named != extension:
