@@ -1394,3 +1394,24 @@ def test_the_fingerprint_tells_data_frames_apart_by_their_columns():
     described = distributed.fingerprint({"X": pd.DataFrame(wide, columns=names)})["X"]
     renamed = distributed.fingerprint({"X": pd.DataFrame(wide, columns=names[::-1])})["X"]
     assert described.startswith("40 columns sha256:") and described != renamed
+
+
+def test_the_fingerprint_of_a_frame_of_mixed_columns_makes_no_python_objects():
+    from conftest import traced_peak
+
+    pd = pytest.importorskip("pandas")
+    rows = 50_000
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=rows), "b": rng.random(rows) > 0.5, "c": np.arange(rows)}
+    )
+    floats = frame.to_numpy(dtype=np.float64)
+    described = []
+    peak = traced_peak(lambda: described.append(distributed.fingerprint({"X": frame})["X"]))
+    # The frame as fit reads it, float64 filled column by column: not a boxed object per
+    # value and the text of them all, which took over ten times that memory.
+    assert "dtype float64" in described[0]
+    assert peak < 5 * floats.nbytes
+    changed = frame.copy()
+    changed.loc[7, "b"] = not changed.loc[7, "b"]
+    assert distributed.fingerprint({"X": changed})["X"] != described[0]
