@@ -68,7 +68,7 @@ import numpy as np
 from . import kernels as _kernels
 from .callbacks import Callback, ModelCheckpoint
 from .standardization import Standardizer
-from .validation import _numeric_frame, check_flag, is_memory_mapped, is_sparse
+from .validation import check_flag, is_memory_mapped, is_sparse, numeric_frame
 
 __all__ = [
     "LOCAL",
@@ -473,7 +473,7 @@ def _describe_array(value: Any, *, labels: bool = False) -> str:
         return f"sparse shape {csr.shape} dtype {csr.dtype} " + " ".join(map(_hash, parts))
     # A frame of number and boolean columns as fit reads it: np.asarray would box every
     # value into a Python object, and _hash would then write out the text of them all.
-    array = value if isinstance(value, np.ndarray) else _numeric_frame(value)
+    array = value if isinstance(value, np.ndarray) else numeric_frame(value)
     array = np.asarray(value) if array is None else array
     if is_memory_mapped(array) and array.ndim:
         text = f"shape {array.shape} dtype {array.dtype} memory-mapped {_sample_hash(array)}"

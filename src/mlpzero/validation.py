@@ -32,6 +32,7 @@ __all__ = [
     "is_missing",
     "is_sparse",
     "largest_magnitude",
+    "numeric_frame",
     "relative_sample_weight",
     "row_chunks",
     "rows_buffer",
@@ -179,7 +180,7 @@ def check_features(
         X = X.data
     labels = None if isinstance(X, np.ndarray) else getattr(X, "columns", None)
     labels = None if labels is None else list(labels)  # a frame's, to name its columns
-    array = _numeric_frame(X)
+    array = numeric_frame(X)
     try:
         array = np.asarray(X) if array is None else array
     except (TypeError, ValueError) as error:
@@ -223,7 +224,7 @@ def check_features(
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def _numeric_frame(X: Any) -> np.ndarray | None:
+def numeric_frame(X: Any) -> np.ndarray | None:
     """A data frame (pandas or alike) of number and boolean columns of several dtypes as
     one float64 array, filled column by column; None for anything else.
 
