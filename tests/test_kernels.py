@@ -841,6 +841,16 @@ def test_compiled_gradient_descent_stops_at_the_same_diverging_epoch(numba_on, m
     assert epochs[0] == epochs[1] < 500
 
 
+def test_gradient_descent_refuses_a_negative_number_of_epochs():
+    """On numba it returned the negative count as the steps taken, on NumPy None."""
+    net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
+    X, Y = np.zeros((3, 2)), np.zeros((3, 1))
+    before = net.params.copy()
+    with pytest.raises(ValueError, match="epochs must be >= 0, got -3"):
+        kernels.gradient_descent(net, X, Y, 0.1, -3, "sigmoid")
+    np.testing.assert_array_equal(net.params, before)
+
+
 def test_gradient_descent_declines_when_it_does_not_apply(monkeypatch):
     net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
     X, Y = np.zeros((3, 2)), np.zeros((3, 1))

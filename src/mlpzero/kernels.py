@@ -271,6 +271,8 @@ def gradient_descent(
     rows, or ``X`` and ``Y`` are not the network's dtype and shapes (:func:`suits`). The
     caller then takes the steps one by one.
     """
+    if epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {epochs}")
     if link not in ("sigmoid", "identity"):
         return None
     # Empty records, of the types fit_epochs passes: both calls share one compiled version.
