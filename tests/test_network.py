@@ -171,6 +171,15 @@ def test_predict_logits_in_chunks_equals_one_pass():
     np.testing.assert_allclose(net.predict_logits(X, chunk_rows=7), whole, rtol=1e-12)
 
 
+@pytest.mark.parametrize("chunk_rows", [0, -1, 2.5, True])
+def test_predict_logits_refuses_a_chunk_size_that_is_not_a_positive_integer(chunk_rows):
+    """A block of -1 rows visited no row and returned the uninitialised output array."""
+    net = Network([3, 5, 2], "relu", dtype="float64", rng=0)
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    with pytest.raises((TypeError, ValueError), match="chunk_rows"):
+        net.predict_logits(X, chunk_rows=chunk_rows)
+
+
 def test_chunk_rows_bound_the_bytes_of_a_pass(monkeypatch):
     """A pass holds a block of inputs (n_0 values per row) and the network's buffers for
     two block sizes, each 3 (n_1 + ... + n_L) values per row, plus n_0 for the

@@ -46,7 +46,7 @@ from . import initializers as _initializers
 from . import kernels as _kernels
 from .activations import Activation
 from .regularizers import dropout_rates
-from .validation import check_dtype
+from .validation import check_dtype, check_int
 
 __all__ = ["CHUNK_MAX_BYTES", "CHUNK_ROWS", "Network", "resolve_activations"]
 
@@ -642,8 +642,7 @@ class Network:
         infinite or NaN logits (NaN too where only a hidden layer overflowed,
         :meth:`mark_overflow`), which the caller checks (see ``MLP.decision_function``).
         """
-        if chunk_rows is None:
-            chunk_rows = self.chunk_rows
+        chunk_rows = check_int("chunk_rows", chunk_rows, allow_none=True) or self.chunk_rows
         out = np.empty((X.shape[0], self.layer_sizes[-1]), dtype=self.dtype)
         with self._lock, np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, X.shape[0], chunk_rows):
