@@ -407,6 +407,19 @@ def test_assigning_params_fills_the_buffer_the_layers_read(backend):
             setattr(net, name, np.zeros(25))
 
 
+@pytest.mark.parametrize("name", ["params", "grads", "Network(params=)"])
+@pytest.mark.parametrize("values", [np.full(26, 1 + 2j), np.full(26, "1"), np.ones(26, bool)])
+def test_params_that_are_not_real_numbers_are_refused_by_name(name, values):
+    """Network(params=) dropped the imaginary part of complex values with a warning and
+    read text as numbers; the setters failed inside NumPy without naming the argument."""
+    label = "params" if name.startswith("Network") else name
+    with pytest.raises(TypeError, match=rf"{label} must hold real numbers.*{values.dtype}"):
+        if name.startswith("Network"):
+            Network([3, 4, 2], params=values)
+        else:
+            setattr(Network([3, 4, 2], rng=0), name, values)
+
+
 def test_backward_before_any_forward_says_so():
     """It asked for dlogits of shape (0, 2), as if a batch of no rows were expected."""
     net = Network([3, 4, 2], rng=0)

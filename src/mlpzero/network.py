@@ -282,7 +282,7 @@ class Network:
                 f"params must hold the network's {self.n_params} parameters, got an array "
                 f"of shape {params.shape}"
             )
-        self.params[...] = params
+        _fill("params", self.params, params)
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -744,6 +744,8 @@ class _Dropout:
 def _fill(name: str, buffer: np.ndarray, values: Any) -> None:
     """Copy ``values`` into ``buffer``, refusing another shape by ``name``."""
     values = np.asarray(values)
+    if values.dtype.kind not in "iuf":  # NumPy would drop an imaginary part, read text
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {values.dtype}")
     if values.shape != buffer.shape:
         raise ValueError(
             f"{name} must have shape {buffer.shape}, one value per parameter, got {values.shape}"
