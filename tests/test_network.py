@@ -420,6 +420,14 @@ def test_params_that_are_not_real_numbers_are_refused_by_name(name, values):
             setattr(Network([3, 4, 2], rng=0), name, values)
 
 
+@pytest.mark.parametrize("layer_sizes", [5, None, "342", b"342"])
+def test_layer_sizes_that_are_not_a_sequence_of_sizes_are_refused_by_name(layer_sizes):
+    """An int or None failed with "object is not iterable", naming no argument, and a
+    string was read one character at a time."""
+    with pytest.raises(TypeError, match=r"layer_sizes must be a sequence of layer sizes"):
+        Network(layer_sizes)
+
+
 def test_backward_before_any_forward_says_so():
     """It asked for dlogits of shape (0, 2), as if a batch of no rows were expected."""
     net = Network([3, 4, 2], rng=0)

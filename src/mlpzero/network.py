@@ -230,6 +230,11 @@ class Network:
         rng: Any = None,
         params: Any = None,
     ) -> None:
+        if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Iterable):
+            raise TypeError(  # bytes would be read as character codes: b"32" as [51, 50]
+                "layer_sizes must be a sequence of layer sizes, [n_inputs, hidden_1, ..., "
+                f"n_outputs], got {type(layer_sizes).__name__} {layer_sizes!r}"
+            )
         sizes = [_layer_size(index, n) for index, n in enumerate(layer_sizes)]
         if len(sizes) < 2 or any(n < 1 for n in sizes):
             raise ValueError(
