@@ -428,6 +428,15 @@ def test_layer_sizes_that_are_not_a_sequence_of_sizes_are_refused_by_name(layer_
         Network(layer_sizes)
 
 
+@pytest.mark.parametrize("init", [["he_normal"], {"name": "he_normal"}])
+def test_an_unknown_init_is_refused_alike_with_or_without_params(init):
+    """With params given, an unhashable init failed with "unhashable type" instead of
+    the error that names the initializers."""
+    for params in (None, np.zeros(26)):
+        with pytest.raises(ValueError, match=r"unknown initializer .*expected one of"):
+            Network([3, 4, 2], init=init, params=params)
+
+
 def test_backward_before_any_forward_says_so():
     """It asked for dlogits of shape (0, 2), as if a batch of no rows were expected."""
     net = Network([3, 4, 2], rng=0)

@@ -279,7 +279,7 @@ class Network:
         if params is None:
             self.initialize(rng)
             return
-        for init in {self.init} if self.init is not None else set(self.init_names()):
+        for init in [self.init] if self.init is not None else self.init_names():
             _initializers.get(init)  # an unknown name is refused as initialize refuses it
         params = np.asarray(params)
         if params.shape != self.params.shape:
