@@ -5,6 +5,7 @@ from mlpzero.activations import ACTIVATIONS, Tanh
 from mlpzero.gradcheck import gradcheck, numerical_gradient
 from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
 from mlpzero.network import Network
+from mlpzero.regularizers import WeightPenalty
 
 
 def _data(rows, sizes, loss, seed=0):
@@ -435,6 +436,15 @@ def test_an_unknown_init_is_refused_alike_with_or_without_params(init):
     for params in (None, np.zeros(26)):
         with pytest.raises(ValueError, match=r"unknown initializer .*expected one of"):
             Network([3, 4, 2], init=init, params=params)
+
+
+@pytest.mark.parametrize("per_sample", ["no", 0.0, None])
+def test_weight_penalty_refuses_a_per_sample_that_is_not_a_flag(per_sample):
+    """It took the truth value, so per_sample="no" divided the penalty by each batch's
+    weight."""
+    net = Network([3, 4, 2], rng=0)
+    with pytest.raises(TypeError, match=r"per_sample must be True or False"):
+        WeightPenalty(net.weight_mask, net.dtype, l2=0.1, per_sample=per_sample)
 
 
 def test_backward_before_any_forward_says_so():

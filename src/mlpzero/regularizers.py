@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .validation import check_non_negative
+from .validation import check_flag, check_non_negative
 
 __all__ = ["PenaltyRangeError", "WeightPenalty", "check_penalty_range", "dropout_rates"]
 
@@ -56,7 +56,7 @@ class WeightPenalty:
     ):
         self.l2 = check_non_negative("l2", l2)
         self.l1 = check_non_negative("l1", l1)
-        self.per_sample = bool(per_sample)
+        self.per_sample = check_flag("per_sample", per_sample)
         self._mask = np.asarray(weight_mask).astype(dtype)
         self._work = np.empty_like(self._mask)
         if not self.per_sample:  # per sample, only l2 / W_b is used, checked batch by batch
