@@ -1,5 +1,6 @@
 """The shared base of activations and losses: config, repr, equality and one hash rule."""
 
+import numpy as np
 import pytest
 
 from mlpzero import activations, losses
@@ -64,3 +65,26 @@ def test_different_kinds_never_compare_equal():
     assert Echo().config == activations.ReLU().config
     assert Echo() != activations.ReLU() and activations.ReLU() != Echo()
     assert activations.ReLU() != "relu" and activations.ReLU() != {"name": "relu"}
+
+
+def test_different_classes_with_one_config_never_compare_equal():
+    # A user's activations that keep the inherited name have one config; a subclass of a
+    # built-in keeps the built-in's. Each computes its own function: none may stand for
+    # another (in a set, a cache or an estimator's parameters).
+    class Square(activations.Activation):
+        def __call__(self, z, out=None):
+            return np.multiply(z, z, out=out)
+
+    class Cube(activations.Activation):
+        def __call__(self, z, out=None):
+            return np.power(z, 3, out=out)
+
+    class HalfLeaky(activations.ReLU):
+        def __call__(self, z, out=None):
+            return np.maximum(z, 0.5 * z, out=out)
+
+    assert Square().config == Cube().config
+    assert Square() != Cube() and len({Square(), Cube()}) == 2
+    assert HalfLeaky() != activations.ReLU() and activations.ReLU() != HalfLeaky()
+    assert len({HalfLeaky(), activations.ReLU()}) == 2
+    assert Square() == Square() and hash(Square()) == hash(Square())

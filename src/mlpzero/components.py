@@ -6,8 +6,9 @@ A component declares its registry ``name`` and the names of its constructor argu
 - ``config``: ``{"name": ..., <hyper-parameter>: <value>, ...}``, the dict
   :func:`mlpzero.registry.resolve` rebuilds the component from and model files store;
 - ``repr``: ``LeakyReLU(alpha=0.01)``;
-- equality: two components are equal when they are of the same ``kind`` and have the same
-  ``config``, and their hash is the hash of that config (so equal components hash alike);
+- equality: two components are equal when they are of the same class and have the same
+  ``config`` (a subclass, or a user's class keeping an inherited name, computes its own
+  function), and their hash is the hash of class and config (equal ones hash alike);
 - immutability: a hyper-parameter, once set in ``__init__``, cannot be set again, so a
   component's hash and what a network planned from it cannot change under them.
 
@@ -67,10 +68,10 @@ class Component:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Component) or other.kind != self.kind:
             return NotImplemented
-        return self.config == other.config
+        return type(other) is type(self) and self.config == other.config
 
     def __hash__(self) -> int:
-        return hash((self.kind, _hashable(self.config)))
+        return hash((type(self), _hashable(self.config)))
 
 
 def _hashable(value: Any) -> Any:
