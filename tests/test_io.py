@@ -462,6 +462,33 @@ def test_save_refuses_custom_components_it_could_not_rebuild(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_save_refuses_a_custom_subclass_that_keeps_a_built_in_name(tmp_path):
+    # Its config is the built-in's, so a file would load as the built-in: another model.
+    from mlpzero.activations import ReLU
+    from mlpzero.losses import SquaredError
+
+    class HalfLeaky(ReLU):
+        def __call__(self, z, out=None):
+            return np.maximum(z, 0.5 * z, out=out)
+
+        def backward(self, a, grad):
+            grad *= np.where(a > 0, 1.0, 0.5)
+            return grad
+
+    class Doubled(SquaredError):
+        def per_sample(self, logits, targets):
+            return 2 * super().per_sample(logits, targets)
+
+    X, _ = blobs()
+    model = MLP(hidden=(3,), activation=HalfLeaky(), seed=0).fit(X, X[:, 0], epochs=1)
+    with pytest.raises(ValueError, match="custom activation 'relu'"):
+        model.save(tmp_path / "a.npz")
+    model = MLP(hidden=(3,), loss=Doubled(), seed=0).fit(X, X[:, 0], epochs=1)
+    with pytest.raises(ValueError, match="custom loss 'squared_error'"):
+        model.save(tmp_path / "b.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---------------------------------------------------------------------------- refusing bad files
 @pytest.fixture
 def good_file(tmp_path):

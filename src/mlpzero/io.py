@@ -78,6 +78,7 @@ from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
 from .activations import Activation
+from .components import Component
 from .network import resolve_activations
 from .standardization import Standardizer
 from .targets import TASKS, TargetEncoder, loss_fits_task, plain_labels
@@ -289,10 +290,12 @@ def _describe(record: ModelRecord) -> tuple[dict[str, Any], dict[str, np.ndarray
     if not np.isfinite(params).all():
         raise ValueError("cannot save a model whose parameters are not all finite")
     for activation in record.activations:
-        _require_known(activation.config, _activations.get, "activation")
+        _require_known(activation, _activations.get, "activation")
     _require_known(record.loss, _losses.get, "loss")
     settings, encoder = record.settings, record.encoder
     loss = settings["loss"]
+    if isinstance(loss, _losses.Loss):
+        _require_known(loss, _losses.get, "loss")
     _check_settings_fit_network(record)
     feature_names = record.feature_names
     if feature_names is not None:
@@ -396,14 +399,20 @@ def _training_document(training: Mapping[str, Any] | None) -> dict[str, Any] | N
     return document
 
 
-def _require_known(config: Any, get: Any, what: str) -> None:
-    """Only components that a read can rebuild by name are saved."""
+def _require_known(component: Any, get: Any, what: str) -> None:
+    """Only components that a read can rebuild by name are saved: ``component`` (a name,
+    config or instance) must come back from its config equal, of the same class."""
+    config = component.config if isinstance(component, Component) else component
     try:
         rebuilt = get(config)
     except (TypeError, ValueError):
         rebuilt = None
     name = config.get("name") if isinstance(config, dict) else config
-    if rebuilt is None or (isinstance(config, dict) and rebuilt.config != config):
+    if (
+        rebuilt is None
+        or (isinstance(config, dict) and rebuilt.config != config)
+        or (isinstance(component, Component) and rebuilt != component)
+    ):
         raise ValueError(
             f"cannot save a model with the custom {what} {name!r}: a model file names its "
             f"{what} and only mlpzero's own can be rebuilt from a name"
