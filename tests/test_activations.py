@@ -178,3 +178,26 @@ def test_one_activation_object_trains_two_models_in_threads_as_two_objects_would
         kernels.set_backend(previous_backend)
     for seed in (0, 1):
         np.testing.assert_array_equal(got[seed], expected[seed])
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_copies_and_pickles_leave_the_backward_scratch_behind(name):
+    # The buffers kept between backward passes are as large as a batch's activations:
+    # a pickled or copied model must not carry them (nor the threads' ids that key them).
+    import copy
+    import pickle
+
+    activation = get(name)
+    a = activation(np.linspace(-1, 1, 200_000).reshape(200, 1000))
+    activation.backward(a, np.ones_like(a))
+    assert len(pickle.dumps(get(name))) < 1000
+    assert len(pickle.dumps(activation)) < 1000
+    for twin in (
+        copy.deepcopy(activation),
+        copy.copy(activation),
+        pickle.loads(pickle.dumps(activation)),
+    ):
+        assert "_buffers" not in twin.__dict__ and twin == activation
+        np.testing.assert_array_equal(
+            twin.backward(a, np.ones_like(a)), activation.backward(a, np.ones_like(a))
+        )

@@ -80,6 +80,13 @@ class Activation(Component):
             buffer = buffers[key] = np.empty(shape, dtype=dtype)
         return buffer
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The scratch buffers are a batch's size and keyed by this process's threads:
+        # copies and pickles start without them.
+        state = dict(self.__dict__)
+        state.pop("_buffers", None)
+        return state
+
 
 class Sigmoid(Activation):
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, with
