@@ -201,3 +201,12 @@ def test_copies_and_pickles_leave_the_backward_scratch_behind(name):
         np.testing.assert_array_equal(
             twin.backward(a, np.ones_like(a)), activation.backward(a, np.ones_like(a))
         )
+
+
+@pytest.mark.parametrize("alpha", ["0.1", b"0.1", np.str_("0.1"), np.array("0.1"), True])
+def test_leaky_relu_refuses_text_for_alpha(alpha):
+    # as every other hyper-parameter does: text in a config is a mistake, and so is a flag
+    with pytest.raises(TypeError, match=r"alpha must be a number, got"):
+        LeakyReLU(alpha)
+    with pytest.raises(TypeError, match=r"activation 'leaky_relu': alpha must be a number"):
+        get({"name": "leaky_relu", "alpha": alpha})

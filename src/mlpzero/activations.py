@@ -167,12 +167,15 @@ class LeakyReLU(Activation):
     hyperparameters = ("alpha",)
 
     def __init__(self, alpha: float = 0.01) -> None:
+        what = f"{type(alpha).__name__} {alpha!r}"
+        text = isinstance(alpha, np.ndarray) and alpha.dtype.kind in "US"
+        if text or isinstance(alpha, (bool, np.bool_, str, bytes, np.str_, np.bytes_)):
+            raise TypeError(f"alpha must be a number, got {what}")  # float() would read them
         try:
             number = float(alpha)
         except OverflowError:  # an integer beyond every float, 10**400
             number = float("inf")
         except (TypeError, ValueError):
-            what = f"{type(alpha).__name__} {alpha!r}"
             raise TypeError(f"alpha must be a number, got {what}") from None
         if not (0.0 < number < 1.0):
             raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
