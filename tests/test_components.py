@@ -88,3 +88,14 @@ def test_different_classes_with_one_config_never_compare_equal():
     assert HalfLeaky() != activations.ReLU() and activations.ReLU() != HalfLeaky()
     assert len({HalfLeaky(), activations.ReLU()}) == 2
     assert Square() == Square() and hash(Square()) == hash(Square())
+
+
+def test_a_hyperparameter_cannot_be_deleted_and_set_again():
+    # del then set would change the component's hash and config under a network planned
+    # from it, as setting it directly would
+    leaky = activations.LeakyReLU(0.2)
+    with pytest.raises(AttributeError, match=r"LeakyReLU\.alpha is fixed once the activation"):
+        del leaky.alpha
+    assert leaky.alpha == 0.2 and leaky == activations.LeakyReLU(0.2)
+    leaky.note = "free"  # other attributes are the component's own business
+    del leaky.note

@@ -9,8 +9,9 @@ A component declares its registry ``name`` and the names of its constructor argu
 - equality: two components are equal when they are of the same class and have the same
   ``config`` (a subclass, or a user's class keeping an inherited name, computes its own
   function), and their hash is the hash of class and config (equal ones hash alike);
-- immutability: a hyper-parameter, once set in ``__init__``, cannot be set again, so a
-  component's hash and what a network planned from it cannot change under them.
+- immutability: a hyper-parameter, once set in ``__init__``, cannot be set again nor
+  deleted, so a component's hash and what a network planned from it cannot change under
+  them.
 
 >>> class Scale(Component):
 ...     kind = "example"
@@ -64,6 +65,15 @@ class Component:
                 f"make a new one, e.g. {type(self).__name__}({key}={value!r})"
             )
         super().__setattr__(key, value)
+
+    def __delattr__(self, key: str) -> None:
+        # del then set would change the hyper-parameter all the same
+        if key in self.hyperparameters:
+            raise AttributeError(
+                f"{type(self).__name__}.{key} is fixed once the {self.kind} is made; "
+                f"it cannot be deleted"
+            )
+        super().__delattr__(key)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Component) or other.kind != self.kind:
