@@ -31,12 +31,12 @@ _SCAN_BYTES = 1 << 23
 DEFLATE_RATIO = 1032
 #: The zip compressions that have no such bound: a few bytes may inflate to gigabytes.
 _UNBOUNDED = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
-#: What reading a damaged zip archive raises: zipfile's and zlib's errors, and for a
-#: compression or zip version zipfile does not know NotImplementedError, for an encrypted
-#: member RuntimeError.
 #: The most arrays a data archive may list: the zip directory is read whole, an object
 #: per entry, before any is read (many tiny entries take far more memory than their file).
 _MAX_ARRAYS = 1024
+#: What reading a damaged zip archive raises: zipfile's and zlib's errors, and for a
+#: compression or zip version zipfile does not know NotImplementedError, for an encrypted
+#: member RuntimeError.
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 
 

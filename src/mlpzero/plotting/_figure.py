@@ -81,10 +81,9 @@ def check_figure_path(path: Any, name: str = "path") -> None:
             f"{name}={os.fspath(path)!r}: cannot save a figure as {extension!r}; the "
             f"extension must be one of {', '.join(sorted(formats))}"
         )
-    written, shown = os.fspath(path), f"{name}={os.fspath(path)!r}"
-    if not extension:  # saved with the default extension added, as save adds it
-        extension = rcParams["savefig.format"]
-        written = f"{written.rstrip('.')}.{extension}"
+    written, extension = _written_path(path)
+    shown = f"{name}={os.fspath(path)!r}"
+    if written != os.fspath(path):  # saved with the default extension added
         shown += f", saved as {written!r},"
         if os.path.isdir(written):
             raise ValueError(
@@ -100,6 +99,18 @@ def check_figure_path(path: Any, name: str = "path") -> None:
         )
 
 
+def _written_path(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """The file a figure given ``path`` is written to, and its format: ``path`` and its
+    extension, or without one, ``path`` with matplotlib's default format added (``.png``),
+    as :meth:`~matplotlib.figure.Figure.savefig` adds it."""
+    written = os.fspath(path)
+    extension = os.path.splitext(written)[1][1:].lower()
+    if extension:
+        return written, extension
+    extension = rcParams["savefig.format"]
+    return f"{written.rstrip('.')}.{extension}", extension
+
+
 def save(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 110) -> Figure:
     """Save ``figure`` to ``path`` (creating its folder) when ``path`` is given and
     :func:`check_figure_path` accepts it. A name without an extension gets matplotlib's
@@ -108,11 +119,7 @@ def save(figure: Figure, path: str | os.PathLike[str] | None, dpi: int = 110) ->
     (:func:`mlpzero.io.replace_atomically`): a save that fails leaves the old figure."""
     if path is not None:
         check_figure_path(path)
-        target = os.fspath(path)
-        extension = os.path.splitext(target)[1][1:].lower()
-        if not extension:
-            extension = rcParams["savefig.format"]
-            target = f"{target.rstrip('.')}.{extension}"
+        target, extension = _written_path(path)
         make_folder(Path(target).parent, f"cannot save the figure to {target!r}")
         replace_atomically(target, lambda handle: figure.savefig(handle, format=extension, dpi=dpi))
     return figure
