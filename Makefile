@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: demo test test-numba test-slow lint format venv clean bench bench-quick docs
+.PHONY: demo test test-numba test-slow test-oracle lint format venv clean bench bench-quick docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ test-numba: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
 
+# The `pytorch` extra beside `dev`: the tests that compare losses, optimizers and schedules
+# with PyTorch's own run instead of being skipped. Then the suite as `make test` runs it.
+ORACLE_STAMP := $(VENV)/.pytorch-installed
+
+$(ORACLE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,pytorch]'
+	touch $(ORACLE_STAMP)
+
+test-oracle: $(ORACLE_STAMP)
+	$(MAKE) test
+
 # Benchmarks against scikit-learn and PyTorch (the `bench` extra). OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE, set on some machines for old OpenBLAS builds, slow a current NumPy: they
 # are unset for this command alone (never for tests). BENCH_ARGS passes options, e.g.
@@ -40,7 +51,7 @@ BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	touch $(BENCH_STAMP)
+	touch $(BENCH_STAMP) $(ORACLE_STAMP)
 
 bench: $(BENCH_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
