@@ -385,6 +385,18 @@ def test_csv_utf16_without_a_byte_order_mark_is_refused(tmp_path):
         load_csv(path)
 
 
+@pytest.mark.parametrize("row", ["3,4,\x00", "3,4,y\x00", "3,\x004,y"])
+def test_csv_a_nul_byte_in_a_data_row_is_refused_naming_its_line(tmp_path, row):
+    # Text arrays drop trailing NULs: "\x00" became an empty label and "y\x00" was "y".
+    path = tmp_path / "n.csv"
+    path.write_bytes(f"a,b,label\n1,2,x\n{row}\n5,6,y\n".encode())
+    with pytest.raises(ValueError, match=r"n\.csv, line 3: the line holds a NUL byte"):
+        load_csv(path)
+    with pytest.raises(ValueError, match=r"n\.csv, line 3: the line holds a NUL byte"):
+        convert_csv(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_csv_quotes_bom_crlf_and_line_breaks_in_quoted_fields(tmp_path, small_chunks):
     rows = ['"a","b",label']
     for i in range(40):

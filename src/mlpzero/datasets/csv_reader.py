@@ -341,6 +341,14 @@ def _text_chunks(
 
 
 def _decode_lines(lines: list[bytes], file: Path, first_line: int) -> list[str]:
+    # NumPy's text arrays drop trailing NULs: a label "y\x00" would be read as "y", and
+    # "\x00" as an empty label that no check sees any more.
+    if b"\x00" in b"".join(lines):
+        line = first_line + next(i for i, line in enumerate(lines) if b"\x00" in line)
+        raise ValueError(
+            f"{file.name}, line {line}: the line holds a NUL byte, which no text holds "
+            "(is the file damaged, or not UTF-8 text?)"
+        )
     try:
         return [line.decode("utf-8") for line in lines]
     except UnicodeDecodeError:
