@@ -583,6 +583,32 @@ def test_a_first_line_without_a_line_break_costs_bounded_memory(tmp_path, monkey
         assert peak < 1 << 20, (path.name, peak)  # was twice the file's size
 
 
+def test_a_data_line_without_a_line_break_costs_bounded_memory(tmp_path):
+    """After a header ending in \\n, data lines ending in a lone carriage return (or none at
+    all) are refused once the line is longer than any row of the table can be (3 fields
+    of at most 128 kB each), not read whole as one line."""
+    import tracemalloc
+
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes(b"a,b,label\n" + b"0.25,0.5,1\r" * 400_000)  # 4.4 MB
+    line = tmp_path / "line.csv"
+    line.write_bytes(b"a,b,label\n1,2,0\n" + b"0" * (4 << 20))
+    refusals = [
+        (mac, r"mac\.csv, line 2: the line runs on for more than 1,536 kB .* lone carriage"),
+        (line, r"line\.csv, line 3: the line runs on for more than 1,536 kB without a line"),
+    ]
+    for path, match in refusals:
+        for read in (load_csv, lambda path: convert_csv(path, tmp_path / "out")):
+            tracemalloc.start()
+            try:
+                with pytest.raises(ValueError, match=match):
+                    read(path)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            assert peak < 8 << 20, (path.name, peak)  # was three times the file's size
+
+
 def test_csv_mixed_line_endings_are_refused_naming_the_line(tmp_path):
     path = tmp_path / "r.csv"
     path.write_bytes(b"a,b,y\n1,2,0\r3,4,1\n5,6,0\n")

@@ -112,7 +112,7 @@ def _read_header(file: Path, delimiter: str) -> tuple[list[str], int, int]:
 
             found = ends()
             while found.open_from is not None and found.first is None:
-                _read_more(handle, lines, found.open_from, file, 1)
+                _read_more(handle, lines, found.open_from, file, 1, HEADER_BYTES)
                 found = ends()
             del lines[found.first or len(lines) :]
     raw = b"".join(lines)
@@ -285,11 +285,16 @@ def _record_ends(lines: list[bytes], delimiter: str, file: Path, first_line: int
 
 
 def _read_more(
-    handle: IO[bytes], lines: list[bytes], open_from: int, file: Path, first_line: int
+    handle: IO[bytes],
+    lines: list[bytes],
+    open_from: int,
+    file: Path,
+    first_line: int,
+    longest: int,
 ) -> None:
     """Append the next lines to ``lines``, whose record starting at line ``open_from`` holds
     a quoted field not closed yet; refuse a field that never closes or runs on and on."""
-    more = handle.readlines(_MORE_BYTES)
+    more = _read_lines(handle, _MORE_BYTES, longest, file, first_line + len(lines))
     where = f"{file.name}, line {first_line + open_from}"
     if not more:
         raise ValueError(
@@ -319,19 +324,54 @@ def _row_error(file: Path, line: int, text: str, error: csv.Error) -> ValueError
     return ValueError(f"{file.name}, line {line}: cannot read the row: {error}")
 
 
+def _longest_line(fields: int) -> int:
+    """The most bytes a line of a table of ``fields`` columns can take: each field at most
+    :func:`csv.field_size_limit` characters of up to 4 bytes, its quotes and delimiter,
+    and the line break."""
+    return min(fields * (4 * csv.field_size_limit() + 3) + 2, 1 << 62)
+
+
+def _read_lines(
+    handle: IO[bytes], size: int, longest: int, file: Path, first_line: int
+) -> list[bytes]:
+    """The next lines of ``handle`` as ``handle.readlines(size)`` reads them (``size`` bytes
+    and the rest of the line they end in), except that a line running on for more than
+    ``longest`` bytes is refused after that much, not read whole: a file whose lines end
+    with a lone carriage return is one line."""
+    block = handle.read(size)
+    if block and not block.endswith(b"\n"):
+        rest = handle.readline(longest + 1)
+        if len(rest) > longest and not rest.endswith(b"\n"):
+            line = first_line + block.count(b"\n")
+            where = f"{file.name}, line {line}"
+            if b"\r" in rest:
+                raise ValueError(
+                    f"{where}: the line runs on for more than {longest // 1024:,} kB without "
+                    "a line break: its lines end with a lone carriage return (\\r); save the "
+                    "file with \\n or \\r\\n line endings"
+                )
+            raise ValueError(
+                f"{where}: the line runs on for more than {longest // 1024:,} kB without a "
+                "line break, more than a row of this table can hold (is this a CSV file?)"
+            )
+        block += rest
+    return io.BytesIO(block).readlines()
+
+
 def _text_chunks(
-    handle: IO[bytes], first_line: int, delimiter: str, file: Path
+    handle: IO[bytes], first_line: int, delimiter: str, file: Path, longest: int
 ) -> Iterator[tuple[int, list[bytes]]]:
-    """``(line number of the first, lines)`` for chunks of whole records."""
+    """``(line number of the first, lines)`` for chunks of whole records; a line of more
+    than ``longest`` bytes is refused (:func:`_read_lines`)."""
     while True:
-        lines = handle.readlines(CHUNK_BYTES)
+        lines = _read_lines(handle, CHUNK_BYTES, longest, file, first_line)
         if not lines:
             return
         if _QUOTE in b"".join(lines):  # a quoted field may hold a line break
             ends = _record_ends(lines, delimiter, file, first_line)
             while ends.open_from is not None:
                 start = ends.open_from
-                _read_more(handle, lines, start, file, first_line)
+                _read_more(handle, lines, start, file, first_line, longest)
                 tail = _record_ends(lines[start:], delimiter, file, first_line + start)
                 ends = _RecordEnds(
                     None, None, None if tail.open_from is None else start + tail.open_from
@@ -639,7 +679,8 @@ def _read_chunks(
         handle.seek(plan.header_bytes)
         if progress is not None:
             progress.update(plan.header_bytes)
-        chunks = _text_chunks(handle, plan.header_lines + 1, plan.delimiter, plan.file)
+        longest = _longest_line(len(plan.header))
+        chunks = _text_chunks(handle, plan.header_lines + 1, plan.delimiter, plan.file, longest)
         blank = None  # one column: the first of the blank lines that end the last chunk
         for first_line, raw in chunks:
             text = _decode_lines(raw, plan.file, first_line)
@@ -702,7 +743,8 @@ def load_csv(
     a row with the wrong number of fields, an empty cell, a non-numeric or non-finite
     feature, or an integer label outside int64 (naming its line and column); a quoted
     field that is never closed, a field (quoted or not) of more than 128 kB, a carriage
-    return inside a line, a first line of more than 16 MB (no header row), and labels so
+    return inside a line, a first line of more than 16 MB (no header row), a line longer
+    than any row of the table can be (lines ending in a lone carriage return), and labels so
     long that, held at one width, they would take far more memory than the file's text
     (:func:`check_label_width`).
 
