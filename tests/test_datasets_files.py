@@ -1126,6 +1126,24 @@ def test_a_npy_header_with_a_negative_size_is_refused_naming_the_file(tmp_path, 
         load_npz(archive, features_only=True)
 
 
+@pytest.mark.parametrize("shape", [(True, 2), (2, True), (3, False)])
+def test_a_npy_header_with_a_boolean_size_is_refused_naming_the_file(tmp_path, shape):
+    # NumPy's header reader took True for 1; mapping the array then failed with a bare
+    # "TypeError: an integer is required", naming no file.
+    data = b"\0" * 48
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "X.npy").write_bytes(_npy_bytes_with_shape(shape, data))
+    np.save(folder / "y.npy", np.zeros(2))
+    with pytest.raises(ValueError, match=r"data/X\.npy: .*size that is not an integer"):
+        load_npy_dir(folder, features_only=True)
+    archive = tmp_path / "data.npz"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("X.npy", _npy_bytes_with_shape(shape, data))
+    with pytest.raises(ValueError, match=r"data\.npz, array 'X': .*size that is not an integer"):
+        load_npz(archive, features_only=True)
+
+
 @pytest.mark.parametrize("shape", [(0, 10**30), (10**30, 0), (0, 2**62, 2**62)])
 def test_a_npy_header_of_no_values_but_a_size_numpy_cannot_hold_is_refused_naming_it(
     tmp_path, shape

@@ -198,6 +198,11 @@ def _npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtyp
             shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
     except (ValueError, SyntaxError, TokenError) as error:  # the last two from a fallback
         raise ValueError(f"{where}: not a valid .npy file ({error})") from None
+    if any(isinstance(size, bool) for size in shape):  # NumPy's header reader takes them
+        raise ValueError(  # as ints, and then fails to map them, naming no file
+            f"{where}: not a valid .npy file (the header declares shape {shape}, with a "
+            "size that is not an integer)"
+        )
     if any(size < 0 for size in shape):  # NumPy's header reader lets these through
         raise ValueError(
             f"{where}: not a valid .npy file (the header declares shape {shape}, with a "
