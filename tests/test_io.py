@@ -646,6 +646,20 @@ def test_load_checks_the_npy_header_before_allocating(tmp_path, good_file):
         mlpzero.load(path)
 
 
+def test_load_names_a_npy_size_that_is_not_an_integer(tmp_path, good_file):
+    # NumPy's header reader takes (True, 13) and the reshape then failed with
+    # "TypeError: 'an integer is required'", which said nothing of the shape.
+    path = tmp_path / "boolean.npz"
+    with zipfile.ZipFile(good_file) as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "params.npy":
+                content = content.replace(b"'shape': (", b"'shape': (True, ", 1)
+            target.writestr(info.filename, content)
+    with pytest.raises(ValueError, match=r"declares shape \(True, \d+\), with a size that is"):
+        mlpzero.load(path)
+
+
 def test_a_model_saved_to_a_bytes_path_loads_from_it(tmp_path):
     # save took the bytes path and load refused it: "path must be a file path, got bytes"
     model = fitted()

@@ -1093,6 +1093,18 @@ def _known_member(key: str) -> bool:
     return prefix is not None and len(key) > len(prefix)
 
 
+def npy_shape_problem(shape: tuple[Any, ...]) -> str | None:
+    """What makes the ``shape`` of an ``.npy`` header unusable although NumPy's header
+    reader takes it, as words to follow the shape (``"with a negative size"``); ``None``
+    for a usable shape. NumPy takes booleans as sizes, and then fails on them with errors
+    that name no file, and negative sizes too."""
+    if any(isinstance(size, bool) for size in shape):
+        return "with a size that is not an integer"
+    if any(size < 0 for size in shape):
+        return "with a negative size"
+    return None
+
+
 def _read_npy(
     stream: BinaryIO, size: int, limit: int, required: np.dtype[Any] | None
 ) -> np.ndarray:
@@ -1108,6 +1120,9 @@ def _read_npy(
     else:
         raise _Invalid(f"has .npy version {version}")
     shape, fortran, dtype = read_header(stream, max_header_size=_MAX_HEADER_BYTES)
+    problem = npy_shape_problem(shape)
+    if problem is not None:
+        raise _Invalid(f"declares shape {shape}, {problem}")
     if (
         dtype.hasobject
         or dtype.kind not in "biuf"

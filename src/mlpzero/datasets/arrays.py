@@ -20,7 +20,7 @@ from typing import IO
 
 import numpy as np
 
-from ..io import zip_entries_at_most
+from ..io import npy_shape_problem, zip_entries_at_most
 from .csv_reader import existing_file
 
 __all__ = ["NpyWriter", "load_npy_dir", "load_npz"]
@@ -198,15 +198,10 @@ def _npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtyp
             shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
     except (ValueError, SyntaxError, TokenError) as error:  # the last two from a fallback
         raise ValueError(f"{where}: not a valid .npy file ({error})") from None
-    if any(isinstance(size, bool) for size in shape):  # NumPy's header reader takes them
-        raise ValueError(  # as ints, and then fails to map them, naming no file
-            f"{where}: not a valid .npy file (the header declares shape {shape}, with a "
-            "size that is not an integer)"
-        )
-    if any(size < 0 for size in shape):  # NumPy's header reader lets these through
+    problem = npy_shape_problem(shape)
+    if problem is not None:
         raise ValueError(
-            f"{where}: not a valid .npy file (the header declares shape {shape}, with a "
-            "negative size)"
+            f"{where}: not a valid .npy file (the header declares shape {shape}, {problem})"
         )
     # Checked whatever the data: a shape with a 0 in it declares no bytes at all, and
     # NumPy refuses it still, unnamed, when the other sizes overflow its index type.
