@@ -293,6 +293,19 @@ def test_no_rows_give_an_empty_gradient_and_a_nan_value(loss):
     assert gradient.shape == (0, 3)
 
 
+@pytest.mark.parametrize(
+    "loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(), Poisson()]
+)
+def test_no_rows_with_sample_weights_give_a_nan_value(loss):
+    # The weighted mean of nothing is NaN as the plain one is, not NumPy's error about a
+    # zero-size reduction from dividing the weights by their largest.
+    z, y, w = np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0)
+    assert np.isnan(loss.value(z, y, w))
+    value, gradient = loss.value_and_gradient(z, y, w, out=np.empty((0, 3)))
+    assert np.isnan(value)
+    assert gradient.shape == (0, 3)
+
+
 # ------------------------------------------------------------------------ clipped values (epsilon)
 EPS64 = float(np.finfo(np.float64).eps)
 

@@ -107,9 +107,9 @@ class Loss(Component):
         _same_shape(targets, logits)
         with np.errstate(invalid="ignore"):  # infinite logits give NaN, which is the news
             losses = self.per_sample(logits, targets)  # float64
+        if losses.shape[0] == 0:
+            return float("nan")  # the mean of nothing, weighted or not
         if weights is None:
-            if losses.shape[0] == 0:
-                return float("nan")  # the mean of nothing
             # np.mean's result, without its Python overhead (a fifth of a small epoch)
             return float(losses.sum()) / losses.shape[0]
         return float(np.average(losses, weights=relative_sample_weight(weights)))
