@@ -333,6 +333,29 @@ def test_dropout_set_directly_is_checked_and_one_rate_applies_to_every_layer():
     assert net.dropout == [0.5, 0.5]
 
 
+def test_dropout_keeps_each_unit_expected_value_for_a_rate_near_1_in_float32():
+    """The float32 masks keep a unit where a float32 uniform draw (a multiple of 2**-24)
+    is at least the rate rounded to float32, so with probability ``1 - float32(rate)``
+    (exactly, for rates from 0.5). The survivors were scaled by ``1 / (1 - rate)`` of
+    the rate as given: for ``1 - 1e-6`` that made each unit's expected value 1.013
+    times its value, and 1.19 times for ``1 - 1e-7``, not the documented 1."""
+    rate = 1 - 1e-6
+    net = Network([1, 1000, 1], activation="identity", dtype="float32", rng=0)
+    net.params = np.ones(net.n_params)
+    for b in net.biases:
+        b[...] = 0
+    net.dropout = rate
+    net.dropout_rng = np.random.default_rng(0)
+    # Each logit is the sum of the hidden layer's masks: the survivors' scale times
+    # the units kept in its row (about 5 units kept in the 5 million draws).
+    logits = net.forward(np.ones((5000, 1), np.float32), training=True)
+    kept = logits[logits > 0]
+    assert kept.size > 0
+    scale = float(kept.min())
+    keep_probability = 1 - float(np.float32(rate))
+    assert scale * keep_probability == pytest.approx(1, rel=1e-6)
+
+
 def test_a_dropout_rate_that_rounds_to_1_in_the_dtype_is_refused():
     """The masks compare uniform draws of the network's dtype with the rate in that
     dtype: a rate such as ``1 - 1e-8``, below 1 but 1 in float32, was accepted and then

@@ -738,8 +738,11 @@ class _Dropout:
 
     def apply(self, layer: int, a: np.ndarray) -> np.ndarray:
         """``a * mask`` for hidden layer ``layer``, with a fresh inverted-dropout mask."""
-        rate = self.rates[layer]
         mask, out = self.masks[layer], self.outputs[layer]
+        # The draws and the rate compared in the masks' dtype: a unit is kept with
+        # probability 1 - p for p the rate rounded to it (exactly, for p >= 0.5), which
+        # the survivors' scale must use too (float32: 1 - 1e-7 is 1 - 1.19e-7 there).
+        rate = float(mask.dtype.type(self.rates[layer]))
         self.rng.random(dtype=mask.dtype, out=mask)  # uniform in [0, 1)
         np.greater_equal(mask, rate, out=mask, casting="unsafe")  # keep with prob. 1 - p
         mask *= mask.dtype.type(1 / (1 - rate))
