@@ -851,6 +851,18 @@ def test_gradient_descent_refuses_a_negative_number_of_epochs():
     np.testing.assert_array_equal(net.params, before)
 
 
+@pytest.mark.parametrize("epochs", [2.7, True, "3"])
+def test_gradient_descent_refuses_epochs_that_are_not_an_integer(epochs):
+    """On numba 2.7 ran 2 steps and True 1, while NumPy declined (None) and the caller's
+    own loop then failed on range(2.7); "3" failed comparing text with 0."""
+    net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
+    X, Y = np.zeros((3, 2)), np.zeros((3, 1))
+    before = net.params.copy()
+    with pytest.raises(TypeError, match=f"epochs must be an integer, got {type(epochs).__name__}"):
+        kernels.gradient_descent(net, X, Y, 0.1, epochs, "sigmoid")
+    np.testing.assert_array_equal(net.params, before)
+
+
 def test_gradient_descent_declines_when_it_does_not_apply(monkeypatch):
     net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
     X, Y = np.zeros((3, 2)), np.zeros((3, 1))
