@@ -283,6 +283,31 @@ def test_targets_of_another_shape_than_the_logits_are_refused_by_name(
 @pytest.mark.parametrize(
     "loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(), Poisson()]
 )
+def test_logits_that_are_not_two_dimensional_are_refused_by_name(loss):
+    """1-D logits made the value fail inside NumPy (an axis or einsum error) while the
+    gradient took each entry as a row of one output; a list failed with AttributeError
+    on the numba backend only, for the value, and on both for the gradient."""
+    z, y = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.0, 1.0])
+    message = r"logits must have shape \(n_samples, n_outputs\).*got shape \(3,\): pass"
+    with pytest.raises(ValueError, match=message):
+        loss.value(z, y)
+    with pytest.raises(ValueError, match=message):
+        loss.gradient(z, y)
+    with pytest.raises(ValueError, match=message):
+        loss.value_and_gradient(z, y)
+    with pytest.raises(ValueError, match=r"got shape \(1, 3, 1\)$"):
+        loss.value(z.reshape(1, 3, 1), y.reshape(1, 3, 1))
+    listed, targets = [[0.5], [-1.0], [2.0]], [[1.0], [0.0], [1.0]]
+    expected = loss.value(np.array(listed), np.array(targets))
+    assert loss.value(listed, targets) == pytest.approx(expected)
+    value, gradient = loss.value_and_gradient(listed, targets)
+    assert value == pytest.approx(expected)
+    np.testing.assert_allclose(gradient, loss.gradient(np.array(listed), np.array(targets)))
+
+
+@pytest.mark.parametrize(
+    "loss", [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(), Poisson()]
+)
 def test_no_rows_give_an_empty_gradient_and_a_nan_value(loss):
     # The gradient divided by the number of rows: ZeroDivisionError on an empty batch.
     z, y = np.zeros((0, 3)), np.zeros((0, 3))

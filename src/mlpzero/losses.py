@@ -103,6 +103,7 @@ class Loss(Component):
         Only the ratios of the weights matter: they are divided by the largest first, so
         that no weight, however large or small, overflows the weighted sum.
         """
+        logits = _two_dimensional(logits)
         weights = None if sample_weight is None else _one_per_row(sample_weight, logits)
         _same_shape(targets, logits)
         with np.errstate(invalid="ignore"):  # infinite logits give NaN, which is the news
@@ -160,6 +161,7 @@ class Loss(Component):
         already so scaled. Negative, NaN and infinite weights are refused. No rows give
         an empty gradient (and :meth:`value` NaN, the mean of nothing).
         """
+        logits = _two_dimensional(logits)
         if logits.shape[0] == 0:
             return np.empty_like(logits) if out is None else out
         compiled = _kernels.compiled()
@@ -222,6 +224,7 @@ class BinaryCrossEntropy(Loss):
     def value(
         self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> float:
+        logits = _two_dimensional(logits)
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
             if _own_compiled_link(self) == "sigmoid" and _fits_kernels(logits, targets):
@@ -318,6 +321,7 @@ class CategoricalCrossEntropy(Loss):
     def value(
         self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> float:
+        logits = _two_dimensional(logits)
         compiled = _kernels.compiled()
         if compiled is not None and sample_weight is None and logits.shape[0]:
             if _own_compiled_link(self) == "softmax" and _fits_kernels(logits, targets):
@@ -388,14 +392,28 @@ def _fits_kernels(logits: np.ndarray, targets: Any, *out: Any) -> bool:
     instead, as does an array of a dtype they do not take
     (:data:`~mlpzero.kernels.COMPILED_DTYPES`) or an ``out`` that cannot be written
     (NumPy refuses it by name)."""
-    shape = logits.shape
     dtypes = _kernels.COMPILED_DTYPES
-    if len(shape) != 2 or logits.dtype not in dtypes:
-        return False
+    if not isinstance(logits, np.ndarray) or logits.ndim != 2 or logits.dtype not in dtypes:
+        return False  # value and gradient check the logits then
+    shape = logits.shape
     for array in (targets, *out):  # a loop, not all(...): this runs once per training step
         if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype not in dtypes:
             return False
     return not out or out[0].flags.writeable
+
+
+def _two_dimensional(logits: Any) -> np.ndarray:
+    """``logits`` as an array of shape ``(n, k)``; another number of dimensions is refused
+    by name: 1-D logits made the value fail inside NumPy, while the gradient read each
+    entry as a row of one output."""
+    logits = np.asarray(logits)
+    if logits.ndim != 2:
+        hint = ": pass logits.reshape(-1, 1) for one output" if logits.ndim == 1 else ""
+        raise ValueError(
+            "logits must have shape (n_samples, n_outputs), one row per sample, got shape "
+            f"{logits.shape}{hint}"
+        )
+    return logits
 
 
 def _same_shape(targets: Any, logits: np.ndarray) -> None:
