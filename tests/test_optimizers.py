@@ -281,6 +281,23 @@ def test_load_state_dict_refuses_the_wrong_optimizer_or_shapes():
         opt.Adam().load_state_dict(bad)
 
 
+@pytest.mark.parametrize(("iterations", "kind"), [(2.7, "float"), (True, "bool"), ("5", "str")])
+def test_load_state_dict_refuses_a_step_count_that_is_not_an_integer(iterations, kind):
+    """The step count was read with int(): 2.7 resumed at step 2, True at 1 and "5" at 5,
+    so Adam's bias corrections no longer matched its moments; -1 is refused as before."""
+    adam = opt.Adam()
+    for _ in range(3):
+        adam.step(np.ones(3), np.ones(3))
+    restored = opt.Adam()
+    with pytest.raises(TypeError, match=f"iterations must be an integer, got {kind}"):
+        restored.load_state_dict({**adam.state_dict(), "iterations": iterations})
+    assert restored.iterations == 0 and restored.state == {}
+    with pytest.raises(ValueError, match="iterations must be >= 0, got -1"):
+        restored.load_state_dict({**adam.state_dict(), "iterations": -1})
+    restored.load_state_dict({**adam.state_dict(), "iterations": np.int64(3)})
+    assert restored.iterations == 3
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [

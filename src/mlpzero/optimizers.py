@@ -56,7 +56,7 @@ import numpy as np
 
 from . import kernels as _kernels
 from .registry import resolve
-from .validation import check_flag, check_non_negative, check_positive
+from .validation import check_flag, check_int, check_non_negative, check_positive
 
 __all__ = [
     "OPTIMIZERS",
@@ -212,9 +212,8 @@ class Optimizer:
         shapes = {np.shape(a) for a in arrays.values()}
         if len(shapes) > 1 or any(len(s) != 1 for s in shapes):
             raise ValueError(f"state buffers must be flat and of one length, got shapes {shapes}")
-        iterations = int(state.get("iterations", 0))
-        if iterations < 0:
-            raise ValueError(f"iterations must be >= 0, got {iterations}")
+        # int() would read 2.7 as 2, True as 1 and "5" as 5
+        iterations = check_int("iterations", state.get("iterations", 0), minimum=0)
         missing = [key for key in self._state_in_use(state) if key not in arrays]
         if missing and iterations > 0:
             raise ValueError(
