@@ -8,7 +8,8 @@ Each activation is a small object with three methods:
   the output ``a = g(z)``. Every activation here is monotonic, so ``g'`` can be recovered
   from ``a`` alone; the network uses this form so that it only has to keep ``A``.
 
-All arrays may have any shape; the functions work element-wise and keep the dtype.
+All arrays may have any shape; the functions work element-wise and keep the dtype of
+float32 and float64 input (for float16 or integer input some return float32).
 ``get(name_or_object)`` is the registry: it accepts a name such as ``"relu"`` or an
 :class:`Activation` instance.
 """

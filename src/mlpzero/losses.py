@@ -300,6 +300,12 @@ class CategoricalCrossEntropy(Loss):
     :math:`[\log\epsilon, \log(1-\epsilon)]` (no bound for ``epsilon=0``, the
     default). The gradient is :math:`A - Y`, unclipped.
 
+    Each row of ``targets`` must sum to 1: one-hot, or a distribution over the classes (as
+    :class:`~mlpzero.MLP` always passes). The computation takes that sum to be 1, so for
+    rows that do not sum to 1 neither the value nor the gradient is that of the formula
+    above (whose gradient would be :math:`(\sum_k y_{ik}) A - Y`); no check is made, as it
+    would cost a pass over the targets every step.
+
     Parameters
     ----------
     epsilon:
@@ -508,10 +514,11 @@ class Poisson(Loss):
     respect to the logit is :math:`e^{z} - y`: the ``A - Y`` of every other loss. Before
     ``exp``, logits are clipped one below the logarithm of the dtype's largest number in
     the link (87.7 in float32) and at :data:`_EXP_LIMIT` (690.8, where :math:`e^z` is
-    :math:`10^{300}`) for the value (computed in float64), so no finite input overflows
+    :math:`10^{300}`) for the value (computed in float64), so no finite logit overflows
     or warns and the value saturates as the cross-entropies' do; an infinite logit (an
     overflowed forward pass) makes the value infinite or NaN. Targets must be
-    non-negative (:meth:`check_targets`).
+    non-negative (:meth:`check_targets`); float64 targets beyond about :math:`10^{305}`
+    make the value infinite, as :math:`y \log y` overflows.
     """
 
     name = "poisson"
