@@ -159,6 +159,30 @@ def test_plateau_on_a_missing_metric_says_so():
         schedule.update(0, {"loss": 1.0})
 
 
+def test_plateau_on_a_metric_a_callback_logs_is_refused_before_training():
+    # The schedule reads an epoch's logs before the callbacks add to them: it would fail
+    # at the end of the first epoch, having trained it.
+    from mlpzero.callbacks import LambdaCallback
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    y = (X[:, 0] > 0).astype(int)
+
+    def add_score(epoch, logs):
+        logs["my_score"] = -logs["loss"]
+
+    model = MLP(hidden=(3,), seed=0)
+    with pytest.raises(ValueError, match=r"monitor='my_score'.*cannot watch a metric a callback"):
+        model.fit(
+            X,
+            y,
+            epochs=2,
+            schedule=sch.ReduceLROnPlateau(monitor="my_score"),
+            callbacks=[LambdaCallback(on_epoch_end=add_score)],
+        )
+    assert not model.built and model.history.epochs == 0
+
+
 def test_inverse_scaling_by_hand_and_by_name():
     schedule = sch.get({"name": "invscaling", "power": 0.5, "rate": 3.0})
     assert isinstance(schedule, sch.InverseScaling)

@@ -291,8 +291,18 @@ class ReduceLROnPlateau(Schedule):
         return self._monitor.best
 
     def check_log_names(self, names: Collection[str]) -> None:
-        """Refuse, before the first epoch, a ``monitor`` this fit will not log."""
+        """Refuse, before the first epoch, a ``monitor`` this fit will not log (``names``:
+        what training logs, ``epoch`` included). The schedule reads an epoch's logs before
+        the callbacks' ``on_epoch_end``, so a metric that a callback adds there never
+        reaches it: unlike a callback's ``monitor``, only training's own metrics serve."""
         self._monitor.check_log_names(names, "ReduceLROnPlateau")
+        logged = set(names) - {"epoch"}  # a placeholder of ModelCheckpoint's, not a log
+        if self.monitor is not None and self.monitor not in logged:
+            raise ValueError(
+                f"ReduceLROnPlateau: monitor={self.monitor!r} is not among the metrics "
+                f"training logs {sorted(logged)}; the schedule reads an epoch's logs before "
+                "the callbacks' on_epoch_end, so it cannot watch a metric a callback adds"
+            )
 
     def learning_rate(self, epoch: int, initial: float) -> float:
         # The floor stops reductions; it never raises the rate above the initial one.
