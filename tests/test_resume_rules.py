@@ -142,6 +142,42 @@ def test_fewer_epochs_than_an_unfinished_run_has_done_are_refused(tmp_path):
     np.testing.assert_array_equal(same.network.params, reference.network.params)
 
 
+def test_an_unfinished_run_resumed_to_the_epochs_it_has_done_restores_its_best_weights(
+    tmp_path,
+):
+    """Resumed with ``epochs`` equal to the epochs an interrupted run had done, fit returned
+    the checkpoint's last weights: the callbacks' ends did not run, and so did not put
+    back the best epoch's weights as an uninterrupted run of that many epochs does."""
+    X, y = data()
+    path = tmp_path / "run.npz"
+    options = dict(
+        optimizer="adam", learning_rate=0.3, batch_size=16, validation_split=0.25
+    )  # fmt: skip
+
+    class Interrupt(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 6:
+                raise KeyboardInterrupt
+
+    def stopping():
+        return EarlyStopping(patience=50, restore_best_weights=True)
+
+    MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=20, checkpoint=path, checkpoint_interval=0,
+        callbacks=[stopping(), Interrupt()], **options,
+    )  # fmt: skip
+    reference_stopping = stopping()
+    reference = MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=6, callbacks=[reference_stopping], **options
+    )
+    assert reference_stopping.best_epoch < 5  # its end put back an earlier epoch's weights
+    resumed = MLP(hidden=(6,), seed=3).fit(
+        X, y, epochs=6, resume=path, callbacks=[stopping()], **options
+    )
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+    assert resumed.history.as_dict() == reference.history.as_dict()
+
+
 def test_a_new_learning_rate_applies_from_the_resumed_epoch(tmp_path):
     path = tmp_path / "run.npz"
     X, y = interrupted(path)

@@ -569,11 +569,14 @@ class MLP:
                 self._rng.bit_generator.state = epoch_state
                 start_epoch = resumed.state.progress["start_epoch"]
                 epochs_left = max(0, options.epochs - (self.history.epochs - start_epoch))
-                if resumed.state.progress.get("finished") == "stopped" or epochs_left == 0:
+                finished = resumed.state.progress.get("finished")
+                if finished == "stopped" or (finished and epochs_left == 0):
                     # A finished run (stopped by a callback, or all its epochs done): the
                     # checkpoint holds the finished model, which continues no further.
                     self.optimizer_, self._rank = options.optimizer, comm.rank
                     return self
+                # An unfinished run whose epochs are all done (epochs_left 0) still ends as
+                # an uninterrupted one does: the callbacks' ends (restore_best_weights) run.
             else:
                 start_epoch, epochs_left = self.history.epochs, options.epochs
             if options.schedule is not None:  # refused now, not once the loop begins
