@@ -185,6 +185,28 @@ def test_a_failing_callback_closes_the_progress_bar_as_the_epoch_loop_does():
         assert bar.bar is None, optimizer
 
 
+def test_a_callback_raising_stop_iteration_fails_the_fit_as_in_the_epoch_loop():
+    # SciPy reads a StopIteration from its iteration callback as a request to stop: a
+    # callback's own error (an iterator run out) ended the fit with a convergence warning.
+    X_c, y_c = make_circles(n_samples=50, random_state=0)
+
+    def fail(epoch):
+        if epoch == 2:
+            next(iter(()))
+
+    kept = {}
+    for optimizer in ("sgd", "lbfgs"):
+        model = MLP(hidden=(4,), seed=0)
+        failing = LambdaCallback(on_epoch_end=fail)
+        with pytest.raises(StopIteration):
+            model.fit(X_c, y_c, epochs=10, optimizer=optimizer, callbacks=[failing])
+        assert model.history.epochs == 3, optimizer
+        kept[optimizer] = model.network.params.copy()
+    # the parameters of the iteration whose callback failed, as its history records
+    again = MLP(hidden=(4,), seed=0).fit(X_c, y_c, epochs=3, optimizer="lbfgs")
+    np.testing.assert_array_equal(kept["lbfgs"], again.network.params)
+
+
 def test_lbfgs_on_a_memory_mapped_x_equals_it_in_memory(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((300, 3))

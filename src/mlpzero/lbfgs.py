@@ -232,6 +232,15 @@ class LBFGSResult:
     losses: list[float] = field(default_factory=list)
 
 
+class _CallbackStopIteration(Exception):
+    """A callback's own ``StopIteration``, carried past SciPy, which reads one raised in
+    its iteration callback as a request to stop (and would swallow the error)."""
+
+    def __init__(self, error: StopIteration) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 @dataclass
 class _Interrupted:
     """The parts of SciPy's result that :func:`minimize` reads, for a run Ctrl-C ended."""
@@ -371,7 +380,10 @@ def minimize(
         if verbose:
             print(f"Iteration {len(losses)}, loss = {logs['loss']:.8f}")
         for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
+            try:
+                callback.on_epoch_end(epoch, logs)
+            except StopIteration as error:  # an error in the callback, as in the epoch loop
+                raise _CallbackStopIteration(error) from None
         if model is not None and model.stop_training:
             raise StopIteration
 
@@ -408,9 +420,11 @@ def minimize(
         report_interrupted(history)
         last_loss = losses[-1] if losses else math.nan
         result = _Interrupted(len(losses), counts["evaluations"], last_loss)
-    except BaseException:  # as the epoch loop ends by an error: no on_train_end
+    except BaseException as error:  # as the epoch loop ends by an error: no on_train_end
         network.params[...] = completed
         close_callbacks(callbacks)
+        if isinstance(error, _CallbackStopIteration):
+            raise error.error from None
         raise
     else:
         network.params[...] = result.x
