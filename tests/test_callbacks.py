@@ -185,6 +185,23 @@ def test_a_regressor_watching_accuracy_is_refused_before_training():
     assert not model.built
 
 
+@pytest.mark.parametrize(
+    "callback",
+    [EarlyStopping("val_accuracy"), ModelCheckpoint("model-{val_accuracy:.2f}.npz")],
+    ids=["EarlyStopping", "ModelCheckpoint"],
+)
+def test_a_regressor_with_validation_data_watching_accuracy_is_told_why(
+    callback, tmp_path, monkeypatch
+):
+    # The message asked for validation_split or validation_data, which the fit had.
+    monkeypatch.chdir(tmp_path)
+    X, _ = noisy_circles(60)
+    model = MLP(hidden=(3,), seed=0)
+    with pytest.raises(ValueError, match=r"val_accuracy.*\(only classifiers log an accuracy\)"):
+        model.fit(X, X[:, 0], epochs=2, validation_split=0.25, callbacks=[callback])
+    assert not model.built
+
+
 def test_a_monitor_that_a_callback_logs_is_looked_for_after_the_first_epoch():
     """A name training never logs may come from another callback's logs."""
     X, y = noisy_circles(60)

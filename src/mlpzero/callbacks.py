@@ -42,7 +42,7 @@ import numpy as np
 from . import diagnostics as _diagnostics
 from .history import History
 from .io import make_folder
-from .monitor import Monitor
+from .monitor import Monitor, missing_metric_hint
 from .snapshot import ParameterSnapshot
 from .validation import check_flag, check_int
 
@@ -441,7 +441,7 @@ class ModelCheckpoint(Callback):
                 raise ValueError(self._missing(key, sorted(names)))
 
     def _missing(self, key: str, names: Collection[str]) -> str:
-        hint = " (fit has no validation data)" if key.startswith("val_") else ""
+        hint = missing_metric_hint(key, names)
         return (
             f"ModelCheckpoint: path {self.path!r} names {{{key}}}, which this training does "
             f"not log{hint}; it logs {', '.join(names)}"

@@ -23,11 +23,24 @@ import numpy as np
 
 from .validation import check_non_negative
 
-__all__ = ["TRAINING_LOGS", "Monitor", "monitored_key"]
+__all__ = ["TRAINING_LOGS", "Monitor", "missing_metric_hint", "monitored_key"]
 
 #: The metrics training itself logs, each in the fits that have it (``accuracy`` for
 #: classifiers, ``val_`` ones with validation data); a callback may log others.
 TRAINING_LOGS = frozenset({"loss", "accuracy", "val_loss", "val_accuracy", "lr"})
+
+
+def missing_metric_hint(name: str, names: Collection[str]) -> str:
+    """Why training does not log the metric ``name`` (it logs ``names``), as the end of an
+    error message: a ``val_`` metric without validation data, an accuracy of a model that
+    is no classifier, the rate of L-BFGS, which has none; ``""`` for another name."""
+    if name.startswith("val_") and "val_loss" not in names:
+        return " (pass validation_split or validation_data)"
+    if name in ("accuracy", "val_accuracy"):
+        return " (only classifiers log an accuracy)"
+    if name == "lr":
+        return " (L-BFGS has no learning rate)"
+    return ""
 
 
 def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:
@@ -42,7 +55,7 @@ def monitored_key(monitor: str | None, logs: dict[str, float]) -> str:
             )
         return "loss"
     if monitor not in logs:
-        hint = " (pass validation_split or validation_data)" if monitor.startswith("val_") else ""
+        hint = missing_metric_hint(monitor, logs)
         raise ValueError(
             f"monitor={monitor!r} is not among the logged metrics {sorted(logs)}{hint}"
         )
@@ -125,7 +138,7 @@ class Monitor:
         data. A name training never logs may come from a callback: it is looked for at the
         end of the first epoch (:func:`monitored_key`)."""
         if self.monitor in TRAINING_LOGS and self.monitor not in names:
-            hint = " (pass validation_split or validation_data)" if "val_" in self.monitor else ""
+            hint = missing_metric_hint(self.monitor, names)
             raise ValueError(
                 f"{owner}: monitor={self.monitor!r} is not among the logged metrics "
                 f"{sorted(set(names) & TRAINING_LOGS)}{hint}"
