@@ -70,6 +70,26 @@ def test_a_run_finished_by_its_epochs_continues_only_when_asked_for_more(tmp_pat
     np.testing.assert_array_equal(longer.network.params, reference.network.params)
 
 
+def test_a_finished_run_on_a_cosine_over_its_fit_is_not_continued(tmp_path):
+    """A run that finished its epochs on ``schedule="cosine"`` (``total_epochs=None``) had
+    its rates fall over those epochs; resumed to more, the rates jumped back up onto a
+    longer cosine, unlike those of any uninterrupted run, without a word."""
+    X, y = data()
+    path = tmp_path / "run.npz"
+    options = dict(optimizer="adam", learning_rate=0.01, batch_size=16, schedule="cosine")
+    finished = MLP(hidden=(6,), seed=3).fit(X, y, epochs=4, checkpoint=path, **options)
+    with pytest.raises(ValueError, match=r"finished its 4 epochs on a cosine schedule"):
+        MLP(hidden=(6,), seed=3).fit(X, y, epochs=7, resume=path, **options)
+    same = MLP(hidden=(6,), seed=3).fit(X, y, epochs=4, resume=path, **options)
+    np.testing.assert_array_equal(same.network.params, finished.network.params)
+    # with total_epochs given, the cosine does not end with the fit: the run continues
+    fixed = dict(options, schedule={"name": "cosine", "total_epochs": 7})
+    MLP(hidden=(6,), seed=3).fit(X, y, epochs=4, checkpoint=path, **fixed)
+    longer = MLP(hidden=(6,), seed=3).fit(X, y, epochs=7, resume=path, **fixed)
+    reference = MLP(hidden=(6,), seed=3).fit(X, y, epochs=7, **fixed)
+    np.testing.assert_array_equal(longer.network.params, reference.network.params)
+
+
 def test_a_run_whose_end_restored_earlier_weights_is_not_continued(tmp_path):
     """The final checkpoint of a run that ran all its epochs holds the weights
     EarlyStopping put back at its end, beside the optimizer's and the callbacks' state of

@@ -1661,7 +1661,7 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
     that it holds ``model``'s architecture, was trained with the same fit options (but for
     ``epochs`` and ``learning_rate``), holds valid states for the fit's callbacks, and can
     give the epochs asked for (not fewer than an unfinished run has done, nor more than a
-    run whose end restored earlier weights)."""
+    run whose end restored earlier weights, or whose cosine schedule ended with it)."""
     path = options.resume
     if path is None:
         return None
@@ -1687,6 +1687,16 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
             f"so it cannot continue to epochs={options.epochs} as one uninterrupted run "
             f"would: resume with epochs={done} for the finished model, or load it with "
             "mlpzero.load and fit it further as a new run"
+        )
+    schedule = options.schedule
+    spans_the_fit = isinstance(schedule, _schedules.CosineDecay) and schedule.total_epochs is None
+    if progress.get("finished") == "epochs" and spans_the_fit and options.epochs > done:
+        raise ValueError(
+            f"resume: {path}: its run finished its {done} epochs on a cosine schedule that "
+            "ends with its fit (total_epochs=None): its rates fell to the end of that "
+            f"cosine, so it cannot continue to epochs={options.epochs} as one uninterrupted "
+            f"run would, on one cosine over them all: resume with epochs={done} for the "
+            "finished model, or load it with mlpzero.load and fit it further as a new run"
         )
     return resumed
 
