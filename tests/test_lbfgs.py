@@ -185,6 +185,34 @@ def test_a_failing_callback_closes_the_progress_bar_as_the_epoch_loop_does():
         assert bar.bar is None, optimizer
 
 
+def test_an_error_or_ctrl_c_in_on_train_begin_ends_an_lbfgs_fit_as_the_epoch_loop():
+    # L-BFGS called on_train_begin before its error handling: the bar stayed open after an
+    # error, and Ctrl-C there propagated out of fit instead of ending it cleanly.
+    X_c, y_c = make_circles(n_samples=50, random_state=0)
+
+    def fail(logs):
+        raise RuntimeError("setup failed")
+
+    def interrupt(logs):
+        raise KeyboardInterrupt
+
+    for optimizer in ("sgd", "lbfgs"):
+        bar = ProgressLogger(epochs=10, verbose=1, print_every=0, delay=60)
+        failing = LambdaCallback(on_train_begin=fail)
+        with pytest.raises(RuntimeError, match="setup failed"):
+            MLP(hidden=(4,), seed=0).fit(
+                X_c, y_c, epochs=10, optimizer=optimizer, callbacks=[bar, failing]
+            )
+        assert bar.bar is None, optimizer
+        ended = []
+        interrupting = LambdaCallback(on_train_begin=interrupt, on_train_end=ended.append)
+        model = MLP(hidden=(4,), seed=0).fit(
+            X_c, y_c, epochs=10, optimizer=optimizer, callbacks=[interrupting]
+        )
+        assert model.history.interrupted and model.history.epochs == 0, optimizer
+        assert ended == [{}], optimizer
+
+
 def test_a_callback_raising_stop_iteration_fails_the_fit_as_in_the_epoch_loop():
     # SciPy reads a StopIteration from its iteration callback as a request to stop: a
     # callback's own error (an iterator run out) ended the fit with a convergence warning.

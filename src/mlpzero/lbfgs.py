@@ -395,13 +395,14 @@ def minimize(
         model.stop_training = False
     for callback in callbacks:
         callback.set_model(model)
-        callback.on_train_begin()
     start = np.array(network.params, dtype=np.float64)
     # The point of the last iteration the history holds: an error or Ctrl-C during a line
     # search leaves the network there, not at a trial point that no epoch recorded.
     completed = start.copy()
     history.interrupted = False
     try:
+        for callback in callbacks:  # an error or Ctrl-C here ends the run as later ones do
+            callback.on_train_begin()
         result = scipy_minimize(
             objective,
             start,
