@@ -814,3 +814,21 @@ def test_two_model_checkpoints_on_one_file_are_refused(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.npz")) == [
         "best.npz", "link.npz", "m-1.npz", "m-2.npz",
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- user states
+class KeepsASet(Callback):
+    def state_dict(self):
+        return {"seen": {1, 2}}
+
+    def load_state_dict(self, state):
+        pass
+
+
+def test_a_callback_state_a_checkpoint_cannot_store_is_named(tmp_path):
+    # The write failed with "Object of type set is not JSON serializable", naming neither
+    # the callback nor the value.
+    X, y = data()
+    with pytest.raises(ValueError, match=r"the state of callback KeepsASet = \{'seen': \{1, 2\}\}"):
+        MLP(hidden=(3,)).fit(X, y, epochs=2, callbacks=[KeepsASet()], checkpoint=tmp_path / "c.npz")
+    assert not (tmp_path / "c.npz").exists()

@@ -259,6 +259,12 @@ def write_record(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
             "callbacks": json_callbacks,
             "progress": jsonable(dict(state.progress)),
         }
+        # A user's own schedule or callback may keep what JSON cannot hold: named here,
+        # not left to the whole document's "Object of type ... is not JSON serializable".
+        where = f"cannot save to {path}: a checkpoint cannot store"
+        _check_storable(document["checkpoint"]["schedule"], f"{where} the schedule's state")
+        for entry in json_callbacks:
+            _check_storable(entry["state"], f"{where} the state of callback {entry['type']}")
         nbytes = sum(a.nbytes for a in (*state_arrays.values(), *callback_arrays.values()))
         _check_state_bytes(nbytes, record.params, f"cannot save to {path}: ")
         arrays.update(state_arrays)
@@ -389,14 +395,21 @@ def _training_document(training: Mapping[str, Any] | None) -> dict[str, Any] | N
         return None
     document = jsonable(training)
     for key, value in document.items():
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"cannot save a model whose last fit's options hold a value a model file "
-                f"cannot store: fit_config_[{key!r}] = {short_repr(value)} ({error})"
-            ) from None
+        _check_storable(
+            value,
+            "cannot save a model whose last fit's options hold a value a model file cannot "
+            f"store: fit_config_[{key!r}]",
+        )
     return document
+
+
+def _check_storable(value: Any, what: str) -> None:
+    """Refuse ``value`` (made :func:`jsonable`) if JSON cannot hold it, as a
+    :class:`ValueError` that begins with ``what``, then shows the value."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{what} = {short_repr(value)} ({error})") from None
 
 
 def _require_known(component: Any, get: Any, what: str) -> None:
