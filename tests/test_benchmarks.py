@@ -356,6 +356,17 @@ def test_precompiled_kernels_fit_without_numba_to_the_jitted_parameters(capsys):
 
     if not numba_available() or not (shutil.which("cc") or shutil.which("gcc")):
         pytest.skip("needs numba and a C compiler")
+    # Kernels compiled for other signatures in this process (earlier tests' float64 fits)
+    # made the build refuse to start: it compiles in a process of its own.
+    from mlpzero import MLP, kernels
+
+    before = kernels.get_backend()
+    kernels.set_backend("numba")
+    try:
+        X = np.random.default_rng(0).standard_normal((20, 2))
+        MLP(hidden=(8, 4), dtype="float64").fit(X, (X[:, 0] > 0).astype(int), epochs=3)
+    finally:
+        kernels.set_backend(before)
     precompiled.main(["--rounds", "1"])
     rows = {
         cells[0]: cells[1:]
