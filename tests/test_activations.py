@@ -66,6 +66,17 @@ def test_no_warning_and_dtype_kept_up_to_1e4(name, dtype):
     assert np.isfinite(a).all() and np.isfinite(d).all()
 
 
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("z", [0.5, np.float64(-0.5), np.array(2.0)])
+def test_derivatives_of_a_single_number(name, z):
+    # a scalar (or a 0-d array) is an array of any shape too: tanh's derivative once
+    # failed on it, writing into the NumPy scalar its square had returned
+    act = get(name)
+    expected = act.derivative(np.array([z], dtype=np.float64))[0]
+    np.testing.assert_allclose(act.derivative(z), expected, rtol=1e-15)
+    np.testing.assert_allclose(act.derivative_from_output(act(z)), expected, rtol=1e-15)
+
+
 def test_out_argument_is_filled_in_place():
     out = np.empty_like(Z)
     result = activations.sigmoid(Z, out=out)

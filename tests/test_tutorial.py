@@ -467,6 +467,12 @@ def test_derivatives_at_the_ends_of_their_range():
     np.testing.assert_array_equal(T.tanh_derivative([-1.0, 0.0, 1.0]), [0.0, 1.0, 0.0])
 
 
+def test_derivatives_of_one_number():
+    assert T.sigmoid_derivative(0.5) == 0.25
+    assert T.tanh_derivative(0.5) == 0.75
+    assert T.relu_derivative(0.5) == 1.0
+
+
 def test_plot_decision_boundary_titles_the_accuracy_of_one_class_labels():
     X, _ = xor_data(m=30)
     Y = np.ones((1, 30), dtype=int)

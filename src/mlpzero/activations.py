@@ -129,9 +129,10 @@ class Tanh(Activation):
         return np.tanh(z, out=out)
 
     def derivative_from_output(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        out = np.multiply(a, a, out=out)
-        np.subtract(1, out, out=out)
-        return out
+        # Both results assigned: for a single number (a 0-d array) NumPy returns scalars,
+        # which cannot be written into.
+        square = np.multiply(a, a, out=out)
+        return np.subtract(1, square, out=out)
 
 
 class ReLU(Activation):
