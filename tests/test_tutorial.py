@@ -312,6 +312,28 @@ def test_bad_arguments_raise_clear_errors():
         T.layer_sizes(X[0], Y, [3])
 
 
+@pytest.mark.parametrize("short", [[2, 3], [2, 3, 4]])
+def test_layer_sizes_shorter_than_the_parameters_are_refused(short):
+    # [2, 3] once ran only W1 and the sigmoid, a (3, m) "prediction" that compared with a
+    # (1, m) Y by broadcasting; update_params changed only the first layers
+    X, Y = xor_data(m=10)
+    params = T.init_params([2, 3, 4, 1])
+    before = {key: value.copy() for key, value in params.items()}
+    grads = {key: np.ones_like(value) for key, value in params.items()}
+    grads = {f"d{key}": value for key, value in grads.items()}
+    missing = f"'W{len(short)}'"
+    for call in (
+        lambda: T.predict(params, short, X),
+        lambda: T.forward_propagation(params, short, X),
+        lambda: T.backward_propagation(params, {}, short, X, Y),
+        lambda: T.update_params(params, grads, short, 0.1),
+    ):
+        with pytest.raises(ValueError, match=f"parameters has {missing}, a layer beyond"):
+            call()
+    for key, value in before.items():
+        np.testing.assert_array_equal(params[key], value)
+
+
 def test_update_params_refuses_a_gradient_of_another_shape_than_its_parameter():
     # a transposed dW1 (3, 2) for W1 (2, 3) was reshaped into W1's shape: a scrambled
     # step, where the article's W - lr * dW fails on the shapes

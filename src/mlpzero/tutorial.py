@@ -572,6 +572,14 @@ def _network(
                         f"for layer sizes {list(network.layer_sizes)}"
                     )
                 target[...] = value.reshape(target.shape)
+        beyond = [f"{name}{network.n_layers + 1}" for name in ("W", "b")]
+        if any(key in parameters for key in beyond):
+            # A shorter ls would run (and update) only the first layers, silently.
+            raise ValueError(
+                f"parameters has {beyond[0]!r}, a layer beyond the {network.n_layers} of "
+                f"layer sizes {list(network.layer_sizes)}: pass the ls that came with these "
+                "parameters (from multi_layer_neural_network or layer_sizes)"
+            )
     return network
 
 
