@@ -334,6 +334,16 @@ def test_layer_sizes_shorter_than_the_parameters_are_refused(short):
         np.testing.assert_array_equal(params[key], value)
 
 
+def test_one_dimensional_labels_and_inputs_are_told_how_to_reshape():
+    # Y = y.reshape(1, -1) forgotten was described as "rows are features"
+    X, Y = xor_data(m=10)
+    with pytest.raises(ValueError, match=r"rows are labels .*one row of labels is Y\.reshape"):
+        T.multi_layer_neural_network(X, Y[0], [3], num_epochs=1)
+    params = T.init_params([2, 3, 1])
+    with pytest.raises(ValueError, match=r"rows are features.*one example is X\.reshape\(-1, 1\)"):
+        T.predict(params, [2, 3, 1], X[:, 0])
+
+
 def test_update_params_refuses_a_gradient_of_another_shape_than_its_parameter():
     # a transposed dW1 (3, 2) for W1 (2, 3) was reshaped into W1's shape: a scrambled
     # step, where the article's W - lr * dW fails on the shapes

@@ -441,9 +441,15 @@ def _as_2d(name: str, value: Any) -> np.ndarray:
         sample = np.asarray(value, dtype=object).ravel()[:3].tolist()
         raise ValueError(f"{name} must be numeric, got values such as {sample}") from None
     if array.ndim != 2:
+        rows = "labels (outputs)" if name == "Y" else "features"
+        hint = ""
+        if array.ndim == 1 and name == "Y":
+            hint = ": one row of labels is Y.reshape(1, -1)"
+        elif array.ndim == 1:
+            hint = f": one example is {name}.reshape(-1, 1), one feature {name}.reshape(1, -1)"
         raise ValueError(
-            f"{name} must be 2-D in the article's layout (rows are features, columns are "
-            f"examples), got shape {array.shape}"
+            f"{name} must be 2-D in the article's layout (rows are {rows}, columns are "
+            f"examples), got shape {array.shape}{hint}"
         )
     if array.size == 0:
         raise ValueError(f"{name} is empty: got shape {array.shape}")
