@@ -207,6 +207,32 @@ def test_the_articles_linear_experiment_reaches_100_percent(capsys, backend):
     assert lines[0] == f"Epoch 0: cost = {first:.4f}"
 
 
+def test_training_runs_in_calls_that_ctrl_c_can_interrupt(monkeypatch):
+    # A compiled call cannot be interrupted: 1,000,000 epochs once ran as one call, and
+    # Ctrl-C waited for all of them (some 20 s on the article's XOR network).
+    from mlpzero import kernels
+    from mlpzero.training import compiled_call_epochs
+
+    spans = []
+
+    def pretend(network, X, Y, learning_rate, epochs, link):
+        spans.append(epochs)
+        return epochs  # every epoch done, parameters untouched: only the calls are seen
+
+    monkeypatch.setattr(kernels, "gradient_descent", pretend)
+    X, Y = xor_data(m=1000)
+    for print_cost in (False, True):
+        spans.clear()
+        np.random.seed(0)
+        T.multi_layer_neural_network(X, Y, [8, 4], 1_000_000, 0.1, print_cost=print_cost)
+        network = Network([2, 8, 4, 1], "relu", dtype="float64")
+        largest = compiled_call_epochs(network, 1000)
+        assert sum(spans) == 1_000_000
+        assert max(spans) <= largest < 10_000, (largest, max(spans))
+        if print_cost:
+            assert max(spans) <= 200
+
+
 def test_a_diverging_run_stops_with_a_clear_error(backend):
     X, Y = xor_data(m=50)
     X = X * 1e3  # large inputs and a huge rate: the weights overflow within a few epochs

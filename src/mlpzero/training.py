@@ -72,6 +72,7 @@ __all__ = [
     "TrainingDivergedError",
     "check_clip_norm_range",
     "clip_global_norm",
+    "compiled_call_epochs",
     "gather_rows",
     "train",
 ]
@@ -466,8 +467,7 @@ class _Trainer:
         plan = network.kernel_plan
         if plan is None:
             return False
-        per_call = _COMPILED_CALL_WORK // max(1, self.n * plan.work_per_row)
-        per_call = max(1, min(epochs, _COMPILED_CALL_EPOCHS, per_call))
+        per_call = max(1, min(epochs, compiled_call_epochs(network, self.n)))
         totals, hits = _loss_record(per_call), np.empty(per_call, dtype=np.int64)
         start_of_step = np.empty_like(network.params)
         lr = optimizer.learning_rate
@@ -783,11 +783,22 @@ class _Trainer:
         ]
 
 
-#: Multiply-adds of forward passes per compiled call of :meth:`_Trainer._run_compiled`,
-#: and most epochs per call (each has a fixed cost besides): enough epochs to make the
-#: call's own cost vanish, few enough that Ctrl-C is seen within about a tenth of a second.
+#: Multiply-adds of forward passes per compiled call of :meth:`_Trainer._run_compiled`
+#: and of :func:`mlpzero.tutorial.multi_layer_neural_network`, and most epochs per call
+#: (each has a fixed cost besides): enough epochs to make the call's own cost vanish, few
+#: enough that Ctrl-C is seen within about a tenth of a second.
 _COMPILED_CALL_WORK = 200_000_000
 _COMPILED_CALL_EPOCHS = 10_000
+
+
+def compiled_call_epochs(network: Network, n_rows: int) -> int:
+    """How many full-batch epochs on ``n_rows`` rows one compiled call may run, so that
+    Ctrl-C is seen between calls: at most :data:`_COMPILED_CALL_EPOCHS`, and about
+    :data:`_COMPILED_CALL_WORK` multiply-adds (``n_rows`` times the network's per row),
+    at least one."""
+    plan = network.kernel_plan
+    work = n_rows * (plan.work_per_row if plan is not None else 1)
+    return max(1, min(_COMPILED_CALL_EPOCHS, _COMPILED_CALL_WORK // max(1, work)))
 
 
 def _loss_record(epochs: int) -> np.ndarray:

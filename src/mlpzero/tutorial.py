@@ -37,7 +37,7 @@ from . import kernels as _kernels
 from .losses import BinaryCrossEntropy, article_cost
 from .network import Network
 from .optimizers import SGD
-from .training import TrainingDivergedError
+from .training import TrainingDivergedError, compiled_call_epochs
 from .validation import check_int
 
 __all__ = [
@@ -294,8 +294,9 @@ def multi_layer_neural_network(
     Each epoch is the article's loop body, on the engine: one forward pass, the output
     gradient ``dZ[L] = (A[L] - Y) / m`` from :class:`~mlpzero.losses.BinaryCrossEntropy`,
     one backward pass and one :class:`~mlpzero.optimizers.SGD` update (with the numba
-    backend on, the same steps run many epochs per compiled call:
-    :func:`mlpzero.kernels.gradient_descent`). As in the article,
+    backend on, the same steps run many epochs per compiled call,
+    :func:`mlpzero.kernels.gradient_descent`; Ctrl-C is seen between calls, about a tenth
+    of a second apart: :func:`mlpzero.training.compiled_call_epochs`). As in the article,
     the cost is computed only to be printed: with ``print_cost=True``, before the update
     of every 200th epoch, the article's cost
     ``-mean(Y log(A[L] + 1e-15) + (1 - Y) log(1 - A[L] + 1e-15))`` over every entry of
@@ -318,10 +319,13 @@ def multi_layer_neural_network(
     parameters = init_params(ls, activation=hidden_activation)
     network = _network(ls, hidden_activation, parameters)
     X = np.ascontiguousarray(_check_input(X, network).T)
+    # Epochs per call of _descend: a compiled call cannot be interrupted, so Ctrl-C is
+    # seen between calls of about a tenth of a second, as in MLP.fit.
+    per_call = compiled_call_epochs(network, X.shape[0])
     epoch = 0
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
         while epoch < num_epochs:
-            span = num_epochs - epoch
+            span = min(num_epochs - epoch, per_call)
             if print_cost:
                 if epoch % _PRINT_EVERY == 0:
                     cost = article_cost(sigmoid(network.forward(X)), Y)
