@@ -370,6 +370,31 @@ def test_one_dimensional_labels_and_inputs_are_told_how_to_reshape():
         T.predict(params, [2, 3, 1], X[:, 0])
 
 
+def test_an_activation_added_to_the_dispatcher_is_refused_for_hidden_layers(monkeypatch):
+    # The engine computes the hidden layers: a leaky ReLU of slope 0.3 put in ACTIVATIONS
+    # once trained silently with the engine's own, of slope 0.01.
+    X, Y = xor_data(m=20)
+    leaky = (lambda z: np.where(z > 0, z, 0.3 * z), lambda Z: np.where(Z > 0, 1.0, 0.3))
+    monkeypatch.setitem(T.ACTIVATIONS, "leaky_relu", leaky)
+    message = r"ACTIVATIONS\['leaky_relu'\] is not the tutorial's own pair"
+    with pytest.raises(ValueError, match=message):
+        T.multi_layer_neural_network(X, Y, [3], 5, 0.1, hidden_activation="leaky_relu")
+    params = T.init_params([2, 3, 1])
+    with pytest.raises(ValueError, match=message):
+        T.forward_propagation(params, [2, 3, 1], X, "leaky_relu")
+    with pytest.raises(ValueError, match=message):
+        T.init_params([2, 3, 1], "leaky_relu")
+    # At the output the tutorial applies the dictionary's function itself.
+    A, cache = T.forward_propagation(params, [2, 3, 1], X, "relu", "leaky_relu")
+    np.testing.assert_array_equal(A, leaky[0](cache["Z2"]))
+    # A replaced built-in entry is refused too; the same pair put back is accepted.
+    monkeypatch.setitem(T.ACTIVATIONS, "relu", leaky)
+    with pytest.raises(ValueError, match=r"ACTIVATIONS\['relu'\] is not"):
+        T.predict(params, [2, 3, 1], X)
+    T.ACTIVATIONS["relu"] = (T.relu, T.relu_derivative)
+    assert T.predict(params, [2, 3, 1], X).shape == (1, 20)
+
+
 def test_update_params_refuses_a_gradient_of_another_shape_than_its_parameter():
     # a transposed dW1 (3, 2) for W1 (2, 3) was reshaped into W1's shape: a scrambled
     # step, where the article's W - lr * dW fails on the shapes

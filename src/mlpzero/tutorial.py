@@ -95,12 +95,16 @@ def relu_derivative(Z: Any) -> np.ndarray:
 
 
 #: Activation name -> (function, derivative), as in the article. The ReLU derivative takes
-#: ``Z``; the sigmoid and tanh derivatives take ``A``.
+#: ``Z``; the sigmoid and tanh derivatives take ``A``. Hidden layers run on the engine,
+#: which computes these three itself: an entry added or replaced here is refused as a
+#: hidden activation (``forward_propagation`` applies it at the output layer only).
 ACTIVATIONS: dict[str, tuple[Callable[[Any], np.ndarray], Callable[[Any], np.ndarray]]] = {
     "sigmoid": (sigmoid, sigmoid_derivative),
     "tanh": (tanh, tanh_derivative),
     "relu": (relu, relu_derivative),
 }
+#: The entries as defined here, the ones the engine's hidden layers compute.
+_OWN_ACTIVATIONS = dict(ACTIVATIONS)
 
 
 # ---------------------------------------------------------------------- architecture
@@ -145,7 +149,9 @@ def forward_propagation(
     ``(n[l], m)``, where ``Z[l] = W[l] A[l-1] + b[l]`` and ``A[l] = g(Z[l])``.
     """
     _check_activation("hidden_activation", hidden_activation)
-    output_act, _ = ACTIVATIONS[_check_activation("output_activation", output_activation)]
+    output_act, _ = ACTIVATIONS[
+        _check_activation("output_activation", output_activation, engine=False)
+    ]
     network = _network(ls, hidden_activation, parameters)
     X = _check_input(X, network)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -463,10 +469,19 @@ def _as_2d(name: str, value: Any) -> np.ndarray:
     return array
 
 
-def _check_activation(name: str, activation: Any) -> str:
+def _check_activation(name: str, activation: Any, engine: bool = True) -> str:
+    """``activation``, a key of :data:`ACTIVATIONS`; with ``engine``, for layers the engine
+    computes, also one of the tutorial's own entries (the engine would not call others)."""
     if activation not in ACTIVATIONS:
         known = ", ".join(repr(k) for k in ACTIVATIONS)
         raise ValueError(f"{name} must be one of {known}, got {activation!r}")
+    if engine and ACTIVATIONS[activation] != _OWN_ACTIVATIONS.get(activation):
+        own = ", ".join(repr(k) for k in _OWN_ACTIVATIONS)
+        raise ValueError(
+            f"{name}={activation!r}: ACTIVATIONS[{activation!r}] is not the tutorial's own "
+            f"pair; hidden layers run on mlpzero's engine, which computes only {own} "
+            "itself and would not call the functions put there"
+        )
     return activation
 
 
