@@ -241,6 +241,20 @@ def test_a_diverging_run_stops_with_a_clear_error(backend):
         T.multi_layer_neural_network(X, Y, [4], num_epochs=200, learning_rate=1e8)
 
 
+def test_a_run_diverging_on_huge_inputs_names_their_scale(backend):
+    # However low the rate, inputs of 1e200 overflow: the message once only ever asked
+    # for a learning rate ten times lower.
+    X, Y = xor_data(m=50)
+    np.random.seed(0)
+    message = r"learning_rate=1e-09, or rescale X, whose largest \|X\| is \d\.\d+e\+200"
+    with pytest.raises(TrainingDivergedError, match=message):
+        T.multi_layer_neural_network(X * 1e200, Y, [4], num_epochs=5, learning_rate=1e-8)
+    np.random.seed(0)  # inputs of a usual scale are not blamed
+    with pytest.raises(TrainingDivergedError) as error:
+        T.multi_layer_neural_network(X, Y, [4], num_epochs=200, learning_rate=1e12)
+    assert "rescale" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     "options",
     [{"learning_rate": -1.0}, {"learning_rate": "fast"}, {"num_epochs": 0}, {"bad_label": 2.0}],

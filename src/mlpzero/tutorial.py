@@ -37,7 +37,7 @@ from . import kernels as _kernels
 from .losses import BinaryCrossEntropy, article_cost
 from .network import Network
 from .optimizers import SGD
-from .training import TrainingDivergedError, compiled_call_epochs
+from .training import _LARGE_FEATURE, TrainingDivergedError, compiled_call_epochs
 from .validation import check_int
 
 __all__ = [
@@ -339,10 +339,17 @@ def multi_layer_neural_network(
                 span = min(span, _PRINT_EVERY - epoch % _PRINT_EVERY)
             done = _descend(network, loss, optimizer, X, Y, span)
             if done < span:
+                largest = float(np.abs(X).max())  # read only now, as MLP.fit reads it
+                scale = (
+                    f", or rescale X, whose largest |X| is {largest:.3g}: standardise each "
+                    "feature (row of X) to mean 0 and standard deviation 1"
+                    if largest > _LARGE_FEATURE
+                    else ""
+                )
                 raise TrainingDivergedError(
                     f"training diverged in epoch {epoch + done}: a parameter became NaN or "
                     f"infinite. The learning rate ({learning_rate:g}) is probably too high: "
-                    f"try learning_rate={learning_rate / 10:g}",
+                    f"try learning_rate={learning_rate / 10:g}{scale}",
                     epoch + done,
                 )
             epoch += span
