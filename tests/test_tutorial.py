@@ -447,6 +447,19 @@ def test_update_params_refuses_parameters_it_cannot_update_in_place():
     np.testing.assert_array_equal(floats["W1"], [[0.75, -0.25], [-0.25, 1.75]])
 
 
+def test_update_params_refuses_a_read_only_parameter_before_changing_any():
+    # A read-only W2 (loaded with mmap_mode="r", say) once failed only after W1 and b1
+    # had been updated, leaving the dictionary half a step ahead.
+    params = T.init_params([2, 3, 1])
+    grads = {f"d{key}": np.full(value.shape, 0.25) for key, value in params.items()}
+    params["W2"].setflags(write=False)
+    before = {key: value.copy() for key, value in params.items()}
+    with pytest.raises(ValueError, match=r"parameters\['W2'\] is a read-only array"):
+        T.update_params(params, grads, [2, 3, 1], 0.1)
+    for key, value in before.items():
+        np.testing.assert_array_equal(params[key], value)
+
+
 def test_a_label_array_of_the_wrong_shape_is_described_by_its_columns_and_rows():
     X, Y = xor_data(m=50)
     # rows for examples, as elsewhere in NumPy: the article wants one column per example

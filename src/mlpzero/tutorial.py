@@ -245,8 +245,8 @@ def update_params(
     Each ``dW[l]`` must have the shape of ``W[l]`` and each ``db[l]`` that of ``b[l]``,
     ``(n[l], 1)``, as :func:`backward_propagation` returns them; another shape (a
     transposed ``dW``) is refused before any parameter changes, and so is a parameter
-    that is not a float array (integers would be truncated, a list cannot change in
-    place)."""
+    that is not a writable float array (integers would be truncated; a list, or an array
+    loaded read-only, cannot change in place)."""
     network = _network(ls, "relu", parameters)
     for layer in range(1, network.n_layers + 1):
         for name in ("W", "b"):
@@ -261,6 +261,12 @@ def update_params(
                     f"parameters['{name}{layer}'] must be a float NumPy array, which "
                     f"update_params changes in place, got {kind}: make it with "
                     f"np.array(..., dtype=float), as init_params does"
+                )
+            if not value.flags.writeable:
+                raise ValueError(
+                    f"parameters['{name}{layer}'] is a read-only array, which update_params "
+                    f"cannot change in place: pass a writable copy, "
+                    f"parameters['{name}{layer}'].copy()"
                 )
     for layer in range(1, network.n_layers + 1):
         for name, views in (("W", network.weight_grads), ("b", network.bias_grads)):
