@@ -164,7 +164,7 @@ def test_summary_counts_parameters():
     ("kwargs", "match"),
     [
         ({"hidden": (0,)}, "hidden must be >= 1"),
-        ({"hidden": "big"}, "hidden must be an integer"),
+        ({"hidden": "big"}, "hidden must be a layer size or a sequence of layer sizes"),
         ({"activation": "swish"}, "unknown activation"),
         ({"activation": ["relu"], "hidden": (3, 3)}, "one activation per hidden layer"),
         ({"dtype": "float16"}, "dtype"),
@@ -176,6 +176,20 @@ def test_summary_counts_parameters():
 def test_bad_constructor_arguments(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         MLP(**kwargs)
+
+
+@pytest.mark.parametrize("sizes", ["16", b"32", bytearray(b"8")])
+def test_hidden_given_as_text_is_refused_whole(sizes):
+    # Read as a sequence, "16" was refused as its first character '1', and b"32" became
+    # two hidden layers of 51 and 50 units, its character codes.
+    with pytest.raises(
+        TypeError, match=rf"hidden must be a layer size or .*got {type(sizes).__name__} "
+    ):
+        MLP(hidden=sizes)
+    model = MLP(hidden=(4,))
+    with pytest.raises(TypeError, match="hidden must be a layer size"):
+        model.hidden = sizes
+    assert model.hidden == (4,)
 
 
 def test_loss_auto_is_case_insensitive_as_every_loss_name():

@@ -308,7 +308,11 @@ def test_sample_weights_given_as_text_are_refused():
     ("settings", "error", "message"),
     [
         ({"hidden": (4, 0)}, ValueError, "hidden must be >= 1, got 0"),
-        ({"hidden": "wide"}, TypeError, "hidden must be an integer, got str 'w'"),
+        (
+            {"hidden": "wide"},
+            TypeError,
+            "hidden must be a layer size or a sequence of layer sizes, got str 'wide'",
+        ),
         ({"activation": "swish"}, ValueError, "unknown activation 'swish'"),
         ({"activation": ["relu"], "hidden": (3, 3)}, ValueError, "one activation per hidden"),
         ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),

@@ -1183,12 +1183,20 @@ def _hits(predicted: np.ndarray, y: np.ndarray, task: str) -> np.ndarray:
 
 
 def _as_sequence(value: Any, name: str) -> tuple[Any, ...]:
+    """``value``, one layer size or a sequence of them, as a tuple of sizes (unchecked)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return (value,)
-    try:
-        return tuple(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a sequence of layer sizes, got {value!r}") from None
+    # Text is a sequence of characters: "16" would be read as "1", "6", and b"32" as the
+    # character codes 51 and 50, silently two layers no one asked for.
+    if not isinstance(value, (str, bytes, bytearray)):
+        try:
+            return tuple(value)
+        except TypeError:
+            pass
+    raise TypeError(
+        f"{name} must be a layer size or a sequence of layer sizes, got "
+        f"{type(value).__name__} {value!r}"
+    )
 
 
 # ---------------------------------------------------------------------- fit options
