@@ -66,6 +66,28 @@ def test_build_names_the_features_as_a_first_fit_does(frame):
     assert not wrong.built
 
 
+@pytest.mark.parametrize(
+    ("names", "error", "message"),
+    [
+        ("abc", TypeError, r"a list of column names, got str 'abc'"),
+        (b"abc", TypeError, r"a list of column names, got bytes b'abc'"),
+        (3, TypeError, r"a list of column names, got int 3"),
+        (["a", "b", "a"], ValueError, r"name each column once .* 'a' appears 2 times"),
+        ([1, "1", 2], ValueError, r"name each column once .* '1' appears 2 times"),
+    ],
+)
+def test_names_set_before_a_first_fit_are_checked(frame, names, error, message):
+    # "abc" named the three columns "a", "b" and "c", b"abc" named them 97, 98 and 99,
+    # and a repeated name trained, only for save to refuse the model afterwards.
+    df, y = frame
+    for first in ("fit", "build"):
+        model = MLP(hidden=(4,), seed=0)
+        model.feature_names_in_ = names
+        with pytest.raises(error, match=message):
+            getattr(model, first)(df.to_numpy(), y, **({"epochs": 1} if first == "fit" else {}))
+        assert not model.built and model.feature_names_in_ is names
+
+
 def test_continued_fit_and_validation_data_are_matched_by_name(frame):
     df, y = frame
     shuffled = df[["beta", "gamma", "alpha"]]

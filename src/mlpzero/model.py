@@ -17,6 +17,7 @@ import stat
 import string
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -1126,7 +1127,7 @@ def _first_fit_names(model: MLP, X: Any) -> list[str] | None:
     with other labels) is refused, as :func:`in_training_order` refuses it later: a model
     without names would take such a frame's columns in order, whatever their labels."""
     if model.feature_names_in_ is not None:
-        return list(model.feature_names_in_)
+        return _set_names(model.feature_names_in_)
     names = _column_names(X)
     labels = _frame_labels(X)
     if names is None and any(isinstance(label, str) for label in labels):
@@ -1134,6 +1135,30 @@ def _first_fit_names(model: MLP, X: Any) -> list[str] | None:
             f"X: the columns [{brief_list(labels, quoted=True)}] cannot name the features "
             "(they are not distinct strings), so a frame could not be matched to them by "
             "name later: rename them, or pass X.to_numpy() to take the columns in order"
+        )
+    return names
+
+
+def _set_names(given: Any) -> list[Any]:
+    """The ``feature_names_in_`` set on a model before its first fit, checked: a sequence
+    of names, one per column, distinct as a model file holds them (as text)."""
+    names = None
+    if not isinstance(given, (str, bytes, bytearray)):  # not a sequence of characters
+        try:
+            names = list(given)
+        except TypeError:
+            pass
+    if names is None:
+        raise TypeError(
+            "feature_names_in_ must be a list of column names, got "
+            f"{type(given).__name__} {_io.short_repr(given)}"
+        )
+    texts = [str(name) for name in names]
+    if len(set(texts)) != len(texts):
+        repeated, times = Counter(texts).most_common(1)[0]
+        raise ValueError(
+            f"feature_names_in_ must name each column once (columns are matched by name), "
+            f"but {repeated!r} appears {times} times"
         )
     return names
 
