@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from mlpzero import MLP
 from mlpzero.activations import ACTIVATIONS, Tanh
 from mlpzero.gradcheck import gradcheck, numerical_gradient
 from mlpzero.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError
@@ -293,6 +294,16 @@ def test_network_refuses_a_layer_size_that_is_not_an_integer(sizes):
 def test_network_activation_none_is_named():
     with pytest.raises(TypeError, match=r"activation must be a name.*got NoneType None"):
         Network([2, 3, 1], activation=None)
+
+
+@pytest.mark.parametrize("hidden", [(3,), (3, 3, 3, 3)])
+def test_an_activation_given_as_bytes_is_named_whole(hidden):
+    # Read as a list, b"relu" was its character codes: "got a list of 4: [114, ...]" for
+    # one hidden layer, "got int 114" for four, never the value given.
+    with pytest.raises(TypeError, match=r"activation must be a name.*got bytes b'relu'"):
+        Network([2, *hidden, 1], activation=b"relu")
+    with pytest.raises(TypeError, match=r"activation must be a name.*got bytes b'relu'"):
+        MLP(hidden=hidden, activation=b"relu")
 
 
 def test_small_products_get_their_operands_in_row_order(monkeypatch, backend):

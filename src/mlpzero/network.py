@@ -778,7 +778,9 @@ def resolve_activations(
 ) -> list[Activation]:
     """The activation of each of ``n_hidden`` hidden layers: one name, config or object
     for all, or a list with exactly one per layer (an error names what was received)."""
-    if isinstance(activation, (str, Activation, dict)) or not isinstance(activation, Iterable):
+    # Bytes are one (bad) name, not a list of character codes: refused whole, by value.
+    one = (str, bytes, bytearray, Activation, dict)
+    if isinstance(activation, one) or not isinstance(activation, Iterable):
         first = _activations.get(activation)  # refuses None or a number, naming it
         return [first, *(_activations.get(activation) for _ in range(n_hidden - 1))][:n_hidden]
     given = list(activation)
