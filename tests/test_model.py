@@ -267,6 +267,23 @@ def test_build_with_classes_prepares_outputs_for_labels_not_yet_seen():
         model.fit(X, [3, 2, 1, 1, 0, 1], epochs=1)
 
 
+def test_build_refuses_a_model_that_is_built_already():
+    # build replaced a fitted model's weights with fresh ones (for another task, too) and
+    # kept its history, fit_config_ and optimizer: a model of 200 epochs predicting by chance
+    X = np.random.default_rng(0).standard_normal((40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=200, learning_rate=0.5)
+    before = model.network.params.copy()
+    for labels in (y, np.arange(40) % 3):
+        with pytest.raises(ValueError, match=r"build: this MLP is built already .*200 epochs"):
+            model.build(X, labels)
+    np.testing.assert_array_equal(model.network.params, before)
+    assert model.task == "binary" and model.history.epochs == 200
+    built = MLP(hidden=(4,), seed=0).build(X, y)
+    with pytest.raises(ValueError, match=r"built already \(layer sizes \[2, 4, 1\]\);"):
+        built.build(X, y)
+
+
 def test_evaluate_with_large_weights_and_huge_targets_stays_finite():
     X = np.random.default_rng(0).standard_normal((20, 3))
     y = np.linspace(1e200, 3e200, 20)

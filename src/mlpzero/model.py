@@ -235,9 +235,21 @@ class MLP:
         ``standardize=True`` the standardisation statistics come from this ``X``, and the
         fits that follow keep them. A data frame's column names become
         ``feature_names_in_``, as in a first fit.
+
+        A model that is built already is refused: building again would replace its
+        weights, trained or not, while its history and optimizer stayed those of the old
+        ones. Make a new :class:`MLP` to start afresh.
         """
+        if self.built:
+            trained = f", trained for {self.history.epochs} epochs" if self.history.epochs else ""
+            raise ValueError(
+                f"build: this MLP is built already (layer sizes "
+                f"{list(self.network.layer_sizes)}{trained}); building again would replace "
+                "its weights but keep its history: make a new MLP to start afresh, or call "
+                "fit to train on"
+            )
         # The feature names a first fit would take: a frame's columns, or those set before.
-        names = _column_names(X) if self.built else _first_fit_names(self, X)
+        names = _first_fit_names(self, X)
         X = check_features(in_training_order(X, names, "X"), dtype=self.dtype, accept_sparse=True)
         y = check_targets(y, X.shape[0], x_columns=X.shape[1])
         if names is not None and len(names) != X.shape[1]:
