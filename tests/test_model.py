@@ -528,6 +528,29 @@ def test_dropout_set_on_the_model_is_checked_and_trains_as_given_to_the_construc
     assert model.dropout == (0.0, 0.0)
 
 
+def test_dtype_seed_and_standardize_set_on_the_model_are_taken_as_the_constructor_takes_them():
+    """Set after construction they were kept as given: dtype="float64" (as the constructor
+    takes it) made repr fail with "'str' object has no attribute 'name'", a seed of -5
+    failed only in the next fit, in NumPy's words, and standardize="no" switched
+    standardisation on."""
+    X, y = xor_data(40)
+    model = MLP(hidden=(4,), seed=0)
+    model.dtype = "float64"
+    assert model.dtype == np.float64 and "dtype='float64'" in repr(model)
+    model.fit(X, y, epochs=1)
+    assert model.network.dtype == np.float64
+    refused = (
+        ("dtype", "float16", ValueError, r"dtype must be 'float32' or 'float64', got 'float16'"),
+        ("seed", -5, ValueError, r"seed must be >= 0, got -5"),
+        ("seed", 1.5, TypeError, r"seed must be an integer, got float 1\.5"),
+        ("standardize", "no", TypeError, r"standardize must be True or False, got str 'no'"),
+    )
+    for name, bad, error, message in refused:
+        with pytest.raises(error, match=message):
+            setattr(model, name, bad)
+    assert (model.dtype, model.seed, model.standardize) == (np.float64, 0, False)
+
+
 @pytest.mark.parametrize("method", ["predict_proba", "evaluate"])
 def test_threads_sharing_a_model_get_the_answers_each_would_get_alone(method):
     """The passes reuse the network's buffers: two threads predicting at once wrote into

@@ -150,13 +150,13 @@ class MLP:
         standardize: bool = False,
     ) -> None:
         self.hidden = hidden
-        self.dtype = check_dtype(dtype)  # before dropout, whose rates it must hold
+        self.dtype = dtype  # before dropout, whose rates it must hold
         self.dropout = dropout
         self.activation = activation
         self.loss = loss
         self.init = init
-        self.seed = check_int("seed", seed, minimum=0, allow_none=True)
-        self.standardize = check_flag("standardize", standardize)
+        self.seed = seed
+        self.standardize = standardize
         if self.loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
         self.network: Network | None = None
@@ -205,6 +205,38 @@ class MLP:
         self.__dict__["hidden"] = tuple(
             check_int("hidden", h) for h in _as_sequence(sizes, "hidden")
         )
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the weights and of every computation, ``float32`` or ``float64``.
+        Set it as the constructor takes it (a name or a dtype); anything else is refused
+        when set. A fitted model's :meth:`fit` and :meth:`save` refuse another than its
+        network's."""
+        return self.__dict__["dtype"]  # where a model pickled as a plain attribute has it
+
+    @dtype.setter
+    def dtype(self, dtype: str | np.dtype) -> None:
+        self.__dict__["dtype"] = check_dtype(dtype)
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the model's random numbers (an integer >= 0, or None); anything
+        else is refused when set."""
+        return self.__dict__["seed"]  # where a model pickled as a plain attribute has it
+
+    @seed.setter
+    def seed(self, seed: int | None) -> None:
+        self.__dict__["seed"] = check_int("seed", seed, minimum=0, allow_none=True)
+
+    @property
+    def standardize(self) -> bool:
+        """Whether the model standardises its inputs (True or False; anything else is
+        refused when set). A fitted model's :meth:`fit` and :meth:`save` refuse a change."""
+        return self.__dict__["standardize"]  # where a model pickled as a plain attribute has it
+
+    @standardize.setter
+    def standardize(self, flag: bool) -> None:
+        self.__dict__["standardize"] = check_flag("standardize", flag)
 
     @property
     def dropout(self) -> tuple[float, ...]:
