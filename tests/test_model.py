@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from mlpzero import MLP
+from mlpzero import MLP, load
 from mlpzero.model import FitOptions
 
 
@@ -655,6 +655,24 @@ def test_a_process_forked_while_another_thread_predicts_can_predict():
         holder.join(timeout=60)
     assert not hung, "the child's prediction waited for a thread it does not have"
     assert child.exitcode == 0
+
+
+def test_init_changed_after_fitting_is_refused_by_fit_and_save(tmp_path):
+    """The weights were drawn with the first initialiser, but fit went on and save wrote
+    the new one: the loaded model's summary then named an initialiser its weights never
+    had."""
+    X, y = xor_data(40)
+    model = MLP(hidden=(4,), activation="tanh", seed=0).fit(X, y, epochs=1)
+    model.init = "he_normal"
+    with pytest.raises(ValueError, match=r"init='he_normal', but .* fitted with None"):
+        model.fit(X, y, epochs=1)
+    with pytest.raises(ValueError, match=r"cannot save a model whose init 'he_normal'"):
+        model.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+    model.init = None
+    loaded = load(model.fit(X, y, epochs=1).save(tmp_path / "m.npz"))
+    assert loaded.summary() == model.summary()
+    assert "xavier_normal" in loaded.summary() and "he_normal" not in loaded.summary()
 
 
 def test_hidden_set_after_construction_is_taken_as_the_constructor_takes_it():

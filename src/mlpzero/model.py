@@ -732,6 +732,12 @@ class MLP:
             return None
         path = _io.file_path(path)
         check_model_path(path)
+        changed = _init_mismatch(self)
+        if changed is not None:  # the others are refused by write_record, in these words
+            raise ValueError(
+                f"cannot save a model whose init {changed[1]!r} is not what it was fitted "
+                f"with ({changed[2]!r}); set init back before saving"
+            )
         return _io.write_record(self.to_record(), path)
 
     def to_record(self) -> _io.ModelRecord:
@@ -1640,13 +1646,23 @@ def _check_settings(model: MLP) -> None:
     network (``model.hidden = (8,)``): the fit would train the old network regardless."""
     if not model.built:
         return
-    mismatch = _io.settings_mismatch(model.to_record())
+    mismatch = _io.settings_mismatch(model.to_record()) or _init_mismatch(model)
     if mismatch is not None:
         name, value, network = mismatch
         raise ValueError(
             f"{name}={value!r}, but this model's network was fitted with {network!r}; a "
             f"later fit continues the same weights: set {name} back, or build a new MLP"
         )
+
+
+def _init_mismatch(model: MLP) -> tuple[str, Any, Any] | None:
+    """``("init", setting, the network's)`` when ``model.init`` was changed after the
+    network drew its weights with another initialiser, else None: a file would record the
+    new one as the weights' (:func:`mlpzero.io.settings_mismatch` for the other settings)."""
+    network = model.network
+    if network is None or model.init is network.init or model.init == network.init:
+        return None
+    return "init", model.init, network.init
 
 
 def _check_optimizer_serves(model: MLP, optimizer: _optimizers.Optimizer) -> None:
