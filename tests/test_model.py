@@ -675,6 +675,40 @@ def test_init_changed_after_fitting_is_refused_by_fit_and_save(tmp_path):
     assert "xavier_normal" in loaded.summary() and "he_normal" not in loaded.summary()
 
 
+def test_a_save_while_another_thread_trains_writes_the_weights_of_one_moment(tmp_path, monkeypatch):
+    """save read the parameters while it wrote them: a fit's steps in another thread
+    went on meanwhile, and the file held parts of two steps, weights no epoch or batch
+    ended with, without an error. The save now waits for the fit, as predictions do."""
+    import threading
+
+    import mlpzero
+    from mlpzero import io as mlpzero_io
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)).astype(np.float32)
+    model = MLP(hidden=(8,), seed=0).fit(X, (X[:, 0] > 0).astype(int), epochs=2)
+    before = model.network.params.copy()
+    write = mlpzero_io.write_record
+
+    def step():  # as the fit's loop does, holding the network's lock
+        with model.network.lock:
+            model.network.params[: len(before) // 2] += 1
+
+    trainer = threading.Thread(target=step)
+
+    def a_step_during_the_write(record, path):
+        trainer.start()
+        trainer.join(timeout=0.5)  # a step that waits for the save waits no longer
+        return write(record, path)
+
+    monkeypatch.setattr(mlpzero_io, "write_record", a_step_during_the_write)
+    try:
+        model.save(tmp_path / "model.npz")
+    finally:
+        trainer.join(timeout=60)
+    np.testing.assert_array_equal(mlpzero.load(tmp_path / "model.npz").network.params, before)
+
+
 def test_hidden_set_after_construction_is_taken_as_the_constructor_takes_it():
     """The constructor takes one size for one hidden layer, but a size set later was
     kept as it was given: the next fit failed with "'int' object is not iterable", and

@@ -721,12 +721,14 @@ class MLP:
         """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`).
 
         After a distributed fit only rank 0 writes; the other ranks return ``None``.
-        The file is replaced atomically. A model with parameters that are not finite, with
-        a custom activation, loss or initialiser (which a file cannot name), or whose last
-        fit's options hold a value JSON cannot (the config of a user's schedule), is
-        refused with a :class:`ValueError`, and so is a ``path`` naming an existing file
-        that is not a model file or a checkpoint (the training data, say): see
-        :func:`check_model_path`.
+        The file is replaced atomically. Called while a fit of this model runs in another
+        thread, it waits for the fit to end, as the predictions do, so that the file holds
+        the weights of one moment, not parts of two steps. A model with parameters that are
+        not finite, with a custom activation, loss or initialiser (which a file cannot
+        name), or whose last fit's options hold a value JSON cannot (the config of a user's
+        schedule), is refused with a :class:`ValueError`, and so is a ``path`` naming an
+        existing file that is not a model file or a checkpoint (the training data, say):
+        see :func:`check_model_path`.
         """
         if self._rank != 0:
             return None
@@ -738,7 +740,9 @@ class MLP:
                 f"cannot save a model whose init {changed[1]!r} is not what it was fitted "
                 f"with ({changed[2]!r}); set init back before saving"
             )
-        return _io.write_record(self.to_record(), path)
+        network = self._require_built()
+        with network.lock:  # the weights, history and random state of one moment
+            return _io.write_record(self.to_record(), path)
 
     def to_record(self) -> _io.ModelRecord:
         """The fitted model as a :class:`~mlpzero.io.ModelRecord`, what a file holds.
