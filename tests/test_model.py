@@ -709,6 +709,48 @@ def test_a_save_while_another_thread_trains_writes_the_weights_of_one_moment(tmp
     np.testing.assert_array_equal(mlpzero.load(tmp_path / "model.npz").network.params, before)
 
 
+def test_an_evaluation_in_chunks_meets_a_fit_in_another_thread_whole(monkeypatch):
+    """A sparse or memory-mapped X is evaluated a chunk of rows at a time, and the
+    network's lock was taken for each chunk alone: a fit's step in another thread between
+    two chunks gave metrics mixing two sets of weights, without an error. The evaluation
+    now holds the lock from its first chunk to its last."""
+    import threading
+
+    import scipy.sparse
+
+    from mlpzero import model as model_module
+    from mlpzero import network as network_module
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=2)
+    monkeypatch.setattr(network_module, "CHUNK_MAX_BYTES", 2048)
+    assert model.network.chunk_rows < 50  # four chunks and more
+    sparse = scipy.sparse.csr_matrix(X)
+    expected = model.evaluate(sparse, y)
+
+    def step():  # as the fit's loop does, holding the network's lock
+        with model.network.lock:
+            model.network.params *= -1
+
+    trainer = threading.Thread(target=step)
+    read = model_module.dense_rows
+
+    def a_step_after_the_first_chunk(X, start, *args):
+        if start > 0 and trainer.ident is None:  # once, before the second chunk
+            trainer.start()
+            trainer.join(timeout=0.5)  # a step that waits for the evaluation waits no longer
+        return read(X, start, *args)
+
+    monkeypatch.setattr(model_module, "dense_rows", a_step_after_the_first_chunk)
+    try:
+        result = model.evaluate(sparse, y)
+    finally:
+        trainer.join(timeout=60)
+    assert result == expected
+
+
 def test_hidden_set_after_construction_is_taken_as_the_constructor_takes_it():
     """The constructor takes one size for one hidden layer, but a size set later was
     kept as it was given: the next fit failed with "'int' object is not iterable", and

@@ -910,16 +910,17 @@ class MLP:
         sums: dict[str, float] = {}
         total = 0.0
         buffer = rows_buffer(X, network.chunk_rows, network.dtype)
-        for rows in _row_blocks(network, X):
-            w = None if weights is None else weights[rows]
-            mass = float(rows.stop - rows.start) if w is None else float(w.sum())
-            if mass == 0:
-                continue  # rows of zero weight count for nothing
-            block = dense_rows(X, rows.start, rows.stop, self.dtype, buffer)
-            part = self._evaluate_rows(block, np.asarray(y[rows]), w, first_row=rows.start)
-            for key, value in part.items():
-                sums[key] = sums.get(key, 0.0) + value * mass
-            total += mass
+        with network.lock:  # every chunk through the same weights: a fit in a thread waits
+            for rows in _row_blocks(network, X):
+                w = None if weights is None else weights[rows]
+                mass = float(rows.stop - rows.start) if w is None else float(w.sum())
+                if mass == 0:
+                    continue  # rows of zero weight count for nothing
+                block = dense_rows(X, rows.start, rows.stop, self.dtype, buffer)
+                part = self._evaluate_rows(block, np.asarray(y[rows]), w, first_row=rows.start)
+                for key, value in part.items():
+                    sums[key] = sums.get(key, 0.0) + value * mass
+                total += mass
         return {key: value / total for key, value in sums.items()}
 
     def _evaluate_rows(
