@@ -751,6 +751,149 @@ def test_an_evaluation_in_chunks_meets_a_fit_in_another_thread_whole(monkeypatch
     assert result == expected
 
 
+def test_a_fit_failing_in_another_thread_leaves_a_running_fit_as_it_would_be_alone(
+    monkeypatch,
+):
+    """A fit that fails puts back the attributes and random state of its start. Run in
+    another thread while a fit of the same model trained, it rewound the random state
+    that fit was drawing its shuffles from, which then trained on other batches than it
+    would alone, without an error. Two fits of one model now run one after the other."""
+    import threading
+
+    from mlpzero import model as model_module
+    from mlpzero.callbacks import LambdaCallback
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    options = {"epochs": 6, "batch_size": 16, "optimizer": "sgd", "learning_rate": 0.1}
+    alone = MLP(hidden=(8,), seed=0).fit(X, y, epochs=1)
+    alone.fit(X, y, **options)
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=1)
+    checking, refuse = threading.Event(), threading.Event()
+    check = model_module.check_data
+
+    def refused_later(*args, **kwargs):  # the other fit's data, refused two epochs later
+        if threading.current_thread() is other:
+            checking.set()
+            refuse.wait(timeout=60)
+            raise ValueError("refused")
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(model_module, "check_data", refused_later)
+    errors = []
+
+    def fit_in_another_thread():
+        try:
+            model.fit(X, y, epochs=1)
+        except ValueError as error:
+            errors.append(error)
+
+    other = threading.Thread(target=fit_in_another_thread)
+
+    def on_epoch_end(epoch, logs):
+        if epoch == 1:
+            other.start()
+            checking.wait(timeout=0.5)  # a fit that waits for this one waits no longer
+        if epoch == 3:
+            refuse.set()
+            other.join(timeout=0.5)
+
+    try:
+        model.fit(X, y, **options, callbacks=[LambdaCallback(on_epoch_end=on_epoch_end)])
+    finally:
+        refuse.set()
+        other.join(timeout=60)
+    assert [str(error) for error in errors] == ["refused"]
+    np.testing.assert_array_equal(model.network.params, alone.network.params)
+
+
+def test_a_fit_called_holding_the_network_lock_does_not_deadlock_with_another_fit():
+    """The scikit-learn estimators call fit holding the network's lock (until the best
+    weights are back). A fit in another thread, holding the model's own lock for fits
+    and waiting for the network's, must not leave the two waiting for each other."""
+    import threading
+    import time
+
+    from mlpzero import model as model_module
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=1)
+    fit_lock = model_module._FIT_LOCKS[model]
+    held, ends = threading.Event(), []
+
+    def as_the_estimators_do():
+        with model.network.lock:
+            held.set()
+            deadline = time.monotonic() + 10
+            while fit_lock.acquire(blocking=False):  # until the other fit holds it
+                fit_lock.release()
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            model.fit(X, y, epochs=1)
+        ends.append("estimator")
+
+    def plain_fit():
+        assert held.wait(timeout=10)
+        model.fit(X, y, epochs=1)
+        ends.append("plain")
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (as_the_estimators_do, plain_fit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(ends) == ["estimator", "plain"], "the two fits waited for each other"
+    assert model.history.epochs == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="processes made by fork")
+def test_a_process_forked_while_another_thread_fits_can_fit_the_model():
+    """A fit running in another thread holds the model's lock for fits; a child process
+    made by fork has no such thread, and its own fit of the model must not wait for it."""
+    import multiprocessing
+    import threading
+
+    from mlpzero.callbacks import LambdaCallback
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=1)
+    fitting, release = threading.Event(), threading.Event()
+
+    def hold(epoch, logs):
+        fitting.set()
+        release.wait(timeout=60)
+
+    def fit_in_the_child():
+        model.fit(X, y, epochs=2)
+        os._exit(0 if model.history.epochs == 4 else 1)
+
+    holder = threading.Thread(
+        target=model.fit,
+        args=(X, y),
+        kwargs={"epochs": 1, "callbacks": [LambdaCallback(on_epoch_end=hold)]},
+    )
+    holder.start()
+    try:
+        assert fitting.wait(timeout=60)
+        child = multiprocessing.get_context("fork").Process(target=fit_in_the_child)
+        child.start()
+        child.join(timeout=30)
+        hung = child.is_alive()
+        if hung:
+            child.kill()
+            child.join(timeout=10)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert not hung, "the child's fit waited for a thread it does not have"
+    assert child.exitcode == 0
+
+
 def test_hidden_set_after_construction_is_taken_as_the_constructor_takes_it():
     """The constructor takes one size for one hidden layer, but a size set later was
     kept as it was given: the next fit failed with "'int' object is not iterable", and

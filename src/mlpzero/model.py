@@ -10,13 +10,16 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import os
 import re
 import stat
 import string
 import sys
+import threading
 import warnings
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -88,6 +91,47 @@ from .validation import (
 )
 
 __all__ = ["MLP", "FitOptions", "load"]
+
+#: Each model's lock for its fits, made on its first fit: a model (and a pickle or copy of
+#: it) holds none itself, and a child process made by fork gets them free (below).
+_FIT_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_FIT_LOCKS_GUARD = threading.Lock()
+
+
+def _one_fit_at_a_time(fit: Callable[..., MLP]) -> Callable[..., MLP]:
+    """``fit`` holding the model's own lock from its first check to its return: a second
+    fit of the model in another thread waits for it. Without it, the two built two
+    networks, or one failing restored the attributes and random state of its start while
+    the other trained with them. A caller already holding the network's lock (the
+    scikit-learn estimators, until the best weights are back) keeps every other fit from
+    training, and takes no second lock: taken in the other order, it could deadlock."""
+
+    @functools.wraps(fit)
+    def one_at_a_time(model: MLP, *args: Any, **kwargs: Any) -> MLP:
+        network = vars(model).get("network")
+        if network is not None and network.lock._is_owned():
+            return fit(model, *args, **kwargs)
+        with _FIT_LOCKS_GUARD:
+            lock = _FIT_LOCKS.setdefault(model, threading.RLock())
+        with lock:
+            return fit(model, *args, **kwargs)
+
+    return one_at_a_time
+
+
+def _free_fit_locks_after_fork() -> None:
+    """In a child process made by fork, new locks for the fits that other threads of the
+    parent were running: they do not run in the child, and would hold their model's lock
+    for ever (a fit the forking thread runs keeps its own, for its ``with`` to release)."""
+    global _FIT_LOCKS_GUARD
+    _FIT_LOCKS_GUARD = threading.Lock()
+    for model, lock in list(_FIT_LOCKS.items()):
+        if not lock._is_owned():
+            _FIT_LOCKS[model] = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_free_fit_locks_after_fork)
 
 
 class MLP:
@@ -359,6 +403,7 @@ class MLP:
         )
 
     # ------------------------------------------------------------------ training
+    @_one_fit_at_a_time
     def fit(
         self,
         X: Any,
@@ -390,7 +435,9 @@ class MLP:
         r"""Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or 2-D.
 
         Later calls continue training the same weights; :attr:`history` keeps growing.
-        Returns the model, so calls chain. Ctrl-C ends training cleanly, L-BFGS's too: the
+        Returns the model, so calls chain. Two fits of the model in two threads run one
+        after the other (and predictions wait for a fit, see :attr:`Network.lock
+        <mlpzero.network.Network.lock>`). Ctrl-C ends training cleanly, L-BFGS's too: the
         model keeps the weights and history of the completed epochs, and
         ``history.interrupted`` is True until the next fit (see :mod:`mlpzero.training`).
 
