@@ -709,6 +709,40 @@ def test_a_save_while_another_thread_trains_writes_the_weights_of_one_moment(tmp
     np.testing.assert_array_equal(mlpzero.load(tmp_path / "model.npz").network.params, before)
 
 
+def test_a_deep_copy_while_another_thread_trains_holds_the_weights_of_one_moment(monkeypatch):
+    """copy.deepcopy, what the README gives each thread to predict in parallel, copied the
+    parameters while a fit in another thread went on stepping them: the copy held weights
+    no step ended with, without an error. The copy now waits for the fit."""
+    import copy
+    import threading
+
+    from mlpzero.network import Network
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)).astype(np.float32)
+    model = MLP(hidden=(8,), seed=0).fit(X, (X[:, 0] > 0).astype(int), epochs=2)
+    before = model.network.params.copy()
+
+    def step():  # as the fit's loop does, holding the network's lock
+        with model.network.lock:
+            model.network.params[: len(before) // 2] += 1
+
+    trainer = threading.Thread(target=step)
+    state = Network.__getstate__
+
+    def a_step_during_the_copy(network):
+        trainer.start()
+        trainer.join(timeout=0.5)  # a step that waits for the copy waits no longer
+        return state(network)
+
+    monkeypatch.setattr(Network, "__getstate__", a_step_during_the_copy)
+    try:
+        copied = copy.deepcopy(model)
+    finally:
+        trainer.join(timeout=60)
+    np.testing.assert_array_equal(copied.network.params, before)
+
+
 def test_an_evaluation_in_chunks_meets_a_fit_in_another_thread_whole(monkeypatch):
     """A sparse or memory-mapped X is evaluated a chunk of rows at a time, and the
     network's lock was taken for each chunk alone: a fit's step in another thread between

@@ -9,6 +9,8 @@ the input width comes from ``X`` and the output width from ``y``, as the article
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
 import functools
 import html
@@ -1054,6 +1056,18 @@ class MLP:
         ]
         layers = _html_table(self._summary_rows(), header=_SUMMARY_HEADER)
         return _html_table(facts, caption="MLP") + layers
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> MLP:
+        """A copy that trains and predicts on its own, made holding the network's lock as
+        predictions are: asked for while a fit of this model runs in another thread, it
+        waits for the fit to end, and holds the weights, history and random state of one
+        moment, not parts of two steps."""
+        copied = type(self).__new__(type(self))
+        memo[id(self)] = copied
+        network = self.network
+        with network.lock if network is not None else contextlib.nullcontext():
+            copied.__dict__.update(copy.deepcopy(vars(self), memo))
+        return copied
 
     def __repr__(self) -> str:
         act = self.activation
