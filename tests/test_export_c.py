@@ -207,6 +207,41 @@ def test_header_states_the_architecture_and_bytes():
     assert "iris_predict_proba(const double *x, double *proba)" in source
 
 
+def test_an_export_while_another_thread_trains_holds_the_weights_of_one_moment(monkeypatch):
+    """The exporters copied the weights, then the biases, while a fit in another thread
+    went on stepping them: a header or ONNX file could hold one step's weights with the
+    next step's biases, without an error. The export now waits for the fit."""
+    import threading
+
+    model = fitted("binary", "relu", "float32", hidden=(3,))
+    network = model.network
+    weights = [w.copy() for w in network.weights]
+    biases = [b.copy() for b in network.biases]
+
+    def step():  # as the fit's loop does, holding the network's lock
+        with network.lock:
+            network.params += 1
+
+    trainer = threading.Thread(target=step)
+
+    class StepBeforeTheBiases(list):
+        def __iter__(self):
+            if trainer.ident is None:
+                trainer.start()
+                trainer.join(timeout=0.5)  # a step that waits for the export waits no longer
+            return super().__iter__()
+
+    monkeypatch.setattr(network, "biases", StepBeforeTheBiases(network.biases))
+    try:
+        description = describe(model)
+    finally:
+        trainer.join(timeout=60)
+    for got, expected in zip(
+        description.weights + description.biases, weights + biases, strict=True
+    ):
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_no_size_or_index_is_a_product_that_a_16_bit_int_would_overflow():
     """Where int has 16 bits (AVR, MSP430), C evaluates 200 * 200 in int: an array size
     written so, or a weight index j * n_in + i, overflows past 32,767 weights. Sizes are

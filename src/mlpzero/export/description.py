@@ -150,8 +150,13 @@ def describe(model: Any) -> Description:
             f"cannot export a {task} model whose loss {model.loss_.name!r} has the output link "
             f"{link.name!r}: its predictions would not follow from the link"
         )
-    if not np.isfinite(network.params).all():
-        raise ValueError("cannot export a model whose weights are not all finite")
+    # Read holding the network's lock, as predictions are: a fit in another thread waits,
+    # and the weights and biases are those of one moment, not of two steps.
+    with network.lock:
+        if not np.isfinite(network.params).all():
+            raise ValueError("cannot export a model whose weights are not all finite")
+        weights = tuple(w.copy() for w in network.weights)
+        biases = tuple(b.copy() for b in network.biases)
     labels = None if task == "regression" else export_labels(model.encoder.classes_)
     names = model.feature_names_in_
     if names is not None:
@@ -171,8 +176,8 @@ def describe(model: Any) -> Description:
     return Description(
         task=task,
         dtype=np.dtype(network.dtype),
-        weights=tuple(w.copy() for w in network.weights),
-        biases=tuple(b.copy() for b in network.biases),
+        weights=weights,
+        biases=biases,
         activations=hidden,
         link=link,
         labels=labels,
