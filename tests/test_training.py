@@ -367,6 +367,32 @@ def test_the_history_says_when_ctrl_c_stopped_the_fit(capsys):
     assert not model.history.interrupted and model.history.epochs == 5
 
 
+def test_ctrl_c_just_after_an_epochs_metrics_leaves_history_and_weights_agreeing(monkeypatch):
+    """Ctrl-C landing after the loop recorded an epoch's metrics, but before the epoch
+    counted as complete, took the weights back to the start of that epoch and left its
+    metrics in the history: the model claimed one epoch more than its weights had, and a
+    Ctrl-C while the metrics were being recorded left lists of different lengths. The
+    history now goes back with the weights."""
+    from mlpzero.history import History
+
+    X, y = _regression_rows(40)
+    record = History.append
+
+    def interrupted_after_epoch_2(history, logs):
+        record(history, logs)
+        if history.epochs == 3:
+            raise KeyboardInterrupt
+
+    expected = MLP(hidden=(3,), seed=0).fit(X, y, epochs=2, callbacks=[Callback()])
+    model = MLP(hidden=(3,), seed=0)
+    with monkeypatch.context() as patch:
+        patch.setattr(History, "append", interrupted_after_epoch_2)
+        model.fit(X, y, epochs=5, callbacks=[Callback()])
+    assert model.history.interrupted
+    np.testing.assert_array_equal(model.network.params, expected.network.params)
+    assert model.history.history == expected.history.history
+
+
 def test_feature_names_set_before_the_first_fit_name_an_arrays_columns(tmp_path):
     """They are on the model from the start, so its checkpoints carry them too."""
     X, y = _regression_rows(20)
