@@ -394,6 +394,32 @@ def test_ctrl_c_ends_an_lbfgs_fit_as_it_ends_the_epoch_loop(monkeypatch, capsys,
     assert not model.history.interrupted  # until the next fit, as in the epoch loop
 
 
+def test_ctrl_c_just_after_an_iterations_metrics_leaves_history_and_weights_agreeing(
+    monkeypatch,
+):
+    """Ctrl-C landing after an iteration's metrics were recorded, but before its point was
+    kept as the one to go back to, put back the previous iteration's parameters and left
+    this iteration in the history: the model claimed one epoch more than its weights had.
+    The history now goes back with the weights."""
+    from mlpzero.history import History
+
+    X_c, y_c, model = _circles_model()
+    _, _, expected = _circles_model()
+    expected.fit(X_c, y_c, optimizer="lbfgs", epochs=2)
+    record = History.append
+
+    def interrupted_after_iteration_3(history, logs):
+        record(history, logs)
+        if history.epochs == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(History, "append", interrupted_after_iteration_3)
+    model.fit(X_c, y_c, optimizer="lbfgs", epochs=50)
+    assert model.history.interrupted
+    np.testing.assert_array_equal(model.network.params, expected.network.params)
+    assert model.history.history == expected.history.history
+
+
 def test_an_lbfgs_config_with_options_names_them():
     """{"name": "lbfgs", "maxiter": 5} was answered with "unknown optimizer 'lbfgs'", as if
     the name were wrong; the options are named instead."""

@@ -47,6 +47,7 @@ from .training import (
     AccuracyCounter,
     TrainingDivergedError,
     close_callbacks,
+    forget_epochs,
     predicts_one_class,
     report_interrupted,
 )
@@ -376,7 +377,8 @@ def minimize(
                 logs["val_accuracy"] = _accuracy(network, X_val, val_counter, chunk_rows, buffer)
         losses.append(logs["loss"])
         history.append(logs)
-        np.copyto(completed, intermediate_result.x)
+        # One store: Ctrl-C before it goes back to the previous iteration, history too.
+        completed["last"] = (intermediate_result.x.copy(), history.epochs)
         if verbose:
             print(f"Iteration {len(losses)}, loss = {logs['loss']:.8f}")
         for callback in callbacks:
@@ -396,9 +398,18 @@ def minimize(
     for callback in callbacks:
         callback.set_model(model)
     start = np.array(network.params, dtype=np.float64)
-    # The point of the last iteration the history holds: an error or Ctrl-C during a line
-    # search leaves the network there, not at a trial point that no epoch recorded.
-    completed = start.copy()
+    # The point of the last iteration the history holds, and the history's length then: an
+    # error or Ctrl-C during a line search leaves the network there, not at a trial point
+    # that no epoch recorded, and the history without an iteration recorded after it.
+    first = history.epochs
+    completed = {"last": (start.copy(), first)}
+
+    def back_to_last_iteration() -> None:
+        point, epochs = completed["last"]
+        network.params[...] = point
+        forget_epochs(history, epochs)
+        del losses[epochs - first :]
+
     history.interrupted = False
     try:
         for callback in callbacks:  # an error or Ctrl-C here ends the run as later ones do
@@ -414,7 +425,7 @@ def minimize(
         if not math.isfinite(result.fun):  # the start overflowed: no iteration was made
             raise diverged()
     except KeyboardInterrupt:
-        network.params[...] = completed
+        back_to_last_iteration()
         if not interruptible:
             close_callbacks(callbacks)
             raise
@@ -422,7 +433,7 @@ def minimize(
         last_loss = losses[-1] if losses else math.nan
         result = _Interrupted(len(losses), counts["evaluations"], last_loss)
     except BaseException as error:  # as the epoch loop ends by an error: no on_train_end
-        network.params[...] = completed
+        back_to_last_iteration()
         close_callbacks(callbacks)
         if isinstance(error, _CallbackStopIteration):
             raise error.error from None

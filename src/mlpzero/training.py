@@ -417,12 +417,12 @@ class _Trainer:
                 raise
             if in_epoch:
                 self._undo_epoch()
-                _forget_epochs(history, epoch)
+                forget_epochs(history, epoch)
             report_interrupted(history)
         except BaseException:
             if in_epoch:  # as after an interrupt: back to the end of the last whole epoch
                 self._undo_epoch()
-                _forget_epochs(history, epoch)
+                forget_epochs(history, epoch)
             close_callbacks(callbacks)
             raise
         last = history.last_epoch()
@@ -818,7 +818,7 @@ def close_callbacks(callbacks: Sequence[Callback]) -> None:
             close()
 
 
-def _forget_epochs(history: History, epoch: int) -> None:
+def forget_epochs(history: History, epoch: int) -> None:
     """Drop what ``history`` holds from epoch ``epoch`` on, whose weights were undone: Ctrl-C
     may land after the epoch's metrics were recorded (or while they were, leaving some lists
     one longer than others) and before the epoch counted as complete."""
