@@ -209,6 +209,54 @@ def test_the_kernels_compile_uncached_where_no_cache_folder_is_writable():
     assert done.stdout.split() == ["True"]
 
 
+@needs_numba
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="processes made by fork")
+def test_a_process_forked_while_another_thread_compiles_can_compile():
+    """A process made by fork has only the thread that forked: a kernel compiling in
+    another thread at that moment held numba's compiler lock in the child for ever, and
+    the child's first compile of its own never returned. The fork now waits for it."""
+    code = (
+        "import os, threading, time\n"
+        "import numba.core.caching as caching\n"
+        "impl = getattr(caching, 'CacheImpl', None) or caching._CacheImpl\n"
+        "impl._locator_classes = []  # compiled anew, not loaded from a cache\n"
+        "import numpy as np\n"
+        "from numba.core.compiler_lock import global_compiler_lock\n"
+        "from mlpzero import kernels\n"
+        "from mlpzero.network import Network\n"
+        "kernels.compiled()\n"
+        "X = np.linspace(-1, 1, 8).reshape(4, 2)\n"
+        "net = Network([2, 3, 1], 'tanh', dtype='float64', rng=0)\n"
+        "compiling = threading.Thread(target=net.forward, args=(X,))\n"
+        "compiling.start()\n"
+        "while global_compiler_lock._lock.acquire(blocking=False):  # until it compiles\n"
+        "    global_compiler_lock._lock.release()\n"
+        "    assert compiling.is_alive(), 'the thread compiled nothing'\n"
+        "    time.sleep(0.001)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    own = Network([2, 3, 1], 'relu', dtype='float32', rng=0)\n"
+        "    own.forward(X.astype(np.float32))\n"
+        "    os._exit(0)\n"
+        "deadline = time.monotonic() + 120\n"
+        "while time.monotonic() < deadline:\n"
+        "    done, status = os.waitpid(pid, os.WNOHANG)\n"
+        "    if done:\n"
+        "        print('exited', status)\n"
+        "        break\n"
+        "    time.sleep(0.1)\n"
+        "else:\n"
+        "    os.kill(pid, 9)\n"
+        "    os.waitpid(pid, 0)\n"
+        "    print('hung')\n"
+        "compiling.join()\n"
+    )
+    done = _python(code, "numba", timeout=300)
+    assert done.stdout.split() == ["exited", "0"], (
+        "the child's compile waited for a thread it does not have"
+    )
+
+
 def test_set_backend_refuses_unknown_names():
     before = mlpzero.get_backend()
     with pytest.raises(ValueError, match="backend must be one of 'numpy', 'numba', got 'jax'"):

@@ -20,11 +20,27 @@ hidden layers the same way.
 from __future__ import annotations
 
 import math
+import os
 from decimal import Decimal
 
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
+
+try:
+    from numba.core.compiler_lock import global_compiler_lock
+except ImportError:  # pragma: no cover - moved in another numba version: forks as before
+    global_compiler_lock = None
+
+# A child process made by fork has only the thread that forked: a compile running in
+# another thread at that moment held numba's compiler lock in the child for ever, and the
+# child's first compile waited for it. A fork now waits for a compile under way to end.
+if global_compiler_lock is not None and hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=global_compiler_lock.acquire,
+        after_in_parent=global_compiler_lock.release,
+        after_in_child=global_compiler_lock.release,
+    )
 
 
 def _jit(**options):
