@@ -44,10 +44,10 @@ if global_compiler_lock is not None and hasattr(os, "register_at_fork"):
 
 
 def _jit(**options):
-    """numba's ``njit`` with its disk cache (``cache=True``), or without it where numba
-    finds no folder to cache in (the package's folder read-only, and no writable user
-    cache directory or ``NUMBA_CACHE_DIR``): the kernels are then compiled in each process
-    that uses them, instead of failing to import."""
+    """numba's ``njit`` with its disk cache (``cache=True``: ``NUMBA_CACHE_DIR`` when set,
+    else the package's folder, else numba's user cache directory), or without it where
+    numba finds no folder to cache in: the kernels are then compiled in each process that
+    uses them, instead of failing to import."""
 
     def decorate(function):
         try:

@@ -130,9 +130,9 @@ def set_backend(name: str) -> None:
 
     The first calls with each dtype compile the kernels they use (a few seconds), cached
     on disk afterwards (:func:`_numba_kernels <mlpzero._numba_kernels>`'s ``cache=True``,
-    in the package's ``__pycache__`` or, where that is read-only, numba's user cache
-    directory or ``NUMBA_CACHE_DIR``; where none of them can be written, not cached: each
-    process compiles the kernels it uses).
+    in ``NUMBA_CACHE_DIR`` when it is set, otherwise in the package's ``__pycache__`` or,
+    where that is read-only, numba's user cache directory; where none of them can be
+    written, not cached: each process compiles the kernels it uses).
 
     The choice holds in this process and in the processes it forks afterwards. A new
     Python process (a worker of joblib's default ``loky`` backend, as scikit-learn's
