@@ -551,6 +551,17 @@ def test_dtype_seed_and_standardize_set_on_the_model_are_taken_as_the_constructo
     assert (model.dtype, model.seed, model.standardize) == (np.float64, 0, False)
 
 
+def test_a_seed_set_before_the_first_fit_draws_the_weights_and_shuffles():
+    """Set after construction, the seed was recorded (repr, the model file) while the
+    weights and shuffles still came from the constructor's seed."""
+    X, y = xor_data(40)
+    model = MLP(hidden=(4,), seed=0)
+    model.seed = 5
+    model.fit(X, y, epochs=2, batch_size=8)
+    reference = MLP(hidden=(4,), seed=5).fit(X, y, epochs=2, batch_size=8)
+    np.testing.assert_array_equal(model.network.params, reference.network.params)
+
+
 @pytest.mark.parametrize("method", ["predict_proba", "evaluate"])
 def test_threads_sharing_a_model_get_the_answers_each_would_get_alone(method):
     """The passes reuse the network's buffers: two threads predicting at once wrote into

@@ -201,7 +201,7 @@ class MLP:
         self.activation = activation
         self.loss = loss
         self.init = init
-        self.seed = seed
+        self.seed = seed  # and the generator of the model's random numbers, _rng
         self.standardize = standardize
         if self.loss != "auto":
             _losses.get(loss)  # fail now on an unknown name
@@ -220,7 +220,6 @@ class MLP:
         self.validation_rows_: np.ndarray | None = None
         #: The optimizer of the last fit, with its state (pass it to fit to continue).
         self.optimizer_: _optimizers.Optimizer | None = None
-        self._rng = np.random.default_rng(self.seed)
         #: The rank of the last fit in a distributed job (0 otherwise): only rank 0 saves.
         self._rank = 0
         # Fail now on a bad activation list or initialiser rather than at the first fit.
@@ -267,12 +266,16 @@ class MLP:
     @property
     def seed(self) -> int | None:
         """The seed of the model's random numbers (an integer >= 0, or None); anything
-        else is refused when set."""
+        else is refused when set. Set before the first :meth:`fit` (or :meth:`build`), it
+        draws the initial weights and the shuffles as ``MLP(seed=...)`` would."""
         return self.__dict__["seed"]  # where a model pickled as a plain attribute has it
 
     @seed.setter
     def seed(self, seed: int | None) -> None:
-        self.__dict__["seed"] = check_int("seed", seed, minimum=0, allow_none=True)
+        seed = check_int("seed", seed, minimum=0, allow_none=True)
+        self.__dict__["seed"] = seed
+        if self.__dict__.get("network") is None:  # no weights drawn yet: they follow it
+            self._rng = np.random.default_rng(seed)
 
     @property
     def standardize(self) -> bool:
