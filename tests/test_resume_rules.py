@@ -90,6 +90,26 @@ def test_a_finished_run_on_a_cosine_over_its_fit_is_not_continued(tmp_path):
     np.testing.assert_array_equal(longer.network.params, reference.network.params)
 
 
+def test_an_interrupted_run_on_a_cosine_over_its_fit_resumes_only_to_its_epochs(tmp_path):
+    """Interrupted after 3 of 6 epochs on ``schedule="cosine"`` (``total_epochs=None``) and
+    resumed to another number of epochs, the rates went on along a cosine over that number,
+    jumping back up (or falling faster), unlike those of any uninterrupted run."""
+    X, y = data()
+    path = tmp_path / "run.npz"
+    options = dict(learning_rate=0.05, batch_size=16, schedule="cosine")
+    with pytest.raises(Stop):
+        MLP(hidden=(6,), seed=3).fit(
+            X, y, epochs=6, checkpoint=path, checkpoint_interval=0, callbacks=[StopAt(3)],
+            **options,
+        )  # fmt: skip
+    for epochs in (4, 9):
+        with pytest.raises(ValueError, match=r"interrupted after 3 of the epochs=6 its fit"):
+            MLP(hidden=(6,), seed=3).fit(X, y, epochs=epochs, resume=path, **options)
+    resumed = MLP(hidden=(6,), seed=3).fit(X, y, epochs=6, resume=path, **options)
+    reference = MLP(hidden=(6,), seed=3).fit(X, y, epochs=6, **options)
+    np.testing.assert_array_equal(resumed.network.params, reference.network.params)
+
+
 def test_a_run_whose_end_restored_earlier_weights_is_not_continued(tmp_path):
     """The final checkpoint of a run that ran all its epochs holds the weights
     EarlyStopping put back at its end, beside the optimizer's and the callbacks' state of

@@ -1823,7 +1823,8 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
     that it holds ``model``'s architecture, was trained with the same fit options (but for
     ``epochs`` and ``learning_rate``), holds valid states for the fit's callbacks, and can
     give the epochs asked for (not fewer than an unfinished run has done, nor more than a
-    run whose end restored earlier weights, or whose cosine schedule ended with it)."""
+    run whose end restored earlier weights, or whose cosine schedule ended with it; on
+    such a cosine, an unfinished run only to the epochs its fit was given)."""
     path = options.resume
     if path is None:
         return None
@@ -1859,6 +1860,15 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
             f"cosine, so it cannot continue to epochs={options.epochs} as one uninterrupted "
             f"run would, on one cosine over them all: resume with epochs={done} for the "
             "finished model, or load it with mlpzero.load and fit it further as a new run"
+        )
+    given = progress["epochs"]
+    if not progress.get("finished") and spans_the_fit and options.epochs != given:
+        raise ValueError(
+            f"resume: {path}: its run was interrupted after {done} of the epochs={given} its "
+            "fit was given, on a cosine schedule that ends with its fit (total_epochs=None): "
+            f"its rates so far followed a cosine over {given} epochs, so it cannot end at "
+            f"epochs={options.epochs} as one uninterrupted run would: resume with "
+            f"epochs={given}, or give the schedule a total_epochs in a new run"
         )
     return resumed
 
