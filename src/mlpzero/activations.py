@@ -9,7 +9,8 @@ Each activation is a small object with three methods:
   from ``a`` alone; the network uses this form so that it only has to keep ``A``.
 
 All arrays may have any shape; the functions work element-wise and keep the dtype of
-float32 and float64 input (for float16 or integer input some return float32).
+float32 and float64 input. Other input follows NumPy's promotion, function by function
+(the sigmoid of float16 is float32, of an integer array float64; ReLU keeps integers).
 ``get(name_or_object)`` is the registry: it accepts a name such as ``"relu"`` or an
 :class:`Activation` instance.
 """
