@@ -298,6 +298,24 @@ def test_load_state_dict_refuses_a_step_count_that_is_not_an_integer(iterations,
     assert restored.iterations == 3
 
 
+def test_load_state_dict_takes_a_step_count_read_back_from_an_npz(tmp_path):
+    """A state saved with np.savez reads back with its step count a 0-d array, which int()
+    took and the integer check refused."""
+    adam = opt.Adam()
+    for _ in range(3):
+        adam.step(np.ones(3), np.ones(3))
+    state = adam.state_dict()
+    np.savez(tmp_path / "state.npz", iterations=state["iterations"], **state["state"])
+    with np.load(tmp_path / "state.npz") as saved:
+        read_back = {"iterations": saved["iterations"], "state": dict(saved)}
+    del read_back["state"]["iterations"]
+    restored = opt.Adam()
+    restored.load_state_dict({**state, **read_back})
+    assert restored.iterations == 3
+    with pytest.raises(TypeError, match=r"an integer, got float64 np\.float64\(2\.5\)"):
+        restored.load_state_dict({**adam.state_dict(), "iterations": np.array(2.5)})
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [

@@ -212,8 +212,12 @@ class Optimizer:
         shapes = {np.shape(a) for a in arrays.values()}
         if len(shapes) > 1 or any(len(s) != 1 for s in shapes):
             raise ValueError(f"state buffers must be flat and of one length, got shapes {shapes}")
-        # int() would read 2.7 as 2, True as 1 and "5" as 5
-        iterations = check_int("iterations", state.get("iterations", 0), minimum=0)
+        # int() would read 2.7 as 2, True as 1 and "5" as 5; a 0-d integer array (a state
+        # saved with np.savez and read back) is its number
+        iterations = state.get("iterations", 0)
+        if isinstance(iterations, np.ndarray) and iterations.ndim == 0:
+            iterations = iterations[()]
+        iterations = check_int("iterations", iterations, minimum=0)
         missing = [key for key in self._state_in_use(state) if key not in arrays]
         if missing and iterations > 0:
             raise ValueError(
