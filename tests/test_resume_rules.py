@@ -852,3 +852,24 @@ def test_a_callback_state_a_checkpoint_cannot_store_is_named(tmp_path):
     with pytest.raises(ValueError, match=r"the state of callback KeepsASet = \{'seen': \{1, 2\}\}"):
         MLP(hidden=(3,)).fit(X, y, epochs=2, callbacks=[KeepsASet()], checkpoint=tmp_path / "c.npz")
     assert not (tmp_path / "c.npz").exists()
+
+
+class KeepsANumpyInfinity(Callback):
+    def __init__(self):
+        self.loaded = "nothing"
+
+    def state_dict(self):
+        return {"best": np.float64(np.inf)}
+
+    def load_state_dict(self, state):
+        self.loaded = state["best"]
+
+
+def test_a_numpy_infinity_in_a_callback_state_is_stored_as_pythons_is(tmp_path):
+    # Python's inf is stored as null; NumPy's made the checkpoint write fail.
+    X, y = data()
+    path = tmp_path / "c.npz"
+    MLP(hidden=(3,)).fit(X, y, epochs=2, callbacks=[KeepsANumpyInfinity()], checkpoint=path)
+    restored = KeepsANumpyInfinity()
+    MLP(hidden=(3,)).fit(X, y, epochs=2, callbacks=[restored], resume=path)
+    assert restored.loaded is None

@@ -511,7 +511,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()  # and a NumPy NaN or inf is None, as Python's are
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
