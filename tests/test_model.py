@@ -633,7 +633,6 @@ def test_a_process_forked_while_another_thread_predicts_can_predict():
     """A process made by fork has only the thread that forked: the network's lock, held
     at that moment by a thread predicting or training, stayed held in the child for
     ever, and the child's first prediction never returned."""
-    import multiprocessing
     import threading
 
     rng = np.random.default_rng(0)
@@ -654,18 +653,27 @@ def test_a_process_forked_while_another_thread_predicts_can_predict():
     holder.start()
     try:
         assert holding.wait(timeout=60)
-        child = multiprocessing.get_context("fork").Process(target=predict_in_the_child)
-        child.start()
-        child.join(timeout=30)
-        hung = child.is_alive()
-        if hung:
-            child.kill()
-            child.join(timeout=10)
+        hung, exitcode = _forked_child_ends(predict_in_the_child)
     finally:
         release.set()
         holder.join(timeout=60)
     assert not hung, "the child's prediction waited for a thread it does not have"
-    assert child.exitcode == 0
+    assert exitcode == 0
+
+
+def _forked_child_ends(target) -> tuple[bool, int | None]:
+    """Run ``target`` in a child made by fork: whether it was still running after 30 s
+    (then killed), and its exit code."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=target)
+    child.start()
+    child.join(timeout=30)
+    hung = child.is_alive()
+    if hung:
+        child.kill()
+        child.join(timeout=10)
+    return hung, child.exitcode
 
 
 def test_init_changed_after_fitting_is_refused_by_fit_and_save(tmp_path):
@@ -898,7 +906,6 @@ def test_a_fit_called_holding_the_network_lock_does_not_deadlock_with_another_fi
 def test_a_process_forked_while_another_thread_fits_can_fit_the_model():
     """A fit running in another thread holds the model's lock for fits; a child process
     made by fork has no such thread, and its own fit of the model must not wait for it."""
-    import multiprocessing
     import threading
 
     from mlpzero.callbacks import LambdaCallback
@@ -925,18 +932,12 @@ def test_a_process_forked_while_another_thread_fits_can_fit_the_model():
     holder.start()
     try:
         assert fitting.wait(timeout=60)
-        child = multiprocessing.get_context("fork").Process(target=fit_in_the_child)
-        child.start()
-        child.join(timeout=30)
-        hung = child.is_alive()
-        if hung:
-            child.kill()
-            child.join(timeout=10)
+        hung, exitcode = _forked_child_ends(fit_in_the_child)
     finally:
         release.set()
         holder.join(timeout=60)
     assert not hung, "the child's fit waited for a thread it does not have"
-    assert child.exitcode == 0
+    assert exitcode == 0
 
 
 def test_hidden_set_after_construction_is_taken_as_the_constructor_takes_it():
