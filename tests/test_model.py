@@ -874,7 +874,7 @@ def test_a_fit_called_holding_the_network_lock_does_not_deadlock_with_another_fi
     X = rng.normal(size=(50, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
     model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=1)
-    fit_lock = model_module._FIT_LOCKS[model]
+    fit_lock = model_module._fit_lock(model)
     held, ends = threading.Event(), []
 
     def as_the_estimators_do():
@@ -900,6 +900,49 @@ def test_a_fit_called_holding_the_network_lock_does_not_deadlock_with_another_fi
         thread.join(timeout=30)
     assert sorted(ends) == ["estimator", "plain"], "the two fits waited for each other"
     assert model.history.epochs == 3
+
+
+def test_models_equal_by_a_subclass_eq_fit_each_with_a_lock_of_its_own():
+    """The lock for a model's fits was found by the model's == and hash: a subclass that
+    defines __eq__ (which leaves it unhashable) could not fit ("unhashable type"), and two
+    models equal by a subclass's __eq__ and __hash__ shared one lock, so that a fit of one
+    waited for a fit of the other: for ever when the first's callback waited for it."""
+    import gc
+    import threading
+    import weakref
+
+    from mlpzero import model as model_module
+    from mlpzero.callbacks import LambdaCallback
+
+    class Unhashable(MLP):
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, MLP) and self.hidden == other.hidden
+
+    class EqualByHidden(Unhashable):
+        def __hash__(self) -> int:
+            return hash(self.hidden)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    Unhashable(hidden=(4,), seed=0).fit(X, y, epochs=1)
+    first, second = EqualByHidden(hidden=(4,), seed=0), EqualByHidden(hidden=(4,), seed=1)
+    waited = []
+
+    def fit_the_other(epoch, logs):
+        other = threading.Thread(target=second.fit, args=(X, y), kwargs={"epochs": 1})
+        other.daemon = True
+        other.start()
+        other.join(timeout=10)
+        waited.append(other.is_alive())
+
+    first.fit(X, y, epochs=1, callbacks=[LambdaCallback(on_epoch_end=fit_the_other)])
+    assert waited == [False], "a fit of one model waited for a fit of another"
+    lone = EqualByHidden(hidden=(4,), seed=2).fit(X, y, epochs=1)  # its lock goes with it
+    gone, key = weakref.ref(lone), id(lone)
+    del lone
+    gc.collect()
+    assert gone() is None and key not in model_module._FIT_LOCKS
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="processes made by fork")

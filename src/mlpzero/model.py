@@ -95,9 +95,31 @@ from .validation import (
 __all__ = ["MLP", "FitOptions", "load"]
 
 #: Each model's lock for its fits, made on its first fit: a model (and a pickle or copy of
-#: it) holds none itself, and a child process made by fork gets them free (below).
-_FIT_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+#: it) holds none itself, and a child process made by fork gets them free (below). Found by
+#: the model's ``id`` beside a weak reference to it, not by its ``==`` and hash: a subclass
+#: may define those (or leave the model unhashable), and two models equal by them are still
+#: two models, whose fits do not wait for each other.
+_FIT_LOCKS: dict[int, tuple[weakref.ref[Any], threading.RLock]] = {}
 _FIT_LOCKS_GUARD = threading.Lock()
+
+
+def _fit_lock(model: MLP) -> threading.RLock:
+    """``model``'s lock for its fits, made on its first call."""
+    with _FIT_LOCKS_GUARD:
+        entry = _FIT_LOCKS.get(id(model))
+        if entry is None or entry[0]() is not model:
+            forget = functools.partial(_forget_fit_lock, id(model))
+            entry = (weakref.ref(model, forget), threading.RLock())
+            _FIT_LOCKS[id(model)] = entry
+        return entry[1]
+
+
+def _forget_fit_lock(key: int, reference: weakref.ref[Any]) -> None:
+    """Drop the lock of a model that is gone (not taking the guard: the collector may run
+    this in a thread holding it)."""
+    entry = _FIT_LOCKS.get(key)
+    if entry is not None and entry[0] is reference:
+        _FIT_LOCKS.pop(key, None)
 
 
 def _one_fit_at_a_time(fit: Callable[..., MLP]) -> Callable[..., MLP]:
@@ -113,9 +135,7 @@ def _one_fit_at_a_time(fit: Callable[..., MLP]) -> Callable[..., MLP]:
         network = vars(model).get("network")
         if network is not None and network.lock._is_owned():
             return fit(model, *args, **kwargs)
-        with _FIT_LOCKS_GUARD:
-            lock = _FIT_LOCKS.setdefault(model, threading.RLock())
-        with lock:
+        with _fit_lock(model):
             return fit(model, *args, **kwargs)
 
     return one_at_a_time
@@ -127,9 +147,9 @@ def _free_fit_locks_after_fork() -> None:
     for ever (a fit the forking thread runs keeps its own, for its ``with`` to release)."""
     global _FIT_LOCKS_GUARD
     _FIT_LOCKS_GUARD = threading.Lock()
-    for model, lock in list(_FIT_LOCKS.items()):
+    for key, (reference, lock) in list(_FIT_LOCKS.items()):
         if not lock._is_owned():
-            _FIT_LOCKS[model] = threading.RLock()
+            _FIT_LOCKS[key] = (reference, threading.RLock())
 
 
 if hasattr(os, "register_at_fork"):
