@@ -762,6 +762,36 @@ def test_a_deep_copy_while_another_thread_trains_holds_the_weights_of_one_moment
     np.testing.assert_array_equal(copied.network.params, before)
 
 
+def test_a_deep_copy_of_a_subclass_takes_its_getstate_and_setstate():
+    """A deep copy made holding the network's lock copied the model's attributes one by
+    one: a subclass whose __getstate__ leaves out what cannot be copied (a lock) and whose
+    __setstate__ makes it anew, which copy.deepcopy used to follow, failed with "cannot
+    pickle '_thread.lock' object"."""
+    import copy
+    import threading
+
+    class Guarded(MLP):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)
+            self.guard = threading.Lock()
+
+        def __getstate__(self) -> dict[str, object]:
+            state = dict(vars(self))
+            del state["guard"]
+            return state
+
+        def __setstate__(self, state: dict[str, object]) -> None:
+            self.__dict__.update(state)
+            self.guard = threading.Lock()
+
+    X, y = xor_data(40)
+    model = Guarded(hidden=(4,), seed=0).fit(X, y, epochs=2)
+    copied = copy.deepcopy(model)
+    assert type(copied) is Guarded and copied.guard is not model.guard
+    assert copied.network is not model.network
+    np.testing.assert_array_equal(copied.predict_proba(X), model.predict_proba(X))
+
+
 def test_an_evaluation_in_chunks_meets_a_fit_in_another_thread_whole(monkeypatch):
     """A sparse or memory-mapped X is evaluated a chunk of rows at a time, and the
     network's lock was taken for each chunk alone: a fit's step in another thread between

@@ -1084,13 +1084,12 @@ class MLP:
         """A copy that trains and predicts on its own, made holding the network's lock as
         predictions are: asked for while a fit of this model runs in another thread, it
         waits for the fit to end, and holds the weights, history and random state of one
-        moment, not parts of two steps."""
-        copied = type(self).__new__(type(self))
-        memo[id(self)] = copied
+        moment, not parts of two steps. It is made as ``copy.deepcopy`` makes one without
+        this method, from ``__reduce_ex__``: a subclass's ``__getstate__`` and
+        ``__setstate__`` (leaving out what cannot be copied, a lock say) still apply."""
         network = self.network
         with network.lock if network is not None else contextlib.nullcontext():
-            copied.__dict__.update(copy.deepcopy(vars(self), memo))
-        return copied
+            return copy._reconstruct(self, memo, *self.__reduce_ex__(4))
 
     def __repr__(self) -> str:
         act = self.activation
