@@ -1,6 +1,8 @@
 import dataclasses
 import inspect
 import os
+import signal
+import time
 import tracemalloc
 
 import numpy as np
@@ -929,6 +931,68 @@ def test_a_fit_called_holding_the_network_lock_does_not_deadlock_with_another_fi
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(ends) == ["estimator", "plain"], "the two fits waited for each other"
+    assert model.history.epochs == 3
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="a signal to one thread")
+def test_ctrl_c_while_a_fit_waits_for_a_prediction_leaves_the_model_as_it_was():
+    """A fit checks and prepares its data, sets its optimizer and options on the model, and
+    then waits for the network's lock. Ctrl-C while it waited (a prediction or save held
+    the lock in another thread) ended the fit before its first step, but the model kept
+    the new optimizer (the old one's state lost), the fit_config_ of a fit that never ran
+    and another validation split: a refused fit leaves the model as it was."""
+    import threading
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP(hidden=(8,), seed=0).fit(X, y, epochs=2, optimizer="adam")
+    optimizer, config, rows = model.optimizer_, dict(model.fit_config_), model.validation_rows_
+    holding, release, waiting = threading.Event(), threading.Event(), threading.Event()
+    lock = model.network.lock
+
+    class Watched:  # the network's lock, telling when the fit begins to wait for it
+        def __enter__(self) -> None:
+            if threading.current_thread() is threading.main_thread():
+                waiting.set()
+            lock.acquire()
+
+        def __exit__(self, *exc_info: object) -> None:
+            lock.release()
+
+        def _is_owned(self) -> bool:
+            return lock._is_owned()
+
+    model.network._lock = Watched()
+
+    def predict_long():  # as a long prediction in another thread
+        with model.network.lock:
+            holding.set()
+            release.wait(timeout=60)
+
+    def interrupt():
+        if waiting.wait(timeout=60):
+            time.sleep(0.1)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    holder = threading.Thread(target=predict_long)
+    interrupter = threading.Thread(target=interrupt)
+    holder.start()
+    assert holding.wait(timeout=60)
+    interrupter.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, y, epochs=3, optimizer="rmsprop", validation_split=0.2)
+    finally:
+        waiting.set()
+        release.set()
+        holder.join(timeout=60)
+        interrupter.join(timeout=60)
+    assert model.optimizer_ is optimizer
+    assert model.fit_config_ == config and model.validation_rows_ is rows
+    assert model.history.epochs == 2
+    model.network._lock = lock
+    model.fit(X, y, epochs=1, optimizer=optimizer)
     assert model.history.epochs == 3
 
 

@@ -602,7 +602,7 @@ class MLP:
         """
         comm = _process_group(distributed, dict(locals()))
         # A fit refused before its first step leaves the model and a given optimizer as they were.
-        with _restored_on_error(self, optimizer):
+        with _restored_on_error(self, optimizer) as restore:
             # The options rank 0 alone acts on (checkpoint, verbose, ...) may differ between
             # ranks, and so may their checks' verdicts: the ranks agree on them.
             options = _on_every_rank(comm, "accept the fit's options", lambda: FitOptions.check(
@@ -713,16 +713,25 @@ class MLP:
             callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
             self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
         self.optimizer_, self._rank = options.optimizer, comm.rank
-        with self.network.lock:  # predictions in other threads wait for the weights
-            if options.lbfgs:
-                return self._fit_lbfgs(options, prepared, callbacks)
-            train(
-                self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
-                epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng,
-                model=self, callbacks=callbacks, history=self.history,
-                validation=prepared.validation, communicator=comm,
-                weight_scale=prepared.weight_scale, **options.loop_options(),
-            )  # fmt: skip
+        training = False
+        try:
+            with self.network.lock:  # predictions in other threads wait for the weights
+                training = True
+                if options.lbfgs:
+                    return self._fit_lbfgs(options, prepared, callbacks)
+                train(
+                    self.network, self.loss_, options.optimizer, prepared.X, prepared.Y,
+                    epochs=epochs_left, sample_weight=prepared.sample_weight, rng=self._rng,
+                    model=self, callbacks=callbacks, history=self.history,
+                    validation=prepared.validation, communicator=comm,
+                    weight_scale=prepared.weight_scale, **options.loop_options(),
+                )  # fmt: skip
+        except BaseException:
+            # Ctrl-C while a prediction or save in another thread held the lock: no step
+            # was taken, and the model is left as a refused fit leaves it.
+            if not training:
+                restore()
+            raise
         return self
 
     def _fit_standardizer(
@@ -1804,27 +1813,33 @@ def _fit_callbacks(
 
 
 @contextmanager
-def _restored_on_error(model: MLP, optimizer: Any) -> Iterator[None]:
+def _restored_on_error(model: MLP, optimizer: Any) -> Iterator[Callable[[], None]]:
     """Put ``model``'s attributes and random state back if the block raises, and those of
     a given :class:`~mlpzero.optimizers.Optimizer` object (its rates, step count and
     state): a fit that fails while checking its options, resuming, building or preparing
     its data leaves them as they were. (The fit sets a given optimizer's learning rate,
-    and a resume loads the checkpoint's state into it, before every check has passed.)"""
+    and a resume loads the checkpoint's state into it, before every check has passed.)
+    Gives the function that puts them back, for a fit stopped after the block but before
+    its first step."""
     before, rng_state = dict(vars(model)), model._rng.bit_generator.state
     given = optimizer if isinstance(optimizer, _optimizers.Optimizer) else None
     if given is not None:
         rates = given.learning_rate, given.initial_learning_rate
         running = OptimizerSnapshot()
         running.take(given)
-    try:
-        yield
-    except BaseException:
+
+    def restore() -> None:
         vars(model).clear()
         vars(model).update(before)
         model._rng.bit_generator.state = rng_state
         if given is not None:
             given.learning_rate, given.initial_learning_rate = rates
             running.restore(given)
+
+    try:
+        yield restore
+    except BaseException:
+        restore()
         raise
 
 
