@@ -652,29 +652,31 @@ def test_a_process_forked_while_another_thread_predicts_can_predict():
         os._exit(0 if np.array_equal(model.predict_proba(X), expected) else 1)
 
     holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    try:
-        assert holding.wait(timeout=60)
-        hung, exitcode = _forked_child_ends(predict_in_the_child)
-    finally:
-        release.set()
-        holder.join(timeout=60)
+    hung, exitcode = _forked_child_ends(predict_in_the_child, holder, holding, release)
     assert not hung, "the child's prediction waited for a thread it does not have"
     assert exitcode == 0
 
 
-def _forked_child_ends(target) -> tuple[bool, int | None]:
-    """Run ``target`` in a child made by fork: whether it was still running after 30 s
-    (then killed), and its exit code."""
+def _forked_child_ends(target, holder, holding, release) -> tuple[bool, int | None]:
+    """Start ``holder`` (a thread that sets ``holding`` once it holds a lock, then waits
+    for ``release``), run ``target`` in a child made by fork meanwhile, then release the
+    holder: whether the child was still running after 30 s (then killed), and its exit
+    code."""
     import multiprocessing
 
-    child = multiprocessing.get_context("fork").Process(target=target)
-    child.start()
-    child.join(timeout=30)
-    hung = child.is_alive()
-    if hung:
-        child.kill()
-        child.join(timeout=10)
+    holder.start()
+    try:
+        assert holding.wait(timeout=60)
+        child = multiprocessing.get_context("fork").Process(target=target)
+        child.start()
+        child.join(timeout=30)
+        hung = child.is_alive()
+        if hung:
+            child.kill()
+            child.join(timeout=10)
+    finally:
+        release.set()
+        holder.join(timeout=60)
     return hung, child.exitcode
 
 
@@ -1066,13 +1068,7 @@ def test_a_process_forked_while_another_thread_fits_can_fit_the_model():
         args=(X, y),
         kwargs={"epochs": 1, "callbacks": [LambdaCallback(on_epoch_end=hold)]},
     )
-    holder.start()
-    try:
-        assert fitting.wait(timeout=60)
-        hung, exitcode = _forked_child_ends(fit_in_the_child)
-    finally:
-        release.set()
-        holder.join(timeout=60)
+    hung, exitcode = _forked_child_ends(fit_in_the_child, holder, fitting, release)
     assert not hung, "the child's fit waited for a thread it does not have"
     assert exitcode == 0
 
