@@ -189,7 +189,36 @@ class Loss(Component):
         return out
 
 
-class BinaryCrossEntropy(Loss):
+class _CrossEntropy(Loss):
+    """What the two cross-entropies share: ``epsilon``, and the value summed in one
+    compiled pass (:mod:`mlpzero.kernels`) where the kernels can take the arrays."""
+
+    hyperparameters = ("epsilon",)
+    #: The names of the compiled totals of the value: without a clip, and with one.
+    _compiled_totals: ClassVar[tuple[str, str]]
+
+    def __init__(self, epsilon: float = 0.0) -> None:
+        self.epsilon = _check_epsilon(epsilon)
+
+    def value(
+        self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        logits = _two_dimensional(logits)
+        compiled = _kernels.compiled()
+        if compiled is not None and sample_weight is None and logits.shape[0]:
+            if _own_compiled_link(self) == self._compiled_link and _fits_kernels(logits, targets):
+                unclipped, clipped = self._compiled_totals
+                if self.epsilon:
+                    total = getattr(compiled, clipped)(
+                        logits, targets, LOGIT_LIMIT, *_log_bounds(self.epsilon)
+                    )
+                else:
+                    total = getattr(compiled, unclipped)(logits, targets, LOGIT_LIMIT)
+                return total / logits.shape[0]
+        return super().value(logits, targets, sample_weight)
+
+
+class BinaryCrossEntropy(_CrossEntropy):
     r"""Sigmoid link with binary cross-entropy; one output per binary label.
 
     For logits and targets ``(n, k)``, the loss of sample :math:`i` is
@@ -213,29 +242,10 @@ class BinaryCrossEntropy(Loss):
     name = "binary_crossentropy"
     output_activation = "sigmoid"
     _compiled_link = "sigmoid"
-    hyperparameters = ("epsilon",)
-
-    def __init__(self, epsilon: float = 0.0) -> None:
-        self.epsilon = _check_epsilon(epsilon)
+    _compiled_totals = ("binary_crossentropy_total", "binary_crossentropy_clipped_total")
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return sigmoid(logits, out=out)
-
-    def value(
-        self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> float:
-        logits = _two_dimensional(logits)
-        compiled = _kernels.compiled()
-        if compiled is not None and sample_weight is None and logits.shape[0]:
-            if _own_compiled_link(self) == "sigmoid" and _fits_kernels(logits, targets):
-                if self.epsilon:
-                    total = compiled.binary_crossentropy_clipped_total(
-                        logits, targets, LOGIT_LIMIT, *_log_bounds(self.epsilon)
-                    )
-                else:
-                    total = compiled.binary_crossentropy_total(logits, targets, LOGIT_LIMIT)
-                return total / logits.shape[0]
-        return super().value(logits, targets, sample_weight)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         if self.epsilon:
@@ -288,7 +298,7 @@ def article_cost(probabilities: np.ndarray, targets: np.ndarray) -> float:
     return float(-np.mean(y * np.log(a + 1e-15) + (1 - y) * np.log(1 - a + 1e-15)))
 
 
-class CategoricalCrossEntropy(Loss):
+class CategoricalCrossEntropy(_CrossEntropy):
     r"""Softmax link with categorical cross-entropy; ``targets`` are one-hot rows.
 
     For logits and targets ``(n, k)``, the loss of sample :math:`i` is
@@ -316,29 +326,10 @@ class CategoricalCrossEntropy(Loss):
     name = "categorical_crossentropy"
     output_activation = "softmax"
     _compiled_link = "softmax"
-    hyperparameters = ("epsilon",)
-
-    def __init__(self, epsilon: float = 0.0) -> None:
-        self.epsilon = _check_epsilon(epsilon)
+    _compiled_totals = ("categorical_crossentropy_total", "categorical_crossentropy_clipped_total")
 
     def link(self, logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return softmax(logits, out=out)
-
-    def value(
-        self, logits: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> float:
-        logits = _two_dimensional(logits)
-        compiled = _kernels.compiled()
-        if compiled is not None and sample_weight is None and logits.shape[0]:
-            if _own_compiled_link(self) == "softmax" and _fits_kernels(logits, targets):
-                if self.epsilon:
-                    total = compiled.categorical_crossentropy_clipped_total(
-                        logits, targets, LOGIT_LIMIT, *_log_bounds(self.epsilon)
-                    )
-                else:
-                    total = compiled.categorical_crossentropy_total(logits, targets, LOGIT_LIMIT)
-                return total / logits.shape[0]
-        return super().value(logits, targets, sample_weight)
 
     def per_sample(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         z = _as_wide(logits)
