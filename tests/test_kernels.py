@@ -210,6 +210,37 @@ def test_the_kernels_compile_uncached_where_no_cache_folder_is_writable():
 
 
 @needs_numba
+@pytest.mark.parametrize("damaged", ["nbc", "nbi"])
+def test_a_damaged_cache_file_is_compiled_again_and_mended(tmp_path, damaged, monkeypatch):
+    """A cache file cut short (a data file, ``.nbc``, or the index, ``.nbi``) made numba
+    raise on every later use of its kernel, failing every fit until it was deleted by
+    hand. The kernel is now compiled again, with a warning, and its cache written anew."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    code = (
+        "import warnings\n"
+        "import numpy as np\n"
+        "from mlpzero import kernels\n"
+        "p, g, m, v = (np.full(5, x) for x in (1.0, 0.5, 0.0, 0.0))\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    kernels.compiled().adam(p, g, m, v, 0.9, 0.1, 0.999, 0.001, 0.01, 1e-8)\n"
+        "print(p[0], m[0], [str(w.message) for w in caught if 'cache' in str(w.message)])\n"
+    )
+    first = _python(code, "numba")
+    step, moment, caught = first.stdout.split(" ", 2)
+    assert float(step) == pytest.approx(1 - 0.01 * 0.05 / (np.sqrt(0.00025) + 1e-8), rel=1e-12)
+    assert (float(moment), caught.strip()) == (pytest.approx(0.05), "[]")
+    expected = f"{step} {moment}"
+    (cached,) = tmp_path.glob(f"*/_numba_kernels.adam-*.{damaged}")
+    cached.write_bytes(cached.read_bytes()[:40])
+    mended = _python(code, "numba")
+    assert mended.stdout.startswith(expected + " [")
+    assert "numba's cache of the kernel adam" in mended.stdout
+    assert "compiled again" in mended.stdout
+    assert _python(code, "numba").stdout.startswith(expected + " []")  # read from the cache
+
+
+@needs_numba
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="processes made by fork")
 def test_a_process_forked_while_another_thread_compiles_can_compile():
     """A process made by fork has only the thread that forked: a kernel compiling in

@@ -21,11 +21,17 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from decimal import Decimal
 
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
+
+try:
+    from numba.core.caching import FunctionCache
+except ImportError:  # pragma: no cover - moved in another numba version: numba's own cache
+    FunctionCache = None
 
 try:
     from numba.core.compiler_lock import global_compiler_lock
@@ -51,11 +57,54 @@ def _jit(**options):
 
     def decorate(function):
         try:
-            return njit(cache=True, **options)(function)
+            dispatcher = njit(cache=True, **options)(function)
         except RuntimeError:  # numba's "cannot cache function ...: no locator available"
             return njit(**options)(function)
+        if _MendingCache is not None and type(getattr(dispatcher, "_cache", None)) is FunctionCache:
+            dispatcher._cache = _MendingCache(function)  # numba's cache, mending damaged files
+        return dispatcher
 
     return decorate
+
+
+if FunctionCache is None:  # pragma: no cover
+    _MendingCache = None
+else:
+
+    class _MendingCache(FunctionCache):
+        """numba's disk cache of one kernel, reading a damaged cache file as a missing one.
+
+        numba raises when a cache file it finds cannot be read (cut short, or changed on disk),
+        so one damaged file failed every fit that used its kernel, until the file was deleted
+        by hand. Here the kernel is compiled again instead, with a warning, and its entry is
+        written anew over a fresh index (the kernel's other signatures are compiled once more
+        on their next use)."""
+
+        def __init__(self, function) -> None:
+            super().__init__(function)
+            self._kernel = function.__name__
+            self._damaged = False
+
+        def load_overload(self, sig, target_context):
+            try:
+                return super().load_overload(sig, target_context)
+            except Exception as error:
+                warnings.warn(
+                    f"mlpzero: numba's cache of the kernel {self._kernel} in "
+                    f"{self.cache_path} could not be read ({type(error).__name__}: {error}); "
+                    "the kernel is compiled again and its cache written anew",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                self._damaged = True
+                return None
+
+        def save_overload(self, sig, data):
+            if self._damaged:  # an index that cannot be read cannot be added to: start anew
+                with self._guard_against_spurious_io_errors():
+                    self.flush()
+                self._damaged = False
+            super().save_overload(sig, data)
 
 
 # Reassociation lets the sums over samples run in SIMD lanes and contraction allows fused
