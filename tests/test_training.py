@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -949,6 +950,21 @@ def test_huge_or_tiny_sample_weights_train_like_their_ratios(scale, dtype):
     np.testing.assert_allclose(model.history["loss"], expected.history["loss"], rtol=1e-4)
     np.testing.assert_allclose(model.history["val_loss"], expected.history["val_loss"], rtol=1e-4)
     assert model.evaluate(X, y, ratios * scale) == pytest.approx(expected.evaluate(X, y, ratios))
+
+
+def test_weights_that_round_to_zero_in_float32_are_warned_of():
+    """A positive weight more than float32's range below the largest became 0 when cast,
+    and its row was not trained on (a batch of such rows was skipped) without a word."""
+    X, y = blobs(40)
+    weights = np.ones(40)
+    weights[:3] = 1e-50
+    with pytest.warns(UserWarning, match=r"sample_weight: 3 positive weight\(s\) \(the small"):
+        MLP(hidden=(3,), seed=0, dtype="float32").fit(X, y, epochs=1, sample_weight=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MLP(hidden=(3,), seed=0, dtype="float64").fit(X, y, epochs=1, sample_weight=weights)
+        weights[:3] = 0.0  # zero on purpose: no warning
+        MLP(hidden=(3,), seed=0, dtype="float32").fit(X, y, epochs=1, sample_weight=weights)
 
 
 def test_ctrl_c_message_is_not_glued_to_the_progress_bar(capsys):

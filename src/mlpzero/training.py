@@ -66,7 +66,7 @@ from .optimizers import SGD, Adam, Optimizer, RMSprop
 from .progress import write_line
 from .regularizers import PenaltyRangeError, WeightPenalty
 from .snapshot import OptimizerSnapshot, ParameterSnapshot
-from .validation import check_positive, dense_rows, relative_sample_weight
+from .validation import check_positive, dense_rows, relative_sample_weight, warn_vanished_weights
 
 __all__ = [
     "TrainingDivergedError",
@@ -291,6 +291,8 @@ class _Trainer:
         # overflow or vanish in a float32 cast.
         weights = relative_sample_weight(sample_weight)
         self.weights = None if weights is None else weights.astype(network.dtype)
+        if weights is not None:
+            warn_vanished_weights(weights, self.weights)
         #: Relative weights times this are the caller's weights.
         self.weight_unit = weight_scale
         if weights is not None:

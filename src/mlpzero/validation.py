@@ -37,6 +37,7 @@ __all__ = [
     "row_chunks",
     "rows_buffer",
     "scan_all",
+    "warn_vanished_weights",
 ]
 
 # NumPy's warning that a cast drops imaginary parts (np.exceptions from NumPy 1.25 on).
@@ -690,6 +691,21 @@ def relative_sample_weight(weights: np.ndarray | None) -> np.ndarray | None:
     if not top > 0:
         raise ValueError("sample_weight must not be all zero")
     return weights / top
+
+
+def warn_vanished_weights(relative: np.ndarray, cast: np.ndarray) -> None:
+    """Warn when positive ``relative`` weights (each over the largest, float64) round to 0
+    in ``cast`` (the model's dtype): their rows would not be trained on, without a word."""
+    vanished = int(np.count_nonzero(cast == 0) - np.count_nonzero(relative == 0))
+    if vanished:
+        smallest = float(relative[relative > 0].min())
+        warnings.warn(
+            f"sample_weight: {vanished} positive weight(s) (the smallest {smallest:.3g} times "
+            f"the largest) round to 0 in {cast.dtype.name}, so their rows are not trained "
+            "on; use dtype='float64' to keep them",
+            UserWarning,
+            stacklevel=_caller_outside_package(),
+        )
 
 
 def _short(value: Any) -> str:
