@@ -9,6 +9,7 @@ skipped when mpi4py or ``mpirun`` is missing (``make test`` installs both).
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -1278,6 +1280,25 @@ def test_fingerprint_of_a_memory_map_reads_a_bounded_sample(tmp_path):
     changed = np.array(X)
     changed[outside, 3] += 1
     assert distributed.fingerprint({"X": changed})["X"] != whole
+
+
+def test_the_fingerprint_of_a_resume_file_reads_it_a_chunk_at_a_time(tmp_path):
+    # resume naming a large file by mistake (the data, say): every rank hashes it before
+    # fit refuses it, and none may hold the whole file in memory to do so.
+    path = tmp_path / "X.npy"
+    with open(path, "wb") as file:
+        file.truncate(64 << 20)
+        file.seek(10)
+        file.write(b"1")
+    tracemalloc.start()
+    try:
+        text = distributed.fingerprint({"resume": path})["resume"]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"{peak / 2**20:.0f} MB to hash a 64 MB file"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    assert text == f"{path} (sha256:{digest})"
 
 
 def test_sample_blocks_are_bounded_spread_and_contiguous():

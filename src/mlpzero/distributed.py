@@ -508,11 +508,17 @@ def _describe_sequence(value: Any) -> str:
 
 
 def _describe_file(path: Any) -> str:
+    """A ``resume`` file by its path and the hash of its bytes, read :data:`_HASH_CHUNK`
+    bytes at a time: every rank hashes it, and a large file (the data, named by mistake)
+    must cost no more memory than a chunk before ``fit`` refuses it."""
     if path is None:
         return "None"
     try:
+        digest = hashlib.sha256()
         with open(os.fspath(path), "rb") as file:
-            return f"{os.fspath(path)} ({_hash(file.read())})"
+            while chunk := file.read(_HASH_CHUNK):
+                digest.update(chunk)
+        return f"{os.fspath(path)} (sha256:{digest.hexdigest()[:16]})"
     except OSError as error:
         return f"{os.fspath(path)} (cannot be read: {error.strerror})"
 
