@@ -14,6 +14,7 @@ import importlib.util
 import itertools
 import json
 import os
+import pickle
 import runpy
 import shutil
 import signal
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlpzero import MLP, distributed
+from mlpzero import MLP, distributed, load
 from mlpzero.callbacks import EarlyStopping
 from mlpzero.datasets import make_moons
 
@@ -279,6 +280,18 @@ def finished(out):
     saved = model.save(out / f"finished-{rank}.npz")
     (out / f"finished-save-{rank}.txt").write_text(str(saved is not None))
 
+
+def pickled(out):
+    # Each rank pickles its model; rank 1's saves nothing here, as its rank.
+    import pickle
+
+    from mpi4py import MPI
+
+    rank = MPI.COMM_WORLD.rank
+    model = MLP(hidden=(8,), seed=6).fit(*moons(), epochs=2, batch_size=20, distributed=True)
+    (out / f"pickled-{rank}.pkl").write_bytes(pickle.dumps(model))
+    saved = model.save(out / f"pickled-{rank}.npz")
+    (out / f"pickled-save-{rank}.txt").write_text(str(saved is not None))
 
 def mismatch(out):
     from mpi4py import MPI
@@ -799,6 +812,18 @@ def test_resuming_a_finished_run_saves_on_rank_0_alone(script, tmp_path):
     saved = [(tmp_path / f"finished-save-{r}.txt").read_text() for r in range(2)]
     assert saved == ["True", "False"]
     assert [p.name for p in tmp_path.glob("finished-*.npz")] == ["finished-0.npz"]
+
+
+@needs_mpi
+def test_a_model_pickled_on_another_rank_saves_in_the_process_that_loads_it(script, tmp_path):
+    _ok(launch(2, [sys.executable, str(script), "pickled", str(tmp_path)], tmp_path))
+    saved = [(tmp_path / f"pickled-save-{r}.txt").read_text() for r in range(2)]
+    assert saved == ["True", "False"]  # in the job, rank 0 alone writes
+    # Unpickled here (a notebook, or rank 0 gathering the models), it is no rank's model.
+    model = pickle.loads((tmp_path / "pickled-1.pkl").read_bytes())
+    path = tmp_path / "from-rank-1.npz"
+    assert model.save(path) == path
+    np.testing.assert_array_equal(load(path).network.params, model.network.params)
 
 
 @needs_mpi

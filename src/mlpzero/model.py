@@ -240,8 +240,10 @@ class MLP:
         self.validation_rows_: np.ndarray | None = None
         #: The optimizer of the last fit, with its state (pass it to fit to continue).
         self.optimizer_: _optimizers.Optimizer | None = None
-        #: The rank of the last fit in a distributed job (0 otherwise): only rank 0 saves.
-        self._rank = 0
+        #: The rank of the last fit in a distributed job (0 otherwise), and the process
+        #: that was that rank: only rank 0 saves, but a copy unpickled in another process
+        #: (a notebook, rank 0) is no rank of that job and saves.
+        self._rank, self._rank_process = 0, os.getpid()
         # Fail now on a bad activation list or initialiser rather than at the first fit.
         resolve_activations(self.activation, len(self.hidden))
         if init is not None:
@@ -690,7 +692,8 @@ class MLP:
                 if finished == "stopped" or (finished and epochs_left == 0):
                     # A finished run (stopped by a callback, or all its epochs done): the
                     # checkpoint holds the finished model, which continues no further.
-                    self.optimizer_, self._rank = options.optimizer, comm.rank
+                    self.optimizer_ = options.optimizer
+                    self._rank, self._rank_process = comm.rank, os.getpid()
                     return self
                 # An unfinished run whose epochs are all done (epochs_left 0) still ends as
                 # an uninterrupted one does: the callbacks' ends (restore_best_weights) run.
@@ -712,7 +715,8 @@ class MLP:
                 progress["batch_generator"] = True
             callbacks = _fit_callbacks(self, options, resumed, progress, epochs_left, comm)
             self.network.dropout, self.network.dropout_rng = list(self.dropout), self._rng
-        self.optimizer_, self._rank = options.optimizer, comm.rank
+        self.optimizer_ = options.optimizer
+        self._rank, self._rank_process = comm.rank, os.getpid()
         training = False
         try:
             with self.network.lock:  # predictions in other threads wait for the weights
@@ -801,7 +805,8 @@ class MLP:
     def save(self, path: str | os.PathLike[str]) -> Path | None:
         """Write the fitted model to ``path`` (``.npz``; see :mod:`mlpzero.io`).
 
-        After a distributed fit only rank 0 writes; the other ranks return ``None``.
+        After a distributed fit only rank 0 writes; the other ranks return ``None`` (a copy
+        of their model unpickled in another process writes).
         The file is replaced atomically. Called while a fit of this model runs in another
         thread, it waits for the fit to end, as the predictions do, so that the file holds
         the weights of one moment, not parts of two steps. A model with parameters that are
@@ -811,7 +816,7 @@ class MLP:
         existing file that is not a model file or a checkpoint (the training data, say):
         see :func:`check_model_path`.
         """
-        if self._rank != 0:
+        if self._rank != 0 and getattr(self, "_rank_process", None) == os.getpid():
             return None
         path = _io.file_path(path)
         check_model_path(path)
