@@ -432,6 +432,23 @@ def test_pipeline_in_double(skl2onnx):
     assert label.tolist() == pipe.predict(X).tolist()
 
 
+def test_an_input_per_column_is_refused_naming_the_inputs(skl2onnx):
+    """A DataFrame sample gives skl2onnx one input per column; the graph reads one tensor
+    of every feature, so it is refused when converted, not when onnxruntime loads it."""
+    from skl2onnx.common.data_types import FloatTensorType
+
+    from mlpzero.sklearn import MLPClassifier, MLPRegressor
+
+    columns = [(name, FloatTensorType([None, 1])) for name in ("a", "b", "c")]
+    for kind, task in [(MLPClassifier, "multiclass"), (MLPRegressor, "regression")]:
+        X, y = data(task)
+        estimator = kind(hidden_layer_sizes=(4,), max_iter=5, random_state=0, tol=0)
+        with pytest.warns(Warning, match="max_iter"):
+            estimator.fit(X, y)
+        with pytest.raises(ValueError, match=r"one input tensor .* 3 inputs \['a', 'b', 'c'\]"):
+            skl2onnx.to_onnx(estimator, initial_types=columns)
+
+
 # ---------------------------------------------------------------- command line
 def test_cli_export_writes_onnx_and_refuses_other_extensions(tmp_path, capsys):
     from mlpzero.cli import main

@@ -89,6 +89,19 @@ def _input_dtype(operator: Any) -> np.dtype:
     return np.dtype(_FLOAT_TENSORS[kind])
 
 
+def _require_one_input(operator: Any) -> None:
+    """Refuse several inputs, as skl2onnx gives for a DataFrame sample (one per column):
+    the graph would read the first alone and fail to load in onnxruntime."""
+    if len(operator.inputs) != 1:
+        names = [variable.raw_name for variable in operator.inputs]
+        raise ValueError(
+            f"{type(operator.raw_operator).__name__} converts one input tensor of all the "
+            f"features, got {len(names)} inputs {names[:10]} (a DataFrame sample gives one "
+            "per column): pass a NumPy array such as X[:1].to_numpy(), or one tensor in "
+            "initial_types"
+        )
+
+
 def _describe(scope: Any, estimator: Any) -> Description:
     """The estimator's model, with class indices for labels under the ``nocl`` option."""
     description = describe(estimator.model_)
@@ -100,7 +113,10 @@ def _describe(scope: Any, estimator: Any) -> Description:
 
 
 def _shape_calculator(operator: Any) -> None:
-    """Declare the output types: ``label`` and ``probabilities``, or ``variable``."""
+    """Declare the output types: ``label`` and ``probabilities``, or ``variable``; a
+    ``ValueError`` for more than one input (the graph reads one ``[N, n_features]``
+    tensor)."""
+    _require_one_input(operator)
     description = _describe(operator.scope_inst, operator.raw_operator)
     rows = operator.inputs[0].get_first_dimension()
     float_type = type(operator.inputs[0].type)
