@@ -449,6 +449,20 @@ def test_an_input_per_column_is_refused_naming_the_inputs(skl2onnx):
             skl2onnx.to_onnx(estimator, initial_types=columns)
 
 
+def test_an_input_of_another_width_is_refused_naming_both(skl2onnx):
+    """The graph's Gemm takes the features the estimator was fitted on: a sample of
+    another width is refused when converted, not when onnxruntime loads the graph."""
+    from mlpzero.sklearn import MLPClassifier, MLPRegressor
+
+    for kind, task in [(MLPClassifier, "binary_str"), (MLPRegressor, "regression_multi")]:
+        X, y = data(task)
+        estimator = kind(hidden_layer_sizes=(4,), max_iter=5, random_state=0, tol=0)
+        with pytest.warns(Warning, match="max_iter"):
+            estimator.fit(X, y)
+        with pytest.raises(ValueError, match=r"fitted on 3 features, got the input .* 2 columns"):
+            skl2onnx.to_onnx(estimator, X[:1, :2].astype(np.float32))
+
+
 # ---------------------------------------------------------------- command line
 def test_cli_export_writes_onnx_and_refuses_other_extensions(tmp_path, capsys):
     from mlpzero.cli import main

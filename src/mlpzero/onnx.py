@@ -102,6 +102,19 @@ def _require_one_input(operator: Any) -> None:
         )
 
 
+def _require_width(operator: Any, n_features: int) -> None:
+    """Refuse an input whose declared columns are not the ``n_features`` the estimator
+    was fitted on: its ``Gemm`` would fail to load in onnxruntime."""
+    variable = operator.inputs[0]
+    shape = getattr(variable.type, "shape", None) or []
+    width = shape[1] if len(shape) == 2 else None
+    if isinstance(width, (int, np.integer)) and width != n_features:
+        raise ValueError(
+            f"{type(operator.raw_operator).__name__} was fitted on {n_features} features, "
+            f"got the input {variable.raw_name!r} of {width} columns (shape {list(shape)})"
+        )
+
+
 def _describe(scope: Any, estimator: Any) -> Description:
     """The estimator's model, with class indices for labels under the ``nocl`` option."""
     description = describe(estimator.model_)
@@ -114,10 +127,11 @@ def _describe(scope: Any, estimator: Any) -> Description:
 
 def _shape_calculator(operator: Any) -> None:
     """Declare the output types: ``label`` and ``probabilities``, or ``variable``; a
-    ``ValueError`` for more than one input (the graph reads one ``[N, n_features]``
-    tensor)."""
+    ``ValueError`` for more than one input or one of another width (the graph reads one
+    ``[N, n_features]`` tensor)."""
     _require_one_input(operator)
     description = _describe(operator.scope_inst, operator.raw_operator)
+    _require_width(operator, description.n_features)
     rows = operator.inputs[0].get_first_dimension()
     float_type = type(operator.inputs[0].type)
     if float_type not in _FLOAT_TENSORS:
