@@ -164,6 +164,26 @@ def test_an_input_transform_is_one_step_before_the_first_layer(tmp_path):
     check(model, (X - mean) / scale, rows)
 
 
+def test_an_input_transform_other_than_the_standardizer_is_refused(tmp_path):
+    """A subclass of Standardizer set as the network's input transform computes something
+    else than ``(x - mean) / scale``: the exports refuse it rather than write the plain
+    standardisation, as they refuse a subclass of a built-in activation or loss."""
+    from mlpzero.standardization import Standardizer
+
+    class Clipped(Standardizer):
+        def apply(self, X, out=None):
+            return np.clip(super().apply(X, out=out), -1.0, 1.0, out=out)
+
+    model = fitted("binary", "relu", standardize=True)
+    stats = model.standardizer_
+    model.network.input_transform = Clipped(stats.mean, stats.scale)
+    with pytest.raises(ValueError, match=r"input transform .*\(Clipped\)"):
+        describe(model)
+    with pytest.raises(ValueError, match="input transform"):
+        model.to_c(tmp_path / "net.h", name="net")
+    assert not (tmp_path / "net.h").exists()
+
+
 @needs_cc
 def test_string_labels_are_escaped(tmp_path):
     X = np.random.default_rng(0).normal(size=(30, 3))

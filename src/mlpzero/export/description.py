@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..io import file_path, missing_folder
+from ..standardization import Standardizer
 from ..targets import plain_labels
 from .operations import Step, activation_step, link_step
 
@@ -106,11 +107,20 @@ def input_transform(model: Any) -> tuple[np.ndarray, np.ndarray] | None:
     statistics of an ``MLP(standardize=True)`` (``model.standardizer_``, float64 copies;
     the exporters write them in the model's dtype). None for a model without them. A
     ``ValueError`` when that dtype cannot hold them (a scale that rounds to zero or a
-    subnormal, a mean to infinity), as ``predict`` refuses them.
+    subnormal, a mean to infinity), as ``predict`` refuses them, and for an input
+    transform that is not exactly a :class:`~mlpzero.standardization.Standardizer` (a
+    subclass, or another object set as ``network.input_transform``, may compute something
+    else).
     """
     standardizer = getattr(model, "standardizer_", None)
     if standardizer is None:
         return None
+    if type(standardizer) is not Standardizer:
+        raise ValueError(
+            f"cannot export the model's input transform {standardizer!r} "
+            f"({type(standardizer).__name__}): only mlpzero's Standardizer, the "
+            "standardisation of MLP(standardize=True), can be exported"
+        )
     try:
         standardizer.statistics_in(model.network.dtype)
     except ValueError as error:
@@ -125,9 +135,9 @@ def describe(model: Any) -> Description:
     ------
     ValueError
         The model is not fitted, or holds a piece no exporter can write (a custom
-        activation or loss, non-finite weights, class labels that are neither integers nor
-        strings, a feature name or string label that is not valid Unicode, more or fewer
-        feature names than inputs).
+        activation, loss or input transform, non-finite weights, class labels that are
+        neither integers nor strings, a feature name or string label that is not valid
+        Unicode, more or fewer feature names than inputs).
     """
     if not all(hasattr(model, key) for key in ("network", "encoder", "loss_")):
         raise TypeError(f"model must be a fitted mlpzero.MLP, got {type(model).__name__}")
