@@ -1360,3 +1360,20 @@ def test_a_path_inside_a_file_says_that_the_file_is_no_folder(tmp_path):
     with pytest.raises(ValueError, match=expected):
         model.to_onnx(data / "m.onnx")
     assert data.read_text() == "x\n1\n"
+
+
+@pytest.mark.parametrize("write", ["save", "load", "to_c", "checkpoint"])
+def test_a_path_holding_a_nul_character_is_refused_naming_it(tmp_path, write):
+    """The file system's "embedded null byte" named neither the argument nor the path."""
+    X, y = blobs(30)
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=1)
+    path = str(tmp_path / "model\0.npz")
+    calls = {
+        "save": lambda: model.save(path),
+        "load": lambda: mlpzero.load(path),
+        "to_c": lambda: model.to_c(path[:-4] + ".h"),
+        "checkpoint": lambda: model.fit(X, y, epochs=1, checkpoint=path),
+    }
+    with pytest.raises(ValueError, match=r"path must not hold a NUL character, got '.*model\\x00"):
+        calls[write]()
+    assert list(tmp_path.iterdir()) == []

@@ -562,7 +562,9 @@ def _write_atomic(
 
 def file_path(path: Any) -> str:
     """``path`` as text: a str, a bytes path (decoded as the file system does) or an
-    :class:`os.PathLike`; anything else is a :class:`TypeError` that names what it got."""
+    :class:`os.PathLike`; anything else is a :class:`TypeError` that names what it got,
+    and a path holding a NUL character (which no file system takes) a :class:`ValueError`
+    that names it."""
     try:
         given = os.fspath(path)
     except TypeError:
@@ -570,7 +572,10 @@ def file_path(path: Any) -> str:
             f"path must be a file path (a str or os.PathLike), got {type(path).__name__} "
             f"{short_repr(path)}"
         ) from None
-    return os.fsdecode(given)
+    text = os.fsdecode(given)
+    if "\0" in text:
+        raise ValueError(f"path must not hold a NUL character, got {text!r}")
+    return text
 
 
 def _refuse_folder_path(given: str) -> None:
