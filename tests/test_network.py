@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -55,6 +57,26 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     net.activations[0].backward = lambda a, grad: grad  # pretend tanh' == 1
     X, Y = _data(5, [3, 4, 1], BinaryCrossEntropy())
     assert gradcheck(net, BinaryCrossEntropy(), X, Y).relative_error > 1e-3
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_gradcheck_warns_of_pre_activations_on_the_kink(activation):
+    """A row of zeros in X with the initial zero biases puts every first-layer
+    pre-activation of that row exactly on the kink: a correct gradient checked at a
+    relative error near 0.1, as if wrong, and nothing said why."""
+    net = Network([3, 4, 1], activation, dtype="float64", rng=0)
+    X, Y = _data(6, [3, 4, 1], BinaryCrossEntropy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no kink, no warning
+        assert gradcheck(net, BinaryCrossEntropy(), X, Y).passed()
+    X[0] = 0.0
+    with pytest.warns(UserWarning, match=r"4 pre-activations .* exactly 0.*\(4 in layer 1\)"):
+        result = gradcheck(net, BinaryCrossEntropy(), X, Y)
+    assert not result.passed()  # what the warning explains
+    smooth = Network([3, 4, 1], "sigmoid", dtype="float64", rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # smooth: no kink to warn of
+        assert gradcheck(smooth, BinaryCrossEntropy(), X, Y).passed()
 
 
 def test_gradcheck_refuses_a_float32_network_by_name():

@@ -9,16 +9,24 @@ and reports the relative error :math:`\|\hat g - g\|_2 / (\|\hat g\|_2 + \|g\|_2
 The network must be float64 (``dtype="float64"``): in float32 the rounding of ``L`` swamps
 the differences, and a correct gradient checks at a relative error near :math:`10^{-2}`,
 so a float32 network is refused.
+
+ReLU and leaky ReLU have a kink at :math:`z = 0`. A pre-activation exactly there (a row of
+zeros in ``X``, or a unit after a layer silent on a row, with the initial zero biases)
+makes the central difference average the slopes of both sides, where the backward pass
+takes the slope of :math:`z \le 0`, so a correct gradient may check as wrong:
+:func:`gradcheck` warns when the pass it checks has such pre-activations.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import losses as _losses
+from .activations import LeakyReLU, ReLU
 from .losses import Loss
 from .network import Network
 from .validation import check_positive, check_sample_weight, float_duplicates, is_sparse
@@ -120,6 +128,35 @@ def _check_batch(
     return X, Y, check_sample_weight(sample_weight, m)
 
 
+def _warn_of_kinks(network: Network) -> None:
+    """Warn when the last forward pass put pre-activations of a ReLU or leaky ReLU layer
+    exactly on the kink, ``z = 0``: there the central difference averages the slopes of
+    both sides and the backward pass takes the slope of ``z <= 0``, so a correct gradient
+    may check as wrong. A stand-in for a network is not looked at."""
+    if not isinstance(network, Network):  # a stand-in: its passes are its own
+        return
+    activations = network.activations
+    pre = network.cache()["Z"]
+    counts = {
+        layer + 1: int(np.count_nonzero(pre[layer] == 0))
+        for layer, activation in enumerate(activations)
+        if isinstance(activation, (ReLU, LeakyReLU))
+    }
+    counts = {layer: count for layer, count in counts.items() if count}
+    if counts:
+        where = ", ".join(f"{count} in layer {layer}" for layer, count in counts.items())
+        warnings.warn(
+            f"{sum(counts.values())} pre-activations of ReLU or leaky ReLU layers are "
+            f"exactly 0, the kink ({where}): there the finite differences average the "
+            "slopes of both sides and backward takes the slope of z <= 0, so a correct "
+            "gradient may check as wrong. A row of zeros in X, or a unit after a layer "
+            "silent on a row with zero biases, puts them there: check with other rows or "
+            "nonzero biases",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _loss_at(network: Network, loss: Loss, X: np.ndarray, Y: np.ndarray, weights) -> float:
     return loss.value(network.forward(X), Y, weights)
 
@@ -167,6 +204,8 @@ def gradcheck(
     ``sample_weight`` ``(m,)``; another shape, or NaN or infinity in ``X`` or ``Y``, is
     refused with a ValueError that names it.
     The network must be float64 (a float32 network is refused with a ValueError).
+    A :class:`UserWarning` says when ReLU or leaky ReLU pre-activations sit exactly on
+    the kink, ``z = 0``, where a correct gradient may check as wrong (see the module).
     ``loss`` is a :class:`~mlpzero.losses.Loss`, its name or its config, as ``MLP(loss=)``
     takes it.
     """
@@ -174,6 +213,7 @@ def gradcheck(
     loss = _losses.get(loss)
     X, Y, sample_weight = _check_batch(network, X, Y, sample_weight)
     logits = network.forward(X)
+    _warn_of_kinks(network)
     network.backward(loss.gradient(logits, Y, sample_weight))
     analytic = network.grads.copy()
     numerical = numerical_gradient(network, loss, X, Y, sample_weight, epsilon)
