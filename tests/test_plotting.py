@@ -531,3 +531,37 @@ def test_a_figure_in_a_folder_that_is_a_file_says_so(tmp_path):
     with pytest.raises(NotADirectoryError, match=f"{data} is a file, not a folder"):
         plot_loss_curve([1.0, 0.5], path=data / "figures" / "curve.png")
     assert data.read_text() == "a,b\n"
+
+
+def test_epochs_and_steps_are_labelled_with_whole_numbers_only():
+    """A fit of three epochs was drawn over ticks 1.00, 1.25, 1.50, ..., twenty epochs over
+    2.5, 7.5, ..., and one epoch over 0.945 to 1.05: epochs and steps that do not exist."""
+    from mlpzero.plotting import plot_diagnostics
+
+    def ticks(ax):
+        ax.figure.canvas.draw()
+        low, high = ax.get_xlim()
+        return [t for t in ax.get_xticks() if low <= t <= high]
+
+    X, y = make_moons(40, noise=0.2, random_state=0)
+    live = LivePlot()
+    model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=3, callbacks=[live])
+    history = {"loss": [1.0 / (e + 1) for e in range(20)], "accuracy": [0.5] * 20}
+    records = {
+        "step": [1, 2, 3],
+        "epoch": [0, 0, 0],
+        "gradient_norm": [[1.0, 2.0]] * 3,
+        "update_ratio": [[1e-3, 1e-3]] * 3,
+        "dead_relu": [[0.1]] * 3,
+        "saturated": [[0.2]] * 3,
+    }
+    axes = [
+        plot_loss_curve(model).axes[0],
+        *plot_learning_curves(history).axes,
+        live.figure().axes[0],
+        *plot_diagnostics(records).axes,
+    ]
+    for ax in axes:
+        shown = ticks(ax)
+        assert len(shown) >= 2 and all(t == round(t) for t in shown), shown
+    assert ticks(plot_loss_curve([0.5]).axes[0]) == [1.0]  # one epoch: one tick, at 1

@@ -11,6 +11,7 @@ from matplotlib import colormaps, rcParams
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..io import make_folder, replace_atomically
 
@@ -131,7 +132,9 @@ def plot_per_epoch(ax: Axes, values: np.ndarray, *args: Any, first: int = 1, **k
     NaN marks an epoch that did not measure the value (a ``fit`` without validation data)
     and leaves a gap. A value with no measured neighbour would be a line of one point,
     which draws nothing: such values get a marker, so that no measurement goes unseen.
+    The ticks of the x axis are whole epochs.
     """
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     finite = np.isfinite(values)
     before = np.concatenate(([False], finite[:-1]))
     after = np.concatenate((finite[1:], [False]))

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ._figure import new_figure, save
 
@@ -60,6 +61,7 @@ def plot_diagnostics(
             ax.set_ylim(-0.03, 1.03)
     for ax in axes[1]:
         ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole steps
     if title:
         figure.suptitle(title)
     return save(figure, path)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..callbacks import Callback
 from ..progress import in_jupyter_kernel
@@ -252,6 +253,7 @@ def _plot_series(ax: Any, series: list[tuple[int, float]], label: str) -> None:
     values = np.array([value for _, value in series], dtype=np.float64)
     if np.any(np.diff(epochs) <= 0):  # epochs of other models' fits: no gaps to tell
         ax.plot(epochs, values, label=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs
         return
     dense = np.full(epochs[-1] - epochs[0] + 1, np.nan)
     dense[epochs - epochs[0]] = values
