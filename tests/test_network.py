@@ -128,6 +128,19 @@ def test_gradcheck_names_rows_and_columns_of_the_wrong_shape():
     assert gradcheck(single, loss, X.tolist(), Y[:, :1].tolist()).passed()  # lists are arrays
 
 
+def test_gradcheck_names_x_or_y_that_holds_no_numbers():
+    """Text or ragged rows failed inside NumPy ("could not convert string to float"),
+    naming neither X nor Y."""
+    net = Network([3, 4, 1], "tanh", dtype="float64", rng=0)
+    X, Y = _data(2, [3, 4, 1], BinaryCrossEntropy())
+    with pytest.raises(ValueError, match=r"^X must hold numbers: could not convert.*'a'"):
+        gradcheck(net, BinaryCrossEntropy(), [[1.0, 2.0, "a"], [1.0, 2.0, 3.0]], Y)
+    with pytest.raises(ValueError, match=r"^X must hold numbers: .*inhomogeneous"):
+        numerical_gradient(net, BinaryCrossEntropy(), [[1.0, 2.0, 3.0], [1.0]], Y)
+    with pytest.raises(ValueError, match=r"^Y must hold numbers: could not convert.*'yes'"):
+        gradcheck(net, BinaryCrossEntropy(), X, [["yes"], ["no"]])
+
+
 def test_numerical_gradient_interrupted_leaves_the_parameters_unchanged():
     """Ctrl-C during the (slow) finite differences left the parameter being probed moved
     by epsilon, where the check promises to change nothing."""

@@ -81,6 +81,14 @@ def _check_epsilon(epsilon: float, theta: np.ndarray) -> float:
     return epsilon
 
 
+def _floats(name: str, values: Any) -> np.ndarray:
+    """``values`` as a float64 array, or a ValueError naming ``name`` (text, ragged rows)."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must hold numbers: {error}") from None
+
+
 def _check_batch(
     network: Network, X: Any, Y: Any, sample_weight: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -94,7 +102,7 @@ def _check_batch(
     n_in, n_out = sizes[0], sizes[-1]
     # dense, as a fit densifies it a batch at a time; integer duplicates added as floats
     X = float_duplicates(X).toarray() if is_sparse(X) else X
-    X = np.asarray(X, dtype=np.float64)
+    X = _floats("X", X)
     if X.ndim != 2 or X.shape[1] != n_in:
         hint = ", which looks transposed: pass X.T" if X.ndim == 2 and X.shape[0] == n_in else ""
         raise ValueError(
@@ -106,7 +114,7 @@ def _check_batch(
         raise ValueError(
             f"X has no rows (shape {X.shape}): gradient checking needs at least one example"
         )
-    Y = np.asarray(Y, dtype=np.float64)
+    Y = _floats("Y", Y)
     if Y.shape != (m, n_out):
         if Y.shape == (n_out, m):
             hint = ", which looks transposed: pass Y.T"
