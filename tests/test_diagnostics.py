@@ -133,6 +133,15 @@ def test_update_ratios_of_zero_weights_and_bad_input():
         update_ratios(net, np.zeros(3))
 
 
+def test_update_ratios_name_a_before_that_holds_no_numbers():
+    """Text of the right length failed inside np.isfinite ("ufunc 'isfinite' not
+    supported for the input types"), naming neither before nor what it should hold."""
+    net = network([2, 2, 1], "relu")
+    with pytest.raises(ValueError, match=r"^before must hold numbers, the parameters: .*'a'"):
+        update_ratios(net, ["a"] * net.n_params)
+    assert update_ratios(net, [0.0] * net.n_params) == [0.0, 0.0]  # a list is a vector
+
+
 def test_diagnostics_need_a_forward_pass_and_a_valid_threshold():
     net = network([2, 3, 1], "relu")
     with pytest.raises(RuntimeError, match="call forward"):

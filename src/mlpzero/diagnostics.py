@@ -87,9 +87,13 @@ def update_ratios(network: Network, before: np.ndarray) -> list[float]:
     all zero gives ``inf`` if they moved and ``0.0`` if not.
     """
     _check_network(network)
-    if np.shape(before) == network.params.shape and not np.isfinite(before).all():
+    if not (isinstance(before, np.ndarray) and before.dtype.kind in "fiu"):
+        try:  # a list, or text that would fail in np.isfinite without naming before
+            before = np.asarray(before, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"before must hold numbers, the parameters: {error}") from None
+    if before.shape == network.params.shape and not np.isfinite(before).all():
         raise ValueError("before must hold finite parameters, got NaN or infinity")
-    before = np.asarray(before)
     if before.shape != network.params.shape:
         raise ValueError(
             f"before must be a flat parameter vector of shape {network.params.shape}, "
