@@ -79,6 +79,25 @@ def test_gradcheck_warns_of_pre_activations_on_the_kink(activation):
         assert gradcheck(smooth, BinaryCrossEntropy(), X, Y).passed()
 
 
+@pytest.mark.parametrize(
+    "name, n_out", [("binary_crossentropy", 1), ("categorical_crossentropy", 3)]
+)
+def test_gradcheck_warns_of_a_loss_whose_value_clips_outputs_its_gradient_does_not(name, n_out):
+    """With epsilon > 0 a cross-entropy's value clips the probabilities its gradient,
+    A - Y, leaves alone: on saturated outputs a correct gradient checked at a relative
+    error near 0.5, as if wrong, and nothing said why."""
+    net = Network([3, 4, n_out], "tanh", dtype="float64", rng=0)
+    net.weights[1][...] *= 20  # outputs far beyond [0.1, 0.9]
+    loss = CategoricalCrossEntropy() if n_out > 1 else BinaryCrossEntropy()
+    X, Y = _data(6, [3, 4, n_out], loss)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no clip, no warning
+        assert gradcheck(net, name, X, Y).passed()
+    with pytest.warns(UserWarning, match=rf"output probabilities lie beyond .*{name} clips"):
+        result = gradcheck(net, {"name": name, "epsilon": 0.1}, X, Y)
+    assert not result.passed()  # what the warning explains
+
+
 def test_gradcheck_refuses_a_float32_network_by_name():
     """In float32 a correct gradient checks at a relative error near 1e-2 (rounding of the
     loss, not a wrong gradient), so passed() would say False: refused, naming the dtype."""

@@ -15,6 +15,11 @@ zeros in ``X``, or a unit after a layer silent on a row, with the initial zero b
 makes the central difference average the slopes of both sides, where the backward pass
 takes the slope of :math:`z \le 0`, so a correct gradient may check as wrong:
 :func:`gradcheck` warns when the pass it checks has such pre-activations.
+
+A cross-entropy with ``epsilon > 0`` reports the value of probabilities clipped to
+:math:`[\epsilon, 1 - \epsilon]`, while its gradient, :math:`A - Y`, is unclipped (see
+:mod:`mlpzero.losses`): where an output is beyond the clip the two disagree by design, and
+:func:`gradcheck` warns of it too.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 
 from . import losses as _losses
 from .activations import LeakyReLU, ReLU
-from .losses import Loss
+from .losses import CategoricalCrossEntropy, Loss
 from .network import Network
 from .validation import check_positive, check_sample_weight, float_duplicates, is_sparse
 
@@ -165,6 +170,30 @@ def _warn_of_kinks(network: Network) -> None:
         )
 
 
+def _warn_of_clipping(loss: Loss, logits: np.ndarray, Y: np.ndarray) -> None:
+    """Warn when ``loss`` has an ``epsilon > 0`` and some probability ``link(logits)``
+    ``(m, k)`` that its value reads lies beyond ``[epsilon, 1 - epsilon]``: the value clips
+    it, the gradient ``A - Y`` does not, so the two disagree there by design."""
+    epsilon = float(getattr(loss, "epsilon", 0.0) or 0.0)
+    if not epsilon:
+        return
+    with np.errstate(over="ignore"):
+        probabilities = loss.link(np.array(logits, dtype=np.float64))
+    beyond = (probabilities < epsilon) | (probabilities > 1 - epsilon)
+    if isinstance(loss, CategoricalCrossEntropy):  # its value reads y != 0 entries only
+        beyond &= Y != 0
+    count = int(np.count_nonzero(beyond))
+    if count:
+        warnings.warn(
+            f"{count} output probabilities lie beyond [epsilon, 1 - epsilon] with "
+            f"epsilon={epsilon!r}: the value of {loss.name} clips them there and its "
+            "gradient, A - Y, does not (by design, see mlpzero.losses), so a correct "
+            "gradient may check as wrong; check the loss with epsilon=0",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _loss_at(network: Network, loss: Loss, X: np.ndarray, Y: np.ndarray, weights) -> float:
     return loss.value(network.forward(X), Y, weights)
 
@@ -213,7 +242,9 @@ def gradcheck(
     refused with a ValueError that names it.
     The network must be float64 (a float32 network is refused with a ValueError).
     A :class:`UserWarning` says when ReLU or leaky ReLU pre-activations sit exactly on
-    the kink, ``z = 0``, where a correct gradient may check as wrong (see the module).
+    the kink, ``z = 0``, or when a loss with ``epsilon > 0`` clips the value of some
+    outputs but not their gradient: a correct gradient may check as wrong there (see the
+    module).
     ``loss`` is a :class:`~mlpzero.losses.Loss`, its name or its config, as ``MLP(loss=)``
     takes it.
     """
@@ -222,6 +253,7 @@ def gradcheck(
     X, Y, sample_weight = _check_batch(network, X, Y, sample_weight)
     logits = network.forward(X)
     _warn_of_kinks(network)
+    _warn_of_clipping(loss, logits, Y)
     network.backward(loss.gradient(logits, Y, sample_weight))
     analytic = network.grads.copy()
     numerical = numerical_gradient(network, loss, X, Y, sample_weight, epsilon)
