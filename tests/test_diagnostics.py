@@ -379,3 +379,19 @@ def test_plot_of_a_hand_made_record_names_a_list_that_is_no_table_of_numbers():
     ]:
         with pytest.raises(ValueError, match=message):
             plot_diagnostics({**good, key: value})
+
+
+def test_plot_of_records_measured_without_before_says_no_ratio_was_recorded():
+    """measure(network) without ``before`` records NaN update ratios, as documented; the
+    panel said "no layer of this kind", as if no layer had an update ratio."""
+    from mlpzero.plotting import plot_diagnostics
+
+    net = Network([2, 3, 1], "tanh", dtype="float64", rng=0)
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    history = History()
+    for step in (1, 2):
+        net.backward(np.ones((5, 1)) * net.forward(X))
+        history.append_diagnostics({"step": step, "epoch": 0, **measure(net)})
+    _, ratios, dead, _ = plot_diagnostics(history).axes
+    assert [t.get_text() for t in ratios.texts] == ["no value recorded"]
+    assert [t.get_text() for t in dead.texts] == ["no layer of this kind"]  # tanh: no ReLU

@@ -42,7 +42,9 @@ def plot_diagnostics(
     ``history`` is a :class:`~mlpzero.history.History` (or a model with ``.history``)
     holding records of the :class:`~mlpzero.callbacks.Diagnostics` callback, or such a
     ``diagnostics`` dict itself. A panel whose quantity applies to no layer (dead ReLUs in
-    a tanh network) says so. Returns the Figure; saves it to ``path`` when given.
+    a tanh network) says so, and one with no value at all (the update ratios of records
+    that :func:`~mlpzero.diagnostics.measure` took without ``before``) says that. Returns
+    the Figure; saves it to ``path`` when given.
 
     A new ``Diagnostics`` callback (in a later ``fit``, or a resumed one) counts its steps
     from 1 again: its records are drawn after those before it, their steps shifted by the
@@ -54,7 +56,9 @@ def plot_diagnostics(
     axes = figure.subplots(2, 2, sharex=True)
     for ax, (key, name, log_scale) in zip(axes.ravel(), _PANELS, strict=True):
         values = _matrix(records, key, steps.size)
-        _panel(ax, steps, values, name, log_scale)
+        per_layer = key in ("gradient_norm", "update_ratio")  # every layer has one
+        empty = "no value recorded" if per_layer else "no layer of this kind"
+        _panel(ax, steps, values, name, log_scale, empty)
         if key == "update_ratio" and np.isfinite(values).any():
             ax.axhline(1e-3, color="0.4", linestyle=":", linewidth=1)
         if key in ("dead_relu", "saturated"):
@@ -114,7 +118,11 @@ def _matrix(records: Mapping[str, Any], key: str, n: int) -> np.ndarray:
     return values
 
 
-def _panel(ax: Axes, steps: np.ndarray, values: np.ndarray, name: str, log_scale: bool) -> None:
+def _panel(
+    ax: Axes, steps: np.ndarray, values: np.ndarray, name: str, log_scale: bool, empty: str
+) -> None:
+    """One quantity's lines, one per layer; ``empty`` is written instead when no layer
+    has a value."""
     ax.set_title(name, fontsize=10)
     ax.grid(alpha=0.3)
     drawn = False
@@ -129,7 +137,7 @@ def _panel(ax: Axes, steps: np.ndarray, values: np.ndarray, name: str, log_scale
         ax.text(
             0.5,
             0.5,
-            "no layer of this kind",
+            empty,
             ha="center",
             va="center",
             transform=ax.transAxes,
