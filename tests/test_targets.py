@@ -1,3 +1,6 @@
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -56,6 +59,26 @@ def test_floats_held_as_objects_are_measurements_as_floats_are():
     model = MLP(hidden=(3,), seed=0).fit(X, integers, epochs=1)
     assert model.task == "multiclass"
     assert model.predict(X).dtype == object
+
+
+def test_decimal_and_fraction_targets_are_measurements_as_floats_are():
+    """A column of ``Decimal`` values (a database's fixed-point prices) was read as labels:
+    ``loss="auto"`` trained a classifier with a class per distinct price, and
+    ``loss="squared_error"`` refused the column as not numeric."""
+    X = rng.standard_normal((30, 2))
+    values = np.round(X[:, 0] * 3 + 1, 2)
+    plain = MLP(hidden=(3,), seed=0).fit(X, values, epochs=2)
+    for kind in (lambda v: Decimal(str(v)), lambda v: Fraction(str(v))):
+        objects = np.array([kind(v) for v in values], dtype=object)
+        for loss in ("auto", "squared_error"):
+            model = MLP(hidden=(3,), seed=0, loss=loss).fit(X, objects, epochs=2)
+            assert model.task == "regression"
+            np.testing.assert_array_equal(model.predict(X), plain.predict(X))
+    for bad in (Decimal("NaN"), Decimal("-Infinity")):
+        with pytest.raises(ValueError, match="missing values"):
+            MLP(hidden=(3,)).fit(X, np.array([Decimal(1)] * 29 + [bad], dtype=object))
+    with pytest.raises(ValueError, match=r"y holds 1E\+400 at index 29, beyond the largest"):
+        MLP(hidden=(3,)).fit(X, np.array([Decimal(1)] * 29 + [Decimal("1e400")], dtype=object))
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -584,7 +586,17 @@ def check_targets(
     )
     if missing:
         raise ValueError(f"{name} contains missing values (None, NaN, NaT or pandas' NA)")
-    return _numbers_as_float(array) if array.dtype.kind == "O" else array
+    if array.dtype.kind != "O":
+        return array
+    numbers = _numbers_as_float(array)
+    bad = _first_non_finite(numbers)
+    if bad is not None:  # a Decimal beyond every float64
+        where = ", ".join(str(i) for i in bad)
+        raise ValueError(
+            f"{name} holds {str(array[tuple(bad)])[:20]} at index {where}, beyond the "
+            "largest float64; rescale it"
+        )
+    return numbers
 
 
 def _numbers_as_float(array: np.ndarray) -> np.ndarray:
@@ -592,17 +604,20 @@ def _numbers_as_float(array: np.ndarray) -> np.ndarray:
     any other ``array`` as it is.
 
     A data frame of nullable ``Int64``, ``Float64`` or ``boolean`` columns, or of columns
-    of several dtypes, reads as objects, as does a pandas column of dtype object. Several
+    of several dtypes, reads as objects, as does a pandas column of dtype object (of
+    ``Decimal`` values too, as a database's fixed-point column gives them). Several
     columns of numbers are a 0/1 matrix or multi-output targets, which must be numeric;
-    one column of numbers holding a float is measurements, as a float ``y`` is (NumPy
-    reads the same numbers in a list as floats). One column of integers or booleans is
-    labels, kept of their type; the rest is for the task to refuse or take as labels.
+    one column of numbers holding a float (a ``Decimal`` or ``Fraction`` counts as one)
+    is measurements, as a float ``y`` is (NumPy reads the same numbers in a list as
+    floats). One column of integers or booleans is labels, kept of their type; the rest
+    is for the task to refuse or take as labels.
     """
-    numbers = (bool, int, float, np.bool_, np.integer, np.floating)
+    fractional = (float, np.floating, Decimal, Fraction)
+    numbers = (bool, int, np.bool_, np.integer, *fractional)
     if not all(isinstance(value, numbers) for value in array.flat):
         return array
     one_column = array.ndim == 1 or array.shape[1] == 1
-    if one_column and not any(isinstance(value, (float, np.floating)) for value in array.flat):
+    if one_column and not any(isinstance(value, fractional) for value in array.flat):
         return array  # integers or booleans: labels
     try:
         return array.astype(np.float64)
@@ -611,13 +626,15 @@ def _numbers_as_float(array: np.ndarray) -> np.ndarray:
 
 
 def is_missing(value: Any) -> bool:
-    """Whether a label is a missing value: None, a float NaN (NumPy's float32 one too),
-    NumPy's or pandas' ``NaT`` (a missing date or duration), or pandas' ``NA`` (of its
-    nullable columns)."""
+    """Whether a label is a missing value: None, a float NaN (NumPy's float32 one too) or
+    infinity, a ``Decimal`` one, NumPy's or pandas' ``NaT`` (a missing date or duration),
+    or pandas' ``NA`` (of its nullable columns)."""
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
     if isinstance(value, (np.datetime64, np.timedelta64)):
         return bool(np.isnat(value))
+    if isinstance(value, Decimal):
+        return not value.is_finite()
     return isinstance(value, (float, np.floating)) and not np.isfinite(value)
 
 
