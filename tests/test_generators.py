@@ -75,6 +75,23 @@ def test_a_generator_batch_of_zero_weight_is_skipped_as_a_mini_batch_is():
         MLP(hidden=(6,)).fit(batches_of(X, y, 40, np.zeros(len(y))), epochs=1)
 
 
+@pytest.mark.parametrize("scale", [1e307, 1e-320])
+def test_huge_or_tiny_weights_of_a_generator_log_the_loss_arrays_do(scale):
+    """The epoch's loss summed each batch's loss times its weights' total in the caller's
+    units: weights of 1e307 overflowed that sum to NaN, and the fit stopped as diverged;
+    subnormal ones rounded it, and the logged loss was off from the fourth digit."""
+    X, y = data()
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(y)) * scale
+    options = dict(epochs=2, l2=1e-3, validation_data=(X[:80], y[:80]))
+    a = MLP(hidden=(6,), seed=1, dtype="float64").fit(batches_of(X, y, 40, w), **options)
+    b = MLP(hidden=(6,), seed=1, dtype="float64").fit(
+        X, y, batch_size=40, shuffle=False, sample_weight=w, **options
+    )
+    assert np.allclose(a.network.params, b.network.params, rtol=1e-12, atol=1e-14)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert a.history.history[key] == pytest.approx(b.history.history[key], rel=1e-12)
+
+
 def test_continued_fit_on_a_generator_reads_no_batch_in_advance():
     X, y = data()
     model = MLP(hidden=(4,), seed=0).fit(X, y, epochs=1, batch_size=50)

@@ -599,10 +599,14 @@ class BatchStream:
         self.largest_magnitude = 0.0
         self._pending = None if data.pending is None else chain([data.first], data.pending)
 
-    def batches(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray, Any, float]]:
-        """One epoch: ``(X_b, Y_b, w_b, weight)`` per batch, with ``w_b`` the relative
-        weights in the model's dtype (None without weights) and ``weight`` the batch's
-        total weight (its number of rows without weights)."""
+    def batches(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray, Any, float, float]]:
+        """One epoch: ``(X_b, Y_b, w_b, mass, unit)`` per batch, with ``w_b`` the relative
+        weights in the model's dtype (None without weights), ``unit`` the batch's largest
+        weight and ``mass`` the sum of ``w_b`` in float64, so that the batch's total weight
+        is ``mass * unit`` (its number of rows and 1 without weights; 0 and 0 when every
+        row weighs 0). The two are kept apart, as an array's relative weights and their
+        scale are: weights of 1e300 would overflow the epoch's sums, and weights below the
+        smallest normal float64 would lose their digits there."""
         items, self._pending = self._pending, None
         if items is None:
             items = call_source(self.source)
@@ -622,11 +626,14 @@ class BatchStream:
                 per_sample = class_weights(self.class_weight, labels, self.encoder.classes_)
                 weights = per_sample if weights is None else weights * per_sample
             if weights is None:
-                yield X, Y, None, float(len(X))
+                yield X, Y, None, float(len(X)), 1.0
                 continue
-            total = float(np.sum(weights))
-            relative = relative_sample_weight(weights) if total > 0 else weights
-            yield X, Y, relative.astype(self.dtype), total
+            unit = float(np.max(weights))
+            if unit == 0:
+                yield X, Y, weights.astype(self.dtype), 0.0, 0.0
+                continue
+            relative = relative_sample_weight(weights)
+            yield X, Y, relative.astype(self.dtype), float(np.sum(relative)), unit
         if count == 0:
             raise ValueError(f"X: the batch generator yielded no batches in epoch {epoch}")
 

@@ -590,26 +590,35 @@ class _Trainer:
 
     def _stream_epoch(self, epoch: int, callbacks: list[Callback]) -> dict[str, float]:
         """One epoch over the batches a generator yields, in its order and sizes."""
-        total = weight_total = 0.0
+        # The sums are kept in units of the largest batch weight ``unit`` so far (rescaled
+        # when a larger one comes): the batches' weights in the caller's units may overflow
+        # them, or be subnormal.
+        total = weight_total = unit = 0.0
         hits = seen = batches = 0
-        for batch, (xb, yb, wb, weight) in enumerate(self.stream.batches(epoch)):
+        for batch, (xb, yb, wb, mass, batch_unit) in enumerate(self.stream.batches(epoch)):
             batches += 1
-            if weight == 0:
+            if mass == 0:
                 continue  # a batch of zero-weight rows carries no gradient
             # buffers for this batch's rows
             self.labels = AccuracyCounter(self.loss, yb, single_class=self.single_class)
-            value, batch_hits = self._step(xb, yb, wb, self.labels.all, batch_weight=weight)
+            value, batch_hits = self._step(
+                xb, yb, wb, self.labels.all, batch_weight=mass * batch_unit
+            )
             if not math.isfinite(value):
                 self._diverged(epoch, value)
-            total += value * weight
-            weight_total += weight
+            if batch_unit > unit:
+                rescale = unit / batch_unit
+                total, weight_total, unit = total * rescale, weight_total * rescale, batch_unit
+            share = mass * (batch_unit / unit)
+            total += value * share
+            weight_total += share
             hits += batch_hits
             seen += len(xb)
             for callback in callbacks:
                 callback.on_batch_end(batch, self._batch_logs(value))
         if weight_total == 0:
             raise ValueError(f"every batch of epoch {epoch} had zero sample weight")
-        self.mean_batch_weight = weight_total / batches
+        self.mean_batch_weight = weight_total / batches * unit
         return self.labels.logs(total / weight_total, hits, seen)
 
     def _step(self, X, Y, weights, labels, fraction=1.0, batch_weight=1.0) -> tuple[float, int]:
