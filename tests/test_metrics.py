@@ -3,7 +3,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from mlpzero.metrics import confusion_matrix, r2_score
+from mlpzero.metrics import confusion_matrix, label_pair, r2_score
 
 
 def test_confusion_matrix_counts_by_hand():
@@ -204,3 +204,33 @@ def test_r2_score_of_constant_targets_is_zero_whatever_their_rounded_mean(value)
     # Beside a varying output, the constant one adds no spread.
     both = np.c_[y, np.arange(10.0)]
     assert r2_score(both, both + np.array([0.0, 1.0])) == pytest.approx(1 - 10 / 82.5)
+
+
+@pytest.mark.skipif(
+    not hasattr(getattr(np, "dtypes", None), "StringDType"), reason="NumPy before 2.0"
+)
+def test_confusion_matrix_reads_numpy_string_dtype_labels_as_text():
+    """NumPy's StringDType labels (a model trained on them predicts them) were refused
+    against the same labels as fixed-width text as "str against str", met NumPy's
+    promotion error against numbers, and a missing one raised "Cannot compare null"."""
+    text = np.dtypes.StringDType()
+    y_true = np.array(["cat", "dog", "cat"], dtype=text)
+    counts, labels = confusion_matrix(y_true, np.array(["cat", "cat", "cat"]))
+    assert counts.tolist() == [[2, 0], [1, 0]] and labels.tolist() == ["cat", "dog"]
+    assert confusion_matrix(y_true, y_true.astype(object))[0].trace() == 3
+    with pytest.raises(ValueError, match=r"^y_true holds strings .* and y_pred numbers"):
+        confusion_matrix(y_true, [1, 2, 1])
+    with pytest.raises(ValueError, match=r"^y_true holds strings .* and y_pred numbers"):
+        label_pair(y_true, [1, 2, 1])
+    counts, labels = confusion_matrix(["dog", "cat"], ["cat", "cat"], labels=y_true[1::-1])
+    assert counts.tolist() == [[0, 1], [0, 1]] and labels.tolist() == ["dog", "cat"]
+    with pytest.raises(ValueError, match=r"^labels holds strings .* and y_true numbers"):
+        confusion_matrix([1, 2], [1, 1], labels=y_true[:2])
+    for missing in (None, np.nan):
+        with_missing = np.array(
+            ["cat", missing, "dog"], dtype=np.dtypes.StringDType(na_object=missing)
+        )
+        with pytest.raises(ValueError, match=r"^y_true holds .* at index 1: a label cannot be"):
+            confusion_matrix(with_missing, ["cat", "cat", "cat"])
+        with pytest.raises(ValueError, match=r"^labels holds .* at index 1: a label cannot be"):
+            confusion_matrix(["cat"], ["cat"], labels=with_missing)

@@ -29,12 +29,15 @@ def _one_dimensional(values: Any, name: str) -> np.ndarray:
     if array.dtype.kind in "mM" and np.isnat(array).any():  # a missing date or duration
         first = int(np.flatnonzero(np.isnat(array))[0])
         raise ValueError(f"{name} holds NaT at index {first}: a label cannot be missing")
-    if array.dtype.kind == "O":
-        first = next((i for i, value in enumerate(array) if is_missing(value)), None)
+    if array.dtype.kind in "OT":  # objects, or NumPy's StringDType, which may name a missing one
+        values = array.tolist()
+        first = next((i for i, value in enumerate(values) if is_missing(value)), None)
         if first is not None:
             raise ValueError(
-                f"{name} holds {array[first]!r} at index {first}: a label cannot be missing"
+                f"{name} holds {values[first]!r} at index {first}: a label cannot be missing"
             )
+        if array.dtype.kind == "T":  # fixed-width text, which sorts and compares with "<U"
+            array = np.array(values, dtype=str)
     return array
 
 
@@ -97,6 +100,8 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> tuple[np.n
         labels = _sorted_distinct(np.concatenate([y_true, y_pred]), "y_true and y_pred")
     else:
         labels = np.asarray(labels)
+        if labels.dtype.kind == "T":  # NumPy's StringDType: as y_true's and y_pred's
+            labels = _one_dimensional(labels, "labels")
         if labels.ndim != 1 or len(_sorted_distinct(labels, "labels")) != len(labels):
             raise ValueError(f"labels must be a list of distinct labels, got {labels.tolist()}")
         _check_same_kind(labels, "labels", y_true, "y_true")
