@@ -352,6 +352,21 @@ def test_classes_with_a_multilabel_y_say_that_they_do_not_apply():
     assert model.fit(X, Y, epochs=1).task == "multilabel"
 
 
+def test_classes_name_the_labels_of_y_they_miss_when_y_mixes_types():
+    """A ``y`` mixing numbers and text (a pandas object column) with ``classes`` met
+    NumPy's sort and failed with Python's "'<' not supported between instances of 'str'
+    and 'int'", naming neither argument."""
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    y = np.array([1, "a", 2, 1, 2, 1], dtype=object)
+    for make in (lambda m: m.fit(X, y, classes=[1, 2], epochs=1), lambda m: m.build(X, y, [1, 2])):
+        model = MLP(hidden=(3,))
+        with pytest.raises(
+            ValueError, match=r"y has labels that classes=\[1, 2\] does not list: \['a'\]"
+        ):
+            make(model)
+        assert not model.built
+
+
 @pytest.mark.parametrize("classes", [[0, 1, None], ["no", None, "yes"]])
 def test_fit_names_classes_that_cannot_be_sorted(classes):
     X = np.random.default_rng(0).standard_normal((20, 2))

@@ -2143,11 +2143,16 @@ def _check_classes(model: MLP, classes: Any, y: Any, anew: bool = False) -> None
             "(multi-label or multi-output), one output each: leave classes out"
         )
     if fresh and y is not None and np.ndim(y) == 1:
-        missing = np.setdiff1d(np.unique(np.asarray(y)), given)
-        if missing.size:
+        try:
+            missing = np.setdiff1d(np.unique(np.asarray(y)), given).tolist()
+        except TypeError:  # labels of types that cannot be sorted: looked up one by one
+            known = set(given.tolist())
+            missing = [
+                label for label in dict.fromkeys(np.asarray(y).tolist()) if label not in known
+            ]
+        if missing:
             raise ValueError(
-                f"y has labels that classes={given.tolist()!r} does not list: "
-                f"{missing[:5].tolist()!r}"
+                f"y has labels that classes={given.tolist()!r} does not list: {missing[:5]!r}"
             )
 
 
