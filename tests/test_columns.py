@@ -125,6 +125,39 @@ def test_a_batch_generator_s_frames_are_matched_by_name(frame):
         b.fit(batches(df.rename(columns={"alpha": "x"})), epochs=1)
 
 
+def test_a_first_fit_on_a_batch_generator_takes_the_names_of_its_first_frame(frame):
+    """A first fit on a generator of frames kept no feature names: a later batch with its
+    columns in another order was trained on as given, and so was a frame at prediction,
+    each feature mixed up with another, where a frame given whole is matched by name."""
+    df, y = frame
+    shuffled = df[["gamma", "alpha", "beta"]]
+
+    def batches(*parts):
+        calls = []
+
+        def source():
+            calls.append(1)
+            for index, part in enumerate(parts):
+                rows = slice(40 * index, 40 * index + 40)
+                yield (part.iloc[rows] if hasattr(part, "iloc") else part[rows]), y[rows]
+
+        source.calls = calls
+        return source
+
+    mixed = batches(df, shuffled, df)
+    a = MLP(hidden=(4,), seed=1).fit(mixed, epochs=2, validation_data=(shuffled, y))
+    b = MLP(hidden=(4,), seed=1).fit(batches(df, df, df), epochs=2, validation_data=(df, y))
+    assert a.feature_names_in_ == NAMES
+    assert len(mixed.calls) == 2  # once per epoch, the first batch read for building included
+    np.testing.assert_array_equal(a.network.params, b.network.params)
+    assert a.history.history == b.history.history
+    np.testing.assert_array_equal(a.predict(shuffled), b.predict(df))
+    with pytest.raises(ValueError, match=r"X of batch 1: .*unexpected \['x'\]"):
+        MLP(hidden=(4,)).fit(batches(df, df.rename(columns={"alpha": "x"}), df), epochs=1)
+    arrays = MLP(hidden=(4,), seed=1).fit(batches(df.to_numpy(), df.to_numpy()), epochs=1)
+    assert arrays.feature_names_in_ is None
+
+
 def write_csv(path, df, y, columns):
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)

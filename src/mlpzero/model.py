@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -476,7 +477,8 @@ class MLP:
         bit, as the same data dense. ``X`` may also be a callable that returns an iterable
         of ``(X_batch, y_batch)`` or ``(X_batch, y_batch, w_batch)`` for one epoch, for data
         made on the fly (``y`` is then None); it is called once per epoch and its batches
-        are used in its order and sizes. The first batch (or ``classes``) builds the model.
+        are used in its order and sizes. The first batch (or ``classes``) builds the model,
+        and a first batch's data frame names the features (``feature_names_in_``).
         A shuffled ``validation_split``, ``class_weight="balanced"`` (which needs every
         class's count), ``shuffle``, ``batch_size``, ``sample_weight``, ``standardize`` and
         ``distributed`` do not apply to it and are refused; ``validation_data`` and a
@@ -624,6 +626,8 @@ class MLP:
             source = self if resumed is None else resumed.model
             n_features = source.network.layer_sizes[0] if source.built else None
             names = source.feature_names_in_ if source.built else _first_fit_names(self, X)
+            if names is None and not source.built and is_batch_source(X):
+                X, names = _first_batch_names(self, X)
             X, validation_data = _columns_in_order(X, validation_data, names)
             scan = None if comm.size == 1 else _distributed.row_scan(comm)  # a share per rank
             data = check_data(X, y, sample_weight, validation_data, self.dtype, n_features, scan)
@@ -2095,6 +2099,25 @@ def _columns_in_order(X: Any, validation_data: Any, names: list[str] | None) -> 
         X_val = in_training_order(validation_data[0], names, "validation_data's X")
         validation_data = (X_val, *validation_data[1:])
     return X, validation_data
+
+
+def _first_batch_names(
+    model: MLP, source: Callable[[], Iterable[Any]]
+) -> tuple[Callable[[], Iterable[Any]], list[str] | None]:
+    """The feature names a first fit on the batch generator ``source`` takes, those of its
+    first batch's data frame, as a frame given whole names them (None for arrays); and a
+    source that yields the same batches, the first epoch's from the batches read already,
+    so that the generator is still called once per epoch."""
+    items = call_source(source)
+    first = next(items, None)
+    started = [iter(()) if first is None else chain([first], items)]
+
+    def batches() -> Iterable[Any]:
+        return started.pop() if started else source()
+
+    if not isinstance(first, (tuple, list)) or len(first) not in (2, 3):
+        return batches, None  # refused, as it is, by the batch checks
+    return batches, _first_fit_names(model, first[0])
 
 
 def _batches_in_order(source: Callable[[], Iterable[Any]], names: list[str]) -> Any:
