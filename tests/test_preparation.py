@@ -113,6 +113,28 @@ def test_class_weight_is_refused_for_regression():
         prepare(data, encoder, np.float64, class_weight="balanced")
 
 
+@pytest.mark.skipif(
+    not hasattr(getattr(np, "dtypes", None), "StringDType"), reason="NumPy before 2.0"
+)
+def test_class_weight_takes_labels_of_another_string_dtype_than_the_classes():
+    """Labels of NumPy's StringDType with ``classes`` listed as ``str`` (or the other way
+    round) trained, but a ``class_weight`` failed in NumPy's sort with "Cannot cast array
+    data from dtype('<U2') to StringDType()"."""
+    X = np.random.default_rng(0).standard_normal((60, 3))
+    names = np.array(["a", "bb", "c"])
+    labels = names[np.arange(60) % 3]
+    classes = ["a", "bb", "c", "d"]
+    for class_weight in ("balanced", {"bb": 3.0}):
+        options = dict(epochs=1, classes=classes, class_weight=class_weight)
+        plain = MLP(hidden=(3,), seed=0).fit(X, labels, **options)
+        text = MLP(hidden=(3,), seed=0).fit(X, labels.astype(np.dtypes.StringDType()), **options)
+        assert text.history.history == plain.history.history
+        np.testing.assert_array_equal(text.network.params, plain.network.params)
+    y = labels.astype(np.dtypes.StringDType())
+    assert class_weights("balanced", y, names).tolist() == [1.0] * 60
+    assert class_weights({"bb": 2.0}, names, names.astype(y.dtype)).tolist() == [1.0, 2.0, 1.0]
+
+
 def test_a_stratified_split_that_would_hold_out_far_more_than_asked_is_refused():
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(100), 2)  # 100 classes of 2 rows: one each would be 50 %

@@ -514,7 +514,11 @@ def class_weights(
     the same total weight; a dict maps labels to weights (missing labels weigh 1).
     """
     y = np.asarray(y)
-    index = np.searchsorted(classes, y)
+    try:
+        index = np.searchsorted(classes, y)
+    except TypeError:  # text of another dtype than the classes' (StringDType against "<U")
+        position = {label: i for i, label in enumerate(classes.tolist())}
+        index = np.array([position[label] for label in y.tolist()], dtype=np.intp)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"class_weight must be 'balanced' or a dict, got {class_weight!r}")
