@@ -127,6 +127,21 @@ def test_bad_data_and_bad_statistics_are_refused():
         Standardizer.fit(np.ones((2, 3)) * [1, 2, 3]).apply(np.ones((2, 2)))
 
 
+def test_apply_names_an_x_that_is_not_an_array_of_floats():
+    """An integer X (whose statistics fit computes) failed in NumPy with "data type
+    <class 'numpy.int64'> not inexact", and a list with "'list' object has no attribute
+    'ndim'", neither naming X."""
+    X = np.array([[1, 10], [3, 30]])
+    s = Standardizer.fit(X)
+    with pytest.raises(TypeError, match=r"^X must be an array of floats .* got int64: convert"):
+        s.apply(X)
+    with pytest.raises(TypeError, match=r"^X must be an array of floats .* got list: convert"):
+        s.apply(X.tolist())
+    with pytest.raises(TypeError, match=r"^dtype must be a float dtype, got int64"):
+        s.statistics_in(np.int64)
+    assert s.apply(X.astype(np.float64)).tolist() == [[-1.0, -1.0], [1.0, 1.0]]
+
+
 def test_apply_computes_in_the_data_dtype_and_in_place():
     X, _ = raw_data()
     s = Standardizer.fit(X)

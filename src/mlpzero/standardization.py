@@ -189,6 +189,12 @@ class Standardizer:
         a finite but wrong output. In float32 the difference overflows long before the
         value does: ``3e38 - (-1e38)``, one scale away from the mean of such a feature.
         """
+        if not isinstance(X, np.ndarray) or X.dtype.kind != "f":
+            got = X.dtype if isinstance(X, np.ndarray) else type(X).__name__
+            raise TypeError(
+                f"X must be an array of floats to standardise (the result is in its dtype), "
+                f"got {got}: convert it first, e.g. np.asarray(X, dtype=np.float64)"
+            )
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(
                 f"X must have {self.n_features} features to standardise, got shape {X.shape}"
@@ -231,6 +237,8 @@ class Standardizer:
         """The mean and scale rounded to ``dtype``, as :meth:`apply` uses them; a
         :class:`ValueError` if a mean is infinite or a scale zero or subnormal there."""
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"dtype must be a float dtype, got {dtype}")
         cast = self._cast.get(dtype)
         if cast is None:
             cast = self._cast[dtype] = self._statistics_in(dtype)
