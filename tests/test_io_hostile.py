@@ -458,6 +458,23 @@ def test_a_class_label_longer_than_a_thousand_characters_is_refused(files):
     assert peak < 4 * MB
 
 
+@pytest.mark.skipif(
+    not hasattr(getattr(np, "dtypes", None), "StringDType"), reason="NumPy before 2.0"
+)
+def test_a_string_dtype_label_too_long_to_read_back_is_refused_before_training(tmp_path):
+    """Labels of NumPy's StringDType skipped the check of fit: a label of 1001 characters
+    trained, and only save, after all the epochs, refused the model."""
+    X, _ = blobs()
+    labels = np.array(["a" * 1001, "b"], dtype=np.dtypes.StringDType())
+    model = MLP(hidden=(3,), seed=0)
+    with pytest.raises(ValueError, match=r"y: a class label has 1001 characters"):
+        model.fit(X, labels[(X[:, 0] > 0).astype(int)], epochs=1)
+    assert not model.built
+    short = np.array(["a" * 1000, "b"], dtype=labels.dtype)
+    model.fit(X, short[(X[:, 0] > 0).astype(int)], epochs=1)
+    assert mlpzero.load(model.save(tmp_path / "1000.npz")).classes_.tolist() == ["a" * 1000, "b"]
+
+
 def test_a_model_with_a_label_too_long_to_read_back_is_not_fitted_nor_saved(tmp_path):
     X, _ = blobs()
     model = MLP(hidden=(3,), seed=0).fit(X, np.where(X[:, 0] > 0, "a" * 1000, "b"), epochs=1)

@@ -417,7 +417,7 @@ class MLP:
             loss = _losses.get(self.loss)
             encoder = TargetEncoder.for_loss(loss.name, y)
         encoder.fit(y)
-        if encoder.classes_ is not None and encoder.classes_.dtype.kind in "USO":
+        if encoder.classes_ is not None and encoder.classes_.dtype.kind in "USOT":
             # every prediction is as wide as the longest label: refused before training
             texts = [c for c in encoder.classes_.tolist() if isinstance(c, (str, bytes))]
             _io.check_label_lengths(texts, "y: ")
