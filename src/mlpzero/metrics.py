@@ -166,11 +166,13 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     # The ratio is the same for the values times a power of two (exactly so): scaled to
     # targets below 1, no square of theirs overflows, nor underflows to 0 for being tiny.
     # Outputs far beyond the targets may overflow to infinity: an R^2 of -inf.
+    # The shift goes into ldexp itself: for targets below the smallest normal float64, the
+    # factor 2^-e alone would be beyond the largest (2^1030 for 1e-310) and give NaN.
     peak = float(np.abs(y_true).max())
     if peak > 0:
-        scale = np.ldexp(1.0, -int(np.frexp(peak)[1]))
+        shift = -int(np.frexp(peak)[1])
         with np.errstate(over="ignore"):
-            y_true, y_pred = y_true * scale, y_pred * scale
+            y_true, y_pred = np.ldexp(y_true, shift), np.ldexp(y_pred, shift)
     with np.errstate(over="ignore"):
         residual = np.sum((y_true - y_pred) ** 2)
     # An output whose targets are all equal has no spread, though their rounded mean may
