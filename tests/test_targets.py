@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -79,6 +80,28 @@ def test_decimal_and_fraction_targets_are_measurements_as_floats_are():
             MLP(hidden=(3,)).fit(X, np.array([Decimal(1)] * 29 + [bad], dtype=object))
     with pytest.raises(ValueError, match=r"y holds 1E\+400 at index 29, beyond the largest"):
         MLP(hidden=(3,)).fit(X, np.array([Decimal(1)] * 29 + [Decimal("1e400")], dtype=object))
+
+
+def test_binary_crossentropy_on_a_matrix_not_of_0_and_1_says_what_multilabel_takes():
+    """``loss="binary_crossentropy"`` on a matrix of other values (soft targets, counts)
+    said "y for binary classification must be 1-D", though such a loss takes a matrix: a
+    0/1 one, for multi-label classification."""
+    X = rng.standard_normal((30, 2))
+    for Y, values in (
+        (np.full((30, 3), 0.25), "[0.25, 0.25, 0.25]"),
+        (np.eye(30, 2) * 2, "[2.0, 2.0]"),
+    ):
+        model = MLP(hidden=(3,), loss="binary_crossentropy")
+        message = (
+            f"^binary_crossentropy on a y of {Y.shape[1]} columns is multi-label "
+            f"classification, which takes a 0/1 matrix; y holds values such as "
+            f"{re.escape(values)}$"
+        )
+        with pytest.raises(ValueError, match=message):
+            model.fit(X, Y, epochs=1)
+        assert not model.built
+    assert TargetEncoder.for_loss("binary_crossentropy", np.eye(30, 2)).task == "multilabel"
+    assert TargetEncoder.for_loss("binary_crossentropy", [[0.5], [1.0]]).task == "binary"
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,13 @@ class TargetEncoder:
         if loss_name in _TASK_FOR_LOSS:
             return cls(_TASK_FOR_LOSS[loss_name])
         # binary cross-entropy: one binary label, or several (multilabel)
+        y = _as_array(y)
+        if guess != "multilabel" and y.ndim == 2:
+            others = y[~np.isin(y, (0, 1))][:3].tolist()
+            raise ValueError(
+                f"binary_crossentropy on a y of {y.shape[1]} columns is multi-label "
+                f"classification, which takes a 0/1 matrix; y holds values such as {others}"
+            )
         return cls("multilabel" if guess == "multilabel" else "binary")
 
     @property
