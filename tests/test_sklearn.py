@@ -534,6 +534,33 @@ def test_string_labels_of_object_dtype_give_string_classes_as_scikit_learn(iris,
 
 
 @brief_training
+@pytest.mark.parametrize("how", ["fit", "partial_fit", "early_stopping"])
+def test_long_text_labels_of_object_dtype_are_not_copied_as_wide_strings(how):
+    """A y of object dtype was copied whole as strings ("<U"), each row as wide as the
+    longest label: 4000 rows of a 909-character label took 15 MB, where scikit-learn's
+    own estimator reads them as they are."""
+    from conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 2))
+    long = "category/" + "x" * 900
+    y = np.where(X[:, 0] > 0, long, "short").astype(object)
+    wide = y.size * len(long) * 4  # bytes of y as strings
+    model = MLPClassifier(hidden_layer_sizes=(2,), max_iter=2, random_state=0)
+    if how == "fit":
+        peak = traced_peak(lambda: model.fit(X, y))
+    elif how == "partial_fit":
+        model.partial_fit(X[:10], y[:10], classes=[long, "short"])
+        peak = traced_peak(lambda: model.partial_fit(X, y))
+    else:
+        peak = traced_peak(lambda: model.set_params(early_stopping=True).fit(X, y))
+    assert peak < wide / 2  # twice as much before: y as strings, and their encoding
+    assert model.classes_.dtype == np.dtype(f"<U{len(long)}")
+    np.testing.assert_array_equal(model.classes_, [long, "short"])
+    assert model.score(X, y) > 0.5
+
+
+@brief_training
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_sparse_multilabel_y_trains_as_dense_and_predicts_sparse_as_scikit_learn(solver):
     from scipy import sparse

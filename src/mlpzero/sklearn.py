@@ -158,16 +158,14 @@ def _init_like_scikit_learn(
     return glorot_uniform_layers(list(sizes), sigmoid, rng)
 
 
-def _string_labels(labels: np.ndarray, name: str = "y") -> np.ndarray:
-    """Labels of object dtype that are all strings as a string array (``classes_`` and
-    ``predict`` are then of dtype ``<U``, as scikit-learn's are); others as they are.
-    Strings mixed with other labels are refused, naming the argument ``name``: they have
-    no order to sort them in."""
+def _text_labels(labels: np.ndarray, name: str = "y") -> bool:
+    """Whether ``labels`` are of object dtype and all strings. Strings mixed with other
+    labels are refused, naming the argument ``name``: they have no order to sort them in."""
     if labels.dtype != object:
-        return labels
+        return False
     strings = [isinstance(label, str) for label in labels.ravel()]
     if all(strings) and strings:
-        return labels.astype(str)
+        return True
     if any(strings):
         flat = labels.ravel()
         other = flat[strings.index(False)]
@@ -175,7 +173,15 @@ def _string_labels(labels: np.ndarray, name: str = "y") -> np.ndarray:
             f"{name}: the labels mix strings ({flat[strings.index(True)]!r}) with other "
             f"values ({other!r} of type {type(other).__name__}); give labels of one type"
         )
-    return labels
+    return False
+
+
+def _string_labels(labels: np.ndarray, name: str = "y") -> np.ndarray:
+    """Labels of object dtype that are all strings as a string array (dtype ``<U``, as
+    scikit-learn's ``classes_``); others as they are. For a few labels (``classes``): a
+    ``y`` stays of object dtype, as a string array each row would be as wide as its
+    longest label (:meth:`MLPClassifier._labels_of`)."""
+    return labels.astype(str) if _text_labels(labels, name) else labels
 
 
 class _ScikitLearnOrder:
@@ -723,6 +729,8 @@ class _BaseMLP(BaseEstimator):
         # split, then each epoch's shuffle; the same random_state then gives
         # scikit-learn's initial weights, held-out rows and batches.
         rng = check_random_state(self.random_state)
+        if fresh and classes is None:
+            classes = self._labels_of(y)
         if fresh:
             initial = _init_like_scikit_learn(
                 [X.shape[1], *self._hidden_sizes(), self._n_outputs(y, classes)],
@@ -1208,7 +1216,8 @@ class _BaseMLP(BaseEstimator):
         return 1 if y.ndim == 1 else y.shape[1]
 
     def _labels_of(self, y: np.ndarray) -> np.ndarray | None:
-        """Every label of ``y`` for building from one row (None: ``y`` itself says)."""
+        """The classes of a new model fitted on ``y``, where their dtype is not that of
+        ``y`` (None: ``y``'s distinct labels as they are)."""
         return None
 
     def _stratify(self, y: np.ndarray) -> bool:
@@ -1394,7 +1403,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _check_targets(
         self, y: np.ndarray, fresh: bool, classes: Any, incremental: bool = False
     ) -> np.ndarray:
-        y = _string_labels(y)
+        _text_labels(y)  # refuses strings mixed with other labels; text stays of object dtype
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
@@ -1420,7 +1429,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return y
 
     def _labels_of(self, y: np.ndarray) -> np.ndarray | None:
-        return np.unique(y) if y.ndim == 1 else None
+        # Text labels of object dtype: the classes as strings (dtype "<U", as scikit-learn's
+        # classes_), while y trains as it is. As strings, each of its rows would take the
+        # longest label's width.
+        if y.dtype != object:
+            return None
+        return np.unique(np.unique(y).astype(str))
 
     def _dense_targets(self, y: Any) -> np.ndarray:
         """A sparse 0/1 indicator matrix (multi-label ``y``) as a dense array."""

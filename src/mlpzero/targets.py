@@ -234,7 +234,10 @@ class TargetEncoder:
             else:
                 index = np.searchsorted(classes, y)
                 index = np.clip(index, 0, len(classes) - 1)
-                unseen = np.asarray(classes[index] != y)
+                # labels of object dtype are compared as objects: text classes taken by
+                # index would be a copy of every row as wide as the longest label
+                found = classes.astype(object) if y.dtype == object else classes
+                unseen = np.asarray(found[index] != y)
         except TypeError:  # labels that cannot be ordered against the classes: look up one by one
             position = {label: i for i, label in enumerate(classes.tolist())}
             found = [position.get(label, -1) for label in y.tolist()]
