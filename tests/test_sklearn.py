@@ -725,6 +725,29 @@ def test_bad_parameters_are_named_in_fit(iris, params, pattern):
     assert not hasattr(model, "n_iter_")
 
 
+@pytest.mark.parametrize(
+    ("params", "pattern"),
+    [
+        ({"epsilon": 1e-40}, r"^epsilon=1e-40 is below the smallest normal float32"),
+        ({"learning_rate_init": 1e39}, r"^learning_rate_init=1e\+39 is beyond the largest float32"),
+        ({"learning_rate_init": 1e39, "solver": "sgd"}, r"^learning_rate_init=1e\+39 is beyond"),
+    ],
+)
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_settings_beyond_a_float32_model_are_refused_by_scikit_learns_names(
+    iris, params, pattern, how
+):
+    """A float32 model refused an epsilon or a rate its dtype cannot hold as "eps=..." or
+    "learning_rate=...", names of mlpzero's optimizers that the estimator does not take."""
+    X, y = iris
+    model = MLPClassifier(max_iter=2, **params)
+    with pytest.raises(ValueError, match=pattern):
+        if how == "fit":
+            model.fit(X.astype(np.float32), y)
+        else:
+            model.partial_fit(X.astype(np.float32), y, classes=[0, 1, 2])
+
+
 def test_unfitted_and_malformed_input(iris):
     X, y = iris
     with pytest.raises(NotFittedError):

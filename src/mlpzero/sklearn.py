@@ -184,6 +184,23 @@ def _string_labels(labels: np.ndarray, name: str = "y") -> np.ndarray:
     return labels.astype(str) if _text_labels(labels, name) else labels
 
 
+#: mlpzero's names of the optimizer settings and scikit-learn's
+_OPTIMIZER_NAMES = (("learning_rate=", "learning_rate_init="), ("eps=", "epsilon="))
+
+
+def _check_optimizer_range(optimizer: _optimizers.Optimizer, dtype: Any) -> None:
+    """Refuse a rate or an ``epsilon`` that ``dtype``, the weights', cannot hold
+    (:func:`mlpzero.optimizers.check_dtype_range`), naming them as scikit-learn does."""
+    try:
+        _optimizers.check_dtype_range(optimizer, dtype)
+    except ValueError as error:
+        message = str(error)
+        for ours, theirs in _OPTIMIZER_NAMES:
+            if message.startswith(ours):
+                message = theirs + message[len(ours) :]
+        raise ValueError(message) from None
+
+
 class _ScikitLearnOrder:
     """scikit-learn's batch order as a row-order function for ``MLP.fit(shuffle=)``:
     each epoch permutes the previous epoch's order by a shuffle of ``0..n-1`` drawn from
@@ -755,6 +772,7 @@ class _BaseMLP(BaseEstimator):
 
         keep_optimizer = incremental and getattr(self, "_optimizer", None) is not None
         optimizer = self._optimizer if keep_optimizer else self._make_optimizer()
+        _check_optimizer_range(optimizer, mlp.dtype)
         # the kept optimizer's rate follows the schedule it was made with, as scikit-learn's
         schedule = getattr(self, "_schedule", None) if keep_optimizer else None
         schedule = schedule or _RateSchedule.of(self)
