@@ -624,6 +624,30 @@ def test_an_alpha_beyond_float32_for_the_sample_weights_is_refused_naming_alpha(
     assert not hasattr(model, "coefs_")
 
 
+@pytest.mark.parametrize("warm", [False, True])
+def test_one_batch_too_light_for_alpha_is_refused_naming_alpha(warm):
+    """One batch of weights 1e-40 makes alpha over its weight 1e39 in a float32 model, while
+    the mean batch is fine: it was refused as "l2=1.0 ... penalty_per_sample=True", mlpzero
+    names the estimator does not take."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    y = X.sum(axis=1)
+    weights = np.where(np.arange(60) < 10, 1e-40, 1.0)
+    model = MLPRegressor(hidden_layer_sizes=(4,), alpha=1.0, batch_size=10, shuffle=False)
+    model.set_params(max_iter=2)
+    if warm:
+        with pytest.warns(ConvergenceWarning):
+            model.set_params(warm_start=True).fit(X, y)
+        before = [w.copy() for w in model.coefs_]
+    with pytest.raises(ValueError, match=r"^alpha=1.0 divided by a batch's total sample weight"):
+        model.fit(X, y, sample_weight=weights)
+    if warm:
+        for w, kept in zip(model.coefs_, before, strict=True):
+            np.testing.assert_array_equal(w, kept)
+    else:
+        assert not hasattr(model, "coefs_")
+
+
 def test_sparse_y_that_is_not_multilabel_is_refused_by_name():
     from scipy import sparse
 

@@ -115,7 +115,13 @@ class WeightPenalty:
 class PenaltyRangeError(ValueError):
     """A batch's penalty coefficient (``penalty_per_sample``: the penalty over the batch's
     total sample weight) is beyond the parameters' dtype. A distributed fit's ranks all
-    know every batch's weight, so all raise it at the same step."""
+    know every batch's weight, so all raise it at the same step. ``weight`` is the
+    batch's total sample weight and ``value`` the coefficient it gave (NaN if unknown)."""
+
+    def __init__(self, message: str, weight: float = np.nan, value: float = np.nan) -> None:
+        super().__init__(message)
+        self.weight = weight
+        self.value = value
 
 
 def check_penalty_range(
@@ -142,7 +148,9 @@ def check_penalty_range(
             f"{name}={given[index]!r} divided by a batch's total sample weight ({weight:.6g}) "
             f"is {value:.6g}, beyond the largest {dtype_name} number: with "
             "penalty_per_sample=True the penalty grows as the sample weights shrink; give "
-            "larger sample weights or a smaller penalty"
+            "larger sample weights or a smaller penalty",
+            weight,
+            value,
         )
 
 

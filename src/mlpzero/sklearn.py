@@ -76,7 +76,7 @@ from .initializers import glorot_uniform_layers
 from .model import MLP
 from .network import Network
 from .preparation import encode_targets
-from .regularizers import WeightPenalty
+from .regularizers import PenaltyRangeError, WeightPenalty
 from .schedules import InverseScaling
 from .snapshot import ParameterSnapshot
 from .training import TrainingDivergedError
@@ -851,10 +851,17 @@ class _BaseMLP(BaseEstimator):
                         error.epoch,
                         error.overflowed_state,
                     ) from error
-            except BaseException:
+            except BaseException as error:
                 if not fresh:
                     saved_params.restore(mlp.network.params)
                     self._optimizer, mlp.optimizer_ = saved_optimizers
+                if isinstance(error, PenaltyRangeError):  # mlpzero's l2 is alpha here
+                    raise ValueError(
+                        f"alpha={self.alpha!r} divided by a batch's total sample weight "
+                        f"({error.weight:.6g}) is {error.value:.6g}, beyond the largest "
+                        f"{np.dtype(mlp.dtype).name} number: alpha is divided by each batch's "
+                        "total sample weight; give larger sample weights or a smaller alpha"
+                    ) from None
                 raise
             if validation is not None and progress.best_params.taken:
                 progress.best_params.restore(mlp.network.params)
