@@ -3,6 +3,7 @@ checkpoint whose callback states do not fit the model: decided before the first 
 
 import os
 import re
+import sys
 import threading
 
 import numpy as np
@@ -29,11 +30,11 @@ def data():
     return blobs(n=80, classes=("a", "b", "c"), features=4, seed=3)
 
 
-def stopping_run(path=None, resume=None, **options):
+def stopping_run(path=None, resume=None, epochs=200, **options):
     X, y = data()
     stopping = EarlyStopping(patience=3, restore_best_weights=True)
     model = MLP(hidden=(6,), seed=3).fit(
-        X, y, epochs=200, optimizer="adam", learning_rate=0.03, batch_size=16,
+        X, y, epochs=epochs, optimizer="adam", learning_rate=0.03, batch_size=16,
         validation_split=0.25, checkpoint=path, checkpoint_interval=0, resume=resume,
         callbacks=[stopping, *options.pop("extra", [])], **options,
     )  # fmt: skip
@@ -51,6 +52,17 @@ def test_resuming_a_run_that_early_stopping_ended_is_a_no_op(tmp_path):
     np.testing.assert_array_equal(resumed.network.params, finished.network.params)
     assert resumed.history.as_dict() == finished.history.as_dict()
     again = mlpzero.load(path)  # the checkpoint holds the finished model, best weights back
+    np.testing.assert_array_equal(again.network.params, finished.network.params)
+
+
+def test_a_run_given_epochs_until_a_callback_stops_it_resumes_from_its_checkpoint(tmp_path):
+    path = tmp_path / "run.npz"
+    epochs = sys.maxsize  # "until early stopping": fit takes any number of epochs
+    finished, stopping = stopping_run(path, epochs=epochs)
+    assert stopping.stopped_epoch is not None
+    resumed, _ = stopping_run(path, resume=path, epochs=epochs)  # its own checkpoint reads back
+    np.testing.assert_array_equal(resumed.network.params, finished.network.params)
+    again, _ = stopping_run(path, epochs=epochs)  # and a new run may write over it
     np.testing.assert_array_equal(again.network.params, finished.network.params)
 
 

@@ -139,7 +139,6 @@ _MIN_INFLATE_BUDGET = 32 << 20
 #: may inflate to, so a few kilobytes that list a hundred thousand one-unit layers are
 #: refused before any is built.
 _LAYER_BYTES = 2048
-_MAX_EPOCHS = 1 << 40
 _READ_CHUNK = 1 << 20
 #: How many characters of a target's name its temporary file's name repeats (at most
 #: 4 bytes each, well within the 255 bytes a file name may take).
@@ -822,10 +821,10 @@ def _checkpoint_state(
     arrays = _StateArrays(path, archive, record.params)
     state = arrays.join(optimizer.get("state", {}), "checkpoint.optimizer.state")
     progress = check.mapping(entry, "progress")
-    for key in ("start_epoch", "epochs"):
+    for key in ("start_epoch", "epochs"):  # fit takes any epochs (sys.maxsize: until a stop)
         value = progress.get(key)
-        if not _is_int(value) or not 0 <= value <= _MAX_EPOCHS:
-            check.fail(f"progress.{key}", f"must be an integer in [0, {_MAX_EPOCHS}]")
+        if not _is_int(value) or value < 0:
+            check.fail(f"progress.{key}", f"must be an integer >= 0, got {short_repr(value)}")
     if progress["start_epoch"] > epochs:
         raise ValueError(
             f"{path}: checkpoint.progress.start_epoch ({progress['start_epoch']}) is past the "

@@ -1883,7 +1883,7 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
             f"resume: {path}: its run has trained {done} epochs, more than "
             f"epochs={options.epochs}; epochs counts the epochs of the whole run, those "
             f"before the interruption included (its fit was given epochs="
-            f"{progress['epochs']}): give at least {done}"
+            f"{_io.short_repr(progress['epochs'])}): give at least {done}"
         )
     if progress.get("finished") == "restored" and options.epochs > done:
         raise ValueError(
@@ -1904,8 +1904,8 @@ def _read_checkpoint(model: MLP, options: FitOptions) -> _Resumed | None:
             f"run would, on one cosine over them all: resume with epochs={done} for the "
             "finished model, or load it with mlpzero.load and fit it further as a new run"
         )
-    given = progress["epochs"]
-    if not progress.get("finished") and spans_the_fit and options.epochs != given:
+    if not progress.get("finished") and spans_the_fit and options.epochs != progress["epochs"]:
+        given = _io.short_repr(progress["epochs"])  # of thousands of digits in a crafted file
         raise ValueError(
             f"resume: {path}: its run was interrupted after {done} of the epochs={given} its "
             "fit was given, on a cosine schedule that ends with its fit (total_epochs=None): "
