@@ -438,6 +438,24 @@ def test_save_names_a_path_that_is_no_path_and_takes_a_bytes_path(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
 
 
+def test_the_empty_path_is_refused_by_name_not_taken_as_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # "" was "." there: "cannot save to .: it is a folder"
+    model = fitted()
+    for call in (model.save, mlpzero.load, io.read_record):
+        for empty in ("", b""):
+            with pytest.raises(
+                ValueError,
+                match=re.escape(f"path must be a file path, got the empty string {empty!r}"),
+            ):
+                call(empty)
+    X, y = blobs()
+    with pytest.raises(ValueError, match="resume must be a file path, got the empty string ''"):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, resume="")
+    with pytest.raises(TypeError, match=r"resume must be a file path .*got int 5"):
+        MLP(hidden=(3,)).fit(X, y, epochs=1, resume=5)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_refuses_custom_components_it_could_not_rebuild(tmp_path):
     from mlpzero.activations import Activation
     from mlpzero.losses import BinaryCrossEntropy

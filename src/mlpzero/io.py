@@ -559,22 +559,24 @@ def _write_atomic(
     return replace_atomically(target, lambda handle: _write_npz(handle, members))
 
 
-def file_path(path: Any) -> str:
+def file_path(path: Any, name: str = "path") -> str:
     """``path`` as text: a str, a bytes path (decoded as the file system does) or an
-    :class:`os.PathLike`; anything else is a :class:`TypeError` that names what it got,
-    and a path holding a NUL character (which no file system takes) a :class:`ValueError`
-    that names it."""
+    :class:`os.PathLike`; anything else is a :class:`TypeError`, and the empty path (which
+    names no file, and would be read as the current folder) or one holding a NUL character
+    (which no file system takes) a :class:`ValueError`, that names the argument ``name``
+    and what it got."""
     try:
-        given = os.fspath(path)
+        given = os.fsdecode(os.fspath(path))
     except TypeError:
         raise TypeError(
-            f"path must be a file path (a str or os.PathLike), got {type(path).__name__} "
+            f"{name} must be a file path (a str or os.PathLike), got {type(path).__name__} "
             f"{short_repr(path)}"
         ) from None
-    text = os.fsdecode(given)
-    if "\0" in text:
-        raise ValueError(f"path must not hold a NUL character, got {text!r}")
-    return text
+    if not given:
+        raise ValueError(f"{name} must be a file path, got the empty string {path!r}")
+    if "\0" in given:
+        raise ValueError(f"{name} must not hold a NUL character, got {given!r}")
+    return given
 
 
 def _refuse_folder_path(given: str) -> None:

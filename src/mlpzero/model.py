@@ -1476,6 +1476,8 @@ class FitOptions:
                     "as the function's state is not in a checkpoint; pass shuffle=True or "
                     "False"
                 )
+        if resume is not None:
+            _io.file_path(resume, "resume")  # not a path, or the empty one: named as resume
         if checkpoint is not None:
             _check_checkpoint_path(checkpoint)
             _refuse_replacing(f"checkpoint={os.fspath(checkpoint)!r}", checkpoint, resume)
