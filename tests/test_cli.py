@@ -319,6 +319,22 @@ def test_predict_output_that_fails_leaves_the_earlier_file(trained, capsys, tmp_
     assert [p.name for p in target.parent.iterdir()] == ["predictions.csv"]  # no leftover
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_an_output_written_in_place_that_fails_names_its_path(trained, capsys):
+    """A device (written in place) or a descriptor of the process: the error named no file."""
+    model_path, _, _, _ = trained
+    data = str(model_path.parent / "data.csv")
+    closed = 987
+    with pytest.raises(OSError):
+        os.fstat(closed)
+    for output, problem in (("/dev/full", "no space left on device"),
+                            (f"/dev/fd/{closed}", "bad file descriptor")):  # fmt: skip
+        status, _, err = run(capsys, "predict", str(model_path), data, "--output", output)
+        assert status == 1 and f"{problem}: {output}" in err
+        status, _, err = run(capsys, "train", "xor", "--epochs", "1", "--quiet", "--out", output)
+        assert status == 1 and f"{problem}: {output}" in err
+
+
 def test_predict_output_that_holds_a_model_or_arrays_is_refused(trained, capsys, tmp_path):
     model_path, _, _, _ = trained
     other = tmp_path / "other.npz"

@@ -639,11 +639,11 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(AttributeError, ValueError, OSError):
                 stream.flush()
-        with os.fdopen(os.dup(descriptor), "wb") as handle:
+        with _naming_the_file(given), os.fdopen(os.dup(descriptor), "wb") as handle:
             write(_streaming(handle))
         return Path(given)
     if _written_in_place(given, target):
-        with open(given, "wb") as handle:
+        with _naming_the_file(given), open(given, "wb") as handle:
             write(_streaming(handle))
         return Path(given)
     # The temporary name starts with the target's, cut short: a target name of the
@@ -671,10 +671,26 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-        if isinstance(error, OSError) and error.errno is not None and error.filename is None:
-            error.filename = given  # a full disk names no file: "[Errno 28] No space ..."
+        _name_file(error, given)
         raise
     return Path(given)
+
+
+@contextlib.contextmanager
+def _naming_the_file(given: str) -> Iterator[None]:
+    """Give a system error raised in the block that names no file ``given`` as its file."""
+    try:
+        yield
+    except OSError as error:
+        _name_file(error, given)
+        raise
+
+
+def _name_file(error: BaseException, given: str) -> None:
+    """A system error that names no file (a full disk: "[Errno 28] No space left on
+    device", a closed descriptor ``/dev/fd/9``) is given ``given`` as its file name."""
+    if isinstance(error, OSError) and error.errno is not None and error.filename is None:
+        error.filename = given
 
 
 class _WriteOnly(io.RawIOBase):
