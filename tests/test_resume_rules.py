@@ -885,3 +885,41 @@ def test_a_numpy_infinity_in_a_callback_state_is_stored_as_pythons_is(tmp_path):
     restored = KeepsANumpyInfinity()
     MLP(hidden=(3,)).fit(X, y, epochs=2, callbacks=[restored], resume=path)
     assert restored.loaded is None
+
+
+class KeepsAnArray(Callback):
+    def __init__(self, value):
+        self.value = value
+
+    def state_dict(self):
+        return {"kept": self.value}
+
+    def load_state_dict(self, state):
+        self.value = state["kept"]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (np.array([1j]), "has dtype complex128; only plain numbers"),
+        (np.array(["a"]), "has dtype <U1; only plain numbers"),
+        (np.zeros(28, np.uint8), r"has shape \(28,\), more than the 27 values of the parameters"),
+    ],
+)
+def test_a_callback_array_a_checkpoint_cannot_read_back_is_refused_when_written(
+    tmp_path, value, problem
+):
+    # It was written, then refused on resume ("only plain numbers are allowed"), and the
+    # run could not write over the checkpoint again: "not an mlpzero checkpoint".
+    X, y = data()
+    path = tmp_path / "c.npz"
+    with pytest.raises(
+        ValueError, match=rf"state of callback KeepsAnArray: callbacks.0.state.kept {problem}"
+    ):
+        MLP(hidden=(3,)).fit(X, y, epochs=2, callbacks=[KeepsAnArray(value)], checkpoint=path)
+    assert not path.exists()
+    kept = KeepsAnArray(np.zeros(27, dtype=np.float16))  # plain numbers, parameter-sized
+    MLP(hidden=(3,)).fit(X, y, epochs=2, callbacks=[kept], checkpoint=path)
+    restored = KeepsAnArray(None)
+    MLP(hidden=(3,)).fit(X, y, epochs=2, callbacks=[restored], resume=path)
+    np.testing.assert_array_equal(restored.value, kept.value)

@@ -264,6 +264,11 @@ def write_record(record: ModelRecord, path: str | os.PathLike[str]) -> Path:
         _check_storable(document["checkpoint"]["schedule"], f"{where} the schedule's state")
         for entry in json_callbacks:
             _check_storable(entry["state"], f"{where} the state of callback {entry['type']}")
+        for key, array in (*state_arrays.items(), *callback_arrays.items()):
+            owner = "the optimizer's state"
+            if key.startswith(_CALLBACK_PREFIX):
+                owner = f"the state of callback {json_callbacks[int(key.split('.')[1])]['type']}"
+            _check_state_array(array, record.params, f"{where} {owner}: {key}")
         nbytes = sum(a.nbytes for a in (*state_arrays.values(), *callback_arrays.values()))
         _check_state_bytes(nbytes, record.params, f"cannot save to {path}: ")
         arrays.update(state_arrays)
@@ -276,6 +281,19 @@ def check_writable(record: ModelRecord) -> None:
     model (a component mlpzero cannot name, labels of a type a file cannot hold, ...),
     without writing anything."""
     _describe(record)
+
+
+def _check_state_array(array: np.ndarray, params: np.ndarray, where: str) -> None:
+    """Refuse a checkpoint's state array that a read would refuse, as a :class:`ValueError`
+    that begins with ``where``: numbers other than plain ones of at most 8 bytes (complex,
+    text, dates, objects), or more values than the parameters have."""
+    if not _plain_numbers(array.dtype):
+        raise ValueError(f"{where} has dtype {array.dtype}; only plain numbers can be stored")
+    if array.size > params.size:
+        raise ValueError(
+            f"{where} has shape {array.shape}, more than the {params.size} values of the "
+            "parameters, the most a state array may hold"
+        )
 
 
 def _check_state_bytes(nbytes: int, params: np.ndarray, where: str) -> None:
@@ -1158,13 +1176,7 @@ def _read_npy(
     problem = npy_shape_problem(shape)
     if problem is not None:
         raise _Invalid(f"declares shape {shape}, {problem}")
-    if (
-        dtype.hasobject
-        or dtype.kind not in "biuf"
-        or dtype.fields is not None
-        or dtype.subdtype is not None
-        or dtype.itemsize > 8
-    ):
+    if not _plain_numbers(dtype):
         raise _Invalid(f"has dtype {dtype}; only plain numbers are allowed")
     native = dtype.newbyteorder("=")  # a file written on a machine of the other byte order
     if required is not None and native != required:
@@ -1188,6 +1200,18 @@ def _read_npy(
     if not dtype.isnative:  # swapped in place: the values, in this machine's order
         flat = flat.byteswap(inplace=True).view(native)
     return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _plain_numbers(dtype: np.dtype[Any]) -> bool:
+    """Whether ``dtype`` holds plain numbers (booleans, integers, floats) of at most 8
+    bytes, the only arrays a model file holds: no objects, text, dates or structures."""
+    return (
+        not dtype.hasobject
+        and dtype.kind in "biuf"
+        and dtype.fields is None
+        and dtype.subdtype is None
+        and dtype.itemsize <= 8
+    )
 
 
 def _nested_at_most(value: Any, limit: int) -> bool:
