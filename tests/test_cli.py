@@ -1118,6 +1118,8 @@ def test_an_output_inside_a_file_says_that_the_folder_is_a_file(trained, capsys)
     ):
         line = fails(capsys, *argv)
         assert f"{flag} {data}/" in line and f"{data} is a file, not a folder" in line, line
+    line = fails(capsys, "convert", str(data), f"{data}/folder")  # "folder data.csv does not exist"
+    assert f"cannot write '{data}/folder': {data} is a file, not a folder" in line, line
 
 
 def test_figure_paths_are_the_files_matplotlib_writes(tmp_path, trained, capsys, monkeypatch):

@@ -20,6 +20,7 @@ from typing import IO
 
 import numpy as np
 
+from ..io import missing_folder
 from ..progress import bar_class
 from .arrays import NpyWriter
 from .csv_reader import (
@@ -52,10 +53,8 @@ def _check_destination(destination: Path, source: Path) -> None:
                 f"the folder {str(destination)!r} already exists and is not empty; "
                 "choose a new folder (nothing is overwritten)"
             )
-    if not destination.parent.is_dir():
-        raise ValueError(
-            f"cannot write {str(destination)!r}: folder {str(destination.parent)!r} does not exist"
-        )
+    if not destination.parent.is_dir():  # missing, or a file on its path (data.csv/out)
+        raise ValueError(f"cannot write {str(destination)!r}: {missing_folder(destination.parent)}")
     if os.path.realpath(destination) == os.path.realpath(source):
         raise ValueError(f"the output {str(destination)!r} is the input file")
 
