@@ -1,6 +1,7 @@
 """Model files: bit-exact round trips, atomic writes, refusal of anything malformed,
 and checkpoints that resume to exactly the weights of an uninterrupted run."""
 
+import errno
 import json
 import os
 import pickle
@@ -307,6 +308,26 @@ def test_a_save_that_fails_midway_leaves_the_old_file_untouched(tmp_path, monkey
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["model.npz"]  # no temporary file left behind
     mlpzero.load(path)
+
+
+def test_a_refused_rename_names_the_path_not_the_removed_temporary_file(tmp_path, monkeypatch):
+    # Over another user's file in a folder such as /tmp, the rename is refused, and the
+    # error named the temporary file: ".model.npz.x1y2.tmp", gone by then.
+    path = tmp_path / "model.npz"
+    fitted(seed=1).save(path)
+    before = path.read_bytes()
+
+    def refused(source, target):
+        raise PermissionError(errno.EPERM, "Operation not permitted", source, None, target)
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(PermissionError) as raised:
+        fitted(seed=2).save(path)
+    assert raised.value.filename == str(path) and raised.value.filename2 is None
+    assert str(raised.value) == f"[Errno 1] Operation not permitted: {str(path)!r}"
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
 
 
 def test_an_interrupted_first_save_leaves_no_file(tmp_path, monkeypatch):

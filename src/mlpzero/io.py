@@ -644,10 +644,11 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     the temporary file is removed and whatever was at ``path`` is left as it was. A process
     killed outright (``SIGTERM`` without a handler, ``SIGKILL``) leaves ``path`` whole too,
     but may leave the temporary file (``.NAME.<random>.tmp``, beside it) for you to
-    remove. A system error that names no file (a full disk) is given ``path`` as its file
-    name. A symbolic link is followed: the file it names is replaced, the link stays. One of
-    the process's streams (``/dev/stdout``) is written through its descriptor, and a path
-    that is not a regular file (a named pipe) in place, as nothing can be renamed over them.
+    remove. A system error that names no file (a full disk), or the temporary one, is given
+    ``path`` as its file name. A symbolic link is followed: the file it names is replaced,
+    the link stays. One of the process's streams (``/dev/stdout``) is written through its
+    descriptor, and a path that is not a regular file (a named pipe) in place, as nothing
+    can be renamed over them.
     """
     given = file_path(path)
     _refuse_folder_path(given)
@@ -689,6 +690,10 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO],
     except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError) and error.filename == temporary:
+            # A rename refused (over another user's file in a shared folder) named the
+            # temporary file, removed by now and never named by the user.
+            raise type(error)(error.errno, error.strerror, given) from None
         _name_file(error, given)
         raise
     return Path(given)
