@@ -36,8 +36,19 @@ def test_a_snapshot_from_values_is_a_copy():
 def test_restore_refuses_an_empty_snapshot_or_another_size():
     with pytest.raises(RuntimeError, match="the snapshot is empty"):
         ParameterSnapshot().restore(np.zeros(2))
-    with pytest.raises(ValueError, match=r"holds 2 parameters but params has shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"holds 2 float64 parameters of shape \(2,\) but params"):
         ParameterSnapshot(np.zeros(2)).restore(np.zeros(3))
+    # It said "holds 2 parameters" of 2 x 2, failed with IndexError for a scalar, and
+    # rounded float64 values into float32 parameters without a word.
+    for values, params, held in (
+        (np.zeros((2, 2)), np.zeros(4), r"4 float64 parameters of shape \(2, 2\)"),
+        (np.float64(1.0), np.zeros(1), r"1 float64 parameters of shape \(\)"),
+        (np.full(2, 0.1), np.zeros(2, np.float32), r"2 float64 .* and dtype float32"),
+    ):
+        params_before = params.copy()
+        with pytest.raises(ValueError, match=held):
+            ParameterSnapshot(values).restore(params)
+        np.testing.assert_array_equal(params, params_before)
     snapshot = ParameterSnapshot(np.zeros(2))
     snapshot.clear()
     assert not snapshot.taken

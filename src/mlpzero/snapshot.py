@@ -61,15 +61,17 @@ class ParameterSnapshot:
         np.copyto(values, params)
 
     def restore(self, params: np.ndarray) -> None:
-        """Write the saved values back into ``params``, in place."""
-        if self.values is None:
+        """Write the saved values back into ``params``, in place: of the snapshot's shape and
+        dtype (float64 values would be rounded into float32 parameters)."""
+        values = self.values
+        if values is None:
             raise RuntimeError("restore: the snapshot is empty (call take first)")
-        if self.values.shape != params.shape:
+        if values.shape != params.shape or values.dtype != params.dtype:
             raise ValueError(
-                f"restore: the snapshot holds {self.values.shape[0]} parameters but params "
-                f"has shape {params.shape}"
+                f"restore: the snapshot holds {values.size} {values.dtype} parameters of shape "
+                f"{values.shape} but params has shape {params.shape} and dtype {params.dtype}"
             )
-        np.copyto(params, self.values)
+        np.copyto(params, values)
 
     def clear(self) -> None:
         """Forget the saved values (the buffer is released)."""
