@@ -851,6 +851,25 @@ def test_adam_on_parameters_the_kernel_does_not_take_agrees_with_numpy(optimizer
     np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-3)
 
 
+@needs_numba
+def test_adam_with_an_overflowed_square_keeps_the_parameter_as_numpy_does():
+    # g^2 overflows float32, so v is infinite and m / (sqrt(v) + eps) is 0: the parameter
+    # stays. The step times m overflows too; taking that product first gave inf / inf.
+    grads = np.array([1e30, -1e30, 2e19, 1.0], dtype=np.float32)
+
+    def run():
+        opt = Adam(1e10)
+        params = np.ones(4, dtype=np.float32)
+        with np.errstate(over="ignore"):
+            for _ in range(2):
+                opt.step(params, grads)
+        return params
+
+    on_numpy, on_numba = _both(run)
+    assert on_numpy[:3].tolist() == [1.0, 1.0, 1.0]
+    np.testing.assert_allclose(on_numba, on_numpy, rtol=1e-6)
+
+
 # ---------------------------------------------------------------------- whole runs
 @needs_numba
 def test_fit_on_numba_learns_and_is_deterministic(numba_on):

@@ -112,8 +112,10 @@ else:
 # the divergence checks rely on. error_model="numpy" makes x / 0 give inf or NaN as in
 # NumPy, instead of Python's ZeroDivisionError check, a branch that keeps a loop from
 # vectorising: Adam and the kernels that call _exp_parts take it. Those that sum nothing
-# over samples (the forward pass, the output gradient) compile without reassoc, which
-# _exp_parts' range reduction must not have.
+# over samples (the forward pass, the output gradient, Adam) compile without reassoc, which
+# _exp_parts' range reduction must not have, and which would let Adam multiply the step by
+# m before dividing: in float32 that product can overflow, and inf / inf made NaN of a
+# parameter that NumPy leaves in place.
 _FLAGS = {"reassoc", "contract"}
 _FORWARD_FLAGS = {"contract"}
 
@@ -539,7 +541,7 @@ def _clip(z, limit):  # pragma: no cover - compiled
     return z
 
 
-@_jit(fastmath=_FLAGS, error_model="numpy")
+@_jit(fastmath=_FORWARD_FLAGS, error_model="numpy")
 def adam(
     params, g, exp_avg, exp_avg_sq, beta1, rest1, beta2, rest2, step, eps_hat
 ):  # pragma: no cover
