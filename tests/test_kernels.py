@@ -961,6 +961,19 @@ def test_gradient_descent_refuses_epochs_that_are_not_an_integer(epochs):
     np.testing.assert_array_equal(net.params, before)
 
 
+@needs_numba
+def test_gradient_descent_of_no_epochs_leaves_the_last_pass_alone(numba_on):
+    """No step ran, yet the network took the unwritten buffers for a forward pass of X:
+    backward then returned gradients of uninitialised memory, where NumPy refuses."""
+    net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
+    X, Y = np.ones((3, 2)), np.zeros((3, 1))
+    before = net.params.copy()
+    assert kernels.gradient_descent(net, X, Y, 0.1, 0, "sigmoid") == 0
+    np.testing.assert_array_equal(net.params, before)
+    with pytest.raises(ValueError, match="backward needs a forward pass first"):
+        net.backward(np.ones((3, 1)))
+
+
 def test_gradient_descent_declines_when_it_does_not_apply(monkeypatch):
     net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
     X, Y = np.zeros((3, 2)), np.zeros((3, 1))
