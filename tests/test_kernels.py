@@ -988,6 +988,9 @@ def test_gradient_descent_declines_when_it_does_not_apply(monkeypatch):
         assert kernels.gradient_descent(net, X, Y[:2], 0.1, 5, "sigmoid") is None
         assert kernels.gradient_descent(net, X[:0], Y[:0], 0.1, 5, "sigmoid") is None  # no rows
         assert kernels.gradient_descent(net, X.astype(np.float32), Y, 0.1, 5, "sigmoid") is None
+        # not arrays: numba's run failed on X.ndim or Y.shape, where NumPy's declined
+        assert kernels.gradient_descent(net, X.tolist(), Y, 0.1, 5, "sigmoid") is None
+        assert kernels.gradient_descent(net, X, Y.tolist(), 0.1, 5, "sigmoid") is None
         dropping = Network([2, 4, 1], "relu", dtype="float64", rng=0)
         dropping.dropout = [0.5]
         assert kernels.gradient_descent(dropping, X, Y, 0.1, 5, "sigmoid") is None

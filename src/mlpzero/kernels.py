@@ -347,6 +347,8 @@ def _descend(
         return None
     if any(network.dropout):
         return None
+    if not isinstance(X, np.ndarray) or not isinstance(Y, np.ndarray):
+        return None  # a list, say: the caller's steps convert or refuse it, as on NumPy
     if not suits(plan, X, network.dtype) or Y.shape != (X.shape[0], plan.sizes[-1]):
         return None
     if X.shape[0] == 0:  # no mean gradient of no rows: the caller's steps decide
