@@ -1311,6 +1311,13 @@ def test_fit_epochs_refuses_record_buffers_the_kernel_would_overrun():
         ((X, Y, 0.1, 6, totals, hits, snapshot, 1e300), ValueError, "epochs must be in 1..5"),
         ((X, Y, 0.1, 0, totals, hits, snapshot, 1e300), ValueError, "epochs must be in 1..5"),
     ]
+    # read-only: numba failed to compile its writes, with a typing error; NumPy declined
+    for index, name in ((4, "totals"), (5, "hits"), (6, "snapshot")):
+        args = list(bad[0][0])
+        args[6] = snapshot
+        args[index] = args[index].copy()
+        args[index].flags.writeable = False
+        bad.append((tuple(args), ValueError, f"{name} must be writable"))
     for args, error, words in bad:
         with pytest.raises(error, match=words):
             kernels.fit_epochs(net, *args)

@@ -324,6 +324,10 @@ def fit_epochs(
             raise ValueError(
                 f"{name} must have shape {shape} (the parameters'), got {buffer.shape}"
             )
+        if not buffer.flags.writeable:
+            raise ValueError(
+                f"{name} must be writable (the epochs are recorded in it), got a read-only array"
+            )
     epochs = check_int("epochs", epochs, minimum=0)
     if not 0 < epochs <= min(len(totals), len(hits)):
         raise ValueError(f"epochs must be in 1..{min(len(totals), len(hits))}, got {epochs}")
