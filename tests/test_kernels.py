@@ -974,6 +974,20 @@ def test_gradient_descent_of_no_epochs_leaves_the_last_pass_alone(numba_on):
         net.backward(np.ones((3, 1)))
 
 
+@pytest.mark.parametrize(
+    "rate, error", [(float("nan"), ValueError), (-0.1, ValueError), ("0.1", TypeError)]
+)
+def test_gradient_descent_refuses_a_learning_rate_that_is_not_one(rate, error):
+    """On numba NaN made every parameter NaN and -0.1 climbed the loss, while NumPy
+    declined (None) and the caller's SGD refused the rate; text failed negating it."""
+    net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
+    X, Y = np.zeros((3, 2)), np.zeros((3, 1))
+    before = net.params.copy()
+    with pytest.raises(error, match="learning_rate must be a"):
+        kernels.gradient_descent(net, X, Y, rate, 5, "sigmoid")
+    np.testing.assert_array_equal(net.params, before)
+
+
 def test_gradient_descent_declines_when_it_does_not_apply(monkeypatch):
     net = Network([2, 4, 1], "relu", dtype="float64", rng=0)
     X, Y = np.zeros((3, 2)), np.zeros((3, 1))

@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from .validation import check_int
+from .validation import check_int, check_non_negative
 
 __all__ = [
     "BACKENDS",
@@ -346,6 +346,9 @@ def _descend(
     snapshot: np.ndarray,
     limit: float,
 ) -> int | None:
+    # Refused on either backend, as the caller's SGD would: NaN or a negative rate would
+    # run on numba (a step away from the minimum), and text failed on its negation.
+    learning_rate = check_non_negative("learning_rate", learning_rate)
     kernels, plan = compiled(), network.kernel_plan
     if kernels is None or plan is None or network.input_transform is not None:
         return None
