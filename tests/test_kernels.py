@@ -1020,6 +1020,30 @@ def test_a_pickled_network_runs_on_the_kernels(numba_on):
     assert copy._pass_kernels is not None
 
 
+@needs_numba
+@pytest.mark.parametrize("epsilon", [0.0, 1e-7])
+def test_categorical_crossentropy_of_no_outputs_fails_as_on_numpy(epsilon):
+    """The kernels read each row's first logit, past the end of rows of no outputs: the
+    value came out of memory beyond the array (-inf) and the gradient divided by zero."""
+    loss = CategoricalCrossEntropy(epsilon)
+    logits, Y = np.zeros((3, 0)), np.zeros((3, 0))
+    calls = [
+        lambda: loss.value(logits, Y),
+        lambda: loss.gradient(logits, Y, out=np.empty_like(logits)),
+        lambda: loss.value_and_gradient(logits, Y, out=np.empty_like(logits)),
+    ]
+    for call in calls:
+        on_numpy, on_numba = _both(lambda call=call: _value_error(call))
+        assert on_numba == on_numpy
+
+
+def _value_error(call):
+    """The message of the ValueError that ``call()`` raises."""
+    with pytest.raises(ValueError) as error:
+        call()
+    return str(error.value)
+
+
 def fused_losses(epsilon):
     """The losses with a fused value-and-gradient kernel, the clipped ones at ``epsilon``."""
     return pytest.mark.parametrize(

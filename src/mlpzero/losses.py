@@ -388,10 +388,13 @@ def _fits_kernels(logits: np.ndarray, targets: Any, *out: Any) -> bool:
     other shape (which NumPy's path refuses by name) or a missing ``out`` goes to NumPy
     instead, as does an array of a dtype they do not take
     (:data:`~mlpzero.kernels.COMPILED_DTYPES`) or an ``out`` that cannot be written
-    (NumPy refuses it by name)."""
+    (NumPy refuses it by name). Logits of no outputs go to NumPy too: the softmax kernels
+    read each row's first logit, which such a row does not have."""
     dtypes = _kernels.COMPILED_DTYPES
     if not isinstance(logits, np.ndarray) or logits.ndim != 2 or logits.dtype not in dtypes:
         return False  # value and gradient check the logits then
+    if logits.shape[1] == 0:
+        return False
     shape = logits.shape
     for array in (targets, *out):  # a loop, not all(...): this runs once per training step
         if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype not in dtypes:
