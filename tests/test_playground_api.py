@@ -919,6 +919,18 @@ def test_make_dataset_checks_the_number_of_samples(name):
     assert data.make_dataset(name, np.int64(30))[0].shape == (30, 2)
 
 
+def test_make_dataset_takes_an_integer_seed_and_names_a_bad_one():
+    """seed=None, or a Generator, gave other points for the same arguments, and -1 failed
+    inside NumPy with "expected non-negative integer", naming no argument."""
+    for bad, error in ((None, TypeError), (2.5, TypeError), ("3", TypeError), (-1, ValueError)):
+        with pytest.raises(error, match=r"seed must be"):
+            data.make_dataset("circle", 10, seed=bad)
+    with pytest.raises(TypeError, match=r"seed must be"):
+        data.make_dataset("circle", 10, seed=np.random.default_rng(0))
+    X = data.make_dataset("circle", 10, seed=np.int64(3))[0]
+    assert np.array_equal(X, data.make_dataset("circle", 10, seed=3)[0])
+
+
 def test_split_takes_a_percentage_and_refuses_anything_else():
     """-10 % for training kept 9 of 10 rows for training and 150 % all of them."""
     X, y = np.arange(20.0).reshape(10, 2), np.arange(10)

@@ -121,14 +121,18 @@ def make_dataset(
     """Points ``X`` ``(n_samples, 2)`` and targets ``y`` ``(n_samples,)`` of dataset ``name``.
 
     ``n_samples`` is an integer of at least 1 (2 for the circles, spirals and moons),
-    ``noise`` a percentage in ``[0, 50]``. Classification targets are 0/1 integers,
-    regression targets floats in ``[-1, 1]``. The rows come in a random order.
+    ``noise`` a percentage in ``[0, 50]``, ``seed`` an integer of at least 0.
+    Classification targets are 0/1 integers, regression targets floats in ``[-1, 1]``.
+    The rows come in a random order.
     """
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {name!r}")
     if not 0 <= noise <= 50:
         raise ValueError(f"noise must be a percentage in [0, 50], got {noise!r}")
     n_samples = check_int("n_samples", n_samples)
+    # An integer only: None (fresh entropy) or a Generator (its state moves on) would give
+    # other points for the same arguments.
+    seed = check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     X, y = DATASETS[name](n_samples, noise / 100.0, rng)
     order = rng.permutation(len(y))
