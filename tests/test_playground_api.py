@@ -931,6 +931,15 @@ def test_make_dataset_takes_an_integer_seed_and_names_a_bad_one():
     assert np.array_equal(X, data.make_dataset("circle", 10, seed=3)[0])
 
 
+def test_make_dataset_takes_noise_as_a_number():
+    """noise="5" failed with "'<=' not supported between instances of 'int' and 'str'",
+    and True was taken as 1 %."""
+    for bad in ("5", True, None, float("nan"), -1, 60):
+        with pytest.raises(ValueError, match=r"noise must be a percentage in \[0, 50\]"):
+            data.make_dataset("circle", 10, noise=bad)
+    assert data.make_dataset("circle", 10, noise=np.float32(5))[0].shape == (10, 2)
+
+
 def test_split_takes_a_percentage_and_refuses_anything_else():
     """-10 % for training kept 9 of 10 rows for training and 150 % all of them."""
     X, y = np.arange(20.0).reshape(10, 2), np.arange(10)

@@ -127,7 +127,7 @@ def make_dataset(
     """
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {name!r}")
-    if not 0 <= noise <= 50:
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise <= 50:
         raise ValueError(f"noise must be a percentage in [0, 50], got {noise!r}")
     n_samples = check_int("n_samples", n_samples)
     # An integer only: None (fresh entropy) or a Generator (its state moves on) would give
