@@ -366,6 +366,17 @@ def test_parse_settings_names_what_it_refuses():
         parse_settings(["lr"])
 
 
+def test_a_whole_float_out_of_range_is_named_as_received(page):
+    """samples=1e300 was refused naming the float's exact integer, 301 digits that the
+    page never sent."""
+    error = page.configure(samples=1e300)
+    assert error["field"] == "samples", error
+    assert error["message"] == "samples: expected an integer from 20 to 2000, got 1e+300"
+    with pytest.raises(SettingsError, match=r"seed: .*, got 1e\+20$"):
+        parse_settings({"seed": 1e20})
+    assert parse_settings({"samples": 300.0}).samples == 300
+
+
 @pytest.mark.parametrize("field", ["lr", "reg_rate", "dropout"])
 def test_a_number_too_large_for_a_float_is_a_settings_error(page, field):
     """JSON may hold an integer of hundreds of digits: no float holds it, and the reply

@@ -102,6 +102,8 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
 
 
 def _int(name: str, value: Any, low: int, high: int) -> int:
+    # A whole float (JSON's 1e300) is named as received, not as its 301-digit integer.
+    shown = repr(value) if isinstance(value, float) else None
     if isinstance(value, bool):
         raise SettingsError(name, f"expected an integer, got {value!r}")
     if isinstance(value, str):
@@ -116,7 +118,7 @@ def _int(name: str, value: Any, low: int, high: int) -> int:
     if not isinstance(value, int):
         raise SettingsError(name, f"expected an integer, got {value!r}")
     if not low <= value <= high:
-        raise SettingsError(name, f"expected an integer from {low} to {high}, got {value}")
+        raise SettingsError(name, f"expected an integer from {low} to {high}, got {shown or value}")
     return value
 
 
