@@ -962,6 +962,14 @@ def test_split_takes_a_percentage_and_refuses_anything_else():
     assert len(data.split(X, y, 100)[3]) == 0 and len(data.split(X, y, 0)[1]) == 0
 
 
+def test_split_refuses_X_and_y_of_different_lengths():
+    """X of 10 rows and y of 9 split at 4 of y's rows: 4 and 6 rows of X beside 4 and 5
+    targets, without a word."""
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(9)
+    with pytest.raises(ValueError, match=r"X and y must have as many rows, got 10 and 9"):
+        data.split(X, y, 50)
+
+
 def test_datasets_follow_their_definitions_without_noise():
     X, y = data.make_dataset("xor", 400, seed=1)
     assert np.array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))

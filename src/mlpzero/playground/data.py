@@ -150,6 +150,8 @@ def split(
         or not 0 <= train_percent <= 100
     ):
         raise ValueError(f"train_percent must be a percentage in [0, 100], got {train_percent!r}")
+    if len(X) != len(y):  # the cut is a number of rows of both
+        raise ValueError(f"X and y must have as many rows, got {len(X)} and {len(y)}")
     cut = round(len(y) * train_percent / 100.0)
     return X[:cut], y[:cut], X[cut:], y[cut:]
 
