@@ -970,6 +970,15 @@ def test_split_refuses_X_and_y_of_different_lengths():
         data.split(X, y, 50)
 
 
+def test_features_need_points_of_two_coordinates():
+    """A third column was ignored without a word, and a 1-D X failed with NumPy's "too
+    many indices for array"."""
+    for bad in (np.ones((5, 3)), np.ones(5), np.ones((5, 1))):
+        with pytest.raises(ValueError, match=r"X must hold points .*, got shape \("):
+            data.features(bad, ["x1"])
+    assert data.features([[1.0, 2.0]], ["x2"]).tolist() == [[2.0]]
+
+
 def test_datasets_follow_their_definitions_without_noise():
     X, y = data.make_dataset("xor", 400, seed=1)
     assert np.array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))

@@ -183,6 +183,9 @@ def features(X: np.ndarray, names: Sequence[str]) -> np.ndarray:
     unknown = [name for name in names if name not in FEATURES]
     if unknown or not names:
         raise ValueError(f"features must be a non-empty subset of {list(FEATURES)}, got {names!r}")
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:  # a third column would be ignored without a word
+        raise ValueError(f"X must hold points (x1, x2), shape (n, 2), got shape {X.shape}")
     chosen = [name for name in FEATURES if name in names]
     return np.column_stack([FEATURES[name](X) for name in chosen])
 
