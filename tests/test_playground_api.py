@@ -979,6 +979,15 @@ def test_features_need_points_of_two_coordinates():
     assert data.features([[1.0, 2.0]], ["x2"]).tolist() == [[2.0]]
 
 
+def test_grid_takes_a_whole_number_of_cells():
+    """grid(2.5) gave 9 centres spaced for 2.5 cells, grid(-2) an empty grid and grid(0)
+    a ZeroDivisionError."""
+    for bad, error in ((2.5, TypeError), (0, ValueError), (-2, ValueError), ("3", TypeError)):
+        with pytest.raises(error, match=r"size must be"):
+            data.grid(bad)
+    assert data.grid(np.int64(2)).tolist() == [[-3.0, 3.0], [3.0, 3.0], [-3.0, -3.0], [3.0, -3.0]]
+
+
 def test_datasets_follow_their_definitions_without_noise():
     X, y = data.make_dataset("xor", 400, seed=1)
     assert np.array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))

@@ -192,7 +192,9 @@ def features(X: np.ndarray, names: Sequence[str]) -> np.ndarray:
 
 def grid(size: int) -> np.ndarray:
     """The centres of a ``size x size`` grid over the view, row by row from the top:
-    shape ``(size * size, 2)``, ``x1`` growing to the right and ``x2`` upwards."""
+    shape ``(size * size, 2)``, ``x1`` growing to the right and ``x2`` upwards. ``size`` is
+    an integer of at least 1."""
+    size = check_int("size", size)
     step = 2 * DOMAIN / size
     centres = -DOMAIN + step * (np.arange(size) + 0.5)
     x1, x2 = np.meshgrid(centres, centres[::-1])
