@@ -389,6 +389,14 @@ def test_a_number_too_large_for_a_float_is_a_settings_error(page, field):
     assert page.step(1)["epoch"] == 1  # the run carries on
 
 
+def test_keys_that_are_not_strings_are_unknown_settings():
+    """A dict with an integer key beside a string one failed with "'<' not supported
+    between instances of 'str' and 'int'"."""
+    with pytest.raises(SettingsError, match=r"^1: unknown setting") as caught:
+        parse_settings({1: 2, "lr": 0.1})
+    assert caught.value.field == "1"
+
+
 def test_numpy_integers_are_integers():
     """NumPy's integers were refused with "expected an integer, got np.int64(100)"."""
     raw = {"samples": np.int64(100), "hidden": [np.int32(3)], "seed": np.uint8(7)}

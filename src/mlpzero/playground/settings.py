@@ -169,9 +169,12 @@ def parse_settings(raw: Mapping[str, Any] | None = None) -> Settings:
     if not isinstance(raw, Mapping):
         raise SettingsError("settings", f"expected an object, got {type(raw).__name__}")
     raw = dict(raw)
-    unknown = sorted(set(raw) - set(_NAMES))
+    # By text: keys of other types (a dict built in Python) do not compare with strings.
+    unknown = sorted(set(raw) - set(_NAMES), key=str)
     if unknown:
-        raise SettingsError(unknown[0], f"unknown setting; known settings are {', '.join(_NAMES)}")
+        raise SettingsError(
+            str(unknown[0]), f"unknown setting; known settings are {', '.join(_NAMES)}"
+        )
     defaults = Settings()
     get = lambda key: raw.get(key, getattr(defaults, key))  # noqa: E731
     lim = LIMITS
