@@ -305,6 +305,19 @@ def test_regression_and_step_buttons(server, page):
     assert _query(page)["dataset"] == "bump"
 
 
+def test_two_quick_clicks_on_input_features_both_count(server, page):
+    """A click on an input feature started from the settings the server had accepted, not
+    from a change still on its way: a second click before the reply dropped the first."""
+    _, url = server
+    _open(page, url + "?features=x1,x2")
+    page.evaluate(
+        """() => { document.getElementById('feature-x1sq').click();
+                   document.getElementById('feature-x2sq').click(); }"""
+    )
+    page.wait_for_function("!window.playground.busy", timeout=15_000)
+    assert page.evaluate("window.playground.settings.features") == ["x1", "x2", "x1sq", "x2sq"]
+
+
 def test_export_downloads_code_and_model_that_match_the_server(server, page, tmp_path):
     app, url = server
     _open(page, url + "?dataset=circle&hidden=3&lr=0.1&activation=relu")

@@ -468,7 +468,9 @@ function layoutNetwork() {
     node.id = `feature-${name}`;
     node.title = on ? "Click to remove this input" : "Click to add this input";
     node.onclick = () => {
-      const chosen = s.features.includes(name) ? s.features.filter((f) => f !== name) : [...s.features, name];
+      // From the settings shown, which include a change still on its way to the server.
+      const current = state.settings.features;
+      const chosen = current.includes(name) ? current.filter((f) => f !== name) : [...current, name];
       if (chosen.length === 0) { showError("Keep at least one input feature."); return; }
       change({ features: allFeatures.filter((f) => chosen.includes(f)) });
     };
