@@ -1260,6 +1260,30 @@ def test_localhost_in_capitals_is_still_localhost(monkeypatch, capsys):
     assert "http://localhost:" in out and "warning" not in err, (out, err)
 
 
+def test_a_command_stopped_at_once_opens_no_browser(monkeypatch):
+    """Ctrl+C in the first second (or a server that failed to start) still opened the
+    browser a second after the command had ended, on a page that no longer existed."""
+    import uvicorn
+
+    from mlpzero.playground import server
+
+    def bind(config, both):
+        listening = socket.socket()
+        listening.bind(("127.0.0.1", 0))
+        return [listening]
+
+    def interrupted(self, sockets):
+        raise KeyboardInterrupt
+
+    opened = []
+    monkeypatch.setattr(server, "_bind", bind)
+    monkeypatch.setattr(uvicorn.Server, "run", interrupted)
+    monkeypatch.setattr(server.webbrowser, "open", opened.append)
+    server.main(port=0, open_browser=True)
+    time.sleep(1.5)  # beyond the second the command waits before opening the page
+    assert opened == []
+
+
 @pytest.mark.parametrize(
     ("host", "warned"),
     [("127.0.0.2", False), ("0:0:0:0:0:0:0:1", False), ("0.0.0.0", True), ("192.168.1.5", True)],

@@ -455,14 +455,16 @@ def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -
     if not _is_loopback(host):
         print(f"warning: serving on {host}, reachable beyond this machine", file=sys.stderr)
     print(f"mlpzero playground: {url}  (Ctrl+C to stop)", flush=True)
+    opener = threading.Timer(1.0, webbrowser.open, args=(url,))
     if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+        opener.start()
     # uvicorn.run took Ctrl+C as the normal end; Server.run lets its KeyboardInterrupt out.
     try:
         uvicorn.Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         pass
     finally:
+        opener.cancel()  # stopped within the second: no browser for a server that is gone
         for listening in sockets:
             listening.close()
 
