@@ -938,6 +938,13 @@ def test_make_dataset_checks_the_number_of_samples(name):
     assert data.make_dataset(name, np.int64(30))[0].shape == (30, 2)
 
 
+def test_make_dataset_names_a_dataset_name_of_another_type():
+    """A list of names failed with "unhashable type: 'list'", naming no argument."""
+    for bad in (["circle"], {"circle": 1}, None):
+        with pytest.raises(ValueError, match=r"dataset must be one of \[.*\], got "):
+            data.make_dataset(bad, 10)
+
+
 def test_make_dataset_takes_an_integer_seed_and_names_a_bad_one():
     """seed=None, or a Generator, gave other points for the same arguments, and -1 failed
     inside NumPy with "expected non-negative integer", naming no argument."""

@@ -125,7 +125,7 @@ def make_dataset(
     Classification targets are 0/1 integers, regression targets floats in ``[-1, 1]``.
     The rows come in a random order.
     """
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:  # a list cannot even be looked up
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {name!r}")
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise <= 50:
         raise ValueError(f"noise must be a percentage in [0, 50], got {noise!r}")
