@@ -568,8 +568,12 @@ def test_the_number_of_sessions_is_bounded():
             with client.websocket_connect(WS) as second:
                 error = _strict_loads(second.receive_text())
                 assert error["type"] == "error" and "too many" in error["message"]
-                with pytest.raises(WebSocketDisconnect):
+                with pytest.raises(WebSocketDisconnect) as closed:
                     second.receive_text()
+                # the page shows the reason of the close, which it would otherwise replace
+                # by the advice to restart the command
+                assert closed.value.code == 1013
+                assert closed.value.reason == "too many open pages (at most 1)"
         with client.websocket_connect(WS) as third:  # the first one's place is free again
             Page(third)
 

@@ -179,6 +179,24 @@ def test_a_page_left_idle_is_told_why_its_connection_closed(page):
         assert "idle for 1 s" in error.inner_text() and "reload the page" in error.inner_text()
 
 
+def test_a_page_beyond_the_open_pages_allowed_is_told_why(browser, page):
+    """The server's refusal was shown for an instant, then replaced by the closed
+    connection's advice to restart the command, which would not help."""
+    with _serving(create_app(max_sessions=1)) as url:
+        _open(page, url)  # the one place
+        context = browser.new_context()
+        try:
+            second = context.new_page()
+            second.goto(url)
+            error = second.locator("#error")
+            error.wait_for(state="visible", timeout=10_000)
+            second.wait_for_timeout(500)  # the close comes after the refusal
+            assert "too many open pages (at most 1)" in error.inner_text()
+            assert "Restart" not in error.inner_text()
+        finally:
+            context.close()
+
+
 def test_xor_is_learned_in_the_browser(server, page, tmp_path):
     _, url = server
     _open(page, url)

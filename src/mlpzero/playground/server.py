@@ -320,10 +320,10 @@ def create_app(
         await websocket.accept()
         opened = registry.open()
         if opened is None:
-            await websocket.send_text(
-                _dumps(_error("session", f"too many open pages (at most {max_sessions})"))
-            )
-            await websocket.close(code=1013)
+            refusal = f"too many open pages (at most {max_sessions})"
+            await websocket.send_text(_dumps(_error("session", refusal)))
+            # The page shows a close's reason; without one it says to restart the command.
+            await websocket.close(code=1013, reason=refusal)
             return
         session_id, session = opened
         has_data = False  # whether this page got the data points yet
