@@ -82,6 +82,22 @@ def test_decimal_and_fraction_targets_are_measurements_as_floats_are():
         MLP(hidden=(3,)).fit(X, np.array([Decimal(1)] * 29 + [Decimal("1e400")], dtype=object))
 
 
+@pytest.mark.parametrize(
+    "huge", [Fraction(10**400), 10**400, -(10**400)], ids=["fraction", "int", "negative"]
+)
+def test_measurements_beyond_float64_are_refused_not_read_as_labels(huge):
+    """A ``Fraction`` beyond float64 among measurements (or an int as large among floats)
+    could not be made a float, so the column was kept as objects and read as labels:
+    ``loss="auto"`` trained a classifier with a class per distinct value."""
+    X = rng.standard_normal((30, 2))
+    y = np.array([Fraction(1, 3)] * 29 + [huge], dtype=object)
+    if isinstance(huge, int):
+        y[:29] = 0.5
+    for loss in ("auto", "squared_error"):
+        with pytest.raises(ValueError, match=r"y holds -?10+\.\.\. at index 29, beyond"):
+            MLP(hidden=(3,), loss=loss).fit(X, y, epochs=1)
+
+
 def test_binary_crossentropy_on_a_matrix_not_of_0_and_1_says_what_multilabel_takes():
     """``loss="binary_crossentropy"`` on a matrix of other values (soft targets, counts)
     said "y for binary classification must be 1-D", though such a loss takes a matrix: a

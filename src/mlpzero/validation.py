@@ -590,18 +590,20 @@ def check_targets(
         return array
     numbers = _numbers_as_float(array)
     bad = _first_non_finite(numbers)
-    if bad is not None:  # a Decimal beyond every float64
+    if bad is not None:  # a Decimal, a Fraction or an int beyond every float64
         where = ", ".join(str(i) for i in bad)
+        text = str(array[tuple(bad)])
+        text = text if len(text) <= 20 else text[:17] + "..."
         raise ValueError(
-            f"{name} holds {str(array[tuple(bad)])[:20]} at index {where}, beyond the "
-            "largest float64; rescale it"
+            f"{name} holds {text} at index {where}, beyond the largest float64; rescale it"
         )
     return numbers
 
 
 def _numbers_as_float(array: np.ndarray) -> np.ndarray:
-    """An object ``y`` of numbers as float64 where they are measurements or a matrix;
-    any other ``array`` as it is.
+    """An object ``y`` of numbers as float64 where they are measurements or a matrix (a
+    number beyond every float64 infinite, for the caller to refuse); any other ``array``
+    as it is.
 
     A data frame of nullable ``Int64``, ``Float64`` or ``boolean`` columns, or of columns
     of several dtypes, reads as objects, as does a pandas column of dtype object (of
@@ -621,8 +623,17 @@ def _numbers_as_float(array: np.ndarray) -> np.ndarray:
         return array  # integers or booleans: labels
     try:
         return array.astype(np.float64)
-    except OverflowError:  # an int like 10**400
-        return array
+    except OverflowError:  # an int like 10**400, or a Fraction as large: infinite here
+        return np.array([_float_or_infinite(value) for value in array.flat]).reshape(array.shape)
+
+
+def _float_or_infinite(value: Any) -> float:
+    """``value`` (a number) as a float, infinite with its sign where it is beyond every
+    float64 (an int like 10**400, or a Fraction as large)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return np.inf if value > 0 else -np.inf
 
 
 def is_missing(value: Any) -> bool:
