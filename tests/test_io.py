@@ -1401,7 +1401,7 @@ def test_a_path_inside_a_file_says_that_the_file_is_no_folder(tmp_path):
     assert data.read_text() == "x\n1\n"
 
 
-@pytest.mark.parametrize("write", ["save", "load", "to_c", "checkpoint"])
+@pytest.mark.parametrize("write", ["save", "load", "to_c"])
 def test_a_path_holding_a_nul_character_is_refused_naming_it(tmp_path, write):
     """The file system's "embedded null byte" named neither the argument nor the path."""
     X, y = blobs(30)
@@ -1411,8 +1411,21 @@ def test_a_path_holding_a_nul_character_is_refused_naming_it(tmp_path, write):
         "save": lambda: model.save(path),
         "load": lambda: mlpzero.load(path),
         "to_c": lambda: model.to_c(path[:-4] + ".h"),
-        "checkpoint": lambda: model.fit(X, y, epochs=1, checkpoint=path),
     }
     with pytest.raises(ValueError, match=r"path must not hold a NUL character, got '.*model\\x00"):
         calls[write]()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_path_holding_a_nul_character_is_refused_before_the_first_epoch(tmp_path):
+    """It was refused as "path must not hold a NUL character" only at the first write, after
+    the fit's epochs had run, and not by the name of the argument."""
+    X, y = blobs(30)
+    model = MLP(hidden=(3,), seed=0).fit(X, y, epochs=1)
+    before = model.network.params.copy()
+    path = str(tmp_path / "run\0.npz")
+    with pytest.raises(ValueError, match=r"^checkpoint must not hold a NUL character, got '.*run"):
+        model.fit(X, y, epochs=3, checkpoint=path)
+    np.testing.assert_array_equal(model.network.params, before)
+    assert len(model.history["loss"]) == 1
     assert list(tmp_path.iterdir()) == []

@@ -1576,6 +1576,7 @@ def _check_checkpoint_path(checkpoint: Any) -> None:
         )
     if not path:
         raise ValueError("checkpoint must be a file path, got the empty string ''")
+    _io.file_path(path, "checkpoint")  # a NUL character
     if path.endswith(("/", os.sep)) or os.path.isdir(path):
         raise ValueError(f"checkpoint={path!r} is a folder; give the path of a file")
     folder = os.path.dirname(path) or "."
