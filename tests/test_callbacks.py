@@ -408,6 +408,17 @@ def test_a_checkpoint_path_naming_a_folder_is_refused_when_made(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("", "must be a file path, got the empty string ''"), ("m\0.npz", "must not hold a NUL")],
+)
+def test_an_empty_or_nul_checkpoint_path_is_refused_when_made(path, expected):
+    """The empty path and one holding a NUL character were accepted, and the first epoch
+    trained before the save failed ("path must be a file path" from the model's save)."""
+    with pytest.raises(ValueError, match=rf"^ModelCheckpoint: path {expected}"):
+        ModelCheckpoint(path)
+
+
 def test_a_checkpoint_in_a_folder_that_is_a_file_says_so(tmp_path):
     """A path under a file (data.csv/m.npz) failed after the first epoch with
     "[Errno 17] File exists: 'data.csv'", which says nothing of what is wrong."""

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import diagnostics as _diagnostics
 from .history import History
-from .io import make_folder
+from .io import file_path, make_folder
 from .monitor import Monitor, missing_metric_hint
 from .snapshot import ParameterSnapshot
 from .validation import check_flag, check_int
@@ -368,6 +368,7 @@ class ModelCheckpoint(Callback):
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
         self.path = os.fspath(path)
+        file_path(self.path, "ModelCheckpoint: path")  # the empty one, or a NUL: known now too
         if self.path.endswith(("/", os.sep)):  # known now, not after an epoch's training
             raise ValueError(
                 f"ModelCheckpoint: path {self.path!r} names a folder, not a file; name the "
