@@ -1307,6 +1307,25 @@ def test_fingerprint_of_a_memory_map_reads_a_bounded_sample(tmp_path):
     assert distributed.fingerprint({"X": changed})["X"] != whole
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_the_fingerprint_of_a_resume_path_that_is_no_regular_file_reads_nothing(tmp_path):
+    # Every rank read resume to hash it: /dev/zero never ended and a named pipe never
+    # began, so the distributed fit hung before it could refuse them (as one process does).
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    code = textwrap.dedent(
+        f"""
+        from mlpzero import distributed
+        for path in ({str(pipe)!r}, {os.devnull!r}, "/dev/zero"):
+            print(distributed.fingerprint({{"resume": path}})["resume"])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines() == [
+        f"{path} (not a regular file)" for path in (pipe, os.devnull, "/dev/zero")
+    ], done.stderr
+
+
 def test_the_fingerprint_of_a_resume_file_reads_it_a_chunk_at_a_time(tmp_path):
     # resume naming a large file by mistake (the data, say): every rank hashes it before
     # fit refuses it, and none may hold the whole file in memory to do so.

@@ -58,6 +58,7 @@ import inspect
 import math
 import os
 import re
+import stat
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -510,17 +511,22 @@ def _describe_sequence(value: Any) -> str:
 def _describe_file(path: Any) -> str:
     """A ``resume`` file by its path and the hash of its bytes, read :data:`_HASH_CHUNK`
     bytes at a time: every rank hashes it, and a large file (the data, named by mistake)
-    must cost no more memory than a chunk before ``fit`` refuses it."""
+    must cost no more memory than a chunk before ``fit`` refuses it. Anything but a
+    regular file (a device such as ``/dev/zero``, a named pipe) is described by its path
+    alone: its reading may never end, or never begin, and the fit refuses it by name."""
     if path is None:
         return "None"
+    given = os.fspath(path)
     try:
+        if not stat.S_ISREG(os.stat(given).st_mode):
+            return f"{given} (not a regular file)"
         digest = hashlib.sha256()
-        with open(os.fspath(path), "rb") as file:
+        with open(given, "rb") as file:
             while chunk := file.read(_HASH_CHUNK):
                 digest.update(chunk)
-        return f"{os.fspath(path)} (sha256:{digest.hexdigest()[:16]})"
+        return f"{given} (sha256:{digest.hexdigest()[:16]})"
     except OSError as error:
-        return f"{os.fspath(path)} (cannot be read: {error.strerror})"
+        return f"{given} (cannot be read: {error.strerror})"
 
 
 def _describe_value(value: Any) -> str:
