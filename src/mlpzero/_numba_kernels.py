@@ -19,6 +19,7 @@ hidden layers the same way.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
@@ -56,12 +57,14 @@ def _jit(**options):
     uses them, instead of failing to import."""
 
     def decorate(function):
-        try:
-            dispatcher = njit(cache=True, **options)(function)
-        except RuntimeError:  # numba's "cannot cache function ...: no locator available"
-            return njit(**options)(function)
-        if _MendingCache is not None and type(getattr(dispatcher, "_cache", None)) is FunctionCache:
-            dispatcher._cache = _MendingCache(function)  # numba's cache, mending damaged files
+        if _MendingCache is None:  # another numba version: its own cache
+            try:
+                return njit(cache=True, **options)(function)
+            except RuntimeError:  # numba's "cannot cache function ...: no locator available"
+                return njit(**options)(function)
+        dispatcher = njit(**options)(function)
+        with contextlib.suppress(RuntimeError):  # no locator: not cached
+            dispatcher._cache = _MendingCache(function)  # numba's, mending damaged files
         return dispatcher
 
     return decorate
