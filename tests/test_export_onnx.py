@@ -432,6 +432,15 @@ def test_pipeline_in_double(skl2onnx):
     assert label.tolist() == pipe.predict(X).tolist()
 
 
+def _briefly_fitted(kind, task: str):
+    """``data(task)``'s ``X`` and an estimator of ``kind`` fitted on it for five epochs."""
+    X, y = data(task)
+    estimator = kind(hidden_layer_sizes=(4,), max_iter=5, random_state=0, tol=0)
+    with pytest.warns(Warning, match="max_iter"):
+        estimator.fit(X, y)
+    return X, estimator
+
+
 def test_an_input_per_column_is_refused_naming_the_inputs(skl2onnx):
     """A DataFrame sample gives skl2onnx one input per column; the graph reads one tensor
     of every feature, so it is refused when converted, not when onnxruntime loads it."""
@@ -441,10 +450,7 @@ def test_an_input_per_column_is_refused_naming_the_inputs(skl2onnx):
 
     columns = [(name, FloatTensorType([None, 1])) for name in ("a", "b", "c")]
     for kind, task in [(MLPClassifier, "multiclass"), (MLPRegressor, "regression")]:
-        X, y = data(task)
-        estimator = kind(hidden_layer_sizes=(4,), max_iter=5, random_state=0, tol=0)
-        with pytest.warns(Warning, match="max_iter"):
-            estimator.fit(X, y)
+        _, estimator = _briefly_fitted(kind, task)
         with pytest.raises(ValueError, match=r"one input tensor .* 3 inputs \['a', 'b', 'c'\]"):
             skl2onnx.to_onnx(estimator, initial_types=columns)
 
@@ -455,10 +461,7 @@ def test_an_input_of_another_width_is_refused_naming_both(skl2onnx):
     from mlpzero.sklearn import MLPClassifier, MLPRegressor
 
     for kind, task in [(MLPClassifier, "binary_str"), (MLPRegressor, "regression_multi")]:
-        X, y = data(task)
-        estimator = kind(hidden_layer_sizes=(4,), max_iter=5, random_state=0, tol=0)
-        with pytest.warns(Warning, match="max_iter"):
-            estimator.fit(X, y)
+        X, estimator = _briefly_fitted(kind, task)
         with pytest.raises(ValueError, match=r"fitted on 3 features, got the input .* 2 columns"):
             skl2onnx.to_onnx(estimator, X[:1, :2].astype(np.float32))
 

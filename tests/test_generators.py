@@ -42,18 +42,29 @@ def test_a_generator_trains_like_unshuffled_mini_batches(optimizer):
     assert source.calls == 3  # once per epoch, the first batch read for building included
 
 
-def test_a_generator_with_weights_and_a_class_weight_dict_trains_like_arrays():
-    X, y = data()
-    w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
-    options = dict(epochs=2, class_weight={0: 2.0, 2: 0.5}, validation_data=(X[:80], y[:80]))
+def _on_batches_and_on_arrays(X, y, w, **options) -> tuple[MLP, MLP]:
+    """The same float64 model fitted on batches of 40 rows from a generator, and on the
+    arrays in batches of 40 without shuffling."""
     a = MLP(hidden=(6,), seed=1, dtype="float64").fit(batches_of(X, y, 40, w), **options)
     b = MLP(hidden=(6,), seed=1, dtype="float64").fit(
         X, y, batch_size=40, shuffle=False, sample_weight=w, **options
     )
-    # Weights are scaled per batch rather than over the data: equal up to rounding.
+    return a, b
+
+
+def _assert_trained_alike(a: MLP, b: MLP) -> None:
+    """The same weights and logged metrics, up to rounding."""
     assert np.allclose(a.network.params, b.network.params, rtol=1e-12, atol=1e-14)
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert a.history.history[key] == pytest.approx(b.history.history[key], rel=1e-12)
+
+
+def test_a_generator_with_weights_and_a_class_weight_dict_trains_like_arrays():
+    X, y = data()
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    options = dict(epochs=2, class_weight={0: 2.0, 2: 0.5}, validation_data=(X[:80], y[:80]))
+    a, b = _on_batches_and_on_arrays(X, y, w, **options)
+    _assert_trained_alike(a, b)  # weights scaled per batch, not over the data: up to rounding
 
 
 def test_a_generator_batch_of_zero_weight_is_skipped_as_a_mini_batch_is():
@@ -63,14 +74,9 @@ def test_a_generator_batch_of_zero_weight_is_skipped_as_a_mini_batch_is():
     w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
     w[40:80] = 0.0  # the second batch of 40
     options = dict(epochs=2, optimizer="adam", validation_data=(X[:80], y[:80]))
-    a = MLP(hidden=(6,), seed=1, dtype="float64").fit(batches_of(X, y, 40, w), **options)
-    b = MLP(hidden=(6,), seed=1, dtype="float64").fit(
-        X, y, batch_size=40, shuffle=False, sample_weight=w, **options
-    )
+    a, b = _on_batches_and_on_arrays(X, y, w, **options)
     assert a.optimizer_.iterations == b.optimizer_.iterations == 2 * 9
-    assert np.allclose(a.network.params, b.network.params, rtol=1e-12, atol=1e-14)
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        assert a.history.history[key] == pytest.approx(b.history.history[key], rel=1e-12)
+    _assert_trained_alike(a, b)
     with pytest.raises(ValueError, match="every batch of epoch 0 had zero sample weight"):
         MLP(hidden=(6,)).fit(batches_of(X, y, 40, np.zeros(len(y))), epochs=1)
 
@@ -83,13 +89,8 @@ def test_huge_or_tiny_weights_of_a_generator_log_the_loss_arrays_do(scale):
     X, y = data()
     w = np.random.default_rng(1).uniform(0.5, 2.0, len(y)) * scale
     options = dict(epochs=2, l2=1e-3, validation_data=(X[:80], y[:80]))
-    a = MLP(hidden=(6,), seed=1, dtype="float64").fit(batches_of(X, y, 40, w), **options)
-    b = MLP(hidden=(6,), seed=1, dtype="float64").fit(
-        X, y, batch_size=40, shuffle=False, sample_weight=w, **options
-    )
-    assert np.allclose(a.network.params, b.network.params, rtol=1e-12, atol=1e-14)
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        assert a.history.history[key] == pytest.approx(b.history.history[key], rel=1e-12)
+    a, b = _on_batches_and_on_arrays(X, y, w, **options)
+    _assert_trained_alike(a, b)
 
 
 def test_continued_fit_on_a_generator_reads_no_batch_in_advance():
