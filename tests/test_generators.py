@@ -1,5 +1,7 @@
 """fit on a batch generator: a callable that yields one epoch of (X_batch, y_batch)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -252,3 +254,21 @@ def test_validation_data_a_generator_fit_reads_from_a_file_goes_a_block_at_a_tim
     assert peak < X_val.nbytes / 4, (peak, X_val.nbytes)
     expected = fit(X_val).history.as_dict()["val_loss"]
     np.testing.assert_allclose(fit(given).history.as_dict()["val_loss"], expected, rtol=1e-12)
+
+
+def test_weights_of_a_batch_that_round_to_zero_in_float32_are_warned_of_once():
+    """A generator's weights are cast a batch at a time: a positive weight more than
+    float32's range below its batch's largest became 0 there without a word."""
+    X, y = data()
+    w = np.ones(len(y))
+    w[[3, 45, 46]] = 1e-50  # in the first and the second batch of 40
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MLP(hidden=(4,), seed=0, dtype="float32").fit(batches_of(X, y, 40, w), epochs=2)
+        MLP(hidden=(4,), seed=0, dtype="float64").fit(batches_of(X, y, 40, w), epochs=1)
+    messages = [str(w.message) for w in caught if "round to 0" in str(w.message)]
+    assert messages == [
+        "weights of batch 0: 1 positive weight(s) (the smallest 1e-50 times the largest) "
+        "round to 0 in float32, so their rows are not trained on; use dtype='float64' to "
+        "keep them"
+    ]

@@ -54,6 +54,7 @@ from .validation import (
     largest_magnitude,
     relative_sample_weight,
     row_chunks,
+    warn_vanished_weights,
 )
 
 __all__ = [
@@ -602,6 +603,7 @@ class BatchStream:
         self.n_features = data.n_features  # a built model's width, or the first batch's
         self.largest_magnitude = 0.0
         self._pending = None if data.pending is None else chain([data.first], data.pending)
+        self._warned = False  # of weights that round to 0 in dtype: once a fit
 
     def batches(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray, Any, float, float]]:
         """One epoch: ``(X_b, Y_b, w_b, mass, unit)`` per batch, with ``w_b`` the relative
@@ -637,7 +639,12 @@ class BatchStream:
                 yield X, Y, weights.astype(self.dtype), 0.0, 0.0
                 continue
             relative = relative_sample_weight(weights)
-            yield X, Y, relative.astype(self.dtype), float(np.sum(relative)), unit
+            cast = relative.astype(self.dtype)
+            if not self._warned:
+                self._warned = warn_vanished_weights(
+                    relative, cast, f"weights of batch {count - 1}"
+                )
+            yield X, Y, cast, float(np.sum(relative)), unit
         if count == 0:
             raise ValueError(f"X: the batch generator yielded no batches in epoch {epoch}")
 

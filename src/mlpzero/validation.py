@@ -721,19 +721,23 @@ def relative_sample_weight(weights: np.ndarray | None) -> np.ndarray | None:
     return weights / top
 
 
-def warn_vanished_weights(relative: np.ndarray, cast: np.ndarray) -> None:
+def warn_vanished_weights(
+    relative: np.ndarray, cast: np.ndarray, name: str = "sample_weight"
+) -> bool:
     """Warn when positive ``relative`` weights (each over the largest, float64) round to 0
-    in ``cast`` (the model's dtype): their rows would not be trained on, without a word."""
+    in ``cast`` (the model's dtype): their rows would not be trained on, without a word.
+    ``name`` names the weights in the warning; whether it warned."""
     vanished = int(np.count_nonzero(cast == 0) - np.count_nonzero(relative == 0))
     if vanished:
         smallest = float(relative[relative > 0].min())
         warnings.warn(
-            f"sample_weight: {vanished} positive weight(s) (the smallest {smallest:.3g} times "
+            f"{name}: {vanished} positive weight(s) (the smallest {smallest:.3g} times "
             f"the largest) round to 0 in {cast.dtype.name}, so their rows are not trained "
             "on; use dtype='float64' to keep them",
             UserWarning,
             stacklevel=_caller_outside_package(),
         )
+    return bool(vanished)
 
 
 def _short(value: Any) -> str:
