@@ -35,11 +35,15 @@ if str(ROOT) not in sys.path:
 SIZES = (8_192, 65_536, 535_818, 4_194_304)
 
 
-def _twin():
-    """The update's loads, stores and multiply-adds, without its square root and division."""
+def _twin(kernel):
+    """The update's loads, stores and multiply-adds, without its square root and division,
+    compiled with the options of ``kernel`` (the library's ``adam``): its loop repeats the
+    kernel's on purpose, one operation changed, so keep the two in step."""
     import numba
 
-    @numba.njit(fastmath={"reassoc", "contract"}, error_model="numpy", cache=False)
+    options = {key: kernel.targetoptions[key] for key in ("fastmath", "error_model")}
+
+    @numba.njit(cache=False, **options)
     def same_traffic(params, g, exp_avg, exp_avg_sq, beta1, rest1, beta2, rest2, step, eps_hat):
         for i in range(params.shape[0]):
             gi = g[i]
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if compiled is None:
         print("the numba backend is not available (MLPZERO_BACKEND=numpy or numba missing)")
         return 1
-    same_traffic = _twin()
+    same_traffic = _twin(compiled.adam)
     rng = np.random.default_rng(0)
     print(
         "| dtype | parameters | MB of buffers | Adam ns / parameter | same loads and stores, "
