@@ -204,6 +204,28 @@ def test_step_profile_times_every_part_of_a_step(capsys):
         step_profile.main(["--rows", "100"])
 
 
+def test_adams_twin_moves_the_moments_as_the_kernel_and_compiles_alike():
+    """The twin of ``benchmarks.adam`` must differ from the library's update in the
+    parameters' step alone, and be compiled with the kernel's options: the comparison
+    times the same loads, stores and multiply-adds."""
+    pytest.importorskip("numba")
+    from benchmarks import adam
+
+    from mlpzero._numba_kernels import adam as kernel
+
+    twin = adam._twin(kernel)
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal(1000), rng.standard_normal(1000), np.zeros(1000), np.zeros(1000)]
+    theirs, ours = [a.copy() for a in start], [a.copy() for a in start]
+    scalars = (0.9, 0.1, 0.999, 0.001, 0.01, 1e-8)
+    kernel(*theirs, *scalars)
+    twin(*ours, *scalars)
+    np.testing.assert_array_equal(ours[2], theirs[2])
+    np.testing.assert_array_equal(ours[3], theirs[3])
+    assert not np.array_equal(ours[0], theirs[0])
+    assert twin.targetoptions["fastmath"] == kernel.targetoptions["fastmath"]
+
+
 def test_step_profile_swaps_adams_update_only_inside_the_block():
     from benchmarks import step_profile
 
